@@ -1,0 +1,42 @@
+import { Command, CommanderError } from 'commander';
+import { UserError } from '../errors.ts';
+import { version } from '../version.ts';
+import { registerRun } from './run.ts';
+import { registerValidate } from './validate.ts';
+import { registerSchema } from './schema.ts';
+
+/** Exit codes: 0 ok, 1 a check failed, 2 bad input, 3 a run stopped at a limit, 70 internal error. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, incomplete: 3, internal: 70 } as const;
+
+export function buildProgram(): Command {
+  const program = new Command('fleetsim')
+    .description('Discrete-event capacity and failure simulator for LLM serving fleets')
+    .version(version)
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(`fleetsim: ${str.replace(/^error: /, '')}`) });
+  registerRun(program);
+  registerValidate(program);
+  registerSchema(program);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+/** Runs the CLI and returns the exit code (never throws for user errors). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return Number(process.exitCode ?? EXIT.ok);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander already printed its one-line message; help and version are successes.
+      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+    }
+    if (e instanceof UserError) {
+      process.stderr.write(`${e.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`fleetsim: internal error (a bug; please report it with the command line):\n${(e as Error).stack ?? String(e)}\n`);
+    return EXIT.internal;
+  }
+}

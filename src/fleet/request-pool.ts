@@ -1,0 +1,61 @@
+/**
+ * Request state as a struct of typed arrays, recycled through a free list, so memory follows the
+ * number of requests in flight, not the number simulated.
+ */
+export class RequestPool {
+  arrival_ms = new Float64Array(0);
+  /** When the request entered its current station (or started waiting). */
+  enter_ms = new Float64Array(0);
+  station = new Int32Array(0);
+  /** 1 if the request arrived after warm-up and so counts in the statistics. */
+  counted = new Uint8Array(0);
+  /** 1 while the request is alive. */
+  live = new Uint8Array(0);
+  promptTokens = new Int32Array(0);
+  outputTokens = new Int32Array(0);
+  private free = new Int32Array(0);
+  private freeCount = 0;
+  private next = 0;
+
+  constructor(initial = 1024, private readonly max = 50_000_000) {
+    this.resize(initial);
+  }
+
+  alloc(): number {
+    let id: number;
+    if (this.freeCount > 0) id = this.free[--this.freeCount];
+    else {
+      if (this.next >= this.live.length) this.resize(this.live.length * 2);
+      id = this.next++;
+    }
+    this.live[id] = 1;
+    return id;
+  }
+
+  release(id: number): void {
+    this.live[id] = 0;
+    this.free[this.freeCount++] = id;
+  }
+
+  /** Live requests that count in the statistics. */
+  countedInFlight(): number {
+    let n = 0;
+    for (let i = 0; i < this.next; i++) if (this.live[i] === 1 && this.counted[i] === 1) n++;
+    return n;
+  }
+
+  private resize(n: number): void {
+    if (n > this.max) throw new RangeError(`more than ${this.max} requests in flight: raise limits or check for an overloaded tier`);
+    const f64 = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
+    const i32 = (a: Int32Array) => { const b = new Int32Array(n); b.set(a); return b; };
+    const u8 = (a: Uint8Array) => { const b = new Uint8Array(n); b.set(a); return b; };
+    this.arrival_ms = f64(this.arrival_ms);
+    this.enter_ms = f64(this.enter_ms);
+    this.station = i32(this.station);
+    this.counted = u8(this.counted);
+    this.live = u8(this.live);
+    this.promptTokens = i32(this.promptTokens);
+    this.outputTokens = i32(this.outputTokens);
+    this.free = i32(this.free);
+  }
+}

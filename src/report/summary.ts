@@ -1,0 +1,92 @@
+import { version } from '../version.ts';
+import type { RunResult } from '../experiment/simulate.ts';
+import type { Prepared } from '../experiment/prepare.ts';
+import type { LatencySummary } from '../metrics/latency.ts';
+import type { RequestCounts } from '../metrics/outcomes.ts';
+import { round } from './round.ts';
+
+export interface StationSummary {
+  servers: number;
+  utilization: number;
+  arrivals: number;
+  completed: number;
+  rejected: number;
+  timed_out: number;
+  throughput_per_s: number;
+  wait_ms: LatencySummary;
+  sojourn_ms: LatencySummary;
+  queue_len_mean: number;
+  queue_len_max: number;
+}
+
+export interface Summary {
+  fleetsim_version: string;
+  scenario: string;
+  scenario_file: string;
+  seed: number;
+  replications: number;
+  complete: boolean;
+  duration_s: number;
+  warmup_s: number;
+  window_s: number;
+  requests: RequestCounts & { error_rate: number; throughput_per_s: number };
+  latency_ms: { e2e: LatencySummary };
+  stations: Record<string, StationSummary>;
+  engine: { events: number; wall_s: number; events_per_s: number; stop_reason: string };
+}
+
+function roundLatency(l: LatencySummary): LatencySummary {
+  const out = { ...l };
+  for (const k of Object.keys(out) as (keyof LatencySummary)[]) out[k] = out[k] === null ? null : round(out[k]!);
+  return out;
+}
+
+/** summary.json of one run. Statistics cover [warmup_s, end]; requests are those that arrived after warm-up. */
+export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): Summary {
+  const sc = prep.scenario;
+  const measured_s = (r.duration_ms - r.warmup_ms) / 1000;
+  const c = r.counts;
+  const errors = c.failed + c.rejected + c.timed_out;
+  const ended = c.completed + errors;
+  const stations: Record<string, StationSummary> = {};
+  for (const st of r.stations) {
+    const s = st.stats;
+    stations[st.name] = {
+      servers: st.servers,
+      utilization: round(s.areaBusy / (st.servers * measured_s * 1000)),
+      arrivals: s.arrivals,
+      completed: s.completed,
+      rejected: s.rejected,
+      timed_out: s.timedOut,
+      throughput_per_s: round(s.completed / measured_s),
+      wait_ms: roundLatency(s.wait.summary()),
+      sojourn_ms: roundLatency(s.sojourn.summary()),
+      queue_len_mean: round(s.areaQueue / (measured_s * 1000)),
+      queue_len_max: s.queueMax,
+    };
+  }
+  return {
+    fleetsim_version: version,
+    scenario: sc.name,
+    scenario_file: prep.file,
+    seed: r.seed,
+    replications: 1,
+    complete: r.complete,
+    duration_s: round(r.duration_ms / 1000),
+    warmup_s: sc.warmup_s,
+    window_s: window_ms / 1000,
+    requests: {
+      ...c,
+      error_rate: round(ended > 0 ? errors / ended : 0),
+      throughput_per_s: round(c.completed / measured_s),
+    },
+    latency_ms: { e2e: roundLatency(r.e2e.summary()) },
+    stations,
+    engine: {
+      events: r.events,
+      wall_s: round(r.wall_s),
+      events_per_s: round(r.wall_s > 0 ? r.events / r.wall_s : 0),
+      stop_reason: r.stop_reason,
+    },
+  };
+}

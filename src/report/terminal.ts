@@ -1,0 +1,43 @@
+import type { Summary } from './summary.ts';
+import { fmt, table } from './table.ts';
+
+const withCi = (x: number | null, ci?: [number, number]) => (ci ? `${fmt(x)} ±${fmt((ci[1] - ci[0]) / 2, 2)}` : fmt(x));
+
+/** The compact human summary printed after a run. */
+export function renderSummary(s: Summary): string {
+  const out: string[] = [];
+  const reps = s.replications > 1 ? `, ${s.replications} replications (seeds ${s.seed}..${s.seed + s.replications - 1}, mean ±95% CI)` : '';
+  out.push(`${s.scenario}: ${fmt(s.duration_s)} s simulated (warm-up ${fmt(s.warmup_s)} s), seed ${s.seed}${reps}${s.complete ? '' : '  [INCOMPLETE: ' + s.engine.stop_reason + ']'}`);
+  const r = s.requests;
+  const rci = (r as unknown as { ci95?: Record<string, [number, number]> }).ci95 ?? {};
+  out.push('');
+  out.push(
+    table(
+      ['requests', 'offered', 'completed', 'failed', 'rejected', 'timed out', 'in flight', 'error rate', 'per s'],
+      [['', withCi(r.offered, rci.offered), withCi(r.completed, rci.completed), fmt(r.failed), fmt(r.rejected), fmt(r.timed_out), fmt(r.in_flight_at_end), fmt(r.error_rate), withCi(r.throughput_per_s, rci.throughput_per_s)]],
+    ),
+  );
+  out.push('');
+  const lat = Object.entries(s.latency_ms).map(([k, l]) => {
+    const ci = (l as unknown as { ci95?: Record<string, [number, number]> }).ci95 ?? {};
+    return [k, withCi(l.p50, ci.p50), withCi(l.p90, ci.p90), withCi(l.p99, ci.p99), withCi(l.p999, ci.p999), withCi(l.mean, ci.mean), fmt(l.max)];
+  });
+  out.push(table(['latency ms', 'p50', 'p90', 'p99', 'p99.9', 'mean', 'max'], lat));
+  out.push('');
+  const st = Object.entries(s.stations).map(([name, x]) => [
+    name,
+    x.servers,
+    fmt(x.utilization),
+    fmt(x.throughput_per_s),
+    fmt(x.wait_ms.mean),
+    fmt(x.wait_ms.p99),
+    fmt(x.sojourn_ms.p99),
+    fmt(x.queue_len_mean),
+    x.queue_len_max,
+    x.rejected + x.timed_out,
+  ]);
+  out.push(table(['station', 'servers', 'util', 'per s', 'wait mean', 'wait p99', 'sojourn p99', 'queue mean', 'max', 'dropped'], st));
+  out.push('');
+  out.push(`engine: ${fmt(s.engine.events)} events in ${fmt(s.engine.wall_s)} s (${fmt(s.engine.events_per_s)} events/s)`);
+  return out.join('\n');
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { nonNegNum, num, posNum, strict } from './zod-helpers.ts';
+
+/** Distribution specs; values are in the unit of the field that holds them (service_ms -> ms). */
+const lognormal = strict({
+  dist: z.literal('lognormal'),
+  mean: posNum().optional(),
+  p99: posNum().optional(),
+  mu: num().optional(),
+  sigma: posNum().optional(),
+}).superRefine((d, ctx) => {
+  const meanP99 = d.mean !== undefined && d.p99 !== undefined;
+  const muSigma = d.mu !== undefined && d.sigma !== undefined;
+  if (meanP99 === muSigma) {
+    ctx.addIssue({ code: 'custom', message: 'expected either {mean, p99} or {mu, sigma}', input: d });
+  } else if (meanP99 && !(d.p99! > d.mean! && Math.log(d.p99! / d.mean!) <= 2.7059)) {
+    ctx.addIssue({ code: 'custom', path: ['p99'], message: 'expected mean < p99 <= 14.9 x mean (a lognormal cannot be more skewed)', input: d.p99 });
+  }
+});
+
+export const DistSchema = z.discriminatedUnion('dist', [
+  strict({ dist: z.literal('constant'), value: nonNegNum() }),
+  strict({ dist: z.literal('uniform'), min: nonNegNum(), max: nonNegNum() }).refine((d) => d.max >= d.min, {
+    message: 'expected max >= min',
+    path: ['max'],
+  }),
+  strict({ dist: z.literal('exponential'), mean: posNum() }),
+  strict({ dist: z.literal('normal'), mean: num(), sd: nonNegNum() }),
+  lognormal,
+  strict({ dist: z.literal('gamma'), mean: posNum(), cv: posNum() }),
+  strict({ dist: z.literal('weibull'), shape: posNum(), scale: posNum() }),
+  strict({ dist: z.literal('pareto'), shape: posNum(), scale: posNum() }),
+  strict({ dist: z.literal('empirical'), samples: z.array(nonNegNum()).min(1, { error: 'expected at least one sample' }) }),
+]);
+
+export type DistInput = z.infer<typeof DistSchema>;

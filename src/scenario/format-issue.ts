@@ -1,0 +1,72 @@
+import type { z } from 'zod';
+
+type Issue = z.core.$ZodIssue;
+type Path = readonly PropertyKey[];
+
+/** a.b[0].c */
+export function formatPath(path: Path): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out === '' ? String(seg) : `.${String(seg)}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+function show(input: unknown): string {
+  if (input === undefined) return 'nothing';
+  const s = JSON.stringify(input);
+  return s === undefined ? String(input) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** The most specific issue inside a union: the branch that matched the discriminator, if any. */
+function innermost(issue: Issue, path: Path): { issue: Issue; path: Path } {
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    let best: { issue: Issue; path: Path } | undefined;
+    for (const branch of issue.errors) {
+      for (const sub of branch) {
+        const cand = innermost(sub, [...path, ...sub.path]);
+        // Prefer a discriminator complaint, else the deepest path: that branch got furthest.
+        const score = (i: Issue, p: Path) => ((i as { note?: string }).note ? 1000 : 0) + p.length;
+        if (!best || score(cand.issue, cand.path) > score(best.issue, best.path)) best = cand;
+      }
+    }
+    if (best) return best;
+  }
+  return { issue, path };
+}
+
+/** One line: "path: expected ..., got ..." */
+export function describeIssue(top: Issue): string {
+  const { issue, path } = innermost(top, top.path);
+  const input = (issue as { input?: unknown }).input;
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `${formatPath([...path, issue.keys[0]])}: ${issue.message}`;
+    case 'invalid_union': {
+      const d = issue as unknown as { discriminator?: string; options?: unknown[] };
+      if (d.discriminator) {
+        const got = input && typeof input === 'object' ? (input as Record<string, unknown>)[d.discriminator] : input;
+        const p = path[path.length - 1] === d.discriminator ? path : [...path, d.discriminator];
+        return `${formatPath(p)}: expected one of ${d.options?.join(', ')}, got ${show(got)}`;
+      }
+      return `${formatPath(path)}: ${issue.message}, got ${show(input)}`;
+    }
+    case 'invalid_type': {
+      const msg = issue.message.startsWith('expected') ? issue.message : `expected ${issue.expected}`;
+      return `${formatPath(path)}: ${msg}, got ${show(input)}`;
+    }
+    case 'invalid_value':
+      return `${formatPath(path)}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${show(input)}`;
+    case 'too_small':
+    case 'too_big': {
+      if (issue.message.startsWith('expected')) return `${formatPath(path)}: ${issue.message}, got ${show(input)}`;
+      const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+      const op = issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
+      const what = issue.origin === 'array' ? 'a list with length' : issue.origin === 'string' ? 'a string with length' : 'a number';
+      return `${formatPath(path)}: expected ${what} ${op} ${String(bound)}, got ${show(input)}`;
+    }
+    default:
+      return `${formatPath(path)}: ${issue.message}${input !== undefined ? `, got ${show(input)}` : ''}`;
+  }
+}

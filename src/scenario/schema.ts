@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { DistSchema } from './distributions.ts';
+import { nonNegInt, nonNegNum, posInt, posNum, prob, strict } from './zod-helpers.ts';
+
+/** A piecewise-linear rate multiplier: [t_s, factor] knots, optionally repeating every period_s. */
+const Profile = strict({
+  points: z
+    .array(z.tuple([nonNegNum(), nonNegNum()], { error: 'expected a [t_s, factor] pair' }))
+    .min(2, { error: 'expected at least two [t_s, factor] points' })
+    .refine((ps) => ps.every((p, i) => i === 0 || p[0] > ps[i - 1][0]), { message: 'expected strictly increasing t_s' })
+    .refine((ps) => ps[0][0] === 0, { message: 'expected the first point at t_s = 0' }),
+  period_s: posNum().optional(),
+});
+
+const Arrivals = z.discriminatedUnion('kind', [
+  strict({ kind: z.literal('poisson'), rate_per_s: posNum(), profile: Profile.optional() }),
+  strict({ kind: z.literal('gamma'), rate_per_s: posNum(), cv: posNum(), profile: Profile.optional() }),
+  strict({
+    kind: z.literal('trace'),
+    /** CSV in the Azure LLM trace format, relative to the scenario file. */
+    file: z.string({ error: 'expected a file path' }).min(1),
+    /** Trace gaps are multiplied by this: 0.5 replays twice as fast. */
+    time_scale: posNum().default(1),
+    /** Start the trace over when it ends, until duration_s. */
+    loop: z.boolean().default(false),
+  }),
+]);
+
+const Route = strict({ to: z.string({ error: 'expected a station name' }), p: prob() });
+
+const Station = strict({
+  servers: posInt(),
+  service_ms: DistSchema,
+  /** Waiting requests beyond this are rejected (default: limits.max_queue). */
+  queue_limit: nonNegInt().optional(),
+  /** A request that waits longer than this in the queue times out. */
+  timeout_ms: posNum().optional(),
+  /** Where a request goes after service: a station, or a list of {to, p}; the rest exits. */
+  next: z.union([z.string(), z.array(Route).min(1)], { error: 'expected a station name or a list of { to, p }' }).optional(),
+});
+
+const Topology = strict({
+  entry: z.string({ error: 'expected a station name' }),
+  stations: z.record(z.string(), Station).refine((s) => Object.keys(s).length > 0, { message: 'expected at least one station' }),
+});
+
+const Limits = strict({
+  /** Stop after this many events: a guard against runaway scenarios. */
+  max_events: posInt().default(2_000_000_000),
+  /** Stop after this much wall time; the report is then marked incomplete. */
+  max_wall_s: posNum().default(3600),
+  /** Default bound of every queue. */
+  max_queue: posInt().default(1_000_000),
+});
+
+export const ScenarioSchema = strict({
+  name: z.string({ error: 'expected a name' }).min(1),
+  description: z.string().optional(),
+  seed: nonNegInt().default(1),
+  duration_s: posNum(),
+  warmup_s: nonNegNum().default(0),
+  /** Width of the time-series windows (default: duration_s / 100, at least 1 s). */
+  window_s: posNum().optional(),
+  replications: posInt().default(1),
+  workload: strict({ arrivals: Arrivals }),
+  topology: Topology,
+  limits: Limits.default({ max_events: 2_000_000_000, max_wall_s: 3600, max_queue: 1_000_000 }),
+});
+
+export type Scenario = z.infer<typeof ScenarioSchema>;
+export type ScenarioInput = z.input<typeof ScenarioSchema>;
+export type StationSpec = z.infer<typeof Station>;
+export type ArrivalsSpec = z.infer<typeof Arrivals>;
+export type ProfileSpec = z.infer<typeof Profile>;
+export type RouteSpec = z.infer<typeof Route>;
