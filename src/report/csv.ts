@@ -21,6 +21,7 @@ export function stationsCsv(s: Summary): string {
     completed: st.completed,
     rejected: st.rejected,
     timed_out: st.timed_out,
+    wait_probability: st.wait_probability,
     throughput_per_s: st.throughput_per_s,
     wait_p50_ms: num(st.wait_ms.p50),
     wait_p99_ms: num(st.wait_ms.p99),

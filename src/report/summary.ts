@@ -12,6 +12,8 @@ export interface StationSummary {
   completed: number;
   rejected: number;
   timed_out: number;
+  /** Fraction of arrivals that found every server busy (Erlang C's P(wait)). */
+  wait_probability: number;
   throughput_per_s: number;
   wait_ms: LatencySummary;
   sojourn_ms: LatencySummary;
@@ -58,6 +60,7 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
       completed: s.completed,
       rejected: s.rejected,
       timed_out: s.timedOut,
+      wait_probability: round(s.arrivals > 0 ? s.waited / s.arrivals : 0),
       throughput_per_s: round(s.completed / measured_s),
       wait_ms: roundLatency(s.wait.summary()),
       sojourn_ms: roundLatency(s.sojourn.summary()),

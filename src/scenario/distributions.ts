@@ -11,7 +11,7 @@ const lognormal = strict({
 }).superRefine((d, ctx) => {
   const meanP99 = d.mean !== undefined && d.p99 !== undefined;
   const muSigma = d.mu !== undefined && d.sigma !== undefined;
-  if (meanP99 === muSigma) {
+  if (meanP99 === muSigma || (meanP99 ? d.mu !== undefined || d.sigma !== undefined : d.mean !== undefined || d.p99 !== undefined)) {
     ctx.addIssue({ code: 'custom', message: 'expected either {mean, p99} or {mu, sigma}', input: d });
   } else if (meanP99 && !(d.p99! > d.mean! && Math.log(d.p99! / d.mean!) <= 2.7059)) {
     ctx.addIssue({ code: 'custom', path: ['p99'], message: 'expected mean < p99 <= 14.9 x mean (a lognormal cannot be more skewed)', input: d.p99 });

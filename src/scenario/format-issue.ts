@@ -15,6 +15,7 @@ export function formatPath(path: Path): string {
 
 function show(input: unknown): string {
   if (input === undefined) return 'nothing';
+  if (typeof input === 'number') return String(input); // JSON would show Infinity and NaN as null
   const s = JSON.stringify(input);
   return s === undefined ? String(input) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }

@@ -32,12 +32,12 @@ export function readDocument(file: string): unknown {
     }
   }
   try {
-    return parseYaml(text, { uniqueKeys: true, prettyErrors: false });
+    return parseYaml(text, { uniqueKeys: true, prettyErrors: true });
   } catch (e) {
     if (e instanceof YAMLParseError) {
       const pos = e.linePos?.[0];
       const where = pos ? `:${pos.line}:${pos.col}` : '';
-      throw new UserError(`${file}${where}: invalid YAML: ${e.message.split('\n')[0]}`);
+      throw new UserError(`${file}${where}: invalid YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
     }
     throw e;
   }

@@ -13,6 +13,8 @@ export interface ArrivalSource {
   outputTokens: number;
   /** Long-run mean arrival rate over [0, horizon_ms], for capacity checks. */
   meanRatePerS(horizon_ms: number): number;
+  /** Highest instantaneous rate the source is configured for (the mean for traces). */
+  peakRatePerS(horizon_ms: number): number;
 }
 
 /** Renewal arrivals (Poisson or gamma gaps), optionally rate-modulated by a profile. */
@@ -42,6 +44,10 @@ class RenewalSource implements ArrivalSource {
   meanRatePerS(horizon_ms: number): number {
     return this.rate_per_s * (this.profile ? this.profile.meanFactor(horizon_ms) : 1);
   }
+
+  peakRatePerS(): number {
+    return this.rate_per_s * (this.profile ? this.profile.maxFactor : 1);
+  }
 }
 
 /** Replays a trace's arrival times, scaled, looping if asked. */
@@ -70,6 +76,10 @@ class TraceSource implements ArrivalSource {
     const cycle_ms = tr.cycle_ms * this.time_scale;
     if (this.loop || horizon_ms <= cycle_ms) return (tr.length / cycle_ms) * 1000;
     return (tr.length / horizon_ms) * 1000;
+  }
+
+  peakRatePerS(horizon_ms: number): number {
+    return this.meanRatePerS(horizon_ms);
   }
 }
 

@@ -78,6 +78,6 @@ export function loadTrace(file: string, label = file): Trace {
     outputTokens[i] = output[order[i]];
   }
   const span = t_ms[n - 1];
-  const cycle_ms = n > 1 ? span + span / (n - 1) : 1000;
+  const cycle_ms = n > 1 && span > 0 ? span + span / (n - 1) : 1000;
   return { length: n, t_ms, promptTokens, outputTokens, cycle_ms };
 }

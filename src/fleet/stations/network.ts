@@ -66,7 +66,7 @@ export class StationNetwork {
     } else if (!st.enqueue(req, now)) {
       if (now >= st.warmup_ms) st.stats.rejected++;
       this.sink.finish(req, 'rejected', now);
-    }
+    } else if (now >= st.warmup_ms) st.stats.waited++;
   }
 
   private startService(st: Station, req: number, now: number): void {

@@ -8,6 +8,8 @@ export class StationStats {
   areaQueue = 0; // request-ms
   queueMax = 0;
   arrivals = 0;
+  /** Visits that found every server busy and had to queue. */
+  waited = 0;
   completed = 0;
   rejected = 0;
   timedOut = 0;
