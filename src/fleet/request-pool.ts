@@ -13,6 +13,19 @@ export class RequestPool {
   live = new Uint8Array(0);
   promptTokens = new Int32Array(0);
   outputTokens = new Int32Array(0);
+  /** Hold-mode tiers (worker slots): when the slot was granted, and when it was asked for. */
+  hold_ms = new Float64Array(0);
+  hold_enter_ms = new Float64Array(0);
+  /** 1 if the request waits in a queue for a held slot rather than a timed service. */
+  holdMode = new Uint8Array(0);
+  /** Fleet pipeline state: stage, when it began, model, region, user, first token time, flags. */
+  stage = new Int32Array(0);
+  stage_ms = new Float64Array(0);
+  model = new Int32Array(0);
+  region = new Int32Array(0);
+  user = new Int32Array(0);
+  first_token_ms = new Float64Array(0);
+  flags = new Int32Array(0);
   private free = new Int32Array(0);
   private freeCount = 0;
   private next = 0;
@@ -56,6 +69,16 @@ export class RequestPool {
     this.live = u8(this.live);
     this.promptTokens = i32(this.promptTokens);
     this.outputTokens = i32(this.outputTokens);
+    this.hold_ms = f64(this.hold_ms);
+    this.hold_enter_ms = f64(this.hold_enter_ms);
+    this.holdMode = u8(this.holdMode);
+    this.stage = i32(this.stage);
+    this.stage_ms = f64(this.stage_ms);
+    this.model = i32(this.model);
+    this.region = i32(this.region);
+    this.user = i32(this.user);
+    this.first_token_ms = f64(this.first_token_ms);
+    this.flags = i32(this.flags);
     this.free = i32(this.free);
   }
 }

@@ -1,9 +1,40 @@
 import { didYouMean } from '../util/did-you-mean.ts';
 import type { Scenario } from './schema.ts';
+import type { FleetSpec } from './fleet-schema.ts';
+
+type Topology = NonNullable<Scenario['topology']>;
 
 /** Checks what the schema cannot: names that refer to other entries, and sums. Returns a message or undefined. */
 export function checkReferences(s: Scenario): string | undefined {
   if (s.warmup_s >= s.duration_s) return `warmup_s: expected less than duration_s (${s.duration_s}), got ${s.warmup_s}`;
+  if ((s.topology === undefined) === (s.fleet === undefined)) return '(top level): expected exactly one of "topology" (a station network) or "fleet" (an LLM fleet)';
+  if (s.fleet) return checkFleetReferences(s.fleet);
+  return checkTopologyReferences(s.topology!);
+}
+
+function sumsToOne(xs: number[]): boolean {
+  return Math.abs(xs.reduce((a, b) => a + b, 0) - 1) < 1e-6;
+}
+
+function checkFleetReferences(f: FleetSpec): string | undefined {
+  const models = Object.keys(f.models);
+  const shares = Object.values(f.models).map((m) => m.share);
+  if (!sumsToOne(shares)) return `fleet.models: expected shares that sum to 1, got ${Number(shares.reduce((a, b) => a + b, 0).toFixed(6))}`;
+  const regions = Object.entries(f.regions);
+  if (!sumsToOne(regions.map(([, r]) => r.traffic_share))) return 'fleet.regions: expected traffic_share values that sum to 1';
+  if (!sumsToOne(regions.map(([, r]) => r.capacity_share))) return 'fleet.regions: expected capacity_share values that sum to 1';
+  for (const [name, m] of Object.entries(f.models)) {
+    const to = m.router.spill_to;
+    if (to !== undefined && (!models.includes(to) || to === name)) {
+      return `fleet.models.${name}.router.spill_to: expected another served model (${models.filter((x) => x !== name).join(', ')}), got "${to}"${didYouMean(to, models)}`;
+    }
+    if (m.gpus % m.tp !== 0) return `fleet.models.${name}.gpus: expected a multiple of tp (${m.tp}), got ${m.gpus}`;
+  }
+  return undefined;
+}
+
+function checkTopologyReferences(t: Topology): string | undefined {
+  const s = { topology: t };
   const names = Object.keys(s.topology.stations);
   const known = (n: string) => names.includes(n);
   const expectStation = (path: string, n: string) =>

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DistSchema } from './distributions.ts';
+import { FleetSchema } from './fleet-schema.ts';
 import { nonNegInt, nonNegNum, posInt, posNum, prob, strict } from './zod-helpers.ts';
 
 /** A piecewise-linear rate multiplier: [t_s, factor] knots, optionally repeating every period_s. */
@@ -63,7 +64,10 @@ export const ScenarioSchema = strict({
   window_s: posNum().optional(),
   replications: posInt().default(1),
   workload: strict({ arrivals: Arrivals }),
-  topology: Topology,
+  /** A network of generic stations (queueing models) ... */
+  topology: Topology.optional(),
+  /** ... or the LLM serving fleet. Exactly one of the two. */
+  fleet: FleetSchema.optional(),
   limits: Limits.default({ max_events: 2_000_000_000, max_wall_s: 3600, max_queue: 1_000_000 }),
 });
 

@@ -11,10 +11,10 @@ export function prepared(doc: ScenarioInput): Prepared {
 export function singleStation(opts: {
   rate_per_s: number;
   servers: number;
-  service: ScenarioInput['topology']['stations'][string]['service_ms'];
+  service: NonNullable<ScenarioInput['topology']>['stations'][string]['service_ms'];
   duration_s: number;
   warmup_s: number;
-  extra?: Partial<ScenarioInput['topology']['stations'][string]>;
+  extra?: Partial<NonNullable<ScenarioInput['topology']>['stations'][string]>;
 }): Prepared {
   return prepared({
     name: 'single',

@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { DistSchema } from './distributions.ts';
+import { nonNegInt, nonNegNum, posInt, posNum, prob, strict } from './zod-helpers.ts';
+
+/**
+ * The LLM fleet: every box of the production architecture as a component with capacity,
+ * latency and cost. Counts are the full fleet; `scale` simulates a sample of it.
+ */
+
+/** A pool of instances, each serving `concurrency` requests at once (workers, connections). */
+const tierFields = {
+  /** Instance type, for the bill (src/cost/prices.ts, or priced in `prices.overrides`). */
+  instance: z.string({ error: 'expected an instance type, e.g. c6i.8xlarge' }).min(1),
+  instances: posInt(),
+  concurrency: posInt().default(1),
+  /** Time one request (or operation) holds a slot. */
+  service_ms: DistSchema,
+  /** Waiting requests beyond this (per region) are rejected; default limits.max_queue. */
+  queue_limit: nonNegInt().optional(),
+  /** A request that waits longer than this for a slot fails (times out). */
+  timeout_ms: posNum().optional(),
+};
+const Tier = strict(tierFields);
+
+/** A pure network delay: no capacity limit, fused into the next event. */
+const Delay = strict({ latency_ms: DistSchema });
+
+const Batching = strict({
+  max_num_seqs: posInt().default(256),
+  max_batched_tokens: posInt().default(8192),
+  chunked_prefill: z.boolean().default(true),
+  max_waiting: posInt().default(100_000),
+});
+
+const Tokens = z.union(
+  [
+    strict({ prompt: DistSchema, output: DistSchema }),
+    /** Sample (prompt, output) pairs from a trace CSV (Azure format), relative to the scenario file. */
+    strict({ trace: z.string().min(1), scale_prompt: posNum().default(1), scale_output: posNum().default(1) }),
+  ],
+  { error: 'expected { prompt, output } distributions or { trace: file }' },
+);
+
+const Served = strict({
+  /** Catalog model id (src/perf/models.ts) or a Hugging Face config.json path. */
+  model: z.string().min(1),
+  gpu: z.string().min(1),
+  tp: posInt(),
+  dtype: z.enum(['fp16', 'bf16', 'fp8', 'int8']).default('fp16'),
+  /** Instance type carrying the GPUs (for the bill). */
+  instance: z.string().min(1),
+  /** GPUs in the whole fleet (all regions); replicas = gpus / tp. */
+  gpus: posInt(),
+  /** Share of all requests that ask for this model. */
+  share: prob(),
+  /** Which API fleet serves it: share of its requests through chat (the rest: completions). */
+  chat_share: prob().default(1),
+  /** Embedding models skip moderation, sessions and RAG. */
+  kind: z.enum(['generate', 'embed']).default('generate'),
+  tokens: Tokens,
+  /** Prompts are truncated so prompt + output fits the model's context (or this). */
+  max_context: posInt().optional(),
+  batching: Batching.default({ max_num_seqs: 256, max_batched_tokens: 8192, chunked_prefill: true, max_waiting: 100_000 }),
+  router: strict({
+    policy: z.enum(['round_robin', 'random', 'least_outstanding', 'power_of_two', 'kv_aware']).default('least_outstanding'),
+    /** When every replica of this model has more than this many waiting, send to `spill_to`. */
+    spill_waiting_per_replica: posNum().optional(),
+    spill_to: z.string().optional(),
+  }).default({ policy: 'least_outstanding' }),
+  /** Per-user limits of this model (the gateway answers 429 beyond them). */
+  rate_limit: strict({ tokens_per_min: posNum().optional(), requests_per_min: posNum().optional() }).optional(),
+  /** Weight size in S3 and how fast a replica loads it (cold start). */
+  weights_gb: posNum().optional(),
+  /** Latency targets, reported beside the measured figures. */
+  slo: strict({ ttft_p99_ms: posNum().optional(), e2e_p99_ms: posNum().optional() }).optional(),
+});
+
+const Region = strict({ traffic_share: prob(), capacity_share: prob() });
+
+const CostLine = strict({
+  component: z.string().min(1),
+  plane: z.enum(['edge', 'services', 'gpu', 'state', 'control']),
+  /** Either instances of a type, or a flat monthly amount. */
+  instance: z.string().optional(),
+  count: nonNegNum().optional(),
+  monthly_usd: nonNegNum().optional(),
+});
+
+export const FleetSchema = strict({
+  /** Fleet sampling: simulate this fraction of every fleet with the same fraction of traffic. */
+  scale: z.number().positive({ error: 'expected a fraction in (0, 1]' }).max(1, { error: 'expected a fraction in (0, 1]' }).default(1),
+  regions: z.record(z.string(), Region).default({ main: { traffic_share: 1, capacity_share: 1 } }),
+  users: strict({
+    /** Distinct users in the population (full fleet). */
+    count: posInt(),
+    /** Zipf exponent of per-user activity: a few heavy users make most requests. */
+    zipf_s: nonNegNum().default(1),
+  }),
+  cdn: strict({ latency_ms: DistSchema, monthly_usd: nonNegNum().optional(), response_kb: nonNegNum().default(4) }),
+  load_balancer: strict({ latency_ms: DistSchema, count: posInt().default(1) }),
+  gateway: strict({
+    ...tierFields,
+    /** Share of auth lookups served by the gateway's cache; the rest query PostgreSQL. */
+    auth_cache_hit: prob().default(0.9),
+  }),
+  chat_api: strict({ ...tierFields, rag_share: prob().default(0), session_ops: nonNegInt().default(1) }),
+  completions_api: Tier,
+  moderation: strict({ ...tierFields, pre: z.boolean().default(true), post: z.boolean().default(true) }),
+  router: Tier,
+  redis: Tier,
+  postgres: Tier,
+  vector_db: Tier,
+  /** The response's way back to the client (edge): added to TTFT and end-to-end latency. */
+  return_path: Delay.optional(),
+  s3: strict({ stored_gb: nonNegNum(), load_gb_per_s: posNum().default(2), monthly_usd: nonNegNum().optional() }),
+  models: z.record(z.string(), Served).refine((m) => Object.keys(m).length > 0, { message: 'expected at least one served model' }),
+  /** Control plane and anything else billed but not simulated (monitoring, logging, Kubernetes). */
+  other_costs: z.array(CostLine).default([]),
+  prices: strict({
+    set: z.enum(['2024', 'current']).default('2024'),
+    overrides: z.record(z.string(), posNum()).default({}),
+  }).default({ set: '2024', overrides: {} }),
+});
+
+export type FleetSpec = z.infer<typeof FleetSchema>;
+export type ServedSpec = z.infer<typeof Served>;
+export type TierSpec = z.infer<typeof Tier>;
