@@ -1,0 +1,89 @@
+import type { Command } from 'commander';
+import { UserError } from '../errors.ts';
+import { gpuHourlyUsd, PRICE_SETS, type PriceSet } from '../cost/prices.ts';
+import { DEFAULT_CALIBRATION, loadCalibration } from './calibration.ts';
+import { fraction, positiveInt } from './cli-args.ts';
+import { parseDtype } from './dtype.ts';
+import { loadHfConfig } from './hf-config.ts';
+import { getGpu, getModel } from './lookup.ts';
+import { perfSummary, type PerfSummary } from './summary.ts';
+
+interface PerfFlags {
+  model?: string;
+  gpu?: string;
+  tp: string;
+  batch?: string;
+  prompt: string;
+  output: string;
+  dtype: string;
+  kvDtype?: string;
+  modelConfig?: string;
+  calibration?: string;
+  gpuMemoryUtilization?: string;
+  priceSet: string;
+  json?: boolean;
+}
+
+const fmt = (x: number, digits = 1) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const int = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 0 });
+
+function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet): string {
+  const decoder = s.tokens_counted === 'output';
+  const rows: [string, string][] = [
+    ['prefill = TTFT (idle)', `${fmt(s.prefill_ms)} ms  (${s.prompt_tokens}-token prompt)`],
+    ...(decoder ? [
+      [`TPOT at batch ${s.latency_batch}`, `${fmt(s.tpot_ms, 2)} ms`],
+      [`end-to-end at batch ${s.latency_batch}`, `${fmt(s.e2e_ms)} ms  (TTFT + ${Math.max(0, s.output_tokens - 1)} x TPOT)`],
+    ] as [string, string][] : []),
+    ['weights', `${fmt(s.weight_gb_per_gpu)} GB per GPU`],
+    ['KV cache', `${int(s.kv_capacity_tokens)} tokens = max batch ${int(s.max_batch)} x ${s.prompt_tokens + s.output_tokens} tokens`],
+    [`throughput at batch ${int(s.throughput_batch)}`,
+      `${int(s.tokens_per_s_per_replica)} ${s.tokens_counted} tok/s per replica, ${int(s.tokens_per_s_per_gpu)} per GPU (MFU ${fmt(100 * s.mfu, 0)}%, MBU ${fmt(100 * s.mbu, 0)}%)`],
+    ['cost', `$${fmt(s.usd_per_million_output_tokens, 3)} per million ${s.tokens_counted} tokens at $${fmt(s.usd_per_gpu_hour, 3)} per GPU-hour (${priceSet} prices)`],
+  ];
+  const w = Math.max(...rows.map((r) => r[0].length));
+  const head = `${s.model} on ${s.tp}x ${s.gpu}, ${s.dtype}, prompt ${s.prompt_tokens}, output ${s.output_tokens}; factors: ${calibrationName}`;
+  return [head, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n') + '\n';
+}
+
+export function registerPerf(program: Command): void {
+  program
+    .command('perf')
+    .description('step-time model figures for one replica: prefill, TTFT, TPOT, end-to-end, KV capacity, throughput and cost per token')
+    .option('--model <id>', 'catalog model id (or the id to give a --model-config model)')
+    .option('--gpu <id>', 'catalog GPU id')
+    .option('--tp <n>', 'tensor-parallel degree (GPUs per replica)', '1')
+    .option('--batch <n>', 'decode batch for TPOT, end-to-end and throughput (default: 1 for latency, the KV-cache maximum for throughput)')
+    .option('--prompt <n>', 'prompt tokens', '512')
+    .option('--output <n>', 'output tokens', '128')
+    .option('--dtype <t>', 'weight dtype: fp16, bf16, fp8, int8', 'fp16')
+    .option('--kv-dtype <t>', 'KV-cache dtype (default: the weight dtype)')
+    .option('--model-config <file>', 'Hugging Face config.json to load the model from instead of the catalog')
+    .option('--calibration <file>', 'calibration profile JSON written by `fleetsim calibrate`')
+    .option('--gpu-memory-utilization <f>', 'fraction of GPU memory the engine may use', '0.9')
+    .option('--price-set <set>', `instance prices: ${PRICE_SETS.join(' or ')}`, 'current')
+    .option('--json', 'print one JSON object')
+    .action((flags: PerfFlags) => {
+      if (!flags.gpu) throw new UserError('--gpu: required (e.g. --gpu a100-80gb)');
+      if (!flags.model && !flags.modelConfig) throw new UserError('--model: required unless --model-config is given (e.g. --model llama-2-70b)');
+      const gpu = getGpu(flags.gpu);
+      const model = flags.modelConfig ? loadHfConfig(flags.modelConfig, flags.model) : getModel(flags.model!);
+      const dtype = parseDtype(flags.dtype, '--dtype');
+      const kvDtype = flags.kvDtype === undefined ? undefined : parseDtype(flags.kvDtype, '--kv-dtype');
+      if (!(PRICE_SETS as readonly string[]).includes(flags.priceSet)) {
+        throw new UserError(`--price-set: expected one of ${PRICE_SETS.join(', ')}, got "${flags.priceSet}"`);
+      }
+      const priceSet = flags.priceSet as PriceSet;
+      const calibration = flags.calibration ? loadCalibration(flags.calibration) : DEFAULT_CALIBRATION;
+      const summary = perfSummary({
+        model, gpu, dtype, kvDtype, calibration,
+        tp: positiveInt(flags.tp, '--tp')!,
+        prompt: positiveInt(flags.prompt, '--prompt')!,
+        output: positiveInt(flags.output, '--output')!,
+        batch: positiveInt(flags.batch, '--batch'),
+        gpuMemoryUtilization: fraction(flags.gpuMemoryUtilization, '--gpu-memory-utilization'),
+        usdPerGpuHour: gpuHourlyUsd(gpu.id, priceSet),
+      });
+      process.stdout.write(flags.json ? JSON.stringify(summary, null, 2) + '\n' : table(summary, flags.calibration ?? 'catalog defaults', priceSet));
+    });
+}

@@ -1,0 +1,123 @@
+import { UserError } from '../errors.ts';
+import type { CalibrationFactors } from './calibration.ts';
+import type { Dtype } from './dtype.ts';
+import type { GpuSpec } from './hardware.ts';
+import type { ModelSpec } from './models.ts';
+import { buildStepModel } from './step.ts';
+
+/**
+ * The figures `fleetsim perf` prints for one replica, from the step model alone (no queueing):
+ * - prefill_ms: one iteration prefilling a single prompt of P tokens, nothing else running.
+ * - ttft_ms: time to first token on an idle replica = prefill_ms (the prefill iteration samples
+ *   the first token; no queueing, no network).
+ * - tpot_ms: one decode iteration with B sequences (default 1), each at the mean context of its
+ *   decode, P + O/2.
+ * - e2e_ms: ttft_ms + (O - 1) * tpot_ms: a request that decodes alongside B-1 others.
+ * - max_batch: sequences of P + O tokens the KV cache holds at once.
+ * - tokens_per_s_*: steady-state output tokens/s with continuous batching at batch b (B if given,
+ *   else max_batch): each iteration decodes b tokens and, amortised, prefills the prompts of the
+ *   b/O sequences that finish per iteration (chunked prefill, as vLLM and Sarathi-Serve do).
+ * - usd_per_million_output_tokens: GPU cost at usd_per_gpu_hour over that throughput.
+ * For an encoder (embeddings) there is no decode: throughput counts input tokens.
+ */
+export interface PerfSummary {
+  model: string;
+  gpu: string;
+  tp: number;
+  dtype: Dtype;
+  prompt_tokens: number;
+  output_tokens: number;
+  latency_batch: number;
+  throughput_batch: number;
+  prefill_ms: number;
+  tpot_ms: number;
+  ttft_ms: number;
+  e2e_ms: number;
+  max_batch: number;
+  kv_capacity_tokens: number;
+  weight_gb_per_gpu: number;
+  tokens_per_s_per_replica: number;
+  tokens_per_s_per_gpu: number;
+  /** what tokens_per_s counts: 'output' (decoders) or 'input' (encoders) */
+  tokens_counted: 'output' | 'input';
+  usd_per_gpu_hour: number;
+  usd_per_million_output_tokens: number;
+  /** model FLOP utilisation and memory-bandwidth utilisation of the throughput iteration */
+  mfu: number;
+  mbu: number;
+}
+
+export interface PerfInput {
+  model: ModelSpec;
+  gpu: GpuSpec;
+  tp: number;
+  dtype: Dtype;
+  kvDtype?: Dtype;
+  calibration?: CalibrationFactors;
+  gpuMemoryUtilization?: number;
+  prompt: number;
+  output: number;
+  /** batch for TPOT/e2e and throughput; undefined: 1 for latency, max_batch for throughput */
+  batch?: number;
+  usdPerGpuHour: number;
+}
+
+export function perfSummary(p: PerfInput): PerfSummary {
+  const { model, prompt: P } = p;
+  const encoder = model.kind === 'encoder';
+  const O = encoder ? 0 : p.output;
+  if (P + O > model.max_context) {
+    throw new UserError(`--prompt ${P} + --output ${O} = ${P + O} tokens exceeds ${model.id}'s ${model.max_context}-token context`);
+  }
+  const step = buildStepModel({ model, gpu: p.gpu, tp: p.tp, dtype: p.dtype, kvDtype: p.kvDtype, calibration: p.calibration, gpuMemoryUtilization: p.gpuMemoryUtilization });
+  const seqTokens = P + O;
+  const maxBatch = Math.floor(step.kvCapacityTokens / seqTokens);
+  if (maxBatch < 1) {
+    throw new UserError(`one sequence of ${seqTokens} tokens does not fit in the KV cache (${step.kvCapacityTokens} tokens) of ${model.id} on ${p.tp}x ${p.gpu.id}`);
+  }
+  if (p.batch !== undefined && p.batch > maxBatch) {
+    throw new UserError(`--batch ${p.batch}: the KV cache holds at most ${maxBatch} sequences of ${seqTokens} tokens`);
+  }
+  const latencyBatch = p.batch ?? 1;
+  const b = p.batch ?? maxBatch;
+  const pairs = (P * P) / 2;
+  const prefill = step.stepTimeMs(P, pairs, 0, 0);
+  const meanCtx = P + O / 2;
+  const tpot = encoder ? 0 : step.stepTimeMs(0, 0, latencyBatch, latencyBatch * meanCtx);
+
+  let tokensPerS: number;
+  let flops: number;
+  let bytes: number;
+  let stepMs: number;
+  if (encoder) {
+    stepMs = step.stepTimeMs(b * P, b * pairs, 0, 0);
+    tokensPerS = (b * P * 1000) / stepMs;
+    flops = step.stepFlops(b * P, b * pairs, 0, 0);
+    bytes = step.stepBytes(b * P, b * pairs, 0, 0);
+  } else {
+    const newPerStep = b / O; // sequences finishing (and starting) per iteration
+    stepMs = step.stepTimeMs(newPerStep * P, newPerStep * pairs, b, b * meanCtx);
+    tokensPerS = (b * 1000) / stepMs;
+    flops = step.stepFlops(newPerStep * P, newPerStep * pairs, b, b * meanCtx);
+    bytes = step.stepBytes(newPerStep * P, newPerStep * pairs, b, b * meanCtx);
+  }
+  const perGpu = tokensPerS / p.tp;
+  return {
+    model: model.id, gpu: p.gpu.id, tp: p.tp, dtype: p.dtype, prompt_tokens: P, output_tokens: O,
+    latency_batch: latencyBatch, throughput_batch: b,
+    prefill_ms: prefill,
+    tpot_ms: tpot,
+    ttft_ms: prefill,
+    e2e_ms: prefill + Math.max(0, O - 1) * tpot,
+    max_batch: maxBatch,
+    kv_capacity_tokens: step.kvCapacityTokens,
+    weight_gb_per_gpu: step.weightBytesPerGpu / 1e9,
+    tokens_per_s_per_replica: tokensPerS,
+    tokens_per_s_per_gpu: perGpu,
+    tokens_counted: encoder ? 'input' : 'output',
+    usd_per_gpu_hour: p.usdPerGpuHour,
+    usd_per_million_output_tokens: (p.usdPerGpuHour / 3600 / perGpu) * 1e6,
+    mfu: flops / (step.peakFlopsPerS * stepMs / 1000),
+    mbu: bytes / (step.peakBytesPerS * stepMs / 1000),
+  };
+}

@@ -1,0 +1,107 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { UserError } from '../../src/errors.ts';
+import { loadCalibration } from '../../src/perf/calibration.ts';
+import { registerCalibrate } from '../../src/perf/cli-calibrate.ts';
+import { registerPerf } from '../../src/perf/cli-perf.ts';
+
+async function run(register: (p: Command) => void, args: string[]): Promise<string> {
+  const program = new Command('fleetsim').exitOverride();
+  register(program);
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  try {
+    await program.parseAsync(['node', 'fleetsim', ...args]);
+  } finally {
+    spy.mockRestore();
+  }
+  return out;
+}
+
+const perfJson = async (args: string[]) => JSON.parse(await run(registerPerf, ['perf', '--json', ...args])) as Record<string, number>;
+const KEYS = ['prefill_ms', 'tpot_ms', 'ttft_ms', 'e2e_ms', 'max_batch', 'tokens_per_s_per_replica', 'tokens_per_s_per_gpu', 'usd_per_million_output_tokens'];
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('fleetsim perf', () => {
+  const base = ['--model', 'llama-2-70b', '--gpu', 'a100-80gb', '--tp', '8'];
+
+  it('--json prints the documented keys with consistent values', async () => {
+    const r = await perfJson(base);
+    for (const k of KEYS) expect(typeof r[k], k).toBe('number');
+    expect(r.ttft_ms).toBe(r.prefill_ms);
+    expect(r.e2e_ms).toBeCloseTo(r.ttft_ms + 127 * r.tpot_ms, 6);
+    expect(r.max_batch).toBe(Math.floor(r.kv_capacity_tokens / 640));
+    expect(r.tokens_per_s_per_gpu).toBeCloseTo(r.tokens_per_s_per_replica / 8, 6);
+    // p4de.24xlarge current price over 8 GPUs, per million tokens
+    expect(r.usd_per_million_output_tokens).toBeCloseTo((27.45 / 8 / 3600 / r.tokens_per_s_per_gpu) * 1e6, 6);
+  });
+
+  it('TPOT grows with batch; per-GPU throughput grows with batch up to max_batch', async () => {
+    const maxBatch = (await perfJson(base)).max_batch;
+    const batches = [1, 4, 16, 64, 256, maxBatch];
+    const rs = [];
+    for (const b of batches) rs.push(await perfJson([...base, '--batch', String(b)]));
+    for (let i = 1; i < rs.length; i++) {
+      expect(rs[i].tpot_ms, `tpot at ${batches[i]}`).toBeGreaterThan(rs[i - 1].tpot_ms);
+      expect(rs[i].tokens_per_s_per_gpu, `tokens/s at ${batches[i]}`).toBeGreaterThan(rs[i - 1].tokens_per_s_per_gpu);
+    }
+    await expect(perfJson([...base, '--batch', String(maxBatch + 1)])).rejects.toThrow(/--batch \d+: the KV cache holds at most/);
+  });
+
+  it('prints a readable table without --json', async () => {
+    const text = await run(registerPerf, ['perf', ...base]);
+    expect(text).toMatch(/^llama-2-70b on 8x a100-80gb, fp16, prompt 512, output 128/);
+    expect(text).toMatch(/TPOT at batch 1 +\d+\.\d+ ms/);
+    expect(text).toMatch(/per million output tokens/);
+  });
+
+  it('loads a model from a Hugging Face config', async () => {
+    const cfg = fileURLToPath(new URL('./fixtures/mixtral-8x7b/config.json', import.meta.url));
+    const r = await perfJson(['--model-config', cfg, '--gpu', 'h100-80gb', '--tp', '2', '--dtype', 'fp8']);
+    expect(r.max_batch).toBeGreaterThan(100);
+  });
+
+  it('unknown ids and bad numbers are UserErrors naming the flag', async () => {
+    await expect(perfJson(['--model', 'llama2-70b', '--gpu', 'a100-80gb'])).rejects.toThrow(/--model: unknown model "llama2-70b" \(did you mean "llama-2-70b"\?\); valid: gpt-3-175b, /);
+    await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 'h100'])).rejects.toThrow(/did you mean "h100-80gb"/);
+    await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 't4', '--tp', '0'])).rejects.toThrow('--tp: expected a positive integer, got "0"');
+    await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 'a100-80gb', '--prompt', '1.5'])).rejects.toThrow(UserError);
+    await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 'a100-80gb', '--prompt', '4000', '--output', '200'])).rejects.toThrow(/exceeds llama-2-7b's 4096-token context/);
+    await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 'a100-80gb', '--dtype', 'fp4'])).rejects.toThrow(/--dtype: expected one of/);
+  });
+});
+
+describe('fleetsim calibrate', () => {
+  it('fits on TP 8, reports the held-out error and writes a loadable profile', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'fleetsim-cal-')), 'profile.json');
+    const csv = fileURLToPath(new URL('../../scenarios/data/splitwise/llama2-70b-a100.csv', import.meta.url));
+    const text = await run(registerCalibrate, ['calibrate', '--measurements', csv, '--fit-tp', '8', '--out', out]);
+    expect(text).toMatch(/held out \(TP not fitted\): \d+\.\d%/);
+    expect(text).toMatch(/excluded line 32: prompt_time/);
+    // one line per (tp, phase, prompt, batch): 76 points
+    expect(text.split('\n').filter((l) => /^ ?\d+ +(prefill|decode) /.test(l)).length).toBe(76);
+    expect(existsSync(out)).toBe(true);
+    expect(loadCalibration(out).fit?.fitted_tp).toEqual([8]);
+    // the profile feeds perf
+    const r = JSON.parse(await run(registerPerf, ['perf', '--json', '--model', 'llama-2-70b', '--gpu', 'a100-80gb', '--tp', '2', '--calibration', out]));
+    expect(r.tpot_ms).toBeGreaterThan(50);
+    expect(r.tpot_ms).toBeLessThan(65); // Splitwise measured 54-61 ms at TP 2, batch 1
+  });
+
+  it('a measurement file naming an unknown GPU asks for --gpu', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-cal-'));
+    const csv = join(dir, 'm.csv');
+    writeFileSync(csv, 'model,hardware,prompt_size,batch_size,token_size,prompt_time,token_time,tensor_parallel\nllama2-70b,mi300x,512,1,128,100,40,8\n');
+    await expect(run(registerCalibrate, ['calibrate', '--measurements', csv])).rejects.toThrow(/hardware "mi300x" in the measurements is not in the catalog .*pass --gpu/);
+    writeFileSync(csv, 'model,hardware,prompt_size,batch_size,token_size,prompt_time,token_time,tensor_parallel\nllama2-70b,a100-80gb,512,one,128,100,40,8\n');
+    await expect(run(registerCalibrate, ['calibrate', '--measurements', csv])).rejects.toThrow(/m\.csv:2: batch_size: expected a positive integer, got "one"/);
+  });
+});

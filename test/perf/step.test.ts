@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../../src/errors.ts';
+import { DEFAULT_CALIBRATION } from '../../src/perf/calibration.ts';
+import { GPUS } from '../../src/perf/hardware.ts';
+import { MODELS } from '../../src/perf/models.ts';
+import { buildStepModel } from '../../src/perf/step.ts';
+
+const a100 = GPUS['a100-80gb'];
+const l70 = MODELS['llama-2-70b'];
+
+describe('KV capacity and fit', () => {
+  it('Llama-2-70B fp16 on 8x A100-80GB holds over a million KV tokens', () => {
+    const m = buildStepModel({ model: l70, gpu: a100, tp: 8 });
+    // K and V, 80 layers, 8 KV heads of 128, 2 bytes
+    expect(m.kvBytesPerToken).toBe(2 * 80 * 8 * 128 * 2);
+    expect(m.weightBytesPerGpu).toBeCloseTo((68.98e9 * 2) / 8, -6);
+    // 8 x 80 GiB x 0.9 = 618 GB, minus 138 GB weights and ~15 GB reserve, / 328 KB
+    expect(m.kvCapacityTokens).toBeGreaterThan(1.3e6);
+    expect(m.kvCapacityTokens).toBeLessThan(1.5e6);
+  });
+
+  it('KV capacity shrinks with gpu memory utilisation and grows with an fp8 KV cache', () => {
+    const base = buildStepModel({ model: l70, gpu: a100, tp: 8 }).kvCapacityTokens;
+    expect(buildStepModel({ model: l70, gpu: a100, tp: 8, gpuMemoryUtilization: 0.8 }).kvCapacityTokens).toBeLessThan(base);
+    const fp8kv = buildStepModel({ model: l70, gpu: a100, tp: 8, kvDtype: 'fp8' }).kvCapacityTokens;
+    expect(fp8kv / base).toBeCloseTo(2, 1);
+  });
+
+  it('Llama-2-70B does not fit on one A100-80GB: UserError with the numbers', () => {
+    let err: unknown;
+    try {
+      buildStepModel({ model: l70, gpu: a100, tp: 1 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(/does not fit on 1x a100-80gb: weights need 138\.0 GB per GPU, 77\.3 GB usable/);
+  });
+
+  it('int8 weights fit where fp16 does not', () => {
+    expect(() => buildStepModel({ model: MODELS['llama-2-13b'], gpu: GPUS['a10g'], tp: 1 })).toThrow(UserError);
+    expect(buildStepModel({ model: MODELS['llama-2-13b'], gpu: GPUS['a10g'], tp: 1, dtype: 'int8' }).kvCapacityTokens).toBeGreaterThan(1000);
+  });
+
+  it('refuses BF16 on Volta and heads that do not split over TP', () => {
+    expect(() => buildStepModel({ model: MODELS['llama-2-7b'], gpu: GPUS['v100-32gb'], tp: 1, dtype: 'bf16' })).toThrow(/no BF16/);
+    expect(() => buildStepModel({ model: l70, gpu: a100, tp: 3 })).toThrow(/64 attention heads cannot be split over tp=3/);
+  });
+});
+
+describe('step time', () => {
+  const m8 = buildStepModel({ model: l70, gpu: a100, tp: 8 });
+
+  it('an empty step costs nothing; decode time grows with batch and context', () => {
+    expect(m8.stepTimeMs(0, 0, 0, 0)).toBe(0);
+    const t1 = m8.stepTimeMs(0, 0, 1, 512);
+    const t32 = m8.stepTimeMs(0, 0, 32, 32 * 512);
+    const t32long = m8.stepTimeMs(0, 0, 32, 32 * 4096);
+    expect(t32).toBeGreaterThan(t1);
+    expect(t32long).toBeGreaterThan(t32);
+  });
+
+  it('small-batch decode is memory-bound: about the weight read time, far above the compute time', () => {
+    const flops = m8.stepFlops(0, 0, 1, 512);
+    const bytes = m8.stepBytes(0, 0, 1, 512);
+    expect(flops / 2).toBeGreaterThan(0.98 * 68.98e9 - 0.27e9); // ~2 FLOPs per active matmul parameter
+    expect(bytes / m8.peakBytesPerS).toBeGreaterThan((10 * flops) / m8.peakFlopsPerS);
+  });
+
+  it('long prefill is compute-bound and scales about linearly in tokens', () => {
+    const t4k = m8.stepTimeMs(4096, (4096 * 4096) / 2, 0, 0);
+    const t8k = m8.stepTimeMs(8192, (8192 * 8192) / 2, 0, 0);
+    expect(t8k / t4k).toBeGreaterThan(1.8);
+    expect(t8k / t4k).toBeLessThan(2.3);
+  });
+
+  it('the all-reduce term is zero at TP 1 and present at TP 2', () => {
+    const m7 = MODELS['llama-2-7b'];
+    const slowLinks = { ...DEFAULT_CALIBRATION, allreduce_latency_us: 10_000, link_bw_efficiency: 0.001 };
+    const tp1 = (cal = DEFAULT_CALIBRATION) => buildStepModel({ model: m7, gpu: a100, tp: 1, calibration: cal }).stepTimeMs(512, 512 * 256, 4, 4 * 600);
+    const tp2 = (cal = DEFAULT_CALIBRATION) => buildStepModel({ model: m7, gpu: a100, tp: 2, calibration: cal }).stepTimeMs(512, 512 * 256, 4, 4 * 600);
+    expect(tp1(slowLinks)).toBe(tp1());
+    expect(tp2(slowLinks)).toBeGreaterThan(tp2() + 2 * 32 * 10);
+  });
+
+  it('FP8 uses the FP8 tensor rate on H100 but not on A100', () => {
+    const m = MODELS['llama-3-8b'];
+    const prefill = (gpu: keyof typeof GPUS, dtype: 'fp16' | 'fp8') =>
+      buildStepModel({ model: m, gpu: GPUS[gpu], tp: 1, dtype }).stepTimeMs(8192, (8192 * 8192) / 2, 0, 0);
+    expect(prefill('h100-80gb', 'fp8') / prefill('h100-80gb', 'fp16')).toBeLessThan(0.6);
+    expect(prefill('a100-80gb', 'fp8') / prefill('a100-80gb', 'fp16')).toBeGreaterThan(0.95);
+    // but FP8 weights halve the bytes a decode step streams on any GPU
+    const decode = (dtype: 'fp16' | 'fp8') => buildStepModel({ model: m, gpu: a100, tp: 1, dtype }).stepBytes(0, 0, 1, 512);
+    expect(decode('fp8') / decode('fp16')).toBeCloseTo(0.5, 1);
+  });
+
+  it('MoE: one token reads the shared weights and 2 of 8 experts; many tokens read them all', () => {
+    const mx = buildStepModel({ model: MODELS['mixtral-8x7b'], gpu: a100, tp: 2 });
+    const kv = mx.kvBytesPerToken;
+    const one = mx.stepBytes(0, 0, 1, 0) - kv;
+    const many = mx.stepBytes(0, 0, 256, 0) - 256 * kv;
+    expect(many).toBeCloseTo(46.7e9 * 2, -8);
+    // active 12.9B of 46.7B: one token touches about that share of the weights
+    expect(one / many).toBeGreaterThan(0.26);
+    expect(one / many).toBeLessThan(0.3);
+    // compute follows active, not total, parameters
+    expect(mx.stepFlops(0, 0, 1, 0)).toBeLessThan(2 * 13e9);
+  });
+
+  it('stepTimeMs is cheap enough to call once per simulated iteration', () => {
+    let acc = 0;
+    const t0 = performance.now();
+    for (let i = 0; i < 1_000_000; i++) acc += m8.stepTimeMs(i & 511, (i & 511) * 300, 64, 64 * 700);
+    const ms = performance.now() - t0;
+    expect(acc).toBeGreaterThan(0);
+    expect(ms).toBeLessThan(2000); // ~50 ns a call measured; the bound only catches an accidental O(n) or allocation storm
+  });
+});
