@@ -52,7 +52,8 @@ export function validateScenario(doc: unknown, file: string): Scenario {
   if (!parsed.success) {
     const issues = parsed.error.issues;
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
-    throw new UserError(`${file}: ${describeIssue(issues[0])}${more}`);
+    // An unknown key (often a misspelt one) explains the "missing" errors that come with it: report it first.
+    throw new UserError(`${file}: ${describeIssue(issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0])}${more}`);
   }
   const problem = checkReferences(parsed.data);
   if (problem) throw new UserError(`${file}: ${problem}`);

@@ -12,6 +12,7 @@ export function applyOverrides(doc: unknown, overrides: readonly string[]): void
     if (eq <= 0) throw new UserError(`--set ${o}: expected path=value, e.g. topology.stations.api.servers=12`);
     const path = o.slice(0, eq).split('.');
     if (path.some((p) => p === '')) throw new UserError(`--set ${o}: empty segment in path "${o.slice(0, eq)}"`);
+    if (path.includes('__proto__')) throw new UserError(`--set ${o}: "__proto__" is not a scenario field`);
     let value: unknown;
     try {
       value = parseYaml(o.slice(eq + 1));

@@ -39,8 +39,11 @@ export function loadTrace(file: string, label = file): Trace {
     throw new UserError(`${label}: cannot read the trace (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
   let rows: string[][];
+  let lines: number[];
   try {
-    rows = parse(text, { skip_empty_lines: true, trim: true }) as string[][];
+    const parsed = parse(text, { skip_empty_lines: true, trim: true, info: true }) as unknown as { record: string[]; info: { lines: number } }[];
+    rows = parsed.map((p) => p.record);
+    lines = parsed.map((p) => p.info.lines); // file line of each record (blank lines skipped)
   } catch (e) {
     throw new UserError(`${label}: invalid CSV: ${(e as Error).message}`);
   }
@@ -55,11 +58,11 @@ export function loadTrace(file: string, label = file): Trace {
   const output = new Int32Array(n);
   for (let r = 0; r < n; r++) {
     const row = rows[r + 1];
-    const line = r + 2;
+    const line = lines[r + 1];
     const t = parseStamp(row[idx[0]] ?? '');
     if (!Number.isFinite(t)) throw new UserError(`${label}: line ${line}: TIMESTAMP: expected "YYYY-MM-DD HH:MM:SS.fff" or seconds, got "${row[idx[0]]}"`);
-    const p = Number(row[idx[1]]);
-    const g = Number(row[idx[2]]);
+    const p = Number(row[idx[1]] || NaN); // an empty cell is not 0 tokens
+    const g = Number(row[idx[2]] || NaN);
     if (!Number.isInteger(p) || p < 0) throw new UserError(`${label}: line ${line}: ContextTokens: expected an integer >= 0, got "${row[idx[1]]}"`);
     if (!Number.isInteger(g) || g < 0) throw new UserError(`${label}: line ${line}: GeneratedTokens: expected an integer >= 0, got "${row[idx[2]]}"`);
     stamps[r] = t;
