@@ -1,0 +1,818 @@
+import type { Simulator } from '../../engine/sim.ts';
+import type { LatencyStats } from '../../metrics/latency.ts';
+import type { StepModel } from '../../perf/step.ts';
+import { ReplicaStats } from './stats.ts';
+import { FinishHeap, SlotDeque } from './structs.ts';
+
+/**
+ * One GPU replica (a tensor-parallel group serving one model copy) with iteration-level
+ * continuous batching, modelled on vLLM's V0 scheduler (vllm/core/scheduler.py):
+ *
+ * - a FCFS waiting queue; only its head is considered for admission (`_schedule_prefills` stops at
+ *   the first request that cannot be allocated: no skipping);
+ * - a running batch bounded by `max_num_seqs` and a per-iteration token budget
+ *   `max_batched_tokens` (`SchedulingBudget`);
+ * - chunked prefill on (`_schedule_chunked_prefill`): decodes first, then the chunks of prompts
+ *   already running in admission order, then new prompts from the waiting head, each taking
+ *   min(remaining prompt, remaining budget) tokens (Sarathi-style mixed batches);
+ * - chunked prefill off (`_schedule_default`): if any waiting prompt can be admitted whole, the
+ *   iteration is prefill-only ("don't schedule decodes if prefills are scheduled"); otherwise it
+ *   decodes every running sequence. A prompt longer than the budget is admitted alone;
+ * - a paged KV cache in blocks of `block_size_tokens`; a sequence holds ceil(tokens in KV / block)
+ *   blocks. Admission reserves the whole (re)prompt's blocks (`BlockSpaceManager.allocate`) and
+ *   keeps a watermark free (`can_allocate`: free - needed >= watermark blocks, watermark 1% of
+ *   blocks as vLLM's CacheConfig default, at least one block); a decode step needs one new block
+ *   for every sequence whose context crosses a block boundary (`can_append_slots`);
+ * - preemption by recompute (`_preempt_by_recompute`): when a decode step cannot get its blocks,
+ *   the most recently admitted running sequence (`running_queue.pop()`) frees all its blocks and
+ *   goes back to the head of the waiting queue (`waiting.extendleft(preempted)`); readmitted, it
+ *   prefills prompt + tokens already generated, and its next token comes out of that prefill.
+ *
+ * Token timing: a prefill that completes samples one output token at the end of its iteration;
+ * after that every decode iteration produces one token per decoding sequence. A sequence with
+ * P prompt tokens that has emitted e tokens holds P + e - 1 tokens of KV (the latest token is
+ * written by the next step). Output tokens are never re-emitted after a preemption.
+ *
+ * Cost per iteration: O(1) in the batch size plus O(1) per sequence prefilled, finished,
+ * admitted or preempted in it. Running sums (decodeSeqs, decodeCtxTokens) replace per-sequence
+ * loops; a sequence's KV context is `base + K` where K counts decode iterations, so it is never
+ * touched while it decodes; finishing sequences come from a min-heap keyed by their finish
+ * iteration; block growth is one counter per residue of `base` mod block size.
+ *
+ * Request state lives in typed arrays indexed by a recycled internal slot; the listener is one
+ * object called with integer request ids; the iteration handler is registered once.
+ */
+
+export interface ReplicaConfig {
+  /** Running batch bound (vLLM default 256). */
+  max_num_seqs: number;
+  /** Tokens per iteration: prefill chunk tokens + one per decoding sequence (vLLM: 8192 with chunked prefill). */
+  max_batched_tokens: number;
+  /** Sarathi-style chunked prefill; off = prompts prefilled whole in prefill-only iterations. */
+  chunked_prefill: boolean;
+  /** KV block size in tokens (vLLM default 16). */
+  block_size_tokens: number;
+  /** Usable KV cache in tokens; default step.kvCapacityTokens. */
+  kv_capacity_tokens?: number;
+  /** Waiting-queue bound: a submit beyond it is rejected with 'queue_full'. */
+  max_waiting: number;
+  /** Fraction of KV blocks admission keeps free (vLLM CacheConfig.watermark, default 0.01; at least one block). */
+  watermark_fraction?: number;
+}
+
+/** vLLM's defaults with chunked prefill (and a waiting bound vLLM does not have). */
+export const VLLM_REPLICA_DEFAULTS: Readonly<ReplicaConfig> = {
+  max_num_seqs: 256,
+  max_batched_tokens: 8192,
+  chunked_prefill: true,
+  block_size_tokens: 16,
+  max_waiting: 10_000,
+};
+
+export type RejectReason = 'queue_full' | 'too_long';
+
+/**
+ * Called with integer request ids (no closures per request). All times are simulated ms.
+ * `done` also receives the request's per-replica figures: how many times it was preempted and
+ * its scheduling delay (first admission to the running batch - submit). Implementations may
+ * declare fewer parameters.
+ */
+export interface ReplicaListener {
+  /** End of the iteration that produced the first output token. */
+  firstToken(req: number, t_ms: number): void;
+  /** The last output token was produced. */
+  done(req: number, t_ms: number, preemptions: number, sched_delay_ms: number): void;
+  /**
+   * 'too_long': prompt + output can never fit in the KV cache. Checked at submit, and again at
+   * every admission from the waiting queue: after setKvCapacityTokens shrinks the cache, a
+   * request preempted mid-stream can be rejected this way after its firstToken.
+   */
+  rejected(req: number, t_ms: number, reason: RejectReason): void;
+}
+
+/** Test hooks; leave null in production (the token hook costs O(batch) per iteration). */
+export interface ReplicaDebug {
+  /** After each iteration has been scheduled and its KV blocks allocated. */
+  planned?(r: GpuReplica): void;
+  /** Every output token of every request, at the end of the iteration that produced it. */
+  token?(req: number, t_ms: number): void;
+}
+
+const FREE = 0, WAITING = 1, PREFILL = 2, DECODE = 3;
+
+export class GpuReplica {
+  readonly stats = new ReplicaStats();
+  /** Inter-token latency sink: each gap between consecutive tokens of a request, O(1) weighted adds per iteration. */
+  itl: LatencyStats | null = null;
+  debug: ReplicaDebug | null = null;
+
+  private readonly B: number;
+  private readonly maxSeqs: number;
+  private readonly maxTokens: number;
+  private readonly chunked: boolean;
+  private readonly maxWaiting: number;
+  private readonly wmFraction: number;
+
+  // KV blocks
+  private capBlocks: number;
+  /** Latest requested capacity, applied at the next iteration boundary. */
+  private capLatest: number;
+  private capPending = false;
+  private wmBlocks: number;
+  private used = 0;
+
+  // queues and batch
+  private readonly waitQ = new SlotDeque(64);
+  private nRunning = 0;
+  private runHead = -1;
+  private runTail = -1;
+  private pfHead = -1;
+  private pfTail = -1;
+  /** Decoding sequences and the sum of their KV contexts (tokens). */
+  private D = 0;
+  private C = 0;
+  /** Decode iterations completed. */
+  private K = 0;
+  /** Decoding sequences by ((KV context - K) mod block size). */
+  private readonly cnt: Int32Array;
+  private readonly heap = new FinishHeap(64);
+
+  // per-slot state (struct of arrays)
+  private cap = 0;
+  private sReq = new Int32Array(0);
+  private sPrompt = new Int32Array(0);
+  private sOut = new Int32Array(0);
+  private sEmitted = new Int32Array(0);
+  private sTarget = new Int32Array(0);
+  private sPrefilled = new Int32Array(0);
+  private sPreempt = new Int32Array(0);
+  private sEpoch = new Int32Array(0);
+  private sState = new Uint8Array(0);
+  private sBase = new Float64Array(0);
+  private sFinish = new Float64Array(0);
+  private sJoinGen = new Float64Array(0);
+  private sJoinT = new Float64Array(0);
+  private sLastTokT = new Float64Array(0);
+  private sSubmitT = new Float64Array(0);
+  private sAdmitT = new Float64Array(0);
+  private rPrev = new Int32Array(0);
+  private rNext = new Int32Array(0);
+  private pPrev = new Int32Array(0);
+  private pNext = new Int32Array(0);
+  private freeList = new Int32Array(0);
+  private freeCount = 0;
+  private nextSlot = 0;
+
+  // the iteration in flight
+  private busy = false;
+  private endToken = -1;
+  private readonly hEnd: number;
+  private iterStart = 0;
+  private iterDur = 0;
+  private iterDecode = false;
+  private iterD = 0;
+  private iterC = 0;
+  private iterPt = 0;
+  private iterPairs = 0;
+  private iterN = 0;
+  private iterRecompute = 0;
+  private iterUsed = 0;
+  private budget = 0;
+  private readonly chSlot: Int32Array;
+  private readonly chLen: Int32Array;
+
+  // inter-token latency: decoding sequences that joined since the last decode iteration, grouped by join time
+  private gT = new Float64Array(8);
+  private gC = new Int32Array(8);
+  private gN = 0;
+  private lastDecodeEnd = 0;
+
+  private healthyFlag = true;
+  /** Inside the iteration handler or the scheduler (listener callbacks may run). */
+  private inside = false;
+
+  constructor(
+    private readonly sim: Simulator,
+    private readonly step: StepModel,
+    cfg: ReplicaConfig,
+    private readonly listener: ReplicaListener,
+  ) {
+    const posInt = (v: number, name: string) => {
+      if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name}: expected a positive integer, got ${v}`);
+    };
+    posInt(cfg.max_num_seqs, 'max_num_seqs');
+    posInt(cfg.max_batched_tokens, 'max_batched_tokens');
+    posInt(cfg.block_size_tokens, 'block_size_tokens');
+    if (!(cfg.max_waiting >= 0)) throw new RangeError(`max_waiting: expected >= 0, got ${cfg.max_waiting}`);
+    if (cfg.chunked_prefill && cfg.max_batched_tokens < cfg.max_num_seqs) {
+      // vLLM's SchedulerConfig refuses this too: every decoding sequence needs a token of the budget
+      throw new RangeError(`max_batched_tokens (${cfg.max_batched_tokens}) must be >= max_num_seqs (${cfg.max_num_seqs}) with chunked prefill`);
+    }
+    this.B = cfg.block_size_tokens;
+    this.maxSeqs = cfg.max_num_seqs;
+    this.maxTokens = cfg.max_batched_tokens;
+    this.chunked = cfg.chunked_prefill;
+    this.maxWaiting = cfg.max_waiting;
+    this.wmFraction = cfg.watermark_fraction ?? 0.01;
+    if (!(this.wmFraction >= 0 && this.wmFraction < 1)) throw new RangeError(`watermark_fraction: expected [0, 1), got ${this.wmFraction}`);
+    const kvTokens = cfg.kv_capacity_tokens ?? step.kvCapacityTokens;
+    this.capBlocks = this.capLatest = this.toBlocksCap(kvTokens);
+    this.wmBlocks = this.watermarkFor(this.capBlocks);
+    this.cnt = new Int32Array(this.B);
+    this.chSlot = new Int32Array(this.maxSeqs);
+    this.chLen = new Int32Array(this.maxSeqs);
+    this.growSlots(Math.min(1024, 2 * this.maxSeqs + 64));
+    this.hEnd = sim.on(() => this.onEnd());
+  }
+
+  // ---- router-facing, O(1) ----
+
+  get waiting(): number {
+    return this.waitQ.length;
+  }
+  get running(): number {
+    return this.nRunning;
+  }
+  get outstanding(): number {
+    return this.waitQ.length + this.nRunning;
+  }
+  get healthy(): boolean {
+    return this.healthyFlag;
+  }
+  /** Allocated KV blocks / capacity (1 when the capacity is 0). */
+  kvUsedFraction(): number {
+    return this.capBlocks > 0 ? this.used / this.capBlocks : 1;
+  }
+
+  // ---- introspection ----
+
+  get usedBlocks(): number {
+    return this.used;
+  }
+  get capacityBlocks(): number {
+    return this.capBlocks;
+  }
+  get kvCapacityTokens(): number {
+    return this.capBlocks * this.B;
+  }
+  get decodeSeqs(): number {
+    return this.D;
+  }
+  get decodeCtxTokens(): number {
+    return this.C;
+  }
+  /** True while an iteration is in flight. */
+  get isBusy(): boolean {
+    return this.busy;
+  }
+
+  // ---- requests ----
+
+  /**
+   * Queues a request (FCFS). Prompt and output lengths below 1 are raised to 1 (an encoder
+   * request is one prefill producing one result). Rejections are reported synchronously.
+   * Throws if the replica has failed: routers must not pick an unhealthy replica.
+   */
+  submit(req: number, promptTokens: number, outputTokens: number): void {
+    if (!this.healthyFlag) throw new Error(`submit of request ${req} to a failed GPU replica (route only to healthy replicas)`);
+    const prompt = promptTokens >= 1 ? Math.floor(promptTokens) : 1;
+    const out = outputTokens >= 1 ? Math.floor(outputTokens) : 1;
+    const st = this.stats;
+    st.submitted++;
+    const now = this.sim.now_ms;
+    if (this.neverFits(prompt, out, this.capLatest)) {
+      st.rejected_too_long++;
+      this.listener.rejected(req, now, 'too_long');
+      return;
+    }
+    if (this.waitQ.length >= this.maxWaiting) {
+      st.rejected_queue_full++;
+      this.listener.rejected(req, now, 'queue_full');
+      return;
+    }
+    const s = this.allocSlot();
+    this.sReq[s] = req;
+    this.sPrompt[s] = prompt;
+    this.sOut[s] = out;
+    this.sEmitted[s] = 0;
+    this.sTarget[s] = prompt;
+    this.sPrefilled[s] = 0;
+    this.sPreempt[s] = 0;
+    this.sState[s] = WAITING;
+    this.sSubmitT[s] = now;
+    this.sAdmitT[s] = NaN;
+    this.waitQ.pushBack(s);
+    if (this.waitQ.length > st.max_waiting) st.max_waiting = this.waitQ.length;
+    if (!this.busy) {
+      this.inside = true;
+      try {
+        this.plan();
+      } finally {
+        this.inside = false;
+      }
+    }
+  }
+
+  /**
+   * The replica dies at t_ms (normally sim.now_ms): the iteration in flight is abandoned, every
+   * running and waiting request is handed to onLost exactly once (running in admission order,
+   * then waiting in queue order), state is cleared, and no further iterations run until
+   * restore(). Must not be called from inside a listener callback of this replica.
+   */
+  fail(t_ms: number, onLost: (req: number) => void): void {
+    if (this.inside) throw new Error('GpuReplica.fail() called from inside one of its own listener callbacks');
+    if (!this.healthyFlag) return;
+    if (this.endToken >= 0) {
+      this.sim.cancel(this.endToken);
+      this.endToken = -1;
+      if (t_ms > this.iterStart) this.stats.busy_ms += Math.min(t_ms - this.iterStart, this.iterDur);
+    }
+    const lost: number[] = [];
+    for (let s = this.runHead; s >= 0; s = this.rNext[s]) lost.push(this.sReq[s]);
+    for (let i = 0; i < this.waitQ.length; i++) lost.push(this.sReq[this.waitQ.at(i)]);
+    this.clearState();
+    this.healthyFlag = false;
+    this.stats.lost += lost.length;
+    for (const req of lost) onLost(req);
+  }
+
+  /** Serves again, empty. */
+  restore(): void {
+    if (this.healthyFlag) return;
+    this.healthyFlag = true;
+    if (this.capPending) this.applyCapacity();
+  }
+
+  /**
+   * Sets the usable KV cache (e.g. fragmentation or a memory fault). Applied at the next
+   * iteration boundary (immediately when idle): running sequences are preempted, most recently
+   * admitted first, until the allocated blocks fit. Requests that can no longer fit at all are
+   * rejected 'too_long' when they reach the head of the waiting queue.
+   */
+  setKvCapacityTokens(tokens: number): void {
+    if (!(tokens >= 0)) throw new RangeError(`KV capacity: expected >= 0 tokens, got ${tokens}`);
+    this.capLatest = this.toBlocksCap(tokens);
+    this.capPending = true;
+    if (!this.busy) this.applyCapacity();
+  }
+
+  // ---- the scheduler ----
+
+  /** Plans the next iteration and schedules its end; goes idle when there is nothing to run. */
+  private plan(): void {
+    if (this.capPending) this.applyCapacity();
+    this.busy = true;
+    this.iterPt = 0;
+    this.iterPairs = 0;
+    this.iterN = 0;
+    this.iterRecompute = 0;
+    this.budget = this.maxTokens;
+    let decode = false;
+    if (this.chunked) {
+      if (this.D > 0) {
+        this.reserveDecode();
+        decode = this.D > 0;
+        this.budget -= this.D;
+      }
+      // chunks of prompts already running, in admission order
+      for (let s = this.pfHead; s >= 0 && this.budget > 0; s = this.pNext[s]) {
+        const rest = this.sTarget[s] - this.sPrefilled[s];
+        this.addChunk(s, rest < this.budget ? rest : this.budget);
+      }
+      this.admit(true);
+    } else {
+      this.admit(false);
+      if (this.iterN === 0 && this.D > 0) {
+        this.reserveDecode();
+        decode = this.D > 0;
+        if (!decode) this.admit(false);
+      }
+    }
+    if (!decode && this.iterN === 0) {
+      this.busy = false;
+      if (this.nRunning > 0 || this.waitQ.length > 0) {
+        throw new Error(`GpuReplica stalled with ${this.nRunning} running and ${this.waitQ.length} waiting (internal error)`);
+      }
+      return;
+    }
+    const D = decode ? this.D : 0;
+    const C = decode ? this.C : 0;
+    const dur = this.step.stepTimeMs(this.iterPt, this.iterPairs, D, C);
+    this.iterDecode = decode;
+    this.iterD = D;
+    this.iterC = C;
+    this.iterDur = dur;
+    this.iterStart = this.sim.now_ms;
+    this.iterUsed = this.used;
+    const st = this.stats;
+    const kvTok = this.used * this.B;
+    if (kvTok > st.max_kv_used_tokens) st.max_kv_used_tokens = kvTok;
+    if (this.nRunning > st.max_running) st.max_running = this.nRunning;
+    this.endToken = this.sim.after(dur, this.hEnd, 0);
+    if (this.debug?.planned) this.debug.planned(this);
+  }
+
+  /** Admits from the waiting head while budget, max_num_seqs and KV blocks allow. */
+  private admit(chunked: boolean): void {
+    const now = this.sim.now_ms;
+    while (this.waitQ.length > 0 && this.nRunning < this.maxSeqs && (chunked ? this.budget > 0 : true)) {
+      const s = this.waitQ.peekFront();
+      if (this.neverFits(this.sPrompt[s], this.sOut[s], this.capBlocks)) {
+        this.waitQ.popFront();
+        const req = this.sReq[s];
+        this.releaseSlot(s);
+        this.stats.rejected_too_long++;
+        this.listener.rejected(req, now, 'too_long');
+        continue;
+      }
+      const target = this.sTarget[s];
+      if (!chunked && target > this.budget) {
+        // a prompt longer than the whole budget runs alone; otherwise wait for the next iteration
+        if (!(this.iterN === 0 && target > this.maxTokens)) break;
+      }
+      const need = this.blocks(target);
+      if (this.capBlocks - this.used - need < this.wmBlocks) break;
+      this.waitQ.popFront();
+      this.sState[s] = PREFILL;
+      this.sPrefilled[s] = 0;
+      this.used += need;
+      this.nRunning++;
+      if (this.sAdmitT[s] !== this.sAdmitT[s]) this.sAdmitT[s] = now; // NaN: first admission
+      this.linkRunTail(s);
+      this.linkPfTail(s);
+      this.addChunk(s, chunked && target > this.budget ? this.budget : target);
+    }
+  }
+
+  private addChunk(s: number, c: number): void {
+    const n = this.iterN++;
+    this.chSlot[n] = s;
+    this.chLen[n] = c;
+    this.iterPt += c;
+    this.iterPairs += c * (this.sPrefilled[s] + c / 2);
+    if (this.sEmitted[s] > 0) this.iterRecompute += c;
+    this.budget -= c;
+  }
+
+  /** Allocates this decode step's new blocks, preempting the most recent sequences until they fit. */
+  private reserveDecode(): void {
+    const B = this.B;
+    const idx = (B - (this.K % B)) % B;
+    while (this.cnt[idx] > this.capBlocks - this.used) this.preemptTail();
+    this.used += this.cnt[idx];
+  }
+
+  /** Preempts (by recompute) the most recently admitted running sequence. */
+  private preemptTail(): void {
+    const s = this.runTail;
+    if (s < 0) throw new Error('GpuReplica: nothing left to preempt (internal error)');
+    this.unlinkRun(s);
+    this.nRunning--;
+    if (this.sState[s] === PREFILL) {
+      this.used -= this.blocks(this.sTarget[s]);
+      this.unlinkPf(s);
+      // a first pass cut short is wasted work too (a recompute pass is already counted per chunk)
+      if (this.sEmitted[s] === 0) this.stats.recompute_tokens += this.sPrefilled[s];
+    } else {
+      const K = this.K;
+      const base = this.sBase[s];
+      const kv = base + K;
+      this.used -= this.blocks(kv);
+      this.D--;
+      this.C -= kv;
+      this.cnt[this.mod(base)]--;
+      const emitted = this.sOut[s] - (this.sFinish[s] - K + 1);
+      this.sEmitted[s] = emitted;
+      this.sTarget[s] = this.sPrompt[s] + emitted;
+      if (this.sJoinGen[s] === K) {
+        this.sLastTokT[s] = this.sJoinT[s];
+        this.groupRemove(this.sJoinT[s]);
+      } else {
+        this.sLastTokT[s] = this.lastDecodeEnd;
+      }
+      this.sEpoch[s]++; // its finish-heap entry is now stale
+    }
+    this.sState[s] = WAITING;
+    this.sPrefilled[s] = 0;
+    this.sPreempt[s]++;
+    this.stats.preemptions++;
+    this.waitQ.pushFront(s);
+  }
+
+  private applyCapacity(): void {
+    this.capPending = false;
+    this.capBlocks = this.capLatest;
+    this.wmBlocks = this.watermarkFor(this.capBlocks);
+    while (this.used > this.capBlocks) this.preemptTail();
+  }
+
+  // ---- the end of an iteration ----
+
+  private onEnd(): void {
+    this.endToken = -1;
+    this.inside = true;
+    try {
+      this.finishIteration();
+      if (this.nRunning > 0 || this.waitQ.length > 0) this.plan();
+      else this.busy = false;
+    } finally {
+      this.inside = false;
+    }
+  }
+
+  private finishIteration(): void {
+    const t = this.sim.now_ms;
+    const st = this.stats;
+    const D = this.iterD;
+    st.busy_ms += this.iterDur;
+    st.iterations++;
+    st.batch_size_sum += D + this.iterN;
+    st.decode_seqs_sum += D;
+    st.prefill_tokens += this.iterPt;
+    st.recompute_tokens += this.iterRecompute;
+    st.decode_tokens += D;
+    st.output_tokens += D;
+    st.kv_token_ms += this.iterUsed * this.B * this.iterDur;
+    st.flops += this.step.stepFlops(this.iterPt, this.iterPairs, D, this.iterC);
+    st.bytes += this.step.stepBytes(this.iterPt, this.iterPairs, D, this.iterC);
+    const dbgToken = this.debug?.token;
+
+    if (this.iterDecode) {
+      const K0 = this.K;
+      const itl = this.itl;
+      if (itl !== null) {
+        let joined = 0;
+        for (let g = 0; g < this.gN; g++) {
+          const c = this.gC[g];
+          if (c > 0) {
+            itl.sketch.accept(t - this.gT[g], c);
+            joined += c;
+          }
+        }
+        if (D > joined) itl.sketch.accept(t - this.lastDecodeEnd, D - joined);
+      }
+      if (dbgToken) {
+        for (let s = this.runHead; s >= 0; s = this.rNext[s]) if (this.sState[s] === DECODE) dbgToken(this.sReq[s], t);
+      }
+      this.gN = 0;
+      this.lastDecodeEnd = t;
+      this.K = K0 + 1;
+      this.C += this.D;
+      const heap = this.heap;
+      while (heap.topKey() <= K0) {
+        const s = heap.topSlot();
+        const e = heap.topEpoch();
+        heap.pop();
+        if (this.sEpoch[s] === e) this.finishDecode(s, t);
+      }
+    }
+
+    for (let i = 0; i < this.iterN; i++) {
+      const s = this.chSlot[i];
+      this.sPrefilled[s] += this.chLen[i];
+      if (this.sPrefilled[s] === this.sTarget[s]) this.completePrefill(s, t, dbgToken);
+    }
+  }
+
+  /** The last decode step of s has run (K already counts it). */
+  private finishDecode(s: number, t: number): void {
+    const base = this.sBase[s];
+    const kv = base + this.K;
+    this.used -= this.blocks(kv);
+    this.D--;
+    this.C -= kv;
+    this.cnt[this.mod(base)]--;
+    this.unlinkRun(s);
+    this.nRunning--;
+    this.stats.completed++;
+    const req = this.sReq[s];
+    const pre = this.sPreempt[s];
+    const delay = this.sAdmitT[s] - this.sSubmitT[s];
+    this.releaseSlot(s);
+    this.listener.done(req, t, pre, delay);
+  }
+
+  /** The prompt (or recomputed prompt + output) of s is in the KV cache; one token is sampled. */
+  private completePrefill(s: number, t: number, dbgToken: ((req: number, t_ms: number) => void) | undefined): void {
+    this.unlinkPf(s);
+    const req = this.sReq[s];
+    const prev = this.sEmitted[s];
+    const emitted = prev + 1;
+    const out = this.sOut[s];
+    this.stats.output_tokens++;
+    if (dbgToken) dbgToken(req, t);
+    if (prev > 0 && this.itl !== null) this.itl.sketch.accept(t - this.sLastTokT[s], 1);
+    if (emitted >= out) {
+      this.used -= this.blocks(this.sTarget[s]);
+      this.unlinkRun(s);
+      this.nRunning--;
+      this.stats.completed++;
+      const pre = this.sPreempt[s];
+      const delay = this.sAdmitT[s] - this.sSubmitT[s];
+      this.releaseSlot(s);
+      if (prev === 0) this.listener.firstToken(req, t);
+      this.listener.done(req, t, pre, delay);
+      return;
+    }
+    const target = this.sTarget[s];
+    const K = this.K;
+    this.sEmitted[s] = emitted;
+    this.sState[s] = DECODE;
+    this.sBase[s] = target - K;
+    this.sFinish[s] = K + (out - emitted) - 1;
+    this.sJoinGen[s] = K;
+    this.sJoinT[s] = t;
+    this.cnt[this.mod(target - K)]++;
+    this.D++;
+    this.C += target;
+    this.heap.push(this.sFinish[s], s, this.sEpoch[s]);
+    this.groupAdd(t);
+    if (prev === 0) this.listener.firstToken(req, t);
+  }
+
+  // ---- inter-token-latency join groups ----
+
+  private groupAdd(t: number): void {
+    const n = this.gN;
+    if (n > 0 && this.gT[n - 1] === t) {
+      this.gC[n - 1]++;
+      return;
+    }
+    if (n === this.gT.length) {
+      const T = new Float64Array(2 * n), Cn = new Int32Array(2 * n);
+      T.set(this.gT);
+      Cn.set(this.gC);
+      this.gT = T;
+      this.gC = Cn;
+    }
+    this.gT[n] = t;
+    this.gC[n] = 1;
+    this.gN = n + 1;
+  }
+
+  private groupRemove(t: number): void {
+    for (let g = this.gN - 1; g >= 0; g--) {
+      if (this.gT[g] === t && this.gC[g] > 0) {
+        this.gC[g]--;
+        return;
+      }
+    }
+  }
+
+  // ---- helpers ----
+
+  private blocks(tokens: number): number {
+    return Math.ceil(tokens / this.B);
+  }
+
+  private mod(x: number): number {
+    const r = x % this.B;
+    return r < 0 ? r + this.B : r;
+  }
+
+  private toBlocksCap(tokens: number): number {
+    return Math.max(0, Math.floor(tokens / this.B));
+  }
+
+  private watermarkFor(capBlocks: number): number {
+    return Math.max(1, Math.floor(this.wmFraction * capBlocks));
+  }
+
+  /** prompt + output can never fit, even alone, in capBlocks (with the admission watermark). */
+  private neverFits(prompt: number, out: number, capBlocks: number): boolean {
+    return this.blocks(prompt + out) > capBlocks - this.watermarkFor(capBlocks);
+  }
+
+  private linkRunTail(s: number): void {
+    this.rPrev[s] = this.runTail;
+    this.rNext[s] = -1;
+    if (this.runTail >= 0) this.rNext[this.runTail] = s;
+    else this.runHead = s;
+    this.runTail = s;
+  }
+
+  private unlinkRun(s: number): void {
+    const p = this.rPrev[s], n = this.rNext[s];
+    if (p >= 0) this.rNext[p] = n;
+    else this.runHead = n;
+    if (n >= 0) this.rPrev[n] = p;
+    else this.runTail = p;
+  }
+
+  private linkPfTail(s: number): void {
+    this.pPrev[s] = this.pfTail;
+    this.pNext[s] = -1;
+    if (this.pfTail >= 0) this.pNext[this.pfTail] = s;
+    else this.pfHead = s;
+    this.pfTail = s;
+  }
+
+  private unlinkPf(s: number): void {
+    const p = this.pPrev[s], n = this.pNext[s];
+    if (p >= 0) this.pNext[p] = n;
+    else this.pfHead = n;
+    if (n >= 0) this.pPrev[n] = p;
+    else this.pfTail = p;
+  }
+
+  private allocSlot(): number {
+    if (this.freeCount > 0) return this.freeList[--this.freeCount];
+    if (this.nextSlot === this.cap) this.growSlots(this.cap * 2);
+    return this.nextSlot++;
+  }
+
+  private releaseSlot(s: number): void {
+    this.sState[s] = FREE;
+    this.sEpoch[s]++;
+    this.freeList[this.freeCount++] = s;
+  }
+
+  private clearState(): void {
+    this.busy = false;
+    this.waitQ.clear();
+    this.nRunning = 0;
+    this.runHead = this.runTail = this.pfHead = this.pfTail = -1;
+    this.D = 0;
+    this.C = 0;
+    this.cnt.fill(0);
+    this.heap.clear();
+    this.used = 0;
+    this.gN = 0;
+    this.sState.fill(FREE);
+    for (let s = 0; s < this.nextSlot; s++) this.sEpoch[s]++;
+    this.freeCount = 0;
+    this.nextSlot = 0;
+  }
+
+  private growSlots(n: number): void {
+    const i32 = (a: Int32Array) => { const b = new Int32Array(n); b.set(a); return b; };
+    const f64 = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
+    const u8 = (a: Uint8Array) => { const b = new Uint8Array(n); b.set(a); return b; };
+    this.sReq = i32(this.sReq);
+    this.sPrompt = i32(this.sPrompt);
+    this.sOut = i32(this.sOut);
+    this.sEmitted = i32(this.sEmitted);
+    this.sTarget = i32(this.sTarget);
+    this.sPrefilled = i32(this.sPrefilled);
+    this.sPreempt = i32(this.sPreempt);
+    this.sEpoch = i32(this.sEpoch);
+    this.sState = u8(this.sState);
+    this.sBase = f64(this.sBase);
+    this.sFinish = f64(this.sFinish);
+    this.sJoinGen = f64(this.sJoinGen);
+    this.sJoinT = f64(this.sJoinT);
+    this.sLastTokT = f64(this.sLastTokT);
+    this.sSubmitT = f64(this.sSubmitT);
+    this.sAdmitT = f64(this.sAdmitT);
+    this.rPrev = i32(this.rPrev);
+    this.rNext = i32(this.rNext);
+    this.pPrev = i32(this.pPrev);
+    this.pNext = i32(this.pNext);
+    this.freeList = i32(this.freeList);
+    this.cap = n;
+  }
+
+  /**
+   * Recomputes every running sum from the per-sequence state (O(batch)) and throws on any
+   * disagreement. For tests and debugging only.
+   */
+  checkInvariants(): void {
+    const B = this.B, K = this.K;
+    const fail = (msg: string) => {
+      throw new Error(`GpuReplica invariant: ${msg} (t=${this.sim.now_ms} ms, K=${K})`);
+    };
+    let n = 0, d = 0, c = 0, blocks = 0, pf = 0;
+    const cnt = new Int32Array(B);
+    for (let s = this.runHead; s >= 0; s = this.rNext[s]) {
+      n++;
+      const state = this.sState[s];
+      if (state === PREFILL) {
+        pf++;
+        blocks += this.blocks(this.sTarget[s]);
+        if (this.sTarget[s] !== this.sPrompt[s] + this.sEmitted[s]) fail(`prefill target of slot ${s}`);
+      } else if (state === DECODE) {
+        d++;
+        const kv = this.sBase[s] + K;
+        const emitted = this.sOut[s] - (this.sFinish[s] - K + 1);
+        if (!(emitted >= 1 && emitted < this.sOut[s])) fail(`slot ${s}: emitted ${emitted} of ${this.sOut[s]}`);
+        if (kv !== this.sPrompt[s] + emitted - 1) fail(`slot ${s}: KV ${kv} != prompt ${this.sPrompt[s]} + emitted ${emitted} - 1`);
+        c += kv;
+        blocks += this.blocks(kv);
+        cnt[this.mod(this.sBase[s])]++;
+      } else fail(`slot ${s} in the running list has state ${state}`);
+    }
+    let pfn = 0;
+    for (let s = this.pfHead; s >= 0; s = this.pNext[s]) pfn++;
+    for (let i = 0; i < this.waitQ.length; i++) if (this.sState[this.waitQ.at(i)] !== WAITING) fail('a waiting slot is not WAITING');
+    if (n !== this.nRunning) fail(`running ${this.nRunning} != list ${n}`);
+    if (pf !== pfn) fail(`prefill list ${pfn} != prefilling ${pf}`);
+    if (d !== this.D) fail(`decodeSeqs ${this.D} != ${d}`);
+    if (c !== this.C) fail(`decodeCtxTokens ${this.C} != ${c}`);
+    for (let r = 0; r < B; r++) if (cnt[r] !== this.cnt[r]) fail(`residue counter ${r}: ${this.cnt[r]} != ${cnt[r]}`);
+    // between plan and end the in-flight step's new blocks are allocated but contexts not yet advanced
+    const pending = this.busy && this.iterDecode && this.endToken >= 0 ? this.cnt[(B - (K % B)) % B] : 0;
+    if (blocks + pending !== this.used) fail(`allocated blocks ${this.used} != recomputed ${blocks} + in-flight ${pending}`);
+    if (this.used > this.capBlocks) fail(`allocated blocks ${this.used} > capacity ${this.capBlocks}`);
+    if (this.nRunning > this.maxSeqs) fail(`running ${this.nRunning} > max_num_seqs ${this.maxSeqs}`);
+  }
+}

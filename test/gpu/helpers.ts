@@ -1,0 +1,162 @@
+import { Simulator } from '../../src/engine/sim.ts';
+import { stream, type Rng } from '../../src/engine/random.ts';
+import { GpuReplica, type ReplicaConfig, type ReplicaListener, type RejectReason } from '../../src/fleet/gpu/replica.ts';
+import { getGpu, getModel } from '../../src/perf/lookup.ts';
+import { buildStepModel, type StepModel } from '../../src/perf/step.ts';
+
+/**
+ * A linear step model for fast, exactly predictable tests:
+ *   t = overhead + a * prefillTokens + b * decodeSeqs + c * decodeCtxTokens   (ms)
+ */
+export function linearStep(opts: { overhead?: number; perPrefill?: number; perSeq?: number; perCtx?: number; kvTokens?: number } = {}): StepModel {
+  const o = opts.overhead ?? 5, a = opts.perPrefill ?? 0.02, b = opts.perSeq ?? 0.1, c = opts.perCtx ?? 0.0005;
+  return {
+    tp: 1,
+    kvCapacityTokens: opts.kvTokens ?? 16 * 1024,
+    kvBytesPerToken: 1,
+    weightBytesPerGpu: 0,
+    peakFlopsPerS: 1e12,
+    peakBytesPerS: 1e12,
+    stepTimeMs(pt, _pairs, ds, dctx) {
+      if (pt <= 0 && ds <= 0) return 0;
+      return o + a * pt + b * ds + c * dctx;
+    },
+    stepFlops(pt, pairs, ds, dctx) {
+      return 2e6 * (pt + ds) + pairs + dctx;
+    },
+    stepBytes(pt, _pairs, ds, dctx) {
+      return 1e6 + pt + ds + dctx;
+    },
+  };
+}
+
+let cached70b: StepModel | null = null;
+/** Llama-2-70B, TP8 on A100-80GB with the catalog's default calibration. */
+export function llama70b(): StepModel {
+  cached70b ??= buildStepModel({ model: getModel('llama-2-70b'), gpu: getGpu('a100-80gb'), tp: 8 });
+  return cached70b;
+}
+
+let cached7b: StepModel | null = null;
+/** Llama-2-7B on one A100-80GB. */
+export function llama7b(): StepModel {
+  cached7b ??= buildStepModel({ model: getModel('llama-2-7b'), gpu: getGpu('a100-80gb'), tp: 1 });
+  return cached7b;
+}
+
+export const BASE_CFG: ReplicaConfig = {
+  max_num_seqs: 64,
+  max_batched_tokens: 512,
+  chunked_prefill: true,
+  block_size_tokens: 16,
+  max_waiting: 100_000,
+};
+
+/** Per-request record kept by the test listener (tests only: objects per request are fine here). */
+export interface ReqRecord {
+  prompt: number;
+  output: number;
+  submit: number;
+  first: number;
+  done: number;
+  preemptions: number;
+  schedDelay: number;
+  rejected: RejectReason | null;
+  lost: number;
+  tokens: number[];
+  firstCalls: number;
+  doneCalls: number;
+  /** Arrived while the replica was down: never submitted. */
+  skipped: boolean;
+}
+
+/** Records every callback and checks that none arrives twice or out of order. */
+export class Recorder implements ReplicaListener {
+  readonly reqs: ReqRecord[] = [];
+  errors: string[] = [];
+
+  add(prompt: number, output: number, submit: number): number {
+    this.reqs.push({ prompt, output, submit, first: NaN, done: NaN, preemptions: 0, schedDelay: NaN, rejected: null, lost: 0, tokens: [], firstCalls: 0, doneCalls: 0, skipped: false });
+    return this.reqs.length - 1;
+  }
+  firstToken(req: number, t: number): void {
+    const r = this.reqs[req];
+    r.firstCalls++;
+    if (r.firstCalls > 1) this.errors.push(`req ${req}: firstToken twice`);
+    r.first = t;
+  }
+  done(req: number, t: number, preemptions: number, sched: number): void {
+    const r = this.reqs[req];
+    r.doneCalls++;
+    if (r.doneCalls > 1) this.errors.push(`req ${req}: done twice`);
+    if (r.firstCalls !== 1) this.errors.push(`req ${req}: done before firstToken`);
+    r.done = t;
+    r.preemptions = preemptions;
+    r.schedDelay = sched;
+  }
+  rejected(req: number, _t: number, reason: RejectReason): void {
+    const r = this.reqs[req];
+    if (r.rejected) this.errors.push(`req ${req}: rejected twice`);
+    r.rejected = reason;
+  }
+  token(req: number, t: number): void {
+    this.reqs[req].tokens.push(t);
+  }
+}
+
+export interface Workload {
+  n: number;
+  rate_per_s: number;
+  prompt: (rng: Rng) => number;
+  output: (rng: Rng) => number;
+  seed?: number;
+}
+
+/** Poisson arrivals into one replica, every token traced; returns everything needed to check it. */
+export function runWorkload(step: StepModel, cfg: ReplicaConfig, w: Workload, opts: { check?: boolean; itl?: boolean; tokens?: boolean; before?: (sim: Simulator, r: GpuReplica, rec: Recorder) => void } = {}) {
+  const sim = new Simulator();
+  const rec = new Recorder();
+  const replica = new GpuReplica(sim, step, cfg, rec);
+  const rng = stream(w.seed ?? 1, 'gpu-test');
+  let maxUsed = 0;
+  let iterations = 0;
+  const invariantErrors: string[] = [];
+  replica.debug = {
+    planned(r) {
+      iterations++;
+      if (r.usedBlocks > maxUsed) maxUsed = r.usedBlocks;
+      if (r.usedBlocks > r.capacityBlocks) invariantErrors.push(`used ${r.usedBlocks} > cap ${r.capacityBlocks} at ${sim.now_ms}`);
+      if (opts.check !== false) {
+        try {
+          r.checkInvariants();
+        } catch (e) {
+          if (invariantErrors.length < 5) invariantErrors.push((e as Error).message);
+        }
+      }
+    },
+    token: opts.tokens === false ? undefined : (req, t) => rec.token(req, t),
+  };
+  let next = 0;
+  let t = 0;
+  const hArrive = sim.on(() => {
+    const p = w.prompt(rng), o = w.output(rng);
+    const id = rec.add(p, o, sim.now_ms);
+    if (replica.healthy) replica.submit(id, p, o);
+    else rec.reqs[id].skipped = true; // the fleet would route elsewhere
+    next++;
+    if (next < w.n) {
+      t += -Math.log(1 - rng()) * (1000 / w.rate_per_s);
+      sim.at(t, hArrive);
+    }
+  });
+  sim.at(0, hArrive);
+  opts.before?.(sim, replica, rec);
+  sim.run();
+  return { sim, replica, rec, maxUsed, iterations, invariantErrors };
+}
+
+export function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
