@@ -1,5 +1,6 @@
 import type { Prepared } from '../experiment/prepare.ts';
 import { stationLoads } from '../fleet/stations/capacity.ts';
+import { fleetLoads } from '../fleet/llm/capacity.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
 import { fmt, table } from '../report/table.ts';
 
@@ -10,7 +11,7 @@ export function capacityCheck(prep: Prepared): { text: string; overloaded: strin
   const horizon_ms = sc.duration_s * 1000;
   const rate = source.meanRatePerS(horizon_ms);
   const peakRatio = source.peakRatePerS(horizon_ms) / rate;
-  const loads = stationLoads(sc, rate);
+  const loads = sc.fleet ? fleetLoads(prep, rate) : stationLoads(sc, rate);
   const overloaded = loads.filter((l) => l.utilization * peakRatio > 1).map((l) => l.tier);
   const rows = loads.map((l) => {
     const peak = l.utilization * peakRatio;

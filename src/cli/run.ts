@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadScenario } from '../scenario/load.ts';
 import { prepare } from '../experiment/prepare.ts';
 import { runReplications } from '../experiment/replications.ts';
-import { writeReportDir } from '../report/write.ts';
+import { checkReportTarget, writeReportDir } from '../report/write.ts';
 import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
 import { renderSummary } from '../report/terminal.ts';
 import { capacityCheck } from './capacity-check.ts';
@@ -29,6 +29,7 @@ export function registerRun(program: Command): void {
     .option('--json', 'print summary.json to stdout instead of the table')
     .option('--quiet', 'print nothing but errors (and the JSON with --json)')
     .action((file: string, opts: RunOptions, cmd: Command) => {
+      if (opts.out) checkReportTarget(opts.out);
       const loaded = loadScenario(file, opts.set);
       const sc = loaded.scenario;
       const prep = prepare(loaded);

@@ -7,11 +7,24 @@ import { loadTrace, type Trace } from '../workload/trace.ts';
 export interface Prepared {
   scenario: Scenario;
   file: string;
+  /** Directory of the scenario file: relative paths resolve from here. */
+  dir?: string;
   trace?: Trace;
+  /** Token-length traces of served models, by model name. */
+  tokenTraces?: Record<string, Trace>;
 }
 
 export function prepare(loaded: LoadedScenario): Prepared {
-  const a = loaded.scenario.workload.arrivals;
+  const sc = loaded.scenario;
+  const a = sc.workload.arrivals;
   const trace = a.kind === 'trace' ? loadTrace(resolve(loaded.dir, a.file), `${loaded.file}: workload.arrivals.file: ${a.file}`) : undefined;
-  return { scenario: loaded.scenario, file: loaded.file, trace };
+  const tokenTraces: Record<string, Trace> = {};
+  const cache = new Map<string, Trace>();
+  for (const [name, m] of Object.entries(sc.fleet?.models ?? {})) {
+    if (!('trace' in m.tokens)) continue;
+    const path = resolve(loaded.dir, m.tokens.trace);
+    if (!cache.has(path)) cache.set(path, loadTrace(path, `${loaded.file}: fleet.models.${name}.tokens.trace: ${m.tokens.trace}`));
+    tokenTraces[name] = cache.get(path)!;
+  }
+  return { scenario: sc, file: loaded.file, dir: loaded.dir, trace, tokenTraces };
 }

@@ -2,6 +2,8 @@ import { stream } from '../engine/random.ts';
 import { Simulator, type StopReason } from '../engine/sim.ts';
 import { RequestPool } from '../fleet/request-pool.ts';
 import { StationNetwork } from '../fleet/stations/network.ts';
+import { buildFleet, type BuiltFleet } from '../fleet/llm/build.ts';
+import type { ArrivalsSpec } from '../scenario/schema.ts';
 import type { Station } from '../fleet/stations/station.ts';
 import { LatencyStats } from '../metrics/latency.ts';
 import { emptyCounts, type Outcome, type RequestCounts } from '../metrics/outcomes.ts';
@@ -23,6 +25,15 @@ export interface RunResult {
   stop_reason: StopReason;
   /** False when a limit (events, wall time) stopped the run before duration_s. */
   complete: boolean;
+  /** The LLM fleet's components and measurements, for fleet scenarios. */
+  fleet?: BuiltFleet;
+}
+
+/** Fleet sampling: a fleet simulated at scale k receives k times the traffic. */
+export function scaledArrivals(a: ArrivalsSpec, scale: number): ArrivalsSpec {
+  if (scale === 1) return a;
+  if (a.kind === 'trace') return { ...a, time_scale: a.time_scale / scale };
+  return { ...a, rate_per_s: a.rate_per_s * scale };
 }
 
 export function defaultWindowMs(duration_s: number, window_s?: number): number {
@@ -53,8 +64,27 @@ export function simulate(prep: Prepared, seed: number): RunResult {
       pool.release(req);
     },
   };
-  const network = new StationNetwork(sim, pool, sink, sc, seed);
-  const arrivals = makeArrivals(sc.workload.arrivals, stream(seed, 'arrivals'), prep.trace);
+  let enter: (req: number) => void;
+  let finalize: (end_ms: number) => void;
+  let stations: Station[];
+  let fleet: BuiltFleet | undefined;
+  if (sc.fleet) {
+    const built = buildFleet(sim, pool, sink, prep, seed);
+    fleet = built;
+    enter = (req) => built.pipeline.arrive(req);
+    finalize = (end) => built.tiers.forEach((t) => t.finalize(end));
+    stations = built.tiers.map((t) => t.station);
+    // GPU statistics cover the measured period only.
+    const reset = sim.on(() => built.gpuClusters.forEach((c) => c.replicas.forEach((r) => r.stats.reset())));
+    if (warmup_ms > 0) sim.at(warmup_ms, reset, 0);
+  } else {
+    const network = new StationNetwork(sim, pool, sink, sc, seed);
+    enter = (req) => network.enter(network.entry, req);
+    finalize = (end) => network.finalize(end);
+    stations = network.stations;
+  }
+  const arrivalSpec = scaledArrivals(sc.workload.arrivals, sc.fleet?.scale ?? 1);
+  const arrivals = makeArrivals(arrivalSpec, stream(seed, 'arrivals'), prep.trace);
 
   const arrive = sim.on(() => {
     const now = sim.now_ms;
@@ -67,7 +97,7 @@ export function simulate(prep: Prepared, seed: number): RunResult {
     if (counted) counts.offered++;
     series.arrival(now);
     scheduleNext();
-    network.enter(network.entry, req);
+    enter(req);
   });
   function scheduleNext(): void {
     const t = arrivals.next();
@@ -78,15 +108,20 @@ export function simulate(prep: Prepared, seed: number): RunResult {
   scheduleNext();
   const stop = sim.run(duration_ms, { maxEvents: sc.limits.max_events, maxWallMs: sc.limits.max_wall_s * 1000 });
   const end_ms = sim.now_ms;
-  network.finalize(end_ms);
+  finalize(end_ms);
   counts.in_flight_at_end = pool.countedInFlight();
+  if (fleet) {
+    const byModel = pool.countedInFlightBy(pool.model, fleet.metrics.models.length);
+    fleet.metrics.models.forEach((m, i) => (m.counts.in_flight_at_end = byModel[i]));
+  }
   return {
     seed,
     duration_ms: end_ms,
     warmup_ms,
     counts,
     e2e,
-    stations: network.stations,
+    stations,
+    fleet,
     timeseries: series,
     events: sim.events,
     wall_s: (performance.now() - wallStart) / 1000,

@@ -4,6 +4,7 @@ import type { Prepared } from '../experiment/prepare.ts';
 import type { LatencySummary } from '../metrics/latency.ts';
 import type { RequestCounts } from '../metrics/outcomes.ts';
 import { round } from './round.ts';
+import { summarizeFleet, type FleetParts, type LatencyBlocks, roundLatency } from './fleet-summary.ts';
 
 export interface StationSummary {
   servers: number;
@@ -21,7 +22,7 @@ export interface StationSummary {
   queue_len_max: number;
 }
 
-export interface Summary {
+export interface Summary extends Partial<FleetParts> {
   fleetsim_version: string;
   scenario: string;
   scenario_file: string;
@@ -31,17 +32,12 @@ export interface Summary {
   duration_s: number;
   warmup_s: number;
   window_s: number;
-  requests: RequestCounts & { error_rate: number; throughput_per_s: number };
-  latency_ms: { e2e: LatencySummary };
+  requests: RequestCounts & { error_rate: number; throughput_per_s: number; rate_limited?: number };
+  latency_ms: { e2e: LatencySummary } & Partial<Omit<LatencyBlocks, 'e2e'>>;
   stations: Record<string, StationSummary>;
   engine: { events: number; wall_s: number; events_per_s: number; stop_reason: string };
 }
 
-function roundLatency(l: LatencySummary): LatencySummary {
-  const out = { ...l };
-  for (const k of Object.keys(out) as (keyof LatencySummary)[]) out[k] = out[k] === null ? null : round(out[k]!);
-  return out;
-}
 
 /** summary.json of one run. Statistics cover [warmup_s, end]; requests are those that arrived after warm-up. */
 export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): Summary {
@@ -68,6 +64,7 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
       queue_len_max: s.queueMax,
     };
   }
+  const fleet = r.fleet ? summarizeFleet(prep, r) : undefined;
   return {
     fleetsim_version: version,
     scenario: sc.name,
@@ -82,9 +79,11 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
       ...c,
       error_rate: round(ended > 0 ? errors / ended : 0),
       throughput_per_s: round(c.completed / measured_s),
+      ...(fleet ? { rate_limited: fleet.rate_limited } : {}),
     },
-    latency_ms: { e2e: roundLatency(r.e2e.summary()) },
+    latency_ms: fleet ? fleet.latency : { e2e: roundLatency(r.e2e.summary()) },
     stations,
+    ...(fleet ? fleet.parts : {}),
     engine: {
       events: r.events,
       wall_s: round(r.wall_s),

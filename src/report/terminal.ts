@@ -37,6 +37,40 @@ export function renderSummary(s: Summary): string {
     x.rejected + x.timed_out,
   ]);
   out.push(table(['station', 'servers', 'util', 'per s', 'wait mean', 'wait p99', 'sojourn p99', 'queue mean', 'max', 'dropped'], st));
+  if (s.by_model) {
+    out.push('');
+    const rows = Object.entries(s.by_model).map(([name, m]) => [
+      name,
+      fmt(m.requests.offered),
+      fmt(m.requests.completed),
+      fmt(m.requests.rate_limited),
+      fmt(m.latency_ms.ttft.p50),
+      fmt(m.latency_ms.ttft.p99),
+      fmt(m.latency_ms.tpot.p50),
+      fmt(m.latency_ms.e2e.p50),
+      fmt(m.latency_ms.e2e.p99),
+      m.slo ? `${fmt(m.slo.e2e_p99_ms ?? m.slo.ttft_p99_ms)} ${m.slo.met ? 'met' : 'MISSED'}` : '-',
+      fmt(m.utilization),
+    ]);
+    out.push(table(['model', 'offered', 'completed', '429', 'ttft p50', 'ttft p99', 'tpot p50', 'e2e p50', 'e2e p99', 'slo p99', 'gpu busy'], rows));
+  }
+  if (s.gpu) {
+    out.push('');
+    const rows = Object.entries(s.gpu).map(([name, g]) => [name, `${g.replicas}/${fmt(g.replicas_full)}`, fmt(g.busy_fraction), fmt(g.batch_size_mean), fmt(g.kv_utilization), fmt(g.preemptions), fmt(g.output_tokens_per_s), fmt(g.mfu), fmt(g.bandwidth_utilization)]);
+    out.push(table(['gpu cluster', 'replicas sim/full', 'busy', 'batch', 'kv use', 'preempt', 'out tok/s', 'mfu', 'mbu'], rows));
+  }
+  if (s.by_stage) {
+    out.push('');
+    const rows = Object.entries(s.by_stage).map(([name, st]) => [name, fmt(st.latency_ms.p50), fmt(st.latency_ms.p99), fmt(st.latency_ms.mean)]);
+    out.push(table(['stage ms', 'p50', 'p99', 'mean'], rows));
+  }
+  if (s.cost) {
+    out.push('');
+    const ref = s.cost.reference_monthly_usd;
+    out.push(`monthly cost (full fleet): $${fmt(s.cost.monthly_usd)}${ref?.total ? ` (reference: $${fmt(ref.total)})` : ''}; $${fmt(s.cost.usd_per_million_tokens)} per million tokens at this load`);
+    out.push(table(['plane', 'monthly usd'], Object.entries(s.cost.by_plane).map(([k, v]) => [k, fmt(v)])));
+  }
+  if (s.fleet) out.push('', s.fleet.note);
   out.push('');
   out.push(`engine: ${fmt(s.engine.events)} events in ${fmt(s.engine.wall_s)} s (${fmt(s.engine.events_per_s)} events/s)`);
   return out.join('\n');

@@ -116,6 +116,8 @@ export const FleetSchema = strict({
   models: z.record(z.string(), Served).refine((m) => Object.keys(m).length > 0, { message: 'expected at least one served model' }),
   /** Control plane and anything else billed but not simulated (monitoring, logging, Kubernetes). */
   other_costs: z.array(CostLine).default([]),
+  /** Monthly figures from the source being modelled, shown beside the computed bill. */
+  reference_monthly_usd: z.record(z.string(), nonNegNum()).optional(),
   prices: strict({
     set: z.enum(['2024', 'current']).default('2024'),
     overrides: z.record(z.string(), posNum()).default({}),

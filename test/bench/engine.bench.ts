@@ -28,4 +28,4 @@ const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 console.log(`M/M/10 rho 0.9, ${fmt(CUSTOMERS)} customers, 5 runs (first includes JIT warm-up)`);
 console.log(`median: ${fmt(median.customers_per_s)} customers/s, ${fmt(median.events_per_s)} events/s, ${median.wall_s.toFixed(3)} s`);
 console.log(`best:   ${fmt(best.customers_per_s)} customers/s, ${fmt(best.events_per_s)} events/s`);
-console.log(`peak RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB; node ${process.version}`);
+console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB; node ${process.version}`);

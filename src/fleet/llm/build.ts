@@ -1,0 +1,168 @@
+import { resolve } from 'node:path';
+import { makeSampler } from '../../engine/distributions.ts';
+import { stream } from '../../engine/random.ts';
+import type { Simulator } from '../../engine/sim.ts';
+import type { Prepared } from '../../experiment/prepare.ts';
+import type { FleetSpec, ServedSpec, TierSpec } from '../../scenario/fleet-schema.ts';
+import { buildStepModel, type StepModel } from '../../perf/step.ts';
+import { getGpu, getModel } from '../../perf/lookup.ts';
+import { loadHfConfig } from '../../perf/hf-config.ts';
+import type { ModelSpec } from '../../perf/models.ts';
+import type { RequestPool } from '../request-pool.ts';
+import type { RequestSink } from '../stations/network.ts';
+import { ServiceTier } from '../stations/tier.ts';
+import { Cluster } from './cluster.ts';
+import { FleetMetrics } from './metrics.ts';
+import { FleetPipeline, type ModelRoute, type RegionTiers } from './pipeline.ts';
+import { TIER_KINDS } from './stages.ts';
+import { TokenSource } from './tokens.ts';
+import { RateLimiter, UserPopulation } from './users.ts';
+import { makeReplicas, type GpuCluster } from './replicas.ts';
+
+/** A served model resolved against the catalogs: its architecture and step-time model. */
+export interface ServedModel {
+  name: string;
+  spec: ServedSpec;
+  model: ModelSpec;
+  step: StepModel;
+  /** Replicas in the full fleet, and per region after scaling. */
+  replicasFull: number;
+  replicasPerRegion: number[];
+}
+
+export interface BuiltFleet {
+  pipeline: FleetPipeline;
+  metrics: FleetMetrics;
+  tiers: ServiceTier[];
+  /** tierCounts[regionIndex][kind]: instances simulated */
+  regionNames: string[];
+  served: ServedModel[];
+  gpuClusters: GpuCluster[];
+  users: UserPopulation;
+}
+
+/** Simulated count of a fleet of `full` units: its region's share, times the sampling scale, at least 1. */
+export function scaledCount(full: number, capacityShare: number, scale: number): number {
+  return Math.max(1, Math.round(full * capacityShare * scale));
+}
+
+/** Resolves a served model's architecture (catalog id or config.json) and step model. */
+export function resolveServed(name: string, spec: ServedSpec, dir: string | undefined, f: FleetSpec): ServedModel {
+  const where = `fleet.models.${name}`;
+  const model = spec.model.endsWith('.json') ? loadHfConfig(resolve(dir ?? '.', spec.model)) : getModel(spec.model, `${where}.model`);
+  const gpu = getGpu(spec.gpu, `${where}.gpu`);
+  const step = buildStepModel({ model, gpu, tp: spec.tp, dtype: spec.dtype });
+  const replicasFull = spec.gpus / spec.tp;
+  const replicasPerRegion = Object.values(f.regions).map((r) => scaledCount(replicasFull, r.capacity_share, f.scale));
+  return { name, spec, model, step, replicasFull, replicasPerRegion };
+}
+
+function cumulative(xs: number[]): Float64Array {
+  const out = new Float64Array(xs.length);
+  let acc = 0;
+  xs.forEach((x, i) => (out[i] = acc += x));
+  return out;
+}
+
+/** Builds every component of the fleet for one run. */
+export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink, prep: Prepared, seed: number): BuiltFleet {
+  const sc = prep.scenario;
+  const f = sc.fleet!;
+  const warmup_ms = sc.warmup_s * 1000;
+  const regionNames = Object.keys(f.regions);
+  const modelNames = Object.keys(f.models);
+  const metrics = new FleetMetrics(modelNames.length);
+  const users = new UserPopulation(f.users.count, f.users.zipf_s, f.scale, stream(seed, 'fleet:users'));
+  const served = modelNames.map((n) => resolveServed(n, f.models[n], prep.dir, f));
+
+  // The pipeline is the output of every tier; created first, given its parts after.
+  const regions: RegionTiers[] = regionNames.map(() => ({ tiers: [] }));
+  const models: ModelRoute[] = [];
+  const pipeline = new FleetPipeline(
+    sim,
+    pool,
+    sink,
+    {
+      warmup_ms,
+      authCacheHit: f.gateway.auth_cache_hit,
+      ragShare: f.chat_api.rag_share,
+      sessionOps: f.chat_api.session_ops,
+      moderationPre: f.moderation.pre,
+      moderationPost: f.moderation.post,
+      edgeIn: edgeSampler(f, seed, 'in'),
+      edgeOut: f.return_path ? makeSampler(f.return_path.latency_ms, stream(seed, 'fleet:edge-out')) : edgeSampler(f, seed, 'out'),
+      regionCum: cumulative(regionNames.map((r) => f.regions[r].traffic_share)),
+      modelCum: cumulative(modelNames.map((m) => f.models[m].share)),
+    },
+    regions,
+    models,
+    users,
+    metrics,
+    stream(seed, 'fleet:pipeline'),
+  );
+
+  const tiers: ServiceTier[] = [];
+  const tierSpecs: Record<(typeof TIER_KINDS)[number], TierSpec> = {
+    gateway: f.gateway,
+    postgres: f.postgres,
+    redis: f.redis,
+    chat_api: f.chat_api,
+    completions_api: f.completions_api,
+    vector_db: f.vector_db,
+    moderation: f.moderation,
+    router: f.router,
+  };
+  regionNames.forEach((rname, r) => {
+    const share = f.regions[rname].capacity_share;
+    TIER_KINDS.forEach((kind, k) => {
+      const spec = tierSpecs[kind];
+      const name = regionNames.length > 1 ? `${rname}/${kind}` : kind;
+      const servers = scaledCount(spec.instances, share, f.scale) * spec.concurrency;
+      const queueLimit = Math.min(spec.queue_limit ?? sc.limits.max_queue, sc.limits.max_queue);
+      const tier = new ServiceTier(sim, pool, r * TIER_KINDS.length + k, name, servers, makeSampler(spec.service_ms, stream(seed, `tier:${name}`)), queueLimit, spec.timeout_ms ?? Infinity, warmup_ms, pipeline);
+      regions[r].tiers.push(tier);
+      tiers.push(tier);
+    });
+  });
+
+  const gpuClusters: GpuCluster[] = [];
+  let firstGlobal = 0;
+  served.forEach((s, m) => {
+    const clusters: Cluster[] = [];
+    regionNames.forEach((rname, r) => {
+      const count = s.replicasPerRegion[r];
+      const gc = makeReplicas(sim, s, count, pipeline, seed, regionNames.length > 1 ? `${s.name}/${rname}` : s.name);
+      gpuClusters.push(gc);
+      clusters.push(new Cluster(m, r, gc.replicas, gc.policy, stream(seed, `router:${s.name}:${rname}`), firstGlobal));
+      firstGlobal += count;
+    });
+    const spec = s.spec;
+    const trace = prep.tokenTraces?.[s.name];
+    const tokenSpec = 'trace' in spec.tokens ? { trace: trace!, scale_prompt: spec.tokens.scale_prompt, scale_output: spec.tokens.scale_output } : spec.tokens;
+    const maxContext = Math.min(spec.max_context ?? Infinity, s.model.max_context);
+    const rl = spec.rate_limit;
+    models.push({
+      name: s.name,
+      embed: spec.kind === 'embed',
+      chatShare: spec.chat_share,
+      tokens: new TokenSource(tokenSpec, stream(seed, `tokens:${s.name}`), maxContext, spec.kind === 'embed'),
+      limiter: rl ? new RateLimiter(users.count, rl.tokens_per_min ?? Infinity, rl.requests_per_min ?? Infinity) : undefined,
+      spillTo: spec.router.spill_to ? modelNames.indexOf(spec.router.spill_to) : -1,
+      spillWaiting: spec.router.spill_waiting_per_replica ?? Infinity,
+      clusters,
+    });
+  });
+  pipeline.indexReplicas();
+  return { pipeline, metrics, tiers, regionNames, served, gpuClusters, users };
+}
+
+function edgeSampler(f: FleetSpec, seed: number, dir: 'in' | 'out') {
+  const cdn = makeSampler(f.cdn.latency_ms, stream(seed, `fleet:cdn-${dir}`));
+  const lb = makeSampler(f.load_balancer.latency_ms, stream(seed, `fleet:lb-${dir}`));
+  // CDN and load balancer are pure delays: one fused sample, no event of their own.
+  return {
+    mean: cdn.mean + lb.mean,
+    scv: NaN,
+    sample: () => cdn.sample() + lb.sample(),
+  };
+}

@@ -1,0 +1,29 @@
+import type { Rng } from '../../engine/random.ts';
+
+/** What the fleet needs of a replica (src/fleet/gpu implements it). */
+export interface ReplicaLike {
+  submit(req: number, promptTokens: number, outputTokens: number): void;
+  readonly outstanding: number;
+  readonly waiting: number;
+  kvUsedFraction(): number;
+}
+
+export interface PickPolicy {
+  /** Index of the chosen replica, or -1 if none is healthy. */
+  pick(): number;
+  /** The fleet calls this after a replica's outstanding count changed. */
+  notify?(i: number): void;
+}
+
+/** One served model's replicas in one region, and how requests are spread over them. */
+export class Cluster {
+  constructor(
+    readonly model: number,
+    readonly region: number,
+    readonly replicas: ReplicaLike[],
+    readonly policy: PickPolicy,
+    readonly rng: Rng,
+    /** Global index of replicas[0] among all replicas of the fleet. */
+    readonly firstGlobal: number,
+  ) {}
+}

@@ -1,0 +1,44 @@
+import { albMonthlyUsd, buildCostBreakdown, cdnMonthlyUsd, instanceLine, storageMonthlyUsd, type CostBreakdown, type CostLine, type PriceOptions } from '../../cost/monthly.ts';
+import { HOURS_PER_MONTH, getInstance } from '../../cost/prices.ts';
+import type { FleetSpec } from '../../scenario/fleet-schema.ts';
+import { UserError } from '../../errors.ts';
+
+const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
+
+/**
+ * The monthly bill of the full fleet as configured (not the sampled part): instances x hourly
+ * price x 730 h per component, plus CDN, load balancers, storage and the flat lines the scenario
+ * lists. `meanRate_per_s` is the full-fleet request rate, used for per-request charges.
+ */
+export function fleetMonthlyCost(f: FleetSpec, meanRate_per_s: number): CostBreakdown {
+  const opts: PriceOptions = { overrides: f.prices.overrides, priceSet: f.prices.set };
+  const lines: CostLine[] = [];
+  const requestsPerMonth = meanRate_per_s * SECONDS_PER_MONTH;
+  const cdnGb = (requestsPerMonth * f.cdn.response_kb) / 2 ** 20;
+  lines.push({ component: 'cdn', plane: 'edge', monthly_usd: f.cdn.monthly_usd ?? cdnMonthlyUsd(cdnGb) });
+  lines.push({
+    component: 'load_balancer',
+    plane: 'edge',
+    monthly_usd: albMonthlyUsd(f.load_balancer.count, { new_connections_per_s: meanRate_per_s / f.load_balancer.count, gb_per_hour: (cdnGb / HOURS_PER_MONTH) / f.load_balancer.count }),
+  });
+  lines.push(instanceLine('gateway', 'edge', f.gateway.instance, f.gateway.instances, opts));
+  lines.push(instanceLine('chat_api', 'services', f.chat_api.instance, f.chat_api.instances, opts));
+  lines.push(instanceLine('completions_api', 'services', f.completions_api.instance, f.completions_api.instances, opts));
+  lines.push(instanceLine('router', 'services', f.router.instance, f.router.instances, opts));
+  lines.push(instanceLine('moderation', 'services', f.moderation.instance, f.moderation.instances, opts));
+  for (const [name, m] of Object.entries(f.models)) {
+    const perInstance = Object.hasOwn(f.prices.overrides, m.instance) ? 8 : getInstance(m.instance).gpus;
+    if (perInstance < 1) throw new UserError(`fleet.models.${name}.instance: ${m.instance} carries no GPU`);
+    lines.push(instanceLine(`gpu:${name}`, 'gpu', m.instance, Math.ceil(m.gpus / perInstance), opts));
+  }
+  lines.push(instanceLine('redis', 'state', f.redis.instance, f.redis.instances, opts));
+  lines.push(instanceLine('postgres', 'state', f.postgres.instance, f.postgres.instances, opts));
+  lines.push(instanceLine('vector_db', 'state', f.vector_db.instance, f.vector_db.instances, opts));
+  lines.push({ component: 's3', plane: 'state', monthly_usd: f.s3.monthly_usd ?? storageMonthlyUsd(f.s3.stored_gb) });
+  for (const o of f.other_costs) {
+    if (o.monthly_usd !== undefined) lines.push({ component: o.component, plane: o.plane, monthly_usd: o.monthly_usd });
+    else if (o.instance && o.count !== undefined) lines.push(instanceLine(o.component, o.plane, o.instance, o.count, opts));
+    else throw new UserError(`fleet.other_costs: ${o.component}: expected monthly_usd, or instance and count`);
+  }
+  return buildCostBreakdown(lines);
+}

@@ -1,0 +1,29 @@
+import { LatencyStats } from '../../metrics/latency.ts';
+import { emptyCounts, type RequestCounts } from '../../metrics/outcomes.ts';
+import { STAGE_NAMES } from './stages.ts';
+
+/** Per served model. */
+export class ModelMetrics {
+  readonly e2e = new LatencyStats();
+  readonly ttft = new LatencyStats();
+  readonly tpot = new LatencyStats();
+  readonly counts: RequestCounts = emptyCounts();
+  rate_limited = 0;
+  spilled = 0;
+  output_tokens = 0;
+  prompt_tokens = 0;
+}
+
+/** Everything the fleet pipeline measures (after warm-up). */
+export class FleetMetrics {
+  readonly e2e = new LatencyStats();
+  readonly ttft = new LatencyStats();
+  readonly tpot = new LatencyStats();
+  rate_limited = 0;
+  readonly stages = STAGE_NAMES.map(() => new LatencyStats());
+  readonly models: ModelMetrics[];
+
+  constructor(modelCount: number) {
+    this.models = Array.from({ length: modelCount }, () => new ModelMetrics());
+  }
+}

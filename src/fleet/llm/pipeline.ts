@@ -1,0 +1,286 @@
+import type { Sampler } from '../../engine/distributions.ts';
+import type { Rng } from '../../engine/random.ts';
+import type { Simulator } from '../../engine/sim.ts';
+import type { Outcome } from '../../metrics/outcomes.ts';
+import type { RequestPool } from '../request-pool.ts';
+import type { RequestSink } from '../stations/network.ts';
+import type { ServiceTier, TierOutput } from '../stations/tier.ts';
+import type { Cluster } from './cluster.ts';
+import type { FleetMetrics } from './metrics.ts';
+import { F_CHAT, F_EMBED, F_HOLDS_API, F_SPILLED, S, T, TIER_KINDS } from './stages.ts';
+import type { TokenSource } from './tokens.ts';
+import type { RateLimiter, UserPopulation } from './users.ts';
+
+/** One served model as the pipeline sees it. */
+export interface ModelRoute {
+  name: string;
+  embed: boolean;
+  chatShare: number;
+  tokens: TokenSource;
+  limiter?: RateLimiter;
+  /** Index of the spill-over model and the waiting-per-replica threshold, or -1. */
+  spillTo: number;
+  spillWaiting: number;
+  /** clusters[region] */
+  clusters: Cluster[];
+}
+
+export interface RegionTiers {
+  /** tiers[kind] (see TIER_KINDS) */
+  tiers: ServiceTier[];
+}
+
+export interface PipelineConfig {
+  warmup_ms: number;
+  authCacheHit: number;
+  ragShare: number;
+  sessionOps: number;
+  moderationPre: boolean;
+  moderationPost: boolean;
+  edgeIn: Sampler;
+  edgeOut: Sampler;
+  /** Cumulative traffic shares of regions and models. */
+  regionCum: Float64Array;
+  modelCum: Float64Array;
+}
+
+/**
+ * The path of one request through the production architecture, as a state machine driven by
+ * tier and replica callbacks (no closure per request):
+ *
+ * arrive -> edge (CDN + LB, a fused delay) -> gateway -> [auth: PostgreSQL on cache miss] ->
+ * rate limit (Redis; 429 if over) -> API worker slot (held until the response is done) ->
+ * [session: Redis] -> [RAG: vector DB] -> [moderation] -> router -> GPU replica (first token,
+ * last token) -> [moderation] -> release the worker -> back through the edge.
+ */
+export class FleetPipeline implements TierOutput {
+  private readonly gatewayHandler: number;
+  private readonly tierKinds = TIER_KINDS.length;
+  /** Global replica index -> its cluster. */
+  private readonly replicaCluster: Cluster[] = [];
+
+  constructor(
+    private readonly sim: Simulator,
+    private readonly pool: RequestPool,
+    private readonly sink: RequestSink,
+    private readonly cfg: PipelineConfig,
+    readonly regions: RegionTiers[],
+    readonly models: ModelRoute[],
+    private readonly users: UserPopulation,
+    private readonly metrics: FleetMetrics,
+    private readonly rng: Rng,
+  ) {
+    this.gatewayHandler = sim.on((req) => this.atGateway(req));
+  }
+
+  /** Call once the models' clusters exist: maps global replica indices to clusters. */
+  indexReplicas(): void {
+    for (const m of this.models) for (const c of m.clusters) for (let i = 0; i < c.replicas.length; i++) this.replicaCluster[c.firstGlobal + i] = c;
+  }
+
+  private pickCum(cum: Float64Array): number {
+    const u = this.rng();
+    for (let i = 0; i < cum.length - 1; i++) if (u < cum[i]) return i;
+    return cum.length - 1;
+  }
+
+  /** A new request (already allocated, arrival time and counted flag set). */
+  arrive(req: number): void {
+    const pool = this.pool;
+    const m = this.pickCum(this.cfg.modelCum);
+    const route = this.models[m];
+    route.tokens.draw();
+    pool.model[req] = m;
+    pool.region[req] = this.pickCum(this.cfg.regionCum);
+    pool.user[req] = this.users.draw();
+    pool.promptTokens[req] = route.tokens.prompt;
+    pool.outputTokens[req] = route.tokens.output;
+    pool.flags[req] = (route.embed ? F_EMBED : 0) | (!route.embed && this.rng() < route.chatShare ? F_CHAT : 0);
+    pool.first_token_ms[req] = -1;
+    if (pool.counted[req]) {
+      this.metrics.models[m].counts.offered++;
+    }
+    this.setStage(req, S.edge_in);
+    this.sim.after(this.cfg.edgeIn.sample(), this.gatewayHandler, req);
+  }
+
+  /** Records the time spent in the current stage and enters the next. */
+  private setStage(req: number, stage: number): void {
+    this.pool.stage[req] = stage;
+    this.pool.stage_ms[req] = this.sim.now_ms;
+  }
+
+  private closeStage(req: number): void {
+    const pool = this.pool;
+    if (pool.counted[req]) this.metrics.stages[pool.stage[req]].add(this.sim.now_ms - pool.stage_ms[req]);
+  }
+
+  private tier(req: number, kind: number): ServiceTier {
+    return this.regions[this.pool.region[req]].tiers[kind];
+  }
+
+  private atGateway(req: number): void {
+    this.closeStage(req);
+    this.setStage(req, S.gateway);
+    this.tier(req, T.gateway).enter(req);
+  }
+
+  /** A tier finished with the request: move it along according to its stage. */
+  served(req: number, tier: ServiceTier): void {
+    const pool = this.pool;
+    const kind = tier.id % this.tierKinds;
+    this.closeStage(req);
+    switch (pool.stage[req]) {
+      case S.gateway:
+        if (this.rng() >= this.cfg.authCacheHit) return this.enterTier(req, S.auth, T.postgres);
+        return this.enterTier(req, S.rate_limit, T.redis);
+      case S.auth:
+        return this.enterTier(req, S.rate_limit, T.redis);
+      case S.rate_limit: {
+        const m = this.models[pool.model[req]];
+        if (m.limiter && !m.limiter.allow(pool.user[req], pool.promptTokens[req] + pool.outputTokens[req], this.sim.now_ms)) {
+          if (pool.counted[req]) {
+            this.metrics.rate_limited++;
+            this.metrics.models[pool.model[req]].rate_limited++;
+          }
+          return this.finish(req, 'rejected', this.sim.now_ms);
+        }
+        this.setStage(req, S.api_queue);
+        return this.tier(req, pool.flags[req] & F_CHAT ? T.chat_api : T.completions_api).acquire(req);
+      }
+      case S.api_queue:
+        pool.flags[req] |= F_HOLDS_API;
+        if (pool.flags[req] & F_CHAT && this.cfg.sessionOps > 0) return this.enterTier(req, S.session, T.redis);
+        return this.afterSession(req);
+      case S.session:
+        return this.afterSession(req);
+      case S.rag:
+        return this.afterRag(req);
+      case S.moderation_pre:
+        return this.enterTier(req, S.router, T.router);
+      case S.router:
+        return this.toGpu(req);
+      case S.moderation_post:
+        return this.complete(req);
+      default:
+        throw new Error(`request ${req} served by ${TIER_KINDS[kind]} in unexpected stage ${pool.stage[req]}`);
+    }
+  }
+
+  private enterTier(req: number, stage: number, kind: number): void {
+    this.setStage(req, stage);
+    this.tier(req, kind).enter(req);
+  }
+
+  private afterSession(req: number): void {
+    if (this.pool.flags[req] & F_CHAT && this.rng() < this.cfg.ragShare) return this.enterTier(req, S.rag, T.vector_db);
+    this.afterRag(req);
+  }
+
+  private afterRag(req: number): void {
+    if (!(this.pool.flags[req] & F_EMBED) && this.cfg.moderationPre) return this.enterTier(req, S.moderation_pre, T.moderation);
+    this.enterTier(req, S.router, T.router);
+  }
+
+  /** The router picks a replica of the requested model, or spills over when it is saturated. */
+  private toGpu(req: number): void {
+    const pool = this.pool;
+    const region = pool.region[req];
+    let route = this.models[pool.model[req]];
+    let cluster = route.clusters[region];
+    let i = cluster.policy.pick();
+    if (route.spillTo >= 0 && (i < 0 || cluster.replicas[i].waiting > route.spillWaiting)) {
+      const alt = this.models[route.spillTo].clusters[region];
+      const j = alt.policy.pick();
+      if (j >= 0) {
+        pool.flags[req] |= F_SPILLED;
+        if (pool.counted[req]) this.metrics.models[pool.model[req]].spilled++;
+        route = this.models[route.spillTo];
+        cluster = alt;
+        i = j;
+      }
+    }
+    if (i < 0) return this.finish(req, 'failed', this.sim.now_ms);
+    this.setStage(req, S.gpu_ttft);
+    pool.station[req] = cluster.firstGlobal + i; // which replica holds it
+    cluster.replicas[i].submit(req, pool.promptTokens[req], pool.outputTokens[req]);
+    cluster.policy.notify?.(i);
+  }
+
+  /** Tells the replica's router policy that its load changed. */
+  private notifyReplica(req: number): void {
+    const g = this.pool.station[req];
+    const cluster = this.replicaCluster[g];
+    cluster.policy.notify?.(g - cluster.firstGlobal);
+  }
+
+  /** Replica callback: the first output token is out. */
+  firstToken(req: number, t_ms: number): void {
+    const pool = this.pool;
+    this.closeStage(req);
+    pool.first_token_ms[req] = t_ms;
+    this.setStage(req, S.gpu_decode);
+    if (pool.counted[req]) {
+      const ttft = t_ms + this.cfg.edgeOut.sample() - pool.arrival_ms[req];
+      this.metrics.ttft.add(ttft);
+      this.metrics.models[pool.model[req]].ttft.add(ttft);
+    }
+  }
+
+  /** Replica callback: the last output token is out. */
+  done(req: number, t_ms: number): void {
+    const pool = this.pool;
+    this.notifyReplica(req);
+    this.closeStage(req);
+    const out = pool.outputTokens[req];
+    if (pool.counted[req]) {
+      const mm = this.metrics.models[pool.model[req]];
+      mm.output_tokens += out;
+      mm.prompt_tokens += pool.promptTokens[req];
+      if (out > 1) {
+        const tpot = (t_ms - pool.first_token_ms[req]) / (out - 1);
+        this.metrics.tpot.add(tpot);
+        mm.tpot.add(tpot);
+      }
+    }
+    if (!(pool.flags[req] & F_EMBED) && this.cfg.moderationPost) return this.enterTier(req, S.moderation_post, T.moderation);
+    this.complete(req);
+  }
+
+  /** Replica callback: refused (its queue is full, or the request can never fit). */
+  rejected(req: number, t_ms: number): void {
+    this.notifyReplica(req);
+    this.finish(req, 'rejected', t_ms);
+  }
+
+  /** A replica failed while holding the request. */
+  lost(req: number): void {
+    this.finish(req, 'failed', this.sim.now_ms);
+  }
+
+  dropped(req: number, outcome: 'rejected' | 'timed_out', t_ms: number): void {
+    this.finish(req, outcome, t_ms);
+  }
+
+  private complete(req: number): void {
+    const pool = this.pool;
+    const t = this.sim.now_ms + this.cfg.edgeOut.sample();
+    if (pool.counted[req]) {
+      const e2e = t - pool.arrival_ms[req];
+      this.metrics.e2e.add(e2e);
+      this.metrics.models[pool.model[req]].e2e.add(e2e);
+    }
+    this.finish(req, 'completed', t);
+  }
+
+  /** Every request leaves through here exactly once: release what it holds, count it. */
+  private finish(req: number, outcome: Outcome, t_ms: number): void {
+    const pool = this.pool;
+    if (pool.flags[req] & F_HOLDS_API) {
+      pool.flags[req] &= ~F_HOLDS_API;
+      this.tier(req, pool.flags[req] & F_CHAT ? T.chat_api : T.completions_api).release(req);
+    }
+    if (pool.counted[req]) this.metrics.models[pool.model[req]].counts[outcome]++;
+    this.sink.finish(req, outcome, t_ms);
+  }
+}

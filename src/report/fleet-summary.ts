@@ -1,0 +1,154 @@
+import type { RunResult } from '../experiment/simulate.ts';
+import type { Prepared } from '../experiment/prepare.ts';
+import { LatencyStats, type LatencySummary } from '../metrics/latency.ts';
+import type { RequestCounts } from '../metrics/outcomes.ts';
+import { ReplicaStats, replicaUtilisation } from '../fleet/gpu/stats.ts';
+import { STAGE_NAMES } from '../fleet/llm/stages.ts';
+import { fleetMonthlyCost } from '../fleet/llm/cost.ts';
+import { makeArrivals } from '../workload/arrivals.ts';
+import { round } from './round.ts';
+
+export interface LatencyBlocks {
+  e2e: LatencySummary;
+  ttft: LatencySummary;
+  tpot: LatencySummary;
+  itl: LatencySummary;
+}
+
+export interface ModelSummary {
+  requests: RequestCounts & { rate_limited: number; spilled: number };
+  latency_ms: LatencyBlocks;
+  /** Full-fleet equivalent (simulated / scale). */
+  output_tokens_per_s: number;
+  /** Busy fraction of the model's GPU replicas. */
+  utilization: number;
+  slo?: { e2e_p99_ms?: number; ttft_p99_ms?: number; met: boolean };
+}
+
+export interface GpuSummary {
+  replicas: number;
+  replicas_full: number;
+  busy_fraction: number;
+  batch_size_mean: number;
+  kv_utilization: number;
+  preemptions: number;
+  output_tokens_per_s: number;
+  mfu: number;
+  bandwidth_utilization: number;
+}
+
+export interface FleetParts {
+  fleet: { scale: number; sampled: boolean; users_simulated: number; note: string };
+  by_model: Record<string, ModelSummary>;
+  by_stage: Record<string, { latency_ms: LatencySummary }>;
+  gpu: Record<string, GpuSummary>;
+  cost: {
+    monthly_usd: number;
+    by_plane: Record<string, number>;
+    by_component: Record<string, number>;
+    usd_per_million_tokens: number;
+    reference_monthly_usd?: Record<string, number>;
+  };
+}
+
+export function roundLatency(l: LatencySummary): LatencySummary {
+  const out = { ...l };
+  for (const k of Object.keys(out) as (keyof LatencySummary)[]) out[k] = out[k] === null ? null : round(out[k]!);
+  return out;
+}
+
+const r = (x: number) => round(x);
+
+/** The LLM-fleet blocks of summary.json (by model, by stage, GPU clusters, cost). */
+export function summarizeFleet(prep: Prepared, run: RunResult): { parts: FleetParts; latency: LatencyBlocks; rate_limited: number } {
+  const f = prep.scenario.fleet!;
+  const fl = run.fleet!;
+  const measured_ms = run.duration_ms - run.warmup_ms;
+  const measured_s = measured_ms / 1000;
+  const by_model: Record<string, ModelSummary> = {};
+  const gpu: Record<string, GpuSummary> = {};
+  const itlAll = new LatencyStats();
+  let tokensPerS = 0;
+  fl.served.forEach((s, m) => {
+    const clusters = fl.gpuClusters.filter((c) => c.served === s);
+    const stats = new ReplicaStats();
+    const itl = new LatencyStats();
+    let replicas = 0;
+    for (const c of clusters) {
+      for (const rep of c.replicas) stats.merge(rep.stats);
+      itl.merge(c.itl);
+      replicas += c.replicas.length;
+    }
+    itlAll.merge(itl);
+    const u = replicaUtilisation(stats, s.step, s.step.kvCapacityTokens, measured_ms, replicas);
+    const mm = fl.metrics.models[m];
+    const outPerS = mm.output_tokens / measured_s / f.scale;
+    tokensPerS += (mm.output_tokens + mm.prompt_tokens) / measured_s / f.scale;
+    const e2e = roundLatency(mm.e2e.summary());
+    const ttft = roundLatency(mm.ttft.summary());
+    const slo = s.spec.slo;
+    by_model[s.name] = {
+      requests: { ...mm.counts, rate_limited: mm.rate_limited, spilled: mm.spilled },
+      latency_ms: { e2e, ttft, tpot: roundLatency(mm.tpot.summary()), itl: roundLatency(itl.summary()) },
+      output_tokens_per_s: r(outPerS),
+      utilization: r(u.busy_fraction),
+      ...(slo
+        ? {
+            slo: {
+              ...slo,
+              met: (slo.e2e_p99_ms === undefined || (e2e.p99 !== null && e2e.p99 <= slo.e2e_p99_ms)) && (slo.ttft_p99_ms === undefined || (ttft.p99 !== null && ttft.p99 <= slo.ttft_p99_ms)),
+            },
+          }
+        : {}),
+    };
+    gpu[s.name] = {
+      replicas,
+      replicas_full: s.replicasFull,
+      busy_fraction: r(u.busy_fraction),
+      batch_size_mean: r(u.mean_batch_size),
+      kv_utilization: r(u.kv_utilization),
+      preemptions: stats.preemptions,
+      output_tokens_per_s: r(outPerS),
+      mfu: r(u.mfu),
+      bandwidth_utilization: r(u.bandwidth_utilization),
+    };
+  });
+  const by_stage: Record<string, { latency_ms: LatencySummary }> = {};
+  STAGE_NAMES.forEach((name, i) => {
+    if (fl.metrics.stages[i].count > 0) by_stage[name] = { latency_ms: roundLatency(fl.metrics.stages[i].summary()) };
+  });
+  const meanRate = makeArrivals(prep.scenario.workload.arrivals, () => 0.5, prep.trace).meanRatePerS(prep.scenario.duration_s * 1000);
+  const bill = fleetMonthlyCost(f, meanRate);
+  const roundRecord = (o: Readonly<Record<string, number>>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, r(v)]));
+  const tokensPerMonth = tokensPerS * 730 * 3600;
+  const sampled = f.scale < 1;
+  return {
+    rate_limited: fl.metrics.rate_limited,
+    latency: {
+      e2e: roundLatency(fl.metrics.e2e.summary()),
+      ttft: roundLatency(fl.metrics.ttft.summary()),
+      tpot: roundLatency(fl.metrics.tpot.summary()),
+      itl: roundLatency(itlAll.summary()),
+    },
+    parts: {
+      fleet: {
+        scale: f.scale,
+        sampled,
+        users_simulated: fl.users.count,
+        note: sampled
+          ? `fleet sampling: ${r(f.scale * 100)}% of every fleet with ${r(f.scale * 100)}% of the traffic was simulated; latencies and utilisations stand for the full fleet, request counts are of the sample, tokens/s and cost are full-fleet`
+          : 'the full fleet was simulated',
+      },
+      by_model,
+      by_stage,
+      gpu,
+      cost: {
+        monthly_usd: r(bill.monthly_usd),
+        by_plane: roundRecord(bill.by_plane),
+        by_component: roundRecord(bill.by_component),
+        usd_per_million_tokens: r(tokensPerMonth > 0 ? bill.monthly_usd / (tokensPerMonth / 1e6) : 0),
+        ...(f.reference_monthly_usd ? { reference_monthly_usd: { ...f.reference_monthly_usd } } : {}),
+      },
+    },
+  };
+}

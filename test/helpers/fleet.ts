@@ -1,0 +1,60 @@
+import type { ScenarioInput } from '../../src/scenario/schema.ts';
+import { prepared } from './scenario.ts';
+import type { Prepared } from '../../src/experiment/prepare.ts';
+
+type FleetInput = NonNullable<ScenarioInput['fleet']>;
+const tier = (instances: number, concurrency: number, mean: number) => ({
+  instance: 'c6i.8xlarge',
+  instances,
+  concurrency,
+  service_ms: { dist: 'exponential' as const, mean },
+});
+
+/** A small one-region fleet: Llama-2-7B on single A100s, generous CPU tiers. */
+export function smallFleet(opts: { rate_per_s: number; duration_s?: number; warmup_s?: number; fleet?: Partial<FleetInput> } ): Prepared {
+  const fleet: FleetInput = {
+    users: { count: 1000, zipf_s: 0 },
+    cdn: { latency_ms: { dist: 'constant', value: 10 } },
+    load_balancer: { latency_ms: { dist: 'constant', value: 1 } },
+    gateway: { ...tier(4, 64, 2), auth_cache_hit: 0.5 },
+    chat_api: { ...tier(4, 256, 5), rag_share: 0.5 },
+    completions_api: tier(4, 256, 5),
+    moderation: { ...tier(4, 32, 10), instance: 'g5.2xlarge' },
+    router: tier(2, 64, 1),
+    redis: { ...tier(2, 1, 0.2), instance: 'r6gd.16xlarge' },
+    postgres: { ...tier(1, 50, 1), instance: 'db.r6g.16xlarge' },
+    vector_db: { ...tier(2, 32, 3), instance: 'r6gd.16xlarge' },
+    s3: { stored_gb: 1000 },
+    models: {
+      small: {
+        model: 'llama-2-7b',
+        gpu: 'a100-80gb',
+        tp: 1,
+        instance: 'p4de.24xlarge',
+        gpus: 4,
+        share: 0.7,
+        chat_share: 0.6,
+        tokens: { prompt: { dist: 'uniform', min: 100, max: 900 }, output: { dist: 'uniform', min: 20, max: 200 } },
+      },
+      embed: {
+        model: 'text-embedding-ada-002',
+        gpu: 't4',
+        tp: 1,
+        instance: 'g4dn.12xlarge',
+        gpus: 2,
+        share: 0.3,
+        chat_share: 0,
+        kind: 'embed',
+        tokens: { prompt: { dist: 'constant', value: 300 }, output: { dist: 'constant', value: 1 } },
+      },
+    },
+    ...opts.fleet,
+  };
+  return prepared({
+    name: 'small-fleet',
+    duration_s: opts.duration_s ?? 120,
+    warmup_s: opts.warmup_s ?? 20,
+    workload: { arrivals: { kind: 'poisson', rate_per_s: opts.rate_per_s } },
+    fleet,
+  });
+}
