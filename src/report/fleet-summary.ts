@@ -16,8 +16,10 @@ export interface LatencyBlocks {
 }
 
 export interface ModelSummary {
-  requests: RequestCounts & { rate_limited: number; spilled: number };
+  requests: RequestCounts & { rate_limited: number; spilled: number; preemptions: number };
   latency_ms: LatencyBlocks;
+  /** Submit to first admission into a replica's running batch. */
+  scheduling_delay_ms: LatencySummary;
   /** Full-fleet equivalent (simulated / scale). */
   output_tokens_per_s: number;
   /** Busy fraction of the model's GPU replicas. */
@@ -88,8 +90,9 @@ export function summarizeFleet(prep: Prepared, run: RunResult): { parts: FleetPa
     const ttft = roundLatency(mm.ttft.summary());
     const slo = s.spec.slo;
     by_model[s.name] = {
-      requests: { ...mm.counts, rate_limited: mm.rate_limited, spilled: mm.spilled },
+      requests: { ...mm.counts, rate_limited: mm.rate_limited, spilled: mm.spilled, preemptions: mm.preemptions },
       latency_ms: { e2e, ttft, tpot: roundLatency(mm.tpot.summary()), itl: roundLatency(itl.summary()) },
+      scheduling_delay_ms: roundLatency(mm.scheduling_delay.summary()),
       output_tokens_per_s: r(outPerS),
       utilization: r(u.busy_fraction),
       ...(slo

@@ -17,7 +17,7 @@ const scenario = validateScenario(
 );
 
 const results: { customers_per_s: number; events_per_s: number; wall_s: number }[] = [];
-for (let run = 0; run < 5; run++) {
+for (let run = 0; run < 7; run++) {
   const r = simulate({ scenario, file: 'bench' }, run + 1);
   results.push({ customers_per_s: r.counts.offered / r.wall_s, events_per_s: r.events / r.wall_s, wall_s: r.wall_s });
 }
@@ -25,7 +25,8 @@ results.sort((a, b) => a.customers_per_s - b.customers_per_s);
 const median = results[Math.floor(results.length / 2)];
 const best = results[results.length - 1];
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
-console.log(`M/M/10 rho 0.9, ${fmt(CUSTOMERS)} customers, 5 runs (first includes JIT warm-up)`);
+console.log(`M/M/10 rho 0.9, ${fmt(CUSTOMERS)} customers, 7 runs (first includes JIT warm-up)`);
+console.log(`range:  ${fmt(results[0].customers_per_s)} .. ${fmt(best.customers_per_s)} customers/s`);
 console.log(`median: ${fmt(median.customers_per_s)} customers/s, ${fmt(median.events_per_s)} events/s, ${median.wall_s.toFixed(3)} s`);
 console.log(`best:   ${fmt(best.customers_per_s)} customers/s, ${fmt(best.events_per_s)} events/s`);
 console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB; node ${process.version}`);

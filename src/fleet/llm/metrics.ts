@@ -7,9 +7,13 @@ export class ModelMetrics {
   readonly e2e = new LatencyStats();
   readonly ttft = new LatencyStats();
   readonly tpot = new LatencyStats();
+  /** Submit to first admission into the running batch (vLLM's scheduling delay). */
+  readonly scheduling_delay = new LatencyStats();
   readonly counts: RequestCounts = emptyCounts();
   rate_limited = 0;
   spilled = 0;
+  /** Preemptions of completed requests (recompute after KV ran out). */
+  preemptions = 0;
   output_tokens = 0;
   prompt_tokens = 0;
 }

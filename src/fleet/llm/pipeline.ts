@@ -228,13 +228,15 @@ export class FleetPipeline implements TierOutput {
   }
 
   /** Replica callback: the last output token is out. */
-  done(req: number, t_ms: number): void {
+  done(req: number, t_ms: number, preemptions: number, schedDelay_ms: number): void {
     const pool = this.pool;
     this.notifyReplica(req);
     this.closeStage(req);
     const out = pool.outputTokens[req];
     if (pool.counted[req]) {
       const mm = this.metrics.models[pool.model[req]];
+      mm.preemptions += preemptions;
+      mm.scheduling_delay.add(schedDelay_ms);
       mm.output_tokens += out;
       mm.prompt_tokens += pool.promptTokens[req];
       if (out > 1) {
