@@ -40,8 +40,24 @@ export function defaultWindowMs(duration_s: number, window_s?: number): number {
   return (window_s ?? Math.max(1, duration_s / 100)) * 1000;
 }
 
-/** One simulation of the scenario with one seed. */
+/** A run in progress: advance it in slices (progress, interruption), then finish it. */
+export interface RunHandle {
+  readonly sim: Simulator;
+  readonly duration_ms: number;
+  /** Runs events up to min(until_ms, duration) or until the scenario's limits; events and wall time accumulate across slices. */
+  advance(until_ms: number): StopReason;
+  /** Closes the books; `stop` says why the run ended ('stopped' for an interruption). */
+  finish(stop: StopReason): RunResult;
+}
+
+/** One simulation of the scenario with one seed, start to end. */
 export function simulate(prep: Prepared, seed: number): RunResult {
+  const run = startRun(prep, seed);
+  return run.finish(run.advance(run.duration_ms));
+}
+
+/** Builds a run of the scenario with one seed, ready to advance. */
+export function startRun(prep: Prepared, seed: number): RunHandle {
   const sc = prep.scenario;
   const duration_ms = sc.duration_s * 1000;
   const warmup_ms = sc.warmup_s * 1000;
@@ -104,9 +120,22 @@ export function simulate(prep: Prepared, seed: number): RunResult {
     if (t < duration_ms) sim.at(t, arrive, 0);
   }
 
-  const wallStart = performance.now();
   scheduleNext();
-  const stop = sim.run(duration_ms, { maxEvents: sc.limits.max_events, maxWallMs: sc.limits.max_wall_s * 1000 });
+  let wall_ms = 0;
+  const advance = (until_ms: number): StopReason => {
+    const t0 = performance.now();
+    try {
+      const stop = sim.run(Math.min(until_ms, duration_ms), {
+        maxEvents: sc.limits.max_events - sim.events,
+        maxWallMs: sc.limits.max_wall_s * 1000 - wall_ms,
+      });
+      // A slice that ends before the duration is not the end of the run.
+      return stop === 'until' && sim.now_ms < duration_ms ? 'until' : stop;
+    } finally {
+      wall_ms += performance.now() - t0;
+    }
+  };
+  const finish = (stop: StopReason): RunResult => {
   const end_ms = sim.now_ms;
   finalize(end_ms);
   counts.in_flight_at_end = pool.countedInFlight();
@@ -124,8 +153,10 @@ export function simulate(prep: Prepared, seed: number): RunResult {
     fleet,
     timeseries: series,
     events: sim.events,
-    wall_s: (performance.now() - wallStart) / 1000,
+    wall_s: wall_ms / 1000,
     stop_reason: stop,
-    complete: stop === 'until' || stop === 'empty',
+    complete: stop === 'empty' || (stop === 'until' && end_ms >= duration_ms),
   };
+  };
+  return { sim, duration_ms, advance, finish };
 }
