@@ -1,6 +1,9 @@
 import { stream } from '../engine/random.ts';
 import { Simulator, type StopReason } from '../engine/sim.ts';
 import { RequestPool } from '../fleet/request-pool.ts';
+import { ClientLayer, type AttemptTarget } from '../fleet/client.ts';
+import { clientConfig } from '../scenario/client-schema.ts';
+import type { RequestSink } from '../fleet/stations/network.ts';
 import { StationNetwork } from '../fleet/stations/network.ts';
 import { buildFleet, type BuiltFleet } from '../fleet/llm/build.ts';
 import type { ArrivalsSpec } from '../scenario/schema.ts';
@@ -27,6 +30,8 @@ export interface RunResult {
   complete: boolean;
   /** The LLM fleet's components and measurements, for fleet scenarios. */
   fleet?: BuiltFleet;
+  /** Per-class (model) outcomes and end-to-end latency, and attempt counts. */
+  client: ClientLayer;
 }
 
 /** Fleet sampling: a fleet simulated at scale k receives k times the traffic. */
@@ -63,31 +68,20 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
   const warmup_ms = sc.warmup_s * 1000;
   const sim = new Simulator();
   const pool = new RequestPool();
-  const counts = emptyCounts();
-  const e2e = new LatencyStats();
   const series = new TimeSeries(defaultWindowMs(sc.duration_s, sc.window_s), duration_ms, warmup_ms);
-
-  const sink = {
-    finish(req: number, outcome: Outcome, t_ms: number): void {
-      if (pool.counted[req] === 1) {
-        counts[outcome]++;
-        if (outcome === 'completed') {
-          const latency = t_ms - pool.arrival_ms[req];
-          e2e.add(latency);
-          series.completion(t_ms, latency);
-        } else series.error(t_ms);
-      }
-      pool.release(req);
-    },
-  };
-  let enter: (req: number) => void;
+  // The client layer is every model's sink; the model is the client's target (bound below).
+  const target: { -readonly [K in keyof AttemptTarget]: AttemptTarget[K] } = { first: () => {}, retry: () => {}, classes: 1 };
+  let client!: ClientLayer;
+  const sink: RequestSink = { finish: (req, outcome, t) => client.finish(req, outcome, t) };
   let finalize: (end_ms: number) => void;
   let stations: Station[];
   let fleet: BuiltFleet | undefined;
   if (sc.fleet) {
     const built = buildFleet(sim, pool, sink, prep, seed);
     fleet = built;
-    enter = (req) => built.pipeline.arrive(req);
+    target.first = (req) => built.pipeline.first(req);
+    target.retry = (req) => built.pipeline.retry(req);
+    target.classes = built.pipeline.classes;
     finalize = (end) => built.tiers.forEach((t) => t.finalize(end));
     stations = built.tiers.map((t) => t.station);
     // GPU statistics cover the measured period only.
@@ -95,25 +89,18 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
     if (warmup_ms > 0) sim.at(warmup_ms, reset, 0);
   } else {
     const network = new StationNetwork(sim, pool, sink, sc, seed);
-    enter = (req) => network.enter(network.entry, req);
+    target.first = (req) => network.first(req);
+    target.retry = (req) => network.retry(req);
     finalize = (end) => network.finalize(end);
     stations = network.stations;
   }
+  client = new ClientLayer(sim, pool, target, sc.client ? clientConfig(sc.client) : undefined, series, warmup_ms, stream(seed, 'client'));
   const arrivalSpec = scaledArrivals(sc.workload.arrivals, sc.fleet?.scale ?? 1);
   const arrivals = makeArrivals(arrivalSpec, stream(seed, 'arrivals'), prep.trace);
 
   const arrive = sim.on(() => {
-    const now = sim.now_ms;
-    const req = pool.alloc();
-    pool.arrival_ms[req] = now;
-    pool.promptTokens[req] = arrivals.promptTokens;
-    pool.outputTokens[req] = arrivals.outputTokens;
-    const counted = now >= warmup_ms ? 1 : 0;
-    pool.counted[req] = counted;
-    if (counted) counts.offered++;
-    series.arrival(now);
     scheduleNext();
-    enter(req);
+    client.arrive();
   });
   function scheduleNext(): void {
     const t = arrivals.next();
@@ -138,17 +125,16 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
   const finish = (stop: StopReason): RunResult => {
   const end_ms = sim.now_ms;
   finalize(end_ms);
-  counts.in_flight_at_end = pool.countedInFlight();
-  if (fleet) {
-    const byModel = pool.countedInFlightBy(pool.model, fleet.metrics.models.length);
-    fleet.metrics.models.forEach((m, i) => (m.counts.in_flight_at_end = byModel[i]));
-  }
+  const inFlight = client.inFlight();
+  client.counts.in_flight_at_end = inFlight.total;
+  client.byClass.forEach((c, i) => (c.in_flight_at_end = inFlight.byClass[i]));
   return {
     seed,
     duration_ms: end_ms,
     warmup_ms,
-    counts,
-    e2e,
+    counts: client.counts,
+    e2e: client.e2e,
+    client,
     stations,
     fleet,
     timeseries: series,

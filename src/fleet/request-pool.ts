@@ -26,6 +26,10 @@ export class RequestPool {
   user = new Int32Array(0);
   first_token_ms = new Float64Array(0);
   flags = new Int32Array(0);
+  /** The logical (client) request an attempt belongs to. */
+  logical = new Int32Array(0);
+  /** When the client stops waiting for this attempt (Infinity: never). */
+  deadline_ms = new Float64Array(0);
   private free = new Int32Array(0);
   private freeCount = 0;
   private next = 0;
@@ -86,6 +90,8 @@ export class RequestPool {
     this.user = i32(this.user);
     this.first_token_ms = f64(this.first_token_ms);
     this.flags = i32(this.flags);
+    this.logical = i32(this.logical);
+    this.deadline_ms = f64(this.deadline_ms);
     this.free = i32(this.free);
   }
 }

@@ -86,11 +86,11 @@ export function summarizeFleet(prep: Prepared, run: RunResult): { parts: FleetPa
     const mm = fl.metrics.models[m];
     const outPerS = mm.output_tokens / measured_s / f.scale;
     tokensPerS += (mm.output_tokens + mm.prompt_tokens) / measured_s / f.scale;
-    const e2e = roundLatency(mm.e2e.summary());
+    const e2e = roundLatency(run.client.e2eByClass[m].summary());
     const ttft = roundLatency(mm.ttft.summary());
     const slo = s.spec.slo;
     by_model[s.name] = {
-      requests: { ...mm.counts, rate_limited: mm.rate_limited, spilled: mm.spilled, preemptions: mm.preemptions },
+      requests: { ...run.client.byClass[m], rate_limited: mm.rate_limited, spilled: mm.spilled, preemptions: mm.preemptions },
       latency_ms: { e2e, ttft, tpot: roundLatency(mm.tpot.summary()), itl: roundLatency(itl.summary()) },
       scheduling_delay_ms: roundLatency(mm.scheduling_delay.summary()),
       output_tokens_per_s: r(outPerS),
@@ -128,7 +128,7 @@ export function summarizeFleet(prep: Prepared, run: RunResult): { parts: FleetPa
   return {
     rate_limited: fl.metrics.rate_limited,
     latency: {
-      e2e: roundLatency(fl.metrics.e2e.summary()),
+      e2e: roundLatency(run.client.e2e.summary()),
       ttft: roundLatency(fl.metrics.ttft.summary()),
       tpot: roundLatency(fl.metrics.tpot.summary()),
       itl: roundLatency(itlAll.summary()),

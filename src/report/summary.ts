@@ -32,7 +32,9 @@ export interface Summary extends Partial<FleetParts> {
   duration_s: number;
   warmup_s: number;
   window_s: number;
-  requests: RequestCounts & { error_rate: number; throughput_per_s: number; rate_limited?: number };
+  requests: RequestCounts & { error_rate: number; throughput_per_s: number; goodput_per_s: number; rate_limited?: number };
+  /** Attempts, when a client section sends retries or gives up on attempts. */
+  attempts?: { attempts: number; retries: number; abandoned: number; short_circuited: number; budget_exhausted: number };
   latency_ms: { e2e: LatencySummary } & Partial<Omit<LatencyBlocks, 'e2e'>>;
   stations: Record<string, StationSummary>;
   engine: { events: number; wall_s: number; events_per_s: number; stop_reason: string };
@@ -78,9 +80,12 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
     requests: {
       ...c,
       error_rate: round(ended > 0 ? errors / ended : 0),
-      throughput_per_s: round(c.completed / measured_s),
+      // Throughput counts what servers finished; goodput what reached a client still waiting.
+      throughput_per_s: round(r.client.servedAttempts / measured_s),
+      goodput_per_s: round(c.completed / measured_s),
       ...(fleet ? { rate_limited: fleet.rate_limited } : {}),
     },
+    ...(prep.scenario.client ? { attempts: { ...r.client.attemptCounts } } : {}),
     latency_ms: fleet ? fleet.latency : { e2e: roundLatency(r.e2e.summary()) },
     stations,
     ...(fleet ? fleet.parts : {}),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DistSchema } from './distributions.ts';
 import { FleetSchema } from './fleet-schema.ts';
+import { ClientSchema } from './client-schema.ts';
 import { nonNegInt, nonNegNum, posInt, posNum, prob, strict } from './zod-helpers.ts';
 
 /** A piecewise-linear rate multiplier: [t_s, factor] knots, optionally repeating every period_s. */
@@ -36,6 +37,10 @@ const Station = strict({
   queue_limit: nonNegInt().optional(),
   /** A request that waits longer than this in the queue times out. */
   timeout_ms: posNum().optional(),
+  /** Drop queued requests whose client has already timed out instead of serving them. */
+  deadline_aware: z.boolean().default(false),
+  /** Load shedding: reject an arrival when the expected wait exceeds this. */
+  shed_wait_ms: posNum().optional(),
   /** Where a request goes after service: a station, or a list of {to, p}; the rest exits. */
   next: z.union([z.string(), z.array(Route).min(1)], { error: 'expected a station name or a list of { to, p }' }).optional(),
 });
@@ -64,6 +69,8 @@ export const ScenarioSchema = strict({
   window_s: posNum().optional(),
   replications: posInt().default(1),
   workload: strict({ arrivals: Arrivals }),
+  /** Client behaviour: timeouts, retries, backoff, budgets, circuit breaker (default: one attempt, no timeout). */
+  client: ClientSchema.optional(),
   /** A network of generic stations (queueing models) ... */
   topology: Topology.optional(),
   /** ... or the LLM serving fleet. Exactly one of the two. */

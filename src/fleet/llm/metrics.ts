@@ -1,15 +1,12 @@
 import { LatencyStats } from '../../metrics/latency.ts';
-import { emptyCounts, type RequestCounts } from '../../metrics/outcomes.ts';
 import { STAGE_NAMES } from './stages.ts';
 
 /** Per served model. */
 export class ModelMetrics {
-  readonly e2e = new LatencyStats();
   readonly ttft = new LatencyStats();
   readonly tpot = new LatencyStats();
   /** Submit to first admission into the running batch (vLLM's scheduling delay). */
   readonly scheduling_delay = new LatencyStats();
-  readonly counts: RequestCounts = emptyCounts();
   rate_limited = 0;
   spilled = 0;
   /** Preemptions of completed requests (recompute after KV ran out). */
@@ -20,7 +17,6 @@ export class ModelMetrics {
 
 /** Everything the fleet pipeline measures (after warm-up). */
 export class FleetMetrics {
-  readonly e2e = new LatencyStats();
   readonly ttft = new LatencyStats();
   readonly tpot = new LatencyStats();
   rate_limited = 0;

@@ -84,8 +84,12 @@ export class FleetPipeline implements TierOutput {
     return cum.length - 1;
   }
 
-  /** A new request (already allocated, arrival time and counted flag set). */
-  arrive(req: number): void {
+  get classes(): number {
+    return this.models.length;
+  }
+
+  /** A new request's first attempt (allocated, arrival time and counted flag set): draw what it asks for. */
+  first(req: number): void {
     const pool = this.pool;
     const m = this.pickCum(this.cfg.modelCum);
     const route = this.models[m];
@@ -96,10 +100,12 @@ export class FleetPipeline implements TierOutput {
     pool.promptTokens[req] = route.tokens.prompt;
     pool.outputTokens[req] = route.tokens.output;
     pool.flags[req] = (route.embed ? F_EMBED : 0) | (!route.embed && this.rng() < route.chatShare ? F_CHAT : 0);
-    pool.first_token_ms[req] = -1;
-    if (pool.counted[req]) {
-      this.metrics.models[m].counts.offered++;
-    }
+    this.retry(req);
+  }
+
+  /** An attempt whose model, region, user, tokens and API are already set (a client retry). */
+  retry(req: number): void {
+    this.pool.first_token_ms[req] = -1;
     this.setStage(req, S.edge_in);
     this.sim.after(this.cfg.edgeIn.sample(), this.gatewayHandler, req);
   }
@@ -265,14 +271,7 @@ export class FleetPipeline implements TierOutput {
   }
 
   private complete(req: number): void {
-    const pool = this.pool;
-    const t = this.sim.now_ms + this.cfg.edgeOut.sample();
-    if (pool.counted[req]) {
-      const e2e = t - pool.arrival_ms[req];
-      this.metrics.e2e.add(e2e);
-      this.metrics.models[pool.model[req]].e2e.add(e2e);
-    }
-    this.finish(req, 'completed', t);
+    this.finish(req, 'completed', this.sim.now_ms + this.cfg.edgeOut.sample());
   }
 
   /** Every request leaves through here exactly once: release what it holds, count it. */
@@ -282,7 +281,6 @@ export class FleetPipeline implements TierOutput {
       pool.flags[req] &= ~F_HOLDS_API;
       this.tier(req, pool.flags[req] & F_CHAT ? T.chat_api : T.completions_api).release(req);
     }
-    if (pool.counted[req]) this.metrics.models[pool.model[req]].counts[outcome]++;
     this.sink.finish(req, outcome, t_ms);
   }
 }

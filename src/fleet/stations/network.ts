@@ -31,7 +31,10 @@ export class StationNetwork implements TierOutput {
       );
     }
     for (const [i, name] of names.entries()) {
-      const next = topology.stations[name].next;
+      const spec = topology.stations[name];
+      this.tiers[i].deadlineAware = spec.deadline_aware;
+      this.tiers[i].shedWait_ms = spec.shed_wait_ms ?? Infinity;
+      const next = spec.next;
       const routes = next === undefined ? [] : typeof next === 'string' ? [{ to: next, p: 1 }] : next;
       let cum = 0;
       const st = this.tiers[i].station;
@@ -44,6 +47,17 @@ export class StationNetwork implements TierOutput {
       });
     }
     this.entry = names.indexOf(topology.entry);
+  }
+
+  readonly classes = 1;
+
+  /** A request's first attempt, or a retry: both enter at the entry station. */
+  first(req: number): void {
+    this.tiers[this.entry].enter(req);
+  }
+
+  retry(req: number): void {
+    this.tiers[this.entry].enter(req);
   }
 
   get stations(): Station[] {

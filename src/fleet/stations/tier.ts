@@ -21,6 +21,10 @@ export class ServiceTier {
   private readonly doneHandler: number;
   /** Multiplies sampled service times (faults: a slow dependency). */
   slowdown = 1;
+  /** Skip queued requests whose client deadline has passed instead of serving them. */
+  deadlineAware = false;
+  /** Reject an arrival when the expected wait (queue x mean service / servers) exceeds this. */
+  shedWait_ms = Infinity;
 
   constructor(
     private readonly sim: Simulator,
@@ -71,7 +75,7 @@ export class ServiceTier {
     if (now >= st.warmup_ms) st.stats.arrivals++;
     if (st.qlen > 0 && st.timeout_ms < Infinity) this.purgeExpired(now);
     if (st.busy < st.servers) this.start(req, now, hold);
-    else if (!st.enqueue(req, now)) {
+    else if ((this.shedWait_ms < Infinity && (st.qlen * this.service!.mean) / st.servers > this.shedWait_ms) || !st.enqueue(req, now)) {
       if (now >= st.warmup_ms) st.stats.rejected++;
       this.out.dropped(req, 'rejected', now, this);
     } else {
@@ -114,9 +118,16 @@ export class ServiceTier {
     const st = this.station;
     if (st.qlen === 0) return;
     if (st.timeout_ms < Infinity) this.purgeExpired(now);
-    if (st.qlen > 0 && st.busy < st.servers) {
+    while (st.qlen > 0 && st.busy < st.servers) {
       const next = st.dequeue();
+      // Deadline-aware admission: work whose client has given up is dropped, not done.
+      if (this.deadlineAware && this.pool.deadline_ms[next] < now) {
+        if (this.pool.enter_ms[next] >= st.warmup_ms) st.stats.timedOut++;
+        this.out.dropped(next, 'timed_out', now, this);
+        continue;
+      }
       this.start(next, now, this.pool.holdMode[next] === 1);
+      break;
     }
   }
 

@@ -1,0 +1,298 @@
+import type { Rng } from '../engine/random.ts';
+import type { Simulator } from '../engine/sim.ts';
+import { LatencyStats } from '../metrics/latency.ts';
+import { emptyCounts, type Outcome, type RequestCounts } from '../metrics/outcomes.ts';
+import type { TimeSeries } from '../metrics/timeseries.ts';
+import type { ClientConfig } from '../scenario/client-schema.ts';
+import type { RequestPool } from './request-pool.ts';
+import type { RequestSink } from './stations/network.ts';
+
+/** Where attempts go: the station network or the fleet pipeline. */
+export interface AttemptTarget {
+  /** A new request's first attempt: the model draws its attributes (model, tokens, user). */
+  first(req: number): void;
+  /** A retry: the attempt's attributes were copied from the first attempt. */
+  retry(req: number): void;
+  /** Number of request classes (models) for per-class counts. */
+  readonly classes: number;
+}
+
+/** Attempt-level figures (a request's retries are attempts of the same request). */
+export interface AttemptCounts {
+  attempts: number;
+  retries: number;
+  /** Attempts the client stopped waiting for (timeout) while the system kept working on them. */
+  abandoned: number;
+  /** Attempts refused at once by an open circuit breaker. */
+  short_circuited: number;
+  /** Retries not sent because the retry budget was spent. */
+  budget_exhausted: number;
+}
+
+const ABANDONED = 1 << 20;
+
+/**
+ * The clients: every logical request ends in exactly one outcome bucket however many attempts it
+ * took. Attempts time out on the client's clock (the server does not know and keeps working),
+ * failed attempts are retried with exponential backoff and jitter within a retry budget, users
+ * give up, and a circuit breaker fails fast while errors dominate. Without a `client` section a
+ * request is one attempt and nothing here draws a random number.
+ */
+export class ClientLayer implements RequestSink {
+  readonly counts: RequestCounts = emptyCounts();
+  readonly byClass: RequestCounts[];
+  readonly attemptCounts: AttemptCounts = { attempts: 0, retries: 0, abandoned: 0, short_circuited: 0, budget_exhausted: 0 };
+  readonly e2e = new LatencyStats();
+  /** Attempts the system completed (after warm-up), whether or not their client still waited. */
+  servedAttempts = 0;
+  readonly e2eByClass: LatencyStats[];
+  // Logical requests (struct of arrays, recycled).
+  private lArrival = new Float64Array(1024);
+  private lCounted = new Uint8Array(1024);
+  private lAttempts = new Int32Array(1024);
+  private lResolved = new Uint8Array(1024);
+  private lLive = new Uint8Array(1024);
+  private lModel = new Int32Array(1024);
+  private lRegion = new Int32Array(1024);
+  private lUser = new Int32Array(1024);
+  private lPrompt = new Int32Array(1024);
+  private lOutput = new Int32Array(1024);
+  private lFlags = new Int32Array(1024);
+  private lTimeout = new Float64Array(1024);
+  private lFree: number[] = [];
+  private lNext = 0;
+  private readonly timeoutHandler: number;
+  private readonly retryHandler: number;
+  // Retry budget and circuit breaker state.
+  private budget = 0;
+  private budgetAt = 0;
+  private breakerOpenUntil = -Infinity;
+  private winStart = 0;
+  private winAttempts = 0;
+  private winErrors = 0;
+
+  constructor(
+    private readonly sim: Simulator,
+    private readonly pool: RequestPool,
+    private readonly target: AttemptTarget,
+    private readonly cfg: ClientConfig | undefined,
+    private readonly series: TimeSeries,
+    private readonly warmup_ms: number,
+    private readonly rng: Rng,
+  ) {
+    this.byClass = Array.from({ length: target.classes }, () => emptyCounts());
+    this.e2eByClass = Array.from({ length: target.classes }, () => new LatencyStats());
+    this.timeoutHandler = sim.on((req) => this.onTimeout(req));
+    this.retryHandler = sim.on((l) => this.startRetry(l));
+    if (cfg?.budget) this.budget = cfg.budget.min_per_s * 10;
+  }
+
+  /** A new request arrives now. */
+  arrive(): void {
+    const now = this.sim.now_ms;
+    const l = this.allocLogical();
+    const counted = now >= this.warmup_ms ? 1 : 0;
+    this.lArrival[l] = now;
+    this.lCounted[l] = counted;
+    this.lAttempts[l] = 0;
+    this.lResolved[l] = 0;
+    this.series.arrival(now);
+    if (counted) this.counts.offered++;
+    if (this.cfg?.budget) this.budget += this.cfg.budget.ratio;
+    const req = this.newAttempt(l);
+    if (req < 0) {
+      // Short-circuited before the request was drawn: counted under the first class.
+      if (counted) this.byClass[0].offered++;
+      return;
+    }
+    this.target.first(req);
+    // Remember what the request is, for its retries.
+    const p = this.pool;
+    this.lModel[l] = p.model[req];
+    this.lRegion[l] = p.region[req];
+    this.lUser[l] = p.user[req];
+    this.lPrompt[l] = p.promptTokens[req];
+    this.lOutput[l] = p.outputTokens[req];
+    this.lFlags[l] = p.flags[req];
+    if (counted) this.byClass[p.model[req]].offered++;
+  }
+
+  /** Allocates and stamps an attempt of l, or resolves l at once if the breaker is open (-1). */
+  private newAttempt(l: number): number {
+    const now = this.sim.now_ms;
+    const p = this.pool;
+    const cfg = this.cfg;
+    this.lAttempts[l]++;
+    this.attemptCounts.attempts++;
+    if (cfg?.breaker && now < this.breakerOpenUntil) {
+      this.attemptCounts.short_circuited++;
+      // Nothing was sent: the class is the first attempt's (or 0 before any).
+      this.resolve(l, 'failed', now, this.lAttempts[l] > 1 ? this.lModel[l] : 0);
+      return -1;
+    }
+    const req = p.alloc();
+    p.arrival_ms[req] = now;
+    p.counted[req] = this.lCounted[l];
+    p.logical[req] = l;
+    p.flags[req] = 0;
+    p.model[req] = 0;
+    const timeout = cfg ? cfg.timeout_ms : Infinity;
+    p.deadline_ms[req] = now + timeout;
+    this.lTimeout[l] = timeout < Infinity ? this.sim.at(now + timeout, this.timeoutHandler, req) : -1;
+    return req;
+  }
+
+  private startRetry(l: number): void {
+    if (this.lResolved[l]) return;
+    const req = this.newAttempt(l);
+    if (req < 0) return;
+    const p = this.pool;
+    p.model[req] = this.lModel[l];
+    p.region[req] = this.lRegion[l];
+    p.user[req] = this.lUser[l];
+    p.promptTokens[req] = this.lPrompt[l];
+    p.outputTokens[req] = this.lOutput[l];
+    p.flags[req] = this.lFlags[l];
+    this.target.retry(req);
+  }
+
+  /** An attempt left the system (RequestSink). */
+  finish(req: number, outcome: Outcome, t_ms: number): void {
+    const p = this.pool;
+    const l = p.logical[req];
+    const abandoned = (p.flags[req] & ABANDONED) !== 0;
+    const cls = p.model[req];
+    if (outcome === 'completed' && p.counted[req]) this.servedAttempts++;
+    p.release(req);
+    if (abandoned) return; // the client left long ago: wasted work
+    if (this.lTimeout[l] >= 0) this.sim.cancel(this.lTimeout[l]);
+    this.noteBreaker(outcome !== 'completed', t_ms);
+    if (outcome !== 'completed' && this.mayRetry(l, outcome)) return;
+    this.resolve(l, outcome, t_ms, cls);
+  }
+
+  private onTimeout(req: number): void {
+    const p = this.pool;
+    const l = p.logical[req];
+    p.flags[req] |= ABANDONED;
+    this.attemptCounts.abandoned++;
+    this.noteBreaker(true, this.sim.now_ms);
+    if (this.mayRetry(l, 'timed_out')) return;
+    this.resolve(l, 'timed_out', this.sim.now_ms, p.model[req]);
+  }
+
+  /** Schedules a retry if the policy allows one; true if it did. */
+  private mayRetry(l: number, outcome: Outcome): boolean {
+    const cfg = this.cfg;
+    if (!cfg || this.lAttempts[l] > cfg.max_retries || !cfg.retry_on.includes(outcome as 'failed')) return false;
+    const now = this.sim.now_ms;
+    const n = this.lAttempts[l] - 1; // retries so far
+    let delay = Math.min(cfg.initial_ms * Math.pow(cfg.multiplier, n), cfg.max_ms);
+    if (cfg.jitter === 'full') delay *= this.rng();
+    else if (cfg.jitter === 'equal') delay = delay / 2 + (delay / 2) * this.rng();
+    else if (cfg.jitter === 'proportional') delay *= 1 - 0.25 * this.rng();
+    if (now + delay - this.lArrival[l] > cfg.give_up_ms) return false;
+    if (cfg.budget) {
+      this.refillBudget(now);
+      if (this.budget < 1) {
+        this.attemptCounts.budget_exhausted++;
+        return false;
+      }
+      this.budget -= 1;
+    }
+    this.attemptCounts.retries++;
+    this.sim.at(now + delay, this.retryHandler, l);
+    return true;
+  }
+
+  /**
+   * Retry budget as a token bucket (as Finagle's RetryBudget): each first attempt deposits
+   * `ratio`, time deposits `min_per_s` per second, each retry withdraws 1; capped at 10 s of
+   * reserve plus 100 requests' deposits so an idle period cannot bank a storm.
+   */
+  private refillBudget(now: number): void {
+    const b = this.cfg!.budget!;
+    this.budget += ((now - this.budgetAt) / 1000) * b.min_per_s;
+    this.budgetAt = now;
+    const cap = Math.max(1, b.min_per_s * 10 + b.ratio * 100);
+    if (this.budget > cap) this.budget = cap;
+  }
+
+  /** Counts an attempt outcome in the breaker's window; opens the breaker when errors dominate. */
+  private noteBreaker(error: boolean, now: number): void {
+    const br = this.cfg?.breaker;
+    if (!br) return;
+    if (now - this.winStart > br.window_s * 1000) {
+      this.winStart = now;
+      this.winAttempts = 0;
+      this.winErrors = 0;
+    }
+    this.winAttempts++;
+    if (error) this.winErrors++;
+    if (now >= this.breakerOpenUntil && this.winAttempts >= br.min_requests && this.winErrors / this.winAttempts > br.error_threshold) {
+      this.breakerOpenUntil = now + br.open_s * 1000;
+      this.winStart = this.breakerOpenUntil; // half-open afterwards with a fresh window
+      this.winAttempts = 0;
+      this.winErrors = 0;
+    }
+  }
+
+  private resolve(l: number, outcome: Outcome, t_ms: number, cls: number): void {
+    this.lResolved[l] = 1;
+    if (this.lCounted[l]) {
+      this.counts[outcome]++;
+      this.byClass[cls][outcome]++;
+      if (outcome === 'completed') {
+        const e2e = t_ms - this.lArrival[l];
+        this.e2e.add(e2e);
+        this.e2eByClass[cls].add(e2e);
+        this.series.completion(t_ms, e2e);
+      } else this.series.error(t_ms);
+    }
+    this.lLive[l] = 0;
+    this.lFree.push(l);
+  }
+
+  /** Requests counted and not resolved at the end, in total and per class. */
+  inFlight(): { total: number; byClass: number[] } {
+    const byClass = new Array<number>(this.byClass.length).fill(0);
+    let total = 0;
+    for (let l = 0; l < this.lNext; l++) {
+      if (this.lLive[l] && this.lCounted[l]) {
+        total++;
+        byClass[this.lModel[l]]++;
+      }
+    }
+    return { total, byClass };
+  }
+
+  private allocLogical(): number {
+    let l: number;
+    if (this.lFree.length > 0) l = this.lFree.pop()!;
+    else {
+      if (this.lNext >= this.lArrival.length) this.grow();
+      l = this.lNext++;
+    }
+    this.lLive[l] = 1;
+    return l;
+  }
+
+  private grow(): void {
+    const n = this.lArrival.length * 2;
+    const f64 = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
+    const i32 = (a: Int32Array) => { const b = new Int32Array(n); b.set(a); return b; };
+    const u8 = (a: Uint8Array) => { const b = new Uint8Array(n); b.set(a); return b; };
+    this.lArrival = f64(this.lArrival);
+    this.lCounted = u8(this.lCounted);
+    this.lAttempts = i32(this.lAttempts);
+    this.lResolved = u8(this.lResolved);
+    this.lLive = u8(this.lLive);
+    this.lModel = i32(this.lModel);
+    this.lRegion = i32(this.lRegion);
+    this.lUser = i32(this.lUser);
+    this.lPrompt = i32(this.lPrompt);
+    this.lOutput = i32(this.lOutput);
+    this.lFlags = i32(this.lFlags);
+    this.lTimeout = f64(this.lTimeout);
+  }
+}
