@@ -3,6 +3,8 @@ import { Simulator, type StopReason } from '../engine/sim.ts';
 import { RequestPool } from '../fleet/request-pool.ts';
 import { ClientLayer, type AttemptTarget } from '../fleet/client.ts';
 import { clientConfig } from '../scenario/client-schema.ts';
+import { installFaults, type FaultRecord } from '../faults/install.ts';
+import type { ServiceTier } from '../fleet/stations/tier.ts';
 import type { RequestSink } from '../fleet/stations/network.ts';
 import { StationNetwork } from '../fleet/stations/network.ts';
 import { buildFleet, type BuiltFleet } from '../fleet/llm/build.ts';
@@ -32,6 +34,8 @@ export interface RunResult {
   fleet?: BuiltFleet;
   /** Per-class (model) outcomes and end-to-end latency, and attempt counts. */
   client: ClientLayer;
+  /** The fault timeline as it played out, and stochastic failure counts. */
+  faults: FaultRecord;
 }
 
 /** Fleet sampling: a fleet simulated at scale k receives k times the traffic. */
@@ -76,6 +80,7 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
   let finalize: (end_ms: number) => void;
   let stations: Station[];
   let fleet: BuiltFleet | undefined;
+  let networkTiers: ServiceTier[] = [];
   if (sc.fleet) {
     const built = buildFleet(sim, pool, sink, prep, seed);
     fleet = built;
@@ -89,11 +94,23 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
     if (warmup_ms > 0) sim.at(warmup_ms, reset, 0);
   } else {
     const network = new StationNetwork(sim, pool, sink, sc, seed);
+    networkTiers = network.tiers;
     target.first = (req) => network.first(req);
     target.retry = (req) => network.retry(req);
     finalize = (end) => network.finalize(end);
     stations = network.stations;
   }
+  // Queue depth at the end of every window: one event per window.
+  const queueDepth = fleet
+    ? () => fleet!.tiers.reduce((a, t) => a + t.station.qlen, 0) + fleet!.gpuClusters.reduce((a, c) => a + c.replicas.reduce((b, r) => b + r.waiting, 0), 0)
+    : () => networkTiers.reduce((a, t) => a + t.station.qlen, 0);
+  if (fleet) fleet.metrics.series = series;
+  const sampleQueues = sim.on((i) => {
+    series.sampleQueue(i, queueDepth());
+    if ((i + 2) * series.windowMs <= duration_ms) sim.at((i + 2) * series.windowMs, sampleQueues, i + 1);
+  });
+  sim.at(Math.min(series.windowMs, duration_ms), sampleQueues, 0);
+  const faults = installFaults(sim, sc, seed, { fleet, tiers: fleet ? undefined : networkTiers });
   client = new ClientLayer(sim, pool, target, sc.client ? clientConfig(sc.client) : undefined, series, warmup_ms, stream(seed, 'client'));
   const arrivalSpec = scaledArrivals(sc.workload.arrivals, sc.fleet?.scale ?? 1);
   const arrivals = makeArrivals(arrivalSpec, stream(seed, 'arrivals'), prep.trace);
@@ -135,6 +152,7 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
     counts: client.counts,
     e2e: client.e2e,
     client,
+    faults,
     stations,
     fleet,
     timeseries: series,

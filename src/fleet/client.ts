@@ -201,6 +201,7 @@ export class ClientLayer implements RequestSink {
       this.budget -= 1;
     }
     this.attemptCounts.retries++;
+    this.series.retry(now + delay);
     this.sim.at(now + delay, this.retryHandler, l);
     return true;
   }
@@ -247,7 +248,7 @@ export class ClientLayer implements RequestSink {
         this.e2e.add(e2e);
         this.e2eByClass[cls].add(e2e);
         this.series.completion(t_ms, e2e);
-      } else this.series.error(t_ms);
+      } else this.series.error(t_ms, outcome === 'rejected');
     }
     this.lLive[l] = 0;
     this.lFree.push(l);

@@ -1,4 +1,21 @@
-import { LatencyStats } from './latency.ts';
+import { LatencyStats, type LatencyStatsJSON } from './latency.ts';
+
+/** One serialised field of a TimeSeries. */
+type FieldJSON =
+  | { typed: string; values: (number | string)[] }
+  | { sketches: LatencyStatsJSON[] }
+  | { sketch: LatencyStatsJSON }
+  | { num: number | string }
+  | { value: string | boolean | null };
+
+/** A serialised TimeSeries (see `TimeSeries.toJSON`). */
+export interface TimeSeriesJSON {
+  fields: Record<string, FieldJSON>;
+}
+
+const TYPED: Record<string, new (xs: number[]) => ArrayLike<number>> = { Float64Array, Float32Array, Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array };
+const encNum = (x: number): number | string => (Number.isFinite(x) ? x : String(x));
+const decNum = (x: number | string): number => (typeof x === 'string' ? Number(x) : x);
 
 /** One window's counters; latency sketches are per window, so memory grows with windows only. */
 export interface WindowRow {
@@ -6,9 +23,17 @@ export interface WindowRow {
   warmup: boolean;
   arrivals: number;
   completions: number;
+  /** Failed and timed-out requests (rejections are counted apart). */
   errors: number;
+  rejections: number;
+  /** Client retries sent in the window. */
+  retries: number;
   e2e_p50_ms: number | null;
   e2e_p99_ms: number | null;
+  ttft_p50_ms: number | null;
+  ttft_p99_ms: number | null;
+  /** Requests waiting in queues (tiers and GPU replicas) at the end of the window. */
+  queued: number;
 }
 
 /** Counters and latency quantiles per fixed window of simulated time. */
@@ -16,7 +41,11 @@ export class TimeSeries {
   private arrivals: Float64Array;
   private completions: Float64Array;
   private errors: Float64Array;
+  private rejections: Float64Array;
+  private retries: Float64Array;
+  private queued: Float64Array;
   private latency: LatencyStats[] = [];
+  private ttft: LatencyStats[] = [];
 
   constructor(
     private readonly window_ms: number,
@@ -27,7 +56,22 @@ export class TimeSeries {
     this.arrivals = new Float64Array(n);
     this.completions = new Float64Array(n);
     this.errors = new Float64Array(n);
-    for (let i = 0; i < n; i++) this.latency.push(new LatencyStats());
+    this.rejections = new Float64Array(n);
+    this.retries = new Float64Array(n);
+    this.queued = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      this.latency.push(new LatencyStats());
+      this.ttft.push(new LatencyStats());
+    }
+  }
+
+  /** Windows in the series. */
+  get windows(): number {
+    return this.arrivals.length;
+  }
+
+  get windowMs(): number {
+    return this.window_ms;
   }
 
   private index(t_ms: number): number {
@@ -45,8 +89,22 @@ export class TimeSeries {
     this.latency[i].add(e2e_ms);
   }
 
-  error(t_ms: number): void {
-    this.errors[this.index(t_ms)]++;
+  error(t_ms: number, rejected = false): void {
+    if (rejected) this.rejections[this.index(t_ms)]++;
+    else this.errors[this.index(t_ms)]++;
+  }
+
+  retry(t_ms: number): void {
+    this.retries[this.index(t_ms)]++;
+  }
+
+  firstToken(t_ms: number, ttft_ms: number): void {
+    this.ttft[this.index(t_ms)].add(ttft_ms);
+  }
+
+  /** Queue depth sampled at the end of window i. */
+  sampleQueue(i: number, depth: number): void {
+    if (i < this.queued.length) this.queued[i] = depth;
   }
 
   /** Adds another run's windows (same window and duration) into this one. */
@@ -56,8 +114,49 @@ export class TimeSeries {
       this.arrivals[i] += other.arrivals[i];
       this.completions[i] += other.completions[i];
       this.errors[i] += other.errors[i];
+      this.rejections[i] += other.rejections[i];
+      this.retries[i] += other.retries[i];
+      this.queued[i] += other.queued[i];
       this.latency[i].merge(other.latency[i]);
+      this.ttft[i].merge(other.ttft[i]);
     }
+  }
+
+  /**
+   * Every field of the series (counters and per-window sketches) as plain JSON, exactly: merging
+   * series rebuilt with `fromJSON` gives the same rows as merging the originals. Fields are found
+   * by reflection, so a counter added to this class later travels too.
+   */
+  toJSON(): TimeSeriesJSON {
+    const fields: Record<string, FieldJSON> = {};
+    for (const [k, v] of Object.entries(this) as [string, unknown][]) {
+      if (ArrayBuffer.isView(v) && !(v instanceof DataView) && TYPED[v.constructor.name]) {
+        fields[k] = { typed: v.constructor.name, values: Array.from(v as unknown as ArrayLike<number>, encNum) };
+      } else if (Array.isArray(v) && v.every((x) => x instanceof LatencyStats)) {
+        fields[k] = { sketches: (v as LatencyStats[]).map((x) => x.toJSON()) };
+      } else if (v instanceof LatencyStats) {
+        fields[k] = { sketch: v.toJSON() };
+      } else if (typeof v === 'number') {
+        fields[k] = { num: encNum(v) };
+      } else if (typeof v === 'string' || typeof v === 'boolean' || v === null) {
+        fields[k] = { value: v };
+      } else {
+        throw new Error(`TimeSeries.toJSON: field "${k}" has no serialisation`);
+      }
+    }
+    return { fields };
+  }
+
+  static fromJSON(j: TimeSeriesJSON): TimeSeries {
+    const out = Object.create(TimeSeries.prototype) as Record<string, unknown>;
+    for (const [k, f] of Object.entries(j.fields)) {
+      if ('typed' in f) out[k] = new TYPED[f.typed](f.values.map(decNum));
+      else if ('sketches' in f) out[k] = f.sketches.map((x) => LatencyStats.fromJSON(x));
+      else if ('sketch' in f) out[k] = LatencyStats.fromJSON(f.sketch);
+      else if ('num' in f) out[k] = decNum(f.num);
+      else out[k] = f.value;
+    }
+    return out as unknown as TimeSeries;
   }
 
   /** Rows with counts divided by `runs` (the mean per replication) and pooled quantiles. */
@@ -71,8 +170,13 @@ export class TimeSeries {
         arrivals: this.arrivals[i] / runs,
         completions: this.completions[i] / runs,
         errors: this.errors[i] / runs,
+        rejections: this.rejections[i] / runs,
+        retries: this.retries[i] / runs,
         e2e_p50_ms: this.latency[i].quantile(0.5),
         e2e_p99_ms: this.latency[i].quantile(0.99),
+        ttft_p50_ms: this.ttft[i].quantile(0.5),
+        ttft_p99_ms: this.ttft[i].quantile(0.99),
+        queued: this.queued[i] / runs,
       });
     }
     return out;

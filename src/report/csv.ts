@@ -1,14 +1,46 @@
 import { stringify } from 'csv-stringify/sync';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { round } from './round.ts';
+import type { FaultBand } from '../faults/types.ts';
 import type { Summary } from './summary.ts';
 
 const num = (x: number | null | undefined) => (x === null || x === undefined ? '' : round(x));
 
-export function timeseriesCsv(rows: WindowRow[]): string {
+/** Faults active during [t, t + w): their kinds joined by '+' (empty when none). */
+export function activeFaults(bands: readonly FaultBand[], t_s: number, w_s: number): string {
+  return bands
+    .filter((b) => b.start_s < t_s + w_s && (b.recovered_s ?? b.end_s) > t_s)
+    .map((b) => b.kind)
+    .join('+');
+}
+
+/** Share of the window's ended requests that failed or timed out / were rejected. */
+export function windowErrorRate(r: WindowRow): number {
+  const ended = r.completions + r.errors + r.rejections;
+  return ended > 0 ? round(r.errors / ended) : 0;
+}
+export function windowRejectionRate(r: WindowRow): number {
+  const ended = r.completions + r.errors + r.rejections;
+  return ended > 0 ? round(r.rejections / ended) : 0;
+}
+
+export function timeseriesCsv(rows: WindowRow[], bands: readonly FaultBand[] = [], window_s = 0): string {
   return stringify(
-    rows.map((r) => ({ ...r, warmup: r.warmup ? 1 : 0, e2e_p50_ms: num(r.e2e_p50_ms), e2e_p99_ms: num(r.e2e_p99_ms) })),
-    { header: true, columns: ['t_start_s', 'warmup', 'arrivals', 'completions', 'errors', 'e2e_p50_ms', 'e2e_p99_ms'] },
+    rows.map((r) => ({
+      ...r,
+      warmup: r.warmup ? 1 : 0,
+      e2e_p50_ms: num(r.e2e_p50_ms),
+      e2e_p99_ms: num(r.e2e_p99_ms),
+      ttft_p50_ms: num(r.ttft_p50_ms),
+      ttft_p99_ms: num(r.ttft_p99_ms),
+      error_rate: windowErrorRate(r),
+      rejection_rate: windowRejectionRate(r),
+      faults: activeFaults(bands, r.t_start_s, window_s),
+    })),
+    {
+      header: true,
+      columns: ['t_start_s', 'warmup', 'arrivals', 'completions', 'errors', 'rejections', 'retries', 'error_rate', 'rejection_rate', 'e2e_p50_ms', 'e2e_p99_ms', 'ttft_p50_ms', 'ttft_p99_ms', 'queued', 'faults'],
+    },
   );
 }
 

@@ -4,6 +4,7 @@ import type { Prepared } from '../experiment/prepare.ts';
 import type { LatencySummary } from '../metrics/latency.ts';
 import type { RequestCounts } from '../metrics/outcomes.ts';
 import { round } from './round.ts';
+import type { FaultBand } from '../faults/types.ts';
 import { summarizeFleet, type FleetParts, type LatencyBlocks, roundLatency } from './fleet-summary.ts';
 
 export interface StationSummary {
@@ -33,6 +34,9 @@ export interface Summary extends Partial<FleetParts> {
   warmup_s: number;
   window_s: number;
   requests: RequestCounts & { error_rate: number; throughput_per_s: number; goodput_per_s: number; rate_limited?: number };
+  /** The fault timeline as it played out (start, detected, mitigated, end, recovered), and stochastic failures. */
+  faults?: FaultBand[];
+  failures?: { gpu_failures: number; tier_failures: number };
   /** Attempts, when a client section sends retries or gives up on attempts. */
   attempts?: { attempts: number; retries: number; abandoned: number; short_circuited: number; budget_exhausted: number };
   latency_ms: { e2e: LatencySummary } & Partial<Omit<LatencyBlocks, 'e2e'>>;
@@ -86,6 +90,8 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
       ...(fleet ? { rate_limited: fleet.rate_limited } : {}),
     },
     ...(prep.scenario.client ? { attempts: { ...r.client.attemptCounts } } : {}),
+    ...(r.faults.bands.length > 0 ? { faults: r.faults.bands } : {}),
+    ...(prep.scenario.failures ? { failures: { ...r.faults.stochastic } } : {}),
     latency_ms: fleet ? fleet.latency : { e2e: roundLatency(r.e2e.summary()) },
     stations,
     ...(fleet ? fleet.parts : {}),

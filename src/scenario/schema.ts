@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DistSchema } from './distributions.ts';
 import { FleetSchema } from './fleet-schema.ts';
 import { ClientSchema } from './client-schema.ts';
+import { FaultsFields } from '../faults/schema.ts';
 import { nonNegInt, nonNegNum, posInt, posNum, prob, strict } from './zod-helpers.ts';
 
 /** A piecewise-linear rate multiplier: [t_s, factor] knots, optionally repeating every period_s. */
@@ -75,6 +76,7 @@ export const ScenarioSchema = strict({
   topology: Topology.optional(),
   /** ... or the LLM serving fleet. Exactly one of the two. */
   fleet: FleetSchema.optional(),
+  ...FaultsFields,
   limits: Limits.default({ max_events: 2_000_000_000, max_wall_s: 3600, max_queue: 1_000_000 }),
 });
 

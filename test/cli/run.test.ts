@@ -123,7 +123,7 @@ describe('fleetsim run --out', () => {
   it('timeseries.csv and stations.csv agree with summary.json', () => {
     const s = readJson(out('a'));
     const ts = csv(out('a'), 'timeseries.csv');
-    expect(Object.keys(ts[0])).toEqual(['t_start_s', 'warmup', 'arrivals', 'completions', 'errors', 'e2e_p50_ms', 'e2e_p99_ms']);
+    expect(Object.keys(ts[0])).toEqual(['t_start_s', 'warmup', 'arrivals', 'completions', 'errors', 'rejections', 'retries', 'error_rate', 'rejection_rate', 'e2e_p50_ms', 'e2e_p99_ms', 'ttft_p50_ms', 'ttft_p99_ms', 'queued', 'faults']);
     expect(ts).toHaveLength(100); // 2000 s in windows of 20 s
     expect(ts.map((row) => row.t_start_s)).toEqual(ts.map((_, i) => i * 20));
     const measured = ts.filter((row) => row.warmup === 0);
@@ -131,7 +131,8 @@ describe('fleetsim run --out', () => {
     const total = (k: string) => measured.reduce((a, row) => a + Number(row[k]), 0);
     expect(total('arrivals')).toBe(s.requests.offered);
     expect(total('completions')).toBe(s.requests.completed);
-    expect(total('errors')).toBe(s.requests.failed + s.requests.rejected + s.requests.timed_out);
+    expect(total('errors')).toBe(s.requests.failed + s.requests.timed_out);
+    expect(total('rejections')).toBe(s.requests.rejected);
     const st = csv(out('a'), 'stations.csv');
     expect(st).toHaveLength(1);
     expect(st[0]).toMatchObject({ station: 'api', servers: 10, utilization: s.stations.api.utilization, completed: s.stations.api.completed });
@@ -247,7 +248,7 @@ describe('bad input: exit 2, one line on stderr naming the file and field, no st
     const line = expectUsageError(r.unknownKey);
     // servers was misspelt, so it is also missing: the unknown key is the one named.
     expect(line).toBe(
-      `${join(tmp, 'typo.yaml')}: topology.stations.api.srvers: unknown key "srvers" (did you mean "servers"?); expected one of: servers, service_ms, queue_limit, timeout_ms, next (and 1 more problem)`,
+      `${join(tmp, 'typo.yaml')}: topology.stations.api.srvers: unknown key "srvers" (did you mean "servers"?); expected one of: servers, service_ms, queue_limit, timeout_ms, deadline_aware, shed_wait_ms, next (and 1 more problem)`,
     );
   });
 

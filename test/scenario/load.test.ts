@@ -139,7 +139,7 @@ describe('--set overrides', () => {
       'topology.stations.db={servers: 2, service_ms: {dist: constant, value: 5}}',
       'topology.stations.api.next=[{to: db, p: 0.25}, {to: api, p: 0.5}]',
     );
-    expect(s.topology!.stations.db).toEqual({ servers: 2, service_ms: { dist: 'constant', value: 5 } });
+    expect(s.topology!.stations.db).toEqual({ servers: 2, service_ms: { dist: 'constant', value: 5 }, deadline_aware: false });
     expect(s.topology!.stations.api.next).toEqual([
       { to: 'db', p: 0.25 },
       { to: 'api', p: 0.5 },
@@ -231,7 +231,7 @@ describe('unknown keys', () => {
   it('a key far from every known key gets no suggestion but the list of known keys', () => {
     const msg = mutatedError((d) => (d.topology.stations.api.zzzzzzzz = 1));
     expect(msg).toBe(
-      's.yaml: topology.stations.api.zzzzzzzz: unknown key "zzzzzzzz"; expected one of: servers, service_ms, queue_limit, timeout_ms, next',
+      's.yaml: topology.stations.api.zzzzzzzz: unknown key "zzzzzzzz"; expected one of: servers, service_ms, queue_limit, timeout_ms, deadline_aware, shed_wait_ms, next',
     );
   });
 });
@@ -493,7 +493,7 @@ describe('fleetsim schema (JSON Schema of scenario files)', () => {
 
   it('describes stations: servers is an integer > 0, and every station field is listed', () => {
     const station = schema.properties.topology.properties.stations.additionalProperties;
-    expect(Object.keys(station.properties).sort()).toEqual(['next', 'queue_limit', 'servers', 'service_ms', 'timeout_ms']);
+    expect(Object.keys(station.properties).sort()).toEqual(['deadline_aware', 'next', 'queue_limit', 'servers', 'service_ms', 'shed_wait_ms', 'timeout_ms']);
     expect(station.required.sort()).toEqual(['servers', 'service_ms']);
     expect(station.additionalProperties).toBe(false);
     expect(station.properties.servers.type).toBe('integer');

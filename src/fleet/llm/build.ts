@@ -92,6 +92,7 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
       edgeIn: edgeSampler(f, seed, 'in'),
       edgeOut: f.return_path ? makeSampler(f.return_path.latency_ms, stream(seed, 'fleet:edge-out')) : edgeSampler(f, seed, 'out'),
       regionCum: cumulative(regionNames.map((r) => f.regions[r].traffic_share)),
+      regionCapacity: regionNames.map((r) => f.regions[r].capacity_share),
       modelCum: cumulative(modelNames.map((m) => f.models[m].share)),
     },
     regions,
@@ -131,7 +132,7 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
     const clusters: Cluster[] = [];
     regionNames.forEach((rname, r) => {
       const count = s.replicasPerRegion[r];
-      const gc = makeReplicas(sim, s, count, pipeline, seed, regionNames.length > 1 ? `${s.name}/${rname}` : s.name);
+      const gc = makeReplicas(sim, s, count, pipeline, seed, regionNames.length > 1 ? `${s.name}/${rname}` : s.name, r);
       gpuClusters.push(gc);
       clusters.push(new Cluster(m, r, gc.replicas, gc.policy, stream(seed, `router:${s.name}:${rname}`), firstGlobal));
       firstGlobal += count;

@@ -5,6 +5,8 @@ export interface ReplicaLike {
   submit(req: number, promptTokens: number, outputTokens: number): void;
   readonly outstanding: number;
   readonly waiting: number;
+  /** False once the replica has failed (whatever the router believes). */
+  readonly healthy: boolean;
   kvUsedFraction(): number;
 }
 

@@ -1,4 +1,5 @@
 import { LatencyStats } from '../../metrics/latency.ts';
+import type { TimeSeries } from '../../metrics/timeseries.ts';
 import { STAGE_NAMES } from './stages.ts';
 
 /** Per served model. */
@@ -22,6 +23,8 @@ export class FleetMetrics {
   rate_limited = 0;
   readonly stages = STAGE_NAMES.map(() => new LatencyStats());
   readonly models: ModelMetrics[];
+  /** Per-window TTFT (set by the run). */
+  series?: TimeSeries;
 
   constructor(modelCount: number) {
     this.models = Array.from({ length: modelCount }, () => new ModelMetrics());

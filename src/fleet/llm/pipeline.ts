@@ -41,6 +41,8 @@ export interface PipelineConfig {
   edgeOut: Sampler;
   /** Cumulative traffic shares of regions and models. */
   regionCum: Float64Array;
+  /** Capacity share of each region (where failed-over traffic goes). */
+  regionCapacity: number[];
   modelCum: Float64Array;
 }
 
@@ -70,13 +72,35 @@ export class FleetPipeline implements TierOutput {
     private readonly metrics: FleetMetrics,
     private readonly rng: Rng,
   ) {
+    this.regionFailedOver = new Uint8Array(regions.length);
     this.gatewayHandler = sim.on((req) => this.atGateway(req));
+  }
+
+  /** 1 where DNS/CDN has failed a region's traffic over to the others. */
+  private readonly regionFailedOver: Uint8Array;
+  private altRegionCum = new Float64Array(0);
+
+  /** Region failover (faults): while on, requests homed in region r are served elsewhere. */
+  setRegionFailedOver(r: number, on: boolean): void {
+    this.regionFailedOver[r] = on ? 1 : 0;
+    const caps = this.cfg.regionCapacity.map((c, i) => (this.regionFailedOver[i] ? 0 : c));
+    const total = caps.reduce((a, b) => a + b, 0);
+    let acc = 0;
+    this.altRegionCum = Float64Array.from(caps, (c) => (acc += total > 0 ? c / total : 0));
+  }
+
+  private pickAltRegion(): number {
+    const u = this.rng();
+    const cum = this.altRegionCum;
+    for (let i = 0; i < cum.length; i++) if (u < cum[i]) return i;
+    return cum.length - 1;
   }
 
   /** Call once the models' clusters exist: maps global replica indices to clusters. */
   indexReplicas(): void {
     for (const m of this.models) for (const c of m.clusters) for (let i = 0; i < c.replicas.length; i++) this.replicaCluster[c.firstGlobal + i] = c;
   }
+
 
   private pickCum(cum: Float64Array): number {
     const u = this.rng();
@@ -105,6 +129,8 @@ export class FleetPipeline implements TierOutput {
 
   /** An attempt whose model, region, user, tokens and API are already set (a client retry). */
   retry(req: number): void {
+    // DNS has moved a failed region's traffic to the others, in proportion to their capacity.
+    if (this.regionFailedOver[this.pool.region[req]] === 1) this.pool.region[req] = this.pickAltRegion();
     this.pool.first_token_ms[req] = -1;
     this.setStage(req, S.edge_in);
     this.sim.after(this.cfg.edgeIn.sample(), this.gatewayHandler, req);
@@ -207,6 +233,8 @@ export class FleetPipeline implements TierOutput {
       }
     }
     if (i < 0) return this.finish(req, 'failed', this.sim.now_ms);
+    // A replica that died and has not been detected yet: the connection fails.
+    if (!cluster.replicas[i].healthy) return this.finish(req, 'failed', this.sim.now_ms);
     this.setStage(req, S.gpu_ttft);
     pool.station[req] = cluster.firstGlobal + i; // which replica holds it
     cluster.replicas[i].submit(req, pool.promptTokens[req], pool.outputTokens[req]);
@@ -229,6 +257,7 @@ export class FleetPipeline implements TierOutput {
     if (pool.counted[req]) {
       const ttft = t_ms + this.cfg.edgeOut.sample() - pool.arrival_ms[req];
       this.metrics.ttft.add(ttft);
+      this.metrics.series?.firstToken(t_ms, ttft);
       this.metrics.models[pool.model[req]].ttft.add(ttft);
     }
   }
@@ -261,12 +290,14 @@ export class FleetPipeline implements TierOutput {
     this.finish(req, 'rejected', t_ms);
   }
 
-  /** A replica failed while holding the request. */
-  lost(req: number): void {
+  /** A replica failed while holding the request: it fails, or the router sends it elsewhere. */
+  lostOnGpu(req: number, reroute: boolean): void {
+    this.closeStage(req);
+    if (reroute && this.pool.first_token_ms[req] < 0) return this.toGpu(req);
     this.finish(req, 'failed', this.sim.now_ms);
   }
 
-  dropped(req: number, outcome: 'rejected' | 'timed_out', t_ms: number): void {
+  dropped(req: number, outcome: 'rejected' | 'timed_out' | 'failed', t_ms: number): void {
     this.finish(req, outcome, t_ms);
   }
 

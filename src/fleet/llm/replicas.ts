@@ -2,21 +2,42 @@ import { stream } from '../../engine/random.ts';
 import type { Simulator } from '../../engine/sim.ts';
 import { LatencyStats } from '../../metrics/latency.ts';
 import { GpuReplica, type ReplicaListener } from '../gpu/replica.ts';
-import { makePolicy } from '../router/registry.ts';
-import type { PickPolicy } from './cluster.ts';
+import { makePolicy, type RouterPolicy, type RouterTarget } from '../router/registry.ts';
 import type { ServedModel } from './build.ts';
+
+/**
+ * A replica as the router sees it: its load is live, its health is what health checks have
+ * reported. Between a failure and its detection the router still sends requests to a dead
+ * replica, and they fail.
+ */
+export class RoutedReplica implements RouterTarget {
+  /** Marked down by health checks (or drained for a restart). */
+  down = false;
+  constructor(readonly replica: GpuReplica) {}
+  get outstanding(): number {
+    return this.replica.outstanding;
+  }
+  kvUsedFraction(): number {
+    return this.replica.kvUsedFraction();
+  }
+  get healthy(): boolean {
+    return !this.down;
+  }
+}
 
 /** The replicas of one served model in one region, their router policy and their ITL sketch. */
 export interface GpuCluster {
   name: string;
+  region: number;
   served: ServedModel;
   replicas: GpuReplica[];
-  policy: PickPolicy;
+  views: RoutedReplica[];
+  policy: RouterPolicy;
   /** Inter-token latency: every gap between two tokens of a request, recorded by the replicas. */
   itl: LatencyStats;
 }
 
-export function makeReplicas(sim: Simulator, s: ServedModel, count: number, listener: ReplicaListener, seed: number, name: string): GpuCluster {
+export function makeReplicas(sim: Simulator, s: ServedModel, count: number, listener: ReplicaListener, seed: number, name: string, region: number): GpuCluster {
   const b = s.spec.batching;
   const itl = new LatencyStats();
   const replicas: GpuReplica[] = [];
@@ -30,6 +51,7 @@ export function makeReplicas(sim: Simulator, s: ServedModel, count: number, list
     r.itl = itl;
     replicas.push(r);
   }
-  const policy = makePolicy(s.spec.router.policy, replicas, stream(seed, `router:${name}`));
-  return { name, served: s, replicas, policy, itl };
+  const views = replicas.map((r) => new RoutedReplica(r));
+  const policy = makePolicy(s.spec.router.policy, views, stream(seed, `router:${name}`));
+  return { name, region, served: s, replicas, views, policy, itl };
 }

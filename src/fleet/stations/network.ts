@@ -75,7 +75,7 @@ export class StationNetwork implements TierOutput {
     else this.sink.finish(req, 'completed', this.sim.now_ms);
   }
 
-  dropped(req: number, outcome: 'rejected' | 'timed_out', t_ms: number): void {
+  dropped(req: number, outcome: 'rejected' | 'timed_out' | 'failed', t_ms: number): void {
     this.sink.finish(req, outcome, t_ms);
   }
 

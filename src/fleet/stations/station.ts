@@ -36,6 +36,7 @@ export class Station {
   constructor(
     readonly index: number,
     readonly name: string,
+    /** Changed only through ServiceTier.setServers (faults, scaling). */
     readonly servers: number,
     readonly service: Sampler,
     readonly routeRng: Rng,

@@ -8,7 +8,7 @@ export interface TierOutput {
   /** The request finished its service (or, in hold mode, acquired its slot). */
   served(req: number, tier: ServiceTier): void;
   /** The request was turned away (queue full) or waited past the tier's timeout. */
-  dropped(req: number, outcome: 'rejected' | 'timed_out', t_ms: number, tier: ServiceTier): void;
+  dropped(req: number, outcome: 'rejected' | 'timed_out' | 'failed', t_ms: number, tier: ServiceTier): void;
 }
 
 /**
@@ -25,6 +25,14 @@ export class ServiceTier {
   deadlineAware = false;
   /** Reject an arrival when the expected wait (queue x mean service / servers) exceeds this. */
   shedWait_ms = Infinity;
+  /** Faults: added to every service time. */
+  addDelay_ms = 0;
+  /** Faults: share of arrivals that fail at once (errors, unreachable). */
+  failProb = 0;
+  /** Faults: the tier is down; what it holds fails and every arrival fails. */
+  private dead = false;
+  /** Random stream for fault decisions (its own, so faults do not shift other draws). */
+  faultRng: () => number = Math.random;
 
   constructor(
     private readonly sim: Simulator,
@@ -70,6 +78,10 @@ export class ServiceTier {
   private admit(req: number, hold: boolean): void {
     const st = this.station;
     const now = this.sim.now_ms;
+    if (this.dead || (this.failProb > 0 && this.faultRng() < this.failProb)) {
+      this.out.dropped(req, 'failed', now, this);
+      return;
+    }
     st.advance(now);
     this.pool.enter_ms[req] = now;
     if (now >= st.warmup_ms) st.stats.arrivals++;
@@ -94,7 +106,7 @@ export class ServiceTier {
       pool.hold_enter_ms[req] = pool.enter_ms[req];
       this.out.served(req, this);
     } else {
-      this.sim.at(now + this.service!.sample() * this.slowdown, this.doneHandler, req);
+      this.sim.at(now + this.service!.sample() * this.slowdown + this.addDelay_ms, this.doneHandler, req);
     }
   }
 
@@ -104,6 +116,11 @@ export class ServiceTier {
     st.advance(now);
     st.busy--;
     const entered = this.pool.enter_ms[req];
+    if (this.dead) {
+      // The tier died while serving it.
+      this.out.dropped(req, 'failed', now, this);
+      return;
+    }
     if (entered >= st.warmup_ms) {
       st.stats.completed++;
       st.stats.sojourn.add(now - entered);
@@ -144,6 +161,32 @@ export class ServiceTier {
       if (pool.enter_ms[head] >= st.warmup_ms) st.stats.timedOut++;
       this.out.dropped(head, 'timed_out', deadline, this);
     }
+  }
+
+  /** Changes the number of servers (capacity faults, scaling); extra queued work starts at once. */
+  setServers(n: number): void {
+    const st = this.station;
+    st.advance(this.sim.now_ms);
+    (st as { servers: number }).servers = Math.max(0, Math.round(n));
+    while (st.qlen > 0 && st.busy < st.servers) {
+      const before = st.qlen;
+      this.startNext(this.sim.now_ms);
+      if (st.qlen === before) break;
+    }
+  }
+
+  /** Takes the tier down (everything queued fails now, work in service fails when it ends) or back up. */
+  setDown(down: boolean): void {
+    this.dead = down;
+    if (!down) return;
+    const st = this.station;
+    const now = this.sim.now_ms;
+    st.advance(now);
+    while (st.qlen > 0) this.out.dropped(st.dequeue(), 'failed', now, this);
+  }
+
+  get isDown(): boolean {
+    return this.dead;
   }
 
   /** Closes the books at the end of the run. */

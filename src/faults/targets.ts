@@ -1,0 +1,38 @@
+import { UserError } from '../errors.ts';
+import type { FaultContext } from './types.ts';
+import type { ServiceTier } from '../fleet/stations/tier.ts';
+import type { GpuCluster } from '../fleet/llm/replicas.ts';
+
+/**
+ * Target syntax: a tier kind or station ("redis", "api"), optionally in a region
+ * ("us-east/redis"); a GPU cluster ("gpu:gpt-4", "gpu:gpt-4/us-east"); a region ("us-east").
+ */
+export function tiersOf(ctx: FaultContext, target: string | undefined, where: string): ServiceTier[] {
+  if (target === undefined) return ctx.tiers.map((t) => t.tier);
+  const [a, b] = target.split('/');
+  const matches = ctx.tiers.filter((t) => (b === undefined ? t.kind === a || t.region === a : t.region === a && t.kind === b));
+  if (matches.length === 0) {
+    const names = [...new Set(ctx.tiers.map((t) => t.kind)), ...ctx.regions];
+    throw new UserError(`${where}.target: expected a tier or region (${names.join(', ')}), optionally region/tier, got "${target}"`);
+  }
+  return matches.map((t) => t.tier);
+}
+
+export function clustersOf(ctx: FaultContext, target: string | undefined, where: string): GpuCluster[] {
+  if (ctx.clusters.length === 0) throw new UserError(`${where}: GPU faults need a fleet scenario`);
+  if (target === undefined) return ctx.clusters;
+  const t = target.startsWith('gpu:') ? target.slice(4) : target;
+  const [model, region] = t.split('/');
+  const matches = ctx.clusters.filter((c) => c.served.name === model && (region === undefined || ctx.regions[c.region] === region));
+  if (matches.length === 0) {
+    const names = [...new Set(ctx.clusters.map((c) => `gpu:${c.served.name}`))];
+    throw new UserError(`${where}.target: expected a GPU cluster (${names.join(', ')}), optionally gpu:model/region, got "${target}"`);
+  }
+  return matches;
+}
+
+export function regionOf(ctx: FaultContext, target: string | undefined, where: string): number {
+  const r = target === undefined ? -1 : ctx.regions.indexOf(target);
+  if (r < 0) throw new UserError(`${where}.target: expected a region (${ctx.regions.join(', ')}), got "${target ?? ''}"`);
+  return r;
+}
