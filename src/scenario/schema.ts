@@ -77,6 +77,28 @@ export const ScenarioSchema = strict({
   /** ... or the LLM serving fleet. Exactly one of the two. */
   fleet: FleetSchema.optional(),
   ...FaultsFields,
+  /** Service-level objectives: used by replay (time to recover, error budget) and shown in reports. */
+  slo: strict({
+    e2e_p99_ms: posNum().optional(),
+    ttft_p99_ms: posNum().optional(),
+    /** A window is within SLO when its error rate (failed, timed out and rejected) is at most this. */
+    error_rate: prob().default(0.01),
+    /** Monthly availability target: the error budget is (1 - availability) of the month's requests. */
+    availability: prob().default(0.999),
+  }).optional(),
+  /** What an incident scenario replays: its source, what the replay should show, and the published figures. */
+  incident: strict({
+    source: z.string().min(1),
+    expect: z.string().optional(),
+    reference: strict({
+      duration_s: posNum().optional(),
+      peak_error_rate: prob().optional(),
+      peak_p99_ms: posNum().optional(),
+      error_rate_increase: prob().optional(),
+      detection_s: posNum().optional(),
+      recovery_s: posNum().optional(),
+    }).default({}),
+  }).optional(),
   limits: Limits.default({ max_events: 2_000_000_000, max_wall_s: 3600, max_queue: 1_000_000 }),
 });
 
