@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, relative, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { UserError } from '../errors.ts';
 import { ScenarioSchema, type Scenario } from './schema.ts';
@@ -60,9 +60,44 @@ export function validateScenario(doc: unknown, file: string): Scenario {
   return parsed.data;
 }
 
+/** Objects merge key by key; anything else (lists included) in `over` replaces `base`. */
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (base === null || over === null || typeof base !== 'object' || typeof over !== 'object' || Array.isArray(base) || Array.isArray(over)) return over;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = k in out ? deepMerge(out[k], v) : v;
+  return out;
+}
+
+/**
+ * Reads a scenario document, resolving `extends: other.yaml` (relative to the file): the file's
+ * fields are merged over the base's, so an incident scenario states only what differs.
+ */
+export function readScenarioDocument(file: string, seen: string[] = []): unknown {
+  const doc = readDocument(file);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc) || !('extends' in doc)) return doc;
+  const { extends: base, ...rest } = doc as Record<string, unknown>;
+  if (typeof base !== 'string' || base === '') throw new UserError(`${file}: extends: expected the path of a base scenario, got ${JSON.stringify(base)}`);
+  const basePath = resolve(dirname(file), base);
+  if (seen.includes(basePath)) throw new UserError(`${file}: extends: a cycle (${[...seen, basePath].join(' -> ')})`);
+  const baseDoc = readScenarioDocument(basePath, [...seen, resolve(file)]);
+  rebasePaths(baseDoc, dirname(basePath), dirname(file));
+  return deepMerge(baseDoc, rest);
+}
+
+/** File paths inside a base scenario are relative to the base: make them relative to the extending file. */
+function rebasePaths(doc: unknown, fromDir: string, toDir: string): void {
+  const fix = (p: unknown) => (typeof p === 'string' && !isAbsolute(p) ? relative(toDir, resolve(fromDir, p)) : p);
+  const d = doc as { workload?: { arrivals?: { file?: string } }; fleet?: { models?: Record<string, { model?: string; tokens?: { trace?: string } }> } };
+  if (d?.workload?.arrivals?.file) d.workload.arrivals.file = fix(d.workload.arrivals.file) as string;
+  for (const m of Object.values(d?.fleet?.models ?? {})) {
+    if (m?.tokens?.trace) m.tokens.trace = fix(m.tokens.trace) as string;
+    if (typeof m?.model === 'string' && m.model.endsWith('.json')) m.model = fix(m.model) as string;
+  }
+}
+
 /** Loads a scenario file, applies --set overrides (a.b.c=value) and validates it. */
 export function loadScenario(file: string, overrides: readonly string[] = []): LoadedScenario {
-  const doc = readDocument(file);
+  const doc = readScenarioDocument(file);
   applyOverrides(doc, overrides);
   return { scenario: validateScenario(doc, file), file, dir: dirname(resolve(file)) };
 }
