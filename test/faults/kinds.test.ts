@@ -201,3 +201,21 @@ function embedModel() {
     tokens: { prompt: { dist: 'constant' as const, value: 300 }, output: { dist: 'constant' as const, value: 1 } },
   };
 }
+
+describe('stochastic failures', () => {
+  it('GPU and tier failures arrive at their MTBF and heal after their MTTR', () => {
+    const prep = smallFleet({ rate_per_s: 16, duration_s: 600, warmup_s: 0 });
+    const { faults: _f, limits: _l, detection: _d, ...rest } = prep.scenario;
+    // 6 A100s (4 small + 2 T4 embed) with a 6-minute MTBF per GPU over 10 minutes: about 10 failures.
+    const doc = validateScenario({ ...structuredClone(rest), failures: { gpu: { mtbf_h: 0.1, mttr_min: 1 }, tiers: { router: { mtbf_h: 0.05, mttr_min: 0.5 } } } }, 'stochastic');
+    const r = simulate({ ...prep, scenario: doc }, SEED);
+    const n = r.faults.stochastic.gpu_failures;
+    // Poisson with mean ~ 6 GPUs x 600 s / 360 s = 10 (less the time spent down): within 4 sd.
+    expect(n, `seed ${SEED}`).toBeGreaterThan(1);
+    expect(n).toBeLessThan(23);
+    expect(r.faults.stochastic.tier_failures).toBeGreaterThan(0);
+    expect(r.counts.failed).toBeGreaterThan(0);
+    const c = r.counts;
+    expect(c.offered).toBe(c.completed + c.failed + c.rejected + c.timed_out + c.in_flight_at_end);
+  });
+});
