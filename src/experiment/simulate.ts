@@ -4,6 +4,7 @@ import { RequestPool } from '../fleet/request-pool.ts';
 import { ClientLayer, type AttemptTarget } from '../fleet/client.ts';
 import { clientConfig } from '../scenario/client-schema.ts';
 import { installFaults, type FaultRecord } from '../faults/install.ts';
+import { installControl, type ControlRecord } from '../fleet/control/install.ts';
 import type { ServiceTier } from '../fleet/stations/tier.ts';
 import type { RequestSink } from '../fleet/stations/network.ts';
 import { StationNetwork } from '../fleet/stations/network.ts';
@@ -36,6 +37,8 @@ export interface RunResult {
   client: ClientLayer;
   /** The fault timeline as it played out, and stochastic failure counts. */
   faults: FaultRecord;
+  /** The control plane (autoscalers, deploys), when the scenario has one. */
+  control?: ControlRecord;
 }
 
 /** Fleet sampling: a fleet simulated at scale k receives k times the traffic. */
@@ -111,6 +114,7 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
   });
   sim.at(Math.min(series.windowMs, duration_ms), sampleQueues, 0);
   const faults = installFaults(sim, sc, seed, { fleet, tiers: fleet ? undefined : networkTiers });
+  const control = installControl(sim, sc, { fleet, tiers: fleet ? undefined : networkTiers });
   client = new ClientLayer(sim, pool, target, sc.client ? clientConfig(sc.client) : undefined, series, warmup_ms, stream(seed, 'client'));
   const arrivalSpec = scaledArrivals(sc.workload.arrivals, sc.fleet?.scale ?? 1);
   const arrivals = makeArrivals(arrivalSpec, stream(seed, 'arrivals'), prep.trace);
@@ -142,6 +146,7 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
   const finish = (stop: StopReason): RunResult => {
   const end_ms = sim.now_ms;
   finalize(end_ms);
+  control?.finish(end_ms);
   const inFlight = client.inFlight();
   client.counts.in_flight_at_end = inFlight.total;
   client.byClass.forEach((c, i) => (c.in_flight_at_end = inFlight.byClass[i]));
@@ -153,6 +158,7 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
     e2e: client.e2e,
     client,
     faults,
+    ...(control ? { control } : {}),
     stations,
     fleet,
     timeseries: series,

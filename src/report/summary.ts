@@ -6,6 +6,7 @@ import type { RequestCounts } from '../metrics/outcomes.ts';
 import { round } from './round.ts';
 import type { FaultBand } from '../faults/types.ts';
 import { summarizeFleet, type FleetParts, type LatencyBlocks, roundLatency } from './fleet-summary.ts';
+import { summarizeControl, type ControlSummary } from '../fleet/control/summary.ts';
 
 export interface StationSummary {
   servers: number;
@@ -42,6 +43,8 @@ export interface Summary extends Partial<FleetParts> {
   latency_ms: { e2e: LatencySummary } & Partial<Omit<LatencyBlocks, 'e2e'>>;
   stations: Record<string, StationSummary>;
   engine: { events: number; wall_s: number; events_per_s: number; stop_reason: string };
+  /** The control plane: scaling events, replicas over time, cold starts, deploys, the autoscaled bill. */
+  control?: ControlSummary;
 }
 
 
@@ -95,6 +98,7 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
     latency_ms: fleet ? fleet.latency : { e2e: roundLatency(r.e2e.summary()) },
     stations,
     ...(fleet ? fleet.parts : {}),
+    ...(r.control ? { control: summarizeControl(prep, r) } : {}),
     engine: {
       events: r.events,
       wall_s: round(r.wall_s),

@@ -70,6 +70,14 @@ export function renderSummary(s: Summary): string {
     out.push(`monthly cost (full fleet): $${fmt(s.cost.monthly_usd)}${ref?.total ? ` (reference: $${fmt(ref.total)})` : ''}; $${fmt(s.cost.usd_per_million_tokens)} per million tokens at this load`);
     out.push(table(['plane', 'monthly usd'], Object.entries(s.cost.by_plane).map(([k, v]) => [k, fmt(v)])));
   }
+  if (s.control) {
+    const b = s.control.bill;
+    out.push('');
+    out.push(`control plane: ${fmt(s.control.events_total)} scaling events, ${fmt(s.control.cold_starts)} cold starts; ${s.control.note}`);
+    if (b) out.push(`autoscaled bill $${fmt(b.autoscaled_monthly_usd)}/month vs fixed $${fmt(b.fixed_monthly_usd)}: saving $${fmt(b.saving_usd)} (${fmt(b.saving_pct)}%)`);
+    const slo = Object.entries(s.control.slo_attainment ?? {}).map(([m, a]) => `${m} ${fmt(a.attainment * 100)}% within ${fmt(a.e2e_p99_ms)} ms`);
+    if (slo.length) out.push(`SLO attainment (share of requests within the model's e2e target): ${slo.join(', ')}`);
+  }
   if (s.fleet) out.push('', s.fleet.note);
   out.push('');
   out.push(`engine: ${fmt(s.engine.events)} events in ${fmt(s.engine.wall_s)} s (${fmt(s.engine.events_per_s)} events/s)`);

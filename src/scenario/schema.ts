@@ -3,6 +3,7 @@ import { DistSchema } from './distributions.ts';
 import { FleetSchema } from './fleet-schema.ts';
 import { ClientSchema } from './client-schema.ts';
 import { FaultsFields } from '../faults/schema.ts';
+import { ControlSchema } from './control-schema.ts';
 import { nonNegInt, nonNegNum, posInt, posNum, prob, strict } from './zod-helpers.ts';
 
 /** A piecewise-linear rate multiplier: [t_s, factor] knots, optionally repeating every period_s. */
@@ -77,6 +78,8 @@ export const ScenarioSchema = strict({
   /** ... or the LLM serving fleet. Exactly one of the two. */
   fleet: FleetSchema.optional(),
   ...FaultsFields,
+  /** The control plane: autoscalers, rolling / blue-green deploys, canary rollouts, A/B experiments. */
+  control: ControlSchema.optional(),
   /** Service-level objectives: used by replay (time to recover, error budget) and shown in reports. */
   slo: strict({
     e2e_p99_ms: posNum().optional(),

@@ -18,6 +18,7 @@ import { TIER_KINDS } from './stages.ts';
 import { TokenSource } from './tokens.ts';
 import { RateLimiter, UserPopulation } from './users.ts';
 import { makeReplicas, type GpuCluster } from './replicas.ts';
+import { armOf, initialReplicas, replicasToAllocate, versionStep } from '../control/alloc.ts';
 
 /** A served model resolved against the catalogs: its architecture and step-time model. */
 export interface ServedModel {
@@ -39,6 +40,8 @@ export interface BuiltFleet {
   served: ServedModel[];
   gpuClusters: GpuCluster[];
   users: UserPopulation;
+  /** Arm B clusters of models under a canary or A/B deploy (control plane), by model name; all start switched off. */
+  armClusters: Record<string, GpuCluster[]>;
 }
 
 /** Simulated count of a fleet of `full` units: its region's share, times the sampling scale, at least 1. */
@@ -131,8 +134,14 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
   served.forEach((s, m) => {
     const clusters: Cluster[] = [];
     regionNames.forEach((rname, r) => {
-      const count = s.replicasPerRegion[r];
+      // The control plane may run more replicas than configured (autoscaler max, surge, blue-green): allocated, switched off.
+      const count = replicasToAllocate(sc.control, f, s.name, rname, s.replicasPerRegion[r]);
       const gc = makeReplicas(sim, s, count, pipeline, seed, regionNames.length > 1 ? `${s.name}/${rname}` : s.name, r);
+      const serving = initialReplicas(sc.control, f, s.name, rname, s.replicasPerRegion[r]);
+      for (let i = serving; i < count; i++) {
+        gc.views[i].down = true;
+        gc.policy.notify(i);
+      }
       gpuClusters.push(gc);
       clusters.push(new Cluster(m, r, gc.replicas, gc.policy, stream(seed, `router:${s.name}:${rname}`), firstGlobal));
       firstGlobal += count;
@@ -153,8 +162,31 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
       clusters,
     });
   });
+  // Arm B of a canary or A/B deploy: the same model as another version (its own replicas, switched off until the deploy starts).
+  const armClusters: Record<string, GpuCluster[]> = {};
+  served.forEach((s, m) => {
+    const d = armOf(sc.control, s.name);
+    if (!d) return;
+    const sv: ServedModel = { ...s, step: versionStep(s.step, d.version) };
+    const gcs: GpuCluster[] = [];
+    const clusters: Cluster[] = [];
+    regionNames.forEach((rname, r) => {
+      const count = s.replicasPerRegion[r];
+      const name = `${regionNames.length > 1 ? `${s.name}/${rname}` : s.name}@b`;
+      const gc = makeReplicas(sim, sv, count, pipeline, seed, name, r);
+      for (let i = 0; i < count; i++) {
+        gc.views[i].down = true;
+        gc.policy.notify(i);
+      }
+      gcs.push(gc);
+      clusters.push(new Cluster(m, r, gc.replicas, gc.policy, stream(seed, `router:${s.name}@b:${rname}`), firstGlobal));
+      firstGlobal += count;
+    });
+    armClusters[s.name] = gcs;
+    models[m].arm = { clusters, share: 0, byUser: d.split === 'user', errorRate: d.version.error_rate, rng: stream(seed, `control:arm:${s.name}`) };
+  });
   pipeline.indexReplicas();
-  return { pipeline, metrics, tiers, regionNames, served, gpuClusters, users };
+  return { pipeline, metrics, tiers, regionNames, served, gpuClusters, users, armClusters };
 }
 
 function edgeSampler(f: FleetSpec, seed: number, dir: 'in' | 'out') {

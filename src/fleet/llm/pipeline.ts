@@ -23,6 +23,41 @@ export interface ModelRoute {
   spillWaiting: number;
   /** clusters[region] */
   clusters: Cluster[];
+  /** A second version of the model (canary or A/B arm B), when the control plane runs one. */
+  arm?: ArmRoute;
+}
+
+/** Arm B of a served model: its own replicas, the share of traffic it gets and how it is split. */
+export interface ArmRoute {
+  /** clusters[region] */
+  clusters: Cluster[];
+  /** Share of the model's requests sent to arm B (the control plane moves it). */
+  share: number;
+  /** Split by a hash of the user id (sticky) instead of per request. */
+  byUser: boolean;
+  /** Share of arm B's requests that fail at once (a buggy version). */
+  errorRate: number;
+  /** The arm's own random stream (split and errors), so other draws do not shift. */
+  rng: Rng;
+}
+
+/** Per-arm measurements for the control plane (arm 0 = stable, 1 = arm B). Server-side TTFT (no return path). */
+export interface ArmObserver {
+  firstToken(model: number, arm: number, ttft_ms: number): void;
+  finish(model: number, arm: number, outcome: Outcome, e2e_ms: number): void;
+}
+
+/** Request flags of models with an arm: which arm served the attempt. */
+export const F_ARM_A = 1 << 8;
+export const F_ARM_B = 1 << 9;
+
+/** A uniform [0, 1) value per user id (murmur3 finaliser): sticky A/B assignment. */
+export function userHash01(user: number): number {
+  let h = (user ^ 0x9e3779b9) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  h = (h ^ (h >>> 16)) >>> 0;
+  return h / 4294967296;
 }
 
 export interface RegionTiers {
@@ -99,6 +134,31 @@ export class FleetPipeline implements TierOutput {
   /** Call once the models' clusters exist: maps global replica indices to clusters. */
   indexReplicas(): void {
     for (const m of this.models) for (const c of m.clusters) for (let i = 0; i < c.replicas.length; i++) this.replicaCluster[c.firstGlobal + i] = c;
+    for (const m of this.models) for (const c of m.arm?.clusters ?? []) for (let i = 0; i < c.replicas.length; i++) this.replicaCluster[c.firstGlobal + i] = c;
+  }
+
+  /** The control plane's per-arm measurements (models with an arm only). */
+  armObserver: ArmObserver | null = null;
+
+  /** Models with an arm: send the request to arm B (its share, by user hash or at random) or to the stable replicas. */
+  private routeArm(req: number, arm: ArmRoute): void {
+    const pool = this.pool;
+    const u = arm.share <= 0 ? 1 : arm.byUser ? userHash01(pool.user[req]) : arm.rng();
+    if (u < arm.share) {
+      const c = arm.clusters[pool.region[req]];
+      const i = c.policy.pick();
+      if (i >= 0 && c.replicas[i].healthy) {
+        pool.flags[req] = (pool.flags[req] & ~F_ARM_A) | F_ARM_B;
+        if (arm.errorRate > 0 && arm.rng() < arm.errorRate) return this.finish(req, 'failed', this.sim.now_ms);
+        this.setStage(req, S.gpu_ttft);
+        pool.station[req] = c.firstGlobal + i;
+        c.replicas[i].submit(req, pool.promptTokens[req], pool.outputTokens[req]);
+        c.policy.notify?.(i);
+        return;
+      }
+    }
+    pool.flags[req] = (pool.flags[req] & ~F_ARM_B) | F_ARM_A;
+    this.toGpu(req);
   }
 
 
@@ -190,8 +250,10 @@ export class FleetPipeline implements TierOutput {
         return this.afterRag(req);
       case S.moderation_pre:
         return this.enterTier(req, S.router, T.router);
-      case S.router:
-        return this.toGpu(req);
+      case S.router: {
+        const arm = this.models[pool.model[req]].arm;
+        return arm ? this.routeArm(req, arm) : this.toGpu(req);
+      }
       case S.moderation_post:
         return this.complete(req);
       default:
@@ -254,6 +316,7 @@ export class FleetPipeline implements TierOutput {
     this.closeStage(req);
     pool.first_token_ms[req] = t_ms;
     this.setStage(req, S.gpu_decode);
+    if (pool.flags[req] & (F_ARM_A | F_ARM_B)) this.armObserver?.firstToken(pool.model[req], pool.flags[req] & F_ARM_B ? 1 : 0, t_ms - pool.arrival_ms[req]);
     if (pool.counted[req]) {
       const ttft = t_ms + this.cfg.edgeOut.sample() - pool.arrival_ms[req];
       this.metrics.ttft.add(ttft);
@@ -312,6 +375,7 @@ export class FleetPipeline implements TierOutput {
       pool.flags[req] &= ~F_HOLDS_API;
       this.tier(req, pool.flags[req] & F_CHAT ? T.chat_api : T.completions_api).release(req);
     }
+    if (pool.flags[req] & (F_ARM_A | F_ARM_B)) this.armObserver?.finish(pool.model[req], pool.flags[req] & F_ARM_B ? 1 : 0, outcome, t_ms - pool.arrival_ms[req]);
     this.sink.finish(req, outcome, t_ms);
   }
 }

@@ -1,0 +1,76 @@
+import type { StepModel } from '../../perf/step.ts';
+import type { ControlSpec, VersionSpec } from '../../scenario/control-schema.ts';
+import type { FleetSpec } from '../../scenario/fleet-schema.ts';
+
+/** scaledCount of build.ts (kept here to avoid an import cycle). */
+function scaled(full: number, capacityShare: number, scale: number): number {
+  return Math.max(1, Math.round(full * capacityShare * scale));
+}
+
+/** Does a `gpu:model[/region]` target name this model in this region? */
+export function gpuTargetMatches(target: string, model: string, region: string): boolean {
+  if (!target.startsWith('gpu:')) return false;
+  const [m, r] = target.slice(4).split('/');
+  return m === model && (r === undefined || r === region);
+}
+
+/** Replicas a count or a fraction of `n` stands for (fractions < 1 are shares; Kubernetes rounding). */
+export function countOf(v: number, n: number, roundUp: boolean): number {
+  if (v >= 1 || v === 0) return Math.floor(v);
+  return roundUp ? Math.ceil(v * n) : Math.floor(v * n);
+}
+
+/**
+ * Replicas to allocate for a GPU cluster (one model, one region): the configured count `base`, or
+ * more when the control plane may run more (an autoscaler's max, a blue-green second set, a
+ * rolling update's surge). The replicas beyond the serving count start switched off.
+ */
+export function replicasToAllocate(control: ControlSpec | undefined, f: FleetSpec, model: string, region: string, base: number): number {
+  if (!control) return base;
+  const share = f.regions[region].capacity_share;
+  let n = base;
+  for (const a of control.autoscalers) {
+    if (gpuTargetMatches(a.target, model, region) && a.max !== undefined) n = Math.max(n, scaled(a.max, share, f.scale));
+  }
+  for (const d of control.deploys) {
+    if (d.kind === 'blue-green' && gpuTargetMatches(d.target, model, region)) n = Math.max(n, 2 * n);
+    if (d.kind === 'rolling' && gpuTargetMatches(d.target, model, region)) n = Math.max(n, n + countOf(d.max_surge, n, true));
+  }
+  return n;
+}
+
+/** Replicas serving at the start: an autoscaler's `initial`, else the configured count (clamped to min/max). */
+export function initialReplicas(control: ControlSpec | undefined, f: FleetSpec, model: string, region: string, base: number): number {
+  const share = f.regions[region].capacity_share;
+  for (const a of control?.autoscalers ?? []) {
+    if (!gpuTargetMatches(a.target, model, region)) continue;
+    let n = a.initial !== undefined ? scaled(a.initial, share, f.scale) : base;
+    if (a.min !== undefined) n = Math.max(n, scaled(a.min, share, f.scale));
+    if (a.max !== undefined) n = Math.min(n, scaled(a.max, share, f.scale));
+    return n;
+  }
+  return base;
+}
+
+/** The version deploys (canary, A/B) of a model: at most one arm per model. */
+export function armOf(control: ControlSpec | undefined, model: string): Extract<ControlSpec['deploys'][number], { kind: 'canary' | 'ab' }> | undefined {
+  return control?.deploys.find((d): d is Extract<typeof d, { kind: 'canary' | 'ab' }> => (d.kind === 'canary' || d.kind === 'ab') && d.model === model);
+}
+
+/** A version's step model: step times multiplied, KV cache scaled (more memory per request). */
+export function versionStep(step: StepModel, v: VersionSpec): StepModel {
+  if (v.step_time_factor === 1 && v.kv_factor === 1) return step;
+  const base = step;
+  const k = v.step_time_factor;
+  return {
+    tp: base.tp,
+    kvCapacityTokens: Math.max(1, Math.floor(base.kvCapacityTokens * v.kv_factor)),
+    kvBytesPerToken: base.kvBytesPerToken,
+    weightBytesPerGpu: base.weightBytesPerGpu,
+    peakFlopsPerS: base.peakFlopsPerS,
+    peakBytesPerS: base.peakBytesPerS,
+    stepTimeMs: (p, pairs, d, c) => base.stepTimeMs(p, pairs, d, c) * k,
+    stepFlops: (p, pairs, d, c) => base.stepFlops(p, pairs, d, c),
+    stepBytes: (p, pairs, d, c) => base.stepBytes(p, pairs, d, c),
+  };
+}

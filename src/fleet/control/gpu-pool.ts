@@ -1,0 +1,189 @@
+import type { Simulator } from '../../engine/sim.ts';
+import type { GpuCluster } from '../llm/replicas.ts';
+import { Meter, type ScalingEvent } from './record.ts';
+
+const OFF = 0, BOOTING = 1, ON = 2, DRAINING = 3, STANDBY = 4;
+
+/**
+ * The life cycle of a GPU cluster's replicas under the control plane: off, booting (provisioning,
+ * then the weights load from S3: the cold start), serving, draining (no new requests; switched off
+ * once what it holds is done). A replica that is off or draining is `down` for the router.
+ */
+export class ReplicaPool {
+  readonly state: Uint8Array;
+  /** Rolling updates: the version each replica runs. */
+  readonly version: Int32Array;
+  private readonly standby: Uint8Array;
+  private readonly bootDone: number;
+  private readonly drainCheck: number;
+  private drainScheduled = false;
+  coldStarts = 0;
+  coldStart_s_total = 0;
+  /** Called when a replica starts serving, or is off after draining. */
+  onChange: (() => void) | null = null;
+
+  constructor(
+    private readonly sim: Simulator,
+    readonly cluster: GpuCluster,
+    readonly component: string,
+    /** Instances of the fixed (configured) fleet. */
+    fixed: number,
+    private readonly events: ScalingEvent[],
+    from_ms: number,
+    /** Seconds a replica takes from the order to serving: provisioning + weight load. */
+    readonly coldStart_s: number,
+  ) {
+    const n = cluster.replicas.length;
+    this.state = new Uint8Array(n);
+    this.version = new Int32Array(n);
+    this.standby = new Uint8Array(n);
+    for (let i = 0; i < n; i++) this.state[i] = cluster.views[i].down ? OFF : ON;
+    this.meter = new Meter(component, fixed, this.serving, from_ms);
+    this.bootDone = sim.on((i) => this.ready(i));
+    this.drainCheck = sim.on(() => this.checkDrains());
+  }
+  readonly meter: Meter;
+
+  get size(): number {
+    return this.state.length;
+  }
+  count(s: number): number {
+    let n = 0;
+    for (let i = 0; i < this.state.length; i++) if (this.state[i] === s) n++;
+    return n;
+  }
+  get serving(): number {
+    return this.count(ON);
+  }
+  get booting(): number {
+    return this.count(BOOTING);
+  }
+  get off(): number {
+    return this.count(OFF);
+  }
+  /** Spec count: serving plus booting. */
+  get spec(): number {
+    return this.serving + this.booting;
+  }
+  isOn(i: number): boolean {
+    return this.state[i] === ON;
+  }
+  isOff(i: number): boolean {
+    return this.state[i] === OFF;
+  }
+  private bill(): void {
+    const billed = this.state.length - this.off;
+    this.meter.set(this.sim.now_ms, billed, this.serving);
+  }
+
+  private log(from: number, to: number, reason: string): void {
+    if (from === to) return;
+    if (this.events.length < 20000) this.events.push({ t_s: this.sim.now_ms / 1000, component: this.component, from, to, reason });
+  }
+
+  /** Starts replica i (must be off): it serves after the cold start, running `version` (or waits on standby until release(i) when `standby`). */
+  boot(i: number, version = this.version[i], extra_s = 0, standby = false): void {
+    if (this.state[i] !== OFF) throw new Error(`replica ${i} of ${this.component} is not off`);
+    this.state[i] = BOOTING;
+    this.standby[i] = standby ? 1 : 0;
+    this.version[i] = version;
+    const s = this.coldStart_s + extra_s;
+    this.coldStarts++;
+    this.coldStart_s_total += s;
+    this.sim.at(this.sim.now_ms + s * 1000, this.bootDone, i);
+    this.bill();
+  }
+
+  private ready(i: number): void {
+    if (this.state[i] !== BOOTING) return;
+    if (this.standby[i]) {
+      this.state[i] = STANDBY; // booted, weights loaded, no traffic yet (blue-green)
+      this.bill();
+      this.onChange?.();
+      return;
+    }
+    this.serve(i);
+  }
+
+  /** A replica on standby starts serving. */
+  release(i: number): void {
+    if (this.state[i] === STANDBY) this.serve(i);
+  }
+
+  private serve(i: number): void {
+    this.state[i] = ON;
+    const v = this.cluster.views[i];
+    this.cluster.replicas[i].restore();
+    v.down = false;
+    this.cluster.policy.notify(i);
+    this.bill();
+    this.onChange?.();
+  }
+
+  /** Stops taking requests on replica i; it is off once empty. */
+  drain(i: number): void {
+    const st = this.state[i];
+    if (st === BOOTING) {
+      this.state[i] = OFF; // cancelled before serving (its boot event finds it off)
+      this.bill();
+      return;
+    }
+    if (st === STANDBY) {
+      this.state[i] = OFF;
+      this.bill();
+      return;
+    }
+    if (st !== ON) return;
+    this.state[i] = DRAINING;
+    this.cluster.views[i].down = true;
+    this.cluster.policy.notify(i);
+    this.bill();
+    this.checkDrains();
+  }
+
+  /** Draining replicas that hold nothing are switched off; polled every second while any drains. */
+  checkDrains(): void {
+    this.drainScheduled = false;
+    let draining = 0;
+    let changed = false;
+    for (let i = 0; i < this.state.length; i++) {
+      if (this.state[i] !== DRAINING) continue;
+      if (this.cluster.replicas[i].outstanding === 0 || !this.cluster.replicas[i].healthy) {
+        this.state[i] = OFF;
+        changed = true;
+      } else draining++;
+    }
+    if (changed) {
+      this.bill();
+      this.onChange?.();
+    }
+    if (draining > 0 && !this.drainScheduled) {
+      this.drainScheduled = true;
+      this.sim.at(this.sim.now_ms + 1000, this.drainCheck, 0);
+    }
+  }
+
+  /** Autoscaling: moves the spec count (serving + booting) to n. */
+  scaleTo(n: number, reason: string): void {
+    const from = this.spec;
+    if (n > from) {
+      let need = n - from;
+      for (let i = 0; i < this.state.length && need > 0; i++) {
+        if (this.state[i] === OFF) {
+          this.boot(i);
+          need--;
+        }
+      }
+    } else if (n < from) {
+      let extra = from - n;
+      // Cancel boots first, then drain the highest-numbered serving replicas.
+      for (let i = this.state.length - 1; i >= 0 && extra > 0; i--) if (this.state[i] === BOOTING) (this.drain(i), extra--);
+      for (let i = this.state.length - 1; i >= 0 && extra > 0; i--) if (this.state[i] === ON) (this.drain(i), extra--);
+    }
+    this.log(from, this.spec, reason);
+  }
+
+  logEvent(from: number, to: number, reason: string): void {
+    this.log(from, to, reason);
+  }
+}

@@ -1,0 +1,179 @@
+import { instanceLine } from '../../cost/monthly.ts';
+import { getInstance } from '../../cost/prices.ts';
+import type { Prepared } from '../../experiment/prepare.ts';
+import type { RunResult } from '../../experiment/simulate.ts';
+import type { LatencyStats } from '../../metrics/latency.ts';
+import { fleetMonthlyCost } from '../llm/cost.ts';
+import { makeArrivals } from '../../workload/arrivals.ts';
+import type { DeployRecord, ScalingEvent } from './record.ts';
+import { TierPool } from './tier-pool.ts';
+
+const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+export interface ControlSummary {
+  time_compression: number;
+  interval_s: number;
+  note: string;
+  components: Record<string, { fixed_instances: number; mean_instances: number; mean_serving: number; min_serving: number; max_instances: number; instance_hours: number; fixed_instance_hours: number; scaling_events: number; cold_starts: number; cold_start_s_mean: number | null }>;
+  cold_starts: number;
+  events: ScalingEvent[];
+  events_total: number;
+  series: { t_s: number[]; instances: Record<string, number[]>; serving: Record<string, number[]> };
+  deploys: DeployRecord[];
+  bill?: {
+    fixed_monthly_usd: number;
+    autoscaled_monthly_usd: number;
+    saving_usd: number;
+    saving_pct: number;
+    by_component: Record<string, { fixed_monthly_usd: number; autoscaled_monthly_usd: number; usage_ratio: number }>;
+  };
+  /** Per model: its SLO target and the share of its requests that met it (completed within the target). */
+  slo_attainment?: Record<string, { e2e_p99_ms: number; e2e_p99_measured_ms: number | null; attainment: number; met: boolean }>;
+}
+
+/** Share of values <= x in a sketch (bisection on quantiles). */
+export function fractionAtMost(s: LatencyStats, x: number): number {
+  if (s.count === 0) return 1;
+  let lo = 0, hi = 1;
+  if ((s.quantile(1) ?? 0) <= x) return 1;
+  if ((s.quantile(0) ?? 0) > x) return 0;
+  for (let k = 0; k < 30; k++) {
+    const mid = (lo + hi) / 2;
+    if ((s.quantile(mid) ?? 0) <= x) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The `control` block of summary.json: scaling, cold starts, deploys, and the autoscaled bill next to the fixed one. */
+export function summarizeControl(prep: Prepared, run: RunResult): ControlSummary | undefined {
+  const c = run.control;
+  if (!c) return undefined;
+  const sc = prep.scenario;
+  const k = c.spec.time_compression;
+  const measured_ms = Math.max(1, run.duration_ms - c.from_ms);
+  const components: ControlSummary['components'] = {};
+  const byBill = new Map<string, { area: number; fixed: number; extra: boolean }>();
+  let coldStarts = 0;
+  for (const p of c.pools) {
+    const m = p.pool.meter;
+    const isTier = p.pool instanceof TierPool;
+    const cs = isTier ? 0 : (p.pool as import('./gpu-pool.ts').ReplicaPool).coldStarts;
+    const csS = isTier ? 0 : (p.pool as import('./gpu-pool.ts').ReplicaPool).coldStart_s_total;
+    coldStarts += cs;
+    components[p.name] = {
+      fixed_instances: m.fixed,
+      mean_instances: r4(m.area / measured_ms),
+      mean_serving: r4(m.servingArea / measured_ms),
+      min_serving: m.min,
+      max_instances: m.max,
+      // Hours of the (uncompressed) day the run stands for.
+      instance_hours: r2((m.area / 3.6e6) * k),
+      fixed_instance_hours: r2(((m.fixed * measured_ms) / 3.6e6) * k),
+      scaling_events: c.events.filter((e) => e.component === p.name).length,
+      cold_starts: cs,
+      cold_start_s_mean: cs > 0 ? r2((csS / cs) * k) : null,
+    };
+    const b = byBill.get(p.billComponent) ?? { area: 0, fixed: 0, extra: p.billComponent.endsWith('@b') };
+    b.area += m.area;
+    b.fixed += m.fixed * measured_ms;
+    byBill.set(p.billComponent, b);
+  }
+  const out: ControlSummary = {
+    time_compression: k,
+    interval_s: c.spec.interval_s,
+    note:
+      k !== 1
+        ? `a compressed day: simulated time runs ${k}x faster than the day it stands for; control delays (loop interval, windows, metrics delay, boot, weight loading) were divided by ${k}; instance-hours are of the uncompressed day`
+        : 'instance-hours cover the measured period (after warm-up)',
+    components,
+    cold_starts: coldStarts,
+    events: c.events.slice(0, 1000),
+    events_total: c.events.length,
+    series: { t_s: c.series.t_s, instances: c.series.spec, serving: c.series.serving },
+    deploys: c.deploys.map((d) => ({ ...d, ...(d.arms ? {} : {}) })),
+  };
+  const f = sc.fleet;
+  if (f && run.fleet) {
+    // The bill: each controlled component's fixed line scaled by its time-averaged share of the fixed fleet.
+    const meanRate = makeArrivals(sc.workload.arrivals, () => 0.5, prep.trace).meanRatePerS(sc.duration_s * 1000);
+    const fixed = fleetMonthlyCost(f, meanRate);
+    const opts = { overrides: f.prices.overrides, priceSet: f.prices.set };
+    const by: NonNullable<ControlSummary['bill']>['by_component'] = {};
+    let delta = 0;
+    for (const [comp, b] of byBill) {
+      if (b.extra) {
+        const model = comp.slice(4, -2);
+        const m = f.models[model];
+        const perInstance = Object.hasOwn(f.prices.overrides, m.instance) ? 8 : getInstance(m.instance).gpus;
+        const perReplica = (instanceLine(comp, 'gpu', m.instance, 1, opts).monthly_usd * m.tp) / perInstance;
+        const usd = ((b.area / measured_ms) * perReplica) / f.scale;
+        by[comp] = { fixed_monthly_usd: 0, autoscaled_monthly_usd: r2(usd), usage_ratio: 0 };
+        delta += usd;
+        continue;
+      }
+      const line = fixed.by_component[comp] ?? 0;
+      const ratio = b.fixed > 0 ? b.area / b.fixed : 1;
+      by[comp] = { fixed_monthly_usd: r2(line), autoscaled_monthly_usd: r2(line * ratio), usage_ratio: r4(ratio) };
+      delta += line * ratio - line;
+    }
+    const auto = fixed.monthly_usd + delta;
+    out.bill = {
+      fixed_monthly_usd: r2(fixed.monthly_usd),
+      autoscaled_monthly_usd: r2(auto),
+      saving_usd: r2(fixed.monthly_usd - auto),
+      saving_pct: r2(((fixed.monthly_usd - auto) / fixed.monthly_usd) * 100),
+      by_component: by,
+    };
+    const att = sloAttainment(run);
+    out.slo_attainment = att;
+    // A/B and canary arms: latency, errors and cost per arm.
+    for (const d of out.deploys) {
+      if (d.kind !== 'ab' && d.kind !== 'canary') continue;
+      const model = d.target.slice(4);
+      const tallies = c.armTotals[model];
+      if (!tallies) continue;
+      const m = f.models[model];
+      const perInstance = Object.hasOwn(f.prices.overrides, m.instance) ? 8 : getInstance(m.instance).gpus;
+      const perReplicaMonthly = (instanceLine(model, 'gpu', m.instance, 1, opts).monthly_usd * m.tp) / perInstance;
+      const arms: NonNullable<DeployRecord['arms']> = {};
+      (['a', 'b'] as const).forEach((name, i) => {
+        const t = tallies[i];
+        const pools = c.pools.filter((p) => p.billComponent === (i === 0 ? `gpu:${model}` : `gpu:${model}@b`));
+        const area = pools.reduce((a, p) => a + p.pool.meter.servingArea, 0);
+        const monthly = ((area / measured_ms) * perReplicaMonthly) / f.scale;
+        const reqPerMonth = (t.requests / (measured_ms / 1000) / f.scale) * 730 * 3600;
+        const q = (s: LatencyStats, p: number) => (s.count > 0 ? r2(s.quantile(p)!) : null);
+        arms[name] = {
+          requests: t.requests,
+          error_rate: r4(t.requests > 0 ? t.failed / t.requests : 0),
+          e2e_p50_ms: q(t.e2e, 0.5),
+          e2e_p99_ms: q(t.e2e, 0.99),
+          ttft_p99_ms: q(t.ttft, 0.99),
+          replica_hours: r2((area / 3.6e6) * k),
+          monthly_usd: r2(monthly),
+          usd_per_1k_requests: reqPerMonth > 0 ? r4((monthly / reqPerMonth) * 1000) : null,
+        };
+      });
+      d.arms = arms;
+    }
+  }
+  return out;
+}
+
+/** Per model with an e2e SLO: the share of its requests completed within the target, and the measured p99. */
+export function sloAttainment(run: RunResult): NonNullable<ControlSummary['slo_attainment']> {
+  const att: NonNullable<ControlSummary['slo_attainment']> = {};
+  run.fleet?.served.forEach((s, m) => {
+    const target = s.spec.slo?.e2e_p99_ms;
+    if (target === undefined) return;
+    const cls = run.client.byClass[m];
+    const ended = cls.completed + cls.failed + cls.rejected + cls.timed_out;
+    const e2e = run.client.e2eByClass[m];
+    const within = fractionAtMost(e2e, target) * cls.completed;
+    const p99 = e2e.quantile(0.99);
+    att[s.name] = { e2e_p99_ms: target, e2e_p99_measured_ms: p99 === null ? null : r2(p99), attainment: r4(ended > 0 ? within / ended : 1), met: p99 !== null && p99 <= target };
+  });
+  return att;
+}

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { nonNegInt, nonNegNum, posInt, posNum, prob, strict } from './zod-helpers.ts';
+
+/** A piecewise-linear curve of capacity factors (same shape as workload profiles). */
+const Curve = strict({
+  points: z
+    .array(z.tuple([nonNegNum(), nonNegNum()], { error: 'expected a [t_s, factor] pair' }))
+    .min(2, { error: 'expected at least two [t_s, factor] points' })
+    .refine((ps) => ps.every((p, i) => i === 0 || p[0] > ps[i - 1][0]), { message: 'expected strictly increasing t_s' })
+    .refine((ps) => ps[0][0] === 0, { message: 'expected the first point at t_s = 0' }),
+  period_s: posNum().optional(),
+});
+
+/**
+ * Scheduled scaling: a floor on the instance count that follows a known curve, `lead_s` ahead of
+ * it (`lead_s` is divided by time_compression, like every control delay). Without `profile` the workload's own arrival profile is used. The floor is
+ * ceil(configured x factor(t + lead_s) / max factor x headroom).
+ */
+const Schedule = strict({
+  profile: Curve.optional(),
+  lead_s: nonNegNum().default(0),
+  headroom: posNum().default(1),
+});
+
+/**
+ * An HPA-like autoscaler. `target` is a tier or station (`chat_api`, `us-east/chat_api`, `api`) or
+ * a GPU cluster (`gpu:gpt-4`, `gpu:gpt-4/us-east`); one control loop per region. Counts (`min`,
+ * `max`, `initial`) are of the full fleet, scaled like `instances` (fleet sampling, region shares).
+ */
+const Autoscaler = strict({
+  target: z.string().min(1),
+  /**
+   * Tiers: `utilization` (busy servers / servers) or `concurrency` (requests in service or queued
+   * per instance). GPU clusters: `queue` (waiting requests per serving replica) or `kv` (mean
+   * KV-cache use of the serving replicas).
+   */
+  metric: z.enum(['utilization', 'concurrency', 'queue', 'kv']),
+  target_value: posNum(),
+  /** Tolerance: no change while |metric / target - 1| <= this (Kubernetes: 0.1). */
+  tolerance: nonNegNum().default(0.1),
+  min: posInt().optional(),
+  max: posInt().optional(),
+  /** Instances at the start (default: the configured count). */
+  initial: posInt().optional(),
+  /** Stabilisation windows: scale up to the lowest, down to the highest recommendation of the window. */
+  scale_up_window_s: nonNegNum().default(0),
+  scale_down_window_s: nonNegNum().default(300),
+  /** Metrics pipeline delay: decisions see the metric as it was this long ago. */
+  metrics_delay_s: nonNegNum().default(15),
+  /** Tiers: instance boot time. GPU clusters: provisioning (node + container) before the weights load. */
+  boot_s: nonNegNum().default(60),
+  /** Most instances added per decision as a factor of the current count (Kubernetes: 100% or 4 pods). */
+  max_step_up: posNum().default(2),
+  schedule: Schedule.optional(),
+});
+
+const Version = strict({
+  /** Multiplies the version's step time (a slower build). */
+  step_time_factor: posNum().default(1),
+  /** Share of requests sent to the version that fail (a buggy build). */
+  error_rate: prob().default(0),
+  /** Multiplies the usable KV cache (more memory per request = a smaller cache). */
+  kv_factor: posNum().default(1),
+});
+
+const ArmSlo = strict({
+  e2e_p99_ms: posNum().optional(),
+  ttft_p99_ms: posNum().optional(),
+  error_rate: prob().optional(),
+});
+
+/** Rolling update of a GPU cluster: replicas drained and restarted (cold start) in batches. */
+const Rolling = strict({
+  kind: z.literal('rolling'),
+  target: z.string().min(1),
+  at_s: nonNegNum(),
+  /** Replicas that may be unavailable: a count, or a fraction of the cluster (rounded down). */
+  max_unavailable: nonNegNum().default(0.25),
+  /** Extra replicas that may be started above the desired count: a count or fraction (rounded up). */
+  max_surge: nonNegNum().default(0),
+  /** Provisioning before the weights load (the cold start is this plus weights_gb / s3.load_gb_per_s). */
+  boot_s: nonNegNum().default(0),
+});
+
+/** Blue-green: a second full set boots, traffic switches at once when it is ready, the old set is drained. */
+const BlueGreen = strict({
+  kind: z.literal('blue-green'),
+  target: z.string().min(1),
+  at_s: nonNegNum(),
+  boot_s: nonNegNum().default(0),
+});
+
+/**
+ * Canary rollout of a new version of a served model: traffic steps with a bake time each; at the
+ * end of every bake the canary arm is checked against its SLO and rolled back at the first breach.
+ */
+const Canary = strict({
+  kind: z.literal('canary'),
+  model: z.string().min(1),
+  at_s: nonNegNum(),
+  version: Version.default({ step_time_factor: 1, error_rate: 0, kv_factor: 1 }),
+  steps: z.array(prob()).min(1).default([0.01, 0.05, 0.25, 1]),
+  bake_s: posNum().default(300),
+  /** Requests the canary must have served in a step before its SLO is judged (fewer: the step passes). */
+  min_requests: nonNegInt().default(20),
+  /** Default: the model's slo. */
+  slo: ArmSlo.optional(),
+  /** Split by a hash of the user id (sticky) or per request at random. */
+  split: z.enum(['user', 'random']).default('random'),
+  /** Canary replicas are ceil(share x replicas x this), at least one. */
+  replica_headroom: posNum().default(1.5),
+});
+
+/** A/B experiment: a fixed share of users (hash of the user id) on version B, per-arm latency and cost. */
+const AB = strict({
+  kind: z.literal('ab'),
+  model: z.string().min(1),
+  at_s: nonNegNum().default(0),
+  share: prob().default(0.5),
+  version: Version.default({ step_time_factor: 1, error_rate: 0, kv_factor: 1 }),
+  split: z.enum(['user', 'random']).default('user'),
+  replica_headroom: posNum().default(1.2),
+});
+
+const Deploy = z.discriminatedUnion('kind', [Rolling, BlueGreen, Canary, AB]);
+
+export const ControlSchema = strict({
+  /** Period of every control loop. */
+  interval_s: posNum().default(15),
+  /** Compressed days: every control delay (windows, metrics delay, boot, weight loading) is divided by this. */
+  time_compression: posNum().default(1),
+  autoscalers: z.array(Autoscaler).default([]),
+  deploys: z.array(Deploy).default([]),
+});
+
+export type ControlSpec = z.infer<typeof ControlSchema>;
+export type AutoscalerSpec = z.infer<typeof Autoscaler>;
+export type DeploySpec = z.infer<typeof Deploy>;
+export type CanarySpec = z.infer<typeof Canary>;
+export type ABSpec = z.infer<typeof AB>;
+export type VersionSpec = z.infer<typeof Version>;
