@@ -4,8 +4,14 @@ import { version } from '../version.ts';
 import { registerRun } from './run.ts';
 import { registerValidate } from './validate.ts';
 import { registerSchema } from './schema.ts';
+import { registerReplay } from './replay.ts';
 import { registerPerf } from '../perf/cli-perf.ts';
 import { registerCalibrate } from '../perf/cli-calibrate.ts';
+import { registerCheck } from './check.ts';
+import { registerCompare } from './compare.ts';
+import { registerSweep } from './sweep.ts';
+import { registerPlan } from './plan.ts';
+import { registerMerge } from './merge.ts';
 
 /** Exit codes: 0 ok, 1 a check failed, 2 bad input, 3 a run stopped at a limit, 70 internal error. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, incomplete: 3, internal: 70 } as const;
@@ -19,8 +25,14 @@ export function buildProgram(): Command {
   registerRun(program);
   registerValidate(program);
   registerSchema(program);
+  registerReplay(program);
   registerPerf(program);
   registerCalibrate(program);
+  registerCheck(program);
+  registerCompare(program);
+  registerSweep(program);
+  registerPlan(program);
+  registerMerge(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

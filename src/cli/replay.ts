@@ -7,6 +7,7 @@ import { runReplay, type ReplayRun } from '../experiment/replay.ts';
 import { checkReportTarget, writeReportDir } from '../report/write.ts';
 import { activeFaults, windowErrorRate, windowRejectionRate } from '../report/csv.ts';
 import { fmt, table } from '../report/table.ts';
+import { buildReportFiles } from '../report/report-files.ts';
 import { round } from '../report/round.ts';
 import { collect, nonNegIntArg } from './options.ts';
 
@@ -125,7 +126,7 @@ export function registerReplay(program: Command): void {
     .option('--out <dir>', 'write replay.json, timeseries.csv (a row per window and variant) and one summary per variant')
     .option('--json', 'print replay.json to stdout')
     .option('--quiet', 'print nothing but errors (and the JSON with --json)')
-    .action((file: string, opts: ReplayOptions) => {
+    .action(async (file: string, opts: ReplayOptions) => {
       if (opts.out) checkReportTarget(opts.out);
       const variants = [{ name: 'baseline', overrides: [] as string[] }, ...parseWhatIfs(opts.whatIf)].map((v) => ({
         ...v,
@@ -146,6 +147,15 @@ export function registerReplay(program: Command): void {
         const files: Record<string, string> = { 'replay.json': json, 'timeseries.csv': replayCsv(runs) };
         for (const r of runs) files[`summary-${r.name}.json`] = `${JSON.stringify(r.summary, null, 2)}\n`;
         files['replay.txt'] = `${renderReplay(runs, file, base.incident)}\n`;
+        // The HTML report: the baseline's charts with every what-if beside it.
+        Object.assign(
+          files,
+          await buildReportFiles({
+            summary: runs[0].summary,
+            timeseries: runs[0].timeseries,
+            variants: runs.map((r) => ({ name: r.name, summary: r.summary, timeseries: r.timeseries })),
+          }),
+        );
         writeReportDir(opts.out, files);
       }
       if (opts.json) process.stdout.write(json);

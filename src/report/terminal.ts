@@ -68,7 +68,7 @@ export function renderSummary(s: Summary): string {
     out.push('');
     const ref = s.cost.reference_monthly_usd;
     out.push(`monthly cost (full fleet): $${fmt(s.cost.monthly_usd)}${ref?.total ? ` (reference: $${fmt(ref.total)})` : ''}; $${fmt(s.cost.usd_per_million_tokens)} per million tokens at this load`);
-    out.push(table(['plane', 'monthly usd'], Object.entries(s.cost.by_plane).map(([k, v]) => [k, fmt(v)])));
+    out.push(table(['plane', 'monthly usd'], Object.entries(s.cost.by_plane).filter(([k]) => k !== 'ci95').map(([k, v]) => [k, fmt(v as number)])));
   }
   if (s.control) {
     const b = s.control.bill;

@@ -89,6 +89,10 @@ export const ScenarioSchema = strict({
     /** Monthly availability target: the error budget is (1 - availability) of the month's requests. */
     availability: prob().default(0.999),
   }).optional(),
+  /** Latency, error and cost budgets checked by `fleetsim check`: "path <= value" or { metric, op, value }. */
+  budgets: z
+    .array(z.union([z.string().min(1), strict({ metric: z.string().min(1), op: z.enum(['<=', '<', '>=', '>']), value: z.number(), name: z.string().optional() })]))
+    .optional(),
   /** What an incident scenario replays: its source, what the replay should show, and the published figures. */
   incident: strict({
     source: z.string().min(1),

@@ -1,0 +1,122 @@
+import { writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { UserError } from '../errors.ts';
+import { readDocument, readScenarioDocument, validateScenario } from '../scenario/load.ts';
+import { applyOverrides } from '../scenario/overrides.ts';
+import { prepare, type Prepared } from '../experiment/prepare.ts';
+import { defaultWindowMs, startRun } from '../experiment/simulate.ts';
+import { summarizeRun } from '../report/summary.ts';
+import { checkBudgetPaths, checkJunit, checkMarkdown, errorJunit, evaluateBudgets, outcome, parseBudgets, type Budget } from '../report/budgets.ts';
+import { checkReportTarget, writeReportDir } from '../report/write.ts';
+import { buildReportFiles } from '../report/report-files.ts';
+import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
+import { collect, nonNegIntArg, posIntArg } from './options.ts';
+import { EXIT_INTERRUPTED, Interrupt, Progress, runReplicationsSliced } from './progress.ts';
+
+interface CheckOptions {
+  budgets?: string;
+  replications?: number;
+  seed?: number;
+  set: string[];
+  junit?: string;
+  allowInconclusive?: boolean;
+  out?: string;
+  quiet?: boolean;
+}
+
+/**
+ * Loads the scenario like `loadScenario`, but takes an optional top-level `budgets:` list out of
+ * it first (after --set overrides), so budgets can live inside the scenario file.
+ */
+function loadWithBudgets(file: string, overrides: readonly string[]): { prep: Prepared; budgets?: Budget[] } {
+  const doc = readScenarioDocument(file); // with `extends:` resolved
+  applyOverrides(doc, overrides);
+  let budgets: Budget[] | undefined;
+  if (doc !== null && typeof doc === 'object' && !Array.isArray(doc) && 'budgets' in doc) {
+    const d = doc as Record<string, unknown>;
+    budgets = parseBudgets({ budgets: d.budgets }, file);
+    delete d.budgets;
+  }
+  const scenario = validateScenario(doc, file);
+  return { prep: prepare({ scenario, file, dir: dirname(resolve(file)) }), budgets };
+}
+
+/** Catches a misspelt metric before a long simulation: paths are resolved against the shape of an empty run. */
+function precheckPaths(prep: Prepared, seed: number, budgets: Budget[]): void {
+  let shape;
+  try {
+    const run = startRun(prep, seed);
+    shape = summarizeRun(prep, run.finish('stopped'), defaultWindowMs(prep.scenario.duration_s, prep.scenario.window_s));
+  } catch {
+    return; // the real run will tell
+  }
+  // Stages appear in by_stage only once a request has passed them: checked after the run.
+  checkBudgetPaths(budgets.filter((b) => !b.metric.startsWith('by_stage.')), shape);
+}
+
+export function registerCheck(program: Command): void {
+  program
+    .command('check')
+    .description('simulate a scenario and check budgets on summary.json figures: exit 0 all pass, 1 a budget fails (or is inconclusive), 2 bad input')
+    .argument('<scenario>', 'scenario file (YAML or JSON); an optional top-level budgets: list in it is checked too')
+    .option('--budgets <file>', 'budgets file (YAML or JSON): a list of "metric op value" strings or {metric, op, value} (op: <=, <, >=, >)')
+    .option('--replications <n>', 'independent runs (seeds seed..seed+n-1): verdicts use 95% confidence intervals', posIntArg)
+    .option('--seed <n>', 'random seed (overrides the scenario)', nonNegIntArg)
+    .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
+    .option('--junit <file>', 'write a JUnit XML report (one test case per budget)')
+    .option('--allow-inconclusive', 'exit 0 when no budget fails but some are inconclusive (their CI straddles the bound)')
+    .option('--out <dir>', 'also write the run report (summary.json, report.html, ...) into this directory')
+    .option('--quiet', 'no progress bar or messages on stderr (the Markdown summary still goes to stdout)')
+    .action(async (file: string, opts: CheckOptions) => {
+      const t0 = performance.now();
+      try {
+        await check(file, opts, t0);
+      } catch (e) {
+        if (e instanceof UserError && opts.junit) writeJunit(opts.junit, errorJunit(file, e.message));
+        throw e;
+      }
+    });
+}
+
+function writeJunit(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    throw new UserError(`${path}: --junit: cannot write the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+}
+
+async function check(file: string, opts: CheckOptions, t0: number): Promise<void> {
+  if (opts.out) checkReportTarget(opts.out);
+  const fromFile = opts.budgets ? parseBudgets(readDocument(opts.budgets), opts.budgets) : [];
+  const { prep, budgets: inScenario } = loadWithBudgets(file, opts.set);
+  const budgets = [...(inScenario ?? []), ...fromFile];
+  if (budgets.length === 0) throw new UserError(`${file}: no budgets to check: give --budgets FILE, or a budgets: list in the scenario`);
+  const from = [inScenario ? `${file} (budgets:)` : '', opts.budgets ?? ''].filter(Boolean).join(' and ');
+  const seed = opts.seed ?? prep.scenario.seed;
+  const reps = opts.replications ?? prep.scenario.replications;
+  precheckPaths(prep, seed, budgets);
+
+  const say = (s: string) => {
+    if (!opts.quiet) process.stderr.write(`${s}\n`);
+  };
+  say(`fleetsim check: ${budgets.length} budget${budgets.length === 1 ? '' : 's'} on ${prep.scenario.name}, ${reps} replication${reps === 1 ? '' : 's'} from seed ${seed}`);
+  const interrupt = new Interrupt();
+  let exp;
+  try {
+    exp = await runReplicationsSliced(prep, seed, reps, { progress: new Progress(!opts.quiet), signal: interrupt.signal });
+  } finally {
+    interrupt.dispose();
+  }
+  const s = exp.summary;
+  checkBudgetPaths(budgets, s);
+  const o = outcome(evaluateBudgets(budgets, s), !!opts.allowInconclusive);
+  process.stdout.write(checkMarkdown(o, s, { budgetsFrom: from, allowInconclusive: !!opts.allowInconclusive }));
+  if (opts.junit) writeJunit(opts.junit, checkJunit(o, s, { allowInconclusive: !!opts.allowInconclusive, wall_s: (performance.now() - t0) / 1000, timestamp: new Date().toISOString().replace(/\.\d+Z$/, '') }));
+  if (opts.out) {
+    const report = await buildReportFiles({ summary: s, timeseries: exp.timeseries, distributions: exp.distributions });
+    writeReportDir(opts.out, { 'summary.json': `${JSON.stringify(s, null, 2)}\n`, 'timeseries.csv': timeseriesCsv(exp.timeseries, s.faults ?? [], s.window_s), 'stations.csv': stationsCsv(s), ...report });
+  }
+  process.exitCode = exp.interrupted ? EXIT_INTERRUPTED : o.exitCode;
+}

@@ -1,0 +1,121 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { UserError } from '../errors.ts';
+import { loadScenario } from '../scenario/load.ts';
+import { prepare } from '../experiment/prepare.ts';
+import { compareMarkdown, compareSummaries, type CompareSide } from '../report/compare.ts';
+import type { Summary } from '../report/summary.ts';
+import { collect, nonNegIntArg, posIntArg } from './options.ts';
+import { EXIT_INTERRUPTED, Interrupt, Progress, runReplicationsSliced } from './progress.ts';
+
+interface CompareOptions {
+  replications?: number;
+  seed?: number;
+  candidateSeed?: number;
+  set: string[];
+  candidateSet: string[];
+  json?: boolean;
+  alpha: number;
+  minChange: number;
+  failOnRegression?: boolean;
+  quiet?: boolean;
+}
+
+/** Replications run for scenario inputs when --replications is not given: enough for a t-test to see a real change. */
+export const DEFAULT_COMPARE_REPLICATIONS = 5;
+
+function probability(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n >= 1) throw new InvalidArgumentError(`expected a number between 0 and 1, got "${v}"`);
+  return n;
+}
+
+function nonNegNumber(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number >= 0, got "${v}"`);
+  return n;
+}
+
+/** A summary.json (or a report directory holding one), if `path` is one; undefined for a scenario. */
+function readSummary(path: string): Summary | undefined {
+  let file = path;
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    file = join(path, 'summary.json');
+    if (!existsSync(file)) throw new UserError(`${path}: a directory without summary.json: expected a report directory, a summary.json or a scenario file`);
+  } else if (extname(path).toLowerCase() !== '.json') return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`${file}: ${code ? `cannot read the file (${code === 'ENOENT' ? 'no such file' : code})` : `invalid JSON: ${(e as Error).message}`}`);
+  }
+  const looksLikeSummary = doc !== null && typeof doc === 'object' && 'fleetsim_version' in doc && 'requests' in doc && 'latency_ms' in doc;
+  if (looksLikeSummary) return doc as Summary;
+  if (file !== path) throw new UserError(`${file}: not a fleetsim summary.json (no fleetsim_version, requests and latency_ms)`);
+  return undefined; // a JSON scenario
+}
+
+export function registerCompare(program: Command): void {
+  program
+    .command('compare')
+    .description("compare two results: every headline metric side by side, significance over replications (paired t-test on common random numbers, else Welch's), regressions flagged")
+    .argument('<base>', 'summary.json, a report directory, or a scenario file (run here)')
+    .argument('<candidate>', 'summary.json, a report directory, or a scenario file (run here, on the same seeds as the base)')
+    .option('--replications <n>', `replications per scenario input, on common random numbers (default ${DEFAULT_COMPARE_REPLICATIONS})`, posIntArg)
+    .option('--seed <n>', "first seed of both scenario inputs (default: the base scenario's seed)", nonNegIntArg)
+    .option('--candidate-seed <n>', 'first seed of the candidate instead (e.g. to see seed noise: same scenario, other seeds)', nonNegIntArg)
+    .option('--set <path=value>', 'override a field of both scenario inputs (repeatable)', collect, [])
+    .option('--candidate-set <path=value>', 'override a field of the candidate scenario only (repeatable): a what-if on the base file', collect, [])
+    .option('--alpha <p>', 'family-wise significance level (Holm-Bonferroni over the metrics)', probability, 0.05)
+    .option('--min-change <fraction>', 'smallest relative change flagged (0.02 = 2%)', nonNegNumber, 0.02)
+    .option('--json', 'print the comparison as JSON instead of Markdown')
+    .option('--fail-on-regression', 'exit 1 when a regression is flagged')
+    .option('--quiet', 'no progress bar or messages on stderr')
+    .action(async (baseArg: string, candArg: string, opts: CompareOptions) => {
+      const baseSummary = readSummary(baseArg);
+      const candSummary = readSummary(candArg);
+      const reps = opts.replications ?? DEFAULT_COMPARE_REPLICATIONS;
+      const say = (s: string) => {
+        if (!opts.quiet) process.stderr.write(`${s}\n`);
+      };
+      // Load both scenarios before running either, so a bad candidate fails fast.
+      const basePrep = baseSummary ? undefined : prepare(loadScenario(baseArg, opts.set));
+      const candPrep = candSummary ? undefined : prepare(loadScenario(candArg, [...opts.set, ...opts.candidateSet]));
+      if (candSummary && opts.candidateSet.length > 0) throw new UserError(`--candidate-set: the candidate ${candArg} is a summary, not a scenario: there is nothing to override`);
+      const seed = opts.seed ?? basePrep?.scenario.seed ?? candPrep?.scenario.seed ?? 1;
+      const candSeed = opts.candidateSeed ?? seed;
+      const interrupt = new Interrupt();
+      const progress = new Progress(!opts.quiet);
+      let base: CompareSide;
+      let cand: CompareSide;
+      try {
+        if (basePrep) {
+          say(`fleetsim compare: running the base ${baseArg}: ${reps} replications from seed ${seed}`);
+          const e = await runReplicationsSliced(basePrep, seed, reps, { progress, label: 'base', signal: interrupt.signal });
+          base = { label: baseArg, summary: e.summary, runs: e.runs };
+        } else base = { label: baseArg, summary: baseSummary! };
+        if (!interrupt.interrupted && candPrep) {
+          say(`fleetsim compare: running the candidate ${candArg}: ${reps} replications from seed ${candSeed}${candSeed === seed && basePrep ? ' (common random numbers)' : ''}`);
+          const e = await runReplicationsSliced(candPrep, candSeed, reps, { progress, label: 'candidate', signal: interrupt.signal });
+          cand = { label: candArg, summary: e.summary, runs: e.runs };
+        } else cand = { label: candArg, summary: candSummary ?? base.summary };
+      } finally {
+        interrupt.dispose();
+      }
+      if (interrupt.interrupted) {
+        process.stderr.write('fleetsim: compare stopped by Ctrl-C; nothing compared\n');
+        process.exitCode = EXIT_INTERRUPTED;
+        return;
+      }
+      if (opts.candidateSet.length > 0) cand.label = `${candArg} (${opts.candidateSet.join(', ')})`;
+      else if (opts.candidateSeed !== undefined) cand.label = `${candArg} (seed ${candSeed})`;
+      const c = compareSummaries(base, cand, { alpha: opts.alpha, minChange: opts.minChange });
+      for (const [side, s] of [['base', base.summary], ['candidate', cand.summary]] as const) {
+        if (!s.complete) say(`fleetsim compare: warning: the ${side} run is incomplete (${s.engine.stop_reason}); it covers part of its scenario only`);
+      }
+      process.stdout.write(opts.json ? `${JSON.stringify(c, null, 2)}\n` : compareMarkdown(c));
+      process.exitCode = opts.failOnRegression && c.regressions.length > 0 ? 1 : 0;
+    });
+}

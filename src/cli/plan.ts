@@ -1,0 +1,162 @@
+import type { Command } from 'commander';
+import { stringify } from 'csv-stringify/sync';
+import { fmt, table } from '../report/table.ts';
+import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
+import { describePoint, formatValue } from '../experiment/grid.ts';
+import { defaultJobs, withRunner } from '../experiment/parallel.ts';
+import { runPlan, type Evaluation, type PlanResult } from '../experiment/plan.ts';
+import { pointDir } from '../experiment/sweep.ts';
+import { paretoChart, renderCharts, type ChartFile } from '../experiment/sweep-charts.ts';
+import { checkOutTarget, writeTree } from '../experiment/sweep-output.ts';
+import { collect, nonNegIntArg, posIntArg } from './options.ts';
+
+interface PlanOptions {
+  slo: string[];
+  vary: string[];
+  minimize: string;
+  set: string[];
+  seed?: number;
+  replications?: number;
+  jobs?: number;
+  out?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const figure = (x: number | null, ci?: [number, number]) => (x === null ? 'null' : ci ? `${fmt(x)} [${fmt(ci[0])}, ${fmt(ci[1])}]` : fmt(x));
+
+function status(p: PlanResult, e: Evaluation): string {
+  if (e === p.best) return 'CHOSEN: meets every SLO, cheapest';
+  if (e.feasible) return `meets every SLO; ${p.minimize} ${fmt(e.objective)} is not the cheapest`;
+  return `rejected: ${e.verdict}`;
+}
+
+/** The table of what was tried, in search order. */
+export function triedRows(p: PlanResult): { header: string[]; rows: (string | number)[][] } {
+  // Minimising a knob itself (servers): its column is already there.
+  const own = p.knobs.some((k) => k.path === p.minimize);
+  const header = ['#', 'point', ...p.knobs.map((k) => k.path), ...p.slos.map((s) => s.path), ...(own ? [] : [p.minimize]), 'tried because', 'outcome'];
+  const rows = p.evaluations.map((e, n) => [
+    n + 1,
+    e.point,
+    ...e.values.map(formatValue),
+    ...e.checks.map((c) => figure(c.value, c.ci95)),
+    ...(own ? [] : [fmt(e.objective)]),
+    e.step,
+    status(p, e),
+  ]);
+  return { header, rows };
+}
+
+export function renderPlan(p: PlanResult): string {
+  const out: string[] = [];
+  const reps = p.meta.replications > 1 ? `${p.meta.replications} replications per configuration (seeds ${p.meta.seed}..${p.meta.seed + p.meta.replications - 1}); an SLO is met when its whole 95% CI is within the bound` : `one run per configuration (seed ${p.meta.seed}); an SLO is met when the figure is within the bound`;
+  out.push(`${p.meta.scenario}: plan minimising ${p.minimize} subject to ${p.slos.map((s) => s.text).join(', ')}`);
+  out.push(reps);
+  out.push('');
+  const { header, rows } = triedRows(p);
+  // The terminal table leaves out the long "tried because" column (plan.csv has it).
+  const drop = header.indexOf('tried because');
+  out.push(table(header.filter((_, i) => i !== drop), rows.map((r) => r.filter((_, i) => i !== drop))));
+  out.push('');
+  if (p.best) {
+    out.push(`cheapest configuration meeting every SLO: ${describePoint(p.knobs, p.best.values)}  (${p.minimize} = ${fmt(p.best.objective)})`);
+    for (const c of p.best.checks) out.push(`  ${c.slo}: ${figure(c.value, c.ci95)}`);
+  } else {
+    out.push('no configuration tried meets every SLO with confidence');
+  }
+  out.push(`${p.evaluations.length} configurations simulated`);
+  return out.join('\n');
+}
+
+/** plan.json: the question, the answer and every evaluation (summaries are in points/). */
+export function planJson(p: PlanResult): object {
+  const brief = (e: Evaluation) => ({
+    point: e.point,
+    values: Object.fromEntries(p.knobs.map((k, j) => [k.path, e.values[j]])),
+    objective: e.objective,
+    feasible: e.feasible,
+    complete: e.complete,
+    checks: e.checks,
+    step: e.step,
+    verdict: e.verdict,
+    dir: e.summary ? pointDir(e.point, p.meta.points) : null,
+  });
+  return {
+    ...p.meta,
+    kind: 'plan',
+    slos: p.slos.map((s) => s.text),
+    minimize: p.minimize,
+    monotone_knobs: p.knobs.filter((k) => k.kind === 'range').map((k) => k.path),
+    categorical_knobs: p.knobs.filter((k) => k.kind === 'list').map((k) => k.path),
+    chosen: p.best ? brief(p.best) : null,
+    warnings: p.warnings,
+    evaluations: p.evaluations.map(brief),
+  };
+}
+
+export function planCharts(p: PlanResult): ChartFile[] {
+  const first = p.slos[0];
+  const rows = p.evaluations
+    .filter((e) => e.checks[0].value !== null && e.objective !== null)
+    .map((e) => ({ x: e.checks[0].value!, y: e.objective!, label: describePoint(p.knobs, e.values), group: e === p.best ? 'chosen' : e.feasible ? 'meets every SLO' : 'rejected', eligible: e.feasible }));
+  if (rows.length === 0) return [];
+  return [paretoChart('pareto', `${p.minimize} against ${first.path} of every configuration tried (bound ${first.op} ${first.bound}; front among those meeting every SLO)`, first.path, p.minimize, rows)];
+}
+
+export function registerPlan(program: Command): void {
+  program
+    .command('plan')
+    .description('find the cheapest configuration that meets every SLO with confidence (bisection on range knobs, grid over list knobs)')
+    .argument('<scenario>', 'scenario file (YAML or JSON)')
+    .option('--slo <metric<=value>', "a service-level objective on a summary.json figure, e.g. 'latency_ms.e2e.p99<=2000' (repeatable; <=, <, >=, >)", collect, [])
+    .option('--vary <path=values>', 'a knob: path=lo..hi:step (monotone: bisected) or path=v1,v2,... (categorical: every value tried) (repeatable)', collect, [])
+    .option('--minimize <metric>', 'the summary.json figure to minimise (or a numeric --vary path)', 'cost.monthly_usd')
+    .option('--replications <n>', 'independent runs per configuration; with 2 or more, SLOs must hold over the whole 95% CI', posIntArg)
+    .option('--seed <n>', 'base random seed (overrides the scenario)', nonNegIntArg)
+    .option('--jobs <n>', 'worker threads (default: every core)', posIntArg)
+    .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
+    .option('--out <dir>', 'write plan.json, plan.csv, the chosen configuration (summary.json...), points/ and charts/')
+    .option('--json', 'print plan.json to stdout instead of the table')
+    .option('--quiet', 'print nothing but errors and warnings (and the JSON with --json)')
+    .action(async (file: string, opts: PlanOptions) => {
+      if (opts.out) checkOutTarget(opts.out);
+      const jobs = opts.jobs ?? defaultJobs();
+      const live = !opts.quiet && process.stderr.isTTY === true;
+      let tried = 0;
+      const p = await withRunner(jobs, (runner) =>
+        runPlan({ file, sets: opts.set, vary: opts.vary, seed: opts.seed, replications: opts.replications, slos: opts.slo, minimize: opts.minimize }, runner, () => {
+          tried++;
+          if (live) process.stderr.write(`\rplan: ${tried} configurations simulated`);
+        }),
+      );
+      if (live) process.stderr.write('\n');
+      for (const w of p.warnings) process.stderr.write(`fleetsim: warning: ${w}\n`);
+      const pj = `${JSON.stringify(planJson(p), null, 2)}\n`;
+      if (opts.json) process.stdout.write(pj);
+      else if (!opts.quiet) process.stdout.write(`${renderPlan(p)}\n`);
+      if (opts.out) {
+        const { header, rows } = triedRows(p);
+        const files: Record<string, string> = { 'plan.json': pj, 'plan.csv': stringify(rows, { header: true, columns: header }) };
+        for (const e of p.evaluations) {
+          if (!e.summary || !e.timeseries) continue;
+          const d = pointDir(e.point, p.meta.points);
+          files[`${d}/summary.json`] = `${JSON.stringify(e.summary, null, 2)}\n`;
+          files[`${d}/timeseries.csv`] = timeseriesCsv(e.timeseries, e.summary.faults ?? [], e.summary.window_s);
+          files[`${d}/stations.csv`] = stationsCsv(e.summary);
+        }
+        if (p.best?.summary && p.best.timeseries) {
+          files['summary.json'] = `${JSON.stringify(p.best.summary, null, 2)}\n`;
+          files['timeseries.csv'] = timeseriesCsv(p.best.timeseries, p.best.summary.faults ?? [], p.best.summary.window_s);
+          files['stations.csv'] = stationsCsv(p.best.summary);
+        }
+        Object.assign(files, await renderCharts(planCharts(p)));
+        writeTree(opts.out, files);
+        if (!opts.quiet && !opts.json) process.stdout.write(`\nplan written to ${opts.out}/\n`);
+      }
+      if (!p.best) {
+        process.stderr.write('fleetsim: no configuration tried meets every SLO with confidence (see the table for why each was rejected)\n');
+        process.exitCode = 1;
+      }
+    });
+}

@@ -1,0 +1,164 @@
+import cliProgress from 'cli-progress';
+import type { Prepared } from '../experiment/prepare.ts';
+import { simulateSliced } from '../experiment/run-sliced.ts';
+import { defaultWindowMs, type RunResult } from '../experiment/simulate.ts';
+import type { Experiment } from '../experiment/replications.ts';
+import { summarizeRun, type Summary } from '../report/summary.ts';
+import { aggregateSummaries } from '../report/aggregate.ts';
+import { DistributionCollector } from '../report/distributions.ts';
+import type { CdfSeries } from '../report/charts/input.ts';
+import type { WindowRow } from '../metrics/timeseries.ts';
+import { fmt } from '../report/table.ts';
+
+/** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
+export const EXIT_INTERRUPTED = 130;
+
+export interface SlicedExperiment extends Experiment {
+  /** True when Ctrl-C stopped the run: the last replication is the interrupted one. */
+  interrupted: boolean;
+  /** Latency CDF points pooled over the replications (from the sketches). */
+  distributions: CdfSeries[];
+}
+
+/** A progress bar on stderr, drawn only when stderr is a terminal and not --quiet. */
+export class Progress {
+  private bar: cliProgress.SingleBar | undefined;
+  /** Wall-clock start of the current bar (events/s is over it). */
+  private t0 = performance.now();
+
+  constructor(enabled: boolean, private readonly stream: NodeJS.WriteStream = process.stderr) {
+    if (enabled && stream.isTTY) {
+      this.bar = new cliProgress.SingleBar(
+        {
+          stream,
+          format: '{label}{bar} {percentage}% | simulated {sim} | {reps}{eps} events/s | ETA {eta_formatted}',
+          barsize: 24,
+          hideCursor: true,
+          clearOnComplete: true,
+          etaBuffer: 40,
+          fps: 8,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+    }
+  }
+
+  get active(): boolean {
+    return this.bar !== undefined;
+  }
+
+  /** Starts (or restarts) the bar for `total_ms` of simulated time over all replications. */
+  start(total_ms: number, label = ''): void {
+    this.t0 = performance.now();
+    this.bar?.start(total_ms, 0, { label: label ? `${label} ` : '', sim: '0 s', reps: '', eps: '-' });
+  }
+
+  /**
+   * `done_ms` of simulated time done over all replications; replication `rep` (0-based) of
+   * `reps` is at `now_ms` of `duration_ms`; `eventsTotal` events since start().
+   */
+  update(done_ms: number, now_ms: number, duration_ms: number, rep: number, reps: number, eventsTotal: number): void {
+    if (!this.bar) return;
+    const wall = (performance.now() - this.t0) / 1000;
+    this.bar.update(done_ms, {
+      sim: `${fmt(now_ms / 1000)}/${fmt(duration_ms / 1000)} s`,
+      reps: reps > 1 ? `replication ${rep + 1}/${reps} | ` : '',
+      eps: wall > 0 ? fmt(eventsTotal / wall) : '-',
+    });
+  }
+
+  stop(): void {
+    this.bar?.stop();
+  }
+}
+
+/**
+ * Stops long runs on Ctrl-C: the first SIGINT aborts the signal (the simulation stops at the end
+ * of its current slice and the caller writes what was simulated), a second one exits at once.
+ */
+export class Interrupt {
+  readonly controller = new AbortController();
+  private readonly handler = () => {
+    if (this.controller.signal.aborted) {
+      process.stderr.write('\nfleetsim: interrupted again; exiting without writing the report\n');
+      process.exit(EXIT_INTERRUPTED);
+    }
+    process.stderr.write('\nfleetsim: interrupted (Ctrl-C): stopping the simulation and writing what was simulated so far (Ctrl-C again to quit at once)\n');
+    this.controller.abort();
+  };
+
+  constructor() {
+    process.on('SIGINT', this.handler);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get interrupted(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.handler);
+  }
+}
+
+/**
+ * Slices per replication: Ctrl-C is seen between slices, so it takes effect within 1/SLICES of
+ * the run's wall time; a yield costs microseconds.
+ */
+const SLICES = 1000;
+
+/**
+ * Like runReplications, but each replication runs in slices (simulateSliced) so the progress bar
+ * redraws and Ctrl-C stops the run; also pools the latency sketches for the CDF chart. After an
+ * interruption the replications done so far and the interrupted one are summarised, marked
+ * incomplete with stop reason 'stopped'; timeseries.csv then holds the complete replications
+ * (or, when the first one was interrupted, the part of it that was simulated).
+ */
+export async function runReplicationsSliced(
+  prep: Prepared,
+  seed: number,
+  replications: number,
+  opts: { progress?: Progress; label?: string; signal?: AbortSignal } = {},
+): Promise<SlicedExperiment> {
+  const window_ms = defaultWindowMs(prep.scenario.duration_s, prep.scenario.window_s);
+  const duration_ms = prep.scenario.duration_s * 1000;
+  const runs: Summary[] = [];
+  const dist = new DistributionCollector();
+  let series: RunResult['timeseries'] | undefined;
+  let merged = 0;
+  let partial: RunResult | undefined;
+  let eventsBefore = 0;
+  let interrupted = false;
+  opts.progress?.start(duration_ms * replications, opts.label);
+  for (let i = 0; i < replications; i++) {
+    const r = await simulateSliced(prep, seed + i, {
+      signal: opts.signal,
+      slices: SLICES,
+      onProgress: (p) => opts.progress?.update(i * duration_ms + p.now_ms, p.now_ms, p.duration_ms, i, replications, eventsBefore + p.events),
+    });
+    eventsBefore += r.events;
+    runs.push(summarizeRun(prep, r, window_ms));
+    dist.add(r);
+    if (r.stop_reason === 'stopped') {
+      interrupted = true;
+      partial = r;
+      break;
+    }
+    if (!series) series = r.timeseries;
+    else series.merge(r.timeseries);
+    merged++;
+  }
+  opts.progress?.stop();
+  let timeseries: WindowRow[];
+  if (series) timeseries = series.rows(merged);
+  else {
+    const end_s = partial!.duration_ms / 1000;
+    timeseries = partial!.timeseries.rows(1).filter((w) => w.t_start_s < end_s);
+  }
+  let summary = aggregateSummaries(runs);
+  if (interrupted) summary = { ...summary, complete: false, engine: { ...summary.engine, stop_reason: 'stopped' } };
+  return { summary, runs, timeseries, interrupted, distributions: dist.series() };
+}

@@ -1,0 +1,94 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.ts';
+import { TimeSeries } from '../metrics/timeseries.ts';
+import { knobFromMeta, type Knob } from './grid.ts';
+import { SHARD_FORMAT, type RunRecord, type ShardManifest } from './shard.ts';
+import { finishPoint, type PointResult, type SweepMeta } from './sweep.ts';
+import type { RunOutput } from './parallel.ts';
+
+/**
+ * `fleetsim merge DIR...`: the shards of one sweep back into the result of one unsharded run.
+ * Each point's runs are read in replication order and combined by `finishPoint`, the function
+ * the unsharded sweep uses: summaries aggregate from the per-replication summaries (stored
+ * whole), time series merge from the exact per-window sketches. So the merged output equals the
+ * unsharded one, apart from the wall-clock fields (engine.wall_s, engine.events_per_s).
+ */
+
+export interface MergedSweep {
+  meta: SweepMeta;
+  knobs: Knob[];
+  points: PointResult[];
+}
+
+function readJson<T>(file: string, what: string): T {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`merge: ${file}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new UserError(`merge: ${file}: invalid JSON in ${what}: ${(e as Error).message}`);
+  }
+}
+
+/** Reads and checks the shard manifests: one sweep, every shard once, every run present. */
+export function readShards(dirs: readonly string[]): { meta: SweepMeta; locate: (k: number, i: number) => string } {
+  if (dirs.length === 0) throw new UserError('merge: expected one or more shard directories (written by `fleetsim sweep --shard i/N --out DIR`)');
+  const manifests: { dir: string; m: ShardManifest }[] = [];
+  for (const dir of dirs) {
+    const file = join(dir, 'shard.json');
+    if (!existsSync(file)) throw new UserError(`merge: ${dir}: not a shard output (no shard.json); expected a directory written by \`fleetsim sweep --shard i/N --out DIR\``);
+    const m = readJson<ShardManifest>(file, 'the shard manifest');
+    if (m.kind !== 'fleetsim-shard' || m.format !== SHARD_FORMAT) throw new UserError(`merge: ${file}: expected a fleetsim shard manifest (format ${SHARD_FORMAT})`);
+    manifests.push({ dir, m });
+  }
+  const first = manifests[0];
+  const count = first.m.shard.count;
+  const byIndex = new Map<number, string>();
+  for (const { dir, m } of manifests) {
+    if (m.sweep.hash !== first.m.sweep.hash) {
+      throw new UserError(`merge: ${dir} and ${first.dir} are shards of different sweeps (the scenario, --set, --vary, --seed, --replications or the fleetsim version differ)`);
+    }
+    if (m.shard.count !== count) throw new UserError(`merge: ${dir} is shard ${m.shard.index}/${m.shard.count} but ${first.dir} is one of ${count} shards`);
+    const seen = byIndex.get(m.shard.index);
+    if (seen !== undefined) throw new UserError(`merge: shard ${m.shard.index}/${count} given twice (${seen} and ${dir})`);
+    byIndex.set(m.shard.index, dir);
+  }
+  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
+  if (missing.length > 0) {
+    throw new UserError(`merge: missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')}; expected all ${count} shards of the sweep`);
+  }
+  const meta = first.m.sweep;
+  const where = new Map<number, string>();
+  for (const { dir, m } of manifests) for (const r of m.runs) where.set(r.point * meta.replications + r.replication, join(dir, r.file));
+  const total = meta.points * meta.replications;
+  for (let j = 0; j < total; j++) {
+    if (!where.has(j)) {
+      const k = Math.floor(j / meta.replications);
+      throw new UserError(`merge: no run of point ${k}, replication ${j % meta.replications} in shard ${j % count}/${count} (${byIndex.get(j % count)})`);
+    }
+  }
+  return { meta, locate: (k, i) => where.get(k * meta.replications + i)! };
+}
+
+/** Merges shard directories into the sweep's points, in grid order. */
+export function mergeShards(dirs: readonly string[]): MergedSweep {
+  const { meta, locate } = readShards(dirs);
+  const knobs = meta.knobs.map(knobFromMeta);
+  const points: PointResult[] = [];
+  for (let k = 0; k < meta.points; k++) {
+    const runs: RunOutput[] = [];
+    for (let i = 0; i < meta.replications; i++) {
+      const file = locate(k, i);
+      const rec = readJson<RunRecord>(file, 'a run');
+      if (rec.point !== k || rec.replication !== i) throw new UserError(`merge: ${file}: expected point ${k} replication ${i}, found point ${rec.point} replication ${rec.replication}`);
+      runs.push({ summary: rec.summary, timeseries: TimeSeries.fromJSON(rec.timeseries) });
+    }
+    points.push(finishPoint(knobs, k, runs));
+  }
+  return { meta, knobs, points };
+}

@@ -1,0 +1,111 @@
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { UserError } from '../errors.ts';
+import { TimeSeries } from '../metrics/timeseries.ts';
+import type { Prepared } from './prepare.ts';
+import runTask, { preparedFor, runFromSketches, runPrepared, type RunOutput, type RunTask, type TaskReply } from './parallel-worker.ts';
+
+export type { RunOutput, RunTask } from './parallel-worker.ts';
+
+/** Default for --jobs: every core the process may use. */
+export function defaultJobs(): number {
+  return availableParallelism();
+}
+
+/**
+ * Runs simulation tasks, in worker threads (piscina) when jobs > 1, else in this thread. A task
+ * is a pure function of (scenario, seed), so the answer never depends on which thread ran it or
+ * when it finished; callers put results in order by their own index, never by completion.
+ */
+export interface Runner {
+  readonly jobs: number;
+  run(task: RunTask): Promise<RunOutput>;
+  close(): Promise<void>;
+}
+
+/** The task for replication `seed` of a prepared scenario. */
+export function taskFor(prep: Prepared, key: string, seed: number): RunTask {
+  return { key, scenario: prep.scenario, file: prep.file, dir: prep.dir ?? process.cwd(), seed };
+}
+
+function unwrap(reply: TaskReply): RunOutput {
+  if (reply.ok) return { summary: reply.summary, timeseries: TimeSeries.fromJSON(reply.timeseries), ...(reply.sketches ? { run: runFromSketches(reply.sketches) } : {}) };
+  if (reply.user) throw new UserError(reply.message);
+  const e = new Error(`in a worker thread: ${reply.message}`);
+  if (reply.stack) e.stack = `${e.message}\n(worker) ${reply.stack}`;
+  throw e;
+}
+
+/** In this thread, one task at a time (each after a turn of the event loop, so progress can print). */
+class InlineRunner implements Runner {
+  readonly jobs = 1;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run(task: RunTask): Promise<RunOutput> {
+    const next = this.tail.then(
+      () =>
+        new Promise<RunOutput>((resolve, reject) =>
+          setImmediate(() => {
+            try {
+              resolve(runPrepared(preparedFor(task), task.seed, task.sketches === true));
+            } catch (e) {
+              reject(e);
+            }
+          }),
+        ),
+    );
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+  }
+}
+
+const WORKER = new URL('./worker.mjs', import.meta.url).href;
+
+/** A pool of `jobs` worker threads; at most 2 x jobs tasks are handed over at once (bounded memory). */
+class PoolRunner implements Runner {
+  private readonly pool: Piscina;
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(readonly jobs: number) {
+    this.pool = new Piscina({ filename: WORKER, minThreads: jobs, maxThreads: jobs, idleTimeout: 60_000 });
+  }
+
+  async run(task: RunTask): Promise<RunOutput> {
+    if (this.inFlight >= 2 * this.jobs) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.inFlight++;
+    try {
+      return unwrap((await this.pool.run(task)) as TaskReply);
+    } finally {
+      this.inFlight--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
+
+export function createRunner(jobs: number): Runner {
+  return jobs > 1 ? new PoolRunner(jobs) : new InlineRunner();
+}
+
+/** Runs `fn` with a runner and always closes it (the worker threads would keep the process alive). */
+export async function withRunner<T>(jobs: number, fn: (runner: Runner) => Promise<T>): Promise<T> {
+  const runner = createRunner(jobs);
+  try {
+    return await fn(runner);
+  } finally {
+    await runner.close();
+  }
+}
+
+/** For tests: the worker's task function, run in this thread through the same serialisation. */
+export function runTaskSerialised(task: RunTask): RunOutput {
+  return unwrap(runTask(task));
+}

@@ -1,0 +1,294 @@
+import { UserError } from '../errors.ts';
+import { resolveMetric } from '../report/metric-path.ts';
+import type { Summary } from '../report/summary.ts';
+import type { WindowRow } from '../metrics/timeseries.ts';
+import { describePoint, formatValue, indexOf, pointAt, type Knob, type KnobValue } from './grid.ts';
+import type { Runner, RunOutput } from './parallel.ts';
+import { finishPoint, planSweep, type Sweep, type SweepInput, type SweepMeta } from './sweep.ts';
+
+/**
+ * `fleetsim plan`: the cheapest configuration that meets every SLO with confidence.
+ *
+ * Knobs given as ranges (`lo..hi:step`) are monotone: more of them (replicas, servers) never
+ * makes an SLO metric worse, and never makes the objective cheaper. Under that assumption the
+ * feasible values of one knob, the others fixed, are an upper interval, found by bisection in
+ * about log2(values) evaluations. Knobs given as lists (GPU type, tensor parallelism, batch
+ * limits) are categorical: every combination of them is searched separately (a grid).
+ *
+ * Per combination: evaluate every monotone knob at its top value (infeasible there: nothing in
+ * the range helps); then lower one knob at a time to its smallest feasible value by bisection,
+ * the others held (for several monotone knobs, every order of them when there are at most three,
+ * else the given order and its reverse). The result is the cheapest feasible point evaluated.
+ * With one monotone knob per combination, or SLOs that each depend on one knob (a model's
+ * latency on that model's GPUs), this is the optimum; otherwise it is a minimal configuration
+ * (no knob can be lowered alone), and a sweep shows the trade-off.
+ *
+ * The assumption is checked on what was evaluated anyway: two evaluated points where one has at
+ * least as much of every monotone knob, and is infeasible, or worse on an SLO metric beyond the
+ * noise, or cheaper, while the other is not, give a warning.
+ *
+ * Feasible with confidence: with replications, the whole 95% CI of every SLO metric is on the
+ * right side of its bound; with one replication, the point value is.
+ */
+
+export type SloOp = '<=' | '<' | '>=' | '>';
+
+export interface Slo {
+  text: string;
+  path: string;
+  op: SloOp;
+  bound: number;
+}
+
+const SLO_EXPECTED = "expected metric<=value, metric<value, metric>=value or metric>value, e.g. 'by_model.gpt-4.latency_ms.ttft.p99<=2000'";
+
+export function parseSlo(text: string): Slo {
+  const m = /^\s*([^<>=\s][^<>=]*?)\s*(<=|>=|<|>)\s*([^<>=]+?)\s*$/.exec(text);
+  if (!m) throw new UserError(`--slo ${text}: ${SLO_EXPECTED}`);
+  const bound = Number(m[3]);
+  if (m[3].trim() === '' || !Number.isFinite(bound)) throw new UserError(`--slo ${text}: expected a number after ${m[2]}, got "${m[3]}"`);
+  return { text, path: m[1], op: m[2] as SloOp, bound };
+}
+
+/** Does `x` satisfy the bound? */
+const satisfies = (op: SloOp, x: number, b: number) => (op === '<=' ? x <= b : op === '<' ? x < b : op === '>=' ? x >= b : x > b);
+/** Smaller is better for upper bounds. */
+const lowerIsBetter = (op: SloOp) => op === '<=' || op === '<';
+
+export interface SloCheck {
+  slo: string;
+  value: number | null;
+  ci95?: [number, number];
+  met: boolean;
+  /** Why it is not met (empty when met). */
+  reason: string;
+}
+
+export interface Evaluation {
+  /** Grid index of the configuration. */
+  point: number;
+  values: KnobValue[];
+  /** Index of its combination of categorical knobs. */
+  combo: number;
+  /** Why it was tried. */
+  step: string;
+  complete: boolean;
+  checks: SloCheck[];
+  objective: number | null;
+  feasible: boolean;
+  /** "meets every SLO" or the rejection reasons. */
+  verdict: string;
+  /** Absent for an invalid configuration (nothing was simulated). */
+  summary?: Summary;
+  timeseries?: WindowRow[];
+}
+
+export interface PlanResult {
+  meta: SweepMeta;
+  knobs: Knob[];
+  slos: Slo[];
+  minimize: string;
+  /** In search order: combinations by index, evaluations within one in the order they were made. */
+  evaluations: Evaluation[];
+  best?: Evaluation;
+  warnings: string[];
+}
+
+export interface PlanInput extends SweepInput {
+  slos: readonly string[];
+  minimize?: string;
+}
+
+const fmtNum = (x: number | null | undefined) => (x === null || x === undefined ? 'null' : String(Number(x.toPrecision(6))));
+
+/** Checks one SLO on a (possibly replicated) summary. Unknown paths are user errors. */
+export function checkSlo(slo: Slo, summary: Summary, replications: number): SloCheck {
+  const res = resolveMetric(summary, slo.path);
+  if (!res.ok) throw new UserError(`--slo ${slo.text}: ${res.message}`);
+  if (res.value !== null && typeof res.value !== 'number') {
+    throw new UserError(`--slo ${slo.text}: ${slo.path} is a block of figures, not one figure (e.g. ${slo.path}.${Object.keys(res.value as object)[0] ?? 'p99'})`);
+  }
+  const value = res.value as number | null;
+  if (value === null) return { slo: slo.text, value, met: false, reason: `${slo.path} has no data (null)` };
+  const ci = replications > 1 ? res.ci95 : undefined;
+  // The side of the interval that must clear the bound.
+  const edge = ci ? (lowerIsBetter(slo.op) ? ci[1] : ci[0]) : value;
+  if (satisfies(slo.op, edge, slo.bound)) return { slo: slo.text, value, ...(ci ? { ci95: ci } : {}), met: true, reason: '' };
+  const reason = !satisfies(slo.op, value, slo.bound)
+    ? `${slo.path} = ${fmtNum(value)}${ci ? ` [${fmtNum(ci[0])}, ${fmtNum(ci[1])}]` : ''}, not ${slo.op} ${fmtNum(slo.bound)}`
+    : `${slo.path} = ${fmtNum(value)} but its 95% CI [${fmtNum(ci![0])}, ${fmtNum(ci![1])}] reaches past ${fmtNum(slo.bound)} (not met with confidence)`;
+  return { slo: slo.text, value, ...(ci ? { ci95: ci } : {}), met: false, reason };
+}
+
+function permutations<T>(xs: readonly T[]): T[][] {
+  if (xs.length <= 1) return [xs.slice()];
+  return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
+}
+
+/** Plans on the runner; see the file header. */
+export async function runPlan(input: PlanInput, runner: Runner, onEvaluation?: (e: Evaluation) => void): Promise<PlanResult> {
+  const slos = input.slos.map(parseSlo);
+  if (slos.length === 0) throw new UserError(`--slo: expected at least one, ${SLO_EXPECTED}`);
+  if ((input.vary ?? []).length === 0) throw new UserError('--vary: expected at least one knob to plan over, e.g. --vary topology.stations.api.servers=1..64:1');
+  const sw = planSweep(input);
+  const { knobs, meta } = sw;
+  const minimize = input.minimize ?? 'cost.monthly_usd';
+  const monotone = knobs.map((k, j) => (k.kind === 'range' ? j : -1)).filter((j) => j >= 0);
+  const categorical = knobs.map((k, j) => (k.kind === 'list' ? j : -1)).filter((j) => j >= 0);
+  const combos = categorical.reduce((n, j) => n * knobs[j].values.length, 1);
+
+  const objectiveOf = (summary: Summary, values: readonly KnobValue[]): number | null => {
+    const res = resolveMetric(summary, minimize);
+    if (res.ok) {
+      if (res.value === null || typeof res.value === 'number') return res.value;
+      throw new UserError(`--minimize ${minimize}: a block of figures, not one figure`);
+    }
+    const j = knobs.findIndex((k) => k.path === minimize);
+    if (j >= 0 && typeof values[j] === 'number') return values[j] as number;
+    throw new UserError(`--minimize ${minimize}: ${res.message}; expected a figure of summary.json (e.g. cost.monthly_usd) or a numeric --vary path`);
+  };
+
+  const cache = new Map<number, Promise<Evaluation>>();
+  const evaluate = (idx: number[], combo: number, step: string, log: Evaluation[]): Promise<Evaluation> => {
+    const k = indexOf(knobs, idx);
+    let p = cache.get(k);
+    if (!p) {
+      p = evaluatePoint(sw, runner, k, combo, step, slos, objectiveOf).then((e) => {
+        log.push(e);
+        onEvaluation?.(e);
+        return e;
+      });
+      cache.set(k, p);
+    }
+    return p;
+  };
+
+  const orders = monotone.length <= 3 ? permutations(monotone) : [monotone, [...monotone].reverse()];
+  const searchCombo = async (combo: number): Promise<Evaluation[]> => {
+    const log: Evaluation[] = [];
+    // Value indices of this combination's categorical knobs (last fastest, as in the grid).
+    const idx = new Array<number>(knobs.length).fill(0);
+    let rest = combo;
+    for (let c = categorical.length - 1; c >= 0; c--) {
+      const j = categorical[c];
+      idx[j] = rest % knobs[j].values.length;
+      rest = Math.floor(rest / knobs[j].values.length);
+    }
+    for (const j of monotone) idx[j] = knobs[j].values.length - 1;
+    const top = await evaluate(idx, combo, monotone.length > 0 ? 'every monotone knob at its largest value' : 'grid', log);
+    if (!top.feasible || monotone.length === 0) return log;
+    for (const order of orders) {
+      const x = idx.slice();
+      for (const m of order) {
+        const v = knobs[m].values;
+        let lo = -1; // below the range: infeasible by assumption
+        let hi = x[m]; // feasible
+        while (hi - lo > 1) {
+          const mid = Math.floor((lo + hi) / 2);
+          const probe = x.slice();
+          probe[m] = mid;
+          const why = `bisection on ${knobs[m].path} between ${lo < 0 ? 'below ' + formatValue(v[0]) : formatValue(v[lo])} (fails) and ${formatValue(v[hi])} (meets)`;
+          const e = await evaluate(probe, combo, why, log);
+          if (e.feasible) hi = mid;
+          else lo = mid;
+        }
+        x[m] = hi;
+      }
+    }
+    return log;
+  };
+
+  const logs = await Promise.all(Array.from({ length: combos }, (_, c) => searchCombo(c)));
+  const evaluations = logs.flat();
+  let best: Evaluation | undefined;
+  for (const e of evaluations) {
+    if (!e.feasible || e.objective === null) continue;
+    if (!best || e.objective < best.objective! || (e.objective === best.objective && e.point < best.point)) best = e;
+  }
+  const warnings = checkMonotonicity(knobs, monotone, slos, evaluations, minimize);
+  return { meta, knobs, slos, minimize, evaluations, best, warnings };
+}
+
+async function evaluatePoint(
+  sw: Sweep,
+  runner: Runner,
+  k: number,
+  combo: number,
+  step: string,
+  slos: readonly Slo[],
+  objectiveOf: (s: Summary, values: readonly KnobValue[]) => number | null,
+): Promise<Evaluation> {
+  const R = sw.meta.replications;
+  let runs: RunOutput[];
+  try {
+    runs = await Promise.all(Array.from({ length: R }, (_, i) => runner.run(sw.task(k, i))));
+  } catch (e) {
+    // A configuration the scenario cannot take (a model that does not fit on the GPUs at this
+    // tensor parallelism, a value the schema rejects) is a rejected candidate, not the end of the plan.
+    if (!(e instanceof UserError)) throw e;
+    const values = pointAt(sw.knobs, k).values;
+    const checks = slos.map((s) => ({ slo: s.text, value: null, met: false, reason: '' }));
+    return { point: k, values, combo, step, complete: false, checks, objective: null, feasible: false, verdict: `invalid configuration: ${e.message}` };
+  }
+  const p = finishPoint(sw.knobs, k, runs);
+  const checks = slos.map((s) => checkSlo(s, p.summary, R));
+  const objective = objectiveOf(p.summary, p.values);
+  const complete = p.summary.complete;
+  const reasons = [...(complete ? [] : [`the run stopped early (${p.summary.engine.stop_reason})`]), ...checks.filter((c) => !c.met).map((c) => c.reason)];
+  const feasible = reasons.length === 0;
+  return {
+    point: k,
+    values: pointAt(sw.knobs, k).values,
+    combo,
+    step,
+    complete,
+    checks,
+    objective,
+    feasible,
+    verdict: feasible ? 'meets every SLO' : reasons.join('; '),
+    summary: p.summary,
+    timeseries: p.timeseries,
+  };
+}
+
+/** Relative tolerance for an SLO metric moving the wrong way between two single-replication points (noise). */
+const SINGLE_RUN_TOLERANCE = 0.1;
+
+/** Warnings for evaluated pairs that contradict the monotonicity assumption (see the file header). */
+export function checkMonotonicity(knobs: readonly Knob[], monotone: readonly number[], slos: readonly Slo[], evals: readonly Evaluation[], minimize: string): string[] {
+  if (monotone.length === 0) return [];
+  const idxOf = (e: Evaluation) => knobs.map((k, j) => k.values.indexOf(e.values[j]));
+  const out = new Set<string>();
+  const ix = evals.map(idxOf);
+  for (let a = 0; a < evals.length; a++) {
+    for (let b = 0; b < evals.length; b++) {
+      const A = evals[a];
+      const B = evals[b];
+      if (a === b || A.combo !== B.combo || !A.summary || !B.summary) continue;
+      // B has at least as much of every monotone knob as A, and more of one.
+      if (!monotone.every((j) => ix[b][j] >= ix[a][j]) || !monotone.some((j) => ix[b][j] > ix[a][j])) continue;
+      const more = monotone.filter((j) => ix[b][j] > ix[a][j]).map((j) => knobs[j].path).join(', ');
+      const pair = `${describePoint(knobs, A.values)} vs ${describePoint(knobs, B.values)}`;
+      if (A.feasible && !B.feasible) out.add(`monotonicity: more of ${more} fails the SLOs where less meets them (${pair}); the bisection may have missed cheaper configurations`);
+      slos.forEach((s, n) => {
+        const ca = A.checks[n];
+        const cb = B.checks[n];
+        if (ca.value === null || cb.value === null) return;
+        const sign = lowerIsBetter(s.op) ? 1 : -1;
+        const worse = sign * (cb.value - ca.value) > 0;
+        if (!worse) return;
+        const beyondNoise =
+          ca.ci95 && cb.ci95
+            ? lowerIsBetter(s.op)
+              ? cb.ci95[0] > ca.ci95[1]
+              : cb.ci95[1] < ca.ci95[0]
+            : Math.abs(cb.value - ca.value) > SINGLE_RUN_TOLERANCE * Math.max(Math.abs(ca.value), Math.abs(cb.value));
+        if (beyondNoise) out.add(`monotonicity: ${s.path} is worse with more of ${more} (${fmtNum(ca.value)} -> ${fmtNum(cb.value)}, ${pair}); is ${more} really monotone?`);
+      });
+      if (A.objective !== null && B.objective !== null && B.objective < A.objective) {
+        out.add(`monotonicity: ${minimize} falls as ${more} grows (${fmtNum(A.objective)} -> ${fmtNum(B.objective)}, ${pair}); bisection toward the smallest value assumes more costs more`);
+      }
+    }
+  }
+  return [...out];
+}

@@ -1,0 +1,321 @@
+import { createHash } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { UserError } from '../errors.ts';
+import { readDocument, validateScenario } from '../scenario/load.ts';
+import { applyOverrides } from '../scenario/overrides.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import { aggregateSummaries } from '../report/aggregate.ts';
+import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
+import type { Summary } from '../report/summary.ts';
+import type { WindowRow } from '../metrics/timeseries.ts';
+import { version } from '../version.ts';
+import { describePoint, gridSize, parseKnobs, pointAt, setPath, type Knob, type KnobValue } from './grid.ts';
+import { prepare } from './prepare.ts';
+import type { Runner, RunOutput, RunTask } from './parallel.ts';
+
+/**
+ * A sweep: a scenario, `--set` overrides, the `--vary` knobs spanning a grid of points, a base
+ * seed and a number of replications. Run (point k, replication i) simulates point k's scenario
+ * with seed `seed + i`: the same seeds at every point (common random numbers across the grid),
+ * whatever thread, process or machine runs it.
+ */
+export interface SweepMeta {
+  fleetsim_version: string;
+  scenario: string;
+  scenario_file: string;
+  seed: number;
+  replications: number;
+  knobs: { path: string; kind: Knob['kind']; values: KnobValue[] }[];
+  points: number;
+  /** Identifies the inputs (version, scenario document after --set, knobs, seed, replications): shards of one sweep share it. */
+  hash: string;
+}
+
+export interface Sweep {
+  meta: SweepMeta;
+  knobs: Knob[];
+  file: string;
+  dir: string;
+  /** The validated scenario of point k (validated on first use, cached). */
+  scenario(k: number): Scenario;
+  /** The task of run (k, i). */
+  task(k: number, i: number): RunTask;
+}
+
+export interface SweepInput {
+  file: string;
+  sets?: readonly string[];
+  vary?: readonly string[];
+  seed?: number;
+  replications?: number;
+}
+
+/** Reads the scenario, applies --set, parses --vary and validates point 0 (and so the base scenario). */
+export function planSweep(input: SweepInput): Sweep {
+  const knobs = parseKnobs(input.vary ?? []);
+  const doc = readDocument(input.file);
+  applyOverrides(doc, input.sets ?? []);
+  const docJson = JSON.stringify(doc);
+  const dir = dirname(resolve(input.file));
+  const cache = new Map<number, Scenario>();
+  const n = gridSize(knobs);
+  const scenario = (k: number): Scenario => {
+    let sc = cache.get(k);
+    if (sc) return sc;
+    const d = JSON.parse(docJson) as unknown;
+    const p = pointAt(knobs, k);
+    knobs.forEach((kn, j) => setPath(d, kn.path, p.values[j], `--vary ${kn.spec}`));
+    try {
+      sc = validateScenario(d, input.file);
+    } catch (e) {
+      if (e instanceof UserError && knobs.length > 0) throw new UserError(`--vary: at point ${k} (${describePoint(knobs, p.values)}): ${e.message}`);
+      throw e;
+    }
+    if (cache.size > 64) cache.delete(cache.keys().next().value!);
+    cache.set(k, sc);
+    return sc;
+  };
+  const first = scenario(0);
+  // Traces and other external inputs fail here, before any simulation.
+  prepare({ scenario: first, file: input.file, dir });
+  const seed = input.seed ?? first.seed;
+  const replications = input.replications ?? first.replications;
+  const metaKnobs = knobs.map((k) => ({ path: k.path, kind: k.kind, values: k.values }));
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ version, file: input.file, doc: docJson, knobs: metaKnobs, seed, replications }))
+    .digest('hex')
+    .slice(0, 16);
+  const meta: SweepMeta = {
+    fleetsim_version: version,
+    scenario: first.name,
+    scenario_file: input.file,
+    seed,
+    replications,
+    knobs: metaKnobs,
+    points: n,
+    hash,
+  };
+  return {
+    meta,
+    knobs,
+    file: input.file,
+    dir,
+    scenario,
+    task: (k, i) => {
+      const sc = scenario(k);
+      return { key: `${hash}:${k}`, scenario: sc, file: input.file, dir, seed: (input.seed ?? sc.seed) + i };
+    },
+  };
+}
+
+/** Grids up to this size are validated whole before any simulation. */
+export const VALIDATE_UPFRONT = 10_000;
+
+/** Validates every point (small grids), so a bad value fails before hours of simulation, not during. */
+export function checkPoints(sw: Sweep): void {
+  if (sw.meta.points > VALIDATE_UPFRONT) return;
+  for (let k = 0; k < sw.meta.points; k++) sw.scenario(k);
+}
+
+/** One point's result: the summary aggregated over its replications and its merged time series. */
+export interface PointResult {
+  index: number;
+  values: KnobValue[];
+  summary: Summary;
+  timeseries: WindowRow[];
+}
+
+/**
+ * Combines a point's runs, given in replication order: the summary is a function of the
+ * per-replication summaries, the time series merges the per-window sketches in that order.
+ * Sweeps, `run --jobs` and `merge` all go through here, so they agree.
+ */
+export function finishPoint(knobs: readonly Knob[], index: number, runs: readonly RunOutput[]): PointResult {
+  const series = runs[0].timeseries;
+  for (let i = 1; i < runs.length; i++) series.merge(runs[i].timeseries);
+  return { index, values: pointAt(knobs, index).values, summary: aggregateSummaries(runs.map((r) => r.summary)), timeseries: series.rows(runs.length) };
+}
+
+/** Runs `fn` over items with at most `limit` in flight; resolves when all are done (first error rejects). */
+export async function forEachLimited<T>(items: Iterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const it = items[Symbol.iterator]();
+  let failed: unknown;
+  const lane = async () => {
+    for (;;) {
+      if (failed !== undefined) return;
+      const n = it.next();
+      if (n.done) return;
+      try {
+        await fn(n.value);
+      } catch (e) {
+        failed ??= e;
+        return;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, limit) }, lane));
+  if (failed !== undefined) throw failed;
+}
+
+/** The (point, replication) pairs of a sweep in order: pair j = k * replications + i. */
+export function* pairs(meta: Pick<SweepMeta, 'points' | 'replications'>, keep: (j: number) => boolean = () => true): Generator<[number, number]> {
+  for (let k = 0; k < meta.points; k++) for (let i = 0; i < meta.replications; i++) if (keep(k * meta.replications + i)) yield [k, i];
+}
+
+/**
+ * Runs every point of the sweep on the runner; `onRun(k, i)` reports progress in completion
+ * order, but the result is in grid order and does not depend on the runner.
+ */
+export async function runSweep(sw: Sweep, runner: Runner, onRun?: (k: number, i: number) => void): Promise<PointResult[]> {
+  const { points, replications } = sw.meta;
+  const pending = new Map<number, RunOutput[]>();
+  const done = new Map<number, number>();
+  const results: PointResult[] = new Array(points);
+  await forEachLimited(pairs(sw.meta), 2 * runner.jobs, async ([k, i]) => {
+    const out = await runner.run(sw.task(k, i));
+    onRun?.(k, i);
+    let bucket = pending.get(k);
+    if (!bucket) pending.set(k, (bucket = new Array(replications)));
+    bucket[i] = out;
+    const n = (done.get(k) ?? 0) + 1;
+    done.set(k, n);
+    if (n === replications) {
+      pending.delete(k);
+      results[k] = finishPoint(sw.knobs, k, bucket);
+    }
+  });
+  return results;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sweep table (sweep.csv)
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+/** A headline figure: its column name and where it sits in summary.json (`path` is [block..., key]). */
+interface Column {
+  name: string;
+  path: string[];
+}
+
+function figure(s: Summary, path: readonly string[]): { value: number | null; ci?: [number, number] } | undefined {
+  let node: unknown = s;
+  for (let j = 0; j < path.length - 1; j++) {
+    if (!isObj(node)) return undefined;
+    node = node[path[j]];
+  }
+  if (!isObj(node)) return undefined;
+  const leaf = path[path.length - 1];
+  if (!(leaf in node)) return undefined;
+  const v = node[leaf];
+  const ci = isObj(node.ci95) ? node.ci95[leaf] : undefined;
+  return { value: typeof v === 'number' ? v : null, ...(Array.isArray(ci) ? { ci: ci as [number, number] } : {}) };
+}
+
+/** Headline columns present in any point, in a fixed order (per-station and per-model ones by first appearance). */
+export function headlineColumns(points: readonly PointResult[]): Column[] {
+  const cols: Column[] = [
+    { name: 'e2e_p50_ms', path: ['latency_ms', 'e2e', 'p50'] },
+    { name: 'e2e_p99_ms', path: ['latency_ms', 'e2e', 'p99'] },
+    { name: 'ttft_p50_ms', path: ['latency_ms', 'ttft', 'p50'] },
+    { name: 'ttft_p99_ms', path: ['latency_ms', 'ttft', 'p99'] },
+    { name: 'error_rate', path: ['requests', 'error_rate'] },
+    { name: 'throughput_per_s', path: ['requests', 'throughput_per_s'] },
+    { name: 'cost_monthly_usd', path: ['cost', 'monthly_usd'] },
+  ].filter((c) => points.some((p) => figure(p.summary, c.path) !== undefined));
+  const models: string[] = [];
+  const stations: string[] = [];
+  for (const p of points) {
+    for (const m of Object.keys(p.summary.gpu ?? {})) if (!models.includes(m)) models.push(m);
+    for (const st of Object.keys(p.summary.stations ?? {})) if (!stations.includes(st)) stations.push(st);
+  }
+  for (const m of models) cols.push({ name: `gpu_busy.${m}`, path: ['gpu', m, 'busy_fraction'] });
+  for (const st of stations) cols.push({ name: `utilization.${st}`, path: ['stations', st, 'utilization'] });
+  return cols;
+}
+
+export interface SweepRow {
+  [column: string]: string | number | boolean | null;
+}
+
+/** One row per point (grid order): index, knob values, complete, then each headline figure with its 95% CI. */
+export function sweepRows(knobs: readonly Knob[], points: readonly PointResult[]): { header: string[]; rows: SweepRow[] } {
+  const cols = headlineColumns(points);
+  const header = ['point', ...knobs.map((k) => k.path), 'replications', 'complete'];
+  for (const c of cols) header.push(c.name, `${c.name}_lo95`, `${c.name}_hi95`);
+  const rows = points.map((p) => {
+    const row: SweepRow = { point: p.index };
+    knobs.forEach((k, j) => (row[k.path] = csvValue(p.values[j])));
+    row.replications = p.summary.replications;
+    row.complete = p.summary.complete;
+    for (const c of cols) {
+      const f = figure(p.summary, c.path);
+      row[c.name] = f?.value ?? null;
+      row[`${c.name}_lo95`] = f?.ci ? f.ci[0] : null;
+      row[`${c.name}_hi95`] = f?.ci ? f.ci[1] : null;
+    }
+    return row;
+  });
+  return { header, rows };
+}
+
+function csvValue(v: KnobValue): string | number | boolean | null {
+  if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
+  return JSON.stringify(v);
+}
+
+export function sweepCsv(knobs: readonly Knob[], points: readonly PointResult[]): string {
+  const { header, rows } = sweepRows(knobs, points);
+  return stringify(
+    rows.map((r) => header.map((h) => (r[h] === null || r[h] === undefined ? '' : typeof r[h] === 'boolean' ? (r[h] ? 1 : 0) : r[h]))),
+    { header: true, columns: header },
+  );
+}
+
+/** `points/0007` (zero-padded so a listing sorts in grid order). */
+export function pointDir(k: number, points: number): string {
+  return `points/${String(k).padStart(Math.max(4, String(points - 1).length), '0')}`;
+}
+
+/** sweep.json: what was swept and where each point's report is. Has no wall-clock fields. */
+export function sweepManifest(meta: SweepMeta, points: readonly PointResult[]): object {
+  return {
+    ...meta,
+    kind: 'sweep',
+    complete: points.every((p) => p.summary.complete),
+    results: points.map((p) => ({
+      point: p.index,
+      values: Object.fromEntries(meta.knobs.map((k, j) => [k.path, p.values[j]])),
+      complete: p.summary.complete,
+      dir: pointDir(p.index, meta.points),
+    })),
+  };
+}
+
+const json = (x: unknown) => `${JSON.stringify(x, null, 2)}\n`;
+
+/**
+ * Every file of a sweep's output except the charts: sweep.json, sweep.csv and, per point,
+ * points/NNNN/{summary.json, timeseries.csv, stations.csv}. A one-point sweep (no --vary) also
+ * gets summary.json, timeseries.csv and stations.csv at the top, like `fleetsim run`.
+ */
+export function sweepFiles(meta: SweepMeta, knobs: readonly Knob[], points: readonly PointResult[]): Record<string, string> {
+  const files: Record<string, string> = {
+    'sweep.json': json(sweepManifest(meta, points)),
+    'sweep.csv': sweepCsv(knobs, points),
+  };
+  for (const p of points) {
+    const d = pointDir(p.index, meta.points);
+    files[`${d}/summary.json`] = json(p.summary);
+    files[`${d}/timeseries.csv`] = timeseriesCsv(p.timeseries, p.summary.faults ?? [], p.summary.window_s);
+    files[`${d}/stations.csv`] = stationsCsv(p.summary);
+  }
+  if (points.length === 1) {
+    files['summary.json'] = json(points[0].summary);
+    files['timeseries.csv'] = timeseriesCsv(points[0].timeseries, points[0].summary.faults ?? [], points[0].summary.window_s);
+    files['stations.csv'] = stationsCsv(points[0].summary);
+  }
+  return files;
+}

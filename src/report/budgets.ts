@@ -1,0 +1,248 @@
+import { z } from 'zod';
+import { UserError } from '../errors.ts';
+import { describeIssue } from '../scenario/format-issue.ts';
+import { resolveMetric } from './metric-path.ts';
+import { markdownTable } from './tables.ts';
+import { fmt } from './table.ts';
+import type { Summary } from './summary.ts';
+
+/**
+ * Latency (and any other) budgets on summary.json figures, for `fleetsim check`.
+ *
+ * A budget is `{ metric, op, value }` or the string `"metric op value"`; `metric` is a path into
+ * summary.json (see metric-path.ts; model names may contain dots). With replications the verdict
+ * uses the 95% confidence interval of the figure: pass when the whole interval meets the budget,
+ * fail when the whole interval violates it, inconclusive otherwise.
+ */
+
+export const BUDGET_OPS = ['<=', '<', '>=', '>'] as const;
+export type BudgetOp = (typeof BUDGET_OPS)[number];
+
+export interface Budget {
+  metric: string;
+  op: BudgetOp;
+  value: number;
+  /** Optional label shown beside the metric (why this budget exists). */
+  name?: string;
+  /** Where it was written ("budgets.yaml: [2]"), for error messages. */
+  origin?: string;
+}
+
+const STRING_FORM = /^\s*(\S+)\s*(<=|>=|<|>)\s*(\S+)\s*$/;
+
+const BudgetObject = z.strictObject({
+  metric: z.string({ error: 'expected a metric path such as requests.error_rate' }).min(1),
+  op: z.enum(BUDGET_OPS),
+  value: z.number({ error: 'expected a number' }).refine(Number.isFinite, 'expected a finite number'),
+  name: z.string().optional(),
+});
+
+const BudgetString = z.string().transform((s, ctx): Budget => {
+  const m = STRING_FORM.exec(s);
+  const value = m ? Number(m[3]) : NaN;
+  if (!m || m[3].trim() === '' || !Number.isFinite(value)) {
+    ctx.addIssue({ code: 'custom', message: 'expected "metric op value" with op one of <=, <, >=, > (e.g. "requests.error_rate <= 0.001")', input: s });
+    return z.NEVER;
+  }
+  return { metric: m[1], op: m[2] as BudgetOp, value };
+});
+
+export const BudgetSchema = z.union([BudgetString, BudgetObject]);
+export const BudgetListSchema = z.array(BudgetSchema);
+/** A budgets file: a list, or a mapping with a `budgets:` list (the form a scenario uses). */
+export const BudgetsFileSchema = z.union([BudgetListSchema, z.strictObject({ budgets: BudgetListSchema })]);
+
+/** Validates a parsed budgets document; errors name the file and the path (`[2].op: expected one of ...`). */
+export function parseBudgets(doc: unknown, where: string): Budget[] {
+  const parsed = BudgetsFileSchema.safeParse(doc, { reportInput: true });
+  if (!parsed.success) {
+    const issues = parsed.error.issues;
+    const issue = issues[0];
+    // The union of "list" and "{budgets: list}": show the branch the document meant.
+    let msg = describeIssue(issue);
+    if (issue.code === 'invalid_union' && !Array.isArray(doc) && (doc === null || typeof doc !== 'object')) {
+      msg = `expected a list of budgets (or a mapping with a budgets: list), got ${JSON.stringify(doc)}`;
+    }
+    throw new UserError(`${where}: ${msg}`);
+  }
+  const list = Array.isArray(parsed.data) ? parsed.data : parsed.data.budgets;
+  if (list.length === 0) throw new UserError(`${where}: expected at least one budget, got an empty list`);
+  const prefix = Array.isArray(parsed.data) ? '' : 'budgets';
+  return list.map((b, i) => ({ ...b, metric: b.metric.trim(), origin: `${where}: ${prefix}[${i}]` }));
+}
+
+export type VerdictStatus = 'pass' | 'fail' | 'inconclusive';
+
+export interface Verdict {
+  budget: Budget;
+  status: VerdictStatus;
+  /** The figure (the mean over replications). */
+  value: number | null;
+  ci95?: [number, number];
+  /** Why, in words. */
+  reason: string;
+}
+
+/** Does x satisfy `x op bound`? */
+export function satisfies(x: number, op: BudgetOp, bound: number): boolean {
+  switch (op) {
+    case '<=':
+      return x <= bound;
+    case '<':
+      return x < bound;
+    case '>=':
+      return x >= bound;
+    case '>':
+      return x > bound;
+  }
+}
+
+/** Checks that every budget names a numeric figure of `summary`; throws a UserError naming the first that does not. */
+export function checkBudgetPaths(budgets: readonly Budget[], summary: Summary): void {
+  for (const b of budgets) {
+    const where = `${b.origin ?? 'budget'}.metric`;
+    const r = resolveMetric(summary, b.metric);
+    if (!r.ok) throw new UserError(`${where}: ${r.message}`);
+    if (r.value !== null && typeof r.value !== 'number') {
+      const kind = Array.isArray(r.value) ? 'a list' : typeof r.value === 'object' ? 'a block of figures' : `a ${typeof r.value}`;
+      const sub = r.value && typeof r.value === 'object' && !Array.isArray(r.value) ? Object.keys(r.value).filter((k) => k !== 'ci95') : [];
+      throw new UserError(`${where}: ${b.metric} is ${kind}, not a number${sub.length > 0 ? ` (its figures: ${sub.slice(0, 8).join(', ')})` : ''}`);
+    }
+  }
+}
+
+/** The verdict of every budget on a summary (one run, or the mean and CIs of replications). */
+export function evaluateBudgets(budgets: readonly Budget[], summary: Summary): Verdict[] {
+  const replicated = summary.replications > 1;
+  return budgets.map((budget) => {
+    const r = resolveMetric(summary, budget.metric);
+    if (!r.ok || (r.value !== null && typeof r.value !== 'number')) {
+      return { budget, status: 'fail', value: null, reason: r.ok ? 'not a number' : r.message };
+    }
+    const value = r.value as number | null;
+    if (value === null) return { budget, status: 'fail', value, reason: 'no data: the figure is null (nothing was measured)' };
+    const { op, value: bound } = budget;
+    let status: VerdictStatus;
+    let reason: string;
+    if (replicated && r.ci95) {
+      const [lo, hi] = r.ci95;
+      const allOk = satisfies(lo, op, bound) && satisfies(hi, op, bound);
+      const allBad = !satisfies(lo, op, bound) && !satisfies(hi, op, bound);
+      status = allOk ? 'pass' : allBad ? 'fail' : 'inconclusive';
+      reason = allOk
+        ? `the whole 95% CI [${fmt(lo)}, ${fmt(hi)}] is ${op} ${fmt(bound)}`
+        : allBad
+          ? `the whole 95% CI [${fmt(lo)}, ${fmt(hi)}] violates ${op} ${fmt(bound)}`
+          : `the 95% CI [${fmt(lo)}, ${fmt(hi)}] straddles ${fmt(bound)}: more replications may decide`;
+    } else {
+      status = satisfies(value, op, bound) ? 'pass' : 'fail';
+      reason = `${fmt(value)} ${status === 'pass' ? 'is' : 'is not'} ${op} ${fmt(bound)}`;
+    }
+    if (!summary.complete && status === 'pass') {
+      status = 'inconclusive';
+      reason = `${reason}, but the run is incomplete (${summary.engine.stop_reason}): it covers only part of the scenario`;
+    }
+    return { budget, status, value, ...(r.ci95 && replicated ? { ci95: r.ci95 } : {}), reason };
+  });
+}
+
+export interface CheckOutcome {
+  verdicts: Verdict[];
+  passed: number;
+  failed: number;
+  inconclusive: number;
+  /** 0 all pass (or inconclusive allowed), 1 any fail (or inconclusive not allowed). */
+  exitCode: 0 | 1;
+  status: 'PASS' | 'FAIL' | 'INCONCLUSIVE';
+}
+
+export function outcome(verdicts: Verdict[], allowInconclusive: boolean): CheckOutcome {
+  const passed = verdicts.filter((v) => v.status === 'pass').length;
+  const failed = verdicts.filter((v) => v.status === 'fail').length;
+  const inconclusive = verdicts.filter((v) => v.status === 'inconclusive').length;
+  const status = failed > 0 ? 'FAIL' : inconclusive > 0 ? 'INCONCLUSIVE' : 'PASS';
+  const exitCode = failed > 0 || (inconclusive > 0 && !allowInconclusive) ? 1 : 0;
+  return { verdicts, passed, failed, inconclusive, exitCode, status };
+}
+
+const budgetText = (b: Budget) => `${b.metric} ${b.op} ${fmt(b.value)}`;
+
+/** The Markdown summary printed by `fleetsim check` (fits a pull request or $GITHUB_STEP_SUMMARY). */
+export function checkMarkdown(o: CheckOutcome, s: Summary, opts: { budgetsFrom: string; allowInconclusive: boolean }): string {
+  const reps = s.replications > 1 ? `${s.replications} replications (seeds ${s.seed}..${s.seed + s.replications - 1}), verdicts on 95% CIs` : `1 run (seed ${s.seed})`;
+  const counts = `${o.passed} passed, ${o.failed} failed, ${o.inconclusive} inconclusive${o.inconclusive > 0 ? (opts.allowInconclusive ? ' (allowed)' : ' (not allowed: counts as a failure)') : ''}`;
+  const rows = o.verdicts.map((v) => [
+    v.status === 'pass' ? 'pass' : v.status === 'fail' ? '**FAIL**' : '**inconclusive**',
+    `\`${v.budget.metric}\`${v.budget.name ? ` (${v.budget.name})` : ''}`,
+    `${v.budget.op} ${fmt(v.budget.value)}`,
+    fmt(v.value),
+    v.ci95 ? `[${fmt(v.ci95[0])}, ${fmt(v.ci95[1])}]` : '',
+  ]);
+  const lines = [
+    `## fleetsim check: ${s.scenario}: ${o.status}`,
+    '',
+    `${counts}. ${reps}, ${s.duration_s} s simulated, budgets from ${opts.budgetsFrom}.${s.complete ? '' : ` **The run is incomplete (${s.engine.stop_reason}).**`}`,
+    '',
+    markdownTable(['verdict', 'metric', 'budget', 'value', '95% CI'], rows),
+  ];
+  const notes = o.verdicts.filter((v) => v.status !== 'pass');
+  if (notes.length > 0) {
+    lines.push('');
+    for (const v of notes) lines.push(`- ${v.status}: \`${budgetText(v.budget)}\`: ${v.reason}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+
+/** JUnit XML (the Surefire/Jenkins flavour GitHub, GitLab and Jenkins read): one test case per budget. */
+export function checkJunit(o: CheckOutcome, s: Summary, opts: { allowInconclusive: boolean; wall_s: number; timestamp?: string }): string {
+  const suite = `fleetsim check: ${s.scenario}`;
+  const failures = o.failed + (opts.allowInconclusive ? 0 : o.inconclusive);
+  const skipped = opts.allowInconclusive ? o.inconclusive : 0;
+  const cases = o.verdicts.map((v) => {
+    const name = xml(budgetText(v.budget));
+    const detail = xml(`${v.budget.metric} = ${fmt(v.value)}${v.ci95 ? ` (95% CI [${fmt(v.ci95[0])}, ${fmt(v.ci95[1])}])` : ''}: ${v.reason}`);
+    const head = `    <testcase classname="fleetsim.check.${xml(s.scenario)}" name="${name}" time="0">`;
+    if (v.status === 'pass') return `${head}\n      <system-out>${detail}</system-out>\n    </testcase>`;
+    if (v.status === 'fail') return `${head}\n      <failure type="budget" message="${detail}">${detail}</failure>\n    </testcase>`;
+    return opts.allowInconclusive
+      ? `${head}\n      <skipped message="inconclusive: ${detail}"/>\n    </testcase>`
+      : `${head}\n      <failure type="inconclusive" message="inconclusive: ${detail}">${detail}</failure>\n    </testcase>`;
+  });
+  const props = [
+    ['scenario', s.scenario],
+    ['scenario_file', s.scenario_file],
+    ['seed', String(s.seed)],
+    ['replications', String(s.replications)],
+    ['complete', String(s.complete)],
+    ['fleetsim_version', s.fleetsim_version],
+  ]
+    .map(([k, v]) => `      <property name="${k}" value="${xml(v)}"/>`)
+    .join('\n');
+  const t = opts.wall_s.toFixed(3);
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="fleetsim check" tests="${o.verdicts.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${t}">
+  <testsuite name="${xml(suite)}" tests="${o.verdicts.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${t}"${opts.timestamp ? ` timestamp="${opts.timestamp}"` : ''}>
+    <properties>
+${props}
+    </properties>
+${cases.join('\n')}
+  </testsuite>
+</testsuites>
+`;
+}
+
+/** JUnit XML for input that could not be checked (bad budgets file, scenario, metric): one errored test case. */
+export function errorJunit(scenarioFile: string, message: string): string {
+  const m = xml(message);
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="fleetsim check" tests="1" failures="0" errors="1" skipped="0" time="0">
+  <testsuite name="fleetsim check: ${xml(scenarioFile)}" tests="1" failures="0" errors="1" skipped="0" time="0">
+    <testcase classname="fleetsim.check" name="input" time="0">
+      <error type="bad-input" message="${m}">${m}</error>
+    </testcase>
+  </testsuite>
+</testsuites>
+`;
+}

@@ -1,0 +1,92 @@
+/**
+ * Metric paths into summary.json: `requests.error_rate`, `by_model.gpt-3.5-turbo.latency_ms.ttft.p99`.
+ *
+ * Keys may contain dots (model names such as `gpt-3.5-turbo`), so a path is not split on dots up
+ * front: at each level the longest key of the actual object that matches the rest of the path
+ * (followed by a dot or the end) is taken. `ci95` siblings (replicated runs) are found beside the
+ * figure: the interval of `a.b.p99` is `a.b.ci95.p99`.
+ */
+
+export type MetricResolution =
+  | { ok: true; keys: string[]; value: unknown; ci95?: [number, number] }
+  | { ok: false; message: string };
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+/** Edit distance (small strings only): for "did you mean". */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The closest of `options` to `word`, if close enough to be a likely typo. */
+export function closest(word: string, options: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const o of options) {
+    const dd = distance(word.toLowerCase(), o.toLowerCase());
+    if (dd < bestD) {
+      bestD = dd;
+      best = o;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+/** Resolves `path` against `root`, longest key first at every level. */
+export function resolveMetric(root: unknown, path: string): MetricResolution {
+  if (path.trim() === '') return { ok: false, message: 'empty metric path' };
+  const keys: string[] = [];
+  let node: unknown = root;
+  let rest = path;
+  const parents: Obj[] = [];
+  while (rest !== '') {
+    if (!isObj(node)) {
+      const at = keys.join('.');
+      return { ok: false, message: `${path}: ${at} is a ${node === null ? 'null' : typeof node} figure, it has no field "${rest}"` };
+    }
+    const candidates = Object.keys(node)
+      .filter((k) => k !== 'ci95' && (rest === k || rest.startsWith(`${k}.`)))
+      .sort((a, b) => b.length - a.length);
+    if (candidates.length === 0) {
+      const first = rest.split('.')[0];
+      const options = Object.keys(node).filter((k) => k !== 'ci95');
+      const guess = closest(first, options) ?? options.find((o) => o.startsWith(first));
+      const where = keys.length === 0 ? 'summary.json' : keys.join('.');
+      const hint = guess ? `; did you mean "${[...keys, guess].join('.')}"?` : '';
+      const list = options.length <= 12 ? ` (it has: ${options.join(', ')})` : '';
+      return { ok: false, message: `${path}: no field "${first}" in ${where}${hint}${list}` };
+    }
+    const k = candidates[0];
+    parents.push(node);
+    keys.push(k);
+    node = node[k];
+    rest = rest.slice(k.length + 1);
+  }
+  const parent = parents[parents.length - 1];
+  const ciBlock = parent?.ci95;
+  const leaf = keys[keys.length - 1];
+  const ci = isObj(ciBlock) ? ciBlock[leaf] : undefined;
+  const ci95 = Array.isArray(ci) && ci.length === 2 && ci.every((x) => typeof x === 'number') ? (ci as [number, number]) : undefined;
+  return { ok: true, keys, value: node, ...(ci95 ? { ci95 } : {}) };
+}
+
+/** Every numeric leaf of `root` as a metric path (ci95 blocks left out), in document order. */
+export function listMetricPaths(root: unknown, prefix = ''): string[] {
+  if (!isObj(root)) return [];
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(root)) {
+    if (k === 'ci95') continue;
+    const p = prefix ? `${prefix}.${k}` : k;
+    if (typeof v === 'number' || v === null) out.push(p);
+    else if (isObj(v)) out.push(...listMetricPaths(v, p));
+  }
+  return out;
+}

@@ -1,0 +1,79 @@
+import tCdf from '@stdlib/stats-base-dists-t-cdf';
+import tQuantile from '@stdlib/stats-base-dists-t-quantile';
+
+/** Mean, sample standard deviation and count of replication values. */
+export interface Sample {
+  mean: number;
+  /** Sample standard deviation (n - 1); null when it is unknown (one replication). */
+  sd: number | null;
+  n: number;
+}
+
+export function sampleOf(xs: readonly number[]): Sample {
+  const n = xs.length;
+  const mean = xs.reduce((a, x) => a + x, 0) / n;
+  if (n < 2) return { mean, sd: null, n };
+  const ss = xs.reduce((a, x) => a + (x - mean) ** 2, 0);
+  return { mean, sd: Math.sqrt(ss / (n - 1)), n };
+}
+
+/**
+ * A sample rebuilt from a mean and its two-sided 95% Student-t confidence interval over n
+ * replications (what summary.json keeps): half-width = t(0.975, n-1) * sd / sqrt(n).
+ */
+export function sampleFromCi(mean: number, ci: readonly [number, number] | undefined, n: number): Sample {
+  if (!ci || n < 2) return { mean, sd: null, n };
+  const half = (ci[1] - ci[0]) / 2;
+  return { mean, sd: (half * Math.sqrt(n)) / tQuantile(0.975, n - 1), n };
+}
+
+/**
+ * Welch's unequal-variances t-test of a difference in means, two-sided. Returns the p-value, or
+ * null when either side has no variance estimate. Two exact (zero-variance) samples give p = 1
+ * when equal and 0 when not (a deterministic figure, such as a cost, that changed).
+ */
+export function welch(a: Sample, b: Sample): { t: number; df: number; p: number } | null {
+  if (a.sd === null || b.sd === null || a.n < 2 || b.n < 2) return null;
+  const va = (a.sd * a.sd) / a.n;
+  const vb = (b.sd * b.sd) / b.n;
+  const se2 = va + vb;
+  const diff = b.mean - a.mean;
+  if (se2 === 0) return { t: diff === 0 ? 0 : Math.sign(diff) * Infinity, df: a.n + b.n - 2, p: diff === 0 ? 1 : 0 };
+  const t = diff / Math.sqrt(se2);
+  const df = (se2 * se2) / ((va * va) / (a.n - 1) + (vb * vb) / (b.n - 1));
+  const p = 2 * (1 - tCdf(Math.abs(t), df));
+  return { t, df, p: Math.min(1, Math.max(0, p)) };
+}
+
+/**
+ * Paired t-test, two-sided, on replications run on common random numbers (pair i: the same
+ * seed on both sides): the differences are independent across pairs, and much less noisy than
+ * either side. Zero-variance differences give p = 0 (a consistent change) or 1 (no change).
+ */
+export function pairedT(a: readonly number[], b: readonly number[]): { t: number; df: number; p: number } | null {
+  const n = Math.min(a.length, b.length);
+  if (n < 2 || a.length !== b.length) return null;
+  const d = sampleOf(a.map((x, i) => b[i] - x));
+  const df = n - 1;
+  if (d.sd === 0 || d.sd === null) return { t: d.mean === 0 ? 0 : Math.sign(d.mean) * Infinity, df, p: d.mean === 0 ? 1 : 0 };
+  const t = d.mean / (d.sd / Math.sqrt(n));
+  const p = 2 * (1 - tCdf(Math.abs(t), df));
+  return { t, df, p: Math.min(1, Math.max(0, p)) };
+}
+
+/**
+ * Holm-Bonferroni: which of the hypotheses (p-values) are rejected at family-wise error rate
+ * `alpha`. Valid under any dependence between the tests (our metrics are strongly correlated).
+ * null p-values are not tested (false).
+ */
+export function holm(ps: readonly (number | null)[], alpha: number): boolean[] {
+  const idx = ps.map((p, i) => ({ p, i })).filter((x): x is { p: number; i: number } => x.p !== null);
+  idx.sort((x, y) => x.p - y.p);
+  const out = ps.map(() => false);
+  const m = idx.length;
+  for (let k = 0; k < m; k++) {
+    if (idx[k].p <= alpha / (m - k)) out[idx[k].i] = true;
+    else break;
+  }
+  return out;
+}

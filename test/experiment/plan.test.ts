@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRunner, withRunner, type Runner } from '../../src/experiment/parallel.ts';
+import { runPlan, checkMonotonicity, type Evaluation } from '../../src/experiment/plan.ts';
+import { parseKnobs } from '../../src/experiment/grid.ts';
+import { mmcMeanWait } from '../helpers/queueing.ts';
+import { REPO } from '../helpers/cli.ts';
+
+const DDC = join(REPO, 'test/experiment/fixtures/ddc.yaml');
+const MMC = join(REPO, 'test/experiment/fixtures/mmc-plan.yaml');
+const noWall = (x: unknown) => JSON.stringify(x, (k, v) => (k === 'wall_s' || k === 'events_per_s' ? 0 : v));
+
+let pool: Runner;
+beforeAll(() => {
+  pool = createRunner(2);
+});
+afterAll(async () => {
+  await pool?.close();
+});
+
+describe('plan', () => {
+  it('finds the exact optimum of a deterministic queue by bisection, for every categorical value', async () => {
+    // 9.5 requests/s, constant service S: no wait needs c >= 9.5 x S/1000 servers, so the
+    // fewest servers meeting p99 <= 1100 ms are 10 at S = 1000 and 5 at S = 500.
+    const p = await withRunner(1, (r) =>
+      runPlan(
+        { file: DDC, slos: ['latency_ms.e2e.p99<=1100'], vary: ['topology.stations.api.servers=1..64:1', 'topology.stations.api.service_ms.value=1000,500'], minimize: 'stations.api.servers' },
+        r,
+      ),
+    );
+    const feasibleMin = (s: number) => Math.min(...p.evaluations.filter((e) => e.values[1] === s && e.feasible).map((e) => e.values[0] as number));
+    const failMax = (s: number) => Math.max(...p.evaluations.filter((e) => e.values[1] === s && !e.feasible).map((e) => e.values[0] as number));
+    expect([feasibleMin(1000), failMax(1000)]).toEqual([10, 9]);
+    expect([feasibleMin(500), failMax(500)]).toEqual([5, 4]);
+    expect(p.best?.values).toEqual([5, 500]);
+    expect(p.best?.objective).toBe(5);
+    // Bisection, not a scan: about log2(64) + 1 evaluations per service time.
+    expect(p.evaluations.length).toBeLessThanOrEqual(2 * 8);
+    expect(p.warnings).toEqual([]);
+    const rejected = p.evaluations.find((e) => e.values[0] === 9 && e.values[1] === 1000)!;
+    expect(rejected.verdict).toMatch(/^latency_ms.e2e.p99 = \d+(\.\d+)?, not <= 1100$/);
+    // The search order is deterministic: the categorical combinations in grid order.
+    expect(p.evaluations[0]).toMatchObject({ values: [64, 1000], step: 'every monotone knob at its largest value' });
+    expect(p.evaluations[1].step).toBe('bisection on topology.stations.api.servers between below 1 (fails) and 64 (meets)');
+  });
+
+  it('finds the fewest M/M/c servers whose mean wait meets the bound with confidence (Erlang C)', async () => {
+    const bound = 180;
+    const expected = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16].find((c) => c > 9 && mmcMeanWait(c, 9, 1) * 1000 <= bound);
+    expect(expected).toBe(12);
+    const input = { file: MMC, slos: [`stations.api.wait_ms.mean<=${bound}`], vary: ['topology.stations.api.servers=1..32:1'], minimize: 'topology.stations.api.servers', replications: 4 };
+    const p = await runPlan(input, pool);
+    expect(p.best?.values).toEqual([expected]);
+    const at11 = p.evaluations.find((e) => e.values[0] === 11)!;
+    expect(at11.feasible).toBe(false);
+    expect(at11.checks[0].ci95).toBeDefined();
+    // The chosen point's whole interval is under the bound.
+    expect(p.best!.checks[0].ci95![1]).toBeLessThanOrEqual(bound);
+    // The same plan on one thread: the same evaluations, in the same order, with the same figures.
+    const q = await withRunner(1, (r) => runPlan(input, r));
+    expect(noWall(q.evaluations.map((e) => [e.point, e.step, e.verdict, e.summary]))).toBe(noWall(p.evaluations.map((e) => [e.point, e.step, e.verdict, e.summary])));
+  });
+
+  it('reports when no configuration meets the SLOs, and why', async () => {
+    const p = await withRunner(1, (r) => runPlan({ file: DDC, slos: ['latency_ms.e2e.p99<=900'], vary: ['topology.stations.api.servers=8..16:4'], minimize: 'stations.api.servers' }, r));
+    expect(p.best).toBeUndefined();
+    expect(p.evaluations).toHaveLength(1);
+    expect(p.evaluations[0].verdict).toMatch(/not <= 900/);
+  });
+
+  it('rejects a configuration the scenario cannot take, and plans on', async () => {
+    const p = await withRunner(1, (r) =>
+      runPlan({ file: DDC, slos: ['latency_ms.e2e.p99<=1100'], vary: ['topology.stations.api.servers=1..16:1', 'topology.stations.api.service_ms.dist=constant,bogus'], minimize: 'stations.api.servers' }, r),
+    );
+    const bogus = p.evaluations.filter((e) => e.values[1] === 'bogus');
+    expect(bogus).toHaveLength(1);
+    expect(bogus[0].verdict).toMatch(/^invalid configuration: --vary: at point \d+ \(topology.stations.api.servers=16 topology.stations.api.service_ms.dist=bogus\): .*topology.stations.api.service_ms/);
+    expect(p.best?.values).toEqual([10, 'constant']);
+  });
+
+  it('warns when evaluated points contradict the monotonicity assumption', async () => {
+    // More arrivals make latency worse: "more of the knob" is not more capacity.
+    const p = await withRunner(1, (r) =>
+      runPlan({ file: DDC, slos: ['latency_ms.e2e.p99<=1100'], vary: ['workload.arrivals.rate_per_s=1..12:1', 'topology.stations.api.servers=1..12:1'], minimize: 'stations.api.servers' }, r),
+    );
+    expect(p.warnings.some((w) => w.startsWith('monotonicity: more of workload.arrivals.rate_per_s fails the SLOs where less meets them'))).toBe(true);
+  });
+
+  it('checkMonotonicity flags metric and cost moving the wrong way', () => {
+    const knobs = parseKnobs(['n=1..4:1']);
+    const ev = (n: number, p99: number, cost: number, feasible = true) =>
+      ({ point: n - 1, values: [n], combo: 0, feasible, objective: cost, checks: [{ slo: 'x<=10', value: p99, met: feasible, reason: '' }], summary: {} }) as unknown as Evaluation;
+    const slos = [{ text: 'x<=10', path: 'x', op: '<=' as const, bound: 10 }];
+    expect(checkMonotonicity(knobs, [0], slos, [ev(1, 9, 1), ev(2, 8, 2)], 'cost')).toEqual([]);
+    const w = checkMonotonicity(knobs, [0], slos, [ev(1, 5, 2), ev(3, 9, 1)], 'cost');
+    expect(w).toHaveLength(2);
+    expect(w[0]).toContain('x is worse with more of n (5 -> 9');
+    expect(w[1]).toContain('cost falls as n grows');
+  });
+
+  it.each([
+    [{ slos: ['latency_ms.e2e.p99<=1100'], vary: [] }, '--vary: expected at least one knob'],
+    [{ slos: [], vary: ['topology.stations.api.servers=1..4'] }, '--slo: expected at least one'],
+    [{ slos: ['latency_ms.e2e.p42<=1'], vary: ['topology.stations.api.servers=9..10'] }, '--slo latency_ms.e2e.p42<=1: latency_ms.e2e.p42: no field "p42" in latency_ms.e2e'],
+    [{ slos: ['latency_ms.e2e<=1'], vary: ['topology.stations.api.servers=9..10'] }, '--slo latency_ms.e2e<=1: latency_ms.e2e is a block of figures'],
+    [{ slos: ['latency_ms.e2e.p99<=1100'], vary: ['topology.stations.api.servers=9..10'], minimize: 'cost.monthly_usd' }, '--minimize cost.monthly_usd: cost.monthly_usd: no field "cost"'],
+  ])('bad input is a one-line user error: %j', async (opts, start) => {
+    await expect(withRunner(1, (r) => runPlan({ file: DDC, ...opts }, r))).rejects.toThrow(start);
+  });
+});

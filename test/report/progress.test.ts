@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO } from '../helpers/cli.ts';
+import { Progress } from '../../src/cli/progress.ts';
+
+/** A writable that says it is (or is not) a terminal, and keeps what was written. */
+function fakeStream(isTTY: boolean): NodeJS.WriteStream & { text: () => string } {
+  const chunks: string[] = [];
+  const w = new Writable({
+    write(chunk, _enc, cb) {
+      chunks.push(String(chunk));
+      cb();
+    },
+  }) as unknown as NodeJS.WriteStream & { text: () => string };
+  Object.assign(w, { isTTY, columns: 160, rows: 40, text: () => chunks.join('') });
+  return w;
+}
+
+describe('progress bar', () => {
+  it('on a terminal: simulated time, events/s and the estimated time left', async () => {
+    const tty = fakeStream(true);
+    const p = new Progress(true, tty);
+    expect(p.active).toBe(true);
+    p.start(2 * 120_000);
+    p.update(60_000, 60_000, 120_000, 0, 2, 50_000);
+    await new Promise((r) => setTimeout(r, 150));
+    p.update(150_000, 30_000, 120_000, 1, 2, 120_000);
+    await new Promise((r) => setTimeout(r, 150));
+    p.stop();
+    const text = tty.text();
+    expect(text).toMatch(/simulated 30\/120 s/);
+    expect(text).toMatch(/replication 2\/2/);
+    expect(text).toMatch(/[\d,.]+ events\/s/);
+    expect(text).toMatch(/ETA \d/);
+    expect(text).toMatch(/\d+%/);
+  });
+
+  it('draws nothing when stderr is not a terminal, or with --quiet', () => {
+    for (const [enabled, isTTY] of [
+      [true, false],
+      [false, true],
+    ] as const) {
+      const s = fakeStream(isTTY);
+      const p = new Progress(enabled, s);
+      expect(p.active).toBe(false);
+      p.start(1000);
+      p.update(500, 500, 1000, 0, 1, 10);
+      p.stop();
+      expect(s.text()).toBe('');
+    }
+  });
+});
+
+describe('Ctrl-C', () => {
+  let tmp: string | undefined;
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('stops a long run, writes what was simulated marked "complete": false, and exits 130', async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'fleetsim-sigint-'));
+    const out = join(tmp, 'report');
+    // About 20 s of simulation at full speed; interrupted after about 1 s of it.
+    const child = spawn(process.execPath, ['src/cli/fleetsim.mjs', 'run', 'scenarios/mmc-example.yaml', '--set', 'duration_s=300000', '--set', 'warmup_s=100', '--out', out], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // The capacity check is printed just before the simulation starts (and Ctrl-C is handled).
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the run did not start in 60 s; stderr: ${stderr}`)), 60_000);
+      child.stdout.on('data', (d) => {
+        stdout += String(d);
+        if (stdout.includes('capacity check')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    const code = await exited;
+    expect(code, `stderr: ${stderr}`).toBe(130);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(stderr).toMatch(/stopped by Ctrl-C after [\d,.]+ of 300,000 simulated seconds/);
+    expect(stderr).toMatch(/"complete": false/);
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(s.complete).toBe(false);
+    expect(s.engine.stop_reason).toBe('stopped');
+    expect(s.duration_s).toBeGreaterThan(0);
+    expect(s.duration_s).toBeLessThan(300_000);
+    expect(s.requests.completed).toBeGreaterThan(0);
+    // The rest of the report is there too, and the time series stops where the run did.
+    for (const f of ['report.html', 'report.md', 'timeseries.csv', 'chart-latency.svg']) expect(existsSync(join(out, f)), f).toBe(true);
+    const lastWindow = readFileSync(join(out, 'timeseries.csv'), 'utf8').trim().split('\n').pop()!.split(',')[0];
+    expect(Number(lastWindow)).toBeLessThan(s.duration_s);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/INCOMPLETE \(stopped\)/);
+  });
+});
