@@ -492,11 +492,28 @@ function variantsOverTime(input: ReportInput): ChartDef | undefined {
   };
 }
 
+/** Autoscaling: instances (or replicas) of every controlled component over time, next to the load. */
+function replicasOverTime(input: ReportInput): ChartDef | undefined {
+  const c = input.summary.control;
+  if (!c?.series || c.series.t_s.length === 0) return undefined;
+  const s = input.summary;
+  const values = Object.entries(c.series.instances).flatMap(([component, counts]) =>
+    counts.map((n, i) => ({ t: c.series!.t_s[i], series: component, value: n })),
+  );
+  return {
+    id: 'replicas',
+    title: 'Replicas and instances over time',
+    description: `Serving instances of each autoscaled component (${c.events_total} scaling events, ${c.cold_starts} cold starts; see control.events in summary.json).`,
+    spec: timeChart(s, values, 'instances', 'Replicas and instances over time'),
+  };
+}
+
 /** Every chart the input has data for, in report order. */
 export function buildCharts(input: ReportInput): ChartDef[] {
   return [
     latencyOverTime(input),
     throughputOverTime(input),
+    replicasOverTime(input),
     errorsOverTime(input),
     variantsChart(input),
     variantsOverTime(input),
