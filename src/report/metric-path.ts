@@ -1,3 +1,6 @@
+import { closest } from '../util/did-you-mean.ts';
+
+export { closest };
 /**
  * Metric paths into summary.json: `requests.error_rate`, `by_model.gpt-3.5-turbo.latency_ms.ttft.p99`.
  *
@@ -13,32 +16,6 @@ export type MetricResolution =
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => x !== null && typeof x === 'object' && !Array.isArray(x);
-
-/** Edit distance (small strings only): for "did you mean". */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length][b.length];
-}
-
-/** The closest of `options` to `word`, if close enough to be a likely typo. */
-export function closest(word: string, options: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const o of options) {
-    const dd = distance(word.toLowerCase(), o.toLowerCase());
-    if (dd < bestD) {
-      bestD = dd;
-      best = o;
-    }
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
 
 /** Resolves `path` against `root`, longest key first at every level. */
 export function resolveMetric(root: unknown, path: string): MetricResolution {

@@ -1,15 +1,9 @@
 import { z } from 'zod';
 import { nonNegInt, nonNegNum, posInt, posNum, prob, strict } from './zod-helpers.ts';
+import { Profile } from './profile-schema.ts';
 
-/** A piecewise-linear curve of capacity factors (same shape as workload profiles). */
-const Curve = strict({
-  points: z
-    .array(z.tuple([nonNegNum(), nonNegNum()], { error: 'expected a [t_s, factor] pair' }))
-    .min(2, { error: 'expected at least two [t_s, factor] points' })
-    .refine((ps) => ps.every((p, i) => i === 0 || p[0] > ps[i - 1][0]), { message: 'expected strictly increasing t_s' })
-    .refine((ps) => ps[0][0] === 0, { message: 'expected the first point at t_s = 0' }),
-  period_s: posNum().optional(),
-});
+/** A piecewise-linear curve of capacity factors: the same shape as workload rate profiles. */
+const Curve = Profile;
 
 /**
  * Scheduled scaling: a floor on the instance count that follows a known curve, `lead_s` ahead of

@@ -1,20 +1,12 @@
 import { z } from 'zod';
 import { DistSchema } from './distributions.ts';
 import { FleetSchema } from './fleet-schema.ts';
+import { Profile } from './profile-schema.ts';
 import { ClientSchema } from './client-schema.ts';
 import { FaultsFields } from '../faults/schema.ts';
 import { ControlSchema } from './control-schema.ts';
 import { nonNegInt, nonNegNum, posInt, posNum, prob, strict } from './zod-helpers.ts';
 
-/** A piecewise-linear rate multiplier: [t_s, factor] knots, optionally repeating every period_s. */
-const Profile = strict({
-  points: z
-    .array(z.tuple([nonNegNum(), nonNegNum()], { error: 'expected a [t_s, factor] pair' }))
-    .min(2, { error: 'expected at least two [t_s, factor] points' })
-    .refine((ps) => ps.every((p, i) => i === 0 || p[0] > ps[i - 1][0]), { message: 'expected strictly increasing t_s' })
-    .refine((ps) => ps[0][0] === 0, { message: 'expected the first point at t_s = 0' }),
-  period_s: posNum().optional(),
-});
 
 const Arrivals = z.discriminatedUnion('kind', [
   strict({ kind: z.literal('poisson'), rate_per_s: posNum(), profile: Profile.optional() }),
