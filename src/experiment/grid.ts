@@ -170,29 +170,4 @@ export function formatValue(v: KnobValue): string {
 type Obj = Record<string, unknown>;
 const isContainer = (x: unknown): x is Obj => x !== null && typeof x === 'object';
 
-/**
- * Sets `path` in a parsed scenario document. Keys may contain dots (`gpt-3.5-turbo`): at each
- * level the longest existing key that matches the rest of the path is taken; a missing key is
- * the next segment, created as an object (like --set). Numeric segments index lists.
- */
-export function setPath(doc: unknown, path: string, value: unknown, flag: string): void {
-  let node = doc;
-  let rest = path;
-  const seen: string[] = [];
-  for (;;) {
-    if (!isContainer(node)) throw new UserError(`${flag}: ${seen.join('.')} is ${JSON.stringify(node)}, not an object or list`);
-    const obj = node as Obj;
-    const keys = Object.keys(obj)
-      .filter((k) => rest === k || rest.startsWith(`${k}.`))
-      .sort((a, b) => b.length - a.length);
-    const key = keys[0] ?? rest.split('.')[0];
-    if (key === rest) {
-      obj[key] = value;
-      return;
-    }
-    if (obj[key] === undefined) obj[key] = {};
-    seen.push(key);
-    node = obj[key];
-    rest = rest.slice(key.length + 1);
-  }
-}
+export { setPath } from '../scenario/overrides.ts';

@@ -3,7 +3,7 @@ import { Piscina } from 'piscina';
 import { UserError } from '../errors.ts';
 import { TimeSeries } from '../metrics/timeseries.ts';
 import type { Prepared } from './prepare.ts';
-import runTask, { preparedFor, runFromSketches, runPrepared, type RunOutput, type RunTask, type TaskReply } from './parallel-worker.ts';
+import { preparedFor, runFromSketches, runPrepared, type RunOutput, type RunTask, type TaskReply } from './parallel-worker.ts';
 
 export type { RunOutput, RunTask } from './parallel-worker.ts';
 
@@ -103,9 +103,4 @@ export async function withRunner<T>(jobs: number, fn: (runner: Runner) => Promis
   } finally {
     await runner.close();
   }
-}
-
-/** For tests: the worker's task function, run in this thread through the same serialisation. */
-export function runTaskSerialised(task: RunTask): RunOutput {
-  return unwrap(runTask(task));
 }

@@ -19,19 +19,35 @@ export function applyOverrides(doc: unknown, overrides: readonly string[]): void
     } catch {
       value = o.slice(eq + 1);
     }
-    let node = doc as Record<string, unknown>;
-    for (let i = 0; i < path.length - 1; i++) {
-      const key = path[i];
-      let child = node[key];
-      if (child === undefined) {
-        child = {};
-        node[key] = child;
-      }
-      if (child === null || typeof child !== 'object') {
-        throw new UserError(`--set ${o}: ${path.slice(0, i + 1).join('.')} is ${JSON.stringify(child)}, not an object or list`);
-      }
-      node = child as Record<string, unknown>;
+    setPath(doc, o.slice(0, eq), value, `--set ${o}`);
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+/**
+ * Sets `path` in doc, matching the longest existing key at each level, so keys that contain
+ * dots (model names such as gpt-3.5-turbo) work: `fleet.models.gpt-3.5-turbo.gpus`. Missing
+ * objects are created; numeric segments index lists.
+ */
+export function setPath(doc: unknown, path: string, value: unknown, flag: string): void {
+  let node = doc;
+  let rest = path;
+  const seen: string[] = [];
+  for (;;) {
+    if (node === null || typeof node !== 'object') throw new UserError(`${flag}: ${seen.join('.')} is ${JSON.stringify(node)}, not an object or list`);
+    const obj = node as Obj;
+    const keys = Object.keys(obj)
+      .filter((k) => rest === k || rest.startsWith(`${k}.`))
+      .sort((x, y) => y.length - x.length);
+    const key = keys[0] ?? rest.split('.')[0];
+    if (key === rest) {
+      obj[key] = value;
+      return;
     }
-    node[path[path.length - 1]] = value;
+    if (obj[key] === undefined) obj[key] = {};
+    seen.push(key);
+    node = obj[key];
+    rest = rest.slice(key.length + 1);
   }
 }

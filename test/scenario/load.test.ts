@@ -532,3 +532,12 @@ it('dir is the absolute directory of the scenario file even when given a relativ
     process.chdir(cwd);
   }
 });
+
+describe('--set with keys that contain dots', () => {
+  it('matches the longest existing key: fleet.models.gpt-3.5-turbo.gpus', async () => {
+    const { loadScenario } = await import('../../src/scenario/load.ts');
+    const s = loadScenario('scenarios/openai-2024.yaml', ['fleet.models.gpt-3.5-turbo.gpus=12000']).scenario;
+    expect(s.fleet!.models['gpt-3.5-turbo'].gpus).toBe(12000);
+    expect(Object.keys(s.fleet!.models)).toEqual(['gpt-4', 'gpt-3.5-turbo', 'text-embedding-ada-002']);
+  });
+});
