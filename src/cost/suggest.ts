@@ -1,20 +1,10 @@
-/**
- * "Did you mean" for unknown ids (instance types here, GPU and model ids in perf/). It lives in
- * cost/, the lower layer, so both can use it without perf -> cost -> perf cycles.
- */
+import { distance as editDistance } from '../util/did-you-mean.ts';
 
-/** Levenshtein distance: inputs are short ids, so the plain O(n*m) table is fine. */
-export function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length];
-}
+/**
+ * "Did you mean" for unknown ids (instance types here, GPU and model ids in perf/): always names
+ * a candidate, and one that contains the value counts as nearest. The edit distance is shared.
+ */
+export { editDistance };
 
 /** The candidate nearest to value; one that contains the value ("a100" in "a100-80gb") counts as nearest. */
 export function closest(value: string, candidates: readonly string[]): string {

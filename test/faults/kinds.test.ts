@@ -106,9 +106,7 @@ describe('fleet faults', () => {
     // Repaired at 120 s, it reloads llama-2-7b's weights (about 13.5 GB at 1 GB/s) before serving.
     expect(band.recovered_s! - 120).toBeGreaterThan(10);
     expect(band.recovered_s! - 120).toBeLessThan(20);
-    const rep = r.fleet!.gpuClusters[0].replicas[0];
-    expect(rep.healthy).toBe(true);
-    expect(rep.stats.lost).toBeGreaterThanOrEqual(0);
+    expect(r.fleet!.gpuClusters[0].replicas[0].healthy).toBe(true);
   });
 
   it('gpu-cluster-failure: a fraction of a cluster fails; the rest of the fleet keeps serving', () => {
