@@ -54,20 +54,6 @@ export class RequestPool {
     this.free[this.freeCount++] = id;
   }
 
-  /** Live requests that count in the statistics. */
-  countedInFlight(): number {
-    let n = 0;
-    for (let i = 0; i < this.next; i++) if (this.live[i] === 1 && this.counted[i] === 1) n++;
-    return n;
-  }
-
-  /** Live counted requests grouped by an integer field (e.g. model): out[field[i]]++. */
-  countedInFlightBy(field: Int32Array, groups: number): number[] {
-    const out = new Array<number>(groups).fill(0);
-    for (let i = 0; i < this.next; i++) if (this.live[i] === 1 && this.counted[i] === 1) out[field[i]]++;
-    return out;
-  }
-
   private resize(n: number): void {
     if (n > this.max) throw new RangeError(`more than ${this.max} requests in flight: raise limits or check for an overloaded tier`);
     const f64 = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };

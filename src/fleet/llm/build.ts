@@ -143,7 +143,7 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
         gc.policy.notify(i);
       }
       gpuClusters.push(gc);
-      clusters.push(new Cluster(m, r, gc.replicas, gc.policy, stream(seed, `router:${s.name}:${rname}`), firstGlobal));
+      clusters.push(new Cluster(m, r, gc.replicas, gc.policy, firstGlobal));
       firstGlobal += count;
     });
     const spec = s.spec;
@@ -179,7 +179,7 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
         gc.policy.notify(i);
       }
       gcs.push(gc);
-      clusters.push(new Cluster(m, r, gc.replicas, gc.policy, stream(seed, `router:${s.name}@b:${rname}`), firstGlobal));
+      clusters.push(new Cluster(m, r, gc.replicas, gc.policy, firstGlobal));
       firstGlobal += count;
     });
     armClusters[s.name] = gcs;

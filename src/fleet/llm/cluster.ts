@@ -1,5 +1,3 @@
-import type { Rng } from '../../engine/random.ts';
-
 /** What the fleet needs of a replica (src/fleet/gpu implements it). */
 export interface ReplicaLike {
   submit(req: number, promptTokens: number, outputTokens: number): void;
@@ -24,7 +22,6 @@ export class Cluster {
     readonly region: number,
     readonly replicas: ReplicaLike[],
     readonly policy: PickPolicy,
-    readonly rng: Rng,
     /** Global index of replicas[0] among all replicas of the fleet. */
     readonly firstGlobal: number,
   ) {}

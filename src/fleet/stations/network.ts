@@ -64,11 +64,6 @@ export class StationNetwork implements TierOutput {
     return this.tiers.map((t) => t.station);
   }
 
-  /** A request arrives at station s. */
-  enter(s: number, req: number): void {
-    this.tiers[s].enter(req);
-  }
-
   served(req: number, tier: ServiceTier): void {
     const next = tier.station.route();
     if (next >= 0) this.tiers[next].enter(req);
