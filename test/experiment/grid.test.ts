@@ -2,18 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { gridPoints, indexOf, parseKnob, parseKnobs, setPath, splitTopLevel } from '../../src/experiment/grid.ts';
 import { parseShard, inShard } from '../../src/experiment/shard.ts';
 import { parseSlo } from '../../src/experiment/plan.ts';
-import { UserError } from '../../src/errors.ts';
-
-/** The message of the UserError `fn` throws (fails if it throws anything else or nothing). */
-function userError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a UserError');
-}
+import { userError } from '../helpers/errors.ts';
 
 describe('--vary', () => {
   it('reads lists as YAML values, like --set', () => {

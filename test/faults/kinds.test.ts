@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { simulate } from '../../src/experiment/simulate.ts';
 import { prepared } from '../helpers/scenario.ts';
-import { smallFleet } from '../helpers/fleet.ts';
+import { embedModel, smallFleet, smallModel } from '../helpers/fleet.ts';
 import type { WindowRow } from '../../src/metrics/timeseries.ts';
 import { validateScenario } from '../../src/scenario/load.ts';
 
@@ -186,19 +186,6 @@ describe('fleet faults', () => {
     expect(bad.fleet!.gpuClusters[0].replicas[0].kvCapacityTokens).toBe(base.fleet!.gpuClusters[0].replicas[0].kvCapacityTokens);
   });
 });
-
-function smallModel() {
-  return {
-    model: 'llama-2-7b', gpu: 'a100-80gb', tp: 1, instance: 'p4de.24xlarge', gpus: 4, share: 0.7, chat_share: 0.6,
-    tokens: { prompt: { dist: 'uniform' as const, min: 100, max: 900 }, output: { dist: 'uniform' as const, min: 20, max: 200 } },
-  };
-}
-function embedModel() {
-  return {
-    model: 'text-embedding-ada-002', gpu: 't4', tp: 1, instance: 'g4dn.12xlarge', gpus: 2, share: 0.3, chat_share: 0, kind: 'embed' as const,
-    tokens: { prompt: { dist: 'constant' as const, value: 300 }, output: { dist: 'constant' as const, value: 1 } },
-  };
-}
 
 describe('stochastic failures', () => {
   it('GPU and tier failures arrive at their MTBF and heal after their MTTR', () => {

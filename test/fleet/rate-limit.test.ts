@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runReplications } from '../../src/experiment/replications.ts';
-import { smallFleet } from '../helpers/fleet.ts';
+import { smallFleet, smallModel } from '../helpers/fleet.ts';
 import { RateLimiter, UserPopulation } from '../../src/fleet/llm/users.ts';
 import { stream } from '../../src/engine/random.ts';
 
@@ -8,12 +8,9 @@ const oneModel = (rate_limit: { tokens_per_min?: number; requests_per_min?: numb
   users: { count: 1, zipf_s: 0 },
   models: {
     small: {
-      model: 'llama-2-7b',
-      gpu: 'a100-80gb',
-      tp: 1,
-      instance: 'p4de.24xlarge',
-      gpus: 4,
+      ...smallModel(),
       share: 1,
+      chat_share: 1,
       tokens: { prompt: { dist: 'constant' as const, value: 100 }, output: { dist: 'constant' as const, value: 100 } },
       rate_limit,
     },

@@ -26,27 +26,8 @@ export function smallFleet(opts: { rate_per_s: number; duration_s?: number; warm
     vector_db: { ...tier(2, 32, 3), instance: 'r6gd.16xlarge' },
     s3: { stored_gb: 1000 },
     models: {
-      small: {
-        model: 'llama-2-7b',
-        gpu: 'a100-80gb',
-        tp: 1,
-        instance: 'p4de.24xlarge',
-        gpus: 4,
-        share: 0.7,
-        chat_share: 0.6,
-        tokens: { prompt: { dist: 'uniform', min: 100, max: 900 }, output: { dist: 'uniform', min: 20, max: 200 } },
-      },
-      embed: {
-        model: 'text-embedding-ada-002',
-        gpu: 't4',
-        tp: 1,
-        instance: 'g4dn.12xlarge',
-        gpus: 2,
-        share: 0.3,
-        chat_share: 0,
-        kind: 'embed',
-        tokens: { prompt: { dist: 'constant', value: 300 }, output: { dist: 'constant', value: 1 } },
-      },
+      small: smallModel(),
+      embed: embedModel(),
     },
     ...opts.fleet,
   };
@@ -57,4 +38,20 @@ export function smallFleet(opts: { rate_per_s: number; duration_s?: number; warm
     workload: { arrivals: { kind: 'poisson', rate_per_s: opts.rate_per_s } },
     fleet,
   });
+}
+
+/** Llama-2-7B on 4 A100s: 70% of requests, 60% of them through the chat API. */
+export function smallModel() {
+  return {
+    model: 'llama-2-7b', gpu: 'a100-80gb', tp: 1, instance: 'p4de.24xlarge', gpus: 4, share: 0.7, chat_share: 0.6,
+    tokens: { prompt: { dist: 'uniform' as const, min: 100, max: 900 }, output: { dist: 'uniform' as const, min: 20, max: 200 } },
+  };
+}
+
+/** An embedding encoder on 2 T4s: 30% of requests. */
+export function embedModel() {
+  return {
+    model: 'text-embedding-ada-002', gpu: 't4', tp: 1, instance: 'g4dn.12xlarge', gpus: 2, share: 0.3, chat_share: 0, kind: 'embed' as const,
+    tokens: { prompt: { dist: 'constant' as const, value: 300 }, output: { dist: 'constant' as const, value: 1 } },
+  };
 }

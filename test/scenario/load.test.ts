@@ -11,6 +11,7 @@ import { stream } from '../../src/engine/random.ts';
 import { UserError } from '../../src/errors.ts';
 import { loadScenario, validateScenario } from '../../src/scenario/load.ts';
 import { checkJsonSchema } from '../helpers/json-schema.ts';
+import { userError } from '../helpers/errors.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const EXAMPLE = join(REPO, 'scenarios/mmc-example.yaml');
@@ -29,19 +30,6 @@ function write(name: string, text: string): string {
   const f = join(tmp, name);
   writeFileSync(f, text);
   return f;
-}
-
-/** The message of the UserError thrown by fn; fails the test if fn succeeds or throws anything else. */
-function userError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e, `expected a UserError, got ${String(e)}`).toBeInstanceOf(UserError);
-    const msg = (e as Error).message;
-    expect(msg.includes('\n'), `error message should be one line: ${JSON.stringify(msg)}`).toBe(false);
-    return msg;
-  }
-  throw new Error('expected a UserError, but nothing was thrown');
 }
 
 /** Validates a mutated copy of the example scenario (file label "s.yaml"). */

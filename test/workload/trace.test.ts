@@ -5,12 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stream } from '../../src/engine/random.ts';
-import { UserError } from '../../src/errors.ts';
 import { prepare } from '../../src/experiment/prepare.ts';
 import { simulate } from '../../src/experiment/simulate.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
 import { makeArrivals, type ArrivalSource } from '../../src/workload/arrivals.ts';
 import { loadTrace, type Trace } from '../../src/workload/trace.ts';
+import { userError } from '../helpers/errors.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CONV = join(REPO, 'scenarios/data/azure-llm-2023/conv.csv');
@@ -28,18 +28,6 @@ function write(name: string, text: string): string {
   mkdirSync(join(f, '..'), { recursive: true });
   writeFileSync(f, text);
   return f;
-}
-
-function userError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e, `expected a UserError, got ${String(e)}`).toBeInstanceOf(UserError);
-    const msg = (e as Error).message;
-    expect(msg).not.toContain('\n');
-    return msg;
-  }
-  throw new Error('expected a UserError, but nothing was thrown');
 }
 
 function replay(trace: Trace, time_scale = 1, loop = false): ArrivalSource {
