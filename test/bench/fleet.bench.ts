@@ -5,12 +5,12 @@ import { loadScenario } from '../../src/scenario/load.ts';
 import { prepare } from '../../src/experiment/prepare.ts';
 import { simulate } from '../../src/experiment/simulate.ts';
 
-const loaded = loadScenario('scenarios/openai-2024.yaml', ['fleet.scale=1', 'duration_s=60', 'warmup_s=0']);
+const loaded = loadScenario('scenarios/openai-2024.yaml', ['fleet.scale=1', 'duration_s=' + (process.env.FLEET_DURATION_S ?? '60'), 'warmup_s=0']);
 const prep = prepare(loaded);
 const r = simulate(prep, 1);
 const peakRss = process.resourceUsage().maxRSS * 1024; // the process's peak resident set
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
-console.log(`openai-2024 full fleet (scale 1), 60 s simulated at 16,667 requests/s`);
+console.log(`openai-2024 full fleet (scale 1), ${r.duration_ms / 1000} s simulated at 16,667 requests/s`);
 console.log(`requests offered ${fmt(r.counts.offered)}, completed ${fmt(r.counts.completed)}, in flight at end ${fmt(r.counts.in_flight_at_end)}`);
 console.log(`wall ${r.wall_s.toFixed(2)} s: ${fmt(r.counts.offered / r.wall_s)} simulated requests/s, ${fmt(r.events / r.wall_s)} events/s (${fmt(r.events)} events)`);
 console.log(`peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB; node ${process.version}`);

@@ -113,7 +113,7 @@ export interface Workload {
 }
 
 /** Poisson arrivals into one replica, every token traced; returns everything needed to check it. */
-export function runWorkload(step: StepModel, cfg: ReplicaConfig, w: Workload, opts: { check?: boolean; itl?: boolean; tokens?: boolean; before?: (sim: Simulator, r: GpuReplica, rec: Recorder) => void } = {}) {
+export function runWorkload(step: StepModel, cfg: ReplicaConfig, w: Workload, opts: { check?: boolean; itl?: boolean; tokens?: boolean; debug?: boolean; before?: (sim: Simulator, r: GpuReplica, rec: Recorder) => void } = {}) {
   const sim = new Simulator();
   const rec = new Recorder();
   const replica = new GpuReplica(sim, step, cfg, rec);
@@ -121,7 +121,7 @@ export function runWorkload(step: StepModel, cfg: ReplicaConfig, w: Workload, op
   let maxUsed = 0;
   let iterations = 0;
   const invariantErrors: string[] = [];
-  replica.debug = {
+  if (opts.debug !== false) replica.debug = {
     planned(r) {
       iterations++;
       if (r.usedBlocks > maxUsed) maxUsed = r.usedBlocks;

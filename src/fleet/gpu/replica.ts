@@ -58,6 +58,11 @@ export interface ReplicaConfig {
   max_waiting: number;
   /** Fraction of KV blocks admission keeps free (vLLM CacheConfig.watermark, default 0.01; at least one block). */
   watermark_fraction?: number;
+  /**
+   * Run stretches of decode-only iterations whose outcome is already determined as one event
+   * (default true; see `plan`). Results are identical either way; off is for tests.
+   */
+  fuse_decode?: boolean;
 }
 
 /** vLLM's defaults with chunked prefill (and a waiting bound vLLM does not have). */
@@ -99,9 +104,16 @@ export interface ReplicaDebug {
 }
 
 const FREE = 0, WAITING = 1, PREFILL = 2, DECODE = 3;
+/** Longest run of decode iterations fused into one event (bounds the look-ahead). */
+const MAX_SPAN = 4096;
 
 export class GpuReplica {
-  readonly stats = new ReplicaStats();
+  private readonly st = new ReplicaStats();
+  /** The replica's counters, brought up to the current simulated time first (see `flush`). */
+  get stats(): ReplicaStats {
+    this.flush(this.sim.now_ms);
+    return this.st;
+  }
   /** Inter-token latency sink: each gap between consecutive tokens of a request, O(1) weighted adds per iteration. */
   itl: LatencyStats | null = null;
   debug: ReplicaDebug | null = null;
@@ -187,6 +199,10 @@ export class GpuReplica {
   private gN = 0;
   private lastDecodeEnd = 0;
 
+  // decode fusion: iterations still to run after the one in flight before the scheduled end event
+  private readonly fuse: boolean;
+  private spanLeft = 0;
+
   private healthyFlag = true;
   /** Inside the iteration handler or the scheduler (listener callbacks may run). */
   private inside = false;
@@ -214,6 +230,7 @@ export class GpuReplica {
     this.chunked = cfg.chunked_prefill;
     this.maxWaiting = cfg.max_waiting;
     this.wmFraction = cfg.watermark_fraction ?? 0.01;
+    this.fuse = cfg.fuse_decode ?? true;
     if (!(this.wmFraction >= 0 && this.wmFraction < 1)) throw new RangeError(`watermark_fraction: expected [0, 1), got ${this.wmFraction}`);
     const kvTokens = cfg.kv_capacity_tokens ?? step.kvCapacityTokens;
     this.capBlocks = this.capLatest = this.toBlocksCap(kvTokens);
@@ -241,12 +258,14 @@ export class GpuReplica {
   }
   /** Allocated KV blocks / capacity (1 when the capacity is 0). */
   kvUsedFraction(): number {
+    this.flush(this.sim.now_ms);
     return this.capBlocks > 0 ? this.used / this.capBlocks : 1;
   }
 
   // ---- introspection ----
 
   get usedBlocks(): number {
+    this.flush(this.sim.now_ms);
     return this.used;
   }
   get capacityBlocks(): number {
@@ -259,6 +278,7 @@ export class GpuReplica {
     return this.D;
   }
   get decodeCtxTokens(): number {
+    this.flush(this.sim.now_ms);
     return this.C;
   }
   /** True while an iteration is in flight. */
@@ -277,7 +297,7 @@ export class GpuReplica {
     if (!this.healthyFlag) throw new Error(`submit of request ${req} to a failed GPU replica (route only to healthy replicas)`);
     const prompt = promptTokens >= 1 ? Math.floor(promptTokens) : 1;
     const out = outputTokens >= 1 ? Math.floor(outputTokens) : 1;
-    const st = this.stats;
+    const st = this.st;
     st.submitted++;
     const now = this.sim.now_ms;
     if (this.neverFits(prompt, out, this.capLatest)) {
@@ -322,17 +342,19 @@ export class GpuReplica {
   fail(t_ms: number, onLost: (req: number) => void): void {
     if (this.inside) throw new Error('GpuReplica.fail() called from inside one of its own listener callbacks');
     if (!this.healthyFlag) return;
+    this.flush(t_ms);
+    this.spanLeft = 0;
     if (this.endToken >= 0) {
       this.sim.cancel(this.endToken);
       this.endToken = -1;
-      if (t_ms > this.iterStart) this.stats.busy_ms += Math.min(t_ms - this.iterStart, this.iterDur);
+      if (t_ms > this.iterStart) this.st.busy_ms += Math.min(t_ms - this.iterStart, this.iterDur);
     }
     const lost: number[] = [];
     for (let s = this.runHead; s >= 0; s = this.rNext[s]) lost.push(this.sReq[s]);
     for (let i = 0; i < this.waitQ.length; i++) lost.push(this.sReq[this.waitQ.at(i)]);
     this.clearState();
     this.healthyFlag = false;
-    this.stats.lost += lost.length;
+    this.st.lost += lost.length;
     for (const req of lost) onLost(req);
   }
 
@@ -354,6 +376,16 @@ export class GpuReplica {
     this.capLatest = this.toBlocksCap(tokens);
     this.capPending = true;
     if (!this.busy) this.applyCapacity();
+    else this.cutSpan();
+  }
+
+  /** Ends a fused stretch at the iteration now in flight, so the next plan sees a change now. */
+  private cutSpan(): void {
+    this.flush(this.sim.now_ms);
+    if (this.spanLeft === 0 || this.endToken < 0) return;
+    this.spanLeft = 0;
+    this.sim.cancel(this.endToken);
+    this.endToken = this.sim.at(this.iterStart + this.iterDur, this.hEnd, 0);
   }
 
   // ---- the scheduler ----
@@ -367,6 +399,7 @@ export class GpuReplica {
     this.iterN = 0;
     this.iterRecompute = 0;
     this.budget = this.maxTokens;
+    const preemptedBefore = this.st.preemptions;
     let decode = false;
     if (this.chunked) {
       if (this.D > 0) {
@@ -404,12 +437,63 @@ export class GpuReplica {
     this.iterDur = dur;
     this.iterStart = this.sim.now_ms;
     this.iterUsed = this.used;
-    const st = this.stats;
+    const st = this.st;
     const kvTok = this.used * this.B;
     if (kvTok > st.max_kv_used_tokens) st.max_kv_used_tokens = kvTok;
     if (this.nRunning > st.max_running) st.max_running = this.nRunning;
-    this.endToken = this.sim.after(dur, this.hEnd, 0);
+    let end = this.sim.now_ms + dur;
+    this.spanLeft = 0;
+    if (decode && this.iterN === 0 && this.fuse && this.debug === null && st.preemptions === preemptedBefore &&
+        (this.waitQ.length > 0 || this.nRunning >= this.maxSeqs || (this.chunked && this.budget <= 0))) {
+      end = this.planSpan(end);
+    }
+    this.endToken = this.sim.at(end, this.hEnd, 0);
     if (this.debug?.planned) this.debug.planned(this);
+  }
+
+  /**
+   * Decode fusion. This iteration decodes only, and admission is blocked in a way that lasts: the
+   * waiting head does not fit in the KV cache (free blocks only shrink while nothing finishes),
+   * the batch is at max_num_seqs, or decodes take the whole token budget; arrivals only join the
+   * queue's tail. Then every following iteration is the same decode step one token longer, until
+   * one finishes a sequence or would need a preemption. Those iterations run as one event: their
+   * times are the same sums the per-iteration events would compute, and `flush` applies them
+   * (counters, KV blocks, inter-token gaps) whenever anything looks at the replica in between.
+   * Returns the end time of the last fused iteration.
+   */
+  private planSpan(end: number): number {
+    const B = this.B, D = this.D, K = this.K, top = this.heap.topKey();
+    let used = this.used, C = this.C, n = 0;
+    while (n < MAX_SPAN && top > K + n) {
+      const need = this.cnt[(B - ((K + n + 1) % B)) % B];
+      if (need > this.capBlocks - used) break;
+      used += need;
+      C += D;
+      end += this.step.stepTimeMs(0, 0, D, C);
+      n++;
+    }
+    this.spanLeft = n;
+    return end;
+  }
+
+  /** Runs the fused iterations that ended by t_ms (none of them finishes, admits or preempts anything). */
+  private flush(t_ms: number): void {
+    while (this.spanLeft > 0 && this.iterStart + this.iterDur <= t_ms) this.fusedStep();
+  }
+
+  private fusedStep(): void {
+    const t = this.iterStart + this.iterDur;
+    this.finishIteration(t);
+    this.spanLeft--;
+    const B = this.B;
+    this.used += this.cnt[(B - (this.K % B)) % B];
+    const D = this.D, C = this.C;
+    this.iterC = C;
+    this.iterDur = this.step.stepTimeMs(0, 0, D, C);
+    this.iterStart = t;
+    this.iterUsed = this.used;
+    const kvTok = this.used * B;
+    if (kvTok > this.st.max_kv_used_tokens) this.st.max_kv_used_tokens = kvTok;
   }
 
   /** Admits from the waiting head while budget, max_num_seqs and KV blocks allow. */
@@ -421,7 +505,7 @@ export class GpuReplica {
         this.waitQ.popFront();
         const req = this.sReq[s];
         this.releaseSlot(s);
-        this.stats.rejected_too_long++;
+        this.st.rejected_too_long++;
         this.listener.rejected(req, now, 'too_long');
         continue;
       }
@@ -472,7 +556,7 @@ export class GpuReplica {
       this.used -= this.blocks(this.sTarget[s]);
       this.unlinkPf(s);
       // a first pass cut short is wasted work too (a recompute pass is already counted per chunk)
-      if (this.sEmitted[s] === 0) this.stats.recompute_tokens += this.sPrefilled[s];
+      if (this.sEmitted[s] === 0) this.st.recompute_tokens += this.sPrefilled[s];
     } else {
       const K = this.K;
       const base = this.sBase[s];
@@ -495,7 +579,7 @@ export class GpuReplica {
     this.sState[s] = WAITING;
     this.sPrefilled[s] = 0;
     this.sPreempt[s]++;
-    this.stats.preemptions++;
+    this.st.preemptions++;
     this.waitQ.pushFront(s);
   }
 
@@ -512,7 +596,8 @@ export class GpuReplica {
     this.endToken = -1;
     this.inside = true;
     try {
-      this.finishIteration();
+      while (this.spanLeft > 0) this.fusedStep();
+      this.finishIteration(this.sim.now_ms);
       if (this.nRunning > 0 || this.waitQ.length > 0) this.plan();
       else this.busy = false;
     } finally {
@@ -520,9 +605,8 @@ export class GpuReplica {
     }
   }
 
-  private finishIteration(): void {
-    const t = this.sim.now_ms;
-    const st = this.stats;
+  private finishIteration(t: number): void {
+    const st = this.st;
     const D = this.iterD;
     st.busy_ms += this.iterDur;
     st.iterations++;
@@ -584,7 +668,7 @@ export class GpuReplica {
     this.cnt[this.mod(base)]--;
     this.unlinkRun(s);
     this.nRunning--;
-    this.stats.completed++;
+    this.st.completed++;
     const req = this.sReq[s];
     const pre = this.sPreempt[s];
     const delay = this.sAdmitT[s] - this.sSubmitT[s];
@@ -599,14 +683,14 @@ export class GpuReplica {
     const prev = this.sEmitted[s];
     const emitted = prev + 1;
     const out = this.sOut[s];
-    this.stats.output_tokens++;
+    this.st.output_tokens++;
     if (dbgToken) dbgToken(req, t);
     if (prev > 0 && this.itl !== null) this.itl.sketch.accept(t - this.sLastTokT[s], 1);
     if (emitted >= out) {
       this.used -= this.blocks(this.sTarget[s]);
       this.unlinkRun(s);
       this.nRunning--;
-      this.stats.completed++;
+      this.st.completed++;
       const pre = this.sPreempt[s];
       const delay = this.sAdmitT[s] - this.sSubmitT[s];
       this.releaseSlot(s);
@@ -777,6 +861,7 @@ export class GpuReplica {
    * disagreement. For tests and debugging only.
    */
   checkInvariants(): void {
+    this.flush(this.sim.now_ms);
     const B = this.B, K = this.K;
     const fail = (msg: string) => {
       throw new Error(`GpuReplica invariant: ${msg} (t=${this.sim.now_ms} ms, K=${K})`);
