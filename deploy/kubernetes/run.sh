@@ -22,6 +22,8 @@ wait_job() {
 }
 
 k delete job fleetsim-sweep fleetsim-merge --ignore-not-found
+# A fetch pod left by an interrupted earlier run would make `kubectl run` below fail (AlreadyExists).
+k delete pod fleetsim-fetch --ignore-not-found
 k apply -f "$HERE/sweep-job.yaml"
 # An Indexed Job is Complete when every index has succeeded.
 wait_job fleetsim-sweep 21600
@@ -33,6 +35,11 @@ k logs job/fleetsim-merge
 k run fleetsim-fetch --image=busybox:1.36 --restart=Never \
   --overrides='{"spec":{"volumes":[{"name":"out","persistentVolumeClaim":{"claimName":"fleetsim-out"}}],"containers":[{"name":"fetch","image":"busybox:1.36","command":["sleep","600"],"volumeMounts":[{"name":"out","mountPath":"/out"}]}]}}'
 k wait --for=condition=ready --timeout=5m pod/fleetsim-fetch
-k cp fleetsim-fetch:/out/merged ./fleetsim-sweep
+# kubectl cp merges into an existing local directory: copy into a fresh one, then replace
+# ./fleetsim-sweep, so files of an earlier, larger sweep (points/, charts/) do not linger.
+rm -rf ./fleetsim-sweep.partial
+k cp fleetsim-fetch:/out/merged ./fleetsim-sweep.partial
 k delete pod fleetsim-fetch
+rm -rf ./fleetsim-sweep
+mv ./fleetsim-sweep.partial ./fleetsim-sweep
 echo "merged sweep in ./fleetsim-sweep (sweep.csv, sweep.json, points/, charts/)"
