@@ -12,7 +12,7 @@ import { checkReportTarget, writeReportDir } from '../report/write.ts';
 import { buildReportFiles } from '../report/report-files.ts';
 import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
-import { EXIT_INTERRUPTED, Interrupt, Progress, runReplicationsSliced } from './progress.ts';
+import { Interrupt, Progress, runReplicationsSliced } from './progress.ts';
 
 interface CheckOptions {
   budgets?: string;
@@ -118,5 +118,5 @@ async function check(file: string, opts: CheckOptions, t0: number): Promise<void
     const report = await buildReportFiles({ summary: s, timeseries: exp.timeseries, distributions: exp.distributions });
     writeReportDir(opts.out, { 'summary.json': `${JSON.stringify(s, null, 2)}\n`, 'timeseries.csv': timeseriesCsv(exp.timeseries, s.faults ?? [], s.window_s), 'stations.csv': stationsCsv(s), ...report });
   }
-  process.exitCode = exp.interrupted ? EXIT_INTERRUPTED : o.exitCode;
+  process.exitCode = exp.interrupted ? interrupt.exitCode : o.exitCode;
 }

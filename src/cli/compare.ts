@@ -7,7 +7,7 @@ import { prepare } from '../experiment/prepare.ts';
 import { compareMarkdown, compareSummaries, type CompareSide } from '../report/compare.ts';
 import type { Summary } from '../report/summary.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
-import { EXIT_INTERRUPTED, Interrupt, Progress, runReplicationsSliced } from './progress.ts';
+import { Interrupt, Progress, runReplicationsSliced } from './progress.ts';
 
 interface CompareOptions {
   replications?: number;
@@ -105,8 +105,8 @@ export function registerCompare(program: Command): void {
         interrupt.dispose();
       }
       if (interrupt.interrupted) {
-        process.stderr.write('fleetsim: compare stopped by Ctrl-C; nothing compared\n');
-        process.exitCode = EXIT_INTERRUPTED;
+        process.stderr.write(`fleetsim: compare stopped by ${interrupt.reason}; nothing compared\n`);
+        process.exitCode = interrupt.exitCode;
         return;
       }
       if (opts.candidateSet.length > 0) cand.label = `${candArg} (${opts.candidateSet.join(', ')})`;

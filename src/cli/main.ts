@@ -12,6 +12,7 @@ import { registerCompare } from './compare.ts';
 import { registerSweep } from './sweep.ts';
 import { registerPlan } from './plan.ts';
 import { registerMerge } from './merge.ts';
+import { installTermHandler } from './progress.ts';
 
 /** Exit codes: 0 ok, 1 a check failed, 2 bad input, 3 a run stopped at a limit, 70 internal error. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, incomplete: 3, internal: 70 } as const;
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
 
 /** Runs the CLI and returns the exit code (never throws for user errors). */
 export async function main(argv: string[]): Promise<number> {
+  installTermHandler();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -72,23 +72,51 @@ export class Progress {
   }
 }
 
+/** Exit code of a run stopped by SIGTERM (128 + 15): `docker stop`, a Kubernetes pod deletion. */
+export const EXIT_TERMINATED = 143;
+
+/** Interrupts currently listening; while there are none, SIGTERM exits at once (see installTermHandler). */
+let listening = 0;
+
 /**
- * Stops long runs on Ctrl-C: the first SIGINT aborts the signal (the simulation stops at the end
+ * A process without a SIGTERM handler ignores the signal when it is PID 1 (as in a container), so
+ * `docker stop` or a pod deletion would wait out the grace period. Commands that do not handle it
+ * themselves exit 143 at once; their outputs are written atomically, so nothing half-written stays.
+ */
+let termHandlerInstalled = false;
+export function installTermHandler(): void {
+  if (termHandlerInstalled) return;
+  termHandlerInstalled = true;
+  process.on('SIGTERM', () => {
+    if (listening > 0) return; // an Interrupt writes what was simulated, then exits 143
+    process.stderr.write('\nfleetsim: terminated (SIGTERM)\n');
+    process.exit(EXIT_TERMINATED);
+  });
+}
+
+/**
+ * Stops long runs on Ctrl-C or SIGTERM: the first signal aborts (the simulation stops at the end
  * of its current slice and the caller writes what was simulated), a second one exits at once.
  */
 export class Interrupt {
   readonly controller = new AbortController();
-  private readonly handler = () => {
+  /** The signal that stopped the run, if any. */
+  private received: NodeJS.Signals | null = null;
+  private readonly handler = (sig: NodeJS.Signals) => {
     if (this.controller.signal.aborted) {
       process.stderr.write('\nfleetsim: interrupted again; exiting without writing the report\n');
-      process.exit(EXIT_INTERRUPTED);
+      process.exit(this.exitCode);
     }
-    process.stderr.write('\nfleetsim: interrupted (Ctrl-C): stopping the simulation and writing what was simulated so far (Ctrl-C again to quit at once)\n');
+    this.received = sig;
+    const again = sig === 'SIGINT' ? 'Ctrl-C again' : 'SIGTERM again';
+    process.stderr.write(`\nfleetsim: interrupted (${this.reason}): stopping the simulation and writing what was simulated so far (${again} to quit at once)\n`);
     this.controller.abort();
   };
 
   constructor() {
     process.on('SIGINT', this.handler);
+    process.on('SIGTERM', this.handler);
+    listening++;
   }
 
   get signal(): AbortSignal {
@@ -99,8 +127,20 @@ export class Interrupt {
     return this.controller.signal.aborted;
   }
 
+  /** How the run was stopped, for messages: "Ctrl-C" or "SIGTERM". */
+  get reason(): string {
+    return this.received === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C';
+  }
+
+  /** 130 after Ctrl-C, 143 after SIGTERM, as shells and container runtimes report them. */
+  get exitCode(): number {
+    return this.received === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+  }
+
   dispose(): void {
     process.off('SIGINT', this.handler);
+    process.off('SIGTERM', this.handler);
+    listening--;
   }
 }
 

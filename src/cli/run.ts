@@ -9,7 +9,7 @@ import { renderSummary } from '../report/terminal.ts';
 import { capacityCheck } from './capacity-check.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
 import { buildReportFiles } from '../report/report-files.ts';
-import { EXIT_INTERRUPTED, Interrupt, Progress, runReplicationsSliced } from './progress.ts';
+import { Interrupt, Progress, runReplicationsSliced } from './progress.ts';
 import { fmt } from '../report/table.ts';
 
 interface RunOptions {
@@ -63,7 +63,7 @@ export function registerRun(program: Command): void {
       const check = capacityCheck(prep);
       info(check.text);
       info('');
-      // Ctrl-C stops the simulation at the end of its current slice; what was simulated is reported.
+      // Ctrl-C or SIGTERM stops the simulation at the end of its current slice; what was simulated is reported.
       const interrupt = new Interrupt();
       try {
         // --jobs (issue 6): replications on worker threads; the same result whatever the number of jobs.
@@ -88,9 +88,9 @@ export function registerRun(program: Command): void {
           const last = exp.runs[exp.runs.length - 1];
           const where = reps > 1 ? ` in replication ${exp.runs.length} of ${reps} (seed ${seed + exp.runs.length - 1})` : ` (seed ${seed})`;
           process.stderr.write(
-            `fleetsim: stopped by Ctrl-C after ${fmt(last.duration_s)} of ${fmt(sc.duration_s)} simulated seconds${where}; ${opts.out ? `the report in ${opts.out}/ covers` : 'the results cover'} the simulated part only and ${opts.out ? 'is' : 'are'} marked "complete": false\n`,
+            `fleetsim: stopped by ${interrupt.reason} after ${fmt(last.duration_s)} of ${fmt(sc.duration_s)} simulated seconds${where}; ${opts.out ? `the report in ${opts.out}/ covers` : 'the results cover'} the simulated part only and ${opts.out ? 'is' : 'are'} marked "complete": false\n`,
           );
-          process.exitCode = EXIT_INTERRUPTED;
+          process.exitCode = interrupt.exitCode;
         } else if (!exp.summary.complete) {
           process.stderr.write(`fleetsim: the run stopped early (${exp.summary.engine.stop_reason}); results cover the simulated part only and are marked incomplete (seed ${seed})\n`);
           process.exitCode = 3;

@@ -55,14 +55,18 @@ describe('progress bar', () => {
   });
 });
 
-describe('Ctrl-C', () => {
-  let tmp: string | undefined;
+describe('Ctrl-C and SIGTERM', () => {
+  const tmps: string[] = [];
   afterAll(() => {
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    for (const t of tmps) rmSync(t, { recursive: true, force: true });
   });
 
-  it('stops a long run, writes what was simulated marked "complete": false, and exits 130', async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'fleetsim-sigint-'));
+  it.each([
+    ['SIGINT', 130, 'Ctrl-C'],
+    ['SIGTERM', 143, 'SIGTERM'],
+  ] as const)('%s stops a long run, writes what was simulated marked "complete": false, and exits %i', async (signal, exitCode, reason) => {
+    const tmp = mkdtempSync(join(tmpdir(), `fleetsim-${signal.toLowerCase()}-`));
+    tmps.push(tmp);
     const out = join(tmp, 'report');
     // About 20 s of simulation at full speed; interrupted after about 1 s of it.
     const child = spawn(process.execPath, ['src/cli/fleetsim.mjs', 'run', 'scenarios/mmc-example.yaml', '--set', 'duration_s=300000', '--set', 'warmup_s=100', '--out', out], {
@@ -86,11 +90,12 @@ describe('Ctrl-C', () => {
     });
     await new Promise((r) => setTimeout(r, 1000));
     const t0 = Date.now();
-    child.kill('SIGINT');
+    child.kill(signal);
     const code = await exited;
-    expect(code, `stderr: ${stderr}`).toBe(130);
+    expect(code, `stderr: ${stderr}`).toBe(exitCode);
     expect(Date.now() - t0).toBeLessThan(20_000);
-    expect(stderr).toMatch(/stopped by Ctrl-C after [\d,.]+ of 300,000 simulated seconds/);
+    expect(stderr).toContain(`stopped by ${reason} after `);
+    expect(stderr).toMatch(/after [\d,.]+ of 300,000 simulated seconds/);
     expect(stderr).toMatch(/"complete": false/);
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(s.complete).toBe(false);
