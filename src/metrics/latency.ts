@@ -53,14 +53,112 @@ export interface LatencySummary {
 export const LATENCY_KEYS = ['p50', 'p90', 'p99', 'p999', 'mean', 'max'] as const;
 
 /**
+ * The sketch's own index mapping (DDSketch's LogarithmicMapping): key(v) = ceil(log2(v) * m) + o
+ * for v > minPossible. Read from a library instance so that keys computed here are the library's.
+ */
+const MAPPING = new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY }).mapping as unknown as { _multiplier: number; _offset: number; minPossible: number };
+const KEY_MULT = MAPPING._multiplier;
+const KEY_OFFSET = MAPPING._offset;
+const MIN_POSITIVE = MAPPING.minPossible;
+
+/**
  * A latency distribution in bounded memory: a DDSketch (relative-error, mergeable; its size
  * depends on the value range, not on the count) plus exact count, sum and max.
+ *
+ * Adds go to a small array of counts per sketch key first, and reach the library's sketch in one
+ * pass whenever anything reads it: a full-fleet run adds tens of values per request, and the
+ * library's add path (a store lookup per value) was a tenth of the run time. The keys are the
+ * library's own, so the sketch ends up with exactly the bins it would have had.
  */
 export class LatencyStats {
-  readonly sketch = new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY });
+  private readonly sk = new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY });
+  /** Pending counts: pBins[i] counts key pLo + i. */
+  private pBins: Float64Array | null = null;
+  private pLo = 0;
+  private pending = false;
+  private pCount = 0;
+  private pSum = 0;
+  private pZero = 0;
+  private pMin = Infinity;
+  private pMax = -Infinity;
+
+  /** The library sketch, with every value added so far. */
+  get sketch(): DDSketch {
+    if (this.pending) this.flush();
+    return this.sk;
+  }
 
   add(value_ms: number): void {
-    this.sketch.accept(value_ms);
+    this.addWeighted(value_ms, 1);
+  }
+
+  /** Adds value_ms with a weight (a count of identical values). */
+  addWeighted(value_ms: number, weight: number): void {
+    if (value_ms > MIN_POSITIVE) {
+      const key = Math.ceil(Math.log2(value_ms) * KEY_MULT) + KEY_OFFSET;
+      const bins = this.pBins;
+      const i = key - this.pLo;
+      if (bins !== null && i >= 0 && i < bins.length) bins[i] += weight;
+      else this.binsFor(key)[key - this.pLo] += weight;
+    } else if (value_ms < -MIN_POSITIVE) {
+      // negative values do not occur in latencies; let the library place them
+      this.sketch.accept(value_ms, weight);
+      return;
+    } else this.pZero += weight;
+    this.pending = true;
+    this.pCount += weight;
+    this.pSum += value_ms * weight;
+    if (value_ms < this.pMin) this.pMin = value_ms;
+    if (value_ms > this.pMax) this.pMax = value_ms;
+  }
+
+  /** The pending array, grown (or first made) to cover key. */
+  private binsFor(key: number): Float64Array {
+    const old = this.pBins;
+    if (old === null) {
+      this.pBins = new Float64Array(128);
+      this.pLo = key - 64;
+      return this.pBins;
+    }
+    const lo = Math.min(this.pLo, key - 32), hi = Math.max(this.pLo + old.length, key + 33);
+    const bins = new Float64Array(Math.max(2 * old.length, hi - lo));
+    bins.set(old, this.pLo - lo);
+    this.pBins = bins;
+    this.pLo = lo;
+    return bins;
+  }
+
+  /** Moves the pending counts into the library sketch (its add path, once per non-empty key). */
+  private flush(): void {
+    const s = this.sk;
+    const bins = this.pBins;
+    if (bins !== null) {
+      let first = 0, last = bins.length - 1;
+      while (first <= last && bins[first] === 0) first++;
+      while (last > first && bins[last] === 0) last--;
+      // the two ends first: the store grows once to the whole range, not chunk by chunk
+      for (const i of first < last ? [last, first] : [first]) {
+        if (i < bins.length && bins[i] > 0) {
+          s.store.add(this.pLo + i, bins[i]);
+          bins[i] = 0;
+        }
+      }
+      for (let i = first + 1; i < last; i++) {
+        if (bins[i] > 0) {
+          s.store.add(this.pLo + i, bins[i]);
+          bins[i] = 0;
+        }
+      }
+    }
+    s.zeroCount += this.pZero;
+    s.count += this.pCount;
+    s.sum += this.pSum;
+    if (this.pMin < s.min) s.min = this.pMin;
+    if (this.pMax > s.max) s.max = this.pMax;
+    this.pending = false;
+    this.pCount = this.pSum = this.pZero = 0;
+    this.pMin = Infinity;
+    this.pMax = -Infinity;
   }
 
   get count(): number {
@@ -68,11 +166,13 @@ export class LatencyStats {
   }
 
   quantile(q: number): number | null {
-    return this.sketch.count === 0 ? null : this.sketch.getValueAtQuantile(q);
+    const s = this.sketch;
+    return s.count === 0 ? null : s.getValueAtQuantile(q);
   }
 
   merge(other: LatencyStats): void {
-    if (other.sketch.count > 0) this.sketch.merge(other.sketch);
+    const o = other.sketch;
+    if (o.count > 0) this.sketch.merge(o);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DDSketch } from '@datadog/sketches-js';
 import { LatencyStats, SKETCH_RELATIVE_ACCURACY } from '../../src/metrics/latency.ts';
 import { makeSampler } from '../../src/engine/distributions.ts';
 import { stream } from '../../src/engine/random.ts';
@@ -8,6 +9,35 @@ function exactQuantile(sorted: Float64Array, q: number): number {
 }
 
 describe('LatencyStats', () => {
+  it('ends with exactly the bins the library sketch gets from the same values, however reads and adds interleave', () => {
+    const rng = stream(4, 'ingest');
+    const ours = new LatencyStats();
+    const lib = new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY });
+    const values: number[] = [0, 1e-6, 3e9, -5];
+    for (let i = 0; i < 50_000; i++) values.push(Math.exp(rng() * 30 - 10)); // 4.5e-5 .. 1e9: the pending array grows both ways
+    values.forEach((v, i) => {
+      const w = i % 7 === 0 ? 3 : 1;
+      ours.addWeighted(v, w);
+      lib.accept(v, w);
+      if (i % 9973 === 0) ours.quantile(0.5); // a read moves what is pending into the sketch
+    });
+    const a = ours.sketch;
+    const trim = (bins: number[]) => bins.join(',').replace(/^(0,)+|(,0)+$/g, '');
+    expect(trim(a.store.bins), 'positive bins').toBe(trim(lib.store.bins));
+    expect(trim(a.negativeStore.bins), 'negative bins').toBe(trim(lib.negativeStore.bins));
+    expect([a.count, a.zeroCount, a.min, a.max]).toEqual([lib.count, lib.zeroCount, lib.min, lib.max]);
+    expect(a.sum / lib.sum).toBeCloseTo(1, 12);
+    for (const q of [0.01, 0.5, 0.99, 0.999]) expect(ours.quantile(q)).toBe(lib.getValueAtQuantile(q));
+    // merging two halves gives the whole
+    const h1 = new LatencyStats(), h2 = new LatencyStats();
+    values.forEach((v, i) => (i % 2 ? h1 : h2).add(v));
+    h1.merge(h2);
+    const whole = new LatencyStats();
+    values.forEach((v) => whole.add(v));
+    for (const q of [0.5, 0.9, 0.99]) expect(h1.quantile(q)).toBe(whole.quantile(q));
+    expect(h1.count).toBe(values.length);
+  });
+
   it.each([
     ['lognormal', { dist: 'lognormal', mean: 200, p99: 2000 } as const],
     ['pareto', { dist: 'pareto', shape: 1.5, scale: 5 } as const],

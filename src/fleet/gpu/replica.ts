@@ -629,11 +629,11 @@ export class GpuReplica {
         for (let g = 0; g < this.gN; g++) {
           const c = this.gC[g];
           if (c > 0) {
-            itl.sketch.accept(t - this.gT[g], c);
+            itl.addWeighted(t - this.gT[g], c);
             joined += c;
           }
         }
-        if (D > joined) itl.sketch.accept(t - this.lastDecodeEnd, D - joined);
+        if (D > joined) itl.addWeighted(t - this.lastDecodeEnd, D - joined);
       }
       if (dbgToken) {
         for (let s = this.runHead; s >= 0; s = this.rNext[s]) if (this.sState[s] === DECODE) dbgToken(this.sReq[s], t);
@@ -685,7 +685,7 @@ export class GpuReplica {
     const out = this.sOut[s];
     this.st.output_tokens++;
     if (dbgToken) dbgToken(req, t);
-    if (prev > 0 && this.itl !== null) this.itl.sketch.accept(t - this.sLastTokT[s], 1);
+    if (prev > 0 && this.itl !== null) this.itl.add(t - this.sLastTokT[s]);
     if (emitted >= out) {
       this.used -= this.blocks(this.sTarget[s]);
       this.unlinkRun(s);
