@@ -112,8 +112,34 @@ export class GpuReplica {
   /** The replica's counters, brought up to the current simulated time first (see `flush`). */
   get stats(): ReplicaStats {
     this.flush(this.sim.now_ms);
-    return this.st;
+    const st = this.st;
+    st.busy_ms += this.aBusy;
+    st.iterations += this.aIter;
+    st.batch_size_sum += this.aBatch;
+    st.decode_seqs_sum += this.aDecode;
+    st.decode_tokens += this.aDecode;
+    st.output_tokens += this.aDecode;
+    st.prefill_tokens += this.aPrefill;
+    st.recompute_tokens += this.aRecompute;
+    st.kv_token_ms += this.aKv;
+    st.flops += this.aFlops;
+    st.bytes += this.aBytes;
+    this.aBusy = this.aIter = this.aBatch = this.aDecode = this.aPrefill = this.aRecompute = this.aKv = this.aFlops = this.aBytes = 0;
+    return st;
   }
+  // Per-iteration counters kept on the replica itself, added to `st` when read: the stats object
+  // is one more cold cache line per iteration at fleet scale.
+  private aBusy = 0;
+  private aIter = 0;
+  private aBatch = 0;
+  private aDecode = 0;
+  private aPrefill = 0;
+  private aRecompute = 0;
+  private aKv = 0;
+  private aFlops = 0;
+  private aBytes = 0;
+  /** Smallest finish key in the finish heap (Infinity when empty): most iterations finish nothing and need not touch it. */
+  private nextFinishK = Infinity;
   /** Inter-token latency sink: each gap between consecutive tokens of a request, O(1) weighted adds per iteration. */
   itl: LatencyStats | null = null;
   debug: ReplicaDebug | null = null;
@@ -462,7 +488,7 @@ export class GpuReplica {
    * Returns the end time of the last fused iteration.
    */
   private planSpan(end: number): number {
-    const B = this.B, D = this.D, K = this.K, top = this.heap.topKey();
+    const B = this.B, D = this.D, K = this.K, top = this.nextFinishK;
     let used = this.used, C = this.C, n = 0;
     while (n < MAX_SPAN && top > K + n) {
       const need = this.cnt[(B - ((K + n + 1) % B)) % B];
@@ -606,19 +632,16 @@ export class GpuReplica {
   }
 
   private finishIteration(t: number): void {
-    const st = this.st;
     const D = this.iterD;
-    st.busy_ms += this.iterDur;
-    st.iterations++;
-    st.batch_size_sum += D + this.iterN;
-    st.decode_seqs_sum += D;
-    st.prefill_tokens += this.iterPt;
-    st.recompute_tokens += this.iterRecompute;
-    st.decode_tokens += D;
-    st.output_tokens += D;
-    st.kv_token_ms += this.iterUsed * this.B * this.iterDur;
-    st.flops += this.step.stepFlops(this.iterPt, this.iterPairs, D, this.iterC);
-    st.bytes += this.step.stepBytes(this.iterPt, this.iterPairs, D, this.iterC);
+    this.aBusy += this.iterDur;
+    this.aIter++;
+    this.aBatch += D + this.iterN;
+    this.aDecode += D;
+    this.aPrefill += this.iterPt;
+    this.aRecompute += this.iterRecompute;
+    this.aKv += this.iterUsed * this.B * this.iterDur;
+    this.aFlops += this.step.stepFlops(this.iterPt, this.iterPairs, D, this.iterC);
+    this.aBytes += this.step.stepBytes(this.iterPt, this.iterPairs, D, this.iterC);
     const dbgToken = this.debug?.token;
 
     if (this.iterDecode) {
@@ -642,12 +665,15 @@ export class GpuReplica {
       this.lastDecodeEnd = t;
       this.K = K0 + 1;
       this.C += this.D;
-      const heap = this.heap;
-      while (heap.topKey() <= K0) {
-        const s = heap.topSlot();
-        const e = heap.topEpoch();
-        heap.pop();
-        if (this.sEpoch[s] === e) this.finishDecode(s, t);
+      if (this.nextFinishK <= K0) {
+        const heap = this.heap;
+        while (heap.topKey() <= K0) {
+          const s = heap.topSlot();
+          const e = heap.topEpoch();
+          heap.pop();
+          if (this.sEpoch[s] === e) this.finishDecode(s, t);
+        }
+        this.nextFinishK = heap.topKey();
       }
     }
 
@@ -710,6 +736,7 @@ export class GpuReplica {
     this.D++;
     this.C += target;
     this.heap.push(this.sFinish[s], s, this.sEpoch[s]);
+    if (this.sFinish[s] < this.nextFinishK) this.nextFinishK = this.sFinish[s];
     this.groupAdd(t);
     if (prev === 0) this.listener.firstToken(req, t);
   }
@@ -820,6 +847,7 @@ export class GpuReplica {
     this.C = 0;
     this.cnt.fill(0);
     this.heap.clear();
+    this.nextFinishK = Infinity;
     this.used = 0;
     this.gN = 0;
     this.sState.fill(FREE);
