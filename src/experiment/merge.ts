@@ -86,7 +86,8 @@ export function mergeShards(dirs: readonly string[]): MergedSweep {
       const file = locate(k, i);
       const rec = readJson<RunRecord>(file, 'a run');
       if (rec.point !== k || rec.replication !== i) throw new UserError(`merge: ${file}: expected point ${k} replication ${i}, found point ${rec.point} replication ${rec.replication}`);
-      runs.push({ summary: rec.summary, timeseries: TimeSeries.fromJSON(rec.timeseries) });
+      // shards may name the scenario by different paths (same document, same hash): report the first's
+      runs.push({ summary: { ...rec.summary, scenario_file: meta.scenario_file }, timeseries: TimeSeries.fromJSON(rec.timeseries) });
     }
     points.push(finishPoint(knobs, k, runs));
   }

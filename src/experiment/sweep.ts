@@ -83,7 +83,8 @@ export function planSweep(input: SweepInput): Sweep {
   const replications = input.replications ?? first.replications;
   const metaKnobs = knobs.map((k) => ({ path: k.path, kind: k.kind, values: k.values }));
   const hash = createHash('sha256')
-    .update(JSON.stringify({ version, file: input.file, doc: docJson, knobs: metaKnobs, seed, replications }))
+    // the document, not its path: shards may see the file under different paths (a container's /app/...)
+    .update(JSON.stringify({ version, doc: docJson, knobs: metaKnobs, seed, replications }))
     .digest('hex')
     .slice(0, 16);
   const meta: SweepMeta = {

@@ -59,7 +59,8 @@ beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'fleetsim-sweep-cli-'));
   const spawned: Record<string, string[]> = {
     sweep: ['sweep', ...SWEEP, '--jobs', '1', '--out', out('sweep')],
-    shard0: ['sweep', ...SWEEP, '--jobs', '2', '--shard', '0/2', '--out', out('shard0')],
+    // the scenario by another path (as in a container): still the same sweep
+    shard0: ['sweep', join(REPO, EXAMPLE), ...SWEEP.slice(1), '--jobs', '2', '--shard', '0/2', '--out', out('shard0')],
     shard1: ['sweep', ...SWEEP, '--jobs', '1', '--shard', '1/2', '--out', out('shard1')],
   };
   const names = Object.keys(spawned);
