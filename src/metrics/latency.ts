@@ -60,6 +60,8 @@ const MAPPING = new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY }).map
 const KEY_MULT = MAPPING._multiplier;
 const KEY_OFFSET = MAPPING._offset;
 const MIN_POSITIVE = MAPPING.minPossible;
+/** Widest key range counted before the library sees it: 16 KB, values spanning a factor of ~10^8. */
+const MAX_PENDING_KEYS = 2048;
 
 /**
  * A latency distribution in bounded memory: a DDSketch (relative-error, mergeable; its size
@@ -99,7 +101,15 @@ export class LatencyStats {
       const bins = this.pBins;
       const i = key - this.pLo;
       if (bins !== null && i >= 0 && i < bins.length) bins[i] += weight;
-      else this.binsFor(key)[key - this.pLo] += weight;
+      else {
+        const grown = this.binsFor(key);
+        if (grown === null) {
+          // far from everything else (a rounding residue of 1e-13 ms, say): straight to the library
+          this.sketch.accept(value_ms, weight);
+          return;
+        }
+        grown[key - this.pLo] += weight;
+      }
     } else if (value_ms < -MIN_POSITIVE) {
       // negative values do not occur in latencies; let the library place them
       this.sketch.accept(value_ms, weight);
@@ -112,8 +122,8 @@ export class LatencyStats {
     if (value_ms > this.pMax) this.pMax = value_ms;
   }
 
-  /** The pending array, grown (or first made) to cover key. */
-  private binsFor(key: number): Float64Array {
+  /** The pending array, grown (or first made) to cover key; null if that would take more than MAX_PENDING_KEYS. */
+  private binsFor(key: number): Float64Array | null {
     const old = this.pBins;
     if (old === null) {
       this.pBins = new Float64Array(128);
@@ -121,7 +131,8 @@ export class LatencyStats {
       return this.pBins;
     }
     const lo = Math.min(this.pLo, key - 32), hi = Math.max(this.pLo + old.length, key + 33);
-    const bins = new Float64Array(Math.max(2 * old.length, hi - lo));
+    if (hi - lo > MAX_PENDING_KEYS) return null;
+    const bins = new Float64Array(Math.min(MAX_PENDING_KEYS, Math.max(2 * old.length, hi - lo)));
     bins.set(old, this.pLo - lo);
     this.pBins = bins;
     this.pLo = lo;
