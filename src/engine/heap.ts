@@ -5,6 +5,12 @@
  * An event is (time, handler id, payload). Cancellation is O(1): the event's slot is marked dead
  * and skipped when it reaches the top. Slots are recycled through a free list, and a slot's
  * generation makes a stale cancel token harmless.
+ *
+ * Pop and push are fused: the popped event stays at the root (a "zombie", its slot already
+ * released) until its handler schedules the next event, which then takes the root's place in one
+ * sift-down (heapq's heapreplace) instead of a sift-down and a sift-up. Most handlers schedule
+ * exactly one event, so this halves the heap work; the order of events, which depends only on
+ * (time, sequence), is unchanged.
  */
 const DEAD = -1;
 const SLOT_BITS = 2 ** 25; // at most ~33M pending events; tokens stay below 2^53
@@ -24,6 +30,8 @@ export class EventQueue {
   private seq = 0;
   private n = 0;
   private liveCount = 0;
+  /** The root is the last popped event, already released: the next push replaces it. */
+  private zombie = false;
   readonly maxPending: number;
 
   constructor(initialCapacity = 1024, maxPending = SLOT_BITS) {
@@ -45,19 +53,26 @@ export class EventQueue {
 
   /** Time of the earliest live event, or Infinity. */
   peekTime(): number {
+    this.buryZombie();
     this.dropDeadTop();
     return this.n > 0 ? this.hTime[0] : Infinity;
   }
 
   /** Schedules (time, handler, payload); returns a token for cancel(). */
   push(time: number, handler: number, payload: number): number {
-    if (this.n >= this.hTime.length) this.grow();
+    if (!this.zombie && this.n >= this.hTime.length) this.grow();
     let slot: number;
     if (this.freeCount > 0) slot = this.freeSlots[--this.freeCount];
     else slot = this.nextSlot++;
     this.sHandler[slot] = handler;
     this.sPayload[slot] = payload;
     const seq = this.seq++;
+    this.liveCount++;
+    if (this.zombie) {
+      this.zombie = false;
+      this.siftDownFromRoot(time, seq, slot);
+      return this.sGen[slot] * SLOT_BITS + slot;
+    }
     // Sift up from the new leaf.
     let i = this.n++;
     const hTime = this.hTime, hSeq = this.hSeq, hSlot = this.hSlot;
@@ -73,7 +88,6 @@ export class EventQueue {
     hTime[i] = time;
     hSeq[i] = seq;
     hSlot[i] = slot;
-    this.liveCount++;
     return this.sGen[slot] * SLOT_BITS + slot;
   }
 
@@ -100,20 +114,33 @@ export class EventQueue {
 
   /** Like pop(), but leaves the queue untouched and returns false if the earliest live event is later than limit. */
   popUntil(limit: number): boolean {
+    this.buryZombie();
     for (;;) {
       if (this.n === 0) return false;
-      if (this.hTime[0] > limit && this.sHandler[this.hSlot[0]] !== DEAD) return false;
       const slot = this.hSlot[0];
-      const t = this.hTime[0];
-      this.removeTop();
       const h = this.sHandler[slot];
-      this.releaseSlot(slot);
-      if (h === DEAD) continue;
-      this.liveCount--;
+      const t = this.hTime[0];
+      if (h === DEAD) {
+        this.removeTop();
+        this.releaseSlot(slot);
+        continue;
+      }
+      if (t > limit) return false;
       this.time = t;
       this.handler = h;
       this.payload = this.sPayload[slot];
+      this.releaseSlot(slot);
+      this.liveCount--;
+      this.zombie = true; // removed by the next push (replacing it) or pop
       return true;
+    }
+  }
+
+  /** The last popped event is still at the root and nothing replaced it: remove it now. */
+  private buryZombie(): void {
+    if (this.zombie) {
+      this.zombie = false;
+      this.removeTop();
     }
   }
 
@@ -132,10 +159,15 @@ export class EventQueue {
   }
 
   private removeTop(): void {
-    const hTime = this.hTime, hSeq = this.hSeq, hSlot = this.hSlot;
     const last = --this.n;
     if (last === 0) return;
-    const t = hTime[last], s = hSeq[last], sl = hSlot[last];
+    this.siftDownFromRoot(this.hTime[last], this.hSeq[last], this.hSlot[last]);
+  }
+
+  /** Places (t, s, sl) at the root of the n entries and sifts it down. */
+  private siftDownFromRoot(t: number, s: number, sl: number): void {
+    const hTime = this.hTime, hSeq = this.hSeq, hSlot = this.hSlot;
+    const last = this.n;
     let i = 0;
     const half = last >> 1;
     while (i < half) {

@@ -26,7 +26,7 @@ describe('EventQueue', () => {
 
   it('interleaved push/pop/cancel keep order and size', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.constant('pop'), fc.double({ min: 0, max: 100, noNaN: true }), fc.constant('cancel')), { maxLength: 400 }), (ops) => {
+      fc.property(fc.array(fc.oneof(fc.constant('pop'), fc.double({ min: 0, max: 100, noNaN: true }), fc.constant('cancel'), fc.constant('peek')), { maxLength: 400 }), (ops) => {
         const q = new EventQueue(4);
         const live = new Map<number, { t: number; seq: number }>();
         let seq = 0;
@@ -44,6 +44,9 @@ describe('EventQueue', () => {
             expect(q.payload).toBe(min[0]);
             live.delete(min[0]);
             now = q.time;
+          } else if (op === 'peek') {
+            // the last popped event may still sit at the root until the next push: never shown
+            expect(q.peekTime()).toBe(live.size === 0 ? Infinity : Math.min(...[...live.values()].map((v) => v.t)));
           } else if (op === 'cancel') {
             const tok = tokens.pop();
             if (tok === undefined) continue;
