@@ -85,7 +85,11 @@ export class ClientLayer implements RequestSink {
     this.timeoutHandler = sim.on((req) => this.onTimeout(req));
     this.retryHandler = sim.on((l) => this.startRetry(l));
     if (cfg?.budget) this.budget = cfg.budget.min_per_s * 10;
+    this.canRetry = cfg !== undefined && cfg.max_retries > 0;
   }
+
+  /** Retries are configured: each request's identity is kept for them (five fewer writes per request otherwise). */
+  private readonly canRetry: boolean;
 
   /** A new request arrives now. */
   arrive(): void {
@@ -106,15 +110,17 @@ export class ClientLayer implements RequestSink {
       return;
     }
     this.target.first(req);
-    // Remember what the request is, for its retries.
+    // Remember what the request is, for its retries (the class also for the in-flight count).
     const p = this.pool;
-    this.lModel[l] = p.model[req];
-    this.lRegion[l] = p.region[req];
-    this.lUser[l] = p.user[req];
-    this.lPrompt[l] = p.promptTokens[req];
-    this.lOutput[l] = p.outputTokens[req];
-    this.lFlags[l] = p.flags[req];
-    if (counted) this.byClass[p.model[req]].offered++;
+    this.lModel[l] = p.model(req);
+    if (this.canRetry) {
+      this.lRegion[l] = p.region(req);
+      this.lUser[l] = p.user(req);
+      this.lPrompt[l] = p.promptTokens[req];
+      this.lOutput[l] = p.outputTokens[req];
+      this.lFlags[l] = p.flags(req);
+    }
+    if (counted) this.byClass[p.model(req)].offered++;
   }
 
   /** Allocates and stamps an attempt of l, or resolves l at once if the breaker is open (-1). */
@@ -132,10 +138,10 @@ export class ClientLayer implements RequestSink {
     }
     const req = p.alloc();
     p.arrival_ms[req] = now;
-    p.counted[req] = this.lCounted[l];
+    p.setCounted(req, this.lCounted[l]);
     p.logical[req] = l;
-    p.flags[req] = 0;
-    p.model[req] = 0;
+    p.setFlags(req, 0);
+    p.setModel(req, 0);
     const timeout = cfg ? cfg.timeout_ms : Infinity;
     p.deadline_ms[req] = now + timeout;
     this.lTimeout[l] = timeout < Infinity ? this.sim.at(now + timeout, this.timeoutHandler, req) : -1;
@@ -147,12 +153,12 @@ export class ClientLayer implements RequestSink {
     const req = this.newAttempt(l);
     if (req < 0) return;
     const p = this.pool;
-    p.model[req] = this.lModel[l];
-    p.region[req] = this.lRegion[l];
-    p.user[req] = this.lUser[l];
+    p.setModel(req, this.lModel[l]);
+    p.setRegion(req, this.lRegion[l]);
+    p.setUser(req, this.lUser[l]);
     p.promptTokens[req] = this.lPrompt[l];
     p.outputTokens[req] = this.lOutput[l];
-    p.flags[req] = this.lFlags[l];
+    p.setFlags(req, this.lFlags[l]);
     this.target.retry(req);
   }
 
@@ -160,9 +166,9 @@ export class ClientLayer implements RequestSink {
   finish(req: number, outcome: Outcome, t_ms: number): void {
     const p = this.pool;
     const l = p.logical[req];
-    const abandoned = (p.flags[req] & ABANDONED) !== 0;
-    const cls = p.model[req];
-    if (outcome === 'completed' && p.counted[req]) this.servedAttempts++;
+    const abandoned = (p.flags(req) & ABANDONED) !== 0;
+    const cls = p.model(req);
+    if (outcome === 'completed' && p.counted(req)) this.servedAttempts++;
     p.release(req);
     if (abandoned) return; // the client left long ago: wasted work
     if (this.lTimeout[l] >= 0) this.sim.cancel(this.lTimeout[l]);
@@ -174,11 +180,11 @@ export class ClientLayer implements RequestSink {
   private onTimeout(req: number): void {
     const p = this.pool;
     const l = p.logical[req];
-    p.flags[req] |= ABANDONED;
+    p.setFlags(req, p.flags(req) | ABANDONED);
     this.attemptCounts.abandoned++;
     this.noteBreaker(true, this.sim.now_ms);
     if (this.mayRetry(l, 'timed_out')) return;
-    this.resolve(l, 'timed_out', this.sim.now_ms, p.model[req]);
+    this.resolve(l, 'timed_out', this.sim.now_ms, p.model(req));
   }
 
   /** Schedules a retry if the policy allows one; true if it did. */

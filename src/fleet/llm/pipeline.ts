@@ -143,12 +143,12 @@ export class FleetPipeline implements TierOutput {
   /** Models with an arm: send the request to arm B (its share, by user hash or at random) or to the stable replicas. */
   private routeArm(req: number, arm: ArmRoute): void {
     const pool = this.pool;
-    const u = arm.share <= 0 ? 1 : arm.byUser ? userHash01(pool.user[req]) : arm.rng();
+    const u = arm.share <= 0 ? 1 : arm.byUser ? userHash01(pool.user(req)) : arm.rng();
     if (u < arm.share) {
-      const c = arm.clusters[pool.region[req]];
+      const c = arm.clusters[pool.region(req)];
       const i = c.policy.pick();
       if (i >= 0 && c.replicas[i].healthy) {
-        pool.flags[req] = (pool.flags[req] & ~F_ARM_A) | F_ARM_B;
+        pool.setFlags(req, (pool.flags(req) & ~F_ARM_A) | F_ARM_B);
         if (arm.errorRate > 0 && arm.rng() < arm.errorRate) return this.finish(req, 'failed', this.sim.now_ms);
         this.setStage(req, S.gpu_ttft);
         pool.station[req] = c.firstGlobal + i;
@@ -157,7 +157,7 @@ export class FleetPipeline implements TierOutput {
         return;
       }
     }
-    pool.flags[req] = (pool.flags[req] & ~F_ARM_B) | F_ARM_A;
+    pool.setFlags(req, (pool.flags(req) & ~F_ARM_B) | F_ARM_A);
     this.toGpu(req);
   }
 
@@ -178,19 +178,19 @@ export class FleetPipeline implements TierOutput {
     const m = this.pickCum(this.cfg.modelCum);
     const route = this.models[m];
     route.tokens.draw();
-    pool.model[req] = m;
-    pool.region[req] = this.pickCum(this.cfg.regionCum);
-    pool.user[req] = this.users.draw();
+    pool.setModel(req, m);
+    pool.setRegion(req, this.pickCum(this.cfg.regionCum));
+    pool.setUser(req, this.users.draw());
     pool.promptTokens[req] = route.tokens.prompt;
     pool.outputTokens[req] = route.tokens.output;
-    pool.flags[req] = (route.embed ? F_EMBED : 0) | (!route.embed && this.rng() < route.chatShare ? F_CHAT : 0);
+    pool.setFlags(req, (route.embed ? F_EMBED : 0) | (!route.embed && this.rng() < route.chatShare ? F_CHAT : 0));
     this.retry(req);
   }
 
   /** An attempt whose model, region, user, tokens and API are already set (a client retry). */
   retry(req: number): void {
     // DNS has moved a failed region's traffic to the others, in proportion to their capacity.
-    if (this.regionFailedOver[this.pool.region[req]] === 1) this.pool.region[req] = this.pickAltRegion();
+    if (this.regionFailedOver[this.pool.region(req)] === 1) this.pool.setRegion(req, this.pickAltRegion());
     this.pool.first_token_ms[req] = -1;
     this.setStage(req, S.edge_in);
     this.sim.after(this.cfg.edgeIn.sample(), this.gatewayHandler, req);
@@ -198,17 +198,17 @@ export class FleetPipeline implements TierOutput {
 
   /** Records the time spent in the current stage and enters the next. */
   private setStage(req: number, stage: number): void {
-    this.pool.stage[req] = stage;
-    this.pool.stage_ms[req] = this.sim.now_ms;
+    this.pool.setStage(req, stage);
+    this.pool.setStageMs(req, this.sim.now_ms);
   }
 
   private closeStage(req: number): void {
     const pool = this.pool;
-    if (pool.counted[req]) this.metrics.stages[pool.stage[req]].add(this.sim.now_ms - pool.stage_ms[req]);
+    if (pool.counted(req)) this.metrics.stages[pool.stage(req)].add(this.sim.now_ms - pool.stage_ms(req));
   }
 
   private tier(req: number, kind: number): ServiceTier {
-    return this.regions[this.pool.region[req]].tiers[kind];
+    return this.regions[this.pool.region(req)].tiers[kind];
   }
 
   private atGateway(req: number): void {
@@ -222,27 +222,27 @@ export class FleetPipeline implements TierOutput {
     const pool = this.pool;
     const kind = tier.id % this.tierKinds;
     this.closeStage(req);
-    switch (pool.stage[req]) {
+    switch (pool.stage(req)) {
       case S.gateway:
         if (this.rng() >= this.cfg.authCacheHit) return this.enterTier(req, S.auth, T.postgres);
         return this.enterTier(req, S.rate_limit, T.redis);
       case S.auth:
         return this.enterTier(req, S.rate_limit, T.redis);
       case S.rate_limit: {
-        const m = this.models[pool.model[req]];
-        if (m.limiter && !m.limiter.allow(pool.user[req], pool.promptTokens[req] + pool.outputTokens[req], this.sim.now_ms)) {
-          if (pool.counted[req]) {
+        const m = this.models[pool.model(req)];
+        if (m.limiter && !m.limiter.allow(pool.user(req), pool.promptTokens[req] + pool.outputTokens[req], this.sim.now_ms)) {
+          if (pool.counted(req)) {
             this.metrics.rate_limited++;
-            this.metrics.models[pool.model[req]].rate_limited++;
+            this.metrics.models[pool.model(req)].rate_limited++;
           }
           return this.finish(req, 'rejected', this.sim.now_ms);
         }
         this.setStage(req, S.api_queue);
-        return this.tier(req, pool.flags[req] & F_CHAT ? T.chat_api : T.completions_api).acquire(req);
+        return this.tier(req, pool.flags(req) & F_CHAT ? T.chat_api : T.completions_api).acquire(req);
       }
       case S.api_queue:
-        pool.flags[req] |= F_HOLDS_API;
-        if (pool.flags[req] & F_CHAT && this.cfg.sessionOps > 0) return this.enterTier(req, S.session, T.redis);
+        pool.setFlags(req, pool.flags(req) | F_HOLDS_API);
+        if (pool.flags(req) & F_CHAT && this.cfg.sessionOps > 0) return this.enterTier(req, S.session, T.redis);
         return this.afterSession(req);
       case S.session:
         return this.afterSession(req);
@@ -251,13 +251,13 @@ export class FleetPipeline implements TierOutput {
       case S.moderation_pre:
         return this.enterTier(req, S.router, T.router);
       case S.router: {
-        const arm = this.models[pool.model[req]].arm;
+        const arm = this.models[pool.model(req)].arm;
         return arm ? this.routeArm(req, arm) : this.toGpu(req);
       }
       case S.moderation_post:
         return this.complete(req);
       default:
-        throw new Error(`request ${req} served by ${TIER_KINDS[kind]} in unexpected stage ${pool.stage[req]}`);
+        throw new Error(`request ${req} served by ${TIER_KINDS[kind]} in unexpected stage ${pool.stage(req)}`);
     }
   }
 
@@ -267,28 +267,28 @@ export class FleetPipeline implements TierOutput {
   }
 
   private afterSession(req: number): void {
-    if (this.pool.flags[req] & F_CHAT && this.rng() < this.cfg.ragShare) return this.enterTier(req, S.rag, T.vector_db);
+    if (this.pool.flags(req) & F_CHAT && this.rng() < this.cfg.ragShare) return this.enterTier(req, S.rag, T.vector_db);
     this.afterRag(req);
   }
 
   private afterRag(req: number): void {
-    if (!(this.pool.flags[req] & F_EMBED) && this.cfg.moderationPre) return this.enterTier(req, S.moderation_pre, T.moderation);
+    if (!(this.pool.flags(req) & F_EMBED) && this.cfg.moderationPre) return this.enterTier(req, S.moderation_pre, T.moderation);
     this.enterTier(req, S.router, T.router);
   }
 
   /** The router picks a replica of the requested model, or spills over when it is saturated. */
   private toGpu(req: number): void {
     const pool = this.pool;
-    const region = pool.region[req];
-    let route = this.models[pool.model[req]];
+    const region = pool.region(req);
+    let route = this.models[pool.model(req)];
     let cluster = route.clusters[region];
     let i = cluster.policy.pick();
     if (route.spillTo >= 0 && (i < 0 || cluster.replicas[i].waiting > route.spillWaiting)) {
       const alt = this.models[route.spillTo].clusters[region];
       const j = alt.policy.pick();
       if (j >= 0) {
-        pool.flags[req] |= F_SPILLED;
-        if (pool.counted[req]) this.metrics.models[pool.model[req]].spilled++;
+        pool.setFlags(req, pool.flags(req) | F_SPILLED);
+        if (pool.counted(req)) this.metrics.models[pool.model(req)].spilled++;
         route = this.models[route.spillTo];
         cluster = alt;
         i = j;
@@ -316,12 +316,12 @@ export class FleetPipeline implements TierOutput {
     this.closeStage(req);
     pool.first_token_ms[req] = t_ms;
     this.setStage(req, S.gpu_decode);
-    if (pool.flags[req] & (F_ARM_A | F_ARM_B)) this.armObserver?.firstToken(pool.model[req], pool.flags[req] & F_ARM_B ? 1 : 0, t_ms - pool.arrival_ms[req]);
-    if (pool.counted[req]) {
+    if (pool.flags(req) & (F_ARM_A | F_ARM_B)) this.armObserver?.firstToken(pool.model(req), pool.flags(req) & F_ARM_B ? 1 : 0, t_ms - pool.arrival_ms[req]);
+    if (pool.counted(req)) {
       const ttft = t_ms + this.cfg.edgeOut.sample() - pool.arrival_ms[req];
       this.metrics.ttft.add(ttft);
       this.metrics.series?.firstToken(t_ms, ttft);
-      this.metrics.models[pool.model[req]].ttft.add(ttft);
+      this.metrics.models[pool.model(req)].ttft.add(ttft);
     }
   }
 
@@ -331,8 +331,8 @@ export class FleetPipeline implements TierOutput {
     this.notifyReplica(req);
     this.closeStage(req);
     const out = pool.outputTokens[req];
-    if (pool.counted[req]) {
-      const mm = this.metrics.models[pool.model[req]];
+    if (pool.counted(req)) {
+      const mm = this.metrics.models[pool.model(req)];
       mm.preemptions += preemptions;
       mm.scheduling_delay.add(schedDelay_ms);
       mm.output_tokens += out;
@@ -343,7 +343,7 @@ export class FleetPipeline implements TierOutput {
         mm.tpot.add(tpot);
       }
     }
-    if (!(pool.flags[req] & F_EMBED) && this.cfg.moderationPost) return this.enterTier(req, S.moderation_post, T.moderation);
+    if (!(pool.flags(req) & F_EMBED) && this.cfg.moderationPost) return this.enterTier(req, S.moderation_post, T.moderation);
     this.complete(req);
   }
 
@@ -371,11 +371,11 @@ export class FleetPipeline implements TierOutput {
   /** Every request leaves through here exactly once: release what it holds, count it. */
   private finish(req: number, outcome: Outcome, t_ms: number): void {
     const pool = this.pool;
-    if (pool.flags[req] & F_HOLDS_API) {
-      pool.flags[req] &= ~F_HOLDS_API;
-      this.tier(req, pool.flags[req] & F_CHAT ? T.chat_api : T.completions_api).release(req);
+    if (pool.flags(req) & F_HOLDS_API) {
+      pool.setFlags(req, pool.flags(req) & (~F_HOLDS_API));
+      this.tier(req, pool.flags(req) & F_CHAT ? T.chat_api : T.completions_api).release(req);
     }
-    if (pool.flags[req] & (F_ARM_A | F_ARM_B)) this.armObserver?.finish(pool.model[req], pool.flags[req] & F_ARM_B ? 1 : 0, outcome, t_ms - pool.arrival_ms[req]);
+    if (pool.flags(req) & (F_ARM_A | F_ARM_B)) this.armObserver?.finish(pool.model(req), pool.flags(req) & F_ARM_B ? 1 : 0, outcome, t_ms - pool.arrival_ms[req]);
     this.sink.finish(req, outcome, t_ms);
   }
 }

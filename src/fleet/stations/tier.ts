@@ -83,7 +83,7 @@ export class ServiceTier {
       return;
     }
     st.advance(now);
-    this.pool.enter_ms[req] = now;
+    this.pool.setEnterMs(req, now);
     if (now >= st.warmup_ms) st.stats.arrivals++;
     if (st.qlen > 0 && st.timeout_ms < Infinity) this.purgeExpired(now);
     if (st.busy < st.servers) this.start(req, now, hold);
@@ -100,10 +100,10 @@ export class ServiceTier {
     const st = this.station;
     const pool = this.pool;
     st.busy++;
-    if (pool.enter_ms[req] >= st.warmup_ms) st.stats.wait.add(now - pool.enter_ms[req]);
+    if (pool.enter_ms(req) >= st.warmup_ms) st.stats.wait.add(now - pool.enter_ms(req));
     if (hold) {
       pool.hold_ms[req] = now;
-      pool.hold_enter_ms[req] = pool.enter_ms[req];
+      pool.hold_enter_ms[req] = pool.enter_ms(req);
       this.out.served(req, this);
     } else {
       this.sim.at(now + this.service!.sample() * this.slowdown + this.addDelay_ms, this.doneHandler, req);
@@ -115,7 +115,7 @@ export class ServiceTier {
     const now = this.sim.now_ms;
     st.advance(now);
     st.busy--;
-    const entered = this.pool.enter_ms[req];
+    const entered = this.pool.enter_ms(req);
     if (this.dead) {
       // The tier died while serving it.
       this.out.dropped(req, 'failed', now, this);
@@ -139,7 +139,7 @@ export class ServiceTier {
       const next = st.dequeue();
       // Deadline-aware admission: work whose client has given up is dropped, not done.
       if (this.deadlineAware && this.pool.deadline_ms[next] < now) {
-        if (this.pool.enter_ms[next] >= st.warmup_ms) st.stats.timedOut++;
+        if (this.pool.enter_ms(next) >= st.warmup_ms) st.stats.timedOut++;
         this.out.dropped(next, 'timed_out', now, this);
         continue;
       }
@@ -154,11 +154,11 @@ export class ServiceTier {
     const pool = this.pool;
     while (st.qlen > 0) {
       const head = st.peek();
-      const deadline = pool.enter_ms[head] + st.timeout_ms;
+      const deadline = pool.enter_ms(head) + st.timeout_ms;
       if (deadline >= now) break;
       st.dequeue();
       st.correctExpired(deadline, now);
-      if (pool.enter_ms[head] >= st.warmup_ms) st.stats.timedOut++;
+      if (pool.enter_ms(head) >= st.warmup_ms) st.stats.timedOut++;
       this.out.dropped(head, 'timed_out', deadline, this);
     }
   }
