@@ -50,6 +50,20 @@ describe('per-user rate limits', () => {
     expect(rl.allow(0, 10_000, 12_000)).toBe(true);
   });
 
+  it('draws every user with its Zipf share (within 5 standard errors, seed 1)', () => {
+    const pop = new UserPopulation(50, 0.6, 1, stream(1, 'alias'));
+    const n = 300_000;
+    const counts = new Float64Array(50);
+    for (let i = 0; i < n; i++) counts[pop.draw()]++;
+    let total = 0;
+    for (let r = 1; r <= 50; r++) total += r ** -0.6;
+    for (let r = 1; r <= 50; r++) {
+      const p = r ** -0.6 / total;
+      const se = Math.sqrt((p * (1 - p)) / n);
+      expect(Math.abs(counts[r - 1] / n - p), `rank ${r}: ${counts[r - 1] / n} vs ${p}`).toBeLessThan(5 * se);
+    }
+  });
+
   it('Zipf activity: heavier ranks are drawn more often, and sampling keeps per-user rates', () => {
     const full = new UserPopulation(1000, 1, 1, stream(1, 'u'));
     const n = 200_000;
