@@ -147,18 +147,11 @@ export class LatencyStats {
       let first = 0, last = bins.length - 1;
       while (first <= last && bins[first] === 0) first++;
       while (last > first && bins[last] === 0) last--;
-      // the two ends first: the store grows once to the whole range, not chunk by chunk
-      for (const i of first < last ? [last, first] : [first]) {
-        if (i < bins.length && bins[i] > 0) {
-          s.store.add(this.pLo + i, bins[i]);
-          bins[i] = 0;
-        }
-      }
-      for (let i = first + 1; i < last; i++) {
-        if (bins[i] > 0) {
-          s.store.add(this.pLo + i, bins[i]);
-          bins[i] = 0;
-        }
+      if (first < bins.length) {
+        // the two ends first: the store grows once to the whole range, not chunk by chunk
+        this.moveBin(bins, last);
+        this.moveBin(bins, first);
+        for (let i = first + 1; i < last; i++) this.moveBin(bins, i);
       }
     }
     s.zeroCount += this.pZero;
@@ -170,6 +163,13 @@ export class LatencyStats {
     this.pCount = this.pSum = this.pZero = 0;
     this.pMin = Infinity;
     this.pMax = -Infinity;
+  }
+
+  private moveBin(bins: Float64Array, i: number): void {
+    if (bins[i] > 0) {
+      this.sk.store.add(this.pLo + i, bins[i]);
+      bins[i] = 0;
+    }
   }
 
   get count(): number {

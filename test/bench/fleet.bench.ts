@@ -7,7 +7,7 @@ import { loadScenario } from '../../src/scenario/load.ts';
 import { prepare } from '../../src/experiment/prepare.ts';
 import { simulate } from '../../src/experiment/simulate.ts';
 
-const { values } = parseArgs({ options: { 'duration-s': { type: 'string', default: process.env.FLEET_DURATION_S ?? '60' } } });
+const { values } = parseArgs({ options: { 'duration-s': { type: 'string', default: '60' } } });
 const duration_s = Number(values['duration-s']);
 if (!(duration_s > 0)) throw new Error(`--duration-s: expected a positive number, got ${values['duration-s']}`);
 const t0 = performance.now();
