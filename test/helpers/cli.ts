@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -28,4 +29,19 @@ export function fleetsim(args: string[]): Promise<CliResult> {
 /** A readable description for assertion messages. */
 export function show(r: CliResult): string {
   return `fleetsim ${r.args.join(' ')}\nexit ${r.code}\nstdout: ${r.stdout.slice(0, 2000)}\nstderr: ${r.stderr.slice(0, 2000)}`;
+}
+
+/** Resolves once a spawned CLI has printed `text` on stdout (returns all stdout so far); rejects after timeout_ms. */
+export function waitForStdout(child: { stdout: Readable }, text: string, stderr: () => string, timeout_ms = 60_000): Promise<string> {
+  let stdout = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`"${text}" not printed in ${timeout_ms / 1000} s; stderr: ${stderr()}`)), timeout_ms);
+    child.stdout.on('data', (d) => {
+      stdout += String(d);
+      if (stdout.includes(text)) {
+        clearTimeout(timer);
+        resolve(stdout);
+      }
+    });
+  });
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO } from '../helpers/cli.ts';
+import { REPO, waitForStdout } from '../helpers/cli.ts';
 import { Progress } from '../../src/cli/progress.ts';
 
 /** A writable that says it is (or is not) a terminal, and keeps what was written. */
@@ -73,21 +73,11 @@ describe('Ctrl-C and SIGTERM', () => {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += String(d)));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    // The capacity check is printed just before the simulation starts (and Ctrl-C is handled).
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the run did not start in 60 s; stderr: ${stderr}`)), 60_000);
-      child.stdout.on('data', (d) => {
-        stdout += String(d);
-        if (stdout.includes('capacity check')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    // The capacity check is printed just before the simulation starts (and signals are handled).
+    await waitForStdout(child, 'capacity check', () => stderr);
     await new Promise((r) => setTimeout(r, 1000));
     const t0 = Date.now();
     child.kill(signal);

@@ -1,0 +1,116 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hugePageTunables, probeHugePages, type HugePageEnv } from '../../src/cli/huge-pages.mjs';
+import { REPO, waitForStdout } from '../helpers/cli.ts';
+
+const linuxMadvise: HugePageEnv = {
+  platform: 'linux',
+  env: {},
+  thpMode: 'always [madvise] never\n',
+  glibc: '2.36',
+};
+
+describe('when the CLI relaunches itself for huge pages', () => {
+  it('only on Linux with glibc and THP in madvise mode, unless told not to or already asked for', () => {
+    expect(hugePageTunables(linuxMadvise)).toBe('glibc.malloc.hugetlb=1');
+    // other tunables are kept
+    expect(hugePageTunables({ ...linuxMadvise, env: { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' } })).toBe('glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1');
+    for (const h of [
+      { ...linuxMadvise, env: { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' } }, // the user's choice stands
+      { ...linuxMadvise, env: { FLEETSIM_HUGE_PAGES: '0' } },
+      { ...linuxMadvise, env: { FLEETSIM_RELAUNCHED: '1' } }, // never twice
+      { ...linuxMadvise, thpMode: '[always] madvise never\n' }, // already on for everything
+      { ...linuxMadvise, thpMode: 'always madvise [never]\n' },
+      { ...linuxMadvise, thpMode: null },
+      { ...linuxMadvise, glibc: undefined }, // musl: the tunable means nothing
+      { ...linuxMadvise, platform: 'darwin' as const },
+    ]) {
+      expect(hugePageTunables(h), JSON.stringify(h)).toBeNull();
+    }
+  });
+});
+
+/** Runs the probe helper with env overrides; resolves to its exit code and the JSON it printed. */
+function probe(env: NodeJS.ProcessEnv, code: number): Promise<{ code: number; out: { tunables: string | null; relaunched: boolean; anonHugeKiB: number } }> {
+  return new Promise((resolve, reject) => {
+    const base = { ...process.env };
+    delete base.GLIBC_TUNABLES;
+    delete base.FLEETSIM_HUGE_PAGES;
+    delete base.FLEETSIM_RELAUNCHED;
+    execFile(process.execPath, ['test/helpers/huge-pages-probe.mjs', String(code)], { cwd: REPO, env: { ...base, ...env } }, (err, stdout, stderr) => {
+      const c = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      try {
+        resolve({ code: c, out: JSON.parse(stdout) });
+      } catch {
+        reject(new Error(`probe printed no JSON (exit ${c}): ${stdout} ${stderr}`));
+      }
+    });
+  });
+}
+
+describe('huge pages on this machine', () => {
+  const applies = hugePageTunables({ ...probeHugePages(), env: {} }) !== null;
+
+  it('the relaunched process has the tunable, the kernel backs large arrays with 2 MiB pages, and the exit status passes through', async () => {
+    const { code, out } = await probe({}, 3);
+    expect(code).toBe(3);
+    if (applies) {
+      expect(out.relaunched).toBe(true);
+      expect(out.tunables).toBe('glibc.malloc.hugetlb=1');
+      // most of the 256 MiB array sits in huge pages
+      expect(out.anonHugeKiB).toBeGreaterThan(128 * 1024);
+    } else {
+      expect(out.relaunched).toBe(false);
+      expect(out.tunables).toBeNull();
+    }
+  });
+
+  it('FLEETSIM_HUGE_PAGES=0 runs in the first process, with 4 KiB pages', async () => {
+    const { code, out } = await probe({ FLEETSIM_HUGE_PAGES: '0' }, 0);
+    expect(code).toBe(0);
+    expect(out.relaunched).toBe(false);
+    expect(out.tunables).toBeNull();
+    if (applies) expect(out.anonHugeKiB).toBeLessThan(16 * 1024);
+  });
+});
+
+describe('a relaunched run whose parent is killed', () => {
+  const tmps: string[] = [];
+  afterAll(() => {
+    for (const t of tmps) rmSync(t, { recursive: true, force: true });
+  });
+
+  it('stops as on SIGTERM and writes what was simulated, marked incomplete', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'fleetsim-sigkill-'));
+    tmps.push(tmp);
+    const out = join(tmp, 'report');
+    const env = { ...process.env };
+    delete env.GLIBC_TUNABLES;
+    delete env.FLEETSIM_HUGE_PAGES;
+    const parent = spawn(process.execPath, ['src/cli/fleetsim.mjs', 'run', 'scenarios/mmc-example.yaml', '--set', 'duration_s=3000000', '--set', 'warmup_s=100', '--out', out], {
+      cwd: REPO,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    parent.stderr.on('data', (d) => (stderr += String(d)));
+    // The capacity check is printed just before the simulation starts (and signals are handled).
+    await waitForStdout(parent, 'capacity check', () => stderr);
+    await new Promise((r) => setTimeout(r, 500));
+    parent.kill('SIGKILL');
+    // The child keeps the pipes open until it has written the report and exited.
+    await new Promise<void>((resolve) => parent.stderr.on('end', () => resolve()));
+    if (hugePageTunables({ ...probeHugePages(), env: {} }) === null) {
+      // no relaunch here: SIGKILL ended the one process, and nothing was written
+      expect(existsSync(join(out, 'summary.json'))).toBe(false);
+      return;
+    }
+    expect(stderr).toContain('stopped by SIGTERM after ');
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(s.complete).toBe(false);
+    expect(s.engine.stop_reason).toBe('stopped');
+  });
+});
