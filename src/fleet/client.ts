@@ -116,8 +116,8 @@ export class ClientLayer implements RequestSink {
     if (this.canRetry) {
       this.lRegion[l] = p.region(req);
       this.lUser[l] = p.user(req);
-      this.lPrompt[l] = p.promptTokens[req];
-      this.lOutput[l] = p.outputTokens[req];
+      this.lPrompt[l] = p.promptTokens(req);
+      this.lOutput[l] = p.outputTokens(req);
       this.lFlags[l] = p.flags(req);
     }
     if (counted) this.byClass[p.model(req)].offered++;
@@ -137,13 +137,13 @@ export class ClientLayer implements RequestSink {
       return -1;
     }
     const req = p.alloc();
-    p.arrival_ms[req] = now;
+    p.setArrivalMs(req, now);
     p.setCounted(req, this.lCounted[l]);
-    p.logical[req] = l;
+    p.setLogical(req, l);
     p.setFlags(req, 0);
     p.setModel(req, 0);
     const timeout = cfg ? cfg.timeout_ms : Infinity;
-    p.deadline_ms[req] = now + timeout;
+    p.setDeadlineMs(req, now + timeout);
     this.lTimeout[l] = timeout < Infinity ? this.sim.at(now + timeout, this.timeoutHandler, req) : -1;
     return req;
   }
@@ -156,8 +156,8 @@ export class ClientLayer implements RequestSink {
     p.setModel(req, this.lModel[l]);
     p.setRegion(req, this.lRegion[l]);
     p.setUser(req, this.lUser[l]);
-    p.promptTokens[req] = this.lPrompt[l];
-    p.outputTokens[req] = this.lOutput[l];
+    p.setPromptTokens(req, this.lPrompt[l]);
+    p.setOutputTokens(req, this.lOutput[l]);
     p.setFlags(req, this.lFlags[l]);
     this.target.retry(req);
   }
@@ -165,7 +165,7 @@ export class ClientLayer implements RequestSink {
   /** An attempt left the system (RequestSink). */
   finish(req: number, outcome: Outcome, t_ms: number): void {
     const p = this.pool;
-    const l = p.logical[req];
+    const l = p.logical(req);
     const abandoned = (p.flags(req) & ABANDONED) !== 0;
     const cls = p.model(req);
     if (outcome === 'completed' && p.counted(req)) this.servedAttempts++;
@@ -179,7 +179,7 @@ export class ClientLayer implements RequestSink {
 
   private onTimeout(req: number): void {
     const p = this.pool;
-    const l = p.logical[req];
+    const l = p.logical(req);
     p.setFlags(req, p.flags(req) | ABANDONED);
     this.attemptCounts.abandoned++;
     this.noteBreaker(true, this.sim.now_ms);

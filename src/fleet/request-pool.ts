@@ -1,130 +1,184 @@
-/** Offsets of the hot fields in a request's 64-byte record (see RequestPool.hot). */
-const ENTER = 0, STAGE_MS = 1, STAGE = 2, REGION = 3, COUNTED = 4, FLAGS = 5, MODEL = 6, USER = 7;
-const HOT = 8;
+/**
+ * Where each field sits in a request's 128-byte record: float64 slots (index into `f`, 16 per
+ * request) and int32 slots (index into `i`, 32 per request), over the same bytes. The first 64
+ * bytes hold what every tier hop reads or writes (entry and stage times, stage, region, flags,
+ * model, user); the second, what a request's first token and its end read (arrival, tokens,
+ * replica, hold times, its client request).
+ */
+const F_ENTER = 0, F_STAGE_MS = 1;
+const I_STAGE = 4, I_REGION = 5, I_COUNTED = 6, I_FLAGS = 7, I_MODEL = 8, I_USER = 9, I_HOLD_MODE = 10, I_STATION = 11, I_LOGICAL = 12, I_PROMPT = 13, I_OUTPUT = 14, I_LIVE = 15;
+const F_ARRIVAL = 8, F_FIRST_TOKEN = 9, F_DEADLINE = 10, F_HOLD = 11, F_HOLD_ENTER = 12;
+/** Record size in float64 and int32 slots (128 bytes). */
+const NF = 16, NI = 32;
 
 /**
- * Request state as typed arrays, recycled through a free list, so memory follows the number of
- * requests in flight, not the number simulated.
+ * Request state, recycled through a free list, so memory follows the number of requests in
+ * flight, not the number simulated.
  *
- * The fields every tier hop reads or writes sit together in one 64-byte record per request
- * (`hot`, behind the accessors below): at fleet scale a hop finds the request cold in cache,
- * and one cache line per request costs less than eight arrays' lines. The rest are arrays.
+ * Every field of a request sits in one 128-byte record (behind the accessors below): at fleet
+ * scale a request is cold in cache whenever it moves on, and its record's two cache lines cost
+ * less than one line in each of a dozen parallel arrays (measured: see test/bench/README.md).
  */
 export class RequestPool {
-  /** Per request: enter_ms, stage_ms, stage, region, counted, flags, model, user. */
-  private hot = new Float64Array(0);
-
-  /** When the request entered its current station (or started waiting). */
-  enter_ms(req: number): number {
-    return this.hot[HOT * req + ENTER];
-  }
-  setEnterMs(req: number, t_ms: number): void {
-    this.hot[HOT * req + ENTER] = t_ms;
-  }
-  /** Fleet pipeline: the request's stage, and when it began. */
-  stage(req: number): number {
-    return this.hot[HOT * req + STAGE];
-  }
-  setStage(req: number, stage: number): void {
-    this.hot[HOT * req + STAGE] = stage;
-  }
-  stage_ms(req: number): number {
-    return this.hot[HOT * req + STAGE_MS];
-  }
-  setStageMs(req: number, t_ms: number): void {
-    this.hot[HOT * req + STAGE_MS] = t_ms;
-  }
-  region(req: number): number {
-    return this.hot[HOT * req + REGION];
-  }
-  setRegion(req: number, region: number): void {
-    this.hot[HOT * req + REGION] = region;
-  }
-  /** 1 if the request arrived after warm-up and so counts in the statistics. */
-  counted(req: number): number {
-    return this.hot[HOT * req + COUNTED];
-  }
-  setCounted(req: number, counted: number): void {
-    this.hot[HOT * req + COUNTED] = counted;
-  }
-  flags(req: number): number {
-    return this.hot[HOT * req + FLAGS];
-  }
-  setFlags(req: number, flags: number): void {
-    this.hot[HOT * req + FLAGS] = flags;
-  }
-  model(req: number): number {
-    return this.hot[HOT * req + MODEL];
-  }
-  setModel(req: number, model: number): void {
-    this.hot[HOT * req + MODEL] = model;
-  }
-  user(req: number): number {
-    return this.hot[HOT * req + USER];
-  }
-  setUser(req: number, user: number): void {
-    this.hot[HOT * req + USER] = user;
-  }
-
-  arrival_ms = new Float64Array(0);
-  station = new Int32Array(0);
-  /** 1 while the request is alive. */
-  live = new Uint8Array(0);
-  promptTokens = new Int32Array(0);
-  outputTokens = new Int32Array(0);
-  /** Hold-mode tiers (worker slots): when the slot was granted, and when it was asked for. */
-  hold_ms = new Float64Array(0);
-  hold_enter_ms = new Float64Array(0);
-  /** 1 if the request waits in a queue for a held slot rather than a timed service. */
-  holdMode = new Uint8Array(0);
-  first_token_ms = new Float64Array(0);
-  /** The logical (client) request an attempt belongs to. */
-  logical = new Int32Array(0);
-  /** When the client stops waiting for this attempt (Infinity: never). */
-  deadline_ms = new Float64Array(0);
+  private buf = new ArrayBuffer(0);
+  private f = new Float64Array(this.buf);
+  private i = new Int32Array(this.buf);
   private free = new Int32Array(0);
   private freeCount = 0;
   private next = 0;
+  private capacity = 0;
 
   constructor(initial = 1024, private readonly max = 50_000_000) {
     this.resize(initial);
+  }
+
+  /** When the request entered its current station (or started waiting). */
+  enter_ms(req: number): number {
+    return this.f[NF * req + F_ENTER];
+  }
+  setEnterMs(req: number, t_ms: number): void {
+    this.f[NF * req + F_ENTER] = t_ms;
+  }
+  /** Fleet pipeline: the request's stage, and when it began. */
+  stage(req: number): number {
+    return this.i[NI * req + I_STAGE];
+  }
+  setStage(req: number, stage: number): void {
+    this.i[NI * req + I_STAGE] = stage;
+  }
+  stage_ms(req: number): number {
+    return this.f[NF * req + F_STAGE_MS];
+  }
+  setStageMs(req: number, t_ms: number): void {
+    this.f[NF * req + F_STAGE_MS] = t_ms;
+  }
+  region(req: number): number {
+    return this.i[NI * req + I_REGION];
+  }
+  setRegion(req: number, region: number): void {
+    this.i[NI * req + I_REGION] = region;
+  }
+  /** 1 if the request arrived after warm-up and so counts in the statistics. */
+  counted(req: number): number {
+    return this.i[NI * req + I_COUNTED];
+  }
+  setCounted(req: number, counted: number): void {
+    this.i[NI * req + I_COUNTED] = counted;
+  }
+  flags(req: number): number {
+    return this.i[NI * req + I_FLAGS];
+  }
+  setFlags(req: number, flags: number): void {
+    this.i[NI * req + I_FLAGS] = flags;
+  }
+  model(req: number): number {
+    return this.i[NI * req + I_MODEL];
+  }
+  setModel(req: number, model: number): void {
+    this.i[NI * req + I_MODEL] = model;
+  }
+  user(req: number): number {
+    return this.i[NI * req + I_USER];
+  }
+  setUser(req: number, user: number): void {
+    this.i[NI * req + I_USER] = user;
+  }
+  /** 1 if the request waits in a queue for a held slot rather than a timed service. */
+  holdMode(req: number): number {
+    return this.i[NI * req + I_HOLD_MODE];
+  }
+  setHoldMode(req: number, hold: number): void {
+    this.i[NI * req + I_HOLD_MODE] = hold;
+  }
+  /** Fleet pipeline: the global index of the GPU replica that holds the request. */
+  station(req: number): number {
+    return this.i[NI * req + I_STATION];
+  }
+  setStation(req: number, station: number): void {
+    this.i[NI * req + I_STATION] = station;
+  }
+  /** The logical (client) request an attempt belongs to. */
+  logical(req: number): number {
+    return this.i[NI * req + I_LOGICAL];
+  }
+  setLogical(req: number, l: number): void {
+    this.i[NI * req + I_LOGICAL] = l;
+  }
+  promptTokens(req: number): number {
+    return this.i[NI * req + I_PROMPT];
+  }
+  setPromptTokens(req: number, tokens: number): void {
+    this.i[NI * req + I_PROMPT] = tokens;
+  }
+  outputTokens(req: number): number {
+    return this.i[NI * req + I_OUTPUT];
+  }
+  setOutputTokens(req: number, tokens: number): void {
+    this.i[NI * req + I_OUTPUT] = tokens;
+  }
+  arrival_ms(req: number): number {
+    return this.f[NF * req + F_ARRIVAL];
+  }
+  setArrivalMs(req: number, t_ms: number): void {
+    this.f[NF * req + F_ARRIVAL] = t_ms;
+  }
+  first_token_ms(req: number): number {
+    return this.f[NF * req + F_FIRST_TOKEN];
+  }
+  setFirstTokenMs(req: number, t_ms: number): void {
+    this.f[NF * req + F_FIRST_TOKEN] = t_ms;
+  }
+  /** When the client stops waiting for this attempt (Infinity: never). */
+  deadline_ms(req: number): number {
+    return this.f[NF * req + F_DEADLINE];
+  }
+  setDeadlineMs(req: number, t_ms: number): void {
+    this.f[NF * req + F_DEADLINE] = t_ms;
+  }
+  /** Hold-mode tiers (worker slots): when the slot was granted, and when it was asked for. */
+  hold_ms(req: number): number {
+    return this.f[NF * req + F_HOLD];
+  }
+  setHoldMs(req: number, t_ms: number): void {
+    this.f[NF * req + F_HOLD] = t_ms;
+  }
+  hold_enter_ms(req: number): number {
+    return this.f[NF * req + F_HOLD_ENTER];
+  }
+  setHoldEnterMs(req: number, t_ms: number): void {
+    this.f[NF * req + F_HOLD_ENTER] = t_ms;
+  }
+  /** True while the request is allocated. */
+  isLive(req: number): boolean {
+    return this.i[NI * req + I_LIVE] === 1;
   }
 
   alloc(): number {
     let id: number;
     if (this.freeCount > 0) id = this.free[--this.freeCount];
     else {
-      if (this.next >= this.live.length) this.resize(this.live.length * 2);
+      if (this.next >= this.capacity) this.resize(this.capacity * 2);
       id = this.next++;
     }
-    this.live[id] = 1;
+    this.i[NI * id + I_LIVE] = 1;
     return id;
   }
 
   release(id: number): void {
-    this.live[id] = 0;
+    this.i[NI * id + I_LIVE] = 0;
     this.free[this.freeCount++] = id;
   }
 
   private resize(n: number): void {
     if (n > this.max) throw new RangeError(`more than ${this.max} requests in flight: raise limits or check for an overloaded tier`);
-    const f64 = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
-    const i32 = (a: Int32Array) => { const b = new Int32Array(n); b.set(a); return b; };
-    const u8 = (a: Uint8Array) => { const b = new Uint8Array(n); b.set(a); return b; };
-    const hot = new Float64Array(HOT * n);
-    hot.set(this.hot);
-    this.hot = hot;
-    this.arrival_ms = f64(this.arrival_ms);
-    this.station = i32(this.station);
-    this.live = u8(this.live);
-    this.promptTokens = i32(this.promptTokens);
-    this.outputTokens = i32(this.outputTokens);
-    this.hold_ms = f64(this.hold_ms);
-    this.hold_enter_ms = f64(this.hold_enter_ms);
-    this.holdMode = u8(this.holdMode);
-    this.first_token_ms = f64(this.first_token_ms);
-    this.logical = i32(this.logical);
-    this.deadline_ms = f64(this.deadline_ms);
-    this.free = i32(this.free);
+    const buf = new ArrayBuffer(8 * NF * n);
+    new Uint8Array(buf).set(new Uint8Array(this.buf));
+    this.buf = buf;
+    this.f = new Float64Array(buf);
+    this.i = new Int32Array(buf);
+    const free = new Int32Array(n);
+    free.set(this.free);
+    this.free = free;
+    this.capacity = n;
   }
 }

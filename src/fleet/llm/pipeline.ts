@@ -151,8 +151,8 @@ export class FleetPipeline implements TierOutput {
         pool.setFlags(req, (pool.flags(req) & ~F_ARM_A) | F_ARM_B);
         if (arm.errorRate > 0 && arm.rng() < arm.errorRate) return this.finish(req, 'failed', this.sim.now_ms);
         this.setStage(req, S.gpu_ttft);
-        pool.station[req] = c.firstGlobal + i;
-        c.replicas[i].submit(req, pool.promptTokens[req], pool.outputTokens[req]);
+        pool.setStation(req, c.firstGlobal + i);
+        c.replicas[i].submit(req, pool.promptTokens(req), pool.outputTokens(req));
         c.policy.notify?.(i);
         return;
       }
@@ -181,8 +181,8 @@ export class FleetPipeline implements TierOutput {
     pool.setModel(req, m);
     pool.setRegion(req, this.pickCum(this.cfg.regionCum));
     pool.setUser(req, this.users.draw());
-    pool.promptTokens[req] = route.tokens.prompt;
-    pool.outputTokens[req] = route.tokens.output;
+    pool.setPromptTokens(req, route.tokens.prompt);
+    pool.setOutputTokens(req, route.tokens.output);
     pool.setFlags(req, (route.embed ? F_EMBED : 0) | (!route.embed && this.rng() < route.chatShare ? F_CHAT : 0));
     this.retry(req);
   }
@@ -191,7 +191,7 @@ export class FleetPipeline implements TierOutput {
   retry(req: number): void {
     // DNS has moved a failed region's traffic to the others, in proportion to their capacity.
     if (this.regionFailedOver[this.pool.region(req)] === 1) this.pool.setRegion(req, this.pickAltRegion());
-    this.pool.first_token_ms[req] = -1;
+    this.pool.setFirstTokenMs(req, -1);
     this.setStage(req, S.edge_in);
     this.sim.after(this.cfg.edgeIn.sample(), this.gatewayHandler, req);
   }
@@ -230,7 +230,7 @@ export class FleetPipeline implements TierOutput {
         return this.enterTier(req, S.rate_limit, T.redis);
       case S.rate_limit: {
         const m = this.models[pool.model(req)];
-        if (m.limiter && !m.limiter.allow(pool.user(req), pool.promptTokens[req] + pool.outputTokens[req], this.sim.now_ms)) {
+        if (m.limiter && !m.limiter.allow(pool.user(req), pool.promptTokens(req) + pool.outputTokens(req), this.sim.now_ms)) {
           if (pool.counted(req)) {
             this.metrics.rate_limited++;
             this.metrics.models[pool.model(req)].rate_limited++;
@@ -298,14 +298,14 @@ export class FleetPipeline implements TierOutput {
     // A replica that died and has not been detected yet: the connection fails.
     if (!cluster.replicas[i].healthy) return this.finish(req, 'failed', this.sim.now_ms);
     this.setStage(req, S.gpu_ttft);
-    pool.station[req] = cluster.firstGlobal + i; // which replica holds it
-    cluster.replicas[i].submit(req, pool.promptTokens[req], pool.outputTokens[req]);
+    pool.setStation(req, cluster.firstGlobal + i); // which replica holds it
+    cluster.replicas[i].submit(req, pool.promptTokens(req), pool.outputTokens(req));
     cluster.policy.notify?.(i);
   }
 
   /** Tells the replica's router policy that its load changed. */
   private notifyReplica(req: number): void {
-    const g = this.pool.station[req];
+    const g = this.pool.station(req);
     const cluster = this.replicaCluster[g];
     cluster.policy.notify?.(g - cluster.firstGlobal);
   }
@@ -314,11 +314,11 @@ export class FleetPipeline implements TierOutput {
   firstToken(req: number, t_ms: number): void {
     const pool = this.pool;
     this.closeStage(req);
-    pool.first_token_ms[req] = t_ms;
+    pool.setFirstTokenMs(req, t_ms);
     this.setStage(req, S.gpu_decode);
-    if (pool.flags(req) & (F_ARM_A | F_ARM_B)) this.armObserver?.firstToken(pool.model(req), pool.flags(req) & F_ARM_B ? 1 : 0, t_ms - pool.arrival_ms[req]);
+    if (pool.flags(req) & (F_ARM_A | F_ARM_B)) this.armObserver?.firstToken(pool.model(req), pool.flags(req) & F_ARM_B ? 1 : 0, t_ms - pool.arrival_ms(req));
     if (pool.counted(req)) {
-      const ttft = t_ms + this.cfg.edgeOut.sample() - pool.arrival_ms[req];
+      const ttft = t_ms + this.cfg.edgeOut.sample() - pool.arrival_ms(req);
       this.metrics.ttft.add(ttft);
       this.metrics.series?.firstToken(t_ms, ttft);
       this.metrics.models[pool.model(req)].ttft.add(ttft);
@@ -330,15 +330,15 @@ export class FleetPipeline implements TierOutput {
     const pool = this.pool;
     this.notifyReplica(req);
     this.closeStage(req);
-    const out = pool.outputTokens[req];
+    const out = pool.outputTokens(req);
     if (pool.counted(req)) {
       const mm = this.metrics.models[pool.model(req)];
       mm.preemptions += preemptions;
       mm.scheduling_delay.add(schedDelay_ms);
       mm.output_tokens += out;
-      mm.prompt_tokens += pool.promptTokens[req];
+      mm.prompt_tokens += pool.promptTokens(req);
       if (out > 1) {
-        const tpot = (t_ms - pool.first_token_ms[req]) / (out - 1);
+        const tpot = (t_ms - pool.first_token_ms(req)) / (out - 1);
         this.metrics.tpot.add(tpot);
         mm.tpot.add(tpot);
       }
@@ -356,7 +356,7 @@ export class FleetPipeline implements TierOutput {
   /** A replica failed while holding the request: it fails, or the router sends it elsewhere. */
   lostOnGpu(req: number, reroute: boolean): void {
     this.closeStage(req);
-    if (reroute && this.pool.first_token_ms[req] < 0) return this.toGpu(req);
+    if (reroute && this.pool.first_token_ms(req) < 0) return this.toGpu(req);
     this.finish(req, 'failed', this.sim.now_ms);
   }
 
@@ -375,7 +375,7 @@ export class FleetPipeline implements TierOutput {
       pool.setFlags(req, pool.flags(req) & (~F_HOLDS_API));
       this.tier(req, pool.flags(req) & F_CHAT ? T.chat_api : T.completions_api).release(req);
     }
-    if (pool.flags(req) & (F_ARM_A | F_ARM_B)) this.armObserver?.finish(pool.model(req), pool.flags(req) & F_ARM_B ? 1 : 0, outcome, t_ms - pool.arrival_ms[req]);
+    if (pool.flags(req) & (F_ARM_A | F_ARM_B)) this.armObserver?.finish(pool.model(req), pool.flags(req) & F_ARM_B ? 1 : 0, outcome, t_ms - pool.arrival_ms(req));
     this.sink.finish(req, outcome, t_ms);
   }
 }

@@ -67,10 +67,10 @@ export class ServiceTier {
     const now = this.sim.now_ms;
     st.advance(now);
     st.busy--;
-    const held = this.pool.hold_ms[req];
+    const held = this.pool.hold_ms(req);
     if (held >= st.warmup_ms) {
       st.stats.completed++;
-      st.stats.sojourn.add(now - this.pool.hold_enter_ms[req]);
+      st.stats.sojourn.add(now - this.pool.hold_enter_ms(req));
     }
     this.startNext(now);
   }
@@ -92,7 +92,7 @@ export class ServiceTier {
       this.out.dropped(req, 'rejected', now, this);
     } else {
       if (now >= st.warmup_ms) st.stats.waited++;
-      this.pool.holdMode[req] = hold ? 1 : 0;
+      this.pool.setHoldMode(req, hold ? 1 : 0);
     }
   }
 
@@ -102,8 +102,8 @@ export class ServiceTier {
     st.busy++;
     if (pool.enter_ms(req) >= st.warmup_ms) st.stats.wait.add(now - pool.enter_ms(req));
     if (hold) {
-      pool.hold_ms[req] = now;
-      pool.hold_enter_ms[req] = pool.enter_ms(req);
+      pool.setHoldMs(req, now);
+      pool.setHoldEnterMs(req, pool.enter_ms(req));
       this.out.served(req, this);
     } else {
       this.sim.at(now + this.service!.sample() * this.slowdown + this.addDelay_ms, this.doneHandler, req);
@@ -138,12 +138,12 @@ export class ServiceTier {
     while (st.qlen > 0 && st.busy < st.servers) {
       const next = st.dequeue();
       // Deadline-aware admission: work whose client has given up is dropped, not done.
-      if (this.deadlineAware && this.pool.deadline_ms[next] < now) {
+      if (this.deadlineAware && this.pool.deadline_ms(next) < now) {
         if (this.pool.enter_ms(next) >= st.warmup_ms) st.stats.timedOut++;
         this.out.dropped(next, 'timed_out', now, this);
         continue;
       }
-      this.start(next, now, this.pool.holdMode[next] === 1);
+      this.start(next, now, this.pool.holdMode(next) === 1);
       break;
     }
   }
