@@ -1,3 +1,5 @@
+import { RecordPool } from './record-pool.ts';
+
 /**
  * Where each field sits in a request's 128-byte record: float64 slots (index into `f`, 16 per
  * request) and int32 slots (index into `i`, 32 per request), over the same bytes. The first 64
@@ -12,24 +14,13 @@ const F_ARRIVAL = 8, F_FIRST_TOKEN = 9, F_DEADLINE = 10, F_HOLD = 11, F_HOLD_ENT
 const NF = 16, NI = 32;
 
 /**
- * Request state, recycled through a free list, so memory follows the number of requests in
- * flight, not the number simulated.
- *
- * Every field of a request sits in one 128-byte record (behind the accessors below): at fleet
+ * Request state: every field of a request sits in one 128-byte record (behind the accessors below): at fleet
  * scale a request is cold in cache whenever it moves on, and its record's two cache lines cost
  * less than one line in each of a dozen parallel arrays (measured: see test/bench/README.md).
  */
-export class RequestPool {
-  private buf = new ArrayBuffer(0);
-  private f = new Float64Array(this.buf);
-  private i = new Int32Array(this.buf);
-  private free = new Int32Array(0);
-  private freeCount = 0;
-  private next = 0;
-  private capacity = 0;
-
-  constructor(initial = 1024, private readonly max = 50_000_000) {
-    this.resize(initial);
+export class RequestPool extends RecordPool {
+  constructor(initial = 1024, max = 50_000_000) {
+    super(8 * NF, I_LIVE, initial, max, 'requests');
   }
 
   /** When the request entered its current station (or started waiting). */
@@ -147,38 +138,5 @@ export class RequestPool {
   }
   setHoldEnterMs(req: number, t_ms: number): void {
     this.f[NF * req + F_HOLD_ENTER] = t_ms;
-  }
-  /** True while the request is allocated. */
-  isLive(req: number): boolean {
-    return this.i[NI * req + I_LIVE] === 1;
-  }
-
-  alloc(): number {
-    let id: number;
-    if (this.freeCount > 0) id = this.free[--this.freeCount];
-    else {
-      if (this.next >= this.capacity) this.resize(this.capacity * 2);
-      id = this.next++;
-    }
-    this.i[NI * id + I_LIVE] = 1;
-    return id;
-  }
-
-  release(id: number): void {
-    this.i[NI * id + I_LIVE] = 0;
-    this.free[this.freeCount++] = id;
-  }
-
-  private resize(n: number): void {
-    if (n > this.max) throw new RangeError(`more than ${this.max} requests in flight: raise limits or check for an overloaded tier`);
-    const buf = new ArrayBuffer(8 * NF * n);
-    new Uint8Array(buf).set(new Uint8Array(this.buf));
-    this.buf = buf;
-    this.f = new Float64Array(buf);
-    this.i = new Int32Array(buf);
-    const free = new Int32Array(n);
-    free.set(this.free);
-    this.free = free;
-    this.capacity = n;
   }
 }

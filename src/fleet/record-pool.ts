@@ -1,0 +1,67 @@
+/**
+ * Fixed-size records in one buffer, recycled through a free list (last freed, first reused: the
+ * record is likely still in cache), so memory follows the number of records in use. Subclasses
+ * name the fields: a record of R bytes is R/8 float64 slots in `f` and R/4 int32 slots in `i`,
+ * over the same bytes; int32 slot `liveSlot` marks a record in use.
+ */
+export class RecordPool {
+  private buf = new ArrayBuffer(0);
+  protected f = new Float64Array(this.buf);
+  protected i = new Int32Array(this.buf);
+  private free = new Int32Array(0);
+  private freeCount = 0;
+  private next = 0;
+  private capacity = 0;
+  /** Int32 slots per record. */
+  protected readonly ni: number;
+
+  constructor(
+    private readonly recordBytes: number,
+    private readonly liveSlot: number,
+    initial: number,
+    private readonly max: number,
+    private readonly what: string,
+  ) {
+    this.ni = recordBytes / 4;
+    this.resize(initial);
+  }
+
+  /** Records ever allocated (in use or free): ids are below this. */
+  get highWater(): number {
+    return this.next;
+  }
+
+  /** True while the record is allocated. */
+  isLive(id: number): boolean {
+    return this.i[this.ni * id + this.liveSlot] === 1;
+  }
+
+  alloc(): number {
+    let id: number;
+    if (this.freeCount > 0) id = this.free[--this.freeCount];
+    else {
+      if (this.next >= this.capacity) this.resize(this.capacity * 2);
+      id = this.next++;
+    }
+    this.i[this.ni * id + this.liveSlot] = 1;
+    return id;
+  }
+
+  release(id: number): void {
+    this.i[this.ni * id + this.liveSlot] = 0;
+    this.free[this.freeCount++] = id;
+  }
+
+  private resize(n: number): void {
+    if (n > this.max) throw new RangeError(`more than ${this.max} ${this.what} in flight: raise limits or check for an overloaded tier`);
+    const buf = new ArrayBuffer(this.recordBytes * n);
+    new Uint8Array(buf).set(new Uint8Array(this.buf));
+    this.buf = buf;
+    this.f = new Float64Array(buf);
+    this.i = new Int32Array(buf);
+    const free = new Int32Array(n);
+    free.set(this.free);
+    this.free = free;
+    this.capacity = n;
+  }
+}
