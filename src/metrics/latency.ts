@@ -104,15 +104,16 @@ export class LatencyStats {
       else {
         const grown = this.binsFor(key);
         if (grown === null) {
-          // far from everything else (a rounding residue of 1e-13 ms, say): straight to the library
-          this.sketch.accept(value_ms, weight);
+          // far from the pending range (a rounding residue of 1e-13 ms, say): straight to the
+          // library, without flushing the pending counts (a flush scans them all)
+          this.sk.accept(value_ms, weight);
           return;
         }
         grown[key - this.pLo] += weight;
       }
     } else if (value_ms < -MIN_POSITIVE) {
       // negative values do not occur in latencies; let the library place them
-      this.sketch.accept(value_ms, weight);
+      this.sk.accept(value_ms, weight);
       return;
     } else this.pZero += weight;
     this.pending = true;
