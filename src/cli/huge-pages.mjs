@@ -105,9 +105,13 @@ export function watchParent() {
   process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 }
 
-/** For entry points: where huge pages help, run the command again with them and exit with its status; otherwise return. */
-export async function withHugePages() {
-  const code = await relaunchWithHugePages();
+/**
+ * For entry points: where huge pages help, run the command again with them and exit with its
+ * status; otherwise return. `worthIt` false skips the relaunch (~0.1 s) for quick commands.
+ * @param {boolean} [worthIt]
+ */
+export async function withHugePages(worthIt = true) {
+  const code = worthIt ? await relaunchWithHugePages() : null;
   if (code !== null) process.exit(code);
   watchParent();
 }
