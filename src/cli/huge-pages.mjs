@@ -23,8 +23,9 @@ import { isMainThread } from 'node:worker_threads';
 const TUNABLE = 'glibc.malloc.hugetlb';
 /** Set in the relaunched process: never relaunch again. */
 const RELAUNCHED = 'FLEETSIM_RELAUNCHED';
+/** Signals passed on to the child as they are (SIGWINCH: a terminal resize, for the progress bar). */
 /** @type {NodeJS.Signals[]} */
-const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGWINCH'];
 
 /**
  * @typedef {object} HugePageEnv
@@ -68,7 +69,7 @@ export function probeHugePages() {
  * the caller exits with it. Otherwise resolves to null and the caller carries on.
  *
  * The child gets its own session, so a Ctrl-C at the terminal reaches this process alone and is
- * relayed exactly once (a second Ctrl-C means "exit now" to the CLI). If this process dies without
+ * relayed exactly once (a second Ctrl-C means "exit now" to the CLI); Ctrl-Z stops both. If this process dies without
  * relaying (SIGKILL), the child sees its IPC channel close and stops as on SIGTERM (watchParent).
  * @returns {Promise<number | null>}
  */
@@ -85,7 +86,17 @@ export async function relaunchWithHugePages() {
   const relay = (sig) => {
     child.kill(sig);
   };
+  // Ctrl-Z: stop the child, then this process; `fg` (SIGCONT) resumes both.
+  const suspend = () => {
+    child.kill('SIGSTOP');
+    process.kill(process.pid, 'SIGSTOP');
+  };
+  const resume = () => {
+    child.kill('SIGCONT');
+  };
   for (const s of RELAYED) process.on(s, relay);
+  process.on('SIGTSTP', suspend);
+  process.on('SIGCONT', resume);
   return new Promise((resolve) => {
     child.on('error', (e) => {
       process.stderr.write(`fleetsim: could not start again with huge pages (${e.message}); set FLEETSIM_HUGE_PAGES=0\n`);
@@ -93,6 +104,8 @@ export async function relaunchWithHugePages() {
     });
     child.on('exit', (code, signal) => {
       for (const s of RELAYED) process.off(s, relay);
+      process.off('SIGTSTP', suspend);
+      process.off('SIGCONT', resume);
       resolve(code ?? 128 + (signal ? (/** @type {Record<string, number>} */ (osConstants.signals)[signal] ?? 0) : 0));
     });
   });

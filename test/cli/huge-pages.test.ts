@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,29 @@ describe('huge pages on this machine', () => {
   });
 });
 
+/** Pids whose parent is pid, and each one's state letter (R running, S sleeping, T stopped), from /proc. */
+function childrenOf(pid: number): { pid: number; state: string }[] {
+  const out: { pid: number; state: string }[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      // pid (comm) state ppid ...: comm may hold spaces, so split after its closing parenthesis
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === pid) out.push({ pid: Number(d), state });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+/** The state letter of pid from /proc. */
+function stateOf(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+}
+
 describe('a relaunched run whose parent is killed', () => {
   const tmps: string[] = [];
   afterAll(() => {
@@ -112,5 +135,42 @@ describe('a relaunched run whose parent is killed', () => {
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(s.complete).toBe(false);
     expect(s.engine.stop_reason).toBe('stopped');
+  });
+
+  it('Ctrl-Z (SIGTSTP) stops both processes, fg (SIGCONT) resumes both, and Ctrl-C still ends the run with 130', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'fleetsim-sigtstp-'));
+    tmps.push(tmp);
+    const env = { ...process.env };
+    delete env.GLIBC_TUNABLES;
+    delete env.FLEETSIM_HUGE_PAGES;
+    const parent = spawn(process.execPath, ['src/cli/fleetsim.mjs', 'run', 'scenarios/mmc-example.yaml', '--set', 'duration_s=3000000', '--set', 'warmup_s=100', '--out', join(tmp, 'report')], {
+      cwd: REPO,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    parent.stderr.on('data', (d) => (stderr += String(d)));
+    const exited = new Promise<number | null>((resolve) => parent.on('exit', (code) => resolve(code)));
+    await waitForStdout(parent, 'capacity check', () => stderr);
+    const kids = childrenOf(parent.pid!);
+    if (hugePageTunables({ ...probeHugePages(), env: {} }) === null) {
+      expect(kids).toEqual([]); // one process: the kernel's own Ctrl-Z handling applies
+    } else {
+      expect(kids).toHaveLength(1);
+      const child = kids[0].pid;
+      const settle = async (want: string) => {
+        for (let i = 0; i < 50 && !(stateOf(parent.pid!) === want && stateOf(child) === want); i++) await new Promise((r) => setTimeout(r, 100));
+      };
+      parent.kill('SIGTSTP');
+      await settle('T');
+      expect([stateOf(parent.pid!), stateOf(child)]).toEqual(['T', 'T']);
+      parent.kill('SIGCONT');
+      for (let i = 0; i < 50 && stateOf(child) === 'T'; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(stateOf(parent.pid!)).not.toBe('T');
+      expect(stateOf(child)).not.toBe('T');
+    }
+    parent.kill('SIGINT');
+    expect(await exited, `stderr: ${stderr}`).toBe(130);
+    expect(stderr).toContain('stopped by Ctrl-C after ');
   });
 });
