@@ -175,32 +175,6 @@ export class GpuReplica {
   private readonly cnt: Int32Array;
   private readonly heap = new FinishHeap(64);
 
-  // per-slot state (struct of arrays)
-  private cap = 0;
-  private sReq = new Int32Array(0);
-  private sPrompt = new Int32Array(0);
-  private sOut = new Int32Array(0);
-  private sEmitted = new Int32Array(0);
-  private sTarget = new Int32Array(0);
-  private sPrefilled = new Int32Array(0);
-  private sPreempt = new Int32Array(0);
-  private sEpoch = new Int32Array(0);
-  private sState = new Uint8Array(0);
-  private sBase = new Float64Array(0);
-  private sFinish = new Float64Array(0);
-  private sJoinGen = new Float64Array(0);
-  private sJoinT = new Float64Array(0);
-  private sLastTokT = new Float64Array(0);
-  private sSubmitT = new Float64Array(0);
-  private sAdmitT = new Float64Array(0);
-  private rPrev = new Int32Array(0);
-  private rNext = new Int32Array(0);
-  private pPrev = new Int32Array(0);
-  private pNext = new Int32Array(0);
-  private freeList = new Int32Array(0);
-  private freeCount = 0;
-  private nextSlot = 0;
-
   // the iteration in flight
   private busy = false;
   private endToken = -1;
@@ -232,6 +206,33 @@ export class GpuReplica {
   private healthyFlag = true;
   /** Inside the iteration handler or the scheduler (listener callbacks may run). */
   private inside = false;
+
+  // per-slot state (struct of arrays), declared after the per-iteration fields so that those share
+  // fewer of the object's cache lines
+  private cap = 0;
+  private sReq = new Int32Array(0);
+  private sPrompt = new Int32Array(0);
+  private sOut = new Int32Array(0);
+  private sEmitted = new Int32Array(0);
+  private sTarget = new Int32Array(0);
+  private sPrefilled = new Int32Array(0);
+  private sPreempt = new Int32Array(0);
+  private sEpoch = new Int32Array(0);
+  private sState = new Uint8Array(0);
+  private sBase = new Float64Array(0);
+  private sFinish = new Float64Array(0);
+  private sJoinGen = new Float64Array(0);
+  private sJoinT = new Float64Array(0);
+  private sLastTokT = new Float64Array(0);
+  private sSubmitT = new Float64Array(0);
+  private sAdmitT = new Float64Array(0);
+  private rPrev = new Int32Array(0);
+  private rNext = new Int32Array(0);
+  private pPrev = new Int32Array(0);
+  private pNext = new Int32Array(0);
+  private freeList = new Int32Array(0);
+  private freeCount = 0;
+  private nextSlot = 0;
 
   constructor(
     private readonly sim: Simulator,
