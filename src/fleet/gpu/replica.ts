@@ -124,16 +124,7 @@ export class GpuReplica {
     st.kv_token_ms += this.aKv;
     st.flops += this.aFlops;
     st.bytes += this.aBytes;
-    st.submitted += this.aSubmitted;
-    st.completed += this.aCompleted;
-    st.output_tokens += this.aFirstTokens;
-    st.preemptions += this.aPreempt - this.preemptDrained;
-    this.preemptDrained = this.aPreempt;
-    if (this.mKvTokens > st.max_kv_used_tokens) st.max_kv_used_tokens = this.mKvTokens;
-    if (this.mRunning > st.max_running) st.max_running = this.mRunning;
-    if (this.mWaiting > st.max_waiting) st.max_waiting = this.mWaiting;
     this.aBusy = this.aIter = this.aBatch = this.aDecode = this.aPrefill = this.aRecompute = this.aKv = this.aFlops = this.aBytes = 0;
-    this.aSubmitted = this.aCompleted = this.aFirstTokens = this.mKvTokens = this.mRunning = this.mWaiting = 0;
     return st;
   }
   // Per-iteration counters kept on the replica itself, added to `st` when read: the stats object
@@ -147,17 +138,6 @@ export class GpuReplica {
   private aKv = 0;
   private aFlops = 0;
   private aBytes = 0;
-  private aSubmitted = 0;
-  private aCompleted = 0;
-  /** Output tokens sampled at the end of a prefill (the decode ones are aDecode). */
-  private aFirstTokens = 0;
-  /** Preemptions so far (never reset: plan compares it before and after), and how many are in `st`. */
-  private aPreempt = 0;
-  private preemptDrained = 0;
-  /** Highest KV tokens, running and waiting counts since `st` last took them. */
-  private mKvTokens = 0;
-  private mRunning = 0;
-  private mWaiting = 0;
   /** Smallest finish key in the finish heap (Infinity when empty): most iterations finish nothing and need not touch it. */
   private nextFinishK = Infinity;
   /** Inter-token latency sink: each gap between consecutive tokens of a request, O(1) weighted adds per iteration. */
@@ -345,7 +325,7 @@ export class GpuReplica {
     const prompt = promptTokens >= 1 ? Math.floor(promptTokens) : 1;
     const out = outputTokens >= 1 ? Math.floor(outputTokens) : 1;
     const st = this.st;
-    this.aSubmitted++;
+    st.submitted++;
     const now = this.sim.now_ms;
     if (this.neverFits(prompt, out, this.capLatest)) {
       st.rejected_too_long++;
@@ -369,7 +349,7 @@ export class GpuReplica {
     this.sSubmitT[s] = now;
     this.sAdmitT[s] = NaN;
     this.waitQ.pushBack(s);
-    if (this.waitQ.length > this.mWaiting) this.mWaiting = this.waitQ.length;
+    if (this.waitQ.length > st.max_waiting) st.max_waiting = this.waitQ.length;
     if (!this.busy) {
       this.inside = true;
       try {
@@ -446,7 +426,7 @@ export class GpuReplica {
     this.iterN = 0;
     this.iterRecompute = 0;
     this.budget = this.maxTokens;
-    const preemptedBefore = this.aPreempt;
+    const preemptedBefore = this.st.preemptions;
     let decode = false;
     if (this.chunked) {
       if (this.D > 0) {
@@ -484,12 +464,13 @@ export class GpuReplica {
     this.iterDur = dur;
     this.iterStart = this.sim.now_ms;
     this.iterUsed = this.used;
+    const st = this.st;
     const kvTok = this.used * this.B;
-    if (kvTok > this.mKvTokens) this.mKvTokens = kvTok;
-    if (this.nRunning > this.mRunning) this.mRunning = this.nRunning;
+    if (kvTok > st.max_kv_used_tokens) st.max_kv_used_tokens = kvTok;
+    if (this.nRunning > st.max_running) st.max_running = this.nRunning;
     let end = this.sim.now_ms + dur;
     this.spanLeft = 0;
-    if (decode && this.iterN === 0 && this.fuse && this.debug === null && this.aPreempt === preemptedBefore &&
+    if (decode && this.iterN === 0 && this.fuse && this.debug === null && st.preemptions === preemptedBefore &&
         (this.waitQ.length > 0 || this.nRunning >= this.maxSeqs || (this.chunked && this.budget <= 0))) {
       end = this.planSpan(end);
     }
@@ -539,7 +520,7 @@ export class GpuReplica {
     this.iterStart = t;
     this.iterUsed = this.used;
     const kvTok = this.used * B;
-    if (kvTok > this.mKvTokens) this.mKvTokens = kvTok;
+    if (kvTok > this.st.max_kv_used_tokens) this.st.max_kv_used_tokens = kvTok;
   }
 
   /** Admits from the waiting head while budget, max_num_seqs and KV blocks allow. */
@@ -625,7 +606,7 @@ export class GpuReplica {
     this.sState[s] = WAITING;
     this.sPrefilled[s] = 0;
     this.sPreempt[s]++;
-    this.aPreempt++;
+    this.st.preemptions++;
     this.waitQ.pushFront(s);
   }
 
@@ -714,7 +695,7 @@ export class GpuReplica {
     this.cnt[this.mod(base)]--;
     this.unlinkRun(s);
     this.nRunning--;
-    this.aCompleted++;
+    this.st.completed++;
     const req = this.sReq[s];
     const pre = this.sPreempt[s];
     const delay = this.sAdmitT[s] - this.sSubmitT[s];
@@ -729,14 +710,14 @@ export class GpuReplica {
     const prev = this.sEmitted[s];
     const emitted = prev + 1;
     const out = this.sOut[s];
-    this.aFirstTokens++;
+    this.st.output_tokens++;
     if (dbgToken) dbgToken(req, t);
     if (prev > 0 && this.itl !== null) this.itl.add(t - this.sLastTokT[s]);
     if (emitted >= out) {
       this.used -= this.blocks(this.sTarget[s]);
       this.unlinkRun(s);
       this.nRunning--;
-      this.aCompleted++;
+      this.st.completed++;
       const pre = this.sPreempt[s];
       const delay = this.sAdmitT[s] - this.sSubmitT[s];
       this.releaseSlot(s);
