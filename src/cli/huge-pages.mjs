@@ -69,8 +69,9 @@ export function probeHugePages() {
  * the caller exits with it. Otherwise resolves to null and the caller carries on.
  *
  * The child gets its own session, so a Ctrl-C at the terminal reaches this process alone and is
- * relayed exactly once (a second Ctrl-C means "exit now" to the CLI); Ctrl-Z stops both. If this process dies without
- * relaying (SIGKILL), the child sees its IPC channel close and stops as on SIGTERM (watchParent).
+ * relayed exactly once (a second Ctrl-C means "exit now" to the CLI); Ctrl-Z stops both. If this
+ * process dies without relaying (SIGKILL), the child sees its IPC channel close and stops as on
+ * SIGTERM (watchParent).
  * @returns {Promise<number | null>}
  */
 export async function relaunchWithHugePages() {
