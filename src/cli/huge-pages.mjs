@@ -129,3 +129,17 @@ export async function withHugePages(worthIt = true) {
   if (code !== null) process.exit(code);
   watchParent();
 }
+
+/**
+ * KiB of this process's memory the kernel backs with huge pages (/proc/self/smaps_rollup), or
+ * null where that cannot be read (not Linux).
+ * @returns {number | null}
+ */
+export function hugePagesKiB() {
+  try {
+    const m = /AnonHugePages:\s+(\d+) kB/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}

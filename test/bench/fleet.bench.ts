@@ -2,8 +2,8 @@
 // traffic (16,667 requests/s), 60 simulated seconds by default; `-- --duration-s 600` runs the
 // issue's 10-minute target (npm run bench:fleet-600). Prints simulated requests per wall second,
 // events/s, the set-up time and peak memory. Run: npm run bench:fleet
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { hugePagesKiB } from '../../src/cli/huge-pages.mjs';
 import { loadScenario } from '../../src/scenario/load.ts';
 import { prepare } from '../../src/experiment/prepare.ts';
 import { simulate } from '../../src/experiment/simulate.ts';
@@ -21,15 +21,6 @@ const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 console.log(`openai-2024 full fleet (scale 1), ${duration_s} s simulated at 16,667 requests/s`);
 console.log(`requests offered ${fmt(r.counts.offered)}, completed ${fmt(r.counts.completed)}, in flight at end ${fmt(r.counts.in_flight_at_end)}`);
 console.log(`wall ${r.wall_s.toFixed(2)} s: ${fmt(r.counts.offered / r.wall_s)} simulated requests/s, ${fmt(r.events / r.wall_s)} events/s (${fmt(r.events)} events)`);
-/** Memory the kernel backs with 2 MiB pages (see src/cli/huge-pages.mjs), or null off Linux. */
-function hugePagesMiB(): number | null {
-  try {
-    const m = /AnonHugePages:\s+(\d+) kB/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'));
-    return m ? Number(m[1]) / 1024 : null;
-  } catch {
-    return null;
-  }
-}
-const huge = hugePagesMiB();
-console.log(`huge pages: ${huge === null ? 'unknown' : `${huge.toFixed(0)} MiB`} (GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? ''})`);
+const hugeKiB = hugePagesKiB();
+console.log(`huge pages: ${hugeKiB === null ? 'unknown' : `${(hugeKiB / 1024).toFixed(0)} MiB`} (GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? ''})`);
 console.log(`with loading and building the fleet: ${total_s.toFixed(2)} s; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB; node ${process.version}`);
