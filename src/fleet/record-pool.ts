@@ -2,7 +2,7 @@
  * Fixed-size records in one buffer, recycled through a free list (last freed, first reused: the
  * record is likely still in cache), so memory follows the number of records in use. Subclasses
  * name the fields: a record of R bytes is R/8 float64 slots in `f` and R/4 int32 slots in `i`,
- * over the same bytes; int32 slot `liveSlot` marks a record in use.
+ * over the same bytes.
  */
 export class RecordPool {
   private buf = new ArrayBuffer(0);
@@ -12,28 +12,14 @@ export class RecordPool {
   private freeCount = 0;
   private next = 0;
   private capacity = 0;
-  /** Int32 slots per record. */
-  protected readonly ni: number;
 
   constructor(
     private readonly recordBytes: number,
-    private readonly liveSlot: number,
     initial: number,
     private readonly max: number,
     private readonly what: string,
   ) {
-    this.ni = recordBytes / 4;
     this.resize(initial);
-  }
-
-  /** Records ever allocated (in use or free): ids are below this. */
-  get highWater(): number {
-    return this.next;
-  }
-
-  /** True while the record is allocated. */
-  isLive(id: number): boolean {
-    return this.i[this.ni * id + this.liveSlot] === 1;
   }
 
   alloc(): number {
@@ -43,12 +29,10 @@ export class RecordPool {
       if (this.next >= this.capacity) this.resize(this.capacity * 2);
       id = this.next++;
     }
-    this.i[this.ni * id + this.liveSlot] = 1;
     return id;
   }
 
   release(id: number): void {
-    this.i[this.ni * id + this.liveSlot] = 0;
     this.free[this.freeCount++] = id;
   }
 

@@ -8,7 +8,7 @@ import { RecordPool } from './record-pool.ts';
  * replica, hold times, its client request).
  */
 const F_ENTER = 0, F_STAGE_MS = 1;
-const I_STAGE = 4, I_REGION = 5, I_COUNTED = 6, I_FLAGS = 7, I_MODEL = 8, I_USER = 9, I_HOLD_MODE = 10, I_STATION = 11, I_LOGICAL = 12, I_PROMPT = 13, I_OUTPUT = 14, I_LIVE = 15;
+const I_STAGE = 4, I_REGION = 5, I_COUNTED = 6, I_FLAGS = 7, I_MODEL = 8, I_USER = 9, I_HOLD_MODE = 10, I_STATION = 11, I_LOGICAL = 12, I_PROMPT = 13, I_OUTPUT = 14;
 const F_ARRIVAL = 8, F_FIRST_TOKEN = 9, F_DEADLINE = 10, F_HOLD = 11, F_HOLD_ENTER = 12;
 /** Record size in float64 and int32 slots (128 bytes). */
 const NF = 16, NI = 32;
@@ -20,7 +20,7 @@ const NF = 16, NI = 32;
  */
 export class RequestPool extends RecordPool {
   constructor(initial = 1024, max = 50_000_000) {
-    super(8 * NF, I_LIVE, initial, max, 'requests');
+    super(8 * NF, initial, max, 'requests');
   }
 
   /** When the request entered its current station (or started waiting). */
