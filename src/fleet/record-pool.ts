@@ -36,6 +36,11 @@ export class RecordPool {
     this.free[this.freeCount++] = id;
   }
 
+  /** Records allocated and not released (a leak check for tests). */
+  get inUse(): number {
+    return this.next - this.freeCount;
+  }
+
   private resize(n: number): void {
     if (n > this.max) throw new RangeError(`more than ${this.max} ${this.what} in flight: raise limits or check for an overloaded tier`);
     const buf = new ArrayBuffer(this.recordBytes * n);

@@ -2,6 +2,7 @@ import type { Simulator } from '../../engine/sim.ts';
 import type { LatencyStats } from '../../metrics/latency.ts';
 import type { StepModel } from '../../perf/step.ts';
 import { ReplicaStats } from './stats.ts';
+import { SlotPool } from './slot-pool.ts';
 import { FinishHeap, SlotDeque } from './structs.ts';
 
 /**
@@ -207,38 +208,15 @@ export class GpuReplica {
   /** Inside the iteration handler or the scheduler (listener callbacks may run). */
   private inside = false;
 
-  // per-slot state (struct of arrays), declared after the per-iteration fields so that those share
-  // fewer of the object's cache lines
-  private cap = 0;
-  private sReq = new Int32Array(0);
-  private sPrompt = new Int32Array(0);
-  private sOut = new Int32Array(0);
-  private sEmitted = new Int32Array(0);
-  private sTarget = new Int32Array(0);
-  private sPrefilled = new Int32Array(0);
-  private sPreempt = new Int32Array(0);
-  private sEpoch = new Int32Array(0);
-  private sState = new Uint8Array(0);
-  private sBase = new Float64Array(0);
-  private sFinish = new Float64Array(0);
-  private sJoinGen = new Float64Array(0);
-  private sJoinT = new Float64Array(0);
-  private sLastTokT = new Float64Array(0);
-  private sSubmitT = new Float64Array(0);
-  private sAdmitT = new Float64Array(0);
-  private rPrev = new Int32Array(0);
-  private rNext = new Int32Array(0);
-  private pPrev = new Int32Array(0);
-  private pNext = new Int32Array(0);
-  private freeList = new Int32Array(0);
-  private freeCount = 0;
-  private nextSlot = 0;
+  /** Sequence records, shared by the replicas of a fleet (one per replica when none is given). */
+  private readonly sl: SlotPool;
 
   constructor(
     private readonly sim: Simulator,
     private readonly step: StepModel,
     cfg: ReplicaConfig,
     private readonly listener: ReplicaListener,
+    slots?: SlotPool,
   ) {
     const posInt = (v: number, name: string) => {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name}: expected a positive integer, got ${v}`);
@@ -265,7 +243,7 @@ export class GpuReplica {
     this.cnt = new Int32Array(this.B);
     this.chSlot = new Int32Array(this.maxSeqs);
     this.chLen = new Int32Array(this.maxSeqs);
-    this.growSlots(Math.min(1024, 2 * this.maxSeqs + 64));
+    this.sl = slots ?? new SlotPool(Math.min(1024, 2 * this.maxSeqs + 64));
     this.hEnd = sim.on(() => this.onEnd());
   }
 
@@ -338,16 +316,16 @@ export class GpuReplica {
       return;
     }
     const s = this.allocSlot();
-    this.sReq[s] = req;
-    this.sPrompt[s] = prompt;
-    this.sOut[s] = out;
-    this.sEmitted[s] = 0;
-    this.sTarget[s] = prompt;
-    this.sPrefilled[s] = 0;
-    this.sPreempt[s] = 0;
-    this.sState[s] = WAITING;
-    this.sSubmitT[s] = now;
-    this.sAdmitT[s] = NaN;
+    this.sl.setReq(s, req);
+    this.sl.setPrompt(s, prompt);
+    this.sl.setOut(s, out);
+    this.sl.setEmitted(s, 0);
+    this.sl.setTarget(s, prompt);
+    this.sl.setPrefilled(s, 0);
+    this.sl.setPreempts(s, 0);
+    this.sl.setState(s, WAITING);
+    this.sl.setSubmitMs(s, now);
+    this.sl.setAdmitMs(s, NaN);
     this.waitQ.pushBack(s);
     if (this.waitQ.length > st.max_waiting) st.max_waiting = this.waitQ.length;
     if (!this.busy) {
@@ -377,8 +355,8 @@ export class GpuReplica {
       if (t_ms > this.iterStart) this.st.busy_ms += Math.min(t_ms - this.iterStart, this.iterDur);
     }
     const lost: number[] = [];
-    for (let s = this.runHead; s >= 0; s = this.rNext[s]) lost.push(this.sReq[s]);
-    for (let i = 0; i < this.waitQ.length; i++) lost.push(this.sReq[this.waitQ.at(i)]);
+    for (let s = this.runHead; s >= 0; s = this.sl.runNext(s)) lost.push(this.sl.req(s));
+    for (let i = 0; i < this.waitQ.length; i++) lost.push(this.sl.req(this.waitQ.at(i)));
     this.clearState();
     this.healthyFlag = false;
     this.st.lost += lost.length;
@@ -435,8 +413,8 @@ export class GpuReplica {
         this.budget -= this.D;
       }
       // chunks of prompts already running, in admission order
-      for (let s = this.pfHead; s >= 0 && this.budget > 0; s = this.pNext[s]) {
-        const rest = this.sTarget[s] - this.sPrefilled[s];
+      for (let s = this.pfHead; s >= 0 && this.budget > 0; s = this.sl.pfNext(s)) {
+        const rest = this.sl.target(s) - this.sl.prefilled(s);
         this.addChunk(s, rest < this.budget ? rest : this.budget);
       }
       this.admit(true);
@@ -528,15 +506,15 @@ export class GpuReplica {
     const now = this.sim.now_ms;
     while (this.waitQ.length > 0 && this.nRunning < this.maxSeqs && (chunked ? this.budget > 0 : true)) {
       const s = this.waitQ.peekFront();
-      if (this.neverFits(this.sPrompt[s], this.sOut[s], this.capBlocks)) {
+      if (this.neverFits(this.sl.prompt(s), this.sl.out(s), this.capBlocks)) {
         this.waitQ.popFront();
-        const req = this.sReq[s];
+        const req = this.sl.req(s);
         this.releaseSlot(s);
         this.st.rejected_too_long++;
         this.listener.rejected(req, now, 'too_long');
         continue;
       }
-      const target = this.sTarget[s];
+      const target = this.sl.target(s);
       if (!chunked && target > this.budget) {
         // a prompt longer than the whole budget runs alone; otherwise wait for the next iteration
         if (!(this.iterN === 0 && target > this.maxTokens)) break;
@@ -544,11 +522,11 @@ export class GpuReplica {
       const need = this.blocks(target);
       if (this.capBlocks - this.used - need < this.wmBlocks) break;
       this.waitQ.popFront();
-      this.sState[s] = PREFILL;
-      this.sPrefilled[s] = 0;
+      this.sl.setState(s, PREFILL);
+      this.sl.setPrefilled(s, 0);
       this.used += need;
       this.nRunning++;
-      if (this.sAdmitT[s] !== this.sAdmitT[s]) this.sAdmitT[s] = now; // NaN: first admission
+      if (this.sl.admit_ms(s) !== this.sl.admit_ms(s)) this.sl.setAdmitMs(s, now); // NaN: first admission
       this.linkRunTail(s);
       this.linkPfTail(s);
       this.addChunk(s, chunked && target > this.budget ? this.budget : target);
@@ -560,8 +538,8 @@ export class GpuReplica {
     this.chSlot[n] = s;
     this.chLen[n] = c;
     this.iterPt += c;
-    this.iterPairs += c * (this.sPrefilled[s] + c / 2);
-    if (this.sEmitted[s] > 0) this.iterRecompute += c;
+    this.iterPairs += c * (this.sl.prefilled(s) + c / 2);
+    if (this.sl.emitted(s) > 0) this.iterRecompute += c;
     this.budget -= c;
   }
 
@@ -579,33 +557,33 @@ export class GpuReplica {
     if (s < 0) throw new Error('GpuReplica: nothing left to preempt (internal error)');
     this.unlinkRun(s);
     this.nRunning--;
-    if (this.sState[s] === PREFILL) {
-      this.used -= this.blocks(this.sTarget[s]);
+    if (this.sl.state(s) === PREFILL) {
+      this.used -= this.blocks(this.sl.target(s));
       this.unlinkPf(s);
       // a first pass cut short is wasted work too (a recompute pass is already counted per chunk)
-      if (this.sEmitted[s] === 0) this.st.recompute_tokens += this.sPrefilled[s];
+      if (this.sl.emitted(s) === 0) this.st.recompute_tokens += this.sl.prefilled(s);
     } else {
       const K = this.K;
-      const base = this.sBase[s];
+      const base = this.sl.base(s);
       const kv = base + K;
       this.used -= this.blocks(kv);
       this.D--;
       this.C -= kv;
       this.cnt[this.mod(base)]--;
-      const emitted = this.sOut[s] - (this.sFinish[s] - K + 1);
-      this.sEmitted[s] = emitted;
-      this.sTarget[s] = this.sPrompt[s] + emitted;
-      if (this.sJoinGen[s] === K) {
-        this.sLastTokT[s] = this.sJoinT[s];
-        this.groupRemove(this.sJoinT[s]);
+      const emitted = this.sl.out(s) - (this.sl.finish(s) - K + 1);
+      this.sl.setEmitted(s, emitted);
+      this.sl.setTarget(s, this.sl.prompt(s) + emitted);
+      if (this.sl.joinGen(s) === K) {
+        this.sl.setLastTokenMs(s, this.sl.join_ms(s));
+        this.groupRemove(this.sl.join_ms(s));
       } else {
-        this.sLastTokT[s] = this.lastDecodeEnd;
+        this.sl.setLastTokenMs(s, this.lastDecodeEnd);
       }
-      this.sEpoch[s]++; // its finish-heap entry is now stale
+      this.sl.bumpEpoch(s); // its finish-heap entry is now stale
     }
-    this.sState[s] = WAITING;
-    this.sPrefilled[s] = 0;
-    this.sPreempt[s]++;
+    this.sl.setState(s, WAITING);
+    this.sl.setPrefilled(s, 0);
+    this.sl.setPreempts(s, this.sl.preempts(s) + 1);
     this.st.preemptions++;
     this.waitQ.pushFront(s);
   }
@@ -660,7 +638,7 @@ export class GpuReplica {
         if (D > joined) itl.addWeighted(t - this.lastDecodeEnd, D - joined);
       }
       if (dbgToken) {
-        for (let s = this.runHead; s >= 0; s = this.rNext[s]) if (this.sState[s] === DECODE) dbgToken(this.sReq[s], t);
+        for (let s = this.runHead; s >= 0; s = this.sl.runNext(s)) if (this.sl.state(s) === DECODE) dbgToken(this.sl.req(s), t);
       }
       this.gN = 0;
       this.lastDecodeEnd = t;
@@ -672,7 +650,7 @@ export class GpuReplica {
           const s = heap.topSlot();
           const e = heap.topEpoch();
           heap.pop();
-          if (this.sEpoch[s] === e) this.finishDecode(s, t);
+          if (this.sl.epoch(s) === e) this.finishDecode(s, t);
         }
         this.nextFinishK = heap.topKey();
       }
@@ -680,14 +658,14 @@ export class GpuReplica {
 
     for (let i = 0; i < this.iterN; i++) {
       const s = this.chSlot[i];
-      this.sPrefilled[s] += this.chLen[i];
-      if (this.sPrefilled[s] === this.sTarget[s]) this.completePrefill(s, t, dbgToken);
+      this.sl.setPrefilled(s, this.sl.prefilled(s) + this.chLen[i]);
+      if (this.sl.prefilled(s) === this.sl.target(s)) this.completePrefill(s, t, dbgToken);
     }
   }
 
   /** The last decode step of s has run (K already counts it). */
   private finishDecode(s: number, t: number): void {
-    const base = this.sBase[s];
+    const base = this.sl.base(s);
     const kv = base + this.K;
     this.used -= this.blocks(kv);
     this.D--;
@@ -696,9 +674,9 @@ export class GpuReplica {
     this.unlinkRun(s);
     this.nRunning--;
     this.st.completed++;
-    const req = this.sReq[s];
-    const pre = this.sPreempt[s];
-    const delay = this.sAdmitT[s] - this.sSubmitT[s];
+    const req = this.sl.req(s);
+    const pre = this.sl.preempts(s);
+    const delay = this.sl.admit_ms(s) - this.sl.submit_ms(s);
     this.releaseSlot(s);
     this.listener.done(req, t, pre, delay);
   }
@@ -706,38 +684,38 @@ export class GpuReplica {
   /** The prompt (or recomputed prompt + output) of s is in the KV cache; one token is sampled. */
   private completePrefill(s: number, t: number, dbgToken: ((req: number, t_ms: number) => void) | undefined): void {
     this.unlinkPf(s);
-    const req = this.sReq[s];
-    const prev = this.sEmitted[s];
+    const req = this.sl.req(s);
+    const prev = this.sl.emitted(s);
     const emitted = prev + 1;
-    const out = this.sOut[s];
+    const out = this.sl.out(s);
     this.st.output_tokens++;
     if (dbgToken) dbgToken(req, t);
-    if (prev > 0 && this.itl !== null) this.itl.add(t - this.sLastTokT[s]);
+    if (prev > 0 && this.itl !== null) this.itl.add(t - this.sl.lastToken_ms(s));
     if (emitted >= out) {
-      this.used -= this.blocks(this.sTarget[s]);
+      this.used -= this.blocks(this.sl.target(s));
       this.unlinkRun(s);
       this.nRunning--;
       this.st.completed++;
-      const pre = this.sPreempt[s];
-      const delay = this.sAdmitT[s] - this.sSubmitT[s];
+      const pre = this.sl.preempts(s);
+      const delay = this.sl.admit_ms(s) - this.sl.submit_ms(s);
       this.releaseSlot(s);
       if (prev === 0) this.listener.firstToken(req, t);
       this.listener.done(req, t, pre, delay);
       return;
     }
-    const target = this.sTarget[s];
+    const target = this.sl.target(s);
     const K = this.K;
-    this.sEmitted[s] = emitted;
-    this.sState[s] = DECODE;
-    this.sBase[s] = target - K;
-    this.sFinish[s] = K + (out - emitted) - 1;
-    this.sJoinGen[s] = K;
-    this.sJoinT[s] = t;
+    this.sl.setEmitted(s, emitted);
+    this.sl.setState(s, DECODE);
+    this.sl.setBase(s, target - K);
+    this.sl.setFinish(s, K + (out - emitted) - 1);
+    this.sl.setJoinGen(s, K);
+    this.sl.setJoinMs(s, t);
     this.cnt[this.mod(target - K)]++;
     this.D++;
     this.C += target;
-    this.heap.push(this.sFinish[s], s, this.sEpoch[s]);
-    if (this.sFinish[s] < this.nextFinishK) this.nextFinishK = this.sFinish[s];
+    this.heap.push(this.sl.finish(s), s, this.sl.epoch(s));
+    if (this.sl.finish(s) < this.nextFinishK) this.nextFinishK = this.sl.finish(s);
     this.groupAdd(t);
     if (prev === 0) this.listener.firstToken(req, t);
   }
@@ -796,50 +774,54 @@ export class GpuReplica {
   }
 
   private linkRunTail(s: number): void {
-    this.rPrev[s] = this.runTail;
-    this.rNext[s] = -1;
-    if (this.runTail >= 0) this.rNext[this.runTail] = s;
+    this.sl.setRunPrev(s, this.runTail);
+    this.sl.setRunNext(s, -1);
+    if (this.runTail >= 0) this.sl.setRunNext(this.runTail, s);
     else this.runHead = s;
     this.runTail = s;
   }
 
   private unlinkRun(s: number): void {
-    const p = this.rPrev[s], n = this.rNext[s];
-    if (p >= 0) this.rNext[p] = n;
+    const p = this.sl.runPrev(s), n = this.sl.runNext(s);
+    if (p >= 0) this.sl.setRunNext(p, n);
     else this.runHead = n;
-    if (n >= 0) this.rPrev[n] = p;
+    if (n >= 0) this.sl.setRunPrev(n, p);
     else this.runTail = p;
   }
 
   private linkPfTail(s: number): void {
-    this.pPrev[s] = this.pfTail;
-    this.pNext[s] = -1;
-    if (this.pfTail >= 0) this.pNext[this.pfTail] = s;
+    this.sl.setPfPrev(s, this.pfTail);
+    this.sl.setPfNext(s, -1);
+    if (this.pfTail >= 0) this.sl.setPfNext(this.pfTail, s);
     else this.pfHead = s;
     this.pfTail = s;
   }
 
   private unlinkPf(s: number): void {
-    const p = this.pPrev[s], n = this.pNext[s];
-    if (p >= 0) this.pNext[p] = n;
+    const p = this.sl.pfPrev(s), n = this.sl.pfNext(s);
+    if (p >= 0) this.sl.setPfNext(p, n);
     else this.pfHead = n;
-    if (n >= 0) this.pPrev[n] = p;
+    if (n >= 0) this.sl.setPfPrev(n, p);
     else this.pfTail = p;
   }
 
   private allocSlot(): number {
-    if (this.freeCount > 0) return this.freeList[--this.freeCount];
-    if (this.nextSlot === this.cap) this.growSlots(this.cap * 2);
-    return this.nextSlot++;
+    return this.sl.alloc();
   }
 
   private releaseSlot(s: number): void {
-    this.sState[s] = FREE;
-    this.sEpoch[s]++;
-    this.freeList[this.freeCount++] = s;
+    this.sl.setState(s, FREE);
+    this.sl.bumpEpoch(s);
+    this.sl.release(s);
   }
 
   private clearState(): void {
+    for (let s = this.runHead; s >= 0;) {
+      const next = this.sl.runNext(s);
+      this.releaseSlot(s);
+      s = next;
+    }
+    for (let i = 0; i < this.waitQ.length; i++) this.releaseSlot(this.waitQ.at(i));
     this.busy = false;
     this.waitQ.clear();
     this.nRunning = 0;
@@ -851,38 +833,6 @@ export class GpuReplica {
     this.nextFinishK = Infinity;
     this.used = 0;
     this.gN = 0;
-    this.sState.fill(FREE);
-    for (let s = 0; s < this.nextSlot; s++) this.sEpoch[s]++;
-    this.freeCount = 0;
-    this.nextSlot = 0;
-  }
-
-  private growSlots(n: number): void {
-    const i32 = (a: Int32Array) => { const b = new Int32Array(n); b.set(a); return b; };
-    const f64 = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
-    const u8 = (a: Uint8Array) => { const b = new Uint8Array(n); b.set(a); return b; };
-    this.sReq = i32(this.sReq);
-    this.sPrompt = i32(this.sPrompt);
-    this.sOut = i32(this.sOut);
-    this.sEmitted = i32(this.sEmitted);
-    this.sTarget = i32(this.sTarget);
-    this.sPrefilled = i32(this.sPrefilled);
-    this.sPreempt = i32(this.sPreempt);
-    this.sEpoch = i32(this.sEpoch);
-    this.sState = u8(this.sState);
-    this.sBase = f64(this.sBase);
-    this.sFinish = f64(this.sFinish);
-    this.sJoinGen = f64(this.sJoinGen);
-    this.sJoinT = f64(this.sJoinT);
-    this.sLastTokT = f64(this.sLastTokT);
-    this.sSubmitT = f64(this.sSubmitT);
-    this.sAdmitT = f64(this.sAdmitT);
-    this.rPrev = i32(this.rPrev);
-    this.rNext = i32(this.rNext);
-    this.pPrev = i32(this.pPrev);
-    this.pNext = i32(this.pNext);
-    this.freeList = i32(this.freeList);
-    this.cap = n;
   }
 
   /**
@@ -897,27 +847,27 @@ export class GpuReplica {
     };
     let n = 0, d = 0, c = 0, blocks = 0, pf = 0;
     const cnt = new Int32Array(B);
-    for (let s = this.runHead; s >= 0; s = this.rNext[s]) {
+    for (let s = this.runHead; s >= 0; s = this.sl.runNext(s)) {
       n++;
-      const state = this.sState[s];
+      const state = this.sl.state(s);
       if (state === PREFILL) {
         pf++;
-        blocks += this.blocks(this.sTarget[s]);
-        if (this.sTarget[s] !== this.sPrompt[s] + this.sEmitted[s]) fail(`prefill target of slot ${s}`);
+        blocks += this.blocks(this.sl.target(s));
+        if (this.sl.target(s) !== this.sl.prompt(s) + this.sl.emitted(s)) fail(`prefill target of slot ${s}`);
       } else if (state === DECODE) {
         d++;
-        const kv = this.sBase[s] + K;
-        const emitted = this.sOut[s] - (this.sFinish[s] - K + 1);
-        if (!(emitted >= 1 && emitted < this.sOut[s])) fail(`slot ${s}: emitted ${emitted} of ${this.sOut[s]}`);
-        if (kv !== this.sPrompt[s] + emitted - 1) fail(`slot ${s}: KV ${kv} != prompt ${this.sPrompt[s]} + emitted ${emitted} - 1`);
+        const kv = this.sl.base(s) + K;
+        const emitted = this.sl.out(s) - (this.sl.finish(s) - K + 1);
+        if (!(emitted >= 1 && emitted < this.sl.out(s))) fail(`slot ${s}: emitted ${emitted} of ${this.sl.out(s)}`);
+        if (kv !== this.sl.prompt(s) + emitted - 1) fail(`slot ${s}: KV ${kv} != prompt ${this.sl.prompt(s)} + emitted ${emitted} - 1`);
         c += kv;
         blocks += this.blocks(kv);
-        cnt[this.mod(this.sBase[s])]++;
+        cnt[this.mod(this.sl.base(s))]++;
       } else fail(`slot ${s} in the running list has state ${state}`);
     }
     let pfn = 0;
-    for (let s = this.pfHead; s >= 0; s = this.pNext[s]) pfn++;
-    for (let i = 0; i < this.waitQ.length; i++) if (this.sState[this.waitQ.at(i)] !== WAITING) fail('a waiting slot is not WAITING');
+    for (let s = this.pfHead; s >= 0; s = this.sl.pfNext(s)) pfn++;
+    for (let i = 0; i < this.waitQ.length; i++) if (this.sl.state(this.waitQ.at(i)) !== WAITING) fail('a waiting slot is not WAITING');
     if (n !== this.nRunning) fail(`running ${this.nRunning} != list ${n}`);
     if (pf !== pfn) fail(`prefill list ${pfn} != prefilling ${pf}`);
     if (d !== this.D) fail(`decodeSeqs ${this.D} != ${d}`);

@@ -19,6 +19,7 @@ import { TokenSource } from './tokens.ts';
 import { RateLimiter, UserPopulation } from './users.ts';
 import { makeReplicas, type GpuCluster } from './replicas.ts';
 import { armOf, initialReplicas, replicasToAllocate, versionStep } from '../control/alloc.ts';
+import { SlotPool } from '../gpu/slot-pool.ts';
 
 /** A served model resolved against the catalogs: its architecture and step-time model. */
 export interface ServedModel {
@@ -130,13 +131,14 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
   });
 
   const gpuClusters: GpuCluster[] = [];
+  const slots = new SlotPool();
   let firstGlobal = 0;
   served.forEach((s, m) => {
     const clusters: Cluster[] = [];
     regionNames.forEach((rname, r) => {
       // The control plane may run more replicas than configured (autoscaler max, surge, blue-green): allocated, switched off.
       const count = replicasToAllocate(sc.control, f, s.name, rname, s.replicasPerRegion[r]);
-      const gc = makeReplicas(sim, s, count, pipeline, seed, regionNames.length > 1 ? `${s.name}/${rname}` : s.name, r);
+      const gc = makeReplicas(sim, s, count, pipeline, seed, regionNames.length > 1 ? `${s.name}/${rname}` : s.name, r, slots);
       const serving = initialReplicas(sc.control, f, s.name, rname, s.replicasPerRegion[r]);
       for (let i = serving; i < count; i++) {
         gc.views[i].down = true;
@@ -173,7 +175,7 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
     regionNames.forEach((rname, r) => {
       const count = s.replicasPerRegion[r];
       const name = `${regionNames.length > 1 ? `${s.name}/${rname}` : s.name}@b`;
-      const gc = makeReplicas(sim, sv, count, pipeline, seed, name, r);
+      const gc = makeReplicas(sim, sv, count, pipeline, seed, name, r, slots);
       for (let i = 0; i < count; i++) {
         gc.views[i].down = true;
         gc.policy.notify(i);

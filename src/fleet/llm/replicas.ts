@@ -2,6 +2,7 @@ import { stream } from '../../engine/random.ts';
 import type { Simulator } from '../../engine/sim.ts';
 import { LatencyStats } from '../../metrics/latency.ts';
 import { GpuReplica, type ReplicaListener } from '../gpu/replica.ts';
+import type { SlotPool } from '../gpu/slot-pool.ts';
 import { makePolicy, type RouterPolicy, type RouterTarget } from '../router/registry.ts';
 import type { ServedModel } from './build.ts';
 
@@ -37,7 +38,10 @@ export interface GpuCluster {
   itl: LatencyStats;
 }
 
-export function makeReplicas(sim: Simulator, s: ServedModel, count: number, listener: ReplicaListener, seed: number, name: string, region: number): GpuCluster {
+/** `slots`: one sequence pool for every replica of the fleet (see SlotPool). */
+export function makeReplicas(
+  sim: Simulator, s: ServedModel, count: number, listener: ReplicaListener, seed: number, name: string, region: number, slots: SlotPool,
+): GpuCluster {
   const b = s.spec.batching;
   const itl = new LatencyStats();
   const replicas: GpuReplica[] = [];
@@ -47,6 +51,7 @@ export function makeReplicas(sim: Simulator, s: ServedModel, count: number, list
       s.step,
       { max_num_seqs: b.max_num_seqs, max_batched_tokens: b.max_batched_tokens, chunked_prefill: b.chunked_prefill, block_size_tokens: 16, max_waiting: b.max_waiting },
       listener,
+      slots,
     );
     r.itl = itl;
     replicas.push(r);

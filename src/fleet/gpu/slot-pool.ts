@@ -1,0 +1,156 @@
+import { RecordPool } from '../record-pool.ts';
+
+/**
+ * Where each field of a sequence slot sits in its 128-byte record: float64 slots (index into `f`,
+ * 16 per record) and int32 slots (index into `i`, 32 per record), over the same bytes.
+ */
+const F_BASE = 0, F_FINISH = 1, F_JOIN_GEN = 2, F_JOIN = 3, F_LAST_TOKEN = 4, F_SUBMIT = 5, F_ADMIT = 6;
+const I_REQ = 14, I_PROMPT = 15, I_OUT = 16, I_EMITTED = 17, I_TARGET = 18, I_PREFILLED = 19, I_PREEMPTS = 20,
+  I_EPOCH = 21, I_STATE = 22, I_RUN_PREV = 23, I_RUN_NEXT = 24, I_PF_PREV = 25, I_PF_NEXT = 26;
+/** Record size in float64 and int32 slots (128 bytes). */
+const NF = 16, NI = 32;
+
+/**
+ * The state of the sequences GPU replicas hold (waiting, prefilling, decoding), one 128-byte record
+ * each. One pool serves every replica of a fleet: a replica's sequence is cold in cache whenever
+ * the replica runs its next iteration, and its record's two cache lines, behind typed arrays every
+ * replica shares, cost less than a line in each of twenty arrays per replica (see
+ * test/bench/README.md).
+ */
+export class SlotPool extends RecordPool {
+  constructor(initial = 1024, max = 50_000_000) {
+    super(8 * NF, initial, max, 'GPU sequences');
+  }
+
+  /** The caller's request id. */
+  req(s: number): number {
+    return this.i[NI * s + I_REQ];
+  }
+  setReq(s: number, v: number): void {
+    this.i[NI * s + I_REQ] = v;
+  }
+  prompt(s: number): number {
+    return this.i[NI * s + I_PROMPT];
+  }
+  setPrompt(s: number, v: number): void {
+    this.i[NI * s + I_PROMPT] = v;
+  }
+  /** Output tokens the request will produce. */
+  out(s: number): number {
+    return this.i[NI * s + I_OUT];
+  }
+  setOut(s: number, v: number): void {
+    this.i[NI * s + I_OUT] = v;
+  }
+  /** Output tokens produced before the current admission (updated at preemption and at prefill end). */
+  emitted(s: number): number {
+    return this.i[NI * s + I_EMITTED];
+  }
+  setEmitted(s: number, v: number): void {
+    this.i[NI * s + I_EMITTED] = v;
+  }
+  /** Tokens the current (re)prefill must bring into the KV cache. */
+  target(s: number): number {
+    return this.i[NI * s + I_TARGET];
+  }
+  setTarget(s: number, v: number): void {
+    this.i[NI * s + I_TARGET] = v;
+  }
+  prefilled(s: number): number {
+    return this.i[NI * s + I_PREFILLED];
+  }
+  setPrefilled(s: number, v: number): void {
+    this.i[NI * s + I_PREFILLED] = v;
+  }
+  preempts(s: number): number {
+    return this.i[NI * s + I_PREEMPTS];
+  }
+  setPreempts(s: number, v: number): void {
+    this.i[NI * s + I_PREEMPTS] = v;
+  }
+  /** Bumped whenever the slot's finish-heap entry goes stale (preemption, release). */
+  epoch(s: number): number {
+    return this.i[NI * s + I_EPOCH];
+  }
+  bumpEpoch(s: number): void {
+    this.i[NI * s + I_EPOCH]++;
+  }
+  state(s: number): number {
+    return this.i[NI * s + I_STATE];
+  }
+  setState(s: number, v: number): void {
+    this.i[NI * s + I_STATE] = v;
+  }
+  /** Running list (admission order) links, -1 at the ends. */
+  runPrev(s: number): number {
+    return this.i[NI * s + I_RUN_PREV];
+  }
+  setRunPrev(s: number, v: number): void {
+    this.i[NI * s + I_RUN_PREV] = v;
+  }
+  runNext(s: number): number {
+    return this.i[NI * s + I_RUN_NEXT];
+  }
+  setRunNext(s: number, v: number): void {
+    this.i[NI * s + I_RUN_NEXT] = v;
+  }
+  /** Prefilling list links, -1 at the ends. */
+  pfPrev(s: number): number {
+    return this.i[NI * s + I_PF_PREV];
+  }
+  setPfPrev(s: number, v: number): void {
+    this.i[NI * s + I_PF_PREV] = v;
+  }
+  pfNext(s: number): number {
+    return this.i[NI * s + I_PF_NEXT];
+  }
+  setPfNext(s: number, v: number): void {
+    this.i[NI * s + I_PF_NEXT] = v;
+  }
+  /** KV context minus the replica's decode-iteration count (constant while the sequence decodes). */
+  base(s: number): number {
+    return this.f[NF * s + F_BASE];
+  }
+  setBase(s: number, v: number): void {
+    this.f[NF * s + F_BASE] = v;
+  }
+  /** Decode-iteration count at which the sequence's last token is produced. */
+  finish(s: number): number {
+    return this.f[NF * s + F_FINISH];
+  }
+  setFinish(s: number, v: number): void {
+    this.f[NF * s + F_FINISH] = v;
+  }
+  /** Decode-iteration count when the sequence began decoding, and the time. */
+  joinGen(s: number): number {
+    return this.f[NF * s + F_JOIN_GEN];
+  }
+  setJoinGen(s: number, v: number): void {
+    this.f[NF * s + F_JOIN_GEN] = v;
+  }
+  join_ms(s: number): number {
+    return this.f[NF * s + F_JOIN];
+  }
+  setJoinMs(s: number, t_ms: number): void {
+    this.f[NF * s + F_JOIN] = t_ms;
+  }
+  lastToken_ms(s: number): number {
+    return this.f[NF * s + F_LAST_TOKEN];
+  }
+  setLastTokenMs(s: number, t_ms: number): void {
+    this.f[NF * s + F_LAST_TOKEN] = t_ms;
+  }
+  submit_ms(s: number): number {
+    return this.f[NF * s + F_SUBMIT];
+  }
+  setSubmitMs(s: number, t_ms: number): void {
+    this.f[NF * s + F_SUBMIT] = t_ms;
+  }
+  /** First admission to the running batch (NaN until then). */
+  admit_ms(s: number): number {
+    return this.f[NF * s + F_ADMIT];
+  }
+  setAdmitMs(s: number, t_ms: number): void {
+    this.f[NF * s + F_ADMIT] = t_ms;
+  }
+}
