@@ -108,6 +108,13 @@ const FREE = 0, WAITING = 1, PREFILL = 2, DECODE = 3;
 /** Longest run of decode iterations fused into one event (bounds the look-ahead). */
 const MAX_SPAN = 4096;
 
+/**
+ * One iteration-end handler per simulator for all its replicas, with the replica's index as the
+ * payload: at fleet scale a per-replica closure and its context are two more cold cache lines
+ * (loaded one after the other) before the replica itself.
+ */
+const iterationEnds = new WeakMap<Simulator, { handler: number; list: GpuReplica[] }>();
+
 export class GpuReplica {
   private readonly st = new ReplicaStats();
   /** The replica's counters, brought up to the current simulated time first (see `flush`). */
@@ -179,7 +186,9 @@ export class GpuReplica {
   // the iteration in flight
   private busy = false;
   private endToken = -1;
+  /** The iteration-end handler all replicas of a simulator share, and this replica's index in its list. */
   private readonly hEnd: number;
+  private readonly endIndex: number;
   private iterStart = 0;
   private iterDur = 0;
   private iterDecode = false;
@@ -244,7 +253,14 @@ export class GpuReplica {
     this.chSlot = new Int32Array(this.maxSeqs);
     this.chLen = new Int32Array(this.maxSeqs);
     this.sl = slots ?? new SlotPool(Math.min(1024, 2 * this.maxSeqs + 64));
-    this.hEnd = sim.on(() => this.onEnd());
+    let ends = iterationEnds.get(sim);
+    if (!ends) {
+      const list: GpuReplica[] = [];
+      ends = { handler: sim.on((i) => list[i].onEnd()), list };
+      iterationEnds.set(sim, ends);
+    }
+    this.hEnd = ends.handler;
+    this.endIndex = ends.list.push(this) - 1;
   }
 
   // ---- router-facing, O(1) ----
@@ -390,7 +406,7 @@ export class GpuReplica {
     if (this.spanLeft === 0 || this.endToken < 0) return;
     this.spanLeft = 0;
     this.sim.cancel(this.endToken);
-    this.endToken = this.sim.at(this.iterStart + this.iterDur, this.hEnd, 0);
+    this.endToken = this.sim.at(this.iterStart + this.iterDur, this.hEnd, this.endIndex);
   }
 
   // ---- the scheduler ----
@@ -452,7 +468,7 @@ export class GpuReplica {
         (this.waitQ.length > 0 || this.nRunning >= this.maxSeqs || (this.chunked && this.budget <= 0))) {
       end = this.planSpan(end);
     }
-    this.endToken = this.sim.at(end, this.hEnd, 0);
+    this.endToken = this.sim.at(end, this.hEnd, this.endIndex);
     if (this.debug?.planned) this.debug.planned(this);
   }
 
@@ -597,7 +613,8 @@ export class GpuReplica {
 
   // ---- the end of an iteration ----
 
-  private onEnd(): void {
+  /** @internal the shared iteration-end handler's target */
+  onEnd(): void {
     this.endToken = -1;
     this.inside = true;
     try {
