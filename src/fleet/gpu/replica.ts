@@ -40,8 +40,9 @@ import { FinishHeap, SlotDeque } from './structs.ts';
  * touched while it decodes; finishing sequences come from a min-heap keyed by their finish
  * iteration; block growth is one counter per residue of `base` mod block size.
  *
- * Request state lives in typed arrays indexed by a recycled internal slot; the listener is one
- * object called with integer request ids; the iteration handler is registered once.
+ * A sequence's state is one 128-byte record of a SlotPool, which the replicas of a fleet share;
+ * the listener is one object called with integer request ids; one iteration-end handler per
+ * simulator serves all its replicas (no closure per replica or per event).
  */
 
 export interface ReplicaConfig {
@@ -331,7 +332,7 @@ export class GpuReplica {
       this.listener.rejected(req, now, 'queue_full');
       return;
     }
-    const s = this.allocSlot();
+    const s = this.sl.alloc();
     this.sl.setReq(s, req);
     this.sl.setPrompt(s, prompt);
     this.sl.setOut(s, out);
@@ -820,10 +821,6 @@ export class GpuReplica {
     else this.pfHead = n;
     if (n >= 0) this.sl.setPfPrev(n, p);
     else this.pfTail = p;
-  }
-
-  private allocSlot(): number {
-    return this.sl.alloc();
   }
 
   private releaseSlot(s: number): void {
