@@ -3,70 +3,90 @@ import { z } from 'zod';
 import { UserError } from '../errors.ts';
 
 /**
- * Efficiency factors and overheads of the step-time model (step.ts). `fleetsim calibrate` fits
- * them to measured timings and writes them as JSON; loadCalibration reads them back.
+ * An engine profile: the factors of the step-time model (step.ts) for one serving stack and era,
+ * and that stack's scheduler defaults. Named profiles ship in src/perf/profiles/ (profiles.ts);
+ * `fleetsim calibrate` fits one to measurements and writes it as JSON; loadCalibration reads it.
+ * What each factor means and which measurements justify its term: docs/step-model.md.
  */
+const fraction = () => z.number().gt(0).lte(1);
+const nonNegative = () => z.number().gte(0).finite();
+
+export const SchedulerDefaultsSchema = z.strictObject({
+  /** most sequences running at once (vLLM max_num_seqs, TensorRT-LLM max_batch_size) */
+  max_num_seqs: z.number().int().positive().max(65_536),
+  /** token budget of one iteration (vLLM max_num_batched_tokens) */
+  max_batched_tokens: z.number().int().positive().max(1_048_576),
+  /** prompts split into chunks that share iterations with decodes */
+  chunked_prefill: z.boolean(),
+});
+export type SchedulerDefaults = z.infer<typeof SchedulerDefaultsSchema>;
+
+export const FitSchema = z.strictObject({
+  /** which corpus rows: file names and the split */
+  corpus: z.string(),
+  stack: z.string(),
+  points: z.number().int().nonnegative(),
+  mape_pct: nonNegative(),
+  /** factors the fit moved; the others were held at the base profile's values */
+  fitted: z.array(z.string()),
+});
+
 export const CalibrationProfileSchema = z.strictObject({
-  /** achieved / peak tensor FLOP/s on prompt (prefill) work */
-  prefill_compute_efficiency: z.number().gt(0).lte(1),
-  /** achieved / peak tensor FLOP/s on decode work (small-M GEMMs: lower than prefill) */
-  decode_compute_efficiency: z.number().gt(0).lte(1),
-  /** achieved / peak HBM bandwidth when streaming weights and KV cache */
-  memory_bw_efficiency: z.number().gt(0).lte(1),
+  /** profile name, e.g. "vllm-v1" */
+  name: z.string().min(1).max(64).optional(),
+  /** the serving stack and versions it describes */
+  stack: z.string().max(200).optional(),
+  /** achieved / dense peak tensor FLOP/s of the weights' dtype in large-M linear layers (GEMMs) */
+  gemm_efficiency: fraction(),
+  /** tokens in a GEMM at which it reaches half of gemm_efficiency (a skinny GEMM wastes the tensor cores) */
+  gemm_half_tokens: nonNegative(),
+  /** achieved / 16-bit dense peak in prefill attention (FlashAttention-class kernels) */
+  attention_efficiency: fraction(),
+  /** achieved / peak HBM bandwidth when streaming weights */
+  memory_bw_efficiency: fraction(),
+  /** achieved / peak HBM bandwidth when decode attention reads the KV cache (paged kernels) */
+  kv_bw_efficiency: fraction(),
   /** achieved / peak one-direction GPU link bandwidth in tensor-parallel all-reduces */
-  link_bw_efficiency: z.number().gt(0).lte(1),
-  /** fixed cost of one iteration: scheduling, kernel launches, sampling (ms) */
-  step_overhead_ms: z.number().gte(0),
-  /** per decoding sequence per iteration: input preparation, sampling, detokenisation (ms) */
-  per_seq_overhead_ms: z.number().gte(0),
-  /** latency of one all-reduce per doubling of TP ranks (µs): an all-reduce costs this * log2(tp) */
-  allreduce_latency_us: z.number().gte(0),
-  /** free-form provenance: what it was fitted on and how well */
-  source: z.string().optional(),
-  fit: z.object({
-    model: z.string(),
-    gpu: z.string(),
-    fitted_tp: z.array(z.number().int().positive()),
-    points: z.number().int().nonnegative(),
-    mape_pct: z.number().nonnegative(),
-  }).optional(),
+  link_bw_efficiency: fraction(),
+  /** fixed latency of one tensor-parallel all-reduce over NVLink (kernel launch and the ranks' barrier), microseconds */
+  allreduce_latency_us: nonNegative(),
+  /** its latency per doubling of ranks over NVLink (tree and recursive-doubling algorithms take log2(tp) rounds), microseconds */
+  allreduce_doubling_latency_us: nonNegative(),
+  /** latency of one hop of a ring all-reduce over PCIe (NCCL), microseconds; a ring has 2 (tp - 1) hops */
+  pcie_hop_latency_us: nonNegative(),
+  /** fixed cost of one iteration: scheduling, input preparation, launch of the (graph-captured) kernels (ms) */
+  step_overhead_ms: nonNegative(),
+  /** per sequence in the batch per iteration: block tables, sampling, detokenisation (microseconds) */
+  per_seq_overhead_us: nonNegative(),
+  /** per request, once, in its time to first token: API server, tokenisation, admission (ms) */
+  request_overhead_ms: nonNegative(),
+  /** the stack's scheduler defaults, used unless a scenario sets its own batching */
+  scheduler: SchedulerDefaultsSchema.optional(),
+  /** free-form provenance */
+  source: z.string().max(2000).optional(),
+  fit: FitSchema.optional(),
 });
 
 export type CalibrationProfile = z.infer<typeof CalibrationProfileSchema>;
 
 /** The numeric factors, the part of a profile the step model reads. */
-export type CalibrationFactors = Pick<CalibrationProfile,
-  'prefill_compute_efficiency' | 'decode_compute_efficiency' | 'memory_bw_efficiency' | 'link_bw_efficiency' |
-  'step_overhead_ms' | 'per_seq_overhead_ms' | 'allreduce_latency_us'>;
+export type CalibrationFactors = Omit<CalibrationProfile, 'name' | 'stack' | 'scheduler' | 'source' | 'fit'>;
 
-/**
- * Catalog defaults: an untuned vLLM-class stack, i.e. the stack Splitwise measured in 2023
- * (scenarios/data/splitwise). Set from `fleetsim calibrate` over all 76 points of Llama-2-70B on
- * A100-80GB at TP 2, 4 and 8 with step_overhead_ms held at 5 ms (that fit alone puts it at 0 and
- * lets the all-reduce latency carry the fixed cost, which would make TP 1 unrealistically cheap;
- * holding it costs 0.2 points of error), rounded. Against those measurements the defaults give a
- * mean absolute percentage error of 14.7% on prefill and 3.6% on decode (9.1% overall); by TP
- * (prefill / decode): TP 2 8.0% / 3.8%, TP 4 15.8% / 3.3%, TP 8 19.8% / 3.6%.
- * What the factors say about that stack: GEMMs at 67% of peak, weights streamed at 78% of HBM
- * bandwidth, 0.3 ms of CPU work per running sequence per step, and tensor-parallel all-reduces
- * that cost 56 us per doubling of ranks and move data at 21% of NVLink (63 GB/s): communication
- * is not overlapped with compute. A tuned stack (CUDA graphs, custom all-reduce, overlapped
- * scheduling) is faster: calibrate it.
- * decode_compute_efficiency is not identifiable from that data (decode there is memory-bound);
- * 0.3 is our estimate for small-M GEMMs (a decode batch is a skinny matrix).
- */
-export const DEFAULT_CALIBRATION: CalibrationProfile = {
-  prefill_compute_efficiency: 0.67,
-  decode_compute_efficiency: 0.3,
-  memory_bw_efficiency: 0.78,
-  link_bw_efficiency: 0.21,
-  step_overhead_ms: 5,
-  per_seq_overhead_ms: 0.3,
-  allreduce_latency_us: 56,
-  source: 'fleetsim defaults (Splitwise Llama-2-70B A100-80GB fit with step_overhead_ms held at 5, rounded)',
-};
+export const FACTOR_NAMES = [
+  'gemm_efficiency', 'gemm_half_tokens', 'attention_efficiency', 'memory_bw_efficiency', 'kv_bw_efficiency',
+  'link_bw_efficiency', 'allreduce_latency_us', 'allreduce_doubling_latency_us', 'pcie_hop_latency_us', 'step_overhead_ms', 'per_seq_overhead_us',
+  'request_overhead_ms',
+] as const satisfies readonly (keyof CalibrationFactors)[];
+export type FactorName = (typeof FACTOR_NAMES)[number];
+
+/** Fields of profiles written before fleetsim 0.2, whose step model had another structure. */
+const OLD_FORMAT_FIELDS = ['prefill_compute_efficiency', 'decode_compute_efficiency', 'per_seq_overhead_ms'];
 
 export function parseCalibration(json: unknown, where: string): CalibrationProfile {
+  if (json !== null && typeof json === 'object' && OLD_FORMAT_FIELDS.some((k) => Object.hasOwn(json, k))) {
+    throw new UserError(`${where}: a calibration profile of fleetsim 0.1 (prefill_compute_efficiency, ...): ` +
+      'the step model changed in 0.2; fit it again with fleetsim calibrate, or choose a named engine profile');
+  }
   const r = CalibrationProfileSchema.safeParse(json);
   if (!r.success) {
     const i = r.error.issues[0];
@@ -87,7 +107,19 @@ export function loadCalibration(path: string): CalibrationProfile {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new UserError(`${path}: not valid JSON: ${(e as Error).message}`);
+    throw new UserError(`${path}: not valid JSON: ${(e as Error).message.slice(0, 120)}`);
   }
   return parseCalibration(json, path);
 }
+
+/** vLLM's scheduler defaults with chunked prefill, for a profile that does not name its own. */
+export const DEFAULT_SCHEDULER: SchedulerDefaults = { max_num_seqs: 256, max_batched_tokens: 8192, chunked_prefill: true };
+
+export function schedulerOf(profile: CalibrationProfile): SchedulerDefaults {
+  return profile.scheduler ?? DEFAULT_SCHEDULER;
+}
+
+/** Factors that are fractions of a peak (at most 1); the others are non-negative amounts. */
+export const FRACTION_FACTORS: ReadonlySet<FactorName> = new Set([
+  'gemm_efficiency', 'attention_efficiency', 'memory_bw_efficiency', 'kv_bw_efficiency', 'link_bw_efficiency',
+]);

@@ -1,20 +1,23 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
-import { calibrate, evaluateProfile, type CalibrationResult, type MapeSummary } from './calibrate.ts';
-import { DEFAULT_CALIBRATION, loadCalibration } from './calibration.ts';
-import { fraction, positiveIntList } from './cli-args.ts';
+import { calibrate, evaluate, type FitPoint, type FitResult } from './calibrate.ts';
+import { FACTOR_NAMES, loadCalibration, type CalibrationProfile, type FactorName } from './calibration.ts';
+import { fraction } from './cli-args.ts';
 import { parseDtype } from './dtype.ts';
 import { getGpu, getModel } from './lookup.ts';
-import { gpuIdFor, loadMeasurements, modelIdFor, type MeasurementRow } from './measurements.ts';
+import { gpuIdFor, loadMeasurements, modelIdFor, splitwisePoints, type MeasurementRow } from './measurements.ts';
+import { DEFAULT_ENGINE, ENGINE_NAMES, getEngineProfile } from './profiles.ts';
 
 interface CalibrateFlags {
   measurements?: string;
   model?: string;
   gpu?: string;
   dtype: string;
-  fitTp?: string;
+  stack?: string;
   base?: string;
+  fit?: string;
+  name?: string;
   gpuMemoryUtilization?: string;
   out?: string;
   json?: boolean;
@@ -22,75 +25,90 @@ interface CalibrateFlags {
 
 function single(rows: readonly MeasurementRow[], key: 'model' | 'hardware', flag: string): string {
   const names = [...new Set(rows.map((r) => r[key]))];
-  if (names.length > 1) throw new UserError(`the measurements hold several ${key} names (${names.join(', ')}): split the file, or pass ${flag} if they are one ${key}`);
+  if (names.length > 1) throw new UserError(`the measurements hold several ${key} names (${names.join(', ').slice(0, 120)}): split the file, or pass ${flag} if they are one ${key}`);
   return names[0];
 }
 
 const pct = (x: number) => (Number.isNaN(x) ? '-' : `${x.toFixed(1)}%`);
-const mapeLine = (m: MapeSummary) => `${pct(m.all)} (prefill ${pct(m.prefill)}, decode ${pct(m.decode)})`;
 
-function report(r: CalibrationResult, before: CalibrationResult, heldOut: boolean): string {
-  const out: string[] = [];
-  out.push('tp  phase    prompt  batch  runs  measured_ms  predicted_ms  error');
+/** The per-point table and the MAPE before and after, as `calibrate` prints them. */
+export function fitReport(r: FitResult, before: FitResult, excluded: readonly string[]): string {
+  const out = ['id                                      kind        measured   predicted   error'];
   for (const p of r.points) {
-    out.push(
-      `${String(p.tp).padStart(2)}  ${p.phase.padEnd(7)}  ${String(p.prompt).padStart(6)}  ${String(p.batch).padStart(5)}  ${String(p.runs).padStart(4)}  ` +
-      `${p.measured_ms.toFixed(1).padStart(11)}  ${p.predicted_ms.toFixed(1).padStart(12)}  ${(p.error_pct >= 0 ? '+' : '') + p.error_pct.toFixed(1)}%${p.fitted ? '' : '  (held out)'}`);
+    out.push(`${p.id.padEnd(40)}${p.kind.padEnd(10)}${p.measured.toFixed(1).padStart(10)}  ${p.predicted.toFixed(1).padStart(10)}  ${(p.error_pct >= 0 ? '+' : '') + p.error_pct.toFixed(1)}%`);
   }
-  for (const e of r.excluded) out.push(`excluded line ${e.line}: ${e.reason}`);
-  out.push('');
-  out.push(`mean absolute percentage error, base factors: ${mapeLine(before.mape_pct)}`);
-  out.push(`mean absolute percentage error, fitted:       ${mapeLine(r.mape_pct)}`);
-  for (const [tp, m] of Object.entries(r.mape_pct_by_tp)) out.push(`  tp ${tp.padStart(2)}: ${mapeLine(m)}`);
-  if (heldOut) out.push(`  held out (TP not fitted): ${mapeLine(r.mape_pct_held_out)}`);
-  const p = r.profile;
-  out.push('');
-  out.push(`fitted: prefill_compute_efficiency ${p.prefill_compute_efficiency.toFixed(3)}, memory_bw_efficiency ${p.memory_bw_efficiency.toFixed(3)}, ` +
-    `link_bw_efficiency ${p.link_bw_efficiency.toFixed(3)}, step_overhead_ms ${p.step_overhead_ms.toFixed(2)}, ` +
-    `per_seq_overhead_ms ${p.per_seq_overhead_ms.toFixed(3)}, allreduce_latency_us ${p.allreduce_latency_us.toFixed(1)} ` +
-    `(decode_compute_efficiency ${p.decode_compute_efficiency} kept)`);
+  for (const e of excluded) out.push(`excluded ${e}`);
+  const line = (x: FitResult) => `${pct(x.mape_pct)} (${Object.entries(x.mape_pct_by_kind).map(([k, v]) => `${k} ${pct(v)}`).join(', ')})`;
+  out.push('', `mean absolute percentage error, base profile: ${line(before)}`, `mean absolute percentage error, fitted:       ${line(r)}`);
+  for (const [g, v] of Object.entries(r.mape_pct_by_group)) out.push(`  ${g}: ${pct(v)}`);
+  out.push('', `fitted: ${FACTOR_NAMES.map((f) => `${f} ${r.profile[f]}`).join(', ')}`);
   return out.join('\n') + '\n';
+}
+
+/** --base: an engine name or a profile file. */
+export function baseProfile(value: string | undefined): CalibrationProfile {
+  if (value === undefined) return getEngineProfile(DEFAULT_ENGINE);
+  return value.endsWith('.json') ? loadCalibration(value) : getEngineProfile(value, '--base');
+}
+
+/** --fit: a comma-separated subset of the factor names. */
+export function factorList(value: string | undefined): FactorName[] | undefined {
+  if (value === undefined) return undefined;
+  return value.split(',').map((v) => {
+    const f = v.trim();
+    if ((FACTOR_NAMES as readonly string[]).includes(f)) return f as FactorName;
+    throw new UserError(`--fit: unknown factor "${f.slice(0, 80)}"; factors: ${FACTOR_NAMES.join(', ')}`);
+  });
+}
+
+/** Writes the profile (when asked) and prints the report or the JSON. */
+export function writeFit(result: FitResult, before: FitResult, excluded: readonly string[], flags: { out?: string; json?: boolean }): void {
+  if (flags.out) {
+    try {
+      writeFileSync(flags.out, JSON.stringify(result.profile, null, 2) + '\n');
+    } catch (e) {
+      throw new UserError(`--out ${flags.out}: cannot write: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  }
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({ ...result, mape_pct_base: before.mape_pct, excluded }, null, 2) + '\n');
+    return;
+  }
+  process.stdout.write(fitReport(result, before, excluded));
+  process.stdout.write(flags.out ? `profile written to ${flags.out}\n` : `profile (use --out FILE to save):\n${JSON.stringify(result.profile, null, 2)}\n`);
+}
+
+function splitwiseFit(flags: CalibrateFlags): { points: FitPoint[]; excluded: string[] } {
+  const rows = loadMeasurements(flags.measurements!);
+  const model = getModel(flags.model ?? modelIdFor(single(rows, 'model', '--model')));
+  const gpu = getGpu(flags.gpu ?? gpuIdFor(single(rows, 'hardware', '--gpu')));
+  return splitwisePoints(rows, {
+    model, gpu, dtype: parseDtype(flags.dtype, '--dtype'),
+    gpuMemoryUtilization: fraction(flags.gpuMemoryUtilization, '--gpu-memory-utilization'),
+  });
 }
 
 export function registerCalibrate(program: Command): void {
   program
     .command('calibrate')
-    .description('fit the step-time model\'s efficiency factors and overheads to measured prompt and decode timings (Splitwise CSV format)')
+    .description('fit an engine profile (the step-time model\'s factors) to measured prefill and decode timings (Splitwise CSV format)')
     .option('--measurements <file>', 'CSV: model, hardware, prompt_size, batch_size, token_size, prompt_time, token_time, tensor_parallel')
     .option('--model <id>', 'catalog model id of the measured model (default: from the CSV\'s model column)')
     .option('--gpu <id>', 'catalog GPU id of the measured hardware (default: from the CSV\'s hardware column)')
     .option('--dtype <t>', 'weight dtype of the measured runs', 'fp16')
-    .option('--fit-tp <list>', 'fit on these tensor-parallel degrees only (e.g. 8 or 4,8); the others are predicted')
-    .option('--base <file>', 'profile to start from and to take unfitted factors from (default: catalog defaults)')
+    .option('--base <engine|file>', `profile to start from, and to keep unfitted factors of: ${ENGINE_NAMES.join(', ')} or a .json file (default ${DEFAULT_ENGINE})`)
+    .option('--fit <factors>', `comma-separated factors to fit (default: all): ${FACTOR_NAMES.join(', ')}`)
+    .option('--stack <name>', 'name of the measured serving stack, written into the profile', 'measured')
+    .option('--name <name>', 'profile name written into the profile')
     .option('--gpu-memory-utilization <f>', 'fraction of GPU memory the measured engine used', '0.9')
-    .option('--out <file>', 'write the fitted calibration profile (JSON) here')
+    .option('--out <file>', 'write the fitted profile (JSON) here')
     .option('--json', 'print the points, errors and profile as one JSON object')
     .action((flags: CalibrateFlags) => {
       if (!flags.measurements) throw new UserError('--measurements: required (a CSV in the Splitwise format, e.g. scenarios/data/splitwise/llama2-70b-a100.csv)');
-      const rows = loadMeasurements(flags.measurements);
-      const model = getModel(flags.model ?? modelIdFor(single(rows, 'model', '--model')));
-      const gpu = getGpu(flags.gpu ?? gpuIdFor(single(rows, 'hardware', '--gpu')));
-      const base = flags.base ? loadCalibration(flags.base) : DEFAULT_CALIBRATION;
-      const opts = {
-        model, gpu, base,
-        dtype: parseDtype(flags.dtype, '--dtype'),
-        gpuMemoryUtilization: fraction(flags.gpuMemoryUtilization, '--gpu-memory-utilization'),
-        fitTp: positiveIntList(flags.fitTp, '--fit-tp'),
-      };
-      const before = evaluateProfile(rows, base, opts);
-      const result = calibrate(rows, opts);
-      if (flags.out) {
-        try {
-          writeFileSync(flags.out, JSON.stringify(result.profile, null, 2) + '\n');
-        } catch (e) {
-          throw new UserError(`--out ${flags.out}: cannot write: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-        }
-      }
-      if (flags.json) {
-        process.stdout.write(JSON.stringify({ ...result, mape_pct_base: before.mape_pct }, null, 2) + '\n');
-      } else {
-        process.stdout.write(report(result, before, opts.fitTp !== undefined));
-        process.stdout.write(flags.out ? `profile written to ${flags.out}\n` : `profile (use --out FILE to save):\n${JSON.stringify(result.profile, null, 2)}\n`);
-      }
+      const base = baseProfile(flags.base);
+      const { points, excluded } = splitwiseFit(flags);
+      const before = evaluate(points, base);
+      const result = calibrate(points, { base, fit: factorList(flags.fit), corpus: flags.measurements, stack: flags.stack ?? 'measured', name: flags.name });
+      writeFit(result, before, excluded, flags);
     });
 }

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { gpuHourlyUsd, PRICE_SETS, type PriceSet } from '../cost/prices.ts';
-import { DEFAULT_CALIBRATION, loadCalibration } from './calibration.ts';
 import { fraction, positiveInt } from './cli-args.ts';
 import { parseDtype } from './dtype.ts';
 import { loadHfConfig } from './hf-config.ts';
 import { getGpu, getModel } from './lookup.ts';
+import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine } from './profiles.ts';
 import { perfSummary, type PerfSummary } from './summary.ts';
 
 interface PerfFlags {
@@ -19,6 +19,7 @@ interface PerfFlags {
   kvDtype?: string;
   modelConfig?: string;
   calibration?: string;
+  engine?: string;
   gpuMemoryUtilization?: string;
   priceSet: string;
   json?: boolean;
@@ -30,7 +31,8 @@ const int = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 0 
 function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet): string {
   const decoder = s.tokens_counted === 'output';
   const rows: [string, string][] = [
-    ['prefill = TTFT (idle)', `${fmt(s.prefill_ms)} ms  (${s.prompt_tokens}-token prompt)`],
+    ['prefill', `${fmt(s.prefill_ms)} ms  (${s.prompt_tokens}-token prompt, GPU time)`],
+    ['TTFT (idle)', `${fmt(s.ttft_ms)} ms  (prefill + the request's own fixed cost)`],
     ...(decoder ? [
       [`TPOT at batch ${s.latency_batch}`, `${fmt(s.tpot_ms, 2)} ms`],
       [`end-to-end at batch ${s.latency_batch}`, `${fmt(s.e2e_ms)} ms  (TTFT + ${Math.max(0, s.output_tokens - 1)} x TPOT)`],
@@ -59,7 +61,8 @@ export function registerPerf(program: Command): void {
     .option('--dtype <t>', 'weight dtype: fp16, bf16, fp8, int8', 'fp16')
     .option('--kv-dtype <t>', 'KV-cache dtype (default: the weight dtype)')
     .option('--model-config <file>', 'Hugging Face config.json to load the model from instead of the catalog')
-    .option('--calibration <file>', 'calibration profile JSON written by `fleetsim calibrate`')
+    .option('--engine <name>', `serving-stack profile of the step model: ${ENGINE_NAMES.join(', ')} (default ${DEFAULT_ENGINE})`)
+    .option('--calibration <file>', 'calibration profile JSON written by `fleetsim calibrate` (instead of --engine)')
     .option('--gpu-memory-utilization <f>', 'fraction of GPU memory the engine may use', '0.9')
     .option('--price-set <set>', `instance prices: ${PRICE_SETS.join(' or ')}`, 'current')
     .option('--json', 'print one JSON object')
@@ -74,7 +77,7 @@ export function registerPerf(program: Command): void {
         throw new UserError(`--price-set: expected one of ${PRICE_SETS.join(', ')}, got "${flags.priceSet}"`);
       }
       const priceSet = flags.priceSet as PriceSet;
-      const calibration = flags.calibration ? loadCalibration(flags.calibration) : DEFAULT_CALIBRATION;
+      const calibration = resolveEngine(flags.engine, flags.calibration, '--engine');
       const summary = perfSummary({
         model, gpu, dtype, kvDtype, calibration,
         tp: positiveInt(flags.tp, '--tp')!,
@@ -84,6 +87,6 @@ export function registerPerf(program: Command): void {
         gpuMemoryUtilization: fraction(flags.gpuMemoryUtilization, '--gpu-memory-utilization'),
         usdPerGpuHour: gpuHourlyUsd(gpu.id, priceSet),
       });
-      process.stdout.write(flags.json ? JSON.stringify(summary, null, 2) + '\n' : table(summary, flags.calibration ?? 'catalog defaults', priceSet));
+      process.stdout.write(flags.json ? JSON.stringify(summary, null, 2) + '\n' : table(summary, flags.calibration ?? `engine ${flags.engine ?? DEFAULT_ENGINE}`, priceSet));
     });
 }

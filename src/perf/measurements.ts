@@ -3,7 +3,11 @@ import { parse } from 'csv-parse/sync';
 import { UserError } from '../errors.ts';
 import { GPU_IDS } from './hardware.ts';
 import { closest } from '../cost/suggest.ts';
-import { MODEL_IDS } from './models.ts';
+import { MODEL_IDS, type ModelSpec } from './models.ts';
+import { rooflineMs, type FitPoint } from './calibrate.ts';
+import type { Dtype } from './dtype.ts';
+import type { GpuSpec } from './hardware.ts';
+import { buildStepGeometry, type StepGeometry } from './step.ts';
 
 /**
  * Measured step timings in the Splitwise format (scenarios/data/splitwise/README.md): one row per
@@ -77,4 +81,51 @@ export function modelIdFor(name: string): string {
 
 export function gpuIdFor(name: string): string {
   return catalogIdFor(name, GPU_IDS, 'hardware', '--gpu');
+}
+
+export interface SplitwisePointsOptions {
+  readonly model: ModelSpec;
+  readonly gpu: GpuSpec;
+  readonly dtype: Dtype;
+  readonly gpuMemoryUtilization?: number;
+}
+
+/**
+ * Splitwise runs as fit points: each run gives a prefill point (its prompt phase) and a decode
+ * point (its mean token time), averaged over the repetitions of one (TP, prompt, batch, output).
+ * A run faster than the roofline at 100% of every peak is not a measurement of this
+ * configuration (Splitwise's TP 2 batch-64 runs report 796 ms for a prompt phase that needs more
+ * than 7 s): the whole run is left out, and listed.
+ */
+export function splitwisePoints(rows: readonly MeasurementRow[], o: SplitwisePointsOptions): { points: FitPoint[]; excluded: string[] } {
+  const geometry = new Map<number, StepGeometry>();
+  const geometryOf = (tp: number) => {
+    let g = geometry.get(tp);
+    if (!g) geometry.set(tp, (g = buildStepGeometry({ model: o.model, gpu: o.gpu, tp, dtype: o.dtype, gpuMemoryUtilization: o.gpuMemoryUtilization })));
+    return g;
+  };
+  const groups = new Map<string, { r: MeasurementRow; prefill: number[]; decode: number[] }>();
+  const excluded: string[] = [];
+  for (const r of rows) {
+    const g = geometryOf(r.tp);
+    const boundPrefill = rooflineMs(g, r.prompt * r.batch, r.batch * r.prompt * r.prompt / 2, 0, 0);
+    const boundDecode = rooflineMs(g, 0, 0, r.batch, r.batch * (r.prompt + r.output / 2));
+    if (r.prompt_time_ms < boundPrefill || r.token_time_ms < boundDecode) {
+      excluded.push(`line ${r.line}: faster than the roofline allows (prompt ${r.prompt_time_ms.toFixed(1)} ms, at least ${boundPrefill.toFixed(1)} possible; token ${r.token_time_ms.toFixed(2)} ms, at least ${boundDecode.toFixed(2)} possible)`);
+      continue;
+    }
+    const key = `tp${r.tp}-p${r.prompt}-b${r.batch}-o${r.output}`;
+    let e = groups.get(key);
+    if (!e) groups.set(key, (e = { r, prefill: [], decode: [] }));
+    e.prefill.push(r.prompt_time_ms);
+    e.decode.push(r.token_time_ms);
+  }
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const points: FitPoint[] = [];
+  for (const [key, { r, prefill, decode }] of groups) {
+    const common = { group: `tp${r.tp}`, geometry: geometryOf(r.tp), batch: r.batch, prompt_tokens: r.prompt, output_tokens: r.output };
+    points.push({ ...common, id: `${key}-prefill`, kind: 'prefill', measured: avg(prefill) });
+    points.push({ ...common, id: `${key}-decode`, kind: 'decode', measured: avg(decode) });
+  }
+  return { points, excluded };
 }

@@ -1,19 +1,28 @@
 import { UserError } from '../errors.ts';
-import { DEFAULT_CALIBRATION, type CalibrationFactors } from './calibration.ts';
+import type { CalibrationFactors, CalibrationProfile } from './calibration.ts';
+import { DEFAULT_CALIBRATION } from './profiles.ts';
 import { ACTIVATION_BYTES, DTYPE_BYTES, peakTflopsFor, type Dtype } from './dtype.ts';
 import { GPU_MEMORY_BYTES_PER_GB, type GpuSpec } from './hardware.ts';
 import type { ModelSpec } from './models.ts';
 import { countParams } from './shape.ts';
 
 /**
- * Step-time model of one continuous-batching iteration on a tensor-parallel replica:
+ * Step-time model of one continuous-batching iteration on a tensor-parallel replica. An iteration
+ * runs its kernels one after another, so its time is the sum of its operations, each bounded by
+ * the roofline of its own resource (compute or memory), not one roofline over the whole step:
  *
- *   t = step_overhead + per_seq_overhead * decodeSeqs
- *       + max(prefill FLOPs / (peak * e_prefill) + decode FLOPs / (peak * e_decode),
- *             bytes / (HBM bandwidth * e_mem))
- *       + 2 * layers * (allreduce_latency * log2(tp) + 2 (tp-1)/tp * tokens * hidden * 2 B / (link * e_link))
+ *   t = step_overhead + per_seq * sequences
+ *       + blend(linear FLOPs / (peak * e_gemm(tokens)), weight bytes / (HBM * e_mem))    dense part
+ *       + blend(expert FLOPs / (peak * e_gemm(tokens k/E)), expert bytes touched / (HBM * e_mem))  MoE
+ *       + prefill attention FLOPs / (16-bit peak * e_attn)
+ *       + max(decode attention FLOPs / (16-bit peak * e_attn), KV bytes read / (HBM * e_kv))
+ *       + all-reduces: 2 per layer x (latency + 2 (tp-1)/tp x payload / (link * e_link)), where the
+ *         latency is fixed + per doubling x log2(tp) on NVLink, per hop x 2 (tp-1) hops on PCIe
  *
- * See src/perf/README.md for the sources of each term and the fitted factors.
+ * e_gemm(m) = gemm_efficiency * m / (m + gemm_half_tokens); blend(a, b) = (a^4 + b^4)^(1/4), a
+ * smooth maximum: near the ridge point a GEMM is slower than either bound alone. Each term and the
+ * measurements behind it: docs/step-model.md. A request's own fixed cost (request_overhead_ms) is
+ * not GPU time: the replica adds it to the request's time to first token.
  */
 export interface StepModel {
   readonly tp: number;
@@ -21,6 +30,8 @@ export interface StepModel {
   readonly kvCapacityTokens: number;
   readonly kvBytesPerToken: number;
   readonly weightBytesPerGpu: number;
+  /** per request, once, added to its time to first token (API server, tokenisation, admission) */
+  readonly requestOverheadMs: number;
   /** Duration in ms of one iteration.
    *  prefillTokens: new prompt tokens processed this step (sum of chunk lengths)
    *  prefillAttnTokenPairs: sum over prefill chunks of chunkLen * (tokens already cached for that seq + chunkLen/2)
@@ -41,7 +52,7 @@ export interface StepModelOptions {
   tp: number;
   dtype?: Dtype;
   kvDtype?: Dtype;
-  calibration?: CalibrationFactors;
+  calibration?: CalibrationProfile;
   /** fraction of GPU memory the engine may use (vLLM's gpu_memory_utilization), default 0.9 */
   gpuMemoryUtilization?: number;
 }
@@ -54,31 +65,61 @@ const RUNTIME_RESERVE_BYTES_PER_GPU = 2 ** 30;
 const MIN_KV_TOKENS = 16;
 
 /**
- * The unit-efficiency cost of a step, split into the terms the factors scale. stepTimeMs is
- *   overhead + F_SEQS * per_seq + max(F_PREFILL / e_p + F_DECODE / e_d, F_MEM / e_mem)
- *   + F_AR_LAT * latency_us / 1000 + F_AR_BW / e_link
- * calibrate.ts fits the factors on these features, so the two cannot drift apart.
+ * What one iteration costs at 100% of every peak, per unit of work; stepTimeFrom divides by the
+ * profile's efficiencies. Built once per (model, GPU, TP, dtype); the fit (calibrate.ts) evaluates
+ * many profiles on the same geometry.
  */
-export const F_PREFILL = 0, F_DECODE = 1, F_MEM = 2, F_SEQS = 3, F_AR_LAT = 4, F_AR_BW = 5, N_FEATURES = 6;
-
 export interface StepGeometry {
-  /** writes the features of one step into out (length >= N_FEATURES); no allocation */
-  features(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number, out: Float64Array): void;
-  flops(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number): number;
-  bytes(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number): number;
   readonly tp: number;
   readonly kvCapacityTokens: number;
   readonly kvBytesPerToken: number;
   readonly weightBytesPerGpu: number;
   readonly peakFlopsPerS: number;
   readonly peakBytesPerS: number;
+  /** linear layers outside the experts, ms per prompt token at the dtype's peak (no LM head: a prompt's logits are its last token's) */
+  readonly denseMsPerPrefillToken: number;
+  /** the same per decode token, LM head included */
+  readonly denseMsPerDecodeToken: number;
+  /** streaming the weights outside the experts once, ms at peak bandwidth */
+  readonly denseWeightMs: number;
+  /** a token through its experts_per_token experts, ms at the dtype's peak (0: dense model) */
+  readonly expertMsPerToken: number;
+  /** streaming every routed expert once, ms at peak bandwidth (0: dense model) */
+  readonly expertWeightMs: number;
+  /** probability that one token leaves a given expert untouched: 1 - k/E */
+  readonly expertMissProbability: number;
+  /** tokens an expert's GEMM sees per token of the batch under balanced routing: k/E */
+  readonly expertTokenShare: number;
+  /** attention QK^T and AV per (query, key) pair, ms at the 16-bit peak */
+  readonly attentionMsPerPair: number;
+  /** one token of KV cache read or written, ms at peak bandwidth */
+  readonly kvMsPerToken: number;
+  /** tensor-parallel all-reduces in one iteration (2 per layer; 0 at TP 1) */
+  readonly allReduces: number;
+  /** their payload per token at 100% of one direction of the GPU link, ms */
+  readonly allReduceMsPerToken: number;
+  /** hops of a ring all-reduce over PCIe (2 (tp-1)); 0 on NVLink */
+  readonly pcieRingHops: number;
+  /** log2(tp): rounds of a tree or recursive-doubling all-reduce over NVLink */
+  readonly allReduceDoublings: number;
+  flops(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number): number;
+  bytes(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number): number;
 }
 
 function gb(bytes: number): string {
   return (bytes / 1e9).toFixed(1);
 }
 
-export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
+interface Sizing {
+  weightBytes: number;
+  weightBytesPerGpu: number;
+  expertBytes: number;
+  kvBytesPerToken: number;
+  kvCapacityTokens: number;
+}
+
+/** Memory: weights per GPU, KV bytes per token and the KV cache the rest of the memory holds. */
+function sizeReplica(opts: StepModelOptions): Sizing {
   const { model, gpu, tp } = opts;
   const dtype = opts.dtype ?? 'fp16';
   const kvDtype = opts.kvDtype ?? dtype;
@@ -88,22 +129,15 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   if (model.attention_heads % tp !== 0) {
     throw new UserError(`${model.id}: ${model.attention_heads} attention heads cannot be split over tp=${tp} GPUs`);
   }
-
   const counts = countParams(model);
-  const wBytes = DTYPE_BYTES[dtype];
-  const weightBytes = model.params_total * wBytes;
+  const weightBytes = model.params_total * DTYPE_BYTES[dtype];
   const weightBytesPerGpu = weightBytes / tp;
   // MoE: the published total split in the shape's proportion of expert to shared weights
   const expertBytes = counts.total > 0 ? weightBytes * (counts.expert_total / counts.total) : 0;
-  const sharedBytes = weightBytes - expertBytes;
-  const routeP = model.experts > 1 ? 1 - model.experts_per_token / model.experts : 0;
-
-  // KV: K and V per layer per KV head; with fewer KV heads than GPUs each GPU keeps a copy of one
+  // K and V per layer per KV head; with fewer KV heads than GPUs each GPU keeps a copy of one
   // head (vLLM replicates them), so the replica stores max(kv_heads, tp) heads.
   const kvBytesPerToken = 2 * model.layers * model.head_dim * Math.max(model.kv_heads, tp) * DTYPE_BYTES[kvDtype];
-
-  const memBytesPerGpu = gpu.memory_gb * GPU_MEMORY_BYTES_PER_GB;
-  const usablePerGpu = memBytesPerGpu * util;
+  const usablePerGpu = gpu.memory_gb * GPU_MEMORY_BYTES_PER_GB * util;
   if (weightBytesPerGpu > usablePerGpu) {
     throw new UserError(
       `${model.id} (${dtype}) does not fit on ${tp}x ${gpu.id}: weights need ${gb(weightBytesPerGpu)} GB per GPU, ` +
@@ -114,88 +148,123 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   const mlpWidth = (model.mlp === 'gated' ? 2 : 1) * model.intermediate_size * model.experts_per_token / tp;
   const activationBytes = ACTIVATION_PROFILE_TOKENS * (model.hidden_size + qkvWidth + mlpWidth) * ACTIVATION_BYTES;
   const reservePerGpu = RUNTIME_RESERVE_BYTES_PER_GPU + activationBytes;
-  const kvBytesTotal = tp * (usablePerGpu - weightBytesPerGpu - reservePerGpu);
-  const kvCapacityTokens = Math.max(0, Math.floor(kvBytesTotal / kvBytesPerToken));
+  const kvCapacityTokens = Math.max(0, Math.floor(tp * (usablePerGpu - weightBytesPerGpu - reservePerGpu) / kvBytesPerToken));
   if (kvCapacityTokens < MIN_KV_TOKENS) {
     throw new UserError(
       `${model.id} (${dtype}) on ${tp}x ${gpu.id}: no room for the KV cache: ${gb(usablePerGpu)} GB usable per GPU, ` +
       `weights ${gb(weightBytesPerGpu)} GB, activations and runtime ${gb(reservePerGpu)} GB; use more GPUs (--tp) or a smaller dtype`);
   }
+  return { weightBytes, weightBytesPerGpu, expertBytes, kvBytesPerToken, kvCapacityTokens };
+}
 
+export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
+  const { model, gpu, tp } = opts;
+  const dtype = opts.dtype ?? 'fp16';
+  const size = sizeReplica(opts);
+  const counts = countParams(model);
   const peakFlopsPerS = peakTflopsFor(gpu, dtype) * 1e12 * tp;
+  // attention runs in 16-bit whatever the weights (FlashAttention, paged attention kernels)
+  const peak16FlopsPerMs = gpu.fp16_tflops * 1e12 * tp / 1000;
   const peakBytesPerS = gpu.mem_bw_gb_per_s * 1e9 * tp;
   const peakFlopsPerMs = peakFlopsPerS / 1000;
   const peakBytesPerMs = peakBytesPerS / 1000;
   // matmul parameters per token: the input embedding is a lookup; the LM head runs for decode
   // tokens only (a prompt produces logits for its last token alone, negligible next to the rest)
+  const lmHead = model.kind === 'decoder' ? counts.lm_head : 0;
   const matmulParams = model.params_active - counts.input_embedding - (model.tied_embeddings ? 0 : counts.lm_head);
-  const prefillFlopsPerToken = 2 * matmulParams;
-  const decodeFlopsPerToken = 2 * (matmulParams + (model.kind === 'decoder' ? counts.lm_head : 0));
+  const expertActiveParams = model.experts > 1 ? counts.expert_total * model.experts_per_token / model.experts : 0;
+  const denseParams = matmulParams - expertActiveParams;
+  // the input embedding is read row by row, not streamed; a tied one is streamed as the LM head
+  const embeddingBytes = model.tied_embeddings ? 0 : counts.input_embedding * (size.weightBytes / model.params_total);
+  const denseBytes = size.weightBytes - size.expertBytes - embeddingBytes;
   // QK^T and AV: 2 FLOPs per multiply-add, 2 matmuls, per query-key pair, per query dim, per layer
   const attnFlopsPerPair = 4 * model.layers * model.attention_heads * model.head_dim;
-  // all-reduces: after attention and after the MLP in every layer (Megatron-style TP)
+  // all-reduces after attention and after the MLP in every layer (Megatron-style TP); the ring
+  // and the two-shot kernels move 2 (tp-1)/tp of the payload over each GPU's one-direction link
   const allReduces = tp > 1 ? 2 * model.layers : 0;
-  const arLatencyUnits = allReduces * Math.log2(tp);
-  // ring all-reduce moves 2 (tp-1)/tp of the payload over each GPU's one-direction link
   const linkBytesPerMs = (gpu.nvlink_gb_per_s / 2) * 1e9 / 1000;
-  const arMsPerToken = tp > 1 ? allReduces * (2 * (tp - 1) / tp) * model.hidden_size * ACTIVATION_BYTES / linkBytesPerMs : 0;
-
-  function weightBytesTouched(tokens: number): number {
+  const allReduceMsPerToken = tp > 1 ? allReduces * (2 * (tp - 1) / tp) * model.hidden_size * ACTIVATION_BYTES / linkBytesPerMs : 0;
+  const weightBytesTouched = (tokens: number): number => {
     if (tokens <= 0) return 0;
-    if (expertBytes === 0) return weightBytes;
-    // each token picks k of E experts; with uniform routing an expert stays untouched by n tokens
-    // with probability (1 - k/E)^n (Mixtral's router is close to balanced, Jiang et al. 2024 s.5)
-    return sharedBytes + expertBytes * (1 - Math.pow(routeP, tokens));
-  }
-
-  function bytes(pt: number, _pairs: number, ds: number, dctx: number): number {
-    // weights once per step; KV written for every new token, read for every decode context token.
-    // Prefill reads of an already-cached prefix are not counted: prefill is compute-bound.
-    return weightBytesTouched(pt + ds) + (pt + ds + dctx) * kvBytesPerToken;
-  }
-
+    if (size.expertBytes === 0) return denseBytes;
+    return denseBytes + size.expertBytes * (1 - Math.pow(1 - model.experts_per_token / model.experts, tokens));
+  };
   return {
-    tp, kvCapacityTokens, kvBytesPerToken, weightBytesPerGpu, peakFlopsPerS, peakBytesPerS,
-    bytes,
+    tp, kvCapacityTokens: size.kvCapacityTokens, kvBytesPerToken: size.kvBytesPerToken,
+    weightBytesPerGpu: size.weightBytesPerGpu, peakFlopsPerS, peakBytesPerS,
+    denseMsPerPrefillToken: 2 * denseParams / peakFlopsPerMs,
+    denseMsPerDecodeToken: 2 * (denseParams + lmHead) / peakFlopsPerMs,
+    denseWeightMs: denseBytes / peakBytesPerMs,
+    expertMsPerToken: 2 * expertActiveParams / peakFlopsPerMs,
+    expertWeightMs: size.expertBytes / peakBytesPerMs,
+    expertMissProbability: model.experts > 1 ? 1 - model.experts_per_token / model.experts : 1,
+    expertTokenShare: model.experts > 1 ? model.experts_per_token / model.experts : 1,
+    attentionMsPerPair: attnFlopsPerPair / peak16FlopsPerMs,
+    kvMsPerToken: size.kvBytesPerToken / peakBytesPerMs,
+    allReduces,
+    allReduceMsPerToken,
+    pcieRingHops: tp > 1 && !gpu.has_nvlink ? 2 * (tp - 1) : 0,
+    allReduceDoublings: Math.log2(tp),
     flops(pt, pairs, ds, dctx) {
-      return pt * prefillFlopsPerToken + ds * decodeFlopsPerToken + (pairs + dctx) * attnFlopsPerPair;
+      return 2 * (pt * denseParams + ds * (denseParams + lmHead) + (pt + ds) * expertActiveParams) + (pairs + dctx) * attnFlopsPerPair;
     },
-    features(pt, pairs, ds, dctx, out) {
-      out[F_PREFILL] = (pt * prefillFlopsPerToken + pairs * attnFlopsPerPair) / peakFlopsPerMs;
-      out[F_DECODE] = (ds * decodeFlopsPerToken + dctx * attnFlopsPerPair) / peakFlopsPerMs;
-      out[F_MEM] = bytes(pt, pairs, ds, dctx) / peakBytesPerMs;
-      out[F_SEQS] = ds;
-      out[F_AR_LAT] = pt + ds > 0 ? arLatencyUnits : 0;
-      out[F_AR_BW] = (pt + ds) * arMsPerToken;
+    bytes(pt, _pairs, ds, dctx) {
+      // weights once per step; KV written for every new token, read for every decode context token
+      return weightBytesTouched(pt + ds) + (pt + ds + dctx) * size.kvBytesPerToken;
     },
   };
 }
 
-/** Combine features with factors: the step-time formula in one place. */
-export function timeFromFeatures(f: Float64Array, c: CalibrationFactors): number {
-  const compute = f[F_PREFILL] / c.prefill_compute_efficiency + f[F_DECODE] / c.decode_compute_efficiency;
-  const memory = f[F_MEM] / c.memory_bw_efficiency;
-  return c.step_overhead_ms + f[F_SEQS] * c.per_seq_overhead_ms + Math.max(compute, memory) +
-    f[F_AR_LAT] * c.allreduce_latency_us / 1000 + f[F_AR_BW] / c.link_bw_efficiency;
+/** A smooth maximum, (a^4 + b^4)^(1/4): a kernel near its ridge point is slower than either bound. */
+function blend(a: number, b: number): number {
+  const a2 = a * a, b2 = b * b;
+  return Math.sqrt(Math.sqrt(a2 * a2 + b2 * b2));
+}
+
+/** GEMM efficiency with `tokens` rows: it halves at gemm_half_tokens. */
+function gemmEfficiency(c: CalibrationFactors, tokens: number): number {
+  return c.gemm_efficiency * tokens / (tokens + c.gemm_half_tokens);
+}
+
+/** The step-time formula (see StepModel) in one place; pure, allocation-free. */
+export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number, pairs: number, ds: number, dctx: number): number {
+  const tokens = pt + ds;
+  if (tokens <= 0) return 0;
+  const sequences = ds + (pt > 0 ? 1 : 0);
+  let t = c.step_overhead_ms + sequences * c.per_seq_overhead_us / 1000;
+  const denseCompute = (pt * g.denseMsPerPrefillToken + ds * g.denseMsPerDecodeToken) / gemmEfficiency(c, tokens);
+  t += blend(denseCompute, (g.denseWeightMs + tokens * g.kvMsPerToken) / c.memory_bw_efficiency);
+  if (g.expertWeightMs > 0) {
+    const expertTokens = tokens * g.expertTokenShare;
+    const touched = 1 - Math.pow(g.expertMissProbability, tokens);
+    t += blend(tokens * g.expertMsPerToken / gemmEfficiency(c, expertTokens), g.expertWeightMs * touched / c.memory_bw_efficiency);
+  }
+  t += pairs * g.attentionMsPerPair / c.attention_efficiency;
+  if (ds > 0) t += Math.max(dctx * g.attentionMsPerPair / c.attention_efficiency, dctx * g.kvMsPerToken / c.kv_bw_efficiency);
+  if (g.allReduces > 0) {
+    const latency_us = g.pcieRingHops > 0
+      ? g.pcieRingHops * c.pcie_hop_latency_us
+      : c.allreduce_latency_us + g.allReduceDoublings * c.allreduce_doubling_latency_us;
+    t += g.allReduces * latency_us / 1000 + tokens * g.allReduceMsPerToken / c.link_bw_efficiency;
+  }
+  return t;
 }
 
 export function buildStepModel(opts: StepModelOptions): StepModel {
-  const g = buildStepGeometry(opts);
-  const cal = opts.calibration ?? DEFAULT_CALIBRATION;
-  // one scratch buffer per model: stepTimeMs stays allocation-free (single-threaded caller)
-  const scratch = new Float64Array(N_FEATURES);
+  return stepModelFrom(buildStepGeometry(opts), opts.calibration ?? DEFAULT_CALIBRATION);
+}
+
+/** A step model from a geometry and factors: cheap, so a fit can try many factors on one geometry. */
+export function stepModelFrom(g: StepGeometry, cal: CalibrationFactors): StepModel {
   return {
     tp: g.tp,
     kvCapacityTokens: g.kvCapacityTokens,
     kvBytesPerToken: g.kvBytesPerToken,
     weightBytesPerGpu: g.weightBytesPerGpu,
+    requestOverheadMs: cal.request_overhead_ms,
     peakFlopsPerS: g.peakFlopsPerS,
     peakBytesPerS: g.peakBytesPerS,
-    stepTimeMs(pt, pairs, ds, dctx) {
-      if (pt <= 0 && ds <= 0) return 0;
-      g.features(pt, pairs, ds, dctx, scratch);
-      return timeFromFeatures(scratch, cal);
-    },
+    stepTimeMs: (pt, pairs, ds, dctx) => stepTimeFrom(g, cal, pt, pairs, ds, dctx),
     stepFlops: g.flops,
     stepBytes: g.bytes,
   };

@@ -1,5 +1,6 @@
 import { UserError } from '../errors.ts';
-import type { CalibrationFactors } from './calibration.ts';
+import { schedulerOf, type CalibrationProfile } from './calibration.ts';
+import { DEFAULT_CALIBRATION } from './profiles.ts';
 import type { Dtype } from './dtype.ts';
 import type { GpuSpec } from './hardware.ts';
 import type { ModelSpec } from './models.ts';
@@ -8,14 +9,14 @@ import { buildStepModel } from './step.ts';
 /**
  * The figures `fleetsim perf` prints for one replica, from the step model alone (no queueing):
  * - prefill_ms: one iteration prefilling a single prompt of P tokens, nothing else running.
- * - ttft_ms: time to first token on an idle replica = prefill_ms (the prefill iteration samples
- *   the first token; no queueing, no network).
+ * - ttft_ms: time to first token on an idle replica: prefill_ms plus the request's own fixed cost
+ *   (the engine profile's request_overhead_ms; no queueing, no network).
  * - tpot_ms: one decode iteration with B sequences (default 1), each at the mean context of its
  *   decode, P + O/2.
  * - e2e_ms: ttft_ms + (O - 1) * tpot_ms: a request that decodes alongside B-1 others.
  * - max_batch: sequences of P + O tokens the KV cache holds at once.
  * - tokens_per_s_*: steady-state output tokens/s with continuous batching at batch b (B if given,
- *   else max_batch): each iteration decodes b tokens and, amortised, prefills the prompts of the
+ *   else max_batch capped at the engine's max_num_seqs): each iteration decodes b tokens and, amortised, prefills the prompts of the
  *   b/O sequences that finish per iteration (chunked prefill, as vLLM and Sarathi-Serve do).
  * - usd_per_million_output_tokens: GPU cost at usd_per_gpu_hour over that throughput.
  * For an encoder (embeddings) there is no decode: throughput counts input tokens.
@@ -53,7 +54,7 @@ export interface PerfInput {
   tp: number;
   dtype: Dtype;
   kvDtype?: Dtype;
-  calibration?: CalibrationFactors;
+  calibration?: CalibrationProfile;
   gpuMemoryUtilization?: number;
   prompt: number;
   output: number;
@@ -69,7 +70,8 @@ export function perfSummary(p: PerfInput): PerfSummary {
   if (P + O > model.max_context) {
     throw new UserError(`--prompt ${P} + --output ${O} = ${P + O} tokens exceeds ${model.id}'s ${model.max_context}-token context`);
   }
-  const step = buildStepModel({ model, gpu: p.gpu, tp: p.tp, dtype: p.dtype, kvDtype: p.kvDtype, calibration: p.calibration, gpuMemoryUtilization: p.gpuMemoryUtilization });
+  const calibration = p.calibration ?? DEFAULT_CALIBRATION;
+  const step = buildStepModel({ model, gpu: p.gpu, tp: p.tp, dtype: p.dtype, kvDtype: p.kvDtype, calibration, gpuMemoryUtilization: p.gpuMemoryUtilization });
   const seqTokens = P + O;
   const maxBatch = Math.floor(step.kvCapacityTokens / seqTokens);
   if (maxBatch < 1) {
@@ -79,7 +81,7 @@ export function perfSummary(p: PerfInput): PerfSummary {
     throw new UserError(`--batch ${p.batch}: the KV cache holds at most ${maxBatch} sequences of ${seqTokens} tokens`);
   }
   const latencyBatch = p.batch ?? 1;
-  const b = p.batch ?? maxBatch;
+  const b = p.batch ?? Math.min(maxBatch, schedulerOf(calibration).max_num_seqs);
   const pairs = (P * P) / 2;
   const prefill = step.stepTimeMs(P, pairs, 0, 0);
   const meanCtx = P + O / 2;
@@ -107,8 +109,8 @@ export function perfSummary(p: PerfInput): PerfSummary {
     latency_batch: latencyBatch, throughput_batch: b,
     prefill_ms: prefill,
     tpot_ms: tpot,
-    ttft_ms: prefill,
-    e2e_ms: prefill + Math.max(0, O - 1) * tpot,
+    ttft_ms: prefill + step.requestOverheadMs,
+    e2e_ms: prefill + step.requestOverheadMs + Math.max(0, O - 1) * tpot,
     max_batch: maxBatch,
     kv_capacity_tokens: step.kvCapacityTokens,
     weight_gb_per_gpu: step.weightBytesPerGpu / 1e9,

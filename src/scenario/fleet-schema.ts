@@ -25,10 +25,11 @@ const Tier = strict(tierFields);
 /** A pure network delay: no capacity limit, fused into the next event. */
 const Delay = strict({ latency_ms: DistSchema });
 
+/** The replica's scheduler; what is left out comes from the engine profile's scheduler defaults. */
 const Batching = strict({
-  max_num_seqs: posInt().default(256),
-  max_batched_tokens: posInt().default(8192),
-  chunked_prefill: z.boolean().default(true),
+  max_num_seqs: posInt().optional(),
+  max_batched_tokens: posInt().optional(),
+  chunked_prefill: z.boolean().optional(),
   max_waiting: posInt().default(100_000),
 });
 
@@ -47,6 +48,10 @@ const Served = strict({
   gpu: z.string().min(1),
   tp: posInt(),
   dtype: z.enum(['fp16', 'bf16', 'fp8', 'int8']).default('fp16'),
+  /** Serving-stack profile of the step model (vllm, vllm-2023, sglang, trtllm; default vllm): its factors and scheduler defaults. */
+  engine: z.string().min(1).optional(),
+  /** Or a profile written by `fleetsim calibrate`, relative to the scenario file. */
+  calibration: z.string().min(1).optional(),
   /** Instance type carrying the GPUs (for the bill). */
   instance: z.string().min(1),
   /** GPUs in the whole fleet (all regions); replicas = gpus / tp. */
@@ -60,7 +65,7 @@ const Served = strict({
   tokens: Tokens,
   /** Prompts are truncated so prompt + output fits the model's context (or this). */
   max_context: posInt().optional(),
-  batching: Batching.default({ max_num_seqs: 256, max_batched_tokens: 8192, chunked_prefill: true, max_waiting: 100_000 }),
+  batching: Batching.default({ max_waiting: 100_000 }),
   router: strict({
     policy: z.enum(['round_robin', 'random', 'least_outstanding', 'power_of_two', 'kv_aware']).default('least_outstanding'),
     /** When every replica of this model has more than this many waiting, send to `spill_to`. */

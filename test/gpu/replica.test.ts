@@ -436,8 +436,9 @@ describe('GpuReplica on Llama-2 step models', () => {
       return { p99: quantile(tpot, 0.99), p50: quantile(tpot, 0.5) };
     };
     const on = run(true), off = run(false);
-    // measured here: p99 56 ms chunked vs 112 ms unchunked (p50 35 vs 50)
-    expect(on.p99).toBeLessThan(0.7 * off.p99);
+    // measured here with the vllm-2023 profile: p99 99 ms chunked vs 126 ms unchunked (p50 42 vs
+    // 55); both pay that stack's 0.3 ms of CPU per running sequence per step, which chunking cannot remove
+    expect(on.p99).toBeLessThan(0.85 * off.p99);
     expect(on.p50).toBeLessThan(off.p50);
   });
 

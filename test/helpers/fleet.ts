@@ -40,10 +40,14 @@ export function smallFleet(opts: { rate_per_s: number; duration_s?: number; warm
   });
 }
 
-/** Llama-2-7B on 4 A100s: 70% of requests, 60% of them through the chat API. */
+/**
+ * Llama-2-7B on 4 A100s: 70% of requests, 60% of them through the chat API. On the 2023 vLLM
+ * stack's profile: the fault and control-plane tests size their loads against its capacity, and
+ * they test mechanics, which must not move when the default engine profile is refitted.
+ */
 export function smallModel() {
   return {
-    model: 'llama-2-7b', gpu: 'a100-80gb', tp: 1, instance: 'p4de.24xlarge', gpus: 4, share: 0.7, chat_share: 0.6,
+    model: 'llama-2-7b', gpu: 'a100-80gb', tp: 1, engine: 'vllm-2023', instance: 'p4de.24xlarge', gpus: 4, share: 0.7, chat_share: 0.6,
     tokens: { prompt: { dist: 'uniform' as const, min: 100, max: 900 }, output: { dist: 'uniform' as const, min: 20, max: 200 } },
   };
 }

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import { loadCalibration } from '../../src/perf/calibration.ts';
+import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
 import { registerCalibrate } from '../../src/perf/cli-calibrate.ts';
 import { registerPerf } from '../../src/perf/cli-perf.ts';
 
@@ -36,7 +37,7 @@ describe('fleetsim perf', () => {
   it('--json prints the documented keys with consistent values', async () => {
     const r = await perfJson(base);
     for (const k of KEYS) expect(typeof r[k], k).toBe('number');
-    expect(r.ttft_ms).toBe(r.prefill_ms);
+    expect(r.ttft_ms).toBeCloseTo(r.prefill_ms + ENGINE_PROFILES.vllm.request_overhead_ms, 6);
     expect(r.e2e_ms).toBeCloseTo(r.ttft_ms + 127 * r.tpot_ms, 6);
     expect(r.max_batch).toBe(Math.floor(r.kv_capacity_tokens / 640));
     expect(r.tokens_per_s_per_gpu).toBeCloseTo(r.tokens_per_s_per_replica / 8, 6);
@@ -80,20 +81,30 @@ describe('fleetsim perf', () => {
 });
 
 describe('fleetsim calibrate', () => {
-  it('fits on TP 8, reports the held-out error and writes a loadable profile', async () => {
+  it('fits a profile, reports the error per point and writes a profile that perf loads', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'fleetsim-cal-')), 'profile.json');
     const csv = fileURLToPath(new URL('../../scenarios/data/splitwise/llama2-70b-a100.csv', import.meta.url));
-    const text = await run(registerCalibrate, ['calibrate', '--measurements', csv, '--fit-tp', '8', '--out', out]);
-    expect(text).toMatch(/held out \(TP not fitted\): \d+\.\d%/);
-    expect(text).toMatch(/excluded line 32: prompt_time/);
-    // one line per (tp, phase, prompt, batch): 76 points
-    expect(text.split('\n').filter((l) => /^ ?\d+ +(prefill|decode) /.test(l)).length).toBe(76);
+    const text = await run(registerCalibrate, ['calibrate', '--measurements', csv, '--base', 'vllm-2023', '--fit', 'memory_bw_efficiency,step_overhead_ms', '--out', out]);
+    expect(text).toMatch(/mean absolute percentage error, fitted: +\d+\.\d%/);
+    expect(text).toMatch(/excluded line 32: faster than the roofline allows/);
+    // a prefill and a decode point per (tp, prompt, batch, output) configuration
+    expect(text.split('\n').filter((l) => /^tp\d+-p\d+-b\d+-o\d+-(prefill|decode) /.test(l)).length).toBe(112);
     expect(existsSync(out)).toBe(true);
-    expect(loadCalibration(out).fit?.fitted_tp).toEqual([8]);
+    const profile = loadCalibration(out);
+    expect(profile.fit?.fitted).toEqual(['memory_bw_efficiency', 'step_overhead_ms']);
+    // factors not fitted keep the base's values
+    expect(profile.gemm_efficiency).toBe(ENGINE_PROFILES['vllm-2023'].gemm_efficiency);
     // the profile feeds perf
     const r = JSON.parse(await run(registerPerf, ['perf', '--json', '--model', 'llama-2-70b', '--gpu', 'a100-80gb', '--tp', '2', '--calibration', out]));
     expect(r.tpot_ms).toBeGreaterThan(50);
     expect(r.tpot_ms).toBeLessThan(65); // Splitwise measured 54-61 ms at TP 2, batch 1
+  });
+
+  it('an unknown factor or engine is refused, naming the flag', async () => {
+    const csv = fileURLToPath(new URL('../../scenarios/data/splitwise/llama2-70b-a100.csv', import.meta.url));
+    await expect(run(registerCalibrate, ['calibrate', '--measurements', csv, '--fit', 'gemm_eficiency'])).rejects.toThrow(/--fit: unknown factor "gemm_eficiency"/);
+    await expect(run(registerCalibrate, ['calibrate', '--measurements', csv, '--base', 'vlm'])).rejects.toThrow(/--base: unknown engine profile "vlm" \(did you mean "vllm"\?\)/);
+    await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 'a100-80gb', '--engine', 'tensorrt'])).rejects.toThrow(/--engine: unknown engine profile "tensorrt"/);
   });
 
   it('a measurement file naming an unknown GPU asks for --gpu', async () => {

@@ -67,6 +67,7 @@ export function versionStep(step: StepModel, v: VersionSpec): StepModel {
     kvCapacityTokens: Math.max(1, Math.floor(base.kvCapacityTokens * v.kv_factor)),
     kvBytesPerToken: base.kvBytesPerToken,
     weightBytesPerGpu: base.weightBytesPerGpu,
+    requestOverheadMs: base.requestOverheadMs,
     peakFlopsPerS: base.peakFlopsPerS,
     peakBytesPerS: base.peakBytesPerS,
     stepTimeMs: (p, pairs, d, c) => base.stepTimeMs(p, pairs, d, c) * k,

@@ -5,6 +5,9 @@ import type { Simulator } from '../../engine/sim.ts';
 import type { Prepared } from '../../experiment/prepare.ts';
 import type { FleetSpec, ServedSpec, TierSpec } from '../../scenario/fleet-schema.ts';
 import { buildStepModel, type StepModel } from '../../perf/step.ts';
+import { schedulerOf } from '../../perf/calibration.ts';
+import { resolveEngine } from '../../perf/profiles.ts';
+import { UserError } from '../../errors.ts';
 import { getGpu, getModel } from '../../perf/lookup.ts';
 import { loadHfConfig } from '../../perf/hf-config.ts';
 import type { ModelSpec } from '../../perf/models.ts';
@@ -27,6 +30,8 @@ export interface ServedModel {
   spec: ServedSpec;
   model: ModelSpec;
   step: StepModel;
+  /** the engine profile's scheduler defaults overlaid by the scenario's batching */
+  batching: Required<ServedSpec['batching']>;
   /** Replicas in the full fleet, and per region after scaling. */
   replicasFull: number;
   replicasPerRegion: number[];
@@ -55,10 +60,23 @@ export function resolveServed(name: string, spec: ServedSpec, dir: string | unde
   const where = `fleet.models.${name}`;
   const model = spec.model.endsWith('.json') ? loadHfConfig(resolve(dir ?? '.', spec.model)) : getModel(spec.model, `${where}.model`);
   const gpu = getGpu(spec.gpu, `${where}.gpu`);
-  const step = buildStepModel({ model, gpu, tp: spec.tp, dtype: spec.dtype });
+  const calibrationFile = spec.calibration === undefined ? undefined : resolve(dir ?? '.', spec.calibration);
+  const profile = resolveEngine(spec.engine, calibrationFile, `${where}.engine`);
+  const step = buildStepModel({ model, gpu, tp: spec.tp, dtype: spec.dtype, calibration: profile });
+  const b = spec.batching;
+  const defaults = schedulerOf(profile);
+  const batching = {
+    max_num_seqs: b.max_num_seqs ?? defaults.max_num_seqs,
+    max_batched_tokens: b.max_batched_tokens ?? defaults.max_batched_tokens,
+    chunked_prefill: b.chunked_prefill ?? defaults.chunked_prefill,
+    max_waiting: b.max_waiting,
+  };
+  if (batching.chunked_prefill && batching.max_batched_tokens < batching.max_num_seqs) {
+    throw new UserError(`${where}.batching.max_batched_tokens: ${batching.max_batched_tokens} is below max_num_seqs ${batching.max_num_seqs}; with chunked prefill every running sequence needs a token per step`);
+  }
   const replicasFull = spec.gpus / spec.tp;
   const replicasPerRegion = Object.values(f.regions).map((r) => scaledCount(replicasFull, r.capacity_share, f.scale));
-  return { name, spec, model, step, replicasFull, replicasPerRegion };
+  return { name, spec, model, step, batching, replicasFull, replicasPerRegion };
 }
 
 function cumulative(xs: number[]): Float64Array {
@@ -162,6 +180,7 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
       spillTo: spec.router.spill_to ? modelNames.indexOf(spec.router.spill_to) : -1,
       spillWaiting: spec.router.spill_waiting_per_replica ?? Infinity,
       clusters,
+      requestOverheadMs: s.step.requestOverheadMs,
     });
   });
   // Arm B of a canary or A/B deploy: the same model as another version (its own replicas, switched off until the deploy starts).

@@ -4,6 +4,7 @@ import type { Prepared } from '../../experiment/prepare.ts';
 import type { TierLoad } from '../stations/capacity.ts';
 import { resolveServed, type ServedModel } from './build.ts';
 import { TokenSource } from './tokens.ts';
+import { steadyConcurrency, throughputTokensPerS } from '../../perf/batch-kinds.ts';
 
 export interface ReplicaCapacity {
   prompt_tokens_mean: number;
@@ -25,17 +26,19 @@ export function meanTokens(s: ServedModel, prep: Prepared): { prompt: number; ou
 }
 
 /**
- * What one replica sustains: at batch B each decode step serves B sequences, and each request
- * also costs its prefill once: req/s = 1 / (prefill + O x step(B) / B).
+ * What one replica sustains at full load: the steady state of continuous batching with chunked
+ * prefill (perf/batch-kinds.ts): every iteration decodes the running batch and prefills, amortised,
+ * the prompts of the sequences that finish. An embedding model prefills only.
  */
 export function replicaCapacity(s: ServedModel, prep: Prepared): ReplicaCapacity {
   const { prompt: P, output: O } = meanTokens(s, prep);
-  const b = s.spec.batching;
-  const batch = Math.max(1, Math.min(b.max_num_seqs, Math.floor(s.step.kvCapacityTokens / (P + O))));
-  const prefill = s.step.stepTimeMs(P, (P * P) / 2, 0, 0);
-  const decode = O > 1 ? s.step.stepTimeMs(0, 0, batch, batch * (P + O / 2)) : 0;
-  const busy = prefill + ((O - 1) * decode) / batch;
-  return { prompt_tokens_mean: P, output_tokens_mean: O, batch, requests_per_s: 1000 / busy, busy_ms_per_request: busy };
+  if (O <= 1) {
+    const busy = s.step.stepTimeMs(P, (P * P) / 2, 0, 0);
+    return { prompt_tokens_mean: P, output_tokens_mean: O, batch: 1, requests_per_s: 1000 / busy, busy_ms_per_request: busy };
+  }
+  const batch = steadyConcurrency(s.step, s.batching, P, O);
+  const requests_per_s = throughputTokensPerS(s.step, s.batching, { kind: 'throughput', batch, prompt_tokens: P, output_tokens: O }) / O;
+  return { prompt_tokens_mean: P, output_tokens_mean: O, batch, requests_per_s, busy_ms_per_request: 1000 / requests_per_s };
 }
 
 /** Offered load against capacity for every tier and GPU cluster of the full fleet. */

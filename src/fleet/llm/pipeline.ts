@@ -23,6 +23,8 @@ export interface ModelRoute {
   spillWaiting: number;
   /** clusters[region] */
   clusters: Cluster[];
+  /** The serving engine's own fixed cost per request (API server, tokenisation): in TTFT and end to end, not GPU time. */
+  requestOverheadMs: number;
   /** A second version of the model (canary or A/B arm B), when the control plane runs one. */
   arm?: ArmRoute;
 }
@@ -318,7 +320,7 @@ export class FleetPipeline implements TierOutput {
     this.setStage(req, S.gpu_decode);
     if (pool.flags(req) & (F_ARM_A | F_ARM_B)) this.armObserver?.firstToken(pool.model(req), pool.flags(req) & F_ARM_B ? 1 : 0, t_ms - pool.arrival_ms(req));
     if (pool.counted(req)) {
-      const ttft = t_ms + this.cfg.edgeOut.sample() - pool.arrival_ms(req);
+      const ttft = t_ms + this.models[pool.model(req)].requestOverheadMs + this.cfg.edgeOut.sample() - pool.arrival_ms(req);
       this.metrics.ttft.add(ttft);
       this.metrics.series?.firstToken(t_ms, ttft);
       this.metrics.models[pool.model(req)].ttft.add(ttft);
@@ -365,7 +367,8 @@ export class FleetPipeline implements TierOutput {
   }
 
   private complete(req: number): void {
-    this.finish(req, 'completed', this.sim.now_ms + this.cfg.edgeOut.sample());
+    // the engine's fixed cost shifts the whole response (it is paid before the first token)
+    this.finish(req, 'completed', this.sim.now_ms + this.models[this.pool.model(req)].requestOverheadMs + this.cfg.edgeOut.sample());
   }
 
   /** Every request leaves through here exactly once: release what it holds, count it. */

@@ -42,7 +42,7 @@ export interface GpuCluster {
 export function makeReplicas(
   sim: Simulator, s: ServedModel, count: number, listener: ReplicaListener, seed: number, name: string, region: number, slots: SlotPool,
 ): GpuCluster {
-  const b = s.spec.batching;
+  const b = s.batching;
   const itl = new LatencyStats();
   const replicas: GpuReplica[] = [];
   for (let i = 0; i < count; i++) {

@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { UserError } from '../errors.ts';
+import { closest } from '../cost/suggest.ts';
+import { loadCalibration, parseCalibration, type CalibrationProfile } from './calibration.ts';
+
+/**
+ * Named engine profiles: the step model's factors for one serving stack and era, each fitted with
+ * `fleetsim calibrate` on the calibration half of the measurement corpus (data/corpus/) rows of
+ * that stack; docs/step-model.md gives each fit and its error on the validation half.
+ */
+export const ENGINE_NAMES = ['vllm', 'vllm-2023', 'sglang', 'trtllm'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+/**
+ * The default: the vLLM V1 engine, because it is the most widely deployed open serving stack
+ * today and the one whose defaults (CUDA graphs, chunked prefill, custom all-reduce) fleetsim's
+ * replica scheduler follows.
+ */
+export const DEFAULT_ENGINE: EngineName = 'vllm';
+
+function readProfile(name: EngineName): CalibrationProfile {
+  const url = new URL(`./profiles/${name}.json`, import.meta.url);
+  return parseCalibration(JSON.parse(readFileSync(url, 'utf8')), `src/perf/profiles/${name}.json`);
+}
+
+export const ENGINE_PROFILES: Readonly<Record<EngineName, CalibrationProfile>> = Object.fromEntries(
+  ENGINE_NAMES.map((n) => [n, readProfile(n)]),
+) as Record<EngineName, CalibrationProfile>;
+
+export const DEFAULT_CALIBRATION: CalibrationProfile = ENGINE_PROFILES[DEFAULT_ENGINE];
+
+export function getEngineProfile(name: string, where = '--engine'): CalibrationProfile {
+  if (Object.hasOwn(ENGINE_PROFILES, name)) return ENGINE_PROFILES[name as EngineName];
+  throw new UserError(`${where}: unknown engine profile "${name.slice(0, 80)}" (did you mean "${closest(name, ENGINE_NAMES)}"?); known: ${ENGINE_NAMES.join(', ')}`);
+}
+
+/** An engine name, or a calibration file (anything ending in .json), as scenarios and flags give them. */
+export function resolveEngine(engine: string | undefined, calibrationFile: string | undefined, where: string): CalibrationProfile {
+  if (engine !== undefined && calibrationFile !== undefined) {
+    throw new UserError(`${where}: give an engine profile or a calibration file, not both`);
+  }
+  if (calibrationFile !== undefined) return loadCalibration(calibrationFile);
+  return engine === undefined ? DEFAULT_CALIBRATION : getEngineProfile(engine, where);
+}
