@@ -99,8 +99,8 @@ describe('fleetsim calibrate', () => {
   it('a measurement file naming an unknown GPU asks for --gpu', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetsim-cal-'));
     const csv = join(dir, 'm.csv');
-    writeFileSync(csv, 'model,hardware,prompt_size,batch_size,token_size,prompt_time,token_time,tensor_parallel\nllama2-70b,mi300x,512,1,128,100,40,8\n');
-    await expect(run(registerCalibrate, ['calibrate', '--measurements', csv])).rejects.toThrow(/hardware "mi300x" in the measurements is not in the catalog .*pass --gpu/);
+    writeFileSync(csv, 'model,hardware,prompt_size,batch_size,token_size,prompt_time,token_time,tensor_parallel\nllama2-70b,tpu-v5e,512,1,128,100,40,8\n');
+    await expect(run(registerCalibrate, ['calibrate', '--measurements', csv])).rejects.toThrow(/hardware "tpu-v5e" in the measurements is not in the catalog .*pass --gpu/);
     writeFileSync(csv, 'model,hardware,prompt_size,batch_size,token_size,prompt_time,token_time,tensor_parallel\nllama2-70b,a100-80gb,512,one,128,100,40,8\n');
     await expect(run(registerCalibrate, ['calibrate', '--measurements', csv])).rejects.toThrow(/m\.csv:2: batch_size: expected a positive integer, got "one"/);
   });
