@@ -1,7 +1,7 @@
 import { mean } from 'simple-statistics';
 import { UserError } from '../errors.ts';
 import { DEFAULT_CALIBRATION, type CalibrationProfile } from './calibration.ts';
-import type { Dtype } from './dtype.ts';
+import { defaultKvDtype, type Dtype } from './dtype.ts';
 import type { GpuSpec } from './hardware.ts';
 import { boundedLeastSquares } from './lsq.ts';
 import type { MeasurementRow } from './measurements.ts';
@@ -90,7 +90,7 @@ function geometries(rows: readonly MeasurementRow[], opts: CalibrateOptions): Ma
   const byTp = new Map<number, StepGeometry>();
   for (const r of rows) {
     if (!byTp.has(r.tp)) {
-      byTp.set(r.tp, buildStepGeometry({ model: opts.model, gpu: opts.gpu, tp: r.tp, dtype: opts.dtype, gpuMemoryUtilization: opts.gpuMemoryUtilization }));
+      byTp.set(r.tp, buildStepGeometry({ model: opts.model, gpu: opts.gpu, tp: r.tp, dtype: opts.dtype, kvDtype: defaultKvDtype(opts.dtype ?? 'fp16'), gpuMemoryUtilization: opts.gpuMemoryUtilization }));
     }
   }
   return byTp;

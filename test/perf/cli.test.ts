@@ -75,7 +75,8 @@ describe('fleetsim perf', () => {
     await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 't4', '--tp', '0'])).rejects.toThrow('--tp: expected a positive integer, got "0"');
     await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 'a100-80gb', '--prompt', '1.5'])).rejects.toThrow(UserError);
     await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 'a100-80gb', '--prompt', '4000', '--output', '200'])).rejects.toThrow(/exceeds llama-2-7b's 4096-token context/);
-    await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 'a100-80gb', '--dtype', 'fp4'])).rejects.toThrow(/--dtype: expected one of/);
+    await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 'a100-80gb', '--dtype', 'fp6'])).rejects.toThrow(/--dtype: expected one of/);
+    await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 'a100-80gb', '--dtype', 'fp4'])).rejects.toThrow(/^--dtype: a100-80gb has no FP4 tensor cores/);
   });
 });
 
