@@ -150,8 +150,9 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
   // FP16 2,250, INT8 4,500 TOPS; 180 GB at 8 TB/s (DGX B200 datasheet: 64 TB/s per 8 GPUs); NVLink
   // 1.8 TB/s bidirectional; 1,000 W (MLPerf Inference v6.0 system description "B200-SXM-180GB,
   // TGP 1000W"). The same per-GPU dense table is in G. Lockwood's B200 notes (glennklockwood.com),
-  // citing NVIDIA's Blackwell technical brief. The runtime sees 179 GiB (AWS lists 1,432 GiB per 8),
-  // 0.5% under 180. Early announcements said 192 GB; shipping HGX boards carry 180.
+  // citing NVIDIA's Blackwell technical brief. The runtime sees about 179 GiB (AWS lists 1,432 GB of
+  // GPU memory for the 8 GPUs of a p6-b200.48xlarge), 0.5% under 180. Early announcements said
+  // 192 GB; shipping HGX boards carry 180.
   b200: {
     id: 'b200', name: 'NVIDIA B200 180GB SXM (HGX)', memory_gb: 180, mem_bw_gb_per_s: 8000,
     fp16_tflops: 2250, fp8_tflops: 4500, fp4_tflops: 9000, int8_tops: 4500, nvlink_gb_per_s: 1800, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 1000,
@@ -170,8 +171,8 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
   // AMD Instinct MI300X accelerator datasheet (2023): 192 GB HBM3 at 5.3 TB/s, peak FP16/BF16
   // 1,307.4 TF dense (2,614.9 with sparsity), FP8 2,614.9 TF, INT8 2,614.9 TOPS, 750 W OAM.
   // Infinity Fabric: 7 links of 128 GB/s (bidirectional) = 896 GB/s per GPU, one link to each of
-  // the 7 other GPUs of the 8-GPU platform, so the ring all-reduce reaches the sum only when it
-  // uses all links at once (RCCL does, with several rings). Domain: the 8 OAMs of one platform.
+  // the 7 other GPUs of the 8-GPU platform, so an all-reduce reaches the sum only when it drives
+  // all links at once (RCCL spreads its channels over them). Domain: the 8 OAMs of one platform.
   mi300x: {
     id: 'mi300x', name: 'AMD Instinct MI300X', memory_gb: 192, mem_bw_gb_per_s: 5300,
     fp16_tflops: 1307.4, fp8_tflops: 2614.9, int8_tops: 2614.9, nvlink_gb_per_s: 896, has_nvlink: false, interconnect: 'infinity-fabric', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 750,
