@@ -13,6 +13,10 @@ import { closest } from './suggest.ts';
  *   (about 44%) ("Announcing up to 45% price reduction for Amazon EC2 NVIDIA GPU-accelerated
  *   instances", AWS What's New, June 2025). Other types here are taken as unchanged. The cut
  *   prices are our reading of that announcement, not re-verified here.
+ * GPU types launched after 2024 (p6-b200) have no 2024 price: both sets carry their launch price.
+ * A few GPUs are not sold by AWS; their entries name the cloud and say so in `note`: Azure (East
+ * US, pay-as-you-go) for MI300X, CoreWeave's list price for GB200 NVL72, and assumed prices, named
+ * `*.assumed`, for MI325X and H20 (no public hyperscaler list price). Verify or override those.
  * Scenarios may override any price (monthly.ts, PriceOverridesSchema).
  */
 export type PriceSet = '2024' | 'current';
@@ -70,6 +74,31 @@ export const INSTANCES: Readonly<Record<string, InstanceType>> = Object.fromEntr
   I('p5.48xlarge', 192, 2048, 98.32, { gpus: 8, gpu: 'h100-80gb', usd_per_hour_current: 55.04 }),
   // H200: p5en launched Dec 2024 at about $84.80; estimate after the June 2025 cut, not verified
   I('p5en.48xlarge', 192, 2048, 84.8, { gpus: 8, gpu: 'h200', usd_per_hour_current: 63.3, note: 'price approximate: verify or override' }),
+  // L40S (Aug 2024): us-east-1 on-demand Linux, AWS price list as carried by the SkyPilot AWS
+  // catalog (catalogs/v7/aws/vms.csv): $1.861, $10.49264, $30.13118; not part of the June 2025 cut.
+  I('g6e.xlarge', 4, 32, 1.861, { gpus: 1, gpu: 'l40s' }),
+  I('g6e.12xlarge', 48, 384, 10.49264, { gpus: 4, gpu: 'l40s' }),
+  I('g6e.48xlarge', 192, 1536, 30.13118, { gpus: 8, gpu: 'l40s' }),
+  // B200: p6-b200 went GA in May 2025 (Capacity Blocks first); its us-east-1 on-demand Linux price,
+  // $113.9328 ($14.24 per GPU), as listed by instances.vantage.sh from the AWS price list in 2025-26.
+  I('p6-b200.48xlarge', 192, 2048, 113.9328, { gpus: 8, gpu: 'b200', note: 'launched May 2025: no 2024 price, both sets carry the launch price' }),
+  // GB200 NVL72: AWS sells it only as p6e-gb200 UltraServers through Capacity Blocks, whose price is
+  // set per offer. CoreWeave's published on-demand price stands in: $42.00 per gb200-4x instance-hour
+  // (4 GPUs, 2 Grace CPUs = 144 vCPU, 960 GB; sold as whole 18-instance NVL72 racks), i.e. $10.50
+  // per GPU-hour (CoreWeave pricing page as quoted by gpu.blog, 2025-26; not re-verified here).
+  I('gb200-4x', 144, 960, 42, { gpus: 4, gpu: 'gb200', note: 'CoreWeave list price (not AWS); whole NVL72 racks of 18 instances only' }),
+  // MI300X: Azure ND MI300X v5 (96 vCPU, 1,850 GiB, 8 GPUs, GA May 2024), $6.00 per GPU-hour
+  // pay-as-you-go = $48.00 per VM-hour (cliffcenter.com, "AMD inference economics", May 2026,
+  // quoting Azure and Oracle at $6/GPU-hr; Azure's price page not re-checked here).
+  I('Standard_ND96isr_MI300X_v5', 96, 1850, 48, { gpus: 8, gpu: 'mi300x', note: 'Azure East US pay-as-you-go (not AWS); verify or override' }),
+  // MI325X: no hyperscaler lists it. Assumed at Azure's MI300X rate ($6.00/GPU-h): neoclouds rent it
+  // at $1.95-2.25/GPU-h, about 1.3x their MI300X rate (cliffcenter.com May 2026; awesomeagents.ai),
+  // so this is a floor for a hyperscaler price. Host size assumed like the ND MI300X v5.
+  I('mi325x-8x.assumed', 96, 1850, 48, { gpus: 8, gpu: 'mi325x', note: 'ASSUMED price (no public hyperscaler list price): override per scenario' }),
+  // H20: not sold by US clouds (export-licensed for China). Assumed at half the p5 price per GPU, as
+  // H20 cards were reported to sell for about half an H100 in 2024: 2024 set $98.32/2 = $49.16,
+  // current $55.04/2 = $27.52 per 8-GPU host.
+  I('h20-8x.assumed', 192, 2048, 49.16, { gpus: 8, gpu: 'h20', usd_per_hour_current: 27.52, note: 'ASSUMED price (not sold by US clouds): override per scenario' }),
 ].map((i) => [i.type, i]));
 
 export const INSTANCE_TYPES: readonly string[] = Object.keys(INSTANCES);

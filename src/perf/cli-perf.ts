@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { gpuHourlyUsd, PRICE_SETS, type PriceSet } from '../cost/prices.ts';
 import { fraction, positiveInt } from './cli-args.ts';
-import { parseDtype } from './dtype.ts';
+import { checkKvDtype, checkWeightDtype, defaultKvDtype, DTYPES, parseDtype } from './dtype.ts';
 import { loadHfConfig } from './hf-config.ts';
+import { checkTensorParallel } from './hardware.ts';
 import { getGpu, getModel } from './lookup.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine } from './profiles.ts';
 import { perfSummary, type PerfSummary } from './summary.ts';
@@ -58,8 +59,8 @@ export function registerPerf(program: Command): void {
     .option('--batch <n>', 'decode batch for TPOT, end-to-end and throughput (default: 1 for latency, the KV-cache maximum for throughput)')
     .option('--prompt <n>', 'prompt tokens', '512')
     .option('--output <n>', 'output tokens', '128')
-    .option('--dtype <t>', 'weight dtype: fp16, bf16, fp8, int8', 'fp16')
-    .option('--kv-dtype <t>', 'KV-cache dtype (default: the weight dtype)')
+    .option('--dtype <t>', `weight dtype: ${DTYPES.join(', ')} (fp4 = NVFP4 on Blackwell, int4 = GPTQ/AWQ weight-only)`, 'fp16')
+    .option('--kv-dtype <t>', 'KV-cache dtype (default: the weight dtype; fp16 for int4 weights)')
     .option('--model-config <file>', 'Hugging Face config.json to load the model from instead of the catalog')
     .option('--engine <name>', `serving-stack profile of the step model: ${ENGINE_NAMES.join(', ')} (default ${DEFAULT_ENGINE})`)
     .option('--calibration <file>', 'calibration profile JSON written by `fleetsim calibrate` (instead of --engine)')
@@ -72,7 +73,11 @@ export function registerPerf(program: Command): void {
       const gpu = getGpu(flags.gpu);
       const model = flags.modelConfig ? loadHfConfig(flags.modelConfig, flags.model) : getModel(flags.model!);
       const dtype = parseDtype(flags.dtype, '--dtype');
-      const kvDtype = flags.kvDtype === undefined ? undefined : parseDtype(flags.kvDtype, '--kv-dtype');
+      checkWeightDtype(gpu, dtype);
+      const kvDtype = flags.kvDtype === undefined ? defaultKvDtype(dtype) : parseDtype(flags.kvDtype, '--kv-dtype');
+      checkKvDtype(gpu, kvDtype, flags.kvDtype === undefined ? '--dtype (the default KV-cache dtype)' : '--kv-dtype');
+      const tp = positiveInt(flags.tp, '--tp')!;
+      checkTensorParallel(gpu, tp);
       if (!(PRICE_SETS as readonly string[]).includes(flags.priceSet)) {
         throw new UserError(`--price-set: expected one of ${PRICE_SETS.join(', ')}, got "${flags.priceSet}"`);
       }
@@ -80,7 +85,7 @@ export function registerPerf(program: Command): void {
       const calibration = resolveEngine(flags.engine, flags.calibration, '--engine');
       const summary = perfSummary({
         model, gpu, dtype, kvDtype, calibration,
-        tp: positiveInt(flags.tp, '--tp')!,
+        tp,
         prompt: positiveInt(flags.prompt, '--prompt')!,
         output: positiveInt(flags.output, '--output')!,
         batch: positiveInt(flags.batch, '--batch'),

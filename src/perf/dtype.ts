@@ -2,10 +2,29 @@ import { UserError } from '../errors.ts';
 import type { GpuSpec } from './hardware.ts';
 
 /** Weight and KV-cache element types. */
-export type Dtype = 'fp16' | 'bf16' | 'fp8' | 'int8';
-export const DTYPES: readonly Dtype[] = ['fp16', 'bf16', 'fp8', 'int8'];
+export type Dtype = 'fp16' | 'bf16' | 'fp8' | 'int8' | 'fp4' | 'int4';
+export const DTYPES: readonly Dtype[] = ['fp16', 'bf16', 'fp8', 'int8', 'fp4', 'int4'];
 
-export const DTYPE_BYTES: Readonly<Record<Dtype, number>> = { fp16: 2, bf16: 2, fp8: 1, int8: 1 };
+/**
+ * Stored bytes per element, scales included (fractional for the 4-bit formats):
+ * - fp4 is NVFP4, the FP4 format of NVIDIA's Blackwell serving stacks (TensorRT-LLM, ModelOpt
+ *   checkpoints, vLLM on sm100): 4-bit E2M1 values with one FP8 E4M3 scale per 16-value block,
+ *   4 + 8/16 = 4.5 bits (NVIDIA technical blog, "Introducing NVFP4 for Efficient and Accurate
+ *   Low-Precision Inference", June 2025; its one FP32 scale per tensor is negligible). MXFP4 (OCP
+ *   Microscaling Formats v1.0, 2023: an E8M0 scale per 32 values, 4.25 bits) would be 6% smaller;
+ *   NVFP4 is taken because it is what Blackwell FP4 checkpoints use by default.
+ * - int4 is weight-only GPTQ/AWQ: 4-bit integers with, per group of 128 weights, a 16-bit scale
+ *   and a 4-bit zero point, 4 + (16 + 4)/128 = 4.156 bits (AWQ, Lin et al., MLSys 2024, and GPTQ,
+ *   Frantar et al., ICLR 2023, both serve group size 128; AutoGPTQ/AutoAWQ checkpoints store the
+ *   scales as FP16 and the zeros packed 4-bit).
+ * The step model applies these to all parameters; real 4-bit checkpoints usually keep the
+ * embeddings and the LM head in 16 bits, a few percent more bytes for small models.
+ */
+export const NVFP4_BITS_PER_WEIGHT = 4 + 8 / 16;
+export const INT4_G128_BITS_PER_WEIGHT = 4 + (16 + 4) / 128;
+export const DTYPE_BYTES: Readonly<Record<Dtype, number>> = {
+  fp16: 2, bf16: 2, fp8: 1, int8: 1, fp4: NVFP4_BITS_PER_WEIGHT / 8, int4: INT4_G128_BITS_PER_WEIGHT / 8,
+};
 
 /** Activations (and so all-reduce payloads) stay 16-bit whatever the weight dtype. */
 export const ACTIVATION_BYTES = 2;
@@ -18,16 +37,64 @@ export function parseDtype(value: string, flag: string): Dtype {
 /**
  * Peak tensor FLOP/s of one GPU for weights of this dtype.
  * - fp16/bf16: the FP16 tensor rate. BF16 on Volta/Turing is refused (no BF16 tensor cores).
- * - fp8: W8A8 FP8 GEMMs on GPUs with FP8 tensor cores (H100, H200, L4); elsewhere FP8 is a
- *   weight-only format (dequantised to FP16, as vLLM's Marlin FP8 path on Ampere), FP16 rate.
- * - int8: weight-only W8A16 (GPTQ/AWQ-style), the usual way int8 LLM weights are served, so the
- *   FP16 rate: the saving is memory (capacity and bandwidth), not compute. int8_tops is kept in
- *   the catalog for reference but not used, because W8A8 int8 serving is not the default path.
+ * - fp8: W8A8 FP8 GEMMs on GPUs with FP8 tensor cores (H100, H200, H20, L4, L40S, B200, GB200,
+ *   MI300X, MI325X); elsewhere FP8 is a weight-only format (dequantised to FP16, as vLLM's Marlin
+ *   FP8 path on Ampere), FP16 rate.
+ * - fp4: W4A4 NVFP4 GEMMs (activations quantised on the fly, the TensorRT-LLM/vLLM path on
+ *   Blackwell) at the FP4 tensor rate. Refused on GPUs without FP4 tensor cores: 4-bit FP4
+ *   weights can be dequantised there (vLLM's FP4 Marlin), but that is the int4 case below, which
+ *   the catalog models as int4.
+ * - int8, int4: weight-only W8A16/W4A16 (GPTQ/AWQ-style), the usual way integer LLM weights are
+ *   served, so the FP16 rate: the saving is memory (capacity and bandwidth), not compute.
+ *   int8_tops is kept in the catalog for reference but not used, because W8A8 int8 serving is not
+ *   the default path.
  */
 export function peakTflopsFor(gpu: GpuSpec, dtype: Dtype): number {
   if (dtype === 'bf16' && !gpu.supports_bf16) {
     throw new UserError(`${gpu.id} has no BF16 tensor cores: use --dtype fp16`);
   }
+  if (dtype === 'fp4') {
+    if (gpu.fp4_tflops === undefined) {
+      throw new UserError(`${gpu.id} has no FP4 tensor cores (dtype fp4 needs a Blackwell GPU: b200, gb200): use fp8, or int4 for 4-bit weight-only`);
+    }
+    return gpu.fp4_tflops;
+  }
   if (dtype === 'fp8' && gpu.fp8_tflops !== undefined) return gpu.fp8_tflops;
   return gpu.fp16_tflops;
+}
+
+/** peakTflopsFor's refusals (bf16 without BF16 cores, fp4 without FP4 cores), named by the flag or field. */
+export function checkWeightDtype(gpu: GpuSpec, dtype: Dtype, field = '--dtype'): void {
+  try {
+    peakTflopsFor(gpu, dtype);
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(`${field}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * The KV-cache dtype when none is given: the weight dtype (an FP8 or FP4 model keeps an FP8 or FP4
+ * cache), except int4, a weight-only format with no KV-cache counterpart: GPTQ/AWQ models keep a
+ * 16-bit KV cache (vLLM's default kv_cache_dtype "auto" is the activation dtype).
+ */
+export function defaultKvDtype(weightDtype: Dtype): Dtype {
+  return weightDtype === 'int4' ? 'fp16' : weightDtype;
+}
+
+/**
+ * A KV-cache dtype the GPU can hold and attend over: int4 is a weight-only format (GPTQ/AWQ have
+ * no KV cache path) and an FP4 KV cache needs FP4 tensor cores, as fp4 weights do. The other
+ * dtypes are accepted as before (FP8/INT8 KV caches dequantise inside the attention kernel).
+ */
+export function checkKvDtype(gpu: GpuSpec, kvDtype: Dtype, flag = '--kv-dtype'): void {
+  if (kvDtype === 'int4') {
+    throw new UserError(`${flag}: int4 is a weight-only format and cannot hold the KV cache; use fp16, bf16, fp8, int8 or fp4`);
+  }
+  if (kvDtype === 'fp4' && gpu.fp4_tflops === undefined) {
+    throw new UserError(`${flag}: ${gpu.id} has no FP4 tensor cores for an fp4 KV cache (needs b200 or gb200); use fp8`);
+  }
+  if (kvDtype === 'bf16' && !gpu.supports_bf16) {
+    throw new UserError(`${flag}: ${gpu.id} has no BF16 tensor cores; use fp16`);
+  }
 }

@@ -1,15 +1,25 @@
+import { UserError } from '../errors.ts';
+
 /**
- * GPU hardware catalog. Figures are the vendor datasheet peaks for the SXM part where one exists
- * (the form factor in the AWS p-instances), dense math (no 2:4 sparsity).
+ * GPU hardware catalog. Figures are the vendor datasheet peaks for the SXM/OAM part where one exists
+ * (the form factor in the 8-GPU cloud instances), dense math (no 2:4 sparsity): where a datasheet
+ * only gives the sparse figure (footnote "with sparsity"), the dense one is half of it.
  *
  * Units:
  * - memory_gb: the datasheet figure. NVIDIA's "80GB" HBM holds 80 GiB (nvidia-smi: 81920 MiB), so
- *   the step model converts with 2^30 bytes per GB.
+ *   the step model converts with 2^30 bytes per GB. GDDR cards are the exception: their "48 GB" is
+ *   decimal (the L40S shows 45,776 MiB), so the L40S entry carries the GiB the runtime sees.
  * - mem_bw_gb_per_s, nvlink_gb_per_s: 10^9 bytes/s.
- * - nvlink_gb_per_s is the datasheet's per-GPU BIDIRECTIONAL figure (sum of both directions); the
- *   all-reduce term in step.ts uses half of it (one direction). PCIe-only cards carry their PCIe x16
- *   bidirectional bandwidth here, halved the same way.
- * - fp16_tflops: dense FP16/BF16 tensor-core peak. fp8_tflops only where the chip has FP8 tensor cores.
+ * - nvlink_gb_per_s is the datasheet's per-GPU BIDIRECTIONAL GPU-to-GPU figure (sum of both
+ *   directions) over `interconnect`: NVLink, AMD Infinity Fabric (sum of the GPU's links), or for
+ *   PCIe-only cards their PCIe x16 bidirectional bandwidth. The all-reduce term in step.ts uses half
+ *   of it (one direction).
+ * - interconnect_domain_gpus: how many GPUs share that interconnect all-to-all, i.e. the largest
+ *   tensor-parallel group that never crosses the network: 8 on an HGX/OAM board, 72 in a GB200
+ *   NVL72 rack; for PCIe cards, the most cards one host of the catalog's instances carries (they
+ *   all-reduce through the host's PCIe switches). checkTensorParallel() refuses a TP above it.
+ * - fp16_tflops: dense FP16/BF16 tensor-core peak. fp8_tflops only where the chip has FP8 tensor
+ *   cores, fp4_tflops only where it has FP4 tensor cores (Blackwell).
  * - int8_tops: dense INT8 tensor-core peak (V100 has none: DP4A rate, see its entry).
  */
 export type GpuId =
@@ -21,7 +31,16 @@ export type GpuId =
   | 'a10g'
   | 'l4'
   | 'h100-80gb'
-  | 'h200';
+  | 'h200'
+  | 'h20'
+  | 'l40s'
+  | 'b200'
+  | 'gb200'
+  | 'mi300x'
+  | 'mi325x';
+
+/** What GPU-to-GPU traffic of one tensor-parallel group travels over. */
+export type Interconnect = 'nvlink' | 'pcie' | 'infinity-fabric';
 
 export interface GpuSpec {
   readonly id: GpuId;
@@ -31,11 +50,16 @@ export interface GpuSpec {
   readonly fp16_tflops: number;
   /** undefined: no FP8 tensor cores (FP8 weights are then computed at the FP16 rate) */
   readonly fp8_tflops?: number;
+  /** undefined: no FP4 tensor cores (FP4 weights are then refused, see dtype.ts) */
+  readonly fp4_tflops?: number;
   readonly int8_tops: number;
-  /** per-GPU bidirectional GPU-to-GPU bandwidth (NVLink, else PCIe x16) */
+  /** per-GPU bidirectional GPU-to-GPU bandwidth over `interconnect` (NVLink, Infinity Fabric, else PCIe x16) */
   readonly nvlink_gb_per_s: number;
-  /** false: no NVLink, GPU-to-GPU traffic goes over PCIe */
+  /** false: no NVLink (PCIe, or AMD's Infinity Fabric); kept equal to interconnect === 'nvlink' */
   readonly has_nvlink: boolean;
+  readonly interconnect: Interconnect;
+  /** GPUs reachable all-to-all over `interconnect`: the largest tensor-parallel degree */
+  readonly interconnect_domain_gpus: number;
   /** Volta and Turing have no BF16 tensor cores */
   readonly supports_bf16: boolean;
   readonly tdp_w: number;
@@ -43,58 +67,122 @@ export interface GpuSpec {
 
 export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
   // NVIDIA A100 Tensor Core GPU datasheet (2021), A100 40GB SXM column: HBM2 1,555 GB/s,
-  // FP16 tensor 312 TF, INT8 624 TOPS, NVLink 600 GB/s, max TDP 400 W.
+  // FP16 tensor 312 TF, INT8 624 TOPS, NVLink 600 GB/s, max TDP 400 W. Domain: the 8 GPUs of an
+  // HGX A100 board, all-to-all through NVSwitch (the p4d/p4de layout).
   'a100-40gb': {
     id: 'a100-40gb', name: 'NVIDIA A100 40GB SXM', memory_gb: 40, mem_bw_gb_per_s: 1555,
-    fp16_tflops: 312, int8_tops: 624, nvlink_gb_per_s: 600, has_nvlink: true, supports_bf16: true, tdp_w: 400,
+    fp16_tflops: 312, int8_tops: 624, nvlink_gb_per_s: 600, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 400,
   },
   // Same datasheet, A100 80GB SXM column: HBM2e 2,039 GB/s, otherwise as the 40GB.
   'a100-80gb': {
     id: 'a100-80gb', name: 'NVIDIA A100 80GB SXM', memory_gb: 80, mem_bw_gb_per_s: 2039,
-    fp16_tflops: 312, int8_tops: 624, nvlink_gb_per_s: 600, has_nvlink: true, supports_bf16: true, tdp_w: 400,
+    fp16_tflops: 312, int8_tops: 624, nvlink_gb_per_s: 600, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 400,
   },
   // NVIDIA Tesla V100 datasheet (Jan 2020), V100 SXM2: HBM2 900 GB/s, tensor 125 TF, NVLink
   // 300 GB/s, 300 W. No INT8 tensor cores: DP4A gives 4x the 15.7 TF FP32 rate = 62.8 TOPS.
+  // Domain: the 8 GPUs of an HGX-1 board (p3.16xlarge). That board is a hybrid cube-mesh, not
+  // all-to-all: each GPU links directly to 4 of the other 7, and NCCL runs its rings over all 8.
   'v100-16gb': {
     id: 'v100-16gb', name: 'NVIDIA V100 16GB SXM2', memory_gb: 16, mem_bw_gb_per_s: 900,
-    fp16_tflops: 125, int8_tops: 62.8, nvlink_gb_per_s: 300, has_nvlink: true, supports_bf16: false, tdp_w: 300,
+    fp16_tflops: 125, int8_tops: 62.8, nvlink_gb_per_s: 300, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: false, tdp_w: 300,
   },
   // Same datasheet, V100 SXM2 32GB (the p3dn.24xlarge part).
   'v100-32gb': {
     id: 'v100-32gb', name: 'NVIDIA V100 32GB SXM2', memory_gb: 32, mem_bw_gb_per_s: 900,
-    fp16_tflops: 125, int8_tops: 62.8, nvlink_gb_per_s: 300, has_nvlink: true, supports_bf16: false, tdp_w: 300,
+    fp16_tflops: 125, int8_tops: 62.8, nvlink_gb_per_s: 300, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: false, tdp_w: 300,
   },
   // NVIDIA T4 Tensor Core GPU datasheet: GDDR6 320 GB/s, mixed-precision FP16 65 TF, INT8 130 TOPS,
-  // 70 W, PCIe Gen3 x16 (32 GB/s bidirectional).
+  // 70 W, PCIe Gen3 x16 (32 GB/s bidirectional). Domain: 8 cards on one host (g4dn.metal).
   t4: {
     id: 't4', name: 'NVIDIA T4', memory_gb: 16, mem_bw_gb_per_s: 320,
-    fp16_tflops: 65, int8_tops: 130, nvlink_gb_per_s: 32, has_nvlink: false, supports_bf16: false, tdp_w: 70,
+    fp16_tflops: 65, int8_tops: 130, nvlink_gb_per_s: 32, has_nvlink: false, interconnect: 'pcie', interconnect_domain_gpus: 8, supports_bf16: false, tdp_w: 70,
   },
   // A10G is AWS's variant of the A10 and has no public NVIDIA datasheet. Memory (24 GB GDDR6,
   // 600 GB/s) matches the NVIDIA A10 datasheet; its tensor rate is lower than the A10's 125 TF:
   // about 70 TF FP16 dense and 140 INT8 TOPS, 300 W, as commonly reported for the g5's A10G
   // (e.g. Baseten, "NVIDIA A10 vs A10G for ML model inference", 2023). PCIe Gen4 x16 = 64 GB/s bidir.
+  // Domain: 8 cards on one host (g5.48xlarge).
   a10g: {
     id: 'a10g', name: 'NVIDIA A10G', memory_gb: 24, mem_bw_gb_per_s: 600,
-    fp16_tflops: 70, int8_tops: 140, nvlink_gb_per_s: 64, has_nvlink: false, supports_bf16: true, tdp_w: 300,
+    fp16_tflops: 70, int8_tops: 140, nvlink_gb_per_s: 64, has_nvlink: false, interconnect: 'pcie', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 300,
   },
   // NVIDIA L4 Tensor Core GPU datasheet: GDDR6 300 GB/s, FP16 tensor 121 TF dense (242 sparse),
   // FP8 242.5 TF dense (485 sparse), INT8 242.5 TOPS dense, 72 W, PCIe Gen4 x16 (64 GB/s bidir).
+  // Domain: 8 cards on one host (g6.48xlarge).
   l4: {
     id: 'l4', name: 'NVIDIA L4', memory_gb: 24, mem_bw_gb_per_s: 300,
-    fp16_tflops: 121, fp8_tflops: 242.5, int8_tops: 242.5, nvlink_gb_per_s: 64, has_nvlink: false, supports_bf16: true, tdp_w: 72,
+    fp16_tflops: 121, fp8_tflops: 242.5, int8_tops: 242.5, nvlink_gb_per_s: 64, has_nvlink: false, interconnect: 'pcie', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 72,
   },
   // NVIDIA H100 Tensor Core GPU datasheet, H100 SXM column: HBM3 3.35 TB/s, FP16 tensor 989.4 TF
   // dense (1,979 sparse), FP8 1,978.9 TF dense, INT8 1,978.9 TOPS dense, NVLink 900 GB/s, up to 700 W.
+  // Domain: the 8 GPUs of an HGX H100 board through NVSwitch (p5).
   'h100-80gb': {
     id: 'h100-80gb', name: 'NVIDIA H100 80GB SXM', memory_gb: 80, mem_bw_gb_per_s: 3350,
-    fp16_tflops: 989.4, fp8_tflops: 1978.9, int8_tops: 1978.9, nvlink_gb_per_s: 900, has_nvlink: true, supports_bf16: true, tdp_w: 700,
+    fp16_tflops: 989.4, fp8_tflops: 1978.9, int8_tops: 1978.9, nvlink_gb_per_s: 900, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 700,
   },
   // NVIDIA H200 Tensor Core GPU datasheet, H200 SXM column: 141 GB HBM3e at 4.8 TB/s, same tensor
   // rates and NVLink as H100 SXM, up to 700 W.
   h200: {
     id: 'h200', name: 'NVIDIA H200 141GB SXM', memory_gb: 141, mem_bw_gb_per_s: 4800,
-    fp16_tflops: 989.4, fp8_tflops: 1978.9, int8_tops: 1978.9, nvlink_gb_per_s: 900, has_nvlink: true, supports_bf16: true, tdp_w: 700,
+    fp16_tflops: 989.4, fp8_tflops: 1978.9, int8_tops: 1978.9, nvlink_gb_per_s: 900, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 700,
+  },
+  // H20: NVIDIA's export-compliant Hopper for China. NVIDIA publishes no datasheet; these are the
+  // figures reported since its announcement (e.g. SemiAnalysis, "Nvidia's New China AI Chips
+  // Circumvent US Restrictions", Nov 2023; willitrunai.com H20 page, 2025): 96 GB HBM3 at
+  // 4.0 TB/s, FP16/BF16 148 TF dense, FP8 296 TF, INT8 296 TOPS, NVLink 900 GB/s, 400 W.
+  // Domain: the 8 GPUs of an HGX H20 board. Treat as reported, not datasheet, figures.
+  h20: {
+    id: 'h20', name: 'NVIDIA H20 96GB', memory_gb: 96, mem_bw_gb_per_s: 4000,
+    fp16_tflops: 148, fp8_tflops: 296, int8_tops: 296, nvlink_gb_per_s: 900, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 400,
+  },
+  // NVIDIA L40S datasheet: 48 GB GDDR6 at 864 GB/s, BF16/FP16 tensor 362.05 TF dense (733 sparse),
+  // FP8 733 TF dense (1,466 sparse), INT8 733 TOPS dense, 350 W, PCIe Gen4 x16 64 GB/s bidirectional,
+  // no NVLink. The 48 GB is decimal: the card shows 45,776 MiB (AWS EC2 DescribeInstanceTypes for
+  // g6e, as listed in the SkyPilot AWS catalog), so memory_gb is 45,776 / 1,024 = 44.7 GiB.
+  // Domain: 8 cards on one host (g6e.48xlarge).
+  l40s: {
+    id: 'l40s', name: 'NVIDIA L40S', memory_gb: 44.7, mem_bw_gb_per_s: 864,
+    fp16_tflops: 362.05, fp8_tflops: 733, int8_tops: 733, nvlink_gb_per_s: 64, has_nvlink: false, interconnect: 'pcie', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 350,
+  },
+  // NVIDIA HGX B200 specifications (nvidia.com/hgx, 2024-25), 8-GPU board, figures "with
+  // sparsity": FP4 144 PF, FP8/FP6 72 PF, FP16/BF16 36 PF, INT8 72 POPS; 1.44 TB HBM3e; NVLink 5
+  // 14.4 TB/s total. Per GPU, dense (half the sparse figure, / 8): FP4 9,000 TF, FP8 4,500,
+  // FP16 2,250, INT8 4,500 TOPS; 180 GB at 8 TB/s (DGX B200 datasheet: 64 TB/s per 8 GPUs); NVLink
+  // 1.8 TB/s bidirectional; 1,000 W (MLPerf Inference v6.0 system description "B200-SXM-180GB,
+  // TGP 1000W"). The same per-GPU dense table is in G. Lockwood's B200 notes (glennklockwood.com),
+  // citing NVIDIA's Blackwell technical brief. The runtime sees about 179 GiB (AWS lists 1,432 GB of
+  // GPU memory for the 8 GPUs of a p6-b200.48xlarge), 0.5% under 180. Early announcements said
+  // 192 GB; shipping HGX boards carry 180.
+  b200: {
+    id: 'b200', name: 'NVIDIA B200 180GB SXM (HGX)', memory_gb: 180, mem_bw_gb_per_s: 8000,
+    fp16_tflops: 2250, fp8_tflops: 4500, fp4_tflops: 9000, int8_tops: 4500, nvlink_gb_per_s: 1800, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 1000,
+  },
+  // NVIDIA GB200 NVL72 specifications (nvidia.com, 2024-25), 72 GPUs in one NVLink Switch domain,
+  // rack figures "with sparsity": FP4 1,440 PF, FP8/FP6 720 PF, FP16/BF16 360 PF, INT8 720 POPS;
+  // up to 13.4 TB HBM3e at 576 TB/s; NVLink 130 TB/s. Per GPU, dense (half, / 72): FP4 10,000 TF,
+  // FP8 5,000, FP16 2,500, INT8 5,000 TOPS (the GB200's B200 runs at 1,200 W, faster than the HGX
+  // part: Lockwood's B200 notes); 186 GB at 8 TB/s; NVLink 1.8 TB/s. AWS's p6e-gb200.36xlarge lists
+  // 740 GB for its 4 GPUs (185 each). 1,200 W per GPU (the Grace CPU's share of the superchip not
+  // included). Domain 72: tensor parallelism can span the whole rack without the network.
+  gb200: {
+    id: 'gb200', name: 'NVIDIA GB200 (per GPU, NVL72)', memory_gb: 186, mem_bw_gb_per_s: 8000,
+    fp16_tflops: 2500, fp8_tflops: 5000, fp4_tflops: 10000, int8_tops: 5000, nvlink_gb_per_s: 1800, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 72, supports_bf16: true, tdp_w: 1200,
+  },
+  // AMD Instinct MI300X accelerator datasheet (2023): 192 GB HBM3 at 5.3 TB/s, peak FP16/BF16
+  // 1,307.4 TF dense (2,614.9 with sparsity), FP8 2,614.9 TF, INT8 2,614.9 TOPS, 750 W OAM.
+  // Infinity Fabric: 7 links of 128 GB/s (bidirectional) = 896 GB/s per GPU, one link to each of
+  // the 7 other GPUs of the 8-GPU platform, so an all-reduce reaches the sum only when it drives
+  // all links at once (RCCL spreads its channels over them). Domain: the 8 OAMs of one platform.
+  mi300x: {
+    id: 'mi300x', name: 'AMD Instinct MI300X', memory_gb: 192, mem_bw_gb_per_s: 5300,
+    fp16_tflops: 1307.4, fp8_tflops: 2614.9, int8_tops: 2614.9, nvlink_gb_per_s: 896, has_nvlink: false, interconnect: 'infinity-fabric', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 750,
+  },
+  // AMD Instinct MI325X datasheet (Oct 2024): the MI300X's compute (FP16 1,307.4 TF, FP8 2,614.9 TF,
+  // INT8 2,614.9 TOPS dense) with 256 GB HBM3E at 6 TB/s, 1,000 W; same Infinity Fabric
+  // (7 x 128 GB/s) and 8-GPU platform (a drop-in for MI300X boards).
+  mi325x: {
+    id: 'mi325x', name: 'AMD Instinct MI325X', memory_gb: 256, mem_bw_gb_per_s: 6000,
+    fp16_tflops: 1307.4, fp8_tflops: 2614.9, int8_tops: 2614.9, nvlink_gb_per_s: 896, has_nvlink: false, interconnect: 'infinity-fabric', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 1000,
   },
 };
 
@@ -102,3 +190,20 @@ export const GPU_IDS: readonly GpuId[] = Object.keys(GPUS) as GpuId[];
 
 /** Bytes per GB of GPU memory (see memory_gb above). */
 export const GPU_MEMORY_BYTES_PER_GB = 2 ** 30;
+
+/**
+ * Refuse a tensor-parallel degree the GPU's interconnect cannot serve: a TP group larger than the
+ * all-to-all domain would all-reduce across the network (InfiniBand/EFA, tens of GB/s per GPU
+ * instead of hundreds), which the step model's one-link all-reduce term does not cost. Serving
+ * engines split such models with pipeline or data parallelism across domains instead.
+ * `field` names the flag or scenario field in the message.
+ */
+export function checkTensorParallel(gpu: GpuSpec, tp: number, field = '--tp'): void {
+  if (!Number.isInteger(tp) || tp < 1) throw new UserError(`${field}: expected a positive integer, got ${tp}`);
+  const domain = gpu.interconnect_domain_gpus;
+  if (tp > domain) {
+    throw new UserError(
+      `${field}: tp=${tp} exceeds the ${domain}-GPU ${gpu.interconnect} domain of ${gpu.id}; ` +
+      `tensor parallelism beyond one domain would cross the network, which the step model does not cost: use tp <= ${domain}`);
+  }
+}

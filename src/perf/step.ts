@@ -1,8 +1,8 @@
 import { UserError } from '../errors.ts';
 import type { CalibrationFactors, CalibrationProfile } from './calibration.ts';
 import { DEFAULT_CALIBRATION } from './profiles.ts';
-import { ACTIVATION_BYTES, DTYPE_BYTES, peakTflopsFor, type Dtype } from './dtype.ts';
-import { GPU_MEMORY_BYTES_PER_GB, type GpuSpec } from './hardware.ts';
+import { ACTIVATION_BYTES, defaultKvDtype, DTYPE_BYTES, peakTflopsFor, type Dtype } from './dtype.ts';
+import { checkTensorParallel, GPU_MEMORY_BYTES_PER_GB, type GpuSpec } from './hardware.ts';
 import type { ModelSpec } from './models.ts';
 import { countParams } from './shape.ts';
 
@@ -122,10 +122,11 @@ interface Sizing {
 function sizeReplica(opts: StepModelOptions): Sizing {
   const { model, gpu, tp } = opts;
   const dtype = opts.dtype ?? 'fp16';
-  const kvDtype = opts.kvDtype ?? dtype;
+  const kvDtype = opts.kvDtype ?? defaultKvDtype(dtype);
   const util = opts.gpuMemoryUtilization ?? 0.9;
   if (!Number.isInteger(tp) || tp < 1) throw new UserError(`--tp: expected a positive integer, got ${tp}`);
   if (!(util > 0 && util <= 1)) throw new UserError(`gpu_memory_utilization: expected a number in (0, 1], got ${util}`);
+  checkTensorParallel(gpu, tp, '--tp');
   if (model.attention_heads % tp !== 0) {
     throw new UserError(`${model.id}: ${model.attention_heads} attention heads cannot be split over tp=${tp} GPUs`);
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DTYPES, type Dtype } from '../perf/dtype.ts';
 import { DistSchema } from './distributions.ts';
 import { nonNegInt, nonNegNum, posInt, posNum, prob, strict } from './zod-helpers.ts';
 
@@ -47,7 +48,8 @@ const Served = strict({
   model: z.string().min(1),
   gpu: z.string().min(1),
   tp: posInt(),
-  dtype: z.enum(['fp16', 'bf16', 'fp8', 'int8']).default('fp16'),
+  /** Weight dtype (src/perf/dtype.ts); the KV cache takes the same one. */
+  dtype: z.enum(DTYPES as [Dtype, ...Dtype[]]).default('fp16'),
   /** Serving-stack profile of the step model (vllm, vllm-2023, sglang, trtllm; default vllm): its factors and scheduler defaults. */
   engine: z.string().min(1).optional(),
   /** Or a profile written by `fleetsim calibrate`, relative to the scenario file. */

@@ -21,7 +21,31 @@ describe('price table', () => {
     expect(gpuHourlyUsd('a100-80gb', 'current')).toBeCloseTo(27.45 / 8, 6);
     // g4dn.xlarge ($0.526 for one T4) beats g4dn.12xlarge ($3.912 for four)
     expect(gpuHourlyUsd('t4')).toBe(0.526);
-    expect(() => gpuHourlyUsd('mi300x')).toThrow(/no priced instance carries GPU "mi300x"/);
+    expect(() => gpuHourlyUsd('tpu-v5e')).toThrow(/no priced instance carries GPU "tpu-v5e"/);
+  });
+
+  it('prices the GPUs of 2024-25 at their published (or declared assumed) instance rates', () => {
+    // AWS us-east-1 on-demand: p6-b200.48xlarge $113.9328 for 8 B200; g6e.xlarge $1.861 for one L40S
+    // (cheaper per GPU than g6e.12xlarge $10.49264 / 4 and g6e.48xlarge $30.13118 / 8)
+    expect(gpuHourlyUsd('b200')).toBeCloseTo(113.9328 / 8, 9);
+    expect(gpuHourlyUsd('b200', '2024')).toBeCloseTo(113.9328 / 8, 9);
+    expect(gpuHourlyUsd('l40s')).toBe(1.861);
+    expect(1.861).toBeLessThan(Math.min(10.49264 / 4, 30.13118 / 8));
+    // CoreWeave gb200-4x $42.00 for 4 GPUs; Azure ND MI300X v5 $6.00 per GPU
+    expect(gpuHourlyUsd('gb200')).toBeCloseTo(42 / 4, 9);
+    expect(gpuHourlyUsd('mi300x')).toBeCloseTo(6, 9);
+    // the assumed ones say so in their name and note
+    for (const gpu of ['mi325x', 'h20']) {
+      const carriers = Object.values(INSTANCES).filter((i) => i.gpu === gpu);
+      expect(carriers.length, gpu).toBeGreaterThan(0);
+      for (const i of carriers) {
+        expect(i.type, gpu).toMatch(/\.assumed$/);
+        expect(i.note, gpu).toMatch(/ASSUMED/);
+      }
+    }
+    // H20 assumed at half the p5 rate per GPU, in both price sets
+    expect(gpuHourlyUsd('h20', '2024') / (98.32 / 8)).toBeCloseTo(0.5, 9);
+    expect(gpuHourlyUsd('h20', 'current') / (55.04 / 8)).toBeCloseTo(0.5, 9);
   });
 
   it('instance records are consistent: GPU instances name a GPU, CPU ones none', () => {

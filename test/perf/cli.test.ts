@@ -76,7 +76,8 @@ describe('fleetsim perf', () => {
     await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 't4', '--tp', '0'])).rejects.toThrow('--tp: expected a positive integer, got "0"');
     await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 'a100-80gb', '--prompt', '1.5'])).rejects.toThrow(UserError);
     await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 'a100-80gb', '--prompt', '4000', '--output', '200'])).rejects.toThrow(/exceeds llama-2-7b's 4096-token context/);
-    await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 'a100-80gb', '--dtype', 'fp4'])).rejects.toThrow(/--dtype: expected one of/);
+    await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 'a100-80gb', '--dtype', 'fp6'])).rejects.toThrow(/--dtype: expected one of/);
+    await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 'a100-80gb', '--dtype', 'fp4'])).rejects.toThrow(/^--dtype: a100-80gb has no FP4 tensor cores/);
   });
 });
 
@@ -110,8 +111,8 @@ describe('fleetsim calibrate', () => {
   it('a measurement file naming an unknown GPU asks for --gpu', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetsim-cal-'));
     const csv = join(dir, 'm.csv');
-    writeFileSync(csv, 'model,hardware,prompt_size,batch_size,token_size,prompt_time,token_time,tensor_parallel\nllama2-70b,mi300x,512,1,128,100,40,8\n');
-    await expect(run(registerCalibrate, ['calibrate', '--measurements', csv])).rejects.toThrow(/hardware "mi300x" in the measurements is not in the catalog .*pass --gpu/);
+    writeFileSync(csv, 'model,hardware,prompt_size,batch_size,token_size,prompt_time,token_time,tensor_parallel\nllama2-70b,tpu-v5e,512,1,128,100,40,8\n');
+    await expect(run(registerCalibrate, ['calibrate', '--measurements', csv])).rejects.toThrow(/hardware "tpu-v5e" in the measurements is not in the catalog .*pass --gpu/);
     writeFileSync(csv, 'model,hardware,prompt_size,batch_size,token_size,prompt_time,token_time,tensor_parallel\nllama2-70b,a100-80gb,512,one,128,100,40,8\n');
     await expect(run(registerCalibrate, ['calibrate', '--measurements', csv])).rejects.toThrow(/m\.csv:2: batch_size: expected a positive integer, got "one"/);
   });

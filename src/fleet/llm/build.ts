@@ -9,6 +9,8 @@ import { schedulerOf } from '../../perf/calibration.ts';
 import { resolveEngine } from '../../perf/profiles.ts';
 import { UserError } from '../../errors.ts';
 import { getGpu, getModel } from '../../perf/lookup.ts';
+import { checkTensorParallel } from '../../perf/hardware.ts';
+import { checkWeightDtype, defaultKvDtype } from '../../perf/dtype.ts';
 import { loadHfConfig } from '../../perf/hf-config.ts';
 import type { ModelSpec } from '../../perf/models.ts';
 import type { RequestPool } from '../request-pool.ts';
@@ -60,9 +62,11 @@ export function resolveServed(name: string, spec: ServedSpec, dir: string | unde
   const where = `fleet.models.${name}`;
   const model = spec.model.endsWith('.json') ? loadHfConfig(resolve(dir ?? '.', spec.model)) : getModel(spec.model, `${where}.model`);
   const gpu = getGpu(spec.gpu, `${where}.gpu`);
+  checkTensorParallel(gpu, spec.tp, `${where}.tp`);
+  checkWeightDtype(gpu, spec.dtype, `${where}.dtype`);
   const calibrationFile = spec.calibration === undefined ? undefined : resolve(dir ?? '.', spec.calibration);
   const profile = resolveEngine(spec.engine, calibrationFile, `${where}.engine`);
-  const step = buildStepModel({ model, gpu, tp: spec.tp, dtype: spec.dtype, calibration: profile });
+  const step = buildStepModel({ model, gpu, tp: spec.tp, dtype: spec.dtype, kvDtype: defaultKvDtype(spec.dtype), calibration: profile });
   const b = spec.batching;
   const defaults = schedulerOf(profile);
   const batching = {

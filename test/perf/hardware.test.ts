@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../../src/errors.ts';
+import { checkTensorParallel, GPU_IDS, GPU_MEMORY_BYTES_PER_GB, GPUS, type GpuId } from '../../src/perf/hardware.ts';
+
+/**
+ * Datasheet figures as the vendors publish them, written out independently of the catalog:
+ * per-board or per-rack totals and "with sparsity" peaks where that is what the sheet gives.
+ * The dense per-GPU figure is derived here (sparse / 2, total / GPUs) and compared with the catalog.
+ */
+const SHEETS: Partial<Record<GpuId, { fp16_tflops: number; fp8_tflops?: number; fp4_tflops?: number; mem_bw_gb_per_s: number }>> = {
+  // HGX B200, 8 GPUs, with sparsity: FP16 36 PF, FP8 72 PF, FP4 144 PF; DGX B200: 64 TB/s HBM3e
+  b200: { fp16_tflops: 36_000 / 8 / 2, fp8_tflops: 72_000 / 8 / 2, fp4_tflops: 144_000 / 8 / 2, mem_bw_gb_per_s: 64_000 / 8 },
+  // GB200 NVL72, 72 GPUs, with sparsity: FP16 360 PF, FP8 720 PF, FP4 1,440 PF; 576 TB/s HBM3e
+  gb200: { fp16_tflops: 360_000 / 72 / 2, fp8_tflops: 720_000 / 72 / 2, fp4_tflops: 1_440_000 / 72 / 2, mem_bw_gb_per_s: 576_000 / 72 },
+  // AMD MI300X lists dense peaks: FP16 1,307.4 TF, FP8 2,614.9 TF; 5.3 TB/s
+  mi300x: { fp16_tflops: 1307.4, fp8_tflops: 2614.9, mem_bw_gb_per_s: 5300 },
+  // AMD MI325X: same compute, 6 TB/s
+  mi325x: { fp16_tflops: 1307.4, fp8_tflops: 2614.9, mem_bw_gb_per_s: 6000 },
+  // NVIDIA L40S lists dense | sparse: FP16 362.05 | 733, FP8 733 | 1,466; 864 GB/s
+  l40s: { fp16_tflops: 362.05, fp8_tflops: 733, mem_bw_gb_per_s: 864 },
+  // H20 (reported, no NVIDIA datasheet): 148 TF FP16, 296 TF FP8, 4.0 TB/s
+  h20: { fp16_tflops: 148, fp8_tflops: 296, mem_bw_gb_per_s: 4000 },
+  // H100 SXM: 1,979 TF FP16 with sparsity, 3.35 TB/s
+  'h100-80gb': { fp16_tflops: 1979 / 2, fp8_tflops: 3958 / 2, mem_bw_gb_per_s: 3350 },
+};
+
+/** FLOP per byte at which a GEMM turns from bandwidth- to compute-bound (the roofline ridge). */
+const ridge = (tflops: number, gbPerS: number) => (tflops * 1e12) / (gbPerS * 1e9);
+
+describe('GPU catalog against the datasheets', () => {
+  it('dense per-GPU peaks and bandwidth match the published totals (sparse / 2, per GPU)', () => {
+    for (const [id, sheet] of Object.entries(SHEETS)) {
+      const g = GPUS[id as GpuId];
+      // H100's 1,979 sparse halves to 989.5 against the 989.4 it lists dense: 1e-3 relative
+      expect(g.fp16_tflops / sheet.fp16_tflops, `${id} fp16`).toBeCloseTo(1, 3);
+      expect((g.fp8_tflops ?? NaN) / (sheet.fp8_tflops ?? NaN), `${id} fp8`).toBeCloseTo(1, 3);
+      if (sheet.fp4_tflops !== undefined) expect(g.fp4_tflops, `${id} fp4`).toBe(sheet.fp4_tflops);
+      expect(g.mem_bw_gb_per_s, `${id} bandwidth`).toBe(sheet.mem_bw_gb_per_s);
+      expect(ridge(g.fp16_tflops, g.mem_bw_gb_per_s) / ridge(sheet.fp16_tflops, sheet.mem_bw_gb_per_s), `${id} ridge`).toBeCloseTo(1, 3);
+    }
+  });
+
+  it('bytes/FLOP ridge points: every GPU between 30 and 500 FLOP per byte at FP16; H20 is the compute-starved one', () => {
+    const fp16Ridge = Object.fromEntries(GPU_IDS.map((id) => [id, ridge(GPUS[id].fp16_tflops, GPUS[id].mem_bw_gb_per_s)]));
+    for (const id of GPU_IDS) {
+      expect(fp16Ridge[id], id).toBeGreaterThan(30);
+      expect(fp16Ridge[id], id).toBeLessThan(500);
+    }
+    // 148 TF over 4.0 TB/s = 37 FLOP/byte, an eighth of the H100's 989.4 / 3.35 = 295
+    expect(fp16Ridge.h20).toBeCloseTo(37, 0);
+    expect(fp16Ridge.h20 / fp16Ridge['h100-80gb']).toBeCloseTo((148 / 4.0) / (989.4 / 3.35), 6);
+    // the HBM parts sit near the H100's ridge; B200's 2,250 / 8 = 281
+    expect(fp16Ridge.b200).toBeCloseTo(2250 / 8, 6);
+  });
+
+  it('memory and bandwidth are sane: one full sweep of HBM/GDDR takes 15 to 100 ms on every GPU', () => {
+    for (const id of GPU_IDS) {
+      const g = GPUS[id];
+      const sweepMs = (g.memory_gb * GPU_MEMORY_BYTES_PER_GB) / (g.mem_bw_gb_per_s * 1e9) * 1000;
+      expect(sweepMs, id).toBeGreaterThan(15);
+      expect(sweepMs, id).toBeLessThan(100);
+    }
+    // MI325X: 256 GiB at 6 TB/s = 45.8 ms; B200: 180 GiB at 8 TB/s = 24.2 ms
+    expect((256 * 2 ** 30) / 6e12).toBeCloseTo((GPUS.mi325x.memory_gb * GPU_MEMORY_BYTES_PER_GB) / (GPUS.mi325x.mem_bw_gb_per_s * 1e9), 9);
+    // L40S's "48 GB" is decimal: 45,776 MiB is 48.0e9 bytes
+    expect(GPUS.l40s.memory_gb * GPU_MEMORY_BYTES_PER_GB / 1e9).toBeCloseTo(48, 0);
+  });
+
+  it('FP4 tensor cores only on Blackwell; FP8 where the datasheet lists it', () => {
+    const fp4 = GPU_IDS.filter((id) => GPUS[id].fp4_tflops !== undefined).sort();
+    expect(fp4).toEqual(['b200', 'gb200']);
+    for (const id of ['h20', 'l40s', 'b200', 'gb200', 'mi300x', 'mi325x'] as const) expect(GPUS[id].fp8_tflops, id).toBeDefined();
+    for (const id of ['a100-80gb', 'v100-32gb', 't4', 'a10g'] as const) expect(GPUS[id].fp8_tflops, id).toBeUndefined();
+  });
+});
+
+describe('interconnect domains and the TP check', () => {
+  it('every GPU names its interconnect; has_nvlink agrees; PCIe cards carry at most a PCIe Gen5 x16 (128 GB/s)', () => {
+    for (const id of GPU_IDS) {
+      const g = GPUS[id];
+      expect(g.has_nvlink, id).toBe(g.interconnect === 'nvlink');
+      expect(Number.isInteger(g.interconnect_domain_gpus) && g.interconnect_domain_gpus >= 1, id).toBe(true);
+      if (g.interconnect === 'pcie') expect(g.nvlink_gb_per_s, id).toBeLessThanOrEqual(128);
+    }
+    expect(GPUS.mi300x.interconnect).toBe('infinity-fabric');
+    // 7 Infinity Fabric links of 128 GB/s
+    expect(GPUS.mi300x.nvlink_gb_per_s).toBe(7 * 128);
+    expect(GPUS.gb200.interconnect_domain_gpus).toBe(72);
+  });
+
+  it('refuses TP above the NVLink domain: 16 on HGX (8), accepts 8; GB200 accepts 72 and refuses 144', () => {
+    expect(() => checkTensorParallel(GPUS.b200, 8)).not.toThrow();
+    expect(() => checkTensorParallel(GPUS['h100-80gb'], 16)).toThrow(UserError);
+    expect(() => checkTensorParallel(GPUS['h100-80gb'], 16)).toThrow(/--tp: tp=16 exceeds the 8-GPU nvlink domain of h100-80gb/);
+    expect(() => checkTensorParallel(GPUS.b200, 9, 'fleet.models.m.tp')).toThrow(/^fleet\.models\.m\.tp: tp=9 exceeds the 8-GPU/);
+    expect(() => checkTensorParallel(GPUS.gb200, 72)).not.toThrow();
+    expect(() => checkTensorParallel(GPUS.gb200, 144)).toThrow(/72-GPU nvlink domain of gb200/);
+    expect(() => checkTensorParallel(GPUS.mi300x, 16)).toThrow(/8-GPU infinity-fabric domain of mi300x/);
+    expect(() => checkTensorParallel(GPUS.l40s, 0)).toThrow(/positive integer/);
+  });
+});
