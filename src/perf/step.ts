@@ -100,7 +100,7 @@ export interface StepGeometry {
   readonly allReduceMsPerToken: number;
   /** hops of a ring all-reduce over PCIe (2 (tp-1)); 0 on NVLink */
   readonly pcieRingHops: number;
-  /** log2(tp): rounds of a tree or recursive-doubling all-reduce over NVLink */
+  /** log2(tp): rounds of a tree or recursive-doubling all-reduce over NVLink or Infinity Fabric */
   readonly allReduceDoublings: number;
   flops(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number): number;
   bytes(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number): number;
@@ -204,7 +204,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     kvMsPerToken: size.kvBytesPerToken / peakBytesPerMs,
     allReduces,
     allReduceMsPerToken,
-    pcieRingHops: tp > 1 && !gpu.has_nvlink ? 2 * (tp - 1) : 0,
+    pcieRingHops: tp > 1 && gpu.interconnect === 'pcie' ? 2 * (tp - 1) : 0,
     allReduceDoublings: Math.log2(tp),
     flops(pt, pairs, ds, dctx) {
       return 2 * (pt * denseParams + ds * (denseParams + lmHead) + (pt + ds) * expertActiveParams) + (pairs + dctx) * attnFlopsPerPair;
