@@ -48,9 +48,9 @@ export const STEADY_WARMUP_REQUESTS = 200;
 export const STEADY_MEASURED_REQUESTS = 1_000;
 /** vLLM's default max_num_seqs: the running-batch bound when a row leaves batch blank. */
 export const ENGINE_MAX_NUM_SEQS = 256;
-/** Steady-state check: the second half of the measured requests' mean e2e may exceed the first
- *  half's by this fraction (see docs/fidelity.md for the spread between seeds). */
-export const STEADY_TOLERANCE = 0.1;
+/** Steady-state check: requests in flight may grow by this fraction of the arrivals over the second
+ *  half of the measured arrivals (see steadiness). */
+export const STEADY_GROWTH_FRACTION = 0.05;
 
 const notEvaluated = (row: CorpusRow, reason: string): Prediction => ({ id: row.id, status: 'not_evaluated', reason });
 
@@ -195,22 +195,18 @@ export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, o:
   return { spec: { ...base, arrivals, max_num_seqs: maxNumSeqs, ...sizes }, notes, burst: false };
 }
 
-function meanOf(xs: Float64Array, from: number, to: number): number {
-  let s = 0;
-  for (let i = from; i < to; i++) s += xs[i];
-  return s / (to - from);
-}
-
 /** Whether a run settled: finished within its bounds, and (not a burst) latency not still rising. */
 function steadiness(run: RunResult, plan: Plan): { steady: boolean; notes: string[] } {
   const notes: string[] = [];
   if (run.stop === 'max_wall') notes.push(`stopped at the ${plan.spec.max_wall_ms / 1000} s wall-clock bound`);
   if (run.completed_measured < plan.spec.measured - run.rejected) notes.push(`${run.completed_measured} of ${plan.spec.measured} measured requests completed`);
   if (run.rejected > 0) notes.push(`${run.rejected} requests never fit in the modelled KV cache`);
-  const e = run.e2e_ms, h = e.length >> 1;
-  if (!plan.burst && h >= 20) {
-    const rise = meanOf(e, h, e.length) / meanOf(e, 0, h) - 1;
-    if (rise > STEADY_TOLERANCE) notes.push(`not steady: mean e2e rose ${(100 * rise).toFixed(0)}% from the first to the second half of the measured requests (offered load above capacity?)`);
+  // A stable replica's queue fluctuates around its mean (by about its square root); an overloaded
+  // one grows by (1 - capacity / rate) per arrival. Flag growth over the second half of the
+  // measured arrivals above 5% of them and above 4 square roots of the mean in flight.
+  const bound = Math.max(STEADY_GROWTH_FRACTION * run.submissions_between, 4 * Math.sqrt(run.mean_in_flight));
+  if (!plan.burst && run.in_flight_growth > bound) {
+    notes.push(`not steady: ${run.in_flight_growth} more requests in flight after the last measured arrival than halfway through them (offered load above capacity?)`);
   }
   return { steady: notes.length === 0, notes };
 }

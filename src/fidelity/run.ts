@@ -57,6 +57,10 @@ export interface RunResult {
   readonly prompt_tokens: number;
   /** time-average of requests submitted and not done, over the window */
   readonly mean_in_flight: number;
+  /** requests in flight at the last measured submission minus at the middle one, and the
+   *  submissions between the two: a queue that keeps growing means offered load above capacity */
+  readonly in_flight_growth: number;
+  readonly submissions_between: number;
   /** mean output tokens of the measured requests (to turn tokens/s into requests/s) */
   readonly mean_output_tokens: number;
   readonly submitted: number;
@@ -93,6 +97,8 @@ class Client {
   rejected = 0;
   measuredFinished = 0;
   inFlight = 0;
+  inFlightMid = NaN;
+  inFlightLast = NaN;
   area = 0;
   lastT = 0;
   readonly start = { t: NaN, area: 0, output: 0, prompt: 0 };
@@ -121,6 +127,10 @@ class Client {
     Object.assign(into, { t: this.sim.now_ms, area: this.area, output: st.output_tokens, prompt: st.prefill_tokens - st.recompute_tokens });
   }
 
+  midRequest(): number {
+    return this.spec.warmup + Math.floor(this.spec.measured / 2);
+  }
+
   private isMeasured(req: number): boolean {
     return req >= this.spec.warmup && req < this.spec.warmup + this.spec.measured;
   }
@@ -144,6 +154,9 @@ class Client {
     this.submit_ms[req] = this.sim.now_ms;
     this.output[req] = output;
     this.replica.submit(req, prompt, output);
+    // sampled after the submit, so a request rejected at once is not counted
+    if (req === this.midRequest()) this.inFlightMid = this.inFlight;
+    if (req === this.spec.warmup + this.spec.measured - 1) this.inFlightLast = this.inFlight;
     return true;
   }
 
@@ -246,6 +259,8 @@ function collect(c: Client, stop: StopReason): RunResult {
     output_tokens: c.end.output - c.start.output,
     prompt_tokens: c.end.prompt - c.start.prompt,
     mean_in_flight: window_ms > 0 ? (c.end.area - c.start.area) / window_ms : NaN,
+    in_flight_growth: c.inFlightLast - c.inFlightMid,
+    submissions_between: warmup + measured - 1 - c.midRequest(),
     mean_output_tokens: e2e.length ? outputSum / e2e.length : NaN,
     submitted: c.submitted,
     completed_measured: e2e.length,
