@@ -7,6 +7,7 @@ import { registerSchema } from './schema.ts';
 import { registerReplay } from './replay.ts';
 import { registerPerf } from '../perf/cli-perf.ts';
 import { registerCalibrate } from '../perf/cli-calibrate.ts';
+import { registerFidelity } from '../fidelity/cli-fidelity.ts';
 import { registerCheck } from './check.ts';
 import { registerCompare } from './compare.ts';
 import { registerSweep } from './sweep.ts';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerPerf(program);
   registerCalibrate(program);
+  registerFidelity(program);
   registerCheck(program);
   registerCompare(program);
   registerSweep(program);

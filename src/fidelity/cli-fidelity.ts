@@ -1,0 +1,83 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { UserError } from '../errors.ts';
+import { DEFAULT_CALIBRATION, loadCalibration } from '../perf/calibration.ts';
+import { loadCorpus } from './corpus.ts';
+import { DEFAULT_SEED, predictRows } from './predict.ts';
+import { formatTable, SPLIT_FILTERS, summarize, type SplitFilter } from './table.ts';
+
+interface FidelityFlags {
+  corpus?: string[];
+  split: string;
+  calibration?: string;
+  seed: string;
+  json?: boolean;
+  rows?: boolean;
+  maxMape?: string;
+}
+
+/** The repository's corpus directory (not the working directory's: the command runs from anywhere). */
+export const DEFAULT_CORPUS_DIR = fileURLToPath(new URL('../../data/corpus/', import.meta.url));
+
+/** Every *.csv of the default corpus directory, in name order. */
+export function defaultCorpusFiles(dir = DEFAULT_CORPUS_DIR): string[] {
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.csv')).sort() : [];
+  if (files.length === 0) throw new UserError(`${dir}: no corpus files (*.csv); pass --corpus FILE`);
+  return files.map((f) => join(dir, f));
+}
+
+function parseSplit(v: string): SplitFilter {
+  if ((SPLIT_FILTERS as readonly string[]).includes(v)) return v as SplitFilter;
+  throw new UserError(`--split: expected one of ${SPLIT_FILTERS.join(', ')}, got "${v}"`);
+}
+
+function parsePercent(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UserError(`${flag}: expected a percentage >= 0 (e.g. 25), got "${v}"`);
+  return n;
+}
+
+function parseSeed(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new UserError(`--seed: expected an integer >= 0, got "${v}"`);
+  return n;
+}
+
+export function registerFidelity(program: Command): void {
+  program
+    .command('fidelity')
+    .description('fleetsim\'s error against published hardware measurements: predicts every corpus row, prints the MAPE per kind, GPU, stack and dtype')
+    .option('--corpus <files...>', 'corpus CSV files (default: data/corpus/*.csv of the repository)')
+    .option('--split <split>', `rows to evaluate: ${SPLIT_FILTERS.join(', ')}`, 'validation')
+    .option('--calibration <file>', 'calibration profile JSON written by `fleetsim calibrate` (default: catalog defaults)')
+    .option('--seed <n>', 'seed of the simulated arrivals and lengths', String(DEFAULT_SEED))
+    .option('--json', 'print one JSON object')
+    .option('--rows', 'print every row: measured, predicted, error')
+    .option('--max-mape <pct>', 'exit 1 if the overall MAPE is above this percentage (for CI)')
+    .action((flags: FidelityFlags) => {
+      const split = parseSplit(flags.split);
+      const maxMape = parsePercent(flags.maxMape, '--max-mape');
+      const seed = parseSeed(flags.seed);
+      const files = flags.corpus?.length ? flags.corpus : defaultCorpusFiles();
+      const calibration = flags.calibration ? loadCalibration(flags.calibration) : DEFAULT_CALIBRATION;
+      const factors = flags.calibration ?? 'catalog defaults';
+      const rows = loadCorpus(files);
+      const inSplit = rows.filter((r) => split === 'all' || r.split === split);
+      const table = summarize(rows, predictRows(inSplit, { calibration, seed }), split);
+      process.stdout.write(flags.json
+        ? JSON.stringify({ corpus: files, factors, seed, ...table }, null, 2) + '\n'
+        : formatTable(table, { rows: flags.rows, factors }));
+      if (maxMape !== undefined) {
+        const mape = table.overall.mape_pct;
+        if (Number.isNaN(mape) || mape > maxMape) {
+          process.stderr.write(Number.isNaN(mape)
+            ? `fidelity: no row evaluated, so the overall MAPE cannot be held to --max-mape ${maxMape}%\n`
+            : `fidelity: overall MAPE ${mape.toFixed(1)}% is above --max-mape ${maxMape}%\n`);
+          process.exitCode = 1;
+        }
+      }
+    });
+}

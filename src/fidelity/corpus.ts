@@ -1,0 +1,258 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { z } from 'zod';
+import { UserError } from '../errors.ts';
+
+/**
+ * The measurement corpus: published hardware measurements of LLM serving, one CSV row per
+ * figure, in the format of data/corpus/README.md. This module only reads and checks the rows;
+ * whether fleetsim can model a row (catalog model and GPU, dtype) is predict.ts's business, so a
+ * row naming a GPU fleetsim does not know yet is valid here and reported as not evaluated there.
+ */
+
+export const CORPUS_COLUMNS = [
+  'id', 'split', 'kind', 'statistic', 'value', 'unit', 'stack', 'stack_version', 'gpu', 'model', 'dtype', 'kv_dtype',
+  'tp', 'ep', 'batch', 'request_rate_per_s', 'num_requests', 'prompt_tokens', 'output_tokens', 'lengths',
+  'source', 'url', 'licence', 'locator', 'notes',
+] as const;
+export type CorpusColumn = (typeof CORPUS_COLUMNS)[number];
+
+export const SPLITS = ['calibration', 'validation'] as const;
+export const KINDS = [
+  'prefill', 'decode', 'latency', 'throughput',
+  'serving_ttft', 'serving_tpot', 'serving_itl', 'serving_e2e', 'serving_throughput',
+] as const;
+export const STATISTICS = ['mean', 'median', 'p90', 'p99'] as const;
+export const UNITS = ['ms', 'output_tok_s', 'total_tok_s', 'req_s'] as const;
+/** Weight and KV dtypes a row may name; fleetsim's step model handles a subset (perf/dtype.ts). */
+export const CORPUS_DTYPES = ['fp16', 'bf16', 'fp8', 'int8', 'int4', 'fp4'] as const;
+
+export type Split = (typeof SPLITS)[number];
+export type Kind = (typeof KINDS)[number];
+export type Statistic = (typeof STATISTICS)[number];
+export type Unit = (typeof UNITS)[number];
+export type CorpusDtype = (typeof CORPUS_DTYPES)[number];
+
+export const SERVING_KINDS: readonly Kind[] = ['serving_ttft', 'serving_tpot', 'serving_itl', 'serving_e2e', 'serving_throughput'];
+/** Kinds whose figure is one number for a whole batch or run: their statistic is `mean`. */
+const BATCH_LEVEL_KINDS: readonly Kind[] = ['prefill', 'decode', 'latency', 'throughput', 'serving_throughput'];
+/** Units each kind may be published in. serving_throughput also takes total_tok_s (vLLM's
+ *  benchmark_serving prints it next to output tokens/s); the rest follow the row format. */
+const UNITS_FOR_KIND: Readonly<Record<Kind, readonly Unit[]>> = {
+  prefill: ['ms'], decode: ['ms'], latency: ['ms'],
+  serving_ttft: ['ms'], serving_tpot: ['ms'], serving_itl: ['ms'], serving_e2e: ['ms'],
+  throughput: ['output_tok_s', 'total_tok_s'],
+  serving_throughput: ['output_tok_s', 'total_tok_s', 'req_s'],
+};
+
+export interface CorpusRow {
+  /** file the row came from and its first line (header = line 1) */
+  readonly file: string;
+  readonly line: number;
+  readonly id: string;
+  readonly split: Split;
+  readonly kind: Kind;
+  readonly statistic: Statistic;
+  readonly value: number;
+  readonly unit: Unit;
+  readonly stack: string;
+  readonly stack_version: string;
+  readonly gpu: string;
+  readonly model: string;
+  readonly dtype: CorpusDtype;
+  /** the KV cache dtype; a blank cell means the weight dtype, and reads as it here */
+  readonly kv_dtype: CorpusDtype;
+  readonly tp: number;
+  readonly ep: number;
+  readonly batch: number | undefined;
+  readonly request_rate_per_s: number | undefined;
+  readonly num_requests: number | undefined;
+  readonly prompt_tokens: number;
+  readonly output_tokens: number;
+  /** `fixed`, or the dataset the lengths were drawn from (prompt/output_tokens are then means) */
+  readonly lengths: string;
+  readonly source: string;
+  readonly url: string;
+  readonly licence: string;
+  readonly locator: string;
+  readonly notes: string;
+}
+
+/** A cell parsed by `read`, or refused with "expected <expected>". */
+function cell<T>(expected: string, read: (s: string) => T | undefined) {
+  return z.string().transform((s, ctx): T => {
+    const v = read(s);
+    if (v === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected ${expected}` });
+      return z.NEVER;
+    }
+    return v;
+  });
+}
+
+const DECIMAL = /^(?:\d+\.?\d*|\.\d+)$/;
+const readPosInt = (s: string) => (/^\d+$/.test(s) && Number.isSafeInteger(Number(s)) && Number(s) > 0 ? Number(s) : undefined);
+const readPosNum = (s: string) => (DECIMAL.test(s) && Number(s) > 0 && Number.isFinite(Number(s)) ? Number(s) : undefined);
+const blankOr = <T>(read: (s: string) => T | undefined) => (s: string) => (s === '' ? null : read(s));
+const oneOf = <T extends string>(values: readonly T[]) => (s: string) => ((values as readonly string[]).includes(s) ? (s as T) : undefined);
+const matching = (re: RegExp) => (s: string) => (re.test(s) ? s : undefined);
+const nonEmpty = (s: string) => (s !== '' ? s : undefined);
+const list = (values: readonly string[]) => `one of ${values.join(', ')}`;
+
+/** lower-case catalog-style ids: gpu, model, stack, lengths */
+const LOWER_ID = /^[a-z0-9]+(?:[-._][a-z0-9]+)*$/;
+
+const RowSchema = z.object({
+  id: cell('a kebab-case id (lower-case letters, digits, - . _)', matching(LOWER_ID)),
+  split: cell(list(SPLITS), oneOf(SPLITS)),
+  kind: cell(list(KINDS), oneOf(KINDS)),
+  statistic: cell(list(STATISTICS), oneOf(STATISTICS)),
+  value: cell('a positive plain decimal number', readPosNum),
+  unit: cell(list(UNITS), oneOf(UNITS)),
+  stack: cell('a lower-case stack name (vllm, sglang, trtllm, ...)', matching(LOWER_ID)),
+  stack_version: cell('a version as published, or unknown', nonEmpty),
+  gpu: cell('a lower-case GPU id (a100-80gb, h100-80gb, ...)', matching(LOWER_ID)),
+  model: cell('a lower-case model id (llama-3.1-8b, ...)', matching(LOWER_ID)),
+  dtype: cell(list(CORPUS_DTYPES), oneOf(CORPUS_DTYPES)),
+  kv_dtype: cell(`blank or ${list(CORPUS_DTYPES)}`, blankOr(oneOf(CORPUS_DTYPES))),
+  tp: cell('a positive integer', readPosInt),
+  ep: cell('a positive integer', readPosInt),
+  batch: cell('blank or a positive integer', blankOr(readPosInt)),
+  request_rate_per_s: cell('blank or a positive plain decimal number', blankOr(readPosNum)),
+  num_requests: cell('blank or a positive integer', blankOr(readPosInt)),
+  prompt_tokens: cell('a positive integer', readPosInt),
+  output_tokens: cell('a positive integer', readPosInt),
+  lengths: cell('fixed or a lower-case dataset name (sharegpt, random, ...)', matching(LOWER_ID)),
+  source: cell('a short citation (publisher or authors, title, year)', nonEmpty),
+  url: cell('an http(s) URL', matching(/^https?:\/\/\S+$/)),
+  licence: cell('the licence of the source (e.g. Apache-2.0, facts from a public web page)', nonEmpty),
+  locator: cell('where in the source the figure is (table, figure, row)', nonEmpty),
+  notes: z.string(),
+}).superRefine((r, ctx) => {
+  const issue = (path: CorpusColumn, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  const serving = SERVING_KINDS.includes(r.kind);
+  const units = UNITS_FOR_KIND[r.kind];
+  if (!units.includes(r.unit)) issue('unit', `expected ${units.join(' or ')} for kind ${r.kind}`);
+  else if (BATCH_LEVEL_KINDS.includes(r.kind) && r.statistic !== 'mean') issue('statistic', `expected mean for kind ${r.kind} (one figure per batch or run)`);
+  else if (!serving && r.request_rate_per_s !== null) issue('request_rate_per_s', `expected blank for kind ${r.kind} (only serving_* rows have a request rate)`);
+  else if ((r.kind === 'prefill' || r.kind === 'decode' || r.kind === 'latency') && r.batch === null) issue('batch', `expected the static batch size for kind ${r.kind}`);
+  else if (serving && r.request_rate_per_s === null && r.batch === null) issue('batch', `expected a closed-loop concurrency for kind ${r.kind} when request_rate_per_s is blank`);
+});
+
+export const CORPUS_HEADER = CORPUS_COLUMNS.join(',');
+
+/**
+ * A cell as an error message shows it: at most `max` characters, control bytes (C0, DEL, C1,
+ * line and paragraph separators), quotes and backslashes escaped, so one bad cell never breaks
+ * the one-line message or the terminal.
+ */
+export function showCell(raw: string, max = 80): string {
+  const pieces: string[] = [];
+  for (const ch of raw) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '\n') pieces.push('\\n');
+    else if (ch === '\r') pieces.push('\\r');
+    else if (ch === '\t') pieces.push('\\t');
+    else if (ch === '"' || ch === '\\') pieces.push(`\\${ch}`);
+    else if (code < 0x20 || (code >= 0x7f && code < 0xa0)) pieces.push(`\\x${code.toString(16).padStart(2, '0')}`);
+    else if (code === 0x2028 || code === 0x2029) pieces.push(`\\u${code.toString(16)}`);
+    else pieces.push(ch);
+  }
+  let out = pieces.join('');
+  if (out.length <= max) return out;
+  out = '';
+  for (const p of pieces) {
+    if (out.length + p.length > max - 3) break;
+    out += p;
+  }
+  return `${out}...`;
+}
+
+function rowError(file: string, line: number, column: string, expected: string, got: string): UserError {
+  return new UserError(`${file}:${line}: ${column}: ${expected}, got "${showCell(got)}"`);
+}
+
+interface RawRecord {
+  record: string[];
+  info: { lines: number };
+}
+
+/** Records with the line each starts on (csv-parse reports where a record ends). */
+function records(text: string, file: string): { fields: string[]; line: number }[] {
+  // CRLF and CR to LF first: csv-parse counts lines off by one after a CRLF record
+  const normalised = text.replace(/\r\n?/g, '\n');
+  let raw: RawRecord[];
+  try {
+    raw = parse(normalised, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true }) as unknown as RawRecord[];
+  } catch (e) {
+    const err = e as Error & { lines?: number };
+    throw new UserError(`${file}:${err.lines ?? 1}: not valid CSV (RFC 4180): ${err.message.split('\n')[0]}`);
+  }
+  return raw.map(({ record, info }) => {
+    const newlinesInside = record.reduce((n, f) => n + (f.match(/\n/g)?.length ?? 0), 0);
+    return { fields: record.map((f) => f.trim()), line: info.lines - newlinesInside };
+  });
+}
+
+function checkHeader(header: string[] | undefined, file: string): void {
+  const got = header ?? [];
+  for (let i = 0; i < Math.max(got.length, CORPUS_COLUMNS.length); i++) {
+    if (got[i] === CORPUS_COLUMNS[i]) continue;
+    const column = CORPUS_COLUMNS[i] ?? `column ${i + 1}`;
+    const expected = i < CORPUS_COLUMNS.length ? `expected header column ${i + 1} "${CORPUS_COLUMNS[i]}" (the header is ${CORPUS_HEADER})` : `expected ${CORPUS_COLUMNS.length} header columns`;
+    throw rowError(file, 1, column, expected, got[i] ?? '');
+  }
+}
+
+function toRow(fields: string[], file: string, line: number): CorpusRow {
+  const n = CORPUS_COLUMNS.length;
+  if (fields.length < n) {
+    throw rowError(file, line, CORPUS_COLUMNS[fields.length], `expected ${n} fields, the row has ${fields.length} (a missing comma or an unquoted comma?)`, '');
+  }
+  if (fields.length > n) {
+    throw rowError(file, line, `field ${n + 1}`, `expected ${n} fields, the row has ${fields.length} (quote cells that contain commas)`, fields[n]);
+  }
+  const cells = Object.fromEntries(CORPUS_COLUMNS.map((c, i) => [c, fields[i]])) as Record<CorpusColumn, string>;
+  const r = RowSchema.safeParse(cells);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const column = String(issue.path[0] ?? 'row') as CorpusColumn;
+    throw rowError(file, line, column, issue.message, cells[column] ?? '');
+  }
+  const d = r.data;
+  return {
+    ...d, file, line,
+    kv_dtype: d.kv_dtype ?? d.dtype,
+    batch: d.batch ?? undefined,
+    request_rate_per_s: d.request_rate_per_s ?? undefined,
+    num_requests: d.num_requests ?? undefined,
+  };
+}
+
+/** Rows of one corpus file's text; `file` names it in errors. A header-only file has no rows. */
+export function parseCorpus(text: string, file: string): CorpusRow[] {
+  const recs = records(text, file);
+  checkHeader(recs[0]?.fields, file);
+  return recs.slice(1).map((r) => toRow(r.fields, file, r.line));
+}
+
+/** Every row of every file, ids unique across all of them. */
+export function loadCorpus(paths: readonly string[]): CorpusRow[] {
+  const rows: CorpusRow[] = [];
+  const seen = new Map<string, CorpusRow>();
+  for (const path of paths) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new UserError(`${path}: cannot read corpus file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    for (const row of parseCorpus(text, path)) {
+      const first = seen.get(row.id);
+      if (first) throw rowError(path, row.line, 'id', `expected an id used once in the corpus (first at ${first.file}:${first.line})`, row.id);
+      seen.set(row.id, row);
+      rows.push(row);
+    }
+  }
+  return rows;
+}

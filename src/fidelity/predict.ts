@@ -1,0 +1,249 @@
+import { UserError } from '../errors.ts';
+import { DEFAULT_CALIBRATION, type CalibrationFactors } from '../perf/calibration.ts';
+import { DTYPES, type Dtype } from '../perf/dtype.ts';
+import type { GpuSpec } from '../perf/hardware.ts';
+import { getGpu, getModel } from '../perf/lookup.ts';
+import type { ModelSpec } from '../perf/models.ts';
+import { buildStepModel, type StepModel } from '../perf/step.ts';
+import type { CorpusRow, Statistic } from './corpus.ts';
+import { simulate, type Arrivals, type RunResult, type RunSpec } from './run.ts';
+
+/**
+ * fleetsim's prediction of one corpus row. Batch-level kinds come from the step model alone;
+ * throughput and serving kinds from one simulated GpuReplica (src/fleet/gpu/replica.ts) driven
+ * the way the benchmark drove the real engine. docs/fidelity.md describes each kind.
+ */
+export type Prediction =
+  | {
+    readonly id: string;
+    readonly status: 'predicted';
+    readonly value: number;
+    /** false when a simulated run's latency was still rising (overload) or it hit a bound */
+    readonly steady: boolean;
+    readonly notes: readonly string[];
+  }
+  | { readonly id: string; readonly status: 'not_evaluated'; readonly reason: string };
+
+export interface PredictOptions {
+  /** step-model factors (default: the catalog defaults) */
+  calibration?: CalibrationFactors;
+  /** seed of the simulated arrivals and lengths (default 1) */
+  seed?: number;
+  /** most requests one simulated run may submit (default 5,000) */
+  maxRequests?: number;
+  /** wall-clock bound of one simulated run in ms (default 10,000) */
+  maxWallMs?: number;
+  /** simulated runs by configuration, shared by the rows of one evaluation (serving rows of one
+   *  run differ only in the statistic they read) */
+  cache?: Map<string, RunResult>;
+}
+
+export const DEFAULT_SEED = 1;
+export const DEFAULT_MAX_REQUESTS = 5_000;
+export const DEFAULT_MAX_WALL_MS = 10_000;
+/** An offline throughput row with num_requests blank ("many"): this many requests. */
+export const DEFAULT_THROUGHPUT_REQUESTS = 1_000;
+/** A serving row with num_requests blank is read at steady state: requests before this many are a warm-up. */
+export const STEADY_WARMUP_REQUESTS = 200;
+export const STEADY_MEASURED_REQUESTS = 1_000;
+/** vLLM's default max_num_seqs: the running-batch bound when a row leaves batch blank. */
+export const ENGINE_MAX_NUM_SEQS = 256;
+/** Steady-state check: requests in flight may grow by this fraction of the arrivals over the second
+ *  half of the measured arrivals (see steadiness). */
+export const STEADY_GROWTH_FRACTION = 0.05;
+
+const notEvaluated = (row: CorpusRow, reason: string): Prediction => ({ id: row.id, status: 'not_evaluated', reason });
+
+function isDtype(d: string): d is Dtype {
+  return (DTYPES as readonly string[]).includes(d);
+}
+
+/** The catalog entries and step model of a row, or why fleetsim cannot model it. */
+export function resolveRow(row: CorpusRow, calibration: CalibrationFactors): { model: ModelSpec; gpu: GpuSpec; step: StepModel } | string {
+  let model: ModelSpec, gpu: GpuSpec;
+  try {
+    model = getModel(row.model);
+  } catch (e) {
+    if (e instanceof UserError) return `unknown model ${row.model}`;
+    throw e;
+  }
+  try {
+    gpu = getGpu(row.gpu);
+  } catch (e) {
+    if (e instanceof UserError) return `unknown gpu ${row.gpu}`;
+    throw e;
+  }
+  if (!isDtype(row.dtype)) return `dtype ${row.dtype} not modelled`;
+  if (!isDtype(row.kv_dtype)) return `kv_dtype ${row.kv_dtype} not modelled`;
+  if (model.kind === 'encoder' && row.kind !== 'prefill') return `${row.model} is an encoder: only prefill rows apply`;
+  try {
+    const step = buildStepModel({ model, gpu, tp: row.tp, dtype: row.dtype, kvDtype: row.kv_dtype, calibration });
+    return { model, gpu, step };
+  } catch (e) {
+    if (e instanceof UserError) return `step model refused the configuration: ${e.message}`;
+    throw e;
+  }
+}
+
+/** One iteration prefilling `batch` prompts of `prompt` tokens; attention pairs P^2/2 per prompt, as summary.ts. */
+export function prefillMs(step: StepModel, batch: number, prompt: number): number {
+  return step.stepTimeMs(batch * prompt, (batch * prompt * prompt) / 2, 0, 0);
+}
+
+/**
+ * The decode steps of a static batch after its prefill, which samples the first token: step
+ * j = 1..output-1 decodes `batch` sequences holding prompt + j - 1 tokens of KV each (each step
+ * writes the previous token's KV, the replica's convention). A one-token output has no decode
+ * step; its row is read as one step at the prompt's context.
+ */
+export function decodeSteps(step: StepModel, batch: number, prompt: number, output: number): { total_ms: number; steps: number } {
+  const steps = Math.max(1, output - 1);
+  let total_ms = 0;
+  for (let j = 1; j <= steps; j++) total_ms += step.stepTimeMs(0, 0, batch, batch * (prompt + j - 1));
+  return { total_ms, steps };
+}
+
+function staticPrediction(row: CorpusRow, step: StepModel): number {
+  const b = row.batch!;
+  if (row.kind === 'prefill') return prefillMs(step, b, row.prompt_tokens);
+  const d = decodeSteps(step, b, row.prompt_tokens, row.output_tokens);
+  if (row.kind === 'decode') return d.total_ms / d.steps;
+  // latency: the prefill, then output - 1 decode steps
+  return prefillMs(step, b, row.prompt_tokens) + (row.output_tokens > 1 ? d.total_ms : 0);
+}
+
+/** numpy.percentile's default (linear interpolation between order statistics), as benchmark scripts use. */
+export function quantile(values: Float64Array, q: number): number {
+  if (values.length === 0) return NaN;
+  const s = Float64Array.from(values).sort();
+  const h = (s.length - 1) * q;
+  const lo = Math.floor(h);
+  return s[lo] + (h - lo) * (s[Math.min(lo + 1, s.length - 1)] - s[lo]);
+}
+
+const Q: Readonly<Record<Exclude<Statistic, 'mean'>, number>> = { median: 0.5, p90: 0.9, p99: 0.99 };
+
+function statisticOf(values: Float64Array, statistic: Statistic): number {
+  if (statistic === 'mean') return values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
+  return quantile(values, Q[statistic]);
+}
+
+/** The row's figure from a simulated run. */
+export function figureOf(row: CorpusRow, run: RunResult): number {
+  const window_s = run.window_ms / 1000;
+  switch (row.kind) {
+    case 'serving_ttft': return statisticOf(run.ttft_ms, row.statistic);
+    case 'serving_tpot': return statisticOf(run.tpot_ms, row.statistic);
+    case 'serving_e2e': return statisticOf(run.e2e_ms, row.statistic);
+    case 'serving_itl': {
+      const s = run.itl.summary();
+      return (row.statistic === 'mean' ? s.mean : run.itl.quantile(Q[row.statistic])) ?? NaN;
+    }
+    case 'throughput':
+    case 'serving_throughput': {
+      const output_tok_s = run.output_tokens / window_s;
+      if (row.unit === 'total_tok_s') return (run.output_tokens + run.prompt_tokens) / window_s;
+      // requests/s: tokens/s over tokens per request, exact over whole waves of completions
+      return row.unit === 'req_s' ? output_tok_s / run.mean_output_tokens : output_tok_s;
+    }
+    default: throw new Error(`figureOf: ${row.kind} is not a simulated kind`);
+  }
+}
+
+interface Plan {
+  spec: RunSpec;
+  notes: string[];
+  /** all submitted at once: e2e rises with the submission index by construction, no steady-state check */
+  burst: boolean;
+}
+
+/** How the benchmark drove the engine, as a simulated run. */
+export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, o: PredictOptions): Plan {
+  const maxRequests = o.maxRequests ?? DEFAULT_MAX_REQUESTS;
+  const notes: string[] = [];
+  // `random` is vLLM's synthetic dataset: with its default range ratio every prompt and output
+  // has exactly the stated length. Other datasets (sharegpt, ...): lengths drawn (seeded) from a
+  // geometric distribution with the stated means, the maximum-entropy law given only a mean.
+  const drawn = row.lengths !== 'fixed' && row.lengths !== 'random';
+  const lengths = { prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens, drawn, max_context: model.max_context };
+  const base = { step, lengths, seed: o.seed ?? DEFAULT_SEED, max_wall_ms: o.maxWallMs ?? DEFAULT_MAX_WALL_MS };
+  const finite = (published: number | undefined, fallback: number) => {
+    const n = Math.min(published ?? fallback, maxRequests);
+    if (published !== undefined && published > n) notes.push(`simulated ${n} of the ${published} requests`);
+    return { requests: n, warmup: 0, measured: n };
+  };
+  if (row.kind === 'throughput') {
+    const spec = { ...base, arrivals: { kind: 'burst' } as const, max_num_seqs: row.batch ?? ENGINE_MAX_NUM_SEQS, ...finite(row.num_requests, DEFAULT_THROUGHPUT_REQUESTS) };
+    return { spec, notes, burst: true };
+  }
+  const arrivals: Arrivals = row.request_rate_per_s !== undefined
+    ? { kind: 'poisson', rate_per_s: row.request_rate_per_s }
+    : { kind: 'closed', concurrency: row.batch! };
+  // with a request rate, batch (if given) is the engine's max_num_seqs; in a closed loop it is the client's concurrency
+  const maxNumSeqs = arrivals.kind === 'poisson' ? row.batch ?? ENGINE_MAX_NUM_SEQS : ENGINE_MAX_NUM_SEQS;
+  const concurrency = arrivals.kind === 'closed' ? arrivals.concurrency : 0;
+  let sizes;
+  if (row.num_requests !== undefined) {
+    // the benchmark's statistics cover all its requests, from a cold start: simulate that run
+    sizes = finite(row.num_requests, row.num_requests);
+  } else {
+    // no run length published: read the steady state, after a warm-up of a few batch lifetimes
+    const warmup = Math.max(STEADY_WARMUP_REQUESTS, 2 * concurrency);
+    const measured = Math.max(STEADY_MEASURED_REQUESTS, 4 * concurrency);
+    sizes = { requests: Math.max(maxRequests, warmup + measured + concurrency + 1), warmup, measured };
+  }
+  return { spec: { ...base, arrivals, max_num_seqs: maxNumSeqs, ...sizes }, notes, burst: false };
+}
+
+/** Whether a run settled: finished within its bounds, and (not a burst) latency not still rising. */
+function steadiness(run: RunResult, plan: Plan): { steady: boolean; notes: string[] } {
+  const notes: string[] = [];
+  if (run.stop === 'max_wall') notes.push(`stopped at the ${plan.spec.max_wall_ms / 1000} s wall-clock bound`);
+  if (run.completed_measured < plan.spec.measured - run.rejected) notes.push(`${run.completed_measured} of ${plan.spec.measured} measured requests completed`);
+  if (run.rejected > 0) notes.push(`${run.rejected} requests never fit in the modelled KV cache`);
+  // A stable replica's queue fluctuates around its mean (by about its square root); an overloaded
+  // one grows by (1 - capacity / rate) per arrival. Flag growth over the second half of the
+  // measured arrivals above 5% of them and above 4 square roots of the mean in flight.
+  const bound = Math.max(STEADY_GROWTH_FRACTION * run.submissions_between, 4 * Math.sqrt(run.mean_in_flight));
+  if (!plan.burst && run.in_flight_growth > bound) {
+    notes.push(`not steady: ${run.in_flight_growth} more requests in flight after the last measured arrival than halfway through them (offered load above capacity?)`);
+  }
+  return { steady: notes.length === 0, notes };
+}
+
+function simulated(row: CorpusRow, model: ModelSpec, step: StepModel, o: PredictOptions): Prediction {
+  const plan = runPlanFor(row, model, step, o);
+  const key = JSON.stringify([row.model, row.gpu, row.tp, row.dtype, row.kv_dtype, o.calibration ?? null, plan.spec.arrivals,
+    plan.spec.lengths, plan.spec.max_num_seqs, plan.spec.requests, plan.spec.warmup, plan.spec.measured, plan.spec.seed]);
+  let run = o.cache?.get(key);
+  if (!run) {
+    run = simulate(plan.spec);
+    o.cache?.set(key, run);
+  }
+  const value = figureOf(row, run);
+  if (!(Number.isFinite(value) && value > 0)) return notEvaluated(row, `the simulated run gave no ${row.kind} ${row.statistic} (${run.completed_measured} requests completed)`);
+  const s = steadiness(run, plan);
+  return { id: row.id, status: 'predicted', value, steady: s.steady, notes: [...plan.notes, ...s.notes] };
+}
+
+/** fleetsim's prediction for one corpus row, or why it cannot make one. */
+export function predictRow(row: CorpusRow, options: PredictOptions = {}): Prediction {
+  const resolved = resolveRow(row, options.calibration ?? DEFAULT_CALIBRATION);
+  if (typeof resolved === 'string') return notEvaluated(row, resolved);
+  const { model, step } = resolved;
+  const notes: string[] = [];
+  if (row.ep > 1) notes.push(`ep ${row.ep} modelled as tensor parallelism over tp ${row.tp} GPUs (no expert-parallel all-to-all)`);
+  if (row.kind === 'prefill' || row.kind === 'decode' || row.kind === 'latency') {
+    const seqTokens = row.prompt_tokens + (row.kind === 'prefill' ? 0 : row.output_tokens);
+    if (row.batch! * seqTokens > step.kvCapacityTokens) notes.push(`batch needs ${row.batch! * seqTokens} KV tokens, more than the modelled ${step.kvCapacityTokens}`);
+    return { id: row.id, status: 'predicted', value: staticPrediction(row, step), steady: true, notes };
+  }
+  const p = simulated(row, model, step, options);
+  return p.status === 'predicted' && notes.length ? { ...p, notes: [...notes, ...p.notes] } : p;
+}
+
+/** Predictions for many rows, sharing simulated runs between rows of one configuration. */
+export function predictRows(rows: readonly CorpusRow[], options: PredictOptions = {}): Prediction[] {
+  const o = { ...options, cache: options.cache ?? new Map<string, RunResult>() };
+  return rows.map((r) => predictRow(r, o));
+}

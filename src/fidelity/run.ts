@@ -1,0 +1,270 @@
+import { stream, type Rng } from '../engine/random.ts';
+import { Simulator, type StopReason } from '../engine/sim.ts';
+import { GpuReplica, VLLM_REPLICA_DEFAULTS, type ReplicaListener } from '../fleet/gpu/replica.ts';
+import { LatencyStats } from '../metrics/latency.ts';
+import type { StepModel } from '../perf/step.ts';
+
+/**
+ * One simulated GPU replica driven by a benchmark client, the way published serving and offline
+ * throughput figures are measured (vLLM's benchmark_serving.py and benchmark_throughput.py):
+ * requests 0..requests-1 are submitted by the arrival process; requests warmup..warmup+measured-1
+ * are the measured ones. Their per-request figures, the inter-token gaps and the tokens the
+ * replica produces are read over the window from the submission of the first measured request
+ * to the submission of the first request after them (or, when every request is measured, from 0
+ * to the last completion: the whole run, as an offline benchmark times it).
+ */
+export type Arrivals =
+  | { readonly kind: 'poisson'; readonly rate_per_s: number }
+  | { readonly kind: 'closed'; readonly concurrency: number }
+  /** every request submitted at time 0 (an offline throughput run) */
+  | { readonly kind: 'burst' };
+
+/** Prompt and output lengths: fixed, or drawn from a geometric distribution with these means. */
+export interface Lengths {
+  readonly prompt_tokens: number;
+  readonly output_tokens: number;
+  readonly drawn: boolean;
+  /** draws are clipped so that prompt + output fits this context */
+  readonly max_context: number;
+}
+
+export interface RunSpec {
+  readonly step: StepModel;
+  /** vLLM's max_num_seqs: the running-batch bound */
+  readonly max_num_seqs: number;
+  readonly arrivals: Arrivals;
+  readonly lengths: Lengths;
+  /** requests the client may submit in all (the bound on the work) */
+  readonly requests: number;
+  readonly warmup: number;
+  readonly measured: number;
+  readonly seed: number;
+  /** wall-clock bound of the simulation */
+  readonly max_wall_ms: number;
+}
+
+export interface RunResult {
+  /** per measured request that completed, in submission order */
+  readonly ttft_ms: Float64Array;
+  readonly e2e_ms: Float64Array;
+  /** (last token - first token) / (output - 1), for measured requests with output > 1 */
+  readonly tpot_ms: Float64Array;
+  /** every inter-token gap in the window, all requests */
+  readonly itl: LatencyStats;
+  readonly window_ms: number;
+  /** tokens the replica produced in the window: output, and prompt tokens prefilled the first time */
+  readonly output_tokens: number;
+  readonly prompt_tokens: number;
+  /** time-average of requests submitted and not done, over the window */
+  readonly mean_in_flight: number;
+  /** requests in flight at the last measured submission minus at the middle one, and the
+   *  submissions between the two: a queue that keeps growing means offered load above capacity */
+  readonly in_flight_growth: number;
+  readonly submissions_between: number;
+  /** mean output tokens of the measured requests (to turn tokens/s into requests/s) */
+  readonly mean_output_tokens: number;
+  readonly submitted: number;
+  readonly completed_measured: number;
+  readonly rejected: number;
+  readonly stop: StopReason;
+}
+
+/** Geometric on 1, 2, ...: the maximum-entropy distribution of a positive integer with a given mean. */
+function geometric(rng: Rng, mean: number): number {
+  if (mean <= 1) return 1;
+  return 1 + Math.floor(Math.log(1 - rng()) / Math.log(1 - 1 / mean));
+}
+
+export function lengthSampler(l: Lengths, seed: number): () => [number, number] {
+  if (!l.drawn) return () => [l.prompt_tokens, l.output_tokens];
+  const promptRng = stream(seed, 'fidelity:prompt');
+  const outputRng = stream(seed, 'fidelity:output');
+  return () => {
+    const prompt = Math.min(geometric(promptRng, l.prompt_tokens), l.max_context - 1);
+    const output = Math.min(geometric(outputRng, l.output_tokens), l.max_context - prompt);
+    return [prompt, output];
+  };
+}
+
+/** The benchmark client's state: what it submitted when, and the window's snapshots. */
+class Client {
+  readonly submit_ms: Float64Array;
+  readonly first_ms: Float64Array;
+  readonly done_ms: Float64Array;
+  readonly output: Int32Array;
+  readonly itl = new LatencyStats();
+  submitted = 0;
+  rejected = 0;
+  measuredFinished = 0;
+  inFlight = 0;
+  inFlightMid = NaN;
+  inFlightLast = NaN;
+  area = 0;
+  lastT = 0;
+  readonly start = { t: NaN, area: 0, output: 0, prompt: 0 };
+  readonly end = { t: NaN, area: 0, output: 0, prompt: 0 };
+  replica!: GpuReplica;
+  private readonly nextLengths: () => [number, number];
+
+  constructor(readonly spec: RunSpec, readonly sim: Simulator) {
+    const n = spec.requests;
+    this.submit_ms = new Float64Array(n);
+    this.first_ms = new Float64Array(n).fill(NaN);
+    this.done_ms = new Float64Array(n).fill(NaN);
+    this.output = new Int32Array(n);
+    this.nextLengths = lengthSampler(spec.lengths, spec.seed);
+  }
+
+  private advance(): void {
+    const now = this.sim.now_ms;
+    this.area += this.inFlight * (now - this.lastT);
+    this.lastT = now;
+  }
+
+  private snapshot(into: Client['start']): void {
+    this.advance();
+    const st = this.replica.stats;
+    Object.assign(into, { t: this.sim.now_ms, area: this.area, output: st.output_tokens, prompt: st.prefill_tokens - st.recompute_tokens });
+  }
+
+  midRequest(): number {
+    return this.spec.warmup + Math.floor(this.spec.measured / 2);
+  }
+
+  private isMeasured(req: number): boolean {
+    return req >= this.spec.warmup && req < this.spec.warmup + this.spec.measured;
+  }
+
+  /** Submits the next request; false when the client has submitted all it may. */
+  submitNext(): boolean {
+    const req = this.submitted;
+    if (req >= this.spec.requests) return false;
+    if (req === this.spec.warmup) {
+      this.snapshot(this.start);
+      this.replica.itl = this.itl;
+    }
+    if (req === this.spec.warmup + this.spec.measured) {
+      this.closeWindow();
+      this.stopWhenDone();
+    }
+    const [prompt, output] = this.nextLengths();
+    this.advance();
+    this.submitted++;
+    this.inFlight++;
+    this.submit_ms[req] = this.sim.now_ms;
+    this.output[req] = output;
+    this.replica.submit(req, prompt, output);
+    // sampled after the submit, so a request rejected at once is not counted
+    if (req === this.midRequest()) this.inFlightMid = this.inFlight;
+    if (req === this.spec.warmup + this.spec.measured - 1) this.inFlightLast = this.inFlight;
+    return true;
+  }
+
+  closeWindow(): void {
+    if (!Number.isNaN(this.end.t)) return;
+    this.snapshot(this.end);
+    this.replica.itl = null;
+  }
+
+  /** A measured request has finished (completed or rejected): stop once all have and the window is closed. */
+  finished(req: number): void {
+    this.advance();
+    this.inFlight--;
+    if (!this.isMeasured(req)) return;
+    this.measuredFinished++;
+    if (this.measuredFinished < this.spec.measured) return;
+    // every request measured (an offline run): the window ends at the last completion
+    if (this.spec.warmup + this.spec.measured >= this.spec.requests) this.closeWindow();
+    this.stopWhenDone();
+  }
+
+  private stopWhenDone(): void {
+    if (this.measuredFinished >= this.spec.measured && !Number.isNaN(this.end.t)) this.sim.stop();
+  }
+
+  listener(onFinish: () => void): ReplicaListener {
+    return {
+      firstToken: (req, t) => {
+        this.first_ms[req] = t;
+      },
+      done: (req, t) => {
+        this.done_ms[req] = t;
+        this.finished(req);
+        onFinish();
+      },
+      rejected: (req) => {
+        this.rejected++;
+        this.finished(req);
+        onFinish();
+      },
+    };
+  }
+}
+
+/** Drives the arrivals: Poisson gaps from a seeded stream, a closed loop, or one burst at 0. */
+function startArrivals(client: Client, sim: Simulator, arrivals: Arrivals, seed: number): () => void {
+  if (arrivals.kind === 'poisson') {
+    const rng = stream(seed, 'fidelity:arrivals');
+    const meanGap_ms = 1000 / arrivals.rate_per_s;
+    const h = sim.on(() => {
+      if (client.submitNext()) sim.after(-meanGap_ms * Math.log(1 - rng()), h);
+    });
+    sim.at(0, h);
+    return () => {};
+  }
+  const initial = arrivals.kind === 'closed' ? arrivals.concurrency : client.spec.requests;
+  const h = sim.on(() => {
+    for (let k = 0; k < initial && client.submitNext(); k++);
+  });
+  sim.at(0, h);
+  // closed loop: a new request as each one finishes, keeping the concurrency
+  return arrivals.kind === 'closed' ? () => void client.submitNext() : () => {};
+}
+
+export function simulate(spec: RunSpec): RunResult {
+  if (spec.warmup + spec.measured > spec.requests) throw new RangeError('simulate: warmup + measured exceeds requests');
+  const sim = new Simulator();
+  const client = new Client(spec, sim);
+  let onFinish: () => void = () => {};
+  const config = {
+    ...VLLM_REPLICA_DEFAULTS,
+    max_num_seqs: spec.max_num_seqs,
+    // every decoding sequence needs a token of the budget (vLLM refuses less)
+    max_batched_tokens: Math.max(VLLM_REPLICA_DEFAULTS.max_batched_tokens, spec.max_num_seqs),
+    max_waiting: spec.requests,
+  };
+  client.replica = new GpuReplica(sim, spec.step, config, client.listener(() => onFinish()));
+  onFinish = startArrivals(client, sim, spec.arrivals, spec.seed);
+  const stop = sim.run(Infinity, { maxWallMs: spec.max_wall_ms });
+  client.closeWindow();
+  return collect(client, stop);
+}
+
+function collect(c: Client, stop: StopReason): RunResult {
+  const { warmup, measured } = c.spec;
+  const ttft: number[] = [], e2e: number[] = [], tpot: number[] = [];
+  let outputSum = 0;
+  for (let r = warmup; r < warmup + measured && r < c.submitted; r++) {
+    if (Number.isNaN(c.done_ms[r])) continue;
+    ttft.push(c.first_ms[r] - c.submit_ms[r]);
+    e2e.push(c.done_ms[r] - c.submit_ms[r]);
+    if (c.output[r] > 1) tpot.push((c.done_ms[r] - c.first_ms[r]) / (c.output[r] - 1));
+    outputSum += c.output[r];
+  }
+  const window_ms = c.end.t - c.start.t;
+  return {
+    ttft_ms: Float64Array.from(ttft), e2e_ms: Float64Array.from(e2e), tpot_ms: Float64Array.from(tpot),
+    itl: c.itl,
+    window_ms,
+    output_tokens: c.end.output - c.start.output,
+    prompt_tokens: c.end.prompt - c.start.prompt,
+    mean_in_flight: window_ms > 0 ? (c.end.area - c.start.area) / window_ms : NaN,
+    in_flight_growth: c.inFlightLast - c.inFlightMid,
+    submissions_between: warmup + measured - 1 - c.midRequest(),
+    mean_output_tokens: e2e.length ? outputSum / e2e.length : NaN,
+    submitted: c.submitted,
+    completed_measured: e2e.length,
+    rejected: c.rejected,
+    stop,
+  };
+}

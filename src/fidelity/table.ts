@@ -1,0 +1,176 @@
+import type { CorpusRow, Kind, Split } from './corpus.ts';
+import type { Prediction } from './predict.ts';
+
+/**
+ * fleetsim's error against a corpus: per row the measured and predicted figures and the signed
+ * error (predicted - measured) / measured; per group the mean absolute percentage error (MAPE)
+ * and the mean signed error (bias: positive = fleetsim predicts too high).
+ */
+export type SplitFilter = Split | 'all';
+export const SPLIT_FILTERS: readonly SplitFilter[] = ['validation', 'calibration', 'all'];
+
+/** Kinds grouped as the table reports them: every serving_* figure is `serving`. */
+export const KIND_GROUPS = ['prefill', 'decode', 'latency', 'throughput', 'serving'] as const;
+export type KindGroup = (typeof KIND_GROUPS)[number];
+export const kindGroup = (k: Kind): KindGroup => (k.startsWith('serving_') ? 'serving' : (k as KindGroup));
+
+export interface RowResult {
+  readonly id: string;
+  readonly file: string;
+  readonly line: number;
+  readonly split: Split;
+  readonly kind: Kind;
+  readonly statistic: string;
+  readonly unit: string;
+  readonly gpu: string;
+  readonly model: string;
+  readonly stack: string;
+  readonly dtype: string;
+  readonly tp: number;
+  readonly measured: number;
+  readonly predicted: number;
+  readonly error_pct: number;
+  readonly steady: boolean;
+  readonly notes: readonly string[];
+}
+
+export interface GroupStat {
+  readonly n: number;
+  /** NaN (null in JSON) when the group is empty */
+  readonly mape_pct: number;
+  readonly bias_pct: number;
+}
+
+export interface NotEvaluated {
+  readonly reason: string;
+  readonly count: number;
+  readonly ids: readonly string[];
+}
+
+export interface FidelityTable {
+  readonly split: SplitFilter;
+  readonly rows_in_corpus: number;
+  readonly rows_in_split: number;
+  readonly evaluated: number;
+  /** evaluated rows whose simulated run did not settle (counted in the MAPE all the same) */
+  readonly unsteady: number;
+  readonly not_evaluated: readonly NotEvaluated[];
+  readonly overall: GroupStat;
+  readonly by_kind: Readonly<Record<string, GroupStat>>;
+  readonly by_gpu: Readonly<Record<string, GroupStat>>;
+  readonly by_stack: Readonly<Record<string, GroupStat>>;
+  readonly by_dtype: Readonly<Record<string, GroupStat>>;
+  readonly rows: readonly RowResult[];
+}
+
+export function groupStat(errors_pct: readonly number[]): GroupStat {
+  const n = errors_pct.length;
+  if (n === 0) return { n, mape_pct: NaN, bias_pct: NaN };
+  let abs = 0, signed = 0;
+  for (const e of errors_pct) {
+    abs += Math.abs(e);
+    signed += e;
+  }
+  return { n, mape_pct: abs / n, bias_pct: signed / n };
+}
+
+function groupBy(rows: readonly RowResult[], key: (r: RowResult) => string, order?: readonly string[]): Record<string, GroupStat> {
+  const groups = new Map<string, number[]>();
+  for (const k of order ?? []) groups.set(k, []);
+  for (const r of rows) {
+    const k = key(r);
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k)!.push(r.error_pct);
+  }
+  const keys = order ? [...groups.keys()] : [...groups.keys()].sort();
+  return Object.fromEntries(keys.filter((k) => groups.get(k)!.length > 0).map((k) => [k, groupStat(groups.get(k)!)]));
+}
+
+function rowResult(row: CorpusRow, p: Extract<Prediction, { status: 'predicted' }>): RowResult {
+  return {
+    id: row.id, file: row.file, line: row.line, split: row.split, kind: row.kind, statistic: row.statistic, unit: row.unit,
+    gpu: row.gpu, model: row.model, stack: row.stack, dtype: row.dtype, tp: row.tp,
+    measured: row.value, predicted: p.value, error_pct: (100 * (p.value - row.value)) / row.value,
+    steady: p.steady, notes: p.notes,
+  };
+}
+
+/** The table for the rows of one split (or all), pairing rows and predictions by id. */
+export function summarize(rows: readonly CorpusRow[], predictions: readonly Prediction[], split: SplitFilter = 'all'): FidelityTable {
+  const byId = new Map(predictions.map((p) => [p.id, p]));
+  const inSplit = rows.filter((r) => split === 'all' || r.split === split);
+  const results: RowResult[] = [];
+  const skipped = new Map<string, string[]>();
+  for (const row of inSplit) {
+    const p = byId.get(row.id);
+    if (!p) throw new Error(`summarize: no prediction for row ${row.id}`);
+    if (p.status === 'predicted') results.push(rowResult(row, p));
+    else skipped.set(p.reason, [...(skipped.get(p.reason) ?? []), row.id]);
+  }
+  const notEvaluated = [...skipped].map(([reason, ids]) => ({ reason, count: ids.length, ids }))
+    .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+  return {
+    split,
+    rows_in_corpus: rows.length,
+    rows_in_split: inSplit.length,
+    evaluated: results.length,
+    unsteady: results.filter((r) => !r.steady).length,
+    not_evaluated: notEvaluated,
+    overall: groupStat(results.map((r) => r.error_pct)),
+    by_kind: groupBy(results, (r) => kindGroup(r.kind), KIND_GROUPS),
+    by_gpu: groupBy(results, (r) => r.gpu),
+    by_stack: groupBy(results, (r) => r.stack),
+    by_dtype: groupBy(results, (r) => r.dtype),
+    rows: results,
+  };
+}
+
+const pct = (x: number, signed = false) => (Number.isNaN(x) ? '-' : `${signed && x >= 0 ? '+' : ''}${x.toFixed(1)}%`);
+
+/** Figures with 4 significant digits, no exponent: 0.01234, 12.34, 1234, 123456. */
+function figure(x: number): string {
+  if (x >= 1000) return Math.round(x).toString();
+  return x.toPrecision(4);
+}
+
+function pad(cells: readonly string[][], rightAligned: readonly boolean[]): string[] {
+  const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  return cells.map((r) => r.map((c, i) => (rightAligned[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
+}
+
+function groupLines(t: FidelityTable): string[] {
+  const cells: string[][] = [['', 'n', 'MAPE', 'bias'], ['overall', String(t.overall.n), pct(t.overall.mape_pct), pct(t.overall.bias_pct, true)]];
+  const sections: [string, Readonly<Record<string, GroupStat>>][] = [['kind', t.by_kind], ['gpu', t.by_gpu], ['stack', t.by_stack], ['dtype', t.by_dtype]];
+  for (const [name, groups] of sections) {
+    for (const [k, g] of Object.entries(groups)) cells.push([`${name} ${k}`, String(g.n), pct(g.mape_pct), pct(g.bias_pct, true)]);
+  }
+  return pad(cells, [false, true, true, true]);
+}
+
+function rowLines(t: FidelityTable): string[] {
+  const cells: string[][] = [['id', 'kind', 'statistic', 'unit', 'measured', 'predicted', 'error', '']];
+  for (const r of t.rows) {
+    cells.push([r.id, r.kind, r.statistic, r.unit, figure(r.measured), figure(r.predicted), pct(r.error_pct, true), r.steady ? '' : 'unsteady']);
+  }
+  const lines = pad(cells, [false, false, false, false, true, true, true, false]);
+  for (const r of t.rows) for (const n of r.notes) lines.push(`  ${r.id}: ${n}`);
+  return lines;
+}
+
+/** Plain-text report: the groups, what was not evaluated and why, and with `rows` every row. */
+export function formatTable(t: FidelityTable, opts: { rows?: boolean; factors?: string } = {}): string {
+  const out: string[] = [];
+  const split = t.split === 'all' ? 'all splits' : `${t.split} split`;
+  out.push(`fleetsim fidelity: ${t.rows_in_split} of ${t.rows_in_corpus} corpus rows (${split}); ${t.evaluated} evaluated, ` +
+    `${t.rows_in_split - t.evaluated} not evaluated${t.unsteady ? `, ${t.unsteady} from runs that did not settle` : ''}` +
+    `${opts.factors ? `; factors: ${opts.factors}` : ''}`);
+  out.push('MAPE: mean absolute percentage error; bias: mean signed error, + = fleetsim predicts too high');
+  out.push('');
+  out.push(...groupLines(t));
+  if (t.not_evaluated.length) {
+    out.push('', 'not evaluated:');
+    for (const s of t.not_evaluated) out.push(`  ${String(s.count).padStart(4)}  ${s.reason}`);
+  }
+  if (opts.rows && t.rows.length) out.push('', ...rowLines(t));
+  return out.join('\n') + '\n';
+}

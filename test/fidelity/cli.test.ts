@@ -1,0 +1,76 @@
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { UserError } from '../../src/errors.ts';
+import { registerFidelity } from '../../src/fidelity/cli-fidelity.ts';
+import { fleetsim, show } from '../helpers/cli.ts';
+import { baseCells, csvText, FIXTURE, fixtureText, writeTemp } from './helpers.ts';
+
+interface JsonRow { id: string; split: string; measured: number; predicted: number; error_pct: number }
+
+async function run(args: string[]): Promise<string> {
+  const program = new Command('fleetsim').exitOverride();
+  registerFidelity(program);
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    await program.parseAsync(['node', 'fleetsim', 'fidelity', ...args]);
+  } finally {
+    spy.mockRestore();
+  }
+  return out;
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  process.exitCode = undefined;
+});
+
+describe('fleetsim fidelity', () => {
+  it('--json: rows, their errors and an overall MAPE that follows from them', async () => {
+    const t = JSON.parse(await run(['--corpus', FIXTURE, '--split', 'all', '--json']));
+    const ids = fixtureText().trimEnd().split('\n').slice(1).map((l) => l.split(',')[0]);
+    expect(t.rows_in_corpus).toBe(ids.length);
+    expect(t.evaluated + t.not_evaluated.reduce((n: number, s: { count: number }) => n + s.count, 0)).toBe(ids.length);
+    expect(t.not_evaluated).toEqual([{ reason: 'unknown model synthetic-model-1t', count: 1, ids: ['synthetic-unknown-model-decode'] }]);
+    for (const r of t.rows as JsonRow[]) expect(r.error_pct).toBeCloseTo((100 * (r.predicted - r.measured)) / r.measured, 9);
+    const mape = (t.rows as JsonRow[]).reduce((s, r) => s + Math.abs(r.error_pct), 0) / t.rows.length;
+    expect(t.overall.mape_pct).toBeCloseTo(mape, 9);
+    expect(process.exitCode).toBeUndefined();
+  });
+
+  it('evaluates the validation split by default', async () => {
+    const t = JSON.parse(await run(['--corpus', FIXTURE, '--json']));
+    const validation = fixtureText().split('\n').filter((l) => l.split(',')[1] === 'validation').map((l) => l.split(',')[0]);
+    expect(t.split).toBe('validation');
+    expect([...t.rows.map((r: JsonRow) => r.id), ...t.not_evaluated.flatMap((s: { ids: string[] }) => s.ids)].sort()).toEqual(validation.sort());
+  });
+
+  it('--max-mape: exit status 1 above the bound, 0 at or below it', async () => {
+    const t = JSON.parse(await run(['--corpus', FIXTURE, '--split', 'all', '--json']));
+    const mape = t.overall.mape_pct as number;
+    await run(['--corpus', FIXTURE, '--split', 'all', '--max-mape', String(Math.ceil(mape))]);
+    expect(process.exitCode).toBeUndefined();
+    await run(['--corpus', FIXTURE, '--split', 'all', '--max-mape', String(Math.floor(mape) - 1)]);
+    expect(process.exitCode).toBe(1);
+  });
+
+  it('refuses a bad flag with a one-line UserError', async () => {
+    await expect(run(['--corpus', FIXTURE, '--split', 'test'])).rejects.toThrow(new UserError('--split: expected one of validation, calibration, all, got "test"'));
+    await expect(run(['--corpus', FIXTURE, '--max-mape', 'ten'])).rejects.toThrow(UserError);
+  });
+
+  it('through the real CLI: a bad row exits 2 with file:line: column, a MAPE above --max-mape exits 1', async () => {
+    const p = writeTemp({ 'bad.csv': csvText([baseCells(), baseCells({ id: 'synthetic-2', value: '-3' })]) });
+    const bad = await fleetsim(['fidelity', '--corpus', p['bad.csv']]);
+    expect(bad.code, show(bad)).toBe(2);
+    expect(bad.stderr).toBe(`${p['bad.csv']}:3: value: expected a positive plain decimal number, got "-3"\n`);
+    const strict = await fleetsim(['fidelity', '--corpus', FIXTURE, '--max-mape', '0']);
+    expect(strict.code, show(strict)).toBe(1);
+    expect(strict.stdout).toMatch(/^overall\s+\d+\s+[\d.]+%/m);
+    expect(strict.stderr).toMatch(/^fidelity: overall MAPE [\d.]+% is above --max-mape 0%\n$/);
+  });
+});

@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CORPUS_COLUMNS, CORPUS_HEADER, loadCorpus, parseCorpus, showCell, type CorpusColumn } from '../../src/fidelity/corpus.ts';
+import { userError } from '../helpers/errors.ts';
+import { baseCells, csvLine, csvText, FIXTURE, fixtureText, writeTemp } from './helpers.ts';
+
+/** The message for a file whose second row (line 3) has these cells changed. */
+function refusal(over: Partial<Record<CorpusColumn, string>>): string {
+  const text = csvText([baseCells({ id: 'synthetic-ok' }), baseCells(over)]);
+  return userError(() => parseCorpus(text, 'c.csv'));
+}
+
+describe('corpus loader: valid files', () => {
+  it('reads the synthetic fixture into typed rows with their lines', () => {
+    const rows = loadCorpus([FIXTURE]);
+    const lines = fixtureText().trimEnd().split('\n');
+    expect(rows.length).toBe(lines.length - 1);
+    rows.forEach((r, i) => {
+      expect(r.line).toBe(i + 2);
+      expect(r.file).toBe(FIXTURE);
+      // every cell read back is the cell written (numbers as numbers, blanks as undefined)
+      const cells = lines[i + 1].split(',');
+      expect(r.id).toBe(cells[0]);
+      expect(r.value).toBe(Number(cells[4]));
+      expect(r.tp).toBe(Number(cells[12]));
+      expect(r.batch).toBe(cells[14] === '' ? undefined : Number(cells[14]));
+      expect(r.request_rate_per_s).toBe(cells[15] === '' ? undefined : Number(cells[15]));
+      expect(r.kv_dtype).toBe(cells[11] === '' ? r.dtype : cells[11]);
+    });
+  });
+
+  it('counts lines through quoted multi-line cells, CRLF line ends, a BOM and blank lines', () => {
+    const notes = 'line one\nline two, with a comma\nline "three"';
+    const text = '\uFEFF' + [CORPUS_HEADER, csvLine(baseCells({ id: 'synthetic-a', notes })), '', csvLine(baseCells({ id: 'synthetic-b' }))].join('\r\n');
+    const rows = parseCorpus(text, 'c.csv');
+    expect(rows.map((r) => [r.id, r.line])).toEqual([['synthetic-a', 2], ['synthetic-b', 6]]);
+    expect(rows[0].notes).toBe(notes);
+    const bad = [CORPUS_HEADER, csvLine(baseCells({ id: 'synthetic-a', notes })), csvLine(baseCells({ id: 'synthetic-b', tp: 'two' }))].join('\r\n');
+    expect(userError(() => parseCorpus(bad, 'c.csv'))).toBe('c.csv:5: tp: expected a positive integer, got "two"');
+  });
+
+  it('accepts a header-only file as an empty corpus', () => {
+    expect(parseCorpus(CORPUS_HEADER + '\n', 'c.csv')).toEqual([]);
+  });
+});
+
+describe('corpus loader: each bad row is refused with file, line and column', () => {
+  it('a missing value', () => {
+    expect(refusal({ prompt_tokens: '' })).toBe('c.csv:3: prompt_tokens: expected a positive integer, got ""');
+    expect(refusal({ source: '' })).toMatch(/^c\.csv:3: source: expected a short citation .*, got ""$/);
+    expect(refusal({ batch: '' })).toBe('c.csv:3: batch: expected the static batch size for kind decode, got ""');
+  });
+
+  it('a missing field (a row with too few cells) and an extra one', () => {
+    const short = [CORPUS_HEADER, csvLine(baseCells()).split(',').slice(0, 22).join(',')].join('\n');
+    expect(userError(() => parseCorpus(short, 'c.csv'))).toMatch(/^c\.csv:2: licence: expected 25 fields, the row has 22 .*, got ""$/);
+    const long = [CORPUS_HEADER, csvLine(baseCells()) + ',surplus'].join('\n');
+    expect(userError(() => parseCorpus(long, 'c.csv'))).toMatch(/^c\.csv:2: field 26: expected 25 fields, the row has 26 .*, got "surplus"$/);
+  });
+
+  it('a non-numeric, negative, zero or fractional number', () => {
+    expect(refusal({ value: 'fast' })).toBe('c.csv:3: value: expected a positive plain decimal number, got "fast"');
+    expect(refusal({ value: '-5' })).toBe('c.csv:3: value: expected a positive plain decimal number, got "-5"');
+    expect(refusal({ value: '1,250' })).toBe('c.csv:3: value: expected a positive plain decimal number, got "1,250"');
+    expect(refusal({ value: '0' })).toBe('c.csv:3: value: expected a positive plain decimal number, got "0"');
+    expect(refusal({ tp: '-2' })).toBe('c.csv:3: tp: expected a positive integer, got "-2"');
+    expect(refusal({ output_tokens: '2.5' })).toBe('c.csv:3: output_tokens: expected a positive integer, got "2.5"');
+    expect(refusal({ kind: 'serving_ttft', request_rate_per_s: 'NaN' })).toBe('c.csv:3: request_rate_per_s: expected blank or a positive plain decimal number, got "NaN"');
+  });
+
+  it('an unknown kind, split, statistic, unit or dtype', () => {
+    expect(refusal({ kind: 'prefil' })).toMatch(/^c\.csv:3: kind: expected one of prefill, decode, latency, throughput, serving_ttft, .*, got "prefil"$/);
+    expect(refusal({ split: 'test' })).toBe('c.csv:3: split: expected one of calibration, validation, got "test"');
+    expect(refusal({ statistic: 'p50' })).toBe('c.csv:3: statistic: expected one of mean, median, p90, p99, got "p50"');
+    expect(refusal({ unit: 'tok/s' })).toBe('c.csv:3: unit: expected one of ms, output_tok_s, total_tok_s, req_s, got "tok/s"');
+    expect(refusal({ dtype: 'FP8' })).toBe('c.csv:3: dtype: expected one of fp16, bf16, fp8, int8, int4, fp4, got "FP8"');
+  });
+
+  it('a unit, statistic, batch or rate that does not go with the kind', () => {
+    expect(refusal({ kind: 'throughput', unit: 'ms' })).toBe('c.csv:3: unit: expected output_tok_s or total_tok_s for kind throughput, got "ms"');
+    expect(refusal({ kind: 'decode', unit: 'output_tok_s' })).toBe('c.csv:3: unit: expected ms for kind decode, got "output_tok_s"');
+    expect(refusal({ kind: 'serving_ttft', unit: 'req_s' })).toBe('c.csv:3: unit: expected ms for kind serving_ttft, got "req_s"');
+    expect(refusal({ kind: 'prefill', statistic: 'p99' })).toMatch(/^c\.csv:3: statistic: expected mean for kind prefill .*, got "p99"$/);
+    expect(refusal({ kind: 'serving_ttft', batch: '' })).toBe('c.csv:3: batch: expected a closed-loop concurrency for kind serving_ttft when request_rate_per_s is blank, got ""');
+    expect(refusal({ kind: 'decode', request_rate_per_s: '2' })).toMatch(/^c\.csv:3: request_rate_per_s: expected blank for kind decode .*, got "2"$/);
+  });
+
+  it('a duplicate id, within a file and across files', () => {
+    expect(userError(() => loadCorpus([writeTemp({ 'a.csv': csvText([baseCells(), baseCells()]) })['a.csv']]))).toMatch(
+      /a\.csv:3: id: expected an id used once in the corpus \(first at .*a\.csv:2\), got "synthetic-test-row"$/);
+    const p = writeTemp({ 'a.csv': csvText([baseCells({ id: 'synthetic-x' })]), 'b.csv': csvText([baseCells({ id: 'synthetic-y' }), baseCells({ id: 'synthetic-x' })]) });
+    expect(userError(() => loadCorpus([p['a.csv'], p['b.csv']]))).toBe(
+      `${p['b.csv']}:3: id: expected an id used once in the corpus (first at ${p['a.csv']}:2), got "synthetic-x"`);
+  });
+
+  it('a wrong header, an unreadable file and broken quoting', () => {
+    const header = CORPUS_HEADER.replace('value', 'val');
+    expect(userError(() => parseCorpus(`${header}\n`, 'c.csv'))).toMatch(/^c\.csv:1: value: expected header column 5 "value" .*, got "val"$/);
+    expect(userError(() => parseCorpus('', 'c.csv'))).toMatch(/^c\.csv:1: id: expected header column 1 "id" .*, got ""$/);
+    expect(userError(() => loadCorpus(['/nonexistent/corpus.csv']))).toBe('/nonexistent/corpus.csv: cannot read corpus file: ENOENT');
+    const open = `${CORPUS_HEADER}\n${csvLine(baseCells())}\n"unclosed,quote\n`;
+    expect(userError(() => parseCorpus(open, 'c.csv'))).toMatch(/^c\.csv:\d+: not valid CSV \(RFC 4180\): /);
+  });
+
+  it('shows a bad cell in at most 80 characters with control bytes escaped', () => {
+    const nasty = 'a\u0007b\u001b[31m"q"\\' + 'x'.repeat(200);
+    const msg = refusal({ stack: nasty });
+    const got = /got "(.*)"$/.exec(msg)![1];
+    expect(got.length).toBeLessThanOrEqual(80);
+    expect(got.startsWith('a\\x07b\\x1b[31m\\"q\\"\\\\xxx')).toBe(true);
+    expect(got.endsWith('...')).toBe(true);
+    expect(/[\u0000-\u001f\u007f]/.test(msg)).toBe(false);
+    expect(showCell('short')).toBe('short');
+    expect(showCell('x'.repeat(80))).toBe('x'.repeat(80));
+    expect(showCell('\u0085\u2028')).toBe('\\x85\\u2028');
+  });
+
+  it('reads the header that data/corpus/README.md documents', () => {
+    const readme = readFileSync(new URL('../../data/corpus/README.md', import.meta.url), 'utf8');
+    const documented = readme.split('\n').find((l) => l.startsWith('id,split,'));
+    expect(documented).toBe(CORPUS_HEADER);
+    expect(CORPUS_COLUMNS.length).toBe(25);
+  });
+});

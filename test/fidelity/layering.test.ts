@@ -1,0 +1,29 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : /\.(ts|mjs)$/.test(e.name) ? [join(dir, e.name)] : []);
+}
+
+const importsOf = (file: string) => [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\b[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]);
+
+describe('src/fidelity layering', () => {
+  it('imports only the engine, perf, fleet, metrics, workload layers, errors.ts and libraries', () => {
+    const allowed = /^(node:|csv-parse|zod$|commander$|\.\/|\.\.\/(engine|perf|fleet|metrics|workload)\/|\.\.\/errors\.ts$)/;
+    const bad = sources(join(SRC, 'fidelity')).flatMap((f) => importsOf(f).filter((i) => !allowed.test(i)).map((i) => `${relative(SRC, f)}: ${i}`));
+    expect(bad).toEqual([]);
+  });
+
+  it('is imported by the CLI only', () => {
+    const users = sources(SRC)
+      .filter((f) => !relative(SRC, f).startsWith('fidelity/'))
+      .filter((f) => importsOf(f).some((i) => i.includes('/fidelity/')))
+      .map((f) => relative(SRC, f));
+    expect(users).toEqual(['cli/main.ts']);
+  });
+});

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { parseCorpus, type CorpusColumn, type CorpusRow } from '../../src/fidelity/corpus.ts';
+import { predictRow, predictRows, type Prediction } from '../../src/fidelity/predict.ts';
+import { lengthSampler, simulate } from '../../src/fidelity/run.ts';
+import { getGpu, getModel } from '../../src/perf/lookup.ts';
+import { buildStepModel } from '../../src/perf/step.ts';
+import { baseCells, csvText } from './helpers.ts';
+
+/** One synthetic row (a valid decode row changed by `over`), read through the loader. */
+function row(over: Partial<Record<CorpusColumn, string>>): CorpusRow {
+  return parseCorpus(csvText([baseCells(over)]), 'synthetic.csv')[0];
+}
+
+function value(p: Prediction): number {
+  if (p.status !== 'predicted') throw new Error(`not evaluated: ${p.reason}`);
+  return p.value;
+}
+
+// Llama-2-7B on one A100-80GB, fp16: the configuration of the hand computations below
+const step = buildStepModel({ model: getModel('llama-2-7b'), gpu: getGpu('a100-80gb'), tp: 1, dtype: 'fp16' });
+const prefillByHand = (b: number, p: number) => step.stepTimeMs(b * p, (b * p * p) / 2, 0, 0);
+/** Decode steps after the prefill: o - 1 of them, the j-th (from 0) reading p + j tokens per sequence. */
+function decodeSumByHand(b: number, p: number, o: number): number {
+  let sum = 0;
+  for (let j = 0; j < o - 1; j++) sum += step.stepTimeMs(0, 0, b, b * (p + j));
+  return sum;
+}
+const relErr = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+
+describe('batch-level kinds: the step model, summed by hand', () => {
+  const B = 8, P = 512, O = 128;
+  const cells = { batch: String(B), prompt_tokens: String(P), output_tokens: String(O) };
+
+  it('prefill is one iteration of B prompts', () => {
+    expect(value(predictRow(row({ ...cells, kind: 'prefill' })))).toBeCloseTo(prefillByHand(B, P), 9);
+  });
+
+  it('decode is the mean of the o - 1 decode steps as the context grows', () => {
+    expect(value(predictRow(row({ ...cells, kind: 'decode' })))).toBeCloseTo(decodeSumByHand(B, P, O) / (O - 1), 9);
+  });
+
+  it('latency is prefill + (o - 1) decode steps of the static batch', () => {
+    const byHand = prefillByHand(B, P) + decodeSumByHand(B, P, O);
+    expect(value(predictRow(row({ ...cells, kind: 'latency' })))).toBeCloseTo(byHand, 6);
+  });
+});
+
+describe('offline throughput on one simulated replica', () => {
+  it('at a fixed batch with fixed lengths equals the closed form B*o / (prefill(B) + decode steps)', () => {
+    // 4 waves of 16 requests: B*P = 4096 tokens fit one iteration's budget, so each wave is one
+    // prefill iteration and o - 1 decode iterations, and all 16 finish together
+    const B = 16, P = 256, O = 128, N = 4 * B;
+    const wave_ms = prefillByHand(B, P) + decodeSumByHand(B, P, O);
+    const cells = { kind: 'throughput', batch: String(B), num_requests: String(N), prompt_tokens: String(P), output_tokens: String(O) };
+    const out = value(predictRow(row({ ...cells, unit: 'output_tok_s' })));
+    expect(relErr(out, (B * O * 1000) / wave_ms)).toBeLessThan(0.02);
+    const total = value(predictRow(row({ ...cells, unit: 'total_tok_s' })));
+    expect(relErr(total, (B * (P + O) * 1000) / wave_ms)).toBeLessThan(0.02);
+  });
+
+  it('notes a request count above the bound', () => {
+    const p = predictRow(row({ kind: 'throughput', unit: 'output_tok_s', batch: '', num_requests: '100000' }), { maxRequests: 300 });
+    expect(p.status === 'predicted' && p.notes).toContain('simulated 300 of the 100000 requests');
+  });
+});
+
+describe('serving on one simulated replica', () => {
+  it('at a tiny request rate: TTFT -> one prefill, TPOT -> the batch-1 decode step, e2e -> their sum', () => {
+    const P = 512, O = 128;
+    const cells = { batch: '', request_rate_per_s: '0.01', prompt_tokens: String(P), output_tokens: String(O) };
+    const rows = (['serving_ttft', 'serving_tpot', 'serving_e2e'] as const).map((kind, i) => row({ ...cells, id: `synthetic-${i}`, kind }));
+    const [ttft, tpot, e2e] = predictRows(rows).map(value);
+    expect(relErr(ttft, prefillByHand(1, P))).toBeLessThan(0.02);
+    expect(relErr(tpot, decodeSumByHand(1, P, O) / (O - 1))).toBeLessThan(0.02);
+    expect(relErr(e2e, prefillByHand(1, P) + decodeSumByHand(1, P, O))).toBeLessThan(0.02);
+  });
+
+  it("obeys Little's law: mean in flight = arrival rate x mean e2e", () => {
+    const rate_per_s = 4;
+    const run = simulate({
+      step, max_num_seqs: 256, arrivals: { kind: 'poisson', rate_per_s },
+      lengths: { prompt_tokens: 512, output_tokens: 128, drawn: true, max_context: 4096 },
+      requests: 5_000, warmup: 200, measured: 4_000, seed: 7, max_wall_ms: 60_000,
+    });
+    expect(run.completed_measured).toBe(4_000);
+    const meanE2e_s = run.e2e_ms.reduce((a, b) => a + b, 0) / run.e2e_ms.length / 1000;
+    // the window runs from the first measured submission to the first one after them: 4,000 arrivals
+    const observedRate_per_s = 4_000 / (run.window_ms / 1000);
+    expect(run.mean_in_flight).toBeGreaterThan(5); // a real queue, not an idle replica
+    expect(relErr(run.mean_in_flight, observedRate_per_s * meanE2e_s)).toBeLessThan(0.03);
+    expect(relErr(run.mean_in_flight, rate_per_s * meanE2e_s)).toBeLessThan(0.05);
+  });
+
+  it('a closed loop keeps its concurrency in flight, and completes concurrency / mean e2e requests per second', () => {
+    const c = 12;
+    const cells = { batch: String(c), prompt_tokens: '300', output_tokens: '100', lengths: 'sharegpt' };
+    const [rps, e2e] = predictRows([
+      row({ ...cells, id: 'synthetic-rps', kind: 'serving_throughput', unit: 'req_s' }),
+      row({ ...cells, id: 'synthetic-e2e', kind: 'serving_e2e' }),
+    ]).map(value);
+    expect(relErr(rps, c / (e2e / 1000))).toBeLessThan(0.05);
+    const run = simulate({
+      step, max_num_seqs: 256, arrivals: { kind: 'closed', concurrency: c },
+      lengths: { prompt_tokens: 300, output_tokens: 100, drawn: true, max_context: 4096 },
+      requests: 2_000, warmup: 200, measured: 1_000, seed: 1, max_wall_ms: 60_000,
+    });
+    expect(relErr(run.mean_in_flight, c)).toBeLessThan(0.01);
+  });
+
+  it('per request, e2e = TTFT + (o - 1) TPOT, so the means agree with fixed lengths', () => {
+    const cells = { batch: '', request_rate_per_s: '3', prompt_tokens: '512', output_tokens: '200', num_requests: '400' };
+    const [ttft, tpot, e2e] = predictRows((['serving_ttft', 'serving_tpot', 'serving_e2e'] as const)
+      .map((kind) => row({ ...cells, id: `synthetic-${kind}`, kind }))).map(value);
+    expect(e2e).toBeCloseTo(ttft + 199 * tpot, 6);
+  });
+
+  it('flags a run whose latency keeps rising (offered load above capacity) as not steady', () => {
+    const p = predictRow(row({ kind: 'serving_ttft', batch: '', request_rate_per_s: '500' }));
+    expect(p.status).toBe('predicted');
+    expect(p.status === 'predicted' && p.steady).toBe(false);
+    expect(p.status === 'predicted' && p.notes.join(' ')).toMatch(/not steady: \d+ more requests in flight/);
+    const light = predictRow(row({ kind: 'serving_ttft', batch: '', request_rate_per_s: '1' }));
+    expect(light.status === 'predicted' && light.steady).toBe(true);
+  });
+
+  it('is deterministic for a seed', () => {
+    const r = row({ kind: 'serving_itl', statistic: 'p99', batch: '', request_rate_per_s: '4', lengths: 'sharegpt' });
+    expect(predictRow(r, { seed: 3 })).toEqual(predictRow(r, { seed: 3 }));
+  });
+});
+
+describe('lengths', () => {
+  it('a dataset draws lengths with the stated means; fixed and random lengths are exact', () => {
+    const draw = lengthSampler({ prompt_tokens: 220, output_tokens: 190, drawn: true, max_context: 4096 }, 1);
+    let p = 0, o = 0;
+    const n = 20_000;
+    for (let i = 0; i < n; i++) {
+      const [a, b] = draw();
+      p += a;
+      o += b;
+    }
+    // geometric: sd = sqrt(m(m-1)), so the mean of 20,000 draws is within 1.5% at 2 sigma
+    expect(relErr(p / n, 220)).toBeLessThan(0.015);
+    expect(relErr(o / n, 190)).toBeLessThan(0.015);
+    expect(lengthSampler({ prompt_tokens: 220, output_tokens: 190, drawn: false, max_context: 4096 }, 1)()).toEqual([220, 190]);
+  });
+});
+
+describe('rows fleetsim cannot model are reported, not refused', () => {
+  it.each([
+    [{ model: 'synthetic-model-1t' }, 'unknown model synthetic-model-1t'],
+    [{ gpu: 'synthetic-gpu-9000' }, 'unknown gpu synthetic-gpu-9000'],
+  ])('%o', (over, reason) => {
+    expect(predictRow(row(over))).toEqual({ id: 'synthetic-test-row', status: 'not_evaluated', reason });
+  });
+
+  it('a model that does not fit the GPUs', () => {
+    // 69B parameters x 2 bytes = 138 GB of weights on one 80 GB GPU
+    const p = predictRow(row({ model: 'llama-2-70b', tp: '1' }));
+    expect(p.status === 'not_evaluated' && p.reason).toMatch(/^step model refused the configuration: llama-2-70b \(fp16\) does not fit/);
+  });
+});

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { parseCorpus, type CorpusColumn } from '../../src/fidelity/corpus.ts';
+import type { Prediction } from '../../src/fidelity/predict.ts';
+import { formatTable, summarize } from '../../src/fidelity/table.ts';
+import { baseCells, csvText } from './helpers.ts';
+
+// four synthetic rows with hand-picked predictions: errors +10%, -25%, +50%, -20%
+const specs: [Partial<Record<CorpusColumn, string>>, number][] = [
+  [{ id: 'synthetic-a', split: 'validation', kind: 'decode', value: '100', gpu: 'a100-80gb', stack: 'vllm' }, 110],
+  [{ id: 'synthetic-b', split: 'calibration', kind: 'decode', value: '200', gpu: 'h100-80gb', stack: 'vllm' }, 150],
+  [{ id: 'synthetic-c', split: 'validation', kind: 'serving_ttft', batch: '4', value: '40', gpu: 'a100-80gb', stack: 'sglang', dtype: 'bf16' }, 60],
+  [{ id: 'synthetic-d', split: 'validation', kind: 'throughput', unit: 'output_tok_s', value: '1000', gpu: 'h100-80gb', stack: 'trtllm', dtype: 'fp8' }, 800],
+  [{ id: 'synthetic-e', split: 'validation', model: 'synthetic-model-1t' }, NaN],
+  [{ id: 'synthetic-f', split: 'calibration', model: 'synthetic-model-1t' }, NaN],
+];
+const rows = parseCorpus(csvText(specs.map(([c]) => baseCells(c))), 'synthetic.csv');
+const predictions: Prediction[] = specs.map(([c, v]) => (Number.isNaN(v)
+  ? { id: c.id!, status: 'not_evaluated', reason: 'unknown model synthetic-model-1t' }
+  : { id: c.id!, status: 'predicted', value: v, steady: c.id !== 'synthetic-c', notes: [] }));
+
+describe('summarize', () => {
+  it('gives signed errors per row and MAPE and bias per kind, GPU, stack, dtype and overall', () => {
+    const t = summarize(rows, predictions, 'all');
+    expect(t.rows.map((r) => [r.id, r.error_pct])).toEqual([['synthetic-a', 10], ['synthetic-b', -25], ['synthetic-c', 50], ['synthetic-d', -20]]);
+    expect(t.overall).toEqual({ n: 4, mape_pct: (10 + 25 + 50 + 20) / 4, bias_pct: (10 - 25 + 50 - 20) / 4 });
+    expect(t.by_kind).toEqual({
+      decode: { n: 2, mape_pct: 17.5, bias_pct: -7.5 },
+      throughput: { n: 1, mape_pct: 20, bias_pct: -20 },
+      serving: { n: 1, mape_pct: 50, bias_pct: 50 },
+    });
+    expect(t.by_gpu).toEqual({ 'a100-80gb': { n: 2, mape_pct: 30, bias_pct: 30 }, 'h100-80gb': { n: 2, mape_pct: 22.5, bias_pct: -22.5 } });
+    expect(Object.keys(t.by_stack)).toEqual(['sglang', 'trtllm', 'vllm']);
+    expect(t.by_dtype.fp16).toEqual({ n: 2, mape_pct: 17.5, bias_pct: -7.5 });
+    expect(t.not_evaluated).toEqual([{ reason: 'unknown model synthetic-model-1t', count: 2, ids: ['synthetic-e', 'synthetic-f'] }]);
+    expect([t.rows_in_corpus, t.rows_in_split, t.evaluated, t.unsteady]).toEqual([6, 6, 4, 1]);
+  });
+
+  it('filters a split', () => {
+    const v = summarize(rows, predictions, 'validation');
+    expect(v.rows.map((r) => r.id)).toEqual(['synthetic-a', 'synthetic-c', 'synthetic-d']);
+    expect(v.overall.mape_pct).toBeCloseTo((10 + 50 + 20) / 3, 12);
+    expect(v.not_evaluated[0].count).toBe(1);
+    const c = summarize(rows, predictions, 'calibration');
+    expect(c.overall).toEqual({ n: 1, mape_pct: 25, bias_pct: -25 });
+  });
+
+  it('has no MAPE for an empty selection (null in JSON, - in text)', () => {
+    const t = summarize([], [], 'all');
+    expect(JSON.parse(JSON.stringify(t)).overall).toEqual({ n: 0, mape_pct: null, bias_pct: null });
+    expect(formatTable(t)).toMatch(/^overall\s+0\s+-\s+-$/m);
+  });
+
+  it('prints the groups, the reasons rows were not evaluated and, on request, every row', () => {
+    const text = formatTable(summarize(rows, predictions, 'all'), { rows: true });
+    expect(text).toMatch(/^overall\s+4\s+26\.3%\s+\+3\.8%$/m);
+    expect(text).toMatch(/^kind decode\s+2\s+17\.5%\s+-7\.5%$/m);
+    expect(text).toMatch(/^\s+2\s+unknown model synthetic-model-1t$/m);
+    expect(text).toMatch(/^synthetic-c\s+serving_ttft\s+mean\s+ms\s+40\.00\s+60\.00\s+\+50\.0%\s+unsteady$/m);
+    expect(formatTable(summarize(rows, predictions, 'all'))).not.toMatch(/synthetic-c/);
+  });
+});
