@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
-import { DEFAULT_CALIBRATION, loadCalibration } from '../perf/calibration.ts';
+import { ENGINE_NAMES, resolveEngine } from '../perf/profiles.ts';
 import { loadCorpus } from './corpus.ts';
 import { DEFAULT_SEED, predictRows } from './predict.ts';
 import { formatTable, SPLIT_FILTERS, summarize, type SplitFilter } from './table.ts';
@@ -12,6 +12,7 @@ interface FidelityFlags {
   corpus?: string[];
   split: string;
   calibration?: string;
+  engine?: string;
   seed: string;
   json?: boolean;
   rows?: boolean;
@@ -52,7 +53,8 @@ export function registerFidelity(program: Command): void {
     .description('fleetsim\'s error against published hardware measurements: predicts every corpus row, prints the MAPE per kind, GPU, stack and dtype')
     .option('--corpus <files...>', 'corpus CSV files (default: data/corpus/*.csv of the repository)')
     .option('--split <split>', `rows to evaluate: ${SPLIT_FILTERS.join(', ')}`, 'validation')
-    .option('--calibration <file>', 'calibration profile JSON written by `fleetsim calibrate` (default: catalog defaults)')
+    .option('--engine <name>', `one engine profile for every row: ${ENGINE_NAMES.join(', ')} (default: each row's stack's profile)`)
+    .option('--calibration <file>', 'one calibration profile written by `fleetsim calibrate` for every row (instead of --engine)')
     .option('--seed <n>', 'seed of the simulated arrivals and lengths', String(DEFAULT_SEED))
     .option('--json', 'print one JSON object')
     .option('--rows', 'print every row: measured, predicted, error')
@@ -62,8 +64,8 @@ export function registerFidelity(program: Command): void {
       const maxMape = parsePercent(flags.maxMape, '--max-mape');
       const seed = parseSeed(flags.seed);
       const files = flags.corpus?.length ? flags.corpus : defaultCorpusFiles();
-      const calibration = flags.calibration ? loadCalibration(flags.calibration) : DEFAULT_CALIBRATION;
-      const factors = flags.calibration ?? 'catalog defaults';
+      const calibration = flags.engine || flags.calibration ? resolveEngine(flags.engine, flags.calibration, '--engine') : undefined;
+      const factors = flags.calibration ?? (flags.engine ? `engine ${flags.engine}` : 'each row\'s stack\'s engine profile');
       const rows = loadCorpus(files);
       const inSplit = rows.filter((r) => split === 'all' || r.split === split);
       const table = summarize(rows, predictRows(inSplit, { calibration, seed }), split);

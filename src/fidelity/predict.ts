@@ -1,5 +1,7 @@
 import { UserError } from '../errors.ts';
-import { DEFAULT_CALIBRATION, type CalibrationFactors } from '../perf/calibration.ts';
+import { schedulerOf, type CalibrationProfile } from '../perf/calibration.ts';
+import { predictBatch } from '../perf/batch-kinds.ts';
+import { DEFAULT_ENGINE, ENGINE_PROFILES, type EngineName } from '../perf/profiles.ts';
 import { DTYPES, type Dtype } from '../perf/dtype.ts';
 import type { GpuSpec } from '../perf/hardware.ts';
 import { getGpu, getModel } from '../perf/lookup.ts';
@@ -25,8 +27,8 @@ export type Prediction =
   | { readonly id: string; readonly status: 'not_evaluated'; readonly reason: string };
 
 export interface PredictOptions {
-  /** step-model factors (default: the catalog defaults) */
-  calibration?: CalibrationFactors;
+  /** one engine profile for every row (default: the profile of each row's stack, stackEngine) */
+  calibration?: CalibrationProfile;
   /** seed of the simulated arrivals and lengths (default 1) */
   seed?: number;
   /** most requests one simulated run may submit (default 5,000) */
@@ -46,8 +48,22 @@ export const DEFAULT_THROUGHPUT_REQUESTS = 1_000;
 /** A serving row with num_requests blank is read at steady state: requests before this many are a warm-up. */
 export const STEADY_WARMUP_REQUESTS = 200;
 export const STEADY_MEASURED_REQUESTS = 1_000;
-/** vLLM's default max_num_seqs: the running-batch bound when a row leaves batch blank. */
-export const ENGINE_MAX_NUM_SEQS = 256;
+/**
+ * The engine profile a row's stack is predicted with: the stack's own profile where fleetsim has
+ * one; NVIDIA NIM runs TensorRT-LLM; Splitwise measured the vLLM of 2023; any other stack (TGI,
+ * LMDeploy, ...) gets the default profile, so its rows measure how far that stack is from it.
+ */
+export function stackEngine(stack: string): EngineName {
+  if (stack === 'trtllm' || stack === 'nim') return 'trtllm';
+  if (stack === 'sglang') return 'sglang';
+  if (stack === 'splitwise-vllm') return 'vllm-2023';
+  if (stack === 'vllm') return 'vllm';
+  return DEFAULT_ENGINE;
+}
+
+export function profileFor(row: CorpusRow, o: PredictOptions): CalibrationProfile {
+  return o.calibration ?? ENGINE_PROFILES[stackEngine(row.stack)];
+}
 /** Steady-state check: requests in flight may grow by this fraction of the arrivals over the second
  *  half of the measured arrivals (see steadiness). */
 export const STEADY_GROWTH_FRACTION = 0.05;
@@ -59,7 +75,7 @@ function isDtype(d: string): d is Dtype {
 }
 
 /** The catalog entries and step model of a row, or why fleetsim cannot model it. */
-export function resolveRow(row: CorpusRow, calibration: CalibrationFactors): { model: ModelSpec; gpu: GpuSpec; step: StepModel } | string {
+export function resolveRow(row: CorpusRow, calibration: CalibrationProfile): { model: ModelSpec; gpu: GpuSpec; step: StepModel } | string {
   let model: ModelSpec, gpu: GpuSpec;
   try {
     model = getModel(row.model);
@@ -85,31 +101,10 @@ export function resolveRow(row: CorpusRow, calibration: CalibrationFactors): { m
   }
 }
 
-/** One iteration prefilling `batch` prompts of `prompt` tokens; attention pairs P^2/2 per prompt, as summary.ts. */
-export function prefillMs(step: StepModel, batch: number, prompt: number): number {
-  return step.stepTimeMs(batch * prompt, (batch * prompt * prompt) / 2, 0, 0);
-}
-
-/**
- * The decode steps of a static batch after its prefill, which samples the first token: step
- * j = 1..output-1 decodes `batch` sequences holding prompt + j - 1 tokens of KV each (each step
- * writes the previous token's KV, the replica's convention). A one-token output has no decode
- * step; its row is read as one step at the prompt's context.
- */
-export function decodeSteps(step: StepModel, batch: number, prompt: number, output: number): { total_ms: number; steps: number } {
-  const steps = Math.max(1, output - 1);
-  let total_ms = 0;
-  for (let j = 1; j <= steps; j++) total_ms += step.stepTimeMs(0, 0, batch, batch * (prompt + j - 1));
-  return { total_ms, steps };
-}
-
-function staticPrediction(row: CorpusRow, step: StepModel): number {
-  const b = row.batch!;
-  if (row.kind === 'prefill') return prefillMs(step, b, row.prompt_tokens);
-  const d = decodeSteps(step, b, row.prompt_tokens, row.output_tokens);
-  if (row.kind === 'decode') return d.total_ms / d.steps;
-  // latency: the prefill, then output - 1 decode steps
-  return prefillMs(step, b, row.prompt_tokens) + (row.output_tokens > 1 ? d.total_ms : 0);
+/** Batch-level kinds: the closed forms of perf/batch-kinds.ts, which `calibrate` fits with. */
+function staticPrediction(row: CorpusRow, step: StepModel, profile: CalibrationProfile): number {
+  const kind = row.kind as 'prefill' | 'decode' | 'latency';
+  return predictBatch(step, schedulerOf(profile), { kind, batch: row.batch, prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens });
 }
 
 /** numpy.percentile's default (linear interpolation between order statistics), as benchmark scripts use. */
@@ -159,6 +154,7 @@ interface Plan {
 
 /** How the benchmark drove the engine, as a simulated run. */
 export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, o: PredictOptions): Plan {
+  const scheduler = schedulerOf(profileFor(row, o));
   const maxRequests = o.maxRequests ?? DEFAULT_MAX_REQUESTS;
   const notes: string[] = [];
   // `random` is vLLM's synthetic dataset: with its default range ratio every prompt and output
@@ -173,14 +169,14 @@ export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, o:
     return { requests: n, warmup: 0, measured: n };
   };
   if (row.kind === 'throughput') {
-    const spec = { ...base, arrivals: { kind: 'burst' } as const, max_num_seqs: row.batch ?? ENGINE_MAX_NUM_SEQS, ...finite(row.num_requests, DEFAULT_THROUGHPUT_REQUESTS) };
+    const spec = { ...base, arrivals: { kind: 'burst' } as const, max_num_seqs: row.batch ?? scheduler.max_num_seqs, scheduler, ...finite(row.num_requests, DEFAULT_THROUGHPUT_REQUESTS) };
     return { spec, notes, burst: true };
   }
   const arrivals: Arrivals = row.request_rate_per_s !== undefined
     ? { kind: 'poisson', rate_per_s: row.request_rate_per_s }
     : { kind: 'closed', concurrency: row.batch! };
   // with a request rate, batch (if given) is the engine's max_num_seqs; in a closed loop it is the client's concurrency
-  const maxNumSeqs = arrivals.kind === 'poisson' ? row.batch ?? ENGINE_MAX_NUM_SEQS : ENGINE_MAX_NUM_SEQS;
+  const maxNumSeqs = arrivals.kind === 'poisson' ? row.batch ?? scheduler.max_num_seqs : scheduler.max_num_seqs;
   const concurrency = arrivals.kind === 'closed' ? arrivals.concurrency : 0;
   let sizes;
   if (row.num_requests !== undefined) {
@@ -192,7 +188,7 @@ export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, o:
     const measured = Math.max(STEADY_MEASURED_REQUESTS, 4 * concurrency);
     sizes = { requests: Math.max(maxRequests, warmup + measured + concurrency + 1), warmup, measured };
   }
-  return { spec: { ...base, arrivals, max_num_seqs: maxNumSeqs, ...sizes }, notes, burst: false };
+  return { spec: { ...base, arrivals, max_num_seqs: maxNumSeqs, scheduler, ...sizes }, notes, burst: false };
 }
 
 /** Whether a run settled: finished within its bounds, and (not a burst) latency not still rising. */
@@ -213,7 +209,7 @@ function steadiness(run: RunResult, plan: Plan): { steady: boolean; notes: strin
 
 function simulated(row: CorpusRow, model: ModelSpec, step: StepModel, o: PredictOptions): Prediction {
   const plan = runPlanFor(row, model, step, o);
-  const key = JSON.stringify([row.model, row.gpu, row.tp, row.dtype, row.kv_dtype, o.calibration ?? null, plan.spec.arrivals,
+  const key = JSON.stringify([row.model, row.gpu, row.tp, row.dtype, row.kv_dtype, profileFor(row, o), plan.spec.arrivals,
     plan.spec.lengths, plan.spec.max_num_seqs, plan.spec.requests, plan.spec.warmup, plan.spec.measured, plan.spec.seed]);
   let run = o.cache?.get(key);
   if (!run) {
@@ -228,7 +224,8 @@ function simulated(row: CorpusRow, model: ModelSpec, step: StepModel, o: Predict
 
 /** fleetsim's prediction for one corpus row, or why it cannot make one. */
 export function predictRow(row: CorpusRow, options: PredictOptions = {}): Prediction {
-  const resolved = resolveRow(row, options.calibration ?? DEFAULT_CALIBRATION);
+  const profile = profileFor(row, options);
+  const resolved = resolveRow(row, profile);
   if (typeof resolved === 'string') return notEvaluated(row, resolved);
   const { model, step } = resolved;
   const notes: string[] = [];
@@ -236,7 +233,7 @@ export function predictRow(row: CorpusRow, options: PredictOptions = {}): Predic
   if (row.kind === 'prefill' || row.kind === 'decode' || row.kind === 'latency') {
     const seqTokens = row.prompt_tokens + (row.kind === 'prefill' ? 0 : row.output_tokens);
     if (row.batch! * seqTokens > step.kvCapacityTokens) notes.push(`batch needs ${row.batch! * seqTokens} KV tokens, more than the modelled ${step.kvCapacityTokens}`);
-    return { id: row.id, status: 'predicted', value: staticPrediction(row, step), steady: true, notes };
+    return { id: row.id, status: 'predicted', value: staticPrediction(row, step, profile), steady: true, notes };
   }
   const p = simulated(row, model, step, options);
   return p.status === 'predicted' && notes.length ? { ...p, notes: [...notes, ...p.notes] } : p;

@@ -1,6 +1,7 @@
 import { stream, type Rng } from '../engine/random.ts';
 import { Simulator, type StopReason } from '../engine/sim.ts';
 import { GpuReplica, VLLM_REPLICA_DEFAULTS, type ReplicaListener } from '../fleet/gpu/replica.ts';
+import type { SchedulerDefaults } from '../perf/calibration.ts';
 import { LatencyStats } from '../metrics/latency.ts';
 import type { StepModel } from '../perf/step.ts';
 
@@ -32,6 +33,8 @@ export interface RunSpec {
   readonly step: StepModel;
   /** vLLM's max_num_seqs: the running-batch bound */
   readonly max_num_seqs: number;
+  /** the engine's token budget and chunking */
+  readonly scheduler: Pick<SchedulerDefaults, 'max_batched_tokens' | 'chunked_prefill'>;
   readonly arrivals: Arrivals;
   readonly lengths: Lengths;
   /** requests the client may submit in all (the bound on the work) */
@@ -229,8 +232,9 @@ export function simulate(spec: RunSpec): RunResult {
   const config = {
     ...VLLM_REPLICA_DEFAULTS,
     max_num_seqs: spec.max_num_seqs,
+    chunked_prefill: spec.scheduler.chunked_prefill,
     // every decoding sequence needs a token of the budget (vLLM refuses less)
-    max_batched_tokens: Math.max(VLLM_REPLICA_DEFAULTS.max_batched_tokens, spec.max_num_seqs),
+    max_batched_tokens: Math.max(spec.scheduler.max_batched_tokens, spec.max_num_seqs),
     max_waiting: spec.requests,
   };
   client.replica = new GpuReplica(sim, spec.step, config, client.listener(() => onFinish()));
@@ -246,8 +250,9 @@ function collect(c: Client, stop: StopReason): RunResult {
   let outputSum = 0;
   for (let r = warmup; r < warmup + measured && r < c.submitted; r++) {
     if (Number.isNaN(c.done_ms[r])) continue;
-    ttft.push(c.first_ms[r] - c.submit_ms[r]);
-    e2e.push(c.done_ms[r] - c.submit_ms[r]);
+    // the engine's own fixed cost per request (API server, tokenisation) comes before the first token
+    ttft.push(c.first_ms[r] - c.submit_ms[r] + c.spec.step.requestOverheadMs);
+    e2e.push(c.done_ms[r] - c.submit_ms[r] + c.spec.step.requestOverheadMs);
     if (c.output[r] > 1) tpot.push((c.done_ms[r] - c.first_ms[r]) / (c.output[r] - 1));
     outputSum += c.output[r];
   }
