@@ -1,7 +1,7 @@
-import { UserError } from '../errors.ts';
 import { DEFAULT_CALIBRATION, type CalibrationFactors } from './calibration.ts';
-import { ACTIVATION_BYTES, DTYPE_BYTES, peakTflopsFor, type Dtype } from './dtype.ts';
-import { GPU_MEMORY_BYTES_PER_GB, type GpuSpec } from './hardware.ts';
+import { ACTIVATION_BYTES, peakTflopsFor, type Dtype } from './dtype.ts';
+import type { GpuSpec } from './hardware.ts';
+import { sizeReplica } from './memory.ts';
 import type { ModelSpec } from './models.ts';
 import { countParams } from './shape.ts';
 
@@ -44,14 +44,9 @@ export interface StepModelOptions {
   calibration?: CalibrationFactors;
   /** fraction of GPU memory the engine may use (vLLM's gpu_memory_utilization), default 0.9 */
   gpuMemoryUtilization?: number;
+  /** expert-parallel ranks (memory.ts describes the layout), default 1 */
+  ep?: number;
 }
-
-/** Tokens vLLM profiles activation memory with (max_num_batched_tokens of its chunked-prefill default). */
-const ACTIVATION_PROFILE_TOKENS = 8192;
-/** CUDA context, cuBLAS workspace, NCCL buffers: memory outside weights, activations and KV. */
-const RUNTIME_RESERVE_BYTES_PER_GPU = 2 ** 30;
-/** vLLM's KV block size: a replica that cannot hold one block cannot serve. */
-const MIN_KV_TOKENS = 16;
 
 /**
  * The unit-efficiency cost of a step, split into the terms the factors scale. stepTimeMs is
@@ -74,53 +69,13 @@ export interface StepGeometry {
   readonly peakBytesPerS: number;
 }
 
-function gb(bytes: number): string {
-  return (bytes / 1e9).toFixed(1);
-}
-
 export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   const { model, gpu, tp } = opts;
   const dtype = opts.dtype ?? 'fp16';
-  const kvDtype = opts.kvDtype ?? dtype;
-  const util = opts.gpuMemoryUtilization ?? 0.9;
-  if (!Number.isInteger(tp) || tp < 1) throw new UserError(`--tp: expected a positive integer, got ${tp}`);
-  if (!(util > 0 && util <= 1)) throw new UserError(`gpu_memory_utilization: expected a number in (0, 1], got ${util}`);
-  if (model.attention_heads % tp !== 0) {
-    throw new UserError(`${model.id}: ${model.attention_heads} attention heads cannot be split over tp=${tp} GPUs`);
-  }
-
+  // memory sizing (weights, KV cache, capacity, weights touched per step): memory.ts
+  const sizing = sizeReplica({ model, gpu, tp, ep: opts.ep ?? 1, dtype, kvDtype: opts.kvDtype, gpuMemoryUtilization: opts.gpuMemoryUtilization });
+  const { kvBytesPerToken, kvCapacityTokens, weightBytesPerGpu, weightBytesTouched } = sizing;
   const counts = countParams(model);
-  const wBytes = DTYPE_BYTES[dtype];
-  const weightBytes = model.params_total * wBytes;
-  const weightBytesPerGpu = weightBytes / tp;
-  // MoE: the published total split in the shape's proportion of expert to shared weights
-  const expertBytes = counts.total > 0 ? weightBytes * (counts.expert_total / counts.total) : 0;
-  const sharedBytes = weightBytes - expertBytes;
-  const routeP = model.experts > 1 ? 1 - model.experts_per_token / model.experts : 0;
-
-  // KV: K and V per layer per KV head; with fewer KV heads than GPUs each GPU keeps a copy of one
-  // head (vLLM replicates them), so the replica stores max(kv_heads, tp) heads.
-  const kvBytesPerToken = 2 * model.layers * model.head_dim * Math.max(model.kv_heads, tp) * DTYPE_BYTES[kvDtype];
-
-  const memBytesPerGpu = gpu.memory_gb * GPU_MEMORY_BYTES_PER_GB;
-  const usablePerGpu = memBytesPerGpu * util;
-  if (weightBytesPerGpu > usablePerGpu) {
-    throw new UserError(
-      `${model.id} (${dtype}) does not fit on ${tp}x ${gpu.id}: weights need ${gb(weightBytesPerGpu)} GB per GPU, ` +
-      `${gb(usablePerGpu)} GB usable (${gpu.memory_gb} GB x ${util}); use more GPUs (--tp) or a smaller dtype`);
-  }
-  // peak activations of one profiling batch per GPU: hidden state, attention projections and MLP width
-  const qkvWidth = (model.attention_heads + 2 * model.kv_heads) * model.head_dim / tp;
-  const mlpWidth = (model.mlp === 'gated' ? 2 : 1) * model.intermediate_size * model.experts_per_token / tp;
-  const activationBytes = ACTIVATION_PROFILE_TOKENS * (model.hidden_size + qkvWidth + mlpWidth) * ACTIVATION_BYTES;
-  const reservePerGpu = RUNTIME_RESERVE_BYTES_PER_GPU + activationBytes;
-  const kvBytesTotal = tp * (usablePerGpu - weightBytesPerGpu - reservePerGpu);
-  const kvCapacityTokens = Math.max(0, Math.floor(kvBytesTotal / kvBytesPerToken));
-  if (kvCapacityTokens < MIN_KV_TOKENS) {
-    throw new UserError(
-      `${model.id} (${dtype}) on ${tp}x ${gpu.id}: no room for the KV cache: ${gb(usablePerGpu)} GB usable per GPU, ` +
-      `weights ${gb(weightBytesPerGpu)} GB, activations and runtime ${gb(reservePerGpu)} GB; use more GPUs (--tp) or a smaller dtype`);
-  }
 
   const peakFlopsPerS = peakTflopsFor(gpu, dtype) * 1e12 * tp;
   const peakBytesPerS = gpu.mem_bw_gb_per_s * 1e9 * tp;
@@ -139,14 +94,6 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   // ring all-reduce moves 2 (tp-1)/tp of the payload over each GPU's one-direction link
   const linkBytesPerMs = (gpu.nvlink_gb_per_s / 2) * 1e9 / 1000;
   const arMsPerToken = tp > 1 ? allReduces * (2 * (tp - 1) / tp) * model.hidden_size * ACTIVATION_BYTES / linkBytesPerMs : 0;
-
-  function weightBytesTouched(tokens: number): number {
-    if (tokens <= 0) return 0;
-    if (expertBytes === 0) return weightBytes;
-    // each token picks k of E experts; with uniform routing an expert stays untouched by n tokens
-    // with probability (1 - k/E)^n (Mixtral's router is close to balanced, Jiang et al. 2024 s.5)
-    return sharedBytes + expertBytes * (1 - Math.pow(routeP, tokens));
-  }
 
   function bytes(pt: number, _pairs: number, ds: number, dctx: number): number {
     // weights once per step; KV written for every new token, read for every decode context token.
