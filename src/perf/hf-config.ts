@@ -110,7 +110,7 @@ export class Reader {
   }
 }
 
-function shapeFromConfig(cfg: Json, file: string): { shape: ModelShape; family: string; reader: Reader } {
+function shapeFromConfig(cfg: Json, file: string): { shape: ModelShape; family: string } {
   const top = new Reader(file, cfg);
   const modelType = top.str('model_type');
   const family = familyOf(modelType);
@@ -134,7 +134,7 @@ function shapeFromConfig(cfg: Json, file: string): { shape: ModelShape; family: 
       throw new UserError(`${file}: model_type "${modelType}": fields the loader cannot place: ${fields.join(', ')}; refusing to size it by guess`);
     }
   }
-  return { shape, family, reader };
+  return { shape, family };
 }
 
 export function modelFromHfConfig(cfg: unknown, file: string, id?: string): ModelSpec {

@@ -160,9 +160,11 @@ export function sizeReplica(opts: ReplicaSizingOptions): ReplicaSizing {
   }
 
   const perLayer = kvBytesPerLayerPerGpu(model, tp, kvDtype);
-  const kvBytesPerTokenPerGpu = fullAttentionLayers(model) * perLayer;
+  // a model with windowed layers only (none in the catalog) is sized as full attention: conservative
+  const fullLayers = fullAttentionLayers(model) > 0 ? fullAttentionLayers(model) : model.layers;
+  const kvBytesPerTokenPerGpu = fullLayers * perLayer;
   const kvBytesPerToken = tp * kvBytesPerTokenPerGpu;
-  const kvWindowBytesPerSequence = tp * (model.sliding_window_layers ?? 0) * (model.sliding_window ?? 0) * perLayer;
+  const kvWindowBytesPerSequence = tp * (model.layers - fullLayers) * (model.sliding_window ?? 0) * perLayer;
   const reservePerGpu = RUNTIME_RESERVE_BYTES_PER_GPU + activationBytesPerGpu(model, tp, ep);
   const kvBytesTotal = gpus * (usablePerGpu - weightBytesPerGpu - reservePerGpu);
   const kvCapacityTokens = Math.max(0, Math.floor(kvBytesTotal / kvBytesPerToken));

@@ -194,6 +194,27 @@ describe('weights a step reads', () => {
   });
 });
 
+describe('Qwen-MoE layer placement', () => {
+  it('decoder_sparse_step, mlp_only_layers and a Qwen2-MoE shared expert, counted by hand', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'fleetsim-moe-')), 'config.json');
+    const [h, layers, heads, kv, vocab, dense, expert, shared, experts] = [64, 8, 4, 2, 100, 256, 32, 128, 6];
+    writeFileSync(path, JSON.stringify({
+      model_type: 'qwen2_moe', hidden_size: h, num_hidden_layers: layers, num_attention_heads: heads, num_key_value_heads: kv,
+      vocab_size: vocab, max_position_embeddings: 4096, intermediate_size: dense, moe_intermediate_size: expert,
+      shared_expert_intermediate_size: shared, num_experts: experts, num_experts_per_tok: 2, decoder_sparse_step: 2,
+      mlp_only_layers: [3], use_sliding_window: false, sliding_window: 4096, max_window_layers: 8,
+    }));
+    const c = countParams(loadHfConfig(path));
+    // (i + 1) % 2 == 0 -> layers 1, 3, 5, 7; layer 3 forced dense -> 3 MoE layers, 5 dense
+    expect(c.moe_layers).toBe(3);
+    const headDim = h / heads;
+    const attn = 2 * h * heads * headDim + 2 * h * kv * headDim;
+    const moeLayer = experts * 3 * h * expert + 3 * h * shared + h * experts;
+    expect(c.total).toBe(2 * vocab * h + h + layers * (attn + 2 * h) + 5 * 3 * h * dense + 3 * moeLayer);
+    expect(c.shared_expert_total).toBe(3 * 3 * h * shared);
+  });
+});
+
 describe('refusals', () => {
   const write = (cfg: unknown) => {
     const path = join(mkdtempSync(join(tmpdir(), 'fleetsim-moe-')), 'config.json');
