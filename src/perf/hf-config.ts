@@ -3,152 +3,154 @@ import { basename, dirname } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { ModelSpec } from './models.ts';
 import { countParams, type ModelShape } from './shape.ts';
+import { familyOf, FAMILY_READERS, KNOWN_MODEL_TYPES } from './hf-families.ts';
 
 /**
- * Load a model from a Hugging Face config.json. Reads the key spellings of the Llama/Mistral/
- * Mixtral, GPT-2, GPT-NeoX, BLOOM and Falcon families (and BERT-style encoders); the family (model_type) decides what the
- * file does not say (MLP kind, biases, tied embeddings, position embeddings). Parameter counts
- * are computed from the shapes (shape.ts).
+ * Load a model from a Hugging Face config.json. The model_type picks a reader (hf-families.ts)
+ * that knows the key spellings of that family and what the file leaves unsaid (MLP kind, biases,
+ * tied embeddings, position embeddings, expert layout). Parameter counts are computed from the
+ * shape (shape.ts).
+ *
+ * Refused rather than sized by guess (UserError, exit 2): a model_type no reader knows, and a
+ * config carrying mixture-of-experts, MLA or attention-layout fields its reader does not place
+ * (e.g. experts in a model_type read as dense).
  */
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-class Reader {
-  constructor(private readonly file: string, private readonly cfg: Json) {}
+/** Fields that change the size or the KV cache of a model when present; a reader must place each one it meets. */
+const SHAPE_CHANGING_KEYS = [
+  'num_local_experts', 'num_experts', 'n_routed_experts', 'num_experts_per_tok', 'experts_per_token',
+  'n_shared_experts', 'num_shared_experts', 'shared_expert_intermediate_size', 'moe_intermediate_size',
+  'first_k_dense_replace', 'moe_layer_freq', 'decoder_sparse_step', 'mlp_only_layers', 'interleave_moe_layer_step',
+  'moe_layers', 'intermediate_size_mlp', 'kv_lora_rank', 'q_lora_rank', 'qk_nope_head_dim', 'qk_rope_head_dim',
+  'v_head_dim', 'num_nextn_predict_layers', 'layer_types', 'use_sliding_window', 'sliding_window_pattern',
+] as const;
+
+export class Reader {
+  /** keys a family reader has read (or deliberately set aside), for the unplaced-fields check */
+  readonly placed = new Set<string>();
+
+  constructor(readonly file: string, readonly cfg: Json, private readonly prefix = '') {}
 
   private fail(key: string, what: string, got: unknown): never {
-    throw new UserError(`${this.file}: ${key}: expected ${what}, got ${JSON.stringify(got)}`);
+    throw new UserError(`${this.file}: ${this.prefix}${key}: expected ${what}, got ${JSON.stringify(got)}`);
+  }
+
+  private present(key: string): boolean {
+    this.placed.add(key);
+    return key in this.cfg && this.cfg[key] !== null;
   }
 
   /** First present key among the spellings; the first spelling names the field in messages. */
-  int(keys: readonly string[], fallback?: number): number {
+  int(keys: readonly string[], fallback?: number, min = 1): number {
     for (const k of keys) {
-      if (!(k in this.cfg) || this.cfg[k] === null) continue;
+      if (!this.present(k)) continue;
       const v = this.cfg[k];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) this.fail(k, 'a positive integer', v);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min) this.fail(k, min === 0 ? 'a non-negative integer' : 'a positive integer', v);
       return v;
     }
     if (fallback !== undefined) return fallback;
     const alt = keys.length > 1 ? ` (also looked for ${keys.slice(1).join(', ')})` : '';
-    throw new UserError(`${this.file}: ${keys[0]}: missing${alt}`);
+    throw new UserError(`${this.file}: ${this.prefix}${keys[0]}: missing${alt}`);
+  }
+
+  /** A count that may be 0 (first_k_dense_replace, n_shared_experts); null reads as the fallback. */
+  count(key: string, fallback: number): number {
+    return this.int([key], fallback, 0);
   }
 
   bool(key: string, fallback: boolean): boolean {
+    if (!this.present(key)) return fallback;
     const v = this.cfg[key];
-    if (v === undefined || v === null) return fallback;
     if (typeof v !== 'boolean') this.fail(key, 'true or false', v);
     return v;
   }
 
   str(key: string): string | undefined {
+    if (!this.present(key)) return undefined;
     const v = this.cfg[key];
-    if (v === undefined || v === null) return undefined;
     if (typeof v !== 'string') this.fail(key, 'a string', v);
     return v;
   }
-}
 
-type Family = 'llama' | 'gpt2' | 'gpt_neox' | 'bloom' | 'falcon' | 'bert' | 'other';
+  intList(key: string): number[] {
+    if (!this.present(key)) return [];
+    const v = this.cfg[key];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0)) this.fail(key, 'a list of layer indices', v);
+    return v as number[];
+  }
 
-function familyOf(modelType: string | undefined): Family {
-  switch (modelType) {
-    case 'llama': case 'mistral': case 'mixtral': case 'qwen2': return 'llama';
-    case 'gpt2': return 'gpt2';
-    case 'gpt_neox': return 'gpt_neox';
-    case 'bloom': return 'bloom';
-    // older Falcon checkpoints used these model_type names
-    case 'falcon': case 'RefinedWeb': case 'RefinedWebModel': return 'falcon';
-    case 'bert': case 'roberta': case 'xlm-roberta': return 'bert';
-    default: return 'other';
+  strList(key: string): string[] | undefined {
+    if (!this.present(key)) return undefined;
+    const v = this.cfg[key];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) this.fail(key, 'a list of strings', v);
+    return v as string[];
+  }
+
+  object(key: string): Json | undefined {
+    if (!this.present(key)) return undefined;
+    const v = this.cfg[key];
+    if (typeof v !== 'object' || Array.isArray(v)) this.fail(key, 'an object', v);
+    return v as Json;
+  }
+
+  /** Mark fields as read on purpose though they do not change the shape (routing details). */
+  setAside(...keys: string[]): void {
+    for (const k of keys) this.placed.add(k);
+  }
+
+  /** Shape-changing fields present with a value that means something, which no reader placed. */
+  unplaced(): string[] {
+    return SHAPE_CHANGING_KEYS.filter((k) => {
+      if (this.placed.has(k)) return false;
+      const v = this.cfg[k];
+      if (v === undefined || v === null || v === false || v === 0) return false;
+      return !(Array.isArray(v) && v.length === 0);
+    }).map((k) => this.prefix + k);
   }
 }
 
-function shapeFrom(r: Reader, family: Family, file: string): ModelShape {
-  const hidden = r.int(['hidden_size', 'n_embd', 'n_embed', 'd_model']);
-  const layers = r.int(['num_hidden_layers', 'n_layer', 'num_layers']);
-  const heads = r.int(['num_attention_heads', 'n_head']);
-  const vocab = r.int(['vocab_size']);
-  const headDim = r.int(['head_dim'], hidden / heads);
-  if (!Number.isInteger(headDim)) {
-    throw new UserError(`${file}: hidden_size ${hidden} is not a multiple of num_attention_heads ${heads}: set head_dim`);
+function shapeFromConfig(cfg: Json, file: string): { shape: ModelShape; family: string } {
+  const top = new Reader(file, cfg);
+  const modelType = top.str('model_type');
+  const family = familyOf(modelType);
+  if (family === undefined) {
+    const fields = top.unplaced();
+    const also = fields.length > 0 ? `; fields it could not place: ${fields.join(', ')}` : '';
+    throw new UserError(
+      `${file}: model_type: ${modelType === undefined ? 'missing' : `"${modelType}" is not an architecture the loader understands`} ` +
+      `(known: ${KNOWN_MODEL_TYPES.join(', ')})${also}; refusing to size it by guess`);
   }
-  switch (family) {
-    case 'gpt2': {
-      const positions = r.int(['n_positions', 'n_ctx'], 1024);
-      return {
-        layers, hidden_size: hidden, attention_heads: heads, kv_heads: heads, head_dim: headDim,
-        intermediate_size: r.int(['n_inner'], 4 * hidden), vocab_size: vocab, experts: 1, experts_per_token: 1,
-        max_context: positions, mlp: 'plain', tied_embeddings: r.bool('tie_word_embeddings', true),
-        learned_positions: positions, biases: true,
-      };
-    }
-    case 'gpt_neox':
-      return {
-        layers, hidden_size: hidden, attention_heads: heads, kv_heads: heads, head_dim: headDim,
-        intermediate_size: r.int(['intermediate_size'], 4 * hidden), vocab_size: vocab, experts: 1, experts_per_token: 1,
-        max_context: r.int(['max_position_embeddings'], 2048), mlp: 'plain',
-        tied_embeddings: r.bool('tie_word_embeddings', false), learned_positions: 0, biases: true,
-      };
-    case 'bloom':
-      // BLOOM: ALiBi positions, d_ff = 4 d_model, tied embeddings; configs carry no context length
-      return {
-        layers, hidden_size: hidden, attention_heads: heads, kv_heads: heads, head_dim: headDim,
-        intermediate_size: 4 * hidden, vocab_size: vocab, experts: 1, experts_per_token: 1,
-        max_context: r.int(['seq_length', 'max_position_embeddings'], 2048), mlp: 'plain',
-        tied_embeddings: r.bool('tie_word_embeddings', true), learned_positions: 0, biases: true,
-      };
-    case 'falcon': {
-      // new_decoder_architecture (40B/180B): grouped KV heads; else multi_query (7B): one KV head
-      const kvHeads = r.bool('new_decoder_architecture', false)
-        ? r.int(['num_kv_heads', 'n_head_kv'], heads)
-        : r.bool('multi_query', true) ? 1 : heads;
-      return {
-        layers, hidden_size: hidden, attention_heads: heads, kv_heads: kvHeads, head_dim: headDim,
-        intermediate_size: r.int(['ffn_hidden_size'], 4 * hidden), vocab_size: vocab, experts: 1, experts_per_token: 1,
-        max_context: r.int(['max_position_embeddings'], 2048), mlp: 'plain',
-        tied_embeddings: r.bool('tie_word_embeddings', true), learned_positions: 0, biases: r.bool('bias', false),
-      };
-    }
-    case 'bert': {
-      // encoders (embedding models): learned positions, GELU MLP, biases, tied MLM head
-      const positions = r.int(['max_position_embeddings'], 512);
-      return {
-        layers, hidden_size: hidden, attention_heads: heads, kv_heads: heads, head_dim: headDim,
-        intermediate_size: r.int(['intermediate_size'], 4 * hidden), vocab_size: vocab, experts: 1, experts_per_token: 1,
-        max_context: positions, mlp: 'plain', tied_embeddings: true, learned_positions: positions, biases: true,
-      };
-    }
-    case 'llama':
-    case 'other': {
-      const experts = r.int(['num_local_experts', 'num_experts'], 1);
-      const act = r.str('hidden_act') ?? r.str('hidden_activation');
-      const gated = family === 'llama' || act === 'silu' || act === 'swiglu';
-      return {
-        layers, hidden_size: hidden, attention_heads: heads,
-        kv_heads: r.int(['num_key_value_heads', 'num_kv_heads'], heads), head_dim: headDim,
-        intermediate_size: r.int(['intermediate_size', 'ffn_dim', 'n_inner'], 4 * hidden), vocab_size: vocab,
-        experts, experts_per_token: experts > 1 ? r.int(['num_experts_per_tok'], 2) : 1,
-        max_context: r.int(['max_position_embeddings', 'n_positions', 'seq_length']), mlp: gated ? 'gated' : 'plain',
-        tied_embeddings: r.bool('tie_word_embeddings', false), learned_positions: 0, biases: false,
-      };
+  // Llama-4 nests the language model under text_config (the vision tower is not sized)
+  let reader = top;
+  if (family === 'llama4') {
+    const text = top.object('text_config');
+    if (text !== undefined) reader = new Reader(file, text, 'text_config.');
+  }
+  const shape = FAMILY_READERS[family](reader, file);
+  for (const r of reader === top ? [top] : [top, reader]) {
+    const fields = r.unplaced();
+    if (fields.length > 0) {
+      throw new UserError(`${file}: model_type "${modelType}": fields the loader cannot place: ${fields.join(', ')}; refusing to size it by guess`);
     }
   }
+  return { shape, family };
 }
 
 export function modelFromHfConfig(cfg: unknown, file: string, id?: string): ModelSpec {
   if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) {
     throw new UserError(`${file}: expected a JSON object (a Hugging Face config.json)`);
   }
-  const r = new Reader(file, cfg as Json);
-  const family = familyOf(r.str('model_type'));
-  const shape = shapeFrom(r, family, file);
-  if (shape.kv_heads > shape.attention_heads || shape.attention_heads % shape.kv_heads !== 0) {
+  const { shape, family } = shapeFromConfig(cfg as Json, file);
+  if (!shape.mla && (shape.kv_heads > shape.attention_heads || shape.attention_heads % shape.kv_heads !== 0)) {
     throw new UserError(`${file}: num_key_value_heads ${shape.kv_heads} must divide num_attention_heads ${shape.attention_heads}`);
   }
   if (shape.experts_per_token > shape.experts) {
-    throw new UserError(`${file}: num_experts_per_tok ${shape.experts_per_token} exceeds num_local_experts ${shape.experts}`);
+    throw new UserError(`${file}: num_experts_per_tok ${shape.experts_per_token} exceeds the ${shape.experts} routed experts`);
   }
   const counts = countParams(shape);
-  const name = r.str('_name_or_path') ?? basename(dirname(file));
+  const top = new Reader(file, cfg as Json);
+  const name = top.str('_name_or_path') ?? basename(dirname(file));
   return {
     ...shape,
     id: id ?? (name || file),

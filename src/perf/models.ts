@@ -2,7 +2,13 @@ import type { ModelShape } from './shape.ts';
 
 /**
  * Model catalog. params_total / params_active are the published figures; the shapes are the
- * published configs, and test/perf checks that countParams(shape) agrees with the published count.
+ * published configs, and test/perf checks that countParams(shape) agrees with the published count
+ * and, where scenarios/data/model-configs/ holds the model's config.json, that the loader reads
+ * the same shape from it.
+ *
+ * params_active counts the input embedding (a lookup; step.ts takes it out of the FLOPs). Vendors
+ * differ: Mistral, Meta and Qwen count it in their "active" figure, OpenAI (gpt-oss) and DeepSeek
+ * (README_WEIGHTS.md) do not, so for those two the entry adds it to the published figure.
  */
 export type ModelId =
   | 'gpt-3-175b'
@@ -12,7 +18,16 @@ export type ModelId =
   | 'llama-2-70b'
   | 'llama-3-8b'
   | 'llama-3-70b'
+  | 'llama-3.1-8b'
+  | 'llama-3.1-70b'
+  | 'llama-3.1-405b'
   | 'mixtral-8x7b'
+  | 'mixtral-8x22b'
+  | 'qwen3-30b-a3b'
+  | 'qwen3-235b-a22b'
+  | 'deepseek-v3'
+  | 'gpt-oss-120b'
+  | 'gpt-oss-20b'
   | 'gpt-neox-20b'
   | 'text-embedding-ada-002';
 
@@ -27,6 +42,14 @@ export interface ModelSpec extends ModelShape {
 }
 
 const LLAMA_COMMON = { mlp: 'gated', tied_embeddings: false, learned_positions: 0, biases: false, experts: 1, experts_per_token: 1, kind: 'decoder' } as const;
+const LLAMA_31 = { ...LLAMA_COMMON, vocab_size: 128256, max_context: 131072, kv_heads: 8, head_dim: 128 } as const;
+const QWEN3_MOE = { ...LLAMA_COMMON, vocab_size: 151936, max_context: 40960, head_dim: 128, experts: 128, experts_per_token: 8, moe_layer_step: 1 } as const;
+/** gpt-oss: RMSNorm, biases on attention and experts, attention sinks, MXFP4 experts, alternating 128-token sliding layers */
+const GPT_OSS = {
+  ...LLAMA_COMMON, hidden_size: 2880, attention_heads: 64, kv_heads: 8, head_dim: 64, intermediate_size: 2880, vocab_size: 201088,
+  experts_per_token: 4, max_context: 131072, sliding_window: 128, attention_sinks: true, attention_bias: true, mlp_bias: true,
+  expert_weight_bits: 4.25,
+} as const;
 
 export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
   // Brown et al., "Language Models are Few-Shot Learners" (2020), Table 2.1: 96 layers, d_model
@@ -81,6 +104,24 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
     layers: 80, hidden_size: 8192, attention_heads: 64, kv_heads: 8, head_dim: 128, intermediate_size: 28672,
     vocab_size: 128256, max_context: 8192,
   },
+  // Meta, "The Llama 3 Herd of Models" (arXiv 2407.21783, 2024) Table 3 and HF
+  // meta-llama/Llama-3.1-8B config.json (scenarios/data/model-configs/llama-3.1-8b): Llama-3-8B's
+  // shape with a 131072-token context (RoPE scaled, rope_type llama3). 8.03B.
+  'llama-3.1-8b': {
+    ...LLAMA_31, id: 'llama-3.1-8b', name: 'Llama-3.1-8B', params_total: 8.03e9, params_active: 8.03e9,
+    layers: 32, hidden_size: 4096, attention_heads: 32, intermediate_size: 14336,
+  },
+  // Same sources, HF meta-llama/Llama-3.1-70B config.json: Llama-3-70B's shape, 131072 context. 70.55B.
+  'llama-3.1-70b': {
+    ...LLAMA_31, id: 'llama-3.1-70b', name: 'Llama-3.1-70B', params_total: 70.55e9, params_active: 70.55e9,
+    layers: 80, hidden_size: 8192, attention_heads: 64, intermediate_size: 28672,
+  },
+  // Same report, Table 3 (126 layers, model dim 16384, FFN 53248, 128 heads, 8 KV heads) and HF
+  // meta-llama/Llama-3.1-405B config.json, 131072 context. 405B (the shape gives 405.85B).
+  'llama-3.1-405b': {
+    ...LLAMA_31, id: 'llama-3.1-405b', name: 'Llama-3.1-405B', params_total: 405e9, params_active: 405e9,
+    layers: 126, hidden_size: 16384, attention_heads: 128, intermediate_size: 53248,
+  },
   // Jiang et al., "Mixtral of Experts" (2024) and HF mistralai/Mixtral-8x7B-v0.1 config.json:
   // 32 layers, hidden 4096, 32 heads, 8 KV heads, 8 experts of intermediate 14336, top-2,
   // vocab 32000, 32768 context. 46.7B total, 12.9B active per token.
@@ -88,6 +129,58 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
     ...LLAMA_COMMON, id: 'mixtral-8x7b', name: 'Mixtral-8x7B', params_total: 46.7e9, params_active: 12.9e9,
     layers: 32, hidden_size: 4096, attention_heads: 32, kv_heads: 8, head_dim: 128, intermediate_size: 14336,
     vocab_size: 32000, experts: 8, experts_per_token: 2, max_context: 32768,
+  },
+  // HF mistralai/Mixtral-8x22B-v0.1 config.json (scenarios/data/model-configs/mixtral-8x22b): 56
+  // layers, hidden 6144, 48 heads, 8 KV heads, 8 experts of 16384, top-2, vocab 32000, 65536
+  // context. Mistral AI, "Cheaper, Better, Faster, Stronger" (Apr 2024): 141B total, 39B active.
+  'mixtral-8x22b': {
+    ...LLAMA_COMMON, id: 'mixtral-8x22b', name: 'Mixtral-8x22B', params_total: 141e9, params_active: 39e9,
+    layers: 56, hidden_size: 6144, attention_heads: 48, kv_heads: 8, head_dim: 128, intermediate_size: 16384,
+    vocab_size: 32000, experts: 8, experts_per_token: 2, max_context: 65536,
+  },
+  // HF Qwen/Qwen3-30B-A3B config.json (scenarios/data/model-configs/qwen3-30b-a3b): 48 layers,
+  // hidden 2048, 32 heads of 128, 4 KV heads, 128 experts of 768 (moe_intermediate_size) in every
+  // layer, top-8, no shared expert, vocab 151936, 40960 positions. Model card: 30.5B total, 3.3B activated.
+  'qwen3-30b-a3b': {
+    ...QWEN3_MOE, id: 'qwen3-30b-a3b', name: 'Qwen3-30B-A3B', params_total: 30.5e9, params_active: 3.3e9,
+    layers: 48, hidden_size: 2048, attention_heads: 32, kv_heads: 4, intermediate_size: 6144, moe_intermediate_size: 768,
+  },
+  // HF Qwen/Qwen3-235B-A22B config.json (scenarios/data/model-configs/qwen3-235b-a22b): 94 layers,
+  // hidden 4096, 64 heads of 128, 4 KV heads, 128 experts of 1536, top-8. Model card: 235B total, 22B activated.
+  'qwen3-235b-a22b': {
+    ...QWEN3_MOE, id: 'qwen3-235b-a22b', name: 'Qwen3-235B-A22B', params_total: 235e9, params_active: 22e9,
+    layers: 94, hidden_size: 4096, attention_heads: 64, kv_heads: 4, intermediate_size: 12288, moe_intermediate_size: 1536,
+  },
+  // DeepSeek-AI, "DeepSeek-V3 Technical Report" (arXiv 2412.19437, 2024) section 4.2 and HF
+  // deepseek-ai/DeepSeek-V3 config.json (scenarios/data/model-configs/deepseek-v3): 61 layers,
+  // hidden 7168, 128 heads with MLA (q_lora_rank 1536, kv_lora_rank 512, qk_nope 128, qk_rope 64,
+  // v 128), first 3 layers dense (18432), then 256 routed experts of 2048 + 1 shared, top-8, vocab
+  // 129280, 163840 positions (128K context in the report, YaRN x40 over 4096). Shipped in FP8
+  // (e4m3, 128x128 blocks). 671B total; README_WEIGHTS.md: 36.6B activated including the 0.9B
+  // output head, without the 0.93B input embedding counted here: 37.5B. One MTP module (11.5B)
+  // ships too but is not served by default (shape.ts mtp_layers).
+  'deepseek-v3': {
+    ...LLAMA_COMMON, id: 'deepseek-v3', name: 'DeepSeek-V3', params_total: 671e9, params_active: 37.5e9,
+    layers: 61, hidden_size: 7168, attention_heads: 128, kv_heads: 128, head_dim: 192, intermediate_size: 18432,
+    vocab_size: 129280, experts: 256, experts_per_token: 8, max_context: 163840,
+    moe_intermediate_size: 2048, shared_experts: 1, first_dense_layers: 3,
+    mla: { q_lora_rank: 1536, kv_lora_rank: 512, qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128 },
+    mtp_layers: 1,
+  },
+  // OpenAI, "gpt-oss-120b & gpt-oss-20b Model Card" (Aug 2025) Table 1 and HF openai/gpt-oss-120b
+  // config.json (scenarios/data/model-configs/gpt-oss-120b): 36 layers, hidden 2880, 64 heads of
+  // 64, 8 KV heads, 128 experts of 2880, top-4, layers alternating 128-token sliding and full
+  // attention, vocab 201088 (o200k_harmony), 131072 context, MoE weights in MXFP4. 116.83B total;
+  // 5.13B active without the 0.58B input embedding counted here: 5.71B.
+  'gpt-oss-120b': {
+    ...GPT_OSS, id: 'gpt-oss-120b', name: 'gpt-oss-120b', params_total: 116.83e9, params_active: 5.71e9,
+    layers: 36, experts: 128, sliding_window_layers: 18,
+  },
+  // Same model card, HF openai/gpt-oss-20b config.json: 24 layers, 32 experts, otherwise as the
+  // 120b. 20.91B total; 3.61B active + 0.58B input embedding = 4.19B.
+  'gpt-oss-20b': {
+    ...GPT_OSS, id: 'gpt-oss-20b', name: 'gpt-oss-20b', params_total: 20.91e9, params_active: 4.19e9,
+    layers: 24, experts: 32, sliding_window_layers: 12,
   },
   // Black et al., "GPT-NeoX-20B" (2022) and HF EleutherAI/gpt-neox-20b config.json: 44 layers,
   // hidden 6144, 64 heads of 96, intermediate 24576, vocab 50432 (untied), 2048 context. 20.55B.

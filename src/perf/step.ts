@@ -1,8 +1,8 @@
-import { UserError } from '../errors.ts';
 import type { CalibrationFactors, CalibrationProfile } from './calibration.ts';
 import { DEFAULT_CALIBRATION } from './profiles.ts';
 import { ACTIVATION_BYTES, defaultKvDtype, DTYPE_BYTES, peakTflopsFor, type Dtype } from './dtype.ts';
-import { checkTensorParallel, GPU_MEMORY_BYTES_PER_GB, type GpuSpec } from './hardware.ts';
+import { checkTensorParallel, type GpuSpec } from './hardware.ts';
+import { sizeReplica } from './memory.ts';
 import type { ModelSpec } from './models.ts';
 import { countParams } from './shape.ts';
 
@@ -55,14 +55,10 @@ export interface StepModelOptions {
   calibration?: CalibrationProfile;
   /** fraction of GPU memory the engine may use (vLLM's gpu_memory_utilization), default 0.9 */
   gpuMemoryUtilization?: number;
+  /** expert-parallel ranks (memory.ts), default 1 */
+  ep?: number;
 }
 
-/** Tokens vLLM profiles activation memory with (max_num_batched_tokens of its chunked-prefill default). */
-const ACTIVATION_PROFILE_TOKENS = 8192;
-/** CUDA context, cuBLAS workspace, NCCL buffers: memory outside weights, activations and KV. */
-const RUNTIME_RESERVE_BYTES_PER_GPU = 2 ** 30;
-/** vLLM's KV block size: a replica that cannot hold one block cannot serve. */
-const MIN_KV_TOKENS = 16;
 
 /**
  * What one iteration costs at 100% of every peak, per unit of work; stepTimeFrom divides by the
@@ -106,63 +102,14 @@ export interface StepGeometry {
   bytes(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number): number;
 }
 
-function gb(bytes: number): string {
-  return (bytes / 1e9).toFixed(1);
-}
-
-interface Sizing {
-  weightBytes: number;
-  weightBytesPerGpu: number;
-  expertBytes: number;
-  kvBytesPerToken: number;
-  kvCapacityTokens: number;
-}
-
-/** Memory: weights per GPU, KV bytes per token and the KV cache the rest of the memory holds. */
-function sizeReplica(opts: StepModelOptions): Sizing {
-  const { model, gpu, tp } = opts;
-  const dtype = opts.dtype ?? 'fp16';
-  const kvDtype = opts.kvDtype ?? defaultKvDtype(dtype);
-  const util = opts.gpuMemoryUtilization ?? 0.9;
-  if (!Number.isInteger(tp) || tp < 1) throw new UserError(`--tp: expected a positive integer, got ${tp}`);
-  if (!(util > 0 && util <= 1)) throw new UserError(`gpu_memory_utilization: expected a number in (0, 1], got ${util}`);
-  checkTensorParallel(gpu, tp, '--tp');
-  if (model.attention_heads % tp !== 0) {
-    throw new UserError(`${model.id}: ${model.attention_heads} attention heads cannot be split over tp=${tp} GPUs`);
-  }
-  const counts = countParams(model);
-  const weightBytes = model.params_total * DTYPE_BYTES[dtype];
-  const weightBytesPerGpu = weightBytes / tp;
-  // MoE: the published total split in the shape's proportion of expert to shared weights
-  const expertBytes = counts.total > 0 ? weightBytes * (counts.expert_total / counts.total) : 0;
-  // K and V per layer per KV head; with fewer KV heads than GPUs each GPU keeps a copy of one
-  // head (vLLM replicates them), so the replica stores max(kv_heads, tp) heads.
-  const kvBytesPerToken = 2 * model.layers * model.head_dim * Math.max(model.kv_heads, tp) * DTYPE_BYTES[kvDtype];
-  const usablePerGpu = gpu.memory_gb * GPU_MEMORY_BYTES_PER_GB * util;
-  if (weightBytesPerGpu > usablePerGpu) {
-    throw new UserError(
-      `${model.id} (${dtype}) does not fit on ${tp}x ${gpu.id}: weights need ${gb(weightBytesPerGpu)} GB per GPU, ` +
-      `${gb(usablePerGpu)} GB usable (${gpu.memory_gb} GB x ${util}); use more GPUs (--tp) or a smaller dtype`);
-  }
-  // peak activations of one profiling batch per GPU: hidden state, attention projections and MLP width
-  const qkvWidth = (model.attention_heads + 2 * model.kv_heads) * model.head_dim / tp;
-  const mlpWidth = (model.mlp === 'gated' ? 2 : 1) * model.intermediate_size * model.experts_per_token / tp;
-  const activationBytes = ACTIVATION_PROFILE_TOKENS * (model.hidden_size + qkvWidth + mlpWidth) * ACTIVATION_BYTES;
-  const reservePerGpu = RUNTIME_RESERVE_BYTES_PER_GPU + activationBytes;
-  const kvCapacityTokens = Math.max(0, Math.floor(tp * (usablePerGpu - weightBytesPerGpu - reservePerGpu) / kvBytesPerToken));
-  if (kvCapacityTokens < MIN_KV_TOKENS) {
-    throw new UserError(
-      `${model.id} (${dtype}) on ${tp}x ${gpu.id}: no room for the KV cache: ${gb(usablePerGpu)} GB usable per GPU, ` +
-      `weights ${gb(weightBytesPerGpu)} GB, activations and runtime ${gb(reservePerGpu)} GB; use more GPUs (--tp) or a smaller dtype`);
-  }
-  return { weightBytes, weightBytesPerGpu, expertBytes, kvBytesPerToken, kvCapacityTokens };
-}
-
 export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   const { model, gpu, tp } = opts;
   const dtype = opts.dtype ?? 'fp16';
-  const size = sizeReplica(opts);
+  checkTensorParallel(gpu, tp, '--tp');
+  // memory sizing (weights per GPU, KV cache, weights a step reads): memory.ts
+  const size = sizeReplica({ model, gpu, tp, ep: opts.ep ?? 1, dtype, kvDtype: opts.kvDtype ?? defaultKvDtype(dtype), gpuMemoryUtilization: opts.gpuMemoryUtilization });
   const counts = countParams(model);
+  const scale = counts.total > 0 ? model.params_total / counts.total : 1;
   const peakFlopsPerS = peakTflopsFor(gpu, dtype) * 1e12 * tp;
   // attention runs in 16-bit whatever the weights (FlashAttention, paged attention kernels)
   const peak16FlopsPerMs = gpu.fp16_tflops * 1e12 * tp / 1000;
@@ -171,13 +118,14 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   const peakBytesPerMs = peakBytesPerS / 1000;
   // matmul parameters per token: the input embedding is a lookup; the LM head runs for decode
   // tokens only (a prompt produces logits for its last token alone, negligible next to the rest)
-  const lmHead = model.kind === 'decoder' ? counts.lm_head : 0;
-  const matmulParams = model.params_active - counts.input_embedding - (model.tied_embeddings ? 0 : counts.lm_head);
-  const expertActiveParams = model.experts > 1 ? counts.expert_total * model.experts_per_token / model.experts : 0;
+  const lmHead = model.kind === 'decoder' ? counts.lm_head * scale : 0;
+  const matmulParams = model.params_active - (counts.input_embedding + (model.tied_embeddings ? 0 : counts.lm_head)) * scale;
+  const expertActiveParams = model.experts > 1 ? counts.expert_total * scale * model.experts_per_token / model.experts : 0;
   const denseParams = matmulParams - expertActiveParams;
   // the input embedding is read row by row, not streamed; a tied one is streamed as the LM head
-  const embeddingBytes = model.tied_embeddings ? 0 : counts.input_embedding * (size.weightBytes / model.params_total);
-  const denseBytes = size.weightBytes - size.expertBytes - embeddingBytes;
+  const embeddingBytes = model.tied_embeddings ? 0 : counts.input_embedding * scale * DTYPE_BYTES[dtype] * size.dp;
+  const denseBytes = size.sharedWeightBytes - embeddingBytes;
+  const expertBytes = size.routedExpertBytes;
   // QK^T and AV: 2 FLOPs per multiply-add, 2 matmuls, per query-key pair, per query dim, per layer
   const attnFlopsPerPair = 4 * model.layers * model.attention_heads * model.head_dim;
   // all-reduces after attention and after the MLP in every layer (Megatron-style TP); the ring
@@ -185,11 +133,6 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   const allReduces = tp > 1 ? 2 * model.layers : 0;
   const linkBytesPerMs = (gpu.nvlink_gb_per_s / 2) * 1e9 / 1000;
   const allReduceMsPerToken = tp > 1 ? allReduces * (2 * (tp - 1) / tp) * model.hidden_size * ACTIVATION_BYTES / linkBytesPerMs : 0;
-  const weightBytesTouched = (tokens: number): number => {
-    if (tokens <= 0) return 0;
-    if (size.expertBytes === 0) return denseBytes;
-    return denseBytes + size.expertBytes * (1 - Math.pow(1 - model.experts_per_token / model.experts, tokens));
-  };
   return {
     tp, kvCapacityTokens: size.kvCapacityTokens, kvBytesPerToken: size.kvBytesPerToken,
     weightBytesPerGpu: size.weightBytesPerGpu, peakFlopsPerS, peakBytesPerS,
@@ -197,7 +140,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     denseMsPerDecodeToken: 2 * (denseParams + lmHead) / peakFlopsPerMs,
     denseWeightMs: denseBytes / peakBytesPerMs,
     expertMsPerToken: 2 * expertActiveParams / peakFlopsPerMs,
-    expertWeightMs: size.expertBytes / peakBytesPerMs,
+    expertWeightMs: expertBytes / peakBytesPerMs,
     expertMissProbability: model.experts > 1 ? 1 - model.experts_per_token / model.experts : 1,
     expertTokenShare: model.experts > 1 ? model.experts_per_token / model.experts : 1,
     attentionMsPerPair: attnFlopsPerPair / peak16FlopsPerMs,
@@ -211,7 +154,8 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     },
     bytes(pt, _pairs, ds, dctx) {
       // weights once per step; KV written for every new token, read for every decode context token
-      return weightBytesTouched(pt + ds) + (pt + ds + dctx) * size.kvBytesPerToken;
+      const tokens = pt + ds;
+      return (tokens > 0 ? size.weightBytesTouched(tokens) - embeddingBytes : 0) + (tokens + dctx) * size.kvBytesPerToken;
     },
   };
 }

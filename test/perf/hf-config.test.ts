@@ -67,12 +67,13 @@ describe('Hugging Face config.json loading', () => {
 });
 
 describe('model catalog', () => {
-  it('every catalog shape gives its published parameter counts within 1%', () => {
+  // 2%: some published figures carry two significant digits (Qwen3-30B-A3B's "3.3B" active is 3.25-3.35B)
+  it('every catalog shape gives its published parameter counts within 2%', () => {
     for (const id of MODEL_IDS) {
       const m = MODELS[id];
       const c = countParams(m);
-      expect(within(c.total, m.params_total, 1), `${id} total ${c.total} vs ${m.params_total}`).toBe(true);
-      expect(within(c.active, m.params_active, 1), `${id} active ${c.active} vs ${m.params_active}`).toBe(true);
+      expect(within(c.total, m.params_total, 2), `${id} total ${c.total} vs ${m.params_total}`).toBe(true);
+      expect(within(c.active, m.params_active, 2), `${id} active ${c.active} vs ${m.params_active}`).toBe(true);
     }
   });
 });

@@ -1,0 +1,238 @@
+import { UserError } from '../errors.ts';
+import type { Reader } from './hf-config.ts';
+import type { ModelShape } from './shape.ts';
+
+/**
+ * One reader per architecture family of Hugging Face config.json files. Each reads the key
+ * spellings of its family, supplies what the family's modelling code fixes without saying so in
+ * the file, and marks every field it placed (Reader.placed) so hf-config.ts can refuse the rest.
+ * Sources: the transformers configuration_*.py / modeling_*.py of each family (v4.55).
+ */
+export type Family = 'llama' | 'mixtral' | 'qwen_moe' | 'deepseek' | 'llama4' | 'gpt_oss' | 'gpt2' | 'gpt_neox' | 'bloom' | 'falcon' | 'bert';
+
+const MODEL_TYPES: Readonly<Record<string, Family>> = {
+  // Qwen2 has q/k/v biases (3 x 4096-ish per layer, < 0.01% of any Qwen2): not counted
+  llama: 'llama', mistral: 'llama', qwen2: 'llama', qwen3: 'llama',
+  mixtral: 'mixtral',
+  qwen2_moe: 'qwen_moe', qwen3_moe: 'qwen_moe',
+  deepseek_v2: 'deepseek', deepseek_v3: 'deepseek',
+  llama4: 'llama4', llama4_text: 'llama4',
+  gpt_oss: 'gpt_oss',
+  gpt2: 'gpt2',
+  gpt_neox: 'gpt_neox',
+  bloom: 'bloom',
+  // older Falcon checkpoints used these model_type names
+  falcon: 'falcon', RefinedWeb: 'falcon', RefinedWebModel: 'falcon',
+  bert: 'bert', roberta: 'bert', 'xlm-roberta': 'bert',
+};
+
+export const KNOWN_MODEL_TYPES: readonly string[] = Object.keys(MODEL_TYPES);
+
+export function familyOf(modelType: string | undefined): Family | undefined {
+  return modelType !== undefined && Object.hasOwn(MODEL_TYPES, modelType) ? MODEL_TYPES[modelType] : undefined;
+}
+
+interface Core { layers: number; hidden_size: number; attention_heads: number; vocab_size: number; head_dim: number }
+
+function core(r: Reader, file: string): Core {
+  const hidden = r.int(['hidden_size', 'n_embd', 'n_embed', 'd_model']);
+  const layers = r.int(['num_hidden_layers', 'n_layer', 'num_layers']);
+  const heads = r.int(['num_attention_heads', 'n_head']);
+  const vocab = r.int(['vocab_size']);
+  const headDim = r.int(['head_dim'], hidden / heads);
+  if (!Number.isInteger(headDim)) {
+    throw new UserError(`${file}: hidden_size ${hidden} is not a multiple of num_attention_heads ${heads}: set head_dim`);
+  }
+  return { layers, hidden_size: hidden, attention_heads: heads, vocab_size: vocab, head_dim: headDim };
+}
+
+/** Bias-free SwiGLU decoder with RMSNorm and rotary positions (Llama, Mistral, Qwen2/3 and the MoE families built on it). */
+function llamaCore(r: Reader, file: string): Omit<ModelShape, 'intermediate_size' | 'experts' | 'experts_per_token'> {
+  const c = core(r, file);
+  return {
+    ...c, kv_heads: r.int(['num_key_value_heads', 'num_kv_heads'], c.attention_heads),
+    max_context: r.int(['max_position_embeddings', 'n_positions', 'seq_length']), mlp: 'gated',
+    tied_embeddings: r.bool('tie_word_embeddings', false), learned_positions: 0, biases: false,
+  };
+}
+
+function refuseQwenSlidingWindow(r: Reader, file: string): void {
+  // Qwen2/3 windowing applies to the layers from max_window_layers on; no released checkpoint turns
+  // it on, and the loader does not place it
+  if (r.bool('use_sliding_window', false)) {
+    throw new UserError(`${file}: use_sliding_window true (with sliding_window, max_window_layers): the loader cannot place Qwen's per-layer windowing; refusing to size it by guess`);
+  }
+  r.setAside('sliding_window', 'max_window_layers');
+}
+
+function llama(r: Reader, file: string): ModelShape {
+  // Mistral's sliding_window (4096 in v0.1) is left aside: every layer is sized as full attention,
+  // which overstates the KV cache of sequences longer than the window (conservative)
+  refuseQwenSlidingWindow(r, file);
+  const base = llamaCore(r, file);
+  return { ...base, intermediate_size: r.int(['intermediate_size', 'ffn_dim', 'n_inner'], 4 * base.hidden_size), experts: 1, experts_per_token: 1 };
+}
+
+function mixtral(r: Reader, file: string): ModelShape {
+  // Mixtral: every layer MoE, experts of intermediate_size, no shared expert (modeling_mixtral.py)
+  r.setAside('router_aux_loss_coef', 'output_router_logits', 'router_jitter_noise');
+  return {
+    ...llamaCore(r, file), intermediate_size: r.int(['intermediate_size']),
+    experts: r.int(['num_local_experts']), experts_per_token: r.int(['num_experts_per_tok']),
+  };
+}
+
+function qwenMoe(r: Reader, file: string): ModelShape {
+  // modeling_qwen2_moe.py / modeling_qwen3_moe.py: layer i is sparse when it is not in
+  // mlp_only_layers and (i + 1) % decoder_sparse_step == 0; Qwen2-MoE adds one shared expert of
+  // shared_expert_intermediate_size (and a 1-wide shared_expert_gate, not counted)
+  refuseQwenSlidingWindow(r, file);
+  r.setAside('norm_topk_prob', 'router_aux_loss_coef', 'output_router_logits');
+  const base = llamaCore(r, file);
+  const sharedWidth = r.count('shared_expert_intermediate_size', 0);
+  const mlpOnly = r.intList('mlp_only_layers');
+  if (mlpOnly.some((i) => i >= base.layers)) {
+    throw new UserError(`${file}: mlp_only_layers: expected layer indices below num_hidden_layers ${base.layers}, got ${JSON.stringify(mlpOnly)}`);
+  }
+  return {
+    ...base, intermediate_size: r.int(['intermediate_size']),
+    experts: r.int(['num_experts']), experts_per_token: r.int(['num_experts_per_tok']),
+    moe_intermediate_size: r.int(['moe_intermediate_size']),
+    moe_layer_step: r.int(['decoder_sparse_step'], 1),
+    ...(mlpOnly.length > 0 ? { mlp_only_layers: mlpOnly } : {}),
+    ...(sharedWidth > 0 ? { shared_experts: 1, shared_expert_intermediate_size: sharedWidth } : {}),
+  };
+}
+
+function deepseek(r: Reader, file: string): ModelShape {
+  // DeepSeek-V2/V3 modeling_deepseek.py: layer i is MoE when n_routed_experts is set,
+  // i >= first_k_dense_replace and i % moe_layer_freq == 0; attention is MLA
+  r.setAside('n_group', 'topk_group', 'topk_method', 'routed_scaling_factor', 'scoring_func', 'norm_topk_prob', 'aux_loss_alpha', 'seq_aux', 'ep_size');
+  const c = core(r, file);
+  const routed = r.count('n_routed_experts', 0);
+  if (r.int(['moe_layer_freq'], 1) !== 1) {
+    throw new UserError(`${file}: moe_layer_freq ${JSON.stringify(r.cfg.moe_layer_freq)}: only 1 (every layer past first_k_dense_replace) is understood; refusing to size it by guess`);
+  }
+  const qkNope = r.int(['qk_nope_head_dim']);
+  const qkRope = r.int(['qk_rope_head_dim']);
+  const moe = routed > 0
+    ? {
+      experts: routed, experts_per_token: r.int(['num_experts_per_tok']), moe_intermediate_size: r.int(['moe_intermediate_size']),
+      shared_experts: r.count('n_shared_experts', 0), first_dense_layers: r.count('first_k_dense_replace', 0),
+    }
+    : { experts: 1, experts_per_token: 1 };
+  return {
+    ...c, kv_heads: r.int(['num_key_value_heads'], c.attention_heads), head_dim: qkNope + qkRope,
+    intermediate_size: r.int(['intermediate_size']), ...moe,
+    mla: {
+      q_lora_rank: r.count('q_lora_rank', 0), kv_lora_rank: r.int(['kv_lora_rank']),
+      qk_nope_head_dim: qkNope, qk_rope_head_dim: qkRope, v_head_dim: r.int(['v_head_dim']),
+    },
+    mtp_layers: r.count('num_nextn_predict_layers', 0),
+    max_context: r.int(['max_position_embeddings']), mlp: 'gated',
+    tied_embeddings: r.bool('tie_word_embeddings', false), learned_positions: 0, biases: false,
+  };
+}
+
+function llama4(r: Reader, file: string): ModelShape {
+  // modeling_llama4.py: MoE layers are moe_layers, by default every interleave_moe_layer_step-th
+  // ((i + 1) % step == 0); each has num_local_experts routed experts of intermediate_size plus one
+  // shared expert of the same width; the other layers are dense MLPs of intermediate_size_mlp.
+  // attention_chunk_size (local attention on 3 layers of 4) is left aside: every layer is sized as
+  // full attention, which overstates the KV cache of sequences longer than a chunk (conservative).
+  r.setAside('attention_chunk_size', 'no_rope_layers', 'use_qk_norm', 'router_aux_loss_coef', 'output_router_logits');
+  const base = llamaCore(r, file);
+  const expertWidth = r.int(['intermediate_size']);
+  const explicit = r.intList('moe_layers');
+  const layout = explicit.length > 0
+    ? { moe_layer_step: 1, mlp_only_layers: Array.from({ length: base.layers }, (_, i) => i).filter((i) => !explicit.includes(i)) }
+    : { moe_layer_step: r.int(['interleave_moe_layer_step'], 1) };
+  return {
+    ...base, intermediate_size: r.int(['intermediate_size_mlp']),
+    experts: r.int(['num_local_experts']), experts_per_token: r.int(['num_experts_per_tok']),
+    moe_intermediate_size: expertWidth, shared_experts: 1, shared_expert_intermediate_size: expertWidth, ...layout,
+  };
+}
+
+function gptOss(r: Reader, file: string): ModelShape {
+  // modeling_gpt_oss.py: every layer MoE (experts with biases, router with bias), attention with
+  // biases and one sink logit per head, layer_types alternating sliding (window sliding_window)
+  // and full attention; default when absent: even layers sliding.
+  r.setAside('swiglu_limit', 'router_aux_loss_coef', 'output_router_logits', 'initial_context_length');
+  const base = llamaCore(r, file);
+  const k = r.int(['num_experts_per_tok']);
+  const alias = r.int(['experts_per_token'], k);
+  if (alias !== k) throw new UserError(`${file}: experts_per_token ${alias} disagrees with num_experts_per_tok ${k}`);
+  const types = r.strList('layer_types') ?? Array.from({ length: base.layers }, (_, i) => (i % 2 === 0 ? 'sliding_attention' : 'full_attention'));
+  const bad = types.find((t) => t !== 'sliding_attention' && t !== 'full_attention');
+  if (bad !== undefined || types.length !== base.layers) {
+    throw new UserError(`${file}: layer_types: expected ${base.layers} entries of "sliding_attention" or "full_attention", got ${JSON.stringify(bad ?? types.length)}`);
+  }
+  const sliding = types.filter((t) => t === 'sliding_attention').length;
+  const quant = r.object('quantization_config');
+  // MXFP4: 4-bit elements, one 8-bit shared scale per 32 (OCP MX spec v1.0) = 4.25 bits per weight
+  const mxfp4 = quant?.quant_method === 'mxfp4';
+  return {
+    ...base, intermediate_size: r.int(['intermediate_size']),
+    experts: r.int(['num_local_experts']), experts_per_token: k,
+    ...(sliding > 0 ? { sliding_window_layers: sliding, sliding_window: r.int(['sliding_window']) } : {}),
+    attention_sinks: true, attention_bias: r.bool('attention_bias', true), mlp_bias: true,
+    ...(mxfp4 ? { expert_weight_bits: 4.25 } : {}),
+  };
+}
+
+function gpt2(r: Reader, file: string): ModelShape {
+  const c = core(r, file);
+  const positions = r.int(['n_positions', 'n_ctx'], 1024);
+  return {
+    ...c, kv_heads: c.attention_heads, intermediate_size: r.int(['n_inner'], 4 * c.hidden_size), experts: 1, experts_per_token: 1,
+    max_context: positions, mlp: 'plain', tied_embeddings: r.bool('tie_word_embeddings', true),
+    learned_positions: positions, biases: true,
+  };
+}
+
+function gptNeox(r: Reader, file: string): ModelShape {
+  const c = core(r, file);
+  return {
+    ...c, kv_heads: c.attention_heads, intermediate_size: r.int(['intermediate_size'], 4 * c.hidden_size), experts: 1, experts_per_token: 1,
+    max_context: r.int(['max_position_embeddings'], 2048), mlp: 'plain',
+    tied_embeddings: r.bool('tie_word_embeddings', false), learned_positions: 0, biases: true,
+  };
+}
+
+function bloom(r: Reader, file: string): ModelShape {
+  // BLOOM: ALiBi positions, d_ff = 4 d_model, tied embeddings; configs carry no context length
+  const c = core(r, file);
+  return {
+    ...c, kv_heads: c.attention_heads, intermediate_size: 4 * c.hidden_size, experts: 1, experts_per_token: 1,
+    max_context: r.int(['seq_length', 'max_position_embeddings'], 2048), mlp: 'plain',
+    tied_embeddings: r.bool('tie_word_embeddings', true), learned_positions: 0, biases: true,
+  };
+}
+
+function falcon(r: Reader, file: string): ModelShape {
+  // new_decoder_architecture (40B/180B): grouped KV heads; else multi_query (7B): one KV head
+  const c = core(r, file);
+  const kvHeads = r.bool('new_decoder_architecture', false)
+    ? r.int(['num_kv_heads', 'n_head_kv'], c.attention_heads)
+    : r.bool('multi_query', true) ? 1 : c.attention_heads;
+  return {
+    ...c, kv_heads: kvHeads, intermediate_size: r.int(['ffn_hidden_size'], 4 * c.hidden_size), experts: 1, experts_per_token: 1,
+    max_context: r.int(['max_position_embeddings'], 2048), mlp: 'plain',
+    tied_embeddings: r.bool('tie_word_embeddings', true), learned_positions: 0, biases: r.bool('bias', false),
+  };
+}
+
+function bert(r: Reader, file: string): ModelShape {
+  // encoders (embedding models): learned positions, GELU MLP, biases, tied MLM head
+  const c = core(r, file);
+  const positions = r.int(['max_position_embeddings'], 512);
+  return {
+    ...c, kv_heads: c.attention_heads, intermediate_size: r.int(['intermediate_size'], 4 * c.hidden_size), experts: 1, experts_per_token: 1,
+    max_context: positions, mlp: 'plain', tied_embeddings: true, learned_positions: positions, biases: true,
+  };
+}
+
+export const FAMILY_READERS: Readonly<Record<Family, (r: Reader, file: string) => ModelShape>> = {
+  llama, mixtral, qwen_moe: qwenMoe, deepseek, llama4, gpt_oss: gptOss, gpt2, gpt_neox: gptNeox, bloom, falcon, bert,
+};
