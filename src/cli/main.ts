@@ -6,7 +6,7 @@ import { registerValidate } from './validate.ts';
 import { registerSchema } from './schema.ts';
 import { registerReplay } from './replay.ts';
 import { registerPerf } from '../perf/cli-perf.ts';
-import { registerCalibrate } from '../perf/cli-calibrate.ts';
+import { registerCalibrate } from '../fidelity/cli-calibrate.ts';
 import { registerFidelity } from '../fidelity/cli-fidelity.ts';
 import { registerCheck } from './check.ts';
 import { registerCompare } from './compare.ts';

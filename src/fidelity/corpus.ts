@@ -133,7 +133,7 @@ const RowSchema = z.object({
   const serving = SERVING_KINDS.includes(r.kind);
   const units = UNITS_FOR_KIND[r.kind];
   if (!units.includes(r.unit)) issue('unit', `expected ${units.join(' or ')} for kind ${r.kind}`);
-  else if (BATCH_LEVEL_KINDS.includes(r.kind) && r.statistic !== 'mean') issue('statistic', `expected mean for kind ${r.kind} (one figure per batch or run)`);
+  else if (BATCH_LEVEL_KINDS.includes(r.kind) && (r.statistic === 'p90' || r.statistic === 'p99')) issue('statistic', `expected mean or median for kind ${r.kind} (one figure per batch or run; a static batch's steps differ little, so the two are read alike)`);
   else if (!serving && r.request_rate_per_s !== null) issue('request_rate_per_s', `expected blank for kind ${r.kind} (only serving_* rows have a request rate)`);
   else if ((r.kind === 'prefill' || r.kind === 'decode' || r.kind === 'latency') && r.batch === null) issue('batch', `expected the static batch size for kind ${r.kind}`);
   else if (serving && r.request_rate_per_s === null && r.batch === null) issue('batch', `expected a closed-loop concurrency for kind ${r.kind} when request_rate_per_s is blank`);

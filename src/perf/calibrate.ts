@@ -48,10 +48,17 @@ export interface CalibrateOptions {
   readonly fit?: readonly FactorName[];
   /** weight of the pull toward the base, per squared log unit (default 0.0002: a factor moves 10x for the price of a 3% error) */
   readonly priorWeight?: number;
+  /**
+   * More terms of the objective that the closed forms cannot give (serving rows need a simulated
+   * replica: src/fidelity): the squared log ratios of predicted to measured for a profile.
+   */
+  readonly extraLogErrors?: (profile: CalibrationProfile) => readonly number[];
   /** provenance written into the profile */
   readonly corpus: string;
   readonly stack: string;
   readonly name?: string;
+  /** simplex iterations per restart (default 4000; fewer when extraLogErrors simulates) */
+  readonly maxIterations?: number;
 }
 
 /** Floor of the log transform of amounts, so 0 stays reachable without -Infinity. */
@@ -75,7 +82,7 @@ export function mapeTables(errors: readonly PointError[]): Pick<FitResult, 'mape
 }
 
 export function calibrate(points: readonly FitPoint[], opts: CalibrateOptions): FitResult {
-  if (points.length === 0) throw new UserError(`calibrate: no measurements of stack "${opts.stack}" to fit (batch-level kinds only)`);
+  if (points.length === 0 && !opts.extraLogErrors) throw new UserError(`calibrate: no measurements of stack "${opts.stack}" to fit (batch-level kinds only)`);
   const names = opts.fit ?? FACTOR_NAMES;
   const prior = opts.priorWeight ?? 0.0002;
   const base = opts.base;
@@ -93,13 +100,19 @@ export function calibrate(points: readonly FitPoint[], opts: CalibrateOptions): 
       const r = Math.log(predictBatch(stepModelFrom(pt.geometry, p), scheduler, pt) / pt.measured);
       sum += Number.isFinite(r) ? r * r : 1e6;
     }
+    let n = points.length;
+    for (const r of opts.extraLogErrors?.(p) ?? []) {
+      sum += Number.isFinite(r) ? r * r : 1e6;
+      n++;
+    }
     let pull = 0;
     u.forEach((x, i) => (pull += (x - u0[i]) ** 2));
-    return sum / points.length + prior * pull;
+    return sum / Math.max(1, n) + prior * pull;
   };
   // restarts from the best point: a simplex can stall on a ridge of the smooth maxima
-  let best = minimize(objective, u0, { step: 0.5, maxIterations: 4000, tolerance: 1e-10 });
-  for (let i = 0; i < 3; i++) best = minimize(objective, best.x, { step: 0.2, maxIterations: 4000, tolerance: 1e-10 });
+  const iterations = opts.maxIterations ?? 4000;
+  let best = minimize(objective, u0, { step: 0.5, maxIterations: iterations, tolerance: 1e-10 });
+  for (let i = 0; i < 3; i++) best = minimize(objective, best.x, { step: 0.2, maxIterations: iterations, tolerance: 1e-10 });
   const fitted = withSearch(best.x);
   const result = evaluate(points, fitted);
   const profile: CalibrationProfile = {

@@ -20,6 +20,7 @@ export type ModelId =
   | 'llama-3-70b'
   | 'llama-3.1-8b'
   | 'llama-3.1-70b'
+  | 'llama-3.3-70b'
   | 'llama-3.1-405b'
   | 'mixtral-8x7b'
   | 'mixtral-8x22b'
@@ -114,6 +115,12 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
   // Same sources, HF meta-llama/Llama-3.1-70B config.json: Llama-3-70B's shape, 131072 context. 70.55B.
   'llama-3.1-70b': {
     ...LLAMA_31, id: 'llama-3.1-70b', name: 'Llama-3.1-70B', params_total: 70.55e9, params_active: 70.55e9,
+    layers: 80, hidden_size: 8192, attention_heads: 64, intermediate_size: 28672,
+  },
+  // Meta, Llama-3.3-70B-Instruct model card and HF config.json (2024-12): the architecture of
+  // Llama-3.1-70B, retrained weights. 70.55B.
+  'llama-3.3-70b': {
+    ...LLAMA_31, id: 'llama-3.3-70b', name: 'Llama-3.3-70B', params_total: 70.55e9, params_active: 70.55e9,
     layers: 80, hidden_size: 8192, attention_heads: 64, intermediate_size: 28672,
   },
   // Same report, Table 3 (126 layers, model dim 16384, FFN 53248, 128 heads, 8 KV heads) and HF

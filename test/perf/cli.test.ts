@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import { loadCalibration } from '../../src/perf/calibration.ts';
 import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
-import { registerCalibrate } from '../../src/perf/cli-calibrate.ts';
+import { registerCalibrate } from '../../src/fidelity/cli-calibrate.ts';
 import { registerPerf } from '../../src/perf/cli-perf.ts';
 
 async function run(register: (p: Command) => void, args: string[]): Promise<string> {

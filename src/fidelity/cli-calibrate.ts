@@ -1,16 +1,23 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
-import { calibrate, evaluate, type FitPoint, type FitResult } from './calibrate.ts';
-import { FACTOR_NAMES, loadCalibration, type CalibrationProfile, type FactorName } from './calibration.ts';
-import { fraction } from './cli-args.ts';
-import { parseDtype } from './dtype.ts';
-import { getGpu, getModel } from './lookup.ts';
-import { gpuIdFor, loadMeasurements, modelIdFor, splitwisePoints, type MeasurementRow } from './measurements.ts';
-import { DEFAULT_ENGINE, ENGINE_NAMES, getEngineProfile } from './profiles.ts';
+import { calibrate, evaluate, type FitPoint, type FitResult } from '../perf/calibrate.ts';
+import { FACTOR_NAMES, loadCalibration, type CalibrationProfile, type FactorName } from '../perf/calibration.ts';
+import { fraction } from '../perf/cli-args.ts';
+import { parseDtype } from '../perf/dtype.ts';
+import { getGpu, getModel } from '../perf/lookup.ts';
+import { gpuIdFor, loadMeasurements, modelIdFor, splitwisePoints, type MeasurementRow } from '../perf/measurements.ts';
+import { DEFAULT_ENGINE, ENGINE_NAMES, getEngineProfile } from '../perf/profiles.ts';
+import { defaultCorpusFiles } from './cli-fidelity.ts';
+import { loadCorpus } from './corpus.ts';
+import { corpusFitSet, servingLogErrors } from './fit-corpus.ts';
+import { SPLIT_FILTERS, type SplitFilter } from './table.ts';
 
 interface CalibrateFlags {
   measurements?: string;
+  corpus?: string[];
+  split: string;
+  serving?: boolean;
   model?: string;
   gpu?: string;
   dtype: string;
@@ -88,27 +95,60 @@ function splitwiseFit(flags: CalibrateFlags): { points: FitPoint[]; excluded: st
   });
 }
 
+interface FitInput {
+  points: FitPoint[];
+  excluded: string[];
+  corpus: string;
+  extraLogErrors?: (p: CalibrationProfile) => number[];
+}
+
+/** --corpus: the rows of the chosen stacks and split; serving rows join the fit with --serving. */
+function corpusFit(flags: CalibrateFlags, base: CalibrationProfile): FitInput {
+  const split = flags.split as SplitFilter;
+  if (!(SPLIT_FILTERS as readonly string[]).includes(split)) throw new UserError(`--split: expected one of ${SPLIT_FILTERS.join(', ')}, got "${String(split).slice(0, 40)}"`);
+  if (!flags.stack) throw new UserError('--stack: required with --corpus (the stacks whose rows to fit, comma-separated, e.g. trtllm or vllm,sglang)');
+  const stacks = new Set(flags.stack.split(',').map((x) => x.trim()));
+  const files = flags.corpus!.length ? flags.corpus! : defaultCorpusFiles();
+  const rows = loadCorpus(files).filter((r) => stacks.has(r.stack) && (split === 'all' || r.split === split));
+  const set = corpusFitSet(rows, base);
+  const corpus = `${files.map((f) => f.split('/').pop()).join(', ')}, ${split} split, stack ${[...stacks].join('+')}`;
+  const extraLogErrors = flags.serving && set.serving.length ? servingLogErrors(set.serving) : undefined;
+  return { points: set.points, excluded: set.skipped, corpus, extraLogErrors };
+}
+
+function measurementsFit(flags: CalibrateFlags): FitInput {
+  const { points, excluded } = splitwiseFit(flags);
+  return { points, excluded, corpus: flags.measurements! };
+}
+
 export function registerCalibrate(program: Command): void {
   program
     .command('calibrate')
-    .description('fit an engine profile (the step-time model\'s factors) to measured prefill and decode timings (Splitwise CSV format)')
-    .option('--measurements <file>', 'CSV: model, hardware, prompt_size, batch_size, token_size, prompt_time, token_time, tensor_parallel')
-    .option('--model <id>', 'catalog model id of the measured model (default: from the CSV\'s model column)')
-    .option('--gpu <id>', 'catalog GPU id of the measured hardware (default: from the CSV\'s hardware column)')
-    .option('--dtype <t>', 'weight dtype of the measured runs', 'fp16')
+    .description('fit an engine profile (the step-time model\'s factors) to measurements: a corpus (data/corpus format) or a Splitwise CSV')
+    .option('--corpus [files...]', 'corpus CSV files (no files: data/corpus/*.csv); fits the rows of --stack')
+    .option('--split <split>', `corpus rows to fit: ${SPLIT_FILTERS.join(', ')}`, 'calibration')
+    .option('--serving', 'also fit the serving rows, each simulated on one replica per candidate (slow: minutes)')
+    .option('--measurements <file>', 'Splitwise CSV: model, hardware, prompt_size, batch_size, token_size, prompt_time, token_time, tensor_parallel')
+    .option('--model <id>', 'Splitwise CSV: catalog model id of the measured model (default: from the CSV\'s model column)')
+    .option('--gpu <id>', 'Splitwise CSV: catalog GPU id of the measured hardware (default: from the CSV\'s hardware column)')
+    .option('--dtype <t>', 'Splitwise CSV: weight dtype of the measured runs', 'fp16')
     .option('--base <engine|file>', `profile to start from, and to keep unfitted factors of: ${ENGINE_NAMES.join(', ')} or a .json file (default ${DEFAULT_ENGINE})`)
     .option('--fit <factors>', `comma-separated factors to fit (default: all): ${FACTOR_NAMES.join(', ')}`)
-    .option('--stack <name>', 'name of the measured serving stack, written into the profile', 'measured')
+    .option('--stack <names>', 'corpus: the stacks whose rows to fit (comma-separated); also written into the profile')
     .option('--name <name>', 'profile name written into the profile')
     .option('--gpu-memory-utilization <f>', 'fraction of GPU memory the measured engine used', '0.9')
     .option('--out <file>', 'write the fitted profile (JSON) here')
     .option('--json', 'print the points, errors and profile as one JSON object')
     .action((flags: CalibrateFlags) => {
-      if (!flags.measurements) throw new UserError('--measurements: required (a CSV in the Splitwise format, e.g. scenarios/data/splitwise/llama2-70b-a100.csv)');
+      if (!flags.measurements && !flags.corpus) throw new UserError('--corpus or --measurements: required (e.g. --corpus --stack trtllm, or --measurements scenarios/data/splitwise/llama2-70b-a100.csv)');
+      if (flags.measurements && flags.corpus) throw new UserError('--corpus and --measurements: give one of them');
       const base = baseProfile(flags.base);
-      const { points, excluded } = splitwiseFit(flags);
-      const before = evaluate(points, base);
-      const result = calibrate(points, { base, fit: factorList(flags.fit), corpus: flags.measurements, stack: flags.stack ?? 'measured', name: flags.name });
-      writeFit(result, before, excluded, flags);
+      const input = flags.corpus ? corpusFit(flags, base) : measurementsFit(flags);
+      const before = evaluate(input.points, base);
+      const result = calibrate(input.points, {
+        base, fit: factorList(flags.fit), corpus: input.corpus, stack: flags.stack ?? 'measured', name: flags.name,
+        extraLogErrors: input.extraLogErrors, maxIterations: input.extraLogErrors ? 150 : undefined,
+      });
+      writeFit(result, before, input.excluded, flags);
     });
 }

@@ -1,0 +1,48 @@
+import type { FitPoint } from '../perf/calibrate.ts';
+import type { CalibrationProfile } from '../perf/calibration.ts';
+import { buildStepGeometry } from '../perf/step.ts';
+import type { CorpusRow } from './corpus.ts';
+import { predictRows, resolveRow } from './predict.ts';
+
+/**
+ * Corpus rows as what `calibrate` fits: batch-level rows (prefill, decode, latency, offline
+ * throughput) as closed-form fit points; serving rows as a function that simulates them under a
+ * candidate profile. Rows fleetsim cannot model (unknown model, dtype) are left out and counted.
+ */
+const CLOSED_FORM = new Set(['prefill', 'decode', 'latency', 'throughput']);
+
+export interface CorpusFitSet {
+  readonly points: FitPoint[];
+  readonly serving: CorpusRow[];
+  readonly skipped: string[];
+}
+
+export function corpusFitSet(rows: readonly CorpusRow[], base: CalibrationProfile): CorpusFitSet {
+  const points: FitPoint[] = [];
+  const serving: CorpusRow[] = [];
+  const skipped: string[] = [];
+  for (const row of rows) {
+    const resolved = resolveRow(row, base);
+    if (typeof resolved === 'string') {
+      skipped.push(`${row.id}: ${resolved}`);
+      continue;
+    }
+    if (!CLOSED_FORM.has(row.kind)) {
+      serving.push(row);
+      continue;
+    }
+    const geometry = buildStepGeometry({ model: resolved.model, gpu: resolved.gpu, tp: row.tp, dtype: row.dtype as never, kvDtype: row.kv_dtype as never });
+    points.push({
+      id: row.id, kind: row.kind as FitPoint['kind'], group: `${row.gpu} ${row.dtype}`, geometry, measured: row.value,
+      batch: row.batch, numRequests: row.num_requests, prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens,
+      throughputTokens: row.unit === 'total_tok_s' ? 'total' : 'output',
+    });
+  }
+  return { points, serving, skipped };
+}
+
+/** Log ratios of predicted to measured for the serving rows under a profile (simulated replicas). */
+export function servingLogErrors(rows: readonly CorpusRow[]): (profile: CalibrationProfile) => number[] {
+  return (profile) => predictRows(rows, { calibration: profile, maxRequests: 1_500 }).map((p, i) =>
+    (p.status === 'predicted' ? Math.log(p.value / rows[i].value) : 0));
+}
