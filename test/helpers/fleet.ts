@@ -48,6 +48,8 @@ export function smallFleet(opts: { rate_per_s: number; duration_s?: number; warm
 export function smallModel() {
   return {
     model: 'llama-2-7b', gpu: 'a100-80gb', tp: 1, engine: 'vllm-2023', instance: 'p4de.24xlarge', gpus: 4, share: 0.7, chat_share: 0.6,
+    // the scheduler these tests were written with (that profile's own default has chunking off)
+    batching: { max_num_seqs: 256, max_batched_tokens: 8192, chunked_prefill: true },
     tokens: { prompt: { dist: 'uniform' as const, min: 100, max: 900 }, output: { dist: 'uniform' as const, min: 20, max: 200 } },
   };
 }
