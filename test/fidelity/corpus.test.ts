@@ -80,7 +80,7 @@ describe('corpus loader: each bad row is refused with file, line and column', ()
     expect(refusal({ kind: 'throughput', unit: 'ms' })).toBe('c.csv:3: unit: expected output_tok_s or total_tok_s for kind throughput, got "ms"');
     expect(refusal({ kind: 'decode', unit: 'output_tok_s' })).toBe('c.csv:3: unit: expected ms for kind decode, got "output_tok_s"');
     expect(refusal({ kind: 'serving_ttft', unit: 'req_s' })).toBe('c.csv:3: unit: expected ms for kind serving_ttft, got "req_s"');
-    expect(refusal({ kind: 'prefill', statistic: 'p99' })).toMatch(/^c\.csv:3: statistic: expected mean for kind prefill .*, got "p99"$/);
+    expect(refusal({ kind: 'prefill', statistic: 'p99' })).toMatch(/^c\.csv:3: statistic: expected mean or median for kind prefill .*, got "p99"$/);
     expect(refusal({ kind: 'serving_ttft', batch: '' })).toBe('c.csv:3: batch: expected a closed-loop concurrency for kind serving_ttft when request_rate_per_s is blank, got ""');
     expect(refusal({ kind: 'decode', request_rate_per_s: '2' })).toMatch(/^c\.csv:3: request_rate_per_s: expected blank for kind decode .*, got "2"$/);
   });
