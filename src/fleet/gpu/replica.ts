@@ -213,6 +213,11 @@ export class GpuReplica {
   // decode fusion: iterations still to run after the one in flight before the scheduled end event
   private readonly fuse: boolean;
   private spanLeft = 0;
+  /** durations of the fused iterations, computed once when the stretch is planned */
+  private readonly spanDur = new Float64Array(MAX_SPAN);
+  private spanNext = 0;
+  /** the fused stretch was planned with nothing blocking admission: an arrival cuts it (submit) */
+  private spanOpen = false;
 
   private healthyFlag = true;
   /** Inside the iteration handler or the scheduler (listener callbacks may run). */
@@ -345,6 +350,9 @@ export class GpuReplica {
     this.sl.setAdmitMs(s, NaN);
     this.waitQ.pushBack(s);
     if (this.waitQ.length > st.max_waiting) st.max_waiting = this.waitQ.length;
+    // a request arriving during a fused stretch that nothing blocked joins at the next iteration
+    // boundary, as in the per-iteration schedule: the stretch ends at the iteration in flight
+    if (this.spanOpen && this.spanLeft > 0) this.cutSpan();
     if (!this.busy) {
       this.inside = true;
       try {
@@ -465,8 +473,14 @@ export class GpuReplica {
     if (this.nRunning > st.max_running) st.max_running = this.nRunning;
     let end = this.sim.now_ms + dur;
     this.spanLeft = 0;
+    // Fuse when admission is blocked in a way that lasts (the head does not fit, the batch or the
+    // budget is full), or when nothing waits at all: then only an arrival could change the next
+    // plan, and submit cuts the stretch when one comes (spanOpen).
+    const blocked = this.waitQ.length > 0 || this.nRunning >= this.maxSeqs || (this.chunked && this.budget <= 0);
+    this.spanOpen = false;
     if (decode && this.iterN === 0 && this.fuse && this.debug === null && st.preemptions === preemptedBefore &&
-        (this.waitQ.length > 0 || this.nRunning >= this.maxSeqs || (this.chunked && this.budget <= 0))) {
+        (blocked || this.waitQ.length === 0)) {
+      this.spanOpen = !blocked;
       end = this.planSpan(end);
     }
     this.endToken = this.sim.at(end, this.hEnd, this.endIndex);
@@ -491,10 +505,13 @@ export class GpuReplica {
       if (need > this.capBlocks - used) break;
       used += need;
       C += D;
-      end += this.step.stepTimeMs(0, 0, D, C);
+      const dur = this.step.stepTimeMs(0, 0, D, C);
+      this.spanDur[n] = dur;
+      end += dur;
       n++;
     }
     this.spanLeft = n;
+    this.spanNext = 0;
     return end;
   }
 
@@ -511,7 +528,7 @@ export class GpuReplica {
     this.used += this.cnt[(B - (this.K % B)) % B];
     const D = this.D, C = this.C;
     this.iterC = C;
-    this.iterDur = this.step.stepTimeMs(0, 0, D, C);
+    this.iterDur = this.spanDur[this.spanNext++];
     this.iterStart = t;
     this.iterUsed = this.used;
     const kvTok = this.used * B;
