@@ -66,7 +66,14 @@ export function resolveServed(name: string, spec: ServedSpec, dir: string | unde
   checkWeightDtype(gpu, spec.dtype, `${where}.dtype`);
   const calibrationFile = spec.calibration === undefined ? undefined : resolve(dir ?? '.', spec.calibration);
   const profile = resolveEngine(spec.engine, calibrationFile, `${where}.engine`);
-  const step = buildStepModel({ model, gpu, tp: spec.tp, dtype: spec.dtype, kvDtype: defaultKvDtype(spec.dtype), calibration: profile });
+  let step: StepModel;
+  try {
+    step = buildStepModel({ model, gpu, tp: spec.tp, dtype: spec.dtype, kvDtype: defaultKvDtype(spec.dtype), calibration: profile });
+  } catch (e) {
+    // a model that does not fit its GPUs: name the scenario field to change
+    if (e instanceof UserError) throw new UserError(`${where}.tp: ${e.message}`);
+    throw e;
+  }
   const b = spec.batching;
   const defaults = schedulerOf(profile);
   const batching = {
