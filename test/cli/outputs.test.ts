@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, show } from '../helpers/cli.ts';
@@ -48,6 +48,23 @@ describe('reports', () => {
     expect(JSON.parse(readFileSync(join(`${out}.partial`, 'summary.json'), 'utf8')).complete).toBe(false);
     expect(r.stderr).toContain(`${out}/ was left as it was`);
     expect(readdirSync(tmp).filter((e) => e.startsWith('.'))).toEqual([]);
+  });
+
+  it('replications on worker threads stop within 2 s of SIGTERM however dense, and report the ones started (exit 143)', async () => {
+    const out = at('jobs');
+    const run = runMain(['run', EXAMPLE, '--set', 'duration_s=1e300', '--set', 'workload.arrivals.rate_per_s=1e9', '--replications', '4', '--jobs', '2', '--out', out]);
+    while (!readdirSync(tmp).some((e) => e.startsWith('.tmp-jobs-'))) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 1500)); // the workers start and simulate
+    const t0 = performance.now();
+    process.kill(process.pid, 'SIGTERM');
+    const r = await run;
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(r.code, show(r)).toBe(143);
+    const s = JSON.parse(readFileSync(join(`${out}.partial`, 'summary.json'), 'utf8'));
+    expect(s.complete).toBe(false);
+    expect(s.engine.stop_reason).toBe('stopped');
+    expect(s.replications).toBe(Math.min(2, availableParallelism())); // those under way; the others never started
+    expect(existsSync(out)).toBe(false);
   });
 
   it('temporary directories left by killed runs are recognised and removed by the next run; an .old- one is put back first', async () => {

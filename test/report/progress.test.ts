@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -103,5 +103,22 @@ describe('Ctrl-C and SIGTERM', () => {
     const lastWindow = readFileSync(join(partial, 'timeseries.csv'), 'utf8').trim().split('\n').pop()!.split(',')[0];
     expect(Number(lastWindow)).toBeLessThan(s.duration_s);
     expect(readFileSync(join(partial, 'report.md'), 'utf8')).toMatch(/INCOMPLETE \(stopped\)/);
+  });
+
+  it('a second signal quits at once, writing nothing (exit 143 after Ctrl-C then SIGTERM)', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'fleetsim-twice-'));
+    tmps.push(tmp);
+    const out = join(tmp, 'report');
+    const child = spawn(process.execPath, ['src/cli/fleetsim.mjs', 'run', 'scenarios/mmc-example.yaml', '--set', 'duration_s=1e300', '--out', out], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await waitForStdout(child, 'capacity check', () => stderr);
+    // Two different signals: two of the same kind may merge into one before they are handled.
+    child.kill('SIGINT');
+    child.kill('SIGTERM');
+    expect(await exited, stderr).toBe(143);
+    expect(stderr).toContain('interrupted again; exiting without writing the report');
+    expect(readdirSync(tmp)).toEqual([]);
   });
 });
