@@ -1,18 +1,20 @@
-import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { readDocument, readScenarioDocument, validateScenario } from '../scenario/load.ts';
 import { applyOverrides } from '../scenario/overrides.ts';
-import { prepare, type Prepared } from '../experiment/prepare.ts';
+import { inputFiles, prepare, type Prepared } from '../experiment/prepare.ts';
 import { defaultWindowMs, startRun } from '../experiment/simulate.ts';
 import { summarizeRun } from '../report/summary.ts';
 import { checkBudgetPaths, checkJunit, checkMarkdown, errorJunit, evaluateBudgets, outcome, parseBudgets, type Budget } from '../report/budgets.ts';
-import { checkReportTarget, writeReportDir } from '../report/write.ts';
+import { checkReportTarget, openReportDir, partialPath } from '../report/write.ts';
+import { checkNotInput, writeFileAtomic } from '../report/output-dir.ts';
+import { checkMemory } from '../experiment/memory.ts';
 import { buildReportFiles } from '../report/report-files.ts';
 import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
 import { Interrupt, Progress, runReplicationsSliced } from './progress.ts';
+import type { OutputDir } from '../report/output-dir.ts';
 
 interface CheckOptions {
   budgets?: string;
@@ -66,25 +68,22 @@ export function registerCheck(program: Command): void {
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
     .option('--junit <file>', 'write a JUnit XML report (one test case per budget)')
     .option('--allow-inconclusive', 'exit 0 when no budget fails but some are inconclusive (their CI straddles the bound)')
-    .option('--out <dir>', 'also write the run report (summary.json, report.html, ...) into this directory')
+    .option('--out <dir>', 'also write the run report (summary.json, report.html, ...) into this directory; a run stopped by Ctrl-C or SIGTERM writes it to <dir>.partial/ instead')
     .option('--quiet', 'no progress bar or messages on stderr (the Markdown summary still goes to stdout)')
     .action(async (file: string, opts: CheckOptions) => {
       const t0 = performance.now();
       try {
         await check(file, opts, t0);
       } catch (e) {
-        if (e instanceof UserError && opts.junit) writeJunit(opts.junit, errorJunit(file, e.message));
+        if (e instanceof UserError && opts.junit) writeJunit(opts.junit, errorJunit(file, e.message), [file, ...(opts.budgets ? [opts.budgets] : [])]);
         throw e;
       }
     });
 }
 
-function writeJunit(path: string, text: string): void {
-  try {
-    writeFileSync(path, text);
-  } catch (e) {
-    throw new UserError(`${path}: --junit: cannot write the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
+/** Writes the JUnit report atomically, never over one of the command's inputs. */
+function writeJunit(path: string, text: string, inputs: string[]): void {
+  writeFileAtomic(path, text, inputs, '--junit');
 }
 
 async function check(file: string, opts: CheckOptions, t0: number): Promise<void> {
@@ -96,8 +95,26 @@ async function check(file: string, opts: CheckOptions, t0: number): Promise<void
   const from = [inScenario ? `${file} (budgets:)` : '', opts.budgets ?? ''].filter(Boolean).join(' and ');
   const seed = opts.seed ?? prep.scenario.seed;
   const reps = opts.replications ?? prep.scenario.replications;
+  checkMemory(prep.scenario, file, { runs: reps, parallel: 1, threads: 0 });
   precheckPaths(prep, seed, budgets);
+  const inputs = [...inputFiles(prep), ...(opts.budgets ? [opts.budgets] : [])];
+  if (opts.junit) checkNotInput(opts.junit, inputs, '--junit');
+  // Opened now: an --out that cannot be written fails before the simulation, not after it.
+  const out = opts.out ? openReportDir(opts.out, inputs) : undefined;
+  try {
+    await checkAndReport(file, opts, t0, { prep, budgets, from, seed, reps, inputs, out });
+  } finally {
+    out?.abort();
+  }
+}
 
+async function checkAndReport(
+  file: string,
+  opts: CheckOptions,
+  t0: number,
+  c: { prep: Prepared; budgets: Budget[]; from: string; seed: number; reps: number; inputs: string[]; out?: OutputDir },
+): Promise<void> {
+  const { prep, budgets, from, seed, reps, out } = c;
   const say = (s: string) => {
     if (!opts.quiet) process.stderr.write(`${s}\n`);
   };
@@ -113,10 +130,13 @@ async function check(file: string, opts: CheckOptions, t0: number): Promise<void
   checkBudgetPaths(budgets, s);
   const o = outcome(evaluateBudgets(budgets, s), !!opts.allowInconclusive);
   process.stdout.write(checkMarkdown(o, s, { budgetsFrom: from, allowInconclusive: !!opts.allowInconclusive }));
-  if (opts.junit) writeJunit(opts.junit, checkJunit(o, s, { allowInconclusive: !!opts.allowInconclusive, wall_s: (performance.now() - t0) / 1000, timestamp: new Date().toISOString().replace(/\.\d+Z$/, '') }));
-  if (opts.out) {
+  if (opts.junit) writeJunit(opts.junit, checkJunit(o, s, { allowInconclusive: !!opts.allowInconclusive, wall_s: (performance.now() - t0) / 1000, timestamp: new Date().toISOString().replace(/\.\d+Z$/, '') }), c.inputs);
+  if (out) {
     const report = await buildReportFiles({ summary: s, timeseries: exp.timeseries, distributions: exp.distributions });
-    writeReportDir(opts.out, { 'summary.json': `${JSON.stringify(s, null, 2)}\n`, 'timeseries.csv': timeseriesCsv(exp.timeseries, s.faults ?? [], s.window_s), 'stations.csv': stationsCsv(s), ...report });
+    out.writeAll({ 'summary.json': `${JSON.stringify(s, null, 2)}\n`, 'timeseries.csv': timeseriesCsv(exp.timeseries, s.faults ?? [], s.window_s), 'stations.csv': stationsCsv(s), ...report });
+    // An interrupted run never replaces a report: it goes beside it.
+    out.commit(exp.interrupted ? partialPath(opts.out!) : undefined);
+    if (exp.interrupted) process.stderr.write(`fleetsim: stopped by ${interrupt.reason}; the partial report is in ${partialPath(opts.out!)}/ ("complete": false)\n`);
   }
   process.exitCode = exp.interrupted ? interrupt.exitCode : o.exitCode;
 }

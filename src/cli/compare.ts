@@ -4,7 +4,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { loadScenario } from '../scenario/load.ts';
 import { prepare } from '../experiment/prepare.ts';
-import { compareMarkdown, compareSummaries, type CompareSide } from '../report/compare.ts';
+import { compareMarkdown, compareSummaries, summaryKind, type CompareSide } from '../report/compare.ts';
+import { version } from '../version.ts';
+import { checkMemory } from '../experiment/memory.ts';
 import type { Summary } from '../report/summary.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
 import { Interrupt, Progress, runReplicationsSliced } from './progress.ts';
@@ -71,7 +73,7 @@ export function registerCompare(program: Command): void {
     .option('--alpha <p>', 'family-wise significance level (Holm-Bonferroni over the metrics)', probability, 0.05)
     .option('--min-change <fraction>', 'smallest relative change flagged (0.02 = 2%)', nonNegNumber, 0.02)
     .option('--json', 'print the comparison as JSON instead of Markdown')
-    .option('--fail-on-regression', 'exit 1 when a regression is flagged')
+    .option('--fail-on-regression', 'exit 1 when a regression is flagged, and also when nothing could be tested (a side has a single run: "inconclusive"; give --replications 2 or more, or summaries of replicated runs)')
     .option('--quiet', 'no progress bar or messages on stderr')
     .action(async (baseArg: string, candArg: string, opts: CompareOptions) => {
       const baseSummary = readSummary(baseArg);
@@ -84,6 +86,12 @@ export function registerCompare(program: Command): void {
       const basePrep = baseSummary ? undefined : prepare(loadScenario(baseArg, opts.set));
       const candPrep = candSummary ? undefined : prepare(loadScenario(candArg, [...opts.set, ...opts.candidateSet]));
       if (candSummary && opts.candidateSet.length > 0) throw new UserError(`--candidate-set: the candidate ${candArg} is a summary, not a scenario: there is nothing to override`);
+      const baseKind = baseSummary ? summaryKind(baseSummary) : basePrep!.scenario.fleet ? 'fleet' : 'station network';
+      const candKind = candSummary ? summaryKind(candSummary) : candPrep!.scenario.fleet ? 'fleet' : 'station network';
+      if (baseKind !== candKind) throw new UserError(`compare: ${baseArg} is a ${baseKind} result and ${candArg} a ${candKind} one: their figures are not comparable; compare results of the same kind`);
+      const versions = [baseSummary?.fleetsim_version ?? version, candSummary?.fleetsim_version ?? version];
+      if (versions[0] !== versions[1]) say(`fleetsim compare: warning: the base comes from fleetsim ${versions[0]} and the candidate from ${versions[1]}: model changes between versions may account for differences`);
+      for (const prep of [basePrep, candPrep]) if (prep) checkMemory(prep.scenario, prep.file, { runs: reps, parallel: 1, threads: 0 });
       const seed = opts.seed ?? basePrep?.scenario.seed ?? candPrep?.scenario.seed ?? 1;
       const candSeed = opts.candidateSeed ?? seed;
       const interrupt = new Interrupt();
@@ -117,5 +125,10 @@ export function registerCompare(program: Command): void {
       }
       process.stdout.write(opts.json ? `${JSON.stringify(c, null, 2)}\n` : compareMarkdown(c));
       process.exitCode = opts.failOnRegression && c.regressions.length > 0 ? 1 : 0;
+      // A single run per side tests nothing: a gate that passed here would pass on any change.
+      if (opts.failOnRegression && c.regressions.length === 0 && c.metrics.some((m) => m.verdict === 'untested')) {
+        process.stderr.write(`fleetsim compare: inconclusive: ${c.base.replications < 2 ? `the base (${baseArg})` : `the candidate (${candArg})`} has a single run, so no change could be tested; --fail-on-regression needs 2 or more replications per side (--replications N for scenario inputs)\n`);
+        process.exitCode = 1;
+      }
     });
 }

@@ -14,7 +14,7 @@ import { isMainThread } from 'node:worker_threads';
  * asks (madvise), which Node's allocator never does; glibc's malloc does it for every large block
  * when GLIBC_TUNABLES says `glibc.malloc.hugetlb=1`. glibc reads that variable once, at process
  * start, so a process without it starts itself again with it, once, and relays signals and the
- * exit status (see relaunchWithHugePages).
+ * exit status (see relaunchWithHugePages); the child never outlives it (watchParent).
  *
  * Off with FLEETSIM_HUGE_PAGES=0, or by setting glibc.malloc.hugetlb yourself. Nothing happens on
  * other systems, without glibc, or when the kernel's THP mode is `always` (already on) or `never`.
@@ -23,6 +23,8 @@ import { isMainThread } from 'node:worker_threads';
 const TUNABLE = 'glibc.malloc.hugetlb';
 /** Set in the relaunched process: never relaunch again. */
 const RELAUNCHED = 'FLEETSIM_RELAUNCHED';
+/** Set in the relaunched process: the launcher's pid, to tell when it is gone. */
+const LAUNCHER_PID = 'FLEETSIM_LAUNCHER_PID';
 /** Signals passed on to the child as they are (SIGWINCH: a terminal resize, for the progress bar). */
 /** @type {NodeJS.Signals[]} */
 const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGWINCH'];
@@ -69,54 +71,107 @@ export function probeHugePages() {
  * the caller exits with it. Otherwise resolves to null and the caller carries on.
  *
  * The child gets its own session, so a Ctrl-C at the terminal reaches this process alone and is
- * relayed exactly once (a second Ctrl-C means "exit now" to the CLI); Ctrl-Z stops both. If this
- * process dies without relaying (SIGKILL), the child sees its IPC channel close and stops as on
- * SIGTERM (watchParent).
+ * relayed exactly once (a second Ctrl-C means "exit now" to the CLI); Ctrl-Z stops both. The
+ * handlers are in place before the child starts, so no signal finds this process without them
+ * while the child runs. After a second Ctrl-C or SIGTERM this process waits at most
+ * SECOND_SIGNAL_GRACE_MS for the child, then kills it (SIGKILL) and exits: the child never
+ * outlives the command. If this process dies without a word (SIGKILL), the child notices within
+ * ORPHAN_CHECK_MS and exits without writing anything (watchParent).
  * @returns {Promise<number | null>}
  */
 export async function relaunchWithHugePages() {
   if (!isMainThread) return null;
   const tunables = hugePageTunables(probeHugePages());
   if (tunables === null) return null;
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, GLIBC_TUNABLES: tunables, [RELAUNCHED]: '1' },
-    detached: true,
-  });
+  /** @type {import('node:child_process').ChildProcess | undefined} */
+  let child;
+  /** @type {NodeJS.Signals[]} */
+  const stopSignals = [];
   /** @param {NodeJS.Signals} sig */
   const relay = (sig) => {
-    child.kill(sig);
+    child?.kill(sig);
+    if ((sig === 'SIGINT' || sig === 'SIGTERM') && stopSignals.push(sig) === 2) {
+      setTimeout(() => child?.kill('SIGKILL'), SECOND_SIGNAL_GRACE_MS).unref();
+    }
   };
   // Ctrl-Z: stop the child, then this process; `fg` (SIGCONT) resumes both.
   const suspend = () => {
-    child.kill('SIGSTOP');
+    child?.kill('SIGSTOP');
     process.kill(process.pid, 'SIGSTOP');
   };
   const resume = () => {
-    child.kill('SIGCONT');
+    child?.kill('SIGCONT');
   };
   for (const s of RELAYED) process.on(s, relay);
   process.on('SIGTSTP', suspend);
   process.on('SIGCONT', resume);
+  const started = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, GLIBC_TUNABLES: tunables, [RELAUNCHED]: '1', [LAUNCHER_PID]: String(process.pid) },
+    detached: true,
+  });
+  child = started;
   return new Promise((resolve) => {
-    child.on('error', (e) => {
+    started.on('error', (e) => {
       process.stderr.write(`fleetsim: could not start again with huge pages (${e.message}); set FLEETSIM_HUGE_PAGES=0\n`);
       resolve(70);
     });
-    child.on('exit', (code, signal) => {
+    started.on('exit', (code, signal) => {
       for (const s of RELAYED) process.off(s, relay);
       process.off('SIGTSTP', suspend);
       process.off('SIGCONT', resume);
-      resolve(code ?? 128 + (signal ? (/** @type {Record<string, number>} */ (osConstants.signals)[signal] ?? 0) : 0));
+      if (code !== null) return resolve(code);
+      // Killed by a signal: one relayed before the child had its handlers, or the SIGKILL after a
+      // second Ctrl-C. Either way the command was interrupted and wrote nothing.
+      const by = stopSignals[stopSignals.length - 1] ?? signal ?? 'SIGTERM';
+      if (by === 'SIGINT' || by === 'SIGTERM') process.stderr.write(`\nfleetsim: ${by === 'SIGINT' ? 'interrupted (Ctrl-C)' : 'terminated (SIGTERM)'}; nothing written\n`);
+      resolve(128 + (/** @type {Record<string, number>} */ (osConstants.signals)[by] ?? 0));
     });
   });
 }
 
-/** In a relaunched child: stop (as on SIGTERM) when the parent goes away without relaying a signal. */
+/** Exit code of a relaunched child whose launcher went away (128 + SIGHUP: the other end hung up). */
+export const EXIT_ORPHANED = 129;
+/** How often a relaunched child checks that its launcher is still there (a cheap getppid). */
+const ORPHAN_CHECK_MS = 100;
+/** After a second Ctrl-C or SIGTERM, how long the launcher waits for the child before killing it. */
+const SECOND_SIGNAL_GRACE_MS = 1000;
+
+/**
+ * True in a relaunched child whose launcher is gone: the child was then re-parented (to init or
+ * a subreaper), so its parent pid is no longer the launcher's. Always false outside a relaunch.
+ * Writers ask this just before putting an output in place (see sweep-output.ts).
+ */
+export function launcherGone() {
+  if (process.env[RELAUNCHED] !== '1') return false;
+  const launcher = Number(process.env[LAUNCHER_PID]);
+  return Number.isInteger(launcher) && launcher > 0 && process.ppid !== launcher;
+}
+
+/** The launcher is gone: nobody waits for this command any more. Exit without writing anything. */
+export function exitOrphaned() {
+  process.exit(EXIT_ORPHANED); // exit hooks remove temporary output directories (signals.mjs)
+}
+
+/**
+ * In a relaunched child: exit without writing anything once the launcher is gone, whatever ended
+ * it. Linux's parent-death signal (prctl PR_SET_PDEATHSIG) is out of Node's reach, so the child
+ * watches twice: the IPC channel closes when the launcher dies ('disconnect', at once), and the
+ * parent pid changes when the child is re-parented (polled every ORPHAN_CHECK_MS, which also
+ * covers a launcher that died before this listener was attached). The simulation yields to the
+ * event loop every few tens of milliseconds (run-sliced.ts), so both are seen while it runs, and
+ * writers check launcherGone() before renaming an output into place.
+ */
 export function watchParent() {
-  if (process.env[RELAUNCHED] !== '1' || !process.channel) return;
-  process.channel.unref(); // the channel alone must not keep the process alive
-  process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  if (process.env[RELAUNCHED] !== '1') return;
+  if (launcherGone()) exitOrphaned();
+  if (process.channel) {
+    process.channel.unref(); // the channel alone must not keep the process alive
+    process.on('disconnect', exitOrphaned);
+  }
+  setInterval(() => {
+    if (launcherGone()) exitOrphaned();
+  }, ORPHAN_CHECK_MS).unref();
 }
 
 /**

@@ -13,7 +13,7 @@ import { registerCompare } from './compare.ts';
 import { registerSweep } from './sweep.ts';
 import { registerPlan } from './plan.ts';
 import { registerMerge } from './merge.ts';
-import { installTermHandler } from './progress.ts';
+import { installSignalHandlers } from './signals.mjs';
 
 /** Exit codes: 0 ok, 1 a check failed, 2 bad input, 3 a run stopped at a limit, 70 internal error. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, incomplete: 3, internal: 70 } as const;
@@ -40,9 +40,24 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * A failed write to stdout (`> /dev/full`: ENOSPC; a closed pipe: EPIPE) ends the command with one
+ * line on stderr and exit 1, instead of an unhandled 'error' event and its stack trace.
+ */
+let stdoutGuarded = false;
+export function guardStdout(stream: NodeJS.WriteStream = process.stdout): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    process.stderr.write(`fleetsim: cannot write to stdout (${e.code ?? e.message})\n`);
+    process.exit(EXIT.failed);
+  });
+}
+
 /** Runs the CLI and returns the exit code (never throws for user errors). */
 export async function main(argv: string[]): Promise<number> {
-  installTermHandler();
+  installSignalHandlers();
+  guardStdout();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -3,11 +3,13 @@ import { stringify } from 'csv-stringify/sync';
 import { fmt, table } from '../report/table.ts';
 import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
 import { describePoint, formatValue } from '../experiment/grid.ts';
-import { defaultJobs, withRunner } from '../experiment/parallel.ts';
+import { capJobs, withRunner } from '../experiment/parallel.ts';
 import { runPlan, type Evaluation, type PlanResult } from '../experiment/plan.ts';
 import { pointDir } from '../experiment/sweep.ts';
 import { paretoChart, renderCharts, type ChartFile } from '../experiment/sweep-charts.ts';
-import { checkOutTarget, writeTree } from '../experiment/sweep-output.ts';
+import { checkOutTarget, TreeWriter } from '../experiment/sweep-output.ts';
+import { checkMemory } from '../experiment/memory.ts';
+import { loadScenario } from '../scenario/load.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
 
 interface PlanOptions {
@@ -121,42 +123,57 @@ export function registerPlan(program: Command): void {
     .option('--quiet', 'print nothing but errors and warnings (and the JSON with --json)')
     .action(async (file: string, opts: PlanOptions) => {
       if (opts.out) checkOutTarget(opts.out);
-      const jobs = opts.jobs ?? defaultJobs();
-      const live = !opts.quiet && process.stderr.isTTY === true;
-      let tried = 0;
-      const p = await withRunner(jobs, (runner) =>
-        runPlan({ file, sets: opts.set, vary: opts.vary, seed: opts.seed, replications: opts.replications, slos: opts.slo, minimize: opts.minimize }, runner, () => {
-          tried++;
-          if (live) process.stderr.write(`\rplan: ${tried} configurations simulated`);
-        }),
-      );
-      if (live) process.stderr.write('\n');
-      for (const w of p.warnings) process.stderr.write(`fleetsim: warning: ${w}\n`);
-      const pj = `${JSON.stringify(planJson(p), null, 2)}\n`;
-      if (opts.json) process.stdout.write(pj);
-      else if (!opts.quiet) process.stdout.write(`${renderPlan(p)}\n`);
-      if (opts.out) {
-        const { header, rows } = triedRows(p);
-        const files: Record<string, string> = { 'plan.json': pj, 'plan.csv': stringify(rows, { header: true, columns: header }) };
-        for (const e of p.evaluations) {
-          if (!e.summary || !e.timeseries) continue;
-          const d = pointDir(e.point, p.meta.points);
-          files[`${d}/summary.json`] = `${JSON.stringify(e.summary, null, 2)}\n`;
-          files[`${d}/timeseries.csv`] = timeseriesCsv(e.timeseries, e.summary.faults ?? [], e.summary.window_s);
-          files[`${d}/stations.csv`] = stationsCsv(e.summary);
-        }
-        if (p.best?.summary && p.best.timeseries) {
-          files['summary.json'] = `${JSON.stringify(p.best.summary, null, 2)}\n`;
-          files['timeseries.csv'] = timeseriesCsv(p.best.timeseries, p.best.summary.faults ?? [], p.best.summary.window_s);
-          files['stations.csv'] = stationsCsv(p.best.summary);
-        }
-        Object.assign(files, await renderCharts(planCharts(p)));
-        writeTree(opts.out, files);
-        if (!opts.quiet && !opts.json) process.stdout.write(`\nplan written to ${opts.out}/\n`);
-      }
-      if (!p.best) {
-        process.stderr.write('fleetsim: no configuration tried meets every SLO with confidence (see the table for why each was rejected)\n');
-        process.exitCode = 1;
+      const jobs = capJobs(opts.jobs, opts.quiet);
+      // The base scenario must fit (each configuration tried is one point of a grid).
+      const base = loadScenario(file, opts.set).scenario;
+      checkMemory(base, file, { runs: opts.replications ?? base.replications, parallel: Math.min(jobs, opts.replications ?? base.replications), threads: jobs > 1 ? jobs : 0 });
+      // Opened now: an --out that cannot be written fails before the simulation, not after it.
+      const out = opts.out ? new TreeWriter(opts.out, { inputs: [file] }) : undefined;
+      try {
+        await planAndReport(file, opts, jobs, out);
+      } finally {
+        out?.abort();
       }
     });
+}
+
+async function planAndReport(file: string, opts: PlanOptions, jobs: number, out: InstanceType<typeof TreeWriter> | undefined): Promise<void> {
+
+  const live = !opts.quiet && process.stderr.isTTY === true;
+  let tried = 0;
+  const p = await withRunner(jobs, (runner) =>
+    runPlan({ file, sets: opts.set, vary: opts.vary, seed: opts.seed, replications: opts.replications, slos: opts.slo, minimize: opts.minimize }, runner, () => {
+      tried++;
+      if (live) process.stderr.write(`\rplan: ${tried} configurations simulated`);
+    }),
+  );
+  if (live) process.stderr.write('\n');
+  for (const w of p.warnings) process.stderr.write(`fleetsim: warning: ${w}\n`);
+  const pj = `${JSON.stringify(planJson(p), null, 2)}\n`;
+  if (opts.json) process.stdout.write(pj);
+  else if (!opts.quiet) process.stdout.write(`${renderPlan(p)}\n`);
+  if (out) {
+    const { header, rows } = triedRows(p);
+    const files: Record<string, string> = { 'plan.json': pj, 'plan.csv': stringify(rows, { header: true, columns: header }) };
+    for (const e of p.evaluations) {
+      if (!e.summary || !e.timeseries) continue;
+      const d = pointDir(e.point, p.meta.points);
+      files[`${d}/summary.json`] = `${JSON.stringify(e.summary, null, 2)}\n`;
+      files[`${d}/timeseries.csv`] = timeseriesCsv(e.timeseries, e.summary.faults ?? [], e.summary.window_s);
+      files[`${d}/stations.csv`] = stationsCsv(e.summary);
+    }
+    if (p.best?.summary && p.best.timeseries) {
+      files['summary.json'] = `${JSON.stringify(p.best.summary, null, 2)}\n`;
+      files['timeseries.csv'] = timeseriesCsv(p.best.timeseries, p.best.summary.faults ?? [], p.best.summary.window_s);
+      files['stations.csv'] = stationsCsv(p.best.summary);
+    }
+    Object.assign(files, await renderCharts(planCharts(p)));
+    out.writeAll(files);
+    out.commit();
+    if (!opts.quiet && !opts.json) process.stdout.write(`\nplan written to ${opts.out}/\n`);
+  }
+  if (!p.best) {
+    process.stderr.write('fleetsim: no configuration tried meets every SLO with confidence (see the table for why each was rejected)\n');
+    process.exitCode = 1;
+  }
 }

@@ -9,9 +9,9 @@ import { DistributionCollector } from '../report/distributions.ts';
 import type { CdfSeries } from '../report/charts/input.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { fmt } from '../report/table.ts';
+import { EXIT_INTERRUPTED, EXIT_TERMINATED, exitCodeFor, onInterrupt } from './signals.mjs';
 
-/** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
-export const EXIT_INTERRUPTED = 130;
+export { EXIT_INTERRUPTED, EXIT_TERMINATED, installSignalHandlers } from './signals.mjs';
 
 export interface SlicedExperiment extends Experiment {
   /** True when Ctrl-C stopped the run: the last replication is the interrupted one. */
@@ -72,40 +72,21 @@ export class Progress {
   }
 }
 
-/** Exit code of a run stopped by SIGTERM (128 + 15): `docker stop`, a Kubernetes pod deletion. */
-export const EXIT_TERMINATED = 143;
-
-/** Interrupts currently listening; while there are none, SIGTERM exits at once (see installTermHandler). */
-let listening = 0;
-
 /**
- * A process without a SIGTERM handler ignores the signal when it is PID 1 (as in a container), so
- * `docker stop` or a pod deletion would wait out the grace period. Commands that do not handle it
- * themselves exit 143 at once; their outputs are written atomically, so nothing half-written stays.
- */
-let termHandlerInstalled = false;
-export function installTermHandler(): void {
-  if (termHandlerInstalled) return;
-  termHandlerInstalled = true;
-  process.on('SIGTERM', () => {
-    if (listening > 0) return; // an Interrupt writes what was simulated, then exits 143
-    process.stderr.write('\nfleetsim: terminated (SIGTERM)\n');
-    process.exit(EXIT_TERMINATED);
-  });
-}
-
-/**
- * Stops long runs on Ctrl-C or SIGTERM: the first signal aborts (the simulation stops at the end
- * of its current slice and the caller writes what was simulated), a second one exits at once.
+ * Stops long runs on Ctrl-C or SIGTERM: the first signal aborts (the simulation stops within a
+ * slice of wall time, see run-sliced.ts, and the caller writes what was simulated), a second one
+ * exits at once. Signals go through signals.mjs: without an Interrupt listening, the command exits
+ * at once.
  */
 export class Interrupt {
   readonly controller = new AbortController();
   /** The signal that stopped the run, if any. */
   private received: NodeJS.Signals | null = null;
-  private readonly handler = (sig: NodeJS.Signals) => {
+  private readonly stopListening: () => void;
+  private readonly handler = (sig: 'SIGINT' | 'SIGTERM') => {
     if (this.controller.signal.aborted) {
       process.stderr.write('\nfleetsim: interrupted again; exiting without writing the report\n');
-      process.exit(this.exitCode);
+      process.exit(exitCodeFor(sig));
     }
     this.received = sig;
     const again = sig === 'SIGINT' ? 'Ctrl-C again' : 'SIGTERM again';
@@ -114,9 +95,7 @@ export class Interrupt {
   };
 
   constructor() {
-    process.on('SIGINT', this.handler);
-    process.on('SIGTERM', this.handler);
-    listening++;
+    this.stopListening = onInterrupt(this.handler);
   }
 
   get signal(): AbortSignal {
@@ -138,17 +117,9 @@ export class Interrupt {
   }
 
   dispose(): void {
-    process.off('SIGINT', this.handler);
-    process.off('SIGTERM', this.handler);
-    listening--;
+    this.stopListening();
   }
 }
-
-/**
- * Slices per replication: Ctrl-C is seen between slices, so it takes effect within 1/SLICES of
- * the run's wall time; a yield costs microseconds.
- */
-const SLICES = 1000;
 
 /**
  * Like runReplications, but each replication runs in slices (simulateSliced) so the progress bar
@@ -176,7 +147,6 @@ export async function runReplicationsSliced(
   for (let i = 0; i < replications; i++) {
     const r = await simulateSliced(prep, seed + i, {
       signal: opts.signal,
-      slices: SLICES,
       onProgress: (p) => opts.progress?.update(i * duration_ms + p.now_ms, p.now_ms, p.duration_ms, i, replications, eventsBefore + p.events),
     });
     eventsBefore += r.events;

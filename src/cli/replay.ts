@@ -2,14 +2,18 @@ import type { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { UserError } from '../errors.ts';
 import { loadScenario } from '../scenario/load.ts';
-import { prepare } from '../experiment/prepare.ts';
+import { inputFiles, prepare } from '../experiment/prepare.ts';
 import { runReplay, type ReplayRun } from '../experiment/replay.ts';
-import { checkReportTarget, writeReportDir } from '../report/write.ts';
+import { checkReportTarget, openReportDir } from '../report/write.ts';
+import { checkMemory } from '../experiment/memory.ts';
 import { activeFaults, windowErrorRate, windowRejectionRate } from '../report/csv.ts';
 import { fmt, table } from '../report/table.ts';
 import { buildReportFiles } from '../report/report-files.ts';
 import { round } from '../report/round.ts';
 import { collect, nonNegIntArg } from './options.ts';
+import type { Prepared } from '../experiment/prepare.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import type { OutputDir } from '../report/output-dir.ts';
 
 interface ReplayOptions {
   whatIf: string[];
@@ -133,32 +137,45 @@ export function registerReplay(program: Command): void {
         prep: prepare(loadScenario(file, [...opts.set, ...v.overrides])),
       }));
       const base = variants[0].prep.scenario;
-      const runs = runReplay(variants, opts.seed ?? base.seed);
-      const doc = {
-        scenario: base.name,
-        scenario_file: file,
-        incident: base.incident ?? null,
-        seed: runs[0].summary.seed,
-        faults: runs[0].summary.faults ?? [],
-        variants: runs.map((r) => ({ name: r.name, overrides: r.overrides, analysis: r.analysis, requests: r.summary.requests, latency_ms: r.summary.latency_ms })),
-      };
-      const json = `${JSON.stringify(doc, null, 2)}\n`;
-      if (opts.out) {
-        const files: Record<string, string> = { 'replay.json': json, 'timeseries.csv': replayCsv(runs) };
-        for (const r of runs) files[`summary-${r.name}.json`] = `${JSON.stringify(r.summary, null, 2)}\n`;
-        files['replay.txt'] = `${renderReplay(runs, file, base.incident)}\n`;
-        // The HTML report: the baseline's charts with every what-if beside it.
-        Object.assign(
-          files,
-          await buildReportFiles({
-            summary: runs[0].summary,
-            timeseries: runs[0].timeseries,
-            variants: runs.map((r) => ({ name: r.name, summary: r.summary, timeseries: r.timeseries })),
-          }),
-        );
-        writeReportDir(opts.out, files);
+      // One variant at a time: each must fit; their summaries and series are kept till the end.
+      for (const v of variants) checkMemory(v.prep.scenario, file, { runs: variants.length, parallel: 1, threads: 0, keptSeries: variants.length });
+      // Opened now: an --out that cannot be written fails before the simulation, not after it.
+      const out = opts.out ? openReportDir(opts.out, [...new Set(variants.flatMap((v) => inputFiles(v.prep)))]) : undefined;
+      try {
+        await replayAndReport(file, opts, variants, base, out);
+      } finally {
+        out?.abort();
       }
-      if (opts.json) process.stdout.write(json);
-      else if (!opts.quiet) process.stdout.write(`${renderReplay(runs, file, base.incident)}\n${opts.out ? `\nreplay written to ${opts.out}/\n` : ''}`);
     });
+}
+
+async function replayAndReport(file: string, opts: ReplayOptions, variants: { name: string; overrides: string[]; prep: Prepared }[], base: Scenario, out: OutputDir | undefined): Promise<void> {
+  const runs = await runReplay(variants, opts.seed ?? base.seed);
+  const doc = {
+    scenario: base.name,
+    scenario_file: file,
+    incident: base.incident ?? null,
+    seed: runs[0].summary.seed,
+    faults: runs[0].summary.faults ?? [],
+    variants: runs.map((r) => ({ name: r.name, overrides: r.overrides, analysis: r.analysis, requests: r.summary.requests, latency_ms: r.summary.latency_ms })),
+  };
+  const json = `${JSON.stringify(doc, null, 2)}\n`;
+  if (out) {
+    const files: Record<string, string> = { 'replay.json': json, 'timeseries.csv': replayCsv(runs) };
+    for (const r of runs) files[`summary-${r.name}.json`] = `${JSON.stringify(r.summary, null, 2)}\n`;
+    files['replay.txt'] = `${renderReplay(runs, file, base.incident)}\n`;
+    // The HTML report: the baseline's charts with every what-if beside it.
+    Object.assign(
+      files,
+      await buildReportFiles({
+        summary: runs[0].summary,
+        timeseries: runs[0].timeseries,
+        variants: runs.map((r) => ({ name: r.name, summary: r.summary, timeseries: r.timeseries })),
+      }),
+    );
+    out.writeAll(files);
+    out.commit();
+  }
+  if (opts.json) process.stdout.write(json);
+  else if (!opts.quiet) process.stdout.write(`${renderReplay(runs, file, base.incident)}\n${opts.out ? `\nreplay written to ${opts.out}/\n` : ''}`);
 }

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { loadScenario } from '../scenario/load.ts';
-import { prepare, type Prepared } from '../experiment/prepare.ts';
+import { inputFiles, prepare, type Prepared } from '../experiment/prepare.ts';
 import { runReplicationsJobs } from '../experiment/replications.ts';
-import { defaultJobs } from '../experiment/parallel.ts';
-import { checkReportTarget, writeReportDir } from '../report/write.ts';
+import { capJobs } from '../experiment/parallel.ts';
+import { checkReportTarget, openReportDir, partialPath } from '../report/write.ts';
+import { checkMemory } from '../experiment/memory.ts';
+import type { Summary } from '../report/summary.ts';
 import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
 import { renderSummary } from '../report/terminal.ts';
 import { capacityCheck } from './capacity-check.ts';
@@ -37,6 +39,12 @@ async function runReplicationsOnJobs(prep: Prepared, seed: number, reps: number,
   }
 }
 
+/** Where an interrupted run's report goes: beside --out, never over it. */
+const OUT_HELP =
+  'write summary.json, timeseries.csv, stations.csv, report.html, report.md and one SVG per chart into this directory ' +
+  '(atomically: a temporary sibling renamed into place). A run stopped by Ctrl-C or SIGTERM writes what it simulated to <dir>.partial/ instead, ' +
+  'marked "complete": false, and leaves <dir> as it was';
+
 export function registerRun(program: Command): void {
   program
     .command('run')
@@ -45,10 +53,10 @@ export function registerRun(program: Command): void {
     .option('--seed <n>', 'random seed (overrides the scenario)', nonNegIntArg)
     .option('--replications <n>', 'independent runs (seeds seed..seed+n-1), with 95% confidence intervals', posIntArg)
     .option('--set <path=value>', 'override a scenario field, e.g. topology.stations.api.servers=12 (repeatable)', collect, [])
-    .option('--out <dir>', 'write summary.json, timeseries.csv, stations.csv, report.html, report.md and one SVG per chart into this directory')
+    .option('--out <dir>', OUT_HELP)
     .option('--json', 'print summary.json to stdout instead of the table')
     .option('--quiet', 'print nothing but errors (and the JSON with --json); no progress bar')
-    .option('--jobs <n>', 'worker threads for the replications (default: every core); results do not depend on it', posIntArg)
+    .option('--jobs <n>', 'worker threads for the replications (default and most: every core); results do not depend on it', posIntArg)
     .action(async (file: string, opts: RunOptions) => {
       if (opts.out) checkReportTarget(opts.out);
       const loaded = loadScenario(file, opts.set);
@@ -56,6 +64,12 @@ export function registerRun(program: Command): void {
       const prep = prepare(loaded);
       const seed = opts.seed ?? sc.seed;
       const reps = opts.replications ?? sc.replications;
+      // --jobs: replications on worker threads; the same result whatever the number of jobs.
+      const jobs = capJobs(opts.jobs, opts.quiet);
+      const parallel = jobs > 1 && reps > 1 ? Math.min(jobs, reps) : 1;
+      checkMemory(sc, file, { runs: reps, parallel, threads: parallel > 1 ? parallel : 0 });
+      // Opened now: an --out that cannot be written fails before the simulation, not after it.
+      const out = opts.out ? openReportDir(opts.out, inputFiles(prep)) : undefined;
       const info = (s: string) => {
         if (opts.quiet) return;
         (opts.json ? process.stderr : process.stdout).write(`${s}\n`);
@@ -63,40 +77,44 @@ export function registerRun(program: Command): void {
       const check = capacityCheck(prep);
       info(check.text);
       info('');
-      // Ctrl-C or SIGTERM stops the simulation at the end of its current slice; what was simulated is reported.
+      // Ctrl-C or SIGTERM stops the simulation within a slice of wall time; what was simulated is reported.
       const interrupt = new Interrupt();
       try {
-        // --jobs (issue 6): replications on worker threads; the same result whatever the number of jobs.
-        const jobs = opts.jobs ?? defaultJobs();
-        const exp = jobs > 1 && reps > 1
+        const exp = parallel > 1
           ? await runReplicationsOnJobs(prep, seed, reps, jobs, new Progress(!opts.quiet), interrupt.signal)
           : await runReplicationsSliced(prep, seed, reps, { progress: new Progress(!opts.quiet), signal: interrupt.signal });
         const summaryJson = `${JSON.stringify(exp.summary, null, 2)}\n`;
-        if (opts.out) {
+        const where = out && (exp.interrupted ? partialPath(opts.out!) : opts.out!);
+        if (out) {
           const report = await buildReportFiles({ summary: exp.summary, timeseries: exp.timeseries, distributions: exp.distributions });
-          writeReportDir(opts.out, {
+          out.writeAll({
             'summary.json': summaryJson,
             'timeseries.csv': timeseriesCsv(exp.timeseries, exp.summary.faults, exp.summary.window_s),
             'stations.csv': stationsCsv(exp.summary),
             ...report,
           });
+          out.commit(exp.interrupted ? where : undefined);
         }
         if (opts.json) process.stdout.write(summaryJson);
         else info(renderSummary(exp.summary));
-        if (opts.out) info(`\nreport written to ${opts.out}/ (open ${opts.out}/report.html)`);
-        if (exp.interrupted) {
-          const last = exp.runs[exp.runs.length - 1];
-          const where = reps > 1 ? ` in replication ${exp.runs.length} of ${reps} (seed ${seed + exp.runs.length - 1})` : ` (seed ${seed})`;
-          process.stderr.write(
-            `fleetsim: stopped by ${interrupt.reason} after ${fmt(last.duration_s)} of ${fmt(sc.duration_s)} simulated seconds${where}; ${opts.out ? `the report in ${opts.out}/ covers` : 'the results cover'} the simulated part only and ${opts.out ? 'is' : 'are'} marked "complete": false\n`,
-          );
-          process.exitCode = interrupt.exitCode;
-        } else if (!exp.summary.complete) {
+        if (where) info(`\nreport written to ${where}/ (open ${where}/report.html)`);
+        if (exp.interrupted) reportInterruption(exp, interrupt, { seed, reps, duration_s: sc.duration_s, out: opts.out, where });
+        else if (!exp.summary.complete) {
           process.stderr.write(`fleetsim: the run stopped early (${exp.summary.engine.stop_reason}); results cover the simulated part only and are marked incomplete (seed ${seed})\n`);
           process.exitCode = 3;
         }
       } finally {
+        out?.abort();
         interrupt.dispose();
       }
     });
+}
+
+/** The message after Ctrl-C or SIGTERM: where the run stopped and where its partial report is. */
+function reportInterruption(exp: { runs: Summary[] }, interrupt: Interrupt, o: { seed: number; reps: number; duration_s: number; out?: string; where?: string }): void {
+  const last = exp.runs[exp.runs.length - 1];
+  const at = o.reps > 1 ? ` in replication ${exp.runs.length} of ${o.reps} (seed ${o.seed + exp.runs.length - 1})` : ` (seed ${o.seed})`;
+  const report = o.where ? `the report in ${o.where}/ covers the simulated part only and is marked "complete": false (${o.out}/ was left as it was)` : 'the results cover the simulated part only and are marked "complete": false';
+  process.stderr.write(`fleetsim: stopped by ${interrupt.reason} after ${fmt(last.duration_s)} of ${fmt(o.duration_s)} simulated seconds${at}; ${report}\n`);
+  process.exitCode = interrupt.exitCode;
 }

@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { fmt, table } from '../report/table.ts';
 import { describePoint, formatValue } from '../experiment/grid.ts';
-import { defaultJobs, withRunner } from '../experiment/parallel.ts';
+import { capJobs, withRunner } from '../experiment/parallel.ts';
+import { checkSweepMemory } from '../experiment/memory.ts';
+import { VALIDATE_UPFRONT } from '../experiment/sweep.ts';
 import { parseShard, runShard } from '../experiment/shard.ts';
 import { checkPoints, planSweep, runSweep, sweepFiles, type PointResult, type SweepMeta } from '../experiment/sweep.ts';
 import type { Knob } from '../experiment/grid.ts';
 import { renderCharts, sweepCharts } from '../experiment/sweep-charts.ts';
-import { checkOutTarget, writeTree } from '../experiment/sweep-output.ts';
+import { checkOutTarget, TreeWriter } from '../experiment/sweep-output.ts';
 import { UserError } from '../errors.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
 
@@ -85,14 +87,15 @@ export function registerSweep(program: Command): void {
       const sw = planSweep({ file, sets: opts.set, vary: opts.vary, seed: opts.seed, replications: opts.replications });
       checkPoints(sw);
       const { meta } = sw;
-      const jobs = opts.jobs ?? defaultJobs();
+      const jobs = capJobs(opts.jobs, opts.quiet);
+      checkSweepMemory(sw.scenario, meta.points, VALIDATE_UPFRONT, file, { runs: meta.points * meta.replications, jobs });
       const info = (s: string) => {
         if (!opts.quiet) process.stdout.write(`${s}\n`);
       };
       if (shard) {
         const total = Math.max(0, Math.ceil((meta.points * meta.replications - shard.index) / shard.count));
         const progress = progressLine(total, `shard ${shard.index}/${shard.count}`, opts.quiet);
-        const m = await withRunner(Math.min(jobs, Math.max(1, total)), (runner) => runShard(sw, runner, shard, opts.out!, () => progress.tick()));
+        const m = await withRunner(Math.min(jobs, Math.max(1, total)), (runner) => runShard(sw, runner, shard, opts.out!, () => progress.tick(), [file]));
         progress.end();
         info(`shard ${shard.index}/${shard.count} of ${meta.scenario} (${meta.points} points x ${meta.replications} replications): ${m.runs.length} runs written to ${opts.out}/`);
         if (!m.complete) {
@@ -102,19 +105,30 @@ export function registerSweep(program: Command): void {
         return;
       }
       const total = meta.points * meta.replications;
-      const progress = progressLine(total, 'sweep runs', opts.quiet);
-      const points = await withRunner(Math.min(jobs, total), (runner) => runSweep(sw, runner, () => progress.tick()));
-      progress.end();
-      info(renderSweep(meta, sw.knobs, points));
-      if (opts.out) {
-        const files = { ...sweepFiles(meta, sw.knobs, points), ...(await renderCharts(sweepCharts(sw.knobs, points))) };
-        writeTree(opts.out, files);
-        info(`\nsweep written to ${opts.out}/ (sweep.csv, sweep.json, points/, charts/)`);
-      }
-      const incomplete = points.filter((p) => !p.summary.complete);
-      if (incomplete.length > 0) {
-        process.stderr.write(`fleetsim: ${incomplete.length} point(s) stopped early at a limit and are marked incomplete: ${incomplete.map((p) => describePoint(sw.knobs, p.values) || `point ${p.index}`).join('; ')}\n`);
-        process.exitCode = 3;
+      // Opened now: an --out that cannot be written fails before the simulation, not after it.
+      const out = opts.out ? new TreeWriter(opts.out, { inputs: [file] }) : undefined;
+      try {
+        const progress = progressLine(total, 'sweep runs', opts.quiet);
+        const points = await withRunner(Math.min(jobs, total), (runner) => runSweep(sw, runner, () => progress.tick()));
+        progress.end();
+        info(renderSweep(meta, sw.knobs, points));
+        if (out) {
+          out.writeAll({ ...sweepFiles(meta, sw.knobs, points), ...(await renderCharts(sweepCharts(sw.knobs, points))) });
+          out.commit();
+          info(`\nsweep written to ${opts.out}/ (sweep.csv, sweep.json, points/, charts/)`);
+        }
+        reportIncomplete(points, sw.knobs);
+      } finally {
+        out?.abort();
       }
     });
+}
+
+/** Points that stopped at a limit: named on stderr, exit 3. */
+function reportIncomplete(points: readonly PointResult[], knobs: readonly Knob[]): void {
+  const incomplete = points.filter((p) => !p.summary.complete);
+  if (incomplete.length > 0) {
+    process.stderr.write(`fleetsim: ${incomplete.length} point(s) stopped early at a limit and are marked incomplete: ${incomplete.map((p) => describePoint(knobs, p.values) || `point ${p.index}`).join('; ')}\n`);
+    process.exitCode = 3;
+  }
 }

@@ -8,9 +8,25 @@ export interface RunLimits {
   maxEvents?: number;
   /** Stop after this much wall-clock time. */
   maxWallMs?: number;
+  /**
+   * Return 'yield' once performance.now() passes this: a slice of wall time, after which the
+   * caller lets its event loop turn (signals, progress) and calls run() again to carry on.
+   */
+  yieldAtMs?: number;
+  /** Polled with the wall clock; true stops the run ('stopped'), e.g. an abort flag another thread sets. */
+  shouldStop?: () => boolean;
 }
 
-export type StopReason = 'until' | 'empty' | 'max_events' | 'max_wall' | 'stopped';
+/** 'yield': a wall-time slice (RunLimits.yieldAtMs) ended; the run is not over. */
+export type StopReason = 'until' | 'empty' | 'max_events' | 'max_wall' | 'stopped' | 'yield';
+
+/**
+ * Events between two looks at the wall clock and the stop flag. However dense the simulated
+ * time, a slice, a wall limit or an abort then takes effect within 1,024 events: well under
+ * 100 ms even at the 20-100 us of the costliest events (routing over thousands of replicas),
+ * while performance.now() (~50 ns) costs under 0.1 ns per event.
+ */
+const CHECK_EVERY_MASK = 0x3ff;
 
 /**
  * The simulation clock and event loop. It only schedules and steps (as SimPy's core does):
@@ -62,16 +78,30 @@ export class Simulator {
     this.stopRequested = true;
   }
 
+  /** The periodic check of run()'s wall-clock limits and stop flag, or undefined when there is nothing to check. */
+  private static checkpoint(limits: RunLimits): (() => StopReason | undefined) | undefined {
+    const { maxWallMs = Infinity, yieldAtMs = Infinity, shouldStop } = limits;
+    if (maxWallMs === Infinity && yieldAtMs === Infinity && shouldStop === undefined) return undefined;
+    const wallEnd = maxWallMs < Infinity ? performance.now() + maxWallMs : Infinity;
+    return () => {
+      if (shouldStop?.()) return 'stopped';
+      const now = performance.now();
+      if (now > wallEnd) return 'max_wall';
+      return now > yieldAtMs ? 'yield' : undefined;
+    };
+  }
+
   /**
    * Runs events in (time, sequence) order until the next event is later than until_ms (the clock
-   * then reads until_ms), the queue is empty, or a limit is hit.
+   * then reads until_ms), the queue is empty, or a limit is hit. After 'yield' (and any other
+   * early return) calling run() again carries on exactly where it stopped: slicing a run never
+   * changes its events.
    */
   run(until_ms = Infinity, limits: RunLimits = {}): StopReason {
     const q = this.queue;
     const handlers = this.handlers;
     const maxEvents = limits.maxEvents ?? Infinity;
-    const maxWallMs = limits.maxWallMs ?? Infinity;
-    const wallStart = maxWallMs < Infinity ? performance.now() : 0;
+    const checkpoint = Simulator.checkpoint(limits);
     this.stopRequested = false;
     let events = this.events;
     try {
@@ -86,8 +116,10 @@ export class Simulator {
         handlers[q.handler](q.payload);
         if (this.stopRequested) return 'stopped';
         if (events >= maxEvents) return 'max_events';
-        // Check the wall clock only every 64k events: performance.now() is not free.
-        if ((events & 0xffff) === 0 && maxWallMs < Infinity && performance.now() - wallStart > maxWallMs) return 'max_wall';
+        if ((events & CHECK_EVERY_MASK) === 0 && checkpoint !== undefined) {
+          const stop = checkpoint();
+          if (stop !== undefined) return stop;
+        }
       }
     } finally {
       this.events = events;

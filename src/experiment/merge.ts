@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { TimeSeries } from '../metrics/timeseries.ts';
 import { knobFromMeta, type Knob } from './grid.ts';
-import { SHARD_FORMAT, type RunRecord, type ShardManifest } from './shard.ts';
+import { SHARD_FORMAT, sha256 as sha, type RunRecord, type ShardManifest } from './shard.ts';
 import { finishPoint, type PointResult, type SweepMeta } from './sweep.ts';
 import type { RunOutput } from './parallel.ts';
 
@@ -21,11 +21,16 @@ export interface MergedSweep {
   points: PointResult[];
 }
 
-function readJson<T>(file: string, what: string): T {
+function readJson<T>(file: string, what: string, sha256?: string): T {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    const bytes = readFileSync(file);
+    if (sha256 !== undefined && sha(bytes) !== sha256) {
+      throw new UserError(`merge: ${file}: the run file changed since its shard was written (its sha256 differs from the one in shard.json); run that shard again`);
+    }
+    text = bytes.toString('utf8');
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`merge: ${file}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
   try {
@@ -36,14 +41,18 @@ function readJson<T>(file: string, what: string): T {
 }
 
 /** Reads and checks the shard manifests: one sweep, every shard once, every run present. */
-export function readShards(dirs: readonly string[]): { meta: SweepMeta; locate: (k: number, i: number) => string } {
+export function readShards(dirs: readonly string[]): { meta: SweepMeta; locate: (k: number, i: number) => { file: string; sha256: string } } {
   if (dirs.length === 0) throw new UserError('merge: expected one or more shard directories (written by `fleetsim sweep --shard i/N --out DIR`)');
   const manifests: { dir: string; m: ShardManifest }[] = [];
   for (const dir of dirs) {
     const file = join(dir, 'shard.json');
     if (!existsSync(file)) throw new UserError(`merge: ${dir}: not a shard output (no shard.json); expected a directory written by \`fleetsim sweep --shard i/N --out DIR\``);
     const m = readJson<ShardManifest>(file, 'the shard manifest');
-    if (m.kind !== 'fleetsim-shard' || m.format !== SHARD_FORMAT) throw new UserError(`merge: ${file}: expected a fleetsim shard manifest (format ${SHARD_FORMAT})`);
+    if (m.kind !== 'fleetsim-shard' || m.format !== SHARD_FORMAT) {
+      throw new UserError(`merge: ${file}: expected a fleetsim shard manifest (format ${SHARD_FORMAT}${m.kind === 'fleetsim-shard' ? `, found format ${m.format}: written by another fleetsim version; run the shard again` : ''})`);
+    }
+    const badRun = m.runs.find((r) => typeof r.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.sha256));
+    if (badRun) throw new UserError(`merge: ${file}: runs: expected a sha256 for every run file, none valid for ${badRun.file}`);
     manifests.push({ dir, m });
   }
   const first = manifests[0];
@@ -63,8 +72,8 @@ export function readShards(dirs: readonly string[]): { meta: SweepMeta; locate: 
     throw new UserError(`merge: missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')}; expected all ${count} shards of the sweep`);
   }
   const meta = first.m.sweep;
-  const where = new Map<number, string>();
-  for (const { dir, m } of manifests) for (const r of m.runs) where.set(r.point * meta.replications + r.replication, join(dir, r.file));
+  const where = new Map<number, { file: string; sha256: string }>();
+  for (const { dir, m } of manifests) for (const r of m.runs) where.set(r.point * meta.replications + r.replication, { file: join(dir, r.file), sha256: r.sha256 });
   const total = meta.points * meta.replications;
   for (let j = 0; j < total; j++) {
     if (!where.has(j)) {
@@ -83,8 +92,8 @@ export function mergeShards(dirs: readonly string[]): MergedSweep {
   for (let k = 0; k < meta.points; k++) {
     const runs: RunOutput[] = [];
     for (let i = 0; i < meta.replications; i++) {
-      const file = locate(k, i);
-      const rec = readJson<RunRecord>(file, 'a run');
+      const { file, sha256 } = locate(k, i);
+      const rec = readJson<RunRecord>(file, 'a run', sha256);
       if (rec.point !== k || rec.replication !== i) throw new UserError(`merge: ${file}: expected point ${k} replication ${i}, found point ${rec.point} replication ${rec.replication}`);
       // shards may name the scenario by different paths (same document, same hash): report the first's
       runs.push({ summary: { ...rec.summary, scenario_file: meta.scenario_file }, timeseries: TimeSeries.fromJSON(rec.timeseries) });

@@ -21,6 +21,12 @@ export interface RunTask {
   seed: number;
   /** Also return the latency sketches the report's CDF chart pools (`run --jobs`). */
   sketches?: boolean;
+  /**
+   * Shared with the thread that hands out tasks (see parallel.ts, Runner.stop): non-zero asks the
+   * run to stop at its next check (within ~1,000 events) and return what it simulated, marked
+   * stopped. A signal reaches only the main thread; this is how it reaches a worker's busy loop.
+   */
+  abort?: Int32Array;
 }
 
 /**
@@ -116,16 +122,20 @@ export function preparedFor(task: RunTask): Prepared {
 }
 
 /** Simulates one (scenario, seed) and summarises it, exactly as `runReplications` does for one replication. */
-export function runPrepared(prep: Prepared, seed: number, keepRun = false): RunOutput {
+export function runPrepared(prep: Prepared, seed: number, keepRun = false, abort?: Int32Array): RunOutput {
+  return outputOf(prep, simulate(prep, seed, abort ? () => Atomics.load(abort, 0) !== 0 : undefined), keepRun);
+}
+
+/** A finished (or stopped) run as a task's output. */
+export function outputOf(prep: Prepared, r: RunResult, keepRun: boolean): RunOutput {
   const window_ms = defaultWindowMs(prep.scenario.duration_s, prep.scenario.window_s);
-  const r = simulate(prep, seed);
   return { summary: summarizeRun(prep, r, window_ms), timeseries: r.timeseries, ...(keepRun ? { run: r } : {}) };
 }
 
 /** The worker thread's entry (see worker.mjs): never throws, so errors keep their kind across the boundary. */
 export default function runTask(task: RunTask): TaskReply {
   try {
-    const out = runPrepared(preparedFor(task), task.seed, task.sketches === true);
+    const out = runPrepared(preparedFor(task), task.seed, task.sketches === true, task.abort);
     return { ok: true, summary: out.summary, timeseries: out.timeseries.toJSON(), ...(out.run ? { sketches: sketchesOf(out.run) } : {}) };
   } catch (e) {
     const err = e as Error;

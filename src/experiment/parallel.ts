@@ -3,13 +3,25 @@ import { Piscina } from 'piscina';
 import { UserError } from '../errors.ts';
 import { TimeSeries } from '../metrics/timeseries.ts';
 import type { Prepared } from './prepare.ts';
-import { preparedFor, runFromSketches, runPrepared, type RunOutput, type RunTask, type TaskReply } from './parallel-worker.ts';
+import { outputOf, preparedFor, runFromSketches, type RunOutput, type RunTask, type TaskReply } from './parallel-worker.ts';
+import { simulateSliced } from './run-sliced.ts';
 
 export type { RunOutput, RunTask } from './parallel-worker.ts';
 
 /** Default for --jobs: every core the process may use. */
 export function defaultJobs(): number {
   return availableParallelism();
+}
+
+/**
+ * --jobs as given, but at most the cores the process may use (the default): a run is CPU-bound,
+ * so more threads than cores only add memory (~32 MB each) and contention. Says so on stderr.
+ */
+export function capJobs(requested: number | undefined, quiet = false): number {
+  const cores = defaultJobs();
+  if (requested === undefined || requested <= cores) return requested ?? cores;
+  if (!quiet) process.stderr.write(`fleetsim: --jobs ${requested} capped at ${cores}, the number of cores available (more threads would only add memory)\n`);
+  return cores;
 }
 
 /**
@@ -20,6 +32,11 @@ export function defaultJobs(): number {
 export interface Runner {
   readonly jobs: number;
   run(task: RunTask): Promise<RunOutput>;
+  /**
+   * Asks the runs under way to stop within ~1,000 events and resolve with what they simulated
+   * (stop reason 'stopped', marked incomplete); runs started later stop at once. For Ctrl-C.
+   */
+  stop(): void;
   close(): Promise<void>;
 }
 
@@ -36,26 +53,26 @@ function unwrap(reply: TaskReply): RunOutput {
   throw e;
 }
 
-/** In this thread, one task at a time (each after a turn of the event loop, so progress can print). */
+/**
+ * In this thread, one task at a time, in slices of wall time (simulateSliced): between slices the
+ * event loop turns, so progress prints and a signal is handled while a run is under way.
+ */
 class InlineRunner implements Runner {
   readonly jobs = 1;
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly stopping = new AbortController();
 
   run(task: RunTask): Promise<RunOutput> {
-    const next = this.tail.then(
-      () =>
-        new Promise<RunOutput>((resolve, reject) =>
-          setImmediate(() => {
-            try {
-              resolve(runPrepared(preparedFor(task), task.seed, task.sketches === true));
-            } catch (e) {
-              reject(e);
-            }
-          }),
-        ),
-    );
+    const next = this.tail.then(async () => {
+      const prep = preparedFor(task);
+      return outputOf(prep, await simulateSliced(prep, task.seed, { signal: this.stopping.signal }), task.sketches === true);
+    });
     this.tail = next.catch(() => undefined);
     return next;
+  }
+
+  stop(): void {
+    this.stopping.abort();
   }
 
   async close(): Promise<void> {
@@ -70,6 +87,8 @@ class PoolRunner implements Runner {
   private readonly pool: Piscina;
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
+  /** The stop flag every task carries (see RunTask.abort): shared memory, so busy workers see it. */
+  private readonly abort = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(readonly jobs: number) {
     this.pool = new Piscina({ filename: WORKER, minThreads: jobs, maxThreads: jobs, idleTimeout: 60_000 });
@@ -79,11 +98,15 @@ class PoolRunner implements Runner {
     if (this.inFlight >= 2 * this.jobs) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.inFlight++;
     try {
-      return unwrap((await this.pool.run(task)) as TaskReply);
+      return unwrap((await this.pool.run({ ...task, abort: this.abort })) as TaskReply);
     } finally {
       this.inFlight--;
       this.waiting.shift()?.();
     }
+  }
+
+  stop(): void {
+    Atomics.store(this.abort, 0, 1);
   }
 
   async close(): Promise<void> {

@@ -28,3 +28,12 @@ export function prepare(loaded: LoadedScenario): Prepared {
   }
   return { scenario: sc, file: loaded.file, dir: loaded.dir, trace, tokenTraces };
 }
+
+/** The files a prepared scenario was read from (the scenario, its traces): no output may replace them. */
+export function inputFiles(prep: Prepared): string[] {
+  const sc = prep.scenario;
+  const dir = prep.dir ?? process.cwd();
+  const a = sc.workload.arrivals;
+  const traces = [...(a.kind === 'trace' ? [a.file] : []), ...Object.values(sc.fleet?.models ?? {}).flatMap((m) => ('trace' in m.tokens ? [m.tokens.trace] : []))];
+  return [prep.file, ...traces.map((t) => resolve(dir, t))];
+}

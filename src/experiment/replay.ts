@@ -1,5 +1,6 @@
 import type { Prepared } from './prepare.ts';
-import { defaultWindowMs, simulate } from './simulate.ts';
+import { defaultWindowMs } from './simulate.ts';
+import { simulateSliced } from './run-sliced.ts';
 import { summarizeRun, type Summary } from '../report/summary.ts';
 import { windowErrorRate } from '../report/csv.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
@@ -95,11 +96,12 @@ export function analyzeReplay(prep: Prepared, summary: Summary, rows: WindowRow[
  * stream, so the variants share their arrivals and fault times (common random numbers) and differ
  * only where the what-if changes the system.
  */
-export function runReplay(variants: { name: string; overrides: string[]; prep: Prepared }[], seed: number): ReplayRun[] {
+export async function runReplay(variants: { name: string; overrides: string[]; prep: Prepared }[], seed: number): Promise<ReplayRun[]> {
   const out: ReplayRun[] = [];
   let slo: ReplayAnalysis['slo'] | undefined;
   for (const v of variants) {
-    const r = simulate(v.prep, seed);
+    // In slices of wall time, so a signal is handled while it runs (see run-sliced.ts).
+    const r = await simulateSliced(v.prep, seed);
     const window_ms = defaultWindowMs(v.prep.scenario.duration_s, v.prep.scenario.window_s);
     const summary = summarizeRun(v.prep, r, window_ms);
     const rows = r.timeseries.rows();

@@ -6,6 +6,7 @@ import type { WindowRow } from '../metrics/timeseries.ts';
 import { DistributionCollector } from '../report/distributions.ts';
 import type { CdfSeries } from '../report/charts/input.ts';
 import type { RunOutput } from './parallel-worker.ts';
+import type { TimeSeries } from '../metrics/timeseries.ts';
 
 export interface Experiment {
   summary: Summary;
@@ -43,8 +44,13 @@ export interface JobsExperiment extends Experiment {
  * seeds (seed + i); the per-replication summaries are put back in replication order and the
  * time series and latency sketches merged in that order, so the result is the same whatever
  * `jobs` is (wall-clock fields aside). `onDone(i, done, summary)` is called as replication i
- * finishes on a worker (completion order). When `signal` aborts, no further replication starts; those already
- * running finish, and the result covers them, marked incomplete with stop reason 'stopped'.
+ * finishes on a worker (completion order). Outputs are merged as soon as their predecessors are
+ * in, so at most ~2 x jobs of them are held at once, whatever the number of replications.
+ *
+ * When `signal` aborts, no further replication starts and those under way stop within ~1,000
+ * events (Runner.stop) with what they simulated: the result covers the replications started,
+ * marked incomplete with stop reason 'stopped'; its time series holds the complete ones (or,
+ * when none completed, the simulated part of the first).
  */
 export async function runReplicationsJobs(
   prep: Prepared,
@@ -59,26 +65,62 @@ export async function runReplicationsJobs(
     return { ...exp, distributions: dist.series(), interrupted: false };
   }
   const { withRunner, taskFor } = await import('./parallel.ts');
-  const outs: RunOutput[] = [];
+  const merged = new InOrderMerge(dist);
   let started = 0;
   let done = 0;
   await withRunner(Math.min(jobs, replications), async (runner) => {
+    const stop = () => runner.stop();
+    opts.signal?.addEventListener('abort', stop);
     const lane = async () => {
       while (started < replications && !opts.signal?.aborted) {
         const i = started++;
-        outs[i] = await runner.run({ ...taskFor(prep, 'run', seed + i), sketches: true });
-        opts.onDone?.(i, ++done, outs[i].summary);
+        const out = await runner.run({ ...taskFor(prep, 'run', seed + i), sketches: true });
+        merged.add(i, out);
+        opts.onDone?.(i, ++done, out.summary);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(jobs, replications) }, lane));
+    try {
+      await Promise.all(Array.from({ length: Math.min(jobs, replications) }, lane));
+    } finally {
+      opts.signal?.removeEventListener('abort', stop);
+    }
   });
-  // Replications start in order, so those run are 0..started-1.
-  const series = outs[0].timeseries;
-  for (let i = 1; i < started; i++) series.merge(outs[i].timeseries);
-  for (let i = 0; i < started; i++) dist.add(outs[i].run!);
-  const runs = outs.slice(0, started).map((o) => o.summary);
-  const interrupted = started < replications;
-  let summary = aggregateSummaries(runs);
+  const interrupted = started < replications || merged.runs.some((r) => r.engine.stop_reason === 'stopped');
+  let summary = aggregateSummaries(merged.runs);
   if (interrupted) summary = { ...summary, complete: false, engine: { ...summary.engine, stop_reason: 'stopped' } };
-  return { summary, runs, timeseries: series.rows(started), distributions: dist.series(), interrupted };
+  return { summary, runs: merged.runs, timeseries: merged.rows(), distributions: dist.series(), interrupted };
+}
+
+/**
+ * Replication outputs arriving in any order, combined in replication order: summaries kept (the
+ * aggregate needs them), time series and sketches merged and let go as soon as every earlier
+ * replication is in.
+ */
+class InOrderMerge {
+  readonly runs: Summary[] = [];
+  private readonly pending = new Map<number, RunOutput>();
+  private series: TimeSeries | undefined;
+  private complete = 0;
+  private firstPartial: RunOutput | undefined;
+
+  constructor(private readonly dist: DistributionCollector) {}
+
+  add(i: number, out: RunOutput): void {
+    this.pending.set(i, out);
+    for (let next = this.pending.get(this.runs.length); next; next = this.pending.get(this.runs.length)) {
+      this.pending.delete(this.runs.length);
+      this.runs.push(next.summary);
+      this.dist.add(next.run!);
+      if (next.summary.engine.stop_reason === 'stopped') this.firstPartial ??= next;
+      else if (!this.series) (this.series = next.timeseries), this.complete++;
+      else this.series.merge(next.timeseries), this.complete++;
+    }
+  }
+
+  /** The mean rows of the complete replications; without any, the simulated part of the first stopped one. */
+  rows(): WindowRow[] {
+    if (this.series) return this.series.rows(this.complete);
+    const first = this.firstPartial!;
+    return first.timeseries.rows(1).filter((w) => w.t_start_s < first.summary.duration_s);
+  }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { UserError } from '../errors.ts';
 import type { Summary } from '../report/summary.ts';
 import type { TimeSeriesJSON } from '../metrics/timeseries.ts';
@@ -22,7 +23,8 @@ export interface ShardSpec {
   count: number;
 }
 
-export const SHARD_FORMAT = 1;
+/** 2: each run's sha256 in the manifest (format 1 had none: merge refuses it, re-run the shard). */
+export const SHARD_FORMAT = 2;
 
 export interface ShardManifest {
   kind: 'fleetsim-shard';
@@ -30,7 +32,8 @@ export interface ShardManifest {
   sweep: SweepMeta;
   shard: ShardSpec;
   complete: boolean;
-  runs: { point: number; replication: number; file: string }[];
+  /** Each run file and the sha256 (hex) of its bytes: merge refuses a file that changed since. */
+  runs: { point: number; replication: number; file: string; sha256: string }[];
 }
 
 /** One run as stored in a shard. */
@@ -40,6 +43,11 @@ export interface RunRecord {
   seed: number;
   summary: Summary;
   timeseries: TimeSeriesJSON;
+}
+
+/** The sha256 of a run file's text as written (UTF-8), hex. */
+export function sha256(text: string | Buffer): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** Parses `i/N` (0 <= i < N). */
@@ -60,8 +68,8 @@ export function runFileName(point: number, replication: number): string {
 }
 
 /** Runs this shard's share of the sweep and writes its output directory (atomically). */
-export async function runShard(sw: Sweep, runner: Runner, shard: ShardSpec, outDir: string, onRun?: (k: number, i: number) => void): Promise<ShardManifest> {
-  const writer = new TreeWriter(outDir);
+export async function runShard(sw: Sweep, runner: Runner, shard: ShardSpec, outDir: string, onRun?: (k: number, i: number) => void, inputs: readonly string[] = []): Promise<ShardManifest> {
+  const writer = new TreeWriter(outDir, { inputs });
   const runs: ShardManifest['runs'] = [];
   let complete = true;
   try {
@@ -70,8 +78,9 @@ export async function runShard(sw: Sweep, runner: Runner, shard: ShardSpec, outD
       const out = await runner.run(task);
       const record: RunRecord = { point: k, replication: i, seed: task.seed, summary: out.summary, timeseries: out.timeseries.toJSON() };
       const file = runFileName(k, i);
-      writer.write(file, JSON.stringify(record));
-      runs.push({ point: k, replication: i, file });
+      const text = JSON.stringify(record);
+      writer.write(file, text);
+      runs.push({ point: k, replication: i, file, sha256: sha256(text) });
       complete &&= out.summary.complete;
       onRun?.(k, i);
     });

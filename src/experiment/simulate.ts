@@ -1,5 +1,5 @@
 import { stream } from '../engine/random.ts';
-import { Simulator, type StopReason } from '../engine/sim.ts';
+import { Simulator, type RunLimits, type StopReason } from '../engine/sim.ts';
 import { RequestPool } from '../fleet/request-pool.ts';
 import { ClientLayer, type AttemptTarget } from '../fleet/client.ts';
 import { clientConfig } from '../scenario/client-schema.ts';
@@ -56,16 +56,23 @@ export function defaultWindowMs(duration_s: number, window_s?: number): number {
 export interface RunHandle {
   readonly sim: Simulator;
   readonly duration_ms: number;
-  /** Runs events up to min(until_ms, duration) or until the scenario's limits; events and wall time accumulate across slices. */
-  advance(until_ms: number): StopReason;
+  /**
+   * Runs events up to min(until_ms, duration) or until the scenario's limits; events and wall time
+   * accumulate across slices. `slice.yieldAtMs` ends the call with 'yield' at that wall time (the
+   * run goes on at the next call); `slice.shouldStop` returning true ends it with 'stopped'.
+   */
+  advance(until_ms: number, slice?: Pick<RunLimits, 'yieldAtMs' | 'shouldStop'>): StopReason;
   /** Closes the books; `stop` says why the run ended ('stopped' for an interruption). */
   finish(stop: StopReason): RunResult;
 }
 
-/** One simulation of the scenario with one seed, start to end. */
-export function simulate(prep: Prepared, seed: number): RunResult {
+/**
+ * One simulation of the scenario with one seed, start to end; `shouldStop` (polled every
+ * thousand events or so) ends it early with what was simulated, stop reason 'stopped'.
+ */
+export function simulate(prep: Prepared, seed: number, shouldStop?: () => boolean): RunResult {
   const run = startRun(prep, seed);
-  return run.finish(run.advance(run.duration_ms));
+  return run.finish(run.advance(run.duration_ms, { shouldStop }));
 }
 
 /** Builds a run of the scenario with one seed, ready to advance. */
@@ -130,12 +137,13 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
 
   scheduleNext();
   let wall_ms = 0;
-  const advance = (until_ms: number): StopReason => {
+  const advance = (until_ms: number, slice: Pick<RunLimits, 'yieldAtMs' | 'shouldStop'> = {}): StopReason => {
     const t0 = performance.now();
     try {
       const stop = sim.run(Math.min(until_ms, duration_ms), {
         maxEvents: sc.limits.max_events - sim.events,
         maxWallMs: sc.limits.max_wall_s * 1000 - wall_ms,
+        ...slice,
       });
       // A slice that ends before the duration is not the end of the run.
       return stop === 'until' && sim.now_ms < duration_ms ? 'until' : stop;

@@ -117,6 +117,11 @@ function sampleFor(side: CompareSide, path: string): Sample | null {
 }
 
 /** Both sides run here, replication i of each on the same seed: common random numbers. */
+/** What a summary describes: an LLM serving fleet or a network of generic stations; the two share few figures. */
+export function summaryKind(s: Summary): 'fleet' | 'station network' {
+  return 'fleet' in s && (s as { fleet?: unknown }).fleet !== undefined ? 'fleet' : 'station network';
+}
+
 export function onCommonRandomNumbers(a: CompareSide, b: CompareSide): boolean {
   return !!a.runs && !!b.runs && a.runs.length > 1 && a.runs.length === b.runs.length && a.runs.every((r, i) => r.seed === b.runs![i].seed);
 }

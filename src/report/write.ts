@@ -1,41 +1,25 @@
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { UserError } from '../errors.ts';
+import { OutputDir, checkOutTarget } from './output-dir.ts';
+
+/** What marks a directory as a report (run, check, replay) that a new one may replace. */
+export const REPORT_MARKERS = ['summary.json', 'replay.json'];
 
 /**
  * Refuses an --out target that is not ours to replace: a file, or a non-empty directory that does
- * not hold a fleetsim report (no summary.json). Called before simulating, so a bad path fails fast.
+ * not hold a fleetsim report. Called before simulating, so a bad path fails fast.
  */
 export function checkReportTarget(outDir: string): void {
-  const target = resolve(outDir);
-  if (!existsSync(target)) return;
-  if (!statSync(target).isDirectory()) throw new UserError(`${outDir}: --out expected a directory, got an existing file`);
-  const entries = readdirSync(target);
-  if (entries.length > 0 && !entries.includes('summary.json')) {
-    throw new UserError(`${outDir}: --out expected a new or empty directory, or an earlier report (with summary.json); refusing to replace a directory holding ${entries.length} other entries`);
-  }
+  checkOutTarget(outDir, REPORT_MARKERS);
 }
 
 /**
- * Writes every file into a temporary sibling directory, then renames it into place, so an
- * interrupted or failed run never leaves a half-written report that looks complete.
+ * Opens a report directory before simulating (see output-dir.ts): refuses a target that is not
+ * ours or is an input, and fails at once when it cannot be written. Write, then commit.
  */
-export function writeReportDir(outDir: string, files: Record<string, string>): void {
-  checkReportTarget(outDir);
-  const target = resolve(outDir);
-  const parent = dirname(target);
-  const tmp = join(parent, `.tmp-${basename(target)}-${process.pid}`);
-  const old = join(parent, `.old-${basename(target)}-${process.pid}`);
-  try {
-    mkdirSync(parent, { recursive: true });
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp);
-    for (const [name, content] of Object.entries(files)) writeFileSync(join(tmp, name), content);
-  } catch (e) {
-    try { rmSync(tmp, { recursive: true, force: true }); } catch { /* nothing to clean up, e.g. the parent is a file */ }
-    throw new UserError(`${outDir}: cannot write the report (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  if (existsSync(target)) renameSync(target, old);
-  renameSync(tmp, target);
-  rmSync(old, { recursive: true, force: true });
+export function openReportDir(outDir: string, inputs: readonly string[]): OutputDir {
+  return new OutputDir(outDir, { markers: REPORT_MARKERS, inputs });
+}
+
+/** `<out>.partial`: where an interrupted run writes what it simulated, never over `<out>`. */
+export function partialPath(outDir: string): string {
+  return `${outDir.replace(/[/\\]+$/, '')}.partial`;
 }

@@ -51,6 +51,8 @@ const Limits = strict({
   max_wall_s: posNum().default(3600),
   /** Default bound of every queue. */
   max_queue: posInt().default(1_000_000),
+  /** Refuse to start when the estimated memory exceeds this (default 4; see experiment/memory.ts). */
+  max_memory_gb: posNum().optional(),
 });
 
 export const ScenarioSchema = strict({

@@ -268,7 +268,7 @@ describe('bad input: exit 2, one line on stderr naming the file and field, no st
 
   it('an --out that cannot be created', () => {
     const line = expectUsageError(r.unwritable);
-    expect(line).toMatch(new RegExp(`^${join(out('a'), 'summary.json', 'sub').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot write the report \\(E[A-Z]+\\)$`));
+    expect(line).toMatch(new RegExp(`^${join(out('a'), 'summary.json', 'sub').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot write the output \\(E[A-Z]+\\)$`));
   });
 });
 

@@ -26,8 +26,8 @@ describe('incident replays', () => {
     ]);
   });
 
-  it.each(files)('%s runs end to end and shows its spike and its recovery', (f) => {
-    const [run] = runReplay([variant(`scenarios/incidents/${f}`)], 1);
+  it.each(files)('%s runs end to end and shows its spike and its recovery', async (f) => {
+    const [run] = await runReplay([variant(`scenarios/incidents/${f}`)], 1);
     const bands = run.summary.faults!;
     expect(bands.length).toBeGreaterThan(0);
     const start = Math.min(...bands.map((b) => b.start_s));
@@ -46,10 +46,10 @@ describe('incident replays', () => {
     expect(run.analysis.recovered).toBe(true);
   });
 
-  it('replays are deterministic and what-ifs share arrivals and fault times', () => {
+  it('replays are deterministic and what-ifs share arrivals and fault times', async () => {
     const file = 'scenarios/incidents/region-outage.yaml';
-    const a = runReplay([variant(file), variant(file, 'fast-dns', ['faults.0.dns_ttl_s=5'])], 3);
-    const b = runReplay([variant(file), variant(file, 'fast-dns', ['faults.0.dns_ttl_s=5'])], 3);
+    const a = await runReplay([variant(file), variant(file, 'fast-dns', ['faults.0.dns_ttl_s=5'])], 3);
+    const b = await runReplay([variant(file), variant(file, 'fast-dns', ['faults.0.dns_ttl_s=5'])], 3);
     const strip = (x: typeof a) => JSON.stringify(x.map((r) => ({ ...r, summary: { ...r.summary, engine: null } })));
     expect(strip(a)).toBe(strip(b));
     // Common random numbers: the same requests arrive in both variants.

@@ -21,6 +21,9 @@ function zipfMass(a: number, b: number, s: number): number {
   return sum + (s === 1 ? Math.log(hi / lo) : (Math.pow(hi, 1 - s) - Math.pow(lo, 1 - s)) / (1 - s));
 }
 
+/** Simulated users at most, whatever the population: each stands for a stratum of the real ones. */
+export const MAX_SIMULATED_USERS = 2_000_000;
+
 export class UserPopulation {
   /**
    * Walker's alias table (Vose's construction), interleaved: entry j is [keep probability of j,
@@ -33,7 +36,7 @@ export class UserPopulation {
   private readonly top: number;
   readonly count: number;
 
-  constructor(fullCount: number, zipf_s: number, scale: number, private readonly rng: Rng, maxUsers = 2_000_000) {
+  constructor(fullCount: number, zipf_s: number, scale: number, private readonly rng: Rng, maxUsers = MAX_SIMULATED_USERS) {
     const m = (this.count = Math.max(1, Math.min(maxUsers, Math.round(fullCount * scale))));
     const stride = fullCount / m;
     const w = new Float64Array(m);

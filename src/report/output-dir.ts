@@ -1,0 +1,222 @@
+import { existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
+import { UserError } from '../errors.ts';
+import { onExit } from '../cli/signals.mjs';
+import { exitOrphaned, launcherGone } from '../cli/huge-pages.mjs';
+
+/**
+ * Output directories (--out) and files (--junit), written so that what a reader finds is either
+ * the previous output or the whole new one, never a mixture, and nothing is left behind:
+ *
+ * - files go into a temporary sibling `.tmp-<name>-<pid>`, renamed into place at the end (an old
+ *   output is first renamed to `.old-<name>-<pid>`, then removed);
+ * - the temporary directory is created before simulating, so an --out that cannot be written
+ *   fails at once (exit 2), not after an hour of simulation;
+ * - it is removed however the process exits (process.exit included: signals.mjs runs the hook);
+ *   one left by a process killed outright (SIGKILL) is recognised by its name, its pid being dead,
+ *   and removed by the next run writing the same output (an `.old-` one is put back first when
+ *   the rename into place never happened);
+ * - a relaunched child (huge-pages.mjs) whose launcher is gone renames nothing into place;
+ * - an output never is, holds or sits inside one of the command's inputs.
+ */
+
+/** Files that mark a directory as one of ours (safe to replace with a new result). */
+export const OUTPUT_MARKERS = ['summary.json', 'sweep.json', 'shard.json', 'plan.json', 'replay.json'];
+
+/** A path with symbolic links resolved as far as it exists (the rest appended), for comparisons. */
+function canonical(path: string): string {
+  let head = resolve(path);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return join(realpathSync(head), ...rest);
+    } catch {
+      const up = dirname(head);
+      if (up === head) return resolve(path);
+      rest.unshift(basename(head));
+      head = up;
+    }
+  }
+}
+
+/** True when `inner` is `outer` or inside it. */
+function within(inner: string, outer: string): boolean {
+  const rel = relative(outer, inner);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+/** Refuses an output path that is, contains, or lies inside one of the inputs (files or directories). */
+export function checkNotInput(out: string, inputs: readonly string[], what = '--out'): void {
+  const target = canonical(out);
+  for (const input of inputs) {
+    const source = canonical(input);
+    if (within(source, target) || within(target, source)) {
+      const how = source === target ? 'is' : within(source, target) ? 'contains' : 'is inside';
+      throw new UserError(`${out}: ${what} ${how} the input ${input}; refusing to overwrite an input (choose another ${what})`);
+    }
+  }
+}
+
+/**
+ * Refuses an --out target that is not ours to replace: a file, or a non-empty directory without
+ * one of `markers` (summary.json, sweep.json, ...). Called before simulating.
+ */
+export function checkOutTarget(outDir: string, markers: readonly string[] = OUTPUT_MARKERS): void {
+  const target = resolve(outDir);
+  if (!existsSync(target)) return;
+  if (!statSync(target).isDirectory()) throw new UserError(`${outDir}: --out expected a directory, got an existing file`);
+  const entries = readdirSync(target);
+  if (entries.length > 0 && !entries.some((e) => markers.includes(e))) {
+    throw new UserError(`${outDir}: --out expected a new or empty directory, or an earlier fleetsim output (with ${markers.join(' or ')}); refusing to replace a directory holding ${entries.length} other entries`);
+  }
+}
+
+/** True when process `pid` exists (ours or another user's). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes what dead processes left beside `target` while writing it: `.tmp-<name>-<pid>`
+ * directories and files, and `.old-<name>-<pid>` (put back in place when the target is missing:
+ * the process died between its two renames).
+ */
+export function cleanStale(target: string): void {
+  const parent = dirname(target);
+  const name = basename(target);
+  let entries: string[];
+  try {
+    entries = readdirSync(parent);
+  } catch {
+    return; // no parent yet: nothing stale
+  }
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`^\\.(tmp|old)-${escaped}-(\\d+)$`);
+  for (const e of entries) {
+    const m = pattern.exec(e);
+    if (!m || alive(Number(m[2]))) continue;
+    const path = join(parent, e);
+    if (m[1] === 'old' && !existsSync(target)) renameSync(path, target);
+    else rmSync(path, { recursive: true, force: true });
+  }
+}
+
+/** Puts `tmp` in place of `target` (the old one, if any, renamed aside first, then removed). */
+function swapInto(tmp: string, target: string): void {
+  // Nobody waits for this command any more: put nothing in place (see huge-pages.mjs).
+  if (launcherGone()) exitOrphaned();
+  const old = join(dirname(target), `.old-${basename(target)}-${process.pid}`);
+  const hadOld = existsSync(target);
+  if (hadOld) renameSync(target, old);
+  renameSync(tmp, target);
+  if (hadOld) rmSync(old, { recursive: true, force: true });
+}
+
+const errCode = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e);
+
+/**
+ * A directory written in a temporary sibling and renamed into place on `commit`. Files may be
+ * written as they are produced (shard runs), in subdirectories. Opened before simulating.
+ */
+export class OutputDir {
+  private readonly target: string;
+  private readonly tmp: string;
+  private done = false;
+  private readonly forget: () => void;
+
+  constructor(
+    private readonly outDir: string,
+    opts: { markers?: readonly string[]; inputs?: readonly string[] } = {},
+  ) {
+    checkNotInput(outDir, opts.inputs ?? []);
+    checkOutTarget(outDir, opts.markers);
+    this.target = resolve(outDir);
+    const parent = dirname(this.target);
+    this.tmp = join(parent, `.tmp-${basename(this.target)}-${process.pid}`);
+    this.forget = onExit(() => rmSync(this.tmp, { recursive: true, force: true }));
+    this.guard(() => {
+      mkdirSync(parent, { recursive: true });
+      cleanStale(this.target);
+      rmSync(this.tmp, { recursive: true, force: true });
+      mkdirSync(this.tmp);
+    });
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.abort();
+      throw new UserError(`${this.outDir}: cannot write the output (${errCode(e)})`);
+    }
+  }
+
+  write(rel: string, content: string): void {
+    const file = join(this.tmp, rel);
+    this.guard(() => {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, content);
+    });
+  }
+
+  writeAll(files: Record<string, string>): void {
+    for (const [rel, content] of Object.entries(files)) this.write(rel, content);
+  }
+
+  /**
+   * Renames the written tree into place: at --out, or at `elsewhere` (a sibling path such as
+   * `<out>.partial`, which must itself be new or one of ours).
+   */
+  commit(elsewhere?: string): void {
+    const target = elsewhere === undefined ? this.target : resolve(elsewhere);
+    if (elsewhere !== undefined) {
+      checkOutTarget(elsewhere);
+      cleanStale(target);
+    }
+    this.guard(() => swapInto(this.tmp, target));
+    this.done = true;
+    this.forget();
+  }
+
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    this.forget();
+    try {
+      rmSync(this.tmp, { recursive: true, force: true });
+    } catch {
+      /* nothing to clean up */
+    }
+  }
+}
+
+/** Writes a whole tree at once (atomically). */
+export function writeTree(outDir: string, files: Record<string, string>, inputs: readonly string[] = []): void {
+  const w = new OutputDir(outDir, { inputs });
+  w.writeAll(files);
+  w.commit();
+}
+
+/** Writes one file atomically (a temporary sibling renamed over it), never over an input. */
+export function writeFileAtomic(path: string, text: string, inputs: readonly string[], what: string): void {
+  checkNotInput(path, inputs, what);
+  const target = resolve(path);
+  const tmp = join(dirname(target), `.tmp-${basename(target)}-${process.pid}`);
+  const forget = onExit(() => rmSync(tmp, { force: true }));
+  try {
+    cleanStale(target);
+    writeFileSync(tmp, text);
+    if (launcherGone()) exitOrphaned();
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new UserError(`${path}: ${what}: cannot write the file (${errCode(e)})`);
+  } finally {
+    forget();
+  }
+}

@@ -1,0 +1,214 @@
+import { spawnSync } from 'node:child_process';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, show } from '../helpers/cli.ts';
+import { runMain } from '../check/run-main.ts';
+import { cleanStale } from '../../src/report/output-dir.ts';
+
+/**
+ * Outputs under hostile conditions: an interrupted rerun, a read-only or stale target, outputs
+ * aimed at inputs, edited or misdirected shards, a full stdout. Most commands run in this process
+ * (runMain); the ones that need signals, another user or a file descriptor are spawned.
+ */
+const EXAMPLE = 'scenarios/mmc-example.yaml';
+const QUICK = ['--set', 'duration_s=200', '--set', 'warmup_s=20', '--quiet'];
+
+let tmp: string;
+const at = (...p: string[]) => join(tmp, ...p);
+
+/** A pid that is certainly not running: a process that has exited. */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', '']);
+  return r.pid!;
+}
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'fleetsim-outputs-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('reports', () => {
+  it('an interrupted rerun leaves the complete report in --out as it was and writes beside it, in <out>.partial', async () => {
+    const out = at('kept');
+    const first = await runMain(['run', EXAMPLE, ...QUICK, '--out', out]);
+    expect(first.code, show(first)).toBe(0);
+    const before = readFileSync(join(out, 'summary.json'), 'utf8');
+    // In this process: the command's own SIGINT handler gets the signal (signals.mjs).
+    const rerun = runMain(['run', EXAMPLE, '--set', 'duration_s=1e300', '--out', out]);
+    // The output is opened just before the simulation starts.
+    while (!readdirSync(tmp).some((e) => e.startsWith('.tmp-kept-'))) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 200));
+    process.kill(process.pid, 'SIGINT');
+    const r = await rerun;
+    expect(r.code, show(r)).toBe(130);
+    expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe(before);
+    expect(JSON.parse(before).complete).toBe(true);
+    expect(JSON.parse(readFileSync(join(`${out}.partial`, 'summary.json'), 'utf8')).complete).toBe(false);
+    expect(r.stderr).toContain(`${out}/ was left as it was`);
+    expect(readdirSync(tmp).filter((e) => e.startsWith('.'))).toEqual([]);
+  });
+
+  it('replications on worker threads stop within 2 s of SIGTERM however dense, and report the ones started (exit 143)', async () => {
+    const out = at('jobs');
+    const run = runMain(['run', EXAMPLE, '--set', 'duration_s=1e300', '--set', 'workload.arrivals.rate_per_s=1e9', '--replications', '4', '--jobs', '2', '--out', out]);
+    while (!readdirSync(tmp).some((e) => e.startsWith('.tmp-jobs-'))) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 1500)); // the workers start and simulate
+    const t0 = performance.now();
+    process.kill(process.pid, 'SIGTERM');
+    const r = await run;
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(r.code, show(r)).toBe(143);
+    const s = JSON.parse(readFileSync(join(`${out}.partial`, 'summary.json'), 'utf8'));
+    expect(s.complete).toBe(false);
+    expect(s.engine.stop_reason).toBe('stopped');
+    expect(s.replications).toBe(Math.min(2, availableParallelism())); // those under way; the others never started
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('temporary directories left by killed runs are recognised and removed by the next run; an .old- one is put back first', async () => {
+    const out = at('stale');
+    const pid = deadPid();
+    mkdirSync(at(`.tmp-stale-${pid}`));
+    writeFileSync(at(`.tmp-stale-${pid}`, 'summary.json'), '{"half": "written"}');
+    // Killed between its two renames: the previous report sits in .old-, --out is missing.
+    mkdirSync(at(`.old-stale-${pid}`));
+    writeFileSync(at(`.old-stale-${pid}`, 'summary.json'), '{"previous": "report"}');
+    const alive = at(`.tmp-stale-${process.ppid}`); // a live process's (vitest's): not ours to touch
+    mkdirSync(alive);
+    cleanStale(out);
+    expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe('{"previous": "report"}');
+    const r = await runMain(['run', EXAMPLE, ...QUICK, '--out', out]);
+    expect(r.code, show(r)).toBe(0);
+    expect(existsSync(at(`.tmp-stale-${pid}`))).toBe(false);
+    expect(existsSync(at(`.old-stale-${pid}`))).toBe(false);
+    expect(existsSync(alive)).toBe(true);
+    rmSync(alive, { recursive: true });
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).complete).toBe(true);
+  });
+
+  it('a shard killed outright leaves a temporary directory that its rerun recognises and removes', async () => {
+    const out = at('killed-shard');
+    const left = at(`.tmp-killed-shard-${deadPid()}`);
+    mkdirSync(join(left, 'runs'), { recursive: true });
+    writeFileSync(join(left, 'runs', 'p0-r0.json'), '{"half');
+    const rerun = await runMain(['sweep', EXAMPLE, ...QUICK, '--jobs', '1', '--shard', '0/1', '--out', out]);
+    expect(rerun.code, show(rerun)).toBe(0);
+    expect(readdirSync(tmp).filter((e) => e.startsWith('.tmp-killed-shard-'))).toEqual([]);
+    expect(existsSync(join(out, 'shard.json'))).toBe(true);
+  });
+
+  it('a read-only --out fails at once with exit 2 naming the path, before simulating', async () => {
+    // As root, permissions do not apply: sysfs refuses new entries even to root.
+    let ro = '/sys';
+    if (process.getuid?.() !== 0) {
+      ro = at('read-only');
+      mkdirSync(ro);
+      chmodSync(ro, 0o555);
+    }
+    const target = join(ro, 'fleetsim-report');
+    const r = await runMain(['run', EXAMPLE, '--set', 'duration_s=1e300', '--out', target]);
+    expect(r.code, show(r)).toBe(2);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot write the output \\(E(ACCES|ROFS|PERM)\\)$`));
+    expect(r.stdout).toBe(''); // not even the capacity check: nothing was simulated
+  });
+
+  it('no output replaces an input: --out holding the scenario, --junit on the budgets file', async () => {
+    const dir = at('inputs');
+    mkdirSync(dir);
+    cpSync(join(REPO, EXAMPLE), join(dir, 'scenario.yaml'));
+    writeFileSync(join(dir, 'summary.json'), '{}'); // looks like an earlier report: replaceable, were it not for the scenario
+    writeFileSync(join(dir, 'budgets.yaml'), '- latency_ms.e2e.p99 <= 100000\n');
+    const scenario = readFileSync(join(dir, 'scenario.yaml'), 'utf8');
+    const run = await runMain(['run', join(dir, 'scenario.yaml'), ...QUICK, '--out', dir]);
+    expect(run.code, show(run)).toBe(2);
+    expect(run.stderr.trim()).toBe(`${dir}: --out contains the input ${join(dir, 'scenario.yaml')}; refusing to overwrite an input (choose another --out)`);
+    const check = await runMain(['check', join(dir, 'scenario.yaml'), ...QUICK, '--budgets', join(dir, 'budgets.yaml'), '--junit', join(dir, 'budgets.yaml')]);
+    expect(check.code, show(check)).toBe(2);
+    expect(check.stderr).toContain('--junit is the input');
+    expect(readFileSync(join(dir, 'scenario.yaml'), 'utf8')).toBe(scenario);
+    expect(readFileSync(join(dir, 'budgets.yaml'), 'utf8')).toBe('- latency_ms.e2e.p99 <= 100000\n');
+  });
+});
+
+describe('merge', () => {
+  let shards: string[];
+  beforeAll(async () => {
+    shards = [at('shards', 's0'), at('shards', 's1')];
+    for (const [i, dir] of shards.entries()) {
+      const r = await runMain(['sweep', EXAMPLE, ...QUICK, '--vary', 'topology.stations.api.servers=10,11', '--jobs', '1', '--shard', `${i}/2`, '--out', dir]);
+      expect(r.code, show(r)).toBe(0);
+    }
+  });
+
+  it.each([
+    ['is', () => shards[0]],
+    ['contains', () => at('shards')],
+    ['is inside', () => join(shards[1], 'merged')],
+  ])('refuses an --out that %s one of its shard directories', async (how, target) => {
+    const before = readFileSync(join(shards[0], 'shard.json'), 'utf8');
+    const r = await runMain(['merge', ...shards, '--out', target(), '--quiet']);
+    expect(r.code, show(r)).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`--out ${how} the input`));
+    expect(readFileSync(join(shards[0], 'shard.json'), 'utf8')).toBe(before);
+  });
+
+  it('refuses a run file edited since its shard was written, naming it', async () => {
+    const edited = at('shards-edited');
+    cpSync(at('shards'), edited, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(edited, 's1', 'shard.json'), 'utf8'));
+    const file = join(edited, 's1', manifest.runs[0].file);
+    // Same JSON, one figure changed: it would merge silently without the checksum.
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/"completed":(\d+)/, (_m, n) => `"completed":${Number(n) + 1}`));
+    const ok = await runMain(['merge', ...shards, '--out', at('merged'), '--quiet']);
+    expect(ok.code, show(ok)).toBe(0);
+    const r = await runMain(['merge', join(edited, 's0'), join(edited, 's1'), '--out', at('merged-edited'), '--quiet']);
+    expect(r.code, show(r)).toBe(2);
+    expect(r.stderr.trim()).toBe(`merge: ${file}: the run file changed since its shard was written (its sha256 differs from the one in shard.json); run that shard again`);
+  });
+});
+
+describe('compare', () => {
+  let summary: string;
+  beforeAll(async () => {
+    const r = await runMain(['run', EXAMPLE, ...QUICK, '--out', at('cmp')]);
+    expect(r.code, show(r)).toBe(0);
+    summary = join(at('cmp'), 'summary.json');
+  });
+
+  it('refuses a station-network result against a fleet one, before running anything', async () => {
+    const r = await runMain(['compare', summary, 'scenarios/openai-2024.yaml', '--quiet']);
+    expect(r.code, show(r)).toBe(2);
+    expect(r.stderr.trim()).toBe(`compare: ${summary} is a station network result and scenarios/openai-2024.yaml a fleet one: their figures are not comparable; compare results of the same kind`);
+  });
+
+  it('warns when the summaries come from different fleetsim versions', async () => {
+    const older = at('older-summary.json');
+    writeFileSync(older, JSON.stringify({ ...JSON.parse(readFileSync(summary, 'utf8')), fleetsim_version: '0.0.1' }));
+    const r = await runMain(['compare', older, summary]);
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stderr).toContain('warning: the base comes from fleetsim 0.0.1 and the candidate from');
+  });
+
+  it('--fail-on-regression on single runs is inconclusive (exit 1), not a pass; with replications it passes', async () => {
+    const single = await runMain(['compare', summary, summary, '--fail-on-regression', '--quiet']);
+    expect(single.code, show(single)).toBe(1);
+    expect(single.stderr).toContain('inconclusive');
+    const tested = await runMain(['compare', EXAMPLE, EXAMPLE, ...QUICK, '--replications', '2', '--fail-on-regression']);
+    expect(tested.code, show(tested)).toBe(0);
+  });
+});
+
+describe('stdout', () => {
+  it('a write error on stdout (/dev/full) ends in one line and exit 1', () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      const r = spawnSync(process.execPath, ['src/cli/fleetsim.mjs', 'schema'], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', full, 'pipe'] });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe('fleetsim: cannot write to stdout (ENOSPC)\n');
+    } finally {
+      closeSync(full);
+    }
+  });
+});
