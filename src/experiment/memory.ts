@@ -1,4 +1,5 @@
 import { getHeapStatistics } from 'node:v8';
+import { schedulerForEngine } from '../perf/profiles.ts';
 import { UserError } from '../errors.ts';
 import { replicasToAllocate } from '../fleet/control/alloc.ts';
 import { scaledCount } from '../fleet/llm/build.ts';
@@ -74,7 +75,7 @@ export function runParts(sc: Scenario): MemoryPart[] {
       for (const [region, r] of Object.entries(f.regions)) {
         const n = replicasToAllocate(sc.control, f, name, region, scaledCount(m.gpus / m.tp, r.capacity_share, f.scale));
         replicas += n;
-        arrays += n * (REPLICA_ARRAY_BYTES + REPLICA_BYTES_PER_SEQ * m.batching.max_num_seqs);
+        arrays += n * (REPLICA_ARRAY_BYTES + REPLICA_BYTES_PER_SEQ * (m.batching.max_num_seqs ?? schedulerForEngine(m.engine).max_num_seqs));
       }
     }
     parts.push({ what: `${fmt(replicas)} GPU replicas`, bytes: arrays + replicas * REPLICA_HEAP_BYTES, heapBytes: replicas * REPLICA_HEAP_BYTES });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.ts';
 import { closest } from '../cost/suggest.ts';
-import { loadCalibration, parseCalibration, type CalibrationProfile } from './calibration.ts';
+import { loadCalibration, parseCalibration, schedulerOf, type CalibrationProfile, type SchedulerDefaults } from './calibration.ts';
 
 /**
  * Named engine profiles: the step model's factors for one serving stack and era, each fitted with
@@ -41,4 +41,14 @@ export function resolveEngine(engine: string | undefined, calibrationFile: strin
   }
   if (calibrationFile !== undefined) return loadCalibration(calibrationFile);
   return engine === undefined ? DEFAULT_CALIBRATION : getEngineProfile(engine, where);
+}
+
+/**
+ * The scheduler defaults of a named engine (the default engine's for none, an unknown name or a
+ * calibration file, whose errors are reported where the model is resolved): for estimates made
+ * before the fleet is built.
+ */
+export function schedulerForEngine(engine: string | undefined): SchedulerDefaults {
+  const profile = engine !== undefined && Object.hasOwn(ENGINE_PROFILES, engine) ? ENGINE_PROFILES[engine as EngineName] : DEFAULT_CALIBRATION;
+  return schedulerOf(profile);
 }
