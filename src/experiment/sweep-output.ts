@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
+import { fileInside } from '../util/file-inside.ts';
 
 /** Files that mark a directory as one of ours (safe to replace with a new result). */
 const MARKERS = ['summary.json', 'sweep.json', 'shard.json', 'plan.json'];
@@ -51,10 +52,11 @@ export class TreeWriter {
   }
 
   write(rel: string, content: string): void {
-    const file = join(this.tmp, rel);
     this.guard(() => {
+      // Never a name that climbs out of the output, never through a symlink ('wx': a new file only).
+      const file = fileInside(this.tmp, rel);
       mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, content);
+      writeFileSync(file, content, { flag: 'wx' });
     });
   }
 

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { excerpt } from '../util/excerpt.ts';
+import { describeIssue } from '../scenario/format-issue.ts';
 
 /**
  * Efficiency factors and overheads of the step-time model (step.ts). `fleetsim calibrate` fits
@@ -67,12 +69,8 @@ export const DEFAULT_CALIBRATION: CalibrationProfile = {
 };
 
 export function parseCalibration(json: unknown, where: string): CalibrationProfile {
-  const r = CalibrationProfileSchema.safeParse(json);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    const path = i.path.length ? i.path.join('.') : '(root)';
-    throw new UserError(`${where}: ${path}: ${i.message}`);
-  }
+  const r = CalibrationProfileSchema.safeParse(json, { reportInput: true });
+  if (!r.success) throw new UserError(`${where}: ${describeIssue(r.error.issues[0])}`);
   return r.data;
 }
 
@@ -87,7 +85,7 @@ export function loadCalibration(path: string): CalibrationProfile {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new UserError(`${path}: not valid JSON: ${(e as Error).message}`);
+    throw new UserError(`${path}: not valid JSON: ${excerpt((e as Error).message)}`);
   }
   return parseCalibration(json, path);
 }

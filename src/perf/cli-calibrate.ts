@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
+import { excerpt, listNames } from '../util/excerpt.ts';
 import { calibrate, evaluateProfile, type CalibrationResult, type MapeSummary } from './calibrate.ts';
 import { DEFAULT_CALIBRATION, loadCalibration } from './calibration.ts';
 import { fraction, positiveIntList } from './cli-args.ts';
@@ -22,7 +23,7 @@ interface CalibrateFlags {
 
 function single(rows: readonly MeasurementRow[], key: 'model' | 'hardware', flag: string): string {
   const names = [...new Set(rows.map((r) => r[key]))];
-  if (names.length > 1) throw new UserError(`the measurements hold several ${key} names (${names.join(', ')}): split the file, or pass ${flag} if they are one ${key}`);
+  if (names.length > 1) throw new UserError(`the measurements hold several ${key} names (${listNames(names)}): split the file, or pass ${flag} if they are one ${key}`);
   return names[0];
 }
 
@@ -83,7 +84,7 @@ export function registerCalibrate(program: Command): void {
         try {
           writeFileSync(flags.out, JSON.stringify(result.profile, null, 2) + '\n');
         } catch (e) {
-          throw new UserError(`--out ${flags.out}: cannot write: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+          throw new UserError(`--out ${excerpt(flags.out)}: cannot write: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
         }
       }
       if (flags.json) {

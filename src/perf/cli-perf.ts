@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
+import { excerpt } from '../util/excerpt.ts';
 import { gpuHourlyUsd, PRICE_SETS, type PriceSet } from '../cost/prices.ts';
 import { DEFAULT_CALIBRATION, loadCalibration } from './calibration.ts';
 import { fraction, positiveInt } from './cli-args.ts';
@@ -71,7 +72,7 @@ export function registerPerf(program: Command): void {
       const dtype = parseDtype(flags.dtype, '--dtype');
       const kvDtype = flags.kvDtype === undefined ? undefined : parseDtype(flags.kvDtype, '--kv-dtype');
       if (!(PRICE_SETS as readonly string[]).includes(flags.priceSet)) {
-        throw new UserError(`--price-set: expected one of ${PRICE_SETS.join(', ')}, got "${flags.priceSet}"`);
+        throw new UserError(`--price-set: expected one of ${PRICE_SETS.join(', ')}, got "${excerpt(flags.priceSet)}"`);
       }
       const priceSet = flags.priceSet as PriceSet;
       const calibration = flags.calibration ? loadCalibration(flags.calibration) : DEFAULT_CALIBRATION;

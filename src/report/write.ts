@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
+import { fileInside } from '../util/file-inside.ts';
 
 /**
  * Refuses an --out target that is not ours to replace: a file, or a non-empty directory that does
@@ -30,7 +31,8 @@ export function writeReportDir(outDir: string, files: Record<string, string>): v
     mkdirSync(parent, { recursive: true });
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp);
-    for (const [name, content] of Object.entries(files)) writeFileSync(join(tmp, name), content);
+    // 'wx': a new file only, never through a symlink; fileInside: never a name that climbs out of --out.
+    for (const [name, content] of Object.entries(files)) writeFileSync(fileInside(tmp, name), content, { flag: 'wx' });
   } catch (e) {
     try { rmSync(tmp, { recursive: true, force: true }); } catch { /* nothing to clean up, e.g. the parent is a file */ }
     throw new UserError(`${outDir}: cannot write the report (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
