@@ -34,12 +34,18 @@ export function errorLine(message: string): string {
   return excerpt(message.replace(/\n+$/, ''), MAX_MESSAGE_CHARS);
 }
 
+/** Commander's own messages quote a flag's value whole ("argument '...' is invalid"): an excerpt instead. */
+function commanderLine(message: string): string {
+  const quoted = message.replace(/^error: /, '').replace(/(argument ')([\s\S]*)(' is invalid)/, (_, a: string, v: string, b: string) => `${a}${excerpt(v)}${b}`);
+  return errorLine(`fleetsim: ${quoted.replace(/'([^']{81,})'/g, (_, v: string) => `'${excerpt(v)}'`)}`);
+}
+
 export function buildProgram(): Command {
   const program = new Command('fleetsim')
     .description('Discrete-event capacity and failure simulator for LLM serving fleets')
     .version(version)
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(`fleetsim: ${errorLine(str.replace(/^error: /, ''))}\n`) });
+    .configureOutput({ outputError: (str, write) => write(`${commanderLine(str)}\n`) });
   registerRun(program);
   registerValidate(program);
   registerSchema(program);

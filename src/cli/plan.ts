@@ -8,6 +8,7 @@ import { runPlan, type Evaluation, type PlanResult } from '../experiment/plan.ts
 import { pointDir } from '../experiment/sweep.ts';
 import { paretoChart, renderCharts, type ChartFile } from '../experiment/sweep-charts.ts';
 import { checkOutTarget, writeTree } from '../experiment/sweep-output.ts';
+import { escapeControls } from '../util/excerpt.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
 
 interface PlanOptions {
@@ -131,7 +132,7 @@ export function registerPlan(program: Command): void {
         }),
       );
       if (live) process.stderr.write('\n');
-      for (const w of p.warnings) process.stderr.write(`fleetsim: warning: ${w}\n`);
+      for (const w of p.warnings) process.stderr.write(`fleetsim: warning: ${escapeControls(w)}\n`);
       const pj = `${JSON.stringify(planJson(p), null, 2)}\n`;
       if (opts.json) process.stdout.write(pj);
       else if (!opts.quiet) process.stdout.write(`${renderPlan(p)}\n`);

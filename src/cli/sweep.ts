@@ -8,6 +8,7 @@ import type { Knob } from '../experiment/grid.ts';
 import { renderCharts, sweepCharts } from '../experiment/sweep-charts.ts';
 import { checkOutTarget, writeTree } from '../experiment/sweep-output.ts';
 import { UserError } from '../errors.ts';
+import { escapeControls } from '../util/excerpt.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
 
 interface SweepOptions {
@@ -113,7 +114,7 @@ export function registerSweep(program: Command): void {
       }
       const incomplete = points.filter((p) => !p.summary.complete);
       if (incomplete.length > 0) {
-        process.stderr.write(`fleetsim: ${incomplete.length} point(s) stopped early at a limit and are marked incomplete: ${incomplete.map((p) => describePoint(sw.knobs, p.values) || `point ${p.index}`).join('; ')}\n`);
+        process.stderr.write(`fleetsim: ${incomplete.length} point(s) stopped early at a limit and are marked incomplete: ${escapeControls(incomplete.map((p) => describePoint(sw.knobs, p.values) || `point ${p.index}`).join('; '))}\n`);
         process.exitCode = 3;
       }
     });

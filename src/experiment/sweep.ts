@@ -4,6 +4,7 @@ import { UserError } from '../errors.ts';
 import { readScenarioDocument, validateScenario } from '../scenario/load.ts';
 import { inheritOrigins } from '../scenario/document.ts';
 import { allowedPaths, scopeOf } from '../scenario/paths.ts';
+import { excerpt } from '../util/excerpt.ts';
 import { applyOverrides } from '../scenario/overrides.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { aggregateSummaries } from '../report/aggregate.ts';
@@ -76,7 +77,7 @@ export function planSweep(input: SweepInput): Sweep {
     try {
       sc = validateScenario(d, input.file);
     } catch (e) {
-      if (e instanceof UserError && knobs.length > 0) throw new UserError(`--vary: at point ${k} (${describePoint(knobs, p.values)}): ${e.message}`);
+      if (e instanceof UserError && knobs.length > 0) throw new UserError(`--vary: at point ${k} (${excerpt(describePoint(knobs, p.values))}): ${e.message}`);
       throw e;
     }
     if (cache.size > 64) cache.delete(cache.keys().next().value!);

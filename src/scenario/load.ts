@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
-import { quote } from '../util/excerpt.ts';
+import { excerpt, quote } from '../util/excerpt.ts';
 import { ScenarioSchema, type Scenario } from './schema.ts';
 import { describeIssue } from './format-issue.ts';
 import { applyOverrides } from './overrides.ts';
@@ -66,30 +66,46 @@ function realOrResolved(file: string): string {
 /**
  * Reads a scenario document, resolving `extends: other.yaml` (relative to the file, inside the
  * scope: see paths.ts): the file's fields are merged over the base's, so an incident scenario
- * states only what differs. The base must itself be a valid scenario. `file` names the file in
- * messages and places relative paths; `read` is where it is read from (for a base, its real path).
+ * states only what differs. The base must itself be a valid scenario.
  */
-export function readScenarioDocument(file: string, scope: PathScope = scopeOf(file), seen: string[] = [], read: string = file): unknown {
-  const doc = readDocument(read, file);
+export function readScenarioDocument(file: string, scope: PathScope = scopeOf(file)): unknown {
+  return readWithBase({ label: file, lexical: file, read: file }, scope, []);
+}
+
+/** A scenario file: how messages name it, its path as written (relative paths start there), where it is read. */
+interface Source {
+  label: string;
+  lexical: string;
+  read: string;
+}
+
+function readWithBase(src: Source, scope: PathScope, seen: string[]): unknown {
+  const { label: file } = src;
+  const doc = readDocument(src.read, file);
   if (!isMapping(doc) || !Object.hasOwn(doc, 'extends')) return doc;
   const { extends: base, ...rest } = doc;
   inheritOrigins(rest, doc);
   if (typeof base !== 'string' || base === '') throw new UserError(`${file}: extends: expected the path of a base scenario, got ${quote(base)}`);
-  const self = realOrResolved(read);
-  const baseRead = resolveInScope(scope, base, `${file}: extends`, dirname(resolve(file)));
-  const baseLabel = isAbsolute(base) ? base : join(dirname(file), base);
+  const self = realOrResolved(src.read);
+  const baseRead = resolveInScope(scope, base, `${file}: extends`, dirname(resolve(src.lexical)));
   if (seen.includes(baseRead) || baseRead === self) throw new UserError(`${file}: extends: a cycle (${[...seen, self, baseRead].map((p) => quote(p)).join(' -> ')})`);
-  const baseDoc = readScenarioDocument(baseLabel, scope, [...seen, self], baseRead);
+  // The base's path comes from the scenario: messages show an excerpt of it.
+  const baseSrc: Source = {
+    label: isAbsolute(base) ? excerpt(base) : join(dirname(file), excerpt(base)),
+    lexical: isAbsolute(base) ? base : join(dirname(src.lexical), base),
+    read: baseRead,
+  };
+  const baseDoc = readWithBase(baseSrc, scope, [...seen, self]);
   if (!isMapping(baseDoc)) {
     throw new UserError(`${file}: extends: ${quote(base)}: expected a scenario (a mapping of scenario fields), got ${baseDoc === null ? 'an empty document' : quote(baseDoc)}`);
   }
   try {
-    validateScenario(baseDoc, baseLabel);
+    validateScenario(baseDoc, baseSrc.label);
   } catch (e) {
     if (e instanceof UserError) throw new UserError(`${file}: extends: ${quote(base)} is not a valid scenario: ${e.message}`);
     throw e;
   }
-  rebasePaths(baseDoc, dirname(resolve(baseLabel)), dirname(resolve(file)));
+  rebasePaths(baseDoc, dirname(resolve(baseSrc.lexical)), dirname(resolve(src.lexical)));
   const merged = deepMerge(baseDoc, rest);
   inheritOrigins(merged, rest, baseDoc);
   return merged;
