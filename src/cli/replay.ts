@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { UserError } from '../errors.ts';
-import { excerpt } from '../util/excerpt.ts';
+import { escapeControls, excerpt } from '../util/excerpt.ts';
 import { loadScenario } from '../scenario/load.ts';
 import { prepare } from '../experiment/prepare.ts';
 import { runReplay, type ReplayRun } from '../experiment/replay.ts';
@@ -46,8 +46,10 @@ function renderReplay(runs: ReplayRun[], file: string, incident: { source: strin
   const out: string[] = [];
   out.push(`replay of ${file} (seed ${base.summary.seed}; variants share arrivals and fault times)`);
   if (incident) {
-    out.push(`source: ${incident.source}`);
-    if (incident.expect) out.push(`expected: ${incident.expect}`);
+    // Free text from the scenario: on one line, so it cannot start a line of its own (a CI log
+    // reads lines that start with "::" as workflow commands).
+    out.push(`source: ${escapeControls(incident.source)}`);
+    if (incident.expect) out.push(`expected: ${escapeControls(incident.expect)}`);
   }
   const bands = base.summary.faults ?? [];
   if (bands.length) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
-import { excerpt, quote } from '../util/excerpt.ts';
+import { escapeControls, excerpt, quote } from '../util/excerpt.ts';
 import { describeIssue } from '../scenario/format-issue.ts';
 import { resolveMetric } from './metric-path.ts';
 import { markdownTable } from './tables.ts';
@@ -174,7 +174,7 @@ export function checkMarkdown(o: CheckOutcome, s: Summary, opts: { budgetsFrom: 
   const counts = `${o.passed} passed, ${o.failed} failed, ${o.inconclusive} inconclusive${o.inconclusive > 0 ? (opts.allowInconclusive ? ' (allowed)' : ' (not allowed: counts as a failure)') : ''}`;
   const rows = o.verdicts.map((v) => [
     v.status === 'pass' ? 'pass' : v.status === 'fail' ? '**FAIL**' : '**inconclusive**',
-    `\`${v.budget.metric}\`${v.budget.name ? ` (${v.budget.name})` : ''}`,
+    `\`${v.budget.metric}\`${v.budget.name ? ` (${escapeControls(v.budget.name)})` : ''}`,
     `${v.budget.op} ${fmt(v.budget.value)}`,
     fmt(v.value),
     v.ci95 ? `[${fmt(v.ci95[0])}, ${fmt(v.ci95[1])}]` : '',

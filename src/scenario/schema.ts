@@ -5,7 +5,7 @@ import { Profile } from './profile-schema.ts';
 import { ClientSchema } from './client-schema.ts';
 import { FaultsFields } from '../faults/schema.ts';
 import { ControlSchema } from './control-schema.ts';
-import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, seedInt, strict } from './zod-helpers.ts';
+import { nameKey, printableName, nonNegInt, nonNegNum, posInt, posNum, prob, seedInt, strict } from './zod-helpers.ts';
 
 
 const Arrivals = z.discriminatedUnion('kind', [
@@ -54,7 +54,8 @@ const Limits = strict({
 });
 
 export const ScenarioSchema = strict({
-  name: z.string({ error: 'expected a name' }).min(1),
+  /** Printed at the head of every report and log line about the run: one printable line. */
+  name: printableName(),
   description: z.string().optional(),
   seed: seedInt().default(1),
   duration_s: posNum(),

@@ -31,17 +31,19 @@ export const seedInt = () =>
 export const NAME_MAX_CHARS = 100;
 
 /**
- * The name of a station, model, region or tier: a key of the scenario that the code keeps as an
- * object key and prints in reports. Printable, at most NAME_MAX_CHARS characters, and not one of
- * JavaScript's reserved property names (a station named `__proto__` used to vanish).
+ * The name of a scenario, station, model, region or tier: printed in terminals, CI logs and
+ * reports, and (but for the scenario's) kept as an object key. Printable, at most NAME_MAX_CHARS
+ * characters, and not one of JavaScript's reserved property names (a station named `__proto__`
+ * used to vanish; zod's records skip that key, so document.ts refuses it before the schema runs).
  */
 export const nameKey = () =>
+  printableName().refine((s) => !RESERVED_NAMES.has(s), { error: 'expected a name other than __proto__, constructor or prototype (reserved in JavaScript)' });
+export const printableName = () =>
   z
-    .string()
+    .string({ error: 'expected a name' })
     .min(1, { error: 'expected a non-empty name' })
     .max(NAME_MAX_CHARS, { error: `expected a name of at most ${NAME_MAX_CHARS} characters` })
-    .refine((s) => !hasControls(s), { error: 'expected a name without control characters' })
-    .refine((s) => !RESERVED_NAMES.has(s), { error: 'expected a name other than __proto__, constructor or prototype (reserved in JavaScript)' });
+    .refine((s) => !hasControls(s), { error: 'expected a name without control characters' });
 export const posNum = () =>
   z.number({ error: 'expected a positive number' }).positive({ error: 'expected a positive number' }).finite({ error: 'expected a finite number' });
 export const nonNegNum = () =>

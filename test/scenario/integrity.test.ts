@@ -170,6 +170,12 @@ describe('reserved names are refused as names of stations, models, regions and t
     expect(userError(() => loadScenario(tiers))).toMatch(/failures\.tiers\.__proto__: "__proto__" is reserved/);
   });
 
+  it('the scenario name is one printable line: it heads every report and CI log line about the run', () => {
+    const f = write('name.yaml', EXAMPLE.replace('name: mmc-example', 'name: "run\\n::error::injected"'));
+    const msg = userError(() => loadScenario(f));
+    expect(msg).toBe(`${f}:1:7: name: expected a name without control characters, got "run\\n::error::injected"`);
+  });
+
   it('names are printable and short', () => {
     const long = withStations(`    ${'x'.repeat(101)}:\n      servers: 1\n      service_ms: { dist: constant, value: 1 }\n`).replace('entry: api', `entry: ${'x'.repeat(101)}`);
     expect(userError(() => loadScenario(write('long-name.yaml', long)))).toMatch(/expected a name of at most 100 characters/);
