@@ -128,6 +128,17 @@ describe('--allow-path on the command line', () => {
     expect((await runMain(['validate', f])).code).toBe(2);
   });
 
+  it('check honours it for traces too (it reads the scenario with its budgets its own way)', async () => {
+    const f = traceScenario('check.yaml', '../outside/secret.csv');
+    const budgets = join(project, 'budgets.yaml');
+    writeFileSync(budgets, '- requests.error_rate <= 1\n');
+    const refused = await runMain(['check', f, '--budgets', budgets, '--quiet']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/workload\.arrivals\.file: "\.\.\/outside\/secret\.csv" is a path that leads outside/);
+    const allowed = await runMain(['check', f, '--budgets', budgets, '--quiet', '--allow-path', outside]);
+    expect(allowed.code, allowed.stderr).toBe(0);
+  });
+
   it('a directory that does not exist is refused', async () => {
     const r = await runMain(['validate', traceScenario('cli2.yaml', 'traces/ok.csv'), '--allow-path', join(tmp, 'nope')]);
     expect(r.code).toBe(2);
