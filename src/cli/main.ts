@@ -86,5 +86,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     process.stderr.write(`fleetsim: internal error (a bug; please report it with the command line):\n${(e as Error).stack ?? String(e)}\n`);
     return EXIT.internal;
+  } finally {
+    setAllowedPaths([]); // a command's --allow-path ends with it (main may run again in this process)
   }
 }
