@@ -71,17 +71,17 @@ function register(value: unknown, origin: Origin): void {
 
 /** Reads a YAML or JSON file (by extension); see the file header for what is refused. Messages name `label`. */
 export function readDocument(path: string, label: string = path): unknown {
-  const file = label;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: cannot read the file (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`);
+    throw new UserError(`${label}: cannot read the file (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`);
   }
-  return parseDocumentText(text, file, extname(path).toLowerCase() === '.json' ? 'json' : 'yaml');
+  return parseDocumentText(text, label, extname(path).toLowerCase() === '.json' ? 'json' : 'yaml');
 }
 
+/** Parses a document's text (see the file header); messages name `file`, with line and column. */
 export function parseDocumentText(text: string, file: string, format: 'json' | 'yaml'): unknown {
   if (format === 'json') {
     let value: unknown;
