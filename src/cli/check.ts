@@ -1,8 +1,10 @@
+import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { readDocument, readScenarioDocument, validateScenario } from '../scenario/load.ts';
 import { applyOverrides } from '../scenario/overrides.ts';
+import { scopeOf } from '../scenario/paths.ts';
 import { inputFiles, prepare, type Prepared } from '../experiment/prepare.ts';
 import { defaultWindowMs, startRun } from '../experiment/simulate.ts';
 import { summarizeRun } from '../report/summary.ts';
@@ -32,7 +34,8 @@ interface CheckOptions {
  * it first (after --set overrides), so budgets can live inside the scenario file.
  */
 function loadWithBudgets(file: string, overrides: readonly string[]): { prep: Prepared; budgets?: Budget[] } {
-  const doc = readScenarioDocument(file); // with `extends:` resolved
+  const scope = scopeOf(file); // the scenario's directory and --allow-path (scenario/paths.ts)
+  const doc = readScenarioDocument(file, scope); // with `extends:` resolved
   applyOverrides(doc, overrides);
   let budgets: Budget[] | undefined;
   if (doc !== null && typeof doc === 'object' && !Array.isArray(doc) && 'budgets' in doc) {
@@ -41,7 +44,7 @@ function loadWithBudgets(file: string, overrides: readonly string[]): { prep: Pr
     delete d.budgets;
   }
   const scenario = validateScenario(doc, file);
-  return { prep: prepare({ scenario, file, dir: dirname(resolve(file)) }), budgets };
+  return { prep: prepare({ scenario, file, dir: scope.dir, roots: scope.roots }), budgets };
 }
 
 /** Catches a misspelt metric before a long simulation: paths are resolved against the shape of an empty run. */

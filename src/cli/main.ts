@@ -14,16 +14,39 @@ import { registerSweep } from './sweep.ts';
 import { registerPlan } from './plan.ts';
 import { registerMerge } from './merge.ts';
 import { installSignalHandlers } from './signals.mjs';
+import { collect } from './options.ts';
+import { setAllowedPaths } from '../scenario/paths.ts';
+import { excerpt } from '../util/excerpt.ts';
 
 /** Exit codes: 0 ok, 1 a check failed, 2 bad input, 3 a run stopped at a limit, 70 internal error. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, incomplete: 3, internal: 70 } as const;
+
+/** Commands that load a scenario, and with it the files it names (traces, model configs, `extends:`). */
+const LOADS_SCENARIO = new Set(['run', 'validate', 'check', 'compare', 'replay', 'sweep', 'plan']);
+
+/**
+ * Longest error line printed. Every message quotes input through util/excerpt.ts; this is the
+ * backstop that keeps any message one line, without control characters, and short of a file.
+ */
+const MAX_MESSAGE_CHARS = 1000;
+
+/** One line for stderr: control characters escaped, cut at MAX_MESSAGE_CHARS. */
+export function errorLine(message: string): string {
+  return excerpt(message.replace(/\n+$/, ''), MAX_MESSAGE_CHARS);
+}
+
+/** Commander's own messages quote a flag's value whole ("argument '...' is invalid"): an excerpt instead. */
+function commanderLine(message: string): string {
+  const quoted = message.replace(/^error: /, '').replace(/(argument ')([\s\S]*)(' is invalid)/, (_, a: string, v: string, b: string) => `${a}${excerpt(v)}${b}`);
+  return errorLine(`fleetsim: ${quoted.replace(/'([^']{81,})'/g, (_, v: string) => `'${excerpt(v)}'`)}`);
+}
 
 export function buildProgram(): Command {
   const program = new Command('fleetsim')
     .description('Discrete-event capacity and failure simulator for LLM serving fleets')
     .version(version)
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(`fleetsim: ${str.replace(/^error: /, '')}`) });
+    .configureOutput({ outputError: (str, write) => write(`${commanderLine(str)}\n`) });
   registerRun(program);
   registerValidate(program);
   registerSchema(program);
@@ -36,7 +59,14 @@ export function buildProgram(): Command {
   registerSweep(program);
   registerPlan(program);
   registerMerge(program);
-  for (const c of program.commands) c.exitOverride();
+  for (const c of program.commands) {
+    c.exitOverride();
+    if (LOADS_SCENARIO.has(c.name())) {
+      c.option('--allow-path <dir>', 'a directory (besides the scenario\'s own) that files named in the scenario may come from (repeatable)', collect, []);
+    }
+  }
+  // Files a scenario names are confined to its directory and these (scenario/paths.ts), set anew for every command.
+  program.hook('preAction', (_program, command) => setAllowedPaths((command.opts().allowPath as string[] | undefined) ?? []));
   return program;
 }
 
@@ -68,10 +98,12 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.ok : EXIT.usage;
     }
     if (e instanceof UserError) {
-      process.stderr.write(`${e.message}\n`);
+      process.stderr.write(`${errorLine(e.message)}\n`);
       return EXIT.usage;
     }
     process.stderr.write(`fleetsim: internal error (a bug; please report it with the command line):\n${(e as Error).stack ?? String(e)}\n`);
     return EXIT.internal;
+  } finally {
+    setAllowedPaths([]); // a command's --allow-path ends with it (main may run again in this process)
   }
 }

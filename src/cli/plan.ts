@@ -10,6 +10,7 @@ import { paretoChart, renderCharts, type ChartFile } from '../experiment/sweep-c
 import { checkOutTarget, TreeWriter } from '../experiment/sweep-output.ts';
 import { checkMemory } from '../experiment/memory.ts';
 import { loadScenario } from '../scenario/load.ts';
+import { escapeControls } from '../util/excerpt.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
 
 interface PlanOptions {
@@ -148,7 +149,7 @@ async function planAndReport(file: string, opts: PlanOptions, jobs: number, out:
     }),
   );
   if (live) process.stderr.write('\n');
-  for (const w of p.warnings) process.stderr.write(`fleetsim: warning: ${w}\n`);
+  for (const w of p.warnings) process.stderr.write(`fleetsim: warning: ${escapeControls(w)}\n`);
   const pj = `${JSON.stringify(planJson(p), null, 2)}\n`;
   if (opts.json) process.stdout.write(pj);
   else if (!opts.quiet) process.stdout.write(`${renderPlan(p)}\n`);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { UserError } from '../errors.ts';
+import { escapeControls, excerpt } from '../util/excerpt.ts';
 import { loadScenario } from '../scenario/load.ts';
 import { inputFiles, prepare } from '../experiment/prepare.ts';
 import { runReplay, type ReplayRun } from '../experiment/replay.ts';
@@ -24,14 +25,18 @@ interface ReplayOptions {
   quiet?: boolean;
 }
 
+const WHAT_IF_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
+
 /** NAME=path=value (repeat a NAME to change several fields in one what-if). */
 function parseWhatIfs(specs: string[]): { name: string; overrides: string[] }[] {
   const byName = new Map<string, string[]>();
   for (const s of specs) {
     const eq = s.indexOf('=');
-    if (eq <= 0 || s.indexOf('=', eq + 1) < 0) throw new UserError(`--what-if ${s}: expected NAME=path=value, e.g. pooling=faults.0.pooling=true`);
+    if (eq <= 0 || s.indexOf('=', eq + 1) < 0) throw new UserError(`--what-if ${excerpt(s)}: expected NAME=path=value, e.g. pooling=faults.0.pooling=true`);
     const name = s.slice(0, eq);
-    if (name === 'baseline') throw new UserError(`--what-if ${s}: "baseline" is the run without what-ifs; pick another name`);
+    // The name becomes a file name in --out (summary-NAME.json): a plain one, so it cannot climb out.
+    if (!WHAT_IF_NAME.test(name)) throw new UserError(`--what-if ${excerpt(s)}: expected a NAME of letters, digits, "-", "_" and "." (at most 64, not starting with "."), got "${excerpt(name)}"`);
+    if (name === 'baseline') throw new UserError(`--what-if ${excerpt(s)}: "baseline" is the run without what-ifs; pick another name`);
     byName.set(name, [...(byName.get(name) ?? []), s.slice(eq + 1)]);
   }
   return [...byName].map(([name, overrides]) => ({ name, overrides }));
@@ -45,8 +50,10 @@ function renderReplay(runs: ReplayRun[], file: string, incident: { source: strin
   const out: string[] = [];
   out.push(`replay of ${file} (seed ${base.summary.seed}; variants share arrivals and fault times)`);
   if (incident) {
-    out.push(`source: ${incident.source}`);
-    if (incident.expect) out.push(`expected: ${incident.expect}`);
+    // Free text from the scenario: on one line, so it cannot start a line of its own (a CI log
+    // reads lines that start with "::" as workflow commands).
+    out.push(`source: ${escapeControls(incident.source)}`);
+    if (incident.expect) out.push(`expected: ${escapeControls(incident.expect)}`);
   }
   const bands = base.summary.faults ?? [];
   if (bands.length) {

@@ -10,6 +10,7 @@ import type { Knob } from '../experiment/grid.ts';
 import { renderCharts, sweepCharts } from '../experiment/sweep-charts.ts';
 import { checkOutTarget, TreeWriter } from '../experiment/sweep-output.ts';
 import { UserError } from '../errors.ts';
+import { escapeControls } from '../util/excerpt.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
 
 interface SweepOptions {
@@ -128,7 +129,7 @@ export function registerSweep(program: Command): void {
 function reportIncomplete(points: readonly PointResult[], knobs: readonly Knob[]): void {
   const incomplete = points.filter((p) => !p.summary.complete);
   if (incomplete.length > 0) {
-    process.stderr.write(`fleetsim: ${incomplete.length} point(s) stopped early at a limit and are marked incomplete: ${incomplete.map((p) => describePoint(knobs, p.values) || `point ${p.index}`).join('; ')}\n`);
+    process.stderr.write(`fleetsim: ${incomplete.length} point(s) stopped early at a limit and are marked incomplete: ${escapeControls(incomplete.map((p) => describePoint(knobs, p.values) || `point ${p.index}`).join("; "))}\n`);
     process.exitCode = 3;
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { excerpt } from '../util/excerpt.ts';
 import {
   ALB_LCU, ALB_USD_PER_HOUR, ALB_USD_PER_LCU_HOUR, CDN_USD_PER_GB, EGRESS_USD_PER_GB, HOURS_PER_MONTH,
   S3_STANDARD_USD_PER_GB_MONTH, getInstance, listPriceUsdPerHour, type Plane, type PriceSet, type PriceTier,
@@ -16,7 +17,7 @@ export function parsePriceOverrides(json: unknown, where: string): PriceOverride
   const r = PriceOverridesSchema.safeParse(json);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new UserError(`${where}${i.path.length ? '.' + i.path.join('.') : ''}: ${i.message}`);
+    throw new UserError(`${where}${i.path.length ? '.' + excerpt(i.path.join('.')) : ''}: ${i.message}`);
   }
   return r.data;
 }
@@ -105,9 +106,9 @@ export function buildCostBreakdown(lines: readonly CostLine[]): CostBreakdown {
   let total = 0;
   for (const l of lines) {
     if (!(Number.isFinite(l.monthly_usd) && l.monthly_usd >= 0)) {
-      throw new UserError(`cost of ${l.component}: expected a non-negative amount, got ${l.monthly_usd}`);
+      throw new UserError(`cost of ${excerpt(l.component)}: expected a non-negative amount, got ${l.monthly_usd}`);
     }
-    if (!Object.hasOwn(by_plane, l.plane)) throw new UserError(`cost of ${l.component}: unknown plane "${l.plane}"`);
+    if (!Object.hasOwn(by_plane, l.plane)) throw new UserError(`cost of ${excerpt(l.component)}: unknown plane "${excerpt(l.plane)}"`);
     by_plane[l.plane] += l.monthly_usd;
     by_component[l.component] = (by_component[l.component] ?? 0) + l.monthly_usd;
     total += l.monthly_usd;

@@ -1,4 +1,5 @@
 import { UserError } from '../errors.ts';
+import { excerpt } from '../util/excerpt.ts';
 import { closest } from './suggest.ts';
 
 /**
@@ -105,7 +106,7 @@ export const INSTANCE_TYPES: readonly string[] = Object.keys(INSTANCES);
 
 export function getInstance(type: string): InstanceType {
   if (Object.hasOwn(INSTANCES, type)) return INSTANCES[type];
-  throw new UserError(`unknown instance type "${type}" (did you mean "${closest(type, INSTANCE_TYPES)}"?); priced types: ${INSTANCE_TYPES.join(', ')}; or give its price in the scenario's price overrides`);
+  throw new UserError(`unknown instance type "${excerpt(type)}" (did you mean "${closest(type, INSTANCE_TYPES)}"?); priced types: ${INSTANCE_TYPES.join(', ')}; or give its price in the scenario's price overrides`);
 }
 
 export function listPriceUsdPerHour(i: InstanceType, priceSet: PriceSet = 'current'): number {

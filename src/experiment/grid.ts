@@ -1,5 +1,6 @@
-import { parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.ts';
+import { parseFlagValue, RESERVED_NAMES } from '../scenario/document.ts';
+import { excerpt, quote } from '../util/excerpt.ts';
 
 /**
  * `--vary` knobs and the grid of points they span.
@@ -38,7 +39,7 @@ export const MAX_GRID_POINTS = 1_000_000;
 const EXPECTED = 'expected path=v1,v2,... or path=lo..hi:step (e.g. topology.stations.api.servers=8..16:2)';
 
 function bad(spec: string, why: string): UserError {
-  return new UserError(`--vary ${spec}: ${why}`);
+  return new UserError(`--vary ${excerpt(spec)}: ${why}`);
 }
 
 /** Splits on commas outside brackets, braces and quotes, so YAML flow values ([1, 2], {a: 1}) stay whole. */
@@ -64,13 +65,6 @@ export function splitTopLevel(s: string): string[] {
   return out;
 }
 
-function yamlValue(text: string): KnobValue {
-  try {
-    return parseYaml(text);
-  } catch {
-    return text;
-  }
-}
 
 const NUM = String.raw`[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?`;
 const RANGE = new RegExp(`^\\s*(${NUM})\\s*\\.\\.\\s*(${NUM})\\s*(?::\\s*(${NUM})\\s*)?$`);
@@ -84,8 +78,9 @@ export function parseKnob(spec: string): Knob {
   if (eq <= 0) throw bad(spec, EXPECTED);
   const path = spec.slice(0, eq).trim();
   const rhs = spec.slice(eq + 1);
-  if (path.split('.').some((p) => p === '')) throw bad(spec, `empty segment in path "${path}"; ${EXPECTED}`);
-  if (path.split('.').includes('__proto__')) throw bad(spec, `"__proto__" is not a scenario field`);
+  if (path.split('.').some((p) => p === '')) throw bad(spec, `empty segment in path ${quote(path)}; ${EXPECTED}`);
+  const reserved = path.split('.').find((p) => RESERVED_NAMES.has(p));
+  if (reserved !== undefined) throw bad(spec, `"${reserved}" is not a scenario field`);
   if (rhs.trim() === '') throw bad(spec, `no values; ${EXPECTED}`);
   const m = RANGE.exec(rhs);
   if (m) {
@@ -99,14 +94,14 @@ export function parseKnob(spec: string): Knob {
     const values = Array.from({ length: n }, (_, j) => tidy(lo + j * step));
     return { path, kind: 'range', values, numeric: true, spec };
   }
-  if (/^\s*[-+]?\.?\d[^,]*\.\./.test(rhs)) throw bad(spec, `"${rhs}" is not a range of numbers; ${EXPECTED}`);
+  if (/^\s*[-+]?\.?\d[^,]*\.\./.test(rhs)) throw bad(spec, `${quote(rhs)} is not a range of numbers; ${EXPECTED}`);
   const parts = splitTopLevel(rhs);
-  if (parts.some((p) => p.trim() === '')) throw bad(spec, `empty value in "${rhs}"; ${EXPECTED}`);
-  const values = parts.map((p) => yamlValue(p.trim()));
+  if (parts.some((p) => p.trim() === '')) throw bad(spec, `empty value in ${quote(rhs)}; ${EXPECTED}`);
+  const values = parts.map((p) => parseFlagValue(p.trim(), `--vary ${excerpt(spec)}`));
   const seen = new Set<string>();
   for (const v of values) {
     const key = JSON.stringify(v);
-    if (seen.has(key)) throw bad(spec, `value ${key} is listed twice`);
+    if (seen.has(key)) throw bad(spec, `value ${quote(v)} is listed twice`);
     seen.add(key);
   }
   return { path, kind: 'list', values, numeric: values.every((v) => typeof v === 'number' && Number.isFinite(v)), spec };

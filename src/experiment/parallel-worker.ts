@@ -18,6 +18,8 @@ export interface RunTask {
   /** The scenario file as given (copied into summary.json) and its directory (relative paths). */
   file: string;
   dir: string;
+  /** Directories the files the scenario names may come from (scenario/paths.ts); default: `dir` alone. */
+  roots?: readonly string[];
   seed: number;
   /** Also return the latency sketches the report's CDF chart pools (`run --jobs`). */
   sketches?: boolean;
@@ -90,11 +92,11 @@ function inputsKey(task: RunTask): string {
   const sc = task.scenario;
   const a = sc.workload.arrivals;
   const tokens = Object.entries(sc.fleet?.models ?? {}).map(([name, m]) => [name, 'trace' in m.tokens ? m.tokens.trace : null]);
-  return JSON.stringify([task.dir, task.file, a.kind === 'trace' ? a.file : null, tokens]);
+  return JSON.stringify([task.dir, task.roots ?? null, task.file, a.kind === 'trace' ? a.file : null, tokens]);
 }
 
 /** What prepare() returns besides the scenario and its location: the loaded traces. Anything else disables the sharing. */
-const SHAREABLE = new Set(['scenario', 'file', 'dir', 'trace', 'tokenTraces']);
+const SHAREABLE = new Set(['scenario', 'file', 'dir', 'roots', 'trace', 'tokenTraces']);
 const byInputs = new Map<string, Prepared>();
 
 /**
@@ -109,7 +111,7 @@ export function preparedFor(task: RunTask): Prepared {
     const twin = byInputs.get(ik);
     if (twin) prep = { ...twin, scenario: task.scenario };
     else {
-      prep = prepare({ scenario: task.scenario, file: task.file, dir: task.dir });
+      prep = prepare({ scenario: task.scenario, file: task.file, dir: task.dir, roots: task.roots });
       if (Object.keys(prep).every((k) => SHAREABLE.has(k))) {
         byInputs.set(ik, prep);
         if (byInputs.size > CACHE_LIMIT) byInputs.delete(byInputs.keys().next().value!);

@@ -42,7 +42,7 @@ export interface Runner {
 
 /** The task for replication `seed` of a prepared scenario. */
 export function taskFor(prep: Prepared, key: string, seed: number): RunTask {
-  return { key, scenario: prep.scenario, file: prep.file, dir: prep.dir ?? process.cwd(), seed };
+  return { key, scenario: prep.scenario, file: prep.file, dir: prep.dir ?? process.cwd(), roots: prep.roots, seed };
 }
 
 function unwrap(reply: TaskReply): RunOutput {

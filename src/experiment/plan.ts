@@ -1,4 +1,5 @@
 import { UserError } from '../errors.ts';
+import { excerpt } from '../util/excerpt.ts';
 import { resolveMetric } from '../report/metric-path.ts';
 import type { Summary } from '../report/summary.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
@@ -44,9 +45,9 @@ const SLO_EXPECTED = "expected metric<=value, metric<value, metric>=value or met
 
 export function parseSlo(text: string): Slo {
   const m = /^\s*([^<>=\s][^<>=]*?)\s*(<=|>=|<|>)\s*([^<>=]+?)\s*$/.exec(text);
-  if (!m) throw new UserError(`--slo ${text}: ${SLO_EXPECTED}`);
+  if (!m) throw new UserError(`--slo ${excerpt(text)}: ${SLO_EXPECTED}`);
   const bound = Number(m[3]);
-  if (m[3].trim() === '' || !Number.isFinite(bound)) throw new UserError(`--slo ${text}: expected a number after ${m[2]}, got "${m[3]}"`);
+  if (m[3].trim() === '' || !Number.isFinite(bound)) throw new UserError(`--slo ${excerpt(text)}: expected a number after ${m[2]}, got "${excerpt(m[3])}"`);
   return { text, path: m[1], op: m[2] as SloOp, bound };
 }
 
@@ -104,9 +105,9 @@ const fmtNum = (x: number | null | undefined) => (x === null || x === undefined 
 /** Checks one SLO on a (possibly replicated) summary. Unknown paths are user errors. */
 export function checkSlo(slo: Slo, summary: Summary, replications: number): SloCheck {
   const res = resolveMetric(summary, slo.path);
-  if (!res.ok) throw new UserError(`--slo ${slo.text}: ${res.message}`);
+  if (!res.ok) throw new UserError(`--slo ${excerpt(slo.text)}: ${res.message}`);
   if (res.value !== null && typeof res.value !== 'number') {
-    throw new UserError(`--slo ${slo.text}: ${slo.path} is a block of figures, not one figure (e.g. ${slo.path}.${Object.keys(res.value as object)[0] ?? 'p99'})`);
+    throw new UserError(`--slo ${excerpt(slo.text)}: ${excerpt(slo.path)} is a block of figures, not one figure (e.g. ${slo.path}.${Object.keys(res.value as object)[0] ?? 'p99'})`);
   }
   const value = res.value as number | null;
   if (value === null) return { slo: slo.text, value, met: false, reason: `${slo.path} has no data (null)` };
@@ -141,11 +142,11 @@ export async function runPlan(input: PlanInput, runner: Runner, onEvaluation?: (
     const res = resolveMetric(summary, minimize);
     if (res.ok) {
       if (res.value === null || typeof res.value === 'number') return res.value;
-      throw new UserError(`--minimize ${minimize}: a block of figures, not one figure`);
+      throw new UserError(`--minimize ${excerpt(minimize)}: a block of figures, not one figure`);
     }
     const j = knobs.findIndex((k) => k.path === minimize);
     if (j >= 0 && typeof values[j] === 'number') return values[j] as number;
-    throw new UserError(`--minimize ${minimize}: ${res.message}; expected a figure of summary.json (e.g. cost.monthly_usd) or a numeric --vary path`);
+    throw new UserError(`--minimize ${excerpt(minimize)}: ${res.message}; expected a figure of summary.json (e.g. cost.monthly_usd) or a numeric --vary path`);
   };
 
   const cache = new Map<number, Promise<Evaluation>>();

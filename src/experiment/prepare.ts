@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/schema.ts';
+import { resolveInScope, scopeOfDir, type PathScope } from '../scenario/paths.ts';
+import { excerpt } from '../util/excerpt.ts';
 import { loadTrace, type Trace } from '../workload/trace.ts';
 
 /** A validated scenario with its external inputs (traces) loaded once, shared by replications. */
@@ -9,24 +11,39 @@ export interface Prepared {
   file: string;
   /** Directory of the scenario file: relative paths resolve from here. */
   dir?: string;
+  /** Directories the files it names may come from (see scenario/paths.ts); default: `dir` alone. */
+  roots?: readonly string[];
   trace?: Trace;
   /** Token-length traces of served models, by model name. */
   tokenTraces?: Record<string, Trace>;
 }
 
+/** Where the files a prepared scenario names may come from. */
+export function scopeOfPrepared(prep: Pick<Prepared, 'dir' | 'roots'>): PathScope {
+  return scopeOfDir(prep.dir, prep.roots);
+}
+
+/** A model given as a Hugging Face config.json path rather than a catalog id. */
+export const isModelConfigPath = (model: string) => model.endsWith('.json');
+
 export function prepare(loaded: LoadedScenario): Prepared {
   const sc = loaded.scenario;
+  const scope = scopeOfPrepared(loaded);
   const a = sc.workload.arrivals;
-  const trace = a.kind === 'trace' ? loadTrace(resolve(loaded.dir, a.file), `${loaded.file}: workload.arrivals.file: ${a.file}`) : undefined;
-  const tokenTraces: Record<string, Trace> = {};
   const cache = new Map<string, Trace>();
+  const traceAt = (path: string, field: string) => {
+    const resolved = resolveInScope(scope, path, `${loaded.file}: ${field}`);
+    if (!cache.has(resolved)) cache.set(resolved, loadTrace(resolved, `${loaded.file}: ${field}: ${excerpt(path)}`));
+    return cache.get(resolved)!;
+  };
+  const trace = a.kind === 'trace' ? traceAt(a.file, 'workload.arrivals.file') : undefined;
+  const tokenTraces: Record<string, Trace> = {};
   for (const [name, m] of Object.entries(sc.fleet?.models ?? {})) {
-    if (!('trace' in m.tokens)) continue;
-    const path = resolve(loaded.dir, m.tokens.trace);
-    if (!cache.has(path)) cache.set(path, loadTrace(path, `${loaded.file}: fleet.models.${name}.tokens.trace: ${m.tokens.trace}`));
-    tokenTraces[name] = cache.get(path)!;
+    // Model configs are read when the fleet is built (in each worker): refuse one outside the scope now.
+    if (isModelConfigPath(m.model)) resolveInScope(scope, m.model, `${loaded.file}: fleet.models.${name}.model`);
+    if ('trace' in m.tokens) tokenTraces[name] = traceAt(m.tokens.trace, `fleet.models.${name}.tokens.trace`);
   }
-  return { scenario: sc, file: loaded.file, dir: loaded.dir, trace, tokenTraces };
+  return { scenario: sc, file: loaded.file, dir: scope.dir, roots: scope.roots, trace, tokenTraces };
 }
 
 /** The files a prepared scenario was read from (the scenario, its traces): no output may replace them. */

@@ -1,3 +1,4 @@
+import { UserError } from '../errors.ts';
 import { stream } from '../engine/random.ts';
 import { Simulator, type RunLimits, type StopReason } from '../engine/sim.ts';
 import { RequestPool } from '../fleet/request-pool.ts';
@@ -77,6 +78,9 @@ export function simulate(prep: Prepared, seed: number, shouldStop?: () => boolea
 
 /** Builds a run of the scenario with one seed, ready to advance. */
 export function startRun(prep: Prepared, seed: number): RunHandle {
+  // Streams are named by the seed's digits: beyond 2^53 neighbouring seeds are the same double
+  // (util/limits.ts), so replication seed + i would repeat replication seed.
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new UserError(`seed: expected an integer in [0, 2^53), got ${seed} (a replication's seed is the first seed + its index)`);
   const sc = prep.scenario;
   const duration_ms = sc.duration_s * 1000;
   const warmup_ms = sc.warmup_s * 1000;

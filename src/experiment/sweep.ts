@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { dirname, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { UserError } from '../errors.ts';
-import { readDocument, validateScenario } from '../scenario/load.ts';
+import { readScenarioDocument, validateScenario } from '../scenario/load.ts';
+import { inheritOrigins } from '../scenario/document.ts';
+import { allowedPaths, scopeOf } from '../scenario/paths.ts';
+import { excerpt } from '../util/excerpt.ts';
 import { applyOverrides } from '../scenario/overrides.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { aggregateSummaries } from '../report/aggregate.ts';
@@ -37,6 +39,8 @@ export interface Sweep {
   knobs: Knob[];
   file: string;
   dir: string;
+  /** Directories the files the scenario names may come from (scenario/paths.ts). */
+  roots: readonly string[];
   /** The validated scenario of point k (validated on first use, cached). */
   scenario(k: number): Scenario;
   /** The task of run (k, i). */
@@ -49,27 +53,31 @@ export interface SweepInput {
   vary?: readonly string[];
   seed?: number;
   replications?: number;
+  /** Directories besides the scenario's own that files it names may come from (default: --allow-path). */
+  allowPaths?: readonly string[];
 }
 
 /** Reads the scenario, applies --set, parses --vary and validates point 0 (and so the base scenario). */
 export function planSweep(input: SweepInput): Sweep {
   const knobs = parseKnobs(input.vary ?? []);
-  const doc = readDocument(input.file);
+  const scope = scopeOf(input.file, input.allowPaths ?? allowedPaths());
+  const doc = readScenarioDocument(input.file, scope);
   applyOverrides(doc, input.sets ?? []);
   const docJson = JSON.stringify(doc);
-  const dir = dirname(resolve(input.file));
+  const { dir, roots } = scope;
   const cache = new Map<number, Scenario>();
   const n = gridSize(knobs);
   const scenario = (k: number): Scenario => {
     let sc = cache.get(k);
     if (sc) return sc;
     const d = JSON.parse(docJson) as unknown;
+    inheritOrigins(d, doc); // messages name the line of a bad value in the file
     const p = pointAt(knobs, k);
     knobs.forEach((kn, j) => setPath(d, kn.path, p.values[j], `--vary ${kn.spec}`));
     try {
       sc = validateScenario(d, input.file);
     } catch (e) {
-      if (e instanceof UserError && knobs.length > 0) throw new UserError(`--vary: at point ${k} (${describePoint(knobs, p.values)}): ${e.message}`);
+      if (e instanceof UserError && knobs.length > 0) throw new UserError(`--vary: at point ${k} (${excerpt(describePoint(knobs, p.values))}): ${e.message}`);
       throw e;
     }
     if (cache.size > 64) cache.delete(cache.keys().next().value!);
@@ -78,7 +86,7 @@ export function planSweep(input: SweepInput): Sweep {
   };
   const first = scenario(0);
   // Traces and other external inputs fail here, before any simulation.
-  prepare({ scenario: first, file: input.file, dir });
+  prepare({ scenario: first, file: input.file, dir, roots });
   const seed = input.seed ?? first.seed;
   const replications = input.replications ?? first.replications;
   const metaKnobs = knobs.map((k) => ({ path: k.path, kind: k.kind, values: k.values }));
@@ -102,10 +110,11 @@ export function planSweep(input: SweepInput): Sweep {
     knobs,
     file: input.file,
     dir,
+    roots,
     scenario,
     task: (k, i) => {
       const sc = scenario(k);
-      return { key: `${hash}:${k}`, scenario: sc, file: input.file, dir, seed: (input.seed ?? sc.seed) + i };
+      return { key: `${hash}:${k}`, scenario: sc, file: input.file, dir, roots, seed: (input.seed ?? sc.seed) + i };
     },
   };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { posInt, posNum, strict } from '../scenario/zod-helpers.ts';
+import { nameKey, posInt, posNum, strict } from '../scenario/zod-helpers.ts';
 import { FaultSchema } from './registry.ts';
 
 const Process = strict({ mtbf_h: posNum(), mttr_min: posNum() });
@@ -13,7 +13,7 @@ export const FaultsFields = {
     /** Per GPU: one failure takes its tensor-parallel replica down. */
     gpu: Process.optional(),
     /** Per instance of a tier (by tier kind or station name): capacity drops by one instance. */
-    tiers: z.record(z.string(), Process).optional(),
+    tiers: z.record(nameKey(), Process).optional(),
   }).optional(),
   /** Health checks: a failure is detected after interval_s x threshold (the document: 30 s for GPUs). */
   detection: strict({

@@ -1,4 +1,5 @@
 import { UserError } from '../errors.ts';
+import { excerpt, listNames } from '../util/excerpt.ts';
 import type { FaultContext } from './types.ts';
 import type { ServiceTier } from '../fleet/stations/tier.ts';
 import type { GpuCluster } from '../fleet/llm/replicas.ts';
@@ -13,7 +14,7 @@ export function tiersOf(ctx: FaultContext, target: string | undefined, where: st
   const matches = ctx.tiers.filter((t) => (b === undefined ? t.kind === a || t.region === a : t.region === a && t.kind === b));
   if (matches.length === 0) {
     const names = [...new Set(ctx.tiers.map((t) => t.kind)), ...ctx.regions];
-    throw new UserError(`${where}.target: expected a tier or region (${names.join(', ')}), optionally region/tier, got "${target}"`);
+    throw new UserError(`${where}.target: expected a tier or region (${listNames(names)}), optionally region/tier, got "${excerpt(target)}"`);
   }
   return matches.map((t) => t.tier);
 }
@@ -26,13 +27,13 @@ export function clustersOf(ctx: FaultContext, target: string | undefined, where:
   const matches = ctx.clusters.filter((c) => c.served.name === model && (region === undefined || ctx.regions[c.region] === region));
   if (matches.length === 0) {
     const names = [...new Set(ctx.clusters.map((c) => `gpu:${c.served.name}`))];
-    throw new UserError(`${where}.target: expected a GPU cluster (${names.join(', ')}), optionally gpu:model/region, got "${target}"`);
+    throw new UserError(`${where}.target: expected a GPU cluster (${listNames(names)}), optionally gpu:model/region, got "${excerpt(target)}"`);
   }
   return matches;
 }
 
 export function regionOf(ctx: FaultContext, target: string | undefined, where: string): number {
   const r = target === undefined ? -1 : ctx.regions.indexOf(target);
-  if (r < 0) throw new UserError(`${where}.target: expected a region (${ctx.regions.join(', ')}), got "${target ?? ''}"`);
+  if (r < 0) throw new UserError(`${where}.target: expected a region (${listNames(ctx.regions)}), got "${excerpt(target ?? '')}"`);
   return r;
 }

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
+import { excerpt, listNames } from '../util/excerpt.ts';
 import { calibrate, evaluate, type FitPoint, type FitResult } from '../perf/calibrate.ts';
 import { FACTOR_NAMES, loadCalibration, type CalibrationProfile, type FactorName } from '../perf/calibration.ts';
 import { fraction } from '../perf/cli-args.ts';
@@ -32,7 +33,7 @@ interface CalibrateFlags {
 
 function single(rows: readonly MeasurementRow[], key: 'model' | 'hardware', flag: string): string {
   const names = [...new Set(rows.map((r) => r[key]))];
-  if (names.length > 1) throw new UserError(`the measurements hold several ${key} names (${names.join(', ').slice(0, 120)}): split the file, or pass ${flag} if they are one ${key}`);
+  if (names.length > 1) throw new UserError(`the measurements hold several ${key} names (${listNames(names)}): split the file, or pass ${flag} if they are one ${key}`);
   return names[0];
 }
 
@@ -74,7 +75,7 @@ export function writeFit(result: FitResult, before: FitResult, excluded: readonl
     try {
       writeFileSync(flags.out, JSON.stringify(result.profile, null, 2) + '\n');
     } catch (e) {
-      throw new UserError(`--out ${flags.out}: cannot write: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      throw new UserError(`--out ${excerpt(flags.out)}: cannot write: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
   }
   if (flags.json) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { excerpt } from '../util/excerpt.ts';
 
 /**
  * An engine profile: the factors of the step-time model (step.ts) for one serving stack and era,
@@ -91,7 +92,7 @@ export function parseCalibration(json: unknown, where: string): CalibrationProfi
   if (!r.success) {
     const i = r.error.issues[0];
     const path = i.path.length ? i.path.join('.') : '(root)';
-    throw new UserError(`${where}: ${path}: ${i.message}`);
+    throw new UserError(`${where}: ${excerpt(path)}: ${excerpt(i.message)}`);
   }
   return r.data;
 }
@@ -107,7 +108,7 @@ export function loadCalibration(path: string): CalibrationProfile {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new UserError(`${path}: not valid JSON: ${(e as Error).message.slice(0, 120)}`);
+    throw new UserError(`${path}: not valid JSON: ${excerpt((e as Error).message)}`);
   }
   return parseCalibration(json, path);
 }

@@ -1,11 +1,12 @@
 import { UserError } from '../errors.ts';
+import { excerpt } from '../util/excerpt.ts';
 
 /** Flag values arrive as strings; these check them and name the flag in the error. */
 export function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n <= 0) {
-    throw new UserError(`${flag}: expected a positive integer, got "${value}"`);
+    throw new UserError(`${flag}: expected a positive integer, got "${excerpt(value)}"`);
   }
   return n;
 }
@@ -14,7 +15,7 @@ export function fraction(value: string | undefined, flag: string): number | unde
   if (value === undefined) return undefined;
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1) {
-    throw new UserError(`${flag}: expected a number in (0, 1], got "${value}"`);
+    throw new UserError(`${flag}: expected a number in (0, 1], got "${excerpt(value)}"`);
   }
   return n;
 }

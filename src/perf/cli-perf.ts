@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
+import { excerpt } from '../util/excerpt.ts';
 import { gpuHourlyUsd, PRICE_SETS, type PriceSet } from '../cost/prices.ts';
 import { fraction, positiveInt } from './cli-args.ts';
 import { checkKvDtype, checkWeightDtype, defaultKvDtype, DTYPES, parseDtype } from './dtype.ts';
@@ -79,7 +80,7 @@ export function registerPerf(program: Command): void {
       const tp = positiveInt(flags.tp, '--tp')!;
       checkTensorParallel(gpu, tp);
       if (!(PRICE_SETS as readonly string[]).includes(flags.priceSet)) {
-        throw new UserError(`--price-set: expected one of ${PRICE_SETS.join(', ')}, got "${flags.priceSet}"`);
+        throw new UserError(`--price-set: expected one of ${PRICE_SETS.join(', ')}, got "${excerpt(flags.priceSet)}"`);
       }
       const priceSet = flags.priceSet as PriceSet;
       const calibration = resolveEngine(flags.engine, flags.calibration, '--engine');

@@ -1,4 +1,5 @@
 import { UserError } from '../errors.ts';
+import { excerpt } from '../util/excerpt.ts';
 import type { GpuSpec } from './hardware.ts';
 
 /** Weight and KV-cache element types. */
@@ -31,7 +32,7 @@ export const ACTIVATION_BYTES = 2;
 
 export function parseDtype(value: string, flag: string): Dtype {
   if ((DTYPES as readonly string[]).includes(value)) return value as Dtype;
-  throw new UserError(`${flag}: expected one of ${DTYPES.join(', ')}, got "${value}"`);
+  throw new UserError(`${flag}: expected one of ${DTYPES.join(', ')}, got "${excerpt(value)}"`);
 }
 
 /**

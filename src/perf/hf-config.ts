@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { UserError } from '../errors.ts';
+import { quote } from '../util/excerpt.ts';
 import type { ModelSpec } from './models.ts';
 import { countParams, type ModelShape } from './shape.ts';
 import { familyOf, FAMILY_READERS, KNOWN_MODEL_TYPES } from './hf-families.ts';
@@ -33,7 +34,7 @@ export class Reader {
   constructor(readonly file: string, readonly cfg: Json, private readonly prefix = '') {}
 
   private fail(key: string, what: string, got: unknown): never {
-    throw new UserError(`${this.file}: ${this.prefix}${key}: expected ${what}, got ${JSON.stringify(got)}`);
+    throw new UserError(`${this.file}: ${this.prefix}${key}: expected ${what}, got ${quote(got)}`);
   }
 
   private present(key: string): boolean {

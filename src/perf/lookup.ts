@@ -1,11 +1,12 @@
 import { UserError } from '../errors.ts';
+import { excerpt } from '../util/excerpt.ts';
 import { closest } from '../cost/suggest.ts';
 import { GPUS, GPU_IDS, type GpuId, type GpuSpec } from './hardware.ts';
 import { loadHfConfig } from './hf-config.ts';
 import { MODELS, MODEL_IDS, type ModelId, type ModelSpec } from './models.ts';
 
 function unknown(kind: string, flag: string, value: string, ids: readonly string[]): UserError {
-  return new UserError(`${flag}: unknown ${kind} "${value}" (did you mean "${closest(value, ids)}"?); valid: ${ids.join(', ')}`);
+  return new UserError(`${flag}: unknown ${kind} "${excerpt(value)}" (did you mean "${closest(value, ids)}"?); valid: ${ids.join(', ')}`);
 }
 
 export function getGpu(id: string, flag = '--gpu'): GpuSpec {

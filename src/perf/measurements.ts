@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { UserError } from '../errors.ts';
+import { excerpt, quote } from '../util/excerpt.ts';
+import { INT32_MAX } from '../util/limits.ts';
 import { GPU_IDS } from './hardware.ts';
 import { closest } from '../cost/suggest.ts';
 import { MODEL_IDS, type ModelSpec } from './models.ts';
@@ -30,21 +32,28 @@ const REQUIRED = ['model', 'hardware', 'prompt_size', 'batch_size', 'token_size'
 
 export function parseMeasurements(text: string, file: string): MeasurementRow[] {
   let records: Record<string, string>[];
+  let lines: number[];
   try {
-    records = parse(text, { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
+    const parsed = parse(text, { columns: true, skip_empty_lines: true, trim: true, info: true }) as unknown as { record: Record<string, string>; info: { lines: number } }[];
+    records = parsed.map((p) => p.record);
+    lines = parsed.map((p) => p.info.lines); // file line of each record (blank lines skipped)
   } catch (e) {
-    throw new UserError(`${file}: not a valid CSV: ${(e as Error).message}`);
+    // csv-parse quotes the offending field in its message: keep it short.
+    throw new UserError(`${file}: not a valid CSV: ${excerpt((e as Error).message, 120)}`);
   }
   if (records.length === 0) throw new UserError(`${file}: no measurement rows`);
   const missing = REQUIRED.filter((c) => !(c in records[0]));
   if (missing.length) throw new UserError(`${file}: missing column(s) ${missing.join(', ')} (expected the Splitwise format: ${REQUIRED.join(', ')})`);
 
   return records.map((r, i) => {
-    const line = i + 2; // header is line 1
+    const line = lines[i];
     const num = (col: string, integer: boolean): number => {
       const v = Number(r[col]);
-      if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
-        throw new UserError(`${file}:${line}: ${col}: expected a positive ${integer ? 'integer' : 'number'}, got "${r[col]}"`);
+      // Integers are decimal digits within int32 (util/limits.ts), like every count fleetsim reads.
+      const ok = integer ? /^\d+$/.test(r[col]) && v >= 1 && v <= INT32_MAX : Number.isFinite(v) && v > 0;
+      if (!ok) {
+        const what = integer ? (v > INT32_MAX ? `integer <= ${INT32_MAX}` : 'integer') : 'number';
+        throw new UserError(`${file}:${line}: ${col}: expected a positive ${what}, got ${quote(r[col] ?? '')}`);
       }
       return v;
     };
@@ -72,7 +81,7 @@ const squash = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]/g, '');
 export function catalogIdFor(name: string, ids: readonly string[], kind: string, flag: string): string {
   const hit = ids.find((id) => squash(id) === squash(name));
   if (hit) return hit;
-  throw new UserError(`${kind} "${name}" in the measurements is not in the catalog (closest: "${closest(name, ids)}"); pass ${flag} to choose one`);
+  throw new UserError(`${kind} "${excerpt(name)}" in the measurements is not in the catalog (closest: "${closest(name, ids)}"); pass ${flag} to choose one`);
 }
 
 export function modelIdFor(name: string): string {

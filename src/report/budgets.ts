@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { escapeControls, excerpt, quote } from '../util/excerpt.ts';
 import { describeIssue } from '../scenario/format-issue.ts';
 import { resolveMetric } from './metric-path.ts';
 import { markdownTable } from './tables.ts';
@@ -61,7 +62,7 @@ export function parseBudgets(doc: unknown, where: string): Budget[] {
     // The union of "list" and "{budgets: list}": show the branch the document meant.
     let msg = describeIssue(issue);
     if (issue.code === 'invalid_union' && !Array.isArray(doc) && (doc === null || typeof doc !== 'object')) {
-      msg = `expected a list of budgets (or a mapping with a budgets: list), got ${JSON.stringify(doc)}`;
+      msg = `expected a list of budgets (or a mapping with a budgets: list), got ${quote(doc)}`;
     }
     throw new UserError(`${where}: ${msg}`);
   }
@@ -106,7 +107,7 @@ export function checkBudgetPaths(budgets: readonly Budget[], summary: Summary): 
     if (r.value !== null && typeof r.value !== 'number') {
       const kind = Array.isArray(r.value) ? 'a list' : typeof r.value === 'object' ? 'a block of figures' : `a ${typeof r.value}`;
       const sub = r.value && typeof r.value === 'object' && !Array.isArray(r.value) ? Object.keys(r.value).filter((k) => k !== 'ci95') : [];
-      throw new UserError(`${where}: ${b.metric} is ${kind}, not a number${sub.length > 0 ? ` (its figures: ${sub.slice(0, 8).join(', ')})` : ''}`);
+      throw new UserError(`${where}: ${excerpt(b.metric)} is ${kind}, not a number${sub.length > 0 ? ` (its figures: ${sub.slice(0, 8).join(', ')})` : ''}`);
     }
   }
 }
@@ -173,7 +174,7 @@ export function checkMarkdown(o: CheckOutcome, s: Summary, opts: { budgetsFrom: 
   const counts = `${o.passed} passed, ${o.failed} failed, ${o.inconclusive} inconclusive${o.inconclusive > 0 ? (opts.allowInconclusive ? ' (allowed)' : ' (not allowed: counts as a failure)') : ''}`;
   const rows = o.verdicts.map((v) => [
     v.status === 'pass' ? 'pass' : v.status === 'fail' ? '**FAIL**' : '**inconclusive**',
-    `\`${v.budget.metric}\`${v.budget.name ? ` (${v.budget.name})` : ''}`,
+    `\`${v.budget.metric}\`${v.budget.name ? ` (${escapeControls(v.budget.name)})` : ''}`,
     `${v.budget.op} ${fmt(v.budget.value)}`,
     fmt(v.value),
     v.ci95 ? `[${fmt(v.ci95[0])}, ${fmt(v.ci95[1])}]` : '',

@@ -1,4 +1,5 @@
 import { closest } from '../util/did-you-mean.ts';
+import { excerpt } from '../util/excerpt.ts';
 
 export { closest };
 /**
@@ -27,7 +28,7 @@ export function resolveMetric(root: unknown, path: string): MetricResolution {
   while (rest !== '') {
     if (!isObj(node)) {
       const at = keys.join('.');
-      return { ok: false, message: `${path}: ${at} is a ${node === null ? 'null' : typeof node} figure, it has no field "${rest}"` };
+      return { ok: false, message: `${excerpt(path)}: ${at} is a ${node === null ? 'null' : typeof node} figure, it has no field "${excerpt(rest)}"` };
     }
     const candidates = Object.keys(node)
       .filter((k) => k !== 'ci95' && (rest === k || rest.startsWith(`${k}.`)))
@@ -39,7 +40,7 @@ export function resolveMetric(root: unknown, path: string): MetricResolution {
       const where = keys.length === 0 ? 'summary.json' : keys.join('.');
       const hint = guess ? `; did you mean "${[...keys, guess].join('.')}"?` : '';
       const list = options.length <= 12 ? ` (it has: ${options.join(', ')})` : '';
-      return { ok: false, message: `${path}: no field "${first}" in ${where}${hint}${list}` };
+      return { ok: false, message: `${excerpt(path)}: no field "${excerpt(first)}" in ${where}${hint}${list}` };
     }
     const k = candidates[0];
     parents.push(node);

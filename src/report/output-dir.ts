@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { fileInside } from '../util/file-inside.ts';
 import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { UserError } from '../errors.ts';
 import { onExit } from '../cli/signals.mjs';
@@ -157,10 +158,11 @@ export class OutputDir {
   }
 
   write(rel: string, content: string): void {
-    const file = join(this.tmp, rel);
     this.guard(() => {
+      // never a name that climbs out of the output, never through a symlink ('wx': a new file only)
+      const file = fileInside(this.tmp, rel);
       mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, content);
+      writeFileSync(file, content, { flag: 'wx' });
     });
   }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DTYPES, type Dtype } from '../perf/dtype.ts';
 import { DistSchema } from './distributions.ts';
-import { nonNegInt, nonNegNum, posInt, posNum, prob, strict } from './zod-helpers.ts';
+import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, strict } from './zod-helpers.ts';
 
 /**
  * The LLM fleet: every box of the production architecture as a component with capacity,
@@ -96,7 +96,7 @@ const CostLine = strict({
 export const FleetSchema = strict({
   /** Fleet sampling: simulate this fraction of every fleet with the same fraction of traffic. */
   scale: z.number().positive({ error: 'expected a fraction in (0, 1]' }).max(1, { error: 'expected a fraction in (0, 1]' }).default(1),
-  regions: z.record(z.string(), Region).default({ main: { traffic_share: 1, capacity_share: 1 } }),
+  regions: z.record(nameKey(), Region).default({ main: { traffic_share: 1, capacity_share: 1 } }),
   users: strict({
     /** Distinct users in the population (full fleet). */
     count: posInt(),
@@ -120,14 +120,14 @@ export const FleetSchema = strict({
   /** The response's way back to the client (edge): added to TTFT and end-to-end latency. */
   return_path: Delay.optional(),
   s3: strict({ stored_gb: nonNegNum(), load_gb_per_s: posNum().default(2), monthly_usd: nonNegNum().optional() }),
-  models: z.record(z.string(), Served).refine((m) => Object.keys(m).length > 0, { message: 'expected at least one served model' }),
+  models: z.record(nameKey(), Served).refine((m) => Object.keys(m).length > 0, { message: 'expected at least one served model' }),
   /** Control plane and anything else billed but not simulated (monitoring, logging, Kubernetes). */
   other_costs: z.array(CostLine).default([]),
   /** Monthly figures from the source being modelled, shown beside the computed bill. */
-  reference_monthly_usd: z.record(z.string(), nonNegNum()).optional(),
+  reference_monthly_usd: z.record(nameKey(), nonNegNum()).optional(),
   prices: strict({
     set: z.enum(['2024', 'current']).default('2024'),
-    overrides: z.record(z.string(), posNum()).default({}),
+    overrides: z.record(nameKey(), posNum()).default({}),
   }).default({ set: '2024', overrides: {} }),
 });
 

@@ -1,24 +1,29 @@
 import type { z } from 'zod';
+import { excerpt, quote } from '../util/excerpt.ts';
 
 type Issue = z.core.$ZodIssue;
 type Path = readonly PropertyKey[];
 
-/** a.b[0].c */
+/** Segments of a long path shown at each end. */
+const PATH_ENDS = 6;
+
+/** a.b[0].c; keys come from the input, so each is cut short and its control characters escaped. */
 export function formatPath(path: Path): string {
+  if (path.length > 2 * PATH_ENDS + 1) {
+    const head = formatPath(path.slice(0, PATH_ENDS));
+    const tail = formatPath(path.slice(-PATH_ENDS));
+    return `${head}...(${path.length - 2 * PATH_ENDS} more)...${tail.startsWith('[') ? '' : '.'}${tail}`;
+  }
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
-    else out += out === '' ? String(seg) : `.${String(seg)}`;
+    else out += `${out === '' ? '' : '.'}${excerpt(String(seg), 40)}`;
   }
   return out === '' ? '(top level)' : out;
 }
 
-function show(input: unknown): string {
-  if (input === undefined) return 'nothing';
-  if (typeof input === 'number') return String(input); // JSON would show Infinity and NaN as null
-  const s = JSON.stringify(input);
-  return s === undefined ? String(input) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
+/** The offending value: a short excerpt (numbers as written: JSON would show Infinity and NaN as null). */
+const show = (input: unknown): string => quote(input);
 
 /** The most specific issue inside a union: the branch that matched the discriminator, if any. */
 function innermost(issue: Issue, path: Path): { issue: Issue; path: Path } {
@@ -43,7 +48,8 @@ export function describeIssue(top: Issue): string {
   const input = (issue as { input?: unknown }).input;
   switch (issue.code) {
     case 'unrecognized_keys':
-      return `${formatPath([...path, issue.keys[0]])}: ${issue.message}`;
+      // zod's own message quotes the key whole; strict() (zod-helpers.ts) writes one with an excerpt.
+      return `${formatPath([...path, issue.keys[0]])}: ${issue.message.startsWith('unknown key') ? issue.message : `unknown key ${quote(issue.keys[0], 40)}`}`;
     case 'invalid_union': {
       const d = issue as unknown as { discriminator?: string; options?: unknown[] };
       if (d.discriminator) {
@@ -58,7 +64,7 @@ export function describeIssue(top: Issue): string {
       return `${formatPath(path)}: ${msg}, got ${show(input)}`;
     }
     case 'invalid_value':
-      return `${formatPath(path)}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${show(input)}`;
+      return `${formatPath(path)}: expected one of ${issue.values.map((v) => quote(v)).join(', ')}, got ${show(input)}`;
     case 'too_small':
     case 'too_big': {
       if (issue.message.startsWith('expected')) return `${formatPath(path)}: ${issue.message}, got ${show(input)}`;
@@ -66,6 +72,11 @@ export function describeIssue(top: Issue): string {
       const op = issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
       const what = issue.origin === 'array' ? 'a list with length' : issue.origin === 'string' ? 'a string with length' : 'a number';
       return `${formatPath(path)}: expected ${what} ${op} ${String(bound)}, got ${show(input)}`;
+    }
+    case 'invalid_key': {
+      // A record's key failed its schema (zod-helpers nameKey): the key is in the path already.
+      const inner = issue.issues[0];
+      return `${formatPath(path)}: ${inner?.message ?? issue.message}`;
     }
     default:
       return `${formatPath(path)}: ${issue.message}${input !== undefined ? `, got ${show(input)}` : ''}`;

@@ -1,11 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { dirname, extname, isAbsolute, relative, resolve } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
+import { excerpt, quote } from '../util/excerpt.ts';
 import { ScenarioSchema, type Scenario } from './schema.ts';
 import { describeIssue } from './format-issue.ts';
 import { applyOverrides } from './overrides.ts';
 import { checkReferences } from './references.ts';
+import { checkDocument, inheritOrigins, locationOf, readDocument } from './document.ts';
+import { allowedPaths, resolveInScope, scopeOf, type PathScope } from './paths.ts';
+
+export { readDocument } from './document.ts';
 
 export interface LoadedScenario {
   scenario: Scenario;
@@ -13,47 +17,30 @@ export interface LoadedScenario {
   file: string;
   /** Directory of the file: relative paths inside it resolve from here. */
   dir: string;
+  /** Directories files named in the scenario may come from (see paths.ts); default: `dir` alone. */
+  roots?: readonly string[];
 }
 
-/** Reads YAML or JSON; syntax errors name the file, line and column. */
-export function readDocument(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: cannot read the file (${code === 'ENOENT' ? 'no such file' : code ?? String(e)})`);
-  }
-  if (extname(file).toLowerCase() === '.json') {
-    try {
-      return JSON.parse(text);
-    } catch (e) {
-      throw new UserError(`${file}: invalid JSON: ${(e as Error).message}`);
-    }
-  }
-  try {
-    return parseYaml(text, { uniqueKeys: true, prettyErrors: true });
-  } catch (e) {
-    if (e instanceof YAMLParseError) {
-      const pos = e.linePos?.[0];
-      const where = pos ? `:${pos.line}:${pos.col}` : '';
-      throw new UserError(`${file}${where}: invalid YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
-    }
-    throw e;
-  }
-}
+const isMapping = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
 
-/** Validates a parsed document against the schema and the cross-references. */
+/**
+ * Validates a parsed document against the schema and the cross-references. A schema error names
+ * the line and column of the value when the document was read from a file (and not set by a flag).
+ */
 export function validateScenario(doc: unknown, file: string): Scenario {
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+  if (!isMapping(doc)) {
     throw new UserError(`${file}: expected a mapping of scenario fields at the top level`);
   }
+  checkDocument(doc, file); // depth, size and reserved names, for a document that was not read by readDocument
   const parsed = ScenarioSchema.safeParse(doc, { reportInput: true });
   if (!parsed.success) {
     const issues = parsed.error.issues;
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
     // An unknown key (often a misspelt one) explains the "missing" errors that come with it: report it first.
-    throw new UserError(`${file}: ${describeIssue(issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0])}${more}`);
+    const first = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0];
+    const unknownKey = first.code === 'unrecognized_keys';
+    const path = unknownKey ? [...first.path, first.keys[0]] : first.path;
+    throw new UserError(`${locationOf(doc, path, unknownKey) ?? file}: ${describeIssue(first)}${more}`);
   }
   const problem = checkReferences(parsed.data);
   if (problem) throw new UserError(`${file}: ${problem}`);
@@ -62,26 +49,66 @@ export function validateScenario(doc: unknown, file: string): Scenario {
 
 /** Objects merge key by key; anything else (lists included) in `over` replaces `base`. */
 function deepMerge(base: unknown, over: unknown): unknown {
-  if (base === null || over === null || typeof base !== 'object' || typeof over !== 'object' || Array.isArray(base) || Array.isArray(over)) return over;
-  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = k in out ? deepMerge(out[k], v) : v;
+  if (!isMapping(base) || !isMapping(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = Object.hasOwn(out, k) ? deepMerge(out[k], v) : v;
   return out;
 }
 
+function realOrResolved(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return resolve(file);
+  }
+}
+
 /**
- * Reads a scenario document, resolving `extends: other.yaml` (relative to the file): the file's
- * fields are merged over the base's, so an incident scenario states only what differs.
+ * Reads a scenario document, resolving `extends: other.yaml` (relative to the file, inside the
+ * scope: see paths.ts): the file's fields are merged over the base's, so an incident scenario
+ * states only what differs. The base must itself be a valid scenario.
  */
-export function readScenarioDocument(file: string, seen: string[] = []): unknown {
-  const doc = readDocument(file);
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc) || !('extends' in doc)) return doc;
-  const { extends: base, ...rest } = doc as Record<string, unknown>;
-  if (typeof base !== 'string' || base === '') throw new UserError(`${file}: extends: expected the path of a base scenario, got ${JSON.stringify(base)}`);
-  const basePath = resolve(dirname(file), base);
-  if (seen.includes(basePath)) throw new UserError(`${file}: extends: a cycle (${[...seen, basePath].join(' -> ')})`);
-  const baseDoc = readScenarioDocument(basePath, [...seen, resolve(file)]);
-  rebasePaths(baseDoc, dirname(basePath), dirname(file));
-  return deepMerge(baseDoc, rest);
+export function readScenarioDocument(file: string, scope: PathScope = scopeOf(file)): unknown {
+  return readWithBase({ label: file, lexical: file, read: file }, scope, []);
+}
+
+/** A scenario file: how messages name it, its path as written (relative paths start there), where it is read. */
+interface Source {
+  label: string;
+  lexical: string;
+  read: string;
+}
+
+function readWithBase(src: Source, scope: PathScope, seen: string[]): unknown {
+  const { label: file } = src;
+  const doc = readDocument(src.read, file);
+  if (!isMapping(doc) || !Object.hasOwn(doc, 'extends')) return doc;
+  const { extends: base, ...rest } = doc;
+  inheritOrigins(rest, doc);
+  if (typeof base !== 'string' || base === '') throw new UserError(`${file}: extends: expected the path of a base scenario, got ${quote(base)}`);
+  const self = realOrResolved(src.read);
+  const baseRead = resolveInScope(scope, base, `${file}: extends`, dirname(resolve(src.lexical)));
+  if (seen.includes(baseRead) || baseRead === self) throw new UserError(`${file}: extends: a cycle (${[...seen, self, baseRead].map((p) => quote(p)).join(' -> ')})`);
+  // The base's path comes from the scenario: messages show an excerpt of it.
+  const baseSrc: Source = {
+    label: isAbsolute(base) ? excerpt(base) : join(dirname(file), excerpt(base)),
+    lexical: isAbsolute(base) ? base : join(dirname(src.lexical), base),
+    read: baseRead,
+  };
+  const baseDoc = readWithBase(baseSrc, scope, [...seen, self]);
+  if (!isMapping(baseDoc)) {
+    throw new UserError(`${file}: extends: ${quote(base)}: expected a scenario (a mapping of scenario fields), got ${baseDoc === null ? 'an empty document' : quote(baseDoc)}`);
+  }
+  try {
+    validateScenario(baseDoc, baseSrc.label);
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(`${file}: extends: ${quote(base)} is not a valid scenario: ${e.message}`);
+    throw e;
+  }
+  rebasePaths(baseDoc, dirname(resolve(baseSrc.lexical)), dirname(resolve(src.lexical)));
+  const merged = deepMerge(baseDoc, rest);
+  inheritOrigins(merged, rest, baseDoc);
+  return merged;
 }
 
 /** File paths inside a base scenario are relative to the base: make them relative to the extending file. */
@@ -95,9 +122,13 @@ function rebasePaths(doc: unknown, fromDir: string, toDir: string): void {
   }
 }
 
-/** Loads a scenario file, applies --set overrides (a.b.c=value) and validates it. */
-export function loadScenario(file: string, overrides: readonly string[] = []): LoadedScenario {
-  const doc = readScenarioDocument(file);
+/**
+ * Loads a scenario file, applies --set overrides (a.b.c=value) and validates it. Files the
+ * scenario names must lie in its directory or in `allow` (default: the --allow-path directories).
+ */
+export function loadScenario(file: string, overrides: readonly string[] = [], allow: readonly string[] = allowedPaths()): LoadedScenario {
+  const scope = scopeOf(file, allow);
+  const doc = readScenarioDocument(file, scope);
   applyOverrides(doc, overrides);
-  return { scenario: validateScenario(doc, file), file, dir: dirname(resolve(file)) };
+  return { scenario: validateScenario(doc, file), file, dir: scope.dir, roots: scope.roots };
 }

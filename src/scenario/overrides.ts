@@ -1,5 +1,6 @@
-import { parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.ts';
+import { excerpt, quote } from '../util/excerpt.ts';
+import { markOverridden, parseFlagValue, RESERVED_NAMES } from './document.ts';
 
 /**
  * Applies `a.b.c=value` overrides in place. The value is read as YAML, so numbers, booleans,
@@ -9,17 +10,11 @@ import { UserError } from '../errors.ts';
 export function applyOverrides(doc: unknown, overrides: readonly string[]): void {
   for (const o of overrides) {
     const eq = o.indexOf('=');
-    if (eq <= 0) throw new UserError(`--set ${o}: expected path=value, e.g. topology.stations.api.servers=12`);
+    if (eq <= 0) throw new UserError(`--set ${excerpt(o)}: expected path=value, e.g. topology.stations.api.servers=12`);
+    const flag = `--set ${excerpt(o)}`;
     const path = o.slice(0, eq).split('.');
-    if (path.some((p) => p === '')) throw new UserError(`--set ${o}: empty segment in path "${o.slice(0, eq)}"`);
-    if (path.includes('__proto__')) throw new UserError(`--set ${o}: "__proto__" is not a scenario field`);
-    let value: unknown;
-    try {
-      value = parseYaml(o.slice(eq + 1));
-    } catch {
-      value = o.slice(eq + 1);
-    }
-    setPath(doc, o.slice(0, eq), value, `--set ${o}`);
+    if (path.some((p) => p === '')) throw new UserError(`${flag}: empty segment in path "${excerpt(o.slice(0, eq))}"`);
+    setPath(doc, o.slice(0, eq), parseFlagValue(o.slice(eq + 1), flag), flag);
   }
 }
 
@@ -31,11 +26,15 @@ type Obj = Record<string, unknown>;
  * objects are created; numeric segments index lists.
  */
 export function setPath(doc: unknown, path: string, value: unknown, flag: string): void {
+  // Only own keys are followed and reserved names refused: `constructor.prototype.x=1` would
+  // otherwise walk into Object.prototype and change every object in the process.
+  const reserved = path.split('.').find((p) => RESERVED_NAMES.has(p));
+  if (reserved !== undefined) throw new UserError(`${flag}: "${reserved}" is not a scenario field`);
   let node = doc;
   let rest = path;
   const seen: string[] = [];
   for (;;) {
-    if (node === null || typeof node !== 'object') throw new UserError(`${flag}: ${seen.join('.')} is ${JSON.stringify(node)}, not an object or list`);
+    if (node === null || typeof node !== 'object') throw new UserError(`${flag}: ${excerpt(seen.join('.'))} is ${quote(node)}, not an object or list`);
     const obj = node as Obj;
     const keys = Object.keys(obj)
       .filter((k) => rest === k || rest.startsWith(`${k}.`))
@@ -43,9 +42,10 @@ export function setPath(doc: unknown, path: string, value: unknown, flag: string
     const key = keys[0] ?? rest.split('.')[0];
     if (key === rest) {
       obj[key] = value;
+      markOverridden(doc, [...seen, key]);
       return;
     }
-    if (obj[key] === undefined) obj[key] = {};
+    if (!Object.hasOwn(obj, key) || obj[key] === undefined) obj[key] = {};
     seen.push(key);
     node = obj[key];
     rest = rest.slice(key.length + 1);

@@ -1,4 +1,6 @@
 import { didYouMean } from '../util/did-you-mean.ts';
+import { excerpt, listNames } from '../util/excerpt.ts';
+import { SEED_MAX } from '../util/limits.ts';
 import type { Scenario } from './schema.ts';
 import type { FleetSpec } from './fleet-schema.ts';
 
@@ -7,6 +9,9 @@ type Topology = NonNullable<Scenario['topology']>;
 /** Checks what the schema cannot: names that refer to other entries, and sums. Returns a message or undefined. */
 export function checkReferences(s: Scenario): string | undefined {
   if (s.warmup_s >= s.duration_s) return `warmup_s: expected less than duration_s (${s.duration_s}), got ${s.warmup_s}`;
+  // Replication i runs with seed + i: the last must still be a distinct seed (util/limits.ts).
+  // Compared as a difference: seed + replications could round to a double below the bound.
+  if (s.replications - 1 > SEED_MAX - s.seed) return `seed: expected seed + replications - 1 < 2^53, got ${s.seed} with ${s.replications} replications`;
   if ((s.topology === undefined) === (s.fleet === undefined)) return '(top level): expected exactly one of "topology" (a station network) or "fleet" (an LLM fleet)';
   if (s.fleet) return checkFleetReferences(s.fleet);
   return checkTopologyReferences(s.topology!);
@@ -26,7 +31,7 @@ function checkFleetReferences(f: FleetSpec): string | undefined {
   for (const [name, m] of Object.entries(f.models)) {
     const to = m.router.spill_to;
     if (to !== undefined && (!models.includes(to) || to === name)) {
-      return `fleet.models.${name}.router.spill_to: expected another served model (${models.filter((x) => x !== name).join(', ')}), got "${to}"${didYouMean(to, models)}`;
+      return `fleet.models.${name}.router.spill_to: expected another served model (${listNames(models.filter((x) => x !== name))}), got "${excerpt(to)}"${didYouMean(to, models)}`;
     }
     if (m.gpus % m.tp !== 0) return `fleet.models.${name}.gpus: expected a multiple of tp (${m.tp}), got ${m.gpus}`;
   }
@@ -38,7 +43,7 @@ function checkTopologyReferences(t: Topology): string | undefined {
   const names = Object.keys(s.topology.stations);
   const known = (n: string) => names.includes(n);
   const expectStation = (path: string, n: string) =>
-    `${path}: expected a station name (${names.join(', ')}), got "${n}"${didYouMean(n, names)}`;
+    `${path}: expected a station name (${listNames(names)}), got "${excerpt(n)}"${didYouMean(n, names)}`;
   if (!known(s.topology.entry)) return expectStation('topology.entry', s.topology.entry);
   for (const [name, st] of Object.entries(s.topology.stations)) {
     const base = `topology.stations.${name}.next`;

@@ -5,7 +5,7 @@ import { Profile } from './profile-schema.ts';
 import { ClientSchema } from './client-schema.ts';
 import { FaultsFields } from '../faults/schema.ts';
 import { ControlSchema } from './control-schema.ts';
-import { nonNegInt, nonNegNum, posInt, posNum, prob, strict } from './zod-helpers.ts';
+import { nameKey, printableName, nonNegInt, nonNegNum, posInt, posNum, prob, seedInt, strict } from './zod-helpers.ts';
 
 
 const Arrivals = z.discriminatedUnion('kind', [
@@ -41,7 +41,7 @@ const Station = strict({
 
 const Topology = strict({
   entry: z.string({ error: 'expected a station name' }),
-  stations: z.record(z.string(), Station).refine((s) => Object.keys(s).length > 0, { message: 'expected at least one station' }),
+  stations: z.record(nameKey(), Station).refine((s) => Object.keys(s).length > 0, { message: 'expected at least one station' }),
 });
 
 const Limits = strict({
@@ -56,9 +56,10 @@ const Limits = strict({
 });
 
 export const ScenarioSchema = strict({
-  name: z.string({ error: 'expected a name' }).min(1),
+  /** Printed at the head of every report and log line about the run: one printable line. */
+  name: printableName(),
   description: z.string().optional(),
-  seed: nonNegInt().default(1),
+  seed: seedInt().default(1),
   duration_s: posNum(),
   warmup_s: nonNegNum().default(0),
   /** Width of the time-series windows (default: duration_s / 100, at least 1 s). */

@@ -14,8 +14,12 @@ export function distance(a: string, b: string): number {
   return prev[b.length];
 }
 
+/** Words longer than this get no suggestion: the distance costs their length times each candidate's. */
+const MAX_WORD_CHARS = 200;
+
 /** The closest candidate within a plausible edit distance, or undefined. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  if (word.length > MAX_WORD_CHARS) return undefined;
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {

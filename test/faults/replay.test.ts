@@ -7,7 +7,9 @@ import { fleetsim, show } from '../helpers/cli.ts';
 
 /** Incidents at a small sample of the fleet, so the suite stays fast: the shapes survive sampling. */
 const SMALL = ['fleet.scale=0.002'];
-const variant = (file: string, name = 'baseline', overrides: string[] = []) => ({ name, overrides, prep: prepare(loadScenario(file, [...SMALL, ...overrides])) });
+/** The incidents extend ../openai-2024.yaml, outside their directory: scenarios/ must be allowed (--allow-path). */
+const ALLOW = ['scenarios'];
+const variant = (file: string, name = 'baseline', overrides: string[] = []) => ({ name, overrides, prep: prepare(loadScenario(file, [...SMALL, ...overrides], ALLOW)) });
 const windowErr = (r: { completions: number; errors: number; rejections: number }) => (r.errors + r.rejections) / Math.max(1, r.completions + r.errors + r.rejections);
 
 describe('incident replays', () => {
@@ -62,7 +64,7 @@ describe('incident replays', () => {
 
   it('fleetsim replay compares what-ifs from the command line', async () => {
     // A shorter storm (30 min) in a shorter run keeps the test quick; the shape is the same.
-    const r = await fleetsim(['replay', 'scenarios/incidents/redis-failover-dec-2023.yaml', '--set', 'duration_s=4200', '--set', 'faults.0.reconnect_s=1800', '--what-if', 'pooling=faults.0.pooling=true', '--json']);
+    const r = await fleetsim(['replay', 'scenarios/incidents/redis-failover-dec-2023.yaml', '--allow-path', 'scenarios', '--set', 'duration_s=4200', '--set', 'faults.0.reconnect_s=1800', '--what-if', 'pooling=faults.0.pooling=true', '--json']);
     expect(r.code, show(r)).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.variants.map((v: { name: string }) => v.name)).toEqual(['baseline', 'pooling']);
@@ -71,7 +73,7 @@ describe('incident replays', () => {
     // Without pooling the reconnect storm outlasts the failover; with it the outage ends with the failover.
     expect(base.analysis.time_to_recover_s).toBeGreaterThan(1800);
     expect(pooled.analysis.time_to_recover_s).toBeLessThan(900);
-    const bad = await fleetsim(['replay', 'scenarios/incidents/region-outage.yaml', '--what-if', 'nonsense']);
+    const bad = await fleetsim(['replay', 'scenarios/incidents/region-outage.yaml', '--allow-path', 'scenarios', '--what-if', 'nonsense']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
   });

@@ -7,7 +7,7 @@ import { embedModel, smallFleet, smallModel } from '../helpers/fleet.ts';
 function resolveWith(over: Record<string, unknown>) {
   const prep = smallFleet({ rate_per_s: 1, fleet: { models: { small: { ...smallModel(), ...over }, embed: embedModel() } } });
   const f = prep.scenario.fleet!;
-  return resolveServed('small', f.models.small, prep.dir, f);
+  return resolveServed("small", f.models.small, prep, f);
 }
 
 describe('a served model', () => {

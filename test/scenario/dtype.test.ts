@@ -8,7 +8,7 @@ const FILE = 'scenarios/openai-2024.yaml';
 const served = (overrides: string[]) => {
   const loaded = loadScenario(FILE, overrides);
   const f = loaded.scenario.fleet!;
-  return resolveServed('gpt-4', f.models['gpt-4'], loaded.dir, f);
+  return resolveServed('gpt-4', f.models['gpt-4'], { file: loaded.file, dir: loaded.dir, roots: [loaded.dir] }, f);
 };
 
 describe('scenario dtypes and hardware', () => {

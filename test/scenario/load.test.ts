@@ -179,7 +179,8 @@ describe('--set overrides', () => {
     expect(userError(() => load('__proto__.servers=0'))).toBe('--set __proto__.servers=0: "__proto__" is not a scenario field');
     expect(userError(() => load('topology.stations.__proto__.x=1'))).toMatch(/^--set topology\.stations\.__proto__\.x=1: /);
     expect(({} as Record<string, unknown>).servers).toBeUndefined();
-    expect(userError(() => load('constructor.prototype.x=1'))).toMatch(/^--set constructor\.prototype\.x=1: constructor is .*, not an object or list$/);
+    expect(userError(() => load('constructor.prototype.x=1'))).toBe('--set constructor.prototype.x=1: "constructor" is not a scenario field');
+    expect(userError(() => load('topology.stations.api.constructor.prototype.servers=1'))).toMatch(/"constructor" is not a scenario field$/);
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
@@ -232,7 +233,7 @@ describe('wrong types and out-of-range values: "file: path: expected ..., got ..
     ['duration_s negative', (d) => (d.duration_s = -5), 'duration_s: expected a positive number, got -5'],
     ['duration_s missing', (d) => delete d.duration_s, 'duration_s: expected a positive number, got nothing'],
     ['warmup_s negative', (d) => (d.warmup_s = -1), 'warmup_s: expected a number >= 0, got -1'],
-    ['seed fractional', (d) => (d.seed = 1.5), 'seed: expected an integer >= 0, got 1.5'],
+    ['seed fractional', (d) => (d.seed = 1.5), 'seed: expected an integer in [0, 2^53), got 1.5'],
     ['replications 0', (d) => (d.replications = 0), 'replications: expected a positive integer, got 0'],
     ['name missing', (d) => delete d.name, 'name: expected a name, got nothing'],
     ['queue_limit negative', (d) => (d.topology.stations.api.queue_limit = -1), 'topology.stations.api.queue_limit: expected an integer >= 0, got -1'],
@@ -269,9 +270,13 @@ describe('wrong types and out-of-range values: "file: path: expected ..., got ..
     for (const m of mutations) expect(mutatedError(m)).toMatch(/^s\.yaml: [\w.[\]]+: expected .+, got .+$/);
   });
 
-  it('an infinite value written in YAML (.inf) is reported as Infinity, not null', () => {
-    const f = write('inf.yaml', EXAMPLE_TEXT.replace('mean: 1000', 'mean: .inf'));
-    expect(userError(() => loadScenario(f))).toBe(`${f}: topology.stations.api.service_ms.mean: expected a positive number, got Infinity`);
+  it('an infinite value written in YAML (.inf) is reported as Infinity, not null, at its line and column', () => {
+    const text = EXAMPLE_TEXT.replace('mean: 1000', 'mean: .inf');
+    const f = write('inf.yaml', text);
+    const lines = text.split('\n');
+    const line = lines.findIndex((l) => l.includes('.inf'));
+    const col = lines[line].indexOf('.inf') + 1;
+    expect(userError(() => loadScenario(f))).toBe(`${f}:${line + 1}:${col}: topology.stations.api.service_ms.mean: expected a positive number, got Infinity`);
   });
 
   it('several problems: the first is named and the rest counted', () => {

@@ -150,12 +150,12 @@ describe('malformed traces: a UserError naming the file and line', () => {
   const H = 'TIMESTAMP,ContextTokens,GeneratedTokens\n';
   it.each<[string, string, RegExp]>([
     ['missing column', 'TIMESTAMP,ContextTokens\n1,2\n', /: line 1: expected columns TIMESTAMP,ContextTokens,GeneratedTokens, missing GeneratedTokens$/],
-    ['bad timestamp', `${H}1,2,3\nyesterday,2,3\n`, /: line 3: TIMESTAMP: expected "YYYY-MM-DD HH:MM:SS.fff" or seconds, got "yesterday"$/],
-    ['impossible date format', `${H}1,2,3\n2,2,3\n2023/11/16 18:00:00,2,3\n`, /: line 4: TIMESTAMP: expected .*got "2023\/11\/16 18:00:00"$/],
-    ['negative prompt tokens', `${H}1,2,3\n2,-5,3\n`, /: line 3: ContextTokens: expected an integer >= 0, got "-5"$/],
-    ['negative output tokens', `${H}1,2,-1\n`, /: line 2: GeneratedTokens: expected an integer >= 0, got "-1"$/],
-    ['fractional tokens', `${H}1,2,1.5\n`, /: line 2: GeneratedTokens: expected an integer >= 0, got "1.5"$/],
-    ['empty token cell', `${H}1,,3\n`, /: line 2: ContextTokens: expected an integer >= 0, got ""$/],
+    ['bad timestamp', `${H}1,2,3\nyesterday,2,3\n`, /: line 3, column 1 \(TIMESTAMP\): expected a valid "YYYY-MM-DD HH:MM:SS.fff" \(UTC\) or seconds, got "yesterday"$/],
+    ['impossible date format', `${H}1,2,3\n2,2,3\n2023/11/16 18:00:00,2,3\n`, /: line 4, column 1 \(TIMESTAMP\): expected .*got "2023\/11\/16 18:00:00"$/],
+    ['negative prompt tokens', `${H}1,2,3\n2,-5,3\n`, /: line 3, column 2 \(ContextTokens\): expected an integer in \[0, 2147483647\], got "-5"$/],
+    ['negative output tokens', `${H}1,2,-1\n`, /: line 2, column 3 \(GeneratedTokens\): expected an integer in \[0, 2147483647\], got "-1"$/],
+    ['fractional tokens', `${H}1,2,1.5\n`, /: line 2, column 3 \(GeneratedTokens\): expected an integer in \[0, 2147483647\], got "1.5"$/],
+    ['empty token cell', `${H}1,,3\n`, /: line 2, column 2 \(ContextTokens\): expected an integer in \[0, 2147483647\], got ""$/],
     ['header only', H, /: expected a header and at least one request row$/],
     ['ragged row', `${H}1,2,3\n4,5\n`, /: invalid CSV: /],
   ])('%s', (name, text, problem) => {
@@ -222,14 +222,22 @@ topology:
     write('e2e/traces/broken.csv', 'TIMESTAMP,ContextTokens,GeneratedTokens\n1,2,3\n2,-4,3\n');
     const broken = write('e2e/broken.yaml', scenarioYaml('{ kind: trace, file: traces/broken.csv }'));
     expect(userError(() => prepare(loadScenario(broken)))).toBe(
-      `${broken}: workload.arrivals.file: traces/broken.csv: line 3: ContextTokens: expected an integer >= 0, got "-4"`,
+      `${broken}: workload.arrivals.file: traces/broken.csv: line 3, column 2 (ContextTokens): expected an integer in [0, 2147483647], got "-4"`,
     );
   });
 
   it('the trace options are validated', () => {
-    const bad = write('e2e/bad-scale.yaml', scenarioYaml('{ kind: trace, file: traces/fifty.csv, time_scale: 0 }'));
-    expect(userError(() => loadScenario(bad))).toBe(`${bad}: workload.arrivals.time_scale: expected a positive number, got 0`);
-    const noFile = write('e2e/no-file.yaml', scenarioYaml('{ kind: trace }'));
-    expect(userError(() => loadScenario(noFile))).toBe(`${noFile}: workload.arrivals.file: expected a file path, got nothing`);
+    // A bad value is named at its line and column; a missing one at the mapping that lacks it.
+    const at = (text: string, mark: string) => {
+      const lines = text.split('\n');
+      const line = lines.findIndex((l) => l.includes(mark));
+      return `${line + 1}:${lines[line].indexOf(mark) + 1}`;
+    };
+    const badText = scenarioYaml('{ kind: trace, file: traces/fifty.csv, time_scale: 0 }');
+    const bad = write('e2e/bad-scale.yaml', badText);
+    expect(userError(() => loadScenario(bad))).toBe(`${bad}:${at(badText, '0 }')}: workload.arrivals.time_scale: expected a positive number, got 0`);
+    const noFileText = scenarioYaml('{ kind: trace }');
+    const noFile = write('e2e/no-file.yaml', noFileText);
+    expect(userError(() => loadScenario(noFile))).toBe(`${noFile}:${at(noFileText, '{ kind')}: workload.arrivals.file: expected a file path, got nothing`);
   });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { posNum } from '../../scenario/zod-helpers.ts';
 import { UserError } from '../../errors.ts';
+import { excerpt, listNames } from '../../util/excerpt.ts';
 import type { FaultKind } from '../types.ts';
 import { common } from './common.ts';
 
@@ -19,7 +20,7 @@ export const rateLimitMisconfig: FaultKind<z.infer<typeof rateLimitMisconfigSche
     const models = f.target === undefined ? ctx.modelNames : [f.target];
     const limiters = models.map((m) => ctx.limiter?.(m)).filter((l) => l !== undefined);
     if (limiters.length === 0) {
-      throw new UserError(`faults[${index}].target: expected a served model with a rate_limit (${ctx.modelNames.join(', ')}), got "${f.target ?? 'all models'}"`);
+      throw new UserError(`faults[${index}].target: expected a served model with a rate_limit (${listNames(ctx.modelNames)}), got "${excerpt(f.target ?? 'all models')}"`);
     }
     const end = f.at_s + f.duration_s;
     ctx.at(f.at_s, () => limiters.forEach((l) => (l.factor *= f.factor)));

@@ -1,4 +1,5 @@
 import { UserError } from '../../errors.ts';
+import { excerpt, listNames } from '../../util/excerpt.ts';
 import type { Simulator } from '../../engine/sim.ts';
 import { LatencyStats } from '../../metrics/latency.ts';
 import type { Outcome } from '../../metrics/outcomes.ts';
@@ -80,7 +81,7 @@ export function installControl(sim: Simulator, sc: Scenario, parts: { fleet?: Bu
   const clustersOf = (target: string, where: string): GpuCluster[] => {
     if (!fl) throw new UserError(`${where}: GPU targets need a fleet scenario`);
     const cs = fl.gpuClusters.filter((c) => gpuTargetMatches(target, c.served.name, regionNames[c.region]));
-    if (cs.length === 0) throw new UserError(`${where}.target: expected a GPU cluster (${[...new Set(fl.gpuClusters.map((c) => `gpu:${c.served.name}`))].join(', ')}), optionally gpu:model/region, got "${target}"`);
+    if (cs.length === 0) throw new UserError(`${where}.target: expected a GPU cluster (${listNames([...new Set(fl.gpuClusters.map((c) => `gpu:${c.served.name}`))])}), optionally gpu:model/region, got "${excerpt(target)}"`);
     return cs;
   };
   const tierList = fl
@@ -89,7 +90,7 @@ export function installControl(sim: Simulator, sc: Scenario, parts: { fleet?: Bu
   const tiersOf = (target: string, where: string) => {
     const [a, b] = target.split('/');
     const m = tierList.filter((t) => (b === undefined ? t.kind === a : t.region === a && t.kind === b));
-    if (m.length === 0) throw new UserError(`${where}.target: expected a tier or station (${[...new Set(tierList.map((t) => t.kind))].join(', ')}) or gpu:model, optionally region/name, got "${target}"`);
+    if (m.length === 0) throw new UserError(`${where}.target: expected a tier or station (${listNames([...new Set(tierList.map((t) => t.kind))])}) or gpu:model, optionally region/name, got "${excerpt(target)}"`);
     return m;
   };
 
@@ -98,7 +99,7 @@ export function installControl(sim: Simulator, sc: Scenario, parts: { fleet?: Bu
     if (!s) return () => lo;
     const arr = sc.workload.arrivals;
     const prof = s.profile ?? (arr.kind !== 'trace' ? arr.profile : undefined);
-    if (!prof) throw new UserError(`control.autoscalers: ${a.target}: schedule needs a profile (the workload has none)`);
+    if (!prof) throw new UserError(`control.autoscalers: ${excerpt(a.target)}: schedule needs a profile (the workload has none)`);
     const rp = new RateProfile(prof);
     return (t_ms) => Math.max(lo, Math.min(hi, Math.ceil((fixed * rp.factorAt(t_ms + (s.lead_s * 1000) / k) * s.headroom) / rp.maxFactor - 1e-9)));
   };
@@ -297,7 +298,7 @@ export function installControl(sim: Simulator, sc: Scenario, parts: { fleet?: Bu
   function versionArm(d: Extract<DeploySpec, { kind: 'canary' | 'ab' }>, index: number, where: string): DeployRecord {
     if (!fl) throw new UserError(`${where}: canary and A/B deploys need a fleet scenario`);
     const m = fl.served.findIndex((s) => s.name === d.model);
-    if (m < 0) throw new UserError(`${where}.model: expected a served model (${fl.served.map((s) => s.name).join(', ')}), got "${d.model}"`);
+    if (m < 0) throw new UserError(`${where}.model: expected a served model (${listNames(fl.served.map((s) => s.name))}), got "${excerpt(d.model)}"`);
     const served = fl.served[m];
     const arm = fl.pipeline.models[m].arm!;
     const armPools = fl.armClusters[d.model].map((c) => poolOf(c, 0, `gpu:${d.model}@b`));

@@ -213,9 +213,6 @@ export class GpuReplica {
   // decode fusion: iterations still to run after the one in flight before the scheduled end event
   private readonly fuse: boolean;
   private spanLeft = 0;
-  /** durations of the fused iterations, computed once when the stretch is planned */
-  private readonly spanDur = new Float64Array(MAX_SPAN);
-  private spanNext = 0;
   /** the fused stretch was planned with nothing blocking admission: an arrival cuts it (submit) */
   private spanOpen = false;
 
@@ -505,13 +502,10 @@ export class GpuReplica {
       if (need > this.capBlocks - used) break;
       used += need;
       C += D;
-      const dur = this.step.stepTimeMs(0, 0, D, C);
-      this.spanDur[n] = dur;
-      end += dur;
+      end += this.step.stepTimeMs(0, 0, D, C);
       n++;
     }
     this.spanLeft = n;
-    this.spanNext = 0;
     return end;
   }
 
@@ -528,7 +522,7 @@ export class GpuReplica {
     this.used += this.cnt[(B - (this.K % B)) % B];
     const D = this.D, C = this.C;
     this.iterC = C;
-    this.iterDur = this.spanDur[this.spanNext++];
+    this.iterDur = this.step.stepTimeMs(0, 0, D, C);
     this.iterStart = t;
     this.iterUsed = this.used;
     const kvTok = this.used * B;

@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
 import { makeSampler } from '../../engine/distributions.ts';
 import { stream } from '../../engine/random.ts';
 import type { Simulator } from '../../engine/sim.ts';
-import type { Prepared } from '../../experiment/prepare.ts';
+import { isModelConfigPath, scopeOfPrepared, type Prepared } from '../../experiment/prepare.ts';
+import { resolveInScope } from '../../scenario/paths.ts';
 import type { FleetSpec, ServedSpec, TierSpec } from '../../scenario/fleet-schema.ts';
 import { buildStepModel, type StepModel } from '../../perf/step.ts';
 import { schedulerOf } from '../../perf/calibration.ts';
@@ -58,13 +58,17 @@ export function scaledCount(full: number, capacityShare: number, scale: number):
 }
 
 /** Resolves a served model's architecture (catalog id or config.json) and step model. */
-export function resolveServed(name: string, spec: ServedSpec, dir: string | undefined, f: FleetSpec): ServedModel {
+export function resolveServed(name: string, spec: ServedSpec, prep: Pick<Prepared, 'file' | 'dir' | 'roots'>, f: FleetSpec): ServedModel {
   const where = `fleet.models.${name}`;
-  const model = spec.model.endsWith('.json') ? loadHfConfig(resolve(dir ?? '.', spec.model)) : getModel(spec.model, `${where}.model`);
+  // A config.json path is confined like every file a scenario names (scenario/paths.ts).
+  const model = isModelConfigPath(spec.model)
+    ? loadHfConfig(resolveInScope(scopeOfPrepared(prep), spec.model, `${prep.file}: ${where}.model`))
+    : getModel(spec.model, `${where}.model`);
   const gpu = getGpu(spec.gpu, `${where}.gpu`);
   checkTensorParallel(gpu, spec.tp, `${where}.tp`);
   checkWeightDtype(gpu, spec.dtype, `${where}.dtype`);
-  const calibrationFile = spec.calibration === undefined ? undefined : resolve(dir ?? '.', spec.calibration);
+  // a calibration profile is a file the scenario names: confined like the others
+  const calibrationFile = spec.calibration === undefined ? undefined : resolveInScope(scopeOfPrepared(prep), spec.calibration, `${prep.file}: ${where}.calibration`);
   const profile = resolveEngine(spec.engine, calibrationFile, `${where}.engine`);
   let step: StepModel;
   try {
@@ -106,7 +110,7 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
   const modelNames = Object.keys(f.models);
   const metrics = new FleetMetrics(modelNames.length);
   const users = new UserPopulation(f.users.count, f.users.zipf_s, f.scale, stream(seed, 'fleet:users'));
-  const served = modelNames.map((n) => resolveServed(n, f.models[n], prep.dir, f));
+  const served = modelNames.map((n) => resolveServed(n, f.models[n], prep, f));
 
   // The pipeline is the output of every tier; created first, given its parts after.
   const regions: RegionTiers[] = regionNames.map(() => ({ tiers: [] }));

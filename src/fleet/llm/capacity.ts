@@ -44,7 +44,7 @@ export function replicaCapacity(s: ServedModel, prep: Prepared): ReplicaCapacity
 /** Offered load against capacity for every tier and GPU cluster of the full fleet. */
 export function fleetLoads(prep: Prepared, rate_per_s: number): TierLoad[] {
   const f = prep.scenario.fleet!;
-  const served = Object.entries(f.models).map(([n, m]) => resolveServed(n, m, prep.dir, f));
+  const served = Object.entries(f.models).map(([n, m]) => resolveServed(n, m, prep, f));
   // The busiest region: traffic share over capacity share.
   const skew = Math.max(...Object.values(f.regions).map((r) => r.traffic_share / r.capacity_share));
   const gen = served.filter((s) => s.spec.kind !== 'embed');

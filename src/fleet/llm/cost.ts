@@ -2,6 +2,7 @@ import { albMonthlyUsd, buildCostBreakdown, cdnMonthlyUsd, instanceLine, storage
 import { HOURS_PER_MONTH, getInstance } from '../../cost/prices.ts';
 import type { FleetSpec } from '../../scenario/fleet-schema.ts';
 import { UserError } from '../../errors.ts';
+import { excerpt } from '../../util/excerpt.ts';
 
 const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
 
@@ -28,7 +29,7 @@ export function fleetMonthlyCost(f: FleetSpec, meanRate_per_s: number): CostBrea
   lines.push(instanceLine('moderation', 'services', f.moderation.instance, f.moderation.instances, opts));
   for (const [name, m] of Object.entries(f.models)) {
     const perInstance = Object.hasOwn(f.prices.overrides, m.instance) ? 8 : getInstance(m.instance).gpus;
-    if (perInstance < 1) throw new UserError(`fleet.models.${name}.instance: ${m.instance} carries no GPU`);
+    if (perInstance < 1) throw new UserError(`fleet.models.${name}.instance: ${excerpt(m.instance)} carries no GPU`);
     lines.push(instanceLine(`gpu:${name}`, 'gpu', m.instance, Math.ceil(m.gpus / perInstance), opts));
   }
   lines.push(instanceLine('redis', 'state', f.redis.instance, f.redis.instances, opts));
@@ -38,7 +39,7 @@ export function fleetMonthlyCost(f: FleetSpec, meanRate_per_s: number): CostBrea
   for (const o of f.other_costs) {
     if (o.monthly_usd !== undefined) lines.push({ component: o.component, plane: o.plane, monthly_usd: o.monthly_usd });
     else if (o.instance && o.count !== undefined) lines.push(instanceLine(o.component, o.plane, o.instance, o.count, opts));
-    else throw new UserError(`fleet.other_costs: ${o.component}: expected monthly_usd, or instance and count`);
+    else throw new UserError(`fleet.other_costs: ${excerpt(o.component)}: expected monthly_usd, or instance and count`);
   }
   return buildCostBreakdown(lines);
 }

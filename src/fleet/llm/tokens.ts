@@ -1,6 +1,7 @@
 import { makeSampler, type Sampler } from '../../engine/distributions.ts';
 import type { Rng } from '../../engine/random.ts';
 import type { Trace } from '../../workload/trace.ts';
+import { INT32_MAX } from '../../util/limits.ts';
 
 /** Draws (prompt, output) token counts for one served model, clipped to its context window. */
 export class TokenSource {
@@ -12,10 +13,13 @@ export class TokenSource {
   constructor(
     spec: { prompt: Parameters<typeof makeSampler>[0]; output: Parameters<typeof makeSampler>[0] } | { trace: Trace; scale_prompt: number; scale_output: number },
     private readonly rng: Rng,
-    private readonly maxContext: number,
+    maxContext: number,
     /** Encoders (embeddings) produce one result, not a stream of tokens. */
     private readonly encoder: boolean,
   ) {
+    // Token counts live in Int32Array slots (request records): a context window from a model
+    // config larger than that must not let a draw wrap around (util/limits.ts).
+    this.maxContext = Math.min(maxContext, INT32_MAX);
     if ('prompt' in spec) {
       this.promptDist = makeSampler(spec.prompt, rng);
       this.outputDist = makeSampler(spec.output, rng);
@@ -25,6 +29,7 @@ export class TokenSource {
       this.scaleO = spec.scale_output;
     }
   }
+  private readonly maxContext: number;
   private trace?: Trace;
   private scaleP = 1;
   private scaleO = 1;
