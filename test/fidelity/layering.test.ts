@@ -13,8 +13,8 @@ function sources(dir: string): string[] {
 const importsOf = (file: string) => [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\b[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]);
 
 describe('src/fidelity layering', () => {
-  it('imports only the engine, perf, fleet, metrics, workload layers, errors.ts and libraries', () => {
-    const allowed = /^(node:|csv-parse|zod$|commander$|\.\/|\.\.\/(engine|perf|fleet|metrics|workload)\/|\.\.\/errors\.ts$)/;
+  it('imports only the engine, perf, fleet, metrics, workload and util layers, errors.ts and libraries', () => {
+    const allowed = /^(node:|csv-parse|zod$|commander$|\.\/|\.\.\/(engine|perf|fleet|metrics|workload|util)\/|\.\.\/errors\.ts$)/;
     const bad = sources(join(SRC, 'fidelity')).flatMap((f) => importsOf(f).filter((i) => !allowed.test(i)).map((i) => `${relative(SRC, f)}: ${i}`));
     expect(bad).toEqual([]);
   });

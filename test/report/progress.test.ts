@@ -105,7 +105,7 @@ describe('Ctrl-C and SIGTERM', () => {
     expect(readFileSync(join(partial, 'report.md'), 'utf8')).toMatch(/INCOMPLETE \(stopped\)/);
   });
 
-  it('a second signal quits at once, writing nothing (exit 143 after Ctrl-C then SIGTERM)', async () => {
+  it('a second signal quits at once, writing nothing (exit 130 or 143: the second signal handled)', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'fleetsim-twice-'));
     tmps.push(tmp);
     const out = join(tmp, 'report');
@@ -115,9 +115,12 @@ describe('Ctrl-C and SIGTERM', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     await waitForStdout(child, 'capacity check', () => stderr);
     // Two different signals: two of the same kind may merge into one before they are handled.
+    // Sent back to back, the two may be handled in either order (the launcher relays them to the
+    // child, and pending signals are not delivered in the order sent): the exit code is the one of
+    // whichever came second.
     child.kill('SIGINT');
     child.kill('SIGTERM');
-    expect(await exited, stderr).toBe(143);
+    expect([130, 143], stderr).toContain(await exited);
     expect(stderr).toContain('interrupted again; exiting without writing the report');
     expect(readdirSync(tmp)).toEqual([]);
   });
