@@ -38,6 +38,13 @@ export interface StepModel {
    *  decodeSeqs: number of sequences decoding one token this step
    *  decodeCtxTokens: sum of context lengths of those decode sequences (KV read) */
   stepTimeMs(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number): number;
+  /**
+   * A decode-only step is a line in its context tokens: stepTimeMs(0, 0, D, C) equals
+   * decodeInterceptMs(D) + decodeMsPerContextToken * C (the context enters only through KV reads
+   * and attention FLOPs, both proportional to it). The replica plans runs of decode steps with it.
+   */
+  decodeInterceptMs(decodeSeqs: number): number;
+  readonly decodeMsPerContextToken: number;
   /** FLOPs and bytes of that same step, for MFU and bandwidth utilisation */
   stepFlops(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number): number;
   stepBytes(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number): number;
@@ -210,6 +217,8 @@ export function stepModelFrom(g: StepGeometry, cal: CalibrationFactors): StepMod
     peakFlopsPerS: g.peakFlopsPerS,
     peakBytesPerS: g.peakBytesPerS,
     stepTimeMs: (pt, pairs, ds, dctx) => stepTimeFrom(g, cal, pt, pairs, ds, dctx),
+    decodeInterceptMs: (ds) => stepTimeFrom(g, cal, 0, 0, ds, 0),
+    decodeMsPerContextToken: Math.max(g.attentionMsPerPair / cal.attention_efficiency, g.kvMsPerToken / cal.kv_bw_efficiency),
     stepFlops: g.flops,
     stepBytes: g.bytes,
   };

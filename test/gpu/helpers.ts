@@ -23,6 +23,8 @@ export function linearStep(opts: { overhead?: number; perPrefill?: number; perSe
       if (pt <= 0 && ds <= 0) return 0;
       return o + a * pt + b * ds + c * dctx;
     },
+    decodeInterceptMs: (ds) => o + b * ds,
+    decodeMsPerContextToken: c,
     stepFlops(pt, pairs, ds, dctx) {
       return 2e6 * (pt + ds) + pairs + dctx;
     },

@@ -108,6 +108,17 @@ describe('step time', () => {
     expect(mx.stepFlops(0, 0, 1, 0)).toBeLessThan(2 * 13e9);
   });
 
+  it('a decode-only step is the line decodeInterceptMs(D) + decodeMsPerContextToken x C', () => {
+    for (const m of [m8, buildStepModel({ model: MODELS['mixtral-8x7b'], gpu: GPUS['h100-80gb'], tp: 2, dtype: 'fp8' })]) {
+      for (const D of [1, 7, 64, 1000]) {
+        for (const C of [0, D * 100, D * 4000]) {
+          const line = m.decodeInterceptMs(D) + m.decodeMsPerContextToken * C;
+          expect(Math.abs(line - m.stepTimeMs(0, 0, D, C)) / m.stepTimeMs(0, 0, D, C)).toBeLessThan(1e-12);
+        }
+      }
+    }
+  });
+
   it('stepTimeMs is cheap enough to call once per simulated iteration', () => {
     let acc = 0;
     const t0 = performance.now();

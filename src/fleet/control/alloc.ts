@@ -71,6 +71,8 @@ export function versionStep(step: StepModel, v: VersionSpec): StepModel {
     peakFlopsPerS: base.peakFlopsPerS,
     peakBytesPerS: base.peakBytesPerS,
     stepTimeMs: (p, pairs, d, c) => base.stepTimeMs(p, pairs, d, c) * k,
+    decodeInterceptMs: (d) => base.decodeInterceptMs(d) * k,
+    decodeMsPerContextToken: base.decodeMsPerContextToken * k,
     stepFlops: (p, pairs, d, c) => base.stepFlops(p, pairs, d, c),
     stepBytes: (p, pairs, d, c) => base.stepBytes(p, pairs, d, c),
   };

@@ -213,6 +213,8 @@ export class GpuReplica {
   // decode fusion: iterations still to run after the one in flight before the scheduled end event
   private readonly fuse: boolean;
   private spanLeft = 0;
+  /** decodeInterceptMs of the fused stretch's batch (constant over it) */
+  private spanIntercept = 0;
   /** the fused stretch was planned with nothing blocking admission: an arrival cuts it (submit) */
   private spanOpen = false;
 
@@ -457,7 +459,8 @@ export class GpuReplica {
     }
     const D = decode ? this.D : 0;
     const C = decode ? this.C : 0;
-    const dur = this.step.stepTimeMs(this.iterPt, this.iterPairs, D, C);
+    // a decode-only step as the line planSpan and fusedStep use, so fused and plain agree exactly
+    const dur = this.iterPt === 0 ? this.step.decodeInterceptMs(D) + this.step.decodeMsPerContextToken * C : this.step.stepTimeMs(this.iterPt, this.iterPairs, D, C);
     this.iterDecode = decode;
     this.iterD = D;
     this.iterC = C;
@@ -497,12 +500,14 @@ export class GpuReplica {
   private planSpan(end: number): number {
     const B = this.B, D = this.D, K = this.K, top = this.nextFinishK;
     let used = this.used, C = this.C, n = 0;
+    const intercept = this.step.decodeInterceptMs(D), perContext = this.step.decodeMsPerContextToken;
+    this.spanIntercept = intercept;
     while (n < MAX_SPAN && top > K + n) {
       const need = this.cnt[(B - ((K + n + 1) % B)) % B];
       if (need > this.capBlocks - used) break;
       used += need;
       C += D;
-      end += this.step.stepTimeMs(0, 0, D, C);
+      end += intercept + perContext * C;
       n++;
     }
     this.spanLeft = n;
@@ -522,7 +527,7 @@ export class GpuReplica {
     this.used += this.cnt[(B - (this.K % B)) % B];
     const D = this.D, C = this.C;
     this.iterC = C;
-    this.iterDur = this.step.stepTimeMs(0, 0, D, C);
+    this.iterDur = this.spanIntercept + this.step.decodeMsPerContextToken * C;
     this.iterStart = t;
     this.iterUsed = this.used;
     const kvTok = this.used * B;
