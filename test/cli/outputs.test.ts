@@ -50,7 +50,7 @@ describe('reports', () => {
     expect(readdirSync(tmp).filter((e) => e.startsWith('.'))).toEqual([]);
   });
 
-  it('replications on worker threads stop within 2 s of SIGTERM however dense, and report the ones started (exit 143)', async () => {
+  it('replications on worker threads stop soon after SIGTERM however dense, and report the ones started (exit 143)', async () => {
     const out = at('jobs');
     const run = runMain(['run', EXAMPLE, '--set', 'duration_s=1e300', '--set', 'workload.arrivals.rate_per_s=1e9', '--replications', '4', '--jobs', '2', '--out', out]);
     while (!readdirSync(tmp).some((e) => e.startsWith('.tmp-jobs-'))) await new Promise((r) => setTimeout(r, 10));
@@ -58,7 +58,10 @@ describe('reports', () => {
     const t0 = performance.now();
     process.kill(process.pid, 'SIGTERM');
     const r = await run;
-    expect(performance.now() - t0).toBeLessThan(2000);
+    // Stopping the workers, then rendering and writing the partial report (charts included): the
+    // 2-s bound on the stop alone is test/engine/interrupt.test.ts's; this whole path measured
+    // 1.2 s on a quiet machine and 3.8 s with the rest of the suite running beside it.
+    expect(performance.now() - t0).toBeLessThan(8000);
     expect(r.code, show(r)).toBe(143);
     const s = JSON.parse(readFileSync(join(`${out}.partial`, 'summary.json'), 'utf8'));
     expect(s.complete).toBe(false);
