@@ -13,12 +13,15 @@ import { defaultCorpusFiles } from './cli-fidelity.ts';
 import { loadCorpus } from './corpus.ts';
 import { corpusFitSet, servingLogErrors } from './fit-corpus.ts';
 import { SPLIT_FILTERS, type SplitFilter } from './table.ts';
+import { versionAtLeast } from './versions.ts';
 
 interface CalibrateFlags {
   measurements?: string;
   corpus?: string[];
   split: string;
   serving?: boolean;
+  since?: string;
+  before?: string;
   model?: string;
   gpu?: string;
   dtype: string;
@@ -110,9 +113,11 @@ function corpusFit(flags: CalibrateFlags, base: CalibrationProfile): FitInput {
   if (!flags.stack) throw new UserError('--stack: required with --corpus (the stacks whose rows to fit, comma-separated, e.g. trtllm or vllm,sglang)');
   const stacks = new Set(flags.stack.split(',').map((x) => x.trim()));
   const files = flags.corpus!.length ? flags.corpus! : defaultCorpusFiles();
-  const rows = loadCorpus(files).filter((r) => stacks.has(r.stack) && (split === 'all' || r.split === split));
+  const inEra = (v: string) => (flags.since === undefined || versionAtLeast(v, flags.since)) && (flags.before === undefined || !versionAtLeast(v, flags.before));
+  const rows = loadCorpus(files).filter((r) => stacks.has(r.stack) && inEra(r.stack_version) && (split === 'all' || r.split === split));
   const set = corpusFitSet(rows, base);
-  const corpus = `${files.map((f) => f.split('/').pop()).join(', ')}, ${split} split, stack ${[...stacks].join('+')}`;
+  const era = `${flags.since ? ` since ${flags.since}` : ''}${flags.before ? ` before ${flags.before}` : ''}`;
+  const corpus = `${files.map((f) => f.split('/').pop()).join(', ')}, ${split} split, stack ${[...stacks].join('+')}${era}`;
   const extraLogErrors = flags.serving && set.serving.length ? servingLogErrors(set.serving) : undefined;
   return { points: set.points, excluded: set.skipped, corpus, extraLogErrors };
 }
@@ -129,6 +134,8 @@ export function registerCalibrate(program: Command): void {
     .option('--corpus [files...]', 'corpus CSV files (no files: data/corpus/*.csv); fits the rows of --stack')
     .option('--split <split>', `corpus rows to fit: ${SPLIT_FILTERS.join(', ')}`, 'calibration')
     .option('--serving', 'also fit the serving rows, each simulated on one replica per candidate (slow: minutes)')
+    .option('--since <version>', 'corpus: only rows of stack versions from this one on (an unnumbered version counts as current)')
+    .option('--before <version>', 'corpus: only rows of stack versions before this one')
     .option('--measurements <file>', 'Splitwise CSV: model, hardware, prompt_size, batch_size, token_size, prompt_time, token_time, tensor_parallel')
     .option('--model <id>', 'Splitwise CSV: catalog model id of the measured model (default: from the CSV\'s model column)')
     .option('--gpu <id>', 'Splitwise CSV: catalog GPU id of the measured hardware (default: from the CSV\'s hardware column)')

@@ -9,6 +9,7 @@ import type { ModelSpec } from '../perf/models.ts';
 import { buildStepModel, type StepModel } from '../perf/step.ts';
 import type { CorpusRow, Statistic } from './corpus.ts';
 import { simulate, type Arrivals, type RunResult, type RunSpec } from './run.ts';
+import { versionAtLeast } from './versions.ts';
 
 /**
  * fleetsim's prediction of one corpus row. Batch-level kinds come from the step model alone;
@@ -48,13 +49,18 @@ export const DEFAULT_THROUGHPUT_REQUESTS = 1_000;
 /** A serving row with num_requests blank is read at steady state: requests before this many are a warm-up. */
 export const STEADY_WARMUP_REQUESTS = 200;
 export const STEADY_MEASURED_REQUESTS = 1_000;
+/** The first TensorRT-LLM release of the `trtllm` profile's era (trtllm-bench, 2024-11); earlier ones: `trtllm-2024`. */
+export const TRTLLM_CURRENT_SINCE = '0.14';
+
 /**
  * The engine profile a row's stack is predicted with: the stack's own profile where fleetsim has
- * one; NVIDIA NIM runs TensorRT-LLM; Splitwise measured the vLLM of 2023; any other stack (TGI,
- * LMDeploy, ...) gets the default profile, so its rows measure how far that stack is from it.
+ * one (TensorRT-LLM by era); NVIDIA NIM runs TensorRT-LLM; Splitwise measured the vLLM of 2023;
+ * any other stack (TGI, LMDeploy, ...) gets the default profile, so its rows measure how far that
+ * stack is from it.
  */
-export function stackEngine(stack: string): EngineName {
-  if (stack === 'trtllm' || stack === 'nim') return 'trtllm';
+export function stackEngine(stack: string, version = 'unknown'): EngineName {
+  if (stack === 'trtllm') return versionAtLeast(version, TRTLLM_CURRENT_SINCE) ? 'trtllm' : 'trtllm-2024';
+  if (stack === 'nim') return 'trtllm';
   if (stack === 'sglang') return 'sglang';
   if (stack === 'splitwise-vllm') return 'vllm-2023';
   if (stack === 'vllm') return 'vllm';
@@ -62,7 +68,7 @@ export function stackEngine(stack: string): EngineName {
 }
 
 export function profileFor(row: CorpusRow, o: PredictOptions): CalibrationProfile {
-  return o.calibration ?? ENGINE_PROFILES[stackEngine(row.stack)];
+  return o.calibration ?? ENGINE_PROFILES[stackEngine(row.stack, row.stack_version)];
 }
 /** Steady-state check: requests in flight may grow by this fraction of the arrivals over the second
  *  half of the measured arrivals (see steadiness). */

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { stackEngine } from '../../src/fidelity/predict.ts';
+import { versionAtLeast } from '../../src/fidelity/versions.ts';
+
+describe('stack versions and the engine profile of a row', () => {
+  it('compares versions by their numbers, part by part; an unnumbered one counts as current', () => {
+    expect(versionAtLeast('0.9.0', '0.14')).toBe(false);
+    expect(versionAtLeast('0.10.0', '0.9')).toBe(true); // numbers, not strings: 10 > 9
+    expect(versionAtLeast('v0.14', '0.14')).toBe(true);
+    expect(versionAtLeast('1.0', '0.14')).toBe(true);
+    expect(versionAtLeast('0.14.0rc1', '0.14.1')).toBe(false);
+    expect(versionAtLeast('unknown', '0.14')).toBe(true);
+  });
+
+  it('TensorRT-LLM rows take the profile of their era; NIM runs TensorRT-LLM; Splitwise is the vLLM of 2023', () => {
+    expect(stackEngine('trtllm', '0.9.0')).toBe('trtllm-2024');
+    expect(stackEngine('trtllm', '0.17.0')).toBe('trtllm');
+    expect(stackEngine('nim', '1.8.0')).toBe('trtllm');
+    expect(stackEngine('splitwise-vllm', 'unknown')).toBe('vllm-2023');
+    expect(stackEngine('tgi', '2.1')).toBe('vllm');
+  });
+});
