@@ -13,7 +13,7 @@ import { registerCompare } from './compare.ts';
 import { registerSweep } from './sweep.ts';
 import { registerPlan } from './plan.ts';
 import { registerMerge } from './merge.ts';
-import { installSignalHandlers } from './signals.mjs';
+import { installSignalHandlers } from '../util/signals.mjs';
 import { collect } from './options.ts';
 import { setAllowedPaths } from '../scenario/paths.ts';
 import { excerpt } from '../util/excerpt.ts';

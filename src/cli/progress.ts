@@ -9,9 +9,9 @@ import { DistributionCollector } from '../report/distributions.ts';
 import type { CdfSeries } from '../report/charts/input.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { fmt } from '../report/table.ts';
-import { EXIT_INTERRUPTED, EXIT_TERMINATED, exitCodeFor, onInterrupt } from './signals.mjs';
+import { EXIT_INTERRUPTED, EXIT_TERMINATED, exitCodeFor, onInterrupt } from '../util/signals.mjs';
 
-export { EXIT_INTERRUPTED, EXIT_TERMINATED, installSignalHandlers } from './signals.mjs';
+export { EXIT_INTERRUPTED, EXIT_TERMINATED, installSignalHandlers } from '../util/signals.mjs';
 
 export interface SlicedExperiment extends Experiment {
   /** True when Ctrl-C stopped the run: the last replication is the interrupted one. */

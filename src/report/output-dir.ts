@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, s
 import { fileInside } from '../util/file-inside.ts';
 import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { UserError } from '../errors.ts';
-import { onExit } from '../cli/signals.mjs';
-import { exitOrphaned, launcherGone } from '../cli/huge-pages.mjs';
+import { onExit } from '../util/signals.mjs';
+import { exitOrphaned, launcherGone } from '../util/launcher.mjs';
 
 /**
  * Output directories (--out) and files (--junit), written so that what a reader finds is either
