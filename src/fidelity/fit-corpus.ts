@@ -1,5 +1,6 @@
 import type { FitPoint } from '../perf/calibrate.ts';
 import type { CalibrationProfile } from '../perf/calibration.ts';
+import type { Dtype } from '../perf/dtype.ts';
 import { buildStepGeometry } from '../perf/step.ts';
 import type { CorpusRow } from './corpus.ts';
 import { predictRows, resolveRow } from './predict.ts';
@@ -31,7 +32,8 @@ export function corpusFitSet(rows: readonly CorpusRow[], base: CalibrationProfil
       serving.push(row);
       continue;
     }
-    const geometry = buildStepGeometry({ model: resolved.model, gpu: resolved.gpu, tp: row.tp, dtype: row.dtype as never, kvDtype: row.kv_dtype as never });
+    // resolveRow accepted the row's dtypes: they are ones the step model knows
+    const geometry = buildStepGeometry({ model: resolved.model, gpu: resolved.gpu, tp: row.tp, dtype: row.dtype as Dtype, kvDtype: row.kv_dtype as Dtype });
     points.push({
       id: row.id, kind: row.kind as FitPoint['kind'], group: `${row.gpu} ${row.dtype}`, geometry, measured: row.value,
       batch: row.batch, numRequests: row.num_requests, prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens,
