@@ -39,7 +39,7 @@ export function installFaults(sim: Simulator, sc: Scenario, seed: number, parts:
     limiter: (m) => fl?.pipeline.models.find((x) => x.name === m)?.limiter,
     modelNames: fl?.served.map((s) => s.name) ?? [],
     loadSeconds: (c) => {
-      const gb = c.served.spec.weights_gb ?? (c.served.step.weightBytesPerGpu * c.served.spec.tp) / 1e9;
+      const gb = c.served.spec.weights_gb ?? (c.served.step.weightBytesPerGpu * c.served.step.gpus) / 1e9;
       return gb / (s3?.load_gb_per_s ?? 2);
     },
     detectSeconds: (cls) => det[cls].interval_s * det[cls].threshold,
@@ -57,7 +57,7 @@ export function installFaults(sim: Simulator, sc: Scenario, seed: number, parts:
     const ctx = base('failures:gpu');
     const mttr = makeSampler({ dist: 'exponential', mean: failures.gpu.mttr_min * 60 }, ctx.rng);
     for (const c of fl.gpuClusters) {
-      const ttf = makeSampler({ dist: 'exponential', mean: (failures.gpu.mtbf_h * 3600) / c.served.spec.tp }, ctx.rng);
+      const ttf = makeSampler({ dist: 'exponential', mean: (failures.gpu.mtbf_h * 3600) / c.served.step.gpus }, ctx.rng);
       c.replicas.forEach((_, i) => {
         const next = (from_s: number) => {
           const t = from_s + ttf.sample();

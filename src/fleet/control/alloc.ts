@@ -64,6 +64,8 @@ export function versionStep(step: StepModel, v: VersionSpec): StepModel {
   const k = v.step_time_factor;
   return {
     tp: base.tp,
+    gpus: base.gpus,
+    dataParallelGroups: base.dataParallelGroups,
     kvCapacityTokens: Math.max(1, Math.floor(base.kvCapacityTokens * v.kv_factor)),
     kvBytesPerToken: base.kvBytesPerToken,
     weightBytesPerGpu: base.weightBytesPerGpu,

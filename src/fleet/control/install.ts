@@ -65,7 +65,7 @@ export function installControl(sim: Simulator, sc: Scenario, parts: { fleet?: Bu
   // GPU clusters get one pool each, shared by autoscalers and deploys.
   const gpuPools = new Map<GpuCluster, ReplicaPool>();
   const loadSeconds = (c: GpuCluster) => {
-    const gb = c.served.spec.weights_gb ?? (c.served.step.weightBytesPerGpu * c.served.spec.tp) / 1e9;
+    const gb = c.served.spec.weights_gb ?? (c.served.step.weightBytesPerGpu * c.served.step.gpus) / 1e9;
     return gb / (f?.s3.load_gb_per_s ?? 2);
   };
   const poolOf = (c: GpuCluster, boot_s: number, bill: string): ReplicaPool => {

@@ -1,3 +1,4 @@
+import { gpusPerReplica } from '../../scenario/fleet-schema.ts';
 import { instanceLine } from '../../cost/monthly.ts';
 import { getInstance } from '../../cost/prices.ts';
 import type { Prepared } from '../../experiment/prepare.ts';
@@ -107,7 +108,7 @@ export function summarizeControl(prep: Prepared, run: RunResult): ControlSummary
         const model = comp.slice(4, -2);
         const m = f.models[model];
         const perInstance = Object.hasOwn(f.prices.overrides, m.instance) ? 8 : getInstance(m.instance).gpus;
-        const perReplica = (instanceLine(comp, 'gpu', m.instance, 1, opts).monthly_usd * m.tp) / perInstance;
+        const perReplica = (instanceLine(comp, 'gpu', m.instance, 1, opts).monthly_usd * gpusPerReplica(m)) / perInstance;
         const usd = ((b.area / measured_ms) * perReplica) / f.scale;
         by[comp] = { fixed_monthly_usd: 0, autoscaled_monthly_usd: r2(usd), usage_ratio: 0 };
         delta += usd;
@@ -136,7 +137,7 @@ export function summarizeControl(prep: Prepared, run: RunResult): ControlSummary
       if (!tallies) continue;
       const m = f.models[model];
       const perInstance = Object.hasOwn(f.prices.overrides, m.instance) ? 8 : getInstance(m.instance).gpus;
-      const perReplicaMonthly = (instanceLine(model, 'gpu', m.instance, 1, opts).monthly_usd * m.tp) / perInstance;
+      const perReplicaMonthly = (instanceLine(model, 'gpu', m.instance, 1, opts).monthly_usd * gpusPerReplica(m)) / perInstance;
       const arms: NonNullable<DeployRecord['arms']> = {};
       (['a', 'b'] as const).forEach((name, i) => {
         const t = tallies[i];

@@ -5,7 +5,7 @@ import { isModelConfigPath, scopeOfPrepared, type Prepared } from '../../experim
 import { resolveInScope } from '../../scenario/paths.ts';
 import type { FleetSpec, ServedSpec, TierSpec } from '../../scenario/fleet-schema.ts';
 import { buildStepModel, type StepModel } from '../../perf/step.ts';
-import { schedulerOf } from '../../perf/calibration.ts';
+import { replicaScheduler } from '../../perf/calibration.ts';
 import { resolveEngine } from '../../perf/profiles.ts';
 import { UserError } from '../../errors.ts';
 import { getGpu, getModel } from '../../perf/lookup.ts';
@@ -72,14 +72,14 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<Prepare
   const profile = resolveEngine(spec.engine, calibrationFile, `${where}.engine`);
   let step: StepModel;
   try {
-    step = buildStepModel({ model, gpu, tp: spec.tp, dtype: spec.dtype, kvDtype: defaultKvDtype(spec.dtype), calibration: profile });
+    step = buildStepModel({ model, gpu, tp: spec.tp, ep: spec.ep, dtype: spec.dtype, kvDtype: defaultKvDtype(spec.dtype), calibration: profile });
   } catch (e) {
     // a model that does not fit its GPUs: name the scenario field to change
-    if (e instanceof UserError) throw new UserError(`${where}.tp: ${e.message}`);
+    if (e instanceof UserError) throw new UserError(`${where}.${spec.ep > 1 ? 'ep' : 'tp'}: ${e.message}`);
     throw e;
   }
   const b = spec.batching;
-  const defaults = schedulerOf(profile);
+  const defaults = replicaScheduler(profile, step.dataParallelGroups);
   const batching = {
     max_num_seqs: b.max_num_seqs ?? defaults.max_num_seqs,
     max_batched_tokens: b.max_batched_tokens ?? defaults.max_batched_tokens,
@@ -89,7 +89,7 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<Prepare
   if (batching.chunked_prefill && batching.max_batched_tokens < batching.max_num_seqs) {
     throw new UserError(`${where}.batching.max_batched_tokens: ${batching.max_batched_tokens} is below max_num_seqs ${batching.max_num_seqs}; with chunked prefill every running sequence needs a token per step`);
   }
-  const replicasFull = spec.gpus / spec.tp;
+  const replicasFull = spec.gpus / step.gpus;
   const replicasPerRegion = Object.values(f.regions).map((r) => scaledCount(replicasFull, r.capacity_share, f.scale));
   return { name, spec, model, step, batching, replicasFull, replicasPerRegion };
 }
