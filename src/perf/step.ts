@@ -103,6 +103,8 @@ export interface StepGeometry {
   readonly expertTokenShare: number;
   /** attention QK^T and AV per (query, key) pair, ms at the 16-bit peak */
   readonly attentionMsPerPair: number;
+  /** the same for a decode token against one cached token (differs from prefill under MLA) */
+  readonly decodeAttentionMsPerPair: number;
   /** one token of KV cache read or written, ms at peak bandwidth */
   readonly kvMsPerToken: number;
   /** tensor-parallel all-reduces in one iteration (2 per layer; 0 at TP 1) */
@@ -150,7 +152,8 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   const denseBytes = size.sharedWeightBytes - embeddingBytes;
   const expertBytes = size.routedExpertBytes;
   // QK^T and AV: 2 FLOPs per multiply-add, 2 matmuls, per query-key pair, per query dim, per layer
-  const attnFlopsPerPair = 4 * model.layers * model.attention_heads * model.head_dim;
+  const attnFlopsPerPair = attentionFlopsPerPair(model, 'prefill');
+  const decodeAttnFlopsPerPair = attentionFlopsPerPair(model, 'decode');
   // all-reduces after attention and after the MLP in every layer (Megatron-style TP); the ring
   // and the two-shot kernels move 2 (tp-1)/tp of the payload over each GPU's one-direction link
   const allReduces = tp > 1 ? 2 * model.layers : 0;
@@ -174,6 +177,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     expertMissProbability: model.experts > 1 ? 1 - model.experts_per_token / model.experts : 1,
     expertTokenShare: model.experts > 1 ? model.experts_per_token / model.experts : 1,
     attentionMsPerPair: attnFlopsPerPair / peak16FlopsPerMs,
+    decodeAttentionMsPerPair: decodeAttnFlopsPerPair / peak16FlopsPerMs,
     kvMsPerToken: size.kvBytesPerToken / peakBytesPerMs,
     allReduces,
     allReduceMsPerToken,
@@ -182,7 +186,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     allToAlls,
     allToAllMsPerToken,
     flops(pt, pairs, ds, dctx) {
-      return 2 * (pt * denseParams + ds * (denseParams + lmHead) + (pt + ds) * expertActiveParams) + (pairs + dctx) * attnFlopsPerPair;
+      return 2 * (pt * denseParams + ds * (denseParams + lmHead) + (pt + ds) * expertActiveParams) + pairs * attnFlopsPerPair + dctx * decodeAttnFlopsPerPair;
     },
     bytes(pt, _pairs, ds, dctx) {
       // weights once per step; KV written for every new token, read for every decode context token
@@ -211,6 +215,24 @@ function allToAllMsPerByte(gpu: GpuSpec, ep: number, linkBytesPerMs: number): nu
   return Math.max(intraShare / linkBytesPerMs, (1 - intraShare) / SCALE_OUT_BYTES_PER_MS);
 }
 
+/**
+ * Attention FLOPs of one (query, key) pair over all layers: 2 per multiply-add, QK^T and AV. With
+ * multi-head latent attention (DeepSeek-V2/V3) the two phases differ, as vLLM and FlashMLA run
+ * them: prefill expands the latent KV to per-head keys of qk_nope + qk_rope dims and values of
+ * v_head_dim; decode absorbs the up-projections into the query and the output, so every head
+ * attends over the cached latent itself (kv_lora_rank + qk_rope dims for QK^T, kv_lora_rank for
+ * AV), which makes MLA decode about 3x the FLOPs of the prefill form per pair (DeepSeek-V2 report,
+ * arXiv 2405.04434, s.2.1.3; FlashMLA README: decode is compute-bound on H800).
+ */
+function attentionFlopsPerPair(model: ModelSpec, phase: 'prefill' | 'decode'): number {
+  const perHead = (qkDims: number, valueDims: number) => 2 * model.layers * model.attention_heads * (qkDims + valueDims);
+  const m = model.mla;
+  if (!m) return perHead(model.head_dim, model.head_dim);
+  return phase === 'prefill'
+    ? perHead(m.qk_nope_head_dim + m.qk_rope_head_dim, m.v_head_dim)
+    : perHead(m.kv_lora_rank + m.qk_rope_head_dim, m.kv_lora_rank);
+}
+
 /** A smooth maximum, (a^4 + b^4)^(1/4): a kernel near its ridge point is slower than either bound. */
 function blend(a: number, b: number): number {
   const a2 = a * a, b2 = b * b;
@@ -237,7 +259,7 @@ export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number,
     t += blend(tokens * g.expertMsPerToken / gemmEfficiency(c, expertTokens), g.expertWeightMs * touched / c.memory_bw_efficiency);
   }
   t += pairs * g.attentionMsPerPair / c.attention_efficiency;
-  if (ds > 0) t += Math.max(dctx * g.attentionMsPerPair / c.attention_efficiency, dctx * g.kvMsPerToken / c.kv_bw_efficiency);
+  if (ds > 0) t += Math.max(dctx * g.decodeAttentionMsPerPair / c.attention_efficiency, dctx * g.kvMsPerToken / c.kv_bw_efficiency);
   if (g.allReduces > 0) {
     const latency_us = g.pcieRingHops > 0
       ? g.pcieRingHops * c.pcie_hop_latency_us
@@ -267,7 +289,7 @@ export function stepModelFrom(g: StepGeometry, cal: CalibrationFactors): StepMod
     peakBytesPerS: g.peakBytesPerS,
     stepTimeMs: (pt, pairs, ds, dctx) => stepTimeFrom(g, cal, pt, pairs, ds, dctx),
     decodeInterceptMs: (ds) => stepTimeFrom(g, cal, 0, 0, ds, 0),
-    decodeMsPerContextToken: Math.max(g.attentionMsPerPair / cal.attention_efficiency, g.kvMsPerToken / cal.kv_bw_efficiency),
+    decodeMsPerContextToken: Math.max(g.decodeAttentionMsPerPair / cal.attention_efficiency, g.kvMsPerToken / cal.kv_bw_efficiency),
     stepFlops: g.flops,
     stepBytes: g.bytes,
   };

@@ -304,3 +304,20 @@ describe('expert-parallel step time: dispatch and combine over the GPU link, and
     expect(bad.stderr).toMatch(/ep=3 must be a multiple of tp=2/);
   });
 });
+
+describe('attention FLOPs per (query, key) pair from the attention shape', () => {
+  const peak16PerMs = (gpus: number) => GPUS.h200.fp16_tflops * 1e12 * gpus / 1000;
+
+  it('DeepSeek-V3 MLA: prefill in the expanded form, decode over the 576-wide cached latent (absorbed)', () => {
+    const g = buildStepGeometry({ model: MODELS['deepseek-v3'], gpu: GPUS.h200, tp: 8, dtype: 'fp8' });
+    // 61 layers x 128 heads x 2 FLOPs x (QK^T dims + AV dims)
+    expect(g.attentionMsPerPair).toBeCloseTo(61 * 128 * 2 * (192 + 128) / peak16PerMs(8), 12);
+    expect(g.decodeAttentionMsPerPair).toBeCloseTo(61 * 128 * 2 * (576 + 512) / peak16PerMs(8), 12);
+  });
+
+  it('a model without MLA costs the same per pair in prefill and decode: 4 x layers x heads x head_dim', () => {
+    const g = buildStepGeometry({ model: MODELS['llama-3.1-70b'], gpu: GPUS.h200, tp: 4, dtype: 'fp8' });
+    expect(g.decodeAttentionMsPerPair).toBe(g.attentionMsPerPair);
+    expect(g.attentionMsPerPair).toBeCloseTo(4 * 80 * 64 * 128 / peak16PerMs(4), 12);
+  });
+});
