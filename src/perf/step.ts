@@ -154,18 +154,6 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   // QK^T and AV: 2 FLOPs per multiply-add, 2 matmuls, per query-key pair, per query dim, per layer
   const attnFlopsPerPair = attentionFlopsPerPair(model, 'prefill');
   const decodeAttnFlopsPerPair = attentionFlopsPerPair(model, 'decode');
-  // all-reduces after attention and after the MLP in every layer (Megatron-style TP); the ring
-  // and the two-shot kernels move 2 (tp-1)/tp of the payload over each GPU's one-direction link
-  const allReduces = tp > 1 ? 2 * model.layers : 0;
-  const linkBytesPerMs = (gpu.nvlink_gb_per_s / 2) * 1e9 / 1000;
-  // each data-parallel group all-reduces only its own share of the batch, all groups at once
-  const allReduceMsPerToken = tp > 1 ? allReduces * (2 * (tp - 1) / tp) * model.hidden_size * ACTIVATION_BYTES / linkBytesPerMs / size.dp : 0;
-  // expert parallelism: every GPU dispatches and combines its 1/gpus of the batch's tokens at once
-  const allToAll = moeAllToAllBytesPerToken(model, ep);
-  const allToAlls = ep > 1 ? 2 * counts.moe_layers : 0;
-  const allToAllMsPerToken = ep > 1
-    ? counts.moe_layers * (allToAll.dispatch + allToAll.combine) / gpus * allToAllMsPerByte(gpu, ep, linkBytesPerMs)
-    : 0;
   return {
     tp, gpus, dataParallelGroups: size.dp, kvCapacityTokens: size.kvCapacityTokens, kvBytesPerToken: size.kvBytesPerToken,
     weightBytesPerGpu: size.weightBytesPerGpu, peakFlopsPerS, peakBytesPerS,
@@ -179,12 +167,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     attentionMsPerPair: attnFlopsPerPair / peak16FlopsPerMs,
     decodeAttentionMsPerPair: decodeAttnFlopsPerPair / peak16FlopsPerMs,
     kvMsPerToken: size.kvBytesPerToken / peakBytesPerMs,
-    allReduces,
-    allReduceMsPerToken,
-    pcieRingHops: tp > 1 && gpu.interconnect === 'pcie' ? 2 * (tp - 1) : 0,
-    allReduceDoublings: Math.log2(tp),
-    allToAlls,
-    allToAllMsPerToken,
+    ...collectives(model, gpu, tp, ep, size.dp, counts.moe_layers),
     flops(pt, pairs, ds, dctx) {
       return 2 * (pt * denseParams + ds * (denseParams + lmHead) + (pt + ds) * expertActiveParams) + pairs * attnFlopsPerPair + dctx * decodeAttnFlopsPerPair;
     },
@@ -193,6 +176,28 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
       const tokens = pt + ds;
       return (tokens > 0 ? size.weightBytesTouched(tokens) - embeddingBytes : 0) + (tokens + dctx) * size.kvBytesPerToken;
     },
+  };
+}
+
+type Collectives = Pick<StepGeometry, 'allReduces' | 'allReduceMsPerToken' | 'pcieRingHops' | 'allReduceDoublings' | 'allToAlls' | 'allToAllMsPerToken'>;
+
+/** The GPU-to-GPU traffic of one iteration: tensor-parallel all-reduces and expert-parallel all-to-alls. */
+function collectives(model: ModelSpec, gpu: GpuSpec, tp: number, ep: number, dataParallelGroups: number, moeLayers: number): Collectives {
+  // all-reduces after attention and after the MLP in every layer (Megatron-style TP); the ring
+  // and the two-shot kernels move 2 (tp-1)/tp of the payload over each GPU's one-direction link
+  const allReduces = tp > 1 ? 2 * model.layers : 0;
+  const linkBytesPerMs = (gpu.nvlink_gb_per_s / 2) * 1e9 / 1000;
+  const gpus = ep > 1 ? ep : tp;
+  // expert parallelism: every GPU dispatches and combines its 1/gpus of the batch's tokens at once
+  const allToAll = moeAllToAllBytesPerToken(model, ep);
+  return {
+    allReduces,
+    // each data-parallel group all-reduces only its own share of the batch, all groups at once
+    allReduceMsPerToken: tp > 1 ? allReduces * (2 * (tp - 1) / tp) * model.hidden_size * ACTIVATION_BYTES / linkBytesPerMs / dataParallelGroups : 0,
+    pcieRingHops: tp > 1 && gpu.interconnect === 'pcie' ? 2 * (tp - 1) : 0,
+    allReduceDoublings: Math.log2(tp),
+    allToAlls: ep > 1 ? 2 * moeLayers : 0,
+    allToAllMsPerToken: ep > 1 ? moeLayers * (allToAll.dispatch + allToAll.combine) / gpus * allToAllMsPerByte(gpu, ep, linkBytesPerMs) : 0,
   };
 }
 
