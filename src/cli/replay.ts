@@ -79,8 +79,8 @@ function renderReplay(runs: ReplayRun[], file: string, incident: { source: strin
     out.push('beside the published figures (baseline):');
     const rows: (string | number)[][] = [];
     if (ref.duration_s !== undefined) rows.push(['duration', `${fmt(ref.duration_s)} s`, secs(a.time_to_recover_s)]);
-    if (ref.peak_error_rate !== undefined) rows.push(['peak error rate', pct(ref.peak_error_rate), pct(Math.max(a.peak_error_rate, a.peak_error_rate + a.peak_rejection_rate))]);
-    if (ref.error_rate_increase !== undefined) rows.push(['error rate increase', pct(ref.error_rate_increase), pct(a.peak_error_rate + a.peak_rejection_rate)]);
+    if (ref.peak_error_rate !== undefined) rows.push(['peak error rate', pct(ref.peak_error_rate), pct(a.peak_failure_rate)]);
+    if (ref.error_rate_increase !== undefined) rows.push(['error rate increase', pct(ref.error_rate_increase), pct(a.peak_failure_rate)]);
     if (ref.peak_p99_ms !== undefined) rows.push(['peak p99', `${fmt(ref.peak_p99_ms)} ms`, `${fmt(a.peak_e2e_p99_ms)} ms`]);
     if (ref.detection_s !== undefined) rows.push(['detection', `${fmt(ref.detection_s)} s`, bands.length && bands[0].detected_s !== null ? `${fmt(bands[0].detected_s - bands[0].start_s)} s` : '-']);
     if (ref.recovery_s !== undefined) rows.push(['traffic redistributed', `${fmt(ref.recovery_s)} s`, bands.length && bands[0].mitigated_s !== null ? `${fmt(bands[0].mitigated_s - bands[0].start_s)} s` : '-']);

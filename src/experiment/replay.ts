@@ -2,7 +2,6 @@ import type { Prepared } from './prepare.ts';
 import { defaultWindowMs } from './simulate.ts';
 import { simulateSliced } from './run-sliced.ts';
 import { summarizeRun, type Summary } from '../report/summary.ts';
-import { windowErrorRate } from '../report/csv.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import type { FaultBand } from '../faults/types.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
@@ -18,6 +17,8 @@ export interface ReplayAnalysis {
   slo_violation_s: number;
   peak_error_rate: number;
   peak_rejection_rate: number;
+  /** Highest share of a window's ended requests that failed or were refused: errors and 429s of the same window, so at most 1. */
+  peak_failure_rate: number;
   peak_e2e_p99_ms: number | null;
   peak_ttft_p99_ms: number | null;
   min_goodput_per_s: number;
@@ -33,6 +34,12 @@ export interface ReplayRun {
   summary: Summary;
   timeseries: WindowRow[];
   analysis: ReplayAnalysis;
+}
+
+/** Errors and refusals of one window over the requests that ended in it: a ratio of one window's counts, never above 1. */
+export function windowFailureRate(r: WindowRow): number {
+  const ended = r.completions + r.errors + r.rejections;
+  return ended > 0 ? (r.errors + r.rejections) / ended : 0;
 }
 
 const finiteMax = (xs: (number | null)[]) => {
@@ -57,7 +64,7 @@ export function analyzeReplay(prep: Prepared, summary: Summary, rows: WindowRow[
   const start = bands.length ? Math.min(...bands.map((b) => b.start_s)) : 0;
   const measured = rows.filter((r) => !r.warmup);
   const bad = (r: WindowRow) =>
-    windowErrorRate(r) + (r.completions + r.errors + r.rejections > 0 ? r.rejections / (r.completions + r.errors + r.rejections) : 0) > slo.error_rate ||
+    windowFailureRate(r) > slo.error_rate ||
     (r.e2e_p99_ms !== null && r.e2e_p99_ms > slo.e2e_p99_ms) ||
     (slo.ttft_p99_ms !== null && r.ttft_p99_ms !== null && r.ttft_p99_ms > slo.ttft_p99_ms) ||
     (r.arrivals > 0 && r.completions === 0);
@@ -82,6 +89,7 @@ export function analyzeReplay(prep: Prepared, summary: Summary, rows: WindowRow[
     slo_violation_s: measured.filter(bad).length * window_s,
     peak_error_rate: Math.max(0, ...measured.map((r) => rate(r, 'errors'))),
     peak_rejection_rate: Math.max(0, ...measured.map((r) => rate(r, 'rejections'))),
+    peak_failure_rate: Math.max(0, ...measured.map(windowFailureRate)),
     peak_e2e_p99_ms: finiteMax(measured.map((r) => r.e2e_p99_ms)),
     peak_ttft_p99_ms: finiteMax(measured.map((r) => r.ttft_p99_ms)),
     min_goodput_per_s: Math.min(...after.map((r) => r.completions / window_s)),
