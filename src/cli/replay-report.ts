@@ -27,7 +27,8 @@ function toleranceText(c: PublishedComparison): string {
   const t = c.tolerance;
   if (t.kind === 'at_most') return 'at most';
   if (t.kind === 'relative') return `±${fmt(t.value * 100)}%`;
-  return `±${figureValue(c.unit, t.value)}`;
+  // An absolute tolerance on a share is in percentage points, not a share of the figure.
+  return c.unit === 'share' ? `±${fmt(t.value * 100)} points` : `±${figureValue(c.unit, t.value)}`;
 }
 
 /** The answer first: how long until users were served again, and what it cost in error budget. */
