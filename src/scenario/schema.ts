@@ -100,6 +100,8 @@ export const ScenarioSchema = strict({
       detection_s: posNum().optional(),
       recovery_s: posNum().optional(),
     }).default({}),
+    /** Published figures the model cannot reproduce, each with the reason (shown in the replay's report). */
+    not_reproduced: z.partialRecord(z.enum(['duration_s', 'peak_error_rate', 'peak_p99_ms', 'error_rate_increase', 'detection_s', 'recovery_s']), z.string().min(1).max(2000)).default({}),
   }).optional(),
   limits: Limits.default({ max_events: 2_000_000_000, max_wall_s: 3600, max_queue: 1_000_000 }),
 });
