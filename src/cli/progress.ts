@@ -1,11 +1,11 @@
 import cliProgress from 'cli-progress';
-import type { Prepared } from '../experiment/prepare.ts';
+import type { Prepared } from '../scenario/prepare.ts';
 import { simulateSliced } from '../experiment/run-sliced.ts';
 import { defaultWindowMs, type RunResult } from '../experiment/simulate.ts';
 import type { Experiment } from '../experiment/replications.ts';
-import { summarizeRun, type Summary } from '../report/summary.ts';
-import { aggregateSummaries } from '../report/aggregate.ts';
-import { DistributionCollector } from '../report/distributions.ts';
+import { summarizeRun, type Summary } from '../results/summary.ts';
+import { aggregateSummaries } from '../results/aggregate.ts';
+import { DistributionCollector } from '../results/distributions.ts';
 import type { CdfSeries } from '../report/charts/input.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { fmt } from '../report/table.ts';

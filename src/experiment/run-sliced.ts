@@ -1,4 +1,4 @@
-import type { Prepared } from './prepare.ts';
+import type { Prepared } from '../scenario/prepare.ts';
 import { startRun, type RunResult } from './simulate.ts';
 
 export interface SliceProgress {

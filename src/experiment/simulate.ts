@@ -3,7 +3,7 @@ import { stream } from '../engine/random.ts';
 import { Simulator, type RunLimits, type StopReason } from '../engine/sim.ts';
 import { RequestPool } from '../fleet/request-pool.ts';
 import { ClientLayer, type AttemptTarget } from '../fleet/client.ts';
-import { clientConfig } from '../scenario/client-schema.ts';
+import { clientConfig } from '../fleet/client-schema.ts';
 import { installFaults, type FaultRecord } from '../faults/install.ts';
 import { installControl, type ControlRecord } from '../fleet/control/install.ts';
 import type { ServiceTier } from '../fleet/stations/tier.ts';
@@ -16,7 +16,7 @@ import { LatencyStats } from '../metrics/latency.ts';
 import { emptyCounts, type Outcome, type RequestCounts } from '../metrics/outcomes.ts';
 import { TimeSeries } from '../metrics/timeseries.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
-import type { Prepared } from './prepare.ts';
+import type { Prepared } from '../scenario/prepare.ts';
 
 /** Everything one run measured; sketches stay mergeable for replications and shards. */
 export interface RunResult {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nameKey, posInt, posNum, strict } from '../scenario/zod-helpers.ts';
+import { nameKey, posInt, posNum, strict } from '../util/zod-helpers.ts';
 import { FaultSchema } from './registry.ts';
 
 const Process = strict({ mtbf_h: posNum(), mttr_min: posNum() });

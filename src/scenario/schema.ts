@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { DistSchema } from './distributions.ts';
-import { FleetSchema } from './fleet-schema.ts';
-import { Profile } from './profile-schema.ts';
-import { ClientSchema } from './client-schema.ts';
+import { DistSchema } from '../engine/distribution-schema.ts';
+import { FleetSchema } from '../fleet/schema.ts';
+import { Profile } from '../workload/profile-schema.ts';
+import { ClientSchema } from '../fleet/client-schema.ts';
 import { FaultsFields } from '../faults/schema.ts';
-import { ControlSchema } from './control-schema.ts';
-import { nameKey, printableName, nonNegInt, nonNegNum, posInt, posNum, prob, seedInt, strict } from './zod-helpers.ts';
+import { ControlSchema } from '../fleet/control/schema.ts';
+import { nameKey, printableName, nonNegInt, nonNegNum, posInt, posNum, prob, seedInt, strict } from '../util/zod-helpers.ts';
 
 
 const Arrivals = z.discriminatedUnion('kind', [

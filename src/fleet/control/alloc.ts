@@ -1,6 +1,6 @@
 import type { StepModel } from '../../perf/step.ts';
-import type { ControlSpec, VersionSpec } from '../../scenario/control-schema.ts';
-import type { FleetSpec } from '../../scenario/fleet-schema.ts';
+import type { ControlSpec, VersionSpec } from './schema.ts';
+import type { FleetSpec } from '../schema.ts';
 
 /** scaledCount of build.ts (kept here to avoid an import cycle). */
 function scaled(full: number, capacityShare: number, scale: number): number {

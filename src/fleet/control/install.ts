@@ -3,7 +3,7 @@ import { excerpt, listNames } from '../../util/excerpt.ts';
 import type { Simulator } from '../../engine/sim.ts';
 import { LatencyStats } from '../../metrics/latency.ts';
 import type { Outcome } from '../../metrics/outcomes.ts';
-import type { AutoscalerSpec, ControlSpec, DeploySpec } from '../../scenario/control-schema.ts';
+import type { AutoscalerSpec, ControlSpec, DeploySpec } from './schema.ts';
 import type { Scenario } from '../../scenario/schema.ts';
 import { RateProfile } from '../../workload/profile.ts';
 import type { BuiltFleet } from '../llm/build.ts';

@@ -1,9 +1,9 @@
 import { makeSampler } from '../../engine/distributions.ts';
 import { stream } from '../../engine/random.ts';
 import type { Simulator } from '../../engine/sim.ts';
-import { isModelConfigPath, scopeOfPrepared, type Prepared } from '../../experiment/prepare.ts';
-import { resolveInScope } from '../../scenario/paths.ts';
-import type { FleetSpec, ServedSpec, TierSpec } from '../../scenario/fleet-schema.ts';
+import { isModelConfigPath, scopeOfPrepared, type Prepared } from '../../scenario/prepare.ts';
+import { resolveInScope } from '../../util/paths.ts';
+import type { FleetSpec, ServedSpec, TierSpec } from '../schema.ts';
 import { buildStepModel, type StepModel } from '../../perf/step.ts';
 import { schedulerOf } from '../../perf/calibration.ts';
 import { resolveEngine } from '../../perf/profiles.ts';
@@ -60,7 +60,7 @@ export function scaledCount(full: number, capacityShare: number, scale: number):
 /** Resolves a served model's architecture (catalog id or config.json) and step model. */
 export function resolveServed(name: string, spec: ServedSpec, prep: Pick<Prepared, 'file' | 'dir' | 'roots'>, f: FleetSpec): ServedModel {
   const where = `fleet.models.${name}`;
-  // A config.json path is confined like every file a scenario names (scenario/paths.ts).
+  // A config.json path is confined like every file a scenario names (util/paths.ts).
   const model = isModelConfigPath(spec.model)
     ? loadHfConfig(resolveInScope(scopeOfPrepared(prep), spec.model, `${prep.file}: ${where}.model`))
     : getModel(spec.model, `${where}.model`);

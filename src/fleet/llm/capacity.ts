@@ -1,6 +1,6 @@
 import { makeSampler } from '../../engine/distributions.ts';
 import { stream } from '../../engine/random.ts';
-import type { Prepared } from '../../experiment/prepare.ts';
+import type { Prepared } from '../../scenario/prepare.ts';
 import type { TierLoad } from '../stations/capacity.ts';
 import { resolveServed, type ServedModel } from './build.ts';
 import { TokenSource } from './tokens.ts';

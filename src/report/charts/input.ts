@@ -1,4 +1,4 @@
-import type { Summary } from '../summary.ts';
+import type { Summary } from '../../results/summary.ts';
 
 /**
  * What the report is drawn from. Everything but `summary` is optional: a chart whose data is

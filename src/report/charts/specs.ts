@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { Summary } from '../summary.ts';
+import type { Summary } from '../../results/summary.ts';
 import { entries, faultsOf, field, type CdfSeries, type FaultWindow, type ReportInput } from './input.ts';
 
 /** One chart of the report: its container id, title, one-line description and Vega-Lite spec. */

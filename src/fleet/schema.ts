@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DTYPES, type Dtype } from '../perf/dtype.ts';
-import { DistSchema } from './distributions.ts';
-import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, strict } from './zod-helpers.ts';
+import { DistSchema } from '../engine/distribution-schema.ts';
+import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, strict } from '../util/zod-helpers.ts';
 
 /**
  * The LLM fleet: every box of the production architecture as a component with capacity,

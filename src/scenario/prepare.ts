@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import type { LoadedScenario } from '../scenario/load.ts';
-import type { Scenario } from '../scenario/schema.ts';
-import { resolveInScope, scopeOfDir, type PathScope } from '../scenario/paths.ts';
+import type { LoadedScenario } from './load.ts';
+import type { Scenario } from './schema.ts';
+import { resolveInScope, scopeOfDir, type PathScope } from '../util/paths.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { loadTrace, type Trace } from '../workload/trace.ts';
 
@@ -11,7 +11,7 @@ export interface Prepared {
   file: string;
   /** Directory of the scenario file: relative paths resolve from here. */
   dir?: string;
-  /** Directories the files it names may come from (see scenario/paths.ts); default: `dir` alone. */
+  /** Directories the files it names may come from (see util/paths.ts); default: `dir` alone. */
   roots?: readonly string[];
   trace?: Trace;
   /** Token-length traces of served models, by model name. */

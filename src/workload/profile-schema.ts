@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nonNegNum, posNum, strict } from './zod-helpers.ts';
+import { nonNegNum, posNum, strict } from '../util/zod-helpers.ts';
 
 /** A piecewise-linear rate multiplier: [t_s, factor] knots, optionally repeating every period_s. */
 export const Profile = strict({

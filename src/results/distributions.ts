@@ -1,6 +1,6 @@
 import type { RunResult } from '../experiment/simulate.ts';
 import { LatencyStats } from '../metrics/latency.ts';
-import type { CdfSeries } from './charts/input.ts';
+import type { CdfSeries } from '../report/charts/input.ts';
 import { round } from './round.ts';
 
 /** Quantiles at which a CDF is drawn: every percent, then the tail. */

@@ -1,7 +1,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors.ts';
-import { quote } from '../util/excerpt.ts';
+import { quote } from './excerpt.ts';
 
 /**
  * Where files named inside a scenario may come from. A scenario may arrive in a pull request, and
