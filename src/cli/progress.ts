@@ -1,12 +1,13 @@
 import cliProgress from 'cli-progress';
 import type { Prepared } from '../scenario/prepare.ts';
 import { simulateSliced } from '../experiment/run-sliced.ts';
-import { defaultWindowMs, type RunResult } from '../experiment/simulate.ts';
+import { defaultWindowMs } from '../experiment/simulate.ts';
+import type { RunResult } from '../results/run-result.ts';
 import type { Experiment } from '../experiment/replications.ts';
 import { summarizeRun, type Summary } from '../results/summary.ts';
 import { aggregateSummaries } from '../results/aggregate.ts';
 import { DistributionCollector } from '../results/distributions.ts';
-import type { CdfSeries } from '../report/charts/input.ts';
+import type { CdfSeries } from '../results/distributions.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { fmt } from '../report/table.ts';
 import { EXIT_INTERRUPTED, EXIT_TERMINATED, exitCodeFor, onInterrupt } from '../util/signals.mjs';

@@ -4,7 +4,8 @@ import { summarizeRun, type Summary } from '../results/summary.ts';
 import type { TimeSeries, TimeSeriesJSON } from '../metrics/timeseries.ts';
 import { LatencyStats, type LatencyStatsJSON } from '../metrics/latency.ts';
 import { prepare, type Prepared } from '../scenario/prepare.ts';
-import { defaultWindowMs, simulate, type RunResult } from './simulate.ts';
+import { defaultWindowMs, simulate } from './simulate.ts';
+import type { RunResult } from '../results/run-result.ts';
 
 /**
  * One simulation, as a task for a worker thread (or run in-process): the validated scenario of

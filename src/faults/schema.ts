@@ -22,3 +22,6 @@ export const FaultsFields = {
     tier: Check.default({ interval_s: 10, threshold: 3 }),
   }).default({ gpu: { interval_s: 10, threshold: 3 }, region: { interval_s: 10, threshold: 3 }, tier: { interval_s: 10, threshold: 3 } }),
 };
+
+/** The scenario's fault fields, as validated: what installing faults reads. */
+export type FaultsSpec = z.output<z.ZodObject<typeof FaultsFields>>;

@@ -93,6 +93,9 @@ const CostLine = strict({
   monthly_usd: nonNegNum().optional(),
 });
 
+/** A model given as a Hugging Face config.json path rather than a catalog id. */
+export const isModelConfigPath = (model: string) => model.endsWith('.json');
+
 export const FleetSchema = strict({
   /** Fleet sampling: simulate this fraction of every fleet with the same fraction of traffic. */
   scale: z.number().positive({ error: 'expected a fraction in (0, 1]' }).max(1, { error: 'expected a fraction in (0, 1]' }).default(1),

@@ -1,7 +1,7 @@
 import { instanceLine } from '../cost/monthly.ts';
 import { getInstance } from '../cost/prices.ts';
 import type { Prepared } from '../scenario/prepare.ts';
-import type { RunResult } from '../experiment/simulate.ts';
+import type { RunResult } from './run-result.ts';
 import type { LatencyStats } from '../metrics/latency.ts';
 import { fleetMonthlyCost } from '../fleet/llm/cost.ts';
 import { makeArrivals } from '../workload/arrivals.ts';

@@ -1,4 +1,4 @@
-import type { RunResult } from '../experiment/simulate.ts';
+import type { RunResult } from './run-result.ts';
 import type { Prepared } from '../scenario/prepare.ts';
 import { LatencyStats, type LatencySummary } from '../metrics/latency.ts';
 import type { RequestCounts } from '../metrics/outcomes.ts';

@@ -1,5 +1,5 @@
 import { version } from '../version.ts';
-import type { RunResult } from '../experiment/simulate.ts';
+import type { RunResult } from './run-result.ts';
 import type { Prepared } from '../scenario/prepare.ts';
 import type { LatencySummary } from '../metrics/latency.ts';
 import type { RequestCounts } from '../metrics/outcomes.ts';

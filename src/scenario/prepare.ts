@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import type { LoadedScenario } from './load.ts';
 import type { Scenario } from './schema.ts';
-import { resolveInScope, scopeOfDir, type PathScope } from '../util/paths.ts';
+import { resolveInScope, scopeOfPrepared } from '../util/paths.ts';
+import { isModelConfigPath } from '../fleet/schema.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { loadTrace, type Trace } from '../workload/trace.ts';
 
@@ -17,14 +18,6 @@ export interface Prepared {
   /** Token-length traces of served models, by model name. */
   tokenTraces?: Record<string, Trace>;
 }
-
-/** Where the files a prepared scenario names may come from. */
-export function scopeOfPrepared(prep: Pick<Prepared, 'dir' | 'roots'>): PathScope {
-  return scopeOfDir(prep.dir, prep.roots);
-}
-
-/** A model given as a Hugging Face config.json path rather than a catalog id. */
-export const isModelConfigPath = (model: string) => model.endsWith('.json');
 
 export function prepare(loaded: LoadedScenario): Prepared {
   const sc = loaded.scenario;

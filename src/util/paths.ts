@@ -64,6 +64,11 @@ export function scopeOfDir(dir: string = process.cwd(), roots?: readonly string[
   return { dir: resolve(dir), roots: roots ?? bothForms(dir) };
 }
 
+/** Where the files a prepared (or loaded) scenario names may come from: its directory and roots. */
+export function scopeOfPrepared(prep: { dir?: string; roots?: readonly string[] }): PathScope {
+  return scopeOfDir(prep.dir, prep.roots);
+}
+
 const inside = (root: string, p: string) => p === root || p.startsWith(root.endsWith(sep) ? root : root + sep);
 
 /**

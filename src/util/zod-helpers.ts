@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { didYouMean } from './did-you-mean.ts';
 import { hasControls, quote } from './excerpt.ts';
-import { RESERVED_NAMES } from '../scenario/document.ts';
+import { RESERVED_NAMES } from './reserved-names.ts';
 import { INT32_MAX, SEED_MAX } from './limits.ts';
 
 /**

@@ -10,3 +10,5 @@ export const Profile = strict({
     .refine((ps) => ps[0][0] === 0, { message: 'expected the first point at t_s = 0' }),
   period_s: posNum().optional(),
 });
+
+export type ProfileSpec = z.infer<typeof Profile>;
