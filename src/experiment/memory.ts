@@ -2,10 +2,10 @@ import { getHeapStatistics } from 'node:v8';
 import { schedulerForEngine } from '../perf/profiles.ts';
 import { UserError } from '../errors.ts';
 import { replicasToAllocate } from '../fleet/control/alloc.ts';
-import { scaledCount } from '../fleet/llm/build.ts';
+import { scaledCount } from '../util/scaled-count.ts';
 import { MAX_SIMULATED_USERS } from '../fleet/llm/users.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import { gpusPerReplica } from '../scenario/fleet-schema.ts';
+import { gpusPerReplica } from '../fleet/schema.ts';
 import { fmt } from '../report/table.ts';
 import { defaultWindowMs, scaledArrivals } from './simulate.ts';
 

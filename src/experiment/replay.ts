@@ -1,7 +1,7 @@
-import type { Prepared } from './prepare.ts';
+import type { Prepared } from '../scenario/prepare.ts';
 import { defaultWindowMs } from './simulate.ts';
 import { simulateSliced } from './run-sliced.ts';
-import { summarizeRun, type Summary } from '../report/summary.ts';
+import { summarizeRun, type Summary } from '../results/summary.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import type { FaultBand } from '../faults/types.ts';
 import { makeArrivals } from '../workload/arrivals.ts';

@@ -2,7 +2,7 @@ import { didYouMean } from '../util/did-you-mean.ts';
 import { excerpt, listNames } from '../util/excerpt.ts';
 import { SEED_MAX } from '../util/limits.ts';
 import type { Scenario } from './schema.ts';
-import { gpusPerReplica, type FleetSpec } from './fleet-schema.ts';
+import { gpusPerReplica, type FleetSpec } from '../fleet/schema.ts';
 
 type Topology = NonNullable<Scenario['topology']>;
 

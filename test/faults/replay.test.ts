@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { loadScenario } from '../../src/scenario/load.ts';
-import { prepare } from '../../src/experiment/prepare.ts';
+import { prepare } from '../../src/scenario/prepare.ts';
 import { runReplay, TOLERANCES } from '../../src/experiment/replay.ts';
 import { fleetsim, show } from '../helpers/cli.ts';
 

@@ -1,9 +1,11 @@
 import { makeSampler } from '../../engine/distributions.ts';
 import { stream } from '../../engine/random.ts';
 import type { Simulator } from '../../engine/sim.ts';
-import { isModelConfigPath, scopeOfPrepared, type Prepared } from '../../experiment/prepare.ts';
-import { resolveInScope } from '../../scenario/paths.ts';
-import type { FleetSpec, ServedSpec, TierSpec } from '../../scenario/fleet-schema.ts';
+import { resolveInScope, scopeOfPrepared } from '../../util/paths.ts';
+import { scaledCount } from '../../util/scaled-count.ts';
+import { isModelConfigPath, type FleetSpec, type ServedSpec, type TierSpec } from '../schema.ts';
+import type { ControlSpec } from '../control/schema.ts';
+import type { Trace } from '../../workload/trace.ts';
 import { buildStepModel, type StepModel } from '../../perf/step.ts';
 import { replicaScheduler } from '../../perf/calibration.ts';
 import { resolveEngine } from '../../perf/profiles.ts';
@@ -52,15 +54,10 @@ export interface BuiltFleet {
   armClusters: Record<string, GpuCluster[]>;
 }
 
-/** Simulated count of a fleet of `full` units: its region's share, times the sampling scale, at least 1. */
-export function scaledCount(full: number, capacityShare: number, scale: number): number {
-  return Math.max(1, Math.round(full * capacityShare * scale));
-}
-
 /** Resolves a served model's architecture (catalog id or config.json) and step model. */
-export function resolveServed(name: string, spec: ServedSpec, prep: Pick<Prepared, 'file' | 'dir' | 'roots'>, f: FleetSpec): ServedModel {
+export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetInput, 'file' | 'dir' | 'roots'>, f: FleetSpec): ServedModel {
   const where = `fleet.models.${name}`;
-  // A config.json path is confined like every file a scenario names (scenario/paths.ts).
+  // A config.json path is confined like every file a scenario names (util/paths.ts).
   const model = isModelConfigPath(spec.model)
     ? loadHfConfig(resolveInScope(scopeOfPrepared(prep), spec.model, `${prep.file}: ${where}.model`))
     : getModel(spec.model, `${where}.model`);
@@ -101,8 +98,19 @@ function cumulative(xs: number[]): Float64Array {
   return out;
 }
 
+/** What building a fleet reads of a prepared scenario (scenario/prepare.ts): the specs, where its files are, token traces. */
+export interface FleetInput {
+  scenario: { fleet?: FleetSpec; control?: ControlSpec; warmup_s: number; limits: { max_queue: number } };
+  /** The scenario file, for messages; `dir` and `roots` confine the files it names (util/paths.ts). */
+  file: string;
+  dir?: string;
+  roots?: readonly string[];
+  /** Token-length traces of served models, by model name. */
+  tokenTraces?: Record<string, Trace>;
+}
+
 /** Builds every component of the fleet for one run. */
-export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink, prep: Prepared, seed: number): BuiltFleet {
+export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink, prep: FleetInput, seed: number): BuiltFleet {
   const sc = prep.scenario;
   const f = sc.fleet!;
   const warmup_ms = sc.warmup_s * 1000;

@@ -1,13 +1,13 @@
-import { gpusPerReplica } from '../../scenario/fleet-schema.ts';
-import { instanceLine } from '../../cost/monthly.ts';
-import { getInstance } from '../../cost/prices.ts';
-import type { Prepared } from '../../experiment/prepare.ts';
-import type { RunResult } from '../../experiment/simulate.ts';
-import type { LatencyStats } from '../../metrics/latency.ts';
-import { fleetMonthlyCost } from '../llm/cost.ts';
-import { makeArrivals } from '../../workload/arrivals.ts';
-import type { DeployRecord, ScalingEvent } from './record.ts';
-import { TierPool } from './tier-pool.ts';
+import { gpusPerReplica } from '../fleet/schema.ts';
+import { instanceLine } from '../cost/monthly.ts';
+import { getInstance } from '../cost/prices.ts';
+import type { Prepared } from '../scenario/prepare.ts';
+import type { RunResult } from './run-result.ts';
+import type { LatencyStats } from '../metrics/latency.ts';
+import { fleetMonthlyCost } from '../fleet/llm/cost.ts';
+import { makeArrivals } from '../workload/arrivals.ts';
+import type { DeployRecord, ScalingEvent } from '../fleet/control/record.ts';
+import { TierPool } from '../fleet/control/tier-pool.ts';
 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -60,8 +60,8 @@ export function summarizeControl(prep: Prepared, run: RunResult): ControlSummary
   for (const p of c.pools) {
     const m = p.pool.meter;
     const isTier = p.pool instanceof TierPool;
-    const cs = isTier ? 0 : (p.pool as import('./gpu-pool.ts').ReplicaPool).coldStarts;
-    const csS = isTier ? 0 : (p.pool as import('./gpu-pool.ts').ReplicaPool).coldStart_s_total;
+    const cs = isTier ? 0 : (p.pool as import('../fleet/control/gpu-pool.ts').ReplicaPool).coldStarts;
+    const csS = isTier ? 0 : (p.pool as import('../fleet/control/gpu-pool.ts').ReplicaPool).coldStart_s_total;
     coldStarts += cs;
     components[p.name] = {
       fixed_instances: m.fixed,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DTYPES, type Dtype } from '../perf/dtype.ts';
-import { DistSchema } from './distributions.ts';
-import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, strict } from './zod-helpers.ts';
+import { DistSchema } from '../engine/distribution-schema.ts';
+import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, strict } from '../util/zod-helpers.ts';
 
 /**
  * The LLM fleet: every box of the production architecture as a component with capacity,
@@ -94,6 +94,9 @@ const CostLine = strict({
   count: nonNegNum().optional(),
   monthly_usd: nonNegNum().optional(),
 });
+
+/** A model given as a Hugging Face config.json path rather than a catalog id. */
+export const isModelConfigPath = (model: string) => model.endsWith('.json');
 
 export const FleetSchema = strict({
   /** Fleet sampling: simulate this fraction of every fleet with the same fraction of traffic. */
