@@ -1,4 +1,5 @@
 import { Simulator } from '../../src/engine/sim.ts';
+import { LatencyStats } from '../../src/metrics/latency.ts';
 import { GpuReplica, type ReplicaConfig, type ReplicaListener } from '../../src/fleet/gpu/replica.ts';
 import { SlotPool } from '../../src/fleet/gpu/slot-pool.ts';
 import type { StepModel } from '../../src/perf/step.ts';
@@ -12,6 +13,17 @@ import { emptyTimeline, ReferenceReplica, type ExternalEvent, type ReplicaCounte
 export interface Run {
   timelines: Map<number, Timeline>;
   counters: ReplicaCounters;
+  /** Every gap between consecutive output tokens of a request, sorted (GpuReplica's inter-token latency sink). */
+  tokenGaps_ms: number[];
+}
+
+/** An inter-token latency sink that also keeps every value it is given. */
+class RecordingLatency extends LatencyStats {
+  readonly values: number[] = [];
+  override addWeighted(value_ms: number, weight: number): void {
+    for (let i = 0; i < weight; i++) this.values.push(value_ms);
+    super.addWeighted(value_ms, weight);
+  }
 }
 
 /**
@@ -26,14 +38,16 @@ export function runGpuReplicas(step: StepModel, cfg: ReplicaConfig, events: Exte
   const runs = events.map((list) => {
     const timelines = new Map<number, Timeline>();
     const replica = new GpuReplica(sim, step, cfg, recordInto(timelines), slots);
+    const itl = (replica.itl = new RecordingLatency());
     if (tokens) replica.debug = { token: (req, t_ms) => timelines.get(req)!.tokens.push(t_ms) };
     const handler = sim.on((i) => applyEvent(replica, timelines, list[i], sim.now_ms));
     list.forEach((e, i) => sim.at(e.t_ms, handler, i));
-    return { timelines, replica };
+    return { timelines, replica, itl };
   });
   sim.run();
   // every request ended (done, refused or lost): its sequence record must be back in the pool
-  return { runs: runs.map(({ timelines, replica }) => ({ timelines, counters: countersOf(replica) })), slotsInUse: slots.inUse };
+  const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+  return { runs: runs.map(({ timelines, replica, itl }) => ({ timelines, counters: countersOf(replica), tokenGaps_ms: sorted(itl.values) })), slotsInUse: slots.inUse };
 }
 
 function countersOf(replica: GpuReplica): ReplicaCounters {
@@ -74,7 +88,9 @@ function applyEvent(replica: GpuReplica, timelines: Map<number, Timeline>, e: Ex
 export function runReference(step: StepModel, cfg: ReplicaConfig, events: ExternalEvent[]): Run {
   const reference = new ReferenceReplica(step, cfg);
   reference.run(events);
-  return { timelines: reference.timelines, counters: reference.counters };
+  const gaps: number[] = [];
+  for (const t of reference.timelines.values()) for (let k = 1; k < t.tokens.length; k++) gaps.push(t.tokens[k] - t.tokens[k - 1]);
+  return { timelines: reference.timelines, counters: reference.counters, tokenGaps_ms: gaps.sort((a, b) => a - b) };
 }
 
 const same = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b));
@@ -83,7 +99,8 @@ const same = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isN
  * Every difference between the two runs' timelines (at most `limit`), as readable lines. Exact
  * equality: both sum the same step times in the same order. Admission is compared as GpuReplica
  * reports it, the scheduling delay of completed requests; preemptions likewise at completion.
- * Then the replica's counters (ReplicaStats: iterations, tokens, preemptions, completions).
+ * Then the inter-token gaps (as multisets) and the replica's counters (ReplicaStats: iterations,
+ * tokens, preemptions, completions).
  */
 export function timelineDifferences(fast: Run, reference: Run, compareTokens: boolean, limit = 5): string[] {
   const out: string[] = [];
@@ -110,6 +127,9 @@ export function timelineDifferences(fast: Run, reference: Run, compareTokens: bo
     }
   }
   if (fast.timelines.size !== reference.timelines.size) out.push(`requests: GpuReplica ${fast.timelines.size}, reference ${reference.timelines.size}`);
+  const gaps = fast.tokenGaps_ms, referenceGaps = reference.tokenGaps_ms;
+  const k = gaps.findIndex((g, i) => g !== referenceGaps[i]);
+  if (gaps.length !== referenceGaps.length || k >= 0) out.push(`inter-token gaps: GpuReplica ${gaps.length}, reference ${referenceGaps.length}; first difference (sorted) at ${k}: ${gaps[k]} vs ${referenceGaps[k]}`);
   for (const [name, value] of Object.entries(reference.counters)) {
     const fastValue = fast.counters[name as keyof ReplicaCounters];
     if (fastValue !== value) out.push(`${name}: GpuReplica ${fastValue}, reference ${value}`);
