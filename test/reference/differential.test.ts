@@ -11,10 +11,10 @@ import { ReferenceReplica, type ExternalEvent } from './replica.ts';
  * GpuReplica against the slow reference (test/reference/replica.ts) on random workloads, KV
  * capacity changes and failures: every request's first token, completion, scheduling delay,
  * preemptions, refusal and loss must agree exactly, and so must the inter-token gaps and the
- * replica's counters. The
- * caches are small (tens to thousands of tokens) so that preemption, the watermark and
- * 'too_long' refusals happen in most runs. Several GpuReplicas share one simulator and one
- * sequence pool, as in a fleet, each compared with its own reference.
+ * replica's counters. The caches are small (tens to thousands of tokens) so that preemption, the
+ * watermark and 'too_long' refusals happen in most runs. Several GpuReplicas share one simulator
+ * and one sequence pool, as in a fleet, each compared with its own reference. Admission is seen
+ * through GpuReplica's interface, as the scheduling delay of completed requests.
  *
  * Tolerance: none; decode fusion is meant to be exact (the fused stretch sums the same step
  * times in the same order). What is not compared: ties between an external event and an
