@@ -4,6 +4,7 @@ import type { ReplicaConfig } from '../../src/fleet/gpu/replica.ts';
 import { getGpu, getModel } from '../../src/perf/lookup.ts';
 import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
 import { buildStepGeometry, stepModelFrom } from '../../src/perf/step.ts';
+import { linearStep } from '../gpu/helpers.ts';
 import { runGpuReplicas, runReference, timelineDifferences } from './drive.ts';
 import { ReferenceReplica, type ExternalEvent } from './replica.ts';
 
@@ -112,5 +113,40 @@ describe('GpuReplica against the reference replica', () => {
       }
     }), { numRuns: 100, seed: 1 });
     for (const [what, n] of Object.entries(seen)) expect(n, what).toBeGreaterThan(10);
+  });
+});
+
+describe('the reference replica, worked by hand', () => {
+  it('two prompts fill a 32-token cache: the later one is preempted at a block boundary and recomputes prompt + output', () => {
+    // 5 ms + 0.02 ms per prompt token + 0.1 ms per decoding sequence + 0.0005 ms per context token
+    const linear = linearStep();
+    const cfg: ReplicaConfig = { max_num_seqs: 4, max_batched_tokens: 1000, chunked_prefill: false, block_size_tokens: 4, kv_capacity_tokens: 32, max_waiting: 10 };
+    const reference = new ReferenceReplica(linear, cfg);
+    reference.run([
+      { t_ms: 0, kind: 'arrive', req: 0, prompt: 8, output: 10 },
+      { t_ms: 0, kind: 'arrive', req: 1, prompt: 8, output: 10 },
+    ]);
+    // Prefill-only iterations, A then B (B arrived while A's was running). Then both decode,
+    // contexts 8 + 8, 9 + 9, ...: 8 blocks of 4 hold both up to 16 tokens each; going to 17
+    // needs a ninth block, so B (admitted last) is preempted; A takes the block and finishes.
+    // B, having emitted 9 tokens, prefills 8 + 9 = 17 tokens and samples its 10th.
+    const prefill = (tokens: number) => 5 + 0.02 * tokens;
+    const decode = (seqs: number, context: number) => 5 + 0.1 * seqs + 0.0005 * context;
+    let t = prefill(8);
+    const a = [t];
+    const b = [(t += prefill(8))];
+    for (let k = 1; k <= 8; k++) {
+      t += decode(2, 2 * (8 + k - 1));
+      a.push(t);
+      b.push(t);
+    }
+    a.push((t += decode(1, 16)));
+    b.push((t += prefill(17)));
+    const [ta, tb] = [reference.timelines.get(0)!, reference.timelines.get(1)!];
+    expect(ta.tokens).toEqual(a);
+    expect(tb.tokens).toEqual(b);
+    expect([ta.preemptions, tb.preemptions]).toEqual([0, 1]);
+    expect([ta.admit_ms, tb.admit_ms]).toEqual([0, prefill(8)]);
+    expect(reference.counters).toMatchObject({ iterations: 12, preemptions: 1, prefill_tokens: 8 + 8 + 17, recompute_tokens: 17, decode_tokens: 17, output_tokens: 20 });
   });
 });
