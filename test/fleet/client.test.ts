@@ -6,7 +6,7 @@ import { ClientLayer, type AttemptTarget } from '../../src/fleet/client.ts';
 import { RequestPool } from '../../src/fleet/request-pool.ts';
 import type { Outcome } from '../../src/metrics/outcomes.ts';
 import { TimeSeries } from '../../src/metrics/timeseries.ts';
-import type { ClientConfig } from '../../src/scenario/client-schema.ts';
+import type { ClientConfig } from '../../src/fleet/client-schema.ts';
 
 /**
  * ClientLayer against a scripted server: the server decides each attempt's outcome and how long
