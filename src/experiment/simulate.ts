@@ -25,6 +25,12 @@ export interface RunResult {
   warmup_ms: number;
   counts: RequestCounts;
   e2e: LatencyStats;
+  /**
+   * End-to-end latency with the requests still in flight at the end counted at their ages
+   * (censored observations), in total and per class: its percentiles are lower bounds of the
+   * true ones, where e2e's leave those requests out.
+   */
+  e2eIncludingInFlight: { all: LatencyStats; byClass: LatencyStats[] };
   stations: Station[];
   timeseries: TimeSeries;
   events: number;
@@ -40,6 +46,19 @@ export interface RunResult {
   faults: FaultRecord;
   /** The control plane (autoscalers, deploys), when the scenario has one. */
   control?: ControlRecord;
+}
+
+/** The client's e2e sketches (total and per class) copied, with the ages of the requests still in flight added. */
+function withInFlightAges(client: ClientLayer, end_ms: number): RunResult['e2eIncludingInFlight'] {
+  const copy = (x: LatencyStats) => {
+    const out = new LatencyStats();
+    out.merge(x);
+    return out;
+  };
+  const all = copy(client.e2e);
+  const byClass = client.e2eByClass.map(copy);
+  client.addInFlightAges(end_ms, all, byClass);
+  return { all, byClass };
 }
 
 /** Fleet sampling: a fleet simulated at scale k receives k times the traffic. */
@@ -120,7 +139,7 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
     : () => networkTiers.reduce((a, t) => a + t.station.qlen, 0);
   if (fleet) fleet.metrics.series = series;
   const sampleQueues = sim.on((i) => {
-    series.sampleQueue(i, queueDepth());
+    series.sampleQueue(i, queueDepth(), client.live);
     if ((i + 2) * series.windowMs <= duration_ms) sim.at((i + 2) * series.windowMs, sampleQueues, i + 1);
   });
   sim.at(Math.min(series.windowMs, duration_ms), sampleQueues, 0);
@@ -168,6 +187,7 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
     warmup_ms,
     counts: client.counts,
     e2e: client.e2e,
+    e2eIncludingInFlight: withInFlightAges(client, end_ms),
     client,
     faults,
     ...(control ? { control } : {}),
