@@ -75,6 +75,13 @@ describe('summary.json and its JSON Schema (src/report/summary.schema.json)', ()
     for (const [name, doc] of docs) expect(checkJsonSchemaWithRefs(SCHEMA, doc), name).toEqual([]);
     // The replicated ones do carry ci95 blocks (so the schema's ci95 entries are exercised).
     expect((fleetReps.by_model!['gpt-4'].latency_ms.ttft as unknown as { ci95: Record<string, number[]> }).ci95.p99).toHaveLength(2);
+    // The verdict's SLO figure over replications is the mean p99, within its (positive) interval.
+    const slo = fleetReps.verdict.slo['gpt-4'];
+    expect(slo.value_ms).toBe(fleetReps.by_model!['gpt-4'].latency_ms.ttft.p99);
+    expect(slo.interval![0]).toBeGreaterThan(0);
+    expect(slo.interval![0]).toBeLessThanOrEqual(slo.value_ms!);
+    expect(slo.interval![1]).toBeGreaterThanOrEqual(slo.value_ms!);
+    expect(renderMarkdown(fleetReps)).toMatch(/gpt-4: TTFT p99 [\d,]+ ms \(95% CI \[[\d,]+,\u00a0[\d,]+\]\)/);
   });
 
   it('is not vacuous: it rejects unknown fields, missing ones and wrong types, naming the path', () => {
