@@ -70,7 +70,7 @@ export function registerCheck(program: Command): void {
     .option('--seed <n>', 'random seed (overrides the scenario)', nonNegIntArg)
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
     .option('--junit <file>', 'write a JUnit XML report (one test case per budget)')
-    .option('--allow-inconclusive', 'exit 0 when no budget fails but some are inconclusive (their CI straddles the bound)')
+    .option('--allow-inconclusive', 'exit 0 when no budget fails but some are inconclusive because their CI straddles the bound (not when the run is not at steady state: that stays exit 1)')
     .option('--out <dir>', 'also write the run report (summary.json, report.html, ...) into this directory; a run stopped by Ctrl-C or SIGTERM writes it to <dir>.partial/ instead')
     .option('--quiet', 'no progress bar or messages on stderr (the Markdown summary still goes to stdout)')
     .action(async (file: string, opts: CheckOptions) => {

@@ -14,9 +14,23 @@ import type { ArrivalsSpec } from '../workload/schema.ts';
 import type { Station } from '../fleet/stations/station.ts';
 import { emptyCounts, type Outcome } from '../metrics/outcomes.ts';
 import { TimeSeries } from '../metrics/timeseries.ts';
+import { LatencyStats } from '../metrics/latency.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
 import type { Prepared } from '../scenario/prepare.ts';
 import type { RunResult } from '../results/run-result.ts';
+
+/** The client's e2e sketches (total and per class) copied, with the ages of the requests still in flight added. */
+function withInFlightAges(client: ClientLayer, end_ms: number): RunResult['e2eIncludingInFlight'] {
+  const copy = (x: LatencyStats) => {
+    const out = new LatencyStats();
+    out.merge(x);
+    return out;
+  };
+  const all = copy(client.e2e);
+  const byClass = client.e2eByClass.map(copy);
+  client.addInFlightAges(end_ms, all, byClass);
+  return { all, byClass };
+}
 
 /** Fleet sampling: a fleet simulated at scale k receives k times the traffic. */
 export function scaledArrivals(a: ArrivalsSpec, scale: number): ArrivalsSpec {
@@ -96,7 +110,7 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
     : () => networkTiers.reduce((a, t) => a + t.station.qlen, 0);
   if (fleet) fleet.metrics.series = series;
   const sampleQueues = sim.on((i) => {
-    series.sampleQueue(i, queueDepth());
+    series.sampleQueue(i, queueDepth(), client.live);
     if ((i + 2) * series.windowMs <= duration_ms) sim.at((i + 2) * series.windowMs, sampleQueues, i + 1);
   });
   sim.at(Math.min(series.windowMs, duration_ms), sampleQueues, 0);
@@ -144,6 +158,7 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
     warmup_ms,
     counts: client.counts,
     e2e: client.e2e,
+    e2eIncludingInFlight: withInFlightAges(client, end_ms),
     client,
     faults,
     ...(control ? { control } : {}),

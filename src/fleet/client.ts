@@ -45,6 +45,8 @@ export class ClientLayer implements RequestSink {
   readonly e2e = new LatencyStats();
   /** Attempts the system completed (after warm-up), whether or not their client still waited. */
   servedAttempts = 0;
+  /** Logical requests arrived and not yet resolved (warm-up ones too): the in-flight count the time series samples. */
+  live = 0;
   readonly e2eByClass: LatencyStats[];
   // Logical requests (struct of arrays, recycled).
   private lArrival = new Float64Array(1024);
@@ -257,7 +259,22 @@ export class ClientLayer implements RequestSink {
       } else this.series.error(t_ms, outcome === 'rejected');
     }
     this.lLive[l] = 0;
+    this.live--;
     this.lFree.push(l);
+  }
+
+  /**
+   * Adds the age at end_ms of every counted request still in flight to `all` and to its class's
+   * sketch: censored observations (each one's latency is at least its age).
+   */
+  addInFlightAges(end_ms: number, all: LatencyStats, byClass: readonly LatencyStats[]): void {
+    for (let l = 0; l < this.lNext; l++) {
+      if (this.lLive[l] && this.lCounted[l]) {
+        const age_ms = end_ms - this.lArrival[l];
+        all.add(age_ms);
+        byClass[this.lModel[l]].add(age_ms);
+      }
+    }
   }
 
   /** Requests counted and not resolved at the end, in total and per class. */
@@ -281,6 +298,7 @@ export class ClientLayer implements RequestSink {
       l = this.lNext++;
     }
     this.lLive[l] = 1;
+    this.live++;
     return l;
   }
 

@@ -53,13 +53,21 @@ export interface LatencySummary {
 export const LATENCY_KEYS = ['p50', 'p90', 'p99', 'p999', 'mean', 'max'] as const;
 
 /**
- * The sketch's own index mapping (DDSketch's LogarithmicMapping): key(v) = ceil(log2(v) * m) + o
- * for v > minPossible. Read from a library instance so that keys computed here are the library's.
+ * The sketch's index mapping (DDSketch's LogarithmicMapping, as its paper and the library define
+ * it): gamma = (1 + a) / (1 - a) for relative accuracy a, key(v) = ceil(log_gamma(v)) =
+ * ceil(log2(v) * ln 2 / ln gamma), no offset, for v above minPossible. Computed from the public
+ * parameters, then checked against the library's public `key()` at load: a version that maps
+ * differently fails here, at once, instead of filling sketches with wrong bins.
  */
-const MAPPING = new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY }).mapping as unknown as { _multiplier: number; _offset: number; minPossible: number };
-const KEY_MULT = MAPPING._multiplier;
-const KEY_OFFSET = MAPPING._offset;
+const MAPPING = new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY }).mapping;
+// Evaluated in the library's order of operations, so the product is the same double as its own.
+const KEY_MULT = (1 / Math.log1p((2 * SKETCH_RELATIVE_ACCURACY) / (1 - SKETCH_RELATIVE_ACCURACY))) * Math.log(2);
+const KEY_OFFSET = 0;
 const MIN_POSITIVE = MAPPING.minPossible;
+for (const probe_ms of [MIN_POSITIVE * 1.5, 1e-3, 0.7, 1, 3.3, 1000, 86_400_000, 1e12]) {
+  const key = Math.ceil(Math.log2(probe_ms) * KEY_MULT) + KEY_OFFSET;
+  if (key !== MAPPING.key(probe_ms)) throw new Error(`@datadog/sketches-js maps ${probe_ms} to key ${MAPPING.key(probe_ms)}, not ${key}: its LogarithmicMapping changed; update LatencyStats`);
+}
 /** Widest key range counted before the library sees it: 16 KB, values spanning a factor of ~10^8. */
 const MAX_PENDING_KEYS = 2048;
 

@@ -34,6 +34,8 @@ export interface WindowRow {
   ttft_p99_ms: number | null;
   /** Requests waiting in queues (tiers and GPU replicas) at the end of the window. */
   queued: number;
+  /** Requests arrived and not yet completed, failed or rejected at the end of the window (the client's view). */
+  in_flight: number;
 }
 
 /** Counters and latency quantiles per fixed window of simulated time. */
@@ -44,6 +46,7 @@ export class TimeSeries {
   private rejections: Float64Array;
   private retries: Float64Array;
   private queued: Float64Array;
+  private inFlight: Float64Array;
   private latency: LatencyStats[] = [];
   private ttft: LatencyStats[] = [];
 
@@ -59,6 +62,7 @@ export class TimeSeries {
     this.rejections = new Float64Array(n);
     this.retries = new Float64Array(n);
     this.queued = new Float64Array(n);
+    this.inFlight = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       this.latency.push(new LatencyStats());
       this.ttft.push(new LatencyStats());
@@ -102,9 +106,12 @@ export class TimeSeries {
     this.ttft[this.index(t_ms)].add(ttft_ms);
   }
 
-  /** Queue depth sampled at the end of window i. */
-  sampleQueue(i: number, depth: number): void {
-    if (i < this.queued.length) this.queued[i] = depth;
+  /** Queue depth and requests in flight sampled at the end of window i. */
+  sampleQueue(i: number, depth: number, inFlight: number): void {
+    if (i < this.queued.length) {
+      this.queued[i] = depth;
+      this.inFlight[i] = inFlight;
+    }
   }
 
   /** Adds another run's windows (same window and duration) into this one. */
@@ -117,6 +124,7 @@ export class TimeSeries {
       this.rejections[i] += other.rejections[i];
       this.retries[i] += other.retries[i];
       this.queued[i] += other.queued[i];
+      this.inFlight[i] += other.inFlight[i];
       this.latency[i].merge(other.latency[i]);
       this.ttft[i].merge(other.ttft[i]);
     }
@@ -177,6 +185,7 @@ export class TimeSeries {
         ttft_p50_ms: this.ttft[i].quantile(0.5),
         ttft_p99_ms: this.ttft[i].quantile(0.99),
         queued: this.queued[i] / runs,
+        in_flight: this.inFlight[i] / runs,
       });
     }
     return out;

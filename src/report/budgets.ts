@@ -82,6 +82,11 @@ export interface Verdict {
   ci95?: [number, number];
   /** Why, in words. */
   reason: string;
+  /**
+   * Inconclusive because the run is not at steady state: more replications will not decide it,
+   * so --allow-inconclusive does not let it through.
+   */
+  not_steady?: boolean;
 }
 
 /** Does x satisfy `x op bound`? */
@@ -139,11 +144,17 @@ export function evaluateBudgets(budgets: readonly Budget[], summary: Summary): V
       status = satisfies(value, op, bound) ? 'pass' : 'fail';
       reason = `${fmt(value)} ${status === 'pass' ? 'is' : 'is not'} ${op} ${fmt(bound)}`;
     }
+    let notSteady = false;
     if (!summary.complete && status === 'pass') {
       status = 'inconclusive';
       reason = `${reason}, but the run is incomplete (${summary.engine.stop_reason}): it covers only part of the scenario`;
+    } else if (summary.verdict && !summary.verdict.steady_state.ok && status === 'pass') {
+      // A backlog that grows for as long as the run lasts: the figure measures the run's length.
+      status = 'inconclusive';
+      notSteady = true;
+      reason = `${reason}, but the run is not at steady state (see verdict.steady_state): the figure depends on how long it ran`;
     }
-    return { budget, status, value, ...(r.ci95 && replicated ? { ci95: r.ci95 } : {}), reason };
+    return { budget, status, value, ...(r.ci95 && replicated ? { ci95: r.ci95 } : {}), reason, ...(notSteady ? { not_steady: true } : {}) };
   });
 }
 
@@ -152,7 +163,10 @@ export interface CheckOutcome {
   passed: number;
   failed: number;
   inconclusive: number;
-  /** 0 all pass (or inconclusive allowed), 1 any fail (or inconclusive not allowed). */
+  /**
+   * 0 all pass (or inconclusive allowed), 1 any fail, or inconclusive not allowed, or
+   * inconclusive because the run is not at steady state (never allowed).
+   */
   exitCode: 0 | 1;
   status: 'PASS' | 'FAIL' | 'INCONCLUSIVE';
 }
@@ -161,8 +175,9 @@ export function outcome(verdicts: Verdict[], allowInconclusive: boolean): CheckO
   const passed = verdicts.filter((v) => v.status === 'pass').length;
   const failed = verdicts.filter((v) => v.status === 'fail').length;
   const inconclusive = verdicts.filter((v) => v.status === 'inconclusive').length;
+  const notSteady = verdicts.some((v) => v.not_steady);
   const status = failed > 0 ? 'FAIL' : inconclusive > 0 ? 'INCONCLUSIVE' : 'PASS';
-  const exitCode = failed > 0 || (inconclusive > 0 && !allowInconclusive) ? 1 : 0;
+  const exitCode = failed > 0 || (inconclusive > 0 && (!allowInconclusive || notSteady)) ? 1 : 0;
   return { verdicts, passed, failed, inconclusive, exitCode, status };
 }
 
@@ -171,7 +186,10 @@ const budgetText = (b: Budget) => `${b.metric} ${b.op} ${fmt(b.value)}`;
 /** The Markdown summary printed by `fleetsim check` (fits a pull request or $GITHUB_STEP_SUMMARY). */
 export function checkMarkdown(o: CheckOutcome, s: Summary, opts: { budgetsFrom: string; allowInconclusive: boolean }): string {
   const reps = s.replications > 1 ? `${s.replications} replications (seeds ${s.seed}..${s.seed + s.replications - 1}), verdicts on 95% CIs` : `1 run (seed ${s.seed})`;
-  const counts = `${o.passed} passed, ${o.failed} failed, ${o.inconclusive} inconclusive${o.inconclusive > 0 ? (opts.allowInconclusive ? ' (allowed)' : ' (not allowed: counts as a failure)') : ''}`;
+  const notSteady = o.verdicts.some((v) => v.not_steady);
+  const allowed = opts.allowInconclusive && !notSteady;
+  const counts = `${o.passed} passed, ${o.failed} failed, ${o.inconclusive} inconclusive${o.inconclusive > 0 ? (allowed ? ' (allowed)' : notSteady ? ' (the run is not at steady state: counts as a failure)' : ' (not allowed: counts as a failure)') : ''}`;
+  const steady = s.verdict && !s.verdict.steady_state.ok ? ` **The run is not at steady state:** ${s.verdict.steady_state.reasons.map(escapeControls).join('; ')}.` : '';
   const rows = o.verdicts.map((v) => [
     v.status === 'pass' ? 'pass' : v.status === 'fail' ? '**FAIL**' : '**inconclusive**',
     `\`${v.budget.metric}\`${v.budget.name ? ` (${escapeControls(v.budget.name)})` : ''}`,
@@ -182,7 +200,7 @@ export function checkMarkdown(o: CheckOutcome, s: Summary, opts: { budgetsFrom: 
   const lines = [
     `## fleetsim check: ${s.scenario}: ${o.status}`,
     '',
-    `${counts}. ${reps}, ${s.duration_s} s simulated, budgets from ${opts.budgetsFrom}.${s.complete ? '' : ` **The run is incomplete (${s.engine.stop_reason}).**`}`,
+    `${counts}. ${reps}, ${s.duration_s} s simulated, budgets from ${opts.budgetsFrom}.${s.complete ? '' : ` **The run is incomplete (${s.engine.stop_reason}).**`}${steady}`,
     '',
     markdownTable(['verdict', 'metric', 'budget', 'value', '95% CI'], rows),
   ];
@@ -199,15 +217,17 @@ const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** JUnit XML (the Surefire/Jenkins flavour GitHub, GitLab and Jenkins read): one test case per budget. */
 export function checkJunit(o: CheckOutcome, s: Summary, opts: { allowInconclusive: boolean; wall_s: number; timestamp?: string }): string {
   const suite = `fleetsim check: ${s.scenario}`;
-  const failures = o.failed + (opts.allowInconclusive ? 0 : o.inconclusive);
-  const skipped = opts.allowInconclusive ? o.inconclusive : 0;
+  // Inconclusive on a run not at steady state is never skipped: it fails the suite.
+  const skippable = (v: Verdict) => opts.allowInconclusive && v.status === 'inconclusive' && !v.not_steady;
+  const skipped = o.verdicts.filter(skippable).length;
+  const failures = o.failed + o.inconclusive - skipped;
   const cases = o.verdicts.map((v) => {
     const name = xml(budgetText(v.budget));
     const detail = xml(`${v.budget.metric} = ${fmt(v.value)}${v.ci95 ? ` (95% CI [${fmt(v.ci95[0])}, ${fmt(v.ci95[1])}])` : ''}: ${v.reason}`);
     const head = `    <testcase classname="fleetsim.check.${xml(s.scenario)}" name="${name}" time="0">`;
     if (v.status === 'pass') return `${head}\n      <system-out>${detail}</system-out>\n    </testcase>`;
     if (v.status === 'fail') return `${head}\n      <failure type="budget" message="${detail}">${detail}</failure>\n    </testcase>`;
-    return opts.allowInconclusive
+    return skippable(v)
       ? `${head}\n      <skipped message="inconclusive: ${detail}"/>\n    </testcase>`
       : `${head}\n      <failure type="inconclusive" message="inconclusive: ${detail}">${detail}</failure>\n    </testcase>`;
   });

@@ -39,7 +39,7 @@ export function timeseriesCsv(rows: WindowRow[], bands: readonly FaultBand[] = [
     })),
     {
       header: true,
-      columns: ['t_start_s', 'warmup', 'arrivals', 'completions', 'errors', 'rejections', 'retries', 'error_rate', 'rejection_rate', 'e2e_p50_ms', 'e2e_p99_ms', 'ttft_p50_ms', 'ttft_p99_ms', 'queued', 'faults'],
+      columns: ['t_start_s', 'warmup', 'arrivals', 'completions', 'errors', 'rejections', 'retries', 'error_rate', 'rejection_rate', 'e2e_p50_ms', 'e2e_p99_ms', 'ttft_p50_ms', 'ttft_p99_ms', 'queued', 'in_flight', 'faults'],
     },
   );
 }

@@ -18,12 +18,14 @@ export function sampleOf(xs: readonly number[]): Sample {
 }
 
 /**
- * A sample rebuilt from a mean and its two-sided 95% Student-t confidence interval over n
- * replications (what summary.json keeps): half-width = t(0.975, n-1) * sd / sqrt(n).
+ * A sample rebuilt from a mean and its two-sided 95% confidence interval over n replications
+ * (what summary.json keeps; metrics/ci.ts): half-width t(0.975, n-1) * sd / sqrt(n), on the log
+ * scale (times the mean) when the interval is positive, as meanCi95 makes it for a quantity that
+ * was never negative.
  */
 export function sampleFromCi(mean: number, ci: readonly [number, number] | undefined, n: number): Sample {
   if (!ci || n < 2) return { mean, sd: null, n };
-  const half = (ci[1] - ci[0]) / 2;
+  const half = ci[0] > 0 ? (mean * Math.log(ci[1] / ci[0])) / 2 : (ci[1] - ci[0]) / 2;
   return { mean, sd: (half * Math.sqrt(n)) / tQuantile(0.975, n - 1), n };
 }
 

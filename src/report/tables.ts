@@ -1,6 +1,7 @@
 import type { Summary } from '../results/summary.ts';
 import { fmt } from './table.ts';
 import { entries, faultsOf, type NamedSummary } from './charts/input.ts';
+import { figureWithInterval, latencyLabel, verdictMarkdown } from './verdict-text.ts';
 
 /** A table of the report, rendered as Markdown (report.md) and as HTML (report.html). */
 export interface ReportTable {
@@ -15,17 +16,16 @@ export interface ReportTable {
 type Ci = Record<string, [number, number]> | undefined;
 const ciOf = (block: unknown): Ci => (block as { ci95?: Ci } | undefined)?.ci95;
 
-/** "1,234 ±56" with replications, "1,234" without. */
+/** "1,234 [1,180, 1,290]" (the 95% CI) with replications, "1,234" without. */
 function withCi(x: number | null | undefined, ci: Ci, key: string): string {
-  const c = ci?.[key];
-  return c && x !== null && x !== undefined ? `${fmt(x)} ±${fmt((c[1] - c[0]) / 2, 2)}` : fmt(x);
+  return figureWithInterval(x, ci?.[key]);
 }
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${fmt(x * 100)}%`);
 
 /** The one-line description of the run. */
 export function runLine(s: Summary): string {
-  const reps = s.replications > 1 ? `, ${s.replications} replications (seeds ${s.seed}..${s.seed + s.replications - 1}; figures are means ±95% CI half-width)` : `, seed ${s.seed}`;
+  const reps = s.replications > 1 ? `, ${s.replications} replications (seeds ${s.seed}..${s.seed + s.replications - 1}; figures are means [95% CI])` : `, seed ${s.seed}`;
   const incomplete = s.complete ? '' : ` **INCOMPLETE (${s.engine.stop_reason})**: results cover the simulated part only`;
   return `\`${s.scenario}\` (${s.scenario_file}): ${fmt(s.duration_s)} s simulated, warm-up ${fmt(s.warmup_s)} s${reps}; fleetsim ${s.fleetsim_version}.${incomplete}`;
 }
@@ -45,7 +45,7 @@ export function summaryTables(s: Summary, variants?: NamedSummary[]): ReportTabl
     header: ['', 'p50', 'p90', 'p99', 'p99.9', 'mean', 'max'],
     rows: entries(s.latency_ms as unknown as Record<string, Record<string, number | null>>).map(([k, l]) => {
       const ci = ciOf(l);
-      return [k, withCi(l.p50, ci, 'p50'), withCi(l.p90, ci, 'p90'), withCi(l.p99, ci, 'p99'), withCi(l.p999, ci, 'p999'), withCi(l.mean, ci, 'mean'), fmt(l.max)];
+      return [latencyLabel(k), withCi(l.p50, ci, 'p50'), withCi(l.p90, ci, 'p90'), withCi(l.p99, ci, 'p99'), withCi(l.p999, ci, 'p999'), withCi(l.mean, ci, 'mean'), fmt(l.max)];
     }),
   });
   const models = entries(s.by_model);
@@ -148,7 +148,7 @@ export function markdownTable(header: string[], rows: string[][]): string {
 
 /** report.md: the summary tables, short enough to paste into a pull request. */
 export function renderMarkdown(s: Summary, opts: { variants?: NamedSummary[]; charts?: { id: string; title: string; file: string }[] } = {}): string {
-  const out: string[] = [`## fleetsim: ${s.scenario}`, '', runLine(s), ''];
+  const out: string[] = [`## fleetsim: ${s.scenario}`, '', runLine(s), '', verdictMarkdown(s)];
   for (const t of summaryTables(s, opts.variants)) {
     const body = [markdownTable(t.header, t.rows), ''];
     if (t.note) body.push(`_${t.note}_`, '');

@@ -1,13 +1,16 @@
 import type { Summary } from '../results/summary.ts';
 import { fmt, table } from './table.ts';
+import { figureWithInterval, latencyLabel, verdictTerminal } from './verdict-text.ts';
 
-const withCi = (x: number | null, ci?: [number, number]) => (ci ? `${fmt(x)} ±${fmt((ci[1] - ci[0]) / 2, 2)}` : fmt(x));
+const withCi = (x: number | null, ci?: [number, number]) => figureWithInterval(x, ci).replace(/\u00a0/g, ' ');
 
 /** The compact human summary printed after a run. */
 export function renderSummary(s: Summary): string {
   const out: string[] = [];
-  const reps = s.replications > 1 ? `, ${s.replications} replications (seeds ${s.seed}..${s.seed + s.replications - 1}, mean ±95% CI)` : '';
+  const reps = s.replications > 1 ? `, ${s.replications} replications (seeds ${s.seed}..${s.seed + s.replications - 1}, mean [95% CI])` : '';
   out.push(`${s.scenario}: ${fmt(s.duration_s)} s simulated (warm-up ${fmt(s.warmup_s)} s), seed ${s.seed}${reps}${s.complete ? '' : '  [INCOMPLETE: ' + s.engine.stop_reason + ']'}`);
+  const verdict = verdictTerminal(s);
+  if (verdict) out.push('', verdict);
   const r = s.requests;
   const rci = (r as unknown as { ci95?: Record<string, [number, number]> }).ci95 ?? {};
   out.push('');
@@ -20,7 +23,7 @@ export function renderSummary(s: Summary): string {
   out.push('');
   const lat = Object.entries(s.latency_ms).map(([k, l]) => {
     const ci = (l as unknown as { ci95?: Record<string, [number, number]> }).ci95 ?? {};
-    return [k, withCi(l.p50, ci.p50), withCi(l.p90, ci.p90), withCi(l.p99, ci.p99), withCi(l.p999, ci.p999), withCi(l.mean, ci.mean), fmt(l.max)];
+    return [latencyLabel(k), withCi(l.p50, ci.p50), withCi(l.p90, ci.p90), withCi(l.p99, ci.p99), withCi(l.p999, ci.p999), withCi(l.mean, ci.mean), fmt(l.max)];
   });
   out.push(table(['latency ms', 'p50', 'p90', 'p99', 'p99.9', 'mean', 'max'], lat));
   out.push('');

@@ -15,6 +15,12 @@ export interface RunResult {
   warmup_ms: number;
   counts: RequestCounts;
   e2e: LatencyStats;
+  /**
+   * End-to-end latency with the requests still in flight at the end counted at their ages
+   * (censored observations), in total and per class: its percentiles are lower bounds of the
+   * true ones, where e2e's leave those requests out.
+   */
+  e2eIncludingInFlight: { all: LatencyStats; byClass: LatencyStats[] };
   stations: Station[];
   timeseries: TimeSeries;
   events: number;

@@ -3,10 +3,13 @@ import type { RunResult } from './run-result.ts';
 import type { Prepared } from '../scenario/prepare.ts';
 import type { LatencySummary } from '../metrics/latency.ts';
 import type { RequestCounts } from '../metrics/outcomes.ts';
+import type { WindowRow } from '../metrics/timeseries.ts';
 import { round } from './round.ts';
 import type { FaultBand } from '../faults/types.ts';
 import { summarizeFleet, type FleetParts, type LatencyBlocks, roundLatency } from './fleet-summary.ts';
 import { summarizeControl, type ControlSummary } from './control-summary.ts';
+import { capacityLoads } from './capacity.ts';
+import { runWarnings, sloVerdict, steadyState, type SloVerdict, type Verdict } from './verdict.ts';
 
 export interface StationSummary {
   servers: number;
@@ -25,6 +28,8 @@ export interface StationSummary {
 }
 
 export interface Summary extends Partial<FleetParts> {
+  /** What a reader must know first: SLOs met or missed, steady state, warnings (results/verdict.ts). */
+  verdict: Verdict;
   fleetsim_version: string;
   scenario: string;
   scenario_file: string;
@@ -74,7 +79,7 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
     };
   }
   const fleet = r.fleet ? summarizeFleet(prep, r) : undefined;
-  return {
+  const summary: Omit<Summary, 'verdict'> = {
     fleetsim_version: version,
     scenario: sc.name,
     scenario_file: prep.file,
@@ -95,7 +100,9 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
     ...(prep.scenario.client ? { attempts: { ...r.client.attemptCounts } } : {}),
     ...(r.faults.bands.length > 0 ? { faults: r.faults.bands } : {}),
     ...(prep.scenario.failures ? { failures: { ...r.faults.stochastic } } : {}),
-    latency_ms: fleet ? fleet.latency : { e2e: roundLatency(r.e2e.summary()) },
+    latency_ms: fleet
+      ? fleet.latency
+      : { e2e: roundLatency(r.e2e.summary()), e2e_including_in_flight: roundLatency(r.e2eIncludingInFlight.all.summary()) },
     stations,
     ...(fleet ? fleet.parts : {}),
     ...(r.control ? { control: summarizeControl(prep, r) } : {}),
@@ -106,4 +113,17 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
       stop_reason: r.stop_reason,
     },
   };
+  return { verdict: runVerdict(prep, summary, r.timeseries.rows()), ...summary };
+}
+
+/** The verdict of one run: SLOs from by_model, steady state from the time series, warnings. */
+function runVerdict(prep: Prepared, s: Omit<Summary, 'verdict'>, rows: WindowRow[]): Verdict {
+  const slo: Record<string, SloVerdict> = {};
+  for (const [name, m] of Object.entries(s.by_model ?? {})) {
+    const v = m.slo ? sloVerdict(m.slo, m.latency_ms) : undefined;
+    if (v) slo[name] = v;
+  }
+  const steady = steadyState(rows, { warmup_s: s.warmup_s, duration_s: s.duration_s, window_s: s.window_s });
+  const input = { ...s, stop_reason: s.engine.stop_reason };
+  return { slo, steady_state: { ok: steady.ok, reasons: steady.reasons }, warnings: runWarnings(input, capacityLoads(prep), steady) };
 }

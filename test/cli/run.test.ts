@@ -123,7 +123,7 @@ describe('fleetsim run --out', () => {
   it('timeseries.csv and stations.csv agree with summary.json', () => {
     const s = readJson(out('a'));
     const ts = csv(out('a'), 'timeseries.csv');
-    expect(Object.keys(ts[0])).toEqual(['t_start_s', 'warmup', 'arrivals', 'completions', 'errors', 'rejections', 'retries', 'error_rate', 'rejection_rate', 'e2e_p50_ms', 'e2e_p99_ms', 'ttft_p50_ms', 'ttft_p99_ms', 'queued', 'faults']);
+    expect(Object.keys(ts[0])).toEqual(['t_start_s', 'warmup', 'arrivals', 'completions', 'errors', 'rejections', 'retries', 'error_rate', 'rejection_rate', 'e2e_p50_ms', 'e2e_p99_ms', 'ttft_p50_ms', 'ttft_p99_ms', 'queued', 'in_flight', 'faults']);
     expect(ts).toHaveLength(100); // 2000 s in windows of 20 s
     expect(ts.map((row) => row.t_start_s)).toEqual(ts.map((_, i) => i * 20));
     const measured = ts.filter((row) => row.warmup === 0);

@@ -10,6 +10,7 @@ const row = (completions: number, errors: number, rejections: number): WindowRow
   errors,
   rejections,
   retries: 0,
+  in_flight: 0,
   e2e_p50_ms: null,
   e2e_p99_ms: null,
   ttft_p50_ms: null,

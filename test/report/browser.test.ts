@@ -24,6 +24,32 @@ let CHROMIUM = process.env.CHROMIUM_PATH ?? '';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const ARTIFACTS = join(REPO, 'reports', 'test-artifacts');
 
+/**
+ * Run in the page (a string: the test's TypeScript has no DOM types): what sticks out past the
+ * viewport, what clips its content (cut off, or behind a scroll bar), and where the verdict is.
+ */
+const LAYOUT_PROBE = `(() => {
+  const viewport = document.documentElement.clientWidth;
+  const problems = [];
+  const label = (el) => el.tagName.toLowerCase() + (typeof el.className === 'string' && el.className ? '.' + el.className.split(' ')[0] : '') + ' "' + (el.textContent || '').trim().slice(0, 40) + '"';
+  if (document.documentElement.scrollWidth > viewport) problems.push('page scrolls sideways: ' + document.documentElement.scrollWidth + ' > ' + viewport);
+  for (const el of Array.from(document.body.querySelectorAll('*'))) {
+    if (el.closest('script, svg')) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;
+    if (box.right > viewport + 0.5) problems.push(label(el) + ' ends at ' + Math.round(box.right) + ' px, past the viewport (' + viewport + ')');
+    if (getComputedStyle(el).overflowX !== 'visible' && el.scrollWidth > el.clientWidth + 1) problems.push(label(el) + ' clips its content: ' + el.scrollWidth + ' > ' + el.clientWidth + ' px');
+  }
+  const verdict = document.querySelector('section.verdict');
+  const firstTable = document.querySelector('section.table');
+  return {
+    problems,
+    verdictFirst: !!verdict && !!firstTable && (verdict.compareDocumentPosition(firstTable) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0,
+    verdictTop: verdict ? verdict.getBoundingClientRect().top : -1,
+    headline: verdict && verdict.querySelector('h2') ? verdict.querySelector('h2').textContent : '',
+  };
+})()`;
+
 let browser: Browser | undefined;
 const pages: Record<string, { file: string; charts: string[] }> = {};
 
@@ -119,6 +145,24 @@ describe('report.html in headless Chromium', () => {
       await page.screenshot({ path: join(ARTIFACTS, `report-${name}.png`), fullPage: true });
       await page.close();
       expect(problems).toEqual([]);
+    });
+  }
+
+  for (const name of ['fleet', 'stations'] as const) {
+    it(`opens the ${name} report with its verdict, nothing clipped or overflowing at 1,000 to 1,920 px`, async () => {
+      expect(browser, `Chromium not found at ${CHROMIUM} (see the test above)`).toBeDefined();
+      for (const width of [1000, 1280, 1920]) {
+        const page = await browser!.newPage({ viewport: { width, height: 900 } });
+        await page.goto(pathToFileURL(pages[name].file).href);
+        await page.waitForSelector('body[data-charts="done"]', { timeout: 20_000 });
+        const found = (await page.evaluate(LAYOUT_PROBE)) as { problems: string[]; verdictFirst: boolean; verdictTop: number; headline: string };
+        if (width === 1000 || width === 1920) await page.screenshot({ path: join(ARTIFACTS, `report-${name}-${width}px.png`), fullPage: false });
+        await page.close();
+        expect(found.problems, `${name} at ${width} px`).toEqual([]);
+        expect(found.verdictFirst, 'the verdict comes before the tables').toBe(true);
+        expect(found.verdictTop, 'the verdict is on the first screen').toBeLessThan(300);
+        expect(found.headline).toMatch(/^Verdict: /);
+      }
     });
   }
 });

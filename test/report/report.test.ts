@@ -75,6 +75,13 @@ describe('summary.json and its JSON Schema (src/report/summary.schema.json)', ()
     for (const [name, doc] of docs) expect(checkJsonSchemaWithRefs(SCHEMA, doc), name).toEqual([]);
     // The replicated ones do carry ci95 blocks (so the schema's ci95 entries are exercised).
     expect((fleetReps.by_model!['gpt-4'].latency_ms.ttft as unknown as { ci95: Record<string, number[]> }).ci95.p99).toHaveLength(2);
+    // The verdict's SLO figure over replications is the mean p99, within its (positive) interval.
+    const slo = fleetReps.verdict.slo['gpt-4'];
+    expect(slo.value_ms).toBe(fleetReps.by_model!['gpt-4'].latency_ms.ttft.p99);
+    expect(slo.interval![0]).toBeGreaterThan(0);
+    expect(slo.interval![0]).toBeLessThanOrEqual(slo.value_ms!);
+    expect(slo.interval![1]).toBeGreaterThanOrEqual(slo.value_ms!);
+    expect(renderMarkdown(fleetReps)).toMatch(/gpt-4: TTFT p99 [\d,]+ ms \(95% CI \[[\d,]+,\u00a0[\d,]+\]\)/);
   });
 
   it('is not vacuous: it rejects unknown fields, missing ones and wrong types, naming the path', () => {
@@ -90,6 +97,9 @@ describe('summary.json and its JSON Schema (src/report/summary.schema.json)', ()
     expect(bad((x) => (x.engine.stop_reason = 'bored'))).toMatch(/engine\.stop_reason: not in enum/);
     expect(bad((x) => (x.gpu['gpt-4'].ci95 = { busy_fraction: [1] }))).toMatch(/ci95\.busy_fraction: fewer than 2 items/);
     expect(bad((x) => (x.faults = [{ kind: 'x', start_s: 1 }]))).toMatch(/faults\[0\]\.target: required/);
+    expect(bad((x) => delete x.verdict)).toMatch(/\$\.verdict: required/);
+    expect(bad((x) => x.verdict.warnings.push({ code: 'gloomy', message: 'x' }))).toMatch(/verdict\.warnings\[\d+\]\.code: not in enum/);
+    expect(bad((x) => delete x.verdict.slo['gpt-4'].met)).toMatch(/verdict\.slo\.gpt-4\.met: required/);
   });
 });
 
@@ -119,23 +129,44 @@ describe('report files (--out)', () => {
     }
   });
 
+  it('report.md opens with the verdict: SLOs with their figures, the bill against the reference, every warning', () => {
+    const md = readFileSync(join(dir('fleet'), 'report.md'), 'utf8');
+    const s = readJson(dir('fleet'));
+    const verdictAt = md.indexOf('### Verdict: ');
+    expect(verdictAt).toBeGreaterThan(0);
+    expect(verdictAt).toBeLessThan(md.indexOf('### Requests'));
+    const verdict = md.slice(verdictAt, md.indexOf('### Requests'));
+    for (const [model, v] of Object.entries(s.verdict.slo)) {
+      expect(verdict).toMatch(new RegExp(`- (\\*\\*)?${model.replace(/\./g, '\\.')}: ${v.metric === 'ttft.p99' ? 'TTFT' : 'e2e'} p99 [\\d,.]+ ms .*target [\\d,]+ ms: ${v.met ? 'met' : 'MISSED'}`));
+    }
+    expect(verdict).toMatch(/monthly bill \(full fleet\): \$[\d,]+ against a reference of \$183,000,000/);
+    expect(s.verdict.warnings.length).toBeGreaterThan(0);
+    for (const w of s.verdict.warnings) if (w.code !== 'not_steady') expect(verdict).toContain(`warning (${w.code})`);
+    // 50 s with 5-s windows: too few in the second half to judge, and the verdict says so.
+    expect(s.verdict.warnings.map((w) => w.code)).toContain('steady_state_unjudged');
+    expect(verdict).toMatch(/^### Verdict: SLO missed for 2 of 3 models; steady state not judged; \d warnings/);
+    expect(verdict).not.toContain('steady state: yes');
+  });
+
   it('report.md holds the summary tables and is short enough for a pull request', () => {
     const md = readFileSync(join(dir('fleet'), 'report.md'), 'utf8');
     for (const h of ['## fleetsim: openai-2024', '### Requests', '### Latency (ms)', '### By model', '### GPU clusters', '### Monthly cost']) expect(md).toContain(h);
     // The long tables are folded (GitHub renders <details> collapsed).
     for (const h of ['<details><summary><b>Stages (ms)</b></summary>', '<details><summary><b>Busiest stations (6 of 24; all in stations.csv)</b></summary>']) expect(md).toContain(h);
     expect(md).toMatch(/\| gpt-3\.5-turbo \| [\d,]+ \|/);
-    expect(md.split('\n').length).toBeLessThan(90);
+    expect(md.split('\n').length).toBeLessThan(100);
     const st = readFileSync(join(dir('stations'), 'report.md'), 'utf8');
     expect(st).toContain('### Stations');
     expect(st).not.toContain('### By model');
     expect(st.split('\n').length).toBeLessThan(40);
   });
 
-  it('report.md of a replicated run shows the ±CI; of a faulted one, the fault windows', () => {
+  it('report.md of a replicated run shows the 95% CI; of a faulted one, the fault windows', () => {
     const md = renderMarkdown(stationReps);
     expect(md).toMatch(/3 replications \(seeds 7\.\.9/);
-    expect(md).toMatch(/\| e2e \| [\d,.]+ ±[\d,.]+ \|/);
+    const [, mean, lo, hi] = /\| e2e \| ([\d,.]+) \[([\d,.]+),\u00a0([\d,.]+)\] \|/.exec(md)!.map((x) => Number(x.replace(/,/g, '')));
+    expect(lo).toBeLessThan(mean);
+    expect(hi).toBeGreaterThan(mean);
     const f = renderMarkdown(withFaults(readJson(dir('fleet'))));
     expect(f).toContain('### Faults (s)');
     expect(f).toContain('| redis_failover | us-east/redis | 20 | 22 | 30 | 35 |');

@@ -1,6 +1,7 @@
 import type { Summary } from '../../results/summary.ts';
 import type { ReportTable } from '../tables.ts';
 import { vegaBundle } from './vega-bundle.ts';
+import { verdictText } from '../verdict-text.ts';
 
 export interface HtmlChart {
   id: string;
@@ -27,6 +28,15 @@ function tableHtml(t: ReportTable): string {
   return `<section class="table"><h3>${inline(t.title)}</h3><table><thead>${head}</thead><tbody>\n${body}\n</tbody></table>${t.note ? `<p class="note">${inline(t.note)}</p>` : ''}</section>`;
 }
 
+/** The verdict block the page opens with: headline, SLOs, bill, steady state, warnings. */
+function verdictHtml(s: Summary): string {
+  if (!s.verdict) return ''; // a summary.json written before 0.2.0
+  const t = verdictText(s);
+  const bad = t.lines.some((l) => l.bad);
+  const items = t.lines.map((l) => `<li${l.bad ? ' class="bad"' : ''}>${escapeHtml(l.text)}</li>`).join('\n');
+  return `<section class="verdict${bad ? ' attention' : ''}" id="verdict"><h2>${escapeHtml(t.headline)}</h2><ul>\n${items}\n</ul></section>`;
+}
+
 /** JSON inside a <script> element: nothing in it may close the element. */
 const scriptJson = (x: unknown) => JSON.stringify(x).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 
@@ -36,8 +46,11 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, s
 h1 { font-size: 22px; margin: 8px 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
 h3 { font-size: 14px; margin: 16px 0 6px; } p.run { color: #444; margin: 0 0 8px; } p.note, figure p { color: #666; font-size: 12px; margin: 4px 0; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: 13px; }
-th, td { padding: 3px 10px; border-bottom: 1px solid #eee; text-align: right; white-space: nowrap; } th:first-child, td:first-child { text-align: left; }
-th { background: #f6f6f6; font-weight: 600; } .tables { overflow-x: auto; }
+th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: right; } th:first-child, td:first-child { text-align: left; overflow-wrap: anywhere; }
+th { background: #f6f6f6; font-weight: 600; } .tables { max-width: 100%; }
+.verdict { border: 1px solid #9ac59a; background: #f3faf3; padding: 4px 14px 8px; margin: 12px 0 20px; }
+.verdict.attention { border-color: #e0a040; background: #fff8ec; } .verdict h2 { border: 0; margin: 8px 0 4px; }
+.verdict ul { margin: 4px 0; padding-left: 20px; } .verdict li { margin: 3px 0; overflow-wrap: anywhere; } .verdict li.bad { color: #8a2a00; }
 figure.chart { margin: 18px 0 26px; } figcaption { color: #666; font-size: 12px; margin: 2px 0 0 8px; } .vis { min-height: 60px; overflow-x: auto; }
 .vis[data-rendered="error"] { color: #b00; font-family: monospace; }
 .incomplete { background: #fff4e5; border: 1px solid #f0b35a; padding: 6px 10px; }
@@ -70,6 +83,7 @@ export function renderHtml(opts: { summary: Summary; runLine: string; tables: Re
 <body>
 <h1>fleetsim report: ${escapeHtml(s.scenario)}</h1>
 <p class="run${s.complete ? '' : ' incomplete'}">${inline(opts.runLine)}</p>
+${verdictHtml(s)}
 <div class="tables">
 ${opts.tables.slice(0, head).map(tableHtml).join('\n')}
 </div>

@@ -1,0 +1,69 @@
+import type { Summary } from '../results/summary.ts';
+import type { SloVerdict } from '../results/verdict.ts';
+import { fmt } from './table.ts';
+
+/** One line of the verdict as a reader sees it; `bad` marks what needs attention. */
+export interface VerdictLine {
+  text: string;
+  bad: boolean;
+}
+
+/** The verdict in words: a headline, then SLOs, the bill, steady state and every warning. */
+export interface VerdictText {
+  headline: string;
+  lines: VerdictLine[];
+}
+
+/** The row name of a latency block in the report's tables. */
+export const latencyLabel = (key: string) => (key === 'e2e_including_in_flight' ? 'e2e with in-flight ages (lower bound)' : key);
+
+/** "1,234 [1,100, 1,400]": a figure and its interval, the interval's parts kept together. */
+export function figureWithInterval(x: number | null | undefined, interval?: readonly [number, number]): string {
+  return interval && x !== null && x !== undefined ? `${fmt(x)} [${fmt(interval[0])},\u00a0${fmt(interval[1])}]` : fmt(x);
+}
+
+function sloLine(model: string, v: SloVerdict, replications: number): VerdictLine {
+  const name = v.metric === 'ttft.p99' ? 'TTFT p99' : 'e2e p99';
+  const interval = v.interval ? ` (95% CI ${figureWithInterval(v.value_ms, v.interval).replace(/^\S+ /, '')})` : replications > 1 ? '' : ' (one run: no interval)';
+  const lower = typeof v.lower_bound_ms === 'number' && v.value_ms !== null && v.lower_bound_ms > v.value_ms ? `; at least ${fmt(v.lower_bound_ms)} ms counting requests still in flight` : '';
+  return { text: `${model}: ${name} ${fmt(v.value_ms)} ms${interval}${lower}, target ${fmt(v.target_ms)} ms: ${v.met ? 'met' : 'MISSED'}`, bad: !v.met };
+}
+
+export function verdictText(s: Summary): VerdictText {
+  const v = s.verdict;
+  const lines: VerdictLine[] = [];
+  const slos = Object.entries(v.slo);
+  for (const [model, x] of slos) lines.push(sloLine(model, x, s.replications));
+  if (s.cost) {
+    const ref = s.cost.reference_monthly_usd?.total;
+    lines.push({ text: `monthly bill (full fleet): $${fmt(s.cost.monthly_usd)}${typeof ref === 'number' ? ` against a reference of $${fmt(ref)}` : ''}`, bad: false });
+  }
+  const unjudged = v.warnings.some((w) => w.code === 'steady_state_unjudged');
+  if (!v.steady_state.ok) lines.push({ text: `steady state: NO: ${v.steady_state.reasons.join('; ')}`, bad: true });
+  else if (!unjudged) lines.push({ text: 'steady state: yes (in-flight and queued requests do not grow over the second half of the measured period)', bad: false });
+  for (const w of v.warnings) {
+    if (w.code === 'not_steady') continue; // said on the steady-state line
+    lines.push({ text: `warning (${w.code}): ${w.message}`, bad: true });
+  }
+  const missed = slos.filter(([, x]) => !x.met).length;
+  const parts = [
+    slos.length > 0 ? (missed > 0 ? `SLO missed for ${missed} of ${slos.length} models` : `SLO met for ${slos.length === 1 ? 'the model' : `all ${slos.length} models`}`) : 'no SLO set',
+    !v.steady_state.ok ? 'NOT at steady state' : unjudged ? 'steady state not judged' : 'at steady state',
+    `${v.warnings.length} warning${v.warnings.length === 1 ? '' : 's'}`,
+  ];
+  return { headline: `Verdict: ${parts.join('; ')}`, lines };
+}
+
+/** The verdict as Markdown: a section report.md opens with. */
+export function verdictMarkdown(s: Summary): string {
+  if (!s.verdict) return ''; // a summary.json written before 0.2.0
+  const t = verdictText(s);
+  return [`### ${t.headline}`, '', ...t.lines.map((l) => `- ${l.bad ? '**' : ''}${l.text.replace(/\*/g, '\\*')}${l.bad ? '**' : ''}`), ''].join('\n');
+}
+
+/** The verdict for the terminal: the headline, then one indented line each. */
+export function verdictTerminal(s: Summary): string {
+  if (!s.verdict) return '';
+  const t = verdictText(s);
+  return [t.headline, ...t.lines.map((l) => `  ${l.bad ? '!' : '-'} ${l.text}`)].join('\n');
+}

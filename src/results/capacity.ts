@@ -1,0 +1,21 @@
+import type { Prepared } from '../scenario/prepare.ts';
+import { stationLoads, type TierLoad } from '../fleet/stations/capacity.ts';
+import { fleetLoads } from '../fleet/llm/capacity.ts';
+import { makeArrivals } from '../workload/arrivals.ts';
+
+/** The analytical capacity check: offered load against capacity per tier, at the mean and the peak arrival rate. */
+export interface CapacityLoads {
+  mean_rate_per_s: number;
+  peak_rate_per_s: number;
+  loads: (TierLoad & { peak_utilization: number })[];
+}
+
+export function capacityLoads(prep: Prepared): CapacityLoads {
+  const sc = prep.scenario;
+  const source = makeArrivals(sc.workload.arrivals, () => 0.5, prep.trace);
+  const horizon_ms = sc.duration_s * 1000;
+  const rate = source.meanRatePerS(horizon_ms);
+  const peakRatio = rate > 0 ? source.peakRatePerS(horizon_ms) / rate : 1;
+  const loads = sc.fleet ? fleetLoads(prep, rate) : stationLoads(sc, rate);
+  return { mean_rate_per_s: rate, peak_rate_per_s: rate * peakRatio, loads: loads.map((l) => ({ ...l, peak_utilization: l.utilization * peakRatio })) };
+}

@@ -1,0 +1,158 @@
+import type { WindowRow } from '../metrics/timeseries.ts';
+import { GROWTH_MIN_SAMPLES, growthTest, type GrowthTest } from '../metrics/steady-state.ts';
+import { SKETCH_RELATIVE_ACCURACY, type LatencySummary } from '../metrics/latency.ts';
+import type { CapacityLoads } from './capacity.ts';
+import { fmt } from '../util/format-number.ts';
+import { round } from './round.ts';
+
+/**
+ * The verdict block of summary.json: what a reader must know before any figure. Per model, the
+ * SLO met or missed; whether the run reached a steady state (its figures then describe the system,
+ * not the length of the run); and warnings (over capacity, requests censored at the end, fleet
+ * sampling, errors, an incomplete run). The rules are in docs/reports.md.
+ */
+export interface Verdict {
+  slo: Record<string, SloVerdict>;
+  steady_state: { ok: boolean; reasons: string[] };
+  warnings: VerdictWarning[];
+}
+
+export interface SloVerdict {
+  /** The figure the SLO is on, a path under by_model.<model>.latency_ms (ttft.p99 or e2e.p99). */
+  metric: 'ttft.p99' | 'e2e.p99';
+  target_ms: number;
+  /** The figure over completed requests (the mean over replications); null when nothing completed. */
+  value_ms: number | null;
+  /** 95% confidence interval of value_ms over replications (none for one run). */
+  interval?: [number, number];
+  /** For e2e: the p99 with requests still in flight at the end counted at their ages, a lower bound of the true p99. */
+  lower_bound_ms?: number | null;
+  met: boolean;
+}
+
+export interface VerdictWarning {
+  code: 'over_capacity' | 'over_capacity_at_peak' | 'not_steady' | 'steady_state_unjudged' | 'censored' | 'fleet_sampled' | 'errors' | 'incomplete';
+  message: string;
+}
+
+/** An error rate at or above this is a warning: one request in a hundred is not a detail. */
+const ERROR_RATE_WARNING = 0.01;
+
+/** The SLO verdict of one model from its latency blocks. */
+export function sloVerdict(
+  slo: { ttft_p99_ms?: number; e2e_p99_ms?: number },
+  latency: { ttft: LatencySummary; e2e: LatencySummary; e2e_including_in_flight?: LatencySummary },
+  ci?: (metric: 'ttft' | 'e2e') => [number, number] | undefined,
+): SloVerdict | undefined {
+  const entries: SloVerdict[] = [];
+  const judge = (metric: 'ttft' | 'e2e', target_ms: number | undefined) => {
+    if (target_ms === undefined) return;
+    const value_ms = latency[metric].p99;
+    const interval = ci?.(metric);
+    const lower_bound_ms = metric === 'e2e' ? latency.e2e_including_in_flight?.p99 : undefined;
+    const met = value_ms !== null && value_ms <= target_ms && !(typeof lower_bound_ms === 'number' && lower_bound_ms > target_ms);
+    entries.push({ metric: `${metric}.p99`, target_ms, value_ms, ...(interval ? { interval } : {}), ...(lower_bound_ms !== undefined ? { lower_bound_ms } : {}), met });
+  };
+  judge('ttft', slo.ttft_p99_ms);
+  judge('e2e', slo.e2e_p99_ms);
+  // Two targets: the verdict is the one that binds (missed, or nearer its target).
+  const margin = (v: SloVerdict) => (v.value_ms === null ? Infinity : v.value_ms / v.target_ms);
+  return entries.sort((a, b) => Number(a.met) - Number(b.met) || margin(b) - margin(a))[0];
+}
+
+/** The stretch the steady-state test looks at: the second half of the measured period, whole windows only. */
+function secondHalf(rows: readonly WindowRow[], o: { warmup_s: number; duration_s: number; window_s: number }): WindowRow[] {
+  const mid_s = o.warmup_s + (o.duration_s - o.warmup_s) / 2;
+  return rows.filter((r) => r.t_start_s >= mid_s - 1e-9 && r.t_start_s + o.window_s <= o.duration_s + 1e-9);
+}
+
+function growthReason(what: string, g: GrowthTest, from_s: number, to_s: number, completedShare: number | null): string {
+  const share = completedShare === null ? '' : `; completions, failures and rejections were ${fmt(completedShare * 100, 3)}% of arrivals`;
+  return `${what} rose from ${fmt(Math.max(0, g.fitted_from))} to ${fmt(g.fitted_to)} over ${fmt(from_s)}-${fmt(to_s)} s (the second half of the measured period), ${fmt(g.noise_ratio, 2)} times its scatter around the trend${share}`;
+}
+
+/** The steady-state block, and why it could not be judged (the block then says ok). */
+export type SteadyStateFinding = Verdict['steady_state'] & { unjudged?: string };
+
+/**
+ * Steady state from the time series: requests in flight and queued requests must not grow over
+ * the second half of the measured period (metrics/steady-state.ts has the test and its reasons).
+ */
+export function steadyState(rows: readonly WindowRow[], o: { warmup_s: number; duration_s: number; window_s: number }): SteadyStateFinding {
+  const half = secondHalf(rows, o);
+  const t_s = half.map((r) => r.t_start_s + o.window_s);
+  const arrivals = half.reduce((a, r) => a + r.arrivals, 0);
+  const ended = half.reduce((a, r) => a + r.completions + r.errors + r.rejections, 0);
+  const inFlight = growthTest(t_s, half.map((r) => r.in_flight), arrivals);
+  const queued = growthTest(t_s, half.map((r) => r.queued), arrivals);
+  if (!inFlight || !queued) {
+    return { ok: true, reasons: [], unjudged: `the second half of the measured period has ${half.length} whole windows, too few to tell a trend from noise (${GROWTH_MIN_SAMPLES} needed: set window_s shorter or duration_s longer)` };
+  }
+  const from_s = half[0].t_start_s, to_s = t_s[t_s.length - 1];
+  const reasons: string[] = [];
+  if (inFlight.growing) reasons.push(growthReason('requests in flight', inFlight, from_s, to_s, arrivals > 0 ? ended / arrivals : null));
+  if (queued.growing) reasons.push(growthReason('queued requests', queued, from_s, to_s, null));
+  return { ok: reasons.length === 0, reasons };
+}
+
+/** What the summary holds that the warnings read. */
+export interface VerdictInput {
+  complete: boolean;
+  stop_reason: string;
+  requests: { offered: number; completed: number; in_flight_at_end: number; error_rate: number };
+  latency_ms: { e2e: LatencySummary; e2e_including_in_flight?: LatencySummary };
+  fleet?: { scale: number; sampled: boolean };
+  gpu?: Record<string, { replicas: number; replicas_full: number }>;
+}
+
+function capacityWarnings(c: CapacityLoads): VerdictWarning[] {
+  const list = (ls: CapacityLoads['loads'], key: 'utilization' | 'peak_utilization') =>
+    ls.map((l) => `${l.tier} ${fmt(l[key] * 100, 3)}% (${fmt(l.arrival_rate_per_s)}/s offered, ${fmt(l.capacity_per_s)}/s capacity)`).join(', ');
+  const over = c.loads.filter((l) => l.utilization > 1);
+  const atPeak = c.loads.filter((l) => l.utilization <= 1 && l.peak_utilization > 1);
+  const out: VerdictWarning[] = [];
+  if (over.length > 0) out.push({ code: 'over_capacity', message: `over capacity at the mean arrival rate (analytical load): ${list(over, 'utilization')}` });
+  if (atPeak.length > 0) out.push({ code: 'over_capacity_at_peak', message: `over capacity at the peak arrival rate (analytical load): ${list(atPeak, 'peak_utilization')}` });
+  return out;
+}
+
+function censoredWarning(s: VerdictInput): VerdictWarning | undefined {
+  const n = s.requests.in_flight_at_end;
+  const lower = s.latency_ms.e2e_including_in_flight?.p99;
+  const completed = s.latency_ms.e2e.p99;
+  if (n === 0 || typeof lower !== 'number') return undefined;
+  // More than 1% censored: the p99 of completed requests need not be anywhere near the p99 of
+  // requests (the slowest 1% may all be among those still in flight). Or, with fewer, the
+  // in-flight ages move the p99 beyond the sketch's accuracy.
+  const share = s.requests.offered > 0 ? n / s.requests.offered : 1;
+  if (share <= 0.01 && completed !== null && lower <= completed * (1 + 2 * SKETCH_RELATIVE_ACCURACY)) return undefined;
+  return {
+    code: 'censored',
+    message: `${fmt(n)} requests (${fmt(share * 100, 3)}% of those that arrived after warm-up) were still in flight at the end and are left out of the latency percentiles; counted at their ages, e2e p99 is at least ${fmt(lower)} ms (completed requests only: ${fmt(completed)} ms)`,
+  };
+}
+
+function samplingWarning(s: VerdictInput): VerdictWarning | undefined {
+  if (!s.fleet?.sampled) return undefined;
+  const step = round(1 / s.fleet.scale);
+  const clusters = Object.entries(s.gpu ?? {}).map(([m, g]) => `${m} ${fmt(g.replicas)} simulated for ${fmt(g.replicas_full)}`);
+  return {
+    code: 'fleet_sampled',
+    message: `fleet sampling: ${fmt(s.fleet.scale * 100, 3)}% of the fleet was simulated, so each simulated replica stands for ${fmt(step)} and fleet sizes resolve in steps of ${fmt(step)} replicas${clusters.length ? ` (${clusters.join(', ')})` : ''}; request counts are of the sample`,
+  };
+}
+
+/** The warnings of one run, in the order a reader should see them. */
+export function runWarnings(s: VerdictInput, capacity: CapacityLoads, steady: SteadyStateFinding): VerdictWarning[] {
+  const out: VerdictWarning[] = [];
+  if (!s.complete) out.push({ code: 'incomplete', message: `the run stopped early (${s.stop_reason}): figures cover the simulated part only` });
+  out.push(...capacityWarnings(capacity));
+  if (!steady.ok) out.push({ code: 'not_steady', message: `not at steady state: ${steady.reasons.join('; ')}. Latencies and rates describe this run's length, not the system` });
+  if (steady.unjudged) out.push({ code: 'steady_state_unjudged', message: `steady state not judged: ${steady.unjudged}` });
+  const censored = censoredWarning(s);
+  if (censored) out.push(censored);
+  if (s.requests.error_rate >= ERROR_RATE_WARNING) out.push({ code: 'errors', message: `${fmt(s.requests.error_rate * 100, 3)}% of requests failed, timed out or were rejected` });
+  const sampled = samplingWarning(s);
+  if (sampled) out.push(sampled);
+  return out;
+}

@@ -1,0 +1,155 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import seedrandom from 'seedrandom';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, show, type CliResult } from '../helpers/cli.ts';
+import { runAll } from '../check/run-main.ts';
+import { loadScenario } from '../../src/scenario/load.ts';
+import { prepare } from '../../src/scenario/prepare.ts';
+import { defaultWindowMs, simulate } from '../../src/experiment/simulate.ts';
+import { runReplications } from '../../src/experiment/replications.ts';
+import { summarizeRun, type Summary } from '../../src/results/summary.ts';
+import { growthTest } from '../../src/metrics/steady-state.ts';
+
+/**
+ * The verdict block: steady state on an M/M/10 queue offered 12/s of 1-s service (load 1.2, a
+ * backlog growing at 2 requests/s) and on one offered 9/s (load 0.9, stable); censored latencies
+ * against the closed form of a deterministic queue; `fleetsim check` on the overloaded run.
+ */
+const OVERLOADED = join(REPO, 'test/report/fixtures/mmc-overloaded.yaml');
+const STABLE = join(REPO, 'test/report/fixtures/mmc-stable.yaml');
+
+function runOnce(file: string, seed: number, overrides: string[] = []): Summary {
+  const prep = prepare(loadScenario(file, overrides));
+  return summarizeRun(prep, simulate(prep, seed), defaultWindowMs(prep.scenario.duration_s, prep.scenario.window_s));
+}
+
+describe('steady state', () => {
+  it('an overloaded M/M/10 (12/s of 1 s service) is not at steady state, with a warning naming the capacity check', () => {
+    const s = runOnce(OVERLOADED, 7);
+    expect(s.verdict.steady_state.ok).toBe(false);
+    expect(s.verdict.steady_state.reasons[0]).toMatch(/^requests in flight rose from [\d,]+ to [\d,]+ over 330-600 s/);
+    const codes = s.verdict.warnings.map((w) => w.code);
+    expect(codes).toContain('not_steady');
+    expect(codes).toContain('over_capacity');
+    expect(s.verdict.warnings.find((w) => w.code === 'over_capacity')!.message).toContain('api 120% (12/s offered, 10/s capacity)');
+  });
+
+  it('a stable M/M/10 (load 0.9) is at steady state, with no warning', () => {
+    const s = runOnce(STABLE, 7);
+    expect(s.verdict.steady_state).toEqual({ ok: true, reasons: [] });
+    expect(s.verdict.warnings).toEqual([]);
+  });
+
+  it('false alarms are rare and the backlog is always seen (20 seeds each)', () => {
+    let falseAlarms = 0;
+    let missed = 0;
+    for (let seed = 100; seed < 120; seed++) {
+      if (!runOnce(STABLE, seed).verdict.steady_state.ok) falseAlarms++;
+      // A tenth of the load over capacity, on a shorter run, is still seen.
+      if (runOnce(OVERLOADED, seed, ['workload.arrivals.rate_per_s=11', 'duration_s=400']).verdict.steady_state.ok) missed++;
+    }
+    // The rule is a one-sided test at about 2.5% or less (metrics/steady-state.ts).
+    expect(falseAlarms).toBeLessThanOrEqual(1);
+    expect(missed).toBe(0);
+  });
+
+  it('the in-flight count rises at arrival rate minus capacity (2 requests/s), as the time series samples it', () => {
+    const prep = prepare(loadScenario(OVERLOADED));
+    const slopes: number[] = [];
+    for (let seed = 1; seed <= 8; seed++) {
+      const rows = simulate(prep, seed).timeseries.rows().filter((r) => r.t_start_s >= 300);
+      const t = rows.map((r) => r.t_start_s);
+      const g = growthTest(t, rows.map((r) => r.in_flight), rows.reduce((a, r) => a + r.arrivals, 0))!;
+      slopes.push(g.rise / (t[t.length - 1] - t[0]));
+    }
+    const mean = slopes.reduce((a, x) => a + x, 0) / slopes.length;
+    // The count is a random walk with variance 22/s (12 arrivals, 10 departures a second): a
+    // least-squares slope over 300 s has sd sqrt(6 x 22 / (5 x 300)) ~ 0.3/s, the mean of 8 ~ 0.1/s.
+    expect(mean).toBeGreaterThan(1.7);
+    expect(mean).toBeLessThan(2.3);
+  });
+
+  it('replications: not at steady state if any replication is not, naming its seed', () => {
+    const exp = runReplications(prepare(loadScenario(OVERLOADED, ['duration_s=300'])), 7, 2);
+    expect(exp.summary.verdict.steady_state.ok).toBe(false);
+    expect(exp.summary.verdict.steady_state.reasons[0]).toBe('2 of 2 replications not at steady state');
+    expect(exp.summary.verdict.steady_state.reasons[1]).toMatch(/^seed 7: requests in flight rose/);
+    expect(exp.summary.verdict.warnings.filter((w) => w.code === 'not_steady')).toHaveLength(1);
+  });
+});
+
+describe('growthTest', () => {
+  const t = Array.from({ length: 50 }, (_, i) => i);
+  const rng = seedrandom('growth');
+  const noise = () => (rng() - 0.5) * 20;
+  it('sees a rise well above the noise and a material share of arrivals', () => {
+    const g = growthTest(t, t.map((x) => 100 + 2 * x + noise()), 5000)!;
+    expect(g.rise).toBeGreaterThan(90);
+    expect(g.rise).toBeLessThan(106);
+    expect(g.growing).toBe(true);
+  });
+  it('not noise around a level, nor a rise that is a tiny share of the arrivals', () => {
+    expect(growthTest(t, t.map(() => 100 + noise()), 5000)!.growing).toBe(false);
+    // 98 more requests in flight out of a million arrivals: real, immaterial.
+    expect(growthTest(t, t.map((x) => 100 + 2 * x), 1e6)!.growing).toBe(false);
+  });
+  it('says nothing on fewer than 8 samples', () => {
+    expect(growthTest([1, 2, 3], [1, 2, 3], 10)).toBeNull();
+  });
+});
+
+describe('latencies with requests in flight counted at their ages', () => {
+  it('match the closed form of a deterministic queue fed twice as fast as it serves', () => {
+    // Arrivals every 1 s (from t = 1), one server of constant 2 s: request k (arriving at k s)
+    // finishes at 2k + 1 s, after k + 1 s. Measured from 20 s to 200 s: requests 20-99 complete
+    // (latencies 21-100 s), requests 100-199 are in flight at ages 200 - k (1-100 s).
+    const s = runOnce(join(REPO, 'test/experiment/fixtures/ddc.yaml'), 3, ['workload.arrivals.rate_per_s=1', 'topology.stations.api.service_ms.value=2000']);
+    const completed = Array.from({ length: 80 }, (_, i) => 21 + i);
+    const ages = Array.from({ length: 100 }, (_, i) => 1 + i);
+    const both = [...completed, ...ages].sort((a, b) => a - b);
+    const quantile = (xs: number[], q: number) => xs[Math.floor(q * (xs.length - 1))] * 1000;
+    const lower = s.latency_ms.e2e_including_in_flight!;
+    // Arrival gaps have a CV of 0.01, so counts can be off by one and figures by ~1%.
+    expect(s.requests.completed + s.requests.in_flight_at_end).toBeGreaterThanOrEqual(179);
+    expect(Math.abs(s.requests.in_flight_at_end - 100)).toBeLessThanOrEqual(1);
+    for (const [q, key] of [[0.5, 'p50'], [0.9, 'p90'], [0.99, 'p99']] as const) {
+      expect(lower[key]! / quantile(both, q), key).toBeCloseTo(1, 1);
+      // The true latencies of the requests in flight are k + 1 s, 101-200 s: lower bounds indeed.
+      const truth = [...completed, ...ages.map((a) => 201 - a)].sort((a, b) => a - b);
+      expect(lower[key]!).toBeLessThanOrEqual(quantile(truth, q) * 1.01);
+    }
+    const mean = both.reduce((a, x) => a + x, 0) / both.length;
+    expect(lower.mean! / (mean * 1000)).toBeCloseTo(1, 1);
+    expect(s.verdict.warnings.map((w) => w.code)).toContain('not_steady');
+  });
+});
+
+describe('fleetsim check on a run not at steady state', () => {
+  let tmp: string;
+  let r: Record<string, CliResult>;
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'fleetsim-verdict-'));
+    const budgets = join(tmp, 'budgets.yaml');
+    // Budgets the overloaded run's figures meet: it is the run, not the figures, that is in doubt.
+    writeFileSync(budgets, '- requests.error_rate <= 0.001\n- stations.api.utilization <= 1\n');
+    const junit = join(tmp, 'check.xml');
+    r = await runAll({
+      overloaded: ['check', OVERLOADED, '--budgets', budgets, '--quiet'],
+      allowed: ['check', OVERLOADED, '--budgets', budgets, '--allow-inconclusive', '--junit', junit, '--quiet'],
+      stable: ['check', STABLE, '--budgets', budgets, '--quiet'],
+    });
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('is inconclusive with exit 1, also with --allow-inconclusive; the stable run passes', () => {
+    expect(r.overloaded.code, show(r.overloaded)).toBe(1);
+    expect(r.overloaded.stdout).toMatch(/^## fleetsim check: mmc-overloaded: INCONCLUSIVE/);
+    expect(r.overloaded.stdout).toContain('0 passed, 0 failed, 2 inconclusive (the run is not at steady state: counts as a failure)');
+    expect(r.overloaded.stdout).toContain('**The run is not at steady state:** requests in flight rose');
+    expect(r.allowed.code, show(r.allowed)).toBe(1);
+    expect(r.stable.code, show(r.stable)).toBe(0);
+    expect(r.stable.stdout).toMatch(/^## fleetsim check: mmc-stable: PASS/);
+  });
+});
