@@ -21,14 +21,9 @@ export const capacity: FaultKind<z.infer<typeof capacitySchema>> = {
     if (f.target?.startsWith('gpu:')) {
       for (const c of clustersOf(ctx, f.target, where)) {
         const keep = Math.round(c.replicas.length * Math.min(1, f.factor));
-        const drain = (down: boolean) => {
-          for (let i = keep; i < c.replicas.length; i++) {
-            c.views[i].down = down;
-            c.policy.notify(i);
-          }
-        };
-        ctx.at(f.at_s, () => drain(true));
-        ctx.at(end, () => drain(false));
+        // Held and released by this fault only: what the control plane holds stays held.
+        ctx.at(f.at_s, () => { for (let i = keep; i < c.replicas.length; i++) c.views[i].hold('capacity_fault'); });
+        ctx.at(end, () => { for (let i = keep; i < c.replicas.length; i++) c.views[i].release('capacity_fault'); });
       }
     } else {
       const tiers = tiersOf(ctx, f.target, where);

@@ -173,10 +173,8 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
       const count = replicasToAllocate(sc.control, f, s.name, rname, s.replicasPerRegion[r]);
       const gc = makeReplicas(sim, s, count, pipeline, seed, regionNames.length > 1 ? `${s.name}/${rname}` : s.name, r, slots);
       const serving = initialReplicas(sc.control, f, s.name, rname, s.replicasPerRegion[r]);
-      for (let i = serving; i < count; i++) {
-        gc.views[i].down = true;
-        gc.policy.notify(i);
-      }
+      // Switched off until the control plane's pool boots them (the pool takes the hold over).
+      for (let i = serving; i < count; i++) gc.views[i].hold('off');
       gpuClusters.push(gc);
       clusters.push(new Cluster(m, r, gc.replicas, gc.policy, firstGlobal));
       firstGlobal += count;
@@ -210,10 +208,7 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
       const count = s.replicasPerRegion[r];
       const name = `${regionNames.length > 1 ? `${s.name}/${rname}` : s.name}@b`;
       const gc = makeReplicas(sim, sv, count, pipeline, seed, name, r, slots);
-      for (let i = 0; i < count; i++) {
-        gc.views[i].down = true;
-        gc.policy.notify(i);
-      }
+      for (let i = 0; i < count; i++) gc.views[i].hold('off');
       gcs.push(gc);
       clusters.push(new Cluster(m, r, gc.replicas, gc.policy, firstGlobal));
       firstGlobal += count;
