@@ -25,8 +25,6 @@ export function installFaults(sim: Simulator, sc: Scenario, seed: number, parts:
   const tiers = fl
     ? fl.tiers.map((tier, i) => ({ tier, kind: TIER_KINDS[i % TIER_KINDS.length], region: regions[Math.floor(i / TIER_KINDS.length)] }))
     : (parts.tiers ?? []).map((tier) => ({ tier, kind: tier.name, region: '' }));
-  // Fault decisions at a tier (error rates, partitions) draw from the tier's own stream.
-  for (const t of tiers) t.tier.faultRng = stream(seed, `tier-faults:${t.region}/${t.kind}`);
   const det = sc.detection;
   const s3 = sc.fleet?.s3;
   const record: FaultRecord = { bands: [], stochastic: { gpu_failures: 0, tier_failures: 0 } };
@@ -83,9 +81,10 @@ export function installFaults(sim: Simulator, sc: Scenario, seed: number, parts:
         const at = from_s + ttf.sample();
         ctx.at(at, () => {
           record.stochastic.tier_failures++;
-          t.tier.setServers(t.tier.station.servers - perInstance);
+          const lost = { lost_servers: perInstance };
+          t.tier.addEffect(lost);
           const back = at + mttr.sample();
-          ctx.at(back, () => t.tier.setServers(t.tier.station.servers + perInstance));
+          ctx.at(back, () => t.tier.removeEffect(lost));
           next(at);
         });
       };

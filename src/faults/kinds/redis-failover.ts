@@ -3,6 +3,7 @@ import { posNum } from '../../scenario/zod-helpers.ts';
 import { tiersOf } from '../targets.ts';
 import type { FaultKind } from '../types.ts';
 import { common } from './common.ts';
+import { effectDuring } from './tier-effect.ts';
 
 /**
  * The Redis primary is lost; for duration_s (the failover) operations fail (`mode: fail`) or
@@ -23,17 +24,10 @@ export const redisFailover: FaultKind<z.infer<typeof redisFailoverSchema>> = {
   apply(ctx, f, index) {
     const tiers = tiersOf(ctx, f.target ?? 'redis', `faults[${index}]`);
     const end = f.at_s + f.duration_s;
-    const servers = tiers.map((t) => t.station.servers);
-    ctx.at(f.at_s, () => tiers.forEach((t) => (f.mode === 'fail' ? t.setDown(true) : t.setServers(0))));
-    ctx.at(end, () =>
-      tiers.forEach((t, i) => {
-        if (f.mode === 'fail') t.setDown(false);
-        else t.setServers(servers[i]);
-        if (!f.pooling) t.slowdown *= f.reconnect_slowdown;
-      }),
-    );
+    // Failing over: every operation fails, or none is served (they wait) until the new primary is up.
+    effectDuring(ctx, tiers, f.mode === 'fail' ? { down: true } : { capacity_factor: 0 }, f.at_s, end);
     const recovered = f.pooling ? end : end + f.reconnect_s;
-    if (!f.pooling) ctx.at(recovered, () => tiers.forEach((t) => (t.slowdown /= f.reconnect_slowdown)));
+    if (!f.pooling) effectDuring(ctx, tiers, { slowdown: f.reconnect_slowdown }, end, recovered);
     return { index, kind: f.kind, target: f.target ?? 'redis', start_s: f.at_s, detected_s: f.at_s + ctx.detectSeconds('tier'), mitigated_s: end, end_s: end, recovered_s: recovered };
   },
 };

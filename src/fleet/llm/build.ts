@@ -15,7 +15,7 @@ import { loadHfConfig } from '../../perf/hf-config.ts';
 import type { ModelSpec } from '../../perf/models.ts';
 import type { RequestPool } from '../request-pool.ts';
 import type { RequestSink } from '../stations/network.ts';
-import { ServiceTier } from '../stations/tier.ts';
+import { ServiceTier, tierFaultStream } from '../stations/tier.ts';
 import { Cluster } from './cluster.ts';
 import { FleetMetrics } from './metrics.ts';
 import { FleetPipeline, type ModelRoute, type RegionTiers } from './pipeline.ts';
@@ -157,7 +157,9 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
       const name = regionNames.length > 1 ? `${rname}/${kind}` : kind;
       const servers = scaledCount(spec.instances, share, f.scale) * spec.concurrency;
       const queueLimit = Math.min(spec.queue_limit ?? sc.limits.max_queue, sc.limits.max_queue);
-      const tier = new ServiceTier(sim, pool, r * TIER_KINDS.length + k, name, servers, makeSampler(spec.service_ms, stream(seed, `tier:${name}`)), queueLimit, spec.timeout_ms ?? Infinity, warmup_ms, pipeline);
+      const tier = new ServiceTier(sim, pool, r * TIER_KINDS.length + k, name, servers, makeSampler(spec.service_ms, stream(seed, `tier:${name}`)), queueLimit, spec.timeout_ms ?? Infinity, warmup_ms, pipeline,
+        // a fleet tier routes nowhere (the pipeline moves its requests): the stream is never drawn
+        stream(seed, `route:${name}`), stream(seed, tierFaultStream(rname, kind)));
       regions[r].tiers.push(tier);
       tiers.push(tier);
     });
