@@ -2,9 +2,8 @@ import { makeSampler } from '../engine/distributions.ts';
 import { stream } from '../engine/random.ts';
 import type { Simulator } from '../engine/sim.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import type { BuiltFleet } from '../fleet/llm/build.ts';
-import type { ServiceTier } from '../fleet/stations/tier.ts';
-import { TIER_KINDS } from '../fleet/llm/stages.ts';
+import type { FleetIndex } from '../fleet/fleet-index.ts';
+import { weightLoadSeconds } from '../fleet/llm/replicas.ts';
 import { FAULT_KINDS } from './registry.ts';
 import { failReplica } from './kinds/gpu-common.ts';
 import type { FaultBand, FaultContext } from './types.ts';
@@ -19,27 +18,22 @@ export interface FaultRecord {
  * Schedules the scenario's fault timeline and stochastic failures on the simulator. Each fault
  * draws from its own named stream, so adding one does not shift the others' random numbers.
  */
-export function installFaults(sim: Simulator, sc: Scenario, seed: number, parts: { fleet?: BuiltFleet; tiers?: ServiceTier[] }): FaultRecord {
-  const fl = parts.fleet;
-  const regions = fl ? fl.regionNames : [''];
-  const tiers = fl
-    ? fl.tiers.map((tier, i) => ({ tier, kind: TIER_KINDS[i % TIER_KINDS.length], region: regions[Math.floor(i / TIER_KINDS.length)] }))
-    : (parts.tiers ?? []).map((tier) => ({ tier, kind: tier.name, region: '' }));
+export function installFaults(sim: Simulator, sc: Scenario, seed: number, index: FleetIndex): FaultRecord {
+  const fl = index.fleet;
+  const tiers = index.tiers;
   const det = sc.detection;
   const s3 = sc.fleet?.s3;
   const record: FaultRecord = { bands: [], stochastic: { gpu_failures: 0, tier_failures: 0 } };
   const base = (name: string): FaultContext => ({
     sim,
+    index,
     tiers,
-    clusters: fl?.gpuClusters ?? [],
-    regions,
+    clusters: index.clusters,
+    regions: index.regions,
     pipeline: fl?.pipeline,
     limiter: (m) => fl?.pipeline.models.find((x) => x.name === m)?.limiter,
     modelNames: fl?.served.map((s) => s.name) ?? [],
-    loadSeconds: (c) => {
-      const gb = c.served.spec.weights_gb ?? (c.served.step.weightBytesPerGpu * c.served.spec.tp) / 1e9;
-      return gb / (s3?.load_gb_per_s ?? 2);
-    },
+    loadSeconds: (c) => weightLoadSeconds(c, s3?.load_gb_per_s ?? 2),
     detectSeconds: (cls) => det[cls].interval_s * det[cls].threshold,
     rng: stream(seed, name),
     at: (t_s, fn) => {

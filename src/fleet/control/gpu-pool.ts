@@ -16,7 +16,7 @@ const REASON: readonly (DownReason | null)[] = ['off', 'booting', null, 'drainin
  * every replica that is not off.
  */
 export class ReplicaPool {
-  readonly state: Uint8Array;
+  private readonly state: Uint8Array;
   /** Rolling updates: the version each replica runs. */
   readonly version: Int32Array;
   private readonly standby: Uint8Array;
@@ -25,8 +25,8 @@ export class ReplicaPool {
   private drainScheduled = false;
   coldStarts = 0;
   coldStart_s_total = 0;
-  /** Called when a replica starts serving, or is off after draining. */
-  onChange: (() => void) | null = null;
+  /** Told when a replica starts serving, is ready on standby, or is off after draining (deploys wait on these). */
+  private readonly listeners: (() => void)[] = [];
 
   constructor(
     private readonly sim: Simulator,
@@ -78,6 +78,21 @@ export class ReplicaPool {
   isOff(i: number): boolean {
     return this.state[i] === OFF;
   }
+  isBooting(i: number): boolean {
+    return this.state[i] === BOOTING;
+  }
+  isStandby(i: number): boolean {
+    return this.state[i] === STANDBY;
+  }
+
+  /** Adds a listener for changes (see `listeners`); listeners run in the order they were added. */
+  addListener(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
   /** Moves replica i to state `to`, holding the new state's reason before releasing the old one (no routable instant between two). */
   private setState(i: number, to: number): void {
     const view = this.cluster.views[i];
@@ -115,7 +130,7 @@ export class ReplicaPool {
     if (this.standby[i]) {
       this.setState(i, STANDBY); // booted, weights loaded, no traffic yet (blue-green)
       this.bill();
-      this.onChange?.();
+      this.changed();
       return;
     }
     this.serve(i);
@@ -129,7 +144,7 @@ export class ReplicaPool {
   private serve(i: number): void {
     this.setState(i, ON);
     this.bill();
-    this.onChange?.();
+    this.changed();
   }
 
   /** Stops taking requests on replica i; it is off once empty. */
@@ -160,7 +175,7 @@ export class ReplicaPool {
     }
     if (changed) {
       this.bill();
-      this.onChange?.();
+      this.changed();
     }
     if (draining > 0 && !this.drainScheduled) {
       this.drainScheduled = true;

@@ -43,3 +43,9 @@ export function makeReplicas(
   views.forEach((v, i) => v.attach(policy, i));
   return { name, region, served: s, replicas, views, policy, itl };
 }
+
+/** Seconds a replica of the cluster takes to load its weights from S3 at `load_gb_per_s` (a cold start's second part). */
+export function weightLoadSeconds(cluster: GpuCluster, load_gb_per_s: number): number {
+  const gb = cluster.served.spec.weights_gb ?? (cluster.served.step.weightBytesPerGpu * cluster.served.spec.tp) / 1e9;
+  return gb / load_gb_per_s;
+}
