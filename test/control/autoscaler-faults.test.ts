@@ -1,11 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { simulate, type RunResult } from '../../src/experiment/simulate.ts';
+import { simulate, startRun, type RunResult } from '../../src/experiment/simulate.ts';
 import { ReplicaPool } from '../../src/fleet/control/gpu-pool.ts';
+import { TierPool } from '../../src/fleet/control/tier-pool.ts';
 import { GpuReplica } from '../../src/fleet/gpu/replica.ts';
 import { validateScenario } from '../../src/scenario/load.ts';
 import type { ScenarioInput } from '../../src/scenario/schema.ts';
 import { smallFleet } from '../helpers/fleet.ts';
+import { prepared } from '../helpers/scenario.ts';
 
 /**
  * A watch on what the GPU replicas of autoscaled pools do: every submission to a replica its pool
@@ -109,5 +111,47 @@ describe('autoscaler and GPU faults, at random', () => {
       }),
       { seed: 11, numRuns: 20 },
     );
+  });
+});
+
+describe('a tier autoscaler and tier faults', () => {
+  it('a capacity fault scales what the autoscaler runs, and gives back exactly that; an overlapping partition outlasts an error-rate fault', () => {
+    let pool: TierPool | undefined;
+    const scaleTo = TierPool.prototype.scaleTo;
+    vi.spyOn(TierPool.prototype, 'scaleTo').mockImplementation(function (this: TierPool, n: number, reason: string) {
+      pool = this;
+      scaleTo.call(this, n, reason);
+    });
+    // M/M/c as in autoscaler.test.ts: 50/s on Exp(100 ms), then 150/s from 300 s; the autoscaler
+    // moves from ~9 servers to ~25 while a capacity fault halves the tier from 250 s to 400 s.
+    const run = startRun(
+      prepared({
+        name: 'hpa-faults', seed: 3, duration_s: 700, warmup_s: 0, window_s: 10,
+        workload: { arrivals: { kind: 'poisson', rate_per_s: 50, profile: { points: [[0, 1], [299.99, 1], [300, 3]] } } },
+        topology: { entry: 'api', stations: { api: { servers: 10, service_ms: { dist: 'exponential', mean: 100 } } } },
+        control: { interval_s: 15, autoscalers: [{ target: 'api', metric: 'utilization', target_value: 0.6, min: 1, max: 100, scale_down_window_s: 60, metrics_delay_s: 15, boot_s: 30 }] },
+        faults: [
+          { kind: 'capacity', target: 'api', factor: 0.5, at_s: 250, duration_s: 150 },
+          { kind: 'partition', target: 'api', at_s: 500, duration_s: 100 },
+          { kind: 'error-rate', target: 'api', error_rate: 0.2, at_s: 450, duration_s: 100 },
+        ],
+      }),
+      3,
+    );
+    const probes: { t_s: number; ready: number; servers: number; fail_prob: number }[] = [];
+    for (const t_s of [240, 260, 350, 399, 401, 420, 460, 520, 560, 620]) {
+      run.sim.at(t_s * 1000, run.sim.on(() => probes.push({ t_s, ready: pool!.ready, servers: pool!.tier.station.servers, fail_prob: pool!.tier.inEffect.fail_prob })), 0);
+    }
+    const r = run.finish(run.advance(run.duration_ms));
+    for (const p of probes) {
+      const inFault = p.t_s >= 250 && p.t_s < 400;
+      expect(p.servers, `t = ${p.t_s} s`).toBe(inFault ? Math.round(p.ready * 0.5) : p.ready);
+    }
+    // the autoscaler did move during the fault (else the check above could not tell)
+    const during = probes.filter((p) => p.t_s >= 250 && p.t_s < 400).map((p) => p.ready);
+    expect(Math.max(...during)).toBeGreaterThan(Math.min(...during));
+    expect(probes.map((p) => [p.t_s, p.fail_prob])).toEqual([[240, 0], [260, 0], [350, 0], [399, 0], [401, 0], [420, 0], [460, 0.2], [520, 1], [560, 1], [620, 0]]);
+    const c = r.counts;
+    expect(c.offered).toBe(c.completed + c.failed + c.rejected + c.timed_out + c.in_flight_at_end);
   });
 });
