@@ -139,6 +139,19 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
     stream(seed, 'fleet:pipeline'),
   );
 
+  const tiers = buildTiers(sim, pool, sc, seed, pipeline, regions);
+  const parts: ClusterParts = { sim, sc, seed, pipeline, regionNames, slots: new SlotPool(), firstGlobal: 0 };
+  const gpuClusters = buildModelRoutes(parts, prep, served, users, models);
+  const armClusters = buildArms(parts, served, models);
+  pipeline.indexReplicas();
+  return { pipeline, metrics, tiers, regionNames, served, gpuClusters, users, armClusters };
+}
+
+/** The CPU tiers of every region (kinds in TIER_KINDS order), each added to its region's list too. */
+function buildTiers(sim: Simulator, pool: RequestPool, sc: Prepared['scenario'], seed: number, pipeline: FleetPipeline, regions: RegionTiers[]): ServiceTier[] {
+  const f = sc.fleet!;
+  const regionNames = Object.keys(f.regions);
+  const warmup_ms = sc.warmup_s * 1000;
   const tiers: ServiceTier[] = [];
   const tierSpecs: Record<(typeof TIER_KINDS)[number], TierSpec> = {
     gateway: f.gateway,
@@ -165,9 +178,26 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
     });
   });
 
+  return tiers;
+}
+
+/** What building GPU clusters needs; `firstGlobal` counts the replicas built so far (global indices). */
+interface ClusterParts {
+  sim: Simulator;
+  sc: Prepared['scenario'];
+  seed: number;
+  pipeline: FleetPipeline;
+  regionNames: string[];
+  slots: SlotPool;
+  firstGlobal: number;
+}
+
+/** Every served model's clusters (one per region) and its route; returns the clusters. */
+function buildModelRoutes(parts: ClusterParts, prep: Prepared, served: ServedModel[], users: UserPopulation, models: ModelRoute[]): GpuCluster[] {
+  const { sim, sc, seed, pipeline, regionNames, slots } = parts;
+  const f = sc.fleet!;
+  const modelNames = served.map((s) => s.name);
   const gpuClusters: GpuCluster[] = [];
-  const slots = new SlotPool();
-  let firstGlobal = 0;
   served.forEach((s, m) => {
     const clusters: Cluster[] = [];
     regionNames.forEach((rname, r) => {
@@ -178,8 +208,8 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
       // Switched off until the control plane's pool boots them (the pool takes the hold over).
       for (let i = serving; i < count; i++) gc.views[i].hold('off');
       gpuClusters.push(gc);
-      clusters.push(new Cluster(m, r, gc.replicas, gc.policy, firstGlobal));
-      firstGlobal += count;
+      clusters.push(new Cluster(m, r, gc.replicas, gc.policy, parts.firstGlobal));
+      parts.firstGlobal += count;
     });
     const spec = s.spec;
     const trace = prep.tokenTraces?.[s.name];
@@ -198,6 +228,12 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
       requestOverheadMs: s.step.requestOverheadMs,
     });
   });
+  return gpuClusters;
+}
+
+/** Arm B of every model under a canary or A/B deploy, by model name. */
+function buildArms(parts: ClusterParts, served: ServedModel[], models: ModelRoute[]): Record<string, GpuCluster[]> {
+  const { sim, sc, seed, pipeline, regionNames, slots } = parts;
   // Arm B of a canary or A/B deploy: the same model as another version (its own replicas, switched off until the deploy starts).
   const armClusters: Record<string, GpuCluster[]> = {};
   served.forEach((s, m) => {
@@ -212,14 +248,13 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
       const gc = makeReplicas(sim, sv, count, pipeline, seed, name, r, slots);
       for (let i = 0; i < count; i++) gc.views[i].hold('off');
       gcs.push(gc);
-      clusters.push(new Cluster(m, r, gc.replicas, gc.policy, firstGlobal));
-      firstGlobal += count;
+      clusters.push(new Cluster(m, r, gc.replicas, gc.policy, parts.firstGlobal));
+      parts.firstGlobal += count;
     });
     armClusters[s.name] = gcs;
     models[m].arm = { clusters, share: 0, byUser: d.split === 'user', errorRate: d.version.error_rate, rng: stream(seed, `control:arm:${s.name}`) };
   });
-  pipeline.indexReplicas();
-  return { pipeline, metrics, tiers, regionNames, served, gpuClusters, users, armClusters };
+  return armClusters;
 }
 
 function edgeSampler(f: FleetSpec, seed: number, dir: 'in' | 'out') {
