@@ -10,6 +10,7 @@ import type { ServiceTier } from '../fleet/stations/tier.ts';
 import type { RequestSink } from '../fleet/stations/network.ts';
 import { StationNetwork } from '../fleet/stations/network.ts';
 import { buildFleet, type BuiltFleet } from '../fleet/llm/build.ts';
+import { FleetIndex } from '../fleet/fleet-index.ts';
 import type { ArrivalsSpec } from '../workload/schema.ts';
 import type { Station } from '../fleet/stations/station.ts';
 import { emptyCounts, type Outcome } from '../metrics/outcomes.ts';
@@ -114,8 +115,10 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
     if ((i + 2) * series.windowMs <= duration_ms) sim.at((i + 2) * series.windowMs, sampleQueues, i + 1);
   });
   sim.at(Math.min(series.windowMs, duration_ms), sampleQueues, 0);
-  const faults = installFaults(sim, sc, seed, { fleet, tiers: fleet ? undefined : networkTiers });
-  const control = installControl(sim, sc, { fleet, tiers: fleet ? undefined : networkTiers });
+  // One index of the fleet: faults and the control plane resolve their targets through it.
+  const index = new FleetIndex(fleet, networkTiers);
+  const faults = installFaults(sim, sc, seed, index);
+  const control = installControl(sim, sc, index);
   client = new ClientLayer(sim, pool, target, sc.client ? clientConfig(sc.client) : undefined, series, warmup_ms, stream(seed, 'client'));
   const arrivalSpec = scaledArrivals(sc.workload.arrivals, sc.fleet?.scale ?? 1);
   const arrivals = makeArrivals(arrivalSpec, stream(seed, 'arrivals'), prep.trace);

@@ -10,24 +10,20 @@ import type { GpuCluster } from '../fleet/llm/replicas.ts';
  */
 export function tiersOf(ctx: FaultContext, target: string | undefined, where: string): ServiceTier[] {
   if (target === undefined) return ctx.tiers.map((t) => t.tier);
-  const [a, b] = target.split('/');
-  const matches = ctx.tiers.filter((t) => (b === undefined ? t.kind === a || t.region === a : t.region === a && t.kind === b));
+  const matches = ctx.index.tiersNamed(target, true);
   if (matches.length === 0) {
-    const names = [...new Set(ctx.tiers.map((t) => t.kind)), ...ctx.regions];
+    const names = [...ctx.index.tierKinds, ...ctx.regions];
     throw new UserError(`${where}.target: expected a tier or region (${listNames(names)}), optionally region/tier, got "${excerpt(target)}"`);
   }
   return matches.map((t) => t.tier);
 }
 
-export function clustersOf(ctx: FaultContext, target: string | undefined, where: string): GpuCluster[] {
+export function clustersOf(ctx: FaultContext, target: string | undefined, where: string): readonly GpuCluster[] {
   if (ctx.clusters.length === 0) throw new UserError(`${where}: GPU faults need a fleet scenario`);
   if (target === undefined) return ctx.clusters;
-  const t = target.startsWith('gpu:') ? target.slice(4) : target;
-  const [model, region] = t.split('/');
-  const matches = ctx.clusters.filter((c) => c.served.name === model && (region === undefined || ctx.regions[c.region] === region));
+  const matches = ctx.index.clustersNamed(target);
   if (matches.length === 0) {
-    const names = [...new Set(ctx.clusters.map((c) => `gpu:${c.served.name}`))];
-    throw new UserError(`${where}.target: expected a GPU cluster (${listNames(names)}), optionally gpu:model/region, got "${excerpt(target)}"`);
+    throw new UserError(`${where}.target: expected a GPU cluster (${listNames(ctx.index.clusterNames)}), optionally gpu:model/region, got "${excerpt(target)}"`);
   }
   return matches;
 }

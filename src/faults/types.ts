@@ -1,6 +1,6 @@
 import type { Rng } from '../engine/random.ts';
 import type { Simulator } from '../engine/sim.ts';
-import type { ServiceTier } from '../fleet/stations/tier.ts';
+import type { FleetIndex, IndexedTier } from '../fleet/fleet-index.ts';
 import type { GpuCluster } from '../fleet/llm/replicas.ts';
 import type { FleetPipeline } from '../fleet/llm/pipeline.ts';
 import type { RateLimiter } from '../fleet/llm/users.ts';
@@ -20,10 +20,12 @@ export interface FaultBand {
 /** What faults act on. Station networks have tiers only. */
 export interface FaultContext {
   sim: Simulator;
-  /** Every tier, by display name ("redis" or "us-east/redis"); `kind` is the tier kind or station name, `region` its region name. */
-  tiers: { tier: ServiceTier; kind: string; region: string }[];
-  clusters: GpuCluster[];
-  regions: string[];
+  /** The fleet's index, shared with the control plane (targets resolve through it). */
+  index: FleetIndex;
+  /** Of the index: every tier; `kind` is the tier kind or station name, `region` its region name. */
+  tiers: readonly IndexedTier[];
+  clusters: readonly GpuCluster[];
+  regions: readonly string[];
   pipeline?: FleetPipeline;
   /** Rate limiters by model name (created on demand for models without one). */
   limiter?: (model: string) => RateLimiter | undefined;

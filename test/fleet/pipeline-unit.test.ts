@@ -90,7 +90,8 @@ function harness(o: Options = {}) {
   regions.forEach((region, r) => TIER_KINDS.forEach((kind, k) => {
     const ms = SERVICE_MS[kind];
     const servers = kind === 'chat_api' || kind === 'completions_api' ? o.apiServers ?? 100 : 100;
-    region.tiers.push(new ServiceTier(sim, pool, r * TIER_KINDS.length + k, `${kind}-${r}`, servers, ms === null ? null : constant(ms), 10_000, Infinity, 0, pipeline));
+    region.tiers.push(new ServiceTier(sim, pool, r * TIER_KINDS.length + k, `${kind}-${r}`, servers, ms === null ? null : constant(ms), 10_000, Infinity, 0, pipeline,
+      stream(1, `route:${kind}-${r}`), stream(1, `tier-faults:${kind}-${r}`)));
   }));
   const replicas: ScriptedReplica[][] = [];
   let firstGlobal = 0;

@@ -3,6 +3,7 @@ import { nonNegNum } from '../../util/zod-helpers.ts';
 import { clustersOf, tiersOf } from '../targets.ts';
 import type { FaultKind } from '../types.ts';
 import { common } from './common.ts';
+import { effectDuring } from './tier-effect.ts';
 
 /**
  * Scales a component's capacity by `factor` for duration_s: a tier's servers, or a GPU cluster's
@@ -21,20 +22,13 @@ export const capacity: FaultKind<z.infer<typeof capacitySchema>> = {
     if (f.target?.startsWith('gpu:')) {
       for (const c of clustersOf(ctx, f.target, where)) {
         const keep = Math.round(c.replicas.length * Math.min(1, f.factor));
-        const drain = (down: boolean) => {
-          for (let i = keep; i < c.replicas.length; i++) {
-            c.views[i].down = down;
-            c.policy.notify(i);
-          }
-        };
-        ctx.at(f.at_s, () => drain(true));
-        ctx.at(end, () => drain(false));
+        // Held and released by this fault only: what the control plane holds stays held.
+        ctx.at(f.at_s, () => { for (let i = keep; i < c.replicas.length; i++) c.views[i].hold('capacity_fault'); });
+        ctx.at(end, () => { for (let i = keep; i < c.replicas.length; i++) c.views[i].release('capacity_fault'); });
       }
     } else {
-      const tiers = tiersOf(ctx, f.target, where);
-      const servers = tiers.map((t) => t.station.servers);
-      ctx.at(f.at_s, () => tiers.forEach((t, i) => t.setServers(servers[i] * f.factor)));
-      ctx.at(end, () => tiers.forEach((t, i) => t.setServers(servers[i])));
+      // On top of whatever count the tier is configured or autoscaled to meanwhile.
+      effectDuring(ctx, tiersOf(ctx, f.target, where), { capacity_factor: f.factor }, f.at_s, end);
     }
     return { index, kind: f.kind, target: f.target ?? 'all tiers', start_s: f.at_s, detected_s: null, mitigated_s: end, end_s: end, recovered_s: end };
   },

@@ -3,6 +3,7 @@ import { posNum } from '../../util/zod-helpers.ts';
 import { tiersOf } from '../targets.ts';
 import type { FaultKind } from '../types.ts';
 import { common } from './common.ts';
+import { effectDuring } from './tier-effect.ts';
 
 /**
  * A connection-pool surge makes PostgreSQL unreachable (`mode: unreachable`: every query fails)
@@ -19,8 +20,7 @@ export const dbOverload: FaultKind<z.infer<typeof dbOverloadSchema>> = {
   apply(ctx, f, index) {
     const tiers = tiersOf(ctx, f.target ?? 'postgres', `faults[${index}]`);
     const end = f.at_s + f.duration_s;
-    ctx.at(f.at_s, () => tiers.forEach((t) => (f.mode === 'unreachable' ? t.setDown(true) : (t.slowdown *= f.factor))));
-    ctx.at(end, () => tiers.forEach((t) => (f.mode === 'unreachable' ? t.setDown(false) : (t.slowdown /= f.factor))));
+    effectDuring(ctx, tiers, f.mode === 'unreachable' ? { down: true } : { slowdown: f.factor }, f.at_s, end);
     return { index, kind: f.kind, target: f.target ?? 'postgres', start_s: f.at_s, detected_s: f.at_s + ctx.detectSeconds('tier'), mitigated_s: end, end_s: end, recovered_s: end };
   },
 };

@@ -3,6 +3,7 @@ import { posNum } from '../../util/zod-helpers.ts';
 import { tiersOf } from '../targets.ts';
 import type { FaultKind } from '../types.ts';
 import { common } from './common.ts';
+import { effectDuring } from './tier-effect.ts';
 
 /**
  * Service discovery stops answering (e.g. an overloaded Kubernetes control plane). Callers keep
@@ -21,11 +22,13 @@ export const discoveryFailure: FaultKind<z.infer<typeof discoveryFailureSchema>>
     const tiers = tiersOf(ctx, f.target, `faults[${index}]`);
     const end = f.at_s + f.duration_s;
     const steps = 20;
+    // One effect per step of the climb, each in force until the next (or the end) replaces it.
     for (let k = 1; k <= steps; k++) {
       const t = f.at_s + (f.dns_ttl_s * k) / steps;
-      if (t < end) ctx.at(t, () => tiers.forEach((tier) => (tier.failProb = k / steps)));
+      if (t >= end) break;
+      const next = f.at_s + (f.dns_ttl_s * (k + 1)) / steps;
+      effectDuring(ctx, tiers, { fail_prob: k / steps }, t, k < steps && next < end ? next : end);
     }
-    ctx.at(end, () => tiers.forEach((tier) => (tier.failProb = 0)));
     return { index, kind: f.kind, target: f.target ?? 'all tiers', start_s: f.at_s, detected_s: f.at_s + Math.min(f.dns_ttl_s, f.duration_s) / steps, mitigated_s: end, end_s: end, recovered_s: end };
   },
 };

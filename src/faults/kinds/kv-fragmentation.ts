@@ -44,15 +44,11 @@ export const kvFragmentation: FaultKind<z.infer<typeof kvFragmentationSchema>> =
           // Stagger the restarts evenly over the cycle so capacity never drops all at once.
           const offset = (every * i) / c.replicas.length;
           for (let t = f.at_s + offset; t < end; t += every) {
-            ctx.at(t, () => {
-              c.views[i].down = true; // drain: no new requests; in-flight ones finish
-              c.policy.notify(i);
-            });
+            ctx.at(t, () => c.views[i].hold('restarting')); // drain: no new requests; in-flight ones finish
             ctx.at(t + f.restart_s, () => {
               bornAt[ci][i] = t + f.restart_s;
               if (r.healthy) r.setKvCapacityTokens(full[ci][i]);
-              c.views[i].down = false;
-              c.policy.notify(i);
+              c.views[i].release('restarting');
             });
           }
         }),

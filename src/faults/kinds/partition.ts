@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { tiersOf } from '../targets.ts';
 import type { FaultKind } from '../types.ts';
 import { common } from './common.ts';
+import { effectDuring } from './tier-effect.ts';
 
 /**
  * A network partition: the target (a tier, or every tier of a region) is unreachable from its
@@ -15,8 +16,7 @@ export const partition: FaultKind<z.infer<typeof partitionSchema>> = {
   apply(ctx, f, index) {
     const tiers = tiersOf(ctx, f.target, `faults[${index}]`);
     const end = f.at_s + f.duration_s;
-    ctx.at(f.at_s, () => tiers.forEach((t) => (t.failProb = 1)));
-    ctx.at(end, () => tiers.forEach((t) => (t.failProb = 0)));
+    effectDuring(ctx, tiers, { fail_prob: 1 }, f.at_s, end);
     return { index, kind: f.kind, target: f.target ?? 'all tiers', start_s: f.at_s, detected_s: null, mitigated_s: null, end_s: end, recovered_s: end };
   },
 };

@@ -1,5 +1,5 @@
 import type { Simulator } from '../../engine/sim.ts';
-import type { ServiceTier } from '../../fleet/stations/tier.ts';
+import type { ServiceTier, TierEffect } from '../../fleet/stations/tier.ts';
 
 /** How the clients of one Redis tier reconnect after losing their connections. */
 export interface ReconnectSpec {
@@ -40,6 +40,8 @@ export class ReconnectStorm {
   private readonly baseServers: number;
   private readonly stepHandler: number;
   private running = false;
+  /** The failures the storm causes, in force on the tier (none once it is over). */
+  private effect: TierEffect | undefined;
 
   constructor(
     private readonly sim: Simulator,
@@ -102,6 +104,11 @@ export class ReconnectStorm {
   /** Operations fail without a connection, or behind a set-up backlog longer than their timeout. */
   private applyToOperations(): void {
     const withoutConnection = this.unconnected / this.spec.connections_per_node;
-    this.tier.failProb = this.backlogWait_ms() > this.tier.station.timeout_ms ? 1 : withoutConnection;
+    const fail_prob = this.backlogWait_ms() > this.tier.station.timeout_ms ? 1 : withoutConnection;
+    if (this.effect?.fail_prob === fail_prob) return;
+    // the storm's share of failing operations is one overlay on the tier, replaced as it changes
+    if (this.effect) this.tier.removeEffect(this.effect);
+    this.effect = fail_prob > 0 ? { fail_prob } : undefined;
+    if (this.effect) this.tier.addEffect(this.effect);
   }
 }

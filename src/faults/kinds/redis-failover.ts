@@ -4,6 +4,7 @@ import { tiersOf } from '../targets.ts';
 import type { FaultKind } from '../types.ts';
 import { common } from './common.ts';
 import { ReconnectStorm } from './reconnect-storm.ts';
+import { effectDuring } from './tier-effect.ts';
 
 /**
  * The Redis primary is lost; for duration_s (the failover) operations fail (`mode: fail`) or
@@ -29,7 +30,6 @@ export const redisFailover: FaultKind<z.infer<typeof redisFailoverSchema>> = {
   apply(ctx, f, index) {
     const tiers = tiersOf(ctx, f.target ?? 'redis', `faults[${index}]`);
     const end = f.at_s + f.duration_s;
-    const servers = tiers.map((t) => t.station.servers);
     const band = { index, kind: f.kind, target: f.target ?? 'redis', start_s: f.at_s, detected_s: f.at_s + ctx.detectSeconds('tier'), mitigated_s: end, end_s: end, recovered_s: null as number | null };
     // Recovered when the last tier's clients all have their connections again.
     let stormsRunning = 0;
@@ -38,13 +38,12 @@ export const redisFailover: FaultKind<z.infer<typeof redisFailoverSchema>> = {
     };
     const spec = { ...f, backoff_ms: f.pooling ? f.backoff_s * 1000 : 0 };
     const storms = tiers.map((t) => new ReconnectStorm(ctx.sim, t, spec, recovered));
-    ctx.at(f.at_s, () => tiers.forEach((t) => (f.mode === 'fail' ? t.setDown(true) : t.setServers(0))));
+    // Failing over: every operation fails, or none is served (they wait) until the new primary is up.
+    effectDuring(ctx, tiers, f.mode === 'fail' ? { down: true } : { capacity_factor: 0 }, f.at_s, end);
     ctx.at(end, () =>
-      tiers.forEach((t, i) => {
-        if (f.mode === 'fail') t.setDown(false);
-        else t.setServers(servers[i]);
+      storms.forEach((storm) => {
         stormsRunning++;
-        storms[i].start();
+        storm.start();
       }),
     );
     return band;

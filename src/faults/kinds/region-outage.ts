@@ -4,6 +4,7 @@ import { regionOf } from '../targets.ts';
 import type { FaultKind } from '../types.ts';
 import { failReplica } from './gpu-common.ts';
 import { common } from './common.ts';
+import { effectDuring } from './tier-effect.ts';
 
 /**
  * Everything in a region stops: its tiers fail what they hold and refuse new work, its GPU
@@ -23,8 +24,7 @@ export const regionOutage: FaultKind<z.infer<typeof regionOutageSchema>> = {
     const region = ctx.regions[r];
     const tiers = ctx.tiers.filter((t) => t.region === region).map((t) => t.tier);
     const end = f.at_s + f.duration_s;
-    ctx.at(f.at_s, () => tiers.forEach((t) => t.setDown(true)));
-    ctx.at(end, () => tiers.forEach((t) => t.setDown(false)));
+    effectDuring(ctx, tiers, { down: true }, f.at_s, end);
     let back = end;
     for (const c of ctx.clusters.filter((c) => c.region === r)) {
       for (let i = 0; i < c.replicas.length; i++) back = Math.max(back, failReplica(ctx, c, i, f.at_s, end, false));

@@ -1,16 +1,22 @@
 import type { Simulator } from '../../engine/sim.ts';
+import type { DownReason } from '../llm/availability.ts';
 import type { GpuCluster } from '../llm/replicas.ts';
 import { Meter, type ScalingEvent } from './record.ts';
 
 const OFF = 0, BOOTING = 1, ON = 2, DRAINING = 3, STANDBY = 4;
+/** The reason the pool holds on a replica in each state (serving holds none). */
+const REASON: readonly (DownReason | null)[] = ['off', 'booting', null, 'draining', 'standby'];
 
 /**
  * The life cycle of a GPU cluster's replicas under the control plane: off, booting (provisioning,
  * then the weights load from S3: the cold start), serving, draining (no new requests; switched off
- * once what it holds is done). A replica that is off or draining is `down` for the router.
+ * once what it holds is done). The pool owns the availability reasons of those states: a replica
+ * in any state but serving holds the state's reason (off, booting, standby, draining), so the
+ * router routes to it only while it serves and nothing else (a fault) holds it. The bill counts
+ * every replica that is not off.
  */
 export class ReplicaPool {
-  readonly state: Uint8Array;
+  private readonly state: Uint8Array;
   /** Rolling updates: the version each replica runs. */
   readonly version: Int32Array;
   private readonly standby: Uint8Array;
@@ -19,8 +25,8 @@ export class ReplicaPool {
   private drainScheduled = false;
   coldStarts = 0;
   coldStart_s_total = 0;
-  /** Called when a replica starts serving, or is off after draining. */
-  onChange: (() => void) | null = null;
+  /** Told when a replica starts serving, is ready on standby, or is off after draining (deploys wait on these). */
+  private readonly listeners: (() => void)[] = [];
 
   constructor(
     private readonly sim: Simulator,
@@ -37,7 +43,8 @@ export class ReplicaPool {
     this.state = new Uint8Array(n);
     this.version = new Int32Array(n);
     this.standby = new Uint8Array(n);
-    for (let i = 0; i < n; i++) this.state[i] = cluster.views[i].down ? OFF : ON;
+    // The builder switched off the replicas beyond the initial count; the pool takes those holds over.
+    for (let i = 0; i < n; i++) this.state[i] = cluster.views[i].isHeld('off') ? OFF : ON;
     this.meter = new Meter(component, fixed, this.serving, from_ms);
     this.bootDone = sim.on((i) => this.ready(i));
     this.drainCheck = sim.on(() => this.checkDrains());
@@ -71,6 +78,30 @@ export class ReplicaPool {
   isOff(i: number): boolean {
     return this.state[i] === OFF;
   }
+  isBooting(i: number): boolean {
+    return this.state[i] === BOOTING;
+  }
+  isStandby(i: number): boolean {
+    return this.state[i] === STANDBY;
+  }
+
+  /** Adds a listener for changes (see `listeners`); listeners run in the order they were added. */
+  addListener(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+  /** Moves replica i to state `to`, holding the new state's reason before releasing the old one (no routable instant between two). */
+  private setState(i: number, to: number): void {
+    const view = this.cluster.views[i];
+    const from = REASON[this.state[i]];
+    this.state[i] = to;
+    if (REASON[to]) view.hold(REASON[to]);
+    if (from) view.release(from);
+  }
+
   private bill(): void {
     const billed = this.state.length - this.off;
     this.meter.set(this.sim.now_ms, billed, this.serving);
@@ -84,7 +115,7 @@ export class ReplicaPool {
   /** Starts replica i (must be off): it serves after the cold start, running `version` (or waits on standby until release(i) when `standby`). */
   boot(i: number, version = this.version[i], extra_s = 0, standby = false): void {
     if (this.state[i] !== OFF) throw new Error(`replica ${i} of ${this.component} is not off`);
-    this.state[i] = BOOTING;
+    this.setState(i, BOOTING);
     this.standby[i] = standby ? 1 : 0;
     this.version[i] = version;
     const s = this.coldStart_s + extra_s;
@@ -97,9 +128,9 @@ export class ReplicaPool {
   private ready(i: number): void {
     if (this.state[i] !== BOOTING) return;
     if (this.standby[i]) {
-      this.state[i] = STANDBY; // booted, weights loaded, no traffic yet (blue-green)
+      this.setState(i, STANDBY); // booted, weights loaded, no traffic yet (blue-green)
       this.bill();
-      this.onChange?.();
+      this.changed();
       return;
     }
     this.serve(i);
@@ -111,32 +142,21 @@ export class ReplicaPool {
   }
 
   private serve(i: number): void {
-    this.state[i] = ON;
-    const v = this.cluster.views[i];
-    this.cluster.replicas[i].restore();
-    v.down = false;
-    this.cluster.policy.notify(i);
+    this.setState(i, ON);
     this.bill();
-    this.onChange?.();
+    this.changed();
   }
 
   /** Stops taking requests on replica i; it is off once empty. */
   drain(i: number): void {
     const st = this.state[i];
-    if (st === BOOTING) {
-      this.state[i] = OFF; // cancelled before serving (its boot event finds it off)
-      this.bill();
-      return;
-    }
-    if (st === STANDBY) {
-      this.state[i] = OFF;
+    if (st === BOOTING || st === STANDBY) {
+      this.setState(i, OFF); // cancelled before serving (a boot event finds it off)
       this.bill();
       return;
     }
     if (st !== ON) return;
-    this.state[i] = DRAINING;
-    this.cluster.views[i].down = true;
-    this.cluster.policy.notify(i);
+    this.setState(i, DRAINING);
     this.bill();
     this.checkDrains();
   }
@@ -149,13 +169,13 @@ export class ReplicaPool {
     for (let i = 0; i < this.state.length; i++) {
       if (this.state[i] !== DRAINING) continue;
       if (this.cluster.replicas[i].outstanding === 0 || !this.cluster.replicas[i].healthy) {
-        this.state[i] = OFF;
+        this.setState(i, OFF);
         changed = true;
       } else draining++;
     }
     if (changed) {
       this.bill();
-      this.onChange?.();
+      this.changed();
     }
     if (draining > 0 && !this.drainScheduled) {
       this.drainScheduled = true;

@@ -17,7 +17,7 @@ import { loadHfConfig } from '../../perf/hf-config.ts';
 import type { ModelSpec } from '../../perf/models.ts';
 import type { RequestPool } from '../request-pool.ts';
 import type { RequestSink } from '../stations/network.ts';
-import { ServiceTier } from '../stations/tier.ts';
+import { ServiceTier, tierFaultStream } from '../stations/tier.ts';
 import { Cluster } from './cluster.ts';
 import { FleetMetrics } from './metrics.ts';
 import { FleetPipeline, type ModelRoute, type RegionTiers } from './pipeline.ts';
@@ -147,6 +147,19 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
     stream(seed, 'fleet:pipeline'),
   );
 
+  const tiers = buildTiers(sim, pool, sc, seed, pipeline, regions);
+  const parts: ClusterParts = { sim, sc, seed, pipeline, regionNames, slots: new SlotPool(), firstGlobal: 0 };
+  const gpuClusters = buildModelRoutes(parts, prep, served, users, models);
+  const armClusters = buildArms(parts, served, models);
+  pipeline.indexReplicas();
+  return { pipeline, metrics, tiers, regionNames, served, gpuClusters, users, armClusters };
+}
+
+/** The CPU tiers of every region (kinds in TIER_KINDS order), each added to its region's list too. */
+function buildTiers(sim: Simulator, pool: RequestPool, sc: FleetInput['scenario'], seed: number, pipeline: FleetPipeline, regions: RegionTiers[]): ServiceTier[] {
+  const f = sc.fleet!;
+  const regionNames = Object.keys(f.regions);
+  const warmup_ms = sc.warmup_s * 1000;
   const tiers: ServiceTier[] = [];
   const tierSpecs: Record<(typeof TIER_KINDS)[number], TierSpec> = {
     gateway: f.gateway,
@@ -165,15 +178,34 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
       const name = regionNames.length > 1 ? `${rname}/${kind}` : kind;
       const servers = scaledCount(spec.instances, share, f.scale) * spec.concurrency;
       const queueLimit = Math.min(spec.queue_limit ?? sc.limits.max_queue, sc.limits.max_queue);
-      const tier = new ServiceTier(sim, pool, r * TIER_KINDS.length + k, name, servers, makeSampler(spec.service_ms, stream(seed, `tier:${name}`)), queueLimit, spec.timeout_ms ?? Infinity, warmup_ms, pipeline);
+      const tier = new ServiceTier(sim, pool, r * TIER_KINDS.length + k, name, servers, makeSampler(spec.service_ms, stream(seed, `tier:${name}`)), queueLimit, spec.timeout_ms ?? Infinity, warmup_ms, pipeline,
+        // a fleet tier routes nowhere (the pipeline moves its requests): the stream is never drawn
+        stream(seed, `route:${name}`), stream(seed, tierFaultStream(rname, kind)));
       regions[r].tiers.push(tier);
       tiers.push(tier);
     });
   });
 
+  return tiers;
+}
+
+/** What building GPU clusters needs; `firstGlobal` counts the replicas built so far (global indices). */
+interface ClusterParts {
+  sim: Simulator;
+  sc: FleetInput['scenario'];
+  seed: number;
+  pipeline: FleetPipeline;
+  regionNames: string[];
+  slots: SlotPool;
+  firstGlobal: number;
+}
+
+/** Every served model's clusters (one per region) and its route; returns the clusters. */
+function buildModelRoutes(parts: ClusterParts, prep: FleetInput, served: ServedModel[], users: UserPopulation, models: ModelRoute[]): GpuCluster[] {
+  const { sim, sc, seed, pipeline, regionNames, slots } = parts;
+  const f = sc.fleet!;
+  const modelNames = served.map((s) => s.name);
   const gpuClusters: GpuCluster[] = [];
-  const slots = new SlotPool();
-  let firstGlobal = 0;
   served.forEach((s, m) => {
     const clusters: Cluster[] = [];
     regionNames.forEach((rname, r) => {
@@ -181,13 +213,11 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
       const count = replicasToAllocate(sc.control, f, s.name, rname, s.replicasPerRegion[r]);
       const gc = makeReplicas(sim, s, count, pipeline, seed, regionNames.length > 1 ? `${s.name}/${rname}` : s.name, r, slots);
       const serving = initialReplicas(sc.control, f, s.name, rname, s.replicasPerRegion[r]);
-      for (let i = serving; i < count; i++) {
-        gc.views[i].down = true;
-        gc.policy.notify(i);
-      }
+      // Switched off until the control plane's pool boots them (the pool takes the hold over).
+      for (let i = serving; i < count; i++) gc.views[i].hold('off');
       gpuClusters.push(gc);
-      clusters.push(new Cluster(m, r, gc.replicas, gc.policy, firstGlobal));
-      firstGlobal += count;
+      clusters.push(new Cluster(m, r, gc.replicas, gc.policy, parts.firstGlobal));
+      parts.firstGlobal += count;
     });
     const spec = s.spec;
     const trace = prep.tokenTraces?.[s.name];
@@ -206,6 +236,12 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
       requestOverheadMs: s.step.requestOverheadMs,
     });
   });
+  return gpuClusters;
+}
+
+/** Arm B of every model under a canary or A/B deploy, by model name. */
+function buildArms(parts: ClusterParts, served: ServedModel[], models: ModelRoute[]): Record<string, GpuCluster[]> {
+  const { sim, sc, seed, pipeline, regionNames, slots } = parts;
   // Arm B of a canary or A/B deploy: the same model as another version (its own replicas, switched off until the deploy starts).
   const armClusters: Record<string, GpuCluster[]> = {};
   served.forEach((s, m) => {
@@ -218,19 +254,15 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
       const count = s.replicasPerRegion[r];
       const name = `${regionNames.length > 1 ? `${s.name}/${rname}` : s.name}@b`;
       const gc = makeReplicas(sim, sv, count, pipeline, seed, name, r, slots);
-      for (let i = 0; i < count; i++) {
-        gc.views[i].down = true;
-        gc.policy.notify(i);
-      }
+      for (let i = 0; i < count; i++) gc.views[i].hold('off');
       gcs.push(gc);
-      clusters.push(new Cluster(m, r, gc.replicas, gc.policy, firstGlobal));
-      firstGlobal += count;
+      clusters.push(new Cluster(m, r, gc.replicas, gc.policy, parts.firstGlobal));
+      parts.firstGlobal += count;
     });
     armClusters[s.name] = gcs;
     models[m].arm = { clusters, share: 0, byUser: d.split === 'user', errorRate: d.version.error_rate, rng: stream(seed, `control:arm:${s.name}`) };
   });
-  pipeline.indexReplicas();
-  return { pipeline, metrics, tiers, regionNames, served, gpuClusters, users, armClusters };
+  return armClusters;
 }
 
 function edgeSampler(f: FleetSpec, seed: number, dir: 'in' | 'out') {

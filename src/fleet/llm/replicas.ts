@@ -3,28 +3,9 @@ import type { Simulator } from '../../engine/sim.ts';
 import { LatencyStats } from '../../metrics/latency.ts';
 import { GpuReplica, type ReplicaListener } from '../gpu/replica.ts';
 import type { SlotPool } from '../gpu/slot-pool.ts';
-import { makePolicy, type RouterPolicy, type RouterTarget } from '../router/registry.ts';
+import { makePolicy, type RouterPolicy } from '../router/registry.ts';
+import { RoutedReplica } from './availability.ts';
 import type { ServedModel } from './build.ts';
-
-/**
- * A replica as the router sees it: its load is live, its health is what health checks have
- * reported. Between a failure and its detection the router still sends requests to a dead
- * replica, and they fail.
- */
-export class RoutedReplica implements RouterTarget {
-  /** Marked down by health checks (or drained for a restart). */
-  down = false;
-  constructor(readonly replica: GpuReplica) {}
-  get outstanding(): number {
-    return this.replica.outstanding;
-  }
-  kvUsedFraction(): number {
-    return this.replica.kvUsedFraction();
-  }
-  get healthy(): boolean {
-    return !this.down;
-  }
-}
 
 /** The replicas of one served model in one region, their router policy and their ITL sketch. */
 export interface GpuCluster {
@@ -32,6 +13,7 @@ export interface GpuCluster {
   region: number;
   served: ServedModel;
   replicas: GpuReplica[];
+  /** What the router sees of each replica: availability is held and released here (see availability.ts). */
   views: RoutedReplica[];
   policy: RouterPolicy;
   /** Inter-token latency: every gap between two tokens of a request, recorded by the replicas. */
@@ -58,5 +40,12 @@ export function makeReplicas(
   }
   const views = replicas.map((r) => new RoutedReplica(r));
   const policy = makePolicy(s.spec.router.policy, views, stream(seed, `router:${name}`));
+  views.forEach((v, i) => v.attach(policy, i));
   return { name, region, served: s, replicas, views, policy, itl };
+}
+
+/** Seconds a replica of the cluster takes to load its weights from S3 at `load_gb_per_s` (a cold start's second part). */
+export function weightLoadSeconds(cluster: GpuCluster, load_gb_per_s: number): number {
+  const gb = cluster.served.spec.weights_gb ?? (cluster.served.step.weightBytesPerGpu * cluster.served.step.gpus) / 1e9;
+  return gb / load_gb_per_s;
 }

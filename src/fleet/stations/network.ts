@@ -5,7 +5,7 @@ import type { TopologySpec } from './schema.ts';
 import type { Outcome } from '../../metrics/outcomes.ts';
 import type { RequestPool } from '../request-pool.ts';
 import type { Station } from './station.ts';
-import { ServiceTier, type TierOutput } from './tier.ts';
+import { ServiceTier, tierFaultStream, type TierOutput } from './tier.ts';
 
 /** Where requests leave the network. */
 export interface RequestSink {
@@ -34,7 +34,7 @@ export class StationNetwork implements TierOutput {
       const service = makeSampler(spec.service_ms, stream(seed, `service:${name}`));
       const queueLimit = Math.min(spec.queue_limit ?? scenario.limits.max_queue, scenario.limits.max_queue);
       this.tiers.push(
-        new ServiceTier(sim, pool, i, name, spec.servers, service, queueLimit, spec.timeout_ms ?? Infinity, warmup_ms, this, stream(seed, `route:${name}`)),
+        new ServiceTier(sim, pool, i, name, spec.servers, service, queueLimit, spec.timeout_ms ?? Infinity, warmup_ms, this, stream(seed, `route:${name}`), stream(seed, tierFaultStream('', name))),
       );
     }
     for (const [i, name] of names.entries()) {

@@ -1,7 +1,29 @@
 import type { Sampler } from '../../engine/distributions.ts';
 import type { Simulator } from '../../engine/sim.ts';
+import type { Rng } from '../../engine/random.ts';
 import type { RequestPool } from '../request-pool.ts';
 import { Station } from './station.ts';
+
+/** The name of a tier's fault stream: its region (empty in a station network) and its kind or station name. */
+export const tierFaultStream = (region: string, kind: string): string => `tier-faults:${region}/${kind}`;
+
+/**
+ * What one fault does to a tier while it lasts. A tier composes the effects in force: service
+ * times multiplied by every `slowdown` and lengthened by every `add_ms`; an arrival fails with
+ * probability 1 - prod(1 - fail_prob) (independent causes: a partition's 1 stays 1 whatever error
+ * rate overlaps it); down while any effect is; servers = round(configured x prod(capacity_factor)
+ * - sum(lost_servers)), at least 0. Removing an effect recomputes from those left, so it undoes
+ * exactly that effect and nothing else.
+ */
+export interface TierEffect {
+  readonly slowdown?: number;
+  readonly add_ms?: number;
+  readonly fail_prob?: number;
+  /** What the tier holds fails, and every arrival fails. */
+  readonly down?: boolean;
+  readonly capacity_factor?: number;
+  readonly lost_servers?: number;
+}
 
 /** What a tier does with a request once it leaves. One object per owner: no closure per request. */
 export interface TierOutput {
@@ -19,20 +41,23 @@ export interface TierOutput {
 export class ServiceTier {
   readonly station: Station;
   private readonly doneHandler: number;
-  /** Multiplies sampled service times (faults: a slow dependency). */
-  slowdown = 1;
   /** Skip queued requests whose client deadline has passed instead of serving them. */
   deadlineAware = false;
   /** Reject an arrival when the expected wait (queue x mean service / servers) exceeds this. */
   shedWait_ms = Infinity;
-  /** Faults: added to every service time. */
-  addDelay_ms = 0;
-  /** Faults: share of arrivals that fail at once (errors, unreachable). */
-  failProb = 0;
-  /** Faults: the tier is down; what it holds fails and every arrival fails. */
+  /** Fault effects in force, in the order they began. */
+  private readonly effects = new Set<TierEffect>();
+  /** Servers as configured (or as the autoscaler last set them), before fault effects. */
+  private configuredServers: number;
+  // The composition of `effects`, kept as plain numbers for the per-request path.
+  /** Multiplies sampled service times (a slow dependency). */
+  private slowdown = 1;
+  /** Added to every service time. */
+  private addDelay_ms = 0;
+  /** Share of arrivals that fail at once (errors, unreachable). */
+  private failProb = 0;
+  /** The tier is down; what it holds fails and every arrival fails. */
   private dead = false;
-  /** Random stream for fault decisions (its own, so faults do not shift other draws). */
-  faultRng: () => number = Math.random;
 
   constructor(
     private readonly sim: Simulator,
@@ -45,8 +70,12 @@ export class ServiceTier {
     timeout_ms: number,
     warmup_ms: number,
     private readonly out: TierOutput,
-    routeRng: () => number = Math.random,
+    /** Routing draws of the station (station networks). */
+    routeRng: Rng,
+    /** Fault decisions at this tier (error rates, partitions): its own stream, so faults do not shift other draws. */
+    private readonly faultRng: Rng,
   ) {
+    this.configuredServers = servers;
     this.station = new Station(id, name, servers, service as Sampler, routeRng, queueLimit, timeout_ms, warmup_ms);
     this.doneHandler = sim.on((req) => this.onServiceDone(req));
   }
@@ -163,11 +192,59 @@ export class ServiceTier {
     }
   }
 
-  /** Changes the number of servers (capacity faults, scaling); extra queued work starts at once. */
+  /** Sets the configured servers (the build, or the autoscaler that owns the count); fault effects apply on top. */
   setServers(n: number): void {
+    this.configuredServers = n;
+    this.applyServers();
+  }
+
+  /** A fault's effect begins; it lasts until removeEffect with the same object. */
+  addEffect(effect: TierEffect): void {
+    if (this.effects.has(effect)) throw new Error(`tier ${this.name}: effect added twice`);
+    this.effects.add(effect);
+    this.compose();
+  }
+
+  /** A fault's effect ends: the tier is as if it had never been added. */
+  removeEffect(effect: TierEffect): void {
+    if (!this.effects.delete(effect)) throw new Error(`tier ${this.name}: removal of an effect not in force`);
+    this.compose();
+  }
+
+  /** Servers in effect: configured, scaled and reduced by the effects in force. */
+  private effectiveServers(): number {
+    let factor = 1, lost = 0;
+    for (const e of this.effects) {
+      factor *= e.capacity_factor ?? 1;
+      lost += e.lost_servers ?? 0;
+    }
+    return Math.max(0, Math.round(this.configuredServers * factor - lost));
+  }
+
+  private compose(): void {
+    let slowdown = 1, add_ms = 0, fail = 0, down = false;
+    for (const e of this.effects) {
+      slowdown *= e.slowdown ?? 1;
+      add_ms += e.add_ms ?? 0;
+      // 1 - (1 - fail)(1 - p), written so that one effect gives exactly its own p, and 1 stays 1
+      const p = e.fail_prob ?? 0;
+      fail = fail >= 1 || p >= 1 ? 1 : fail + p - fail * p;
+      down ||= e.down === true;
+    }
+    this.slowdown = slowdown;
+    this.addDelay_ms = add_ms;
+    this.failProb = fail;
+    this.setDead(down);
+    this.applyServers();
+  }
+
+  /** Brings the station's server count to the effective count; extra queued work starts at once. */
+  private applyServers(): void {
     const st = this.station;
+    const n = this.effectiveServers();
+    if (n === st.servers) return;
     st.advance(this.sim.now_ms);
-    (st as { servers: number }).servers = Math.max(0, Math.round(n));
+    (st as { servers: number }).servers = n;
     while (st.qlen > 0 && st.busy < st.servers) {
       const before = st.qlen;
       this.startNext(this.sim.now_ms);
@@ -175,10 +252,11 @@ export class ServiceTier {
     }
   }
 
-  /** Takes the tier down (everything queued fails now, work in service fails when it ends) or back up. */
-  setDown(down: boolean): void {
+  /** Down: everything queued fails now, work in service fails when it ends. */
+  private setDead(down: boolean): void {
+    const was = this.dead;
     this.dead = down;
-    if (!down) return;
+    if (!down || was) return;
     const st = this.station;
     const now = this.sim.now_ms;
     st.advance(now);
@@ -187,6 +265,10 @@ export class ServiceTier {
 
   get isDown(): boolean {
     return this.dead;
+  }
+  /** The composed effects, as the tier applies them (reports and tests). */
+  get inEffect(): { slowdown: number; add_ms: number; fail_prob: number; down: boolean; servers: number; configured_servers: number } {
+    return { slowdown: this.slowdown, add_ms: this.addDelay_ms, fail_prob: this.failProb, down: this.dead, servers: this.station.servers, configured_servers: this.configuredServers };
   }
 
   /** Closes the books at the end of the run. */

@@ -1,0 +1,86 @@
+import { UserError } from '../../errors.ts';
+import { excerpt, listNames } from '../../util/excerpt.ts';
+import type { Simulator } from '../../engine/sim.ts';
+import type { ArrivalsSpec } from '../../workload/schema.ts';
+import type { FleetSpec } from '../schema.ts';
+import type { ControlSpec } from './schema.ts';
+import type { FleetIndex } from '../fleet-index.ts';
+import { weightLoadSeconds, type GpuCluster } from '../llm/replicas.ts';
+import { ReplicaPool } from './gpu-pool.ts';
+import type { ScalingEvent } from './record.ts';
+import type { TierPool } from './tier-pool.ts';
+
+/** A pool the bill and the report know about: its component (for the bill) and its display name. */
+export interface MeteredPool {
+  /** Bill component: a tier kind (`chat_api`), `gpu:<model>` or `gpu:<model>@b` (arm B). */
+  billComponent: string;
+  name: string;
+  pool: ReplicaPool | TierPool;
+  gpu?: GpuCluster;
+}
+
+/** What the control plane reads of the scenario (the whole Scenario satisfies it). */
+export interface ControlScenario {
+  control?: ControlSpec;
+  fleet?: FleetSpec;
+  workload: { arrivals: ArrivalsSpec };
+  duration_s: number;
+  warmup_s: number;
+  window_s?: number;
+}
+
+/**
+ * What every unit of the control plane (autoscalers, deploys) works with: the simulator, the
+ * fleet's index, the pools of replicas it changes (one per GPU cluster, shared by the units that
+ * act on it), the scaling event log, and the scheduling helpers.
+ */
+export class ControlContext {
+  readonly pools: MeteredPool[] = [];
+  readonly events: ScalingEvent[] = [];
+  /** Control delays and periods are divided by the scenario's time_compression. */
+  readonly compression: number;
+  readonly from_ms: number;
+  private readonly gpuPools = new Map<GpuCluster, ReplicaPool>();
+
+  constructor(readonly sim: Simulator, readonly scenario: ControlScenario, readonly index: FleetIndex) {
+    this.compression = scenario.control?.time_compression ?? 1;
+    this.from_ms = scenario.warmup_s * 1000;
+  }
+
+  /** Runs fn at simulated t_s (or now, if that is past). */
+  at(t_s: number, fn: () => void): void {
+    this.sim.at(Math.max(t_s * 1000, this.sim.now_ms), this.sim.on(fn), 0);
+  }
+
+  /** Runs fn every period_ms of simulated time, the first time one period from now. */
+  every(period_ms: number, fn: () => void): void {
+    const handler = this.sim.on(() => {
+      fn();
+      this.sim.at(this.sim.now_ms + period_ms, handler, 0);
+    });
+    this.sim.at(this.sim.now_ms + period_ms, handler, 0);
+  }
+
+  /** The pool of a GPU cluster, created (and metered) by the first unit that asks for it. */
+  poolOf(cluster: GpuCluster, boot_s: number, billComponent: string): ReplicaPool {
+    let pool = this.gpuPools.get(cluster);
+    if (!pool) {
+      // Arm B's replicas are all extra: none belongs to the configured fleet.
+      const fixed = billComponent.endsWith('@b') ? 0 : cluster.served.replicasPerRegion[cluster.region];
+      const coldStart_s = (boot_s + weightLoadSeconds(cluster, this.scenario.fleet?.s3.load_gb_per_s ?? 2)) / this.compression;
+      pool = new ReplicaPool(this.sim, cluster, `gpu:${cluster.name}`, fixed, this.events, this.from_ms, coldStart_s);
+      this.gpuPools.set(cluster, pool);
+      this.pools.push({ billComponent, name: `gpu:${cluster.name}`, pool, gpu: cluster });
+    }
+    return pool;
+  }
+
+  /** The GPU clusters a `gpu:model[/region]` target names; refuses anything else. */
+  clustersOf(target: string, where: string): readonly GpuCluster[] {
+    if (!this.index.fleet) throw new UserError(`${where}: GPU targets need a fleet scenario`);
+    const found = target.startsWith('gpu:') ? this.index.clustersNamed(target) : [];
+    if (found.length === 0) throw new UserError(`${where}.target: expected a GPU cluster (${listNames(this.index.clusterNames)}), optionally gpu:model/region, got "${excerpt(target)}"`);
+    return found;
+  }
+
+}
