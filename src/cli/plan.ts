@@ -92,6 +92,7 @@ export function planJson(p: PlanResult): object {
     minimize: p.minimize,
     monotone_knobs: p.knobs.filter((k) => k.kind === 'range').map((k) => k.path),
     categorical_knobs: p.knobs.filter((k) => k.kind === 'list').map((k) => k.path),
+    resolution: p.resolution,
     chosen: p.best ? brief(p.best) : null,
     warnings: p.warnings,
     evaluations: p.evaluations.map(brief),

@@ -12,7 +12,7 @@ import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
 import type { Summary } from '../report/summary.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { version } from '../version.ts';
-import { describePoint, gridSize, parseKnobs, pointAt, setPath, type Knob, type KnobValue } from './grid.ts';
+import { describePoint, gridSize, parseKnobs, pointAt, setPath, type Knob, type KnobValue, type SearchKind } from './grid.ts';
 import { prepare } from './prepare.ts';
 import type { Runner, RunOutput, RunTask } from './parallel.ts';
 
@@ -43,6 +43,8 @@ export interface Sweep {
   roots: readonly string[];
   /** The validated scenario of point k (validated on first use, cached). */
   scenario(k: number): Scenario;
+  /** Point k's scenario with the knobs `keep` at the document's own values (not cached). */
+  scenarioWithout(k: number, keep: readonly number[]): Scenario;
   /** The task of run (k, i). */
   task(k: number, i: number): RunTask;
 }
@@ -55,11 +57,13 @@ export interface SweepInput {
   replications?: number;
   /** Directories besides the scenario's own that files it names may come from (default: --allow-path). */
   allowPaths?: readonly string[];
+  /** 'bisect' (plan): range knobs are bisected, only list knobs count against the grid cap. */
+  search?: SearchKind;
 }
 
 /** Reads the scenario, applies --set, parses --vary and validates point 0 (and so the base scenario). */
 export function planSweep(input: SweepInput): Sweep {
-  const knobs = parseKnobs(input.vary ?? []);
+  const knobs = parseKnobs(input.vary ?? [], input.search);
   const scope = scopeOf(input.file, input.allowPaths ?? allowedPaths());
   const doc = readScenarioDocument(input.file, scope);
   applyOverrides(doc, input.sets ?? []);
@@ -67,19 +71,24 @@ export function planSweep(input: SweepInput): Sweep {
   const { dir, roots } = scope;
   const cache = new Map<number, Scenario>();
   const n = gridSize(knobs);
-  const scenario = (k: number): Scenario => {
-    let sc = cache.get(k);
-    if (sc) return sc;
+  const build = (k: number, keep: readonly number[]): Scenario => {
     const d = JSON.parse(docJson) as unknown;
     inheritOrigins(d, doc); // messages name the line of a bad value in the file
     const p = pointAt(knobs, k);
-    knobs.forEach((kn, j) => setPath(d, kn.path, p.values[j], `--vary ${kn.spec}`));
+    knobs.forEach((kn, j) => {
+      if (!keep.includes(j)) setPath(d, kn.path, p.values[j], `--vary ${kn.spec}`);
+    });
     try {
-      sc = validateScenario(d, input.file);
+      return validateScenario(d, input.file);
     } catch (e) {
       if (e instanceof UserError && knobs.length > 0) throw new UserError(`--vary: at point ${k} (${excerpt(describePoint(knobs, p.values))}): ${e.message}`);
       throw e;
     }
+  };
+  const scenario = (k: number): Scenario => {
+    let sc = cache.get(k);
+    if (sc) return sc;
+    sc = build(k, []);
     if (cache.size > 64) cache.delete(cache.keys().next().value!);
     cache.set(k, sc);
     return sc;
@@ -112,6 +121,7 @@ export function planSweep(input: SweepInput): Sweep {
     dir,
     roots,
     scenario,
+    scenarioWithout: build,
     task: (k, i) => {
       const sc = scenario(k);
       return { key: `${hash}:${k}`, scenario: sc, file: input.file, dir, roots, seed: (input.seed ?? sc.seed) + i };

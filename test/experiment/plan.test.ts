@@ -8,6 +8,7 @@ import { REPO } from '../helpers/cli.ts';
 
 const DDC = join(REPO, 'test/experiment/fixtures/ddc.yaml');
 const MMC = join(REPO, 'test/experiment/fixtures/mmc-plan.yaml');
+const SAMPLED = join(REPO, 'test/experiment/fixtures/sampled-fleet.yaml');
 const noWall = (x: unknown) => JSON.stringify(x, (k, v) => (k === 'wall_s' || k === 'events_per_s' ? 0 : v));
 
 let pool: Runner;
@@ -96,6 +97,32 @@ describe('plan', () => {
     expect(w).toHaveLength(2);
     expect(w[0]).toContain('x is worse with more of n (5 -> 9');
     expect(w[1]).toContain('cost falls as n grows');
+  });
+
+  it('bisects the distinct simulations of a sampled fleet, and says what the chosen GPU count stands for', async () => {
+    // Fleet sampling simulates round(gpus / tp x scale) replicas (at least one): tp 2 at scale
+    // 0.1 is one replica per 20 GPUs, and odd counts are refused (GPUs come in multiples of tp).
+    const replicas = (g: number) => Math.max(1, Math.round((g / 2) * 0.1));
+    const even = Array.from({ length: 291 }, (_, i) => 10 + i).filter((g) => g % 2 === 0);
+    const slo = 'by_model.small.latency_ms.ttft.p99<=1500';
+    const p = await runPlan({ file: SAMPLED, slos: [slo], vary: ['fleet.models.small.gpus=10..300'] }, pool);
+    expect(p.resolution).toHaveLength(1);
+    const note = p.resolution[0];
+    expect(note).toMatchObject({ path: 'fleet.models.small.gpus', step: 1, values: 291, simulations: new Set(even.map(replicas)).size, resolved_step: 20 });
+    // Every configuration tried is the value a whole number of sampled replicas stands for exactly.
+    for (const e of p.evaluations) expect((e.values[0] as number) % 20).toBe(0);
+    const chosen = p.best!.values[0] as number;
+    const same = even.filter((g) => replicas(g) === replicas(chosen));
+    expect(note.chosen).toMatchObject({ value: chosen, same_as: [same[0], same[same.length - 1]] });
+    expect(p.warnings.some((w) => w.startsWith(`resolution: fleet.models.small.gpus is resolved in steps of about 20, not 1`))).toBe(true);
+    // The ends of that range simulate exactly what the chosen count does; the range below fails.
+    const below = even.filter((g) => replicas(g) === replicas(chosen) - 1);
+    expect(note.chosen?.next_smaller).toEqual([below[0], below[below.length - 1]]);
+    const ttft = async (g: number) => (await runPlan({ file: SAMPLED, slos: [slo], vary: [`fleet.models.small.gpus=${g}`] }, pool)).evaluations[0].checks[0];
+    const [lo, hi, under] = await Promise.all([ttft(same[0]), ttft(same[same.length - 1]), ttft(below[below.length - 1])]);
+    expect(lo.value).toBe(p.best!.checks[0].value);
+    expect(hi.value).toBe(p.best!.checks[0].value);
+    expect(under.met).toBe(false);
   });
 
   it.each([
