@@ -6,6 +6,7 @@ import { ScenarioSchema, type Scenario } from './schema.ts';
 import { describeIssue } from './format-issue.ts';
 import { applyOverrides } from './overrides.ts';
 import { checkReferences } from './references.ts';
+import { pairHardware } from './hardware.ts';
 import { checkDocument, inheritOrigins, locationOf, readDocument } from './document.ts';
 import { allowedPaths, resolveInScope, scopeOf, type PathScope } from './paths.ts';
 
@@ -32,6 +33,7 @@ export function validateScenario(doc: unknown, file: string): Scenario {
     throw new UserError(`${file}: expected a mapping of scenario fields at the top level`);
   }
   checkDocument(doc, file); // depth, size and reserved names, for a document that was not read by readDocument
+  pairHardware(doc);
   const parsed = ScenarioSchema.safeParse(doc, { reportInput: true });
   if (!parsed.success) {
     const issues = parsed.error.issues;

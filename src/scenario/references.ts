@@ -3,6 +3,7 @@ import { excerpt, listNames } from '../util/excerpt.ts';
 import { SEED_MAX } from '../util/limits.ts';
 import type { Scenario } from './schema.ts';
 import type { FleetSpec } from './fleet-schema.ts';
+import { checkHardware } from './hardware.ts';
 
 type Topology = NonNullable<Scenario['topology']>;
 
@@ -35,7 +36,7 @@ function checkFleetReferences(f: FleetSpec): string | undefined {
     }
     if (m.gpus % m.tp !== 0) return `fleet.models.${name}.gpus: expected a multiple of tp (${m.tp}), got ${m.gpus}`;
   }
-  return undefined;
+  return checkHardware(f);
 }
 
 function checkTopologyReferences(t: Topology): string | undefined {
