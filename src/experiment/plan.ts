@@ -8,6 +8,8 @@ import type { Runner, RunOutput } from './parallel.ts';
 import { finishPoint, planSweep, type Sweep, type SweepInput, type SweepMeta } from './sweep.ts';
 import { identity, resolvedStep, resolveKnob, type Resolution } from './resolution.ts';
 import type { Scenario } from '../scenario/schema.ts';
+import { prepare } from './prepare.ts';
+import { summaryShape } from './simulate.ts';
 
 /**
  * `fleetsim plan`: the cheapest configuration that meets every SLO with confidence.
@@ -152,6 +154,14 @@ export async function runPlan(input: PlanInput, runner: Runner, onEvaluation?: (
     if (j >= 0 && typeof values[j] === 'number') return values[j] as number;
     throw new UserError(`--minimize ${excerpt(minimize)}: ${res.message}; expected a figure of summary.json (e.g. cost.monthly_usd) or a numeric --vary path`);
   };
+
+  // A misspelt SLO or objective fails now, with a suggestion, not after the first simulation.
+  const shape = summaryShape(prepare({ scenario: sw.scenario(0), file: sw.file, dir: sw.dir, roots: sw.roots }), meta.seed);
+  if (shape) {
+    // Stages appear in by_stage only once a request has passed them: checked after each run.
+    for (const slo of slos) if (!slo.path.startsWith('by_stage.')) checkSlo(slo, shape, 1);
+    if (!minimize.startsWith('by_stage.')) objectiveOf(shape, pointAt(knobs, 0).values);
+  }
 
   const cache = new Map<number, Promise<Evaluation>>();
   const evaluate = (idx: number[], combo: number, step: string, log: Evaluation[]): Promise<Evaluation> => {

@@ -17,6 +17,7 @@ import { emptyCounts, type Outcome, type RequestCounts } from '../metrics/outcom
 import { TimeSeries } from '../metrics/timeseries.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
 import type { Prepared } from './prepare.ts';
+import { summarizeRun, type Summary } from '../report/summary.ts';
 
 /** Everything one run measured; sketches stay mergeable for replications and shards. */
 export interface RunResult {
@@ -181,4 +182,18 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
   };
   };
   return { sim, duration_ms, advance, finish };
+}
+
+/**
+ * The summary of a run stopped before its first event: which figures summary.json will have, at
+ * no simulation cost, so a misspelt metric path fails before a long run. Undefined when even
+ * that fails (the real run will tell).
+ */
+export function summaryShape(prep: Prepared, seed: number): Summary | undefined {
+  try {
+    const run = startRun(prep, seed);
+    return summarizeRun(prep, run.finish('stopped'), defaultWindowMs(prep.scenario.duration_s, prep.scenario.window_s));
+  } catch {
+    return undefined;
+  }
 }
