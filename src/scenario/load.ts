@@ -124,7 +124,8 @@ function readWithBase(src: Source, scope: PathScope, seen: string[]): unknown {
   try {
     validateScenario(baseDoc, baseSrc.label);
   } catch (e) {
-    if (e instanceof UserError) throw new UserError(`${file}: extends: ${quote(base)} is not a valid scenario: ${e.message}`);
+    // Each problem of the base on its own line, each saying where it comes from.
+    if (e instanceof UserError) throw new UserError(e.message.split('\n').map((line) => `${file}: extends: ${quote(base)} is not a valid scenario: ${line}`).join('\n'));
     throw e;
   }
   rebasePaths(baseDoc, dirname(resolve(baseSrc.lexical)), dirname(resolve(src.lexical)));
