@@ -6,8 +6,7 @@ import { readDocument, readScenarioDocument, validateScenario } from '../scenari
 import { applyOverrides } from '../scenario/overrides.ts';
 import { scopeOf } from '../util/paths.ts';
 import { inputFiles, prepare, type Prepared } from '../scenario/prepare.ts';
-import { defaultWindowMs, startRun } from '../experiment/simulate.ts';
-import { summarizeRun } from '../results/summary.ts';
+import { summaryShape } from '../experiment/simulate.ts';
 import { checkBudgetPaths, checkJunit, checkMarkdown, errorJunit, evaluateBudgets, outcome, parseBudgets, type Budget } from '../report/budgets.ts';
 import { checkReportTarget, openReportDir, partialPath } from '../report/write.ts';
 import { checkNotInput, writeFileAtomic } from '../report/output-dir.ts';
@@ -49,13 +48,8 @@ function loadWithBudgets(file: string, overrides: readonly string[]): { prep: Pr
 
 /** Catches a misspelt metric before a long simulation: paths are resolved against the shape of an empty run. */
 function precheckPaths(prep: Prepared, seed: number, budgets: Budget[]): void {
-  let shape;
-  try {
-    const run = startRun(prep, seed);
-    shape = summarizeRun(prep, run.finish('stopped'), defaultWindowMs(prep.scenario.duration_s, prep.scenario.window_s));
-  } catch {
-    return; // the real run will tell
-  }
+  const shape = summaryShape(prep, seed);
+  if (!shape) return; // the real run will tell
   // Stages appear in by_stage only once a request has passed them: checked after the run.
   checkBudgetPaths(budgets.filter((b) => !b.metric.startsWith('by_stage.')), shape);
 }

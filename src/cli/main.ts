@@ -98,7 +98,8 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.ok : EXIT.usage;
     }
     if (e instanceof UserError) {
-      process.stderr.write(`${errorLine(e.message)}\n`);
+      // One line per problem (a scenario may have several).
+      process.stderr.write(`${e.message.split('\n').map(errorLine).join('\n')}\n`);
       return EXIT.usage;
     }
     process.stderr.write(`fleetsim: internal error (a bug; please report it with the command line):\n${(e as Error).stack ?? String(e)}\n`);

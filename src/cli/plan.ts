@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import { stringify } from 'csv-stringify/sync';
 import { fmt, table } from '../report/table.ts';
 import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
 import { describePoint, formatValue } from '../experiment/grid.ts';
 import { capJobs, withRunner } from '../experiment/parallel.ts';
 import { runPlan, type Evaluation, type PlanResult } from '../experiment/plan.ts';
-import { pointDir } from '../experiment/sweep.ts';
+import { csvValue, figureHeader, headlineColumns, pointDir, rowsCsv, setFigures, type SweepRow } from '../experiment/sweep.ts';
 import { paretoChart, renderCharts, type ChartFile } from '../experiment/sweep-charts.ts';
 import { checkOutTarget, TreeWriter } from '../experiment/sweep-output.ts';
 import { checkMemory } from '../experiment/memory.ts';
@@ -51,6 +50,34 @@ export function triedRows(p: PlanResult): { header: string[]; rows: (string | nu
   return { header, rows };
 }
 
+/**
+ * plan.csv: one row per configuration tried, in search order, of plain cells: knob values, each
+ * SLO figure and its 95% CI (`_lo95`, `_hi95`), the objective, then the headline figures of
+ * sweep.csv (per-model TTFT, TPOT and e2e among them), why it was tried and the outcome.
+ */
+export function planCsv(p: PlanResult): string {
+  const cols = headlineColumns(p.evaluations.flatMap((e) => (e.summary ? [e.summary] : [])));
+  const own = p.knobs.some((k) => k.path === p.minimize);
+  const sloCols = p.slos.map((s) => s.path).filter((path, n, all) => all.indexOf(path) === n);
+  const header = ['try', 'point', ...p.knobs.map((k) => k.path), 'complete', 'feasible', 'chosen', ...sloCols.flatMap((c) => [c, `${c}_lo95`, `${c}_hi95`]), ...(own ? [] : [p.minimize]), ...figureHeader(cols), 'tried_because', 'outcome'];
+  const rows = p.evaluations.map((e, n) => {
+    const row: SweepRow = { try: n + 1, point: e.point, complete: e.complete, feasible: e.feasible, chosen: e === p.best };
+    p.knobs.forEach((k, j) => (row[k.path] = csvValue(e.values[j])));
+    for (const c of sloCols) {
+      const check = e.checks[p.slos.findIndex((s) => s.path === c)];
+      row[c] = check.value;
+      row[`${c}_lo95`] = check.ci95?.[0] ?? null;
+      row[`${c}_hi95`] = check.ci95?.[1] ?? null;
+    }
+    if (!own) row[p.minimize] = e.objective;
+    setFigures(row, cols, e.summary);
+    row.tried_because = e.step;
+    row.outcome = status(p, e);
+    return row;
+  });
+  return rowsCsv(header, rows);
+}
+
 export function renderPlan(p: PlanResult): string {
   const out: string[] = [];
   const reps = p.meta.replications > 1 ? `${p.meta.replications} replications per configuration (seeds ${p.meta.seed}..${p.meta.seed + p.meta.replications - 1}); an SLO is met when its whole 95% CI is within the bound` : `one run per configuration (seed ${p.meta.seed}); an SLO is met when the figure is within the bound`;
@@ -92,6 +119,7 @@ export function planJson(p: PlanResult): object {
     minimize: p.minimize,
     monotone_knobs: p.knobs.filter((k) => k.kind === 'range').map((k) => k.path),
     categorical_knobs: p.knobs.filter((k) => k.kind === 'list').map((k) => k.path),
+    resolution: p.resolution,
     chosen: p.best ? brief(p.best) : null,
     warnings: p.warnings,
     evaluations: p.evaluations.map(brief),
@@ -154,8 +182,7 @@ async function planAndReport(file: string, opts: PlanOptions, jobs: number, out:
   if (opts.json) process.stdout.write(pj);
   else if (!opts.quiet) process.stdout.write(`${renderPlan(p)}\n`);
   if (out) {
-    const { header, rows } = triedRows(p);
-    const files: Record<string, string> = { 'plan.json': pj, 'plan.csv': stringify(rows, { header: true, columns: header }) };
+    const files: Record<string, string> = { 'plan.json': pj, 'plan.csv': planCsv(p) };
     for (const e of p.evaluations) {
       if (!e.summary || !e.timeseries) continue;
       const d = pointDir(e.point, p.meta.points);

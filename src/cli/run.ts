@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadScenario } from '../scenario/load.ts';
 import { inputFiles, prepare, type Prepared } from '../scenario/prepare.ts';
 import { runReplicationsJobs } from '../experiment/replications.ts';
@@ -7,6 +7,7 @@ import { checkReportTarget, openReportDir, partialPath } from '../report/write.t
 import { checkMemory } from '../experiment/memory.ts';
 import type { Summary } from '../results/summary.ts';
 import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
+import { vllmResult } from '../report/vllm-format.ts';
 import { renderSummary } from '../report/terminal.ts';
 import { capacityCheck } from './capacity-check.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
@@ -19,9 +20,18 @@ interface RunOptions {
   replications?: number;
   out?: string;
   json?: boolean;
+  format: OutputFormat;
   set: string[];
   quiet?: boolean;
   jobs?: number;
+}
+
+const OUTPUT_FORMATS = ['table', 'json', 'vllm'] as const;
+type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+function formatArg(value: string): OutputFormat {
+  if ((OUTPUT_FORMATS as readonly string[]).includes(value)) return value as OutputFormat;
+  throw new InvalidArgumentError(`expected one of ${OUTPUT_FORMATS.join(', ')}`);
 }
 
 /** `runReplicationsJobs` with the progress bar advanced per finished replication. */
@@ -55,6 +65,7 @@ export function registerRun(program: Command): void {
     .option('--set <path=value>', 'override a scenario field, e.g. topology.stations.api.servers=12 (repeatable)', collect, [])
     .option('--out <dir>', OUT_HELP)
     .option('--json', 'print summary.json to stdout instead of the table')
+    .option('--format <format>', 'what to print to stdout: table (default), json (summary.json, as --json) or vllm (the latency figures under vLLM benchmark_serving names, also written to <out>/vllm.json)', formatArg, 'table')
     .option('--quiet', 'print nothing but errors (and the JSON with --json); no progress bar')
     .option('--jobs <n>', 'worker threads for the replications (default and most: every core); results do not depend on it', posIntArg)
     .action(async (file: string, opts: RunOptions) => {
@@ -70,9 +81,10 @@ export function registerRun(program: Command): void {
       checkMemory(sc, file, { runs: reps, parallel, threads: parallel > 1 ? parallel : 0 });
       // Opened now: an --out that cannot be written fails before the simulation, not after it.
       const out = opts.out ? openReportDir(opts.out, inputFiles(prep)) : undefined;
+      const machine = opts.json || opts.format !== 'table'; // stdout holds JSON: the rest goes to stderr
       const info = (s: string) => {
         if (opts.quiet) return;
-        (opts.json ? process.stderr : process.stdout).write(`${s}\n`);
+        (machine ? process.stderr : process.stdout).write(`${s}\n`);
       };
       const check = capacityCheck(prep);
       info(check.text);
@@ -84,6 +96,7 @@ export function registerRun(program: Command): void {
           ? await runReplicationsOnJobs(prep, seed, reps, jobs, new Progress(!opts.quiet), interrupt.signal)
           : await runReplicationsSliced(prep, seed, reps, { progress: new Progress(!opts.quiet), signal: interrupt.signal });
         const summaryJson = `${JSON.stringify(exp.summary, null, 2)}\n`;
+        const vllmJson = `${JSON.stringify(vllmResult(exp.summary), null, 2)}\n`;
         const where = out && (exp.interrupted ? partialPath(opts.out!) : opts.out!);
         if (out) {
           const report = await buildReportFiles({ summary: exp.summary, timeseries: exp.timeseries, distributions: exp.distributions });
@@ -91,11 +104,13 @@ export function registerRun(program: Command): void {
             'summary.json': summaryJson,
             'timeseries.csv': timeseriesCsv(exp.timeseries, exp.summary.faults, exp.summary.window_s),
             'stations.csv': stationsCsv(exp.summary),
+            ...(opts.format === 'vllm' ? { 'vllm.json': vllmJson } : {}),
             ...report,
           });
           out.commit(exp.interrupted ? where : undefined);
         }
-        if (opts.json) process.stdout.write(summaryJson);
+        if (opts.json || opts.format === 'json') process.stdout.write(summaryJson);
+        else if (opts.format === 'vllm') process.stdout.write(vllmJson);
         else info(renderSummary(exp.summary));
         if (where) info(`\nreport written to ${where}/ (open ${where}/report.html)`);
         if (exp.interrupted) reportInterruption(exp, interrupt, { seed, reps, duration_s: sc.duration_s, out: opts.out, where });

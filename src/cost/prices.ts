@@ -126,6 +126,25 @@ export function gpuHourlyUsd(gpuId: string, priceSet: PriceSet = 'current'): num
   return best;
 }
 
+/** Catalog instances carrying this GPU (catalog GPU id), in catalog order. */
+export function instancesCarrying(gpuId: string): InstanceType[] {
+  return Object.values(INSTANCES).filter((i) => i.gpu === gpuId && i.gpus > 0);
+}
+
+/**
+ * The instance a model on `gpuId` at tensor parallelism `tp` runs on when the scenario names only
+ * the GPU: among the instances carrying it, those holding a whole TP group on one host (the
+ * group's all-reduce stays on the host's interconnect), the cheapest per GPU, then the largest.
+ * Undefined when no catalog instance carries the GPU.
+ */
+export function matchingInstance(gpuId: string, tp: number, priceSet: PriceSet = '2024'): InstanceType | undefined {
+  const carrying = instancesCarrying(gpuId);
+  const whole = carrying.filter((i) => i.gpus >= tp);
+  const pool = whole.length > 0 ? whole : carrying;
+  const perGpu = (i: InstanceType) => listPriceUsdPerHour(i, priceSet) / i.gpus;
+  return [...pool].sort((a, b) => perGpu(a) - perGpu(b) || b.gpus - a.gpus)[0];
+}
+
 /** A tiered per-unit price: `upto` is the cumulative volume where the tier ends (Infinity for the last). */
 export interface PriceTier {
   readonly upto: number;

@@ -36,6 +36,14 @@ export interface GridPoint {
 /** Upper bound on the values of one knob and on the points of a grid (a guard against typos like 1..1e9:1). */
 export const MAX_KNOB_VALUES = 100_000;
 export const MAX_GRID_POINTS = 1_000_000;
+/**
+ * A plan bisects its range knobs (about log2(values) runs each), so a range may be longer there,
+ * and only the combinations of list knobs (each searched whole) count against MAX_GRID_POINTS.
+ */
+export const MAX_BISECTED_VALUES = 2_000_000;
+
+/** How the knobs will be searched: every point (sweep) or list knobs whole and range knobs by bisection (plan). */
+export type SearchKind = 'grid' | 'bisect';
 
 const EXPECTED = 'expected path=v1,v2,... or path=lo..hi:step (e.g. topology.stations.api.servers=8..16:2)';
 
@@ -74,7 +82,7 @@ const RANGE = new RegExp(`^\\s*(${NUM})\\s*\\.\\.\\s*(${NUM})\\s*(?::\\s*(${NUM}
 const tidy = (x: number) => Number(x.toPrecision(12));
 
 /** Parses one --vary flag. */
-export function parseKnob(spec: string): Knob {
+export function parseKnob(spec: string, search: SearchKind = 'grid'): Knob {
   const eq = spec.indexOf('=');
   if (eq <= 0) throw bad(spec, EXPECTED);
   const path = spec.slice(0, eq).trim();
@@ -91,7 +99,8 @@ export function parseKnob(spec: string): Knob {
     if (!(step > 0)) throw bad(spec, `expected a step > 0 in lo..hi:step, got ${m[3]}`);
     if (hi < lo) throw bad(spec, `expected lo <= hi in lo..hi:step, got ${m[1]}..${m[2]}`);
     const n = Math.floor((hi - lo) / step + 1e-9) + 1;
-    if (n > MAX_KNOB_VALUES) throw bad(spec, `expected at most ${MAX_KNOB_VALUES} values, the range has ${n}`);
+    const most = search === 'bisect' ? MAX_BISECTED_VALUES : MAX_KNOB_VALUES;
+    if (n > most) throw bad(spec, `expected at most ${most} values, the range has ${n}`);
     const values = Array.from({ length: n }, (_, j) => tidy(lo + j * step));
     return { path, kind: 'range', values, numeric: true, spec };
   }
@@ -114,15 +123,22 @@ export function knobFromMeta(m: { path: string; kind: Knob['kind']; values: Knob
   return { path: m.path, kind: m.kind, values: m.values, numeric, spec: `${m.path}=${m.values.map(formatValue).join(',')}` };
 }
 
-export function parseKnobs(specs: readonly string[]): Knob[] {
-  const knobs = specs.map(parseKnob);
+export function parseKnobs(specs: readonly string[], search: SearchKind = 'grid'): Knob[] {
+  const knobs = specs.map((s) => parseKnob(s, search));
   const paths = new Set<string>();
   for (const k of knobs) {
     if (paths.has(k.path)) throw bad(k.spec, `the path ${k.path} is varied twice`);
     paths.add(k.path);
   }
-  const total = gridSize(knobs);
-  if (total > MAX_GRID_POINTS) throw new UserError(`--vary: the grid has ${total} points; expected at most ${MAX_GRID_POINTS}`);
+  if (search === 'grid') {
+    const total = gridSize(knobs);
+    if (total > MAX_GRID_POINTS) throw new UserError(`--vary: the grid has ${total} points; expected at most ${MAX_GRID_POINTS}`);
+    return knobs;
+  }
+  const combinations = gridSize(knobs.filter((k) => k.kind === 'list'));
+  if (combinations > MAX_GRID_POINTS) throw new UserError(`--vary: the list knobs make ${combinations} combinations, each planned apart; expected at most ${MAX_GRID_POINTS}`);
+  // Points are still numbered over the whole product (point directories, caches): keep it exact.
+  if (gridSize(knobs) > Number.MAX_SAFE_INTEGER) throw new UserError(`--vary: the knobs span more than 2^53 configurations; expected fewer or shorter ranges`);
   return knobs;
 }
 

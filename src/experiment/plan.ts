@@ -6,6 +6,10 @@ import type { WindowRow } from '../metrics/timeseries.ts';
 import { describePoint, formatValue, indexOf, pointAt, type Knob, type KnobValue } from './grid.ts';
 import type { Runner, RunOutput } from './parallel.ts';
 import { finishPoint, planSweep, type Sweep, type SweepInput, type SweepMeta } from './sweep.ts';
+import { identity, resolvedStep, resolveKnob, type Resolution } from './resolution.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import { prepare } from '../scenario/prepare.ts';
+import { summaryShape } from './simulate.ts';
 
 /**
  * `fleetsim plan`: the cheapest configuration that meets every SLO with confidence.
@@ -93,6 +97,8 @@ export interface PlanResult {
   evaluations: Evaluation[];
   best?: Evaluation;
   warnings: string[];
+  /** Range knobs that fleet sampling or the scenario's constraints make coarser than their step. */
+  resolution: KnobResolutionNote[];
 }
 
 export interface PlanInput extends SweepInput {
@@ -131,7 +137,7 @@ export async function runPlan(input: PlanInput, runner: Runner, onEvaluation?: (
   const slos = input.slos.map(parseSlo);
   if (slos.length === 0) throw new UserError(`--slo: expected at least one, ${SLO_EXPECTED}`);
   if ((input.vary ?? []).length === 0) throw new UserError('--vary: expected at least one knob to plan over, e.g. --vary topology.stations.api.servers=1..64:1');
-  const sw = planSweep(input);
+  const sw = planSweep({ ...input, search: 'bisect' });
   const { knobs, meta } = sw;
   const minimize = input.minimize ?? 'cost.monthly_usd';
   const monotone = knobs.map((k, j) => (k.kind === 'range' ? j : -1)).filter((j) => j >= 0);
@@ -149,6 +155,14 @@ export async function runPlan(input: PlanInput, runner: Runner, onEvaluation?: (
     throw new UserError(`--minimize ${excerpt(minimize)}: ${res.message}; expected a figure of summary.json (e.g. cost.monthly_usd) or a numeric --vary path`);
   };
 
+  // A misspelt SLO or objective fails now, with a suggestion, not after the first simulation.
+  const shape = summaryShape(prepare({ scenario: sw.scenario(0), file: sw.file, dir: sw.dir, roots: sw.roots }), meta.seed);
+  if (shape) {
+    // Stages appear in by_stage only once a request has passed them: checked after each run.
+    for (const slo of slos) if (!slo.path.startsWith('by_stage.')) checkSlo(slo, shape, 1);
+    if (!minimize.startsWith('by_stage.')) objectiveOf(shape, pointAt(knobs, 0).values);
+  }
+
   const cache = new Map<number, Promise<Evaluation>>();
   const evaluate = (idx: number[], combo: number, step: string, log: Evaluation[]): Promise<Evaluation> => {
     const k = indexOf(knobs, idx);
@@ -165,35 +179,40 @@ export async function runPlan(input: PlanInput, runner: Runner, onEvaluation?: (
   };
 
   const orders = monotone.length <= 3 ? permutations(monotone) : [monotone, [...monotone].reverse()];
+  const resolutions = new Map<number, Map<number, Resolution>>();
   const searchCombo = async (combo: number): Promise<Evaluation[]> => {
     const log: Evaluation[] = [];
-    // Value indices of this combination's categorical knobs (last fastest, as in the grid).
-    const idx = new Array<number>(knobs.length).fill(0);
-    let rest = combo;
-    for (let c = categorical.length - 1; c >= 0; c--) {
-      const j = categorical[c];
-      idx[j] = rest % knobs[j].values.length;
-      rest = Math.floor(rest / knobs[j].values.length);
+    const idx = comboIndices(knobs, categorical, combo);
+    // Range knobs are bisected over the distinct simulations they make (resolution.ts).
+    const res = resolveMonotone(sw, knobs, monotone, idx);
+    resolutions.set(combo, res);
+    const candidates = (m: number) => res.get(m)!.candidates;
+    if (monotone.some((m) => candidates(m).length === 0)) {
+      // No value of some range knob is a configuration the scenario takes: the top one says why.
+      for (const j of monotone) idx[j] = knobs[j].values.length - 1;
+      await evaluate(idx, combo, 'every monotone knob at its largest value', log);
+      return log;
     }
-    for (const j of monotone) idx[j] = knobs[j].values.length - 1;
+    for (const j of monotone) idx[j] = candidates(j)[candidates(j).length - 1];
     const top = await evaluate(idx, combo, monotone.length > 0 ? 'every monotone knob at its largest value' : 'grid', log);
     if (!top.feasible || monotone.length === 0) return log;
     for (const order of orders) {
       const x = idx.slice();
       for (const m of order) {
         const v = knobs[m].values;
+        const c = candidates(m);
         let lo = -1; // below the range: infeasible by assumption
-        let hi = x[m]; // feasible
+        let hi = c.indexOf(x[m]); // feasible
         while (hi - lo > 1) {
           const mid = Math.floor((lo + hi) / 2);
           const probe = x.slice();
-          probe[m] = mid;
-          const why = `bisection on ${knobs[m].path} between ${lo < 0 ? 'below ' + formatValue(v[0]) : formatValue(v[lo])} (fails) and ${formatValue(v[hi])} (meets)`;
+          probe[m] = c[mid];
+          const why = `bisection on ${knobs[m].path} between ${lo < 0 ? 'below ' + formatValue(v[c[0]]) : formatValue(v[c[lo]])} (fails) and ${formatValue(v[c[hi]])} (meets)`;
           const e = await evaluate(probe, combo, why, log);
           if (e.feasible) hi = mid;
           else lo = mid;
         }
-        x[m] = hi;
+        x[m] = c[hi];
       }
     }
     return log;
@@ -207,7 +226,80 @@ export async function runPlan(input: PlanInput, runner: Runner, onEvaluation?: (
     if (!best || e.objective < best.objective! || (e.objective === best.objective && e.point < best.point)) best = e;
   }
   const warnings = checkMonotonicity(knobs, monotone, slos, evaluations, minimize);
-  return { meta, knobs, slos, minimize, evaluations, best, warnings };
+  const resolution = describeResolution(knobs, resolutions, evaluations, best);
+  warnings.push(...resolution.map(resolutionText));
+  return { meta, knobs, slos, minimize, evaluations, best, warnings, resolution };
+}
+
+/** Value indices of combination `combo`'s list knobs (last fastest, as in the grid); range knobs at 0. */
+function comboIndices(knobs: readonly Knob[], categorical: readonly number[], combo: number): number[] {
+  const idx = new Array<number>(knobs.length).fill(0);
+  let rest = combo;
+  for (let c = categorical.length - 1; c >= 0; c--) {
+    const j = categorical[c];
+    idx[j] = rest % knobs[j].values.length;
+    rest = Math.floor(rest / knobs[j].values.length);
+  }
+  return idx;
+}
+
+/** The resolution of each range knob in one combination, read from its scenario with the range knobs left as the document has them. */
+function resolveMonotone(sw: Sweep, knobs: readonly Knob[], monotone: readonly number[], idx: readonly number[]): Map<number, Resolution> {
+  let sc: Scenario | undefined;
+  try {
+    sc = sw.scenarioWithout(indexOf(knobs, idx), monotone);
+  } catch (e) {
+    // The combination itself is refused: every point of it will say why when evaluated.
+    if (!(e instanceof UserError)) throw e;
+  }
+  return new Map(monotone.map((j) => [j, sc ? resolveKnob(knobs[j], sc) : identity(knobs[j])]));
+}
+
+/** Knobs the simulation resolves more coarsely than their step, and what the chosen value stands for. */
+export interface KnobResolutionNote {
+  path: string;
+  /** The step given on the command line. */
+  step: number;
+  /** The mean spacing of the distinct simulations (the step really resolved). */
+  resolved_step: number | null;
+  /** Distinct simulations among the values given. */
+  simulations: number;
+  values: number;
+  why: string;
+  /** For the chosen configuration: the values that simulate exactly as it does, and the next smaller simulation when it was tried and failed. */
+  chosen?: { value: KnobValue; same_as: [KnobValue, KnobValue]; simulated: string; next_smaller?: [KnobValue, KnobValue] };
+}
+
+/** One sentence: the step given, the step resolved, and the range the chosen value stands for. */
+export function resolutionText(n: KnobResolutionNote): string {
+  const fmt = (x: KnobValue) => (typeof x === 'number' ? x.toLocaleString('en-US') : formatValue(x));
+  const head = `resolution: ${n.path} is resolved in steps of about ${n.resolved_step === null ? '(one value)' : fmt(n.resolved_step)}, not ${fmt(n.step)} (${n.why}): its ${fmt(n.values)} values make ${fmt(n.simulations)} distinct simulations`;
+  if (!n.chosen) return head;
+  const c = n.chosen;
+  const below = c.next_smaller ? `; the next smaller simulation (${fmt(c.next_smaller[0])}-${fmt(c.next_smaller[1])}) fails` : '';
+  return `${head}; the chosen ${fmt(c.value)} (${c.simulated}) stands for every value from ${fmt(c.same_as[0])} to ${fmt(c.same_as[1])}${below}`;
+}
+
+function describeResolution(knobs: readonly Knob[], resolutions: ReadonlyMap<number, ReadonlyMap<number, Resolution>>, evaluations: readonly Evaluation[], best: Evaluation | undefined): KnobResolutionNote[] {
+  const notes = new Map<string, KnobResolutionNote>();
+  for (const [combo, perKnob] of resolutions) {
+    for (const [j, r] of perKnob) {
+      if (r.why === '') continue;
+      const k = knobs[j];
+      const v = k.values as number[];
+      const note: KnobResolutionNote = notes.get(k.path) ?? { path: k.path, step: v.length > 1 ? Number((v[1] - v[0]).toPrecision(12)) : 0, resolved_step: resolvedStep(k, r) ?? null, simulations: r.candidates.length, values: v.length, why: r.why };
+      notes.set(k.path, note);
+      if (!best || best.combo !== combo) continue;
+      const c = r.candidates.indexOf(v.indexOf(best.values[j] as number));
+      if (c < 0) continue;
+      const [from, to] = r.classes[c];
+      // The simulation just below, when it was evaluated with the other knobs as chosen and failed.
+      const below = c > 0 ? r.classes[c - 1] : undefined;
+      const failsBelow = below && evaluations.some((e) => e.combo === combo && !e.feasible && e.values.every((x, i) => (i === j ? x === v[r.candidates[c - 1]] : x === best.values[i])));
+      note.chosen = { value: best.values[j], same_as: [v[from], v[to]], simulated: r.simulated(r.candidates[c]), ...(below && failsBelow ? { next_smaller: [v[below[0]], v[below[1]]] as [KnobValue, KnobValue] } : {}) };
+    }
+  }
+  return [...notes.values()];
 }
 
 async function evaluatePoint(

@@ -19,6 +19,7 @@ import { LatencyStats } from '../metrics/latency.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
 import type { Prepared } from '../scenario/prepare.ts';
 import type { RunResult } from '../results/run-result.ts';
+import { summarizeRun, type Summary } from '../results/summary.ts';
 
 /** The client's e2e sketches (total and per class) copied, with the ages of the requests still in flight added. */
 function withInFlightAges(client: ClientLayer, end_ms: number): RunResult['e2eIncludingInFlight'] {
@@ -175,4 +176,18 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
   };
   };
   return { sim, duration_ms, advance, finish };
+}
+
+/**
+ * The summary of a run stopped before its first event: which figures summary.json will have, at
+ * no simulation cost, so a misspelt metric path fails before a long run. Undefined when even
+ * that fails (the real run will tell).
+ */
+export function summaryShape(prep: Prepared, seed: number): Summary | undefined {
+  try {
+    const run = startRun(prep, seed);
+    return summarizeRun(prep, run.finish('stopped'), defaultWindowMs(prep.scenario.duration_s, prep.scenario.window_s));
+  } catch {
+    return undefined;
+  }
 }

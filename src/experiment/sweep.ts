@@ -12,7 +12,7 @@ import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
 import type { Summary } from '../results/summary.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { version } from '../version.ts';
-import { describePoint, gridSize, parseKnobs, pointAt, setPath, type Knob, type KnobValue } from './grid.ts';
+import { describePoint, gridSize, parseKnobs, pointAt, setPath, type Knob, type KnobValue, type SearchKind } from './grid.ts';
 import { prepare } from '../scenario/prepare.ts';
 import type { Runner, RunOutput, RunTask } from './parallel.ts';
 
@@ -43,6 +43,8 @@ export interface Sweep {
   roots: readonly string[];
   /** The validated scenario of point k (validated on first use, cached). */
   scenario(k: number): Scenario;
+  /** Point k's scenario with the knobs `keep` at the document's own values (not cached). */
+  scenarioWithout(k: number, keep: readonly number[]): Scenario;
   /** The task of run (k, i). */
   task(k: number, i: number): RunTask;
 }
@@ -55,11 +57,13 @@ export interface SweepInput {
   replications?: number;
   /** Directories besides the scenario's own that files it names may come from (default: --allow-path). */
   allowPaths?: readonly string[];
+  /** 'bisect' (plan): range knobs are bisected, only list knobs count against the grid cap. */
+  search?: SearchKind;
 }
 
 /** Reads the scenario, applies --set, parses --vary and validates point 0 (and so the base scenario). */
 export function planSweep(input: SweepInput): Sweep {
-  const knobs = parseKnobs(input.vary ?? []);
+  const knobs = parseKnobs(input.vary ?? [], input.search);
   const scope = scopeOf(input.file, input.allowPaths ?? allowedPaths());
   const doc = readScenarioDocument(input.file, scope);
   applyOverrides(doc, input.sets ?? []);
@@ -67,19 +71,24 @@ export function planSweep(input: SweepInput): Sweep {
   const { dir, roots } = scope;
   const cache = new Map<number, Scenario>();
   const n = gridSize(knobs);
-  const scenario = (k: number): Scenario => {
-    let sc = cache.get(k);
-    if (sc) return sc;
+  const build = (k: number, keep: readonly number[]): Scenario => {
     const d = JSON.parse(docJson) as unknown;
     inheritOrigins(d, doc); // messages name the line of a bad value in the file
     const p = pointAt(knobs, k);
-    knobs.forEach((kn, j) => setPath(d, kn.path, p.values[j], `--vary ${kn.spec}`));
+    knobs.forEach((kn, j) => {
+      if (!keep.includes(j)) setPath(d, kn.path, p.values[j], `--vary ${kn.spec}`);
+    });
     try {
-      sc = validateScenario(d, input.file);
+      return validateScenario(d, input.file);
     } catch (e) {
       if (e instanceof UserError && knobs.length > 0) throw new UserError(`--vary: at point ${k} (${excerpt(describePoint(knobs, p.values))}): ${e.message}`);
       throw e;
     }
+  };
+  const scenario = (k: number): Scenario => {
+    let sc = cache.get(k);
+    if (sc) return sc;
+    sc = build(k, []);
     if (cache.size > 64) cache.delete(cache.keys().next().value!);
     cache.set(k, sc);
     return sc;
@@ -112,6 +121,7 @@ export function planSweep(input: SweepInput): Sweep {
     dir,
     roots,
     scenario,
+    scenarioWithout: build,
     task: (k, i) => {
       const sc = scenario(k);
       return { key: `${hash}:${k}`, scenario: sc, file: input.file, dir, roots, seed: (input.seed ?? sc.seed) + i };
@@ -224,8 +234,11 @@ function figure(s: Summary, path: readonly string[]): { value: number | null; ci
   return { value: typeof v === 'number' ? v : null, ...(Array.isArray(ci) ? { ci: ci as [number, number] } : {}) };
 }
 
-/** Headline columns present in any point, in a fixed order (per-station and per-model ones by first appearance). */
-export function headlineColumns(points: readonly PointResult[]): Column[] {
+/** The latency figures of each served model in the tables: TTFT, TPOT and end-to-end, median and p99. */
+const MODEL_LATENCIES = ['ttft', 'tpot', 'e2e'] as const;
+
+/** Headline columns present in any summary, in a fixed order (per-model, per-station ones by first appearance). */
+export function headlineColumns(summaries: readonly Summary[]): Column[] {
   const cols: Column[] = [
     { name: 'e2e_p50_ms', path: ['latency_ms', 'e2e', 'p50'] },
     { name: 'e2e_p99_ms', path: ['latency_ms', 'e2e', 'p99'] },
@@ -234,14 +247,27 @@ export function headlineColumns(points: readonly PointResult[]): Column[] {
     { name: 'error_rate', path: ['requests', 'error_rate'] },
     { name: 'throughput_per_s', path: ['requests', 'throughput_per_s'] },
     { name: 'cost_monthly_usd', path: ['cost', 'monthly_usd'] },
-  ].filter((c) => points.some((p) => figure(p.summary, c.path) !== undefined));
+  ].filter((c) => summaries.some((s) => figure(s, c.path) !== undefined));
   const models: string[] = [];
+  const gpuModels: string[] = [];
   const stations: string[] = [];
-  for (const p of points) {
-    for (const m of Object.keys(p.summary.gpu ?? {})) if (!models.includes(m)) models.push(m);
-    for (const st of Object.keys(p.summary.stations ?? {})) if (!stations.includes(st)) stations.push(st);
+  const add = (list: string[], names: object | undefined) => {
+    for (const n of Object.keys(names ?? {})) if (!list.includes(n)) list.push(n);
+  };
+  for (const s of summaries) {
+    add(models, s.by_model);
+    add(gpuModels, s.gpu);
+    add(stations, s.stations);
   }
-  for (const m of models) cols.push({ name: `gpu_busy.${m}`, path: ['gpu', m, 'busy_fraction'] });
+  for (const m of models) {
+    for (const kind of MODEL_LATENCIES) {
+      for (const q of ['p50', 'p99']) {
+        const c = { name: `${kind}_${q}_ms.${m}`, path: ['by_model', m, 'latency_ms', kind, q] };
+        if (summaries.some((s) => figure(s, c.path) !== undefined)) cols.push(c);
+      }
+    }
+  }
+  for (const m of gpuModels) cols.push({ name: `gpu_busy.${m}`, path: ['gpu', m, 'busy_fraction'] });
   for (const st of stations) cols.push({ name: `utilization.${st}`, path: ['stations', st, 'utilization'] });
   return cols;
 }
@@ -250,37 +276,51 @@ export interface SweepRow {
   [column: string]: string | number | boolean | null;
 }
 
+/** The header cells of figure columns: each figure, then its 95% CI as two columns (`_lo95`, `_hi95`). */
+export function figureHeader(cols: readonly Column[]): string[] {
+  return cols.flatMap((c) => [c.name, `${c.name}_lo95`, `${c.name}_hi95`]);
+}
+
+/** Sets a summary's figures in `row` (null where it has none, and for the CI with one replication). */
+export function setFigures(row: SweepRow, cols: readonly Column[], s: Summary | undefined): void {
+  for (const c of cols) {
+    const f = s ? figure(s, c.path) : undefined;
+    row[c.name] = f?.value ?? null;
+    row[`${c.name}_lo95`] = f?.ci ? f.ci[0] : null;
+    row[`${c.name}_hi95`] = f?.ci ? f.ci[1] : null;
+  }
+}
+
 /** One row per point (grid order): index, knob values, complete, then each headline figure with its 95% CI. */
 export function sweepRows(knobs: readonly Knob[], points: readonly PointResult[]): { header: string[]; rows: SweepRow[] } {
-  const cols = headlineColumns(points);
-  const header = ['point', ...knobs.map((k) => k.path), 'replications', 'complete'];
-  for (const c of cols) header.push(c.name, `${c.name}_lo95`, `${c.name}_hi95`);
+  const cols = headlineColumns(points.map((p) => p.summary));
+  const header = ['point', ...knobs.map((k) => k.path), 'replications', 'complete', ...figureHeader(cols)];
   const rows = points.map((p) => {
     const row: SweepRow = { point: p.index };
     knobs.forEach((k, j) => (row[k.path] = csvValue(p.values[j])));
     row.replications = p.summary.replications;
     row.complete = p.summary.complete;
-    for (const c of cols) {
-      const f = figure(p.summary, c.path);
-      row[c.name] = f?.value ?? null;
-      row[`${c.name}_lo95`] = f?.ci ? f.ci[0] : null;
-      row[`${c.name}_hi95`] = f?.ci ? f.ci[1] : null;
-    }
+    setFigures(row, cols, p.summary);
     return row;
   });
   return { header, rows };
 }
 
-function csvValue(v: KnobValue): string | number | boolean | null {
+export function csvValue(v: KnobValue): string | number | boolean | null {
   if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
   return JSON.stringify(v);
 }
 
 export function sweepCsv(knobs: readonly Knob[], points: readonly PointResult[]): string {
   const { header, rows } = sweepRows(knobs, points);
+  return rowsCsv(header, rows);
+}
+
+/** A CSV of plain cells: numbers as numbers, booleans as 1/0, missing figures empty. */
+export function rowsCsv(header: readonly string[], rows: readonly SweepRow[]): string {
   return stringify(
     rows.map((r) => header.map((h) => (r[h] === null || r[h] === undefined ? '' : typeof r[h] === 'boolean' ? (r[h] ? 1 : 0) : r[h]))),
-    { header: true, columns: header },
+    { header: true, columns: [...header] },
   );
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { parseVllmResult } from './vllm-result.ts';
 
 /**
  * The measurement corpus: published hardware measurements of LLM serving, one CSV row per
@@ -204,7 +205,8 @@ function checkHeader(header: string[] | undefined, file: string): void {
   }
 }
 
-function toRow(fields: string[], file: string, line: number): CorpusRow {
+/** One row from its cells in CORPUS_COLUMNS order; `file` and `line` name it in messages. */
+export function rowFromCells(fields: string[], file: string, line: number): CorpusRow {
   const n = CORPUS_COLUMNS.length;
   if (fields.length < n) {
     throw rowError(file, line, CORPUS_COLUMNS[fields.length], `expected ${n} fields, the row has ${fields.length} (a missing comma or an unquoted comma?)`, '');
@@ -233,7 +235,7 @@ function toRow(fields: string[], file: string, line: number): CorpusRow {
 export function parseCorpus(text: string, file: string): CorpusRow[] {
   const recs = records(text, file);
   checkHeader(recs[0]?.fields, file);
-  return recs.slice(1).map((r) => toRow(r.fields, file, r.line));
+  return recs.slice(1).map((r) => rowFromCells(r.fields, file, r.line));
 }
 
 /** Every row of every file, ids unique across all of them. */
@@ -247,7 +249,8 @@ export function loadCorpus(paths: readonly string[]): CorpusRow[] {
     } catch (e) {
       throw new UserError(`${path}: cannot read corpus file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
-    for (const row of parseCorpus(text, path)) {
+    // A .json file is a vLLM benchmark_serving result (vllm-result.ts).
+    for (const row of path.toLowerCase().endsWith('.json') ? parseVllmResult(text, path) : parseCorpus(text, path)) {
       const first = seen.get(row.id);
       if (first) throw rowError(path, row.line, 'id', `expected an id used once in the corpus (first at ${first.file}:${first.line})`, row.id);
       seen.set(row.id, row);

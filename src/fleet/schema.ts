@@ -56,7 +56,7 @@ const Served = strict({
   engine: z.string().min(1).optional(),
   /** Or a profile written by `fleetsim calibrate`, relative to the scenario file. */
   calibration: z.string().min(1).optional(),
-  /** Instance type carrying the GPUs (for the bill). */
+  /** Instance type carrying the GPUs (for the bill); it must carry `gpu`. Left out, or when a flag changes `gpu`, the catalog's instance for the GPU (scenario/hardware.ts). */
   instance: z.string().min(1),
   /** GPUs in the whole fleet (all regions); replicas = gpus / (ep if ep > 1, else tp). */
   gpus: posInt(),

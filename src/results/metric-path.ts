@@ -30,6 +30,16 @@ export function resolveMetric(root: unknown, path: string): MetricResolution {
       const at = keys.join('.');
       return { ok: false, message: `${excerpt(path)}: ${at} is a ${node === null ? 'null' : typeof node} figure, it has no field "${excerpt(rest)}"` };
     }
+    // A percentile written with its decimal point (p99.9) is the summary's p999.
+    const dotted = /^p(\d+)\.(\d+)(?=\.|$)/.exec(rest);
+    if (dotted) {
+      const key = `p${dotted[1]}${dotted[2]}`;
+      if (!Object.hasOwn(node, key)) {
+        const percentiles = Object.keys(node).filter((k) => /^p\d+$/.test(k));
+        return { ok: false, message: `${excerpt(path)}: no percentile ${excerpt(dotted[0])} in ${keys.join('.') || 'summary.json'} (it has: ${percentiles.join(', ') || 'none'}; p99.9 is written p999 or p99.9)` };
+      }
+      rest = key + rest.slice(dotted[0].length);
+    }
     const candidates = Object.keys(node)
       .filter((k) => k !== 'ci95' && (rest === k || rest.startsWith(`${k}.`)))
       .sort((a, b) => b.length - a.length);

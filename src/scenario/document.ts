@@ -65,6 +65,12 @@ export function markOverridden(doc: unknown, keys: readonly string[]): void {
   if (o) o.overridden.push([...keys]);
 }
 
+/** Was the value at `keys` (or a container of it) set by a flag (`--set`, `--vary`)? */
+export function isOverridden(doc: unknown, keys: readonly string[]): boolean {
+  if (doc === null || typeof doc !== 'object') return false;
+  return origins.get(doc)?.overridden.some((p) => p.length <= keys.length && p.every((k, i) => keys[i] === k)) ?? false;
+}
+
 function register(value: unknown, origin: Origin): void {
   if (value !== null && typeof value === 'object') origins.set(value, { sources: [origin], overridden: [] });
 }

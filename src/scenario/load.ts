@@ -1,4 +1,6 @@
 import { realpathSync } from 'node:fs';
+import type { z } from 'zod';
+import { closest } from '../util/did-you-mean.ts';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { excerpt, quote } from '../util/excerpt.ts';
@@ -6,6 +8,7 @@ import { ScenarioSchema, type Scenario } from './schema.ts';
 import { describeIssue } from './format-issue.ts';
 import { applyOverrides } from './overrides.ts';
 import { checkReferences } from './references.ts';
+import { pairHardware } from './hardware.ts';
 import { checkDocument, inheritOrigins, locationOf, readDocument } from './document.ts';
 import { allowedPaths, resolveInScope, scopeOf, type PathScope } from '../util/paths.ts';
 
@@ -32,19 +35,38 @@ export function validateScenario(doc: unknown, file: string): Scenario {
     throw new UserError(`${file}: expected a mapping of scenario fields at the top level`);
   }
   checkDocument(doc, file); // depth, size and reserved names, for a document that was not read by readDocument
+  pairHardware(doc);
   const parsed = ScenarioSchema.safeParse(doc, { reportInput: true });
-  if (!parsed.success) {
-    const issues = parsed.error.issues;
-    const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
-    // An unknown key (often a misspelt one) explains the "missing" errors that come with it: report it first.
-    const first = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0];
-    const unknownKey = first.code === 'unrecognized_keys';
-    const path = unknownKey ? [...first.path, first.keys[0]] : first.path;
-    throw new UserError(`${locationOf(doc, path, unknownKey) ?? file}: ${describeIssue(first)}${more}`);
-  }
+  if (!parsed.success) throw new UserError(problemLines(doc, file, parsed.error.issues).join('\n'));
   const problem = checkReferences(parsed.data);
   if (problem) throw new UserError(`${file}: ${problem}`);
   return parsed.data;
+}
+
+/** Problems listed at most (each one line); the rest are counted. */
+export const MAX_PROBLEMS = 20;
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * One line per problem of a document, unknown keys first: a misspelt key explains the "missing"
+ * key beside it, which is left out when the unknown key is a near miss of it (did-you-mean).
+ */
+function problemLines(doc: unknown, file: string, all: readonly Issue[]): string[] {
+  const unknown = all.filter((i) => i.code === 'unrecognized_keys');
+  const samePath = (a: readonly PropertyKey[], b: readonly PropertyKey[]) => a.length === b.length && a.every((k, n) => k === b[n]);
+  const explained = (i: Issue) =>
+    i.code === 'invalid_type' &&
+    (i as { input?: unknown }).input === undefined &&
+    unknown.some((u) => u.code === 'unrecognized_keys' && samePath(u.path, i.path.slice(0, -1)) && u.keys.some((k) => closest(k, [String(i.path[i.path.length - 1])]) !== undefined));
+  const issues = [...unknown, ...all.filter((i) => i.code !== 'unrecognized_keys' && !explained(i))];
+  const lines = issues.slice(0, MAX_PROBLEMS).map((i) => {
+    const unknownKey = i.code === 'unrecognized_keys';
+    const path = unknownKey ? [...i.path, i.keys[0]] : i.path;
+    return `${locationOf(doc, path, unknownKey) ?? file}: ${describeIssue(i)}`;
+  });
+  if (issues.length > MAX_PROBLEMS) lines.push(`${file}: and ${issues.length - MAX_PROBLEMS} more problems`);
+  return lines;
 }
 
 /** Objects merge key by key; anything else (lists included) in `over` replaces `base`. */
@@ -102,7 +124,8 @@ function readWithBase(src: Source, scope: PathScope, seen: string[]): unknown {
   try {
     validateScenario(baseDoc, baseSrc.label);
   } catch (e) {
-    if (e instanceof UserError) throw new UserError(`${file}: extends: ${quote(base)} is not a valid scenario: ${e.message}`);
+    // Each problem of the base on its own line, each saying where it comes from.
+    if (e instanceof UserError) throw new UserError(e.message.split('\n').map((line) => `${file}: extends: ${quote(base)} is not a valid scenario: ${line}`).join('\n'));
     throw e;
   }
   rebasePaths(baseDoc, dirname(resolve(baseSrc.lexical)), dirname(resolve(src.lexical)));

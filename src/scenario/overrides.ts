@@ -1,4 +1,5 @@
 import { UserError } from '../errors.ts';
+import { closest } from '../util/did-you-mean.ts';
 import { excerpt, quote } from '../util/excerpt.ts';
 import { RESERVED_NAMES } from '../util/reserved-names.ts';
 import { markOverridden, parseFlagValue } from './document.ts';
@@ -46,7 +47,15 @@ export function setPath(doc: unknown, path: string, value: unknown, flag: string
       markOverridden(doc, [...seen, key]);
       return;
     }
-    if (!Object.hasOwn(obj, key) || obj[key] === undefined) obj[key] = {};
+    if (!Object.hasOwn(obj, key) || obj[key] === undefined) {
+      // A new entry made field by field is most often a misspelt name (fleet.models.gtp-4.gpus).
+      const near = closest(key, Object.keys(obj));
+      if (near !== undefined) {
+        const where = seen.length > 0 ? seen.join('.') : 'the scenario';
+        throw new UserError(`${flag}: ${excerpt(where)} has no "${excerpt(key)}" (did you mean "${near}"?); to add a new one, set it whole: ${excerpt([...seen, key].join('.'))}={...}`);
+      }
+      obj[key] = {};
+    }
     seen.push(key);
     node = obj[key];
     rest = rest.slice(key.length + 1);

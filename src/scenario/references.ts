@@ -3,6 +3,7 @@ import { excerpt, listNames } from '../util/excerpt.ts';
 import { SEED_MAX } from '../util/limits.ts';
 import type { Scenario } from './schema.ts';
 import { gpusPerReplica, type FleetSpec } from '../fleet/schema.ts';
+import { checkHardware } from './hardware.ts';
 
 type Topology = NonNullable<Scenario['topology']>;
 
@@ -36,7 +37,7 @@ function checkFleetReferences(f: FleetSpec): string | undefined {
     const perReplica = gpusPerReplica(m);
     if (m.gpus % perReplica !== 0) return `fleet.models.${name}.gpus: expected a multiple of ${m.ep > 1 ? 'ep' : 'tp'} (${perReplica}), got ${m.gpus}`;
   }
-  return undefined;
+  return checkHardware(f);
 }
 
 function checkTopologyReferences(t: Topology): string | undefined {

@@ -246,12 +246,12 @@ describe('bad input: exit 2, one line on stderr naming the file and field, no st
 
   it('an unknown key in the file', () => {
     const line = expectUsageError(r.unknownKey);
-    // servers was misspelt, so it is also missing: the unknown key is the one named.
+    // servers was misspelt, so it is also missing: the unknown key is the one named, and it explains the missing one.
     // Named at the misspelt key's line and column in the file.
     const lines = readFileSync(join(tmp, 'typo.yaml'), 'utf8').split('\n');
     const at = lines.findIndex((l) => l.includes('srvers'));
     expect(line).toBe(
-      `${join(tmp, 'typo.yaml')}:${at + 1}:${lines[at].indexOf('srvers') + 1}: topology.stations.api.srvers: unknown key "srvers" (did you mean "servers"?); expected one of: servers, service_ms, queue_limit, timeout_ms, deadline_aware, shed_wait_ms, next (and 1 more problem)`,
+      `${join(tmp, 'typo.yaml')}:${at + 1}:${lines[at].indexOf('srvers') + 1}: topology.stations.api.srvers: unknown key "srvers" (did you mean "servers"?); expected one of: servers, service_ms, queue_limit, timeout_ms, deadline_aware, shed_wait_ms, next`,
     );
   });
 

@@ -43,6 +43,18 @@ describe('--vary', () => {
     expect(userError(() => parseKnobs(['a=1,2', 'a=3']))).toContain('the path a is varied twice');
   });
 
+  it('caps a sweep by its whole grid, a plan by its list knobs only (range knobs are bisected)', () => {
+    // The README's plan example: 4,001 x 3,501 x 3 = 42,022,503 points, of which a plan searches 3 combinations.
+    const readme = ['fleet.models.gpt-4.gpus=8000..40000:8', 'fleet.models.gpt-3.5-turbo.gpus=2000..16000:4', 'fleet.models.gpt-4.batching.max_num_seqs=64,128,256'];
+    expect(userError(() => parseKnobs(readme))).toBe('--vary: the grid has 42022503 points; expected at most 1000000');
+    expect(parseKnobs(readme, 'bisect').map((k) => k.values.length)).toEqual([4001, 3501, 3]);
+    // A plan's range may pass a sweep's per-knob limit; list knobs still multiply.
+    expect(parseKnobs(['g=8000..120000'], 'bisect')[0].values).toHaveLength(112_001);
+    expect(userError(() => parseKnobs(['g=8000..120000']))).toContain('expected at most 100000 values, the range has 112001');
+    const lists = ['a=' + Array.from({ length: 1001 }, (_, i) => i).join(','), 'b=' + Array.from({ length: 1000 }, (_, i) => i).join(',')];
+    expect(userError(() => parseKnobs(lists, 'bisect'))).toBe('--vary: the list knobs make 1001000 combinations, each planned apart; expected at most 1000000');
+  });
+
   it('orders the grid as a cartesian product, last knob fastest', () => {
     const knobs = parseKnobs(['a=1..2', 'b=x,y,z']);
     const pts = gridPoints(knobs);

@@ -5,9 +5,13 @@ import { runPlan, checkMonotonicity, type Evaluation } from '../../src/experimen
 import { parseKnobs } from '../../src/experiment/grid.ts';
 import { mmcMeanWait } from '../helpers/queueing.ts';
 import { REPO } from '../helpers/cli.ts';
+import { parse } from 'csv-parse/sync';
+import { planCsv } from '../../src/cli/plan.ts';
+import { planSweep, runSweep, sweepCsv } from '../../src/experiment/sweep.ts';
 
 const DDC = join(REPO, 'test/experiment/fixtures/ddc.yaml');
 const MMC = join(REPO, 'test/experiment/fixtures/mmc-plan.yaml');
+const SAMPLED = join(REPO, 'test/experiment/fixtures/sampled-fleet.yaml');
 const noWall = (x: unknown) => JSON.stringify(x, (k, v) => (k === 'wall_s' || k === 'events_per_s' ? 0 : v));
 
 let pool: Runner;
@@ -98,6 +102,32 @@ describe('plan', () => {
     expect(w[1]).toContain('cost falls as n grows');
   });
 
+  it('bisects the distinct simulations of a sampled fleet, and says what the chosen GPU count stands for', async () => {
+    // Fleet sampling simulates round(gpus / tp x scale) replicas (at least one): tp 2 at scale
+    // 0.1 is one replica per 20 GPUs, and odd counts are refused (GPUs come in multiples of tp).
+    const replicas = (g: number) => Math.max(1, Math.round((g / 2) * 0.1));
+    const even = Array.from({ length: 291 }, (_, i) => 10 + i).filter((g) => g % 2 === 0);
+    const slo = 'by_model.small.latency_ms.ttft.p99<=1500';
+    const p = await runPlan({ file: SAMPLED, slos: [slo], vary: ['fleet.models.small.gpus=10..300'] }, pool);
+    expect(p.resolution).toHaveLength(1);
+    const note = p.resolution[0];
+    expect(note).toMatchObject({ path: 'fleet.models.small.gpus', step: 1, values: 291, simulations: new Set(even.map(replicas)).size, resolved_step: 20 });
+    // Every configuration tried is the value a whole number of sampled replicas stands for exactly.
+    for (const e of p.evaluations) expect((e.values[0] as number) % 20).toBe(0);
+    const chosen = p.best!.values[0] as number;
+    const same = even.filter((g) => replicas(g) === replicas(chosen));
+    expect(note.chosen).toMatchObject({ value: chosen, same_as: [same[0], same[same.length - 1]] });
+    expect(p.warnings.some((w) => w.startsWith(`resolution: fleet.models.small.gpus is resolved in steps of about 20, not 1`))).toBe(true);
+    // The ends of that range simulate exactly what the chosen count does; the range below fails.
+    const below = even.filter((g) => replicas(g) === replicas(chosen) - 1);
+    expect(note.chosen?.next_smaller).toEqual([below[0], below[below.length - 1]]);
+    const ttft = async (g: number) => (await runPlan({ file: SAMPLED, slos: [slo], vary: [`fleet.models.small.gpus=${g}`] }, pool)).evaluations[0].checks[0];
+    const [lo, hi, under] = await Promise.all([ttft(same[0]), ttft(same[same.length - 1]), ttft(below[below.length - 1])]);
+    expect(lo.value).toBe(p.best!.checks[0].value);
+    expect(hi.value).toBe(p.best!.checks[0].value);
+    expect(under.met).toBe(false);
+  });
+
   it.each([
     [{ slos: ['latency_ms.e2e.p99<=1100'], vary: [] }, '--vary: expected at least one knob'],
     [{ slos: [], vary: ['topology.stations.api.servers=1..4'] }, '--slo: expected at least one'],
@@ -106,5 +136,43 @@ describe('plan', () => {
     [{ slos: ['latency_ms.e2e.p99<=1100'], vary: ['topology.stations.api.servers=9..10'], minimize: 'cost.monthly_usd' }, '--minimize cost.monthly_usd: cost.monthly_usd: no field "cost"'],
   ])('bad input is a one-line user error: %j', async (opts, start) => {
     await expect(withRunner(1, (r) => runPlan({ file: DDC, ...opts }, r))).rejects.toThrow(start);
+  });
+});
+
+describe('plan.csv and sweep.csv: plain numbers, one column per figure', () => {
+  type Row = Record<string, number | string>;
+  const csvRows = (text: string) => parse(text, { columns: true, cast: true }) as Row[];
+
+  it('sweep.csv has per-model TTFT, TPOT and e2e columns with their intervals, equal to summary.json', async () => {
+    const sw = planSweep({ file: SAMPLED, vary: ['fleet.models.small.gpus=100,200'], replications: 2, sets: ['duration_s=15'] });
+    const points = await runSweep(sw, pool);
+    const rows = csvRows(sweepCsv(sw.knobs, points));
+    rows.forEach((row, k) => {
+      const lat = points[k].summary.by_model!.small.latency_ms as unknown as Record<string, Record<string, number> & { ci95: Record<string, [number, number]> }>;
+      for (const kind of ['ttft', 'tpot', 'e2e']) {
+        for (const q of ['p50', 'p99']) {
+          const col = `${kind}_${q}_ms.small`;
+          expect(typeof row[col], col).toBe('number');
+          expect(row[col]).toBe(lat[kind][q]);
+          expect([row[`${col}_lo95`], row[`${col}_hi95`]]).toEqual(lat[kind].ci95[q]);
+        }
+      }
+    });
+  });
+
+  it('plan.csv holds each SLO figure, its interval and the objective as numbers, and marks the chosen row', async () => {
+    const p = await runPlan({ file: MMC, slos: ['stations.api.wait_ms.mean<=180'], vary: ['topology.stations.api.servers=8..16:1'], minimize: 'topology.stations.api.servers', replications: 2 }, pool);
+    const rows = csvRows(planCsv(p));
+    expect(rows).toHaveLength(p.evaluations.length);
+    const slo = 'stations.api.wait_ms.mean';
+    rows.forEach((row, n) => {
+      const e = p.evaluations[n];
+      expect(row.try).toBe(n + 1);
+      expect(row[slo]).toBe(e.checks[0].value);
+      expect([row[`${slo}_lo95`], row[`${slo}_hi95`]]).toEqual(e.checks[0].ci95);
+      for (const col of ['e2e_p99_ms', 'e2e_p99_ms_lo95', 'e2e_p99_ms_hi95', 'utilization.api']) expect(typeof row[col], col).toBe('number');
+      expect(row.chosen).toBe(e === p.best ? 1 : 0);
+      expect(row.feasible).toBe(e.feasible ? 1 : 0);
+    });
   });
 });

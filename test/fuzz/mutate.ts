@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { UserError } from '../../src/errors.ts';
+import { MAX_PROBLEMS } from '../../src/scenario/load.ts';
 
 /**
  * Fuzzing helpers: random mutations of an input file, and what every outcome must look like.
@@ -98,6 +99,13 @@ const MAX_MESSAGE = 1000;
  * run of COPIED_RUN characters of `input` (windows of 81 at a stride of 19 find any such run).
  */
 export function expectCleanMessage(message: string, input: string, context: string): void {
+  // A scenario with several problems names each on a line of its own (scenario/load.ts).
+  const lines = message.split('\n');
+  expect(lines.length, context).toBeLessThanOrEqual(MAX_PROBLEMS + 1);
+  for (const line of lines) expectCleanLine(line, input, context);
+}
+
+function expectCleanLine(message: string, input: string, context: string): void {
   expect(message, context).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
   expect(message.length, context).toBeLessThanOrEqual(MAX_MESSAGE);
   for (let i = 0; i + 81 <= message.length; i += COPIED_RUN - 81) {

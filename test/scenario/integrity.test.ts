@@ -197,7 +197,17 @@ describe('extends: must name a scenario', () => {
   ])('%s is refused', (_what, base, problem) => {
     write('base.yaml', base);
     const f = write('child.yaml', extending('base.yaml'));
-    expect(userError(() => loadScenario(f))).toMatch(problem);
+    let message = '';
+    try {
+      loadScenario(f);
+    } catch (e) {
+      expect(e).toBeInstanceOf(UserError);
+      message = (e as Error).message;
+    }
+    // A base with several problems names each on a line of its own, each saying it is the base's.
+    const lines = message.split('\n');
+    expect(lines[0]).toMatch(problem);
+    for (const line of lines) expect(line).toMatch(/child\.yaml: extends: "base\.yaml"/);
   });
 
   it('a valid base is merged under the file', () => {

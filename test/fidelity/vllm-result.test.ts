@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadCorpus } from '../../src/fidelity/corpus.ts';
+import { parseVllmResult } from '../../src/fidelity/vllm-result.ts';
+import { vllmResult } from '../../src/report/vllm-format.ts';
+import type { Summary } from '../../src/results/summary.ts';
+import { REPO } from '../helpers/cli.ts';
+import { userError } from '../helpers/errors.ts';
+
+const FILE = join(REPO, 'test/fidelity/fixtures/vllm-serving-result.json');
+const result = () => JSON.parse(readFileSync(FILE, 'utf8')) as Record<string, unknown>;
+
+describe('vLLM benchmark_serving results as measurements', () => {
+  it('every figure of the file is a corpus row with the run configuration', () => {
+    const rows = loadCorpus([FILE]);
+    const r = result();
+    // 4 metrics x (mean, median, p99) + 3 throughputs; std has no corpus statistic.
+    expect(rows).toHaveLength(15);
+    const row = (id: string) => rows.find((x) => x.id === `vllm-serving-result-${id}`)!;
+    expect(row('p99-ttft-ms')).toMatchObject({ kind: 'serving_ttft', statistic: 'p99', value: r.p99_ttft_ms, unit: 'ms' });
+    expect(row('median-e2el-ms')).toMatchObject({ kind: 'serving_e2e', statistic: 'median', value: r.median_e2el_ms });
+    expect(row('mean-itl-ms')).toMatchObject({ kind: 'serving_itl', statistic: 'mean', value: r.mean_itl_ms });
+    expect(row('output-throughput')).toMatchObject({ kind: 'serving_throughput', statistic: 'mean', unit: 'output_tok_s', value: r.output_throughput });
+    expect(row('request-throughput')).toMatchObject({ unit: 'req_s', value: r.request_throughput });
+    // 102,400 input and 25,600 output tokens over 200 completed requests: 512 and 128 each.
+    expect(row('p99-ttft-ms')).toMatchObject({
+      stack: 'vllm', stack_version: '0.6.0', gpu: 'a100-80gb', model: 'llama-2-7b', dtype: 'fp16', tp: 1,
+      request_rate_per_s: 4, num_requests: 200, prompt_tokens: 512, output_tokens: 128, lengths: 'random', split: 'validation',
+    });
+  });
+
+  it('refuses a result without the GPU, model or TP, saying how to give them', () => {
+    const r = result();
+    delete r.gpu;
+    delete r.tp;
+    expect(userError(() => parseVllmResult(JSON.stringify(r), 'run.json'))).toBe(
+      'run.json: a vLLM benchmark_serving result without gpu, tp: fleetsim needs the GPU, the catalog model id and the tensor parallelism of the run; write them into the result with benchmark_serving\'s --metadata, e.g. --metadata gpu=h100-80gb model=llama-3.1-8b tp=1',
+    );
+    expect(userError(() => parseVllmResult('{"a": 1}', 'x.json'))).toContain('x.json: expected a vLLM benchmark_serving result');
+    expect(userError(() => parseVllmResult('{', 'x.json'))).toContain('x.json: not valid JSON');
+  });
+
+  it('run --format vllm writes the names the loader reads back, figure for figure', () => {
+    const lat = (base: number) => ({ p50: base, p90: base * 2, p99: base * 3, p999: base * 4, mean: base * 1.5, max: base * 5 });
+    const summary = {
+      fleetsim_version: '0.2.0', scenario: 's', seed: 1, replications: 1, duration_s: 60, warmup_s: 10,
+      requests: { completed: 100, throughput_per_s: 2 },
+      latency_ms: { ttft: lat(10), tpot: lat(20), itl: lat(30), e2e: lat(40) },
+    } as unknown as Summary;
+    const exported = vllmResult(summary);
+    expect(exported).toMatchObject({ median_ttft_ms: 10, p99_tpot_ms: 60, 'p99.9_itl_ms': 120, mean_e2el_ms: 60, request_throughput: 2, completed: 100, duration: 50 });
+    const rows = parseVllmResult(JSON.stringify({ ...exported, gpu: 'h100-80gb', model: 'llama-2-7b', tp: 1, total_input_tokens: 100, total_output_tokens: 100 }), 'e.json');
+    for (const [key, id] of [['p99_ttft_ms', 'p99-ttft-ms'], ['median_tpot_ms', 'median-tpot-ms'], ['mean_e2el_ms', 'mean-e2el-ms']] as const) {
+      expect(rows.find((r) => r.id === `e-${id}`)?.value).toBe(exported[key]);
+    }
+  });
+});
