@@ -1,4 +1,4 @@
-import type { Prepared } from '../experiment/prepare.ts';
+import type { Prepared } from '../scenario/prepare.ts';
 import { stationLoads } from '../fleet/stations/capacity.ts';
 import { fleetLoads } from '../fleet/llm/capacity.ts';
 import { makeArrivals } from '../workload/arrivals.ts';

@@ -4,10 +4,10 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { readDocument, readScenarioDocument, validateScenario } from '../scenario/load.ts';
 import { applyOverrides } from '../scenario/overrides.ts';
-import { scopeOf } from '../scenario/paths.ts';
-import { inputFiles, prepare, type Prepared } from '../experiment/prepare.ts';
+import { scopeOf } from '../util/paths.ts';
+import { inputFiles, prepare, type Prepared } from '../scenario/prepare.ts';
 import { defaultWindowMs, startRun } from '../experiment/simulate.ts';
-import { summarizeRun } from '../report/summary.ts';
+import { summarizeRun } from '../results/summary.ts';
 import { checkBudgetPaths, checkJunit, checkMarkdown, errorJunit, evaluateBudgets, outcome, parseBudgets, type Budget } from '../report/budgets.ts';
 import { checkReportTarget, openReportDir, partialPath } from '../report/write.ts';
 import { checkNotInput, writeFileAtomic } from '../report/output-dir.ts';
@@ -34,7 +34,7 @@ interface CheckOptions {
  * it first (after --set overrides), so budgets can live inside the scenario file.
  */
 function loadWithBudgets(file: string, overrides: readonly string[]): { prep: Prepared; budgets?: Budget[] } {
-  const scope = scopeOf(file); // the scenario's directory and --allow-path (scenario/paths.ts)
+  const scope = scopeOf(file); // the scenario's directory and --allow-path (util/paths.ts)
   const doc = readScenarioDocument(file, scope); // with `extends:` resolved
   applyOverrides(doc, overrides);
   let budgets: Budget[] | undefined;

@@ -3,11 +3,11 @@ import { extname, join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { loadScenario } from '../scenario/load.ts';
-import { prepare } from '../experiment/prepare.ts';
+import { prepare } from '../scenario/prepare.ts';
 import { compareMarkdown, compareSummaries, summaryKind, type CompareSide } from '../report/compare.ts';
 import { version } from '../version.ts';
 import { checkMemory } from '../experiment/memory.ts';
-import type { Summary } from '../report/summary.ts';
+import type { Summary } from '../results/summary.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
 import { Interrupt, Progress, runReplicationsSliced } from './progress.ts';
 

@@ -15,7 +15,7 @@ import { registerPlan } from './plan.ts';
 import { registerMerge } from './merge.ts';
 import { installSignalHandlers } from '../util/signals.mjs';
 import { collect } from './options.ts';
-import { setAllowedPaths } from '../scenario/paths.ts';
+import { setAllowedPaths } from '../util/paths.ts';
 import { excerpt } from '../util/excerpt.ts';
 
 /** Exit codes: 0 ok, 1 a check failed, 2 bad input, 3 a run stopped at a limit, 70 internal error. */
@@ -65,7 +65,7 @@ export function buildProgram(): Command {
       c.option('--allow-path <dir>', 'a directory (besides the scenario\'s own) that files named in the scenario may come from (repeatable)', collect, []);
     }
   }
-  // Files a scenario names are confined to its directory and these (scenario/paths.ts), set anew for every command.
+  // Files a scenario names are confined to its directory and these (util/paths.ts), set anew for every command.
   program.hook('preAction', (_program, command) => setAllowedPaths((command.opts().allowPath as string[] | undefined) ?? []));
   return program;
 }

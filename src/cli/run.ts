@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { loadScenario } from '../scenario/load.ts';
-import { inputFiles, prepare, type Prepared } from '../experiment/prepare.ts';
+import { inputFiles, prepare, type Prepared } from '../scenario/prepare.ts';
 import { runReplicationsJobs } from '../experiment/replications.ts';
 import { capJobs } from '../experiment/parallel.ts';
 import { checkReportTarget, openReportDir, partialPath } from '../report/write.ts';
 import { checkMemory } from '../experiment/memory.ts';
-import type { Summary } from '../report/summary.ts';
+import type { Summary } from '../results/summary.ts';
 import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
 import { renderSummary } from '../report/terminal.ts';
 import { capacityCheck } from './capacity-check.ts';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadScenario } from '../scenario/load.ts';
-import { prepare } from '../experiment/prepare.ts';
+import { prepare } from '../scenario/prepare.ts';
 import { capacityCheck } from './capacity-check.ts';
 import { collect } from './options.ts';
 

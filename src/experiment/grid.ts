@@ -1,5 +1,6 @@
 import { UserError } from '../errors.ts';
-import { parseFlagValue, RESERVED_NAMES } from '../scenario/document.ts';
+import { parseFlagValue } from '../scenario/document.ts';
+import { RESERVED_NAMES } from '../util/reserved-names.ts';
 import { excerpt, quote } from '../util/excerpt.ts';
 
 /**

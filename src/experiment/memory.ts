@@ -2,9 +2,10 @@ import { getHeapStatistics } from 'node:v8';
 import { schedulerForEngine } from '../perf/profiles.ts';
 import { UserError } from '../errors.ts';
 import { replicasToAllocate } from '../fleet/control/alloc.ts';
-import { scaledCount } from '../fleet/llm/build.ts';
+import { scaledCount } from '../util/scaled-count.ts';
 import { MAX_SIMULATED_USERS } from '../fleet/llm/users.ts';
 import type { Scenario } from '../scenario/schema.ts';
+import { gpusPerReplica } from '../fleet/schema.ts';
 import { fmt } from '../report/table.ts';
 import { defaultWindowMs, scaledArrivals } from './simulate.ts';
 
@@ -73,9 +74,9 @@ export function runParts(sc: Scenario): MemoryPart[] {
     let arrays = 0;
     for (const [name, m] of Object.entries(f.models)) {
       for (const [region, r] of Object.entries(f.regions)) {
-        const n = replicasToAllocate(sc.control, f, name, region, scaledCount(m.gpus / m.tp, r.capacity_share, f.scale));
+        const n = replicasToAllocate(sc.control, f, name, region, scaledCount(m.gpus / gpusPerReplica(m), r.capacity_share, f.scale));
         replicas += n;
-        arrays += n * (REPLICA_ARRAY_BYTES + REPLICA_BYTES_PER_SEQ * (m.batching.max_num_seqs ?? schedulerForEngine(m.engine).max_num_seqs));
+        arrays += n * (REPLICA_ARRAY_BYTES + REPLICA_BYTES_PER_SEQ * (m.batching.max_num_seqs ?? schedulerForEngine(m.engine).max_num_seqs * gpusPerReplica(m) / m.tp));
       }
     }
     parts.push({ what: `${fmt(replicas)} GPU replicas`, bytes: arrays + replicas * REPLICA_HEAP_BYTES, heapBytes: replicas * REPLICA_HEAP_BYTES });

@@ -1,10 +1,11 @@
 import { UserError } from '../errors.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import { summarizeRun, type Summary } from '../report/summary.ts';
+import { summarizeRun, type Summary } from '../results/summary.ts';
 import type { TimeSeries, TimeSeriesJSON } from '../metrics/timeseries.ts';
 import { LatencyStats, type LatencyStatsJSON } from '../metrics/latency.ts';
-import { prepare, type Prepared } from './prepare.ts';
-import { defaultWindowMs, simulate, type RunResult } from './simulate.ts';
+import { prepare, type Prepared } from '../scenario/prepare.ts';
+import { defaultWindowMs, simulate } from './simulate.ts';
+import type { RunResult } from '../results/run-result.ts';
 
 /**
  * One simulation, as a task for a worker thread (or run in-process): the validated scenario of
@@ -18,7 +19,7 @@ export interface RunTask {
   /** The scenario file as given (copied into summary.json) and its directory (relative paths). */
   file: string;
   dir: string;
-  /** Directories the files the scenario names may come from (scenario/paths.ts); default: `dir` alone. */
+  /** Directories the files the scenario names may come from (util/paths.ts); default: `dir` alone. */
   roots?: readonly string[];
   seed: number;
   /** Also return the latency sketches the report's CDF chart pools (`run --jobs`). */
@@ -33,7 +34,7 @@ export interface RunTask {
 
 /**
  * The latency sketches of a run that the report's distribution chart reads (see
- * report/distributions.ts, DistributionCollector.add), at the same paths, serialised.
+ * results/distributions.ts, DistributionCollector.add), at the same paths, serialised.
  */
 export interface RunSketchesJSON {
   e2e?: LatencyStatsJSON;

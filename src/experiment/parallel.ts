@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { UserError } from '../errors.ts';
 import { TimeSeries } from '../metrics/timeseries.ts';
-import type { Prepared } from './prepare.ts';
+import type { Prepared } from '../scenario/prepare.ts';
 import { outputOf, preparedFor, runFromSketches, type RunOutput, type RunTask, type TaskReply } from './parallel-worker.ts';
 import { simulateSliced } from './run-sliced.ts';
 

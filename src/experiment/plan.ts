@@ -1,7 +1,7 @@
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
-import { resolveMetric } from '../report/metric-path.ts';
-import type { Summary } from '../report/summary.ts';
+import { resolveMetric } from '../results/metric-path.ts';
+import type { Summary } from '../results/summary.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { describePoint, formatValue, indexOf, pointAt, type Knob, type KnobValue } from './grid.ts';
 import type { Runner, RunOutput } from './parallel.ts';

@@ -1,8 +1,7 @@
-import type { Prepared } from './prepare.ts';
+import type { Prepared } from '../scenario/prepare.ts';
 import { defaultWindowMs } from './simulate.ts';
 import { simulateSliced } from './run-sliced.ts';
-import { summarizeRun, type Summary } from '../report/summary.ts';
-import { windowErrorRate } from '../report/csv.ts';
+import { summarizeRun, type Summary } from '../results/summary.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import type { FaultBand } from '../faults/types.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
@@ -18,6 +17,10 @@ export interface ReplayAnalysis {
   slo_violation_s: number;
   peak_error_rate: number;
   peak_rejection_rate: number;
+  /** Highest share of a window's ended requests that failed or were refused: errors and 429s of the same window, so at most 1. */
+  peak_failure_rate: number;
+  /** Errors and refusals over ended requests in the measured windows before the first fault (the quiet level). */
+  pre_fault_failure_rate: number;
   peak_e2e_p99_ms: number | null;
   peak_ttft_p99_ms: number | null;
   min_goodput_per_s: number;
@@ -33,6 +36,25 @@ export interface ReplayRun {
   summary: Summary;
   timeseries: WindowRow[];
   analysis: ReplayAnalysis;
+  /** The incident's published figures beside this variant's (empty for a scenario without `incident`). */
+  published: PublishedComparison[];
+}
+
+/** Errors and refusals of one window over the requests that ended in it: a ratio of one window's counts, never above 1. */
+export function windowFailureRate(r: WindowRow): number {
+  const ended = r.completions + r.errors + r.rejections;
+  return ended > 0 ? (r.errors + r.rejections) / ended : 0;
+}
+
+/** Errors and refusals over ended requests, over several windows together. */
+function failureRateOf(rows: WindowRow[]): number {
+  let failed = 0;
+  let ended = 0;
+  for (const r of rows) {
+    failed += r.errors + r.rejections;
+    ended += r.completions + r.errors + r.rejections;
+  }
+  return ended > 0 ? failed / ended : 0;
 }
 
 const finiteMax = (xs: (number | null)[]) => {
@@ -57,7 +79,7 @@ export function analyzeReplay(prep: Prepared, summary: Summary, rows: WindowRow[
   const start = bands.length ? Math.min(...bands.map((b) => b.start_s)) : 0;
   const measured = rows.filter((r) => !r.warmup);
   const bad = (r: WindowRow) =>
-    windowErrorRate(r) + (r.completions + r.errors + r.rejections > 0 ? r.rejections / (r.completions + r.errors + r.rejections) : 0) > slo.error_rate ||
+    windowFailureRate(r) > slo.error_rate ||
     (r.e2e_p99_ms !== null && r.e2e_p99_ms > slo.e2e_p99_ms) ||
     (slo.ttft_p99_ms !== null && r.ttft_p99_ms !== null && r.ttft_p99_ms > slo.ttft_p99_ms) ||
     (r.arrivals > 0 && r.completions === 0);
@@ -82,6 +104,8 @@ export function analyzeReplay(prep: Prepared, summary: Summary, rows: WindowRow[
     slo_violation_s: measured.filter(bad).length * window_s,
     peak_error_rate: Math.max(0, ...measured.map((r) => rate(r, 'errors'))),
     peak_rejection_rate: Math.max(0, ...measured.map((r) => rate(r, 'rejections'))),
+    peak_failure_rate: Math.max(0, ...measured.map(windowFailureRate)),
+    pre_fault_failure_rate: failureRateOf(measured.filter((r) => r.t_start_s + window_s <= start)),
     peak_e2e_p99_ms: finiteMax(measured.map((r) => r.e2e_p99_ms)),
     peak_ttft_p99_ms: finiteMax(measured.map((r) => r.ttft_p99_ms)),
     min_goodput_per_s: Math.min(...after.map((r) => r.completions / window_s)),
@@ -107,7 +131,89 @@ export async function runReplay(variants: { name: string; overrides: string[]; p
     const rows = r.timeseries.rows();
     // The SLO comes from the baseline, so every variant is judged against the same bar.
     slo ??= replaySlo(v.prep, rows, r.faults.bands.length ? Math.min(...r.faults.bands.map((b) => b.start_s)) : Infinity);
-    out.push({ name: v.name, overrides: v.overrides, summary, timeseries: rows, analysis: analyzeReplay(v.prep, summary, rows, r.faults.bands, slo) });
+    const run: ReplayRun = { name: v.name, overrides: v.overrides, summary, timeseries: rows, analysis: analyzeReplay(v.prep, summary, rows, r.faults.bands, slo), published: [] };
+    run.published = compareToPublished(v.prep, run);
+    out.push(run);
+  }
+  return out;
+}
+
+type Incident = NonNullable<Prepared['scenario']['incident']>;
+export type ReferenceFigure = keyof Incident['reference'];
+
+/** A published figure beside the replay's, with the tolerance it is held to. */
+export interface PublishedComparison {
+  figure: ReferenceFigure;
+  published: number;
+  replayed: number | null;
+  unit: 's' | 'ms' | 'share';
+  /**
+   * `relative`: within tolerance x published; `absolute`: within tolerance (same unit);
+   * `at_most`: the published figure is a bound ("< 2 minutes"), met when the replay is at or under it.
+   */
+  tolerance: { kind: 'relative' | 'absolute' | 'at_most'; value: number };
+  within: boolean | null;
+  /** Why the model cannot reproduce this figure (from the scenario), if it says so. */
+  not_reproduced?: string;
+}
+
+/**
+ * How close each kind of figure must come. Durations and latencies are read off one-minute windows
+ * of a sampled fleet: 15% and 25%; rates are shares of requests: 5 to 10 points; detection is
+ * health-check intervals: 10 s. Bounds are bounds.
+ */
+export const TOLERANCES: Record<ReferenceFigure, PublishedComparison['tolerance']> = {
+  duration_s: { kind: 'relative', value: 0.15 },
+  peak_error_rate: { kind: 'absolute', value: 0.1 },
+  error_rate_increase: { kind: 'absolute', value: 0.05 },
+  peak_p99_ms: { kind: 'relative', value: 0.25 },
+  detection_s: { kind: 'absolute', value: 10 },
+  recovery_s: { kind: 'at_most', value: 0 },
+};
+
+const UNITS: Record<ReferenceFigure, PublishedComparison['unit']> = { duration_s: 's', peak_error_rate: 'share', error_rate_increase: 'share', peak_p99_ms: 'ms', detection_s: 's', recovery_s: 's' };
+
+/** The replay's value of a published figure; null when the replay has none (e.g. never recovered). */
+function replayedFigure(figure: ReferenceFigure, run: ReplayRun, prep: Prepared): number | null {
+  const a = run.analysis;
+  const band = run.summary.faults?.[0];
+  switch (figure) {
+    case 'duration_s':
+      return a.time_to_recover_s;
+    case 'peak_error_rate':
+      return a.peak_failure_rate;
+    case 'error_rate_increase':
+      return a.peak_failure_rate - a.pre_fault_failure_rate;
+    case 'peak_p99_ms':
+      // A scenario that judges windows by time to first token reads the published p99 as TTFT.
+      return prep.scenario.slo?.ttft_p99_ms !== undefined ? a.peak_ttft_p99_ms : a.peak_e2e_p99_ms;
+    case 'detection_s':
+      return band && band.detected_s !== null ? band.detected_s - band.start_s : null;
+    case 'recovery_s':
+      return band && band.mitigated_s !== null ? band.mitigated_s - band.start_s : null;
+  }
+}
+
+function isWithin(published: number, replayed: number | null, t: PublishedComparison['tolerance']): boolean | null {
+  if (replayed === null) return false;
+  if (t.kind === 'at_most') return replayed <= published + t.value;
+  const allowed = t.kind === 'relative' ? t.value * published : t.value;
+  return Math.abs(replayed - published) <= allowed + 1e-9;
+}
+
+/** Every published figure of the incident beside this variant's replay. */
+export function compareToPublished(prep: Prepared, run: ReplayRun): PublishedComparison[] {
+  const incident = prep.scenario.incident;
+  if (!incident) return [];
+  const out: PublishedComparison[] = [];
+  for (const figure of Object.keys(TOLERANCES) as ReferenceFigure[]) {
+    const published = incident.reference[figure];
+    if (published === undefined) continue;
+    const replayed = replayedFigure(figure, run, prep);
+    const row: PublishedComparison = { figure, published, replayed, unit: UNITS[figure], tolerance: TOLERANCES[figure], within: isWithin(published, replayed, TOLERANCES[figure]) };
+    const why = incident.not_reproduced[figure];
+    if (why !== undefined) row.not_reproduced = why;
+    out.push(row);
   }
   return out;
 }

@@ -1,10 +1,11 @@
-import type { Prepared } from './prepare.ts';
-import { defaultWindowMs, simulate, type RunResult } from './simulate.ts';
-import { summarizeRun, type Summary } from '../report/summary.ts';
-import { aggregateSummaries } from '../report/aggregate.ts';
+import type { Prepared } from '../scenario/prepare.ts';
+import { defaultWindowMs, simulate } from './simulate.ts';
+import type { RunResult } from '../results/run-result.ts';
+import { summarizeRun, type Summary } from '../results/summary.ts';
+import { aggregateSummaries } from '../results/aggregate.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
-import { DistributionCollector } from '../report/distributions.ts';
-import type { CdfSeries } from '../report/charts/input.ts';
+import { DistributionCollector } from '../results/distributions.ts';
+import type { CdfSeries } from '../results/distributions.ts';
 import type { RunOutput } from './parallel-worker.ts';
 import type { TimeSeries } from '../metrics/timeseries.ts';
 

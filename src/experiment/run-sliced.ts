@@ -1,5 +1,6 @@
-import type { Prepared } from './prepare.ts';
-import { startRun, type RunResult } from './simulate.ts';
+import type { Prepared } from '../scenario/prepare.ts';
+import { startRun } from './simulate.ts';
+import type { RunResult } from '../results/run-result.ts';
 
 export interface SliceProgress {
   now_ms: number;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { UserError } from '../errors.ts';
-import type { Summary } from '../report/summary.ts';
+import type { Summary } from '../results/summary.ts';
 import type { TimeSeriesJSON } from '../metrics/timeseries.ts';
 import type { Runner } from './parallel.ts';
 import { forEachLimited, pairs, type Sweep, type SweepMeta } from './sweep.ts';

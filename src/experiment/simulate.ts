@@ -3,44 +3,20 @@ import { stream } from '../engine/random.ts';
 import { Simulator, type RunLimits, type StopReason } from '../engine/sim.ts';
 import { RequestPool } from '../fleet/request-pool.ts';
 import { ClientLayer, type AttemptTarget } from '../fleet/client.ts';
-import { clientConfig } from '../scenario/client-schema.ts';
-import { installFaults, type FaultRecord } from '../faults/install.ts';
-import { installControl, type ControlRecord } from '../fleet/control/install.ts';
+import { clientConfig } from '../fleet/client-schema.ts';
+import { installFaults } from '../faults/install.ts';
+import { installControl } from '../fleet/control/install.ts';
 import type { ServiceTier } from '../fleet/stations/tier.ts';
 import type { RequestSink } from '../fleet/stations/network.ts';
 import { StationNetwork } from '../fleet/stations/network.ts';
 import { buildFleet, type BuiltFleet } from '../fleet/llm/build.ts';
-import type { ArrivalsSpec } from '../scenario/schema.ts';
+import type { ArrivalsSpec } from '../workload/schema.ts';
 import type { Station } from '../fleet/stations/station.ts';
-import { LatencyStats } from '../metrics/latency.ts';
-import { emptyCounts, type Outcome, type RequestCounts } from '../metrics/outcomes.ts';
+import { emptyCounts, type Outcome } from '../metrics/outcomes.ts';
 import { TimeSeries } from '../metrics/timeseries.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
-import type { Prepared } from './prepare.ts';
-
-/** Everything one run measured; sketches stay mergeable for replications and shards. */
-export interface RunResult {
-  seed: number;
-  duration_ms: number;
-  warmup_ms: number;
-  counts: RequestCounts;
-  e2e: LatencyStats;
-  stations: Station[];
-  timeseries: TimeSeries;
-  events: number;
-  wall_s: number;
-  stop_reason: StopReason;
-  /** False when a limit (events, wall time) stopped the run before duration_s. */
-  complete: boolean;
-  /** The LLM fleet's components and measurements, for fleet scenarios. */
-  fleet?: BuiltFleet;
-  /** Per-class (model) outcomes and end-to-end latency, and attempt counts. */
-  client: ClientLayer;
-  /** The fault timeline as it played out, and stochastic failure counts. */
-  faults: FaultRecord;
-  /** The control plane (autoscalers, deploys), when the scenario has one. */
-  control?: ControlRecord;
-}
+import type { Prepared } from '../scenario/prepare.ts';
+import type { RunResult } from '../results/run-result.ts';
 
 /** Fleet sampling: a fleet simulated at scale k receives k times the traffic. */
 export function scaledArrivals(a: ArrivalsSpec, scale: number): ArrivalsSpec {

@@ -3,17 +3,17 @@ import { stringify } from 'csv-stringify/sync';
 import { UserError } from '../errors.ts';
 import { readScenarioDocument, validateScenario } from '../scenario/load.ts';
 import { inheritOrigins } from '../scenario/document.ts';
-import { allowedPaths, scopeOf } from '../scenario/paths.ts';
+import { allowedPaths, scopeOf } from '../util/paths.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { applyOverrides } from '../scenario/overrides.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import { aggregateSummaries } from '../report/aggregate.ts';
+import { aggregateSummaries } from '../results/aggregate.ts';
 import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
-import type { Summary } from '../report/summary.ts';
+import type { Summary } from '../results/summary.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { version } from '../version.ts';
 import { describePoint, gridSize, parseKnobs, pointAt, setPath, type Knob, type KnobValue } from './grid.ts';
-import { prepare } from './prepare.ts';
+import { prepare } from '../scenario/prepare.ts';
 import type { Runner, RunOutput, RunTask } from './parallel.ts';
 
 /**
@@ -39,7 +39,7 @@ export interface Sweep {
   knobs: Knob[];
   file: string;
   dir: string;
-  /** Directories the files the scenario names may come from (scenario/paths.ts). */
+  /** Directories the files the scenario names may come from (util/paths.ts). */
   roots: readonly string[];
   /** The validated scenario of point k (validated on first use, cached). */
   scenario(k: number): Scenario;

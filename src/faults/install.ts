@@ -1,13 +1,14 @@
 import { makeSampler } from '../engine/distributions.ts';
 import { stream } from '../engine/random.ts';
 import type { Simulator } from '../engine/sim.ts';
-import type { Scenario } from '../scenario/schema.ts';
 import type { BuiltFleet } from '../fleet/llm/build.ts';
+import type { FleetSpec } from '../fleet/schema.ts';
 import type { ServiceTier } from '../fleet/stations/tier.ts';
 import { TIER_KINDS } from '../fleet/llm/stages.ts';
 import { FAULT_KINDS } from './registry.ts';
 import { failReplica } from './kinds/gpu-common.ts';
 import type { FaultBand, FaultContext } from './types.ts';
+import type { FaultsSpec } from './schema.ts';
 
 export interface FaultRecord {
   bands: FaultBand[];
@@ -19,7 +20,7 @@ export interface FaultRecord {
  * Schedules the scenario's fault timeline and stochastic failures on the simulator. Each fault
  * draws from its own named stream, so adding one does not shift the others' random numbers.
  */
-export function installFaults(sim: Simulator, sc: Scenario, seed: number, parts: { fleet?: BuiltFleet; tiers?: ServiceTier[] }): FaultRecord {
+export function installFaults(sim: Simulator, sc: FaultsSpec & { fleet?: FleetSpec }, seed: number, parts: { fleet?: BuiltFleet; tiers?: ServiceTier[] }): FaultRecord {
   const fl = parts.fleet;
   const regions = fl ? fl.regionNames : [''];
   const tiers = fl
@@ -39,7 +40,7 @@ export function installFaults(sim: Simulator, sc: Scenario, seed: number, parts:
     limiter: (m) => fl?.pipeline.models.find((x) => x.name === m)?.limiter,
     modelNames: fl?.served.map((s) => s.name) ?? [],
     loadSeconds: (c) => {
-      const gb = c.served.spec.weights_gb ?? (c.served.step.weightBytesPerGpu * c.served.spec.tp) / 1e9;
+      const gb = c.served.spec.weights_gb ?? (c.served.step.weightBytesPerGpu * c.served.step.gpus) / 1e9;
       return gb / (s3?.load_gb_per_s ?? 2);
     },
     detectSeconds: (cls) => det[cls].interval_s * det[cls].threshold,
@@ -57,7 +58,7 @@ export function installFaults(sim: Simulator, sc: Scenario, seed: number, parts:
     const ctx = base('failures:gpu');
     const mttr = makeSampler({ dist: 'exponential', mean: failures.gpu.mttr_min * 60 }, ctx.rng);
     for (const c of fl.gpuClusters) {
-      const ttf = makeSampler({ dist: 'exponential', mean: (failures.gpu.mtbf_h * 3600) / c.served.spec.tp }, ctx.rng);
+      const ttf = makeSampler({ dist: 'exponential', mean: (failures.gpu.mtbf_h * 3600) / c.served.step.gpus }, ctx.rng);
       c.replicas.forEach((_, i) => {
         const next = (from_s: number) => {
           const t = from_s + ttf.sample();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nameKey, posInt, posNum, strict } from '../scenario/zod-helpers.ts';
+import { nameKey, posInt, posNum, strict } from '../util/zod-helpers.ts';
 import { FaultSchema } from './registry.ts';
 
 const Process = strict({ mtbf_h: posNum(), mttr_min: posNum() });
@@ -22,3 +22,6 @@ export const FaultsFields = {
     tier: Check.default({ interval_s: 10, threshold: 3 }),
   }).default({ gpu: { interval_s: 10, threshold: 3 }, region: { interval_s: 10, threshold: 3 }, tier: { interval_s: 10, threshold: 3 } }),
 };
+
+/** The scenario's fault fields, as validated: what installing faults reads. */
+export type FaultsSpec = z.output<z.ZodObject<typeof FaultsFields>>;

@@ -1,5 +1,5 @@
 import { UserError } from '../errors.ts';
-import { schedulerOf, type CalibrationProfile } from '../perf/calibration.ts';
+import { replicaScheduler, type CalibrationProfile } from '../perf/calibration.ts';
 import { predictBatch } from '../perf/batch-kinds.ts';
 import { DEFAULT_ENGINE, ENGINE_PROFILES, type EngineName } from '../perf/profiles.ts';
 import { DTYPES, type Dtype } from '../perf/dtype.ts';
@@ -99,7 +99,7 @@ export function resolveRow(row: CorpusRow, calibration: CalibrationProfile): { m
   if (!isDtype(row.kv_dtype)) return `kv_dtype ${row.kv_dtype} not modelled`;
   if (model.kind === 'encoder' && row.kind !== 'prefill') return `${row.model} is an encoder: only prefill rows apply`;
   try {
-    const step = buildStepModel({ model, gpu, tp: row.tp, dtype: row.dtype, kvDtype: row.kv_dtype, calibration });
+    const step = buildStepModel({ model, gpu, tp: row.tp, ep: row.ep, dtype: row.dtype, kvDtype: row.kv_dtype, calibration });
     return { model, gpu, step };
   } catch (e) {
     if (e instanceof UserError) return `step model refused the configuration: ${e.message}`;
@@ -110,7 +110,7 @@ export function resolveRow(row: CorpusRow, calibration: CalibrationProfile): { m
 /** Batch-level kinds: the closed forms of perf/batch-kinds.ts, which `calibrate` fits with. */
 function staticPrediction(row: CorpusRow, step: StepModel, profile: CalibrationProfile): number {
   const kind = row.kind as 'prefill' | 'decode' | 'latency';
-  return predictBatch(step, schedulerOf(profile), { kind, batch: row.batch, prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens });
+  return predictBatch(step, replicaScheduler(profile, step.dataParallelGroups), { kind, batch: row.batch, prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens });
 }
 
 /** numpy.percentile's default (linear interpolation between order statistics), as benchmark scripts use. */
@@ -160,7 +160,7 @@ interface Plan {
 
 /** How the benchmark drove the engine, as a simulated run. */
 export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, o: PredictOptions): Plan {
-  const scheduler = schedulerOf(profileFor(row, o));
+  const scheduler = replicaScheduler(profileFor(row, o), step.dataParallelGroups);
   const maxRequests = o.maxRequests ?? DEFAULT_MAX_REQUESTS;
   const notes: string[] = [];
   // `random` is vLLM's synthetic dataset: with its default range ratio every prompt and output
@@ -235,7 +235,6 @@ export function predictRow(row: CorpusRow, options: PredictOptions = {}): Predic
   if (typeof resolved === 'string') return notEvaluated(row, resolved);
   const { model, step } = resolved;
   const notes: string[] = [];
-  if (row.ep > 1) notes.push(`ep ${row.ep} modelled as tensor parallelism over tp ${row.tp} GPUs (no expert-parallel all-to-all)`);
   if (row.kind === 'prefill' || row.kind === 'decode' || row.kind === 'latency') {
     const seqTokens = row.prompt_tokens + (row.kind === 'prefill' ? 0 : row.output_tokens);
     if (row.batch! * seqTokens > step.kvCapacityTokens) notes.push(`batch needs ${row.batch! * seqTokens} KV tokens, more than the modelled ${step.kvCapacityTokens}`);

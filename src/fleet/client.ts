@@ -3,7 +3,7 @@ import type { Simulator } from '../engine/sim.ts';
 import { LatencyStats } from '../metrics/latency.ts';
 import { emptyCounts, type Outcome, type RequestCounts } from '../metrics/outcomes.ts';
 import type { TimeSeries } from '../metrics/timeseries.ts';
-import type { ClientConfig } from '../scenario/client-schema.ts';
+import type { ClientConfig } from './client-schema.ts';
 import { F_ABANDONED, type RequestPool } from './request-pool.ts';
 import type { RequestSink } from './stations/network.ts';
 

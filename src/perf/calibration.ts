@@ -120,6 +120,18 @@ export function schedulerOf(profile: CalibrationProfile): SchedulerDefaults {
   return profile.scheduler ?? DEFAULT_SCHEDULER;
 }
 
+/**
+ * The scheduler bounds of a whole replica: under expert parallelism each of its data-parallel
+ * groups is an engine core with its own scheduler (vLLM's data-parallel deployment), so the
+ * replica's bounds are the profile's times the groups. One scheduler with the summed bounds stands
+ * for them (the groups' batches are taken as balanced).
+ */
+export function replicaScheduler(profile: CalibrationProfile, dataParallelGroups: number): SchedulerDefaults {
+  const one = schedulerOf(profile);
+  if (dataParallelGroups === 1) return one;
+  return { ...one, max_num_seqs: one.max_num_seqs * dataParallelGroups, max_batched_tokens: one.max_batched_tokens * dataParallelGroups };
+}
+
 /** Factors that are fractions of a peak (at most 1); the others are non-negative amounts. */
 export const FRACTION_FACTORS: ReadonlySet<FactorName> = new Set([
   'gemm_efficiency', 'attention_efficiency', 'memory_bw_efficiency', 'kv_bw_efficiency', 'link_bw_efficiency',

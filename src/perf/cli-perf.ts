@@ -14,6 +14,7 @@ interface PerfFlags {
   model?: string;
   gpu?: string;
   tp: string;
+  ep: string;
   batch?: string;
   prompt: string;
   output: string;
@@ -46,7 +47,8 @@ function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet): str
     ['cost', `$${fmt(s.usd_per_million_output_tokens, 3)} per million ${s.tokens_counted} tokens at $${fmt(s.usd_per_gpu_hour, 3)} per GPU-hour (${priceSet} prices)`],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
-  const head = `${s.model} on ${s.tp}x ${s.gpu}, ${s.dtype}, prompt ${s.prompt_tokens}, output ${s.output_tokens}; factors: ${calibrationName}`;
+  const layout = s.ep > 1 ? `${s.gpus}x ${s.gpu} (tp ${s.tp}, ep ${s.ep})` : `${s.tp}x ${s.gpu}`;
+  const head = `${s.model} on ${layout}, ${s.dtype}, prompt ${s.prompt_tokens}, output ${s.output_tokens}; factors: ${calibrationName}`;
   return [head, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n') + '\n';
 }
 
@@ -56,7 +58,8 @@ export function registerPerf(program: Command): void {
     .description('step-time model figures for one replica: prefill, TTFT, TPOT, end-to-end, KV capacity, throughput and cost per token')
     .option('--model <id>', 'catalog model id (or the id to give a --model-config model)')
     .option('--gpu <id>', 'catalog GPU id')
-    .option('--tp <n>', 'tensor-parallel degree (GPUs per replica)', '1')
+    .option('--tp <n>', 'tensor-parallel degree (GPUs per replica, or per data-parallel group with --ep)', '1')
+    .option('--ep <n>', 'expert-parallel degree for MoE models: the replica has ep GPUs in ep/tp data-parallel groups (vLLM --enable-expert-parallel)', '1')
     .option('--batch <n>', 'decode batch for TPOT, end-to-end and throughput (default: 1 for latency, the KV-cache maximum for throughput)')
     .option('--prompt <n>', 'prompt tokens', '512')
     .option('--output <n>', 'output tokens', '128')
@@ -79,6 +82,7 @@ export function registerPerf(program: Command): void {
       checkKvDtype(gpu, kvDtype, flags.kvDtype === undefined ? '--dtype (the default KV-cache dtype)' : '--kv-dtype');
       const tp = positiveInt(flags.tp, '--tp')!;
       checkTensorParallel(gpu, tp);
+      const ep = positiveInt(flags.ep, '--ep')!;
       if (!(PRICE_SETS as readonly string[]).includes(flags.priceSet)) {
         throw new UserError(`--price-set: expected one of ${PRICE_SETS.join(', ')}, got "${excerpt(flags.priceSet)}"`);
       }
@@ -86,7 +90,7 @@ export function registerPerf(program: Command): void {
       const calibration = resolveEngine(flags.engine, flags.calibration, '--engine');
       const summary = perfSummary({
         model, gpu, dtype, kvDtype, calibration,
-        tp,
+        tp, ep,
         prompt: positiveInt(flags.prompt, '--prompt')!,
         output: positiveInt(flags.output, '--output')!,
         batch: positiveInt(flags.batch, '--batch'),

@@ -2,12 +2,12 @@ import type { CalibrationFactors, CalibrationProfile } from './calibration.ts';
 import { DEFAULT_CALIBRATION } from './profiles.ts';
 import { ACTIVATION_BYTES, defaultKvDtype, DTYPE_BYTES, peakTflopsFor, type Dtype } from './dtype.ts';
 import { checkTensorParallel, type GpuSpec } from './hardware.ts';
-import { sizeReplica } from './memory.ts';
+import { moeAllToAllBytesPerToken, sizeReplica } from './memory.ts';
 import type { ModelSpec } from './models.ts';
 import { countParams } from './shape.ts';
 
 /**
- * Step-time model of one continuous-batching iteration on a tensor-parallel replica. An iteration
+ * Step-time model of one continuous-batching iteration on a tensor- (and expert-) parallel replica. An iteration
  * runs its kernels one after another, so its time is the sum of its operations, each bounded by
  * the roofline of its own resource (compute or memory), not one roofline over the whole step:
  *
@@ -18,6 +18,8 @@ import { countParams } from './shape.ts';
  *       + max(decode attention FLOPs / (16-bit peak * e_attn), KV bytes read / (HBM * e_kv))
  *       + all-reduces: 2 per layer x (latency + 2 (tp-1)/tp x payload / (link * e_link)), where the
  *         latency is fixed + per doubling x log2(tp) on NVLink, per hop x 2 (tp-1) hops on PCIe
+ *       + expert parallelism: 2 all-to-alls per MoE layer x (latency + payload / (link * e_link)),
+ *         the payload over the network for destinations outside the interconnect domain
  *
  * e_gemm(m) = gemm_efficiency * m / (m + gemm_half_tokens); blend(a, b) = (a^4 + b^4)^(1/4), a
  * smooth maximum: near the ridge point a GEMM is slower than either bound alone. Each term and the
@@ -26,6 +28,10 @@ import { countParams } from './shape.ts';
  */
 export interface StepModel {
   readonly tp: number;
+  /** GPUs in the replica: tp, or ep under expert parallelism (memory.ts) */
+  readonly gpus: number;
+  /** data-parallel attention groups, each with its own scheduler in vLLM: ep / tp, else 1 */
+  readonly dataParallelGroups: number;
   /** KV cache tokens the replica holds: (TP * GPU memory * utilisation - weights - activation reserve) / KV bytes per token */
   readonly kvCapacityTokens: number;
   readonly kvBytesPerToken: number;
@@ -48,7 +54,7 @@ export interface StepModel {
   /** FLOPs and bytes of that same step, for MFU and bandwidth utilisation */
   stepFlops(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number): number;
   stepBytes(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number): number;
-  /** all TP GPUs */
+  /** all the replica's GPUs */
   readonly peakFlopsPerS: number;
   readonly peakBytesPerS: number;
 }
@@ -74,6 +80,8 @@ export interface StepModelOptions {
  */
 export interface StepGeometry {
   readonly tp: number;
+  readonly gpus: number;
+  readonly dataParallelGroups: number;
   readonly kvCapacityTokens: number;
   readonly kvBytesPerToken: number;
   readonly weightBytesPerGpu: number;
@@ -95,6 +103,8 @@ export interface StepGeometry {
   readonly expertTokenShare: number;
   /** attention QK^T and AV per (query, key) pair, ms at the 16-bit peak */
   readonly attentionMsPerPair: number;
+  /** the same for a decode token against one cached token (differs from prefill under MLA) */
+  readonly decodeAttentionMsPerPair: number;
   /** one token of KV cache read or written, ms at peak bandwidth */
   readonly kvMsPerToken: number;
   /** tensor-parallel all-reduces in one iteration (2 per layer; 0 at TP 1) */
@@ -105,6 +115,10 @@ export interface StepGeometry {
   readonly pcieRingHops: number;
   /** log2(tp): rounds of a tree or recursive-doubling all-reduce over NVLink or Infinity Fabric */
   readonly allReduceDoublings: number;
+  /** expert-parallel all-to-alls in one iteration: dispatch and combine per MoE layer (0 at ep 1) */
+  readonly allToAlls: number;
+  /** their payload per token of the batch at 100% of one direction of each GPU's link, ms */
+  readonly allToAllMsPerToken: number;
   flops(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number): number;
   bytes(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number): number;
 }
@@ -113,14 +127,18 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   const { model, gpu, tp } = opts;
   const dtype = opts.dtype ?? 'fp16';
   checkTensorParallel(gpu, tp, '--tp');
+  const ep = opts.ep ?? 1;
   // memory sizing (weights per GPU, KV cache, weights a step reads): memory.ts
-  const size = sizeReplica({ model, gpu, tp, ep: opts.ep ?? 1, dtype, kvDtype: opts.kvDtype ?? defaultKvDtype(dtype), gpuMemoryUtilization: opts.gpuMemoryUtilization });
+  const size = sizeReplica({ model, gpu, tp, ep, dtype, kvDtype: opts.kvDtype ?? defaultKvDtype(dtype), gpuMemoryUtilization: opts.gpuMemoryUtilization });
   const counts = countParams(model);
   const scale = counts.total > 0 ? model.params_total / counts.total : 1;
-  const peakFlopsPerS = peakTflopsFor(gpu, dtype) * 1e12 * tp;
+  // every GPU of the replica computes: with expert parallelism the data-parallel groups split the
+  // batch and each GPU runs its own experts
+  const gpus = size.gpus;
+  const peakFlopsPerS = peakTflopsFor(gpu, dtype) * 1e12 * gpus;
   // attention runs in 16-bit whatever the weights (FlashAttention, paged attention kernels)
-  const peak16FlopsPerMs = gpu.fp16_tflops * 1e12 * tp / 1000;
-  const peakBytesPerS = gpu.mem_bw_gb_per_s * 1e9 * tp;
+  const peak16FlopsPerMs = gpu.fp16_tflops * 1e12 * gpus / 1000;
+  const peakBytesPerS = gpu.mem_bw_gb_per_s * 1e9 * gpus;
   const peakFlopsPerMs = peakFlopsPerS / 1000;
   const peakBytesPerMs = peakBytesPerS / 1000;
   // matmul parameters per token: the input embedding is a lookup; the LM head runs for decode
@@ -134,14 +152,10 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   const denseBytes = size.sharedWeightBytes - embeddingBytes;
   const expertBytes = size.routedExpertBytes;
   // QK^T and AV: 2 FLOPs per multiply-add, 2 matmuls, per query-key pair, per query dim, per layer
-  const attnFlopsPerPair = 4 * model.layers * model.attention_heads * model.head_dim;
-  // all-reduces after attention and after the MLP in every layer (Megatron-style TP); the ring
-  // and the two-shot kernels move 2 (tp-1)/tp of the payload over each GPU's one-direction link
-  const allReduces = tp > 1 ? 2 * model.layers : 0;
-  const linkBytesPerMs = (gpu.nvlink_gb_per_s / 2) * 1e9 / 1000;
-  const allReduceMsPerToken = tp > 1 ? allReduces * (2 * (tp - 1) / tp) * model.hidden_size * ACTIVATION_BYTES / linkBytesPerMs : 0;
+  const attnFlopsPerPair = attentionFlopsPerPair(model, 'prefill');
+  const decodeAttnFlopsPerPair = attentionFlopsPerPair(model, 'decode');
   return {
-    tp, kvCapacityTokens: size.kvCapacityTokens, kvBytesPerToken: size.kvBytesPerToken,
+    tp, gpus, dataParallelGroups: size.dp, kvCapacityTokens: size.kvCapacityTokens, kvBytesPerToken: size.kvBytesPerToken,
     weightBytesPerGpu: size.weightBytesPerGpu, peakFlopsPerS, peakBytesPerS,
     denseMsPerPrefillToken: 2 * denseParams / peakFlopsPerMs,
     denseMsPerDecodeToken: 2 * (denseParams + lmHead) / peakFlopsPerMs,
@@ -151,13 +165,11 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     expertMissProbability: model.experts > 1 ? 1 - model.experts_per_token / model.experts : 1,
     expertTokenShare: model.experts > 1 ? model.experts_per_token / model.experts : 1,
     attentionMsPerPair: attnFlopsPerPair / peak16FlopsPerMs,
+    decodeAttentionMsPerPair: decodeAttnFlopsPerPair / peak16FlopsPerMs,
     kvMsPerToken: size.kvBytesPerToken / peakBytesPerMs,
-    allReduces,
-    allReduceMsPerToken,
-    pcieRingHops: tp > 1 && gpu.interconnect === 'pcie' ? 2 * (tp - 1) : 0,
-    allReduceDoublings: Math.log2(tp),
+    ...collectives(model, gpu, tp, ep, size.dp, counts.moe_layers),
     flops(pt, pairs, ds, dctx) {
-      return 2 * (pt * denseParams + ds * (denseParams + lmHead) + (pt + ds) * expertActiveParams) + (pairs + dctx) * attnFlopsPerPair;
+      return 2 * (pt * denseParams + ds * (denseParams + lmHead) + (pt + ds) * expertActiveParams) + pairs * attnFlopsPerPair + dctx * decodeAttnFlopsPerPair;
     },
     bytes(pt, _pairs, ds, dctx) {
       // weights once per step; KV written for every new token, read for every decode context token
@@ -165,6 +177,65 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
       return (tokens > 0 ? size.weightBytesTouched(tokens) - embeddingBytes : 0) + (tokens + dctx) * size.kvBytesPerToken;
     },
   };
+}
+
+type Collectives = Pick<StepGeometry, 'allReduces' | 'allReduceMsPerToken' | 'pcieRingHops' | 'allReduceDoublings' | 'allToAlls' | 'allToAllMsPerToken'>;
+
+/** The GPU-to-GPU traffic of one iteration: tensor-parallel all-reduces and expert-parallel all-to-alls. */
+function collectives(model: ModelSpec, gpu: GpuSpec, tp: number, ep: number, dataParallelGroups: number, moeLayers: number): Collectives {
+  // all-reduces after attention and after the MLP in every layer (Megatron-style TP); the ring
+  // and the two-shot kernels move 2 (tp-1)/tp of the payload over each GPU's one-direction link
+  const allReduces = tp > 1 ? 2 * model.layers : 0;
+  const linkBytesPerMs = (gpu.nvlink_gb_per_s / 2) * 1e9 / 1000;
+  const gpus = ep > 1 ? ep : tp;
+  // expert parallelism: every GPU dispatches and combines its 1/gpus of the batch's tokens at once
+  const allToAll = moeAllToAllBytesPerToken(model, ep);
+  return {
+    allReduces,
+    // each data-parallel group all-reduces only its own share of the batch, all groups at once
+    allReduceMsPerToken: tp > 1 ? allReduces * (2 * (tp - 1) / tp) * model.hidden_size * ACTIVATION_BYTES / linkBytesPerMs / dataParallelGroups : 0,
+    pcieRingHops: tp > 1 && gpu.interconnect === 'pcie' ? 2 * (tp - 1) : 0,
+    allReduceDoublings: Math.log2(tp),
+    allToAlls: ep > 1 ? 2 * moeLayers : 0,
+    allToAllMsPerToken: ep > 1 ? moeLayers * (allToAll.dispatch + allToAll.combine) / gpus * allToAllMsPerByte(gpu, ep, linkBytesPerMs) : 0,
+  };
+}
+
+/**
+ * Scale-out bandwidth per GPU, one direction, for expert parallelism beyond one interconnect domain:
+ * 400 Gb/s, one ConnectX-7 NIC per GPU in DGX/HGX H100 and H200 systems (NVIDIA DGX H100 user
+ * guide; AWS p5's 3,200 Gb/s EFA per 8 GPUs is the same). Assumed for every GPU of the catalog.
+ */
+const SCALE_OUT_BYTES_PER_MS = 400e9 / 8 / 1000;
+
+/**
+ * ms per byte a GPU sends in an all-to-all over ep ranks with uniform routing: of its remote
+ * destinations, those in its own interconnect domain go over the GPU link and the rest over the
+ * network, both at once, so the slower share sets the time (DeepEP's normal kernels forward
+ * NVLink and RDMA traffic concurrently).
+ */
+function allToAllMsPerByte(gpu: GpuSpec, ep: number, linkBytesPerMs: number): number {
+  const domain = Math.min(gpu.interconnect_domain_gpus, ep);
+  const intraShare = (domain - 1) / (ep - 1);
+  return Math.max(intraShare / linkBytesPerMs, (1 - intraShare) / SCALE_OUT_BYTES_PER_MS);
+}
+
+/**
+ * Attention FLOPs of one (query, key) pair over all layers: 2 per multiply-add, QK^T and AV. With
+ * multi-head latent attention (DeepSeek-V2/V3) the two phases differ, as vLLM and FlashMLA run
+ * them: prefill expands the latent KV to per-head keys of qk_nope + qk_rope dims and values of
+ * v_head_dim; decode absorbs the up-projections into the query and the output, so every head
+ * attends over the cached latent itself (kv_lora_rank + qk_rope dims for QK^T, kv_lora_rank for
+ * AV), which makes MLA decode about 3x the FLOPs of the prefill form per pair (DeepSeek-V2 report,
+ * arXiv 2405.04434, s.2.1.3; FlashMLA README: decode is compute-bound on H800).
+ */
+function attentionFlopsPerPair(model: ModelSpec, phase: 'prefill' | 'decode'): number {
+  const perHead = (qkDims: number, valueDims: number) => 2 * model.layers * model.attention_heads * (qkDims + valueDims);
+  const m = model.mla;
+  if (!m) return perHead(model.head_dim, model.head_dim);
+  return phase === 'prefill'
+    ? perHead(m.qk_nope_head_dim + m.qk_rope_head_dim, m.v_head_dim)
+    : perHead(m.kv_lora_rank + m.qk_rope_head_dim, m.kv_lora_rank);
 }
 
 /** A smooth maximum, (a^4 + b^4)^(1/4): a kernel near its ridge point is slower than either bound. */
@@ -183,7 +254,8 @@ export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number,
   const tokens = pt + ds;
   if (tokens <= 0) return 0;
   const sequences = ds + (pt > 0 ? 1 : 0);
-  let t = c.step_overhead_ms + sequences * c.per_seq_overhead_us / 1000;
+  // data-parallel groups (expert parallelism) schedule and launch their sequences side by side
+  let t = c.step_overhead_ms + sequences * c.per_seq_overhead_us / 1000 / g.dataParallelGroups;
   const denseCompute = (pt * g.denseMsPerPrefillToken + ds * g.denseMsPerDecodeToken) / gemmEfficiency(c, tokens);
   t += blend(denseCompute, (g.denseWeightMs + tokens * g.kvMsPerToken) / c.memory_bw_efficiency);
   if (g.expertWeightMs > 0) {
@@ -192,13 +264,15 @@ export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number,
     t += blend(tokens * g.expertMsPerToken / gemmEfficiency(c, expertTokens), g.expertWeightMs * touched / c.memory_bw_efficiency);
   }
   t += pairs * g.attentionMsPerPair / c.attention_efficiency;
-  if (ds > 0) t += Math.max(dctx * g.attentionMsPerPair / c.attention_efficiency, dctx * g.kvMsPerToken / c.kv_bw_efficiency);
+  if (ds > 0) t += Math.max(dctx * g.decodeAttentionMsPerPair / c.attention_efficiency, dctx * g.kvMsPerToken / c.kv_bw_efficiency);
   if (g.allReduces > 0) {
     const latency_us = g.pcieRingHops > 0
       ? g.pcieRingHops * c.pcie_hop_latency_us
       : c.allreduce_latency_us + g.allReduceDoublings * c.allreduce_doubling_latency_us;
     t += g.allReduces * latency_us / 1000 + tokens * g.allReduceMsPerToken / c.link_bw_efficiency;
   }
+  // an all-to-all is one round of point-to-point sends: the fixed cost of one collective, no doublings
+  if (g.allToAlls > 0) t += g.allToAlls * c.allreduce_latency_us / 1000 + tokens * g.allToAllMsPerToken / c.link_bw_efficiency;
   return t;
 }
 
@@ -210,6 +284,8 @@ export function buildStepModel(opts: StepModelOptions): StepModel {
 export function stepModelFrom(g: StepGeometry, cal: CalibrationFactors): StepModel {
   return {
     tp: g.tp,
+    gpus: g.gpus,
+    dataParallelGroups: g.dataParallelGroups,
     kvCapacityTokens: g.kvCapacityTokens,
     kvBytesPerToken: g.kvBytesPerToken,
     weightBytesPerGpu: g.weightBytesPerGpu,
@@ -218,7 +294,7 @@ export function stepModelFrom(g: StepGeometry, cal: CalibrationFactors): StepMod
     peakBytesPerS: g.peakBytesPerS,
     stepTimeMs: (pt, pairs, ds, dctx) => stepTimeFrom(g, cal, pt, pairs, ds, dctx),
     decodeInterceptMs: (ds) => stepTimeFrom(g, cal, 0, 0, ds, 0),
-    decodeMsPerContextToken: Math.max(g.attentionMsPerPair / cal.attention_efficiency, g.kvMsPerToken / cal.kv_bw_efficiency),
+    decodeMsPerContextToken: Math.max(g.decodeAttentionMsPerPair / cal.attention_efficiency, g.kvMsPerToken / cal.kv_bw_efficiency),
     stepFlops: g.flops,
     stepBytes: g.bytes,
   };

@@ -1,5 +1,5 @@
 import { UserError } from '../errors.ts';
-import { schedulerOf, type CalibrationProfile } from './calibration.ts';
+import { replicaScheduler, type CalibrationProfile } from './calibration.ts';
 import { DEFAULT_CALIBRATION } from './profiles.ts';
 import type { Dtype } from './dtype.ts';
 import type { GpuSpec } from './hardware.ts';
@@ -25,6 +25,9 @@ export interface PerfSummary {
   model: string;
   gpu: string;
   tp: number;
+  /** expert-parallel ranks (1: none) and the replica's GPUs (tp, or ep under expert parallelism) */
+  ep: number;
+  gpus: number;
   dtype: Dtype;
   prompt_tokens: number;
   output_tokens: number;
@@ -52,6 +55,8 @@ export interface PerfInput {
   model: ModelSpec;
   gpu: GpuSpec;
   tp: number;
+  /** expert-parallel ranks, default 1 */
+  ep?: number;
   dtype: Dtype;
   kvDtype?: Dtype;
   calibration?: CalibrationProfile;
@@ -71,17 +76,17 @@ export function perfSummary(p: PerfInput): PerfSummary {
     throw new UserError(`--prompt ${P} + --output ${O} = ${P + O} tokens exceeds ${model.id}'s ${model.max_context}-token context`);
   }
   const calibration = p.calibration ?? DEFAULT_CALIBRATION;
-  const step = buildStepModel({ model, gpu: p.gpu, tp: p.tp, dtype: p.dtype, kvDtype: p.kvDtype, calibration, gpuMemoryUtilization: p.gpuMemoryUtilization });
+  const step = buildStepModel({ model, gpu: p.gpu, tp: p.tp, ep: p.ep, dtype: p.dtype, kvDtype: p.kvDtype, calibration, gpuMemoryUtilization: p.gpuMemoryUtilization });
   const seqTokens = P + O;
   const maxBatch = Math.floor(step.kvCapacityTokens / seqTokens);
   if (maxBatch < 1) {
-    throw new UserError(`one sequence of ${seqTokens} tokens does not fit in the KV cache (${step.kvCapacityTokens} tokens) of ${model.id} on ${p.tp}x ${p.gpu.id}`);
+    throw new UserError(`one sequence of ${seqTokens} tokens does not fit in the KV cache (${step.kvCapacityTokens} tokens) of ${model.id} on ${step.gpus}x ${p.gpu.id}`);
   }
   if (p.batch !== undefined && p.batch > maxBatch) {
     throw new UserError(`--batch ${p.batch}: the KV cache holds at most ${maxBatch} sequences of ${seqTokens} tokens`);
   }
   const latencyBatch = p.batch ?? 1;
-  const b = p.batch ?? Math.min(maxBatch, schedulerOf(calibration).max_num_seqs);
+  const b = p.batch ?? Math.min(maxBatch, replicaScheduler(calibration, step.dataParallelGroups).max_num_seqs);
   const pairs = (P * P) / 2;
   const prefill = step.stepTimeMs(P, pairs, 0, 0);
   const meanCtx = P + O / 2;
@@ -103,9 +108,9 @@ export function perfSummary(p: PerfInput): PerfSummary {
     flops = step.stepFlops(newPerStep * P, newPerStep * pairs, b, b * meanCtx);
     bytes = step.stepBytes(newPerStep * P, newPerStep * pairs, b, b * meanCtx);
   }
-  const perGpu = tokensPerS / p.tp;
+  const perGpu = tokensPerS / step.gpus;
   return {
-    model: model.id, gpu: p.gpu.id, tp: p.tp, dtype: p.dtype, prompt_tokens: P, output_tokens: O,
+    model: model.id, gpu: p.gpu.id, tp: p.tp, ep: p.ep ?? 1, gpus: step.gpus, dtype: p.dtype, prompt_tokens: P, output_tokens: O,
     latency_batch: latencyBatch, throughput_batch: b,
     prefill_ms: prefill,
     tpot_ms: tpot,

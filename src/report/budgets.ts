@@ -2,16 +2,16 @@ import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { escapeControls, excerpt, quote } from '../util/excerpt.ts';
 import { describeIssue } from '../scenario/format-issue.ts';
-import { resolveMetric } from './metric-path.ts';
+import { resolveMetric } from '../results/metric-path.ts';
 import { markdownTable } from './tables.ts';
 import { fmt } from './table.ts';
-import type { Summary } from './summary.ts';
+import type { Summary } from '../results/summary.ts';
 
 /**
  * Latency (and any other) budgets on summary.json figures, for `fleetsim check`.
  *
  * A budget is `{ metric, op, value }` or the string `"metric op value"`; `metric` is a path into
- * summary.json (see metric-path.ts; model names may contain dots). With replications the verdict
+ * summary.json (see results/metric-path.ts; model names may contain dots). With replications the verdict
  * uses the 95% confidence interval of the figure: pass when the whole interval meets the budget,
  * fail when the whole interval violates it, inconclusive otherwise.
  */

@@ -1,9 +1,9 @@
-import { resolveMetric } from './metric-path.ts';
+import { resolveMetric } from '../results/metric-path.ts';
 import { holm, pairedT, sampleFromCi, sampleOf, welch, type Sample } from './stats.ts';
 import { markdownTable } from './tables.ts';
 import { fmt } from './table.ts';
 import { entries } from './charts/input.ts';
-import type { Summary } from './summary.ts';
+import type { Summary } from '../results/summary.ts';
 
 /**
  * `fleetsim compare`: the headline figures of two results side by side, each change tested over

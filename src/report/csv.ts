@@ -1,8 +1,8 @@
 import { stringify } from 'csv-stringify/sync';
 import type { WindowRow } from '../metrics/timeseries.ts';
-import { round } from './round.ts';
+import { round } from '../results/round.ts';
 import type { FaultBand } from '../faults/types.ts';
-import type { Summary } from './summary.ts';
+import type { Summary } from '../results/summary.ts';
 
 const num = (x: number | null | undefined) => (x === null || x === undefined ? '' : round(x));
 

@@ -2,7 +2,7 @@ import { stringify } from 'csv-stringify/sync';
 import { buildCharts, type ChartDef } from './charts/specs.ts';
 import type { ReportInput } from './charts/input.ts';
 import { compileVegaLite, renderVegaSvg } from './charts/render.ts';
-import { distributionsCsvRows } from './distributions.ts';
+import { distributionsCsvRows } from '../results/distributions.ts';
 import { renderHtml } from './html/page.ts';
 import { renderMarkdown, runLine, summaryTables } from './tables.ts';
 

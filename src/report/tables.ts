@@ -1,4 +1,4 @@
-import type { Summary } from './summary.ts';
+import type { Summary } from '../results/summary.ts';
 import { fmt } from './table.ts';
 import { entries, faultsOf, type NamedSummary } from './charts/input.ts';
 

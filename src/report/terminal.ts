@@ -1,4 +1,4 @@
-import type { Summary } from './summary.ts';
+import type { Summary } from '../results/summary.ts';
 import { fmt, table } from './table.ts';
 
 const withCi = (x: number | null, ci?: [number, number]) => (ci ? `${fmt(x)} ±${fmt((ci[1] - ci[0]) / 2, 2)}` : fmt(x));

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { isAlias, isMap, isSeq, LineCounter, parseDocument, YAMLError, type Document, type Node as YamlNode } from 'yaml';
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
+import { RESERVED_NAMES } from '../util/reserved-names.ts';
 import { formatPath } from './format-issue.ts';
 
 /**
@@ -21,7 +22,6 @@ import { formatPath } from './format-issue.ts';
  */
 export const MAX_DEPTH = 64;
 export const MAX_VALUES = 1_000_000;
-export const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** A position in a file, for messages: "file:line:col"; of the key rather than the value with `atKey`. */
 export type Locate = (path: readonly PropertyKey[], atKey?: boolean) => { line: number; col: number; exact: boolean } | undefined;

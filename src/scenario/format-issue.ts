@@ -48,7 +48,7 @@ export function describeIssue(top: Issue): string {
   const input = (issue as { input?: unknown }).input;
   switch (issue.code) {
     case 'unrecognized_keys':
-      // zod's own message quotes the key whole; strict() (zod-helpers.ts) writes one with an excerpt.
+      // zod's own message quotes the key whole; strict() (util/zod-helpers.ts) writes one with an excerpt.
       return `${formatPath([...path, issue.keys[0]])}: ${issue.message.startsWith('unknown key') ? issue.message : `unknown key ${quote(issue.keys[0], 40)}`}`;
     case 'invalid_union': {
       const d = issue as unknown as { discriminator?: string; options?: unknown[] };

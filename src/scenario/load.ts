@@ -7,7 +7,7 @@ import { describeIssue } from './format-issue.ts';
 import { applyOverrides } from './overrides.ts';
 import { checkReferences } from './references.ts';
 import { checkDocument, inheritOrigins, locationOf, readDocument } from './document.ts';
-import { allowedPaths, resolveInScope, scopeOf, type PathScope } from './paths.ts';
+import { allowedPaths, resolveInScope, scopeOf, type PathScope } from '../util/paths.ts';
 
 export { readDocument } from './document.ts';
 

@@ -1,6 +1,7 @@
 import { UserError } from '../errors.ts';
 import { excerpt, quote } from '../util/excerpt.ts';
-import { markOverridden, parseFlagValue, RESERVED_NAMES } from './document.ts';
+import { RESERVED_NAMES } from '../util/reserved-names.ts';
+import { markOverridden, parseFlagValue } from './document.ts';
 
 /**
  * Applies `a.b.c=value` overrides in place. The value is read as YAML, so numbers, booleans,

@@ -2,7 +2,7 @@ import { didYouMean } from '../util/did-you-mean.ts';
 import { excerpt, listNames } from '../util/excerpt.ts';
 import { SEED_MAX } from '../util/limits.ts';
 import type { Scenario } from './schema.ts';
-import type { FleetSpec } from './fleet-schema.ts';
+import { gpusPerReplica, type FleetSpec } from '../fleet/schema.ts';
 
 type Topology = NonNullable<Scenario['topology']>;
 
@@ -33,7 +33,8 @@ function checkFleetReferences(f: FleetSpec): string | undefined {
     if (to !== undefined && (!models.includes(to) || to === name)) {
       return `fleet.models.${name}.router.spill_to: expected another served model (${listNames(models.filter((x) => x !== name))}), got "${excerpt(to)}"${didYouMean(to, models)}`;
     }
-    if (m.gpus % m.tp !== 0) return `fleet.models.${name}.gpus: expected a multiple of tp (${m.tp}), got ${m.gpus}`;
+    const perReplica = gpusPerReplica(m);
+    if (m.gpus % perReplica !== 0) return `fleet.models.${name}.gpus: expected a multiple of ${m.ep > 1 ? 'ep' : 'tp'} (${perReplica}), got ${m.gpus}`;
   }
   return undefined;
 }

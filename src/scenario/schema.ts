@@ -1,48 +1,12 @@
 import { z } from 'zod';
-import { DistSchema } from './distributions.ts';
-import { FleetSchema } from './fleet-schema.ts';
-import { Profile } from './profile-schema.ts';
-import { ClientSchema } from './client-schema.ts';
+import { FleetSchema } from '../fleet/schema.ts';
+import { ArrivalsSchema } from '../workload/schema.ts';
+import { TopologySchema } from '../fleet/stations/schema.ts';
+import { ClientSchema } from '../fleet/client-schema.ts';
 import { FaultsFields } from '../faults/schema.ts';
-import { ControlSchema } from './control-schema.ts';
-import { nameKey, printableName, nonNegInt, nonNegNum, posInt, posNum, prob, seedInt, strict } from './zod-helpers.ts';
+import { ControlSchema } from '../fleet/control/schema.ts';
+import { printableName, nonNegNum, posInt, posNum, prob, seedInt, strict } from '../util/zod-helpers.ts';
 
-
-const Arrivals = z.discriminatedUnion('kind', [
-  strict({ kind: z.literal('poisson'), rate_per_s: posNum(), profile: Profile.optional() }),
-  strict({ kind: z.literal('gamma'), rate_per_s: posNum(), cv: posNum(), profile: Profile.optional() }),
-  strict({
-    kind: z.literal('trace'),
-    /** CSV in the Azure LLM trace format, relative to the scenario file. */
-    file: z.string({ error: 'expected a file path' }).min(1),
-    /** Trace gaps are multiplied by this: 0.5 replays twice as fast. */
-    time_scale: posNum().default(1),
-    /** Start the trace over when it ends, until duration_s. */
-    loop: z.boolean().default(false),
-  }),
-]);
-
-const Route = strict({ to: z.string({ error: 'expected a station name' }), p: prob() });
-
-const Station = strict({
-  servers: posInt(),
-  service_ms: DistSchema,
-  /** Waiting requests beyond this are rejected (default: limits.max_queue). */
-  queue_limit: nonNegInt().optional(),
-  /** A request that waits longer than this in the queue times out. */
-  timeout_ms: posNum().optional(),
-  /** Drop queued requests whose client has already timed out instead of serving them. */
-  deadline_aware: z.boolean().default(false),
-  /** Load shedding: reject an arrival when the expected wait exceeds this. */
-  shed_wait_ms: posNum().optional(),
-  /** Where a request goes after service: a station, or a list of {to, p}; the rest exits. */
-  next: z.union([z.string(), z.array(Route).min(1)], { error: 'expected a station name or a list of { to, p }' }).optional(),
-});
-
-const Topology = strict({
-  entry: z.string({ error: 'expected a station name' }),
-  stations: z.record(nameKey(), Station).refine((s) => Object.keys(s).length > 0, { message: 'expected at least one station' }),
-});
 
 const Limits = strict({
   /** Stop after this many events: a guard against runaway scenarios. */
@@ -65,11 +29,11 @@ export const ScenarioSchema = strict({
   /** Width of the time-series windows (default: duration_s / 100, at least 1 s). */
   window_s: posNum().optional(),
   replications: posInt().default(1),
-  workload: strict({ arrivals: Arrivals }),
+  workload: strict({ arrivals: ArrivalsSchema }),
   /** Client behaviour: timeouts, retries, backoff, budgets, circuit breaker (default: one attempt, no timeout). */
   client: ClientSchema.optional(),
   /** A network of generic stations (queueing models) ... */
-  topology: Topology.optional(),
+  topology: TopologySchema.optional(),
   /** ... or the LLM serving fleet. Exactly one of the two. */
   fleet: FleetSchema.optional(),
   ...FaultsFields,
@@ -100,13 +64,11 @@ export const ScenarioSchema = strict({
       detection_s: posNum().optional(),
       recovery_s: posNum().optional(),
     }).default({}),
+    /** Published figures the model cannot reproduce, each with the reason (shown in the replay's report). */
+    not_reproduced: z.partialRecord(z.enum(['duration_s', 'peak_error_rate', 'peak_p99_ms', 'error_rate_increase', 'detection_s', 'recovery_s']), z.string().min(1).max(2000)).default({}),
   }).optional(),
   limits: Limits.default({ max_events: 2_000_000_000, max_wall_s: 3600, max_queue: 1_000_000 }),
 });
 
 export type Scenario = z.infer<typeof ScenarioSchema>;
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
-export type StationSpec = z.infer<typeof Station>;
-export type ArrivalsSpec = z.infer<typeof Arrivals>;
-export type ProfileSpec = z.infer<typeof Profile>;
-export type RouteSpec = z.infer<typeof Route>;

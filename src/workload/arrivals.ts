@@ -1,6 +1,6 @@
 import { makeSampler, type Sampler } from '../engine/distributions.ts';
 import type { Rng } from '../engine/random.ts';
-import type { ArrivalsSpec } from '../scenario/schema.ts';
+import type { ArrivalsSpec } from './schema.ts';
 import { RateProfile } from './profile.ts';
 import type { Trace } from './trace.ts';
 

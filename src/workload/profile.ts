@@ -1,4 +1,4 @@
-import type { ProfileSpec } from '../scenario/schema.ts';
+import type { ProfileSpec } from './profile-schema.ts';
 
 /**
  * A piecewise-linear rate multiplier f(t) and the inverse of its integral, so that arrivals can

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { hugePagesKiB } from '../../src/cli/huge-pages.mjs';
 import { loadScenario } from '../../src/scenario/load.ts';
-import { prepare } from '../../src/experiment/prepare.ts';
+import { prepare } from '../../src/scenario/prepare.ts';
 import { startRun } from '../../src/experiment/simulate.ts';
 
 const { values } = parseArgs({ options: { 'duration-s': { type: 'string', default: '60' } } });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { closest, listMetricPaths, resolveMetric } from '../../src/report/metric-path.ts';
+import { closest, listMetricPaths, resolveMetric } from '../../src/results/metric-path.ts';
 import { checkBudgetPaths, checkJunit, evaluateBudgets, outcome, parseBudgets, type Budget, type BudgetOp } from '../../src/report/budgets.ts';
-import type { Summary } from '../../src/report/summary.ts';
+import type { Summary } from '../../src/results/summary.ts';
 
 /** The library side of `fleetsim check`: metric paths, budget files, verdicts, JUnit. */
 

@@ -6,7 +6,7 @@ import { show } from '../helpers/cli.ts';
 import { userError } from '../helpers/errors.ts';
 import { runMain } from '../check/run-main.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
-import { prepare } from '../../src/experiment/prepare.ts';
+import { prepare } from '../../src/scenario/prepare.ts';
 import { startRun } from '../../src/experiment/simulate.ts';
 import { checkMemory, estimateMemory, runParts } from '../../src/experiment/memory.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fleetsim, show } from '../helpers/cli.ts';
-import type { Summary } from '../../src/report/summary.ts';
+import type { Summary } from '../../src/results/summary.ts';
 
 const SHORT = ['--set', 'duration_s=20', '--set', 'warmup_s=5'];
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetsim, REPO, show, type CliResult } from '../helpers/cli.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
-import { prepare } from '../../src/experiment/prepare.ts';
+import { prepare } from '../../src/scenario/prepare.ts';
 import { runReplications } from '../../src/experiment/replications.ts';
 import { compareMarkdown, type Comparison } from '../../src/report/compare.ts';
 import { runAll } from '../check/run-main.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { holm, pairedT, sampleFromCi, sampleOf, welch } from '../../src/report/stats.ts';
 import { meanCi95 } from '../../src/metrics/ci.ts';
 import { compareSummaries, headlineMetrics } from '../../src/report/compare.ts';
-import type { Summary } from '../../src/report/summary.ts';
+import type { Summary } from '../../src/results/summary.ts';
 
 describe('significance tests', () => {
   it("Welch's t-test matches scipy.stats.ttest_ind(equal_var=False)", () => {

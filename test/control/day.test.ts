@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { loadScenario } from '../../src/scenario/load.ts';
-import { prepare } from '../../src/experiment/prepare.ts';
-import { compareDay } from '../../src/fleet/control/day.ts';
+import { prepare } from '../../src/scenario/prepare.ts';
+import { compareDay } from '../../src/experiment/day.ts';
 
 describe('a simulated day', () => {
   it('costs less autoscaled than the fixed fleet, and says by how much and at what SLO cost', () => {

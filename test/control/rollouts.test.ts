@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { simulate } from '../../src/experiment/simulate.ts';
-import { summarizeRun } from '../../src/report/summary.ts';
+import { summarizeRun } from '../../src/results/summary.ts';
 import { smallFleet } from '../helpers/fleet.ts';
 import type { ScenarioInput } from '../../src/scenario/schema.ts';
 

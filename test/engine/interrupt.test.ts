@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../src/engine/sim.ts';
 import { stream } from '../../src/engine/random.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
-import { prepare } from '../../src/experiment/prepare.ts';
+import { prepare } from '../../src/scenario/prepare.ts';
 import { simulate } from '../../src/experiment/simulate.ts';
 import { simulateSliced } from '../../src/experiment/run-sliced.ts';
 

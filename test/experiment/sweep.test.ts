@@ -10,8 +10,8 @@ import { mergeShards } from '../../src/experiment/merge.ts';
 import { sweepCharts } from '../../src/experiment/sweep-charts.ts';
 import { runReplications, runReplicationsJobs } from '../../src/experiment/replications.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
-import { prepare } from '../../src/experiment/prepare.ts';
-import { DistributionCollector } from '../../src/report/distributions.ts';
+import { prepare } from '../../src/scenario/prepare.ts';
+import { DistributionCollector } from '../../src/results/distributions.ts';
 import { REPO } from '../helpers/cli.ts';
 
 /** JSON with the wall-clock fields (the only ones allowed to differ) blanked. */

@@ -132,16 +132,52 @@ describe('fleet faults', () => {
     expect(sum(rows, 'completions', 100, 170) / 70).toBeGreaterThan(14);
   });
 
-  it('redis-failover: operations fail during the failover; without pooling the reconnect storm slows Redis after', () => {
-    const storm = fleet([{ kind: 'redis-failover', at_s: 60, duration_s: 30, mode: 'fail', pooling: false, reconnect_s: 60, reconnect_slowdown: 20 }]);
-    const pooled = fleet([{ kind: 'redis-failover', at_s: 60, duration_s: 30, mode: 'fail', pooling: true }]);
+  // The reconnection storm's closed forms (reconnect-storm.ts): a node sets up accept_backlog
+  // attempts in backlog x connect_ms / capacity; when that exceeds the clients' connect timeout
+  // every connection it sets up is already abandoned. 511 x 5 ms = 2.555 s against 1 s: the storm
+  // lasts until capacity is 2.555x; pooled clients (one attempt per 1 s + 30 s) never fill it.
+  const STORM = { kind: 'redis-failover', at_s: 30, duration_s: 20, mode: 'fail', connections_per_node: 1000, connect_ms: 5, connect_timeout_ms: 1000, accept_backlog: 511, backoff_s: 30 };
+  /** Redis operations time out after 2 s, as in the production scenario. */
+  const REDIS = { redis: { instance: 'r6gd.16xlarge', instances: 2, concurrency: 1, service_ms: { dist: 'exponential', mean: 0.2 }, timeout_ms: 2000 } };
+  const errorShare = (rows: WindowRow[], a: number, b: number) => sum(rows, 'errors', a, b) / Math.max(1, sum(rows, 'errors', a, b) + sum(rows, 'completions', a, b));
+
+  it('redis-failover without pooling: operations fail during the failover and after it, the storm feeding itself', () => {
+    const storm = fleet([{ ...STORM, pooling: false }], REDIS);
     const rows = storm.timeseries.rows();
-    expect(sum(rows, 'errors', 60, 90) / (sum(rows, 'errors', 60, 90) + sum(rows, 'completions', 60, 90))).toBeGreaterThan(0.9);
-    expect(sum(rows, 'errors', 100, 300)).toBe(0);
-    const redisSojourn = (x: ReturnType<typeof fleet>) => x.stations.find((s) => s.name === 'a/redis')!.stats.sojourn.summary().mean!;
-    expect(redisSojourn(storm)).toBeGreaterThan(2 * redisSojourn(pooled));
-    expect(storm.faults.bands[0].recovered_s).toBe(150);
-    expect(pooled.faults.bands[0].recovered_s).toBe(90);
+    expect(sum(rows, 'errors', 0, 30)).toBe(0);
+    expect(errorShare(rows, 30, 50)).toBeGreaterThan(0.95);
+    // Four minutes after the failover ended, still every request fails: nothing ends the storm.
+    expect(errorShare(rows, 60, 300)).toBeGreaterThan(0.99);
+    expect(storm.faults.bands[0].recovered_s).toBeNull();
+  });
+
+  it('redis-failover with pooling: clients back off, and the last one reconnects after 31 s x ln(1000)', () => {
+    const pooled = fleet([{ ...STORM, pooling: true }], REDIS);
+    // Attempts (1000 clients / 31 s) stay under the node's 200 set-ups/s, so each succeeds: the
+    // clients without a connection decay as exp(-t / 31 s) until fewer than one is left.
+    const expected = 50 + 31 * Math.log(1000);
+    expect(pooled.faults.bands[0].recovered_s!).toBeGreaterThan(expected - 1);
+    expect(pooled.faults.bands[0].recovered_s!).toBeLessThan(expected + 1);
+    const rows = pooled.timeseries.rows();
+    // Half the clients have a connection after 31 s x ln 2 = 21 s: errors fall as they reconnect.
+    expect(errorShare(rows, 50, 60)).toBeGreaterThan(0.6);
+    expect(errorShare(rows, 120, 160)).toBeLessThan(0.2);
+    expect(sum(rows, 'errors', 270, 300)).toBe(0);
+  });
+
+  it.each([
+    [2.4, false],
+    [2.7, true],
+  ])('redis-failover: capacity x%s added at 100 s ends the storm: %s (threshold 511 x 5 ms / 1 s = 2.555)', (factor, ends) => {
+    const r = fleet([{ ...STORM, pooling: false }, { kind: 'capacity', at_s: 100, duration_s: 200, target: 'redis', factor }], REDIS);
+    const recovered = r.faults.bands[0].recovered_s;
+    if (!ends) expect(recovered).toBeNull();
+    else {
+      // 1000 clients at the node's new rate of 2.7 / 5 ms = 540 set-ups/s: about 2 s.
+      expect(recovered!).toBeGreaterThan(100);
+      expect(recovered!).toBeLessThan(104);
+      expect(sum(r.timeseries.rows(), 'errors', 110, 300)).toBe(0);
+    }
   });
 
   it('db-overload: only requests that miss the auth cache fail', () => {

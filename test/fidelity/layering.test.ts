@@ -12,18 +12,13 @@ function sources(dir: string): string[] {
 
 const importsOf = (file: string) => [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\b[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]);
 
+// That only the CLI imports fidelity/ follows from the layer order (test/architecture/layers.test.ts);
+// this holds fidelity/ to a narrower set than its layer allows: it predicts corpus rows without the
+// scenario, results or report machinery.
 describe('src/fidelity layering', () => {
   it('imports only the engine, perf, fleet, metrics, workload and util layers, errors.ts and libraries', () => {
     const allowed = /^(node:|csv-parse|zod$|commander$|\.\/|\.\.\/(engine|perf|fleet|metrics|workload|util)\/|\.\.\/errors\.ts$)/;
     const bad = sources(join(SRC, 'fidelity')).flatMap((f) => importsOf(f).filter((i) => !allowed.test(i)).map((i) => `${relative(SRC, f)}: ${i}`));
     expect(bad).toEqual([]);
-  });
-
-  it('is imported by the CLI only', () => {
-    const users = sources(SRC)
-      .filter((f) => !relative(SRC, f).startsWith('fidelity/'))
-      .filter((f) => importsOf(f).some((i) => i.includes('/fidelity/')))
-      .map((f) => relative(SRC, f));
-    expect(users).toEqual(['cli/main.ts']);
   });
 });

@@ -32,3 +32,25 @@ describe('a served model', () => {
     expect(() => resolveWith({ engine: 'vllm', calibration: 'x.json' })).toThrow(/give an engine profile or a calibration file, not both/);
   });
 });
+
+describe('a served mixture-of-experts model with expert parallelism', () => {
+  const qwen = { model: 'qwen3-30b-a3b', gpu: 'h100-80gb', instance: 'p5.48xlarge', engine: 'vllm', batching: { max_waiting: 10 } };
+
+  it('a replica is ep GPUs in ep/tp data-parallel groups, each with its own scheduler bounds', () => {
+    const served = resolveWith({ ...qwen, tp: 1, ep: 4, gpus: 16 });
+    expect(served.replicasFull).toBe(4);
+    expect(served.step.gpus).toBe(4);
+    const vllm = ENGINE_PROFILES.vllm.scheduler!;
+    expect(served.batching.max_num_seqs).toBe(4 * vllm.max_num_seqs);
+    expect(served.batching.max_batched_tokens).toBe(4 * vllm.max_batched_tokens);
+    // without expert parallelism the same GPUs make 4x as many single-GPU replicas
+    expect(resolveWith({ ...qwen, tp: 1, gpus: 16 }).replicasFull).toBe(16);
+  });
+
+  it('refuses GPUs that are not whole replicas and layouts vLLM does not have, naming the field', () => {
+    const prep = () => smallFleet({ rate_per_s: 1, fleet: { models: { small: { ...smallModel(), ...qwen, tp: 1, ep: 4, gpus: 6 }, embed: embedModel() } } });
+    expect(prep).toThrow(/fleet\.models\.small\.gpus: expected a multiple of ep \(4\), got 6/);
+    expect(() => resolveWith({ ...qwen, tp: 2, ep: 3, gpus: 6 })).toThrow(/^fleet\.models\.small\.ep: .*ep=3 must be a multiple of tp=2/);
+    expect(() => resolveWith({ model: 'llama-2-7b', tp: 1, ep: 2 })).toThrow(/^fleet\.models\.small\.ep: .*dense model has no experts to split/);
+  });
+});

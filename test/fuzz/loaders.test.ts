@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { capacityCheck } from '../../src/cli/capacity-check.ts';
-import { prepare } from '../../src/experiment/prepare.ts';
+import { prepare } from '../../src/scenario/prepare.ts';
 import { loadCalibration } from '../../src/perf/calibration.ts';
 import { DEFAULT_CALIBRATION } from '../../src/perf/profiles.ts';
 import { parseMeasurements } from '../../src/perf/measurements.ts';

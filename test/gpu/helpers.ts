@@ -13,6 +13,8 @@ export function linearStep(opts: { overhead?: number; perPrefill?: number; perSe
   const o = opts.overhead ?? 5, a = opts.perPrefill ?? 0.02, b = opts.perSeq ?? 0.1, c = opts.perCtx ?? 0.0005;
   return {
     tp: 1,
+    gpus: 1,
+    dataParallelGroups: 1,
     kvCapacityTokens: opts.kvTokens ?? 16 * 1024,
     kvBytesPerToken: 1,
     weightBytesPerGpu: 0,

@@ -1,6 +1,6 @@
 import type { ScenarioInput } from '../../src/scenario/schema.ts';
 import { prepared } from './scenario.ts';
-import type { Prepared } from '../../src/experiment/prepare.ts';
+import type { Prepared } from '../../src/scenario/prepare.ts';
 
 type FleetInput = NonNullable<ScenarioInput['fleet']>;
 const tier = (instances: number, concurrency: number, mean: number) => ({

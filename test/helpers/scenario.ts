@@ -1,5 +1,5 @@
 import { validateScenario } from '../../src/scenario/load.ts';
-import type { Prepared } from '../../src/experiment/prepare.ts';
+import type { Prepared } from '../../src/scenario/prepare.ts';
 import type { ScenarioInput } from '../../src/scenario/schema.ts';
 
 /** A validated in-memory scenario (no file), ready for simulate() / runReplications(). */

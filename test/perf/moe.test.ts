@@ -8,7 +8,8 @@ import { loadHfConfig } from '../../src/perf/hf-config.ts';
 import { moeAllToAllBytesPerToken, sizeReplica } from '../../src/perf/memory.ts';
 import { MODELS, MODEL_IDS, type ModelId } from '../../src/perf/models.ts';
 import { countParams } from '../../src/perf/shape.ts';
-import { buildStepModel } from '../../src/perf/step.ts';
+import { DEFAULT_CALIBRATION } from '../../src/perf/profiles.ts';
+import { buildStepGeometry, buildStepModel } from '../../src/perf/step.ts';
 import { fleetsim, REPO, show } from '../helpers/cli.ts';
 
 const config = (name: string) => join(REPO, 'scenarios/data/model-configs', name, 'config.json');
@@ -257,5 +258,66 @@ describe('refusals', () => {
   it('does not fit / no room keep their wording for MoE models', () => {
     expect(() => sizeReplica({ model: MODELS['deepseek-v3'], gpu: h200, tp: 4, dtype: 'fp8' }))
       .toThrow(/^deepseek-v3 \(fp8\) does not fit on 4x h200: weights need 16\d\.\d GB per GPU, 136\.\d GB usable/);
+  });
+});
+
+describe('expert-parallel step time: dispatch and combine over the GPU link, and over the network past its domain', () => {
+  const ds = MODELS['deepseek-v3'];
+  const factors = DEFAULT_CALIBRATION;
+  // DeepSeek-V3: 58 MoE layers, 8 experts per token, hidden 7168, 16-bit payloads both ways
+  const bytesPerTokenPerLayer = (ep: number) => 2 * 8 * 7168 * 2 * (ep - 1) / ep;
+  const nvlinkOneWayBytesPerMs = (GPUS.h200.nvlink_gb_per_s / 2) * 1e6;
+
+  it('EP8 in one NVLink domain: doubling the link halves the all-to-all bandwidth term, as the closed form says', () => {
+    const fast = { ...GPUS.h200, nvlink_gb_per_s: 2 * GPUS.h200.nvlink_gb_per_s };
+    const at = (gpu: typeof GPUS.h200, batch: number) =>
+      buildStepModel({ model: ds, gpu, tp: 1, ep: 8, dtype: 'fp8' }).stepTimeMs(0, 0, batch, batch * 2000);
+    const batch = 2048;
+    const perGpuTokens = batch / 8;
+    const bandwidthMs = 58 * perGpuTokens * bytesPerTokenPerLayer(8) / nvlinkOneWayBytesPerMs / factors.link_bw_efficiency;
+    expect(at(GPUS.h200, batch) - at(fast, batch)).toBeCloseTo(bandwidthMs / 2, 6);
+  });
+
+  it('EP16 on 8-GPU H200 nodes: 8 of the 15 remote destinations are across the network (400 Gb/s per GPU)', () => {
+    const g = buildStepGeometry({ model: ds, gpu: GPUS.h200, tp: 1, ep: 16, dtype: 'fp8' });
+    expect(g.allToAlls).toBe(2 * 58);
+    const networkBytesPerMs = 400e9 / 8 / 1000;
+    expect(g.allToAllMsPerToken).toBeCloseTo(58 * bytesPerTokenPerLayer(16) / 16 * (8 / 15) / networkBytesPerMs, 12);
+  });
+
+  it('no all-to-all without expert parallelism; EP spreads a batch over all its GPUs', () => {
+    expect(buildStepGeometry({ model: ds, gpu: GPUS.h200, tp: 8, dtype: 'fp8' }).allToAlls).toBe(0);
+    const ep8 = buildStepModel({ model: ds, gpu: GPUS.h200, tp: 1, ep: 8, dtype: 'fp8' });
+    expect(ep8.gpus).toBe(8);
+    expect(ep8.dataParallelGroups).toBe(8);
+    expect(ep8.peakFlopsPerS).toBe(8 * GPUS.h200.fp8_tflops! * 1e12);
+  });
+
+  it('fleetsim perf --ep: the layout in the head line, GPUs counted per GPU; bad degrees exit 2', async () => {
+    const r = await fleetsim(['perf', '--model', 'qwen3-30b-a3b', '--gpu', 'h100-80gb', '--tp', '1', '--ep', '4', '--json']);
+    expect(r.code, show(r)).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect([s.tp, s.ep, s.gpus]).toEqual([1, 4, 4]);
+    expect(s.tokens_per_s_per_gpu).toBeCloseTo(s.tokens_per_s_per_replica / 4, 6);
+    const bad = await fleetsim(['perf', '--model', 'qwen3-30b-a3b', '--gpu', 'h100-80gb', '--tp', '2', '--ep', '3']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/ep=3 must be a multiple of tp=2/);
+  });
+});
+
+describe('attention FLOPs per (query, key) pair from the attention shape', () => {
+  const peak16PerMs = (gpus: number) => GPUS.h200.fp16_tflops * 1e12 * gpus / 1000;
+
+  it('DeepSeek-V3 MLA: prefill in the expanded form, decode over the 576-wide cached latent (absorbed)', () => {
+    const g = buildStepGeometry({ model: MODELS['deepseek-v3'], gpu: GPUS.h200, tp: 8, dtype: 'fp8' });
+    // 61 layers x 128 heads x 2 FLOPs x (QK^T dims + AV dims)
+    expect(g.attentionMsPerPair).toBeCloseTo(61 * 128 * 2 * (192 + 128) / peak16PerMs(8), 12);
+    expect(g.decodeAttentionMsPerPair).toBeCloseTo(61 * 128 * 2 * (576 + 512) / peak16PerMs(8), 12);
+  });
+
+  it('a model without MLA costs the same per pair in prefill and decode: 4 x layers x heads x head_dim', () => {
+    const g = buildStepGeometry({ model: MODELS['llama-3.1-70b'], gpu: GPUS.h200, tp: 4, dtype: 'fp8' });
+    expect(g.decodeAttentionMsPerPair).toBe(g.attentionMsPerPair);
+    expect(g.attentionMsPerPair).toBeCloseTo(4 * 80 * 64 * 128 / peak16PerMs(4), 12);
   });
 });

@@ -6,10 +6,10 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/cli.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
-import { prepare } from '../../src/experiment/prepare.ts';
+import { prepare } from '../../src/scenario/prepare.ts';
 import { runReplicationsSliced } from '../../src/cli/progress.ts';
 import { buildReportFiles } from '../../src/report/report-files.ts';
-import type { Summary } from '../../src/report/summary.ts';
+import type { Summary } from '../../src/results/summary.ts';
 
 /**
  * report.html in headless Chromium, driven by playwright-core: every chart container holds a drawn

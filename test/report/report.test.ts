@@ -8,10 +8,10 @@ import { fleetsim, REPO, show, type CliResult } from '../helpers/cli.ts';
 import { checkJsonSchemaWithRefs } from '../helpers/json-schema-ref.ts';
 import { buildCharts } from '../../src/report/charts/specs.ts';
 import { renderMarkdown } from '../../src/report/tables.ts';
-import type { Summary } from '../../src/report/summary.ts';
+import type { Summary } from '../../src/results/summary.ts';
 import type { ReportInput } from '../../src/report/charts/input.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
-import { prepare } from '../../src/experiment/prepare.ts';
+import { prepare } from '../../src/scenario/prepare.ts';
 import { runReplications } from '../../src/experiment/replications.ts';
 import { runMain } from '../check/run-main.ts';
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { UserError } from '../../src/errors.ts';
-import { prepare } from '../../src/experiment/prepare.ts';
+import { prepare } from '../../src/scenario/prepare.ts';
 import { startRun } from '../../src/experiment/simulate.ts';
 import { loadScenario, readDocument, validateScenario } from '../../src/scenario/load.ts';
 import { loadTrace } from '../../src/workload/trace.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepare } from '../../src/experiment/prepare.ts';
+import { prepare } from '../../src/scenario/prepare.ts';
 import { planSweep } from '../../src/experiment/sweep.ts';
 import { preparedFor } from '../../src/experiment/parallel-worker.ts';
 import { loadScenario } from '../../src/scenario/load.ts';

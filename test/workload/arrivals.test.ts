@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { stream } from '../../src/engine/random.ts';
-import type { ArrivalsSpec, ProfileSpec } from '../../src/scenario/schema.ts';
+import type { ArrivalsSpec } from '../../src/workload/schema.ts';
+import type { ProfileSpec } from '../../src/workload/profile-schema.ts';
 import { makeArrivals, type ArrivalSource } from '../../src/workload/arrivals.ts';
 import { chiSquareBounds, gammaScvSdUnit, lag1, mean, scv, zCritical } from '../helpers/stats.ts';
 

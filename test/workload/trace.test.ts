@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stream } from '../../src/engine/random.ts';
-import { prepare } from '../../src/experiment/prepare.ts';
+import { prepare } from '../../src/scenario/prepare.ts';
 import { simulate } from '../../src/experiment/simulate.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
 import { makeArrivals, type ArrivalSource } from '../../src/workload/arrivals.ts';

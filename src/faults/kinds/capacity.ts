@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nonNegNum } from '../../scenario/zod-helpers.ts';
+import { nonNegNum } from '../../util/zod-helpers.ts';
 import { clustersOf, tiersOf } from '../targets.ts';
 import type { FaultKind } from '../types.ts';
 import { common } from './common.ts';

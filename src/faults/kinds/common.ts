@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nonNegNum, posNum } from '../../scenario/zod-helpers.ts';
+import { nonNegNum, posNum } from '../../util/zod-helpers.ts';
 
 /** Fields every fault has: when, for how long, and what it hits. */
 export function common<K extends string>(kind: K) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { posNum } from '../../scenario/zod-helpers.ts';
+import { posNum } from '../../util/zod-helpers.ts';
 import { tiersOf } from '../targets.ts';
 import type { FaultKind } from '../types.ts';
 import { common } from './common.ts';

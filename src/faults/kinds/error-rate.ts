@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { prob } from '../../scenario/zod-helpers.ts';
+import { prob } from '../../util/zod-helpers.ts';
 import { tiersOf } from '../targets.ts';
 import type { FaultKind } from '../types.ts';
 import { common } from './common.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { prob } from '../../scenario/zod-helpers.ts';
+import { prob } from '../../util/zod-helpers.ts';
 import { clustersOf } from '../targets.ts';
 import type { FaultKind } from '../types.ts';
 import { failReplica } from './gpu-common.ts';

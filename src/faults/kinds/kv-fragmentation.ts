@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { posNum, prob } from '../../scenario/zod-helpers.ts';
+import { posNum, prob } from '../../util/zod-helpers.ts';
 import { clustersOf } from '../targets.ts';
 import type { FaultKind } from '../types.ts';
 import { common } from './common.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { posNum } from '../../scenario/zod-helpers.ts';
+import { posNum } from '../../util/zod-helpers.ts';
 import { UserError } from '../../errors.ts';
 import { excerpt, listNames } from '../../util/excerpt.ts';
 import type { FaultKind } from '../types.ts';

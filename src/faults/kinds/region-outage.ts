@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { posNum } from '../../scenario/zod-helpers.ts';
+import { posNum } from '../../util/zod-helpers.ts';
 import { regionOf } from '../targets.ts';
 import type { FaultKind } from '../types.ts';
 import { failReplica } from './gpu-common.ts';

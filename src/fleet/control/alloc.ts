@@ -1,11 +1,7 @@
 import type { StepModel } from '../../perf/step.ts';
-import type { ControlSpec, VersionSpec } from '../../scenario/control-schema.ts';
-import type { FleetSpec } from '../../scenario/fleet-schema.ts';
-
-/** scaledCount of build.ts (kept here to avoid an import cycle). */
-function scaled(full: number, capacityShare: number, scale: number): number {
-  return Math.max(1, Math.round(full * capacityShare * scale));
-}
+import type { ControlSpec, VersionSpec } from './schema.ts';
+import type { FleetSpec } from '../schema.ts';
+import { scaledCount } from '../../util/scaled-count.ts';
 
 /** Does a `gpu:model[/region]` target name this model in this region? */
 export function gpuTargetMatches(target: string, model: string, region: string): boolean {
@@ -30,7 +26,7 @@ export function replicasToAllocate(control: ControlSpec | undefined, f: FleetSpe
   const share = f.regions[region].capacity_share;
   let n = base;
   for (const a of control.autoscalers) {
-    if (gpuTargetMatches(a.target, model, region) && a.max !== undefined) n = Math.max(n, scaled(a.max, share, f.scale));
+    if (gpuTargetMatches(a.target, model, region) && a.max !== undefined) n = Math.max(n, scaledCount(a.max, share, f.scale));
   }
   for (const d of control.deploys) {
     if (d.kind === 'blue-green' && gpuTargetMatches(d.target, model, region)) n = Math.max(n, 2 * n);
@@ -44,9 +40,9 @@ export function initialReplicas(control: ControlSpec | undefined, f: FleetSpec, 
   const share = f.regions[region].capacity_share;
   for (const a of control?.autoscalers ?? []) {
     if (!gpuTargetMatches(a.target, model, region)) continue;
-    let n = a.initial !== undefined ? scaled(a.initial, share, f.scale) : base;
-    if (a.min !== undefined) n = Math.max(n, scaled(a.min, share, f.scale));
-    if (a.max !== undefined) n = Math.min(n, scaled(a.max, share, f.scale));
+    let n = a.initial !== undefined ? scaledCount(a.initial, share, f.scale) : base;
+    if (a.min !== undefined) n = Math.max(n, scaledCount(a.min, share, f.scale));
+    if (a.max !== undefined) n = Math.min(n, scaledCount(a.max, share, f.scale));
     return n;
   }
   return base;
@@ -64,6 +60,8 @@ export function versionStep(step: StepModel, v: VersionSpec): StepModel {
   const k = v.step_time_factor;
   return {
     tp: base.tp,
+    gpus: base.gpus,
+    dataParallelGroups: base.dataParallelGroups,
     kvCapacityTokens: Math.max(1, Math.floor(base.kvCapacityTokens * v.kv_factor)),
     kvBytesPerToken: base.kvBytesPerToken,
     weightBytesPerGpu: base.weightBytesPerGpu,

@@ -1,4 +1,4 @@
-import type { AutoscalerSpec } from '../../scenario/control-schema.ts';
+import type { AutoscalerSpec } from './schema.ts';
 
 /**
  * The decision rule of Kubernetes' Horizontal Pod Autoscaler, on a delayed, averaged metric:

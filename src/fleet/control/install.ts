@@ -3,13 +3,15 @@ import { excerpt, listNames } from '../../util/excerpt.ts';
 import type { Simulator } from '../../engine/sim.ts';
 import { LatencyStats } from '../../metrics/latency.ts';
 import type { Outcome } from '../../metrics/outcomes.ts';
-import type { AutoscalerSpec, ControlSpec, DeploySpec } from '../../scenario/control-schema.ts';
-import type { Scenario } from '../../scenario/schema.ts';
+import type { AutoscalerSpec, ControlSpec, DeploySpec } from './schema.ts';
+import type { ArrivalsSpec } from '../../workload/schema.ts';
+import type { FleetSpec } from '../schema.ts';
 import { RateProfile } from '../../workload/profile.ts';
 import type { BuiltFleet } from '../llm/build.ts';
 import type { GpuCluster } from '../llm/replicas.ts';
 import { TIER_KINDS } from '../llm/stages.ts';
 import type { ServiceTier } from '../stations/tier.ts';
+import { scaledCount } from '../../util/scaled-count.ts';
 import { countOf, gpuTargetMatches } from './alloc.ts';
 import { ReplicaPool } from './gpu-pool.ts';
 import { Hpa } from './hpa.ts';
@@ -41,8 +43,14 @@ export interface ControlRecord {
 
 const newTally = (): ArmTally => ({ requests: 0, completed: 0, failed: 0, e2e: new LatencyStats(), ttft: new LatencyStats() });
 
-function scaled(full: number, share: number, scale: number): number {
-  return Math.max(1, Math.round(full * share * scale));
+/** What the control plane reads of the scenario. */
+export interface ControlScenario {
+  control?: ControlSpec;
+  fleet?: FleetSpec;
+  workload: { arrivals: ArrivalsSpec };
+  duration_s: number;
+  warmup_s: number;
+  window_s?: number;
 }
 
 /**
@@ -50,7 +58,7 @@ function scaled(full: number, share: number, scale: number): number {
  * autoscaled component (and region), metric sampling, and the deploys' timelines. Call after the
  * fleet is built and before the run starts (like installFaults).
  */
-export function installControl(sim: Simulator, sc: Scenario, parts: { fleet?: BuiltFleet; tiers?: ServiceTier[] }): ControlRecord | undefined {
+export function installControl(sim: Simulator, sc: ControlScenario, parts: { fleet?: BuiltFleet; tiers?: ServiceTier[] }): ControlRecord | undefined {
   const spec = sc.control;
   if (!spec) return undefined;
   const k = spec.time_compression;
@@ -65,7 +73,7 @@ export function installControl(sim: Simulator, sc: Scenario, parts: { fleet?: Bu
   // GPU clusters get one pool each, shared by autoscalers and deploys.
   const gpuPools = new Map<GpuCluster, ReplicaPool>();
   const loadSeconds = (c: GpuCluster) => {
-    const gb = c.served.spec.weights_gb ?? (c.served.step.weightBytesPerGpu * c.served.spec.tp) / 1e9;
+    const gb = c.served.spec.weights_gb ?? (c.served.step.weightBytesPerGpu * c.served.step.gpus) / 1e9;
     return gb / (f?.s3.load_gb_per_s ?? 2);
   };
   const poolOf = (c: GpuCluster, boot_s: number, bill: string): ReplicaPool => {
@@ -115,8 +123,8 @@ export function installControl(sim: Simulator, sc: Scenario, parts: { fleet?: Bu
       for (const c of clustersOf(a.target, where)) {
         const share = f!.regions[regionNames[c.region]].capacity_share;
         const pool = poolOf(c, a.boot_s, `gpu:${c.served.name}`);
-        const lo = a.min !== undefined ? Math.min(pool.size, scaled(a.min, share, f!.scale)) : 1;
-        const hi = Math.min(pool.size, a.max !== undefined ? scaled(a.max, share, f!.scale) : c.served.replicasPerRegion[c.region]);
+        const lo = a.min !== undefined ? Math.min(pool.size, scaledCount(a.min, share, f!.scale)) : 1;
+        const hi = Math.min(pool.size, a.max !== undefined ? scaledCount(a.max, share, f!.scale) : c.served.replicasPerRegion[c.region]);
         const floor = scheduleFloor(a, c.served.replicasPerRegion[c.region], lo, hi);
         const hpa = mk();
         const metric = a.metric === 'queue'
@@ -153,7 +161,7 @@ export function installControl(sim: Simulator, sc: Scenario, parts: { fleet?: Bu
         const tierSpec = fl ? (f as unknown as Record<string, { instances: number; concurrency: number }>)[t.kind] : undefined;
         const conc = tierSpec?.concurrency ?? 1;
         const share = fl ? f!.regions[t.region].capacity_share : 1;
-        const sc1 = (n: number) => (fl ? scaled(n, share, f!.scale) : n);
+        const sc1 = (n: number) => (fl ? scaledCount(n, share, f!.scale) : n);
         const fixed = Math.max(1, Math.round(t.tier.station.servers / conc));
         const lo = a.min !== undefined ? sc1(a.min) : 1;
         const hi = a.max !== undefined ? sc1(a.max) : fixed;

@@ -1,11 +1,13 @@
 import { makeSampler } from '../../engine/distributions.ts';
 import { stream } from '../../engine/random.ts';
 import type { Simulator } from '../../engine/sim.ts';
-import { isModelConfigPath, scopeOfPrepared, type Prepared } from '../../experiment/prepare.ts';
-import { resolveInScope } from '../../scenario/paths.ts';
-import type { FleetSpec, ServedSpec, TierSpec } from '../../scenario/fleet-schema.ts';
+import { resolveInScope, scopeOfPrepared } from '../../util/paths.ts';
+import { scaledCount } from '../../util/scaled-count.ts';
+import { isModelConfigPath, type FleetSpec, type ServedSpec, type TierSpec } from '../schema.ts';
+import type { ControlSpec } from '../control/schema.ts';
+import type { Trace } from '../../workload/trace.ts';
 import { buildStepModel, type StepModel } from '../../perf/step.ts';
-import { schedulerOf } from '../../perf/calibration.ts';
+import { replicaScheduler } from '../../perf/calibration.ts';
 import { resolveEngine } from '../../perf/profiles.ts';
 import { UserError } from '../../errors.ts';
 import { getGpu, getModel } from '../../perf/lookup.ts';
@@ -52,15 +54,10 @@ export interface BuiltFleet {
   armClusters: Record<string, GpuCluster[]>;
 }
 
-/** Simulated count of a fleet of `full` units: its region's share, times the sampling scale, at least 1. */
-export function scaledCount(full: number, capacityShare: number, scale: number): number {
-  return Math.max(1, Math.round(full * capacityShare * scale));
-}
-
 /** Resolves a served model's architecture (catalog id or config.json) and step model. */
-export function resolveServed(name: string, spec: ServedSpec, prep: Pick<Prepared, 'file' | 'dir' | 'roots'>, f: FleetSpec): ServedModel {
+export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetInput, 'file' | 'dir' | 'roots'>, f: FleetSpec): ServedModel {
   const where = `fleet.models.${name}`;
-  // A config.json path is confined like every file a scenario names (scenario/paths.ts).
+  // A config.json path is confined like every file a scenario names (util/paths.ts).
   const model = isModelConfigPath(spec.model)
     ? loadHfConfig(resolveInScope(scopeOfPrepared(prep), spec.model, `${prep.file}: ${where}.model`))
     : getModel(spec.model, `${where}.model`);
@@ -72,14 +69,14 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<Prepare
   const profile = resolveEngine(spec.engine, calibrationFile, `${where}.engine`);
   let step: StepModel;
   try {
-    step = buildStepModel({ model, gpu, tp: spec.tp, dtype: spec.dtype, kvDtype: defaultKvDtype(spec.dtype), calibration: profile });
+    step = buildStepModel({ model, gpu, tp: spec.tp, ep: spec.ep, dtype: spec.dtype, kvDtype: defaultKvDtype(spec.dtype), calibration: profile });
   } catch (e) {
     // a model that does not fit its GPUs: name the scenario field to change
-    if (e instanceof UserError) throw new UserError(`${where}.tp: ${e.message}`);
+    if (e instanceof UserError) throw new UserError(`${where}.${spec.ep > 1 ? 'ep' : 'tp'}: ${e.message}`);
     throw e;
   }
   const b = spec.batching;
-  const defaults = schedulerOf(profile);
+  const defaults = replicaScheduler(profile, step.dataParallelGroups);
   const batching = {
     max_num_seqs: b.max_num_seqs ?? defaults.max_num_seqs,
     max_batched_tokens: b.max_batched_tokens ?? defaults.max_batched_tokens,
@@ -89,7 +86,7 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<Prepare
   if (batching.chunked_prefill && batching.max_batched_tokens < batching.max_num_seqs) {
     throw new UserError(`${where}.batching.max_batched_tokens: ${batching.max_batched_tokens} is below max_num_seqs ${batching.max_num_seqs}; with chunked prefill every running sequence needs a token per step`);
   }
-  const replicasFull = spec.gpus / spec.tp;
+  const replicasFull = spec.gpus / step.gpus;
   const replicasPerRegion = Object.values(f.regions).map((r) => scaledCount(replicasFull, r.capacity_share, f.scale));
   return { name, spec, model, step, batching, replicasFull, replicasPerRegion };
 }
@@ -101,8 +98,19 @@ function cumulative(xs: number[]): Float64Array {
   return out;
 }
 
+/** What building a fleet reads of a prepared scenario (scenario/prepare.ts): the specs, where its files are, token traces. */
+export interface FleetInput {
+  scenario: { fleet?: FleetSpec; control?: ControlSpec; warmup_s: number; limits: { max_queue: number } };
+  /** The scenario file, for messages; `dir` and `roots` confine the files it names (util/paths.ts). */
+  file: string;
+  dir?: string;
+  roots?: readonly string[];
+  /** Token-length traces of served models, by model name. */
+  tokenTraces?: Record<string, Trace>;
+}
+
 /** Builds every component of the fleet for one run. */
-export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink, prep: Prepared, seed: number): BuiltFleet {
+export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink, prep: FleetInput, seed: number): BuiltFleet {
   const sc = prep.scenario;
   const f = sc.fleet!;
   const warmup_ms = sc.warmup_s * 1000;

@@ -1,8 +1,7 @@
 import { makeSampler } from '../../engine/distributions.ts';
 import { stream } from '../../engine/random.ts';
-import type { Prepared } from '../../experiment/prepare.ts';
 import type { TierLoad } from '../stations/capacity.ts';
-import { resolveServed, type ServedModel } from './build.ts';
+import { resolveServed, type FleetInput, type ServedModel } from './build.ts';
 import { TokenSource } from './tokens.ts';
 import { steadyConcurrency, throughputTokensPerS } from '../../perf/batch-kinds.ts';
 
@@ -18,7 +17,7 @@ export interface ReplicaCapacity {
 }
 
 /** Mean token lengths of a served model's requests, after clipping to its context. */
-export function meanTokens(s: ServedModel, prep: Prepared): { prompt: number; output: number } {
+export function meanTokens(s: ServedModel, prep: FleetInput): { prompt: number; output: number } {
   const spec = s.spec;
   const tokenSpec = 'trace' in spec.tokens ? { trace: prep.tokenTraces![s.name], scale_prompt: spec.tokens.scale_prompt, scale_output: spec.tokens.scale_output } : spec.tokens;
   const src = new TokenSource(tokenSpec, stream(0, `capacity:${s.name}`), Math.min(spec.max_context ?? Infinity, s.model.max_context), spec.kind === 'embed');
@@ -30,7 +29,7 @@ export function meanTokens(s: ServedModel, prep: Prepared): { prompt: number; ou
  * prefill (perf/batch-kinds.ts): every iteration decodes the running batch and prefills, amortised,
  * the prompts of the sequences that finish. An embedding model prefills only.
  */
-export function replicaCapacity(s: ServedModel, prep: Prepared): ReplicaCapacity {
+export function replicaCapacity(s: ServedModel, prep: FleetInput): ReplicaCapacity {
   const { prompt: P, output: O } = meanTokens(s, prep);
   if (O <= 1) {
     const busy = s.step.stepTimeMs(P, (P * P) / 2, 0, 0);
@@ -42,7 +41,7 @@ export function replicaCapacity(s: ServedModel, prep: Prepared): ReplicaCapacity
 }
 
 /** Offered load against capacity for every tier and GPU cluster of the full fleet. */
-export function fleetLoads(prep: Prepared, rate_per_s: number): TierLoad[] {
+export function fleetLoads(prep: FleetInput, rate_per_s: number): TierLoad[] {
   const f = prep.scenario.fleet!;
   const served = Object.entries(f.models).map(([n, m]) => resolveServed(n, m, prep, f));
   // The busiest region: traffic share over capacity share.

@@ -1,6 +1,6 @@
 import { albMonthlyUsd, buildCostBreakdown, cdnMonthlyUsd, instanceLine, storageMonthlyUsd, type CostBreakdown, type CostLine, type PriceOptions } from '../../cost/monthly.ts';
 import { HOURS_PER_MONTH, getInstance } from '../../cost/prices.ts';
-import type { FleetSpec } from '../../scenario/fleet-schema.ts';
+import type { FleetSpec } from '../schema.ts';
 import { UserError } from '../../errors.ts';
 import { excerpt } from '../../util/excerpt.ts';
 

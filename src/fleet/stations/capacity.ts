@@ -1,5 +1,5 @@
-import type { Scenario } from '../../scenario/schema.ts';
 import { makeSampler } from '../../engine/distributions.ts';
+import type { TopologySpec } from './schema.ts';
 
 export interface TierLoad {
   tier: string;
@@ -14,7 +14,7 @@ export interface TierLoad {
  * Offered load against capacity for every station, from the traffic equations of an open
  * network: lambda_j = lambda_0 [j = entry] + sum_i lambda_i p_ij (solved by iteration).
  */
-export function stationLoads(sc: Scenario, entryRate_per_s: number): TierLoad[] {
+export function stationLoads(sc: { topology?: TopologySpec }, entryRate_per_s: number): TierLoad[] {
   const topology = sc.topology!;
   const names = Object.keys(topology.stations);
   const idx = new Map(names.map((n, i) => [n, i]));

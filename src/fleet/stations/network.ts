@@ -1,7 +1,7 @@
 import { makeSampler } from '../../engine/distributions.ts';
 import { stream } from '../../engine/random.ts';
 import type { Simulator } from '../../engine/sim.ts';
-import type { Scenario } from '../../scenario/schema.ts';
+import type { TopologySpec } from './schema.ts';
 import type { Outcome } from '../../metrics/outcomes.ts';
 import type { RequestPool } from '../request-pool.ts';
 import type { Station } from './station.ts';
@@ -12,12 +12,19 @@ export interface RequestSink {
   finish(req: number, outcome: Outcome, t_ms: number): void;
 }
 
+/** What a station network reads of the scenario. */
+export interface NetworkScenario {
+  topology?: TopologySpec;
+  warmup_s: number;
+  limits: { max_queue: number };
+}
+
 /** A network of FCFS stations with probabilistic routing (an open Jackson-style network). */
 export class StationNetwork implements TierOutput {
   readonly tiers: ServiceTier[] = [];
   readonly entry: number;
 
-  constructor(private readonly sim: Simulator, pool: RequestPool, private readonly sink: RequestSink, scenario: Scenario, seed: number) {
+  constructor(private readonly sim: Simulator, pool: RequestPool, private readonly sink: RequestSink, scenario: NetworkScenario, seed: number) {
     const warmup_ms = scenario.warmup_s * 1000;
     const topology = scenario.topology;
     if (!topology) throw new Error('StationNetwork needs a scenario with a topology');

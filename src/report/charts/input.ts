@@ -1,4 +1,5 @@
-import type { Summary } from '../summary.ts';
+import type { Summary } from '../../results/summary.ts';
+import type { CdfSeries } from '../../results/distributions.ts';
 
 /**
  * What the report is drawn from. Everything but `summary` is optional: a chart whose data is
@@ -25,14 +26,6 @@ export interface NamedSummary {
   name: string;
   summary: Summary;
   timeseries?: readonly object[];
-}
-
-/** One latency distribution: points (latency ms, fraction of requests at or below it). */
-export interface CdfSeries {
-  /** Model name, or "all requests" for a station network. */
-  model: string;
-  metric: 'ttft' | 'e2e';
-  points: { ms: number; q: number }[];
 }
 
 /** A fault window, as the faults branch writes it into summary.json (`faults: [...]`). */

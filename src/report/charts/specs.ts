@@ -1,6 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { Summary } from '../summary.ts';
-import { entries, faultsOf, field, type CdfSeries, type FaultWindow, type ReportInput } from './input.ts';
+import type { Summary } from '../../results/summary.ts';
+import { entries, faultsOf, field, type FaultWindow, type ReportInput } from './input.ts';
+import type { CdfSeries } from '../../results/distributions.ts';
 
 /** One chart of the report: its container id, title, one-line description and Vega-Lite spec. */
 export interface ChartDef {

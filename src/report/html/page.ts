@@ -1,4 +1,4 @@
-import type { Summary } from '../summary.ts';
+import type { Summary } from '../../results/summary.ts';
 import type { ReportTable } from '../tables.ts';
 import { vegaBundle } from './vega-bundle.ts';
 

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
-import type { LoadedScenario } from '../scenario/load.ts';
-import type { Scenario } from '../scenario/schema.ts';
-import { resolveInScope, scopeOfDir, type PathScope } from '../scenario/paths.ts';
+import type { LoadedScenario } from './load.ts';
+import type { Scenario } from './schema.ts';
+import { resolveInScope, scopeOfPrepared } from '../util/paths.ts';
+import { isModelConfigPath } from '../fleet/schema.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { loadTrace, type Trace } from '../workload/trace.ts';
 
@@ -11,20 +12,12 @@ export interface Prepared {
   file: string;
   /** Directory of the scenario file: relative paths resolve from here. */
   dir?: string;
-  /** Directories the files it names may come from (see scenario/paths.ts); default: `dir` alone. */
+  /** Directories the files it names may come from (see util/paths.ts); default: `dir` alone. */
   roots?: readonly string[];
   trace?: Trace;
   /** Token-length traces of served models, by model name. */
   tokenTraces?: Record<string, Trace>;
 }
-
-/** Where the files a prepared scenario names may come from. */
-export function scopeOfPrepared(prep: Pick<Prepared, 'dir' | 'roots'>): PathScope {
-  return scopeOfDir(prep.dir, prep.roots);
-}
-
-/** A model given as a Hugging Face config.json path rather than a catalog id. */
-export const isModelConfigPath = (model: string) => model.endsWith('.json');
 
 export function prepare(loaded: LoadedScenario): Prepared {
   const sc = loaded.scenario;

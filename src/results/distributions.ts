@@ -1,7 +1,14 @@
-import type { RunResult } from '../experiment/simulate.ts';
+import type { RunResult } from './run-result.ts';
 import { LatencyStats } from '../metrics/latency.ts';
-import type { CdfSeries } from './charts/input.ts';
 import { round } from './round.ts';
+
+/** One latency distribution: points (latency ms, fraction of requests at or below it). */
+export interface CdfSeries {
+  /** Model name, or "all requests" for a station network. */
+  model: string;
+  metric: 'ttft' | 'e2e';
+  points: { ms: number; q: number }[];
+}
 
 /** Quantiles at which a CDF is drawn: every percent, then the tail. */
 const GRID: number[] = [

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nonNegNum, posNum, strict } from './zod-helpers.ts';
+import { nonNegNum, posNum, strict } from '../util/zod-helpers.ts';
 
 /** A piecewise-linear rate multiplier: [t_s, factor] knots, optionally repeating every period_s. */
 export const Profile = strict({
@@ -10,3 +10,5 @@ export const Profile = strict({
     .refine((ps) => ps[0][0] === 0, { message: 'expected the first point at t_s = 0' }),
   period_s: posNum().optional(),
 });
+
+export type ProfileSpec = z.infer<typeof Profile>;

@@ -1,5 +1,5 @@
-import type { RunResult } from '../experiment/simulate.ts';
-import type { Prepared } from '../experiment/prepare.ts';
+import type { RunResult } from './run-result.ts';
+import type { Prepared } from '../scenario/prepare.ts';
 import { LatencyStats, type LatencySummary } from '../metrics/latency.ts';
 import type { RequestCounts } from '../metrics/outcomes.ts';
 import { ReplicaStats, replicaUtilisation } from '../fleet/gpu/stats.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nonNegNum, num, posNum, strict } from './zod-helpers.ts';
+import { nonNegNum, num, posNum, strict } from '../util/zod-helpers.ts';
 
 /** Distribution specs; values are in the unit of the field that holds them (service_ms -> ms). */
 const lognormal = strict({

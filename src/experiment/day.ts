@@ -1,7 +1,7 @@
-import type { Prepared } from '../../experiment/prepare.ts';
-import { defaultWindowMs, simulate } from '../../experiment/simulate.ts';
-import { summarizeRun, type Summary } from '../../report/summary.ts';
-import { sloAttainment } from './summary.ts';
+import type { Prepared } from '../scenario/prepare.ts';
+import { defaultWindowMs, simulate } from './simulate.ts';
+import { summarizeRun, type Summary } from '../results/summary.ts';
+import { sloAttainment } from '../results/control-summary.ts';
 
 /** The day run twice on the same seed: autoscaled as the scenario says, and with the fixed (configured) fleet. */
 export function compareDay(prep: Prepared, seed = prep.scenario.seed): { autoscaled: Summary; fixed: Summary; fixed_slo_attainment: ReturnType<typeof sloAttainment> } {

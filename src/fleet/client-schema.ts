@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nonNegInt, nonNegNum, posInt, posNum, prob, strict } from './zod-helpers.ts';
+import { nonNegInt, nonNegNum, posInt, posNum, prob, strict } from '../util/zod-helpers.ts';
 
 /**
  * Client behaviour: timeouts, retries with backoff, jitter and a retry budget, users who give

@@ -1,7 +1,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors.ts';
-import { quote } from '../util/excerpt.ts';
+import { quote } from './excerpt.ts';
 
 /**
  * Where files named inside a scenario may come from. A scenario may arrive in a pull request, and
@@ -62,6 +62,11 @@ export function scopeOf(scenarioFile: string, allow: readonly string[] = allowed
 /** The scope of an in-memory scenario: relative paths from `dir` (default the working directory), and nothing outside it. */
 export function scopeOfDir(dir: string = process.cwd(), roots?: readonly string[]): PathScope {
   return { dir: resolve(dir), roots: roots ?? bothForms(dir) };
+}
+
+/** Where the files a prepared (or loaded) scenario names may come from: its directory and roots. */
+export function scopeOfPrepared(prep: { dir?: string; roots?: readonly string[] }): PathScope {
+  return scopeOfDir(prep.dir, prep.roots);
 }
 
 const inside = (root: string, p: string) => p === root || p.startsWith(root.endsWith(sep) ? root : root + sep);

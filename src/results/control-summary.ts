@@ -1,12 +1,13 @@
-import { instanceLine } from '../../cost/monthly.ts';
-import { getInstance } from '../../cost/prices.ts';
-import type { Prepared } from '../../experiment/prepare.ts';
-import type { RunResult } from '../../experiment/simulate.ts';
-import type { LatencyStats } from '../../metrics/latency.ts';
-import { fleetMonthlyCost } from '../llm/cost.ts';
-import { makeArrivals } from '../../workload/arrivals.ts';
-import type { DeployRecord, ScalingEvent } from './record.ts';
-import { TierPool } from './tier-pool.ts';
+import { gpusPerReplica } from '../fleet/schema.ts';
+import { instanceLine } from '../cost/monthly.ts';
+import { getInstance } from '../cost/prices.ts';
+import type { Prepared } from '../scenario/prepare.ts';
+import type { RunResult } from './run-result.ts';
+import type { LatencyStats } from '../metrics/latency.ts';
+import { fleetMonthlyCost } from '../fleet/llm/cost.ts';
+import { makeArrivals } from '../workload/arrivals.ts';
+import type { DeployRecord, ScalingEvent } from '../fleet/control/record.ts';
+import { TierPool } from '../fleet/control/tier-pool.ts';
 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -59,8 +60,8 @@ export function summarizeControl(prep: Prepared, run: RunResult): ControlSummary
   for (const p of c.pools) {
     const m = p.pool.meter;
     const isTier = p.pool instanceof TierPool;
-    const cs = isTier ? 0 : (p.pool as import('./gpu-pool.ts').ReplicaPool).coldStarts;
-    const csS = isTier ? 0 : (p.pool as import('./gpu-pool.ts').ReplicaPool).coldStart_s_total;
+    const cs = isTier ? 0 : (p.pool as import('../fleet/control/gpu-pool.ts').ReplicaPool).coldStarts;
+    const csS = isTier ? 0 : (p.pool as import('../fleet/control/gpu-pool.ts').ReplicaPool).coldStart_s_total;
     coldStarts += cs;
     components[p.name] = {
       fixed_instances: m.fixed,
@@ -107,7 +108,7 @@ export function summarizeControl(prep: Prepared, run: RunResult): ControlSummary
         const model = comp.slice(4, -2);
         const m = f.models[model];
         const perInstance = Object.hasOwn(f.prices.overrides, m.instance) ? 8 : getInstance(m.instance).gpus;
-        const perReplica = (instanceLine(comp, 'gpu', m.instance, 1, opts).monthly_usd * m.tp) / perInstance;
+        const perReplica = (instanceLine(comp, 'gpu', m.instance, 1, opts).monthly_usd * gpusPerReplica(m)) / perInstance;
         const usd = ((b.area / measured_ms) * perReplica) / f.scale;
         by[comp] = { fixed_monthly_usd: 0, autoscaled_monthly_usd: r2(usd), usage_ratio: 0 };
         delta += usd;
@@ -136,7 +137,7 @@ export function summarizeControl(prep: Prepared, run: RunResult): ControlSummary
       if (!tallies) continue;
       const m = f.models[model];
       const perInstance = Object.hasOwn(f.prices.overrides, m.instance) ? 8 : getInstance(m.instance).gpus;
-      const perReplicaMonthly = (instanceLine(model, 'gpu', m.instance, 1, opts).monthly_usd * m.tp) / perInstance;
+      const perReplicaMonthly = (instanceLine(model, 'gpu', m.instance, 1, opts).monthly_usd * gpusPerReplica(m)) / perInstance;
       const arms: NonNullable<DeployRecord['arms']> = {};
       (['a', 'b'] as const).forEach((name, i) => {
         const t = tallies[i];

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DTYPES, type Dtype } from '../perf/dtype.ts';
-import { DistSchema } from './distributions.ts';
-import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, strict } from './zod-helpers.ts';
+import { DistSchema } from '../engine/distribution-schema.ts';
+import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, strict } from '../util/zod-helpers.ts';
 
 /**
  * The LLM fleet: every box of the production architecture as a component with capacity,
@@ -48,6 +48,8 @@ const Served = strict({
   model: z.string().min(1),
   gpu: z.string().min(1),
   tp: posInt(),
+  /** Expert-parallel degree of a mixture-of-experts model (vLLM --enable-expert-parallel): 1, or a multiple of tp; the replica then has ep GPUs in ep/tp data-parallel groups. */
+  ep: posInt().default(1),
   /** Weight dtype (src/perf/dtype.ts); the KV cache takes the same one. */
   dtype: z.enum(DTYPES as [Dtype, ...Dtype[]]).default('fp16'),
   /** Serving-stack profile of the step model (vllm, vllm-2023, sglang, trtllm, trtllm-2024; default vllm): its factors and scheduler defaults. */
@@ -56,7 +58,7 @@ const Served = strict({
   calibration: z.string().min(1).optional(),
   /** Instance type carrying the GPUs (for the bill). */
   instance: z.string().min(1),
-  /** GPUs in the whole fleet (all regions); replicas = gpus / tp. */
+  /** GPUs in the whole fleet (all regions); replicas = gpus / (ep if ep > 1, else tp). */
   gpus: posInt(),
   /** Share of all requests that ask for this model. */
   share: prob(),
@@ -92,6 +94,9 @@ const CostLine = strict({
   count: nonNegNum().optional(),
   monthly_usd: nonNegNum().optional(),
 });
+
+/** A model given as a Hugging Face config.json path rather than a catalog id. */
+export const isModelConfigPath = (model: string) => model.endsWith('.json');
 
 export const FleetSchema = strict({
   /** Fleet sampling: simulate this fraction of every fleet with the same fraction of traffic. */
@@ -133,4 +138,9 @@ export const FleetSchema = strict({
 
 export type FleetSpec = z.infer<typeof FleetSchema>;
 export type ServedSpec = z.infer<typeof Served>;
+
+/** GPUs in one replica of a served model: tp, or ep under expert parallelism (src/perf/memory.ts). */
+export function gpusPerReplica(spec: { tp: number; ep?: number }): number {
+  return (spec.ep ?? 1) > 1 ? spec.ep! : spec.tp;
+}
 export type TierSpec = z.infer<typeof Tier>;

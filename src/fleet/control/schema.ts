@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { nonNegInt, nonNegNum, posInt, posNum, prob, strict } from './zod-helpers.ts';
-import { Profile } from './profile-schema.ts';
+import { nonNegInt, nonNegNum, posInt, posNum, prob, strict } from '../../util/zod-helpers.ts';
+import { Profile } from '../../workload/profile-schema.ts';
 
 /** A piecewise-linear curve of capacity factors: the same shape as workload rate profiles. */
 const Curve = Profile;

@@ -1,12 +1,12 @@
 import { version } from '../version.ts';
-import type { RunResult } from '../experiment/simulate.ts';
-import type { Prepared } from '../experiment/prepare.ts';
+import type { RunResult } from './run-result.ts';
+import type { Prepared } from '../scenario/prepare.ts';
 import type { LatencySummary } from '../metrics/latency.ts';
 import type { RequestCounts } from '../metrics/outcomes.ts';
 import { round } from './round.ts';
 import type { FaultBand } from '../faults/types.ts';
 import { summarizeFleet, type FleetParts, type LatencyBlocks, roundLatency } from './fleet-summary.ts';
-import { summarizeControl, type ControlSummary } from '../fleet/control/summary.ts';
+import { summarizeControl, type ControlSummary } from './control-summary.ts';
 
 export interface StationSummary {
   servers: number;

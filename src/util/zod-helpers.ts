@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { didYouMean } from '../util/did-you-mean.ts';
-import { hasControls, quote } from '../util/excerpt.ts';
-import { RESERVED_NAMES } from './document.ts';
-import { INT32_MAX, SEED_MAX } from '../util/limits.ts';
+import { didYouMean } from './did-you-mean.ts';
+import { hasControls, quote } from './excerpt.ts';
+import { RESERVED_NAMES } from './reserved-names.ts';
+import { INT32_MAX, SEED_MAX } from './limits.ts';
 
 /**
  * Number builders whose messages read as "expected ...", so errors say what was expected. Counts

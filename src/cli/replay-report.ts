@@ -1,0 +1,146 @@
+import type { PublishedComparison, ReplayRun } from '../experiment/replay.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import { activeFaults, windowErrorRate, windowRejectionRate } from '../report/csv.ts';
+import { fmt, table } from '../report/table.ts';
+import { markdownTable } from '../report/tables.ts';
+import { escapeControls } from '../util/excerpt.ts';
+
+/** One block of the replay's report: a title, a table and lines under it. */
+interface Section {
+  title: string;
+  header: string[];
+  rows: string[][];
+  notes: string[];
+}
+
+type Incident = Scenario['incident'];
+
+const pct = (x: number) => `${fmt(x * 100)}%`;
+const secs = (x: number | null) => (x === null ? 'not recovered' : `${fmt(x)} s`);
+
+function figureValue(unit: PublishedComparison['unit'], x: number | null): string {
+  if (x === null) return '-';
+  return unit === 'share' ? pct(x) : `${fmt(x)} ${unit}`;
+}
+
+function toleranceText(c: PublishedComparison): string {
+  const t = c.tolerance;
+  if (t.kind === 'at_most') return 'at most';
+  if (t.kind === 'relative') return `±${fmt(t.value * 100)}%`;
+  // An absolute tolerance on a share is in percentage points, not a share of the figure.
+  return c.unit === 'share' ? `±${fmt(t.value * 100)} points` : `±${figureValue(c.unit, t.value)}`;
+}
+
+/** The answer first: how long until users were served again, and what it cost in error budget. */
+function recoverySection(runs: ReplayRun[]): Section {
+  const a = runs[0].analysis;
+  return {
+    title: `Time to recover and error budget (a window is within SLO at e2e p99 <= ${fmt(a.slo.e2e_p99_ms)} ms${a.slo.ttft_p99_ms ? `, TTFT p99 <= ${fmt(a.slo.ttft_p99_ms)} ms` : ''}, errors <= ${pct(a.slo.error_rate)})`,
+    header: ['variant', 'time to recover', 'error budget burned', 'peak errors + 429s', 'requests failed'],
+    rows: runs.map((r) => [r.name, secs(r.analysis.time_to_recover_s), pct(r.analysis.error_budget_burned), pct(r.analysis.peak_failure_rate), fmt(r.analysis.requests_failed)]),
+    notes: runs.slice(1).map((r) => `${r.name}: ${r.overrides.join(', ')}`),
+  };
+}
+
+function faultSection(run: ReplayRun): Section {
+  const bands = run.summary.faults ?? [];
+  return {
+    title: 'Faults (baseline; s of simulated time)',
+    header: ['fault', 'target', 'start', 'detected', 'mitigated', 'end', 'recovered'],
+    rows: bands.map((b) => [b.kind, b.target, fmt(b.start_s), fmt(b.detected_s), fmt(b.mitigated_s), fmt(b.end_s), b.recovered_s === null ? 'not by itself' : fmt(b.recovered_s)]),
+    notes: [],
+  };
+}
+
+/** Published figures beside every variant's, with the tolerance each is held to. */
+function publishedSection(runs: ReplayRun[]): Section | null {
+  const base = runs[0].published;
+  if (base.length === 0) return null;
+  const cell = (c: PublishedComparison) => `${figureValue(c.unit, c.replayed)} (${c.within ? 'within' : 'outside'})`;
+  return {
+    title: 'Published vs replayed',
+    header: ['figure', 'published', 'tolerance', ...runs.map((r) => r.name)],
+    rows: base.map((c, i) => [c.figure, figureValue(c.unit, c.published), toleranceText(c), ...runs.map((r) => cell(r.published[i]))]),
+    notes: base.filter((c) => c.not_reproduced).map((c) => `not reproduced, ${c.figure}: ${escapeControls(c.not_reproduced!)}`),
+  };
+}
+
+function detailSection(runs: ReplayRun[]): Section {
+  return {
+    title: 'Details',
+    header: ['variant', 'outside SLO', 'peak errors', 'peak 429/rejected', 'peak e2e p99 ms', 'peak ttft p99 ms', 'min goodput/s', 'retries'],
+    rows: runs.map((r) => {
+      const x = r.analysis;
+      return [r.name, `${fmt(x.slo_violation_s)} s`, pct(x.peak_error_rate), pct(x.peak_rejection_rate), fmt(x.peak_e2e_p99_ms), fmt(x.peak_ttft_p99_ms), fmt(x.min_goodput_per_s), fmt(x.retries)];
+    }),
+    notes: [],
+  };
+}
+
+/** The baseline window by window, from two windows before the first fault to two after recovery. */
+function windowSection(base: ReplayRun): Section {
+  const bands = base.summary.faults ?? [];
+  const w = base.summary.window_s;
+  const a = base.analysis;
+  const first = bands.length ? Math.min(...bands.map((b) => b.start_s)) : 0;
+  const lastEnd = bands.length ? Math.max(...bands.map((b) => b.recovered_s ?? b.end_s)) : Infinity;
+  const until = a.time_to_recover_s !== null ? Math.max(lastEnd, first + a.time_to_recover_s) : Infinity;
+  const rows = base.timeseries.filter((r) => r.t_start_s >= first - 2 * w && r.t_start_s <= until + 2 * w);
+  return {
+    title: `Baseline per window of ${fmt(w)} s`,
+    header: ['t s', 'arrivals', 'goodput', 'errors', 'rejected', 'retries', 'e2e p50', 'e2e p99', 'ttft p99', 'queued', 'faults'],
+    rows: rows.map((r) => [fmt(r.t_start_s), fmt(r.arrivals), fmt(r.completions), pct(windowErrorRate(r)), pct(windowRejectionRate(r)), fmt(r.retries), fmt(r.e2e_p50_ms), fmt(r.e2e_p99_ms), fmt(r.ttft_p99_ms), fmt(r.queued), activeFaults(bands, r.t_start_s, w)]),
+    notes: [],
+  };
+}
+
+function sections(runs: ReplayRun[]): Section[] {
+  const published = publishedSection(runs);
+  return [recoverySection(runs), faultSection(runs[0]), ...(published ? [published] : []), detailSection(runs), windowSection(runs[0])];
+}
+
+function headLines(runs: ReplayRun[], file: string, incident: Incident): string[] {
+  const out = [`replay of ${file} (seed ${runs[0].summary.seed}; variants share arrivals and fault times)`];
+  if (incident) {
+    // Free text from the scenario: on one line, so it cannot start a line of its own (a CI log
+    // reads lines that start with "::" as workflow commands).
+    out.push(`source: ${escapeControls(incident.source)}`);
+    if (incident.expect) out.push(`expected: ${escapeControls(incident.expect)}`);
+  }
+  return out;
+}
+
+/** The terminal's (and replay.txt's) report. */
+export function renderReplayText(runs: ReplayRun[], file: string, incident: Incident): string {
+  const out = headLines(runs, file, incident);
+  for (const s of sections(runs)) out.push('', `${s.title}:`, table(s.header, s.rows), ...s.notes.map((n) => `  ${n}`));
+  return out.join('\n');
+}
+
+/** The same report in Markdown: the top of report.md. */
+export function renderReplayMarkdown(runs: ReplayRun[], file: string, incident: Incident): string {
+  const out = ['# Incident replay', '', ...headLines(runs, file, incident).map((l) => `${l}  `)];
+  for (const s of sections(runs)) out.push('', `## ${s.title}`, '', markdownTable(s.header, s.rows), ...(s.notes.length ? ['', ...s.notes.map((n) => `- ${n}`)] : []));
+  return out.join('\n');
+}
+
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** The same report as HTML, placed right after report.html's opening <body>. */
+export function replayHtmlSection(runs: ReplayRun[], file: string, incident: Incident): string {
+  const cells = (tag: string, xs: string[]) => xs.map((x) => `<${tag}>${escapeHtml(x)}</${tag}>`).join('');
+  const parts = [`<section class="replay"><h1>Incident replay</h1>`, ...headLines(runs, file, incident).map((l) => `<p>${escapeHtml(l)}</p>`)];
+  for (const s of sections(runs).slice(0, -1)) {
+    parts.push(`<h2>${escapeHtml(s.title)}</h2><div class="tables"><table><thead><tr>${cells('th', s.header)}</tr></thead><tbody>${s.rows.map((r) => `<tr>${cells('td', r)}</tr>`).join('')}</tbody></table></div>`);
+    if (s.notes.length) parts.push(`<ul>${s.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
+  }
+  parts.push('</section>');
+  return parts.join('\n');
+}
+
+/** Puts the replay's report at the top of the run report's Markdown and HTML. */
+export function leadWithReplay(files: Record<string, string>, runs: ReplayRun[], file: string, incident: Incident): void {
+  if (files['report.md'] !== undefined) files['report.md'] = `${renderReplayMarkdown(runs, file, incident)}\n\n${files['report.md']}`;
+  const html = files['report.html'];
+  if (html !== undefined) files['report.html'] = html.replace(/<body>/, () => `<body>\n${replayHtmlSection(runs, file, incident)}`);
+}

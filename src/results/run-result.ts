@@ -1,0 +1,33 @@
+import type { StopReason } from '../engine/sim.ts';
+import type { LatencyStats } from '../metrics/latency.ts';
+import type { RequestCounts } from '../metrics/outcomes.ts';
+import type { TimeSeries } from '../metrics/timeseries.ts';
+import type { ClientLayer } from '../fleet/client.ts';
+import type { ControlRecord } from '../fleet/control/install.ts';
+import type { BuiltFleet } from '../fleet/llm/build.ts';
+import type { Station } from '../fleet/stations/station.ts';
+import type { FaultRecord } from '../faults/install.ts';
+
+/** Everything one run measured; sketches stay mergeable for replications and shards. */
+export interface RunResult {
+  seed: number;
+  duration_ms: number;
+  warmup_ms: number;
+  counts: RequestCounts;
+  e2e: LatencyStats;
+  stations: Station[];
+  timeseries: TimeSeries;
+  events: number;
+  wall_s: number;
+  stop_reason: StopReason;
+  /** False when a limit (events, wall time) stopped the run before duration_s. */
+  complete: boolean;
+  /** The LLM fleet's components and measurements, for fleet scenarios. */
+  fleet?: BuiltFleet;
+  /** Per-class (model) outcomes and end-to-end latency, and attempt counts. */
+  client: ClientLayer;
+  /** The fault timeline as it played out, and stochastic failure counts. */
+  faults: FaultRecord;
+  /** The control plane (autoscalers, deploys), when the scenario has one. */
+  control?: ControlRecord;
+}
