@@ -96,7 +96,7 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
     finalize = (end) => built.tiers.forEach((t) => t.finalize(end));
     stations = built.tiers.map((t) => t.station);
     // GPU statistics cover the measured period only.
-    const reset = sim.on(() => built.gpuClusters.forEach((c) => c.replicas.forEach((r) => r.stats.reset())));
+    const reset = sim.on(() => built.gpuClusters.forEach((c) => c.replicas.forEach((r) => r.resetStats())));
     if (warmup_ms > 0) sim.at(warmup_ms, reset, 0);
   } else {
     const network = new StationNetwork(sim, pool, sink, sc, seed);

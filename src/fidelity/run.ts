@@ -126,7 +126,7 @@ class Client {
 
   private snapshot(into: Client['start']): void {
     this.advance();
-    const st = this.replica.stats;
+    const st = this.replica.stats();
     Object.assign(into, { t: this.sim.now_ms, area: this.area, output: st.output_tokens, prompt: st.prefill_tokens - st.recompute_tokens });
   }
 

@@ -4,7 +4,7 @@ import { LatencyStats } from '../metrics/latency.ts';
 import { emptyCounts, type Outcome, type RequestCounts } from '../metrics/outcomes.ts';
 import type { TimeSeries } from '../metrics/timeseries.ts';
 import type { ClientConfig } from './client-schema.ts';
-import type { RequestPool } from './request-pool.ts';
+import { F_ABANDONED, type RequestPool } from './request-pool.ts';
 import type { RequestSink } from './stations/network.ts';
 
 /** Where attempts go: the station network or the fleet pipeline. */
@@ -28,8 +28,6 @@ export interface AttemptCounts {
   /** Retries not sent because the retry budget was spent. */
   budget_exhausted: number;
 }
-
-const ABANDONED = 1 << 20;
 
 /**
  * The clients: every logical request ends in exactly one outcome bucket however many attempts it
@@ -168,7 +166,7 @@ export class ClientLayer implements RequestSink {
   finish(req: number, outcome: Outcome, t_ms: number): void {
     const p = this.pool;
     const l = p.logical(req);
-    const abandoned = (p.flags(req) & ABANDONED) !== 0;
+    const abandoned = (p.flags(req) & F_ABANDONED) !== 0;
     const cls = p.model(req);
     if (outcome === 'completed' && p.counted(req)) this.servedAttempts++;
     p.release(req);
@@ -182,7 +180,7 @@ export class ClientLayer implements RequestSink {
   private onTimeout(req: number): void {
     const p = this.pool;
     const l = p.logical(req);
-    p.setFlags(req, p.flags(req) | ABANDONED);
+    p.setFlags(req, p.flags(req) | F_ABANDONED);
     this.attemptCounts.abandoned++;
     this.noteBreaker(true, this.sim.now_ms);
     if (this.mayRetry(l, 'timed_out')) return;

@@ -1,3 +1,27 @@
+/** A record field: a float64 or an int32. */
+export type FieldType = 'f64' | 'i32';
+
+/**
+ * Offsets of a record's fields, declared once in order: each field sits at the next multiple of
+ * its own size (8 bytes for f64, 4 for i32), and its offset is given in units of its type: an
+ * index into `f` (f64) or `i` (i32) of a record starting at index 0. Throws if the fields do not
+ * fit in recordBytes (a multiple of 8). The order is the layout: fields read together go together
+ * (a cache line is 64 bytes).
+ */
+export function recordLayout<F extends string>(recordBytes: number, fields: Readonly<Record<F, FieldType>>): Readonly<Record<F, number>> {
+  if (!(Number.isInteger(recordBytes) && recordBytes > 0 && recordBytes % 8 === 0)) throw new RangeError(`record size ${recordBytes}: expected a positive multiple of 8 bytes`);
+  const offsets = {} as Record<F, number>;
+  let byte = 0;
+  for (const name of Object.keys(fields) as F[]) {
+    const size = fields[name] === 'f64' ? 8 : 4;
+    byte = Math.ceil(byte / size) * size;
+    offsets[name] = byte / size;
+    byte += size;
+  }
+  if (byte > recordBytes) throw new RangeError(`record fields take ${byte} bytes, more than the record's ${recordBytes}`);
+  return Object.freeze(offsets);
+}
+
 /**
  * Fixed-size records in one buffer, recycled through a free list (last freed, first reused: the
  * record is likely still in cache), so memory follows the number of records in use. Subclasses

@@ -1,17 +1,42 @@
-import { RecordPool } from './record-pool.ts';
+import { RecordPool, recordLayout } from './record-pool.ts';
 
 /**
- * Where each field sits in a request's 128-byte record: float64 slots (index into `f`, 16 per
- * request) and int32 slots (index into `i`, 32 per request), over the same bytes. The first 64
- * bytes hold what every tier hop reads or writes (entry and stage times, stage, region, flags,
- * model, user); the second, what a request's first token and its end read (arrival, tokens,
- * replica, hold times, its client request).
+ * A request's flag bits (RequestPool.flags), all of them: the pipeline, the clients and the A/B
+ * arms each own some, and none may share a bit.
  */
-const F_ENTER = 0, F_STAGE_MS = 1;
-const I_STAGE = 4, I_REGION = 5, I_COUNTED = 6, I_FLAGS = 7, I_MODEL = 8, I_USER = 9, I_HOLD_MODE = 10, I_STATION = 11, I_LOGICAL = 12, I_PROMPT = 13, I_OUTPUT = 14;
-const F_ARRIVAL = 8, F_FIRST_TOKEN = 9, F_DEADLINE = 10, F_HOLD = 11, F_HOLD_ENTER = 12;
-/** Record size in float64 and int32 slots (128 bytes). */
-const NF = 16, NI = 32;
+/** through the Chat API (else Completions) */
+export const F_CHAT = 1;
+/** holds an API worker slot */
+export const F_HOLDS_API = 2;
+/** an embedding request */
+export const F_EMBED = 4;
+/** served by the spill-over model */
+export const F_SPILLED = 8;
+/** models with an arm: which arm served the attempt */
+export const F_ARM_A = 1 << 8;
+export const F_ARM_B = 1 << 9;
+/** the client stopped waiting for the attempt (it timed out); the server may still be working on it */
+export const F_ABANDONED = 1 << 20;
+
+/**
+ * A request's record: 128 bytes. The first 64 hold what every tier hop reads or writes (entry and
+ * stage times, stage, region, flags, model, user); the second, what a request's first token and
+ * its end read (arrival, tokens, replica, hold times, its client request).
+ */
+const RECORD_BYTES = 128;
+const FIELDS = recordLayout(RECORD_BYTES, {
+  enter_ms: 'f64', stage_ms: 'f64',
+  stage: 'i32', region: 'i32', counted: 'i32', flags: 'i32', model: 'i32', user: 'i32', holdMode: 'i32', station: 'i32',
+  logical: 'i32', promptTokens: 'i32', outputTokens: 'i32',
+  arrival_ms: 'f64', firstToken_ms: 'f64', deadline_ms: 'f64', hold_ms: 'f64', holdEnter_ms: 'f64',
+});
+const F_ENTER = FIELDS.enter_ms, F_STAGE_MS = FIELDS.stage_ms, F_ARRIVAL = FIELDS.arrival_ms, F_FIRST_TOKEN = FIELDS.firstToken_ms,
+  F_DEADLINE = FIELDS.deadline_ms, F_HOLD = FIELDS.hold_ms, F_HOLD_ENTER = FIELDS.holdEnter_ms;
+const I_STAGE = FIELDS.stage, I_REGION = FIELDS.region, I_COUNTED = FIELDS.counted, I_FLAGS = FIELDS.flags, I_MODEL = FIELDS.model,
+  I_USER = FIELDS.user, I_HOLD_MODE = FIELDS.holdMode, I_STATION = FIELDS.station, I_LOGICAL = FIELDS.logical,
+  I_PROMPT = FIELDS.promptTokens, I_OUTPUT = FIELDS.outputTokens;
+/** Record size in float64 and int32 slots. */
+const NF = RECORD_BYTES / 8, NI = RECORD_BYTES / 4;
 
 /**
  * Request state: every field of a request sits in one 128-byte record (behind the accessors below): at fleet
@@ -20,7 +45,7 @@ const NF = 16, NI = 32;
  */
 export class RequestPool extends RecordPool {
   constructor(initial = 1024, max = 50_000_000) {
-    super(8 * NF, initial, max, 'requests');
+    super(RECORD_BYTES, initial, max, 'requests');
   }
 
   /** When the request entered its current station (or started waiting). */

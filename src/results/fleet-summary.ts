@@ -80,7 +80,7 @@ export function summarizeFleet(prep: Prepared, run: RunResult): { parts: FleetPa
     const itl = new LatencyStats();
     let replicas = 0;
     for (const c of clusters) {
-      for (const rep of c.replicas) stats.merge(rep.stats);
+      for (const rep of c.replicas) stats.merge(rep.stats());
       itl.merge(c.itl);
       replicas += c.replicas.length;
     }

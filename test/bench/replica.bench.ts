@@ -74,7 +74,7 @@ function runOnce(): RunResult {
   const t0 = performance.now();
   sim.run();
   const wall_s = (performance.now() - t0) / 1000;
-  return { wall_s, events: sim.events, iterations: replica.stats.iterations, sim_s: sim.now_ms / 1000, ttft, tpot, itl, e2e, replica, completed };
+  return { wall_s, events: sim.events, iterations: replica.stats().iterations, sim_s: sim.now_ms / 1000, ttft, tpot, itl, e2e, replica, completed };
 }
 
 const results: RunResult[] = [];
@@ -89,7 +89,7 @@ const best = byRate[0];
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 const ms = (x: number | null) => (x === null ? '-' : x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const last = results[results.length - 1];
-const u = replicaUtilisation(last.replica.stats, step, last.replica.kvCapacityTokens, last.sim_s * 1000);
+const u = replicaUtilisation(last.replica.stats(), step, last.replica.kvCapacityTokens, last.sim_s * 1000);
 
 console.log(`Llama-2-70B TP8 A100-80GB, vLLM-style (chunked prefill, 256 seqs, 8192 tokens), ${fmt(REQUESTS)} requests at ${RATE_PER_S}/s, Azure conv trace lengths`);
 console.log(`${RUNS} runs (first includes JIT warm-up); simulated ${fmt(last.sim_s)} s, ${fmt(last.completed)} completed, ${fmt(last.iterations)} iterations, ${fmt(last.events)} events`);
@@ -103,7 +103,7 @@ for (const [name, s] of [['TTFT', last.ttft], ['TPOT', last.tpot], ['ITL', last.
   const q = s.summary();
   console.log(`${name.padEnd(5)} ms  p50 ${ms(q.p50)}  p90 ${ms(q.p90)}  p99 ${ms(q.p99)}  p99.9 ${ms(q.p999)}  mean ${ms(q.mean)}  max ${ms(q.max)}`);
 }
-const st = last.replica.stats;
+const st = last.replica.stats();
 console.log(
   `replica: busy ${(u.busy_fraction * 100).toFixed(1)}%, mean batch ${u.mean_batch_size.toFixed(1)}, KV ${(u.kv_utilization * 100).toFixed(1)}% ` +
   `(peak ${(st.max_kv_used_tokens / last.replica.kvCapacityTokens * 100).toFixed(1)}%), ${u.output_tokens_per_s.toFixed(0)} output tokens/s, ` +
@@ -128,7 +128,7 @@ function closedLoop(concurrency: number): { ns_per_iteration: number; mean_batch
   const t0 = performance.now();
   sim.run(Infinity, { maxEvents: 200_000 });
   const wall = performance.now() - t0;
-  return { ns_per_iteration: (wall * 1e6) / replica.stats.iterations, mean_batch: replica.stats.batch_size_sum / replica.stats.iterations };
+  return { ns_per_iteration: (wall * 1e6) / replica.stats().iterations, mean_batch: replica.stats().batch_size_sum / replica.stats().iterations };
 }
 closedLoop(64); // warm-up
 const scaling = [8, 64, 256].map((c) => ({ c, ...closedLoop(c) }));

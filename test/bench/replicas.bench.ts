@@ -63,7 +63,7 @@ function run(replicas: number): Result {
   sim.run((REPLICA_S / replicas) * 1000);
   const wall_s = (performance.now() - t0) / 1000;
   let iterations = 0;
-  for (const r of reps) iterations += r.stats.iterations;
+  for (const r of reps) iterations += r.stats().iterations;
   return { replicas, wall_s, iterations, events: sim.events, submitted, completed };
 }
 

@@ -115,7 +115,7 @@ describe('fleet faults', () => {
     // Region a's small-model requests fail until detection; region b never has a failure.
     expect(sum(rows, 'errors', 60, 90)).toBeGreaterThan(0);
     const clusterB = r.fleet!.gpuClusters.find((c) => c.name === 'small/b')!;
-    expect(clusterB.replicas.every((x) => x.stats.lost === 0)).toBe(true);
+    expect(clusterB.replicas.every((x) => x.stats().lost === 0)).toBe(true);
     // After detection region a has no small-model replica: its requests fail fast until repair.
     expect(sum(rows, 'errors', 100, 150)).toBeGreaterThan(0);
     expect(sum(rows, 'errors', 200, 300)).toBe(0);

@@ -4,11 +4,11 @@ import { stream } from '../../src/engine/random.ts';
 import { Simulator } from '../../src/engine/sim.ts';
 import { Cluster, type ReplicaLike } from '../../src/fleet/llm/cluster.ts';
 import { FleetMetrics } from '../../src/fleet/llm/metrics.ts';
-import { F_ARM_B, FleetPipeline, userHash01, type ArmRoute, type ModelRoute } from '../../src/fleet/llm/pipeline.ts';
-import { F_SPILLED, S, T, TIER_KINDS } from '../../src/fleet/llm/stages.ts';
+import { FleetPipeline, userHash01, type ArmRoute, type ModelRoute } from '../../src/fleet/llm/pipeline.ts';
+import { S, T, TIER_KINDS } from '../../src/fleet/llm/stages.ts';
 import { TokenSource } from '../../src/fleet/llm/tokens.ts';
 import { RateLimiter, UserPopulation } from '../../src/fleet/llm/users.ts';
-import { RequestPool } from '../../src/fleet/request-pool.ts';
+import { F_ARM_B, F_SPILLED, RequestPool } from '../../src/fleet/request-pool.ts';
 import { ServiceTier } from '../../src/fleet/stations/tier.ts';
 import type { Outcome } from '../../src/metrics/outcomes.ts';
 

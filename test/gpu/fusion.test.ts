@@ -19,7 +19,7 @@ function run(step: StepModel, cfg: ReplicaConfig, w: Workload, fuse: boolean, ex
       r.itl = itl;
       // look at the replica every 250 ms, as a KV-aware router or an autoscaler would
       const probe = sim.on(() => {
-        probes.push(r.usedBlocks, r.kvUsedFraction(), r.decodeCtxTokens, r.stats.busy_ms, r.stats.iterations, r.outstanding);
+        probes.push(r.usedBlocks, r.kvUsedFraction(), r.decodeCtxTokens, r.stats().busy_ms, r.stats().iterations, r.outstanding);
         if (sim.pending > 1) sim.after(250, probe);
       });
       sim.at(250, probe);
@@ -27,7 +27,7 @@ function run(step: StepModel, cfg: ReplicaConfig, w: Workload, fuse: boolean, ex
     },
   });
   const reqs = out.rec.reqs.map((q) => [q.submit, q.first, q.done, q.preemptions, q.schedDelay, q.rejected, q.skipped]);
-  return { reqs, stats: { ...out.replica.stats }, itl: JSON.stringify(itl.toJSON()), probes, events: out.sim.events, errors: out.rec.errors };
+  return { reqs, stats: { ...out.replica.stats() }, itl: JSON.stringify(itl.toJSON()), probes, events: out.sim.events, errors: out.rec.errors };
 }
 
 function expectSame(step: StepModel, cfg: ReplicaConfig, w: Workload, extra?: (sim: Simulator, r: GpuReplica, rec: Recorder) => void) {

@@ -54,7 +54,7 @@ describe('GpuReplica: exact timing of simple cases (linear step model)', () => {
     expect(q.tokens.length).toBe(5);
     q.tokens.forEach((x, k) => expect(x).toBeCloseTo(expected[k], 9));
     expect(q.done).toBeCloseTo(expected[4], 9);
-    expect(r.stats.iterations).toBe(5);
+    expect(r.stats().iterations).toBe(5);
     expect(r.outstanding).toBe(0);
     expect(r.usedBlocks).toBe(0);
     expect(r.isBusy).toBe(false);
@@ -69,8 +69,8 @@ describe('GpuReplica: exact timing of simple cases (linear step model)', () => {
     sim.run();
     expect(rec.reqs[0].first).toBeCloseTo(5 + 0.8, 12);
     expect(rec.reqs[0].done).toBe(rec.reqs[0].first);
-    expect(r.stats.decode_tokens).toBe(0);
-    expect(r.stats.output_tokens).toBe(1);
+    expect(r.stats().decode_tokens).toBe(0);
+    expect(r.stats().output_tokens).toBe(1);
   });
 
   it('chunked prefill splits a long prompt within the token budget, decodes riding along', () => {
@@ -80,7 +80,7 @@ describe('GpuReplica: exact timing of simple cases (linear step model)', () => {
     r.submit(rec.add(1200, 1, 0), 1200, 1);
     sim.run();
     // 512 + 512 + 176 tokens in three iterations
-    expect(r.stats.iterations).toBe(3);
+    expect(r.stats().iterations).toBe(3);
     expect(rec.reqs[0].first).toBeCloseTo(3 * 5 + 0.02 * 1200, 9);
   });
 
@@ -124,8 +124,8 @@ describe('GpuReplica: admission and rejection', () => {
     expect(rec.reqs.map((q) => q.rejected)).toEqual(['too_long', null, null, null, 'queue_full']);
     expect(r.outstanding).toBe(3);
     sim.run();
-    expect(r.stats.completed).toBe(3);
-    expect(r.stats.rejected_too_long + r.stats.rejected_queue_full).toBe(2);
+    expect(r.stats().completed).toBe(3);
+    expect(r.stats().rejected_too_long + r.stats().rejected_queue_full).toBe(2);
   });
 
   it('admits FCFS from the head only: a big head blocks smaller requests behind it', () => {
@@ -141,7 +141,7 @@ describe('GpuReplica: admission and rejection', () => {
     expect(b.first).toBeGreaterThanOrEqual(a.done);
     expect(c.first).toBeGreaterThanOrEqual(b.first);
     expect(c.schedDelay).toBeGreaterThanOrEqual(b.schedDelay);
-    expect(r.stats.completed).toBe(3);
+    expect(r.stats().completed).toBe(3);
   });
 });
 
@@ -182,7 +182,7 @@ describe('GpuReplica: invariants on random workloads (fast-check)', () => {
         expect(rec.errors).toEqual([]);
         expect(tokenErrors(rec.reqs, step), JSON.stringify(p)).toEqual([]);
         expect(res.maxUsed).toBeLessThanOrEqual(replica.capacityBlocks);
-        const st = replica.stats;
+        const st = replica.stats();
         expect(st.completed + st.rejected_too_long + st.rejected_queue_full).toBe(120);
         const done = rec.reqs.filter((q) => !q.rejected);
         expect(st.output_tokens).toBe(done.reduce((s, q) => s + q.output, 0));
@@ -263,7 +263,7 @@ describe('GpuReplica: preemption by recompute', () => {
     const res = runWorkload(step, { ...BASE_CFG, max_num_seqs: 64 }, {
       n: 400, rate_per_s: 50, prompt: (g) => 50 + Math.floor(g() * 300), output: (g) => 50 + Math.floor(g() * 400),
     });
-    const st = res.replica.stats;
+    const st = res.replica.stats();
     expect(st.preemptions).toBeGreaterThan(20);
     expect(st.recompute_tokens).toBeGreaterThan(0);
     expect(res.invariantErrors).toEqual([]);
@@ -285,7 +285,7 @@ describe('GpuReplica: preemption by recompute', () => {
     expect(a).toBe(0); // the oldest is never the victim while others run
     expect(b + c).toBeGreaterThan(0);
     expect(c).toBeGreaterThanOrEqual(b);
-    expect(r.stats.completed).toBe(3);
+    expect(r.stats().completed).toBe(3);
   });
 });
 
@@ -303,7 +303,7 @@ describe('GpuReplica: fail, restore, KV capacity changes', () => {
         const hFail = sim.on(() => {
           failedAt = sim.now_ms;
           expect(r.outstanding).toBeGreaterThan(10);
-          const before = { done: r.stats.completed, waiting: r.waiting, running: r.running };
+          const before = { done: r.stats().completed, waiting: r.waiting, running: r.running };
           r.fail(sim.now_ms, (q) => lost.push(q));
           expect(lost.length).toBe(before.waiting + before.running);
           expect(r.outstanding).toBe(0);
@@ -311,7 +311,7 @@ describe('GpuReplica: fail, restore, KV capacity changes', () => {
           expect(r.healthy).toBe(false);
           expect(() => r.submit(rec.add(1, 1, sim.now_ms), 1, 1)).toThrow(/failed/);
           rec.reqs.pop();
-          expect(r.stats.completed).toBe(before.done);
+          expect(r.stats().completed).toBe(before.done);
         });
         const hRestore = sim.on(() => r.restore());
         sim.at(2000, hFail);
@@ -332,7 +332,7 @@ describe('GpuReplica: fail, restore, KV capacity changes', () => {
     expect(finished + rejected + lost.length + skipped).toBe(reqs.length);
     // served again after restore()
     expect(reqs.some((q) => q.submit > 3000 && q.doneCalls === 1)).toBe(true);
-    expect(replica.stats.lost).toBe(lost.length);
+    expect(replica.stats().lost).toBe(lost.length);
     expect(res.rec.errors).toEqual([]);
   });
 
@@ -351,7 +351,7 @@ describe('GpuReplica: fail, restore, KV capacity changes', () => {
     r.submit(rec.add(100, 50, sim.now_ms), 100, 50);
     sim.run();
     expect(rec.reqs[5].doneCalls).toBe(1);
-    expect(r.stats.completed).toBe(1);
+    expect(r.stats().completed).toBe(1);
   });
 
   it('setKvCapacityTokens: a shrink preempts down to the new capacity and the run still completes', () => {
@@ -373,10 +373,10 @@ describe('GpuReplica: fail, restore, KV capacity changes', () => {
       },
     });
     expect(shrunkMax).toBeLessThanOrEqual(100);
-    expect(res.replica.stats.preemptions).toBeGreaterThan(0);
+    expect(res.replica.stats().preemptions).toBeGreaterThan(0);
     expect(res.invariantErrors).toEqual([]);
     const reqs = res.rec.reqs;
-    const st = res.replica.stats;
+    const st = res.replica.stats();
     expect(st.completed + st.rejected_too_long).toBe(300);
     expect(tokenErrors(reqs, step, true)).toEqual([]);
   });
@@ -451,7 +451,7 @@ describe('GpuReplica on Llama-2 step models', () => {
     // at 1 request per 20 s nearly every request finds the replica idle
     expect(quantile(ttft, 0.5)).toBeCloseTo(prefillAlone(step, 1000), 6);
     expect(tokenErrors(res.rec.reqs, step)).toEqual([]);
-    const u = replicaUtilisation(res.replica.stats, step, res.replica.kvCapacityTokens, res.sim.now_ms);
+    const u = replicaUtilisation(res.replica.stats(), step, res.replica.kvCapacityTokens, res.sim.now_ms);
     expect(u.busy_fraction).toBeGreaterThan(0.05);
     expect(u.busy_fraction).toBeLessThan(0.6);
     expect(u.mfu).toBeGreaterThan(0);
@@ -465,7 +465,7 @@ describe('GpuReplica on Llama-2 step models', () => {
       const res = runWorkload(llama7b(), { ...VLLM_REPLICA_DEFAULTS, kv_capacity_tokens: 20_000 }, {
         n: 300, rate_per_s: 30, seed: 3, prompt: (g) => 1 + Math.floor(g() * 1500), output: (g) => 1 + Math.floor(g() * 400),
       }, { check: false, tokens: false });
-      return JSON.stringify([res.replica.stats, res.rec.reqs.map((q) => [q.first, q.done, q.preemptions])]);
+      return JSON.stringify([res.replica.stats(), res.rec.reqs.map((q) => [q.first, q.done, q.preemptions])]);
     };
     expect(run()).toBe(run());
   });

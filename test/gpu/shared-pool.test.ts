@@ -55,7 +55,7 @@ function run(step: StepModel, cfg: ReplicaConfig, shared: boolean) {
   sim.run();
   return {
     reqs: rec.reqs.map((q) => [q.submit, q.first, q.done, q.preemptions, q.schedDelay, q.rejected, q.skipped]),
-    stats: replicas.map((r) => ({ ...r.stats })),
+    stats: replicas.map((r) => ({ ...r.stats() })),
     itl: JSON.stringify(itl.toJSON()),
     lost,
     /** Records still held once every request has finished, been rejected or been lost: none. */

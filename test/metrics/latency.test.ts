@@ -60,6 +60,34 @@ describe('LatencyStats', () => {
     expect(sum.mean! / (xs.reduce((a, b) => a + b) / xs.length)).toBeCloseTo(1, 9);
   });
 
+  it('values in runs and at bin edges get the library key (the remembered bin never misplaces one)', () => {
+    const lib = new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY });
+    const key = (v: number) => lib.mapping.key(v);
+    const values: number[] = [];
+    // slowly growing gaps, as a replica's inter-token gaps over a run of decode steps
+    for (let v = 20; v < 60; v += 0.0007) values.push(v);
+    // the last values below and the first above each bin edge from 1e-3 to 1e5 ms, a few ulps apart
+    for (let lo = 1e-3; lo < 1e5; ) {
+      let hi = lo * 1.02;
+      while (key(hi) === key(lo)) hi *= 1.02;
+      for (let i = 0; i < 200 && hi - lo > Number.EPSILON * hi; i++) {
+        const mid = (lo + hi) / 2;
+        if (key(mid) === key(lo)) lo = mid;
+        else hi = mid;
+      }
+      for (let k = -3; k <= 3; k++) values.push(lo + k * Number.EPSILON * lo);
+      lo = hi;
+    }
+    const ours = new LatencyStats();
+    for (const v of values) {
+      ours.add(v);
+      lib.accept(v);
+    }
+    const trim = (bins: number[]) => bins.join(',').replace(/^(0,)+|(,0)+$/g, '');
+    expect(trim(ours.sketch.store.bins)).toBe(trim(lib.store.bins));
+    expect([ours.sketch.count, ours.sketch.min, ours.sketch.max]).toEqual([lib.count, lib.min, lib.max]);
+  });
+
   it('memory does not grow with the number of values', () => {
     const s = makeSampler({ dist: 'exponential', mean: 100 }, stream(2, 'mem'));
     const stats = new LatencyStats();

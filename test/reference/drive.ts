@@ -51,7 +51,7 @@ export function runGpuReplicas(step: StepModel, cfg: ReplicaConfig, events: Exte
 }
 
 function countersOf(replica: GpuReplica): ReplicaCounters {
-  const { iterations, preemptions, prefill_tokens, recompute_tokens, decode_tokens, output_tokens, completed } = replica.stats;
+  const { iterations, preemptions, prefill_tokens, recompute_tokens, decode_tokens, output_tokens, completed } = replica.stats();
   return { iterations, preemptions, prefill_tokens, recompute_tokens, decode_tokens, output_tokens, completed };
 }
 

@@ -35,9 +35,9 @@ import { FinishHeap, SlotDeque } from './structs.ts';
  * written by the next step). Output tokens are never re-emitted after a preemption.
  *
  * Cost per iteration: O(1) in the batch size plus O(1) per sequence prefilled, finished,
- * admitted or preempted in it. Running sums (decodeSeqs, decodeCtxTokens) replace per-sequence
- * loops; a sequence's KV context is `base + K` where K counts decode iterations, so it is never
- * touched while it decodes; finishing sequences come from a min-heap keyed by their finish
+ * admitted or preempted in it. Running sums (decodingSeqs, decodingContextTokens) replace
+ * per-sequence loops; a sequence's KV context is `base + decodeSteps`, where decodeSteps counts
+ * the replica's decode iterations, so it is never touched while it decodes; finishing sequences come from a min-heap keyed by their finish
  * iteration; block growth is one counter per residue of `base` mod block size.
  *
  * A sequence's state is one 128-byte record of a SlotPool, which the replicas of a fleet share;
@@ -117,113 +117,125 @@ const MAX_SPAN = 4096;
 const iterationEnds = new WeakMap<Simulator, { handler: number; list: GpuReplica[] }>();
 
 export class GpuReplica {
-  private readonly st = new ReplicaStats();
-  /** The replica's counters, brought up to the current simulated time first (see `flush`). */
-  get stats(): ReplicaStats {
+  private readonly counters = new ReplicaStats();
+  /**
+   * The replica's counters up to the current simulated time, as a copy: the fused iterations that
+   * have ended and the per-iteration sums kept on the replica are added in. Reading them changes
+   * nothing, not even the rounding of later sums.
+   */
+  stats(): ReplicaStats {
     this.flush(this.sim.now_ms);
-    const st = this.st;
-    st.busy_ms += this.aBusy;
-    st.iterations += this.aIter;
-    st.batch_size_sum += this.aBatch;
-    st.decode_seqs_sum += this.aDecode;
-    st.decode_tokens += this.aDecode;
-    st.output_tokens += this.aDecode;
-    st.prefill_tokens += this.aPrefill;
-    st.recompute_tokens += this.aRecompute;
-    st.kv_token_ms += this.aKv;
-    st.flops += this.aFlops;
-    st.bytes += this.aBytes;
-    this.aBusy = this.aIter = this.aBatch = this.aDecode = this.aPrefill = this.aRecompute = this.aKv = this.aFlops = this.aBytes = 0;
-    return st;
+    const s = Object.assign(new ReplicaStats(), this.counters);
+    s.busy_ms += this.pendingBusy_ms;
+    s.iterations += this.pendingIterations;
+    s.batch_size_sum += this.pendingBatchSeqs;
+    s.decode_seqs_sum += this.pendingDecodeTokens;
+    s.decode_tokens += this.pendingDecodeTokens;
+    s.output_tokens += this.pendingDecodeTokens;
+    s.prefill_tokens += this.pendingPrefillTokens;
+    s.recompute_tokens += this.pendingRecomputeTokens;
+    s.kv_token_ms += this.pendingKvTokenMs;
+    s.flops += this.pendingFlops;
+    s.bytes += this.pendingBytes;
+    return s;
   }
-  // Per-iteration counters kept on the replica itself, added to `st` when read: the stats object
+
+  /** Zeroes every counter (the start of a measured period). */
+  resetStats(): void {
+    this.flush(this.sim.now_ms);
+    this.counters.reset();
+    this.pendingBusy_ms = this.pendingIterations = this.pendingBatchSeqs = this.pendingDecodeTokens = 0;
+    this.pendingPrefillTokens = this.pendingRecomputeTokens = this.pendingKvTokenMs = this.pendingFlops = this.pendingBytes = 0;
+  }
+
+  // Per-iteration sums kept on the replica itself, added to `counters` by stats(): the stats object
   // is one more cold cache line per iteration at fleet scale.
-  private aBusy = 0;
-  private aIter = 0;
-  private aBatch = 0;
-  private aDecode = 0;
-  private aPrefill = 0;
-  private aRecompute = 0;
-  private aKv = 0;
-  private aFlops = 0;
-  private aBytes = 0;
+  private pendingBusy_ms = 0;
+  private pendingIterations = 0;
+  private pendingBatchSeqs = 0;
+  private pendingDecodeTokens = 0;
+  private pendingPrefillTokens = 0;
+  private pendingRecomputeTokens = 0;
+  private pendingKvTokenMs = 0;
+  private pendingFlops = 0;
+  private pendingBytes = 0;
   /** Smallest finish key in the finish heap (Infinity when empty): most iterations finish nothing and need not touch it. */
-  private nextFinishK = Infinity;
+  private nextFinishStep = Infinity;
   /** Inter-token latency sink: each gap between consecutive tokens of a request, O(1) weighted adds per iteration. */
   itl: LatencyStats | null = null;
   debug: ReplicaDebug | null = null;
 
-  private readonly B: number;
+  private readonly blockSize: number;
   private readonly maxSeqs: number;
-  private readonly maxTokens: number;
-  private readonly chunked: boolean;
+  private readonly maxBatchedTokens: number;
+  private readonly chunkedPrefill: boolean;
   private readonly maxWaiting: number;
-  private readonly wmFraction: number;
+  private readonly watermarkFraction: number;
 
   // KV blocks
-  private capBlocks: number;
+  private kvBlocks: number;
   /** Latest requested capacity, applied at the next iteration boundary. */
-  private capLatest: number;
-  private capPending = false;
-  private wmBlocks: number;
-  private used = 0;
+  private capacityRequested: number;
+  private capacityChangePending = false;
+  private watermarkBlocks: number;
+  private allocatedBlocks = 0;
 
   // queues and batch
-  private readonly waitQ = new SlotDeque(64);
-  private nRunning = 0;
+  private readonly waitQueue = new SlotDeque(64);
+  private runningCount = 0;
   private runHead = -1;
   private runTail = -1;
-  private pfHead = -1;
-  private pfTail = -1;
+  private prefillHead = -1;
+  private prefillTail = -1;
   /** Decoding sequences and the sum of their KV contexts (tokens). */
-  private D = 0;
-  private C = 0;
+  private decodingSeqs = 0;
+  private decodingContextTokens = 0;
   /** Decode iterations completed. */
-  private K = 0;
-  /** Decoding sequences by ((KV context - K) mod block size). */
-  private readonly cnt: Int32Array;
+  private decodeSteps = 0;
+  /** Decoding sequences by ((KV context - steps) mod block size). */
+  private readonly decodingByResidue: Int32Array;
   private readonly heap = new FinishHeap(64);
 
   // the iteration in flight
   private busy = false;
-  private endToken = -1;
+  private endEvent = -1;
   /** The iteration-end handler all replicas of a simulator share, and this replica's index in its list. */
-  private readonly hEnd: number;
+  private readonly endHandler: number;
   private readonly endIndex: number;
-  private iterStart = 0;
-  private iterDur = 0;
-  private iterDecode = false;
-  private iterD = 0;
-  private iterC = 0;
-  private iterPt = 0;
-  private iterPairs = 0;
-  private iterN = 0;
-  private iterRecompute = 0;
-  private iterUsed = 0;
-  private budget = 0;
-  private readonly chSlot: Int32Array;
-  private readonly chLen: Int32Array;
+  private iterStart_ms = 0;
+  private iterDuration_ms = 0;
+  private iterDecodes = false;
+  private iterDecodeSeqs = 0;
+  private iterContextTokens = 0;
+  private iterPrefillTokens = 0;
+  private iterAttentionPairs = 0;
+  private iterChunks = 0;
+  private iterRecomputeTokens = 0;
+  private iterUsedBlocks = 0;
+  private tokenBudget = 0;
+  private readonly chunkSlot: Int32Array;
+  private readonly chunkTokens: Int32Array;
 
   // inter-token latency: decoding sequences that joined since the last decode iteration, grouped by join time
-  private gT = new Float64Array(8);
-  private gC = new Int32Array(8);
-  private gN = 0;
-  private lastDecodeEnd = 0;
+  private joinGroupTime_ms = new Float64Array(8);
+  private joinGroupCount = new Int32Array(8);
+  private joinGroups = 0;
+  private lastDecodeEnd_ms = 0;
 
   // decode fusion: iterations still to run after the one in flight before the scheduled end event
-  private readonly fuse: boolean;
-  private spanLeft = 0;
+  private readonly fuseDecode: boolean;
+  private fusedLeft = 0;
   /** decodeInterceptMs of the fused stretch's batch (constant over it) */
-  private spanIntercept = 0;
+  private fusedIntercept_ms = 0;
   /** the fused stretch was planned with nothing blocking admission: an arrival cuts it (submit) */
-  private spanOpen = false;
+  private fusedOpen = false;
 
-  private healthyFlag = true;
+  private isHealthy = true;
   /** Inside the iteration handler or the scheduler (listener callbacks may run). */
-  private inside = false;
+  private insideCallbacks = false;
 
   /** Sequence records, shared by the replicas of a fleet (one per replica when none is given). */
-  private readonly sl: SlotPool;
+  private readonly slots: SlotPool;
 
   constructor(
     private readonly sim: Simulator,
@@ -243,69 +255,69 @@ export class GpuReplica {
       // vLLM's SchedulerConfig refuses this too: every decoding sequence needs a token of the budget
       throw new RangeError(`max_batched_tokens (${cfg.max_batched_tokens}) must be >= max_num_seqs (${cfg.max_num_seqs}) with chunked prefill`);
     }
-    this.B = cfg.block_size_tokens;
+    this.blockSize = cfg.block_size_tokens;
     this.maxSeqs = cfg.max_num_seqs;
-    this.maxTokens = cfg.max_batched_tokens;
-    this.chunked = cfg.chunked_prefill;
+    this.maxBatchedTokens = cfg.max_batched_tokens;
+    this.chunkedPrefill = cfg.chunked_prefill;
     this.maxWaiting = cfg.max_waiting;
-    this.wmFraction = cfg.watermark_fraction ?? 0.01;
-    this.fuse = cfg.fuse_decode ?? true;
-    if (!(this.wmFraction >= 0 && this.wmFraction < 1)) throw new RangeError(`watermark_fraction: expected [0, 1), got ${this.wmFraction}`);
+    this.watermarkFraction = cfg.watermark_fraction ?? 0.01;
+    this.fuseDecode = cfg.fuse_decode ?? true;
+    if (!(this.watermarkFraction >= 0 && this.watermarkFraction < 1)) throw new RangeError(`watermark_fraction: expected [0, 1), got ${this.watermarkFraction}`);
     const kvTokens = cfg.kv_capacity_tokens ?? step.kvCapacityTokens;
-    this.capBlocks = this.capLatest = this.toBlocksCap(kvTokens);
-    this.wmBlocks = this.watermarkFor(this.capBlocks);
-    this.cnt = new Int32Array(this.B);
-    this.chSlot = new Int32Array(this.maxSeqs);
-    this.chLen = new Int32Array(this.maxSeqs);
-    this.sl = slots ?? new SlotPool(Math.min(1024, 2 * this.maxSeqs + 64));
+    this.kvBlocks = this.capacityRequested = this.toBlocksCap(kvTokens);
+    this.watermarkBlocks = this.watermarkFor(this.kvBlocks);
+    this.decodingByResidue = new Int32Array(this.blockSize);
+    this.chunkSlot = new Int32Array(this.maxSeqs);
+    this.chunkTokens = new Int32Array(this.maxSeqs);
+    this.slots = slots ?? new SlotPool(Math.min(1024, 2 * this.maxSeqs + 64));
     let ends = iterationEnds.get(sim);
     if (!ends) {
       const list: GpuReplica[] = [];
       ends = { handler: sim.on((i) => list[i].onEnd()), list };
       iterationEnds.set(sim, ends);
     }
-    this.hEnd = ends.handler;
+    this.endHandler = ends.handler;
     this.endIndex = ends.list.push(this) - 1;
   }
 
   // ---- router-facing, O(1) ----
 
   get waiting(): number {
-    return this.waitQ.length;
+    return this.waitQueue.length;
   }
   get running(): number {
-    return this.nRunning;
+    return this.runningCount;
   }
   get outstanding(): number {
-    return this.waitQ.length + this.nRunning;
+    return this.waitQueue.length + this.runningCount;
   }
   get healthy(): boolean {
-    return this.healthyFlag;
+    return this.isHealthy;
   }
   /** Allocated KV blocks / capacity (1 when the capacity is 0). */
   kvUsedFraction(): number {
     this.flush(this.sim.now_ms);
-    return this.capBlocks > 0 ? this.used / this.capBlocks : 1;
+    return this.kvBlocks > 0 ? this.allocatedBlocks / this.kvBlocks : 1;
   }
 
   // ---- introspection ----
 
   get usedBlocks(): number {
     this.flush(this.sim.now_ms);
-    return this.used;
+    return this.allocatedBlocks;
   }
   get capacityBlocks(): number {
-    return this.capBlocks;
+    return this.kvBlocks;
   }
   get kvCapacityTokens(): number {
-    return this.capBlocks * this.B;
+    return this.kvBlocks * this.blockSize;
   }
   get decodeSeqs(): number {
-    return this.D;
+    return this.decodingSeqs;
   }
   get decodeCtxTokens(): number {
     this.flush(this.sim.now_ms);
-    return this.C;
+    return this.decodingContextTokens;
   }
   /** True while an iteration is in flight. */
   get isBusy(): boolean {
@@ -320,44 +332,44 @@ export class GpuReplica {
    * Throws if the replica has failed: routers must not pick an unhealthy replica.
    */
   submit(req: number, promptTokens: number, outputTokens: number): void {
-    if (!this.healthyFlag) throw new Error(`submit of request ${req} to a failed GPU replica (route only to healthy replicas)`);
+    if (!this.isHealthy) throw new Error(`submit of request ${req} to a failed GPU replica (route only to healthy replicas)`);
     const prompt = promptTokens >= 1 ? Math.floor(promptTokens) : 1;
     const out = outputTokens >= 1 ? Math.floor(outputTokens) : 1;
-    const st = this.st;
-    st.submitted++;
+    const counters = this.counters;
+    counters.submitted++;
     const now = this.sim.now_ms;
-    if (this.neverFits(prompt, out, this.capLatest)) {
-      st.rejected_too_long++;
+    if (this.neverFits(prompt, out, this.capacityRequested)) {
+      counters.rejected_too_long++;
       this.listener.rejected(req, now, 'too_long');
       return;
     }
-    if (this.waitQ.length >= this.maxWaiting) {
-      st.rejected_queue_full++;
+    if (this.waitQueue.length >= this.maxWaiting) {
+      counters.rejected_queue_full++;
       this.listener.rejected(req, now, 'queue_full');
       return;
     }
-    const s = this.sl.alloc();
-    this.sl.setReq(s, req);
-    this.sl.setPrompt(s, prompt);
-    this.sl.setOut(s, out);
-    this.sl.setEmitted(s, 0);
-    this.sl.setTarget(s, prompt);
-    this.sl.setPrefilled(s, 0);
-    this.sl.setPreempts(s, 0);
-    this.sl.setState(s, WAITING);
-    this.sl.setSubmitMs(s, now);
-    this.sl.setAdmitMs(s, NaN);
-    this.waitQ.pushBack(s);
-    if (this.waitQ.length > st.max_waiting) st.max_waiting = this.waitQ.length;
+    const s = this.slots.alloc();
+    this.slots.setReq(s, req);
+    this.slots.setPrompt(s, prompt);
+    this.slots.setOut(s, out);
+    this.slots.setEmitted(s, 0);
+    this.slots.setTarget(s, prompt);
+    this.slots.setPrefilled(s, 0);
+    this.slots.setPreempts(s, 0);
+    this.slots.setState(s, WAITING);
+    this.slots.setSubmitMs(s, now);
+    this.slots.setAdmitMs(s, NaN);
+    this.waitQueue.pushBack(s);
+    if (this.waitQueue.length > counters.max_waiting) counters.max_waiting = this.waitQueue.length;
     // a request arriving during a fused stretch that nothing blocked joins at the next iteration
     // boundary, as in the per-iteration schedule: the stretch ends at the iteration in flight
-    if (this.spanOpen && this.spanLeft > 0) this.cutSpan();
+    if (this.fusedOpen && this.fusedLeft > 0) this.cutSpan();
     if (!this.busy) {
-      this.inside = true;
+      this.insideCallbacks = true;
       try {
         this.plan();
       } finally {
-        this.inside = false;
+        this.insideCallbacks = false;
       }
     }
   }
@@ -369,29 +381,29 @@ export class GpuReplica {
    * restore(). Must not be called from inside a listener callback of this replica.
    */
   fail(t_ms: number, onLost: (req: number) => void): void {
-    if (this.inside) throw new Error('GpuReplica.fail() called from inside one of its own listener callbacks');
-    if (!this.healthyFlag) return;
+    if (this.insideCallbacks) throw new Error('GpuReplica.fail() called from inside one of its own listener callbacks');
+    if (!this.isHealthy) return;
     this.flush(t_ms);
-    this.spanLeft = 0;
-    if (this.endToken >= 0) {
-      this.sim.cancel(this.endToken);
-      this.endToken = -1;
-      if (t_ms > this.iterStart) this.st.busy_ms += Math.min(t_ms - this.iterStart, this.iterDur);
+    this.fusedLeft = 0;
+    if (this.endEvent >= 0) {
+      this.sim.cancel(this.endEvent);
+      this.endEvent = -1;
+      if (t_ms > this.iterStart_ms) this.counters.busy_ms += Math.min(t_ms - this.iterStart_ms, this.iterDuration_ms);
     }
     const lost: number[] = [];
-    for (let s = this.runHead; s >= 0; s = this.sl.runNext(s)) lost.push(this.sl.req(s));
-    for (let i = 0; i < this.waitQ.length; i++) lost.push(this.sl.req(this.waitQ.at(i)));
+    for (let s = this.runHead; s >= 0; s = this.slots.runNext(s)) lost.push(this.slots.req(s));
+    for (let i = 0; i < this.waitQueue.length; i++) lost.push(this.slots.req(this.waitQueue.at(i)));
     this.clearState();
-    this.healthyFlag = false;
-    this.st.lost += lost.length;
+    this.isHealthy = false;
+    this.counters.lost += lost.length;
     for (const req of lost) onLost(req);
   }
 
   /** Serves again, empty. */
   restore(): void {
-    if (this.healthyFlag) return;
-    this.healthyFlag = true;
-    if (this.capPending) this.applyCapacity();
+    if (this.isHealthy) return;
+    this.isHealthy = true;
+    if (this.capacityChangePending) this.applyCapacity();
   }
 
   /**
@@ -402,8 +414,8 @@ export class GpuReplica {
    */
   setKvCapacityTokens(tokens: number): void {
     if (!(tokens >= 0)) throw new RangeError(`KV capacity: expected >= 0 tokens, got ${tokens}`);
-    this.capLatest = this.toBlocksCap(tokens);
-    this.capPending = true;
+    this.capacityRequested = this.toBlocksCap(tokens);
+    this.capacityChangePending = true;
     if (!this.busy) this.applyCapacity();
     else this.cutSpan();
   }
@@ -411,79 +423,79 @@ export class GpuReplica {
   /** Ends a fused stretch at the iteration now in flight, so the next plan sees a change now. */
   private cutSpan(): void {
     this.flush(this.sim.now_ms);
-    if (this.spanLeft === 0 || this.endToken < 0) return;
-    this.spanLeft = 0;
-    this.sim.cancel(this.endToken);
-    this.endToken = this.sim.at(this.iterStart + this.iterDur, this.hEnd, this.endIndex);
+    if (this.fusedLeft === 0 || this.endEvent < 0) return;
+    this.fusedLeft = 0;
+    this.sim.cancel(this.endEvent);
+    this.endEvent = this.sim.at(this.iterStart_ms + this.iterDuration_ms, this.endHandler, this.endIndex);
   }
 
   // ---- the scheduler ----
 
   /** Plans the next iteration and schedules its end; goes idle when there is nothing to run. */
   private plan(): void {
-    if (this.capPending) this.applyCapacity();
+    if (this.capacityChangePending) this.applyCapacity();
     this.busy = true;
-    this.iterPt = 0;
-    this.iterPairs = 0;
-    this.iterN = 0;
-    this.iterRecompute = 0;
-    this.budget = this.maxTokens;
-    const preemptedBefore = this.st.preemptions;
+    this.iterPrefillTokens = 0;
+    this.iterAttentionPairs = 0;
+    this.iterChunks = 0;
+    this.iterRecomputeTokens = 0;
+    this.tokenBudget = this.maxBatchedTokens;
+    const preemptedBefore = this.counters.preemptions;
     let decode = false;
-    if (this.chunked) {
-      if (this.D > 0) {
+    if (this.chunkedPrefill) {
+      if (this.decodingSeqs > 0) {
         this.reserveDecode();
-        decode = this.D > 0;
-        this.budget -= this.D;
+        decode = this.decodingSeqs > 0;
+        this.tokenBudget -= this.decodingSeqs;
       }
       // chunks of prompts already running, in admission order
-      for (let s = this.pfHead; s >= 0 && this.budget > 0; s = this.sl.pfNext(s)) {
-        const rest = this.sl.target(s) - this.sl.prefilled(s);
-        this.addChunk(s, rest < this.budget ? rest : this.budget);
+      for (let s = this.prefillHead; s >= 0 && this.tokenBudget > 0; s = this.slots.pfNext(s)) {
+        const rest = this.slots.target(s) - this.slots.prefilled(s);
+        this.addChunk(s, rest < this.tokenBudget ? rest : this.tokenBudget);
       }
       this.admit(true);
     } else {
       this.admit(false);
-      if (this.iterN === 0 && this.D > 0) {
+      if (this.iterChunks === 0 && this.decodingSeqs > 0) {
         this.reserveDecode();
-        decode = this.D > 0;
+        decode = this.decodingSeqs > 0;
         if (!decode) this.admit(false);
       }
     }
-    if (!decode && this.iterN === 0) {
+    if (!decode && this.iterChunks === 0) {
       this.busy = false;
-      if (this.nRunning > 0 || this.waitQ.length > 0) {
-        throw new Error(`GpuReplica stalled with ${this.nRunning} running and ${this.waitQ.length} waiting (internal error)`);
+      if (this.runningCount > 0 || this.waitQueue.length > 0) {
+        throw new Error(`GpuReplica stalled with ${this.runningCount} running and ${this.waitQueue.length} waiting (internal error)`);
       }
       return;
     }
-    const D = decode ? this.D : 0;
-    const C = decode ? this.C : 0;
+    const decoding = decode ? this.decodingSeqs : 0;
+    const context = decode ? this.decodingContextTokens : 0;
     // a decode-only step as the line planSpan and fusedStep use, so fused and plain agree exactly
-    const dur = this.iterPt === 0 ? this.step.decodeInterceptMs(D) + this.step.decodeMsPerContextToken * C : this.step.stepTimeMs(this.iterPt, this.iterPairs, D, C);
-    this.iterDecode = decode;
-    this.iterD = D;
-    this.iterC = C;
-    this.iterDur = dur;
-    this.iterStart = this.sim.now_ms;
-    this.iterUsed = this.used;
-    const st = this.st;
-    const kvTok = this.used * this.B;
-    if (kvTok > st.max_kv_used_tokens) st.max_kv_used_tokens = kvTok;
-    if (this.nRunning > st.max_running) st.max_running = this.nRunning;
+    const dur = this.iterPrefillTokens === 0 ? this.step.decodeInterceptMs(decoding) + this.step.decodeMsPerContextToken * context : this.step.stepTimeMs(this.iterPrefillTokens, this.iterAttentionPairs, decoding, context);
+    this.iterDecodes = decode;
+    this.iterDecodeSeqs = decoding;
+    this.iterContextTokens = context;
+    this.iterDuration_ms = dur;
+    this.iterStart_ms = this.sim.now_ms;
+    this.iterUsedBlocks = this.allocatedBlocks;
+    const counters = this.counters;
+    const kvTok = this.allocatedBlocks * this.blockSize;
+    if (kvTok > counters.max_kv_used_tokens) counters.max_kv_used_tokens = kvTok;
+    if (this.runningCount > counters.max_running) counters.max_running = this.runningCount;
     let end = this.sim.now_ms + dur;
-    this.spanLeft = 0;
+    this.fusedLeft = 0;
     // Fuse when admission is blocked in a way that lasts (the head does not fit, the batch or the
     // budget is full), or when nothing waits at all: then only an arrival could change the next
     // plan, and submit cuts the stretch when one comes (spanOpen).
-    const blocked = this.waitQ.length > 0 || this.nRunning >= this.maxSeqs || (this.chunked && this.budget <= 0);
-    this.spanOpen = false;
-    if (decode && this.iterN === 0 && this.fuse && this.debug === null && st.preemptions === preemptedBefore &&
-        (blocked || this.waitQ.length === 0)) {
-      this.spanOpen = !blocked;
+    const blocked = this.waitQueue.length > 0 || this.runningCount >= this.maxSeqs || (this.chunkedPrefill && this.tokenBudget <= 0);
+    this.fusedOpen = false;
+    if (decode && this.iterChunks === 0 && this.fuseDecode && this.debug === null && counters.preemptions === preemptedBefore &&
+        (blocked || this.waitQueue.length === 0)) {
+      this.fusedOpen = !blocked;
       end = this.planSpan(end);
     }
-    this.endToken = this.sim.at(end, this.hEnd, this.endIndex);
+    this.endEvent = this.sim.at(end, this.endHandler, this.endIndex);
     if (this.debug?.planned) this.debug.planned(this);
   }
 
@@ -498,90 +510,147 @@ export class GpuReplica {
    * Returns the end time of the last fused iteration.
    */
   private planSpan(end: number): number {
-    const B = this.B, D = this.D, K = this.K, top = this.nextFinishK;
-    let used = this.used, C = this.C, n = 0;
-    const intercept = this.step.decodeInterceptMs(D), perContext = this.step.decodeMsPerContextToken;
-    this.spanIntercept = intercept;
-    while (n < MAX_SPAN && top > K + n) {
-      const need = this.cnt[(B - ((K + n + 1) % B)) % B];
-      if (need > this.capBlocks - used) break;
+    const blockSize = this.blockSize, decoding = this.decodingSeqs, steps = this.decodeSteps, top = this.nextFinishStep;
+    let used = this.allocatedBlocks, context = this.decodingContextTokens, n = 0;
+    const intercept = this.step.decodeInterceptMs(decoding), perContext = this.step.decodeMsPerContextToken;
+    this.fusedIntercept_ms = intercept;
+    while (n < MAX_SPAN && top > steps + n) {
+      const need = this.decodingByResidue[(blockSize - ((steps + n + 1) % blockSize)) % blockSize];
+      if (need > this.kvBlocks - used) break;
       used += need;
-      C += D;
-      end += intercept + perContext * C;
+      context += decoding;
+      end += intercept + perContext * context;
       n++;
     }
-    this.spanLeft = n;
+    this.fusedLeft = n;
     return end;
   }
 
   /** Runs the fused iterations that ended by t_ms (none of them finishes, admits or preempts anything). */
   private flush(t_ms: number): void {
-    while (this.spanLeft > 0 && this.iterStart + this.iterDur <= t_ms) this.fusedStep();
+    if (this.fusedLeft === 0 || this.iterStart_ms + this.iterDuration_ms > t_ms) return;
+    // the iteration in flight may carry sequences that joined decode at its start: the general path
+    this.fusedStep();
+    if (this.fusedLeft > 0 && this.iterStart_ms + this.iterDuration_ms <= t_ms) this.fusedRun(t_ms);
+  }
+
+  /**
+   * The fused iterations after the first that ended by t_ms, in one loop over local variables:
+   * each is a decode-only step of the same decoding sequences with nobody joining, finishing or waiting
+   * on it, so finishIteration and fusedStep reduce to these sums. They are the same floating-point
+   * operations in the same order as the per-iteration path (the fused-vs-plain tests compare every
+   * counter exactly); integer counters are added once (exact below 2^53).
+   */
+  private fusedRun(t_ms: number): void {
+    const step = this.step, itl = this.itl, byResidue = this.decodingByResidue;
+    const blockSize = this.blockSize, decoding = this.decodingSeqs, intercept = this.fusedIntercept_ms, perContext = step.decodeMsPerContextToken;
+    let left = this.fusedLeft, start = this.iterStart_ms, dur = this.iterDuration_ms, usedAtStart = this.iterUsedBlocks;
+    let used = this.allocatedBlocks, context = this.decodingContextTokens, steps = this.decodeSteps, lastEnd = this.lastDecodeEnd_ms;
+    let busy = this.pendingBusy_ms, kv = this.pendingKvTokenMs, flops = this.pendingFlops, bytes = this.pendingBytes;
+    let done = 0;
+    while (left > 0 && start + dur <= t_ms) {
+      const t = start + dur;
+      // finishIteration of a decode-only step with no joiners and no finishes
+      busy += dur;
+      kv += usedAtStart * blockSize * dur;
+      flops += step.stepFlops(0, 0, decoding, context);
+      bytes += step.stepBytes(0, 0, decoding, context);
+      if (itl !== null) itl.addWeighted(t - lastEnd, decoding);
+      lastEnd = t;
+      steps++;
+      context += decoding;
+      // fusedStep: the next iteration's blocks and duration
+      used += byResidue[(blockSize - (steps % blockSize)) % blockSize];
+      dur = intercept + perContext * context;
+      start = t;
+      usedAtStart = used;
+      left--;
+      done++;
+    }
+    this.pendingBusy_ms = busy;
+    this.pendingKvTokenMs = kv;
+    this.pendingFlops = flops;
+    this.pendingBytes = bytes;
+    this.pendingIterations += done;
+    this.pendingBatchSeqs += done * decoding;
+    this.pendingDecodeTokens += done * decoding;
+    this.fusedLeft = left;
+    this.iterStart_ms = start;
+    this.iterDuration_ms = dur;
+    this.iterContextTokens = context;
+    this.iterUsedBlocks = usedAtStart;
+    this.allocatedBlocks = used;
+    this.decodingContextTokens = context;
+    this.decodeSteps = steps;
+    this.lastDecodeEnd_ms = lastEnd;
+    // blocks only grow during a stretch: its last iteration holds the most
+    const kvTok = used * blockSize;
+    if (kvTok > this.counters.max_kv_used_tokens) this.counters.max_kv_used_tokens = kvTok;
   }
 
   private fusedStep(): void {
-    const t = this.iterStart + this.iterDur;
+    const t = this.iterStart_ms + this.iterDuration_ms;
     this.finishIteration(t);
-    this.spanLeft--;
-    const B = this.B;
-    this.used += this.cnt[(B - (this.K % B)) % B];
-    const D = this.D, C = this.C;
-    this.iterC = C;
-    this.iterDur = this.spanIntercept + this.step.decodeMsPerContextToken * C;
-    this.iterStart = t;
-    this.iterUsed = this.used;
-    const kvTok = this.used * B;
-    if (kvTok > this.st.max_kv_used_tokens) this.st.max_kv_used_tokens = kvTok;
+    this.fusedLeft--;
+    const blockSize = this.blockSize;
+    this.allocatedBlocks += this.decodingByResidue[(blockSize - (this.decodeSteps % blockSize)) % blockSize];
+    const decoding = this.decodingSeqs, context = this.decodingContextTokens;
+    this.iterContextTokens = context;
+    this.iterDuration_ms = this.fusedIntercept_ms + this.step.decodeMsPerContextToken * context;
+    this.iterStart_ms = t;
+    this.iterUsedBlocks = this.allocatedBlocks;
+    const kvTok = this.allocatedBlocks * blockSize;
+    if (kvTok > this.counters.max_kv_used_tokens) this.counters.max_kv_used_tokens = kvTok;
   }
 
   /** Admits from the waiting head while budget, max_num_seqs and KV blocks allow. */
   private admit(chunked: boolean): void {
     const now = this.sim.now_ms;
-    while (this.waitQ.length > 0 && this.nRunning < this.maxSeqs && (chunked ? this.budget > 0 : true)) {
-      const s = this.waitQ.peekFront();
-      if (this.neverFits(this.sl.prompt(s), this.sl.out(s), this.capBlocks)) {
-        this.waitQ.popFront();
-        const req = this.sl.req(s);
+    while (this.waitQueue.length > 0 && this.runningCount < this.maxSeqs && (chunked ? this.tokenBudget > 0 : true)) {
+      const s = this.waitQueue.peekFront();
+      if (this.neverFits(this.slots.prompt(s), this.slots.out(s), this.kvBlocks)) {
+        this.waitQueue.popFront();
+        const req = this.slots.req(s);
         this.releaseSlot(s);
-        this.st.rejected_too_long++;
+        this.counters.rejected_too_long++;
         this.listener.rejected(req, now, 'too_long');
         continue;
       }
-      const target = this.sl.target(s);
-      if (!chunked && target > this.budget) {
+      const target = this.slots.target(s);
+      if (!chunked && target > this.tokenBudget) {
         // a prompt longer than the whole budget runs alone; otherwise wait for the next iteration
-        if (!(this.iterN === 0 && target > this.maxTokens)) break;
+        if (!(this.iterChunks === 0 && target > this.maxBatchedTokens)) break;
       }
-      const need = this.blocks(target);
-      if (this.capBlocks - this.used - need < this.wmBlocks) break;
-      this.waitQ.popFront();
-      this.sl.setState(s, PREFILL);
-      this.sl.setPrefilled(s, 0);
-      this.used += need;
-      this.nRunning++;
-      if (this.sl.admit_ms(s) !== this.sl.admit_ms(s)) this.sl.setAdmitMs(s, now); // NaN: first admission
+      const need = this.blocksFor(target);
+      if (this.kvBlocks - this.allocatedBlocks - need < this.watermarkBlocks) break;
+      this.waitQueue.popFront();
+      this.slots.setState(s, PREFILL);
+      this.slots.setPrefilled(s, 0);
+      this.allocatedBlocks += need;
+      this.runningCount++;
+      if (this.slots.admit_ms(s) !== this.slots.admit_ms(s)) this.slots.setAdmitMs(s, now); // NaN: first admission
       this.linkRunTail(s);
       this.linkPfTail(s);
-      this.addChunk(s, chunked && target > this.budget ? this.budget : target);
+      this.addChunk(s, chunked && target > this.tokenBudget ? this.tokenBudget : target);
     }
   }
 
   private addChunk(s: number, c: number): void {
-    const n = this.iterN++;
-    this.chSlot[n] = s;
-    this.chLen[n] = c;
-    this.iterPt += c;
-    this.iterPairs += c * (this.sl.prefilled(s) + c / 2);
-    if (this.sl.emitted(s) > 0) this.iterRecompute += c;
-    this.budget -= c;
+    const n = this.iterChunks++;
+    this.chunkSlot[n] = s;
+    this.chunkTokens[n] = c;
+    this.iterPrefillTokens += c;
+    this.iterAttentionPairs += c * (this.slots.prefilled(s) + c / 2);
+    if (this.slots.emitted(s) > 0) this.iterRecomputeTokens += c;
+    this.tokenBudget -= c;
   }
 
   /** Allocates this decode step's new blocks, preempting the most recent sequences until they fit. */
   private reserveDecode(): void {
-    const B = this.B;
-    const idx = (B - (this.K % B)) % B;
-    while (this.cnt[idx] > this.capBlocks - this.used) this.preemptTail();
-    this.used += this.cnt[idx];
+    const blockSize = this.blockSize;
+    const idx = (blockSize - (this.decodeSteps % blockSize)) % blockSize;
+    while (this.decodingByResidue[idx] > this.kvBlocks - this.allocatedBlocks) this.preemptTail();
+    this.allocatedBlocks += this.decodingByResidue[idx];
   }
 
   /** Preempts (by recompute) the most recently admitted running sequence. */
@@ -589,167 +658,167 @@ export class GpuReplica {
     const s = this.runTail;
     if (s < 0) throw new Error('GpuReplica: nothing left to preempt (internal error)');
     this.unlinkRun(s);
-    this.nRunning--;
-    if (this.sl.state(s) === PREFILL) {
-      this.used -= this.blocks(this.sl.target(s));
+    this.runningCount--;
+    if (this.slots.state(s) === PREFILL) {
+      this.allocatedBlocks -= this.blocksFor(this.slots.target(s));
       this.unlinkPf(s);
       // a first pass cut short is wasted work too (a recompute pass is already counted per chunk)
-      if (this.sl.emitted(s) === 0) this.st.recompute_tokens += this.sl.prefilled(s);
+      if (this.slots.emitted(s) === 0) this.counters.recompute_tokens += this.slots.prefilled(s);
     } else {
-      const K = this.K;
-      const base = this.sl.base(s);
-      const kv = base + K;
-      this.used -= this.blocks(kv);
-      this.D--;
-      this.C -= kv;
-      this.cnt[this.mod(base)]--;
-      const emitted = this.sl.out(s) - (this.sl.finish(s) - K + 1);
-      this.sl.setEmitted(s, emitted);
-      this.sl.setTarget(s, this.sl.prompt(s) + emitted);
-      if (this.sl.joinGen(s) === K) {
-        this.sl.setLastTokenMs(s, this.sl.join_ms(s));
-        this.groupRemove(this.sl.join_ms(s));
+      const steps = this.decodeSteps;
+      const base = this.slots.base(s);
+      const kv = base + steps;
+      this.allocatedBlocks -= this.blocksFor(kv);
+      this.decodingSeqs--;
+      this.decodingContextTokens -= kv;
+      this.decodingByResidue[this.residue(base)]--;
+      const emitted = this.slots.out(s) - (this.slots.finish(s) - steps + 1);
+      this.slots.setEmitted(s, emitted);
+      this.slots.setTarget(s, this.slots.prompt(s) + emitted);
+      if (this.slots.joinGen(s) === steps) {
+        this.slots.setLastTokenMs(s, this.slots.join_ms(s));
+        this.groupRemove(this.slots.join_ms(s));
       } else {
-        this.sl.setLastTokenMs(s, this.lastDecodeEnd);
+        this.slots.setLastTokenMs(s, this.lastDecodeEnd_ms);
       }
-      this.sl.bumpEpoch(s); // its finish-heap entry is now stale
+      this.slots.bumpEpoch(s); // its finish-heap entry is now stale
     }
-    this.sl.setState(s, WAITING);
-    this.sl.setPrefilled(s, 0);
-    this.sl.setPreempts(s, this.sl.preempts(s) + 1);
-    this.st.preemptions++;
-    this.waitQ.pushFront(s);
+    this.slots.setState(s, WAITING);
+    this.slots.setPrefilled(s, 0);
+    this.slots.setPreempts(s, this.slots.preempts(s) + 1);
+    this.counters.preemptions++;
+    this.waitQueue.pushFront(s);
   }
 
   private applyCapacity(): void {
-    this.capPending = false;
-    this.capBlocks = this.capLatest;
-    this.wmBlocks = this.watermarkFor(this.capBlocks);
-    while (this.used > this.capBlocks) this.preemptTail();
+    this.capacityChangePending = false;
+    this.kvBlocks = this.capacityRequested;
+    this.watermarkBlocks = this.watermarkFor(this.kvBlocks);
+    while (this.allocatedBlocks > this.kvBlocks) this.preemptTail();
   }
 
   // ---- the end of an iteration ----
 
   /** @internal the shared iteration-end handler's target */
   onEnd(): void {
-    this.endToken = -1;
-    this.inside = true;
+    this.endEvent = -1;
+    this.insideCallbacks = true;
     try {
-      while (this.spanLeft > 0) this.fusedStep();
+      this.flush(Infinity);
       this.finishIteration(this.sim.now_ms);
-      if (this.nRunning > 0 || this.waitQ.length > 0) this.plan();
+      if (this.runningCount > 0 || this.waitQueue.length > 0) this.plan();
       else this.busy = false;
     } finally {
-      this.inside = false;
+      this.insideCallbacks = false;
     }
   }
 
   private finishIteration(t: number): void {
-    const D = this.iterD;
-    this.aBusy += this.iterDur;
-    this.aIter++;
-    this.aBatch += D + this.iterN;
-    this.aDecode += D;
-    this.aPrefill += this.iterPt;
-    this.aRecompute += this.iterRecompute;
-    this.aKv += this.iterUsed * this.B * this.iterDur;
-    this.aFlops += this.step.stepFlops(this.iterPt, this.iterPairs, D, this.iterC);
-    this.aBytes += this.step.stepBytes(this.iterPt, this.iterPairs, D, this.iterC);
-    const dbgToken = this.debug?.token;
+    const decoding = this.iterDecodeSeqs;
+    this.pendingBusy_ms += this.iterDuration_ms;
+    this.pendingIterations++;
+    this.pendingBatchSeqs += decoding + this.iterChunks;
+    this.pendingDecodeTokens += decoding;
+    this.pendingPrefillTokens += this.iterPrefillTokens;
+    this.pendingRecomputeTokens += this.iterRecomputeTokens;
+    this.pendingKvTokenMs += this.iterUsedBlocks * this.blockSize * this.iterDuration_ms;
+    this.pendingFlops += this.step.stepFlops(this.iterPrefillTokens, this.iterAttentionPairs, decoding, this.iterContextTokens);
+    this.pendingBytes += this.step.stepBytes(this.iterPrefillTokens, this.iterAttentionPairs, decoding, this.iterContextTokens);
+    const debugToken = this.debug?.token;
 
-    if (this.iterDecode) {
-      const K0 = this.K;
+    if (this.iterDecodes) {
+      const stepsBefore = this.decodeSteps;
       const itl = this.itl;
       if (itl !== null) {
         let joined = 0;
-        for (let g = 0; g < this.gN; g++) {
-          const c = this.gC[g];
+        for (let g = 0; g < this.joinGroups; g++) {
+          const c = this.joinGroupCount[g];
           if (c > 0) {
-            itl.addWeighted(t - this.gT[g], c);
+            itl.addWeighted(t - this.joinGroupTime_ms[g], c);
             joined += c;
           }
         }
-        if (D > joined) itl.addWeighted(t - this.lastDecodeEnd, D - joined);
+        if (decoding > joined) itl.addWeighted(t - this.lastDecodeEnd_ms, decoding - joined);
       }
-      if (dbgToken) {
-        for (let s = this.runHead; s >= 0; s = this.sl.runNext(s)) if (this.sl.state(s) === DECODE) dbgToken(this.sl.req(s), t);
+      if (debugToken) {
+        for (let s = this.runHead; s >= 0; s = this.slots.runNext(s)) if (this.slots.state(s) === DECODE) debugToken(this.slots.req(s), t);
       }
-      this.gN = 0;
-      this.lastDecodeEnd = t;
-      this.K = K0 + 1;
-      this.C += this.D;
-      if (this.nextFinishK <= K0) {
+      this.joinGroups = 0;
+      this.lastDecodeEnd_ms = t;
+      this.decodeSteps = stepsBefore + 1;
+      this.decodingContextTokens += this.decodingSeqs;
+      if (this.nextFinishStep <= stepsBefore) {
         const heap = this.heap;
-        while (heap.topKey() <= K0) {
+        while (heap.topKey() <= stepsBefore) {
           const s = heap.topSlot();
           const e = heap.topEpoch();
           heap.pop();
-          if (this.sl.epoch(s) === e) this.finishDecode(s, t);
+          if (this.slots.epoch(s) === e) this.finishDecode(s, t);
         }
-        this.nextFinishK = heap.topKey();
+        this.nextFinishStep = heap.topKey();
       }
     }
 
-    for (let i = 0; i < this.iterN; i++) {
-      const s = this.chSlot[i];
-      this.sl.setPrefilled(s, this.sl.prefilled(s) + this.chLen[i]);
-      if (this.sl.prefilled(s) === this.sl.target(s)) this.completePrefill(s, t, dbgToken);
+    for (let i = 0; i < this.iterChunks; i++) {
+      const s = this.chunkSlot[i];
+      this.slots.setPrefilled(s, this.slots.prefilled(s) + this.chunkTokens[i]);
+      if (this.slots.prefilled(s) === this.slots.target(s)) this.completePrefill(s, t, debugToken);
     }
   }
 
-  /** The last decode step of s has run (K already counts it). */
+  /** The last decode step of s has run (steps already counts it). */
   private finishDecode(s: number, t: number): void {
-    const base = this.sl.base(s);
-    const kv = base + this.K;
-    this.used -= this.blocks(kv);
-    this.D--;
-    this.C -= kv;
-    this.cnt[this.mod(base)]--;
+    const base = this.slots.base(s);
+    const kv = base + this.decodeSteps;
+    this.allocatedBlocks -= this.blocksFor(kv);
+    this.decodingSeqs--;
+    this.decodingContextTokens -= kv;
+    this.decodingByResidue[this.residue(base)]--;
     this.unlinkRun(s);
-    this.nRunning--;
-    this.st.completed++;
-    const req = this.sl.req(s);
-    const pre = this.sl.preempts(s);
-    const delay = this.sl.admit_ms(s) - this.sl.submit_ms(s);
+    this.runningCount--;
+    this.counters.completed++;
+    const req = this.slots.req(s);
+    const pre = this.slots.preempts(s);
+    const delay = this.slots.admit_ms(s) - this.slots.submit_ms(s);
     this.releaseSlot(s);
     this.listener.done(req, t, pre, delay);
   }
 
   /** The prompt (or recomputed prompt + output) of s is in the KV cache; one token is sampled. */
-  private completePrefill(s: number, t: number, dbgToken: ((req: number, t_ms: number) => void) | undefined): void {
+  private completePrefill(s: number, t: number, debugToken: ((req: number, t_ms: number) => void) | undefined): void {
     this.unlinkPf(s);
-    const req = this.sl.req(s);
-    const prev = this.sl.emitted(s);
+    const req = this.slots.req(s);
+    const prev = this.slots.emitted(s);
     const emitted = prev + 1;
-    const out = this.sl.out(s);
-    this.st.output_tokens++;
-    if (dbgToken) dbgToken(req, t);
-    if (prev > 0 && this.itl !== null) this.itl.add(t - this.sl.lastToken_ms(s));
+    const out = this.slots.out(s);
+    this.counters.output_tokens++;
+    if (debugToken) debugToken(req, t);
+    if (prev > 0 && this.itl !== null) this.itl.add(t - this.slots.lastToken_ms(s));
     if (emitted >= out) {
-      this.used -= this.blocks(this.sl.target(s));
+      this.allocatedBlocks -= this.blocksFor(this.slots.target(s));
       this.unlinkRun(s);
-      this.nRunning--;
-      this.st.completed++;
-      const pre = this.sl.preempts(s);
-      const delay = this.sl.admit_ms(s) - this.sl.submit_ms(s);
+      this.runningCount--;
+      this.counters.completed++;
+      const pre = this.slots.preempts(s);
+      const delay = this.slots.admit_ms(s) - this.slots.submit_ms(s);
       this.releaseSlot(s);
       if (prev === 0) this.listener.firstToken(req, t);
       this.listener.done(req, t, pre, delay);
       return;
     }
-    const target = this.sl.target(s);
-    const K = this.K;
-    this.sl.setEmitted(s, emitted);
-    this.sl.setState(s, DECODE);
-    this.sl.setBase(s, target - K);
-    this.sl.setFinish(s, K + (out - emitted) - 1);
-    this.sl.setJoinGen(s, K);
-    this.sl.setJoinMs(s, t);
-    this.cnt[this.mod(target - K)]++;
-    this.D++;
-    this.C += target;
-    this.heap.push(this.sl.finish(s), s, this.sl.epoch(s));
-    if (this.sl.finish(s) < this.nextFinishK) this.nextFinishK = this.sl.finish(s);
+    const target = this.slots.target(s);
+    const steps = this.decodeSteps;
+    this.slots.setEmitted(s, emitted);
+    this.slots.setState(s, DECODE);
+    this.slots.setBase(s, target - steps);
+    this.slots.setFinish(s, steps + (out - emitted) - 1);
+    this.slots.setJoinGen(s, steps);
+    this.slots.setJoinMs(s, t);
+    this.decodingByResidue[this.residue(target - steps)]++;
+    this.decodingSeqs++;
+    this.decodingContextTokens += target;
+    this.heap.push(this.slots.finish(s), s, this.slots.epoch(s));
+    if (this.slots.finish(s) < this.nextFinishStep) this.nextFinishStep = this.slots.finish(s);
     this.groupAdd(t);
     if (prev === 0) this.listener.firstToken(req, t);
   }
@@ -757,27 +826,27 @@ export class GpuReplica {
   // ---- inter-token-latency join groups ----
 
   private groupAdd(t: number): void {
-    const n = this.gN;
-    if (n > 0 && this.gT[n - 1] === t) {
-      this.gC[n - 1]++;
+    const n = this.joinGroups;
+    if (n > 0 && this.joinGroupTime_ms[n - 1] === t) {
+      this.joinGroupCount[n - 1]++;
       return;
     }
-    if (n === this.gT.length) {
+    if (n === this.joinGroupTime_ms.length) {
       const T = new Float64Array(2 * n), Cn = new Int32Array(2 * n);
-      T.set(this.gT);
-      Cn.set(this.gC);
-      this.gT = T;
-      this.gC = Cn;
+      T.set(this.joinGroupTime_ms);
+      Cn.set(this.joinGroupCount);
+      this.joinGroupTime_ms = T;
+      this.joinGroupCount = Cn;
     }
-    this.gT[n] = t;
-    this.gC[n] = 1;
-    this.gN = n + 1;
+    this.joinGroupTime_ms[n] = t;
+    this.joinGroupCount[n] = 1;
+    this.joinGroups = n + 1;
   }
 
   private groupRemove(t: number): void {
-    for (let g = this.gN - 1; g >= 0; g--) {
-      if (this.gT[g] === t && this.gC[g] > 0) {
-        this.gC[g]--;
+    for (let g = this.joinGroups - 1; g >= 0; g--) {
+      if (this.joinGroupTime_ms[g] === t && this.joinGroupCount[g] > 0) {
+        this.joinGroupCount[g]--;
         return;
       }
     }
@@ -785,84 +854,84 @@ export class GpuReplica {
 
   // ---- helpers ----
 
-  private blocks(tokens: number): number {
-    return Math.ceil(tokens / this.B);
+  private blocksFor(tokens: number): number {
+    return Math.ceil(tokens / this.blockSize);
   }
 
-  private mod(x: number): number {
-    const r = x % this.B;
-    return r < 0 ? r + this.B : r;
+  private residue(x: number): number {
+    const r = x % this.blockSize;
+    return r < 0 ? r + this.blockSize : r;
   }
 
   private toBlocksCap(tokens: number): number {
-    return Math.max(0, Math.floor(tokens / this.B));
+    return Math.max(0, Math.floor(tokens / this.blockSize));
   }
 
   private watermarkFor(capBlocks: number): number {
-    return Math.max(1, Math.floor(this.wmFraction * capBlocks));
+    return Math.max(1, Math.floor(this.watermarkFraction * capBlocks));
   }
 
   /** prompt + output can never fit, even alone, in capBlocks (with the admission watermark). */
   private neverFits(prompt: number, out: number, capBlocks: number): boolean {
-    return this.blocks(prompt + out) > capBlocks - this.watermarkFor(capBlocks);
+    return this.blocksFor(prompt + out) > capBlocks - this.watermarkFor(capBlocks);
   }
 
   private linkRunTail(s: number): void {
-    this.sl.setRunPrev(s, this.runTail);
-    this.sl.setRunNext(s, -1);
-    if (this.runTail >= 0) this.sl.setRunNext(this.runTail, s);
+    this.slots.setRunPrev(s, this.runTail);
+    this.slots.setRunNext(s, -1);
+    if (this.runTail >= 0) this.slots.setRunNext(this.runTail, s);
     else this.runHead = s;
     this.runTail = s;
   }
 
   private unlinkRun(s: number): void {
-    const p = this.sl.runPrev(s), n = this.sl.runNext(s);
-    if (p >= 0) this.sl.setRunNext(p, n);
+    const p = this.slots.runPrev(s), n = this.slots.runNext(s);
+    if (p >= 0) this.slots.setRunNext(p, n);
     else this.runHead = n;
-    if (n >= 0) this.sl.setRunPrev(n, p);
+    if (n >= 0) this.slots.setRunPrev(n, p);
     else this.runTail = p;
   }
 
   private linkPfTail(s: number): void {
-    this.sl.setPfPrev(s, this.pfTail);
-    this.sl.setPfNext(s, -1);
-    if (this.pfTail >= 0) this.sl.setPfNext(this.pfTail, s);
-    else this.pfHead = s;
-    this.pfTail = s;
+    this.slots.setPfPrev(s, this.prefillTail);
+    this.slots.setPfNext(s, -1);
+    if (this.prefillTail >= 0) this.slots.setPfNext(this.prefillTail, s);
+    else this.prefillHead = s;
+    this.prefillTail = s;
   }
 
   private unlinkPf(s: number): void {
-    const p = this.sl.pfPrev(s), n = this.sl.pfNext(s);
-    if (p >= 0) this.sl.setPfNext(p, n);
-    else this.pfHead = n;
-    if (n >= 0) this.sl.setPfPrev(n, p);
-    else this.pfTail = p;
+    const p = this.slots.pfPrev(s), n = this.slots.pfNext(s);
+    if (p >= 0) this.slots.setPfNext(p, n);
+    else this.prefillHead = n;
+    if (n >= 0) this.slots.setPfPrev(n, p);
+    else this.prefillTail = p;
   }
 
   private releaseSlot(s: number): void {
-    this.sl.setState(s, FREE);
-    this.sl.bumpEpoch(s);
-    this.sl.release(s);
+    this.slots.setState(s, FREE);
+    this.slots.bumpEpoch(s);
+    this.slots.release(s);
   }
 
   private clearState(): void {
     for (let s = this.runHead; s >= 0;) {
-      const next = this.sl.runNext(s);
+      const next = this.slots.runNext(s);
       this.releaseSlot(s);
       s = next;
     }
-    for (let i = 0; i < this.waitQ.length; i++) this.releaseSlot(this.waitQ.at(i));
+    for (let i = 0; i < this.waitQueue.length; i++) this.releaseSlot(this.waitQueue.at(i));
     this.busy = false;
-    this.waitQ.clear();
-    this.nRunning = 0;
-    this.runHead = this.runTail = this.pfHead = this.pfTail = -1;
-    this.D = 0;
-    this.C = 0;
-    this.cnt.fill(0);
+    this.waitQueue.clear();
+    this.runningCount = 0;
+    this.runHead = this.runTail = this.prefillHead = this.prefillTail = -1;
+    this.decodingSeqs = 0;
+    this.decodingContextTokens = 0;
+    this.decodingByResidue.fill(0);
     this.heap.clear();
-    this.nextFinishK = Infinity;
-    this.used = 0;
-    this.gN = 0;
+    this.nextFinishStep = Infinity;
+    this.allocatedBlocks = 0;
+    this.joinGroups = 0;
   }
 
   /**
@@ -871,42 +940,42 @@ export class GpuReplica {
    */
   checkInvariants(): void {
     this.flush(this.sim.now_ms);
-    const B = this.B, K = this.K;
+    const blockSize = this.blockSize, steps = this.decodeSteps;
     const fail = (msg: string) => {
-      throw new Error(`GpuReplica invariant: ${msg} (t=${this.sim.now_ms} ms, K=${K})`);
+      throw new Error(`GpuReplica invariant: ${msg} (t=${this.sim.now_ms} ms, steps=${steps})`);
     };
     let n = 0, d = 0, c = 0, blocks = 0, pf = 0;
-    const cnt = new Int32Array(B);
-    for (let s = this.runHead; s >= 0; s = this.sl.runNext(s)) {
+    const byResidue = new Int32Array(blockSize);
+    for (let s = this.runHead; s >= 0; s = this.slots.runNext(s)) {
       n++;
-      const state = this.sl.state(s);
+      const state = this.slots.state(s);
       if (state === PREFILL) {
         pf++;
-        blocks += this.blocks(this.sl.target(s));
-        if (this.sl.target(s) !== this.sl.prompt(s) + this.sl.emitted(s)) fail(`prefill target of slot ${s}`);
+        blocks += this.blocksFor(this.slots.target(s));
+        if (this.slots.target(s) !== this.slots.prompt(s) + this.slots.emitted(s)) fail(`prefill target of slot ${s}`);
       } else if (state === DECODE) {
         d++;
-        const kv = this.sl.base(s) + K;
-        const emitted = this.sl.out(s) - (this.sl.finish(s) - K + 1);
-        if (!(emitted >= 1 && emitted < this.sl.out(s))) fail(`slot ${s}: emitted ${emitted} of ${this.sl.out(s)}`);
-        if (kv !== this.sl.prompt(s) + emitted - 1) fail(`slot ${s}: KV ${kv} != prompt ${this.sl.prompt(s)} + emitted ${emitted} - 1`);
+        const kv = this.slots.base(s) + steps;
+        const emitted = this.slots.out(s) - (this.slots.finish(s) - steps + 1);
+        if (!(emitted >= 1 && emitted < this.slots.out(s))) fail(`slot ${s}: emitted ${emitted} of ${this.slots.out(s)}`);
+        if (kv !== this.slots.prompt(s) + emitted - 1) fail(`slot ${s}: KV ${kv} != prompt ${this.slots.prompt(s)} + emitted ${emitted} - 1`);
         c += kv;
-        blocks += this.blocks(kv);
-        cnt[this.mod(this.sl.base(s))]++;
+        blocks += this.blocksFor(kv);
+        byResidue[this.residue(this.slots.base(s))]++;
       } else fail(`slot ${s} in the running list has state ${state}`);
     }
     let pfn = 0;
-    for (let s = this.pfHead; s >= 0; s = this.sl.pfNext(s)) pfn++;
-    for (let i = 0; i < this.waitQ.length; i++) if (this.sl.state(this.waitQ.at(i)) !== WAITING) fail('a waiting slot is not WAITING');
-    if (n !== this.nRunning) fail(`running ${this.nRunning} != list ${n}`);
+    for (let s = this.prefillHead; s >= 0; s = this.slots.pfNext(s)) pfn++;
+    for (let i = 0; i < this.waitQueue.length; i++) if (this.slots.state(this.waitQueue.at(i)) !== WAITING) fail('a waiting slot is not WAITING');
+    if (n !== this.runningCount) fail(`running ${this.runningCount} != list ${n}`);
     if (pf !== pfn) fail(`prefill list ${pfn} != prefilling ${pf}`);
-    if (d !== this.D) fail(`decodeSeqs ${this.D} != ${d}`);
-    if (c !== this.C) fail(`decodeCtxTokens ${this.C} != ${c}`);
-    for (let r = 0; r < B; r++) if (cnt[r] !== this.cnt[r]) fail(`residue counter ${r}: ${this.cnt[r]} != ${cnt[r]}`);
+    if (d !== this.decodingSeqs) fail(`decodeSeqs ${this.decodingSeqs} != ${d}`);
+    if (c !== this.decodingContextTokens) fail(`decodeCtxTokens ${this.decodingContextTokens} != ${c}`);
+    for (let r = 0; r < blockSize; r++) if (byResidue[r] !== this.decodingByResidue[r]) fail(`residue counter ${r}: ${this.decodingByResidue[r]} != ${byResidue[r]}`);
     // between plan and end the in-flight step's new blocks are allocated but contexts not yet advanced
-    const pending = this.busy && this.iterDecode && this.endToken >= 0 ? this.cnt[(B - (K % B)) % B] : 0;
-    if (blocks + pending !== this.used) fail(`allocated blocks ${this.used} != recomputed ${blocks} + in-flight ${pending}`);
-    if (this.used > this.capBlocks) fail(`allocated blocks ${this.used} > capacity ${this.capBlocks}`);
-    if (this.nRunning > this.maxSeqs) fail(`running ${this.nRunning} > max_num_seqs ${this.maxSeqs}`);
+    const pending = this.busy && this.iterDecodes && this.endEvent >= 0 ? this.decodingByResidue[(blockSize - (steps % blockSize)) % blockSize] : 0;
+    if (blocks + pending !== this.allocatedBlocks) fail(`allocated blocks ${this.allocatedBlocks} != recomputed ${blocks} + in-flight ${pending}`);
+    if (this.allocatedBlocks > this.kvBlocks) fail(`allocated blocks ${this.allocatedBlocks} > capacity ${this.kvBlocks}`);
+    if (this.runningCount > this.maxSeqs) fail(`running ${this.runningCount} > max_num_seqs ${this.maxSeqs}`);
   }
 }

@@ -1,14 +1,19 @@
-import { RecordPool } from '../record-pool.ts';
+import { RecordPool, recordLayout } from '../record-pool.ts';
 
-/**
- * Where each field of a sequence slot sits in its 128-byte record: float64 slots (index into `f`,
- * 16 per record) and int32 slots (index into `i`, 32 per record), over the same bytes.
- */
-const F_BASE = 0, F_FINISH = 1, F_JOIN_GEN = 2, F_JOIN = 3, F_LAST_TOKEN = 4, F_SUBMIT = 5, F_ADMIT = 6;
-const I_REQ = 14, I_PROMPT = 15, I_OUT = 16, I_EMITTED = 17, I_TARGET = 18, I_PREFILLED = 19, I_PREEMPTS = 20,
-  I_EPOCH = 21, I_STATE = 22, I_RUN_PREV = 23, I_RUN_NEXT = 24, I_PF_PREV = 25, I_PF_NEXT = 26;
-/** Record size in float64 and int32 slots (128 bytes). */
-const NF = 16, NI = 32;
+/** A sequence's record: 128 bytes, two cache lines. */
+const RECORD_BYTES = 128;
+const FIELDS = recordLayout(RECORD_BYTES, {
+  base: 'f64', finish: 'f64', joinGen: 'f64', join_ms: 'f64', lastToken_ms: 'f64', submit_ms: 'f64', admit_ms: 'f64',
+  req: 'i32', prompt: 'i32', out: 'i32', emitted: 'i32', target: 'i32', prefilled: 'i32', preempts: 'i32',
+  epoch: 'i32', state: 'i32', runPrev: 'i32', runNext: 'i32', prefillPrev: 'i32', prefillNext: 'i32',
+});
+const F_BASE = FIELDS.base, F_FINISH = FIELDS.finish, F_JOIN_GEN = FIELDS.joinGen, F_JOIN = FIELDS.join_ms,
+  F_LAST_TOKEN = FIELDS.lastToken_ms, F_SUBMIT = FIELDS.submit_ms, F_ADMIT = FIELDS.admit_ms;
+const I_REQ = FIELDS.req, I_PROMPT = FIELDS.prompt, I_OUT = FIELDS.out, I_EMITTED = FIELDS.emitted, I_TARGET = FIELDS.target,
+  I_PREFILLED = FIELDS.prefilled, I_PREEMPTS = FIELDS.preempts, I_EPOCH = FIELDS.epoch, I_STATE = FIELDS.state,
+  I_RUN_PREV = FIELDS.runPrev, I_RUN_NEXT = FIELDS.runNext, I_PF_PREV = FIELDS.prefillPrev, I_PF_NEXT = FIELDS.prefillNext;
+/** Record size in float64 and int32 slots. */
+const NF = RECORD_BYTES / 8, NI = RECORD_BYTES / 4;
 
 /**
  * The state of the sequences GPU replicas hold (waiting, prefilling, decoding), one 128-byte record
@@ -19,7 +24,7 @@ const NF = 16, NI = 32;
  */
 export class SlotPool extends RecordPool {
   constructor(initial = 1024, max = 50_000_000) {
-    super(8 * NF, initial, max, 'GPU sequences');
+    super(RECORD_BYTES, initial, max, 'GPU sequences');
   }
 
   /** The caller's request id. */

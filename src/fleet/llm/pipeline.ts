@@ -2,12 +2,12 @@ import type { Sampler } from '../../engine/distributions.ts';
 import type { Rng } from '../../engine/random.ts';
 import type { Simulator } from '../../engine/sim.ts';
 import type { Outcome } from '../../metrics/outcomes.ts';
-import type { RequestPool } from '../request-pool.ts';
+import { F_ARM_A, F_ARM_B, F_CHAT, F_EMBED, F_HOLDS_API, F_SPILLED, type RequestPool } from '../request-pool.ts';
 import type { RequestSink } from '../stations/network.ts';
 import type { ServiceTier, TierOutput } from '../stations/tier.ts';
 import type { Cluster } from './cluster.ts';
 import type { FleetMetrics } from './metrics.ts';
-import { F_CHAT, F_EMBED, F_HOLDS_API, F_SPILLED, S, T, TIER_KINDS } from './stages.ts';
+import { S, T, TIER_KINDS } from './stages.ts';
 import type { TokenSource } from './tokens.ts';
 import type { RateLimiter, UserPopulation } from './users.ts';
 
@@ -48,10 +48,6 @@ export interface ArmObserver {
   firstToken(model: number, arm: number, ttft_ms: number): void;
   finish(model: number, arm: number, outcome: Outcome, e2e_ms: number): void;
 }
-
-/** Request flags of models with an arm: which arm served the attempt. */
-export const F_ARM_A = 1 << 8;
-export const F_ARM_B = 1 << 9;
 
 /** A uniform [0, 1) value per user id (murmur3 finaliser): sticky A/B assignment. */
 export function userHash01(user: number): number {

@@ -22,8 +22,3 @@ export const TIER_KINDS = ['gateway', 'postgres', 'redis', 'chat_api', 'completi
 export type TierKind = (typeof TIER_KINDS)[number];
 export const T = Object.fromEntries(TIER_KINDS.map((n, i) => [n, i])) as { [K in TierKind]: number };
 
-/** Request flags. */
-export const F_CHAT = 1; // through the Chat API (else Completions)
-export const F_HOLDS_API = 2; // holds an API worker slot
-export const F_EMBED = 4; // embedding request
-export const F_SPILLED = 8; // served by the spill-over model
