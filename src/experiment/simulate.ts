@@ -69,6 +69,45 @@ export function simulate(prep: Prepared, seed: number, shouldStop?: () => boolea
 }
 
 /** Builds a run of the scenario with one seed, ready to advance. */
+/** What a run simulates: the LLM fleet, or a network of stations. */
+interface System {
+  fleet: BuiltFleet | undefined;
+  /** The station network's tiers (none for a fleet: its tiers are in `fleet`). */
+  networkTiers: ServiceTier[];
+  stations: Station[];
+  first: (req: number) => void;
+  retry: (req: number) => void;
+  classes: number;
+  finalize: (end_ms: number) => void;
+  /** Requests queued anywhere, for the time series. */
+  queueDepth: () => number;
+}
+
+function buildSystem(sim: Simulator, pool: RequestPool, sink: RequestSink, prep: Prepared, seed: number): System {
+  const sc = prep.scenario;
+  if (!sc.fleet) {
+    const network = new StationNetwork(sim, pool, sink, sc, seed);
+    return {
+      fleet: undefined, networkTiers: network.tiers, stations: network.stations, classes: 1,
+      first: (req) => network.first(req),
+      retry: (req) => network.retry(req),
+      finalize: (end) => network.finalize(end),
+      queueDepth: () => network.tiers.reduce((a, t) => a + t.station.qlen, 0),
+    };
+  }
+  const built = buildFleet(sim, pool, sink, prep, seed);
+  // GPU statistics cover the measured period only.
+  const reset = sim.on(() => built.gpuClusters.forEach((c) => c.replicas.forEach((r) => r.resetStats())));
+  if (sc.warmup_s > 0) sim.at(sc.warmup_s * 1000, reset, 0);
+  return {
+    fleet: built, networkTiers: [], stations: built.tiers.map((t) => t.station), classes: built.pipeline.classes,
+    first: (req) => built.pipeline.first(req),
+    retry: (req) => built.pipeline.retry(req),
+    finalize: (end) => built.tiers.forEach((t) => t.finalize(end)),
+    queueDepth: () => built.tiers.reduce((a, t) => a + t.station.qlen, 0) + built.gpuClusters.reduce((a, c) => a + c.replicas.reduce((b, r) => b + r.waiting, 0), 0),
+  };
+}
+
 export function startRun(prep: Prepared, seed: number): RunHandle {
   // Streams are named by the seed's digits: beyond 2^53 neighbouring seeds are the same double
   // (util/limits.ts), so replication seed + i would repeat replication seed.
@@ -79,61 +118,25 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
   const sim = new Simulator();
   const pool = new RequestPool();
   const series = new TimeSeries(defaultWindowMs(sc.duration_s, sc.window_s), duration_ms, warmup_ms);
-  // The client layer is every model's sink; the model is the client's target (bound below).
-  const target: { -readonly [K in keyof AttemptTarget]: AttemptTarget[K] } = { first: () => {}, retry: () => {}, classes: 1 };
+  // The client layer is every model's sink; the system is the client's target.
   let client!: ClientLayer;
   const sink: RequestSink = { finish: (req, outcome, t) => client.finish(req, outcome, t) };
-  let finalize: (end_ms: number) => void;
-  let stations: Station[];
-  let fleet: BuiltFleet | undefined;
-  let networkTiers: ServiceTier[] = [];
-  if (sc.fleet) {
-    const built = buildFleet(sim, pool, sink, prep, seed);
-    fleet = built;
-    target.first = (req) => built.pipeline.first(req);
-    target.retry = (req) => built.pipeline.retry(req);
-    target.classes = built.pipeline.classes;
-    finalize = (end) => built.tiers.forEach((t) => t.finalize(end));
-    stations = built.tiers.map((t) => t.station);
-    // GPU statistics cover the measured period only.
-    const reset = sim.on(() => built.gpuClusters.forEach((c) => c.replicas.forEach((r) => r.resetStats())));
-    if (warmup_ms > 0) sim.at(warmup_ms, reset, 0);
-  } else {
-    const network = new StationNetwork(sim, pool, sink, sc, seed);
-    networkTiers = network.tiers;
-    target.first = (req) => network.first(req);
-    target.retry = (req) => network.retry(req);
-    finalize = (end) => network.finalize(end);
-    stations = network.stations;
-  }
-  // Queue depth at the end of every window: one event per window.
-  const queueDepth = fleet
-    ? () => fleet!.tiers.reduce((a, t) => a + t.station.qlen, 0) + fleet!.gpuClusters.reduce((a, c) => a + c.replicas.reduce((b, r) => b + r.waiting, 0), 0)
-    : () => networkTiers.reduce((a, t) => a + t.station.qlen, 0);
+  const system = buildSystem(sim, pool, sink, prep, seed);
+  const { fleet } = system;
   if (fleet) fleet.metrics.series = series;
+  // Queue depth at the end of every window: one event per window.
   const sampleQueues = sim.on((i) => {
-    series.sampleQueue(i, queueDepth(), client.live);
+    series.sampleQueue(i, system.queueDepth(), client.live);
     if ((i + 2) * series.windowMs <= duration_ms) sim.at((i + 2) * series.windowMs, sampleQueues, i + 1);
   });
   sim.at(Math.min(series.windowMs, duration_ms), sampleQueues, 0);
   // One index of the fleet: faults and the control plane resolve their targets through it.
-  const index = new FleetIndex(fleet, networkTiers);
+  const index = new FleetIndex(fleet, system.networkTiers);
   const faults = installFaults(sim, sc, seed, index);
   const control = installControl(sim, sc, index);
+  const target: AttemptTarget = { first: system.first, retry: system.retry, classes: system.classes };
   client = new ClientLayer(sim, pool, target, sc.client ? clientConfig(sc.client) : undefined, series, warmup_ms, stream(seed, 'client'));
-  const arrivalSpec = scaledArrivals(sc.workload.arrivals, sc.fleet?.scale ?? 1);
-  const arrivals = makeArrivals(arrivalSpec, stream(seed, 'arrivals'), prep.trace);
-
-  const arrive = sim.on(() => {
-    scheduleNext();
-    client.arrive();
-  });
-  function scheduleNext(): void {
-    const t = arrivals.next();
-    if (t < duration_ms) sim.at(t, arrive, 0);
-  }
-
-  scheduleNext();
+  scheduleArrivals(sim, client, prep, seed, duration_ms);
   let wall_ms = 0;
   const advance = (until_ms: number, slice: Pick<RunLimits, 'yieldAtMs' | 'shouldStop'> = {}): StopReason => {
     const t0 = performance.now();
@@ -150,32 +153,43 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
     }
   };
   const finish = (stop: StopReason): RunResult => {
-  const end_ms = sim.now_ms;
-  finalize(end_ms);
-  control?.finish(end_ms);
-  const inFlight = client.inFlight();
-  client.counts.in_flight_at_end = inFlight.total;
-  client.byClass.forEach((c, i) => (c.in_flight_at_end = inFlight.byClass[i]));
-  return {
-    seed,
-    duration_ms: end_ms,
-    warmup_ms,
-    counts: client.counts,
-    e2e: client.e2e,
-    e2eIncludingInFlight: withInFlightAges(client, end_ms),
-    client,
-    faults,
-    ...(control ? { control } : {}),
-    stations,
-    fleet,
-    timeseries: series,
-    events: sim.events,
-    wall_s: wall_ms / 1000,
-    stop_reason: stop,
-    complete: stop === 'empty' || (stop === 'until' && end_ms >= duration_ms),
-  };
+    const end_ms = sim.now_ms;
+    system.finalize(end_ms);
+    control?.finish(end_ms);
+    const inFlight = client.inFlight();
+    client.counts.in_flight_at_end = inFlight.total;
+    client.byClass.forEach((c, i) => (c.in_flight_at_end = inFlight.byClass[i]));
+    return {
+      seed, duration_ms: end_ms, warmup_ms,
+      counts: client.counts,
+      e2e: client.e2e,
+      e2eIncludingInFlight: withInFlightAges(client, end_ms),
+      client, faults,
+      ...(control ? { control } : {}),
+      stations: system.stations, fleet,
+      timeseries: series,
+      events: sim.events,
+      wall_s: wall_ms / 1000,
+      stop_reason: stop,
+      complete: stop === 'empty' || (stop === 'until' && end_ms >= duration_ms),
+    };
   };
   return { sim, duration_ms, advance, finish };
+}
+
+/** The workload's arrivals, one event ahead: each arrival schedules the next. */
+function scheduleArrivals(sim: Simulator, client: ClientLayer, prep: Prepared, seed: number, duration_ms: number): void {
+  const sc = prep.scenario;
+  const arrivals = makeArrivals(scaledArrivals(sc.workload.arrivals, sc.fleet?.scale ?? 1), stream(seed, 'arrivals'), prep.trace);
+  const arrive = sim.on(() => {
+    scheduleNext();
+    client.arrive();
+  });
+  function scheduleNext(): void {
+    const t = arrivals.next();
+    if (t < duration_ms) sim.at(t, arrive, 0);
+  }
+  scheduleNext();
 }
 
 /**

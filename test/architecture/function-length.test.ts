@@ -13,7 +13,6 @@ import { describe, expect, it } from 'vitest';
 const MAX_LINES = 70;
 const STILL_LONGER: Record<string, number> = {
   'results/control-summary.ts summarizeControl': 114,
-  'experiment/simulate.ts startRun': 108,
   'report/tables.ts summaryTables': 106,
   'experiment/plan.ts runPlan': 97,
   'results/fleet-summary.ts summarizeFleet': 96,
