@@ -3,7 +3,8 @@
 // command loads tsx and then only its own module. Measured beside the floor (a bare Node start-up)
 // and the cost of loading tsx, round-robin so that a slow phase of the machine hits every command
 // alike. Prints median, min and max per command; for `validate`, also the time to its first line.
-// Run: npm run bench:startup   (node --import tsx test/bench/startup.bench.ts [--rounds N])
+// Run: npm run bench:startup   (node --import tsx test/bench/startup.bench.ts [--rounds N] [--cli PATH])
+// `--cli` times another checkout's src/cli/fleetsim.mjs (an older version, for a before/after).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -13,7 +14,8 @@ const ROUNDS = roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : 11;
 /** The target of fleetsim 0.2.0 for `fleetsim --help`, median wall time. */
 const HELP_TARGET_S = 0.3;
 
-const FLEETSIM = ['src/cli/fleetsim.mjs'];
+const cliAt = process.argv.indexOf('--cli');
+const FLEETSIM = [cliAt > 0 ? process.argv[cliAt + 1] : 'src/cli/fleetsim.mjs'];
 const CASES: { label: string; args: string[] }[] = [
   { label: 'node -e 0 (floor)', args: ['-e', '0'] },
   { label: 'node --import tsx -e 0 (tsx alone)', args: ['--import', 'tsx', '-e', '0'] },
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, c] of CASES.entries()) timings[i].push(await timeOnce(c.args));
   }
-  console.log(`start-up, ${ROUNDS} rounds, Node ${process.version}; wall seconds: median [min, max]`);
+  console.log(`start-up of ${FLEETSIM[0]}, ${ROUNDS} rounds, Node ${process.version}; wall seconds: median [min, max]`);
   for (const [i, c] of CASES.entries()) {
     const total = timings[i].map((t) => t.total_s);
     let line = `${c.label.padEnd(46)} ${fmt(median(total))} [${fmt(Math.min(...total))}, ${fmt(Math.max(...total))}]`;
