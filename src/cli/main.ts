@@ -12,6 +12,19 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, incomplete: 3, internal: 70 } 
 /** Commands that load a scenario, and with it the files it names (traces, model configs, `extends:`). */
 const LOADS_SCENARIO = new Set(['run', 'validate', 'check', 'compare', 'replay', 'sweep', 'plan']);
 
+/** Commands whose `--out` holds charts. */
+const DRAWS_CHARTS = new Set(['run', 'check', 'replay', 'sweep', 'plan', 'merge']);
+
+/**
+ * Loads vega and vega-lite (0.5-3 s) before a command that will draw charts starts simulating,
+ * not when the report is drawn: a run stopped by Ctrl-C or SIGTERM then writes its partial report
+ * without waiting for them. Commands without `--out`, and every `--help`, skip them. A failure
+ * here is left to the report, which loads them again and says why.
+ */
+async function preloadCharts(): Promise<void> {
+  await Promise.all([import('vega'), import('vega-lite')]).catch(() => undefined);
+}
+
 /**
  * Longest error line printed. Every message quotes input through util/excerpt.ts; this is the
  * backstop that keeps any message one line, without control characters, and short of a file.
@@ -43,7 +56,10 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
     }
   }
   // Files a scenario names are confined to its directory and these (scenario/paths.ts), set anew for every command.
-  program.hook('preAction', (_program, command) => setAllowedPaths((command.opts().allowPath as string[] | undefined) ?? []));
+  program.hook('preAction', async (_program, command) => {
+    setAllowedPaths((command.opts().allowPath as string[] | undefined) ?? []);
+    if (command.opts().out !== undefined && DRAWS_CHARTS.has(command.name())) await preloadCharts();
+  });
   return program;
 }
 
