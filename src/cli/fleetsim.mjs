@@ -1,16 +1,25 @@
 #!/usr/bin/env node
-// Entry point. Huge pages first (see huge-pages.mjs: this may run the command again in a child
-// and exit with its status), then the signal handlers (before the ~0.3 s of loading tsx: a
-// Ctrl-C or SIGTERM at any moment from here on gets an answer, see util/signals.mjs), then TypeScript
-// through tsx (no build step), then the CLI.
+// Entry point. `fleetsim`, `--help`, `--version` and `help` on their own are answered from the
+// command table (commands.mjs) without TypeScript: that takes one bare Node start-up. Otherwise:
+// huge pages first (see huge-pages.mjs: this may run the command again in a child and exit with
+// its status), then the signal handlers (before the ~0.25 s of loading tsx: a Ctrl-C or SIGTERM at
+// any moment from here on gets an answer, see util/signals.mjs), then TypeScript through tsx (no
+// build step), then the CLI, which loads only the module of the command it runs.
 import { withHugePages } from './huge-pages.mjs';
 import { installSignalHandlers } from '../util/signals.mjs';
+import { answerTopLevel, needsNoCommand } from './commands.mjs';
 
-// Only commands that simulate are worth the ~0.1 s a relaunch costs.
-const SIMULATING = new Set(['run', 'check', 'compare', 'replay', 'sweep', 'plan']);
-await withHugePages(SIMULATING.has(process.argv.slice(2).find((a) => !a.startsWith('-')) ?? ''));
-installSignalHandlers();
-const { register } = await import('tsx/esm/api');
-register();
-const { main } = await import('./main.ts');
-process.exitCode = await main(process.argv);
+const args = process.argv.slice(2);
+if (needsNoCommand(args)) {
+  installSignalHandlers();
+  process.exitCode = answerTopLevel(process.argv);
+} else {
+  // Only commands that simulate are worth the ~0.1 s a relaunch costs.
+  const SIMULATING = new Set(['run', 'check', 'compare', 'replay', 'sweep', 'plan']);
+  await withHugePages(SIMULATING.has(args.find((a) => !a.startsWith('-')) ?? ''));
+  installSignalHandlers();
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { main } = await import('./main.ts');
+  process.exitCode = await main(process.argv);
+}

@@ -1,18 +1,6 @@
-import { Command, CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { UserError } from '../errors.ts';
-import { version } from '../version.ts';
-import { registerRun } from './run.ts';
-import { registerValidate } from './validate.ts';
-import { registerSchema } from './schema.ts';
-import { registerReplay } from './replay.ts';
-import { registerPerf } from '../perf/cli-perf.ts';
-import { registerCalibrate } from '../fidelity/cli-calibrate.ts';
-import { registerFidelity } from '../fidelity/cli-fidelity.ts';
-import { registerCheck } from './check.ts';
-import { registerCompare } from './compare.ts';
-import { registerSweep } from './sweep.ts';
-import { registerPlan } from './plan.ts';
-import { registerMerge } from './merge.ts';
+import { chosenCommand, commanderExitCode, COMMANDS, topLevelProgram } from './commands.mjs';
 import { installSignalHandlers } from '../util/signals.mjs';
 import { collect } from './options.ts';
 import { setAllowedPaths } from '../util/paths.ts';
@@ -23,6 +11,19 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, incomplete: 3, internal: 70 } 
 
 /** Commands that load a scenario, and with it the files it names (traces, model configs, `extends:`). */
 const LOADS_SCENARIO = new Set(['run', 'validate', 'check', 'compare', 'replay', 'sweep', 'plan']);
+
+/** Commands whose `--out` holds charts. */
+const DRAWS_CHARTS = new Set(['run', 'check', 'replay', 'sweep', 'plan', 'merge']);
+
+/**
+ * Loads vega and vega-lite (0.5-3 s) before a command that will draw charts starts simulating,
+ * not when the report is drawn: a run stopped by Ctrl-C or SIGTERM then writes its partial report
+ * without waiting for them. Commands without `--out`, and every `--help`, skip them. A failure
+ * here is left to the report, which loads them again and says why.
+ */
+async function preloadCharts(): Promise<void> {
+  await Promise.all([import('vega'), import('vega-lite')]).catch(() => undefined);
+}
 
 /**
  * Longest error line printed. Every message quotes input through util/excerpt.ts; this is the
@@ -41,32 +42,24 @@ function commanderLine(message: string): string {
   return errorLine(`fleetsim: ${quoted.replace(/'([^']{81,})'/g, (_, v: string) => `'${excerpt(v)}'`)}`);
 }
 
-export function buildProgram(): Command {
-  const program = new Command('fleetsim')
-    .description('Discrete-event capacity and failure simulator for LLM serving fleets')
-    .version(version)
-    .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(`${commanderLine(str)}\n`) });
-  registerRun(program);
-  registerValidate(program);
-  registerSchema(program);
-  registerReplay(program);
-  registerPerf(program);
-  registerCalibrate(program);
-  registerFidelity(program);
-  registerCheck(program);
-  registerCompare(program);
-  registerSweep(program);
-  registerPlan(program);
-  registerMerge(program);
+/**
+ * The program for one command line. Only the command it runs is loaded (its module imports the
+ * simulator, zod, yaml or vega); the others are listed by name and description (cli/commands.mjs).
+ */
+export async function buildProgram(argv: readonly string[]): Promise<Command> {
+  const chosen = COMMANDS.find((c) => c.name === chosenCommand(argv.slice(2)));
+  const outputError = (str: string, write: (str: string) => void) => write(`${commanderLine(str)}\n`);
+  const program = topLevelProgram(chosen ? { chosen, register: await chosen.load(), outputError } : { outputError });
   for (const c of program.commands) {
-    c.exitOverride();
     if (LOADS_SCENARIO.has(c.name())) {
       c.option('--allow-path <dir>', 'a directory (besides the scenario\'s own) that files named in the scenario may come from (repeatable)', collect, []);
     }
   }
   // Files a scenario names are confined to its directory and these (util/paths.ts), set anew for every command.
-  program.hook('preAction', (_program, command) => setAllowedPaths((command.opts().allowPath as string[] | undefined) ?? []));
+  program.hook('preAction', async (_program, command) => {
+    setAllowedPaths((command.opts().allowPath as string[] | undefined) ?? []);
+    if (command.opts().out !== undefined && DRAWS_CHARTS.has(command.name())) await preloadCharts();
+  });
   return program;
 }
 
@@ -88,14 +81,14 @@ export function guardStdout(stream: NodeJS.WriteStream = process.stdout): void {
 export async function main(argv: string[]): Promise<number> {
   installSignalHandlers();
   guardStdout();
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return Number(process.exitCode ?? EXIT.ok);
   } catch (e) {
     if (e instanceof CommanderError) {
       // Commander already printed its one-line message; help and version are successes.
-      return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+      return commanderExitCode(e);
     }
     if (e instanceof UserError) {
       // One line per problem (a scenario may have several).

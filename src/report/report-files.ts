@@ -18,7 +18,7 @@ export async function buildReportFiles(input: ReportInput): Promise<Record<strin
   const files: Record<string, string> = {};
   const html: { id: string; title: string; description: string; vega: object; svgFile: string }[] = [];
   for (const c of charts) {
-    const vega = compileVegaLite(c.spec);
+    const vega = await compileVegaLite(c.spec);
     files[chartFile(c)] = await renderVegaSvg(vega);
     html.push({ id: c.id, title: c.title, description: c.description, vega, svgFile: chartFile(c) });
   }
