@@ -150,7 +150,7 @@ describe('the CI example (docs/ci/fleetsim-gate.yml)', () => {
     const r = await bash(gate[0].run!, { GITHUB_STEP_SUMMARY: summary });
     // 0 every budget passes, 1 one fails or is undecided: a verdict either way; 2 would be bad input.
     expect([0, 1], `stdout: ${r.stdout.slice(0, 2000)}\nstderr: ${r.stderr.slice(0, 2000)}`).toContain(r.code);
-    expect(readFileSync(summary, 'utf8')).toMatch(/\| (pass|fail|inconclusive) \|/);
+    expect(readFileSync(summary, 'utf8')).toMatch(/\| (pass|\*\*FAIL\*\*|\*\*inconclusive\*\*) \|/);
     expect(readFileSync(join(checkout, 'reports/budgets.xml'), 'utf8')).toMatch(/<testsuites?[\s>][\s\S]*<testcase /);
     expect(existsSync(join(checkout, 'reports/check/summary.json'))).toBe(true);
   }, 600_000);
