@@ -17,6 +17,13 @@ export const F_ARM_A = 1 << 8;
 export const F_ARM_B = 1 << 9;
 /** the client stopped waiting for the attempt (it timed out); the server may still be working on it */
 export const F_ABANDONED = 1 << 20;
+/**
+ * Bits 12-19 count the session-state Redis operations a chat attempt has made (the pipeline
+ * makes chat_api.session_ops of them, at most MAX_SESSION_OPS, one after another).
+ */
+export const SESSION_OPS_SHIFT = 12;
+export const SESSION_OPS_MASK = 0xff << SESSION_OPS_SHIFT;
+export const MAX_SESSION_OPS = 0xff;
 
 /**
  * A request's record: 128 bytes. The first 64 hold what every tier hop reads or writes (entry and

@@ -1,3 +1,4 @@
+import { MAX_SESSION_OPS } from './request-pool.ts';
 import { z } from 'zod';
 import { DTYPES, type Dtype } from '../perf/dtype.ts';
 import { DistSchema } from '../engine/distribution-schema.ts';
@@ -115,7 +116,7 @@ export const FleetSchema = strict({
     /** Share of auth lookups served by the gateway's cache; the rest query PostgreSQL. */
     auth_cache_hit: prob().default(0.9),
   }),
-  chat_api: strict({ ...tierFields, rag_share: prob().default(0), session_ops: nonNegInt().default(1) }),
+  chat_api: strict({ ...tierFields, rag_share: prob().default(0), session_ops: nonNegInt().max(MAX_SESSION_OPS).default(1) }),
   completions_api: Tier,
   moderation: strict({ ...tierFields, pre: z.boolean().default(true), post: z.boolean().default(true) }),
   router: Tier,

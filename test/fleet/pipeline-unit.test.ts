@@ -69,6 +69,7 @@ interface Options {
   arm?: Omit<ArmRoute, 'clusters' | 'rng'>;
   users?: number;
   warmup_ms?: number;
+  sessionOps?: number;
 }
 
 function harness(o: Options = {}) {
@@ -82,7 +83,7 @@ function harness(o: Options = {}) {
   const metrics = new FleetMetrics(2);
   const users = new UserPopulation(o.users ?? 100, 0, 1, stream(1, 'users'));
   const pipeline = new FleetPipeline(sim, pool, sink, {
-    warmup_ms: o.warmup_ms ?? 0, authCacheHit: o.authCacheHit ?? 1, ragShare: o.ragShare ?? 0, sessionOps: 1,
+    warmup_ms: o.warmup_ms ?? 0, authCacheHit: o.authCacheHit ?? 1, ragShare: o.ragShare ?? 0, sessionOps: o.sessionOps ?? 1,
     moderationPre: o.moderation ?? true, moderationPost: o.moderation ?? true,
     edgeIn: constant(EDGE_IN_MS), edgeOut: constant(EDGE_OUT_MS),
     regionCum: Float64Array.from(regions, () => 1), regionCapacity: regions.map(() => 1), modelCum: Float64Array.of(1, 1),
@@ -161,6 +162,19 @@ describe('FleetPipeline: the path of one request', () => {
       expect(h.metrics.tpot.summary().mean).toBeCloseTo(DECODE_MS / 9, 9);
     });
   }
+
+  it('a chat request makes chat_api.session_ops Redis operations one after another, as the capacity check counts them', () => {
+    for (const sessionOps of [0, 1, 3]) {
+      const h = harness({ chatShare: 1, sessionOps });
+      h.arriveAt(0);
+      h.sim.run();
+      // expectedE2e counts one session operation
+      const e2e = expectedE2e({ authMiss: false, chat: true, rag: false, moderation: true }) + (sessionOps - 1) * SERVICE_MS.redis!;
+      expect(h.finished.get(0)).toEqual({ outcome: 'completed', t_ms: e2e });
+      // one rate-limit lookup and the session operations: the 1 + chat x session_ops of capacity.ts
+      expect(h.tier('redis').stats.arrivals).toBe(1 + sessionOps);
+    }
+  });
 
   it('an embedding skips session, RAG and moderation and uses the completions API', () => {
     const h = harness({ embed: true, ragShare: 1, chatShare: 1 });

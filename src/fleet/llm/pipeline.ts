@@ -2,7 +2,7 @@ import type { Sampler } from '../../engine/distributions.ts';
 import type { Rng } from '../../engine/random.ts';
 import type { Simulator } from '../../engine/sim.ts';
 import type { Outcome } from '../../metrics/outcomes.ts';
-import { F_ARM_A, F_ARM_B, F_CHAT, F_EMBED, F_HOLDS_API, F_SPILLED, type RequestPool } from '../request-pool.ts';
+import { F_ARM_A, F_ARM_B, F_CHAT, F_EMBED, F_HOLDS_API, F_SPILLED, SESSION_OPS_MASK, SESSION_OPS_SHIFT, type RequestPool } from '../request-pool.ts';
 import type { RequestSink } from '../stations/network.ts';
 import type { ServiceTier, TierOutput } from '../stations/tier.ts';
 import type { Cluster } from './cluster.ts';
@@ -239,11 +239,21 @@ export class FleetPipeline implements TierOutput {
         return this.tier(req, pool.flags(req) & F_CHAT ? T.chat_api : T.completions_api).acquire(req);
       }
       case S.api_queue:
-        pool.setFlags(req, pool.flags(req) | F_HOLDS_API);
+        // a retried attempt starts its session operations anew
+        pool.setFlags(req, (pool.flags(req) | F_HOLDS_API) & ~SESSION_OPS_MASK);
         if (pool.flags(req) & F_CHAT && this.cfg.sessionOps > 0) return this.enterTier(req, S.session, T.redis);
         return this.afterSession(req);
-      case S.session:
+      case S.session: {
+        // session state: chat_api.session_ops Redis operations, one after another
+        const flags = pool.flags(req);
+        const done = ((flags & SESSION_OPS_MASK) >>> SESSION_OPS_SHIFT) + 1;
+        if (done < this.cfg.sessionOps) {
+          pool.setFlags(req, (flags & ~SESSION_OPS_MASK) | (done << SESSION_OPS_SHIFT));
+          return this.enterTier(req, S.session, T.redis);
+        }
+        pool.setFlags(req, flags & ~SESSION_OPS_MASK);
         return this.afterSession(req);
+      }
       case S.rag:
         return this.afterRag(req);
       case S.moderation_pre:
