@@ -132,6 +132,49 @@ function permutations<T>(xs: readonly T[]): T[][] {
   return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
 }
 
+/** The objective of a run: a figure of its summary, or the value of a numeric knob of the same path. */
+function objectiveFunction(knobs: readonly Knob[], minimize: string): (summary: Summary, values: readonly KnobValue[]) => number | null {
+  return (summary, values) => {
+    const res = resolveMetric(summary, minimize);
+    if (res.ok) {
+      if (res.value === null || typeof res.value === 'number') return res.value;
+      throw new UserError(`--minimize ${excerpt(minimize)}: a block of figures, not one figure`);
+    }
+    const j = knobs.findIndex((k) => k.path === minimize);
+    if (j >= 0 && typeof values[j] === 'number') return values[j] as number;
+    throw new UserError(`--minimize ${excerpt(minimize)}: ${res.message}; expected a figure of summary.json (e.g. cost.monthly_usd) or a numeric --vary path`);
+  };
+}
+
+/**
+ * The lowest candidate value of monotone knob m that meets the SLOs, the other knobs as in x:
+ * x[m] (a candidate index) meets them; values below the candidates are taken to fail.
+ */
+async function bisect(knob: Knob, m: number, candidates: readonly number[], x: readonly number[], evaluate: (probe: number[], why: string) => Promise<Evaluation>): Promise<number> {
+  const v = knob.values;
+  let lo = -1; // below the range: infeasible by assumption
+  let hi = candidates.indexOf(x[m]); // feasible
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    const probe = x.slice();
+    probe[m] = candidates[mid];
+    const why = `bisection on ${knob.path} between ${lo < 0 ? 'below ' + formatValue(v[candidates[0]]) : formatValue(v[candidates[lo]])} (fails) and ${formatValue(v[candidates[hi]])} (meets)`;
+    if ((await evaluate(probe, why)).feasible) hi = mid;
+    else lo = mid;
+  }
+  return candidates[hi];
+}
+
+/** The feasible evaluation of lowest objective; ties to the lower point index. */
+function cheapestFeasible(evaluations: readonly Evaluation[]): Evaluation | undefined {
+  let best: Evaluation | undefined;
+  for (const e of evaluations) {
+    if (!e.feasible || e.objective === null) continue;
+    if (!best || e.objective < best.objective! || (e.objective === best.objective && e.point < best.point)) best = e;
+  }
+  return best;
+}
+
 /** Plans on the runner; see the file header. */
 export async function runPlan(input: PlanInput, runner: Runner, onEvaluation?: (e: Evaluation) => void): Promise<PlanResult> {
   const slos = input.slos.map(parseSlo);
@@ -144,16 +187,7 @@ export async function runPlan(input: PlanInput, runner: Runner, onEvaluation?: (
   const categorical = knobs.map((k, j) => (k.kind === 'list' ? j : -1)).filter((j) => j >= 0);
   const combos = categorical.reduce((n, j) => n * knobs[j].values.length, 1);
 
-  const objectiveOf = (summary: Summary, values: readonly KnobValue[]): number | null => {
-    const res = resolveMetric(summary, minimize);
-    if (res.ok) {
-      if (res.value === null || typeof res.value === 'number') return res.value;
-      throw new UserError(`--minimize ${excerpt(minimize)}: a block of figures, not one figure`);
-    }
-    const j = knobs.findIndex((k) => k.path === minimize);
-    if (j >= 0 && typeof values[j] === 'number') return values[j] as number;
-    throw new UserError(`--minimize ${excerpt(minimize)}: ${res.message}; expected a figure of summary.json (e.g. cost.monthly_usd) or a numeric --vary path`);
-  };
+  const objectiveOf = objectiveFunction(knobs, minimize);
 
   // A misspelt SLO or objective fails now, with a suggestion, not after the first simulation.
   const shape = summaryShape(prepare({ scenario: sw.scenario(0), file: sw.file, dir: sw.dir, roots: sw.roots }), meta.seed);
@@ -198,33 +232,14 @@ export async function runPlan(input: PlanInput, runner: Runner, onEvaluation?: (
     if (!top.feasible || monotone.length === 0) return log;
     for (const order of orders) {
       const x = idx.slice();
-      for (const m of order) {
-        const v = knobs[m].values;
-        const c = candidates(m);
-        let lo = -1; // below the range: infeasible by assumption
-        let hi = c.indexOf(x[m]); // feasible
-        while (hi - lo > 1) {
-          const mid = Math.floor((lo + hi) / 2);
-          const probe = x.slice();
-          probe[m] = c[mid];
-          const why = `bisection on ${knobs[m].path} between ${lo < 0 ? 'below ' + formatValue(v[c[0]]) : formatValue(v[c[lo]])} (fails) and ${formatValue(v[c[hi]])} (meets)`;
-          const e = await evaluate(probe, combo, why, log);
-          if (e.feasible) hi = mid;
-          else lo = mid;
-        }
-        x[m] = c[hi];
-      }
+      for (const m of order) x[m] = await bisect(knobs[m], m, candidates(m), x, (probe, why) => evaluate(probe, combo, why, log));
     }
     return log;
   };
 
   const logs = await Promise.all(Array.from({ length: combos }, (_, c) => searchCombo(c)));
   const evaluations = logs.flat();
-  let best: Evaluation | undefined;
-  for (const e of evaluations) {
-    if (!e.feasible || e.objective === null) continue;
-    if (!best || e.objective < best.objective! || (e.objective === best.objective && e.point < best.point)) best = e;
-  }
+  const best = cheapestFeasible(evaluations);
   const warnings = checkMonotonicity(knobs, monotone, slos, evaluations, minimize);
   const resolution = describeResolution(knobs, resolutions, evaluations, best);
   warnings.push(...resolution.map(resolutionText));
