@@ -30,27 +30,35 @@ export function runLine(s: Summary): string {
   return `\`${s.scenario}\` (${s.scenario_file}): ${fmt(s.duration_s)} s simulated, warm-up ${fmt(s.warmup_s)} s${reps}; fleetsim ${s.fleetsim_version}.${incomplete}`;
 }
 
-export function summaryTables(s: Summary, variants?: NamedSummary[]): ReportTable[] {
-  const out: ReportTable[] = [];
+/** Offered, completed and failed requests, with intervals over replications. */
+function requestsTable(s: Summary): ReportTable {
   const r = s.requests;
   const rci = ciOf(r);
-  out.push({
+  return {
     title: 'Requests',
     header: ['offered', 'completed', 'failed', 'rejected', 'timed out', 'in flight at end', 'error rate', 'throughput/s'],
     rows: [[withCi(r.offered, rci, 'offered'), withCi(r.completed, rci, 'completed'), fmt(r.failed), `${fmt(r.rejected)}${r.rate_limited ? ` (${fmt(r.rate_limited)} rate-limited)` : ''}`, fmt(r.timed_out), fmt(r.in_flight_at_end), withCi(r.error_rate, rci, 'error_rate'), withCi(r.throughput_per_s, rci, 'throughput_per_s')]],
     ...(s.fleet?.sampled ? { note: s.fleet.note } : {}),
-  });
-  out.push({
+  };
+}
+
+/** End-to-end (and TTFT, TPOT) percentiles. */
+function latencyTable(s: Summary): ReportTable {
+  return {
     title: 'Latency (ms)',
     header: ['', 'p50', 'p90', 'p99', 'p99.9', 'mean', 'max'],
     rows: entries(s.latency_ms as unknown as Record<string, Record<string, number | null>>).map(([k, l]) => {
       const ci = ciOf(l);
       return [latencyLabel(k), withCi(l.p50, ci, 'p50'), withCi(l.p90, ci, 'p90'), withCi(l.p99, ci, 'p99'), withCi(l.p999, ci, 'p999'), withCi(l.mean, ci, 'mean'), fmt(l.max)];
     }),
-  });
+  };
+}
+
+/** One row per served model, with its SLO met or missed. */
+function byModelTable(s: Summary): ReportTable | undefined {
   const models = entries(s.by_model);
   if (models.length > 0) {
-    out.push({
+    return {
       title: 'By model',
       header: ['model', 'offered', 'completed', '429', 'TTFT p50', 'TTFT p99', 'TPOT p50', 'e2e p50', 'e2e p99', 'SLO', 'GPU busy'],
       rows: models.map(([name, m]) => [
@@ -66,59 +74,89 @@ export function summaryTables(s: Summary, variants?: NamedSummary[]): ReportTabl
         m.slo ? `${m.slo.e2e_p99_ms !== undefined ? `e2e p99 <= ${fmt(m.slo.e2e_p99_ms)}` : `TTFT p99 <= ${fmt(m.slo.ttft_p99_ms)}`}: ${m.slo.met ? 'met' : '**missed**'}` : '-',
         pct(m.utilization),
       ]),
-    });
+    };
   }
+  return undefined;
+}
+
+/** One row per GPU cluster. */
+function gpuTable(s: Summary): ReportTable | undefined {
   const gpu = entries(s.gpu);
   if (gpu.length > 0) {
-    out.push({
+    return {
       title: 'GPU clusters',
       header: ['cluster', 'replicas sim/full', 'busy', 'batch mean', 'KV use', 'preemptions', 'output tok/s', 'MFU', 'MBU'],
       rows: gpu.map(([name, g]) => [name, `${fmt(g.replicas)}/${fmt(g.replicas_full)}`, pct(g.busy_fraction), fmt(g.batch_size_mean), pct(g.kv_utilization), fmt(g.preemptions), fmt(g.output_tokens_per_s), pct(g.mfu), pct(g.bandwidth_utilization)]),
-    });
+    };
   }
+  return undefined;
+}
+
+/** Latency per stage of the request path (collapsed). */
+function stagesTable(s: Summary): ReportTable | undefined {
   const stages = entries(s.by_stage);
   if (stages.length > 0) {
-    out.push({
+    return {
       title: 'Stages (ms)',
       collapsed: true,
       header: ['stage', 'p50', 'p99', 'mean'],
       rows: stages.map(([name, st]) => [name, fmt(st.latency_ms.p50), fmt(st.latency_ms.p99), fmt(st.latency_ms.mean)]),
-    });
+    };
   }
+  return undefined;
+}
+
+/** The monthly bill by plane. */
+function costTable(s: Summary): ReportTable | undefined {
   if (s.cost) {
     const c = s.cost;
     const ref = c.reference_monthly_usd?.total;
-    out.push({
+    return {
       title: 'Monthly cost (USD, full fleet)',
       header: ['plane', 'USD/month'],
       rows: [...entries(c.by_plane).map(([k, v]) => [k, `$${fmt(v)}`]), ['**total**', `**$${fmt(c.monthly_usd)}**`]],
       note: `$${fmt(c.usd_per_million_tokens)} per million tokens at the simulated load${typeof ref === 'number' ? `; reference total $${fmt(ref)}` : ''}.`,
-    });
+    };
   }
+  return undefined;
+}
+
+/** Stations (the busiest six when there are many). */
+function stationsTable(s: Summary): ReportTable | undefined {
   const stations = entries(s.stations);
   if (stations.length > 0) {
     const many = stations.length > 8;
     const shown = many ? [...stations].sort((a, b) => b[1].utilization - a[1].utilization).slice(0, 6) : stations;
-    out.push({
+    return {
       title: many ? `Busiest stations (6 of ${stations.length}; all in stations.csv)` : 'Stations',
       collapsed: many,
       header: ['station', 'servers', 'utilisation', 'per s', 'wait mean ms', 'wait p99 ms', 'sojourn p99 ms', 'queue mean', 'dropped'],
       rows: shown.map(([name, x]) => [name, fmt(x.servers), pct(x.utilization), fmt(x.throughput_per_s), fmt(x.wait_ms.mean), fmt(x.wait_ms.p99), fmt(x.sojourn_ms.p99), fmt(x.queue_len_mean), fmt(x.rejected + x.timed_out)]),
-    });
+    };
   }
+  return undefined;
+}
+
+/** The fault timeline. */
+function faultsTable(s: Summary): ReportTable | undefined {
   const faults = faultsOf(s);
   if (faults.length > 0) {
     const t = (x: number | null | undefined) => (typeof x === 'number' ? fmt(x) : '-');
-    out.push({
+    return {
       title: 'Faults (s)',
       header: ['kind', 'target', 'start', 'detected', 'mitigated', 'end'],
       rows: faults.map((f) => [f.kind, f.target, t(f.start_s), t(f.detected_s), t(f.mitigated_s), t(f.end_s)]),
-    });
+    };
   }
+  return undefined;
+}
+
+/** What-if variants against the first. */
+function variantsTable(variants: NamedSummary[] | undefined): ReportTable | undefined {
   if (variants && variants.length >= 2) {
     const base = variants[0].summary;
     const rel = (a: number | null | undefined, b: number | null | undefined) => (typeof a === 'number' && typeof b === 'number' && a !== 0 ? ` (${b >= a ? '+' : ''}${fmt(((b - a) / a) * 100, 2)}%)` : '');
-    out.push({
+    return {
       title: `Variants (change against ${variants[0].name})`,
       header: ['variant', 'e2e p99 ms', 'TTFT p99 ms', 'error rate', 'throughput/s', 'cost USD/month'],
       rows: variants.map((v) => {
@@ -132,9 +170,14 @@ export function summaryTables(s: Summary, variants?: NamedSummary[]): ReportTabl
           `${x.cost ? `$${fmt(x.cost.monthly_usd)}` : '-'}${rel(base.cost?.monthly_usd, x.cost?.monthly_usd)}`,
         ];
       }),
-    });
+    };
   }
-  return out;
+  return undefined;
+}
+
+export function summaryTables(s: Summary, variants?: NamedSummary[]): ReportTable[] {
+  const tables = [requestsTable(s), latencyTable(s), byModelTable(s), gpuTable(s), stagesTable(s), costTable(s), stationsTable(s), faultsTable(s), variantsTable(variants)];
+  return tables.filter((t): t is ReportTable => t !== undefined);
 }
 
 const mdCell = (c: string) => c.replace(/\|/g, '\\|').replace(/\n/g, ' ');

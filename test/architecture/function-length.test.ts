@@ -13,7 +13,6 @@ import { describe, expect, it } from 'vitest';
 const MAX_LINES = 70;
 const STILL_LONGER: Record<string, number> = {
   'results/control-summary.ts summarizeControl': 114,
-  'report/tables.ts summaryTables': 106,
   'results/fleet-summary.ts summarizeFleet': 96,
   'report/terminal.ts renderSummary': 81,
   'cli/compare.ts registerCompare': 73,
