@@ -5,41 +5,9 @@ import { figureWithInterval, latencyLabel, verdictTerminal } from './verdict-tex
 const withCi = (x: number | null, ci?: [number, number]) => figureWithInterval(x, ci).replace(/\u00a0/g, ' ');
 
 /** The compact human summary printed after a run. */
-export function renderSummary(s: Summary): string {
+/** The LLM fleet's part of the terminal summary: models, GPU clusters, stages, the bill, the control plane. */
+function fleetLines(s: Summary): string[] {
   const out: string[] = [];
-  const reps = s.replications > 1 ? `, ${s.replications} replications (seeds ${s.seed}..${s.seed + s.replications - 1}, mean [95% CI])` : '';
-  out.push(`${s.scenario}: ${fmt(s.duration_s)} s simulated (warm-up ${fmt(s.warmup_s)} s), seed ${s.seed}${reps}${s.complete ? '' : '  [INCOMPLETE: ' + s.engine.stop_reason + ']'}`);
-  const verdict = verdictTerminal(s);
-  if (verdict) out.push('', verdict);
-  const r = s.requests;
-  const rci = (r as unknown as { ci95?: Record<string, [number, number]> }).ci95 ?? {};
-  out.push('');
-  out.push(
-    table(
-      ['requests', 'offered', 'completed', 'failed', 'rejected', 'timed out', 'in flight', 'error rate', 'per s'],
-      [['', withCi(r.offered, rci.offered), withCi(r.completed, rci.completed), fmt(r.failed), fmt(r.rejected), fmt(r.timed_out), fmt(r.in_flight_at_end), fmt(r.error_rate), withCi(r.throughput_per_s, rci.throughput_per_s)]],
-    ),
-  );
-  out.push('');
-  const lat = Object.entries(s.latency_ms).map(([k, l]) => {
-    const ci = (l as unknown as { ci95?: Record<string, [number, number]> }).ci95 ?? {};
-    return [latencyLabel(k), withCi(l.p50, ci.p50), withCi(l.p90, ci.p90), withCi(l.p99, ci.p99), withCi(l.p999, ci.p999), withCi(l.mean, ci.mean), fmt(l.max)];
-  });
-  out.push(table(['latency ms', 'p50', 'p90', 'p99', 'p99.9', 'mean', 'max'], lat));
-  out.push('');
-  const st = Object.entries(s.stations).map(([name, x]) => [
-    name,
-    x.servers,
-    fmt(x.utilization),
-    fmt(x.throughput_per_s),
-    fmt(x.wait_ms.mean),
-    fmt(x.wait_ms.p99),
-    fmt(x.sojourn_ms.p99),
-    fmt(x.queue_len_mean),
-    x.queue_len_max,
-    x.rejected + x.timed_out,
-  ]);
-  out.push(table(['station', 'servers', 'util', 'per s', 'wait mean', 'wait p99', 'sojourn p99', 'queue mean', 'max', 'dropped'], st));
   if (s.by_model) {
     out.push('');
     const rows = Object.entries(s.by_model).map(([name, m]) => [
@@ -81,6 +49,45 @@ export function renderSummary(s: Summary): string {
     const slo = Object.entries(s.control.slo_attainment ?? {}).map(([m, a]) => `${m} ${fmt(a.attainment * 100)}% within ${fmt(a.e2e_p99_ms)} ms`);
     if (slo.length) out.push(`SLO attainment (share of requests within the model's e2e target): ${slo.join(', ')}`);
   }
+  return out;
+}
+
+export function renderSummary(s: Summary): string {
+  const out: string[] = [];
+  const reps = s.replications > 1 ? `, ${s.replications} replications (seeds ${s.seed}..${s.seed + s.replications - 1}, mean [95% CI])` : '';
+  out.push(`${s.scenario}: ${fmt(s.duration_s)} s simulated (warm-up ${fmt(s.warmup_s)} s), seed ${s.seed}${reps}${s.complete ? '' : '  [INCOMPLETE: ' + s.engine.stop_reason + ']'}`);
+  const verdict = verdictTerminal(s);
+  if (verdict) out.push('', verdict);
+  const r = s.requests;
+  const rci = (r as unknown as { ci95?: Record<string, [number, number]> }).ci95 ?? {};
+  out.push('');
+  out.push(
+    table(
+      ['requests', 'offered', 'completed', 'failed', 'rejected', 'timed out', 'in flight', 'error rate', 'per s'],
+      [['', withCi(r.offered, rci.offered), withCi(r.completed, rci.completed), fmt(r.failed), fmt(r.rejected), fmt(r.timed_out), fmt(r.in_flight_at_end), fmt(r.error_rate), withCi(r.throughput_per_s, rci.throughput_per_s)]],
+    ),
+  );
+  out.push('');
+  const lat = Object.entries(s.latency_ms).map(([k, l]) => {
+    const ci = (l as unknown as { ci95?: Record<string, [number, number]> }).ci95 ?? {};
+    return [latencyLabel(k), withCi(l.p50, ci.p50), withCi(l.p90, ci.p90), withCi(l.p99, ci.p99), withCi(l.p999, ci.p999), withCi(l.mean, ci.mean), fmt(l.max)];
+  });
+  out.push(table(['latency ms', 'p50', 'p90', 'p99', 'p99.9', 'mean', 'max'], lat));
+  out.push('');
+  const st = Object.entries(s.stations).map(([name, x]) => [
+    name,
+    x.servers,
+    fmt(x.utilization),
+    fmt(x.throughput_per_s),
+    fmt(x.wait_ms.mean),
+    fmt(x.wait_ms.p99),
+    fmt(x.sojourn_ms.p99),
+    fmt(x.queue_len_mean),
+    x.queue_len_max,
+    x.rejected + x.timed_out,
+  ]);
+  out.push(table(['station', 'servers', 'util', 'per s', 'wait mean', 'wait p99', 'sojourn p99', 'queue mean', 'max', 'dropped'], st));
+  out.push(...fleetLines(s));
   if (s.fleet) out.push('', s.fleet.note);
   out.push('');
   out.push(`engine: ${fmt(s.engine.events)} events in ${fmt(s.engine.wall_s)} s (${fmt(s.engine.events_per_s)} events/s)`);

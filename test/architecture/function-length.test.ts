@@ -14,7 +14,6 @@ const MAX_LINES = 70;
 const STILL_LONGER: Record<string, number> = {
   'results/control-summary.ts summarizeControl': 114,
   'results/fleet-summary.ts summarizeFleet': 96,
-  'report/terminal.ts renderSummary': 81,
   'cli/compare.ts registerCompare': 73,
 };
 
