@@ -35,9 +35,24 @@ const Batching = strict({
   max_waiting: posInt().default(100_000),
 });
 
+/** Most distinct system prompts one model's applications may have (each replica keeps an entry per prompt it has seen). */
+export const MAX_SYSTEM_PROMPTS = 1_000_000;
+
+/**
+ * Applications (or tenants) with their own system prompt: every request starts with one, drawn
+ * by Zipf popularity (the prompt of rank i in proportion to i^-zipf_s); `prompt` is then the
+ * request's own part, after it. Replicas cache the prompts' full KV blocks (prefix caching).
+ */
+const SystemPrompts = strict({
+  count: posInt().max(MAX_SYSTEM_PROMPTS, { error: `expected a positive integer <= ${MAX_SYSTEM_PROMPTS}` }),
+  /** Tokens of each system prompt, drawn once per prompt. */
+  length: DistSchema,
+  zipf_s: nonNegNum().default(1),
+});
+
 const Tokens = z.union(
   [
-    strict({ prompt: DistSchema, output: DistSchema }),
+    strict({ prompt: DistSchema, output: DistSchema, system_prompts: SystemPrompts.optional() }),
     /** Sample (prompt, output) pairs from a trace CSV (Azure format), relative to the scenario file. */
     strict({ trace: z.string().min(1), scale_prompt: posNum().default(1), scale_output: posNum().default(1) }),
   ],

@@ -40,6 +40,27 @@ export interface GpuSummary {
   output_tokens_per_s: number;
   mfu: number;
   bandwidth_utilization: number;
+  // prefix caching: present for models whose requests share system prompts, absent otherwise
+  /** Cached prompt tokens / prompt tokens brought into the KV cache (recomputation after preemption included). */
+  prefix_hit_rate?: number;
+  /** Prompt tokens found in the replicas' prefix caches (prefill skipped), in the measured period, simulated fleet. */
+  prefix_cached_tokens?: number;
+  /** Prefill tokens saved per second by prefix caching, full-fleet equivalent. */
+  prefix_tokens_saved_per_s?: number;
+  /** Shared-prefix KV blocks evicted to make room, simulated fleet. */
+  prefix_evicted_blocks?: number;
+}
+
+/** The prefix-caching figures of a model's GPU summary (only for a model with system prompts). */
+function prefixCacheFigures(stats: ReplicaStats, measured_s: number, scale: number): Partial<GpuSummary> {
+  const cached = stats.cached_prompt_tokens;
+  const brought = cached + stats.prefill_tokens;
+  return {
+    prefix_hit_rate: r(brought > 0 ? cached / brought : 0),
+    prefix_cached_tokens: cached,
+    prefix_tokens_saved_per_s: r(cached / measured_s / scale),
+    prefix_evicted_blocks: stats.prefix_evicted_blocks,
+  };
 }
 
 export interface FleetParts {
@@ -119,6 +140,7 @@ export function summarizeFleet(prep: Prepared, run: RunResult): { parts: FleetPa
       output_tokens_per_s: r(outPerS),
       mfu: r(u.mfu),
       bandwidth_utilization: r(u.bandwidth_utilization),
+      ...('system_prompts' in s.spec.tokens && s.spec.tokens.system_prompts ? prefixCacheFigures(stats, measured_s, f.scale) : {}),
     };
   });
   const by_stage: Record<string, { latency_ms: LatencySummary }> = {};

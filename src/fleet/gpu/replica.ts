@@ -3,6 +3,7 @@ import type { LatencyStats } from '../../metrics/latency.ts';
 import type { StepModel } from '../../perf/step.ts';
 import { ReplicaStats } from './stats.ts';
 import { SlotPool } from './slot-pool.ts';
+import { PrefixCache } from './prefix-cache.ts';
 import { FinishHeap, SlotDeque } from './structs.ts';
 
 /**
@@ -33,6 +34,18 @@ import { FinishHeap, SlotDeque } from './structs.ts';
  * after that every decode iteration produces one token per decoding sequence. A sequence with
  * P prompt tokens that has emitted e tokens holds P + e - 1 tokens of KV (the latest token is
  * written by the next step). Output tokens are never re-emitted after a preemption.
+ *
+ * Prefix caching (vLLM's automatic prefix caching; see prefix-cache.ts and docs/prefix-caching.md):
+ * a request may carry a shared prefix (its application's system prompt). Its full blocks are kept
+ * per replica after the first request computed them; an admission that finds the first h blocks
+ * cached prefills only the rest (its attention still reads the whole context) and allocates only
+ * its own blocks. `allocatedBlocks` counts the sequences' own blocks plus the blocks of prefixes
+ * some running sequence references (pinned); the prefix cache's unpinned blocks are evictable:
+ * admission and decode growth see them as free, and `trimCache` evicts them, least recently
+ * released first, as soon as allocated + evictable exceeds the capacity. Allocation only grows
+ * between two trims, so trimming after each growth evicts exactly what eviction at the moment of
+ * need would. A replica that fails comes back with an empty cache. Without prefixes none of this
+ * runs (the cache is created at the first request that carries one).
  *
  * Cost per iteration: O(1) in the batch size plus O(1) per sequence prefilled, finished,
  * admitted or preempted in it. Running sums (decodingSeqs, decodingContextTokens) replace
@@ -236,6 +249,8 @@ export class GpuReplica {
 
   /** Sequence records, shared by the replicas of a fleet (one per replica when none is given). */
   private readonly slots: SlotPool;
+  /** Shared-prefix blocks; null until a request with a prefix arrives. */
+  private prefixCache: PrefixCache | null = null;
 
   constructor(
     private readonly sim: Simulator,
@@ -330,8 +345,10 @@ export class GpuReplica {
    * Queues a request (FCFS). Prompt and output lengths below 1 are raised to 1 (an encoder
    * request is one prefill producing one result). Rejections are reported synchronously.
    * Throws if the replica has failed: routers must not pick an unhealthy replica.
+   * `prefixId` (>= 0) names the shared prefix the prompt starts with, `prefixTokens` its length:
+   * its full blocks (short of the prompt's last token, which is always computed) are cacheable.
    */
-  submit(req: number, promptTokens: number, outputTokens: number): void {
+  submit(req: number, promptTokens: number, outputTokens: number, prefixId = -1, prefixTokens = 0): void {
     if (!this.isHealthy) throw new Error(`submit of request ${req} to a failed GPU replica (route only to healthy replicas)`);
     const prompt = promptTokens >= 1 ? Math.floor(promptTokens) : 1;
     const out = outputTokens >= 1 ? Math.floor(outputTokens) : 1;
@@ -359,6 +376,7 @@ export class GpuReplica {
     this.slots.setState(s, WAITING);
     this.slots.setSubmitMs(s, now);
     this.slots.setAdmitMs(s, NaN);
+    this.setPrefix(s, prompt, prefixId, prefixTokens);
     this.waitQueue.pushBack(s);
     if (this.waitQueue.length > counters.max_waiting) counters.max_waiting = this.waitQueue.length;
     // a request arriving during a fused stretch that nothing blocked joins at the next iteration
@@ -580,6 +598,8 @@ export class GpuReplica {
     this.iterContextTokens = context;
     this.iterUsedBlocks = usedAtStart;
     this.allocatedBlocks = used;
+    // blocks only grew over these iterations and nothing was looked up: one trim evicts what one per iteration would
+    this.trimCache();
     this.decodingContextTokens = context;
     this.decodeSteps = steps;
     this.lastDecodeEnd_ms = lastEnd;
@@ -594,6 +614,7 @@ export class GpuReplica {
     this.fusedLeft--;
     const blockSize = this.blockSize;
     this.allocatedBlocks += this.decodingByResidue[(blockSize - (this.decodeSteps % blockSize)) % blockSize];
+    this.trimCache();
     const decoding = this.decodingSeqs, context = this.decodingContextTokens;
     this.iterContextTokens = context;
     this.iterDuration_ms = this.fusedIntercept_ms + this.step.decodeMsPerContextToken * context;
@@ -617,22 +638,75 @@ export class GpuReplica {
         continue;
       }
       const target = this.slots.target(s);
-      if (!chunked && target > this.tokenBudget) {
-        // a prompt longer than the whole budget runs alone; otherwise wait for the next iteration
-        if (!(this.iterChunks === 0 && target > this.maxBatchedTokens)) break;
+      const entry = this.slots.prefixEntry(s);
+      // cached prefix blocks this admission can reuse, and the evictable ones it would pin
+      let hitBlocks = 0, pinned = 0;
+      if (entry >= 0) {
+        const cache = this.prefixCache!;
+        const cached = cache.cachedBlocks(entry);
+        hitBlocks = cached < this.slots.prefixBlocks(s) ? cached : this.slots.prefixBlocks(s);
+        pinned = cache.isPinned(entry) ? 0 : cached;
       }
-      const need = this.blocksFor(target);
-      if (this.kvBlocks - this.allocatedBlocks - need < this.watermarkBlocks) break;
+      const hitTokens = hitBlocks * this.blockSize;
+      const rest = target - hitTokens;
+      if (!chunked && rest > this.tokenBudget) {
+        // a prompt longer than the whole budget runs alone; otherwise wait for the next iteration
+        if (!(this.iterChunks === 0 && rest > this.maxBatchedTokens)) break;
+      }
+      const need = this.blocksFor(target) - hitBlocks;
+      if (this.kvBlocks - this.allocatedBlocks - need - pinned < this.watermarkBlocks) break;
       this.waitQueue.popFront();
       this.slots.setState(s, PREFILL);
-      this.slots.setPrefilled(s, 0);
+      this.slots.setPrefilled(s, hitTokens);
       this.allocatedBlocks += need;
+      if (entry >= 0) this.pinPrefix(s, entry, hitBlocks);
+      this.trimCache();
       this.runningCount++;
       if (this.slots.admit_ms(s) !== this.slots.admit_ms(s)) this.slots.setAdmitMs(s, now); // NaN: first admission
       this.linkRunTail(s);
       this.linkPfTail(s);
-      this.addChunk(s, chunked && target > this.tokenBudget ? this.tokenBudget : target);
+      this.addChunk(s, chunked && rest > this.tokenBudget ? this.tokenBudget : rest);
     }
+  }
+
+  /** Records the request's cacheable prefix (none when it has not a single full block to share). */
+  private setPrefix(s: number, prompt: number, prefixId: number, prefixTokens: number): void {
+    // the prompt's last token is always computed: it samples the first output token
+    const cacheable = prefixTokens < prompt ? prefixTokens : prompt - 1;
+    const blocks = prefixId >= 0 ? Math.floor(cacheable / this.blockSize) : 0;
+    this.slots.setPrefixBlocks(s, blocks);
+    this.slots.setSharedBlocks(s, 0);
+    if (blocks <= 0) {
+      this.slots.setPrefixEntry(s, -1);
+      return;
+    }
+    this.prefixCache ??= new PrefixCache();
+    this.slots.setPrefixEntry(s, this.prefixCache.entryFor(prefixId));
+  }
+
+  /** An admitted sequence references its prefix's entry and reuses its first hitBlocks blocks. */
+  private pinPrefix(s: number, entry: number, hitBlocks: number): void {
+    this.allocatedBlocks += this.prefixCache!.pin(entry);
+    this.slots.setSharedBlocks(s, hitBlocks);
+    this.counters.cached_prompt_tokens += hitBlocks * this.blockSize;
+  }
+
+  /** A sequence leaving the running batch gives back its own blocks of a KV holding `tokens`, and its pin. */
+  private releaseBlocks(s: number, tokens: number): void {
+    this.allocatedBlocks -= this.blocksFor(tokens) - this.slots.sharedBlocks(s);
+    const entry = this.slots.prefixEntry(s);
+    if (entry >= 0) {
+      this.allocatedBlocks -= this.prefixCache!.unpin(entry);
+      this.slots.setSharedBlocks(s, 0);
+    }
+  }
+
+  /** Evicts unpinned prefix blocks while allocated + evictable blocks exceed the capacity. */
+  private trimCache(): void {
+    const cache = this.prefixCache;
+    if (cache === null) return;
+    const over = this.allocatedBlocks + cache.evictableBlocks - this.kvBlocks;
+    if (over > 0) this.counters.prefix_evicted_blocks += cache.evict(over);
   }
 
   private addChunk(s: number, c: number): void {
@@ -651,6 +725,7 @@ export class GpuReplica {
     const idx = (blockSize - (this.decodeSteps % blockSize)) % blockSize;
     while (this.decodingByResidue[idx] > this.kvBlocks - this.allocatedBlocks) this.preemptTail();
     this.allocatedBlocks += this.decodingByResidue[idx];
+    this.trimCache();
   }
 
   /** Preempts (by recompute) the most recently admitted running sequence. */
@@ -660,15 +735,16 @@ export class GpuReplica {
     this.unlinkRun(s);
     this.runningCount--;
     if (this.slots.state(s) === PREFILL) {
-      this.allocatedBlocks -= this.blocksFor(this.slots.target(s));
+      // a first pass cut short is wasted work too (a recompute pass is already counted per chunk);
+      // until its prefill completes, a sequence's shared blocks are the ones it found cached, not computed
+      if (this.slots.emitted(s) === 0) this.counters.recompute_tokens += this.slots.prefilled(s) - this.slots.sharedBlocks(s) * this.blockSize;
+      this.releaseBlocks(s, this.slots.target(s));
       this.unlinkPf(s);
-      // a first pass cut short is wasted work too (a recompute pass is already counted per chunk)
-      if (this.slots.emitted(s) === 0) this.counters.recompute_tokens += this.slots.prefilled(s);
     } else {
       const steps = this.decodeSteps;
       const base = this.slots.base(s);
       const kv = base + steps;
-      this.allocatedBlocks -= this.blocksFor(kv);
+      this.releaseBlocks(s, kv);
       this.decodingSeqs--;
       this.decodingContextTokens -= kv;
       this.decodingByResidue[this.residue(base)]--;
@@ -695,6 +771,7 @@ export class GpuReplica {
     this.kvBlocks = this.capacityRequested;
     this.watermarkBlocks = this.watermarkFor(this.kvBlocks);
     while (this.allocatedBlocks > this.kvBlocks) this.preemptTail();
+    this.trimCache();
   }
 
   // ---- the end of an iteration ----
@@ -770,7 +847,7 @@ export class GpuReplica {
   private finishDecode(s: number, t: number): void {
     const base = this.slots.base(s);
     const kv = base + this.decodeSteps;
-    this.allocatedBlocks -= this.blocksFor(kv);
+    this.releaseBlocks(s, kv);
     this.decodingSeqs--;
     this.decodingContextTokens -= kv;
     this.decodingByResidue[this.residue(base)]--;
@@ -794,8 +871,11 @@ export class GpuReplica {
     this.counters.output_tokens++;
     if (debugToken) debugToken(req, t);
     if (prev > 0 && this.itl !== null) this.itl.add(t - this.slots.lastToken_ms(s));
+    const entry = this.slots.prefixEntry(s);
+    // its prefix blocks are computed: those the cache lacks become the cache's (still pinned, so allocated is unchanged)
+    if (entry >= 0) this.slots.setSharedBlocks(s, this.slots.sharedBlocks(s) + this.prefixCache!.adopt(entry, this.slots.prefixBlocks(s)));
     if (emitted >= out) {
-      this.allocatedBlocks -= this.blocksFor(this.slots.target(s));
+      this.releaseBlocks(s, this.slots.target(s));
       this.unlinkRun(s);
       this.runningCount--;
       this.counters.completed++;
@@ -932,6 +1012,7 @@ export class GpuReplica {
     this.nextFinishStep = Infinity;
     this.allocatedBlocks = 0;
     this.joinGroups = 0;
+    this.prefixCache?.clear();
   }
 
   /**
@@ -949,6 +1030,8 @@ export class GpuReplica {
     for (let s = this.runHead; s >= 0; s = this.slots.runNext(s)) {
       n++;
       const state = this.slots.state(s);
+      blocks -= this.slots.sharedBlocks(s);
+      if (this.slots.sharedBlocks(s) > this.slots.prefixBlocks(s)) fail(`slot ${s}: shares more blocks than its prefix has`);
       if (state === PREFILL) {
         pf++;
         blocks += this.blocksFor(this.slots.target(s));
@@ -963,6 +1046,10 @@ export class GpuReplica {
         blocks += this.blocksFor(kv);
         byResidue[this.residue(this.slots.base(s))]++;
       } else fail(`slot ${s} in the running list has state ${state}`);
+    }
+    if (this.prefixCache !== null) {
+      blocks += this.prefixCache.pinnedBlocks();
+      if (this.allocatedBlocks + this.prefixCache.evictableBlocks > this.kvBlocks) fail(`allocated ${this.allocatedBlocks} + evictable ${this.prefixCache.evictableBlocks} blocks > capacity ${this.kvBlocks}`);
     }
     let pfn = 0;
     for (let s = this.prefillHead; s >= 0; s = this.slots.pfNext(s)) pfn++;

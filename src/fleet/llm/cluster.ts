@@ -1,6 +1,7 @@
 /** What the fleet needs of a replica (src/fleet/gpu implements it). */
 export interface ReplicaLike {
-  submit(req: number, promptTokens: number, outputTokens: number): void;
+  /** `prefixId` (-1: none) and `prefixTokens`: the system prompt the prompt starts with (prefix caching). */
+  submit(req: number, promptTokens: number, outputTokens: number, prefixId?: number, prefixTokens?: number): void;
   readonly outstanding: number;
   readonly waiting: number;
   /** False once the replica has failed (whatever the router believes). */

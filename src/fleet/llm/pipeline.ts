@@ -150,7 +150,7 @@ export class FleetPipeline implements TierOutput {
         if (arm.errorRate > 0 && arm.rng() < arm.errorRate) return this.finish(req, 'failed', this.sim.now_ms);
         this.setStage(req, S.gpu_ttft);
         pool.setStation(req, c.firstGlobal + i);
-        c.replicas[i].submit(req, pool.promptTokens(req), pool.outputTokens(req));
+        c.replicas[i].submit(req, pool.promptTokens(req), pool.outputTokens(req), pool.prefixId(req), pool.prefixTokens(req));
         c.policy.notify?.(i);
         return;
       }
@@ -181,6 +181,8 @@ export class FleetPipeline implements TierOutput {
     pool.setUser(req, this.users.draw());
     pool.setPromptTokens(req, route.tokens.prompt);
     pool.setOutputTokens(req, route.tokens.output);
+    pool.setPrefixId(req, route.tokens.prefixId);
+    pool.setPrefixTokens(req, route.tokens.prefixTokens);
     pool.setFlags(req, (route.embed ? F_EMBED : 0) | (!route.embed && this.rng() < route.chatShare ? F_CHAT : 0));
     this.retry(req);
   }
@@ -307,7 +309,7 @@ export class FleetPipeline implements TierOutput {
     if (!cluster.replicas[i].healthy) return this.finish(req, 'failed', this.sim.now_ms);
     this.setStage(req, S.gpu_ttft);
     pool.setStation(req, cluster.firstGlobal + i); // which replica holds it
-    cluster.replicas[i].submit(req, pool.promptTokens(req), pool.outputTokens(req));
+    cluster.replicas[i].submit(req, pool.promptTokens(req), pool.outputTokens(req), pool.prefixId(req), pool.prefixTokens(req));
     cluster.policy.notify?.(i);
   }
 

@@ -2,16 +2,36 @@ import { makeSampler, type Sampler } from '../../engine/distributions.ts';
 import type { Rng } from '../../engine/random.ts';
 import type { Trace } from '../../workload/trace.ts';
 import { INT32_MAX } from '../../util/limits.ts';
+import { UserPopulation } from './users.ts';
 
-/** Draws (prompt, output) token counts for one served model, clipped to its context window. */
+type DistInput = Parameters<typeof makeSampler>[0];
+/** Applications' system prompts (fleet/schema.ts): how many, their lengths, their Zipf popularity. */
+export interface SystemPromptsSpec {
+  count: number;
+  length: DistInput;
+  zipf_s: number;
+}
+
+/**
+ * Draws (prompt, output) token counts for one served model, clipped to its context window. With
+ * system prompts, a prompt is a system prompt (drawn by popularity) followed by the request's own
+ * part (the `prompt` distribution); `prefixId` and `prefixTokens` name the system prompt.
+ */
 export class TokenSource {
   prompt = 0;
   output = 0;
+  /** The drawn request's system prompt (-1: none) and its tokens at the start of `prompt`. */
+  prefixId = -1;
+  prefixTokens = 0;
+  /** Tokens of each system prompt, drawn once. */
+  private systemPromptTokens?: Int32Array;
+  /** Zipf popularity over the system prompts (an alias table: O(1) per draw). */
+  private systemPromptPick?: UserPopulation;
   private readonly promptDist?: Sampler;
   private readonly outputDist?: Sampler;
 
   constructor(
-    spec: { prompt: Parameters<typeof makeSampler>[0]; output: Parameters<typeof makeSampler>[0] } | { trace: Trace; scale_prompt: number; scale_output: number },
+    spec: { prompt: DistInput; output: DistInput; system_prompts?: SystemPromptsSpec } | { trace: Trace; scale_prompt: number; scale_output: number },
     private readonly rng: Rng,
     maxContext: number,
     /** Encoders (embeddings) produce one result, not a stream of tokens. */
@@ -23,6 +43,7 @@ export class TokenSource {
     if ('prompt' in spec) {
       this.promptDist = makeSampler(spec.prompt, rng);
       this.outputDist = makeSampler(spec.output, rng);
+      if (spec.system_prompts) this.drawSystemPrompts(spec.system_prompts);
     } else {
       this.trace = spec.trace;
       this.scaleP = spec.scale_prompt;
@@ -47,11 +68,26 @@ export class TokenSource {
     }
     o = this.encoder ? 1 : Math.max(1, Math.round(o));
     p = Math.max(1, Math.round(p));
+    let prefix = 0;
+    if (this.systemPromptPick) {
+      this.prefixId = this.systemPromptPick.draw();
+      prefix = this.systemPromptTokens![this.prefixId];
+      p += prefix;
+    }
     // Clip to the context window: output first (at most half the window), then the prompt.
     if (!this.encoder && o > this.maxContext / 2) o = Math.floor(this.maxContext / 2);
     if (p + (this.encoder ? 0 : o) > this.maxContext) p = this.maxContext - (this.encoder ? 0 : o);
     this.prompt = p;
     this.output = o;
+    // a prompt clipped to the context window keeps the start of its system prompt
+    this.prefixTokens = prefix < p ? prefix : p;
+  }
+
+  private drawSystemPrompts(spec: SystemPromptsSpec): void {
+    const length = makeSampler(spec.length, this.rng);
+    const tokens = (this.systemPromptTokens = new Int32Array(spec.count));
+    for (let i = 0; i < spec.count; i++) tokens[i] = Math.min(this.maxContext, Math.max(1, Math.round(length.sample())));
+    this.systemPromptPick = new UserPopulation(spec.count, spec.zipf_s, 1, this.rng, spec.count);
   }
 
   /** Mean prompt and output tokens (by sampling; for capacity checks only). */
