@@ -12,7 +12,7 @@ export function renderSummary(s: Summary): string {
   const verdict = verdictTerminal(s);
   if (verdict) out.push('', verdict);
   const r = s.requests;
-  const rci = (r as unknown as { ci95?: Record<string, [number, number]> }).ci95 ?? {};
+  const rci = r.ci95 ?? {};
   out.push('');
   out.push(
     table(
@@ -22,7 +22,7 @@ export function renderSummary(s: Summary): string {
   );
   out.push('');
   const lat = Object.entries(s.latency_ms).map(([k, l]) => {
-    const ci = (l as unknown as { ci95?: Record<string, [number, number]> }).ci95 ?? {};
+    const ci = l.ci95 ?? {};
     return [latencyLabel(k), withCi(l.p50, ci.p50), withCi(l.p90, ci.p90), withCi(l.p99, ci.p99), withCi(l.p999, ci.p999), withCi(l.mean, ci.mean), fmt(l.max)];
   });
   out.push(table(['latency ms', 'p50', 'p90', 'p99', 'p99.9', 'mean', 'max'], lat));

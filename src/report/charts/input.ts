@@ -44,7 +44,7 @@ const num = (x: unknown): x is number => typeof x === 'number' && Number.isFinit
 
 /** The summary's `faults` array if it has one (validated loosely: malformed entries are skipped). */
 export function faultsOf(s: Summary): FaultWindow[] {
-  const raw = (s as unknown as { faults?: unknown }).faults;
+  const raw: unknown = s.faults;
   if (!Array.isArray(raw)) return [];
   return raw.filter((f): f is FaultWindow => f !== null && typeof f === 'object' && num((f as FaultWindow).start_s));
 }
