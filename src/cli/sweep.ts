@@ -51,9 +51,9 @@ export function renderSweep(meta: SweepMeta, knobs: readonly Knob[], points: rea
   const header = ['point', ...knobs.map((k) => k.path), 'e2e p99 ms', ...(hasTtft ? ['ttft p99 ms'] : []), 'error rate', 'per s', ...(hasCost ? ['$/month'] : [])];
   const rows = points.map((p) => {
     const s = p.summary;
-    const e2e = s.latency_ms.e2e as unknown as Record<string, unknown> & { ci95?: Record<string, unknown> };
-    const ttft = s.latency_ms.ttft as unknown as (Record<string, unknown> & { ci95?: Record<string, unknown> }) | undefined;
-    const req = s.requests as unknown as Record<string, unknown> & { ci95?: Record<string, unknown> };
+    const e2e = s.latency_ms.e2e;
+    const ttft = s.latency_ms.ttft;
+    const req = s.requests;
     return [
       `${p.index}${s.complete ? '' : ' [incomplete]'}`,
       ...p.values.map(formatValue),

@@ -73,7 +73,7 @@ export function headlineMetrics(s: Summary): HeadlineMetric[] {
   add('requests.throughput_per_s', 'higher');
   if (typeof (s.requests as { goodput_per_s?: unknown }).goodput_per_s === 'number') add('requests.goodput_per_s', 'higher');
   add('requests.error_rate', 'lower');
-  for (const [block] of entries(s.latency_ms as unknown as Record<string, unknown>)) for (const q of LAT_Q) add(`latency_ms.${block}.${q}`, 'lower');
+  for (const [block] of entries(s.latency_ms)) for (const q of LAT_Q) add(`latency_ms.${block}.${q}`, 'lower');
   for (const [name] of entries(s.by_model)) {
     for (const block of ['ttft', 'e2e'] as const) for (const q of ['p50', 'p99'] as const) add(`by_model.${name}.latency_ms.${block}.${q}`, 'lower');
     add(`by_model.${name}.latency_ms.tpot.p50`, 'lower');

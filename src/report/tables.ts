@@ -47,7 +47,7 @@ function latencyTable(s: Summary): ReportTable {
   return {
     title: 'Latency (ms)',
     header: ['', 'p50', 'p90', 'p99', 'p99.9', 'mean', 'max'],
-    rows: entries(s.latency_ms as unknown as Record<string, Record<string, number | null>>).map(([k, l]) => {
+    rows: entries(s.latency_ms).map(([k, l]) => {
       const ci = ciOf(l);
       return [latencyLabel(k), withCi(l.p50, ci, 'p50'), withCi(l.p90, ci, 'p90'), withCi(l.p99, ci, 'p99'), withCi(l.p999, ci, 'p999'), withCi(l.mean, ci, 'mean'), fmt(l.max)];
     }),

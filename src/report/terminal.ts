@@ -4,7 +4,6 @@ import { figureWithInterval, latencyLabel, verdictTerminal } from './verdict-tex
 
 const withCi = (x: number | null, ci?: [number, number]) => figureWithInterval(x, ci).replace(/\u00a0/g, ' ');
 
-/** The compact human summary printed after a run. */
 /** The LLM fleet's part of the terminal summary: models, GPU clusters, stages, the bill, the control plane. */
 function fleetLines(s: Summary): string[] {
   const out: string[] = [];
@@ -52,6 +51,7 @@ function fleetLines(s: Summary): string[] {
   return out;
 }
 
+/** The compact human summary printed after a run. */
 export function renderSummary(s: Summary): string {
   const out: string[] = [];
   const reps = s.replications > 1 ? `, ${s.replications} replications (seeds ${s.seed}..${s.seed + s.replications - 1}, mean [95% CI])` : '';
@@ -59,7 +59,7 @@ export function renderSummary(s: Summary): string {
   const verdict = verdictTerminal(s);
   if (verdict) out.push('', verdict);
   const r = s.requests;
-  const rci = (r as unknown as { ci95?: Record<string, [number, number]> }).ci95 ?? {};
+  const rci = r.ci95 ?? {};
   out.push('');
   out.push(
     table(
@@ -69,7 +69,7 @@ export function renderSummary(s: Summary): string {
   );
   out.push('');
   const lat = Object.entries(s.latency_ms).map(([k, l]) => {
-    const ci = (l as unknown as { ci95?: Record<string, [number, number]> }).ci95 ?? {};
+    const ci = l.ci95 ?? {};
     return [latencyLabel(k), withCi(l.p50, ci.p50), withCi(l.p90, ci.p90), withCi(l.p99, ci.p99), withCi(l.p999, ci.p999), withCi(l.mean, ci.mean), fmt(l.max)];
   });
   out.push(table(['latency ms', 'p50', 'p90', 'p99', 'p99.9', 'mean', 'max'], lat));

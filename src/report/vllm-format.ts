@@ -32,11 +32,10 @@ function latencyFigures(latency: unknown): Obj {
 const num = (x: unknown) => (typeof x === 'number' ? x : null);
 
 export function vllmResult(s: Summary): Obj {
-  const requests = s.requests as unknown as Obj;
+  const requests = s.requests;
   const models: Obj = {};
-  for (const [name, m] of Object.entries((s.by_model ?? {}) as unknown as Record<string, Obj>)) {
-    const r = isObj(m.requests) ? m.requests : {};
-    models[name] = { completed: num(r.completed), output_throughput: num(m.output_tokens_per_s), ...latencyFigures(m.latency_ms) };
+  for (const [name, m] of Object.entries(s.by_model ?? {})) {
+    models[name] = { completed: num(m.requests?.completed), output_throughput: num(m.output_tokens_per_s), ...latencyFigures(m.latency_ms) };
   }
   return {
     fleetsim_version: s.fleetsim_version,

@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+import type { ControlSummarySchema } from './control-summary-schema.ts';
 import { gpusPerReplica } from '../fleet/schema.ts';
 import { instanceLine } from '../cost/monthly.ts';
 import { getInstance } from '../cost/prices.ts';
@@ -12,26 +14,8 @@ import { TierPool } from '../fleet/control/tier-pool.ts';
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
-export interface ControlSummary {
-  time_compression: number;
-  interval_s: number;
-  note: string;
-  components: Record<string, { fixed_instances: number; mean_instances: number; mean_serving: number; min_serving: number; max_instances: number; instance_hours: number; fixed_instance_hours: number; scaling_events: number; cold_starts: number; cold_start_s_mean: number | null }>;
-  cold_starts: number;
-  events: ScalingEvent[];
-  events_total: number;
-  series: { t_s: number[]; instances: Record<string, number[]>; serving: Record<string, number[]> };
-  deploys: DeployRecord[];
-  bill?: {
-    fixed_monthly_usd: number;
-    autoscaled_monthly_usd: number;
-    saving_usd: number;
-    saving_pct: number;
-    by_component: Record<string, { fixed_monthly_usd: number; autoscaled_monthly_usd: number; usage_ratio: number }>;
-  };
-  /** Per model: its SLO target and the share of its requests that met it (completed within the target). */
-  slo_attainment?: Record<string, { e2e_p99_ms: number; e2e_p99_measured_ms: number | null; attainment: number; met: boolean }>;
-}
+/** The `control` block of summary.json, inferred from its declaration (results/control-summary-schema.ts). */
+export type ControlSummary = z.infer<typeof ControlSummarySchema>;
 
 /** Share of values <= x in a sketch (bisection on quantiles). */
 export function fractionAtMost(s: LatencyStats, x: number): number {

@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+import type { fleetPartFields, GpuSummarySchema, LatencyBlocksSchema, ModelSummarySchema } from './summary-schema.ts';
 import type { RunResult } from './run-result.ts';
 import type { Prepared } from '../scenario/prepare.ts';
 import { LatencyStats, type LatencySummary } from '../metrics/latency.ts';
@@ -9,47 +11,11 @@ import { makeArrivals } from '../workload/arrivals.ts';
 import { round } from './round.ts';
 import { sloVerdict } from './verdict.ts';
 
-export interface LatencyBlocks {
-  e2e: LatencySummary;
-  /** e2e with the requests still in flight at the end counted at their ages: lower bounds of the true percentiles. */
-  e2e_including_in_flight?: LatencySummary;
-  ttft: LatencySummary;
-  tpot: LatencySummary;
-  itl: LatencySummary;
-}
-
-export interface ModelSummary {
-  requests: RequestCounts & { rate_limited: number; spilled: number; preemptions: number };
-  latency_ms: LatencyBlocks;
-  /** Submit to first admission into a replica's running batch. */
-  scheduling_delay_ms: LatencySummary;
-  /** Full-fleet equivalent (simulated / scale). */
-  output_tokens_per_s: number;
-  /** Busy fraction of the model's GPU replicas. */
-  utilization: number;
-  slo?: { e2e_p99_ms?: number; ttft_p99_ms?: number; met: boolean };
-}
-
-export interface GpuSummary {
-  replicas: number;
-  replicas_full: number;
-  busy_fraction: number;
-  batch_size_mean: number;
-  kv_utilization: number;
-  preemptions: number;
-  output_tokens_per_s: number;
-  mfu: number;
-  bandwidth_utilization: number;
-  // prefix caching: present for models whose requests share system prompts, absent otherwise
-  /** Cached prompt tokens / prompt tokens brought into the KV cache (recomputation after preemption included). */
-  prefix_hit_rate?: number;
-  /** Prompt tokens found in the replicas' prefix caches (prefill skipped), in the measured period, simulated fleet. */
-  prefix_cached_tokens?: number;
-  /** Prefill tokens saved per second by prefix caching, full-fleet equivalent. */
-  prefix_tokens_saved_per_s?: number;
-  /** Shared-prefix KV blocks evicted to make room, simulated fleet. */
-  prefix_evicted_blocks?: number;
-}
+export type LatencyBlocks = z.infer<typeof LatencyBlocksSchema>;
+export type ModelSummary = z.infer<typeof ModelSummarySchema>;
+export type GpuSummary = z.infer<typeof GpuSummarySchema>;
+/** The LLM-fleet blocks of summary.json; a station network has none. */
+export type FleetParts = z.infer<z.ZodObject<typeof fleetPartFields>>;
 
 /** The prefix-caching figures of a model's GPU summary (only for a model with system prompts). */
 function prefixCacheFigures(stats: ReplicaStats, measured_s: number, scale: number): Partial<GpuSummary> {
@@ -63,19 +29,6 @@ function prefixCacheFigures(stats: ReplicaStats, measured_s: number, scale: numb
   };
 }
 
-export interface FleetParts {
-  fleet: { scale: number; sampled: boolean; users_simulated: number; note: string };
-  by_model: Record<string, ModelSummary>;
-  by_stage: Record<string, { latency_ms: LatencySummary }>;
-  gpu: Record<string, GpuSummary>;
-  cost: {
-    monthly_usd: number;
-    by_plane: Record<string, number>;
-    by_component: Record<string, number>;
-    usd_per_million_tokens: number;
-    reference_monthly_usd?: Record<string, number>;
-  };
-}
 
 export function roundLatency(l: LatencySummary): LatencySummary {
   const out = { ...l };

@@ -1,57 +1,22 @@
 import { version } from '../version.ts';
 import type { RunResult } from './run-result.ts';
 import type { Prepared } from '../scenario/prepare.ts';
-import type { LatencySummary } from '../metrics/latency.ts';
-import type { RequestCounts } from '../metrics/outcomes.ts';
+import type { z } from 'zod';
+import type { StopReason } from '../engine/sim.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { round } from './round.ts';
-import type { FaultBand } from '../faults/types.ts';
-import { summarizeFleet, type FleetParts, type LatencyBlocks, roundLatency } from './fleet-summary.ts';
-import { summarizeControl, type ControlSummary } from './control-summary.ts';
+import { summarizeFleet, roundLatency } from './fleet-summary.ts';
+import { summarizeControl } from './control-summary.ts';
+import type { StationSummarySchema, SummarySchema } from './summary-schema.ts';
+import type { Ci95 } from './summary-schema-parts.ts';
 import { capacityLoads } from './capacity.ts';
 import { runWarnings, sloVerdict, steadyState, type SloVerdict, type Verdict } from './verdict.ts';
 
-export interface StationSummary {
-  servers: number;
-  utilization: number;
-  arrivals: number;
-  completed: number;
-  rejected: number;
-  timed_out: number;
-  /** Fraction of arrivals that found every server busy (Erlang C's P(wait)). */
-  wait_probability: number;
-  throughput_per_s: number;
-  wait_ms: LatencySummary;
-  sojourn_ms: LatencySummary;
-  queue_len_mean: number;
-  queue_len_max: number;
-}
-
-export interface Summary extends Partial<FleetParts> {
-  /** What a reader must know first: SLOs met or missed, steady state, warnings (results/verdict.ts). */
-  verdict: Verdict;
-  fleetsim_version: string;
-  scenario: string;
-  scenario_file: string;
-  seed: number;
-  replications: number;
-  complete: boolean;
-  duration_s: number;
-  warmup_s: number;
-  window_s: number;
-  requests: RequestCounts & { error_rate: number; throughput_per_s: number; goodput_per_s: number; rate_limited?: number };
-  /** The fault timeline as it played out (start, detected, mitigated, end, recovered), and stochastic failures. */
-  faults?: FaultBand[];
-  failures?: { gpu_failures: number; tier_failures: number };
-  /** Attempts, when a client section sends retries or gives up on attempts. */
-  attempts?: { attempts: number; retries: number; abandoned: number; short_circuited: number; budget_exhausted: number };
-  latency_ms: { e2e: LatencySummary } & Partial<Omit<LatencyBlocks, 'e2e'>>;
-  stations: Record<string, StationSummary>;
-  engine: { events: number; wall_s: number; events_per_s: number; stop_reason: string };
-  /** The control plane: scaling events, replicas over time, cold starts, deploys, the autoscaled bill. */
-  control?: ControlSummary;
-}
-
+/** summary.json: the type is inferred from its one declaration (results/summary-schema.ts). */
+export type Summary = z.infer<typeof SummarySchema>;
+export type StationSummary = z.infer<typeof StationSummarySchema>;
+/** A `ci95` block of a replicated summary: [lo, hi] per numeric sibling. */
+export type Ci95Block = z.infer<typeof Ci95>;
 
 /** summary.json of one run. Statistics cover [warmup_s, end]; requests are those that arrived after warm-up. */
 export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): Summary {
@@ -110,10 +75,16 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
       events: r.events,
       wall_s: round(r.wall_s),
       events_per_s: round(r.wall_s > 0 ? r.events / r.wall_s : 0),
-      stop_reason: r.stop_reason,
+      stop_reason: finalStopReason(r.stop_reason),
     },
   };
   return { verdict: runVerdict(prep, summary, r.timeseries.rows()), ...summary };
+}
+
+/** A finished run never stopped on 'yield' (a wall-time slice, after which experiment/run-sliced.ts resumes it). */
+function finalStopReason(reason: StopReason): Summary['engine']['stop_reason'] {
+  if (reason === 'yield') throw new Error('summarizeRun: the run was summarised after a wall-time slice, before it finished');
+  return reason;
 }
 
 /** The verdict of one run: SLOs from by_model, steady state from the time series, warnings. */

@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+import type { SloVerdictSchema, VerdictSchema, VerdictWarningSchema } from './summary-schema.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { GROWTH_MIN_SAMPLES, growthTest, type GrowthTest } from '../metrics/steady-state.ts';
 import { SKETCH_RELATIVE_ACCURACY, type LatencySummary } from '../metrics/latency.ts';
@@ -9,31 +11,12 @@ import { round } from './round.ts';
  * The verdict block of summary.json: what a reader must know before any figure. Per model, the
  * SLO met or missed; whether the run reached a steady state (its figures then describe the system,
  * not the length of the run); and warnings (over capacity, requests censored at the end, fleet
- * sampling, errors, an incomplete run). The rules are in docs/reports.md.
+ * sampling, errors, an incomplete run). The rules are in docs/reports.md; the block is declared
+ * in results/summary-schema.ts.
  */
-export interface Verdict {
-  slo: Record<string, SloVerdict>;
-  steady_state: { ok: boolean; reasons: string[] };
-  warnings: VerdictWarning[];
-}
-
-export interface SloVerdict {
-  /** The figure the SLO is on, a path under by_model.<model>.latency_ms (ttft.p99 or e2e.p99). */
-  metric: 'ttft.p99' | 'e2e.p99';
-  target_ms: number;
-  /** The figure over completed requests (the mean over replications); null when nothing completed. */
-  value_ms: number | null;
-  /** 95% confidence interval of value_ms over replications (none for one run). */
-  interval?: [number, number];
-  /** For e2e: the p99 with requests still in flight at the end counted at their ages, a lower bound of the true p99. */
-  lower_bound_ms?: number | null;
-  met: boolean;
-}
-
-export interface VerdictWarning {
-  code: 'over_capacity' | 'over_capacity_at_peak' | 'not_steady' | 'steady_state_unjudged' | 'censored' | 'fleet_sampled' | 'errors' | 'incomplete';
-  message: string;
-}
+export type Verdict = z.infer<typeof VerdictSchema>;
+export type SloVerdict = z.infer<typeof SloVerdictSchema>;
+export type VerdictWarning = z.infer<typeof VerdictWarningSchema>;
 
 /** An error rate at or above this is a warning: one request in a hundred is not a detail. */
 const ERROR_RATE_WARNING = 0.01;

@@ -72,7 +72,7 @@ describe('LLM fleet pipeline', () => {
 
   it('prices the full fleet: planes sum to the total', () => {
     const c = s.cost!;
-    const planes = Object.values(c.by_plane).reduce((a, b) => a + b, 0);
+    const planes = Object.values(c.by_plane).reduce((a: number, b) => a + (typeof b === 'number' ? b : 0), 0);
     expect(planes).toBeCloseTo(c.monthly_usd, 0);
     // 4 A100 GPUs on p4de (8 GPUs) round up to one instance at the 2024 price x 730 h.
     expect(c.by_component['gpu:small']).toBeCloseTo(40.9657 * 730, 0);

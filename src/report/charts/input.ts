@@ -1,4 +1,4 @@
-import type { Summary } from '../../results/summary.ts';
+import type { Ci95Block, Summary } from '../../results/summary.ts';
 import type { CdfSeries } from '../../results/distributions.ts';
 
 /**
@@ -44,7 +44,7 @@ const num = (x: unknown): x is number => typeof x === 'number' && Number.isFinit
 
 /** The summary's `faults` array if it has one (validated loosely: malformed entries are skipped). */
 export function faultsOf(s: Summary): FaultWindow[] {
-  const raw = (s as unknown as { faults?: unknown }).faults;
+  const raw: unknown = s.faults;
   if (!Array.isArray(raw)) return [];
   return raw.filter((f): f is FaultWindow => f !== null && typeof f === 'object' && num((f as FaultWindow).start_s));
 }
@@ -57,8 +57,8 @@ export function field(row: object, key: string): number | null {
   return num(v) ? v : null;
 }
 
-/** Entries of a summary map without its `ci95` sibling. */
-export function entries<T>(o: Record<string, T> | undefined): [string, T][] {
+/** Entries of a summary map without its `ci95` sibling (and so without that sibling's type). */
+export function entries<T>(o: Record<string, T> | undefined): [string, Exclude<T, Ci95Block>][] {
   if (!o) return [];
-  return Object.entries(o).filter(([k]) => k !== 'ci95');
+  return Object.entries(o).filter((e): e is [string, Exclude<T, Ci95Block>] => e[0] !== 'ci95');
 }

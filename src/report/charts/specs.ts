@@ -324,18 +324,18 @@ const Q_POINTS = [
 /** CDF points from a summary's quantiles (a coarse stand-in when no sketch data was given). */
 export function cdfFromSummary(s: Summary): CdfSeries[] {
   const out: CdfSeries[] = [];
-  const add = (model: string, metric: 'ttft' | 'e2e', l: Record<string, number | null> | undefined) => {
+  const add = (model: string, metric: 'ttft' | 'e2e', l: Summary['latency_ms']['e2e'] | undefined) => {
     if (!l) return;
-    const points = Q_POINTS.filter(([k]) => typeof l[k] === 'number').map(([k, q]) => ({ ms: l[k] as number, q }));
+    const points = Q_POINTS.filter(([k]) => typeof l[k] === 'number').map(([k, q]) => ({ ms: l[k]!, q }));
     if (points.length > 0) out.push({ model, metric, points });
   };
   const models = entries(s.by_model);
   if (models.length > 0) {
     for (const [name, m] of models) {
-      add(name, 'ttft', m.latency_ms.ttft as unknown as Record<string, number | null>);
-      add(name, 'e2e', m.latency_ms.e2e as unknown as Record<string, number | null>);
+      add(name, 'ttft', m.latency_ms.ttft);
+      add(name, 'e2e', m.latency_ms.e2e);
     }
-  } else add('all requests', 'e2e', s.latency_ms.e2e as unknown as Record<string, number | null>);
+  } else add('all requests', 'e2e', s.latency_ms.e2e);
   return out;
 }
 

@@ -1,0 +1,198 @@
+import { z } from 'zod';
+import type { LatencySummary } from '../metrics/latency.ts';
+import type { RequestCounts } from '../metrics/outcomes.ts';
+import type { FaultBand } from '../faults/types.ts';
+import type { StopReason } from '../engine/sim.ts';
+import { ControlSummarySchema } from './control-summary-schema.ts';
+import { Ci95, nullableNumber, replicated, type Agrees } from './summary-schema-parts.ts';
+
+/**
+ * summary.json, declared once: the `Summary` type is inferred from it (results/summary.ts) and
+ * the published JSON Schema (src/report/summary.schema.json) is generated from it by
+ * `fleetsim schema --summary`. Nothing here runs on a summary at run time: summary.json's bytes
+ * come from the code that builds it, in its key order; this only says what they may be.
+ *
+ * Definitions with an `id` become `$defs` of the JSON Schema (their names are published: a
+ * reader may reference `#/$defs/latency`). Under --replications N > 1 every figure is the mean
+ * over replications and each block that holds figures gains a sibling `ci95` (results/aggregate.ts):
+ * `replicated` declares those blocks.
+ */
+
+export const LatencySchema = replicated({
+  p50: nullableNumber(),
+  p90: nullableNumber(),
+  p99: nullableNumber(),
+  p999: nullableNumber(),
+  mean: nullableNumber(),
+  max: nullableNumber(),
+}).meta({ id: 'latency', description: 'Latency in ms: quantiles from DDSketch (0.5% relative accuracy), exact mean and max; null when there is no data.' });
+
+const IN_FLIGHT = 'e2e with the requests still in flight at the end counted at their ages (censored observations): lower bounds of the true percentiles';
+
+/** The request counts every outcome model shares (metrics/outcomes.ts). */
+const countFields = {
+  offered: z.number(),
+  completed: z.number(),
+  failed: z.number(),
+  rejected: z.number(),
+  timed_out: z.number(),
+  in_flight_at_end: z.number(),
+};
+
+const RequestsSchema = replicated({
+  ...countFields,
+  error_rate: z.number().describe('(failed + rejected + timed_out) / requests that ended'),
+  throughput_per_s: z.number().describe('attempts the servers finished per second'),
+  goodput_per_s: z.number().describe('requests completed for a client still waiting, per second'),
+  rate_limited: z.number().optional().describe('refused with 429 (a part of rejected)'),
+}).meta({ id: 'requests', description: 'Requests that arrived after the warm-up; offered = completed + failed + rejected + timed_out + in_flight_at_end.' });
+
+export const StationSummarySchema = replicated({
+  servers: z.number(),
+  utilization: z.number(),
+  arrivals: z.number(),
+  completed: z.number(),
+  rejected: z.number(),
+  timed_out: z.number(),
+  wait_probability: z.number().describe("Fraction of arrivals that found every server busy (Erlang C's P(wait))."),
+  throughput_per_s: z.number(),
+  wait_ms: LatencySchema,
+  sojourn_ms: LatencySchema,
+  queue_len_mean: z.number(),
+  queue_len_max: z.number(),
+}).meta({ id: 'station' });
+
+/** The latency blocks of a fleet: all requests (summary.latency_ms) and per model. */
+const latencyBlockFields = {
+  e2e: LatencySchema,
+  e2e_including_in_flight: LatencySchema.optional().describe(IN_FLIGHT),
+  ttft: LatencySchema,
+  tpot: LatencySchema,
+  itl: LatencySchema,
+};
+export const LatencyBlocksSchema = z.strictObject(latencyBlockFields);
+
+export const ModelSummarySchema = replicated({
+  requests: replicated({ ...countFields, rate_limited: z.number(), spilled: z.number(), preemptions: z.number() }),
+  latency_ms: LatencyBlocksSchema,
+  scheduling_delay_ms: LatencySchema.describe("Submit to first admission into a replica's running batch."),
+  output_tokens_per_s: z.number().describe('Full-fleet equivalent (simulated / scale).'),
+  utilization: z.number().describe("Busy fraction of the model's GPU replicas."),
+  slo: replicated({ e2e_p99_ms: z.number().optional(), ttft_p99_ms: z.number().optional(), met: z.boolean() }).optional(),
+}).meta({ id: 'model' });
+
+export const GpuSummarySchema = replicated({
+  replicas: z.number(),
+  replicas_full: z.number(),
+  busy_fraction: z.number(),
+  batch_size_mean: z.number(),
+  kv_utilization: z.number(),
+  preemptions: z.number(),
+  output_tokens_per_s: z.number(),
+  mfu: z.number(),
+  bandwidth_utilization: z.number(),
+  // prefix caching: present for models whose requests share system prompts, absent otherwise
+  prefix_hit_rate: z.number().optional().describe('Cached prompt tokens / prompt tokens brought into the KV cache (recomputation after preemption included).'),
+  prefix_cached_tokens: z.number().optional().describe('Prompt tokens found in the replicas\' prefix caches (prefill skipped), in the measured period, simulated fleet.'),
+  prefix_tokens_saved_per_s: z.number().optional().describe('Prefill tokens saved per second by prefix caching, full-fleet equivalent.'),
+  prefix_evicted_blocks: z.number().optional().describe('Shared-prefix KV blocks evicted to make room, simulated fleet.'),
+}).meta({ id: 'gpu' });
+
+/** Figures by name (cost lines); replicated, it holds a `ci95` beside them. */
+const NumberMapSchema = z.strictObject({ ci95: Ci95.optional() }).catchall(z.number()).meta({ id: 'number_map' });
+
+const CostSchema = replicated({
+  monthly_usd: z.number(),
+  by_plane: NumberMapSchema.describe('edge, services, gpu, state, control'),
+  by_component: NumberMapSchema,
+  usd_per_million_tokens: z.number(),
+  reference_monthly_usd: NumberMapSchema.optional(),
+}).meta({ id: 'cost' });
+
+/** The LLM-fleet blocks of summary.json (results/fleet-summary.ts); a station network has none. */
+export const fleetPartFields = {
+  fleet: replicated({ scale: z.number(), sampled: z.boolean(), users_simulated: z.number(), note: z.string() }),
+  by_model: z.record(z.string(), ModelSummarySchema),
+  by_stage: z.record(z.string(), z.strictObject({ latency_ms: LatencySchema })),
+  gpu: z.record(z.string(), GpuSummarySchema),
+  cost: CostSchema,
+};
+
+export const FaultBandSchema = z
+  .strictObject({
+    index: z.int().min(0),
+    kind: z.string(),
+    target: z.string(),
+    start_s: z.number(),
+    detected_s: nullableNumber(),
+    mitigated_s: nullableNumber(),
+    end_s: z.number(),
+    recovered_s: nullableNumber(),
+  })
+  .meta({ id: 'fault', description: 'A fault window as it played out (seconds of simulated time).' });
+
+export const SloVerdictSchema = z.strictObject({
+  metric: z.enum(['ttft.p99', 'e2e.p99']).describe('The figure the SLO is on, a path under by_model.<model>.latency_ms.'),
+  target_ms: z.number(),
+  value_ms: nullableNumber().describe('The figure over completed requests (the mean over replications); null when nothing completed.'),
+  interval: z.tuple([z.number(), z.number()]).optional().describe('95% confidence interval over replications'),
+  lower_bound_ms: nullableNumber().optional().describe('e2e only: the p99 with requests in flight at the end counted at their ages'),
+  met: z.boolean(),
+});
+
+export const VerdictWarningSchema = z.strictObject({
+  code: z.enum(['over_capacity', 'over_capacity_at_peak', 'not_steady', 'steady_state_unjudged', 'censored', 'fleet_sampled', 'errors', 'incomplete']),
+  message: z.string(),
+});
+
+export const VerdictSchema = z
+  .strictObject({
+    slo: z.record(z.string(), SloVerdictSchema).describe('Per model with an SLO: the binding target, its figure and whether it was met.'),
+    steady_state: z.strictObject({ ok: z.boolean(), reasons: z.array(z.string()) }),
+    warnings: z.array(VerdictWarningSchema),
+  })
+  .describe('What a reader must know first (src/results/verdict.ts; the rules are in docs/reports.md).');
+
+/** Why a run's engine stopped; 'mixed' when replications stopped for different reasons. */
+export const STOP_REASONS = ['until', 'empty', 'max_events', 'max_wall', 'stopped', 'mixed'] as const;
+
+export const SummarySchema = replicated({
+  verdict: VerdictSchema,
+  fleetsim_version: z.string(),
+  scenario: z.string(),
+  scenario_file: z.string(),
+  seed: z.int().min(0),
+  replications: z.int().min(1),
+  complete: z.boolean().describe('false when a limit or Ctrl-C stopped the run before duration_s'),
+  duration_s: z.number(),
+  warmup_s: z.number(),
+  window_s: z.number(),
+  requests: RequestsSchema,
+  attempts: replicated({ attempts: z.number(), retries: z.number(), abandoned: z.number(), short_circuited: z.number(), budget_exhausted: z.number() })
+    .optional()
+    .describe('Client attempts, when the scenario has a client section.'),
+  faults: z.array(FaultBandSchema).optional().describe('The fault timeline as it played out (start, detected, mitigated, end, recovered).'),
+  failures: replicated({ gpu_failures: z.number(), tier_failures: z.number() }).optional().describe('Stochastic failures, when the scenario has a failures section.'),
+  latency_ms: z.strictObject({ ...latencyBlockFields, ttft: LatencySchema.optional(), tpot: LatencySchema.optional(), itl: LatencySchema.optional() }),
+  stations: z.record(z.string(), StationSummarySchema),
+  fleet: fleetPartFields.fleet.optional(),
+  by_model: fleetPartFields.by_model.optional(),
+  by_stage: fleetPartFields.by_stage.optional(),
+  gpu: fleetPartFields.gpu.optional(),
+  cost: fleetPartFields.cost.optional(),
+  control: ControlSummarySchema.optional().describe('The control plane (autoscalers, deploys), when the scenario has one: scaling events, replicas over time, cold starts, deploys, the autoscaled bill.'),
+  engine: z.strictObject({ events: z.number(), wall_s: z.number(), events_per_s: z.number(), stop_reason: z.enum(STOP_REASONS) }),
+});
+
+/**
+ * Compile-time agreement, both ways, of the blocks above with the interfaces of the modules that
+ * produce their values: a field added to one side and not the other fails `tsc`.
+ */
+type WithoutCi95<T> = Omit<T, 'ci95'>;
+const agreements: [
+  Agrees<WithoutCi95<z.infer<typeof LatencySchema>>, LatencySummary>,
+  Agrees<z.infer<z.ZodObject<typeof countFields>>, RequestCounts>,
+  Agrees<z.infer<typeof FaultBandSchema>, FaultBand>,
+  Agrees<Exclude<StopReason, 'yield'> | 'mixed', (typeof STOP_REASONS)[number]>,
+] = [true, true, true, true];
+void agreements;
