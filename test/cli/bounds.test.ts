@@ -21,7 +21,6 @@ describe('refused before simulating, with the estimate and the limit', () => {
   it.each([
     ['time-series windows of a microsecond', [EXAMPLE, '--set', 'window_s=0.000001'], /about [\d,.]+ (GB|e\d+ GB|\S+ GB) of memory \([\d,.e]+ time-series windows of 0\.000001 s/],
     ['ten million GPUs at full scale', [FLEET, '--set', 'fleet.scale=1', '--set', 'fleet.models.gpt-4.gpus=10000000'], /1,2\d\d,\d\d\d GPU replicas: [\d.]+ GB/],
-    ['a billion replications', [EXAMPLE, '--replications', '1000000000'], /1,000,000,000 per-replication summaries/],
   ])('%s', async (_what, args, detail) => {
     const t0 = performance.now();
     const r = await runMain(['run', ...args, '--quiet']);
@@ -33,6 +32,16 @@ describe('refused before simulating, with the estimate and the limit', () => {
     expect(line).toMatch(detail);
     expect(r.stdout).toBe('');
     expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it('replications are aggregated as they complete: a billion cost no more memory than two', () => {
+    const sc = prepare(loadScenario(EXAMPLE, [])).scenario;
+    const bytes = (runs: number) => estimateMemory(sc, { runs, parallel: 1, threads: 0 }).reduce((a, p) => a + p.bytes, 0);
+    expect(bytes(1e9)).toBe(bytes(2));
+    expect(bytes(2)).toBeGreaterThan(bytes(1));
+    expect(() => checkMemory(sc, EXAMPLE, { runs: 1e9, parallel: 1, threads: 0 })).not.toThrow();
+    // Summaries kept whole (compare's replications) still count one by one.
+    expect(userError(() => checkMemory(sc, EXAMPLE, { runs: 1e9, parallel: 1, threads: 0, keptSummaries: 1e9 }))).toMatch(/1,000,000,000 summaries kept until the end: [\d,.]+ [GT]B/);
   });
 
   it('limits.max_memory_gb raises the limit', () => {
