@@ -9,6 +9,8 @@ import { loadScenario } from '../../src/scenario/load.ts';
 import { prepare } from '../../src/scenario/prepare.ts';
 import { startRun } from '../../src/experiment/simulate.ts';
 import { checkMemory, estimateMemory, runParts } from '../../src/experiment/memory.ts';
+import { runReplications } from '../../src/experiment/replications.ts';
+import { SummaryAggregator } from '../../src/results/aggregate.ts';
 
 /**
  * Everything is bounded before anything is built: a scenario that cannot fit is refused with the
@@ -85,6 +87,23 @@ describe('the estimate against measured memory', () => {
     expect(windows.what).toMatch(/^20,000 time-series windows/);
     within(windows.bytes, measured);
     expect(run.duration_ms).toBe(2_000_000);
+  });
+
+  it('the replication aggregate: within a factor of 3 of what it holds, and as much after 500 replications as after 2', () => {
+    const prep = prepare(loadScenario(FLEET, ['duration_s=4', 'warmup_s=1']));
+    const summary = runReplications(prep, 1, 1).summary;
+    const estimate = estimateMemory(prep.scenario, { runs: 2, parallel: 1, threads: 0 }).find((x) => x.what.startsWith('the aggregate of'))!.bytes;
+    const before = used();
+    const aggregator = new SummaryAggregator();
+    aggregator.add(structuredClone(summary));
+    aggregator.add(structuredClone(summary));
+    const two = used();
+    for (let i = 2; i < 500; i++) aggregator.add(structuredClone(summary));
+    const many = used();
+    within(estimate, two - before);
+    // A kept summary is ~22 KB: 498 of them would be ~11 MB.
+    expect(many - two).toBeLessThan(512 * 1024);
+    expect(aggregator.result().replications).toBe(500);
   });
 
   it('GPU replicas: within a factor of 3 of what 4,000 more replicas take', () => {
