@@ -139,6 +139,20 @@ describe('on real runs, the streaming aggregate is byte for byte the reference',
     expect(aggregator.replications).toBe(3);
   });
 
+  it('a block missing from a later replication is averaged over those that have it (0.2.0 threw a TypeError)', () => {
+    const reps = structuredClone(fleetRuns);
+    const [model] = Object.keys(reps[0].by_model!);
+    delete (reps[1].by_model as Record<string, unknown>)[model];
+    delete (reps[2].by_model as Record<string, unknown>)[model];
+    expect(() => referenceAggregate(structuredClone(reps))).toThrow(TypeError);
+    const latency = aggregateSummaries(reps).by_model![model].latency_ms as unknown as Record<string, Record<string, unknown>>;
+    const only = fleetRuns[0].by_model![model].latency_ms as unknown as Record<string, Record<string, unknown>>;
+    // The mean of one value is that value; no interval from one value.
+    expect(latency.e2e.p99).toBe(only.e2e.p99);
+    expect(latency.e2e.ci95).toBeUndefined();
+    expect(aggregateSummaries(reps).requests).toEqual(aggregateSummaries(structuredClone(fleetRuns)).requests);
+  });
+
   it('one replication is its own summary; none is an error', () => {
     expect(aggregateSummaries([fleetRuns[0]])).toBe(fleetRuns[0]);
     expect(() => new SummaryAggregator().result()).toThrow(/no replication/);
