@@ -91,7 +91,7 @@ export function registerCompare(program: Command): void {
       if (baseKind !== candKind) throw new UserError(`compare: ${baseArg} is a ${baseKind} result and ${candArg} a ${candKind} one: their figures are not comparable; compare results of the same kind`);
       const versions = [baseSummary?.fleetsim_version ?? version, candSummary?.fleetsim_version ?? version];
       if (versions[0] !== versions[1]) say(`fleetsim compare: warning: the base comes from fleetsim ${versions[0]} and the candidate from ${versions[1]}: model changes between versions may account for differences`);
-      for (const prep of [basePrep, candPrep]) if (prep) checkMemory(prep.scenario, prep.file, { runs: reps, parallel: 1, threads: 0 });
+      for (const prep of [basePrep, candPrep]) if (prep) checkMemory(prep.scenario, prep.file, { runs: reps, parallel: 1, threads: 0, keptSummaries: reps });
       const seed = opts.seed ?? basePrep?.scenario.seed ?? candPrep?.scenario.seed ?? 1;
       const candSeed = opts.candidateSeed ?? seed;
       const interrupt = new Interrupt();
@@ -101,12 +101,12 @@ export function registerCompare(program: Command): void {
       try {
         if (basePrep) {
           say(`fleetsim compare: running the base ${baseArg}: ${reps} replications from seed ${seed}`);
-          const e = await runReplicationsSliced(basePrep, seed, reps, { progress, label: 'base', signal: interrupt.signal });
+          const e = await runReplicationsSliced(basePrep, seed, reps, { progress, label: 'base', signal: interrupt.signal, keepRuns: true });
           base = { label: baseArg, summary: e.summary, runs: e.runs };
         } else base = { label: baseArg, summary: baseSummary! };
         if (!interrupt.interrupted && candPrep) {
           say(`fleetsim compare: running the candidate ${candArg}: ${reps} replications from seed ${candSeed}${candSeed === seed && basePrep ? ' (common random numbers)' : ''}`);
-          const e = await runReplicationsSliced(candPrep, candSeed, reps, { progress, label: 'candidate', signal: interrupt.signal });
+          const e = await runReplicationsSliced(candPrep, candSeed, reps, { progress, label: 'candidate', signal: interrupt.signal, keepRuns: true });
           cand = { label: candArg, summary: e.summary, runs: e.runs };
         } else cand = { label: candArg, summary: candSummary ?? base.summary };
       } finally {

@@ -3,9 +3,8 @@ import type { Prepared } from '../scenario/prepare.ts';
 import { simulateSliced } from '../experiment/run-sliced.ts';
 import { defaultWindowMs } from '../experiment/simulate.ts';
 import type { RunResult } from '../results/run-result.ts';
-import type { Experiment } from '../experiment/replications.ts';
-import { summarizeRun, type Summary } from '../results/summary.ts';
-import { aggregateSummaries } from '../results/aggregate.ts';
+import { ReplicationResults, type Experiment } from '../experiment/replications.ts';
+import { summarizeRun } from '../results/summary.ts';
 import { DistributionCollector } from '../results/distributions.ts';
 import type { CdfSeries } from '../results/distributions.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
@@ -127,17 +126,18 @@ export class Interrupt {
  * redraws and Ctrl-C stops the run; also pools the latency sketches for the CDF chart. After an
  * interruption the replications done so far and the interrupted one are summarised, marked
  * incomplete with stop reason 'stopped'; timeseries.csv then holds the complete replications
- * (or, when the first one was interrupted, the part of it that was simulated).
+ * (or, when the first one was interrupted, the part of it that was simulated). Summaries are
+ * aggregated as the replications complete (kept only with `keepRuns`).
  */
 export async function runReplicationsSliced(
   prep: Prepared,
   seed: number,
   replications: number,
-  opts: { progress?: Progress; label?: string; signal?: AbortSignal } = {},
+  opts: { progress?: Progress; label?: string; signal?: AbortSignal; keepRuns?: boolean } = {},
 ): Promise<SlicedExperiment> {
   const window_ms = defaultWindowMs(prep.scenario.duration_s, prep.scenario.window_s);
   const duration_ms = prep.scenario.duration_s * 1000;
-  const runs: Summary[] = [];
+  const results = new ReplicationResults(opts.keepRuns);
   const dist = new DistributionCollector();
   let series: RunResult['timeseries'] | undefined;
   let merged = 0;
@@ -151,7 +151,7 @@ export async function runReplicationsSliced(
       onProgress: (p) => opts.progress?.update(i * duration_ms + p.now_ms, p.now_ms, p.duration_ms, i, replications, eventsBefore + p.events),
     });
     eventsBefore += r.events;
-    runs.push(summarizeRun(prep, r, window_ms));
+    results.add(summarizeRun(prep, r, window_ms));
     dist.add(r);
     if (r.stop_reason === 'stopped') {
       interrupted = true;
@@ -169,7 +169,5 @@ export async function runReplicationsSliced(
     const end_s = partial!.duration_ms / 1000;
     timeseries = partial!.timeseries.rows(1).filter((w) => w.t_start_s < end_s);
   }
-  let summary = aggregateSummaries(runs);
-  if (interrupted) summary = { ...summary, complete: false, engine: { ...summary.engine, stop_reason: 'stopped' } };
-  return { summary, runs, timeseries, interrupted, distributions: dist.series() };
+  return { summary: results.summary(interrupted), last: results.last, runs: results.runs, timeseries, interrupted, distributions: dist.series() };
 }

@@ -126,9 +126,10 @@ export function registerRun(program: Command): void {
 }
 
 /** The message after Ctrl-C or SIGTERM: where the run stopped and where its partial report is. */
-function reportInterruption(exp: { runs: Summary[] }, interrupt: Interrupt, o: { seed: number; reps: number; duration_s: number; out?: string; where?: string }): void {
-  const last = exp.runs[exp.runs.length - 1];
-  const at = o.reps > 1 ? ` in replication ${exp.runs.length} of ${o.reps} (seed ${o.seed + exp.runs.length - 1})` : ` (seed ${o.seed})`;
+function reportInterruption(exp: { summary: Summary; last: Summary }, interrupt: Interrupt, o: { seed: number; reps: number; duration_s: number; out?: string; where?: string }): void {
+  const last = exp.last;
+  const ran = exp.summary.replications;
+  const at = o.reps > 1 ? ` in replication ${ran} of ${o.reps} (seed ${o.seed + ran - 1})` : ` (seed ${o.seed})`;
   const report = o.where ? `the report in ${o.where}/ covers the simulated part only and is marked "complete": false (${o.out}/ was left as it was)` : 'the results cover the simulated part only and are marked "complete": false';
   process.stderr.write(`fleetsim: stopped by ${interrupt.reason} after ${fmt(last.duration_s)} of ${fmt(o.duration_s)} simulated seconds${at}; ${report}\n`);
   process.exitCode = interrupt.exitCode;

@@ -39,11 +39,18 @@ const REPLICA_HEAP_BYTES = 2.8 * KB;
 /** One GPU replica, in typed arrays: 1.8 KB plus 18 B per sequence slot (measured at 256 and 1,024 slots). */
 const REPLICA_ARRAY_BYTES = 1.8 * KB;
 const REPLICA_BYTES_PER_SEQ = 18;
-/** A per-replication summary kept for the aggregate: measured 1.7 KB (one station) to 32 KB (fleet with a control plane); doubled while aggregating. */
+/** A summary kept whole (compare's replications, a sweep's points): measured 1.7 KB (one station) to 32 KB (fleet with a control plane); doubled for slack. */
 const SUMMARY_BASE_BYTES = 4 * KB;
 const SUMMARY_BYTES_PER_STATION = 1 * KB;
 const SUMMARY_BYTES_PER_MODEL = 8 * KB;
 const SUMMARY_CONTROL_BYTES = 16 * KB;
+/**
+ * The running aggregate of replications (results/aggregate.ts): the first summary and a running
+ * mean and variance per figure, measured at 2.6 to 7.5 times a summary's heap size (openai-2024:
+ * 22 KB and 168 KB), so 4 times the doubled summary estimate. It does not grow with the number of
+ * replications.
+ */
+const AGGREGATE_SUMMARIES = 4;
 /** A worker thread: its own V8 isolate with tsx and the simulator loaded (200 workers measured 6 GB). */
 const WORKER_BYTES = 32 * 1024 * KB;
 
@@ -86,7 +93,7 @@ export function runParts(sc: Scenario): MemoryPart[] {
   return parts;
 }
 
-/** A per-replication summary, kept until the replications are aggregated. */
+/** A summary of the scenario kept whole (doubled for slack). */
 export function summaryBytes(sc: Scenario): number {
   const stations = sc.topology ? Object.keys(sc.topology.stations).length : 10;
   const models = sc.fleet ? Object.keys(sc.fleet.models).length : 0;
@@ -97,11 +104,12 @@ export function summaryBytes(sc: Scenario): number {
 const total = (parts: readonly MemoryPart[], key: 'bytes' | 'heapBytes' = 'bytes') => parts.reduce((a, p) => a + p[key], 0);
 
 /**
- * The estimate for `runs` runs of the scenario kept as summaries (replications x points), of
- * which `parallel` are simulated at once (on `threads` worker threads, 0: in this thread), plus
+ * The estimate for `runs` runs of the scenario (replications), of which `parallel` are simulated
+ * at once (on `threads` worker threads, 0: in this thread), aggregated as they complete, plus
+ * `keptSummaries` summaries (compare's replications, sweep points, replay variants) and
  * `keptSeries` finished time series held until the end (sweep points).
  */
-export function estimateMemory(sc: Scenario, opts: { runs: number; parallel: number; threads: number; keptSeries?: number }): MemoryPart[] {
+export function estimateMemory(sc: Scenario, opts: { runs: number; parallel: number; threads: number; keptSeries?: number; keptSummaries?: number }): MemoryPart[] {
   const run = runParts(sc);
   const series = run[1];
   const parts: MemoryPart[] = run.map((p) => ({ what: opts.parallel > 1 ? `${p.what} x ${fmt(opts.parallel)} runs at once` : p.what, bytes: p.bytes * opts.parallel, heapBytes: p.heapBytes * opts.parallel }));
@@ -109,7 +117,9 @@ export function estimateMemory(sc: Scenario, opts: { runs: number; parallel: num
   const kept = (opts.runs > 1 ? 1 : 0) + (opts.keptSeries ?? 0);
   if (kept > 0) parts.push({ what: kept > 1 ? `${fmt(kept)} merged time series` : 'the merged time series', bytes: series.bytes * kept, heapBytes: series.heapBytes * kept });
   const perSummary = summaryBytes(sc);
-  parts.push({ what: `${fmt(opts.runs)} per-replication summaries`, bytes: perSummary * opts.runs, heapBytes: perSummary * opts.runs });
+  if (opts.runs > 1) parts.push({ what: `the aggregate of ${fmt(opts.runs)} replication summaries`, bytes: perSummary * AGGREGATE_SUMMARIES, heapBytes: perSummary * AGGREGATE_SUMMARIES });
+  const keptSummaries = opts.keptSummaries ?? 0;
+  if (keptSummaries > 0) parts.push({ what: `${fmt(keptSummaries)} summaries kept until the end`, bytes: perSummary * keptSummaries, heapBytes: perSummary * keptSummaries });
   if (opts.threads > 0) parts.push({ what: `${fmt(opts.threads)} worker threads`, bytes: WORKER_BYTES * opts.threads, heapBytes: 0 });
   return parts;
 }
@@ -154,7 +164,7 @@ export function checkSweepMemory(scenarioAt: (k: number) => Scenario, points: nu
   const parallel = Math.max(1, Math.min(o.jobs, o.runs));
   for (let k = 0; k < Math.min(points, upTo); k++) {
     try {
-      checkMemory(scenarioAt(k), file, { runs: points, parallel, threads: parallel > 1 ? parallel : 0, keptSeries: points });
+      checkMemory(scenarioAt(k), file, { runs: o.runs, parallel, threads: parallel > 1 ? parallel : 0, keptSeries: points, keptSummaries: points });
     } catch (e) {
       if (e instanceof UserError && points > 1) throw new UserError(`--vary: at point ${k}: ${e.message}`);
       throw e;

@@ -2,7 +2,7 @@ import type { Prepared } from '../scenario/prepare.ts';
 import { defaultWindowMs, simulate } from './simulate.ts';
 import type { RunResult } from '../results/run-result.ts';
 import { summarizeRun, type Summary } from '../results/summary.ts';
-import { aggregateSummaries } from '../results/aggregate.ts';
+import { SummaryAggregator } from '../results/aggregate.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { DistributionCollector } from '../results/distributions.ts';
 import type { CdfSeries } from '../results/distributions.ts';
@@ -11,27 +11,73 @@ import type { TimeSeries } from '../metrics/timeseries.ts';
 
 export interface Experiment {
   summary: Summary;
-  /** Per-replication summaries (replication i ran with seed + i). */
-  runs: Summary[];
+  /** The last replication's summary (after an interruption, the interrupted one). */
+  last: Summary;
+  /**
+   * Per-replication summaries (replication i ran with seed + i), only when asked for with
+   * `keepRuns` (compare pairs them); otherwise each is folded into the aggregate as it completes
+   * and let go, so memory does not grow with the number of replications.
+   */
+  runs?: Summary[];
   timeseries: WindowRow[];
 }
 
 /**
- * Runs `replications` independent runs; replication i uses seed + i, so any single replication
- * can be reproduced with `--seed <seed + i> --replications 1`.
+ * Replication summaries taken in replication order: aggregated as they come (SummaryAggregator),
+ * kept as well only with `keepRuns`. Every path that runs replications goes through here.
  */
-export function runReplications(prep: Prepared, seed: number, replications: number, onRun?: (i: number, r: RunResult) => void): Experiment {
+export class ReplicationResults {
+  private readonly aggregator = new SummaryAggregator();
+  readonly runs: Summary[] | undefined;
+  private latest: Summary | undefined;
+  /** True once a replication stopped early on a signal (stop reason 'stopped'). */
+  stopped = false;
+
+  constructor(keepRuns = false) {
+    this.runs = keepRuns ? [] : undefined;
+  }
+
+  add(s: Summary): void {
+    this.aggregator.add(s);
+    this.runs?.push(s);
+    this.latest = s;
+    if (s.engine.stop_reason === 'stopped') this.stopped = true;
+  }
+
+  /** Replications taken so far. */
+  get count(): number {
+    return this.aggregator.replications;
+  }
+
+  get last(): Summary {
+    return this.latest!;
+  }
+
+  /** The aggregate; when `interrupted`, marked incomplete with stop reason 'stopped'. */
+  summary(interrupted: boolean): Summary {
+    const summary = this.aggregator.result();
+    return interrupted ? { ...summary, complete: false, engine: { ...summary.engine, stop_reason: 'stopped' } } : summary;
+  }
+}
+
+/**
+ * Runs `replications` independent runs; replication i uses seed + i, so any single replication
+ * can be reproduced with `--seed <seed + i> --replications 1`. Summaries are aggregated as the
+ * replications complete (kept only with `keepRuns`).
+ */
+export function runReplications(prep: Prepared, seed: number, replications: number, onRun?: (i: number, r: RunResult) => void, opts: { keepRuns?: boolean } = {}): Experiment {
   const window_ms = defaultWindowMs(prep.scenario.duration_s, prep.scenario.window_s);
-  const runs: Summary[] = [];
-  let first: RunResult | undefined;
+  const results = new ReplicationResults(opts.keepRuns);
+  // Only the first run's time series is kept (the others merged into it), not the whole run.
+  let series: TimeSeries | undefined;
   for (let i = 0; i < replications; i++) {
     const r = simulate(prep, seed + i);
     onRun?.(i, r);
-    runs.push(summarizeRun(prep, r, window_ms));
-    if (!first) first = r;
-    else first.timeseries.merge(r.timeseries);
+    results.add(summarizeRun(prep, r, window_ms));
+    if (!series) series = r.timeseries;
+    else series.merge(r.timeseries);
   }
-  return { summary: aggregateSummaries(runs), runs, timeseries: first!.timeseries.rows(replications) };
+  return { summary: results.summary(false), last: results.last, runs: results.runs, timeseries: series!.rows(replications) };
 }
 
 /** An experiment run by `runReplicationsJobs`: also the pooled latency CDFs for the report, and whether Ctrl-C stopped it. */
@@ -58,15 +104,15 @@ export async function runReplicationsJobs(
   seed: number,
   replications: number,
   jobs: number,
-  opts: { onDone?: (i: number, done: number, summary: Summary) => void; signal?: AbortSignal } = {},
+  opts: { onDone?: (i: number, done: number, summary: Summary) => void; signal?: AbortSignal; keepRuns?: boolean } = {},
 ): Promise<JobsExperiment> {
   const dist = new DistributionCollector();
   if (jobs <= 1) {
-    const exp = runReplications(prep, seed, replications, (_i, r) => dist.add(r));
+    const exp = runReplications(prep, seed, replications, (_i, r) => dist.add(r), { keepRuns: opts.keepRuns });
     return { ...exp, distributions: dist.series(), interrupted: false };
   }
   const { withRunner, taskFor } = await import('./parallel.ts');
-  const merged = new InOrderMerge(dist);
+  const merged = new InOrderMerge(dist, new ReplicationResults(opts.keepRuns));
   let started = 0;
   let done = 0;
   await withRunner(Math.min(jobs, replications), async (runner) => {
@@ -86,31 +132,32 @@ export async function runReplicationsJobs(
       opts.signal?.removeEventListener('abort', stop);
     }
   });
-  const interrupted = started < replications || merged.runs.some((r) => r.engine.stop_reason === 'stopped');
-  let summary = aggregateSummaries(merged.runs);
-  if (interrupted) summary = { ...summary, complete: false, engine: { ...summary.engine, stop_reason: 'stopped' } };
-  return { summary, runs: merged.runs, timeseries: merged.rows(), distributions: dist.series(), interrupted };
+  const results = merged.results;
+  const interrupted = started < replications || results.stopped;
+  return { summary: results.summary(interrupted), last: results.last, runs: results.runs, timeseries: merged.rows(), distributions: dist.series(), interrupted };
 }
 
 /**
- * Replication outputs arriving in any order, combined in replication order: summaries kept (the
- * aggregate needs them), time series and sketches merged and let go as soon as every earlier
- * replication is in.
+ * Replication outputs arriving in any order, combined in replication order: summaries folded into
+ * the aggregate, time series and sketches merged, and each output let go as soon as every earlier
+ * replication is in (what waits is at most what the other jobs finished meanwhile).
  */
 class InOrderMerge {
-  readonly runs: Summary[] = [];
   private readonly pending = new Map<number, RunOutput>();
   private series: TimeSeries | undefined;
   private complete = 0;
   private firstPartial: RunOutput | undefined;
 
-  constructor(private readonly dist: DistributionCollector) {}
+  constructor(
+    private readonly dist: DistributionCollector,
+    readonly results: ReplicationResults,
+  ) {}
 
   add(i: number, out: RunOutput): void {
     this.pending.set(i, out);
-    for (let next = this.pending.get(this.runs.length); next; next = this.pending.get(this.runs.length)) {
-      this.pending.delete(this.runs.length);
-      this.runs.push(next.summary);
+    for (let next = this.pending.get(this.results.count); next; next = this.pending.get(this.results.count)) {
+      this.pending.delete(this.results.count);
+      this.results.add(next.summary);
       this.dist.add(next.run!);
       if (next.summary.engine.stop_reason === 'stopped') this.firstPartial ??= next;
       else if (!this.series) (this.series = next.timeseries), this.complete++;

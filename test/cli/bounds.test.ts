@@ -9,6 +9,8 @@ import { loadScenario } from '../../src/scenario/load.ts';
 import { prepare } from '../../src/scenario/prepare.ts';
 import { startRun } from '../../src/experiment/simulate.ts';
 import { checkMemory, estimateMemory, runParts } from '../../src/experiment/memory.ts';
+import { runReplications } from '../../src/experiment/replications.ts';
+import { SummaryAggregator } from '../../src/results/aggregate.ts';
 
 /**
  * Everything is bounded before anything is built: a scenario that cannot fit is refused with the
@@ -21,7 +23,6 @@ describe('refused before simulating, with the estimate and the limit', () => {
   it.each([
     ['time-series windows of a microsecond', [EXAMPLE, '--set', 'window_s=0.000001'], /about [\d,.]+ (GB|e\d+ GB|\S+ GB) of memory \([\d,.e]+ time-series windows of 0\.000001 s/],
     ['ten million GPUs at full scale', [FLEET, '--set', 'fleet.scale=1', '--set', 'fleet.models.gpt-4.gpus=10000000'], /1,2\d\d,\d\d\d GPU replicas: [\d.]+ GB/],
-    ['a billion replications', [EXAMPLE, '--replications', '1000000000'], /1,000,000,000 per-replication summaries/],
   ])('%s', async (_what, args, detail) => {
     const t0 = performance.now();
     const r = await runMain(['run', ...args, '--quiet']);
@@ -33,6 +34,16 @@ describe('refused before simulating, with the estimate and the limit', () => {
     expect(line).toMatch(detail);
     expect(r.stdout).toBe('');
     expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it('replications are aggregated as they complete: a billion cost no more memory than two', () => {
+    const sc = prepare(loadScenario(EXAMPLE, [])).scenario;
+    const bytes = (runs: number) => estimateMemory(sc, { runs, parallel: 1, threads: 0 }).reduce((a, p) => a + p.bytes, 0);
+    expect(bytes(1e9)).toBe(bytes(2));
+    expect(bytes(2)).toBeGreaterThan(bytes(1));
+    expect(() => checkMemory(sc, EXAMPLE, { runs: 1e9, parallel: 1, threads: 0 })).not.toThrow();
+    // Summaries kept whole (compare's replications) still count one by one.
+    expect(userError(() => checkMemory(sc, EXAMPLE, { runs: 1e9, parallel: 1, threads: 0, keptSummaries: 1e9 }))).toMatch(/1,000,000,000 summaries kept until the end: [\d,.]+ [GT]B/);
   });
 
   it('limits.max_memory_gb raises the limit', () => {
@@ -76,6 +87,23 @@ describe('the estimate against measured memory', () => {
     expect(windows.what).toMatch(/^20,000 time-series windows/);
     within(windows.bytes, measured);
     expect(run.duration_ms).toBe(2_000_000);
+  });
+
+  it('the replication aggregate: within a factor of 3 of what it holds, and as much after 500 replications as after 2', () => {
+    const prep = prepare(loadScenario(FLEET, ['duration_s=4', 'warmup_s=1']));
+    const summary = runReplications(prep, 1, 1).summary;
+    const estimate = estimateMemory(prep.scenario, { runs: 2, parallel: 1, threads: 0 }).find((x) => x.what.startsWith('the aggregate of'))!.bytes;
+    const before = used();
+    const aggregator = new SummaryAggregator();
+    aggregator.add(structuredClone(summary));
+    aggregator.add(structuredClone(summary));
+    const two = used();
+    for (let i = 2; i < 500; i++) aggregator.add(structuredClone(summary));
+    const many = used();
+    within(estimate, two - before);
+    // A kept summary is ~22 KB: 498 of them would be ~11 MB.
+    expect(many - two).toBeLessThan(512 * 1024);
+    expect(aggregator.result().replications).toBe(500);
   });
 
   it('GPU replicas: within a factor of 3 of what 4,000 more replicas take', () => {

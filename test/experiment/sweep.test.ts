@@ -125,8 +125,9 @@ describe('sweep', () => {
 describe('run --jobs', () => {
   it('replications on worker threads equal the sequential path (station network)', async () => {
     const prep = prepare(loadScenario(MMC, ['duration_s=300']));
-    const seq = runReplications(prep, 7, 4);
-    const par = await runReplicationsJobs(prep, 7, 4, 2);
+    const seq = runReplications(prep, 7, 4, undefined, { keepRuns: true });
+    const par = await runReplicationsJobs(prep, 7, 4, 2, { keepRuns: true });
+    expect(par.runs).toHaveLength(4);
     expect(noWall(par.summary)).toBe(noWall(seq.summary));
     expect(noWall(par.runs)).toBe(noWall(seq.runs));
     expect(par.timeseries).toEqual(seq.timeseries);
