@@ -33,8 +33,8 @@ export const COMMANDS = [
   },
   {
     name: 'schema',
-    term: 'schema',
-    description: 'print the JSON Schema of scenario files (for editor validation and completion)',
+    term: 'schema [options]',
+    description: 'print the JSON Schema of scenario files (for editor validation and completion), or with --summary that of summary.json',
     load: async () => (await import('./schema.ts')).registerSchema,
   },
   {
