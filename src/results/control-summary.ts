@@ -32,14 +32,15 @@ export function fractionAtMost(s: LatencyStats, x: number): number {
 }
 
 /** The `control` block of summary.json: scaling, cold starts, deploys, and the autoscaled bill next to the fixed one. */
-export function summarizeControl(prep: Prepared, run: RunResult): ControlSummary | undefined {
-  const c = run.control;
-  if (!c) return undefined;
-  const sc = prep.scenario;
+type BillArea = { area: number; fixed: number; extra: boolean };
+type ControlRun = NonNullable<RunResult['control']>;
+type FleetSpecOf = NonNullable<Prepared['scenario']['fleet']>;
+
+/** Each pool's meters over the measured period, and the instance-time of each bill line. */
+function poolMeters(c: ControlRun, measured_ms: number): { components: ControlSummary['components']; byBill: Map<string, BillArea>; coldStarts: number } {
   const k = c.spec.time_compression;
-  const measured_ms = Math.max(1, run.duration_ms - c.from_ms);
   const components: ControlSummary['components'] = {};
-  const byBill = new Map<string, { area: number; fixed: number; extra: boolean }>();
+  const byBill = new Map<string, BillArea>();
   let coldStarts = 0;
   for (const p of c.pools) {
     const m = p.pool.meter;
@@ -65,6 +66,80 @@ export function summarizeControl(prep: Prepared, run: RunResult): ControlSummary
     b.fixed += m.fixed * measured_ms;
     byBill.set(p.billComponent, b);
   }
+  return { components, byBill, coldStarts };
+}
+
+/** A replica of `model` for a month at the instance's price (its share of the instance's GPUs). */
+function replicaMonthlyUsd(f: FleetSpecOf, model: string, line: string): number {
+  const m = f.models[model];
+  const perInstance = Object.hasOwn(f.prices.overrides, m.instance) ? 8 : getInstance(m.instance).gpus;
+  const opts = { overrides: f.prices.overrides, priceSet: f.prices.set };
+  return (instanceLine(line, 'gpu', m.instance, 1, opts).monthly_usd * gpusPerReplica(m)) / perInstance;
+}
+
+/** The bill: each controlled component's fixed line scaled by its time-averaged share of the fixed fleet. */
+function autoscaledBill(prep: Prepared, f: FleetSpecOf, byBill: Map<string, BillArea>, measured_ms: number): NonNullable<ControlSummary['bill']> {
+  const sc = prep.scenario;
+  const meanRate = makeArrivals(sc.workload.arrivals, () => 0.5, prep.trace).meanRatePerS(sc.duration_s * 1000);
+  const fixed = fleetMonthlyCost(f, meanRate);
+  const by: NonNullable<ControlSummary['bill']>['by_component'] = {};
+  let delta = 0;
+  for (const [comp, b] of byBill) {
+    if (b.extra) {
+      const usd = ((b.area / measured_ms) * replicaMonthlyUsd(f, comp.slice(4, -2), comp)) / f.scale;
+      by[comp] = { fixed_monthly_usd: 0, autoscaled_monthly_usd: r2(usd), usage_ratio: 0 };
+      delta += usd;
+      continue;
+    }
+    const line = fixed.by_component[comp] ?? 0;
+    const ratio = b.fixed > 0 ? b.area / b.fixed : 1;
+    by[comp] = { fixed_monthly_usd: r2(line), autoscaled_monthly_usd: r2(line * ratio), usage_ratio: r4(ratio) };
+    delta += line * ratio - line;
+  }
+  const auto = fixed.monthly_usd + delta;
+  return {
+    fixed_monthly_usd: r2(fixed.monthly_usd),
+    autoscaled_monthly_usd: r2(auto),
+    saving_usd: r2(fixed.monthly_usd - auto),
+    saving_pct: r2(((fixed.monthly_usd - auto) / fixed.monthly_usd) * 100),
+    by_component: by,
+  };
+}
+
+/** A/B and canary arms of a deploy: latency, errors and cost per arm. */
+function armFigures(c: ControlRun, f: FleetSpecOf, model: string, measured_ms: number): NonNullable<DeployRecord['arms']> | undefined {
+  const tallies = c.armTotals[model];
+  if (!tallies) return undefined;
+  const k = c.spec.time_compression;
+  const perReplicaMonthly = replicaMonthlyUsd(f, model, model);
+  const arms: NonNullable<DeployRecord['arms']> = {};
+  (['a', 'b'] as const).forEach((name, i) => {
+    const t = tallies[i];
+    const pools = c.pools.filter((p) => p.billComponent === (i === 0 ? `gpu:${model}` : `gpu:${model}@b`));
+    const area = pools.reduce((a, p) => a + p.pool.meter.servingArea, 0);
+    const monthly = ((area / measured_ms) * perReplicaMonthly) / f.scale;
+    const reqPerMonth = (t.requests / (measured_ms / 1000) / f.scale) * 730 * 3600;
+    const q = (s: LatencyStats, p: number) => (s.count > 0 ? r2(s.quantile(p)!) : null);
+    arms[name] = {
+      requests: t.requests,
+      error_rate: r4(t.requests > 0 ? t.failed / t.requests : 0),
+      e2e_p50_ms: q(t.e2e, 0.5),
+      e2e_p99_ms: q(t.e2e, 0.99),
+      ttft_p99_ms: q(t.ttft, 0.99),
+      replica_hours: r2((area / 3.6e6) * k),
+      monthly_usd: r2(monthly),
+      usd_per_1k_requests: reqPerMonth > 0 ? r4((monthly / reqPerMonth) * 1000) : null,
+    };
+  });
+  return arms;
+}
+
+export function summarizeControl(prep: Prepared, run: RunResult): ControlSummary | undefined {
+  const c = run.control;
+  if (!c) return undefined;
+  const k = c.spec.time_compression;
+  const measured_ms = Math.max(1, run.duration_ms - c.from_ms);
+  const { components, byBill, coldStarts } = poolMeters(c, measured_ms);
   const out: ControlSummary = {
     time_compression: k,
     interval_s: c.spec.interval_s,
@@ -79,69 +154,14 @@ export function summarizeControl(prep: Prepared, run: RunResult): ControlSummary
     series: { t_s: c.series.t_s, instances: c.series.spec, serving: c.series.serving },
     deploys: c.deploys.map((d) => ({ ...d, ...(d.arms ? {} : {}) })),
   };
-  const f = sc.fleet;
+  const f = prep.scenario.fleet;
   if (f && run.fleet) {
-    // The bill: each controlled component's fixed line scaled by its time-averaged share of the fixed fleet.
-    const meanRate = makeArrivals(sc.workload.arrivals, () => 0.5, prep.trace).meanRatePerS(sc.duration_s * 1000);
-    const fixed = fleetMonthlyCost(f, meanRate);
-    const opts = { overrides: f.prices.overrides, priceSet: f.prices.set };
-    const by: NonNullable<ControlSummary['bill']>['by_component'] = {};
-    let delta = 0;
-    for (const [comp, b] of byBill) {
-      if (b.extra) {
-        const model = comp.slice(4, -2);
-        const m = f.models[model];
-        const perInstance = Object.hasOwn(f.prices.overrides, m.instance) ? 8 : getInstance(m.instance).gpus;
-        const perReplica = (instanceLine(comp, 'gpu', m.instance, 1, opts).monthly_usd * gpusPerReplica(m)) / perInstance;
-        const usd = ((b.area / measured_ms) * perReplica) / f.scale;
-        by[comp] = { fixed_monthly_usd: 0, autoscaled_monthly_usd: r2(usd), usage_ratio: 0 };
-        delta += usd;
-        continue;
-      }
-      const line = fixed.by_component[comp] ?? 0;
-      const ratio = b.fixed > 0 ? b.area / b.fixed : 1;
-      by[comp] = { fixed_monthly_usd: r2(line), autoscaled_monthly_usd: r2(line * ratio), usage_ratio: r4(ratio) };
-      delta += line * ratio - line;
-    }
-    const auto = fixed.monthly_usd + delta;
-    out.bill = {
-      fixed_monthly_usd: r2(fixed.monthly_usd),
-      autoscaled_monthly_usd: r2(auto),
-      saving_usd: r2(fixed.monthly_usd - auto),
-      saving_pct: r2(((fixed.monthly_usd - auto) / fixed.monthly_usd) * 100),
-      by_component: by,
-    };
-    const att = sloAttainment(run);
-    out.slo_attainment = att;
-    // A/B and canary arms: latency, errors and cost per arm.
+    out.bill = autoscaledBill(prep, f, byBill, measured_ms);
+    out.slo_attainment = sloAttainment(run);
     for (const d of out.deploys) {
       if (d.kind !== 'ab' && d.kind !== 'canary') continue;
-      const model = d.target.slice(4);
-      const tallies = c.armTotals[model];
-      if (!tallies) continue;
-      const m = f.models[model];
-      const perInstance = Object.hasOwn(f.prices.overrides, m.instance) ? 8 : getInstance(m.instance).gpus;
-      const perReplicaMonthly = (instanceLine(model, 'gpu', m.instance, 1, opts).monthly_usd * gpusPerReplica(m)) / perInstance;
-      const arms: NonNullable<DeployRecord['arms']> = {};
-      (['a', 'b'] as const).forEach((name, i) => {
-        const t = tallies[i];
-        const pools = c.pools.filter((p) => p.billComponent === (i === 0 ? `gpu:${model}` : `gpu:${model}@b`));
-        const area = pools.reduce((a, p) => a + p.pool.meter.servingArea, 0);
-        const monthly = ((area / measured_ms) * perReplicaMonthly) / f.scale;
-        const reqPerMonth = (t.requests / (measured_ms / 1000) / f.scale) * 730 * 3600;
-        const q = (s: LatencyStats, p: number) => (s.count > 0 ? r2(s.quantile(p)!) : null);
-        arms[name] = {
-          requests: t.requests,
-          error_rate: r4(t.requests > 0 ? t.failed / t.requests : 0),
-          e2e_p50_ms: q(t.e2e, 0.5),
-          e2e_p99_ms: q(t.e2e, 0.99),
-          ttft_p99_ms: q(t.ttft, 0.99),
-          replica_hours: r2((area / 3.6e6) * k),
-          monthly_usd: r2(monthly),
-          usd_per_1k_requests: reqPerMonth > 0 ? r4((monthly / reqPerMonth) * 1000) : null,
-        };
-      });
-      d.arms = arms;
+      const arms = armFigures(c, f, d.target.slice(4), measured_ms);
+      if (arms) d.arms = arms;
     }
   }
   return out;
