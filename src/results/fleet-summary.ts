@@ -39,62 +39,73 @@ export function roundLatency(l: LatencySummary): LatencySummary {
 const r = (x: number) => round(x);
 
 /** The LLM-fleet blocks of summary.json (by model, by stage, GPU clusters, cost). */
-export function summarizeFleet(prep: Prepared, run: RunResult): { parts: FleetParts; latency: LatencyBlocks; rate_limited: number } {
+/** One served model's figures: its block of by_model and of gpu, its ITL sketch and its tokens/s (full fleet). */
+function modelFigures(prep: Prepared, run: RunResult, s: NonNullable<RunResult['fleet']>['served'][number], m: number): { model: ModelSummary; gpu: GpuSummary; itl: LatencyStats; tokens_per_s: number } {
   const f = prep.scenario.fleet!;
   const fl = run.fleet!;
   const measured_ms = run.duration_ms - run.warmup_ms;
   const measured_s = measured_ms / 1000;
+  const clusters = fl.gpuClusters.filter((c) => c.served === s);
+  const stats = new ReplicaStats();
+  const itl = new LatencyStats();
+  let replicas = 0;
+  for (const c of clusters) {
+    for (const rep of c.replicas) stats.merge(rep.stats());
+    itl.merge(c.itl);
+    replicas += c.replicas.length;
+  }
+  const u = replicaUtilisation(stats, s.step, s.step.kvCapacityTokens, measured_ms, replicas);
+  const mm = fl.metrics.models[m];
+  const outPerS = mm.output_tokens / measured_s / f.scale;
+  const tokens_per_s = (mm.output_tokens + mm.prompt_tokens) / measured_s / f.scale;
+  const e2e = roundLatency(run.client.e2eByClass[m].summary());
+  const ttft = roundLatency(mm.ttft.summary());
+  const slo = s.spec.slo;
+  const latency_ms = { e2e, e2e_including_in_flight: roundLatency(run.e2eIncludingInFlight.byClass[m].summary()), ttft, tpot: roundLatency(mm.tpot.summary()), itl: roundLatency(itl.summary()) };
+  const model: ModelSummary = {
+    requests: { ...run.client.byClass[m], rate_limited: mm.rate_limited, spilled: mm.spilled, preemptions: mm.preemptions },
+    latency_ms,
+    scheduling_delay_ms: roundLatency(mm.scheduling_delay.summary()),
+    output_tokens_per_s: r(outPerS),
+    utilization: r(u.busy_fraction),
+    ...(slo
+      ? {
+          slo: {
+            ...slo,
+            // As the verdict judges it: every target met, and the e2e lower bound not over its target.
+            met: sloVerdict(slo, latency_ms)?.met ?? true,
+          },
+        }
+      : {}),
+  };
+  const gpu: GpuSummary = {
+    replicas,
+    replicas_full: s.replicasFull,
+    busy_fraction: r(u.busy_fraction),
+    batch_size_mean: r(u.mean_batch_size),
+    kv_utilization: r(u.kv_utilization),
+    preemptions: stats.preemptions,
+    output_tokens_per_s: r(outPerS),
+    mfu: r(u.mfu),
+    bandwidth_utilization: r(u.bandwidth_utilization),
+    ...('system_prompts' in s.spec.tokens && s.spec.tokens.system_prompts ? prefixCacheFigures(stats, measured_s, f.scale) : {}),
+  };
+  return { model, gpu, itl, tokens_per_s };
+}
+
+export function summarizeFleet(prep: Prepared, run: RunResult): { parts: FleetParts; latency: LatencyBlocks; rate_limited: number } {
+  const f = prep.scenario.fleet!;
+  const fl = run.fleet!;
   const by_model: Record<string, ModelSummary> = {};
   const gpu: Record<string, GpuSummary> = {};
   const itlAll = new LatencyStats();
   let tokensPerS = 0;
   fl.served.forEach((s, m) => {
-    const clusters = fl.gpuClusters.filter((c) => c.served === s);
-    const stats = new ReplicaStats();
-    const itl = new LatencyStats();
-    let replicas = 0;
-    for (const c of clusters) {
-      for (const rep of c.replicas) stats.merge(rep.stats());
-      itl.merge(c.itl);
-      replicas += c.replicas.length;
-    }
-    itlAll.merge(itl);
-    const u = replicaUtilisation(stats, s.step, s.step.kvCapacityTokens, measured_ms, replicas);
-    const mm = fl.metrics.models[m];
-    const outPerS = mm.output_tokens / measured_s / f.scale;
-    tokensPerS += (mm.output_tokens + mm.prompt_tokens) / measured_s / f.scale;
-    const e2e = roundLatency(run.client.e2eByClass[m].summary());
-    const ttft = roundLatency(mm.ttft.summary());
-    const slo = s.spec.slo;
-    const latency_ms = { e2e, e2e_including_in_flight: roundLatency(run.e2eIncludingInFlight.byClass[m].summary()), ttft, tpot: roundLatency(mm.tpot.summary()), itl: roundLatency(itl.summary()) };
-    by_model[s.name] = {
-      requests: { ...run.client.byClass[m], rate_limited: mm.rate_limited, spilled: mm.spilled, preemptions: mm.preemptions },
-      latency_ms,
-      scheduling_delay_ms: roundLatency(mm.scheduling_delay.summary()),
-      output_tokens_per_s: r(outPerS),
-      utilization: r(u.busy_fraction),
-      ...(slo
-        ? {
-            slo: {
-              ...slo,
-              // As the verdict judges it: every target met, and the e2e lower bound not over its target.
-              met: sloVerdict(slo, latency_ms)?.met ?? true,
-            },
-          }
-        : {}),
-    };
-    gpu[s.name] = {
-      replicas,
-      replicas_full: s.replicasFull,
-      busy_fraction: r(u.busy_fraction),
-      batch_size_mean: r(u.mean_batch_size),
-      kv_utilization: r(u.kv_utilization),
-      preemptions: stats.preemptions,
-      output_tokens_per_s: r(outPerS),
-      mfu: r(u.mfu),
-      bandwidth_utilization: r(u.bandwidth_utilization),
-      ...('system_prompts' in s.spec.tokens && s.spec.tokens.system_prompts ? prefixCacheFigures(stats, measured_s, f.scale) : {}),
-    };
+    const x = modelFigures(prep, run, s, m);
+    by_model[s.name] = x.model;
+    gpu[s.name] = x.gpu;
+    itlAll.merge(x.itl);
+    tokensPerS += x.tokens_per_s;
   });
   const by_stage: Record<string, { latency_ms: LatencySummary }> = {};
   STAGE_NAMES.forEach((name, i) => {

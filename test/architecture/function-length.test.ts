@@ -12,7 +12,6 @@ import { describe, expect, it } from 'vitest';
  */
 const MAX_LINES = 70;
 const STILL_LONGER: Record<string, number> = {
-  'results/fleet-summary.ts summarizeFleet': 97,
   'cli/compare.ts registerCompare': 73,
 };
 
