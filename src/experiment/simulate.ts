@@ -21,17 +21,26 @@ import type { Prepared } from '../scenario/prepare.ts';
 import type { RunResult } from '../results/run-result.ts';
 import { summarizeRun, type Summary } from '../results/summary.ts';
 
+const copy = (x: LatencyStats) => {
+  const out = new LatencyStats();
+  out.merge(x);
+  return out;
+};
+
 /** The client's e2e sketches (total and per class) copied, with the ages of the requests still in flight added. */
 function withInFlightAges(client: ClientLayer, end_ms: number): RunResult['e2eIncludingInFlight'] {
-  const copy = (x: LatencyStats) => {
-    const out = new LatencyStats();
-    out.merge(x);
-    return out;
-  };
   const all = copy(client.e2e);
   const byClass = client.e2eByClass.map(copy);
   client.addInFlightAges(end_ms, all, byClass);
   return { all, byClass };
+}
+
+/** The fleet's TTFT sketches (total and per model) copied, with the ages of the attempts still waiting for a first token added. */
+function ttftWithWaitingAges(fleet: BuiltFleet, end_ms: number): NonNullable<RunResult['ttftIncludingInFlight']> {
+  const all = copy(fleet.metrics.ttft);
+  const byModel = fleet.metrics.models.map((m) => copy(m.ttft));
+  fleet.pipeline.addWaitingTtftAges(end_ms, all, byModel);
+  return { all, byModel };
 }
 
 /** Fleet sampling: a fleet simulated at scale k receives k times the traffic. */
@@ -164,6 +173,7 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
       counts: client.counts,
       e2e: client.e2e,
       e2eIncludingInFlight: withInFlightAges(client, end_ms),
+      ...(fleet ? { ttftIncludingInFlight: ttftWithWaitingAges(fleet, end_ms) } : {}),
       client, faults,
       ...(control ? { control } : {}),
       stations: system.stations, fleet,

@@ -60,6 +60,13 @@ export class RecordPool {
     this.free[this.freeCount++] = id;
   }
 
+  /** Calls fn with every record allocated and not released, in id order (once, at the end of a run: O(records)). */
+  forEachInUse(fn: (id: number) => void): void {
+    const released = new Uint8Array(this.next);
+    for (let i = 0; i < this.freeCount; i++) released[this.free[i]] = 1;
+    for (let id = 0; id < this.next; id++) if (released[id] === 0) fn(id);
+  }
+
   /** Records allocated and not released (a leak check for tests). */
   get inUse(): number {
     return this.next - this.freeCount;

@@ -15,7 +15,8 @@ export interface VerdictText {
 }
 
 /** The row name of a latency block in the report's tables. */
-export const latencyLabel = (key: string) => (key === 'e2e_including_in_flight' ? 'e2e with in-flight ages (lower bound)' : key);
+export const latencyLabel = (key: string) =>
+  key === 'e2e_including_in_flight' ? 'e2e with in-flight ages (lower bound)' : key === 'ttft_including_in_flight' ? 'ttft with waiting ages (lower bound)' : key;
 
 /** "1,234 [1,100, 1,400]": a figure and its interval, the interval's parts kept together. */
 export function figureWithInterval(x: number | null | undefined, interval?: readonly [number, number]): string {

@@ -61,7 +61,8 @@ function modelFigures(prep: Prepared, run: RunResult, s: NonNullable<RunResult['
   const e2e = roundLatency(run.client.e2eByClass[m].summary());
   const ttft = roundLatency(mm.ttft.summary());
   const slo = s.spec.slo;
-  const latency_ms = { e2e, e2e_including_in_flight: roundLatency(run.e2eIncludingInFlight.byClass[m].summary()), ttft, tpot: roundLatency(mm.tpot.summary()), itl: roundLatency(itl.summary()) };
+  const ttftWaiting = run.ttftIncludingInFlight?.byModel[m];
+  const latency_ms = { e2e, e2e_including_in_flight: roundLatency(run.e2eIncludingInFlight.byClass[m].summary()), ttft, ...(ttftWaiting ? { ttft_including_in_flight: roundLatency(ttftWaiting.summary()) } : {}), tpot: roundLatency(mm.tpot.summary()), itl: roundLatency(itl.summary()) };
   const model: ModelSummary = {
     requests: { ...run.client.byClass[m], rate_limited: mm.rate_limited, spilled: mm.spilled, preemptions: mm.preemptions },
     latency_ms,
@@ -122,6 +123,7 @@ export function summarizeFleet(prep: Prepared, run: RunResult): { parts: FleetPa
       e2e: roundLatency(run.client.e2e.summary()),
       e2e_including_in_flight: roundLatency(run.e2eIncludingInFlight.all.summary()),
       ttft: roundLatency(fl.metrics.ttft.summary()),
+      ...(run.ttftIncludingInFlight ? { ttft_including_in_flight: roundLatency(run.ttftIncludingInFlight.all.summary()) } : {}),
       tpot: roundLatency(fl.metrics.tpot.summary()),
       itl: roundLatency(itlAll.summary()),
     },

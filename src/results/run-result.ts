@@ -21,6 +21,8 @@ export interface RunResult {
    * true ones, where e2e's leave those requests out.
    */
   e2eIncludingInFlight: { all: LatencyStats; byClass: LatencyStats[] };
+  /** Fleet runs: TTFT with the attempts still waiting for a first token counted at their ages (lower bounds, as above). */
+  ttftIncludingInFlight?: { all: LatencyStats; byModel: LatencyStats[] };
   stations: Station[];
   timeseries: TimeSeries;
   events: number;

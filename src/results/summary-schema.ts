@@ -67,6 +67,7 @@ const latencyBlockFields = {
   e2e: LatencySchema,
   e2e_including_in_flight: LatencySchema.optional().describe(IN_FLIGHT),
   ttft: LatencySchema,
+  ttft_including_in_flight: LatencySchema.optional().describe('TTFT with the attempts still waiting for their first token at the end counted at their ages (censored observations): lower bounds of the true percentiles'),
   tpot: LatencySchema,
   itl: LatencySchema,
 };
@@ -136,7 +137,7 @@ export const SloVerdictSchema = z.strictObject({
   target_ms: z.number(),
   value_ms: nullableNumber().describe('The figure over completed requests (the mean over replications); null when nothing completed.'),
   interval: z.tuple([z.number(), z.number()]).optional().describe('95% confidence interval over replications'),
-  lower_bound_ms: nullableNumber().optional().describe('e2e only: the p99 with requests in flight at the end counted at their ages'),
+  lower_bound_ms: nullableNumber().optional().describe('the p99 with requests in flight at the end counted at their ages (e2e), or attempts still waiting for a first token (TTFT)'),
   met: z.boolean(),
 });
 

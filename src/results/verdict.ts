@@ -24,7 +24,7 @@ const ERROR_RATE_WARNING = 0.01;
 /** The SLO verdict of one model from its latency blocks. */
 export function sloVerdict(
   slo: { ttft_p99_ms?: number; e2e_p99_ms?: number },
-  latency: { ttft: LatencySummary; e2e: LatencySummary; e2e_including_in_flight?: LatencySummary },
+  latency: { ttft: LatencySummary; e2e: LatencySummary; e2e_including_in_flight?: LatencySummary; ttft_including_in_flight?: LatencySummary },
   ci?: (metric: 'ttft' | 'e2e') => [number, number] | undefined,
 ): SloVerdict | undefined {
   const entries: SloVerdict[] = [];
@@ -32,7 +32,7 @@ export function sloVerdict(
     if (target_ms === undefined) return;
     const value_ms = latency[metric].p99;
     const interval = ci?.(metric);
-    const lower_bound_ms = metric === 'e2e' ? latency.e2e_including_in_flight?.p99 : undefined;
+    const lower_bound_ms = (metric === 'e2e' ? latency.e2e_including_in_flight : latency.ttft_including_in_flight)?.p99;
     const met = value_ms !== null && value_ms <= target_ms && !(typeof lower_bound_ms === 'number' && lower_bound_ms > target_ms);
     entries.push({ metric: `${metric}.p99`, target_ms, value_ms, ...(interval ? { interval } : {}), ...(lower_bound_ms !== undefined ? { lower_bound_ms } : {}), met });
   };

@@ -2,7 +2,8 @@ import type { Sampler } from '../../engine/distributions.ts';
 import type { Rng } from '../../engine/random.ts';
 import type { Simulator } from '../../engine/sim.ts';
 import type { Outcome } from '../../metrics/outcomes.ts';
-import { F_ARM_A, F_ARM_B, F_CHAT, F_EMBED, F_HOLDS_API, F_SPILLED, SESSION_OPS_MASK, SESSION_OPS_SHIFT, type RequestPool } from '../request-pool.ts';
+import { F_ABANDONED, F_ARM_A, F_ARM_B, F_CHAT, F_EMBED, F_HOLDS_API, F_SPILLED, SESSION_OPS_MASK, SESSION_OPS_SHIFT, type RequestPool } from '../request-pool.ts';
+import type { LatencyStats } from '../../metrics/latency.ts';
 import type { RequestSink } from '../stations/network.ts';
 import type { ServiceTier, TierOutput } from '../stations/tier.ts';
 import type { Cluster } from './cluster.ts';
@@ -318,6 +319,21 @@ export class FleetPipeline implements TierOutput {
     const g = this.pool.station(req);
     const cluster = this.replicaCluster[g];
     cluster.policy.notify?.(g - cluster.firstGlobal);
+  }
+
+  /**
+   * Adds to `all` and `byModel` the ages of the counted attempts still waiting for their first
+   * token at end_ms (censored observations: each TTFT is at least that age). Attempts the client
+   * abandoned are left out (their request is counted through its retry, or has ended).
+   */
+  addWaitingTtftAges(end_ms: number, all: LatencyStats, byModel: readonly LatencyStats[]): void {
+    const pool = this.pool;
+    pool.forEachInUse((req) => {
+      if (!pool.counted(req) || pool.first_token_ms(req) !== -1 || pool.flags(req) & F_ABANDONED) return;
+      const age_ms = end_ms - pool.arrival_ms(req);
+      all.add(age_ms);
+      byModel[pool.model(req)].add(age_ms);
+    });
   }
 
   /** Replica callback: the first output token is out. */
