@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import type { z } from 'zod';
-import { closest } from '../util/did-you-mean.ts';
+import { closest, didYouMean } from '../util/did-you-mean.ts';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { excerpt, quote } from '../util/excerpt.ts';
@@ -49,11 +49,26 @@ export const MAX_PROBLEMS = 20;
 type Issue = z.core.$ZodIssue;
 
 /**
+ * zod reports every unknown key of one object in one issue, and strict() (util/zod-helpers.ts)
+ * words its message for the first: one issue per key, each with its own message and place.
+ */
+function oneIssuePerKey(issue: Issue): Issue[] {
+  if (issue.code !== 'unrecognized_keys' || issue.keys.length <= 1) return [issue];
+  const listed = /; expected one of: (.*)$/.exec(issue.message);
+  const known = listed ? listed[1].split(', ') : [];
+  return issue.keys.map((key) => ({
+    ...issue,
+    keys: [key],
+    message: listed ? `unknown key ${quote(key, 40)}${didYouMean(key, known)}; expected one of: ${listed[1]}` : `unknown key ${quote(key, 40)}`,
+  }));
+}
+
+/**
  * One line per problem of a document, unknown keys first: a misspelt key explains the "missing"
  * key beside it, which is left out when the unknown key is a near miss of it (did-you-mean).
  */
 function problemLines(doc: unknown, file: string, all: readonly Issue[]): string[] {
-  const unknown = all.filter((i) => i.code === 'unrecognized_keys');
+  const unknown = all.filter((i) => i.code === 'unrecognized_keys').flatMap(oneIssuePerKey);
   const samePath = (a: readonly PropertyKey[], b: readonly PropertyKey[]) => a.length === b.length && a.every((k, n) => k === b[n]);
   const explained = (i: Issue) =>
     i.code === 'invalid_type' &&

@@ -4,6 +4,9 @@ import type { Runner } from '../../src/experiment/parallel.ts';
 import { resolveMetric } from '../../src/results/metric-path.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
 import { userError } from '../helpers/errors.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const FILE = 'scenarios/openai-2024.yaml';
 
@@ -16,6 +19,33 @@ const noRuns: Runner = {
 };
 
 describe('messages that name what was meant', () => {
+  it('every unknown key of one object has its own line, place and suggestion', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-keys-'));
+    const file = join(dir, 's.yaml');
+    writeFileSync(file, [
+      'name: keys',
+      'duration_s: 10',
+      'workload:',
+      '  arrivals: { kind: poisson, rate_per_s: 1, rate_pr_s: 2, bar: 3 }',
+      'topology:',
+      '  entry: api',
+      '  stations:',
+      '    api: { servers: 1, service_ms: { dist: constant, value: 1 } }',
+      '',
+    ].join('\n'));
+    let message = '';
+    try {
+      loadScenario(file);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    const lines = message.split('\n');
+    expect(lines).toEqual([
+      `${file}:4:45: workload.arrivals.rate_pr_s: unknown key "rate_pr_s" (did you mean "rate_per_s"?); expected one of: kind, rate_per_s, profile`,
+      `${file}:4:59: workload.arrivals.bar: unknown key "bar"; expected one of: kind, rate_per_s, profile`,
+    ]);
+  });
+
   it('a misspelt model name under --set or --vary gets "did you mean gpt-4"', async () => {
     expect(userError(() => loadScenario(FILE, ['fleet.models.gtp-4.gpus=100']))).toBe(
       '--set fleet.models.gtp-4.gpus=100: fleet.models has no "gtp-4" (did you mean "gpt-4"?); to add a new one, set it whole: fleet.models.gtp-4={...}',
