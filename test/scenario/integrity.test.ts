@@ -1,8 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { UserError } from '../../src/errors.ts';
 import { prepare } from '../../src/scenario/prepare.ts';
@@ -13,6 +12,7 @@ import { nonNegIntArg } from '../../src/cli/options.ts';
 import { runMain } from '../check/run-main.ts';
 import { userError } from '../helpers/errors.ts';
 import { prepared } from '../helpers/scenario.ts';
+import { suiteTempDir } from '../helpers/temp-dir.ts';
 
 /**
  * Input integrity: the hostile inputs of a review of fleetsim as a CI gate on untrusted scenarios,
@@ -23,19 +23,8 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const EXAMPLE = readFileSync(join(REPO, 'scenarios/mmc-example.yaml'), 'utf8');
 const H = 'TIMESTAMP,ContextTokens,GeneratedTokens\n';
 
-let tmp: string;
-beforeAll(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'fleetsim-integrity-'));
-});
-afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-function write(name: string, text: string): string {
-  const f = join(tmp, name);
-  writeFileSync(f, text);
-  return f;
-}
+const temp = suiteTempDir('fleetsim-integrity-');
+const write = temp.write;
 
 /** A topology scenario (mmc-example) with its stations replaced. */
 const withStations = (stations: string) => EXAMPLE.replace(/  stations:\n[\s\S]*$/, `  stations:\n${stations}`);

@@ -1,9 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { scenarioJsonSchema } from '../../src/cli/schema.ts';
 import { makeSampler } from '../../src/engine/distributions.ts';
@@ -12,25 +11,15 @@ import { UserError } from '../../src/errors.ts';
 import { loadScenario, MAX_PROBLEMS, validateScenario } from '../../src/scenario/load.ts';
 import { checkJsonSchema } from '../helpers/json-schema.ts';
 import { userError } from '../helpers/errors.ts';
+import { suiteTempDir } from '../helpers/temp-dir.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const EXAMPLE = join(REPO, 'scenarios/mmc-example.yaml');
 const EXAMPLE_TEXT = readFileSync(EXAMPLE, 'utf8');
 const exampleDoc = () => parseYaml(EXAMPLE_TEXT) as Record<string, any>;
 
-let tmp: string;
-beforeAll(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'fleetsim-load-'));
-});
-afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-function write(name: string, text: string): string {
-  const f = join(tmp, name);
-  writeFileSync(f, text);
-  return f;
-}
+const temp = suiteTempDir('fleetsim-load-');
+const write = temp.write;
 
 /** Validates a mutated copy of the example scenario (file label "s.yaml"). */
 function validateMutated(mutate: (d: Record<string, any>) => void) {
@@ -88,7 +77,7 @@ describe('the issue example', () => {
   });
 
   it('a missing file names the file', () => {
-    const f = join(tmp, 'does-not-exist.yaml');
+    const f = join(temp.dir(), 'does-not-exist.yaml');
     expect(userError(() => loadScenario(f))).toBe(`${f}: cannot read the file (no such file)`);
   });
 
