@@ -167,7 +167,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     attentionMsPerPair: attnFlopsPerPair / peak16FlopsPerMs,
     decodeAttentionMsPerPair: decodeAttnFlopsPerPair / peak16FlopsPerMs,
     kvMsPerToken: size.kvBytesPerToken / peakBytesPerMs,
-    ...collectives(model, gpu, tp, ep, size.dp, counts.moe_layers),
+    ...collectives(model, gpu, { tp, ep, gpus: size.gpus, dataParallelGroups: size.dp }, counts.moe_layers),
     flops(pt, pairs, ds, dctx) {
       return 2 * (pt * denseParams + ds * (denseParams + lmHead) + (pt + ds) * expertActiveParams) + pairs * attnFlopsPerPair + dctx * decodeAttnFlopsPerPair;
     },
@@ -182,12 +182,14 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
 type Collectives = Pick<StepGeometry, 'allReduces' | 'allReduceMsPerToken' | 'pcieRingHops' | 'allReduceDoublings' | 'allToAlls' | 'allToAllMsPerToken'>;
 
 /** The GPU-to-GPU traffic of one iteration: tensor-parallel all-reduces and expert-parallel all-to-alls. */
-function collectives(model: ModelSpec, gpu: GpuSpec, tp: number, ep: number, dataParallelGroups: number, moeLayers: number): Collectives {
+function collectives(
+  model: ModelSpec, gpu: GpuSpec, layout: { tp: number; ep: number; gpus: number; dataParallelGroups: number }, moeLayers: number,
+): Collectives {
+  const { tp, ep, gpus, dataParallelGroups } = layout;
   // all-reduces after attention and after the MLP in every layer (Megatron-style TP); the ring
   // and the two-shot kernels move 2 (tp-1)/tp of the payload over each GPU's one-direction link
   const allReduces = tp > 1 ? 2 * model.layers : 0;
   const linkBytesPerMs = (gpu.nvlink_gb_per_s / 2) * 1e9 / 1000;
-  const gpus = ep > 1 ? ep : tp;
   // expert parallelism: every GPU dispatches and combines its 1/gpus of the batch's tokens at once
   const allToAll = moeAllToAllBytesPerToken(model, ep);
   return {

@@ -152,7 +152,7 @@ export function summarizeControl(prep: Prepared, run: RunResult): ControlSummary
     events: c.events.slice(0, 1000),
     events_total: c.events.length,
     series: { t_s: c.series.t_s, instances: c.series.spec, serving: c.series.serving },
-    deploys: c.deploys.map((d) => ({ ...d, ...(d.arms ? {} : {}) })),
+    deploys: c.deploys.map((d) => ({ ...d })),
   };
   const f = prep.scenario.fleet;
   if (f && run.fleet) {
