@@ -1,3 +1,4 @@
+import { endCommand, markCommandStart } from '../util/wall-budget.ts';
 import { CommanderError, type Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { chosenCommand, commanderExitCode, COMMANDS, topLevelProgram } from './commands.mjs';
@@ -57,6 +58,7 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
   }
   // Files a scenario names are confined to its directory and these (util/paths.ts), set anew for every command.
   program.hook('preAction', async (_program, command) => {
+    markCommandStart(); // limits.max_wall_s bounds the whole command from here (util/wall-budget.ts)
     setAllowedPaths((command.opts().allowPath as string[] | undefined) ?? []);
     if (command.opts().out !== undefined && DRAWS_CHARTS.has(command.name())) await preloadCharts();
   });
@@ -99,5 +101,6 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.internal;
   } finally {
     setAllowedPaths([]); // a command's --allow-path ends with it (main may run again in this process)
+    endCommand(); // and so does its wall-clock bound
   }
 }

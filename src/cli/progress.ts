@@ -1,3 +1,4 @@
+import { commandWallSpent } from '../util/wall-budget.ts';
 import cliProgress from 'cli-progress';
 import type { Prepared } from '../scenario/prepare.ts';
 import { simulateSliced } from '../experiment/run-sliced.ts';
@@ -145,7 +146,7 @@ export async function runReplicationsSliced(
   let eventsBefore = 0;
   let interrupted = false;
   opts.progress?.start(duration_ms * replications, opts.label);
-  for (let i = 0; i < replications; i++) {
+  for (let i = 0; i < replications && !(i > 0 && commandWallSpent()); i++) {
     const r = await simulateSliced(prep, seed + i, {
       signal: opts.signal,
       onProgress: (p) => opts.progress?.update(i * duration_ms + p.now_ms, p.now_ms, p.duration_ms, i, replications, eventsBefore + p.events),
@@ -169,5 +170,5 @@ export async function runReplicationsSliced(
     const end_s = partial!.duration_ms / 1000;
     timeseries = partial!.timeseries.rows(1).filter((w) => w.t_start_s < end_s);
   }
-  return { summary: results.summary(interrupted), last: results.last, runs: results.runs, timeseries, interrupted, distributions: dist.series() };
+  return { summary: results.summary(interrupted, replications), last: results.last, runs: results.runs, timeseries, interrupted, distributions: dist.series() };
 }

@@ -115,7 +115,8 @@ export function registerRun(program: Command): void {
         if (where) info(`\nreport written to ${where}/ (open ${where}/report.html)`);
         if (exp.interrupted) reportInterruption(exp, interrupt, { seed, reps, duration_s: sc.duration_s, out: opts.out, where });
         else if (!exp.summary.complete) {
-          process.stderr.write(`fleetsim: the run stopped early (${exp.summary.engine.stop_reason}); results cover the simulated part only and are marked incomplete (seed ${seed})\n`);
+          const ran = exp.summary.replications < reps ? ` after ${exp.summary.replications} of ${reps} replications (limits.max_wall_s = ${sc.limits.max_wall_s} s bounds the whole command)` : '';
+          process.stderr.write(`fleetsim: the run stopped early (${exp.summary.engine.stop_reason})${ran}; results cover the simulated part only and are marked incomplete (seed ${seed})\n`);
           process.exitCode = 3;
         }
       } finally {

@@ -1,3 +1,4 @@
+import { adoptCommandDeadline } from '../util/wall-budget.ts';
 import { UserError } from '../errors.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { summarizeRun, type Summary } from '../results/summary.ts';
@@ -30,6 +31,8 @@ export interface RunTask {
    * stopped. A signal reaches only the main thread; this is how it reaches a worker's busy loop.
    */
   abort?: Int32Array;
+  /** The command's wall-clock deadline (epoch ms, util/wall-budget.ts): a worker's runs stop there too. */
+  deadline_epoch_ms?: number;
 }
 
 /**
@@ -138,6 +141,7 @@ export function outputOf(prep: Prepared, r: RunResult, keepRun: boolean): RunOut
 /** The worker thread's entry (see worker.mjs): never throws, so errors keep their kind across the boundary. */
 export default function runTask(task: RunTask): TaskReply {
   try {
+    adoptCommandDeadline(task.deadline_epoch_ms);
     const out = runPrepared(preparedFor(task), task.seed, task.sketches === true, task.abort);
     return { ok: true, summary: out.summary, timeseries: out.timeseries.toJSON(), ...(out.run ? { sketches: sketchesOf(out.run) } : {}) };
   } catch (e) {

@@ -1,3 +1,4 @@
+import { commandDeadline } from '../util/wall-budget.ts';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { UserError } from '../errors.ts';
@@ -42,7 +43,7 @@ export interface Runner {
 
 /** The task for replication `seed` of a prepared scenario. */
 export function taskFor(prep: Prepared, key: string, seed: number): RunTask {
-  return { key, scenario: prep.scenario, file: prep.file, dir: prep.dir ?? process.cwd(), roots: prep.roots, seed };
+  return { key, scenario: prep.scenario, file: prep.file, dir: prep.dir ?? process.cwd(), roots: prep.roots, seed, deadline_epoch_ms: commandDeadline() };
 }
 
 function unwrap(reply: TaskReply): RunOutput {

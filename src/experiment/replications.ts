@@ -1,3 +1,4 @@
+import { commandWallSpent } from '../util/wall-budget.ts';
 import type { Prepared } from '../scenario/prepare.ts';
 import { defaultWindowMs, simulate } from './simulate.ts';
 import type { RunResult } from '../results/run-result.ts';
@@ -53,10 +54,16 @@ export class ReplicationResults {
     return this.latest!;
   }
 
-  /** The aggregate; when `interrupted`, marked incomplete with stop reason 'stopped'. */
-  summary(interrupted: boolean): Summary {
+  /**
+   * The aggregate; when `interrupted`, marked incomplete with stop reason 'stopped'. Fewer
+   * replications than `requested` without an interruption means the command's wall time ran out
+   * between replications: incomplete, stop reason 'max_wall'.
+   */
+  summary(interrupted: boolean, requested = this.count): Summary {
     const summary = this.aggregator.result();
-    return interrupted ? { ...summary, complete: false, engine: { ...summary.engine, stop_reason: 'stopped' } } : summary;
+    if (interrupted) return { ...summary, complete: false, engine: { ...summary.engine, stop_reason: 'stopped' } };
+    if (this.count < requested) return { ...summary, complete: false, engine: { ...summary.engine, stop_reason: 'max_wall' } };
+    return summary;
   }
 }
 
@@ -70,14 +77,15 @@ export function runReplications(prep: Prepared, seed: number, replications: numb
   const results = new ReplicationResults(opts.keepRuns);
   // Only the first run's time series is kept (the others merged into it), not the whole run.
   let series: TimeSeries | undefined;
-  for (let i = 0; i < replications; i++) {
+  // Once the command's wall time is spent (util/wall-budget.ts) no further replication starts.
+  for (let i = 0; i < replications && !(i > 0 && commandWallSpent()); i++) {
     const r = simulate(prep, seed + i);
     onRun?.(i, r);
     results.add(summarizeRun(prep, r, window_ms));
     if (!series) series = r.timeseries;
     else series.merge(r.timeseries);
   }
-  return { summary: results.summary(false), last: results.last, runs: results.runs, timeseries: series!.rows(replications) };
+  return { summary: results.summary(false, replications), last: results.last, runs: results.runs, timeseries: series!.rows(results.count) };
 }
 
 /** An experiment run by `runReplicationsJobs`: also the pooled latency CDFs for the report, and whether Ctrl-C stopped it. */
@@ -119,7 +127,7 @@ export async function runReplicationsJobs(
     const stop = () => runner.stop();
     opts.signal?.addEventListener('abort', stop);
     const lane = async () => {
-      while (started < replications && !opts.signal?.aborted) {
+      while (started < replications && !opts.signal?.aborted && !(started > 0 && commandWallSpent())) {
         const i = started++;
         const out = await runner.run({ ...taskFor(prep, 'run', seed + i), sketches: true });
         merged.add(i, out);
@@ -133,8 +141,8 @@ export async function runReplicationsJobs(
     }
   });
   const results = merged.results;
-  const interrupted = started < replications || results.stopped;
-  return { summary: results.summary(interrupted), last: results.last, runs: results.runs, timeseries: merged.rows(), distributions: dist.series(), interrupted };
+  const interrupted = (started < replications && !commandWallSpent()) || results.stopped;
+  return { summary: results.summary(interrupted, replications), last: results.last, runs: results.runs, timeseries: merged.rows(), distributions: dist.series(), interrupted };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { commandWallLeft_ms } from '../util/wall-budget.ts';
 import { UserError } from '../errors.ts';
 import { stream } from '../engine/random.ts';
 import { Simulator, type RunLimits, type StopReason } from '../engine/sim.ts';
@@ -152,7 +153,8 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
     try {
       const stop = sim.run(Math.min(until_ms, duration_ms), {
         maxEvents: sc.limits.max_events - sim.events,
-        maxWallMs: sc.limits.max_wall_s * 1000 - wall_ms,
+        // The run's own bound, within what is left of the command's (util/wall-budget.ts).
+        maxWallMs: Math.min(sc.limits.max_wall_s * 1000 - wall_ms, commandWallLeft_ms()),
         ...slice,
       });
       // A slice that ends before the duration is not the end of the run.

@@ -1,3 +1,4 @@
+import { boundCommand } from '../util/wall-budget.ts';
 import { realpathSync } from 'node:fs';
 import type { z } from 'zod';
 import { closest, didYouMean } from '../util/did-you-mean.ts';
@@ -40,6 +41,7 @@ export function validateScenario(doc: unknown, file: string): Scenario {
   if (!parsed.success) throw new UserError(problemLines(doc, file, parsed.error.issues).join('\n'));
   const problem = checkReferences(parsed.data);
   if (problem) throw new UserError(`${file}: ${problem}`);
+  boundCommand(parsed.data.limits.max_wall_s);
   return parsed.data;
 }
 

@@ -11,7 +11,7 @@ import { printableName, nonNegNum, posInt, posNum, prob, seedInt, strict } from 
 const Limits = strict({
   /** Stop after this many events: a guard against runaway scenarios. */
   max_events: posInt().default(2_000_000_000),
-  /** Stop after this much wall time; the report is then marked incomplete. */
+  /** Stop after this much wall time for the whole command (every replication and sweep point); the report is then marked incomplete. */
   max_wall_s: posNum().default(3600),
   /** Default bound of every queue. */
   max_queue: posInt().default(1_000_000),

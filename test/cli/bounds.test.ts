@@ -127,3 +127,27 @@ describe('the estimate against measured memory', () => {
     expect([a.duration_ms, b.duration_ms]).toEqual([120_000, 120_000]);
   });
 });
+
+describe('limits.max_wall_s bounds the whole command, not each run alone', () => {
+  it.each([['in this thread', '1'], ['on worker threads', '2']])('a million quick replications stop at the bound, %s, marked incomplete', async (_where, jobs) => {
+    const t0 = performance.now();
+    const r = await runMain(['run', EXAMPLE, '--replications', '1000000', '--jobs', jobs, '--set', 'limits.max_wall_s=1.5', '--set', 'duration_s=20', '--set', 'warmup_s=0', '--json', '--quiet']);
+    const wall_ms = performance.now() - t0;
+    expect(r.code, show(r)).toBe(3);
+    const s = JSON.parse(r.stdout);
+    expect(s.complete).toBe(false);
+    expect(s.engine.stop_reason).toBe('max_wall');
+    expect(s.replications).toBeGreaterThan(0);
+    expect(s.replications).toBeLessThan(1000000);
+    expect(r.stderr).toMatch(/after \d+ of 1000000 replications \(limits\.max_wall_s = 1\.5 s bounds the whole command\)/);
+    // The bound, plus the worker threads' start-up and the report, on a loaded 2-core machine.
+    expect(wall_ms).toBeLessThan(1500 + 15000);
+  });
+
+  it('library calls after a command are not bounded by it', async () => {
+    await runMain(['run', EXAMPLE, '--replications', '3', '--jobs', '1', '--set', 'limits.max_wall_s=0.001', '--set', 'duration_s=5', '--set', 'warmup_s=0', '--quiet']);
+    const exp = runReplications(prepare(loadScenario(EXAMPLE, ['duration_s=5', 'warmup_s=0'])), 1, 2);
+    expect(exp.summary.complete).toBe(true);
+    expect(exp.summary.replications).toBe(2);
+  });
+});
