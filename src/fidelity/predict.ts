@@ -8,7 +8,7 @@ import { getGpu, getModel } from '../perf/lookup.ts';
 import type { ModelSpec } from '../perf/models.ts';
 import { buildStepModel, type StepModel } from '../perf/step.ts';
 import type { CorpusRow, Statistic } from './corpus.ts';
-import { simulate, type Arrivals, type RunResult, type RunSpec } from './run.ts';
+import { simulate, type Arrivals, type LengthLaw, type RunResult, type RunSpec } from './run.ts';
 import { versionAtLeast } from './versions.ts';
 
 /**
@@ -158,16 +158,23 @@ interface Plan {
   burst: boolean;
 }
 
+/**
+ * The length law of a row's `lengths` column. `random` is vLLM's synthetic dataset: with its
+ * default range ratio every prompt and output has exactly the stated length. `random-uniform` is
+ * SGLang's with range ratio 0 (uniform on [1, L]; the row states the means). Other datasets
+ * (sharegpt, ...): geometric with the stated means.
+ */
+export function lengthLaw(lengths: string): LengthLaw {
+  if (lengths === 'fixed' || lengths === 'random') return 'fixed';
+  return lengths === 'random-uniform' ? 'uniform' : 'geometric';
+}
+
 /** How the benchmark drove the engine, as a simulated run. */
 export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, o: PredictOptions): Plan {
   const scheduler = replicaScheduler(profileFor(row, o), step.dataParallelGroups);
   const maxRequests = o.maxRequests ?? DEFAULT_MAX_REQUESTS;
   const notes: string[] = [];
-  // `random` is vLLM's synthetic dataset: with its default range ratio every prompt and output
-  // has exactly the stated length. Other datasets (sharegpt, ...): lengths drawn (seeded) from a
-  // geometric distribution with the stated means, the maximum-entropy law given only a mean.
-  const drawn = row.lengths !== 'fixed' && row.lengths !== 'random';
-  const lengths = { prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens, drawn, max_context: model.max_context };
+  const lengths = { prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens, law: lengthLaw(row.lengths), max_context: model.max_context };
   const base = { step, lengths, seed: o.seed ?? DEFAULT_SEED, max_wall_ms: o.maxWallMs ?? DEFAULT_MAX_WALL_MS };
   const finite = (published: number | undefined, fallback: number) => {
     const n = Math.min(published ?? fallback, maxRequests);

@@ -20,11 +20,21 @@ export type Arrivals =
   /** every request submitted at time 0 (an offline throughput run) */
   | { readonly kind: 'burst' };
 
-/** Prompt and output lengths: fixed, or drawn from a geometric distribution with these means. */
+/**
+ * How a benchmark's prompt and output lengths are spread around the stated means:
+ * - `fixed`: every request has exactly the stated lengths;
+ * - `geometric`: drawn (seeded) from a geometric law with these means, the maximum-entropy law
+ *   given only a mean (a dataset such as ShareGPT whose shape the row does not state);
+ * - `uniform`: each length uniform on the integers [1, 2 x mean - 1] (SGLang's bench_serving
+ *   `random` dataset with `--random-range-ratio 0`: uniform on [1, L], mean about L / 2).
+ */
+export type LengthLaw = 'fixed' | 'geometric' | 'uniform';
+
+/** Prompt and output lengths: their means and how they are spread (LengthLaw). */
 export interface Lengths {
   readonly prompt_tokens: number;
   readonly output_tokens: number;
-  readonly drawn: boolean;
+  readonly law: LengthLaw;
   /** draws are clipped so that prompt + output fits this context */
   readonly max_context: number;
 }
@@ -78,13 +88,19 @@ function geometric(rng: Rng, mean: number): number {
   return 1 + Math.floor(Math.log(1 - rng()) / Math.log(1 - 1 / mean));
 }
 
+/** An integer uniform on [1, 2 x mean - 1] (mean `mean`). */
+function uniformAround(rng: Rng, mean: number): number {
+  return 1 + Math.floor(rng() * Math.max(1, 2 * Math.round(mean) - 1));
+}
+
 export function lengthSampler(l: Lengths, seed: number): () => [number, number] {
-  if (!l.drawn) return () => [l.prompt_tokens, l.output_tokens];
+  if (l.law === 'fixed') return () => [l.prompt_tokens, l.output_tokens];
   const promptRng = stream(seed, 'fidelity:prompt');
   const outputRng = stream(seed, 'fidelity:output');
+  const draw = l.law === 'uniform' ? uniformAround : geometric;
   return () => {
-    const prompt = Math.min(geometric(promptRng, l.prompt_tokens), l.max_context - 1);
-    const output = Math.min(geometric(outputRng, l.output_tokens), l.max_context - prompt);
+    const prompt = Math.min(draw(promptRng, l.prompt_tokens), l.max_context - 1);
+    const output = Math.min(draw(outputRng, l.output_tokens), l.max_context - prompt);
     return [prompt, output];
   };
 }

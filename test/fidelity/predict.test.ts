@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCorpus, type CorpusColumn, type CorpusRow } from '../../src/fidelity/corpus.ts';
-import { predictRow, predictRows, type Prediction } from '../../src/fidelity/predict.ts';
+import { lengthLaw, predictRow, predictRows, type Prediction } from '../../src/fidelity/predict.ts';
 import { lengthSampler, simulate } from '../../src/fidelity/run.ts';
 import { getGpu, getModel } from '../../src/perf/lookup.ts';
 import { buildStepModel } from '../../src/perf/step.ts';
@@ -83,7 +83,7 @@ describe('serving on one simulated replica', () => {
     const rate_per_s = 4;
     const run = simulate({
       step, max_num_seqs: 256, scheduler: { max_batched_tokens: 8192, chunked_prefill: true }, arrivals: { kind: 'poisson', rate_per_s },
-      lengths: { prompt_tokens: 512, output_tokens: 128, drawn: true, max_context: 4096 },
+      lengths: { prompt_tokens: 512, output_tokens: 128, law: 'geometric', max_context: 4096 },
       requests: 5_000, warmup: 200, measured: 4_000, seed: 7, max_wall_ms: 60_000,
     });
     expect(run.completed_measured).toBe(4_000);
@@ -105,7 +105,7 @@ describe('serving on one simulated replica', () => {
     expect(relErr(rps, c / (e2e / 1000))).toBeLessThan(0.05);
     const run = simulate({
       step, max_num_seqs: 256, scheduler: { max_batched_tokens: 8192, chunked_prefill: true }, arrivals: { kind: 'closed', concurrency: c },
-      lengths: { prompt_tokens: 300, output_tokens: 100, drawn: true, max_context: 4096 },
+      lengths: { prompt_tokens: 300, output_tokens: 100, law: 'geometric', max_context: 4096 },
       requests: 2_000, warmup: 200, measured: 1_000, seed: 1, max_wall_ms: 60_000,
     });
     expect(relErr(run.mean_in_flight, c)).toBeLessThan(0.01);
@@ -135,7 +135,7 @@ describe('serving on one simulated replica', () => {
 
 describe('lengths', () => {
   it('a dataset draws lengths with the stated means; fixed and random lengths are exact', () => {
-    const draw = lengthSampler({ prompt_tokens: 220, output_tokens: 190, drawn: true, max_context: 4096 }, 1);
+    const draw = lengthSampler({ prompt_tokens: 220, output_tokens: 190, law: 'geometric', max_context: 4096 }, 1);
     let p = 0, o = 0;
     const n = 20_000;
     for (let i = 0; i < n; i++) {
@@ -146,7 +146,31 @@ describe('lengths', () => {
     // geometric: sd = sqrt(m(m-1)), so the mean of 20,000 draws is within 1.5% at 2 sigma
     expect(relErr(p / n, 220)).toBeLessThan(0.015);
     expect(relErr(o / n, 190)).toBeLessThan(0.015);
-    expect(lengthSampler({ prompt_tokens: 220, output_tokens: 190, drawn: false, max_context: 4096 }, 1)()).toEqual([220, 190]);
+    expect(lengthSampler({ prompt_tokens: 220, output_tokens: 190, law: 'fixed', max_context: 4096 }, 1)()).toEqual([220, 190]);
+  });
+
+  it('SGLang\'s random dataset at range ratio 0: uniform on [1, 2m - 1], mean m, variance ((2m - 1)^2 - 1) / 12', () => {
+    expect(lengthLaw('random-uniform')).toBe('uniform');
+    expect(lengthLaw('random')).toBe('fixed');
+    expect(lengthLaw('sharegpt')).toBe('geometric');
+    const m = 512;
+    const draw = lengthSampler({ prompt_tokens: m, output_tokens: m, law: 'uniform', max_context: 1 << 20 }, 1);
+    const n = 20_000;
+    let sum = 0, sumSq = 0, lo = Infinity, hi = 0;
+    for (let i = 0; i < n; i++) {
+      const [a] = draw();
+      sum += a;
+      sumSq += a * a;
+      lo = Math.min(lo, a);
+      hi = Math.max(hi, a);
+    }
+    const mean = sum / n;
+    const variance = sumSq / n - mean * mean;
+    // sd of the mean = 295 / sqrt(20,000) = 2.1 tokens: within 1% (5 tokens) at over 2 sigma
+    expect(relErr(mean, m)).toBeLessThan(0.01);
+    expect(relErr(variance, ((2 * m - 1) ** 2 - 1) / 12)).toBeLessThan(0.03);
+    expect(lo).toBe(1);
+    expect(hi).toBe(2 * m - 1);
   });
 });
 
