@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_SPECULATIVE_TOKENS, SPECULATIVE_METHODS, type SpeculativeMethod } from '../perf/speculative.ts';
+import { MAX_SPECULATIVE_TOKENS, SPECULATIVE_METHODS, speculativeSpecProblem, type SpeculativeMethod } from '../perf/speculative.ts';
 import { strict } from '../util/zod-helpers.ts';
 
 const tokensPerStep = z
@@ -34,17 +34,6 @@ export const SpeculativeSchema = strict({
   /** eagle, mtp: one draft pass's cost as a fraction of a target decode step (default: one layer plus the LM head). */
   draft_cost_fraction: z.number({ error: 'expected a fraction in (0, 1]' }).positive({ error: 'expected a fraction in (0, 1]' }).max(1, { error: 'expected a fraction in (0, 1]' }).optional(),
 }).superRefine((s, ctx) => {
-  if ((s.acceptance_rate === undefined) === (s.acceptance_by_position === undefined)) {
-    ctx.addIssue({ code: 'custom', path: ['acceptance_rate'], message: 'expected exactly one of acceptance_rate and acceptance_by_position', input: s.acceptance_rate });
-  } else if (s.acceptance_by_position && s.acceptance_by_position.length !== s.tokens_per_step) {
-    ctx.addIssue({ code: 'custom', path: ['acceptance_by_position'], message: `expected ${s.tokens_per_step} values (one per proposed token, tokens_per_step), got ${s.acceptance_by_position.length}`, input: s.acceptance_by_position });
-  }
-  if (s.method === 'draft' && s.draft_model === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['draft_model'], message: 'expected a draft model (catalog id) with method draft', input: s.draft_model });
-  } else if (s.method !== 'draft' && s.draft_model !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['draft_model'], message: `expected no draft_model with method ${s.method} (its head runs on the target)`, input: s.draft_model });
-  }
-  if (s.method === 'draft' && s.draft_cost_fraction !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['draft_cost_fraction'], message: 'expected no draft_cost_fraction with method draft (the draft model is costed at its own size)', input: s.draft_cost_fraction });
-  }
+  const problem = speculativeSpecProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', path: [problem.field], message: problem.message, input: s[problem.field] });
 });

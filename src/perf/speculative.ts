@@ -46,6 +46,25 @@ export interface SpeculativeSpec {
   draft_cost_fraction?: number;
 }
 
+/**
+ * What is wrong with a spec, if anything, naming its field: the checks the scenario schema and
+ * `fleetsim perf` share (ranges of single values are checked where they are parsed).
+ */
+export function speculativeSpecProblem(s: SpeculativeSpec): { field: keyof SpeculativeSpec; message: string } | undefined {
+  if ((s.acceptance_rate === undefined) === (s.acceptance_by_position === undefined)) {
+    return { field: 'acceptance_rate', message: 'expected exactly one of acceptance_rate and acceptance_by_position' };
+  }
+  if (s.acceptance_by_position && s.acceptance_by_position.length !== s.tokens_per_step) {
+    return { field: 'acceptance_by_position', message: `expected ${s.tokens_per_step} values (one per proposed token, tokens_per_step), got ${s.acceptance_by_position.length}` };
+  }
+  if (s.method === 'draft' && s.draft_model === undefined) return { field: 'draft_model', message: 'expected a draft model (catalog id) with method draft' };
+  if (s.method !== 'draft' && s.draft_model !== undefined) return { field: 'draft_model', message: `expected no draft_model with method ${s.method} (its head runs on the target)` };
+  if (s.method === 'draft' && s.draft_cost_fraction !== undefined) {
+    return { field: 'draft_cost_fraction', message: 'expected no draft_cost_fraction with method draft (the draft model is costed at its own size)' };
+  }
+  return undefined;
+}
+
 /** The per-position acceptance a_1..a_k of a spec (constant alpha repeated k times). */
 export function acceptanceProfile(spec: SpeculativeSpec): number[] {
   if (spec.acceptance_by_position) return [...spec.acceptance_by_position];

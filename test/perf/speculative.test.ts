@@ -163,3 +163,34 @@ describe('speculative in a scenario', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('fleetsim perf --speculative', () => {
+  const perf = (...flags: string[]) => runMain(['perf', '--model', 'llama-3.1-70b', '--gpu', 'h100-80gb', '--tp', '4', '--dtype', 'bf16', '--json', ...flags]);
+
+  it('reports speculation beside plain decoding on the same replica', async () => {
+    const r = await perf('--speculative', 'draft', '--draft-model', 'llama-3.1-8b', '--speculative-tokens', '4', '--acceptance-rate', '0.8');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    const plain = JSON.parse((await perf()).stdout);
+    expect(s.speculative.expected_tokens_per_step).toBeCloseTo(closedFormTokensPerStep(0.8, 4), 12);
+    expect(s.speculative.tpot_plain_ms).toBe(plain.tpot_ms);
+    expect(s.speculative.tpot_speedup).toBeCloseTo(plain.tpot_ms / s.tpot_ms, 12);
+    expect(s.speculative.tpot_speedup).toBeGreaterThan(1.3);
+    // at the KV cache's maximum batch speculation loses throughput
+    expect(s.speculative.throughput_speedup).toBeLessThan(1);
+    expect(s.kv_capacity_tokens).toBeLessThan(plain.kv_capacity_tokens);
+  });
+
+  it.each([
+    [['--speculative', 'medusa', '--acceptance-rate', '0.5'], '--speculative: expected one of draft, eagle, mtp'],
+    [['--speculative', 'eagle', '--acceptance-rate', '1'], '--acceptance-rate: expected a number in [0, 1)'],
+    [['--speculative', 'eagle', '--speculative-tokens', '17', '--acceptance-rate', '0.5'], '--speculative-tokens: expected an integer in [1, 16]'],
+    [['--speculative', 'eagle'], '--acceptance-rate: expected exactly one of'],
+    [['--acceptance-rate', '0.5'], '--speculative: required with --acceptance-rate'],
+  ])('%j is refused in one line, exit 2', async (flags, expected) => {
+    const r = await perf(...flags);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(expected);
+  });
+});
