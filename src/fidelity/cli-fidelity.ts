@@ -7,6 +7,7 @@ import { ENGINE_NAMES, resolveEngine } from '../perf/profiles.ts';
 import { loadCorpus } from './corpus.ts';
 import { DEFAULT_SEED, predictRows } from './predict.ts';
 import { formatTable, SPLIT_FILTERS, summarize, type SplitFilter } from './table.ts';
+import { formatSpeculative, loadSpeculativeCorpus, predictSpeculative } from './speculative.ts';
 
 interface FidelityFlags {
   corpus?: string[];
@@ -17,6 +18,7 @@ interface FidelityFlags {
   json?: boolean;
   rows?: boolean;
   maxMape?: string;
+  speculative?: boolean;
 }
 
 /** The repository's corpus directory (not the working directory's: the command runs from anywhere). */
@@ -59,7 +61,13 @@ export function registerFidelity(program: Command): void {
     .option('--json', 'print one JSON object')
     .option('--rows', 'print every row: measured, predicted, error')
     .option('--max-mape <pct>', 'exit 1 if the overall MAPE is above this percentage (for CI)')
+    .option('--speculative', 'the speculative-decoding measurements (data/corpus/speculative/) instead: speedups with and without speculation')
     .action((flags: FidelityFlags) => {
+      if (flags.speculative) {
+        const table = predictSpeculative(loadSpeculativeCorpus());
+        process.stdout.write(flags.json ? JSON.stringify(table, null, 2) + '\n' : formatSpeculative(table));
+        return;
+      }
       const split = parseSplit(flags.split);
       const maxMape = parsePercent(flags.maxMape, '--max-mape');
       const seed = parseSeed(flags.seed);

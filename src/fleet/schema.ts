@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DTYPES, type Dtype } from '../perf/dtype.ts';
 import { DistSchema } from '../engine/distribution-schema.ts';
 import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, strict } from '../util/zod-helpers.ts';
+import { SpeculativeSchema } from './speculative-schema.ts';
 
 /**
  * The LLM fleet: every box of the production architecture as a component with capacity,
@@ -98,6 +99,8 @@ const Served = strict({
   weights_gb: posNum().optional(),
   /** Latency targets, reported beside the measured figures. */
   slo: strict({ ttft_p99_ms: posNum().optional(), e2e_p99_ms: posNum().optional() }).optional(),
+  /** Speculative decoding (draft model, EAGLE or MTP head); left out: none. */
+  speculative: SpeculativeSchema.optional(),
 });
 
 const Region = strict({ traffic_share: prob(), capacity_share: prob() });

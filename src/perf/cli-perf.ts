@@ -9,8 +9,9 @@ import { checkTensorParallel } from './hardware.ts';
 import { getGpu, getModel } from './lookup.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine } from './profiles.ts';
 import { perfSummary, type PerfSummary } from './summary.ts';
+import { addSpeculativeOptions, speculativeFromFlags, speculativeRows, type SpeculativeFlags } from './cli-speculative.ts';
 
-interface PerfFlags {
+interface PerfFlags extends SpeculativeFlags {
   model?: string;
   gpu?: string;
   tp: string;
@@ -45,6 +46,7 @@ function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet): str
     [`throughput at batch ${int(s.throughput_batch)}`,
       `${int(s.tokens_per_s_per_replica)} ${s.tokens_counted} tok/s per replica, ${int(s.tokens_per_s_per_gpu)} per GPU (MFU ${fmt(100 * s.mfu, 0)}%, MBU ${fmt(100 * s.mbu, 0)}%)`],
     ['cost', `$${fmt(s.usd_per_million_output_tokens, 3)} per million ${s.tokens_counted} tokens at $${fmt(s.usd_per_gpu_hour, 3)} per GPU-hour (${priceSet} prices)`],
+    ...speculativeRows(s),
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
   const layout = s.ep > 1 ? `${s.gpus}x ${s.gpu} (tp ${s.tp}, ep ${s.ep})` : `${s.tp}x ${s.gpu}`;
@@ -53,7 +55,7 @@ function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet): str
 }
 
 export function registerPerf(program: Command): void {
-  program
+  const command = program
     .command('perf')
     .description('step-time model figures for one replica: prefill, TTFT, TPOT, end-to-end, KV capacity, throughput and cost per token')
     .option('--model <id>', 'catalog model id (or the id to give a --model-config model)')
@@ -70,7 +72,8 @@ export function registerPerf(program: Command): void {
     .option('--calibration <file>', 'calibration profile JSON written by `fleetsim calibrate` (instead of --engine)')
     .option('--gpu-memory-utilization <f>', 'fraction of GPU memory the engine may use', '0.9')
     .option('--price-set <set>', `instance prices: ${PRICE_SETS.join(' or ')}`, 'current')
-    .option('--json', 'print one JSON object')
+    .option('--json', 'print one JSON object');
+  addSpeculativeOptions(command)
     .action((flags: PerfFlags) => {
       if (!flags.gpu) throw new UserError('--gpu: required (e.g. --gpu a100-80gb)');
       if (!flags.model && !flags.modelConfig) throw new UserError('--model: required unless --model-config is given (e.g. --model llama-2-70b)');
@@ -88,7 +91,9 @@ export function registerPerf(program: Command): void {
       }
       const priceSet = flags.priceSet as PriceSet;
       const calibration = resolveEngine(flags.engine, flags.calibration, '--engine');
+      const speculative = speculativeFromFlags(flags);
       const summary = perfSummary({
+        speculative: speculative?.spec, draftModel: speculative?.draftModel,
         model, gpu, dtype, kvDtype, calibration,
         tp, ep,
         prompt: positiveInt(flags.prompt, '--prompt')!,

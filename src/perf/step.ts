@@ -119,8 +119,9 @@ export interface StepGeometry {
   readonly allToAlls: number;
   /** their payload per token of the batch at 100% of one direction of each GPU's link, ms */
   readonly allToAllMsPerToken: number;
-  flops(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number): number;
-  bytes(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number): number;
+  /** decodeQueries: query tokens per decoding sequence, 1 unless a speculative verification (k + 1) */
+  flops(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number, decodeQueries?: number): number;
+  bytes(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number, decodeQueries?: number): number;
 }
 
 export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
@@ -168,12 +169,14 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     decodeAttentionMsPerPair: decodeAttnFlopsPerPair / peak16FlopsPerMs,
     kvMsPerToken: size.kvBytesPerToken / peakBytesPerMs,
     ...collectives(model, gpu, { tp, ep, gpus: size.gpus, dataParallelGroups: size.dp }, counts.moe_layers),
-    flops(pt, pairs, ds, dctx) {
-      return 2 * (pt * denseParams + ds * (denseParams + lmHead) + (pt + ds) * expertActiveParams) + pairs * attnFlopsPerPair + dctx * decodeAttnFlopsPerPair;
+    flops(pt, pairs, ds, dctx, q = 1) {
+      const dq = ds * q;
+      return 2 * (pt * denseParams + dq * (denseParams + lmHead) + (pt + dq) * expertActiveParams) + pairs * attnFlopsPerPair + dctx * q * decodeAttnFlopsPerPair;
     },
-    bytes(pt, _pairs, ds, dctx) {
-      // weights once per step; KV written for every new token, read for every decode context token
-      const tokens = pt + ds;
+    bytes(pt, _pairs, ds, dctx, q = 1) {
+      // weights once per step; KV written for every new token, read once per decode context token
+      // (a verification's q queries of one sequence share its cached keys and values)
+      const tokens = pt + ds * q;
       return (tokens > 0 ? size.weightBytesTouched(tokens) - embeddingBytes : 0) + (tokens + dctx) * size.kvBytesPerToken;
     },
   };
@@ -251,14 +254,20 @@ function gemmEfficiency(c: CalibrationFactors, tokens: number): number {
   return c.gemm_efficiency * tokens / (tokens + c.gemm_half_tokens);
 }
 
-/** The step-time formula (see StepModel) in one place; pure, allocation-free. */
-export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number, pairs: number, ds: number, dctx: number): number {
-  const tokens = pt + ds;
+/**
+ * The step-time formula (see StepModel) in one place; pure, allocation-free. `q` is the query
+ * tokens of each decoding sequence: 1, or k + 1 when the step verifies k speculated tokens
+ * (speculative.ts): they pass every GEMM and the LM head, and attend over the sequence's context,
+ * which is read once for all of them.
+ */
+export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number, pairs: number, ds: number, dctx: number, q = 1): number {
+  const dq = ds * q;
+  const tokens = pt + dq;
   if (tokens <= 0) return 0;
   const sequences = ds + (pt > 0 ? 1 : 0);
   // data-parallel groups (expert parallelism) schedule and launch their sequences side by side
   let t = c.step_overhead_ms + sequences * c.per_seq_overhead_us / 1000 / g.dataParallelGroups;
-  const denseCompute = (pt * g.denseMsPerPrefillToken + ds * g.denseMsPerDecodeToken) / gemmEfficiency(c, tokens);
+  const denseCompute = (pt * g.denseMsPerPrefillToken + dq * g.denseMsPerDecodeToken) / gemmEfficiency(c, tokens);
   t += blend(denseCompute, (g.denseWeightMs + tokens * g.kvMsPerToken) / c.memory_bw_efficiency);
   if (g.expertWeightMs > 0) {
     const expertTokens = tokens * g.expertTokenShare;
@@ -266,7 +275,7 @@ export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number,
     t += blend(tokens * g.expertMsPerToken / gemmEfficiency(c, expertTokens), g.expertWeightMs * touched / c.memory_bw_efficiency);
   }
   t += pairs * g.attentionMsPerPair / c.attention_efficiency;
-  if (ds > 0) t += Math.max(dctx * g.decodeAttentionMsPerPair / c.attention_efficiency, dctx * g.kvMsPerToken / c.kv_bw_efficiency);
+  if (ds > 0) t += Math.max(dctx * q * g.decodeAttentionMsPerPair / c.attention_efficiency, dctx * g.kvMsPerToken / c.kv_bw_efficiency);
   if (g.allReduces > 0) {
     const latency_us = g.pcieRingHops > 0
       ? g.pcieRingHops * c.pcie_hop_latency_us
@@ -276,6 +285,11 @@ export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number,
   // an all-to-all is one round of point-to-point sends: the fixed cost of one collective, no doublings
   if (g.allToAlls > 0) t += g.allToAlls * c.allreduce_latency_us / 1000 + tokens * g.allToAllMsPerToken / c.link_bw_efficiency;
   return t;
+}
+
+/** The slope of a decode-only step in its context tokens (stepTimeFrom's attention term), with q queries per sequence. */
+export function decodeMsPerContextTokenFrom(g: StepGeometry, c: CalibrationFactors, q = 1): number {
+  return Math.max(q * g.decodeAttentionMsPerPair / c.attention_efficiency, g.kvMsPerToken / c.kv_bw_efficiency);
 }
 
 export function buildStepModel(opts: StepModelOptions): StepModel {
@@ -296,7 +310,7 @@ export function stepModelFrom(g: StepGeometry, cal: CalibrationFactors): StepMod
     peakBytesPerS: g.peakBytesPerS,
     stepTimeMs: (pt, pairs, ds, dctx) => stepTimeFrom(g, cal, pt, pairs, ds, dctx),
     decodeInterceptMs: (ds) => stepTimeFrom(g, cal, 0, 0, ds, 0),
-    decodeMsPerContextToken: Math.max(g.decodeAttentionMsPerPair / cal.attention_efficiency, g.kvMsPerToken / cal.kv_bw_efficiency),
+    decodeMsPerContextToken: decodeMsPerContextTokenFrom(g, cal),
     stepFlops: g.flops,
     stepBytes: g.bytes,
   };

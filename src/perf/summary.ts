@@ -4,7 +4,8 @@ import { DEFAULT_CALIBRATION } from './profiles.ts';
 import type { Dtype } from './dtype.ts';
 import type { GpuSpec } from './hardware.ts';
 import type { ModelSpec } from './models.ts';
-import { buildStepModel } from './step.ts';
+import { buildSpeculativeStepModel, type SpeculativeMethod, type SpeculativeSpec } from './speculative.ts';
+import { buildStepModel, type StepModel } from './step.ts';
 
 /**
  * The figures `fleetsim perf` prints for one replica, from the step model alone (no queueing):
@@ -49,6 +50,27 @@ export interface PerfSummary {
   /** model FLOP utilisation and memory-bandwidth utilisation of the throughput iteration */
   mfu: number;
   mbu: number;
+  /** with speculative decoding only: the same replica without it, and the ratios */
+  speculative?: PerfSpeculative;
+}
+
+/**
+ * Speculative decoding against plain decoding on the same replica: TPOT at the latency batch and
+ * throughput at each one's own throughput batch (the drafter's memory shrinks the KV cache, so
+ * speculation's maximum batch is smaller).
+ */
+export interface PerfSpeculative {
+  method: SpeculativeMethod;
+  tokens_per_step: number;
+  expected_tokens_per_step: number;
+  draft_model?: string;
+  tpot_plain_ms: number;
+  /** plain TPOT / speculative TPOT at latency_batch: above 1 speculation is faster */
+  tpot_speedup: number;
+  tokens_per_s_per_replica_plain: number;
+  throughput_batch_plain: number;
+  throughput_speedup: number;
+  kv_capacity_tokens_plain: number;
 }
 
 export interface PerfInput {
@@ -66,17 +88,44 @@ export interface PerfInput {
   /** batch for TPOT/e2e and throughput; undefined: 1 for latency, max_batch for throughput */
   batch?: number;
   usdPerGpuHour: number;
+  /** speculative decoding (speculative.ts); draftModel for method draft */
+  speculative?: SpeculativeSpec;
+  draftModel?: ModelSpec;
 }
 
 export function perfSummary(p: PerfInput): PerfSummary {
+  const O = p.model.kind === 'encoder' ? 0 : p.output;
+  if (p.prompt + O > p.model.max_context) {
+    throw new UserError(`--prompt ${p.prompt} + --output ${O} = ${p.prompt + O} tokens exceeds ${p.model.id}'s ${p.model.max_context}-token context`);
+  }
+  if (!p.speculative) return summaryWith(p, buildStepModel(stepOptions(p)));
+  const step = buildSpeculativeStepModel({ ...stepOptions(p), speculative: p.speculative, draftModel: p.draftModel }, '--speculative');
+  const withSpec = summaryWith(p, step);
+  const plain = summaryWith(p, step.plain);
+  withSpec.speculative = {
+    method: p.speculative.method,
+    tokens_per_step: p.speculative.tokens_per_step,
+    expected_tokens_per_step: step.tokensPerStep,
+    ...(p.draftModel ? { draft_model: p.draftModel.id } : {}),
+    tpot_plain_ms: plain.tpot_ms,
+    tpot_speedup: plain.tpot_ms / withSpec.tpot_ms,
+    tokens_per_s_per_replica_plain: plain.tokens_per_s_per_replica,
+    throughput_batch_plain: plain.throughput_batch,
+    throughput_speedup: withSpec.tokens_per_s_per_replica / plain.tokens_per_s_per_replica,
+    kv_capacity_tokens_plain: plain.kv_capacity_tokens,
+  };
+  return withSpec;
+}
+
+function stepOptions(p: PerfInput) {
+  return { model: p.model, gpu: p.gpu, tp: p.tp, ep: p.ep, dtype: p.dtype, kvDtype: p.kvDtype, calibration: p.calibration ?? DEFAULT_CALIBRATION, gpuMemoryUtilization: p.gpuMemoryUtilization };
+}
+
+function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
   const { model, prompt: P } = p;
   const encoder = model.kind === 'encoder';
   const O = encoder ? 0 : p.output;
-  if (P + O > model.max_context) {
-    throw new UserError(`--prompt ${P} + --output ${O} = ${P + O} tokens exceeds ${model.id}'s ${model.max_context}-token context`);
-  }
   const calibration = p.calibration ?? DEFAULT_CALIBRATION;
-  const step = buildStepModel({ model, gpu: p.gpu, tp: p.tp, ep: p.ep, dtype: p.dtype, kvDtype: p.kvDtype, calibration, gpuMemoryUtilization: p.gpuMemoryUtilization });
   const seqTokens = P + O;
   const maxBatch = Math.floor(step.kvCapacityTokens / seqTokens);
   if (maxBatch < 1) {

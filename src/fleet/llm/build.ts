@@ -7,6 +7,7 @@ import { isModelConfigPath, type FleetSpec, type ServedSpec, type TierSpec } fro
 import type { ControlSpec } from '../control/schema.ts';
 import type { Trace } from '../../workload/trace.ts';
 import { buildStepModel, type StepModel } from '../../perf/step.ts';
+import { speculativeStep } from './speculative.ts';
 import { replicaScheduler } from '../../perf/calibration.ts';
 import { resolveEngine } from '../../perf/profiles.ts';
 import { UserError } from '../../errors.ts';
@@ -75,6 +76,7 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
     if (e instanceof UserError) throw new UserError(`${where}.${spec.ep > 1 ? 'ep' : 'tp'}: ${e.message}`);
     throw e;
   }
+  if (spec.speculative) step = speculativeStep({ model, gpu, tp: spec.tp, ep: spec.ep, dtype: spec.dtype, kvDtype: defaultKvDtype(spec.dtype), calibration: profile }, spec.speculative, `${where}.speculative`);
   const b = spec.batching;
   const defaults = replicaScheduler(profile, step.dataParallelGroups);
   const batching = {
