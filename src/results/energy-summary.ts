@@ -8,6 +8,7 @@ import { busyPowerW, type PowerModel } from '../perf/power.ts';
 import { getInstance, HOURS_PER_MONTH } from '../cost/prices.ts';
 import { DEFAULT_PUE, defaultGridName, emissionsKg, getGrid, monthlyKwh, NODE_OVERHEAD_SHARE_OF_GPU_TDP } from '../cost/energy.ts';
 import { round } from './round.ts';
+import type { PowerWindows } from './power-series.ts';
 
 export type EnergySummary = z.infer<typeof EnergySummarySchema>;
 type ModelEnergy = EnergySummary['by_model'][string];
@@ -16,12 +17,22 @@ type RegionEnergy = EnergySummary['by_region'][string];
 const r = (x: number) => round(x);
 const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
 
+/** What the power model reads of a replica's counters (ReplicaStats has them). */
+export interface BusyWork {
+  busy_ms: number;
+  prefill_busy_ms: number;
+  flops: number;
+  prefill_flops: number;
+  bytes: number;
+  prefill_bytes: number;
+}
+
 /**
  * Mean draw per GPU of one served model's simulated replicas over the measured period: idle
  * between iterations, and over the prefill and the decode-only iterations the draw of their
  * mean compute and memory use (perf/power.ts), capped. Replicas that were off or failed count as idle.
  */
-export function modelPowerPerGpu(pm: PowerModel, stats: ReplicaStats, replicaTime_ms: number): { mean_w: number; prefill_w: number; decode_w: number } {
+export function modelPowerPerGpu(pm: PowerModel, stats: BusyWork, replicaTime_ms: number): { mean_w: number; prefill_w: number; decode_w: number } {
   const prefill_ms = stats.prefill_busy_ms;
   const decode_ms = Math.max(0, stats.busy_ms - prefill_ms);
   const prefill_w = busyPowerW(pm, stats.prefill_flops, stats.prefill_bytes, prefill_ms);
@@ -123,6 +134,16 @@ export function summarizeEnergy(f: FleetSpec, run: RunResult, tokens_per_s: numb
     by_model,
     by_region,
     assumptions: energyAssumptions(f, run.fleet!.served, regions),
+    ...(run.power ? { series: powerSeries(run.power, overhead_w, it_w > 0 ? facility_w / it_w : 1) } : {}),
+  };
+}
+
+/** The sampled GPU power per window, with the facility power it makes. */
+function powerSeries(p: PowerWindows, overhead_w: number, pue: number): NonNullable<EnergySummary['series']> {
+  return {
+    t_s: [...p.t_s],
+    gpu_power_w: p.gpu_power_w.map(r),
+    facility_power_w: p.gpu_power_w.map((w) => r((w + overhead_w) * pue)),
   };
 }
 

@@ -139,6 +139,11 @@ export const EnergySummarySchema = replicated({
     monthly_kg_co2e: z.number(),
   })),
   assumptions: z.array(z.string()).describe('What the figures rest on, one line each (docs/energy.md).'),
+  series: z.strictObject({
+    t_s: z.array(z.number()).describe('End of each window of the time series, s.'),
+    gpu_power_w: z.array(z.number()).describe('Full-fleet mean GPU draw in the window, W.'),
+    facility_power_w: z.array(z.number()).describe('(gpu_power_w + node overhead) x PUE, W.'),
+  }).optional().describe('Power over time (the first replication\'s under --replications).'),
 }).meta({ id: 'energy', description: 'Power, energy and carbon of the LLM fleet (src/results/energy-summary.ts; docs/energy.md).' });
 
 /** The LLM-fleet blocks of summary.json (results/fleet-summary.ts); a station network has none. */

@@ -108,7 +108,7 @@ describe('report files (--out)', () => {
     const fleet = readdirSync(dir('fleet')).sort();
     expect(fleet).toEqual(
       [
-        'chart-cdf.svg', 'chart-cost.svg', 'chart-errors.svg', 'chart-gpu.svg', 'chart-latency.svg', 'chart-stages.svg', 'chart-stations.svg', 'chart-throughput.svg',
+        'chart-cdf.svg', 'chart-cost.svg', 'chart-errors.svg', 'chart-gpu.svg', 'chart-latency.svg', 'chart-power.svg', 'chart-stages.svg', 'chart-stations.svg', 'chart-throughput.svg',
         'distributions.csv', 'report.html', 'report.md', 'stations.csv', 'summary.json', 'timeseries.csv',
       ].sort(),
     );
@@ -240,7 +240,7 @@ describe('chart specs', () => {
     const input: ReportInput = { summary: faulted, timeseries: ts, variants: [{ name: 'baseline', summary: faulted, timeseries: ts }, { name: 'more GPUs', summary: better, timeseries: ts }] };
     compiles(input);
     const ids = buildCharts(input).map((c) => c.id);
-    expect(ids).toEqual(['latency', 'throughput', 'errors', 'variants', 'variants-latency', 'stages', 'cdf', 'gpu', 'cost', 'stations']);
+    expect(ids).toEqual(['latency', 'throughput', 'power', 'errors', 'variants', 'variants-latency', 'stages', 'cdf', 'gpu', 'cost', 'stations']);
     const latency = JSON.stringify(buildCharts(input)[0].spec);
     expect(latency).toContain('redis_failover us-east/redis');
     expect(latency).toContain('"detected"');

@@ -54,6 +54,23 @@ describe('energy summary', () => {
     expect(e.assumptions.some((line) => line.startsWith('a: 56 g CO2e/kWh, grid france'))).toBe(true);
   });
 
+  it('the power series integrates to the measured energy, and draws idle power where nothing runs', () => {
+    const s = run(smallFleet({ rate_per_s: 12, duration_s: 60, warmup_s: 10 }));
+    const e = s.energy!;
+    const series = e.series!;
+    expect(series.t_s.length).toBe(60);
+    // windows of 1 s: the measured ones end after the warm-up (10 s)
+    const measured = series.gpu_power_w.filter((_, i) => series.t_s[i] > 10);
+    const mean = measured.reduce((a, w) => a + w, 0) / measured.length;
+    // exact but for the clipping of compute-boundness at 1, which acts on each window's mean
+    // utilisation here and on the whole period's there (docs/energy.md)
+    expect(Math.abs(mean / e.gpu_power_w - 1)).toBeLessThan(1e-3);
+    // facility power in every window: (GPU + node overhead) x PUE
+    series.facility_power_w.forEach((w, i) => expect(w / ((series.gpu_power_w[i] + e.node_overhead_w) * 1.2)).toBeCloseTo(1, 6));
+    const quiet = run(smallFleet({ rate_per_s: 0.001, duration_s: 20, warmup_s: 5 })).energy!.series!;
+    quiet.gpu_power_w.forEach((w) => expect(w).toBeCloseTo(4 * idle('a100-80gb') + 2 * idle('t4'), 6));
+  });
+
   it('a power-capped variant runs slower and draws less while busy', () => {
     const fleetOf = (cap?: number) => smallFleet({
       rate_per_s: 12, duration_s: 60, warmup_s: 10,
