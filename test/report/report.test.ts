@@ -152,9 +152,10 @@ describe('report files (--out)', () => {
     const md = readFileSync(join(dir('fleet'), 'report.md'), 'utf8');
     for (const h of ['## fleetsim: openai-2024', '### Requests', '### Latency (ms)', '### By model', '### GPU clusters', '### Monthly cost']) expect(md).toContain(h);
     // The long tables are folded (GitHub renders <details> collapsed).
-    for (const h of ['<details><summary><b>Stages (ms)</b></summary>', '<details><summary><b>Busiest stations (6 of 24; all in stations.csv)</b></summary>']) expect(md).toContain(h);
+    for (const h of ['<details><summary><b>Stages (ms)</b></summary>', '<details><summary><b>Energy and carbon (full fleet)</b></summary>', '<details><summary><b>Busiest stations (6 of 24; all in stations.csv)</b></summary>']) expect(md).toContain(h);
     expect(md).toMatch(/\| gpt-3\.5-turbo \| [\d,]+ \|/);
-    expect(md.split('\n').length).toBeLessThan(100);
+    // about 100 lines, with the folded energy table and its assumptions (fleetsim 0.2, 2026-12)
+    expect(md.split('\n').length).toBeLessThan(115);
     const st = readFileSync(join(dir('stations'), 'report.md'), 'utf8');
     expect(st).toContain('### Stations');
     expect(st).not.toContain('### By model');
