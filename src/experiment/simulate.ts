@@ -16,6 +16,7 @@ import type { ArrivalsSpec } from '../workload/schema.ts';
 import type { Station } from '../fleet/stations/station.ts';
 import { emptyCounts, type Outcome } from '../metrics/outcomes.ts';
 import { TimeSeries } from '../metrics/timeseries.ts';
+import { PowerSampler } from '../results/power-series.ts';
 import { LatencyStats } from '../metrics/latency.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
 import type { Prepared } from '../scenario/prepare.ts';
@@ -91,6 +92,8 @@ interface System {
   finalize: (end_ms: number) => void;
   /** Requests queued anywhere, for the time series. */
   queueDepth: () => number;
+  /** Called just before the warm-up's end zeroes the GPU statistics (the power series keeps its window whole). */
+  hooks: { beforeGpuReset?: () => void };
 }
 
 function buildSystem(sim: Simulator, pool: RequestPool, sink: RequestSink, prep: Prepared, seed: number): System {
@@ -103,11 +106,16 @@ function buildSystem(sim: Simulator, pool: RequestPool, sink: RequestSink, prep:
       retry: (req) => network.retry(req),
       finalize: (end) => network.finalize(end),
       queueDepth: () => network.tiers.reduce((a, t) => a + t.station.qlen, 0),
+      hooks: {},
     };
   }
   const built = buildFleet(sim, pool, sink, prep, seed);
   // GPU statistics cover the measured period only.
-  const reset = sim.on(() => built.gpuClusters.forEach((c) => c.replicas.forEach((r) => r.resetStats())));
+  const hooks: System['hooks'] = {};
+  const reset = sim.on(() => {
+    hooks.beforeGpuReset?.();
+    built.gpuClusters.forEach((c) => c.replicas.forEach((r) => r.resetStats()));
+  });
   if (sc.warmup_s > 0) sim.at(sc.warmup_s * 1000, reset, 0);
   return {
     fleet: built, networkTiers: [], stations: built.tiers.map((t) => t.station), classes: built.pipeline.classes,
@@ -115,6 +123,7 @@ function buildSystem(sim: Simulator, pool: RequestPool, sink: RequestSink, prep:
     retry: (req) => built.pipeline.retry(req),
     finalize: (end) => built.tiers.forEach((t) => t.finalize(end)),
     queueDepth: () => built.tiers.reduce((a, t) => a + t.station.qlen, 0) + built.gpuClusters.reduce((a, c) => a + c.replicas.reduce((b, r) => b + r.waiting, 0), 0),
+    hooks,
   };
 }
 
@@ -134,12 +143,7 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
   const system = buildSystem(sim, pool, sink, prep, seed);
   const { fleet } = system;
   if (fleet) fleet.metrics.series = series;
-  // Queue depth at the end of every window: one event per window.
-  const sampleQueues = sim.on((i) => {
-    series.sampleQueue(i, system.queueDepth(), client.live);
-    if ((i + 2) * series.windowMs <= duration_ms) sim.at((i + 2) * series.windowMs, sampleQueues, i + 1);
-  });
-  sim.at(Math.min(series.windowMs, duration_ms), sampleQueues, 0);
+  const power = sampleWindows(sim, series, system, () => client.live, duration_ms);
   // One index of the fleet: faults and the control plane resolve their targets through it.
   const index = new FleetIndex(fleet, system.networkTiers);
   const faults = installFaults(sim, sc, seed, index);
@@ -180,6 +184,7 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
       ...(control ? { control } : {}),
       stations: system.stations, fleet,
       timeseries: series,
+      ...(power ? { power: power.windows } : {}),
       events: sim.events,
       wall_s: wall_ms / 1000,
       stop_reason: stop,
@@ -187,6 +192,19 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
     };
   };
   return { sim, duration_ms, advance, finish };
+}
+
+/** Queue depth (and a fleet's GPU power) at the end of every window: one event per window. */
+function sampleWindows(sim: Simulator, series: TimeSeries, system: System, live: () => number, duration_ms: number): PowerSampler | undefined {
+  const power = system.fleet ? new PowerSampler(system.fleet) : undefined;
+  if (power) system.hooks.beforeGpuReset = () => power.beforeReset();
+  const sample = sim.on((i) => {
+    series.sampleQueue(i, system.queueDepth(), live());
+    power?.sample(sim.now_ms);
+    if ((i + 2) * series.windowMs <= duration_ms) sim.at((i + 2) * series.windowMs, sample, i + 1);
+  });
+  sim.at(Math.min(series.windowMs, duration_ms), sample, 0);
+  return power;
 }
 
 /** The workload's arrivals, one event ahead: each arrival schedules the next. */

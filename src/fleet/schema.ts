@@ -4,6 +4,7 @@ import { DTYPES, type Dtype } from '../perf/dtype.ts';
 import { DistSchema } from '../engine/distribution-schema.ts';
 import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, strict } from '../util/zod-helpers.ts';
 import { SpeculativeSchema } from './speculative-schema.ts';
+import { gridNames } from '../cost/energy.ts';
 
 /**
  * The LLM fleet: every box of the production architecture as a component with capacity,
@@ -101,9 +102,20 @@ const Served = strict({
   slo: strict({ ttft_p99_ms: posNum().optional(), e2e_p99_ms: posNum().optional() }).optional(),
   /** Speculative decoding (draft model, EAGLE or MTP head); left out: none. */
   speculative: SpeculativeSchema.optional(),
+  /** Power limit per GPU in W (nvidia-smi -pl): compute-bound steps run slower, every step draws at most this (docs/energy.md). */
+  power_cap_w: posNum().optional(),
 });
 
-const Region = strict({ traffic_share: prob(), capacity_share: prob() });
+const Region = strict({
+  traffic_share: prob(),
+  capacity_share: prob(),
+  /** Electricity grid of the region's data centres (data/grid-carbon.json); default: the region's name if it is a grid, else the world average. */
+  grid: z.string().min(1).refine((g) => gridNames().includes(g), { error: () => `expected a grid of data/grid-carbon.json: ${gridNames().join(', ')}` }).optional(),
+  /** Carbon intensity of the region's electricity, g CO2e per kWh: overrides the grid's. */
+  carbon_g_per_kwh: nonNegNum().optional(),
+  /** Power usage effectiveness of the region's data centres; default fleet.energy.pue. */
+  pue: z.number().min(1, { error: 'expected a PUE of at least 1' }).max(5, { error: 'expected a PUE of at most 5' }).optional(),
+});
 
 const CostLine = strict({
   component: z.string().min(1),
@@ -149,6 +161,13 @@ export const FleetSchema = strict({
   other_costs: z.array(CostLine).default([]),
   /** Monthly figures from the source being modelled, shown beside the computed bill. */
   reference_monthly_usd: z.record(nameKey(), nonNegNum()).optional(),
+  /** Power and carbon assumptions (docs/energy.md); every run reports energy and carbon with the defaults. */
+  energy: strict({
+    /** Power usage effectiveness of every region without its own; default 1.2. */
+    pue: z.number().min(1, { error: 'expected a PUE of at least 1' }).max(5, { error: 'expected a PUE of at most 5' }).optional(),
+    /** Non-GPU draw per GPU node in W (CPUs, NICs, fans); default a quarter of its GPUs' TDP. */
+    node_overhead_w: nonNegNum().optional(),
+  }).optional(),
   prices: strict({
     set: z.enum(['2024', 'current']).default('2024'),
     overrides: z.record(nameKey(), posNum()).default({}),

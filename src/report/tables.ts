@@ -2,6 +2,7 @@ import type { Summary } from '../results/summary.ts';
 import { fmt } from './table.ts';
 import { entries, faultsOf, type NamedSummary } from './charts/input.ts';
 import { figureWithInterval, latencyLabel, verdictMarkdown } from './verdict-text.ts';
+import { energyReportTable } from './energy-text.ts';
 
 /** A table of the report, rendered as Markdown (report.md) and as HTML (report.html). */
 export interface ReportTable {
@@ -176,7 +177,7 @@ function variantsTable(variants: NamedSummary[] | undefined): ReportTable | unde
 }
 
 export function summaryTables(s: Summary, variants?: NamedSummary[]): ReportTable[] {
-  const tables = [requestsTable(s), latencyTable(s), byModelTable(s), gpuTable(s), stagesTable(s), costTable(s), stationsTable(s), faultsTable(s), variantsTable(variants)];
+  const tables = [requestsTable(s), latencyTable(s), byModelTable(s), gpuTable(s), stagesTable(s), costTable(s), energyReportTable(s), stationsTable(s), faultsTable(s), variantsTable(variants)];
   return tables.filter((t): t is ReportTable => t !== undefined);
 }
 

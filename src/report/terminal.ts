@@ -1,6 +1,7 @@
 import type { Summary } from '../results/summary.ts';
 import { fmt, table } from './table.ts';
 import { figureWithInterval, latencyLabel, verdictTerminal } from './verdict-text.ts';
+import { energyTerminalLines } from './energy-text.ts';
 
 const withCi = (x: number | null, ci?: [number, number]) => figureWithInterval(x, ci).replace(/\u00a0/g, ' ');
 
@@ -40,6 +41,7 @@ function fleetLines(s: Summary): string[] {
     out.push(`monthly cost (full fleet): $${fmt(s.cost.monthly_usd)}${ref?.total ? ` (reference: $${fmt(ref.total)})` : ''}; $${fmt(s.cost.usd_per_million_tokens)} per million tokens at this load`);
     out.push(table(['plane', 'monthly usd'], Object.entries(s.cost.by_plane).filter(([k]) => k !== 'ci95').map(([k, v]) => [k, fmt(v as number)])));
   }
+  out.push(...energyTerminalLines(s));
   if (s.control) {
     const b = s.control.bill;
     out.push('');

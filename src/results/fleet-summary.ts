@@ -10,6 +10,7 @@ import { fleetMonthlyCost } from '../fleet/llm/cost.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
 import { round } from './round.ts';
 import { sloVerdict } from './verdict.ts';
+import { summarizeEnergy } from './energy-summary.ts';
 
 export type LatencyBlocks = z.infer<typeof LatencyBlocksSchema>;
 export type ModelSummary = z.infer<typeof ModelSummarySchema>;
@@ -146,6 +147,7 @@ export function summarizeFleet(prep: Prepared, run: RunResult): { parts: FleetPa
         usd_per_million_tokens: r(tokensPerMonth > 0 ? bill.monthly_usd / (tokensPerMonth / 1e6) : 0),
         ...(f.reference_monthly_usd ? { reference_monthly_usd: { ...f.reference_monthly_usd } } : {}),
       },
+      energy: summarizeEnergy(f, run, tokensPerS, meanRate),
     },
   };
 }

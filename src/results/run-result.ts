@@ -2,6 +2,7 @@ import type { StopReason } from '../engine/sim.ts';
 import type { LatencyStats } from '../metrics/latency.ts';
 import type { RequestCounts } from '../metrics/outcomes.ts';
 import type { TimeSeries } from '../metrics/timeseries.ts';
+import type { PowerWindows } from './power-series.ts';
 import type { ClientLayer } from '../fleet/client.ts';
 import type { ControlRecord } from '../fleet/control/install.ts';
 import type { BuiltFleet } from '../fleet/llm/build.ts';
@@ -25,6 +26,8 @@ export interface RunResult {
   ttftIncludingInFlight?: { all: LatencyStats; byModel: LatencyStats[] };
   stations: Station[];
   timeseries: TimeSeries;
+  /** Fleet runs: full-fleet GPU power per window of the time series (results/power-series.ts). */
+  power?: PowerWindows;
   events: number;
   wall_s: number;
   stop_reason: StopReason;

@@ -110,6 +110,42 @@ const CostSchema = replicated({
   reference_monthly_usd: NumberMapSchema.optional(),
 }).meta({ id: 'cost' });
 
+export const EnergySummarySchema = replicated({
+  gpu_power_w: z.number().describe('Mean draw of every GPU of the full fleet over the measured period, W.'),
+  node_overhead_w: z.number().describe('Non-GPU draw of the GPU nodes (CPUs, NICs, fans), W.'),
+  it_power_w: z.number().describe('gpu_power_w + node_overhead_w.'),
+  facility_power_w: z.number().describe('it_power_w x each region\'s PUE, weighted by its capacity share.'),
+  monthly_kwh: z.number().describe('Facility energy of a 730-hour month at the simulated load.'),
+  kwh_per_million_tokens: z.number().describe('monthly_kwh per million tokens (prompt and output), as usd_per_million_tokens.'),
+  wh_per_request: z.number(),
+  monthly_kg_co2e: z.number().describe('Emissions of monthly_kwh on each region\'s grid (location-based).'),
+  g_co2e_per_million_tokens: z.number(),
+  by_model: z.record(z.string(), replicated({
+    gpus: z.number(),
+    nodes: z.number(),
+    power_w_per_gpu: z.number().describe('Mean draw per GPU, idle time included.'),
+    idle_w_per_gpu: z.number(),
+    prefill_w_per_gpu: z.number().describe('Mean draw during iterations that prefilled.'),
+    decode_w_per_gpu: z.number().describe('Mean draw during decode-only iterations.'),
+    power_cap_w: z.number().optional(),
+    gpu_power_w: z.number(),
+    node_overhead_w: z.number(),
+  })),
+  by_region: z.record(z.string(), replicated({
+    grid: z.string().describe('Grid of data/grid-carbon.json, or "override" for carbon_g_per_kwh.'),
+    g_co2e_per_kwh: z.number(),
+    pue: z.number(),
+    capacity_share: z.number(),
+    monthly_kg_co2e: z.number(),
+  })),
+  assumptions: z.array(z.string()).describe('What the figures rest on, one line each (docs/energy.md).'),
+  series: z.strictObject({
+    t_s: z.array(z.number()).describe('End of each window of the time series, s.'),
+    gpu_power_w: z.array(z.number()).describe('Full-fleet mean GPU draw in the window, W.'),
+    facility_power_w: z.array(z.number()).describe('(gpu_power_w + node overhead) x PUE, W.'),
+  }).optional().describe('Power over time (the first replication\'s under --replications).'),
+}).meta({ id: 'energy', description: 'Power, energy and carbon of the LLM fleet (src/results/energy-summary.ts; docs/energy.md).' });
+
 /** The LLM-fleet blocks of summary.json (results/fleet-summary.ts); a station network has none. */
 export const fleetPartFields = {
   fleet: replicated({ scale: z.number(), sampled: z.boolean(), users_simulated: z.number(), note: z.string() }),
@@ -117,6 +153,7 @@ export const fleetPartFields = {
   by_stage: z.record(z.string(), z.strictObject({ latency_ms: LatencySchema })),
   gpu: z.record(z.string(), GpuSummarySchema),
   cost: CostSchema,
+  energy: EnergySummarySchema,
 };
 
 export const FaultBandSchema = z
@@ -181,6 +218,7 @@ export const SummarySchema = replicated({
   by_stage: fleetPartFields.by_stage.optional(),
   gpu: fleetPartFields.gpu.optional(),
   cost: fleetPartFields.cost.optional(),
+  energy: fleetPartFields.energy.optional(),
   control: ControlSummarySchema.optional().describe('The control plane (autoscalers, deploys), when the scenario has one: scaling events, replicas over time, cold starts, deploys, the autoscaled bill.'),
   engine: z.strictObject({ events: z.number(), wall_s: z.number(), events_per_s: z.number(), stop_reason: z.enum(STOP_REASONS) }),
 });

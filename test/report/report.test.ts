@@ -108,7 +108,7 @@ describe('report files (--out)', () => {
     const fleet = readdirSync(dir('fleet')).sort();
     expect(fleet).toEqual(
       [
-        'chart-cdf.svg', 'chart-cost.svg', 'chart-errors.svg', 'chart-gpu.svg', 'chart-latency.svg', 'chart-stages.svg', 'chart-stations.svg', 'chart-throughput.svg',
+        'chart-cdf.svg', 'chart-cost.svg', 'chart-errors.svg', 'chart-gpu.svg', 'chart-latency.svg', 'chart-power.svg', 'chart-stages.svg', 'chart-stations.svg', 'chart-throughput.svg',
         'distributions.csv', 'report.html', 'report.md', 'stations.csv', 'summary.json', 'timeseries.csv',
       ].sort(),
     );
@@ -152,9 +152,10 @@ describe('report files (--out)', () => {
     const md = readFileSync(join(dir('fleet'), 'report.md'), 'utf8');
     for (const h of ['## fleetsim: openai-2024', '### Requests', '### Latency (ms)', '### By model', '### GPU clusters', '### Monthly cost']) expect(md).toContain(h);
     // The long tables are folded (GitHub renders <details> collapsed).
-    for (const h of ['<details><summary><b>Stages (ms)</b></summary>', '<details><summary><b>Busiest stations (6 of 24; all in stations.csv)</b></summary>']) expect(md).toContain(h);
+    for (const h of ['<details><summary><b>Stages (ms)</b></summary>', '<details><summary><b>Energy and carbon (full fleet)</b></summary>', '<details><summary><b>Busiest stations (6 of 24; all in stations.csv)</b></summary>']) expect(md).toContain(h);
     expect(md).toMatch(/\| gpt-3\.5-turbo \| [\d,]+ \|/);
-    expect(md.split('\n').length).toBeLessThan(100);
+    // about 100 lines, with the folded energy table and its assumptions (fleetsim 0.2, 2026-12)
+    expect(md.split('\n').length).toBeLessThan(115);
     const st = readFileSync(join(dir('stations'), 'report.md'), 'utf8');
     expect(st).toContain('### Stations');
     expect(st).not.toContain('### By model');
@@ -240,7 +241,7 @@ describe('chart specs', () => {
     const input: ReportInput = { summary: faulted, timeseries: ts, variants: [{ name: 'baseline', summary: faulted, timeseries: ts }, { name: 'more GPUs', summary: better, timeseries: ts }] };
     compiles(input);
     const ids = buildCharts(input).map((c) => c.id);
-    expect(ids).toEqual(['latency', 'throughput', 'errors', 'variants', 'variants-latency', 'stages', 'cdf', 'gpu', 'cost', 'stations']);
+    expect(ids).toEqual(['latency', 'throughput', 'power', 'errors', 'variants', 'variants-latency', 'stages', 'cdf', 'gpu', 'cost', 'stations']);
     const latency = JSON.stringify(buildCharts(input)[0].spec);
     expect(latency).toContain('redis_failover us-east/redis');
     expect(latency).toContain('"detected"');

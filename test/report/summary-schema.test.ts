@@ -48,7 +48,7 @@ describe('src/report/summary.schema.json is generated from the zod declaration',
     expect(committed.$id).toBe(SUMMARY_SCHEMA_ID);
     expect(SUMMARY_SCHEMA_ID.endsWith('/src/report/summary.schema.json')).toBe(true);
     expect(committed.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
-    expect(Object.keys(committed.$defs).sort()).toEqual(['ci95', 'cost', 'fault', 'gpu', 'latency', 'model', 'number_map', 'requests', 'station'].sort());
+    expect(Object.keys(committed.$defs).sort()).toEqual(['ci95', 'cost', 'energy', 'fault', 'gpu', 'latency', 'model', 'number_map', 'requests', 'station'].sort());
   });
 
   it('keeps the field descriptions it was published with (0.2.0)', () => {

@@ -406,7 +406,11 @@ export class GpuReplica {
     if (this.endEvent >= 0) {
       this.sim.cancel(this.endEvent);
       this.endEvent = -1;
-      if (t_ms > this.iterStart_ms) this.counters.busy_ms += Math.min(t_ms - this.iterStart_ms, this.iterDuration_ms);
+      if (t_ms > this.iterStart_ms) {
+        const partial = Math.min(t_ms - this.iterStart_ms, this.iterDuration_ms);
+        this.counters.busy_ms += partial;
+        if (this.iterPrefillTokens > 0) this.counters.prefill_busy_ms += partial;
+      }
     }
     const lost: number[] = [];
     for (let s = this.runHead; s >= 0; s = this.slots.runNext(s)) lost.push(this.slots.req(s));
@@ -799,8 +803,17 @@ export class GpuReplica {
     this.pendingPrefillTokens += this.iterPrefillTokens;
     this.pendingRecomputeTokens += this.iterRecomputeTokens;
     this.pendingKvTokenMs += this.iterUsedBlocks * this.blockSize * this.iterDuration_ms;
-    this.pendingFlops += this.step.stepFlops(this.iterPrefillTokens, this.iterAttentionPairs, decoding, this.iterContextTokens);
-    this.pendingBytes += this.step.stepBytes(this.iterPrefillTokens, this.iterAttentionPairs, decoding, this.iterContextTokens);
+    const flops = this.step.stepFlops(this.iterPrefillTokens, this.iterAttentionPairs, decoding, this.iterContextTokens);
+    const bytes = this.step.stepBytes(this.iterPrefillTokens, this.iterAttentionPairs, decoding, this.iterContextTokens);
+    this.pendingFlops += flops;
+    this.pendingBytes += bytes;
+    // busy time by kind for the power model (fused runs decode only, so they never add here)
+    if (this.iterPrefillTokens > 0) {
+      const c = this.counters;
+      c.prefill_busy_ms += this.iterDuration_ms;
+      c.prefill_flops += flops;
+      c.prefill_bytes += bytes;
+    }
     const debugToken = this.debug?.token;
 
     if (this.iterDecodes) {

@@ -24,6 +24,10 @@ export class ReplicaStats {
   output_tokens = 0;
   flops = 0;
   bytes = 0;
+  /** Of busy_ms, flops and bytes: those of iterations that prefilled (the rest decoded only); the power model reads them (perf/power.ts). */
+  prefill_busy_ms = 0;
+  prefill_flops = 0;
+  prefill_bytes = 0;
   preemptions = 0;
   /** Largest allocated KV (blocks x block size) seen at any iteration. */
   max_kv_used_tokens = 0;
@@ -57,6 +61,9 @@ export class ReplicaStats {
     this.output_tokens += o.output_tokens;
     this.flops += o.flops;
     this.bytes += o.bytes;
+    this.prefill_busy_ms += o.prefill_busy_ms;
+    this.prefill_flops += o.prefill_flops;
+    this.prefill_bytes += o.prefill_bytes;
     this.preemptions += o.preemptions;
     this.max_kv_used_tokens = Math.max(this.max_kv_used_tokens, o.max_kv_used_tokens);
     this.max_waiting = Math.max(this.max_waiting, o.max_waiting);

@@ -8,6 +8,7 @@ import type { ControlSpec } from '../control/schema.ts';
 import type { Trace } from '../../workload/trace.ts';
 import { buildStepModel, type StepModel } from '../../perf/step.ts';
 import { speculativeStep } from './speculative.ts';
+import { buildPowerModel, cappedStepModel, type PowerModel } from '../../perf/power.ts';
 import { replicaScheduler } from '../../perf/calibration.ts';
 import { resolveEngine } from '../../perf/profiles.ts';
 import { UserError } from '../../errors.ts';
@@ -35,6 +36,8 @@ export interface ServedModel {
   spec: ServedSpec;
   model: ModelSpec;
   step: StepModel;
+  /** what its GPUs draw (perf/power.ts); under a power cap `step` is already the capped one */
+  power: PowerModel;
   /** the engine profile's scheduler defaults overlaid by the scenario's batching */
   batching: Required<ServedSpec['batching']>;
   /** Replicas in the full fleet, and per region after scaling. */
@@ -77,6 +80,8 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
     throw e;
   }
   if (spec.speculative) step = speculativeStep({ model, gpu, tp: spec.tp, ep: spec.ep, dtype: spec.dtype, kvDtype: defaultKvDtype(spec.dtype), calibration: profile }, spec.speculative, `${where}.speculative`);
+  const power = buildPowerModel(step, gpu, spec.power_cap_w, `${where}.power_cap_w`);
+  step = cappedStepModel(step, power);
   const b = spec.batching;
   const defaults = replicaScheduler(profile, step.dataParallelGroups);
   const batching = {
@@ -90,7 +95,7 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
   }
   const replicasFull = spec.gpus / step.gpus;
   const replicasPerRegion = Object.values(f.regions).map((r) => scaledCount(replicasFull, r.capacity_share, f.scale));
-  return { name, spec, model, step, batching, replicasFull, replicasPerRegion };
+  return { name, spec, model, step, power, batching, replicasFull, replicasPerRegion };
 }
 
 function cumulative(xs: number[]): Float64Array {

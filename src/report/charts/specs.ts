@@ -509,12 +509,33 @@ function replicasOverTime(input: ReportInput): ChartDef | undefined {
   };
 }
 
+/** GPU and facility power of the full fleet over time (summary.energy.series). */
+function powerOverTime(input: ReportInput): ChartDef | undefined {
+  const s = input.summary;
+  const p = s.energy?.series;
+  if (!p || p.t_s.length === 0) return undefined;
+  const half = s.window_s / 2;
+  const values = p.t_s.flatMap((t, i) => [
+    { t: t - half, series: 'GPUs', value: p.gpu_power_w[i] / 1000 },
+    { t: t - half, series: 'facility (GPUs, nodes, PUE)', value: p.facility_power_w[i] / 1000 },
+  ]);
+  return {
+    id: 'power',
+    title: 'Power over time',
+    description: `Full-fleet mean draw per window of ${s.window_s} s, kW, from what each GPU did (docs/energy.md); ${fmtKwh(s.energy!.monthly_kwh)} a month at the run's mean.`,
+    spec: timeChart(s, values, 'power (kW)', 'Power over time'),
+  };
+}
+
+const fmtKwh = (kwh: number) => (kwh >= 1e6 ? `${(kwh / 1e6).toPrecision(3)} GWh` : kwh >= 1e3 ? `${(kwh / 1e3).toPrecision(3)} MWh` : `${kwh.toPrecision(3)} kWh`);
+
 /** Every chart the input has data for, in report order. */
 export function buildCharts(input: ReportInput): ChartDef[] {
   return [
     latencyOverTime(input),
     throughputOverTime(input),
     replicasOverTime(input),
+    powerOverTime(input),
     errorsOverTime(input),
     variantsChart(input),
     variantsOverTime(input),
