@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DTYPES, type Dtype } from '../perf/dtype.ts';
 import { DistSchema } from '../engine/distribution-schema.ts';
 import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, strict } from '../util/zod-helpers.ts';
+import { PurchaseMixSchema } from '../cost/purchase.ts';
 
 /**
  * The LLM fleet: every box of the production architecture as a component with capacity,
@@ -98,6 +99,8 @@ const Served = strict({
   weights_gb: posNum().optional(),
   /** Latency targets, reported beside the measured figures. */
   slo: strict({ ttft_p99_ms: posNum().optional(), e2e_p99_ms: posNum().optional() }).optional(),
+  /** How the replicas are bought: shares by commitment summing to 1 (on_demand, reserved_1y, reserved_3y, savings_plan, capacity_block, spot; docs/purchase-mix.md). Left out: all on-demand. */
+  purchase: PurchaseMixSchema.optional(),
 });
 
 const Region = strict({ traffic_share: prob(), capacity_share: prob() });
@@ -149,6 +152,8 @@ export const FleetSchema = strict({
   prices: strict({
     set: z.enum(['2024', 'current']).default('2024'),
     overrides: z.record(nameKey(), posNum()).default({}),
+    /** Price factor per region (1 when left out), applied to the GPU bill of models with a purchase mix. */
+    region_multipliers: z.record(nameKey(), posNum()).optional(),
   }).default({ set: '2024', overrides: {} }),
 });
 

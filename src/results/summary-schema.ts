@@ -129,6 +129,7 @@ export const FaultBandSchema = z
     mitigated_s: nullableNumber(),
     end_s: z.number(),
     recovered_s: nullableNumber(),
+    occurrences: z.number().optional().describe('Faults that recur within their window (spot reclaims): how many happened.'),
   })
   .meta({ id: 'fault', description: 'A fault window as it played out (seconds of simulated time).' });
 
