@@ -22,7 +22,7 @@ export const PurchaseMixSchema = z
   .superRefine((mix, ctx) => {
     const total = COMMITMENTS.reduce((a, c) => a + (mix[c] ?? 0), 0);
     if (Math.abs(total - 1) > SHARE_SUM_TOLERANCE) {
-      ctx.addIssue({ code: 'custom', message: `expected shares of the replicas summing to 1 (${COMMITMENTS.join(', ')}), got a sum of ${Number(total.toPrecision(6))}` });
+      ctx.addIssue({ code: 'custom', message: `expected shares of the replicas summing to 1 (${COMMITMENTS.join(', ')}); these sum to ${Number(total.toPrecision(6))}` });
     }
   });
 export type PurchaseMix = z.infer<typeof PurchaseMixSchema>;

@@ -65,7 +65,7 @@ describe('a purchase mix that does not sum to 1', () => {
     const lines = r.stderr.trim().split('\n');
     expect(lines, show(r)).toHaveLength(1);
     expect(lines[0]).toContain('bad-mix.yaml');
-    expect(lines[0]).toMatch(/fleet\.models\.\w+\.purchase.*summing to 1.*got a sum of 1\.1/);
+    expect(lines[0]).toMatch(/fleet\.models\.\w+\.purchase.*summing to 1.*these sum to 1\.1/);
     expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/);
   });
 });
