@@ -2,9 +2,8 @@ import { z } from 'zod';
 import { makeSampler } from '../../engine/distributions.ts';
 import { spotInterruption, reclaimsPerInstanceHour } from '../../cost/purchase.ts';
 import { UserError } from '../../errors.ts';
-import { catalogGpusPerInstance } from '../../fleet/llm/purchase-cost.ts';
+import { instancesPerReplica } from '../../fleet/llm/purchase-cost.ts';
 import type { GpuCluster } from '../../fleet/llm/replicas.ts';
-import { gpusPerReplica } from '../../fleet/schema.ts';
 import { nonNegNum, posNum } from '../../util/zod-helpers.ts';
 import { clustersOf } from '../targets.ts';
 import type { FaultBand, FaultContext, FaultKind } from '../types.ts';
@@ -49,8 +48,7 @@ export function spotReplicaIndexes(c: GpuCluster): number[] {
 export function replicaReclaimsPerHour(c: GpuCluster, f: SpotReclaimSpec): number {
   const spec = c.served.spec;
   const perMonth = f.interruptions_per_month ?? spotInterruption(spec.instance).per_month;
-  const instancesPerReplica = Math.max(1, Math.ceil(gpusPerReplica(spec) / catalogGpusPerInstance(spec.instance)));
-  return reclaimsPerInstanceHour(perMonth) * instancesPerReplica * f.accelerate;
+  return reclaimsPerInstanceHour(perMonth) * instancesPerReplica(spec) * f.accelerate;
 }
 
 /** One reclaim of replica i at t_s: notice, then gone, then back. Returns when it is spot again (reclaimable). */

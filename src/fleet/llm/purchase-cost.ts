@@ -3,11 +3,16 @@ import { INSTANCES, getInstance } from '../../cost/prices.ts';
 import { purchaseMonthlyUsd, type PurchaseBill } from '../../cost/purchase.ts';
 import { UserError } from '../../errors.ts';
 import { excerpt, listNames } from '../../util/excerpt.ts';
-import type { FleetSpec, ServedSpec } from '../schema.ts';
+import { gpusPerReplica, type FleetSpec, type ServedSpec } from '../schema.ts';
 
 /** GPUs per instance of an instance type (a type priced only by an override, or not in the catalog, is taken as an 8-GPU host). */
 export function catalogGpusPerInstance(instance: string, overrides: Readonly<Record<string, number>> = {}): number {
   return Object.hasOwn(overrides, instance) || !Object.hasOwn(INSTANCES, instance) ? 8 : getInstance(instance).gpus;
+}
+
+/** Instances one replica spans (at least 1: replicas sharing an instance are each counted as on one, for reclaims). */
+export function instancesPerReplica(m: ServedSpec, overrides: Readonly<Record<string, number>> = {}): number {
+  return Math.max(1, Math.ceil(gpusPerReplica(m) / catalogGpusPerInstance(m.instance, overrides)));
 }
 
 /** GPUs per instance of a model's instance type (see catalogGpusPerInstance); an instance without GPUs is refused. */
