@@ -1,5 +1,6 @@
 import type { Summary } from '../results/summary.ts';
 import { fmt, table } from './table.ts';
+import { purchaseHeadline, purchaseRows, spotRiskNote } from './purchase-table.ts';
 import { figureWithInterval, latencyLabel, verdictTerminal } from './verdict-text.ts';
 
 const withCi = (x: number | null, ci?: [number, number]) => figureWithInterval(x, ci).replace(/\u00a0/g, ' ');
@@ -39,6 +40,12 @@ function fleetLines(s: Summary): string[] {
     const ref = s.cost.reference_monthly_usd;
     out.push(`monthly cost (full fleet): $${fmt(s.cost.monthly_usd)}${ref?.total ? ` (reference: $${fmt(ref.total)})` : ''}; $${fmt(s.cost.usd_per_million_tokens)} per million tokens at this load`);
     out.push(table(['plane', 'monthly usd'], Object.entries(s.cost.by_plane).filter(([k]) => k !== 'ci95').map(([k, v]) => [k, fmt(v as number)])));
+  }
+  if (s.purchase) {
+    const { header, rows } = purchaseRows(s.purchase);
+    out.push('', purchaseHeadline(s.purchase), table(header, rows));
+    const risk = spotRiskNote(s.purchase);
+    if (risk) out.push(risk);
   }
   if (s.control) {
     const b = s.control.bill;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { simulate } from '../../src/experiment/simulate.ts';
 import { summarizeRun } from '../../src/results/summary.ts';
+import { renderSummary } from '../../src/report/terminal.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
 import { prepare } from '../../src/scenario/prepare.ts';
 import { REPO } from '../helpers/cli.ts';
@@ -35,6 +36,9 @@ describe('summary.json purchase block', () => {
     // The fleet's bill carries the mix on the model's GPU line.
     expect(s.cost!.by_component['gpu:llama']).toBeCloseTo(base * 0.59, 1);
     expect(s.purchase!.by_model.llama.spot!.reclaims_simulated).toBe(0);
+    // The terminal summary's row: on-demand, reserved 3y and spot by hand (0.3, 0.2 and 0.09 of the base).
+    const fmt = (x: number) => `$${Math.round(x).toLocaleString('en-US')}`;
+    expect(renderSummary(s)).toContain(`llama    ${fmt(base * 0.3)}            -      ${fmt(base * 0.2)}`);
     expect(s.verdict.warnings.map((w) => w.code)).not.toContain('spot_reclaims');
   });
 
