@@ -83,6 +83,15 @@ export function reclaimsPerInstanceHour(perMonth: number): number {
   return perMonth / HOURS_PER_MONTH;
 }
 
+/** Why a mix cannot be bought for an instance type (a commitment it is not sold as), or undefined. */
+export function unsoldCommitment(instance: string, mix: PurchaseMix | undefined): { commitment: Commitment; message: string } | undefined {
+  if (!mix) return undefined;
+  const fractions = commitmentFractions(instance);
+  const unsold = COMMITMENTS.find((c) => (mix[c] ?? 0) > 0 && fractions[c] === null);
+  if (!unsold) return undefined;
+  return { commitment: unsold, message: `${excerpt(instance)} is not sold as ${unsold.replace('_', ' ')} (capacity blocks: p4d, p4de, p5, p5en, p6-b200); expected a share of 0` };
+}
+
 export interface PurchaseBill {
   /** Monthly USD by commitment (every commitment, 0 when its share is 0). */
   by_commitment: Record<Commitment, number>;
@@ -105,7 +114,7 @@ export function purchaseMonthlyUsd(o: { instance: string; instances: number; mix
     const share = o.mix[c] ?? 0;
     if (share === 0) continue;
     const fraction = fractions[c];
-    if (fraction === null) throw new UserError(`${o.where}.${c}: ${excerpt(o.instance)} is not sold as ${c.replace('_', ' ')} (capacity blocks: p4d, p4de, p5, p5en, p6-b200); expected a share of 0`);
+    if (fraction === null) throw new UserError(`${o.where}.${c}: ${unsoldCommitment(o.instance, o.mix)!.message}`);
     by_commitment[c] = share * base * fraction;
     monthly_usd += by_commitment[c];
   }

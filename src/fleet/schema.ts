@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DTYPES, type Dtype } from '../perf/dtype.ts';
 import { DistSchema } from '../engine/distribution-schema.ts';
 import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, strict } from '../util/zod-helpers.ts';
-import { PurchaseMixSchema } from '../cost/purchase.ts';
+import { PurchaseMixSchema, unsoldCommitment } from '../cost/purchase.ts';
 
 /**
  * The LLM fleet: every box of the production architecture as a component with capacity,
@@ -101,6 +101,9 @@ const Served = strict({
   slo: strict({ ttft_p99_ms: posNum().optional(), e2e_p99_ms: posNum().optional() }).optional(),
   /** How the replicas are bought: shares by commitment summing to 1 (on_demand, reserved_1y, reserved_3y, savings_plan, capacity_block, spot; docs/purchase-mix.md). Left out: all on-demand. */
   purchase: PurchaseMixSchema.optional(),
+}).superRefine((m, ctx) => {
+  const unsold = unsoldCommitment(m.instance, m.purchase);
+  if (unsold) ctx.addIssue({ code: 'custom', path: ['purchase', unsold.commitment], input: m.purchase![unsold.commitment], message: unsold.message });
 });
 
 const Region = strict({ traffic_share: prob(), capacity_share: prob() });
@@ -155,6 +158,10 @@ export const FleetSchema = strict({
     /** Price factor per region (1 when left out), applied to the GPU bill of models with a purchase mix. */
     region_multipliers: z.record(nameKey(), posNum()).optional(),
   }).default({ set: '2024', overrides: {} }),
+}).superRefine((f, ctx) => {
+  for (const region of Object.keys(f.prices.region_multipliers ?? {})) {
+    if (!Object.hasOwn(f.regions, region)) ctx.addIssue({ code: 'custom', path: ['prices', 'region_multipliers', region], input: region, message: `expected a region of fleet.regions (${Object.keys(f.regions).join(', ')})` });
+  }
 });
 
 export type FleetSpec = z.infer<typeof FleetSchema>;

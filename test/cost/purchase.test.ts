@@ -40,9 +40,10 @@ describe('the bill by commitment', () => {
     expect(modelPurchaseBill(f, 'small').monthly_usd).toBeCloseTo(8 * 40.9657 * 730 * (0.25 * 1 + 0.75 * 1.2), 2);
   });
 
-  it('refuses a commitment the instance type is not sold as', () => {
-    const f = smallFleet({ rate_per_s: 1, fleet: { models: { small: { ...smallModel(), instance: 'g5.xlarge', gpu: 'a10g', purchase: { capacity_block: 1 } }, embed: embedModel() } } as never }).scenario.fleet!;
-    expect(() => modelPurchaseBill(f, 'small')).toThrow(/fleet\.models\.small\.purchase\.capacity_block: g5\.xlarge is not sold as capacity block/);
+  it('refuses, at validation, a commitment the instance type is not sold as and a multiplier of a region the fleet lacks', () => {
+    const model = { ...smallModel(), instance: 'g5.xlarge', gpu: 'a10g', purchase: { capacity_block: 1 } };
+    expect(() => smallFleet({ rate_per_s: 1, fleet: { models: { small: model, embed: embedModel() } } as never })).toThrow(/fleet\.models\.small\.purchase\.capacity_block: g5\.xlarge is not sold as capacity block.*got 1/);
+    expect(() => fleetWith({ on_demand: 1 }, { prices: { set: '2024', overrides: {}, region_multipliers: { nowhere: 2 } } })).toThrow(/fleet\.prices\.region_multipliers\.nowhere: expected a region of fleet\.regions \(main\), got "nowhere"/);
   });
 
   it('prices reclaims by renewal: replaced on-demand costs the difference, waited out saves the spot hours', () => {

@@ -2,7 +2,7 @@ import { instanceHourlyUsd } from '../../cost/monthly.ts';
 import { INSTANCES, getInstance } from '../../cost/prices.ts';
 import { purchaseMonthlyUsd, type PurchaseBill } from '../../cost/purchase.ts';
 import { UserError } from '../../errors.ts';
-import { excerpt, listNames } from '../../util/excerpt.ts';
+import { excerpt } from '../../util/excerpt.ts';
 import { gpusPerReplica, type FleetSpec, type ServedSpec } from '../schema.ts';
 
 /** GPUs per instance of an instance type (a type priced only by an override, or not in the catalog, is taken as an 8-GPU host). */
@@ -30,11 +30,8 @@ export function modelInstances(f: FleetSpec, m: ServedSpec, name: string): numbe
 
 /** The fleet's region price factor: each region's multiplier (1 when not given) weighted by its capacity share. */
 export function regionPriceFactor(f: FleetSpec): number {
+  // The schema refuses multipliers of regions the fleet does not have (fleet/schema.ts).
   const multipliers = f.prices.region_multipliers ?? {};
-  const regions = Object.keys(f.regions);
-  for (const r of Object.keys(multipliers)) {
-    if (!regions.includes(r)) throw new UserError(`fleet.prices.region_multipliers.${excerpt(r)}: expected a region of fleet.regions (${listNames(regions)})`);
-  }
   let weighted = 0, total = 0;
   for (const [r, spec] of Object.entries(f.regions)) {
     weighted += spec.capacity_share * (multipliers[r] ?? 1);
