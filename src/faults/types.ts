@@ -15,6 +15,8 @@ export interface FaultBand {
   mitigated_s: number | null;
   end_s: number;
   recovered_s: number | null;
+  /** Faults that recur within their window (spot reclaims): how many happened; absent for the others. */
+  occurrences?: number;
 }
 
 /** What faults act on. Station networks have tiers only. */

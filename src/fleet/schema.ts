@@ -5,6 +5,7 @@ import { DistSchema } from '../engine/distribution-schema.ts';
 import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, strict } from '../util/zod-helpers.ts';
 import { SpeculativeSchema } from './speculative-schema.ts';
 import { gridNames } from '../cost/energy.ts';
+import { PurchaseMixSchema, unsoldCommitment } from '../cost/purchase.ts';
 
 /**
  * The LLM fleet: every box of the production architecture as a component with capacity,
@@ -104,6 +105,11 @@ const Served = strict({
   speculative: SpeculativeSchema.optional(),
   /** Power limit per GPU in W (nvidia-smi -pl): compute-bound steps run slower, every step draws at most this (docs/energy.md). */
   power_cap_w: posNum().optional(),
+  /** How the replicas are bought: shares by commitment summing to 1 (on_demand, reserved_1y, reserved_3y, savings_plan, capacity_block, spot; docs/purchase-mix.md). Left out: all on-demand. */
+  purchase: PurchaseMixSchema.optional(),
+}).superRefine((m, ctx) => {
+  const unsold = unsoldCommitment(m.instance, m.purchase);
+  if (unsold) ctx.addIssue({ code: 'custom', path: ['purchase', unsold.commitment], input: m.purchase![unsold.commitment], message: unsold.message });
 });
 
 const Region = strict({
@@ -171,7 +177,13 @@ export const FleetSchema = strict({
   prices: strict({
     set: z.enum(['2024', 'current']).default('2024'),
     overrides: z.record(nameKey(), posNum()).default({}),
+    /** Price factor per region (1 when left out), applied to the GPU bill of models with a purchase mix. */
+    region_multipliers: z.record(nameKey(), posNum()).optional(),
   }).default({ set: '2024', overrides: {} }),
+}).superRefine((f, ctx) => {
+  for (const region of Object.keys(f.prices.region_multipliers ?? {})) {
+    if (!Object.hasOwn(f.regions, region)) ctx.addIssue({ code: 'custom', path: ['prices', 'region_multipliers', region], input: region, message: `expected a region of fleet.regions (${Object.keys(f.regions).join(', ')})` });
+  }
 });
 
 export type FleetSpec = z.infer<typeof FleetSchema>;

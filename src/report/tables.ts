@@ -1,5 +1,6 @@
 import type { Summary } from '../results/summary.ts';
 import { fmt } from './table.ts';
+import { purchaseHeadline, purchaseRows, spotRiskNote } from './purchase-table.ts';
 import { entries, faultsOf, type NamedSummary } from './charts/input.ts';
 import { figureWithInterval, latencyLabel, verdictMarkdown } from './verdict-text.ts';
 import { energyReportTable } from './energy-text.ts';
@@ -122,6 +123,13 @@ function costTable(s: Summary): ReportTable | undefined {
   return undefined;
 }
 
+/** The purchase mix: the GPU bill by commitment per model, against all on-demand, and the spot risk. */
+function purchaseTable(s: Summary): ReportTable | undefined {
+  if (!s.purchase) return undefined;
+  const risk = spotRiskNote(s.purchase);
+  return { title: 'Purchase mix (USD/month, full fleet)', ...purchaseRows(s.purchase), note: `${purchaseHeadline(s.purchase)}.${risk ? ` ${risk}.` : ''}` };
+}
+
 /** Stations (the busiest six when there are many). */
 function stationsTable(s: Summary): ReportTable | undefined {
   const stations = entries(s.stations);
@@ -177,7 +185,7 @@ function variantsTable(variants: NamedSummary[] | undefined): ReportTable | unde
 }
 
 export function summaryTables(s: Summary, variants?: NamedSummary[]): ReportTable[] {
-  const tables = [requestsTable(s), latencyTable(s), byModelTable(s), gpuTable(s), stagesTable(s), costTable(s), energyReportTable(s), stationsTable(s), faultsTable(s), variantsTable(variants)];
+  const tables = [requestsTable(s), latencyTable(s), byModelTable(s), gpuTable(s), stagesTable(s), costTable(s), purchaseTable(s), energyReportTable(s), stationsTable(s), faultsTable(s), variantsTable(variants)];
   return tables.filter((t): t is ReportTable => t !== undefined);
 }
 

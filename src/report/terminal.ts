@@ -1,5 +1,6 @@
 import type { Summary } from '../results/summary.ts';
 import { fmt, table } from './table.ts';
+import { purchaseHeadline, purchaseRows, spotRiskNote } from './purchase-table.ts';
 import { figureWithInterval, latencyLabel, verdictTerminal } from './verdict-text.ts';
 import { energyTerminalLines } from './energy-text.ts';
 
@@ -42,6 +43,12 @@ function fleetLines(s: Summary): string[] {
     out.push(table(['plane', 'monthly usd'], Object.entries(s.cost.by_plane).filter(([k]) => k !== 'ci95').map(([k, v]) => [k, fmt(v as number)])));
   }
   out.push(...energyTerminalLines(s));
+  if (s.purchase) {
+    const { header, rows } = purchaseRows(s.purchase);
+    out.push('', purchaseHeadline(s.purchase), table(header, rows));
+    const risk = spotRiskNote(s.purchase);
+    if (risk) out.push(risk);
+  }
   if (s.control) {
     const b = s.control.bill;
     out.push('');

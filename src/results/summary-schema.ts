@@ -4,6 +4,7 @@ import type { RequestCounts } from '../metrics/outcomes.ts';
 import type { FaultBand } from '../faults/types.ts';
 import type { StopReason } from '../engine/sim.ts';
 import { ControlSummarySchema } from './control-summary-schema.ts';
+import { PurchaseSummarySchema } from './purchase-summary-schema.ts';
 import { Ci95, nullableNumber, replicated, type Agrees } from './summary-schema-parts.ts';
 
 /**
@@ -166,6 +167,7 @@ export const FaultBandSchema = z
     mitigated_s: nullableNumber(),
     end_s: z.number(),
     recovered_s: nullableNumber(),
+    occurrences: z.number().optional().describe('Faults that recur within their window (spot reclaims): how many happened.'),
   })
   .meta({ id: 'fault', description: 'A fault window as it played out (seconds of simulated time).' });
 
@@ -179,7 +181,7 @@ export const SloVerdictSchema = z.strictObject({
 });
 
 export const VerdictWarningSchema = z.strictObject({
-  code: z.enum(['over_capacity', 'over_capacity_at_peak', 'not_steady', 'steady_state_unjudged', 'censored', 'fleet_sampled', 'errors', 'incomplete']),
+  code: z.enum(['over_capacity', 'over_capacity_at_peak', 'not_steady', 'steady_state_unjudged', 'censored', 'fleet_sampled', 'errors', 'incomplete', 'spot_reclaims']),
   message: z.string(),
 });
 
@@ -219,6 +221,7 @@ export const SummarySchema = replicated({
   gpu: fleetPartFields.gpu.optional(),
   cost: fleetPartFields.cost.optional(),
   energy: fleetPartFields.energy.optional(),
+  purchase: PurchaseSummarySchema.optional(),
   control: ControlSummarySchema.optional().describe('The control plane (autoscalers, deploys), when the scenario has one: scaling events, replicas over time, cold starts, deploys, the autoscaled bill.'),
   engine: z.strictObject({ events: z.number(), wall_s: z.number(), events_per_s: z.number(), stop_reason: z.enum(STOP_REASONS) }),
 });

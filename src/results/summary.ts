@@ -7,6 +7,7 @@ import type { WindowRow } from '../metrics/timeseries.ts';
 import { round } from './round.ts';
 import { summarizeFleet, roundLatency } from './fleet-summary.ts';
 import { summarizeControl } from './control-summary.ts';
+import { summarizePurchase } from './purchase-summary.ts';
 import type { StationSummarySchema, SummarySchema } from './summary-schema.ts';
 import type { Ci95 } from './summary-schema-parts.ts';
 import { capacityLoads } from './capacity.ts';
@@ -70,6 +71,7 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
       : { e2e: roundLatency(r.e2e.summary()), e2e_including_in_flight: roundLatency(r.e2eIncludingInFlight.all.summary()) },
     stations,
     ...(fleet ? fleet.parts : {}),
+    ...optionalPurchase(prep, r),
     ...(r.control ? { control: summarizeControl(prep, r) } : {}),
     engine: {
       events: r.events,
@@ -97,4 +99,10 @@ function runVerdict(prep: Prepared, s: Omit<Summary, 'verdict'>, rows: WindowRow
   const steady = steadyState(rows, { warmup_s: s.warmup_s, duration_s: s.duration_s, window_s: s.window_s });
   const input = { ...s, stop_reason: s.engine.stop_reason };
   return { slo, steady_state: { ok: steady.ok, reasons: steady.reasons }, warnings: runWarnings(input, capacityLoads(prep), steady) };
+}
+
+/** The purchase block, only for a fleet with a purchase mix (other summaries keep their bytes). */
+function optionalPurchase(prep: Prepared, r: RunResult): Pick<Summary, 'purchase'> {
+  const purchase = summarizePurchase(prep, r);
+  return purchase ? { purchase } : {};
 }

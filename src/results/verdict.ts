@@ -6,6 +6,7 @@ import { SKETCH_RELATIVE_ACCURACY, type LatencySummary } from '../metrics/latenc
 import type { CapacityLoads } from './capacity.ts';
 import { fmt } from '../util/format-number.ts';
 import { round } from './round.ts';
+import { spotWarning, type PurchaseSummary } from './purchase-summary.ts';
 
 /**
  * The verdict block of summary.json: what a reader must know before any figure. Per model, the
@@ -86,6 +87,7 @@ export interface VerdictInput {
   latency_ms: { e2e: LatencySummary; e2e_including_in_flight?: LatencySummary };
   fleet?: { scale: number; sampled: boolean };
   gpu?: Record<string, { replicas: number; replicas_full: number }>;
+  purchase?: PurchaseSummary;
 }
 
 function capacityWarnings(c: CapacityLoads): VerdictWarning[] {
@@ -137,5 +139,7 @@ export function runWarnings(s: VerdictInput, capacity: CapacityLoads, steady: St
   if (s.requests.error_rate >= ERROR_RATE_WARNING) out.push({ code: 'errors', message: `${fmt(s.requests.error_rate * 100, 3)}% of requests failed, timed out or were rejected` });
   const sampled = samplingWarning(s);
   if (sampled) out.push(sampled);
+  const spot = spotWarning(s.purchase);
+  if (spot) out.push(spot);
   return out;
 }

@@ -9,9 +9,11 @@ import type { RouterPolicy, RouterTarget } from '../router/target.ts';
  *   the initial count, and the pool takes them over as they are);
  * - `capacity_fault`: a capacity fault draining part of a cluster;
  * - `restarting`: a fragmentation fault's scheduled restart;
- * - `health_check`: a failure detected by health checks, until the replica is repaired.
+ * - `health_check`: a failure detected by health checks, until the replica is repaired;
+ * - `spot_reclaim`: a spot reclaim (faults/kinds/spot-reclaim.ts), from its notice until the
+ *   replica is back (spot capacity returned, or an on-demand replacement loaded).
  */
-export const DOWN_REASONS = ['off', 'booting', 'standby', 'draining', 'capacity_fault', 'restarting', 'health_check'] as const;
+export const DOWN_REASONS = ['off', 'booting', 'standby', 'draining', 'capacity_fault', 'restarting', 'health_check', 'spot_reclaim'] as const;
 export type DownReason = (typeof DOWN_REASONS)[number];
 const REASON_INDEX: Readonly<Record<DownReason, number>> = Object.fromEntries(DOWN_REASONS.map((r, i) => [r, i])) as Record<DownReason, number>;
 

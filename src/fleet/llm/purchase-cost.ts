@@ -1,0 +1,60 @@
+import { instanceHourlyUsd } from '../../cost/monthly.ts';
+import { INSTANCES, getInstance } from '../../cost/prices.ts';
+import { purchaseMonthlyUsd, type PurchaseBill } from '../../cost/purchase.ts';
+import { UserError } from '../../errors.ts';
+import { excerpt } from '../../util/excerpt.ts';
+import { gpusPerReplica, type FleetSpec, type ServedSpec } from '../schema.ts';
+
+/** GPUs per instance of an instance type (a type priced only by an override, or not in the catalog, is taken as an 8-GPU host). */
+export function catalogGpusPerInstance(instance: string, overrides: Readonly<Record<string, number>> = {}): number {
+  return Object.hasOwn(overrides, instance) || !Object.hasOwn(INSTANCES, instance) ? 8 : getInstance(instance).gpus;
+}
+
+/** Instances one replica spans (at least 1: replicas sharing an instance are each counted as on one, for reclaims). */
+export function instancesPerReplica(m: ServedSpec, overrides: Readonly<Record<string, number>> = {}): number {
+  return Math.max(1, Math.ceil(gpusPerReplica(m) / catalogGpusPerInstance(m.instance, overrides)));
+}
+
+/** GPUs per instance of a model's instance type (see catalogGpusPerInstance); an instance without GPUs is refused. */
+export function gpusPerInstance(f: FleetSpec, m: ServedSpec, name: string): number {
+  if (!Object.hasOwn(f.prices.overrides, m.instance)) getInstance(m.instance); // an unknown type: "did you mean"
+  const perInstance = catalogGpusPerInstance(m.instance, f.prices.overrides);
+  if (perInstance < 1) throw new UserError(`fleet.models.${name}.instance: ${excerpt(m.instance)} carries no GPU`);
+  return perInstance;
+}
+
+/** Instances the full fleet runs for a model: its GPUs over the GPUs per instance, rounded up. */
+export function modelInstances(f: FleetSpec, m: ServedSpec, name: string): number {
+  return Math.ceil(m.gpus / gpusPerInstance(f, m, name));
+}
+
+/** The fleet's region price factor: each region's multiplier (1 when not given) weighted by its capacity share. */
+export function regionPriceFactor(f: FleetSpec): number {
+  // The schema refuses multipliers of regions the fleet does not have (fleet/schema.ts).
+  const multipliers = f.prices.region_multipliers ?? {};
+  let weighted = 0, total = 0;
+  for (const [r, spec] of Object.entries(f.regions)) {
+    weighted += spec.capacity_share * (multipliers[r] ?? 1);
+    total += spec.capacity_share;
+  }
+  return total > 0 ? weighted / total : 1;
+}
+
+/** A model's on-demand price per instance-hour, as the scenario prices it (price set, overrides). */
+export function modelOnDemandUsdPerHour(f: FleetSpec, m: ServedSpec): number {
+  return instanceHourlyUsd(m.instance, { overrides: f.prices.overrides, priceSet: f.prices.set });
+}
+
+/** The monthly bill of a model bought by its purchase mix (fleet.models.<name>.purchase). */
+export function modelPurchaseBill(f: FleetSpec, name: string): PurchaseBill {
+  const m = f.models[name];
+  if (!m.purchase) throw new Error(`model ${name} has no purchase mix`);
+  return purchaseMonthlyUsd({
+    instance: m.instance,
+    instances: modelInstances(f, m, name),
+    mix: m.purchase,
+    on_demand_usd_per_hour: modelOnDemandUsdPerHour(f, m),
+    region_factor: regionPriceFactor(f),
+    where: `fleet.models.${name}.purchase`,
+  });
+}
