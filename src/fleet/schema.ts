@@ -53,7 +53,7 @@ const SystemPrompts = strict({
 const Tokens = z.union(
   [
     strict({ prompt: DistSchema, output: DistSchema, system_prompts: SystemPrompts.optional() }),
-    /** Sample (prompt, output) pairs from a trace CSV (Azure format), relative to the scenario file. */
+    /** Sample (prompt, output) pairs from a trace (Azure or BurstGPT CSV, Mooncake JSONL), relative to the scenario file. */
     strict({ trace: z.string().min(1), scale_prompt: posNum().default(1), scale_output: posNum().default(1) }),
   ],
   { error: 'expected { prompt, output } distributions or { trace: file }' },
