@@ -679,7 +679,8 @@ export class GpuReplica {
     const cacheable = prefixTokens < prompt ? prefixTokens : prompt - 1;
     let blocks = prefixId >= 0 || chained ? Math.floor(cacheable / this.blockSize) : 0;
     let entry = -1;
-    if (blocks > 0) {
+    // a chain gets its entries even with no block to reuse yet: a session's first turn leaves its blocks there
+    if (blocks > 0 || chained) {
       this.prefixCache ??= new PrefixCache();
       entry = chained ? this.prefixCache.entryForChain(chain, this.blockSize, blocks) : this.prefixCache.entryFor(prefixId);
     }
