@@ -18,9 +18,12 @@ export type GpuSummary = z.infer<typeof GpuSummarySchema>;
 /** The LLM-fleet blocks of summary.json; a station network has none. */
 export type FleetParts = z.infer<z.ZodObject<typeof fleetPartFields>>;
 
-/** Requests of the model share prefixes: system prompts, or the turns of a session or an agent loop. */
+/** Requests of the model share prefixes: system prompts, a Mooncake trace's blocks, or the turns of a session or an agent loop. */
 function sharesPrefixes(spec: ServedSpec): boolean {
-  return ('system_prompts' in spec.tokens && spec.tokens.system_prompts !== undefined) || spec.sessions !== undefined || spec.agents !== undefined;
+  const tokens = spec.tokens;
+  // a Mooncake trace (JSONL) names each request's prefix blocks
+  const blocks = 'trace' in tokens ? tokens.trace.toLowerCase().endsWith('.jsonl') : tokens.system_prompts !== undefined;
+  return blocks || spec.sessions !== undefined || spec.agents !== undefined;
 }
 
 /** The prefix-caching figures of a model's GPU summary (only for a model whose requests share prefixes). */

@@ -219,10 +219,12 @@ export class FleetPipeline implements TierOutput {
     this.retry(req);
   }
 
-  /** The prefix chain of a session's turn, null for any other request (its prefix id says all). */
+  /** The prefix chain of a session's turn or a Mooncake trace row; null for any other request (its prefix id says all). */
   private chainOf(req: number): PrefixChain | null {
     const pool = this.pool;
-    return pool.sessionId(req) < 0 ? null : this.models[pool.model(req)].sessions!.chainOf(req, pool, this.chain);
+    if (pool.sessionId(req) >= 0) return this.models[pool.model(req)].sessions!.chainOf(req, pool, this.chain);
+    const tokens = this.models[pool.model(req)].tokens;
+    return tokens.prefixIsTraceRow && pool.prefixId(req) >= 0 ? tokens.chainOfRow(pool.prefixId(req), pool.promptTokens(req), this.chain) : null;
   }
 
   /** An attempt whose model, region, user, tokens and API are already set (a client retry). */
