@@ -139,7 +139,7 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
   const series = new TimeSeries(defaultWindowMs(sc.duration_s, sc.window_s), duration_ms, warmup_ms);
   // The client layer is every model's sink; the system is the client's target.
   let client!: ClientLayer;
-  const sink: RequestSink = { finish: (req, outcome, t) => client.finish(req, outcome, t) };
+  const sink: RequestSink = { finish: (req, outcome, t) => client.finish(req, outcome, t), arrive: () => client.arrive() };
   const system = buildSystem(sim, pool, sink, prep, seed);
   const { fleet } = system;
   if (fleet) fleet.metrics.series = series;

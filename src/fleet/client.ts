@@ -142,6 +142,7 @@ export class ClientLayer implements RequestSink {
     p.setLogical(req, l);
     p.setFlags(req, 0);
     p.setModel(req, 0);
+    p.setSessionId(req, -1); // a retry is not a session's turn: the failed attempt ended the session
     const timeout = cfg ? cfg.timeout_ms : Infinity;
     p.setDeadlineMs(req, now + timeout);
     this.lTimeout[l] = timeout < Infinity ? this.sim.at(now + timeout, this.timeoutHandler, req) : -1;

@@ -36,13 +36,14 @@ const FIELDS = recordLayout(RECORD_BYTES, {
   stage: 'i32', region: 'i32', counted: 'i32', flags: 'i32', model: 'i32', user: 'i32', holdMode: 'i32', station: 'i32',
   logical: 'i32', promptTokens: 'i32', outputTokens: 'i32',
   arrival_ms: 'f64', firstToken_ms: 'f64', deadline_ms: 'f64', hold_ms: 'f64', holdEnter_ms: 'f64',
-  prefixId: 'i32', prefixTokens: 'i32',
+  prefixId: 'i32', prefixTokens: 'i32', sessionId: 'i32', sessionTurn: 'i32',
 });
 const F_ENTER = FIELDS.enter_ms, F_STAGE_MS = FIELDS.stage_ms, F_ARRIVAL = FIELDS.arrival_ms, F_FIRST_TOKEN = FIELDS.firstToken_ms,
   F_DEADLINE = FIELDS.deadline_ms, F_HOLD = FIELDS.hold_ms, F_HOLD_ENTER = FIELDS.holdEnter_ms;
 const I_STAGE = FIELDS.stage, I_REGION = FIELDS.region, I_COUNTED = FIELDS.counted, I_FLAGS = FIELDS.flags, I_MODEL = FIELDS.model,
   I_USER = FIELDS.user, I_HOLD_MODE = FIELDS.holdMode, I_STATION = FIELDS.station, I_LOGICAL = FIELDS.logical,
-  I_PROMPT = FIELDS.promptTokens, I_OUTPUT = FIELDS.outputTokens, I_PREFIX_ID = FIELDS.prefixId, I_PREFIX_TOKENS = FIELDS.prefixTokens;
+  I_PROMPT = FIELDS.promptTokens, I_OUTPUT = FIELDS.outputTokens, I_PREFIX_ID = FIELDS.prefixId, I_PREFIX_TOKENS = FIELDS.prefixTokens,
+  I_SESSION_ID = FIELDS.sessionId, I_SESSION_TURN = FIELDS.sessionTurn;
 /** Record size in float64 and int32 slots. */
 const NF = RECORD_BYTES / 8, NI = RECORD_BYTES / 4;
 
@@ -146,6 +147,22 @@ export class RequestPool extends RecordPool {
   }
   setPrefixTokens(req: number, tokens: number): void {
     this.i[NI * req + I_PREFIX_TOKENS] = tokens;
+  }
+  /**
+   * The conversation or agent loop the attempt is a turn of (-1: none; ids are unique per model
+   * and run), and which turn (1 = the first). The user is the session's throughout.
+   */
+  sessionId(req: number): number {
+    return this.i[NI * req + I_SESSION_ID] - 1; // kept plus one: a zeroed record is no session's
+  }
+  setSessionId(req: number, id: number): void {
+    this.i[NI * req + I_SESSION_ID] = id + 1;
+  }
+  sessionTurn(req: number): number {
+    return this.i[NI * req + I_SESSION_TURN];
+  }
+  setSessionTurn(req: number, turn: number): void {
+    this.i[NI * req + I_SESSION_TURN] = turn;
   }
   outputTokens(req: number): number {
     return this.i[NI * req + I_OUTPUT];

@@ -56,11 +56,32 @@ const SystemPrompts = strict({
 const Tokens = z.union(
   [
     strict({ prompt: DistSchema, output: DistSchema, system_prompts: SystemPrompts.optional() }),
-    /** Sample (prompt, output) pairs from a trace CSV (Azure format), relative to the scenario file. */
+    /** Sample (prompt, output) pairs from a trace (Azure or BurstGPT CSV, Mooncake JSONL), relative to the scenario file. */
     strict({ trace: z.string().min(1), scale_prompt: posNum().default(1), scale_output: posNum().default(1) }),
   ],
   { error: 'expected { prompt, output } distributions or { trace: file }' },
 );
+
+/** Sessions one model may have open at once per run (their state is a few numbers each). */
+export const MAX_OPEN_SESSIONS = 10_000_000;
+
+/**
+ * Requests that open a conversation (`sessions`) or an agent loop (`agents`): the request is its
+ * first turn; each next turn is sent `gap_ms` after the previous turn's response has reached the
+ * client (closed loop per session), and its prompt is the system prompt, the whole conversation
+ * so far (earlier prompts and answers) and `append_tokens` new tokens (the user's message, or the
+ * tool's result). See docs/prefix-caching.md.
+ */
+function conversations<Gap extends string, Append extends string>(gap: Gap, append: Append) {
+  return strict({
+    /** Share of the model's new requests (arrivals) that open one. */
+    share: prob(),
+    /** Turns per session, the first included (rounded, at least 1). */
+    turns: DistSchema,
+    ...({ [gap]: DistSchema } as Record<Gap, typeof DistSchema>),
+    ...({ [append]: DistSchema } as Record<Append, typeof DistSchema>),
+  });
+}
 
 const Served = strict({
   /** Catalog model id (src/perf/models.ts) or a Hugging Face config.json path. */
@@ -88,6 +109,10 @@ const Served = strict({
   tokens: Tokens,
   /** Prompts are truncated so prompt + output fits the model's context (or this). */
   max_context: posInt().optional(),
+  /** Multi-turn conversations: a user's think time between turns, a new message each turn. */
+  sessions: conversations('think_time_ms', 'message_tokens').optional(),
+  /** Agent loops: many short turns, a tool's latency between them, a tool result each turn. */
+  agents: conversations('tool_latency_ms', 'tool_result_tokens').optional(),
   batching: Batching.default({ max_waiting: 100_000 }),
   router: strict({
     policy: z.enum(['round_robin', 'random', 'least_outstanding', 'power_of_two', 'kv_aware']).default('least_outstanding'),

@@ -6,6 +6,7 @@ import { LatencyStats, type LatencySummary } from '../metrics/latency.ts';
 import type { RequestCounts } from '../metrics/outcomes.ts';
 import { ReplicaStats, replicaUtilisation } from '../fleet/gpu/stats.ts';
 import { STAGE_NAMES } from '../fleet/llm/stages.ts';
+import type { ServedSpec } from '../fleet/schema.ts';
 import { fleetMonthlyCost } from '../fleet/llm/cost.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
 import { round } from './round.ts';
@@ -18,7 +19,15 @@ export type GpuSummary = z.infer<typeof GpuSummarySchema>;
 /** The LLM-fleet blocks of summary.json; a station network has none. */
 export type FleetParts = z.infer<z.ZodObject<typeof fleetPartFields>>;
 
-/** The prefix-caching figures of a model's GPU summary (only for a model with system prompts). */
+/** Requests of the model share prefixes: system prompts, a Mooncake trace's blocks, or the turns of a session or an agent loop. */
+function sharesPrefixes(spec: ServedSpec): boolean {
+  const tokens = spec.tokens;
+  // a Mooncake trace (JSONL) names each request's prefix blocks
+  const blocks = 'trace' in tokens ? tokens.trace.toLowerCase().endsWith('.jsonl') : tokens.system_prompts !== undefined;
+  return blocks || spec.sessions !== undefined || spec.agents !== undefined;
+}
+
+/** The prefix-caching figures of a model's GPU summary (only for a model whose requests share prefixes). */
 function prefixCacheFigures(stats: ReplicaStats, measured_s: number, scale: number): Partial<GpuSummary> {
   const cached = stats.cached_prompt_tokens;
   const brought = cached + stats.prefill_tokens;
@@ -90,7 +99,7 @@ function modelFigures(prep: Prepared, run: RunResult, s: NonNullable<RunResult['
     output_tokens_per_s: r(outPerS),
     mfu: r(u.mfu),
     bandwidth_utilization: r(u.bandwidth_utilization),
-    ...('system_prompts' in s.spec.tokens && s.spec.tokens.system_prompts ? prefixCacheFigures(stats, measured_s, f.scale) : {}),
+    ...(sharesPrefixes(s.spec) ? prefixCacheFigures(stats, measured_s, f.scale) : {}),
   };
   return { model, gpu, itl, tokens_per_s };
 }

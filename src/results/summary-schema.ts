@@ -93,7 +93,7 @@ export const GpuSummarySchema = replicated({
   output_tokens_per_s: z.number(),
   mfu: z.number(),
   bandwidth_utilization: z.number(),
-  // prefix caching: present for models whose requests share system prompts, absent otherwise
+  // prefix caching: present for models whose requests share system prompts or have sessions or agents, absent otherwise
   prefix_hit_rate: z.number().optional().describe('Cached prompt tokens / prompt tokens brought into the KV cache (recomputation after preemption included).'),
   prefix_cached_tokens: z.number().optional().describe('Prompt tokens found in the replicas\' prefix caches (prefill skipped), in the measured period, simulated fleet.'),
   prefix_tokens_saved_per_s: z.number().optional().describe('Prefill tokens saved per second by prefix caching, full-fleet equivalent.'),

@@ -3,6 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { UserError } from '../errors.ts';
 import { excerpt, quote } from '../util/excerpt.ts';
 import { INT32_MAX } from '../util/limits.ts';
+import { BURSTGPT_COLUMNS, MOONCAKE_BLOCK_TOKENS, readMooncake, type TraceRows } from './trace-formats.ts';
 
 /** A request trace: arrival offsets from the first request, and token counts. */
 export interface Trace {
@@ -12,16 +13,34 @@ export interface Trace {
   outputTokens: Int32Array;
   /** Span of one pass, plus one mean gap so a looped trace does not stack two arrivals. */
   cycle_ms: number;
+  /**
+   * Mooncake traces: each request's prefix blocks, ids `ids[start[i]..start[i+1]]` of
+   * `blockTokens` tokens each, from the start of the prompt. Equal ids mean the same KV content.
+   */
+  prefixBlocks?: { blockTokens: number; start: Int32Array; ids: Int32Array };
 }
 
+/** Requests one trace may hold (typed arrays of this length stay well under a gigabyte). */
+export const MAX_TRACE_REQUESTS = 50_000_000;
+
 const COLUMNS = ['TIMESTAMP', 'ContextTokens', 'GeneratedTokens'] as const;
-const STAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?$/;
+// The 2024 Azure trace writes a UTC offset ("2024-05-10 00:00:00.009930+00:00"); 2023's has none.
+const STAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$/;
 const SECONDS = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 const TOKENS = /^\d+$/;
 
 /** Days in a month of the proleptic Gregorian calendar (month 1-12). */
 function daysIn(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** A UTC offset ("+02:00", "-0700", "Z") in ms; NaN if its hours or minutes are out of range. */
+function offsetMs(offset: string | undefined): number {
+  if (!offset || offset === 'Z') return 0;
+  const hours = Number(offset.slice(1, 3));
+  const minutes = Number(offset.slice(-2));
+  if (hours > 23 || minutes > 59) return NaN;
+  return (offset[0] === '-' ? -1 : 1) * (hours * 60 + minutes) * 60_000;
 }
 
 /**
@@ -40,7 +59,7 @@ function parseStamp(s: string): number {
   if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return NaN;
   const whole = Date.UTC(year, month - 1, day, hour, minute, second);
   const frac = m[7] ? Number(`0.${m[7]}`) * 1000 : 0;
-  return whole + frac;
+  return whole + frac - offsetMs(m[8]);
 }
 
 /** A token count: decimal digits, at most INT32_MAX (the trace keeps them in Int32Arrays); else NaN. */
@@ -50,17 +69,32 @@ function parseTokens(cell: string | undefined): number {
   return TOKENS.test(text) && n <= INT32_MAX ? n : NaN;
 }
 
-/**
- * Loads a CSV in the Azure LLM inference trace format (TIMESTAMP,ContextTokens,GeneratedTokens).
- * TIMESTAMP is a date-time or seconds; rows are sorted by time if they are not already.
- */
-export function loadTrace(file: string, label = file): Trace {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError(`${label}: cannot read the trace (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+/** Reads the CSV's rows in the given columns; `stamp` parses the first, the others are token counts. */
+function readCsvColumns(rows: string[][], lines: number[], columns: readonly string[], label: string, stampHint: string): TraceRows {
+  const header = rows[0];
+  const idx = columns.map((c) => header.indexOf(c));
+  const missing = columns.filter((_, i) => idx[i] < 0);
+  if (missing.length) throw new UserError(`${label}: line 1: expected columns ${columns.join(',')}, missing ${missing.join(', ')}`);
+  // Line and column (1-based, as in an editor's CSV view) of a bad cell.
+  const at = (line: number, c: number) => `${label}: line ${line}, column ${idx[c] + 1} (${columns[c]})`;
+  const out: TraceRows = { stamps_ms: [], prompt: [], output: [] };
+  for (let r = 1; r < rows.length; r++) {
+    const row = rows[r];
+    const t = parseStamp(row[idx[0]] ?? '');
+    if (!Number.isFinite(t)) throw new UserError(`${at(lines[r], 0)}: expected ${stampHint}, got ${quote(row[idx[0]] ?? '')}`);
+    const p = parseTokens(row[idx[1]]); // an empty cell is not 0 tokens
+    const g = parseTokens(row[idx[2]]);
+    if (Number.isNaN(p)) throw new UserError(`${at(lines[r], 1)}: expected an integer in [0, ${INT32_MAX}], got ${quote(row[idx[1]] ?? '')}`);
+    if (Number.isNaN(g)) throw new UserError(`${at(lines[r], 2)}: expected an integer in [0, ${INT32_MAX}], got ${quote(row[idx[2]] ?? '')}`);
+    out.stamps_ms.push(t);
+    out.prompt.push(p);
+    out.output.push(g);
   }
+  return out;
+}
+
+/** Parses a CSV trace: the Azure format (2023 and 2024) or BurstGPT's, told apart by the header. */
+function readCsv(text: string, label: string): TraceRows {
   let rows: string[][];
   let lines: number[];
   try {
@@ -72,30 +106,18 @@ export function loadTrace(file: string, label = file): Trace {
     throw new UserError(`${label}: invalid CSV: ${excerpt((e as Error).message, 120)}`);
   }
   if (rows.length < 2) throw new UserError(`${label}: expected a header and at least one request row`);
-  const header = rows[0];
-  const idx = COLUMNS.map((c) => header.indexOf(c));
-  const missing = COLUMNS.filter((_, i) => idx[i] < 0);
-  // Line and column (1-based, as in an editor's CSV view) of a bad cell.
-  const at = (line: number, c: number) => `${label}: line ${line}, column ${idx[c] + 1} (${COLUMNS[c]})`;
-  if (missing.length) throw new UserError(`${label}: line 1: expected columns ${COLUMNS.join(',')}, missing ${missing.join(', ')}`);
-  const n = rows.length - 1;
-  const stamps = new Float64Array(n);
-  const prompt = new Int32Array(n);
-  const output = new Int32Array(n);
-  for (let r = 0; r < n; r++) {
-    const row = rows[r + 1];
-    const line = lines[r + 1];
-    const t = parseStamp(row[idx[0]] ?? '');
-    if (!Number.isFinite(t)) throw new UserError(`${at(line, 0)}: expected a valid "YYYY-MM-DD HH:MM:SS.fff" (UTC) or seconds, got ${quote(row[idx[0]] ?? '')}`);
-    const p = parseTokens(row[idx[1]]); // an empty cell is not 0 tokens
-    const g = parseTokens(row[idx[2]]);
-    if (Number.isNaN(p)) throw new UserError(`${at(line, 1)}: expected an integer in [0, ${INT32_MAX}], got ${quote(row[idx[1]] ?? '')}`);
-    if (Number.isNaN(g)) throw new UserError(`${at(line, 2)}: expected an integer in [0, ${INT32_MAX}], got ${quote(row[idx[2]] ?? '')}`);
-    stamps[r] = t;
-    prompt[r] = p;
-    output[r] = g;
+  if (!rows[0].includes(COLUMNS[0]) && rows[0].includes(BURSTGPT_COLUMNS[0])) {
+    return readCsvColumns(rows, lines, BURSTGPT_COLUMNS, label, 'seconds');
   }
-  // Sort by time (stable), then shift to start at 0.
+  return readCsvColumns(rows, lines, COLUMNS, label, 'a valid "YYYY-MM-DD HH:MM:SS.fff" (UTC) or seconds');
+}
+
+/** Sorts rows by time (stable), shifts them to start at 0 and packs them into typed arrays. */
+function packTrace(rows: TraceRows, label: string): Trace {
+  const n = rows.stamps_ms.length;
+  if (n === 0) throw new UserError(`${label}: expected at least one request`);
+  if (n > MAX_TRACE_REQUESTS) throw new UserError(`${label}: expected at most ${MAX_TRACE_REQUESTS} requests, got ${n}`);
+  const stamps = rows.stamps_ms;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => stamps[a] - stamps[b] || a - b);
   const t_ms = new Float64Array(n);
   const promptTokens = new Int32Array(n);
@@ -103,10 +125,43 @@ export function loadTrace(file: string, label = file): Trace {
   const t0 = stamps[order[0]];
   for (let i = 0; i < n; i++) {
     t_ms[i] = stamps[order[i]] - t0;
-    promptTokens[i] = prompt[order[i]];
-    outputTokens[i] = output[order[i]];
+    promptTokens[i] = rows.prompt[order[i]];
+    outputTokens[i] = rows.output[order[i]];
   }
   const span = t_ms[n - 1];
   const cycle_ms = n > 1 && span > 0 ? span + span / (n - 1) : 1000;
-  return { length: n, t_ms, promptTokens, outputTokens, cycle_ms };
+  const trace: Trace = { length: n, t_ms, promptTokens, outputTokens, cycle_ms };
+  if (rows.hashStart) trace.prefixBlocks = packHashes(rows, order);
+  return trace;
+}
+
+/** The rows' block ids in time order. */
+function packHashes(rows: TraceRows, order: number[]): NonNullable<Trace['prefixBlocks']> {
+  const from = rows.hashStart!;
+  const start = new Int32Array(order.length + 1);
+  const ids = new Int32Array(rows.hashIds!.length);
+  let k = 0;
+  for (let i = 0; i < order.length; i++) {
+    const r = order[i];
+    for (let j = from[r]; j < from[r + 1]; j++) ids[k++] = rows.hashIds![j];
+    start[i + 1] = k;
+  }
+  return { blockTokens: MOONCAKE_BLOCK_TOKENS, start, ids };
+}
+
+/**
+ * Loads a request trace: a CSV in the Azure LLM inference trace format
+ * (TIMESTAMP,ContextTokens,GeneratedTokens; 2023 and 2024), a BurstGPT CSV (Timestamp in seconds,
+ * Request tokens, Response tokens), or a Mooncake JSONL file (name ending in .jsonl). Rows are
+ * sorted by time if they are not already.
+ */
+export function loadTrace(file: string, label = file): Trace {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`${label}: cannot read the trace (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  const rows = file.toLowerCase().endsWith('.jsonl') ? readMooncake(text, label) : readCsv(text, label);
+  return packTrace(rows, label);
 }

@@ -1,23 +1,70 @@
 /**
- * The shared-prefix part of one replica's KV cache, after vLLM's automatic prefix caching: the
- * full KV blocks of a system prompt, keyed by (prefix id, block index) and chained from the start
- * (block i is usable only while blocks 0..i-1 are cached).
+ * The shared-prefix part of one replica's KV cache, after vLLM's automatic prefix caching: full KV
+ * blocks chained from the start of the prompt (block i is usable only while blocks 0..i-1 are).
  *
- * Every request of a prefix reads the same chain, so a prefix is kept as one entry holding its
- * chain length. An entry referenced by a running sequence is pinned: none of its blocks can go.
- * An unpinned entry's blocks are evictable; they are taken least recently released entry first
- * and, within an entry, from the end of the chain (vLLM frees a request's blocks in reverse order
- * for the same reason: the chain stays usable as far as it goes).
+ * A prompt's prefix is a chain of keyed segments (`PrefixChain`): an application's system prompt;
+ * then, for a turn of a multi-turn session, the session's own conversation so far; or, for a
+ * Mooncake trace, one segment per 512-token block id. Each segment is one entry holding how many
+ * of its blocks are cached (its chain length); an entry has a parent (the segment before it, fixed
+ * when the entry is first seen) and a base (the prompt block its first block is). A block that
+ * straddles two segments belongs to the later one: its KV depends on both. Everything requests of
+ * one segment share is kept once, so a prefix costs O(segments) per request, not O(blocks).
  *
- * Cost: a Map look-up per request at submit (its prefix id to an entry), O(1) per pin, unpin and
- * adoption, O(1) per evicted entry. Memory: five int32 per distinct prefix the replica has seen.
+ * An entry referenced by a running sequence is pinned, and so are its ancestors: none of their
+ * blocks can go. An unpinned entry's blocks are evictable; they are taken least recently released
+ * entry first and, within an entry, from the end of the chain (vLLM frees a request's blocks in
+ * reverse order for the same reason: the chain stays usable as far as it goes; a released chain
+ * links its deepest entry first, so it is evicted before the segments it extends).
+ *
+ * Cost: a Map look-up per segment of a request at submit, O(segments) per pin, unpin and
+ * adoption, O(1) per evicted entry. Memory: seven numbers per distinct segment the replica has seen.
  */
+
+/** Keys of one family of segments; a key is `family * 2^32 + id`, so families never collide. */
+export const PREFIX_FAMILY = { systemPrompt: 0, session: 1, traceBlock: 2 } as const;
+const FAMILY_STRIDE = 2 ** 32;
+
+/** The cache key of segment `id` (a non-negative integer below 2^32) of a family. */
+export function prefixKey(family: number, id: number): number {
+  return family * FAMILY_STRIDE + id;
+}
+
+/** A prompt's prefix as segments: the key of each and the prompt tokens covered up to its end. */
+export class PrefixChain {
+  length = 0;
+  keys = new Float64Array(8);
+  endTokens = new Float64Array(8);
+
+  clear(): this {
+    this.length = 0;
+    return this;
+  }
+
+  push(key: number, endTokens: number): this {
+    if (this.length === this.keys.length) {
+      const keys = new Float64Array(this.length * 2), ends = new Float64Array(this.length * 2);
+      keys.set(this.keys);
+      ends.set(this.endTokens);
+      this.keys = keys;
+      this.endTokens = ends;
+    }
+    this.keys[this.length] = key;
+    this.endTokens[this.length++] = endTokens;
+    return this;
+  }
+}
+
 export class PrefixCache {
-  private readonly entryByPrefix = new Map<number, number>();
+  private readonly entryByKey = new Map<number, number>();
   /** Cached blocks of each entry (its chain length). */
   private chain = new Int32Array(16);
-  /** Running sequences referencing each entry. */
+  /** Running sequences referencing each entry or a descendant of it. */
   private pins = new Int32Array(16);
+  /** The entry this one extends (-1: it starts the prompt), and the prompt block its first block is. */
+  private parent = new Int32Array(16);
+  private base = new Int32Array(16);
+  /** The key family of each entry (PREFIX_FAMILY). */
+  private family = new Int32Array(16);
   /** LRU list of unpinned entries with cached blocks: head = least recently released. */
   private lruPrev = new Int32Array(16);
   private lruNext = new Int32Array(16);
@@ -27,22 +74,58 @@ export class PrefixCache {
   /** Blocks held by unpinned entries: in the KV cache, but reclaimable on demand. */
   evictableBlocks = 0;
 
-  /** The entry of a prefix id, created (empty) on first sight. */
+  /** The entry of a system prompt id that starts the prompt, created (empty) on first sight. */
   entryFor(prefixId: number): number {
-    const known = this.entryByPrefix.get(prefixId);
+    return this.entryOf(prefixKey(PREFIX_FAMILY.systemPrompt, prefixId), -1, 0);
+  }
+
+  /**
+   * The deepest entry of the chain's segments that start within the prompt's first `blocks`
+   * blocks (segments cut at `blockSize`; a block that straddles two belongs to the later one),
+   * created on first sight with its parent and base; -1 if there is none. A segment without a
+   * block of its own yet (a session's first turn) still gets its entry: the turn's blocks join it.
+   */
+  entryForChain(chain: PrefixChain, blockSize: number, blocks: number): number {
+    let e = -1, from = 0;
+    for (let i = 0; i < chain.length && from <= blocks; i++) {
+      e = this.entryOf(chain.keys[i], e, from);
+      const end = Math.floor(chain.endTokens[i] / blockSize);
+      if (end > from) from = end;
+    }
+    return e;
+  }
+
+  private entryOf(key: number, parent: number, base: number): number {
+    const known = this.entryByKey.get(key);
     if (known !== undefined) return known;
     if (this.entries === this.chain.length) this.grow();
     const e = this.entries++;
     this.chain[e] = 0;
     this.pins[e] = 0;
+    this.parent[e] = parent;
+    this.base[e] = base;
+    this.family[e] = Math.floor(key / FAMILY_STRIDE);
     this.lruPrev[e] = this.lruNext[e] = -1;
-    this.entryByPrefix.set(prefixId, e);
+    this.entryByKey.set(key, e);
     return e;
   }
 
-  /** Blocks of the entry's chain now cached. */
+  /** True for a session's segment: a finished turn's blocks join it (see GpuReplica). */
+  growsByTurn(e: number): boolean {
+    return this.family[e] === PREFIX_FAMILY.session;
+  }
+
+  /** Blocks of the entry's own segment now cached. */
   cachedBlocks(e: number): number {
     return this.chain[e];
+  }
+
+  /** Blocks from the start of the prompt usable through entry e: each ancestor must be whole. */
+  usableBlocks(e: number): number {
+    const p = this.parent[e];
+    if (p < 0) return this.chain[e];
+    const before = this.usableBlocks(p);
+    return before < this.base[e] ? before : this.base[e] + this.chain[e];
   }
 
   /** True if a running sequence references the entry (its blocks count as allocated). */
@@ -50,39 +133,60 @@ export class PrefixCache {
     return this.pins[e] > 0;
   }
 
+  /** Evictable blocks that pinning e (and its ancestors) would make allocated. */
+  pinCost(e: number): number {
+    let blocks = 0;
+    for (let x = e; x >= 0 && this.pins[x] === 0; x = this.parent[x]) blocks += this.chain[x];
+    return blocks;
+  }
+
   /**
-   * A sequence starts referencing the entry. Returns the blocks that move from evictable to
-   * allocated (the whole chain when the entry was not pinned before, else 0).
+   * A sequence starts referencing the entry and its ancestors. Returns the blocks that move from
+   * evictable to allocated (the chains of those not pinned before).
    */
   pin(e: number): number {
-    if (this.pins[e]++ > 0) return 0;
-    const blocks = this.chain[e];
-    if (blocks > 0) {
-      this.unlinkLru(e);
-      this.evictableBlocks -= blocks;
+    let moved = 0;
+    for (let x = e; x >= 0; x = this.parent[x]) {
+      if (this.pins[x]++ > 0) continue;
+      const blocks = this.chain[x];
+      if (blocks > 0) {
+        this.unlinkLru(x);
+        moved += blocks;
+      }
     }
-    return blocks;
+    this.evictableBlocks -= moved;
+    return moved;
   }
 
-  /** A sequence stops referencing the entry. Returns the blocks that move from allocated to evictable. */
+  /** A sequence stops referencing the entry and its ancestors. Returns the blocks that move from allocated to evictable. */
   unpin(e: number): number {
-    if (--this.pins[e] > 0) return 0;
-    const blocks = this.chain[e];
-    if (blocks > 0) {
-      this.linkLruTail(e);
-      this.evictableBlocks += blocks;
+    let moved = 0;
+    for (let x = e; x >= 0; x = this.parent[x]) {
+      if (--this.pins[x] > 0) continue;
+      const blocks = this.chain[x];
+      if (blocks > 0) {
+        this.linkLruTail(x);
+        moved += blocks;
+      }
     }
-    return blocks;
+    this.evictableBlocks += moved;
+    return moved;
   }
 
   /**
-   * A pinned entry's sequence has computed the first `blocks` blocks of the prefix: those beyond
-   * the cached chain join it (they were the sequence's own). Returns how many joined.
+   * A sequence referencing e has computed the first `blocks` blocks of its prompt: those beyond the
+   * cached chains of e and its ancestors join them (they were the sequence's own). Returns how many joined.
    */
   adopt(e: number, blocks: number): number {
-    const added = blocks - this.chain[e];
-    if (added <= 0) return 0;
-    this.chain[e] = blocks;
+    let added = 0, end = blocks;
+    for (let x = e; x >= 0; x = this.parent[x]) {
+      const own = end - this.base[x];
+      if (own > this.chain[x]) {
+        added += own - this.chain[x];
+        this.chain[x] = own;
+      }
+      end = this.base[x];
+    }
     return added;
   }
 
@@ -143,6 +247,9 @@ export class PrefixCache {
     };
     this.chain = widen(this.chain);
     this.pins = widen(this.pins);
+    this.parent = widen(this.parent);
+    this.base = widen(this.base);
+    this.family = widen(this.family);
     this.lruPrev = widen(this.lruPrev);
     this.lruNext = widen(this.lruNext);
   }

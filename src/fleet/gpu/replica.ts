@@ -3,7 +3,7 @@ import type { LatencyStats } from '../../metrics/latency.ts';
 import type { StepModel } from '../../perf/step.ts';
 import { ReplicaStats } from './stats.ts';
 import { SlotPool } from './slot-pool.ts';
-import { PrefixCache } from './prefix-cache.ts';
+import { PrefixCache, type PrefixChain } from './prefix-cache.ts';
 import { FinishHeap, SlotDeque } from './structs.ts';
 
 /**
@@ -347,8 +347,10 @@ export class GpuReplica {
    * Throws if the replica has failed: routers must not pick an unhealthy replica.
    * `prefixId` (>= 0) names the shared prefix the prompt starts with, `prefixTokens` its length:
    * its full blocks (short of the prompt's last token, which is always computed) are cacheable.
+   * A `chain` (a session's turn, a trace's block ids) replaces them: the prompt starts with its
+   * segments; it is read during the call only.
    */
-  submit(req: number, promptTokens: number, outputTokens: number, prefixId = -1, prefixTokens = 0): void {
+  submit(req: number, promptTokens: number, outputTokens: number, prefixId = -1, prefixTokens = 0, chain: PrefixChain | null = null): void {
     if (!this.isHealthy) throw new Error(`submit of request ${req} to a failed GPU replica (route only to healthy replicas)`);
     const prompt = promptTokens >= 1 ? Math.floor(promptTokens) : 1;
     const out = outputTokens >= 1 ? Math.floor(outputTokens) : 1;
@@ -376,7 +378,7 @@ export class GpuReplica {
     this.slots.setState(s, WAITING);
     this.slots.setSubmitMs(s, now);
     this.slots.setAdmitMs(s, NaN);
-    this.setPrefix(s, prompt, prefixId, prefixTokens);
+    this.setPrefix(s, prompt, prefixId, prefixTokens, chain);
     this.waitQueue.pushBack(s);
     if (this.waitQueue.length > counters.max_waiting) counters.max_waiting = this.waitQueue.length;
     // a request arriving during a fused stretch that nothing blocked joins at the next iteration
@@ -647,9 +649,9 @@ export class GpuReplica {
       let hitBlocks = 0, pinned = 0;
       if (entry >= 0) {
         const cache = this.prefixCache!;
-        const cached = cache.cachedBlocks(entry);
+        const cached = cache.usableBlocks(entry);
         hitBlocks = cached < this.slots.prefixBlocks(s) ? cached : this.slots.prefixBlocks(s);
-        pinned = cache.isPinned(entry) ? 0 : cached;
+        pinned = cache.pinCost(entry);
       }
       const hitTokens = hitBlocks * this.blockSize;
       const rest = target - hitTokens;
@@ -674,18 +676,34 @@ export class GpuReplica {
   }
 
   /** Records the request's cacheable prefix (none when it has not a single full block to share). */
-  private setPrefix(s: number, prompt: number, prefixId: number, prefixTokens: number): void {
+  private setPrefix(s: number, prompt: number, prefixId: number, prefixTokens: number, chain: PrefixChain | null): void {
+    const chained = chain !== null && chain.length > 0;
+    if (chained) prefixTokens = chain.endTokens[chain.length - 1];
     // the prompt's last token is always computed: it samples the first output token
     const cacheable = prefixTokens < prompt ? prefixTokens : prompt - 1;
-    const blocks = prefixId >= 0 ? Math.floor(cacheable / this.blockSize) : 0;
+    let blocks = prefixId >= 0 || chained ? Math.floor(cacheable / this.blockSize) : 0;
+    let entry = -1;
+    // a chain gets its entries even with no block to reuse yet: a session's first turn leaves its blocks there
+    if (blocks > 0 || chained) {
+      this.prefixCache ??= new PrefixCache();
+      entry = chained ? this.prefixCache.entryForChain(chain, this.blockSize, blocks) : this.prefixCache.entryFor(prefixId);
+    }
+    if (entry < 0) blocks = 0;
     this.slots.setPrefixBlocks(s, blocks);
     this.slots.setSharedBlocks(s, 0);
-    if (blocks <= 0) {
-      this.slots.setPrefixEntry(s, -1);
-      return;
-    }
-    this.prefixCache ??= new PrefixCache();
-    this.slots.setPrefixEntry(s, this.prefixCache.entryFor(prefixId));
+    this.slots.setPrefixEntry(s, entry);
+  }
+
+  /**
+   * A finished turn of a conversation leaves its full blocks (prompt and answer) in the cache for
+   * the next turn, which starts with them (vLLM caches every full block, generated ones included).
+   * Only for a chain whose last segment grows turn by turn (a session's).
+   */
+  private keepConversation(s: number, kvTokens: number): void {
+    const entry = this.slots.prefixEntry(s);
+    if (entry < 0 || !this.prefixCache!.growsByTurn(entry)) return;
+    const added = this.prefixCache!.adopt(entry, Math.floor(kvTokens / this.blockSize));
+    this.slots.setSharedBlocks(s, this.slots.sharedBlocks(s) + added);
   }
 
   /** An admitted sequence references its prefix's entry and reuses its first hitBlocks blocks. */
@@ -860,6 +878,7 @@ export class GpuReplica {
   private finishDecode(s: number, t: number): void {
     const base = this.slots.base(s);
     const kv = base + this.decodeSteps;
+    this.keepConversation(s, kv);
     this.releaseBlocks(s, kv);
     this.decodingSeqs--;
     this.decodingContextTokens -= kv;
@@ -888,6 +907,7 @@ export class GpuReplica {
     // its prefix blocks are computed: those the cache lacks become the cache's (still pinned, so allocated is unchanged)
     if (entry >= 0) this.slots.setSharedBlocks(s, this.slots.sharedBlocks(s) + this.prefixCache!.adopt(entry, this.slots.prefixBlocks(s)));
     if (emitted >= out) {
+      this.keepConversation(s, this.slots.target(s));
       this.releaseBlocks(s, this.slots.target(s));
       this.unlinkRun(s);
       this.runningCount--;

@@ -3,7 +3,7 @@ import { stream } from '../../engine/random.ts';
 import type { Simulator } from '../../engine/sim.ts';
 import { resolveInScope, scopeOfPrepared } from '../../util/paths.ts';
 import { scaledCount } from '../../util/scaled-count.ts';
-import { isModelConfigPath, type FleetSpec, type ServedSpec, type TierSpec } from '../schema.ts';
+import { MAX_OPEN_SESSIONS, isModelConfigPath, type FleetSpec, type ServedSpec, type TierSpec } from '../schema.ts';
 import type { ControlSpec } from '../control/schema.ts';
 import type { Trace } from '../../workload/trace.ts';
 import { buildStepModel, type StepModel } from '../../perf/step.ts';
@@ -25,6 +25,7 @@ import { FleetMetrics } from './metrics.ts';
 import { FleetPipeline, type ModelRoute, type RegionTiers } from './pipeline.ts';
 import { TIER_KINDS } from './stages.ts';
 import { TokenSource } from './tokens.ts';
+import { SessionBook, conversationKinds } from './sessions.ts';
 import { RateLimiter, UserPopulation } from './users.ts';
 import { makeReplicas, type GpuCluster } from './replicas.ts';
 import { armOf, initialReplicas, replicasToAllocate, versionStep } from '../control/alloc.ts';
@@ -231,7 +232,9 @@ function buildModelRoutes(parts: ClusterParts, prep: FleetInput, served: ServedM
     const tokenSpec = 'trace' in spec.tokens ? { trace: trace!, scale_prompt: spec.tokens.scale_prompt, scale_output: spec.tokens.scale_output } : spec.tokens;
     const maxContext = Math.min(spec.max_context ?? Infinity, s.model.max_context);
     const rl = spec.rate_limit;
+    const kinds = conversationKinds(spec, `fleet.models.${s.name}`);
     models.push({
+      ...(kinds.length > 0 ? { sessions: new SessionBook(sim, kinds, stream(seed, `sessions:${s.name}`), maxContext, MAX_OPEN_SESSIONS, (slot) => pipeline.sendTurn(m, slot)) } : {}),
       name: s.name,
       embed: spec.kind === 'embed',
       chatShare: spec.chat_share,

@@ -1,7 +1,8 @@
+import type { PrefixChain } from '../gpu/prefix-cache.ts';
 /** What the fleet needs of a replica (src/fleet/gpu implements it). */
 export interface ReplicaLike {
   /** `prefixId` (-1: none) and `prefixTokens`: the system prompt the prompt starts with (prefix caching). */
-  submit(req: number, promptTokens: number, outputTokens: number, prefixId?: number, prefixTokens?: number): void;
+  submit(req: number, promptTokens: number, outputTokens: number, prefixId?: number, prefixTokens?: number, chain?: PrefixChain | null): void;
   readonly outstanding: number;
   readonly waiting: number;
   /** False once the replica has failed (whatever the router believes). */

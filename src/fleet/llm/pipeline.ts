@@ -10,6 +10,8 @@ import type { Cluster } from './cluster.ts';
 import type { FleetMetrics } from './metrics.ts';
 import { S, T, TIER_KINDS } from './stages.ts';
 import type { TokenSource } from './tokens.ts';
+import type { SessionBook } from './sessions.ts';
+import { PrefixChain } from '../gpu/prefix-cache.ts';
 import type { RateLimiter, UserPopulation } from './users.ts';
 
 /** One served model as the pipeline sees it. */
@@ -28,6 +30,8 @@ export interface ModelRoute {
   requestOverheadMs: number;
   /** A second version of the model (canary or A/B arm B), when the control plane runs one. */
   arm?: ArmRoute;
+  /** Its multi-turn sessions and agent loops, when it has any (sessions.ts). */
+  sessions?: SessionBook;
 }
 
 /** Arm B of a served model: its own replicas, the share of traffic it gets and how it is split. */
@@ -151,7 +155,7 @@ export class FleetPipeline implements TierOutput {
         if (arm.errorRate > 0 && arm.rng() < arm.errorRate) return this.finish(req, 'failed', this.sim.now_ms);
         this.setStage(req, S.gpu_ttft);
         pool.setStation(req, c.firstGlobal + i);
-        c.replicas[i].submit(req, pool.promptTokens(req), pool.outputTokens(req), pool.prefixId(req), pool.prefixTokens(req));
+        c.replicas[i].submit(req, pool.promptTokens(req), pool.outputTokens(req), pool.prefixId(req), pool.prefixTokens(req), this.chainOf(req));
         c.policy.notify?.(i);
         return;
       }
@@ -173,6 +177,7 @@ export class FleetPipeline implements TierOutput {
 
   /** A new request's first attempt (allocated, arrival time and counted flag set): draw what it asks for. */
   first(req: number): void {
+    if (this.turnModel >= 0) return this.firstOfTurn(req);
     const pool = this.pool;
     const m = this.pickCum(this.cfg.modelCum);
     const route = this.models[m];
@@ -185,7 +190,41 @@ export class FleetPipeline implements TierOutput {
     pool.setPrefixId(req, route.tokens.prefixId);
     pool.setPrefixTokens(req, route.tokens.prefixTokens);
     pool.setFlags(req, (route.embed ? F_EMBED : 0) | (!route.embed && this.rng() < route.chatShare ? F_CHAT : 0));
+    if (route.sessions !== undefined) route.sessions.maybeOpen(req, pool, route.tokens);
     this.retry(req);
+  }
+
+  /** The model and session slot of a session's next turn while the client makes it a request. */
+  private turnModel = -1;
+  private turnSlot = -1;
+  private readonly chain = new PrefixChain();
+
+  /** A session's next turn is due (SessionBook): it arrives at the client as a new request. */
+  sendTurn(model: number, slot: number): void {
+    this.turnModel = model;
+    this.turnSlot = slot;
+    this.sink.arrive!();
+    // the client sent nothing (its breaker is open): the user leaves
+    if (this.turnModel >= 0) this.models[model].sessions!.abandon(slot);
+    this.turnModel = this.turnSlot = -1;
+  }
+
+  /** The first attempt of a session's next turn: its model, user, region and prompt are the session's. */
+  private firstOfTurn(req: number): void {
+    const route = this.models[this.turnModel];
+    this.pool.setModel(req, this.turnModel);
+    route.tokens.draw(); // the answer's length; the prompt is the conversation
+    route.sessions!.fillTurn(this.turnSlot, req, this.pool, route.tokens.output);
+    this.turnModel = -1;
+    this.retry(req);
+  }
+
+  /** The prefix chain of a session's turn or a Mooncake trace row; null for any other request (its prefix id says all). */
+  private chainOf(req: number): PrefixChain | null {
+    const pool = this.pool;
+    if (pool.sessionId(req) >= 0) return this.models[pool.model(req)].sessions!.chainOf(req, pool, this.chain);
+    const tokens = this.models[pool.model(req)].tokens;
+    return tokens.prefixIsTraceRow && pool.prefixId(req) >= 0 ? tokens.chainOfRow(pool.prefixId(req), pool.promptTokens(req), this.chain) : null;
   }
 
   /** An attempt whose model, region, user, tokens and API are already set (a client retry). */
@@ -310,7 +349,7 @@ export class FleetPipeline implements TierOutput {
     if (!cluster.replicas[i].healthy) return this.finish(req, 'failed', this.sim.now_ms);
     this.setStage(req, S.gpu_ttft);
     pool.setStation(req, cluster.firstGlobal + i); // which replica holds it
-    cluster.replicas[i].submit(req, pool.promptTokens(req), pool.outputTokens(req), pool.prefixId(req), pool.prefixTokens(req));
+    cluster.replicas[i].submit(req, pool.promptTokens(req), pool.outputTokens(req), pool.prefixId(req), pool.prefixTokens(req), this.chainOf(req));
     cluster.policy.notify?.(i);
   }
 
@@ -403,6 +442,7 @@ export class FleetPipeline implements TierOutput {
       this.tier(req, pool.flags(req) & F_CHAT ? T.chat_api : T.completions_api).release(req);
     }
     if (pool.flags(req) & (F_ARM_A | F_ARM_B)) this.armObserver?.finish(pool.model(req), pool.flags(req) & F_ARM_B ? 1 : 0, outcome, t_ms - pool.arrival_ms(req));
+    if (pool.sessionId(req) >= 0) this.models[pool.model(req)].sessions?.ended(req, pool, outcome === 'completed', t_ms);
     this.sink.finish(req, outcome, t_ms);
   }
 }

@@ -3,6 +3,7 @@ import type { Rng } from '../../engine/random.ts';
 import type { Trace } from '../../workload/trace.ts';
 import { INT32_MAX } from '../../util/limits.ts';
 import { UserPopulation } from './users.ts';
+import { PREFIX_FAMILY, prefixKey, type PrefixChain } from '../gpu/prefix-cache.ts';
 
 type DistInput = Parameters<typeof makeSampler>[0];
 /** Applications' system prompts (fleet/schema.ts): how many, their lengths, their Zipf popularity. */
@@ -60,6 +61,8 @@ export class TokenSource {
     let p: number, o: number;
     if (this.trace) {
       const i = Math.floor(this.rng() * this.trace.length);
+      // a Mooncake trace's row names its prefix blocks (chainOfRow); -1 keeps it a plain request
+      this.prefixId = this.trace.prefixBlocks ? i : -1;
       p = this.trace.promptTokens[i] * this.scaleP;
       o = this.trace.outputTokens[i] * this.scaleO;
     } else {
@@ -88,6 +91,26 @@ export class TokenSource {
     const tokens = (this.systemPromptTokens = new Int32Array(spec.count));
     for (let i = 0; i < spec.count; i++) tokens[i] = Math.min(this.maxContext, Math.max(1, Math.round(length.sample())));
     this.systemPromptPick = new UserPopulation(spec.count, spec.zipf_s, 1, this.rng, spec.count);
+  }
+
+  /** True when prefixId is a trace row whose prefix blocks chainOfRow gives (a Mooncake trace). */
+  get prefixIsTraceRow(): boolean {
+    return this.trace?.prefixBlocks !== undefined;
+  }
+
+  /**
+   * The prefix chain of a Mooncake trace row: one segment per block id, ending at
+   * min((k + 1) x blockTokens x scale_prompt, prompt) tokens; the replica cuts each into its own
+   * KV blocks (512 / 16 = 32 of them per trace block), the last one at the prompt's last full block.
+   */
+  chainOfRow(row: number, promptTokens: number, chain: PrefixChain): PrefixChain {
+    const blocks = this.trace!.prefixBlocks!;
+    chain.clear();
+    const per = blocks.blockTokens * this.scaleP;
+    for (let j = blocks.start[row], k = 1; j < blocks.start[row + 1]; j++, k++) {
+      chain.push(prefixKey(PREFIX_FAMILY.traceBlock, blocks.ids[j]), Math.min(Math.round(k * per), promptTokens));
+    }
+    return chain;
   }
 
   /** Mean prompt and output tokens (by sampling; for capacity checks only). */

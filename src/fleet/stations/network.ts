@@ -10,6 +10,8 @@ import { ServiceTier, tierFaultStream, type TierOutput } from './tier.ts';
 /** Where requests leave the network. */
 export interface RequestSink {
   finish(req: number, outcome: Outcome, t_ms: number): void;
+  /** A new request arrives now (a session's next turn, sent by the fleet itself). */
+  arrive?(): void;
 }
 
 /** What a station network reads of the scenario. */
