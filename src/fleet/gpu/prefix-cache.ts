@@ -40,6 +40,15 @@ export class PrefixCache {
     return e;
   }
 
+  /**
+   * Leading blocks of a prefix this cache holds now (0 for a prefix never seen): a read-only query
+   * for routers, which must not create entries for replicas they only consider.
+   */
+  leadingBlocks(prefixId: number): number {
+    const e = this.entryByPrefix.get(prefixId);
+    return e === undefined ? 0 : this.chain[e];
+  }
+
   /** Blocks of the entry's chain now cached. */
   cachedBlocks(e: number): number {
     return this.chain[e];

@@ -145,7 +145,7 @@ export class FleetPipeline implements TierOutput {
     const u = arm.share <= 0 ? 1 : arm.byUser ? userHash01(pool.user(req)) : arm.rng();
     if (u < arm.share) {
       const c = arm.clusters[pool.region(req)];
-      const i = c.policy.pick();
+      const i = c.policy.pick(pool.prefixId(req), pool.promptTokens(req), pool.user(req));
       if (i >= 0 && c.replicas[i].healthy) {
         pool.setFlags(req, (pool.flags(req) & ~F_ARM_A) | F_ARM_B);
         if (arm.errorRate > 0 && arm.rng() < arm.errorRate) return this.finish(req, 'failed', this.sim.now_ms);
@@ -293,10 +293,10 @@ export class FleetPipeline implements TierOutput {
     const region = pool.region(req);
     let route = this.models[pool.model(req)];
     let cluster = route.clusters[region];
-    let i = cluster.policy.pick();
+    let i = cluster.policy.pick(pool.prefixId(req), pool.promptTokens(req), pool.user(req));
     if (route.spillTo >= 0 && (i < 0 || cluster.replicas[i].waiting > route.spillWaiting)) {
       const alt = this.models[route.spillTo].clusters[region];
-      const j = alt.policy.pick();
+      const j = alt.policy.pick(pool.prefixId(req), pool.promptTokens(req), pool.user(req));
       if (j >= 0) {
         pool.setFlags(req, pool.flags(req) | F_SPILLED);
         if (pool.counted(req)) this.metrics.models[pool.model(req)].spilled++;
