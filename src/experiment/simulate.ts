@@ -20,6 +20,7 @@ import { makeArrivals } from '../workload/arrivals.ts';
 import type { Prepared } from '../scenario/prepare.ts';
 import type { RunResult } from '../results/run-result.ts';
 import { summarizeRun, type Summary } from '../results/summary.ts';
+import { PrefixSeriesSampler } from './prefix-series.ts';
 
 const copy = (x: LatencyStats) => {
   const out = new LatencyStats();
@@ -81,6 +82,8 @@ export function simulate(prep: Prepared, seed: number, shouldStop?: () => boolea
 /** What a run simulates: the LLM fleet, or a network of stations. */
 interface System {
   fleet: BuiltFleet | undefined;
+  /** The prefix-cache hit rate per window (fleets with caching models only). */
+  prefixSampler?: PrefixSeriesSampler | null;
   /** The station network's tiers (none for a fleet: its tiers are in `fleet`). */
   networkTiers: ServiceTier[];
   stations: Station[];
@@ -92,7 +95,7 @@ interface System {
   queueDepth: () => number;
 }
 
-function buildSystem(sim: Simulator, pool: RequestPool, sink: RequestSink, prep: Prepared, seed: number): System {
+function buildSystem(sim: Simulator, pool: RequestPool, sink: RequestSink, prep: Prepared, seed: number, series: TimeSeries): System {
   const sc = prep.scenario;
   if (!sc.fleet) {
     const network = new StationNetwork(sim, pool, sink, sc, seed);
@@ -106,10 +109,14 @@ function buildSystem(sim: Simulator, pool: RequestPool, sink: RequestSink, prep:
   }
   const built = buildFleet(sim, pool, sink, prep, seed);
   // GPU statistics cover the measured period only.
-  const reset = sim.on(() => built.gpuClusters.forEach((c) => c.replicas.forEach((r) => r.resetStats())));
+  const prefixSampler = PrefixSeriesSampler.of(series, built);
+  const reset = sim.on(() => {
+    prefixSampler?.beforeReset();
+    built.gpuClusters.forEach((c) => c.replicas.forEach((r) => r.resetStats()));
+  });
   if (sc.warmup_s > 0) sim.at(sc.warmup_s * 1000, reset, 0);
   return {
-    fleet: built, networkTiers: [], stations: built.tiers.map((t) => t.station), classes: built.pipeline.classes,
+    fleet: built, networkTiers: [], stations: built.tiers.map((t) => t.station), classes: built.pipeline.classes, prefixSampler,
     first: (req) => built.pipeline.first(req),
     retry: (req) => built.pipeline.retry(req),
     finalize: (end) => built.tiers.forEach((t) => t.finalize(end)),
@@ -130,12 +137,13 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
   // The client layer is every model's sink; the system is the client's target.
   let client!: ClientLayer;
   const sink: RequestSink = { finish: (req, outcome, t) => client.finish(req, outcome, t) };
-  const system = buildSystem(sim, pool, sink, prep, seed);
+  const system = buildSystem(sim, pool, sink, prep, seed, series);
   const { fleet } = system;
   if (fleet) fleet.metrics.series = series;
   // Queue depth at the end of every window: one event per window.
   const sampleQueues = sim.on((i) => {
     series.sampleQueue(i, system.queueDepth(), client.live);
+    system.prefixSampler?.sample(i);
     if ((i + 2) * series.windowMs <= duration_ms) sim.at((i + 2) * series.windowMs, sampleQueues, i + 1);
   });
   sim.at(Math.min(series.windowMs, duration_ms), sampleQueues, 0);

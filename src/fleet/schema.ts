@@ -34,6 +34,8 @@ const Batching = strict({
   max_batched_tokens: posInt().optional(),
   chunked_prefill: z.boolean().optional(),
   max_waiting: posInt().default(100_000),
+  /** vLLM's automatic prefix caching (default on, as in vLLM V1); false: every prompt prefills whole, system prompt included. */
+  prefix_caching: z.boolean().optional(),
 });
 
 /** Most distinct system prompts one model's applications may have (each replica keeps an entry per prompt it has seen). */

@@ -26,6 +26,8 @@ export interface ModelRoute {
   clusters: Cluster[];
   /** The serving engine's own fixed cost per request (API server, tokenisation): in TTFT and end to end, not GPU time. */
   requestOverheadMs: number;
+  /** False: the engine runs without prefix caching (the requests keep their system prompts, nothing is reused). */
+  prefixCaching?: boolean;
   /** A second version of the model (canary or A/B arm B), when the control plane runs one. */
   arm?: ArmRoute;
 }
@@ -182,7 +184,7 @@ export class FleetPipeline implements TierOutput {
     pool.setUser(req, this.users.draw());
     pool.setPromptTokens(req, route.tokens.prompt);
     pool.setOutputTokens(req, route.tokens.output);
-    pool.setPrefixId(req, route.tokens.prefixId);
+    pool.setPrefixId(req, route.prefixCaching === false ? -1 : route.tokens.prefixId); // without caching nothing is shared
     pool.setPrefixTokens(req, route.tokens.prefixTokens);
     pool.setFlags(req, (route.embed ? F_EMBED : 0) | (!route.embed && this.rng() < route.chatShare ? F_CHAT : 0));
     this.retry(req);
