@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runReplications } from '../../src/experiment/replications.ts';
+import { buildCharts } from '../../src/report/charts/specs.ts';
+import { timeseriesCsv } from '../../src/report/csv.ts';
+import { parse } from 'csv-parse/sync';
 import { loadScenario } from '../../src/scenario/load.ts';
 import { prepare } from '../../src/scenario/prepare.ts';
 
@@ -32,5 +35,14 @@ describe('scenarios/chat-prefix.yaml', () => {
     for (const x of rates) expect(x === null || (x >= 0 && x <= 1)).toBe(true);
     expect(rates[0]!).toBeLessThan(rates[rates.length - 1]!);
     expect(uncached.timeseries[0].prefix_hit_rate).toBeUndefined(); // no caching model, no column
+  });
+
+  it('the report charts the hit rate over time, from the rows or from timeseries.csv, and only for caching models', () => {
+    const ids = (e: typeof affinity, timeseries: readonly object[]) => buildCharts({ summary: e.summary, timeseries }).map((c) => c.id);
+    expect(ids(affinity, affinity.timeseries)).toContain('prefix-cache');
+    const csvRows = parse(timeseriesCsv(affinity.timeseries), { columns: true }) as Record<string, string>[];
+    expect(Object.keys(csvRows[0])).toContain('prefix_hit_rate:chat');
+    expect(ids(affinity, csvRows)).toContain('prefix-cache');
+    expect(ids(uncached, uncached.timeseries)).not.toContain('prefix-cache');
   });
 });
