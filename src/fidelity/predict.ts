@@ -158,6 +158,12 @@ interface Plan {
   burst: boolean;
 }
 
+/** N of a `shared-prefix-N` lengths cell (0 for any other). */
+export function sharedPrefixTokens(lengths: string): number {
+  const m = /^shared-prefix-(\d+)$/.exec(lengths);
+  return m ? Number(m[1]) : 0;
+}
+
 /** How the benchmark drove the engine, as a simulated run. */
 export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, o: PredictOptions): Plan {
   const scheduler = replicaScheduler(profileFor(row, o), step.dataParallelGroups);
@@ -166,8 +172,10 @@ export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, o:
   // `random` is vLLM's synthetic dataset: with its default range ratio every prompt and output
   // has exactly the stated length. Other datasets (sharegpt, ...): lengths drawn (seeded) from a
   // geometric distribution with the stated means, the maximum-entropy law given only a mean.
-  const drawn = row.lengths !== 'fixed' && row.lengths !== 'random';
-  const lengths = { prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens, drawn, max_context: model.max_context };
+  // `shared-prefix-N`: fixed lengths whose first N prompt tokens are one prefix every request shares (prefix caching on)
+  const shared = sharedPrefixTokens(row.lengths);
+  const drawn = row.lengths !== 'fixed' && row.lengths !== 'random' && shared === 0;
+  const lengths = { prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens, drawn, max_context: model.max_context, ...(shared > 0 ? { shared_prefix_tokens: shared } : {}) };
   const base = { step, lengths, seed: o.seed ?? DEFAULT_SEED, max_wall_ms: o.maxWallMs ?? DEFAULT_MAX_WALL_MS };
   const finite = (published: number | undefined, fallback: number) => {
     const n = Math.min(published ?? fallback, maxRequests);
