@@ -22,6 +22,7 @@ import { makeArrivals } from '../workload/arrivals.ts';
 import type { Prepared } from '../scenario/prepare.ts';
 import type { RunResult } from '../results/run-result.ts';
 import { summarizeRun, type Summary } from '../results/summary.ts';
+import { PrefixSeriesSampler } from './prefix-series.ts';
 
 const copy = (x: LatencyStats) => {
   const out = new LatencyStats();
@@ -83,6 +84,8 @@ export function simulate(prep: Prepared, seed: number, shouldStop?: () => boolea
 /** What a run simulates: the LLM fleet, or a network of stations. */
 interface System {
   fleet: BuiltFleet | undefined;
+  /** The prefix-cache hit rate per window (fleets with caching models only). */
+  prefixSampler?: PrefixSeriesSampler | null;
   /** The station network's tiers (none for a fleet: its tiers are in `fleet`). */
   networkTiers: ServiceTier[];
   stations: Station[];
@@ -96,7 +99,7 @@ interface System {
   hooks: { beforeGpuReset?: () => void };
 }
 
-function buildSystem(sim: Simulator, pool: RequestPool, sink: RequestSink, prep: Prepared, seed: number): System {
+function buildSystem(sim: Simulator, pool: RequestPool, sink: RequestSink, prep: Prepared, seed: number, series: TimeSeries): System {
   const sc = prep.scenario;
   if (!sc.fleet) {
     const network = new StationNetwork(sim, pool, sink, sc, seed);
@@ -112,13 +115,15 @@ function buildSystem(sim: Simulator, pool: RequestPool, sink: RequestSink, prep:
   const built = buildFleet(sim, pool, sink, prep, seed);
   // GPU statistics cover the measured period only.
   const hooks: System['hooks'] = {};
+  const prefixSampler = PrefixSeriesSampler.of(series, built);
   const reset = sim.on(() => {
     hooks.beforeGpuReset?.();
+    prefixSampler?.beforeReset();
     built.gpuClusters.forEach((c) => c.replicas.forEach((r) => r.resetStats()));
   });
   if (sc.warmup_s > 0) sim.at(sc.warmup_s * 1000, reset, 0);
   return {
-    fleet: built, networkTiers: [], stations: built.tiers.map((t) => t.station), classes: built.pipeline.classes,
+    fleet: built, networkTiers: [], stations: built.tiers.map((t) => t.station), classes: built.pipeline.classes, prefixSampler,
     first: (req) => built.pipeline.first(req),
     retry: (req) => built.pipeline.retry(req),
     finalize: (end) => built.tiers.forEach((t) => t.finalize(end)),
@@ -140,7 +145,7 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
   // The client layer is every model's sink; the system is the client's target.
   let client!: ClientLayer;
   const sink: RequestSink = { finish: (req, outcome, t) => client.finish(req, outcome, t), arrive: () => client.arrive() };
-  const system = buildSystem(sim, pool, sink, prep, seed);
+  const system = buildSystem(sim, pool, sink, prep, seed, series);
   const { fleet } = system;
   if (fleet) fleet.metrics.series = series;
   const power = sampleWindows(sim, series, system, () => client.live, duration_ms);
@@ -201,6 +206,7 @@ function sampleWindows(sim: Simulator, series: TimeSeries, system: System, live:
   const sample = sim.on((i) => {
     series.sampleQueue(i, system.queueDepth(), live());
     power?.sample(sim.now_ms);
+    system.prefixSampler?.sample(i);
     if ((i + 2) * series.windowMs <= duration_ms) sim.at((i + 2) * series.windowMs, sample, i + 1);
   });
   sim.at(Math.min(series.windowMs, duration_ms), sample, 0);

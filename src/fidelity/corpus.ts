@@ -123,7 +123,7 @@ const RowSchema = z.object({
   num_requests: cell('blank or a positive integer', blankOr(readPosInt)),
   prompt_tokens: cell('a positive integer', readPosInt),
   output_tokens: cell('a positive integer', readPosInt),
-  lengths: cell('fixed or a lower-case dataset name (sharegpt, random, ...)', matching(LOWER_ID)),
+  lengths: cell('fixed, shared-prefix-N, or a lower-case dataset name (sharegpt, random, ...)', matching(LOWER_ID)),
   source: cell('a short citation (publisher or authors, title, year)', nonEmpty),
   url: cell('an http(s) URL', matching(/^https?:\/\/\S+$/)),
   licence: cell('the licence of the source (e.g. Apache-2.0, facts from a public web page)', nonEmpty),
@@ -138,6 +138,7 @@ const RowSchema = z.object({
   else if (!serving && r.request_rate_per_s !== null) issue('request_rate_per_s', `expected blank for kind ${r.kind} (only serving_* rows have a request rate)`);
   else if ((r.kind === 'prefill' || r.kind === 'decode' || r.kind === 'latency') && r.batch === null) issue('batch', `expected the static batch size for kind ${r.kind}`);
   else if (serving && r.request_rate_per_s === null && r.batch === null) issue('batch', `expected a closed-loop concurrency for kind ${r.kind} when request_rate_per_s is blank`);
+  else if (/^shared-prefix-\d+$/.test(r.lengths) && !(Number(r.lengths.slice('shared-prefix-'.length)) < r.prompt_tokens)) issue('lengths', `expected a shared prefix shorter than prompt_tokens (${r.prompt_tokens})`);
 });
 
 export const CORPUS_HEADER = CORPUS_COLUMNS.join(',');

@@ -161,12 +161,18 @@ interface Plan {
 /**
  * The length law of a row's `lengths` column. `random` is vLLM's synthetic dataset: with its
  * default range ratio every prompt and output has exactly the stated length. `random-uniform` is
- * SGLang's with range ratio 0 (uniform on [1, L]; the row states the means). Other datasets
- * (sharegpt, ...): geometric with the stated means.
+ * SGLang's with range ratio 0 (uniform on [1, L]; the row states the means). `shared-prefix-N`:
+ * fixed lengths. Other datasets (sharegpt, ...): geometric with the stated means.
  */
 export function lengthLaw(lengths: string): LengthLaw {
-  if (lengths === 'fixed' || lengths === 'random') return 'fixed';
+  if (lengths === 'fixed' || lengths === 'random' || sharedPrefixTokens(lengths) > 0) return 'fixed';
   return lengths === 'random-uniform' ? 'uniform' : 'geometric';
+}
+
+/** N of a `shared-prefix-N` lengths cell (0 for any other). */
+export function sharedPrefixTokens(lengths: string): number {
+  const m = /^shared-prefix-(\d+)$/.exec(lengths);
+  return m ? Number(m[1]) : 0;
 }
 
 /** How the benchmark drove the engine, as a simulated run. */
@@ -174,7 +180,9 @@ export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, o:
   const scheduler = replicaScheduler(profileFor(row, o), step.dataParallelGroups);
   const maxRequests = o.maxRequests ?? DEFAULT_MAX_REQUESTS;
   const notes: string[] = [];
-  const lengths = { prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens, law: lengthLaw(row.lengths), max_context: model.max_context };
+  // `shared-prefix-N`: fixed lengths whose first N prompt tokens are one prefix every request shares (prefix caching on)
+  const shared = sharedPrefixTokens(row.lengths);
+  const lengths = { prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens, law: lengthLaw(row.lengths), max_context: model.max_context, ...(shared > 0 ? { shared_prefix_tokens: shared } : {}) };
   const base = { step, lengths, seed: o.seed ?? DEFAULT_SEED, max_wall_ms: o.maxWallMs ?? DEFAULT_MAX_WALL_MS };
   const finite = (published: number | undefined, fallback: number) => {
     const n = Math.min(published ?? fallback, maxRequests);

@@ -37,6 +37,8 @@ export interface Lengths {
   readonly law: LengthLaw;
   /** draws are clipped so that prompt + output fits this context */
   readonly max_context: number;
+  /** the first this many tokens of every prompt are one shared prefix, which the replica caches (0: none) */
+  readonly shared_prefix_tokens?: number;
 }
 
 export interface RunSpec {
@@ -172,7 +174,8 @@ class Client {
     this.inFlight++;
     this.submit_ms[req] = this.sim.now_ms;
     this.output[req] = output;
-    this.replica.submit(req, prompt, output);
+    const shared = this.spec.lengths.shared_prefix_tokens ?? 0;
+    this.replica.submit(req, prompt, output, shared > 0 ? 0 : -1, Math.min(shared, prompt));
     // sampled after the submit, so a request rejected at once is not counted
     if (req === this.midRequest()) this.inFlightMid = this.inFlight;
     if (req === this.spec.warmup + this.spec.measured - 1) this.inFlightLast = this.inFlight;

@@ -2,6 +2,7 @@ import { MAX_SESSION_OPS } from './request-pool.ts';
 import { z } from 'zod';
 import { DTYPES, type Dtype } from '../perf/dtype.ts';
 import { DistSchema } from '../engine/distribution-schema.ts';
+import { RouterSchema } from './router/schema.ts';
 import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, strict } from '../util/zod-helpers.ts';
 import { SpeculativeSchema } from './speculative-schema.ts';
 import { gridNames } from '../cost/energy.ts';
@@ -36,6 +37,8 @@ const Batching = strict({
   max_batched_tokens: posInt().optional(),
   chunked_prefill: z.boolean().optional(),
   max_waiting: posInt().default(100_000),
+  /** vLLM's automatic prefix caching (default on, as in vLLM V1); false: every prompt prefills whole, system prompt included. */
+  prefix_caching: z.boolean().optional(),
 });
 
 /** Most distinct system prompts one model's applications may have (each replica keeps an entry per prompt it has seen). */
@@ -114,12 +117,7 @@ const Served = strict({
   /** Agent loops: many short turns, a tool's latency between them, a tool result each turn. */
   agents: conversations('tool_latency_ms', 'tool_result_tokens').optional(),
   batching: Batching.default({ max_waiting: 100_000 }),
-  router: strict({
-    policy: z.enum(['round_robin', 'random', 'least_outstanding', 'power_of_two', 'kv_aware']).default('least_outstanding'),
-    /** When every replica of this model has more than this many waiting, send to `spill_to`. */
-    spill_waiting_per_replica: posNum().optional(),
-    spill_to: z.string().optional(),
-  }).default({ policy: 'least_outstanding' }),
+  router: RouterSchema,
   /** Per-user limits of this model (the gateway answers 429 beyond them). */
   rate_limit: strict({ tokens_per_min: posNum().optional(), requests_per_min: posNum().optional() }).optional(),
   /** Weight size in S3 and how fast a replica loads it (cold start). */

@@ -36,6 +36,8 @@ export interface WindowRow {
   queued: number;
   /** Requests arrived and not yet completed, failed or rejected at the end of the window (the client's view). */
   in_flight: number;
+  /** Per model with prefix caching: cached prompt tokens / prompt tokens brought into the KV cache in the window (null: none). */
+  prefix_hit_rate?: Record<string, number | null>;
 }
 
 /** Counters and latency quantiles per fixed window of simulated time. */
@@ -49,6 +51,11 @@ export class TimeSeries {
   private inFlight: Float64Array;
   private latency: LatencyStats[] = [];
   private ttft: LatencyStats[] = [];
+  /** Models whose prefix caches are sampled, joined by newlines ('' for none; see trackPrefixModels). */
+  private prefixModels = '';
+  /** Cached and brought prompt tokens in each window, [window x models + model]. */
+  private prefixCached = new Float64Array(0);
+  private prefixBrought = new Float64Array(0);
 
   constructor(
     private readonly window_ms: number,
@@ -114,6 +121,34 @@ export class TimeSeries {
     }
   }
 
+  /** Samples the prefix caches of these models at each window's end (samplePrefix). */
+  trackPrefixModels(names: readonly string[]): void {
+    this.prefixModels = names.join('\n');
+    this.prefixCached = new Float64Array(this.windows * names.length);
+    this.prefixBrought = new Float64Array(this.windows * names.length);
+  }
+
+  /** Model m's cached and brought prompt tokens in window i (every replica). */
+  samplePrefix(i: number, m: number, cached: number, brought: number): void {
+    const models = this.prefixCached.length / this.windows;
+    if (i >= this.windows || m >= models) return;
+    this.prefixCached[i * models + m] = cached;
+    this.prefixBrought[i * models + m] = brought;
+  }
+
+  /** Per tracked model, its hit rate in window i. */
+  private prefixRow(i: number): Record<string, number | null> | undefined {
+    if (this.prefixModels === '') return undefined;
+    const names = this.prefixModels.split('\n');
+    const models = names.length;
+    const row: Record<string, number | null> = {};
+    names.forEach((name, m) => {
+      const brought = this.prefixBrought[i * models + m];
+      row[name] = brought > 0 ? this.prefixCached[i * models + m] / brought : null;
+    });
+    return row;
+  }
+
   /** Adds another run's windows (same window and duration) into this one. */
   merge(other: TimeSeries): void {
     const n = Math.min(this.arrivals.length, other.arrivals.length);
@@ -127,6 +162,9 @@ export class TimeSeries {
       this.inFlight[i] += other.inFlight[i];
       this.latency[i].merge(other.latency[i]);
       this.ttft[i].merge(other.ttft[i]);
+    }
+    if (this.prefixModels !== '' && other.prefixModels === this.prefixModels) {
+      for (let k = 0; k < this.prefixCached.length; k++) (this.prefixCached[k] += other.prefixCached[k]), (this.prefixBrought[k] += other.prefixBrought[k]);
     }
   }
 
@@ -187,6 +225,8 @@ export class TimeSeries {
         queued: this.queued[i] / runs,
         in_flight: this.inFlight[i] / runs,
       });
+      const prefix = this.prefixRow(i);
+      if (prefix) out[i].prefix_hit_rate = prefix;
     }
     return out;
   }

@@ -25,9 +25,14 @@ export function windowRejectionRate(r: WindowRow): number {
 }
 
 export function timeseriesCsv(rows: WindowRow[], bands: readonly FaultBand[] = [], window_s = 0): string {
+  // one column per model with prefix caching, after the fixed ones (none without)
+  const prefixModels = Object.keys(rows[0]?.prefix_hit_rate ?? {});
+  const prefixColumns = prefixModels.map((m) => `prefix_hit_rate:${m}`);
   return stringify(
     rows.map((r) => ({
       ...r,
+      prefix_hit_rate: undefined,
+      ...Object.fromEntries(prefixModels.map((m, k) => [prefixColumns[k], num(r.prefix_hit_rate?.[m])])),
       warmup: r.warmup ? 1 : 0,
       e2e_p50_ms: num(r.e2e_p50_ms),
       e2e_p99_ms: num(r.e2e_p99_ms),
@@ -39,7 +44,7 @@ export function timeseriesCsv(rows: WindowRow[], bands: readonly FaultBand[] = [
     })),
     {
       header: true,
-      columns: ['t_start_s', 'warmup', 'arrivals', 'completions', 'errors', 'rejections', 'retries', 'error_rate', 'rejection_rate', 'e2e_p50_ms', 'e2e_p99_ms', 'ttft_p50_ms', 'ttft_p99_ms', 'queued', 'in_flight', 'faults'],
+      columns: ['t_start_s', 'warmup', 'arrivals', 'completions', 'errors', 'rejections', 'retries', 'error_rate', 'rejection_rate', 'e2e_p50_ms', 'e2e_p99_ms', 'ttft_p50_ms', 'ttft_p99_ms', 'queued', 'in_flight', 'faults', ...prefixColumns],
     },
   );
 }

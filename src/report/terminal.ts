@@ -30,6 +30,12 @@ function fleetLines(s: Summary): string[] {
     out.push('');
     const rows = Object.entries(s.gpu).map(([name, g]) => [name, `${g.replicas}/${fmt(g.replicas_full)}`, fmt(g.busy_fraction), fmt(g.batch_size_mean), fmt(g.kv_utilization), fmt(g.preemptions), fmt(g.output_tokens_per_s), fmt(g.mfu), fmt(g.bandwidth_utilization)]);
     out.push(table(['gpu cluster', 'replicas sim/full', 'busy', 'batch', 'kv use', 'preempt', 'out tok/s', 'mfu', 'mbu'], rows));
+    const caching = Object.entries(s.gpu).filter(([, g]) => g.prefix_hit_rate !== undefined);
+    if (caching.length > 0) {
+      out.push('');
+      const prefixRows = caching.map(([name, g]) => [name, fmt(g.prefix_hit_rate!), fmt(g.prefix_tokens_saved_per_s!), `$${fmt(g.prefix_usd_saved_per_month ?? 0)}`, fmt(g.prefix_evicted_blocks!)]);
+      out.push(table(['prefix cache', 'hit rate', 'tokens saved/s', 'saved a month', 'evicted blocks'], prefixRows));
+    }
   }
   if (s.by_stage) {
     out.push('');

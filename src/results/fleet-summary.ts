@@ -12,6 +12,7 @@ import { makeArrivals } from '../workload/arrivals.ts';
 import { round } from './round.ts';
 import { sloVerdict } from './verdict.ts';
 import { summarizeEnergy } from './energy-summary.ts';
+import { prefixUsdSavedPerMonth } from './prefix-savings.ts';
 
 export type LatencyBlocks = z.infer<typeof LatencyBlocksSchema>;
 export type ModelSummary = z.infer<typeof ModelSummarySchema>;
@@ -124,6 +125,10 @@ export function summarizeFleet(prep: Prepared, run: RunResult): { parts: FleetPa
   });
   const meanRate = makeArrivals(prep.scenario.workload.arrivals, () => 0.5, prep.trace).meanRatePerS(prep.scenario.duration_s * 1000);
   const bill = fleetMonthlyCost(f, meanRate);
+  for (const s of fl.served) {
+    const g = gpu[s.name];
+    if (g.prefix_tokens_saved_per_s !== undefined) g.prefix_usd_saved_per_month = prefixUsdSavedPerMonth(s, g.prefix_tokens_saved_per_s, bill);
+  }
   const roundRecord = (o: Readonly<Record<string, number>>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, r(v)]));
   const tokensPerMonth = tokensPerS * 730 * 3600;
   const sampled = f.scale < 1;

@@ -98,6 +98,7 @@ export const GpuSummarySchema = replicated({
   prefix_cached_tokens: z.number().optional().describe('Prompt tokens found in the replicas\' prefix caches (prefill skipped), in the measured period, simulated fleet.'),
   prefix_tokens_saved_per_s: z.number().optional().describe('Prefill tokens saved per second by prefix caching, full-fleet equivalent.'),
   prefix_evicted_blocks: z.number().optional().describe('Shared-prefix KV blocks evicted to make room, simulated fleet.'),
+  prefix_usd_saved_per_month: z.number().optional().describe('Prefill replica time the cached tokens skipped (tokens saved/s x prefill ms per token of a full chunk), priced at the model\'s GPU line per replica, USD a month, full fleet.'),
 }).meta({ id: 'gpu' });
 
 /** Figures by name (cost lines); replicated, it holds a `ci95` beside them. */

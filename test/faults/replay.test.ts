@@ -18,8 +18,9 @@ const at = (f: string) => `scenarios/incidents/${f}`;
 describe('incident replays', () => {
   const files = readdirSync('scenarios/incidents').filter((f) => f.endsWith('.yaml') && f !== 'base.yaml');
 
-  it('ships the eight incidents', () => {
+  it('ships the nine incidents', () => {
     expect(files.sort()).toEqual([
+      'cold-cache-failover.yaml',
       'db-pooler-surge-jun-2024.yaml',
       'gpu-cluster-failure.yaml',
       'gpu-fragmentation-aug-2024.yaml',

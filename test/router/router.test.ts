@@ -21,8 +21,8 @@ function boxes(n: number): Box[] {
 }
 
 describe('router policies', () => {
-  it('the registry knows the five policies and refuses others', () => {
-    expect([...POLICY_NAMES].sort()).toEqual(['kv_aware', 'least_outstanding', 'power_of_two', 'random', 'round_robin']);
+  it('the registry knows the seven policies and refuses others', () => {
+    expect([...POLICY_NAMES].sort()).toEqual(['consistent_hash', 'kv_aware', 'least_outstanding', 'power_of_two', 'prefix_affinity', 'random', 'round_robin']);
     for (const name of POLICY_NAMES) expect(makePolicy(name, boxes(3), stream(1, 'r')).name).toBe(name);
     expect(() => makePolicy('fastest', boxes(3), stream(1, 'r'))).toThrow(/unknown "fastest".*round_robin/);
   });

@@ -115,6 +115,15 @@ export class PrefixCache {
     return this.family[e] === PREFIX_FAMILY.session;
   }
 
+  /**
+   * Leading blocks of a system prompt this cache holds now (0 for one never seen): a read-only
+   * query for routers, which must not create entries for replicas they only consider.
+   */
+  leadingBlocks(prefixId: number): number {
+    const e = this.entryByKey.get(prefixKey(PREFIX_FAMILY.systemPrompt, prefixId));
+    return e === undefined ? 0 : this.chain[e];
+  }
+
   /** Blocks of the entry's own segment now cached. */
   cachedBlocks(e: number): number {
     return this.chain[e];

@@ -315,6 +315,20 @@ export class GpuReplica {
     return this.kvBlocks > 0 ? this.allocatedBlocks / this.kvBlocks : 1;
   }
 
+  /** Leading blocks of a shared prefix this replica's cache holds now (a router's read-only query). */
+  cachedPrefixBlocks(prefixId: number): number {
+    return this.prefixCache === null ? 0 : this.prefixCache.leadingBlocks(prefixId);
+  }
+
+  /**
+   * A restart or a reload (a new boot, a deploy): the cached prefixes no running sequence
+   * references are gone. Not counted as evictions: nothing asked for the memory.
+   */
+  dropCachedPrefixes(): void {
+    const cache = this.prefixCache;
+    if (cache !== null) cache.evict(cache.evictableBlocks);
+  }
+
   // ---- introspection ----
 
   get usedBlocks(): number {

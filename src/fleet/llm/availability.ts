@@ -50,6 +50,9 @@ export class RoutedReplica implements RouterTarget {
   kvUsedFraction(): number {
     return this.replica.kvUsedFraction();
   }
+  cachedPrefixBlocks(prefixId: number): number {
+    return this.replica.cachedPrefixBlocks(prefixId);
+  }
   get healthy(): boolean {
     return this.held === 0;
   }
@@ -69,6 +72,8 @@ export class RoutedReplica implements RouterTarget {
     const k = REASON_INDEX[reason];
     if (this.holds[k] === 0) throw new Error(`replica ${this.index}: release of "${reason}", which is not held`);
     this.holds[k]--;
+    // A replica back from a boot (scale-up, deploy) or a restart runs a fresh engine: its cache is cold.
+    if (reason === 'booting' || reason === 'restarting') this.replica.dropCachedPrefixes();
     if (--this.held === 0) this.notify();
   }
 

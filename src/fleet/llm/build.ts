@@ -90,6 +90,7 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
     max_batched_tokens: b.max_batched_tokens ?? defaults.max_batched_tokens,
     chunked_prefill: b.chunked_prefill ?? defaults.chunked_prefill,
     max_waiting: b.max_waiting,
+    prefix_caching: b.prefix_caching ?? true,
   };
   if (batching.chunked_prefill && batching.max_batched_tokens < batching.max_num_seqs) {
     throw new UserError(`${where}.batching.max_batched_tokens: ${batching.max_batched_tokens} is below max_num_seqs ${batching.max_num_seqs}; with chunked prefill every running sequence needs a token per step`);
@@ -244,6 +245,7 @@ function buildModelRoutes(parts: ClusterParts, prep: FleetInput, served: ServedM
       spillWaiting: spec.router.spill_waiting_per_replica ?? Infinity,
       clusters,
       requestOverheadMs: s.step.requestOverheadMs,
+      prefixCaching: s.batching.prefix_caching,
     });
   });
   return gpuClusters;

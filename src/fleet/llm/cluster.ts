@@ -11,8 +11,8 @@ export interface ReplicaLike {
 }
 
 export interface PickPolicy {
-  /** Index of the chosen replica, or -1 if none is healthy. */
-  pick(): number;
+  /** Index of the chosen replica, or -1 if none is healthy (cache-aware policies read the request's prefix, prompt length and user). */
+  pick(prefixId?: number, promptTokens?: number, user?: number): number;
   /** The fleet calls this after a replica's outstanding count changed. */
   notify?(i: number): void;
 }

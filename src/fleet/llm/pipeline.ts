@@ -28,6 +28,8 @@ export interface ModelRoute {
   clusters: Cluster[];
   /** The serving engine's own fixed cost per request (API server, tokenisation): in TTFT and end to end, not GPU time. */
   requestOverheadMs: number;
+  /** False: the engine runs without prefix caching (the requests keep their system prompts, nothing is reused). */
+  prefixCaching?: boolean;
   /** A second version of the model (canary or A/B arm B), when the control plane runs one. */
   arm?: ArmRoute;
   /** Its multi-turn sessions and agent loops, when it has any (sessions.ts). */
@@ -149,7 +151,7 @@ export class FleetPipeline implements TierOutput {
     const u = arm.share <= 0 ? 1 : arm.byUser ? userHash01(pool.user(req)) : arm.rng();
     if (u < arm.share) {
       const c = arm.clusters[pool.region(req)];
-      const i = c.policy.pick();
+      const i = c.policy.pick(pool.prefixId(req), pool.promptTokens(req), pool.user(req));
       if (i >= 0 && c.replicas[i].healthy) {
         pool.setFlags(req, (pool.flags(req) & ~F_ARM_A) | F_ARM_B);
         if (arm.errorRate > 0 && arm.rng() < arm.errorRate) return this.finish(req, 'failed', this.sim.now_ms);
@@ -187,7 +189,7 @@ export class FleetPipeline implements TierOutput {
     pool.setUser(req, this.users.draw());
     pool.setPromptTokens(req, route.tokens.prompt);
     pool.setOutputTokens(req, route.tokens.output);
-    pool.setPrefixId(req, route.tokens.prefixId);
+    pool.setPrefixId(req, route.prefixCaching === false ? -1 : route.tokens.prefixId); // without caching nothing is shared
     pool.setPrefixTokens(req, route.tokens.prefixTokens);
     pool.setFlags(req, (route.embed ? F_EMBED : 0) | (!route.embed && this.rng() < route.chatShare ? F_CHAT : 0));
     if (route.sessions !== undefined) route.sessions.maybeOpen(req, pool, route.tokens);
@@ -332,10 +334,10 @@ export class FleetPipeline implements TierOutput {
     const region = pool.region(req);
     let route = this.models[pool.model(req)];
     let cluster = route.clusters[region];
-    let i = cluster.policy.pick();
+    let i = cluster.policy.pick(pool.prefixId(req), pool.promptTokens(req), pool.user(req));
     if (route.spillTo >= 0 && (i < 0 || cluster.replicas[i].waiting > route.spillWaiting)) {
       const alt = this.models[route.spillTo].clusters[region];
-      const j = alt.policy.pick();
+      const j = alt.policy.pick(pool.prefixId(req), pool.promptTokens(req), pool.user(req));
       if (j >= 0) {
         pool.setFlags(req, pool.flags(req) | F_SPILLED);
         if (pool.counted(req)) this.metrics.models[pool.model(req)].spilled++;

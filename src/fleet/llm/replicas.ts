@@ -4,6 +4,7 @@ import { LatencyStats } from '../../metrics/latency.ts';
 import { GpuReplica, type ReplicaListener } from '../gpu/replica.ts';
 import type { SlotPool } from '../gpu/slot-pool.ts';
 import { makePolicy, type RouterPolicy } from '../router/registry.ts';
+import { routerOptions } from '../router/options.ts';
 import { RoutedReplica } from './availability.ts';
 import type { ServedModel } from './build.ts';
 
@@ -39,7 +40,7 @@ export function makeReplicas(
     replicas.push(r);
   }
   const views = replicas.map((r) => new RoutedReplica(r));
-  const policy = makePolicy(s.spec.router.policy, views, stream(seed, `router:${name}`));
+  const policy = makePolicy(s.spec.router.policy, views, stream(seed, `router:${name}`), routerOptions(sim, s));
   views.forEach((v, i) => v.attach(policy, i));
   return { name, region, served: s, replicas, views, policy, itl };
 }

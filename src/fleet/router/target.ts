@@ -6,9 +6,42 @@ export interface RouterTarget {
   kvUsedFraction(): number;
   /** Unhealthy targets are never picked. */
   readonly healthy: boolean;
+  /** Leading blocks of shared prefix `prefixId` the replica's cache holds now (cache-aware policies; absent: none). */
+  cachedPrefixBlocks?(prefixId: number): number;
 }
 
-export type PolicyName = 'round_robin' | 'random' | 'least_outstanding' | 'power_of_two' | 'kv_aware';
+export type PolicyName = 'round_robin' | 'random' | 'least_outstanding' | 'power_of_two' | 'kv_aware' | 'prefix_affinity' | 'consistent_hash';
+
+/** What cache-aware policies need beyond the targets (`fleet.models.<m>.router`, defaults resolved). */
+export interface RouterOptions {
+  /** Simulated time now, ms (the lagging cache view reads it). */
+  now_ms: () => number;
+  /** The router's view of a replica's cache is at most this old (0: exact). */
+  cache_view_lag_ms: number;
+  /** A replica's batch size: outstanding / this is its normalised load. */
+  max_num_seqs: number;
+  cache_weight: number;
+  load_weight: number;
+  /** Prefix affinity yields to the least-loaded replica when its pick has more than this many extra outstanding requests... */
+  balance_abs_requests: number;
+  /** ...and more than this multiple of the least-loaded replica's. */
+  balance_rel: number;
+  /** Consistent hashing's bound: no replica above (1 + eps) x the mean load. */
+  hash_load_eps: number;
+  /** KV block size in tokens (a cached prefix of b blocks matches 16b tokens). */
+  block_size_tokens: number;
+}
+
+export const DEFAULT_ROUTER_OPTIONS: Readonly<Omit<RouterOptions, 'now_ms'>> = {
+  cache_view_lag_ms: 0,
+  max_num_seqs: 256,
+  cache_weight: 1,
+  load_weight: 1,
+  balance_abs_requests: 32,
+  balance_rel: 1.5,
+  hash_load_eps: 0.25,
+  block_size_tokens: 16,
+};
 
 /**
  * A replica-selection policy over a fixed array of targets.
@@ -22,8 +55,11 @@ export type PolicyName = 'round_robin' | 'random' | 'least_outstanding' | 'power
  */
 export interface RouterPolicy {
   readonly name: PolicyName;
-  /** Index of the chosen target, or -1 if none is healthy. */
-  pick(): number;
+  /**
+   * Index of the chosen target, or -1 if none is healthy. Cache-aware policies read the request's
+   * shared prefix (`prefixId`, -1: none), its prompt length and its user; the others ignore them.
+   */
+  pick(prefixId?: number, promptTokens?: number, user?: number): number;
   /** Target i's outstanding count or health changed. */
   notify(i: number): void;
 }

@@ -213,6 +213,27 @@ function errorsOverTime(input: ReportInput): ChartDef | undefined {
   };
 }
 
+/** Per model, its prefix-cache hit rate in the row: a WindowRow's `prefix_hit_rate` record, or timeseries.csv's `prefix_hit_rate:<model>` columns. */
+function prefixRates(row: object): [string, number | null][] {
+  const nested = (row as { prefix_hit_rate?: Record<string, number | null> }).prefix_hit_rate;
+  if (nested && typeof nested === 'object') return Object.entries(nested);
+  return Object.keys(row).filter((k) => k.startsWith('prefix_hit_rate:')).map((k) => [k.slice('prefix_hit_rate:'.length), field(row, k)]);
+}
+
+function prefixHitRateOverTime(input: ReportInput): ChartDef | undefined {
+  const rows = input.timeseries ?? [];
+  if (rows.length === 0 || prefixRates(rows[0]).length === 0) return undefined;
+  const s = input.summary;
+  const half = s.window_s / 2;
+  const values = rows.flatMap((r) => prefixRates(r).map(([model, value]) => ({ t: field(r, 't_start_s')! + half, series: model, value })));
+  return {
+    id: 'prefix-cache',
+    title: 'Prefix-cache hit rate over time',
+    description: `Per model with prefix caching: cached prompt tokens / prompt tokens brought into the KV cache, per window of ${s.window_s} s (cold caches show as dips).`,
+    spec: timeChart(s, values, 'hit rate', 'Prefix-cache hit rate over time', '.0%'),
+  };
+}
+
 function stageBreakdown(input: ReportInput): ChartDef | undefined {
   const stages = entries(input.summary.by_stage);
   if (stages.length === 0) return undefined;
@@ -537,6 +558,7 @@ export function buildCharts(input: ReportInput): ChartDef[] {
     replicasOverTime(input),
     powerOverTime(input),
     errorsOverTime(input),
+    prefixHitRateOverTime(input),
     variantsChart(input),
     variantsOverTime(input),
     stageBreakdown(input),
