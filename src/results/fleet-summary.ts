@@ -90,6 +90,7 @@ function modelFigures(prep: Prepared, run: RunResult, s: NonNullable<RunResult['
     mfu: r(u.mfu),
     bandwidth_utilization: r(u.bandwidth_utilization),
     ...('system_prompts' in s.spec.tokens && s.spec.tokens.system_prompts ? prefixCacheFigures(stats, measured_s, f.scale) : {}),
+    ...(s.spec.cancel_on_disconnect ? { aborted: stats.aborted, aborted_output_tokens: stats.aborted_output_tokens } : {}),
   };
   return { model, gpu, itl, tokens_per_s };
 }

@@ -10,7 +10,8 @@ import { summarizeControl } from './control-summary.ts';
 import type { StationSummarySchema, SummarySchema } from './summary-schema.ts';
 import type { Ci95 } from './summary-schema-parts.ts';
 import { capacityLoads } from './capacity.ts';
-import { runWarnings, sloVerdict, steadyState, type SloVerdict, type Verdict } from './verdict.ts';
+import { classVerdicts, runWarnings, sloVerdict, steadyState, type SloVerdict, type Verdict } from './verdict.ts';
+import { summarizeClasses } from './class-summary.ts';
 
 /** summary.json: the type is inferred from its one declaration (results/summary-schema.ts). */
 export type Summary = z.infer<typeof SummarySchema>;
@@ -70,6 +71,7 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
       : { e2e: roundLatency(r.e2e.summary()), e2e_including_in_flight: roundLatency(r.e2eIncludingInFlight.all.summary()) },
     stations,
     ...(fleet ? fleet.parts : {}),
+    ...(r.fleet?.pipeline.requestClasses ? { classes: summarizeClasses(r.fleet.pipeline.requestClasses, measured_s) } : {}),
     ...(r.control ? { control: summarizeControl(prep, r) } : {}),
     engine: {
       events: r.events,
@@ -96,5 +98,10 @@ function runVerdict(prep: Prepared, s: Omit<Summary, 'verdict'>, rows: WindowRow
   }
   const steady = steadyState(rows, { warmup_s: s.warmup_s, duration_s: s.duration_s, window_s: s.window_s });
   const input = { ...s, stop_reason: s.engine.stop_reason };
-  return { slo, steady_state: { ok: steady.ok, reasons: steady.reasons }, warnings: runWarnings(input, capacityLoads(prep), steady) };
+  return {
+    slo,
+    ...(s.classes ? { classes: classVerdicts(s.classes) } : {}),
+    steady_state: { ok: steady.ok, reasons: steady.reasons },
+    warnings: runWarnings(input, capacityLoads(prep), steady),
+  };
 }
