@@ -153,8 +153,9 @@ export function startRun(prep: Prepared, seed: number): RunHandle {
   const index = new FleetIndex(fleet, system.networkTiers);
   const faults = installFaults(sim, sc, seed, index);
   const control = installControl(sim, sc, index);
-  const target: AttemptTarget = { first: system.first, retry: system.retry, classes: system.classes };
+  const target: AttemptTarget = { first: system.first, retry: system.retry, classes: system.classes, cancel: fleet ? (req) => fleet.pipeline.cancel(req) : undefined };
   client = new ClientLayer(sim, pool, target, sc.client ? clientConfig(sc.client) : undefined, series, warmup_ms, stream(seed, 'client'));
+  client.requestClasses = fleet?.pipeline.requestClasses ?? null;
   scheduleArrivals(sim, client, prep, seed, duration_ms);
   let wall_ms = 0;
   const advance = (until_ms: number, slice: Pick<RunLimits, 'yieldAtMs' | 'shouldStop'> = {}): StopReason => {

@@ -4,6 +4,7 @@ import { LatencyStats } from '../metrics/latency.ts';
 import { emptyCounts, type Outcome, type RequestCounts } from '../metrics/outcomes.ts';
 import type { TimeSeries } from '../metrics/timeseries.ts';
 import type { ClientConfig } from './client-schema.ts';
+import type { RequestClasses } from './classes.ts';
 import { F_ABANDONED, type RequestPool } from './request-pool.ts';
 import type { RequestSink } from './stations/network.ts';
 
@@ -15,6 +16,8 @@ export interface AttemptTarget {
   retry(req: number): void;
   /** Number of request classes (models) for per-class counts. */
   readonly classes: number;
+  /** The client stopped waiting for the attempt (timeout): a stack that cancels aborts it (it may finish the attempt at once). */
+  cancel?(req: number): void;
 }
 
 /** Attempt-level figures (a request's retries are attempts of the same request). */
@@ -53,6 +56,10 @@ export class ClientLayer implements RequestSink {
   private lResolved = new Uint8Array(1024);
   private lLive = new Uint8Array(1024);
   private lModel = new Int32Array(1024);
+  /** The request's priority class (request classes; 0 without). */
+  private lClass = new Int32Array(1024);
+  /** Request classes, when the fleet declares them: per-class counts and e2e. */
+  requestClasses: RequestClasses | null = null;
   private lRegion = new Int32Array(1024);
   private lUser = new Int32Array(1024);
   private lPrompt = new Int32Array(1024);
@@ -113,6 +120,8 @@ export class ClientLayer implements RequestSink {
     // Remember what the request is, for its retries (the class also for the in-flight count).
     const p = this.pool;
     this.lModel[l] = p.model(req);
+    this.lClass[l] = p.requestClass(req);
+    if (counted) this.requestClasses?.offered(p.requestClass(req));
     if (this.canRetry) {
       this.lRegion[l] = p.region(req);
       this.lUser[l] = p.user(req);
@@ -143,6 +152,7 @@ export class ClientLayer implements RequestSink {
     p.setFlags(req, 0);
     p.setModel(req, 0);
     p.setSessionId(req, -1); // a retry is not a session's turn: the failed attempt ended the session
+    p.setRequestClass(req, 0);
     const timeout = cfg ? cfg.timeout_ms : Infinity;
     p.setDeadlineMs(req, now + timeout);
     this.lTimeout[l] = timeout < Infinity ? this.sim.at(now + timeout, this.timeoutHandler, req) : -1;
@@ -160,6 +170,7 @@ export class ClientLayer implements RequestSink {
     p.setPromptTokens(req, this.lPrompt[l]);
     p.setOutputTokens(req, this.lOutput[l]);
     p.setFlags(req, this.lFlags[l]);
+    p.setRequestClass(req, this.lClass[l]);
     this.target.retry(req);
   }
 
@@ -184,8 +195,9 @@ export class ClientLayer implements RequestSink {
     p.setFlags(req, p.flags(req) | F_ABANDONED);
     this.attemptCounts.abandoned++;
     this.noteBreaker(true, this.sim.now_ms);
-    if (this.mayRetry(l, 'timed_out')) return;
-    this.resolve(l, 'timed_out', this.sim.now_ms, p.model(req));
+    if (!this.mayRetry(l, 'timed_out')) this.resolve(l, 'timed_out', this.sim.now_ms, p.model(req));
+    // last: a cancelling stack may end the attempt at once (its record is then released)
+    this.target.cancel?.(req);
   }
 
   /** Schedules a retry if the policy allows one; true if it did. */
@@ -250,6 +262,7 @@ export class ClientLayer implements RequestSink {
     if (this.lCounted[l]) {
       this.counts[outcome]++;
       this.byClass[cls][outcome]++;
+      this.requestClasses?.resolved(this.lClass[l], outcome, t_ms - this.lArrival[l]);
       if (outcome === 'completed') {
         const e2e = t_ms - this.lArrival[l];
         this.e2e.add(e2e);
@@ -312,6 +325,7 @@ export class ClientLayer implements RequestSink {
     this.lResolved = u8(this.lResolved);
     this.lLive = u8(this.lLive);
     this.lModel = i32(this.lModel);
+    this.lClass = i32(this.lClass);
     this.lRegion = i32(this.lRegion);
     this.lUser = i32(this.lUser);
     this.lPrompt = i32(this.lPrompt);

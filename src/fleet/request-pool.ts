@@ -17,6 +17,9 @@ export const F_ARM_A = 1 << 8;
 export const F_ARM_B = 1 << 9;
 /** the client stopped waiting for the attempt (it timed out); the server may still be working on it */
 export const F_ABANDONED = 1 << 20;
+/** request classes: the attempt's TTFT met its class's target, and its TPOT (goodput, src/fleet/classes.ts) */
+export const F_TTFT_MET = 1 << 21;
+export const F_TPOT_MET = 1 << 22;
 /**
  * Bits 12-19 count the session-state Redis operations a chat attempt has made (the pipeline
  * makes chat_api.session_ops of them, at most MAX_SESSION_OPS, one after another).
@@ -36,14 +39,15 @@ const FIELDS = recordLayout(RECORD_BYTES, {
   stage: 'i32', region: 'i32', counted: 'i32', flags: 'i32', model: 'i32', user: 'i32', holdMode: 'i32', station: 'i32',
   logical: 'i32', promptTokens: 'i32', outputTokens: 'i32',
   arrival_ms: 'f64', firstToken_ms: 'f64', deadline_ms: 'f64', hold_ms: 'f64', holdEnter_ms: 'f64',
-  prefixId: 'i32', prefixTokens: 'i32', sessionId: 'i32', sessionTurn: 'i32',
+  prefixId: 'i32', prefixTokens: 'i32', sessionId: 'i32', sessionTurn: 'i32', gpuSlot: 'i32', requestClass: 'i32',
 });
 const F_ENTER = FIELDS.enter_ms, F_STAGE_MS = FIELDS.stage_ms, F_ARRIVAL = FIELDS.arrival_ms, F_FIRST_TOKEN = FIELDS.firstToken_ms,
   F_DEADLINE = FIELDS.deadline_ms, F_HOLD = FIELDS.hold_ms, F_HOLD_ENTER = FIELDS.holdEnter_ms;
 const I_STAGE = FIELDS.stage, I_REGION = FIELDS.region, I_COUNTED = FIELDS.counted, I_FLAGS = FIELDS.flags, I_MODEL = FIELDS.model,
   I_USER = FIELDS.user, I_HOLD_MODE = FIELDS.holdMode, I_STATION = FIELDS.station, I_LOGICAL = FIELDS.logical,
   I_PROMPT = FIELDS.promptTokens, I_OUTPUT = FIELDS.outputTokens, I_PREFIX_ID = FIELDS.prefixId, I_PREFIX_TOKENS = FIELDS.prefixTokens,
-  I_SESSION_ID = FIELDS.sessionId, I_SESSION_TURN = FIELDS.sessionTurn;
+  I_SESSION_ID = FIELDS.sessionId, I_SESSION_TURN = FIELDS.sessionTurn,
+  I_GPU_SLOT = FIELDS.gpuSlot, I_CLASS = FIELDS.requestClass;
 /** Record size in float64 and int32 slots. */
 const NF = RECORD_BYTES / 8, NI = RECORD_BYTES / 4;
 
@@ -163,6 +167,20 @@ export class RequestPool extends RecordPool {
   }
   setSessionTurn(req: number, turn: number): void {
     this.i[NI * req + I_SESSION_TURN] = turn;
+  }
+  /** The GPU replica's sequence slot holding the request (what GpuReplica.submit returned): a cancellation aborts it. */
+  gpuSlot(req: number): number {
+    return this.i[NI * req + I_GPU_SLOT];
+  }
+  setGpuSlot(req: number, slot: number): void {
+    this.i[NI * req + I_GPU_SLOT] = slot;
+  }
+  /** The request's priority class (workload classes, src/fleet/classes.ts; 0 without classes). */
+  requestClass(req: number): number {
+    return this.i[NI * req + I_CLASS];
+  }
+  setRequestClass(req: number, cls: number): void {
+    this.i[NI * req + I_CLASS] = cls;
   }
   outputTokens(req: number): number {
     return this.i[NI * req + I_OUTPUT];

@@ -1,4 +1,5 @@
 import { MAX_SESSION_OPS } from './request-pool.ts';
+import { ClassesSchema } from './classes.ts';
 import { z } from 'zod';
 import { DTYPES, type Dtype } from '../perf/dtype.ts';
 import { DistSchema } from '../engine/distribution-schema.ts';
@@ -122,6 +123,11 @@ const Served = strict({
   rate_limit: strict({ tokens_per_min: posNum().optional(), requests_per_min: posNum().optional() }).optional(),
   /** Weight size in S3 and how fast a replica loads it (cold start). */
   weights_gb: posNum().optional(),
+  /**
+   * Abort an attempt whose client timed out (vLLM aborts on disconnect): it leaves its queue or
+   * batch and frees its KV blocks. Default false: the stack keeps working on it, as fleetsim modelled every stack before this key.
+   */
+  cancel_on_disconnect: z.boolean().optional(),
   /** Latency targets, reported beside the measured figures. */
   slo: strict({ ttft_p99_ms: posNum().optional(), e2e_p99_ms: posNum().optional() }).optional(),
   /** Speculative decoding (draft model, EAGLE or MTP head); left out: none. */
@@ -186,6 +192,8 @@ export const FleetSchema = strict({
   return_path: Delay.optional(),
   s3: strict({ stored_gb: nonNegNum(), load_gb_per_s: posNum().default(2), monthly_usd: nonNegNum().optional() }),
   models: z.record(nameKey(), Served).refine((m) => Object.keys(m).length > 0, { message: 'expected at least one served model' }),
+  /** Request classes: share, priority (0 first) and SLO of each; every request is drawn into one (src/fleet/classes.ts, docs/priorities.md). */
+  classes: ClassesSchema.optional(),
   /** Control plane and anything else billed but not simulated (monitoring, logging, Kubernetes). */
   other_costs: z.array(CostLine).default([]),
   /** Monthly figures from the source being modelled, shown beside the computed bill. */

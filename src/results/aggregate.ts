@@ -1,7 +1,7 @@
 import { RunningMeanCi95 } from '../metrics/ci.ts';
 import { round } from './round.ts';
 import type { Summary } from './summary.ts';
-import { sloVerdict, type Verdict, type VerdictWarning } from './verdict.ts';
+import { classVerdicts, sloVerdict, type Verdict, type VerdictWarning } from './verdict.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
@@ -155,7 +155,9 @@ export class SummaryAggregator {
       code: first.code,
       message: runs === this.count ? first.message : `${first.message} (in ${runs} of ${this.count} replications; this is the first)`,
     }));
-    return { slo, steady_state: { ok: this.unsteady === 0, reasons }, warnings };
+    // request classes: judged again on the mean figures
+    const classes = rest.classes ? { classes: classVerdicts(rest.classes) } : {};
+    return { slo, ...classes, steady_state: { ok: this.unsteady === 0, reasons }, warnings };
   }
 }
 

@@ -101,6 +101,7 @@ function modelFigures(prep: Prepared, run: RunResult, s: NonNullable<RunResult['
     mfu: r(u.mfu),
     bandwidth_utilization: r(u.bandwidth_utilization),
     ...(sharesPrefixes(s.spec) ? prefixCacheFigures(stats, measured_s, f.scale) : {}),
+    ...(s.spec.cancel_on_disconnect ? { aborted: stats.aborted, aborted_output_tokens: stats.aborted_output_tokens } : {}),
   };
   return { model, gpu, itl, tokens_per_s };
 }

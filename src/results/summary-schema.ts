@@ -99,6 +99,8 @@ export const GpuSummarySchema = replicated({
   prefix_tokens_saved_per_s: z.number().optional().describe('Prefill tokens saved per second by prefix caching, full-fleet equivalent.'),
   prefix_evicted_blocks: z.number().optional().describe('Shared-prefix KV blocks evicted to make room, simulated fleet.'),
   prefix_usd_saved_per_month: z.number().optional().describe('Prefill replica time the cached tokens skipped (tokens saved/s x prefill ms per token of a full chunk), priced at the model\'s GPU line per replica, USD a month, full fleet.'),
+  aborted: z.number().optional().describe('Attempts aborted because their client left (cancel_on_disconnect), simulated fleet.'),
+  aborted_output_tokens: z.number().optional().describe('Output tokens those aborted attempts did not produce: the decode work cancellation saved, simulated fleet.'),
 }).meta({ id: 'gpu' });
 
 /** Figures by name (cost lines); replicated, it holds a `ci95` beside them. */
@@ -186,13 +188,48 @@ export const VerdictWarningSchema = z.strictObject({
   message: z.string(),
 });
 
+export const ClassVerdictSchema = z.strictObject({
+  goodput_per_s: z.number(),
+  slo_attainment: z.number(),
+  met: z.boolean().describe("every p99 target of the class's SLO met by its completed requests"),
+  missed: z.array(z.string()).describe('the targets missed, each with its figure'),
+});
+
 export const VerdictSchema = z
   .strictObject({
     slo: z.record(z.string(), SloVerdictSchema).describe('Per model with an SLO: the binding target, its figure and whether it was met.'),
+    classes: z.record(z.string(), ClassVerdictSchema).optional().describe('Per request class (fleet.classes): its goodput, SLO attainment and p99 targets met or missed.'),
     steady_state: z.strictObject({ ok: z.boolean(), reasons: z.array(z.string()) }),
     warnings: z.array(VerdictWarningSchema),
   })
   .describe('What a reader must know first (src/results/verdict.ts; the rules are in docs/reports.md).');
+
+/** Request classes (src/results/class-summary.ts builds the block). */
+const ClassTargetsSchema = z.strictObject({ ttft_p99_ms: z.number().optional(), tpot_p99_ms: z.number().optional(), e2e_p99_ms: z.number().optional() });
+
+export const ClassSummarySchema = replicated({
+  priority: z.number().describe('0 runs first (vLLM priority policy)'),
+  share: z.number(),
+  tenant: z.string().optional(),
+  offered: z.number(),
+  completed: z.number(),
+  failed: z.number(),
+  rejected: z.number(),
+  timed_out: z.number(),
+  normalised_throughput: z.number().describe('completed / offered: the share of its demand the class got served'),
+  goodput_per_s: z.number().describe('requests completed for a waiting client that met both their TTFT and TPOT targets, per second (DistServe); of the simulated sample'),
+  slo_attainment: z.number().describe('of completed requests, the share that met both targets'),
+  latency_ms: z.strictObject({ ttft: LatencySchema, tpot: LatencySchema, e2e: LatencySchema }),
+  slo: ClassTargetsSchema.optional(),
+});
+
+export const ClassesSummarySchema = z
+  .strictObject({
+    by_class: z.record(z.string(), ClassSummarySchema),
+    by_tenant: z.record(z.string(), replicated({ offered: z.number(), completed: z.number(), goodput_per_s: z.number() })).optional(),
+    fairness_jain: z.number().describe("Jain's fairness index over the classes' normalised throughput: 1 when every class gets the same share of its demand, 1/n when one class gets everything"),
+  })
+  .describe('Request classes (fleet.classes), when the scenario declares them.');
 
 /** Why a run's engine stopped; 'mixed' when replications stopped for different reasons. */
 export const STOP_REASONS = ['until', 'empty', 'max_events', 'max_wall', 'stopped', 'mixed'] as const;
@@ -223,6 +260,7 @@ export const SummarySchema = replicated({
   cost: fleetPartFields.cost.optional(),
   energy: fleetPartFields.energy.optional(),
   purchase: PurchaseSummarySchema.optional(),
+  classes: ClassesSummarySchema.optional(),
   control: ControlSummarySchema.optional().describe('The control plane (autoscalers, deploys), when the scenario has one: scaling events, replicas over time, cold starts, deploys, the autoscaled bill.'),
   engine: z.strictObject({ events: z.number(), wall_s: z.number(), events_per_s: z.number(), stop_reason: z.enum(STOP_REASONS) }),
 });

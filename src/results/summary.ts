@@ -11,7 +11,8 @@ import { summarizePurchase } from './purchase-summary.ts';
 import type { StationSummarySchema, SummarySchema } from './summary-schema.ts';
 import type { Ci95 } from './summary-schema-parts.ts';
 import { capacityLoads } from './capacity.ts';
-import { runWarnings, sloVerdict, steadyState, type SloVerdict, type Verdict } from './verdict.ts';
+import { classVerdicts, runWarnings, sloVerdict, steadyState, type SloVerdict, type Verdict } from './verdict.ts';
+import { summarizeClasses } from './class-summary.ts';
 
 /** summary.json: the type is inferred from its one declaration (results/summary-schema.ts). */
 export type Summary = z.infer<typeof SummarySchema>;
@@ -72,6 +73,7 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
     stations,
     ...(fleet ? fleet.parts : {}),
     ...optionalPurchase(prep, r),
+    ...(r.fleet?.pipeline.requestClasses ? { classes: summarizeClasses(r.fleet.pipeline.requestClasses, measured_s) } : {}),
     ...(r.control ? { control: summarizeControl(prep, r) } : {}),
     engine: {
       events: r.events,
@@ -98,7 +100,12 @@ function runVerdict(prep: Prepared, s: Omit<Summary, 'verdict'>, rows: WindowRow
   }
   const steady = steadyState(rows, { warmup_s: s.warmup_s, duration_s: s.duration_s, window_s: s.window_s });
   const input = { ...s, stop_reason: s.engine.stop_reason };
-  return { slo, steady_state: { ok: steady.ok, reasons: steady.reasons }, warnings: runWarnings(input, capacityLoads(prep), steady) };
+  return {
+    slo,
+    ...(s.classes ? { classes: classVerdicts(s.classes) } : {}),
+    steady_state: { ok: steady.ok, reasons: steady.reasons },
+    warnings: runWarnings(input, capacityLoads(prep), steady),
+  };
 }
 
 /** The purchase block, only for a fleet with a purchase mix (other summaries keep their bytes). */

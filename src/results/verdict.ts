@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import type { SloVerdictSchema, VerdictSchema, VerdictWarningSchema } from './summary-schema.ts';
+import type { ClassVerdictSchema, SloVerdictSchema, VerdictSchema, VerdictWarningSchema } from './summary-schema.ts';
+import type { ClassesSummary } from './class-summary.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { GROWTH_MIN_SAMPLES, growthTest, type GrowthTest } from '../metrics/steady-state.ts';
 import { SKETCH_RELATIVE_ACCURACY, type LatencySummary } from '../metrics/latency.ts';
@@ -42,6 +43,23 @@ export function sloVerdict(
   // Two targets: the verdict is the one that binds (missed, or nearer its target).
   const margin = (v: SloVerdict) => (v.value_ms === null ? Infinity : v.value_ms / v.target_ms);
   return entries.sort((a, b) => Number(a.met) - Number(b.met) || margin(b) - margin(a))[0];
+}
+
+export type ClassVerdict = z.infer<typeof ClassVerdictSchema>;
+
+/** Per request class: its goodput and SLO attainment, and each p99 target of its SLO met or missed. */
+export function classVerdicts(classes: ClassesSummary): Record<string, ClassVerdict> {
+  const out: Record<string, ClassVerdict> = {};
+  for (const [name, c] of Object.entries(classes.by_class)) {
+    const missed: string[] = [];
+    for (const metric of ['ttft', 'tpot', 'e2e'] as const) {
+      const target_ms = c.slo?.[`${metric}_p99_ms`];
+      const value_ms = c.latency_ms[metric].p99;
+      if (target_ms !== undefined && !(value_ms !== null && value_ms <= target_ms)) missed.push(`${metric} p99 ${value_ms === null ? 'none completed' : `${fmt(value_ms)} ms`} > ${fmt(target_ms)} ms`);
+    }
+    out[name] = { goodput_per_s: c.goodput_per_s, slo_attainment: c.slo_attainment, met: missed.length === 0, missed };
+  }
+  return out;
 }
 
 /** The stretch the steady-state test looks at: the second half of the measured period, whole windows only. */

@@ -38,7 +38,7 @@ export function watchOffReplicas() {
       for (let i = 0; i < o.pool.size; i++) if (!o.pool.isOff(i)) notOff++;
       if (o.pool.meter.billed !== notOff) billMismatches.push({ t_ms, billed: o.pool.meter.billed, notOff });
     }
-    submit.call(this, req, prompt, out);
+    return submit.call(this, req, prompt, out);
   });
   return { offSubmits, notServingSubmits, billMismatches };
 }

@@ -43,12 +43,16 @@ class ScriptedReplica implements ReplicaLike {
       this.pipeline.done(req, sim.now_ms, 0, 0);
     });
   }
-  submit(req: number): void {
+  submit(req: number): number {
     this.submitted.push(req);
-    if (!this.respond) return;
+    if (!this.respond) return 0;
     this.outstanding++;
     this.sim.after(TTFT_MS, this.firstHandler, req);
     this.sim.after(TTFT_MS + DECODE_MS, this.doneHandler, req);
+    return 0;
+  }
+  abort(): void {
+    throw new Error('no test here cancels');
   }
   kvUsedFraction(): number {
     return 0;
@@ -109,7 +113,7 @@ function harness(o: Options = {}) {
       tokens: new TokenSource({ prompt: { dist: 'constant', value: 100 }, output: { dist: 'constant', value: 10 } }, stream(1, 'tokens'), 4096, o.embed ?? false),
       limiter: m === 0 ? o.limiter : undefined,
       spillTo: m === 0 && o.spillWaiting !== undefined ? 1 : -1, spillWaiting: o.spillWaiting ?? 0,
-      clusters: regions.map((_, r) => clusterOf(m, r)), requestOverheadMs: OVERHEAD_MS,
+      clusters: regions.map((_, r) => clusterOf(m, r)), requestOverheadMs: OVERHEAD_MS, cancelOnDisconnect: false,
     });
   }
   if (o.arm) models[0].arm = { ...o.arm, clusters: regions.map((_, r) => clusterOf(2, r)), rng: stream(1, 'arm') };

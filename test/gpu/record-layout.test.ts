@@ -25,8 +25,8 @@ describe('record layouts', () => {
 
   // every field with a setter: the slot pool's epoch is only bumped
   it.each([
-    ['SlotPool', () => new SlotPool(4), SlotPool.prototype, 22],
-    ['RequestPool', () => new RequestPool(4), RequestPool.prototype, 22],
+    ['SlotPool', () => new SlotPool(4), SlotPool.prototype, 23],
+    ['RequestPool', () => new RequestPool(4), RequestPool.prototype, 24],
   ] as const)('%s: every field keeps its own value, in neighbouring records too (no two fields share bytes)', (_name, make, proto, fields) => {
     const pool = make() as unknown as Record<string, (...args: number[]) => number>;
     const pairs = accessorPairs(proto);

@@ -5,6 +5,7 @@ import { ReplicaStats } from './stats.ts';
 import { SlotPool } from './slot-pool.ts';
 import { PrefixCache, type PrefixChain } from './prefix-cache.ts';
 import { FinishHeap, SlotDeque } from './structs.ts';
+import { PriorityWaitQueue, type WaitQueue } from './priority.ts';
 
 /**
  * One GPU replica (a tensor-parallel group serving one model copy) with iteration-level
@@ -108,6 +109,8 @@ export interface ReplicaListener {
    * request preempted mid-stream can be rejected this way after its firstToken.
    */
   rejected(req: number, t_ms: number, reason: RejectReason): void;
+  /** The request was aborted (abort()): it left the queue or the batch and its KV blocks are free. */
+  aborted?(req: number, t_ms: number): void;
 }
 
 /** Test hooks; leave null in production (the token hook costs O(batch) per iteration). */
@@ -194,7 +197,11 @@ export class GpuReplica {
   private allocatedBlocks = 0;
 
   // queues and batch
-  private readonly waitQueue = new SlotDeque(64);
+  private waitQueue: WaitQueue = new SlotDeque(64);
+  /** A request with a priority above 0 arrived: the waiting queue is ordered by priority, preemption picks the lowest (priority.ts). */
+  private prioritised = false;
+  /** Running sequences whose abort waits for the iteration in flight to end (slot, request id pairs). */
+  private pendingAborts: number[] = [];
   private runningCount = 0;
   private runHead = -1;
   private runTail = -1;
@@ -364,7 +371,7 @@ export class GpuReplica {
    * A `chain` (a session's turn, a trace's block ids) replaces them: the prompt starts with its
    * segments; it is read during the call only.
    */
-  submit(req: number, promptTokens: number, outputTokens: number, prefixId = -1, prefixTokens = 0, chain: PrefixChain | null = null): void {
+  submit(req: number, promptTokens: number, outputTokens: number, prefixId = -1, prefixTokens = 0, chain: PrefixChain | null = null, priority = 0): number {
     if (!this.isHealthy) throw new Error(`submit of request ${req} to a failed GPU replica (route only to healthy replicas)`);
     const prompt = promptTokens >= 1 ? Math.floor(promptTokens) : 1;
     const out = outputTokens >= 1 ? Math.floor(outputTokens) : 1;
@@ -374,12 +381,12 @@ export class GpuReplica {
     if (this.neverFits(prompt, out, this.capacityRequested)) {
       counters.rejected_too_long++;
       this.listener.rejected(req, now, 'too_long');
-      return;
+      return -1;
     }
     if (this.waitQueue.length >= this.maxWaiting) {
       counters.rejected_queue_full++;
       this.listener.rejected(req, now, 'queue_full');
-      return;
+      return -1;
     }
     const s = this.slots.alloc();
     this.slots.setReq(s, req);
@@ -393,11 +400,17 @@ export class GpuReplica {
     this.slots.setSubmitMs(s, now);
     this.slots.setAdmitMs(s, NaN);
     this.setPrefix(s, prompt, prefixId, prefixTokens, chain);
+    this.slots.setPriority(s, priority);
+    if (priority !== 0 && !this.prioritised) {
+      this.prioritised = true;
+      this.waitQueue = PriorityWaitQueue.from(this.waitQueue, this.slots);
+    }
     this.waitQueue.pushBack(s);
     if (this.waitQueue.length > counters.max_waiting) counters.max_waiting = this.waitQueue.length;
     // a request arriving during a fused stretch that nothing blocked joins at the next iteration
     // boundary, as in the per-iteration schedule: the stretch ends at the iteration in flight
-    if (this.fusedOpen && this.fusedLeft > 0) this.cutSpan();
+    // (by priority, an arrival may go ahead of a head that did not fit, or preempt)
+    if ((this.fusedOpen || this.prioritised) && this.fusedLeft > 0) this.cutSpan();
     if (!this.busy) {
       this.insideCallbacks = true;
       try {
@@ -406,6 +419,7 @@ export class GpuReplica {
         this.insideCallbacks = false;
       }
     }
+    return s;
   }
 
   /**
@@ -479,6 +493,7 @@ export class GpuReplica {
     this.iterRecomputeTokens = 0;
     this.tokenBudget = this.maxBatchedTokens;
     const preemptedBefore = this.counters.preemptions;
+    if (this.prioritised) this.preemptForPriority();
     let decode = false;
     if (this.chunkedPrefill) {
       if (this.decodingSeqs > 0) {
@@ -759,40 +774,33 @@ export class GpuReplica {
   private reserveDecode(): void {
     const blockSize = this.blockSize;
     const idx = (blockSize - (this.decodeSteps % blockSize)) % blockSize;
-    while (this.decodingByResidue[idx] > this.kvBlocks - this.allocatedBlocks) this.preemptTail();
+    while (this.decodingByResidue[idx] > this.kvBlocks - this.allocatedBlocks) this.preempt(this.victim());
     this.allocatedBlocks += this.decodingByResidue[idx];
     this.trimCache();
   }
 
-  /** Preempts (by recompute) the most recently admitted running sequence. */
-  private preemptTail(): void {
-    const s = this.runTail;
-    if (s < 0) throw new Error('GpuReplica: nothing left to preempt (internal error)');
-    this.unlinkRun(s);
-    this.runningCount--;
-    if (this.slots.state(s) === PREFILL) {
-      // a first pass cut short is wasted work too (a recompute pass is already counted per chunk);
-      // until its prefill completes, a sequence's shared blocks are the ones it found cached, not computed
-      if (this.slots.emitted(s) === 0) this.counters.recompute_tokens += this.slots.prefilled(s) - this.slots.sharedBlocks(s) * this.blockSize;
-      this.releaseBlocks(s, this.slots.target(s));
-      this.unlinkPf(s);
-    } else {
-      const steps = this.decodeSteps;
-      const base = this.slots.base(s);
-      const kv = base + steps;
-      this.releaseBlocks(s, kv);
-      this.decodingSeqs--;
-      this.decodingContextTokens -= kv;
-      this.decodingByResidue[this.residue(base)]--;
-      const emitted = this.slots.out(s) - (this.slots.finish(s) - steps + 1);
+  /** The sequence preemption takes: the most recently admitted; by priority, the most recently admitted of the lowest priority. */
+  private victim(): number {
+    let v = this.runTail;
+    if (v < 0) throw new Error('GpuReplica: nothing left to preempt (internal error)');
+    if (!this.prioritised) return v;
+    for (let s = this.slots.runPrev(v); s >= 0; s = this.slots.runPrev(s)) if (this.slots.priority(s) > this.slots.priority(v)) v = s;
+    return v;
+  }
+
+  /** Preempts running sequence s by recompute: it frees its blocks and goes back to the waiting head. */
+  private preempt(s: number): void {
+    const state = this.slots.state(s);
+    // a first pass cut short is wasted work too (a recompute pass is already counted per chunk);
+    // until its prefill completes, a sequence's shared blocks are the ones it found cached, not computed
+    if (state === PREFILL && this.slots.emitted(s) === 0) this.counters.recompute_tokens += this.slots.prefilled(s) - this.slots.sharedBlocks(s) * this.blockSize;
+    const joinedThisStep = state === DECODE && this.slots.joinGen(s) === this.decodeSteps;
+    const left = this.leaveBatch(s);
+    if (state === DECODE) {
+      const emitted = this.slots.out(s) - left;
       this.slots.setEmitted(s, emitted);
       this.slots.setTarget(s, this.slots.prompt(s) + emitted);
-      if (this.slots.joinGen(s) === steps) {
-        this.slots.setLastTokenMs(s, this.slots.join_ms(s));
-        this.groupRemove(this.slots.join_ms(s));
-      } else {
-        this.slots.setLastTokenMs(s, this.lastDecodeEnd_ms);
-      }
+      this.slots.setLastTokenMs(s, joinedThisStep ? this.slots.join_ms(s) : this.lastDecodeEnd_ms);
       this.slots.bumpEpoch(s); // its finish-heap entry is now stale
     }
     this.slots.setState(s, WAITING);
@@ -802,11 +810,82 @@ export class GpuReplica {
     this.waitQueue.pushFront(s);
   }
 
+  /** Takes running sequence s out of the batch and gives back its blocks; returns the output tokens it still had to produce. */
+  private leaveBatch(s: number): number {
+    this.unlinkRun(s);
+    this.runningCount--;
+    if (this.slots.state(s) === PREFILL) {
+      this.releaseBlocks(s, this.slots.target(s));
+      this.unlinkPf(s);
+      return this.slots.out(s) - this.slots.emitted(s);
+    }
+    const steps = this.decodeSteps;
+    const base = this.slots.base(s);
+    const kv = base + steps;
+    this.releaseBlocks(s, kv);
+    this.decodingSeqs--;
+    this.decodingContextTokens -= kv;
+    this.decodingByResidue[this.residue(base)]--;
+    if (this.slots.joinGen(s) === steps) this.groupRemove(this.slots.join_ms(s));
+    return this.slots.finish(s) - steps + 1;
+  }
+
+  /**
+   * vLLM's priority preemption (`_schedule_priority_preemption`): while the waiting head cannot be
+   * admitted (KV blocks or max_num_seqs) and a running sequence has a lower priority (a higher
+   * value), that sequence is preempted. The head's need ignores a prefix-cache hit (conservative).
+   */
+  private preemptForPriority(): void {
+    if (this.waitQueue.length === 0) return;
+    const head = this.waitQueue.peekFront();
+    const need = this.blocksFor(this.slots.target(head));
+    while (this.runningCount > 0 && (this.runningCount >= this.maxSeqs || this.kvBlocks - this.allocatedBlocks - need < this.watermarkBlocks)) {
+      const v = this.victim();
+      if (this.slots.priority(v) <= this.slots.priority(head)) return;
+      this.preempt(v);
+    }
+  }
+
+  // ---- cancellation ----
+
+  /**
+   * Aborts request `req`, held in slot `s` (what submit returned), as vLLM does when its client
+   * disconnects: a waiting request leaves the queue now; a running one leaves the batch when the
+   * iteration in flight ends (vLLM applies aborts between steps) and frees its KV blocks. Then
+   * listener.aborted; a request that finishes in that iteration finishes instead.
+   */
+  abort(s: number, req: number): void {
+    if (s < 0 || this.slots.req(s) !== req || this.slots.state(s) === FREE) return;
+    if (this.slots.state(s) === WAITING) return this.abortNow(s, req, this.sim.now_ms);
+    this.pendingAborts.push(s, req);
+    this.cutSpan();
+  }
+
+  /** The aborts of running sequences, at the end of the iteration they were in. */
+  private applyAborts(t: number): void {
+    const list = this.pendingAborts;
+    for (let i = 0; i < list.length; i += 2) {
+      const s = list[i], req = list[i + 1];
+      // it may have finished in that iteration (then it is gone), or been preempted since
+      if (this.slots.req(s) === req && this.slots.state(s) !== FREE) this.abortNow(s, req, t);
+    }
+    list.length = 0;
+  }
+
+  private abortNow(s: number, req: number, t: number): void {
+    const state = this.slots.state(s);
+    if (state === WAITING && !this.waitQueue.remove(s)) return;
+    this.counters.aborted++;
+    this.counters.aborted_output_tokens += state === WAITING ? this.slots.out(s) - this.slots.emitted(s) : this.leaveBatch(s);
+    this.releaseSlot(s);
+    this.listener.aborted?.(req, t);
+  }
+
   private applyCapacity(): void {
     this.capacityChangePending = false;
     this.kvBlocks = this.capacityRequested;
     this.watermarkBlocks = this.watermarkFor(this.kvBlocks);
-    while (this.allocatedBlocks > this.kvBlocks) this.preemptTail();
+    while (this.allocatedBlocks > this.kvBlocks) this.preempt(this.victim());
     this.trimCache();
   }
 
@@ -819,6 +898,7 @@ export class GpuReplica {
     try {
       this.flush(Infinity);
       this.finishIteration(this.sim.now_ms);
+      if (this.pendingAborts.length > 0) this.applyAborts(this.sim.now_ms);
       if (this.runningCount > 0 || this.waitQueue.length > 0) this.plan();
       else this.busy = false;
     } finally {
@@ -1050,6 +1130,7 @@ export class GpuReplica {
     for (let i = 0; i < this.waitQueue.length; i++) this.releaseSlot(this.waitQueue.at(i));
     this.busy = false;
     this.waitQueue.clear();
+    this.pendingAborts.length = 0;
     this.runningCount = 0;
     this.runHead = this.runTail = this.prefillHead = this.prefillTail = -1;
     this.decodingSeqs = 0;

@@ -6,14 +6,15 @@ const FIELDS = recordLayout(RECORD_BYTES, {
   base: 'f64', finish: 'f64', joinGen: 'f64', join_ms: 'f64', lastToken_ms: 'f64', submit_ms: 'f64', admit_ms: 'f64',
   req: 'i32', prompt: 'i32', out: 'i32', emitted: 'i32', target: 'i32', prefilled: 'i32', preempts: 'i32',
   epoch: 'i32', state: 'i32', runPrev: 'i32', runNext: 'i32', prefillPrev: 'i32', prefillNext: 'i32',
-  prefixEntry: 'i32', prefixBlocks: 'i32', sharedBlocks: 'i32',
+  prefixEntry: 'i32', prefixBlocks: 'i32', sharedBlocks: 'i32', priority: 'i32',
 });
 const F_BASE = FIELDS.base, F_FINISH = FIELDS.finish, F_JOIN_GEN = FIELDS.joinGen, F_JOIN = FIELDS.join_ms,
   F_LAST_TOKEN = FIELDS.lastToken_ms, F_SUBMIT = FIELDS.submit_ms, F_ADMIT = FIELDS.admit_ms;
 const I_REQ = FIELDS.req, I_PROMPT = FIELDS.prompt, I_OUT = FIELDS.out, I_EMITTED = FIELDS.emitted, I_TARGET = FIELDS.target,
   I_PREFILLED = FIELDS.prefilled, I_PREEMPTS = FIELDS.preempts, I_EPOCH = FIELDS.epoch, I_STATE = FIELDS.state,
   I_RUN_PREV = FIELDS.runPrev, I_RUN_NEXT = FIELDS.runNext, I_PF_PREV = FIELDS.prefillPrev, I_PF_NEXT = FIELDS.prefillNext,
-  I_PREFIX_ENTRY = FIELDS.prefixEntry, I_PREFIX_BLOCKS = FIELDS.prefixBlocks, I_SHARED_BLOCKS = FIELDS.sharedBlocks;
+  I_PREFIX_ENTRY = FIELDS.prefixEntry, I_PREFIX_BLOCKS = FIELDS.prefixBlocks, I_SHARED_BLOCKS = FIELDS.sharedBlocks,
+  I_PRIORITY = FIELDS.priority;
 /** Record size in float64 and int32 slots. */
 const NF = RECORD_BYTES / 8, NI = RECORD_BYTES / 4;
 
@@ -29,6 +30,13 @@ export class SlotPool extends RecordPool {
     super(RECORD_BYTES, initial, max, 'GPU sequences');
   }
 
+  /** Scheduling priority (0 first; as vLLM's priority policy, a lower value runs first). */
+  priority(s: number): number {
+    return this.i[NI * s + I_PRIORITY];
+  }
+  setPriority(s: number, v: number): void {
+    this.i[NI * s + I_PRIORITY] = v;
+  }
   /** The caller's request id. */
   req(s: number): number {
     return this.i[NI * s + I_REQ];

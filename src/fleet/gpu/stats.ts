@@ -39,6 +39,10 @@ export class ReplicaStats {
   rejected_too_long = 0;
   /** Requests handed back by fail(). */
   lost = 0;
+  /** Requests aborted (their client left and the stack cancels: abort()). */
+  aborted = 0;
+  /** Output tokens the aborted requests had still to produce: decode work saved by cancelling. */
+  aborted_output_tokens = 0;
   /** Prompt tokens admissions found in the prefix cache and did not prefill (the prefill tokens saved). */
   cached_prompt_tokens = 0;
   /** Shared-prefix KV blocks evicted from the prefix cache to make room. */
@@ -73,6 +77,8 @@ export class ReplicaStats {
     this.rejected_queue_full += o.rejected_queue_full;
     this.rejected_too_long += o.rejected_too_long;
     this.lost += o.lost;
+    this.aborted += o.aborted;
+    this.aborted_output_tokens += o.aborted_output_tokens;
     this.cached_prompt_tokens += o.cached_prompt_tokens;
     this.prefix_evicted_blocks += o.prefix_evicted_blocks;
   }

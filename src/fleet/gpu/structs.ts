@@ -136,6 +136,17 @@ export class SlotDeque {
     this.length = 0;
   }
 
+  /** Removes s wherever it is (O(length): a cancelled request leaving the queue); false if absent. */
+  remove(s: number): boolean {
+    for (let i = 0; i < this.length; i++) {
+      if (this.ring[(this.head + i) & this.mask] !== s) continue;
+      for (let j = i; j < this.length - 1; j++) this.ring[(this.head + j) & this.mask] = this.ring[(this.head + j + 1) & this.mask];
+      this.length--;
+      return true;
+    }
+    return false;
+  }
+
   private grow(): void {
     const n = this.ring.length * 2;
     const r = new Int32Array(n);

@@ -30,6 +30,7 @@ import { RateLimiter, UserPopulation } from './users.ts';
 import { makeReplicas, type GpuCluster } from './replicas.ts';
 import { armOf, initialReplicas, replicasToAllocate, versionStep } from '../control/alloc.ts';
 import { SlotPool } from '../gpu/slot-pool.ts';
+import { RequestClasses } from '../classes.ts';
 
 /** A served model resolved against the catalogs: its architecture and step-time model. */
 export interface ServedModel {
@@ -157,6 +158,10 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
   );
 
   const tiers = buildTiers(sim, pool, sc, seed, pipeline, regions);
+  if (f.classes) pipeline.requestClasses = new RequestClasses(f.classes, stream(seed, 'fleet:classes'));
+  // A model whose stack cancels: the CPU tiers skip queued attempts whose client left (deadline-aware).
+  pipeline.tiersCancel = modelNames.some((m) => f.models[m].cancel_on_disconnect === true);
+  for (const t of tiers) t.deadlineAware = pipeline.tiersCancel;
   const parts: ClusterParts = { sim, sc, seed, pipeline, regionNames, slots: new SlotPool(), firstGlobal: 0 };
   const gpuClusters = buildModelRoutes(parts, prep, served, users, models);
   const armClusters = buildArms(parts, served, models);
@@ -246,6 +251,7 @@ function buildModelRoutes(parts: ClusterParts, prep: FleetInput, served: ServedM
       clusters,
       requestOverheadMs: s.step.requestOverheadMs,
       prefixCaching: s.batching.prefix_caching,
+      cancelOnDisconnect: spec.cancel_on_disconnect ?? false,
     });
   });
   return gpuClusters;

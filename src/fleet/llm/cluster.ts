@@ -2,7 +2,10 @@ import type { PrefixChain } from '../gpu/prefix-cache.ts';
 /** What the fleet needs of a replica (src/fleet/gpu implements it). */
 export interface ReplicaLike {
   /** `prefixId` (-1: none) and `prefixTokens`: the system prompt the prompt starts with (prefix caching). */
-  submit(req: number, promptTokens: number, outputTokens: number, prefixId?: number, prefixTokens?: number, chain?: PrefixChain | null): void;
+  /** `priority`: its class's (0 first); returns the slot abort() takes, -1 when rejected at once. */
+  submit(req: number, promptTokens: number, outputTokens: number, prefixId?: number, prefixTokens?: number, chain?: PrefixChain | null, priority?: number): number;
+  /** Aborts the request held in `slot` (cancellation, src/fleet/gpu/replica.ts). */
+  abort(slot: number, req: number): void;
   readonly outstanding: number;
   readonly waiting: number;
   /** False once the replica has failed (whatever the router believes). */

@@ -3,6 +3,8 @@ import type { Rng } from '../../engine/random.ts';
 import type { Simulator } from '../../engine/sim.ts';
 import type { Outcome } from '../../metrics/outcomes.ts';
 import { F_ABANDONED, F_ARM_A, F_ARM_B, F_CHAT, F_EMBED, F_HOLDS_API, F_SPILLED, SESSION_OPS_MASK, SESSION_OPS_SHIFT, type RequestPool } from '../request-pool.ts';
+import type { RequestClasses } from '../classes.ts';
+import { classDone, classFirstToken, isGood } from './class-hooks.ts';
 import type { LatencyStats } from '../../metrics/latency.ts';
 import type { RequestSink } from '../stations/network.ts';
 import type { ServiceTier, TierOutput } from '../stations/tier.ts';
@@ -30,6 +32,8 @@ export interface ModelRoute {
   requestOverheadMs: number;
   /** False: the engine runs without prefix caching (the requests keep their system prompts, nothing is reused). */
   prefixCaching?: boolean;
+  /** The stack aborts a request whose client left (vLLM on disconnect); otherwise it keeps working on it. */
+  cancelOnDisconnect: boolean;
   /** A second version of the model (canary or A/B arm B), when the control plane runs one. */
   arm?: ArmRoute;
   /** Its multi-turn sessions and agent loops, when it has any (sessions.ts). */
@@ -144,6 +148,13 @@ export class FleetPipeline implements TierOutput {
 
   /** The control plane's per-arm measurements (models with an arm only). */
   armObserver: ArmObserver | null = null;
+  /** Request classes (priorities and per-class SLOs), when the fleet declares them. */
+  requestClasses: RequestClasses | null = null;
+
+  /** The scheduling priority of the request's class (0 without classes). */
+  private priorityOf(req: number): number {
+    return this.requestClasses === null ? 0 : this.requestClasses.priority[this.pool.requestClass(req)];
+  }
 
   /** Models with an arm: send the request to arm B (its share, by user hash or at random) or to the stable replicas. */
   private routeArm(req: number, arm: ArmRoute): void {
@@ -157,7 +168,7 @@ export class FleetPipeline implements TierOutput {
         if (arm.errorRate > 0 && arm.rng() < arm.errorRate) return this.finish(req, 'failed', this.sim.now_ms);
         this.setStage(req, S.gpu_ttft);
         pool.setStation(req, c.firstGlobal + i);
-        c.replicas[i].submit(req, pool.promptTokens(req), pool.outputTokens(req), pool.prefixId(req), pool.prefixTokens(req), this.chainOf(req));
+        pool.setGpuSlot(req, c.replicas[i].submit(req, pool.promptTokens(req), pool.outputTokens(req), pool.prefixId(req), pool.prefixTokens(req), this.chainOf(req), this.priorityOf(req)));
         c.policy.notify?.(i);
         return;
       }
@@ -193,6 +204,7 @@ export class FleetPipeline implements TierOutput {
     pool.setPrefixTokens(req, route.tokens.prefixTokens);
     pool.setFlags(req, (route.embed ? F_EMBED : 0) | (!route.embed && this.rng() < route.chatShare ? F_CHAT : 0));
     if (route.sessions !== undefined) route.sessions.maybeOpen(req, pool, route.tokens);
+    pool.setRequestClass(req, this.requestClasses === null ? 0 : this.requestClasses.draw());
     this.retry(req);
   }
 
@@ -233,6 +245,8 @@ export class FleetPipeline implements TierOutput {
   retry(req: number): void {
     // DNS has moved a failed region's traffic to the others, in proportion to their capacity.
     if (this.regionFailedOver[this.pool.region(req)] === 1) this.pool.setRegion(req, this.pickAltRegion());
+    // deadline-aware tiers (cancellation) skip only the attempts of models whose stack cancels
+    if (this.tiersCancel && !this.models[this.pool.model(req)].cancelOnDisconnect) this.pool.setDeadlineMs(req, Infinity);
     this.pool.setFirstTokenMs(req, -1);
     this.setStage(req, S.edge_in);
     this.sim.after(this.cfg.edgeIn.sample(), this.gatewayHandler, req);
@@ -259,11 +273,44 @@ export class FleetPipeline implements TierOutput {
     this.tier(req, T.gateway).enter(req);
   }
 
+  /** Some model cancels: the CPU tiers are deadline-aware (an attempt whose client left is skipped in their queues). */
+  tiersCancel = false;
+
+  /**
+   * The client stopped waiting for the attempt (timeout): where the model's stack cancels, a GPU
+   * replica aborts it now (queue) or at the end of its iteration (batch); elsewhere it is dropped
+   * at its next hop (served).
+   */
+  cancel(req: number): void {
+    const pool = this.pool;
+    if (!this.models[pool.model(req)].cancelOnDisconnect) return;
+    const stage = pool.stage(req);
+    if (stage !== S.gpu_ttft && stage !== S.gpu_decode) return;
+    const g = pool.station(req);
+    const cluster = this.replicaCluster[g];
+    cluster.replicas[g - cluster.firstGlobal].abort(pool.gpuSlot(req), req);
+  }
+
+  /** Replica callback: the attempt was aborted (cancel), its KV blocks freed. */
+  aborted(req: number, t_ms: number): void {
+    this.notifyReplica(req);
+    this.closeStage(req);
+    this.finish(req, 'timed_out', t_ms);
+  }
+
+  /** An attempt whose client left reached its next hop: the stack drops it (its API worker slot, if just granted, is released). */
+  private dropCancelled(req: number): void {
+    const pool = this.pool;
+    if (pool.stage(req) === S.api_queue) pool.setFlags(req, pool.flags(req) | F_HOLDS_API);
+    this.finish(req, 'timed_out', this.sim.now_ms);
+  }
+
   /** A tier finished with the request: move it along according to its stage. */
   served(req: number, tier: ServiceTier): void {
     const pool = this.pool;
     const kind = tier.id % this.tierKinds;
     this.closeStage(req);
+    if (pool.flags(req) & F_ABANDONED && this.models[pool.model(req)].cancelOnDisconnect) return this.dropCancelled(req);
     switch (pool.stage(req)) {
       case S.gateway:
         if (this.rng() >= this.cfg.authCacheHit) return this.enterTier(req, S.auth, T.postgres);
@@ -351,7 +398,7 @@ export class FleetPipeline implements TierOutput {
     if (!cluster.replicas[i].healthy) return this.finish(req, 'failed', this.sim.now_ms);
     this.setStage(req, S.gpu_ttft);
     pool.setStation(req, cluster.firstGlobal + i); // which replica holds it
-    cluster.replicas[i].submit(req, pool.promptTokens(req), pool.outputTokens(req), pool.prefixId(req), pool.prefixTokens(req), this.chainOf(req));
+    pool.setGpuSlot(req, cluster.replicas[i].submit(req, pool.promptTokens(req), pool.outputTokens(req), pool.prefixId(req), pool.prefixTokens(req), this.chainOf(req), this.priorityOf(req)));
     cluster.policy.notify?.(i);
   }
 
@@ -389,6 +436,7 @@ export class FleetPipeline implements TierOutput {
       this.metrics.ttft.add(ttft);
       this.metrics.series?.firstToken(t_ms, ttft);
       this.metrics.models[pool.model(req)].ttft.add(ttft);
+      if (this.requestClasses !== null) classFirstToken(this.requestClasses, pool, req, ttft);
     }
   }
 
@@ -409,6 +457,7 @@ export class FleetPipeline implements TierOutput {
         this.metrics.tpot.add(tpot);
         mm.tpot.add(tpot);
       }
+      if (this.requestClasses !== null) classDone(this.requestClasses, pool, req, out > 1 ? (t_ms - pool.first_token_ms(req)) / (out - 1) : 0);
     }
     if (!(pool.flags(req) & F_EMBED) && this.cfg.moderationPost) return this.enterTier(req, S.moderation_post, T.moderation);
     this.complete(req);
@@ -445,6 +494,7 @@ export class FleetPipeline implements TierOutput {
     }
     if (pool.flags(req) & (F_ARM_A | F_ARM_B)) this.armObserver?.finish(pool.model(req), pool.flags(req) & F_ARM_B ? 1 : 0, outcome, t_ms - pool.arrival_ms(req));
     if (pool.sessionId(req) >= 0) this.models[pool.model(req)].sessions?.ended(req, pool, outcome === 'completed', t_ms);
+    if (this.requestClasses !== null && outcome === 'completed' && isGood(pool, req)) this.requestClasses.metrics[pool.requestClass(req)].good++;
     this.sink.finish(req, outcome, t_ms);
   }
 }

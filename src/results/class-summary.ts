@@ -1,0 +1,47 @@
+import type { z } from 'zod';
+import { jainIndex, type RequestClasses } from '../fleet/classes.ts';
+import type { ClassesSummarySchema, ClassSummarySchema } from './summary-schema.ts';
+import { round } from './round.ts';
+import { roundLatency } from './fleet-summary.ts';
+
+/**
+ * The `classes` block of summary.json (declared in summary-schema.ts; request classes:
+ * src/fleet/classes.ts, docs/priorities.md): per class its requests, TTFT/TPOT/e2e percentiles,
+ * goodput and SLO attainment; per tenant its totals; Jain's fairness index over the classes'
+ * normalised throughput.
+ */
+
+export type ClassSummary = z.infer<typeof ClassSummarySchema>;
+export type ClassesSummary = z.infer<typeof ClassesSummarySchema>;
+
+/** The classes block of one run over measured_s seconds. */
+export function summarizeClasses(classes: RequestClasses, measured_s: number): ClassesSummary {
+  const by_class: Record<string, ClassSummary> = {};
+  const by_tenant: NonNullable<ClassesSummary['by_tenant']> = {};
+  const normalised: number[] = [];
+  classes.names.forEach((name, i) => {
+    const spec = classes.spec[name];
+    const m = classes.metrics[i];
+    const c = m.counts;
+    const share = c.offered > 0 ? c.completed / c.offered : 0;
+    normalised.push(share);
+    by_class[name] = {
+      priority: spec.priority,
+      share: spec.share,
+      ...(spec.tenant ? { tenant: spec.tenant } : {}),
+      offered: c.offered, completed: c.completed, failed: c.failed, rejected: c.rejected, timed_out: c.timed_out,
+      normalised_throughput: round(share),
+      goodput_per_s: round(m.good / measured_s),
+      slo_attainment: round(c.completed > 0 ? Math.min(1, m.good / c.completed) : 0),
+      latency_ms: { ttft: roundLatency(m.ttft.summary()), tpot: roundLatency(m.tpot.summary()), e2e: roundLatency(m.e2e.summary()) },
+      ...(spec.slo ? { slo: spec.slo } : {}),
+    };
+    if (spec.tenant) {
+      const t = (by_tenant[spec.tenant] ??= { offered: 0, completed: 0, goodput_per_s: 0 });
+      t.offered += c.offered;
+      t.completed += c.completed;
+      t.goodput_per_s = round(t.goodput_per_s + m.good / measured_s);
+    }
+  });
+  return { by_class, ...(Object.keys(by_tenant).length > 0 ? { by_tenant } : {}), fairness_jain: round(jainIndex(normalised)) };
+}
