@@ -59,6 +59,34 @@ const Tokens = z.union(
   { error: 'expected { prompt, output } distributions or { trace: file }' },
 );
 
+/** One pool of a disaggregated model (docs/disaggregation.md): what is left out is the model's own. */
+const DisaggregatedPool = strict({
+  gpu: z.string().min(1).optional(),
+  tp: posInt().optional(),
+  /** GPUs of the pool in the whole fleet; one pool may leave it out to take the rest of the model's `gpus`. */
+  gpus: posInt().optional(),
+  /** Instance type for the bill; left out: the model's when the GPU is the model's, else the catalog's for the GPU. */
+  instance: z.string().min(1).optional(),
+  batching: Batching.optional(),
+});
+
+/** Most KV-link bandwidth a scenario may give, Gbit/s (a guard against unit slips; NVLink 5 is 14,400). */
+export const MAX_KV_LINK_GBPS = 100_000;
+
+/** Prefill/decode disaggregation: separate prefill and decode pools, the prompt's KV cache sent between them. */
+const Disaggregation = strict({
+  prefill: DisaggregatedPool,
+  decode: DisaggregatedPool,
+  /** Each prefill replica's link to the decode pool: one transfer at a time, queued in order. */
+  kv_link: strict({
+    /** Gbit/s (a 400 Gb/s RDMA NIC: 400; NVLink 4 at 900 GB/s: 7200). */
+    bandwidth_gbps: posNum().max(MAX_KV_LINK_GBPS, { error: `expected a bandwidth in Gbit/s, at most ${MAX_KV_LINK_GBPS}` }),
+    /** Fixed cost per transfer (connection set-up, RDMA handshake, propagation), ms. */
+    latency_ms: nonNegNum().max(60_000).default(0),
+    kind: z.enum(['nvlink', 'rdma']).default('rdma'),
+  }),
+});
+
 const Served = strict({
   /** Catalog model id (src/perf/models.ts) or a Hugging Face config.json path. */
   model: z.string().min(1),
@@ -98,6 +126,8 @@ const Served = strict({
   weights_gb: posNum().optional(),
   /** Latency targets, reported beside the measured figures. */
   slo: strict({ ttft_p99_ms: posNum().optional(), e2e_p99_ms: posNum().optional() }).optional(),
+  /** Serve from separate prefill and decode pools (their GPUs add up to `gpus`) instead of colocated replicas. */
+  disaggregation: Disaggregation.optional(),
 });
 
 const Region = strict({ traffic_share: prob(), capacity_share: prob() });
@@ -154,6 +184,7 @@ export const FleetSchema = strict({
 
 export type FleetSpec = z.infer<typeof FleetSchema>;
 export type ServedSpec = z.infer<typeof Served>;
+export type DisaggregationSpec = z.infer<typeof Disaggregation>;
 
 /** GPUs in one replica of a served model: tp, or ep under expert parallelism (src/perf/memory.ts). */
 export function gpusPerReplica(spec: { tp: number; ep?: number }): number {

@@ -3,6 +3,7 @@ import { HOURS_PER_MONTH, getInstance } from '../../cost/prices.ts';
 import type { FleetSpec } from '../schema.ts';
 import { UserError } from '../../errors.ts';
 import { excerpt } from '../../util/excerpt.ts';
+import { poolBillLines } from './disaggregated.ts';
 
 const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
 
@@ -28,9 +29,13 @@ export function fleetMonthlyCost(f: FleetSpec, meanRate_per_s: number): CostBrea
   lines.push(instanceLine('router', 'services', f.router.instance, f.router.instances, opts));
   lines.push(instanceLine('moderation', 'services', f.moderation.instance, f.moderation.instances, opts));
   for (const [name, m] of Object.entries(f.models)) {
-    const perInstance = Object.hasOwn(f.prices.overrides, m.instance) ? 8 : getInstance(m.instance).gpus;
-    if (perInstance < 1) throw new UserError(`fleet.models.${name}.instance: ${excerpt(m.instance)} carries no GPU`);
-    lines.push(instanceLine(`gpu:${name}`, 'gpu', m.instance, Math.ceil(m.gpus / perInstance), opts));
+    // a disaggregated model is billed as its two pools, each on its own instance type
+    const parts = m.disaggregation ? poolBillLines(name, m, f) : [{ component: `gpu:${name}`, instance: m.instance, gpus: m.gpus }];
+    for (const p of parts) {
+      const perInstance = Object.hasOwn(f.prices.overrides, p.instance) ? 8 : getInstance(p.instance).gpus;
+      if (perInstance < 1) throw new UserError(`fleet.models.${name}.instance: ${excerpt(p.instance)} carries no GPU`);
+      lines.push(instanceLine(p.component, 'gpu', p.instance, Math.ceil(p.gpus / perInstance), opts));
+    }
   }
   lines.push(instanceLine('redis', 'state', f.redis.instance, f.redis.instances, opts));
   lines.push(instanceLine('postgres', 'state', f.postgres.instance, f.postgres.instances, opts));
