@@ -12,6 +12,7 @@ import { latency, latencySchema } from './kinds/latency.ts';
 import { errorRate, errorRateSchema } from './kinds/error-rate.ts';
 import { capacity, capacitySchema } from './kinds/capacity.ts';
 import { partition, partitionSchema } from './kinds/partition.ts';
+import { kvLink, kvLinkSchema } from './kinds/kv-link.ts';
 
 /** One line per fault kind: a new kind is one file in kinds/ plus a line here. */
 export const FaultSchema = z.discriminatedUnion('kind', [
@@ -27,6 +28,7 @@ export const FaultSchema = z.discriminatedUnion('kind', [
   errorRateSchema,
   capacitySchema,
   partitionSchema,
+  kvLinkSchema,
 ]);
 export type FaultSpec = z.infer<typeof FaultSchema>;
 
@@ -43,4 +45,5 @@ export const FAULT_KINDS: Readonly<Record<FaultSpec['kind'], FaultKind<never>>> 
   'error-rate': errorRate,
   capacity,
   partition,
+  'kv-link': kvLink,
 } as unknown as Readonly<Record<FaultSpec['kind'], FaultKind<never>>>;

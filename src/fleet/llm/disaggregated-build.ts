@@ -66,7 +66,7 @@ export function buildPools(
     const prefill = pooled(pools.prefill, r, 'prefill');
     route.prefill.push(prefill);
     route.decode.push(pooled(pools.decode, r, 'decode'));
-    route.links.push(prefill.replicas.map(() => new KvLink(link.bandwidth_gbps, link.latency_ms, parts.sc.warmup_s * 1000)));
+    route.links.push(prefill.replicas.map(() => new KvLink(parts.sim, link.bandwidth_gbps, link.latency_ms, route.arriveHandler, parts.sc.warmup_s * 1000)));
   });
   return { clusters: route.prefill, model: { route, ...pools } };
 }

@@ -48,9 +48,10 @@ export class DisaggregatedRoute {
   /** Counted requests lost on a failed link, and with no decode replica to go to. */
   lostOnLink = 0;
   noDecodeReplica = 0;
-  private readonly inFlight = new Map<number, { req: number; region: number; link: KvLink }>();
+  private readonly inFlight = new Map<number, { req: number; region: number; sent_ms: number }>();
   private nextTransfer = 0;
-  private readonly arriveHandler: number;
+  /** The links call it with the transfer's id when its KV cache has arrived. */
+  readonly arriveHandler: number;
 
   readonly prefillListener: ReplicaListener;
   readonly decodeListener: ReplicaListener;
@@ -86,20 +87,19 @@ export class DisaggregatedRoute {
     c.policy.notify?.(i);
     const link = this.links[c.region][i];
     if (link.failed) return this.lose(req, t_ms, 'link');
-    const arrive_ms = link.send(t_ms, this.kvBytesPerToken * pool.promptTokens(req));
-    if (pool.counted(req)) this.transfer_ms.add(arrive_ms - t_ms);
     const id = this.nextTransfer;
     this.nextTransfer = (id + 1) & TRANSFER_ID_MASK;
-    this.inFlight.set(id, { req, region: c.region, link });
-    this.sim.at(arrive_ms, this.arriveHandler, id);
+    this.inFlight.set(id, { req, region: c.region, sent_ms: t_ms });
+    link.send(id, this.kvBytesPerToken * pool.promptTokens(req));
   }
 
   /** The KV cache has arrived: the request joins a decode replica of its region. */
   private arrived(id: number): void {
     const x = this.inFlight.get(id);
-    if (x === undefined) return; // lost with its link
+    if (x === undefined) throw new Error(`KV transfer ${id} arrived twice or after it was lost (internal error)`);
     this.inFlight.delete(id);
     const pool = this.pool;
+    if (pool.counted(x.req)) this.transfer_ms.add(this.sim.now_ms - x.sent_ms);
     const c = this.decode[x.region];
     const i = c.policy.pick();
     if (i < 0 || !c.replicas[i].healthy) return this.lose(x.req, this.sim.now_ms, 'decode');
@@ -122,21 +122,16 @@ export class DisaggregatedRoute {
    */
   setLinkCondition(region: number, bandwidthFraction: number): void {
     const now = this.sim.now_ms;
-    const hit = new Set<KvLink>();
     this.links.forEach((row, r) => {
       if (region >= 0 && r !== region) return;
       for (const l of row) {
-        l.setCondition(bandwidthFraction, now);
-        hit.add(l);
+        for (const id of l.setCondition(bandwidthFraction)) {
+          const req = this.inFlight.get(id)!.req;
+          this.inFlight.delete(id);
+          this.lose(req, now, 'link');
+        }
       }
     });
-    if (bandwidthFraction > 0) return;
-    // in the order they were sent (a Map keeps insertion order): deterministic
-    for (const [id, x] of this.inFlight) {
-      if (!hit.has(x.link)) continue;
-      this.inFlight.delete(id);
-      this.lose(x.req, now, 'link');
-    }
   }
 
   /** Every link of the model. */
