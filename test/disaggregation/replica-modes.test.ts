@@ -58,6 +58,21 @@ describe('GpuReplica modes: prefill-only and decode-only (closed forms)', () => 
     expect(r.usedBlocks).toBe(0);
   });
 
+  it('prefill mode under load: every request ends at its first token, once; its blocks are all given back', () => {
+    const sim = new Simulator();
+    const calls = new Calls();
+    const r = new GpuReplica(sim, linearStep({ kvTokens: 4096 }), { ...BASE_CFG, mode: 'prefill' }, calls);
+    const rng = stream(5, 'prefill-mode');
+    const n = 300;
+    for (let i = 0; i < n; i++) sim.at(i * 2, sim.on(() => r.submit(i, 50 + Math.floor(rng() * 1500), 100)));
+    sim.run();
+    expect(calls.errors).toEqual([]);
+    expect(calls.doneAt.size).toBe(n);
+    for (let i = 0; i < n; i++) expect(calls.doneAt.get(i)).toBe(calls.firstAt.get(i));
+    expect(r.stats().decode_tokens).toBe(0);
+    expect(r.usedBlocks).toBe(0);
+  });
+
   it('decode mode: refuses a request with a single output token (it has nothing left to decode)', () => {
     const r = new GpuReplica(new Simulator(), linearStep(), { ...BASE_CFG, mode: 'decode' }, new Calls());
     expect(() => r.submit(0, 100, 1)).toThrow(/at least 2/);
