@@ -13,6 +13,7 @@ import { errorRate, errorRateSchema } from './kinds/error-rate.ts';
 import { capacity, capacitySchema } from './kinds/capacity.ts';
 import { partition, partitionSchema } from './kinds/partition.ts';
 import { spotReclaim, spotReclaimSchema } from './kinds/spot-reclaim.ts';
+import { kvLink, kvLinkSchema } from './kinds/kv-link.ts';
 
 /** One line per fault kind: a new kind is one file in kinds/ plus a line here. */
 export const FaultSchema = z.discriminatedUnion('kind', [
@@ -29,6 +30,7 @@ export const FaultSchema = z.discriminatedUnion('kind', [
   capacitySchema,
   partitionSchema,
   spotReclaimSchema,
+  kvLinkSchema,
 ]);
 export type FaultSpec = z.infer<typeof FaultSchema>;
 
@@ -46,4 +48,5 @@ export const FAULT_KINDS: Readonly<Record<FaultSpec['kind'], FaultKind<never>>> 
   capacity,
   partition,
   'spot-reclaim': spotReclaim,
+  'kv-link': kvLink,
 } as unknown as Readonly<Record<FaultSpec['kind'], FaultKind<never>>>;

@@ -86,6 +86,33 @@ function conversations<Gap extends string, Append extends string>(gap: Gap, appe
     ...({ [append]: DistSchema } as Record<Append, typeof DistSchema>),
   });
 }
+/** One pool of a disaggregated model (docs/disaggregation.md): what is left out is the model's own. */
+const DisaggregatedPool = strict({
+  gpu: z.string().min(1).optional(),
+  tp: posInt().optional(),
+  /** GPUs of the pool in the whole fleet; one pool may leave it out to take the rest of the model's `gpus`. */
+  gpus: posInt().optional(),
+  /** Instance type for the bill; left out: the model's when the GPU is the model's, else the catalog's for the GPU. */
+  instance: z.string().min(1).optional(),
+  batching: Batching.optional(),
+});
+
+/** Most KV-link bandwidth a scenario may give, Gbit/s (a guard against unit slips; NVLink 5 is 14,400). */
+export const MAX_KV_LINK_GBPS = 100_000;
+
+/** Prefill/decode disaggregation: separate prefill and decode pools, the prompt's KV cache sent between them. */
+const Disaggregation = strict({
+  prefill: DisaggregatedPool,
+  decode: DisaggregatedPool,
+  /** Each prefill replica's link to the decode pool: one transfer at a time, queued in order. */
+  kv_link: strict({
+    /** Gbit/s (a 400 Gb/s RDMA NIC: 400; NVLink 4 at 900 GB/s: 7200). */
+    bandwidth_gbps: posNum().max(MAX_KV_LINK_GBPS, { error: `expected a bandwidth in Gbit/s, at most ${MAX_KV_LINK_GBPS}` }),
+    /** Fixed cost per transfer (connection set-up, RDMA handshake, propagation), ms. */
+    latency_ms: nonNegNum().max(60_000).default(0),
+    kind: z.enum(['nvlink', 'rdma']).default('rdma'),
+  }),
+});
 
 const Served = strict({
   /** Catalog model id (src/perf/models.ts) or a Hugging Face config.json path. */
@@ -136,6 +163,8 @@ const Served = strict({
   power_cap_w: posNum().optional(),
   /** How the replicas are bought: shares by commitment summing to 1 (on_demand, reserved_1y, reserved_3y, savings_plan, capacity_block, spot; docs/purchase-mix.md). Left out: all on-demand. */
   purchase: PurchaseMixSchema.optional(),
+  /** Serve from separate prefill and decode pools (their GPUs add up to `gpus`) instead of colocated replicas. */
+  disaggregation: Disaggregation.optional(),
 }).superRefine((m, ctx) => {
   const unsold = unsoldCommitment(m.instance, m.purchase);
   if (unsold) ctx.addIssue({ code: 'custom', path: ['purchase', unsold.commitment], input: m.purchase![unsold.commitment], message: unsold.message });
@@ -219,6 +248,7 @@ export const FleetSchema = strict({
 
 export type FleetSpec = z.infer<typeof FleetSchema>;
 export type ServedSpec = z.infer<typeof Served>;
+export type DisaggregationSpec = z.infer<typeof Disaggregation>;
 
 /** GPUs in one replica of a served model: tp, or ep under expert parallelism (src/perf/memory.ts). */
 export function gpusPerReplica(spec: { tp: number; ep?: number }): number {

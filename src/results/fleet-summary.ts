@@ -13,6 +13,9 @@ import { round } from './round.ts';
 import { sloVerdict } from './verdict.ts';
 import { summarizeEnergy } from './energy-summary.ts';
 import { prefixUsdSavedPerMonth } from './prefix-savings.ts';
+import type { GpuCluster } from '../fleet/llm/replicas.ts';
+import type { ServedModel } from '../fleet/llm/build.ts';
+import { disaggregationFigures, poolGpuFigures } from './disaggregation-summary.ts';
 
 export type LatencyBlocks = z.infer<typeof LatencyBlocksSchema>;
 export type ModelSummary = z.infer<typeof ModelSummarySchema>;
@@ -41,6 +44,19 @@ function prefixCacheFigures(stats: ReplicaStats, measured_s: number, scale: numb
 }
 
 
+/** The summed counters, the ITL sketch, the replica count and the utilisation of some GPU clusters of one served model. */
+export function clusterFigures(clusters: readonly GpuCluster[], s: ServedModel, measured_ms: number) {
+  const stats = new ReplicaStats();
+  const itl = new LatencyStats();
+  let replicas = 0;
+  for (const c of clusters) {
+    for (const rep of c.replicas) stats.merge(rep.stats());
+    itl.merge(c.itl);
+    replicas += c.replicas.length;
+  }
+  return { stats, itl, replicas, u: replicaUtilisation(stats, s.step, s.step.kvCapacityTokens, measured_ms, replicas) };
+}
+
 export function roundLatency(l: LatencySummary): LatencySummary {
   const out = { ...l };
   for (const k of Object.keys(out) as (keyof LatencySummary)[]) out[k] = out[k] === null ? null : round(out[k]!);
@@ -56,16 +72,10 @@ function modelFigures(prep: Prepared, run: RunResult, s: NonNullable<RunResult['
   const fl = run.fleet!;
   const measured_ms = run.duration_ms - run.warmup_ms;
   const measured_s = measured_ms / 1000;
-  const clusters = fl.gpuClusters.filter((c) => c.served === s);
-  const stats = new ReplicaStats();
-  const itl = new LatencyStats();
-  let replicas = 0;
-  for (const c of clusters) {
-    for (const rep of c.replicas) stats.merge(rep.stats());
-    itl.merge(c.itl);
-    replicas += c.replicas.length;
-  }
-  const u = replicaUtilisation(stats, s.step, s.step.kvCapacityTokens, measured_ms, replicas);
+  // a disaggregated model's replicas are those of its two pools (disaggregation-summary.ts has each apart)
+  const pools = fl.disaggregated?.[s.name];
+  const clusters = fl.gpuClusters.filter((c) => c.served === s || c.served === pools?.prefill || c.served === pools?.decode);
+  const { stats, itl, replicas, u } = clusterFigures(clusters, s, measured_ms);
   const mm = fl.metrics.models[m];
   const outPerS = mm.output_tokens / measured_s / f.scale;
   const tokens_per_s = (mm.output_tokens + mm.prompt_tokens) / measured_s / f.scale;
@@ -80,6 +90,7 @@ function modelFigures(prep: Prepared, run: RunResult, s: NonNullable<RunResult['
     scheduling_delay_ms: roundLatency(mm.scheduling_delay.summary()),
     output_tokens_per_s: r(outPerS),
     utilization: r(u.busy_fraction),
+    ...(pools ? { disaggregation: disaggregationFigures(run, pools, measured_ms) } : {}),
     ...(slo
       ? {
           slo: {
@@ -92,7 +103,7 @@ function modelFigures(prep: Prepared, run: RunResult, s: NonNullable<RunResult['
   };
   const gpu: GpuSummary = {
     replicas,
-    replicas_full: s.replicasFull,
+    replicas_full: s.replicasFull + (pools ? pools.prefill.replicasFull + pools.decode.replicasFull : 0),
     busy_fraction: r(u.busy_fraction),
     batch_size_mean: r(u.mean_batch_size),
     kv_utilization: r(u.kv_utilization),
@@ -117,6 +128,7 @@ export function summarizeFleet(prep: Prepared, run: RunResult): { parts: FleetPa
     const x = modelFigures(prep, run, s, m);
     by_model[s.name] = x.model;
     gpu[s.name] = x.gpu;
+    Object.assign(gpu, poolGpuFigures(run, s.name));
     itlAll.merge(x.itl);
     tokensPerS += x.tokens_per_s;
   });

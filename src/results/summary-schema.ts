@@ -74,12 +74,25 @@ const latencyBlockFields = {
 };
 export const LatencyBlocksSchema = z.strictObject(latencyBlockFields);
 
+/** A disaggregated model's hand-over between its pools (fleet/llm/disaggregated.ts). */
+export const DisaggregationSummarySchema = replicated({
+  prefill_replicas: z.number().describe('Prefill replicas simulated.'),
+  decode_replicas: z.number().describe('Decode replicas simulated.'),
+  kv_transfers: z.number().describe('KV-cache transfers started in the measured period, simulated fleet.'),
+  kv_gb_per_s: z.number().describe('KV-cache bytes sent over the links, GB/s, simulated fleet.'),
+  kv_link_busy_fraction: z.number().describe('Mean share of the measured period the KV links were sending.'),
+  kv_transfer_ms: LatencySchema.describe('Prefill done to KV cache at the decode pool: queue on the link, bytes / bandwidth, latency.'),
+  lost_on_kv_link: z.number().describe('Requests failed by a failed KV link.'),
+  no_decode_replica: z.number().describe('Requests failed at the hand-over for want of a healthy decode replica.'),
+});
+
 export const ModelSummarySchema = replicated({
   requests: replicated({ ...countFields, rate_limited: z.number(), spilled: z.number(), preemptions: z.number() }),
   latency_ms: LatencyBlocksSchema,
   scheduling_delay_ms: LatencySchema.describe("Submit to first admission into a replica's running batch."),
   output_tokens_per_s: z.number().describe('Full-fleet equivalent (simulated / scale).'),
   utilization: z.number().describe("Busy fraction of the model's GPU replicas."),
+  disaggregation: DisaggregationSummarySchema.optional().describe('Models served by separate prefill and decode pools only.'),
   slo: replicated({ e2e_p99_ms: z.number().optional(), ttft_p99_ms: z.number().optional(), met: z.boolean() }).optional(),
 }).meta({ id: 'model' });
 

@@ -79,7 +79,16 @@ export interface ReplicaConfig {
    * (default true; see `plan`). Results are identical either way; off is for tests.
    */
   fuse_decode?: boolean;
+  /**
+   * Prefill/decode disaggregation (docs/disaggregation.md): 'prefill' serves each request up to
+   * its first token (its output is cut to one token); 'decode' takes requests whose prompt KV was
+   * computed elsewhere: they join the decode batch on admission with their first token already out.
+   * Default 'colocated' (prefill and decode in one batch).
+   */
+  mode?: ReplicaMode;
 }
+
+export type ReplicaMode = 'colocated' | 'prefill' | 'decode';
 
 /** vLLM's defaults with chunked prefill (and a waiting bound vLLM does not have). */
 export const VLLM_REPLICA_DEFAULTS: Readonly<ReplicaConfig> = {
@@ -187,6 +196,7 @@ export class GpuReplica {
   private readonly chunkedPrefill: boolean;
   private readonly maxWaiting: number;
   private readonly watermarkFraction: number;
+  private readonly mode: ReplicaMode;
 
   // KV blocks
   private kvBlocks: number;
@@ -284,6 +294,7 @@ export class GpuReplica {
     this.maxWaiting = cfg.max_waiting;
     this.watermarkFraction = cfg.watermark_fraction ?? 0.01;
     this.fuseDecode = cfg.fuse_decode ?? true;
+    this.mode = cfg.mode ?? 'colocated';
     if (!(this.watermarkFraction >= 0 && this.watermarkFraction < 1)) throw new RangeError(`watermark_fraction: expected [0, 1), got ${this.watermarkFraction}`);
     const kvTokens = cfg.kv_capacity_tokens ?? step.kvCapacityTokens;
     this.kvBlocks = this.capacityRequested = this.toBlocksCap(kvTokens);
@@ -374,7 +385,8 @@ export class GpuReplica {
   submit(req: number, promptTokens: number, outputTokens: number, prefixId = -1, prefixTokens = 0, chain: PrefixChain | null = null, priority = 0): number {
     if (!this.isHealthy) throw new Error(`submit of request ${req} to a failed GPU replica (route only to healthy replicas)`);
     const prompt = promptTokens >= 1 ? Math.floor(promptTokens) : 1;
-    const out = outputTokens >= 1 ? Math.floor(outputTokens) : 1;
+    const out = this.mode === 'prefill' ? 1 : outputTokens >= 1 ? Math.floor(outputTokens) : 1;
+    if (this.mode === 'decode' && out < 2) throw new RangeError(`decode-only replica: request ${req} has ${out} output token; its first comes from prefill, so at least 2 are expected`);
     const counters = this.counters;
     counters.submitted++;
     const now = this.sim.now_ms;
@@ -392,8 +404,10 @@ export class GpuReplica {
     this.slots.setReq(s, req);
     this.slots.setPrompt(s, prompt);
     this.slots.setOut(s, out);
-    this.slots.setEmitted(s, 0);
-    this.slots.setTarget(s, prompt);
+    // a decode-only replica receives the first token with the KV: prompt + emitted as everywhere
+    const emittedBefore = this.mode === 'decode' ? 1 : 0;
+    this.slots.setEmitted(s, emittedBefore);
+    this.slots.setTarget(s, prompt + emittedBefore);
     this.slots.setPrefilled(s, 0);
     this.slots.setPreempts(s, 0);
     this.slots.setState(s, WAITING);
@@ -494,6 +508,7 @@ export class GpuReplica {
     this.tokenBudget = this.maxBatchedTokens;
     const preemptedBefore = this.counters.preemptions;
     if (this.prioritised) this.preemptForPriority();
+    if (this.mode === 'decode') this.admitTransferred();
     let decode = false;
     if (this.chunkedPrefill) {
       if (this.decodingSeqs > 0) {
@@ -664,12 +679,10 @@ export class GpuReplica {
     const now = this.sim.now_ms;
     while (this.waitQueue.length > 0 && this.runningCount < this.maxSeqs && (chunked ? this.tokenBudget > 0 : true)) {
       const s = this.waitQueue.peekFront();
+      // a transferred sequence not yet admitted joins through admitTransferred, never by a prefill
+      if (this.mode === 'decode' && this.slots.preempts(s) === 0) break;
       if (this.neverFits(this.slots.prompt(s), this.slots.out(s), this.kvBlocks)) {
-        this.waitQueue.popFront();
-        const req = this.slots.req(s);
-        this.releaseSlot(s);
-        this.counters.rejected_too_long++;
-        this.listener.rejected(req, now, 'too_long');
+        this.rejectHeadTooLong(s, now);
         continue;
       }
       const target = this.slots.target(s);
@@ -702,6 +715,15 @@ export class GpuReplica {
       this.linkPfTail(s);
       this.addChunk(s, chunked && rest > this.tokenBudget ? this.tokenBudget : rest);
     }
+  }
+
+  /** The waiting head s can no longer fit, even alone: it leaves rejected. */
+  private rejectHeadTooLong(s: number, now: number): void {
+    this.waitQueue.popFront();
+    const req = this.slots.req(s);
+    this.releaseSlot(s);
+    this.counters.rejected_too_long++;
+    this.listener.rejected(req, now, 'too_long');
   }
 
   /** Records the request's cacheable prefix (none when it has not a single full block to share). */
@@ -1013,21 +1035,53 @@ export class GpuReplica {
       this.listener.done(req, t, pre, delay);
       return;
     }
-    const target = this.slots.target(s);
+    this.joinDecode(s, t, this.slots.target(s), emitted);
+    if (prev === 0) this.listener.firstToken(req, t);
+  }
+
+  /** s, whose KV holds `kvTokens` and which has emitted `emitted` tokens, decodes from the next iteration on. */
+  private joinDecode(s: number, t: number, kvTokens: number, emitted: number): void {
     const steps = this.decodeSteps;
     this.slots.setEmitted(s, emitted);
     this.slots.setState(s, DECODE);
-    this.slots.setBase(s, target - steps);
-    this.slots.setFinish(s, steps + (out - emitted) - 1);
+    this.slots.setBase(s, kvTokens - steps);
+    this.slots.setFinish(s, steps + (this.slots.out(s) - emitted) - 1);
     this.slots.setJoinGen(s, steps);
     this.slots.setJoinMs(s, t);
-    this.decodingByResidue[this.residue(target - steps)]++;
+    this.decodingByResidue[this.residue(kvTokens - steps)]++;
     this.decodingSeqs++;
-    this.decodingContextTokens += target;
+    this.decodingContextTokens += kvTokens;
     this.heap.push(this.slots.finish(s), s, this.slots.epoch(s));
     if (this.slots.finish(s) < this.nextFinishStep) this.nextFinishStep = this.slots.finish(s);
     this.groupAdd(t);
-    if (prev === 0) this.listener.firstToken(req, t);
+  }
+
+  /**
+   * Decode-only mode: sequences whose prompt KV came over the link join the decode batch from the
+   * waiting head, in order, while the batch and the KV cache (watermark kept) take them. They hold
+   * the prompt's KV (the first token's is written by their first step here) and decode in this
+   * very iteration. One preempted here recomputes its KV through admit() like any other.
+   */
+  private admitTransferred(): void {
+    const now = this.sim.now_ms;
+    while (this.waitQueue.length > 0 && this.runningCount < this.maxSeqs) {
+      const s = this.waitQueue.peekFront();
+      if (this.slots.preempts(s) > 0) return;
+      if (this.neverFits(this.slots.prompt(s), this.slots.out(s), this.kvBlocks)) {
+        // the cache shrank below what it needs since submit (a memory fault)
+        this.rejectHeadTooLong(s, now);
+        continue;
+      }
+      const kvTokens = this.slots.prompt(s);
+      const need = this.blocksFor(kvTokens);
+      if (this.kvBlocks - this.allocatedBlocks - need < this.watermarkBlocks) return;
+      this.waitQueue.popFront();
+      this.allocatedBlocks += need;
+      this.runningCount++;
+      this.slots.setAdmitMs(s, now);
+      this.linkRunTail(s);
+      this.joinDecode(s, now, kvTokens, 1);
+    }
   }
 
   // ---- inter-token-latency join groups ----

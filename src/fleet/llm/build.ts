@@ -31,6 +31,7 @@ import { makeReplicas, type GpuCluster } from './replicas.ts';
 import { armOf, initialReplicas, replicasToAllocate, versionStep } from '../control/alloc.ts';
 import { SlotPool } from '../gpu/slot-pool.ts';
 import { RequestClasses } from '../classes.ts';
+import { buildPools, resolvePools, type DisaggregatedModel } from './disaggregated-build.ts';
 
 /** A served model resolved against the catalogs: its architecture and step-time model. */
 export interface ServedModel {
@@ -58,6 +59,8 @@ export interface BuiltFleet {
   users: UserPopulation;
   /** Arm B clusters of models under a canary or A/B deploy (control plane), by model name; all start switched off. */
   armClusters: Record<string, GpuCluster[]>;
+  /** Models served by separate prefill and decode pools (disaggregation), by model name. */
+  disaggregated: Record<string, DisaggregatedModel>;
 }
 
 /** Resolves a served model's architecture (catalog id or config.json) and step model. */
@@ -129,6 +132,7 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
   const metrics = new FleetMetrics(modelNames.length);
   const users = new UserPopulation(f.users.count, f.users.zipf_s, f.scale, stream(seed, 'fleet:users'));
   const served = modelNames.map((n) => resolveServed(n, f.models[n], prep, f));
+  const pools = served.map((s) => (s.spec.disaggregation ? resolvePools(s, f, (n, spec) => resolveServed(n, spec, prep, f)) : undefined));
 
   // The pipeline is the output of every tier; created first, given its parts after.
   const regions: RegionTiers[] = regionNames.map(() => ({ tiers: [] }));
@@ -162,11 +166,11 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
   // A model whose stack cancels: the CPU tiers skip queued attempts whose client left (deadline-aware).
   pipeline.tiersCancel = modelNames.some((m) => f.models[m].cancel_on_disconnect === true);
   for (const t of tiers) t.deadlineAware = pipeline.tiersCancel;
-  const parts: ClusterParts = { sim, sc, seed, pipeline, regionNames, slots: new SlotPool(), firstGlobal: 0 };
+    const parts: ClusterParts = { sim, sc, seed, pipeline, regionNames, slots: new SlotPool(), firstGlobal: 0, pool, pools, disaggregated: {} };
   const gpuClusters = buildModelRoutes(parts, prep, served, users, models);
   const armClusters = buildArms(parts, served, models);
   pipeline.indexReplicas();
-  return { pipeline, metrics, tiers, regionNames, served, gpuClusters, users, armClusters };
+  return { pipeline, metrics, tiers, regionNames, served, gpuClusters, users, armClusters, disaggregated: parts.disaggregated };
 }
 
 /** The CPU tiers of every region (kinds in TIER_KINDS order), each added to its region's list too. */
@@ -212,6 +216,10 @@ interface ClusterParts {
   regionNames: string[];
   slots: SlotPool;
   firstGlobal: number;
+  pool: RequestPool;
+  /** The prefill and decode pools of each disaggregated model (by model index), and what building them made. */
+  pools: ({ prefill: ServedModel; decode: ServedModel } | undefined)[];
+  disaggregated: Record<string, DisaggregatedModel>;
 }
 
 /** Every served model's clusters (one per region) and its route; returns the clusters. */
@@ -222,7 +230,12 @@ function buildModelRoutes(parts: ClusterParts, prep: FleetInput, served: ServedM
   const gpuClusters: GpuCluster[] = [];
   served.forEach((s, m) => {
     const clusters: Cluster[] = [];
-    regionNames.forEach((rname, r) => {
+    const pools = parts.pools[m];
+    if (pools) {
+      const built = buildPools(parts, parts.pool, pipeline, m, s, pools, gpuClusters);
+      clusters.push(...built.clusters);
+      parts.disaggregated[s.name] = built.model;
+    } else regionNames.forEach((rname, r) => {
       // The control plane may run more replicas than configured (autoscaler max, surge, blue-green): allocated, switched off.
       const count = replicasToAllocate(sc.control, f, s.name, rname, s.replicasPerRegion[r]);
       const gc = makeReplicas(sim, s, count, pipeline, seed, regionNames.length > 1 ? `${s.name}/${rname}` : s.name, r, slots);
@@ -252,6 +265,7 @@ function buildModelRoutes(parts: ClusterParts, prep: FleetInput, served: ServedM
       requestOverheadMs: s.step.requestOverheadMs,
       prefixCaching: s.batching.prefix_caching,
       cancelOnDisconnect: spec.cancel_on_disconnect ?? false,
+      disaggregated: parts.disaggregated[s.name]?.route,
     });
   });
   return gpuClusters;

@@ -3,6 +3,7 @@ import { stream } from '../../engine/random.ts';
 import type { TierLoad } from '../stations/capacity.ts';
 import { resolveServed, type FleetInput, type ServedModel } from './build.ts';
 import { TokenSource } from './tokens.ts';
+import { poolCapacities } from './disaggregated-capacity.ts';
 import { steadyConcurrency, throughputTokensPerS } from '../../perf/batch-kinds.ts';
 
 export interface ReplicaCapacity {
@@ -82,6 +83,10 @@ export function fleetLoads(prep: FleetInput, rate_per_s: number): TierLoad[] {
   for (const s of served) {
     const c = caps.get(s.name)!;
     const offered = rate_per_s * s.spec.share;
+    if (s.spec.disaggregation) {
+      for (const p of poolCapacities(s, prep, f, c.prompt_tokens_mean, c.output_tokens_mean)) loads.push({ tier: `gpu:${p.pool}`, arrival_rate_per_s: offered, capacity_per_s: p.capacity_per_s, utilization: (offered * skew) / p.capacity_per_s });
+      continue;
+    }
     const capacity = s.replicasFull * c.requests_per_s;
     loads.push({ tier: `gpu:${s.name}`, arrival_rate_per_s: offered, capacity_per_s: capacity, utilization: (offered * skew) / capacity });
   }

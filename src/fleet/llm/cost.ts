@@ -1,9 +1,10 @@
 import { albMonthlyUsd, buildCostBreakdown, cdnMonthlyUsd, instanceLine, storageMonthlyUsd, type CostBreakdown, type CostLine, type PriceOptions } from '../../cost/monthly.ts';
-import { HOURS_PER_MONTH } from '../../cost/prices.ts';
+import { HOURS_PER_MONTH, getInstance } from '../../cost/prices.ts';
 import { modelInstances, modelPurchaseBill } from './purchase-cost.ts';
 import type { FleetSpec } from '../schema.ts';
 import { UserError } from '../../errors.ts';
 import { excerpt } from '../../util/excerpt.ts';
+import { poolBillLines } from './disaggregated.ts';
 
 const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
 
@@ -29,10 +30,16 @@ export function fleetMonthlyCost(f: FleetSpec, meanRate_per_s: number): CostBrea
   lines.push(instanceLine('router', 'services', f.router.instance, f.router.instances, opts));
   lines.push(instanceLine('moderation', 'services', f.moderation.instance, f.moderation.instances, opts));
   for (const [name, m] of Object.entries(f.models)) {
-    const instances = modelInstances(f, m, name);
-    // A purchase mix bills the model's instances by commitment (cost/purchase.ts); without one, all on-demand.
-    if (m.purchase) lines.push({ component: `gpu:${name}`, plane: 'gpu', monthly_usd: modelPurchaseBill(f, name).monthly_usd });
-    else lines.push(instanceLine(`gpu:${name}`, 'gpu', m.instance, instances, opts));
+    // A disaggregated model is billed as its two pools, each on its own instance type; a purchase
+    // mix bills the model's instances by commitment (cost/purchase.ts); otherwise all on-demand.
+    if (m.disaggregation) {
+      for (const p of poolBillLines(name, m, f)) {
+        const perInstance = Object.hasOwn(f.prices.overrides, p.instance) ? 8 : getInstance(p.instance).gpus;
+        if (perInstance < 1) throw new UserError(`fleet.models.${name}.instance: ${excerpt(p.instance)} carries no GPU`);
+        lines.push(instanceLine(p.component, 'gpu', p.instance, Math.ceil(p.gpus / perInstance), opts));
+      }
+    } else if (m.purchase) lines.push({ component: `gpu:${name}`, plane: 'gpu', monthly_usd: modelPurchaseBill(f, name).monthly_usd });
+    else lines.push(instanceLine(`gpu:${name}`, 'gpu', m.instance, modelInstances(f, m, name), opts));
   }
   lines.push(instanceLine('redis', 'state', f.redis.instance, f.redis.instances, opts));
   lines.push(instanceLine('postgres', 'state', f.postgres.instance, f.postgres.instances, opts));

@@ -9,6 +9,7 @@ import type { LatencyStats } from '../../metrics/latency.ts';
 import type { RequestSink } from '../stations/network.ts';
 import type { ServiceTier, TierOutput } from '../stations/tier.ts';
 import type { Cluster } from './cluster.ts';
+import type { DisaggregatedRoute } from './disaggregated.ts';
 import type { FleetMetrics } from './metrics.ts';
 import { S, T, TIER_KINDS } from './stages.ts';
 import type { TokenSource } from './tokens.ts';
@@ -38,6 +39,8 @@ export interface ModelRoute {
   arm?: ArmRoute;
   /** Its multi-turn sessions and agent loops, when it has any (sessions.ts). */
   sessions?: SessionBook;
+  /** Prefill/decode disaggregation: `clusters` are then the prefill pool's; this hands requests on to the decode pool. */
+  disaggregated?: DisaggregatedRoute;
 }
 
 /** Arm B of a served model: its own replicas, the share of traffic it gets and how it is split. */
@@ -144,6 +147,7 @@ export class FleetPipeline implements TierOutput {
   indexReplicas(): void {
     for (const m of this.models) for (const c of m.clusters) for (let i = 0; i < c.replicas.length; i++) this.replicaCluster[c.firstGlobal + i] = c;
     for (const m of this.models) for (const c of m.arm?.clusters ?? []) for (let i = 0; i < c.replicas.length; i++) this.replicaCluster[c.firstGlobal + i] = c;
+    for (const m of this.models) for (const c of m.disaggregated?.decode ?? []) for (let i = 0; i < c.replicas.length; i++) this.replicaCluster[c.firstGlobal + i] = c;
   }
 
   /** The control plane's per-arm measurements (models with an arm only). */

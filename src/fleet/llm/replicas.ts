@@ -1,7 +1,7 @@
 import { stream } from '../../engine/random.ts';
 import type { Simulator } from '../../engine/sim.ts';
 import { LatencyStats } from '../../metrics/latency.ts';
-import { GpuReplica, type ReplicaListener } from '../gpu/replica.ts';
+import { GpuReplica, type ReplicaListener, type ReplicaMode } from '../gpu/replica.ts';
 import type { SlotPool } from '../gpu/slot-pool.ts';
 import { makePolicy, type RouterPolicy } from '../router/registry.ts';
 import { routerOptions } from '../router/options.ts';
@@ -23,7 +23,7 @@ export interface GpuCluster {
 
 /** `slots`: one sequence pool for every replica of the fleet (see SlotPool). */
 export function makeReplicas(
-  sim: Simulator, s: ServedModel, count: number, listener: ReplicaListener, seed: number, name: string, region: number, slots: SlotPool,
+  sim: Simulator, s: ServedModel, count: number, listener: ReplicaListener, seed: number, name: string, region: number, slots: SlotPool, mode: ReplicaMode = 'colocated',
 ): GpuCluster {
   const b = s.batching;
   const itl = new LatencyStats();
@@ -32,7 +32,7 @@ export function makeReplicas(
     const r = new GpuReplica(
       sim,
       s.step,
-      { max_num_seqs: b.max_num_seqs, max_batched_tokens: b.max_batched_tokens, chunked_prefill: b.chunked_prefill, block_size_tokens: 16, max_waiting: b.max_waiting },
+      { max_num_seqs: b.max_num_seqs, max_batched_tokens: b.max_batched_tokens, chunked_prefill: b.chunked_prefill, block_size_tokens: 16, max_waiting: b.max_waiting, mode },
       listener,
       slots,
     );
