@@ -53,9 +53,10 @@ function trialStatus(p: FleetPlanResult, m: ModelPlan, t: Trial): string {
 }
 
 function renderModel(p: FleetPlanResult, m: ModelPlan): string[] {
-  const kept = m.options.filter((o) => o.pruned === '').length;
+  const runnable = m.options.filter((o) => !o.pruned.startsWith('cannot run') && !o.pruned.startsWith('no catalog')).length;
+  const inTime = m.options.filter((o) => Number.isFinite(o.replicas_lower_bound) && !o.pruned.startsWith('a mean prompt')).length;
   const simulated = new Set(m.trials.map((t) => t.option)).size;
-  const out = [`${m.model} (${targetText(m)}; ${fmt(m.offered_rate_per_s)} requests/s): ${m.options.length} options, ${kept} not pruned by the capacity bounds, ${simulated} simulated alone at fleet.scale ${fmt(m.screen_scale)}`];
+  const out = [`${m.model} (${targetText(m)}; ${fmt(m.offered_rate_per_s)} requests/s): ${m.options.length} options, ${runnable} fit their GPUs, ${inTime} can prefill in time, ${simulated} simulated alone at fleet.scale ${fmt(m.screen_scale)} (why each other option was left out: plan.json, options[].pruned)`];
   const rows = m.trials.map((t) => [t.option, t.replicas, t.gpus, usd(t.monthly_usd), ms(t.ttft_p99_ms), ms(t.e2e_p99_ms), trialStatus(p, m, t)]);
   out.push(table(['option', 'replicas', 'GPUs', 'monthly', 'TTFT p99 ms', 'e2e p99 ms', 'outcome'], rows));
   return out;
