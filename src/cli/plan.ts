@@ -182,13 +182,13 @@ export function registerPlan(program: Command): void {
 /** --fleet plans from the scenario's own SLOs: the one-knob flags do not apply, and the fleet flags need it. */
 function checkFleetFlags(opts: PlanOptions): FleetPlanOptions {
   const oneKnob = [opts.slo.length > 0 ? '--slo' : '', opts.vary.length > 0 ? '--vary' : '', opts.minimize !== 'cost.monthly_usd' ? '--minimize' : '', opts.replications !== undefined ? '--replications' : ''].filter((x) => x);
-  if (oneKnob.length > 0) throw new UserError(`plan --fleet: ${oneKnob.join(', ')} belong to the one-knob plan; the fleet plan takes each model's fleet.models.<m>.slo and minimises monthly_usd (use --constraint for fleet-wide bounds)`);
+  if (oneKnob.length > 0) throw new UserError(`plan --fleet: ${oneKnob.join(', ')} ${oneKnob.length === 1 ? 'belongs' : 'belong'} to the one-knob plan; the fleet plan takes each model's fleet.models.<m>.slo and minimises monthly_usd (use --constraint for fleet-wide bounds)`);
   return { ...opts, set: opts.set, constraint: opts.constraint };
 }
 
 function checkOneKnobFlags(opts: PlanOptions): void {
   const fleetOnly = [opts.gpus !== undefined ? '--gpus' : '', opts.tp !== undefined ? '--tp' : '', opts.engines !== undefined ? '--engines' : '', opts.constraint.length > 0 ? '--constraint' : '', opts.maxOptions !== undefined ? '--max-options' : '', opts.screenReplicas !== undefined ? '--screen-replicas' : ''].filter((x) => x);
-  if (fleetOnly.length > 0) throw new UserError(`plan: ${fleetOnly.join(', ')} need --fleet`);
+  if (fleetOnly.length > 0) throw new UserError(`plan: ${fleetOnly.join(', ')} ${fleetOnly.length === 1 ? 'needs' : 'need'} --fleet`);
 }
 
 async function planAndReport(file: string, opts: PlanOptions, jobs: number, out: InstanceType<typeof TreeWriter> | undefined): Promise<void> {

@@ -5,6 +5,7 @@ import { judge, runFleetPlan } from '../../src/experiment/fleet-plan.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
 import { prepare } from '../../src/scenario/prepare.ts';
 import { REPO } from '../helpers/cli.ts';
+import { modelOptions } from '../../src/experiment/fleet-plan-options.ts';
 
 const TWO = join(REPO, 'test/experiment/fixtures/fleet-plan-two-models.yaml');
 const GPUS = ['l4', 'a10g'];
@@ -59,6 +60,14 @@ describe('plan --fleet', () => {
     // The plan's bill is the bill the simulation charges for that fleet.
     expect(plan.confirmation!.monthly_usd).toBeCloseTo(best.monthly_usd, 2);
     expect(plan.chosen!.monthly_usd).toBeCloseTo(best.monthly_usd, 2);
+    // The capacity bound that prunes is a lower bound: no fleet below it met the SLO in the grid.
+    const prep = prepare(loadScenario(TWO));
+    const bound = (m: string, gpu: string) => modelOptions(prep, m, { gpus: [gpu], tps: [1] })[0].replicas_lower_bound;
+    for (const f of feasible) {
+      const [fa, ca, fb, cb] = f.label.split(' ');
+      expect(Number(ca)).toBeGreaterThanOrEqual(bound('chat', fa));
+      expect(Number(cb)).toBeGreaterThanOrEqual(bound('complete', fb));
+    }
     const screened = plan.models.reduce((n, m) => n + m.trials.length, 0);
     expect(screened).toBeLessThan(brute.length / 2);
   }, 600_000);
