@@ -6,7 +6,10 @@ import { resolveServed } from '../fleet/llm/build.ts';
 import { replicaCapacity } from '../fleet/llm/capacity.ts';
 import type { Prepared } from '../scenario/prepare.ts';
 import { excerpt } from '../util/excerpt.ts';
-import type { ServedSpec } from '../fleet/schema.ts';
+import { isModelConfigPath } from '../fleet/schema.ts';
+import { getModel } from '../perf/lookup.ts';
+import { loadHfConfig } from '../perf/hf-config.ts';
+import { resolveInScope, scopeOfPrepared } from '../util/paths.ts';
 
 /**
  * The hardware options of one served model in a fleet plan, and what the step model says of each
@@ -66,20 +69,13 @@ export function offeredLoad(prep: Prepared, model: string): { rate_per_s: number
   return { rate_per_s: a.rate_per_s * f.models[model].share, skew };
 }
 
+/** Expert-parallel degrees to try: 1, and for a mixture-of-experts model each multiple of tp up to 8. */
 function expertDegrees(prep: Prepared, model: string, tp: number): number[] {
   const spec = prep.scenario.fleet!.models[model];
-  const served = resolveServedOrUndefined(prep, model, { ...spec, ep: 1 });
-  if (!served || served.model.experts <= 1) return [1];
+  const where = `fleet.models.${model}.model`;
+  const arch = isModelConfigPath(spec.model) ? loadHfConfig(resolveInScope(scopeOfPrepared(prep), spec.model, `${prep.file}: ${where}`)) : getModel(spec.model, where);
+  if (arch.experts <= 1) return [1];
   return [1, ...[2, 4, 8].filter((ep) => ep > tp && ep % tp === 0)];
-}
-
-function resolveServedOrUndefined(prep: Prepared, model: string, spec: ServedSpec) {
-  try {
-    return resolveServed(model, spec, prep, prep.scenario.fleet!);
-  } catch (e) {
-    if (e instanceof UserError) return undefined;
-    throw e;
-  }
 }
 
 /** The model's options, each bounded analytically; pruned ones say why. */

@@ -81,4 +81,11 @@ describe('plan --fleet', () => {
     expect(plan.chosen).toBeUndefined();
     expect(plan.warnings.join('\n')).toMatch(/no combination is within monthly_usd<=1/);
   }, 600_000);
+
+  it('offers expert parallelism to a mixture-of-experts model only, each replica holding ep GPUs', () => {
+    const options = (model: string) => modelOptions(prepare(loadScenario(TWO, [`fleet.models.chat.model=${model}`, 'fleet.models.chat.gpu=h100-80gb', 'fleet.models.chat.gpus=8'])), 'chat', { gpus: ['h100-80gb'], tps: [1, 2, 8] });
+    const moe = options('mixtral-8x7b').map((o) => [o.tp, o.ep, o.gpus_per_replica]);
+    expect(moe).toEqual([[1, 1, 1], [1, 2, 2], [1, 4, 4], [1, 8, 8], [2, 1, 2], [2, 4, 4], [2, 8, 8], [8, 1, 8]]);
+    expect(options('llama-2-7b').map((o) => o.ep)).toEqual([1, 1, 1]);
+  });
 });
