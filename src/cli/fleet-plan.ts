@@ -151,7 +151,8 @@ export async function fleetPlanCommand(file: string, opts: FleetPlanOptions): Pr
       if (!opts.quiet && !opts.json) process.stdout.write(`\nplan written to ${opts.out}/\n`);
     }
     if (!p.chosen || !p.confirmation?.met) {
-      process.stderr.write(`fleetsim: ${p.chosen ? 'the chosen fleet missed an SLO when simulated whole' : 'no fleet tried meets every SLO within the constraints'}\n`);
+      const why = p.stopped_early ? 'the wall time (limits.max_wall_s) ran out before a fleet was confirmed' : p.chosen ? 'the chosen fleet missed an SLO when simulated whole' : 'no fleet tried meets every SLO within the constraints';
+      process.stderr.write(`fleetsim: ${why}\n`);
       process.exitCode = 1;
     }
   } finally {
