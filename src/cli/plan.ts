@@ -11,8 +11,12 @@ import { checkMemory } from '../experiment/memory.ts';
 import { loadScenario } from '../scenario/load.ts';
 import { escapeControls } from '../util/excerpt.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
+import { fleetPlanCommand, type FleetPlanOptions } from './fleet-plan.ts';
+import { UserError } from '../errors.ts';
 
-interface PlanOptions {
+interface PlanOptions extends Partial<Omit<FleetPlanOptions, 'set' | 'constraint'>> {
+  fleet?: boolean;
+  constraint: string[];
   slo: string[];
   vary: string[];
   minimize: string;
@@ -150,7 +154,16 @@ export function registerPlan(program: Command): void {
     .option('--out <dir>', 'write plan.json, plan.csv, the chosen configuration (summary.json...), points/ and charts/')
     .option('--json', 'print plan.json to stdout instead of the table')
     .option('--quiet', 'print nothing but errors and warnings (and the JSON with --json)')
+    .option('--fleet', "plan the whole fleet at once: per served model its GPU and instance, tp (and ep), replicas and engine, under each model's fleet.models.<m>.slo, cheapest first (docs/planning.md)")
+    .option('--gpus <list>', 'with --fleet: the GPUs to consider (default: every catalog GPU with a listed price)')
+    .option('--tp <list>', 'with --fleet: the tensor-parallel degrees to consider (default 1,2,4,8)')
+    .option('--engines <list>', "with --fleet: the serving profiles to consider (default: each model's own)")
+    .option('--constraint <metric<=value>', "with --fleet: a fleet-wide bound, e.g. 'monthly_usd<=150000000' (repeatable)", collect, [])
+    .option('--max-options <n>', 'with --fleet: options simulated per model at most (default 6)', posIntArg)
+    .option('--screen-replicas <n>', "with --fleet: simulated replicas of each model's cheapest option in its one-model screening runs (default 16)", posIntArg)
     .action(async (file: string, opts: PlanOptions) => {
+      if (opts.fleet) return fleetPlanCommand(file, checkFleetFlags(opts));
+      checkOneKnobFlags(opts);
       if (opts.out) checkOutTarget(opts.out);
       const jobs = capJobs(opts.jobs, opts.quiet);
       // The base scenario must fit (each configuration tried is one point of a grid).
@@ -164,6 +177,18 @@ export function registerPlan(program: Command): void {
         out?.abort();
       }
     });
+}
+
+/** --fleet plans from the scenario's own SLOs: the one-knob flags do not apply, and the fleet flags need it. */
+function checkFleetFlags(opts: PlanOptions): FleetPlanOptions {
+  const oneKnob = [opts.slo.length > 0 ? '--slo' : '', opts.vary.length > 0 ? '--vary' : '', opts.minimize !== 'cost.monthly_usd' ? '--minimize' : '', opts.replications !== undefined ? '--replications' : ''].filter((x) => x);
+  if (oneKnob.length > 0) throw new UserError(`plan --fleet: ${oneKnob.join(', ')} ${oneKnob.length === 1 ? 'belongs' : 'belong'} to the one-knob plan; the fleet plan takes each model's fleet.models.<m>.slo and minimises monthly_usd (use --constraint for fleet-wide bounds)`);
+  return { ...opts, set: opts.set, constraint: opts.constraint };
+}
+
+function checkOneKnobFlags(opts: PlanOptions): void {
+  const fleetOnly = [opts.gpus !== undefined ? '--gpus' : '', opts.tp !== undefined ? '--tp' : '', opts.engines !== undefined ? '--engines' : '', opts.constraint.length > 0 ? '--constraint' : '', opts.maxOptions !== undefined ? '--max-options' : '', opts.screenReplicas !== undefined ? '--screen-replicas' : ''].filter((x) => x);
+  if (fleetOnly.length > 0) throw new UserError(`plan: ${fleetOnly.join(', ')} ${fleetOnly.length === 1 ? 'needs' : 'need'} --fleet`);
 }
 
 async function planAndReport(file: string, opts: PlanOptions, jobs: number, out: InstanceType<typeof TreeWriter> | undefined): Promise<void> {

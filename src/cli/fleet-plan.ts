@@ -1,0 +1,161 @@
+import { UserError } from '../errors.ts';
+import { fmt, table } from '../report/table.ts';
+import { stationsCsv } from '../report/csv.ts';
+import { capJobs, withRunner } from '../experiment/parallel.ts';
+import { runFleetPlan, type FleetPlanResult, type ModelPlan, type Trial } from '../experiment/fleet-plan.ts';
+import { rowsCsv, type SweepRow } from '../experiment/sweep.ts';
+import { paretoChart, renderCharts, slug, type ChartFile } from '../experiment/sweep-charts.ts';
+import { checkOutTarget, TreeWriter } from '../experiment/sweep-output.ts';
+import { escapeControls, excerpt } from '../util/excerpt.ts';
+
+/** The flags of `plan --fleet` (the rest of `plan`'s flags are for the one-knob plan). */
+export interface FleetPlanOptions {
+  set: string[];
+  seed?: number;
+  jobs?: number;
+  out?: string;
+  json?: boolean;
+  quiet?: boolean;
+  gpus?: string;
+  tp?: string;
+  engines?: string;
+  constraint: string[];
+  maxOptions?: number;
+  screenReplicas?: number;
+}
+
+const list = (flag: string, v: string | undefined): string[] | undefined => {
+  if (v === undefined) return undefined;
+  const items = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  if (items.length === 0) throw new UserError(`${flag} ${excerpt(v)}: expected a comma-separated list`);
+  return items;
+};
+
+function tpList(v: string | undefined): number[] | undefined {
+  return list('--tp', v)?.map((x) => {
+    const n = Number(x);
+    if (!Number.isInteger(n) || n < 1 || n > 72) throw new UserError(`--tp ${excerpt(v!)}: expected whole numbers from 1 to 72, got "${excerpt(x)}"`);
+    return n;
+  });
+}
+
+const usd = (x: number) => `$${Math.round(x).toLocaleString('en-US')}`;
+const ms = (x: number | null) => (x === null ? 'null' : fmt(x));
+
+function targetText(m: ModelPlan): string {
+  return [m.slo.ttft_p99_ms !== undefined ? `TTFT p99 <= ${m.slo.ttft_p99_ms} ms` : '', m.slo.e2e_p99_ms !== undefined ? `e2e p99 <= ${m.slo.e2e_p99_ms} ms` : ''].filter((x) => x).join(', ');
+}
+
+function trialStatus(p: FleetPlanResult, m: ModelPlan, t: Trial): string {
+  if (p.chosen?.picks.includes(t)) return 'CHOSEN';
+  if (m.front.includes(t)) return 'front';
+  return t.feasible ? 'meets, dominated' : `fails: ${t.verdict}`;
+}
+
+function renderModel(p: FleetPlanResult, m: ModelPlan): string[] {
+  const runnable = m.options.filter((o) => !o.pruned.startsWith('cannot run') && !o.pruned.startsWith('no catalog')).length;
+  const inTime = m.options.filter((o) => Number.isFinite(o.replicas_lower_bound) && !o.pruned.startsWith('a mean prompt')).length;
+  const simulated = new Set(m.trials.map((t) => t.option)).size;
+  const out = [`${m.model} (${targetText(m)}; ${fmt(m.offered_rate_per_s)} requests/s): ${m.options.length} options, ${runnable} fit their GPUs, ${inTime} can prefill in time, ${simulated} simulated alone at fleet.scale ${fmt(m.screen_scale)} (why each other option was left out: plan.json, options[].pruned)`];
+  const rows = m.trials.map((t) => [t.option, t.replicas, t.gpus, usd(t.monthly_usd), ms(t.ttft_p99_ms), ms(t.e2e_p99_ms), trialStatus(p, m, t)]);
+  out.push(table(['option', 'replicas', 'GPUs', 'monthly', 'TTFT p99 ms', 'e2e p99 ms', 'outcome'], rows));
+  return out;
+}
+
+export function renderFleetPlan(p: FleetPlanResult): string {
+  const out = [`${p.scenario}: fleet plan minimising ${p.objective} subject to every model's SLO${p.constraints.length > 0 ? ` and ${p.constraints.join(', ')}` : ''} (seed ${p.seed} for every run)`, ''];
+  for (const m of p.models) out.push(...renderModel(p, m), '');
+  out.push(`fleet frontier (monthly cost against the worst p99 over its target; shared tiers ${usd(p.shared_monthly_usd)}/month):`);
+  out.push(table(['monthly', 'worst p99 / target', 'fleet'], p.fleet_points.map((f) => [usd(f.monthly_usd), fmt(f.slo_ratio), f.picks.join('; ')])));
+  out.push('');
+  if (!p.chosen) out.push('no fleet tried meets every SLO within the constraints');
+  else {
+    out.push(`chosen fleet: ${usd(p.chosen.monthly_usd)}/month`);
+    for (const t of p.chosen.picks) out.push(`  ${t.model}: ${t.option} on ${p.models.find((m) => m.model === t.model)!.options.find((o) => o.label === t.option)!.instance}, ${t.replicas} replicas (${t.gpus} GPUs), ${usd(t.monthly_usd)}/month`);
+    p.confirmations.forEach((c, i) => out.push(`confirmation ${i + 1} (the whole fleet at the scenario's scale): ${c.met ? 'every SLO met' : 'missed'}: ${c.by_model.map((b) => `${b.model} TTFT p99 ${ms(b.ttft_p99_ms)} ms, e2e p99 ${ms(b.e2e_p99_ms)} ms${b.met ? '' : ' (misses)'}`).join('; ')}`));
+  }
+  const runs = p.models.reduce((n, m) => n + m.trials.length, 0) + p.confirmations.length;
+  out.push(`${runs} simulations${p.stopped_early ? ' (stopped by the wall time)' : ''}`);
+  return out.join('\n');
+}
+
+/** plan.csv of a fleet plan: one row per one-model screening run, in search order per model. */
+export function fleetPlanCsv(p: FleetPlanResult): string {
+  const header = ['model', 'option', 'instance', 'replicas', 'gpus', 'simulated_replicas', 'monthly_usd', 'ttft_p99_ms', 'e2e_p99_ms', 'error_rate', 'slo_ratio', 'feasible', 'front', 'chosen', 'tried_because', 'outcome'];
+  const rows: SweepRow[] = p.models.flatMap((m) =>
+    m.trials.map((t) => ({
+      model: t.model,
+      option: t.option,
+      instance: m.options.find((o) => o.label === t.option)!.instance,
+      replicas: t.replicas,
+      gpus: t.gpus,
+      simulated_replicas: t.simulated_replicas,
+      monthly_usd: t.monthly_usd,
+      ttft_p99_ms: t.ttft_p99_ms,
+      e2e_p99_ms: t.e2e_p99_ms,
+      error_rate: t.error_rate,
+      slo_ratio: Number.isFinite(t.slo_ratio) ? t.slo_ratio : null,
+      feasible: t.feasible,
+      front: m.front.includes(t),
+      chosen: p.chosen?.picks.includes(t) ?? false,
+      tried_because: t.tried_because,
+      outcome: t.verdict,
+    })),
+  );
+  return rowsCsv(header, rows);
+}
+
+/** plan.json of a fleet plan: everything but the confirmation's summary (written beside it). */
+export function fleetPlanJson(p: FleetPlanResult): object {
+  const { confirmation, ...rest } = p;
+  const finite = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v);
+  return JSON.parse(JSON.stringify({ kind: 'fleet-plan', ...rest, confirmed: confirmation ? confirmation.met : null }, finite));
+}
+
+/** Cost against p99 TTFT (e2e for an embedding model) per model, and the fleet's cost against its worst SLO ratio. */
+export function fleetPlanCharts(p: FleetPlanResult): ChartFile[] {
+  const charts: ChartFile[] = [];
+  for (const m of p.models) {
+    const metric = m.slo.ttft_p99_ms !== undefined ? 'ttft_p99_ms' : 'e2e_p99_ms';
+    const rows = m.trials
+      .filter((t) => t[metric] !== null)
+      .map((t) => ({ x: t[metric]!, y: t.monthly_usd, label: `${t.option} x${t.replicas}`, group: p.chosen?.picks.includes(t) ? 'chosen' : t.feasible ? 'meets its SLO' : 'misses its SLO', eligible: t.feasible }));
+    if (rows.length > 0) charts.push(paretoChart(`frontier-${slug(m.model)}`, `${m.model}: monthly cost against ${metric.replace('_ms', '')} (target ${m.slo[metric]} ms) of every option and replica count simulated`, `${metric.replace('_ms', '')} (ms)`, 'monthly cost of its GPUs (USD)', rows));
+  }
+  const fleet = p.fleet_points.map((f) => ({ x: f.slo_ratio, y: f.monthly_usd, label: f.picks.join('; '), group: f.within_constraints ? 'within the constraints' : 'beyond a constraint', eligible: f.within_constraints }));
+  if (fleet.length > 0) charts.push(paretoChart('frontier-fleet', 'Fleet: monthly cost against the worst p99 over its target, of the combinations of every model\'s frontier', 'worst p99 / target over the models', 'monthly cost of the fleet (USD)', fleet));
+  return charts;
+}
+
+export async function fleetPlanCommand(file: string, opts: FleetPlanOptions): Promise<void> {
+  if (opts.out) checkOutTarget(opts.out);
+  const jobs = capJobs(opts.jobs, opts.quiet);
+  const space = { gpus: list('--gpus', opts.gpus), tps: tpList(opts.tp), engines: list('--engines', opts.engines) };
+  const out = opts.out ? new TreeWriter(opts.out, { inputs: [file] }) : undefined;
+  try {
+    const p = await withRunner(jobs, (runner) => runFleetPlan({ file, sets: opts.set, seed: opts.seed, space, constraints: opts.constraint, max_options_simulated: opts.maxOptions, screen_replicas: opts.screenReplicas }, runner));
+    for (const w of p.warnings) process.stderr.write(`fleetsim: warning: ${escapeControls(w)}\n`);
+    const pj = `${JSON.stringify(fleetPlanJson(p), null, 2)}\n`;
+    if (opts.json) process.stdout.write(pj);
+    else if (!opts.quiet) process.stdout.write(`${renderFleetPlan(p)}\n`);
+    if (out) {
+      const files: Record<string, string> = { 'plan.json': pj, 'plan.csv': fleetPlanCsv(p) };
+      const c = p.confirmation;
+      if (c) {
+        files['summary.json'] = `${JSON.stringify(c.summary, null, 2)}\n`;
+        files['stations.csv'] = stationsCsv(c.summary);
+      }
+      Object.assign(files, await renderCharts(fleetPlanCharts(p)));
+      out.writeAll(files);
+      out.commit();
+      if (!opts.quiet && !opts.json) process.stdout.write(`\nplan written to ${opts.out}/\n`);
+    }
+    if (!p.chosen || !p.confirmation?.met) {
+      const why = p.stopped_early ? 'the wall time (limits.max_wall_s) ran out before a fleet was confirmed' : p.chosen ? 'the chosen fleet missed an SLO when simulated whole' : 'no fleet tried meets every SLO within the constraints';
+      process.stderr.write(`fleetsim: ${why}\n`);
+      process.exitCode = 1;
+    }
+  } finally {
+    out?.abort();
+  }
+}

@@ -1,0 +1,343 @@
+import { UserError } from '../errors.ts';
+import { fleetMonthlyCost } from '../fleet/llm/cost.ts';
+import { loadScenario } from '../scenario/load.ts';
+import { prepare, type Prepared } from '../scenario/prepare.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import type { Summary } from '../results/summary.ts';
+import type { ServedSpec } from '../fleet/schema.ts';
+import { commandWallSpent } from '../util/wall-budget.ts';
+import { paretoFront } from './sweep-charts.ts';
+import { taskFor, type Runner } from './parallel.ts';
+import { modelOptions, offeredLoad, type ModelOption, type OptionSpace } from './fleet-plan-options.ts';
+import { bestCombination, combinations, parseConstraint, type Choice, type Combination, type Constraint } from './fleet-plan-combine.ts';
+
+/**
+ * `fleetsim plan --fleet`: the cheapest fleet whose every served model meets its own SLO
+ * (`fleet.models.<m>.slo`) within fleet-wide constraints.
+ *
+ * 1. Bound: every hardware option of every model (fleet-plan-options.ts) gets the step model's
+ *    lower bounds; options that cannot run, or whose first token cannot come in time, are dropped.
+ * 2. Per model, at its traffic share, in a one-model scenario at a reduced fleet.scale (about
+ *    SCREEN_REPLICAS simulated replicas for the option with the cheapest bound), every run with
+ *    the same seed (common random numbers: candidates differ by their configuration, not by their
+ *    luck): options in order of their cost bound, each searched for its fewest replicas meeting
+ *    the SLO (from the bound up by steps of a quarter, then bisection). Branch and bound: an
+ *    option whose bound is not below the cheapest feasible cost found is not simulated.
+ * 3. The feasible points of each model's cost/p99 frontier are combined (fleet-plan-combine.ts).
+ * 4. The chosen fleet is simulated whole, at the scenario's own scale, once: the confirmation.
+ */
+
+/** Simulated replicas the screening aims at for the option with the cheapest bound. */
+export const SCREEN_REPLICAS = 16;
+/** Options simulated per model at most (after bounding). */
+export const MAX_OPTIONS_SIMULATED = 6;
+/** Replica counts tried above an option's bound before giving it up: up to this many times the bound. */
+const MAX_OVER_BOUND = 4;
+/** Requests refused for want of capacity, failed or timed out, over those offered: above this, infeasible whatever the latency of the rest. */
+export const MAX_ERROR_RATE = 0.001;
+
+export interface FleetPlanInput {
+  file: string;
+  sets?: readonly string[];
+  seed?: number;
+  space?: OptionSpace;
+  constraints?: readonly string[];
+  /** Simulated replicas aimed at per model in the screening (default SCREEN_REPLICAS). */
+  screen_replicas?: number;
+  max_options_simulated?: number;
+}
+
+export interface Trial {
+  model: string;
+  option: string;
+  /** Replicas and GPUs in the full fleet. */
+  replicas: number;
+  gpus: number;
+  /** Simulated replicas (screening scale). */
+  simulated_replicas: number;
+  monthly_usd: number;
+  ttft_p99_ms: number | null;
+  e2e_p99_ms: number | null;
+  error_rate: number | null;
+  /** The worst p99 over its target (<= 1: met). */
+  slo_ratio: number;
+  feasible: boolean;
+  verdict: string;
+  tried_because: string;
+}
+
+export interface ModelPlan {
+  model: string;
+  slo: { ttft_p99_ms?: number; e2e_p99_ms?: number };
+  offered_rate_per_s: number;
+  screen_scale: number;
+  options: ModelOption[];
+  trials: Trial[];
+  /** Feasible trials on the cost/p99 Pareto front, cheapest first. */
+  front: Trial[];
+}
+
+export interface FleetPlanResult {
+  scenario: string;
+  seed: number;
+  constraints: string[];
+  objective: string;
+  models: ModelPlan[];
+  shared_monthly_usd: number;
+  /** Combinations of the models' front points: cost against the worst SLO ratio. */
+  fleet_points: { monthly_usd: number; slo_ratio: number; picks: string[]; within_constraints: boolean }[];
+  chosen?: { picks: Trial[]; monthly_usd: number; slo_ratio: number };
+  /** Every confirmation run, the last one first to meet every SLO (or the last allowed). */
+  confirmations: { picks: string[]; monthly_usd: number; met: boolean; by_model: ConfirmedModel[] }[];
+  confirmation?: { summary: Summary; by_model: ConfirmedModel[]; met: boolean; monthly_usd: number };
+  /** True when the command's wall time ran out before the search was done. */
+  stopped_early: boolean;
+  warnings: string[];
+}
+
+export interface ConfirmedModel {
+  model: string;
+  ttft_p99_ms: number | null;
+  e2e_p99_ms: number | null;
+  error_rate: number | null;
+  met: boolean;
+}
+
+interface Context {
+  prep: Prepared;
+  runner: Runner;
+  seed: number;
+}
+
+type Slo = ModelPlan['slo'];
+
+/** A scenario with one model alone at its traffic share (the shared tiers as they are), at `scale`. */
+export function oneModelScenario(base: Scenario, model: string, option: ModelOption, replicas: number, scale: number): Scenario {
+  const sc = structuredClone(base);
+  const f = sc.fleet!;
+  const spec = f.models[model];
+  const a = sc.workload.arrivals;
+  if (a.kind === 'trace') throw new UserError(`workload.arrivals: plan --fleet needs a rate, not a trace`);
+  sc.workload.arrivals = { ...a, rate_per_s: a.rate_per_s * spec.share };
+  const router = { ...spec.router, spill_to: undefined, spill_waiting_per_replica: undefined };
+  f.models = { [model]: { ...withOption(spec, option, replicas), share: 1, router } };
+  f.scale = scale;
+  return sc;
+}
+
+function withOption(spec: ServedSpec, option: ModelOption, replicas: number): ServedSpec {
+  return { ...spec, gpu: option.gpu, tp: option.tp, ep: option.ep, engine: option.engine, instance: option.instance, calibration: undefined, gpus: replicas * option.gpus_per_replica };
+}
+
+/** The model's figures in a summary and whether they meet its SLO. */
+export function judge(summary: Summary, model: string, slo: Slo): { ttft: number | null; e2e: number | null; error_rate: number | null; ratio: number; met: boolean; reasons: string[] } {
+  const m = summary.by_model?.[model];
+  if (!m) return { ttft: null, e2e: null, error_rate: null, ratio: Infinity, met: false, reasons: [`no figures for ${model}`] };
+  // Requests still waiting at the end count: an overloaded fleet hides its worst waits otherwise.
+  const lat = m.latency_ms;
+  const ttft = lat.ttft_including_in_flight?.p99 ?? lat.ttft?.p99 ?? null;
+  const e2e = lat.e2e_including_in_flight?.p99 ?? lat.e2e?.p99 ?? null;
+  const r = m.requests;
+  const error_rate = r.offered > 0 ? (r.failed + r.timed_out + r.rejected - (r.rate_limited ?? 0)) / r.offered : null;
+  const reasons: string[] = [];
+  let ratio = 0;
+  const check = (name: string, value: number | null, target: number | undefined) => {
+    if (target === undefined) return;
+    ratio = Math.max(ratio, value === null ? Infinity : value / target);
+    if (value === null || value > target) reasons.push(`${name} p99 ${value === null ? 'null' : value.toFixed(0)} ms > ${target} ms`);
+  };
+  check('TTFT', ttft, slo.ttft_p99_ms);
+  check('e2e', e2e, slo.e2e_p99_ms);
+  if (error_rate === null || error_rate > MAX_ERROR_RATE) reasons.push(`${error_rate === null ? 'no requests' : `${(error_rate * 100).toFixed(2)}% refused, failed or timed out`} (at most ${MAX_ERROR_RATE * 100}%)`);
+  if (!summary.complete) reasons.push(`the run stopped early (${summary.engine.stop_reason})`);
+  return { ttft, e2e, error_rate, ratio, met: reasons.length === 0, reasons };
+}
+
+/** The bill of `replicas` of an option, as the fleet's bill charges it (whole instances). */
+function optionMonthlyUsd(prep: Prepared, model: string, option: ModelOption, replicas: number): number {
+  const f = prep.scenario.fleet!;
+  const a = prep.scenario.workload.arrivals;
+  const rate = a.kind === 'trace' ? 0 : a.rate_per_s;
+  return fleetMonthlyCost({ ...f, models: { [model]: withOption(f.models[model], option, replicas) } }, rate).by_component[`gpu:${model}`];
+}
+
+async function simulateTrial(ctx: Context, model: string, slo: Slo, option: ModelOption, n: number, scale: number, why: string): Promise<Trial> {
+  const replicas = Math.max(1, Math.round(n / scale));
+  const sc = oneModelScenario(ctx.prep.scenario, model, option, replicas, scale);
+  const key = `fleet-plan:${model}:${option.label}:${replicas}:${scale}`;
+  const base = { model, option: option.label, replicas, gpus: replicas * option.gpus_per_replica, simulated_replicas: n, monthly_usd: optionMonthlyUsd(ctx.prep, model, option, replicas), tried_because: why };
+  try {
+    const out = await ctx.runner.run(taskFor({ ...ctx.prep, scenario: sc }, key, ctx.seed));
+    const j = judge(out.summary, model, slo);
+    return { ...base, ttft_p99_ms: j.ttft, e2e_p99_ms: j.e2e, error_rate: j.error_rate, slo_ratio: j.ratio, feasible: j.met, verdict: j.met ? 'meets its SLO' : j.reasons.join('; ') };
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return { ...base, ttft_p99_ms: null, e2e_p99_ms: null, error_rate: null, slo_ratio: Infinity, feasible: false, verdict: `invalid configuration: ${e.message}` };
+  }
+}
+
+/**
+ * The fewest simulated replicas of one option that meet the SLO: up from the bound by steps of a
+ * quarter until one meets it (or costs more than `ceiling`, the cheapest feasible found), then
+ * bisection between the last that failed and the first that met.
+ */
+async function searchOption(ctx: Context, model: string, slo: Slo, option: ModelOption, scale: number, ceiling: () => number, log: Trial[]): Promise<void> {
+  const bound = option.replicas_lower_bound * scale;
+  let lo = Math.max(0, Math.ceil(bound) - 1); // below the bound: over capacity, taken to fail
+  let n = Math.max(1, Math.ceil(bound * 1.1));
+  const limit = Math.max(n + 8, Math.ceil(bound * MAX_OVER_BOUND));
+  let hi: number | undefined;
+  while (n <= limit && !commandWallSpent()) {
+    const t = await simulateTrial(ctx, model, slo, option, n, scale, hi === undefined && log.length === 0 ? 'first step above the capacity bound' : 'stepping up from the capacity bound');
+    log.push(t);
+    if (t.feasible) {
+      hi = n;
+      break;
+    }
+    lo = n;
+    if (t.monthly_usd >= ceiling()) return; // failing here, and dearer than a fleet that meets the SLO
+    n = Math.max(n + 1, Math.ceil(n * 1.25));
+  }
+  while (hi !== undefined && hi - lo > 1 && !commandWallSpent()) {
+    const mid = Math.floor((lo + hi) / 2);
+    const t = await simulateTrial(ctx, model, slo, option, mid, scale, `bisection between ${lo} (fails) and ${hi} (meets) simulated replicas`);
+    log.push(t);
+    if (t.feasible) hi = mid;
+    else lo = mid;
+  }
+}
+
+async function planModel(ctx: Context, model: string, space: OptionSpace, screenReplicas: number, maxOptions: number): Promise<ModelPlan> {
+  const f = ctx.prep.scenario.fleet!;
+  const spec = f.models[model];
+  const slo: Slo = spec.slo ?? {};
+  if (slo.ttft_p99_ms === undefined && slo.e2e_p99_ms === undefined) throw new UserError(`${ctx.prep.file}: fleet.models.${model}.slo: plan --fleet needs a target for every served model (ttft_p99_ms or e2e_p99_ms)`);
+  const options = modelOptions(ctx.prep, model, space);
+  const kept = options.filter((o) => o.pruned === '').sort((a, b) => a.monthly_usd_lower_bound - b.monthly_usd_lower_bound || a.label.localeCompare(b.label));
+  const screen_scale = kept.length > 0 ? Math.min(1, screenReplicas / kept[0].replicas_lower_bound) : 1;
+  const trials: Trial[] = [];
+  let cheapest = Infinity;
+  let simulated = 0;
+  for (const o of kept) {
+    if (o.monthly_usd_lower_bound >= cheapest) {
+      o.pruned = `its capacity bound ($${Math.round(o.monthly_usd_lower_bound).toLocaleString('en-US')}/month) is not below a fleet found to meet the SLO`;
+      continue;
+    }
+    if (simulated >= maxOptions || commandWallSpent()) {
+      o.pruned = simulated >= maxOptions ? `not simulated: ${maxOptions} options were (--max-options)` : 'not simulated: the wall time ran out';
+      continue;
+    }
+    simulated++;
+    const log: Trial[] = [];
+    await searchOption(ctx, model, slo, o, screen_scale, () => cheapest, log);
+    trials.push(...log);
+    for (const t of log) if (t.feasible) cheapest = Math.min(cheapest, t.monthly_usd);
+  }
+  const feasible = trials.filter((t) => t.feasible && t.ttft_p99_ms !== null);
+  const front = [...paretoFront(feasible.map((t) => ({ x: t.slo_ratio, y: t.monthly_usd })))].map((i) => feasible[i]).sort((a, b) => a.monthly_usd - b.monthly_usd);
+  return { model, slo, offered_rate_per_s: offeredLoad(ctx.prep, model).rate_per_s, screen_scale, options, trials, front };
+}
+
+/** The full scenario with each model as chosen. */
+export function chosenScenario(base: Scenario, models: readonly ModelPlan[], picks: readonly Trial[]): Scenario {
+  const sc = structuredClone(base);
+  const f = sc.fleet!;
+  picks.forEach((t, i) => {
+    const option = models[i].options.find((o) => o.label === t.option)!;
+    f.models[t.model] = withOption(f.models[t.model], option, t.replicas);
+  });
+  return sc;
+}
+
+/** Plans the fleet; see the file header. */
+export async function runFleetPlan(input: FleetPlanInput, runner: Runner): Promise<FleetPlanResult> {
+  const loaded = loadScenario(input.file, input.sets ?? []);
+  const prep = prepare(loaded);
+  if (!prep.scenario.fleet) throw new UserError(`${input.file}: plan --fleet needs a fleet: section`);
+  const constraints: Constraint[] = (input.constraints ?? []).map(parseConstraint);
+  const seed = input.seed ?? prep.scenario.seed;
+  const ctx: Context = { prep, runner, seed };
+  const names = Object.keys(prep.scenario.fleet.models);
+  const models = await Promise.all(names.map((m) => planModel(ctx, m, input.space ?? {}, input.screen_replicas ?? SCREEN_REPLICAS, input.max_options_simulated ?? MAX_OPTIONS_SIMULATED)));
+  const result = combine(prep, models, constraints, seed);
+  if (result.chosen) await confirmAndRepair(ctx, models, constraints, result);
+  result.stopped_early = commandWallSpent();
+  if (result.stopped_early) result.warnings.push('the wall time (limits.max_wall_s) ran out: the search is incomplete');
+  if (result.confirmation && !result.confirmation.met) result.warnings.push(`the chosen fleet, simulated whole at the scenario's scale, still misses an SLO after ${MAX_REPAIRS} repairs (see confirmations)`);
+  return result;
+}
+
+function combine(prep: Prepared, models: readonly ModelPlan[], constraints: readonly Constraint[], seed: number): FleetPlanResult {
+  const a = prep.scenario.workload.arrivals;
+  const bill = fleetMonthlyCost(prep.scenario.fleet!, a.kind === 'trace' ? 0 : a.rate_per_s);
+  const shared_monthly_usd = bill.monthly_usd - models.reduce((s, m) => s + (bill.by_component[`gpu:${m.model}`] ?? 0), 0);
+  const toChoice = (t: Trial): Choice => ({ metrics: { monthly_usd: t.monthly_usd }, slo_ratio: t.slo_ratio });
+  const { all } = combinations(
+    models.map((m) => m.front.map(toChoice)),
+    { monthly_usd: shared_monthly_usd },
+    'monthly_usd',
+  );
+  // The lists were sorted by cost, as the fronts are: index i of a list is front[i].
+  const picksOf = (c: Combination) => c.picks.map((i, m) => models[m].front[i]);
+  const best = bestCombination(all, constraints, 'monthly_usd');
+  const within = (c: Combination) => constraints.every((k) => c.metrics[k.metric] <= k.max);
+  const front = paretoFront(all.map((c) => ({ x: c.slo_ratio, y: c.metrics.monthly_usd })));
+  const fleet_points = all.filter((_, i) => front.has(i)).map((c) => ({ monthly_usd: c.metrics.monthly_usd, slo_ratio: c.slo_ratio, picks: picksOf(c).map((t) => `${t.model}: ${t.option} x${t.replicas}`), within_constraints: within(c) }));
+  const warnings = models.filter((m) => m.front.length === 0).map((m) => `fleet.models.${m.model}: no option tried meets its SLO`);
+  if (all.length > 0 && !best) warnings.push(`no combination is within ${constraints.map((c) => c.text).join(', ')}`);
+  return {
+    scenario: prep.scenario.name,
+    seed,
+    constraints: constraints.map((c) => c.text),
+    objective: 'monthly_usd',
+    models: [...models],
+    shared_monthly_usd,
+    fleet_points,
+    ...(best ? { chosen: { picks: picksOf(best), monthly_usd: best.metrics.monthly_usd, slo_ratio: best.slo_ratio } } : {}),
+    confirmations: [],
+    stopped_early: false,
+    warnings,
+  };
+}
+
+/**
+ * Simulates the chosen fleet whole; a model that misses its SLO there gets REPAIR_STEP more
+ * replicas of the same option and the fleet is simulated again, at most MAX_REPAIRS times. The
+ * screening runs one model alone at a smaller scale, so its fewest replicas can sit just under
+ * what the whole fleet needs; the confirmation is the figure that counts.
+ */
+async function confirmAndRepair(ctx: Context, models: readonly ModelPlan[], constraints: readonly Constraint[], result: FleetPlanResult): Promise<void> {
+  let picks = result.chosen!.picks;
+  for (let attempt = 0; ; attempt++) {
+    const c = (await confirm(ctx, models, picks))!;
+    result.confirmation = c;
+    result.confirmations.push({ picks: picks.map((t) => `${t.model}: ${t.option} x${t.replicas}`), monthly_usd: c.monthly_usd, met: c.met, by_model: c.by_model });
+    if (c.met || attempt >= MAX_REPAIRS || commandWallSpent()) break;
+    picks = picks.map((t) => (c.by_model.find((b) => b.model === t.model)!.met ? t : raised(ctx.prep, models, t)));
+  }
+  const slo_ratio = Math.max(...picks.map((t) => t.slo_ratio));
+  result.chosen = { picks, monthly_usd: picks.reduce((s, t) => s + t.monthly_usd, result.shared_monthly_usd), slo_ratio };
+  for (const k of constraints) if (k.metric === 'monthly_usd' && result.chosen.monthly_usd > k.max) result.warnings.push(`the confirmed fleet costs $${Math.round(result.chosen.monthly_usd).toLocaleString('en-US')}/month, beyond ${k.text}`);
+}
+
+/** Replicas added to a model whose SLO the whole fleet missed: a tenth more (at least one). */
+const REPAIR_STEP = 0.1;
+/** Confirmations after the first, each with the models that missed raised by REPAIR_STEP. */
+export const MAX_REPAIRS = 2;
+
+function raised(prep: Prepared, models: readonly ModelPlan[], t: Trial): Trial {
+  const option = models.find((m) => m.model === t.model)!.options.find((o) => o.label === t.option)!;
+  const replicas = Math.max(t.replicas + 1, Math.ceil(t.replicas * (1 + REPAIR_STEP)));
+  const tried_because = `raised by a tenth after the whole fleet missed the SLO with ${t.replicas} replicas`;
+  return { ...t, replicas, gpus: replicas * option.gpus_per_replica, monthly_usd: optionMonthlyUsd(prep, t.model, option, replicas), verdict: 'not screened', tried_because };
+}
+
+async function confirm(ctx: Context, models: readonly ModelPlan[], picks: readonly Trial[]): Promise<FleetPlanResult['confirmation']> {
+  const sc = chosenScenario(ctx.prep.scenario, models, picks);
+  const out = await ctx.runner.run(taskFor({ ...ctx.prep, scenario: sc }, 'fleet-plan:confirmation', ctx.seed));
+  const by_model = models.map((m) => {
+    const j = judge(out.summary, m.model, m.slo);
+    return { model: m.model, ttft_p99_ms: j.ttft, e2e_p99_ms: j.e2e, error_rate: j.error_rate, met: j.met };
+  });
+  return { summary: out.summary, by_model, met: by_model.every((b) => b.met), monthly_usd: out.summary.cost?.monthly_usd ?? NaN };
+}

@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRunner, taskFor, type Runner } from '../../src/experiment/parallel.ts';
+import { judge, runFleetPlan } from '../../src/experiment/fleet-plan.ts';
+import { loadScenario } from '../../src/scenario/load.ts';
+import { prepare } from '../../src/scenario/prepare.ts';
+import { REPO } from '../helpers/cli.ts';
+import { modelOptions } from '../../src/experiment/fleet-plan-options.ts';
+
+const TWO = join(REPO, 'test/experiment/fixtures/fleet-plan-two-models.yaml');
+const GPUS = ['l4', 'a10g'];
+const COUNTS = [1, 2, 3, 4];
+
+let pool: Runner;
+beforeAll(() => {
+  pool = createRunner(2);
+});
+afterAll(async () => {
+  await pool?.close();
+});
+
+interface Fleet {
+  label: string;
+  monthly_usd: number;
+  feasible: boolean;
+}
+
+/**
+ * The brute force: every combination of GPU (its instance paired by the scenario loader, as a
+ * `--set` of the GPU does) and replica count for both models, each simulated whole, two models
+ * together, with the scenario's seed; feasible when both models meet their SLO in that run.
+ */
+async function bruteForce(): Promise<Fleet[]> {
+  const combos: string[][] = [];
+  for (const ga of GPUS) for (const na of COUNTS) for (const gb of GPUS) for (const nb of COUNTS) combos.push([`fleet.models.chat.gpu=${ga}`, `fleet.models.chat.gpus=${na}`, `fleet.models.complete.gpu=${gb}`, `fleet.models.complete.gpus=${nb}`]);
+  return Promise.all(
+    combos.map(async (sets) => {
+      const prep = prepare(loadScenario(TWO, sets));
+      const { summary } = await pool.run(taskFor(prep, `brute:${sets.join(',')}`, prep.scenario.seed));
+      const slo = (m: string) => prep.scenario.fleet!.models[m].slo!;
+      const feasible = judge(summary, 'chat', slo('chat')).met && judge(summary, 'complete', slo('complete')).met;
+      return { label: sets.map((s) => s.split('=')[1]).join(' '), monthly_usd: summary.cost!.monthly_usd, feasible };
+    }),
+  );
+}
+
+describe('plan --fleet', () => {
+  it("finds the brute-force grid's cheapest feasible fleet of two models, simulating a fraction of it", async () => {
+    const plan = await runFleetPlan({ file: TWO, space: { gpus: GPUS, tps: [1] } }, pool);
+    const brute = await bruteForce();
+    const feasible = brute.filter((b) => b.feasible).sort((a, b) => a.monthly_usd - b.monthly_usd);
+    expect(feasible.length).toBeGreaterThan(0);
+    // Not every combination meets the SLOs: the grid reaches below the capacity each model needs.
+    expect(feasible.length).toBeLessThan(brute.length);
+    const best = feasible[0];
+    const picks = plan.chosen!.picks.map((t) => `${t.option.split(' ')[0]} ${t.gpus}`);
+    const [ga, na, gb, nb] = best.label.split(' ');
+    expect(picks).toEqual([`${ga} ${na}`, `${gb} ${nb}`]);
+    expect(plan.confirmation!.met).toBe(true);
+    // The plan's bill is the bill the simulation charges for that fleet.
+    expect(plan.confirmation!.monthly_usd).toBeCloseTo(best.monthly_usd, 2);
+    expect(plan.chosen!.monthly_usd).toBeCloseTo(best.monthly_usd, 2);
+    // The capacity bound that prunes is a lower bound: no fleet below it met the SLO in the grid.
+    const prep = prepare(loadScenario(TWO));
+    const bound = (m: string, gpu: string) => modelOptions(prep, m, { gpus: [gpu], tps: [1] })[0].replicas_lower_bound;
+    for (const f of feasible) {
+      const [fa, ca, fb, cb] = f.label.split(' ');
+      expect(Number(ca)).toBeGreaterThanOrEqual(bound('chat', fa));
+      expect(Number(cb)).toBeGreaterThanOrEqual(bound('complete', fb));
+    }
+    const screened = plan.models.reduce((n, m) => n + m.trials.length, 0);
+    expect(screened).toBeLessThan(brute.length / 2);
+  }, 600_000);
+
+  it('refuses a constraint on a metric it does not know, naming those it knows', async () => {
+    await expect(runFleetPlan({ file: TWO, space: { gpus: GPUS, tps: [1] }, constraints: ['carbon_kg<=5'] }, pool)).rejects.toThrow(/unknown metric "carbon_kg"; expected one of monthly_usd/);
+  });
+
+  it('keeps to a budget: with a bound below the cheapest fleet nothing is chosen', async () => {
+    const plan = await runFleetPlan({ file: TWO, space: { gpus: GPUS, tps: [1] }, constraints: ['monthly_usd<=1'] }, pool);
+    expect(plan.chosen).toBeUndefined();
+    expect(plan.warnings.join('\n')).toMatch(/no combination is within monthly_usd<=1/);
+  }, 600_000);
+
+  it('offers expert parallelism to a mixture-of-experts model only, each replica holding ep GPUs', () => {
+    const options = (model: string) => modelOptions(prepare(loadScenario(TWO, [`fleet.models.chat.model=${model}`, 'fleet.models.chat.gpu=h100-80gb', 'fleet.models.chat.gpus=8'])), 'chat', { gpus: ['h100-80gb'], tps: [1, 2, 8] });
+    const moe = options('mixtral-8x7b').map((o) => [o.tp, o.ep, o.gpus_per_replica]);
+    expect(moe).toEqual([[1, 1, 1], [1, 2, 2], [1, 4, 4], [1, 8, 8], [2, 1, 2], [2, 4, 4], [2, 8, 8], [8, 1, 8]]);
+    expect(options('llama-2-7b').map((o) => o.ep)).toEqual([1, 1, 1]);
+  });
+});
