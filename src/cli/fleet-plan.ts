@@ -70,7 +70,7 @@ export function renderFleetPlan(p: FleetPlanResult): string {
   out.push('');
   if (!p.chosen) out.push('no fleet tried meets every SLO within the constraints');
   else {
-    out.push(`chosen fleet: ${usd(p.chosen.monthly_usd)}/month`);
+    out.push(`chosen fleet: ${usd(p.chosen.monthly_usd)}/month, ${fmt(p.chosen.monthly_mwh)} MWh/month, ${fmt(p.chosen.monthly_t_co2e)} t CO2e/month (served models' GPUs and nodes; docs/energy.md)`);
     for (const t of p.chosen.picks) out.push(`  ${t.model}: ${t.option} on ${p.models.find((m) => m.model === t.model)!.options.find((o) => o.label === t.option)!.instance}, ${t.replicas} replicas (${t.gpus} GPUs), ${usd(t.monthly_usd)}/month`);
     p.confirmations.forEach((c, i) => out.push(`confirmation ${i + 1} (the whole fleet at the scenario's scale): ${c.met ? 'every SLO met' : 'missed'}: ${c.by_model.map((b) => `${b.model} TTFT p99 ${ms(b.ttft_p99_ms)} ms, e2e p99 ${ms(b.e2e_p99_ms)} ms${b.met ? '' : ' (misses)'}`).join('; ')}`));
   }
@@ -81,7 +81,7 @@ export function renderFleetPlan(p: FleetPlanResult): string {
 
 /** plan.csv of a fleet plan: one row per one-model screening run, in search order per model. */
 export function fleetPlanCsv(p: FleetPlanResult): string {
-  const header = ['model', 'option', 'instance', 'replicas', 'gpus', 'simulated_replicas', 'monthly_usd', 'ttft_p99_ms', 'e2e_p99_ms', 'error_rate', 'slo_ratio', 'feasible', 'front', 'chosen', 'tried_because', 'outcome'];
+  const header = ['model', 'option', 'instance', 'replicas', 'gpus', 'simulated_replicas', 'monthly_usd', 'monthly_mwh', 'monthly_t_co2e', 'ttft_p99_ms', 'e2e_p99_ms', 'error_rate', 'slo_ratio', 'feasible', 'front', 'chosen', 'tried_because', 'outcome'];
   const rows: SweepRow[] = p.models.flatMap((m) =>
     m.trials.map((t) => ({
       model: t.model,
@@ -91,6 +91,8 @@ export function fleetPlanCsv(p: FleetPlanResult): string {
       gpus: t.gpus,
       simulated_replicas: t.simulated_replicas,
       monthly_usd: t.monthly_usd,
+      monthly_mwh: t.monthly_mwh,
+      monthly_t_co2e: t.monthly_t_co2e,
       ttft_p99_ms: t.ttft_p99_ms,
       e2e_p99_ms: t.e2e_p99_ms,
       error_rate: t.error_rate,

@@ -7,9 +7,9 @@ import { excerpt } from '../util/excerpt.ts';
  * Given the tiers every model shares (gateway, APIs, state), the served models are independent:
  * each model's choice changes its own GPU line of the bill and its own latency, nothing else. A
  * fleet is one choice per model; a fleet metric is the shared part plus the sum of the per-model
- * parts. `monthly_usd` is the first metric; power and carbon enter the same way (a per-choice
- * figure and a shared part) as their models land, as constraints (`--constraint 'metric<=x'`) or
- * as the objective.
+ * parts. `monthly_usd` is the objective; energy (`monthly_mwh`) and carbon (`monthly_t_co2e`),
+ * each a per-choice figure from the option's screening run (the shared tiers draw none in the
+ * energy model), can be bounded (`--constraint 'metric<=x'`).
  */
 
 /** One model's candidate in the combination: its own share of every fleet metric, and its SLO headroom. */
@@ -27,7 +27,11 @@ export interface FleetMetric {
 }
 
 /** The fleet metrics a plan can constrain or minimise. */
-export const FLEET_METRICS: readonly FleetMetric[] = [{ name: 'monthly_usd', unit: 'USD/month', description: 'the monthly bill of the full fleet (fleet/llm/cost.ts)' }];
+export const FLEET_METRICS: readonly FleetMetric[] = [
+  { name: 'monthly_usd', unit: 'USD/month', description: 'the monthly bill of the full fleet (fleet/llm/cost.ts)' },
+  { name: 'monthly_mwh', unit: 'MWh/month', description: "the served models' facility energy a month: GPUs, their nodes and PUE (results/energy-summary.ts)" },
+  { name: 'monthly_t_co2e', unit: 't CO2e/month', description: "the served models' emissions a month at their regions' grid intensity (results/energy-summary.ts)" },
+];
 
 export interface Constraint {
   text: string;
@@ -36,7 +40,7 @@ export interface Constraint {
 }
 
 export function parseConstraint(text: string): Constraint {
-  const m = /^\s*([a-z_]+)\s*<=\s*([0-9.eE+]+)\s*$/.exec(text);
+  const m = /^\s*([a-z_][a-z0-9_]*)\s*<=\s*([0-9.eE+]+)\s*$/.exec(text);
   const known = FLEET_METRICS.map((x) => x.name).join(', ');
   if (!m) throw new UserError(`--constraint ${excerpt(text)}: expected metric<=value with a metric of ${known}, e.g. 'monthly_usd<=150000000'`);
   if (!FLEET_METRICS.some((x) => x.name === m[1])) throw new UserError(`--constraint ${excerpt(text)}: unknown metric "${excerpt(m[1])}"; expected one of ${known}`);

@@ -56,6 +56,9 @@ export interface Trial {
   /** Simulated replicas (screening scale). */
   simulated_replicas: number;
   monthly_usd: number;
+  /** Facility energy and emissions a month of these replicas at the model's load (src/results/energy-summary.ts; null: not simulated). */
+  monthly_mwh: number | null;
+  monthly_t_co2e: number | null;
   ttft_p99_ms: number | null;
   e2e_p99_ms: number | null;
   error_rate: number | null;
@@ -86,7 +89,7 @@ export interface FleetPlanResult {
   shared_monthly_usd: number;
   /** Combinations of the models' front points: cost against the worst SLO ratio. */
   fleet_points: { monthly_usd: number; slo_ratio: number; picks: string[]; within_constraints: boolean }[];
-  chosen?: { picks: Trial[]; monthly_usd: number; slo_ratio: number };
+  chosen?: { picks: Trial[]; monthly_usd: number; monthly_mwh: number; monthly_t_co2e: number; slo_ratio: number };
   /** Every confirmation run, the last one first to meet every SLO (or the last allowed). */
   confirmations: { picks: string[]; monthly_usd: number; met: boolean; by_model: ConfirmedModel[] }[];
   confirmation?: { summary: Summary; by_model: ConfirmedModel[]; met: boolean; monthly_usd: number };
@@ -169,10 +172,13 @@ async function simulateTrial(ctx: Context, model: string, slo: Slo, option: Mode
   try {
     const out = await ctx.runner.run(taskFor({ ...ctx.prep, scenario: sc }, key, ctx.seed));
     const j = judge(out.summary, model, slo);
-    return { ...base, ttft_p99_ms: j.ttft, e2e_p99_ms: j.e2e, error_rate: j.error_rate, slo_ratio: j.ratio, feasible: j.met, verdict: j.met ? 'meets its SLO' : j.reasons.join('; ') };
+    // One model alone: the run's energy and carbon are this option's (the shared tiers draw none in the energy model).
+    const energy = out.summary.energy;
+    const footprint = { monthly_mwh: energy ? energy.monthly_kwh / 1000 : null, monthly_t_co2e: energy ? energy.monthly_kg_co2e / 1000 : null };
+    return { ...base, ...footprint, ttft_p99_ms: j.ttft, e2e_p99_ms: j.e2e, error_rate: j.error_rate, slo_ratio: j.ratio, feasible: j.met, verdict: j.met ? 'meets its SLO' : j.reasons.join('; ') };
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    return { ...base, ttft_p99_ms: null, e2e_p99_ms: null, error_rate: null, slo_ratio: Infinity, feasible: false, verdict: `invalid configuration: ${e.message}` };
+    return { ...base, monthly_mwh: null, monthly_t_co2e: null, ttft_p99_ms: null, e2e_p99_ms: null, error_rate: null, slo_ratio: Infinity, feasible: false, verdict: `invalid configuration: ${e.message}` };
   }
 }
 
@@ -271,10 +277,10 @@ function combine(prep: Prepared, models: readonly ModelPlan[], constraints: read
   const a = prep.scenario.workload.arrivals;
   const bill = fleetMonthlyCost(prep.scenario.fleet!, a.kind === 'trace' ? 0 : a.rate_per_s);
   const shared_monthly_usd = bill.monthly_usd - models.reduce((s, m) => s + (bill.by_component[`gpu:${m.model}`] ?? 0), 0);
-  const toChoice = (t: Trial): Choice => ({ metrics: { monthly_usd: t.monthly_usd }, slo_ratio: t.slo_ratio });
+  const toChoice = (t: Trial): Choice => ({ metrics: { monthly_usd: t.monthly_usd, monthly_mwh: t.monthly_mwh ?? Infinity, monthly_t_co2e: t.monthly_t_co2e ?? Infinity }, slo_ratio: t.slo_ratio });
   const { all } = combinations(
     models.map((m) => m.front.map(toChoice)),
-    { monthly_usd: shared_monthly_usd },
+    { monthly_usd: shared_monthly_usd, monthly_mwh: 0, monthly_t_co2e: 0 },
     'monthly_usd',
   );
   // The lists were sorted by cost, as the fronts are: index i of a list is front[i].
@@ -293,7 +299,7 @@ function combine(prep: Prepared, models: readonly ModelPlan[], constraints: read
     models: [...models],
     shared_monthly_usd,
     fleet_points,
-    ...(best ? { chosen: { picks: picksOf(best), monthly_usd: best.metrics.monthly_usd, slo_ratio: best.slo_ratio } } : {}),
+    ...(best ? { chosen: { picks: picksOf(best), monthly_usd: best.metrics.monthly_usd, monthly_mwh: best.metrics.monthly_mwh, monthly_t_co2e: best.metrics.monthly_t_co2e, slo_ratio: best.slo_ratio } } : {}),
     confirmations: [],
     stopped_early: false,
     warnings,
@@ -316,8 +322,18 @@ async function confirmAndRepair(ctx: Context, models: readonly ModelPlan[], cons
     picks = picks.map((t) => (c.by_model.find((b) => b.model === t.model)!.met ? t : raised(ctx.prep, models, t)));
   }
   const slo_ratio = Math.max(...picks.map((t) => t.slo_ratio));
-  result.chosen = { picks, monthly_usd: picks.reduce((s, t) => s + t.monthly_usd, result.shared_monthly_usd), slo_ratio };
-  for (const k of constraints) if (k.metric === 'monthly_usd' && result.chosen.monthly_usd > k.max) result.warnings.push(`the confirmed fleet costs $${Math.round(result.chosen.monthly_usd).toLocaleString('en-US')}/month, beyond ${k.text}`);
+  // Energy and carbon of the confirmed fleet are its whole-fleet run's; the bill is the catalog's.
+  const energy = result.confirmation?.summary.energy;
+  const sum = (f: (t: Trial) => number | null) => picks.reduce((s, t) => s + (f(t) ?? NaN), 0);
+  result.chosen = {
+    picks,
+    monthly_usd: picks.reduce((s, t) => s + t.monthly_usd, result.shared_monthly_usd),
+    monthly_mwh: energy ? energy.monthly_kwh / 1000 : sum((t) => t.monthly_mwh),
+    monthly_t_co2e: energy ? energy.monthly_kg_co2e / 1000 : sum((t) => t.monthly_t_co2e),
+    slo_ratio,
+  };
+  const chosen = result.chosen as unknown as Record<string, number>;
+  for (const k of constraints) if (chosen[k.metric] > k.max) result.warnings.push(`the confirmed fleet has ${k.metric} ${Math.round(chosen[k.metric]).toLocaleString('en-US')}, beyond ${k.text}`);
 }
 
 /** Replicas added to a model whose SLO the whole fleet missed: a tenth more (at least one). */
@@ -329,7 +345,9 @@ function raised(prep: Prepared, models: readonly ModelPlan[], t: Trial): Trial {
   const option = models.find((m) => m.model === t.model)!.options.find((o) => o.label === t.option)!;
   const replicas = Math.max(t.replicas + 1, Math.ceil(t.replicas * (1 + REPAIR_STEP)));
   const tried_because = `raised by a tenth after the whole fleet missed the SLO with ${t.replicas} replicas`;
-  return { ...t, replicas, gpus: replicas * option.gpus_per_replica, monthly_usd: optionMonthlyUsd(prep, t.model, option, replicas), verdict: 'not screened', tried_because };
+  // Its energy and carbon in proportion to the replicas (the screened run's per replica: an estimate; the confirmation measures it)
+  const per = (x: number | null) => (x === null ? null : (x * replicas) / t.replicas);
+  return { ...t, replicas, gpus: replicas * option.gpus_per_replica, monthly_usd: optionMonthlyUsd(prep, t.model, option, replicas), monthly_mwh: per(t.monthly_mwh), monthly_t_co2e: per(t.monthly_t_co2e), verdict: 'not screened', tried_because };
 }
 
 async function confirm(ctx: Context, models: readonly ModelPlan[], picks: readonly Trial[]): Promise<FleetPlanResult['confirmation']> {

@@ -1,3 +1,4 @@
+import { getGrid } from '../../src/cost/energy.ts';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunner, taskFor, type Runner } from '../../src/experiment/parallel.ts';
@@ -70,16 +71,30 @@ describe('plan --fleet', () => {
     }
     const screened = plan.models.reduce((n, m) => n + m.trials.length, 0);
     expect(screened).toBeLessThan(brute.length / 2);
+    // Energy and carbon of the chosen fleet are its confirmation run's; with one region on the
+    // default grid, carbon is that energy at the grid's intensity (g/kWh = kg/MWh).
+    const energy = plan.confirmation!.summary.energy!;
+    expect(plan.chosen!.monthly_mwh).toBeCloseTo(energy.monthly_kwh / 1000, 6);
+    expect(plan.chosen!.monthly_mwh).toBeGreaterThan(0);
+    expect(plan.chosen!.monthly_t_co2e).toBeCloseTo((plan.chosen!.monthly_mwh * getGrid('world', 'test').g_co2e_per_kwh) / 1000, 3);
+    // Every screened option carries its own footprint, for the constraints to bound.
+    for (const m of plan.models) for (const t of m.trials) if (t.feasible) expect(t.monthly_t_co2e).toBeGreaterThan(0);
   }, 600_000);
 
   it('refuses a constraint on a metric it does not know, naming those it knows', async () => {
-    await expect(runFleetPlan({ file: TWO, space: { gpus: GPUS, tps: [1] }, constraints: ['carbon_kg<=5'] }, pool)).rejects.toThrow(/unknown metric "carbon_kg"; expected one of monthly_usd/);
+    await expect(runFleetPlan({ file: TWO, space: { gpus: GPUS, tps: [1] }, constraints: ['carbon_kg<=5'] }, pool)).rejects.toThrow(/unknown metric "carbon_kg"; expected one of monthly_usd, monthly_mwh, monthly_t_co2e/);
   });
 
   it('keeps to a budget: with a bound below the cheapest fleet nothing is chosen', async () => {
     const plan = await runFleetPlan({ file: TWO, space: { gpus: GPUS, tps: [1] }, constraints: ['monthly_usd<=1'] }, pool);
     expect(plan.chosen).toBeUndefined();
     expect(plan.warnings.join('\n')).toMatch(/no combination is within monthly_usd<=1/);
+  }, 600_000);
+
+  it('keeps to a carbon bound: below every option\'s emissions nothing is chosen, and the warning names the bound', async () => {
+    const plan = await runFleetPlan({ file: TWO, space: { gpus: GPUS, tps: [1] }, constraints: ['monthly_t_co2e<=0.001'] }, pool);
+    expect(plan.chosen).toBeUndefined();
+    expect(plan.warnings.join('\n')).toMatch(/no combination is within monthly_t_co2e<=0.001/);
   }, 600_000);
 
   it('offers expert parallelism to a mixture-of-experts model only, each replica holding ep GPUs', () => {
