@@ -233,6 +233,7 @@ export class FleetPipeline implements TierOutput {
     this.pool.setModel(req, this.turnModel);
     route.tokens.draw(); // the answer's length; the prompt is the conversation
     route.sessions!.fillTurn(this.turnSlot, req, this.pool, route.tokens.output);
+    if (route.prefixCaching === false) this.pool.setPrefixId(req, -1); // without caching nothing is shared
     this.turnModel = -1;
     this.retry(req);
   }
@@ -240,8 +241,11 @@ export class FleetPipeline implements TierOutput {
   /** The prefix chain of a session's turn or a Mooncake trace row; null for any other request (its prefix id says all). */
   private chainOf(req: number): PrefixChain | null {
     const pool = this.pool;
-    if (pool.sessionId(req) >= 0) return this.models[pool.model(req)].sessions!.chainOf(req, pool, this.chain);
-    const tokens = this.models[pool.model(req)].tokens;
+    const route = this.models[pool.model(req)];
+    // without prefix caching nothing is reused: a session's turn prefills its whole conversation
+    if (route.prefixCaching === false) return null;
+    if (pool.sessionId(req) >= 0) return route.sessions!.chainOf(req, pool, this.chain);
+    const tokens = route.tokens;
     return tokens.prefixIsTraceRow && pool.prefixId(req) >= 0 ? tokens.chainOfRow(pool.prefixId(req), pool.promptTokens(req), this.chain) : null;
   }
 
