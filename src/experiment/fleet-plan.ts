@@ -332,7 +332,8 @@ async function confirmAndRepair(ctx: Context, models: readonly ModelPlan[], cons
     monthly_t_co2e: energy ? energy.monthly_kg_co2e / 1000 : sum((t) => t.monthly_t_co2e),
     slo_ratio,
   };
-  const chosen = result.chosen as unknown as Record<string, number>;
+  const { monthly_usd, monthly_mwh, monthly_t_co2e } = result.chosen;
+  const chosen: Record<string, number> = { monthly_usd, monthly_mwh, monthly_t_co2e };
   for (const k of constraints) if (chosen[k.metric] > k.max) result.warnings.push(`the confirmed fleet has ${k.metric} ${Math.round(chosen[k.metric]).toLocaleString('en-US')}, beyond ${k.text}`);
 }
 
