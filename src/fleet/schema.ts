@@ -3,6 +3,7 @@ import { ClassesSchema } from './classes.ts';
 import { z } from 'zod';
 import { DTYPES, type Dtype } from '../perf/dtype.ts';
 import { DistSchema } from '../engine/distribution-schema.ts';
+import { MAX_REASONING_RATIO } from './llm/reasoning.ts';
 import { RouterSchema } from './router/schema.ts';
 import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, strict } from '../util/zod-helpers.ts';
 import { SpeculativeSchema } from './speculative-schema.ts';
@@ -138,6 +139,16 @@ const Served = strict({
   /** Embedding models skip moderation, sessions and RAG. */
   kind: z.enum(['generate', 'embed']).default('generate'),
   tokens: Tokens,
+  /**
+   * A reasoning model's hidden thinking tokens per request, decoded before its first visible token
+   * and billed as output: a distribution, or { ratio_to_output } hidden tokens per visible output
+   * token. Left out: none (docs/reasoning.md).
+   */
+  reasoning_tokens: z
+    .union([DistSchema, strict({ ratio_to_output: nonNegNum().max(MAX_REASONING_RATIO, { error: `expected a ratio in [0, ${MAX_REASONING_RATIO}]` }) })], {
+      error: 'expected a distribution ({ dist, ... }) or { ratio_to_output }',
+    })
+    .optional(),
   /** Prompts are truncated so prompt + output fits the model's context (or this). */
   max_context: posInt().optional(),
   /** Multi-turn conversations: a user's think time between turns, a new message each turn. */

@@ -1,7 +1,7 @@
 import { RunningMeanCi95 } from '../metrics/ci.ts';
 import { round } from './round.ts';
 import type { Summary } from './summary.ts';
-import { classVerdicts, sloVerdict, type Verdict, type VerdictWarning } from './verdict.ts';
+import { classVerdicts, firstVisibleTokenVerdicts, sloVerdict, type Verdict, type VerdictWarning } from './verdict.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
@@ -157,7 +157,8 @@ export class SummaryAggregator {
     }));
     // request classes: judged again on the mean figures
     const classes = rest.classes ? { classes: classVerdicts(rest.classes) } : {};
-    return { slo, ...classes, steady_state: { ok: this.unsteady === 0, reasons }, warnings };
+    const firstVisible = firstVisibleTokenVerdicts(rest.by_model);
+    return { slo, ...classes, ...(firstVisible ? { first_visible_token: firstVisible } : {}), steady_state: { ok: this.unsteady === 0, reasons }, warnings };
   }
 }
 

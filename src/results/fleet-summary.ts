@@ -20,6 +20,12 @@ import { disaggregationFigures, poolGpuFigures } from './disaggregation-summary.
 export type LatencyBlocks = z.infer<typeof LatencyBlocksSchema>;
 export type ModelSummary = z.infer<typeof ModelSummarySchema>;
 export type GpuSummary = z.infer<typeof GpuSummarySchema>;
+
+/** A reasoning model's time to first visible token; nothing for other models (their summaries keep their bytes). */
+function reasoningLatency(mm: NonNullable<RunResult['fleet']>['metrics']['models'][number]): { ttfvt?: LatencySummary } {
+  return mm.ttfvt ? { ttfvt: roundLatency(mm.ttfvt.summary()) } : {};
+}
+
 /** The LLM-fleet blocks of summary.json; a station network has none. */
 export type FleetParts = z.infer<z.ZodObject<typeof fleetPartFields>>;
 
@@ -83,12 +89,13 @@ function modelFigures(prep: Prepared, run: RunResult, s: NonNullable<RunResult['
   const ttft = roundLatency(mm.ttft.summary());
   const slo = s.spec.slo;
   const ttftWaiting = run.ttftIncludingInFlight?.byModel[m];
-  const latency_ms = { e2e, e2e_including_in_flight: roundLatency(run.e2eIncludingInFlight.byClass[m].summary()), ttft, ...(ttftWaiting ? { ttft_including_in_flight: roundLatency(ttftWaiting.summary()) } : {}), tpot: roundLatency(mm.tpot.summary()), itl: roundLatency(itl.summary()) };
+  const latency_ms = { e2e, e2e_including_in_flight: roundLatency(run.e2eIncludingInFlight.byClass[m].summary()), ttft, ...(ttftWaiting ? { ttft_including_in_flight: roundLatency(ttftWaiting.summary()) } : {}), tpot: roundLatency(mm.tpot.summary()), itl: roundLatency(itl.summary()), ...reasoningLatency(mm) };
   const model: ModelSummary = {
     requests: { ...run.client.byClass[m], rate_limited: mm.rate_limited, spilled: mm.spilled, preemptions: mm.preemptions },
     latency_ms,
     scheduling_delay_ms: roundLatency(mm.scheduling_delay.summary()),
     output_tokens_per_s: r(outPerS),
+    ...(mm.ttfvt ? { reasoning_tokens_per_s: r(mm.reasoning_tokens / measured_s / f.scale) } : {}),
     utilization: r(u.busy_fraction),
     ...(pools ? { disaggregation: disaggregationFigures(run, pools, measured_ms) } : {}),
     ...(slo

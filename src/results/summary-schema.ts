@@ -71,6 +71,7 @@ const latencyBlockFields = {
   ttft_including_in_flight: LatencySchema.optional().describe('TTFT with the attempts still waiting for their first token at the end counted at their ages (censored observations): lower bounds of the true percentiles'),
   tpot: LatencySchema,
   itl: LatencySchema,
+  ttfvt: LatencySchema.optional().describe('Reasoning models only: time to first visible token, after the hidden thinking tokens (docs/reasoning.md)'),
 };
 export const LatencyBlocksSchema = z.strictObject(latencyBlockFields);
 
@@ -91,6 +92,7 @@ export const ModelSummarySchema = replicated({
   latency_ms: LatencyBlocksSchema,
   scheduling_delay_ms: LatencySchema.describe("Submit to first admission into a replica's running batch."),
   output_tokens_per_s: z.number().describe('Full-fleet equivalent (simulated / scale).'),
+  reasoning_tokens_per_s: z.number().optional().describe('Reasoning models only: the hidden thinking tokens among output_tokens_per_s, full-fleet equivalent.'),
   utilization: z.number().describe("Busy fraction of the model's GPU replicas."),
   disaggregation: DisaggregationSummarySchema.optional().describe('Models served by separate prefill and decode pools only.'),
   slo: replicated({ e2e_p99_ms: z.number().optional(), ttft_p99_ms: z.number().optional(), met: z.boolean() }).optional(),
@@ -212,6 +214,10 @@ export const VerdictSchema = z
   .strictObject({
     slo: z.record(z.string(), SloVerdictSchema).describe('Per model with an SLO: the binding target, its figure and whether it was met.'),
     classes: z.record(z.string(), ClassVerdictSchema).optional().describe('Per request class (fleet.classes): its goodput, SLO attainment and p99 targets met or missed.'),
+    first_visible_token: z
+      .record(z.string(), z.strictObject({ ttft_p99_ms: nullableNumber(), ttfvt_p99_ms: nullableNumber(), thinking_ms_p99: nullableNumber().describe('ttfvt p99 - ttft p99: what the hidden tokens add at the tail') }))
+      .optional()
+      .describe('Per reasoning model: the p99 of the first token and of the first visible token the user sees.'),
     steady_state: z.strictObject({ ok: z.boolean(), reasons: z.array(z.string()) }),
     warnings: z.array(VerdictWarningSchema),
   })

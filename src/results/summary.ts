@@ -11,7 +11,7 @@ import { summarizePurchase } from './purchase-summary.ts';
 import type { StationSummarySchema, SummarySchema } from './summary-schema.ts';
 import type { Ci95 } from './summary-schema-parts.ts';
 import { capacityLoads } from './capacity.ts';
-import { classVerdicts, runWarnings, sloVerdict, steadyState, type SloVerdict, type Verdict } from './verdict.ts';
+import { classVerdicts, firstVisibleTokenVerdicts, runWarnings, sloVerdict, steadyState, type SloVerdict, type Verdict } from './verdict.ts';
 import { summarizeClasses } from './class-summary.ts';
 
 /** summary.json: the type is inferred from its one declaration (results/summary-schema.ts). */
@@ -100,9 +100,11 @@ function runVerdict(prep: Prepared, s: Omit<Summary, 'verdict'>, rows: WindowRow
   }
   const steady = steadyState(rows, { warmup_s: s.warmup_s, duration_s: s.duration_s, window_s: s.window_s });
   const input = { ...s, stop_reason: s.engine.stop_reason };
+  const firstVisible = firstVisibleTokenVerdicts(s.by_model);
   return {
     slo,
     ...(s.classes ? { classes: classVerdicts(s.classes) } : {}),
+    ...(firstVisible ? { first_visible_token: firstVisible } : {}),
     steady_state: { ok: steady.ok, reasons: steady.reasons },
     warnings: runWarnings(input, capacityLoads(prep), steady),
   };

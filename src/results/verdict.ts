@@ -45,6 +45,22 @@ export function sloVerdict(
   return entries.sort((a, b) => Number(a.met) - Number(b.met) || margin(b) - margin(a))[0];
 }
 
+/**
+ * Reasoning models: the p99 of the first token and of the first visible token (undefined when no
+ * model reasons, so other verdicts keep their bytes).
+ */
+export function firstVisibleTokenVerdicts(byModel: Record<string, { latency_ms: { ttft: LatencySummary; ttfvt?: LatencySummary } }> | undefined): Verdict['first_visible_token'] {
+  const out: NonNullable<Verdict['first_visible_token']> = {};
+  for (const [name, m] of Object.entries(byModel ?? {})) {
+    const ttfvt = m.latency_ms.ttfvt;
+    if (!ttfvt) continue;
+    const ttft_p99_ms = m.latency_ms.ttft.p99;
+    const ttfvt_p99_ms = ttfvt.p99;
+    out[name] = { ttft_p99_ms, ttfvt_p99_ms, thinking_ms_p99: ttft_p99_ms === null || ttfvt_p99_ms === null ? null : round(ttfvt_p99_ms - ttft_p99_ms) };
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 export type ClassVerdict = z.infer<typeof ClassVerdictSchema>;
 
 /** Per request class: its goodput and SLO attainment, and each p99 target of its SLO met or missed. */

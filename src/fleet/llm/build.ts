@@ -23,6 +23,7 @@ import { ServiceTier, tierFaultStream } from '../stations/tier.ts';
 import { Cluster } from './cluster.ts';
 import { FleetMetrics } from './metrics.ts';
 import { FleetPipeline, type ModelRoute, type RegionTiers } from './pipeline.ts';
+import { ReasoningBook, ReasoningDraw } from './reasoning.ts';
 import { TIER_KINDS } from './stages.ts';
 import { TokenSource } from './tokens.ts';
 import { SessionBook, conversationKinds } from './sessions.ts';
@@ -170,6 +171,7 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
   const gpuClusters = buildModelRoutes(parts, prep, served, users, models);
   const armClusters = buildArms(parts, served, models);
   pipeline.indexReplicas();
+  if (modelNames.some((m) => f.models[m].reasoning_tokens)) pipeline.reasoning = new ReasoningBook(metrics.models, modelNames.map((m) => f.models[m].reasoning_tokens !== undefined));
   return { pipeline, metrics, tiers, regionNames, served, gpuClusters, users, armClusters, disaggregated: parts.disaggregated };
 }
 
@@ -257,7 +259,7 @@ function buildModelRoutes(parts: ClusterParts, prep: FleetInput, served: ServedM
       name: s.name,
       embed: spec.kind === 'embed',
       chatShare: spec.chat_share,
-      tokens: new TokenSource(tokenSpec, stream(seed, `tokens:${s.name}`), maxContext, spec.kind === 'embed'),
+      tokens: new TokenSource(tokenSpec, stream(seed, `tokens:${s.name}`), maxContext, spec.kind === 'embed', spec.reasoning_tokens ? new ReasoningDraw(spec.reasoning_tokens, stream(seed, `reasoning:${s.name}`)) : null),
       limiter: rl ? new RateLimiter(users.count, rl.tokens_per_min ?? Infinity, rl.requests_per_min ?? Infinity) : undefined,
       spillTo: spec.router.spill_to ? modelNames.indexOf(spec.router.spill_to) : -1,
       spillWaiting: spec.router.spill_waiting_per_replica ?? Infinity,

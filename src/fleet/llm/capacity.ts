@@ -3,6 +3,7 @@ import { stream } from '../../engine/random.ts';
 import type { TierLoad } from '../stations/capacity.ts';
 import { resolveServed, type FleetInput, type ServedModel } from './build.ts';
 import { TokenSource } from './tokens.ts';
+import { ReasoningDraw } from './reasoning.ts';
 import { poolCapacities } from './disaggregated-capacity.ts';
 import { steadyConcurrency, throughputTokensPerS } from '../../perf/batch-kinds.ts';
 
@@ -21,7 +22,9 @@ export interface ReplicaCapacity {
 export function meanTokens(s: ServedModel, prep: FleetInput): { prompt: number; output: number } {
   const spec = s.spec;
   const tokenSpec = 'trace' in spec.tokens ? { trace: prep.tokenTraces![s.name], scale_prompt: spec.tokens.scale_prompt, scale_output: spec.tokens.scale_output } : spec.tokens;
-  const src = new TokenSource(tokenSpec, stream(0, `capacity:${s.name}`), Math.min(spec.max_context ?? Infinity, s.model.max_context), spec.kind === 'embed');
+  // a reasoning model's hidden tokens are output the replicas decode
+  const reasoning = spec.reasoning_tokens ? new ReasoningDraw(spec.reasoning_tokens, stream(0, `capacity-reasoning:${s.name}`)) : null;
+  const src = new TokenSource(tokenSpec, stream(0, `capacity:${s.name}`), Math.min(spec.max_context ?? Infinity, s.model.max_context), spec.kind === 'embed', reasoning);
   return src.means();
 }
 

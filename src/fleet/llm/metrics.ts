@@ -14,6 +14,9 @@ export class ModelMetrics {
   preemptions = 0;
   output_tokens = 0;
   prompt_tokens = 0;
+  /** Reasoning models only (reasoning.ts): time to the first visible token, and the hidden tokens among output_tokens. */
+  ttfvt: LatencyStats | null = null;
+  reasoning_tokens = 0;
 }
 
 /** Everything the fleet pipeline measures (after warm-up). */

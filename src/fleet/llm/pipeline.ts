@@ -14,6 +14,7 @@ import type { FleetMetrics } from './metrics.ts';
 import { S, T, TIER_KINDS } from './stages.ts';
 import type { TokenSource } from './tokens.ts';
 import type { SessionBook } from './sessions.ts';
+import type { ReasoningBook } from './reasoning.ts';
 import { PrefixChain } from '../gpu/prefix-cache.ts';
 import type { RateLimiter, UserPopulation } from './users.ts';
 
@@ -154,6 +155,8 @@ export class FleetPipeline implements TierOutput {
   armObserver: ArmObserver | null = null;
   /** Request classes (priorities and per-class SLOs), when the fleet declares them. */
   requestClasses: RequestClasses | null = null;
+  /** Hidden thinking tokens and first visible tokens, when some model reasons. */
+  reasoning: ReasoningBook | null = null;
 
   /** The scheduling priority of the request's class (0 without classes). */
   private priorityOf(req: number): number {
@@ -204,6 +207,7 @@ export class FleetPipeline implements TierOutput {
     pool.setUser(req, this.users.draw());
     pool.setPromptTokens(req, route.tokens.prompt);
     pool.setOutputTokens(req, route.tokens.output);
+    if (this.reasoning !== null) this.reasoning.set(pool.logical(req), route.tokens.reasoning);
     pool.setPrefixId(req, route.prefixCaching === false ? -1 : route.tokens.prefixId); // without caching nothing is shared
     pool.setPrefixTokens(req, route.tokens.prefixTokens);
     pool.setFlags(req, (route.embed ? F_EMBED : 0) | (!route.embed && this.rng() < route.chatShare ? F_CHAT : 0));
@@ -233,6 +237,7 @@ export class FleetPipeline implements TierOutput {
     this.pool.setModel(req, this.turnModel);
     route.tokens.draw(); // the answer's length; the prompt is the conversation
     route.sessions!.fillTurn(this.turnSlot, req, this.pool, route.tokens.output);
+    if (this.reasoning !== null) this.reasoning.set(this.pool.logical(req), route.tokens.reasoning);
     if (route.prefixCaching === false) this.pool.setPrefixId(req, -1); // without caching nothing is shared
     this.turnModel = -1;
     this.retry(req);
@@ -445,6 +450,7 @@ export class FleetPipeline implements TierOutput {
       this.metrics.series?.firstToken(t_ms, ttft);
       this.metrics.models[pool.model(req)].ttft.add(ttft);
       if (this.requestClasses !== null) classFirstToken(this.requestClasses, pool, req, ttft);
+      if (this.reasoning !== null) this.reasoning.firstToken(pool.logical(req), ttft);
     }
   }
 
@@ -466,6 +472,7 @@ export class FleetPipeline implements TierOutput {
         mm.tpot.add(tpot);
       }
       if (this.requestClasses !== null) classDone(this.requestClasses, pool, req, out > 1 ? (t_ms - pool.first_token_ms(req)) / (out - 1) : 0);
+      if (this.reasoning !== null) this.reasoning.done(pool.model(req), pool.logical(req), pool.first_token_ms(req), t_ms, out);
     }
     if (!(pool.flags(req) & F_EMBED) && this.cfg.moderationPost) return this.enterTier(req, S.moderation_post, T.moderation);
     this.complete(req);

@@ -4,6 +4,7 @@ import type { Trace } from '../../workload/trace.ts';
 import { INT32_MAX } from '../../util/limits.ts';
 import { UserPopulation } from './users.ts';
 import { PREFIX_FAMILY, prefixKey, type PrefixChain } from '../gpu/prefix-cache.ts';
+import type { ReasoningDraw } from './reasoning.ts';
 
 type DistInput = Parameters<typeof makeSampler>[0];
 /** Applications' system prompts (fleet/schema.ts): how many, their lengths, their Zipf popularity. */
@@ -24,6 +25,8 @@ export class TokenSource {
   /** The drawn request's system prompt (-1: none) and its tokens at the start of `prompt`. */
   prefixId = -1;
   prefixTokens = 0;
+  /** Reasoning models: the hidden thinking tokens at the start of `output` (decoded, billed, never shown). */
+  reasoning = 0;
   /** Tokens of each system prompt, drawn once. */
   private systemPromptTokens?: Int32Array;
   /** Zipf popularity over the system prompts (an alias table: O(1) per draw). */
@@ -37,6 +40,8 @@ export class TokenSource {
     maxContext: number,
     /** Encoders (embeddings) produce one result, not a stream of tokens. */
     private readonly encoder: boolean,
+    /** A reasoning model's hidden tokens, added to each drawn visible output. */
+    private readonly reasoningDraw: ReasoningDraw | null = null,
   ) {
     // Token counts live in Int32Array slots (request records): a context window from a model
     // config larger than that must not let a draw wrap around (util/limits.ts).
@@ -71,6 +76,8 @@ export class TokenSource {
     }
     o = this.encoder ? 1 : Math.max(1, Math.round(o));
     p = Math.max(1, Math.round(p));
+    const hidden = this.reasoningDraw === null || this.encoder ? 0 : this.reasoningDraw.hidden(o);
+    o += hidden;
     let prefix = 0;
     if (this.systemPromptPick) {
       this.prefixId = this.systemPromptPick.draw();
@@ -82,6 +89,8 @@ export class TokenSource {
     if (p + (this.encoder ? 0 : o) > this.maxContext) p = this.maxContext - (this.encoder ? 0 : o);
     this.prompt = p;
     this.output = o;
+    // the window clips the thinking before the answer: at least one visible token is left
+    this.reasoning = Math.min(hidden, o - 1);
     // a prompt clipped to the context window keeps the start of its system prompt
     this.prefixTokens = prefix < p ? prefix : p;
   }
