@@ -8,7 +8,7 @@ export const ArrivalsSchema = z.discriminatedUnion('kind', [
   strict({ kind: z.literal('gamma'), rate_per_s: posNum(), cv: posNum(), profile: Profile.optional() }),
   strict({
     kind: z.literal('trace'),
-    /** A request trace relative to the scenario file: Azure LLM trace CSV (2023, 2024), BurstGPT CSV or Mooncake JSONL (data/traces/README.md). */
+    /** A request trace relative to the scenario file: Azure LLM trace CSV (2023, 2024), BurstGPT CSV or Mooncake JSONL (scenarios/data/traces/README.md). */
     file: z.string({ error: 'expected a file path' }).min(1),
     /** Trace gaps are multiplied by this: 0.5 replays twice as fast. */
     time_scale: posNum().default(1),

@@ -8,9 +8,28 @@ import { userError } from '../helpers/errors.ts';
 import { suiteTempDir } from '../helpers/temp-dir.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const SAMPLES = ['data/traces/mooncake-conversation-300.jsonl', 'data/traces/mooncake-synthetic-200.jsonl'];
+const SAMPLES = ['scenarios/data/traces/mooncake-conversation-300.jsonl', 'scenarios/data/traces/mooncake-synthetic-200.jsonl'];
 
 const { write } = suiteTempDir('fleetsim-trace-formats-');
+
+describe('the shipped Azure LLM inference trace 2024 samples', () => {
+  // The notebook of Azure/AzurePublicDataset (analysis/AzureLLMInferenceDataset2024.ipynb) prints
+  // each file's first rows; the gaps below are read off those printed timestamps by hand.
+  const cases = [
+    { file: 'azure-llm-2024-code-head5.csv', gaps_us: [0, 7405, 12384, 27915, 73960], prompt: [2162, 2399, 76, 2376, 7670], output: [5, 6, 15, 1, 8] },
+    { file: 'azure-llm-2024-conv-head5.csv', gaps_us: [0, 40520, 156825, 157769, 247116], prompt: [1452, 584, 862, 1569, 617], output: [3, 3, 38, 3, 104] },
+  ];
+  for (const c of cases) {
+    it(`${c.file}: five requests with their UTC-offset timestamps to the microsecond`, () => {
+      const trace = loadTrace(join(REPO, 'scenarios/data/traces', c.file));
+      expect(trace.length).toBe(5);
+      expect(Array.from(trace.t_ms, (t) => Math.round(t * 1000))).toEqual(c.gaps_us);
+      expect(Array.from(trace.promptTokens)).toEqual(c.prompt);
+      expect(Array.from(trace.outputTokens)).toEqual(c.output);
+      expect(trace.prefixBlocks).toBeUndefined();
+    });
+  }
+});
 
 describe('the shipped Mooncake samples', () => {
   for (const sample of SAMPLES) {
@@ -91,6 +110,14 @@ describe('malformed trace lines are refused with file, line and column', () => {
   it('BurstGPT: a token cell that is not a count', () => {
     const f = write('bad-burst.csv', 'Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n5,ChatGPT,472,18,490,Conversation log\n6,ChatGPT,47x,18,490,Conversation log\n');
     expect(userError(() => loadTrace(f))).toMatch(/bad-burst\.csv: line 3, column 3 \(Request tokens\): expected an integer in \[0, 2147483647\], got "47x"/);
+  });
+
+  it('Azure 2024: a UTC offset out of range, and a token cell that is not a count', () => {
+    const head = 'TIMESTAMP,ContextTokens,GeneratedTokens\n2024-05-10 00:00:00.009930+00:00,2162,5\n';
+    const offset = write('bad-azure-offset.csv', `${head}2024-05-10 00:00:00.017335+25:00,2399,6\n`);
+    expect(userError(() => loadTrace(offset))).toMatch(/bad-azure-offset\.csv: line 3, column 1 \(TIMESTAMP\): expected a valid "YYYY-MM-DD HH:MM:SS\.fff" \(UTC\) or seconds, got "2024-05-10 00:00:00\.017335\+25:00"/);
+    const tokens = write('bad-azure-tokens.csv', `${head}\n2024-05-10 00:00:00.017335+00:00,2399,-6\n`);
+    expect(userError(() => loadTrace(tokens))).toMatch(/bad-azure-tokens\.csv: line 4, column 3 \(GeneratedTokens\): expected an integer in \[0, 2147483647\], got "-6"/);
   });
 
   it('the CLI exits 2 with one line and no stack trace', () => {
