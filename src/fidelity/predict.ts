@@ -51,10 +51,16 @@ export const STEADY_WARMUP_REQUESTS = 200;
 export const STEADY_MEASURED_REQUESTS = 1_000;
 /** The first TensorRT-LLM release of the `trtllm` profile's era (trtllm-bench, 2024-11); earlier ones: `trtllm-2024`. */
 export const TRTLLM_CURRENT_SINCE = '0.14';
+/**
+ * The first vLLM release of the `vllm` profile's era; earlier ones (0.2-0.3, 2023 to early 2024:
+ * no chunked prefill, no CUDA graphs by default for every batch) are `vllm-2023`'s. An unnumbered
+ * version counts as current.
+ */
+export const VLLM_CURRENT_SINCE = '0.4';
 
 /**
  * The engine profile a row's stack is predicted with: the stack's own profile where fleetsim has
- * one (TensorRT-LLM by era); NVIDIA NIM runs TensorRT-LLM; Splitwise measured the vLLM of 2023;
+ * one (TensorRT-LLM and vLLM by era); NVIDIA NIM runs TensorRT-LLM; Splitwise measured the vLLM of 2023;
  * any other stack (TGI, LMDeploy, ...) gets the default profile, so its rows measure how far that
  * stack is from it.
  */
@@ -63,7 +69,7 @@ export function stackEngine(stack: string, version = 'unknown'): EngineName {
   if (stack === 'nim') return 'trtllm';
   if (stack === 'sglang') return 'sglang';
   if (stack === 'splitwise-vllm') return 'vllm-2023';
-  if (stack === 'vllm') return 'vllm';
+  if (stack === 'vllm') return versionAtLeast(version, VLLM_CURRENT_SINCE) ? 'vllm' : 'vllm-2023';
   return DEFAULT_ENGINE;
 }
 

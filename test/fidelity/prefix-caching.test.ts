@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../src/fidelity/corpus.ts';
-import { predictRows } from '../../src/fidelity/predict.ts';
+import { predictRows, stackEngine } from '../../src/fidelity/predict.ts';
 import { suiteTempDir } from '../helpers/temp-dir.ts';
 
 const FILE = 'data/corpus/prefix-caching/vllm-pr1983.csv';
@@ -23,8 +23,8 @@ describe('prefix-caching measurements', () => {
     return p.value;
   };
 
-  it('loads twelve validation rows, all evaluated', () => {
-    expect(rows.length).toBe(12);
+  it('loads eighteen validation rows, all evaluated', () => {
+    expect(rows.length).toBe(18);
     for (const r of rows) expect(r.split).toBe('validation');
     for (const p of predictions) expect(p.status).toBe('predicted');
   });
@@ -37,6 +37,23 @@ describe('prefix-caching measurements', () => {
         expect(value(`o-pr1983-a100-l2-13b-q${qps}-prefix-${figure}`)).toBeLessThan(value(`o-pr1983-a100-l2-13b-q${qps}-base-${figure}`));
       }
     }
+  });
+
+  it('at 25 requests/s the base engine saturates and the cached one serves more, as measured', () => {
+    const measured = (which: string) => rows.find((r) => r.id === `o-pr1983-a100-l2-13b-q25-${which}-thr`)!.value;
+    expect(measured('prefix')).toBeGreaterThan(measured('base'));
+    expect(value('o-pr1983-a100-l2-13b-q25-prefix-thr')).toBeGreaterThan(value('o-pr1983-a100-l2-13b-q25-base-thr'));
+    // the base engine cannot keep up with 25 requests/s, in the measurement and in the prediction
+    expect(measured('base')).toBeLessThan(0.6 * 25);
+    expect(value('o-pr1983-a100-l2-13b-q25-base-thr')).toBeLessThan(0.8 * 25);
+  });
+
+  it('the rows are the vLLM of December 2023: predicted with the vllm-2023 profile (vLLM before 0.4 by era)', () => {
+    for (const r of rows) expect(stackEngine(r.stack, r.stack_version)).toBe('vllm-2023');
+    expect(stackEngine('vllm', '0.3.3')).toBe('vllm-2023');
+    expect(stackEngine('vllm', '0.4.0')).toBe('vllm');
+    expect(stackEngine('vllm', '0.6.0')).toBe('vllm');
+    expect(stackEngine('vllm', 'unknown')).toBe('vllm');
   });
 
   it('refuses a shared prefix as long as the prompt, naming the file, line and column', () => {
