@@ -33,6 +33,7 @@ beforeAll(() => {
   summaries['stations x3'] = run(join(REPO, 'scenarios/mmc-example.yaml'), ['duration_s=300', 'warmup_s=30'], 5, 3);
   summaries['faults and control'] = run(FAULTS_CONTROL, ['duration_s=150'], 1, 1);
   summaries['faults and control x2'] = run(FAULTS_CONTROL, ['duration_s=100'], 3, 2);
+  summaries['reasoning model x2'] = run(join(REPO, 'scenarios/reasoning.yaml'), ['duration_s=40', 'warmup_s=10'], 1, 2);
 }, 300_000);
 
 describe('src/report/summary.schema.json is generated from the zod declaration', () => {
@@ -99,6 +100,10 @@ describe('real summaries against the committed schema', () => {
     expect(Object.values(reps.control!.components).some((c) => c.ci95 !== undefined)).toBe(true);
     expect(reps.cost?.by_plane.ci95).toBeDefined();
     expect(Object.values(summaries['stations x3'].stations)[0].ci95).toBeDefined();
+    // a reasoning model: TTFVT with its ci95 over replications, and the verdict's first visible token
+    const reasoning = summaries['reasoning model x2'];
+    expect(reasoning.by_model!.qwen3.latency_ms.ttfvt?.ci95).toBeDefined();
+    expect(reasoning.verdict.first_visible_token?.qwen3.ttfvt_p99_ms).toBeGreaterThan(reasoning.verdict.first_visible_token!.qwen3.ttft_p99_ms!);
   });
 
   it('every one validates, with the independent checker and with zod', () => {
