@@ -167,11 +167,13 @@ interface Plan {
 /**
  * The length law of a row's `lengths` column. `random` is vLLM's synthetic dataset: with its
  * default range ratio every prompt and output has exactly the stated length. `random-uniform` is
- * SGLang's with range ratio 0 (uniform on [1, L]; the row states the means). `shared-prefix-N`:
- * fixed lengths. Other datasets (sharegpt, ...): geometric with the stated means.
+ * SGLang's with range ratio 0 (uniform on [1, L]; the row states the means). `synthetic` is
+ * genai-perf's and AIPerf's generated prompts, whose input and output standard deviations default
+ * to 0 (NIM's benchmarking guide also forces the output length with ignore_eos): fixed lengths.
+ * `shared-prefix-N`: fixed lengths. Other datasets (sharegpt, ...): geometric with the stated means.
  */
 export function lengthLaw(lengths: string): LengthLaw {
-  if (lengths === 'fixed' || lengths === 'random' || sharedPrefixTokens(lengths) > 0) return 'fixed';
+  if (lengths === 'fixed' || lengths === 'random' || lengths === 'synthetic' || sharedPrefixTokens(lengths) > 0) return 'fixed';
   return lengths === 'random-uniform' ? 'uniform' : 'geometric';
 }
 

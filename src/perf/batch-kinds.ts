@@ -62,10 +62,15 @@ export function throughputTokensPerS(m: StepModel, s: SchedulerDefaults, w: Batc
   return share * concurrency * 1000 / stepMs;
 }
 
-/** Sequences running at once in steady state: the batch limit, the KV cache or the token budget. */
+/**
+ * Sequences running at once in steady state: the batch limit, the KV cache or the token budget.
+ * The cache holds sequences at their mean length (P + O/2) when blocks are taken on demand, at
+ * their whole length (P + O) when admission reserves the output (TensorRT-LLM's GUARANTEED_NO_EVICT).
+ */
 export function steadyConcurrency(m: StepModel, s: SchedulerDefaults, prompt_tokens: number, output_tokens: number, batch?: number): number {
   const limit = batch ?? s.max_num_seqs;
-  const kvLimit = Math.floor(m.kvCapacityTokens / (prompt_tokens + output_tokens / 2));
+  const footprint = prompt_tokens + (s.kv_admission === 'reserve-output' ? output_tokens : output_tokens / 2);
+  const kvLimit = Math.floor(m.kvCapacityTokens / footprint);
   const budgetLimit = s.chunked_prefill ? Math.floor(s.max_batched_tokens * output_tokens / (prompt_tokens + output_tokens)) : Infinity;
   return Math.max(1, Math.min(limit, kvLimit, budgetLimit));
 }

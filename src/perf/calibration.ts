@@ -19,6 +19,9 @@ export const SchedulerDefaultsSchema = z.strictObject({
   max_batched_tokens: z.number().int().positive().max(1_048_576),
   /** prompts split into chunks that share iterations with decodes */
   chunked_prefill: z.boolean(),
+  /** KV admission (GpuReplica): on-demand (vLLM, SGLang) or reserve-output (TensorRT-LLM's
+   *  GUARANTEED_NO_EVICT); default on-demand */
+  kv_admission: z.enum(['on-demand', 'reserve-output']).optional(),
 });
 export type SchedulerDefaults = z.infer<typeof SchedulerDefaultsSchema>;
 

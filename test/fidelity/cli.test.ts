@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../src/errors.ts';
@@ -72,5 +73,28 @@ describe('fleetsim fidelity', () => {
     expect(strict.code, show(strict)).toBe(1);
     expect(strict.stdout).toMatch(/^overall\s+\d+\s+[\d.]+%/m);
     expect(strict.stderr).toMatch(/^fidelity: overall MAPE [\d.]+% is above --max-mape 0%\n$/);
+  });
+
+  it('through the real CLI: a profile out of range or missing a factor, and a row missing a field, exit 2 with one line naming the file and the field', async () => {
+    const vllm = JSON.parse(readFileSync(new URL('../../src/perf/profiles/vllm.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    const { kv_bw_efficiency: _dropped, ...missing } = vllm;
+    const row = baseCells();
+    const p = writeTemp({
+      'over.json': JSON.stringify({ ...vllm, memory_bw_efficiency: 1.4 }),
+      'missing.json': JSON.stringify(missing),
+      'short.csv': csvText([row]).replace(/,[^,\n]*\n$/, '\n'),
+    });
+    const over = await fleetsim(['fidelity', '--corpus', FIXTURE, '--calibration', p['over.json']]);
+    expect(over.code, show(over)).toBe(2);
+    expect(over.stderr).toBe(`${p['over.json']}: memory_bw_efficiency: Too big: expected number to be <=1\n`);
+    const lacking = await fleetsim(['fidelity', '--corpus', FIXTURE, '--calibration', p['missing.json']]);
+    expect(lacking.code, show(lacking)).toBe(2);
+    expect(lacking.stderr.startsWith(`${p['missing.json']}: kv_bw_efficiency: `), lacking.stderr).toBe(true);
+    expect(lacking.stderr.split('\n')).toHaveLength(2);
+    const short = await fleetsim(['fidelity', '--corpus', p['short.csv']]);
+    expect(short.code, show(short)).toBe(2);
+    expect(short.stderr.startsWith(`${p['short.csv']}:2: `), short.stderr).toBe(true);
+    expect(short.stderr).toMatch(/: expected 25 fields, the row has 24 [^\n]*\n$/);
+    expect(short.stderr.split('\n')).toHaveLength(2);
   });
 });

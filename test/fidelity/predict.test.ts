@@ -153,6 +153,7 @@ describe('lengths', () => {
     expect(lengthLaw('random-uniform')).toBe('uniform');
     expect(lengthLaw('random')).toBe('fixed');
     expect(lengthLaw('sharegpt')).toBe('geometric');
+    expect(lengthLaw('synthetic')).toBe('fixed');
     const m = 512;
     const draw = lengthSampler({ prompt_tokens: m, output_tokens: m, law: 'uniform', max_context: 1 << 20 }, 1);
     const n = 20_000;

@@ -18,6 +18,9 @@ describe('a served model', () => {
     const own = resolveWith({ engine: 'trtllm', batching: { max_num_seqs: 64, max_waiting: 10 } });
     expect(own.batching.max_num_seqs).toBe(64);
     expect(own.batching.max_batched_tokens).toBe(ENGINE_PROFILES.trtllm.scheduler!.max_batched_tokens);
+    // TensorRT-LLM reserves a request's whole output at admission (GUARANTEED_NO_EVICT); vLLM takes blocks on demand
+    expect(trt.batching.kv_admission).toBe('reserve-output');
+    expect(resolveWith({ engine: 'vllm' }).batching.kv_admission).toBeUndefined();
   });
 
   it('a faster engine profile gives shorter steps for the same batch', () => {

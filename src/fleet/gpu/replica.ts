@@ -86,7 +86,16 @@ export interface ReplicaConfig {
    * Default 'colocated' (prefill and decode in one batch).
    */
   mode?: ReplicaMode;
+  /**
+   * KV admission (colocated mode): 'on-demand' (vLLM, SGLang: a prompt's blocks, preempting when
+   * decodes outgrow the cache) or 'reserve-output' (TensorRT-LLM's default capacity policy,
+   * GUARANTEED_NO_EVICT: a request is admitted only when its prompt and whole output fit beside
+   * the running requests' whole footprints, so none is ever preempted). Default 'on-demand'.
+   */
+  kv_admission?: KvAdmission;
 }
+
+export type KvAdmission = 'on-demand' | 'reserve-output';
 
 export type ReplicaMode = 'colocated' | 'prefill' | 'decode';
 
@@ -205,6 +214,9 @@ export class GpuReplica {
   private capacityChangePending = false;
   private watermarkBlocks: number;
   private allocatedBlocks = 0;
+  /** 'reserve-output' admission: the running requests' whole footprints (prompt + output), in blocks */
+  private readonly reserveOutput: boolean;
+  private committedBlocks = 0;
 
   // queues and batch
   private waitQueue: WaitQueue = new SlotDeque(64);
@@ -295,6 +307,7 @@ export class GpuReplica {
     this.watermarkFraction = cfg.watermark_fraction ?? 0.01;
     this.fuseDecode = cfg.fuse_decode ?? true;
     this.mode = cfg.mode ?? 'colocated';
+    this.reserveOutput = cfg.kv_admission === 'reserve-output' && this.mode === 'colocated';
     if (!(this.watermarkFraction >= 0 && this.watermarkFraction < 1)) throw new RangeError(`watermark_fraction: expected [0, 1), got ${this.watermarkFraction}`);
     const kvTokens = cfg.kv_capacity_tokens ?? step.kvCapacityTokens;
     this.kvBlocks = this.capacityRequested = this.toBlocksCap(kvTokens);
@@ -703,6 +716,9 @@ export class GpuReplica {
       }
       const need = this.blocksFor(target) - hitBlocks;
       if (this.kvBlocks - this.allocatedBlocks - need - pinned < this.watermarkBlocks) break;
+      const footprint = this.reserveOutput ? this.blocksFor(this.slots.prompt(s) + this.slots.out(s)) : 0;
+      if (this.reserveOutput && this.kvBlocks - this.committedBlocks - footprint < this.watermarkBlocks) break;
+      this.committedBlocks += footprint;
       this.waitQueue.popFront();
       this.slots.setState(s, PREFILL);
       this.slots.setPrefilled(s, hitTokens);
@@ -767,6 +783,7 @@ export class GpuReplica {
   /** A sequence leaving the running batch gives back its own blocks of a KV holding `tokens`, and its pin. */
   private releaseBlocks(s: number, tokens: number): void {
     this.allocatedBlocks -= this.blocksFor(tokens) - this.slots.sharedBlocks(s);
+    if (this.reserveOutput) this.committedBlocks -= this.blocksFor(this.slots.prompt(s) + this.slots.out(s));
     const entry = this.slots.prefixEntry(s);
     if (entry >= 0) {
       this.allocatedBlocks -= this.prefixCache!.unpin(entry);
@@ -1193,6 +1210,7 @@ export class GpuReplica {
     this.heap.clear();
     this.nextFinishStep = Infinity;
     this.allocatedBlocks = 0;
+    this.committedBlocks = 0;
     this.joinGroups = 0;
     this.prefixCache?.clear();
   }
@@ -1207,10 +1225,11 @@ export class GpuReplica {
     const fail = (msg: string) => {
       throw new Error(`GpuReplica invariant: ${msg} (t=${this.sim.now_ms} ms, steps=${steps})`);
     };
-    let n = 0, d = 0, c = 0, blocks = 0, pf = 0;
+    let n = 0, d = 0, c = 0, blocks = 0, pf = 0, committed = 0;
     const byResidue = new Int32Array(blockSize);
     for (let s = this.runHead; s >= 0; s = this.slots.runNext(s)) {
       n++;
+      committed += this.blocksFor(this.slots.prompt(s) + this.slots.out(s));
       const state = this.slots.state(s);
       blocks -= this.slots.sharedBlocks(s);
       if (this.slots.sharedBlocks(s) > this.slots.prefixBlocks(s)) fail(`slot ${s}: shares more blocks than its prefix has`);
@@ -1237,6 +1256,7 @@ export class GpuReplica {
     for (let s = this.prefillHead; s >= 0; s = this.slots.pfNext(s)) pfn++;
     for (let i = 0; i < this.waitQueue.length; i++) if (this.slots.state(this.waitQueue.at(i)) !== WAITING) fail('a waiting slot is not WAITING');
     if (n !== this.runningCount) fail(`running ${this.runningCount} != list ${n}`);
+    if (this.reserveOutput && committed !== this.committedBlocks) fail(`committed ${this.committedBlocks} != running footprints ${committed} blocks`);
     if (pf !== pfn) fail(`prefill list ${pfn} != prefilling ${pf}`);
     if (d !== this.decodingSeqs) fail(`decodeSeqs ${this.decodingSeqs} != ${d}`);
     if (c !== this.decodingContextTokens) fail(`decodeCtxTokens ${this.decodingContextTokens} != ${c}`);

@@ -9,7 +9,7 @@ import type { Trace } from '../../workload/trace.ts';
 import { buildStepModel, type StepModel } from '../../perf/step.ts';
 import { speculativeStep } from './speculative.ts';
 import { buildPowerModel, cappedStepModel, type PowerModel } from '../../perf/power.ts';
-import { replicaScheduler } from '../../perf/calibration.ts';
+import { replicaScheduler, type SchedulerDefaults } from '../../perf/calibration.ts';
 import { resolveEngine } from '../../perf/profiles.ts';
 import { UserError } from '../../errors.ts';
 import { getGpu, getModel } from '../../perf/lookup.ts';
@@ -43,7 +43,7 @@ export interface ServedModel {
   /** what its GPUs draw (perf/power.ts); under a power cap `step` is already the capped one */
   power: PowerModel;
   /** the engine profile's scheduler defaults overlaid by the scenario's batching */
-  batching: Required<ServedSpec['batching']>;
+  batching: Required<ServedSpec['batching']> & Pick<SchedulerDefaults, 'kv_admission'>;
   /** Replicas in the full fleet, and per region after scaling. */
   replicasFull: number;
   replicasPerRegion: number[];
@@ -96,6 +96,8 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
     chunked_prefill: b.chunked_prefill ?? defaults.chunked_prefill,
     max_waiting: b.max_waiting,
     prefix_caching: b.prefix_caching ?? true,
+    // the engine's KV admission (TensorRT-LLM reserves a request's whole output): not a scenario key
+    kv_admission: defaults.kv_admission,
   };
   if (batching.chunked_prefill && batching.max_batched_tokens < batching.max_num_seqs) {
     throw new UserError(`${where}.batching.max_batched_tokens: ${batching.max_batched_tokens} is below max_num_seqs ${batching.max_num_seqs}; with chunked prefill every running sequence needs a token per step`);
