@@ -167,3 +167,48 @@ describe('preemption by swap against recompute, one replica', () => {
     expect(rec.reqs.every((r) => r.done > 0)).toBe(true);
   });
 });
+
+describe('KV tiers under load: the block accounting holds', () => {
+  it('random arrivals over 12 system prompts, a tight HBM, small host and NVMe tiers, swap preemption: invariants at every iteration, every token once', () => {
+    const sim = new Simulator();
+    const rec = new Recorder();
+    const nvme = { capacity_gb: host(300).capacity_gb, bandwidth_gb_per_s: 4, latency_ms: 0.2 };
+    const replica = new GpuReplica(sim, stepWith(160 * BLOCK), { ...BASE_CFG, kv_tiers: { host: host(120), nvme, preemption_mode: 'swap' } }, rec);
+    const errors: string[] = [];
+    replica.debug = {
+      planned: (r) => {
+        try {
+          r.checkInvariants();
+        } catch (e) {
+          if (errors.length < 3) errors.push((e as Error).message);
+        }
+      },
+      token: (req, t) => rec.token(req, t),
+    };
+    let seed = 12345;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const prefixLength = Array.from({ length: 12 }, (_, i) => 200 + 97 * i);
+    let t = 0;
+    const arrive = sim.on(() => {
+      const id = Math.floor(rand() * 12), own = 20 + Math.floor(rand() * 200), out = 1 + Math.floor(rand() * 300);
+      const prompt = prefixLength[id] + own;
+      replica.submit(rec.add(prompt, out, sim.now_ms), prompt, out, id, prefixLength[id]);
+      if (rec.reqs.length < 400) sim.at((t += -Math.log(1 - rand()) * 60), arrive);
+    });
+    sim.at(0, arrive);
+    sim.run();
+    expect(errors).toEqual([]);
+    expect(rec.errors).toEqual([]);
+    const st = replica.stats();
+    expect(st.preemptions).toBeGreaterThan(0);
+    expect(st.swap_outs).toBeGreaterThan(0);
+    expect(st.host_hit_tokens).toBeGreaterThan(0);
+    expect(st.nvme_hit_tokens).toBeGreaterThan(0);
+    expect(st.host_hit_tokens + st.nvme_hit_tokens).toBeLessThanOrEqual(st.cached_prompt_tokens);
+    for (const r of rec.reqs) {
+      if (r.rejected) continue;
+      expect(r.tokens.length).toBe(r.output);
+    }
+    expect(replica.usedBlocks).toBe(0);
+  });
+});

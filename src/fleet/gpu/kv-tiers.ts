@@ -14,7 +14,9 @@ import type { ReplicaStats } from './stats.ts';
  * Preemption by swap (vLLM's `preemption_mode=swap`): a decoding sequence's KV goes to the host tier
  * and comes back when it is readmitted, each way at the host bandwidth. Swapped blocks take host
  * capacity before cached prefixes (prefix blocks are pushed down or dropped to make room); when the
- * host cannot hold them even so, the preemption recomputes instead.
+ * host cannot hold them even so, the preemption recomputes instead. Only the sequence's own blocks
+ * go: its shared prefix stays in the prefix cache, and if that prefix is no longer whole when the
+ * sequence is readmitted, the swapped blocks are dropped and it recomputes.
  *
  * Cost: O(1) per entry touched (arrays indexed by the prefix cache's entries), a Map entry per
  * swapped sequence.
@@ -246,9 +248,19 @@ export class KvTiers {
     return ms;
   }
 
-  /** KV blocks slot s has swapped out (0: none). */
-  swappedBlocks(s: number): number {
-    return this.swapped.size === 0 ? 0 : (this.swapped.get(s) ?? 0);
+  /**
+   * KV blocks slot s has swapped out (0: none), as it is being readmitted. They follow its prefix:
+   * when the prefix is no longer whole in the cache (`prefixWhole` false), the swapped blocks are
+   * dropped and it recomputes (counted as a fallback).
+   */
+  swappedBlocks(s: number, prefixWhole: boolean): number {
+    if (this.swapped.size === 0) return 0;
+    const blocks = this.swapped.get(s);
+    if (blocks === undefined) return 0;
+    if (prefixWhole) return blocks;
+    this.forget(s);
+    this.stats.swap_fallbacks++;
+    return 0;
   }
 
   /** Slot s is readmitted: its swapped KV comes back; returns the swap-in time, ms. */
@@ -258,6 +270,23 @@ export class KvTiers {
     const ms = this.host!.transferMs(blocks);
     this.stats.kv_transfer_ms += ms;
     return ms;
+  }
+
+  /** Recomputes each tier's sums from its entries (O(entries)) and reports any disagreement; for tests. */
+  checkInvariants(entries: number, fail: (msg: string) => void): void {
+    for (const l of this.levels) {
+      let held = 0, nonEmpty = 0, linked = 0;
+      for (let e = 0; e < entries; e++) {
+        if (l.held[e] < 0) fail(`${l.kind} tier: entry ${e} holds ${l.held[e]} blocks`);
+        held += l.held[e];
+        if (l.held[e] > 0) nonEmpty++;
+      }
+      for (let e = l.head; e >= 0; e = l.next[e]) linked++;
+      if (held !== l.used) fail(`${l.kind} tier: used ${l.used} != held ${held}`);
+      if (linked !== nonEmpty) fail(`${l.kind} tier: LRU list ${linked} entries, ${nonEmpty} hold blocks`);
+      const swap = l === this.host ? this.swapBlocks : 0;
+      if (l.used + swap > l.capacityBlocks) fail(`${l.kind} tier: ${l.used} + ${swap} swapped blocks > capacity ${l.capacityBlocks}`);
+    }
   }
 
   /** Slot s leaves the replica (finished, aborted, lost): its swapped KV, if any, is freed. */

@@ -271,6 +271,11 @@ export class PrefixCache {
     return sum;
   }
 
+  /** The tiers' sums against their entries (kv-tiers.ts); for invariant checks. */
+  checkTiers(fail: (msg: string) => void): void {
+    this.tiers?.checkInvariants(this.entries, fail);
+  }
+
   private linkLruTail(e: number): void {
     this.lruPrev[e] = this.lruTail;
     this.lruNext[e] = -1;

@@ -705,10 +705,9 @@ export class GpuReplica {
         hitBlocks = cached < this.slots.prefixBlocks(s) ? cached : this.slots.prefixBlocks(s);
         pinned = cache.pinCost(entry);
       }
-      // with tiers: a swapped-out sequence comes back whole; a hit may reach blocks in host or NVMe memory
-      const swapped = this.kvTiers === null ? 0 : this.kvTiers.swappedBlocks(s);
-      if (swapped > 0) hitBlocks = 0;
+      // with tiers: a hit may reach blocks in host or NVMe memory; a swapped-out sequence brings back its own blocks
       const loaded = this.kvTiers === null || hitBlocks === 0 ? 0 : this.prefixCache!.lowerBlocksWithin(entry, hitBlocks);
+      const swapped = this.kvTiers === null ? 0 : this.kvTiers.swappedBlocks(s, hitBlocks === this.slots.prefixBlocks(s));
       const hitTokens = swapped > 0 ? target - 1 : hitBlocks * this.blockSize;
       const rest = target - hitTokens;
       if (!chunked && rest > this.tokenBudget) {
@@ -744,10 +743,12 @@ export class GpuReplica {
   /** The admitted s brings back its swapped KV, or the lower-tier blocks of its prefix hit; returns the transfer time, ms. */
   private loadFromTiers(s: number, entry: number, hitBlocks: number, loaded: number, swapped: number): number {
     const tiers = this.kvTiers!;
-    if (swapped > 0) return tiers.swapIn(s);
-    if (loaded === 0) return 0;
-    this.prefixCache!.loadFromTiers(entry, hitBlocks, this.blockSize);
-    return tiers.takeTransfer();
+    let ms = swapped > 0 ? tiers.swapIn(s) : 0;
+    if (loaded > 0) {
+      this.prefixCache!.loadFromTiers(entry, hitBlocks, this.blockSize);
+      ms += tiers.takeTransfer();
+    }
+    return ms;
   }
 
   /** The waiting head s can no longer fit, even alone: it leaves rejected. */
@@ -850,6 +851,7 @@ export class GpuReplica {
     // until its prefill completes, a sequence's shared blocks are the ones it found cached, not computed
     if (state === PREFILL && this.slots.emitted(s) === 0) this.counters.recompute_tokens += this.slots.prefilled(s) - this.slots.sharedBlocks(s) * this.blockSize;
     const joinedThisStep = state === DECODE && this.slots.joinGen(s) === this.decodeSteps;
+    const sharedBlocks = this.slots.sharedBlocks(s);
     const left = this.leaveBatch(s);
     if (state === DECODE) {
       const emitted = this.slots.out(s) - left;
@@ -858,9 +860,10 @@ export class GpuReplica {
       this.slots.setLastTokenMs(s, joinedThisStep ? this.slots.join_ms(s) : this.lastDecodeEnd_ms);
       this.slots.bumpEpoch(s); // its finish-heap entry is now stale
     }
-    // by swap: the KV written so far (prompt + emitted - 1 tokens) goes to host memory, if it fits there
+    // by swap: its own blocks of the KV written so far (prompt + emitted - 1 tokens) go to host memory, if they fit there;
+    // its shared prefix blocks stay in the prefix cache
     if (state === DECODE && this.kvTiers !== null && this.kvTiers.swapOnPreempt) {
-      const ms = this.kvTiers.swapOut(s, this.blocksFor(this.slots.target(s) - 1));
+      const ms = this.kvTiers.swapOut(s, this.blocksFor(this.slots.target(s) - 1) - sharedBlocks);
       if (ms >= 0) this.tierTransfer_ms += ms;
     }
     this.slots.setState(s, WAITING);
@@ -1270,6 +1273,7 @@ export class GpuReplica {
     }
     if (this.prefixCache !== null) {
       blocks += this.prefixCache.pinnedBlocks();
+      this.prefixCache.checkTiers(fail);
       if (this.allocatedBlocks + this.prefixCache.evictableBlocks > this.kvBlocks) fail(`allocated ${this.allocatedBlocks} + evictable ${this.prefixCache.evictableBlocks} blocks > capacity ${this.kvBlocks}`);
     }
     let pfn = 0;
