@@ -18,3 +18,13 @@ export function cacheVerdictLines(s: Summary): string[] {
   }
   return lines;
 }
+
+/** The terminal's KV-tier table: one row per model with a host or NVMe tier (docs/kv-tiers.md); empty without. */
+export function kvTierTable(s: Summary): { header: string[]; rows: string[][] } | null {
+  const tiered = Object.entries(s.gpu ?? {}).filter(([, g]) => g.kv_host_hit_rate !== undefined);
+  if (tiered.length === 0) return null;
+  const rows = tiered.map(([name, g]) => [
+    name, fmt(g.kv_host_hit_rate!), fmt(g.kv_nvme_hit_rate!), fmt(g.kv_transfer_s!), fmt(g.kv_swap_outs!), fmt(g.kv_swap_fallbacks!), fmt(g.kv_tier_dropped_blocks!), `$${fmt(g.kv_tiers_monthly_usd ?? 0)}`,
+  ]);
+  return { header: ['kv tiers', 'host hit rate', 'nvme hit rate', 'transfer s', 'swaps', 'swap fallbacks', 'dropped blocks', 'a month'], rows };
+}
