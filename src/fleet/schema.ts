@@ -7,6 +7,7 @@ import { MAX_REASONING_RATIO } from './llm/reasoning.ts';
 import { RouterSchema } from './router/schema.ts';
 import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, strict } from '../util/zod-helpers.ts';
 import { SpeculativeSchema } from './speculative-schema.ts';
+import { KvTiersSchema } from './kv-tiers-schema.ts';
 import { gridNames } from '../cost/energy.ts';
 import { PurchaseMixSchema, unsoldCommitment } from '../cost/purchase.ts';
 
@@ -170,6 +171,10 @@ const Served = strict({
   slo: strict({ ttft_p99_ms: posNum().optional(), e2e_p99_ms: posNum().optional() }).optional(),
   /** Speculative decoding (draft model, EAGLE or MTP head); left out: none. */
   speculative: SpeculativeSchema.optional(),
+  /** KV memory below HBM per replica: host DRAM and local NVMe tiers, and preemption by swap (docs/kv-tiers.md); left out: none. */
+  kv_tiers: KvTiersSchema.optional(),
+  /** Share of each GPU's memory the engine takes for weights, activations and KV cache (vLLM's gpu_memory_utilization, default 0.9): the HBM KV cache is what is left of it. */
+  gpu_memory_utilization: z.number({ error: 'expected a fraction in (0, 1]' }).gt(0, { error: 'expected a fraction in (0, 1]' }).max(1, { error: 'expected a fraction in (0, 1]' }).optional(),
   /** Power limit per GPU in W (nvidia-smi -pl): compute-bound steps run slower, every step draws at most this (docs/energy.md). */
   power_cap_w: posNum().optional(),
   /** How the replicas are bought: shares by commitment summing to 1 (on_demand, reserved_1y, reserved_3y, savings_plan, capacity_block, spot; docs/purchase-mix.md). Left out: all on-demand. */

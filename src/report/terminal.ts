@@ -3,6 +3,7 @@ import { fmt, table } from './table.ts';
 import { purchaseHeadline, purchaseRows, spotRiskNote } from './purchase-table.ts';
 import { figureWithInterval, latencyLabel, verdictTerminal } from './verdict-text.ts';
 import { energyTerminalLines } from './energy-text.ts';
+import { kvTierTable } from './cache-verdict-text.ts';
 
 const withCi = (x: number | null, ci?: [number, number]) => figureWithInterval(x, ci).replace(/\u00a0/g, ' ');
 
@@ -36,6 +37,8 @@ function fleetLines(s: Summary): string[] {
       const prefixRows = caching.map(([name, g]) => [name, fmt(g.prefix_hit_rate!), fmt(g.prefix_tokens_saved_per_s!), `$${fmt(g.prefix_usd_saved_per_month ?? 0)}`, fmt(g.prefix_evicted_blocks!)]);
       out.push(table(['prefix cache', 'hit rate', 'tokens saved/s', 'saved a month', 'evicted blocks'], prefixRows));
     }
+    const tiers = kvTierTable(s);
+    if (tiers) out.push('', table(tiers.header, tiers.rows));
   }
   if (s.by_stage) {
     out.push('');

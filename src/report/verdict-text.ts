@@ -2,6 +2,7 @@ import type { Summary } from '../results/summary.ts';
 import type { SloVerdict } from '../results/verdict.ts';
 import { fmt } from './table.ts';
 import { energyVerdictLines } from './energy-text.ts';
+import { cacheVerdictLines } from './cache-verdict-text.ts';
 
 /** One line of the verdict as a reader sees it; `bad` marks what needs attention. */
 export interface VerdictLine {
@@ -41,6 +42,7 @@ export function verdictText(s: Summary): VerdictText {
     lines.push({ text: `monthly bill (full fleet): $${fmt(s.cost.monthly_usd)}${typeof ref === 'number' ? ` against a reference of $${fmt(ref)}` : ''}`, bad: false });
   }
   if (s.energy) lines.push(...energyVerdictLines(s.energy).map((text) => ({ text, bad: false })));
+  lines.push(...cacheVerdictLines(s).map((text) => ({ text, bad: false })));
   const unjudged = v.warnings.some((w) => w.code === 'steady_state_unjudged');
   if (!v.steady_state.ok) lines.push({ text: `steady state: NO: ${v.steady_state.reasons.join('; ')}`, bad: true });
   else if (!unjudged) lines.push({ text: 'steady state: yes (in-flight and queued requests do not grow over the second half of the measured period)', bad: false });

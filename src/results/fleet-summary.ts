@@ -13,6 +13,7 @@ import { round } from './round.ts';
 import { sloVerdict } from './verdict.ts';
 import { summarizeEnergy } from './energy-summary.ts';
 import { prefixUsdSavedPerMonth } from './prefix-savings.ts';
+import { kvTierFigures, kvTiersMonthlyUsd } from './kv-tier-figures.ts';
 import type { GpuCluster } from '../fleet/llm/replicas.ts';
 import type { ServedModel } from '../fleet/llm/build.ts';
 import { disaggregationFigures, poolGpuFigures } from './disaggregation-summary.ts';
@@ -119,6 +120,7 @@ function modelFigures(prep: Prepared, run: RunResult, s: NonNullable<RunResult['
     mfu: r(u.mfu),
     bandwidth_utilization: r(u.bandwidth_utilization),
     ...(sharesPrefixes(s.spec) ? prefixCacheFigures(stats, measured_s, f.scale) : {}),
+    ...kvTierFigures(stats, s.spec),
     ...(s.spec.cancel_on_disconnect ? { aborted: stats.aborted, aborted_output_tokens: stats.aborted_output_tokens } : {}),
   };
   return { model, gpu, itl, tokens_per_s };
@@ -148,6 +150,8 @@ export function summarizeFleet(prep: Prepared, run: RunResult): { parts: FleetPa
   for (const s of fl.served) {
     const g = gpu[s.name];
     if (g.prefix_tokens_saved_per_s !== undefined) g.prefix_usd_saved_per_month = prefixUsdSavedPerMonth(s, g.prefix_tokens_saved_per_s, bill);
+    const kvUsd = kvTiersMonthlyUsd(s.name, s.spec, bill);
+    if (kvUsd !== undefined) g.kv_tiers_monthly_usd = kvUsd;
   }
   const roundRecord = (o: Readonly<Record<string, number>>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, r(v)]));
   const tokensPerMonth = tokensPerS * 730 * 3600;

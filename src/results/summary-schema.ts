@@ -114,6 +114,16 @@ export const GpuSummarySchema = replicated({
   prefix_tokens_saved_per_s: z.number().optional().describe('Prefill tokens saved per second by prefix caching, full-fleet equivalent.'),
   prefix_evicted_blocks: z.number().optional().describe('Shared-prefix KV blocks evicted to make room, simulated fleet.'),
   prefix_usd_saved_per_month: z.number().optional().describe('Prefill replica time the cached tokens skipped (tokens saved/s x prefill ms per token of a full chunk), priced at the model\'s GPU line per replica, USD a month, full fleet.'),
+  // KV tiers: present for models with kv_tiers only (docs/kv-tiers.md)
+  kv_host_hit_rate: z.number().optional().describe('Of prefix_hit_rate, the share of prompt tokens loaded back from host DRAM.'),
+  kv_nvme_hit_rate: z.number().optional().describe('Of prefix_hit_rate, the share of prompt tokens loaded back from local NVMe.'),
+  kv_host_hit_tokens: z.number().optional().describe('Prompt tokens loaded back from host DRAM instead of prefilled, simulated fleet.'),
+  kv_nvme_hit_tokens: z.number().optional().describe('Prompt tokens loaded back from local NVMe instead of prefilled, simulated fleet.'),
+  kv_transfer_s: z.number().optional().describe('Seconds iterations waited for KV transfers between HBM and the tiers (loads, swap-outs, swap-ins), simulated fleet.'),
+  kv_swap_outs: z.number().optional().describe('Preemptions that swapped the sequence\'s KV to host memory (preemption_mode swap), simulated fleet.'),
+  kv_swap_fallbacks: z.number().optional().describe('Preemptions that recomputed because the host tier could not hold the sequence, simulated fleet.'),
+  kv_tier_dropped_blocks: z.number().optional().describe('Prefix KV blocks that fell off the last tier, simulated fleet.'),
+  kv_tiers_monthly_usd: z.number().optional().describe('The KV tiers\' memory on the bill (capacity x replicas x USD per GB-month, assumed unless the scenario prices it), USD a month, full fleet.'),
   aborted: z.number().optional().describe('Attempts aborted because their client left (cancel_on_disconnect), simulated fleet.'),
   aborted_output_tokens: z.number().optional().describe('Output tokens those aborted attempts did not produce: the decode work cancellation saved, simulated fleet.'),
 }).meta({ id: 'gpu' });

@@ -20,6 +20,8 @@
  * adoption, O(1) per evicted entry. Memory: seven numbers per distinct segment the replica has seen.
  */
 
+import type { KvTiers } from './kv-tiers.ts';
+
 /** Keys of one family of segments; a key is `family * 2^32 + id`, so families never collide. */
 export const PREFIX_FAMILY = { systemPrompt: 0, session: 1, traceBlock: 2 } as const;
 const FAMILY_STRIDE = 2 ** 32;
@@ -55,6 +57,9 @@ export class PrefixChain {
 }
 
 export class PrefixCache {
+  /** `tiers`: host and NVMe memory below HBM (kv-tiers.ts); null: evicted blocks are gone. */
+  constructor(private readonly tiers: KvTiers | null = null) {}
+
   private readonly entryByKey = new Map<number, number>();
   /** Cached blocks of each entry (its chain length). */
   private chain = new Int32Array(16);
@@ -100,6 +105,7 @@ export class PrefixCache {
     if (known !== undefined) return known;
     if (this.entries === this.chain.length) this.grow();
     const e = this.entries++;
+    this.tiers?.ensure(this.entries);
     this.chain[e] = 0;
     this.pins[e] = 0;
     this.parent[e] = parent;
@@ -129,12 +135,41 @@ export class PrefixCache {
     return this.chain[e];
   }
 
-  /** Blocks from the start of the prompt usable through entry e: each ancestor must be whole. */
+  /** Blocks from the start of the prompt usable through entry e (lower tiers included): each ancestor must be whole. */
   usableBlocks(e: number): number {
     const p = this.parent[e];
-    if (p < 0) return this.chain[e];
+    const own = this.tiers === null ? this.chain[e] : this.chain[e] + this.tiers.lower(e);
+    if (p < 0) return own;
     const before = this.usableBlocks(p);
-    return before < this.base[e] ? before : this.base[e] + this.chain[e];
+    return before < this.base[e] ? before : this.base[e] + own;
+  }
+
+  /** Of the first `blocks` prompt blocks through entry e, those held in lower tiers (to be loaded on a hit). */
+  lowerBlocksWithin(e: number, blocks: number): number {
+    let sum = 0;
+    for (let x = e; x >= 0; x = this.parent[x]) {
+      const from = this.base[x] + this.chain[x];
+      const to = Math.min(blocks, from + this.tiers!.lower(x));
+      if (to > from) sum += to - from;
+    }
+    return sum;
+  }
+
+  /**
+   * A sequence pinning e reuses the first `blocks` prompt blocks: those in lower tiers come back to
+   * HBM (the entries are pinned, so they count as allocated). Returns how many came back.
+   */
+  loadFromTiers(e: number, blocks: number, blockSize: number): number {
+    let loaded = 0;
+    for (let x = e; x >= 0; x = this.parent[x]) {
+      const from = this.base[x] + this.chain[x];
+      const take = Math.min(blocks, from + this.tiers!.lower(x)) - from;
+      if (take <= 0) continue;
+      this.tiers!.load(x, take, blockSize);
+      this.chain[x] += take;
+      loaded += take;
+    }
+    return loaded;
   }
 
   /** True if a running sequence references the entry (its blocks count as allocated). */
@@ -192,6 +227,7 @@ export class PrefixCache {
       const own = end - this.base[x];
       if (own > this.chain[x]) {
         added += own - this.chain[x];
+        if (this.tiers !== null) this.tiers.dropFront(x, own - this.chain[x]);
         this.chain[x] = own;
       }
       end = this.base[x];
@@ -199,14 +235,18 @@ export class PrefixCache {
     return added;
   }
 
-  /** Evicts up to `blocks` evictable blocks, least recently released first; returns how many went. */
-  evict(blocks: number): number {
+  /**
+   * Evicts up to `blocks` evictable blocks, least recently released first; returns how many went.
+   * With tiers they go down to the first one (`demote`), unless the memory itself is lost.
+   */
+  evict(blocks: number, demote = true): number {
     let evicted = 0;
     while (evicted < blocks && this.lruHead >= 0) {
       const e = this.lruHead;
       const take = Math.min(blocks - evicted, this.chain[e]);
       this.chain[e] -= take;
       evicted += take;
+      if (this.tiers !== null && demote && take > 0) this.tiers.demote(e, take);
       if (this.chain[e] === 0) this.unlinkLru(e);
     }
     this.evictableBlocks -= evicted;
@@ -215,6 +255,7 @@ export class PrefixCache {
 
   /** Forgets everything (a replica that fails or reloads comes back cold). */
   clear(): void {
+    this.tiers?.clearPrefixes();
     this.chain.fill(0, 0, this.entries);
     this.pins.fill(0, 0, this.entries);
     this.lruPrev.fill(-1, 0, this.entries);
@@ -228,6 +269,11 @@ export class PrefixCache {
     let sum = 0;
     for (let e = 0; e < this.entries; e++) if (this.pins[e] > 0) sum += this.chain[e];
     return sum;
+  }
+
+  /** The tiers' sums against their entries (kv-tiers.ts); for invariant checks. */
+  checkTiers(fail: (msg: string) => void): void {
+    this.tiers?.checkInvariants(this.entries, fail);
   }
 
   private linkLruTail(e: number): void {

@@ -6,6 +6,7 @@ import { SlotPool } from './slot-pool.ts';
 import { PrefixCache, type PrefixChain } from './prefix-cache.ts';
 import { FinishHeap, SlotDeque } from './structs.ts';
 import { PriorityWaitQueue, type WaitQueue } from './priority.ts';
+import { KvTiers, type KvTiersConfig } from './kv-tiers.ts';
 
 /**
  * One GPU replica (a tensor-parallel group serving one model copy) with iteration-level
@@ -93,6 +94,8 @@ export interface ReplicaConfig {
    * the running requests' whole footprints, so none is ever preempted). Default 'on-demand'.
    */
   kv_admission?: KvAdmission;
+  /** Host and NVMe KV memory below HBM, and preemption by swap (kv-tiers.ts, docs/kv-tiers.md); none by default. */
+  kv_tiers?: KvTiersConfig;
 }
 
 export type KvAdmission = 'on-demand' | 'reserve-output';
@@ -280,6 +283,10 @@ export class GpuReplica {
   private readonly slots: SlotPool;
   /** Shared-prefix blocks; null until a request with a prefix arrives. */
   private prefixCache: PrefixCache | null = null;
+  /** KV memory below HBM (null: none, and none of its code runs). */
+  private readonly kvTiers: KvTiers | null;
+  /** Transfers between HBM and the tiers that the next iteration waits for (loads, swaps), ms. */
+  private tierTransfer_ms = 0;
 
   constructor(
     private readonly sim: Simulator,
@@ -308,6 +315,7 @@ export class GpuReplica {
     this.fuseDecode = cfg.fuse_decode ?? true;
     this.mode = cfg.mode ?? 'colocated';
     this.reserveOutput = cfg.kv_admission === 'reserve-output' && this.mode === 'colocated';
+    this.kvTiers = KvTiers.forReplica(cfg.kv_tiers, step.kvBytesPerToken * this.blockSize, this.counters);
     if (!(this.watermarkFraction >= 0 && this.watermarkFraction < 1)) throw new RangeError(`watermark_fraction: expected [0, 1), got ${this.watermarkFraction}`);
     const kvTokens = cfg.kv_capacity_tokens ?? step.kvCapacityTokens;
     this.kvBlocks = this.capacityRequested = this.toBlocksCap(kvTokens);
@@ -357,7 +365,8 @@ export class GpuReplica {
    */
   dropCachedPrefixes(): void {
     const cache = this.prefixCache;
-    if (cache !== null) cache.evict(cache.evictableBlocks);
+    if (cache !== null) cache.evict(cache.evictableBlocks, false);
+    this.kvTiers?.clearPrefixes();
   }
 
   // ---- introspection ----
@@ -553,7 +562,8 @@ export class GpuReplica {
     const decoding = decode ? this.decodingSeqs : 0;
     const context = decode ? this.decodingContextTokens : 0;
     // a decode-only step as the line planSpan and fusedStep use, so fused and plain agree exactly
-    const dur = this.iterPrefillTokens === 0 ? this.step.decodeInterceptMs(decoding) + this.step.decodeMsPerContextToken * context : this.step.stepTimeMs(this.iterPrefillTokens, this.iterAttentionPairs, decoding, context);
+    let dur = this.iterPrefillTokens === 0 ? this.step.decodeInterceptMs(decoding) + this.step.decodeMsPerContextToken * context : this.step.stepTimeMs(this.iterPrefillTokens, this.iterAttentionPairs, decoding, context);
+    if (this.tierTransfer_ms > 0) dur += this.takeTierTransfer();
     this.iterDecodes = decode;
     this.iterDecodeSeqs = decoding;
     this.iterContextTokens = context;
@@ -708,13 +718,16 @@ export class GpuReplica {
         hitBlocks = cached < this.slots.prefixBlocks(s) ? cached : this.slots.prefixBlocks(s);
         pinned = cache.pinCost(entry);
       }
-      const hitTokens = hitBlocks * this.blockSize;
+      // with tiers: a hit may reach blocks in host or NVMe memory; a swapped-out sequence brings back its own blocks
+      const loaded = this.kvTiers === null || hitBlocks === 0 ? 0 : this.prefixCache!.lowerBlocksWithin(entry, hitBlocks);
+      const swapped = this.kvTiers === null ? 0 : this.kvTiers.swappedBlocks(s, hitBlocks === this.slots.prefixBlocks(s));
+      const hitTokens = swapped > 0 ? target - 1 : hitBlocks * this.blockSize;
       const rest = target - hitTokens;
       if (!chunked && rest > this.tokenBudget) {
         // a prompt longer than the whole budget runs alone; otherwise wait for the next iteration
         if (!(this.iterChunks === 0 && rest > this.maxBatchedTokens)) break;
       }
-      const need = this.blocksFor(target) - hitBlocks;
+      const need = this.blocksFor(target) - hitBlocks + loaded;
       if (this.kvBlocks - this.allocatedBlocks - need - pinned < this.watermarkBlocks) break;
       const footprint = this.reserveOutput ? this.blocksFor(this.slots.prompt(s) + this.slots.out(s)) : 0;
       if (this.reserveOutput && this.kvBlocks - this.committedBlocks - footprint < this.watermarkBlocks) break;
@@ -724,13 +737,34 @@ export class GpuReplica {
       this.slots.setPrefilled(s, hitTokens);
       this.allocatedBlocks += need;
       if (entry >= 0) this.pinPrefix(s, entry, hitBlocks);
+      if (this.kvTiers !== null) this.tierTransfer_ms += this.loadFromTiers(s, entry, hitBlocks, loaded, swapped);
       this.trimCache();
       this.runningCount++;
       if (this.slots.admit_ms(s) !== this.slots.admit_ms(s)) this.slots.setAdmitMs(s, now); // NaN: first admission
       this.linkRunTail(s);
       this.linkPfTail(s);
       this.addChunk(s, chunked && rest > this.tokenBudget ? this.tokenBudget : rest);
+      // a swapped-in sequence's one-token pass samples its next token: it recomputes nothing
+      if (swapped > 0) this.iterRecomputeTokens--;
     }
+  }
+
+  /** The loads and swaps the iteration being planned waits for (synchronous transfers, see docs/kv-tiers.md), ms. */
+  private takeTierTransfer(): number {
+    const ms = this.tierTransfer_ms;
+    this.tierTransfer_ms = 0;
+    return ms;
+  }
+
+  /** The admitted s brings back its swapped KV, or the lower-tier blocks of its prefix hit; returns the transfer time, ms. */
+  private loadFromTiers(s: number, entry: number, hitBlocks: number, loaded: number, swapped: number): number {
+    const tiers = this.kvTiers!;
+    let ms = swapped > 0 ? tiers.swapIn(s) : 0;
+    if (loaded > 0) {
+      this.prefixCache!.loadFromTiers(entry, hitBlocks, this.blockSize);
+      ms += tiers.takeTransfer();
+    }
+    return ms;
   }
 
   /** The waiting head s can no longer fit, even alone: it leaves rejected. */
@@ -752,7 +786,7 @@ export class GpuReplica {
     let entry = -1;
     // a chain gets its entries even with no block to reuse yet: a session's first turn leaves its blocks there
     if (blocks > 0 || chained) {
-      this.prefixCache ??= new PrefixCache();
+      this.prefixCache ??= new PrefixCache(this.kvTiers);
       entry = chained ? this.prefixCache.entryForChain(chain, this.blockSize, blocks) : this.prefixCache.entryFor(prefixId);
     }
     if (entry < 0) blocks = 0;
@@ -834,6 +868,7 @@ export class GpuReplica {
     // until its prefill completes, a sequence's shared blocks are the ones it found cached, not computed
     if (state === PREFILL && this.slots.emitted(s) === 0) this.counters.recompute_tokens += this.slots.prefilled(s) - this.slots.sharedBlocks(s) * this.blockSize;
     const joinedThisStep = state === DECODE && this.slots.joinGen(s) === this.decodeSteps;
+    const sharedBlocks = this.slots.sharedBlocks(s);
     const left = this.leaveBatch(s);
     if (state === DECODE) {
       const emitted = this.slots.out(s) - left;
@@ -841,6 +876,12 @@ export class GpuReplica {
       this.slots.setTarget(s, this.slots.prompt(s) + emitted);
       this.slots.setLastTokenMs(s, joinedThisStep ? this.slots.join_ms(s) : this.lastDecodeEnd_ms);
       this.slots.bumpEpoch(s); // its finish-heap entry is now stale
+    }
+    // by swap: its own blocks of the KV written so far (prompt + emitted - 1 tokens) go to host memory, if they fit there;
+    // its shared prefix blocks stay in the prefix cache
+    if (state === DECODE && this.kvTiers !== null && this.kvTiers.swapOnPreempt) {
+      const ms = this.kvTiers.swapOut(s, this.blocksFor(this.slots.target(s) - 1) - sharedBlocks);
+      if (ms >= 0) this.tierTransfer_ms += ms;
     }
     this.slots.setState(s, WAITING);
     this.slots.setPrefilled(s, 0);
@@ -1187,6 +1228,7 @@ export class GpuReplica {
   }
 
   private releaseSlot(s: number): void {
+    if (this.kvTiers !== null) this.kvTiers.forget(s);
     this.slots.setState(s, FREE);
     this.slots.bumpEpoch(s);
     this.slots.release(s);
@@ -1250,6 +1292,7 @@ export class GpuReplica {
     }
     if (this.prefixCache !== null) {
       blocks += this.prefixCache.pinnedBlocks();
+      this.prefixCache.checkTiers(fail);
       if (this.allocatedBlocks + this.prefixCache.evictableBlocks > this.kvBlocks) fail(`allocated ${this.allocatedBlocks} + evictable ${this.prefixCache.evictableBlocks} blocks > capacity ${this.kvBlocks}`);
     }
     let pfn = 0;

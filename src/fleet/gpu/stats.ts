@@ -47,6 +47,16 @@ export class ReplicaStats {
   cached_prompt_tokens = 0;
   /** Shared-prefix KV blocks evicted from the prefix cache to make room. */
   prefix_evicted_blocks = 0;
+  /** Of cached_prompt_tokens, those loaded back from host memory and from local NVMe (kv-tiers.ts). */
+  host_hit_tokens = 0;
+  nvme_hit_tokens = 0;
+  /** Prefix blocks that fell off the last KV tier (gone). */
+  kv_tier_dropped_blocks = 0;
+  /** Time iterations waited for transfers between HBM and the tiers (loads, swap-outs, swap-ins). */
+  kv_transfer_ms = 0;
+  /** Preemptions that swapped to host memory, and those that recomputed because the host tier was full. */
+  swap_outs = 0;
+  swap_fallbacks = 0;
 
   reset(): void {
     const fresh = new ReplicaStats();
@@ -81,6 +91,12 @@ export class ReplicaStats {
     this.aborted_output_tokens += o.aborted_output_tokens;
     this.cached_prompt_tokens += o.cached_prompt_tokens;
     this.prefix_evicted_blocks += o.prefix_evicted_blocks;
+    this.host_hit_tokens += o.host_hit_tokens;
+    this.nvme_hit_tokens += o.nvme_hit_tokens;
+    this.kv_tier_dropped_blocks += o.kv_tier_dropped_blocks;
+    this.kv_transfer_ms += o.kv_transfer_ms;
+    this.swap_outs += o.swap_outs;
+    this.swap_fallbacks += o.swap_fallbacks;
   }
 }
 

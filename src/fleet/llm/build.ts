@@ -79,13 +79,13 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
   const profile = resolveEngine(spec.engine, calibrationFile, `${where}.engine`);
   let step: StepModel;
   try {
-    step = buildStepModel({ model, gpu, tp: spec.tp, ep: spec.ep, dtype: spec.dtype, kvDtype: defaultKvDtype(spec.dtype), calibration: profile });
+    step = buildStepModel({ model, gpu, tp: spec.tp, ep: spec.ep, dtype: spec.dtype, kvDtype: defaultKvDtype(spec.dtype), calibration: profile, gpuMemoryUtilization: spec.gpu_memory_utilization });
   } catch (e) {
     // a model that does not fit its GPUs: name the scenario field to change
-    if (e instanceof UserError) throw new UserError(`${where}.${spec.ep > 1 ? 'ep' : 'tp'}: ${e.message}`);
+    if (e instanceof UserError) throw new UserError(`${where}.${(spec.gpu_memory_utilization ?? 0.9) < 0.9 ? 'gpu_memory_utilization' : spec.ep > 1 ? 'ep' : 'tp'}: ${e.message}`);
     throw e;
   }
-  if (spec.speculative) step = speculativeStep({ model, gpu, tp: spec.tp, ep: spec.ep, dtype: spec.dtype, kvDtype: defaultKvDtype(spec.dtype), calibration: profile }, spec.speculative, `${where}.speculative`);
+  if (spec.speculative) step = speculativeStep({ model, gpu, tp: spec.tp, ep: spec.ep, dtype: spec.dtype, kvDtype: defaultKvDtype(spec.dtype), calibration: profile, gpuMemoryUtilization: spec.gpu_memory_utilization }, spec.speculative, `${where}.speculative`);
   const power = buildPowerModel(step, gpu, spec.power_cap_w, `${where}.power_cap_w`);
   step = cappedStepModel(step, power);
   const b = spec.batching;

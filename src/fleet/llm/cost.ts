@@ -5,6 +5,7 @@ import type { FleetSpec } from '../schema.ts';
 import { UserError } from '../../errors.ts';
 import { excerpt } from '../../util/excerpt.ts';
 import { poolBillLines } from './disaggregated.ts';
+import { kvTierBillLine } from './kv-tiers-cost.ts';
 
 const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
 
@@ -40,6 +41,8 @@ export function fleetMonthlyCost(f: FleetSpec, meanRate_per_s: number): CostBrea
       }
     } else if (m.purchase) lines.push({ component: `gpu:${name}`, plane: 'gpu', monthly_usd: modelPurchaseBill(f, name).monthly_usd });
     else lines.push(instanceLine(`gpu:${name}`, 'gpu', m.instance, modelInstances(f, m, name), opts));
+    const kvLine = kvTierBillLine(name, m);
+    if (kvLine) lines.push(kvLine);
   }
   lines.push(instanceLine('redis', 'state', f.redis.instance, f.redis.instances, opts));
   lines.push(instanceLine('postgres', 'state', f.postgres.instance, f.postgres.instances, opts));
