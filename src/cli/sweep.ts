@@ -5,7 +5,7 @@ import { capJobs, withRunner } from '../experiment/parallel.ts';
 import { checkSweepMemory } from '../experiment/memory.ts';
 import { VALIDATE_UPFRONT } from '../experiment/sweep.ts';
 import { parseShard, runShard } from '../experiment/shard.ts';
-import { checkPoints, planSweep, runSweep, sweepFiles, type PointResult, type SweepMeta } from '../experiment/sweep.ts';
+import { checkPoints, planSweep, pointFiles, runSweep, sweepIndexFiles, type PointResult, type SweepMeta } from '../experiment/sweep.ts';
 import type { Knob } from '../experiment/grid.ts';
 import { renderCharts, sweepCharts } from '../experiment/sweep-charts.ts';
 import { checkOutTarget, TreeWriter } from '../experiment/sweep-output.ts';
@@ -110,11 +110,13 @@ export function registerSweep(program: Command): void {
       const out = opts.out ? new TreeWriter(opts.out, { inputs: [file] }) : undefined;
       try {
         const progress = progressLine(total, 'sweep runs', opts.quiet);
-        const points = await withRunner(Math.min(jobs, total), (runner) => runSweep(sw, runner, () => progress.tick()));
+        // Each point's files are written as it finishes, and its time series let go (memory.ts counts it so).
+        const writePoint = (p: PointResult) => out?.writeAll(pointFiles(meta, p));
+        const points = await withRunner(Math.min(jobs, total), (runner) => runSweep(sw, runner, () => progress.tick(), writePoint));
         progress.end();
         info(renderSweep(meta, sw.knobs, points));
         if (out) {
-          out.writeAll({ ...sweepFiles(meta, sw.knobs, points), ...(await renderCharts(sweepCharts(sw.knobs, points))) });
+          out.writeAll({ ...sweepIndexFiles(meta, sw.knobs, points), ...(await renderCharts(sweepCharts(sw.knobs, points))) });
           out.commit();
           info(`\nsweep written to ${opts.out}/ (sweep.csv, sweep.json, points/, charts/)`);
         }
