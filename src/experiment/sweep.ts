@@ -13,7 +13,7 @@ import type { Summary } from '../results/summary.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { version } from '../version.ts';
 import { describePoint, gridSize, parseKnobs, pointAt, setPath, type Knob, type KnobValue, type SearchKind } from './grid.ts';
-import { prepare } from '../scenario/prepare.ts';
+import { inputFiles, prepare } from '../scenario/prepare.ts';
 import type { Runner, RunOutput, RunTask } from './parallel.ts';
 
 /**
@@ -127,6 +127,20 @@ export function planSweep(input: SweepInput): Sweep {
       return { key: `${hash}:${k}`, scenario: sc, file: input.file, dir, roots, seed: (input.seed ?? sc.seed) + i };
     },
   };
+}
+
+/** Points whose files count as the sweep's inputs: those the scenario cache holds (planSweep). */
+const INPUT_POINTS = 64;
+
+/**
+ * The files a sweep reads (the scenario, its traces), which its --out must not replace: `sweep
+ * --out DIR` used to replace an earlier report DIR holding the scenario's trace. A knob can name
+ * another trace at each point; the first INPUT_POINTS points are looked at.
+ */
+export function sweepInputs(sw: Sweep): string[] {
+  const files = new Set<string>();
+  for (let k = 0; k < Math.min(sw.meta.points, INPUT_POINTS); k++) for (const f of inputFiles({ scenario: sw.scenario(k), file: sw.file, dir: sw.dir })) files.add(f);
+  return [...files];
 }
 
 /** Grids up to this size are validated whole before any simulation. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
@@ -94,5 +94,31 @@ describe('runs that must stay bounded', () => {
     expect(s.complete).toBe(true);
     expect(s.faults[0].occurrences).toBeGreaterThan(100);
     expect(performance.now() - t0).toBeLessThan(60_000);
+  });
+});
+
+describe('--out never replaces a trace the scenario reads', () => {
+  it('sweep, plan and plan --fleet refuse an earlier report at --out that holds the trace (sweep replaced it)', async () => {
+    const dir = join(tmp.dir(), 'trace-in-report');
+    const report = join(dir, 'old-report');
+    mkdirSync(report, { recursive: true });
+    writeFileSync(join(report, 'summary.json'), '{}\n'); // an earlier fleetsim output, which --out may replace
+    const trace = readFileSync('scenarios/data/azure-llm-2023/conv.csv', 'utf8').split('\n').slice(0, 200).join('\n') + '\n';
+    writeFileSync(join(report, 'trace.csv'), trace);
+    const scenario = readFileSync('scenarios/mmc-example.yaml', 'utf8').replace(/arrivals: \{[^}]*\}/, 'arrivals: { kind: trace, file: old-report/trace.csv, loop: true }');
+    expect(scenario).toContain('old-report/trace.csv');
+    const file = join(dir, 'scenario.yaml');
+    writeFileSync(file, scenario);
+    const sets = ['--set', 'duration_s=20', '--set', 'warmup_s=2'];
+    const commands = [
+      ['sweep', file, ...sets, '--vary', 'seed=1,2', '--out', report, '--quiet'],
+      ['plan', file, ...sets, '--vary', 'topology.stations.api.servers=10..14', '--slo', 'latency_ms.e2e.p99<=100000', '--out', report, '--quiet'],
+      ['run', file, ...sets, '--out', report, '--quiet'],
+    ];
+    for (const args of commands) {
+      const r = await runMain(args);
+      expectOneLine(r, /--out contains the input .*old-report\/trace\.csv; refusing to overwrite an input/, show(r));
+      expect(readFileSync(join(report, 'trace.csv'), 'utf8')).toBe(trace);
+    }
   });
 });
