@@ -1,3 +1,5 @@
+import { loadScenario } from '../scenario/load.ts';
+import { inputFiles } from '../scenario/prepare.ts';
 import { UserError } from '../errors.ts';
 import { fmt, table } from '../report/table.ts';
 import { stationsCsv } from '../report/csv.ts';
@@ -133,7 +135,8 @@ export async function fleetPlanCommand(file: string, opts: FleetPlanOptions): Pr
   if (opts.out) checkOutTarget(opts.out);
   const jobs = capJobs(opts.jobs, opts.quiet);
   const space = { gpus: list('--gpus', opts.gpus), tps: tpList(opts.tp), engines: list('--engines', opts.engines) };
-  const out = opts.out ? new TreeWriter(opts.out, { inputs: [file] }) : undefined;
+  // The scenario and its traces: an earlier report at --out may hold a trace (never replaced).
+  const out = opts.out ? new TreeWriter(opts.out, { inputs: inputFiles(loadScenario(file, opts.set)) }) : undefined;
   try {
     const p = await withRunner(jobs, (runner) => runFleetPlan({ file, sets: opts.set, seed: opts.seed, space, constraints: opts.constraint, max_options_simulated: opts.maxOptions, screen_replicas: opts.screenReplicas }, runner));
     for (const w of p.warnings) process.stderr.write(`fleetsim: warning: ${escapeControls(w)}\n`);

@@ -9,6 +9,7 @@ import { paretoChart, renderCharts, type ChartFile } from '../experiment/sweep-c
 import { checkOutTarget, TreeWriter } from '../experiment/sweep-output.ts';
 import { checkMemory } from '../experiment/memory.ts';
 import { loadScenario } from '../scenario/load.ts';
+import { inputFiles } from '../scenario/prepare.ts';
 import { escapeControls } from '../util/excerpt.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
 import { fleetPlanCommand, type FleetPlanOptions } from './fleet-plan.ts';
@@ -167,10 +168,12 @@ export function registerPlan(program: Command): void {
       if (opts.out) checkOutTarget(opts.out);
       const jobs = capJobs(opts.jobs, opts.quiet);
       // The base scenario must fit (each configuration tried is one point of a grid).
-      const base = loadScenario(file, opts.set).scenario;
+      const loaded = loadScenario(file, opts.set);
+      const base = loaded.scenario;
       checkMemory(base, file, { runs: opts.replications ?? base.replications, parallel: Math.min(jobs, opts.replications ?? base.replications), threads: jobs > 1 ? jobs : 0 });
       // Opened now: an --out that cannot be written fails before the simulation, not after it.
-      const out = opts.out ? new TreeWriter(opts.out, { inputs: [file] }) : undefined;
+      // The scenario and its traces: an earlier report at --out may hold a trace (never replaced).
+      const out = opts.out ? new TreeWriter(opts.out, { inputs: inputFiles(loaded) }) : undefined;
       try {
         await planAndReport(file, opts, jobs, out);
       } finally {

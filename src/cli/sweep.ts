@@ -5,7 +5,7 @@ import { capJobs, withRunner } from '../experiment/parallel.ts';
 import { checkSweepMemory } from '../experiment/memory.ts';
 import { VALIDATE_UPFRONT } from '../experiment/sweep.ts';
 import { parseShard, runShard } from '../experiment/shard.ts';
-import { checkPoints, planSweep, runSweep, sweepFiles, type PointResult, type SweepMeta } from '../experiment/sweep.ts';
+import { checkPoints, planSweep, pointFiles, runSweep, sweepIndexFiles, sweepInputs, type PointResult, type SweepMeta } from '../experiment/sweep.ts';
 import type { Knob } from '../experiment/grid.ts';
 import { renderCharts, sweepCharts } from '../experiment/sweep-charts.ts';
 import { checkOutTarget, TreeWriter } from '../experiment/sweep-output.ts';
@@ -96,7 +96,7 @@ export function registerSweep(program: Command): void {
       if (shard) {
         const total = Math.max(0, Math.ceil((meta.points * meta.replications - shard.index) / shard.count));
         const progress = progressLine(total, `shard ${shard.index}/${shard.count}`, opts.quiet);
-        const m = await withRunner(Math.min(jobs, Math.max(1, total)), (runner) => runShard(sw, runner, shard, opts.out!, () => progress.tick(), [file]));
+        const m = await withRunner(Math.min(jobs, Math.max(1, total)), (runner) => runShard(sw, runner, shard, opts.out!, () => progress.tick(), sweepInputs(sw)));
         progress.end();
         info(`shard ${shard.index}/${shard.count} of ${meta.scenario} (${meta.points} points x ${meta.replications} replications): ${m.runs.length} runs written to ${opts.out}/`);
         if (!m.complete) {
@@ -107,14 +107,16 @@ export function registerSweep(program: Command): void {
       }
       const total = meta.points * meta.replications;
       // Opened now: an --out that cannot be written fails before the simulation, not after it.
-      const out = opts.out ? new TreeWriter(opts.out, { inputs: [file] }) : undefined;
+      const out = opts.out ? new TreeWriter(opts.out, { inputs: sweepInputs(sw) }) : undefined;
       try {
         const progress = progressLine(total, 'sweep runs', opts.quiet);
-        const points = await withRunner(Math.min(jobs, total), (runner) => runSweep(sw, runner, () => progress.tick()));
+        // Each point's files are written as it finishes, and its time series let go (memory.ts counts it so).
+        const writePoint = (p: PointResult) => out?.writeAll(pointFiles(meta, p));
+        const points = await withRunner(Math.min(jobs, total), (runner) => runSweep(sw, runner, () => progress.tick(), writePoint));
         progress.end();
         info(renderSweep(meta, sw.knobs, points));
         if (out) {
-          out.writeAll({ ...sweepFiles(meta, sw.knobs, points), ...(await renderCharts(sweepCharts(sw.knobs, points))) });
+          out.writeAll({ ...sweepIndexFiles(meta, sw.knobs, points), ...(await renderCharts(sweepCharts(sw.knobs, points))) });
           out.commit();
           info(`\nsweep written to ${opts.out}/ (sweep.csv, sweep.json, points/, charts/)`);
         }

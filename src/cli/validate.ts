@@ -8,12 +8,28 @@ export function registerValidate(program: Command): void {
     .argument('<scenario>', 'scenario file (YAML or JSON)')
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
     .action(async (file: string, opts: { set: string[] }) => {
-      // Loaded here rather than at start-up, and the capacity check (the step-time model) only after
-      // the verdict is out: the first line comes as soon as the scenario is known to be valid.
-      const [{ loadScenario }, { prepare }] = await Promise.all([import('../scenario/load.ts'), import('../scenario/prepare.ts')]);
+      // Loaded here rather than at start-up: validate needs neither the report nor the workers.
+      const [{ loadScenario }, { prepare }, { inFile }] = await Promise.all([import('../scenario/load.ts'), import('../scenario/prepare.ts'), import('../util/in-file.ts')]);
       const prep = prepare(loadScenario(file, opts.set));
-      process.stdout.write(`${file}: valid scenario "${prep.scenario.name}"\n`);
       const { capacityCheck } = await import('./capacity-check.ts');
-      process.stdout.write(`${capacityCheck(prep).text}\n`);
+      const capacity = inFile(file, () => capacityCheck(prep));
+      await trialBuild(prep);
+      process.stdout.write(`${file}: valid scenario "${prep.scenario.name}"\n`);
+      process.stdout.write(`${capacity.text}\n`);
     });
+}
+
+/**
+ * Builds the run without simulating, so that what only the built fleet can check (a fault on a pool
+ * that does not exist, disaggregated pools that do not add up) is refused by validate as by run,
+ * not reported valid. Skipped when the run would not fit in memory: run refuses that itself.
+ */
+async function trialBuild(prep: import('../scenario/prepare.ts').Prepared): Promise<void> {
+  const [{ checkMemory }, { startRun }] = await Promise.all([import('../experiment/memory.ts'), import('../experiment/simulate.ts')]);
+  try {
+    checkMemory(prep.scenario, prep.file, { runs: 1, parallel: 1, threads: 0 });
+  } catch {
+    return;
+  }
+  startRun(prep, prep.scenario.seed);
 }

@@ -157,14 +157,16 @@ export function checkMemory(sc: Scenario, file: string, opts: Parameters<typeof 
 
 /**
  * A sweep's estimate: every point's runs must fit (points are checked one by one up to
- * `upTo`, the grid size validated upfront), with one aggregated summary and one time series
- * kept per point until the end, `parallel` runs at once.
+ * `upTo`, the grid size validated upfront), with one aggregated summary kept per point until the
+ * end, `parallel` runs at once. A point's time series is written when the point finishes and let
+ * go (runSweep's onPoint): at most the points with runs under way (2 x parallel, the runs in
+ * flight) and the one being written hold one.
  */
 export function checkSweepMemory(scenarioAt: (k: number) => Scenario, points: number, upTo: number, file: string, o: { runs: number; jobs: number }): void {
   const parallel = Math.max(1, Math.min(o.jobs, o.runs));
   for (let k = 0; k < Math.min(points, upTo); k++) {
     try {
-      checkMemory(scenarioAt(k), file, { runs: o.runs, parallel, threads: parallel > 1 ? parallel : 0, keptSeries: points, keptSummaries: points });
+      checkMemory(scenarioAt(k), file, { runs: o.runs, parallel, threads: parallel > 1 ? parallel : 0, keptSeries: Math.min(points, 2 * parallel + 1), keptSummaries: points });
     } catch (e) {
       if (e instanceof UserError && points > 1) throw new UserError(`--vary: at point ${k}: ${e.message}`);
       throw e;

@@ -1,5 +1,6 @@
 import { commandWallLeft_ms } from '../util/wall-budget.ts';
 import { UserError } from '../errors.ts';
+import { inFile } from '../util/in-file.ts';
 import { stream } from '../engine/random.ts';
 import { Simulator, type RunLimits, type StopReason } from '../engine/sim.ts';
 import { RequestPool } from '../fleet/request-pool.ts';
@@ -132,7 +133,12 @@ function buildSystem(sim: Simulator, pool: RequestPool, sink: RequestSink, prep:
   };
 }
 
+/** Starts a run; problems found while building it name the scenario file (util/in-file.ts). */
 export function startRun(prep: Prepared, seed: number): RunHandle {
+  return inFile(prep.file, () => startRunIn(prep, seed));
+}
+
+function startRunIn(prep: Prepared, seed: number): RunHandle {
   // Streams are named by the seed's digits: beyond 2^53 neighbouring seeds are the same double
   // (util/limits.ts), so replication seed + i would repeat replication seed.
   if (!Number.isSafeInteger(seed) || seed < 0) throw new UserError(`seed: expected an integer in [0, 2^53), got ${seed} (a replication's seed is the first seed + its index)`);

@@ -13,7 +13,7 @@ import type { Summary } from '../results/summary.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { version } from '../version.ts';
 import { describePoint, gridSize, parseKnobs, pointAt, setPath, type Knob, type KnobValue, type SearchKind } from './grid.ts';
-import { prepare } from '../scenario/prepare.ts';
+import { inputFiles, prepare } from '../scenario/prepare.ts';
 import type { Runner, RunOutput, RunTask } from './parallel.ts';
 
 /**
@@ -129,6 +129,20 @@ export function planSweep(input: SweepInput): Sweep {
   };
 }
 
+/** Points whose files count as the sweep's inputs: those the scenario cache holds (planSweep). */
+const INPUT_POINTS = 64;
+
+/**
+ * The files a sweep reads (the scenario, its traces), which its --out must not replace: `sweep
+ * --out DIR` used to replace an earlier report DIR holding the scenario's trace. A knob can name
+ * another trace at each point; the first INPUT_POINTS points are looked at.
+ */
+export function sweepInputs(sw: Sweep): string[] {
+  const files = new Set<string>();
+  for (let k = 0; k < Math.min(sw.meta.points, INPUT_POINTS); k++) for (const f of inputFiles({ scenario: sw.scenario(k), file: sw.file, dir: sw.dir })) files.add(f);
+  return [...files];
+}
+
 /** Grids up to this size are validated whole before any simulation. */
 export const VALIDATE_UPFRONT = 10_000;
 
@@ -185,9 +199,11 @@ export function* pairs(meta: Pick<SweepMeta, 'points' | 'replications'>, keep: (
 
 /**
  * Runs every point of the sweep on the runner; `onRun(k, i)` reports progress in completion
- * order, but the result is in grid order and does not depend on the runner.
+ * order, but the result is in grid order and does not depend on the runner. With `onPoint`, each
+ * point is handed over as it finishes (its files written) and kept without its time series: what
+ * the sweep holds to the end is then one aggregated summary per point, not a series per point.
  */
-export async function runSweep(sw: Sweep, runner: Runner, onRun?: (k: number, i: number) => void): Promise<PointResult[]> {
+export async function runSweep(sw: Sweep, runner: Runner, onRun?: (k: number, i: number) => void, onPoint?: (p: PointResult) => void): Promise<PointResult[]> {
   const { points, replications } = sw.meta;
   const pending = new Map<number, RunOutput[]>();
   const done = new Map<number, number>();
@@ -202,7 +218,9 @@ export async function runSweep(sw: Sweep, runner: Runner, onRun?: (k: number, i:
     done.set(k, n);
     if (n === replications) {
       pending.delete(k);
-      results[k] = finishPoint(sw.knobs, k, bucket);
+      const point = finishPoint(sw.knobs, k, bucket);
+      onPoint?.(point);
+      results[k] = onPoint ? { ...point, timeseries: [] } : point;
     }
   });
   return results;
@@ -348,24 +366,28 @@ const json = (x: unknown) => `${JSON.stringify(x, null, 2)}\n`;
 
 /**
  * Every file of a sweep's output except the charts: sweep.json, sweep.csv and, per point,
- * points/NNNN/{summary.json, timeseries.csv, stations.csv}. A one-point sweep (no --vary) also
- * gets summary.json, timeseries.csv and stations.csv at the top, like `fleetsim run`.
+ * points/NNNN/{summary.json, timeseries.csv, stations.csv} (pointFiles). A one-point sweep (no
+ * --vary) also gets summary.json, timeseries.csv and stations.csv at the top, like `fleetsim run`.
  */
 export function sweepFiles(meta: SweepMeta, knobs: readonly Knob[], points: readonly PointResult[]): Record<string, string> {
-  const files: Record<string, string> = {
+  return Object.assign(sweepIndexFiles(meta, knobs, points), ...points.map((p) => pointFiles(meta, p)));
+}
+
+/** sweep.json and sweep.csv: what is left to write once every point's own files are written. */
+export function sweepIndexFiles(meta: SweepMeta, knobs: readonly Knob[], points: readonly PointResult[]): Record<string, string> {
+  return {
     'sweep.json': json(sweepManifest(meta, points)),
     'sweep.csv': sweepCsv(knobs, points),
   };
-  for (const p of points) {
-    const d = pointDir(p.index, meta.points);
-    files[`${d}/summary.json`] = json(p.summary);
-    files[`${d}/timeseries.csv`] = timeseriesCsv(p.timeseries, p.summary.faults ?? [], p.summary.window_s);
-    files[`${d}/stations.csv`] = stationsCsv(p.summary);
-  }
-  if (points.length === 1) {
-    files['summary.json'] = json(points[0].summary);
-    files['timeseries.csv'] = timeseriesCsv(points[0].timeseries, points[0].summary.faults ?? [], points[0].summary.window_s);
-    files['stations.csv'] = stationsCsv(points[0].summary);
-  }
+}
+
+/** One point's files, written as soon as it finishes (runSweep's onPoint). */
+export function pointFiles(meta: SweepMeta, p: PointResult): Record<string, string> {
+  const d = pointDir(p.index, meta.points);
+  const series = timeseriesCsv(p.timeseries, p.summary.faults ?? [], p.summary.window_s);
+  const stations = stationsCsv(p.summary);
+  const summary = json(p.summary);
+  const files: Record<string, string> = { [`${d}/summary.json`]: summary, [`${d}/timeseries.csv`]: series, [`${d}/stations.csv`]: stations };
+  if (meta.points === 1) Object.assign(files, { 'summary.json': summary, 'timeseries.csv': series, 'stations.csv': stations });
   return files;
 }

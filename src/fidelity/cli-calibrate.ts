@@ -5,6 +5,7 @@ import { excerpt, listNames } from '../util/excerpt.ts';
 import { calibrate, evaluate, type FitPoint, type FitResult } from '../perf/calibrate.ts';
 import { FACTOR_NAMES, loadCalibration, type CalibrationProfile, type FactorName } from '../perf/calibration.ts';
 import { fraction } from '../perf/cli-args.ts';
+import { checkNotInput } from '../util/not-input.ts';
 import { parseDtype } from '../perf/dtype.ts';
 import { getGpu, getModel } from '../perf/lookup.ts';
 import { gpuIdFor, loadMeasurements, modelIdFor, splitwisePoints, type MeasurementRow } from '../perf/measurements.ts';
@@ -122,6 +123,12 @@ function corpusFit(flags: CalibrateFlags, base: CalibrationProfile): FitInput {
   return { points: set.points, excluded: set.skipped, corpus, extraLogErrors };
 }
 
+/** The files calibrate reads: measurements, corpus files (data/corpus/*.csv when none is named) and a --base profile. */
+function calibrateInputs(flags: CalibrateFlags): string[] {
+  const corpus = flags.corpus ? (Array.isArray(flags.corpus) && flags.corpus.length ? flags.corpus : defaultCorpusFiles()) : [];
+  return [...(flags.measurements ? [flags.measurements] : []), ...corpus, ...(flags.base?.endsWith('.json') ? [flags.base] : [])];
+}
+
 function measurementsFit(flags: CalibrateFlags): FitInput {
   const { points, excluded } = splitwiseFit(flags);
   return { points, excluded, corpus: flags.measurements! };
@@ -150,6 +157,8 @@ export function registerCalibrate(program: Command): void {
     .action((flags: CalibrateFlags) => {
       if (!flags.measurements && !flags.corpus) throw new UserError('--corpus or --measurements: required (e.g. --corpus --stack trtllm, or --measurements scenarios/data/splitwise/llama2-70b-a100.csv)');
       if (flags.measurements && flags.corpus) throw new UserError('--corpus and --measurements: give one of them');
+      // The profile never replaces what it is fitted to: `--out m.csv` used to overwrite the measurements.
+      if (flags.out) checkNotInput(flags.out, calibrateInputs(flags));
       const base = baseProfile(flags.base);
       const input = flags.corpus ? corpusFit(flags, base) : measurementsFit(flags);
       const before = evaluate(input.points, base);

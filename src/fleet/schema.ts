@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { DTYPES, type Dtype } from '../perf/dtype.ts';
 import { DistSchema } from '../engine/distribution-schema.ts';
 import { MAX_REASONING_RATIO } from './llm/reasoning.ts';
+import { typicalValue } from '../engine/distribution-scale.ts';
+import { MAX_SESSION_TURNS } from './llm/sessions.ts';
 import { RouterSchema } from './router/schema.ts';
 import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, strict } from '../util/zod-helpers.ts';
 import { SpeculativeSchema } from './speculative-schema.ts';
@@ -82,8 +84,8 @@ function conversations<Gap extends string, Append extends string>(gap: Gap, appe
   return strict({
     /** Share of the model's new requests (arrivals) that open one. */
     share: prob(),
-    /** Turns per session, the first included (rounded, at least 1). */
-    turns: DistSchema,
+    /** Turns per session, the first included (rounded, at least 1, at most MAX_SESSION_TURNS). */
+    turns: DistSchema.refine((d) => typicalValue(d) <= MAX_SESSION_TURNS, { error: `expected turns of at most ${MAX_SESSION_TURNS.toLocaleString('en-US')} per session` }),
     ...({ [gap]: DistSchema } as Record<Gap, typeof DistSchema>),
     ...({ [append]: DistSchema } as Record<Append, typeof DistSchema>),
   });
@@ -192,7 +194,8 @@ const Region = strict({
   /** Electricity grid of the region's data centres (data/grid-carbon.json); default: the region's name if it is a grid, else the world average. */
   grid: z.string().min(1).refine((g) => gridNames().includes(g), { error: () => `expected a grid of data/grid-carbon.json: ${gridNames().join(', ')}` }).optional(),
   /** Carbon intensity of the region's electricity, g CO2e per kWh: overrides the grid's. */
-  carbon_g_per_kwh: nonNegNum().optional(),
+  // At most 5,000: lignite, the dirtiest source, is about 1,100 g/kWh; an unbounded value (1e308) made the summary's emissions Infinity, written as null.
+  carbon_g_per_kwh: nonNegNum().max(5000, { error: 'expected g CO2e per kWh of at most 5000 (lignite is about 1100)' }).optional(),
   /** Power usage effectiveness of the region's data centres; default fleet.energy.pue. */
   pue: z.number().min(1, { error: 'expected a PUE of at least 1' }).max(5, { error: 'expected a PUE of at most 5' }).optional(),
 });
@@ -248,13 +251,15 @@ export const FleetSchema = strict({
     /** Power usage effectiveness of every region without its own; default 1.2. */
     pue: z.number().min(1, { error: 'expected a PUE of at least 1' }).max(5, { error: 'expected a PUE of at most 5' }).optional(),
     /** Non-GPU draw per GPU node in W (CPUs, NICs, fans); default a quarter of its GPUs' TDP. */
-    node_overhead_w: nonNegNum().optional(),
+    // At most 100 kW per node (an 8-GPU node draws about 10 kW in all); an unbounded value made the power figures Infinity, written as null.
+    node_overhead_w: nonNegNum().max(100_000, { error: 'expected at most 100000 W per node' }).optional(),
   }).optional(),
   prices: strict({
     set: z.enum(['2024', 'current']).default('2024'),
-    overrides: z.record(nameKey(), posNum()).default({}),
+    // Bounded so that a bill stays finite (1e308 USD an hour made it Infinity, refused only after the run).
+    overrides: z.record(nameKey(), posNum().max(1e6, { error: 'expected at most 1000000 USD an hour' })).default({}),
     /** Price factor per region (1 when left out), applied to the GPU bill of models with a purchase mix. */
-    region_multipliers: z.record(nameKey(), posNum()).optional(),
+    region_multipliers: z.record(nameKey(), posNum().max(100, { error: 'expected a price factor of at most 100' })).optional(),
   }).default({ set: '2024', overrides: {} }),
 }).superRefine((f, ctx) => {
   for (const region of Object.keys(f.prices.region_multipliers ?? {})) {

@@ -1,7 +1,7 @@
 import { UserError } from '../errors.ts';
 import { predictBatch, type BatchWorkload } from './batch-kinds.ts';
 import {
-  FACTOR_NAMES, FRACTION_FACTORS, schedulerOf, type CalibrationProfile, type FactorName,
+  FACTOR_NAMES, FRACTION_FACTORS, parseCalibration, schedulerOf, type CalibrationProfile, type FactorName,
 } from './calibration.ts';
 import { minimize } from './nelder-mead.ts';
 import { stepModelFrom, stepTimeFrom, type StepGeometry } from './step.ts';
@@ -123,6 +123,14 @@ export function calibrate(points: readonly FitPoint[], opts: CalibrateOptions): 
   };
   if (!FACTOR_NAMES.every((f) => Number.isFinite(profile[f]))) {
     throw new UserError('calibrate: the fit did not converge to finite factors; check the measurements for outliers');
+  }
+  // Only a profile that perf and run load back is written: JSON turns a non-finite error (a 1e308
+  // ms timing) into null, which the profile schema refuses.
+  try {
+    parseCalibration(JSON.parse(JSON.stringify(profile)), 'profile');
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    throw new UserError(`calibrate: the fitted ${e.message} (not a profile fleetsim could load); check the measurements for outliers`);
   }
   return { ...evaluate(points, profile), profile };
 }

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileInside } from '../util/file-inside.ts';
-import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
+import { checkNotInput } from '../util/not-input.ts';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { onExit } from '../util/signals.mjs';
 import { exitOrphaned, launcherGone } from '../util/launcher.mjs';
@@ -21,42 +22,10 @@ import { exitOrphaned, launcherGone } from '../util/launcher.mjs';
  * - an output never is, holds or sits inside one of the command's inputs.
  */
 
+export { checkNotInput };
+
 /** Files that mark a directory as one of ours (safe to replace with a new result). */
 export const OUTPUT_MARKERS = ['summary.json', 'sweep.json', 'shard.json', 'plan.json', 'replay.json'];
-
-/** A path with symbolic links resolved as far as it exists (the rest appended), for comparisons. */
-function canonical(path: string): string {
-  let head = resolve(path);
-  const rest: string[] = [];
-  for (;;) {
-    try {
-      return join(realpathSync(head), ...rest);
-    } catch {
-      const up = dirname(head);
-      if (up === head) return resolve(path);
-      rest.unshift(basename(head));
-      head = up;
-    }
-  }
-}
-
-/** True when `inner` is `outer` or inside it. */
-function within(inner: string, outer: string): boolean {
-  const rel = relative(outer, inner);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
-}
-
-/** Refuses an output path that is, contains, or lies inside one of the inputs (files or directories). */
-export function checkNotInput(out: string, inputs: readonly string[], what = '--out'): void {
-  const target = canonical(out);
-  for (const input of inputs) {
-    const source = canonical(input);
-    if (within(source, target) || within(target, source)) {
-      const how = source === target ? 'is' : within(source, target) ? 'contains' : 'is inside';
-      throw new UserError(`${out}: ${what} ${how} the input ${input}; refusing to overwrite an input (choose another ${what})`);
-    }
-  }
-}
 
 /**
  * Refuses an --out target that is not ours to replace: a file, or a non-empty directory without

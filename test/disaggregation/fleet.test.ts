@@ -103,8 +103,8 @@ describe('disaggregation: bad input', () => {
   const runIt = (prefill: object, decode: object) => runReplications(withPools(prefill, decode), 1, 1);
 
   it('the pools must add up to the model\'s GPUs, one of them may take the rest', () => {
-    expect(() => runIt({ gpus: 1 }, { gpus: 1 })).toThrow(/^fleet\.models\.pd\.disaggregation: the pools' GPUs \(prefill 1, decode 1\) must be at least 1 each and add up to fleet\.models\.pd\.gpus \(4\)$/);
-    expect(() => runIt({}, {})).toThrow(/^fleet\.models\.pd\.disaggregation\.prefill\.gpus: expected the GPUs of at least one pool/);
+    expect(() => runIt({ gpus: 1 }, { gpus: 1 })).toThrow(/^test-scenario: fleet\.models\.pd\.disaggregation: the pools' GPUs \(prefill 1, decode 1\) must be at least 1 each and add up to fleet\.models\.pd\.gpus \(4\)$/);
+    expect(() => runIt({}, {})).toThrow(/^test-scenario: fleet\.models\.pd\.disaggregation\.prefill\.gpus: expected the GPUs of at least one pool/);
     expect(() => runIt({ gpus: 4 }, {})).toThrow(/decode 0\) must be at least 1 each/);
     expect(runIt({ gpus: 3 }, {}).summary.by_model!.pd.disaggregation).toMatchObject({ prefill_replicas: 3, decode_replicas: 1 });
   });

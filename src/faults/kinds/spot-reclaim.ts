@@ -22,7 +22,9 @@ import { common } from './common.ts';
 export const spotReclaimSchema = z.strictObject({
   ...common('spot-reclaim'),
   /** Share of spot instances interrupted per month; default: the instance type's assumed Spot Instance Advisor band (data/prices/purchase-options.json). */
-  interruptions_per_month: posNum().optional(),
+  // At most 730 (every instance once an hour): an unbounded rate (1e308) made every reclaim gap 0,
+  // and with no notice, replacement or load time the simulated clock stopped. `accelerate` goes faster.
+  interruptions_per_month: posNum().max(730, { error: 'expected at most 730 interruptions per instance-month (once an hour; use accelerate to see more in the window)' }).optional(),
   /** Speeds reclaims up in the simulated window only (to see a month's reclaims in minutes); the bill and the expected figures use the unaccelerated rate. */
   accelerate: posNum().max(1e7).default(1),
   /** Warning before the instance goes (AWS Spot: 120 s). */

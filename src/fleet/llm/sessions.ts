@@ -17,6 +17,13 @@ export interface ConversationKind {
   append_tokens: DistInput;
 }
 
+/**
+ * Turns one session may take. A draw is clamped to it before it goes into the Int32Array of turns
+ * left (3e9 turns used to wrap to a negative count, a session that never ended; 1e308 to 0); the
+ * schema refuses a turns distribution centred above it (fleet/schema.ts).
+ */
+export const MAX_SESSION_TURNS = 1_000_000;
+
 /** Flag bits a session's turns keep from its first (the API it goes through, an embedding request). */
 const KEPT_FLAGS = 1 | 4; // F_CHAT | F_EMBED (request-pool.ts)
 /** Session-segment keys live in 32 bits (prefixKey); they wrap around after that many truncations. */
@@ -82,7 +89,7 @@ export class SessionBook {
     this.id[s] = id;
     this.kind[s] = k;
     this.turn[s] = 1;
-    this.turnsLeft[s] = Math.max(1, Math.round(this.kinds[k].turns.sample())) - 1;
+    this.turnsLeft[s] = Math.min(MAX_SESSION_TURNS, Math.max(1, Math.round(this.kinds[k].turns.sample()))) - 1;
     this.user[s] = pool.user(req);
     this.region[s] = pool.region(req);
     this.flags[s] = pool.flags(req) & KEPT_FLAGS;

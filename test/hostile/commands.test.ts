@@ -1,0 +1,124 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runMain } from '../check/run-main.ts';
+import { show } from '../helpers/cli.ts';
+import { suiteTempDir } from '../helpers/temp-dir.ts';
+
+/**
+ * Hostile inputs to the commands of fleetsim 0.2 that write or simulate: calibrate never writes
+ * over its measurements nor a profile that perf refuses; a run that combines every new feature, and
+ * a storm of spot reclaims with no notice, replacement or load time, run bounded and report finite
+ * figures. The table of cases is docs/hostile-inputs.md.
+ */
+const tmp = suiteTempDir('fleetsim-hostile-commands-');
+const SPLITWISE = readFileSync('scenarios/data/splitwise/llama2-70b-a100.csv', 'utf8').split('\n');
+const HEADER = SPLITWISE[0];
+
+function expectOneLine(r: { code: number; stderr: string }, pattern: RegExp, context: string): void {
+  expect(r.code, context).toBe(2);
+  const line = r.stderr.replace(/\n$/, '');
+  expect(line.includes('\n'), context).toBe(false);
+  expect(line).not.toMatch(/internal error|\s+at \S+:\d+/);
+  expect(line).toMatch(pattern);
+}
+
+describe('calibrate', () => {
+  it('refuses an --out that is its measurements file, leaving it as it was', async () => {
+    const text = SPLITWISE.slice(0, 20).join('\n') + '\n';
+    const measurements = tmp.write('measurements.csv', text);
+    const r = await runMain(['calibrate', '--measurements', measurements, '--fit', 'step_overhead_ms', '--out', measurements]);
+    expectOneLine(r, /--out is the input .*measurements\.csv; refusing to overwrite an input/, show(r));
+    expect(readFileSync(measurements, 'utf8')).toBe(text);
+    // Through another spelling of the same path, too.
+    const again = await runMain(['calibrate', '--measurements', measurements, '--fit', 'step_overhead_ms', '--out', join(tmp.dir(), '.', 'measurements.csv')]);
+    expect(again.code, show(again)).toBe(2);
+    expect(readFileSync(measurements, 'utf8')).toBe(text);
+  });
+
+  it('refuses a fit to a 1e308 ms timing (a profile perf would refuse) and writes nothing', async () => {
+    const measurements = tmp.write('huge.csv', `${HEADER}\nllama2-70b,a100-80gb,512,1,128,1,0.7,1e308,1e308,1e308,2\n`);
+    const out = join(tmp.dir(), 'huge-profile.json');
+    const r = await runMain(['calibrate', '--measurements', measurements, '--fit', 'step_overhead_ms', '--out', out]);
+    expectOneLine(r, /^calibrate: the fitted profile: fit\.mape_pct: .* \(not a profile fleetsim could load\)/, show(r));
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a profile it writes from real measurements is one perf loads', async () => {
+    const measurements = tmp.write('real.csv', SPLITWISE.slice(0, 40).join('\n') + '\n');
+    const out = join(tmp.dir(), 'real-profile.json');
+    const fit = await runMain(['calibrate', '--measurements', measurements, '--fit', 'step_overhead_ms', '--out', out]);
+    expect(fit.code, show(fit)).toBe(0);
+    const perf = await runMain(['perf', '--model', 'llama-2-70b', '--gpu', 'a100-80gb', '--tp', '2', '--calibration', out, '--json']);
+    expect(perf.code, show(perf)).toBe(0);
+  });
+});
+
+/** Every number of a summary block, with its path; null where a number should be is what Infinity and NaN become in JSON. */
+function nonFinite(value: unknown, path: string, out: string[]): string[] {
+  if (value === null) out.push(path);
+  else if (typeof value === 'number' && !Number.isFinite(value)) out.push(path);
+  else if (typeof value === 'object') for (const [k, v] of Object.entries(value as object)) nonFinite(v, `${path}.${k}`, out);
+  return out;
+}
+
+describe('runs that must stay bounded', () => {
+  const SMALL = ['fleet.scale=0.002', 'duration_s=5', 'warmup_s=0', 'limits.max_wall_s=60'];
+  const DISAGGREGATED = 'fleet.models.gpt-4.disaggregation={prefill: {gpus: 800}, decode: {}, kv_link: {bandwidth_gbps: 100}}';
+  const SPOT = 'fleet.models.gpt-4.purchase={on_demand: 0.5, spot: 0.5}';
+  const run = (sets: string[]) => runMain(['run', 'scenarios/openai-2024.yaml', '--json', ...[...SMALL, ...sets].flatMap((s) => ['--set', s])]);
+
+  it('disaggregation, speculative decoding, classes, sessions, prefix caching, cancellation, a purchase mix, spot reclaims and a KV-link fault at once', async () => {
+    const r = await run([
+      DISAGGREGATED, SPOT,
+      'fleet.models.gpt-4.speculative={method: eagle, tokens_per_step: 3, acceptance_rate: 0.6}',
+      'fleet.classes={interactive: {share: 0.5, priority: 0}, batch: {share: 0.5, priority: 1}}',
+      'fleet.models.gpt-4.sessions={share: 0.5, turns: {dist: constant, value: 3}, think_time_ms: {dist: constant, value: 100}, message_tokens: {dist: constant, value: 50}}',
+      'fleet.models.gpt-4.batching.prefix_caching=true', 'fleet.models.gpt-4.router={policy: prefix_affinity}', 'fleet.models.gpt-4.cancel_on_disconnect=true',
+      'faults=[{kind: spot-reclaim, at_s: 0, duration_s: 5, target: gpu:gpt-4:decode, accelerate: 100000}, {kind: kv-link, at_s: 1, duration_s: 2, target: gpu:gpt-4}]',
+    ]);
+    expect(r.code, show(r)).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.complete).toBe(true);
+    expect(s.requests.offered).toBeGreaterThan(0);
+    expect(nonFinite(s.energy, 'energy', []).filter((p) => !p.includes('.series.'))).toEqual([]);
+    expect(nonFinite(s.cost, 'cost', [])).toEqual([]);
+  });
+
+  it('the fastest spot reclaims allowed, with no notice, replacement or load time, still let the clock advance', async () => {
+    const t0 = performance.now();
+    const r = await run([SPOT, 'fleet.s3={stored_gb: 1, load_gb_per_s: 1e300}',
+      'faults=[{kind: spot-reclaim, at_s: 0, duration_s: 5, target: gpu:gpt-4, accelerate: 10000000, interruptions_per_month: 730, notice_s: 0, back_after_s: 0, replace_s: 0}]']);
+    expect(r.code, show(r)).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.complete).toBe(true);
+    expect(s.faults[0].occurrences).toBeGreaterThan(100);
+    expect(performance.now() - t0).toBeLessThan(60_000);
+  });
+});
+
+describe('--out never replaces a trace the scenario reads', () => {
+  it('sweep, plan and plan --fleet refuse an earlier report at --out that holds the trace (sweep replaced it)', async () => {
+    const dir = join(tmp.dir(), 'trace-in-report');
+    const report = join(dir, 'old-report');
+    mkdirSync(report, { recursive: true });
+    writeFileSync(join(report, 'summary.json'), '{}\n'); // an earlier fleetsim output, which --out may replace
+    const trace = readFileSync('scenarios/data/azure-llm-2023/conv.csv', 'utf8').split('\n').slice(0, 200).join('\n') + '\n';
+    writeFileSync(join(report, 'trace.csv'), trace);
+    const scenario = readFileSync('scenarios/mmc-example.yaml', 'utf8').replace(/arrivals: \{[^}]*\}/, 'arrivals: { kind: trace, file: old-report/trace.csv, loop: true }');
+    expect(scenario).toContain('old-report/trace.csv');
+    const file = join(dir, 'scenario.yaml');
+    writeFileSync(file, scenario);
+    const sets = ['--set', 'duration_s=20', '--set', 'warmup_s=2'];
+    const commands = [
+      ['sweep', file, ...sets, '--vary', 'seed=1,2', '--out', report, '--quiet'],
+      ['plan', file, ...sets, '--vary', 'topology.stations.api.servers=10..14', '--slo', 'latency_ms.e2e.p99<=100000', '--out', report, '--quiet'],
+      ['run', file, ...sets, '--out', report, '--quiet'],
+    ];
+    for (const args of commands) {
+      const r = await runMain(args);
+      expectOneLine(r, /--out contains the input .*old-report\/trace\.csv; refusing to overwrite an input/, show(r));
+      expect(readFileSync(join(report, 'trace.csv'), 'utf8')).toBe(trace);
+    }
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { runMain } from '../check/run-main.ts';
+import { show } from '../helpers/cli.ts';
+
+/**
+ * Hostile values for the scenario keys added in fleetsim 0.2 (sessions, classes, disaggregation
+ * and the kv-link fault, speculative decoding, energy, purchase mix and spot reclaims, routing):
+ * each is refused by `validate` with one line naming the file, the field and what was expected
+ * (exit 2), the same line `run` gives. The table of cases is docs/hostile-inputs.md.
+ */
+const FILE = 'scenarios/openai-2024.yaml';
+const SMALL = ['fleet.scale=0.002', 'duration_s=5', 'warmup_s=0'];
+const DISAGGREGATED = 'fleet.models.gpt-4.disaggregation={prefill: {gpus: 800}, decode: {}, kv_link: {bandwidth_gbps: 100}}';
+const SPOT = 'fleet.models.gpt-4.purchase={on_demand: 0.5, spot: 0.5}';
+const session = (turns: string) => `fleet.models.gpt-4.sessions={share: 1, turns: ${turns}, think_time_ms: {dist: constant, value: 0}, message_tokens: {dist: constant, value: 50}}`;
+
+/** [what, --set values, field named, what the message says was expected]. */
+const REFUSED: [string, string[], string, RegExp][] = [
+  ['a session of 3e9 turns (wrapped to a negative count in an Int32Array: a session without end)', [session('{dist: constant, value: 3e9}')], 'fleet.models.gpt-4.sessions.turns', /at most 1,000,000 per session/],
+  ['a session of 1e308 turns (wrapped to 0)', [session('{dist: constant, value: 1e308}')], 'fleet.models.gpt-4.sessions.turns', /at most 1,000,000 per session/],
+  ['sessions with a share of NaN', ['fleet.models.gpt-4.sessions={share: .nan, turns: {dist: constant, value: 3}, think_time_ms: {dist: constant, value: 1}, message_tokens: {dist: constant, value: 5}}'], 'fleet.models.gpt-4.sessions.share', /probability in \[0, 1\]/],
+  ['sessions on an embedding model', ['fleet.models.text-embedding-ada-002.sessions={share: 1, turns: {dist: constant, value: 3}, think_time_ms: {dist: constant, value: 1}, message_tokens: {dist: constant, value: 5}}'], 'fleet.models.text-embedding-ada-002', /generating model/],
+  ['a negative think time', ['fleet.models.gpt-4.sessions={share: 1, turns: {dist: constant, value: 3}, think_time_ms: {dist: constant, value: -1}, message_tokens: {dist: constant, value: 5}}'], 'fleet.models.gpt-4.sessions.think_time_ms.value', /number >= 0/],
+  ['spill to the model itself', ['fleet.models.gpt-4.router={policy: least_outstanding, spill_waiting_per_replica: 1, spill_to: gpt-4}'], 'fleet.models.gpt-4.router.spill_to', /another served model/],
+  ['no classes', ['fleet.classes={}'], 'fleet.classes', /1 to 16 classes/],
+  ['class shares summing to 0.3', ['fleet.classes={a: {share: 0.1}, b: {share: 0.2}}'], 'fleet.classes', /shares that sum to 1/],
+  ['class shares summing to 2', ['fleet.classes={a: {share: 1}, b: {share: 1}}'], 'fleet.classes', /shares that sum to 1/],
+  ['a class priority of 2^64', ['fleet.classes={a: {share: 1, priority: 18446744073709551616}}'], 'fleet.classes.a.priority', /integer/],
+  ['a KV link of zero bandwidth', ['fleet.models.gpt-4.disaggregation={prefill: {gpus: 800}, decode: {}, kv_link: {bandwidth_gbps: 0}}'], 'fleet.models.gpt-4.disaggregation.kv_link.bandwidth_gbps', /positive number/],
+  ['a prefill pool larger than the model', ['fleet.models.gpt-4.disaggregation={prefill: {gpus: 1000000}, decode: {}, kv_link: {bandwidth_gbps: 100}}'], 'fleet.models.gpt-4.disaggregation', /add up to fleet\.models\.gpt-4\.gpus/],
+  ['a prefill pool of 2^31 - 1 GPUs at tp 2^31 - 1', ['fleet.models.gpt-4.disaggregation={prefill: {gpus: 2147483647, tp: 2147483647}, decode: {}, kv_link: {bandwidth_gbps: 100}}'], 'fleet.models.gpt-4.disaggregation', /at least 1 each/],
+  ['a kv-link fault on a colocated fleet', ['faults=[{kind: kv-link, at_s: 1, duration_s: 2, target: gpu:gpt-4}]'], 'faults[0].target', /disaggregated model \(none in this fleet\)/],
+  ['a kv-link fault on a model that does not exist', [DISAGGREGATED, 'faults=[{kind: kv-link, at_s: 1, duration_s: 2, target: gpu:nope}]'], 'faults[0].target', /disaggregated model \(gpu:gpt-4\)/],
+  ['a spot reclaim of the whole disaggregated model (its pools are gpu:gpt-4:prefill and :decode)', [DISAGGREGATED, SPOT, 'faults=[{kind: spot-reclaim, at_s: 0, duration_s: 5, target: gpu:gpt-4}]'], 'faults[0].target', /gpu:gpt-4:prefill, gpu:gpt-4:decode/],
+  ['an acceptance rate of 5', ['fleet.models.gpt-4.speculative={method: eagle, tokens_per_step: 3, acceptance_rate: 5}'], 'fleet.models.gpt-4.speculative.acceptance_rate', /\[0, 1\)/],
+  ['an empty acceptance list', ['fleet.models.gpt-4.speculative={method: eagle, tokens_per_step: 3, acceptance_by_position: []}'], 'fleet.models.gpt-4.speculative.acceptance_by_position', /3 values/],
+  ['2^64 tokens per step', ['fleet.models.gpt-4.speculative={method: eagle, tokens_per_step: 18446744073709551616, acceptance_rate: 0.5}'], 'fleet.models.gpt-4.speculative.tokens_per_step', /\[1, 16\]/],
+  ['a draft model that does not exist', ['fleet.models.gpt-4.speculative={method: draft, tokens_per_step: 3, acceptance_rate: 0.5, draft_model: nope}'], 'fleet.models.gpt-4.speculative.draft_model', /unknown model/],
+  ['a power cap of 1e-300 W (found while building: named with the file since 0.2)', ['fleet.models.gpt-4.power_cap_w=1e-300'], 'fleet.models.gpt-4.power_cap_w', /above the a100-80gb's idle draw/],
+  ['a node overhead of 1e308 W (the power figures were Infinity, written as null)', ['fleet.energy={node_overhead_w: 1e308}'], 'fleet.energy.node_overhead_w', /at most 100000 W per node/],
+  ['a grid of 1e308 g CO2e/kWh (emissions were Infinity)', ['fleet.regions.us-east={traffic_share: 0.5, capacity_share: 0.5, carbon_g_per_kwh: 1e308}'], 'fleet.regions.us-east.carbon_g_per_kwh', /at most 5000/],
+  ['a PUE of NaN', ['fleet.energy={pue: .nan}'], 'fleet.energy.pue', /number/],
+  ['a grid that does not exist', ['fleet.regions.us-east={traffic_share: 0.5, capacity_share: 0.5, grid: nope}'], 'fleet.regions.us-east.grid', /grid of data\/grid-carbon\.json/],
+  ['a purchase mix summing to 0.5', ['fleet.models.gpt-4.purchase={on_demand: 0.2, spot: 0.3}'], 'fleet.models.gpt-4.purchase', /summing to 1/],
+  ['an empty purchase mix', ['fleet.models.gpt-4.purchase={}'], 'fleet.models.gpt-4.purchase', /summing to 1/],
+  ['a price override of 1e308 USD an hour (an infinite bill, refused only after the run)', ['fleet.prices.overrides={p4de.24xlarge: 1e308}'], 'fleet.prices.overrides.p4de.24xlarge', /at most 1000000 USD an hour/],
+  ['a region price factor of 1e308', [SPOT, 'fleet.prices.region_multipliers={us-east: 1e308}'], 'fleet.prices.region_multipliers.us-east', /at most 100/],
+  ['1e308 spot interruptions a month (every gap 0: the clock stood still)', [SPOT, 'faults=[{kind: spot-reclaim, at_s: 0, duration_s: 5, target: gpu:gpt-4, interruptions_per_month: 1e308}]'], 'faults[0].interruptions_per_month', /at most 730/],
+  ['a spot reclaim of a model with no spot share', ['faults=[{kind: spot-reclaim, at_s: 0, duration_s: 5, target: gpu:gpt-4}]'], 'faults[0].target', /buys a spot share/],
+  ['a spot reclaim of a pool that does not exist', [SPOT, 'faults=[{kind: spot-reclaim, at_s: 0, duration_s: 5, target: gpu:nope}]'], 'faults[0].target', /expected a GPU cluster/],
+  ['a GPU fault on a pool that does not exist (validate said valid before 0.2)', ['faults=[{kind: gpu-fault, at_s: 0, duration_s: 5, target: gpu:nope}]'], 'faults[0].target', /expected a GPU cluster/],
+  ['a region outage of a region that does not exist', ['faults=[{kind: region-outage, at_s: 0, duration_s: 5, target: nope}]'], 'faults[0].target', /expected a region/],
+  ['a wall budget of NaN', ['limits.max_wall_s=.nan'], 'limits.max_wall_s', /positive number/],
+  ['an infinite wall budget', ['limits.max_wall_s=.inf'], 'limits.max_wall_s', /positive number/],
+  ['an infinite memory limit', ['limits.max_memory_gb=.inf'], 'limits.max_memory_gb', /positive number/],
+];
+
+describe('new scenario keys, hostile values: refused by validate in one line naming file and field', () => {
+  it.each(REFUSED)('%s', async (_what, sets, field, expected) => {
+    const r = await runMain(['validate', FILE, ...[...SMALL, ...sets].flatMap((s) => ['--set', s])]);
+    expect(r.code, show(r)).toBe(2);
+    // One line per problem (fleet.classes={} has two: no class, and shares that cannot sum to 1).
+    const lines = r.stderr.replace(/\n$/, '').split('\n');
+    expect(lines.length, show(r)).toBeLessThanOrEqual(2);
+    for (const line of lines) {
+      expect(line).not.toMatch(/internal error|\s+at \S+:\d+/);
+      expect(line.startsWith(`${FILE}: `), show(r)).toBe(true);
+    }
+    expect(lines[0].startsWith(`${FILE}: ${field}`), show(r)).toBe(true);
+    expect(lines[0]).toMatch(expected);
+    expect(r.stdout, 'nothing reported valid').toBe('');
+  });
+});
