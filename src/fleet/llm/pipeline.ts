@@ -299,6 +299,11 @@ export class FleetPipeline implements TierOutput {
     cluster.replicas[g - cluster.firstGlobal].abort(pool.gpuSlot(req), req);
   }
 
+  /** The client left the attempt and its model's stack cancels (a disaggregated model's KV hand-over asks). */
+  isCancelled(req: number): boolean {
+    return (this.pool.flags(req) & F_ABANDONED) !== 0 && this.models[this.pool.model(req)].cancelOnDisconnect;
+  }
+
   /** Replica callback: the attempt was aborted (cancel), its KV blocks freed. */
   aborted(req: number, t_ms: number): void {
     this.notifyReplica(req);
