@@ -31,6 +31,12 @@ const RequestClass = strict({
   slo: ClassSlo.optional(),
   /** The tenant the class belongs to, for per-tenant results. */
   tenant: nameKey().optional(),
+  /**
+   * Weight in the gateway's weighted fair queueing: when the gateway's servers are the bottleneck,
+   * waiting classes are served in proportion to their weights. Any class with a weight turns it on
+   * (a class without one weighs 1); without weights the gateway is FCFS.
+   */
+  weight: posNum().max(1e6, { error: 'expected a weight of at most 1e6' }).optional(),
 });
 
 export const ClassesSchema = z
