@@ -96,13 +96,15 @@ function gatewayBound(classes: Record<string, { share: number; priority?: number
   const gateway = { instance: 'c6i.8xlarge', instances: 1, concurrency: 4, service_ms: { dist: 'exponential' as const, mean: 100 }, timeout_ms: 2000, auth_cache_hit: 0.5 };
   return runReplications(smallFleet({ rate_per_s: 80, duration_s: 40, warmup_s: 10, fleet: { gateway, classes } }), 1, 1).summary;
 }
-const noWall = (x: unknown) => JSON.stringify(x, (k, v) => (k === 'wall_s' || k === 'events_per_s' ? 0 : v));
+// wall-clock figures aside, and the weight the class block reports
+const noWall = (x: unknown) => JSON.stringify(x, (k, v) => (k === 'wall_s' || k === 'events_per_s' ? 0 : k === 'gateway_weight' ? undefined : v));
 
 describe('weighted fair queueing at the fleet gateway', () => {
   it('one class with a weight (a fair queue) gives the same summary bytes as without (FIFO)', () => {
     const fifo = gatewayBound({ all: { share: 1 } });
     const fair = gatewayBound({ all: { share: 1, weight: 3 } });
     expect(fifo.requests.timed_out + fifo.requests.rejected).toBeGreaterThan(100); // the gateway queues and sheds
+    expect(fair.classes!.by_class.all.gateway_weight).toBe(3);
     expect(noWall(fair)).toBe(noWall(fifo));
   });
 

@@ -470,7 +470,7 @@ export class FleetPipeline implements TierOutput {
         this.metrics.tpot.add(tpot);
         mm.tpot.add(tpot);
       }
-      if (this.requestClasses !== null) classDone(this.requestClasses, pool, req, out > 1 ? (t_ms - pool.first_token_ms(req)) / (out - 1) : 0);
+      if (this.requestClasses !== null) classDone(this.requestClasses, pool, req, out > 1 ? (t_ms - pool.first_token_ms(req)) / (out - 1) : 0, t_ms);
     }
     if (!(pool.flags(req) & F_EMBED) && this.cfg.moderationPost) return this.enterTier(req, S.moderation_post, T.moderation);
     this.complete(req);
