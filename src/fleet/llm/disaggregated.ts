@@ -33,6 +33,8 @@ export interface DisaggregationHost {
   aborted(req: number, t_ms: number): void;
   /** The client left the request and its model's stack cancels: it is dropped at its next hop. */
   isCancelled(req: number): boolean;
+  /** The scheduling priority of the request's class: the decode replica orders by it as the prefill one did. */
+  priorityOf(req: number): number;
 }
 
 /** The two pool names of a disaggregated model: the GPU-cluster names faults and the bill use (`gpu:<model>:prefill`). */
@@ -113,7 +115,7 @@ export class DisaggregatedRoute {
     if (i < 0 || !c.replicas[i].healthy) return this.lose(x.req, this.sim.now_ms, 'decode');
     pool.setStation(x.req, c.firstGlobal + i);
     // the decode replica's slot, so that a cancellation finds the request there
-    pool.setGpuSlot(x.req, c.replicas[i].submit(x.req, pool.promptTokens(x.req), pool.outputTokens(x.req)));
+    pool.setGpuSlot(x.req, c.replicas[i].submit(x.req, pool.promptTokens(x.req), pool.outputTokens(x.req), -1, 0, null, this.host.priorityOf(x.req)));
     c.policy.notify?.(i);
   }
 

@@ -155,8 +155,8 @@ export class FleetPipeline implements TierOutput {
   /** Request classes (priorities and per-class SLOs), when the fleet declares them. */
   requestClasses: RequestClasses | null = null;
 
-  /** The scheduling priority of the request's class (0 without classes). */
-  private priorityOf(req: number): number {
+  /** The scheduling priority of the request's class (0 without classes); a disaggregated model's decode pool asks too. */
+  priorityOf(req: number): number {
     return this.requestClasses === null ? 0 : this.requestClasses.priority[this.pool.requestClass(req)];
   }
 
