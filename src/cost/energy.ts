@@ -8,7 +8,8 @@ import { HOURS_PER_MONTH } from './prices.ts';
  * Energy and carbon arithmetic of a fleet whose power draw is known (fleetsim 0.2, 2026-12;
  * docs/energy.md): facility power = IT power x PUE; energy per month = power x 730 h, as the bill
  * scales instances; emissions = energy x the grid's carbon intensity. The grids' intensities are
- * public annual averages in data/grid-carbon.json, spread flat over the day.
+ * public annual averages in data/grid-carbon.json, spread flat over the day, except for the grids
+ * that carry a published hourly shape (the mean of each local hour over a year).
  */
 
 /**
@@ -30,10 +31,12 @@ export interface Grid {
   readonly id: string;
   readonly g_co2e_per_kwh: number;
   readonly source: string;
+  /** Mean intensity of each local hour of the day (0-23), where a source gives one. */
+  readonly hourly_g_co2e_per_kwh?: readonly number[];
 }
 
 interface GridFile {
-  grids: Record<string, { g_co2e_per_kwh: number; source: string }>;
+  grids: Record<string, { g_co2e_per_kwh: number; source: string; hourly_g_co2e_per_kwh?: number[] }>;
   aliases: Record<string, string>;
 }
 
@@ -73,4 +76,9 @@ export function monthlyKwh(power_w: number): number {
 /** kg CO2e of `kwh` on a grid of `g_per_kwh`. */
 export function emissionsKg(kwh: number, g_per_kwh: number): number {
   return kwh * g_per_kwh / 1000;
+}
+
+/** A grid's intensity in each hour of the day (0-23): its hourly shape, or its annual average in every hour. */
+export function hourlyIntensity(grid: Grid): number[] {
+  return grid.hourly_g_co2e_per_kwh ? [...grid.hourly_g_co2e_per_kwh] : Array.from({ length: 24 }, () => grid.g_co2e_per_kwh);
 }

@@ -11,6 +11,7 @@ import { installControl } from '../fleet/control/install.ts';
 import type { ServiceTier } from '../fleet/stations/tier.ts';
 import type { RequestSink } from '../fleet/stations/network.ts';
 import { StationNetwork } from '../fleet/stations/network.ts';
+import { installBacklogs } from '../fleet/llm/class-setup.ts';
 import { buildFleet, type BuiltFleet } from '../fleet/llm/build.ts';
 import { FleetIndex } from '../fleet/fleet-index.ts';
 import type { ArrivalsSpec } from '../workload/schema.ts';
@@ -162,6 +163,7 @@ function startRunIn(prep: Prepared, seed: number): RunHandle {
   const target: AttemptTarget = { first: system.first, retry: system.retry, classes: system.classes, cancel: fleet ? (req) => fleet.pipeline.cancel(req) : undefined };
   client = new ClientLayer(sim, pool, target, sc.client ? clientConfig(sc.client) : undefined, series, warmup_ms, stream(seed, 'client'));
   client.requestClasses = fleet?.pipeline.requestClasses ?? null;
+  if (client.requestClasses !== null) installBacklogs(sim, sc.fleet!, client.requestClasses, () => client.arrive());
   scheduleArrivals(sim, client, prep, seed, duration_ms);
   let wall_ms = 0;
   const advance = (until_ms: number, slice: Pick<RunLimits, 'yieldAtMs' | 'shouldStop'> = {}): StopReason => {

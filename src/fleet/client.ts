@@ -110,6 +110,8 @@ export class ClientLayer implements RequestSink {
     this.series.arrival(now);
     if (counted) this.counts.offered++;
     if (this.cfg?.budget) this.budget += this.cfg.budget.ratio;
+    // a batch dispatcher's request has its class before it is drawn (a short-circuited one keeps it)
+    this.lClass[l] = this.requestClasses === null ? 0 : Math.max(0, this.requestClasses.forced);
     const req = this.newAttempt(l);
     if (req < 0) {
       // Short-circuited before the request was drawn: counted under the first class.
@@ -122,6 +124,8 @@ export class ClientLayer implements RequestSink {
     this.lModel[l] = p.model(req);
     this.lClass[l] = p.requestClass(req);
     if (counted) this.requestClasses?.offered(p.requestClass(req));
+    this.requestClasses?.arrived(p.requestClass(req));
+    if (this.requestClasses?.isBatch[p.requestClass(req)] === 1) this.untimed(l, req);
     if (this.canRetry) {
       this.lRegion[l] = p.region(req);
       this.lUser[l] = p.user(req);
@@ -153,10 +157,18 @@ export class ClientLayer implements RequestSink {
     p.setModel(req, 0);
     p.setSessionId(req, -1); // a retry is not a session's turn: the failed attempt ended the session
     p.setRequestClass(req, 0);
-    const timeout = cfg ? cfg.timeout_ms : Infinity;
+    // a batch request's client waits for its completion window, not a timeout
+    const timeout = cfg && !(this.lAttempts[l] > 1 && this.requestClasses?.isBatch[this.lClass[l]] === 1) ? cfg.timeout_ms : Infinity;
     p.setDeadlineMs(req, now + timeout);
     this.lTimeout[l] = timeout < Infinity ? this.sim.at(now + timeout, this.timeoutHandler, req) : -1;
     return req;
+  }
+
+  /** A batch request's first attempt: its client does not time out. */
+  private untimed(l: number, req: number): void {
+    if (this.lTimeout[l] >= 0) this.sim.cancel(this.lTimeout[l]);
+    this.lTimeout[l] = -1;
+    this.pool.setDeadlineMs(req, Infinity);
   }
 
   private startRetry(l: number): void {
@@ -259,6 +271,7 @@ export class ClientLayer implements RequestSink {
 
   private resolve(l: number, outcome: Outcome, t_ms: number, cls: number): void {
     this.lResolved[l] = 1;
+    this.requestClasses?.ended(this.lClass[l], outcome, t_ms, this.lArrival[l]);
     if (this.lCounted[l]) {
       this.counts[outcome]++;
       this.byClass[cls][outcome]++;

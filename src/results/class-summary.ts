@@ -3,6 +3,7 @@ import { jainIndex, type RequestClasses } from '../fleet/classes.ts';
 import type { ClassesSummarySchema, ClassSummarySchema } from './summary-schema.ts';
 import { round } from './round.ts';
 import { roundLatency } from './fleet-summary.ts';
+import { batchFigures, classBills, type FleetFigures } from './class-bill.ts';
 
 /**
  * The `classes` block of summary.json (declared in summary-schema.ts; request classes:
@@ -15,8 +16,10 @@ export type ClassSummary = z.infer<typeof ClassSummarySchema>;
 export type ClassesSummary = z.infer<typeof ClassesSummarySchema>;
 
 /** The classes block of one run over measured_s seconds. */
-export function summarizeClasses(classes: RequestClasses, measured_s: number): ClassesSummary {
+export function summarizeClasses(classes: RequestClasses, measured_s: number, fleet?: FleetFigures): ClassesSummary {
   const by_class: Record<string, ClassSummary> = {};
+  // the bill and carbon by class appear once some class is a batch class (the default summary keeps its bytes)
+  const bills = fleet && classes.isBatch.includes(1) ? classBills(classes, fleet) : null;
   const by_tenant: NonNullable<ClassesSummary['by_tenant']> = {};
   const normalised: number[] = [];
   classes.names.forEach((name, i) => {
@@ -25,8 +28,9 @@ export function summarizeClasses(classes: RequestClasses, measured_s: number): C
     const c = m.counts;
     const share = c.offered > 0 ? c.completed / c.offered : 0;
     normalised.push(share);
+    const book = classes.books[i];
     by_class[name] = {
-      priority: spec.priority,
+      priority: classes.priority[i],
       share: spec.share,
       ...(spec.tenant ? { tenant: spec.tenant } : {}),
       offered: c.offered, completed: c.completed, failed: c.failed, rejected: c.rejected, timed_out: c.timed_out,
@@ -35,6 +39,9 @@ export function summarizeClasses(classes: RequestClasses, measured_s: number): C
       slo_attainment: round(c.completed > 0 ? Math.min(1, m.good / c.completed) : 0),
       latency_ms: { ttft: roundLatency(m.ttft.summary()), tpot: roundLatency(m.tpot.summary()), e2e: roundLatency(m.e2e.summary()) },
       ...(spec.slo ? { slo: spec.slo } : {}),
+      ...(spec.weight !== undefined ? { gateway_weight: spec.weight } : {}),
+      ...(book ? { batch: batchFigures(book, classes.dispatchers[i]) } : {}),
+      ...(bills ? { bill: bills[i] } : {}),
     };
     if (spec.tenant) {
       const t = (by_tenant[spec.tenant] ??= { offered: 0, completed: 0, goodput_per_s: 0 });

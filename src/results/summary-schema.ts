@@ -250,6 +250,33 @@ export const ClassSummarySchema = replicated({
   slo_attainment: z.number().describe('of completed requests, the share that met both targets'),
   latency_ms: z.strictObject({ ttft: LatencySchema, tpot: LatencySchema, e2e: LatencySchema }),
   slo: ClassTargetsSchema.optional(),
+  gateway_weight: z.number().optional().describe("the class's weight in the gateway's weighted fair queueing"),
+  batch: z
+    .strictObject({
+      completion_window_h: z.number(),
+      discount: z.number(),
+      submitted: z.number().describe('requests submitted (every one, warm-up ones too)'),
+      completed_in_window: z.number().describe('completed within the window of their submission, on the day clock'),
+      completed_late: z.number(),
+      not_completed: z.number().describe('ended failed, rejected or timed out'),
+      pending_at_end: z.number().describe('not ended when the run stopped (in the fleet or not yet sent)'),
+      not_yet_sent_at_end: z.number().optional().describe("a backlog's requests its dispatcher had not yet sent into the fleet"),
+      in_window_share: z.number().describe('completed_in_window / submitted'),
+    })
+    .optional()
+    .describe('A batch class: its completion window, met or missed.'),
+  bill: z
+    .strictObject({
+      token_share: z.number().describe("the class's share of the prompt and output tokens the GPUs processed (measured period)"),
+      gpu_monthly_usd: z.number().describe('that share of the monthly GPU bill (fleetsim bills GPUs, not tokens)'),
+      usd_per_million_tokens: z.number().describe('GPU cost per million tokens of the class'),
+      tokens_per_gpu_hour: z.number().describe("the class's tokens per GPU-hour of the whole fleet"),
+      revenue_monthly_usd: z.number().optional().describe('tokens x list_usd_per_mtok x (1 - discount), a batch class with a list price'),
+      monthly_kg_co2e: z.number().describe("carbon attributed by the class's tokens hour by hour, on the first region's hourly intensity"),
+      g_co2e_per_million_tokens: z.number(),
+    })
+    .optional()
+    .describe('The bill and carbon by class (scenarios with a batch class; docs/priorities.md says how they are attributed).'),
 });
 
 export const ClassesSummarySchema = z

@@ -5,14 +5,16 @@ import type { z } from 'zod';
 import type { StopReason } from '../engine/sim.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { round } from './round.ts';
-import { summarizeFleet, roundLatency } from './fleet-summary.ts';
+import { summarizeFleet, roundLatency, type FleetParts } from './fleet-summary.ts';
 import { summarizeControl } from './control-summary.ts';
 import { summarizePurchase } from './purchase-summary.ts';
 import type { StationSummarySchema, SummarySchema } from './summary-schema.ts';
 import type { Ci95 } from './summary-schema-parts.ts';
 import { capacityLoads } from './capacity.ts';
 import { classVerdicts, firstVisibleTokenVerdicts, runWarnings, sloVerdict, steadyState, type SloVerdict, type Verdict } from './verdict.ts';
-import { summarizeClasses } from './class-summary.ts';
+import { summarizeClasses, type ClassesSummary } from './class-summary.ts';
+import { fleetFigures } from './class-bill.ts';
+import type { RequestClasses } from '../fleet/classes.ts';
 
 /** summary.json: the type is inferred from its one declaration (results/summary-schema.ts). */
 export type Summary = z.infer<typeof SummarySchema>;
@@ -73,7 +75,7 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
     stations,
     ...(fleet ? fleet.parts : {}),
     ...optionalPurchase(prep, r),
-    ...(r.fleet?.pipeline.requestClasses ? { classes: summarizeClasses(r.fleet.pipeline.requestClasses, measured_s) } : {}),
+    ...(r.fleet?.pipeline.requestClasses ? { classes: classesBlock(prep, r.fleet.pipeline.requestClasses, fleet!.parts, measured_s, window_ms) } : {}),
     ...(r.control ? { control: summarizeControl(prep, r) } : {}),
     engine: {
       events: r.events,
@@ -83,6 +85,12 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
     },
   };
   return { verdict: runVerdict(prep, summary, r.timeseries.rows()), ...summary };
+}
+
+/** The classes block; the bill and carbon by class rest on the fleet's cost and energy blocks. */
+function classesBlock(prep: Prepared, classes: RequestClasses, parts: FleetParts, measured_s: number, window_ms: number): ClassesSummary {
+  const run = { warmup_s: prep.scenario.warmup_s, measured_s, window_s: window_ms / 1000 };
+  return summarizeClasses(classes, measured_s, fleetFigures(prep.scenario.fleet!, parts, classes, run));
 }
 
 /** A finished run never stopped on 'yield' (a wall-time slice, after which experiment/run-sliced.ts resumes it). */

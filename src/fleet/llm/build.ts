@@ -31,7 +31,7 @@ import { RateLimiter, UserPopulation } from './users.ts';
 import { makeReplicas, type GpuCluster } from './replicas.ts';
 import { armOf, initialReplicas, replicasToAllocate, versionStep } from '../control/alloc.ts';
 import { SlotPool } from '../gpu/slot-pool.ts';
-import { RequestClasses } from '../classes.ts';
+import { installClasses } from './class-setup.ts';
 import { buildPools, resolvePools, type DisaggregatedModel } from './disaggregated-build.ts';
 
 /** A served model resolved against the catalogs: its architecture and step-time model. */
@@ -165,7 +165,7 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
   );
 
   const tiers = buildTiers(sim, pool, sc, seed, pipeline, regions);
-  if (f.classes) pipeline.requestClasses = new RequestClasses(f.classes, stream(seed, 'fleet:classes'));
+  if (f.classes) installClasses(f.classes, stream(seed, 'fleet:classes'), pipeline, tiers, pool);
   // A model whose stack cancels: the CPU tiers skip queued attempts whose client left (deadline-aware).
   pipeline.tiersCancel = modelNames.some((m) => f.models[m].cancel_on_disconnect === true);
   for (const t of tiers) t.deadlineAware = pipeline.tiersCancel;

@@ -13,11 +13,12 @@ export function classFirstToken(classes: RequestClasses, pool: RequestPool, req:
   if (ttft_ms <= classes.ttftTarget_ms[cls]) pool.setFlags(req, pool.flags(req) | F_TTFT_MET);
 }
 
-/** The last token: the class's TPOT (a one-token response has none and meets any target). */
-export function classDone(classes: RequestClasses, pool: RequestPool, req: number, tpot_ms: number): void {
+/** The last token at t_ms: the class's TPOT (a one-token response has none and meets any target) and its tokens. */
+export function classDone(classes: RequestClasses, pool: RequestPool, req: number, tpot_ms: number, t_ms: number): void {
   const cls = pool.requestClass(req);
   if (pool.outputTokens(req) > 1) classes.metrics[cls].tpot.add(tpot_ms);
   if (tpot_ms <= classes.tpotTarget_ms[cls]) pool.setFlags(req, pool.flags(req) | F_TPOT_MET);
+  classes.addTokens(cls, pool.promptTokens(req) + pool.outputTokens(req), t_ms);
 }
 
 /** A completed attempt counts for goodput: counted, for a client still waiting, TTFT and TPOT met. */

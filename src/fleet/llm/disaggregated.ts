@@ -29,6 +29,12 @@ export interface DisaggregationHost {
   done(req: number, t_ms: number, preemptions: number, schedDelay_ms: number): void;
   rejected(req: number, t_ms: number): void;
   dropped(req: number, outcome: 'failed', t_ms: number): void;
+  /** The replica aborted the request (cancellation), its KV blocks freed. */
+  aborted(req: number, t_ms: number): void;
+  /** The client left the request and its model's stack cancels: it is dropped at its next hop. */
+  isCancelled(req: number): boolean;
+  /** The scheduling priority of the request's class: the decode replica orders by it as the prefill one did. */
+  priorityOf(req: number): number;
 }
 
 /** The two pool names of a disaggregated model: the GPU-cluster names faults and the bill use (`gpu:<model>:prefill`). */
@@ -67,6 +73,7 @@ export class DisaggregatedRoute {
       firstToken: (req, t) => host.firstToken(req, t),
       done: (req, t, pre, delay) => this.prefilled(req, t, pre, delay),
       rejected: (req, t) => host.rejected(req, t),
+      aborted: (req, t) => host.aborted(req, t),
     };
     this.decodeListener = {
       firstToken: () => {
@@ -74,6 +81,7 @@ export class DisaggregatedRoute {
       },
       done: (req, t, pre, delay) => host.done(req, t, pre, delay),
       rejected: (req, t) => host.rejected(req, t),
+      aborted: (req, t) => host.aborted(req, t),
     };
   }
 
@@ -100,11 +108,14 @@ export class DisaggregatedRoute {
     this.inFlight.delete(id);
     const pool = this.pool;
     if (pool.counted(x.req)) this.transfer_ms.add(this.sim.now_ms - x.sent_ms);
+    // its client left while the KV cache was on the link: no decode replica takes it
+    if (this.host.isCancelled(x.req)) return this.host.aborted(x.req, this.sim.now_ms);
     const c = this.decode[x.region];
     const i = c.policy.pick();
     if (i < 0 || !c.replicas[i].healthy) return this.lose(x.req, this.sim.now_ms, 'decode');
     pool.setStation(x.req, c.firstGlobal + i);
-    c.replicas[i].submit(x.req, pool.promptTokens(x.req), pool.outputTokens(x.req));
+    // the decode replica's slot, so that a cancellation finds the request there
+    pool.setGpuSlot(x.req, c.replicas[i].submit(x.req, pool.promptTokens(x.req), pool.outputTokens(x.req), -1, 0, null, this.host.priorityOf(x.req)));
     c.policy.notify?.(i);
   }
 

@@ -158,8 +158,8 @@ export class FleetPipeline implements TierOutput {
   /** Hidden thinking tokens and first visible tokens, when some model reasons. */
   reasoning: ReasoningBook | null = null;
 
-  /** The scheduling priority of the request's class (0 without classes). */
-  private priorityOf(req: number): number {
+  /** The scheduling priority of the request's class (0 without classes); a disaggregated model's decode pool asks too. */
+  priorityOf(req: number): number {
     return this.requestClasses === null ? 0 : this.requestClasses.priority[this.pool.requestClass(req)];
   }
 
@@ -302,6 +302,11 @@ export class FleetPipeline implements TierOutput {
     const g = pool.station(req);
     const cluster = this.replicaCluster[g];
     cluster.replicas[g - cluster.firstGlobal].abort(pool.gpuSlot(req), req);
+  }
+
+  /** The client left the attempt and its model's stack cancels (a disaggregated model's KV hand-over asks). */
+  isCancelled(req: number): boolean {
+    return (this.pool.flags(req) & F_ABANDONED) !== 0 && this.models[this.pool.model(req)].cancelOnDisconnect;
   }
 
   /** Replica callback: the attempt was aborted (cancel), its KV blocks freed. */
@@ -471,7 +476,7 @@ export class FleetPipeline implements TierOutput {
         this.metrics.tpot.add(tpot);
         mm.tpot.add(tpot);
       }
-      if (this.requestClasses !== null) classDone(this.requestClasses, pool, req, out > 1 ? (t_ms - pool.first_token_ms(req)) / (out - 1) : 0);
+      if (this.requestClasses !== null) classDone(this.requestClasses, pool, req, out > 1 ? (t_ms - pool.first_token_ms(req)) / (out - 1) : 0, t_ms);
       if (this.reasoning !== null) this.reasoning.done(pool.model(req), pool.logical(req), pool.first_token_ms(req), t_ms, out);
     }
     if (!(pool.flags(req) & F_EMBED) && this.cfg.moderationPost) return this.enterTier(req, S.moderation_post, T.moderation);

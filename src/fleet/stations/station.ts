@@ -1,6 +1,7 @@
 import type { Sampler } from '../../engine/distributions.ts';
 import type { Rng } from '../../engine/random.ts';
 import { LatencyStats } from '../../metrics/latency.ts';
+import type { FairQueue } from './fair-queue.ts';
 
 /** Time-weighted and per-visit statistics of one station, collected after warm-up only. */
 export class StationStats {
@@ -32,6 +33,8 @@ export class Station {
   /** Cumulative routing probabilities and target station indices; -1 = leave the network. */
   routeCum = new Float64Array(0);
   routeTo = new Int32Array(0);
+  /** Weighted fair queueing by request class (the gateway with class weights); null keeps the FIFO ring. */
+  fair: FairQueue | null = null;
 
   constructor(
     readonly index: number,
@@ -61,28 +64,47 @@ export class Station {
   /** Enqueues; false if the queue is full. Call advance() first. */
   enqueue(req: number, now_ms: number): boolean {
     if (this.qlen >= this.queueLimit) return false;
-    if (this.qlen === this.ring.length) this.growRing();
-    this.ring[(this.head + this.qlen) % this.ring.length] = req;
+    if (this.fair !== null) this.fair.push(req);
+    else {
+      if (this.qlen === this.ring.length) this.growRing();
+      this.ring[(this.head + this.qlen) % this.ring.length] = req;
+    }
     this.qlen++;
     if (now_ms >= this.warmup_ms && this.qlen > this.stats.queueMax) this.stats.queueMax = this.qlen;
     return true;
   }
 
   peek(): number {
-    return this.ring[this.head];
+    return this.fair !== null ? this.fair.peek() : this.ring[this.head];
   }
 
   dequeue(): number {
+    if (this.fair !== null) {
+      this.qlen--;
+      return this.fair.pop();
+    }
     const req = this.ring[this.head];
     this.head = this.head + 1 === this.ring.length ? 0 : this.head + 1;
     this.qlen--;
     return req;
   }
 
+  /** The request that has waited longest (the next to serve, unless the queue is fair). */
+  peekOldest(): number {
+    return this.fair !== null ? this.fair.peekOldest() : this.ring[this.head];
+  }
+
+  /** Removes the request that has waited longest (it timed out). */
+  dequeueOldest(): number {
+    if (this.fair === null) return this.dequeue();
+    this.qlen--;
+    return this.fair.popOldest();
+  }
+
   /**
    * A request that timed out at deadline_ms is removed lazily, at the next event that touches
-   * the queue; this corrects the queue area for the time it was wrongly counted. With FCFS and
-   * one timeout per station, expired requests are always at the head, so service order is exact.
+   * the queue; this corrects the queue area for the time it was wrongly counted. With one timeout
+   * per station, expired requests are always the oldest (FIFO's head, or a fair queue's oldest head).
    */
   correctExpired(deadline_ms: number, now_ms: number): void {
     const from = deadline_ms > this.warmup_ms ? deadline_ms : this.warmup_ms;

@@ -34,7 +34,7 @@ export interface TierOutput {
 }
 
 /**
- * A pool of identical servers with one FCFS queue (ideal load balancing across instances).
+ * A pool of identical servers with one queue, FCFS or weighted fair by class (ideal load balancing across instances).
  * Two modes: `enter` holds a server for a sampled service time; `acquire`/`release` hold it
  * until the owner releases it (a worker slot held while a response streams).
  */
@@ -177,15 +177,15 @@ export class ServiceTier {
     }
   }
 
-  /** Drops waiting requests whose deadline passed (they are at the head: FCFS, one timeout). */
+  /** Drops waiting requests whose deadline passed (the oldest first: one timeout per tier). */
   private purgeExpired(now: number): void {
     const st = this.station;
     const pool = this.pool;
     while (st.qlen > 0) {
-      const head = st.peek();
+      const head = st.peekOldest();
       const deadline = pool.enter_ms(head) + st.timeout_ms;
       if (deadline >= now) break;
-      st.dequeue();
+      st.dequeueOldest();
       st.correctExpired(deadline, now);
       if (pool.enter_ms(head) >= st.warmup_ms) st.stats.timedOut++;
       this.out.dropped(head, 'timed_out', deadline, this);
