@@ -67,7 +67,8 @@ export function mixSold(instance: string, mix: PurchaseMix | undefined): boolean
 export function mixPriceFactor(f: FleetSpec, instance: string, mix: PurchaseMix | undefined): number {
   if (!mix) return 1;
   const fractions = commitmentFractions(instance);
-  return regionPriceFactor(f) * COMMITMENTS.reduce((a, c) => a + (mix[c] ?? 0) * (fractions[c] ?? Infinity), 0);
+  // Only the commitments bought: a share of 0 of one not sold (a null fraction) adds nothing.
+  return regionPriceFactor(f) * COMMITMENTS.reduce((a, c) => ((mix[c] ?? 0) > 0 ? a + mix[c]! * (fractions[c] ?? Infinity) : a), 0);
 }
 
 /** Smallest k with P(N > k) <= 1 - covered for N ~ Poisson(mean). */

@@ -152,3 +152,69 @@ function weightLoad(model: string): number {
   const params = model === 'chat' ? 6.74e9 : 8.03e9;
   return (params * 2) / 1e9 / 2;
 }
+
+describe('plan --fleet: the price factor of a mix', () => {
+  it('is the shares times their fractions of on-demand, whatever the type does not sell', async () => {
+    const { mixPriceFactor } = await import('../../src/experiment/fleet-plan-purchase.ts');
+    const { commitmentFractions } = await import('../../src/cost/purchase.ts');
+    const f = loadScenario(TWO).scenario.fleet!;
+    // g6 is not sold as capacity blocks: a mix without them still has a price.
+    const fr = commitmentFractions('g6.xlarge');
+    expect(fr.capacity_block).toBeNull();
+    expect(mixPriceFactor(f, 'g6.xlarge', parsePurchaseMix('reserved_3y'))).toBeCloseTo(fr.reserved_3y!, 12);
+    expect(mixPriceFactor(f, 'g6.xlarge', parsePurchaseMix('reserved_1y=0.5,spot=0.5'))).toBeCloseTo(0.5 * fr.reserved_1y! + 0.5 * fr.spot!, 12);
+    expect(mixPriceFactor(f, 'g6.xlarge', undefined)).toBe(1);
+  });
+});
+
+/** The plan's chosen fleet is one of the grid's cheapest feasible points (ties in cost are equally right). */
+function expectGridBest(plan: FleetPlanResult, points: { feasible: boolean; monthly_usd: number; label: string }[], labelOf: (t: FleetPlanResult['models'][number]['trials'][number]) => string) {
+  const feasible = points.filter((p) => p.feasible);
+  expect(feasible.length).toBeGreaterThan(0);
+  const least = Math.min(...feasible.map((p) => p.monthly_usd));
+  const best = feasible.filter((p) => Math.abs(p.monthly_usd - least) < 0.01).map((p) => p.label);
+  expect(best).toContain(plan.chosen!.picks.map(labelOf).join('; '));
+  expect(plan.confirmation!.monthly_usd).toBeCloseTo(least, 2);
+}
+
+/** One whole-fleet run of the fixture with these settings: both SLOs met, and the bill. */
+async function simulateWith(sets: string[], key: string): Promise<{ feasible: boolean; monthly_usd: number }> {
+  const prep = prepare(loadScenario(TWO, sets));
+  const { summary } = await pool.run(taskFor(prep, key, prep.scenario.seed));
+  const feasible = ['chat', 'complete'].every((m) => judge(summary, m, prep.scenario.fleet!.models[m].slo!).met);
+  return { feasible, monthly_usd: summary.cost!.monthly_usd };
+}
+
+describe('plan --fleet: serving profile and speculative decoding', () => {
+  const SPECULATIVE = 'fleet.models.chat.speculative={"method":"eagle","tokens_per_step":3,"acceptance_rate":0.7}';
+  // An e2e target that decode speed decides: the chat model's outputs take about 8 s at p99 on an L4 without speculation.
+  const E2E = 'fleet.models.chat.slo={"e2e_p99_ms":5000}';
+
+  it("turns speculative decoding on where it lowers the bill at the SLO, as the grid's cheapest feasible point says", async () => {
+    const runs = [false, true].flatMap((on) => [1, 2, 3, 4].flatMap((c) => [1, 2].map((d) => ({ on, c, d }))));
+    const points = await Promise.all(
+      runs.map(async ({ on, c, d }) => {
+        const sets = [E2E, ...(on ? [SPECULATIVE] : []), ...setsOf({ chat: ['l4', c], complete: ['l4', d] })];
+        return { ...(await simulateWith(sets, `spec:${sets.join(',')}`)), label: `${on ? 'speculative' : 'plain'} ${c}; plain ${d}` };
+      }),
+    );
+    const plan = await runFleetPlan({ file: TWO, sets: [SPECULATIVE, E2E], space: { gpus: ['l4'], tps: [1] } }, pool);
+    expectGridBest(plan, points, (t) => `${t.option.endsWith('speculative') ? 'speculative' : 'plain'} ${t.replicas}`);
+    expect(plan.chosen!.picks[0].option).toBe('l4 tp1 vllm speculative');
+    // Without speculation no count in the grid meets the e2e target; with it some do.
+    expect(points.some((p) => p.feasible && p.label.startsWith('plain'))).toBe(false);
+  }, 900_000);
+
+  it("chooses among serving profiles (--engines) as the grid's cheapest feasible point says", async () => {
+    const engines = ['vllm', 'sglang'];
+    const runs = engines.flatMap((ec) => engines.flatMap((ed) => [1, 2, 3, 4].flatMap((c) => [1, 2].map((d) => ({ ec, ed, c, d })))));
+    const points = await Promise.all(
+      runs.map(async ({ ec, ed, c, d }) => {
+        const sets = [`fleet.models.chat.engine=${ec}`, `fleet.models.complete.engine=${ed}`, ...setsOf({ chat: ['l4', c], complete: ['l4', d] })];
+        return { ...(await simulateWith(sets, `engine:${sets.join(',')}`)), label: `${ec} ${c}; ${ed} ${d}` };
+      }),
+    );
+    const plan = await runFleetPlan({ file: TWO, space: { gpus: ['l4'], tps: [1], engines } }, pool);
+    expectGridBest(plan, points, (t) => `${t.option.split(' ')[2]} ${t.replicas}`);
+  }, 900_000);
+});
