@@ -9,6 +9,7 @@ import { checkOutTarget, TreeWriter } from '../experiment/sweep-output.ts';
 import { escapeControls, excerpt } from '../util/excerpt.ts';
 import { parseObjective } from '../experiment/fleet-plan-combine.ts';
 import { MAX_PURCHASE_MIXES, mixLabel, parsePurchaseMix } from '../experiment/fleet-plan-purchase.ts';
+import { parsePdRatios } from '../experiment/fleet-plan-disaggregation.ts';
 
 /** The flags of `plan --fleet` (the rest of `plan`'s flags are for the one-knob plan). */
 export interface FleetPlanOptions {
@@ -27,6 +28,7 @@ export interface FleetPlanOptions {
   objective?: string;
   purchase: string[];
   spotInterruptionsPerMonth?: string;
+  pdRatios?: string;
 }
 
 /** Most spot reclaims per instance a month --spot-interruptions-per-month takes (one every 20 minutes). */
@@ -158,7 +160,7 @@ export async function fleetPlanCommand(file: string, opts: FleetPlanOptions): Pr
   if (opts.out) checkOutTarget(opts.out);
   const jobs = capJobs(opts.jobs, opts.quiet);
   if (opts.purchase.length > MAX_PURCHASE_MIXES) throw new UserError(`--purchase: at most ${MAX_PURCHASE_MIXES} mixes, got ${opts.purchase.length}`);
-  const space = { gpus: list('--gpus', opts.gpus), tps: tpList(opts.tp), engines: list('--engines', opts.engines), purchase: opts.purchase.map(parsePurchaseMix), spot_interruptions_per_month: spotRate(opts.spotInterruptionsPerMonth) };
+  const space = { gpus: list('--gpus', opts.gpus), tps: tpList(opts.tp), engines: list('--engines', opts.engines), purchase: opts.purchase.map(parsePurchaseMix), spot_interruptions_per_month: spotRate(opts.spotInterruptionsPerMonth), pd_ratios: opts.pdRatios === undefined ? undefined : parsePdRatios(opts.pdRatios) };
   const objective = opts.objective === undefined ? undefined : parseObjective(opts.objective);
   const out = opts.out ? new TreeWriter(opts.out, { inputs: [file] }) : undefined;
   try {

@@ -164,6 +164,7 @@ export function registerPlan(program: Command): void {
     .option('--screen-replicas <n>', "with --fleet: simulated replicas of each model's cheapest option in its one-model screening runs (default 16)", posIntArg)
     .option('--objective <metric>', 'with --fleet: what the fleet plan minimises: cost, energy or carbon (default cost)')
     .option('--purchase <mix>', "with --fleet: a way to buy each model's replicas, e.g. 'reserved_1y=0.6,spot=0.3' (the rest on-demand; repeatable; default: each model's own)", collect, [])
+    .option('--pd-ratios <list>', "with --fleet: prefill:decode ratios for the models the scenario disaggregates, e.g. 1:2,1:1 (default 1:3,1:2,1:1,2:1)")
     .option('--spot-interruptions-per-month <x>', "with --fleet: spot reclaims per instance a month for the spot headroom (default: each instance type's assumed band)")
     .action(async (file: string, opts: PlanOptions) => {
       if (opts.fleet) return fleetPlanCommand(file, checkFleetFlags(opts));
@@ -191,7 +192,7 @@ function checkFleetFlags(opts: PlanOptions): FleetPlanOptions {
 }
 
 function checkOneKnobFlags(opts: PlanOptions): void {
-  const fleetOnly = [opts.gpus !== undefined ? '--gpus' : '', opts.tp !== undefined ? '--tp' : '', opts.engines !== undefined ? '--engines' : '', opts.constraint.length > 0 ? '--constraint' : '', opts.maxOptions !== undefined ? '--max-options' : '', opts.screenReplicas !== undefined ? '--screen-replicas' : '', opts.objective !== undefined ? '--objective' : '', opts.purchase.length > 0 ? '--purchase' : '', opts.spotInterruptionsPerMonth !== undefined ? '--spot-interruptions-per-month' : ''].filter((x) => x);
+  const fleetOnly = [opts.gpus !== undefined ? '--gpus' : '', opts.tp !== undefined ? '--tp' : '', opts.engines !== undefined ? '--engines' : '', opts.constraint.length > 0 ? '--constraint' : '', opts.maxOptions !== undefined ? '--max-options' : '', opts.screenReplicas !== undefined ? '--screen-replicas' : '', opts.objective !== undefined ? '--objective' : '', opts.purchase.length > 0 ? '--purchase' : '', opts.spotInterruptionsPerMonth !== undefined ? '--spot-interruptions-per-month' : '', opts.pdRatios !== undefined ? '--pd-ratios' : ''].filter((x) => x);
   if (fleetOnly.length > 0) throw new UserError(`plan: ${fleetOnly.join(', ')} ${fleetOnly.length === 1 ? 'needs' : 'need'} --fleet`);
 }
 

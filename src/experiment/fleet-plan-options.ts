@@ -16,6 +16,7 @@ import { IDLE_SHARE_OF_TDP } from '../perf/power.ts';
 import { defaultGridName, getGrid } from '../cost/energy.ts';
 import type { PurchaseMix } from '../cost/purchase.ts';
 import { mixPriceFactor, mixSold } from './fleet-plan-purchase.ts';
+import { DEFAULT_PD_RATIOS, pdReplicasBound, type PdRatio } from './fleet-plan-disaggregation.ts';
 
 /**
  * The hardware options of one served model in a fleet plan, and what the step model says of each
@@ -45,6 +46,8 @@ export interface OptionSpace {
   purchase?: readonly PurchaseMix[];
   /** Spot reclaims per instance a month (default: each instance type's assumed band). */
   spot_interruptions_per_month?: number;
+  /** Prefill:decode ratios for the models the scenario disaggregates (default DEFAULT_PD_RATIOS). */
+  pd_ratios?: readonly PdRatio[];
 }
 
 /** Per metric of the plan's objective (fleet-plan-combine.ts), an option's lower bound a month. */
@@ -59,6 +62,8 @@ export interface ModelOption {
   engine: string;
   /** Whether the model's speculative decoding (fleet.models.<m>.speculative) is on. */
   speculative: boolean;
+  /** Prefill:decode split of the replicas, for a model served disaggregated (undefined: colocated). */
+  pd?: PdRatio;
   instance: string;
   /** GPUs one replica holds (ep when > 1, else tp). */
   gpus_per_replica: number;
@@ -125,9 +130,11 @@ export function modelOptions(prep: Prepared, model: string, space: OptionSpace):
     for (const tp of space.tps ?? DEFAULT_TPS) {
       for (const ep of expertDegrees(prep, model, tp)) {
         for (const engine of engines) {
-          for (const speculative of spec.speculative ? [false, true] : [false]) {
-            if (out.length >= MAX_OPTIONS_PER_MODEL) throw new UserError(`plan --fleet: fleet.models.${model} has more than ${MAX_OPTIONS_PER_MODEL} options; narrow --gpus, --tp or --engines`);
-            out.push(boundOption(prep, model, { gpu, tp, ep, engine, speculative }, priceSet, space));
+          // Colocated, with and without speculation where the scenario gives it; then, for a model the scenario disaggregates, each P:D ratio.
+          const variants = [...(spec.speculative ? [false, true] : [false]).map((speculative) => ({ speculative, pd: undefined })), ...(spec.disaggregation && ep === 1 ? (space.pd_ratios ?? DEFAULT_PD_RATIOS).map((pd) => ({ speculative: false, pd })) : [])];
+          for (const v of variants) {
+            if (out.length >= MAX_OPTIONS_PER_MODEL) throw new UserError(`plan --fleet: fleet.models.${model} has more than ${MAX_OPTIONS_PER_MODEL} options; narrow --gpus, --tp, --engines or --pd-ratios`);
+            out.push(boundOption(prep, model, { gpu, tp, ep, engine, ...v }, priceSet, space));
           }
         }
       }
@@ -158,10 +165,10 @@ function priceFactorFloor(prep: Prepared, model: string, space: OptionSpace, ins
   return factors.length > 0 ? Math.min(...factors) : 1;
 }
 
-function boundOption(prep: Prepared, model: string, o: { gpu: string; tp: number; ep: number; engine: string; speculative: boolean }, priceSet: PriceSet, space: OptionSpace): ModelOption {
+function boundOption(prep: Prepared, model: string, o: { gpu: string; tp: number; ep: number; engine: string; speculative: boolean; pd?: PdRatio }, priceSet: PriceSet, space: OptionSpace): ModelOption {
   const f = prep.scenario.fleet!;
   const spec = f.models[model];
-  const label = `${o.gpu} tp${o.tp}${o.ep > 1 ? ` ep${o.ep}` : ''} ${o.engine}${o.speculative ? ' speculative' : ''}`;
+  const label = `${o.gpu} tp${o.tp}${o.ep > 1 ? ` ep${o.ep}` : ''} ${o.engine}${o.speculative ? ' speculative' : ''}${o.pd ? ` ${o.pd[0]}P${o.pd[1]}D` : ''}`;
   const perReplica = o.ep > 1 ? o.ep : o.tp;
   const inst = matchingInstance(o.gpu, perReplica, priceSet);
   const unbounded = { monthly_usd: Infinity, monthly_mwh: Infinity, monthly_t_co2e: Infinity };
@@ -172,20 +179,30 @@ function boundOption(prep: Prepared, model: string, o: { gpu: string; tp: number
   let served;
   try {
     // Calibration files are the scenario's own fit to its hardware: an option on other hardware takes the engine's profile.
-    served = resolveServed(model, { ...spec, gpu: o.gpu, tp: o.tp, ep: o.ep, engine: o.engine, speculative: o.speculative ? spec.speculative : undefined, instance: inst.type, calibration: undefined, gpus: perReplica }, prep, f);
+    served = resolveServed(model, { ...spec, gpu: o.gpu, tp: o.tp, ep: o.ep, engine: o.engine, speculative: o.speculative ? spec.speculative : undefined, instance: inst.type, calibration: undefined, gpus: perReplica, disaggregation: undefined }, prep, f);
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
     return { ...base, instance: inst.type, monthly_usd_per_replica, pruned: `cannot run: ${e.message}` };
   }
   const cap = replicaCapacity(served, prep);
   const { rate_per_s, skew } = offeredLoad(prep, model);
-  const replicas_lower_bound = Math.max(1, Math.ceil((rate_per_s * skew) / cap.requests_per_s));
+  let replicas_lower_bound = Math.max(1, Math.ceil((rate_per_s * skew) / cap.requests_per_s));
+  if (o.pd) {
+    const pool = { gpu: o.gpu, tp: o.tp, instance: inst.type };
+    try {
+      replicas_lower_bound = pdReplicasBound(prep, model, { ...spec, engine: o.engine }, pool, rate_per_s * skew, cap.prompt_tokens_mean, cap.output_tokens_mean);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      return { ...base, instance: inst.type, monthly_usd_per_replica, pruned: `cannot run: ${e.message}` };
+    }
+  }
   const P = cap.prompt_tokens_mean;
   const first_token_floor_ms = served.step.stepTimeMs(P, (P * P) / 2, 0, 0);
   const target = spec.kind === 'embed' ? spec.slo?.e2e_p99_ms : spec.slo?.ttft_p99_ms;
   const pruned = target !== undefined && first_token_floor_ms > target ? `a mean prompt alone takes ${first_token_floor_ms.toFixed(0)} ms to prefill, above the ${target} ms p99 target` : '';
   const monthly_usd_lower_bound = replicas_lower_bound * monthly_usd_per_replica;
-  const price_factor_floor = priceFactorFloor(prep, model, space, inst.type);
+  // The bill of a disaggregated model is its pools' on-demand lines (fleet/llm/cost.ts): no mix applies.
+  const price_factor_floor = o.pd ? 1 : priceFactorFloor(prep, model, space, inst.type);
   const lower_bounds = { monthly_usd: monthly_usd_lower_bound * price_factor_floor, ...footprintFloor(prep, o.gpu, replicas_lower_bound * perReplica) };
   const weight_load_s = (spec.weights_gb ?? (served.step.weightBytesPerGpu * served.step.gpus) / 1e9) / (f.s3?.load_gb_per_s ?? 2);
   return { ...base, instance: inst.type, weight_load_s, price_factor_floor, monthly_usd_per_replica, requests_per_s_per_replica: cap.requests_per_s, replicas_lower_bound, monthly_usd_lower_bound, lower_bounds, first_token_floor_ms, pruned };

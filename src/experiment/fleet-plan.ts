@@ -11,6 +11,7 @@ import { taskFor, type Runner } from './parallel.ts';
 import { footprintFloor, modelOptions, offeredLoad, planMixes, type ModelOption, type OptionSpace } from './fleet-plan-options.ts';
 import { bestCombination, combinations, nondominated, parseConstraint, type Choice, type Combination, type Constraint, type FleetObjective } from './fleet-plan-combine.ts';
 import { mixLabel, mixSold, replicasWithSpotHeadroom, spotRisk } from './fleet-plan-purchase.ts';
+import { disaggregatedSpec } from './fleet-plan-disaggregation.ts';
 import type { PurchaseMix } from '../cost/purchase.ts';
 
 /**
@@ -142,7 +143,9 @@ export function oneModelScenario(base: Scenario, model: string, option: ModelOpt
 
 function withOption(spec: ServedSpec, option: ModelOption, replicas: number, purchase: PurchaseMix | undefined = spec.purchase): ServedSpec {
   const speculative = option.speculative ? spec.speculative : undefined;
-  return { ...spec, gpu: option.gpu, tp: option.tp, ep: option.ep, engine: option.engine, speculative, instance: option.instance, calibration: undefined, gpus: replicas * option.gpus_per_replica, purchase };
+  const colocated: ServedSpec = { ...spec, gpu: option.gpu, tp: option.tp, ep: option.ep, engine: option.engine, speculative, instance: option.instance, calibration: undefined, gpus: replicas * option.gpus_per_replica, purchase, disaggregation: undefined };
+  // Disaggregated pools are billed on-demand (fleet/llm/cost.ts): their mix is left out.
+  return option.pd ? { ...disaggregatedSpec({ ...colocated, disaggregation: spec.disaggregation }, option, replicas, option.pd), purchase: undefined } : colocated;
 }
 
 /**
@@ -193,7 +196,12 @@ function optionMonthlyUsd(prep: Prepared, model: string, option: ModelOption, re
   const f = prep.scenario.fleet!;
   const a = prep.scenario.workload.arrivals;
   const rate = a.kind === 'trace' ? 0 : a.rate_per_s;
-  return fleetMonthlyCost({ ...f, models: { [model]: withOption(f.models[model], option, replicas, purchase) } }, rate).by_component[`gpu:${model}`];
+  return modelGpuUsd(fleetMonthlyCost({ ...f, models: { [model]: withOption(f.models[model], option, replicas, purchase) } }, rate).by_component, model);
+}
+
+/** A model's GPU lines of a bill: gpu:<model>, or a disaggregated model's gpu:<model>:prefill and gpu:<model>:decode. */
+function modelGpuUsd(byComponent: Readonly<Record<string, number>>, model: string): number {
+  return Object.entries(byComponent).reduce((sum, [component, usd]) => (component === `gpu:${model}` || component.startsWith(`gpu:${model}:`) ? sum + usd : sum), 0);
 }
 
 async function simulateTrial(ctx: Context, model: string, slo: Slo, option: ModelOption, n: number, scale: number, why: string): Promise<Trial> {
@@ -201,7 +209,7 @@ async function simulateTrial(ctx: Context, model: string, slo: Slo, option: Mode
   const sc = oneModelScenario(ctx.prep.scenario, model, option, replicas, scale);
   const key = scenarioKey(`fleet-plan:${model}:${option.label}:${replicas}:${scale}`, sc);
   const purchase = ctx.prep.scenario.fleet!.models[model].purchase;
-  const base = { model, option: option.label, replicas, gpus: replicas * option.gpus_per_replica, simulated_replicas: n, monthly_usd: optionMonthlyUsd(ctx.prep, model, option, replicas), tried_because: why, purchase, spot_headroom_replicas: 0 };
+  const base = { model, option: option.label, replicas, gpus: replicas * option.gpus_per_replica, simulated_replicas: n, monthly_usd: optionMonthlyUsd(ctx.prep, model, option, replicas), tried_because: why, purchase: option.pd ? undefined : purchase, spot_headroom_replicas: 0 };
   try {
     const out = await ctx.runner.run(taskFor({ ...ctx.prep, scenario: sc }, key, ctx.seed));
     const j = judge(out.summary, model, slo);
@@ -294,6 +302,7 @@ async function planModel(ctx: Context, model: string, screenReplicas: number, ma
  */
 function boughtWays(ctx: Context, model: string, option: ModelOption, t: Trial): Trial[] {
   const own = ctx.prep.scenario.fleet!.models[model].purchase;
+  if (option.pd) return [t]; // pools are billed on-demand: no mix to choose
   const out: Trial[] = [];
   for (const mix of planMixes(ctx.prep, model, ctx.space)) {
     if (!mixSold(option.instance, mix)) continue;
@@ -353,7 +362,7 @@ export async function runFleetPlan(input: FleetPlanInput, runner: Runner): Promi
 function combine(prep: Prepared, models: readonly ModelPlan[], constraints: readonly Constraint[], seed: number, objective: FleetObjective): FleetPlanResult {
   const a = prep.scenario.workload.arrivals;
   const bill = fleetMonthlyCost(prep.scenario.fleet!, a.kind === 'trace' ? 0 : a.rate_per_s);
-  const shared_monthly_usd = bill.monthly_usd - models.reduce((s, m) => s + (bill.by_component[`gpu:${m.model}`] ?? 0), 0);
+  const shared_monthly_usd = bill.monthly_usd - models.reduce((s, m) => s + modelGpuUsd(bill.by_component, m.model), 0);
   const toChoice = (t: Trial): Choice => ({ metrics: trialMetrics(t), slo_ratio: t.slo_ratio });
   const { all } = combinations(
     models.map((m) => m.front.map(toChoice)),

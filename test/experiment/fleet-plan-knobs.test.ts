@@ -218,3 +218,41 @@ describe('plan --fleet: serving profile and speculative decoding', () => {
     expectGridBest(plan, points, (t) => `${t.option.split(' ')[2]} ${t.replicas}`);
   }, 900_000);
 });
+
+describe('plan --fleet: the P:D ratio', () => {
+  const KV_LINK = '"kv_link":{"bandwidth_gbps":400}';
+  const DISAGGREGATED = `fleet.models.chat.disaggregation={"prefill":{"gpus":1},"decode":{},${KV_LINK}}`;
+  // Prefill replicas of n split x:y, worked out by hand: round(n x / (x + y)), each pool at least one.
+  const SPLITS: { ratio: string; n: number; prefill: number }[] = [
+    { ratio: '1:1', n: 2, prefill: 1 }, { ratio: '1:1', n: 3, prefill: 2 }, { ratio: '1:1', n: 4, prefill: 2 },
+    { ratio: '1:2', n: 2, prefill: 1 }, { ratio: '1:2', n: 3, prefill: 1 }, { ratio: '1:2', n: 4, prefill: 1 },
+    { ratio: '2:1', n: 2, prefill: 1 }, { ratio: '2:1', n: 3, prefill: 2 }, { ratio: '2:1', n: 4, prefill: 3 },
+  ];
+
+  it("chooses colocated or xPyD, and the ratio, as the grid's cheapest feasible point says", async () => {
+    const chat = [
+      ...[1, 2, 3, 4].map((c) => ({ label: `colocated ${c}`, sets: [`fleet.models.chat.gpus=${c}`] })),
+      ...SPLITS.map((x) => ({ label: `${x.ratio.replace(':', 'P')}D ${x.n}`, sets: [`fleet.models.chat.gpus=${x.n}`, `fleet.models.chat.disaggregation={"prefill":{"gpus":${x.prefill}},"decode":{},${KV_LINK}}`] })),
+    ];
+    const runs = chat.flatMap((c) => [1, 2].map((d) => ({ c, d })));
+    const points = await Promise.all(
+      runs.map(async ({ c, d }) => {
+        const sets = ['fleet.models.chat.gpu=l4', 'fleet.models.complete.gpu=l4', ...c.sets, `fleet.models.complete.gpus=${d}`];
+        return { ...(await simulateWith(sets, `pd:${sets.join(',')}`)), label: `${c.label}; colocated ${d}` };
+      }),
+    );
+    const plan = await runFleetPlan({ file: TWO, sets: [DISAGGREGATED], space: { gpus: ['l4'], tps: [1], pd_ratios: [[1, 1], [1, 2], [2, 1]] }, max_options_simulated: 10 }, pool);
+    const labelOf = (t: FleetPlanResult['models'][number]['trials'][number]) => {
+      const pd = /(\d+)P(\d+)D$/.exec(t.option);
+      return `${pd ? `${pd[1]}P${pd[2]}D` : 'colocated'} ${t.replicas}`;
+    };
+    expectGridBest(plan, points, labelOf);
+    // Every xPyD option was offered and bounded; those not simulated were pruned by a bound no grid point beat.
+    const options = plan.models[0].options.filter((o) => o.pd);
+    expect(options.map((o) => o.label)).toEqual(['l4 tp1 vllm 1P1D', 'l4 tp1 vllm 1P2D', 'l4 tp1 vllm 2P1D']);
+    for (const o of options) {
+      const label = o.label.split(' ').pop()!;
+      for (const p of points) if (p.feasible && p.label.startsWith(`${label} `)) expect(Number(p.label.split(' ')[1].replace(';', ''))).toBeGreaterThanOrEqual(o.replicas_lower_bound);
+    }
+  }, 900_000);
+});
