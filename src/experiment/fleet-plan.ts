@@ -15,18 +15,22 @@ import { disaggregatedSpec } from './fleet-plan-disaggregation.ts';
 import type { PurchaseMix } from '../cost/purchase.ts';
 
 /**
- * `fleetsim plan --fleet`: the cheapest fleet whose every served model meets its own SLO
- * (`fleet.models.<m>.slo`) within fleet-wide constraints.
+ * `fleetsim plan --fleet`: the fleet of least cost, energy or carbon (the objective) whose every
+ * served model meets its own SLO (`fleet.models.<m>.slo`) within fleet-wide constraints. Per model
+ * the options are hardware, tp/ep, serving profile, speculative decoding on or off and, for a
+ * model the scenario disaggregates, colocated or a P:D ratio (fleet-plan-options.ts,
+ * fleet-plan-disaggregation.ts); each feasible point is then priced under each purchase mix, a
+ * spot share with the spare replicas its reclaims need (fleet-plan-purchase.ts).
  *
  * 1. Bound: every hardware option of every model (fleet-plan-options.ts) gets the step model's
  *    lower bounds; options that cannot run, or whose first token cannot come in time, are dropped.
  * 2. Per model, at its traffic share, in a one-model scenario at a reduced fleet.scale (about
  *    SCREEN_REPLICAS simulated replicas for the option with the cheapest bound), every run with
  *    the same seed (common random numbers: candidates differ by their configuration, not by their
- *    luck): options in order of their cost bound, each searched for its fewest replicas meeting
- *    the SLO (from the bound up by steps of a quarter, then bisection). Branch and bound: an
- *    option whose bound is not below the cheapest feasible cost found is not simulated.
- * 3. The feasible points of each model's cost/p99 frontier are combined (fleet-plan-combine.ts).
+ *    luck): options in order of their objective's bound, each searched for its fewest replicas
+ *    meeting the SLO (from the bound up by steps of a quarter, then bisection). Branch and bound:
+ *    an option whose bound is not below the best feasible candidate found is not simulated.
+ * 3. The candidates on each model's front (cost, energy, carbon, SLO ratio) are combined (fleet-plan-combine.ts).
  * 4. The chosen fleet is simulated whole, at the scenario's own scale, once: the confirmation.
  */
 
