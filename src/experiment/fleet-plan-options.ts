@@ -74,7 +74,7 @@ export interface ModelOption {
   weight_load_s: number;
   /** The least bill over the purchase mixes tried, as a share of the on-demand bill (mixes not sold for the type left out). */
   price_factor_floor: number;
-  /** Requests per second one replica sustains at full load (capacity check); 0 when it cannot run. */
+  /** Requests per second one replica sustains at full load (capacity check; xPyD: the load over its bound); 0 when it cannot run. */
   requests_per_s_per_replica: number;
   /** Offered load over that, in the busiest region: the fewest replicas that can keep up. */
   replicas_lower_bound: number;
@@ -205,5 +205,5 @@ function boundOption(prep: Prepared, model: string, o: { gpu: string; tp: number
   const price_factor_floor = o.pd ? 1 : priceFactorFloor(prep, model, space, inst.type);
   const lower_bounds = { monthly_usd: monthly_usd_lower_bound * price_factor_floor, ...footprintFloor(prep, o.gpu, replicas_lower_bound * perReplica) };
   const weight_load_s = (spec.weights_gb ?? (served.step.weightBytesPerGpu * served.step.gpus) / 1e9) / (f.s3?.load_gb_per_s ?? 2);
-  return { ...base, instance: inst.type, weight_load_s, price_factor_floor, monthly_usd_per_replica, requests_per_s_per_replica: cap.requests_per_s, replicas_lower_bound, monthly_usd_lower_bound, lower_bounds, first_token_floor_ms, pruned };
+  return { ...base, instance: inst.type, weight_load_s, price_factor_floor, monthly_usd_per_replica, requests_per_s_per_replica: o.pd ? (rate_per_s * skew) / replicas_lower_bound : cap.requests_per_s, replicas_lower_bound, monthly_usd_lower_bound, lower_bounds, first_token_floor_ms, pruned };
 }
