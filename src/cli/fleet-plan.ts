@@ -9,6 +9,9 @@ import { rowsCsv, type SweepRow } from '../experiment/sweep.ts';
 import { paretoChart, renderCharts, slug, type ChartFile } from '../experiment/sweep-charts.ts';
 import { checkOutTarget, TreeWriter } from '../experiment/sweep-output.ts';
 import { escapeControls, excerpt } from '../util/excerpt.ts';
+import { parseObjective } from '../experiment/fleet-plan-combine.ts';
+import { MAX_PURCHASE_MIXES, mixLabel, parsePurchaseMix } from '../experiment/fleet-plan-purchase.ts';
+import { parsePdRatios } from '../experiment/fleet-plan-disaggregation.ts';
 
 /** The flags of `plan --fleet` (the rest of `plan`'s flags are for the one-knob plan). */
 export interface FleetPlanOptions {
@@ -24,6 +27,20 @@ export interface FleetPlanOptions {
   constraint: string[];
   maxOptions?: number;
   screenReplicas?: number;
+  objective?: string;
+  purchase: string[];
+  spotInterruptionsPerMonth?: string;
+  pdRatios?: string;
+}
+
+/** Most spot reclaims per instance a month --spot-interruptions-per-month takes (one every 20 minutes). */
+const MAX_SPOT_INTERRUPTIONS_PER_MONTH = 2_190;
+
+function spotRate(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x) || x <= 0 || x > MAX_SPOT_INTERRUPTIONS_PER_MONTH) throw new UserError(`--spot-interruptions-per-month ${excerpt(v)}: expected reclaims per instance a month, above 0 and at most ${MAX_SPOT_INTERRUPTIONS_PER_MONTH}`);
+  return x;
 }
 
 const list = (flag: string, v: string | undefined): string[] | undefined => {
@@ -54,26 +71,32 @@ function trialStatus(p: FleetPlanResult, m: ModelPlan, t: Trial): string {
   return t.feasible ? 'meets, dominated' : `fails: ${t.verdict}`;
 }
 
+/** The screening runs, then the front's candidates bought another way than screened (not simulated on their own). */
+function planRows(m: ModelPlan): Trial[] {
+  return [...m.trials, ...m.front.filter((t) => !m.trials.includes(t))];
+}
+
 function renderModel(p: FleetPlanResult, m: ModelPlan): string[] {
   const runnable = m.options.filter((o) => !o.pruned.startsWith('cannot run') && !o.pruned.startsWith('no catalog')).length;
   const inTime = m.options.filter((o) => Number.isFinite(o.replicas_lower_bound) && !o.pruned.startsWith('a mean prompt')).length;
   const simulated = new Set(m.trials.map((t) => t.option)).size;
   const out = [`${m.model} (${targetText(m)}; ${fmt(m.offered_rate_per_s)} requests/s): ${m.options.length} options, ${runnable} fit their GPUs, ${inTime} can prefill in time, ${simulated} simulated alone at fleet.scale ${fmt(m.screen_scale)} (why each other option was left out: plan.json, options[].pruned)`];
-  const rows = m.trials.map((t) => [t.option, t.replicas, t.gpus, usd(t.monthly_usd), ms(t.ttft_p99_ms), ms(t.e2e_p99_ms), trialStatus(p, m, t)]);
-  out.push(table(['option', 'replicas', 'GPUs', 'monthly', 'TTFT p99 ms', 'e2e p99 ms', 'outcome'], rows));
+  const rows = planRows(m).map((t) => [t.option, mixLabel(t.purchase), t.replicas, t.gpus, usd(t.monthly_usd), fmt(t.monthly_t_co2e ?? NaN), ms(t.ttft_p99_ms), ms(t.e2e_p99_ms), trialStatus(p, m, t)]);
+  out.push(table(['option', 'bought', 'replicas', 'GPUs', 'monthly', 't CO2e/month', 'TTFT p99 ms', 'e2e p99 ms', 'outcome'], rows));
   return out;
 }
 
 export function renderFleetPlan(p: FleetPlanResult): string {
   const out = [`${p.scenario}: fleet plan minimising ${p.objective} subject to every model's SLO${p.constraints.length > 0 ? ` and ${p.constraints.join(', ')}` : ''} (seed ${p.seed} for every run)`, ''];
   for (const m of p.models) out.push(...renderModel(p, m), '');
-  out.push(`fleet frontier (monthly cost against the worst p99 over its target; shared tiers ${usd(p.shared_monthly_usd)}/month):`);
-  out.push(table(['monthly', 'worst p99 / target', 'fleet'], p.fleet_points.map((f) => [usd(f.monthly_usd), fmt(f.slo_ratio), f.picks.join('; ')])));
+  out.push(`fleet frontier (no other combination is cheaper, cleaner and nearer its targets at once; shared tiers ${usd(p.shared_monthly_usd)}/month):`);
+  const points = [...p.fleet_points].sort((a, b) => a[p.objective] - b[p.objective] || a.slo_ratio - b.slo_ratio);
+  out.push(table(['monthly', 'MWh/month', 't CO2e/month', 'worst p99 / target', 'fleet'], points.map((f) => [usd(f.monthly_usd), fmt(f.monthly_mwh), fmt(f.monthly_t_co2e), fmt(f.slo_ratio), f.picks.join('; ')])));
   out.push('');
   if (!p.chosen) out.push('no fleet tried meets every SLO within the constraints');
   else {
     out.push(`chosen fleet: ${usd(p.chosen.monthly_usd)}/month, ${fmt(p.chosen.monthly_mwh)} MWh/month, ${fmt(p.chosen.monthly_t_co2e)} t CO2e/month (served models' GPUs and nodes; docs/energy.md)`);
-    for (const t of p.chosen.picks) out.push(`  ${t.model}: ${t.option} on ${p.models.find((m) => m.model === t.model)!.options.find((o) => o.label === t.option)!.instance}, ${t.replicas} replicas (${t.gpus} GPUs), ${usd(t.monthly_usd)}/month`);
+    for (const t of p.chosen.picks) out.push(`  ${t.model}: ${t.option} on ${p.models.find((m) => m.model === t.model)!.options.find((o) => o.label === t.option)!.instance}, ${t.replicas} replicas (${t.gpus} GPUs${t.spot_headroom_replicas > 0 ? `, ${t.spot_headroom_replicas} spare for spot reclaims` : ''}) bought ${mixLabel(t.purchase)}, ${usd(t.monthly_usd)}/month`);
     p.confirmations.forEach((c, i) => out.push(`confirmation ${i + 1} (the whole fleet at the scenario's scale): ${c.met ? 'every SLO met' : 'missed'}: ${c.by_model.map((b) => `${b.model} TTFT p99 ${ms(b.ttft_p99_ms)} ms, e2e p99 ${ms(b.e2e_p99_ms)} ms${b.met ? '' : ' (misses)'}`).join('; ')}`));
   }
   const runs = p.models.reduce((n, m) => n + m.trials.length, 0) + p.confirmations.length;
@@ -81,11 +104,11 @@ export function renderFleetPlan(p: FleetPlanResult): string {
   return out.join('\n');
 }
 
-/** plan.csv of a fleet plan: one row per one-model screening run, in search order per model. */
+/** plan.csv of a fleet plan: one row per one-model screening run, in search order per model, then the front's candidates bought another way. */
 export function fleetPlanCsv(p: FleetPlanResult): string {
-  const header = ['model', 'option', 'instance', 'replicas', 'gpus', 'simulated_replicas', 'monthly_usd', 'monthly_mwh', 'monthly_t_co2e', 'ttft_p99_ms', 'e2e_p99_ms', 'error_rate', 'slo_ratio', 'feasible', 'front', 'chosen', 'tried_because', 'outcome'];
+  const header = ['model', 'option', 'instance', 'replicas', 'gpus', 'simulated_replicas', 'monthly_usd', 'monthly_mwh', 'monthly_t_co2e', 'ttft_p99_ms', 'e2e_p99_ms', 'error_rate', 'slo_ratio', 'feasible', 'front', 'chosen', 'tried_because', 'outcome', 'purchase', 'spot_headroom_replicas'];
   const rows: SweepRow[] = p.models.flatMap((m) =>
-    m.trials.map((t) => ({
+    planRows(m).map((t) => ({
       model: t.model,
       option: t.option,
       instance: m.options.find((o) => o.label === t.option)!.instance,
@@ -104,6 +127,8 @@ export function fleetPlanCsv(p: FleetPlanResult): string {
       chosen: p.chosen?.picks.includes(t) ?? false,
       tried_because: t.tried_because,
       outcome: t.verdict,
+      purchase: mixLabel(t.purchase),
+      spot_headroom_replicas: t.spot_headroom_replicas,
     })),
   );
   return rowsCsv(header, rows);
@@ -128,17 +153,21 @@ export function fleetPlanCharts(p: FleetPlanResult): ChartFile[] {
   }
   const fleet = p.fleet_points.map((f) => ({ x: f.slo_ratio, y: f.monthly_usd, label: f.picks.join('; '), group: f.within_constraints ? 'within the constraints' : 'beyond a constraint', eligible: f.within_constraints }));
   if (fleet.length > 0) charts.push(paretoChart('frontier-fleet', 'Fleet: monthly cost against the worst p99 over its target, of the combinations of every model\'s frontier', 'worst p99 / target over the models', 'monthly cost of the fleet (USD)', fleet));
+  const carbon = p.fleet_points.filter((f) => Number.isFinite(f.monthly_t_co2e)).map((f) => ({ x: f.monthly_t_co2e, y: f.monthly_usd, label: f.picks.join('; '), group: f.within_constraints ? 'within the constraints' : 'beyond a constraint', eligible: f.within_constraints }));
+  if (carbon.length > 0) charts.push(paretoChart('frontier-fleet-carbon', "Fleet: monthly cost against monthly emissions, of the combinations of every model's frontier", 'emissions (t CO2e a month)', 'monthly cost of the fleet (USD)', carbon));
   return charts;
 }
 
 export async function fleetPlanCommand(file: string, opts: FleetPlanOptions): Promise<void> {
   if (opts.out) checkOutTarget(opts.out);
   const jobs = capJobs(opts.jobs, opts.quiet);
-  const space = { gpus: list('--gpus', opts.gpus), tps: tpList(opts.tp), engines: list('--engines', opts.engines) };
+  if (opts.purchase.length > MAX_PURCHASE_MIXES) throw new UserError(`--purchase: at most ${MAX_PURCHASE_MIXES} mixes, got ${opts.purchase.length}`);
+  const space = { gpus: list('--gpus', opts.gpus), tps: tpList(opts.tp), engines: list('--engines', opts.engines), purchase: opts.purchase.map(parsePurchaseMix), spot_interruptions_per_month: spotRate(opts.spotInterruptionsPerMonth), pd_ratios: opts.pdRatios === undefined ? undefined : parsePdRatios(opts.pdRatios) };
+  const objective = opts.objective === undefined ? undefined : parseObjective(opts.objective);
   // The scenario and its traces: an earlier report at --out may hold a trace (never replaced).
   const out = opts.out ? new TreeWriter(opts.out, { inputs: inputFiles(loadScenario(file, opts.set)) }) : undefined;
   try {
-    const p = await withRunner(jobs, (runner) => runFleetPlan({ file, sets: opts.set, seed: opts.seed, space, constraints: opts.constraint, max_options_simulated: opts.maxOptions, screen_replicas: opts.screenReplicas }, runner));
+    const p = await withRunner(jobs, (runner) => runFleetPlan({ file, sets: opts.set, seed: opts.seed, space, objective, constraints: opts.constraint, max_options_simulated: opts.maxOptions, screen_replicas: opts.screenReplicas }, runner));
     for (const w of p.warnings) process.stderr.write(`fleetsim: warning: ${escapeControls(w)}\n`);
     const pj = `${JSON.stringify(fleetPlanJson(p), null, 2)}\n`;
     if (opts.json) process.stdout.write(pj);

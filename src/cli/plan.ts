@@ -15,9 +15,10 @@ import { collect, nonNegIntArg, posIntArg } from './options.ts';
 import { fleetPlanCommand, type FleetPlanOptions } from './fleet-plan.ts';
 import { UserError } from '../errors.ts';
 
-interface PlanOptions extends Partial<Omit<FleetPlanOptions, 'set' | 'constraint'>> {
+interface PlanOptions extends Partial<Omit<FleetPlanOptions, 'set' | 'constraint' | 'purchase'>> {
   fleet?: boolean;
   constraint: string[];
+  purchase: string[];
   slo: string[];
   vary: string[];
   minimize: string;
@@ -162,6 +163,10 @@ export function registerPlan(program: Command): void {
     .option('--constraint <metric<=value>', "with --fleet: a fleet-wide bound, e.g. 'monthly_usd<=150000000' (repeatable)", collect, [])
     .option('--max-options <n>', 'with --fleet: options simulated per model at most (default 6)', posIntArg)
     .option('--screen-replicas <n>', "with --fleet: simulated replicas of each model's cheapest option in its one-model screening runs (default 16)", posIntArg)
+    .option('--objective <metric>', 'with --fleet: what the fleet plan minimises: cost, energy or carbon (default cost)')
+    .option('--purchase <mix>', "with --fleet: a way to buy each model's replicas, e.g. 'reserved_1y=0.6,spot=0.3' (the rest on-demand; repeatable; default: each model's own)", collect, [])
+    .option('--pd-ratios <list>', "with --fleet: prefill:decode ratios for the models the scenario disaggregates, e.g. 1:2,1:1 (default 1:3,1:2,1:1,2:1)")
+    .option('--spot-interruptions-per-month <x>', "with --fleet: spot reclaims per instance a month for the spot headroom (default: each instance type's assumed band)")
     .action(async (file: string, opts: PlanOptions) => {
       if (opts.fleet) return fleetPlanCommand(file, checkFleetFlags(opts));
       checkOneKnobFlags(opts);
@@ -186,11 +191,11 @@ export function registerPlan(program: Command): void {
 function checkFleetFlags(opts: PlanOptions): FleetPlanOptions {
   const oneKnob = [opts.slo.length > 0 ? '--slo' : '', opts.vary.length > 0 ? '--vary' : '', opts.minimize !== 'cost.monthly_usd' ? '--minimize' : '', opts.replications !== undefined ? '--replications' : ''].filter((x) => x);
   if (oneKnob.length > 0) throw new UserError(`plan --fleet: ${oneKnob.join(', ')} ${oneKnob.length === 1 ? 'belongs' : 'belong'} to the one-knob plan; the fleet plan takes each model's fleet.models.<m>.slo and minimises monthly_usd (use --constraint for fleet-wide bounds)`);
-  return { ...opts, set: opts.set, constraint: opts.constraint };
+  return { ...opts, set: opts.set, constraint: opts.constraint, purchase: opts.purchase };
 }
 
 function checkOneKnobFlags(opts: PlanOptions): void {
-  const fleetOnly = [opts.gpus !== undefined ? '--gpus' : '', opts.tp !== undefined ? '--tp' : '', opts.engines !== undefined ? '--engines' : '', opts.constraint.length > 0 ? '--constraint' : '', opts.maxOptions !== undefined ? '--max-options' : '', opts.screenReplicas !== undefined ? '--screen-replicas' : ''].filter((x) => x);
+  const fleetOnly = [opts.gpus !== undefined ? '--gpus' : '', opts.tp !== undefined ? '--tp' : '', opts.engines !== undefined ? '--engines' : '', opts.constraint.length > 0 ? '--constraint' : '', opts.maxOptions !== undefined ? '--max-options' : '', opts.screenReplicas !== undefined ? '--screen-replicas' : '', opts.objective !== undefined ? '--objective' : '', opts.purchase.length > 0 ? '--purchase' : '', opts.spotInterruptionsPerMonth !== undefined ? '--spot-interruptions-per-month' : '', opts.pdRatios !== undefined ? '--pd-ratios' : ''].filter((x) => x);
   if (fleetOnly.length > 0) throw new UserError(`plan: ${fleetOnly.join(', ')} ${fleetOnly.length === 1 ? 'needs' : 'need'} --fleet`);
 }
 

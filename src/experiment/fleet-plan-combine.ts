@@ -33,6 +33,25 @@ export const FLEET_METRICS: readonly FleetMetric[] = [
   { name: 'monthly_t_co2e', unit: 't CO2e/month', description: "the served models' emissions a month at their regions' grid intensity (results/energy-summary.ts)" },
 ];
 
+/** The metrics a plan can minimise (`--objective cost|energy|carbon`). */
+export type FleetObjective = 'monthly_usd' | 'monthly_mwh' | 'monthly_t_co2e';
+export const OBJECTIVES: Readonly<Record<string, FleetObjective>> = { cost: 'monthly_usd', energy: 'monthly_mwh', carbon: 'monthly_t_co2e' };
+
+export function parseObjective(text: string): FleetObjective {
+  if (!Object.hasOwn(OBJECTIVES, text)) throw new UserError(`--objective ${excerpt(text)}: expected one of ${Object.keys(OBJECTIVES).join(', ')}`);
+  return OBJECTIVES[text];
+}
+
+/**
+ * The items no other item beats in every key at once (lower is better; equal keys do not
+ * dominate each other), in their input order. Quadratic: the lists are a few dozen points.
+ */
+export function nondominated<T>(items: readonly T[], keys: (t: T) => readonly number[]): T[] {
+  const k = items.map(keys);
+  const dominates = (a: readonly number[], b: readonly number[]) => a.every((x, i) => x <= b[i]) && a.some((x, i) => x < b[i]);
+  return items.filter((_, i) => !k.some((other, j) => j !== i && dominates(other, k[i])));
+}
+
 export interface Constraint {
   text: string;
   metric: string;

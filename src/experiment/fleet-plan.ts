@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { UserError } from '../errors.ts';
 import { fleetMonthlyCost } from '../fleet/llm/cost.ts';
 import { loadScenario } from '../scenario/load.ts';
@@ -6,24 +7,30 @@ import type { Scenario } from '../scenario/schema.ts';
 import type { Summary } from '../results/summary.ts';
 import type { ServedSpec } from '../fleet/schema.ts';
 import { commandWallSpent } from '../util/wall-budget.ts';
-import { paretoFront } from './sweep-charts.ts';
 import { taskFor, type Runner } from './parallel.ts';
-import { modelOptions, offeredLoad, type ModelOption, type OptionSpace } from './fleet-plan-options.ts';
-import { bestCombination, combinations, parseConstraint, type Choice, type Combination, type Constraint } from './fleet-plan-combine.ts';
+import { footprintFloor, modelOptions, offeredLoad, planMixes, type ModelOption, type OptionSpace } from './fleet-plan-options.ts';
+import { bestCombination, combinations, nondominated, parseConstraint, type Choice, type Combination, type Constraint, type FleetObjective } from './fleet-plan-combine.ts';
+import { mixLabel, mixSold, replicasWithSpotHeadroom, spotRisk } from './fleet-plan-purchase.ts';
+import { disaggregatedSpec } from './fleet-plan-disaggregation.ts';
+import type { PurchaseMix } from '../cost/purchase.ts';
 
 /**
- * `fleetsim plan --fleet`: the cheapest fleet whose every served model meets its own SLO
- * (`fleet.models.<m>.slo`) within fleet-wide constraints.
+ * `fleetsim plan --fleet`: the fleet of least cost, energy or carbon (the objective) whose every
+ * served model meets its own SLO (`fleet.models.<m>.slo`) within fleet-wide constraints. Per model
+ * the options are hardware, tp/ep, serving profile, speculative decoding on or off and, for a
+ * model the scenario disaggregates, colocated or a P:D ratio (fleet-plan-options.ts,
+ * fleet-plan-disaggregation.ts); each feasible point is then priced under each purchase mix, a
+ * spot share with the spare replicas its reclaims need (fleet-plan-purchase.ts).
  *
  * 1. Bound: every hardware option of every model (fleet-plan-options.ts) gets the step model's
  *    lower bounds; options that cannot run, or whose first token cannot come in time, are dropped.
  * 2. Per model, at its traffic share, in a one-model scenario at a reduced fleet.scale (about
  *    SCREEN_REPLICAS simulated replicas for the option with the cheapest bound), every run with
  *    the same seed (common random numbers: candidates differ by their configuration, not by their
- *    luck): options in order of their cost bound, each searched for its fewest replicas meeting
- *    the SLO (from the bound up by steps of a quarter, then bisection). Branch and bound: an
- *    option whose bound is not below the cheapest feasible cost found is not simulated.
- * 3. The feasible points of each model's cost/p99 frontier are combined (fleet-plan-combine.ts).
+ *    luck): options in order of their objective's bound, each searched for its fewest replicas
+ *    meeting the SLO (from the bound up by steps of a quarter, then bisection). Branch and bound:
+ *    an option whose bound is not below the best feasible candidate found is not simulated.
+ * 3. The candidates on each model's front (cost, energy, carbon, SLO ratio) are combined (fleet-plan-combine.ts).
  * 4. The chosen fleet is simulated whole, at the scenario's own scale, once: the confirmation.
  */
 
@@ -42,6 +49,8 @@ export interface FleetPlanInput {
   seed?: number;
   space?: OptionSpace;
   constraints?: readonly string[];
+  /** The fleet metric minimised (default monthly_usd). */
+  objective?: FleetObjective;
   /** Simulated replicas aimed at per model in the screening (default SCREEN_REPLICAS). */
   screen_replicas?: number;
   max_options_simulated?: number;
@@ -67,6 +76,9 @@ export interface Trial {
   feasible: boolean;
   verdict: string;
   tried_because: string;
+  /** How the replicas are bought (undefined: all on-demand) and the spare replicas a spot share needs to keep the SLO under reclaims. */
+  purchase?: PurchaseMix;
+  spot_headroom_replicas: number;
 }
 
 export interface ModelPlan {
@@ -75,8 +87,11 @@ export interface ModelPlan {
   offered_rate_per_s: number;
   screen_scale: number;
   options: ModelOption[];
+  /** Screening runs, in search order. */
   trials: Trial[];
-  /** Feasible trials on the cost/p99 Pareto front, cheapest first. */
+  /** Each feasible trial bought each way the plan allows (the trial itself for the model's own mix without spot). */
+  candidates: Trial[];
+  /** Candidates no other beats on cost, energy, carbon and SLO ratio at once, least objective first. */
   front: Trial[];
 }
 
@@ -84,11 +99,11 @@ export interface FleetPlanResult {
   scenario: string;
   seed: number;
   constraints: string[];
-  objective: string;
+  objective: FleetObjective;
   models: ModelPlan[];
   shared_monthly_usd: number;
   /** Combinations of the models' front points: cost against the worst SLO ratio. */
-  fleet_points: { monthly_usd: number; slo_ratio: number; picks: string[]; within_constraints: boolean }[];
+  fleet_points: { monthly_usd: number; monthly_mwh: number; monthly_t_co2e: number; slo_ratio: number; picks: string[]; within_constraints: boolean }[];
   chosen?: { picks: Trial[]; monthly_usd: number; monthly_mwh: number; monthly_t_co2e: number; slo_ratio: number };
   /** Every confirmation run, the last one first to meet every SLO (or the last allowed). */
   confirmations: { picks: string[]; monthly_usd: number; met: boolean; by_model: ConfirmedModel[] }[];
@@ -110,6 +125,8 @@ interface Context {
   prep: Prepared;
   runner: Runner;
   seed: number;
+  objective: FleetObjective;
+  space: OptionSpace;
 }
 
 type Slo = ModelPlan['slo'];
@@ -128,8 +145,30 @@ export function oneModelScenario(base: Scenario, model: string, option: ModelOpt
   return sc;
 }
 
-function withOption(spec: ServedSpec, option: ModelOption, replicas: number): ServedSpec {
-  return { ...spec, gpu: option.gpu, tp: option.tp, ep: option.ep, engine: option.engine, instance: option.instance, calibration: undefined, gpus: replicas * option.gpus_per_replica };
+function withOption(spec: ServedSpec, option: ModelOption, replicas: number, purchase: PurchaseMix | undefined = spec.purchase): ServedSpec {
+  const speculative = option.speculative ? spec.speculative : undefined;
+  const colocated: ServedSpec = { ...spec, gpu: option.gpu, tp: option.tp, ep: option.ep, engine: option.engine, speculative, instance: option.instance, calibration: undefined, gpus: replicas * option.gpus_per_replica, purchase, disaggregation: undefined };
+  // Disaggregated pools are billed on-demand (fleet/llm/cost.ts): their mix is left out.
+  return option.pd ? { ...disaggregatedSpec({ ...colocated, disaggregation: spec.disaggregation }, option, replicas, option.pd), purchase: undefined } : colocated;
+}
+
+/**
+ * A run's key for the worker pool, which keeps a prepared scenario per key (parallel-worker.ts):
+ * the scenario's digest makes it differ whenever the scenario does (a repaired confirmation, or
+ * another plan on the same pool), not only the readable part.
+ */
+function scenarioKey(readable: string, sc: Scenario): string {
+  return `${readable}:${createHash('sha256').update(JSON.stringify(sc)).digest('hex').slice(0, 16)}`;
+}
+
+/** A trial's part of each fleet metric (not simulated: unbounded). */
+export function trialMetrics(t: Trial): Record<FleetObjective, number> {
+  return { monthly_usd: t.monthly_usd, monthly_mwh: t.monthly_mwh ?? Infinity, monthly_t_co2e: t.monthly_t_co2e ?? Infinity };
+}
+
+/** The text a pick shows: model, option, replicas and, when not all on-demand, the mix. */
+export function pickText(t: Trial): string {
+  return `${t.model}: ${t.option} x${t.replicas}${t.purchase ? ` (${mixLabel(t.purchase)})` : ''}`;
 }
 
 /** The model's figures in a summary and whether they meet its SLO. */
@@ -157,18 +196,24 @@ export function judge(summary: Summary, model: string, slo: Slo): { ttft: number
 }
 
 /** The bill of `replicas` of an option, as the fleet's bill charges it (whole instances). */
-function optionMonthlyUsd(prep: Prepared, model: string, option: ModelOption, replicas: number): number {
+function optionMonthlyUsd(prep: Prepared, model: string, option: ModelOption, replicas: number, purchase?: PurchaseMix): number {
   const f = prep.scenario.fleet!;
   const a = prep.scenario.workload.arrivals;
   const rate = a.kind === 'trace' ? 0 : a.rate_per_s;
-  return fleetMonthlyCost({ ...f, models: { [model]: withOption(f.models[model], option, replicas) } }, rate).by_component[`gpu:${model}`];
+  return modelGpuUsd(fleetMonthlyCost({ ...f, models: { [model]: withOption(f.models[model], option, replicas, purchase) } }, rate).by_component, model);
+}
+
+/** A model's GPU lines of a bill: gpu:<model>, or a disaggregated model's gpu:<model>:prefill and gpu:<model>:decode. */
+function modelGpuUsd(byComponent: Readonly<Record<string, number>>, model: string): number {
+  return Object.entries(byComponent).reduce((sum, [component, usd]) => (component === `gpu:${model}` || component.startsWith(`gpu:${model}:`) ? sum + usd : sum), 0);
 }
 
 async function simulateTrial(ctx: Context, model: string, slo: Slo, option: ModelOption, n: number, scale: number, why: string): Promise<Trial> {
   const replicas = Math.max(1, Math.round(n / scale));
   const sc = oneModelScenario(ctx.prep.scenario, model, option, replicas, scale);
-  const key = `fleet-plan:${model}:${option.label}:${replicas}:${scale}`;
-  const base = { model, option: option.label, replicas, gpus: replicas * option.gpus_per_replica, simulated_replicas: n, monthly_usd: optionMonthlyUsd(ctx.prep, model, option, replicas), tried_because: why };
+  const key = scenarioKey(`fleet-plan:${model}:${option.label}:${replicas}:${scale}`, sc);
+  const purchase = ctx.prep.scenario.fleet!.models[model].purchase;
+  const base = { model, option: option.label, replicas, gpus: replicas * option.gpus_per_replica, simulated_replicas: n, monthly_usd: optionMonthlyUsd(ctx.prep, model, option, replicas), tried_because: why, purchase: option.pd ? undefined : purchase, spot_headroom_replicas: 0 };
   try {
     const out = await ctx.runner.run(taskFor({ ...ctx.prep, scenario: sc }, key, ctx.seed));
     const j = judge(out.summary, model, slo);
@@ -182,10 +227,16 @@ async function simulateTrial(ctx: Context, model: string, slo: Slo, option: Mode
   }
 }
 
+/** The least the objective can be for `replicas` of an option, bought the cheapest way the plan allows (fleet-plan-options.ts). */
+function objectiveFloor(ctx: Context, option: ModelOption, replicas: number): number {
+  if (ctx.objective === 'monthly_usd') return replicas * option.monthly_usd_per_replica * option.price_factor_floor;
+  return footprintFloor(ctx.prep, option.gpu, replicas * option.gpus_per_replica)[ctx.objective];
+}
+
 /**
  * The fewest simulated replicas of one option that meet the SLO: up from the bound by steps of a
- * quarter until one meets it (or costs more than `ceiling`, the cheapest feasible found), then
- * bisection between the last that failed and the first that met.
+ * quarter until one meets it (or its objective's floor is above `ceiling`, the best feasible
+ * candidate found), then bisection between the last that failed and the first that met.
  */
 async function searchOption(ctx: Context, model: string, slo: Slo, option: ModelOption, scale: number, ceiling: () => number, log: Trial[]): Promise<void> {
   const bound = option.replicas_lower_bound * scale;
@@ -201,7 +252,7 @@ async function searchOption(ctx: Context, model: string, slo: Slo, option: Model
       break;
     }
     lo = n;
-    if (t.monthly_usd >= ceiling()) return; // failing here, and dearer than a fleet that meets the SLO
+    if (objectiveFloor(ctx, option, t.replicas) >= ceiling()) return; // failing here, and worse than a fleet that meets the SLO
     n = Math.max(n + 1, Math.ceil(n * 1.25));
   }
   while (hi !== undefined && hi - lo > 1 && !commandWallSpent()) {
@@ -213,20 +264,23 @@ async function searchOption(ctx: Context, model: string, slo: Slo, option: Model
   }
 }
 
-async function planModel(ctx: Context, model: string, space: OptionSpace, screenReplicas: number, maxOptions: number): Promise<ModelPlan> {
+async function planModel(ctx: Context, model: string, screenReplicas: number, maxOptions: number): Promise<ModelPlan> {
   const f = ctx.prep.scenario.fleet!;
   const spec = f.models[model];
   const slo: Slo = spec.slo ?? {};
   if (slo.ttft_p99_ms === undefined && slo.e2e_p99_ms === undefined) throw new UserError(`${ctx.prep.file}: fleet.models.${model}.slo: plan --fleet needs a target for every served model (ttft_p99_ms or e2e_p99_ms)`);
-  const options = modelOptions(ctx.prep, model, space);
-  const kept = options.filter((o) => o.pruned === '').sort((a, b) => a.monthly_usd_lower_bound - b.monthly_usd_lower_bound || a.label.localeCompare(b.label));
+  const options = modelOptions(ctx.prep, model, ctx.space);
+  const objective = ctx.objective;
+  const kept = options.filter((o) => o.pruned === '').sort((a, b) => a.lower_bounds[objective] - b.lower_bounds[objective] || a.label.localeCompare(b.label));
+  // The scale is set by the option searched first: the one of least objective bound.
   const screen_scale = kept.length > 0 ? Math.min(1, screenReplicas / kept[0].replicas_lower_bound) : 1;
   const trials: Trial[] = [];
-  let cheapest = Infinity;
+  const candidates: Trial[] = [];
+  let best = Infinity;
   let simulated = 0;
   for (const o of kept) {
-    if (o.monthly_usd_lower_bound >= cheapest) {
-      o.pruned = `its capacity bound ($${Math.round(o.monthly_usd_lower_bound).toLocaleString('en-US')}/month) is not below a fleet found to meet the SLO`;
+    if (o.lower_bounds[objective] >= best) {
+      o.pruned = `its ${objective} bound (${o.lower_bounds[objective].toPrecision(4)}) is not below a candidate found to meet the SLO`;
       continue;
     }
     if (simulated >= maxOptions || commandWallSpent()) {
@@ -235,13 +289,49 @@ async function planModel(ctx: Context, model: string, space: OptionSpace, screen
     }
     simulated++;
     const log: Trial[] = [];
-    await searchOption(ctx, model, slo, o, screen_scale, () => cheapest, log);
+    await searchOption(ctx, model, slo, o, screen_scale, () => best, log);
     trials.push(...log);
-    for (const t of log) if (t.feasible) cheapest = Math.min(cheapest, t.monthly_usd);
+    for (const t of log) if (t.feasible) candidates.push(...boughtWays(ctx, model, o, t));
+    for (const c of candidates) best = Math.min(best, trialMetrics(c)[objective]);
   }
-  const feasible = trials.filter((t) => t.feasible && t.ttft_p99_ms !== null);
-  const front = [...paretoFront(feasible.map((t) => ({ x: t.slo_ratio, y: t.monthly_usd })))].map((i) => feasible[i]).sort((a, b) => a.monthly_usd - b.monthly_usd);
-  return { model, slo, offered_rate_per_s: offeredLoad(ctx.prep, model).rate_per_s, screen_scale, options, trials, front };
+  const usable = candidates.filter((t) => t.ttft_p99_ms !== null || t.e2e_p99_ms !== null);
+  const front = nondominated(usable, (t) => [t.monthly_usd, t.monthly_mwh ?? Infinity, t.monthly_t_co2e ?? Infinity, t.slo_ratio]).sort((a, b) => trialMetrics(a)[objective] - trialMetrics(b)[objective] || a.slo_ratio - b.slo_ratio);
+  return { model, slo, offered_rate_per_s: offeredLoad(ctx.prep, model).rate_per_s, screen_scale, options, trials, candidates, front };
+}
+
+/**
+ * A feasible trial bought each way the plan allows: its bill at the mix and, for a spot share,
+ * the spare replicas that keep the SLO under the expected reclaims (fleet-plan-purchase.ts). The
+ * spares serve no load of their own: each adds its GPUs' idle draw to energy and carbon.
+ */
+function boughtWays(ctx: Context, model: string, option: ModelOption, t: Trial): Trial[] {
+  const own = ctx.prep.scenario.fleet!.models[model].purchase;
+  if (option.pd) return [t]; // pools are billed on-demand: no mix to choose
+  const out: Trial[] = [];
+  for (const mix of planMixes(ctx.prep, model, ctx.space)) {
+    if (!mixSold(option.instance, mix)) continue;
+    const risk = spotRisk(option.instance, option.gpus_per_replica, option.gpus_per_instance, option.weight_load_s, ctx.space.spot_interruptions_per_month);
+    const { replicas, headroom } = replicasWithSpotHeadroom(t.replicas, mix, risk);
+    if (!Number.isFinite(replicas)) continue;
+    if (headroom === 0 && mix === own) {
+      out.push(t);
+      continue;
+    }
+    const idle = footprintFloor(ctx.prep, option.gpu, headroom * option.gpus_per_replica);
+    const plus = (x: number | null, extra: number) => (x === null ? null : x + extra);
+    out.push({
+      ...t,
+      replicas,
+      gpus: replicas * option.gpus_per_replica,
+      monthly_usd: optionMonthlyUsd(ctx.prep, model, option, replicas, mix),
+      monthly_mwh: plus(t.monthly_mwh, idle.monthly_mwh),
+      monthly_t_co2e: plus(t.monthly_t_co2e, idle.monthly_t_co2e),
+      purchase: mix,
+      spot_headroom_replicas: headroom,
+      tried_because: `the ${t.replicas} replicas screened, bought as ${mixLabel(mix)}${headroom > 0 ? ` with ${headroom} spare for spot reclaims` : ''}`,
+    });
+  }
+  return out;
 }
 
 /** The full scenario with each model as chosen. */
@@ -250,7 +340,7 @@ export function chosenScenario(base: Scenario, models: readonly ModelPlan[], pic
   const f = sc.fleet!;
   picks.forEach((t, i) => {
     const option = models[i].options.find((o) => o.label === t.option)!;
-    f.models[t.model] = withOption(f.models[t.model], option, t.replicas);
+    f.models[t.model] = withOption(f.models[t.model], option, t.replicas, t.purchase);
   });
   return sc;
 }
@@ -262,10 +352,10 @@ export async function runFleetPlan(input: FleetPlanInput, runner: Runner): Promi
   if (!prep.scenario.fleet) throw new UserError(`${input.file}: plan --fleet needs a fleet: section`);
   const constraints: Constraint[] = (input.constraints ?? []).map(parseConstraint);
   const seed = input.seed ?? prep.scenario.seed;
-  const ctx: Context = { prep, runner, seed };
+  const ctx: Context = { prep, runner, seed, objective: input.objective ?? 'monthly_usd', space: input.space ?? {} };
   const names = Object.keys(prep.scenario.fleet.models);
-  const models = await Promise.all(names.map((m) => planModel(ctx, m, input.space ?? {}, input.screen_replicas ?? SCREEN_REPLICAS, input.max_options_simulated ?? MAX_OPTIONS_SIMULATED)));
-  const result = combine(prep, models, constraints, seed);
+  const models = await Promise.all(names.map((m) => planModel(ctx, m, input.screen_replicas ?? SCREEN_REPLICAS, input.max_options_simulated ?? MAX_OPTIONS_SIMULATED)));
+  const result = combine(prep, models, constraints, seed, ctx.objective);
   if (result.chosen) await confirmAndRepair(ctx, models, constraints, result);
   result.stopped_early = commandWallSpent();
   if (result.stopped_early) result.warnings.push('the wall time (limits.max_wall_s) ran out: the search is incomplete');
@@ -273,29 +363,30 @@ export async function runFleetPlan(input: FleetPlanInput, runner: Runner): Promi
   return result;
 }
 
-function combine(prep: Prepared, models: readonly ModelPlan[], constraints: readonly Constraint[], seed: number): FleetPlanResult {
+function combine(prep: Prepared, models: readonly ModelPlan[], constraints: readonly Constraint[], seed: number, objective: FleetObjective): FleetPlanResult {
   const a = prep.scenario.workload.arrivals;
   const bill = fleetMonthlyCost(prep.scenario.fleet!, a.kind === 'trace' ? 0 : a.rate_per_s);
-  const shared_monthly_usd = bill.monthly_usd - models.reduce((s, m) => s + (bill.by_component[`gpu:${m.model}`] ?? 0), 0);
-  const toChoice = (t: Trial): Choice => ({ metrics: { monthly_usd: t.monthly_usd, monthly_mwh: t.monthly_mwh ?? Infinity, monthly_t_co2e: t.monthly_t_co2e ?? Infinity }, slo_ratio: t.slo_ratio });
+  const shared_monthly_usd = bill.monthly_usd - models.reduce((s, m) => s + modelGpuUsd(bill.by_component, m.model), 0);
+  const toChoice = (t: Trial): Choice => ({ metrics: trialMetrics(t), slo_ratio: t.slo_ratio });
   const { all } = combinations(
     models.map((m) => m.front.map(toChoice)),
     { monthly_usd: shared_monthly_usd, monthly_mwh: 0, monthly_t_co2e: 0 },
-    'monthly_usd',
+    objective,
   );
-  // The lists were sorted by cost, as the fronts are: index i of a list is front[i].
+  // The lists were sorted by the objective, as the fronts are (stable sorts): index i of a list is front[i].
   const picksOf = (c: Combination) => c.picks.map((i, m) => models[m].front[i]);
-  const best = bestCombination(all, constraints, 'monthly_usd');
+  const best = bestCombination(all, constraints, objective);
   const within = (c: Combination) => constraints.every((k) => c.metrics[k.metric] <= k.max);
-  const front = paretoFront(all.map((c) => ({ x: c.slo_ratio, y: c.metrics.monthly_usd })));
-  const fleet_points = all.filter((_, i) => front.has(i)).map((c) => ({ monthly_usd: c.metrics.monthly_usd, slo_ratio: c.slo_ratio, picks: picksOf(c).map((t) => `${t.model}: ${t.option} x${t.replicas}`), within_constraints: within(c) }));
+  // The fleet frontier: no other combination is cheaper, cleaner and nearer its targets at once.
+  const front = new Set(nondominated(all, (c) => [c.metrics.monthly_usd, c.metrics.monthly_t_co2e, c.slo_ratio]));
+  const fleet_points = all.filter((c) => front.has(c)).map((c) => ({ monthly_usd: c.metrics.monthly_usd, monthly_mwh: c.metrics.monthly_mwh, monthly_t_co2e: c.metrics.monthly_t_co2e, slo_ratio: c.slo_ratio, picks: picksOf(c).map(pickText), within_constraints: within(c) }));
   const warnings = models.filter((m) => m.front.length === 0).map((m) => `fleet.models.${m.model}: no option tried meets its SLO`);
   if (all.length > 0 && !best) warnings.push(`no combination is within ${constraints.map((c) => c.text).join(', ')}`);
   return {
     scenario: prep.scenario.name,
     seed,
     constraints: constraints.map((c) => c.text),
-    objective: 'monthly_usd',
+    objective,
     models: [...models],
     shared_monthly_usd,
     fleet_points,
@@ -317,7 +408,7 @@ async function confirmAndRepair(ctx: Context, models: readonly ModelPlan[], cons
   for (let attempt = 0; ; attempt++) {
     const c = (await confirm(ctx, models, picks))!;
     result.confirmation = c;
-    result.confirmations.push({ picks: picks.map((t) => `${t.model}: ${t.option} x${t.replicas}`), monthly_usd: c.monthly_usd, met: c.met, by_model: c.by_model });
+    result.confirmations.push({ picks: picks.map(pickText), monthly_usd: c.monthly_usd, met: c.met, by_model: c.by_model });
     if (c.met || attempt >= MAX_REPAIRS || commandWallSpent()) break;
     picks = picks.map((t) => (c.by_model.find((b) => b.model === t.model)!.met ? t : raised(ctx.prep, models, t)));
   }
@@ -348,12 +439,12 @@ function raised(prep: Prepared, models: readonly ModelPlan[], t: Trial): Trial {
   const tried_because = `raised by a tenth after the whole fleet missed the SLO with ${t.replicas} replicas`;
   // Its energy and carbon in proportion to the replicas (the screened run's per replica: an estimate; the confirmation measures it)
   const per = (x: number | null) => (x === null ? null : (x * replicas) / t.replicas);
-  return { ...t, replicas, gpus: replicas * option.gpus_per_replica, monthly_usd: optionMonthlyUsd(prep, t.model, option, replicas), monthly_mwh: per(t.monthly_mwh), monthly_t_co2e: per(t.monthly_t_co2e), verdict: 'not screened', tried_because };
+  return { ...t, replicas, gpus: replicas * option.gpus_per_replica, monthly_usd: optionMonthlyUsd(prep, t.model, option, replicas, t.purchase), monthly_mwh: per(t.monthly_mwh), monthly_t_co2e: per(t.monthly_t_co2e), verdict: 'not screened', tried_because };
 }
 
 async function confirm(ctx: Context, models: readonly ModelPlan[], picks: readonly Trial[]): Promise<FleetPlanResult['confirmation']> {
   const sc = chosenScenario(ctx.prep.scenario, models, picks);
-  const out = await ctx.runner.run(taskFor({ ...ctx.prep, scenario: sc }, 'fleet-plan:confirmation', ctx.seed));
+  const out = await ctx.runner.run(taskFor({ ...ctx.prep, scenario: sc }, scenarioKey('fleet-plan:confirmation', sc), ctx.seed));
   const by_model = models.map((m) => {
     const j = judge(out.summary, m.model, m.slo);
     return { model: m.model, ttft_p99_ms: j.ttft, e2e_p99_ms: j.e2e, error_rate: j.error_rate, met: j.met };
