@@ -264,8 +264,11 @@ export class CalendarQueue {
     const pops = this.pops, scans = this.scans, walks = this.walks, pushes = this.pushes, far = this.farPushes;
     this.pops = this.scans = this.walks = this.pushes = this.farPushes = 0;
     // narrowing needs few scans, which widening brings: no flip-flop
-    if (scans > 4 * pops || far > pushes / 4) this.rebuild(this.width_ms * (scans > 64 * pops ? 16 : 2));
-    else if (walks > 3 * pops && scans < pops) this.rebuild(this.width_ms / 2);
+    if (scans > 2 * pops || far > pushes / 4) {
+      // as many times wider as empty buckets were passed per pop (a power of two), at least twice
+      const factor = 2 ** Math.min(10, Math.max(1, Math.ceil(Math.log2(scans / pops))));
+      this.rebuild(this.width_ms * factor);
+    } else if (walks > 3 * pops && 2 * scans < pops) this.rebuild(this.width_ms / 2);
   }
 
   /**

@@ -39,7 +39,8 @@ function log(kind: number, value: number): void {
   kinds[n] = kind;
   vals[n++] = value;
 }
-const proto = EventQueue.prototype;
+// the simulator's queue (the calendar queue) is the one recorded
+const proto = CalendarQueue.prototype;
 const { push, popUntil, cancel } = proto;
 proto.push = function (time, handler, payload) {
   const token = push.call(this, time, handler, payload);
