@@ -13,7 +13,7 @@
  * (time, sequence), is unchanged.
  */
 const DEAD = -1;
-const SLOT_BITS = 2 ** 25; // at most ~33M pending events; tokens stay below 2^53
+export const SLOT_BITS = 2 ** 25; // at most ~33M pending events; tokens stay below 2^53
 
 export class EventQueue {
   // Heap order arrays: position -> (time, seq, slot).
@@ -202,12 +202,13 @@ export class EventQueue {
   }
 }
 
-function growF64(a: Float64Array, n: number): Float64Array {
+/** A copy of a in a longer array of n entries (queues grow by doubling). */
+export function growF64(a: Float64Array, n: number): Float64Array {
   const b = new Float64Array(n);
   b.set(a);
   return b;
 }
-function growI32(a: Int32Array, n: number): Int32Array {
+export function growI32(a: Int32Array, n: number): Int32Array {
   const b = new Int32Array(n);
   b.set(a);
   return b;

@@ -1,4 +1,4 @@
-import { EventQueue } from './heap.ts';
+import { CalendarQueue } from './calendar-queue.ts';
 
 /** A callback event handler; the payload is an integer (usually an index into typed-array state). */
 export type Handler = (payload: number) => void;
@@ -38,12 +38,12 @@ export class Simulator {
   now_ms = 0;
   /** Events executed so far. */
   events = 0;
-  private readonly queue: EventQueue;
+  private readonly queue: CalendarQueue;
   private readonly handlers: Handler[] = [];
   private stopRequested = false;
 
   constructor(initialCapacity = 1024) {
-    this.queue = new EventQueue(initialCapacity);
+    this.queue = new CalendarQueue(initialCapacity);
   }
 
   /** Registers a handler and returns its id for schedule calls. */
