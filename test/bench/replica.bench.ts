@@ -4,6 +4,8 @@
 // conversation trace. Prints simulated requests per wall second, events/s, iterations, peak RSS
 // and the latency summary. Then a closed loop at fixed concurrency 8, 64 and 256 shows that the
 // wall cost of an iteration does not grow with the batch size.
+// With `-- --prefix-caching`, every prompt starts with one of 8 applications' system prompts
+// (512 to 4,096 tokens, chosen uniformly, seeded), so the replica's prefix cache is exercised.
 // Run: npm run bench:replica   (node --import tsx test/bench/replica.bench.ts)
 import { fileURLToPath } from 'node:url';
 import { Simulator } from '../../src/engine/sim.ts';
@@ -19,6 +21,9 @@ const REQUESTS = 50_000;
 const RATE_PER_S = 2;
 const SEED = 1;
 const RUNS = Number(process.env.RUNS ?? 3);
+const PREFIX_CACHING = process.argv.includes('--prefix-caching');
+/** System prompt tokens of the 8 applications of the prefix-caching variant. */
+const SYSTEM_PROMPT_TOKENS = [512, 1024, 1536, 2048, 2560, 3072, 3584, 4096];
 
 const trace = loadTrace(fileURLToPath(new URL('../../scenarios/data/azure-llm-2023/conv.csv', import.meta.url)), 'conv.csv');
 const step = buildStepModel({ model: getModel('llama-2-70b'), gpu: getGpu('a100-80gb'), tp: 8 });
@@ -60,6 +65,7 @@ function runOnce(): RunResult {
   replica.itl = itl;
   const arrivals = stream(SEED, 'bench:arrivals');
   const rows = stream(SEED, 'bench:rows');
+  const apps = stream(SEED, 'bench:apps');
   const meanGap_ms = 1000 / RATE_PER_S;
   let next = 0;
   const hArrive = sim.on(() => {
@@ -67,7 +73,11 @@ function runOnce(): RunResult {
     const row = Math.floor(rows() * trace.length);
     submit_ms[i] = sim.now_ms;
     outTokens[i] = Math.max(1, trace.outputTokens[row]);
-    replica.submit(i, trace.promptTokens[row], trace.outputTokens[row]);
+    if (PREFIX_CACHING) {
+      const app = Math.floor(apps() * SYSTEM_PROMPT_TOKENS.length);
+      const system = SYSTEM_PROMPT_TOKENS[app];
+      replica.submit(i, system + trace.promptTokens[row], trace.outputTokens[row], app, system);
+    } else replica.submit(i, trace.promptTokens[row], trace.outputTokens[row]);
     if (next < REQUESTS) sim.after(-meanGap_ms * Math.log(1 - arrivals()), hArrive);
   });
   sim.at(0, hArrive);
@@ -91,7 +101,7 @@ const ms = (x: number | null) => (x === null ? '-' : x >= 100 ? x.toFixed(0) : x
 const last = results[results.length - 1];
 const u = replicaUtilisation(last.replica.stats(), step, last.replica.kvCapacityTokens, last.sim_s * 1000);
 
-console.log(`Llama-2-70B TP8 A100-80GB, vLLM-style (chunked prefill, 256 seqs, 8192 tokens), ${fmt(REQUESTS)} requests at ${RATE_PER_S}/s, Azure conv trace lengths`);
+console.log(`Llama-2-70B TP8 A100-80GB, vLLM-style (chunked prefill, 256 seqs, 8192 tokens), ${fmt(REQUESTS)} requests at ${RATE_PER_S}/s, Azure conv trace lengths${PREFIX_CACHING ? ', prefix caching on (8 system prompts of 512-4,096 tokens)' : ''}`);
 console.log(`${RUNS} runs (first includes JIT warm-up); simulated ${fmt(last.sim_s)} s, ${fmt(last.completed)} completed, ${fmt(last.iterations)} iterations, ${fmt(last.events)} events`);
 for (const [label, r] of [['median', median], ['best', best]] as const) {
   console.log(`${label}: ${r.wall_s.toFixed(3)} s wall, ${fmt(REQUESTS / r.wall_s)} requests/s, ${fmt(r.events / r.wall_s)} events/s, ${fmt(r.iterations / r.wall_s)} iterations/s`);
@@ -107,7 +117,8 @@ const st = last.replica.stats();
 console.log(
   `replica: busy ${(u.busy_fraction * 100).toFixed(1)}%, mean batch ${u.mean_batch_size.toFixed(1)}, KV ${(u.kv_utilization * 100).toFixed(1)}% ` +
   `(peak ${(st.max_kv_used_tokens / last.replica.kvCapacityTokens * 100).toFixed(1)}%), ${u.output_tokens_per_s.toFixed(0)} output tokens/s, ` +
-  `MFU ${(u.mfu * 100).toFixed(1)}%, HBM bandwidth ${(u.bandwidth_utilization * 100).toFixed(1)}%, preemptions ${st.preemptions}`,
+  `MFU ${(u.mfu * 100).toFixed(1)}%, HBM bandwidth ${(u.bandwidth_utilization * 100).toFixed(1)}%, preemptions ${st.preemptions}` +
+    (PREFIX_CACHING ? `, prompt tokens from the prefix cache ${((st.cached_prompt_tokens / (st.cached_prompt_tokens + st.prefill_tokens)) * 100).toFixed(1)}%` : ''),
 );
 
 // Per-iteration cost against batch size: a closed loop keeps `concurrency` requests in flight
