@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { excerpt, listNames } from '../util/excerpt.ts';
@@ -76,9 +77,13 @@ export function factorList(value: string | undefined): FactorName[] | undefined 
 /** Writes the profile (when asked) and prints the report or the JSON. */
 export function writeFit(result: FitResult, before: FitResult, excluded: readonly string[], flags: { out?: string; json?: boolean }): void {
   if (flags.out) {
+    // A sibling renamed over the target: an interrupted write never leaves a half profile behind.
+    const tmp = join(dirname(flags.out), `.tmp-${basename(flags.out)}-${process.pid}`);
     try {
-      writeFileSync(flags.out, JSON.stringify(result.profile, null, 2) + '\n');
+      writeFileSync(tmp, JSON.stringify(result.profile, null, 2) + '\n');
+      renameSync(tmp, flags.out);
     } catch (e) {
+      rmSync(tmp, { force: true });
       throw new UserError(`--out ${excerpt(flags.out)}: cannot write: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
   }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
@@ -51,6 +51,24 @@ describe('calibrate', () => {
     expect(fit.code, show(fit)).toBe(0);
     const perf = await runMain(['perf', '--model', 'llama-2-70b', '--gpu', 'a100-80gb', '--tp', '2', '--calibration', out, '--json']);
     expect(perf.code, show(perf)).toBe(0);
+  });
+
+  it('replaces an earlier profile whole and leaves no temporary file, whether the write succeeds or fails', async () => {
+    const measurements = tmp.write('replace.csv', SPLITWISE.slice(0, 40).join('\n') + '\n');
+    const dir = join(tmp.dir(), 'profiles');
+    mkdirSync(dir, { recursive: true });
+    const out = join(dir, 'profile.json');
+    writeFileSync(out, 'an earlier profile\n');
+    const fit = await runMain(['calibrate', '--measurements', measurements, '--fit', 'step_overhead_ms', '--out', out]);
+    expect(fit.code, show(fit)).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toHaveProperty('step_overhead_ms');
+    expect(readdirSync(dir)).toEqual(['profile.json']);
+    // A directory where the file should go: the rename fails, one line, exit 2, nothing left beside it.
+    const blocked = join(dir, 'taken');
+    mkdirSync(join(blocked, 'child'), { recursive: true });
+    const r = await runMain(['calibrate', '--measurements', measurements, '--fit', 'step_overhead_ms', '--out', blocked]);
+    expectOneLine(r, /--out .*taken: cannot write/, show(r));
+    expect(readdirSync(dir).sort()).toEqual(['profile.json', 'taken']);
   });
 });
 
