@@ -41,6 +41,8 @@ export interface Sweep {
   dir: string;
   /** Directories the files the scenario names may come from (util/paths.ts). */
   roots: readonly string[];
+  /** The scenarios its `extends:` chain read: inputs. */
+  bases: readonly string[];
   /** The validated scenario of point k (validated on first use, cached). */
   scenario(k: number): Scenario;
   /** Point k's scenario with the knobs `keep` at the document's own values (not cached). */
@@ -65,7 +67,8 @@ export interface SweepInput {
 export function planSweep(input: SweepInput): Sweep {
   const knobs = parseKnobs(input.vary ?? [], input.search);
   const scope = scopeOf(input.file, input.allowPaths ?? allowedPaths());
-  const doc = readScenarioDocument(input.file, scope);
+  const bases: string[] = [];
+  const doc = readScenarioDocument(input.file, scope, bases);
   applyOverrides(doc, input.sets ?? []);
   const docJson = JSON.stringify(doc);
   const { dir, roots } = scope;
@@ -120,6 +123,7 @@ export function planSweep(input: SweepInput): Sweep {
     file: input.file,
     dir,
     roots,
+    bases,
     scenario,
     scenarioWithout: build,
     task: (k, i) => {
@@ -139,7 +143,7 @@ const INPUT_POINTS = 64;
  */
 export function sweepInputs(sw: Sweep): string[] {
   const files = new Set<string>();
-  for (let k = 0; k < Math.min(sw.meta.points, INPUT_POINTS); k++) for (const f of inputFiles({ scenario: sw.scenario(k), file: sw.file, dir: sw.dir })) files.add(f);
+  for (let k = 0; k < Math.min(sw.meta.points, INPUT_POINTS); k++) for (const f of inputFiles({ scenario: sw.scenario(k), file: sw.file, dir: sw.dir, bases: sw.bases })) files.add(f);
   return [...files];
 }
 

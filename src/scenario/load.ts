@@ -23,6 +23,8 @@ export interface LoadedScenario {
   dir: string;
   /** Directories files named in the scenario may come from (see paths.ts); default: `dir` alone. */
   roots?: readonly string[];
+  /** The files its `extends:` chain read (real paths): inputs, which no output may replace. */
+  bases?: readonly string[];
 }
 
 const isMapping = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
@@ -107,8 +109,8 @@ function realOrResolved(file: string): string {
  * scope: see paths.ts): the file's fields are merged over the base's, so an incident scenario
  * states only what differs. The base must itself be a valid scenario.
  */
-export function readScenarioDocument(file: string, scope: PathScope = scopeOf(file)): unknown {
-  return readWithBase({ label: file, lexical: file, read: file }, scope, []);
+export function readScenarioDocument(file: string, scope: PathScope = scopeOf(file), bases: string[] = []): unknown {
+  return readWithBase({ label: file, lexical: file, read: file }, scope, [], bases);
 }
 
 /** A scenario file: how messages name it, its path as written (relative paths start there), where it is read. */
@@ -118,7 +120,7 @@ interface Source {
   read: string;
 }
 
-function readWithBase(src: Source, scope: PathScope, seen: string[]): unknown {
+function readWithBase(src: Source, scope: PathScope, seen: string[], bases: string[]): unknown {
   const { label: file } = src;
   const doc = readDocument(src.read, file);
   if (!isMapping(doc) || !Object.hasOwn(doc, 'extends')) return doc;
@@ -134,7 +136,8 @@ function readWithBase(src: Source, scope: PathScope, seen: string[]): unknown {
     lexical: isAbsolute(base) ? base : join(dirname(src.lexical), base),
     read: baseRead,
   };
-  const baseDoc = readWithBase(baseSrc, scope, [...seen, self]);
+  bases.push(baseRead);
+  const baseDoc = readWithBase(baseSrc, scope, [...seen, self], bases);
   if (!isMapping(baseDoc)) {
     throw new UserError(`${file}: extends: ${quote(base)}: expected a scenario (a mapping of scenario fields), got ${baseDoc === null ? 'an empty document' : quote(baseDoc)}`);
   }
@@ -168,7 +171,8 @@ function rebasePaths(doc: unknown, fromDir: string, toDir: string): void {
  */
 export function loadScenario(file: string, overrides: readonly string[] = [], allow: readonly string[] = allowedPaths()): LoadedScenario {
   const scope = scopeOf(file, allow);
-  const doc = readScenarioDocument(file, scope);
+  const bases: string[] = [];
+  const doc = readScenarioDocument(file, scope, bases);
   applyOverrides(doc, overrides);
-  return { scenario: validateScenario(doc, file), file, dir: scope.dir, roots: scope.roots };
+  return { scenario: validateScenario(doc, file), file, dir: scope.dir, roots: scope.roots, bases };
 }

@@ -17,6 +17,8 @@ export interface Prepared {
   trace?: Trace;
   /** Token-length traces of served models, by model name. */
   tokenTraces?: Record<string, Trace>;
+  /** The scenarios its `extends:` chain read (see LoadedScenario). */
+  bases?: readonly string[];
 }
 
 export function prepare(loaded: LoadedScenario): Prepared {
@@ -36,14 +38,14 @@ export function prepare(loaded: LoadedScenario): Prepared {
     if (isModelConfigPath(m.model)) resolveInScope(scope, m.model, `${loaded.file}: fleet.models.${name}.model`);
     if ('trace' in m.tokens) tokenTraces[name] = traceAt(m.tokens.trace, `fleet.models.${name}.tokens.trace`);
   }
-  return { scenario: sc, file: loaded.file, dir: scope.dir, roots: scope.roots, trace, tokenTraces };
+  return { scenario: sc, file: loaded.file, dir: scope.dir, roots: scope.roots, trace, tokenTraces, bases: loaded.bases };
 }
 
-/** The files a prepared scenario was read from (the scenario, its traces): no output may replace them. */
+/** The files a prepared scenario was read from (the scenario, the bases it extends, its traces): no output may replace them. */
 export function inputFiles(prep: Prepared): string[] {
   const sc = prep.scenario;
   const dir = prep.dir ?? process.cwd();
   const a = sc.workload.arrivals;
   const traces = [...(a.kind === 'trace' ? [a.file] : []), ...Object.values(sc.fleet?.models ?? {}).flatMap((m) => ('trace' in m.tokens ? [m.tokens.trace] : []))];
-  return [prep.file, ...traces.map((t) => resolve(dir, t))];
+  return [prep.file, ...(prep.bases ?? []), ...traces.map((t) => resolve(dir, t))];
 }

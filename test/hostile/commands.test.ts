@@ -72,6 +72,26 @@ describe('calibrate', () => {
   });
 });
 
+describe('a scenario that extends a base', () => {
+  it('counts the base as an input: run and sweep refuse an --out that holds it (an earlier report the base was saved in), and the base is left as it was', async () => {
+    // An earlier report directory, which --out may otherwise replace, now holding the base.
+    const report = join(tmp.dir(), 'extends', 'earlier-report');
+    const first = await runMain(['run', 'scenarios/mmc-example.yaml', '--set', 'duration_s=5', '--set', 'warmup_s=0', '--out', report]);
+    expect(first.code, show(first)).toBe(0);
+    const base = tmp.write('extends/earlier-report/base.yaml', readFileSync('scenarios/mmc-example.yaml', 'utf8'));
+    const scenario = tmp.write('extends/child.yaml', 'extends: earlier-report/base.yaml\nduration_s: 5\nwarmup_s: 0\n');
+    const before = readFileSync(base, 'utf8');
+    for (const argv of [['run', scenario, '--out', report], ['sweep', scenario, '--vary', 'seed=1,2', '--out', report]]) {
+      const r = await runMain(argv);
+      expectOneLine(r, /--out contains the input .*base\.yaml; refusing to overwrite an input/, show(r));
+      expect(readFileSync(base, 'utf8')).toBe(before);
+    }
+    // Beside it, the run writes.
+    const ok = await runMain(['run', scenario, '--out', join(tmp.dir(), 'extends', 'report')]);
+    expect(ok.code, show(ok)).toBe(0);
+  });
+});
+
 /** Every number of a summary block, with its path; null where a number should be is what Infinity and NaN become in JSON. */
 function nonFinite(value: unknown, path: string, out: string[]): string[] {
   if (value === null) out.push(path);
