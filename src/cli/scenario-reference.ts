@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../report/output-dir.ts';
+import { writeFileAtomic } from '../util/write-atomic.ts';
 import { scenarioJsonSchema } from './schema.ts';
 
 /**

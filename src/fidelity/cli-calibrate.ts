@@ -1,12 +1,11 @@
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
-import { excerpt, listNames } from '../util/excerpt.ts';
+import { listNames } from '../util/excerpt.ts';
 import { calibrate, evaluate, type FitPoint, type FitResult } from '../perf/calibrate.ts';
 import { FACTOR_NAMES, loadCalibration, type CalibrationProfile, type FactorName } from '../perf/calibration.ts';
 import { fraction } from '../perf/cli-args.ts';
 import { checkNotInput } from '../util/not-input.ts';
+import { writeFileAtomic } from '../util/write-atomic.ts';
 import { parseDtype } from '../perf/dtype.ts';
 import { getGpu, getModel } from '../perf/lookup.ts';
 import { gpuIdFor, loadMeasurements, modelIdFor, splitwisePoints, type MeasurementRow } from '../perf/measurements.ts';
@@ -77,15 +76,7 @@ export function factorList(value: string | undefined): FactorName[] | undefined 
 /** Writes the profile (when asked) and prints the report or the JSON. */
 export function writeFit(result: FitResult, before: FitResult, excluded: readonly string[], flags: { out?: string; json?: boolean }): void {
   if (flags.out) {
-    // A sibling renamed over the target: an interrupted write never leaves a half profile behind.
-    const tmp = join(dirname(flags.out), `.tmp-${basename(flags.out)}-${process.pid}`);
-    try {
-      writeFileSync(tmp, JSON.stringify(result.profile, null, 2) + '\n');
-      renameSync(tmp, flags.out);
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      throw new UserError(`--out ${excerpt(flags.out)}: cannot write: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-    }
+    writeFileAtomic(flags.out, JSON.stringify(result.profile, null, 2) + '\n', [], '--out');
   }
   if (flags.json) {
     process.stdout.write(JSON.stringify({ ...result, mape_pct_base: before.mape_pct, excluded }, null, 2) + '\n');

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileInside } from '../util/file-inside.ts';
 import { checkNotInput } from '../util/not-input.ts';
+import { cleanStale, errCode } from '../util/write-atomic.ts';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { onExit } from '../util/signals.mjs';
@@ -41,40 +42,7 @@ export function checkOutTarget(outDir: string, markers: readonly string[] = OUTP
   }
 }
 
-/** True when process `pid` exists (ours or another user's). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
-/**
- * Removes what dead processes left beside `target` while writing it: `.tmp-<name>-<pid>`
- * directories and files, and `.old-<name>-<pid>` (put back in place when the target is missing:
- * the process died between its two renames).
- */
-export function cleanStale(target: string): void {
-  const parent = dirname(target);
-  const name = basename(target);
-  let entries: string[];
-  try {
-    entries = readdirSync(parent);
-  } catch {
-    return; // no parent yet: nothing stale
-  }
-  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const pattern = new RegExp(`^\\.(tmp|old)-${escaped}-(\\d+)$`);
-  for (const e of entries) {
-    const m = pattern.exec(e);
-    if (!m || alive(Number(m[2]))) continue;
-    const path = join(parent, e);
-    if (m[1] === 'old' && !existsSync(target)) renameSync(path, target);
-    else rmSync(path, { recursive: true, force: true });
-  }
-}
 
 /** Puts `tmp` in place of `target` (the old one, if any, renamed aside first, then removed). */
 function swapInto(tmp: string, target: string): void {
@@ -87,7 +55,6 @@ function swapInto(tmp: string, target: string): void {
   if (hadOld) rmSync(old, { recursive: true, force: true });
 }
 
-const errCode = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e);
 
 /**
  * A directory written in a temporary sibling and renamed into place on `commit`. Files may be
@@ -173,21 +140,3 @@ export function writeTree(outDir: string, files: Record<string, string>, inputs:
   w.commit();
 }
 
-/** Writes one file atomically (a temporary sibling renamed over it), never over an input. */
-export function writeFileAtomic(path: string, text: string, inputs: readonly string[], what: string): void {
-  checkNotInput(path, inputs, what);
-  const target = resolve(path);
-  const tmp = join(dirname(target), `.tmp-${basename(target)}-${process.pid}`);
-  const forget = onExit(() => rmSync(tmp, { force: true }));
-  try {
-    cleanStale(target);
-    writeFileSync(tmp, text);
-    if (launcherGone()) exitOrphaned();
-    renameSync(tmp, target);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new UserError(`${path}: ${what}: cannot write the file (${errCode(e)})`);
-  } finally {
-    forget();
-  }
-}

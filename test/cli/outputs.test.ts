@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, show } from '../helpers/cli.ts';
 import { runMain } from '../check/run-main.ts';
-import { cleanStale } from '../../src/report/output-dir.ts';
+import { cleanStale } from '../../src/util/write-atomic.ts';
 
 /**
  * Outputs under hostile conditions: an interrupted rerun, a read-only or stale target, outputs

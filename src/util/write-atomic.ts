@@ -1,0 +1,65 @@
+import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { UserError } from '../errors.ts';
+import { exitOrphaned, launcherGone } from './launcher.mjs';
+import { checkNotInput } from './not-input.ts';
+import { onExit } from './signals.mjs';
+
+// One file written atomically, and the clean-up of what dead writers left: shared by report
+// directories (report/output-dir.ts), `check --junit`, the scenario reference and `calibrate --out`.
+
+/** True when process `pid` exists (ours or another user's). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes what dead processes left beside `target` while writing it: `.tmp-<name>-<pid>`
+ * directories and files, and `.old-<name>-<pid>` (put back in place when the target is missing:
+ * the process died between its two renames).
+ */
+export function cleanStale(target: string): void {
+  const parent = dirname(target);
+  const name = basename(target);
+  let entries: string[];
+  try {
+    entries = readdirSync(parent);
+  } catch {
+    return; // no parent yet: nothing stale
+  }
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`^\\.(tmp|old)-${escaped}-(\\d+)$`);
+  for (const e of entries) {
+    const m = pattern.exec(e);
+    if (!m || alive(Number(m[2]))) continue;
+    const path = join(parent, e);
+    if (m[1] === 'old' && !existsSync(target)) renameSync(path, target);
+    else rmSync(path, { recursive: true, force: true });
+  }
+}
+
+export const errCode = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e);
+
+/** Writes one file atomically (a temporary sibling renamed over it), never over an input. */
+export function writeFileAtomic(path: string, text: string, inputs: readonly string[], what: string): void {
+  checkNotInput(path, inputs, what);
+  const target = resolve(path);
+  const tmp = join(dirname(target), `.tmp-${basename(target)}-${process.pid}`);
+  const forget = onExit(() => rmSync(tmp, { force: true }));
+  try {
+    cleanStale(target);
+    writeFileSync(tmp, text);
+    if (launcherGone()) exitOrphaned();
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new UserError(`${path}: ${what}: cannot write the file (${errCode(e)})`);
+  } finally {
+    forget();
+  }
+}
