@@ -113,7 +113,7 @@ class Client {
   readonly first_ms: Float64Array;
   readonly done_ms: Float64Array;
   readonly output: Int32Array;
-  readonly itl = new LatencyStats();
+  readonly itl = new LatencyStats({ rememberRuns: true });
   submitted = 0;
   rejected = 0;
   measuredFinished = 0;

@@ -91,6 +91,16 @@ export class LatencyStats {
   private pZero = 0;
   private pMin = Infinity;
   private pMax = -Infinity;
+  /**
+   * Remember runs of values in one bin (see `bracket`): worth it for a stream whose consecutive
+   * values are close (a replica's inter-token gaps), a loss for one whose values are independent
+   * draws (a fleet's per-request latencies: about one value in eight repeats its predecessor's bin,
+   * so the two pows of a bracket cost more than the logs they save).
+   */
+  private readonly rememberRuns: boolean;
+  constructor(options: { rememberRuns?: boolean } = {}) {
+    this.rememberRuns = options.rememberRuns ?? false;
+  }
   /** The key of the last value added; values strictly between lastLo and lastHi map to it (see `bracket`). */
   private lastKey = NaN;
   private lastLo = Infinity;
@@ -114,8 +124,10 @@ export class LatencyStats {
       else {
         key = Math.ceil(Math.log2(value_ms) * KEY_MULT) + KEY_OFFSET;
         // two values in a row in one bin: a run, whose bin is worth remembering (two pows)
-        if (key === this.lastKey) this.bracket(key);
-        else this.forget(key);
+        if (this.rememberRuns) {
+          if (key === this.lastKey) this.bracket(key);
+          else this.forget(key);
+        }
       }
       const bins = this.pBins;
       const i = key - this.pLo;

@@ -16,6 +16,7 @@ import { LatencyStats } from '../../src/metrics/latency.ts';
 import { getGpu, getModel } from '../../src/perf/lookup.ts';
 import { buildStepModel } from '../../src/perf/step.ts';
 import { loadTrace } from '../../src/workload/trace.ts';
+import { runReplicaWorkload } from './replica-workload.ts';
 
 const REQUESTS = 50_000;
 const RATE_PER_S = 2;
@@ -42,49 +43,10 @@ interface RunResult {
 }
 
 function runOnce(): RunResult {
-  const sim = new Simulator();
-  const submit_ms = new Float64Array(REQUESTS);
-  const first_ms = new Float64Array(REQUESTS);
-  const outTokens = new Int32Array(REQUESTS);
-  const ttft = new LatencyStats(), tpot = new LatencyStats(), e2e = new LatencyStats(), itl = new LatencyStats();
-  let completed = 0;
-  const listener: ReplicaListener = {
-    firstToken(req, t) {
-      first_ms[req] = t;
-      ttft.add(t - submit_ms[req]);
-    },
-    done(req, t) {
-      completed++;
-      e2e.add(t - submit_ms[req]);
-      const n = outTokens[req];
-      if (n > 1) tpot.add((t - first_ms[req]) / (n - 1));
-    },
-    rejected() {},
-  };
-  const replica = new GpuReplica(sim, step, { ...VLLM_REPLICA_DEFAULTS, max_waiting: REQUESTS }, listener);
-  replica.itl = itl;
-  const arrivals = stream(SEED, 'bench:arrivals');
-  const rows = stream(SEED, 'bench:rows');
-  const apps = stream(SEED, 'bench:apps');
-  const meanGap_ms = 1000 / RATE_PER_S;
-  let next = 0;
-  const hArrive = sim.on(() => {
-    const i = next++;
-    const row = Math.floor(rows() * trace.length);
-    submit_ms[i] = sim.now_ms;
-    outTokens[i] = Math.max(1, trace.outputTokens[row]);
-    if (PREFIX_CACHING) {
-      const app = Math.floor(apps() * SYSTEM_PROMPT_TOKENS.length);
-      const system = SYSTEM_PROMPT_TOKENS[app];
-      replica.submit(i, system + trace.promptTokens[row], trace.outputTokens[row], app, system);
-    } else replica.submit(i, trace.promptTokens[row], trace.outputTokens[row]);
-    if (next < REQUESTS) sim.after(-meanGap_ms * Math.log(1 - arrivals()), hArrive);
-  });
-  sim.at(0, hArrive);
-  const t0 = performance.now();
-  sim.run();
-  const wall_s = (performance.now() - t0) / 1000;
-  return { wall_s, events: sim.events, iterations: replica.stats().iterations, sim_s: sim.now_ms / 1000, ttft, tpot, itl, e2e, replica, completed };
+  const modules = { Simulator, stream, GpuReplica, VLLM_REPLICA_DEFAULTS, LatencyStats };
+  const r = runReplicaWorkload(modules, { requests: REQUESTS, rate_per_s: RATE_PER_S, seed: SEED, step, trace, systemPromptTokens: PREFIX_CACHING ? SYSTEM_PROMPT_TOKENS : undefined });
+  const replica = r.replica as GpuReplica;
+  return { wall_s: r.wall_s, events: r.sim.events, iterations: replica.stats().iterations, sim_s: r.sim.now_ms / 1000, ttft: r.ttft, tpot: r.tpot, itl: r.itl, e2e: r.e2e, replica, completed: r.completed };
 }
 
 const results: RunResult[] = [];

@@ -42,7 +42,7 @@ function run(replicas: number): Result {
   let completed = 0;
   const listener: ReplicaListener = { firstToken() {}, done() { completed++; }, rejected() {} };
   const slots = new SlotPool();
-  const itl = new LatencyStats();
+  const itl = new LatencyStats({ rememberRuns: true });
   const reps: GpuReplica[] = [];
   for (let i = 0; i < replicas; i++) {
     const r = new GpuReplica(sim, step, { max_num_seqs: 256, max_batched_tokens: 8192, chunked_prefill: true, block_size_tokens: 16, max_waiting: 64 }, listener, slots);

@@ -60,7 +60,7 @@ describe('LatencyStats', () => {
     expect(sum.mean! / (xs.reduce((a, b) => a + b) / xs.length)).toBeCloseTo(1, 9);
   });
 
-  it('values in runs and at bin edges get the library key (the remembered bin never misplaces one)', () => {
+  it.each([true, false])('values in runs and at bin edges get the library key (remembering runs: %s; the remembered bin never misplaces one)', (rememberRuns) => {
     const lib = new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY });
     const key = (v: number) => lib.mapping.key(v);
     const values: number[] = [];
@@ -78,7 +78,7 @@ describe('LatencyStats', () => {
       for (let k = -3; k <= 3; k++) values.push(lo + k * Number.EPSILON * lo);
       lo = hi;
     }
-    const ours = new LatencyStats();
+    const ours = new LatencyStats({ rememberRuns });
     for (const v of values) {
       ours.add(v);
       lib.accept(v);

@@ -26,7 +26,7 @@ export function makeReplicas(
   sim: Simulator, s: ServedModel, count: number, listener: ReplicaListener, seed: number, name: string, region: number, slots: SlotPool, mode: ReplicaMode = 'colocated',
 ): GpuCluster {
   const b = s.batching;
-  const itl = new LatencyStats();
+  const itl = new LatencyStats({ rememberRuns: true }); // a fused stretch adds one gap per iteration, one close to the next
   const replicas: GpuReplica[] = [];
   for (let i = 0; i < count; i++) {
     const r = new GpuReplica(
