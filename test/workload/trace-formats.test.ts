@@ -31,6 +31,18 @@ describe('the shipped Azure LLM inference trace 2024 samples', () => {
   }
 });
 
+describe('the shipped BurstGPT sample', () => {
+  it('burstgpt-1-head3.csv: three requests, seconds from the first, by column name', () => {
+    // The rows as the published quotations give them (scenarios/data/traces/README.md): 5 s, 45 s
+    // and 118 s after the first day's midnight; the reader shifts the first to 0.
+    const trace = loadTrace(join(REPO, 'scenarios/data/traces/burstgpt-1-head3.csv'));
+    expect(Array.from(trace.t_ms)).toEqual([0, 40_000, 113_000]);
+    expect(Array.from(trace.promptTokens)).toEqual([472, 1087, 417]);
+    expect(Array.from(trace.outputTokens)).toEqual([18, 230, 276]);
+    expect(trace.prefixBlocks).toBeUndefined();
+  });
+});
+
 describe('the shipped Mooncake samples', () => {
   for (const sample of SAMPLES) {
     it(`${sample} loads every line, in time order, with its block ids`, () => {
