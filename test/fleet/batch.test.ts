@@ -121,3 +121,29 @@ describe('carbon-aware batch: the same backlog in the grid\'s cleanest or dirtie
     expect(ratio / (mean(clean) / mean(dirty))).toBeLessThan(1.2);
   });
 });
+
+describe('batch requests and the synchronous API rate limits', () => {
+  it('a per-user limit no request fits refuses every interactive request and no batch request', () => {
+    // tokens_per_min 10: smaller than any request (prompts and outputs are hundreds of tokens),
+    // so each interactive request is refused with 429, and a batch request would be too if the
+    // per-minute limits applied to it
+    const prep = smallFleet({
+      rate_per_s: 4, duration_s: 60, warmup_s: 0,
+      fleet: {
+        models: { small: { ...smallModel(), share: 1, rate_limit: { tokens_per_min: 10 } } },
+        classes: {
+          interactive: { share: 1, priority: 0 },
+          batch: { share: 0, batch: { backlog: { requests: 200, at_s: 0, max_in_flight: 16 } } },
+        },
+      },
+    });
+    const s = runReplications(prep, 1, 1).summary;
+    const interactive = s.classes!.by_class.interactive, batch = s.classes!.by_class.batch;
+    expect(interactive.offered).toBeGreaterThan(150);
+    expect(interactive.completed).toBe(0);
+    expect(batch.batch!.submitted).toBe(200);
+    expect(batch.batch!.completed_in_window).toBe(200);
+    // every refusal is an interactive request's
+    expect(s.requests.rate_limited).toBe(interactive.rejected);
+  });
+});

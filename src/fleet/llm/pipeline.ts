@@ -158,6 +158,11 @@ export class FleetPipeline implements TierOutput {
   /** Hidden thinking tokens and first visible tokens, when some model reasons. */
   reasoning: ReasoningBook | null = null;
 
+  /** The request belongs to a batch class (src/fleet/batch.ts). */
+  private isBatchRequest(req: number): boolean {
+    return this.requestClasses !== null && this.requestClasses.isBatch[this.pool.requestClass(req)] === 1;
+  }
+
   /** The scheduling priority of the request's class (0 without classes); a disaggregated model's decode pool asks too. */
   priorityOf(req: number): number {
     return this.requestClasses === null ? 0 : this.requestClasses.priority[this.pool.requestClass(req)];
@@ -337,7 +342,10 @@ export class FleetPipeline implements TierOutput {
         return this.enterTier(req, S.rate_limit, T.redis);
       case S.rate_limit: {
         const m = this.models[pool.model(req)];
-        if (m.limiter && !m.limiter.allow(pool.user(req), pool.promptTokens(req) + pool.outputTokens(req), this.sim.now_ms)) {
+        // A batch request is not held to the per-minute limits of the synchronous API (OpenAI's
+        // Batch API has its own quota, of enqueued tokens): its backlog dispatcher's in-flight cap
+        // is what paces it. It neither spends a user's tokens nor is refused for them.
+        if (m.limiter && !this.isBatchRequest(req) && !m.limiter.allow(pool.user(req), pool.promptTokens(req) + pool.outputTokens(req), this.sim.now_ms)) {
           if (pool.counted(req)) {
             this.metrics.rate_limited++;
             this.metrics.models[pool.model(req)].rate_limited++;
