@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { UserError } from '../errors.ts';
@@ -10,6 +10,7 @@ import { checkMemory } from '../experiment/memory.ts';
 import type { Summary } from '../results/summary.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
 import { Interrupt, Progress, runReplicationsSliced } from './progress.ts';
+import { readInputText } from '../util/read-input.ts';
 
 interface CompareOptions {
   replications?: number;
@@ -46,12 +47,12 @@ function readSummary(path: string): Summary | undefined {
     file = join(path, 'summary.json');
     if (!existsSync(file)) throw new UserError(`${path}: a directory without summary.json: expected a report directory, a summary.json or a scenario file`);
   } else if (extname(path).toLowerCase() !== '.json') return undefined;
+  const text = readInputText(file, file, (code) => `cannot read the file (${code === 'ENOENT' ? 'no such file' : code})`);
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
+    doc = JSON.parse(text);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: ${code ? `cannot read the file (${code === 'ENOENT' ? 'no such file' : code})` : `invalid JSON: ${(e as Error).message}`}`);
+    throw new UserError(`${file}: invalid JSON: ${(e as Error).message}`);
   }
   const looksLikeSummary = doc !== null && typeof doc === 'object' && 'fleetsim_version' in doc && 'requests' in doc && 'latency_ms' in doc;
   if (looksLikeSummary) return doc as Summary;

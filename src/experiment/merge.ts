@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { TimeSeries } from '../metrics/timeseries.ts';
@@ -6,6 +6,7 @@ import { knobFromMeta, type Knob } from './grid.ts';
 import { SHARD_FORMAT, sha256 as sha, type RunRecord, type ShardManifest } from './shard.ts';
 import { finishPoint, type PointResult, type SweepMeta } from './sweep.ts';
 import type { RunOutput } from './parallel.ts';
+import { readInputBytes } from '../util/read-input.ts';
 
 /**
  * `fleetsim merge DIR...`: the shards of one sweep back into the result of one unsharded run.
@@ -22,17 +23,11 @@ export interface MergedSweep {
 }
 
 function readJson<T>(file: string, what: string, sha256?: string): T {
-  let text: string;
-  try {
-    const bytes = readFileSync(file);
-    if (sha256 !== undefined && sha(bytes) !== sha256) {
-      throw new UserError(`merge: ${file}: the run file changed since its shard was written (its sha256 differs from the one in shard.json); run that shard again`);
-    }
-    text = bytes.toString('utf8');
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`merge: ${file}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  const bytes = readInputBytes(file, `merge: ${file}`, (code) => `cannot read ${what} (${code})`);
+  if (sha256 !== undefined && sha(bytes) !== sha256) {
+    throw new UserError(`merge: ${file}: the run file changed since its shard was written (its sha256 differs from the one in shard.json); run that shard again`);
   }
+  const text = bytes.toString('utf8');
   try {
     return JSON.parse(text) as T;
   } catch (e) {

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { parseVllmResult } from './vllm-result.ts';
+import { readInputText } from '../util/read-input.ts';
 
 /**
  * The measurement corpus: published hardware measurements of LLM serving, one CSV row per
@@ -244,12 +244,7 @@ export function loadCorpus(paths: readonly string[]): CorpusRow[] {
   const rows: CorpusRow[] = [];
   const seen = new Map<string, CorpusRow>();
   for (const path of paths) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      throw new UserError(`${path}: cannot read corpus file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-    }
+    const text = readInputText(path, path, (code) => `cannot read corpus file: ${code}`);
     // A .json file is a vLLM benchmark_serving result (vllm-result.ts).
     for (const row of path.toLowerCase().endsWith('.json') ? parseVllmResult(text, path) : parseCorpus(text, path)) {
       const first = seen.get(row.id);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
@@ -10,6 +10,7 @@ import { DTYPES, type Dtype } from '../perf/dtype.ts';
 import { showCell } from './corpus.ts';
 import { groupStat, type GroupStat } from './table.ts';
 import { stackEngine } from './predict.ts';
+import { readInputText } from '../util/read-input.ts';
 
 /**
  * Published speculative-decoding measurements (data/corpus/speculative/, format in its README)
@@ -58,7 +59,7 @@ export function loadSpeculativeCorpus(dir = SPECULATIVE_CORPUS_DIR): Speculative
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.csv')).sort() : [];
   return files.flatMap((name) => {
     const file = join(dir, name);
-    const records = parse(readFileSync(file, 'utf8'), { relax_column_count: true, info: true, skip_empty_lines: true }) as unknown as { record: string[]; info: { lines: number } }[];
+    const records = parse(readInputText(file, file, (code) => `cannot read speculative-decoding measurements: ${code}`), { relax_column_count: true, info: true, skip_empty_lines: true }) as unknown as { record: string[]; info: { lines: number } }[];
     const header = records[0]?.record.join(',');
     if (header !== COLUMNS.join(',')) throw new UserError(`${file}:1: header: expected ${COLUMNS.join(',')}, got "${showCell(header ?? '')}"`);
     return records.slice(1).map(({ record, info }) => {

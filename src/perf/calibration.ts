@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
+import { readInputText } from '../util/read-input.ts';
 
 /**
  * An engine profile: the factors of the step-time model (step.ts) for one serving stack and era,
@@ -101,12 +101,7 @@ export function parseCalibration(json: unknown, where: string): CalibrationProfi
 }
 
 export function loadCalibration(path: string): CalibrationProfile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(`${path}: cannot read calibration profile: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  const text = readInputText(path, path, (code) => `cannot read calibration profile: ${code}`);
   let json: unknown;
   try {
     json = JSON.parse(text);

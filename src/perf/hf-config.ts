@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { UserError } from '../errors.ts';
 import { quote } from '../util/excerpt.ts';
 import type { ModelSpec } from './models.ts';
 import { countParams, type ModelShape } from './shape.ts';
 import { familyOf, FAMILY_READERS, KNOWN_MODEL_TYPES } from './hf-families.ts';
+import { readInputText } from '../util/read-input.ts';
 
 /**
  * Load a model from a Hugging Face config.json. The model_type picks a reader (hf-families.ts)
@@ -163,12 +163,7 @@ export function modelFromHfConfig(cfg: unknown, file: string, id?: string): Mode
 }
 
 export function loadHfConfig(path: string, id?: string): ModelSpec {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(`${path}: cannot read model config: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  const text = readInputText(path, path, (code) => `cannot read model config: ${code}`);
   let cfg: unknown;
   try {
     cfg = JSON.parse(text);

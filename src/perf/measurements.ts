@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { UserError } from '../errors.ts';
 import { excerpt, quote } from '../util/excerpt.ts';
@@ -10,6 +9,7 @@ import { rooflineMs, type FitPoint } from './calibrate.ts';
 import type { Dtype } from './dtype.ts';
 import type { GpuSpec } from './hardware.ts';
 import { buildStepGeometry, type StepGeometry } from './step.ts';
+import { readInputText } from '../util/read-input.ts';
 
 /**
  * Measured step timings in the Splitwise format (scenarios/data/splitwise/README.md): one row per
@@ -66,12 +66,7 @@ export function parseMeasurements(text: string, file: string): MeasurementRow[] 
 }
 
 export function loadMeasurements(path: string): MeasurementRow[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(`${path}: cannot read measurements: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  const text = readInputText(path, path, (code) => `cannot read measurements: ${code}`);
   return parseMeasurements(text, path);
 }
 

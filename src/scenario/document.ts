@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { isAlias, isMap, isSeq, LineCounter, parseDocument, YAMLError, type Document, type Node as YamlNode } from 'yaml';
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { RESERVED_NAMES } from '../util/reserved-names.ts';
 import { formatPath } from './format-issue.ts';
+import { readInputText } from '../util/read-input.ts';
 
 /**
  * Reading YAML and JSON input (scenarios, budgets) that may be hostile: every failure is a
@@ -77,13 +77,7 @@ function register(value: unknown, origin: Origin): void {
 
 /** Reads a YAML or JSON file (by extension); see the file header for what is refused. Messages name `label`. */
 export function readDocument(path: string, label: string = path): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${label}: cannot read the file (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`);
-  }
+  const text = readInputText(path, label, (code) => `cannot read the file (${code === 'ENOENT' ? 'no such file' : code})`);
   return parseDocumentText(text, label, extname(path).toLowerCase() === '.json' ? 'json' : 'yaml');
 }
 

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { UserError } from '../errors.ts';
 import { excerpt, quote } from '../util/excerpt.ts';
 import { INT32_MAX } from '../util/limits.ts';
 import { BURSTGPT_COLUMNS, MOONCAKE_BLOCK_TOKENS, readMooncake, type TraceRows } from './trace-formats.ts';
+import { readInputText } from '../util/read-input.ts';
 
 /** A request trace: arrival offsets from the first request, and token counts. */
 export interface Trace {
@@ -156,12 +156,7 @@ function packHashes(rows: TraceRows, order: number[]): NonNullable<Trace['prefix
  * sorted by time if they are not already.
  */
 export function loadTrace(file: string, label = file): Trace {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError(`${label}: cannot read the trace (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
+  const text = readInputText(file, label, (code) => `cannot read the trace (${code})`);
   const rows = file.toLowerCase().endsWith('.jsonl') ? readMooncake(text, label) : readCsv(text, label);
   return packTrace(rows, label);
 }

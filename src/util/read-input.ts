@@ -1,0 +1,59 @@
+import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
+import { UserError } from '../errors.ts';
+
+/**
+ * Reading an input file whole (a scenario, trace, budgets, corpus, model config, calibration
+ * profile, run file), refusing what is not a regular file or too large to be read as one string.
+ *
+ * A named pipe used to block the command for ever (nothing writes to it), a character device
+ * such as /dev/zero never ends, a directory fails with a code few recognise. The file is opened
+ * non-blocking, so opening a FIFO returns at once, and its type is checked on the open
+ * descriptor (not by a separate stat of the path, which the path could change between).
+ */
+
+/** Largest input read whole: V8's longest string is about 2^29 characters (512 MiB). */
+export const MAX_INPUT_BYTES = 512 * 2 ** 20;
+
+function kindOf(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a named pipe';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/** The error code of a failed read, as messages show it. */
+function codeOf(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? String(e);
+}
+
+/**
+ * The bytes of the regular file at path. `label` names it in messages; `cannotRead(code)` words
+ * an I/O failure (ENOENT, EACCES) the way the caller's messages always have.
+ */
+export function readInputBytes(path: string, label: string, cannotRead: (code: string) => string): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw new UserError(`${label}: ${cannotRead(codeOf(e))}`);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new UserError(`${label}: expected a regular file, got ${kindOf(stats)}`);
+    if (stats.size > MAX_INPUT_BYTES) {
+      throw new UserError(`${label}: expected a file of at most ${MAX_INPUT_BYTES / 2 ** 20} MiB, got ${(stats.size / 2 ** 20).toFixed(0)} MiB`);
+    }
+    return readFileSync(fd);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`${label}: ${cannotRead(codeOf(e))}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The text (UTF-8) of the regular file at path; see readInputBytes. */
+export function readInputText(path: string, label: string, cannotRead: (code: string) => string): string {
+  return readInputBytes(path, label, cannotRead).toString('utf8');
+}

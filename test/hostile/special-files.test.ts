@@ -1,0 +1,61 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runMain } from '../check/run-main.ts';
+import { show } from '../helpers/cli.ts';
+import { suiteTempDir } from '../helpers/temp-dir.ts';
+
+/**
+ * Inputs that are not regular files: a named pipe with no writer used to block the command for
+ * ever (reading it waits for a writer), /dev/zero never ends, a directory failed with EISDIR.
+ * Every reader of an input file now opens it non-blocking and refuses what is not a regular file,
+ * in one line naming the file (src/util/read-input.ts).
+ */
+const tmp = suiteTempDir('fleetsim-special-files-');
+
+function fifo(name: string): string {
+  const path = join(tmp.dir(), name);
+  const made = spawnSync('mkfifo', [path]);
+  if (made.status !== 0) throw new Error(`mkfifo ${path}: ${made.stderr}`);
+  return path;
+}
+
+function expectRefused(r: { code: number; stderr: string }, pattern: RegExp): void {
+  expect(r.code, show(r)).toBe(2);
+  const line = r.stderr.replace(/\n$/, '');
+  expect(line.includes('\n'), show(r)).toBe(false);
+  expect(line).not.toMatch(/internal error|\s+at \S+:\d+/);
+  expect(line).toMatch(pattern);
+}
+
+const SCENARIO = (arrivals: string) =>
+  `name: special\nduration_s: 5\nwarmup_s: 0\nworkload:\n  arrivals: ${arrivals}\ntopology:\n  entry: api\n  stations:\n    api: { servers: 1, service_ms: { dist: exponential, mean: 10 } }\n`;
+
+describe('inputs that are not regular files are refused at once', () => {
+  it('a named pipe as the scenario, the budgets, a trace, a corpus, a calibration profile and a summary', async () => {
+    const pipe = fifo('scenario.yaml');
+    expectRefused(await runMain(['validate', pipe]), /scenario\.yaml: expected a regular file, got a named pipe$/);
+
+    const scenario = tmp.write('ok.yaml', SCENARIO('{ kind: poisson, rate_per_s: 10 }'));
+    expectRefused(await runMain(['check', scenario, '--budgets', fifo('budgets.yaml')]), /budgets\.yaml: expected a regular file, got a named pipe$/);
+
+    fifo('arrivals.csv');
+    const traced = tmp.write('traced.yaml', SCENARIO('{ kind: trace, file: arrivals.csv }'));
+    expectRefused(await runMain(['validate', traced]), /arrivals\.csv: expected a regular file, got a named pipe$/);
+
+    expectRefused(await runMain(['fidelity', '--corpus', fifo('corpus.csv')]), /corpus\.csv: expected a regular file, got a named pipe$/);
+    expectRefused(
+      await runMain(['perf', '--model', 'llama-2-70b', '--gpu', 'a100-80gb', '--tp', '2', '--calibration', fifo('profile.json')]),
+      /profile\.json: expected a regular file, got a named pipe$/,
+    );
+    expectRefused(await runMain(['compare', fifo('a.json'), fifo('b.json')]), /a\.json: expected a regular file, got a named pipe$/);
+  });
+
+  it('a directory and a device as the scenario', async () => {
+    const dir = join(tmp.dir(), 'folder.yaml');
+    mkdirSync(dir);
+    expectRefused(await runMain(['validate', dir]), /folder\.yaml: expected a regular file, got a directory$/);
+    expectRefused(await runMain(['validate', '/dev/zero']), /\/dev\/zero: expected a regular file, got a device$/);
+  });
+});
