@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
-import { show } from '../helpers/cli.ts';
+import { show, type CliResult } from '../helpers/cli.ts';
 import { suiteTempDir } from '../helpers/temp-dir.ts';
 
 /**
@@ -21,7 +21,7 @@ function fifo(name: string): string {
   return path;
 }
 
-function expectRefused(r: { code: number; stderr: string }, pattern: RegExp): void {
+function expectRefused(r: CliResult, pattern: RegExp): void {
   expect(r.code, show(r)).toBe(2);
   const line = r.stderr.replace(/\n$/, '');
   expect(line.includes('\n'), show(r)).toBe(false);
