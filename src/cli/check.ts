@@ -125,10 +125,17 @@ async function checkAndReport(
     interrupt.dispose();
   }
   const s = exp.summary;
-  checkBudgetPaths(budgets, s);
-  const o = outcome(evaluateBudgets(budgets, s), !!opts.allowInconclusive);
-  process.stdout.write(checkMarkdown(o, s, { budgetsFrom: from, allowInconclusive: !!opts.allowInconclusive }));
-  if (opts.junit) writeJunit(opts.junit, checkJunit(o, s, { allowInconclusive: !!opts.allowInconclusive, wall_s: (performance.now() - t0) / 1000, timestamp: new Date().toISOString().replace(/\.\d+Z$/, '') }), c.inputs);
+  if (exp.interrupted) {
+    // No verdict on part of a run: its budgets may name figures it has not reached (a stage no
+    // request got to yet), and a pass on a shortened run would mislead the gate.
+    process.stderr.write(`fleetsim check: stopped by ${interrupt.reason} before the end of the run; no verdict\n`);
+  } else {
+    checkBudgetPaths(budgets, s);
+    const o = outcome(evaluateBudgets(budgets, s), !!opts.allowInconclusive);
+    process.stdout.write(checkMarkdown(o, s, { budgetsFrom: from, allowInconclusive: !!opts.allowInconclusive }));
+    if (opts.junit) writeJunit(opts.junit, checkJunit(o, s, { allowInconclusive: !!opts.allowInconclusive, wall_s: (performance.now() - t0) / 1000, timestamp: new Date().toISOString().replace(/\.\d+Z$/, '') }), c.inputs);
+    process.exitCode = o.exitCode;
+  }
   if (out) {
     const report = await buildReportFiles({ summary: s, timeseries: exp.timeseries, distributions: exp.distributions });
     out.writeAll({ 'summary.json': `${JSON.stringify(s, null, 2)}\n`, 'timeseries.csv': timeseriesCsv(exp.timeseries, s.faults ?? [], s.window_s), 'stations.csv': stationsCsv(s), ...report });
@@ -136,5 +143,5 @@ async function checkAndReport(
     out.commit(exp.interrupted ? partialPath(opts.out!) : undefined);
     if (exp.interrupted) process.stderr.write(`fleetsim: stopped by ${interrupt.reason}; the partial report is in ${partialPath(opts.out!)}/ ("complete": false)\n`);
   }
-  process.exitCode = exp.interrupted ? interrupt.exitCode : o.exitCode;
+  if (exp.interrupted) process.exitCode = interrupt.exitCode;
 }

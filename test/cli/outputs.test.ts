@@ -70,6 +70,25 @@ describe('reports', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('an interrupted check gives no verdict: exit 130, no JUnit report, the partial report beside --out', async () => {
+    const out = at('gate'), junit = at('gate.xml');
+    const budgets = at('budgets.yaml');
+    // a stage the run reaches late: evaluated on part of the run it used to fail the budget's path
+    writeFileSync(budgets, '- latency_ms.e2e.p99 <= 1e9\n');
+    let settled = false;
+    const run = runMain(['check', EXAMPLE, '--budgets', budgets, '--set', 'duration_s=1e300', '--set', 'workload.arrivals.rate_per_s=1e9', '--junit', junit, '--out', out]);
+    void run.finally(() => (settled = true));
+    while (!settled && !readdirSync(tmp).some((e) => e.startsWith('.tmp-gate-'))) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 200));
+    process.kill(process.pid, 'SIGINT');
+    const r = await run;
+    expect(r.code, show(r)).toBe(130);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('no verdict');
+    expect(existsSync(junit)).toBe(false);
+    expect(JSON.parse(readFileSync(join(`${out}.partial`, 'summary.json'), 'utf8')).complete).toBe(false);
+  });
+
   it('temporary directories left by killed runs are recognised and removed by the next run; an .old- one is put back first', async () => {
     const out = at('stale');
     const pid = deadPid();
