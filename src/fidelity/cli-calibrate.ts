@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { listNames } from '../util/excerpt.ts';
@@ -16,7 +17,7 @@ import { corpusFitSet, servingLogErrors } from './fit-corpus.ts';
 import { SPLIT_FILTERS, type SplitFilter } from './table.ts';
 import { versionAtLeast } from './versions.ts';
 
-interface CalibrateFlags {
+export interface CalibrateFlags {
   measurements?: string;
   corpus?: string[];
   split: string;
@@ -150,18 +151,49 @@ export function registerCalibrate(program: Command): void {
     .option('--gpu-memory-utilization <f>', 'fraction of GPU memory the measured engine used', '0.9')
     .option('--out <file>', 'write the fitted profile (JSON) here')
     .option('--json', 'print the points, errors and profile as one JSON object')
-    .action((flags: CalibrateFlags) => {
+    .action(async (flags: CalibrateFlags) => {
       if (!flags.measurements && !flags.corpus) throw new UserError('--corpus or --measurements: required (e.g. --corpus --stack trtllm, or --measurements scenarios/data/splitwise/llama2-70b-a100.csv)');
       if (flags.measurements && flags.corpus) throw new UserError('--corpus and --measurements: give one of them');
       // The profile never replaces what it is fitted to: `--out m.csv` used to overwrite the measurements.
       if (flags.out) checkNotInput(flags.out, calibrateInputs(flags));
-      const base = baseProfile(flags.base);
-      const input = flags.corpus ? corpusFit(flags, base) : measurementsFit(flags);
-      const before = evaluate(input.points, base);
-      const result = calibrate(input.points, {
-        base, fit: factorList(flags.fit), corpus: input.corpus, stack: flags.stack ?? 'measured', name: flags.name,
-        extraLogErrors: input.extraLogErrors, maxIterations: input.extraLogErrors ? 150 : undefined,
-      });
-      writeFit(result, before, input.excluded, flags);
+      // Fitting serving rows simulates each of them per candidate profile, synchronously, for tens
+      // of seconds: on a worker thread, so that this thread's event loop stays free and Ctrl-C or
+      // SIGTERM stop the command at once (the worker ends with the process).
+      const { result, before, excluded } = flags.serving ? await calibrateOnWorker(flags) : runCalibrateJob(flags);
+      writeFit(result, before, excluded, flags);
     });
+}
+
+/** What calibrate computes before it writes: the fit, the profile's error before it, the points left out. */
+export interface CalibrateJob {
+  result: FitResult;
+  before: FitResult;
+  excluded: string[];
+}
+
+/** The fit of calibrate's flags (the worker thread's task with --serving; see calibrate-worker.mjs). */
+export function runCalibrateJob(flags: CalibrateFlags): CalibrateJob {
+  const base = baseProfile(flags.base);
+  const input = flags.corpus ? corpusFit(flags, base) : measurementsFit(flags);
+  const before = evaluate(input.points, base);
+  const result = calibrate(input.points, {
+    base, fit: factorList(flags.fit), corpus: input.corpus, stack: flags.stack ?? 'measured', name: flags.name,
+    extraLogErrors: input.extraLogErrors, maxIterations: input.extraLogErrors ? 150 : undefined,
+  });
+  return { result, before, excluded: input.excluded };
+}
+
+/** runCalibrateJob on a worker thread; a UserError there is one here (one line, exit 2). */
+function calibrateOnWorker(flags: CalibrateFlags): Promise<CalibrateJob> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./calibrate-worker.mjs', import.meta.url), { workerData: { ...flags } });
+    worker.once('message', (m: { job?: CalibrateJob; error?: string; user?: boolean }) => {
+      if (m.job) resolve(m.job);
+      else reject(m.user ? new UserError(m.error!) : new Error(m.error));
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`calibrate: the worker thread exited with code ${code}`));
+    });
+  });
 }

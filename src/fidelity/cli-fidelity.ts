@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { ENGINE_NAMES, resolveEngine } from '../perf/profiles.ts';
 import { loadCorpus } from './corpus.ts';
-import { DEFAULT_SEED, predictRows } from './predict.ts';
+import { DEFAULT_SEED } from './predict.ts';
+import { predictRowsYielding } from './predict-yielding.ts';
 import { formatTable, SPLIT_FILTERS, summarize, type SplitFilter } from './table.ts';
 import { formatSpeculative, loadSpeculativeCorpus, predictSpeculative } from './speculative.ts';
 
@@ -62,7 +63,7 @@ export function registerFidelity(program: Command): void {
     .option('--rows', 'print every row: measured, predicted, error')
     .option('--max-mape <pct>', 'exit 1 if the overall MAPE is above this percentage (for CI)')
     .option('--speculative', 'the speculative-decoding measurements (data/corpus/speculative/) instead: speedups with and without speculation')
-    .action((flags: FidelityFlags) => {
+    .action(async (flags: FidelityFlags) => {
       if (flags.speculative) {
         const table = predictSpeculative(loadSpeculativeCorpus());
         process.stdout.write(flags.json ? JSON.stringify(table, null, 2) + '\n' : formatSpeculative(table));
@@ -76,7 +77,7 @@ export function registerFidelity(program: Command): void {
       const factors = flags.calibration ?? (flags.engine ? `engine ${flags.engine}` : 'each row\'s stack\'s engine profile');
       const rows = loadCorpus(files);
       const inSplit = rows.filter((r) => split === 'all' || r.split === split);
-      const table = summarize(rows, predictRows(inSplit, { calibration, seed }), split);
+      const table = summarize(rows, await predictRowsYielding(inSplit, { calibration, seed }), split);
       process.stdout.write(flags.json
         ? JSON.stringify({ corpus: files, factors, seed, ...table }, null, 2) + '\n'
         : formatTable(table, { rows: flags.rows, factors }));
