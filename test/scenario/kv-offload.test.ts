@@ -70,3 +70,21 @@ describe('cache-size knobs as sweep axes', () => {
     expect(() => loadScenario(FILE, ['fleet.models.chat.kv_tiers={preemption_mode: swap}'])).toThrow(/kv_tiers\.preemption_mode: swap needs a host tier/);
   });
 });
+
+describe('KV tiers on a disaggregated model: the prefill pool finds evicted prefixes in host memory', () => {
+  // the same 16 GPUs (4 replicas of tp 4) as 2 prefill and 2 decode replicas, each with its host tier
+  const pools = 'fleet.models.chat.disaggregation={prefill: {gpus: 8}, decode: {}, kv_link: {bandwidth_gbps: 400, latency_ms: 0.5, kind: rdma}}';
+  const dram = run([pools]);
+  const hbmOnly = run([pools, 'fleet.models.chat.kv_tiers={}']);
+  const g = dram.gpu!.chat, h = hbmOnly.gpu!.chat;
+
+  it('hits in the host tier raise the prefix hit rate; the tier memory of every replica of both pools is billed', () => {
+    expect(dram.by_model!.chat.disaggregation).toBeDefined();
+    expect(g.kv_host_hit_rate!).toBeGreaterThan(0.1);
+    expect(g.prefix_hit_rate!).toBeGreaterThan(h.prefix_hit_rate! + 0.1);
+    expect(g.kv_transfer_s!).toBeGreaterThan(0);
+    const price = (JSON.parse(readFileSync('data/prices/kv-tiers.json', 'utf8')) as { host_dram: { usd_per_gb_month: number } }).host_dram.usd_per_gb_month;
+    expect(dram.cost!.by_component['kv_tiers:chat']).toBeCloseTo(4 * 1000 * price, 6);
+    expect(hbmOnly.cost!.by_component['kv_tiers:chat']).toBeUndefined();
+  });
+});
