@@ -7,6 +7,7 @@ import { ENGINE_NAMES, resolveEngine } from '../perf/profiles.ts';
 import { loadCorpus } from './corpus.ts';
 import { DEFAULT_SEED } from './predict.ts';
 import { predictRowsYielding } from './predict-yielding.ts';
+import { distServeFinding, formatDisaggregationFinding } from './disaggregation-finding.ts';
 import { formatTable, SPLIT_FILTERS, summarize, type SplitFilter } from './table.ts';
 import { formatSpeculative, loadSpeculativeCorpus, predictSpeculative } from './speculative.ts';
 
@@ -20,6 +21,7 @@ interface FidelityFlags {
   rows?: boolean;
   maxMape?: string;
   speculative?: boolean;
+  disaggregation?: boolean;
 }
 
 /** The repository's corpus directory (not the working directory's: the command runs from anywhere). */
@@ -63,7 +65,13 @@ export function registerFidelity(program: Command): void {
     .option('--rows', 'print every row: measured, predicted, error')
     .option('--max-mape <pct>', 'exit 1 if the overall MAPE is above this percentage (for CI)')
     .option('--speculative', 'the speculative-decoding measurements (data/corpus/speculative/) instead: speedups with and without speculation')
+    .option('--disaggregation', 'DistServe\'s finding instead: goodput per GPU of prefill/decode disaggregation against colocated serving, simulated (a few seconds)')
     .action(async (flags: FidelityFlags) => {
+      if (flags.disaggregation) {
+        const finding = distServeFinding(parseSeed(flags.seed));
+        process.stdout.write(flags.json ? JSON.stringify(finding, null, 2) + '\n' : formatDisaggregationFinding(finding));
+        return;
+      }
       if (flags.speculative) {
         const table = predictSpeculative(loadSpeculativeCorpus());
         process.stdout.write(flags.json ? JSON.stringify(table, null, 2) + '\n' : formatSpeculative(table));
