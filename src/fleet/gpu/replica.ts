@@ -554,8 +554,7 @@ export class GpuReplica {
     const preemptedBefore = this.counters.preemptions;
     if (this.prioritised) this.preemptForPriority();
     if (this.mode === 'decode') this.admitTransferred();
-    let decode = false;
-    let held = false;
+    let decode = false, held = false;
     if (this.chunkedPrefill) {
       if (this.decodingSeqs > 0) {
         this.reserveDecode();
@@ -602,8 +601,7 @@ export class GpuReplica {
     this.fusedLeft = 0;
     // Fuse when admission is blocked in a way that lasts (the head does not fit, the batch or the
     // budget is full), or when nothing waits at all: then only an arrival could change the next
-    // plan, and submit cuts the stretch when one comes (spanOpen). A held admission is neither:
-    // the hold opens after a number of steps or arrivals, so those iterations run one by one.
+    // plan, and submit cuts the stretch when one comes (spanOpen).
     const blocked = this.waitQueue.length > 0 || this.runningCount >= this.maxSeqs || (this.chunkedPrefill && this.tokenBudget <= 0);
     this.fusedOpen = false;
     if (decode && !held && this.iterChunks === 0 && this.fuseDecode && this.debug === null && counters.preemptions === preemptedBefore &&
@@ -722,7 +720,11 @@ export class GpuReplica {
     if (kvTok > this.counters.max_kv_used_tokens) this.counters.max_kv_used_tokens = kvTok;
   }
 
-  /** Admission without chunking, unless the hold keeps the waiting prompts out (then true). */
+  /**
+   * Admission without chunking, unless the hold keeps the waiting prompts out (then true). A held
+   * iteration is not fused with the next ones: the hold opens after a number of steps or at an
+   * arrival, so those iterations run one by one.
+   */
   private admitUnlessHeld(): boolean {
     if (this.holdsAdmission()) return true;
     this.admit(false);
