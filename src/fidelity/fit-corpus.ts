@@ -43,8 +43,13 @@ export function corpusFitSet(rows: readonly CorpusRow[], base: CalibrationProfil
   return { points, serving, skipped };
 }
 
-/** Log ratios of predicted to measured for the serving rows under a profile (simulated replicas). */
+/**
+ * Log ratios of predicted to measured for the serving rows under a profile (simulated replicas),
+ * simulated as `fidelity` evaluates them: a run cut shorter than the benchmark's (fewer requests)
+ * queues less when the offered load is above capacity, and the fit then moves the overheads to
+ * make up for the missing queue.
+ */
 export function servingLogErrors(rows: readonly CorpusRow[]): (profile: CalibrationProfile) => number[] {
-  return (profile) => predictRows(rows, { calibration: profile, maxRequests: 1_500 }).map((p, i) =>
+  return (profile) => predictRows(rows, { calibration: profile }).map((p, i) =>
     (p.status === 'predicted' ? Math.log(p.value / rows[i].value) : 0));
 }

@@ -59,15 +59,22 @@ export const TRTLLM_CURRENT_SINCE = '0.14';
 export const VLLM_CURRENT_SINCE = '0.4';
 
 /**
+ * The first TGI release with chunked prefill (3.0, 2024-12), whose router no longer holds prompts
+ * back the way the `tgi` profile (2.x) models: later ones get the default profile.
+ */
+export const TGI_CHUNKED_SINCE = '3.0';
+
+/**
  * The engine profile a row's stack is predicted with: the stack's own profile where fleetsim has
- * one (TensorRT-LLM and vLLM by era); NVIDIA NIM runs TensorRT-LLM; Splitwise measured the vLLM of 2023;
- * any other stack (TGI, LMDeploy, ...) gets the default profile, so its rows measure how far that
+ * one (TensorRT-LLM, vLLM and TGI by era); NVIDIA NIM runs TensorRT-LLM; Splitwise measured the vLLM of 2023;
+ * any other stack (LMDeploy, ...) gets the default profile, so its rows measure how far that
  * stack is from it.
  */
 export function stackEngine(stack: string, version = 'unknown'): EngineName {
   if (stack === 'trtllm') return versionAtLeast(version, TRTLLM_CURRENT_SINCE) ? 'trtllm' : 'trtllm-2024';
   if (stack === 'nim') return 'trtllm';
   if (stack === 'sglang') return 'sglang';
+  if (stack === 'tgi') return versionAtLeast(version, TGI_CHUNKED_SINCE) ? DEFAULT_ENGINE : 'tgi';
   if (stack === 'splitwise-vllm') return 'vllm-2023';
   if (stack === 'vllm') return versionAtLeast(version, VLLM_CURRENT_SINCE) ? 'vllm' : 'vllm-2023';
   return DEFAULT_ENGINE;

@@ -46,7 +46,7 @@ export interface RunSpec {
   /** vLLM's max_num_seqs: the running-batch bound */
   readonly max_num_seqs: number;
   /** the engine's token budget and chunking */
-  readonly scheduler: Pick<SchedulerDefaults, 'max_batched_tokens' | 'chunked_prefill' | 'kv_admission'>;
+  readonly scheduler: Pick<SchedulerDefaults, 'max_batched_tokens' | 'chunked_prefill' | 'kv_admission' | 'admission_hold'>;
   readonly arrivals: Arrivals;
   readonly lengths: Lengths;
   /** requests the client may submit in all (the bound on the work) */
@@ -256,6 +256,7 @@ export function simulate(spec: RunSpec): RunResult {
     max_batched_tokens: Math.max(spec.scheduler.max_batched_tokens, spec.max_num_seqs),
     max_waiting: spec.requests,
     kv_admission: spec.scheduler.kv_admission,
+    admission_hold: spec.scheduler.admission_hold,
   };
   client.replica = new GpuReplica(sim, spec.step, config, client.listener(() => onFinish()));
   onFinish = startArrivals(client, sim, spec.arrivals, spec.seed);

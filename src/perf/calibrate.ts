@@ -115,11 +115,14 @@ export function calibrate(points: readonly FitPoint[], opts: CalibrateOptions): 
   for (let i = 0; i < 3; i++) best = minimize(objective, best.x, { step: 0.2, maxIterations: iterations, tolerance: 1e-10 });
   const fitted = withSearch(best.x);
   const result = evaluate(points, fitted);
+  // with serving rows only (no closed-form point), the fit's error is theirs
+  const servingOnly = points.length === 0 && opts.extraLogErrors !== undefined;
+  const mape_pct = servingOnly ? logErrorsMapePct(opts.extraLogErrors!(fitted)) : result.mape_pct;
   const profile: CalibrationProfile = {
     ...roundFactors(fitted),
     name: opts.name ?? base.name,
     source: `fleetsim calibrate on ${points.length} points of ${opts.stack} (${opts.corpus})`,
-    fit: { corpus: opts.corpus, stack: opts.stack, points: points.length, mape_pct: round(result.mape_pct, 2), fitted: [...names] },
+    fit: { corpus: opts.corpus, stack: opts.stack, points: points.length, mape_pct: round(mape_pct, 2), fitted: [...names] },
   };
   if (!FACTOR_NAMES.every((f) => Number.isFinite(profile[f]))) {
     throw new UserError('calibrate: the fit did not converge to finite factors; check the measurements for outliers');
@@ -133,6 +136,11 @@ export function calibrate(points: readonly FitPoint[], opts: CalibrateOptions): 
     throw new UserError(`calibrate: the fitted ${e.message} (not a profile fleetsim could load); check the measurements for outliers`);
   }
   return { ...evaluate(points, profile), profile };
+}
+
+/** MAPE (percent) of predictions given as log ratios of predicted to measured. */
+function logErrorsMapePct(logRatios: readonly number[]): number {
+  return logRatios.length ? (100 * logRatios.reduce((a, r) => a + Math.abs(Math.exp(r) - 1), 0)) / logRatios.length : NaN;
 }
 
 /** Three significant digits (more would claim a precision no measurement set has); below the search floor, 0. */

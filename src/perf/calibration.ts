@@ -22,6 +22,12 @@ export const SchedulerDefaultsSchema = z.strictObject({
   /** KV admission (GpuReplica): on-demand (vLLM, SGLang) or reserve-output (TensorRT-LLM's
    *  GUARANTEED_NO_EVICT); default on-demand */
   kv_admission: z.enum(['on-demand', 'reserve-output']).optional(),
+  /** TGI's router: waiting prompts join a running batch only when enough wait or enough decode
+   *  steps passed since the last prefill (GpuReplica's AdmissionHold); only without chunked prefill */
+  admission_hold: z.strictObject({
+    max_waiting_steps: z.number().int().positive().max(100_000),
+    waiting_served_ratio: z.number().gte(0).max(1_000),
+  }).optional(),
 });
 export type SchedulerDefaults = z.infer<typeof SchedulerDefaultsSchema>;
 

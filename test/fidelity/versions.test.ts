@@ -12,11 +12,13 @@ describe('stack versions and the engine profile of a row', () => {
     expect(versionAtLeast('unknown', '0.14')).toBe(true);
   });
 
-  it('TensorRT-LLM rows take the profile of their era; NIM runs TensorRT-LLM; Splitwise is the vLLM of 2023', () => {
+  it('TensorRT-LLM and TGI rows take the profile of their era; NIM runs TensorRT-LLM; Splitwise is the vLLM of 2023', () => {
     expect(stackEngine('trtllm', '0.9.0')).toBe('trtllm-2024');
     expect(stackEngine('trtllm', '0.17.0')).toBe('trtllm');
     expect(stackEngine('nim', '1.8.0')).toBe('trtllm');
     expect(stackEngine('splitwise-vllm', 'unknown')).toBe('vllm-2023');
-    expect(stackEngine('tgi', '2.1')).toBe('vllm');
+    expect(stackEngine('tgi', '2.1')).toBe('tgi');
+    expect(stackEngine('tgi', '3.0.1')).toBe('vllm'); // chunked prefill: not the 2.x router's hold
+    expect(stackEngine('lmdeploy', '0.6')).toBe('vllm');
   });
 });

@@ -21,6 +21,11 @@ describe('a served model', () => {
     // TensorRT-LLM reserves a request's whole output at admission (GUARANTEED_NO_EVICT); vLLM takes blocks on demand
     expect(trt.batching.kv_admission).toBe('reserve-output');
     expect(resolveWith({ engine: 'vllm' }).batching.kv_admission).toBeUndefined();
+    // TGI 2.x's router holds prompts back from a running batch, and prefills them unchunked
+    const tgi = resolveWith({ engine: 'tgi', batching: { max_waiting: 10 } }).batching;
+    expect(tgi.admission_hold).toEqual({ max_waiting_steps: 20, waiting_served_ratio: 1.2 });
+    expect(tgi.chunked_prefill).toBe(false);
+    expect(resolveWith({ engine: 'vllm' }).batching.admission_hold).toBeUndefined();
   });
 
   it('a faster engine profile gives shorter steps for the same batch', () => {

@@ -67,6 +67,15 @@ describe('Splitwise Llama-2-70B on A100-80GB', () => {
     expect(() => loadCalibration(path)).toThrow(/calibration profile of fleetsim 0\.1/);
   });
 
+  it('a fit of serving rows alone records their error: one row whose log ratio is the step overhead minus 4 ms', () => {
+    // stands for a simulated serving row: predicted / measured = step_overhead_ms / 4
+    const extraLogErrors = (p: typeof profile) => [Math.log(p.step_overhead_ms / 4)];
+    const fit = calibrate([], { base: profile, corpus: 'rows', stack: 'x', fit: ['step_overhead_ms'], extraLogErrors });
+    expect(fit.profile.step_overhead_ms).toBeCloseTo(4, 1);
+    expect(fit.profile.fit!.mape_pct).toBeLessThan(1);
+    expect(fit.profile.fit!.points).toBe(0);
+  });
+
   it('an empty fit set is a UserError', () => {
     expect(() => calibrate([], { base: profile, corpus: 'none', stack: 'x' })).toThrow(/no measurements of stack "x"/);
   });

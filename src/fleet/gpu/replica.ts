@@ -96,9 +96,24 @@ export interface ReplicaConfig {
   kv_admission?: KvAdmission;
   /** Host and NVMe KV memory below HBM, and preemption by swap (kv-tiers.ts, docs/kv-tiers.md); none by default. */
   kv_tiers?: KvTiersConfig;
+  /** Waiting prompts held back from a running batch (TGI's router, AdmissionHold); none by default. */
+  admission_hold?: AdmissionHold;
 }
 
 export type KvAdmission = 'on-demand' | 'reserve-output';
+
+/**
+ * TGI's router (text-generation-inference 2.x, `batching_task` of its v3 scheduler): while a
+ * batch decodes, waiting prompts join it (by a prefill-only pass that stalls the running batch)
+ * only when at least floor(running x waiting_served_ratio) of them wait, or when
+ * max_waiting_steps decode steps have passed since the last prefill (its `max_waiting_tokens`
+ * counter starts at 1 after a prefill and is checked before each decode). TGI's defaults: 1.2
+ * and 20. An idle replica admits at once. Applies without chunked prefill only (TGI 2.x has none).
+ */
+export interface AdmissionHold {
+  readonly max_waiting_steps: number;
+  readonly waiting_served_ratio: number;
+}
 
 export type ReplicaMode = 'colocated' | 'prefill' | 'decode';
 
@@ -275,6 +290,10 @@ export class GpuReplica {
   /** the fused stretch was planned with nothing blocking admission: an arrival cuts it (submit) */
   private fusedOpen = false;
 
+  /** TGI-style admission hold (null: none) and the decode-step count at the last prefill */
+  private readonly hold: AdmissionHold | null;
+  private holdBaseStep = 0;
+
   private isHealthy = true;
   /** Inside the iteration handler or the scheduler (listener callbacks may run). */
   private insideCallbacks = false;
@@ -316,6 +335,10 @@ export class GpuReplica {
     this.mode = cfg.mode ?? 'colocated';
     this.reserveOutput = cfg.kv_admission === 'reserve-output' && this.mode === 'colocated';
     this.kvTiers = KvTiers.forReplica(cfg.kv_tiers, step.kvBytesPerToken * this.blockSize, this.counters);
+    this.hold = cfg.admission_hold && !cfg.chunked_prefill ? cfg.admission_hold : null;
+    if (this.hold && !(this.hold.max_waiting_steps >= 1 && this.hold.waiting_served_ratio >= 0)) {
+      throw new RangeError(`admission_hold: expected max_waiting_steps >= 1 and waiting_served_ratio >= 0, got ${this.hold.max_waiting_steps} and ${this.hold.waiting_served_ratio}`);
+    }
     if (!(this.watermarkFraction >= 0 && this.watermarkFraction < 1)) throw new RangeError(`watermark_fraction: expected [0, 1), got ${this.watermarkFraction}`);
     const kvTokens = cfg.kv_capacity_tokens ?? step.kvCapacityTokens;
     this.kvBlocks = this.capacityRequested = this.toBlocksCap(kvTokens);
@@ -531,7 +554,7 @@ export class GpuReplica {
     const preemptedBefore = this.counters.preemptions;
     if (this.prioritised) this.preemptForPriority();
     if (this.mode === 'decode') this.admitTransferred();
-    let decode = false;
+    let decode = false, held = false;
     if (this.chunkedPrefill) {
       if (this.decodingSeqs > 0) {
         this.reserveDecode();
@@ -545,7 +568,7 @@ export class GpuReplica {
       }
       this.admit(true);
     } else {
-      this.admit(false);
+      held = this.admitUnlessHeld();
       if (this.iterChunks === 0 && this.decodingSeqs > 0) {
         this.reserveDecode();
         decode = this.decodingSeqs > 0;
@@ -581,7 +604,7 @@ export class GpuReplica {
     // plan, and submit cuts the stretch when one comes (spanOpen).
     const blocked = this.waitQueue.length > 0 || this.runningCount >= this.maxSeqs || (this.chunkedPrefill && this.tokenBudget <= 0);
     this.fusedOpen = false;
-    if (decode && this.iterChunks === 0 && this.fuseDecode && this.debug === null && counters.preemptions === preemptedBefore &&
+    if (decode && !held && this.iterChunks === 0 && this.fuseDecode && this.debug === null && counters.preemptions === preemptedBefore &&
         (blocked || this.waitQueue.length === 0)) {
       this.fusedOpen = !blocked;
       end = this.planSpan(end);
@@ -695,6 +718,27 @@ export class GpuReplica {
     this.iterUsedBlocks = this.allocatedBlocks;
     const kvTok = this.allocatedBlocks * blockSize;
     if (kvTok > this.counters.max_kv_used_tokens) this.counters.max_kv_used_tokens = kvTok;
+  }
+
+  /**
+   * Admission without chunking, unless the hold keeps the waiting prompts out (then true). A held
+   * iteration is not fused with the next ones: the hold opens after a number of steps or at an
+   * arrival, so those iterations run one by one.
+   */
+  private admitUnlessHeld(): boolean {
+    if (this.holdsAdmission()) return true;
+    this.admit(false);
+    if (this.iterChunks > 0) this.holdBaseStep = this.decodeSteps;
+    return false;
+  }
+
+  /** Whether the admission hold keeps the waiting prompts out of the running batch this iteration (AdmissionHold). */
+  private holdsAdmission(): boolean {
+    const h = this.hold;
+    if (h === null || this.runningCount === 0 || this.waitQueue.length === 0) return false;
+    // TGI's counter is 1 right after a prefill and grows by one per decode step before it is compared
+    if (this.decodeSteps - this.holdBaseStep + 1 >= h.max_waiting_steps) return false;
+    return this.waitQueue.length < Math.floor(this.runningCount * h.waiting_served_ratio);
   }
 
   /** Admits from the waiting head while budget, max_num_seqs and KV blocks allow. */
