@@ -68,10 +68,11 @@ describe('prefix-caching measurements', () => {
 /**
  * Every published prefix-caching result of the corpus (data/corpus/prefix-caching/, one file per
  * source), as `fleetsim fidelity --corpus data/corpus/prefix-caching/*.csv --split all` reports
- * them. Figures on 2026-12-04 (docs/prefix-caching.md): 22 rows, MAPE 43.3%, bias -6.9%; the
- * cache's own figures (hit rate, throughput ratio) 6.5%; without the six 2023 First Token Time
- * rows (87-92% low: the 2023 API server, not modelled) 23.3%. The bounds leave a few points for
- * step-model changes and fail when the cache model breaks.
+ * them. Figures on 2026-12-04 (docs/prefix-caching.md): 22 rows, MAPE 43.4%, bias -6.1%; the
+ * cache's own figures (hit rate, throughput ratio) 2.1%; without the six 2023 First Token Time
+ * rows (87-92% low: the 2023 API server, not modelled) 23.4%. The bounds leave a few points for
+ * step-model changes and fail when the cache model breaks (with blocks cached only when a prefill
+ * completes, as before 2026-12-04, the hit rate was 11% low and the cache's figures 6.5%).
  */
 describe('prefix-caching measurements of every source', () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.csv')).sort().map((f) => DIR + f);
@@ -90,18 +91,19 @@ describe('prefix-caching measurements of every source', () => {
     expect(table.evaluated).toBe(rows.length);
   });
 
-  it('MAPE at most 50% over every row, 30% without the 2023 First Token Times, 15% on the cache\'s own figures', () => {
+  it('MAPE at most 50% over every row, 30% without the 2023 First Token Times, 5% on the cache\'s own figures', () => {
     expect(table.overall.mape_pct).toBeLessThanOrEqual(50);
     expect(mape((id) => !(id.startsWith('o-pr1983-') && id.endsWith('-ttft')))).toBeLessThanOrEqual(30);
     expect(table.by_kind.prefix_cache.n).toBeGreaterThanOrEqual(2);
-    expect(table.by_kind.prefix_cache.mape_pct).toBeLessThanOrEqual(15);
+    expect(table.by_kind.prefix_cache.mape_pct).toBeLessThanOrEqual(5);
   });
 
   it('every prompt sent twice (vLLM pull request 9668): the second copies reuse about half the prompt tokens and raise the throughput, as measured', () => {
     const hit = predicted('o-pr9668-l40s-l3-8b-fp8-repeat2-cache-hit');
     // at most half the requests (the second copies) find their full blocks: 0.478 of the tokens of 368-token prompts
     expect(hit).toBeLessThanOrEqual(0.5 * Math.floor(367 / 16) * 16 / 368 + 1e-12);
-    expect(hit).toBeGreaterThan(0.4);
+    // measured 0.49: nearly every second copy reuses its twin, even those admitted while the twin's prefill runs
+    expect(hit).toBeGreaterThan(0.46);
     const gain = predicted('o-pr9668-l40s-l3-8b-fp8-repeat2-cache-thr') / predicted('o-pr9668-l40s-l3-8b-fp8-repeat2-nocache-thr');
     // measured 871.43 / 483.28 = 1.80
     expect(gain).toBeGreaterThan(1.5);
