@@ -176,6 +176,8 @@ class Client {
   private snapshot(into: Client['start']): void {
     this.advance();
     const st = this.replica.stats();
+    // prompt tokens sent = prefilled the first time + found in the cache (a request preempted and
+    // admitted again counts its cache hit again: only with preemption and a prefix, rare here)
     const cached = st.cached_prompt_tokens;
     Object.assign(into, { t: this.sim.now_ms, area: this.area, output: st.output_tokens, prompt: st.prefill_tokens - st.recompute_tokens + cached, cached });
   }
