@@ -22,9 +22,10 @@ export const SPLITS = ['calibration', 'validation'] as const;
 export const KINDS = [
   'prefill', 'decode', 'latency', 'throughput',
   'serving_ttft', 'serving_tpot', 'serving_itl', 'serving_e2e', 'serving_throughput',
+  'hit_rate', 'throughput_ratio',
 ] as const;
 export const STATISTICS = ['mean', 'median', 'p90', 'p99'] as const;
-export const UNITS = ['ms', 'output_tok_s', 'total_tok_s', 'req_s'] as const;
+export const UNITS = ['ms', 'output_tok_s', 'total_tok_s', 'req_s', 'fraction', 'ratio'] as const;
 /** Weight and KV dtypes a row may name; fleetsim's step model handles a subset (perf/dtype.ts). */
 export const CORPUS_DTYPES = ['fp16', 'bf16', 'fp8', 'int8', 'int4', 'fp4'] as const;
 
@@ -36,7 +37,7 @@ export type CorpusDtype = (typeof CORPUS_DTYPES)[number];
 
 export const SERVING_KINDS: readonly Kind[] = ['serving_ttft', 'serving_tpot', 'serving_itl', 'serving_e2e', 'serving_throughput'];
 /** Kinds whose figure is one number for a whole batch or run: their statistic is `mean`. */
-const BATCH_LEVEL_KINDS: readonly Kind[] = ['prefill', 'decode', 'latency', 'throughput', 'serving_throughput'];
+const BATCH_LEVEL_KINDS: readonly Kind[] = ['prefill', 'decode', 'latency', 'throughput', 'serving_throughput', 'hit_rate', 'throughput_ratio'];
 /** Units each kind may be published in. serving_throughput also takes total_tok_s (vLLM's
  *  benchmark_serving prints it next to output tokens/s); the rest follow the row format. */
 const UNITS_FOR_KIND: Readonly<Record<Kind, readonly Unit[]>> = {
@@ -44,6 +45,8 @@ const UNITS_FOR_KIND: Readonly<Record<Kind, readonly Unit[]>> = {
   serving_ttft: ['ms'], serving_tpot: ['ms'], serving_itl: ['ms'], serving_e2e: ['ms'],
   throughput: ['output_tok_s', 'total_tok_s'],
   serving_throughput: ['output_tok_s', 'total_tok_s', 'req_s'],
+  hit_rate: ['fraction'],
+  throughput_ratio: ['ratio'],
 };
 
 export interface CorpusRow {
@@ -123,7 +126,7 @@ const RowSchema = z.object({
   num_requests: cell('blank or a positive integer', blankOr(readPosInt)),
   prompt_tokens: cell('a positive integer', readPosInt),
   output_tokens: cell('a positive integer', readPosInt),
-  lengths: cell('fixed, shared-prefix-N, or a lower-case dataset name (sharegpt, random, ...)', matching(LOWER_ID)),
+  lengths: cell('fixed, shared-prefix-N, repeat-K, or a lower-case dataset name (sharegpt, random, ...)', matching(LOWER_ID)),
   source: cell('a short citation (publisher or authors, title, year)', nonEmpty),
   url: cell('an http(s) URL', matching(/^https?:\/\/\S+$/)),
   licence: cell('the licence of the source (e.g. Apache-2.0, facts from a public web page)', nonEmpty),
@@ -139,6 +142,8 @@ const RowSchema = z.object({
   else if ((r.kind === 'prefill' || r.kind === 'decode' || r.kind === 'latency') && r.batch === null) issue('batch', `expected the static batch size for kind ${r.kind}`);
   else if (serving && r.request_rate_per_s === null && r.batch === null) issue('batch', `expected a closed-loop concurrency for kind ${r.kind} when request_rate_per_s is blank`);
   else if (/^shared-prefix-\d+$/.test(r.lengths) && !(Number(r.lengths.slice('shared-prefix-'.length)) < r.prompt_tokens)) issue('lengths', `expected a shared prefix shorter than prompt_tokens (${r.prompt_tokens})`);
+  else if (/^repeat-\d+$/.test(r.lengths) && !(Number(r.lengths.slice('repeat-'.length)) >= 2)) issue('lengths', 'expected repeat-K with K >= 2 (each distinct prompt sent K times)');
+  else if (r.kind === 'hit_rate' && !(r.value <= 1)) issue('value', 'expected a hit rate as a fraction in (0, 1]');
 });
 
 export const CORPUS_HEADER = CORPUS_COLUMNS.join(',');

@@ -153,6 +153,7 @@ export function figureOf(row: CorpusRow, run: RunResult): number {
       const s = run.itl.summary();
       return (row.statistic === 'mean' ? s.mean : run.itl.quantile(Q[row.statistic])) ?? NaN;
     }
+    case 'hit_rate': return run.cached_prompt_tokens / run.prompt_tokens;
     case 'throughput':
     case 'serving_throughput': {
       const output_tok_s = run.output_tokens / window_s;
@@ -177,10 +178,11 @@ interface Plan {
  * SGLang's with range ratio 0 (uniform on [1, L]; the row states the means). `synthetic` is
  * genai-perf's and AIPerf's generated prompts, whose input and output standard deviations default
  * to 0 (NIM's benchmarking guide also forces the output length with ignore_eos): fixed lengths.
- * `shared-prefix-N`: fixed lengths. Other datasets (sharegpt, ...): geometric with the stated means.
+ * `shared-prefix-N` and `repeat-K`: fixed lengths. Other datasets (sharegpt, ...): geometric with
+ * the stated means.
  */
 export function lengthLaw(lengths: string): LengthLaw {
-  if (lengths === 'fixed' || lengths === 'random' || lengths === 'synthetic' || sharedPrefixTokens(lengths) > 0) return 'fixed';
+  if (lengths === 'fixed' || lengths === 'random' || lengths === 'synthetic' || sharedPrefixTokens(lengths) > 0 || repeatCount(lengths) > 1) return 'fixed';
   return lengths === 'random-uniform' ? 'uniform' : 'geometric';
 }
 
@@ -190,21 +192,35 @@ export function sharedPrefixTokens(lengths: string): number {
   return m ? Number(m[1]) : 0;
 }
 
+/** K of a `repeat-K` lengths cell: every distinct prompt sent K times (0 for any other cell). */
+export function repeatCount(lengths: string): number {
+  const m = /^repeat-(\d+)$/.exec(lengths);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Kinds read off an offline run (every request submitted at once), as benchmark_throughput.py and benchmark_prefix_caching.py run. */
+const OFFLINE_KINDS: ReadonlySet<string> = new Set(['throughput', 'throughput_ratio', 'hit_rate']);
+
 /** How the benchmark drove the engine, as a simulated run. */
 export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, o: PredictOptions): Plan {
   const scheduler = replicaScheduler(profileFor(row, o), step.dataParallelGroups);
   const maxRequests = o.maxRequests ?? DEFAULT_MAX_REQUESTS;
   const notes: string[] = [];
   // `shared-prefix-N`: fixed lengths whose first N prompt tokens are one prefix every request shares (prefix caching on)
+  // `repeat-K`: every distinct prompt sent K times (prefix caching on)
   const shared = sharedPrefixTokens(row.lengths);
-  const lengths = { prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens, law: lengthLaw(row.lengths), max_context: model.max_context, ...(shared > 0 ? { shared_prefix_tokens: shared } : {}) };
+  const repeat = repeatCount(row.lengths);
+  const lengths = {
+    prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens, law: lengthLaw(row.lengths), max_context: model.max_context,
+    ...(shared > 0 ? { shared_prefix_tokens: shared } : {}), ...(repeat > 1 ? { repeat_count: repeat } : {}),
+  };
   const base = { step, lengths, seed: o.seed ?? DEFAULT_SEED, max_wall_ms: o.maxWallMs ?? DEFAULT_MAX_WALL_MS };
   const finite = (published: number | undefined, fallback: number) => {
     const n = Math.min(published ?? fallback, maxRequests);
     if (published !== undefined && published > n) notes.push(`simulated ${n} of the ${published} requests`);
     return { requests: n, warmup: 0, measured: n };
   };
-  if (row.kind === 'throughput') {
+  if (OFFLINE_KINDS.has(row.kind)) {
     const spec = { ...base, arrivals: { kind: 'burst' } as const, max_num_seqs: row.batch ?? scheduler.max_num_seqs, scheduler, ...finite(row.num_requests, DEFAULT_THROUGHPUT_REQUESTS) };
     return { spec, notes, burst: true };
   }
@@ -243,16 +259,35 @@ function steadiness(run: RunResult, plan: Plan): { steady: boolean; notes: strin
   return { steady: notes.length === 0, notes };
 }
 
-function simulated(row: CorpusRow, model: ModelSpec, step: StepModel, o: PredictOptions): Prediction {
-  const plan = runPlanFor(row, model, step, o);
-  const key = JSON.stringify([row.model, row.gpu, row.tp, row.dtype, row.kv_dtype, profileFor(row, o), plan.spec.arrivals,
-    plan.spec.lengths, plan.spec.max_num_seqs, plan.spec.requests, plan.spec.warmup, plan.spec.measured, plan.spec.seed]);
+/** The run of a spec, simulated once per evaluation (rows of one configuration share it). */
+function cachedRun(row: CorpusRow, spec: RunSpec, o: PredictOptions): RunResult {
+  const key = JSON.stringify([row.model, row.gpu, row.tp, row.dtype, row.kv_dtype, profileFor(row, o), spec.arrivals,
+    spec.lengths, spec.max_num_seqs, spec.requests, spec.warmup, spec.measured, spec.seed]);
   let run = o.cache?.get(key);
   if (!run) {
-    run = simulate(plan.spec);
+    run = simulate(spec);
     o.cache?.set(key, run);
   }
-  const value = figureOf(row, run);
+  return run;
+}
+
+/** The same run with nothing for the prefix cache to find: no shared prefix, no repeated prompt. */
+export function withoutSharing(spec: RunSpec): RunSpec {
+  const { shared_prefix_tokens: _shared, repeat_count: _repeat, ...lengths } = spec.lengths;
+  return { ...spec, lengths };
+}
+
+function simulated(row: CorpusRow, model: ModelSpec, step: StepModel, o: PredictOptions): Prediction {
+  const plan = runPlanFor(row, model, step, o);
+  const run = cachedRun(row, plan.spec, o);
+  let value: number;
+  if (row.kind === 'throughput_ratio') {
+    // the offline throughput with the prefix cache's hits over the same run without them
+    const base = cachedRun(row, withoutSharing(plan.spec), o);
+    value = (run.output_tokens / run.window_ms) / (base.output_tokens / base.window_ms);
+  } else {
+    value = figureOf(row, run);
+  }
   if (!(Number.isFinite(value) && value > 0)) return notEvaluated(row, `the simulated run gave no ${row.kind} ${row.statistic} (${run.completed_measured} requests completed)`);
   const s = steadiness(run, plan);
   return { id: row.id, status: 'predicted', value, steady: s.steady, notes: [...plan.notes, ...s.notes] };

@@ -39,6 +39,12 @@ export interface Lengths {
   readonly max_context: number;
   /** the first this many tokens of every prompt are one shared prefix, which the replica caches (0: none) */
   readonly shared_prefix_tokens?: number;
+  /**
+   * every distinct prompt is submitted this many times, the copies in a seeded random order (vLLM's
+   * benchmark_prefix_caching.py --repeat-count, which shuffles the repeated list): a copy finds the
+   * blocks of an earlier copy in the replica's cache (0 or 1: every prompt distinct)
+   */
+  readonly repeat_count?: number;
 }
 
 export interface RunSpec {
@@ -67,9 +73,12 @@ export interface RunResult {
   /** every inter-token gap in the window, all requests */
   readonly itl: LatencyStats;
   readonly window_ms: number;
-  /** tokens the replica produced in the window: output, and prompt tokens prefilled the first time */
+  /** tokens the replica produced in the window: output, and the prompts' tokens (prefilled the first
+   *  time or found in the prefix cache: a benchmark counts every prompt token it sent) */
   readonly output_tokens: number;
   readonly prompt_tokens: number;
+  /** of prompt_tokens, those found in the prefix cache instead of prefilled */
+  readonly cached_prompt_tokens: number;
   /** time-average of requests submitted and not done, over the window */
   readonly mean_in_flight: number;
   /** requests in flight at the last measured submission minus at the middle one, and the
@@ -107,6 +116,25 @@ export function lengthSampler(l: Lengths, seed: number): () => [number, number] 
   };
 }
 
+/**
+ * The distinct prompt of each of n requests when every prompt is sent `repeat` times: keys
+ * 0..ceil(n / repeat) - 1, each `repeat` times, shuffled (Fisher-Yates on a seeded stream), or
+ * null when prompts are not repeated.
+ */
+export function repeatedPromptKeys(n: number, repeat: number, seed: number): Int32Array | null {
+  if (repeat <= 1) return null;
+  const keys = new Int32Array(n);
+  for (let i = 0; i < n; i++) keys[i] = Math.floor(i / repeat);
+  const rng = stream(seed, 'fidelity:repeat');
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = keys[i];
+    keys[i] = keys[j];
+    keys[j] = t;
+  }
+  return keys;
+}
+
 /** The benchmark client's state: what it submitted when, and the window's snapshots. */
 class Client {
   readonly submit_ms: Float64Array;
@@ -122,10 +150,12 @@ class Client {
   inFlightLast = NaN;
   area = 0;
   lastT = 0;
-  readonly start = { t: NaN, area: 0, output: 0, prompt: 0 };
-  readonly end = { t: NaN, area: 0, output: 0, prompt: 0 };
+  readonly start = { t: NaN, area: 0, output: 0, prompt: 0, cached: 0 };
+  readonly end = { t: NaN, area: 0, output: 0, prompt: 0, cached: 0 };
   replica!: GpuReplica;
   private readonly nextLengths: () => [number, number];
+  /** per request, the key of its distinct prompt (repeat_count > 1), else null */
+  private readonly promptKey: Int32Array | null;
 
   constructor(readonly spec: RunSpec, readonly sim: Simulator) {
     const n = spec.requests;
@@ -134,6 +164,7 @@ class Client {
     this.done_ms = new Float64Array(n).fill(NaN);
     this.output = new Int32Array(n);
     this.nextLengths = lengthSampler(spec.lengths, spec.seed);
+    this.promptKey = repeatedPromptKeys(n, spec.lengths.repeat_count ?? 0, spec.seed);
   }
 
   private advance(): void {
@@ -145,7 +176,10 @@ class Client {
   private snapshot(into: Client['start']): void {
     this.advance();
     const st = this.replica.stats();
-    Object.assign(into, { t: this.sim.now_ms, area: this.area, output: st.output_tokens, prompt: st.prefill_tokens - st.recompute_tokens });
+    // prompt tokens sent = prefilled the first time + found in the cache (a request preempted and
+    // admitted again counts its cache hit again: only with preemption and a prefix, rare here)
+    const cached = st.cached_prompt_tokens;
+    Object.assign(into, { t: this.sim.now_ms, area: this.area, output: st.output_tokens, prompt: st.prefill_tokens - st.recompute_tokens + cached, cached });
   }
 
   midRequest(): number {
@@ -175,7 +209,9 @@ class Client {
     this.submit_ms[req] = this.sim.now_ms;
     this.output[req] = output;
     const shared = this.spec.lengths.shared_prefix_tokens ?? 0;
-    this.replica.submit(req, prompt, output, shared > 0 ? 0 : -1, Math.min(shared, prompt));
+    // a repeated prompt is its own prefix: the replica reuses its full blocks short of the last token
+    if (this.promptKey !== null) this.replica.submit(req, prompt, output, this.promptKey[req], prompt);
+    else this.replica.submit(req, prompt, output, shared > 0 ? 0 : -1, Math.min(shared, prompt));
     // sampled after the submit, so a request rejected at once is not counted
     if (req === this.midRequest()) this.inFlightMid = this.inFlight;
     if (req === this.spec.warmup + this.spec.measured - 1) this.inFlightLast = this.inFlight;
@@ -284,6 +320,7 @@ function collect(c: Client, stop: StopReason): RunResult {
     window_ms,
     output_tokens: c.end.output - c.start.output,
     prompt_tokens: c.end.prompt - c.start.prompt,
+    cached_prompt_tokens: c.end.cached - c.start.cached,
     mean_in_flight: window_ms > 0 ? (c.end.area - c.start.area) / window_ms : NaN,
     in_flight_growth: c.inFlightLast - c.inFlightMid,
     submissions_between: warmup + measured - 1 - c.midRequest(),

@@ -9,10 +9,14 @@ import type { Prediction } from './predict.ts';
 export type SplitFilter = Split | 'all';
 export const SPLIT_FILTERS: readonly SplitFilter[] = ['validation', 'calibration', 'all'];
 
-/** Kinds grouped as the table reports them: every serving_* figure is `serving`. */
-export const KIND_GROUPS = ['prefill', 'decode', 'latency', 'throughput', 'serving'] as const;
+/** Kinds grouped as the table reports them: every serving_* figure is `serving`; the prefix
+ *  cache's own figures (hit_rate, throughput_ratio) are `prefix_cache`. */
+export const KIND_GROUPS = ['prefill', 'decode', 'latency', 'throughput', 'serving', 'prefix_cache'] as const;
 export type KindGroup = (typeof KIND_GROUPS)[number];
-export const kindGroup = (k: Kind): KindGroup => (k.startsWith('serving_') ? 'serving' : (k as KindGroup));
+export const kindGroup = (k: Kind): KindGroup => {
+  if (k.startsWith('serving_')) return 'serving';
+  return k === 'hit_rate' || k === 'throughput_ratio' ? 'prefix_cache' : k as KindGroup;
+};
 
 export interface RowResult {
   readonly id: string;

@@ -72,7 +72,7 @@ describe('corpus loader: each bad row is refused with file, line and column', ()
     expect(refusal({ kind: 'prefil' })).toMatch(/^c\.csv:3: kind: expected one of prefill, decode, latency, throughput, serving_ttft, .*, got "prefil"$/);
     expect(refusal({ split: 'test' })).toBe('c.csv:3: split: expected one of calibration, validation, got "test"');
     expect(refusal({ statistic: 'p50' })).toBe('c.csv:3: statistic: expected one of mean, median, p90, p99, got "p50"');
-    expect(refusal({ unit: 'tok/s' })).toBe('c.csv:3: unit: expected one of ms, output_tok_s, total_tok_s, req_s, got "tok/s"');
+    expect(refusal({ unit: 'tok/s' })).toBe('c.csv:3: unit: expected one of ms, output_tok_s, total_tok_s, req_s, fraction, ratio, got "tok/s"');
     expect(refusal({ dtype: 'FP8' })).toBe('c.csv:3: dtype: expected one of fp16, bf16, fp8, int8, int4, fp4, got "FP8"');
   });
 

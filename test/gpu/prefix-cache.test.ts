@@ -58,6 +58,36 @@ describe('prefix cache: one shared system prompt, closed forms', () => {
     expect(runSequential(BASE_CFG, tiny).replica.stats().cached_prompt_tokens).toBe(0);
   });
 
+  /**
+   * Two requests with the same L-token system prompt (and U tokens of their own) submitted at one
+   * instant while the replica is busy with an unrelated request, so one iteration plans both.
+   */
+  function together(L: number, U: number) {
+    const sim = new Simulator();
+    const rec = new Recorder();
+    const replica = new GpuReplica(sim, step, BASE_CFG, rec);
+    replica.debug = { planned: (r) => r.checkInvariants() };
+    replica.submit(rec.add(100, 50, 0), 100, 50);
+    for (let i = 0; i < 2; i++) replica.submit(rec.add(L + U, 2, 0), L + U, 2, 5, L);
+    sim.run();
+    expect(rec.errors).toEqual([]);
+    return { st: replica.stats(), first: (i: number) => rec.reqs[i].first };
+  }
+
+  it('a request admitted in the iteration that computes a prefix, or later, reuses its blocks (vLLM V1 caches a block when its iteration is scheduled)', () => {
+    // one iteration: the first computes its 360 tokens, the second, admitted after it, only its own 40
+    const short = together(320, 40);
+    expect(short.st.cached_prompt_tokens).toBe(320);
+    expect(short.st.prefill_tokens).toBe(100 + 360 + 40);
+    expect(short.first(2)).toBe(short.first(1));
+    // a prefix over three chunks (budget 512): the second is admitted when the budget allows, in the
+    // first's last iteration, by which time all floor(1000/16) = 62 prefix blocks are scheduled
+    const long = together(1000, 100);
+    expect(long.st.cached_prompt_tokens).toBe(992);
+    expect(long.st.prefill_tokens).toBe(100 + 1100 + 108);
+    expect(long.first(2)).toBe(long.first(1));
+  });
+
   it('a replica that fails comes back cold: the first request after restore prefills the whole prompt', () => {
     const sim = new Simulator();
     const rec = new Recorder();

@@ -885,6 +885,15 @@ export class GpuReplica {
     this.iterAttentionPairs += c * (this.slots.prefilled(s) + c / 2);
     if (this.slots.emitted(s) > 0) this.iterRecomputeTokens += c;
     this.tokenBudget -= c;
+    // vLLM V1 caches a prefix block when the iteration that fills it is scheduled: a request
+    // admitted after this one, in this iteration or a later one, reuses it (each layer writes the
+    // iteration's KV before its attention reads it), instead of computing it a second time
+    const entry = this.slots.prefixEntry(s);
+    if (entry >= 0) {
+      const filled = Math.floor((this.slots.prefilled(s) + c) / this.blockSize);
+      const blocks = filled < this.slots.prefixBlocks(s) ? filled : this.slots.prefixBlocks(s);
+      this.slots.setSharedBlocks(s, this.slots.sharedBlocks(s) + this.prefixCache!.adopt(entry, blocks));
+    }
   }
 
   /** Allocates this decode step's new blocks, preempting the most recent sequences until they fit. */
