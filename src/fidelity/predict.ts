@@ -309,8 +309,13 @@ export function predictRow(row: CorpusRow, options: PredictOptions = {}): Predic
   return p.status === 'predicted' && notes.length ? { ...p, notes: [...notes, ...p.notes] } : p;
 }
 
+/** The options with a run cache (a new one unless given), so that rows of one configuration share their run. */
+export function withRunCache(options: PredictOptions): PredictOptions {
+  return { ...options, cache: options.cache ?? new Map<string, RunResult>() };
+}
+
 /** Predictions for many rows, sharing simulated runs between rows of one configuration. */
 export function predictRows(rows: readonly CorpusRow[], options: PredictOptions = {}): Prediction[] {
-  const o = { ...options, cache: options.cache ?? new Map<string, RunResult>() };
+  const o = withRunCache(options);
   return rows.map((r) => predictRow(r, o));
 }
