@@ -49,8 +49,14 @@ export const DEFAULT_THROUGHPUT_REQUESTS = 1_000;
 /** A serving row with num_requests blank is read at steady state: requests before this many are a warm-up. */
 export const STEADY_WARMUP_REQUESTS = 200;
 export const STEADY_MEASURED_REQUESTS = 1_000;
-/** The first TensorRT-LLM release of the `trtllm` profile's era (trtllm-bench, 2024-11); earlier ones: `trtllm-2024`. */
-export const TRTLLM_CURRENT_SINCE = '0.14';
+/**
+ * The first TensorRT-LLM release of the `trtllm` profile's era; earlier ones: `trtllm-2024`. The
+ * published throughput of the same configurations steps up at 0.11 (Llama-3-8B FP8 on H200,
+ * 128/2048: 8,368 tok/s in 0.10, 23,724 in 0.11; data/corpus/fresh-trtllm.csv): the 40 rows of
+ * 0.11-0.15 are 16.3% off with `trtllm` against 20.8% with the boundary at 0.14, where it was until
+ * 2026-12-04 (no row of 0.11-0.13 was in the corpus then).
+ */
+export const TRTLLM_CURRENT_SINCE = '0.11';
 /**
  * The first vLLM release of the `vllm` profile's era; earlier ones (0.2-0.3, 2023 to early 2024:
  * no chunked prefill, no CUDA graphs by default for every batch) are `vllm-2023`'s. An unnumbered

@@ -275,8 +275,16 @@ function startArrivals(client: Client, sim: Simulator, arrivals: Arrivals, seed:
     for (let k = 0; k < initial && client.submitNext(); k++);
   });
   sim.at(0, h);
-  // closed loop: a new request as each one finishes, keeping the concurrency
-  return arrivals.kind === 'closed' ? () => void client.submitNext() : () => {};
+  if (arrivals.kind !== 'closed') return () => {};
+  // Closed loop: the client sends a new request as each one finishes, and the engine gets it after
+  // the stack's own request cost (HTTP, API server, tokenisation), which lands it mid-iteration
+  // rather than on the boundary of the step that freed its slot. With equal lengths that phase
+  // decides whether the clients' prefills stagger or clump (docs/step-model.md). submit_ms is then
+  // the engine's arrival time, and collect() adds the cost back to TTFT and end to end.
+  const handoff_ms = client.spec.step.requestOverheadMs;
+  if (!(handoff_ms > 0)) return () => void client.submitNext();
+  const next = sim.on(() => void client.submitNext());
+  return () => void sim.after(handoff_ms, next);
 }
 
 export function simulate(spec: RunSpec): RunResult {
