@@ -45,7 +45,7 @@ export const DEFAULT_SEED = 1;
 export const DEFAULT_MAX_REQUESTS = 5_000;
 export const DEFAULT_MAX_WALL_MS = 10_000;
 /** An offline throughput row with num_requests blank ("many"): this many requests. */
-export const DEFAULT_THROUGHPUT_REQUESTS = 1_000;
+export const DEFAULT_THROUGHPUT_REQUESTS = 5_000;
 /** A serving row with num_requests blank is read at steady state: requests before this many are a warm-up. */
 export const STEADY_WARMUP_REQUESTS = 200;
 export const STEADY_MEASURED_REQUESTS = 1_000;
