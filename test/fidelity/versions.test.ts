@@ -15,6 +15,9 @@ describe('stack versions and the engine profile of a row', () => {
   it('TensorRT-LLM and TGI rows take the profile of their era; NIM runs TensorRT-LLM; Splitwise is the vLLM of 2023', () => {
     expect(stackEngine('trtllm', '0.9.0')).toBe('trtllm-2024');
     expect(stackEngine('trtllm', '0.17.0')).toBe('trtllm');
+    // the era boundary: the published throughput steps up at 0.11 (data/corpus/fresh-trtllm.csv)
+    expect(stackEngine('trtllm', '0.10.0')).toBe('trtllm-2024');
+    expect(stackEngine('trtllm', '0.11.0')).toBe('trtllm');
     expect(stackEngine('nim', '1.8.0')).toBe('trtllm');
     expect(stackEngine('splitwise-vllm', 'unknown')).toBe('vllm-2023');
     expect(stackEngine('tgi', '2.1')).toBe('tgi');
