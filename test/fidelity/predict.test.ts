@@ -63,7 +63,7 @@ describe('offline throughput on one simulated replica', () => {
   });
 
   it('notes a request count above the bound', () => {
-    const p = predictRow(row({ kind: 'throughput', unit: 'output_tok_s', batch: '', num_requests: '100000' }), { maxRequests: 300 });
+    const p = predictRow(row({ kind: 'throughput', unit: 'output_tok_s', batch: '', num_requests: '100000' }), { maxOfflineRequests: 300 });
     expect(p.status === 'predicted' && p.notes).toContain('simulated 300 of the 100000 requests');
   });
 });
