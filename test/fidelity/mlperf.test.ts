@@ -6,12 +6,12 @@ import { predictRows } from '../../src/fidelity/predict.ts';
  * MLPerf Inference v4.0/v4.1, Llama 2 70B, NVIDIA's closed submissions (data/corpus/mlperf/, read
  * with --corpus only): published offline throughput of one TP 2 replica on H100 and one TP 1
  * replica on H200, against fleetsim's offline run of the same engine batch, the dataset's mean
- * lengths and the run's published request count (24,576-50,160 per replica). Measured
- * (2026-12-04): +8.8% to +16.4%, fleetsim too fast on all four; held within 20%, the error the
- * held-out measurements are judged by. Cut at 5,000 requests the same runs read +2.7% to +6.2%:
- * the ramp and drain of a short run hid most of the error. The server rows of the file are not
- * held here: they run at 95-98% of the same system's offline throughput, where a capacity 9-16%
- * too high leaves fleetsim's batch at a third of the real one and its TTFT and TPOT 49-77% short
+ * lengths and the run's published request count (24,576-50,160 per replica); v4.0 ran a
+ * TensorRT-LLM devdrop of February 2024 (profile trtllm-2024), v4.1 one of mid-2024 (trtllm).
+ * Measured (2026-12-04): -13.3%, -7.3%, -4.9% (v4.0) and +12.1% (v4.1); held within 20%, the
+ * error the held-out measurements are judged by. The server rows of the file are not held here:
+ * they run at 95-98% of the same system's offline throughput, where a capacity error of 5-15%
+ * either way leaves fleetsim overloaded or far from the knee, and its TTFT and TPOT 48-70% short
  * (docs/step-model.md).
  */
 describe('MLPerf Llama 2 70B offline throughput', () => {
