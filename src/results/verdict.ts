@@ -124,6 +124,35 @@ export interface VerdictInput {
   purchase?: PurchaseSummary;
 }
 
+/**
+ * The step model's error on the published offline throughputs it was not fitted on (MAPE of the
+ * throughput rows, 15.1% on 2026-12-04, docs/step-model.md): a GPU tier whose analytical load is
+ * within it of 100% may be over capacity in truth.
+ */
+export const STEP_MODEL_THROUGHPUT_MAPE = 0.15;
+/** The load from which a GPU tier is that close: 1 / (1 + MAPE), 87%. */
+export const NEAR_CAPACITY_UTILIZATION = 1 / (1 + STEP_MODEL_THROUGHPUT_MAPE);
+
+/**
+ * GPU tiers within the step model's throughput error of capacity, at the mean or the peak rate.
+ * Near capacity a replica's latency turns on its exact capacity: published MLPerf server runs at
+ * 95-98% of offline throughput are 48-78% off in fleetsim with a capacity 5-16% off either way.
+ */
+export function isNearCapacity(l: CapacityLoads['loads'][number]): boolean {
+  return l.tier.startsWith('gpu:') && Math.max(l.utilization, l.peak_utilization) >= NEAR_CAPACITY_UTILIZATION && l.peak_utilization <= 1;
+}
+
+function nearCapacityWarning(c: CapacityLoads): VerdictWarning | undefined {
+  const near = c.loads.filter(isNearCapacity);
+  if (near.length === 0) return undefined;
+  const list = near.map((l) => `${l.tier} ${fmt(l.utilization * 100, 3)}% at the mean rate, ${fmt(l.peak_utilization * 100, 3)}% at the peak`).join(', ');
+  return {
+    code: 'near_capacity',
+    message: `near capacity (analytical load): ${list}. The GPU step model's throughput is ${fmt(STEP_MODEL_THROUGHPUT_MAPE * 100)}% off ` +
+      'on published measurements (mean absolute error), so these replicas may be over capacity in truth; latency here turns on the exact capacity and can be off by a factor',
+  };
+}
+
 function capacityWarnings(c: CapacityLoads): VerdictWarning[] {
   const list = (ls: CapacityLoads['loads'], key: 'utilization' | 'peak_utilization') =>
     ls.map((l) => `${l.tier} ${fmt(l[key] * 100, 3)}% (${fmt(l.arrival_rate_per_s)}/s offered, ${fmt(l.capacity_per_s)}/s capacity)`).join(', ');
@@ -132,6 +161,8 @@ function capacityWarnings(c: CapacityLoads): VerdictWarning[] {
   const out: VerdictWarning[] = [];
   if (over.length > 0) out.push({ code: 'over_capacity', message: `over capacity at the mean arrival rate (analytical load): ${list(over, 'utilization')}` });
   if (atPeak.length > 0) out.push({ code: 'over_capacity_at_peak', message: `over capacity at the peak arrival rate (analytical load): ${list(atPeak, 'peak_utilization')}` });
+  const near = nearCapacityWarning(c);
+  if (near) out.push(near);
   return out;
 }
 

@@ -11,6 +11,8 @@ import { defaultWindowMs, simulate } from '../../src/experiment/simulate.ts';
 import { runReplications } from '../../src/experiment/replications.ts';
 import { summarizeRun, type Summary } from '../../src/results/summary.ts';
 import { growthTest } from '../../src/metrics/steady-state.ts';
+import { NEAR_CAPACITY_UTILIZATION, runWarnings, STEP_MODEL_THROUGHPUT_MAPE, type VerdictInput } from '../../src/results/verdict.ts';
+import type { CapacityLoads } from '../../src/results/capacity.ts';
 
 /**
  * The verdict block: steady state on an M/M/10 queue offered 12/s of 1-s service (load 1.2, a
@@ -151,5 +153,33 @@ describe('fleetsim check on a run not at steady state', () => {
     expect(r.allowed.code, show(r.allowed)).toBe(1);
     expect(r.stable.code, show(r.stable)).toBe(0);
     expect(r.stable.stdout).toMatch(/^## fleetsim check: mmc-stable: PASS/);
+  });
+});
+
+describe('near capacity', () => {
+  // a run with nothing else to warn about, so that the capacity loads alone decide
+  const quiet: VerdictInput = {
+    complete: true, stop_reason: 'duration', requests: { offered: 1000, completed: 1000, in_flight_at_end: 0, error_rate: 0 },
+    latency_ms: { e2e: { p50: 1, p90: 1, p95: 1, p99: 1, p999: 1, mean: 1, max: 1, count: 1000 } as VerdictInput['latency_ms']['e2e'] },
+  };
+  const steady = { ok: true, reasons: [] };
+  const loads = (tier: string, utilization: number, peak_utilization: number): CapacityLoads => ({
+    mean_rate_per_s: 10, peak_rate_per_s: 10 * peak_utilization / utilization,
+    loads: [{ tier, arrival_rate_per_s: 10 * utilization, capacity_per_s: 10, utilization, peak_utilization }],
+  });
+  const codes = (c: CapacityLoads) => runWarnings(quiet, c, steady).map((w) => w.code);
+
+  it('a GPU tier from 1 / (1 + the step model\'s throughput error) to 100% load is near capacity; below it is not', () => {
+    expect(NEAR_CAPACITY_UTILIZATION).toBeCloseTo(1 / (1 + STEP_MODEL_THROUGHPUT_MAPE), 12);
+    expect(codes(loads('gpu:gpt-4', 0.9, 0.9))).toEqual(['near_capacity']);
+    expect(codes(loads('gpu:gpt-4', 0.8, 0.9))).toEqual(['near_capacity']);
+    expect(codes(loads('gpu:gpt-4', 0.8, 0.85))).toEqual([]);
+    expect(runWarnings(quiet, loads('gpu:gpt-4', 0.9, 0.95), steady)[0].message).toContain('gpu:gpt-4 90% at the mean rate, 95% at the peak');
+  });
+
+  it('over capacity is warned as such, not as near; a tier without a GPU model (no model error) never is near', () => {
+    expect(codes(loads('gpu:gpt-4', 0.95, 1.1))).toEqual(['over_capacity_at_peak']);
+    expect(codes(loads('gpu:gpt-4', 1.2, 1.3))).toEqual(['over_capacity']);
+    expect(codes(loads('api', 0.95, 0.95))).toEqual([]);
   });
 });
