@@ -6,7 +6,6 @@
 // any moment from here on gets an answer, see util/signals.mjs), then TypeScript through tsx (no
 // build step), then the CLI, which loads only the module of the command it runs.
 import { withHugePages } from './huge-pages.mjs';
-import { widenInlining } from './v8-inlining.mjs';
 import { installSignalHandlers } from '../util/signals.mjs';
 import { answerTopLevel, needsNoCommand } from './commands.mjs';
 
@@ -18,7 +17,6 @@ if (needsNoCommand(args)) {
   // Only commands that simulate are worth the ~0.1 s a relaunch costs.
   const SIMULATING = new Set(['run', 'check', 'compare', 'replay', 'sweep', 'plan']);
   await withHugePages(SIMULATING.has(args.find((a) => !a.startsWith('-')) ?? ''));
-  widenInlining();
   installSignalHandlers();
   const { register } = await import('tsx/esm/api');
   register();
