@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DDSketch } from '@datadog/sketches-js';
-import { LatencyStats, SKETCH_RELATIVE_ACCURACY } from '../../src/metrics/latency.ts';
+import { LatencyStats, SKETCH_RELATIVE_ACCURACY, sketchKeyOf } from '../../src/metrics/latency.ts';
 import { makeSampler } from '../../src/engine/distributions.ts';
 import { stream } from '../../src/engine/random.ts';
 
@@ -86,6 +86,35 @@ describe('LatencyStats', () => {
     const trim = (bins: number[]) => bins.join(',').replace(/^(0,)+|(,0)+$/g, '');
     expect(trim(ours.sketch.store.bins)).toBe(trim(lib.store.bins));
     expect([ours.sketch.count, ours.sketch.min, ours.sketch.max]).toEqual([lib.count, lib.min, lib.max]);
+  });
+
+  it('the key table gives the library key for every value: at bin edges, at the table\'s part edges and at random, 1 ns to 10^12 ms', () => {
+    const lib = new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY });
+    const key = (v: number) => lib.mapping.key(v);
+    const values: number[] = [];
+    const around = (v: number) => {
+      for (let k = -3; k <= 3; k++) values.push(v + k * Number.EPSILON * v);
+    };
+    // every bin edge: the last value of a bin and the first of the next, a few ulps either side
+    for (let lo = 1e-7; lo < 1e10; ) {
+      let hi = lo * 1.02;
+      while (key(hi) === key(lo)) hi *= 1.02;
+      for (let i = 0; i < 200 && hi - lo > Number.EPSILON * hi; i++) {
+        const mid = (lo + hi) / 2;
+        if (key(mid) === key(lo)) lo = mid;
+        else hi = mid;
+      }
+      around(lo);
+      lo = hi;
+    }
+    // the table cuts each octave into 1,024 parts: their edges, from 2^-21 to 2^31 ms
+    for (let e = -21; e <= 31; e++) for (let part = 0; part <= 1024; part++) around(Math.pow(2, e) * (1 + part / 1024));
+    const rng = stream(3, 'keys');
+    for (let i = 0; i < 200_000; i++) values.push(Math.pow(10, -9 + 21 * rng()));
+    let wrong = 0;
+    for (const v of values) if (sketchKeyOf(v) !== key(v)) wrong++;
+    expect(values.length).toBeGreaterThan(500_000);
+    expect(wrong).toBe(0);
   });
 
   it('memory does not grow with the number of values', () => {

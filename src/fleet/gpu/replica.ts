@@ -232,6 +232,14 @@ export class GpuReplica {
   private capacityChangePending = false;
   private watermarkBlocks: number;
   private allocatedBlocks = 0;
+  /**
+   * KV blocks the waiting head needs, when admission already found that they do not fit and
+   * nothing but free blocks can change that (no prefix entry, no KV tiers, no priorities); -1 when
+   * unknown. Any change of the head or of the capacity clears it. While it is known, a plan that
+   * still finds too few free blocks stops there without reading the queue or the head's record:
+   * at fleet scale those are cold cache lines, read at every iteration of a KV-bound replica.
+   */
+  private blockedHeadNeed = -1;
   /** 'reserve-output' admission: the running requests' whole footprints (prompt + output), in blocks */
   private readonly reserveOutput: boolean;
   private committedBlocks = 0;
@@ -463,6 +471,7 @@ export class GpuReplica {
     if (priority !== 0 && !this.prioritised) {
       this.prioritised = true;
       this.waitQueue = PriorityWaitQueue.from(this.waitQueue, this.slots);
+      this.blockedHeadNeed = -1;
     }
     this.waitQueue.pushBack(s);
     if (this.waitQueue.length > counters.max_waiting) counters.max_waiting = this.waitQueue.length;
@@ -602,7 +611,7 @@ export class GpuReplica {
     // Fuse when admission is blocked in a way that lasts (the head does not fit, the batch or the
     // budget is full), or when nothing waits at all: then only an arrival could change the next
     // plan, and submit cuts the stretch when one comes (spanOpen).
-    const blocked = this.waitQueue.length > 0 || this.runningCount >= this.maxSeqs || (this.chunkedPrefill && this.tokenBudget <= 0);
+    const blocked = this.blockedHeadNeed >= 0 || this.waitQueue.length > 0 || this.runningCount >= this.maxSeqs || (this.chunkedPrefill && this.tokenBudget <= 0);
     this.fusedOpen = false;
     if (decode && !held && this.iterChunks === 0 && this.fuseDecode && this.debug === null && counters.preemptions === preemptedBefore &&
         (blocked || this.waitQueue.length === 0)) {
@@ -743,6 +752,7 @@ export class GpuReplica {
 
   /** Admits from the waiting head while budget, max_num_seqs and KV blocks allow. */
   private admit(chunked: boolean): void {
+    if (this.blockedHeadNeed >= 0 && this.kvBlocks - this.allocatedBlocks - this.blockedHeadNeed < this.watermarkBlocks) return;
     const now = this.sim.now_ms;
     while (this.waitQueue.length > 0 && this.runningCount < this.maxSeqs && (chunked ? this.tokenBudget > 0 : true)) {
       const s = this.waitQueue.peekFront();
@@ -772,11 +782,15 @@ export class GpuReplica {
         if (!(this.iterChunks === 0 && rest > this.maxBatchedTokens)) break;
       }
       const need = this.blocksFor(target) - hitBlocks + loaded;
-      if (this.kvBlocks - this.allocatedBlocks - need - pinned < this.watermarkBlocks) break;
+      if (this.kvBlocks - this.allocatedBlocks - need - pinned < this.watermarkBlocks) {
+        if (entry < 0 && this.kvTiers === null && !this.prioritised) this.blockedHeadNeed = need;
+        break;
+      }
       const footprint = this.reserveOutput ? this.blocksFor(this.slots.prompt(s) + this.slots.out(s)) : 0;
       if (this.reserveOutput && this.kvBlocks - this.committedBlocks - footprint < this.watermarkBlocks) break;
       this.committedBlocks += footprint;
       this.waitQueue.popFront();
+      this.blockedHeadNeed = -1;
       this.slots.setState(s, PREFILL);
       this.slots.setPrefilled(s, hitTokens);
       this.allocatedBlocks += need;
@@ -814,6 +828,7 @@ export class GpuReplica {
   /** The waiting head s can no longer fit, even alone: it leaves rejected. */
   private rejectHeadTooLong(s: number, now: number): void {
     this.waitQueue.popFront();
+    this.blockedHeadNeed = -1;
     const req = this.slots.req(s);
     this.releaseSlot(s);
     this.counters.rejected_too_long++;
@@ -941,6 +956,7 @@ export class GpuReplica {
     this.slots.setPreempts(s, this.slots.preempts(s) + 1);
     this.counters.preemptions++;
     this.waitQueue.pushFront(s);
+    this.blockedHeadNeed = -1;
   }
 
   /** Takes running sequence s out of the batch and gives back its blocks; returns the output tokens it still had to produce. */
@@ -1008,6 +1024,7 @@ export class GpuReplica {
   private abortNow(s: number, req: number, t: number): void {
     const state = this.slots.state(s);
     if (state === WAITING && !this.waitQueue.remove(s)) return;
+    if (state === WAITING) this.blockedHeadNeed = -1;
     this.counters.aborted++;
     this.counters.aborted_output_tokens += state === WAITING ? this.slots.out(s) - this.slots.emitted(s) : this.leaveBatch(s);
     this.releaseSlot(s);
@@ -1018,6 +1035,7 @@ export class GpuReplica {
     this.capacityChangePending = false;
     this.kvBlocks = this.capacityRequested;
     this.watermarkBlocks = this.watermarkFor(this.kvBlocks);
+    this.blockedHeadNeed = -1;
     while (this.allocatedBlocks > this.kvBlocks) this.preempt(this.victim());
     this.trimCache();
   }
@@ -1187,6 +1205,7 @@ export class GpuReplica {
       const need = this.blocksFor(kvTokens);
       if (this.kvBlocks - this.allocatedBlocks - need < this.watermarkBlocks) return;
       this.waitQueue.popFront();
+      this.blockedHeadNeed = -1;
       this.allocatedBlocks += need;
       this.runningCount++;
       this.slots.setAdmitMs(s, now);
@@ -1296,6 +1315,7 @@ export class GpuReplica {
     for (let i = 0; i < this.waitQueue.length; i++) this.releaseSlot(this.waitQueue.at(i));
     this.busy = false;
     this.waitQueue.clear();
+    this.blockedHeadNeed = -1;
     this.pendingAborts.length = 0;
     this.runningCount = 0;
     this.runHead = this.runTail = this.prefillHead = this.prefillTail = -1;
