@@ -8,6 +8,23 @@ function exactQuantile(sorted: Float64Array, q: number): number {
   return sorted[Math.floor(q * (sorted.length - 1))];
 }
 
+/** The last value of each of the library's bins from `from` to `to` (bisected to the ulp), in order. */
+function binEdges(key: (v: number) => number, from: number, to: number): number[] {
+  const edges: number[] = [];
+  for (let lo = from; lo < to; ) {
+    let hi = lo * 1.02;
+    while (key(hi) === key(lo)) hi *= 1.02;
+    for (let i = 0; i < 200 && hi - lo > Number.EPSILON * hi; i++) {
+      const mid = (lo + hi) / 2;
+      if (key(mid) === key(lo)) lo = mid;
+      else hi = mid;
+    }
+    edges.push(lo);
+    lo = hi;
+  }
+  return edges;
+}
+
 describe('LatencyStats', () => {
   it('ends with exactly the bins the library sketch gets from the same values, however reads and adds interleave', () => {
     const rng = stream(4, 'ingest');
@@ -67,17 +84,7 @@ describe('LatencyStats', () => {
     // slowly growing gaps, as a replica's inter-token gaps over a run of decode steps
     for (let v = 20; v < 60; v += 0.0007) values.push(v);
     // the last values below and the first above each bin edge from 1e-3 to 1e5 ms, a few ulps apart
-    for (let lo = 1e-3; lo < 1e5; ) {
-      let hi = lo * 1.02;
-      while (key(hi) === key(lo)) hi *= 1.02;
-      for (let i = 0; i < 200 && hi - lo > Number.EPSILON * hi; i++) {
-        const mid = (lo + hi) / 2;
-        if (key(mid) === key(lo)) lo = mid;
-        else hi = mid;
-      }
-      for (let k = -3; k <= 3; k++) values.push(lo + k * Number.EPSILON * lo);
-      lo = hi;
-    }
+    for (const edge of binEdges(key, 1e-3, 1e5)) for (let k = -3; k <= 3; k++) values.push(edge + k * Number.EPSILON * edge);
     const ours = new LatencyStats({ rememberRuns });
     for (const v of values) {
       ours.add(v);
@@ -96,17 +103,7 @@ describe('LatencyStats', () => {
       for (let k = -3; k <= 3; k++) values.push(v + k * Number.EPSILON * v);
     };
     // every bin edge: the last value of a bin and the first of the next, a few ulps either side
-    for (let lo = 1e-7; lo < 1e10; ) {
-      let hi = lo * 1.02;
-      while (key(hi) === key(lo)) hi *= 1.02;
-      for (let i = 0; i < 200 && hi - lo > Number.EPSILON * hi; i++) {
-        const mid = (lo + hi) / 2;
-        if (key(mid) === key(lo)) lo = mid;
-        else hi = mid;
-      }
-      around(lo);
-      lo = hi;
-    }
+    for (const edge of binEdges(key, 1e-7, 1e10)) around(edge);
     // the table cuts each octave into 1,024 parts: their edges, from 2^-21 to 2^31 ms
     for (let e = -21; e <= 31; e++) for (let part = 0; part <= 1024; part++) around(Math.pow(2, e) * (1 + part / 1024));
     const rng = stream(3, 'keys');
