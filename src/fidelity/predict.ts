@@ -310,10 +310,9 @@ export function withoutSharing(spec: RunSpec): RunSpec {
 
 /** The largest relative move between two runs' mean TTFT, mean TPOT and output throughput. */
 function readingsMoved(before: RunResult, after: RunResult): number {
-  const mean = (values: Float64Array) => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
   const pairs: [number, number][] = [
-    [mean(before.ttft_ms), mean(after.ttft_ms)],
-    [mean(before.tpot_ms), mean(after.tpot_ms)],
+    [statisticOf(before.ttft_ms, 'mean'), statisticOf(after.ttft_ms, 'mean')],
+    [statisticOf(before.tpot_ms, 'mean'), statisticOf(after.tpot_ms, 'mean')],
     [before.output_tokens / before.window_ms, after.output_tokens / after.window_ms],
   ];
   return Math.max(...pairs.map(([a, b]) => (a > 0 ? Math.abs(b / a - 1) : 0)));
