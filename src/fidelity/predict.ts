@@ -81,6 +81,16 @@ export const STEADY_MAX_WARMUP_REQUESTS = 20_000;
  */
 export const TRTLLM_CURRENT_SINCE = '0.11';
 /**
+ * The first NIM for LLMs release whose TensorRT-LLM is of the `trtllm` profile's era. NIM 1.0
+ * (June 2024; the Llama 3 containers were released as 1.0.0 and 1.0.3, NIM 1.1.0 documentation,
+ * "Models") shipped before TensorRT-LLM 0.11 (July 2024), behind NIM's streaming server: its rows
+ * take `nim-2024`, fitted on half of the NVIDIA course dataset of those containers
+ * (data/corpus/nim-course/). Its 1,430 ITL and throughput figures: 11.9% off with `nim-2024`, 14.9%
+ * with `trtllm-2024` and 22.0% with `trtllm` (seed 1, 2026-12-04). NIM 1.8's published figures
+ * (vendor.csv) fit `trtllm`: 16 rows, 4.5%.
+ */
+export const NIM_TRTLLM_CURRENT_SINCE = '1.1';
+/**
  * The first vLLM release of the `vllm` profile's era; earlier ones (0.2-0.3, 2023 to early 2024:
  * no chunked prefill, no CUDA graphs by default for every batch) are `vllm-2023`'s. An unnumbered
  * version counts as current.
@@ -95,13 +105,13 @@ export const TGI_CHUNKED_SINCE = '3.0';
 
 /**
  * The engine profile a row's stack is predicted with: the stack's own profile where fleetsim has
- * one (TensorRT-LLM, vLLM and TGI by era); NVIDIA NIM runs TensorRT-LLM; Splitwise measured the vLLM of 2023;
+ * one (TensorRT-LLM, vLLM and TGI by era); NVIDIA NIM runs TensorRT-LLM (of its release's era); Splitwise measured the vLLM of 2023;
  * any other stack (LMDeploy, ...) gets the default profile, so its rows measure how far that
  * stack is from it.
  */
 export function stackEngine(stack: string, version = 'unknown'): EngineName {
   if (stack === 'trtllm') return versionAtLeast(version, TRTLLM_CURRENT_SINCE) ? 'trtllm' : 'trtllm-2024';
-  if (stack === 'nim') return 'trtllm';
+  if (stack === 'nim') return versionAtLeast(version, NIM_TRTLLM_CURRENT_SINCE) ? 'trtllm' : 'nim-2024';
   if (stack === 'sglang') return 'sglang';
   if (stack === 'tgi') return versionAtLeast(version, TGI_CHUNKED_SINCE) ? DEFAULT_ENGINE : 'tgi';
   if (stack === 'splitwise-vllm') return 'vllm-2023';

@@ -12,13 +12,18 @@ describe('stack versions and the engine profile of a row', () => {
     expect(versionAtLeast('unknown', '0.14')).toBe(true);
   });
 
-  it('TensorRT-LLM and TGI rows take the profile of their era; NIM runs TensorRT-LLM; Splitwise is the vLLM of 2023', () => {
+  it('TensorRT-LLM, NIM and TGI rows take the profile of their era; Splitwise is the vLLM of 2023', () => {
     expect(stackEngine('trtllm', '0.9.0')).toBe('trtllm-2024');
     expect(stackEngine('trtllm', '0.17.0')).toBe('trtllm');
     // the era boundary: the published throughput steps up at 0.11 (data/corpus/fresh-trtllm.csv)
     expect(stackEngine('trtllm', '0.10.0')).toBe('trtllm-2024');
     expect(stackEngine('trtllm', '0.11.0')).toBe('trtllm');
     expect(stackEngine('nim', '1.8.0')).toBe('trtllm');
+    // NIM 1.0 (June 2024) shipped before TensorRT-LLM 0.11: its own profile, fitted on the course dataset of its Llama 3 containers
+    expect(stackEngine('nim', '1.0')).toBe('nim-2024');
+    expect(stackEngine('nim', '1.0.3')).toBe('nim-2024');
+    expect(stackEngine('nim', '1.1.0')).toBe('trtllm');
+    expect(stackEngine('nim', 'unknown')).toBe('trtllm');
     expect(stackEngine('splitwise-vllm', 'unknown')).toBe('vllm-2023');
     expect(stackEngine('tgi', '2.1')).toBe('tgi');
     expect(stackEngine('tgi', '3.0.1')).toBe('vllm'); // chunked prefill: not the 2.x router's hold
