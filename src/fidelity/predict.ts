@@ -81,6 +81,16 @@ export const STEADY_MAX_WARMUP_REQUESTS = 20_000;
  */
 export const TRTLLM_CURRENT_SINCE = '0.11';
 /**
+ * TensorRT-LLM releases before this one published static-batch figures of its session runtime
+ * (gptSessionBenchmark: one batch run to completion, no batch manager); from 0.10 on, in-flight
+ * batching (gptManagerBenchmark, then trtllm-bench). Rows before it take `trtllm-session`:
+ * `trtllm-2024` without a per-sequence cost, which the 751 static-batch latencies of 0.9.0
+ * (data/corpus/trt090-course/) support: 13.4% -> 9.9%, and +30% -> about 0 at batch 256-1,024.
+ * MLPerf v4.0's harness (a devdrop of 0.8, in-flight batching) is the exception the version
+ * cannot see: its offline rows read +13% to +16% with it (-5% to -13% with `trtllm-2024`).
+ */
+export const TRTLLM_SESSION_BEFORE = '0.10';
+/**
  * The first NIM for LLMs release whose TensorRT-LLM is of the `trtllm` profile's era. NIM 1.0
  * (June 2024; the Llama 3 containers were released as 1.0.0 and 1.0.3, NIM 1.1.0 documentation,
  * "Models") shipped before TensorRT-LLM 0.11 (July 2024), behind NIM's streaming server: its rows
@@ -110,7 +120,10 @@ export const TGI_CHUNKED_SINCE = '3.0';
  * stack is from it.
  */
 export function stackEngine(stack: string, version = 'unknown'): EngineName {
-  if (stack === 'trtllm') return versionAtLeast(version, TRTLLM_CURRENT_SINCE) ? 'trtllm' : 'trtllm-2024';
+  if (stack === 'trtllm') {
+    if (versionAtLeast(version, TRTLLM_CURRENT_SINCE)) return 'trtllm';
+    return versionAtLeast(version, TRTLLM_SESSION_BEFORE) ? 'trtllm-2024' : 'trtllm-session';
+  }
   if (stack === 'nim') return versionAtLeast(version, NIM_TRTLLM_CURRENT_SINCE) ? 'trtllm' : 'nim-2024';
   if (stack === 'sglang') return 'sglang';
   if (stack === 'tgi') return versionAtLeast(version, TGI_CHUNKED_SINCE) ? DEFAULT_ENGINE : 'tgi';

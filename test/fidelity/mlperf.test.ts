@@ -7,8 +7,10 @@ import { predictRows } from '../../src/fidelity/predict.ts';
  * with --corpus only): published offline throughput of one TP 2 replica on H100 and one TP 1
  * replica on H200, against fleetsim's offline run of the same engine batch, the dataset's mean
  * lengths and the run's published request count (24,576-50,160 per replica); v4.0 ran a
- * TensorRT-LLM devdrop of February 2024 (profile trtllm-2024), v4.1 one of mid-2024 (trtllm).
- * Measured (2026-12-04): -13.3%, -7.3%, -4.9% (v4.0) and +12.1% (v4.1); held within 20%, the
+ * TensorRT-LLM devdrop of February 2024, before 0.10, so its rows take the session runtime's
+ * profile (trtllm-session, no per-sequence cost), though its harness batched in flight; v4.1 one of
+ * mid-2024 (trtllm). Measured (2026-12-04, evening): -1.4%, +12.7%, +15.8% (v4.0; -13.3%, -7.3%,
+ * -4.9% with trtllm-2024) and +12.1% (v4.1); held within 20%, the
  * error the held-out measurements are judged by. The server rows of the file are not held here:
  * they run at 95-98% of the same system's offline throughput, where a capacity error of 5-15%
  * either way leaves fleetsim overloaded or far from the knee, and its TTFT and TPOT 48-70% short

@@ -13,7 +13,9 @@ describe('stack versions and the engine profile of a row', () => {
   });
 
   it('TensorRT-LLM, NIM and TGI rows take the profile of their era; Splitwise is the vLLM of 2023', () => {
-    expect(stackEngine('trtllm', '0.9.0')).toBe('trtllm-2024');
+    // before 0.10 the published figures are static batches of the session runtime: no per-sequence cost
+    expect(stackEngine('trtllm', '0.9.0')).toBe('trtllm-session');
+    expect(stackEngine('trtllm', '0.5.0')).toBe('trtllm-session');
     expect(stackEngine('trtllm', '0.17.0')).toBe('trtllm');
     // the era boundary: the published throughput steps up at 0.11 (data/corpus/fresh-trtllm.csv)
     expect(stackEngine('trtllm', '0.10.0')).toBe('trtllm-2024');
