@@ -87,7 +87,8 @@ export const TRTLLM_CURRENT_SINCE = '0.11';
  * `trtllm-2024` without a per-sequence cost, which the 751 static-batch latencies of 0.9.0
  * (data/corpus/trt090-course/) support: 13.4% -> 9.9%, and +30% -> about 0 at batch 256-1,024.
  * MLPerf v4.0's harness (a devdrop of 0.8, in-flight batching) is the exception the version
- * cannot see: its offline rows read +13% to +16% with it (-5% to -13% with `trtllm-2024`).
+ * cannot see: its offline rows read -1%, +13% and +16% with it (-13%, -7% and -5% with
+ * `trtllm-2024`), all within 20%.
  */
 export const TRTLLM_SESSION_BEFORE = '0.10';
 /**
