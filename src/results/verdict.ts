@@ -126,7 +126,8 @@ export interface VerdictInput {
 
 /**
  * The step model's error on the published offline throughputs it was not fitted on (MAPE of the
- * throughput rows, 15.1% on 2026-12-04, docs/step-model.md): a GPU tier whose analytical load is
+ * validation throughput rows, rounded up: 15.1% on 2026-12-04, 14.6% that evening,
+ * docs/step-model.md): a GPU tier whose analytical load is
  * within it of 100% may be over capacity in truth.
  */
 export const STEP_MODEL_THROUGHPUT_MAPE = 0.15;

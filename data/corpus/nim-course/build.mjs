@@ -1,11 +1,12 @@
 // Builds llama3.csv (fleetsim corpus rows) from the NVIDIA course dataset nim.csv.
-// Usage: node data/corpus/nim-course/build.mjs PATH/TO/nim.csv > data/corpus/nim-course/llama3.csv
+// Usage: node --import tsx data/corpus/nim-course/build.mjs PATH/TO/nim.csv > data/corpus/nim-course/llama3.csv
 // The source file: github.com/wbing520/ai-performance-engineering at commit
 // 0e25b2e236211ad01ed2221bd2c1cfa5b3f47b55, code/ch10_inference/inference_gpu_cluster_sizing/dataset/nim.csv
 // (Apache-2.0). See README.md beside this file for what is read and how the halves are split.
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
+import { CORPUS_COLUMNS } from '../../../src/fidelity/corpus.ts';
 
 const SOURCE = 'NVIDIA course dataset nim.csv (GenAI-Perf runs of NIM), in C. Fregly et al., ai-performance-engineering, 2025';
 const URL = 'https://github.com/wbing520/ai-performance-engineering/blob/0e25b2e236211ad01ed2221bd2c1cfa5b3f47b55/code/ch10_inference/inference_gpu_cluster_sizing/dataset/nim.csv';
@@ -24,7 +25,7 @@ const STATISTICS = [
 ];
 
 const rows = parse(readFileSync(process.argv[2]), { columns: true });
-const out = [['id', 'split', 'kind', 'statistic', 'value', 'unit', 'stack', 'stack_version', 'gpu', 'model', 'dtype', 'kv_dtype', 'tp', 'ep', 'batch', 'request_rate_per_s', 'num_requests', 'prompt_tokens', 'output_tokens', 'lengths', 'source', 'url', 'licence', 'locator', 'notes']];
+const out = [[...CORPUS_COLUMNS]];
 const seen = new Set();
 rows.forEach((r, index) => {
   const [gpu, gpuShort] = GPUS[r['task_inputs-GPU']];

@@ -1,11 +1,12 @@
 // Builds static-batch.csv (fleetsim corpus rows) from the NVIDIA course dataset trt_llm_0_9_0_dli.csv.
-// Usage: node data/corpus/trt090-course/build.mjs PATH/TO/trt_llm_0_9_0_dli.csv > data/corpus/trt090-course/static-batch.csv
+// Usage: node --import tsx data/corpus/trt090-course/build.mjs PATH/TO/trt_llm_0_9_0_dli.csv > data/corpus/trt090-course/static-batch.csv
 // The source file: github.com/wbing520/ai-performance-engineering at commit
 // 0e25b2e236211ad01ed2221bd2c1cfa5b3f47b55, code/ch10_inference/inference_gpu_cluster_sizing/dataset/
 // (Apache-2.0). README.md beside this file says what is read.
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
+import { CORPUS_COLUMNS } from '../../../src/fidelity/corpus.ts';
 
 const SOURCE = 'NVIDIA course dataset trt_llm_0_9_0_dli.csv (TensorRT-LLM 0.9.0 static batches), in C. Fregly et al., ai-performance-engineering, 2025';
 const URL = 'https://github.com/wbing520/ai-performance-engineering/blob/0e25b2e236211ad01ed2221bd2c1cfa5b3f47b55/code/ch10_inference/inference_gpu_cluster_sizing/dataset/trt_llm_0_9_0_dli.csv';
@@ -21,7 +22,7 @@ const DTYPES = { FP8: 'fp8', Mixed: 'fp16' };
 const FIGURES = [['lat', 'latency', 'Latency (ms)'], ['pre', 'prefill', '1st Token Latency (ms)']];
 
 const rows = parse(readFileSync(process.argv[2]), { columns: true });
-const out = [['id', 'split', 'kind', 'statistic', 'value', 'unit', 'stack', 'stack_version', 'gpu', 'model', 'dtype', 'kv_dtype', 'tp', 'ep', 'batch', 'request_rate_per_s', 'num_requests', 'prompt_tokens', 'output_tokens', 'lengths', 'source', 'url', 'licence', 'locator', 'notes']];
+const out = [[...CORPUS_COLUMNS]];
 const seen = new Set();
 rows.forEach((r, index) => {
   const gpu = GPUS[r.GPU], model = MODELS[r['Custom Model Name']];
