@@ -23,6 +23,9 @@ export type Prediction =
     readonly value: number;
     /** false when a simulated run's latency was still rising (overload) or it hit a bound */
     readonly steady: boolean;
+    /** open-loop serving rows: the offered request rate over the configuration's simulated
+     *  capacity (capacityRps); NaN for other rows */
+    readonly load: number;
     readonly notes: readonly string[];
   }
   | { readonly id: string; readonly status: 'not_evaluated'; readonly reason: string };
@@ -139,6 +142,10 @@ export function profileFor(row: CorpusRow, o: PredictOptions): CalibrationProfil
 /** Steady-state check: requests in flight may grow by this fraction of the arrivals over the second
  *  half of the measured arrivals (see steadiness). */
 export const STEADY_GROWTH_FRACTION = 0.05;
+/** Most clients of the closed loop that reads a configuration's capacity (capacityRps): above the
+ *  batch any modelled GPU holds at once, so the engine stays full. */
+export const CAPACITY_MAX_CLIENTS = 4096;
+
 
 const notEvaluated = (row: CorpusRow, reason: string): Prediction => ({ id: row.id, status: 'not_evaluated', reason });
 
@@ -368,6 +375,20 @@ function steadyRun(row: CorpusRow, first: Plan, o: PredictOptions): { run: RunRe
   return { run: firstRun, plan: first };
 }
 
+/**
+ * Requests per second the configuration of a spec serves with its engine always full: a closed
+ * loop of max_num_seqs clients (the engine's own cap; KV capacity may hold the batch lower), read
+ * over 2 x max_num_seqs completions after as many of warm-up. An open-loop row's offered rate over
+ * it is the row's load: near 1 the latency grows as 1 / (1 - load), so there a few percent of
+ * capacity error move it by tens of percent (docs/fidelity.md, "Near capacity").
+ */
+export function capacityRps(row: CorpusRow, spec: RunSpec, o: PredictOptions): number {
+  const clients = Math.min(spec.max_num_seqs, CAPACITY_MAX_CLIENTS);
+  const full: RunSpec = { ...spec, arrivals: { kind: 'closed', concurrency: clients }, warmup: clients, measured: 2 * clients, requests: 3 * clients + 1 };
+  const run = cachedRun(row, full, o);
+  return ((run.output_tokens / run.window_ms) * 1000) / run.mean_output_tokens;
+}
+
 function simulated(row: CorpusRow, model: ModelSpec, step: StepModel, o: PredictOptions): Prediction {
   const { run, plan } = steadyRun(row, runPlanFor(row, model, step, o), o);
   let value: number;
@@ -380,7 +401,8 @@ function simulated(row: CorpusRow, model: ModelSpec, step: StepModel, o: Predict
   }
   if (!(Number.isFinite(value) && value > 0)) return notEvaluated(row, `the simulated run gave no ${row.kind} ${row.statistic} (${run.completed_measured} requests completed)`);
   const s = steadiness(run, plan);
-  return { id: row.id, status: 'predicted', value, steady: s.steady, notes: [...plan.notes, ...s.notes] };
+  const load = plan.spec.arrivals.kind === 'poisson' ? plan.spec.arrivals.rate_per_s / capacityRps(row, plan.spec, o) : NaN;
+  return { id: row.id, status: 'predicted', value, steady: s.steady, load, notes: [...plan.notes, ...s.notes] };
 }
 
 /** fleetsim's prediction for one corpus row, or why it cannot make one. */
@@ -393,7 +415,7 @@ export function predictRow(row: CorpusRow, options: PredictOptions = {}): Predic
   if (row.kind === 'prefill' || row.kind === 'decode' || row.kind === 'latency') {
     const seqTokens = row.prompt_tokens + (row.kind === 'prefill' ? 0 : row.output_tokens);
     if (row.batch! * seqTokens > step.kvCapacityTokens) notes.push(`batch needs ${row.batch! * seqTokens} KV tokens, more than the modelled ${step.kvCapacityTokens}`);
-    return { id: row.id, status: 'predicted', value: staticPrediction(row, step, profile), steady: true, notes };
+    return { id: row.id, status: 'predicted', value: staticPrediction(row, step, profile), steady: true, load: NaN, notes };
   }
   const p = simulated(row, model, step, options);
   return p.status === 'predicted' && notes.length ? { ...p, notes: [...notes, ...p.notes] } : p;

@@ -1,4 +1,5 @@
 import type { CorpusRow, Kind, Split } from './corpus.ts';
+import { NEAR_CAPACITY_LOAD } from '../perf/model-error.ts';
 import type { Prediction } from './predict.ts';
 
 /**
@@ -35,6 +36,8 @@ export interface RowResult {
   readonly predicted: number;
   readonly error_pct: number;
   readonly steady: boolean;
+  /** open-loop serving rows: offered rate over the simulated capacity (NaN, null in JSON, for others) */
+  readonly load: number;
   readonly notes: readonly string[];
 }
 
@@ -64,6 +67,8 @@ export interface FidelityTable {
   readonly by_gpu: Readonly<Record<string, GroupStat>>;
   readonly by_stack: Readonly<Record<string, GroupStat>>;
   readonly by_dtype: Readonly<Record<string, GroupStat>>;
+  /** open-loop serving rows below NEAR_CAPACITY_LOAD of their simulated capacity, from it to 1, above 1 */
+  readonly by_load: Readonly<Record<string, GroupStat>>;
   readonly rows: readonly RowResult[];
 }
 
@@ -95,7 +100,7 @@ function rowResult(row: CorpusRow, p: Extract<Prediction, { status: 'predicted' 
     id: row.id, file: row.file, line: row.line, split: row.split, kind: row.kind, statistic: row.statistic, unit: row.unit,
     gpu: row.gpu, model: row.model, stack: row.stack, dtype: row.dtype, tp: row.tp,
     measured: row.value, predicted: p.value, error_pct: (100 * (p.value - row.value)) / row.value,
-    steady: p.steady, notes: p.notes,
+    steady: p.steady, load: p.load, notes: p.notes,
   };
 }
 
@@ -125,9 +130,16 @@ export function summarize(rows: readonly CorpusRow[], predictions: readonly Pred
     by_gpu: groupBy(results, (r) => r.gpu),
     by_stack: groupBy(results, (r) => r.stack),
     by_dtype: groupBy(results, (r) => r.dtype),
+    by_load: groupBy(results.filter((r) => !Number.isNaN(r.load)), loadGroup, LOAD_GROUPS),
     rows: results,
   };
 }
+
+/** Open-loop serving rows by load. Near capacity a latency's error is mostly the capacity error,
+ *  amplified; above it both the real queue and the simulated one grow for the run's length. */
+const NEAR = NEAR_CAPACITY_LOAD.toFixed(2);
+export const LOAD_GROUPS = [`below ${NEAR}`, `${NEAR} to 1`, 'above 1'] as const;
+const loadGroup = (r: RowResult): string => LOAD_GROUPS[r.load < NEAR_CAPACITY_LOAD ? 0 : r.load <= 1 ? 1 : 2];
 
 const pct = (x: number, signed = false) => (Number.isNaN(x) ? '-' : `${signed && x >= 0 ? '+' : ''}${x.toFixed(1)}%`);
 
@@ -144,7 +156,9 @@ function pad(cells: readonly string[][], rightAligned: readonly boolean[]): stri
 
 function groupLines(t: FidelityTable): string[] {
   const cells: string[][] = [['', 'n', 'MAPE', 'bias'], ['overall', String(t.overall.n), pct(t.overall.mape_pct), pct(t.overall.bias_pct, true)]];
-  const sections: [string, Readonly<Record<string, GroupStat>>][] = [['kind', t.by_kind], ['gpu', t.by_gpu], ['stack', t.by_stack], ['dtype', t.by_dtype]];
+  const sections: [string, Readonly<Record<string, GroupStat>>][] = [
+    ['kind', t.by_kind], ['gpu', t.by_gpu], ['stack', t.by_stack], ['dtype', t.by_dtype], ['serving at load', t.by_load],
+  ];
   for (const [name, groups] of sections) {
     for (const [k, g] of Object.entries(groups)) cells.push([`${name} ${k}`, String(g.n), pct(g.mape_pct), pct(g.bias_pct, true)]);
   }
@@ -152,11 +166,12 @@ function groupLines(t: FidelityTable): string[] {
 }
 
 function rowLines(t: FidelityTable): string[] {
-  const cells: string[][] = [['id', 'kind', 'statistic', 'unit', 'measured', 'predicted', 'error', '']];
+  const cells: string[][] = [['id', 'kind', 'statistic', 'unit', 'measured', 'predicted', 'error', 'load', '']];
   for (const r of t.rows) {
-    cells.push([r.id, r.kind, r.statistic, r.unit, figure(r.measured), figure(r.predicted), pct(r.error_pct, true), r.steady ? '' : 'unsteady']);
+    const load = Number.isNaN(r.load) ? '' : r.load.toFixed(2);
+    cells.push([r.id, r.kind, r.statistic, r.unit, figure(r.measured), figure(r.predicted), pct(r.error_pct, true), load, r.steady ? '' : 'unsteady']);
   }
-  const lines = pad(cells, [false, false, false, false, true, true, true, false]);
+  const lines = pad(cells, [false, false, false, false, true, true, true, true, false]);
   for (const r of t.rows) for (const n of r.notes) lines.push(`  ${r.id}: ${n}`);
   return lines;
 }
@@ -169,6 +184,8 @@ export function formatTable(t: FidelityTable, opts: { rows?: boolean; factors?: 
     `${t.rows_in_split - t.evaluated} not evaluated${t.unsteady ? `, ${t.unsteady} from runs that did not settle` : ''}` +
     `${opts.factors ? `; factors: ${opts.factors}` : ''}`);
   out.push('MAPE: mean absolute percentage error; bias: mean signed error, + = fleetsim predicts too high');
+  out.push(`load: an open-loop serving row's request rate over its configuration's simulated capacity; from ${NEAR}, ` +
+    'latency grows as 1 / (1 - load) and its error is mostly the capacity error, amplified');
   out.push('');
   out.push(...groupLines(t));
   if (t.not_evaluated.length) {

@@ -8,6 +8,7 @@ import type { CapacityLoads } from './capacity.ts';
 import { fmt } from '../util/format-number.ts';
 import { round } from './round.ts';
 import { spotWarning, type PurchaseSummary } from './purchase-summary.ts';
+import { NEAR_CAPACITY_LOAD, STEP_MODEL_THROUGHPUT_ERROR } from '../perf/model-error.ts';
 
 /**
  * The verdict block of summary.json: what a reader must know before any figure. Per model, the
@@ -124,20 +125,15 @@ export interface VerdictInput {
   purchase?: PurchaseSummary;
 }
 
-/**
- * The step model's error on the published offline throughputs it was not fitted on (MAPE of the
- * validation throughput rows, rounded up: 15.1% on 2026-12-04, 14.6% that evening,
- * docs/step-model.md): a GPU tier whose analytical load is
- * within it of 100% may be over capacity in truth.
- */
-export const STEP_MODEL_THROUGHPUT_MAPE = 0.15;
-/** The load from which a GPU tier is that close: 1 / (1 + MAPE), 87%. */
-export const NEAR_CAPACITY_UTILIZATION = 1 / (1 + STEP_MODEL_THROUGHPUT_MAPE);
+/** The load from which a GPU tier is within the step model's throughput error of capacity (82%,
+ *  src/perf/model-error.ts): it may be over capacity in truth. */
+export const NEAR_CAPACITY_UTILIZATION = NEAR_CAPACITY_LOAD;
 
 /**
  * GPU tiers within the step model's throughput error of capacity, at the mean or the peak rate.
  * Near capacity a replica's latency turns on its exact capacity: published MLPerf server runs at
- * 95-98% of offline throughput are 48-78% off in fleetsim with a capacity 5-16% off either way.
+ * 93-95% of their offline throughput are 38-78% off in fleetsim, whose capacity of the same systems
+ * is 1-16% high.
  */
 export function isNearCapacity(l: CapacityLoads['loads'][number]): boolean {
   return l.tier.startsWith('gpu:') && Math.max(l.utilization, l.peak_utilization) >= NEAR_CAPACITY_UTILIZATION && l.peak_utilization <= 1;
@@ -149,8 +145,8 @@ function nearCapacityWarning(c: CapacityLoads): VerdictWarning | undefined {
   const list = near.map((l) => `${l.tier} ${fmt(l.utilization * 100, 3)}% at the mean rate, ${fmt(l.peak_utilization * 100, 3)}% at the peak`).join(', ');
   return {
     code: 'near_capacity',
-    message: `near capacity (analytical load): ${list}. The GPU step model's throughput is ${fmt(STEP_MODEL_THROUGHPUT_MAPE * 100)}% off ` +
-      'on published measurements (mean absolute error), so these replicas may be over capacity in truth; latency here turns on the exact capacity and can be off by a factor',
+    message: `near capacity (analytical load): ${list}. The GPU step model's throughput is within ${fmt(STEP_MODEL_THROUGHPUT_ERROR * 100)}% ` +
+      'of published measurements four times in five, so these replicas may be over capacity in truth; latency here turns on the exact capacity and can be off by a factor',
   };
 }
 

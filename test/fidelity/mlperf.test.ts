@@ -12,9 +12,10 @@ import { predictRows } from '../../src/fidelity/predict.ts';
  * mid-2024 (trtllm). Measured (2026-12-04, evening): -1.4%, +12.7%, +15.8% (v4.0; -13.3%, -7.3%,
  * -4.9% with trtllm-2024) and +12.1% (v4.1); held within 20%, the
  * error the held-out measurements are judged by. The server rows of the file are not held here:
- * they run at 95-98% of the same system's offline throughput, where a capacity error of 5-15%
- * either way leaves fleetsim overloaded or far from the knee, and its TTFT and TPOT 48-70% short
- * (docs/step-model.md).
+ * they run at 93-95% of the same system's offline throughput (5,272 of 5,539 tokens/s on H100;
+ * 3,732 of 4,020 and 3,654 of 3,913 on H200), where a capacity error of 5-15% either way leaves
+ * fleetsim overloaded or far from the knee, and its TTFT and TPOT 38-78% short (docs/step-model.md;
+ * docs/fidelity.md, "Near capacity": `fleetsim fidelity` puts them at simulated loads of 0.84-0.94).
  */
 describe('MLPerf Llama 2 70B offline throughput', () => {
   const rows = loadCorpus(['data/corpus/mlperf/llama2-70b.csv']);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCorpus, type CorpusColumn } from '../../src/fidelity/corpus.ts';
 import type { Prediction } from '../../src/fidelity/predict.ts';
 import { formatTable, summarize } from '../../src/fidelity/table.ts';
+import { NEAR_CAPACITY_LOAD } from '../../src/perf/model-error.ts';
 import { baseCells, csvText } from './helpers.ts';
 
 // four synthetic rows with hand-picked predictions: errors +10%, -25%, +50%, -20%
@@ -16,7 +17,7 @@ const specs: [Partial<Record<CorpusColumn, string>>, number][] = [
 const rows = parseCorpus(csvText(specs.map(([c]) => baseCells(c))), 'synthetic.csv');
 const predictions: Prediction[] = specs.map(([c, v]) => (Number.isNaN(v)
   ? { id: c.id!, status: 'not_evaluated', reason: 'unknown model synthetic-model-1t' }
-  : { id: c.id!, status: 'predicted', value: v, steady: c.id !== 'synthetic-c', notes: [] }));
+  : { id: c.id!, status: 'predicted', value: v, steady: c.id !== 'synthetic-c', load: NaN, notes: [] }));
 
 describe('summarize', () => {
   it('gives signed errors per row and MAPE and bias per kind, GPU, stack, dtype and overall', () => {
@@ -56,6 +57,36 @@ describe('summarize', () => {
     expect(text).toMatch(/^kind decode\s+2\s+17\.5%\s+-7\.5%$/m);
     expect(text).toMatch(/^\s+2\s+unknown model synthetic-model-1t$/m);
     expect(text).toMatch(/^synthetic-c\s+serving_ttft\s+mean\s+ms\s+40\.00\s+60\.00\s+\+50\.0%\s+unsteady$/m);
+    expect(text).not.toMatch(/^serving at load/m);
     expect(formatTable(summarize(rows, predictions, 'all'))).not.toMatch(/synthetic-c/);
+  });
+});
+
+describe('open-loop serving rows by load', () => {
+  // load = offered rate over simulated capacity; errors -30% (at 0.95), +10% (at 0.30), -10% (at the near-capacity bound, 0.82, which counts as near), +40% (at 1.4)
+  const loadSpecs: [Partial<Record<CorpusColumn, string>>, number, number][] = [
+    [{ id: 'synthetic-knee', kind: 'serving_tpot', request_rate_per_s: '2', value: '100' }, 70, 0.95],
+    [{ id: 'synthetic-light', kind: 'serving_ttft', request_rate_per_s: '1', value: '100' }, 110, 0.3],
+    [{ id: 'synthetic-bound', kind: 'serving_ttft', request_rate_per_s: '3', value: '100' }, 90, NEAR_CAPACITY_LOAD],
+    [{ id: 'synthetic-over', kind: 'serving_ttft', request_rate_per_s: '9', value: '100' }, 140, 1.4],
+    [{ id: 'synthetic-batch', kind: 'decode', value: '100' }, 105, NaN],
+  ];
+  const loadRows = parseCorpus(csvText(loadSpecs.map(([c]) => baseCells(c))), 'synthetic.csv');
+  const loadPredictions: Prediction[] = loadSpecs.map(([c, v, load]) => ({ id: c.id!, status: 'predicted', value: v, steady: true, load, notes: [] }));
+  const t = summarize(loadRows, loadPredictions, 'all');
+
+  it('groups them below the near-capacity load, from it to 1, and above 1, leaving other rows out', () => {
+    expect(t.by_load).toEqual({
+      'below 0.82': { n: 1, mape_pct: 10, bias_pct: 10 },
+      '0.82 to 1': { n: 2, mape_pct: 20, bias_pct: -20 },
+      'above 1': { n: 1, mape_pct: 40, bias_pct: 40 },
+    });
+  });
+
+  it('prints each row\'s load and the two groups', () => {
+    const text = formatTable(t, { rows: true });
+    expect(text).toMatch(/^serving at load 0\.82 to 1\s+2\s+20\.0%\s+-20\.0%$/m);
+    expect(text).toMatch(/^synthetic-knee\s+serving_tpot\s+mean\s+ms\s+100\.0\s+70\.00\s+-30\.0%\s+0\.95$/m);
+    expect(text).toMatch(/^synthetic-batch\s+decode\s+mean\s+ms\s+100\.0\s+105\.0\s+\+5\.0%$/m);
   });
 });

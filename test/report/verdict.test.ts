@@ -11,7 +11,8 @@ import { defaultWindowMs, simulate } from '../../src/experiment/simulate.ts';
 import { runReplications } from '../../src/experiment/replications.ts';
 import { summarizeRun, type Summary } from '../../src/results/summary.ts';
 import { growthTest } from '../../src/metrics/steady-state.ts';
-import { NEAR_CAPACITY_UTILIZATION, runWarnings, STEP_MODEL_THROUGHPUT_MAPE, type VerdictInput } from '../../src/results/verdict.ts';
+import { STEP_MODEL_THROUGHPUT_ERROR } from '../../src/perf/model-error.ts';
+import { NEAR_CAPACITY_UTILIZATION, runWarnings, type VerdictInput } from '../../src/results/verdict.ts';
 import type { CapacityLoads } from '../../src/results/capacity.ts';
 
 /**
@@ -170,10 +171,10 @@ describe('near capacity', () => {
   const codes = (c: CapacityLoads) => runWarnings(quiet, c, steady).map((w) => w.code);
 
   it('a GPU tier from 1 / (1 + the step model\'s throughput error) to 100% load is near capacity; below it is not', () => {
-    expect(NEAR_CAPACITY_UTILIZATION).toBeCloseTo(1 / (1 + STEP_MODEL_THROUGHPUT_MAPE), 12);
+    expect(NEAR_CAPACITY_UTILIZATION).toBeCloseTo(1 / (1 + STEP_MODEL_THROUGHPUT_ERROR), 12);
     expect(codes(loads('gpu:gpt-4', 0.9, 0.9))).toEqual(['near_capacity']);
-    expect(codes(loads('gpu:gpt-4', 0.8, 0.9))).toEqual(['near_capacity']);
-    expect(codes(loads('gpu:gpt-4', 0.8, 0.85))).toEqual([]);
+    expect(codes(loads('gpu:gpt-4', 0.75, 0.85))).toEqual(['near_capacity']);
+    expect(codes(loads('gpu:gpt-4', 0.75, 0.8))).toEqual([]);
     expect(runWarnings(quiet, loads('gpu:gpt-4', 0.9, 0.95), steady)[0].message).toContain('gpu:gpt-4 90% at the mean rate, 95% at the peak');
   });
 

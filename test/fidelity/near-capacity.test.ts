@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { parseCorpus, type CorpusColumn } from '../../src/fidelity/corpus.ts';
+import { predictRow, withRunCache, type Prediction } from '../../src/fidelity/predict.ts';
+import { baseCells, csvText } from './helpers.ts';
+
+/**
+ * An open-loop serving row's load is its request rate over the simulated capacity of its
+ * configuration (capacityRps: a closed loop that keeps the engine full). The checks are of what a
+ * capacity means, each read off other runs of the same configuration: below it a Poisson stream is
+ * served at its own rate (throughput = offered) and the queue settles; above it the queue grows
+ * without bound; and the offline run (every request at once) delivers about as many tokens per
+ * second. Llama 2 7B on one A100, vLLM 0.6, 512-token prompts and 128-token outputs.
+ */
+const cells = (over: Partial<Record<CorpusColumn, string>>) => baseCells({
+  stack: 'vllm', stack_version: '0.6.0', gpu: 'a100-80gb', model: 'llama-2-7b', batch: '', prompt_tokens: '512', output_tokens: '128', lengths: 'fixed', ...over,
+});
+const options = withRunCache({});
+const predict = (over: Partial<Record<CorpusColumn, string>>): Extract<Prediction, { status: 'predicted' }> => {
+  const [row] = parseCorpus(csvText([cells({ id: 'synthetic-capacity', ...over })]), 'synthetic.csv');
+  const p = predictRow(row, options);
+  if (p.status !== 'predicted') throw new Error(p.reason);
+  return p;
+};
+
+describe('the load of an open-loop serving row', () => {
+  const probe = predict({ kind: 'serving_ttft', unit: 'ms', request_rate_per_s: '1', value: '100' });
+  const capacity_rps = 1 / probe.load;
+
+  it('is the rate over a capacity of a few requests per second on this GPU, and NaN for a closed loop', () => {
+    expect(capacity_rps).toBeGreaterThan(5);
+    expect(capacity_rps).toBeLessThan(100);
+    expect(predict({ kind: 'serving_ttft', unit: 'ms', batch: '8', value: '100' }).load).toBeNaN();
+  });
+
+  it('at half the capacity: the stream is served at its own rate and the run settles', () => {
+    const rate = (0.5 * capacity_rps).toFixed(3);
+    const p = predict({ kind: 'serving_throughput', unit: 'req_s', request_rate_per_s: rate, value: '1' });
+    expect(p.load).toBeCloseTo(0.5, 2);
+    expect(p.value / Number(rate)).toBeGreaterThan(0.97);
+    expect(p.value / Number(rate)).toBeLessThan(1.03);
+    expect(p.steady).toBe(true);
+  });
+
+  it('at 1.3 times the capacity: the queue grows (the run is flagged unsteady) and only about the capacity is served', () => {
+    const rate = (1.3 * capacity_rps).toFixed(3);
+    const p = predict({ kind: 'serving_throughput', unit: 'req_s', request_rate_per_s: rate, value: '1' });
+    expect(p.steady).toBe(false);
+    expect(p.value / capacity_rps).toBeGreaterThan(0.9);
+    expect(p.value / capacity_rps).toBeLessThan(1.1);
+  });
+
+  it('the offline run of 5,000 requests delivers within 10% of the capacity (its ramp and drain cost a little)', () => {
+    const p = predict({ kind: 'throughput', unit: 'output_tok_s', num_requests: '5000', value: '1000' });
+    expect(p.value / (capacity_rps * 128)).toBeGreaterThan(0.9);
+    expect(p.value / (capacity_rps * 128)).toBeLessThan(1.05);
+  });
+});
