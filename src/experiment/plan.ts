@@ -146,6 +146,9 @@ function objectiveFunction(knobs: readonly Knob[], minimize: string): (summary: 
   };
 }
 
+/** Why a run whose queue still grows at its end meets no SLO (its summary.json's verdict has the figures). */
+export const NOT_STEADY = 'not steady: the queue still grows at the end of the run (verdict.steady_state)';
+
 /**
  * The lowest candidate value of monotone knob m that meets the SLOs, the other knobs as in x:
  * x[m] (a candidate index) meets them; values below the candidates are taken to fail.
@@ -342,7 +345,13 @@ async function evaluatePoint(
   const checks = slos.map((s) => checkSlo(s, p.summary, R));
   const objective = objectiveOf(p.summary, p.values);
   const complete = p.summary.complete;
-  const reasons = [...(complete ? [] : [`the run stopped early (${p.summary.engine.stop_reason})`]), ...checks.filter((c) => !c.met).map((c) => c.reason)];
+  // a queue still growing at the end meets a latency bound only for the run's length
+  const steady = p.summary.verdict.steady_state;
+  const reasons = [
+    ...(complete ? [] : [`the run stopped early (${p.summary.engine.stop_reason})`]),
+    ...checks.filter((c) => !c.met).map((c) => c.reason),
+    ...(steady.ok ? [] : [NOT_STEADY]),
+  ];
   const feasible = reasons.length === 0;
   return {
     point: k,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunner, taskFor, type Runner } from '../../src/experiment/parallel.ts';
 import { judge, runFleetPlan } from '../../src/experiment/fleet-plan.ts';
+import { NOT_STEADY } from '../../src/experiment/plan.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
 import { prepare } from '../../src/scenario/prepare.ts';
 import { REPO } from '../helpers/cli.ts';
@@ -95,6 +96,26 @@ describe('plan --fleet', () => {
     const plan = await runFleetPlan({ file: TWO, space: { gpus: GPUS, tps: [1] }, constraints: ['monthly_t_co2e<=0.001'] }, pool);
     expect(plan.chosen).toBeUndefined();
     expect(plan.warnings.join('\n')).toMatch(/no combination is within monthly_t_co2e<=0.001/);
+  }, 600_000);
+
+  it('says so when the chosen fleet is near capacity: the latency it was chosen by turns on the step model\'s error', async () => {
+    // 26 requests/s with a lax 10 s target for the completions model: its cheapest steady pick runs at about 82% analytical load
+    const plan = await runFleetPlan({ file: TWO, sets: ['workload.arrivals.rate_per_s=26', 'fleet.models.complete.slo.ttft_p99_ms=10000'], space: { gpus: GPUS, tps: [1] } }, pool);
+    const near = plan.confirmation!.summary.verdict.warnings.find((w) => w.code === 'near_capacity');
+    expect(near?.message).toMatch(/^near capacity \(analytical load\): gpu:complete /);
+    expect(plan.warnings).toContain(`the chosen fleet is ${near!.message}; a fleet with more replicas keeps the SLO with margin`);
+  }, 600_000);
+
+  it('does not take a screening run whose queue still grows at its end as meeting the SLO', async () => {
+    // 30 requests/s: two completions replicas keep their p99 under a 10 s target for the 40 s run while requests in flight keep rising
+    const plan = await runFleetPlan({ file: TWO, sets: ['workload.arrivals.rate_per_s=30', 'fleet.models.complete.slo.ttft_p99_ms=10000'], space: { gpus: GPUS, tps: [1] } }, pool);
+    const trials = plan.models.find((m) => m.model === 'complete')!.trials;
+    const growing = trials.filter((t) => t.verdict.includes(NOT_STEADY));
+    expect(growing.length).toBeGreaterThan(0);
+    for (const t of growing) {
+      expect(t.ttft_p99_ms!).toBeLessThan(10_000);
+      expect(t.feasible).toBe(false);
+    }
   }, 600_000);
 
   it('offers expert parallelism to a mixture-of-experts model only, each replica holding ep GPUs', () => {
