@@ -10,6 +10,7 @@ import { getGpu, getModel } from './lookup.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine } from './profiles.ts';
 import { perfSummary, type PerfSummary } from './summary.ts';
 import { addSpeculativeOptions, speculativeFromFlags, speculativeRows, type SpeculativeFlags } from './cli-speculative.ts';
+import { NEAR_CAPACITY_LOAD, STEP_MODEL_THROUGHPUT_ERROR } from './model-error.ts';
 
 interface PerfFlags extends SpeculativeFlags {
   model?: string;
@@ -45,6 +46,8 @@ function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet): str
     ['KV cache', `${int(s.kv_capacity_tokens)} tokens = max batch ${int(s.max_batch)} x ${s.prompt_tokens + s.output_tokens} tokens`],
     [`throughput at batch ${int(s.throughput_batch)}`,
       `${int(s.tokens_per_s_per_replica)} ${s.tokens_counted} tok/s per replica, ${int(s.tokens_per_s_per_gpu)} per GPU (MFU ${fmt(100 * s.mfu, 0)}%, MBU ${fmt(100 * s.mbu, 0)}%)`],
+    ['capacity', `${fmt(s.requests_per_s_per_replica, 2)} requests/s per replica at that batch (near capacity from ${fmt(s.requests_per_s_per_replica * NEAR_CAPACITY_LOAD, 2)}, ` +
+      `${fmt(100 * NEAR_CAPACITY_LOAD, 0)}%: latency there turns on a capacity the model knows within ${fmt(100 * STEP_MODEL_THROUGHPUT_ERROR, 0)}%)`],
     ['cost', `$${fmt(s.usd_per_million_output_tokens, 3)} per million ${s.tokens_counted} tokens at $${fmt(s.usd_per_gpu_hour, 3)} per GPU-hour (${priceSet} prices)`],
     ...speculativeRows(s),
   ];

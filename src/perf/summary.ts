@@ -43,6 +43,8 @@ export interface PerfSummary {
   weight_gb_per_gpu: number;
   tokens_per_s_per_replica: number;
   tokens_per_s_per_gpu: number;
+  /** requests per second the replica completes at the throughput batch: its capacity for these lengths */
+  requests_per_s_per_replica: number;
   /** what tokens_per_s counts: 'output' (decoders) or 'input' (encoders) */
   tokens_counted: 'output' | 'input';
   usd_per_gpu_hour: number;
@@ -170,6 +172,7 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
     weight_gb_per_gpu: step.weightBytesPerGpu / 1e9,
     tokens_per_s_per_replica: tokensPerS,
     tokens_per_s_per_gpu: perGpu,
+    requests_per_s_per_replica: tokensPerS / (encoder ? P : O),
     tokens_counted: encoder ? 'input' : 'output',
     usd_per_gpu_hour: p.usdPerGpuHour,
     usd_per_million_output_tokens: (p.usdPerGpuHour / 3600 / perGpu) * 1e6,

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseCorpus, type CorpusColumn } from '../../src/fidelity/corpus.ts';
 import { predictRow, withRunCache, type Prediction } from '../../src/fidelity/predict.ts';
+import { getGpu, getModel } from '../../src/perf/lookup.ts';
+import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
+import { perfSummary } from '../../src/perf/summary.ts';
 import { baseCells, csvText } from './helpers.ts';
 
 /**
@@ -8,8 +11,9 @@ import { baseCells, csvText } from './helpers.ts';
  * configuration (capacityRps: a closed loop that keeps the engine full). The checks are of what a
  * capacity means, each read off other runs of the same configuration: below it a Poisson stream is
  * served at its own rate (throughput = offered) and the queue settles; above it the queue grows
- * without bound; and the offline run (every request at once) delivers about as many tokens per
- * second. Llama 2 7B on one A100, vLLM 0.6, 512-token prompts and 128-token outputs.
+ * without bound; the offline run (every request at once) delivers about as many tokens per
+ * second; and `fleetsim perf`'s analytical capacity, which simulates nothing, is close. Llama 2 7B
+ * on one A100, vLLM 0.6, 512-token prompts and 128-token outputs.
  */
 const cells = (over: Partial<Record<CorpusColumn, string>>) => baseCells({
   stack: 'vllm', stack_version: '0.6.0', gpu: 'a100-80gb', model: 'llama-2-7b', batch: '', prompt_tokens: '512', output_tokens: '128', lengths: 'fixed', ...over,
@@ -47,6 +51,15 @@ describe('the load of an open-loop serving row', () => {
     expect(p.steady).toBe(false);
     expect(p.value / capacity_rps).toBeGreaterThan(0.9);
     expect(p.value / capacity_rps).toBeLessThan(1.1);
+  });
+
+  it('agrees within 10% with the analytical capacity of `fleetsim perf` (the steady step at the KV-cache maximum batch), a path that simulates nothing', () => {
+    const perf = perfSummary({
+      model: getModel('llama-2-7b'), gpu: getGpu('a100-80gb'), tp: 1, dtype: 'fp16', calibration: ENGINE_PROFILES.vllm, prompt: 512, output: 128, usdPerGpuHour: 1,
+    });
+    expect(perf.requests_per_s_per_replica).toBeCloseTo(perf.tokens_per_s_per_replica / 128, 9);
+    expect(capacity_rps / perf.requests_per_s_per_replica).toBeGreaterThan(0.9);
+    expect(capacity_rps / perf.requests_per_s_per_replica).toBeLessThan(1.1);
   });
 
   it('the offline run of 5,000 requests delivers within 10% of the capacity (its ramp and drain cost a little)', () => {

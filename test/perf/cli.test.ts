@@ -27,7 +27,7 @@ async function run(register: (p: Command) => void, args: string[]): Promise<stri
 }
 
 const perfJson = async (args: string[]) => JSON.parse(await run(registerPerf, ['perf', '--json', ...args])) as Record<string, number>;
-const KEYS = ['prefill_ms', 'tpot_ms', 'ttft_ms', 'e2e_ms', 'max_batch', 'tokens_per_s_per_replica', 'tokens_per_s_per_gpu', 'usd_per_million_output_tokens'];
+const KEYS = ['prefill_ms', 'tpot_ms', 'ttft_ms', 'e2e_ms', 'max_batch', 'tokens_per_s_per_replica', 'tokens_per_s_per_gpu', 'requests_per_s_per_replica', 'usd_per_million_output_tokens'];
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -41,6 +41,7 @@ describe('fleetsim perf', () => {
     expect(r.e2e_ms).toBeCloseTo(r.ttft_ms + 127 * r.tpot_ms, 6);
     expect(r.max_batch).toBe(Math.floor(r.kv_capacity_tokens / 640));
     expect(r.tokens_per_s_per_gpu).toBeCloseTo(r.tokens_per_s_per_replica / 8, 6);
+    expect(r.requests_per_s_per_replica).toBeCloseTo(r.tokens_per_s_per_replica / 128, 6);
     // p4de.24xlarge current price over 8 GPUs, per million tokens
     expect(r.usd_per_million_output_tokens).toBeCloseTo((27.45 / 8 / 3600 / r.tokens_per_s_per_gpu) * 1e6, 6);
   });
