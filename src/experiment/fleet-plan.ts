@@ -12,7 +12,7 @@ import { footprintFloor, modelOptions, offeredLoad, planMixes, type ModelOption,
 import { bestCombination, combinations, nondominated, parseConstraint, type Choice, type Combination, type Constraint, type FleetObjective } from './fleet-plan-combine.ts';
 import { mixLabel, mixSold, replicasWithSpotHeadroom, spotRisk } from './fleet-plan-purchase.ts';
 import { disaggregatedSpec } from './fleet-plan-disaggregation.ts';
-import { NOT_STEADY } from './plan.ts';
+import { fallingBehind } from './plan.ts';
 import type { PurchaseMix } from '../cost/purchase.ts';
 
 /**
@@ -193,8 +193,8 @@ export function judge(summary: Summary, model: string, slo: Slo): { ttft: number
   check('e2e', e2e, slo.e2e_p99_ms);
   if (error_rate === null || error_rate > MAX_ERROR_RATE) reasons.push(`${error_rate === null ? 'no requests' : `${(error_rate * 100).toFixed(2)}% refused, failed or timed out`} (at most ${MAX_ERROR_RATE * 100}%)`);
   if (!summary.complete) reasons.push(`the run stopped early (${summary.engine.stop_reason})`);
-  // a queue still growing at the end meets a p99 target only for the run's length
-  if (!summary.verdict.steady_state.ok) reasons.push(NOT_STEADY);
+  const behind = fallingBehind(summary.verdict.steady_state);
+  if (behind) reasons.push(behind);
   return { ttft, e2e, error_rate, ratio, met: reasons.length === 0, reasons };
 }
 
@@ -363,11 +363,23 @@ export async function runFleetPlan(input: FleetPlanInput, runner: Runner): Promi
   result.stopped_early = commandWallSpent();
   if (result.stopped_early) result.warnings.push('the wall time (limits.max_wall_s) ran out: the search is incomplete');
   if (result.confirmation && !result.confirmation.met) result.warnings.push(`the chosen fleet, simulated whole at the scenario's scale, still misses an SLO after ${MAX_REPAIRS} repairs (see confirmations)`);
-  // the cheapest fleet that meets an SLO tends to sit near its knee, where the latency it was
-  // chosen by turns on a capacity the step model knows only within its error
-  const near = result.confirmation?.summary.verdict.warnings.find((w) => w.code === 'near_capacity');
-  if (near) result.warnings.push(`the chosen fleet is ${near.message}; a fleet with more replicas keeps the SLO with margin`);
+  if (result.confirmation) result.warnings.push(...confirmationWarnings(result.confirmation.summary));
   return result;
+}
+
+/**
+ * What the confirmed fleet's own run warns of that the plan's reader must see: the cheapest fleet
+ * that meets an SLO tends to sit near its knee, where the latency it was chosen by turns on a
+ * capacity the step model knows only within its error; and a run that keeps up with its load
+ * (or it would not be confirmed) may still fail the trend test of a short run.
+ */
+export function confirmationWarnings(confirmed: Summary): string[] {
+  const out: string[] = [];
+  const near = confirmed.verdict.warnings.find((w) => w.code === 'near_capacity');
+  if (near) out.push(`the chosen fleet is ${near.message}; a fleet with more replicas keeps the SLO with margin`);
+  const steady = confirmed.verdict.steady_state;
+  if (!steady.ok) out.push(`the chosen fleet's confirmation run is not at steady state (${steady.reasons.join('; ')}); a longer duration_s tells a trend from noise`);
+  return out;
 }
 
 function combine(prep: Prepared, models: readonly ModelPlan[], constraints: readonly Constraint[], seed: number, objective: FleetObjective): FleetPlanResult {

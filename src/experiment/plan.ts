@@ -146,8 +146,21 @@ function objectiveFunction(knobs: readonly Knob[], minimize: string): (summary: 
   };
 }
 
-/** Why a run whose queue still grows at its end meets no SLO (its summary.json's verdict has the figures). */
-export const NOT_STEADY = 'not steady: the queue still grows at the end of the run (verdict.steady_state)';
+/**
+ * The served fraction (verdict.steady_state.served_fraction) below which a run that fails the
+ * steady-state trend test is falling behind its load, not fluctuating. In 40-s runs of the
+ * fleet-plan fixture (test/experiment/fixtures/fleet-plan-two-models.yaml, 2026-12-04), runs that
+ * kept up served 0.965-1.08 of the arrivals of their last 15 s, some with the trend test failing
+ * (the same configurations were steady over 200 s, serving 0.988-0.994); two completions replicas
+ * offered 28-30 requests/s, overloaded, served 0.84-0.86.
+ */
+export const KEEPS_UP_SERVED_FRACTION = 0.95;
+
+/** Why a run falling behind its load meets no SLO: its p99 holds only for the run's length (undefined: it keeps up). */
+export function fallingBehind(steady: Summary['verdict']['steady_state']): string | undefined {
+  if (steady.ok || steady.served_fraction == null || steady.served_fraction >= KEEPS_UP_SERVED_FRACTION) return undefined;
+  return `not steady: the queue grows, ${(100 * steady.served_fraction).toFixed(1)}% of arrivals served in the second half of the run (verdict.steady_state)`;
+}
 
 /**
  * The lowest candidate value of monotone knob m that meets the SLOs, the other knobs as in x:
@@ -345,12 +358,11 @@ async function evaluatePoint(
   const checks = slos.map((s) => checkSlo(s, p.summary, R));
   const objective = objectiveOf(p.summary, p.values);
   const complete = p.summary.complete;
-  // a queue still growing at the end meets a latency bound only for the run's length
-  const steady = p.summary.verdict.steady_state;
+  const behind = fallingBehind(p.summary.verdict.steady_state);
   const reasons = [
     ...(complete ? [] : [`the run stopped early (${p.summary.engine.stop_reason})`]),
     ...checks.filter((c) => !c.met).map((c) => c.reason),
-    ...(steady.ok ? [] : [NOT_STEADY]),
+    ...(behind ? [behind] : []),
   ];
   const feasible = reasons.length === 0;
   return {

@@ -7,6 +7,7 @@ import type { GpuSpec } from '../perf/hardware.ts';
 import { getGpu, getModel } from '../perf/lookup.ts';
 import type { ModelSpec } from '../perf/models.ts';
 import { buildStepModel, type StepModel } from '../perf/step.ts';
+import { VLLM_REPLICA_DEFAULTS } from '../fleet/gpu/replica.ts';
 import type { CorpusRow, Statistic } from './corpus.ts';
 import { simulate, type Arrivals, type LengthLaw, type RunResult, type RunSpec } from './run.ts';
 import { versionAtLeast } from './versions.ts';
@@ -142,9 +143,6 @@ export function profileFor(row: CorpusRow, o: PredictOptions): CalibrationProfil
 /** Steady-state check: requests in flight may grow by this fraction of the arrivals over the second
  *  half of the measured arrivals (see steadiness). */
 export const STEADY_GROWTH_FRACTION = 0.05;
-/** Most clients of the closed loop that reads a configuration's capacity (capacityRps): above the
- *  batch any modelled GPU holds at once, so the engine stays full. */
-export const CAPACITY_MAX_CLIENTS = 4096;
 
 
 const notEvaluated = (row: CorpusRow, reason: string): Prediction => ({ id: row.id, status: 'not_evaluated', reason });
@@ -218,8 +216,7 @@ export function figureOf(row: CorpusRow, run: RunResult): number {
     case 'serving_throughput': {
       const output_tok_s = run.output_tokens / window_s;
       if (row.unit === 'total_tok_s') return (run.output_tokens + run.prompt_tokens) / window_s;
-      // requests/s: tokens/s over tokens per request, exact over whole waves of completions
-      return row.unit === 'req_s' ? output_tok_s / run.mean_output_tokens : output_tok_s;
+      return row.unit === 'req_s' ? requestsPerS(run) : output_tok_s;
     }
     default: throw new Error(`figureOf: ${row.kind} is not a simulated kind`);
   }
@@ -383,9 +380,19 @@ function steadyRun(row: CorpusRow, first: Plan, o: PredictOptions): { run: RunRe
  * capacity error move it by tens of percent (docs/fidelity.md, "Near capacity").
  */
 export function capacityRps(row: CorpusRow, spec: RunSpec, o: PredictOptions): number {
-  const clients = Math.min(spec.max_num_seqs, CAPACITY_MAX_CLIENTS);
+  // four times the sequences the KV cache can hold at once, each with at least its own (uncached)
+  // prompt: a backlog always waits, and the lock-step waves of a fixed-length closed loop average
+  // out (twice that read Llama 2 7B on an A100 4% low, eight times the same as four); more clients
+  // would only cost simulated requests
+  const ownPrompt = Math.max(VLLM_REPLICA_DEFAULTS.block_size_tokens, spec.lengths.prompt_tokens - (spec.lengths.shared_prefix_tokens ?? 0));
+  const clients = Math.max(1, Math.min(spec.max_num_seqs, 4 * Math.ceil(spec.step.kvCapacityTokens / ownPrompt)));
   const full: RunSpec = { ...spec, arrivals: { kind: 'closed', concurrency: clients }, warmup: clients, measured: 2 * clients, requests: 3 * clients + 1 };
   const run = cachedRun(row, full, o);
+  return run.stop === 'max_wall' || !(run.window_ms > 0) ? NaN : requestsPerS(run);
+}
+
+/** Requests per second a run completed in its window: tokens/s over tokens per request, exact over whole waves of completions. */
+function requestsPerS(run: RunResult): number {
   return ((run.output_tokens / run.window_ms) * 1000) / run.mean_output_tokens;
 }
 
@@ -402,7 +409,8 @@ function simulated(row: CorpusRow, model: ModelSpec, step: StepModel, o: Predict
   if (!(Number.isFinite(value) && value > 0)) return notEvaluated(row, `the simulated run gave no ${row.kind} ${row.statistic} (${run.completed_measured} requests completed)`);
   const s = steadiness(run, plan);
   const load = plan.spec.arrivals.kind === 'poisson' ? plan.spec.arrivals.rate_per_s / capacityRps(row, plan.spec, o) : NaN;
-  return { id: row.id, status: 'predicted', value, steady: s.steady, load, notes: [...plan.notes, ...s.notes] };
+  const loadNote = plan.spec.arrivals.kind === 'poisson' && Number.isNaN(load) ? ['capacity not read: its closed-loop run hit the wall-clock bound or completed nothing'] : [];
+  return { id: row.id, status: 'predicted', value, steady: s.steady, load, notes: [...plan.notes, ...s.notes, ...loadNote] };
 }
 
 /** fleetsim's prediction for one corpus row, or why it cannot make one. */

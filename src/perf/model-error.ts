@@ -1,9 +1,10 @@
 /**
  * The step model's throughput error on published measurements it was not fitted on, as a bound
- * it stays within four times in five: the 80th percentile of the absolute errors of the
- * validation throughput rows (offline and serving) of data/corpus/*.csv was 21.7% on 2026-12-04,
- * their MAPE 14.6% (`fleetsim fidelity --json`). A replica's simulated capacity may be this far
- * from the real one in either direction.
+ * it stays within about four times in five: the 80th percentile of the absolute errors of the
+ * validation throughput rows of data/corpus/*.csv, offline and serving, was 21.7% on 2026-12-04
+ * (offline alone 23.8%, and 78% of them within 22%; the MAPE of the offline rows 14.6%, of both
+ * 13.3%; `fleetsim fidelity --json`). A replica's simulated capacity may be this far from the
+ * real one in either direction.
  */
 export const STEP_MODEL_THROUGHPUT_ERROR = 0.22;
 
@@ -11,7 +12,7 @@ export const STEP_MODEL_THROUGHPUT_ERROR = 0.22;
  * The load (offered rate over capacity) from which the real replica may be at its knee or past it:
  * 1 / (1 + STEP_MODEL_THROUGHPUT_ERROR), 82%. Near 1 latency grows as 1 / (1 - load), so there a
  * capacity error of a few percent moves it by tens of percent: published MLPerf server runs at
- * 93-95% of their offline throughput read at simulated loads of 0.84-0.94 and are 38-78% off
+ * 93-97% of their offline throughput read at simulated loads of 0.84-0.94 and are 38-78% off
  * (docs/fidelity.md, "Near capacity").
  */
 export const NEAR_CAPACITY_LOAD = 1 / (1 + STEP_MODEL_THROUGHPUT_ERROR);

@@ -80,6 +80,8 @@ export class SummaryAggregator {
   private unsteady = 0;
   /** The steady-state reasons of the first MAX_REASON_RUNS replications not at steady state. */
   private readonly unsteadyReasons: string[] = [];
+  /** the lowest served fraction of the replications (verdict.steady_state.served_fraction) */
+  private lowestServed: number | null = null;
   /** Each warning code once, with its first message and how many replications raised it. */
   private readonly warnings = new Map<string, { first: VerdictWarning; runs: number }>();
 
@@ -96,6 +98,8 @@ export class SummaryAggregator {
     this.wall_s += s.engine.wall_s;
     if (!s.complete) this.allComplete = false;
     if (s.engine.stop_reason !== this.first.engine.stop_reason) this.sameStopReason = false;
+    const served = s.verdict.steady_state.served_fraction;
+    if (served != null && (this.lowestServed === null || served < this.lowestServed)) this.lowestServed = served;
     if (!s.verdict.steady_state.ok) {
       if (this.unsteady < MAX_REASON_RUNS) this.unsteadyReasons.push(...s.verdict.steady_state.reasons.map((why) => `seed ${this.first!.seed + this.count}: ${why}`));
       this.unsteady++;
@@ -158,7 +162,7 @@ export class SummaryAggregator {
     // request classes: judged again on the mean figures
     const classes = rest.classes ? { classes: classVerdicts(rest.classes) } : {};
     const firstVisible = firstVisibleTokenVerdicts(rest.by_model);
-    return { slo, ...classes, ...(firstVisible ? { first_visible_token: firstVisible } : {}), steady_state: { ok: this.unsteady === 0, reasons }, warnings };
+    return { slo, ...classes, ...(firstVisible ? { first_visible_token: firstVisible } : {}), steady_state: { ok: this.unsteady === 0, reasons, served_fraction: this.lowestServed }, warnings };
   }
 }
 

@@ -228,7 +228,11 @@ export const VerdictSchema = z
       .record(z.string(), z.strictObject({ ttft_p99_ms: nullableNumber(), ttfvt_p99_ms: nullableNumber(), thinking_ms_p99: nullableNumber().describe('ttfvt p99 - ttft p99: what the hidden tokens add at the tail') }))
       .optional()
       .describe('Per reasoning model: the p99 of the first token and of the first visible token the user sees.'),
-    steady_state: z.strictObject({ ok: z.boolean(), reasons: z.array(z.string()) }),
+    steady_state: z.strictObject({
+      ok: z.boolean(),
+      reasons: z.array(z.string()),
+      served_fraction: nullableNumber().optional().describe('Requests ended (completed, failed, rejected) over requests that arrived, in the second half of the measured period: near 1 the run kept up with its load; below, work piled up. With replications the lowest. Null: no arrivals; absent from summaries written before 2026-12-04.'),
+    }),
     warnings: z.array(VerdictWarningSchema),
   })
   .describe('What a reader must know first (src/results/verdict.ts; the rules are in docs/reports.md).');

@@ -113,7 +113,7 @@ function runVerdict(prep: Prepared, s: Omit<Summary, 'verdict'>, rows: WindowRow
     slo,
     ...(s.classes ? { classes: classVerdicts(s.classes) } : {}),
     ...(firstVisible ? { first_visible_token: firstVisible } : {}),
-    steady_state: { ok: steady.ok, reasons: steady.reasons },
+    steady_state: { ok: steady.ok, reasons: steady.reasons, served_fraction: steady.served_fraction },
     warnings: runWarnings(input, capacityLoads(prep), steady),
   };
 }

@@ -102,16 +102,17 @@ export function steadyState(rows: readonly WindowRow[], o: { warmup_s: number; d
   const t_s = half.map((r) => r.t_start_s + o.window_s);
   const arrivals = half.reduce((a, r) => a + r.arrivals, 0);
   const ended = half.reduce((a, r) => a + r.completions + r.errors + r.rejections, 0);
+  const served_fraction = arrivals > 0 ? ended / arrivals : null;
   const inFlight = growthTest(t_s, half.map((r) => r.in_flight), arrivals);
   const queued = growthTest(t_s, half.map((r) => r.queued), arrivals);
   if (!inFlight || !queued) {
-    return { ok: true, reasons: [], unjudged: `the second half of the measured period has ${half.length} whole windows, too few to tell a trend from noise (${GROWTH_MIN_SAMPLES} needed: set window_s shorter or duration_s longer)` };
+    return { ok: true, reasons: [], served_fraction, unjudged: `the second half of the measured period has ${half.length} whole windows, too few to tell a trend from noise (${GROWTH_MIN_SAMPLES} needed: set window_s shorter or duration_s longer)` };
   }
   const from_s = half[0].t_start_s, to_s = t_s[t_s.length - 1];
   const reasons: string[] = [];
-  if (inFlight.growing) reasons.push(growthReason('requests in flight', inFlight, from_s, to_s, arrivals > 0 ? ended / arrivals : null));
+  if (inFlight.growing) reasons.push(growthReason('requests in flight', inFlight, from_s, to_s, served_fraction));
   if (queued.growing) reasons.push(growthReason('queued requests', queued, from_s, to_s, null));
-  return { ok: reasons.length === 0, reasons };
+  return { ok: reasons.length === 0, reasons, served_fraction };
 }
 
 /** What the summary holds that the warnings read. */
@@ -125,18 +126,15 @@ export interface VerdictInput {
   purchase?: PurchaseSummary;
 }
 
-/** The load from which a GPU tier is within the step model's throughput error of capacity (82%,
- *  src/perf/model-error.ts): it may be over capacity in truth. */
-export const NEAR_CAPACITY_UTILIZATION = NEAR_CAPACITY_LOAD;
-
 /**
- * GPU tiers within the step model's throughput error of capacity, at the mean or the peak rate.
- * Near capacity a replica's latency turns on its exact capacity: published MLPerf server runs at
- * 93-95% of their offline throughput are 38-78% off in fleetsim, whose capacity of the same systems
- * is 1-16% high.
+ * GPU tiers within the step model's throughput error of capacity (from NEAR_CAPACITY_LOAD, 82%,
+ * src/perf/model-error.ts) at the mean or the peak rate, and within capacity at both: they may be
+ * over capacity in truth. Near capacity a replica's latency turns on its exact capacity and on how
+ * its step grows with the batch: published MLPerf server runs at 93-97% of their offline
+ * throughput are 38-78% off in fleetsim (docs/fidelity.md, "Near capacity").
  */
 export function isNearCapacity(l: CapacityLoads['loads'][number]): boolean {
-  return l.tier.startsWith('gpu:') && Math.max(l.utilization, l.peak_utilization) >= NEAR_CAPACITY_UTILIZATION && l.peak_utilization <= 1;
+  return l.tier.startsWith('gpu:') && Math.max(l.utilization, l.peak_utilization) >= NEAR_CAPACITY_LOAD && l.peak_utilization <= 1;
 }
 
 function nearCapacityWarning(c: CapacityLoads): VerdictWarning | undefined {

@@ -30,16 +30,13 @@ describe('the load of an open-loop serving row', () => {
   const probe = predict({ kind: 'serving_ttft', unit: 'ms', request_rate_per_s: '1', value: '100' });
   const capacity_rps = 1 / probe.load;
 
-  it('is the rate over a capacity of a few requests per second on this GPU, and NaN for a closed loop', () => {
-    expect(capacity_rps).toBeGreaterThan(5);
-    expect(capacity_rps).toBeLessThan(100);
+  it('is NaN for a closed loop, which has no offered rate', () => {
     expect(predict({ kind: 'serving_ttft', unit: 'ms', batch: '8', value: '100' }).load).toBeNaN();
   });
 
-  it('at half the capacity: the stream is served at its own rate and the run settles', () => {
-    const rate = (0.5 * capacity_rps).toFixed(3);
+  it('at 0.9 times the capacity: the stream is served at its own rate and the run settles (a capacity read 15% high or more would fail here)', () => {
+    const rate = (0.9 * capacity_rps).toFixed(3);
     const p = predict({ kind: 'serving_throughput', unit: 'req_s', request_rate_per_s: rate, value: '1' });
-    expect(p.load).toBeCloseTo(0.5, 2);
     expect(p.value / Number(rate)).toBeGreaterThan(0.97);
     expect(p.value / Number(rate)).toBeLessThan(1.03);
     expect(p.steady).toBe(true);

@@ -83,7 +83,7 @@ describe('open-loop serving rows by load', () => {
     });
   });
 
-  it('prints each row\'s load and the two groups', () => {
+  it('prints each row\'s load and the group near capacity', () => {
     const text = formatTable(t, { rows: true });
     expect(text).toMatch(/^serving at load 0\.82 to 1\s+2\s+20\.0%\s+-20\.0%$/m);
     expect(text).toMatch(/^synthetic-knee\s+serving_tpot\s+mean\s+ms\s+100\.0\s+70\.00\s+-30\.0%\s+0\.95$/m);

@@ -11,8 +11,8 @@ import { defaultWindowMs, simulate } from '../../src/experiment/simulate.ts';
 import { runReplications } from '../../src/experiment/replications.ts';
 import { summarizeRun, type Summary } from '../../src/results/summary.ts';
 import { growthTest } from '../../src/metrics/steady-state.ts';
-import { STEP_MODEL_THROUGHPUT_ERROR } from '../../src/perf/model-error.ts';
-import { NEAR_CAPACITY_UTILIZATION, runWarnings, type VerdictInput } from '../../src/results/verdict.ts';
+import { NEAR_CAPACITY_LOAD } from '../../src/perf/model-error.ts';
+import { runWarnings, type VerdictInput } from '../../src/results/verdict.ts';
 import type { CapacityLoads } from '../../src/results/capacity.ts';
 
 /**
@@ -33,6 +33,8 @@ describe('steady state', () => {
     const s = runOnce(OVERLOADED, 7);
     expect(s.verdict.steady_state.ok).toBe(false);
     expect(s.verdict.steady_state.reasons[0]).toMatch(/^requests in flight rose from [\d,]+ to [\d,]+ over 330-600 s/);
+    // 10 busy servers end 10 of the 12 arriving each second: a served fraction of 10/12
+    expect(s.verdict.steady_state.served_fraction!).toBeCloseTo(10 / 12, 1);
     const codes = s.verdict.warnings.map((w) => w.code);
     expect(codes).toContain('not_steady');
     expect(codes).toContain('over_capacity');
@@ -41,7 +43,8 @@ describe('steady state', () => {
 
   it('a stable M/M/10 (load 0.9) is at steady state, with no warning', () => {
     const s = runOnce(STABLE, 7);
-    expect(s.verdict.steady_state).toEqual({ ok: true, reasons: [] });
+    expect(s.verdict.steady_state).toMatchObject({ ok: true, reasons: [] });
+    expect(Math.abs(s.verdict.steady_state.served_fraction! - 1)).toBeLessThan(0.02);
     expect(s.verdict.warnings).toEqual([]);
   });
 
@@ -163,7 +166,7 @@ describe('near capacity', () => {
     complete: true, stop_reason: 'duration', requests: { offered: 1000, completed: 1000, in_flight_at_end: 0, error_rate: 0 },
     latency_ms: { e2e: { p50: 1, p90: 1, p95: 1, p99: 1, p999: 1, mean: 1, max: 1, count: 1000 } as VerdictInput['latency_ms']['e2e'] },
   };
-  const steady = { ok: true, reasons: [] };
+  const steady = { ok: true, reasons: [], served_fraction: 1 };
   const loads = (tier: string, utilization: number, peak_utilization: number): CapacityLoads => ({
     mean_rate_per_s: 10, peak_rate_per_s: 10 * peak_utilization / utilization,
     loads: [{ tier, arrival_rate_per_s: 10 * utilization, capacity_per_s: 10, utilization, peak_utilization }],
@@ -171,7 +174,7 @@ describe('near capacity', () => {
   const codes = (c: CapacityLoads) => runWarnings(quiet, c, steady).map((w) => w.code);
 
   it('a GPU tier from 1 / (1 + the step model\'s throughput error) to 100% load is near capacity; below it is not', () => {
-    expect(NEAR_CAPACITY_UTILIZATION).toBeCloseTo(1 / (1 + STEP_MODEL_THROUGHPUT_ERROR), 12);
+    expect(codes(loads('gpu:gpt-4', NEAR_CAPACITY_LOAD, NEAR_CAPACITY_LOAD))).toEqual(['near_capacity']);
     expect(codes(loads('gpu:gpt-4', 0.9, 0.9))).toEqual(['near_capacity']);
     expect(codes(loads('gpu:gpt-4', 0.75, 0.85))).toEqual(['near_capacity']);
     expect(codes(loads('gpu:gpt-4', 0.75, 0.8))).toEqual([]);

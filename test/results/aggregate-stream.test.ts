@@ -90,7 +90,8 @@ function referenceVerdict(reps: Summary[], combined: Omit<Summary, 'verdict' | '
     code: first.code,
     message: runs === reps.length ? first.message : `${first.message} (in ${runs} of ${reps.length} replications; this is the first)`,
   }));
-  return { slo, steady_state: { ok: unsteady.length === 0, reasons }, warnings };
+  const served = reps.map((r) => r.verdict.steady_state.served_fraction).filter((x): x is number => x != null);
+  return { slo, steady_state: { ok: unsteady.length === 0, reasons, served_fraction: served.length ? Math.min(...served) : null }, warnings };
 }
 // ---- end of the reference ----
 
@@ -244,7 +245,7 @@ function randomSummary(template: Summary, seed: number, spread: number, index: n
   copy.engine = { ...template.engine, events: 1000 + index };
   copy.verdict = {
     slo: template.verdict.slo,
-    steady_state: { ok: steady, reasons: steady ? [] : [`reason ${index}`] },
+    steady_state: { ok: steady, reasons: steady ? [] : [`reason ${index}`], served_fraction: index % 3 === 2 ? null : 1 - ((index * 7) % 5) / 100 },
     warnings: warned.map((code) => ({ code, message: `${code} in replication ${index}` })),
   };
   return copy;
