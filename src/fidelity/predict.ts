@@ -144,7 +144,6 @@ export function profileFor(row: CorpusRow, o: PredictOptions): CalibrationProfil
  *  half of the measured arrivals (see steadiness). */
 export const STEADY_GROWTH_FRACTION = 0.05;
 
-
 const notEvaluated = (row: CorpusRow, reason: string): Prediction => ({ id: row.id, status: 'not_evaluated', reason });
 
 function isDtype(d: string): d is Dtype {
@@ -374,10 +373,10 @@ function steadyRun(row: CorpusRow, first: Plan, o: PredictOptions): { run: RunRe
 
 /**
  * Requests per second the configuration of a spec serves with its engine always full: a closed
- * loop of max_num_seqs clients (the engine's own cap; KV capacity may hold the batch lower), read
- * over 2 x max_num_seqs completions after as many of warm-up. An open-loop row's offered rate over
- * it is the row's load: near 1 the latency grows as 1 / (1 - load), so there a few percent of
- * capacity error move it by tens of percent (docs/fidelity.md, "Near capacity").
+ * loop of C clients (the engine's max_num_seqs, or four times the sequences its KV cache holds
+ * when that is fewer), read over 2C completions after C of warm-up. An open-loop row's offered
+ * rate over it is the row's load: near 1 the latency grows as 1 / (1 - load), so there a few
+ * percent of capacity error move it by tens of percent (docs/fidelity.md, "Near capacity").
  */
 export function capacityRps(row: CorpusRow, spec: RunSpec, o: PredictOptions): number {
   // four times the sequences the KV cache can hold at once, each with at least its own (uncached)
