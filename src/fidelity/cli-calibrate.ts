@@ -13,7 +13,7 @@ import { gpuIdFor, loadMeasurements, modelIdFor, splitwisePoints, type Measureme
 import { DEFAULT_ENGINE, ENGINE_NAMES, getEngineProfile } from '../perf/profiles.ts';
 import { defaultCorpusFiles } from './cli-fidelity.ts';
 import { loadCorpus } from './corpus.ts';
-import { corpusFitSet, servingLogErrors } from './fit-corpus.ts';
+import { corpusFitSet, servingBelowKnee, servingLogErrors } from './fit-corpus.ts';
 import { SPLIT_FILTERS, type SplitFilter } from './table.ts';
 import { versionAtLeast } from './versions.ts';
 
@@ -22,6 +22,7 @@ export interface CalibrateFlags {
   corpus?: string[];
   split: string;
   serving?: boolean;
+  nearCapacity?: boolean;
   since?: string;
   before?: string;
   model?: string;
@@ -116,8 +117,9 @@ function corpusFit(flags: CalibrateFlags, base: CalibrationProfile): FitInput {
   const set = corpusFitSet(rows, base);
   const era = `${flags.since ? ` since ${flags.since}` : ''}${flags.before ? ` before ${flags.before}` : ''}`;
   const corpus = `${files.map((f) => f.split('/').pop()).join(', ')}, ${split} split, stack ${[...stacks].join('+')}${era}`;
-  const extraLogErrors = flags.serving && set.serving.length ? servingLogErrors(set.serving) : undefined;
-  return { points: set.points, excluded: set.skipped, corpus, extraLogErrors };
+  if (!flags.serving || set.serving.length === 0) return { points: set.points, excluded: set.skipped, corpus };
+  const { kept, left } = flags.nearCapacity ? { kept: set.serving, left: [] } : servingBelowKnee(set.serving, base);
+  return { points: set.points, excluded: [...set.skipped, ...left], corpus, extraLogErrors: kept.length ? servingLogErrors(kept) : undefined };
 }
 
 /** The files calibrate reads: measurements, corpus files (data/corpus/*.csv when none is named) and a --base profile. */
@@ -138,6 +140,7 @@ export function registerCalibrate(program: Command): void {
     .option('--corpus [files...]', 'corpus CSV files (no files: data/corpus/*.csv); fits the rows of --stack')
     .option('--split <split>', `corpus rows to fit: ${SPLIT_FILTERS.join(', ')}`, 'calibration')
     .option('--serving', 'also fit the serving rows, each simulated on one replica per candidate (slow: minutes)')
+    .option('--near-capacity', 'with --serving: also fit the latencies of runs at 82% of their capacity or more (left out by default: they amplify every capacity error)')
     .option('--since <version>', 'corpus: only rows of stack versions from this one on (an unnumbered version counts as current)')
     .option('--before <version>', 'corpus: only rows of stack versions before this one')
     .option('--measurements <file>', 'Splitwise CSV: model, hardware, prompt_size, batch_size, token_size, prompt_time, token_time, tensor_parallel')
@@ -154,6 +157,7 @@ export function registerCalibrate(program: Command): void {
     .action(async (flags: CalibrateFlags) => {
       if (!flags.measurements && !flags.corpus) throw new UserError('--corpus or --measurements: required (e.g. --corpus --stack trtllm, or --measurements scenarios/data/splitwise/llama2-70b-a100.csv)');
       if (flags.measurements && flags.corpus) throw new UserError('--corpus and --measurements: give one of them');
+      if (flags.nearCapacity && !flags.serving) throw new UserError('--near-capacity: only with --serving (it keeps serving latencies near capacity in the fit)');
       // The profile never replaces what it is fitted to: `--out m.csv` used to overwrite the measurements.
       if (flags.out) checkNotInput(flags.out, calibrateInputs(flags));
       // Fitting serving rows simulates each of them per candidate profile, synchronously, for tens

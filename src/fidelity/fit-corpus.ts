@@ -2,6 +2,7 @@ import type { FitPoint } from '../perf/calibrate.ts';
 import type { CalibrationProfile } from '../perf/calibration.ts';
 import type { Dtype } from '../perf/dtype.ts';
 import { buildStepGeometry } from '../perf/step.ts';
+import { NEAR_CAPACITY_LOAD } from '../perf/model-error.ts';
 import type { CorpusRow } from './corpus.ts';
 import { predictRows, resolveRow } from './predict.ts';
 
@@ -52,4 +53,29 @@ export function corpusFitSet(rows: readonly CorpusRow[], base: CalibrationProfil
 export function servingLogErrors(rows: readonly CorpusRow[]): (profile: CalibrationProfile) => number[] {
   return (profile) => predictRows(rows, { calibration: profile }).map((p, i) =>
     (p.status === 'predicted' ? Math.log(p.value / rows[i].value) : 0));
+}
+
+/** Serving latencies: near capacity they measure the capacity error, amplified (docs/fidelity.md, "Near capacity"). */
+const LATENCY_KINDS: ReadonlySet<string> = new Set(['serving_ttft', 'serving_tpot', 'serving_itl', 'serving_e2e']);
+
+/**
+ * The serving rows a fit reads: every one but the latencies of open-loop runs at NEAR_CAPACITY_LOAD
+ * of their capacity or more under the base profile, which a fit would chase through a term that
+ * amplifies every error (a capacity 5% off moves such a latency by tens of percent). Throughput
+ * rows stay at any load: near and past capacity they measure the capacity itself.
+ */
+export function servingBelowKnee(rows: readonly CorpusRow[], base: CalibrationProfile): { kept: CorpusRow[]; left: string[] } {
+  const predictions = predictRows(rows, { calibration: base });
+  const kept: CorpusRow[] = [];
+  const left: string[] = [];
+  rows.forEach((row, i) => {
+    const p = predictions[i];
+    const load = p.status === 'predicted' ? p.load : NaN;
+    if (LATENCY_KINDS.has(row.kind) && load >= NEAR_CAPACITY_LOAD) {
+      left.push(`${row.id}: ${load > 1 ? 'past' : 'near'} capacity (load ${load.toFixed(2)} under the base profile): its latency measures the capacity error, amplified`);
+    } else {
+      kept.push(row);
+    }
+  });
+  return { kept, left };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCorpus, type CorpusColumn } from '../../src/fidelity/corpus.ts';
+import { servingBelowKnee } from '../../src/fidelity/fit-corpus.ts';
 import { predictRow, withRunCache, type Prediction } from '../../src/fidelity/predict.ts';
 import { getGpu, getModel } from '../../src/perf/lookup.ts';
 import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
@@ -65,3 +66,24 @@ describe('the load of an open-loop serving row', () => {
     expect(p.value / (capacity_rps * 128)).toBeLessThan(1.05);
   });
 });
+
+describe('calibrate --serving leaves out latencies near capacity', () => {
+  const rowOf = (id: string, over: Partial<Record<CorpusColumn, string>>) => parseCorpus(csvText([cells({ id, ...over })]), 'synthetic.csv')[0];
+  const probe = predictRow(rowOf('synthetic-probe', { kind: 'serving_ttft', unit: 'ms', request_rate_per_s: '1', value: '100' }));
+  if (probe.status !== 'predicted') throw new Error(probe.reason);
+  const at = (share: number) => (share / probe.load).toFixed(3);
+  const rows = [
+    rowOf('synthetic-light-ttft', { kind: 'serving_ttft', unit: 'ms', request_rate_per_s: at(0.5), value: '100' }),
+    rowOf('synthetic-knee-ttft', { kind: 'serving_ttft', unit: 'ms', request_rate_per_s: at(0.9), value: '100' }),
+    rowOf('synthetic-knee-thr', { kind: 'serving_throughput', unit: 'req_s', request_rate_per_s: at(0.9), value: '10' }),
+    rowOf('synthetic-closed-ttft', { kind: 'serving_ttft', unit: 'ms', batch: '8', value: '100' }),
+  ];
+
+  it('keeps light runs, closed loops and throughput at any load; leaves out a latency at 0.9 of capacity, saying why', () => {
+    const { kept, left } = servingBelowKnee(rows, ENGINE_PROFILES.vllm);
+    expect(kept.map((r) => r.id)).toEqual(['synthetic-light-ttft', 'synthetic-knee-thr', 'synthetic-closed-ttft']);
+    expect(left).toHaveLength(1);
+    expect(left[0]).toMatch(/^synthetic-knee-ttft: near capacity \(load 0\.9\d under the base profile\)/);
+  });
+});
+

@@ -36,6 +36,11 @@ describe('calibrate', () => {
     expect(readFileSync(measurements, 'utf8')).toBe(text);
   });
 
+  it('refuses --near-capacity without --serving, in one line', async () => {
+    const r = await runMain(['calibrate', '--corpus', '--stack', 'sglang', '--near-capacity']);
+    expectOneLine(r, /--near-capacity: only with --serving/, show(r));
+  });
+
   it('refuses a fit to a 1e308 ms timing (a profile perf would refuse) and writes nothing', async () => {
     const measurements = tmp.write('huge.csv', `${HEADER}\nllama2-70b,a100-80gb,512,1,128,1,0.7,1e308,1e308,1e308,2\n`);
     const out = join(tmp.dir(), 'huge-profile.json');
