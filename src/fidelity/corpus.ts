@@ -36,6 +36,8 @@ export type Unit = (typeof UNITS)[number];
 export type CorpusDtype = (typeof CORPUS_DTYPES)[number];
 
 export const SERVING_KINDS: readonly Kind[] = ['serving_ttft', 'serving_tpot', 'serving_itl', 'serving_e2e', 'serving_throughput'];
+/** The serving kinds that are latencies (all but throughput). */
+export const SERVING_LATENCY_KINDS: readonly Kind[] = SERVING_KINDS.filter((k) => k !== 'serving_throughput');
 /** Kinds whose figure is one number for a whole batch or run: their statistic is `mean`. */
 const BATCH_LEVEL_KINDS: readonly Kind[] = ['prefill', 'decode', 'latency', 'throughput', 'serving_throughput', 'hit_rate', 'throughput_ratio'];
 /** Units each kind may be published in. serving_throughput also takes total_tok_s (vLLM's

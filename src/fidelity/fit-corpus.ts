@@ -3,7 +3,7 @@ import type { CalibrationProfile } from '../perf/calibration.ts';
 import type { Dtype } from '../perf/dtype.ts';
 import { buildStepGeometry } from '../perf/step.ts';
 import { NEAR_CAPACITY_LOAD } from '../perf/model-error.ts';
-import type { CorpusRow } from './corpus.ts';
+import { SERVING_LATENCY_KINDS, type CorpusRow } from './corpus.ts';
 import { predictRows, resolveRow } from './predict.ts';
 
 /**
@@ -55,9 +55,6 @@ export function servingLogErrors(rows: readonly CorpusRow[]): (profile: Calibrat
     (p.status === 'predicted' ? Math.log(p.value / rows[i].value) : 0));
 }
 
-/** Serving latencies: near capacity they measure the capacity error, amplified (docs/fidelity.md, "Near capacity"). */
-const LATENCY_KINDS: ReadonlySet<string> = new Set(['serving_ttft', 'serving_tpot', 'serving_itl', 'serving_e2e']);
-
 /**
  * The serving rows a fit reads: every one but the latencies of open-loop runs at NEAR_CAPACITY_LOAD
  * of their capacity or more under the base profile, which a fit would chase through a term that
@@ -71,7 +68,8 @@ export function servingBelowKnee(rows: readonly CorpusRow[], base: CalibrationPr
   rows.forEach((row, i) => {
     const p = predictions[i];
     const load = p.status === 'predicted' ? p.load : NaN;
-    if (LATENCY_KINDS.has(row.kind) && load >= NEAR_CAPACITY_LOAD) {
+    // near capacity a latency measures the capacity error, amplified (docs/fidelity.md, "Near capacity")
+    if (SERVING_LATENCY_KINDS.includes(row.kind) && load >= NEAR_CAPACITY_LOAD) {
       left.push(`${row.id}: ${load > 1 ? 'past' : 'near'} capacity (load ${load.toFixed(2)} under the base profile): its latency measures the capacity error, amplified`);
     } else {
       kept.push(row);
