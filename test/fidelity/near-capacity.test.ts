@@ -19,17 +19,17 @@ import { baseCells, csvText } from './helpers.ts';
 const cells = (over: Partial<Record<CorpusColumn, string>>) => baseCells({
   stack: 'vllm', stack_version: '0.6.0', gpu: 'a100-80gb', model: 'llama-2-7b', batch: '', prompt_tokens: '512', output_tokens: '128', lengths: 'fixed', ...over,
 });
+const rowOf = (id: string, over: Partial<Record<CorpusColumn, string>>) => parseCorpus(csvText([cells({ id, ...over })]), 'synthetic.csv')[0];
 const options = withRunCache({});
 const predict = (over: Partial<Record<CorpusColumn, string>>): Extract<Prediction, { status: 'predicted' }> => {
-  const [row] = parseCorpus(csvText([cells({ id: 'synthetic-capacity', ...over })]), 'synthetic.csv');
-  const p = predictRow(row, options);
+  const p = predictRow(rowOf('synthetic-capacity', over), options);
   if (p.status !== 'predicted') throw new Error(p.reason);
   return p;
 };
+// the configuration's capacity, read through the load of a row at 1 request/s
+const capacity_rps = 1 / predict({ kind: 'serving_ttft', unit: 'ms', request_rate_per_s: '1', value: '100' }).load;
 
 describe('the load of an open-loop serving row', () => {
-  const probe = predict({ kind: 'serving_ttft', unit: 'ms', request_rate_per_s: '1', value: '100' });
-  const capacity_rps = 1 / probe.load;
 
   it('is NaN for a closed loop, which has no offered rate', () => {
     expect(predict({ kind: 'serving_ttft', unit: 'ms', batch: '8', value: '100' }).load).toBeNaN();
@@ -68,10 +68,7 @@ describe('the load of an open-loop serving row', () => {
 });
 
 describe('calibrate --serving leaves out latencies near capacity', () => {
-  const rowOf = (id: string, over: Partial<Record<CorpusColumn, string>>) => parseCorpus(csvText([cells({ id, ...over })]), 'synthetic.csv')[0];
-  const probe = predictRow(rowOf('synthetic-probe', { kind: 'serving_ttft', unit: 'ms', request_rate_per_s: '1', value: '100' }));
-  if (probe.status !== 'predicted') throw new Error(probe.reason);
-  const at = (share: number) => (share / probe.load).toFixed(3);
+  const at = (share: number) => (share * capacity_rps).toFixed(3);
   const rows = [
     rowOf('synthetic-light-ttft', { kind: 'serving_ttft', unit: 'ms', request_rate_per_s: at(0.5), value: '100' }),
     rowOf('synthetic-knee-ttft', { kind: 'serving_ttft', unit: 'ms', request_rate_per_s: at(0.9), value: '100' }),
