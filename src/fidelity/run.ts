@@ -52,7 +52,7 @@ export interface RunSpec {
   /** vLLM's max_num_seqs: the running-batch bound */
   readonly max_num_seqs: number;
   /** the engine's token budget and chunking */
-  readonly scheduler: Pick<SchedulerDefaults, 'max_batched_tokens' | 'chunked_prefill' | 'kv_admission' | 'admission_hold'>;
+  readonly scheduler: Pick<SchedulerDefaults, 'max_batched_tokens' | 'chunked_prefill' | 'kv_admission' | 'admission_hold' | 'decode_run_steps'>;
   readonly arrivals: Arrivals;
   readonly lengths: Lengths;
   /** requests the client may submit in all (the bound on the work) */
@@ -301,6 +301,7 @@ export function simulate(spec: RunSpec): RunResult {
     max_waiting: spec.requests,
     kv_admission: spec.scheduler.kv_admission,
     admission_hold: spec.scheduler.admission_hold,
+    decode_run_steps: spec.scheduler.decode_run_steps,
   };
   client.replica = new GpuReplica(sim, spec.step, config, client.listener(() => onFinish()));
   onFinish = startArrivals(client, sim, spec.arrivals, spec.seed);

@@ -28,6 +28,9 @@ export const SchedulerDefaultsSchema = z.strictObject({
     max_waiting_steps: z.number().int().positive().max(100_000),
     waiting_served_ratio: z.number().gte(0).max(1_000),
   }).optional(),
+  /** multi-step scheduling (vLLM 0.5.5-0.7 --num-scheduler-steps): decodes run in runs of this many
+   *  steps and waiting prompts are admitted only between runs (GpuReplica); only without chunked prefill */
+  decode_run_steps: z.number().int().min(1).max(64).optional(),
 });
 export type SchedulerDefaults = z.infer<typeof SchedulerDefaultsSchema>;
 

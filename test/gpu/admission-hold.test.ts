@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../src/engine/sim.ts';
 import { GpuReplica, type ReplicaConfig } from '../../src/fleet/gpu/replica.ts';
-import { BASE_CFG, Recorder, linearStep, runWorkload } from './helpers.ts';
+import { BASE_CFG, Recorder, fusedAndPlain, linearStep, twoThenLate } from './helpers.ts';
 
 /**
  * TGI's admission hold: while a batch decodes, a waiting prompt joins only after
@@ -13,19 +13,7 @@ const HOLD: ReplicaConfig = { ...BASE_CFG, chunked_prefill: false, admission_hol
 const PROMPT = 64, OUTPUT = 100;
 
 /** Two requests at 0 (one prefill), then `late` more submitted at 12 ms, during the first decode steps. */
-function lateArrivals(cfg: ReplicaConfig, late: number) {
-  const sim = new Simulator();
-  const rec = new Recorder();
-  const replica = new GpuReplica(sim, linearStep(), cfg, rec);
-  replica.debug = { planned: (r) => r.checkInvariants(), token: (req, t) => rec.token(req, t) };
-  for (let i = 0; i < 2; i++) replica.submit(rec.add(PROMPT, OUTPUT, 0), PROMPT, OUTPUT);
-  sim.at(12, sim.on(() => {
-    for (let i = 0; i < late; i++) replica.submit(rec.add(PROMPT, OUTPUT, 12), PROMPT, OUTPUT);
-  }));
-  sim.run();
-  expect(rec.errors).toEqual([]);
-  return rec;
-}
+const lateArrivals = (cfg: ReplicaConfig, late: number) => twoThenLate(cfg, PROMPT, OUTPUT, 12, late);
 
 /** How many tokens request 0 produced strictly between t0 and t1 (its decode steps in that interval). */
 function stepsBetween(tokens: number[], t0: number, t1: number): number {
@@ -62,12 +50,9 @@ describe('admission hold (TGI router)', () => {
   });
 
   it('decode fusion does not change the held schedule', () => {
-    const w = { n: 400, rate_per_s: 30, prompt: () => 200, output: (rng: () => number) => 20 + Math.floor(rng() * 200), seed: 5 };
-    const fused = runWorkload(linearStep(), { ...HOLD, fuse_decode: true }, w, { debug: false });
-    const plain = runWorkload(linearStep(), { ...HOLD, fuse_decode: false }, w, { debug: false });
-    const times = (r: typeof fused) => r.rec.reqs.map((q) => [q.first, q.done]);
-    expect(times(fused)).toEqual(times(plain));
-    expect(fused.replica.stats()).toEqual(plain.replica.stats());
+    const { fused, plain } = fusedAndPlain(HOLD, 5);
+    expect(fused.times).toEqual(plain.times);
+    expect(fused.stats).toEqual(plain.stats);
   });
 
   it('refuses a hold of fewer than one step', () => {

@@ -173,3 +173,33 @@ export function quantile(xs: number[], q: number): number {
   if (s.length === 0) return NaN;
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
+
+/**
+ * Runs a Poisson workload of mixed output lengths with decode fusion on and off and returns the
+ * two: fusion is an optimisation, so request times and statistics must come out identical.
+ */
+export function fusedAndPlain(cfg: ReplicaConfig, seed: number) {
+  const w = { n: 400, rate_per_s: 30, prompt: () => 200, output: (rng: () => number) => 20 + Math.floor(rng() * 200), seed };
+  const fused = runWorkload(linearStep(), { ...cfg, fuse_decode: true }, w, { debug: false });
+  const plain = runWorkload(linearStep(), { ...cfg, fuse_decode: false }, w, { debug: false });
+  const times = (r: typeof fused) => r.rec.reqs.map((q) => [q.first, q.done]);
+  return { fused: { times: times(fused), stats: fused.replica.stats() }, plain: { times: times(plain), stats: plain.replica.stats() } };
+}
+
+/**
+ * Two requests of `prompt`/`output` tokens at 0, then `late` more submitted at `late_ms`, on the
+ * linear step with the replica's invariants checked at every plan. Returns the recorder.
+ */
+export function twoThenLate(cfg: ReplicaConfig, prompt: number, output: number, late_ms: number, late: number): Recorder {
+  const sim = new Simulator();
+  const rec = new Recorder();
+  const replica = new GpuReplica(sim, linearStep(), cfg, rec);
+  replica.debug = { planned: (r) => r.checkInvariants(), token: (req, t) => rec.token(req, t) };
+  for (let i = 0; i < 2; i++) replica.submit(rec.add(prompt, output, 0), prompt, output);
+  if (late > 0) sim.at(late_ms, sim.on(() => {
+    for (let i = 0; i < late; i++) replica.submit(rec.add(prompt, output, late_ms), prompt, output);
+  }));
+  sim.run();
+  if (rec.errors.length) throw new Error(rec.errors.join('; '));
+  return rec;
+}

@@ -22,6 +22,9 @@ import { KvTiers, type KvTiersConfig } from './kv-tiers.ts';
  * - chunked prefill off (`_schedule_default`): if any waiting prompt can be admitted whole, the
  *   iteration is prefill-only ("don't schedule decodes if prefills are scheduled"); otherwise it
  *   decodes every running sequence. A prompt longer than the budget is admitted alone;
+ * - multi-step scheduling (vLLM 0.5.5-0.7, `--num-scheduler-steps K`, without chunked prefill):
+ *   after a prefill the batch decodes in runs of K steps and waiting prompts are admitted only
+ *   between runs (`decode_run_steps`);
  * - a paged KV cache in blocks of `block_size_tokens`; a sequence holds ceil(tokens in KV / block)
  *   blocks. Admission reserves the whole (re)prompt's blocks (`BlockSpaceManager.allocate`) and
  *   keeps a watermark free (`can_allocate`: free - needed >= watermark blocks, watermark 1% of
@@ -98,6 +101,14 @@ export interface ReplicaConfig {
   kv_tiers?: KvTiersConfig;
   /** Waiting prompts held back from a running batch (TGI's router, AdmissionHold); none by default. */
   admission_hold?: AdmissionHold;
+  /**
+   * Multi-step scheduling (vLLM 0.5.5-0.7, `--num-scheduler-steps K`): after a prefill the running
+   * batch decodes in runs of K steps scheduled at once, and a waiting prompt is admitted only
+   * between two runs, so it waits for the rest of the run in flight (vLLM's multi-step design
+   * trades that TTFT for fewer scheduler passes). Default 1 (every step scheduled); only without
+   * chunked prefill, which vLLM 0.6.0 could not combine with it.
+   */
+  decode_run_steps?: number;
 }
 
 export type KvAdmission = 'on-demand' | 'reserve-output';
@@ -301,6 +312,8 @@ export class GpuReplica {
   /** TGI-style admission hold (null: none) and the decode-step count at the last prefill */
   private readonly hold: AdmissionHold | null;
   private holdBaseStep = 0;
+  /** decode steps in one multi-step run (1: every step scheduled; ReplicaConfig.decode_run_steps) */
+  private readonly decodeRunSteps: number;
 
   private isHealthy = true;
   /** Inside the iteration handler or the scheduler (listener callbacks may run). */
@@ -347,6 +360,9 @@ export class GpuReplica {
     if (this.hold && !(this.hold.max_waiting_steps >= 1 && this.hold.waiting_served_ratio >= 0)) {
       throw new RangeError(`admission_hold: expected max_waiting_steps >= 1 and waiting_served_ratio >= 0, got ${this.hold.max_waiting_steps} and ${this.hold.waiting_served_ratio}`);
     }
+    this.decodeRunSteps = cfg.decode_run_steps ?? 1;
+    posInt(this.decodeRunSteps, 'decode_run_steps');
+    if (this.decodeRunSteps > 1 && cfg.chunked_prefill) throw new RangeError(`decode_run_steps (${this.decodeRunSteps}) applies only without chunked prefill`);
     if (!(this.watermarkFraction >= 0 && this.watermarkFraction < 1)) throw new RangeError(`watermark_fraction: expected [0, 1), got ${this.watermarkFraction}`);
     const kvTokens = cfg.kv_capacity_tokens ?? step.kvCapacityTokens;
     this.kvBlocks = this.capacityRequested = this.toBlocksCap(kvTokens);
@@ -744,7 +760,10 @@ export class GpuReplica {
   /** Whether the admission hold keeps the waiting prompts out of the running batch this iteration (AdmissionHold). */
   private holdsAdmission(): boolean {
     const h = this.hold;
-    if (h === null || this.runningCount === 0 || this.waitQueue.length === 0) return false;
+    if (this.runningCount === 0 || this.waitQueue.length === 0) return false;
+    // multi-step: the runs of decode steps are counted from the last prefill
+    if ((this.decodeSteps - this.holdBaseStep) % this.decodeRunSteps !== 0) return true;
+    if (h === null) return false;
     // TGI's counter is 1 right after a prefill and grows by one per decode step before it is compared
     if (this.decodeSteps - this.holdBaseStep + 1 >= h.max_waiting_steps) return false;
     return this.waitQueue.length < Math.floor(this.runningCount * h.waiting_served_ratio);

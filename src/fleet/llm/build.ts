@@ -43,7 +43,7 @@ export interface ServedModel {
   /** what its GPUs draw (perf/power.ts); under a power cap `step` is already the capped one */
   power: PowerModel;
   /** the engine profile's scheduler defaults overlaid by the scenario's batching */
-  batching: Required<ServedSpec['batching']> & Pick<SchedulerDefaults, 'kv_admission' | 'admission_hold'>;
+  batching: Required<ServedSpec['batching']> & Pick<SchedulerDefaults, 'kv_admission' | 'admission_hold' | 'decode_run_steps'>;
   /** Replicas in the full fleet, and per region after scaling. */
   replicasFull: number;
   replicasPerRegion: number[];
@@ -100,6 +100,8 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
     kv_admission: defaults.kv_admission,
     // the engine's router holding prompts back from a running batch (TGI): not a scenario key either
     admission_hold: defaults.admission_hold,
+    // the engine's multi-step scheduling (vLLM 0.6): not a scenario key
+    decode_run_steps: defaults.decode_run_steps,
   };
   if (batching.chunked_prefill && batching.max_batched_tokens < batching.max_num_seqs) {
     throw new UserError(`${where}.batching.max_batched_tokens: ${batching.max_batched_tokens} is below max_num_seqs ${batching.max_num_seqs}; with chunked prefill every running sequence needs a token per step`);
