@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
-import { ENGINE_NAMES, resolveEngine } from '../perf/profiles.ts';
-import { loadCorpus } from './corpus.ts';
-import { DEFAULT_SEED } from './predict.ts';
+import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine } from '../perf/profiles.ts';
+import { loadCorpus, type CorpusRow } from './corpus.ts';
+import { DEFAULT_SEED, stacksWithoutProfile } from './predict.ts';
 import { predictRowsYielding } from './predict-yielding.ts';
 import { distServeFinding, formatDisaggregationFinding } from './disaggregation-finding.ts';
 import { formatTable, SPLIT_FILTERS, summarize, type SplitFilter } from './table.ts';
@@ -28,6 +28,14 @@ interface FidelityFlags {
 export const DEFAULT_CORPUS_DIR = fileURLToPath(new URL('../../data/corpus/', import.meta.url));
 
 /** Every *.csv of the default corpus directory, in name order. */
+/** What the rows are predicted with by default: their stacks' profiles, and the default for stacks without one. */
+function stackFactors(rows: readonly CorpusRow[]): string {
+  const without = stacksWithoutProfile(rows);
+  if (without.length === 0) return 'each row\'s stack\'s engine profile';
+  const list = without.map((s) => `${s.stack} (${s.rows} ${s.rows === 1 ? 'row' : 'rows'})`).join(', ');
+  return `each row's stack's engine profile; stacks without one, predicted with ${DEFAULT_ENGINE} (the default): ${list}`;
+}
+
 export function defaultCorpusFiles(dir = DEFAULT_CORPUS_DIR): string[] {
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.csv')).sort() : [];
   if (files.length === 0) throw new UserError(`${dir}: no corpus files (*.csv); pass --corpus FILE`);
@@ -82,9 +90,9 @@ export function registerFidelity(program: Command): void {
       const seed = parseSeed(flags.seed);
       const files = flags.corpus?.length ? flags.corpus : defaultCorpusFiles();
       const calibration = flags.engine || flags.calibration ? resolveEngine(flags.engine, flags.calibration, '--engine') : undefined;
-      const factors = flags.calibration ?? (flags.engine ? `engine ${flags.engine}` : 'each row\'s stack\'s engine profile');
       const rows = loadCorpus(files);
       const inSplit = rows.filter((r) => split === 'all' || r.split === split);
+      const factors = flags.calibration ?? (flags.engine ? `engine ${flags.engine}` : stackFactors(inSplit));
       const table = summarize(rows, await predictRowsYielding(inSplit, { calibration, seed }), split);
       process.stdout.write(flags.json
         ? JSON.stringify({ corpus: files, factors, seed, ...table }, null, 2) + '\n'

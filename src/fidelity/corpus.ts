@@ -17,6 +17,8 @@ export const CORPUS_COLUMNS = [
   'source', 'url', 'licence', 'locator', 'notes',
 ] as const;
 export type CorpusColumn = (typeof CORPUS_COLUMNS)[number];
+/** An optional last column: the engine settings of the run that its profile does not have (EngineArgs). */
+export const ENGINE_ARGS_COLUMN = 'engine_args';
 
 export const SPLITS = ['calibration', 'validation'] as const;
 export const KINDS = [
@@ -82,6 +84,49 @@ export interface CorpusRow {
   readonly licence: string;
   readonly locator: string;
   readonly notes: string;
+  /** the run's engine settings beyond its profile's (the optional engine_args column; {} if none) */
+  readonly engine_args: EngineArgs;
+}
+
+/**
+ * Engine settings a run was launched with (or its release's defaults where they differ from the
+ * profile's), in vLLM's flag names: `num_scheduler_steps=10 max_num_seqs=256`. They override the
+ * scheduler of the profile the row is predicted with; a leading `--` and `-` for `_` are accepted,
+ * so launch flags can be copied (`--num-scheduler-steps=10`).
+ */
+export interface EngineArgs {
+  /** multi-step scheduling: decode runs of this many steps (the replica's decode_run_steps) */
+  readonly num_scheduler_steps?: number;
+  readonly enable_chunked_prefill?: boolean;
+  readonly max_num_seqs?: number;
+  readonly max_num_batched_tokens?: number;
+}
+const ENGINE_ARG_READERS: Readonly<Record<keyof EngineArgs, { expected: string; read: (s: string) => number | boolean | undefined }>> = {
+  num_scheduler_steps: { expected: 'an integer from 1 to 64', read: (s) => { const n = readPosInt(s); return n !== undefined && n <= 64 ? n : undefined; } },
+  enable_chunked_prefill: { expected: 'true or false', read: (s) => (s === 'true' ? true : s === 'false' ? false : undefined) },
+  max_num_seqs: { expected: 'a positive integer', read: (s) => readPosInt(s) },
+  max_num_batched_tokens: { expected: 'a positive integer', read: (s) => readPosInt(s) },
+};
+const ENGINE_ARG_NAMES = Object.keys(ENGINE_ARG_READERS) as (keyof EngineArgs)[];
+
+/** The engine_args cell, or what was expected of it. */
+export function parseEngineArgs(text: string): EngineArgs | { expected: string } {
+  const args: Record<string, number | boolean> = {};
+  for (const token of text.split(/\s+/).filter((t) => t !== '')) {
+    const eq = token.indexOf('=');
+    const name = (eq < 0 ? token : token.slice(0, eq)).replace(/^--?/, '').replaceAll('-', '_');
+    if (!Object.hasOwn(ENGINE_ARG_READERS, name)) return { expected: `space-separated name=value settings, names ${ENGINE_ARG_NAMES.join(', ')}` };
+    const reader = ENGINE_ARG_READERS[name as keyof EngineArgs];
+    const value = eq < 0 ? undefined : reader.read(token.slice(eq + 1));
+    if (value === undefined) return { expected: `${name}=${reader.expected}` };
+    if (Object.hasOwn(args, name)) return { expected: `${name} given once` };
+    args[name] = value;
+  }
+  // fleetsim models multi-step scheduling without chunked prefill (vLLM 0.6.0 refused the two together)
+  if ((args.num_scheduler_steps as number | undefined ?? 1) > 1 && args.enable_chunked_prefill === true) {
+    return { expected: 'num_scheduler_steps above 1 without enable_chunked_prefill=true (multi-step is modelled without chunked prefill)' };
+  }
+  return args as EngineArgs;
 }
 
 /** A cell parsed by `read`, or refused with "expected <expected>". */
@@ -104,6 +149,17 @@ const oneOf = <T extends string>(values: readonly T[]) => (s: string) => ((value
 const matching = (re: RegExp) => (s: string) => (re.test(s) ? s : undefined);
 const nonEmpty = (s: string) => (s !== '' ? s : undefined);
 const list = (values: readonly string[]) => `one of ${values.join(', ')}`;
+
+/**
+ * Other spellings of the stacks fleetsim has profiles for, as publishers write them: a row's stack
+ * is read as the one it names (so it is not predicted with the default profile by a spelling).
+ */
+const STACK_ALIASES: Readonly<Record<string, string>> = {
+  'tensorrt-llm': 'trtllm', 'tensorrt_llm': 'trtllm', 'trt-llm': 'trtllm', 'tensorrtllm': 'trtllm',
+  'nvidia-nim': 'nim', 'nim-llm': 'nim',
+  'text-generation-inference': 'tgi',
+};
+const canonicalStack = (stack: string): string => (Object.hasOwn(STACK_ALIASES, stack) ? STACK_ALIASES[stack] : stack);
 
 /** lower-case catalog-style ids: gpu, model, stack, lengths */
 const LOWER_ID = /^[a-z0-9]+(?:[-._][a-z0-9]+)*$/;
@@ -203,26 +259,37 @@ function records(text: string, file: string): { fields: string[]; line: number }
   });
 }
 
-function checkHeader(header: string[] | undefined, file: string): void {
+/** The header's width: the columns, and the optional engine_args column last. */
+function checkHeader(header: string[] | undefined, file: string): number {
   const got = header ?? [];
+  if (got.length === CORPUS_COLUMNS.length + 1 && got[CORPUS_COLUMNS.length] === ENGINE_ARGS_COLUMN) {
+    checkHeader(got.slice(0, CORPUS_COLUMNS.length), file);
+    return got.length;
+  }
   for (let i = 0; i < Math.max(got.length, CORPUS_COLUMNS.length); i++) {
     if (got[i] === CORPUS_COLUMNS[i]) continue;
     const column = CORPUS_COLUMNS[i] ?? `column ${i + 1}`;
-    const expected = i < CORPUS_COLUMNS.length ? `expected header column ${i + 1} "${CORPUS_COLUMNS[i]}" (the header is ${CORPUS_HEADER})` : `expected ${CORPUS_COLUMNS.length} header columns`;
+    const expected = i < CORPUS_COLUMNS.length
+      ? `expected header column ${i + 1} "${CORPUS_COLUMNS[i]}" (the header is ${CORPUS_HEADER}, optionally followed by ${ENGINE_ARGS_COLUMN})`
+      : `expected ${CORPUS_COLUMNS.length} header columns, or ${ENGINE_ARGS_COLUMN} as the ${CORPUS_COLUMNS.length + 1}th`;
     throw rowError(file, 1, column, expected, got[i] ?? '');
   }
+  return CORPUS_COLUMNS.length;
 }
 
 /** One row from its cells in CORPUS_COLUMNS order; `file` and `line` name it in messages. */
-export function rowFromCells(fields: string[], file: string, line: number): CorpusRow {
-  const n = CORPUS_COLUMNS.length;
+export function rowFromCells(fields: string[], file: string, line: number, width: number = CORPUS_COLUMNS.length): CorpusRow {
+  const n = width;
   if (fields.length < n) {
-    throw rowError(file, line, CORPUS_COLUMNS[fields.length], `expected ${n} fields, the row has ${fields.length} (a missing comma or an unquoted comma?)`, '');
+    const missing = CORPUS_COLUMNS[fields.length] ?? ENGINE_ARGS_COLUMN;
+    throw rowError(file, line, missing, `expected ${n} fields, the row has ${fields.length} (a missing comma or an unquoted comma?)`, '');
   }
   if (fields.length > n) {
     throw rowError(file, line, `field ${n + 1}`, `expected ${n} fields, the row has ${fields.length} (quote cells that contain commas)`, fields[n]);
   }
   const cells = Object.fromEntries(CORPUS_COLUMNS.map((c, i) => [c, fields[i]])) as Record<CorpusColumn, string>;
+  const engineArgs = parseEngineArgs(fields[CORPUS_COLUMNS.length] ?? '');
+  if ('expected' in engineArgs) throw rowError(file, line, ENGINE_ARGS_COLUMN, `expected ${engineArgs.expected}`, fields[CORPUS_COLUMNS.length]);
   const r = RowSchema.safeParse(cells);
   if (!r.success) {
     const issue = r.error.issues[0];
@@ -232,6 +299,8 @@ export function rowFromCells(fields: string[], file: string, line: number): Corp
   const d = r.data;
   return {
     ...d, file, line,
+    stack: canonicalStack(d.stack),
+    engine_args: engineArgs,
     kv_dtype: d.kv_dtype ?? d.dtype,
     batch: d.batch ?? undefined,
     request_rate_per_s: d.request_rate_per_s ?? undefined,
@@ -242,8 +311,8 @@ export function rowFromCells(fields: string[], file: string, line: number): Corp
 /** Rows of one corpus file's text; `file` names it in errors. A header-only file has no rows. */
 export function parseCorpus(text: string, file: string): CorpusRow[] {
   const recs = records(text, file);
-  checkHeader(recs[0]?.fields, file);
-  return recs.slice(1).map((r) => rowFromCells(r.fields, file, r.line));
+  const width = checkHeader(recs[0]?.fields, file);
+  return recs.slice(1).map((r) => rowFromCells(r.fields, file, r.line, width));
 }
 
 /** Every row of every file, ids unique across all of them. */

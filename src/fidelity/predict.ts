@@ -1,5 +1,5 @@
 import { UserError } from '../errors.ts';
-import { replicaScheduler, type CalibrationProfile } from '../perf/calibration.ts';
+import { replicaScheduler, type CalibrationProfile, type SchedulerDefaults } from '../perf/calibration.ts';
 import { predictBatch } from '../perf/batch-kinds.ts';
 import { DEFAULT_ENGINE, ENGINE_PROFILES, type EngineName } from '../perf/profiles.ts';
 import { DTYPES, type Dtype } from '../perf/dtype.ts';
@@ -8,7 +8,7 @@ import { getGpu, getModel } from '../perf/lookup.ts';
 import type { ModelSpec } from '../perf/models.ts';
 import { buildStepModel, type StepModel } from '../perf/step.ts';
 import { VLLM_REPLICA_DEFAULTS } from '../fleet/gpu/replica.ts';
-import type { CorpusRow, Statistic } from './corpus.ts';
+import type { CorpusRow, EngineArgs, Statistic } from './corpus.ts';
 import { simulate, type Arrivals, type LengthLaw, type RunResult, type RunSpec } from './run.ts';
 import { versionAtLeast } from './versions.ts';
 
@@ -137,6 +137,18 @@ export function stackEngine(stack: string, version = 'unknown'): EngineName {
   return DEFAULT_ENGINE;
 }
 
+/** Stacks with a profile of their own (stackEngine); any other is predicted with the default. */
+const STACKS_WITH_PROFILES: ReadonlySet<string> = new Set(['trtllm', 'nim', 'sglang', 'tgi', 'splitwise-vllm', 'vllm']);
+
+/** The stacks among `rows` that fleetsim has no profile for (predicted with the default), with their row counts. */
+export function stacksWithoutProfile(rows: readonly CorpusRow[]): { stack: string; rows: number }[] {
+  const counts = new Map<string, number>();
+  for (const r of rows) {
+    if (!STACKS_WITH_PROFILES.has(r.stack)) counts.set(r.stack, (counts.get(r.stack) ?? 0) + 1);
+  }
+  return [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([stack, n]) => ({ stack, rows: n }));
+}
+
 export function profileFor(row: CorpusRow, o: PredictOptions): CalibrationProfile {
   return o.calibration ?? ENGINE_PROFILES[stackEngine(row.stack, row.stack_version)];
 }
@@ -180,7 +192,7 @@ export function resolveRow(row: CorpusRow, calibration: CalibrationProfile): { m
 /** Batch-level kinds: the closed forms of perf/batch-kinds.ts, which `calibrate` fits with. */
 function staticPrediction(row: CorpusRow, step: StepModel, profile: CalibrationProfile): number {
   const kind = row.kind as 'prefill' | 'decode' | 'latency';
-  return predictBatch(step, replicaScheduler(profile, step.dataParallelGroups), { kind, batch: row.batch, prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens });
+  return predictBatch(step, withEngineArgs(replicaScheduler(profile, step.dataParallelGroups), row.engine_args), { kind, batch: row.batch, prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens });
 }
 
 /** numpy.percentile's default (linear interpolation between order statistics), as benchmark scripts use. */
@@ -261,7 +273,7 @@ const OFFLINE_KINDS: ReadonlySet<string> = new Set(['throughput', 'throughput_ra
 
 /** How the benchmark drove the engine, as a simulated run. */
 export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, o: PredictOptions): Plan {
-  const scheduler = replicaScheduler(profileFor(row, o), step.dataParallelGroups);
+  const scheduler = withEngineArgs(replicaScheduler(profileFor(row, o), step.dataParallelGroups), row.engine_args);
   const maxRequests = o.maxRequests ?? DEFAULT_MAX_REQUESTS;
   const notes: string[] = [];
   // `shared-prefix-N`: fixed lengths whose first N prompt tokens are one prefix every request shares (prefix caching on)
@@ -317,9 +329,25 @@ function steadiness(run: RunResult, plan: Plan): { steady: boolean; notes: strin
   return { steady: notes.length === 0, notes };
 }
 
+/**
+ * A profile's scheduler with a row's engine settings (its engine_args column) in place of the
+ * profile's. Multi-step scheduling turns chunked prefill off unless the row says otherwise (the
+ * corpus loader refuses both on): vLLM 0.6.0, whose benchmarks ran it, could not combine them.
+ */
+export function withEngineArgs(s: SchedulerDefaults, a: EngineArgs): SchedulerDefaults {
+  const runSteps = a.num_scheduler_steps ?? s.decode_run_steps ?? 1;
+  return {
+    ...s,
+    max_num_seqs: a.max_num_seqs ?? s.max_num_seqs,
+    max_batched_tokens: a.max_num_batched_tokens ?? s.max_batched_tokens,
+    chunked_prefill: a.enable_chunked_prefill ?? (runSteps > 1 ? false : s.chunked_prefill),
+    ...(runSteps > 1 ? { decode_run_steps: runSteps } : {}),
+  };
+}
+
 /** The run of a spec, simulated once per evaluation (rows of one configuration share it). */
 function cachedRun(row: CorpusRow, spec: RunSpec, o: PredictOptions): RunResult {
-  const key = JSON.stringify([row.model, row.gpu, row.tp, row.dtype, row.kv_dtype, profileFor(row, o), spec.arrivals,
+  const key = JSON.stringify([row.model, row.gpu, row.tp, row.dtype, row.kv_dtype, profileFor(row, o), spec.scheduler, spec.arrivals,
     spec.lengths, spec.max_num_seqs, spec.requests, spec.warmup, spec.measured, spec.seed]);
   let run = o.cache?.get(key);
   if (!run) {

@@ -122,3 +122,32 @@ describe('corpus loader: each bad row is refused with file, line and column', ()
     expect(CORPUS_COLUMNS.length).toBe(25);
   });
 });
+
+describe('corpus loader: the optional engine_args column', () => {
+  const withArgs = (args: string[]) => [`${CORPUS_HEADER},engine_args`, ...args.map((a, i) => `${csvLine(baseCells({ id: `synthetic-${i}` }))},${a}`)].join('\n') + '\n';
+
+  it('reads the run\'s engine settings in vLLM\'s flag names, launch-flag spelling too; none without the column', () => {
+    const rows = parseCorpus(withArgs(['num_scheduler_steps=10 max_num_seqs=256', '', '--enable-chunked-prefill=false --max-num-batched-tokens=4096']), 'c.csv');
+    expect(rows.map((r) => r.engine_args)).toEqual([
+      { num_scheduler_steps: 10, max_num_seqs: 256 },
+      {},
+      { enable_chunked_prefill: false, max_num_batched_tokens: 4096 },
+    ]);
+    expect(parseCorpus(csvText([baseCells()]), 'c.csv')[0].engine_args).toEqual({});
+  });
+
+  it('refuses an unknown setting, a bad value, a repeated one, and multi-step with chunked prefill, naming file, line and column', () => {
+    const refused = (arg: string) => userError(() => parseCorpus(withArgs(['', arg]), 'c.csv'));
+    expect(refused('max_num_seq=256')).toMatch(/^c\.csv:3: engine_args: expected space-separated name=value settings, names num_scheduler_steps, enable_chunked_prefill, max_num_seqs, max_num_batched_tokens, got "max_num_seq=256"$/);
+    expect(refused('num_scheduler_steps=0')).toBe('c.csv:3: engine_args: expected num_scheduler_steps=an integer from 1 to 64, got "num_scheduler_steps=0"');
+    expect(refused('enable_chunked_prefill')).toBe('c.csv:3: engine_args: expected enable_chunked_prefill=true or false, got "enable_chunked_prefill"');
+    expect(refused('max_num_seqs=8 max_num_seqs=16')).toMatch(/expected max_num_seqs given once/);
+    expect(refused('num_scheduler_steps=8 enable_chunked_prefill=true')).toMatch(/^c\.csv:3: engine_args: expected num_scheduler_steps above 1 without enable_chunked_prefill=true/);
+  });
+
+  it('refuses a 26th header column that is not engine_args, and a row without the cell', () => {
+    expect(userError(() => parseCorpus(`${CORPUS_HEADER},flags\n`, 'c.csv'))).toMatch(/^c\.csv:1: column 26: expected 25 header columns, or engine_args as the 26th, got "flags"$/);
+    const short = `${CORPUS_HEADER},engine_args\n${csvLine(baseCells())}\n`;
+    expect(userError(() => parseCorpus(short, 'c.csv'))).toMatch(/^c\.csv:2: engine_args: expected 26 fields, the row has 25 /);
+  });
+});

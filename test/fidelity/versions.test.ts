@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { stackEngine } from '../../src/fidelity/predict.ts';
+import { parseCorpus } from '../../src/fidelity/corpus.ts';
+import { stackEngine, stacksWithoutProfile } from '../../src/fidelity/predict.ts';
 import { versionAtLeast } from '../../src/fidelity/versions.ts';
+import { baseCells, csvText } from './helpers.ts';
 
 describe('stack versions and the engine profile of a row', () => {
   it('compares versions by their numbers, part by part; an unnumbered one counts as current', () => {
@@ -30,5 +32,16 @@ describe('stack versions and the engine profile of a row', () => {
     expect(stackEngine('tgi', '2.1')).toBe('tgi');
     expect(stackEngine('tgi', '3.0.1')).toBe('vllm'); // chunked prefill: not the 2.x router's hold
     expect(stackEngine('lmdeploy', '0.6')).toBe('vllm');
+  });
+});
+
+describe('stack names', () => {
+  it('reads the spellings publishers use as the stack they name, so a row keeps its own profile', () => {
+    const spellings = ['tensorrt-llm', 'tensorrt_llm', 'trt-llm', 'nvidia-nim', 'text-generation-inference', 'lmdeploy', 'vllm'];
+    const rows = parseCorpus(csvText(spellings.map((stack, i) => baseCells({ id: `synthetic-${i}`, stack, stack_version: '0.17.0' }))), 'c.csv');
+    expect(rows.map((r) => r.stack)).toEqual(['trtllm', 'trtllm', 'trtllm', 'nim', 'tgi', 'lmdeploy', 'vllm']);
+    expect(stackEngine(rows[0].stack, rows[0].stack_version)).toBe('trtllm');
+    // the one stack without a profile of its own is named, with its rows
+    expect(stacksWithoutProfile(rows)).toEqual([{ stack: 'lmdeploy', rows: 1 }]);
   });
 });
