@@ -119,6 +119,12 @@ export const VLLM_CURRENT_SINCE = '0.4';
 export const TGI_CHUNKED_SINCE = '3.0';
 
 /**
+ * The first SGLang release with the overlap ("zero-overhead") scheduler (0.4, 2024-12), the
+ * `sglang` profile's era; earlier ones are `sglang-0.3`'s. An unnumbered version counts as current.
+ */
+export const SGLANG_OVERLAP_SINCE = '0.4';
+
+/**
  * The engine profile a row's stack is predicted with: the stack's own profile where fleetsim has
  * one (TensorRT-LLM, vLLM and TGI by era); NVIDIA NIM runs TensorRT-LLM (of its release's era); Splitwise measured the vLLM of 2023;
  * any other stack (LMDeploy, ...) gets the default profile, so its rows measure how far that
@@ -130,7 +136,7 @@ export function stackEngine(stack: string, version = 'unknown'): EngineName {
     return versionAtLeast(version, TRTLLM_SESSION_BEFORE) ? 'trtllm-2024' : 'trtllm-session';
   }
   if (stack === 'nim') return versionAtLeast(version, NIM_TRTLLM_CURRENT_SINCE) ? 'trtllm' : 'nim-2024';
-  if (stack === 'sglang') return 'sglang';
+  if (stack === 'sglang') return versionAtLeast(version, SGLANG_OVERLAP_SINCE) ? 'sglang' : 'sglang-0.3';
   if (stack === 'tgi') return versionAtLeast(version, TGI_CHUNKED_SINCE) ? DEFAULT_ENGINE : 'tgi';
   if (stack === 'splitwise-vllm') return 'vllm-2023';
   if (stack === 'vllm') return versionAtLeast(version, VLLM_CURRENT_SINCE) ? 'vllm' : 'vllm-2023';

@@ -32,6 +32,10 @@ describe('stack versions and the engine profile of a row', () => {
     expect(stackEngine('tgi', '2.1')).toBe('tgi');
     expect(stackEngine('tgi', '3.0.1')).toBe('vllm'); // chunked prefill: not the 2.x router's hold
     expect(stackEngine('lmdeploy', '0.6')).toBe('vllm');
+    // SGLang before its overlap scheduler (0.4) is a profile of its own; an unnumbered version is current
+    expect(stackEngine('sglang', '0.3.0')).toBe('sglang-0.3');
+    expect(stackEngine('sglang', '0.4.0')).toBe('sglang');
+    expect(stackEngine('sglang', 'unknown')).toBe('sglang');
   });
 });
 
