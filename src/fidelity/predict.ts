@@ -111,6 +111,12 @@ export const NIM_TRTLLM_CURRENT_SINCE = '1.1';
  * version counts as current.
  */
 export const VLLM_CURRENT_SINCE = '0.4';
+/**
+ * vLLM 0.6.x, whose published serving benchmarks (the vLLM team's v0.6.0 blog, the SGLang team's
+ * comparison README) all ran multi-step scheduling on the V0 engine: `vllm-0.6`. 0.7 on are `vllm`'s.
+ */
+export const VLLM_MULTI_STEP_SINCE = '0.6';
+export const VLLM_MULTI_STEP_BEFORE = '0.7';
 
 /**
  * The first TGI release with chunked prefill (3.0, 2024-12), whose router no longer holds prompts
@@ -139,7 +145,10 @@ export function stackEngine(stack: string, version = 'unknown'): EngineName {
   if (stack === 'sglang') return versionAtLeast(version, SGLANG_OVERLAP_SINCE) ? 'sglang' : 'sglang-0.3';
   if (stack === 'tgi') return versionAtLeast(version, TGI_CHUNKED_SINCE) ? DEFAULT_ENGINE : 'tgi';
   if (stack === 'splitwise-vllm') return 'vllm-2023';
-  if (stack === 'vllm') return versionAtLeast(version, VLLM_CURRENT_SINCE) ? 'vllm' : 'vllm-2023';
+  if (stack === 'vllm') {
+    if (!versionAtLeast(version, VLLM_CURRENT_SINCE)) return 'vllm-2023';
+    return versionAtLeast(version, VLLM_MULTI_STEP_SINCE) && !versionAtLeast(version, VLLM_MULTI_STEP_BEFORE) ? 'vllm-0.6' : 'vllm';
+  }
   return DEFAULT_ENGINE;
 }
 
@@ -337,17 +346,19 @@ function steadiness(run: RunResult, plan: Plan): { steady: boolean; notes: strin
 
 /**
  * A profile's scheduler with a row's engine settings (its engine_args column) in place of the
- * profile's. Multi-step scheduling turns chunked prefill off unless the row says otherwise (the
- * corpus loader refuses both on): vLLM 0.6.0, whose benchmarks ran it, could not combine them.
+ * profile's. Multi-step scheduling turns chunked prefill off, and chunked prefill turns a profile's
+ * multi-step off (the corpus loader refuses both on in one row): vLLM 0.6.0, whose benchmarks ran
+ * multi-step, could not combine them.
  */
 export function withEngineArgs(s: SchedulerDefaults, a: EngineArgs): SchedulerDefaults {
-  const runSteps = a.num_scheduler_steps ?? s.decode_run_steps ?? 1;
+  // a run with chunked prefill had no multi-step (the loader refuses the two together in one row)
+  const runSteps = a.num_scheduler_steps ?? (a.enable_chunked_prefill === true ? 1 : s.decode_run_steps ?? 1);
   return {
     ...s,
     max_num_seqs: a.max_num_seqs ?? s.max_num_seqs,
     max_batched_tokens: a.max_num_batched_tokens ?? s.max_batched_tokens,
     chunked_prefill: a.enable_chunked_prefill ?? (runSteps > 1 ? false : s.chunked_prefill),
-    ...(runSteps > 1 ? { decode_run_steps: runSteps } : {}),
+    decode_run_steps: runSteps,
   };
 }
 

@@ -127,7 +127,7 @@ const Served = strict({
   ep: posInt().default(1),
   /** Weight dtype (src/perf/dtype.ts); the KV cache takes the same one. */
   dtype: z.enum(DTYPES as [Dtype, ...Dtype[]]).default('fp16'),
-  /** Serving-stack profile of the step model (vllm, vllm-2023, sglang, sglang-0.3, trtllm, trtllm-2024, trtllm-session, nim-2024, tgi; default vllm): its factors and scheduler defaults. */
+  /** Serving-stack profile of the step model (vllm, vllm-0.6, vllm-2023, sglang, sglang-0.3, trtllm, trtllm-2024, trtllm-session, nim-2024, tgi; default vllm): its factors and scheduler defaults. */
   engine: z.string().min(1).optional(),
   /** Or a profile written by `fleetsim calibrate`, relative to the scenario file. */
   calibration: z.string().min(1).optional(),

@@ -14,10 +14,10 @@ import { baseCells, csvText } from './helpers.ts';
  * served at its own rate (throughput = offered) and the queue settles; above it the queue grows
  * without bound; the offline run (every request at once) delivers about as many tokens per
  * second; and `fleetsim perf`'s analytical capacity, which simulates nothing, is close. Llama 2 7B
- * on one A100, vLLM 0.6, 512-token prompts and 128-token outputs.
+ * on one A100, vLLM 0.8 (the `vllm` profile), 512-token prompts and 128-token outputs.
  */
 const cells = (over: Partial<Record<CorpusColumn, string>>) => baseCells({
-  stack: 'vllm', stack_version: '0.6.0', gpu: 'a100-80gb', model: 'llama-2-7b', batch: '', prompt_tokens: '512', output_tokens: '128', lengths: 'fixed', ...over,
+  stack: 'vllm', stack_version: '0.8.0', gpu: 'a100-80gb', model: 'llama-2-7b', batch: '', prompt_tokens: '512', output_tokens: '128', lengths: 'fixed', ...over,
 });
 const rowOf = (id: string, over: Partial<Record<CorpusColumn, string>>) => parseCorpus(csvText([cells({ id, ...over })]), 'synthetic.csv')[0];
 const options = withRunCache({});

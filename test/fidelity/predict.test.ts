@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseCorpus, type CorpusColumn, type CorpusRow } from '../../src/fidelity/corpus.ts';
-import { lengthLaw, predictRow, predictRows, type Prediction } from '../../src/fidelity/predict.ts';
+import { lengthLaw, predictRow, predictRows, withEngineArgs, type Prediction } from '../../src/fidelity/predict.ts';
 import { lengthSampler, simulate } from '../../src/fidelity/run.ts';
 import { getGpu, getModel } from '../../src/perf/lookup.ts';
+import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
 import { buildStepModel } from '../../src/perf/step.ts';
 import { baseCells, csvText } from './helpers.ts';
 
@@ -187,5 +188,20 @@ describe('rows fleetsim cannot model are reported, not refused', () => {
     // 69B parameters x 2 bytes = 138 GB of weights on one 80 GB GPU
     const p = predictRow(row({ model: 'llama-2-70b', tp: '1' }));
     expect(p.status === 'not_evaluated' && p.reason).toMatch(/^step model refused the configuration: llama-2-70b \(fp16\) does not fit/);
+  });
+});
+
+describe('a row\'s engine_args over its profile\'s scheduler', () => {
+  it('replaces the settings it names, turns chunked prefill off under multi-step, and a run of one step undoes a profile\'s runs', () => {
+    const v1 = ENGINE_PROFILES.vllm.scheduler!;
+    expect(withEngineArgs(v1, {})).toEqual({ ...v1, decode_run_steps: 1 });
+    expect(withEngineArgs(v1, { num_scheduler_steps: 10, max_num_seqs: 256 })).toEqual({ ...v1, max_num_seqs: 256, chunked_prefill: false, decode_run_steps: 10 });
+    const v06 = ENGINE_PROFILES['vllm-0.6'].scheduler!;
+    expect(v06.decode_run_steps).toBe(10);
+    expect(withEngineArgs(v06, { num_scheduler_steps: 1 }).decode_run_steps).toBe(1);
+    expect(withEngineArgs(v06, { enable_chunked_prefill: true, num_scheduler_steps: 1 })).toMatchObject({ chunked_prefill: true, decode_run_steps: 1 });
+    // chunked prefill on a multi-step profile's row: the run had no multi-step (the replica refuses both)
+    expect(withEngineArgs(v06, { enable_chunked_prefill: true })).toMatchObject({ chunked_prefill: true, decode_run_steps: 1 });
+    expect(withEngineArgs(v1, { max_num_batched_tokens: 4096 }).max_batched_tokens).toBe(4096);
   });
 });

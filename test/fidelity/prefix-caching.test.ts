@@ -54,7 +54,7 @@ describe('prefix-caching measurements', () => {
     for (const r of rows) expect(stackEngine(r.stack, r.stack_version)).toBe('vllm-2023');
     expect(stackEngine('vllm', '0.3.3')).toBe('vllm-2023');
     expect(stackEngine('vllm', '0.4.0')).toBe('vllm');
-    expect(stackEngine('vllm', '0.6.0')).toBe('vllm');
+    expect(stackEngine('vllm', '0.8.0')).toBe('vllm');
     expect(stackEngine('vllm', 'unknown')).toBe('vllm');
   });
 

@@ -33,6 +33,11 @@ describe('stack versions and the engine profile of a row', () => {
     expect(stackEngine('tgi', '3.0.1')).toBe('vllm'); // chunked prefill: not the 2.x router's hold
     expect(stackEngine('lmdeploy', '0.6')).toBe('vllm');
     // SGLang before its overlap scheduler (0.4) is a profile of its own; an unnumbered version is current
+    // vLLM 0.6 as its published serving benchmarks ran it (multi-step scheduling)
+    expect(stackEngine('vllm', '0.6.0')).toBe('vllm-0.6');
+    expect(stackEngine('vllm', '0.6.3')).toBe('vllm-0.6');
+    expect(stackEngine('vllm', '0.5.4')).toBe('vllm');
+    expect(stackEngine('vllm', '0.7.0')).toBe('vllm');
     expect(stackEngine('sglang', '0.3.0')).toBe('sglang-0.3');
     expect(stackEngine('sglang', '0.4.0')).toBe('sglang');
     expect(stackEngine('sglang', 'unknown')).toBe('sglang');
