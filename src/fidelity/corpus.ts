@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { parseVllmResult } from './vllm-result.ts';
 import { readInputText } from '../util/read-input.ts';
+import { MAX_BATCHED_TOKENS, MAX_NUM_SEQS } from '../perf/calibration.ts';
 
 /**
  * The measurement corpus: published hardware measurements of LLM serving, one CSV row per
@@ -104,8 +105,8 @@ export interface EngineArgs {
 const ENGINE_ARG_READERS: Readonly<Record<keyof EngineArgs, { expected: string; read: (s: string) => number | boolean | undefined }>> = {
   num_scheduler_steps: { expected: 'an integer from 1 to 64', read: (s) => { const n = readPosInt(s); return n !== undefined && n <= 64 ? n : undefined; } },
   enable_chunked_prefill: { expected: 'true or false', read: (s) => (s === 'true' ? true : s === 'false' ? false : undefined) },
-  max_num_seqs: { expected: 'a positive integer', read: (s) => readPosInt(s) },
-  max_num_batched_tokens: { expected: 'a positive integer', read: (s) => readPosInt(s) },
+  max_num_seqs: { expected: `a positive integer up to ${MAX_NUM_SEQS}`, read: (s) => atMost(readPosInt(s), MAX_NUM_SEQS) },
+  max_num_batched_tokens: { expected: `a positive integer up to ${MAX_BATCHED_TOKENS}`, read: (s) => atMost(readPosInt(s), MAX_BATCHED_TOKENS) },
 };
 const ENGINE_ARG_NAMES = Object.keys(ENGINE_ARG_READERS) as (keyof EngineArgs)[];
 
@@ -143,6 +144,7 @@ function cell<T>(expected: string, read: (s: string) => T | undefined) {
 
 const DECIMAL = /^(?:\d+\.?\d*|\.\d+)$/;
 const readPosInt = (s: string) => (/^\d+$/.test(s) && Number.isSafeInteger(Number(s)) && Number(s) > 0 ? Number(s) : undefined);
+const atMost = (n: number | undefined, max: number) => (n !== undefined && n <= max ? n : undefined);
 const readPosNum = (s: string) => (DECIMAL.test(s) && Number(s) > 0 && Number.isFinite(Number(s)) ? Number(s) : undefined);
 const blankOr = <T>(read: (s: string) => T | undefined) => (s: string) => (s === '' ? null : read(s));
 const oneOf = <T extends string>(values: readonly T[]) => (s: string) => ((values as readonly string[]).includes(s) ? (s as T) : undefined);
@@ -179,7 +181,8 @@ const RowSchema = z.object({
   kv_dtype: cell(`blank or ${list(CORPUS_DTYPES)}`, blankOr(oneOf(CORPUS_DTYPES))),
   tp: cell('a positive integer', readPosInt),
   ep: cell('a positive integer', readPosInt),
-  batch: cell('blank or a positive integer', blankOr(readPosInt)),
+  // a batch is also an engine's max_num_seqs: bounded as the profile's scheduler is
+  batch: cell(`blank or a positive integer up to ${MAX_NUM_SEQS}`, blankOr((c) => atMost(readPosInt(c), MAX_NUM_SEQS))),
   request_rate_per_s: cell('blank or a positive plain decimal number', blankOr(readPosNum)),
   num_requests: cell('blank or a positive integer', blankOr(readPosInt)),
   prompt_tokens: cell('a positive integer', readPosInt),

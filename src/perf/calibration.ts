@@ -12,11 +12,15 @@ import { readInputText } from '../util/read-input.ts';
 const fraction = () => z.number().gt(0).lte(1);
 const nonNegative = () => z.number().gte(0).finite();
 
+/** Bounds of a replica's scheduler: far beyond any engine's, and what its per-sequence arrays may hold. */
+export const MAX_NUM_SEQS = 65_536;
+export const MAX_BATCHED_TOKENS = 1_048_576;
+
 export const SchedulerDefaultsSchema = z.strictObject({
   /** most sequences running at once (vLLM max_num_seqs, TensorRT-LLM max_batch_size) */
-  max_num_seqs: z.number().int().positive().max(65_536),
+  max_num_seqs: z.number().int().positive().max(MAX_NUM_SEQS),
   /** token budget of one iteration (vLLM max_num_batched_tokens) */
-  max_batched_tokens: z.number().int().positive().max(1_048_576),
+  max_batched_tokens: z.number().int().positive().max(MAX_BATCHED_TOKENS),
   /** prompts split into chunks that share iterations with decodes */
   chunked_prefill: z.boolean(),
   /** KV admission (GpuReplica): on-demand (vLLM, SGLang) or reserve-output (TensorRT-LLM's

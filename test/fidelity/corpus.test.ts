@@ -76,6 +76,10 @@ describe('corpus loader: each bad row is refused with file, line and column', ()
     expect(refusal({ dtype: 'FP8' })).toBe('c.csv:3: dtype: expected one of fp16, bf16, fp8, int8, int4, fp4, got "FP8"');
   });
 
+  it('a batch beyond any engine\'s sequence limit (it is also the engine\'s max_num_seqs)', () => {
+    expect(refusal({ batch: '100000000000' })).toBe('c.csv:3: batch: expected blank or a positive integer up to 65536, got "100000000000"');
+  });
+
   it('a unit, statistic, batch or rate that does not go with the kind', () => {
     expect(refusal({ kind: 'throughput', unit: 'ms' })).toBe('c.csv:3: unit: expected output_tok_s or total_tok_s for kind throughput, got "ms"');
     expect(refusal({ kind: 'decode', unit: 'output_tok_s' })).toBe('c.csv:3: unit: expected ms for kind decode, got "output_tok_s"');
@@ -142,6 +146,8 @@ describe('corpus loader: the optional engine_args column', () => {
     expect(refused('num_scheduler_steps=0')).toBe('c.csv:3: engine_args: expected num_scheduler_steps=an integer from 1 to 64, got "num_scheduler_steps=0"');
     expect(refused('enable_chunked_prefill')).toBe('c.csv:3: engine_args: expected enable_chunked_prefill=true or false, got "enable_chunked_prefill"');
     expect(refused('max_num_seqs=8 max_num_seqs=16')).toMatch(/expected max_num_seqs given once/);
+    // bounded as a profile's scheduler is: the replica sizes per-sequence arrays by it
+    expect(refused('max_num_seqs=100000000000')).toBe('c.csv:3: engine_args: expected max_num_seqs=a positive integer up to 65536, got "max_num_seqs=100000000000"');
     expect(refused('num_scheduler_steps=8 enable_chunked_prefill=true')).toMatch(/^c\.csv:3: engine_args: expected num_scheduler_steps above 1 without enable_chunked_prefill=true/);
   });
 
