@@ -132,34 +132,34 @@ export const SGLANG_OVERLAP_SINCE = '0.4';
 
 /**
  * The engine profile a row's stack is predicted with: the stack's own profile where fleetsim has
- * one (TensorRT-LLM, vLLM and TGI by era); NVIDIA NIM runs TensorRT-LLM (of its release's era); Splitwise measured the vLLM of 2023;
+ * one (TensorRT-LLM, vLLM, SGLang and TGI by era); NVIDIA NIM runs TensorRT-LLM (of its release's era); Splitwise measured the vLLM of 2023;
  * any other stack (LMDeploy, ...) gets the default profile, so its rows measure how far that
  * stack is from it.
  */
-export function stackEngine(stack: string, version = 'unknown'): EngineName {
-  if (stack === 'trtllm') {
-    if (versionAtLeast(version, TRTLLM_CURRENT_SINCE)) return 'trtllm';
-    return versionAtLeast(version, TRTLLM_SESSION_BEFORE) ? 'trtllm-2024' : 'trtllm-session';
-  }
-  if (stack === 'nim') return versionAtLeast(version, NIM_TRTLLM_CURRENT_SINCE) ? 'trtllm' : 'nim-2024';
-  if (stack === 'sglang') return versionAtLeast(version, SGLANG_OVERLAP_SINCE) ? 'sglang' : 'sglang-0.3';
-  if (stack === 'tgi') return versionAtLeast(version, TGI_CHUNKED_SINCE) ? DEFAULT_ENGINE : 'tgi';
-  if (stack === 'splitwise-vllm') return 'vllm-2023';
-  if (stack === 'vllm') {
-    if (!versionAtLeast(version, VLLM_CURRENT_SINCE)) return 'vllm-2023';
-    return versionAtLeast(version, VLLM_MULTI_STEP_SINCE) && !versionAtLeast(version, VLLM_MULTI_STEP_BEFORE) ? 'vllm-0.6' : 'vllm';
-  }
-  return DEFAULT_ENGINE;
-}
+const STACK_ENGINES: Readonly<Record<string, (version: string) => EngineName>> = {
+  trtllm: (v) => {
+    if (versionAtLeast(v, TRTLLM_CURRENT_SINCE)) return 'trtllm';
+    return versionAtLeast(v, TRTLLM_SESSION_BEFORE) ? 'trtllm-2024' : 'trtllm-session';
+  },
+  nim: (v) => (versionAtLeast(v, NIM_TRTLLM_CURRENT_SINCE) ? 'trtllm' : 'nim-2024'),
+  sglang: (v) => (versionAtLeast(v, SGLANG_OVERLAP_SINCE) ? 'sglang' : 'sglang-0.3'),
+  tgi: (v) => (versionAtLeast(v, TGI_CHUNKED_SINCE) ? DEFAULT_ENGINE : 'tgi'),
+  'splitwise-vllm': () => 'vllm-2023',
+  vllm: (v) => {
+    if (!versionAtLeast(v, VLLM_CURRENT_SINCE)) return 'vllm-2023';
+    return versionAtLeast(v, VLLM_MULTI_STEP_SINCE) && !versionAtLeast(v, VLLM_MULTI_STEP_BEFORE) ? 'vllm-0.6' : 'vllm';
+  },
+};
 
-/** Stacks with a profile of their own (stackEngine); any other is predicted with the default. */
-const STACKS_WITH_PROFILES: ReadonlySet<string> = new Set(['trtllm', 'nim', 'sglang', 'tgi', 'splitwise-vllm', 'vllm']);
+export function stackEngine(stack: string, version = 'unknown'): EngineName {
+  return Object.hasOwn(STACK_ENGINES, stack) ? STACK_ENGINES[stack](version) : DEFAULT_ENGINE;
+}
 
 /** The stacks among `rows` that fleetsim has no profile for (predicted with the default), with their row counts. */
 export function stacksWithoutProfile(rows: readonly CorpusRow[]): { stack: string; rows: number }[] {
   const counts = new Map<string, number>();
   for (const r of rows) {
-    if (!STACKS_WITH_PROFILES.has(r.stack)) counts.set(r.stack, (counts.get(r.stack) ?? 0) + 1);
+    if (!Object.hasOwn(STACK_ENGINES, r.stack)) counts.set(r.stack, (counts.get(r.stack) ?? 0) + 1);
   }
   return [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([stack, n]) => ({ stack, rows: n }));
 }
