@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { parseVllmResult } from './vllm-result.ts';
 import { readInputText } from '../util/read-input.ts';
-import { MAX_BATCHED_TOKENS, MAX_NUM_SEQS } from '../perf/calibration.ts';
+import { MAX_BATCHED_TOKENS, MAX_DECODE_RUN_STEPS, MAX_NUM_SEQS } from '../perf/calibration.ts';
 
 /**
  * The measurement corpus: published hardware measurements of LLM serving, one CSV row per
@@ -103,7 +103,7 @@ export interface EngineArgs {
   readonly max_num_batched_tokens?: number;
 }
 const ENGINE_ARG_READERS: Readonly<Record<keyof EngineArgs, { expected: string; read: (s: string) => number | boolean | undefined }>> = {
-  num_scheduler_steps: { expected: 'an integer from 1 to 64', read: (s) => { const n = readPosInt(s); return n !== undefined && n <= 64 ? n : undefined; } },
+  num_scheduler_steps: { expected: `an integer from 1 to ${MAX_DECODE_RUN_STEPS}`, read: (s) => atMost(readPosInt(s), MAX_DECODE_RUN_STEPS) },
   enable_chunked_prefill: { expected: 'true or false', read: (s) => (s === 'true' ? true : s === 'false' ? false : undefined) },
   max_num_seqs: { expected: `a positive integer up to ${MAX_NUM_SEQS}`, read: (s) => atMost(readPosInt(s), MAX_NUM_SEQS) },
   max_num_batched_tokens: { expected: `a positive integer up to ${MAX_BATCHED_TOKENS}`, read: (s) => atMost(readPosInt(s), MAX_BATCHED_TOKENS) },

@@ -15,6 +15,8 @@ const nonNegative = () => z.number().gte(0).finite();
 /** Bounds of a replica's scheduler: far beyond any engine's, and what its per-sequence arrays may hold. */
 export const MAX_NUM_SEQS = 65_536;
 export const MAX_BATCHED_TOKENS = 1_048_576;
+/** Decode steps in one multi-step run (vLLM's --num-scheduler-steps took up to a few dozen). */
+export const MAX_DECODE_RUN_STEPS = 64;
 
 export const SchedulerDefaultsSchema = z.strictObject({
   /** most sequences running at once (vLLM max_num_seqs, TensorRT-LLM max_batch_size) */
@@ -34,7 +36,7 @@ export const SchedulerDefaultsSchema = z.strictObject({
   }).optional(),
   /** multi-step scheduling (vLLM 0.5.5-0.7 --num-scheduler-steps): decodes run in runs of this many
    *  steps and waiting prompts are admitted only between runs (GpuReplica); only without chunked prefill */
-  decode_run_steps: z.number().int().min(1).max(64).optional(),
+  decode_run_steps: z.number().int().min(1).max(MAX_DECODE_RUN_STEPS).optional(),
 });
 export type SchedulerDefaults = z.infer<typeof SchedulerDefaultsSchema>;
 
