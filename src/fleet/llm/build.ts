@@ -90,18 +90,20 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
   step = cappedStepModel(step, power);
   const b = spec.batching;
   const defaults = replicaScheduler(profile, step.dataParallelGroups);
+  const chunked_prefill = b.chunked_prefill ?? defaults.chunked_prefill;
   const batching = {
     max_num_seqs: b.max_num_seqs ?? defaults.max_num_seqs,
     max_batched_tokens: b.max_batched_tokens ?? defaults.max_batched_tokens,
-    chunked_prefill: b.chunked_prefill ?? defaults.chunked_prefill,
+    chunked_prefill,
     max_waiting: b.max_waiting,
     prefix_caching: b.prefix_caching ?? true,
     // the engine's KV admission (TensorRT-LLM reserves a request's whole output): not a scenario key
     kv_admission: defaults.kv_admission,
     // the engine's router holding prompts back from a running batch (TGI): not a scenario key either
     admission_hold: defaults.admission_hold,
-    // the engine's multi-step scheduling (vLLM 0.6): not a scenario key
-    decode_run_steps: defaults.decode_run_steps,
+    // the engine's multi-step scheduling (vLLM 0.6): not a scenario key; a scenario that turns
+    // chunked prefill on runs without it, as vLLM 0.6.0 could not combine the two
+    decode_run_steps: chunked_prefill ? 1 : defaults.decode_run_steps ?? 1,
   };
   if (batching.chunked_prefill && batching.max_batched_tokens < batching.max_num_seqs) {
     throw new UserError(`${where}.batching.max_batched_tokens: ${batching.max_batched_tokens} is below max_num_seqs ${batching.max_num_seqs}; with chunked prefill every running sequence needs a token per step`);
