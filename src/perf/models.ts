@@ -24,6 +24,9 @@ export type ModelId =
   | 'llama-3.1-405b'
   | 'mixtral-8x7b'
   | 'mixtral-8x22b'
+  | 'qwen3-8b'
+  | 'qwen3-14b'
+  | 'qwen3-32b'
   | 'qwen3-30b-a3b'
   | 'qwen3-235b-a22b'
   | 'deepseek-v3'
@@ -44,6 +47,8 @@ export interface ModelSpec extends ModelShape {
 
 const LLAMA_COMMON = { mlp: 'gated', tied_embeddings: false, learned_positions: 0, biases: false, experts: 1, experts_per_token: 1, kind: 'decoder' } as const;
 const LLAMA_31 = { ...LLAMA_COMMON, vocab_size: 128256, max_context: 131072, kv_heads: 8, head_dim: 128 } as const;
+/** Qwen3 dense: untied embeddings from 8B up, 128-wide heads (q and k RMS-normed, a few thousand weights), 40960 positions */
+const QWEN3_DENSE = { ...LLAMA_COMMON, vocab_size: 151936, max_context: 40960, kv_heads: 8, head_dim: 128 } as const;
 const QWEN3_MOE = { ...LLAMA_COMMON, vocab_size: 151936, max_context: 40960, head_dim: 128, experts: 128, experts_per_token: 8, moe_layer_step: 1 } as const;
 /** gpt-oss: RMSNorm, biases on attention and experts, attention sinks, MXFP4 experts, alternating 128-token sliding layers */
 const GPT_OSS = {
@@ -144,6 +149,26 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
     ...LLAMA_COMMON, id: 'mixtral-8x22b', name: 'Mixtral-8x22B', params_total: 141e9, params_active: 39e9,
     layers: 56, hidden_size: 6144, attention_heads: 48, kv_heads: 8, head_dim: 128, intermediate_size: 16384,
     vocab_size: 32000, experts: 8, experts_per_token: 2, max_context: 65536,
+  },
+  // Qwen team, "Qwen3 Technical Report" (arXiv 2505.09388, 2025) Table 1 and HF Qwen/Qwen3-8B
+  // config.json (scenarios/data/model-configs/qwen3-8b): 36 layers, hidden 4096, 32 heads of 128,
+  // 8 KV heads, intermediate 12288, vocab 151936, untied. Model card: 8.2B (6.95B without embeddings).
+  'qwen3-8b': {
+    ...QWEN3_DENSE, id: 'qwen3-8b', name: 'Qwen3-8B', params_total: 8.2e9, params_active: 8.2e9,
+    layers: 36, hidden_size: 4096, attention_heads: 32, intermediate_size: 12288,
+  },
+  // Same report, Table 1, and the HF Qwen/Qwen3-14B config.json (not shipped here): 40 layers,
+  // hidden 5120, 40 heads of 128, 8 KV heads, intermediate 17408. Model card: 14.8B (13.2B without embeddings).
+  'qwen3-14b': {
+    ...QWEN3_DENSE, id: 'qwen3-14b', name: 'Qwen3-14B', params_total: 14.8e9, params_active: 14.8e9,
+    layers: 40, hidden_size: 5120, attention_heads: 40, intermediate_size: 17408,
+  },
+  // Same report and HF Qwen/Qwen3-32B config.json (scenarios/data/model-configs/qwen3-32b): 64
+  // layers, hidden 5120, 64 heads of 128 (8192 wide, wider than the model), 8 KV heads,
+  // intermediate 25600. Model card: 32.8B (31.2B without embeddings).
+  'qwen3-32b': {
+    ...QWEN3_DENSE, id: 'qwen3-32b', name: 'Qwen3-32B', params_total: 32.8e9, params_active: 32.8e9,
+    layers: 64, hidden_size: 5120, attention_heads: 64, intermediate_size: 25600,
   },
   // HF Qwen/Qwen3-30B-A3B config.json (scenarios/data/model-configs/qwen3-30b-a3b): 48 layers,
   // hidden 2048, 32 heads of 128, 4 KV heads, 128 experts of 768 (moe_intermediate_size) in every

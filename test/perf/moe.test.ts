@@ -37,6 +37,9 @@ describe('parameter counts of the shipped config.json files against the publishe
     ['llama-3.1-8b', 8.03e9, 8.03e9, true, 'Llama 3.1 model card'],
     ['llama-3.1-70b', 70.6e9, 70.6e9, true, 'Llama 3.1 model card'],
     ['llama-3.1-405b', 405e9, 405e9, true, 'Llama 3 Herd of Models'],
+    // Qwen3 model cards: 8.2B and 32.8B (6.95B and 31.2B without the embeddings)
+    ['qwen3-8b', 8.2e9, 8.2e9, true, 'Qwen3-8B model card'],
+    ['qwen3-32b', 32.8e9, 32.8e9, true, 'Qwen3-32B model card'],
   ];
   for (const [name, total, active, countsEmbedding, source] of published) {
     it(`${name}: ${total / 1e9}B total, ${active / 1e9}B active (${source})`, () => {
@@ -62,8 +65,8 @@ describe('parameter counts of the shipped config.json files against the publishe
 
 describe('catalog entries agree with the config.json they cite', () => {
   const SIZE_ONLY = new Set(['id', 'name', 'kind', 'params_total', 'params_active']);
-  const withFiles = MODEL_IDS.filter((id) => ['deepseek-v3', 'qwen3-30b-a3b', 'qwen3-235b-a22b', 'mixtral-8x7b', 'mixtral-8x22b', 'llama-3.1-8b', 'llama-3.1-70b', 'llama-3.1-405b', 'gpt-oss-120b', 'gpt-oss-20b'].includes(id));
-  it('covers the ten catalog models with a shipped config', () => expect(withFiles).toHaveLength(10));
+  const withFiles = MODEL_IDS.filter((id) => ['deepseek-v3', 'qwen3-30b-a3b', 'qwen3-235b-a22b', 'mixtral-8x7b', 'mixtral-8x22b', 'llama-3.1-8b', 'llama-3.1-70b', 'llama-3.1-405b', 'gpt-oss-120b', 'gpt-oss-20b', 'qwen3-8b', 'qwen3-32b'].includes(id));
+  it('covers the twelve catalog models with a shipped config', () => expect(withFiles).toHaveLength(12));
   for (const id of withFiles) {
     it(`${id}: every shape field equal`, () => {
       const fromFile = loadHfConfig(config(id)) as unknown as Record<string, unknown>;
