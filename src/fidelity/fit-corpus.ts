@@ -36,7 +36,7 @@ export function corpusFitSet(rows: readonly CorpusRow[], base: CalibrationProfil
     // resolveRow accepted the row's dtypes: they are ones the step model knows
     const geometry = buildStepGeometry({ model: resolved.model, gpu: resolved.gpu, tp: row.tp, ep: row.ep, dtype: row.dtype as Dtype, kvDtype: row.kv_dtype as Dtype });
     points.push({
-      id: row.id, kind: row.kind as FitPoint['kind'], group: `${row.gpu} ${row.dtype}`, geometry, measured: row.value,
+      id: row.id, kind: row.kind as FitPoint['kind'], group: `${row.gpu} ${row.dtype}`, geometry, gpu: resolved.gpu, measured: row.value,
       batch: row.batch, numRequests: row.num_requests, prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens,
       throughputTokens: row.unit === 'total_tok_s' ? 'total' : 'output',
     });

@@ -205,9 +205,9 @@ export function resolveRow(row: CorpusRow, calibration: CalibrationProfile): { m
 }
 
 /** Batch-level kinds: the closed forms of perf/batch-kinds.ts, which `calibrate` fits with. */
-function staticPrediction(row: CorpusRow, step: StepModel, profile: CalibrationProfile): number {
+function staticPrediction(row: CorpusRow, step: StepModel, gpu: GpuSpec, profile: CalibrationProfile): number {
   const kind = row.kind as 'prefill' | 'decode' | 'latency';
-  return predictBatch(step, withEngineArgs(replicaScheduler(profile, step.dataParallelGroups), row.engine_args), { kind, batch: row.batch, prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens });
+  return predictBatch(step, withEngineArgs(replicaScheduler(profile, step.dataParallelGroups, gpu), row.engine_args), { kind, batch: row.batch, prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens });
 }
 
 /** numpy.percentile's default (linear interpolation between order statistics), as benchmark scripts use. */
@@ -287,8 +287,8 @@ export function repeatCount(lengths: string): number {
 const OFFLINE_KINDS: ReadonlySet<string> = new Set(['throughput', 'throughput_ratio', 'hit_rate']);
 
 /** How the benchmark drove the engine, as a simulated run. */
-export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, o: PredictOptions): Plan {
-  const scheduler = withEngineArgs(replicaScheduler(profileFor(row, o), step.dataParallelGroups), row.engine_args);
+export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, gpu: GpuSpec, o: PredictOptions): Plan {
+  const scheduler = withEngineArgs(replicaScheduler(profileFor(row, o), step.dataParallelGroups, gpu), row.engine_args);
   const maxRequests = o.maxRequests ?? DEFAULT_MAX_REQUESTS;
   const notes: string[] = [];
   // `shared-prefix-N`: fixed lengths whose first N prompt tokens are one prefix every request shares (prefix caching on)
@@ -440,8 +440,8 @@ function requestsPerS(run: RunResult): number {
   return ((run.output_tokens / run.window_ms) * 1000) / run.mean_output_tokens;
 }
 
-function simulated(row: CorpusRow, model: ModelSpec, step: StepModel, o: PredictOptions): Prediction {
-  const { run, plan } = steadyRun(row, runPlanFor(row, model, step, o), o);
+function simulated(row: CorpusRow, model: ModelSpec, step: StepModel, gpu: GpuSpec, o: PredictOptions): Prediction {
+  const { run, plan } = steadyRun(row, runPlanFor(row, model, step, gpu, o), o);
   let value: number;
   if (row.kind === 'throughput_ratio') {
     // the offline throughput with the prefix cache's hits over the same run without them
@@ -462,14 +462,14 @@ export function predictRow(row: CorpusRow, options: PredictOptions = {}): Predic
   const profile = profileFor(row, options);
   const resolved = resolveRow(row, profile);
   if (typeof resolved === 'string') return notEvaluated(row, resolved);
-  const { model, step } = resolved;
+  const { model, gpu, step } = resolved;
   const notes: string[] = [];
   if (row.kind === 'prefill' || row.kind === 'decode' || row.kind === 'latency') {
     const seqTokens = row.prompt_tokens + (row.kind === 'prefill' ? 0 : row.output_tokens);
     if (row.batch! * seqTokens > step.kvCapacityTokens) notes.push(`batch needs ${row.batch! * seqTokens} KV tokens, more than the modelled ${step.kvCapacityTokens}`);
-    return { id: row.id, status: 'predicted', value: staticPrediction(row, step, profile), steady: true, load: NaN, notes };
+    return { id: row.id, status: 'predicted', value: staticPrediction(row, step, gpu, profile), steady: true, load: NaN, notes };
   }
-  const p = simulated(row, model, step, options);
+  const p = simulated(row, model, step, gpu, options);
   return p.status === 'predicted' && notes.length ? { ...p, notes: [...notes, ...p.notes] } : p;
 }
 

@@ -1,8 +1,9 @@
 import { UserError } from '../errors.ts';
 import { predictBatch, type BatchWorkload } from './batch-kinds.ts';
 import {
-  FACTOR_NAMES, FRACTION_FACTORS, parseCalibration, schedulerOf, type CalibrationProfile, type FactorName,
+  FACTOR_NAMES, FRACTION_FACTORS, parseCalibration, schedulerForGpu, schedulerOf, type CalibrationProfile, type FactorName,
 } from './calibration.ts';
+import type { GpuSpec } from './hardware.ts';
 import { minimize } from './nelder-mead.ts';
 import { stepModelFrom, stepTimeFrom, type StepGeometry } from './step.ts';
 
@@ -20,6 +21,8 @@ export interface FitPoint extends BatchWorkload {
   /** label for per-group errors, e.g. "h100-80gb fp8" */
   readonly group: string;
   readonly geometry: StepGeometry;
+  /** the GPU, where the profile's scheduler depends on it (calibration.ts schedulerForGpu) */
+  readonly gpu?: GpuSpec;
   /** ms, or tokens/s for throughput */
   readonly measured: number;
 }
@@ -69,7 +72,7 @@ const fromSearch = (f: FactorName, u: number) => (FRACTION_FACTORS.has(f) ? 1 / 
 export function evaluate(points: readonly FitPoint[], profile: CalibrationProfile): FitResult {
   const scheduler = schedulerOf(profile);
   const errors = points.map((p): PointError => {
-    const predicted = predictBatch(stepModelFrom(p.geometry, profile), scheduler, p);
+    const predicted = predictBatch(stepModelFrom(p.geometry, profile), schedulerForGpu(scheduler, p.gpu), p);
     return { id: p.id, kind: p.kind, group: p.group, measured: p.measured, predicted, error_pct: (100 * (predicted - p.measured)) / p.measured };
   });
   return { profile, points: errors, ...mapeTables(errors) };
@@ -97,7 +100,7 @@ export function calibrate(points: readonly FitPoint[], opts: CalibrateOptions): 
     const p = withSearch(u);
     let sum = 0;
     for (const pt of points) {
-      const r = Math.log(predictBatch(stepModelFrom(pt.geometry, p), scheduler, pt) / pt.measured);
+      const r = Math.log(predictBatch(stepModelFrom(pt.geometry, p), schedulerForGpu(scheduler, pt.gpu), pt) / pt.measured);
       sum += Number.isFinite(r) ? r * r : 1e6;
     }
     let n = points.length;

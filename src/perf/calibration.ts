@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { readInputText } from '../util/read-input.ts';
+import type { GpuSpec } from './hardware.ts';
 
 /**
  * An engine profile: the factors of the step-time model (step.ts) for one serving stack and era,
@@ -37,6 +38,13 @@ export const SchedulerDefaultsSchema = z.strictObject({
   /** multi-step scheduling (vLLM 0.5.5-0.7 --num-scheduler-steps): decodes run in runs of this many
    *  steps and waiting prompts are admitted only between runs (GpuReplica); only without chunked prefill */
   decode_run_steps: z.number().int().min(1).max(MAX_DECODE_RUN_STEPS).optional(),
+  /** the batch and token budget on GPUs of less than 70 GiB and on A100 (smallerGpu), where they
+   *  differ: vLLM 0.9 and later default to 256 sequences and 2,048 tokens there, 1,024 and 8,192
+   *  elsewhere (vllm/engine/arg_utils.py, pull requests 17073 and 17885) */
+  smaller_gpus: z.strictObject({
+    max_num_seqs: z.number().int().positive().max(MAX_NUM_SEQS),
+    max_batched_tokens: z.number().int().positive().max(MAX_BATCHED_TOKENS),
+  }).optional(),
 });
 export type SchedulerDefaults = z.infer<typeof SchedulerDefaultsSchema>;
 
@@ -133,14 +141,32 @@ export function schedulerOf(profile: CalibrationProfile): SchedulerDefaults {
   return profile.scheduler ?? DEFAULT_SCHEDULER;
 }
 
+/** vLLM's line between its two sets of defaults, in GiB as torch reports a card's memory (hardware.ts's memory_gb is in GiB). */
+const LARGER_GPU_MEMORY_GIB = 70;
+
+/**
+ * A GPU on which vLLM 0.9 and later take their smaller defaults: under 70 GiB, or an A100, which
+ * vLLM sets apart by name because its larger budget cost 70B models a third of their throughput at
+ * TP 2 (pull request 17885's measurement).
+ */
+export function smallerGpu(gpu: GpuSpec): boolean {
+  return gpu.memory_gb < LARGER_GPU_MEMORY_GIB || gpu.id.startsWith('a100');
+}
+
+/** The profile's scheduler on this GPU (its own, unless it names smaller defaults and the GPU takes them). */
+export function schedulerForGpu(scheduler: SchedulerDefaults, gpu: GpuSpec | undefined): SchedulerDefaults {
+  if (scheduler.smaller_gpus === undefined || gpu === undefined || !smallerGpu(gpu)) return scheduler;
+  return { ...scheduler, ...scheduler.smaller_gpus };
+}
+
 /**
  * The scheduler bounds of a whole replica: under expert parallelism each of its data-parallel
  * groups is an engine core with its own scheduler (vLLM's data-parallel deployment), so the
  * replica's bounds are the profile's times the groups. One scheduler with the summed bounds stands
  * for them (the groups' batches are taken as balanced).
  */
-export function replicaScheduler(profile: CalibrationProfile, dataParallelGroups: number): SchedulerDefaults {
-  const one = schedulerOf(profile);
+export function replicaScheduler(profile: CalibrationProfile, dataParallelGroups: number, gpu: GpuSpec): SchedulerDefaults {
+  const one = schedulerForGpu(schedulerOf(profile), gpu);
   if (dataParallelGroups === 1) return one;
   return { ...one, max_num_seqs: one.max_num_seqs * dataParallelGroups, max_batched_tokens: one.max_batched_tokens * dataParallelGroups };
 }

@@ -33,6 +33,9 @@ interface PerfFlags extends SpeculativeFlags {
 const fmt = (x: number, digits = 1) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const int = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 0 });
 
+/** The throughput batch is the engine's limit, not the KV cache's or the user's --batch. */
+const engineCapped = (s: PerfSummary) => s.throughput_batch < s.max_batch && s.throughput_batch !== s.latency_batch;
+
 function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet): string {
   const decoder = s.tokens_counted === 'output';
   const rows: [string, string][] = [
@@ -45,7 +48,7 @@ function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet): str
     ['weights', `${fmt(s.weight_gb_per_gpu)} GB per GPU`],
     ['KV cache', `${int(s.kv_capacity_tokens)} tokens = max batch ${int(s.max_batch)} x ${s.prompt_tokens + s.output_tokens} tokens`],
     [`throughput at batch ${int(s.throughput_batch)}`,
-      `${int(s.tokens_per_s_per_replica)} ${s.tokens_counted} tok/s per replica, ${int(s.tokens_per_s_per_gpu)} per GPU (MFU ${fmt(100 * s.mfu, 0)}%, MBU ${fmt(100 * s.mbu, 0)}%)`],
+      `${int(s.tokens_per_s_per_replica)} ${s.tokens_counted} tok/s per replica, ${int(s.tokens_per_s_per_gpu)} per GPU (MFU ${fmt(100 * s.mfu, 0)}%, MBU ${fmt(100 * s.mbu, 0)}%)${engineCapped(s) ? "; the batch is the engine's max_num_seqs" : ''}`],
     ['capacity', `${fmt(s.requests_per_s_per_replica, 2)} requests/s per replica at that batch (near capacity from ${fmt(s.requests_per_s_per_replica * NEAR_CAPACITY_LOAD, 2)}, ` +
       `${fmt(100 * NEAR_CAPACITY_LOAD, 0)}%: latency there turns on a capacity the model knows within ${fmt(100 * STEP_MODEL_THROUGHPUT_ERROR, 0)}%)`],
     ['cost', `$${fmt(s.usd_per_million_output_tokens, 3)} per million ${s.tokens_counted} tokens at $${fmt(s.usd_per_gpu_hour, 3)} per GPU-hour (${priceSet} prices)`],

@@ -46,7 +46,8 @@ export function resolveEngine(engine: string | undefined, calibrationFile: strin
 /**
  * The scheduler defaults of a named engine (the default engine's for none, an unknown name or a
  * calibration file, whose errors are reported where the model is resolved): for estimates made
- * before the fleet is built.
+ * before the fleet is built. Where a profile's batch is smaller on some GPUs (smaller_gpus), this
+ * is the larger one: an estimate's bound.
  */
 export function schedulerForEngine(engine: string | undefined): SchedulerDefaults {
   const profile = engine !== undefined && Object.hasOwn(ENGINE_PROFILES, engine) ? ENGINE_PROFILES[engine as EngineName] : DEFAULT_CALIBRATION;

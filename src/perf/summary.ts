@@ -137,7 +137,7 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
     throw new UserError(`--batch ${p.batch}: the KV cache holds at most ${maxBatch} sequences of ${seqTokens} tokens`);
   }
   const latencyBatch = p.batch ?? 1;
-  const b = p.batch ?? Math.min(maxBatch, replicaScheduler(calibration, step.dataParallelGroups).max_num_seqs);
+  const b = p.batch ?? Math.min(maxBatch, replicaScheduler(calibration, step.dataParallelGroups, p.gpu).max_num_seqs);
   const pairs = (P * P) / 2;
   const prefill = step.stepTimeMs(P, pairs, 0, 0);
   const meanCtx = P + O / 2;

@@ -78,7 +78,7 @@ describe('hit_rate and throughput_ratio rows', () => {
     // the run the row describes: offline, every prompt twice, the row's engine profile
     const resolved = resolveRow(hitRow, profileFor(hitRow, {}));
     if (typeof resolved === 'string') throw new Error(resolved);
-    const plan = runPlanFor(hitRow, resolved.model, resolved.step, {});
+    const plan = runPlanFor(hitRow, resolved.model, resolved.step, resolved.gpu, {});
     expect(plan.spec.arrivals.kind).toBe('burst');
     expect(plan.spec.lengths.repeat_count).toBe(2);
     const r = simulate(plan.spec);

@@ -14,7 +14,7 @@ describe('steady-state readings', () => {
   const row = loadCorpus(['data/corpus/vendor.csv']).find((r) => r.id === 'v-nim-180-h100-l33-70b-fp8-tp2-b50-5000-500-ttft')!;
   const resolved = resolveRow(row, profileFor(row, {}));
   if (typeof resolved === 'string') throw new Error(resolved);
-  const plan = runPlanFor(row, resolved.model, resolved.step, {});
+  const plan = runPlanFor(row, resolved.model, resolved.step, resolved.gpu, {});
   const meanTtft = (warmup: number, measured: number) => {
     const run = simulate({ ...plan.spec, warmup, measured, requests: warmup + measured + 51, max_wall_ms: 120_000 });
     return run.ttft_ms.reduce((sum, v) => sum + v, 0) / run.ttft_ms.length;

@@ -28,6 +28,19 @@ describe('a served model', () => {
     expect(resolveWith({ engine: 'vllm' }).batching.admission_hold).toBeUndefined();
   });
 
+  it("vLLM's defaults follow the GPU: 256 sequences and 2,048 tokens on A100 and under 70 GiB, 1,024 and 8,192 above", () => {
+    const vllm = (gpu: string, instance: string, batching = {}) =>
+      resolveWith({ engine: 'vllm', gpu, instance, batching: { max_waiting: 10, ...batching } }).batching;
+    const bounds = (b: ReturnType<typeof vllm>) => [b.max_num_seqs, b.max_batched_tokens];
+    expect(bounds(vllm('a100-80gb', 'p4de.24xlarge'))).toEqual([256, 2048]);
+    expect(bounds(vllm('l40s', 'g6e.12xlarge'))).toEqual([256, 2048]);
+    expect(bounds(vllm('h100-80gb', 'p5.48xlarge'))).toEqual([1024, 8192]);
+    // the scenario's own settings win, and a profile without smaller defaults keeps its own everywhere
+    expect(bounds(vllm('a100-80gb', 'p4de.24xlarge', { max_num_seqs: 512, max_batched_tokens: 4096 }))).toEqual([512, 4096]);
+    const trt = resolveWith({ engine: 'trtllm', batching: { max_waiting: 10 } }).batching;
+    expect(trt.max_num_seqs).toBe(ENGINE_PROFILES.trtllm.scheduler!.max_num_seqs);
+  });
+
   it('a faster engine profile gives shorter steps for the same batch', () => {
     const old = resolveWith({ engine: 'vllm-2023' }).step.stepTimeMs(0, 0, 64, 64 * 600);
     const now = resolveWith({ engine: 'vllm' }).step.stepTimeMs(0, 0, 64, 64 * 600);

@@ -102,6 +102,26 @@ describe('fleetsim calibrate', () => {
     expect(r.tpot_ms).toBeLessThan(65); // Splitwise measured 54-61 ms at TP 2, batch 1
   });
 
+  it("the vllm profile's batch follows vLLM 0.9's defaults by GPU, and perf says when it binds", async () => {
+    const small = ['--model', 'llama-3.1-8b', '--tp', '1'];
+    // the KV cache holds about 700 sequences of 640 tokens on an 80 GB card: the engine's limit binds first on A100 and L40S
+    expect((await perfJson([...small, '--gpu', 'a100-80gb'])).throughput_batch).toBe(256);
+    expect((await perfJson([...small, '--gpu', 'l40s'])).throughput_batch).toBe(256);
+    const h100 = await perfJson([...small, '--gpu', 'h100-80gb']);
+    expect(h100.throughput_batch).toBe(h100.max_batch);
+    expect(h100.max_batch).toBeGreaterThan(256);
+    expect(await run(registerPerf, ['perf', ...small, '--gpu', 'a100-80gb'])).toMatch(/throughput at batch 256 .*the batch is the engine's max_num_seqs/);
+    expect(await run(registerPerf, ['perf', ...small, '--gpu', 'h100-80gb'])).not.toMatch(/engine's max_num_seqs/);
+  });
+
+  it('a profile whose smaller_gpus is malformed is refused in one line naming the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-cal-'));
+    const file = join(dir, 'p.json');
+    const scheduler = { ...ENGINE_PROFILES.vllm.scheduler, smaller_gpus: { max_num_seqs: 0, max_batched_tokens: 2048 } };
+    writeFileSync(file, JSON.stringify({ ...ENGINE_PROFILES.vllm, scheduler }));
+    expect(() => loadCalibration(file)).toThrow(/p\.json: scheduler\.smaller_gpus\.max_num_seqs: /);
+  });
+
   it('an unknown factor or engine is refused, naming the flag', async () => {
     const csv = fileURLToPath(new URL('../../scenarios/data/splitwise/llama2-70b-a100.csv', import.meta.url));
     await expect(run(registerCalibrate, ['calibrate', '--measurements', csv, '--fit', 'gemm_eficiency'])).rejects.toThrow(/--fit: unknown factor "gemm_eficiency"/);

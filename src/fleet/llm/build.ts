@@ -89,7 +89,7 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
   const power = buildPowerModel(step, gpu, spec.power_cap_w, `${where}.power_cap_w`);
   step = cappedStepModel(step, power);
   const b = spec.batching;
-  const defaults = replicaScheduler(profile, step.dataParallelGroups);
+  const defaults = replicaScheduler(profile, step.dataParallelGroups, gpu);
   const chunked_prefill = b.chunked_prefill ?? defaults.chunked_prefill;
   const batching = {
     max_num_seqs: b.max_num_seqs ?? defaults.max_num_seqs,
