@@ -261,6 +261,8 @@ export class GpuReplica {
   private prioritised = false;
   /** Running sequences whose abort waits for the iteration in flight to end (slot, request id pairs). */
   private pendingAborts: number[] = [];
+  /** pendingAborts.length, kept on the replica: every iteration end asks, and the list is one more cold line at fleet scale. */
+  private pendingAbortCount = 0;
   private runningCount = 0;
   private runHead = -1;
   private runTail = -1;
@@ -292,12 +294,17 @@ export class GpuReplica {
   private iterRecomputeTokens = 0;
   private iterUsedBlocks = 0;
   private tokenBudget = 0;
-  private readonly chunkSlot: Int32Array;
-  private readonly chunkTokens: Int32Array;
+  /** The iteration's prefill chunks as (slot, tokens) pairs: chunks[2 * i] and chunks[2 * i + 1] (one array, one cold line for the first four). */
+  private readonly chunks: Int32Array;
 
   // inter-token latency: decoding sequences that joined since the last decode iteration, grouped by join time
-  private joinGroupTime_ms = new Float64Array(8);
-  private joinGroupCount = new Int32Array(8);
+  /**
+   * (join time in ms, sequences) pairs: joinGroupPairs[2 * g] and joinGroupPairs[2 * g + 1] (the
+   * count is an exact small integer): one array, so the first groups are one cold line. Room for
+   * four groups at first (64 bytes: V8 keeps a typed array that small beside its object); joins
+   * between two decode iterations rarely come at more than one time.
+   */
+  private joinGroupPairs = new Float64Array(8);
   private joinGroups = 0;
   private lastDecodeEnd_ms = 0;
 
@@ -368,8 +375,7 @@ export class GpuReplica {
     this.kvBlocks = this.capacityRequested = this.toBlocksCap(kvTokens);
     this.watermarkBlocks = this.watermarkFor(this.kvBlocks);
     this.decodingByResidue = new Int32Array(this.blockSize);
-    this.chunkSlot = new Int32Array(this.maxSeqs);
-    this.chunkTokens = new Int32Array(this.maxSeqs);
+    this.chunks = new Int32Array(2 * this.maxSeqs);
     this.slots = slots ?? new SlotPool(Math.min(1024, 2 * this.maxSeqs + 64));
     let ends = iterationEnds.get(sim);
     if (!ends) {
@@ -913,8 +919,8 @@ export class GpuReplica {
 
   private addChunk(s: number, c: number): void {
     const n = this.iterChunks++;
-    this.chunkSlot[n] = s;
-    this.chunkTokens[n] = c;
+    this.chunks[2 * n] = s;
+    this.chunks[2 * n + 1] = c;
     this.iterPrefillTokens += c;
     this.iterAttentionPairs += c * (this.slots.prefilled(s) + c / 2);
     if (this.slots.emitted(s) > 0) this.iterRecomputeTokens += c;
@@ -1026,6 +1032,7 @@ export class GpuReplica {
     if (s < 0 || this.slots.req(s) !== req || this.slots.state(s) === FREE) return;
     if (this.slots.state(s) === WAITING) return this.abortNow(s, req, this.sim.now_ms);
     this.pendingAborts.push(s, req);
+    this.pendingAbortCount = this.pendingAborts.length;
     this.cutSpan();
   }
 
@@ -1038,6 +1045,7 @@ export class GpuReplica {
       if (this.slots.req(s) === req && this.slots.state(s) !== FREE) this.abortNow(s, req, t);
     }
     list.length = 0;
+    this.pendingAbortCount = 0;
   }
 
   private abortNow(s: number, req: number, t: number): void {
@@ -1068,7 +1076,7 @@ export class GpuReplica {
     try {
       this.flush(Infinity);
       this.finishIteration(this.sim.now_ms);
-      if (this.pendingAborts.length > 0) this.applyAborts(this.sim.now_ms);
+      if (this.pendingAbortCount > 0) this.applyAborts(this.sim.now_ms);
       if (this.runningCount > 0 || this.waitQueue.length > 0) this.plan();
       else this.busy = false;
     } finally {
@@ -1103,10 +1111,11 @@ export class GpuReplica {
       const itl = this.itl;
       if (itl !== null) {
         let joined = 0;
+        const groups = this.joinGroupPairs;
         for (let g = 0; g < this.joinGroups; g++) {
-          const c = this.joinGroupCount[g];
+          const c = groups[2 * g + 1];
           if (c > 0) {
-            itl.addWeighted(t - this.joinGroupTime_ms[g], c);
+            itl.addWeighted(t - groups[2 * g], c);
             joined += c;
           }
         }
@@ -1132,8 +1141,8 @@ export class GpuReplica {
     }
 
     for (let i = 0; i < this.iterChunks; i++) {
-      const s = this.chunkSlot[i];
-      this.slots.setPrefilled(s, this.slots.prefilled(s) + this.chunkTokens[i]);
+      const s = this.chunks[2 * i];
+      this.slots.setPrefilled(s, this.slots.prefilled(s) + this.chunks[2 * i + 1]);
       if (this.slots.prefilled(s) === this.slots.target(s)) this.completePrefill(s, t, debugToken);
     }
   }
@@ -1237,26 +1246,26 @@ export class GpuReplica {
 
   private groupAdd(t: number): void {
     const n = this.joinGroups;
-    if (n > 0 && this.joinGroupTime_ms[n - 1] === t) {
-      this.joinGroupCount[n - 1]++;
+    let groups = this.joinGroupPairs;
+    if (n > 0 && groups[2 * n - 2] === t) {
+      groups[2 * n - 1]++;
       return;
     }
-    if (n === this.joinGroupTime_ms.length) {
-      const T = new Float64Array(2 * n), Cn = new Int32Array(2 * n);
-      T.set(this.joinGroupTime_ms);
-      Cn.set(this.joinGroupCount);
-      this.joinGroupTime_ms = T;
-      this.joinGroupCount = Cn;
+    if (2 * n === groups.length) {
+      const grown = new Float64Array(2 * groups.length);
+      grown.set(groups);
+      this.joinGroupPairs = groups = grown;
     }
-    this.joinGroupTime_ms[n] = t;
-    this.joinGroupCount[n] = 1;
+    groups[2 * n] = t;
+    groups[2 * n + 1] = 1;
     this.joinGroups = n + 1;
   }
 
   private groupRemove(t: number): void {
+    const groups = this.joinGroupPairs;
     for (let g = this.joinGroups - 1; g >= 0; g--) {
-      if (this.joinGroupTime_ms[g] === t && this.joinGroupCount[g] > 0) {
-        this.joinGroupCount[g]--;
+      if (groups[2 * g] === t && groups[2 * g + 1] > 0) {
+        groups[2 * g + 1]--;
         return;
       }
     }
@@ -1336,6 +1345,7 @@ export class GpuReplica {
     this.waitQueue.clear();
     this.blockedHeadNeed = -1;
     this.pendingAborts.length = 0;
+    this.pendingAbortCount = 0;
     this.runningCount = 0;
     this.runHead = this.runTail = this.prefillHead = this.prefillTail = -1;
     this.decodingSeqs = 0;

@@ -3,73 +3,85 @@
  * a double-ended ring of slots. Both grow by doubling and allocate nothing per operation.
  */
 
+/** A finish-heap entry: key (float64), slot and epoch (int32 each). */
+const ENTRY_BYTES = 16;
+
 /**
  * Min-heap keyed by a decode-step number, carrying (slot, epoch). Entries are never removed from
  * the middle: a preempted sequence bumps its slot's epoch and its stale entry is dropped when it
  * reaches the top (lazy deletion). Equal keys pop in no particular order; callers that need
  * determinism get it because the heap itself is deterministic.
+ *
+ * An entry is 16 bytes of one buffer, [key as float64, slot as int32, epoch as int32], seen through
+ * two views: at fleet scale the heap is cold whenever its replica finishes a sequence, and the top
+ * entry's three fields then cost one cache line (and the first levels of a pop share it), where
+ * three parallel arrays cost a line and a typed-array object each.
  */
 export class FinishHeap {
-  private key: Float64Array;
-  private slot: Int32Array;
-  private epoch: Int32Array;
+  /** keys[2 * i]: entry i's key */
+  private keys: Float64Array;
+  /** ints[4 * i + 2]: entry i's slot; ints[4 * i + 3]: its epoch */
+  private ints: Int32Array;
+  private capacity: number;
   size = 0;
 
   constructor(capacity = 64) {
-    const c = Math.max(4, capacity);
-    this.key = new Float64Array(c);
-    this.slot = new Int32Array(c);
-    this.epoch = new Int32Array(c);
+    this.capacity = Math.max(4, capacity);
+    const buf = new ArrayBuffer(ENTRY_BYTES * this.capacity);
+    this.keys = new Float64Array(buf);
+    this.ints = new Int32Array(buf);
   }
 
   /** Key of the top entry, or Infinity when empty. */
   topKey(): number {
-    return this.size > 0 ? this.key[0] : Infinity;
+    return this.size > 0 ? this.keys[0] : Infinity;
   }
   topSlot(): number {
-    return this.slot[0];
+    return this.ints[2];
   }
   topEpoch(): number {
-    return this.epoch[0];
+    return this.ints[3];
   }
 
   push(k: number, s: number, e: number): void {
-    if (this.size === this.key.length) this.grow();
-    const key = this.key, slot = this.slot, epoch = this.epoch;
+    if (this.size === this.capacity) this.grow();
+    const keys = this.keys, ints = this.ints;
     let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (key[p] <= k) break;
-      key[i] = key[p];
-      slot[i] = slot[p];
-      epoch[i] = epoch[p];
+      const parentKey = keys[2 * p];
+      if (parentKey <= k) break;
+      keys[2 * i] = parentKey;
+      ints[4 * i + 2] = ints[4 * p + 2];
+      ints[4 * i + 3] = ints[4 * p + 3];
       i = p;
     }
-    key[i] = k;
-    slot[i] = s;
-    epoch[i] = e;
+    keys[2 * i] = k;
+    ints[4 * i + 2] = s;
+    ints[4 * i + 3] = e;
   }
 
   /** Removes the top entry (read it first with topKey/topSlot/topEpoch). */
   pop(): void {
-    const key = this.key, slot = this.slot, epoch = this.epoch;
+    const keys = this.keys, ints = this.ints;
     const last = --this.size;
     if (last <= 0) return;
-    const k = key[last], s = slot[last], e = epoch[last];
+    const k = keys[2 * last], s = ints[4 * last + 2], e = ints[4 * last + 3];
     let i = 0;
     const half = last >> 1;
     while (i < half) {
       let c = 2 * i + 1;
-      if (c + 1 < last && key[c + 1] < key[c]) c++;
-      if (k <= key[c]) break;
-      key[i] = key[c];
-      slot[i] = slot[c];
-      epoch[i] = epoch[c];
+      if (c + 1 < last && keys[2 * c + 2] < keys[2 * c]) c++;
+      const childKey = keys[2 * c];
+      if (k <= childKey) break;
+      keys[2 * i] = childKey;
+      ints[4 * i + 2] = ints[4 * c + 2];
+      ints[4 * i + 3] = ints[4 * c + 3];
       i = c;
     }
-    key[i] = k;
-    slot[i] = s;
-    epoch[i] = e;
+    keys[2 * i] = k;
+    ints[4 * i + 2] = s;
+    ints[4 * i + 3] = e;
   }
 
   clear(): void {
@@ -77,14 +89,11 @@ export class FinishHeap {
   }
 
   private grow(): void {
-    const n = this.key.length * 2;
-    const k = new Float64Array(n), s = new Int32Array(n), e = new Int32Array(n);
-    k.set(this.key);
-    s.set(this.slot);
-    e.set(this.epoch);
-    this.key = k;
-    this.slot = s;
-    this.epoch = e;
+    const buf = new ArrayBuffer(2 * ENTRY_BYTES * this.capacity);
+    new Uint8Array(buf).set(new Uint8Array(this.keys.buffer));
+    this.capacity *= 2;
+    this.keys = new Float64Array(buf);
+    this.ints = new Int32Array(buf);
   }
 }
 
