@@ -96,7 +96,7 @@ function weightNotes(script, page, gpuShort, dtype) {
   const at = words.indexOf('--model-path');
   const checkpoint = at >= 0 ? words[at + 1] : words[2];
   let notes = '';
-  if (dtype === 'fp8') notes += `; weights ${checkpoint} (FP8${gpuShort === 'a100' ? ', weight-only on A100' : ''})`;
+  if (dtype === 'fp8') notes += `; weights ${checkpoint} (FP8${gpuShort === 'a100' ? ', weight-only on A100' : ''}), KV cache bf16 (the engine's default; no --kv-cache-dtype given)`;
   if (dtype === 'int4') notes += `; weights ${checkpoint} (AWQ, 4-bit weights, 16-bit activations)`;
   if (page.startsWith('gpt-oss')) notes += "; MXFP4 experts (the catalog's gpt-oss shape), bf16 elsewhere";
   if (page === 'deepseek-r1') notes += '; DeepSeek-R1-0528, the DeepSeek-V3 architecture (catalog deepseek-v3), FP8 as shipped';
@@ -129,9 +129,12 @@ function blockRows(file, text, page, gpuShort, block, seen) {
   const load = concurrency
     ? `closed loop: vllm bench serve --backend openai-chat --max-concurrency ${concurrency} (${n} requests, at most ${concurrency} in flight)`
     : `offline burst: vllm bench serve --backend openai-chat, request rate inf (all ${n} requests sent at once)`;
+  // no script sets --kv-cache-dtype: vLLM's and SGLang's "auto" and TensorRT-LLM's default keep
+  // the cache in the activations' bf16 for these FP8 checkpoints, which carry no KV-cache scales
+  const kvDtype = dtype === 'fp8' ? 'bf16' : '';
   const notes = `${load}; ${lengths === 'sharegpt' ? 'ShareGPT V3' : 'random dataset (--seed 42)'}; prompt and output lengths are the run's totals over its requests (chat template tokens not counted); engine defaults except the serving script's flags; the page's hardware: '${hardware}' (the replica uses ${read.tp} of them; A100 read as 80GB SXM)${weightNotes(script, page, gpuShort, dtype)}`;
   const rows = (concurrency ? CLOSED_LOOP_FIGURES : BURST_FIGURES).map(([kind, unit, field, suffix]) => [
-    `${id}-${suffix}`, 'validation', kind, 'mean', String(figures[field]), unit, stack, version, gpu, model, dtype, '',
+    `${id}-${suffix}`, 'validation', kind, 'mean', String(figures[field]), unit, stack, version, gpu, model, dtype, kvDtype,
     String(read.tp), '1', concurrency ? String(concurrency) : '', '', String(n), String(prompt), String(output), lengths,
     SOURCE, `https://github.com/gpustack/gpustack/blob/${COMMIT}/${file}`, LICENCE, `${where}; "${field}" copied exactly`, notes,
     read.engineArgs,
