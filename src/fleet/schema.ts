@@ -125,8 +125,10 @@ const Served = strict({
   tp: posInt(),
   /** Expert-parallel degree of a mixture-of-experts model (vLLM --enable-expert-parallel): 1, or a multiple of tp; the replica then has ep GPUs in ep/tp data-parallel groups. */
   ep: posInt().default(1),
-  /** Weight dtype (src/perf/dtype.ts); the KV cache takes the same one. */
+  /** Weight dtype (src/perf/dtype.ts). */
   dtype: z.enum(DTYPES as [Dtype, ...Dtype[]]).default('fp16'),
+  /** KV-cache dtype (vLLM --kv-cache-dtype); default the engine's: the weights' dtype under TensorRT-LLM profiles, 16-bit under vLLM, SGLang and TGI ("auto"). */
+  kv_dtype: z.enum(DTYPES as [Dtype, ...Dtype[]]).optional(),
   /** Serving-stack profile of the step model (vllm, vllm-0.6, vllm-2023, sglang, sglang-0.3, trtllm, trtllm-2024, trtllm-session, nim-2024, tgi; default vllm): its factors and scheduler defaults. */
   engine: z.string().min(1).optional(),
   /** Or a profile written by `fleetsim calibrate`, relative to the scenario file. */

@@ -89,6 +89,10 @@ export const CalibrationProfileSchema = z.strictObject({
   request_overhead_ms: nonNegative(),
   /** the stack's scheduler defaults, used unless a scenario sets its own batching */
   scheduler: SchedulerDefaultsSchema.optional(),
+  /** the KV cache's dtype where a run names none (dtype.ts defaultKvDtype): the weights' (default;
+   *  TensorRT-LLM's FP8 checkpoints carry an FP8 cache) or the activations' 16 bits (vLLM's and
+   *  SGLang's kv_cache_dtype "auto": an FP8 model keeps a bf16 cache unless asked) */
+  kv_cache_dtype: z.enum(['weights', 'activations']).optional(),
   /** free-form provenance */
   source: z.string().max(2000).optional(),
   fit: FitSchema.optional(),
@@ -97,7 +101,7 @@ export const CalibrationProfileSchema = z.strictObject({
 export type CalibrationProfile = z.infer<typeof CalibrationProfileSchema>;
 
 /** The numeric factors, the part of a profile the step model reads. */
-export type CalibrationFactors = Omit<CalibrationProfile, 'name' | 'stack' | 'scheduler' | 'source' | 'fit'>;
+export type CalibrationFactors = Omit<CalibrationProfile, 'name' | 'stack' | 'scheduler' | 'kv_cache_dtype' | 'source' | 'fit'>;
 
 export const FACTOR_NAMES = [
   'gemm_efficiency', 'gemm_half_tokens', 'attention_efficiency', 'memory_bw_efficiency', 'kv_bw_efficiency',

@@ -56,7 +56,8 @@ function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet): str
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
   const layout = s.ep > 1 ? `${s.gpus}x ${s.gpu} (tp ${s.tp}, ep ${s.ep})` : `${s.tp}x ${s.gpu}`;
-  const head = `${s.model} on ${layout}, ${s.dtype}, prompt ${s.prompt_tokens}, output ${s.output_tokens}; factors: ${calibrationName}`;
+  const kv = s.kv_dtype === s.dtype ? '' : ` (KV cache ${s.kv_dtype})`;
+  const head = `${s.model} on ${layout}, ${s.dtype}${kv}, prompt ${s.prompt_tokens}, output ${s.output_tokens}; factors: ${calibrationName}`;
   return [head, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n') + '\n';
 }
 
@@ -72,7 +73,7 @@ export function registerPerf(program: Command): void {
     .option('--prompt <n>', 'prompt tokens', '512')
     .option('--output <n>', 'output tokens', '128')
     .option('--dtype <t>', `weight dtype: ${DTYPES.join(', ')} (fp4 = NVFP4 on Blackwell, int4 = GPTQ/AWQ weight-only)`, 'fp16')
-    .option('--kv-dtype <t>', 'KV-cache dtype (default: the weight dtype; fp16 for int4 weights)')
+    .option('--kv-dtype <t>', "KV-cache dtype (default: the engine's: the weight dtype under TensorRT-LLM profiles, 16-bit under vLLM, SGLang and TGI; fp16 for int4 weights)")
     .option('--model-config <file>', 'Hugging Face config.json to load the model from instead of the catalog')
     .option('--engine <name>', `serving-stack profile of the step model: ${ENGINE_NAMES.join(', ')} (default ${DEFAULT_ENGINE})`)
     .option('--calibration <file>', 'calibration profile JSON written by `fleetsim calibrate` (instead of --engine)')
@@ -87,8 +88,9 @@ export function registerPerf(program: Command): void {
       const model = flags.modelConfig ? loadHfConfig(flags.modelConfig, flags.model) : getModel(flags.model!);
       const dtype = parseDtype(flags.dtype, '--dtype');
       checkWeightDtype(gpu, dtype);
-      const kvDtype = flags.kvDtype === undefined ? defaultKvDtype(dtype) : parseDtype(flags.kvDtype, '--kv-dtype');
-      checkKvDtype(gpu, kvDtype, flags.kvDtype === undefined ? '--dtype (the default KV-cache dtype)' : '--kv-dtype');
+      const calibration = resolveEngine(flags.engine, flags.calibration, '--engine');
+      const kvDtype = flags.kvDtype === undefined ? defaultKvDtype(dtype, calibration.kv_cache_dtype) : parseDtype(flags.kvDtype, '--kv-dtype');
+      checkKvDtype(gpu, kvDtype, flags.kvDtype === undefined ? "--dtype (the engine's default KV-cache dtype)" : '--kv-dtype');
       const tp = positiveInt(flags.tp, '--tp')!;
       checkTensorParallel(gpu, tp);
       const ep = positiveInt(flags.ep, '--ep')!;
@@ -96,7 +98,6 @@ export function registerPerf(program: Command): void {
         throw new UserError(`--price-set: expected one of ${PRICE_SETS.join(', ')}, got "${excerpt(flags.priceSet)}"`);
       }
       const priceSet = flags.priceSet as PriceSet;
-      const calibration = resolveEngine(flags.engine, flags.calibration, '--engine');
       const speculative = speculativeFromFlags(flags);
       const summary = perfSummary({
         speculative: speculative?.spec, draftModel: speculative?.draftModel,

@@ -75,12 +75,17 @@ export function checkWeightDtype(gpu: GpuSpec, dtype: Dtype, field = '--dtype'):
 }
 
 /**
- * The KV-cache dtype when none is given: the weight dtype (an FP8 or FP4 model keeps an FP8 or FP4
- * cache), except int4, a weight-only format with no KV-cache counterpart: GPTQ/AWQ models keep a
- * 16-bit KV cache (vLLM's default kv_cache_dtype "auto" is the activation dtype).
+ * The KV-cache dtype when none is given. An engine profile says which (calibration.ts
+ * kv_cache_dtype): 'weights', an FP8 or FP4 model keeps an FP8 or FP4 cache (TensorRT-LLM's
+ * quantised checkpoints carry the cache's scales); 'activations', every quantised model keeps a
+ * 16-bit cache (vLLM's and SGLang's kv_cache_dtype "auto" is the model's activation dtype). int4 is
+ * a weight-only format with no KV-cache counterpart: GPTQ/AWQ models keep a 16-bit cache either way.
+ * The 16-bit cache is written fp16: the same bytes as bf16, and every GPU has it.
  */
-export function defaultKvDtype(weightDtype: Dtype): Dtype {
-  return weightDtype === 'int4' ? 'fp16' : weightDtype;
+export function defaultKvDtype(weightDtype: Dtype, kvCache: 'weights' | 'activations' = 'weights'): Dtype {
+  if (weightDtype === 'int4') return 'fp16';
+  if (kvCache === 'activations' && DTYPE_BYTES[weightDtype] < 2) return 'fp16';
+  return weightDtype;
 }
 
 /**

@@ -130,7 +130,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   checkTensorParallel(gpu, tp, '--tp');
   const ep = opts.ep ?? 1;
   // memory sizing (weights per GPU, KV cache, weights a step reads): memory.ts
-  const size = sizeReplica({ model, gpu, tp, ep, dtype, kvDtype: opts.kvDtype ?? defaultKvDtype(dtype), gpuMemoryUtilization: opts.gpuMemoryUtilization });
+  const size = sizeReplica({ model, gpu, tp, ep, dtype, kvDtype: opts.kvDtype ?? defaultKvDtype(dtype, opts.calibration?.kv_cache_dtype), gpuMemoryUtilization: opts.gpuMemoryUtilization });
   const counts = countParams(model);
   const scale = counts.total > 0 ? model.params_total / counts.total : 1;
   // every GPU of the replica computes: with expert parallelism the data-parallel groups split the

@@ -1,7 +1,7 @@
 import { UserError } from '../errors.ts';
 import { replicaScheduler, type CalibrationProfile } from './calibration.ts';
 import { DEFAULT_CALIBRATION } from './profiles.ts';
-import type { Dtype } from './dtype.ts';
+import { defaultKvDtype, type Dtype } from './dtype.ts';
 import type { GpuSpec } from './hardware.ts';
 import type { ModelSpec } from './models.ts';
 import { buildSpeculativeStepModel, type SpeculativeMethod, type SpeculativeSpec } from './speculative.ts';
@@ -30,6 +30,8 @@ export interface PerfSummary {
   ep: number;
   gpus: number;
   dtype: Dtype;
+  /** the KV cache's dtype: --kv-dtype, or the engine's default for the weights' dtype */
+  kv_dtype: Dtype;
   prompt_tokens: number;
   output_tokens: number;
   latency_batch: number;
@@ -161,7 +163,8 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
   }
   const perGpu = tokensPerS / step.gpus;
   return {
-    model: model.id, gpu: p.gpu.id, tp: p.tp, ep: p.ep ?? 1, gpus: step.gpus, dtype: p.dtype, prompt_tokens: P, output_tokens: O,
+    model: model.id, gpu: p.gpu.id, tp: p.tp, ep: p.ep ?? 1, gpus: step.gpus, dtype: p.dtype, kv_dtype: p.kvDtype ?? defaultKvDtype(p.dtype, calibration.kv_cache_dtype),
+    prompt_tokens: P, output_tokens: O,
     latency_batch: latencyBatch, throughput_batch: b,
     prefill_ms: prefill,
     tpot_ms: tpot,

@@ -41,6 +41,14 @@ describe('a served model', () => {
     expect(trt.max_num_seqs).toBe(ENGINE_PROFILES.trtllm.scheduler!.max_num_seqs);
   });
 
+  it("the KV cache's dtype: the engine's default for FP8 weights (16 bits under vLLM, FP8 under TensorRT-LLM), or the scenario's", () => {
+    const h100 = { gpu: 'h100-80gb', instance: 'p5.48xlarge', dtype: 'fp8', batching: { max_waiting: 10 } };
+    const bytes = (over: Record<string, unknown>) => resolveWith({ ...h100, ...over }).step.kvBytesPerToken;
+    expect(bytes({ engine: 'vllm' }) / bytes({ engine: 'trtllm' })).toBe(2);
+    expect(bytes({ engine: 'vllm', kv_dtype: 'fp8' })).toBe(bytes({ engine: 'trtllm' }));
+    expect(() => resolveWith({ ...h100, engine: 'vllm', kv_dtype: 'int4' })).toThrow(/^fleet\.models\.small\.kv_dtype: int4 is a weight-only format/);
+  });
+
   it('a faster engine profile gives shorter steps for the same batch', () => {
     const old = resolveWith({ engine: 'vllm-2023' }).step.stepTimeMs(0, 0, 64, 64 * 600);
     const now = resolveWith({ engine: 'vllm' }).step.stepTimeMs(0, 0, 64, 64 * 600);

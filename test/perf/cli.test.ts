@@ -114,6 +114,13 @@ describe('fleetsim calibrate', () => {
     expect(await run(registerPerf, ['perf', ...small, '--gpu', 'h100-80gb'])).not.toMatch(/engine's max_num_seqs/);
   });
 
+  it("perf names the KV cache's dtype where the engine keeps it apart from the weights'", async () => {
+    const fp8 = ['perf', '--model', 'llama-3.1-70b', '--gpu', 'h100-80gb', '--tp', '2', '--dtype', 'fp8'];
+    expect(await run(registerPerf, [...fp8, '--engine', 'vllm'])).toMatch(/^llama-3\.1-70b on 2x h100-80gb, fp8 \(KV cache fp16\), /);
+    expect(await run(registerPerf, [...fp8, '--engine', 'trtllm'])).toMatch(/^llama-3\.1-70b on 2x h100-80gb, fp8, /);
+    expect((await perfJson([...fp8.slice(1), '--engine', 'vllm', '--kv-dtype', 'fp8'])).kv_dtype).toBe('fp8');
+  });
+
   it('a profile whose smaller_gpus is malformed is refused in one line naming the field', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetsim-cal-'));
     const file = join(dir, 'p.json');

@@ -44,6 +44,15 @@ describe('4-bit dtypes', () => {
     expect(() => checkKvDtype(GPUS.h200, 'fp4')).toThrow(/h200 has no FP4/);
   });
 
+  it("an engine whose KV cache follows the activations (vLLM's \"auto\") keeps 16 bits for any quantised model", () => {
+    for (const d of ['fp8', 'fp4', 'int8', 'int4'] as const) expect(defaultKvDtype(d, 'activations'), d).toBe('fp16');
+    expect(defaultKvDtype('bf16', 'activations')).toBe('bf16');
+    expect(defaultKvDtype('fp8', 'weights')).toBe('fp8');
+    // the cache's bytes, and so the sequences it holds, follow: half as many tokens at 16 bits
+    const kv = (kvDtype: 'fp8' | 'fp16') => buildStepModel({ model: l70, gpu: GPUS['h100-80gb'], tp: 2, dtype: 'fp8', kvDtype }).kvBytesPerToken;
+    expect(kv('fp16') / kv('fp8')).toBe(2);
+  });
+
   it('a fractional KV width still gives a whole number of KV tokens', () => {
     const m = buildStepModel({ model: l70, gpu: GPUS.b200, tp: 8, dtype: 'fp4' });
     expect(m.kvBytesPerToken).toBeCloseTo(2 * 80 * 8 * 128 * 4.5 / 8, 9);

@@ -20,12 +20,15 @@ describe('scenario dtypes and hardware', () => {
     expect(() => loadScenario(FILE, ['fleet.models.gpt-4.dtype=fp3'])).toThrow(/fleet\.models\.gpt-4\.dtype/);
   });
 
-  it('a served model with int4 weights keeps a 16-bit KV cache; fp4 on B200 stores 4.5-bit KV', () => {
+  it('a served model with int4 weights keeps a 16-bit KV cache; fp4 on B200 stores 4.5-bit KV when asked (vLLM keeps 16 bits by default)', () => {
     // GPT-3 175B: 96 layers, 96 heads of 128 (no GQA); TP 8 holds one head in 8 per GPU
     const kv16 = 2 * 96 * 128 * 96 * 2;
     expect(served(['fleet.models.gpt-4.dtype=int4']).step.kvBytesPerToken).toBe(kv16);
-    const fp4 = served(['fleet.models.gpt-4.dtype=fp4', 'fleet.models.gpt-4.gpu=b200', 'fleet.models.gpt-4.instance=p6-b200.48xlarge']);
-    expect(fp4.step.kvBytesPerToken).toBeCloseTo(kv16 / 2 * DTYPE_BYTES.fp4, 9);
+    const b200 = ['fleet.models.gpt-4.dtype=fp4', 'fleet.models.gpt-4.gpu=b200', 'fleet.models.gpt-4.instance=p6-b200.48xlarge'];
+    // the scenario's engine is vllm, whose cache follows the activations unless kv_dtype says otherwise
+    expect(served(b200).step.kvBytesPerToken).toBe(kv16);
+    expect(served([...b200, 'fleet.models.gpt-4.kv_dtype=fp4']).step.kvBytesPerToken).toBeCloseTo(kv16 / 2 * DTYPE_BYTES.fp4, 9);
+    expect(served([...b200, 'fleet.models.gpt-4.engine=trtllm']).step.kvBytesPerToken).toBeCloseTo(kv16 / 2 * DTYPE_BYTES.fp4, 9);
   });
 
   it('refuses fp4 on A100 and a TP beyond the NVLink domain, naming the field', () => {

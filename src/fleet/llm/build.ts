@@ -14,7 +14,7 @@ import { resolveEngine } from '../../perf/profiles.ts';
 import { UserError } from '../../errors.ts';
 import { getGpu, getModel } from '../../perf/lookup.ts';
 import { checkTensorParallel } from '../../perf/hardware.ts';
-import { checkWeightDtype, defaultKvDtype } from '../../perf/dtype.ts';
+import { checkKvDtype, checkWeightDtype, defaultKvDtype } from '../../perf/dtype.ts';
 import { loadHfConfig } from '../../perf/hf-config.ts';
 import type { ModelSpec } from '../../perf/models.ts';
 import type { RequestPool } from '../request-pool.ts';
@@ -77,15 +77,17 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
   // a calibration profile is a file the scenario names: confined like the others
   const calibrationFile = spec.calibration === undefined ? undefined : resolveInScope(scopeOfPrepared(prep), spec.calibration, `${prep.file}: ${where}.calibration`);
   const profile = resolveEngine(spec.engine, calibrationFile, `${where}.engine`);
+  const kvDtype = spec.kv_dtype ?? defaultKvDtype(spec.dtype, profile.kv_cache_dtype);
+  checkKvDtype(gpu, kvDtype, spec.kv_dtype === undefined ? `${where}.dtype (the engine's default KV-cache dtype)` : `${where}.kv_dtype`);
   let step: StepModel;
   try {
-    step = buildStepModel({ model, gpu, tp: spec.tp, ep: spec.ep, dtype: spec.dtype, kvDtype: defaultKvDtype(spec.dtype), calibration: profile, gpuMemoryUtilization: spec.gpu_memory_utilization });
+    step = buildStepModel({ model, gpu, tp: spec.tp, ep: spec.ep, dtype: spec.dtype, kvDtype, calibration: profile, gpuMemoryUtilization: spec.gpu_memory_utilization });
   } catch (e) {
     // a model that does not fit its GPUs: name the scenario field to change
     if (e instanceof UserError) throw new UserError(`${where}.${(spec.gpu_memory_utilization ?? 0.9) < 0.9 ? 'gpu_memory_utilization' : spec.ep > 1 ? 'ep' : 'tp'}: ${e.message}`);
     throw e;
   }
-  if (spec.speculative) step = speculativeStep({ model, gpu, tp: spec.tp, ep: spec.ep, dtype: spec.dtype, kvDtype: defaultKvDtype(spec.dtype), calibration: profile, gpuMemoryUtilization: spec.gpu_memory_utilization }, spec.speculative, `${where}.speculative`);
+  if (spec.speculative) step = speculativeStep({ model, gpu, tp: spec.tp, ep: spec.ep, dtype: spec.dtype, kvDtype, calibration: profile, gpuMemoryUtilization: spec.gpu_memory_utilization }, spec.speculative, `${where}.speculative`);
   const power = buildPowerModel(step, gpu, spec.power_cap_w, `${where}.power_cap_w`);
   step = cappedStepModel(step, power);
   const b = spec.batching;
