@@ -47,9 +47,10 @@ export interface ModelSpec extends ModelShape {
 
 const LLAMA_COMMON = { mlp: 'gated', tied_embeddings: false, learned_positions: 0, biases: false, experts: 1, experts_per_token: 1, kind: 'decoder' } as const;
 const LLAMA_31 = { ...LLAMA_COMMON, vocab_size: 128256, max_context: 131072, kv_heads: 8, head_dim: 128 } as const;
-/** Qwen3 dense: untied embeddings from 8B up, 128-wide heads (q and k RMS-normed, a few thousand weights), 40960 positions */
-const QWEN3_DENSE = { ...LLAMA_COMMON, vocab_size: 151936, max_context: 40960, kv_heads: 8, head_dim: 128 } as const;
-const QWEN3_MOE = { ...LLAMA_COMMON, vocab_size: 151936, max_context: 40960, head_dim: 128, experts: 128, experts_per_token: 8, moe_layer_step: 1 } as const;
+/** Qwen3: untied embeddings from 8B up, 128-wide heads (q and k RMS-normed, a few thousand weights), 40960 positions */
+const QWEN3 = { ...LLAMA_COMMON, vocab_size: 151936, max_context: 40960, head_dim: 128 } as const;
+const QWEN3_DENSE = { ...QWEN3, kv_heads: 8 } as const;
+const QWEN3_MOE = { ...QWEN3, experts: 128, experts_per_token: 8, moe_layer_step: 1 } as const;
 /** gpt-oss: RMSNorm, biases on attention and experts, attention sinks, MXFP4 experts, alternating 128-token sliding layers */
 const GPT_OSS = {
   ...LLAMA_COMMON, hidden_size: 2880, attention_heads: 64, kv_heads: 8, head_dim: 64, intermediate_size: 2880, vocab_size: 201088,
