@@ -153,7 +153,7 @@ const LARGER_GPU_MEMORY_GIB = 70;
  * vLLM sets apart by name because its larger budget cost 70B models a third of their throughput at
  * TP 2 (pull request 17885's measurement).
  */
-export function smallerGpu(gpu: GpuSpec): boolean {
+function smallerGpu(gpu: GpuSpec): boolean {
   return gpu.memory_gb < LARGER_GPU_MEMORY_GIB || gpu.id.startsWith('a100');
 }
 
