@@ -101,12 +101,18 @@ export interface EngineArgs {
   readonly enable_chunked_prefill?: boolean;
   readonly max_num_seqs?: number;
   readonly max_num_batched_tokens?: number;
+  /** vLLM's memory rule: weights, activations and KV cache within this fraction of each GPU (memory.ts) */
+  readonly gpu_memory_utilization?: number;
+  /** TensorRT-LLM's: the KV cache takes this fraction of what weights and activations leave free */
+  readonly kv_cache_free_gpu_mem_fraction?: number;
 }
 const ENGINE_ARG_READERS: Readonly<Record<keyof EngineArgs, { expected: string; read: (s: string) => number | boolean | undefined }>> = {
   num_scheduler_steps: { expected: `an integer from 1 to ${MAX_DECODE_RUN_STEPS}`, read: (s) => atMost(readPosInt(s), MAX_DECODE_RUN_STEPS) },
   enable_chunked_prefill: { expected: 'true or false', read: (s) => (s === 'true' ? true : s === 'false' ? false : undefined) },
   max_num_seqs: { expected: `a positive integer up to ${MAX_NUM_SEQS}`, read: (s) => atMost(readPosInt(s), MAX_NUM_SEQS) },
   max_num_batched_tokens: { expected: `a positive integer up to ${MAX_BATCHED_TOKENS}`, read: (s) => atMost(readPosInt(s), MAX_BATCHED_TOKENS) },
+  gpu_memory_utilization: { expected: 'a fraction in (0, 1]', read: (s) => readMemoryFraction(s) },
+  kv_cache_free_gpu_mem_fraction: { expected: 'a fraction in (0, 1]', read: (s) => readMemoryFraction(s) },
 };
 const ENGINE_ARG_NAMES = Object.keys(ENGINE_ARG_READERS) as (keyof EngineArgs)[];
 
@@ -122,6 +128,9 @@ export function parseEngineArgs(text: string): EngineArgs | { expected: string }
     if (value === undefined) return { expected: `${name}=${reader.expected}` };
     if (Object.hasOwn(args, name)) return { expected: `${name} given once` };
     args[name] = value;
+  }
+  if (args.gpu_memory_utilization !== undefined && args.kv_cache_free_gpu_mem_fraction !== undefined) {
+    return { expected: 'one of gpu_memory_utilization (vLLM\'s memory rule) and kv_cache_free_gpu_mem_fraction (TensorRT-LLM\'s), not both' };
   }
   // fleetsim models multi-step scheduling without chunked prefill (vLLM 0.6.0 refused the two together)
   if ((args.num_scheduler_steps as number | undefined ?? 1) > 1 && args.enable_chunked_prefill === true) {
@@ -143,6 +152,11 @@ function cell<T>(expected: string, read: (s: string) => T | undefined) {
 }
 
 const DECIMAL = /^(?:\d+\.?\d*|\.\d+)$/;
+/** A memory fraction: a plain decimal in (0, 1]. */
+function readMemoryFraction(s: string): number | undefined {
+  const v = /^(0|1)?(\.\d+)?$/.test(s) && s !== '' && s !== '.' ? Number(s) : NaN;
+  return v > 0 && v <= 1 ? v : undefined;
+}
 const readPosInt = (s: string) => (/^\d+$/.test(s) && Number.isSafeInteger(Number(s)) && Number(s) > 0 ? Number(s) : undefined);
 const atMost = (n: number | undefined, max: number) => (n !== undefined && n <= max ? n : undefined);
 const readPosNum = (s: string) => (DECIMAL.test(s) && Number(s) > 0 && Number.isFinite(Number(s)) ? Number(s) : undefined);

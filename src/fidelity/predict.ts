@@ -177,6 +177,15 @@ function isDtype(d: string): d is Dtype {
   return (DTYPES as readonly string[]).includes(d);
 }
 
+/** A row's memory fraction, where its engine_args name one (else its profile's rule at 0.9). */
+export function memorySettings(row: CorpusRow): { gpuMemoryUtilization?: number; kvCacheFreeMemoryFraction?: number } {
+  const a = row.engine_args;
+  return {
+    ...(a.gpu_memory_utilization !== undefined ? { gpuMemoryUtilization: a.gpu_memory_utilization } : {}),
+    ...(a.kv_cache_free_gpu_mem_fraction !== undefined ? { kvCacheFreeMemoryFraction: a.kv_cache_free_gpu_mem_fraction } : {}),
+  };
+}
+
 /** The catalog entries and step model of a row, or why fleetsim cannot model it. */
 export function resolveRow(row: CorpusRow, calibration: CalibrationProfile): { model: ModelSpec; gpu: GpuSpec; step: StepModel } | string {
   let model: ModelSpec, gpu: GpuSpec;
@@ -196,7 +205,7 @@ export function resolveRow(row: CorpusRow, calibration: CalibrationProfile): { m
   if (!isDtype(row.kv_dtype)) return `kv_dtype ${row.kv_dtype} not modelled`;
   if (model.kind === 'encoder' && row.kind !== 'prefill') return `${row.model} is an encoder: only prefill rows apply`;
   try {
-    const step = buildStepModel({ model, gpu, tp: row.tp, ep: row.ep, dtype: row.dtype, kvDtype: row.kv_dtype, calibration });
+    const step = buildStepModel({ model, gpu, tp: row.tp, ep: row.ep, dtype: row.dtype, kvDtype: row.kv_dtype, calibration, ...memorySettings(row) });
     return { model, gpu, step };
   } catch (e) {
     if (e instanceof UserError) return `step model refused the configuration: ${e.message}`;
@@ -364,7 +373,7 @@ export function withEngineArgs(s: SchedulerDefaults, a: EngineArgs): SchedulerDe
 
 /** The run of a spec, simulated once per evaluation (rows of one configuration share it). */
 function cachedRun(row: CorpusRow, spec: RunSpec, o: PredictOptions): RunResult {
-  const key = JSON.stringify([row.model, row.gpu, row.tp, row.dtype, row.kv_dtype, profileFor(row, o), spec.scheduler, spec.arrivals,
+  const key = JSON.stringify([row.model, row.gpu, row.tp, row.dtype, row.kv_dtype, profileFor(row, o), spec.step.kvCapacityTokens, spec.scheduler, spec.arrivals,
     spec.lengths, spec.max_num_seqs, spec.requests, spec.warmup, spec.measured, spec.seed]);
   let run = o.cache?.get(key);
   if (!run) {

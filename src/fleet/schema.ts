@@ -177,8 +177,10 @@ const Served = strict({
   speculative: SpeculativeSchema.optional(),
   /** KV memory below HBM per replica: host DRAM and local NVMe tiers, and preemption by swap (docs/kv-tiers.md); left out: none. */
   kv_tiers: KvTiersSchema.optional(),
-  /** Share of each GPU's memory the engine takes for weights, activations and KV cache (vLLM's gpu_memory_utilization, default 0.9): the HBM KV cache is what is left of it. */
+  /** Share of each GPU's memory the engine takes for weights, activations and KV cache (vLLM's gpu_memory_utilization, default 0.9 under the vllm, sglang and tgi profiles): the HBM KV cache is what is left of it. */
   gpu_memory_utilization: z.number({ error: 'expected a fraction in (0, 1]' }).gt(0, { error: 'expected a fraction in (0, 1]' }).max(1, { error: 'expected a fraction in (0, 1]' }).optional(),
+  /** Share of the memory that weights and activations leave free which the KV cache takes (TensorRT-LLM's kv_cache_free_gpu_mem_fraction, default 0.9 under the trtllm and nim profiles); give this or gpu_memory_utilization, not both. */
+  kv_cache_free_gpu_mem_fraction: z.number({ error: 'expected a fraction in (0, 1]' }).gt(0, { error: 'expected a fraction in (0, 1]' }).max(1, { error: 'expected a fraction in (0, 1]' }).optional(),
   /** Power limit per GPU in W (nvidia-smi -pl): compute-bound steps run slower, every step draws at most this (docs/energy.md). */
   power_cap_w: posNum().optional(),
   /** How the replicas are bought: shares by commitment summing to 1 (on_demand, reserved_1y, reserved_3y, savings_plan, capacity_block, spot; docs/purchase-mix.md). Left out: all on-demand. */

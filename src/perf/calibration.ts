@@ -93,6 +93,11 @@ export const CalibrationProfileSchema = z.strictObject({
    *  TensorRT-LLM's FP8 checkpoints carry an FP8 cache) or the activations' 16 bits (vLLM's and
    *  SGLang's kv_cache_dtype "auto": an FP8 model keeps a bf16 cache unless asked) */
   kv_cache_dtype: z.enum(['weights', 'activations']).optional(),
+  /** what the engine's memory fraction is a fraction of (memory.ts): `total` GPU memory, weights,
+   *  activations and KV cache inside it (vLLM's gpu_memory_utilization; default), or the memory
+   *  `free` after weights, activations and runtime, all of it KV cache (TensorRT-LLM's
+   *  kv_cache_free_gpu_mem_fraction, KvCacheConfig.free_gpu_memory_fraction) */
+  gpu_memory_fraction_of: z.enum(['total', 'free']).optional(),
   /** free-form provenance */
   source: z.string().max(2000).optional(),
   fit: FitSchema.optional(),
@@ -101,7 +106,7 @@ export const CalibrationProfileSchema = z.strictObject({
 export type CalibrationProfile = z.infer<typeof CalibrationProfileSchema>;
 
 /** The numeric factors, the part of a profile the step model reads. */
-export type CalibrationFactors = Omit<CalibrationProfile, 'name' | 'stack' | 'scheduler' | 'kv_cache_dtype' | 'source' | 'fit'>;
+export type CalibrationFactors = Omit<CalibrationProfile, 'name' | 'stack' | 'scheduler' | 'kv_cache_dtype' | 'gpu_memory_fraction_of' | 'source' | 'fit'>;
 
 export const FACTOR_NAMES = [
   'gemm_efficiency', 'gemm_half_tokens', 'attention_efficiency', 'memory_bw_efficiency', 'kv_bw_efficiency',

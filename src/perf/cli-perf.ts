@@ -26,6 +26,7 @@ interface PerfFlags extends SpeculativeFlags {
   calibration?: string;
   engine?: string;
   gpuMemoryUtilization?: string;
+  kvCacheFreeGpuMemFraction?: string;
   priceSet: string;
   json?: boolean;
 }
@@ -46,7 +47,7 @@ function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet): str
       [`end-to-end at batch ${s.latency_batch}`, `${fmt(s.e2e_ms)} ms  (TTFT + ${Math.max(0, s.output_tokens - 1)} x TPOT)`],
     ] as [string, string][] : []),
     ['weights', `${fmt(s.weight_gb_per_gpu)} GB per GPU`],
-    ['KV cache', `${int(s.kv_capacity_tokens)} tokens = max batch ${int(s.max_batch)} x ${s.prompt_tokens + s.output_tokens} tokens`],
+    ['KV cache', `${int(s.kv_capacity_tokens)} tokens = max batch ${int(s.max_batch)} x ${s.prompt_tokens + s.output_tokens} tokens (${s.memory_setting.name} ${s.memory_setting.fraction})`],
     [`throughput at batch ${int(s.throughput_batch)}`,
       `${int(s.tokens_per_s_per_replica)} ${s.tokens_counted} tok/s per replica, ${int(s.tokens_per_s_per_gpu)} per GPU (MFU ${fmt(100 * s.mfu, 0)}%, MBU ${fmt(100 * s.mbu, 0)}%)${engineCapped(s) ? "; the batch is the engine's max_num_seqs" : ''}`],
     ['capacity', `${fmt(s.requests_per_s_per_replica, 2)} requests/s per replica at that batch (near capacity from ${fmt(s.requests_per_s_per_replica * NEAR_CAPACITY_LOAD, 2)}, ` +
@@ -77,7 +78,8 @@ export function registerPerf(program: Command): void {
     .option('--model-config <file>', 'Hugging Face config.json to load the model from instead of the catalog')
     .option('--engine <name>', `serving-stack profile of the step model: ${ENGINE_NAMES.join(', ')} (default ${DEFAULT_ENGINE})`)
     .option('--calibration <file>', 'calibration profile JSON written by `fleetsim calibrate` (instead of --engine)')
-    .option('--gpu-memory-utilization <f>', 'fraction of GPU memory the engine may use', '0.9')
+    .option('--gpu-memory-utilization <f>', "vLLM's memory rule: weights, activations and KV cache within this fraction of each GPU's memory (default: 0.9 under the engine's own rule: this one for vLLM, SGLang and TGI profiles)")
+    .option('--kv-cache-free-gpu-mem-fraction <f>', "TensorRT-LLM's memory rule: the KV cache takes this fraction of the memory that weights and activations leave (default: 0.9 under the engine's own rule: this one for TensorRT-LLM and NIM profiles)")
     .option('--price-set <set>', `instance prices: ${PRICE_SETS.join(' or ')}`, 'current')
     .option('--json', 'print one JSON object');
   addSpeculativeOptions(command)
@@ -99,6 +101,9 @@ export function registerPerf(program: Command): void {
       }
       const priceSet = flags.priceSet as PriceSet;
       const speculative = speculativeFromFlags(flags);
+      if (flags.gpuMemoryUtilization !== undefined && flags.kvCacheFreeGpuMemFraction !== undefined) {
+        throw new UserError("--gpu-memory-utilization and --kv-cache-free-gpu-mem-fraction: expected one of the two (vLLM's memory rule or TensorRT-LLM's), got both");
+      }
       const summary = perfSummary({
         speculative: speculative?.spec, draftModel: speculative?.draftModel,
         model, gpu, dtype, kvDtype, calibration,
@@ -107,6 +112,7 @@ export function registerPerf(program: Command): void {
         output: positiveInt(flags.output, '--output')!,
         batch: positiveInt(flags.batch, '--batch'),
         gpuMemoryUtilization: fraction(flags.gpuMemoryUtilization, '--gpu-memory-utilization'),
+        kvCacheFreeMemoryFraction: fraction(flags.kvCacheFreeGpuMemFraction, '--kv-cache-free-gpu-mem-fraction'),
         usdPerGpuHour: gpuHourlyUsd(gpu.id, priceSet),
       });
       process.stdout.write(flags.json ? JSON.stringify(summary, null, 2) + '\n' : table(summary, flags.calibration ?? `engine ${flags.engine ?? DEFAULT_ENGINE}`, priceSet));

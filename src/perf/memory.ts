@@ -32,8 +32,17 @@ export interface ReplicaSizingOptions {
   ep?: number;
   dtype?: Dtype;
   kvDtype?: Dtype;
-  /** fraction of GPU memory the engine may use (vLLM's gpu_memory_utilization), default 0.9 */
-  gpuMemoryUtilization?: number;
+  /** the engine's memory fraction, default 0.9, read by memoryFractionOf */
+  memoryFraction?: number;
+  /**
+   * `total` (default): a fraction of the GPU's memory holds weights, activations and KV cache, the
+   * KV cache getting what is left (vLLM's gpu_memory_utilization, SGLang's mem_fraction_static).
+   * `free`: the KV cache takes a fraction of what weights, activations and runtime leave
+   * (TensorRT-LLM's kv_cache_free_gpu_mem_fraction, KvCacheConfig.free_gpu_memory_fraction, 0.9 by
+   * default). The two differ most where the weights nearly fill the GPU: Llama 3.1 70B FP8 on
+   * one H100 keeps about 4 GB of KV cache under vLLM's rule, about 11 GB under TensorRT-LLM's.
+   */
+  memoryFractionOf?: 'total' | 'free';
 }
 
 export interface ReplicaSizing {
@@ -66,19 +75,26 @@ export interface ReplicaSizing {
 
 /** Tokens vLLM profiles activation memory with (max_num_batched_tokens of its chunked-prefill default). */
 const ACTIVATION_PROFILE_TOKENS = 8192;
+/** The default of both vLLM's gpu_memory_utilization and TensorRT-LLM's kv_cache_free_gpu_mem_fraction. */
+export const DEFAULT_MEMORY_FRACTION = 0.9;
 /** CUDA context, cuBLAS workspace, NCCL buffers: memory outside weights, activations and KV. */
 const RUNTIME_RESERVE_BYTES_PER_GPU = 2 ** 30;
 /** vLLM's KV block size: a replica that cannot hold one block cannot serve. */
 const MIN_KV_TOKENS = 16;
 
+/** The engine setting a memory fraction of this kind is, by its vLLM or TensorRT-LLM name. */
+export function fractionName(fractionOf: 'total' | 'free'): string {
+  return fractionOf === 'free' ? 'kv_cache_free_gpu_mem_fraction' : 'gpu_memory_utilization';
+}
+
 function gb(bytes: number): string {
   return (bytes / 1e9).toFixed(1);
 }
 
-function checkLayout(model: ModelSpec, tp: number, ep: number, util: number): void {
+function checkLayout(model: ModelSpec, tp: number, ep: number, fraction: number, fractionOf: 'total' | 'free'): void {
   if (!Number.isInteger(tp) || tp < 1) throw new UserError(`--tp: expected a positive integer, got ${tp}`);
   if (!Number.isInteger(ep) || ep < 1) throw new UserError(`ep: expected a positive integer, got ${ep}`);
-  if (!(util > 0 && util <= 1)) throw new UserError(`gpu_memory_utilization: expected a number in (0, 1], got ${util}`);
+  if (!(fraction > 0 && fraction <= 1)) throw new UserError(`${fractionName(fractionOf)}: expected a number in (0, 1], got ${fraction}`);
   if (model.attention_heads % tp !== 0) {
     throw new UserError(`${model.id}: ${model.attention_heads} attention heads cannot be split over tp=${tp} GPUs`);
   }
@@ -145,18 +161,22 @@ export function sizeReplica(opts: ReplicaSizingOptions): ReplicaSizing {
   const ep = opts.ep ?? 1;
   const dtype = opts.dtype ?? 'fp16';
   const kvDtype = opts.kvDtype ?? dtype;
-  const util = opts.gpuMemoryUtilization ?? 0.9;
-  checkLayout(model, tp, ep, util);
+  const fraction = opts.memoryFraction ?? DEFAULT_MEMORY_FRACTION;
+  const fractionOf = opts.memoryFractionOf ?? 'total';
+  checkLayout(model, tp, ep, fraction, fractionOf);
   const gpus = ep > 1 ? ep : tp;
   const where = ep > 1 ? `${gpus}x ${gpu.id} (tp=${tp}, ep=${ep})` : `${tp}x ${gpu.id}`;
 
   const weights = weightLayout(model, tp, ep, dtype);
   const weightBytesPerGpu = weights.perGpu;
-  const usablePerGpu = gpu.memory_gb * GPU_MEMORY_BYTES_PER_GB * util;
-  if (weightBytesPerGpu > usablePerGpu) {
+  const memoryPerGpu = gpu.memory_gb * GPU_MEMORY_BYTES_PER_GB;
+  // under the `total` rule the weights must fit in the fraction; under `free` in the whole GPU
+  const weightRoomPerGpu = fractionOf === 'total' ? memoryPerGpu * fraction : memoryPerGpu;
+  if (weightBytesPerGpu > weightRoomPerGpu) {
+    const room = fractionOf === 'total' ? `${gb(weightRoomPerGpu)} GB usable (${gpu.memory_gb} GB x ${fraction})` : `${gb(weightRoomPerGpu)} GB on the GPU`;
     throw new UserError(
       `${model.id} (${dtype}) does not fit on ${where}: weights need ${gb(weightBytesPerGpu)} GB per GPU, ` +
-      `${gb(usablePerGpu)} GB usable (${gpu.memory_gb} GB x ${util}); use more GPUs (--tp) or a smaller dtype`);
+      `${room}; use more GPUs (--tp) or a smaller dtype`);
   }
 
   const perLayer = kvBytesPerLayerPerGpu(model, tp, kvDtype);
@@ -166,11 +186,14 @@ export function sizeReplica(opts: ReplicaSizingOptions): ReplicaSizing {
   const kvBytesPerToken = tp * kvBytesPerTokenPerGpu;
   const kvWindowBytesPerSequence = tp * (model.layers - fullLayers) * (model.sliding_window ?? 0) * perLayer;
   const reservePerGpu = RUNTIME_RESERVE_BYTES_PER_GPU + activationBytesPerGpu(model, tp, ep);
-  const kvBytesTotal = gpus * (usablePerGpu - weightBytesPerGpu - reservePerGpu);
-  const kvCapacityTokens = Math.max(0, Math.floor(kvBytesTotal / kvBytesPerToken));
+  const kvBytesPerGpu = fractionOf === 'total'
+    ? memoryPerGpu * fraction - weightBytesPerGpu - reservePerGpu
+    : (memoryPerGpu - weightBytesPerGpu - reservePerGpu) * fraction;
+  const kvCapacityTokens = Math.max(0, Math.floor((gpus * kvBytesPerGpu) / kvBytesPerToken));
   if (kvCapacityTokens < MIN_KV_TOKENS) {
+    const room = fractionOf === 'total' ? `${gb(memoryPerGpu * fraction)} GB usable per GPU` : `${gb(memoryPerGpu)} GB per GPU`;
     throw new UserError(
-      `${model.id} (${dtype}) on ${where}: no room for the KV cache: ${gb(usablePerGpu)} GB usable per GPU, ` +
+      `${model.id} (${dtype}) on ${where}: no room for the KV cache: ${room}, ` +
       `weights ${gb(weightBytesPerGpu)} GB, activations and runtime ${gb(reservePerGpu)} GB; use more GPUs (--tp) or a smaller dtype`);
   }
 

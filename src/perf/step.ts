@@ -1,3 +1,4 @@
+import { UserError } from '../errors.ts';
 import type { CalibrationFactors, CalibrationProfile } from './calibration.ts';
 import { DEFAULT_CALIBRATION } from './profiles.ts';
 import { ACTIVATION_BYTES, defaultKvDtype, DTYPE_BYTES, peakTflopsFor, type Dtype } from './dtype.ts';
@@ -66,8 +67,10 @@ export interface StepModelOptions {
   dtype?: Dtype;
   kvDtype?: Dtype;
   calibration?: CalibrationProfile;
-  /** fraction of GPU memory the engine may use (vLLM's gpu_memory_utilization), default 0.9 */
+  /** fraction of GPU memory the engine may use, weights and KV cache inside it (vLLM's gpu_memory_utilization) */
   gpuMemoryUtilization?: number;
+  /** fraction of the memory left after weights and activations that the KV cache takes (TensorRT-LLM's kv_cache_free_gpu_mem_fraction) */
+  kvCacheFreeMemoryFraction?: number;
   /** expert-parallel ranks (memory.ts), default 1 */
   ep?: number;
 }
@@ -124,13 +127,27 @@ export interface StepGeometry {
   bytes(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number, decodeQueries?: number): number;
 }
 
+/**
+ * The engine's memory fraction and what it is a fraction of: a setting given by its own name wins
+ * (gpu_memory_utilization is vLLM's rule, kv_cache_free_gpu_mem_fraction TensorRT-LLM's), else the
+ * profile's rule at 0.9, the default of both engines.
+ */
+export function memoryFractionFor(opts: StepModelOptions): { memoryFraction?: number; memoryFractionOf: 'total' | 'free' } {
+  if (opts.gpuMemoryUtilization !== undefined && opts.kvCacheFreeMemoryFraction !== undefined) {
+    throw new UserError('gpu_memory_utilization and kv_cache_free_gpu_mem_fraction: expected one of the two (vLLM\'s rule or TensorRT-LLM\'s), got both');
+  }
+  if (opts.gpuMemoryUtilization !== undefined) return { memoryFraction: opts.gpuMemoryUtilization, memoryFractionOf: 'total' };
+  if (opts.kvCacheFreeMemoryFraction !== undefined) return { memoryFraction: opts.kvCacheFreeMemoryFraction, memoryFractionOf: 'free' };
+  return { memoryFractionOf: opts.calibration?.gpu_memory_fraction_of ?? 'total' };
+}
+
 export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   const { model, gpu, tp } = opts;
   const dtype = opts.dtype ?? 'fp16';
   checkTensorParallel(gpu, tp, '--tp');
   const ep = opts.ep ?? 1;
   // memory sizing (weights per GPU, KV cache, weights a step reads): memory.ts
-  const size = sizeReplica({ model, gpu, tp, ep, dtype, kvDtype: opts.kvDtype ?? defaultKvDtype(dtype, opts.calibration?.kv_cache_dtype), gpuMemoryUtilization: opts.gpuMemoryUtilization });
+  const size = sizeReplica({ model, gpu, tp, ep, dtype, kvDtype: opts.kvDtype ?? defaultKvDtype(dtype, opts.calibration?.kv_cache_dtype), ...memoryFractionFor(opts) });
   const counts = countParams(model);
   const scale = counts.total > 0 ? model.params_total / counts.total : 1;
   // every GPU of the replica computes: with expert parallelism the data-parallel groups split the

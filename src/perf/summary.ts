@@ -5,7 +5,8 @@ import { defaultKvDtype, type Dtype } from './dtype.ts';
 import type { GpuSpec } from './hardware.ts';
 import type { ModelSpec } from './models.ts';
 import { buildSpeculativeStepModel, type SpeculativeMethod, type SpeculativeSpec } from './speculative.ts';
-import { buildStepModel, type StepModel } from './step.ts';
+import { buildStepModel, memoryFractionFor, type StepModel } from './step.ts';
+import { DEFAULT_MEMORY_FRACTION, fractionName } from './memory.ts';
 
 /**
  * The figures `fleetsim perf` prints for one replica, from the step model alone (no queueing):
@@ -42,6 +43,8 @@ export interface PerfSummary {
   e2e_ms: number;
   max_batch: number;
   kv_capacity_tokens: number;
+  /** the engine setting that sized the KV cache, by its vLLM or TensorRT-LLM name, and its value */
+  memory_setting: { name: string; fraction: number };
   weight_gb_per_gpu: number;
   tokens_per_s_per_replica: number;
   tokens_per_s_per_gpu: number;
@@ -87,6 +90,7 @@ export interface PerfInput {
   kvDtype?: Dtype;
   calibration?: CalibrationProfile;
   gpuMemoryUtilization?: number;
+  kvCacheFreeMemoryFraction?: number;
   prompt: number;
   output: number;
   /** batch for TPOT/e2e and throughput; undefined: 1 for latency, max_batch for throughput */
@@ -121,8 +125,13 @@ export function perfSummary(p: PerfInput): PerfSummary {
   return withSpec;
 }
 
+function memorySettingOf(p: PerfInput): { name: string; fraction: number } {
+  const m = memoryFractionFor(stepOptions(p));
+  return { name: fractionName(m.memoryFractionOf), fraction: m.memoryFraction ?? DEFAULT_MEMORY_FRACTION };
+}
+
 function stepOptions(p: PerfInput) {
-  return { model: p.model, gpu: p.gpu, tp: p.tp, ep: p.ep, dtype: p.dtype, kvDtype: p.kvDtype, calibration: p.calibration ?? DEFAULT_CALIBRATION, gpuMemoryUtilization: p.gpuMemoryUtilization };
+  return { model: p.model, gpu: p.gpu, tp: p.tp, ep: p.ep, dtype: p.dtype, kvDtype: p.kvDtype, calibration: p.calibration ?? DEFAULT_CALIBRATION, gpuMemoryUtilization: p.gpuMemoryUtilization, kvCacheFreeMemoryFraction: p.kvCacheFreeMemoryFraction };
 }
 
 function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
@@ -172,6 +181,7 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
     e2e_ms: prefill + step.requestOverheadMs + Math.max(0, O - 1) * tpot,
     max_batch: maxBatch,
     kv_capacity_tokens: step.kvCapacityTokens,
+    memory_setting: memorySettingOf(p),
     weight_gb_per_gpu: step.weightBytesPerGpu / 1e9,
     tokens_per_s_per_replica: tokensPerS,
     tokens_per_s_per_gpu: perGpu,

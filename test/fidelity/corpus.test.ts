@@ -142,13 +142,23 @@ describe('corpus loader: the optional engine_args column', () => {
 
   it('refuses an unknown setting, a bad value, a repeated one, and multi-step with chunked prefill, naming file, line and column', () => {
     const refused = (arg: string) => userError(() => parseCorpus(withArgs(['', arg]), 'c.csv'));
-    expect(refused('max_num_seq=256')).toMatch(/^c\.csv:3: engine_args: expected space-separated name=value settings, names num_scheduler_steps, enable_chunked_prefill, max_num_seqs, max_num_batched_tokens, got "max_num_seq=256"$/);
+    expect(refused('max_num_seq=256')).toMatch(/^c\.csv:3: engine_args: expected space-separated name=value settings, names num_scheduler_steps, enable_chunked_prefill, max_num_seqs, max_num_batched_tokens, gpu_memory_utilization, kv_cache_free_gpu_mem_fraction, got "max_num_seq=256"$/);
     expect(refused('num_scheduler_steps=0')).toBe('c.csv:3: engine_args: expected num_scheduler_steps=an integer from 1 to 64, got "num_scheduler_steps=0"');
     expect(refused('enable_chunked_prefill')).toBe('c.csv:3: engine_args: expected enable_chunked_prefill=true or false, got "enable_chunked_prefill"');
     expect(refused('max_num_seqs=8 max_num_seqs=16')).toMatch(/expected max_num_seqs given once/);
     // bounded as a profile's scheduler is: the replica sizes per-sequence arrays by it
     expect(refused('max_num_seqs=100000000000')).toBe('c.csv:3: engine_args: expected max_num_seqs=a positive integer up to 65536, got "max_num_seqs=100000000000"');
     expect(refused('num_scheduler_steps=8 enable_chunked_prefill=true')).toMatch(/^c\.csv:3: engine_args: expected num_scheduler_steps above 1 without enable_chunked_prefill=true/);
+  });
+
+  it('reads the memory fraction under either engine\'s rule, one at a time, as a fraction in (0, 1]', () => {
+    const rows = parseCorpus(withArgs(['--kv-cache-free-gpu-mem-fraction=0.99', 'gpu_memory_utilization=.95']), 'c.csv');
+    expect(rows.map((r) => r.engine_args)).toEqual([{ kv_cache_free_gpu_mem_fraction: 0.99 }, { gpu_memory_utilization: 0.95 }]);
+    const refused = (arg: string) => userError(() => parseCorpus(withArgs(['', arg]), 'c.csv'));
+    expect(refused('kv_cache_free_gpu_mem_fraction=1.5')).toBe('c.csv:3: engine_args: expected kv_cache_free_gpu_mem_fraction=a fraction in (0, 1], got "kv_cache_free_gpu_mem_fraction=1.5"');
+    expect(refused('gpu_memory_utilization=0')).toMatch(/expected gpu_memory_utilization=a fraction in \(0, 1\]/);
+    expect(refused('gpu_memory_utilization=1e-1')).toMatch(/expected gpu_memory_utilization=a fraction in \(0, 1\]/);
+    expect(refused('gpu_memory_utilization=0.9 kv_cache_free_gpu_mem_fraction=0.9')).toMatch(/expected one of gpu_memory_utilization \(vLLM's memory rule\) and kv_cache_free_gpu_mem_fraction \(TensorRT-LLM's\), not both/);
   });
 
   it('refuses a 26th header column that is not engine_args, and a row without the cell', () => {

@@ -8,7 +8,7 @@ import { predictRows } from '../../src/fidelity/predict.ts';
  * and H200, published 2025 and transcribed 2026-12-05, after every profile was fitted. Nothing is
  * fitted on it. What it shows (docs/fidelity.md, "GPUStack's performance lab"): the dense Qwen3
  * models on A100 under vLLM and TensorRT-LLM, a model family and releases the profiles never saw,
- * come out at 12.3% MAPE over their 40 offline-throughput rows (2026-12-05); the same lab's H100
+ * come out at 12.8% MAPE over their 40 offline-throughput rows (2026-12-05); the same lab's H100
  * runs and its MoE runs read 1.5-2.5x below fleetsim and below other publishers' H100 figures,
  * which this file does not hold fleetsim to.
  */

@@ -121,6 +121,21 @@ describe('fleetsim calibrate', () => {
     expect((await perfJson([...fp8.slice(1), '--engine', 'vllm', '--kv-dtype', 'fp8'])).kv_dtype).toBe('fp8');
   });
 
+  it("perf sizes the KV cache by the engine's memory rule and names the setting; either flag overrides it, not both", async () => {
+    const one = ['--model', 'llama-3.1-70b', '--gpu', 'h100-80gb', '--dtype', 'fp8', '--kv-dtype', 'fp8', '--prompt', '128', '--output', '2048'];
+    const trt = await perfJson([...one, '--engine', 'trtllm']);
+    const vllm = await perfJson([...one, '--engine', 'vllm']);
+    expect(trt.memory_setting).toEqual({ name: 'kv_cache_free_gpu_mem_fraction', fraction: 0.9 });
+    expect(vllm.memory_setting).toEqual({ name: 'gpu_memory_utilization', fraction: 0.9 });
+    // the same weights and reserve: TensorRT-LLM's rule keeps twice vLLM's cache and more here
+    expect(trt.kv_capacity_tokens / vllm.kv_capacity_tokens).toBeGreaterThan(2);
+    expect((await perfJson([...one, '--engine', 'trtllm', '--gpu-memory-utilization', '0.9'])).kv_capacity_tokens).toBe(vllm.kv_capacity_tokens);
+    expect((await perfJson([...one, '--engine', 'vllm', '--kv-cache-free-gpu-mem-fraction', '0.9'])).kv_capacity_tokens).toBe(trt.kv_capacity_tokens);
+    expect(await run(registerPerf, ['perf', ...one, '--engine', 'trtllm'])).toMatch(/KV cache +[\d,]+ tokens = max batch \d+ x 2176 tokens \(kv_cache_free_gpu_mem_fraction 0\.9\)/);
+    await expect(run(registerPerf, ['perf', ...one, '--gpu-memory-utilization', '0.9', '--kv-cache-free-gpu-mem-fraction', '0.95'])).rejects.toThrow(UserError);
+    await expect(run(registerPerf, ['perf', ...one, '--kv-cache-free-gpu-mem-fraction', '1.2'])).rejects.toThrow(/--kv-cache-free-gpu-mem-fraction: expected a number in \(0, 1\]/);
+  });
+
   it('a profile whose smaller_gpus is malformed is refused in one line naming the field', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetsim-cal-'));
     const file = join(dir, 'p.json');

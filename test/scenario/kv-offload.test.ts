@@ -50,6 +50,21 @@ describe('scenarios/kv-offload.yaml: a prefix working set larger than HBM, with 
 });
 
 describe('cache-size knobs as sweep axes', () => {
+  it("kv_cache_free_gpu_mem_fraction sizes it by TensorRT-LLM's rule: 0.1 more is 0.1 of what weights and reserve leave", () => {
+    const sweep = planSweep({ file: FILE, vary: ['fleet.models.chat.kv_cache_free_gpu_mem_fraction=0.7'] });
+    const f = sweep.scenario(0).fleet!;
+    // the scenario sets gpu_memory_utilization (vLLM's rule): with both, the model is refused naming the field
+    expect(() => resolveServed('chat', f.models.chat, { file: FILE, dir: sweep.dir, roots: sweep.roots }, f))
+      .toThrow(/^fleet\.models\.chat\.kv_cache_free_gpu_mem_fraction: expected it or gpu_memory_utilization/);
+    const step = (fraction: number) => {
+      const spec = { ...f.models.chat, gpu_memory_utilization: undefined, kv_cache_free_gpu_mem_fraction: fraction };
+      return resolveServed('chat', spec, { file: FILE, dir: sweep.dir, roots: sweep.roots }, f).step;
+    };
+    const low = step(0.7), high = step(0.8);
+    const freeBytes = (low.kvCapacityTokens * low.kvBytesPerToken) / 0.7;
+    expect(Math.abs(high.kvCapacityTokens - low.kvCapacityTokens - (0.1 * freeBytes) / low.kvBytesPerToken)).toBeLessThanOrEqual(2);
+  });
+
   it('gpu_memory_utilization sizes the HBM KV cache: 0.1 more of each GPU is 0.1 x memory x GPUs more KV bytes', () => {
     const sweep = planSweep({ file: FILE, vary: ['fleet.models.chat.gpu_memory_utilization=0.7,0.8'] });
     const capacity = (k: number) => {

@@ -17,6 +17,7 @@ import { checkTensorParallel } from '../../perf/hardware.ts';
 import { checkKvDtype, checkWeightDtype, defaultKvDtype } from '../../perf/dtype.ts';
 import { loadHfConfig } from '../../perf/hf-config.ts';
 import type { ModelSpec } from '../../perf/models.ts';
+import { DEFAULT_MEMORY_FRACTION } from '../../perf/memory.ts';
 import type { RequestPool } from '../request-pool.ts';
 import type { RequestSink } from '../stations/network.ts';
 import { ServiceTier, tierFaultStream } from '../stations/tier.ts';
@@ -79,15 +80,19 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
   const profile = resolveEngine(spec.engine, calibrationFile, `${where}.engine`);
   const kvDtype = spec.kv_dtype ?? defaultKvDtype(spec.dtype, profile.kv_cache_dtype);
   checkKvDtype(gpu, kvDtype, spec.kv_dtype === undefined ? `${where}.dtype (the engine's default KV-cache dtype)` : `${where}.kv_dtype`);
+  if (spec.gpu_memory_utilization !== undefined && spec.kv_cache_free_gpu_mem_fraction !== undefined) {
+    throw new UserError(`${where}.kv_cache_free_gpu_mem_fraction: expected it or gpu_memory_utilization (TensorRT-LLM's memory rule or vLLM's), not both`);
+  }
+  const memory = { gpuMemoryUtilization: spec.gpu_memory_utilization, kvCacheFreeMemoryFraction: spec.kv_cache_free_gpu_mem_fraction };
   let step: StepModel;
   try {
-    step = buildStepModel({ model, gpu, tp: spec.tp, ep: spec.ep, dtype: spec.dtype, kvDtype, calibration: profile, gpuMemoryUtilization: spec.gpu_memory_utilization });
+    step = buildStepModel({ model, gpu, tp: spec.tp, ep: spec.ep, dtype: spec.dtype, kvDtype, calibration: profile, ...memory });
   } catch (e) {
     // a model that does not fit its GPUs: name the scenario field to change
-    if (e instanceof UserError) throw new UserError(`${where}.${(spec.gpu_memory_utilization ?? 0.9) < 0.9 ? 'gpu_memory_utilization' : spec.ep > 1 ? 'ep' : 'tp'}: ${e.message}`);
+    if (e instanceof UserError) throw new UserError(`${where}.${fieldToChange(spec)}: ${e.message}`);
     throw e;
   }
-  if (spec.speculative) step = speculativeStep({ model, gpu, tp: spec.tp, ep: spec.ep, dtype: spec.dtype, kvDtype, calibration: profile, gpuMemoryUtilization: spec.gpu_memory_utilization }, spec.speculative, `${where}.speculative`);
+  if (spec.speculative) step = speculativeStep({ model, gpu, tp: spec.tp, ep: spec.ep, dtype: spec.dtype, kvDtype, calibration: profile, ...memory }, spec.speculative, `${where}.speculative`);
   const power = buildPowerModel(step, gpu, spec.power_cap_w, `${where}.power_cap_w`);
   step = cappedStepModel(step, power);
   const b = spec.batching;
@@ -113,6 +118,13 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
   const replicasFull = spec.gpus / step.gpus;
   const replicasPerRegion = Object.values(f.regions).map((r) => scaledCount(replicasFull, r.capacity_share, f.scale));
   return { name, spec, model, step, power, batching, replicasFull, replicasPerRegion };
+}
+
+/** The scenario field to change when a model does not fit its GPUs: a memory fraction set below its default, else ep or tp. */
+function fieldToChange(spec: ServedSpec): string {
+  if ((spec.gpu_memory_utilization ?? DEFAULT_MEMORY_FRACTION) < DEFAULT_MEMORY_FRACTION) return 'gpu_memory_utilization';
+  if ((spec.kv_cache_free_gpu_mem_fraction ?? DEFAULT_MEMORY_FRACTION) < DEFAULT_MEMORY_FRACTION) return 'kv_cache_free_gpu_mem_fraction';
+  return spec.ep > 1 ? 'ep' : 'tp';
 }
 
 function cumulative(xs: number[]): Float64Array {
