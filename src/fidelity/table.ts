@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { CorpusRow, Kind, Split } from './corpus.ts';
 import { NEAR_CAPACITY_LOAD } from '../perf/model-error.ts';
 import type { Prediction } from './predict.ts';
@@ -69,6 +70,9 @@ export interface FidelityTable {
   readonly by_dtype: Readonly<Record<string, GroupStat>>;
   /** open-loop serving rows below NEAR_CAPACITY_LOAD of their simulated capacity, from it to 1, above 1 */
   readonly by_load: Readonly<Record<string, GroupStat>>;
+  /** by corpus file (its name, or its path where two share a name): parts differ in what was fitted
+   *  on them and when they were transcribed; printed when the rows come from more than one */
+  readonly by_file: Readonly<Record<string, GroupStat>>;
   readonly rows: readonly RowResult[];
 }
 
@@ -131,8 +135,17 @@ export function summarize(rows: readonly CorpusRow[], predictions: readonly Pred
     by_stack: groupBy(results, (r) => r.stack),
     by_dtype: groupBy(results, (r) => r.dtype),
     by_load: groupBy(results.filter((r) => !Number.isNaN(r.load)), loadGroup, LOAD_GROUPS),
+    by_file: groupBy(results, fileLabels(results)),
     rows: results,
   };
+}
+
+/** A row's file by its name, or by its whole path where two of the files share a name. */
+function fileLabels(rows: readonly RowResult[]): (r: RowResult) => string {
+  const paths = new Set(rows.map((r) => r.file));
+  const names = new Map<string, number>();
+  for (const f of paths) names.set(basename(f), (names.get(basename(f)) ?? 0) + 1);
+  return (r) => (names.get(basename(r.file))! > 1 ? r.file : basename(r.file));
 }
 
 /** Open-loop serving rows by load. Near capacity a latency's error is mostly the capacity error,
@@ -158,6 +171,7 @@ function groupLines(t: FidelityTable): string[] {
   const cells: string[][] = [['', 'n', 'MAPE', 'bias'], ['overall', String(t.overall.n), pct(t.overall.mape_pct), pct(t.overall.bias_pct, true)]];
   const sections: [string, Readonly<Record<string, GroupStat>>][] = [
     ['kind', t.by_kind], ['gpu', t.by_gpu], ['stack', t.by_stack], ['dtype', t.by_dtype], ['serving at load', t.by_load],
+    ['file', Object.keys(t.by_file).length > 1 ? t.by_file : {}],
   ];
   for (const [name, groups] of sections) {
     for (const [k, g] of Object.entries(groups)) cells.push([`${name} ${k}`, String(g.n), pct(g.mape_pct), pct(g.bias_pct, true)]);

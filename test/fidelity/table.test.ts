@@ -36,6 +36,21 @@ describe('summarize', () => {
     expect([t.rows_in_corpus, t.rows_in_split, t.evaluated, t.unsteady]).toEqual([6, 6, 4, 1]);
   });
 
+  it('groups by corpus file, printed only when the rows come from more than one, by name unless two share it', () => {
+    const one = summarize(rows, predictions, 'all');
+    expect(one.by_file).toEqual({ 'synthetic.csv': { n: 4, mape_pct: 26.25, bias_pct: 3.75 } });
+    expect(formatTable(one)).not.toMatch(/^file /m);
+    const relabel = (file: string, ids: string[]) => rows.filter((r) => ids.includes(r.id)).map((r) => ({ ...r, file }));
+    const three = [...relabel('a/x.csv', ['synthetic-a', 'synthetic-b']), ...relabel('a/y.csv', ['synthetic-c']), ...relabel('b/y.csv', ['synthetic-d'])];
+    const t = summarize(three, predictions.filter((p) => three.some((r) => r.id === p.id)), 'all');
+    expect(t.by_file).toEqual({
+      'a/y.csv': { n: 1, mape_pct: 50, bias_pct: 50 },
+      'b/y.csv': { n: 1, mape_pct: 20, bias_pct: -20 },
+      'x.csv': { n: 2, mape_pct: 17.5, bias_pct: -7.5 },
+    });
+    expect(formatTable(t)).toMatch(/^file x\.csv\s+2\s+17\.5%\s+-7\.5%$/m);
+  });
+
   it('filters a split', () => {
     const v = summarize(rows, predictions, 'validation');
     expect(v.rows.map((r) => r.id)).toEqual(['synthetic-a', 'synthetic-c', 'synthetic-d']);
