@@ -152,14 +152,11 @@ function cell<T>(expected: string, read: (s: string) => T | undefined) {
 }
 
 const DECIMAL = /^(?:\d+\.?\d*|\.\d+)$/;
-/** A memory fraction: a plain decimal in (0, 1]. */
-function readMemoryFraction(s: string): number | undefined {
-  const v = /^(0|1)?(\.\d+)?$/.test(s) && s !== '' && s !== '.' ? Number(s) : NaN;
-  return v > 0 && v <= 1 ? v : undefined;
-}
 const readPosInt = (s: string) => (/^\d+$/.test(s) && Number.isSafeInteger(Number(s)) && Number(s) > 0 ? Number(s) : undefined);
 const atMost = (n: number | undefined, max: number) => (n !== undefined && n <= max ? n : undefined);
 const readPosNum = (s: string) => (DECIMAL.test(s) && Number(s) > 0 && Number.isFinite(Number(s)) ? Number(s) : undefined);
+/** A memory fraction: a plain decimal in (0, 1]. */
+const readMemoryFraction = (s: string) => atMost(readPosNum(s), 1);
 const blankOr = <T>(read: (s: string) => T | undefined) => (s: string) => (s === '' ? null : read(s));
 const oneOf = <T extends string>(values: readonly T[]) => (s: string) => ((values as readonly string[]).includes(s) ? (s as T) : undefined);
 const matching = (re: RegExp) => (s: string) => (re.test(s) ? s : undefined);

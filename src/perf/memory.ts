@@ -40,7 +40,7 @@ export interface ReplicaSizingOptions {
    * `free`: the KV cache takes a fraction of what weights, activations and runtime leave
    * (TensorRT-LLM's kv_cache_free_gpu_mem_fraction, KvCacheConfig.free_gpu_memory_fraction, 0.9 by
    * default). The two differ most where the weights nearly fill the GPU: Llama 3.1 70B FP8 on
-   * one H100 keeps about 4 GB of KV cache under vLLM's rule, about 11 GB under TensorRT-LLM's.
+   * one H100 keeps about 4 GB of KV cache under vLLM's rule, about 12 GB under TensorRT-LLM's.
    */
   memoryFractionOf?: 'total' | 'free';
 }
