@@ -9,13 +9,13 @@ import { predictRows } from '../../src/fidelity/predict.ts';
  * lengths and the run's published request count (24,576-50,160 per replica); v4.0 ran a
  * TensorRT-LLM devdrop of February 2024, before 0.10, so its rows take the session runtime's
  * profile (trtllm-session, no per-sequence cost), though its harness batched in flight; v4.1 one of
- * mid-2024 (trtllm). Measured (2026-12-04, evening): -1.4%, +12.7%, +15.8% (v4.0; -13.3%, -7.3%,
- * -4.9% with trtllm-2024) and +12.1% (v4.1); held within 20%, the
- * error the held-out measurements are judged by. The server rows of the file are not held here:
+ * mid-2024 (trtllm). Measured (2026-12-05, TensorRT-LLM's memory rule): -0.8%, +13.7%, +16.9%
+ * (v4.0; -13.3%, -7.3%, -4.9% with trtllm-2024 on 2026-12-04) and +2.8% (v4.1); held within 20%,
+ * the error the held-out measurements are judged by. The server rows of the file are not held here:
  * they run at 93-95% of the same system's offline throughput (5,272 of 5,539 tokens/s on H100;
  * 3,732 of 4,020 and 3,654 of 3,913 on H200), where a capacity error of 5-15% either way leaves
- * fleetsim overloaded or far from the knee, and its TTFT and TPOT 38-78% short (docs/step-model.md;
- * docs/fidelity.md, "Near capacity": `fleetsim fidelity` puts them at simulated loads of 0.84-0.94).
+ * fleetsim overloaded or far from the knee, and its TTFT and TPOT 14-78% short (docs/step-model.md;
+ * docs/fidelity.md, "Near capacity": `fleetsim fidelity` puts them at simulated loads of 0.83-0.92).
  */
 describe('MLPerf Llama 2 70B offline throughput', () => {
   const rows = loadCorpus(['data/corpus/mlperf/llama2-70b.csv']);
