@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../src/fidelity/corpus.ts';
-import { predictRows } from '../../src/fidelity/predict.ts';
+import { predictRows, stackEngine } from '../../src/fidelity/predict.ts';
 
 /**
  * vLLM's V1 engine (0.10-0.19) serving on one H100, from two public sources (data/corpus/vllm-v1/,
@@ -16,6 +16,7 @@ describe("vLLM's V1 engine on H100 (out of sample)", () => {
   it('predicts every row, each with the vllm profile', () => {
     expect(rows.length).toBe(20);
     expect(new Set(rows.map((r) => r.split))).toEqual(new Set(['validation']));
+    expect(new Set(rows.map((r) => stackEngine(r.stack, r.stack_version)))).toEqual(new Set(['vllm']));
     expect(predictions.every((p) => p.status === 'predicted')).toBe(true);
   });
 
