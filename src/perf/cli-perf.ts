@@ -53,6 +53,7 @@ function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet): str
     ['capacity', `${fmt(s.requests_per_s_per_replica, 2)} requests/s per replica at that batch (near capacity from ${fmt(s.requests_per_s_per_replica * NEAR_CAPACITY_LOAD, 2)}, ` +
       `${fmt(100 * NEAR_CAPACITY_LOAD, 0)}%: latency there turns on a capacity the model knows within ${fmt(100 * STEP_MODEL_THROUGHPUT_ERROR, 0)}%)`],
     ['cost', `$${fmt(s.usd_per_million_output_tokens, 3)} per million ${s.tokens_counted} tokens at $${fmt(s.usd_per_gpu_hour, 3)} per GPU-hour (${priceSet} prices)`],
+    ...(s.known_bias ? [['known bias', s.known_bias] as [string, string]] : []),
     ...speculativeRows(s),
   ];
   const w = Math.max(...rows.map((r) => r[0].length));

@@ -7,6 +7,7 @@ import type { ModelSpec } from './models.ts';
 import { buildSpeculativeStepModel, type SpeculativeMethod, type SpeculativeSpec } from './speculative.ts';
 import { buildStepModel, memoryFractionFor, type StepModel } from './step.ts';
 import { DEFAULT_MEMORY_FRACTION, fractionName } from './memory.ts';
+import { knownModelBias } from './model-error.ts';
 
 /**
  * The figures `fleetsim perf` prints for one replica, from the step model alone (no queueing):
@@ -45,6 +46,8 @@ export interface PerfSummary {
   kv_capacity_tokens: number;
   /** the engine setting that sized the KV cache, by its vLLM or TensorRT-LLM name, and its value */
   memory_setting: { name: string; fraction: number };
+  /** where fleetsim is known to miss this model's published measurements in one direction (model-error.ts) */
+  known_bias?: string;
   weight_gb_per_gpu: number;
   tokens_per_s_per_replica: number;
   tokens_per_s_per_gpu: number;
@@ -182,6 +185,7 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
     max_batch: maxBatch,
     kv_capacity_tokens: step.kvCapacityTokens,
     memory_setting: memorySettingOf(p),
+    ...(knownModelBias(model) ? { known_bias: knownModelBias(model) } : {}),
     weight_gb_per_gpu: step.weightBytesPerGpu / 1e9,
     tokens_per_s_per_replica: tokensPerS,
     tokens_per_s_per_gpu: perGpu,

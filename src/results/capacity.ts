@@ -1,6 +1,8 @@
 import type { Prepared } from '../scenario/prepare.ts';
 import { stationLoads, type TierLoad } from '../fleet/stations/capacity.ts';
 import { fleetLoads } from '../fleet/llm/capacity.ts';
+import { resolveServed } from '../fleet/llm/build.ts';
+import { knownModelBias } from '../perf/model-error.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
 
 /** The analytical capacity check: offered load against capacity per tier, at the mean and the peak arrival rate. */
@@ -18,4 +20,14 @@ export function capacityLoads(prep: Prepared): CapacityLoads {
   const peakRatio = rate > 0 ? source.peakRatePerS(horizon_ms) / rate : 1;
   const loads = sc.fleet ? fleetLoads(prep, rate) : stationLoads(sc, rate);
   return { mean_rate_per_s: rate, peak_rate_per_s: rate * peakRatio, loads: loads.map((l) => ({ ...l, peak_utilization: l.utilization * peakRatio })) };
+}
+
+/** What fleetsim is known to misjudge among a fleet's served models (model-error.ts knownModelBias), one line each. */
+export function servedModelBiases(prep: Prepared): string[] {
+  const f = prep.scenario.fleet;
+  if (!f) return [];
+  return Object.entries(f.models).flatMap(([name, spec]) => {
+    const bias = knownModelBias(resolveServed(name, spec, prep, f).model);
+    return bias ? [`fleet.models.${name}: ${bias}`] : [];
+  });
 }

@@ -10,7 +10,7 @@ import { summarizeControl } from './control-summary.ts';
 import { summarizePurchase } from './purchase-summary.ts';
 import type { StationSummarySchema, SummarySchema } from './summary-schema.ts';
 import type { Ci95 } from './summary-schema-parts.ts';
-import { capacityLoads } from './capacity.ts';
+import { capacityLoads, servedModelBiases } from './capacity.ts';
 import { classVerdicts, firstVisibleTokenVerdicts, runWarnings, sloVerdict, steadyState, type SloVerdict, type Verdict } from './verdict.ts';
 import { summarizeClasses, type ClassesSummary } from './class-summary.ts';
 import { fleetFigures } from './class-bill.ts';
@@ -114,7 +114,7 @@ function runVerdict(prep: Prepared, s: Omit<Summary, 'verdict'>, rows: WindowRow
     ...(s.classes ? { classes: classVerdicts(s.classes) } : {}),
     ...(firstVisible ? { first_visible_token: firstVisible } : {}),
     steady_state: { ok: steady.ok, reasons: steady.reasons, served_fraction: steady.served_fraction },
-    warnings: runWarnings(input, capacityLoads(prep), steady),
+    warnings: runWarnings(input, capacityLoads(prep), steady, servedModelBiases(prep)),
   };
 }
 

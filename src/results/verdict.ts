@@ -130,8 +130,8 @@ export interface VerdictInput {
  * GPU tiers within the step model's throughput error of capacity (from NEAR_CAPACITY_LOAD, 82%,
  * src/perf/model-error.ts) at the mean or the peak rate, and within capacity at both: they may be
  * over capacity in truth. Near capacity a replica's latency turns on its exact capacity and on how
- * its step grows with the batch: published MLPerf server runs at 93-97% of their offline
- * throughput are 38-78% off in fleetsim (docs/fidelity.md, "Near capacity").
+ * its step grows with the batch: published MLPerf server runs at 93-99% of their offline
+ * throughput are 14-79% off in fleetsim (docs/fidelity.md, "Near capacity").
  */
 export function isNearCapacity(l: CapacityLoads['loads'][number]): boolean {
   return l.tier.startsWith('gpu:') && Math.max(l.utilization, l.peak_utilization) >= NEAR_CAPACITY_LOAD && l.peak_utilization <= 1;
@@ -187,11 +187,12 @@ function samplingWarning(s: VerdictInput): VerdictWarning | undefined {
   };
 }
 
-/** The warnings of one run, in the order a reader should see them. */
-export function runWarnings(s: VerdictInput, capacity: CapacityLoads, steady: SteadyStateFinding): VerdictWarning[] {
+/** The warnings of one run, in the order a reader should see them; `biases`: the served models' known biases (model-error.ts knownModelBias). */
+export function runWarnings(s: VerdictInput, capacity: CapacityLoads, steady: SteadyStateFinding, biases: readonly string[] = []): VerdictWarning[] {
   const out: VerdictWarning[] = [];
   if (!s.complete) out.push({ code: 'incomplete', message: `the run stopped early (${s.stop_reason}): figures cover the simulated part only` });
   out.push(...capacityWarnings(capacity));
+  if (biases.length > 0) out.push({ code: 'known_model_bias', message: `a model fleetsim is known to misjudge: ${biases.join('; ')}` });
   if (!steady.ok) out.push({ code: 'not_steady', message: `not at steady state: ${steady.reasons.join('; ')}. Latencies and rates describe this run's length, not the system` });
   if (steady.unjudged) out.push({ code: 'steady_state_unjudged', message: `steady state not judged: ${steady.unjudged}` });
   const censored = censoredWarning(s);

@@ -136,6 +136,13 @@ describe('fleetsim calibrate', () => {
     await expect(run(registerPerf, ['perf', ...one, '--kv-cache-free-gpu-mem-fraction', '1.2'])).rejects.toThrow(/--kv-cache-free-gpu-mem-fraction: expected a number in \(0, 1\]/);
   });
 
+  it('perf names a known bias of the model where it has one (DeepSeek-style MLA), and none elsewhere', async () => {
+    const ds = await perfJson(['--model', 'deepseek-v3', '--gpu', 'h200', '--tp', '8', '--dtype', 'fp8']);
+    expect(ds.known_bias).toMatch(/1\.4-2\.3x faster than every published measurement/);
+    expect(await run(registerPerf, ['perf', '--model', 'deepseek-v3', '--gpu', 'h200', '--tp', '8', '--dtype', 'fp8'])).toMatch(/^ {2}known bias +deepseek-v3: /m);
+    expect((await perfJson(['--model', 'llama-3.1-8b', '--gpu', 'h100-80gb'])).known_bias).toBeUndefined();
+  });
+
   it('a profile whose smaller_gpus is malformed is refused in one line naming the field', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetsim-cal-'));
     const file = join(dir, 'p.json');

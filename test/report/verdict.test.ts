@@ -13,7 +13,10 @@ import { summarizeRun, type Summary } from '../../src/results/summary.ts';
 import { growthTest } from '../../src/metrics/steady-state.ts';
 import { NEAR_CAPACITY_LOAD } from '../../src/perf/model-error.ts';
 import { runWarnings, type VerdictInput } from '../../src/results/verdict.ts';
-import type { CapacityLoads } from '../../src/results/capacity.ts';
+import { servedModelBiases, type CapacityLoads } from '../../src/results/capacity.ts';
+import { knownModelBias } from '../../src/perf/model-error.ts';
+import { MODELS } from '../../src/perf/models.ts';
+import { loadHfConfig } from '../../src/perf/hf-config.ts';
 
 /**
  * The verdict block: steady state on an M/M/10 queue offered 12/s of 1-s service (load 1.2, a
@@ -181,9 +184,35 @@ describe('near capacity', () => {
     expect(runWarnings(quiet, loads('gpu:gpt-4', 0.9, 0.95), steady)[0].message).toContain('gpu:gpt-4 90% at the mean rate, 95% at the peak');
   });
 
+  it('a served model fleetsim is known to misjudge is warned of after the capacity warnings', () => {
+    const bias = 'fleet.models.chat: deepseek-v3: misjudged';
+    expect(runWarnings(quiet, loads('gpu:gpt-4', 0.9, 0.9), steady, [bias]).map((w) => w.code)).toEqual(['near_capacity', 'known_model_bias']);
+    expect(runWarnings(quiet, loads('gpu:gpt-4', 0.5, 0.5), steady, [bias])[0].message).toContain(bias);
+  });
+
   it('over capacity is warned as such, not as near; a tier without a GPU model (no model error) never is near', () => {
     expect(codes(loads('gpu:gpt-4', 0.95, 1.1))).toEqual(['over_capacity_at_peak']);
     expect(codes(loads('gpu:gpt-4', 1.2, 1.3))).toEqual(['over_capacity']);
     expect(codes(loads('api', 0.95, 0.95))).toEqual([]);
+  });
+});
+
+/**
+ * Known biases (src/perf/model-error.ts): every published measurement of DeepSeek-V3/R1 (MLA) runs
+ * 1.4-2.3x slower than fleetsim predicts (docs/fidelity.md, "Known biases"), so a fleet serving one
+ * says so in its verdict, whether the model comes from the catalog or from its config.json.
+ */
+describe('known model biases', () => {
+  it('MLA models carry one, from the catalog or a config.json; dense and other MoE models none', () => {
+    expect(knownModelBias(MODELS['deepseek-v3'])).toMatch(/^deepseek-v3: fleetsim reads DeepSeek-style MLA models 1\.4-2\.3x faster/);
+    expect(knownModelBias(loadHfConfig(join(REPO, 'scenarios/data/model-configs/deepseek-v3/config.json'), 'ds'))).toMatch(/^ds: /);
+    for (const id of ['llama-3.1-70b', 'mixtral-8x7b', 'qwen3-30b-a3b', 'gpt-oss-120b'] as const) expect(knownModelBias(MODELS[id]), id).toBeUndefined();
+  });
+
+  it('a fleet serving DeepSeek-V3 names the model in its verdict warning; one serving Llama does not', () => {
+    const file = join(REPO, 'scenarios/kv-offload.yaml');
+    expect(servedModelBiases(prepare(loadScenario(file, [])))).toEqual([]);
+    const ds = prepare(loadScenario(file, ['fleet.models.chat.model=deepseek-v3', 'fleet.models.chat.gpu=h200', 'fleet.models.chat.tp=8', 'fleet.models.chat.dtype=fp8']));
+    expect(servedModelBiases(ds)).toEqual([`fleet.models.chat: ${knownModelBias(MODELS['deepseek-v3'])}`]);
   });
 });
