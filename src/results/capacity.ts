@@ -1,7 +1,7 @@
 import type { Prepared } from '../scenario/prepare.ts';
 import { stationLoads, type TierLoad } from '../fleet/stations/capacity.ts';
 import { fleetLoads } from '../fleet/llm/capacity.ts';
-import { resolveServed } from '../fleet/llm/build.ts';
+import { servedArchitecture } from '../fleet/llm/build.ts';
 import { knownModelBias } from '../perf/model-error.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
 
@@ -27,7 +27,7 @@ export function servedModelBiases(prep: Prepared): string[] {
   const f = prep.scenario.fleet;
   if (!f) return [];
   return Object.entries(f.models).flatMap(([name, spec]) => {
-    const bias = knownModelBias(resolveServed(name, spec, prep, f).model);
+    const bias = knownModelBias(servedArchitecture(name, spec, prep));
     return bias ? [`fleet.models.${name}: ${bias}`] : [];
   });
 }

@@ -65,13 +65,19 @@ export interface BuiltFleet {
   disaggregated: Record<string, DisaggregatedModel>;
 }
 
+/** A served model's architecture: its catalog entry, or its config.json. */
+export function servedArchitecture(name: string, spec: ServedSpec, prep: Pick<FleetInput, 'file' | 'dir' | 'roots'>): ModelSpec {
+  const where = `fleet.models.${name}`;
+  // A config.json path is confined like every file a scenario names (util/paths.ts).
+  return isModelConfigPath(spec.model)
+    ? loadHfConfig(resolveInScope(scopeOfPrepared(prep), spec.model, `${prep.file}: ${where}.model`))
+    : getModel(spec.model, `${where}.model`);
+}
+
 /** Resolves a served model's architecture (catalog id or config.json) and step model. */
 export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetInput, 'file' | 'dir' | 'roots'>, f: FleetSpec): ServedModel {
   const where = `fleet.models.${name}`;
-  // A config.json path is confined like every file a scenario names (util/paths.ts).
-  const model = isModelConfigPath(spec.model)
-    ? loadHfConfig(resolveInScope(scopeOfPrepared(prep), spec.model, `${prep.file}: ${where}.model`))
-    : getModel(spec.model, `${where}.model`);
+  const model = servedArchitecture(name, spec, prep);
   const gpu = getGpu(spec.gpu, `${where}.gpu`);
   checkTensorParallel(gpu, spec.tp, `${where}.tp`);
   checkWeightDtype(gpu, spec.dtype, `${where}.dtype`);
