@@ -370,13 +370,16 @@ export async function runFleetPlan(input: FleetPlanInput, runner: Runner): Promi
 /**
  * What the confirmed fleet's own run warns of that the plan's reader must see: the cheapest fleet
  * that meets an SLO tends to sit near its knee, where the latency it was chosen by turns on a
- * capacity the step model knows only within its error; and a run that keeps up with its load
- * (or it would not be confirmed) may still fail the trend test of a short run.
+ * capacity the step model knows only within its error; a model fleetsim is known to misjudge
+ * (model-error.ts knownModelBias) makes the fleet's size a lower bound; and a run that keeps up
+ * with its load (or it would not be confirmed) may still fail the trend test of a short run.
  */
 export function confirmationWarnings(confirmed: Summary): string[] {
   const out: string[] = [];
   const near = confirmed.verdict.warnings.find((w) => w.code === 'near_capacity');
   if (near) out.push(`the chosen fleet is ${near.message}; a fleet with more replicas keeps the SLO with margin`);
+  const bias = confirmed.verdict.warnings.find((w) => w.code === 'known_model_bias');
+  if (bias) out.push(`the chosen fleet serves ${bias.message}; its replica count is a lower bound`);
   const steady = confirmed.verdict.steady_state;
   if (!steady.ok) out.push(`the chosen fleet's confirmation run is not at steady state (${steady.reasons.join('; ')}); a longer duration_s tells a trend from noise`);
   return out;

@@ -99,13 +99,15 @@ describe('plan --fleet', () => {
     expect(plan.warnings.join('\n')).toMatch(/no combination is within monthly_t_co2e<=0.001/);
   }, 600_000);
 
-  it('passes the confirmed fleet\'s near-capacity and steady-state warnings on, and only those', () => {
+  it('passes the confirmed fleet\'s near-capacity, known-bias and steady-state warnings on, and only those', () => {
     const near = { code: 'near_capacity' as const, message: 'near capacity (analytical load): gpu:chat 90% at the mean rate, 90% at the peak. ...' };
     const summary = (warnings: { code: 'near_capacity' | 'censored'; message: string }[], ok = true) =>
       ({ verdict: { warnings, steady_state: { ok, reasons: ok ? [] : ['requests in flight rose ...'], served_fraction: 0.97 } } }) as unknown as Summary;
     expect(confirmationWarnings(summary([{ code: 'censored', message: 'x' }, near]))).toEqual([`the chosen fleet is ${near.message}; a fleet with more replicas keeps the SLO with margin`]);
     expect(confirmationWarnings(summary([{ code: 'censored', message: 'x' }]))).toEqual([]);
     expect(confirmationWarnings(summary([], false))).toEqual(["the chosen fleet's confirmation run is not at steady state (requests in flight rose ...); a longer duration_s tells a trend from noise"]);
+    const bias = { code: 'known_model_bias' as const, message: 'a model fleetsim is known to misjudge: fleet.models.chat: deepseek-v3: ...' };
+    expect(confirmationWarnings(summary([bias] as never))).toEqual([`the chosen fleet serves ${bias.message}; its replica count is a lower bound`]);
   });
 
   it('does not take a screening run falling behind its load as meeting the SLO', async () => {
