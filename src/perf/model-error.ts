@@ -22,7 +22,8 @@ export const NEAR_CAPACITY_LOAD = 1 / (1 + STEP_MODEL_THROUGHPUT_ERROR);
 /**
  * Model families whose published measurements fleetsim misses in one direction in every source
  * that has them, so that a capacity or latency of theirs is to be read as a bound, not an
- * estimate. MLA models (DeepSeek-V2, V3, R1), as of 2026-12-05: TensorRT-LLM's DeepSeek-R1 blog
+ * estimate. MLA models, as of 2026-12-05 (measured on DeepSeek-V3 and R1; DeepSeek-V2 shares the
+ * architecture and is taken with them): TensorRT-LLM's DeepSeek-R1 blog
  * (DP 8, EP 8 on H200) +59%; GPUStack's vLLM 0.11 at TP 8 on H200 +62% offline and a TPOT at 4
  * requests of 11.5 ms against 19.4 measured; GPUStack's SGLang 0.5 +38% (docs/fidelity.md, "Known
  * biases"). No mechanism found explains it without breaking the fine-grained MoE models that read
