@@ -36,7 +36,8 @@ export interface ReplicaSizingOptions {
   memoryFraction?: number;
   /**
    * `total` (default): a fraction of the GPU's memory holds weights, activations and KV cache, the
-   * KV cache getting what is left (vLLM's gpu_memory_utilization, SGLang's mem_fraction_static).
+   * KV cache getting what is left (vLLM's gpu_memory_utilization; the SGLang and TGI profiles take
+   * it too, though SGLang's mem_fraction_static leaves activations outside the fraction).
    * `free`: the KV cache takes a fraction of what weights, activations and runtime leave
    * (TensorRT-LLM's kv_cache_free_gpu_mem_fraction, KvCacheConfig.free_gpu_memory_fraction, 0.9 by
    * default). The two differ most where the weights nearly fill the GPU: Llama 3.1 70B FP8 on

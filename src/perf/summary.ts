@@ -128,6 +128,12 @@ export function perfSummary(p: PerfInput): PerfSummary {
   return withSpec;
 }
 
+/** The summary's known_bias field, present only for a model fleetsim is known to misjudge. */
+function knownBiasField(model: ModelSpec): Pick<PerfSummary, 'known_bias'> {
+  const bias = knownModelBias(model);
+  return bias ? { known_bias: bias } : {};
+}
+
 function memorySettingOf(p: PerfInput): { name: string; fraction: number } {
   const m = memoryFractionFor(stepOptions(p));
   return { name: fractionName(m.memoryFractionOf), fraction: m.memoryFraction ?? DEFAULT_MEMORY_FRACTION };
@@ -185,7 +191,7 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
     max_batch: maxBatch,
     kv_capacity_tokens: step.kvCapacityTokens,
     memory_setting: memorySettingOf(p),
-    ...(knownModelBias(model) ? { known_bias: knownModelBias(model) } : {}),
+    ...knownBiasField(model),
     weight_gb_per_gpu: step.weightBytesPerGpu / 1e9,
     tokens_per_s_per_replica: tokensPerS,
     tokens_per_s_per_gpu: perGpu,
