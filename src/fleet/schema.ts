@@ -125,8 +125,8 @@ const Served = strict({
   tp: posInt(),
   /** Expert-parallel degree of a mixture-of-experts model (vLLM --enable-expert-parallel): 1, or a multiple of tp; the replica then has ep GPUs in ep/tp data-parallel groups. */
   ep: posInt().default(1),
-  /** Weight dtype (src/perf/dtype.ts). */
-  dtype: z.enum(DTYPES as [Dtype, ...Dtype[]]).default('fp16'),
+  /** Weight dtype (src/perf/dtype.ts); default: a config.json model's checkpoint dtype (quantization_config, else torch_dtype), else fp16. */
+  dtype: z.enum(DTYPES as [Dtype, ...Dtype[]]).optional(),
   /** KV-cache dtype (vLLM --kv-cache-dtype); default the engine's: the weights' dtype under TensorRT-LLM profiles, 16-bit under vLLM, SGLang and TGI ("auto"). */
   kv_dtype: z.enum(DTYPES as [Dtype, ...Dtype[]]).optional(),
   /** Serving-stack profile of the step model (vllm, vllm-0.6, vllm-2023, sglang, sglang-0.3, trtllm, trtllm-2024, trtllm-session, nim-2024, tgi; default vllm): its factors and scheduler defaults. */

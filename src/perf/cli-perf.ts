@@ -5,6 +5,8 @@ import { gpuHourlyUsd, PRICE_SETS, type PriceSet } from '../cost/prices.ts';
 import { fraction, positiveInt } from './cli-args.ts';
 import { checkKvDtype, checkWeightDtype, defaultKvDtype, DTYPES, parseDtype } from './dtype.ts';
 import { loadHfConfig } from './hf-config.ts';
+import { weightDtypeFor } from './checkpoint-dtype.ts';
+import type { ModelSpec } from './models.ts';
 import { checkTensorParallel } from './hardware.ts';
 import { getGpu, getModel } from './lookup.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine } from './profiles.ts';
@@ -20,7 +22,7 @@ interface PerfFlags extends SpeculativeFlags {
   batch?: string;
   prompt: string;
   output: string;
-  dtype: string;
+  dtype?: string;
   kvDtype?: string;
   modelConfig?: string;
   calibration?: string;
@@ -37,7 +39,7 @@ const int = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 0 
 /** The throughput batch is the engine's limit, not the KV cache's or the user's --batch. */
 const engineCapped = (s: PerfSummary) => s.throughput_batch < s.max_batch && s.throughput_batch !== s.latency_batch;
 
-function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet): string {
+function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet, dtypeNote: string): string {
   const decoder = s.tokens_counted === 'output';
   const rows: [string, string][] = [
     ['prefill', `${fmt(s.prefill_ms)} ms  (${s.prompt_tokens}-token prompt, GPU time)`],
@@ -59,8 +61,15 @@ function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet): str
   const w = Math.max(...rows.map((r) => r[0].length));
   const layout = s.ep > 1 ? `${s.gpus}x ${s.gpu} (tp ${s.tp}, ep ${s.ep})` : `${s.tp}x ${s.gpu}`;
   const kv = s.kv_dtype === s.dtype ? '' : ` (KV cache ${s.kv_dtype})`;
-  const head = `${s.model} on ${layout}, ${s.dtype}${kv}, prompt ${s.prompt_tokens}, output ${s.output_tokens}; factors: ${calibrationName}`;
+  const head = `${s.model} on ${layout}, ${s.dtype}${dtypeNote}${kv}, prompt ${s.prompt_tokens}, output ${s.output_tokens}; factors: ${calibrationName}`;
   return [head, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n') + '\n';
+}
+
+/** Where the weight dtype came from, when it is the checkpoint's rather than given. */
+function dtypeNote(model: ModelSpec, given: string | undefined): string {
+  if (given !== undefined || model.checkpoint === undefined) return '';
+  const field = model.checkpoint.field.slice(model.checkpoint.field.lastIndexOf(': ') + 2);
+  return ` (the checkpoint's: ${field} ${model.checkpoint.value})`;
 }
 
 export function registerPerf(program: Command): void {
@@ -74,7 +83,7 @@ export function registerPerf(program: Command): void {
     .option('--batch <n>', 'decode batch for TPOT, end-to-end and throughput (default: 1 for latency, the KV-cache maximum for throughput)')
     .option('--prompt <n>', 'prompt tokens', '512')
     .option('--output <n>', 'output tokens', '128')
-    .option('--dtype <t>', `weight dtype: ${DTYPES.join(', ')} (fp4 = NVFP4 on Blackwell, int4 = GPTQ/AWQ weight-only)`, 'fp16')
+    .option('--dtype <t>', `weight dtype: ${DTYPES.join(', ')} (fp4 = NVFP4 on Blackwell, int4 = GPTQ/AWQ weight-only; default: a --model-config checkpoint's own, else fp16)`)
     .option('--kv-dtype <t>', "KV-cache dtype (default: the engine's: the weight dtype under TensorRT-LLM profiles, 16-bit under vLLM, SGLang and TGI; fp16 for int4 weights)")
     .option('--model-config <file>', 'Hugging Face config.json to load the model from instead of the catalog')
     .option('--engine <name>', `serving-stack profile of the step model: ${ENGINE_NAMES.join(', ')} (default ${DEFAULT_ENGINE})`)
@@ -89,7 +98,7 @@ export function registerPerf(program: Command): void {
       if (!flags.model && !flags.modelConfig) throw new UserError('--model: required unless --model-config is given (e.g. --model llama-2-70b)');
       const gpu = getGpu(flags.gpu);
       const model = flags.modelConfig ? loadHfConfig(flags.modelConfig, flags.model) : getModel(flags.model!);
-      const dtype = parseDtype(flags.dtype, '--dtype');
+      const dtype = weightDtypeFor(model, gpu, flags.dtype === undefined ? undefined : parseDtype(flags.dtype, '--dtype'), '--dtype');
       checkWeightDtype(gpu, dtype);
       const calibration = resolveEngine(flags.engine, flags.calibration, '--engine');
       const kvDtype = flags.kvDtype === undefined ? defaultKvDtype(dtype, calibration.kv_cache_dtype) : parseDtype(flags.kvDtype, '--kv-dtype');
@@ -116,6 +125,6 @@ export function registerPerf(program: Command): void {
         kvCacheFreeMemoryFraction: fraction(flags.kvCacheFreeGpuMemFraction, '--kv-cache-free-gpu-mem-fraction'),
         usdPerGpuHour: gpuHourlyUsd(gpu.id, priceSet),
       });
-      process.stdout.write(flags.json ? JSON.stringify(summary, null, 2) + '\n' : table(summary, flags.calibration ?? `engine ${flags.engine ?? DEFAULT_ENGINE}`, priceSet));
+      process.stdout.write(flags.json ? JSON.stringify(summary, null, 2) + '\n' : table(summary, flags.calibration ?? `engine ${flags.engine ?? DEFAULT_ENGINE}`, priceSet, dtypeNote(model, flags.dtype)));
     });
 }

@@ -1,10 +1,11 @@
-import { basename, dirname } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { quote } from '../util/excerpt.ts';
 import type { ModelSpec } from './models.ts';
 import { countParams, type ModelShape } from './shape.ts';
 import { familyOf, FAMILY_READERS, KNOWN_MODEL_TYPES } from './hf-families.ts';
 import { readInputText } from '../util/read-input.ts';
+import { readCheckpointDtype } from './checkpoint-dtype.ts';
 
 /**
  * Load a model from a Hugging Face config.json. The model_type picks a reader (hf-families.ts)
@@ -17,6 +18,12 @@ import { readInputText } from '../util/read-input.ts';
  * (e.g. experts in a model_type read as dense).
  */
 export type Json = Record<string, unknown>;
+
+/**
+ * The largest integer a config field may hold: 2^31 - 1, as the int32 fields of the engines that
+ * read these files. Beyond it the sizes overflow to Infinity and every figure reads NaN.
+ */
+const MAX_CONFIG_INTEGER = 2 ** 31 - 1;
 
 /** Fields that change the size or the KV cache of a model when present; a reader must place each one it meets. */
 const SHAPE_CHANGING_KEYS = [
@@ -47,7 +54,9 @@ export class Reader {
     for (const k of keys) {
       if (!this.present(k)) continue;
       const v = this.cfg[k];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < min) this.fail(k, min === 0 ? 'a non-negative integer' : 'a positive integer', v);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > MAX_CONFIG_INTEGER) {
+        this.fail(k, `${min === 0 ? 'a non-negative' : 'a positive'} integer of at most ${MAX_CONFIG_INTEGER}`, v);
+      }
       return v;
     }
     if (fallback !== undefined) return fallback;
@@ -151,7 +160,9 @@ export function modelFromHfConfig(cfg: unknown, file: string, id?: string): Mode
   }
   const counts = countParams(shape);
   const top = new Reader(file, cfg as Json);
-  const name = top.str('_name_or_path') ?? basename(dirname(file));
+  const name = top.str('_name_or_path') ?? fileModelName(file);
+  const text = (cfg as Json).text_config;
+  const checkpoint = readCheckpointDtype(typeof text === 'object' && text !== null ? [cfg as Json, text as Json] : [cfg as Json], file);
   return {
     ...shape,
     id: id ?? (name || file),
@@ -159,7 +170,14 @@ export function modelFromHfConfig(cfg: unknown, file: string, id?: string): Mode
     kind: family === 'bert' ? 'encoder' : 'decoder',
     params_total: counts.total,
     params_active: counts.active,
+    ...(checkpoint === undefined ? {} : { checkpoint }),
   };
+}
+
+/** A model's name from its file: the folder of a config.json (the Hugging Face layout), else the file's own name. */
+function fileModelName(file: string): string {
+  const base = basename(file);
+  return base === 'config.json' ? basename(dirname(resolve(file))) : basename(base, extname(base));
 }
 
 export function loadHfConfig(path: string, id?: string): ModelSpec {

@@ -1,4 +1,5 @@
 import type { ModelShape } from './shape.ts';
+import type { CheckpointDtype } from './checkpoint-dtype.ts';
 
 /**
  * Model catalog. params_total / params_active are the published figures; the shapes are the
@@ -43,6 +44,8 @@ export interface ModelSpec extends ModelShape {
   readonly kind: 'decoder' | 'encoder';
   readonly params_total: number;
   readonly params_active: number;
+  /** the weight dtype its config.json declares (a model loaded from one): the default dtype it is sized with */
+  readonly checkpoint?: CheckpointDtype;
 }
 
 const LLAMA_COMMON = { mlp: 'gated', tied_embeddings: false, learned_positions: 0, biases: false, experts: 1, experts_per_token: 1, kind: 'decoder' } as const;

@@ -16,6 +16,7 @@ import { getGpu, getModel } from '../../perf/lookup.ts';
 import { checkTensorParallel } from '../../perf/hardware.ts';
 import { checkKvDtype, checkWeightDtype, defaultKvDtype } from '../../perf/dtype.ts';
 import { loadHfConfig } from '../../perf/hf-config.ts';
+import { weightDtypeFor } from '../../perf/checkpoint-dtype.ts';
 import type { ModelSpec } from '../../perf/models.ts';
 import { DEFAULT_MEMORY_FRACTION } from '../../perf/memory.ts';
 import type { RequestPool } from '../request-pool.ts';
@@ -80,11 +81,12 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
   const model = servedArchitecture(name, spec, prep);
   const gpu = getGpu(spec.gpu, `${where}.gpu`);
   checkTensorParallel(gpu, spec.tp, `${where}.tp`);
-  checkWeightDtype(gpu, spec.dtype, `${where}.dtype`);
+  const dtype = weightDtypeFor(model, gpu, spec.dtype, `${where}.dtype`);
+  checkWeightDtype(gpu, dtype, `${where}.dtype`);
   // a calibration profile is a file the scenario names: confined like the others
   const calibrationFile = spec.calibration === undefined ? undefined : resolveInScope(scopeOfPrepared(prep), spec.calibration, `${prep.file}: ${where}.calibration`);
   const profile = resolveEngine(spec.engine, calibrationFile, `${where}.engine`);
-  const kvDtype = spec.kv_dtype ?? defaultKvDtype(spec.dtype, profile.kv_cache_dtype);
+  const kvDtype = spec.kv_dtype ?? defaultKvDtype(dtype, profile.kv_cache_dtype);
   checkKvDtype(gpu, kvDtype, spec.kv_dtype === undefined ? `${where}.dtype (the engine's default KV-cache dtype)` : `${where}.kv_dtype`);
   if (spec.gpu_memory_utilization !== undefined && spec.kv_cache_free_gpu_mem_fraction !== undefined) {
     throw new UserError(`${where}.kv_cache_free_gpu_mem_fraction: expected it or gpu_memory_utilization (TensorRT-LLM's memory rule or vLLM's), not both`);
@@ -92,13 +94,13 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
   const memory = { gpuMemoryUtilization: spec.gpu_memory_utilization, kvCacheFreeMemoryFraction: spec.kv_cache_free_gpu_mem_fraction };
   let step: StepModel;
   try {
-    step = buildStepModel({ model, gpu, tp: spec.tp, ep: spec.ep, dtype: spec.dtype, kvDtype, calibration: profile, ...memory });
+    step = buildStepModel({ model, gpu, tp: spec.tp, ep: spec.ep, dtype, kvDtype, calibration: profile, ...memory });
   } catch (e) {
     // a model that does not fit its GPUs: name the scenario field to change
     if (e instanceof UserError) throw new UserError(`${where}.${fieldToChange(spec)}: ${e.message}`);
     throw e;
   }
-  if (spec.speculative) step = speculativeStep({ model, gpu, tp: spec.tp, ep: spec.ep, dtype: spec.dtype, kvDtype, calibration: profile, ...memory }, spec.speculative, `${where}.speculative`);
+  if (spec.speculative) step = speculativeStep({ model, gpu, tp: spec.tp, ep: spec.ep, dtype, kvDtype, calibration: profile, ...memory }, spec.speculative, `${where}.speculative`);
   const power = buildPowerModel(step, gpu, spec.power_cap_w, `${where}.power_cap_w`);
   step = cappedStepModel(step, power);
   const b = spec.batching;
