@@ -10,8 +10,21 @@ import type { GpuSpec } from './hardware.ts';
  * `fleetsim calibrate` fits one to measurements and writes it as JSON; loadCalibration reads it.
  * What each factor means and which measurements justify its term: docs/step-model.md.
  */
-const fraction = () => z.number().gt(0).lte(1);
+/**
+ * A factor's bounds keep every figure finite and non-zero: a fraction of a peak near 0 (5e-324)
+ * or an amount near 1e308 made the step time Infinity, printed as "∞ ms" and 0 tok/s. The bounds
+ * are far beyond any fitted profile's (fractions 0.2 to 0.93, overheads at most 304 us and 36 ms).
+ */
+const MIN_FRACTION_OF_PEAK = 0.001;
+const fraction = () => z.number().gte(MIN_FRACTION_OF_PEAK).lte(1);
 const nonNegative = () => z.number().gte(0).finite();
+const amountAtMost = (most: number) => nonNegative().max(most);
+/** Microseconds of a per-step or per-sequence latency: a tenth of a second. */
+const MAX_LATENCY_US = 100_000;
+/** Milliseconds of an iteration's fixed cost: ten seconds. */
+const MAX_STEP_OVERHEAD_MS = 10_000;
+/** Milliseconds of a request's own fixed cost: a minute. */
+const MAX_REQUEST_OVERHEAD_MS = 60_000;
 
 /** Bounds of a replica's scheduler: far beyond any engine's, and what its per-sequence arrays may hold. */
 export const MAX_NUM_SEQS = 65_536;
@@ -66,7 +79,7 @@ export const CalibrationProfileSchema = z.strictObject({
   /** achieved / dense peak tensor FLOP/s of the weights' dtype in large-M linear layers (GEMMs) */
   gemm_efficiency: fraction(),
   /** tokens in a GEMM at which it reaches half of gemm_efficiency (a skinny GEMM wastes the tensor cores) */
-  gemm_half_tokens: nonNegative(),
+  gemm_half_tokens: amountAtMost(MAX_BATCHED_TOKENS),
   /** achieved / 16-bit dense peak in prefill attention (FlashAttention-class kernels) */
   attention_efficiency: fraction(),
   /** achieved / peak HBM bandwidth when streaming weights */
@@ -76,17 +89,17 @@ export const CalibrationProfileSchema = z.strictObject({
   /** achieved / peak one-direction GPU link bandwidth in tensor-parallel all-reduces */
   link_bw_efficiency: fraction(),
   /** fixed latency of one tensor-parallel all-reduce over NVLink (kernel launch and the ranks' barrier), microseconds */
-  allreduce_latency_us: nonNegative(),
+  allreduce_latency_us: amountAtMost(MAX_LATENCY_US),
   /** its latency per doubling of ranks over NVLink (tree and recursive-doubling algorithms take log2(tp) rounds), microseconds */
-  allreduce_doubling_latency_us: nonNegative(),
+  allreduce_doubling_latency_us: amountAtMost(MAX_LATENCY_US),
   /** latency of one hop of a ring all-reduce over PCIe (NCCL), microseconds; a ring has 2 (tp - 1) hops */
-  pcie_hop_latency_us: nonNegative(),
+  pcie_hop_latency_us: amountAtMost(MAX_LATENCY_US),
   /** fixed cost of one iteration: scheduling, input preparation, launch of the (graph-captured) kernels (ms) */
-  step_overhead_ms: nonNegative(),
+  step_overhead_ms: amountAtMost(MAX_STEP_OVERHEAD_MS),
   /** per sequence in the batch per iteration: block tables, sampling, detokenisation (microseconds) */
-  per_seq_overhead_us: nonNegative(),
+  per_seq_overhead_us: amountAtMost(MAX_LATENCY_US),
   /** per request, once, in its time to first token: API server, tokenisation, admission (ms) */
-  request_overhead_ms: nonNegative(),
+  request_overhead_ms: amountAtMost(MAX_REQUEST_OVERHEAD_MS),
   /** the stack's scheduler defaults, used unless a scenario sets its own batching */
   scheduler: SchedulerDefaultsSchema.optional(),
   /** the KV cache's dtype where a run names none (dtype.ts defaultKvDtype): the weights' (default;

@@ -45,7 +45,8 @@ describe('calibrate', () => {
     const measurements = tmp.write('huge.csv', `${HEADER}\nllama2-70b,a100-80gb,512,1,128,1,0.7,1e308,1e308,1e308,2\n`);
     const out = join(tmp.dir(), 'huge-profile.json');
     const r = await runMain(['calibrate', '--measurements', measurements, '--fit', 'step_overhead_ms', '--out', out]);
-    expectOneLine(r, /^calibrate: the fitted profile: fit\.mape_pct: .* \(not a profile fleetsim could load\)/, show(r));
+    // the fit drives step_overhead_ms past its bound (10 s) chasing the timing; before the bound, its MAPE was the field refused
+    expectOneLine(r, /^calibrate: the fitted profile: step_overhead_ms: .* \(not a profile fleetsim could load\)/, show(r));
     expect(existsSync(out)).toBe(false);
   });
 

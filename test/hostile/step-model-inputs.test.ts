@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runMain } from '../check/run-main.ts';
+import { show, type CliResult } from '../helpers/cli.ts';
+import { suiteTempDir } from '../helpers/temp-dir.ts';
+
+/**
+ * Hostile inputs around the GPU step model (2026-12-05 campaign): `perf --calibration` profiles,
+ * `perf --model-config` Hugging Face files of every family the loader knows, `fidelity` and
+ * `calibrate` corpora, and the served-model keys of a scenario. Each is refused in one line naming
+ * the file (or flag), the field and what was expected, or gives finite figures. The table of cases
+ * is docs/hostile-inputs.md.
+ */
+const tmp = suiteTempDir('fleetsim-hostile-step-model-');
+
+function expectOneLine(r: CliResult, pattern: RegExp): void {
+  expect(r.code, show(r)).toBe(2);
+  const line = r.stderr.replace(/\n$/, '');
+  expect(line.includes('\n'), show(r)).toBe(false);
+  expect(line).not.toMatch(/internal error|\s+at \S+:\d+/);
+  expect(line).toMatch(pattern);
+}
+
+/** Every figure of a `perf --json` summary, nested ones too, is a finite number (JSON writes Infinity and NaN as null). */
+function expectFiniteFigures(r: CliResult): void {
+  expect(r.code, show(r)).toBe(0);
+  const nonFinite: string[] = [];
+  const visit = (value: unknown, path: string) => {
+    if (value === null) nonFinite.push(path);
+    else if (typeof value === 'object') for (const [k, v] of Object.entries(value)) visit(v, `${path}.${k}`);
+  };
+  visit(JSON.parse(r.stdout), '');
+  expect(nonFinite, show(r)).toEqual([]);
+}
+
+const VLLM_PROFILE = JSON.parse(readFileSync('src/perf/profiles/vllm.json', 'utf8')) as Record<string, unknown>;
+const perfWith = (profile: string, ...more: string[]) =>
+  runMain(['perf', '--model', 'llama-2-70b', '--gpu', 'h100-80gb', '--tp', '4', '--calibration', profile, ...more]);
+
+describe('perf --calibration', () => {
+  it.each([
+    ['step_overhead_ms', 1e308, /step_overhead_ms: Too big: expected number to be <=10000/],
+    ['request_overhead_ms', 1e308, /request_overhead_ms: Too big/],
+    ['per_seq_overhead_us', 9007199254740993, /per_seq_overhead_us: Too big/],
+    ['allreduce_latency_us', 1e20, /allreduce_latency_us: Too big/],
+    ['allreduce_doubling_latency_us', 1e308, /allreduce_doubling_latency_us: Too big/],
+    ['pcie_hop_latency_us', 1e308, /pcie_hop_latency_us: Too big/],
+    ['gemm_half_tokens', 1e308, /gemm_half_tokens: Too big/],
+    ['gemm_efficiency', 5e-324, /gemm_efficiency: Too small: expected number to be >=0.001/],
+    ['attention_efficiency', 1e-300, /attention_efficiency: Too small/],
+    ['memory_bw_efficiency', 1e-300, /memory_bw_efficiency: Too small/],
+    ['kv_bw_efficiency', 1e-300, /kv_bw_efficiency: Too small/],
+    ['link_bw_efficiency', 1e-300, /link_bw_efficiency: Too small/],
+  ])('refuses %s = %s (the step time was Infinity, printed as "∞ ms")', async (factor, value, pattern) => {
+    const file = tmp.write(`${factor}.json`, JSON.stringify({ ...VLLM_PROFILE, [factor]: value }));
+    const r = await perfWith(file);
+    expectOneLine(r, pattern);
+    expect(r.stderr.startsWith(`${file}: ${factor}: `), show(r)).toBe(true);
+  });
+
+  it('gives finite figures with every factor at its bound at once', async () => {
+    const slowest = {
+      ...VLLM_PROFILE, gemm_efficiency: 0.001, attention_efficiency: 0.001, memory_bw_efficiency: 0.001, kv_bw_efficiency: 0.001,
+      link_bw_efficiency: 0.001, gemm_half_tokens: 1_048_576, allreduce_latency_us: 100_000, allreduce_doubling_latency_us: 100_000,
+      pcie_hop_latency_us: 100_000, step_overhead_ms: 10_000, per_seq_overhead_us: 100_000, request_overhead_ms: 60_000,
+    };
+    const r = await perfWith(tmp.write('slowest.json', JSON.stringify(slowest)), '--json');
+    expectFiniteFigures(r);
+    expect(JSON.parse(r.stdout).tokens_per_s_per_replica).toBeGreaterThan(0);
+  });
+});
