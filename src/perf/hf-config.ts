@@ -1,6 +1,6 @@
 import { basename, dirname, extname, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
-import { quote } from '../util/excerpt.ts';
+import { escapeControls, hasControls, quote } from '../util/excerpt.ts';
 import type { ModelSpec } from './models.ts';
 import { countParams, type ModelShape } from './shape.ts';
 import { familyOf, FAMILY_READERS, KNOWN_MODEL_TYPES } from './hf-families.ts';
@@ -38,7 +38,7 @@ export class Reader {
   /** keys a family reader has read (or deliberately set aside), for the unplaced-fields check */
   readonly placed = new Set<string>();
 
-  constructor(readonly file: string, readonly cfg: Json, private readonly prefix = '') {}
+  constructor(readonly file: string, readonly cfg: Json, readonly prefix = '') {}
 
   private fail(key: string, what: string, got: unknown): never {
     throw new UserError(`${this.file}: ${this.prefix}${key}: expected ${what}, got ${quote(got)}`);
@@ -50,12 +50,12 @@ export class Reader {
   }
 
   /** First present key among the spellings; the first spelling names the field in messages. */
-  int(keys: readonly string[], fallback?: number, min = 1): number {
+  int(keys: readonly string[], fallback?: number, min = 1, max = MAX_CONFIG_INTEGER): number {
     for (const k of keys) {
       if (!this.present(k)) continue;
       const v = this.cfg[k];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > MAX_CONFIG_INTEGER) {
-        this.fail(k, `${min === 0 ? 'a non-negative' : 'a positive'} integer of at most ${MAX_CONFIG_INTEGER}`, v);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+        this.fail(k, `${min === 0 ? 'a non-negative' : 'a positive'} integer of at most ${max}`, v);
       }
       return v;
     }
@@ -83,11 +83,15 @@ export class Reader {
     return v;
   }
 
+  /**
+   * Layer indices, each once: the shape looks each layer up in the list, so a list of a million
+   * repeats would cost a million steps a layer.
+   */
   intList(key: string): number[] {
     if (!this.present(key)) return [];
     const v = this.cfg[key];
     if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0)) this.fail(key, 'a list of layer indices', v);
-    return v as number[];
+    return [...new Set(v as number[])];
   }
 
   strList(key: string): string[] | undefined {
@@ -160,7 +164,7 @@ export function modelFromHfConfig(cfg: unknown, file: string, id?: string): Mode
   }
   const counts = countParams(shape);
   const top = new Reader(file, cfg as Json);
-  const name = top.str('_name_or_path') ?? fileModelName(file);
+  const name = nameOrPath(top) ?? fileModelName(file);
   const text = (cfg as Json).text_config;
   const checkpoint = readCheckpointDtype(typeof text === 'object' && text !== null ? [cfg as Json, text as Json] : [cfg as Json], file);
   return {
@@ -174,10 +178,28 @@ export function modelFromHfConfig(cfg: unknown, file: string, id?: string): Mode
   };
 }
 
-/** A model's name from its file: the folder of a config.json (the Hugging Face layout), else the file's own name. */
+/**
+ * Longest `_name_or_path` taken: a repository id or a local path (PATH_MAX is 4,096 bytes). The
+ * name heads `perf`'s table and names the model in reports, where a 1 MB name was printed whole.
+ */
+const MAX_NAME_OR_PATH_CHARS = 4_096;
+
+/** `_name_or_path`, which is printed: refused with control characters (an ANSI escape reached the terminal raw) or past the limit. */
+function nameOrPath(top: Reader): string | undefined {
+  const name = top.str('_name_or_path');
+  if (name !== undefined && (name.length > MAX_NAME_OR_PATH_CHARS || hasControls(name))) {
+    throw new UserError(`${top.file}: _name_or_path: expected a name of at most ${MAX_NAME_OR_PATH_CHARS} characters without control characters, got ${quote(name)}`);
+  }
+  return name;
+}
+
+/**
+ * A model's name from its file: the folder of a config.json (the Hugging Face layout), else the
+ * file's own name; control characters escaped, as a file name may hold them.
+ */
 function fileModelName(file: string): string {
   const base = basename(file);
-  return base === 'config.json' ? basename(dirname(resolve(file))) : basename(base, extname(base));
+  return escapeControls(base === 'config.json' ? basename(dirname(resolve(file))) : basename(base, extname(base)));
 }
 
 export function loadHfConfig(path: string, id?: string): ModelSpec {

@@ -1,4 +1,5 @@
 import { UserError } from '../errors.ts';
+import { quote } from '../util/excerpt.ts';
 import type { Reader } from './hf-config.ts';
 import type { ModelShape } from './shape.ts';
 
@@ -34,9 +35,16 @@ export function familyOf(modelType: string | undefined): Family | undefined {
 
 interface Core { layers: number; hidden_size: number; attention_heads: number; vocab_size: number; head_dim: number }
 
+/**
+ * Most layers a config may have: fifty times the deepest published transformer's (about 200).
+ * The MoE layout is worked out layer by layer (shape.ts moeLayerCount, Llama-4's moe_layers), so
+ * 2^31 - 1 layers took 20 s (DeepSeek), ran out of memory (Llama-4) or never ended (Qwen-MoE).
+ */
+export const MAX_CONFIG_LAYERS = 10_000;
+
 function core(r: Reader, file: string): Core {
   const hidden = r.int(['hidden_size', 'n_embd', 'n_embed', 'd_model']);
-  const layers = r.int(['num_hidden_layers', 'n_layer', 'num_layers']);
+  const layers = r.int(['num_hidden_layers', 'n_layer', 'num_layers'], undefined, 1, MAX_CONFIG_LAYERS);
   const heads = r.int(['num_attention_heads', 'n_head']);
   const vocab = r.int(['vocab_size']);
   const headDim = r.int(['head_dim'], hidden / heads);
@@ -92,7 +100,7 @@ function qwenMoe(r: Reader, file: string): ModelShape {
   const sharedWidth = r.count('shared_expert_intermediate_size', 0);
   const mlpOnly = r.intList('mlp_only_layers');
   if (mlpOnly.some((i) => i >= base.layers)) {
-    throw new UserError(`${file}: mlp_only_layers: expected layer indices below num_hidden_layers ${base.layers}, got ${JSON.stringify(mlpOnly)}`);
+    throw new UserError(`${file}: mlp_only_layers: expected layer indices below num_hidden_layers ${base.layers}, got ${quote(mlpOnly)}`);
   }
   return {
     ...base, intermediate_size: r.int(['intermediate_size']),
@@ -144,8 +152,12 @@ function llama4(r: Reader, file: string): ModelShape {
   const base = llamaCore(r, file);
   const expertWidth = r.int(['intermediate_size']);
   const explicit = r.intList('moe_layers');
+  if (explicit.some((i) => i >= base.layers)) {
+    throw new UserError(`${file}: ${r.prefix}moe_layers: expected layer indices below num_hidden_layers ${base.layers}, got ${quote(explicit)}`);
+  }
+  const moeLayers = new Set(explicit);
   const layout = explicit.length > 0
-    ? { moe_layer_step: 1, mlp_only_layers: Array.from({ length: base.layers }, (_, i) => i).filter((i) => !explicit.includes(i)) }
+    ? { moe_layer_step: 1, mlp_only_layers: Array.from({ length: base.layers }, (_, i) => i).filter((i) => !moeLayers.has(i)) }
     : { moe_layer_step: r.int(['interleave_moe_layer_step'], 1) };
   return {
     ...base, intermediate_size: r.int(['intermediate_size_mlp']),

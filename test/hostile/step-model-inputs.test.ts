@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
 import { show, type CliResult } from '../helpers/cli.ts';
@@ -67,5 +67,59 @@ describe('perf --calibration', () => {
     const r = await perfWith(tmp.write('slowest.json', JSON.stringify(slowest)), '--json');
     expectFiniteFigures(r);
     expect(JSON.parse(r.stdout).tokens_per_s_per_replica).toBeGreaterThan(0);
+  });
+});
+
+const CONFIGS = 'scenarios/data/model-configs';
+const readConfig = (model: string) => JSON.parse(readFileSync(`${CONFIGS}/${model}/config.json`, 'utf8')) as Record<string, any>;
+const perfConfig = (file: string, ...more: string[]) =>
+  runMain(['perf', '--model-config', file, '--gpu', 'h100-80gb', '--tp', '8', '--dtype', 'fp8', ...more]);
+
+describe('perf --model-config', () => {
+  it('refuses 2^31 - 1 layers in a Qwen-MoE config with mlp_only_layers (the layer-by-layer MoE layout never ended)', async () => {
+    const config = { ...readConfig('qwen3-30b-a3b'), num_hidden_layers: 2 ** 31 - 1, mlp_only_layers: Array.from({ length: 1000 }, (_, i) => i) };
+    const file = tmp.write('qwen-layers.json', JSON.stringify(config));
+    expectOneLine(await perfConfig(file), new RegExp(`^${file}: num_hidden_layers: expected a positive integer of at most 10000, got 2147483647$`));
+  });
+
+  it('refuses 2^31 - 1 layers in a Llama-4 config with moe_layers (ran out of memory, exit 134) and in DeepSeek-V3 (20 s)', async () => {
+    const llama4 = readConfig('llama-4-scout');
+    llama4.text_config = { ...llama4.text_config, num_hidden_layers: 2 ** 31 - 1, moe_layers: [1, 3] };
+    delete llama4.text_config.interleave_moe_layer_step;
+    const file = tmp.write('llama4-layers.json', JSON.stringify(llama4));
+    expectOneLine(await perfConfig(file), /text_config\.num_hidden_layers: expected a positive integer of at most 10000/);
+    const deepseek = tmp.write('deepseek-layers.json', JSON.stringify({ ...readConfig('deepseek-v3'), num_hidden_layers: 2 ** 31 - 1 }));
+    expectOneLine(await perfConfig(deepseek), /num_hidden_layers: expected a positive integer of at most 10000/);
+  });
+
+  it('refuses Llama-4 moe_layers past the last layer (they were ignored)', async () => {
+    const llama4 = readConfig('llama-4-scout');
+    llama4.text_config = { ...llama4.text_config, moe_layers: [1, 999] };
+    delete llama4.text_config.interleave_moe_layer_step;
+    const file = tmp.write('llama4-moe-layers.json', JSON.stringify(llama4));
+    expectOneLine(await perfConfig(file), new RegExp(`^${file}: text_config\\.moe_layers: expected layer indices below num_hidden_layers 48, got \\[1,999\\]$`));
+  });
+
+  it.each([
+    ['an ANSI escape', '\u001b[31mRED\u001b[0m', /got "\\u001b\[31mRED\\u001b\[0m"$/],
+    ['a newline', 'evil\nsecond line', /got "evil\\nsecond line"$/],
+    ['a megabyte', 'x'.repeat(1 << 20), /got "x+\.\.\."$/],
+  ])('refuses a _name_or_path with %s (it was printed raw at the head of the table)', async (_what, name, pattern) => {
+    const file = tmp.write('named.json', JSON.stringify({ ...readConfig('llama-3.1-8b'), _name_or_path: name }));
+    const r = await perfConfig(file);
+    expectOneLine(r, pattern);
+    expect(r.stderr.startsWith(`${file}: _name_or_path: expected a name of at most 4096 characters without control characters`), show(r)).toBe(true);
+  });
+
+  it('escapes control characters of a folder name that names the model', async () => {
+    const config = readConfig('llama-3.1-8b');
+    delete config._name_or_path;
+    const folder = `${tmp.dir()}/evil\u001b[31m`;
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(`${folder}/config.json`, JSON.stringify(config));
+    const r = await perfConfig(`${folder}/config.json`);
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout).not.toContain('\u001b');
+    expect(r.stdout.startsWith('evil\\u001b[31m on 8x h100-80gb'), show(r)).toBe(true);
   });
 });
