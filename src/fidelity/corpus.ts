@@ -152,6 +152,23 @@ function cell<T>(expected: string, read: (s: string) => T | undefined) {
 }
 
 const DECIMAL = /^(?:\d+\.?\d*|\.\d+)$/;
+
+/**
+ * Rows of a corpus, all files together: 22 times the 4,449 shipped. A row costs about 3.5 KB
+ * held, so the 512 MiB a file may have (3.7 million rows) would have needed some 13 GB; a million
+ * rows took 90 s and 3.5 GB before any was predicted.
+ */
+export const MAX_CORPUS_ROWS = 100_000;
+/**
+ * A serving row's request rate, per second. The run simulates its requests one after another, so
+ * 1e-300 a second put them 1e300 s apart, where a step of milliseconds no longer changes the clock
+ * (a TTFT of 1.8 ms for 22); the shipped rows run 0.45 to 54.
+ */
+const MIN_REQUEST_RATE_PER_S = 0.001;
+const MAX_REQUEST_RATE_PER_S = 1_000_000;
+/** Prompt or output tokens: above any model's context (Llama 4 Scout's 10M); 2^53 - 1 made a 2e26 ms prefill. */
+const MAX_ROW_TOKENS = 16_777_216;
+const inRange = (n: number | undefined, least: number, most: number) => (n !== undefined && n >= least && n <= most ? n : undefined);
 const readPosInt = (s: string) => (/^\d+$/.test(s) && Number.isSafeInteger(Number(s)) && Number(s) > 0 ? Number(s) : undefined);
 const atMost = (n: number | undefined, max: number) => (n !== undefined && n <= max ? n : undefined);
 const readPosNum = (s: string) => (DECIMAL.test(s) && Number(s) > 0 && Number.isFinite(Number(s)) ? Number(s) : undefined);
@@ -194,10 +211,11 @@ const RowSchema = z.object({
   ep: cell('a positive integer', readPosInt),
   // a batch is also an engine's max_num_seqs: bounded as the profile's scheduler is
   batch: cell(`blank or a positive integer up to ${MAX_NUM_SEQS}`, blankOr((c) => atMost(readPosInt(c), MAX_NUM_SEQS))),
-  request_rate_per_s: cell('blank or a positive plain decimal number', blankOr(readPosNum)),
+  request_rate_per_s: cell(`blank or a plain decimal number from ${MIN_REQUEST_RATE_PER_S} to ${MAX_REQUEST_RATE_PER_S} (requests a second)`,
+    blankOr((c) => inRange(readPosNum(c), MIN_REQUEST_RATE_PER_S, MAX_REQUEST_RATE_PER_S))),
   num_requests: cell('blank or a positive integer', blankOr(readPosInt)),
-  prompt_tokens: cell('a positive integer', readPosInt),
-  output_tokens: cell('a positive integer', readPosInt),
+  prompt_tokens: cell(`a positive integer up to ${MAX_ROW_TOKENS}`, (c) => atMost(readPosInt(c), MAX_ROW_TOKENS)),
+  output_tokens: cell(`a positive integer up to ${MAX_ROW_TOKENS}`, (c) => atMost(readPosInt(c), MAX_ROW_TOKENS)),
   lengths: cell('fixed, shared-prefix-N, repeat-K, or a lower-case dataset name (sharegpt, random, ...)', matching(LOWER_ID)),
   source: cell('a short citation (publisher or authors, title, year)', nonEmpty),
   url: cell('an http(s) URL', matching(/^https?:\/\/\S+$/)),
@@ -262,11 +280,13 @@ function records(text: string, file: string): { fields: string[]; line: number }
   const normalised = text.replace(/\r\n?/g, '\n');
   let raw: RawRecord[];
   try {
-    raw = parse(normalised, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true }) as unknown as RawRecord[];
+    // the header, the rows allowed and one more, to know there were more: the parse stops there
+    raw = parse(normalised, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true, to: MAX_CORPUS_ROWS + 2 }) as unknown as RawRecord[];
   } catch (e) {
     const err = e as Error & { lines?: number };
     throw new UserError(`${file}:${err.lines ?? 1}: not valid CSV (RFC 4180): ${err.message.split('\n')[0]}`);
   }
+  if (raw.length > MAX_CORPUS_ROWS + 1) throw new UserError(`${file}: expected at most ${MAX_CORPUS_ROWS.toLocaleString('en-US')} corpus rows, got more`);
   return raw.map(({ record, info }) => {
     const newlinesInside = record.reduce((n, f) => n + (f.match(/\n/g)?.length ?? 0), 0);
     return { fields: record.map((f) => f.trim()), line: info.lines - newlinesInside };
@@ -336,7 +356,11 @@ export function loadCorpus(paths: readonly string[]): CorpusRow[] {
   for (const path of paths) {
     const text = readInputText(path, path, (code) => `cannot read corpus file: ${code}`);
     // A .json file is a vLLM benchmark_serving result (vllm-result.ts).
-    for (const row of path.toLowerCase().endsWith('.json') ? parseVllmResult(text, path) : parseCorpus(text, path)) {
+    const fileRows = path.toLowerCase().endsWith('.json') ? parseVllmResult(text, path) : parseCorpus(text, path);
+    if (rows.length + fileRows.length > MAX_CORPUS_ROWS) {
+      throw new UserError(`${path}: expected at most ${MAX_CORPUS_ROWS.toLocaleString('en-US')} corpus rows in all files, got ${(rows.length + fileRows.length).toLocaleString('en-US')} with this one`);
+    }
+    for (const row of fileRows) {
       const first = seen.get(row.id);
       if (first) throw rowError(path, row.line, 'id', `expected an id used once in the corpus (first at ${first.file}:${first.line})`, row.id);
       seen.set(row.id, row);

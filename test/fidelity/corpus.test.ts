@@ -46,7 +46,7 @@ describe('corpus loader: valid files', () => {
 
 describe('corpus loader: each bad row is refused with file, line and column', () => {
   it('a missing value', () => {
-    expect(refusal({ prompt_tokens: '' })).toBe('c.csv:3: prompt_tokens: expected a positive integer, got ""');
+    expect(refusal({ prompt_tokens: '' })).toBe('c.csv:3: prompt_tokens: expected a positive integer up to 16777216, got ""');
     expect(refusal({ source: '' })).toMatch(/^c\.csv:3: source: expected a short citation .*, got ""$/);
     expect(refusal({ batch: '' })).toBe('c.csv:3: batch: expected the static batch size for kind decode, got ""');
   });
@@ -64,8 +64,8 @@ describe('corpus loader: each bad row is refused with file, line and column', ()
     expect(refusal({ value: '1,250' })).toBe('c.csv:3: value: expected a positive plain decimal number, got "1,250"');
     expect(refusal({ value: '0' })).toBe('c.csv:3: value: expected a positive plain decimal number, got "0"');
     expect(refusal({ tp: '-2' })).toBe('c.csv:3: tp: expected a positive integer, got "-2"');
-    expect(refusal({ output_tokens: '2.5' })).toBe('c.csv:3: output_tokens: expected a positive integer, got "2.5"');
-    expect(refusal({ kind: 'serving_ttft', request_rate_per_s: 'NaN' })).toBe('c.csv:3: request_rate_per_s: expected blank or a positive plain decimal number, got "NaN"');
+    expect(refusal({ output_tokens: '2.5' })).toBe('c.csv:3: output_tokens: expected a positive integer up to 16777216, got "2.5"');
+    expect(refusal({ kind: 'serving_ttft', request_rate_per_s: 'NaN' })).toBe('c.csv:3: request_rate_per_s: expected blank or a plain decimal number from 0.001 to 1000000 (requests a second), got "NaN"');
   });
 
   it('an unknown kind, split, statistic, unit or dtype', () => {

@@ -123,3 +123,49 @@ describe('perf --model-config', () => {
     expect(r.stdout.startsWith('evil\\u001b[31m on 8x h100-80gb'), show(r)).toBe(true);
   });
 });
+
+const CORPUS_HEADER_LINE = 'id,split,kind,statistic,value,unit,stack,stack_version,gpu,model,dtype,kv_dtype,tp,ep,batch,request_rate_per_s,num_requests,prompt_tokens,output_tokens,lengths,source,url,licence,locator,notes';
+/** A serving row (TTFT at 4 requests a second) with `cells` replaced; ids from `id`. */
+function corpusRow(id: string, cells: Record<string, string> = {}): string {
+  const row: Record<string, string> = {
+    id, split: 'validation', kind: 'serving_ttft', statistic: 'mean', value: '50', unit: 'ms', stack: 'vllm', stack_version: '0.8.4',
+    gpu: 'h100-80gb', model: 'llama-3.1-8b', dtype: 'bf16', kv_dtype: '', tp: '1', ep: '1', batch: '', request_rate_per_s: '4',
+    num_requests: '200', prompt_tokens: '512', output_tokens: '128', lengths: 'fixed', source: 'hostile', url: 'https://example.com/x',
+    licence: 'none', locator: 'here', notes: '', ...cells,
+  };
+  return CORPUS_HEADER_LINE.split(',').map((c) => row[c]).join(',');
+}
+const DECODE = { kind: 'decode', request_rate_per_s: '', batch: '8', num_requests: '' };
+
+describe('fidelity and calibrate --corpus', () => {
+  it.each([
+    ['1e-300 written out', '0.' + '0'.repeat(299) + '1', 'a TTFT of 1.8 ms for 22: steps 1e300 s apart no longer moved the clock'],
+    ['1e300 written out', '1' + '0'.repeat(300), 'a load of 2.4e298 printed'],
+  ])('refuses a serving row at a request rate of %s (%s)', async (_what, rate) => {
+    const file = tmp.write('rate.csv', `${CORPUS_HEADER_LINE}\n${corpusRow('r', { request_rate_per_s: rate })}\n`);
+    for (const command of [['fidelity', '--split', 'all'], ['calibrate', '--stack', 'vllm', '--split', 'all']]) {
+      const r = await runMain([...command, '--corpus', file]);
+      expectOneLine(r, new RegExp(`^${file}:2: request_rate_per_s: expected blank or a plain decimal number from 0\\.001 to 1000000 \\(requests a second\\), got "[01]0*`));
+    }
+  });
+
+  it('refuses a prompt of 2^53 - 1 tokens (its prefill was predicted as 2.4e26 ms) and 1e9 output tokens', async () => {
+    const prompt = tmp.write('prompt.csv', `${CORPUS_HEADER_LINE}\n${corpusRow('p', { ...DECODE, kind: 'prefill', prompt_tokens: '9007199254740991' })}\n`);
+    expectOneLine(await runMain(['fidelity', '--split', 'all', '--corpus', prompt]), new RegExp(`^${prompt}:2: prompt_tokens: expected a positive integer up to 16777216, got "9007199254740991"$`));
+    const output = tmp.write('output.csv', `${CORPUS_HEADER_LINE}\n${corpusRow('o', { output_tokens: '1000000000' })}\n`);
+    expectOneLine(await runMain(['fidelity', '--split', 'all', '--corpus', output]), /output\.csv:2: output_tokens: expected a positive integer up to 16777216/);
+  });
+
+  it('refuses a file of more than 100,000 rows before reading them (a million took 90 s and 3.5 GB)', async () => {
+    const file = tmp.write('many.csv', `${CORPUS_HEADER_LINE}\n${'x\n'.repeat(100_001)}`);
+    expectOneLine(await runMain(['fidelity', '--split', 'all', '--corpus', file]), new RegExp(`^${file}: expected at most 100,000 corpus rows, got more$`));
+  });
+
+  it('refuses files of more than 100,000 rows together, naming the one that passes the limit', async () => {
+    const rows = (prefix: string) => Array.from({ length: 50_001 }, (_, i) => corpusRow(`${prefix}-${i}`, DECODE)).join('\n');
+    const first = tmp.write('half-1.csv', `${CORPUS_HEADER_LINE}\n${rows('a')}\n`);
+    const second = tmp.write('half-2.csv', `${CORPUS_HEADER_LINE}\n${rows('b')}\n`);
+    const r = await runMain(['fidelity', '--split', 'all', '--corpus', first, second]);
+    expectOneLine(r, new RegExp(`^${second}: expected at most 100,000 corpus rows in all files, got 100,002 with this one$`));
+  }, 30_000);
+});
