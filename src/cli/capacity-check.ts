@@ -1,11 +1,16 @@
 import type { Prepared } from '../scenario/prepare.ts';
 import { capacityLoads } from '../results/capacity.ts';
+import { inFile } from '../util/in-file.ts';
 import { isNearCapacity } from '../results/verdict.ts';
 import { fmt, table } from '../report/table.ts';
 
-/** The analytical capacity check printed before simulating: offered load vs capacity per tier. */
+/**
+ * The analytical capacity check printed before simulating: offered load vs capacity per tier. It
+ * builds every served model's step model, so a problem found there names the scenario file, as
+ * the same problem found by `validate` or while the run is built does (`run` printed it without).
+ */
 export function capacityCheck(prep: Prepared): { text: string; overloaded: string[] } {
-  const c = capacityLoads(prep);
+  const c = inFile(prep.file, () => capacityLoads(prep));
   const overloaded = c.loads.filter((l) => l.peak_utilization > 1).map((l) => l.tier);
   const rows = c.loads.map((l) => {
     const warn = l.utilization > 1 ? 'WARNING: over capacity'

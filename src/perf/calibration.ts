@@ -58,6 +58,18 @@ export const SchedulerDefaultsSchema = z.strictObject({
     max_num_seqs: z.number().int().positive().max(MAX_NUM_SEQS),
     max_batched_tokens: z.number().int().positive().max(MAX_BATCHED_TOKENS),
   }).optional(),
+}).superRefine((s, ctx) => {
+  // With chunked prefill every running sequence takes a token of each step's budget. A scenario
+  // refuses such batching (fleet/llm/build.ts), but named its own field when the profile set it.
+  if (!s.chunked_prefill) return;
+  for (const [bounds, path] of [[s, []], [s.smaller_gpus, ['smaller_gpus']]] as const) {
+    if (bounds !== undefined && bounds.max_batched_tokens < bounds.max_num_seqs) {
+      ctx.addIssue({
+        code: 'custom', path: [...path, 'max_batched_tokens'],
+        message: `expected at least max_num_seqs (${bounds.max_num_seqs}) with chunked_prefill`,
+      });
+    }
+  }
 });
 export type SchedulerDefaults = z.infer<typeof SchedulerDefaultsSchema>;
 

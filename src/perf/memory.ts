@@ -96,9 +96,19 @@ function checkLayout(model: ModelSpec, tp: number, ep: number, fraction: number,
   if (!Number.isInteger(tp) || tp < 1) throw new UserError(`--tp: expected a positive integer, got ${tp}`);
   if (!Number.isInteger(ep) || ep < 1) throw new UserError(`ep: expected a positive integer, got ${ep}`);
   if (!(fraction > 0 && fraction <= 1)) throw new UserError(`${fractionName(fractionOf)}: expected a number in (0, 1], got ${fraction}`);
+  checkAttentionSplit(model, tp);
+  checkExpertParallel(model, tp, ep);
+}
+
+/** The attention heads split evenly over the tensor-parallel ranks. */
+export function checkAttentionSplit(model: ModelSpec, tp: number): void {
   if (model.attention_heads % tp !== 0) {
     throw new UserError(`${model.id}: ${model.attention_heads} attention heads cannot be split over tp=${tp} GPUs`);
   }
+}
+
+/** An expert-parallel degree the model's experts and the tensor parallelism allow. */
+export function checkExpertParallel(model: ModelSpec, tp: number, ep: number): void {
   if (ep === 1) return;
   if (model.experts <= 1) throw new UserError(`${model.id}: ep=${ep}: a dense model has no experts to split; use ep=1`);
   if (ep % tp !== 0) throw new UserError(`${model.id}: ep=${ep} must be a multiple of tp=${tp} (expert parallelism spans the TP x DP ranks of a replica)`);

@@ -169,3 +169,30 @@ describe('fidelity and calibrate --corpus', () => {
     expectOneLine(r, new RegExp(`^${second}: expected at most 100,000 corpus rows in all files, got 100,002 with this one$`));
   }, 30_000);
 });
+
+describe('served-model keys of a scenario', () => {
+  const MODEL = 'fleet.models.chat';
+  const shortRun = ['--set', 'duration_s=60', '--set', 'warmup_s=10', '--quiet'];
+
+  it('names ep, not the memory fraction the scenario lowered, for ep 2 on a dense model', async () => {
+    for (const command of ['validate', 'run']) {
+      const r = await runMain([command, 'scenarios/kv-offload.yaml', '--set', `${MODEL}.ep=2`, ...(command === 'run' ? shortRun : [])]);
+      expectOneLine(r, /^scenarios\/kv-offload\.yaml: fleet\.models\.chat\.ep: llama-3\.1-70b: ep=2: a dense model has no experts to split; use ep=1$/);
+    }
+  });
+
+  it('run names the scenario file for a problem its capacity check finds (it did not)', async () => {
+    const r = await runMain(['run', 'scenarios/kv-offload.yaml', '--set', `${MODEL}.batching.max_batched_tokens=10`, ...shortRun]);
+    expectOneLine(r, /^scenarios\/kv-offload\.yaml: fleet\.models\.chat\.batching\.max_batched_tokens: 10 is below max_num_seqs 1024; /);
+  });
+
+  it('refuses a profile whose chunked-prefill token budget is below its batch, naming the profile (the scenario\'s batching was blamed)', async () => {
+    const scheduler = { max_num_seqs: 65_536, max_batched_tokens: 1, chunked_prefill: true };
+    const profile = tmp.write('small-budget.json', JSON.stringify({ ...VLLM_PROFILE, scheduler }));
+    expectOneLine(await perfWith(profile), new RegExp(`^${profile}: scheduler\\.max_batched_tokens: expected at least max_num_seqs \\(65536\\) with chunked_prefill$`));
+    const smaller = tmp.write('small-budget-smaller-gpus.json', JSON.stringify({
+      ...VLLM_PROFILE, scheduler: { ...(VLLM_PROFILE.scheduler as object), smaller_gpus: { max_num_seqs: 256, max_batched_tokens: 8 } },
+    }));
+    expectOneLine(await perfWith(smaller), /scheduler\.smaller_gpus\.max_batched_tokens: expected at least max_num_seqs \(256\) with chunked_prefill$/);
+  });
+});

@@ -18,7 +18,7 @@ import { checkKvDtype, checkWeightDtype, defaultKvDtype } from '../../perf/dtype
 import { loadHfConfig } from '../../perf/hf-config.ts';
 import { weightDtypeFor } from '../../perf/checkpoint-dtype.ts';
 import type { ModelSpec } from '../../perf/models.ts';
-import { DEFAULT_MEMORY_FRACTION } from '../../perf/memory.ts';
+import { checkAttentionSplit, checkExpertParallel, DEFAULT_MEMORY_FRACTION } from '../../perf/memory.ts';
 import type { RequestPool } from '../request-pool.ts';
 import type { RequestSink } from '../stations/network.ts';
 import { ServiceTier, tierFaultStream } from '../stations/tier.ts';
@@ -92,6 +92,10 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
     throw new UserError(`${where}.kv_cache_free_gpu_mem_fraction: expected it or gpu_memory_utilization (TensorRT-LLM's memory rule or vLLM's), not both`);
   }
   const memory = { gpuMemoryUtilization: spec.gpu_memory_utilization, kvCacheFreeMemoryFraction: spec.kv_cache_free_gpu_mem_fraction };
+  // a layout the model does not allow is tp's or ep's to change, whatever fieldToChange would name
+  // for a model that does not fit (ep 2 on a dense model was reported as gpu_memory_utilization's)
+  inField(`${where}.tp`, () => checkAttentionSplit(model, spec.tp));
+  inField(`${where}.ep`, () => checkExpertParallel(model, spec.tp, spec.ep));
   let step: StepModel;
   try {
     step = buildStepModel({ model, gpu, tp: spec.tp, ep: spec.ep, dtype, kvDtype, calibration: profile, ...memory });
@@ -126,6 +130,16 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
   const replicasFull = spec.gpus / step.gpus;
   const replicasPerRegion = Object.values(f.regions).map((r) => scaledCount(replicasFull, r.capacity_share, f.scale));
   return { name, spec, model, step, power, batching, replicasFull, replicasPerRegion };
+}
+
+/** Runs `check`, naming `field` at the head of a UserError it throws. */
+function inField(field: string, check: () => void): void {
+  try {
+    check();
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(`${field}: ${e.message}`);
+    throw e;
+  }
 }
 
 /** The scenario field to change when a model does not fit its GPUs: a memory fraction set below its default, else ep or tp. */
