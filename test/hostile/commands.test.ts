@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
 import { show } from '../helpers/cli.ts';
 import { suiteTempDir } from '../helpers/temp-dir.ts';
+import { expectRefusedInOneLine } from '../helpers/errors.ts';
 
 /**
  * Hostile inputs to the commands of fleetsim 0.2 that write or simulate: calibrate never writes
@@ -15,13 +16,7 @@ const tmp = suiteTempDir('fleetsim-hostile-commands-');
 const SPLITWISE = readFileSync('scenarios/data/splitwise/llama2-70b-a100.csv', 'utf8').split('\n');
 const HEADER = SPLITWISE[0];
 
-function expectOneLine(r: { code: number; stderr: string }, pattern: RegExp, context: string): void {
-  expect(r.code, context).toBe(2);
-  const line = r.stderr.replace(/\n$/, '');
-  expect(line.includes('\n'), context).toBe(false);
-  expect(line).not.toMatch(/internal error|\s+at \S+:\d+/);
-  expect(line).toMatch(pattern);
-}
+const expectOneLine = expectRefusedInOneLine;
 
 describe('calibrate', () => {
   it('refuses an --out that is its measurements file, leaving it as it was', async () => {

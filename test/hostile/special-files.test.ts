@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
 import { show, type CliResult } from '../helpers/cli.ts';
 import { suiteTempDir } from '../helpers/temp-dir.ts';
+import { expectRefusedInOneLine } from '../helpers/errors.ts';
 
 /**
  * Inputs that are not regular files: a named pipe with no writer used to block the command for
@@ -21,13 +22,7 @@ function fifo(name: string): string {
   return path;
 }
 
-function expectRefused(r: CliResult, pattern: RegExp): void {
-  expect(r.code, show(r)).toBe(2);
-  const line = r.stderr.replace(/\n$/, '');
-  expect(line.includes('\n'), show(r)).toBe(false);
-  expect(line).not.toMatch(/internal error|\s+at \S+:\d+/);
-  expect(line).toMatch(pattern);
-}
+const expectRefused = (r: CliResult, pattern: RegExp) => expectRefusedInOneLine(r, pattern, show(r));
 
 const SCENARIO = (arrivals: string) =>
   `name: special\nduration_s: 5\nwarmup_s: 0\nworkload:\n  arrivals: ${arrivals}\ntopology:\n  entry: api\n  stations:\n    api: { servers: 1, service_ms: { dist: exponential, mean: 10 } }\n`;

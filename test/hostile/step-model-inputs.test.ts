@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
 import { show, type CliResult } from '../helpers/cli.ts';
 import { suiteTempDir } from '../helpers/temp-dir.ts';
+import { expectRefusedInOneLine } from '../helpers/errors.ts';
 
 /**
  * Hostile inputs around the GPU step model (2026-12-05 campaign): `perf --calibration` profiles,
@@ -13,13 +14,7 @@ import { suiteTempDir } from '../helpers/temp-dir.ts';
  */
 const tmp = suiteTempDir('fleetsim-hostile-step-model-');
 
-function expectOneLine(r: CliResult, pattern: RegExp): void {
-  expect(r.code, show(r)).toBe(2);
-  const line = r.stderr.replace(/\n$/, '');
-  expect(line.includes('\n'), show(r)).toBe(false);
-  expect(line).not.toMatch(/internal error|\s+at \S+:\d+/);
-  expect(line).toMatch(pattern);
-}
+const expectOneLine = (r: CliResult, pattern: RegExp) => expectRefusedInOneLine(r, pattern, show(r));
 
 /** Every figure of a `perf --json` summary, nested ones too, is a finite number (JSON writes Infinity and NaN as null). */
 function expectFiniteFigures(r: CliResult): void {
