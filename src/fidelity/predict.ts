@@ -440,7 +440,7 @@ export function capacityRps(row: CorpusRow, spec: RunSpec, o: PredictOptions): n
   // at max_num_seqs left no backlog where the batch limit binds first, and read 256-sequence
   // engines' capacity about 5% low.
   const ownPrompt = Math.max(VLLM_REPLICA_DEFAULTS.block_size_tokens, spec.lengths.prompt_tokens - (spec.lengths.shared_prefix_tokens ?? 0));
-  const clients = Math.max(1, 4 * Math.min(spec.max_num_seqs, Math.ceil(spec.step.kvCapacityTokens / ownPrompt)));
+  const clients = Math.max(1, 4 * Math.min(spec.max_num_seqs, Math.ceil(spec.step.kvCapacityTokens / (ownPrompt + spec.step.kvWindowTokensPerSequence))));
   const full: RunSpec = { ...spec, arrivals: { kind: 'closed', concurrency: clients }, warmup: clients, measured: 2 * clients, requests: 3 * clients + 1 };
   const run = cachedRun(row, full, o);
   return run.stop === 'max_wall' || !(run.window_ms > 0) ? NaN : requestsPerS(run);

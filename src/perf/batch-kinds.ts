@@ -69,7 +69,7 @@ export function throughputTokensPerS(m: StepModel, s: SchedulerDefaults, w: Batc
  */
 export function steadyConcurrency(m: StepModel, s: SchedulerDefaults, prompt_tokens: number, output_tokens: number, batch?: number): number {
   const limit = batch ?? s.max_num_seqs;
-  const footprint = prompt_tokens + (s.kv_admission === 'reserve-output' ? output_tokens : output_tokens / 2);
+  const footprint = prompt_tokens + (s.kv_admission === 'reserve-output' ? output_tokens : output_tokens / 2) + m.kvWindowTokensPerSequence;
   const kvLimit = Math.floor(m.kvCapacityTokens / footprint);
   const budgetLimit = s.chunked_prefill ? Math.floor(s.max_batched_tokens * output_tokens / (prompt_tokens + output_tokens)) : Infinity;
   return Math.max(1, Math.min(limit, kvLimit, budgetLimit));

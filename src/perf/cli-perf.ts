@@ -49,7 +49,7 @@ function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet, dtyp
       [`end-to-end at batch ${s.latency_batch}`, `${fmt(s.e2e_ms)} ms  (TTFT + ${Math.max(0, s.output_tokens - 1)} x TPOT)`],
     ] as [string, string][] : []),
     ['weights', `${fmt(s.weight_gb_per_gpu)} GB per GPU`],
-    ['KV cache', `${int(s.kv_capacity_tokens)} tokens = max batch ${int(s.max_batch)} x ${s.prompt_tokens + s.output_tokens} tokens (${s.memory_setting.name} ${s.memory_setting.fraction})`],
+    ['KV cache', `${int(s.kv_capacity_tokens)} tokens = max batch ${int(s.max_batch)} x ${kvPerSequence(s)} tokens (${s.memory_setting.name} ${s.memory_setting.fraction})`],
     [`throughput at batch ${int(s.throughput_batch)}`,
       `${int(s.tokens_per_s_per_replica)} ${s.tokens_counted} tok/s per replica, ${int(s.tokens_per_s_per_gpu)} per GPU (MFU ${fmt(100 * s.mfu, 0)}%, MBU ${fmt(100 * s.mbu, 0)}%)${engineCapped(s) ? "; the batch is the engine's max_num_seqs" : ''}`],
     ['capacity', `${fmt(s.requests_per_s_per_replica, 2)} requests/s per replica at that batch (near capacity from ${fmt(s.requests_per_s_per_replica * NEAR_CAPACITY_LOAD, 2)}, ` +
@@ -63,6 +63,12 @@ function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet, dtyp
   const kv = s.kv_dtype === s.dtype ? '' : ` (KV cache ${s.kv_dtype})`;
   const head = `${s.model} on ${layout}, ${s.dtype}${dtypeNote}${kv}, prompt ${s.prompt_tokens}, output ${s.output_tokens}; factors: ${calibrationName}`;
   return [head, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n') + '\n';
+}
+
+/** A sequence's cache tokens: its own, and its sliding-window layers' windows where the model has them. */
+function kvPerSequence(s: PerfSummary): string {
+  const own = s.prompt_tokens + s.output_tokens;
+  return s.kv_window_tokens_per_sequence === undefined ? `${own}` : `(${own} + ${s.kv_window_tokens_per_sequence} in sliding windows)`;
 }
 
 /** Where the weight dtype came from, when it is the checkpoint's rather than given. */

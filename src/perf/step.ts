@@ -17,6 +17,7 @@ import { countParams } from './shape.ts';
  *       + blend(expert FLOPs / (peak * e_gemm(tokens k/E)), expert bytes touched / (HBM * e_mem))  MoE
  *       + prefill attention FLOPs / (16-bit peak * e_attn)
  *       + max(decode attention FLOPs / (16-bit peak * e_attn), KV bytes read / (HBM * e_kv))
+ *       + decoding sequences x their sliding-window layers' cache / (HBM * e_kv)   (gpt-oss)
  *       + all-reduces: 2 per layer x (latency + 2 (tp-1)/tp x payload / (link * e_link)), where the
  *         latency is fixed + per doubling x log2(tp) on NVLink, per hop x 2 (tp-1) hops on PCIe
  *       + expert parallelism: 2 all-to-alls per MoE layer x (latency + payload / (link * e_link)),
@@ -35,6 +36,11 @@ export interface StepModel {
   readonly dataParallelGroups: number;
   /** KV cache tokens the replica holds: (TP * GPU memory * utilisation - weights - activation reserve) / KV bytes per token */
   readonly kvCapacityTokens: number;
+  /**
+   * KV cache tokens each running sequence holds besides its own tokens: the windows of its
+   * sliding-window layers (gpt-oss), charged as full-layer tokens of the same bytes (0 without them)
+   */
+  readonly kvWindowTokensPerSequence: number;
   readonly kvBytesPerToken: number;
   readonly weightBytesPerGpu: number;
   /** per request, once, added to its time to first token (API server, tokenisation, admission) */
@@ -86,6 +92,7 @@ export interface StepGeometry {
   readonly gpus: number;
   readonly dataParallelGroups: number;
   readonly kvCapacityTokens: number;
+  readonly kvWindowTokensPerSequence: number;
   readonly kvBytesPerToken: number;
   readonly weightBytesPerGpu: number;
   readonly peakFlopsPerS: number;
@@ -174,6 +181,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   const decodeAttnFlopsPerPair = attentionFlopsPerPair(model, 'decode');
   return {
     tp, gpus, dataParallelGroups: size.dp, kvCapacityTokens: size.kvCapacityTokens, kvBytesPerToken: size.kvBytesPerToken,
+    kvWindowTokensPerSequence: Math.ceil(size.kvWindowBytesPerSequence / size.kvBytesPerToken),
     weightBytesPerGpu: size.weightBytesPerGpu, peakFlopsPerS, peakBytesPerS,
     denseMsPerPrefillToken: 2 * denseParams / peakFlopsPerMs,
     denseMsPerDecodeToken: 2 * (denseParams + lmHead) / peakFlopsPerMs,
@@ -194,7 +202,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
       // weights once per step; KV written for every new token, read once per decode context token
       // (a verification's q queries of one sequence share its cached keys and values)
       const tokens = pt + ds * q;
-      return (tokens > 0 ? size.weightBytesTouched(tokens) - embeddingBytes : 0) + (tokens + dctx) * size.kvBytesPerToken;
+      return (tokens > 0 ? size.weightBytesTouched(tokens) - embeddingBytes : 0) + (tokens + dctx) * size.kvBytesPerToken + ds * size.kvWindowBytesPerSequence;
     },
   };
 }
@@ -296,6 +304,9 @@ export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number,
   }
   t += pairs * g.attentionMsPerPair / c.attention_efficiency;
   if (ds > 0) t += Math.max(dctx * q * g.decodeAttentionMsPerPair / c.attention_efficiency, dctx * g.kvMsPerToken / c.kv_bw_efficiency);
+  // sliding-window layers (gpt-oss) read each sequence's window, a fixed amount: their own kernels,
+  // outside the full layers' bound above (so a decode step stays a line in its context tokens)
+  if (ds > 0 && g.kvWindowTokensPerSequence > 0) t += ds * g.kvWindowTokensPerSequence * g.kvMsPerToken / c.kv_bw_efficiency;
   if (g.allReduces > 0) {
     const latency_us = g.pcieRingHops > 0
       ? g.pcieRingHops * c.pcie_hop_latency_us
@@ -323,6 +334,7 @@ export function stepModelFrom(g: StepGeometry, cal: CalibrationFactors): StepMod
     gpus: g.gpus,
     dataParallelGroups: g.dataParallelGroups,
     kvCapacityTokens: g.kvCapacityTokens,
+    kvWindowTokensPerSequence: g.kvWindowTokensPerSequence,
     kvBytesPerToken: g.kvBytesPerToken,
     weightBytesPerGpu: g.weightBytesPerGpu,
     requestOverheadMs: cal.request_overhead_ms,

@@ -17,7 +17,8 @@ import { knownModelBias } from './model-error.ts';
  * - tpot_ms: one decode iteration with B sequences (default 1), each at the mean context of its
  *   decode, P + O/2.
  * - e2e_ms: ttft_ms + (O - 1) * tpot_ms: a request that decodes alongside B-1 others.
- * - max_batch: sequences of P + O tokens the KV cache holds at once.
+ * - max_batch: sequences of P + O tokens the KV cache holds at once (with their sliding-window
+ *   layers' windows, kv_window_tokens_per_sequence, where the model has them).
  * - tokens_per_s_*: steady-state output tokens/s with continuous batching at batch b (B if given,
  *   else max_batch capped at the engine's max_num_seqs): each iteration decodes b tokens and, amortised, prefills the prompts of the
  *   b/O sequences that finish per iteration (chunked prefill, as vLLM and Sarathi-Serve do).
@@ -44,6 +45,8 @@ export interface PerfSummary {
   e2e_ms: number;
   max_batch: number;
   kv_capacity_tokens: number;
+  /** cache tokens each sequence holds besides its own: its sliding-window layers' windows (present only for such models) */
+  kv_window_tokens_per_sequence?: number;
   /** the engine setting that sized the KV cache, by its vLLM or TensorRT-LLM name, and its value */
   memory_setting: { name: string; fraction: number };
   /** where fleetsim is known to miss this model's published measurements in one direction (model-error.ts) */
@@ -148,7 +151,8 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
   const encoder = model.kind === 'encoder';
   const O = encoder ? 0 : p.output;
   const calibration = p.calibration ?? DEFAULT_CALIBRATION;
-  const seqTokens = P + O;
+  // a sequence holds its own tokens and its sliding-window layers' windows
+  const seqTokens = P + O + step.kvWindowTokensPerSequence;
   const maxBatch = Math.floor(step.kvCapacityTokens / seqTokens);
   if (maxBatch < 1) {
     throw new UserError(`one sequence of ${seqTokens} tokens does not fit in the KV cache (${step.kvCapacityTokens} tokens) of ${model.id} on ${step.gpus}x ${p.gpu.id}`);
@@ -190,6 +194,7 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
     e2e_ms: prefill + step.requestOverheadMs + Math.max(0, O - 1) * tpot,
     max_batch: maxBatch,
     kv_capacity_tokens: step.kvCapacityTokens,
+    ...(step.kvWindowTokensPerSequence > 0 ? { kv_window_tokens_per_sequence: step.kvWindowTokensPerSequence } : {}),
     memory_setting: memorySettingOf(p),
     ...knownBiasField(model),
     weight_gb_per_gpu: step.weightBytesPerGpu / 1e9,

@@ -9,13 +9,14 @@ import { buildStepModel, type StepModel } from '../../src/perf/step.ts';
  * A linear step model for fast, exactly predictable tests:
  *   t = overhead + a * prefillTokens + b * decodeSeqs + c * decodeCtxTokens   (ms)
  */
-export function linearStep(opts: { overhead?: number; perPrefill?: number; perSeq?: number; perCtx?: number; kvTokens?: number } = {}): StepModel {
+export function linearStep(opts: { overhead?: number; perPrefill?: number; perSeq?: number; perCtx?: number; kvTokens?: number; windowTokens?: number } = {}): StepModel {
   const o = opts.overhead ?? 5, a = opts.perPrefill ?? 0.02, b = opts.perSeq ?? 0.1, c = opts.perCtx ?? 0.0005;
   return {
     tp: 1,
     gpus: 1,
     dataParallelGroups: 1,
     kvCapacityTokens: opts.kvTokens ?? 16 * 1024,
+    kvWindowTokensPerSequence: opts.windowTokens ?? 0,
     kvBytesPerToken: 1,
     weightBytesPerGpu: 0,
     requestOverheadMs: 0,

@@ -145,11 +145,36 @@ describe('GpuReplica: admission and rejection', () => {
   });
 });
 
+describe("GpuReplica: a sliding-window model's per-sequence cache", () => {
+  // 64 blocks of 16; each sequence holds its own blocks and 128 window tokens (8 blocks) besides
+  it('admits as many sequences as their own blocks and windows fit: 7 of 16-token prompts in 63 blocks, not 63', () => {
+    const peak = (windowTokens: number) => {
+      const sim = new Simulator();
+      const rec = new Recorder();
+      const r = new GpuReplica(sim, linearStep({ kvTokens: 1024, windowTokens }), { ...BASE_CFG, max_num_seqs: 256, max_batched_tokens: 4096 }, rec);
+      for (let i = 0; i < 100; i++) r.submit(rec.add(16, 1, 0), 16, 1);
+      // each iteration admits all it can: a 16-token prompt is 1 block, 9 with its window, under a 1-block watermark
+      let most = r.running;
+      for (let t_ms = 1; t_ms <= 200; t_ms++) {
+        sim.run(t_ms);
+        most = Math.max(most, r.running);
+      }
+      sim.run();
+      expect(r.stats().completed).toBe(100);
+      expect(r.usedBlocks).toBe(0);
+      return most;
+    };
+    expect(peak(128)).toBe(Math.floor((64 - 1) / (1 + 8)));
+    expect(peak(0)).toBe(63);
+  });
+});
+
 describe('GpuReplica: invariants on random workloads (fast-check)', () => {
   it('KV blocks never exceed capacity; every request gets exactly its output tokens; TTFT >= prefill alone', () => {
     const arb = fc.record({
       block: fc.constantFrom(1, 4, 16),
       kvTokens: fc.integer({ min: 600, max: 6000 }),
+      windowTokens: fc.constantFrom(0, 0, 16, 100),
       maxSeqs: fc.integer({ min: 1, max: 48 }),
       extraBudget: fc.integer({ min: 0, max: 600 }),
       chunked: fc.boolean(),
@@ -161,7 +186,7 @@ describe('GpuReplica: invariants on random workloads (fast-check)', () => {
     let preempted = 0;
     fc.assert(
       fc.property(arb, (p) => {
-        const step = linearStep({ kvTokens: p.kvTokens });
+        const step = linearStep({ kvTokens: p.kvTokens, windowTokens: p.windowTokens });
         const cfg: ReplicaConfig = {
           max_num_seqs: p.maxSeqs,
           max_batched_tokens: p.maxSeqs + p.extraBudget + 1,

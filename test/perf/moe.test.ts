@@ -186,6 +186,18 @@ describe('KV cache bytes per token from the attention shape', () => {
     expect(s.kvBytesPerToken).toBe(18 * perLayer);
     expect(s.kvWindowBytesPerSequence).toBe(18 * 128 * perLayer);
   });
+
+  it("gpt-oss-120b: each sequence's windows take the cache of 128 full-layer tokens, and perf's largest batch counts them", async () => {
+    const step = buildStepModel({ model: MODELS['gpt-oss-120b'], gpu: h100, tp: 1, dtype: 'bf16' });
+    expect(step.kvWindowTokensPerSequence).toBe(128);
+    const r = await fleetsim(['perf', '--model', 'gpt-oss-120b', '--gpu', 'h100-80gb', '--prompt', '1000', '--output', '1000', '--json']);
+    expect(r.code, show(r)).toBe(0);
+    const p = JSON.parse(r.stdout) as { max_batch: number; kv_capacity_tokens: number; kv_window_tokens_per_sequence: number };
+    expect(p.kv_window_tokens_per_sequence).toBe(128);
+    expect(p.max_batch).toBe(Math.floor(p.kv_capacity_tokens / (2000 + 128)));
+    // a model without sliding windows holds its own tokens only
+    expect(buildStepModel({ model: MODELS['llama-3.1-8b'], gpu: h100, tp: 1, dtype: 'bf16' }).kvWindowTokensPerSequence).toBe(0);
+  });
 });
 
 describe('weights a step reads', () => {

@@ -63,6 +63,7 @@ export function versionStep(step: StepModel, v: VersionSpec): StepModel {
     gpus: base.gpus,
     dataParallelGroups: base.dataParallelGroups,
     kvCapacityTokens: Math.max(1, Math.floor(base.kvCapacityTokens * v.kv_factor)),
+    kvWindowTokensPerSequence: base.kvWindowTokensPerSequence,
     kvBytesPerToken: base.kvBytesPerToken,
     weightBytesPerGpu: base.weightBytesPerGpu,
     requestOverheadMs: base.requestOverheadMs,

@@ -229,6 +229,8 @@ export class GpuReplica {
   debug: ReplicaDebug | null = null;
 
   private readonly blockSize: number;
+  /** blocks each running sequence holds besides its own tokens' (its sliding-window layers: StepModel.kvWindowTokensPerSequence) */
+  private readonly windowBlocks: number;
   private readonly maxSeqs: number;
   private readonly maxBatchedTokens: number;
   private readonly chunkedPrefill: boolean;
@@ -354,6 +356,7 @@ export class GpuReplica {
       throw new RangeError(`max_batched_tokens (${cfg.max_batched_tokens}) must be >= max_num_seqs (${cfg.max_num_seqs}) with chunked prefill`);
     }
     this.blockSize = cfg.block_size_tokens;
+    this.windowBlocks = Math.ceil(step.kvWindowTokensPerSequence / this.blockSize);
     this.maxSeqs = cfg.max_num_seqs;
     this.maxBatchedTokens = cfg.max_batched_tokens;
     this.chunkedPrefill = cfg.chunked_prefill;
@@ -806,12 +809,12 @@ export class GpuReplica {
         // a prompt longer than the whole budget runs alone; otherwise wait for the next iteration
         if (!(this.iterChunks === 0 && rest > this.maxBatchedTokens)) break;
       }
-      const need = this.blocksFor(target) - hitBlocks + loaded;
+      const need = this.ownBlocks(target) - hitBlocks + loaded;
       if (this.kvBlocks - this.allocatedBlocks - need - pinned < this.watermarkBlocks) {
         if (entry < 0 && this.kvTiers === null && !this.prioritised) this.blockedHeadNeed = need;
         break;
       }
-      const footprint = this.reserveOutput ? this.blocksFor(this.slots.prompt(s) + this.slots.out(s)) : 0;
+      const footprint = this.reserveOutput ? this.ownBlocks(this.slots.prompt(s) + this.slots.out(s)) : 0;
       if (this.reserveOutput && this.kvBlocks - this.committedBlocks - footprint < this.watermarkBlocks) break;
       this.committedBlocks += footprint;
       this.waitQueue.popFront();
@@ -900,8 +903,8 @@ export class GpuReplica {
 
   /** A sequence leaving the running batch gives back its own blocks of a KV holding `tokens`, and its pin. */
   private releaseBlocks(s: number, tokens: number): void {
-    this.allocatedBlocks -= this.blocksFor(tokens) - this.slots.sharedBlocks(s);
-    if (this.reserveOutput) this.committedBlocks -= this.blocksFor(this.slots.prompt(s) + this.slots.out(s));
+    this.allocatedBlocks -= this.ownBlocks(tokens) - this.slots.sharedBlocks(s);
+    if (this.reserveOutput) this.committedBlocks -= this.ownBlocks(this.slots.prompt(s) + this.slots.out(s));
     const entry = this.slots.prefixEntry(s);
     if (entry >= 0) {
       this.allocatedBlocks -= this.prefixCache!.unpin(entry);
@@ -1012,7 +1015,7 @@ export class GpuReplica {
   private preemptForPriority(): void {
     if (this.waitQueue.length === 0) return;
     const head = this.waitQueue.peekFront();
-    const need = this.blocksFor(this.slots.target(head));
+    const need = this.ownBlocks(this.slots.target(head));
     while (this.runningCount > 0 && (this.runningCount >= this.maxSeqs || this.kvBlocks - this.allocatedBlocks - need < this.watermarkBlocks)) {
       const v = this.victim();
       if (this.slots.priority(v) <= this.slots.priority(head)) return;
@@ -1230,7 +1233,7 @@ export class GpuReplica {
         continue;
       }
       const kvTokens = this.slots.prompt(s);
-      const need = this.blocksFor(kvTokens);
+      const need = this.ownBlocks(kvTokens);
       if (this.kvBlocks - this.allocatedBlocks - need < this.watermarkBlocks) return;
       this.waitQueue.popFront();
       this.blockedHeadNeed = -1;
@@ -1277,6 +1280,14 @@ export class GpuReplica {
     return Math.ceil(tokens / this.blockSize);
   }
 
+  /**
+   * Blocks a running sequence holds with `tokens` in its KV: theirs, and its sliding-window layers'
+   * (vLLM's hybrid allocator gives those a window's worth of blocks per sequence, freed with it).
+   */
+  private ownBlocks(tokens: number): number {
+    return this.blocksFor(tokens) + this.windowBlocks;
+  }
+
   private residue(x: number): number {
     const r = x % this.blockSize;
     return r < 0 ? r + this.blockSize : r;
@@ -1292,7 +1303,7 @@ export class GpuReplica {
 
   /** prompt + output can never fit, even alone, in capBlocks (with the admission watermark). */
   private neverFits(prompt: number, out: number, capBlocks: number): boolean {
-    return this.blocksFor(prompt + out) > capBlocks - this.watermarkFor(capBlocks);
+    return this.ownBlocks(prompt + out) > capBlocks - this.watermarkFor(capBlocks);
   }
 
   private linkRunTail(s: number): void {
@@ -1373,13 +1384,13 @@ export class GpuReplica {
     const byResidue = new Int32Array(blockSize);
     for (let s = this.runHead; s >= 0; s = this.slots.runNext(s)) {
       n++;
-      committed += this.blocksFor(this.slots.prompt(s) + this.slots.out(s));
+      committed += this.ownBlocks(this.slots.prompt(s) + this.slots.out(s));
       const state = this.slots.state(s);
       blocks -= this.slots.sharedBlocks(s);
       if (this.slots.sharedBlocks(s) > this.slots.prefixBlocks(s)) fail(`slot ${s}: shares more blocks than its prefix has`);
       if (state === PREFILL) {
         pf++;
-        blocks += this.blocksFor(this.slots.target(s));
+        blocks += this.ownBlocks(this.slots.target(s));
         if (this.slots.target(s) !== this.slots.prompt(s) + this.slots.emitted(s)) fail(`prefill target of slot ${s}`);
       } else if (state === DECODE) {
         d++;
@@ -1388,7 +1399,7 @@ export class GpuReplica {
         if (!(emitted >= 1 && emitted < this.slots.out(s))) fail(`slot ${s}: emitted ${emitted} of ${this.slots.out(s)}`);
         if (kv !== this.slots.prompt(s) + emitted - 1) fail(`slot ${s}: KV ${kv} != prompt ${this.slots.prompt(s)} + emitted ${emitted} - 1`);
         c += kv;
-        blocks += this.blocksFor(kv);
+        blocks += this.ownBlocks(kv);
         byResidue[this.residue(this.slots.base(s))]++;
       } else fail(`slot ${s} in the running list has state ${state}`);
     }

@@ -20,7 +20,7 @@ export function poolCapacities(s: ServedModel, prep: FleetInput, f: FleetSpec, P
   const prompts = Math.max(1, Math.floor(pb.max_batched_tokens / P));
   const prefillPerS = (1000 * prompts) / (prefillMs(prefill.step, pb, prompts, P) - prefill.step.requestOverheadMs);
   const db = decode.batching;
-  const batch = Math.max(1, Math.min(db.max_num_seqs, db.max_batched_tokens, Math.floor(decode.step.kvCapacityTokens / (P + O / 2))));
+  const batch = Math.max(1, Math.min(db.max_num_seqs, db.max_batched_tokens, Math.floor(decode.step.kvCapacityTokens / (P + O / 2 + decode.step.kvWindowTokensPerSequence))));
   const decodePerS = O <= 1 ? Infinity : (1000 * batch) / ((O - 1) * decodeStepMs(decode.step, batch, P, O));
   return [
     { pool: prefill.name, capacity_per_s: prefill.replicasFull * prefillPerS },
