@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import { registerFidelity } from '../../src/fidelity/cli-fidelity.ts';
+import { loadCorpus } from '../../src/fidelity/corpus.ts';
+import { predictRowsYielding, WALL_SPENT_REASON } from '../../src/fidelity/predict-yielding.ts';
 import { fleetsim, show } from '../helpers/cli.ts';
 import { baseCells, csvText, FIXTURE, fixtureText, writeTemp } from './helpers.ts';
 
@@ -57,6 +59,18 @@ describe('fleetsim fidelity', () => {
     expect(process.exitCode).toBeUndefined();
     await run(['--corpus', FIXTURE, '--split', 'all', '--max-mape', String(Math.floor(mape) - 1)]);
     expect(process.exitCode).toBe(1);
+  });
+
+  it('--max-wall-s: the rows left when the wall time runs out are not evaluated, saying why', async () => {
+    const rows = loadCorpus([FIXTURE]);
+    let calls = 0;
+    // a clock with time for two rows only
+    const predictions = await predictRowsYielding(rows, {}, () => (calls++ < 2 ? 1 : 0));
+    expect(predictions.filter((p) => p.status !== 'not_evaluated' || p.reason !== WALL_SPENT_REASON)).toHaveLength(2);
+    expect(predictions.slice(2).every((p) => p.status === 'not_evaluated' && p.reason === WALL_SPENT_REASON)).toBe(true);
+    expect(predictions.map((p) => p.id)).toEqual(rows.map((r) => r.id));
+    await expect(run(['--corpus', FIXTURE, '--max-wall-s', '0'])).rejects.toThrow(new UserError('--max-wall-s: expected seconds in (0, 604800], got "0"'));
+    await expect(run(['--corpus', FIXTURE, '--max-wall-s', '1e9'])).rejects.toThrow(UserError);
   });
 
   it('refuses a bad flag with a one-line UserError', async () => {
