@@ -14,7 +14,8 @@ import type { GpuSpec } from './hardware.ts';
  */
 export interface CheckpointDtype {
   readonly dtype: Dtype | null;
-  /** "FILE: quantization_config.quant_method" and the like, for messages */
+  /** the config file, and the field that says it (`quantization_config.quant_method`, `torch_dtype`, `dtype`) */
+  readonly file: string;
   readonly field: string;
   /** the value found, quoted for messages */
   readonly value: string;
@@ -76,14 +77,14 @@ export function readCheckpointDtype(configs: readonly Json[], file: string): Che
     if (typeof q === 'object' && q !== null && !Array.isArray(q)) {
       const method = (q as Json).quant_method;
       const experts = method === 'mxfp4' ? ' (MXFP4 experts, the rest 16-bit)' : '';
-      return { dtype: quantisedDtype(q as Json), field: `${file}: quantization_config.quant_method`, value: quote(method) + experts };
+      return { dtype: quantisedDtype(q as Json), file, field: 'quantization_config.quant_method', value: quote(method) + experts };
     }
   }
   for (const cfg of configs) {
     for (const key of ['torch_dtype', 'dtype']) {
       const v = cfg[key];
       if (typeof v !== 'string') continue;
-      return { dtype: Object.hasOwn(TORCH_DTYPES, v) ? TORCH_DTYPES[v] : null, field: `${file}: ${key}`, value: quote(v) };
+      return { dtype: Object.hasOwn(TORCH_DTYPES, v) ? TORCH_DTYPES[v] : null, file, field: key, value: quote(v) };
     }
   }
   return undefined;
@@ -99,7 +100,7 @@ export function weightDtypeFor(model: { readonly checkpoint?: CheckpointDtype },
   const c = model.checkpoint;
   if (c === undefined) return 'fp16';
   if (c.dtype === null) {
-    throw new UserError(`${c.field}: ${c.value} is a weight format the loader does not read; give the weight dtype with ${where}`);
+    throw new UserError(`${c.file}: ${c.field}: ${c.value} is a weight format the loader does not read; give the weight dtype with ${where}`);
   }
   return c.dtype === 'bf16' && !gpu.supports_bf16 ? 'fp16' : c.dtype;
 }

@@ -74,8 +74,7 @@ function kvPerSequence(s: PerfSummary): string {
 /** Where the weight dtype came from, when it is the checkpoint's rather than given. */
 function dtypeNote(model: ModelSpec, given: string | undefined): string {
   if (given !== undefined || model.checkpoint === undefined) return '';
-  const field = model.checkpoint.field.slice(model.checkpoint.field.lastIndexOf(': ') + 2);
-  return ` (the checkpoint's: ${field} ${model.checkpoint.value})`;
+  return ` (the checkpoint's: ${model.checkpoint.field} ${model.checkpoint.value})`;
 }
 
 export function registerPerf(program: Command): void {

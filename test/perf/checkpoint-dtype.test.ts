@@ -50,11 +50,11 @@ describe("a config.json's checkpoint dtype", () => {
 
   it('the dtype given wins; an unread format is refused naming its file and field; BF16 becomes FP16 on a GPU without BF16', () => {
     const h100 = getGpu('h100-80gb');
-    const odd = { checkpoint: { dtype: null, field: 'm/config.json: quantization_config.quant_method', value: '"hqq"' } };
+    const odd = { checkpoint: { dtype: null, file: 'm/config.json', field: 'quantization_config.quant_method', value: '"hqq"' } };
     expect(weightDtypeFor(odd, h100, 'int4', '--dtype')).toBe('int4');
     expect(() => weightDtypeFor(odd, h100, undefined, '--dtype')).toThrow(UserError);
     expect(() => weightDtypeFor(odd, h100, undefined, '--dtype')).toThrow(/^m\/config\.json: quantization_config\.quant_method: "hqq" is a weight format the loader does not read; give the weight dtype with --dtype$/);
-    const bf16 = { checkpoint: { dtype: 'bf16' as const, field: 'f', value: '"bfloat16"' } };
+    const bf16 = { checkpoint: { dtype: 'bf16' as const, file: 'f.json', field: 'torch_dtype', value: '"bfloat16"' } };
     expect(weightDtypeFor(bf16, h100, undefined, '--dtype')).toBe('bf16');
     expect(weightDtypeFor(bf16, getGpu('v100-32gb'), undefined, '--dtype')).toBe('fp16');
     expect(weightDtypeFor({}, h100, undefined, '--dtype')).toBe('fp16');

@@ -1,6 +1,7 @@
 import { makeSampler } from '../../engine/distributions.ts';
 import { stream } from '../../engine/random.ts';
 import type { Simulator } from '../../engine/sim.ts';
+import { inFile } from '../../util/in-file.ts';
 import { resolveInScope, scopeOfPrepared } from '../../util/paths.ts';
 import { scaledCount } from '../../util/scaled-count.ts';
 import { MAX_OPEN_SESSIONS, isModelConfigPath, type FleetSpec, type ServedSpec, type TierSpec } from '../schema.ts';
@@ -94,8 +95,8 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
   const memory = { gpuMemoryUtilization: spec.gpu_memory_utilization, kvCacheFreeMemoryFraction: spec.kv_cache_free_gpu_mem_fraction };
   // a layout the model does not allow is tp's or ep's to change, whatever fieldToChange would name
   // for a model that does not fit (ep 2 on a dense model was reported as gpu_memory_utilization's)
-  inField(`${where}.tp`, () => checkAttentionSplit(model, spec.tp));
-  inField(`${where}.ep`, () => checkExpertParallel(model, spec.tp, spec.ep));
+  inFile(`${where}.tp`, () => checkAttentionSplit(model, spec.tp));
+  inFile(`${where}.ep`, () => checkExpertParallel(model, spec.tp, spec.ep));
   let step: StepModel;
   try {
     step = buildStepModel({ model, gpu, tp: spec.tp, ep: spec.ep, dtype, kvDtype, calibration: profile, ...memory });
@@ -130,16 +131,6 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
   const replicasFull = spec.gpus / step.gpus;
   const replicasPerRegion = Object.values(f.regions).map((r) => scaledCount(replicasFull, r.capacity_share, f.scale));
   return { name, spec, model, step, power, batching, replicasFull, replicasPerRegion };
-}
-
-/** Runs `check`, naming `field` at the head of a UserError it throws. */
-function inField(field: string, check: () => void): void {
-  try {
-    check();
-  } catch (e) {
-    if (e instanceof UserError) throw new UserError(`${field}: ${e.message}`);
-    throw e;
-  }
 }
 
 /** The scenario field to change when a model does not fit its GPUs: a memory fraction set below its default, else ep or tp. */
