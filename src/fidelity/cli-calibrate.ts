@@ -11,7 +11,7 @@ import { parseDtype } from '../perf/dtype.ts';
 import { getGpu, getModel } from '../perf/lookup.ts';
 import { gpuIdFor, loadMeasurements, modelIdFor, splitwisePoints, type MeasurementRow } from '../perf/measurements.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, getEngineProfile } from '../perf/profiles.ts';
-import { defaultCorpusFiles } from './cli-fidelity.ts';
+import { DEFAULT_MAX_WALL_S, defaultCorpusFiles, parseWallSeconds } from './cli-fidelity.ts';
 import { loadCorpus } from './corpus.ts';
 import { corpusFitSet, servingBelowKnee, servingLogErrors } from './fit-corpus.ts';
 import { SPLIT_FILTERS, type SplitFilter } from './table.ts';
@@ -35,6 +35,9 @@ export interface CalibrateFlags {
   gpuMemoryUtilization?: string;
   out?: string;
   json?: boolean;
+  maxWallS: string;
+  /** set by the command from --max-wall-s at its start: the fit stops by then (ms since the epoch) */
+  deadline_ms?: number;
 }
 
 function single(rows: readonly MeasurementRow[], key: 'model' | 'hardware', flag: string): string {
@@ -154,7 +157,10 @@ export function registerCalibrate(program: Command): void {
     .option('--gpu-memory-utilization <f>', 'fraction of GPU memory the measured engine used', '0.9')
     .option('--out <file>', 'write the fitted profile (JSON) here')
     .option('--json', 'print the points, errors and profile as one JSON object')
+    .option('--max-wall-s <s>', 'wall-clock bound of the fit, seconds: when it runs out the best profile found so far is written, marked as stopped', String(DEFAULT_MAX_WALL_S))
     .action(async (flags: CalibrateFlags) => {
+      const maxWall_s = parseWallSeconds(flags.maxWallS);
+      flags.deadline_ms = Date.now() + maxWall_s * 1000;
       if (!flags.measurements && !flags.corpus) throw new UserError('--corpus or --measurements: required (e.g. --corpus --stack trtllm, or --measurements scenarios/data/splitwise/llama2-70b-a100.csv)');
       if (flags.measurements && flags.corpus) throw new UserError('--corpus and --measurements: give one of them');
       if (flags.nearCapacity && !flags.serving) throw new UserError('--near-capacity: only with --serving (it keeps serving latencies near capacity in the fit)');
@@ -164,6 +170,9 @@ export function registerCalibrate(program: Command): void {
       // of seconds: on a worker thread, so that this thread's event loop stays free and Ctrl-C or
       // SIGTERM stop the command at once (the worker ends with the process).
       const { result, before, excluded } = flags.serving ? await calibrateOnWorker(flags) : runCalibrateJob(flags);
+      if (result.profile.fit?.stopped === 'deadline') {
+        process.stderr.write(`calibrate: --max-wall-s ${flags.maxWallS} ran out before the fit converged: the profile is the best found by then (it depends on this machine's speed; its fit.stopped says "deadline")\n`);
+      }
       writeFit(result, before, excluded, flags);
     });
 }
@@ -182,7 +191,7 @@ export function runCalibrateJob(flags: CalibrateFlags): CalibrateJob {
   const before = evaluate(input.points, base);
   const result = calibrate(input.points, {
     base, fit: factorList(flags.fit), corpus: input.corpus, stack: flags.stack ?? 'measured', name: flags.name,
-    extraLogErrors: input.extraLogErrors, maxIterations: input.extraLogErrors ? 150 : undefined,
+    extraLogErrors: input.extraLogErrors, maxIterations: input.extraLogErrors ? 150 : undefined, deadline_ms: flags.deadline_ms,
   });
   return { result, before, excluded: input.excluded };
 }

@@ -25,8 +25,8 @@ interface FidelityFlags {
   maxWallS: string;
 }
 
-/** The default bound of a whole fidelity command: the shipped corpora take seconds to minutes. */
-const DEFAULT_MAX_WALL_S = 3600;
+/** The default bound of a whole fidelity or calibrate command: the shipped corpora take seconds to minutes (a serving fit 7-30). */
+export const DEFAULT_MAX_WALL_S = 3600;
 /** Its largest bound: a week. */
 const MAX_WALL_S = 7 * 24 * 3600;
 
@@ -48,7 +48,7 @@ export function defaultCorpusFiles(dir = DEFAULT_CORPUS_DIR): string[] {
   return files.map((f) => join(dir, f));
 }
 
-function parseWallSeconds(v: string): number {
+export function parseWallSeconds(v: string): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > MAX_WALL_S) throw new UserError(`--max-wall-s: expected seconds in (0, ${MAX_WALL_S}], got "${v}"`);
   return n;

@@ -62,6 +62,10 @@ export interface CalibrateOptions {
   readonly name?: string;
   /** simplex iterations per restart (default 4000; fewer when extraLogErrors simulates) */
   readonly maxIterations?: number;
+  /** wall-clock ms since the epoch after which the fit stops with the best profile found so far */
+  readonly deadline_ms?: number;
+  /** the clock of the deadline (default Date.now) */
+  readonly clock?: () => number;
 }
 
 /** Floor of the log transform of amounts, so 0 stays reachable without -Infinity. */
@@ -113,9 +117,9 @@ export function calibrate(points: readonly FitPoint[], opts: CalibrateOptions): 
     return sum / Math.max(1, n) + prior * pull;
   };
   // restarts from the best point: a simplex can stall on a ridge of the smooth maxima
-  const iterations = opts.maxIterations ?? 4000;
-  let best = minimize(objective, u0, { step: 0.5, maxIterations: iterations, tolerance: 1e-10 });
-  for (let i = 0; i < 3; i++) best = minimize(objective, best.x, { step: 0.2, maxIterations: iterations, tolerance: 1e-10 });
+  const bounds = { maxIterations: opts.maxIterations ?? 4000, tolerance: 1e-10, deadline_ms: opts.deadline_ms, clock: opts.clock };
+  let best = minimize(objective, u0, { step: 0.5, ...bounds });
+  for (let i = 0; i < 3 && best.stopped !== 'deadline'; i++) best = minimize(objective, best.x, { step: 0.2, ...bounds });
   const fitted = withSearch(best.x);
   const result = evaluate(points, fitted);
   // with serving rows only (no closed-form point), the fit's error is theirs
@@ -125,7 +129,7 @@ export function calibrate(points: readonly FitPoint[], opts: CalibrateOptions): 
     ...roundFactors(fitted),
     name: opts.name ?? base.name,
     source: `fleetsim calibrate on ${points.length} points of ${opts.stack} (${opts.corpus})`,
-    fit: { corpus: opts.corpus, stack: opts.stack, points: points.length, mape_pct: round(mape_pct, 2), fitted: [...names] },
+    fit: { corpus: opts.corpus, stack: opts.stack, points: points.length, mape_pct: round(mape_pct, 2), fitted: [...names], stopped: best.stopped },
   };
   if (!FACTOR_NAMES.every((f) => Number.isFinite(profile[f]))) {
     throw new UserError('calibrate: the fit did not converge to finite factors; check the measurements for outliers');

@@ -81,6 +81,12 @@ export const FitSchema = z.strictObject({
   mape_pct: nonNegative(),
   /** factors the fit moved; the others were held at the base profile's values */
   fitted: z.array(z.string()),
+  /**
+   * Why the fit's last simplex stopped: it converged, its iterations ran out, or the wall-clock
+   * bound (`calibrate --max-wall-s`) passed, when the factors are the best found by then and depend
+   * on the machine's speed. Absent in profiles fitted before 2026-12-05.
+   */
+  stopped: z.enum(['converged', 'iterations', 'deadline']).optional(),
 });
 
 export const CalibrationProfileSchema = z.strictObject({

@@ -102,6 +102,27 @@ describe('fleetsim calibrate', () => {
     expect(r.tpot_ms).toBeLessThan(65); // Splitwise measured 54-61 ms at TP 2, batch 1
   });
 
+  it('--max-wall-s stops the fit when it runs out and writes the best profile found by then, marked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-cal-'));
+    const csv = fileURLToPath(new URL('../../scenarios/data/splitwise/llama2-70b-a100.csv', import.meta.url));
+    const args = ['calibrate', '--measurements', csv, '--base', 'vllm-2023', '--fit', 'memory_bw_efficiency,step_overhead_ms'];
+    await run(registerCalibrate, [...args, '--out', join(dir, 'full.json')]);
+    expect(loadCalibration(join(dir, 'full.json')).fit?.stopped).toBe('converged');
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      // a microsecond: the start point is evaluated, then the clock passes the bound long before the
+      // four simplices (hundreds of evaluations over 112 points) could converge
+      await run(registerCalibrate, [...args, '--max-wall-s', '0.000001', '--out', join(dir, 'cut.json')]);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/^calibrate: --max-wall-s 0\.000001 ran out before the fit converged: the profile is the best found by then/);
+    } finally {
+      err.mockRestore();
+    }
+    const cut = loadCalibration(join(dir, 'cut.json'));
+    expect(cut.fit?.stopped).toBe('deadline');
+    expect(cut.fit!.mape_pct).toBeGreaterThanOrEqual(loadCalibration(join(dir, 'full.json')).fit!.mape_pct);
+    await expect(run(registerCalibrate, [...args, '--max-wall-s', '-1'])).rejects.toThrow(/^--max-wall-s: expected seconds in \(0, 604800\], got "-1"$/);
+  });
+
   it("the vllm profile's batch follows vLLM 0.9's defaults by GPU, and perf says when it binds", async () => {
     const small = ['--model', 'llama-3.1-8b', '--tp', '1'];
     // the KV cache holds about 700 sequences of 640 tokens on an 80 GB card: the engine's limit binds first on A100 and L40S
