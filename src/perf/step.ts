@@ -5,7 +5,7 @@ import { ACTIVATION_BYTES, defaultKvDtype, DTYPE_BYTES, peakTflopsFor, type Dtyp
 import { checkTensorParallel, type GpuSpec } from './hardware.ts';
 import { moeAllToAllBytesPerToken, sizeReplica } from './memory.ts';
 import type { ModelSpec } from './models.ts';
-import { countParams } from './shape.ts';
+import { countParams, fullAttentionLayers } from './shape.ts';
 
 /**
  * Step-time model of one continuous-batching iteration on a tensor- (and expert-) parallel replica. An iteration
@@ -17,7 +17,8 @@ import { countParams } from './shape.ts';
  *       + blend(expert FLOPs / (peak * e_gemm(tokens k/E)), expert bytes touched / (HBM * e_mem))  MoE
  *       + prefill attention FLOPs / (16-bit peak * e_attn)
  *       + max(decode attention FLOPs / (16-bit peak * e_attn), KV bytes read / (HBM * e_kv))
- *       + decoding sequences x their sliding-window layers' cache / (HBM * e_kv)   (gpt-oss)
+ *       + sliding-window layers (gpt-oss): prompt attention over at most the window per token, and
+ *         per decoding sequence max(window attention FLOPs / (16-bit peak * e_attn), window cache / (HBM * e_kv))
  *       + all-reduces: 2 per layer x (latency + 2 (tp-1)/tp x payload / (link * e_link)), where the
  *         latency is fixed + per doubling x log2(tp) on NVLink, per hop x 2 (tp-1) hops on PCIe
  *       + expert parallelism: 2 all-to-alls per MoE layer x (latency + payload / (link * e_link)),
@@ -111,10 +112,16 @@ export interface StepGeometry {
   readonly expertMissProbability: number;
   /** tokens an expert's GEMM sees per token of the batch under balanced routing: k/E */
   readonly expertTokenShare: number;
-  /** attention QK^T and AV per (query, key) pair, ms at the 16-bit peak */
+  /** attention QK^T and AV per (query, key) pair in the full-attention layers, ms at the 16-bit peak */
   readonly attentionMsPerPair: number;
   /** the same for a decode token against one cached token (differs from prefill under MLA) */
   readonly decodeAttentionMsPerPair: number;
+  /**
+   * Sliding-window layers (gpt-oss): a query attends to at most `slidingWindowTokens` keys there,
+   * at this cost per pair (prefill and decode alike), ms at the 16-bit peak; 0 without such layers.
+   */
+  readonly slidingAttentionMsPerPair: number;
+  readonly slidingWindowTokens: number;
   /** one token of KV cache read or written, ms at peak bandwidth */
   readonly kvMsPerToken: number;
   /** tensor-parallel all-reduces in one iteration (2 per layer; 0 at TP 1) */
@@ -179,6 +186,8 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   // QK^T and AV: 2 FLOPs per multiply-add, 2 matmuls, per query-key pair, per query dim, per layer
   const attnFlopsPerPair = attentionFlopsPerPair(model, 'prefill');
   const decodeAttnFlopsPerPair = attentionFlopsPerPair(model, 'decode');
+  const slidingWindowTokens = model.sliding_window_layers ? model.sliding_window ?? 0 : 0;
+  const slidingFlopsPerPair = slidingWindowTokens > 0 ? attentionFlopsPerPair(model, 'prefill', model.sliding_window_layers) : 0;
   return {
     tp, gpus, dataParallelGroups: size.dp, kvCapacityTokens: size.kvCapacityTokens, kvBytesPerToken: size.kvBytesPerToken,
     kvWindowTokensPerSequence: Math.ceil(size.kvWindowBytesPerSequence / size.kvBytesPerToken),
@@ -192,11 +201,14 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     expertTokenShare: model.experts > 1 ? model.experts_per_token / model.experts : 1,
     attentionMsPerPair: attnFlopsPerPair / peak16FlopsPerMs,
     decodeAttentionMsPerPair: decodeAttnFlopsPerPair / peak16FlopsPerMs,
+    slidingAttentionMsPerPair: slidingFlopsPerPair / peak16FlopsPerMs,
+    slidingWindowTokens,
     kvMsPerToken: size.kvBytesPerToken / peakBytesPerMs,
     ...collectives(model, gpu, { tp, ep, gpus: size.gpus, dataParallelGroups: size.dp }, counts.moe_layers),
     flops(pt, pairs, ds, dctx, q = 1) {
       const dq = ds * q;
-      return 2 * (pt * denseParams + dq * (denseParams + lmHead) + (pt + dq) * expertActiveParams) + pairs * attnFlopsPerPair + dctx * q * decodeAttnFlopsPerPair;
+      const slidingPairs = slidingPrefillPairs(pairs, pt, slidingWindowTokens) + dq * slidingWindowTokens;
+      return 2 * (pt * denseParams + dq * (denseParams + lmHead) + (pt + dq) * expertActiveParams) + pairs * attnFlopsPerPair + dctx * q * decodeAttnFlopsPerPair + slidingPairs * slidingFlopsPerPair;
     },
     bytes(pt, _pairs, ds, dctx, q = 1) {
       // weights once per step; KV written for every new token, read once per decode context token
@@ -259,13 +271,22 @@ function allToAllMsPerByte(gpu: GpuSpec, ep: number, linkBytesPerMs: number): nu
  * AV), which makes MLA decode about 3x the FLOPs of the prefill form per pair (DeepSeek-V2 report,
  * arXiv 2405.04434, s.2.1.3; FlashMLA README: decode is compute-bound on H800).
  */
-function attentionFlopsPerPair(model: ModelSpec, phase: 'prefill' | 'decode'): number {
-  const perHead = (qkDims: number, valueDims: number) => 2 * model.layers * model.attention_heads * (qkDims + valueDims);
+function attentionFlopsPerPair(model: ModelSpec, phase: 'prefill' | 'decode', layers = fullAttentionLayers(model)): number {
+  const perHead = (qkDims: number, valueDims: number) => 2 * layers * model.attention_heads * (qkDims + valueDims);
   const m = model.mla;
   if (!m) return perHead(model.head_dim, model.head_dim);
   return phase === 'prefill'
     ? perHead(m.qk_nope_head_dim + m.qk_rope_head_dim, m.v_head_dim)
     : perHead(m.kv_lora_rank + m.qk_rope_head_dim, m.kv_lora_rank);
+}
+
+/**
+ * The (query, key) pairs a step's prompt chunks have in a sliding-window layer: their pairs in a
+ * full layer, but at most the window per prompt token (exact for chunks past the window's length,
+ * an upper bound for a chunk that starts inside it).
+ */
+function slidingPrefillPairs(pairs: number, prefillTokens: number, windowTokens: number): number {
+  return Math.min(pairs, prefillTokens * windowTokens);
 }
 
 /** A smooth maximum, (a^4 + b^4)^(1/4): a kernel near its ridge point is slower than either bound. */
@@ -304,9 +325,14 @@ export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number,
   }
   t += pairs * g.attentionMsPerPair / c.attention_efficiency;
   if (ds > 0) t += Math.max(dctx * q * g.decodeAttentionMsPerPair / c.attention_efficiency, dctx * g.kvMsPerToken / c.kv_bw_efficiency);
-  // sliding-window layers (gpt-oss) read each sequence's window, a fixed amount: their own kernels,
-  // outside the full layers' bound above (so a decode step stays a line in its context tokens)
-  if (ds > 0 && g.kvWindowTokensPerSequence > 0) t += ds * g.kvWindowTokensPerSequence * g.kvMsPerToken / c.kv_bw_efficiency;
+  // sliding-window layers (gpt-oss) attend over at most their window: a prompt's pairs there are
+  // bounded by its tokens x the window, and each decoding sequence reads and attends over one
+  // window, a fixed amount: their own kernels, outside the full layers' bound above (so a decode
+  // step stays a line in its context tokens)
+  if (g.slidingWindowTokens > 0) {
+    t += slidingPrefillPairs(pairs, pt, g.slidingWindowTokens) * g.slidingAttentionMsPerPair / c.attention_efficiency;
+    if (ds > 0) t += ds * Math.max(q * g.slidingWindowTokens * g.slidingAttentionMsPerPair / c.attention_efficiency, g.kvWindowTokensPerSequence * g.kvMsPerToken / c.kv_bw_efficiency);
+  }
   if (g.allReduces > 0) {
     const latency_us = g.pcieRingHops > 0
       ? g.pcieRingHops * c.pcie_hop_latency_us

@@ -198,6 +198,29 @@ describe('KV cache bytes per token from the attention shape', () => {
     // a model without sliding windows holds its own tokens only
     expect(buildStepModel({ model: MODELS['llama-3.1-8b'], gpu: h100, tp: 1, dtype: 'bf16' }).kvWindowTokensPerSequence).toBe(0);
   });
+
+  it('gpt-oss-120b: a sliding layer attends over at most its 128-token window, in prefill and decode', () => {
+    const g = buildStepGeometry({ model: MODELS['gpt-oss-120b'], gpu: h100, tp: 1, dtype: 'bf16' });
+    // QK^T and AV: 2 FLOPs x 2 matmuls x 64 heads x 64 dims per (query, key) pair and layer
+    const perPairPerLayer = 2 * 64 * (64 + 64);
+    const prefillAttention = (pt: number, pairs: number) => g.flops(pt, pairs, 0, 0) - g.flops(pt, 0, 0, 0);
+    // an 8,000-token prompt, whole: 32e6 pairs in each of the 18 full layers, 8,000 x 128 in each sliding one
+    const pairs = 8000 * 8000 / 2;
+    expect(prefillAttention(8000, pairs) / (18 * perPairPerLayer * (pairs + 8000 * 128))).toBeCloseTo(1, 12);
+    // a 100-token prompt never reaches the window: every layer sees all its pairs
+    expect(prefillAttention(100, 5000) / (36 * perPairPerLayer * 5000)).toBeCloseTo(1, 12);
+    // decoding 4 sequences of 3,000 tokens: the context term covers the 18 full layers only
+    expect((g.flops(0, 0, 4, 12000) - g.flops(0, 0, 4, 0)) / (18 * perPairPerLayer * 12000)).toBeCloseTo(1, 12);
+    // and each decoding sequence adds its window in the 18 sliding layers (besides its GEMMs)
+    expect(g.slidingWindowTokens).toBe(128);
+    expect(g.slidingAttentionMsPerPair * h100.fp16_tflops * 1e9 / (18 * perPairPerLayer)).toBeCloseTo(1, 12);
+    // the step time of the long prompt: its attention costs 18 layers' pairs plus 18 windows, not 36 layers' pairs
+    const model = buildStepModel({ model: MODELS['gpt-oss-120b'], gpu: h100, tp: 1, dtype: 'bf16' });
+    const msPerFlop = 1 / (h100.fp16_tflops * 1e9) / DEFAULT_CALIBRATION.attention_efficiency;
+    const windowed_ms = (pairs + 8000 * 128) * 18 * perPairPerLayer * msPerFlop;
+    expect(model.stepTimeMs(8000, pairs, 0, 0) - model.stepTimeMs(8000, 0, 0, 0)).toBeCloseTo(windowed_ms, 6);
+    expect(windowed_ms).toBeLessThan(0.6 * pairs * 36 * perPairPerLayer * msPerFlop);
+  });
 });
 
 describe('weights a step reads', () => {
