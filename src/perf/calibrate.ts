@@ -64,8 +64,6 @@ export interface CalibrateOptions {
   readonly maxIterations?: number;
   /** wall-clock ms since the epoch after which the fit stops with the best profile found so far */
   readonly deadline_ms?: number;
-  /** the clock of the deadline (default Date.now) */
-  readonly clock?: () => number;
 }
 
 /** Floor of the log transform of amounts, so 0 stays reachable without -Infinity. */
@@ -117,7 +115,7 @@ export function calibrate(points: readonly FitPoint[], opts: CalibrateOptions): 
     return sum / Math.max(1, n) + prior * pull;
   };
   // restarts from the best point: a simplex can stall on a ridge of the smooth maxima
-  const bounds = { maxIterations: opts.maxIterations ?? 4000, tolerance: 1e-10, deadline_ms: opts.deadline_ms, clock: opts.clock };
+  const bounds = { maxIterations: opts.maxIterations ?? 4000, tolerance: 1e-10, deadline_ms: opts.deadline_ms };
   let best = minimize(objective, u0, { step: 0.5, ...bounds });
   for (let i = 0; i < 3 && best.stopped !== 'deadline'; i++) best = minimize(objective, best.x, { step: 0.2, ...bounds });
   const fitted = withSearch(best.x);
