@@ -267,6 +267,18 @@ interface Plan {
 }
 
 /**
+ * A `lengths` cell whose outputs were all forced to the row's output_tokens while its prompts came
+ * from a dataset ends in this: the benchmark set max_tokens and every output reached it (MLPerf's
+ * Llama 3.1 8B, vLLM's `--ignore-eos` runs). The prompts keep the dataset's law.
+ */
+export const FIXED_OUTPUT_SUFFIX = '-fixed-output';
+
+/** The law of a row's outputs: fixed for a `...-fixed-output` cell, else the prompts' (lengthLaw). */
+export function outputLengthLaw(lengths: string): LengthLaw {
+  return lengths.endsWith(FIXED_OUTPUT_SUFFIX) ? 'fixed' : lengthLaw(lengths);
+}
+
+/**
  * The length law of a row's `lengths` column. `random` is vLLM's synthetic dataset: with its
  * default range ratio every prompt and output has exactly the stated length. `random-uniform` is
  * SGLang's with range ratio 0 (uniform on [1, L]; the row states the means). `synthetic` is
@@ -276,6 +288,7 @@ interface Plan {
  * the stated means.
  */
 export function lengthLaw(lengths: string): LengthLaw {
+  if (lengths.endsWith(FIXED_OUTPUT_SUFFIX)) return lengthLaw(lengths.slice(0, -FIXED_OUTPUT_SUFFIX.length));
   if (lengths === 'fixed' || lengths === 'random' || lengths === 'synthetic' || sharedPrefixTokens(lengths) > 0 || repeatCount(lengths) > 1) return 'fixed';
   return lengths === 'random-uniform' ? 'uniform' : 'geometric';
 }
@@ -305,7 +318,7 @@ export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, gp
   const shared = sharedPrefixTokens(row.lengths);
   const repeat = repeatCount(row.lengths);
   const lengths = {
-    prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens, law: lengthLaw(row.lengths), max_context: model.max_context,
+    prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens, law: lengthLaw(row.lengths), output_law: outputLengthLaw(row.lengths), max_context: model.max_context,
     ...(shared > 0 ? { shared_prefix_tokens: shared } : {}), ...(repeat > 1 ? { repeat_count: repeat } : {}),
   };
   const base = { step, lengths, seed: o.seed ?? DEFAULT_SEED, max_wall_ms: o.maxWallMs ?? DEFAULT_MAX_WALL_MS };

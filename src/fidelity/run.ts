@@ -35,6 +35,11 @@ export interface Lengths {
   readonly prompt_tokens: number;
   readonly output_tokens: number;
   readonly law: LengthLaw;
+  /**
+   * the outputs' own law when it differs from the prompts' (a benchmark that draws its prompts
+   * from a dataset but forces every output to its max_tokens: MLPerf, `--ignore-eos` runs)
+   */
+  readonly output_law?: LengthLaw;
   /** draws are clipped so that prompt + output fits this context */
   readonly max_context: number;
   /** the first this many tokens of every prompt are one shared prefix, which the replica caches (0: none) */
@@ -105,15 +110,22 @@ function uniformAround(rng: Rng, mean: number): number {
 }
 
 export function lengthSampler(l: Lengths, seed: number): () => [number, number] {
-  if (l.law === 'fixed') return () => [l.prompt_tokens, l.output_tokens];
-  const promptRng = stream(seed, 'fidelity:prompt');
-  const outputRng = stream(seed, 'fidelity:output');
-  const draw = l.law === 'uniform' ? uniformAround : geometric;
+  const outputLaw = l.output_law ?? l.law;
+  if (l.law === 'fixed' && outputLaw === 'fixed') return () => [l.prompt_tokens, l.output_tokens];
+  const drawPrompt = drawer(l.law, l.prompt_tokens, stream(seed, 'fidelity:prompt'));
+  const drawOutput = drawer(outputLaw, l.output_tokens, stream(seed, 'fidelity:output'));
   return () => {
-    const prompt = Math.min(draw(promptRng, l.prompt_tokens), l.max_context - 1);
-    const output = Math.min(draw(outputRng, l.output_tokens), l.max_context - prompt);
+    const prompt = Math.min(drawPrompt(), l.max_context - 1);
+    const output = Math.min(drawOutput(), l.max_context - prompt);
     return [prompt, output];
   };
+}
+
+/** Draws of one length law around `mean` from its own stream. */
+function drawer(law: LengthLaw, mean: number, rng: Rng): () => number {
+  if (law === 'fixed') return () => mean;
+  const draw = law === 'uniform' ? uniformAround : geometric;
+  return () => draw(rng, mean);
 }
 
 /**

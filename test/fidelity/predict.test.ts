@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCorpus, type CorpusColumn, type CorpusRow } from '../../src/fidelity/corpus.ts';
-import { lengthLaw, predictRow, predictRows, withEngineArgs, type Prediction } from '../../src/fidelity/predict.ts';
+import { lengthLaw, outputLengthLaw, predictRow, predictRows, withEngineArgs, type Prediction } from '../../src/fidelity/predict.ts';
 import { lengthSampler, simulate } from '../../src/fidelity/run.ts';
 import { getGpu, getModel } from '../../src/perf/lookup.ts';
 import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
@@ -148,6 +148,26 @@ describe('lengths', () => {
     expect(relErr(p / n, 220)).toBeLessThan(0.015);
     expect(relErr(o / n, 190)).toBeLessThan(0.015);
     expect(lengthSampler({ prompt_tokens: 220, output_tokens: 190, law: 'fixed', max_context: 4096 }, 1)()).toEqual([220, 190]);
+  });
+
+  it('a dataset whose outputs were forced to max_tokens: prompts drawn by the dataset\'s law, every output exact', () => {
+    expect(lengthLaw('cnndm-mlperf-fixed-output')).toBe('geometric');
+    expect(outputLengthLaw('cnndm-mlperf-fixed-output')).toBe('fixed');
+    expect(lengthLaw('random-uniform-fixed-output')).toBe('uniform');
+    expect(outputLengthLaw('sharegpt')).toBe('geometric');
+    const draw = lengthSampler({ prompt_tokens: 871, output_tokens: 128, law: 'geometric', output_law: 'fixed', max_context: 131072 }, 1);
+    const prompts: number[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const [a, b] = draw();
+      expect(b).toBe(128);
+      prompts.push(a);
+    }
+    expect(relErr(prompts.reduce((x, y) => x + y, 0) / prompts.length, 871)).toBeLessThan(0.015);
+    expect(new Set(prompts).size).toBeGreaterThan(1000);
+    // the prompts are the same draws as with a drawn output (the two laws have their own streams)
+    const both = lengthSampler({ prompt_tokens: 871, output_tokens: 128, law: 'geometric', max_context: 131072 }, 1);
+    const again = lengthSampler({ prompt_tokens: 871, output_tokens: 128, law: 'geometric', output_law: 'fixed', max_context: 131072 }, 1);
+    for (let i = 0; i < 100; i++) expect(again()[0]).toBe(both()[0]);
   });
 
   it('SGLang\'s random dataset at range ratio 0: uniform on [1, 2m - 1], mean m, variance ((2m - 1)^2 - 1) / 12', () => {
