@@ -191,6 +191,16 @@ const STACK_ALIASES: Readonly<Record<string, string>> = {
 };
 const canonicalStack = (stack: string): string => (Object.hasOwn(STACK_ALIASES, stack) ? STACK_ALIASES[stack] : stack);
 
+/**
+ * A `lengths` cell whose outputs were all forced to the row's output_tokens while its prompts came
+ * from a dataset ends in this: the benchmark set max_tokens and every output reached it (MLPerf's
+ * Llama 3.1 8B, vLLM's `--ignore-eos` runs). The prompts keep the dataset's law.
+ */
+export const FIXED_OUTPUT_SUFFIX = '-fixed-output';
+
+/** Cells whose every output has the stated length already: a -fixed-output suffix would say nothing. */
+const FIXED_OUTPUT_CELLS = /^(fixed|random|synthetic|shared-prefix-\d+|repeat-\d+)$/;
+
 /** lower-case catalog-style ids: gpu, model, stack, lengths */
 const LOWER_ID = /^[a-z0-9]+(?:[-._][a-z0-9]+)*$/;
 
@@ -216,7 +226,7 @@ const RowSchema = z.object({
   num_requests: cell('blank or a positive integer', blankOr(readPosInt)),
   prompt_tokens: cell(`a positive integer up to ${MAX_ROW_TOKENS}`, (c) => atMost(readPosInt(c), MAX_ROW_TOKENS)),
   output_tokens: cell(`a positive integer up to ${MAX_ROW_TOKENS}`, (c) => atMost(readPosInt(c), MAX_ROW_TOKENS)),
-  lengths: cell('fixed, shared-prefix-N, repeat-K, or a lower-case dataset name (sharegpt, random, ...)', matching(LOWER_ID)),
+  lengths: cell('fixed, shared-prefix-N, repeat-K, or a lower-case dataset name (sharegpt, random, ...), optionally followed by -fixed-output', matching(LOWER_ID)),
   source: cell('a short citation (publisher or authors, title, year)', nonEmpty),
   url: cell('an http(s) URL', matching(/^https?:\/\/\S+$/)),
   licence: cell('the licence of the source (e.g. Apache-2.0, facts from a public web page)', nonEmpty),
@@ -233,6 +243,7 @@ const RowSchema = z.object({
   else if (serving && r.request_rate_per_s === null && r.batch === null) issue('batch', `expected a closed-loop concurrency for kind ${r.kind} when request_rate_per_s is blank`);
   else if (/^shared-prefix-\d+$/.test(r.lengths) && !(Number(r.lengths.slice('shared-prefix-'.length)) < r.prompt_tokens)) issue('lengths', `expected a shared prefix shorter than prompt_tokens (${r.prompt_tokens})`);
   else if (/^repeat-\d+$/.test(r.lengths) && !(Number(r.lengths.slice('repeat-'.length)) >= 2)) issue('lengths', 'expected repeat-K with K >= 2 (each distinct prompt sent K times)');
+  else if (r.lengths.endsWith(FIXED_OUTPUT_SUFFIX) && FIXED_OUTPUT_CELLS.test(r.lengths.slice(0, -FIXED_OUTPUT_SUFFIX.length))) issue('lengths', `expected ${FIXED_OUTPUT_SUFFIX} after a dataset whose lengths are drawn (sharegpt, random-uniform, ...), not after one whose outputs are exact already`);
   else if (r.kind === 'hit_rate' && !(r.value <= 1)) issue('value', 'expected a hit rate as a fraction in (0, 1]');
 });
 

@@ -8,7 +8,7 @@ import { getGpu, getModel } from '../perf/lookup.ts';
 import type { ModelSpec } from '../perf/models.ts';
 import { buildStepModel, type StepModel } from '../perf/step.ts';
 import { VLLM_REPLICA_DEFAULTS } from '../fleet/gpu/replica.ts';
-import type { CorpusRow, EngineArgs, Statistic } from './corpus.ts';
+import { FIXED_OUTPUT_SUFFIX, type CorpusRow, type EngineArgs, type Statistic } from './corpus.ts';
 import { simulate, type Arrivals, type LengthLaw, type RunResult, type RunSpec } from './run.ts';
 import { versionAtLeast } from './versions.ts';
 
@@ -266,14 +266,7 @@ interface Plan {
   steady_state: boolean;
 }
 
-/**
- * A `lengths` cell whose outputs were all forced to the row's output_tokens while its prompts came
- * from a dataset ends in this: the benchmark set max_tokens and every output reached it (MLPerf's
- * Llama 3.1 8B, vLLM's `--ignore-eos` runs). The prompts keep the dataset's law.
- */
-export const FIXED_OUTPUT_SUFFIX = '-fixed-output';
-
-/** The law of a row's outputs: fixed for a `...-fixed-output` cell, else the prompts' (lengthLaw). */
+/** The law of a row's outputs: fixed for a `...-fixed-output` cell (FIXED_OUTPUT_SUFFIX), else the prompts' (lengthLaw). */
 export function outputLengthLaw(lengths: string): LengthLaw {
   return lengths.endsWith(FIXED_OUTPUT_SUFFIX) ? 'fixed' : lengthLaw(lengths);
 }

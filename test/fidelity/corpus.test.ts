@@ -89,6 +89,14 @@ describe('corpus loader: each bad row is refused with file, line and column', ()
     expect(refusal({ kind: 'decode', request_rate_per_s: '2' })).toMatch(/^c\.csv:3: request_rate_per_s: expected blank for kind decode .*, got "2"$/);
   });
 
+  it('-fixed-output only after a dataset whose lengths are drawn', () => {
+    for (const cell of ['fixed-fixed-output', 'random-fixed-output', 'synthetic-fixed-output', 'shared-prefix-64-fixed-output', 'repeat-2-fixed-output']) {
+      expect(refusal({ lengths: cell })).toBe(`c.csv:3: lengths: expected -fixed-output after a dataset whose lengths are drawn (sharegpt, random-uniform, ...), not after one whose outputs are exact already, got "${cell}"`);
+    }
+    const rows = parseCorpus(csvText([baseCells({ lengths: 'sharegpt-fixed-output' }), baseCells({ id: 'u', lengths: 'random-uniform-fixed-output' })]), 'c.csv');
+    expect(rows.map((r) => r.lengths)).toEqual(['sharegpt-fixed-output', 'random-uniform-fixed-output']);
+  });
+
   it('a duplicate id, within a file and across files', () => {
     expect(userError(() => loadCorpus([writeTemp({ 'a.csv': csvText([baseCells(), baseCells()]) })['a.csv']]))).toMatch(
       /a\.csv:3: id: expected an id used once in the corpus \(first at .*a\.csv:2\), got "synthetic-test-row"$/);
