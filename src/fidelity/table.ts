@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { CorpusRow, Kind, Split } from './corpus.ts';
 import { NEAR_CAPACITY_LOAD } from '../perf/model-error.ts';
-import type { Prediction } from './predict.ts';
+import { SAMPLE_SEEDS, type Prediction } from './predict.ts';
 
 /**
  * fleetsim's error against a corpus: per row the measured and predicted figures and the signed
@@ -40,7 +40,12 @@ export interface RowResult {
   /** open-loop serving rows: offered rate over the simulated capacity (NaN, null in JSON, for others) */
   readonly load: number;
   readonly notes: readonly string[];
+  /** an offline burst of drawn lengths: its lowest and highest error over its seeds' samples (absent for other rows) */
+  readonly sample_error_pct?: readonly [number, number];
 }
+
+/** A burst whose errors over its seeds' samples span at least this many points is flagged: its figure turns on the sample. */
+export const SAMPLE_SPAN_FLAG_PCT = 5;
 
 export interface GroupStat {
   readonly n: number;
@@ -62,6 +67,9 @@ export interface FidelityTable {
   readonly evaluated: number;
   /** evaluated rows whose simulated run did not settle (counted in the MAPE all the same) */
   readonly unsteady: number;
+  /** offline bursts whose errors over their seeds' samples span SAMPLE_SPAN_FLAG_PCT points or more, and the widest span */
+  readonly sample_dependent: number;
+  readonly widest_sample_span_pct: number;
   readonly not_evaluated: readonly NotEvaluated[];
   readonly overall: GroupStat;
   readonly by_kind: Readonly<Record<string, GroupStat>>;
@@ -100,12 +108,19 @@ function groupBy(rows: readonly RowResult[], key: (r: RowResult) => string, orde
 }
 
 function rowResult(row: CorpusRow, p: Extract<Prediction, { status: 'predicted' }>): RowResult {
+  const errorPct = (v: number) => (100 * (v - row.value)) / row.value;
   return {
     id: row.id, file: row.file, line: row.line, split: row.split, kind: row.kind, statistic: row.statistic, unit: row.unit,
     gpu: row.gpu, model: row.model, stack: row.stack, dtype: row.dtype, tp: row.tp,
-    measured: row.value, predicted: p.value, error_pct: (100 * (p.value - row.value)) / row.value,
+    measured: row.value, predicted: p.value, error_pct: errorPct(p.value),
     steady: p.steady, load: p.load, notes: p.notes,
+    ...(p.sampleRange ? { sample_error_pct: [errorPct(p.sampleRange.min), errorPct(p.sampleRange.max)] as const } : {}),
   };
+}
+
+/** The span, in points of error, of a row's seeds' samples (0 without them). */
+function sampleSpan(r: RowResult): number {
+  return r.sample_error_pct ? r.sample_error_pct[1] - r.sample_error_pct[0] : 0;
 }
 
 /** The table for the rows of one split (or all), pairing rows and predictions by id. */
@@ -128,6 +143,8 @@ export function summarize(rows: readonly CorpusRow[], predictions: readonly Pred
     rows_in_split: inSplit.length,
     evaluated: results.length,
     unsteady: results.filter((r) => !r.steady).length,
+    sample_dependent: results.filter((r) => sampleSpan(r) >= SAMPLE_SPAN_FLAG_PCT).length,
+    widest_sample_span_pct: results.reduce((m, r) => Math.max(m, sampleSpan(r)), 0),
     not_evaluated: notEvaluated,
     overall: groupStat(results.map((r) => r.error_pct)),
     by_kind: groupBy(results, (r) => kindGroup(r.kind), KIND_GROUPS),
@@ -183,7 +200,8 @@ function rowLines(t: FidelityTable): string[] {
   const cells: string[][] = [['id', 'kind', 'statistic', 'unit', 'measured', 'predicted', 'error', 'load', '']];
   for (const r of t.rows) {
     const load = Number.isNaN(r.load) ? '' : r.load.toFixed(2);
-    cells.push([r.id, r.kind, r.statistic, r.unit, figure(r.measured), figure(r.predicted), pct(r.error_pct, true), load, r.steady ? '' : 'unsteady']);
+    const flags = [r.steady ? '' : 'unsteady', sampleSpan(r) >= SAMPLE_SPAN_FLAG_PCT ? `samples ${pct(r.sample_error_pct![0], true)} to ${pct(r.sample_error_pct![1], true)}` : ''];
+    cells.push([r.id, r.kind, r.statistic, r.unit, figure(r.measured), figure(r.predicted), pct(r.error_pct, true), load, flags.filter(Boolean).join(', ')]);
   }
   const lines = pad(cells, [false, false, false, false, true, true, true, true, false]);
   for (const r of t.rows) for (const n of r.notes) lines.push(`  ${r.id}: ${n}`);
@@ -200,6 +218,10 @@ export function formatTable(t: FidelityTable, opts: { rows?: boolean; factors?: 
   out.push('MAPE: mean absolute percentage error; bias: mean signed error, + = fleetsim predicts too high');
   out.push(`load: an open-loop serving row's request rate over its configuration's simulated capacity; from ${NEAR}, ` +
     'latency grows as 1 / (1 - load) and its error is mostly the capacity error, amplified');
+  if (t.sample_dependent > 0) {
+    out.push(`samples: ${t.sample_dependent} offline ${t.sample_dependent === 1 ? 'burst' : 'bursts'} of drawn lengths turn on the longest requests drawn: over ` +
+      `${SAMPLE_SEEDS} seeds ${t.sample_dependent === 1 ? 'its errors span' : 'their errors span up to'} ${t.widest_sample_span_pct.toFixed(1)} points (each row's range with --rows); the figure is the first seed's`);
+  }
   out.push('');
   out.push(...groupLines(t));
   if (t.not_evaluated.length) {

@@ -134,6 +134,37 @@ describe('serving on one simulated replica', () => {
   });
 });
 
+describe('offline bursts: the spread of their samples', () => {
+  const burst = { kind: 'throughput', unit: 'output_tok_s', statistic: 'mean', batch: '', num_requests: '200', prompt_tokens: '220', output_tokens: '190', value: '3000' };
+
+  it('a burst of drawn lengths is read with five seeds of them: the range holds the first seed\'s figure, which stays the prediction', () => {
+    const r = row({ ...burst, lengths: 'sharegpt' });
+    const p = predictRow(r, { seed: 1 });
+    if (p.status !== 'predicted' || !p.sampleRange) throw new Error('expected a range');
+    expect(p.sampleRange.seeds).toBe(5);
+    expect(p.sampleRange.min).toBeLessThanOrEqual(p.value);
+    expect(p.sampleRange.max).toBeGreaterThanOrEqual(p.value);
+    // independent samples of 200 geometric outputs: their longest requests differ, so do the runs
+    expect(p.sampleRange.max).toBeGreaterThan(p.sampleRange.min);
+    // the range is the seeds' own figures: each seed read alone lies within it
+    for (const seed of [2, 3, 4, 5]) {
+      const v = value(predictRow(r, { seed }));
+      expect(v).toBeGreaterThanOrEqual(p.sampleRange.min);
+      expect(v).toBeLessThanOrEqual(p.sampleRange.max);
+    }
+    expect(value(predictRow(r, { seed: 1 }))).toBe(p.value);
+  });
+
+  it('a burst of fixed lengths, or a serving row, has none', () => {
+    const fixed = predictRow(row({ ...burst, lengths: 'fixed' }));
+    expect(fixed.status).toBe('predicted');
+    expect('sampleRange' in fixed).toBe(false);
+    const serving = predictRow(row({ kind: 'serving_tpot', unit: 'ms', batch: '', request_rate_per_s: '2', num_requests: '100', lengths: 'sharegpt' }));
+    expect(serving.status).toBe('predicted');
+    expect('sampleRange' in serving).toBe(false);
+  });
+});
+
 describe('lengths', () => {
   it('a dataset draws lengths with the stated means; fixed and random lengths are exact', () => {
     const draw = lengthSampler({ prompt_tokens: 220, output_tokens: 190, law: 'geometric', max_context: 4096 }, 1);

@@ -105,3 +105,26 @@ describe('open-loop serving rows by load', () => {
     expect(text).toMatch(/^synthetic-batch\s+decode\s+mean\s+ms\s+100\.0\s+105\.0\s+\+5\.0%$/m);
   });
 });
+
+describe('offline bursts of drawn lengths', () => {
+  const burst = parseCorpus(csvText([
+    baseCells({ id: 'burst-wide', kind: 'throughput', unit: 'output_tok_s', value: '1000', lengths: 'sharegpt' }),
+    baseCells({ id: 'burst-narrow', kind: 'throughput', unit: 'output_tok_s', value: '1000', lengths: 'sharegpt' }),
+  ]), 'b.csv');
+  const predicted = (id: string, value: number, min: number, max: number): Prediction =>
+    ({ id, status: 'predicted', value, steady: true, load: NaN, notes: [], sampleRange: { min, max, seeds: 5 } });
+
+  it('carry their seeds\' error range; one spanning 5 points or more is flagged, and the header counts them', () => {
+    const t = summarize(burst, [predicted('burst-wide', 700, 550, 720), predicted('burst-narrow', 900, 890, 930)], 'all');
+    expect(t.rows.map((r) => r.sample_error_pct)).toEqual([[-45, -28], [-11, -7]]);
+    expect([t.sample_dependent, t.widest_sample_span_pct]).toEqual([1, 17]);
+    const text = formatTable(t, { rows: true });
+    expect(text).toMatch(/^samples: 1 offline burst of drawn lengths turn on the longest requests drawn: over 5 seeds its errors span 17\.0 points/m);
+    expect(text).toMatch(/^burst-wide .* -30\.0% +samples -45\.0% to -28\.0%$/m);
+    expect(text).not.toMatch(/^burst-narrow .*samples/m);
+  });
+
+  it('say nothing when no row has a range', () => {
+    expect(formatTable(summarize(rows, predictions, 'all'))).not.toMatch(/^samples:/m);
+  });
+});
