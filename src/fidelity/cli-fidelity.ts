@@ -107,7 +107,8 @@ export function registerFidelity(program: Command): void {
       const inSplit = rows.filter((r) => split === 'all' || r.split === split);
       const factors = flags.calibration ?? (flags.engine ? `engine ${flags.engine}` : stackFactors(inSplit));
       const deadline_ms = Date.now() + parseWallSeconds(flags.maxWallS) * 1000;
-      const predictions = await predictRowsYielding(inSplit, { calibration, seed }, () => deadline_ms - Date.now());
+      // a finite run's figure turns on its sample: say by how much, beside the first seed's
+      const predictions = await predictRowsYielding(inSplit, { calibration, seed, sampleSpread: true }, () => deadline_ms - Date.now());
       const unpredicted = predictions.filter((p) => p.status === 'not_evaluated' && p.reason === WALL_SPENT_REASON).length;
       if (unpredicted > 0) process.stderr.write(`fidelity: --max-wall-s ${flags.maxWallS} ran out: ${unpredicted} of ${inSplit.length} rows not evaluated\n`);
       const table = summarize(rows, predictions, split);

@@ -29,8 +29,9 @@ export type Prediction =
     readonly load: number;
     readonly notes: readonly string[];
     /**
-     * An offline burst whose lengths are drawn: the lowest and highest figure over SAMPLE_SEEDS
-     * seeds of the lengths, this one's included (its figure turns on the longest requests drawn)
+     * With PredictOptions.sampleSpread, a finite run whose figure turns on its sample (an offline
+     * burst of drawn lengths, a serving run of a stated length with Poisson arrivals or drawn
+     * lengths): the lowest and highest figure over SAMPLE_SEEDS seeds, this one's included
      */
     readonly sampleRange?: { readonly min: number; readonly max: number; readonly seeds: number };
   }
@@ -50,6 +51,8 @@ export interface PredictOptions {
   /** simulated runs by configuration, shared by the rows of one evaluation (serving rows of one
    *  run differ only in the statistic they read) */
   cache?: Map<string, RunResult>;
+  /** read each finite run whose figure turns on its sample with SAMPLE_SEEDS seeds (Prediction.sampleRange); off by default (fits, tests) */
+  sampleSpread?: boolean;
 }
 
 export const DEFAULT_SEED = 1;
@@ -463,15 +466,25 @@ function requestsPerS(run: RunResult): number {
 }
 
 /**
- * Seeds an offline burst of drawn lengths is read with: its throughput is set by the last request
- * to finish, so by the longest outputs one sample draws. ShareGPT bursts of 200 and 1,000 requests
- * on vLLM V1 read -28% to -51% and -29% to -43% over six seeds (2026-12-05): the row's figure
- * stays the first seed's (deterministic), and the spread is shown beside it.
+ * Seeds a finite run whose figure turns on its sample is read with. An offline burst's throughput
+ * is set by the last request to finish, so by the longest outputs one sample draws; a serving run
+ * of a few hundred requests by its arrivals' clumps. ShareGPT bursts of 200 and 1,000 requests on
+ * vLLM V1 read -28% to -51% and -29% to -43% over six seeds, the mean TTFT of 200 requests at 4
+ * per second +28% to +46% (2026-12-05). The row's figure stays the first seed's (deterministic);
+ * the spread is shown beside it.
  */
 export const SAMPLE_SEEDS = 5;
 
-/** The lowest and highest figure of a burst over SAMPLE_SEEDS seeds of its lengths (the plan's seed first). */
-function burstSampleRange(row: CorpusRow, plan: Plan, value: number, o: PredictOptions): { min: number; max: number; seeds: number } {
+/** Whether a planned run's figure turns on its seed: a finite run with drawn lengths or, serving, Poisson arrivals. */
+function sampleDependent(plan: Plan): boolean {
+  const l = plan.spec.lengths;
+  const drawn = l.law !== 'fixed' || (l.output_law ?? l.law) !== 'fixed';
+  if (plan.burst) return drawn;
+  return !plan.steady_state && (drawn || plan.spec.arrivals.kind === 'poisson');
+}
+
+/** The lowest and highest figure of a run over SAMPLE_SEEDS seeds (the plan's seed first). */
+function sampleRangeOf(row: CorpusRow, plan: Plan, value: number, o: PredictOptions): { min: number; max: number; seeds: number } {
   let min = value, max = value;
   for (let k = 1; k < SAMPLE_SEEDS; k++) {
     const v = figureOf(row, cachedRun(row, { ...plan.spec, seed: plan.spec.seed + k }, o));
@@ -495,8 +508,7 @@ function simulated(row: CorpusRow, model: ModelSpec, step: StepModel, gpu: GpuSp
   const s = steadiness(run, plan);
   const load = plan.spec.arrivals.kind === 'poisson' ? plan.spec.arrivals.rate_per_s / capacityRps(row, plan.spec, o) : NaN;
   const loadNote = plan.spec.arrivals.kind === 'poisson' && Number.isNaN(load) ? ['capacity not read: its closed-loop run hit the wall-clock bound or completed nothing'] : [];
-  const drawn = plan.spec.lengths.law !== 'fixed' || (plan.spec.lengths.output_law ?? plan.spec.lengths.law) !== 'fixed';
-  const sampleRange = plan.burst && drawn && row.kind === 'throughput' ? burstSampleRange(row, plan, value, o) : undefined;
+  const sampleRange = o.sampleSpread && row.kind !== 'throughput_ratio' && sampleDependent(plan) ? sampleRangeOf(row, plan, value, o) : undefined;
   return { id: row.id, status: 'predicted', value, steady: s.steady, load, notes: [...plan.notes, ...s.notes, ...loadNote], ...(sampleRange ? { sampleRange } : {}) };
 }
 

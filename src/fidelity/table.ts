@@ -40,11 +40,11 @@ export interface RowResult {
   /** open-loop serving rows: offered rate over the simulated capacity (NaN, null in JSON, for others) */
   readonly load: number;
   readonly notes: readonly string[];
-  /** an offline burst of drawn lengths: its lowest and highest error over its seeds' samples (absent for other rows) */
+  /** a finite run whose figure turns on its sample: its lowest and highest error over its seeds (absent for other rows) */
   readonly sample_error_pct?: readonly [number, number];
 }
 
-/** A burst whose errors over its seeds' samples span at least this many points is flagged: its figure turns on the sample. */
+/** A row whose errors over its seeds span at least this many points is flagged: its figure turns on the sample. */
 export const SAMPLE_SPAN_FLAG_PCT = 5;
 
 export interface GroupStat {
@@ -67,7 +67,7 @@ export interface FidelityTable {
   readonly evaluated: number;
   /** evaluated rows whose simulated run did not settle (counted in the MAPE all the same) */
   readonly unsteady: number;
-  /** offline bursts whose errors over their seeds' samples span SAMPLE_SPAN_FLAG_PCT points or more, and the widest span */
+  /** rows whose errors over their seeds span SAMPLE_SPAN_FLAG_PCT points or more, and the widest span */
   readonly sample_dependent: number;
   readonly widest_sample_span_pct: number;
   readonly not_evaluated: readonly NotEvaluated[];
@@ -219,7 +219,7 @@ export function formatTable(t: FidelityTable, opts: { rows?: boolean; factors?: 
   out.push(`load: an open-loop serving row's request rate over its configuration's simulated capacity; from ${NEAR}, ` +
     'latency grows as 1 / (1 - load) and its error is mostly the capacity error, amplified');
   if (t.sample_dependent > 0) {
-    out.push(`samples: ${t.sample_dependent} offline ${t.sample_dependent === 1 ? 'burst' : 'bursts'} of drawn lengths turn on the longest requests drawn: over ` +
+    out.push(`samples: ${t.sample_dependent} ${t.sample_dependent === 1 ? 'row turns' : 'rows turn'} on the sample of a finite run (its drawn lengths or arrivals): over ` +
       `${SAMPLE_SEEDS} seeds ${t.sample_dependent === 1 ? 'its errors span' : 'their errors span up to'} ${t.widest_sample_span_pct.toFixed(1)} points (each row's range with --rows); the figure is the first seed's`);
   }
   out.push('');

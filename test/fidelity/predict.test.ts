@@ -134,12 +134,13 @@ describe('serving on one simulated replica', () => {
   });
 });
 
-describe('offline bursts: the spread of their samples', () => {
+describe('finite runs: the spread of their samples (sampleSpread)', () => {
   const burst = { kind: 'throughput', unit: 'output_tok_s', statistic: 'mean', batch: '', num_requests: '200', prompt_tokens: '220', output_tokens: '190', value: '3000' };
+  const spread = { sampleSpread: true };
 
   it('a burst of drawn lengths is read with five seeds of them: the range holds the first seed\'s figure, which stays the prediction', () => {
     const r = row({ ...burst, lengths: 'sharegpt' });
-    const p = predictRow(r, { seed: 1 });
+    const p = predictRow(r, { seed: 1, ...spread });
     if (p.status !== 'predicted' || !p.sampleRange) throw new Error('expected a range');
     expect(p.sampleRange.seeds).toBe(5);
     expect(p.sampleRange.min).toBeLessThanOrEqual(p.value);
@@ -153,15 +154,21 @@ describe('offline bursts: the spread of their samples', () => {
       expect(v).toBeLessThanOrEqual(p.sampleRange.max);
     }
     expect(value(predictRow(r, { seed: 1 }))).toBe(p.value);
+    // without the option, no range and the same figure
+    const plain = predictRow(r, { seed: 1 });
+    expect('sampleRange' in plain).toBe(false);
+    expect(value(plain)).toBe(p.value);
   });
 
-  it('a burst of fixed lengths, or a serving row, has none', () => {
-    const fixed = predictRow(row({ ...burst, lengths: 'fixed' }));
+  it('a serving run of a stated length under Poisson arrivals has one; a steady-state reading and a fixed-length burst have none', () => {
+    const finite = predictRow(row({ kind: 'serving_ttft', unit: 'ms', batch: '', request_rate_per_s: '2', num_requests: '100', lengths: 'fixed' }), spread);
+    expect(finite.status === 'predicted' && finite.sampleRange?.seeds).toBe(5);
+    const steady = predictRow(row({ kind: 'serving_ttft', unit: 'ms', batch: '', request_rate_per_s: '2', num_requests: '', lengths: 'fixed' }), spread);
+    expect(steady.status).toBe('predicted');
+    expect('sampleRange' in steady).toBe(false);
+    const fixed = predictRow(row({ ...burst, lengths: 'fixed' }), spread);
     expect(fixed.status).toBe('predicted');
     expect('sampleRange' in fixed).toBe(false);
-    const serving = predictRow(row({ kind: 'serving_tpot', unit: 'ms', batch: '', request_rate_per_s: '2', num_requests: '100', lengths: 'sharegpt' }));
-    expect(serving.status).toBe('predicted');
-    expect('sampleRange' in serving).toBe(false);
   });
 });
 

@@ -106,7 +106,7 @@ describe('open-loop serving rows by load', () => {
   });
 });
 
-describe('offline bursts of drawn lengths', () => {
+describe('rows whose figure turns on the sample of a finite run', () => {
   const burst = parseCorpus(csvText([
     baseCells({ id: 'burst-wide', kind: 'throughput', unit: 'output_tok_s', value: '1000', lengths: 'sharegpt' }),
     baseCells({ id: 'burst-narrow', kind: 'throughput', unit: 'output_tok_s', value: '1000', lengths: 'sharegpt' }),
@@ -119,7 +119,7 @@ describe('offline bursts of drawn lengths', () => {
     expect(t.rows.map((r) => r.sample_error_pct)).toEqual([[-45, -28], [-11, -7]]);
     expect([t.sample_dependent, t.widest_sample_span_pct]).toEqual([1, 17]);
     const text = formatTable(t, { rows: true });
-    expect(text).toMatch(/^samples: 1 offline burst of drawn lengths turn on the longest requests drawn: over 5 seeds its errors span 17\.0 points/m);
+    expect(text).toMatch(/^samples: 1 row turns on the sample of a finite run \(its drawn lengths or arrivals\): over 5 seeds its errors span 17\.0 points/m);
     expect(text).toMatch(/^burst-wide .* -30\.0% +samples -45\.0% to -28\.0%$/m);
     expect(text).not.toMatch(/^burst-narrow .*samples/m);
   });
