@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine } from '../perf/profiles.ts';
 import { loadCorpus, type CorpusRow } from './corpus.ts';
-import { DEFAULT_SEED, stacksWithoutProfile } from './predict.ts';
+import { DEFAULT_SAMPLE_SEEDS, DEFAULT_SEED, MAX_SAMPLE_SEEDS, stacksWithoutProfile } from './predict.ts';
 import { predictRowsYielding, WALL_SPENT_REASON } from './predict-yielding.ts';
 import { distServeFinding, formatDisaggregationFinding } from './disaggregation-finding.ts';
 import { formatTable, SPLIT_FILTERS, summarize, type SplitFilter } from './table.ts';
@@ -23,6 +23,7 @@ interface FidelityFlags {
   speculative?: boolean;
   disaggregation?: boolean;
   maxWallS: string;
+  samples: string;
 }
 
 /** The default bound of a whole fidelity or calibrate command: the shipped corpora take seconds to minutes (a serving fit 7-30). */
@@ -54,6 +55,12 @@ export function parseWallSeconds(v: string): number {
   return n;
 }
 
+function parseSampleSeeds(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !(n >= 1 && n <= MAX_SAMPLE_SEEDS)) throw new UserError(`--samples: expected a whole number of seeds from 1 to ${MAX_SAMPLE_SEEDS}, got "${v.slice(0, 40)}"`);
+  return n;
+}
+
 function parseSplit(v: string): SplitFilter {
   if ((SPLIT_FILTERS as readonly string[]).includes(v)) return v as SplitFilter;
   throw new UserError(`--split: expected one of ${SPLIT_FILTERS.join(', ')}, got "${v}"`);
@@ -81,6 +88,7 @@ export function registerFidelity(program: Command): void {
     .option('--engine <name>', `one engine profile for every row: ${ENGINE_NAMES.join(', ')} (default: each row's stack's profile)`)
     .option('--calibration <file>', 'one calibration profile written by `fleetsim calibrate` for every row (instead of --engine)')
     .option('--seed <n>', 'seed of the simulated arrivals and lengths', String(DEFAULT_SEED))
+    .option('--samples <n>', `seeds a finite run whose figure turns on its sample is read with (the figure stays the first seed's; its range is shown beside it; 1: none, at most ${MAX_SAMPLE_SEEDS})`, String(DEFAULT_SAMPLE_SEEDS))
     .option('--json', 'print one JSON object')
     .option('--rows', 'print every row: measured, predicted, error')
     .option('--max-mape <pct>', 'exit 1 if the overall MAPE is above this percentage (for CI)')
@@ -108,7 +116,7 @@ export function registerFidelity(program: Command): void {
       const factors = flags.calibration ?? (flags.engine ? `engine ${flags.engine}` : stackFactors(inSplit));
       const deadline_ms = Date.now() + parseWallSeconds(flags.maxWallS) * 1000;
       // a finite run's figure turns on its sample: say by how much, beside the first seed's
-      const predictions = await predictRowsYielding(inSplit, { calibration, seed, sampleSpread: true }, () => deadline_ms - Date.now());
+      const predictions = await predictRowsYielding(inSplit, { calibration, seed, sampleSeeds: parseSampleSeeds(flags.samples) }, () => deadline_ms - Date.now());
       const unpredicted = predictions.filter((p) => p.status === 'not_evaluated' && p.reason === WALL_SPENT_REASON).length;
       if (unpredicted > 0) process.stderr.write(`fidelity: --max-wall-s ${flags.maxWallS} ran out: ${unpredicted} of ${inSplit.length} rows not evaluated\n`);
       const table = summarize(rows, predictions, split);

@@ -29,9 +29,9 @@ export type Prediction =
     readonly load: number;
     readonly notes: readonly string[];
     /**
-     * With PredictOptions.sampleSpread, a finite run whose figure turns on its sample (an offline
-     * burst of drawn lengths, a serving run of a stated length with Poisson arrivals or drawn
-     * lengths): the lowest and highest figure over SAMPLE_SEEDS seeds, this one's included
+     * With PredictOptions.sampleSeeds above 1, a finite run whose figure turns on its sample (an
+     * offline burst of drawn lengths, a serving run of a stated length with Poisson arrivals or
+     * drawn lengths): the lowest and highest figure over that many seeds, this one's included
      */
     readonly sampleRange?: { readonly min: number; readonly max: number; readonly seeds: number };
   }
@@ -51,8 +51,8 @@ export interface PredictOptions {
   /** simulated runs by configuration, shared by the rows of one evaluation (serving rows of one
    *  run differ only in the statistic they read) */
   cache?: Map<string, RunResult>;
-  /** read each finite run whose figure turns on its sample with SAMPLE_SEEDS seeds (Prediction.sampleRange); off by default (fits, tests) */
-  sampleSpread?: boolean;
+  /** seeds each finite run whose figure turns on its sample is read with (Prediction.sampleRange); 1, one, by default (fits, tests) */
+  sampleSeeds?: number;
 }
 
 export const DEFAULT_SEED = 1;
@@ -473,7 +473,9 @@ function requestsPerS(run: RunResult): number {
  * per second +28% to +46% (2026-12-05). The row's figure stays the first seed's (deterministic);
  * the spread is shown beside it.
  */
-export const SAMPLE_SEEDS = 5;
+export const DEFAULT_SAMPLE_SEEDS = 5;
+/** The most seeds `fidelity --samples` reads a run with: each is a whole simulated run. */
+export const MAX_SAMPLE_SEEDS = 50;
 
 /** Whether a planned run's figure turns on its seed: a finite run with drawn lengths or, serving, Poisson arrivals. */
 function sampleDependent(plan: Plan): boolean {
@@ -483,15 +485,15 @@ function sampleDependent(plan: Plan): boolean {
   return !plan.steady_state && (drawn || plan.spec.arrivals.kind === 'poisson');
 }
 
-/** The lowest and highest figure of a run over SAMPLE_SEEDS seeds (the plan's seed first). */
-function sampleRangeOf(row: CorpusRow, plan: Plan, value: number, o: PredictOptions): { min: number; max: number; seeds: number } {
+/** The lowest and highest figure of a run over `seeds` seeds (the plan's seed first). */
+function sampleRangeOf(row: CorpusRow, plan: Plan, value: number, seeds: number, o: PredictOptions): { min: number; max: number; seeds: number } {
   let min = value, max = value;
-  for (let k = 1; k < SAMPLE_SEEDS; k++) {
+  for (let k = 1; k < seeds; k++) {
     const v = figureOf(row, cachedRun(row, { ...plan.spec, seed: plan.spec.seed + k }, o));
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  return { min, max, seeds: SAMPLE_SEEDS };
+  return { min, max, seeds };
 }
 
 function simulated(row: CorpusRow, model: ModelSpec, step: StepModel, gpu: GpuSpec, o: PredictOptions): Prediction {
@@ -508,7 +510,8 @@ function simulated(row: CorpusRow, model: ModelSpec, step: StepModel, gpu: GpuSp
   const s = steadiness(run, plan);
   const load = plan.spec.arrivals.kind === 'poisson' ? plan.spec.arrivals.rate_per_s / capacityRps(row, plan.spec, o) : NaN;
   const loadNote = plan.spec.arrivals.kind === 'poisson' && Number.isNaN(load) ? ['capacity not read: its closed-loop run hit the wall-clock bound or completed nothing'] : [];
-  const sampleRange = o.sampleSpread && row.kind !== 'throughput_ratio' && sampleDependent(plan) ? sampleRangeOf(row, plan, value, o) : undefined;
+  const seeds = o.sampleSeeds ?? 1;
+  const sampleRange = seeds > 1 && row.kind !== 'throughput_ratio' && sampleDependent(plan) ? sampleRangeOf(row, plan, value, seeds, o) : undefined;
   return { id: row.id, status: 'predicted', value, steady: s.steady, load, notes: [...plan.notes, ...s.notes, ...loadNote], ...(sampleRange ? { sampleRange } : {}) };
 }
 

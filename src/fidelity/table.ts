@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { CorpusRow, Kind, Split } from './corpus.ts';
 import { NEAR_CAPACITY_LOAD } from '../perf/model-error.ts';
-import { SAMPLE_SEEDS, type Prediction } from './predict.ts';
+import type { Prediction } from './predict.ts';
 
 /**
  * fleetsim's error against a corpus: per row the measured and predicted figures and the signed
@@ -70,6 +70,8 @@ export interface FidelityTable {
   /** rows whose errors over their seeds span SAMPLE_SPAN_FLAG_PCT points or more, and the widest span */
   readonly sample_dependent: number;
   readonly widest_sample_span_pct: number;
+  /** the seeds those rows were read with (0 when no row was) */
+  readonly sample_seeds: number;
   readonly not_evaluated: readonly NotEvaluated[];
   readonly overall: GroupStat;
   readonly by_kind: Readonly<Record<string, GroupStat>>;
@@ -144,6 +146,7 @@ export function summarize(rows: readonly CorpusRow[], predictions: readonly Pred
     evaluated: results.length,
     unsteady: results.filter((r) => !r.steady).length,
     sample_dependent: results.filter((r) => sampleSpan(r) >= SAMPLE_SPAN_FLAG_PCT).length,
+    sample_seeds: predictions.reduce((m, p) => Math.max(m, p.status === 'predicted' ? p.sampleRange?.seeds ?? 0 : 0), 0),
     widest_sample_span_pct: results.reduce((m, r) => Math.max(m, sampleSpan(r)), 0),
     not_evaluated: notEvaluated,
     overall: groupStat(results.map((r) => r.error_pct)),
@@ -220,7 +223,7 @@ export function formatTable(t: FidelityTable, opts: { rows?: boolean; factors?: 
     'latency grows as 1 / (1 - load) and its error is mostly the capacity error, amplified');
   if (t.sample_dependent > 0) {
     out.push(`samples: ${t.sample_dependent} ${t.sample_dependent === 1 ? 'row turns' : 'rows turn'} on the sample of a finite run (its drawn lengths or arrivals): over ` +
-      `${SAMPLE_SEEDS} seeds ${t.sample_dependent === 1 ? 'its errors span' : 'their errors span up to'} ${t.widest_sample_span_pct.toFixed(1)} points (each row's range with --rows); the figure is the first seed's`);
+      `${t.sample_seeds} seeds ${t.sample_dependent === 1 ? 'its errors span' : 'their errors span up to'} ${t.widest_sample_span_pct.toFixed(1)} points (each row's range with --rows); the figure is the first seed's`);
   }
   out.push('');
   out.push(...groupLines(t));

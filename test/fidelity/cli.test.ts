@@ -73,6 +73,26 @@ describe('fleetsim fidelity', () => {
     await expect(run(['--corpus', FIXTURE, '--max-wall-s', '1e9'])).rejects.toThrow(UserError);
   });
 
+  it('--samples: a finite run of drawn lengths is read with that many seeds, flagged with its range; 1 reads one', async () => {
+    const { 'burst.csv': burst } = writeTemp({ 'burst.csv': csvText([baseCells({ id: 'burst-sharegpt', kind: 'throughput', unit: 'output_tok_s', statistic: 'mean', batch: '', num_requests: '200', prompt_tokens: '220', output_tokens: '190', value: '3000', lengths: 'sharegpt' })]) });
+    const five = JSON.parse(await run(['--corpus', burst, '--split', 'all', '--json'])) as { sample_seeds: number; rows: { predicted: number; sample_error_pct?: [number, number] }[] };
+    expect(five.sample_seeds).toBe(5);
+    const range = five.rows[0].sample_error_pct!;
+    expect(range[0]).toBeLessThan(range[1]);
+    const one = JSON.parse(await run(['--corpus', burst, '--split', 'all', '--json', '--samples', '1'])) as typeof five;
+    expect(one.sample_seeds).toBe(0);
+    expect(one.rows[0].sample_error_pct).toBeUndefined();
+    expect(one.rows[0].predicted).toBe(five.rows[0].predicted);
+    const eight = JSON.parse(await run(['--corpus', burst, '--split', 'all', '--json', '--samples', '8'])) as typeof five;
+    expect(eight.sample_seeds).toBe(8);
+    // more seeds can only widen the range
+    expect(eight.rows[0].sample_error_pct![0]).toBeLessThanOrEqual(range[0]);
+    expect(eight.rows[0].sample_error_pct![1]).toBeGreaterThanOrEqual(range[1]);
+    for (const bad of ['0', '51', '2.5', 'five']) {
+      await expect(run(['--corpus', burst, '--samples', bad])).rejects.toThrow(new UserError(`--samples: expected a whole number of seeds from 1 to 50, got "${bad}"`));
+    }
+  });
+
   it('refuses a bad flag with a one-line UserError', async () => {
     await expect(run(['--corpus', FIXTURE, '--split', 'test'])).rejects.toThrow(new UserError('--split: expected one of validation, calibration, all, got "test"'));
     await expect(run(['--corpus', FIXTURE, '--max-mape', 'ten'])).rejects.toThrow(UserError);

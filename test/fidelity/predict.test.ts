@@ -134,9 +134,9 @@ describe('serving on one simulated replica', () => {
   });
 });
 
-describe('finite runs: the spread of their samples (sampleSpread)', () => {
+describe('finite runs: the spread of their samples (sampleSeeds)', () => {
   const burst = { kind: 'throughput', unit: 'output_tok_s', statistic: 'mean', batch: '', num_requests: '200', prompt_tokens: '220', output_tokens: '190', value: '3000' };
-  const spread = { sampleSpread: true };
+  const spread = { sampleSeeds: 5 };
 
   it('a burst of drawn lengths is read with five seeds of them: the range holds the first seed\'s figure, which stays the prediction', () => {
     const r = row({ ...burst, lengths: 'sharegpt' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../src/fidelity/corpus.ts';
-import { predictRows, stackEngine } from '../../src/fidelity/predict.ts';
+import { DEFAULT_SAMPLE_SEEDS, predictRows, stackEngine } from '../../src/fidelity/predict.ts';
 
 /**
  * vLLM's V1 engine (0.10-0.19) serving on one H100, from two public sources (data/corpus/vllm-v1/,
@@ -43,7 +43,7 @@ describe("vLLM's V1 engine on H100 (out of sample)", () => {
 describe("vLLM's V1 engine serving dense models on A100 and H100 (out of sample)", () => {
   const rows = loadCorpus(['data/corpus/vllm-v1/dense-sources.csv']);
   // each finite run read with five seeds: its figure turns on its arrivals and lengths
-  const predictions = predictRows(rows, { sampleSpread: true });
+  const predictions = predictRows(rows, { sampleSeeds: DEFAULT_SAMPLE_SEEDS });
   /** The worst error over the five seeds of each row `keep` picks (its own seed's when the run is not seed-dependent). */
   const worstErrors = (keep: (id: string) => boolean) => rows.flatMap((row, i) => {
     const p = predictions[i];
