@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { loadCorpus } from '../../src/fidelity/corpus.ts';
-import { DEFAULT_SAMPLE_SEEDS, predictRows, stackEngine } from '../../src/fidelity/predict.ts';
+import { loadCorpus, type CorpusRow } from '../../src/fidelity/corpus.ts';
+import { DEFAULT_SAMPLE_SEEDS, predictRows, stackEngine, type Prediction } from '../../src/fidelity/predict.ts';
+
+/** A part of n validation rows, all of vLLM's V1 era, every one predicted with the vllm profile. */
+function expectValidationRowsOfVllm(rows: readonly CorpusRow[], predictions: readonly Prediction[], n: number): void {
+  expect(rows.length).toBe(n);
+  expect(new Set(rows.map((r) => r.split))).toEqual(new Set(['validation']));
+  expect(new Set(rows.map((r) => stackEngine(r.stack, r.stack_version)))).toEqual(new Set(['vllm']));
+  expect(predictions.every((p) => p.status === 'predicted')).toBe(true);
+}
 
 /**
  * vLLM's V1 engine (0.10-0.19) serving on one H100, from two public sources (data/corpus/vllm-v1/,
@@ -13,12 +21,7 @@ describe("vLLM's V1 engine on H100 (out of sample)", () => {
   const rows = loadCorpus(['data/corpus/vllm-v1/measurements.csv']);
   const predictions = predictRows(rows);
 
-  it('predicts every row, each with the vllm profile', () => {
-    expect(rows.length).toBe(20);
-    expect(new Set(rows.map((r) => r.split))).toEqual(new Set(['validation']));
-    expect(new Set(rows.map((r) => stackEngine(r.stack, r.stack_version)))).toEqual(new Set(['vllm']));
-    expect(predictions.every((p) => p.status === 'predicted')).toBe(true);
-  });
+  it('predicts every row, each with the vllm profile', () => expectValidationRowsOfVllm(rows, predictions, 20));
 
   it('decode at light load: ITL and TPOT within 15% MAPE, none more than 25% off', () => {
     const errors = rows.flatMap((row, i) => {
@@ -52,12 +55,7 @@ describe("vLLM's V1 engine serving dense models on A100 and H100 (out of sample)
     return [Math.max(Math.abs(lo / row.value - 1), Math.abs(hi / row.value - 1))];
   });
 
-  it('predicts every row with the vllm profile', () => {
-    expect(rows.length).toBe(50);
-    expect(new Set(rows.map((r) => r.split))).toEqual(new Set(['validation']));
-    expect(new Set(rows.map((r) => stackEngine(r.stack, r.stack_version)))).toEqual(new Set(['vllm']));
-    expect(predictions.every((p) => p.status === 'predicted')).toBe(true);
-  });
+  it('predicts every row with the vllm profile', () => expectValidationRowsOfVllm(rows, predictions, 50));
 
   it('70B at TP 8 on A100 40GB at 1 and 4 requests/s: TPOT and ITL means and medians within 12% over five seeds', () => {
     const errors = worstErrors((id) => /-qps[14]-(tpot|itl)-(mean|p50)$/.test(id));
