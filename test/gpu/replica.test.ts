@@ -495,3 +495,23 @@ describe('GpuReplica on Llama-2 step models', () => {
     expect(run()).toBe(run());
   });
 });
+
+describe('GpuReplica: a measured period that starts during an iteration', () => {
+  // A replica busy without a gap from 0 to its last token, reset at a time inside an iteration:
+  // its busy time over the period is exactly the period (the iteration that straddles the reset
+  // counts only its part after it), fused decode steps or not.
+  it.each([true, false])('busy time from the reset to the last token is that span exactly (decode fusion %s)', (fusion) => {
+    const sim = new Simulator();
+    const rec = new Recorder();
+    const replica = new GpuReplica(sim, linearStep(), { ...BASE_CFG, fuse_decode: fusion }, rec);
+    for (let i = 0; i < 2; i++) replica.submit(rec.add(64, 400, 0), 64, 400);
+    const reset_ms = 37.3;
+    sim.run(reset_ms);
+    replica.resetStats();
+    sim.run();
+    const last_ms = Math.max(...rec.reqs.map((r) => r.done));
+    expect(last_ms).toBeGreaterThan(reset_ms);
+    expect(replica.stats().busy_ms).toBeCloseTo(last_ms - reset_ms, 9);
+    expect(replicaUtilisation(replica.stats(), linearStep(), 1_000_000, last_ms - reset_ms).busy_fraction).toBeLessThanOrEqual(1 + 1e-12);
+  });
+});

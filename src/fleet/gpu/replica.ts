@@ -203,10 +203,22 @@ export class GpuReplica {
     return s;
   }
 
-  /** Zeroes every counter (the start of a measured period). */
+  /**
+   * Zeroes every counter (the start of a measured period). An iteration in flight is counted whole
+   * when it ends, so the time it ran before the reset is taken off its time integrals now: the
+   * period's busy time and KV integral start at the reset, and busy_fraction cannot pass 1. Its
+   * FLOPs, bytes and tokens stay whole (work is counted in the period it completes in).
+   */
   resetStats(): void {
-    this.flush(this.sim.now_ms);
+    const now_ms = this.sim.now_ms;
+    this.flush(now_ms);
     this.counters.reset();
+    if (this.endEvent >= 0) {
+      const before_ms = Math.min(Math.max(0, now_ms - this.iterStart_ms), this.iterDuration_ms);
+      this.counters.busy_ms = -before_ms;
+      if (this.iterPrefillTokens > 0) this.counters.prefill_busy_ms = -before_ms;
+      this.counters.kv_token_ms = -this.iterUsedBlocks * this.blockSize * before_ms;
+    }
     this.pendingBusy_ms = this.pendingIterations = this.pendingBatchSeqs = this.pendingDecodeTokens = 0;
     this.pendingPrefillTokens = this.pendingRecomputeTokens = this.pendingKvTokenMs = this.pendingFlops = this.pendingBytes = 0;
   }
