@@ -3,11 +3,11 @@ import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { gpuHourlyUsd, PRICE_SETS, type PriceSet } from '../cost/prices.ts';
 import { fraction, positiveInt } from './cli-args.ts';
-import { checkKvDtype, checkWeightDtype, defaultKvDtype, DTYPES, parseDtype } from './dtype.ts';
+import { checkKvDtype, checkWeightDtype, defaultKvDtype, DTYPES, matmulPathFor, parseDtype } from './dtype.ts';
 import { loadHfConfig } from './hf-config.ts';
 import { weightDtypeFor } from './checkpoint-dtype.ts';
 import type { ModelSpec } from './models.ts';
-import { checkTensorParallel } from './hardware.ts';
+import { checkTensorParallel, GPUS, MATMUL_REFERENCE_GPU } from './hardware.ts';
 import { getGpu, getModel } from './lookup.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine } from './profiles.ts';
 import { perfSummary, type PerfSummary } from './summary.ts';
@@ -54,6 +54,7 @@ function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet, dtyp
       `${int(s.tokens_per_s_per_replica)} ${s.tokens_counted} tok/s per replica, ${int(s.tokens_per_s_per_gpu)} per GPU (MFU ${fmt(100 * s.mfu, 0)}%, MBU ${fmt(100 * s.mbu, 0)}%)${engineCapped(s) ? "; the batch is the engine's max_num_seqs" : ''}`],
     ['capacity', `${fmt(s.requests_per_s_per_replica, 2)} requests/s per replica at that batch (near capacity from ${fmt(s.requests_per_s_per_replica * NEAR_CAPACITY_LOAD, 2)}, ` +
       `${fmt(100 * NEAR_CAPACITY_LOAD, 0)}%: latency there turns on a capacity the model knows within ${fmt(100 * STEP_MODEL_THROUGHPUT_ERROR, 0)}%)`],
+    ['GEMM rate', gemmRateNote(s)],
     ['cost', `$${fmt(s.usd_per_million_output_tokens, 3)} per million ${s.tokens_counted} tokens at $${fmt(s.usd_per_gpu_hour, 3)} per GPU-hour (${priceSet} prices)`],
     ...(s.known_bias ? [['known bias', s.known_bias] as [string, string]] : []),
     ...speculativeRows(s),
@@ -63,6 +64,20 @@ function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet, dtyp
   const kv = s.kv_dtype === s.dtype ? '' : ` (KV cache ${s.kv_dtype})`;
   const head = `${s.model} on ${layout}, ${s.dtype}${dtypeNote}${kv}, prompt ${s.prompt_tokens}, output ${s.output_tokens}; factors: ${calibrationName}`;
   return [head, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n') + '\n';
+}
+
+/** How the profile's GEMM efficiency (a share of the reference GPU's peak) reaches this GPU. */
+function gemmRateNote(s: PerfSummary): string {
+  const gpu = getGpu(s.gpu);
+  const path = matmulPathFor(gpu, s.dtype);
+  const own = gpu.matmul_achieved_fraction;
+  const reference = GPUS[MATMUL_REFERENCE_GPU].matmul_achieved_fraction;
+  if (own === undefined || reference === undefined) return `the profile's, as on ${MATMUL_REFERENCE_GPU} (assumed: no large-GEMM measurement of ${s.gpu})`;
+  // matmulRateVsReference's rule: the FP8 row where both GPUs have one, else the BF16 standing
+  const fp8 = path === 'fp8' && own.fp8 !== undefined && reference.fp8 !== undefined;
+  const pct = (f: { fp16: number; fp8?: number }) => `${fmt(100 * (fp8 ? f.fp8! : f.fp16), 1)}%`;
+  const row = fp8 ? (s.dtype === 'fp4' ? 'FP8, no FP4 measurement' : 'FP8') : path === 'fp8' ? 'BF16, no FP8 measurement' : 'BF16';
+  return `x${fmt(s.matmul_rate_vs_reference, 3)} the profile's (measured large GEMMs, ${row}: ${pct(own)} of ${s.gpu}'s peak, ${pct(reference)} of ${MATMUL_REFERENCE_GPU}'s)`;
 }
 
 /** A sequence's cache tokens: its own, and its sliding-window layers' windows where the model has them. */

@@ -1,6 +1,6 @@
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
-import type { GpuSpec } from './hardware.ts';
+import type { GpuSpec, MatmulPath } from './hardware.ts';
 
 /** Weight and KV-cache element types. */
 export type Dtype = 'fp16' | 'bf16' | 'fp8' | 'int8' | 'fp4' | 'int4';
@@ -62,6 +62,11 @@ export function peakTflopsFor(gpu: GpuSpec, dtype: Dtype): number {
   }
   if (dtype === 'fp8' && gpu.fp8_tflops !== undefined) return gpu.fp8_tflops;
   return gpu.fp16_tflops;
+}
+
+/** The tensor-core path of peakTflopsFor's rate: FP8 (and FP4, which the matmul table does not measure) or 16-bit. */
+export function matmulPathFor(gpu: GpuSpec, dtype: Dtype): MatmulPath {
+  return (dtype === 'fp8' && gpu.fp8_tflops !== undefined) || dtype === 'fp4' ? 'fp8' : 'fp16';
 }
 
 /** peakTflopsFor's refusals (bf16 without BF16 cores, fp4 without FP4 cores), named by the flag or field. */

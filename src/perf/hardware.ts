@@ -63,6 +63,13 @@ export interface GpuSpec {
   /** Volta and Turing have no BF16 tensor cores */
   readonly supports_bf16: boolean;
   readonly tdp_w: number;
+  /**
+   * Large-GEMM throughput as a fraction of the datasheet peak, as measured (S. Bekman, "Maximum
+   * Achievable Matmul FLOPS comparison table", ML Engineering, compute/accelerator/README.md, read
+   * 2026-12-05: PyTorch matmul, best of a brute-force search over shapes). `fp16` is the BF16 row,
+   * `fp8` the float8_e4m3fn row; undefined where the table has no row (see matmulRateVsReference).
+   */
+  readonly matmul_achieved_fraction?: { readonly fp16: number; readonly fp8?: number };
 }
 
 export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
@@ -72,11 +79,13 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
   'a100-40gb': {
     id: 'a100-40gb', name: 'NVIDIA A100 40GB SXM', memory_gb: 40, mem_bw_gb_per_s: 1555,
     fp16_tflops: 312, int8_tops: 624, nvlink_gb_per_s: 600, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 400,
+    matmul_achieved_fraction: { fp16: 0.869 },
   },
   // Same datasheet, A100 80GB SXM column: HBM2e 2,039 GB/s, otherwise as the 40GB.
   'a100-80gb': {
     id: 'a100-80gb', name: 'NVIDIA A100 80GB SXM', memory_gb: 80, mem_bw_gb_per_s: 2039,
     fp16_tflops: 312, int8_tops: 624, nvlink_gb_per_s: 600, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 400,
+    matmul_achieved_fraction: { fp16: 0.869 },
   },
   // NVIDIA Tesla V100 datasheet (Jan 2020), V100 SXM2: HBM2 900 GB/s, tensor 125 TF, NVLink
   // 300 GB/s, 300 W. No INT8 tensor cores: DP4A gives 4x the 15.7 TF FP32 rate = 62.8 TOPS.
@@ -119,12 +128,16 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
   'h100-80gb': {
     id: 'h100-80gb', name: 'NVIDIA H100 80GB SXM', memory_gb: 80, mem_bw_gb_per_s: 3350,
     fp16_tflops: 989.4, fp8_tflops: 1978.9, int8_tops: 1978.9, nvlink_gb_per_s: 900, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 700,
+    matmul_achieved_fraction: { fp16: 0.803, fp8: 0.709 },
   },
   // NVIDIA H200 Tensor Core GPU datasheet, H200 SXM column: 141 GB HBM3e at 4.8 TB/s, same tensor
-  // rates and NVLink as H100 SXM, up to 700 W.
+  // rates and NVLink as H100 SXM, up to 700 W. Its matmul fractions are H100's: the same GH100 die
+  // at the same power limit (the MAMF table says so for BF16; its FP8 rows, 73.4% against 70.9%,
+  // were taken under different CUDA releases, 12.8 and 12.6, and differ by less than software does).
   h200: {
     id: 'h200', name: 'NVIDIA H200 141GB SXM', memory_gb: 141, mem_bw_gb_per_s: 4800,
     fp16_tflops: 989.4, fp8_tflops: 1978.9, int8_tops: 1978.9, nvlink_gb_per_s: 900, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 700,
+    matmul_achieved_fraction: { fp16: 0.803, fp8: 0.709 },
   },
   // H20: NVIDIA's export-compliant Hopper for China. NVIDIA publishes no datasheet; these are the
   // figures reported since its announcement (e.g. SemiAnalysis, "Nvidia's New China AI Chips
@@ -156,6 +169,7 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
   b200: {
     id: 'b200', name: 'NVIDIA B200 180GB SXM (HGX)', memory_gb: 180, mem_bw_gb_per_s: 8000,
     fp16_tflops: 2250, fp8_tflops: 4500, fp4_tflops: 9000, int8_tops: 4500, nvlink_gb_per_s: 1800, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 1000,
+    matmul_achieved_fraction: { fp16: 0.776, fp8: 0.763 },
   },
   // NVIDIA GB200 NVL72 specifications (nvidia.com, 2024-25), 72 GPUs in one NVLink Switch domain,
   // rack figures "with sparsity": FP4 1,440 PF, FP8/FP6 720 PF, FP16/BF16 360 PF, INT8 720 POPS;
@@ -167,6 +181,7 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
   gb200: {
     id: 'gb200', name: 'NVIDIA GB200 (per GPU, NVL72)', memory_gb: 186, mem_bw_gb_per_s: 8000,
     fp16_tflops: 2500, fp8_tflops: 5000, fp4_tflops: 10000, int8_tops: 5000, nvlink_gb_per_s: 1800, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 72, supports_bf16: true, tdp_w: 1200,
+    matmul_achieved_fraction: { fp16: 0.729, fp8: 0.723 },
   },
   // AMD Instinct MI300X accelerator datasheet (2023): 192 GB HBM3 at 5.3 TB/s, peak FP16/BF16
   // 1,307.4 TF dense (2,614.9 with sparsity), FP8 2,614.9 TF, INT8 2,614.9 TOPS, 750 W OAM.
@@ -176,6 +191,7 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
   mi300x: {
     id: 'mi300x', name: 'AMD Instinct MI300X', memory_gb: 192, mem_bw_gb_per_s: 5300,
     fp16_tflops: 1307.4, fp8_tflops: 2614.9, int8_tops: 2614.9, nvlink_gb_per_s: 896, has_nvlink: false, interconnect: 'infinity-fabric', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 750,
+    matmul_achieved_fraction: { fp16: 0.514 },
   },
   // AMD Instinct MI325X datasheet (Oct 2024): the MI300X's compute (FP16 1,307.4 TF, FP8 2,614.9 TF,
   // INT8 2,614.9 TOPS dense) with 256 GB HBM3E at 6 TB/s, 1,000 W; same Infinity Fabric
@@ -183,6 +199,7 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
   mi325x: {
     id: 'mi325x', name: 'AMD Instinct MI325X', memory_gb: 256, mem_bw_gb_per_s: 6000,
     fp16_tflops: 1307.4, fp8_tflops: 2614.9, int8_tops: 2614.9, nvlink_gb_per_s: 896, has_nvlink: false, interconnect: 'infinity-fabric', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 1000,
+    matmul_achieved_fraction: { fp16: 0.604 },
   },
 };
 
@@ -206,4 +223,31 @@ export function checkTensorParallel(gpu: GpuSpec, tp: number, field = '--tp'): v
       `${field}: tp=${tp} exceeds the ${domain}-GPU ${gpu.interconnect} domain of ${gpu.id}; ` +
       `tensor parallelism beyond one domain would cross the network, which the step model does not cost: use tp <= ${domain}`);
   }
+}
+
+/** The tensor-core path a GEMM takes: 16-bit (also weight-only int8/int4 and FP8 on Ampere) or FP8. */
+export type MatmulPath = 'fp16' | 'fp8';
+
+/**
+ * The reference of every profile's `gemm_efficiency`: the GPU whose large-GEMM fraction of peak
+ * the step model takes as 1. H100 SXM, because most calibration rows of every current profile are
+ * Hopper rows (H100, H200; and the table says H200's BF16 is the same).
+ */
+export const MATMUL_REFERENCE_GPU: GpuId = 'h100-80gb';
+
+/**
+ * How much more (above 1) or less of its datasheet peak this GPU's large GEMMs reach than the
+ * reference's on the same path: the ratio of their measured fractions (matmul_achieved_fraction).
+ * A profile's gemm_efficiency is a fraction of the reference's peak rate, so without this an A100
+ * (86.9% of its peak in the table) and an MI300X (51.4%) would be charged H100's 80.3%.
+ * Assumptions, where the table is silent: a GPU it does not measure is taken as the reference
+ * (1: L4, L40S, H20, T4, A10G, V100); one it measures in BF16 only (MI300X, MI325X) keeps its BF16
+ * standing on the FP8 path; FP4 GEMMs (Blackwell) take the FP8 figure.
+ */
+export function matmulRateVsReference(gpu: GpuSpec, path: MatmulPath): number {
+  const measured = gpu.matmul_achieved_fraction;
+  const reference = GPUS[MATMUL_REFERENCE_GPU].matmul_achieved_fraction;
+  if (measured === undefined || reference === undefined) return 1;
+  if (path === 'fp8' && measured.fp8 !== undefined && reference.fp8 !== undefined) return measured.fp8 / reference.fp8;
+  return measured.fp16 / reference.fp16;
 }

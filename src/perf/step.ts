@@ -1,8 +1,8 @@
 import { UserError } from '../errors.ts';
 import type { CalibrationFactors, CalibrationProfile } from './calibration.ts';
 import { DEFAULT_CALIBRATION } from './profiles.ts';
-import { ACTIVATION_BYTES, defaultKvDtype, DTYPE_BYTES, peakTflopsFor, type Dtype } from './dtype.ts';
-import { checkTensorParallel, type GpuSpec } from './hardware.ts';
+import { ACTIVATION_BYTES, defaultKvDtype, DTYPE_BYTES, matmulPathFor, peakTflopsFor, type Dtype } from './dtype.ts';
+import { checkTensorParallel, matmulRateVsReference, type GpuSpec } from './hardware.ts';
 import { moeAllToAllBytesPerToken, sizeReplica } from './memory.ts';
 import type { ModelSpec } from './models.ts';
 import { countParams, fullAttentionLayers } from './shape.ts';
@@ -171,7 +171,9 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   // attention runs in 16-bit whatever the weights (FlashAttention, paged attention kernels)
   const peak16FlopsPerMs = gpu.fp16_tflops * 1e12 * gpus / 1000;
   const peakBytesPerS = gpu.mem_bw_gb_per_s * 1e9 * gpus;
-  const peakFlopsPerMs = peakFlopsPerS / 1000;
+  // the GEMMs' rate: the profile's gemm_efficiency is a share of the reference GPU's peak, and
+  // GPUs reach different fractions of their datasheet peaks (hardware.ts matmulRateVsReference)
+  const peakFlopsPerMs = peakFlopsPerS / 1000 * matmulRateVsReference(gpu, matmulPathFor(gpu, dtype));
   const peakBytesPerMs = peakBytesPerS / 1000;
   // matmul parameters per token: the input embedding is a lookup; the LM head runs for decode
   // tokens only (a prompt produces logits for its last token alone, negligible next to the rest)

@@ -1,8 +1,8 @@
 import { UserError } from '../errors.ts';
 import { replicaScheduler, type CalibrationProfile } from './calibration.ts';
 import { DEFAULT_CALIBRATION } from './profiles.ts';
-import { defaultKvDtype, type Dtype } from './dtype.ts';
-import type { GpuSpec } from './hardware.ts';
+import { defaultKvDtype, matmulPathFor, type Dtype } from './dtype.ts';
+import { matmulRateVsReference, type GpuSpec } from './hardware.ts';
 import type { ModelSpec } from './models.ts';
 import { buildSpeculativeStepModel, type SpeculativeMethod, type SpeculativeSpec } from './speculative.ts';
 import { buildStepModel, memoryFractionFor, type StepModel } from './step.ts';
@@ -60,7 +60,12 @@ export interface PerfSummary {
   tokens_counted: 'output' | 'input';
   usd_per_gpu_hour: number;
   usd_per_million_output_tokens: number;
-  /** model FLOP utilisation and memory-bandwidth utilisation of the throughput iteration */
+  /**
+   * the GPU's large-GEMM fraction of its peak over the reference GPU's, on this dtype's path
+   * (hardware.ts matmulRateVsReference): how the profile's gemm_efficiency is carried to this GPU
+   */
+  matmul_rate_vs_reference: number;
+  /** model FLOP utilisation (of the datasheet peak) and memory-bandwidth utilisation of the throughput iteration */
   mfu: number;
   mbu: number;
   /** with speculative decoding only: the same replica without it, and the ratios */
@@ -204,6 +209,7 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
     tokens_counted: encoder ? 'input' : 'output',
     usd_per_gpu_hour: p.usdPerGpuHour,
     usd_per_million_output_tokens: (p.usdPerGpuHour / 3600 / perGpu) * 1e6,
+    matmul_rate_vs_reference: matmulRateVsReference(p.gpu, matmulPathFor(p.gpu, p.dtype)),
     mfu: flops / (step.peakFlopsPerS * stepMs / 1000),
     mbu: bytes / (step.peakBytesPerS * stepMs / 1000),
   };

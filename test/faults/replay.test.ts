@@ -77,13 +77,27 @@ describe('incident replays', () => {
     expect(pooled.analysis.time_to_recover_s!).toBeLessThanOrEqual(300 + 300);
   });
 
-  it('gpu-fragmentation-aug-2024: GPT-4 TTFT p99 rises 4x, as published (2 s to 8 s), within 25%', async () => {
-    const [run] = await runReplay([variant(at('gpu-fragmentation-aug-2024.yaml'))], 1);
-    const before = run.timeseries.filter((r) => !r.warmup && r.t_start_s < 600 && r.ttft_p99_ms !== null).map((r) => r.ttft_p99_ms!);
-    const median = before.sort((a, b) => a - b)[Math.floor(before.length / 2)];
-    const rise = run.analysis.peak_ttft_p99_ms! / median;
-    expect(rise, `peak ${run.analysis.peak_ttft_p99_ms} ms over ${median} ms, seed 1`).toBeGreaterThan(4 * 0.75);
-    expect(rise).toBeLessThan(4 * 1.25);
+  // At the scenario's own sample (0.5%): at 0.2% single windows of a few replicas read p99s of
+  // 3-4 s by chance, fault or no fault, and a peak over a median then measures the noise.
+  it('gpu-fragmentation-aug-2024: a cache shrunk to 40% seldom binds at 5,000 requests/s; shrunk to 20% it breaches the SLO late in the fault, and cycling prevents that', async () => {
+    const file = at('gpu-fragmentation-aug-2024.yaml');
+    const sample = ['fleet.scale=0.005'];
+    const severe = [...sample, 'faults.0.min_fraction=0.2'];
+    const [mild, bound, cycled] = await runReplay([
+      variant(file, 'baseline', sample),
+      variant(file, 'severe', severe),
+      variant(file, 'severe-cycling', [...severe, 'faults.0.cycle_every_s=900']),
+    ], 1);
+    const median = (run: typeof mild, from_s: number, to_s: number) => {
+      const p99s = run.timeseries.filter((r) => r.t_start_s >= from_s && r.t_start_s < to_s && r.ttft_p99_ms !== null).map((r) => r.ttft_p99_ms!);
+      return p99s.sort((a, b) => a - b)[Math.floor(p99s.length / 2)];
+    };
+    // before the fault (after warm-up) and the last third of it, where the cache is smallest
+    const before = median(mild, 120, 600);
+    expect(median(mild, 5000, 7800) / before).toBeLessThan(1.15);
+    expect(mild.analysis.peak_ttft_p99_ms!).toBeLessThan(4000);
+    expect(bound.analysis.peak_ttft_p99_ms!, `peak over ${before} ms before`).toBeGreaterThan(4 * before);
+    expect(cycled.analysis.peak_ttft_p99_ms!).toBeLessThan(2 * before);
   });
 
   it('replays are deterministic and what-ifs share arrivals and fault times', async () => {

@@ -65,6 +65,15 @@ describe('fleetsim perf', () => {
     expect(text).toMatch(/per million output tokens/);
   });
 
+  it("names the GEMM rate it carries to the GPU: the measured fractions, the row taken, or the assumption", async () => {
+    const line = async (gpu: string, dtype: string) => (await run(registerPerf, ['perf', '--model', 'llama-3.1-8b', '--gpu', gpu, '--dtype', dtype])).split('\n').find((l) => l.includes('GEMM rate'));
+    expect(await line('a100-80gb', 'bf16')).toMatch(/x1\.082 the profile's \(measured large GEMMs, BF16: 86\.9% of a100-80gb's peak, 80\.3% of h100-80gb's\)/);
+    expect(await line('mi300x', 'fp8')).toMatch(/x0\.640 the profile's \(measured large GEMMs, BF16, no FP8 measurement: 51\.4% of mi300x's peak/);
+    expect(await line('b200', 'fp4')).toMatch(/x1\.076 the profile's \(measured large GEMMs, FP8, no FP4 measurement: 76\.3% of b200's peak, 70\.9% of h100-80gb's\)/);
+    expect(await line('l40s', 'fp8')).toMatch(/the profile's, as on h100-80gb \(assumed: no large-GEMM measurement of l40s\)/);
+    expect((await perfJson(['--model', 'llama-3.1-8b', '--gpu', 'mi300x', '--dtype', 'fp8'])).matmul_rate_vs_reference).toBeCloseTo(0.514 / 0.803, 6);
+  });
+
   it('loads a model from a Hugging Face config', async () => {
     const cfg = fileURLToPath(new URL('./fixtures/mixtral-8x7b/config.json', import.meta.url));
     const r = await perfJson(['--model-config', cfg, '--gpu', 'h100-80gb', '--tp', '2', '--dtype', 'fp8']);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
-import { checkTensorParallel, GPU_IDS, GPU_MEMORY_BYTES_PER_GB, GPUS, type GpuId } from '../../src/perf/hardware.ts';
+import { checkTensorParallel, GPU_IDS, GPU_MEMORY_BYTES_PER_GB, GPUS, MATMUL_REFERENCE_GPU, matmulRateVsReference, type GpuId } from '../../src/perf/hardware.ts';
+import { MODELS } from '../../src/perf/models.ts';
+import { buildStepGeometry } from '../../src/perf/step.ts';
 
 /**
  * Datasheet figures as the vendors publish them, written out independently of the catalog:
@@ -97,5 +99,62 @@ describe('interconnect domains and the TP check', () => {
     expect(() => checkTensorParallel(GPUS.gb200, 144)).toThrow(/72-GPU nvlink domain of gb200/);
     expect(() => checkTensorParallel(GPUS.mi300x, 16)).toThrow(/8-GPU infinity-fabric domain of mi300x/);
     expect(() => checkTensorParallel(GPUS.l40s, 0)).toThrow(/positive integer/);
+  });
+});
+
+/**
+ * S. Bekman's maximum-achievable-matmul table (ML Engineering, compute/accelerator/README.md):
+ * achieved TFLOPS over the theoretical peak it states, written out as published.
+ */
+const MAMF = {
+  a100: { bf16: 271.2 / 312 },
+  h100: { bf16: 794.5 / 989, fp8: 1402.6 / 1979 },
+  b200: { bf16: 1745.0 / 2250, fp8: 3432.5 / 4500 },
+  gb200: { bf16: 1822.0 / 2500, fp8: 3615.6 / 5000 },
+  mi300x: { bf16: 668.4 / 1300 },
+  mi325x: { bf16: 784.9 / 1300 },
+};
+
+describe('large-GEMM fraction of peak by GPU (matmulRateVsReference)', () => {
+  it('carries the table\'s fractions to 3 digits; H200 takes H100\'s (the same die at the same 700 W)', () => {
+    const close = (a: number | undefined, b: number) => expect(a).toBeCloseTo(b, 3);
+    close(GPUS['a100-80gb'].matmul_achieved_fraction?.fp16, MAMF.a100.bf16);
+    close(GPUS['a100-40gb'].matmul_achieved_fraction?.fp16, MAMF.a100.bf16);
+    close(GPUS['h100-80gb'].matmul_achieved_fraction?.fp16, MAMF.h100.bf16);
+    close(GPUS['h100-80gb'].matmul_achieved_fraction?.fp8, MAMF.h100.fp8);
+    expect(GPUS.h200.matmul_achieved_fraction).toEqual(GPUS['h100-80gb'].matmul_achieved_fraction);
+    close(GPUS.b200.matmul_achieved_fraction?.fp8, MAMF.b200.fp8);
+    close(GPUS.gb200.matmul_achieved_fraction?.fp16, MAMF.gb200.bf16);
+    close(GPUS.mi300x.matmul_achieved_fraction?.fp16, MAMF.mi300x.bf16);
+    close(GPUS.mi325x.matmul_achieved_fraction?.fp16, MAMF.mi325x.bf16);
+  });
+
+  it('is 1 on the reference GPU, the ratio of fractions elsewhere, BF16 standing where FP8 is unmeasured, 1 where the table is silent', () => {
+    expect(GPUS[MATMUL_REFERENCE_GPU].id).toBe('h100-80gb');
+    expect(matmulRateVsReference(GPUS['h100-80gb'], 'fp16')).toBe(1);
+    expect(matmulRateVsReference(GPUS['h100-80gb'], 'fp8')).toBe(1);
+    expect(matmulRateVsReference(GPUS['a100-80gb'], 'fp16')).toBeCloseTo(MAMF.a100.bf16 / MAMF.h100.bf16, 2);
+    expect(matmulRateVsReference(GPUS.b200, 'fp8')).toBeCloseTo(MAMF.b200.fp8 / MAMF.h100.fp8, 2);
+    expect(matmulRateVsReference(GPUS.mi300x, 'fp8')).toBeCloseTo(MAMF.mi300x.bf16 / MAMF.h100.bf16, 2);
+    for (const id of ['l40s', 'h20', 'l4', 't4', 'a10g', 'v100-32gb'] as const) {
+      expect(matmulRateVsReference(GPUS[id], 'fp16'), id).toBe(1);
+      expect(matmulRateVsReference(GPUS[id], 'fp8'), id).toBe(1);
+    }
+  });
+
+  it('scales the step model\'s GEMM time by it and nothing else: weights, attention and the MFU\'s peak stay', () => {
+    const model = MODELS['llama-3.1-70b'];
+    const pairs = [['a100-80gb', 'fp16'], ['mi300x', 'fp8'], ['b200', 'fp4']] as const;
+    for (const [id, dtype] of pairs) {
+      const measured = buildStepGeometry({ model, gpu: GPUS[id], tp: 8, dtype });
+      const unmeasured = buildStepGeometry({ model, gpu: { ...GPUS[id], matmul_achieved_fraction: undefined }, tp: 8, dtype });
+      const ratio = matmulRateVsReference(GPUS[id], dtype === 'fp16' ? 'fp16' : 'fp8');
+      expect(ratio, id).not.toBeCloseTo(1, 2);
+      expect(measured.denseMsPerPrefillToken * ratio, id).toBeCloseTo(unmeasured.denseMsPerPrefillToken, 12);
+      expect(measured.denseMsPerDecodeToken * ratio, id).toBeCloseTo(unmeasured.denseMsPerDecodeToken, 12);
+      expect(measured.denseWeightMs, id).toBe(unmeasured.denseWeightMs);
+      expect(measured.attentionMsPerPair, id).toBe(unmeasured.attentionMsPerPair);
+      expect(measured.peakFlopsPerS, id).toBe(unmeasured.peakFlopsPerS);
+    }
   });
 });
