@@ -91,9 +91,12 @@ export class Interrupt {
     }
     this.received = sig;
     const again = sig === 'SIGINT' ? 'Ctrl-C again' : 'SIGTERM again';
-    process.stderr.write(`\nfleetsim: interrupted (${this.reason}): stopping the simulation and writing what was simulated so far (${again} to quit at once)\n`);
+    if (this.simulationOver) process.stderr.write(`\nfleetsim: interrupted (${this.reason}) after the simulation ended: writing its results first (${again} to quit at once, writing nothing)\n`);
+    else process.stderr.write(`\nfleetsim: interrupted (${this.reason}): stopping the simulation and writing what was simulated so far (${again} to quit at once)\n`);
     this.controller.abort();
   };
+  /** Set once the simulation has returned: a signal then no longer stops anything, it only sets the exit code. */
+  private simulationOver = false;
 
   constructor() {
     this.stopListening = onInterrupt(this.handler);
@@ -115,6 +118,20 @@ export class Interrupt {
   /** 130 after Ctrl-C, 143 after SIGTERM, as shells and container runtimes report them. */
   get exitCode(): number {
     return this.received === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+  }
+
+  /**
+   * The simulation has returned. A signal from here on finds nothing to stop: the command writes
+   * the results it has (a few hundred ms), then exits with 130 or 143 and says so
+   * (signalledAfterSimulation), rather than taking the signal for a stop and exiting 0.
+   */
+  simulationEnded(): void {
+    this.simulationOver = true;
+  }
+
+  /** A signal came after simulationEnded(): the results are whole, but the command was asked to end. */
+  get signalledAfterSimulation(): boolean {
+    return this.simulationOver && this.received !== null;
   }
 
   dispose(): void {

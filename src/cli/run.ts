@@ -95,6 +95,7 @@ export function registerRun(program: Command): void {
         const exp = parallel > 1
           ? await runReplicationsOnJobs(prep, seed, reps, jobs, new Progress(!opts.quiet), interrupt.signal)
           : await runReplicationsSliced(prep, seed, reps, { progress: new Progress(!opts.quiet), signal: interrupt.signal });
+        interrupt.simulationEnded();
         const summaryJson = `${JSON.stringify(exp.summary, null, 2)}\n`;
         const vllmJson = `${JSON.stringify(vllmResult(exp.summary), null, 2)}\n`;
         const where = out && (exp.interrupted ? partialPath(opts.out!) : opts.out!);
@@ -114,6 +115,10 @@ export function registerRun(program: Command): void {
         else info(renderSummary(exp.summary));
         if (where) info(`\nreport written to ${where}/ (open ${where}/report.html)`);
         if (exp.interrupted) reportInterruption(exp, interrupt, { seed, reps, duration_s: sc.duration_s, out: opts.out, where });
+        else if (interrupt.signalledAfterSimulation) {
+          process.stderr.write(`fleetsim: ${interrupt.reason} arrived after the simulation had ended; its results are complete${where ? ` and written to ${where}/` : ''}\n`);
+          process.exitCode = interrupt.exitCode;
+        }
         else if (!exp.summary.complete) {
           const ran = exp.summary.replications < reps ? ` after ${exp.summary.replications} of ${reps} replications (limits.max_wall_s = ${sc.limits.max_wall_s} s bounds the whole command)` : '';
           process.stderr.write(`fleetsim: the run stopped early (${exp.summary.engine.stop_reason})${ran}; results cover the simulated part only and are marked incomplete (seed ${seed})\n`);

@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { REPO, waitForStdout } from '../helpers/cli.ts';
-import { Progress } from '../../src/cli/progress.ts';
+import { Interrupt, Progress } from '../../src/cli/progress.ts';
 
 /** A writable that says it is (or is not) a terminal, and keeps what was written. */
 function fakeStream(isTTY: boolean): NodeJS.WriteStream & { text: () => string } {
@@ -123,5 +123,31 @@ describe('Ctrl-C and SIGTERM', () => {
     expect([130, 143], stderr).toContain(await exited);
     expect(stderr).toContain('interrupted again; exiting without writing the report');
     expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  // A signal after the simulation returned finds nothing to stop: `run` writes its whole results,
+  // then exits 130 or 143 and says so (it once took the signal for a stop and exited 0).
+  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s after the simulation ended is kept for the exit code (%i), and the message says the results are written first', (signal, exitCode) => {
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const during = new Interrupt();
+    const after = new Interrupt();
+    try {
+      after.simulationEnded();
+      process.emit(signal);
+      expect(after.signalledAfterSimulation).toBe(true);
+      expect(after.exitCode).toBe(exitCode);
+      expect(written.join('')).toMatch(/after the simulation ended: writing its results first/);
+    } finally {
+      after.dispose();
+      spy.mockRestore();
+    }
+    // the newest listener alone gets a signal: the one still simulating never heard it
+    expect(during.interrupted).toBe(false);
+    expect(during.signalledAfterSimulation).toBe(false);
+    during.dispose();
   });
 });
