@@ -114,21 +114,25 @@ export function registerRun(program: Command): void {
         else if (opts.format === 'vllm') process.stdout.write(vllmJson);
         else info(renderSummary(exp.summary));
         if (where) info(`\nreport written to ${where}/ (open ${where}/report.html)`);
-        if (exp.interrupted) reportInterruption(exp, interrupt, { seed, reps, duration_s: sc.duration_s, out: opts.out, where });
-        else if (interrupt.signalledAfterSimulation) {
-          process.stderr.write(`fleetsim: ${interrupt.reason} arrived after the simulation had ended; its results are complete${where ? ` and written to ${where}/` : ''}\n`);
-          process.exitCode = interrupt.exitCode;
-        }
-        else if (!exp.summary.complete) {
-          const ran = exp.summary.replications < reps ? ` after ${exp.summary.replications} of ${reps} replications (limits.max_wall_s = ${sc.limits.max_wall_s} s bounds the whole command)` : '';
-          process.stderr.write(`fleetsim: the run stopped early (${exp.summary.engine.stop_reason})${ran}; results cover the simulated part only and are marked incomplete (seed ${seed})\n`);
-          process.exitCode = 3;
-        }
+        reportEnd(exp, interrupt, { seed, reps, duration_s: sc.duration_s, max_wall_s: sc.limits.max_wall_s, out: opts.out, where });
       } finally {
         out?.abort();
         interrupt.dispose();
       }
     });
+}
+
+/** How the run ended, on stderr and in the exit code: stopped by a signal, signalled after it ended, or cut short by a limit. */
+function reportEnd(exp: { summary: Summary; last: Summary; interrupted: boolean }, interrupt: Interrupt, o: { seed: number; reps: number; duration_s: number; max_wall_s: number; out?: string; where?: string }): void {
+  if (exp.interrupted) reportInterruption(exp, interrupt, o);
+  else if (interrupt.signalledAfterSimulation) {
+    process.stderr.write(`fleetsim: ${interrupt.reason} arrived after the simulation had ended; its results are complete${o.where ? ` and written to ${o.where}/` : ''}\n`);
+    process.exitCode = interrupt.exitCode;
+  } else if (!exp.summary.complete) {
+    const ran = exp.summary.replications < o.reps ? ` after ${exp.summary.replications} of ${o.reps} replications (limits.max_wall_s = ${o.max_wall_s} s bounds the whole command)` : '';
+    process.stderr.write(`fleetsim: the run stopped early (${exp.summary.engine.stop_reason})${ran}; results cover the simulated part only and are marked incomplete (seed ${o.seed})\n`);
+    process.exitCode = 3;
+  }
 }
 
 /** The message after Ctrl-C or SIGTERM: where the run stopped and where its partial report is. */
