@@ -370,8 +370,8 @@ export async function runFleetPlan(input: FleetPlanInput, runner: Runner): Promi
 /**
  * What the confirmed fleet's own run warns of that the plan's reader must see: the cheapest fleet
  * that meets an SLO tends to sit near its knee, where the latency it was chosen by turns on a
- * capacity the step model knows only within its error; a model fleetsim is known to misjudge
- * (model-error.ts knownModelBias) makes the fleet's size a lower bound; and a run that keeps up
+ * capacity the step model knows only within its error; a model or GPU fleetsim is known to
+ * misjudge (model-error.ts knownBias) makes the fleet's size a lower bound; and a run that keeps up
  * with its load (or it would not be confirmed) may still fail the trend test of a short run.
  */
 export function confirmationWarnings(confirmed: Summary): string[] {

@@ -34,3 +34,23 @@ export function knownModelBias(model: { readonly id: string; readonly mla?: unkn
   return `${model.id}: fleetsim reads DeepSeek-style MLA models 1.4-2.3x faster than every published measurement of them ` +
     '(TensorRT-LLM, vLLM and SGLang on H200), so its capacity here is likely optimistic and its latency low';
 }
+
+/**
+ * GPUs whose published measurements fleetsim reads fast, as of 2026-12-05: the Blackwell parts.
+ * No profile was fitted on a Blackwell row; the one published comparison the corpus holds,
+ * NVIDIA's MLPerf Inference v5.1 offline runs on B200 (data/corpus/mlperf/v51.csv, NVFP4 weights,
+ * TensorRT-LLM), reads Llama 2 70B +24% and Llama 3.1 8B +58%, and its server runs' latencies
+ * 60-97% short, since their simulated load is read low. GB200 carries the same die and is taken
+ * with it, unmeasured.
+ */
+export function knownHardwareBias(gpu: { readonly id: string }): string | undefined {
+  if (gpu.id !== 'b200' && gpu.id !== 'gb200') return undefined;
+  return `${gpu.id}: fleetsim reads Blackwell GPUs 1.2-1.6x faster than the one published comparison it has ` +
+    "(NVIDIA's MLPerf Inference v5.1 offline runs on B200: Llama 2 70B +24%, Llama 3.1 8B +58%), so its capacity here is likely optimistic and its latency low";
+}
+
+/** Everything fleetsim is known to misjudge about a model served on a GPU, in one line (none: undefined). */
+export function knownBias(model: { readonly id: string; readonly mla?: unknown }, gpu: { readonly id: string }): string | undefined {
+  const found = [knownModelBias(model), knownHardwareBias(gpu)].filter((b): b is string => b !== undefined);
+  return found.length > 0 ? found.join('; ') : undefined;
+}

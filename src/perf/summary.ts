@@ -7,7 +7,7 @@ import type { ModelSpec } from './models.ts';
 import { buildSpeculativeStepModel, type SpeculativeMethod, type SpeculativeSpec } from './speculative.ts';
 import { buildStepModel, memoryFractionFor, type StepModel } from './step.ts';
 import { DEFAULT_MEMORY_FRACTION, fractionName } from './memory.ts';
-import { knownModelBias } from './model-error.ts';
+import { knownBias } from './model-error.ts';
 
 /**
  * The figures `fleetsim perf` prints for one replica, from the step model alone (no queueing):
@@ -136,9 +136,9 @@ export function perfSummary(p: PerfInput): PerfSummary {
   return withSpec;
 }
 
-/** The summary's known_bias field, present only for a model fleetsim is known to misjudge. */
-function knownBiasField(model: ModelSpec): Pick<PerfSummary, 'known_bias'> {
-  const bias = knownModelBias(model);
+/** The summary's known_bias field, present only for a model or GPU fleetsim is known to misjudge. */
+function knownBiasField(model: ModelSpec, gpu: GpuSpec): Pick<PerfSummary, 'known_bias'> {
+  const bias = knownBias(model, gpu);
   return bias ? { known_bias: bias } : {};
 }
 
@@ -201,7 +201,7 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
     kv_capacity_tokens: step.kvCapacityTokens,
     ...(step.kvWindowTokensPerSequence > 0 ? { kv_window_tokens_per_sequence: step.kvWindowTokensPerSequence } : {}),
     memory_setting: memorySettingOf(p),
-    ...knownBiasField(model),
+    ...knownBiasField(model, p.gpu),
     weight_gb_per_gpu: step.weightBytesPerGpu / 1e9,
     tokens_per_s_per_replica: tokensPerS,
     tokens_per_s_per_gpu: perGpu,

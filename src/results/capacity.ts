@@ -2,7 +2,8 @@ import type { Prepared } from '../scenario/prepare.ts';
 import { stationLoads, type TierLoad } from '../fleet/stations/capacity.ts';
 import { fleetLoads } from '../fleet/llm/capacity.ts';
 import { servedArchitecture } from '../fleet/llm/build.ts';
-import { knownModelBias } from '../perf/model-error.ts';
+import { knownBias } from '../perf/model-error.ts';
+import { getGpu } from '../perf/lookup.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
 
 /** The analytical capacity check: offered load against capacity per tier, at the mean and the peak arrival rate. */
@@ -22,12 +23,12 @@ export function capacityLoads(prep: Prepared): CapacityLoads {
   return { mean_rate_per_s: rate, peak_rate_per_s: rate * peakRatio, loads: loads.map((l) => ({ ...l, peak_utilization: l.utilization * peakRatio })) };
 }
 
-/** What fleetsim is known to misjudge among a fleet's served models (model-error.ts knownModelBias), one line each. */
+/** What fleetsim is known to misjudge among a fleet's served models and their GPUs (model-error.ts knownBias), one line each. */
 export function servedModelBiases(prep: Prepared): string[] {
   const f = prep.scenario.fleet;
   if (!f) return [];
   return Object.entries(f.models).flatMap(([name, spec]) => {
-    const bias = knownModelBias(servedArchitecture(name, spec, prep));
+    const bias = knownBias(servedArchitecture(name, spec, prep), getGpu(spec.gpu, `fleet.models.${name}.gpu`));
     return bias ? [`fleet.models.${name}: ${bias}`] : [];
   });
 }
