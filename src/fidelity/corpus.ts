@@ -105,7 +105,16 @@ export interface EngineArgs {
   readonly gpu_memory_utilization?: number;
   /** TensorRT-LLM's: the KV cache takes this fraction of what weights and activations leave free */
   readonly kv_cache_free_gpu_mem_fraction?: number;
+  /**
+   * an engine built by `trtllm-bench build` for a dataset of these mean prompt and output tokens,
+   * its limits left to the tool's rule (trtllm-bench.ts): both or neither, and not with max_num_seqs
+   * or max_num_batched_tokens
+   */
+  readonly trtllm_bench_isl?: number;
+  readonly trtllm_bench_osl?: number;
 }
+/** Prompt or output tokens: above any model's context (Llama 4 Scout's 10M); 2^53 - 1 made a 2e26 ms prefill. */
+const MAX_ROW_TOKENS = 16_777_216;
 const ENGINE_ARG_READERS: Readonly<Record<keyof EngineArgs, { expected: string; read: (s: string) => number | boolean | undefined }>> = {
   num_scheduler_steps: { expected: `an integer from 1 to ${MAX_DECODE_RUN_STEPS}`, read: (s) => atMost(readPosInt(s), MAX_DECODE_RUN_STEPS) },
   enable_chunked_prefill: { expected: 'true or false', read: (s) => (s === 'true' ? true : s === 'false' ? false : undefined) },
@@ -113,6 +122,8 @@ const ENGINE_ARG_READERS: Readonly<Record<keyof EngineArgs, { expected: string; 
   max_num_batched_tokens: { expected: `a positive integer up to ${MAX_BATCHED_TOKENS}`, read: (s) => atMost(readPosInt(s), MAX_BATCHED_TOKENS) },
   gpu_memory_utilization: { expected: 'a fraction in (0, 1]', read: (s) => readMemoryFraction(s) },
   kv_cache_free_gpu_mem_fraction: { expected: 'a fraction in (0, 1]', read: (s) => readMemoryFraction(s) },
+  trtllm_bench_isl: { expected: `a positive integer up to ${MAX_ROW_TOKENS}`, read: (s) => atMost(readPosInt(s), MAX_ROW_TOKENS) },
+  trtllm_bench_osl: { expected: `a positive integer up to ${MAX_ROW_TOKENS}`, read: (s) => atMost(readPosInt(s), MAX_ROW_TOKENS) },
 };
 const ENGINE_ARG_NAMES = Object.keys(ENGINE_ARG_READERS) as (keyof EngineArgs)[];
 
@@ -131,6 +142,12 @@ export function parseEngineArgs(text: string): EngineArgs | { expected: string }
   }
   if (args.gpu_memory_utilization !== undefined && args.kv_cache_free_gpu_mem_fraction !== undefined) {
     return { expected: 'one of gpu_memory_utilization (vLLM\'s memory rule) and kv_cache_free_gpu_mem_fraction (TensorRT-LLM\'s), not both' };
+  }
+  if ((args.trtllm_bench_isl === undefined) !== (args.trtllm_bench_osl === undefined)) {
+    return { expected: 'trtllm_bench_isl and trtllm_bench_osl together (the dataset an engine was built for)' };
+  }
+  if (args.trtllm_bench_isl !== undefined && (args.max_num_seqs !== undefined || args.max_num_batched_tokens !== undefined)) {
+    return { expected: 'trtllm_bench_isl and trtllm_bench_osl (limits by trtllm-bench\'s rule) or max_num_seqs and max_num_batched_tokens (limits given), not both' };
   }
   // fleetsim models multi-step scheduling without chunked prefill (vLLM 0.6.0 refused the two together)
   if ((args.num_scheduler_steps as number | undefined ?? 1) > 1 && args.enable_chunked_prefill === true) {
@@ -166,8 +183,6 @@ export const MAX_CORPUS_ROWS = 100_000;
  */
 const MIN_REQUEST_RATE_PER_S = 0.001;
 const MAX_REQUEST_RATE_PER_S = 1_000_000;
-/** Prompt or output tokens: above any model's context (Llama 4 Scout's 10M); 2^53 - 1 made a 2e26 ms prefill. */
-const MAX_ROW_TOKENS = 16_777_216;
 const inRange = (n: number | undefined, least: number, most: number) => (n !== undefined && n >= least && n <= most ? n : undefined);
 const readPosInt = (s: string) => (/^\d+$/.test(s) && Number.isSafeInteger(Number(s)) && Number(s) > 0 ? Number(s) : undefined);
 const atMost = (n: number | undefined, max: number) => (n !== undefined && n <= max ? n : undefined);

@@ -9,6 +9,7 @@ import type { ModelSpec } from '../perf/models.ts';
 import { buildStepModel, type StepModel } from '../perf/step.ts';
 import { VLLM_REPLICA_DEFAULTS } from '../fleet/gpu/replica.ts';
 import { FIXED_OUTPUT_SUFFIX, type CorpusRow, type EngineArgs, type Statistic } from './corpus.ts';
+import { trtllmBenchLimits } from './trtllm-bench.ts';
 import { simulate, type Arrivals, type LengthLaw, type RunResult, type RunSpec } from './run.ts';
 import { versionAtLeast } from './versions.ts';
 
@@ -311,7 +312,7 @@ const OFFLINE_KINDS: ReadonlySet<string> = new Set(['throughput', 'throughput_ra
 
 /** How the benchmark drove the engine, as a simulated run. */
 export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, gpu: GpuSpec, o: PredictOptions): Plan {
-  const scheduler = withEngineArgs(replicaScheduler(profileFor(row, o), step.dataParallelGroups, gpu), row.engine_args);
+  const scheduler = withBenchBuild(withEngineArgs(replicaScheduler(profileFor(row, o), step.dataParallelGroups, gpu), row.engine_args), row, model, step, gpu);
   const maxRequests = o.maxRequests ?? DEFAULT_MAX_REQUESTS;
   const notes: string[] = [];
   // `shared-prefix-N`: fixed lengths whose first N prompt tokens are one prefix every request shares (prefix caching on)
@@ -383,6 +384,17 @@ export function withEngineArgs(s: SchedulerDefaults, a: EngineArgs): SchedulerDe
     chunked_prefill: a.enable_chunked_prefill ?? (runSteps > 1 ? false : s.chunked_prefill),
     decode_run_steps: runSteps,
   };
+}
+
+/** The rule's bytes per weight (tuning.py BYTES_PER_ELEM): FP8 1, NVFP4 0.5, anything else 2. */
+const BENCH_WEIGHT_BYTES: Partial<Record<string, number>> = { fp8: 1, fp4: 0.5 };
+
+/** A row whose engine trtllm-bench built by its own rule (engine_args trtllm_bench_isl/osl): that rule's limits (trtllm-bench.ts). */
+function withBenchBuild(s: SchedulerDefaults, row: CorpusRow, model: ModelSpec, step: StepModel, gpu: GpuSpec): SchedulerDefaults {
+  const { trtllm_bench_isl: isl, trtllm_bench_osl: osl } = row.engine_args;
+  if (isl === undefined || osl === undefined) return s;
+  const limits = trtllmBenchLimits({ params_total: model.params_total, weight_bytes: BENCH_WEIGHT_BYTES[row.dtype] ?? 2, kv_bytes_per_token: step.kvBytesPerToken, tp: row.tp, gpu }, { isl, osl });
+  return { ...s, ...limits };
 }
 
 /** The run of a spec, simulated once per evaluation (rows of one configuration share it). */

@@ -150,7 +150,7 @@ describe('corpus loader: the optional engine_args column', () => {
 
   it('refuses an unknown setting, a bad value, a repeated one, and multi-step with chunked prefill, naming file, line and column', () => {
     const refused = (arg: string) => userError(() => parseCorpus(withArgs(['', arg]), 'c.csv'));
-    expect(refused('max_num_seq=256')).toMatch(/^c\.csv:3: engine_args: expected space-separated name=value settings, names num_scheduler_steps, enable_chunked_prefill, max_num_seqs, max_num_batched_tokens, gpu_memory_utilization, kv_cache_free_gpu_mem_fraction, got "max_num_seq=256"$/);
+    expect(refused('max_num_seq=256')).toMatch(/^c\.csv:3: engine_args: expected space-separated name=value settings, names num_scheduler_steps, enable_chunked_prefill, max_num_seqs, max_num_batched_tokens, gpu_memory_utilization, kv_cache_free_gpu_mem_fraction, trtllm_bench_isl, trtllm_bench_osl, got "max_num_seq=256"$/);
     expect(refused('num_scheduler_steps=0')).toBe('c.csv:3: engine_args: expected num_scheduler_steps=an integer from 1 to 64, got "num_scheduler_steps=0"');
     expect(refused('enable_chunked_prefill')).toBe('c.csv:3: engine_args: expected enable_chunked_prefill=true or false, got "enable_chunked_prefill"');
     expect(refused('max_num_seqs=8 max_num_seqs=16')).toMatch(/expected max_num_seqs given once/);
@@ -167,6 +167,15 @@ describe('corpus loader: the optional engine_args column', () => {
     expect(refused('gpu_memory_utilization=0')).toMatch(/expected gpu_memory_utilization=a fraction in \(0, 1\]/);
     expect(refused('gpu_memory_utilization=1e-1')).toMatch(/expected gpu_memory_utilization=a fraction in \(0, 1\]/);
     expect(refused('gpu_memory_utilization=0.9 kv_cache_free_gpu_mem_fraction=0.9')).toMatch(/expected one of gpu_memory_utilization \(vLLM's memory rule\) and kv_cache_free_gpu_mem_fraction \(TensorRT-LLM's\), not both/);
+  });
+
+  it('reads the dataset an engine was built for by trtllm-bench, both lengths together and not beside limits given', () => {
+    const rows = parseCorpus(withArgs(['trtllm_bench_isl=2048 trtllm_bench_osl=128']), 'c.csv');
+    expect(rows[0].engine_args).toEqual({ trtllm_bench_isl: 2048, trtllm_bench_osl: 128 });
+    const refused = (arg: string) => userError(() => parseCorpus(withArgs(['', arg]), 'c.csv'));
+    expect(refused('trtllm_bench_isl=2048')).toBe('c.csv:3: engine_args: expected trtllm_bench_isl and trtllm_bench_osl together (the dataset an engine was built for), got "trtllm_bench_isl=2048"');
+    expect(refused('trtllm_bench_isl=2048 trtllm_bench_osl=2048 max_num_seqs=256')).toMatch(/expected trtllm_bench_isl and trtllm_bench_osl \(limits by trtllm-bench's rule\) or max_num_seqs and max_num_batched_tokens \(limits given\), not both/);
+    expect(refused('trtllm_bench_osl=0 trtllm_bench_isl=1')).toMatch(/expected trtllm_bench_osl=a positive integer up to 16777216/);
   });
 
   it('refuses a 26th header column that is not engine_args, and a row without the cell', () => {
