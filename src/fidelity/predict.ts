@@ -386,14 +386,11 @@ export function withEngineArgs(s: SchedulerDefaults, a: EngineArgs): SchedulerDe
   };
 }
 
-/** The rule's bytes per weight (tuning.py BYTES_PER_ELEM): FP8 1, NVFP4 0.5, anything else 2. */
-const BENCH_WEIGHT_BYTES: Partial<Record<string, number>> = { fp8: 1, fp4: 0.5 };
-
 /** A row whose engine trtllm-bench built by its own rule (engine_args trtllm_bench_isl/osl): that rule's limits (trtllm-bench.ts). */
 function withBenchBuild(s: SchedulerDefaults, row: CorpusRow, model: ModelSpec, step: StepModel, gpu: GpuSpec): SchedulerDefaults {
   const { trtllm_bench_isl: isl, trtllm_bench_osl: osl } = row.engine_args;
   if (isl === undefined || osl === undefined) return s;
-  const limits = trtllmBenchLimits({ params_total: model.params_total, weight_bytes: BENCH_WEIGHT_BYTES[row.dtype] ?? 2, kv_bytes_per_token: step.kvBytesPerToken, tp: row.tp, gpu }, { isl, osl });
+  const limits = trtllmBenchLimits({ params_total: model.params_total, weight_dtype: row.dtype, kv_bytes_per_token: step.kvBytesPerToken, tp: row.tp, gpu }, { isl, osl });
   return { ...s, ...limits };
 }
 

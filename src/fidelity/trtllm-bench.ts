@@ -28,16 +28,19 @@ const KV_CACHE_FRACTION = 0.95;
 const MAX_BENCH_BATCH = 4096;
 const MAX_BENCH_TOKENS = 32768;
 
+/** The rule's bytes per weight (tuning.py BYTES_PER_ELEM): FP8 1, NVFP4 0.5, anything else 2. */
+const WEIGHT_BYTES: Partial<Record<string, number>> = { fp8: 1, fp4: 0.5 };
+
 /**
  * The max batch size and max tokens per step trtllm-bench builds for a model of `params_total`
- * parameters on `tp` GPUs (one pipeline stage): weights of `weight_bytes` per parameter as the rule
- * counts them (1 for FP8, 0.5 for NVFP4, else 2) and `kv_bytes_per_token` of cache on the TP group
- * (K and V, every layer, at least one KV head per GPU: the step model's figure). The GPU's memory is
- * the catalog's (what the runtime sees).
+ * parameters on `tp` GPUs (one pipeline stage): weights of `weight_dtype`, counted as the rule counts
+ * them (WEIGHT_BYTES), and `kv_bytes_per_token` of cache on the TP group (K and V, every layer, at
+ * least one KV head per GPU: the step model's figure). The GPU's memory is the catalog's (what the
+ * runtime sees).
  */
-export function trtllmBenchLimits(o: { params_total: number; weight_bytes: number; kv_bytes_per_token: number; tp: number; gpu: Pick<GpuSpec, 'memory_gb'> }, build: BenchBuild): BenchLimits {
+export function trtllmBenchLimits(o: { params_total: number; weight_dtype: string; kv_bytes_per_token: number; tp: number; gpu: Pick<GpuSpec, 'memory_gb'> }, build: BenchBuild): BenchLimits {
   const gib = 1024 ** 3;
-  const engineGib = o.params_total / 1e9 * o.weight_bytes;
+  const engineGib = o.params_total / 1e9 * (WEIGHT_BYTES[o.weight_dtype] ?? 2);
   const cacheGib = (o.gpu.memory_gb * o.tp - engineGib) * KV_CACHE_FRACTION;
   const requests = Math.max(0, cacheGib * gib / o.kv_bytes_per_token / (build.isl + build.osl));
   const rawBatch = Math.min(requests, MAX_BENCH_BATCH);

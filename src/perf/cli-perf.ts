@@ -7,7 +7,7 @@ import { checkKvDtype, checkWeightDtype, defaultKvDtype, DTYPES, matmulPathFor, 
 import { loadHfConfig } from './hf-config.ts';
 import { weightDtypeFor } from './checkpoint-dtype.ts';
 import type { ModelSpec } from './models.ts';
-import { checkTensorParallel, GPUS, MATMUL_REFERENCE_GPU } from './hardware.ts';
+import { checkTensorParallel, MATMUL_REFERENCE_GPU, matmulFractions } from './hardware.ts';
 import { getGpu, getModel } from './lookup.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine } from './profiles.ts';
 import { perfSummary, type PerfSummary } from './summary.ts';
@@ -70,14 +70,11 @@ function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet, dtyp
 function gemmRateNote(s: PerfSummary): string {
   const gpu = getGpu(s.gpu);
   const path = matmulPathFor(gpu, s.dtype);
-  const own = gpu.matmul_achieved_fraction;
-  const reference = GPUS[MATMUL_REFERENCE_GPU].matmul_achieved_fraction;
-  if (own === undefined || reference === undefined) return `the profile's, as on ${MATMUL_REFERENCE_GPU} (assumed: no large-GEMM measurement of ${s.gpu})`;
-  // matmulRateVsReference's rule: the FP8 row where both GPUs have one, else the BF16 standing
-  const fp8 = path === 'fp8' && own.fp8 !== undefined && reference.fp8 !== undefined;
-  const pct = (f: { fp16: number; fp8?: number }) => `${fmt(100 * (fp8 ? f.fp8! : f.fp16), 1)}%`;
-  const row = fp8 ? (s.dtype === 'fp4' ? 'FP8, no FP4 measurement' : 'FP8') : path === 'fp8' ? 'BF16, no FP8 measurement' : 'BF16';
-  return `x${fmt(s.matmul_rate_vs_reference, 3)} the profile's (measured large GEMMs, ${row}: ${pct(own)} of ${s.gpu}'s peak, ${pct(reference)} of ${MATMUL_REFERENCE_GPU}'s)`;
+  const f = matmulFractions(gpu, path);
+  if (f === undefined) return `the profile's, as on ${MATMUL_REFERENCE_GPU} (assumed: no large-GEMM measurement of ${s.gpu})`;
+  const row = f.row === 'fp8' ? (s.dtype === 'fp4' ? 'FP8, no FP4 measurement' : 'FP8') : path === 'fp8' ? 'BF16, no FP8 measurement' : 'BF16';
+  const pct = (x: number) => `${fmt(100 * x, 1)}%`;
+  return `x${fmt(s.matmul_rate_vs_reference, 3)} the profile's (measured large GEMMs, ${row}: ${pct(f.own)} of ${s.gpu}'s peak, ${pct(f.reference)} of ${MATMUL_REFERENCE_GPU}'s)`;
 }
 
 /** A sequence's cache tokens: its own, and its sliding-window layers' windows where the model has them. */

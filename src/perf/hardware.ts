@@ -245,9 +245,19 @@ export const MATMUL_REFERENCE_GPU: GpuId = 'h100-80gb';
  * standing on the FP8 path; FP4 GEMMs (Blackwell) take the FP8 figure.
  */
 export function matmulRateVsReference(gpu: GpuSpec, path: MatmulPath): number {
+  const f = matmulFractions(gpu, path);
+  return f === undefined ? 1 : f.own / f.reference;
+}
+
+/**
+ * The two measured fractions matmulRateVsReference compares, and which row of the table they are:
+ * the FP8 row where both GPUs have one on the FP8 path, else the BF16 row. Undefined for a GPU the
+ * table does not measure.
+ */
+export function matmulFractions(gpu: GpuSpec, path: MatmulPath): { own: number; reference: number; row: MatmulPath } | undefined {
   const measured = gpu.matmul_achieved_fraction;
   const reference = GPUS[MATMUL_REFERENCE_GPU].matmul_achieved_fraction;
-  if (measured === undefined || reference === undefined) return 1;
-  if (path === 'fp8' && measured.fp8 !== undefined && reference.fp8 !== undefined) return measured.fp8 / reference.fp8;
-  return measured.fp16 / reference.fp16;
+  if (measured === undefined || reference === undefined) return undefined;
+  if (path === 'fp8' && measured.fp8 !== undefined && reference.fp8 !== undefined) return { own: measured.fp8, reference: reference.fp8, row: 'fp8' };
+  return { own: measured.fp16, reference: reference.fp16, row: 'fp16' };
 }

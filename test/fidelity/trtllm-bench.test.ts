@@ -16,12 +16,12 @@ import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
  *   x 0.95 / (131,072 B x 256) = 1,944 requests: batch 256 x 8 = 2,048; tokens 3,888, up to 4,096.
  */
 describe("trtllm-bench's engine limits", () => {
-  const llama70b = { params_total: 70.6e9, weight_bytes: 1, kv_bytes_per_token: 2 * 80 * 8 * 128 * 1, tp: 8 };
+  const llama70b = { params_total: 70.6e9, weight_dtype: 'fp8', kv_bytes_per_token: 2 * 80 * 8 * 128 * 1, tp: 8 };
 
   it('sizes the batch and tokens per step from the memory the weights leave, as its rule does', () => {
     expect(trtllmBenchLimits({ ...llama70b, gpu: { memory_gb: 80 } }, { isl: 2048, osl: 2048 })).toEqual({ max_num_seqs: 896, max_batched_tokens: 2048 });
     expect(trtllmBenchLimits({ ...llama70b, gpu: { memory_gb: 141 } }, { isl: 2048, osl: 2048 })).toEqual({ max_num_seqs: 1792, max_batched_tokens: 3328 });
-    expect(trtllmBenchLimits({ params_total: 8.03e9, weight_bytes: 2, kv_bytes_per_token: 2 * 32 * 8 * 128 * 2, tp: 1, gpu: { memory_gb: 80 } }, { isl: 128, osl: 128 }))
+    expect(trtllmBenchLimits({ params_total: 8.03e9, weight_dtype: 'bf16', kv_bytes_per_token: 2 * 32 * 8 * 128 * 2, tp: 1, gpu: { memory_gb: 80 } }, { isl: 128, osl: 128 }))
       .toEqual({ max_num_seqs: 2048, max_batched_tokens: 4096 });
   });
 
