@@ -39,9 +39,10 @@ export function knownModelBias(model: { readonly id: string; readonly mla?: unkn
  * GPUs whose published measurements fleetsim reads fast, as of 2026-12-05: the Blackwell parts.
  * No profile was fitted on a Blackwell row; the one published comparison the corpus holds,
  * NVIDIA's MLPerf Inference v5.1 offline runs on B200 (data/corpus/mlperf/v51.csv, NVFP4 weights,
- * TensorRT-LLM), reads Llama 2 70B +24% and Llama 3.1 8B +58%, and its server runs' latencies
- * 60-97% short, since their simulated load is read low. GB200 carries the same die and is taken
- * with it, unmeasured.
+ * TensorRT-LLM), reads Llama 2 70B +24% and Llama 3.1 8B +58%; its server runs' latencies 78-97%
+ * short (their simulated load read low), and its interactive run's TPOT 66% short at 59% of the
+ * offline rate (a decode step about 3x the model's). GB200 carries the same die and is taken with
+ * it, unmeasured.
  */
 export function knownHardwareBias(gpu: { readonly id: string }): string | undefined {
   if (gpu.id !== 'b200' && gpu.id !== 'gb200') return undefined;
