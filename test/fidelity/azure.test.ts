@@ -7,7 +7,8 @@ import { predictRows } from '../../src/fidelity/predict.ts';
  * 2026-12-05, never fitted on): TensorRT-LLM static batches on A100, H100 and H200 (2024-09),
  * TensorRT-LLM 0.15 `trtllm-bench` offline runs on H100 and H200 and vLLM offline runs on MI300X
  * (2024-12, 2025-01). The 70B and 405B rows, where the GPU's work dominates, read within 25% on all
- * four GPUs and both stacks (2026-12-05: -17.2% to +22.9%). The 8B rows are not held: the
+ * four GPUs and both stacks (2026-12-05: -17.9% to +20.7%; -17.2% to +22.9% before the
+ * `trtllm-bench` rows took the tool's own engine limits). The 8B rows are not held: the
  * `trtllm-bench` engine was built once from the 2048/2048 dataset and reused for every length
  * pair, with limits that were not published (128/128 on H100 reads +72.6%).
  */

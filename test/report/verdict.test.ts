@@ -14,7 +14,8 @@ import { growthTest } from '../../src/metrics/steady-state.ts';
 import { NEAR_CAPACITY_LOAD } from '../../src/perf/model-error.ts';
 import { runWarnings, type VerdictInput } from '../../src/results/verdict.ts';
 import { servedModelBiases, type CapacityLoads } from '../../src/results/capacity.ts';
-import { knownModelBias } from '../../src/perf/model-error.ts';
+import { knownHardwareBias, knownModelBias } from '../../src/perf/model-error.ts';
+import { GPUS } from '../../src/perf/hardware.ts';
 import { MODELS } from '../../src/perf/models.ts';
 import { loadHfConfig } from '../../src/perf/hf-config.ts';
 
@@ -214,5 +215,11 @@ describe('known model biases', () => {
     expect(servedModelBiases(prepare(loadScenario(file, [])))).toEqual([]);
     const ds = prepare(loadScenario(file, ['fleet.models.chat.model=deepseek-v3', 'fleet.models.chat.gpu=h200', 'fleet.models.chat.tp=8', 'fleet.models.chat.dtype=fp8']));
     expect(servedModelBiases(ds)).toEqual([`fleet.models.chat: ${knownModelBias(MODELS['deepseek-v3'])}`]);
+  });
+
+  it('a fleet serving on Blackwell GPUs names the GPU in its verdict warning', () => {
+    const b200 = prepare(loadScenario(join(REPO, 'scenarios/kv-offload.yaml'), ['fleet.models.chat.gpu=b200']));
+    expect(servedModelBiases(b200)).toEqual([`fleet.models.chat: ${knownHardwareBias(GPUS.b200)}`]);
+    expect(knownHardwareBias(GPUS.b200)).toMatch(/^b200: fleetsim reads Blackwell GPUs 1\.2-1\.6x faster/);
   });
 });
