@@ -101,6 +101,10 @@ const DisaggregatedPool = strict({
   batching: Batching.optional(),
 });
 
+/** The range of a served model's step_time_factor: a slip of units (100 for 1.00) is refused, not simulated for hours. */
+export const MIN_STEP_TIME_FACTOR = 0.1;
+export const MAX_STEP_TIME_FACTOR = 10;
+
 /** Most KV-link bandwidth a scenario may give, Gbit/s (a guard against unit slips; NVLink 5 is 14,400). */
 export const MAX_KV_LINK_GBPS = 100_000;
 
@@ -133,6 +137,16 @@ const Served = strict({
   engine: z.string().min(1).optional(),
   /** Or a profile written by `fleetsim calibrate`, relative to the scenario file. */
   calibration: z.string().min(1).optional(),
+  /**
+   * Every GPU step of this model's replicas takes this many times the step model's time: 1.22
+   * sizes for GPUs 22% slower than fleetsim reads them (its throughput error four times in five,
+   * `plan --fleet --step-time-margin`); above 1 for a what-if of slower GPUs, below 1 of faster
+   * ones. Left out: 1 (docs/planning.md, "Planning with the model's error").
+   */
+  step_time_factor: posNum()
+    .min(MIN_STEP_TIME_FACTOR, { error: `expected a factor from ${MIN_STEP_TIME_FACTOR} to ${MAX_STEP_TIME_FACTOR}` })
+    .max(MAX_STEP_TIME_FACTOR, { error: `expected a factor from ${MIN_STEP_TIME_FACTOR} to ${MAX_STEP_TIME_FACTOR}` })
+    .optional(),
   /** Instance type carrying the GPUs (for the bill); it must carry `gpu`. Left out, or when a flag changes `gpu`, the catalog's instance for the GPU (scenario/hardware.ts). */
   instance: z.string().min(1),
   /** GPUs in the whole fleet (all regions); replicas = gpus / (ep if ep > 1, else tp). */

@@ -356,6 +356,36 @@ export function buildStepModel(opts: StepModelOptions): StepModel {
   return stepModelFrom(buildStepGeometry(opts), opts.calibration ?? DEFAULT_CALIBRATION);
 }
 
+/**
+ * A step model whose every step takes `stepTimeFactor` times as long, with `kvFactor` times the
+ * KV cache (at least one token). One rule for every slower-than-modelled replica: a deploy's
+ * version (control/alloc.ts), and a served model planned for GPUs slower than the step model reads
+ * them (`step_time_factor`: the model's own error, docs/planning.md). FLOPs and bytes stay the
+ * work's, so MFU and power read the work done, not the time it took.
+ */
+export function scaledStepModel(step: StepModel, stepTimeFactor: number, kvFactor = 1): StepModel {
+  if (stepTimeFactor === 1 && kvFactor === 1) return step;
+  const k = stepTimeFactor;
+  // the fields in stepModelFrom's order: one object shape for every step model the replicas call
+  return {
+    tp: step.tp,
+    gpus: step.gpus,
+    dataParallelGroups: step.dataParallelGroups,
+    kvCapacityTokens: Math.max(1, Math.floor(step.kvCapacityTokens * kvFactor)),
+    kvWindowTokensPerSequence: step.kvWindowTokensPerSequence,
+    kvBytesPerToken: step.kvBytesPerToken,
+    weightBytesPerGpu: step.weightBytesPerGpu,
+    requestOverheadMs: step.requestOverheadMs,
+    peakFlopsPerS: step.peakFlopsPerS,
+    peakBytesPerS: step.peakBytesPerS,
+    stepTimeMs: (pt, pairs, ds, dctx) => step.stepTimeMs(pt, pairs, ds, dctx) * k,
+    decodeInterceptMs: (ds) => step.decodeInterceptMs(ds) * k,
+    decodeMsPerContextToken: step.decodeMsPerContextToken * k,
+    stepFlops: step.stepFlops,
+    stepBytes: step.stepBytes,
+  };
+}
+
 /** A step model from a geometry and factors: cheap, so a fit can try many factors on one geometry. */
 export function stepModelFrom(g: StepGeometry, cal: CalibrationFactors): StepModel {
   return {

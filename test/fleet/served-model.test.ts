@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveServed } from '../../src/fleet/llm/build.ts';
+import { replicaCapacity } from '../../src/fleet/llm/capacity.ts';
 import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
 import { embedModel, smallFleet, smallModel } from '../helpers/fleet.ts';
 
@@ -81,5 +82,29 @@ describe('a served mixture-of-experts model with expert parallelism', () => {
     expect(prep).toThrow(/fleet\.models\.small\.gpus: expected a multiple of ep \(4\), got 6/);
     expect(() => resolveWith({ ...qwen, tp: 2, ep: 3, gpus: 6 })).toThrow(/^fleet\.models\.small\.ep: .*ep=3 must be a multiple of tp=2/);
     expect(() => resolveWith({ model: 'llama-2-7b', tp: 1, ep: 2 })).toThrow(/^fleet\.models\.small\.ep: .*dense model has no experts to split/);
+  });
+});
+
+describe("a served model's step_time_factor", () => {
+  it('multiplies every step time and the decode line, keeps the work and the KV cache, and cuts the capacity by the same factor', () => {
+    const base = resolveWith({});
+    const slow = resolveWith({ step_time_factor: 1.25 });
+    for (const [pt, pairs, ds, dctx] of [[512, 131_072, 0, 0], [0, 0, 32, 40_000], [256, 40_000, 7, 9_000]]) {
+      expect(slow.step.stepTimeMs(pt, pairs, ds, dctx)).toBeCloseTo(1.25 * base.step.stepTimeMs(pt, pairs, ds, dctx), 9);
+      expect(slow.step.stepFlops(pt, pairs, ds, dctx)).toBe(base.step.stepFlops(pt, pairs, ds, dctx));
+    }
+    // the replica plans decode runs on the line: intercept + slope x context must still be the step
+    expect(slow.step.decodeInterceptMs(16) + slow.step.decodeMsPerContextToken * 20_000).toBeCloseTo(slow.step.stepTimeMs(0, 0, 16, 20_000), 9);
+    expect(slow.step.kvCapacityTokens).toBe(base.step.kvCapacityTokens);
+    expect(slow.step.requestOverheadMs).toBe(base.step.requestOverheadMs);
+    const prep = smallFleet({ rate_per_s: 1, fleet: { models: { small: smallModel(), embed: embedModel() } } });
+    // throughput is batch over step time at the same batch: capacity / 1.25 exactly
+    expect(replicaCapacity(slow, prep).requests_per_s).toBeCloseTo(replicaCapacity(base, prep).requests_per_s / 1.25, 9);
+  });
+
+  it('is refused outside 0.1 to 10 with the field named', () => {
+    expect(() => resolveWith({ step_time_factor: 100 })).toThrow();
+    const prep = () => smallFleet({ rate_per_s: 1, fleet: { models: { small: { ...smallModel(), step_time_factor: 0.01 }, embed: embedModel() } } });
+    expect(prep).toThrow(/step_time_factor: expected a factor from 0.1 to 10/);
   });
 });

@@ -1,4 +1,4 @@
-import type { StepModel } from '../../perf/step.ts';
+import { scaledStepModel, type StepModel } from '../../perf/step.ts';
 import type { ControlSpec, VersionSpec } from './schema.ts';
 import type { FleetSpec } from '../schema.ts';
 import { scaledCount } from '../../util/scaled-count.ts';
@@ -55,24 +55,5 @@ export function armOf(control: ControlSpec | undefined, model: string): Extract<
 
 /** A version's step model: step times multiplied, KV cache scaled (more memory per request). */
 export function versionStep(step: StepModel, v: VersionSpec): StepModel {
-  if (v.step_time_factor === 1 && v.kv_factor === 1) return step;
-  const base = step;
-  const k = v.step_time_factor;
-  return {
-    tp: base.tp,
-    gpus: base.gpus,
-    dataParallelGroups: base.dataParallelGroups,
-    kvCapacityTokens: Math.max(1, Math.floor(base.kvCapacityTokens * v.kv_factor)),
-    kvWindowTokensPerSequence: base.kvWindowTokensPerSequence,
-    kvBytesPerToken: base.kvBytesPerToken,
-    weightBytesPerGpu: base.weightBytesPerGpu,
-    requestOverheadMs: base.requestOverheadMs,
-    peakFlopsPerS: base.peakFlopsPerS,
-    peakBytesPerS: base.peakBytesPerS,
-    stepTimeMs: (p, pairs, d, c) => base.stepTimeMs(p, pairs, d, c) * k,
-    decodeInterceptMs: (d) => base.decodeInterceptMs(d) * k,
-    decodeMsPerContextToken: base.decodeMsPerContextToken * k,
-    stepFlops: (p, pairs, d, c) => base.stepFlops(p, pairs, d, c),
-    stepBytes: (p, pairs, d, c) => base.stepBytes(p, pairs, d, c),
-  };
+  return scaledStepModel(step, v.step_time_factor, v.kv_factor);
 }

@@ -7,7 +7,7 @@ import { scaledCount } from '../../util/scaled-count.ts';
 import { MAX_OPEN_SESSIONS, isModelConfigPath, type FleetSpec, type ServedSpec, type TierSpec } from '../schema.ts';
 import type { ControlSpec } from '../control/schema.ts';
 import type { Trace } from '../../workload/trace.ts';
-import { buildStepModel, type StepModel } from '../../perf/step.ts';
+import { buildStepModel, scaledStepModel, type StepModel } from '../../perf/step.ts';
 import { speculativeStep } from './speculative.ts';
 import { buildPowerModel, cappedStepModel, type PowerModel } from '../../perf/power.ts';
 import { replicaScheduler, type SchedulerDefaults } from '../../perf/calibration.ts';
@@ -108,6 +108,8 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
   if (spec.speculative) step = speculativeStep({ model, gpu, tp: spec.tp, ep: spec.ep, dtype, kvDtype, calibration: profile, ...memory }, spec.speculative, `${where}.speculative`);
   const power = buildPowerModel(step, gpu, spec.power_cap_w, `${where}.power_cap_w`);
   step = cappedStepModel(step, power);
+  // after the power cap: the margin is on the time the capped GPU takes
+  if (spec.step_time_factor !== undefined) step = scaledStepModel(step, spec.step_time_factor);
   const b = spec.batching;
   const defaults = replicaScheduler(profile, step.dataParallelGroups, gpu);
   const chunked_prefill = b.chunked_prefill ?? defaults.chunked_prefill;
