@@ -12,6 +12,7 @@ import { escapeControls, excerpt } from '../util/excerpt.ts';
 import { parseObjective } from '../experiment/fleet-plan-combine.ts';
 import { MAX_PURCHASE_MIXES, mixLabel, parsePurchaseMix } from '../experiment/fleet-plan-purchase.ts';
 import { parsePdRatios } from '../experiment/fleet-plan-disaggregation.ts';
+import { stepTimeMarginNote } from '../experiment/step-time-margin.ts';
 
 /** The flags of `plan --fleet` (the rest of `plan`'s flags are for the one-knob plan). */
 export interface FleetPlanOptions {
@@ -87,7 +88,9 @@ function renderModel(p: FleetPlanResult, m: ModelPlan): string[] {
 }
 
 export function renderFleetPlan(p: FleetPlanResult): string {
-  const out = [`${p.scenario}: fleet plan minimising ${p.objective} subject to every model's SLO${p.constraints.length > 0 ? ` and ${p.constraints.join(', ')}` : ''} (seed ${p.seed} for every run)`, ''];
+  const out = [`${p.scenario}: fleet plan minimising ${p.objective} subject to every model's SLO${p.constraints.length > 0 ? ` and ${p.constraints.join(', ')}` : ''} (seed ${p.seed} for every run)`];
+  if (p.step_time_margin > 0) out.push(stepTimeMarginNote(p.step_time_margin));
+  out.push('');
   for (const m of p.models) out.push(...renderModel(p, m), '');
   out.push(`fleet frontier (no other combination is cheaper, cleaner and nearer its targets at once; shared tiers ${usd(p.shared_monthly_usd)}/month):`);
   const points = [...p.fleet_points].sort((a, b) => a[p.objective] - b[p.objective] || a.slo_ratio - b.slo_ratio);
@@ -158,7 +161,7 @@ export function fleetPlanCharts(p: FleetPlanResult): ChartFile[] {
   return charts;
 }
 
-export async function fleetPlanCommand(file: string, opts: FleetPlanOptions): Promise<void> {
+export async function fleetPlanCommand(file: string, opts: FleetPlanOptions, margin?: number): Promise<void> {
   if (opts.out) checkOutTarget(opts.out);
   const jobs = capJobs(opts.jobs, opts.quiet);
   if (opts.purchase.length > MAX_PURCHASE_MIXES) throw new UserError(`--purchase: at most ${MAX_PURCHASE_MIXES} mixes, got ${opts.purchase.length}`);
@@ -167,7 +170,7 @@ export async function fleetPlanCommand(file: string, opts: FleetPlanOptions): Pr
   // The scenario and its traces: an earlier report at --out may hold a trace (never replaced).
   const out = opts.out ? new TreeWriter(opts.out, { inputs: inputFiles(loadScenario(file, opts.set)) }) : undefined;
   try {
-    const p = await withRunner(jobs, (runner) => runFleetPlan({ file, sets: opts.set, seed: opts.seed, space, objective, constraints: opts.constraint, max_options_simulated: opts.maxOptions, screen_replicas: opts.screenReplicas }, runner));
+    const p = await withRunner(jobs, (runner) => runFleetPlan({ file, sets: opts.set, step_time_margin: margin, seed: opts.seed, space, objective, constraints: opts.constraint, max_options_simulated: opts.maxOptions, screen_replicas: opts.screenReplicas }, runner));
     for (const w of p.warnings) process.stderr.write(`fleetsim: warning: ${escapeControls(w)}\n`);
     const pj = `${JSON.stringify(fleetPlanJson(p), null, 2)}\n`;
     if (opts.json) process.stdout.write(pj);

@@ -14,6 +14,7 @@ import { escapeControls } from '../util/excerpt.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
 import { fleetPlanCommand, type FleetPlanOptions } from './fleet-plan.ts';
 import { UserError } from '../errors.ts';
+import { parseStepTimeMargin, stepTimeMarginNote, stepTimeMarginSets } from '../experiment/step-time-margin.ts';
 
 interface PlanOptions extends Partial<Omit<FleetPlanOptions, 'set' | 'constraint' | 'purchase'>> {
   fleet?: boolean;
@@ -29,6 +30,7 @@ interface PlanOptions extends Partial<Omit<FleetPlanOptions, 'set' | 'constraint
   out?: string;
   json?: boolean;
   quiet?: boolean;
+  stepTimeMargin?: string;
 }
 
 const figure = (x: number | null, ci?: [number, number]) => (x === null ? 'null' : ci ? `${fmt(x)} [${fmt(ci[0])}, ${fmt(ci[1])}]` : fmt(x));
@@ -167,8 +169,11 @@ export function registerPlan(program: Command): void {
     .option('--purchase <mix>', "with --fleet: a way to buy each model's replicas, e.g. 'reserved_1y=0.6,spot=0.3' (the rest on-demand; repeatable; default: each model's own)", collect, [])
     .option('--pd-ratios <list>', "with --fleet: prefill:decode ratios for the models the scenario disaggregates, e.g. 1:2,1:1 (default 1:3,1:2,1:1,2:1)")
     .option('--spot-interruptions-per-month <x>', "with --fleet: spot reclaims per instance a month for the spot headroom (default: each instance type's assumed band)")
+    .option('--step-time-margin <fraction>', "plan for GPUs this much slower than the step model reads them: every served model's step_time_factor times 1 + fraction (0.22: the model's throughput error four times in five; docs/planning.md)")
     .action(async (file: string, opts: PlanOptions) => {
-      if (opts.fleet) return fleetPlanCommand(file, checkFleetFlags(opts));
+      const margin = parseStepTimeMargin(opts.stepTimeMargin);
+      if (margin !== undefined) opts.set = [...opts.set, ...stepTimeMarginSets(file, opts.set, margin)];
+      if (opts.fleet) return fleetPlanCommand(file, checkFleetFlags(opts), margin);
       checkOneKnobFlags(opts);
       if (opts.out) checkOutTarget(opts.out);
       const jobs = capJobs(opts.jobs, opts.quiet);
@@ -180,7 +185,7 @@ export function registerPlan(program: Command): void {
       // The scenario and its traces: an earlier report at --out may hold a trace (never replaced).
       const out = opts.out ? new TreeWriter(opts.out, { inputs: inputFiles(loaded) }) : undefined;
       try {
-        await planAndReport(file, opts, jobs, out);
+        await planAndReport(file, opts, jobs, out, margin);
       } finally {
         out?.abort();
       }
@@ -199,7 +204,7 @@ function checkOneKnobFlags(opts: PlanOptions): void {
   if (fleetOnly.length > 0) throw new UserError(`plan: ${fleetOnly.join(', ')} ${fleetOnly.length === 1 ? 'needs' : 'need'} --fleet`);
 }
 
-async function planAndReport(file: string, opts: PlanOptions, jobs: number, out: InstanceType<typeof TreeWriter> | undefined): Promise<void> {
+async function planAndReport(file: string, opts: PlanOptions, jobs: number, out: InstanceType<typeof TreeWriter> | undefined, margin: number | undefined): Promise<void> {
 
   const live = !opts.quiet && process.stderr.isTTY === true;
   let tried = 0;
@@ -211,9 +216,9 @@ async function planAndReport(file: string, opts: PlanOptions, jobs: number, out:
   );
   if (live) process.stderr.write('\n');
   for (const w of p.warnings) process.stderr.write(`fleetsim: warning: ${escapeControls(w)}\n`);
-  const pj = `${JSON.stringify(planJson(p), null, 2)}\n`;
+  const pj = `${JSON.stringify({ ...planJson(p), step_time_margin: margin ?? 0 }, null, 2)}\n`;
   if (opts.json) process.stdout.write(pj);
-  else if (!opts.quiet) process.stdout.write(`${renderPlan(p)}\n`);
+  else if (!opts.quiet) process.stdout.write(`${margin ? `${stepTimeMarginNote(margin)}\n` : ''}${renderPlan(p)}\n`);
   if (out) {
     const files: Record<string, string> = { 'plan.json': pj, 'plan.csv': planCsv(p) };
     for (const e of p.evaluations) {

@@ -14,6 +14,7 @@ import { mixLabel, mixSold, replicasWithSpotHeadroom, spotRisk } from './fleet-p
 import { disaggregatedSpec } from './fleet-plan-disaggregation.ts';
 import { fallingBehind } from './plan.ts';
 import type { PurchaseMix } from '../cost/purchase.ts';
+import { STEP_MODEL_THROUGHPUT_ERROR } from '../perf/model-error.ts';
 
 /**
  * `fleetsim plan --fleet`: the fleet of least cost, energy or carbon (the objective) whose every
@@ -46,7 +47,10 @@ export const MAX_ERROR_RATE = 0.001;
 
 export interface FleetPlanInput {
   file: string;
+  /** Overrides, the step-time margin's among them (step-time-margin.ts). */
   sets?: readonly string[];
+  /** The margin those overrides carry, for the reader and the warnings (0: none). */
+  step_time_margin?: number;
   seed?: number;
   space?: OptionSpace;
   constraints?: readonly string[];
@@ -99,6 +103,8 @@ export interface ModelPlan {
 export interface FleetPlanResult {
   scenario: string;
   seed: number;
+  /** Every served model's GPU steps were planned at 1 + this times the step model's time (--step-time-margin). */
+  step_time_margin: number;
   constraints: string[];
   objective: FleetObjective;
   models: ModelPlan[];
@@ -359,11 +365,12 @@ export async function runFleetPlan(input: FleetPlanInput, runner: Runner): Promi
   const names = Object.keys(prep.scenario.fleet.models);
   const models = await Promise.all(names.map((m) => planModel(ctx, m, input.screen_replicas ?? SCREEN_REPLICAS, input.max_options_simulated ?? MAX_OPTIONS_SIMULATED)));
   const result = combine(prep, models, constraints, seed, ctx.objective);
+  result.step_time_margin = input.step_time_margin ?? 0;
   if (result.chosen) await confirmAndRepair(ctx, models, constraints, result);
   result.stopped_early = commandWallSpent();
   if (result.stopped_early) result.warnings.push('the wall time (limits.max_wall_s) ran out: the search is incomplete');
   if (result.confirmation && !result.confirmation.met) result.warnings.push(`the chosen fleet, simulated whole at the scenario's scale, still misses an SLO after ${MAX_REPAIRS} repairs (see confirmations)`);
-  if (result.confirmation) result.warnings.push(...confirmationWarnings(result.confirmation.summary));
+  if (result.confirmation) result.warnings.push(...confirmationWarnings(result.confirmation.summary, result.step_time_margin));
   return result;
 }
 
@@ -374,10 +381,13 @@ export async function runFleetPlan(input: FleetPlanInput, runner: Runner): Promi
  * misjudge (model-error.ts knownBias) makes the fleet's size a lower bound; and a run that keeps up
  * with its load (or it would not be confirmed) may still fail the trend test of a short run.
  */
-export function confirmationWarnings(confirmed: Summary): string[] {
+export function confirmationWarnings(confirmed: Summary, margin = 0): string[] {
   const out: string[] = [];
   const near = confirmed.verdict.warnings.find((w) => w.code === 'near_capacity');
-  if (near) out.push(`the chosen fleet is ${near.message}; a fleet with more replicas keeps the SLO with margin`);
+  // planned with the model's own error as margin, the fleet's nearness is to a capacity already cut by it
+  if (near && margin < STEP_MODEL_THROUGHPUT_ERROR) {
+    out.push(`the chosen fleet is ${near.message}; a fleet with more replicas keeps the SLO with margin (--step-time-margin ${STEP_MODEL_THROUGHPUT_ERROR} sizes one that holds if fleetsim reads the GPUs ${Math.round(STEP_MODEL_THROUGHPUT_ERROR * 100)}% fast)`);
+  }
   const bias = confirmed.verdict.warnings.find((w) => w.code === 'known_model_bias');
   if (bias) out.push(`the chosen fleet serves ${bias.message}; its replica count is a lower bound`);
   const steady = confirmed.verdict.steady_state;
@@ -407,6 +417,7 @@ function combine(prep: Prepared, models: readonly ModelPlan[], constraints: read
   return {
     scenario: prep.scenario.name,
     seed,
+    step_time_margin: 0,
     constraints: constraints.map((c) => c.text),
     objective,
     models: [...models],

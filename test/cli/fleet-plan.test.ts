@@ -31,10 +31,28 @@ describe('fleetsim plan --fleet', () => {
     [['--fleet', '--gpus', 'l5'], /--gpus: unknown GPU "l5"/],
     [['--fleet', '--tp', '0'], /--tp 0: expected whole numbers from 1 to 72/],
     [['--fleet', '--constraint', 'watts<=5'], /--constraint watts<=5: expected metric<=value|unknown metric/],
+    [['--fleet', '--step-time-margin', '-0.1'], /--step-time-margin -0.1: expected a fraction from 0 to 1/],
+    [['--fleet', '--step-time-margin', 'x'], /--step-time-margin x: expected a fraction from 0 to 1/],
+    [['--fleet', '--step-time-margin', '0.5', '--set', 'fleet.models.chat.step_time_factor=8'], /fleet\.models\.chat\.step_time_factor would be 12, above 10/],
   ])('refuses %j with one line and exit 2', async (flags, message) => {
     const r = await fleetsim(['plan', TWO, ...flags]);
     expect(r.code, show(r)).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   }, 120_000);
+
+  it('--step-time-margin plans for slower GPUs: the same search at 1.2x every step time chooses at least as many replicas and says so first', async () => {
+    const flags = ['plan', TWO, '--fleet', '--gpus', 'l4', '--tp', '1', '--jobs', '2'];
+    const nominal = await fleetsim([...flags, '--json']);
+    const margined = await fleetsim([...flags, '--step-time-margin', '0.2', '--json']);
+    expect(nominal.code, show(nominal)).toBe(0);
+    expect(margined.code, show(margined)).toBe(0);
+    const [a, b] = [JSON.parse(nominal.stdout), JSON.parse(margined.stdout)];
+    expect([a.step_time_margin, b.step_time_margin]).toEqual([0, 0.2]);
+    const replicas = (p: { chosen: { picks: { model: string; replicas: number }[] } }, m: string) => p.chosen.picks.find((t) => t.model === m)!.replicas;
+    for (const m of ['chat', 'complete']) expect(replicas(b, m), m).toBeGreaterThanOrEqual(replicas(a, m));
+    expect(b.chosen.monthly_usd).toBeGreaterThan(a.chosen.monthly_usd);
+    const text = await fleetsim([...flags, '--step-time-margin', '0.2']);
+    expect(text.stdout.split('\n')[1]).toBe("every GPU step at 1.2x the step model's time (--step-time-margin 0.2): the fleet holds its SLOs if fleetsim reads the GPUs 20% fast");
+  }, 600_000);
 });

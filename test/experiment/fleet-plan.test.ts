@@ -103,7 +103,10 @@ describe('plan --fleet', () => {
     const near = { code: 'near_capacity' as const, message: 'near capacity (analytical load): gpu:chat 90% at the mean rate, 90% at the peak. ...' };
     const summary = (warnings: { code: 'near_capacity' | 'censored'; message: string }[], ok = true) =>
       ({ verdict: { warnings, steady_state: { ok, reasons: ok ? [] : ['requests in flight rose ...'], served_fraction: 0.97 } } }) as unknown as Summary;
-    expect(confirmationWarnings(summary([{ code: 'censored', message: 'x' }, near]))).toEqual([`the chosen fleet is ${near.message}; a fleet with more replicas keeps the SLO with margin`]);
+    expect(confirmationWarnings(summary([{ code: 'censored', message: 'x' }, near]))).toEqual([`the chosen fleet is ${near.message}; a fleet with more replicas keeps the SLO with margin (--step-time-margin 0.22 sizes one that holds if fleetsim reads the GPUs 22% fast)`]);
+    // planned with the model's error as margin, nearness is to a capacity already cut by it: not repeated
+    expect(confirmationWarnings(summary([near]), 0.22)).toEqual([]);
+    expect(confirmationWarnings(summary([near]), 0.1)).toHaveLength(1);
     expect(confirmationWarnings(summary([{ code: 'censored', message: 'x' }]))).toEqual([]);
     expect(confirmationWarnings(summary([], false))).toEqual(["the chosen fleet's confirmation run is not at steady state (requests in flight rose ...); a longer duration_s tells a trend from noise"]);
     const bias = { code: 'known_model_bias' as const, message: 'a model fleetsim is known to misjudge: fleet.models.chat: deepseek-v3: ...' };
