@@ -34,6 +34,31 @@ export type ModelId =
   | 'gpt-oss-120b'
   | 'gpt-oss-20b'
   | 'gpt-neox-20b'
+  | 'llama-7b'
+  | 'llama-13b'
+  | 'llama-33b'
+  | 'llama-65b'
+  | 'llama-3.2-1b'
+  | 'llama-3.2-3b'
+  | 'codellama-34b'
+  | 'mistral-7b'
+  | 'mistral-nemo-12b'
+  | 'mistral-large-123b'
+  | 'qwen2.5-7b'
+  | 'qwen2.5-14b'
+  | 'qwen2.5-32b'
+  | 'qwen2.5-72b'
+  | 'qwen2-7b'
+  | 'qwen2-72b'
+  | 'yi-34b'
+  | 'phi-3-mini'
+  | 'phi-3-medium'
+  | 'dbrx'
+  | 'gpt-j-6b'
+  | 'opt-13b'
+  | 'opt-30b'
+  | 'opt-66b'
+  | 'falcon-180b'
   | 'text-embedding-ada-002';
 
 export interface ModelSpec extends ModelShape {
@@ -60,6 +85,15 @@ const GPT_OSS = {
   experts_per_token: 4, max_context: 131072, sliding_window: 128, attention_sinks: true, attention_bias: true, mlp_bias: true,
   expert_weight_bits: 4.25,
 } as const;
+
+/** LLaMA (Touvron et al., "LLaMA: Open and Efficient Foundation Language Models", 2023, Table 2): Llama's layout, MHA, vocab 32000, 2048 positions */
+const LLAMA_1 = { ...LLAMA_COMMON, vocab_size: 32000, max_context: 2048, head_dim: 128 } as const;
+/** Llama 3.2's small text models (HF meta-llama/Llama-3.2-1B and -3B config.json, 2024-09): tied embeddings, 8 KV heads, 131072 positions */
+const LLAMA_32 = { ...LLAMA_COMMON, vocab_size: 128256, max_context: 131072, kv_heads: 8, tied_embeddings: true } as const;
+/** Qwen2 and Qwen2.5 (Qwen team, "Qwen2.5 Technical Report", arXiv 2412.15115, Table 1; HF config.json): biases on q, k and v only, untied from 7B up, vocab 152064, 32768 positions (131072 with YaRN, not on by default) */
+const QWEN2 = { ...LLAMA_COMMON, vocab_size: 152064, max_context: 32768, head_dim: 128, attention_bias: true, mlp_bias: false } as const;
+/** Meta's OPT (Zhang et al., "OPT: Open Pre-trained Transformer Language Models", 2022, Table 1; HF facebook/opt-*): ReLU MLP of 4x, biases, tied embeddings, learned positions (2048 + an offset of 2), vocab 50272 */
+const OPT = { kind: 'decoder', mlp: 'plain', tied_embeddings: true, learned_positions: 2050, biases: true, experts: 1, experts_per_token: 1, vocab_size: 50272, max_context: 2048, head_dim: 128 } as const;
 
 export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
   // Brown et al., "Language Models are Few-Shot Learners" (2020), Table 2.1: 96 layers, d_model
@@ -225,6 +259,156 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
     layers: 44, hidden_size: 6144, attention_heads: 64, kv_heads: 64, head_dim: 96, intermediate_size: 24576,
     vocab_size: 50432, experts: 1, experts_per_token: 1, max_context: 2048,
     mlp: 'plain', tied_embeddings: false, learned_positions: 0, biases: true,
+  },
+  // LLaMA 7B, 13B, 33B ("30B") and 65B: the paper's Table 2 (dimension, heads, layers) and the
+  // HF conversions' config.json (intermediate 11008, 13824, 17920, 22016). 6.7B, 13.0B, 32.5B, 65.2B.
+  'llama-7b': {
+    ...LLAMA_1, id: 'llama-7b', name: 'LLaMA-7B', params_total: 6.74e9, params_active: 6.74e9,
+    layers: 32, hidden_size: 4096, attention_heads: 32, kv_heads: 32, intermediate_size: 11008,
+  },
+  'llama-13b': {
+    ...LLAMA_1, id: 'llama-13b', name: 'LLaMA-13B', params_total: 13.0e9, params_active: 13.0e9,
+    layers: 40, hidden_size: 5120, attention_heads: 40, kv_heads: 40, intermediate_size: 13824,
+  },
+  'llama-33b': {
+    ...LLAMA_1, id: 'llama-33b', name: 'LLaMA-33B', params_total: 32.5e9, params_active: 32.5e9,
+    layers: 60, hidden_size: 6656, attention_heads: 52, kv_heads: 52, intermediate_size: 17920,
+  },
+  'llama-65b': {
+    ...LLAMA_1, id: 'llama-65b', name: 'LLaMA-65B', params_total: 65.2e9, params_active: 65.2e9,
+    layers: 80, hidden_size: 8192, attention_heads: 64, kv_heads: 64, intermediate_size: 22016,
+  },
+  // HF meta-llama/Llama-3.2-1B config.json: 16 layers, hidden 2048, 32 heads of 64, intermediate
+  // 8192. 1.24B (1,235,814,400 on the model page).
+  'llama-3.2-1b': {
+    ...LLAMA_32, id: 'llama-3.2-1b', name: 'Llama-3.2-1B', params_total: 1.24e9, params_active: 1.24e9,
+    layers: 16, hidden_size: 2048, attention_heads: 32, head_dim: 64, intermediate_size: 8192,
+  },
+  // HF meta-llama/Llama-3.2-3B config.json: 28 layers, hidden 3072, 24 heads of 128, intermediate 8192. 3.21B.
+  'llama-3.2-3b': {
+    ...LLAMA_32, id: 'llama-3.2-3b', name: 'Llama-3.2-3B', params_total: 3.21e9, params_active: 3.21e9,
+    layers: 28, hidden_size: 3072, attention_heads: 24, head_dim: 128, intermediate_size: 8192,
+  },
+  // Rozière et al., "Code Llama" (2023) and HF codellama/CodeLlama-34b-hf config.json: 48 layers,
+  // hidden 8192, 64 heads, 8 KV heads, intermediate 22016, vocab 32000, 16384 positions. 33.7B.
+  'codellama-34b': {
+    ...LLAMA_COMMON, id: 'codellama-34b', name: 'CodeLlama-34B', params_total: 33.7e9, params_active: 33.7e9,
+    layers: 48, hidden_size: 8192, attention_heads: 64, kv_heads: 8, head_dim: 128, intermediate_size: 22016,
+    vocab_size: 32000, max_context: 16384,
+  },
+  // Jiang et al., "Mistral 7B" (2023) Table 1 and HF mistralai/Mistral-7B-v0.1 config.json: 32
+  // layers, hidden 4096, 32 heads, 8 KV heads, intermediate 14336, vocab 32000, 32768 positions.
+  // 7.24B. v0.1's 4096-token sliding window is not modelled (v0.2 and v0.3 dropped it; v0.3's
+  // vocabulary of 32768 adds 0.1%): a prompt past 4,096 tokens reads v0.1's KV cache as full.
+  'mistral-7b': {
+    ...LLAMA_COMMON, id: 'mistral-7b', name: 'Mistral-7B', params_total: 7.24e9, params_active: 7.24e9,
+    layers: 32, hidden_size: 4096, attention_heads: 32, kv_heads: 8, head_dim: 128, intermediate_size: 14336,
+    vocab_size: 32000, max_context: 32768,
+  },
+  // HF mistralai/Mistral-Nemo-Base-2407 config.json: 40 layers, hidden 5120, 32 heads of 128 (4096
+  // wide), 8 KV heads, intermediate 14336, vocab 131072; 128k context (model card). 12.2B.
+  'mistral-nemo-12b': {
+    ...LLAMA_COMMON, id: 'mistral-nemo-12b', name: 'Mistral-NeMo-12B', params_total: 12.2e9, params_active: 12.2e9,
+    layers: 40, hidden_size: 5120, attention_heads: 32, kv_heads: 8, head_dim: 128, intermediate_size: 14336,
+    vocab_size: 131072, max_context: 131072,
+  },
+  // HF mistralai/Mistral-Large-Instruct-2407 config.json: 88 layers, hidden 12288, 96 heads, 8 KV
+  // heads, intermediate 28672, vocab 32768, 131072 positions. 123B (122.6B).
+  'mistral-large-123b': {
+    ...LLAMA_COMMON, id: 'mistral-large-123b', name: 'Mistral-Large-2 (123B)', params_total: 122.6e9, params_active: 122.6e9,
+    layers: 88, hidden_size: 12288, attention_heads: 96, kv_heads: 8, head_dim: 128, intermediate_size: 28672,
+    vocab_size: 32768, max_context: 131072,
+  },
+  // Qwen2.5: HF Qwen/Qwen2.5-7B, -14B, -32B, -72B config.json. 7B: 28 layers, hidden 3584, 28
+  // heads, 4 KV heads, intermediate 18944 (7.61B); 14B: 48 x 5120, 40 heads, 8 KV, 13824 (14.7B);
+  // 32B: 64 x 5120, 40 heads, 8 KV, 27648 (32.5B of which 31.0B without embeddings: model card
+  // 32.5B); 72B: 80 x 8192, 64 heads, 8 KV, 29568 (72.7B).
+  'qwen2.5-7b': {
+    ...QWEN2, id: 'qwen2.5-7b', name: 'Qwen2.5-7B', params_total: 7.61e9, params_active: 7.61e9,
+    layers: 28, hidden_size: 3584, attention_heads: 28, kv_heads: 4, intermediate_size: 18944,
+  },
+  'qwen2.5-14b': {
+    ...QWEN2, id: 'qwen2.5-14b', name: 'Qwen2.5-14B', params_total: 14.7e9, params_active: 14.7e9,
+    layers: 48, hidden_size: 5120, attention_heads: 40, kv_heads: 8, intermediate_size: 13824,
+  },
+  'qwen2.5-32b': {
+    ...QWEN2, id: 'qwen2.5-32b', name: 'Qwen2.5-32B', params_total: 32.5e9, params_active: 32.5e9,
+    layers: 64, hidden_size: 5120, attention_heads: 40, kv_heads: 8, intermediate_size: 27648,
+  },
+  'qwen2.5-72b': {
+    ...QWEN2, id: 'qwen2.5-72b', name: 'Qwen2.5-72B', params_total: 72.7e9, params_active: 72.7e9,
+    layers: 80, hidden_size: 8192, attention_heads: 64, kv_heads: 8, intermediate_size: 29568,
+  },
+  // Qwen2 (Qwen team, "Qwen2 Technical Report", arXiv 2407.10671, Table 1): the 7B and 72B have
+  // the shapes of Qwen2.5's (HF Qwen/Qwen2-7B, Qwen2-72B config.json). 7.6B and 72.7B.
+  'qwen2-7b': {
+    ...QWEN2, id: 'qwen2-7b', name: 'Qwen2-7B', params_total: 7.61e9, params_active: 7.61e9,
+    layers: 28, hidden_size: 3584, attention_heads: 28, kv_heads: 4, intermediate_size: 18944,
+  },
+  'qwen2-72b': {
+    ...QWEN2, id: 'qwen2-72b', name: 'Qwen2-72B', params_total: 72.7e9, params_active: 72.7e9,
+    layers: 80, hidden_size: 8192, attention_heads: 64, kv_heads: 8, intermediate_size: 29568,
+  },
+  // 01.AI, "Yi: Open Foundation Models" (arXiv 2403.04652) Table 1 and HF 01-ai/Yi-34B config.json:
+  // 60 layers, hidden 7168, 56 heads, 8 KV heads, intermediate 20480, vocab 64000, 4096 positions. 34.4B.
+  'yi-34b': {
+    ...LLAMA_COMMON, id: 'yi-34b', name: 'Yi-34B', params_total: 34.4e9, params_active: 34.4e9,
+    layers: 60, hidden_size: 7168, attention_heads: 56, kv_heads: 8, head_dim: 128, intermediate_size: 20480,
+    vocab_size: 64000, max_context: 4096,
+  },
+  // Abdin et al., "Phi-3 Technical Report" (arXiv 2404.14219) and HF microsoft/Phi-3-mini-4k-instruct
+  // config.json: 32 layers, hidden 3072, 32 heads (MHA), intermediate 8192, vocab 32064, untied,
+  // 4096 positions (fused qkv and gate/up projections: the same weights). 3.8B.
+  'phi-3-mini': {
+    ...LLAMA_COMMON, id: 'phi-3-mini', name: 'Phi-3-mini (3.8B)', params_total: 3.82e9, params_active: 3.82e9,
+    layers: 32, hidden_size: 3072, attention_heads: 32, kv_heads: 32, head_dim: 96, intermediate_size: 8192,
+    vocab_size: 32064, max_context: 4096,
+  },
+  // HF microsoft/Phi-3-medium-4k-instruct config.json: 40 layers, hidden 5120, 40 heads, 10 KV heads,
+  // intermediate 17920, vocab 32064, 4096 positions. 14B (13.96B).
+  'phi-3-medium': {
+    ...LLAMA_COMMON, id: 'phi-3-medium', name: 'Phi-3-medium (14B)', params_total: 13.96e9, params_active: 13.96e9,
+    layers: 40, hidden_size: 5120, attention_heads: 40, kv_heads: 10, head_dim: 128, intermediate_size: 17920,
+    vocab_size: 32064, max_context: 4096,
+  },
+  // Databricks, "Introducing DBRX" (2024-03) and HF databricks/dbrx-base config.json: 40 layers,
+  // hidden 6144, 48 heads, 8 KV heads, 16 experts of 10752, top-4, vocab 100352, 32768 positions.
+  // 132B total, 36B active.
+  dbrx: {
+    ...LLAMA_COMMON, id: 'dbrx', name: 'DBRX', params_total: 132e9, params_active: 36e9,
+    layers: 40, hidden_size: 6144, attention_heads: 48, kv_heads: 8, head_dim: 128, intermediate_size: 10752,
+    vocab_size: 100352, experts: 16, experts_per_token: 4, max_context: 32768,
+  },
+  // Wang and Komatsuzaki, GPT-J-6B (2021; HF EleutherAI/gpt-j-6b config.json): 28 layers, hidden
+  // 4096, 16 heads of 256, MLP of 16384 (GELU), vocab 50400, untied, rotary positions, 2048 context. 6.05B.
+  'gpt-j-6b': {
+    id: 'gpt-j-6b', name: 'GPT-J-6B', kind: 'decoder', params_total: 6.05e9, params_active: 6.05e9,
+    layers: 28, hidden_size: 4096, attention_heads: 16, kv_heads: 16, head_dim: 256, intermediate_size: 16384,
+    vocab_size: 50400, experts: 1, experts_per_token: 1, max_context: 2048,
+    mlp: 'plain', tied_embeddings: false, learned_positions: 0, biases: true,
+  },
+  // OPT-13B: 40 layers, hidden 5120, 40 heads (12.85B); OPT-30B: 48 x 7168, 56 heads (29.97B);
+  // OPT-66B: 64 x 9216, 72 heads (65.7B); MLP 4x hidden, as the paper's Table 1.
+  'opt-13b': {
+    ...OPT, id: 'opt-13b', name: 'OPT-13B', params_total: 12.85e9, params_active: 12.85e9,
+    layers: 40, hidden_size: 5120, attention_heads: 40, kv_heads: 40, intermediate_size: 20480,
+  },
+  'opt-30b': {
+    ...OPT, id: 'opt-30b', name: 'OPT-30B', params_total: 29.97e9, params_active: 29.97e9,
+    layers: 48, hidden_size: 7168, attention_heads: 56, kv_heads: 56, intermediate_size: 28672,
+  },
+  'opt-66b': {
+    ...OPT, id: 'opt-66b', name: 'OPT-66B', params_total: 65.7e9, params_active: 65.7e9,
+    layers: 64, hidden_size: 9216, attention_heads: 72, kv_heads: 72, intermediate_size: 36864,
+  },
+  // Almazrouei et al., "The Falcon Series of Open Language Models" (arXiv 2311.16867) and HF
+  // tiiuae/falcon-180B config.json: 80 layers, hidden 14848, 232 heads of 64, 8 KV heads, MLP 4x
+  // (GELU), vocab 65024, tied, no linear biases, 2048 positions. 180B.
+  'falcon-180b': {
+    id: 'falcon-180b', name: 'Falcon-180B', kind: 'decoder', params_total: 180e9, params_active: 180e9,
+    layers: 80, hidden_size: 14848, attention_heads: 232, kv_heads: 8, head_dim: 64, intermediate_size: 59392,
+    vocab_size: 65024, experts: 1, experts_per_token: 1, max_context: 2048,
+    mlp: 'plain', tied_embeddings: true, learned_positions: 0, biases: false,
   },
   // OpenAI publishes no architecture for text-embedding-ada-002 (only: 1536-dim output, 8191-token
   // input limit). Stand-in: a BERT-large-class encoder (Devlin et al. 2019: 24 layers, hidden 1024,

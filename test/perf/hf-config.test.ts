@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import { loadHfConfig } from '../../src/perf/hf-config.ts';
-import { resolveModel } from '../../src/perf/lookup.ts';
+import { catalogModelId, resolveModel } from '../../src/perf/lookup.ts';
 import { MODELS, MODEL_IDS } from '../../src/perf/models.ts';
 import { countParams } from '../../src/perf/shape.ts';
 
@@ -83,5 +83,21 @@ describe('resolveModel', () => {
     expect(resolveModel('llama-3-8b').params_total).toBe(8.03e9);
     expect(resolveModel(fixture('gpt2')).layers).toBe(12);
     expect(() => resolveModel('mixtral-8x7', 'fleet.models[1].model')).toThrow(/^fleet\.models\[1\]\.model: unknown model "mixtral-8x7" \(did you mean "mixtral-8x7b"\?\)/);
+  });
+});
+
+describe('a fine-tune or quantized checkpoint named for its base model', () => {
+  it('reads as the base model when its ending is a fine-tune, release or checkpoint tag, and only then', () => {
+    expect(catalogModelId('llama-3.1-8b-instruct')).toBe('llama-3.1-8b');
+    expect(catalogModelId('llama-2-70b-chat-hf')).toBe('llama-2-70b');
+    expect(catalogModelId('mixtral-8x7b-instruct-v0.1')).toBe('mixtral-8x7b');
+    expect(catalogModelId('meta-llama-3.1-70b-instruct-fp8')).toBe('llama-3.1-70b');
+    expect(catalogModelId('qwen2.5-72b-instruct-awq')).toBe('qwen2.5-72b');
+    // an exact id wins, and a name whose stem is not in the catalog stays unknown
+    expect(catalogModelId('llama-3-8b')).toBe('llama-3-8b');
+    expect(catalogModelId('gemma-2-9b-it')).toBeUndefined();
+    expect(catalogModelId('instruct')).toBeUndefined();
+    expect(resolveModel('llama-3.1-8b-instruct')).toBe(MODELS['llama-3.1-8b']);
+    expect(() => resolveModel('gemma-2-9b-it', 'fleet.models.chat.model')).toThrow(/^fleet\.models\.chat\.model: unknown model "gemma-2-9b-it"/);
   });
 });
