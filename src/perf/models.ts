@@ -93,6 +93,9 @@ const LLAMA_32 = { ...LLAMA_COMMON, vocab_size: 128256, max_context: 131072, kv_
 /** Qwen2 and Qwen2.5 (Qwen team, "Qwen2.5 Technical Report", arXiv 2412.15115, Table 1; HF config.json): biases on q, k and v only, untied from 7B up, vocab 152064, 32768 positions (131072 with YaRN, not on by default) */
 const QWEN2 = { ...LLAMA_COMMON, vocab_size: 152064, max_context: 32768, head_dim: 128, attention_bias: true, mlp_bias: false } as const;
 /** Meta's OPT (Zhang et al., "OPT: Open Pre-trained Transformer Language Models", 2022, Table 1; HF facebook/opt-*): ReLU MLP of 4x, biases, tied embeddings, learned positions (2048 + an offset of 2), vocab 50272 */
+/** The 7B and 72B shapes Qwen2 and Qwen2.5 share (HF Qwen/Qwen2-7B, Qwen2.5-7B, Qwen2-72B, Qwen2.5-72B config.json) */
+const QWEN2_7B = { ...QWEN2, params_total: 7.61e9, params_active: 7.61e9, layers: 28, hidden_size: 3584, attention_heads: 28, kv_heads: 4, intermediate_size: 18944 } as const;
+const QWEN2_72B = { ...QWEN2, params_total: 72.7e9, params_active: 72.7e9, layers: 80, hidden_size: 8192, attention_heads: 64, kv_heads: 8, intermediate_size: 29568 } as const;
 const OPT = { kind: 'decoder', mlp: 'plain', tied_embeddings: true, learned_positions: 2050, biases: true, experts: 1, experts_per_token: 1, vocab_size: 50272, max_context: 2048, head_dim: 128 } as const;
 
 export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
@@ -323,10 +326,7 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
   // heads, 4 KV heads, intermediate 18944 (7.61B); 14B: 48 x 5120, 40 heads, 8 KV, 13824 (14.7B);
   // 32B: 64 x 5120, 40 heads, 8 KV, 27648 (32.5B of which 31.0B without embeddings: model card
   // 32.5B); 72B: 80 x 8192, 64 heads, 8 KV, 29568 (72.7B).
-  'qwen2.5-7b': {
-    ...QWEN2, id: 'qwen2.5-7b', name: 'Qwen2.5-7B', params_total: 7.61e9, params_active: 7.61e9,
-    layers: 28, hidden_size: 3584, attention_heads: 28, kv_heads: 4, intermediate_size: 18944,
-  },
+  'qwen2.5-7b': { ...QWEN2_7B, id: 'qwen2.5-7b', name: 'Qwen2.5-7B' },
   'qwen2.5-14b': {
     ...QWEN2, id: 'qwen2.5-14b', name: 'Qwen2.5-14B', params_total: 14.7e9, params_active: 14.7e9,
     layers: 48, hidden_size: 5120, attention_heads: 40, kv_heads: 8, intermediate_size: 13824,
@@ -335,20 +335,11 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
     ...QWEN2, id: 'qwen2.5-32b', name: 'Qwen2.5-32B', params_total: 32.5e9, params_active: 32.5e9,
     layers: 64, hidden_size: 5120, attention_heads: 40, kv_heads: 8, intermediate_size: 27648,
   },
-  'qwen2.5-72b': {
-    ...QWEN2, id: 'qwen2.5-72b', name: 'Qwen2.5-72B', params_total: 72.7e9, params_active: 72.7e9,
-    layers: 80, hidden_size: 8192, attention_heads: 64, kv_heads: 8, intermediate_size: 29568,
-  },
+  'qwen2.5-72b': { ...QWEN2_72B, id: 'qwen2.5-72b', name: 'Qwen2.5-72B' },
   // Qwen2 (Qwen team, "Qwen2 Technical Report", arXiv 2407.10671, Table 1): the 7B and 72B have
   // the shapes of Qwen2.5's (HF Qwen/Qwen2-7B, Qwen2-72B config.json). 7.6B and 72.7B.
-  'qwen2-7b': {
-    ...QWEN2, id: 'qwen2-7b', name: 'Qwen2-7B', params_total: 7.61e9, params_active: 7.61e9,
-    layers: 28, hidden_size: 3584, attention_heads: 28, kv_heads: 4, intermediate_size: 18944,
-  },
-  'qwen2-72b': {
-    ...QWEN2, id: 'qwen2-72b', name: 'Qwen2-72B', params_total: 72.7e9, params_active: 72.7e9,
-    layers: 80, hidden_size: 8192, attention_heads: 64, kv_heads: 8, intermediate_size: 29568,
-  },
+  'qwen2-7b': { ...QWEN2_7B, id: 'qwen2-7b', name: 'Qwen2-7B' },
+  'qwen2-72b': { ...QWEN2_72B, id: 'qwen2-72b', name: 'Qwen2-72B' },
   // 01.AI, "Yi: Open Foundation Models" (arXiv 2403.04652) Table 1 and HF 01-ai/Yi-34B config.json:
   // 60 layers, hidden 7168, 56 heads, 8 KV heads, intermediate 20480, vocab 64000, 4096 positions. 34.4B.
   'yi-34b': {
