@@ -10,15 +10,16 @@ import { predictRows } from '../../src/fidelity/predict.ts';
  * four GPUs and both stacks (2026-12-05: -17.9% to +20.7%; -17.2% to +22.9% before the
  * `trtllm-bench` rows took the tool's own engine limits). The 8B rows are not held: the
  * `trtllm-bench` engine was built once from the 2048/2048 dataset and reused for every length
- * pair, with limits that were not published (128/128 on H100 reads +72.6%).
+ * pair, with limits that were not published (128/128 on H100 reads +72.6%), nor the 7B and 8B static
+ * batches of 128/8 tokens on H100 and H200 (+33% to +36%, Mistral 7B as Llama 3 8B).
  */
 describe('Azure benchmarking guide: large models within 25%', () => {
   const rows = loadCorpus(['data/corpus/azure/benchmarking-guide.csv']);
-  const large = rows.filter((r) => r.model !== 'llama-3-8b' && r.model !== 'llama-3.1-8b');
+  const large = rows.filter((r) => r.model !== 'llama-3-8b' && r.model !== 'llama-3.1-8b' && r.model !== 'mistral-7b');
   const predictions = predictRows(large);
 
-  it('has 66 validation rows, 45 of them of 70B and 405B models on four GPUs', () => {
-    expect(rows).toHaveLength(66);
+  it('has 69 validation rows, 45 of them of 70B and 405B models on four GPUs', () => {
+    expect(rows).toHaveLength(69);
     for (const r of rows) expect(r.split).toBe('validation');
     expect(large).toHaveLength(45);
     expect([...new Set(large.map((r) => r.gpu))].sort()).toEqual(['a100-80gb', 'h100-80gb', 'h200', 'mi300x']);
