@@ -8,7 +8,7 @@ import { loadCorpus, type CorpusRow } from './corpus.ts';
 import { DEFAULT_SAMPLE_SEEDS, DEFAULT_SEED, MAX_SAMPLE_SEEDS, stacksWithoutProfile } from './predict.ts';
 import { predictRowsYielding, WALL_SPENT_REASON } from './predict-yielding.ts';
 import { distServeFinding, formatDisaggregationFinding } from './disaggregation-finding.ts';
-import { formatTable, SPLIT_FILTERS, summarize, type SplitFilter } from './table.ts';
+import { formatTable, SPLIT_FILTERS, summarize, type FidelityTable, type SplitFilter } from './table.ts';
 import { formatSpeculative, loadSpeculativeCorpus, predictSpeculative } from './speculative.ts';
 
 interface FidelityFlags {
@@ -20,6 +20,7 @@ interface FidelityFlags {
   json?: boolean;
   rows?: boolean;
   maxMape?: string;
+  maxError?: string;
   speculative?: boolean;
   disaggregation?: boolean;
   maxWallS: string;
@@ -79,6 +80,29 @@ function parseSeed(v: string): number {
   return n;
 }
 
+/** Rows beyond --max-error named in its message, the worst first. */
+const MAX_ROWS_NAMED = 5;
+
+/** Why a CI gate of `fidelity` fails (none: it passes). A gate on part of the rows vouches for nothing. */
+export function gateFailures(table: FidelityTable, unpredicted: number, maxMape?: number, maxError?: number): string[] {
+  const gates = [maxMape !== undefined ? `--max-mape ${maxMape}%` : '', maxError !== undefined ? `--max-error ${maxError}%` : ''].filter(Boolean);
+  if (gates.length === 0) return [];
+  if (unpredicted > 0) return [`${gates.join(' and ')} not checked: ${unpredicted} rows were not predicted in time`];
+  const out: string[] = [];
+  const mape = table.overall.mape_pct;
+  if (maxMape !== undefined && Number.isNaN(mape)) out.push(`no row evaluated, so the overall MAPE cannot be held to --max-mape ${maxMape}%`);
+  else if (maxMape !== undefined && mape > maxMape) out.push(`overall MAPE ${mape.toFixed(1)}% is above --max-mape ${maxMape}%`);
+  if (maxError !== undefined) {
+    const beyond = table.rows.filter((r) => Math.abs(r.error_pct) > maxError).sort((a, b) => Math.abs(b.error_pct) - Math.abs(a.error_pct));
+    if (table.rows.length === 0) out.push(`no row evaluated, so no row can be held to --max-error ${maxError}%`);
+    else if (beyond.length > 0) {
+      const named = beyond.slice(0, MAX_ROWS_NAMED).map((r) => `${r.id} ${r.error_pct >= 0 ? '+' : ''}${r.error_pct.toFixed(1)}%`).join(', ');
+      out.push(`${beyond.length} of ${table.rows.length} rows are off by more than --max-error ${maxError}%: ${named}${beyond.length > MAX_ROWS_NAMED ? ', ...' : ''}`);
+    }
+  }
+  return out;
+}
+
 export function registerFidelity(program: Command): void {
   program
     .command('fidelity')
@@ -92,6 +116,7 @@ export function registerFidelity(program: Command): void {
     .option('--json', 'print one JSON object')
     .option('--rows', 'print every row: measured, predicted, error')
     .option('--max-mape <pct>', 'exit 1 if the overall MAPE is above this percentage (for CI)')
+    .option('--max-error <pct>', 'exit 1 if any evaluated row is off by more than this percentage (for CI: every point within a bound)')
     .option('--max-wall-s <s>', 'wall-clock bound of the whole command, seconds: rows left when it runs out are not evaluated', String(DEFAULT_MAX_WALL_S))
     .option('--speculative', 'the speculative-decoding measurements (data/corpus/speculative/) instead: speedups with and without speculation')
     .option('--disaggregation', 'DistServe\'s finding instead: goodput per GPU of prefill/decode disaggregation against colocated serving, simulated (a few seconds)')
@@ -108,6 +133,7 @@ export function registerFidelity(program: Command): void {
       }
       const split = parseSplit(flags.split);
       const maxMape = parsePercent(flags.maxMape, '--max-mape');
+      const maxError = parsePercent(flags.maxError, '--max-error');
       const seed = parseSeed(flags.seed);
       const files = flags.corpus?.length ? flags.corpus : defaultCorpusFiles();
       const calibration = flags.engine || flags.calibration ? resolveEngine(flags.engine, flags.calibration, '--engine') : undefined;
@@ -123,18 +149,8 @@ export function registerFidelity(program: Command): void {
       process.stdout.write(flags.json
         ? JSON.stringify({ corpus: files, factors, seed, ...table }, null, 2) + '\n'
         : formatTable(table, { rows: flags.rows, factors }));
-      if (maxMape !== undefined && unpredicted > 0) {
-        // a gate on part of the rows vouches for nothing
-        process.stderr.write(`fidelity: --max-mape ${maxMape}% not checked: ${unpredicted} rows were not predicted in time\n`);
-        process.exitCode = 1;
-      } else if (maxMape !== undefined) {
-        const mape = table.overall.mape_pct;
-        if (Number.isNaN(mape) || mape > maxMape) {
-          process.stderr.write(Number.isNaN(mape)
-            ? `fidelity: no row evaluated, so the overall MAPE cannot be held to --max-mape ${maxMape}%\n`
-            : `fidelity: overall MAPE ${mape.toFixed(1)}% is above --max-mape ${maxMape}%\n`);
-          process.exitCode = 1;
-        }
-      }
+      const failures = gateFailures(table, unpredicted, maxMape, maxError);
+      for (const f of failures) process.stderr.write(`fidelity: ${f}\n`);
+      if (failures.length > 0) process.exitCode = 1;
     });
 }

@@ -61,6 +61,16 @@ describe('fleetsim fidelity', () => {
     expect(process.exitCode).toBe(1);
   });
 
+  it('--max-error: exit status 1 when a row is beyond the bound, 0 when every row is within it', async () => {
+    const t = JSON.parse(await run(['--corpus', FIXTURE, '--split', 'all', '--json']));
+    const worst = Math.max(...(t.rows as JsonRow[]).map((r) => Math.abs(r.error_pct)));
+    await run(['--corpus', FIXTURE, '--split', 'all', '--max-error', String(Math.ceil(worst))]);
+    expect(process.exitCode).toBeUndefined();
+    await run(['--corpus', FIXTURE, '--split', 'all', '--max-error', String(Math.floor(worst) - 1)]);
+    expect(process.exitCode).toBe(1);
+    await expect(run(['--corpus', FIXTURE, '--max-error', '-5'])).rejects.toThrow(UserError);
+  });
+
   it('--max-wall-s: the rows left when the wall time runs out are not evaluated, saying why', async () => {
     const rows = loadCorpus([FIXTURE]);
     let calls = 0;
