@@ -4,6 +4,7 @@ import { UserError } from '../errors.ts';
 import { parseVllmResult } from './vllm-result.ts';
 import { readInputText } from '../util/read-input.ts';
 import { MAX_BATCHED_TOKENS, MAX_DECODE_RUN_STEPS, MAX_NUM_SEQS } from '../perf/calibration.ts';
+import { catalogGpuId } from '../perf/lookup.ts';
 
 /**
  * The measurement corpus: published hardware measurements of LLM serving, one CSV row per
@@ -360,6 +361,7 @@ export function rowFromCells(fields: string[], file: string, line: number, width
   return {
     ...d, file, line,
     stack: canonicalStack(d.stack),
+    gpu: catalogGpuId(d.gpu),
     engine_args: engineArgs,
     kv_dtype: d.kv_dtype ?? d.dtype,
     batch: d.batch ?? undefined,

@@ -8,7 +8,7 @@ import { loadHfConfig } from './hf-config.ts';
 import { weightDtypeFor } from './checkpoint-dtype.ts';
 import type { ModelSpec } from './models.ts';
 import { checkTensorParallel, MATMUL_REFERENCE_GPU, matmulFractions } from './hardware.ts';
-import { getGpu, getModel } from './lookup.ts';
+import { catalogGpuId, getGpu, getModel } from './lookup.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine } from './profiles.ts';
 import { perfSummary, type PerfSummary } from './summary.ts';
 import { addSpeculativeOptions, speculativeFromFlags, speculativeRows, type SpeculativeFlags } from './cli-speculative.ts';
@@ -113,7 +113,7 @@ export function registerPerf(program: Command): void {
     .action((flags: PerfFlags) => {
       if (!flags.gpu) throw new UserError('--gpu: required (e.g. --gpu a100-80gb)');
       if (!flags.model && !flags.modelConfig) throw new UserError('--model: required unless --model-config is given (e.g. --model llama-2-70b)');
-      const gpu = getGpu(flags.gpu);
+      const gpu = getGpu(catalogGpuId(flags.gpu));
       const model = flags.modelConfig ? loadHfConfig(flags.modelConfig, flags.model) : getModel(flags.model!);
       const dtype = weightDtypeFor(model, gpu, flags.dtype === undefined ? undefined : parseDtype(flags.dtype, '--dtype'), '--dtype');
       checkWeightDtype(gpu, dtype);

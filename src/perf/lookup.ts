@@ -9,6 +9,27 @@ function unknown(kind: string, flag: string, value: string, ids: readonly string
   return new UserError(`${flag}: unknown ${kind} "${excerpt(value)}" (did you mean "${closest(value, ids)}"?); valid: ${ids.join(', ')}`);
 }
 
+/**
+ * Other spellings of the catalog GPUs that name one part without doubt, as benchmark pages write
+ * them ("H100 SXM5 80GB", "A100-SXM4-80GB", "H200 141GB"). A100 and V100 alone are not here: their
+ * memory sizes are different parts. H100 alone is the SXM part, as most published runs mean it
+ * (the PCIe card, 114 SMs at 350 W, is not in the catalog). Read for corpus rows and `perf --gpu`;
+ * a scenario names the catalog id, which its instance and prices are keyed on.
+ */
+const GPU_ALIASES: Readonly<Record<string, GpuId>> = {
+  'h100': 'h100-80gb', 'h100-sxm': 'h100-80gb', 'h100-sxm5': 'h100-80gb', 'h100-sxm-80gb': 'h100-80gb', 'h100-sxm5-80gb': 'h100-80gb',
+  'h100-80gb-sxm': 'h100-80gb', 'h100-80gb-hbm3': 'h100-80gb',
+  'h200-sxm': 'h200', 'h200-141gb': 'h200', 'h200-sxm-141gb': 'h200',
+  'a100-sxm4-80gb': 'a100-80gb', 'a100-sxm-80gb': 'a100-80gb', 'a100-80gb-sxm': 'a100-80gb', 'a100-80gb-sxm4': 'a100-80gb',
+  'a100-sxm4-40gb': 'a100-40gb', 'a100-sxm-40gb': 'a100-40gb', 'a100-40gb-sxm': 'a100-40gb', 'a100-40gb-sxm4': 'a100-40gb',
+  'mi300x-192gb': 'mi300x', 'b200-180gb': 'b200',
+};
+
+/** The catalog id a GPU name stands for: itself, or the one part an alias names; else the name unchanged. */
+export function catalogGpuId(name: string): string {
+  return Object.hasOwn(GPU_ALIASES, name) ? GPU_ALIASES[name] : name;
+}
+
 export function getGpu(id: string, flag = '--gpu'): GpuSpec {
   if (Object.hasOwn(GPUS, id)) return GPUS[id as GpuId];
   throw unknown('GPU', flag, id, GPU_IDS);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCorpus } from '../../src/fidelity/corpus.ts';
 import { stackEngine, stacksWithoutProfile } from '../../src/fidelity/predict.ts';
 import { versionAtLeast } from '../../src/fidelity/versions.ts';
+import { catalogGpuId, getGpu } from '../../src/perf/lookup.ts';
 import { baseCells, csvText } from './helpers.ts';
 
 describe('stack versions and the engine profile of a row', () => {
@@ -52,5 +53,15 @@ describe('stack names', () => {
     expect(stackEngine(rows[0].stack, rows[0].stack_version)).toBe('trtllm');
     // the one stack without a profile of its own is named, with its rows
     expect(stacksWithoutProfile(rows)).toEqual([{ stack: 'lmdeploy', rows: 1 }]);
+  });
+});
+
+describe('GPU names', () => {
+  it('reads the spellings benchmark pages use for one catalog part as that part, and leaves an ambiguous one to be refused', () => {
+    const spellings = ['h100', 'h100-sxm5', 'h100-80gb-hbm3', 'a100-sxm4-80gb', 'a100-40gb-sxm', 'h200-141gb', 'h100-80gb', 'a100'];
+    const rows = parseCorpus(csvText(spellings.map((gpu, i) => baseCells({ id: `synthetic-${i}`, gpu }))), 'c.csv');
+    expect(rows.map((r) => r.gpu)).toEqual(['h100-80gb', 'h100-80gb', 'h100-80gb', 'a100-80gb', 'a100-40gb', 'h200', 'h100-80gb', 'a100']);
+    // "a100" names two parts (40 and 80 GB): the row is not evaluated, with the nearest ids
+    expect(() => getGpu(catalogGpuId('a100'))).toThrow(/unknown GPU "a100" \(did you mean "a100-40gb"\?\)/);
   });
 });
