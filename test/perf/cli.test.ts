@@ -184,6 +184,16 @@ describe('fleetsim calibrate', () => {
     expect((await perfJson(['--model', 'llama-3.1-8b', '--gpu', 'h200', '--dtype', 'fp8'])).known_bias).toBeUndefined();
   });
 
+  it('perf names the Mistral 7B on Hopper bias there, and not on A100 or for another grouped-query model on Hopper', async () => {
+    for (const gpu of ['h100-80gb', 'h200']) {
+      expect((await perfJson(['--model', 'mistral-7b', '--gpu', gpu])).known_bias, gpu).toMatch(new RegExp(`^mistral-7b on ${gpu}: published runs of Mistral 7B on Hopper`));
+    }
+    // a fine-tune's name is its base's, and so is its bias
+    expect((await perfJson(['--model', 'mistral-7b-instruct-v0.1', '--gpu', 'h100'])).known_bias).toMatch(/^mistral-7b on h100-80gb: /);
+    expect((await perfJson(['--model', 'mistral-7b', '--gpu', 'a100-80gb'])).known_bias).toBeUndefined();
+    expect((await perfJson(['--model', 'llama-3-8b', '--gpu', 'h100-80gb'])).known_bias).toBeUndefined();
+  });
+
   it('a profile whose smaller_gpus is malformed is refused in one line naming the field', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetsim-cal-'));
     const file = join(dir, 'p.json');
