@@ -61,9 +61,9 @@ const HOPPER_GPUS: ReadonlySet<string> = new Set(['h100-80gb', 'h200', 'h20']);
  * their Mistral ran about as slow as Llama 2 7B at the same batch, without the saving of its 8 KV
  * heads, where Llama 3 8B (8 KV heads, no sliding window) got it on the same GPUs (fleetsim reads
  * its 60 H100 rows at 6.7%), and Mistral on A100 read 9.3% (73 rows) and within 10% in
- * TensorRT-LLM's FP16 table. Mistral 7B v0.1's 4,096-token
- * sliding window likely kept those releases off their grouped-query Hopper kernels; a newer stack
- * or a v0.2+ checkpoint is not measured.
+ * TensorRT-LLM's FP16 table. Mistral 7B v0.1's 4,096-token sliding window likely kept those
+ * releases off their grouped-query Hopper kernels; a newer stack or a v0.2+ checkpoint is not
+ * measured. Keyed on the catalog id: a Mistral loaded from its config.json carries its file's name.
  */
 export function knownModelGpuBias(model: { readonly id: string }, gpu: { readonly id: string }): string | undefined {
   if (model.id !== 'mistral-7b' || !HOPPER_GPUS.has(gpu.id)) return undefined;
