@@ -115,9 +115,10 @@ export const TRTLLM_SESSION_BEFORE = '0.10';
  */
 export const NIM_TRTLLM_CURRENT_SINCE = '1.1';
 /**
- * The first vLLM release of the `vllm` profile's era; earlier ones (0.2-0.3, 2023 to early 2024:
- * no chunked prefill, no CUDA graphs by default for every batch) are `vllm-2023`'s. An unnumbered
- * version counts as current.
+ * The first vLLM release after the 2023 era (0.2-0.3: no chunked prefill, no CUDA graphs by default
+ * for every batch: `vllm-2023`). From it to 0.6, the V0 engine scheduled every step (`vllm-v0`)
+ * unless a run turned multi-step scheduling on (0.6: `vllm-0.6`); later releases are the `vllm`
+ * profile's. An unnumbered version counts as current.
  */
 export const VLLM_CURRENT_SINCE = '0.4';
 /**
@@ -156,7 +157,8 @@ const STACK_ENGINES: Readonly<Record<string, (version: string) => EngineName>> =
   'splitwise-vllm': () => 'vllm-2023',
   vllm: (v) => {
     if (!versionAtLeast(v, VLLM_CURRENT_SINCE)) return 'vllm-2023';
-    return versionAtLeast(v, VLLM_MULTI_STEP_SINCE) && !versionAtLeast(v, VLLM_MULTI_STEP_BEFORE) ? 'vllm-0.6' : 'vllm';
+    if (!versionAtLeast(v, VLLM_MULTI_STEP_SINCE)) return 'vllm-v0';
+    return !versionAtLeast(v, VLLM_MULTI_STEP_BEFORE) ? 'vllm-0.6' : 'vllm';
   },
 };
 
@@ -174,7 +176,10 @@ export function stacksWithoutProfile(rows: readonly CorpusRow[]): { stack: strin
 }
 
 export function profileFor(row: CorpusRow, o: PredictOptions): CalibrationProfile {
-  return o.calibration ?? ENGINE_PROFILES[stackEngine(row.stack, row.stack_version)];
+  if (o.calibration) return o.calibration;
+  const engine = stackEngine(row.stack, row.stack_version);
+  // a vLLM 0.6 run without multi-step scheduled every step, as the V0 engine did before it
+  return ENGINE_PROFILES[engine === 'vllm-0.6' && row.engine_args.num_scheduler_steps === 1 ? 'vllm-v0' : engine];
 }
 /** Steady-state check: requests in flight may grow by this fraction of the arrivals over the second
  *  half of the measured arrivals (see steadiness). */

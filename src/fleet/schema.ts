@@ -133,7 +133,7 @@ const Served = strict({
   dtype: z.enum(DTYPES as [Dtype, ...Dtype[]]).optional(),
   /** KV-cache dtype (vLLM --kv-cache-dtype); default the engine's: the weights' dtype under TensorRT-LLM profiles, 16-bit under vLLM, SGLang and TGI ("auto"). */
   kv_dtype: z.enum(DTYPES as [Dtype, ...Dtype[]]).optional(),
-  /** Serving-stack profile of the step model (vllm, vllm-0.6, vllm-2023, sglang, sglang-0.3, trtllm, trtllm-2024, trtllm-session, nim-2024, tgi; default vllm): its factors and scheduler defaults. */
+  /** Serving-stack profile of the step model (vllm, vllm-0.6, vllm-v0, vllm-2023, sglang, sglang-0.3, trtllm, trtllm-2024, trtllm-session, nim-2024, tgi; default vllm): its factors and scheduler defaults. */
   engine: z.string().min(1).optional(),
   /** Or a profile written by `fleetsim calibrate`, relative to the scenario file. */
   calibration: z.string().min(1).optional(),

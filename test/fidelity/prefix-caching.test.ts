@@ -53,7 +53,7 @@ describe('prefix-caching measurements', () => {
   it('the rows are the vLLM of December 2023: predicted with the vllm-2023 profile (vLLM before 0.4 by era)', () => {
     for (const r of rows) expect(stackEngine(r.stack, r.stack_version)).toBe('vllm-2023');
     expect(stackEngine('vllm', '0.3.3')).toBe('vllm-2023');
-    expect(stackEngine('vllm', '0.4.0')).toBe('vllm');
+    expect(stackEngine('vllm', '0.4.0')).toBe('vllm-v0');
     expect(stackEngine('vllm', '0.8.0')).toBe('vllm');
     expect(stackEngine('vllm', 'unknown')).toBe('vllm');
   });

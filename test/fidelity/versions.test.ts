@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseCorpus } from '../../src/fidelity/corpus.ts';
-import { stackEngine, stacksWithoutProfile } from '../../src/fidelity/predict.ts';
+import { CORPUS_HEADER, parseCorpus } from '../../src/fidelity/corpus.ts';
+import { profileFor, stackEngine, stacksWithoutProfile } from '../../src/fidelity/predict.ts';
+import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
 import { versionAtLeast } from '../../src/fidelity/versions.ts';
 import { catalogGpuId, getGpu } from '../../src/perf/lookup.ts';
-import { baseCells, csvText } from './helpers.ts';
+import { baseCells, csvLine, csvText } from './helpers.ts';
 
 describe('stack versions and the engine profile of a row', () => {
   it('compares versions by their numbers, part by part; an unnumbered one counts as current', () => {
@@ -37,7 +38,9 @@ describe('stack versions and the engine profile of a row', () => {
     // vLLM 0.6 as its published serving benchmarks ran it (multi-step scheduling)
     expect(stackEngine('vllm', '0.6.0')).toBe('vllm-0.6');
     expect(stackEngine('vllm', '0.6.3')).toBe('vllm-0.6');
-    expect(stackEngine('vllm', '0.5.4')).toBe('vllm');
+    // the V0 engine scheduling every step, before multi-step (0.6) and the V1 engine (0.8)
+    expect(stackEngine('vllm', '0.4.2')).toBe('vllm-v0');
+    expect(stackEngine('vllm', '0.5.4')).toBe('vllm-v0');
     expect(stackEngine('vllm', '0.7.0')).toBe('vllm');
     expect(stackEngine('sglang', '0.3.0')).toBe('sglang-0.3');
     expect(stackEngine('sglang', '0.4.0')).toBe('sglang');
@@ -63,5 +66,20 @@ describe('GPU names', () => {
     expect(rows.map((r) => r.gpu)).toEqual(['h100-80gb', 'h100-80gb', 'h100-80gb', 'a100-80gb', 'a100-40gb', 'h200', 'h100-80gb', 'a100']);
     // "a100" names two parts (40 and 80 GB): the row is not evaluated, with the nearest ids
     expect(() => getGpu(catalogGpuId('a100'))).toThrow(/unknown GPU "a100" \(did you mean "a100-40gb"\?\)/);
+  });
+});
+
+describe('vLLM 0.6 without multi-step', () => {
+  it('takes vllm-v0, the V0 engine scheduling every step; with multi-step, or unstated, vllm-0.6', () => {
+    const row = (id: string, args: string) => `${csvLine(baseCells({ id, stack: 'vllm', stack_version: '0.6.1' }))},${args}`;
+    const text = [`${CORPUS_HEADER},engine_args`, row('synthetic-single', 'num_scheduler_steps=1'), row('synthetic-multi', 'num_scheduler_steps=10'), row('synthetic-unstated', '')].join('\n') + '\n';
+    const [single, multi, unstated] = parseCorpus(text, 'c.csv');
+    expect(profileFor(single, {})).toBe(ENGINE_PROFILES['vllm-v0']);
+    expect(profileFor(multi, {})).toBe(ENGINE_PROFILES['vllm-0.6']);
+    expect(profileFor(unstated, {})).toBe(ENGINE_PROFILES['vllm-0.6']);
+    // the eras differ in the engine's cost per sequence alone
+    const v0 = ENGINE_PROFILES['vllm-v0'], v1 = ENGINE_PROFILES.vllm;
+    expect(v0.per_seq_overhead_us).toBeGreaterThan(v1.per_seq_overhead_us);
+    for (const k of ['gemm_efficiency', 'attention_efficiency', 'memory_bw_efficiency', 'kv_bw_efficiency', 'link_bw_efficiency', 'step_overhead_ms', 'request_overhead_ms'] as const) expect(v0[k], k).toBe(v1[k]);
   });
 });
