@@ -154,7 +154,8 @@ function energyAssumptions(f: FleetSpec, served: readonly ServedModel[], regions
     .map((s) => `${s.spec.gpu} ${r(s.power.idle_w)} W (${r(s.power.idle_w / s.power.tdp_w * 100)}% of its ${s.power.tdp_w} W TDP)`);
   const pues = [...new Set(regions.map((x) => x.pue))];
   return [
-    `GPU draw: idle ${idle.join(', ')}; busy from each iteration's compute and memory use, at most TDP or the power cap (docs/energy.md)`,
+    `GPU draw: idle ${idle.join(', ')}; busy from each iteration's compute and memory use, at most TDP or the power cap (docs/energy.md); ` +
+      'measured vLLM runs drew 18-44% more than this model gives, the most in heavily batched decode, so the energy here is likely low',
     f.energy?.node_overhead_w !== undefined ? `node overhead (CPUs, NICs, fans): ${f.energy.node_overhead_w} W per node` : `node overhead (CPUs, NICs, fans): ${NODE_OVERHEAD_SHARE_OF_GPU_TDP * 100}% of its GPUs' TDP per node (assumed)`,
     `PUE ${pues.join(', ')}${f.energy?.pue === undefined && regions.every((x) => f.regions[x.name].pue === undefined) ? ' (assumed default)' : ''}`,
     ...regions.map((x) => `${x.name}: ${r(x.g_co2e_per_kwh)} g CO2e/kWh, ${x.source}, flat over the day`),
