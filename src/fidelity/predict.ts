@@ -146,7 +146,7 @@ export const SGLANG_OVERLAP_SINCE = '0.4';
  * any other stack (LMDeploy, ...) gets the default profile, so its rows measure how far that
  * stack is from it.
  */
-const STACK_ENGINES: Readonly<Record<string, (version: string) => EngineName>> = {
+const STACK_ENGINES: Readonly<Record<string, (version: string, args: EngineArgs) => EngineName>> = {
   trtllm: (v) => {
     if (versionAtLeast(v, TRTLLM_CURRENT_SINCE)) return 'trtllm';
     return versionAtLeast(v, TRTLLM_SESSION_BEFORE) ? 'trtllm-2024' : 'trtllm-session';
@@ -155,15 +155,18 @@ const STACK_ENGINES: Readonly<Record<string, (version: string) => EngineName>> =
   sglang: (v) => (versionAtLeast(v, SGLANG_OVERLAP_SINCE) ? 'sglang' : 'sglang-0.3'),
   tgi: (v) => (versionAtLeast(v, TGI_CHUNKED_SINCE) ? DEFAULT_ENGINE : 'tgi'),
   'splitwise-vllm': () => 'vllm-2023',
-  vllm: (v) => {
+  vllm: (v, args) => {
     if (!versionAtLeast(v, VLLM_CURRENT_SINCE)) return 'vllm-2023';
     if (!versionAtLeast(v, VLLM_MULTI_STEP_SINCE)) return 'vllm-v0';
-    return !versionAtLeast(v, VLLM_MULTI_STEP_BEFORE) ? 'vllm-0.6' : 'vllm';
+    if (versionAtLeast(v, VLLM_MULTI_STEP_BEFORE)) return 'vllm';
+    // a 0.6 run without multi-step scheduled every step, as the V0 engine did before it
+    return args.num_scheduler_steps === 1 ? 'vllm-v0' : 'vllm-0.6';
   },
 };
 
-export function stackEngine(stack: string, version = 'unknown'): EngineName {
-  return Object.hasOwn(STACK_ENGINES, stack) ? STACK_ENGINES[stack](version) : DEFAULT_ENGINE;
+/** The engine profile of a stack's release, and of the settings its run states (engine_args). */
+export function stackEngine(stack: string, version = 'unknown', args: EngineArgs = {}): EngineName {
+  return Object.hasOwn(STACK_ENGINES, stack) ? STACK_ENGINES[stack](version, args) : DEFAULT_ENGINE;
 }
 
 /** The stacks among `rows` that fleetsim has no profile for (predicted with the default), with their row counts. */
@@ -176,10 +179,7 @@ export function stacksWithoutProfile(rows: readonly CorpusRow[]): { stack: strin
 }
 
 export function profileFor(row: CorpusRow, o: PredictOptions): CalibrationProfile {
-  if (o.calibration) return o.calibration;
-  const engine = stackEngine(row.stack, row.stack_version);
-  // a vLLM 0.6 run without multi-step scheduled every step, as the V0 engine did before it
-  return ENGINE_PROFILES[engine === 'vllm-0.6' && row.engine_args.num_scheduler_steps === 1 ? 'vllm-v0' : engine];
+  return o.calibration ?? ENGINE_PROFILES[stackEngine(row.stack, row.stack_version, row.engine_args)];
 }
 /** Steady-state check: requests in flight may grow by this fraction of the arrivals over the second
  *  half of the measured arrivals (see steadiness). */
