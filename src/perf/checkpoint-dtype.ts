@@ -64,6 +64,30 @@ function quantisedDtype(q: Json): Dtype | null {
   return null;
 }
 
+/** compressed-tensors' weights of every config group scaled per block (`strategy: "block"`). */
+function compressedTensorsBlockScaled(q: Json): boolean {
+  const groups = q.config_groups;
+  if (typeof groups !== 'object' || groups === null) return false;
+  const weights = Object.values(groups as Json).map((group) => (group as Json | null)?.weights as Json | undefined);
+  return weights.length > 0 && weights.every((w) => w !== undefined && w !== null && w.strategy === 'block');
+}
+
+/**
+ * Whether a config's FP8 checkpoint scales its weights per block (shape.ts fp8_block_scaled):
+ * `quant_method: "fp8"` with a `weight_block_size` (DeepSeek-V3, the Qwen3 FP8 releases), or
+ * compressed-tensors FP8 with the block strategy.
+ */
+export function readBlockScaledFp8(configs: readonly Json[]): boolean {
+  for (const cfg of configs) {
+    const q = cfg.quantization_config;
+    if (typeof q !== 'object' || q === null || Array.isArray(q)) continue;
+    const quant = q as Json;
+    if (quantisedDtype(quant) !== 'fp8') return false;
+    return Array.isArray(quant.weight_block_size) || (quant.quant_method === 'compressed-tensors' && compressedTensorsBlockScaled(quant));
+  }
+  return false;
+}
+
 const TORCH_DTYPES: Readonly<Record<string, Dtype>> = {
   bfloat16: 'bf16', float16: 'fp16', half: 'fp16',
   // engines serve a 32-bit checkpoint in 16 bits (vLLM's --dtype auto: float16)

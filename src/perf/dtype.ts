@@ -69,6 +69,34 @@ export function matmulPathFor(gpu: GpuSpec, dtype: Dtype): MatmulPath {
   return (dtype === 'fp8' && gpu.fp8_tflops !== undefined) || dtype === 'fp4' ? 'fp8' : 'fp16';
 }
 
+/**
+ * The share of the per-tensor FP8 path's GEMM rate and weight-streaming bandwidth that GEMMs of
+ * block-scaled FP8 weights (one scale per 128x128 block, activations quantised per 1x128 group:
+ * DeepSeek-V3's format, shape.ts fp8_block_scaled) reach on FP8 tensor cores in the serving stacks
+ * of 2025. Taken from kernel benchmarks, not fitted on any corpus row:
+ * - vLLM pull request 23280 (Sept 2025, H100 80GB HBM3, DeepSeek-V3's N=2112 K=7168 GEMM): the
+ *   Triton and CUTLASS block-FP8 kernels ran 1.3 and 0.9 TFLOP/s at one token and 403-490 TFLOP/s
+ *   at 4,096-8,192 tokens, against BF16's 3.1 and 666-716: slower than BF16 at every size, where
+ *   a per-tensor FP8 GEMM streams half BF16's bytes and reaches 70.9% of the FP8 peak (1,403
+ *   TFLOP/s, hardware.ts's matmul table): about 0.35 in both regimes for this narrow shape;
+ * - SGLang pull request 5207 (April 2025, DeepSeek-V3's shapes split for TP 1-8, GPU not stated):
+ *   vLLM's kernel took 90 us at 1-256 tokens for N=7168 K=16384 (117 MB: 1.3 TB/s, 0.47 of the
+ *   2.7 TB/s a per-tensor GEMM streams on H100) and 350 us at 4,096 tokens for N=4608 K=7168 (773
+ *   TFLOP/s, 0.55); DeepSeek's DeepGEMM ran 25-40% faster than it, SGLang's own CUTLASS kernel as
+ *   fast as vLLM's.
+ * Half is the middle of those readings. A per-GEMM floor of 15-45 us at small sizes, which a share
+ * cannot carry, is part of it. Measured against DeepSeek-V3/R1 and Qwen3 FP8 serving runs
+ * (docs/step-model.md, "Block-scaled FP8"). Later kernels close the gap (vLLM pull request 49363,
+ * 2026: block and per-tensor FP8 alike at 128 tokens and more), which a stack profile of their era
+ * would take as 1.
+ */
+export const BLOCK_FP8_KERNEL_SHARE = 0.5;
+
+/** The share of the FP8 path a model's weights reach in this dtype on this GPU: BLOCK_FP8_KERNEL_SHARE for block-scaled FP8 on FP8 tensor cores, else 1. */
+export function weightKernelShare(model: { readonly fp8_block_scaled?: boolean }, gpu: GpuSpec, dtype: Dtype): number {
+  return model.fp8_block_scaled === true && dtype === 'fp8' && gpu.fp8_tflops !== undefined ? BLOCK_FP8_KERNEL_SHARE : 1;
+}
+
 /** peakTflopsFor's refusals (bf16 without BF16 cores, fp4 without FP4 cores), named by the flag or field. */
 export function checkWeightDtype(gpu: GpuSpec, dtype: Dtype, field = '--dtype'): void {
   try {

@@ -5,7 +5,7 @@ import type { ModelSpec } from './models.ts';
 import { countParams, type ModelShape } from './shape.ts';
 import { familyOf, FAMILY_READERS, KNOWN_MODEL_TYPES } from './hf-families.ts';
 import { readInputText } from '../util/read-input.ts';
-import { readCheckpointDtype } from './checkpoint-dtype.ts';
+import { readBlockScaledFp8, readCheckpointDtype } from './checkpoint-dtype.ts';
 
 /**
  * Load a model from a Hugging Face config.json. The model_type picks a reader (hf-families.ts)
@@ -166,7 +166,8 @@ export function modelFromHfConfig(cfg: unknown, file: string, id?: string): Mode
   const top = new Reader(file, cfg as Json);
   const name = nameOrPath(top) ?? fileModelName(file);
   const text = (cfg as Json).text_config;
-  const checkpoint = readCheckpointDtype(typeof text === 'object' && text !== null ? [cfg as Json, text as Json] : [cfg as Json], file);
+  const configs = typeof text === 'object' && text !== null ? [cfg as Json, text as Json] : [cfg as Json];
+  const checkpoint = readCheckpointDtype(configs, file);
   return {
     ...shape,
     id: id ?? (name || file),
@@ -175,6 +176,7 @@ export function modelFromHfConfig(cfg: unknown, file: string, id?: string): Mode
     params_total: counts.total,
     params_active: counts.active,
     ...(checkpoint === undefined ? {} : { checkpoint }),
+    ...(readBlockScaledFp8(configs) ? { fp8_block_scaled: true } : {}),
   };
 }
 

@@ -21,18 +21,20 @@ export const NEAR_CAPACITY_LOAD = 1 / (1 + STEP_MODEL_THROUGHPUT_ERROR);
 
 /**
  * Model families whose published measurements fleetsim misses in one direction in every source
- * that has them, so that a capacity or latency of theirs is to be read as a bound, not an
+ * that has them, so that a latency or capacity of theirs is to be read as a bound, not an
  * estimate. MLA models, as of 2026-12-05 (measured on DeepSeek-V3 and R1; DeepSeek-V2 shares the
- * architecture and is taken with them): TensorRT-LLM's DeepSeek-R1 blog
- * (DP 8, EP 8 on H200) +59%; GPUStack's vLLM 0.11 at TP 8 on H200 +62% offline and a TPOT at 4
- * requests of 11.5 ms against 19.4 measured; GPUStack's SGLang 0.5 +38% (docs/fidelity.md, "Known
- * biases"). No mechanism found explains it without breaking the fine-grained MoE models that read
- * right (Qwen3-30B-A3B, gpt-oss).
+ * architecture and is taken with them). With the block-scaled FP8 kernels counted (dtype.ts
+ * BLOCK_FP8_KERNEL_SHARE; before, every source read 1.4-2.3x fast): throughput within -4% to +22%
+ * (GPUStack's vLLM 0.11 at TP 8 on H200 +15% to +22% offline, its SGLang 0.5 -3%, TensorRT-LLM's
+ * DeepSeek-R1 blog at DP 8, EP 8 +3%), decode at low load -23% to +19%, but first tokens at low
+ * load 23-44% short in both sources that publish them (vLLM 0.8.4 at 10 requests/s, TTFT 125-137 ms
+ * measured against 96; GPUStack's vLLM at 4 requests, 123 ms against 69): a fixed cost of these
+ * models' steps no term carries (docs/fidelity.md, "Known biases").
  */
 export function knownModelBias(model: { readonly id: string; readonly mla?: unknown }): string | undefined {
   if (model.mla === undefined) return undefined;
-  return `${model.id}: fleetsim reads DeepSeek-style MLA models 1.4-2.3x faster than every published measurement of them ` +
-    '(TensorRT-LLM, vLLM and SGLang on H200), so its capacity here is likely optimistic and its latency low';
+  return `${model.id}: fleetsim reads the first tokens of DeepSeek-style MLA models 23-44% short of published runs at low load ` +
+    '(vLLM on H200) and their throughput up to 22% high, so its latency here is likely low and its capacity may be optimistic';
 }
 
 /**

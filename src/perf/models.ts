@@ -75,8 +75,12 @@ export interface ModelSpec extends ModelShape {
 
 const LLAMA_COMMON = { mlp: 'gated', tied_embeddings: false, learned_positions: 0, biases: false, experts: 1, experts_per_token: 1, kind: 'decoder' } as const;
 const LLAMA_31 = { ...LLAMA_COMMON, vocab_size: 128256, max_context: 131072, kv_heads: 8, head_dim: 128 } as const;
-/** Qwen3: untied embeddings from 8B up, 128-wide heads (q and k RMS-normed, a few thousand weights), 40960 positions */
-const QWEN3 = { ...LLAMA_COMMON, vocab_size: 151936, max_context: 40960, head_dim: 128 } as const;
+/**
+ * Qwen3: untied embeddings from 8B up, 128-wide heads (q and k RMS-normed, a few thousand weights),
+ * 40960 positions; the Qwen team's FP8 releases (Qwen3-8B-FP8 ... Qwen3-235B-A22B-FP8 model cards:
+ * "fine-grained fp8 quantization with block size of 128") are block-scaled.
+ */
+const QWEN3 = { ...LLAMA_COMMON, vocab_size: 151936, max_context: 40960, head_dim: 128, fp8_block_scaled: true } as const;
 const QWEN3_DENSE = { ...QWEN3, kv_heads: 8 } as const;
 const QWEN3_MOE = { ...QWEN3, experts: 128, experts_per_token: 8, moe_layer_step: 1 } as const;
 /** gpt-oss: RMSNorm, biases on attention and experts, attention sinks, MXFP4 experts, alternating 128-token sliding layers */
@@ -238,7 +242,7 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
     vocab_size: 129280, experts: 256, experts_per_token: 8, max_context: 163840,
     moe_intermediate_size: 2048, shared_experts: 1, first_dense_layers: 3,
     mla: { q_lora_rank: 1536, kv_lora_rank: 512, qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128 },
-    mtp_layers: 1,
+    mtp_layers: 1, fp8_block_scaled: true,
   },
   // OpenAI, "gpt-oss-120b & gpt-oss-20b Model Card" (Aug 2025) Table 1 and HF openai/gpt-oss-120b
   // config.json (scenarios/data/model-configs/gpt-oss-120b): 36 layers, hidden 2880, 64 heads of

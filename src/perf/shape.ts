@@ -82,6 +82,14 @@ export interface ModelShape {
    * apart (ParamCounts.mtp) and not in total, active or the memory sizing.
    */
   readonly mtp_layers?: number;
+  /**
+   * Its FP8 weights carry one scale per 128x128 block, with activations quantised per group of 128
+   * (DeepSeek-V3's native checkpoint, the Qwen3 team's FP8 releases, a config.json whose
+   * quantization_config names a weight_block_size): served in FP8 on FP8 tensor cores, its GEMMs
+   * run on the block-scaled kernels (dtype.ts BLOCK_FP8_KERNEL_SHARE). Undefined: per-tensor or
+   * per-channel FP8 (TensorRT-LLM's ModelOpt, vLLM's --quantization fp8, the FP8 Llama releases).
+   */
+  readonly fp8_block_scaled?: boolean;
 }
 
 export interface ParamCounts {

@@ -1,7 +1,7 @@
 import { UserError } from '../errors.ts';
 import type { CalibrationFactors, CalibrationProfile } from './calibration.ts';
 import { DEFAULT_CALIBRATION } from './profiles.ts';
-import { ACTIVATION_BYTES, defaultKvDtype, DTYPE_BYTES, matmulPathFor, peakTflopsFor, type Dtype } from './dtype.ts';
+import { ACTIVATION_BYTES, defaultKvDtype, DTYPE_BYTES, matmulPathFor, peakTflopsFor, weightKernelShare, type Dtype } from './dtype.ts';
 import { checkTensorParallel, matmulRateVsReference, type GpuSpec } from './hardware.ts';
 import { moeAllToAllBytesPerToken, sizeReplica } from './memory.ts';
 import type { ModelSpec } from './models.ts';
@@ -175,6 +175,10 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   // GPUs reach different fractions of their datasheet peaks (hardware.ts matmulRateVsReference)
   const peakFlopsPerMs = peakFlopsPerS / 1000 * matmulRateVsReference(gpu, matmulPathFor(gpu, dtype));
   const peakBytesPerMs = peakBytesPerS / 1000;
+  // block-scaled FP8 weights run on slower kernels than the per-tensor path the table measures
+  const weightShare = weightKernelShare(model, gpu, dtype);
+  const gemmFlopsPerMs = peakFlopsPerMs * weightShare;
+  const weightBytesPerMs = peakBytesPerMs * weightShare;
   // matmul parameters per token: the input embedding is a lookup; the LM head runs for decode
   // tokens only (a prompt produces logits for its last token alone, negligible next to the rest)
   const lmHead = model.kind === 'decoder' ? counts.lm_head * scale : 0;
@@ -194,11 +198,11 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     tp, gpus, dataParallelGroups: size.dp, kvCapacityTokens: size.kvCapacityTokens, kvBytesPerToken: size.kvBytesPerToken,
     kvWindowTokensPerSequence: Math.ceil(size.kvWindowBytesPerSequence / size.kvBytesPerToken),
     weightBytesPerGpu: size.weightBytesPerGpu, peakFlopsPerS, peakBytesPerS,
-    denseMsPerPrefillToken: 2 * denseParams / peakFlopsPerMs,
-    denseMsPerDecodeToken: 2 * (denseParams + lmHead) / peakFlopsPerMs,
-    denseWeightMs: denseBytes / peakBytesPerMs,
-    expertMsPerToken: 2 * expertActiveParams / peakFlopsPerMs,
-    expertWeightMs: expertBytes / peakBytesPerMs,
+    denseMsPerPrefillToken: 2 * denseParams / gemmFlopsPerMs,
+    denseMsPerDecodeToken: 2 * (denseParams + lmHead) / gemmFlopsPerMs,
+    denseWeightMs: denseBytes / weightBytesPerMs,
+    expertMsPerToken: 2 * expertActiveParams / gemmFlopsPerMs,
+    expertWeightMs: expertBytes / weightBytesPerMs,
     expertMissProbability: model.experts > 1 ? 1 - model.experts_per_token / model.experts : 1,
     expertTokenShare: model.experts > 1 ? model.experts_per_token / model.experts : 1,
     attentionMsPerPair: attnFlopsPerPair / peak16FlopsPerMs,
