@@ -39,9 +39,10 @@ export function getGpu(id: string, flag = '--gpu'): GpuSpec {
  * A fine-tune's name on its base model's: an instruct or chat model, an HF conversion, a release
  * tag or a quantized checkpoint has its base's shape (Llama-3.1-8B-Instruct-FP8 is Llama-3.1-8B's
  * layers; the dtype is said apart). Taken off the end one at a time, and only when the name itself
- * is not in the catalog; Meta's "Meta-Llama-3-..." names lose their "meta-".
+ * is not in the catalog; Meta's "Meta-Llama-3-..." names lose their "meta-", and Llama 4's
+ * active-size and expert-count tag goes too (Llama-4-Scout-17B-16E-Instruct is llama-4-scout).
  */
-const FINE_TUNE_SUFFIX = /-(instruct|chat|hf|base|it|v\d+(?:\.\d+)*|fp8|fp8-dynamic|awq|gptq|int4|int8|w4a16|w8a8)$/;
+const FINE_TUNE_SUFFIX = /-(instruct|chat|hf|base|it|v\d+(?:\.\d+)*|fp8|fp8-dynamic|awq|gptq|int4|int8|w4a16|w8a8|\d+b-\d+e)$/;
 
 /** The catalog id a model name stands for: itself, else its base model's (FINE_TUNE_SUFFIX), else undefined. */
 export function catalogModelId(name: string): ModelId | undefined {

@@ -33,6 +33,8 @@ export type ModelId =
   | 'deepseek-v3'
   | 'gpt-oss-120b'
   | 'gpt-oss-20b'
+  | 'llama-4-scout'
+  | 'llama-4-maverick'
   | 'gpt-neox-20b'
   | 'llama-7b'
   | 'llama-13b'
@@ -258,6 +260,29 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
   'gpt-oss-20b': {
     ...GPT_OSS, id: 'gpt-oss-20b', name: 'gpt-oss-20b', params_total: 20.91e9, params_active: 4.19e9,
     layers: 24, experts: 32, sliding_window_layers: 12,
+  },
+  // Meta, "The Llama 4 herd" (April 2025) and the HF meta-llama/Llama-4-Scout-17B-16E-Instruct
+  // config.json's text_config (scenarios/data/model-configs/llama-4-scout): 48 layers, hidden 5120,
+  // 40 heads of 128, 8 KV heads, every layer MoE: 16 routed experts of 8192, top-1, plus one
+  // shared expert of 8192 (intermediate_size_mlp 16384 is unused); vocab 202048, untied. Model card: 17B active,
+  // 109B total with the vision encoder, 107.8B without it (counted here; the image path is not
+  // served). Local attention in 8,192-token chunks on 3 layers of 4 is sized as full attention
+  // (hf-families.ts). Its 10M-token context is the config's; engines serve far less.
+  'llama-4-scout': {
+    ...LLAMA_COMMON, id: 'llama-4-scout', name: 'Llama-4-Scout-17B-16E', params_total: 107.77e9, params_active: 17.17e9,
+    layers: 48, hidden_size: 5120, attention_heads: 40, kv_heads: 8, head_dim: 128, intermediate_size: 16384,
+    vocab_size: 202048, experts: 16, experts_per_token: 1, max_context: 10485760,
+    moe_intermediate_size: 8192, shared_experts: 1, shared_expert_intermediate_size: 8192, moe_layer_step: 1,
+  },
+  // Same source, meta-llama/Llama-4-Maverick-17B-128E-Instruct (scenarios/data/model-configs/
+  // llama-4-maverick): Scout's layers, with 128 routed experts on every other layer
+  // (interleave_moe_layer_step 2) and a dense MLP of 16384 on the rest; 1M-token context. Model
+  // card: 17B active, 400B total.
+  'llama-4-maverick': {
+    ...LLAMA_COMMON, id: 'llama-4-maverick', name: 'Llama-4-Maverick-17B-128E', params_total: 400.71e9, params_active: 17.18e9,
+    layers: 48, hidden_size: 5120, attention_heads: 40, kv_heads: 8, head_dim: 128, intermediate_size: 16384,
+    vocab_size: 202048, experts: 128, experts_per_token: 1, max_context: 1048576,
+    moe_intermediate_size: 8192, shared_experts: 1, shared_expert_intermediate_size: 8192, moe_layer_step: 2,
   },
   // Black et al., "GPT-NeoX-20B" (2022) and HF EleutherAI/gpt-neox-20b config.json: 44 layers,
   // hidden 6144, 64 heads of 96, intermediate 24576, vocab 50432 (untied), 2048 context. 20.55B.

@@ -93,6 +93,8 @@ describe('a fine-tune or quantized checkpoint named for its base model', () => {
     expect(catalogModelId('mixtral-8x7b-instruct-v0.1')).toBe('mixtral-8x7b');
     expect(catalogModelId('meta-llama-3.1-70b-instruct-fp8')).toBe('llama-3.1-70b');
     expect(catalogModelId('qwen2.5-72b-instruct-awq')).toBe('qwen2.5-72b');
+    expect(catalogModelId('llama-4-maverick-17b-128e-instruct-fp8')).toBe('llama-4-maverick');
+    expect(catalogModelId('llama-4-scout-17b-16e')).toBe('llama-4-scout');
     // an exact id wins, and a name whose stem is not in the catalog stays unknown
     expect(catalogModelId('llama-3-8b')).toBe('llama-3-8b');
     expect(catalogModelId('gemma-2-9b-it')).toBeUndefined();

@@ -68,8 +68,8 @@ describe('catalog entries agree with the config.json they cite', () => {
   // fp16) and whether FP8 weights are block-scaled (the catalog's Qwen3 are the Qwen team's FP8
   // releases, which are; the bf16 configs shipped here say nothing of FP8; DeepSeek-V3's agree, below)
   const SIZE_ONLY = new Set(['id', 'name', 'kind', 'params_total', 'params_active', 'checkpoint', 'fp8_block_scaled']);
-  const withFiles = MODEL_IDS.filter((id) => ['deepseek-v3', 'qwen3-30b-a3b', 'qwen3-235b-a22b', 'mixtral-8x7b', 'mixtral-8x22b', 'llama-3.1-8b', 'llama-3.1-70b', 'llama-3.1-405b', 'gpt-oss-120b', 'gpt-oss-20b', 'qwen3-8b', 'qwen3-32b'].includes(id));
-  it('covers the twelve catalog models with a shipped config', () => expect(withFiles).toHaveLength(12));
+  const withFiles = MODEL_IDS.filter((id) => ['deepseek-v3', 'qwen3-30b-a3b', 'qwen3-235b-a22b', 'mixtral-8x7b', 'mixtral-8x22b', 'llama-3.1-8b', 'llama-3.1-70b', 'llama-3.1-405b', 'gpt-oss-120b', 'gpt-oss-20b', 'qwen3-8b', 'qwen3-32b', 'llama-4-scout', 'llama-4-maverick'].includes(id));
+  it('covers the fourteen catalog models with a shipped config', () => expect(withFiles).toHaveLength(14));
   for (const id of withFiles) {
     it(`${id}: every shape field equal`, () => {
       const fromFile = loadHfConfig(config(id)) as unknown as Record<string, unknown>;
