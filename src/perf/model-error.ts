@@ -28,8 +28,8 @@ export const NEAR_CAPACITY_LOAD = 1 / (1 + STEP_MODEL_THROUGHPUT_ERROR);
  * (GPUStack's vLLM 0.11 at TP 8 on H200 +15% to +22% offline, its SGLang 0.5 -3%, TensorRT-LLM's
  * DeepSeek-R1 blog at DP 8, EP 8 +3%), decode at low load -23% to +19%, but first tokens at low
  * load 23-44% short in both sources that publish them (vLLM 0.8.4 at 10 requests/s, TTFT 125-137 ms
- * measured against 96; GPUStack's vLLM at 4 requests, 123 ms against 69): a fixed cost of these
- * models' steps no term carries (docs/fidelity.md, "Known biases").
+ * measured against 96; GPUStack's vLLM at 4 requests through its chat endpoint, 123 ms against
+ * 69), which no term explains yet (docs/fidelity.md, "Known biases").
  */
 export function knownModelBias(model: { readonly id: string; readonly mla?: unknown }): string | undefined {
   if (model.mla === undefined) return undefined;
