@@ -5,6 +5,7 @@ import { parseVllmResult } from './vllm-result.ts';
 import { readInputText } from '../util/read-input.ts';
 import { MAX_BATCHED_TOKENS, MAX_DECODE_RUN_STEPS, MAX_NUM_SEQS } from '../perf/calibration.ts';
 import { catalogGpuId } from '../perf/lookup.ts';
+import { FP8_SCALINGS, type Fp8Scaling } from '../perf/dtype.ts';
 
 /**
  * The measurement corpus: published hardware measurements of LLM serving, one CSV row per
@@ -113,10 +114,12 @@ export interface EngineArgs {
    */
   readonly trtllm_bench_isl?: number;
   readonly trtllm_bench_osl?: number;
+  /** how the served checkpoint's FP8 weights are scaled, where the model's default is not it (dtype.ts Fp8Scaling) */
+  readonly fp8_scaling?: Fp8Scaling;
 }
 /** Prompt or output tokens: above any model's context (Llama 4 Scout's 10M); 2^53 - 1 made a 2e26 ms prefill. */
 const MAX_ROW_TOKENS = 16_777_216;
-const ENGINE_ARG_READERS: Readonly<Record<keyof EngineArgs, { expected: string; read: (s: string) => number | boolean | undefined }>> = {
+const ENGINE_ARG_READERS: Readonly<Record<keyof EngineArgs, { expected: string; read: (s: string) => number | boolean | string | undefined }>> = {
   num_scheduler_steps: { expected: `an integer from 1 to ${MAX_DECODE_RUN_STEPS}`, read: (s) => atMost(readPosInt(s), MAX_DECODE_RUN_STEPS) },
   enable_chunked_prefill: { expected: 'true or false', read: (s) => (s === 'true' ? true : s === 'false' ? false : undefined) },
   max_num_seqs: { expected: `a positive integer up to ${MAX_NUM_SEQS}`, read: (s) => atMost(readPosInt(s), MAX_NUM_SEQS) },
@@ -125,12 +128,13 @@ const ENGINE_ARG_READERS: Readonly<Record<keyof EngineArgs, { expected: string; 
   kv_cache_free_gpu_mem_fraction: { expected: 'a fraction in (0, 1]', read: (s) => readMemoryFraction(s) },
   trtllm_bench_isl: { expected: `a positive integer up to ${MAX_ROW_TOKENS}`, read: (s) => atMost(readPosInt(s), MAX_ROW_TOKENS) },
   trtllm_bench_osl: { expected: `a positive integer up to ${MAX_ROW_TOKENS}`, read: (s) => atMost(readPosInt(s), MAX_ROW_TOKENS) },
+  fp8_scaling: { expected: FP8_SCALINGS.join(' or '), read: (s) => ((FP8_SCALINGS as readonly string[]).includes(s) ? s : undefined) },
 };
 const ENGINE_ARG_NAMES = Object.keys(ENGINE_ARG_READERS) as (keyof EngineArgs)[];
 
 /** The engine_args cell, or what was expected of it. */
 export function parseEngineArgs(text: string): EngineArgs | { expected: string } {
-  const args: Record<string, number | boolean> = {};
+  const args: Record<string, number | boolean | string> = {};
   for (const token of text.split(/\s+/).filter((t) => t !== '')) {
     const eq = token.indexOf('=');
     const name = (eq < 0 ? token : token.slice(0, eq)).replace(/^--?/, '').replaceAll('-', '_');

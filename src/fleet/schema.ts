@@ -1,7 +1,7 @@
 import { MAX_SESSION_OPS } from './request-pool.ts';
 import { ClassesSchema } from './classes.ts';
 import { z } from 'zod';
-import { DTYPES, type Dtype } from '../perf/dtype.ts';
+import { DTYPES, FP8_SCALINGS, type Dtype } from '../perf/dtype.ts';
 import { DistSchema } from '../engine/distribution-schema.ts';
 import { MAX_REASONING_RATIO } from './llm/reasoning.ts';
 import { typicalValue } from '../engine/distribution-scale.ts';
@@ -133,6 +133,14 @@ const Served = strict({
   dtype: z.enum(DTYPES as [Dtype, ...Dtype[]]).optional(),
   /** KV-cache dtype (vLLM --kv-cache-dtype); default the engine's: the weights' dtype under TensorRT-LLM profiles, 16-bit under vLLM, SGLang and TGI ("auto"). */
   kv_dtype: z.enum(DTYPES as [Dtype, ...Dtype[]]).optional(),
+  /**
+   * How the served checkpoint's FP8 weights are scaled: block (one scale per 128x128 block, the
+   * DeepSeek-V3 and Qwen team FP8 releases: slower kernels, docs/step-model.md "Block-scaled FP8")
+   * or tensor (per tensor or channel: NVIDIA's ModelOpt checkpoints under TensorRT-LLM, vLLM's
+   * --quantization fp8). Left out: the model's own (catalog: block for deepseek-v3 and Qwen3, tensor
+   * otherwise; a config.json: its quantization_config). Only FP8 weights on FP8 tensor cores differ.
+   */
+  fp8_scaling: z.enum(FP8_SCALINGS).optional(),
   /** Serving-stack profile of the step model (vllm, vllm-0.6, vllm-v0, vllm-2023, sglang, sglang-0.3, trtllm, trtllm-2024, trtllm-session, nim-2024, tgi; default vllm): its factors and scheduler defaults. */
   engine: z.string().min(1).optional(),
   /** Or a profile written by `fleetsim calibrate`, relative to the scenario file. */

@@ -3,7 +3,7 @@ import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { gpuHourlyUsd, PRICE_SETS, type PriceSet } from '../cost/prices.ts';
 import { fraction, positiveInt } from './cli-args.ts';
-import { checkKvDtype, checkWeightDtype, defaultKvDtype, DTYPES, matmulPathFor, parseDtype } from './dtype.ts';
+import { checkKvDtype, checkWeightDtype, defaultKvDtype, DTYPES, FP8_SCALINGS, matmulPathFor, parseDtype, parseFp8Scaling, withFp8Scaling } from './dtype.ts';
 import { loadHfConfig } from './hf-config.ts';
 import { weightDtypeFor } from './checkpoint-dtype.ts';
 import type { ModelSpec } from './models.ts';
@@ -24,6 +24,7 @@ interface PerfFlags extends SpeculativeFlags {
   output: string;
   dtype?: string;
   kvDtype?: string;
+  fp8Scaling?: string;
   modelConfig?: string;
   calibration?: string;
   engine?: string;
@@ -103,6 +104,7 @@ export function registerPerf(program: Command): void {
     .option('--output <n>', 'output tokens', '128')
     .option('--dtype <t>', `weight dtype: ${DTYPES.join(', ')} (fp4 = NVFP4 on Blackwell, int4 = GPTQ/AWQ weight-only; default: a --model-config checkpoint's own, else fp16)`)
     .option('--kv-dtype <t>', "KV-cache dtype (default: the engine's: the weight dtype under TensorRT-LLM profiles, 16-bit under vLLM, SGLang and TGI; fp16 for int4 weights)")
+    .option('--fp8-scaling <s>', `how the checkpoint's FP8 weights are scaled: ${FP8_SCALINGS.join(' (one scale per 128x128 block: slower kernels) or ')} (per tensor or channel) (default: the model's own: block for deepseek-v3 and Qwen3, a --model-config checkpoint's quantization_config)`)
     .option('--model-config <file>', 'Hugging Face config.json to load the model from instead of the catalog')
     .option('--engine <name>', `serving-stack profile of the step model: ${ENGINE_NAMES.join(', ')} (default ${DEFAULT_ENGINE})`)
     .option('--calibration <file>', 'calibration profile JSON written by `fleetsim calibrate` (instead of --engine)')
@@ -115,7 +117,7 @@ export function registerPerf(program: Command): void {
       if (!flags.gpu) throw new UserError('--gpu: required (e.g. --gpu a100-80gb)');
       if (!flags.model && !flags.modelConfig) throw new UserError('--model: required unless --model-config is given (e.g. --model llama-2-70b)');
       const gpu = getGpu(catalogGpuId(flags.gpu));
-      const model = flags.modelConfig ? loadHfConfig(flags.modelConfig, flags.model) : getModel(flags.model!);
+      const model = withFp8Scaling(flags.modelConfig ? loadHfConfig(flags.modelConfig, flags.model) : getModel(flags.model!), parseFp8Scaling(flags.fp8Scaling, '--fp8-scaling'));
       const dtype = weightDtypeFor(model, gpu, flags.dtype === undefined ? undefined : parseDtype(flags.dtype, '--dtype'), '--dtype');
       checkWeightDtype(gpu, dtype);
       const calibration = resolveEngine(flags.engine, flags.calibration, '--engine');

@@ -92,6 +92,30 @@ export function matmulPathFor(gpu: GpuSpec, dtype: Dtype): MatmulPath {
  */
 export const BLOCK_FP8_KERNEL_SHARE = 0.5;
 
+/**
+ * How a checkpoint's FP8 weights are scaled: `block` (one scale per 128x128 block: DeepSeek-V3's
+ * checkpoint, the Qwen team's FP8 releases) or `tensor` (per tensor or per channel: NVIDIA's
+ * ModelOpt checkpoints that TensorRT-LLM serves, vLLM's `--quantization fp8`, the FP8 Llama
+ * releases). A served model, a `perf` run or a corpus row may name it where the model's own
+ * default (shape.ts fp8_block_scaled) is not the checkpoint served.
+ */
+export const FP8_SCALINGS = ['block', 'tensor'] as const;
+export type Fp8Scaling = (typeof FP8_SCALINGS)[number];
+
+/** A named FP8 scaling (undefined when none is given), or a one-line refusal naming the flag or field. */
+export function parseFp8Scaling(value: string | undefined, flag: string): Fp8Scaling | undefined {
+  if (value === undefined) return undefined;
+  if ((FP8_SCALINGS as readonly string[]).includes(value)) return value as Fp8Scaling;
+  throw new UserError(`${flag}: expected one of ${FP8_SCALINGS.join(', ')}, got "${excerpt(value)}"`);
+}
+
+/** The model with its FP8 weights scaled as named (unchanged when none is named). */
+export function withFp8Scaling<M extends { readonly fp8_block_scaled?: boolean }>(model: M, scaling: Fp8Scaling | undefined): M {
+  if (scaling === undefined) return model;
+  const { fp8_block_scaled: _ownScaling, ...rest } = model;
+  return (scaling === 'block' ? { ...rest, fp8_block_scaled: true } : rest) as M;
+}
+
 /** The share of the FP8 path a model's weights reach in this dtype on this GPU: BLOCK_FP8_KERNEL_SHARE for block-scaled FP8 on FP8 tensor cores, else 1. */
 export function weightKernelShare(model: { readonly fp8_block_scaled?: boolean }, gpu: GpuSpec, dtype: Dtype): number {
   return model.fp8_block_scaled === true && dtype === 'fp8' && gpu.fp8_tflops !== undefined ? BLOCK_FP8_KERNEL_SHARE : 1;

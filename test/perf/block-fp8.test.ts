@@ -3,13 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadCorpus } from '../../src/fidelity/corpus.ts';
+import { loadCorpus, parseEngineArgs } from '../../src/fidelity/corpus.ts';
 import { predictRows } from '../../src/fidelity/predict.ts';
-import { BLOCK_FP8_KERNEL_SHARE, weightKernelShare } from '../../src/perf/dtype.ts';
+import { resolveServed } from '../../src/fleet/llm/build.ts';
+import { BLOCK_FP8_KERNEL_SHARE, weightKernelShare, withFp8Scaling } from '../../src/perf/dtype.ts';
 import { GPUS } from '../../src/perf/hardware.ts';
 import { loadHfConfig } from '../../src/perf/hf-config.ts';
 import { MODELS } from '../../src/perf/models.ts';
 import { buildStepGeometry } from '../../src/perf/step.ts';
+import { fleetsim } from '../helpers/cli.ts';
+import { embedModel, smallFleet, smallModel } from '../helpers/fleet.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -76,5 +79,45 @@ describe('block-scaled FP8', () => {
       if (p.status !== 'predicted') throw new Error(`${rows[i].id}: ${p.reason}`);
       expect(Math.abs(p.value / rows[i].value - 1), rows[i].id).toBeLessThan(0.25);
     }
+  });
+});
+
+describe('naming the FP8 scaling where the model default is not the checkpoint served', () => {
+  const qwen = MODELS['qwen3-235b-a22b'];
+  const h100 = GPUS['h100-80gb'];
+
+  it('withFp8Scaling sets or clears block scaling, and leaves the model alone when none is named', () => {
+    expect(weightKernelShare(withFp8Scaling(qwen, 'tensor'), h100, 'fp8')).toBe(1);
+    expect(weightKernelShare(withFp8Scaling(MODELS['llama-3.1-70b'], 'block'), h100, 'fp8')).toBe(BLOCK_FP8_KERNEL_SHARE);
+    expect(withFp8Scaling(qwen, undefined)).toBe(qwen);
+    expect(MODELS['qwen3-235b-a22b'].fp8_block_scaled).toBe(true);
+  });
+
+  it('a served model takes fleet.models.<m>.fp8_scaling; a bad value is refused naming the field', () => {
+    const resolve = (over: Record<string, unknown>) => {
+      const prep = smallFleet({ rate_per_s: 1, fleet: { models: { small: { ...smallModel(), model: 'qwen3-32b', gpu: 'h100-80gb', instance: 'p5.48xlarge', dtype: 'fp8', ...over }, embed: embedModel() } } });
+      const f = prep.scenario.fleet!;
+      return resolveServed('small', f.models.small, prep, f);
+    };
+    const block = resolve({}), tensor = resolve({ fp8_scaling: 'tensor' });
+    // the same sequence, the weights' GEMMs twice as fast: a decode step of 8 sequences is shorter
+    expect(tensor.step.stepTimeMs(0, 0, 8, 8 * 500)).toBeLessThan(block.step.stepTimeMs(0, 0, 8, 8 * 500));
+    expect(resolve({ fp8_scaling: 'block' }).step.stepTimeMs(0, 0, 8, 8 * 500)).toBe(block.step.stepTimeMs(0, 0, 8, 8 * 500));
+    expect(() => resolve({ fp8_scaling: 'rowwise' })).toThrow(/fp8_scaling/);
+  });
+
+  it('perf takes --fp8-scaling, and refuses a value it does not know in one line, exit 2', async () => {
+    const perf = (...extra: string[]) => fleetsim(['perf', '--model', 'qwen3-235b-a22b', '--gpu', 'h100-80gb', '--tp', '4', '--dtype', 'fp8', '--json', ...extra]);
+    expect(JSON.parse((await perf()).stdout).weight_kernel_share).toBe(BLOCK_FP8_KERNEL_SHARE);
+    expect(JSON.parse((await perf('--fp8-scaling', 'tensor')).stdout).weight_kernel_share).toBe(1);
+    const bad = await perf('--fp8-scaling', 'rowwise');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('--fp8-scaling: expected one of block, tensor, got "rowwise"');
+  });
+
+  it('a corpus row names it in engine_args; anything else is refused', () => {
+    expect(parseEngineArgs('fp8_scaling=tensor')).toEqual({ fp8_scaling: 'tensor' });
+    expect(parseEngineArgs('--fp8-scaling=block')).toEqual({ fp8_scaling: 'block' });
+    expect(parseEngineArgs('fp8_scaling=rowwise')).toEqual({ expected: 'fp8_scaling=block or tensor' });
   });
 });

@@ -15,7 +15,7 @@ import { resolveEngine } from '../../perf/profiles.ts';
 import { UserError } from '../../errors.ts';
 import { getGpu, getModel } from '../../perf/lookup.ts';
 import { checkTensorParallel } from '../../perf/hardware.ts';
-import { checkKvDtype, checkWeightDtype, defaultKvDtype } from '../../perf/dtype.ts';
+import { checkKvDtype, checkWeightDtype, defaultKvDtype, withFp8Scaling } from '../../perf/dtype.ts';
 import { loadHfConfig } from '../../perf/hf-config.ts';
 import { weightDtypeFor } from '../../perf/checkpoint-dtype.ts';
 import type { ModelSpec } from '../../perf/models.ts';
@@ -71,9 +71,10 @@ export interface BuiltFleet {
 export function servedArchitecture(name: string, spec: ServedSpec, prep: Pick<FleetInput, 'file' | 'dir' | 'roots'>): ModelSpec {
   const where = `fleet.models.${name}`;
   // A config.json path is confined like every file a scenario names (util/paths.ts).
-  return isModelConfigPath(spec.model)
+  const model = isModelConfigPath(spec.model)
     ? loadHfConfig(resolveInScope(scopeOfPrepared(prep), spec.model, `${prep.file}: ${where}.model`))
     : getModel(spec.model, `${where}.model`);
+  return withFp8Scaling(model, spec.fp8_scaling);
 }
 
 /** Resolves a served model's architecture (catalog id or config.json) and step model. */
