@@ -1,16 +1,12 @@
 import { UserError } from '../errors.ts';
 import { ENGINE_NAMES } from '../perf/profiles.ts';
 import { HOURS_PER_MONTH, matchingInstance, type PriceSet } from '../cost/prices.ts';
-import { resolveServed } from '../fleet/llm/build.ts';
+import { resolveServed, servedArchitecture } from '../fleet/llm/build.ts';
 import { instanceHourlyUsd } from '../cost/monthly.ts';
 import { catalogGpusPerInstance } from '../fleet/llm/purchase-cost.ts';
 import { replicaCapacity } from '../fleet/llm/capacity.ts';
 import type { Prepared } from '../scenario/prepare.ts';
 import { excerpt } from '../util/excerpt.ts';
-import { isModelConfigPath } from '../fleet/schema.ts';
-import { getModel } from '../perf/lookup.ts';
-import { loadHfConfig } from '../perf/hf-config.ts';
-import { resolveInScope, scopeOfPrepared } from '../util/paths.ts';
 import { GPU_IDS, GPUS, type GpuId } from '../perf/hardware.ts';
 import { IDLE_SHARE_OF_TDP } from '../perf/power.ts';
 import { defaultGridName, getGrid } from '../cost/energy.ts';
@@ -103,9 +99,7 @@ export function offeredLoad(prep: Prepared, model: string): { rate_per_s: number
 
 /** Expert-parallel degrees to try: 1, and for a mixture-of-experts model each multiple of tp up to 8. */
 function expertDegrees(prep: Prepared, model: string, tp: number): number[] {
-  const spec = prep.scenario.fleet!.models[model];
-  const where = `fleet.models.${model}.model`;
-  const arch = isModelConfigPath(spec.model) ? loadHfConfig(resolveInScope(scopeOfPrepared(prep), spec.model, `${prep.file}: ${where}`)) : getModel(spec.model, where);
+  const arch = servedArchitecture(model, prep.scenario.fleet!.models[model], prep);
   if (arch.experts <= 1) return [1];
   return [1, ...[2, 4, 8].filter((ep) => ep > tp && ep % tp === 0)];
 }
