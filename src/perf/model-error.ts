@@ -5,8 +5,10 @@
  * (offline alone 23.8%, and 78% of them within 22%; the MAPE of the offline rows 14.6%, of both
  * 13.3%; `fleetsim fidelity --json`), and 18.9% on 2026-12-05 with TensorRT-LLM's memory rule
  * (offline alone 21.5%, 81% of them within 22%; MAPE 14.0% and 12.8%): kept at the offline rows'
- * figure, since a capacity is what an offline run measures. A replica's simulated capacity may be
- * this far from the real one in either direction.
+ * figure, since a capacity is what an offline run measures. With block-scaled FP8 (dtype.ts, later
+ * that day) 18.1% (offline alone 19.0%, 82% within 22%; MAPE 13.0% and 12.0%): the bound was
+ * kept, not narrowed on one term's gain. A replica's simulated capacity may be this far from the
+ * real one in either direction.
  */
 export const STEP_MODEL_THROUGHPUT_ERROR = 0.22;
 
