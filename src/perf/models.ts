@@ -85,6 +85,11 @@ const LLAMA_31 = { ...LLAMA_COMMON, vocab_size: 128256, max_context: 131072, kv_
 const QWEN3 = { ...LLAMA_COMMON, vocab_size: 151936, max_context: 40960, head_dim: 128, fp8_block_scaled: true } as const;
 const QWEN3_DENSE = { ...QWEN3, kv_heads: 8 } as const;
 const QWEN3_MOE = { ...QWEN3, experts: 128, experts_per_token: 8, moe_layer_step: 1 } as const;
+/** Llama 4 Scout and Maverick: the text model's layers (48 of hidden 5120, 40 heads of 128, 8 KV heads), top-1 routed experts of 8192 beside one shared expert, a dense MLP of 16384 where a layer has no experts */
+const LLAMA_4 = {
+  ...LLAMA_COMMON, layers: 48, hidden_size: 5120, attention_heads: 40, kv_heads: 8, head_dim: 128, intermediate_size: 16384,
+  vocab_size: 202048, experts_per_token: 1, moe_intermediate_size: 8192, shared_experts: 1, shared_expert_intermediate_size: 8192,
+} as const;
 /** gpt-oss: RMSNorm, biases on attention and experts, attention sinks, MXFP4 experts, alternating 128-token sliding layers */
 const GPT_OSS = {
   ...LLAMA_COMMON, hidden_size: 2880, attention_heads: 64, kv_heads: 8, head_dim: 64, intermediate_size: 2880, vocab_size: 201088,
@@ -269,20 +274,16 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
   // served). Local attention in 8,192-token chunks on 3 layers of 4 is sized as full attention
   // (hf-families.ts). Its 10M-token context is the config's; engines serve far less.
   'llama-4-scout': {
-    ...LLAMA_COMMON, id: 'llama-4-scout', name: 'Llama-4-Scout-17B-16E', params_total: 107.77e9, params_active: 17.17e9,
-    layers: 48, hidden_size: 5120, attention_heads: 40, kv_heads: 8, head_dim: 128, intermediate_size: 16384,
-    vocab_size: 202048, experts: 16, experts_per_token: 1, max_context: 10485760,
-    moe_intermediate_size: 8192, shared_experts: 1, shared_expert_intermediate_size: 8192, moe_layer_step: 1,
+    ...LLAMA_4, id: 'llama-4-scout', name: 'Llama-4-Scout-17B-16E', params_total: 107.77e9, params_active: 17.17e9,
+    experts: 16, moe_layer_step: 1, max_context: 10485760,
   },
   // Same source, meta-llama/Llama-4-Maverick-17B-128E-Instruct (scenarios/data/model-configs/
   // llama-4-maverick): Scout's layers, with 128 routed experts on every other layer
   // (interleave_moe_layer_step 2) and a dense MLP of 16384 on the rest; 1M-token context. Model
   // card: 17B active, 400B total.
   'llama-4-maverick': {
-    ...LLAMA_COMMON, id: 'llama-4-maverick', name: 'Llama-4-Maverick-17B-128E', params_total: 400.71e9, params_active: 17.18e9,
-    layers: 48, hidden_size: 5120, attention_heads: 40, kv_heads: 8, head_dim: 128, intermediate_size: 16384,
-    vocab_size: 202048, experts: 128, experts_per_token: 1, max_context: 1048576,
-    moe_intermediate_size: 8192, shared_experts: 1, shared_expert_intermediate_size: 8192, moe_layer_step: 2,
+    ...LLAMA_4, id: 'llama-4-maverick', name: 'Llama-4-Maverick-17B-128E', params_total: 400.71e9, params_active: 17.18e9,
+    experts: 128, moe_layer_step: 2, max_context: 1048576,
   },
   // Black et al., "GPT-NeoX-20B" (2022) and HF EleutherAI/gpt-neox-20b config.json: 44 layers,
   // hidden 6144, 64 heads of 96, intermediate 24576, vocab 50432 (untied), 2048 context. 20.55B.
