@@ -72,10 +72,10 @@ function gemmRateNote(s: PerfSummary): string {
   const gpu = getGpu(s.gpu);
   const path = matmulPathFor(gpu, s.dtype);
   const f = matmulFractions(gpu, path);
-  if (f === undefined) return `the profile's, as on ${MATMUL_REFERENCE_GPU} (assumed: no large-GEMM measurement of ${s.gpu})`;
+  const block = s.weight_kernel_share === 1 ? '' : `; block-scaled FP8 weights: x${fmt(s.weight_kernel_share, 2)} of that rate and of the weights' bandwidth, the share block-scaled kernels reached in 2025's stacks`;
+  if (f === undefined) return `the profile's, as on ${MATMUL_REFERENCE_GPU} (assumed: no large-GEMM measurement of ${s.gpu})${block}`;
   const row = f.row === 'fp8' ? (s.dtype === 'fp4' ? 'FP8, no FP4 measurement' : 'FP8') : path === 'fp8' ? 'BF16, no FP8 measurement' : 'BF16';
   const pct = (x: number) => `${fmt(100 * x, 1)}%`;
-  const block = s.weight_kernel_share === 1 ? '' : `; block-scaled FP8 weights: x${fmt(s.weight_kernel_share, 2)} of that rate and of the weights' bandwidth, the share block-scaled kernels reached in 2025's stacks`;
   return `x${fmt(s.matmul_rate_vs_reference, 3)} the profile's (measured large GEMMs, ${row}: ${pct(f.own)} of ${s.gpu}'s peak, ${pct(f.reference)} of ${MATMUL_REFERENCE_GPU}'s)${block}`;
 }
 

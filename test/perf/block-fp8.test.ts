@@ -110,6 +110,11 @@ describe('naming the FP8 scaling where the model default is not the checkpoint s
     const perf = (...extra: string[]) => fleetsim(['perf', '--model', 'qwen3-235b-a22b', '--gpu', 'h100-80gb', '--tp', '4', '--dtype', 'fp8', '--json', ...extra]);
     expect(JSON.parse((await perf()).stdout).weight_kernel_share).toBe(BLOCK_FP8_KERNEL_SHARE);
     expect(JSON.parse((await perf('--fp8-scaling', 'tensor')).stdout).weight_kernel_share).toBe(1);
+    // the GEMM rate line says so, on a GPU the matmul table measures and on one it does not
+    for (const gpu of ['h100-80gb', 'h20']) {
+      const text = (await fleetsim(['perf', '--model', 'qwen3-32b', '--gpu', gpu, '--dtype', 'fp8'])).stdout;
+      expect(text, gpu).toMatch(/GEMM rate .*; block-scaled FP8 weights: x0\.50 of that rate/);
+    }
     const bad = await perf('--fp8-scaling', 'rowwise');
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe('--fp8-scaling: expected one of block, tensor, got "rowwise"');
