@@ -77,15 +77,27 @@ function compressedTensorsBlockScaled(q: Json): boolean {
  * `quant_method: "fp8"` with a `weight_block_size` (DeepSeek-V3, the Qwen3 FP8 releases), or
  * compressed-tensors FP8 with the block strategy.
  */
-export function readBlockScaledFp8(configs: readonly Json[]): boolean {
+export function readBlockScaledFp8(configs: readonly Json[], file: string): boolean {
   for (const cfg of configs) {
     const q = cfg.quantization_config;
     if (typeof q !== 'object' || q === null || Array.isArray(q)) continue;
     const quant = q as Json;
     if (quantisedDtype(quant) !== 'fp8') return false;
-    return Array.isArray(quant.weight_block_size) || (quant.quant_method === 'compressed-tensors' && compressedTensorsBlockScaled(quant));
+    if (quant.weight_block_size !== undefined && quant.weight_block_size !== null) return readWeightBlockSize(quant.weight_block_size, file);
+    return quant.quant_method === 'compressed-tensors' && compressedTensorsBlockScaled(quant);
   }
   return false;
+}
+
+/**
+ * A checkpoint's `weight_block_size`: two positive integers (rows and columns of one scale's
+ * block, [128, 128] in every release read). Anything else is refused: a garbled field would
+ * otherwise decide silently whether the weights' GEMMs run at half rate.
+ */
+function readWeightBlockSize(value: unknown, file: string): true {
+  const valid = Array.isArray(value) && value.length === 2 && value.every((v) => Number.isSafeInteger(v) && (v as number) > 0);
+  if (!valid) throw new UserError(`${file}: quantization_config.weight_block_size: expected two positive integers (e.g. [128, 128]), got ${quote(value)}`);
+  return true;
 }
 
 const TORCH_DTYPES: Readonly<Record<string, Dtype>> = {

@@ -176,7 +176,7 @@ export function modelFromHfConfig(cfg: unknown, file: string, id?: string): Mode
     params_total: counts.total,
     params_active: counts.active,
     ...(checkpoint === undefined ? {} : { checkpoint }),
-    ...(readBlockScaledFp8(configs) ? { fp8_block_scaled: true } : {}),
+    ...(readBlockScaledFp8(configs, file) ? { fp8_block_scaled: true } : {}),
   };
 }
 

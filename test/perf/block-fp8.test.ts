@@ -62,6 +62,11 @@ describe('block-scaled FP8', () => {
     const group = (strategy: string) => ({ quant_method: 'compressed-tensors', config_groups: { group_0: { weights: { num_bits: 8, type: 'float', strategy } } } });
     expect(load('ct-block', group('block')).fp8_block_scaled).toBe(true);
     expect(load('ct-channel', group('channel')).fp8_block_scaled).toBeUndefined();
+    // a garbled block size is refused, naming the file and field, rather than read either way
+    for (const size of ['x', [128], [128, 0], [128, 1.5], {}]) {
+      expect(() => load('garbled', { quant_method: 'fp8', weight_block_size: size }), JSON.stringify(size))
+        .toThrow(/garbled\.json: quantization_config\.weight_block_size: expected two positive integers/);
+    }
   });
 
   it('reads published DeepSeek-R1 throughput and low-load decode within 25% in three stacks (1.4-1.9x fast without it)', () => {
