@@ -16,7 +16,7 @@ export const STEP_MODEL_THROUGHPUT_ERROR = 0.22;
  * The load (offered rate over capacity) from which the real replica may be at its knee or past it:
  * 1 / (1 + STEP_MODEL_THROUGHPUT_ERROR), 82%. Near 1 latency grows as 1 / (1 - load), so there a
  * capacity error of a few percent moves it by tens of percent: published MLPerf server runs at
- * 93-99% of their offline throughput read at simulated loads of 0.78-1.03 and are 14-79% off
+ * 93-99% of their offline throughput read at simulated loads of 0.78-1.06 and are 3-83% off
  * (2026-12-05; docs/fidelity.md, "Near capacity").
  */
 export const NEAR_CAPACITY_LOAD = 1 / (1 + STEP_MODEL_THROUGHPUT_ERROR);

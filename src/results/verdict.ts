@@ -131,7 +131,7 @@ export interface VerdictInput {
  * src/perf/model-error.ts) at the mean or the peak rate, and within capacity at both: they may be
  * over capacity in truth. Near capacity a replica's latency turns on its exact capacity and on how
  * its step grows with the batch: published MLPerf server runs at 93-99% of their offline
- * throughput are 14-79% off in fleetsim (docs/fidelity.md, "Near capacity").
+ * throughput are 3-83% off in fleetsim (docs/fidelity.md, "Near capacity").
  */
 export function isNearCapacity(l: CapacityLoads['loads'][number]): boolean {
   return l.tier.startsWith('gpu:') && Math.max(l.utilization, l.peak_utilization) >= NEAR_CAPACITY_LOAD && l.peak_utilization <= 1;
