@@ -447,10 +447,11 @@ function pastFirstLifetimes(row: CorpusRow, plan: Plan, run: RunResult, concurre
 }
 
 /**
- * A plan's run; a steady-state reading with warm-ups STEADY_WARMUP_GROWTH times longer until it
- * settles. One that never settles is a queue growing without bound (offered load above capacity):
- * its figures grow with the run's length, which the row does not give, so the first reading is
- * kept, and steadiness() flags it.
+ * A plan's run; a steady-state reading, first past a few request lifetimes (pastFirstLifetimes),
+ * then with warm-ups STEADY_WARMUP_GROWTH times longer until it settles. One that never settles
+ * below its capacity is a stable replica still drifting near it, read at its longest run; past
+ * capacity it is a queue growing without bound, whose figures grow with the run's length, which
+ * the row does not give, so the given plan's reading is kept, and steadiness() flags it.
  */
 function steadyRun(row: CorpusRow, given: Plan, o: PredictOptions): { run: RunResult; plan: Plan } {
   const givenRun = cachedRun(row, given.spec, o);
