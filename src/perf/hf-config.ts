@@ -3,7 +3,7 @@ import { UserError } from '../errors.ts';
 import { escapeControls, hasControls, quote } from '../util/excerpt.ts';
 import type { ModelSpec } from './models.ts';
 import { countParams, type ModelShape } from './shape.ts';
-import { familyOf, FAMILY_READERS, KNOWN_MODEL_TYPES } from './hf-families.ts';
+import { familyOf, FAMILY_READERS, KNOWN_MODEL_TYPES, siglipParams } from './hf-families.ts';
 import { readInputText } from '../util/read-input.ts';
 import { readBlockScaledFp8, readCheckpointDtype } from './checkpoint-dtype.ts';
 
@@ -135,13 +135,18 @@ function shapeFromConfig(cfg: Json, file: string): { shape: ModelShape; family: 
       `${file}: model_type: ${modelType === undefined ? 'missing' : `"${modelType}" is not an architecture the loader understands`} ` +
       `(known: ${KNOWN_MODEL_TYPES.join(', ')})${also}; refusing to size it by guess`);
   }
-  // Llama-4 nests the language model under text_config (the vision tower is not sized)
+  // Llama-4 and Gemma 3 nest the language model under text_config; Gemma 3's image encoder is
+  // sized (vision_params), Llama-4's is not (under 1% of its weights)
   let reader = top;
-  if (family === 'llama4') {
+  if (family === 'llama4' || modelType === 'gemma3') {
     const text = top.object('text_config');
     if (text !== undefined) reader = new Reader(file, text, 'text_config.');
   }
-  const shape = FAMILY_READERS[family](reader, file);
+  let shape = FAMILY_READERS[family](reader, file);
+  if (modelType === 'gemma3') {
+    const vision = new Reader(file, top.object('vision_config') ?? {}, 'vision_config.');
+    shape = { ...shape, vision_params: siglipParams(vision, file, shape.hidden_size) };
+  }
   for (const r of reader === top ? [top] : [top, reader]) {
     const fields = r.unplaced();
     if (fields.length > 0) {

@@ -9,7 +9,7 @@ import type { ModelShape } from './shape.ts';
  * the file, and marks every field it placed (Reader.placed) so hf-config.ts can refuse the rest.
  * Sources: the transformers configuration_*.py / modeling_*.py of each family (v4.55).
  */
-export type Family = 'llama' | 'mixtral' | 'qwen_moe' | 'deepseek' | 'llama4' | 'gpt_oss' | 'gpt2' | 'gpt_neox' | 'bloom' | 'falcon' | 'bert';
+export type Family = 'llama' | 'mixtral' | 'qwen_moe' | 'deepseek' | 'llama4' | 'gpt_oss' | 'gemma' | 'gpt2' | 'gpt_neox' | 'bloom' | 'falcon' | 'bert';
 
 const MODEL_TYPES: Readonly<Record<string, Family>> = {
   // Qwen2 has q/k/v biases (3 x 4096-ish per layer, < 0.01% of any Qwen2): not counted
@@ -19,6 +19,8 @@ const MODEL_TYPES: Readonly<Record<string, Family>> = {
   deepseek_v2: 'deepseek', deepseek_v3: 'deepseek',
   llama4: 'llama4', llama4_text: 'llama4',
   gpt_oss: 'gpt_oss',
+  // Gemma 3's multimodal checkpoints nest the language model under text_config (hf-config.ts)
+  gemma: 'gemma', gemma2: 'gemma', gemma3_text: 'gemma', gemma3: 'gemma',
   gpt2: 'gpt2',
   gpt_neox: 'gpt_neox',
   bloom: 'bloom',
@@ -166,6 +168,19 @@ function llama4(r: Reader, file: string): ModelShape {
   };
 }
 
+/**
+ * Layers with sliding-window attention: from layer_types (transformers writes it for every hybrid
+ * model since v4.53), else by the family's rule for the configs written before it.
+ */
+function slidingLayerCount(r: Reader, file: string, layers: number, slidingByDefault: (layer: number) => boolean): number {
+  const types = r.strList('layer_types') ?? Array.from({ length: layers }, (_, i) => (slidingByDefault(i) ? 'sliding_attention' : 'full_attention'));
+  const bad = types.find((t) => t !== 'sliding_attention' && t !== 'full_attention');
+  if (bad !== undefined || types.length !== layers) {
+    throw new UserError(`${file}: ${r.prefix}layer_types: expected ${layers} entries of "sliding_attention" or "full_attention", got ${JSON.stringify(bad ?? types.length)}`);
+  }
+  return types.filter((t) => t === 'sliding_attention').length;
+}
+
 function gptOss(r: Reader, file: string): ModelShape {
   // modeling_gpt_oss.py: every layer MoE (experts with biases, router with bias), attention with
   // biases and one sink logit per head, layer_types alternating sliding (window sliding_window)
@@ -175,12 +190,7 @@ function gptOss(r: Reader, file: string): ModelShape {
   const k = r.int(['num_experts_per_tok']);
   const alias = r.int(['experts_per_token'], k);
   if (alias !== k) throw new UserError(`${file}: experts_per_token ${alias} disagrees with num_experts_per_tok ${k}`);
-  const types = r.strList('layer_types') ?? Array.from({ length: base.layers }, (_, i) => (i % 2 === 0 ? 'sliding_attention' : 'full_attention'));
-  const bad = types.find((t) => t !== 'sliding_attention' && t !== 'full_attention');
-  if (bad !== undefined || types.length !== base.layers) {
-    throw new UserError(`${file}: layer_types: expected ${base.layers} entries of "sliding_attention" or "full_attention", got ${JSON.stringify(bad ?? types.length)}`);
-  }
-  const sliding = types.filter((t) => t === 'sliding_attention').length;
+  const sliding = slidingLayerCount(r, file, base.layers, (i) => i % 2 === 0);
   const quant = r.object('quantization_config');
   // MXFP4: 4-bit elements, one 8-bit shared scale per 32 (OCP MX spec v1.0) = 4.25 bits per weight
   const mxfp4 = quant?.quant_method === 'mxfp4';
@@ -191,6 +201,75 @@ function gptOss(r: Reader, file: string): ModelShape {
     attention_sinks: true, attention_bias: r.bool('attention_bias', true), mlp_bias: true,
     ...(mxfp4 ? { expert_weight_bits: 4.25 } : {}),
   };
+}
+
+/**
+ * Each Gemma generation's transformers defaults (configuration_gemma.py, _gemma2.py, _gemma3.py):
+ * Gemma 3's multimodal config.json files leave most of the text model's fields to them
+ * (google/gemma-3-4b-it gives no head counts, google/gemma-3-27b-it no vocab_size).
+ */
+const GEMMA_DEFAULTS = {
+  gemma: { vocab_size: 256000, hidden_size: 3072, intermediate_size: 24576, num_hidden_layers: 28, num_attention_heads: 16, num_key_value_heads: 16, max_position_embeddings: 8192, sliding_window: 0 },
+  gemma2: { vocab_size: 256000, hidden_size: 2304, intermediate_size: 9216, num_hidden_layers: 26, num_attention_heads: 8, num_key_value_heads: 4, max_position_embeddings: 8192, sliding_window: 4096 },
+  gemma3_text: { vocab_size: 262208, hidden_size: 2304, intermediate_size: 9216, num_hidden_layers: 26, num_attention_heads: 8, num_key_value_heads: 4, max_position_embeddings: 131072, sliding_window: 4096 },
+} as const;
+
+/** Gemma 1 has no sliding layers; Gemma 2 slides on even layers; Gemma 3 on five of every sliding_window_pattern (6). */
+function gemmaSlidingRule(r: Reader, generation: keyof typeof GEMMA_DEFAULTS): (layer: number) => boolean {
+  if (generation === 'gemma') return () => false;
+  if (generation === 'gemma2') return (i) => i % 2 === 0;
+  const pattern = r.int(['sliding_window_pattern'], 6);
+  return (i) => (i + 1) % pattern !== 0;
+}
+
+function gemma(r: Reader, file: string): ModelShape {
+  // modeling_gemma*.py: Llama's layout with a gated GELU MLP, 256-wide heads (Gemma 2 27B and
+  // Gemma 3 27B: 128), tied embeddings; four RMSNorms a layer (two counted, 2 x hidden_size
+  // a layer left out: under 0.01%) and Gemma 3's q/k norms (head_dim each) likewise.
+  // Softcapping and the query scale change no size.
+  const modelType = r.str('model_type');
+  const generation = modelType === 'gemma' || modelType === 'gemma2' ? modelType : 'gemma3_text';
+  const d = GEMMA_DEFAULTS[generation];
+  if (r.bool('use_bidirectional_attention', false)) {
+    throw new UserError(`${file}: ${r.prefix}use_bidirectional_attention true: an embedding model (EmbeddingGemma) the loader does not read; refusing to size it by guess`);
+  }
+  r.setAside('hidden_activation', 'hidden_act', 'query_pre_attn_scalar', 'attn_logit_softcapping', 'final_logit_softcapping');
+  const hidden = r.int(['hidden_size'], d.hidden_size);
+  const layers = r.int(['num_hidden_layers'], d.num_hidden_layers, 1, MAX_CONFIG_LAYERS);
+  const heads = r.int(['num_attention_heads'], d.num_attention_heads);
+  const sliding = slidingLayerCount(r, file, layers, gemmaSlidingRule(r, generation));
+  return {
+    layers, hidden_size: hidden, attention_heads: heads, vocab_size: r.int(['vocab_size'], d.vocab_size), head_dim: r.int(['head_dim'], 256),
+    kv_heads: r.int(['num_key_value_heads'], d.num_key_value_heads), intermediate_size: r.int(['intermediate_size'], d.intermediate_size),
+    experts: 1, experts_per_token: 1, max_context: r.int(['max_position_embeddings'], d.max_position_embeddings), mlp: 'gated',
+    tied_embeddings: r.bool('tie_word_embeddings', true), learned_positions: 0, biases: false,
+    ...(r.bool('attention_bias', false) ? { attention_bias: true } : {}),
+    ...(sliding > 0 ? { sliding_window_layers: sliding, sliding_window: r.int(['sliding_window'], d.sliding_window || undefined) } : {}),
+  };
+}
+
+/**
+ * A SigLIP image encoder with Gemma 3's projector (modeling_siglip.py, modeling_gemma3.py;
+ * SiglipVisionConfig's defaults): patch and position embeddings, encoder layers of attention and
+ * a plain GELU MLP with biases and two LayerNorms, a final LayerNorm, the attention-pooling head
+ * when vision_use_head is not false, and the projector's RMSNorm and matrix to the text width.
+ */
+export function siglipParams(v: Reader, file: string, textHidden: number): number {
+  const modelType = v.str('model_type');
+  if (modelType !== undefined && modelType !== 'siglip_vision_model') {
+    throw new UserError(`${file}: ${v.prefix}model_type: expected "siglip_vision_model" (the image encoder the loader sizes), got ${quote(modelType)}`);
+  }
+  v.setAside('hidden_act', 'layer_norm_eps', 'attention_dropout', 'num_attention_heads');
+  const h = v.int(['hidden_size'], 768);
+  const inner = v.int(['intermediate_size'], 3072);
+  const layers = v.int(['num_hidden_layers'], 12, 1, MAX_CONFIG_LAYERS);
+  const patch = v.int(['patch_size'], 16);
+  const positions = Math.floor(v.int(['image_size'], 224) / patch) ** 2;
+  const attention = 4 * (h * h + h);
+  const mlp = 2 * h * inner + inner + h;
+  const head = v.bool('vision_use_head', true) ? h + attention + 2 * h + mlp : 0;
+  const embeddings = v.int(['num_channels'], 3) * patch * patch * h + h + positions * h;
+  return embeddings + layers * (attention + mlp + 4 * h) + 2 * h + head + h + h * textHidden;
 }
 
 function gpt2(r: Reader, file: string): ModelShape {
@@ -246,5 +325,5 @@ function bert(r: Reader, file: string): ModelShape {
 }
 
 export const FAMILY_READERS: Readonly<Record<Family, (r: Reader, file: string) => ModelShape>> = {
-  llama, mixtral, qwen_moe: qwenMoe, deepseek, llama4, gpt_oss: gptOss, gpt2, gpt_neox: gptNeox, bloom, falcon, bert,
+  llama, mixtral, qwen_moe: qwenMoe, deepseek, llama4, gpt_oss: gptOss, gemma, gpt2, gpt_neox: gptNeox, bloom, falcon, bert,
 };

@@ -37,17 +37,37 @@ export function getGpu(id: string, flag = '--gpu'): GpuSpec {
 
 /**
  * A fine-tune's name on its base model's: an instruct or chat model, an HF conversion, a release
- * tag or a quantized checkpoint has its base's shape (Llama-3.1-8B-Instruct-FP8 is Llama-3.1-8B's
- * layers; the dtype is said apart). Taken off the end one at a time, and only when the name itself
- * is not in the catalog; Meta's "Meta-Llama-3-..." names lose their "meta-", and Llama 4's
+ * tag or date (-v0.2, -0528, -2507) or a quantized checkpoint has its base's shape
+ * (Llama-3.1-8B-Instruct-FP8 is Llama-3.1-8B's layers; the dtype is said apart). Taken off the end
+ * one at a time, and only when the name itself is not in the catalog; Meta's "Meta-Llama-3-..."
+ * names lose their "meta-", MLPerf's "llama2-70b" reads as "llama-2-70b", and Llama 4's
  * active-size and expert-count tag goes too (Llama-4-Scout-17B-16E-Instruct is llama-4-scout).
  */
-const FINE_TUNE_SUFFIX = /-(instruct|chat|hf|base|it|v\d+(?:\.\d+)*|fp8|fp8-dynamic|awq|gptq|int4|int8|w4a16|w8a8|\d+b-\d+e)$/;
+const FINE_TUNE_SUFFIX = /-(instruct|chat|hf|base|it|v\d+(?:\.\d+)*|\d{4}|fp8|fp8-dynamic|awq|gptq|int4|int8|w4a16|w8a8|\d+b-\d+e)$/;
 
-/** The catalog id a model name stands for: itself, else its base model's (FINE_TUNE_SUFFIX), else undefined. */
+/**
+ * Models published under their own name on a catalog model's layers. DeepSeek-R1's config.json
+ * differs from DeepSeek-V3's in no shape field; the R1 distillations are fine-tunes of the models
+ * the DeepSeek-R1 model card's "DeepSeek-R1-Distill Models" table names (Qwen2.5-Math-7B has
+ * Qwen2.5-7B's shape). The distillations' configs allow 131,072 tokens where the catalog's Qwen2.5
+ * entries keep 32,768: only a longer prompt than that reads differently.
+ */
+const MODEL_ALIASES: Readonly<Record<string, ModelId>> = {
+  'deepseek-r1': 'deepseek-v3',
+  'deepseek-r1-distill-llama-8b': 'llama-3.1-8b',
+  'deepseek-r1-distill-llama-70b': 'llama-3.3-70b',
+  'deepseek-r1-distill-qwen-7b': 'qwen2.5-7b',
+  'deepseek-r1-distill-qwen-14b': 'qwen2.5-14b',
+  'deepseek-r1-distill-qwen-32b': 'qwen2.5-32b',
+  // Mistral-Large-Instruct-2407 and -2411: one 123B shape
+  'mistral-large': 'mistral-large-123b',
+};
+
+/** The catalog id a model name stands for: itself, an alias's, else its base model's (FINE_TUNE_SUFFIX), else undefined. */
 export function catalogModelId(name: string): ModelId | undefined {
-  for (let id = name.replace(/^meta-(?=llama-)/, ''); ; ) {
+  for (let id = name.replace(/^meta-(?=llama-)/, '').replace(/^llama(?=\d)/, 'llama-'); ; ) {
     if (Object.hasOwn(MODELS, id)) return id as ModelId;
+    if (Object.hasOwn(MODEL_ALIASES, id)) return MODEL_ALIASES[id];
     const base = id.replace(FINE_TUNE_SUFFIX, '');
     if (base === id) return undefined;
     id = base;

@@ -132,9 +132,11 @@ function weightLayout(model: ModelSpec, tp: number, ep: number, dtype: Dtype): W
   const nonExpertPerGpu = (split / tp + (kvProjection * kvCopies) / tp + replicated) * bytes;
   const expertPerGpu = ep === 1 ? (routed * expertBytes) / tp : (routed * expertBytes * Math.ceil(model.experts / ep)) / model.experts;
   const groups = ep === 1 ? 1 : ep / tp;
+  // an image encoder's weights take memory but a text step never reads them
+  const visionBytes = counts.vision * scale * bytes;
   return {
     perGpu: nonExpertPerGpu + expertPerGpu,
-    shared: groups * tp * nonExpertPerGpu,
+    shared: groups * (tp * nonExpertPerGpu - visionBytes),
     routed: routed * expertBytes,
   };
 }

@@ -61,6 +61,13 @@ export type ModelId =
   | 'opt-30b'
   | 'opt-66b'
   | 'falcon-180b'
+  | 'gemma-2-2b'
+  | 'gemma-2-9b'
+  | 'gemma-2-27b'
+  | 'gemma-3-1b'
+  | 'gemma-3-4b'
+  | 'gemma-3-12b'
+  | 'gemma-3-27b'
   | 'text-embedding-ada-002';
 
 export interface ModelSpec extends ModelShape {
@@ -108,6 +115,22 @@ const QWEN2 = { ...LLAMA_COMMON, vocab_size: 152064, max_context: 32768, head_di
 const QWEN2_7B = { ...QWEN2, params_total: 7.61e9, params_active: 7.61e9, layers: 28, hidden_size: 3584, attention_heads: 28, kv_heads: 4, intermediate_size: 18944 } as const;
 const QWEN2_72B = { ...QWEN2, params_total: 72.7e9, params_active: 72.7e9, layers: 80, hidden_size: 8192, attention_heads: 64, kv_heads: 8, intermediate_size: 29568 } as const;
 const OPT = { kind: 'decoder', mlp: 'plain', tied_embeddings: true, learned_positions: 2050, biases: true, experts: 1, experts_per_token: 1, vocab_size: 50272, max_context: 2048, head_dim: 128 } as const;
+
+/**
+ * Gemma 2 and 3 (Gemma Team, "Gemma 2", arXiv 2408.00118, Table 1; "Gemma 3 Technical Report",
+ * arXiv 2503.19786, Table 1; HF google/gemma-2-*, google/gemma-3-* config.json): Llama's layout
+ * with a gated GELU MLP, tied embeddings, mostly 256-wide heads. Gemma 2 alternates 4,096-token
+ * sliding layers with full ones (even layers slide) over an 8,192-token context; Gemma 3 slides
+ * five layers of every six over 1,024 tokens (512 for 1B), with a 131,072-token context (32,768
+ * for 1B) and, from 4B up, a SigLIP image encoder (hf-families.ts siglipParams: 416,866,032
+ * weights) and a projector of 1152 x (hidden + 1). A text request never passes through the
+ * encoder: params_active is the language model's.
+ */
+const GEMMA = { ...LLAMA_COMMON, tied_embeddings: true, head_dim: 256 } as const;
+const GEMMA_2 = { ...GEMMA, vocab_size: 256000, max_context: 8192, sliding_window: 4096 } as const;
+const GEMMA_3 = { ...GEMMA, vocab_size: 262208, max_context: 131072, sliding_window: 1024 } as const;
+const SIGLIP_ENCODER_PARAMS = 416_866_032;
+const gemma3Vision = (hidden: number) => SIGLIP_ENCODER_PARAMS + 1152 * (hidden + 1);
 
 export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
   // Brown et al., "Language Models are Few-Shot Learners" (2020), Table 2.1: 96 layers, d_model
@@ -430,6 +453,44 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
     layers: 80, hidden_size: 14848, attention_heads: 232, kv_heads: 8, head_dim: 64, intermediate_size: 59392,
     vocab_size: 65024, experts: 1, experts_per_token: 1, max_context: 2048,
     mlp: 'plain', tied_embeddings: true, learned_positions: 0, biases: false,
+  },
+  // Gemma 2 (model cards: 2.61B, 9.24B, 27.2B): 2B 26 x 2304, 8 heads, 4 KV, MLP 9216; 9B 42 x
+  // 3584, 16 heads, 8 KV, 14336 (test/perf/fixtures/gemma-2-9b); 27B 46 x 4608, 32 heads of 128,
+  // 16 KV, 36864. Half the layers (rounded up) slide.
+  'gemma-2-2b': {
+    ...GEMMA_2, id: 'gemma-2-2b', name: 'Gemma-2-2B', params_total: 2.61e9, params_active: 2.61e9,
+    layers: 26, hidden_size: 2304, attention_heads: 8, kv_heads: 4, intermediate_size: 9216, sliding_window_layers: 13,
+  },
+  'gemma-2-9b': {
+    ...GEMMA_2, id: 'gemma-2-9b', name: 'Gemma-2-9B', params_total: 9.24e9, params_active: 9.24e9,
+    layers: 42, hidden_size: 3584, attention_heads: 16, kv_heads: 8, intermediate_size: 14336, sliding_window_layers: 21,
+  },
+  'gemma-2-27b': {
+    ...GEMMA_2, id: 'gemma-2-27b', name: 'Gemma-2-27B', params_total: 27.2e9, params_active: 27.2e9,
+    layers: 46, hidden_size: 4608, attention_heads: 32, kv_heads: 16, head_dim: 128, intermediate_size: 36864, sliding_window_layers: 23,
+  },
+  // Gemma 3 (HF safetensors totals: 1.00B, 4.30B, 12.2B, 27.4B with the image encoder): 1B 26 x
+  // 1152, 4 heads, 1 KV, MLP 6912, vocab 262144, text only (test/perf/fixtures/gemma-3-1b); 4B 34 x
+  // 2560, 8 heads, 4 KV, 10240; 12B 48 x 3840, 16 heads, 8 KV, 15360; 27B 62 x 5376, 32 heads of
+  // 128, 16 KV, 21504 (test/perf/fixtures/gemma-3-27b). Every sixth layer attends in full.
+  'gemma-3-1b': {
+    ...GEMMA_3, id: 'gemma-3-1b', name: 'Gemma-3-1B', params_total: 1.0e9, params_active: 1.0e9, vocab_size: 262144, max_context: 32768,
+    layers: 26, hidden_size: 1152, attention_heads: 4, kv_heads: 1, intermediate_size: 6912, sliding_window: 512, sliding_window_layers: 22,
+  },
+  'gemma-3-4b': {
+    ...GEMMA_3, id: 'gemma-3-4b', name: 'Gemma-3-4B', params_total: 4.30e9, params_active: 3.88e9,
+    layers: 34, hidden_size: 2560, attention_heads: 8, kv_heads: 4, intermediate_size: 10240, sliding_window_layers: 29,
+    vision_params: gemma3Vision(2560),
+  },
+  'gemma-3-12b': {
+    ...GEMMA_3, id: 'gemma-3-12b', name: 'Gemma-3-12B', params_total: 12.19e9, params_active: 11.77e9,
+    layers: 48, hidden_size: 3840, attention_heads: 16, kv_heads: 8, intermediate_size: 15360, sliding_window_layers: 40,
+    vision_params: gemma3Vision(3840),
+  },
+  'gemma-3-27b': {
+    ...GEMMA_3, id: 'gemma-3-27b', name: 'Gemma-3-27B', params_total: 27.43e9, params_active: 27.01e9,
+    layers: 62, hidden_size: 5376, attention_heads: 32, kv_heads: 16, head_dim: 128, intermediate_size: 21504, sliding_window_layers: 52,
+    vision_params: gemma3Vision(5376),
   },
   // OpenAI publishes no architecture for text-embedding-ada-002 (only: 1536-dim output, 8191-token
   // input limit). Stand-in: a BERT-large-class encoder (Devlin et al. 2019: 24 layers, hidden 1024,

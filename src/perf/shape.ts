@@ -90,6 +90,12 @@ export interface ModelShape {
    * per-channel FP8 (TensorRT-LLM's ModelOpt, vLLM's --quantization fp8, the FP8 Llama releases).
    */
   readonly fp8_block_scaled?: boolean;
+  /**
+   * Weights of an image encoder and its projector shipped in the checkpoint (Gemma 3's SigLIP
+   * tower): loaded and split over the TP ranks like the rest (vLLM loads them unless told the
+   * model serves text only), never passed through by a text token. Default 0.
+   */
+  readonly vision_params?: number;
 }
 
 export interface ParamCounts {
@@ -112,6 +118,8 @@ export interface ParamCounts {
   readonly moe_layers: number;
   /** multi-token-prediction modules, not in total */
   readonly mtp: number;
+  /** image encoder and projector (vision_params), in total, not in active */
+  readonly vision: number;
 }
 
 /** Is layer i (0-based) a mixture-of-experts layer? */
@@ -191,8 +199,9 @@ export function countParams(s: ModelShape): ParamCounts {
   // MoE transformer layer and the shared head's norm; embedding and output head are shared.
   const mtpLayers = s.mtp_layers ?? 0;
   const mtp = mtpLayers * (3 * h + 2 * h * h + perLayer + s.experts * expert + shared + router);
+  const vision = s.vision_params ?? 0;
   return {
-    total: fixed + s.layers * perLayer + denseMlps + moeLayers * (shared + router) + expertTotal,
+    total: fixed + s.layers * perLayer + denseMlps + moeLayers * (shared + router) + expertTotal + vision,
     active: fixed + s.layers * perLayer + denseMlps + moeLayers * (shared + router + s.experts_per_token * expert),
     input_embedding: inputEmbedding,
     lm_head: lmHead,
@@ -202,5 +211,6 @@ export function countParams(s: ModelShape): ParamCounts {
     replicated: s.layers * attn.replicated + moeLayers * router,
     moe_layers: moeLayers,
     mtp,
+    vision,
   };
 }

@@ -97,9 +97,23 @@ describe('a fine-tune or quantized checkpoint named for its base model', () => {
     expect(catalogModelId('llama-4-scout-17b-16e')).toBe('llama-4-scout');
     // an exact id wins, and a name whose stem is not in the catalog stays unknown
     expect(catalogModelId('llama-3-8b')).toBe('llama-3-8b');
-    expect(catalogModelId('gemma-2-9b-it')).toBeUndefined();
+    expect(catalogModelId('command-r-plus')).toBeUndefined();
     expect(catalogModelId('instruct')).toBeUndefined();
     expect(resolveModel('llama-3.1-8b-instruct')).toBe(MODELS['llama-3.1-8b']);
-    expect(() => resolveModel('gemma-2-9b-it', 'fleet.models.chat.model')).toThrow(/^fleet\.models\.chat\.model: unknown model "gemma-2-9b-it"/);
+    expect(() => resolveModel('command-r-plus', 'fleet.models.chat.model')).toThrow(/^fleet\.models\.chat\.model: unknown model "command-r-plus"/);
+  });
+
+  it('reads release dates, MLPerf\'s spellings and models published on a catalog model\'s layers', () => {
+    expect(catalogModelId('deepseek-r1')).toBe('deepseek-v3');
+    expect(catalogModelId('deepseek-r1-0528')).toBe('deepseek-v3');
+    expect(catalogModelId('deepseek-v3-0324')).toBe('deepseek-v3');
+    expect(catalogModelId('deepseek-r1-distill-llama-70b')).toBe('llama-3.3-70b');
+    expect(catalogModelId('deepseek-r1-distill-qwen-32b')).toBe('qwen2.5-32b');
+    expect(catalogModelId('qwen3-235b-a22b-instruct-2507')).toBe('qwen3-235b-a22b');
+    expect(catalogModelId('mistral-large-instruct-2411')).toBe('mistral-large-123b');
+    expect(catalogModelId('llama2-70b')).toBe('llama-2-70b');
+    expect(catalogModelId('llama3.1-405b')).toBe('llama-3.1-405b');
+    expect(catalogModelId('deepseek-r1-distill-qwen-1.5b')).toBeUndefined();
+    expect(catalogModelId('llama')).toBeUndefined();
   });
 });
