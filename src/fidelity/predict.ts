@@ -6,7 +6,7 @@ import { DTYPES, withFp8Scaling, type Dtype } from '../perf/dtype.ts';
 import type { GpuSpec } from '../perf/hardware.ts';
 import { getGpu, getModel } from '../perf/lookup.ts';
 import type { ModelSpec } from '../perf/models.ts';
-import { buildStepModel, type StepModel } from '../perf/step.ts';
+import { buildStepModel, windowKvTokens, type StepModel } from '../perf/step.ts';
 import { VLLM_REPLICA_DEFAULTS } from '../fleet/gpu/replica.ts';
 import { FIXED_OUTPUT_SUFFIX, type CorpusRow, type EngineArgs, type Statistic } from './corpus.ts';
 import { trtllmBenchLimits } from './trtllm-bench.ts';
@@ -493,7 +493,7 @@ export function capacityRps(row: CorpusRow, spec: RunSpec, o: PredictOptions): n
   // at max_num_seqs left no backlog where the batch limit binds first, and read 256-sequence
   // engines' capacity about 5% low.
   const ownPrompt = Math.max(VLLM_REPLICA_DEFAULTS.block_size_tokens, spec.lengths.prompt_tokens - (spec.lengths.shared_prefix_tokens ?? 0));
-  const clients = Math.max(1, 4 * Math.min(spec.max_num_seqs, Math.ceil(spec.step.kvCapacityTokens / (ownPrompt + spec.step.kvWindowTokensPerSequence))));
+  const clients = Math.max(1, 4 * Math.min(spec.max_num_seqs, Math.ceil(spec.step.kvCapacityTokens / (ownPrompt + windowKvTokens(spec.step, ownPrompt)))));
   const full: RunSpec = { ...spec, arrivals: { kind: 'closed', concurrency: clients }, warmup: clients, measured: 2 * clients, requests: 3 * clients + 1 };
   const run = cachedRun(row, full, o);
   return run.stop === 'max_wall' || !(run.window_ms > 0) ? NaN : requestsPerS(run);

@@ -1,6 +1,6 @@
 import { UserError } from '../errors.ts';
 import type { GpuId, GpuSpec } from './hardware.ts';
-import type { StepModel } from './step.ts';
+import { decodeWindows, type StepModel } from './step.ts';
 
 /**
  * GPU power from what the GPU does (fleetsim 0.2, 2026-12; docs/energy.md gives the evidence).
@@ -130,10 +130,14 @@ export function cappedStepModel(step: StepModel, pm: PowerModel): StepModel {
   const slopeFlops = (step.stepFlops(0, 0, 1, probe) - step.stepFlops(0, 0, 1, 0)) / probe;
   const slopeBytes = (step.stepBytes(0, 0, 1, probe) - step.stepBytes(0, 0, 1, 0)) / probe;
   const decodeMsPerContextToken = cappedMs(pm, slopeFlops, slopeBytes, step.decodeMsPerContextToken);
+  // a window token is a context token's work (the same heads over fewer layers' keys): it slows alike
+  const decodeWindowMsPerSequence = step.decodeMsPerContextToken > 0 ? step.decodeWindowMsPerSequence * decodeMsPerContextToken / step.decodeMsPerContextToken : 0;
+  const windows = (ds: number, dctx: number) => decodeWindowMsPerSequence * decodeWindows(step.slidingWindowTokens, ds, dctx);
   return {
     ...step,
-    stepTimeMs: (pt, pairs, ds, dctx) => (pt === 0 ? capped(0, 0, ds, 0) + decodeMsPerContextToken * dctx : capped(pt, pairs, ds, dctx)),
+    stepTimeMs: (pt, pairs, ds, dctx) => (pt === 0 ? capped(0, 0, ds, 0) + decodeMsPerContextToken * dctx + windows(ds, dctx) : capped(pt, pairs, ds, dctx)),
     decodeInterceptMs: (ds) => capped(0, 0, ds, 0),
     decodeMsPerContextToken,
+    decodeWindowMsPerSequence,
   };
 }

@@ -4,7 +4,7 @@ import type { CalibrationFactors } from './calibration.ts';
 import type { ModelSpec } from './models.ts';
 import { countParams } from './shape.ts';
 import {
-  buildStepGeometry, decodeMsPerContextTokenFrom, stepModelFrom, stepTimeFrom,
+  buildStepGeometry, decodeMsPerContextTokenFrom, decodeWindowMsPerSequenceFrom, decodeWindows, stepModelFrom, stepTimeFrom,
   type StepGeometry, type StepModel, type StepModelOptions,
 } from './step.ts';
 
@@ -176,13 +176,15 @@ export function buildSpeculativeStepModel(opts: SpeculativeStepOptions, where = 
   const draftMs = (ds: number, dctx: number) => k * drafter.passMs(0, 0, ds, dctx);
   const speculativeStepMs = (ds: number, dctx: number) => stepTimeFrom(g, cal, 0, 0, ds, dctx, q) + draftMs(ds, dctx);
   const perContext = (decodeMsPerContextTokenFrom(g, cal, q) + k * drafter.msPerContextToken) / tokensPerStep;
+  // the target's sliding windows, verified with q queries (a drafter's own windows are not counted)
+  const perWindow = decodeWindowMsPerSequenceFrom(g, cal, q) / tokensPerStep;
   const intercept = (ds: number) => speculativeStepMs(ds, 0) / tokensPerStep;
   /** a real step: target (prefill chunks + verification), the drafter's prefill pass and its k decode passes */
   const realMs = (pt: number, pairs: number, ds: number, dctx: number) =>
     stepTimeFrom(g, cal, pt, pairs, ds, dctx, q) + (pt > 0 ? drafter.passMs(pt, pairs, 0, 0) : 0) + (ds > 0 ? draftMs(ds, dctx) : 0);
   /** one replica iteration: the decode share of a real step is spread over the E tokens it yields */
   const iterationMs = (pt: number, pairs: number, ds: number, dctx: number) => {
-    if (pt <= 0) return ds > 0 ? intercept(ds) + perContext * dctx : 0;
+    if (pt <= 0) return ds > 0 ? intercept(ds) + perContext * dctx + perWindow * decodeWindows(g.slidingWindowTokens, ds, dctx) : 0;
     return realMs(pt, pairs, ds, dctx) - (ds > 0 ? (1 - 1 / tokensPerStep) * speculativeStepMs(ds, dctx) : 0);
   };
   // FLOPs and bytes of an iteration: the real step's, in the proportion of the iteration's time to it
@@ -200,6 +202,7 @@ export function buildSpeculativeStepModel(opts: SpeculativeStepOptions, where = 
     stepTimeMs: iterationMs,
     decodeInterceptMs: intercept,
     decodeMsPerContextToken: perContext,
+    decodeWindowMsPerSequence: perWindow,
     stepFlops: (pt, pairs, ds, dctx) => share(pt, pairs, ds, dctx) *
       (g.flops(pt, pairs, ds, dctx, q) + drafter.passFlops(pt, pairs, 0, 0) + k * drafter.passFlops(0, 0, ds, dctx)),
     stepBytes: (pt, pairs, ds, dctx) => share(pt, pairs, ds, dctx) *

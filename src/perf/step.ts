@@ -17,8 +17,9 @@ import { countParams, fullAttentionLayers } from './shape.ts';
  *       + blend(expert FLOPs / (peak * e_gemm(tokens k/E)), expert bytes touched / (HBM * e_mem))  MoE
  *       + prefill attention FLOPs / (16-bit peak * e_attn)
  *       + max(decode attention FLOPs / (16-bit peak * e_attn), KV bytes read / (HBM * e_kv))
- *       + sliding-window layers (gpt-oss): prompt attention over at most the window per token, and
- *         per decoding sequence max(window attention FLOPs / (16-bit peak * e_attn), window cache / (HBM * e_kv))
+ *       + sliding-window layers (gpt-oss, Gemma 2 and 3): prompt attention over at most the window per
+ *         token, and per window a decode step reads max(window attention FLOPs / (16-bit peak * e_attn),
+ *         window cache / (HBM * e_kv)), min(D, C / window) windows (decodeWindows)
  *       + all-reduces: 2 per layer x (latency + 2 (tp-1)/tp x payload / (link * e_link)), where the
  *         latency is fixed + per doubling x log2(tp) on NVLink, per hop x 2 (tp-1) hops on PCIe
  *       + expert parallelism: 2 all-to-alls per MoE layer x (latency + payload / (link * e_link)),
@@ -38,10 +39,18 @@ export interface StepModel {
   /** KV cache tokens the replica holds: (TP * GPU memory * utilisation - weights - activation reserve) / KV bytes per token */
   readonly kvCapacityTokens: number;
   /**
-   * KV cache tokens each running sequence holds besides its own tokens: the windows of its
-   * sliding-window layers (gpt-oss), charged as full-layer tokens of the same bytes (0 without them)
+   * KV cache tokens a sequence of at least a window's length holds besides its own tokens: its
+   * sliding-window layers' windows, as full-layer tokens of the same bytes (0 without them); a
+   * shorter one holds its share (windowKvTokens)
    */
   readonly kvWindowTokensPerSequence: number;
+  /** the sliding layers' window in tokens (0 without them) */
+  readonly slidingWindowTokens: number;
+  /**
+   * One decoding sequence's read of a full window in every sliding layer, ms (0 without them). A
+   * decode step adds it decodeWindows(window, D, C) times (decodeOnlyMs).
+   */
+  readonly decodeWindowMsPerSequence: number;
   readonly kvBytesPerToken: number;
   readonly weightBytesPerGpu: number;
   /** per request, once, added to its time to first token (API server, tokenisation, admission) */
@@ -53,9 +62,10 @@ export interface StepModel {
    *  decodeCtxTokens: sum of context lengths of those decode sequences (KV read) */
   stepTimeMs(prefillTokens: number, prefillAttnTokenPairs: number, decodeSeqs: number, decodeCtxTokens: number): number;
   /**
-   * A decode-only step is a line in its context tokens: stepTimeMs(0, 0, D, C) equals
-   * decodeInterceptMs(D) + decodeMsPerContextToken * C (the context enters only through KV reads
-   * and attention FLOPs, both proportional to it). The replica plans runs of decode steps with it.
+   * A decode-only step is a line in its context tokens, and its windows: stepTimeMs(0, 0, D, C)
+   * equals decodeOnlyMs (decodeInterceptMs(D) + decodeMsPerContextToken * C + the windows' read;
+   * the context enters only through KV reads and attention FLOPs, both proportional to it). The
+   * replica plans runs of decode steps with it.
    */
   decodeInterceptMs(decodeSeqs: number): number;
   readonly decodeMsPerContextToken: number;
@@ -213,14 +223,14 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     ...collectives(model, gpu, { tp, ep, gpus: size.gpus, dataParallelGroups: size.dp }, counts.moe_layers),
     flops(pt, pairs, ds, dctx, q = 1) {
       const dq = ds * q;
-      const slidingPairs = slidingPrefillPairs(pairs, pt, slidingWindowTokens) + dq * slidingWindowTokens;
+      const slidingPairs = slidingPrefillPairs(pairs, pt, slidingWindowTokens) + q * slidingWindowTokens * decodeWindows(slidingWindowTokens, ds, dctx);
       return 2 * (pt * denseParams + dq * (denseParams + lmHead) + (pt + dq) * expertActiveParams) + pairs * attnFlopsPerPair + dctx * q * decodeAttnFlopsPerPair + slidingPairs * slidingFlopsPerPair;
     },
     bytes(pt, _pairs, ds, dctx, q = 1) {
       // weights once per step; KV written for every new token, read once per decode context token
       // (a verification's q queries of one sequence share its cached keys and values)
       const tokens = pt + ds * q;
-      return (tokens > 0 ? size.weightBytesTouched(tokens) - embeddingBytes : 0) + (tokens + dctx) * size.kvBytesPerToken + ds * size.kvWindowBytesPerSequence;
+      return (tokens > 0 ? size.weightBytesTouched(tokens) - embeddingBytes : 0) + (tokens + dctx) * size.kvBytesPerToken + decodeWindows(slidingWindowTokens, ds, dctx) * size.kvWindowBytesPerSequence;
     },
   };
 }
@@ -331,14 +341,14 @@ export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number,
   }
   t += pairs * g.attentionMsPerPair / c.attention_efficiency;
   if (ds > 0) t += Math.max(dctx * q * g.decodeAttentionMsPerPair / c.attention_efficiency, dctx * g.kvMsPerToken / c.kv_bw_efficiency);
-  // sliding-window layers (gpt-oss) attend over at most their window: a prompt's pairs there are
-  // bounded by its tokens x the window, and each decoding sequence reads and attends over one
-  // window, a fixed amount: their own kernels, outside the full layers' bound above (so a decode
-  // step stays a line in its context tokens). Measured: the vLLM blog's gpt-oss-20b first tokens
-  // at 20,000-token prompts on H100 read +14% and +17% with every pair charged, -8% and -5% so.
+  // sliding-window layers (gpt-oss, Gemma 2 and 3) attend over at most their window: a prompt's
+  // pairs there are bounded by its tokens x the window, and each decoding sequence reads and
+  // attends over at most one window: their own kernels, outside the full layers' bound above.
+  // Measured: the vLLM blog's gpt-oss-20b first tokens at 20,000-token prompts on H100 read +14%
+  // and +17% with every pair charged, -8% and -5% so.
   if (g.slidingWindowTokens > 0) {
     t += slidingPrefillPairs(pairs, pt, g.slidingWindowTokens) * g.slidingAttentionMsPerPair / c.attention_efficiency;
-    if (ds > 0) t += ds * Math.max(q * g.slidingWindowTokens * g.slidingAttentionMsPerPair / c.attention_efficiency, g.kvWindowTokensPerSequence * g.kvMsPerToken / c.kv_bw_efficiency);
+    if (ds > 0) t += decodeWindows(g.slidingWindowTokens, ds, dctx) * decodeWindowMsPerSequenceFrom(g, c, q);
   }
   if (g.allReduces > 0) {
     const latency_us = g.pcieRingHops > 0
@@ -354,6 +364,38 @@ export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number,
 /** The slope of a decode-only step in its context tokens (stepTimeFrom's attention term), with q queries per sequence. */
 export function decodeMsPerContextTokenFrom(g: StepGeometry, c: CalibrationFactors, q = 1): number {
   return Math.max(q * g.decodeAttentionMsPerPair / c.attention_efficiency, g.kvMsPerToken / c.kv_bw_efficiency);
+}
+
+/** One decoding sequence's read of a full window in the sliding layers, ms (StepModel.decodeWindowMsPerSequence). */
+export function decodeWindowMsPerSequenceFrom(g: StepGeometry, c: CalibrationFactors, q = 1): number {
+  if (g.slidingWindowTokens === 0) return 0;
+  return Math.max(q * g.slidingWindowTokens * g.slidingAttentionMsPerPair / c.attention_efficiency, g.kvWindowTokensPerSequence * g.kvMsPerToken / c.kv_bw_efficiency);
+}
+
+/**
+ * Windows a decode step of `ds` sequences over `dctx` context tokens reads in the sliding layers:
+ * one per sequence, but no more than the context fills (a sequence shorter than the window holds
+ * and reads only its tokens there). Taken on the batch's mean context, min(D, C / window): never
+ * below the sequences' own reads summed (sum of min(window, c_i) <= min(D window, sum of c_i)), and
+ * one linear piece on each side of C = D x window, which a run of decode steps crosses at most once.
+ */
+export function decodeWindows(windowTokens: number, ds: number, dctx: number): number {
+  return windowTokens > 0 ? Math.min(ds, dctx / windowTokens) : 0;
+}
+
+/** A decode-only step's time: the line in its context tokens and its windows' read (StepModel.decodeInterceptMs). */
+export function decodeOnlyMs(step: StepModel, ds: number, dctx: number): number {
+  return step.decodeInterceptMs(ds) + step.decodeMsPerContextToken * dctx + step.decodeWindowMsPerSequence * decodeWindows(step.slidingWindowTokens, ds, dctx);
+}
+
+/**
+ * KV cache tokens, as full-layer tokens, a sequence of `tokens` holds in its sliding layers: the
+ * share of a full window its length fills (vLLM's hybrid allocator gives those layers blocks for
+ * at most the window, freed with the sequence).
+ */
+export function windowKvTokens(step: Pick<StepModel, 'kvWindowTokensPerSequence' | 'slidingWindowTokens'>, tokens: number): number {
+  if (step.slidingWindowTokens === 0) return 0;
+  return Math.ceil(step.kvWindowTokensPerSequence * Math.min(1, tokens / step.slidingWindowTokens));
 }
 
 export function buildStepModel(opts: StepModelOptions): StepModel {
@@ -377,6 +419,8 @@ export function scaledStepModel(step: StepModel, stepTimeFactor: number, kvFacto
     dataParallelGroups: step.dataParallelGroups,
     kvCapacityTokens: Math.max(1, Math.floor(step.kvCapacityTokens * kvFactor)),
     kvWindowTokensPerSequence: step.kvWindowTokensPerSequence,
+    slidingWindowTokens: step.slidingWindowTokens,
+    decodeWindowMsPerSequence: step.decodeWindowMsPerSequence * k,
     kvBytesPerToken: step.kvBytesPerToken,
     weightBytesPerGpu: step.weightBytesPerGpu,
     requestOverheadMs: step.requestOverheadMs,
@@ -398,6 +442,8 @@ export function stepModelFrom(g: StepGeometry, cal: CalibrationFactors): StepMod
     dataParallelGroups: g.dataParallelGroups,
     kvCapacityTokens: g.kvCapacityTokens,
     kvWindowTokensPerSequence: g.kvWindowTokensPerSequence,
+    slidingWindowTokens: g.slidingWindowTokens,
+    decodeWindowMsPerSequence: decodeWindowMsPerSequenceFrom(g, cal),
     kvBytesPerToken: g.kvBytesPerToken,
     weightBytesPerGpu: g.weightBytesPerGpu,
     requestOverheadMs: cal.request_overhead_ms,

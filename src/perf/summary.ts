@@ -5,7 +5,7 @@ import { defaultKvDtype, matmulPathFor, weightKernelShare, type Dtype } from './
 import { matmulRateVsReference, type GpuSpec } from './hardware.ts';
 import type { ModelSpec } from './models.ts';
 import { buildSpeculativeStepModel, type SpeculativeMethod, type SpeculativeSpec } from './speculative.ts';
-import { buildStepModel, memoryFractionFor, type StepModel } from './step.ts';
+import { buildStepModel, memoryFractionFor, windowKvTokens, type StepModel } from './step.ts';
 import { DEFAULT_MEMORY_FRACTION, fractionName } from './memory.ts';
 import { knownBias } from './model-error.ts';
 
@@ -158,8 +158,9 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
   const encoder = model.kind === 'encoder';
   const O = encoder ? 0 : p.output;
   const calibration = p.calibration ?? DEFAULT_CALIBRATION;
-  // a sequence holds its own tokens and its sliding-window layers' windows
-  const seqTokens = P + O + step.kvWindowTokensPerSequence;
+  // a sequence holds its own tokens and its sliding-window layers' share of their windows
+  const windowTokens = windowKvTokens(step, P + O);
+  const seqTokens = P + O + windowTokens;
   const maxBatch = Math.floor(step.kvCapacityTokens / seqTokens);
   if (maxBatch < 1) {
     throw new UserError(`one sequence of ${seqTokens} tokens does not fit in the KV cache (${step.kvCapacityTokens} tokens) of ${model.id} on ${step.gpus}x ${p.gpu.id}`);
@@ -201,7 +202,7 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
     e2e_ms: prefill + step.requestOverheadMs + Math.max(0, O - 1) * tpot,
     max_batch: maxBatch,
     kv_capacity_tokens: step.kvCapacityTokens,
-    ...(step.kvWindowTokensPerSequence > 0 ? { kv_window_tokens_per_sequence: step.kvWindowTokensPerSequence } : {}),
+    ...(windowTokens > 0 ? { kv_window_tokens_per_sequence: windowTokens } : {}),
     memory_setting: memorySettingOf(p),
     ...knownBiasField(model, p.gpu),
     weight_gb_per_gpu: step.weightBytesPerGpu / 1e9,

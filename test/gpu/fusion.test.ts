@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/engine/sim.ts';
 import type { GpuReplica, ReplicaConfig } from '../../src/fleet/gpu/replica.ts';
 import { LatencyStats } from '../../src/metrics/latency.ts';
-import type { StepModel } from '../../src/perf/step.ts';
+import { getGpu, getModel } from '../../src/perf/lookup.ts';
+import { buildStepModel, type StepModel } from '../../src/perf/step.ts';
 import { BASE_CFG, linearStep, llama70b, runWorkload, type Recorder, type Workload } from './helpers.ts';
 
 /**
@@ -71,5 +72,13 @@ describe('GpuReplica decode fusion', () => {
       sim.at(40_000, sim.on(() => r.setKvCapacityTokens(20_000)));
     };
     expectSame(llama70b(), { ...BASE_CFG, max_num_seqs: 32 }, w, faults);
+  });
+
+  it('sliding-window models: decode runs that cross from short contexts into full windows, and Gemma 2 below its window', () => {
+    // 128-token windows: sequences of 70-770 tokens cross C = D x window inside fused runs
+    const { fused, plain } = expectSame(linearStep({ kvTokens: 8192, windowTokens: 128, perWindow: 0.05 }), BASE_CFG, longOutputs);
+    expect(fused.events).toBeLessThan(0.6 * plain.events);
+    const gemma = buildStepModel({ model: getModel('gemma-2-9b'), gpu: getGpu('a100-80gb'), tp: 1, dtype: 'bf16' });
+    expectSame(gemma, { ...BASE_CFG, max_num_seqs: 64 }, { ...longOutputs, n: 300, rate_per_s: 20 });
   });
 });

@@ -3,20 +3,24 @@ import { stream, type Rng } from '../../src/engine/random.ts';
 import { GpuReplica, type ReplicaConfig, type ReplicaListener, type RejectReason } from '../../src/fleet/gpu/replica.ts';
 import { getGpu, getModel } from '../../src/perf/lookup.ts';
 import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
-import { buildStepModel, type StepModel } from '../../src/perf/step.ts';
+import { buildStepModel, decodeWindows, type StepModel } from '../../src/perf/step.ts';
 
 /**
  * A linear step model for fast, exactly predictable tests:
  *   t = overhead + a * prefillTokens + b * decodeSeqs + c * decodeCtxTokens   (ms)
  */
-export function linearStep(opts: { overhead?: number; perPrefill?: number; perSeq?: number; perCtx?: number; kvTokens?: number; windowTokens?: number } = {}): StepModel {
+export function linearStep(opts: { overhead?: number; perPrefill?: number; perSeq?: number; perCtx?: number; kvTokens?: number; windowTokens?: number; slidingWindow?: number; perWindow?: number } = {}): StepModel {
   const o = opts.overhead ?? 5, a = opts.perPrefill ?? 0.02, b = opts.perSeq ?? 0.1, c = opts.perCtx ?? 0.0005;
+  const window = opts.windowTokens ? opts.slidingWindow ?? opts.windowTokens : 0, w = opts.perWindow ?? 0;
   return {
     tp: 1,
     gpus: 1,
     dataParallelGroups: 1,
     kvCapacityTokens: opts.kvTokens ?? 16 * 1024,
+    // windowTokens of cache at a full window of slidingWindow tokens (default: one layer's worth, the same)
     kvWindowTokensPerSequence: opts.windowTokens ?? 0,
+    slidingWindowTokens: window,
+    decodeWindowMsPerSequence: w,
     kvBytesPerToken: 1,
     weightBytesPerGpu: 0,
     requestOverheadMs: 0,
@@ -24,7 +28,7 @@ export function linearStep(opts: { overhead?: number; perPrefill?: number; perSe
     peakBytesPerS: 1e12,
     stepTimeMs(pt, _pairs, ds, dctx) {
       if (pt <= 0 && ds <= 0) return 0;
-      return o + a * pt + b * ds + c * dctx;
+      return o + a * pt + b * ds + c * dctx + w * decodeWindows(window, ds, dctx);
     },
     decodeInterceptMs: (ds) => o + b * ds,
     decodeMsPerContextToken: c,

@@ -146,16 +146,17 @@ describe('GpuReplica: admission and rejection', () => {
 });
 
 describe("GpuReplica: a sliding-window model's per-sequence cache", () => {
-  // 64 blocks of 16; each sequence holds its own blocks and 128 window tokens (8 blocks) besides
-  it('admits as many sequences as their own blocks and windows fit: 7 of 16-token prompts in 63 blocks, not 63', () => {
-    const peak = (windowTokens: number) => {
+  // 64 blocks of 16; a sequence holds its own blocks and, besides, its sliding layers' share of a
+  // 128-token window (8 blocks): all of it past the window, its own length's short of it
+  it('admits as many sequences as their own blocks and windows fit, under a 1-block watermark', () => {
+    const peak = (windowTokens: number, prompt: number) => {
       const sim = new Simulator();
       const rec = new Recorder();
       const r = new GpuReplica(sim, linearStep({ kvTokens: 1024, windowTokens }), { ...BASE_CFG, max_num_seqs: 256, max_batched_tokens: 4096 }, rec);
-      for (let i = 0; i < 100; i++) r.submit(rec.add(16, 1, 0), 16, 1);
-      // each iteration admits all it can: a 16-token prompt is 1 block, 9 with its window, under a 1-block watermark
+      for (let i = 0; i < 100; i++) r.submit(rec.add(prompt, 1, 0), prompt, 1);
+      // each iteration admits all it can
       let most = r.running;
-      for (let t_ms = 1; t_ms <= 200; t_ms++) {
+      for (let t_ms = 1; t_ms <= 400; t_ms++) {
         sim.run(t_ms);
         most = Math.max(most, r.running);
       }
@@ -164,8 +165,11 @@ describe("GpuReplica: a sliding-window model's per-sequence cache", () => {
       expect(r.usedBlocks).toBe(0);
       return most;
     };
-    expect(peak(128)).toBe(Math.floor((64 - 1) / (1 + 8)));
-    expect(peak(0)).toBe(63);
+    // 200-token prompts: 13 blocks of their own + the whole window's 8
+    expect(peak(128, 200)).toBe(Math.floor((64 - 1) / (13 + 8)));
+    // 16-token prompts and one output token: 1 block + 17 of the window's tokens (2 blocks), not 8
+    expect(peak(128, 16)).toBe(Math.floor((64 - 1) / (1 + 2)));
+    expect(peak(0, 16)).toBe(63);
   });
 });
 

@@ -9,6 +9,7 @@ import { catalogModelId } from '../../src/perf/lookup.ts';
 import { sizeReplica } from '../../src/perf/memory.ts';
 import { MODELS, type ModelId } from '../../src/perf/models.ts';
 import { countParams } from '../../src/perf/shape.ts';
+import { buildStepModel, decodeOnlyMs, windowKvTokens } from '../../src/perf/step.ts';
 import { fleetsim, show } from '../helpers/cli.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}/config.json`, import.meta.url));
@@ -90,10 +91,29 @@ describe('Gemma catalog entries', () => {
   it('instruction-tuned names read as their base; perf serves them from the CLI', async () => {
     expect(catalogModelId('gemma-2-9b-it')).toBe('gemma-2-9b');
     expect(catalogModelId('gemma-3-27b-it')).toBe('gemma-3-27b');
-    const r = await fleetsim(['perf', '--model', 'gemma-3-27b-it', '--gpu', 'h100-80gb', '--tp', '2', '--json']);
-    expect(r.code, show(r)).toBe(0);
-    const p = JSON.parse(r.stdout) as { kv_window_tokens_per_sequence: number };
-    // 52 sliding layers of 1,024 tokens, charged as full-layer tokens of 10 full layers
-    expect(p.kv_window_tokens_per_sequence).toBe(Math.ceil((52 * 1024) / 10));
+    const perf = async (prompt: number, output: number) => {
+      const r = await fleetsim(['perf', '--model', 'gemma-3-27b-it', '--gpu', 'h100-80gb', '--tp', '2', '--prompt', `${prompt}`, '--output', `${output}`, '--json']);
+      expect(r.code, show(r)).toBe(0);
+      return JSON.parse(r.stdout) as { kv_window_tokens_per_sequence: number; max_batch: number; kv_capacity_tokens: number };
+    };
+    // past its window a sequence holds 52 sliding layers of 1,024 tokens, as full-layer tokens of 10 full layers
+    expect((await perf(2000, 200)).kv_window_tokens_per_sequence).toBe(Math.ceil((52 * 1024) / 10));
+    // short of it, the tokens it has: 640 in each sliding layer
+    const short = await perf(512, 128);
+    expect(Math.abs(short.kv_window_tokens_per_sequence - (52 * 640) / 10)).toBeLessThanOrEqual(1);
+    expect(short.max_batch).toBe(Math.floor(short.kv_capacity_tokens / (640 + short.kv_window_tokens_per_sequence)));
+  });
+
+  it('Gemma 2 9B: a sequence shorter than the 4,096-token window holds its tokens in every layer, not a window besides', () => {
+    const step = buildStepModel({ model: MODELS['gemma-2-9b'], gpu: h100, tp: 1, dtype: 'bf16' });
+    expect(windowKvTokens(step, 1200)).toBe(1200);
+    expect(windowKvTokens(step, 9000)).toBe(4096);
+    // a decode step of 8 such sequences reads 8 x 1,200 tokens in each of the 42 layers, as a model
+    // of 42 full layers would (but for the 8 new tokens' keys and values the sliding layers write)
+    const ctx = 8 * 1200;
+    const full = buildStepModel({ model: { ...MODELS['gemma-2-9b'], sliding_window_layers: 0 }, gpu: h100, tp: 1, dtype: 'bf16' });
+    expect(ratio(step.stepBytes(0, 0, 8, ctx), full.stepBytes(0, 0, 8, ctx))).toBeLessThan(1e-4);
+    // and the replica's line agrees with the step model at both sides of the window
+    for (const c of [ctx, 8 * 6000]) expect(decodeOnlyMs(step, 8, c)).toBeCloseTo(step.stepTimeMs(0, 0, 8, c), 9);
   });
 });

@@ -211,9 +211,11 @@ describe('KV cache bytes per token from the attention shape', () => {
     expect(prefillAttention(8000, pairs) / (18 * perPairPerLayer * (pairs + 8000 * 128))).toBeCloseTo(1, 12);
     // a 100-token prompt never reaches the window: every layer sees all its pairs
     expect(prefillAttention(100, 5000) / (36 * perPairPerLayer * 5000)).toBeCloseTo(1, 12);
-    // decoding 4 sequences of 3,000 tokens: the context term covers the 18 full layers only
-    expect((g.flops(0, 0, 4, 12000) - g.flops(0, 0, 4, 0)) / (18 * perPairPerLayer * 12000)).toBeCloseTo(1, 12);
-    // and each decoding sequence adds its window in the 18 sliding layers (besides its GEMMs)
+    // decoding 4 sequences of 3,000 tokens: the 18 full layers attend over all of it, the 18
+    // sliding ones over one 128-token window per sequence (besides the GEMMs)
+    expect((g.flops(0, 0, 4, 12000) - g.flops(0, 0, 4, 0)) / (18 * perPairPerLayer * (12000 + 4 * 128))).toBeCloseTo(1, 12);
+    // 4 sequences of 50 tokens fill no window: the sliding layers read their 200 tokens, as the full ones do
+    expect((g.flops(0, 0, 4, 200) - g.flops(0, 0, 4, 0)) / (36 * perPairPerLayer * 200)).toBeCloseTo(1, 12);
     expect(g.slidingWindowTokens).toBe(128);
     expect(g.slidingAttentionMsPerPair * h100.fp16_tflops * 1e9 / (18 * perPairPerLayer)).toBeCloseTo(1, 12);
     // the step time of the long prompt: its attention costs 18 layers' pairs plus 18 windows, not 36 layers' pairs

@@ -1,6 +1,6 @@
 import type { Simulator } from '../../engine/sim.ts';
 import type { LatencyStats } from '../../metrics/latency.ts';
-import type { StepModel } from '../../perf/step.ts';
+import { decodeOnlyMs, decodeWindows, windowKvTokens, type StepModel } from '../../perf/step.ts';
 import { ReplicaStats } from './stats.ts';
 import { SlotPool } from './slot-pool.ts';
 import { PrefixCache, type PrefixChain } from './prefix-cache.ts';
@@ -241,8 +241,8 @@ export class GpuReplica {
   debug: ReplicaDebug | null = null;
 
   private readonly blockSize: number;
-  /** blocks each running sequence holds besides its own tokens' (its sliding-window layers: StepModel.kvWindowTokensPerSequence) */
-  private readonly windowBlocks: number;
+  /** a sliding-window model's window in tokens (0 without): each sequence holds up to a window's blocks besides its own (windowBlocksFor) */
+  private readonly windowTokens: number;
   private readonly maxSeqs: number;
   private readonly maxBatchedTokens: number;
   private readonly chunkedPrefill: boolean;
@@ -368,7 +368,7 @@ export class GpuReplica {
       throw new RangeError(`max_batched_tokens (${cfg.max_batched_tokens}) must be >= max_num_seqs (${cfg.max_num_seqs}) with chunked prefill`);
     }
     this.blockSize = cfg.block_size_tokens;
-    this.windowBlocks = Math.ceil(step.kvWindowTokensPerSequence / this.blockSize);
+    this.windowTokens = step.slidingWindowTokens;
     this.maxSeqs = cfg.max_num_seqs;
     this.maxBatchedTokens = cfg.max_batched_tokens;
     this.chunkedPrefill = cfg.chunked_prefill;
@@ -631,7 +631,7 @@ export class GpuReplica {
     const decoding = decode ? this.decodingSeqs : 0;
     const context = decode ? this.decodingContextTokens : 0;
     // a decode-only step as the line planSpan and fusedStep use, so fused and plain agree exactly
-    let dur = this.iterPrefillTokens === 0 ? this.step.decodeInterceptMs(decoding) + this.step.decodeMsPerContextToken * context : this.step.stepTimeMs(this.iterPrefillTokens, this.iterAttentionPairs, decoding, context);
+    let dur = this.iterPrefillTokens === 0 ? decodeOnlyMs(this.step, decoding, context) : this.step.stepTimeMs(this.iterPrefillTokens, this.iterAttentionPairs, decoding, context);
     if (this.tierTransfer_ms > 0) dur += this.takeTierTransfer();
     this.iterDecodes = decode;
     this.iterDecodeSeqs = decoding;
@@ -673,13 +673,14 @@ export class GpuReplica {
     const blockSize = this.blockSize, decoding = this.decodingSeqs, steps = this.decodeSteps, top = this.nextFinishStep;
     let used = this.allocatedBlocks, context = this.decodingContextTokens, n = 0;
     const intercept = this.step.decodeInterceptMs(decoding), perContext = this.step.decodeMsPerContextToken;
+    const perWindow = this.step.decodeWindowMsPerSequence, window = this.windowTokens;
     this.fusedIntercept_ms = intercept;
     while (n < MAX_SPAN && top > steps + n) {
       const need = this.decodingByResidue[(blockSize - ((steps + n + 1) % blockSize)) % blockSize];
       if (need > this.kvBlocks - used) break;
       used += need;
       context += decoding;
-      end += intercept + perContext * context;
+      end += intercept + perContext * context + perWindow * decodeWindows(window, decoding, context);
       n++;
     }
     this.fusedLeft = n;
@@ -704,6 +705,7 @@ export class GpuReplica {
   private fusedRun(t_ms: number): void {
     const step = this.step, itl = this.itl, byResidue = this.decodingByResidue;
     const blockSize = this.blockSize, decoding = this.decodingSeqs, intercept = this.fusedIntercept_ms, perContext = step.decodeMsPerContextToken;
+    const perWindow = step.decodeWindowMsPerSequence, window = this.windowTokens;
     let left = this.fusedLeft, start = this.iterStart_ms, dur = this.iterDuration_ms, usedAtStart = this.iterUsedBlocks;
     let used = this.allocatedBlocks, context = this.decodingContextTokens, steps = this.decodeSteps, lastEnd = this.lastDecodeEnd_ms;
     let busy = this.pendingBusy_ms, kv = this.pendingKvTokenMs, flops = this.pendingFlops, bytes = this.pendingBytes;
@@ -721,7 +723,7 @@ export class GpuReplica {
       context += decoding;
       // fusedStep: the next iteration's blocks and duration
       used += byResidue[(blockSize - (steps % blockSize)) % blockSize];
-      dur = intercept + perContext * context;
+      dur = intercept + perContext * context + perWindow * decodeWindows(window, decoding, context);
       start = t;
       usedAtStart = used;
       left--;
@@ -759,7 +761,7 @@ export class GpuReplica {
     this.trimCache();
     const decoding = this.decodingSeqs, context = this.decodingContextTokens;
     this.iterContextTokens = context;
-    this.iterDuration_ms = this.fusedIntercept_ms + this.step.decodeMsPerContextToken * context;
+    this.iterDuration_ms = this.fusedIntercept_ms + this.step.decodeMsPerContextToken * context + this.step.decodeWindowMsPerSequence * decodeWindows(this.windowTokens, decoding, context);
     this.iterStart_ms = t;
     this.iterUsedBlocks = this.allocatedBlocks;
     const kvTok = this.allocatedBlocks * blockSize;
@@ -821,12 +823,12 @@ export class GpuReplica {
         // a prompt longer than the whole budget runs alone; otherwise wait for the next iteration
         if (!(this.iterChunks === 0 && rest > this.maxBatchedTokens)) break;
       }
-      const need = this.ownBlocks(target) - hitBlocks + loaded;
+      const need = this.ownBlocks(target, this.finalTokens(s)) - hitBlocks + loaded;
       if (this.kvBlocks - this.allocatedBlocks - need - pinned < this.watermarkBlocks) {
         if (entry < 0 && this.kvTiers === null && !this.prioritised) this.blockedHeadNeed = need;
         break;
       }
-      const footprint = this.reserveOutput ? this.ownBlocks(this.slots.prompt(s) + this.slots.out(s)) : 0;
+      const footprint = this.reserveOutput ? this.ownBlocks(this.finalTokens(s), this.finalTokens(s)) : 0;
       if (this.reserveOutput && this.kvBlocks - this.committedBlocks - footprint < this.watermarkBlocks) break;
       this.committedBlocks += footprint;
       this.waitQueue.popFront();
@@ -915,8 +917,8 @@ export class GpuReplica {
 
   /** A sequence leaving the running batch gives back its own blocks of a KV holding `tokens`, and its pin. */
   private releaseBlocks(s: number, tokens: number): void {
-    this.allocatedBlocks -= this.ownBlocks(tokens) - this.slots.sharedBlocks(s);
-    if (this.reserveOutput) this.committedBlocks -= this.ownBlocks(this.slots.prompt(s) + this.slots.out(s));
+    this.allocatedBlocks -= this.ownBlocks(tokens, this.finalTokens(s)) - this.slots.sharedBlocks(s);
+    if (this.reserveOutput) this.committedBlocks -= this.ownBlocks(this.finalTokens(s), this.finalTokens(s));
     const entry = this.slots.prefixEntry(s);
     if (entry >= 0) {
       this.allocatedBlocks -= this.prefixCache!.unpin(entry);
@@ -1027,7 +1029,7 @@ export class GpuReplica {
   private preemptForPriority(): void {
     if (this.waitQueue.length === 0) return;
     const head = this.waitQueue.peekFront();
-    const need = this.ownBlocks(this.slots.target(head));
+    const need = this.ownBlocks(this.slots.target(head), this.finalTokens(head));
     while (this.runningCount > 0 && (this.runningCount >= this.maxSeqs || this.kvBlocks - this.allocatedBlocks - need < this.watermarkBlocks)) {
       const v = this.victim();
       if (this.slots.priority(v) <= this.slots.priority(head)) return;
@@ -1245,7 +1247,7 @@ export class GpuReplica {
         continue;
       }
       const kvTokens = this.slots.prompt(s);
-      const need = this.ownBlocks(kvTokens);
+      const need = this.ownBlocks(kvTokens, this.finalTokens(s));
       if (this.kvBlocks - this.allocatedBlocks - need < this.watermarkBlocks) return;
       this.waitQueue.popFront();
       this.blockedHeadNeed = -1;
@@ -1294,10 +1296,17 @@ export class GpuReplica {
 
   /**
    * Blocks a running sequence holds with `tokens` in its KV: theirs, and its sliding-window layers'
-   * (vLLM's hybrid allocator gives those a window's worth of blocks per sequence, freed with it).
+   * (vLLM's hybrid allocator gives those at most a window's worth of blocks, freed with it): the
+   * share its whole length will fill (`finalTokens`, prompt + output), held from admission so
+   * that what a sequence takes and gives back is one figure.
    */
-  private ownBlocks(tokens: number): number {
-    return this.blocksFor(tokens) + this.windowBlocks;
+  private ownBlocks(tokens: number, finalTokens: number): number {
+    return this.blocksFor(tokens) + (this.windowTokens === 0 ? 0 : this.blocksFor(windowKvTokens(this.step, finalTokens)));
+  }
+
+  /** prompt + output of slot s: the length its window blocks are sized for */
+  private finalTokens(s: number): number {
+    return this.slots.prompt(s) + this.slots.out(s);
   }
 
   private residue(x: number): number {
@@ -1315,7 +1324,7 @@ export class GpuReplica {
 
   /** prompt + output can never fit, even alone, in capBlocks (with the admission watermark). */
   private neverFits(prompt: number, out: number, capBlocks: number): boolean {
-    return this.ownBlocks(prompt + out) > capBlocks - this.watermarkFor(capBlocks);
+    return this.ownBlocks(prompt + out, prompt + out) > capBlocks - this.watermarkFor(capBlocks);
   }
 
   private linkRunTail(s: number): void {
@@ -1396,13 +1405,13 @@ export class GpuReplica {
     const byResidue = new Int32Array(blockSize);
     for (let s = this.runHead; s >= 0; s = this.slots.runNext(s)) {
       n++;
-      committed += this.ownBlocks(this.slots.prompt(s) + this.slots.out(s));
+      committed += this.ownBlocks(this.finalTokens(s), this.finalTokens(s));
       const state = this.slots.state(s);
       blocks -= this.slots.sharedBlocks(s);
       if (this.slots.sharedBlocks(s) > this.slots.prefixBlocks(s)) fail(`slot ${s}: shares more blocks than its prefix has`);
       if (state === PREFILL) {
         pf++;
-        blocks += this.ownBlocks(this.slots.target(s));
+        blocks += this.ownBlocks(this.slots.target(s), this.finalTokens(s));
         if (this.slots.target(s) !== this.slots.prompt(s) + this.slots.emitted(s)) fail(`prefill target of slot ${s}`);
       } else if (state === DECODE) {
         d++;
@@ -1411,7 +1420,7 @@ export class GpuReplica {
         if (!(emitted >= 1 && emitted < this.slots.out(s))) fail(`slot ${s}: emitted ${emitted} of ${this.slots.out(s)}`);
         if (kv !== this.slots.prompt(s) + emitted - 1) fail(`slot ${s}: KV ${kv} != prompt ${this.slots.prompt(s)} + emitted ${emitted} - 1`);
         c += kv;
-        blocks += this.ownBlocks(kv);
+        blocks += this.ownBlocks(kv, this.finalTokens(s));
         byResidue[this.residue(this.slots.base(s))]++;
       } else fail(`slot ${s} in the running list has state ${state}`);
     }
