@@ -31,3 +31,34 @@ describe('DeepSeek-R1 distillations, end to end at batch 1 (out of sample)', () 
     for (const e of errors) expect(e.error, e.id).toBeLessThan(0.20);
   });
 });
+
+/**
+ * The same cards' quantized rows and three smaller distillations (r1-distill-quantized.csv, 208
+ * rows, validation). On 2026-12-05: 16.6% MAPE, BF16 4.7%, INT4 W4A16 30.4% (docs/fidelity.md).
+ */
+describe('DeepSeek-R1 distillations, quantized and small (out of sample)', () => {
+  const rows = loadCorpus(['data/corpus/r1-distill/r1-distill-quantized.csv']);
+  const predictions = predictRows(rows);
+  const mape = (dtype?: string) => {
+    const errors = rows.flatMap((row, i) => {
+      const p = predictions[i];
+      if (p.status !== 'predicted') throw new Error(`${row.id}: ${p.reason}`);
+      return dtype === undefined || row.dtype === dtype ? [Math.abs(p.value / row.value - 1)] : [];
+    });
+    return errors.reduce((sum, e) => sum + e, 0) / errors.length;
+  };
+
+  it('has 208 validation rows of five distillations in four dtypes', () => {
+    expect(rows.length).toBe(208);
+    expect(new Set(rows.map((r) => r.split))).toEqual(new Set(['validation']));
+    expect(new Set(rows.map((r) => r.dtype))).toEqual(new Set(['bf16', 'fp8', 'int8', 'int4']));
+    expect(new Set(rows.map((r) => catalogModelId(r.model))).size).toBe(5);
+  });
+
+  it('within 20% MAPE overall, 10% on the BF16 rows, 15% on FP8 and INT8', () => {
+    expect(mape()).toBeLessThan(0.20);
+    expect(mape('bf16')).toBeLessThan(0.10);
+    expect(mape('fp8')).toBeLessThan(0.15);
+    expect(mape('int8')).toBeLessThan(0.15);
+  });
+});
