@@ -110,17 +110,18 @@ const TORCH_DTYPES: Readonly<Record<string, Dtype>> = {
 export function readCheckpointDtype(configs: readonly Json[], file: string): CheckpointDtype | undefined {
   for (const cfg of configs) {
     const q = cfg.quantization_config;
-    if (typeof q === 'object' && q !== null && !Array.isArray(q)) {
-      const method = (q as Json).quant_method;
-      const experts = method === 'mxfp4' ? ' (MXFP4 experts, the rest 16-bit)' : '';
-      return { dtype: quantisedDtype(q as Json), file, field: 'quantization_config.quant_method', value: quote(method) + experts };
-    }
+    if (q === undefined || q === null) continue;
+    // any other value (a string, a list) still says the checkpoint is quantised: unread, not sized as 16-bit
+    if (typeof q !== 'object' || Array.isArray(q)) return { dtype: null, file, field: 'quantization_config', value: quote(q) };
+    const method = (q as Json).quant_method;
+    const experts = method === 'mxfp4' ? ' (MXFP4 experts, the rest 16-bit)' : '';
+    return { dtype: quantisedDtype(q as Json), file, field: 'quantization_config.quant_method', value: quote(method) + experts };
   }
   for (const cfg of configs) {
     for (const key of ['torch_dtype', 'dtype']) {
       const v = cfg[key];
-      if (typeof v !== 'string') continue;
-      return { dtype: Object.hasOwn(TORCH_DTYPES, v) ? TORCH_DTYPES[v] : null, file, field: key, value: quote(v) };
+      if (v === undefined || v === null) continue;
+      return { dtype: typeof v === 'string' && Object.hasOwn(TORCH_DTYPES, v) ? TORCH_DTYPES[v] : null, file, field: key, value: quote(v) };
     }
   }
   return undefined;

@@ -38,6 +38,11 @@ describe("a config.json's checkpoint dtype", () => {
     expect(dtypeOf({ quantization_config: { quant_method: 'hqq' } })).toBeNull();
     expect(dtypeOf({ torch_dtype: 'int3' })).toBeNull();
     expect(readCheckpointDtype([{}], 'c.json')).toBeUndefined();
+    // a quantization_config that is not an object, or a torch_dtype that is not a name, is unread (was sized as 16-bit)
+    expect(dtypeOf({ quantization_config: 'fp8', torch_dtype: 'float16' })).toBeNull();
+    expect(dtypeOf({ quantization_config: [], torch_dtype: 'float16' })).toBeNull();
+    expect(dtypeOf({ torch_dtype: 16 })).toBeNull();
+    expect(dtypeOf({ quantization_config: null, torch_dtype: null })).toBeUndefined();
   });
 
   it('the files in the repository: DeepSeek-V3 FP8, gpt-oss 16-bit around its MXFP4 experts, Llama BF16', () => {
