@@ -37,15 +37,34 @@ function plain(x: unknown): string {
 
 const text = (x: unknown) => (typeof x === 'string' || typeof x === 'number' ? String(x) : '');
 
+/**
+ * The figures the rows are worked out from, refused naming their own keys: an Infinity (1e400)
+ * of completed requests read as a mean of 1 prompt token, a negative token total as 1, a
+ * negative request rate as all requests at once.
+ */
+function checkRunFigures(r: Obj, file: string): void {
+  if (!(Number.isSafeInteger(r.completed) && (r.completed as number) > 0)) {
+    throw new UserError(`${file}: completed: expected the number of completed requests (a positive integer), got ${quote(r.completed)}`);
+  }
+  for (const key of ['total_input_tokens', 'total_output_tokens']) {
+    const v = r[key];
+    if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new UserError(`${file}: ${key}: expected the tokens of the completed requests (a positive number), got ${quote(v)}`);
+  }
+  const rate = r.request_rate;
+  if (rate !== undefined && rate !== null && rate !== 'inf' && plain(rate) === '') {
+    throw new UserError(`${file}: request_rate: expected a positive number of requests a second, or "inf", got ${quote(rate)}`);
+  }
+}
+
 /** The run's configuration cells shared by all its rows. */
 function configCells(r: Obj, file: string): Partial<Record<CorpusColumn, string>> {
   const missing = REQUIRED_METADATA.filter((k) => text(r[k]) === '');
   if (missing.length > 0) {
     throw new UserError(`${file}: a vLLM benchmark_serving result without ${missing.join(', ')}: fleetsim needs the GPU, the catalog model id and the tensor parallelism of the run; write them into the result with benchmark_serving's --metadata, e.g. --metadata gpu=h100-80gb model=llama-3.1-8b tp=1`);
   }
-  const completed = typeof r.completed === 'number' && r.completed > 0 ? r.completed : undefined;
-  if (!completed) throw new UserError(`${file}: completed: expected the number of completed requests (a positive number), got ${quote(r.completed)}`);
-  const mean = (key: string) => (typeof r[key] === 'number' ? String(Math.max(1, Math.round((r[key] as number) / completed))) : '');
+  checkRunFigures(r, file);
+  const completed = r.completed as number;
+  const mean = (key: string) => String(Math.max(1, Math.round((r[key] as number) / completed)));
   const rate = typeof r.request_rate === 'number' && Number.isFinite(r.request_rate) ? plain(r.request_rate) : '';
   // Without a finite rate every request is sent at once: a closed loop at max_concurrency, or at all of them.
   const concurrency = rate === '' ? text(r.max_concurrency) || text(r.num_prompts) || String(completed) : '';

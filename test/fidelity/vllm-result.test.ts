@@ -41,6 +41,20 @@ describe('vLLM benchmark_serving results as measurements', () => {
     expect(userError(() => parseVllmResult('{', 'x.json'))).toContain('x.json: not valid JSON');
   });
 
+  it('refuses the figures the rows are worked out from when they are not counts, naming their own keys', () => {
+    const refused = (changes: Record<string, unknown>) => userError(() => parseVllmResult(JSON.stringify({ ...result(), ...changes }), 'run.json'));
+    // 1e400 is Infinity: a mean of 1 prompt token; 0.5 completed doubled every length
+    const text = JSON.stringify(result()).replace('"completed":200', '"completed":1e400');
+    expect(userError(() => parseVllmResult(text, 'run.json'))).toBe('run.json: completed: expected the number of completed requests (a positive integer), got Infinity');
+    expect(refused({ completed: 0.5 })).toMatch(/^run\.json: completed: expected .*, got 0\.5$/);
+    // a negative total was read as 1 token a request, a string as a blank prompt_tokens cell
+    expect(refused({ total_input_tokens: -1e6 })).toBe('run.json: total_input_tokens: expected the tokens of the completed requests (a positive number), got -1000000');
+    expect(refused({ total_output_tokens: '25600' })).toMatch(/^run\.json: total_output_tokens: expected .*, got "25600"$/);
+    // a negative rate was read as every request at once
+    expect(refused({ request_rate: -1 })).toBe('run.json: request_rate: expected a positive number of requests a second, or "inf", got -1');
+    expect(parseVllmResult(JSON.stringify({ ...result(), request_rate: 'inf', max_concurrency: 8 }), 'run.json')[0]).toMatchObject({ batch: 8, request_rate_per_s: undefined });
+  });
+
   it('run --format vllm writes the names the loader reads back, figure for figure', () => {
     const lat = (base: number) => ({ p50: base, p90: base * 2, p99: base * 3, p999: base * 4, mean: base * 1.5, max: base * 5 });
     const summary = {
