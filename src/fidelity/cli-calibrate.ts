@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
-import { listNames } from '../util/excerpt.ts';
+import { listNames, quote } from '../util/excerpt.ts';
 import { calibrate, evaluate, type FitPoint, type FitResult } from '../perf/calibrate.ts';
 import { FACTOR_NAMES, loadCalibration, type CalibrationProfile, type FactorName } from '../perf/calibration.ts';
 import { fraction } from '../perf/cli-args.ts';
@@ -76,6 +76,14 @@ export function factorList(value: string | undefined): FactorName[] | undefined 
     if ((FACTOR_NAMES as readonly string[]).includes(f)) return f as FactorName;
     throw new UserError(`--fit: unknown factor "${f.slice(0, 80)}"; factors: ${FACTOR_NAMES.join(', ')}`);
   });
+}
+
+/**
+ * --since and --before: a version with a number. One without ("x", "latest") compares as current,
+ * so it bounded nothing: every row was fitted, silently.
+ */
+export function checkVersionFlag(value: string | undefined, flag: string): void {
+  if (value !== undefined && !/\d/.test(value)) throw new UserError(`${flag}: expected a version with a number (e.g. 0.6 or v0.12), got ${quote(value)}`);
 }
 
 /** Writes the profile (when asked) and prints the report or the JSON. */
@@ -164,6 +172,9 @@ export function registerCalibrate(program: Command): void {
       if (!flags.measurements && !flags.corpus) throw new UserError('--corpus or --measurements: required (e.g. --corpus --stack trtllm, or --measurements scenarios/data/splitwise/llama2-70b-a100.csv)');
       if (flags.measurements && flags.corpus) throw new UserError('--corpus and --measurements: give one of them');
       if (flags.nearCapacity && !flags.serving) throw new UserError('--near-capacity: only with --serving (it keeps serving latencies near capacity in the fit)');
+      checkVersionFlag(flags.since, '--since');
+      checkVersionFlag(flags.before, '--before');
+      fraction(flags.gpuMemoryUtilization, '--gpu-memory-utilization'); // read by --measurements only, checked either way
       // The profile never replaces what it is fitted to: `--out m.csv` used to overwrite the measurements.
       if (flags.out) checkNotInput(flags.out, calibrateInputs(flags));
       // Fitting serving rows simulates each of them per candidate profile, synchronously, for tens

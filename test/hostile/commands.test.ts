@@ -36,6 +36,16 @@ describe('calibrate', () => {
     expectOneLine(r, /--near-capacity: only with --serving/, show(r));
   });
 
+  it('refuses a --since or --before without a number (it bounded nothing: every row was fitted) and a bad --gpu-memory-utilization with --corpus, in one line', async () => {
+    const corpus = ['--corpus', 'test/fidelity/fixtures/synthetic-corpus.csv', '--stack', 'vllm', '--split', 'all', '--fit', 'step_overhead_ms'];
+    const since = await runMain(['calibrate', ...corpus, '--since', 'latest']);
+    expectOneLine(since, /^--since: expected a version with a number \(e\.g\. 0\.6 or v0\.12\), got "latest"$/, show(since));
+    const before = await runMain(['calibrate', ...corpus, '--before', 'x y']);
+    expectOneLine(before, /^--before: expected a version with a number/, show(before));
+    const fraction = await runMain(['calibrate', ...corpus, '--gpu-memory-utilization', 'NaN']);
+    expectOneLine(fraction, /^--gpu-memory-utilization: expected a number in \(0, 1\], got "NaN"$/, show(fraction));
+  });
+
   it('refuses a fit to a 1e308 ms timing (a profile perf would refuse) and writes nothing', async () => {
     const measurements = tmp.write('huge.csv', `${HEADER}\nllama2-70b,a100-80gb,512,1,128,1,0.7,1e308,1e308,1e308,2\n`);
     const out = join(tmp.dir(), 'huge-profile.json');
