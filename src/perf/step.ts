@@ -223,14 +223,18 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     ...collectives(model, gpu, { tp, ep, gpus: size.gpus, dataParallelGroups: size.dp }, counts.moe_layers),
     flops(pt, pairs, ds, dctx, q = 1) {
       const dq = ds * q;
-      const slidingPairs = slidingPrefillPairs(pairs, pt, slidingWindowTokens) + q * slidingWindowTokens * decodeWindows(slidingWindowTokens, ds, dctx);
-      return 2 * (pt * denseParams + dq * (denseParams + lmHead) + (pt + dq) * expertActiveParams) + pairs * attnFlopsPerPair + dctx * q * decodeAttnFlopsPerPair + slidingPairs * slidingFlopsPerPair;
+      // called for every iteration the replica runs: no window work for the models without windows
+      const sliding = slidingWindowTokens > 0
+        ? (slidingPrefillPairs(pairs, pt, slidingWindowTokens) + q * slidingWindowTokens * decodeWindows(slidingWindowTokens, ds, dctx)) * slidingFlopsPerPair
+        : 0;
+      return 2 * (pt * denseParams + dq * (denseParams + lmHead) + (pt + dq) * expertActiveParams) + pairs * attnFlopsPerPair + dctx * q * decodeAttnFlopsPerPair + sliding;
     },
     bytes(pt, _pairs, ds, dctx, q = 1) {
       // weights once per step; KV written for every new token, read once per decode context token
       // (a verification's q queries of one sequence share its cached keys and values)
       const tokens = pt + ds * q;
-      return (tokens > 0 ? size.weightBytesTouched(tokens) - embeddingBytes : 0) + (tokens + dctx) * size.kvBytesPerToken + decodeWindows(slidingWindowTokens, ds, dctx) * size.kvWindowBytesPerSequence;
+      const windows = slidingWindowTokens > 0 ? decodeWindows(slidingWindowTokens, ds, dctx) * size.kvWindowBytesPerSequence : 0;
+      return (tokens > 0 ? size.weightBytesTouched(tokens) - embeddingBytes : 0) + (tokens + dctx) * size.kvBytesPerToken + windows;
     },
   };
 }

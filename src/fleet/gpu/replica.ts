@@ -1,6 +1,6 @@
 import type { Simulator } from '../../engine/sim.ts';
 import type { LatencyStats } from '../../metrics/latency.ts';
-import { decodeOnlyMs, decodeWindows, windowKvTokens, type StepModel } from '../../perf/step.ts';
+import { windowKvTokens, type StepModel } from '../../perf/step.ts';
 import { ReplicaStats } from './stats.ts';
 import { SlotPool } from './slot-pool.ts';
 import { PrefixCache, type PrefixChain } from './prefix-cache.ts';
@@ -243,6 +243,9 @@ export class GpuReplica {
   private readonly blockSize: number;
   /** a sliding-window model's window in tokens (0 without): each sequence holds up to a window's blocks besides its own (windowBlocksFor) */
   private readonly windowTokens: number;
+  /** the step's decodeMsPerContextToken and decodeWindowMsPerSequence (decodeOnlyMs) */
+  private readonly perContextMs: number;
+  private readonly perWindowMs: number;
   private readonly maxSeqs: number;
   private readonly maxBatchedTokens: number;
   private readonly chunkedPrefill: boolean;
@@ -369,6 +372,8 @@ export class GpuReplica {
     }
     this.blockSize = cfg.block_size_tokens;
     this.windowTokens = step.slidingWindowTokens;
+    this.perContextMs = step.decodeMsPerContextToken;
+    this.perWindowMs = step.decodeWindowMsPerSequence;
     this.maxSeqs = cfg.max_num_seqs;
     this.maxBatchedTokens = cfg.max_batched_tokens;
     this.chunkedPrefill = cfg.chunked_prefill;
@@ -631,7 +636,7 @@ export class GpuReplica {
     const decoding = decode ? this.decodingSeqs : 0;
     const context = decode ? this.decodingContextTokens : 0;
     // a decode-only step as the line planSpan and fusedStep use, so fused and plain agree exactly
-    let dur = this.iterPrefillTokens === 0 ? decodeOnlyMs(this.step, decoding, context) : this.step.stepTimeMs(this.iterPrefillTokens, this.iterAttentionPairs, decoding, context);
+    let dur = this.iterPrefillTokens === 0 ? this.decodeOnlyMs(this.step.decodeInterceptMs(decoding), decoding, context) : this.step.stepTimeMs(this.iterPrefillTokens, this.iterAttentionPairs, decoding, context);
     if (this.tierTransfer_ms > 0) dur += this.takeTierTransfer();
     this.iterDecodes = decode;
     this.iterDecodeSeqs = decoding;
@@ -680,7 +685,8 @@ export class GpuReplica {
       if (need > this.kvBlocks - used) break;
       used += need;
       context += decoding;
-      end += intercept + perContext * context + perWindow * decodeWindows(window, decoding, context);
+      // decodeOnlyMs, inline: the hottest loop of a run
+      end += window > 0 ? intercept + perContext * context + perWindow * Math.min(decoding, context / window) : intercept + perContext * context;
       n++;
     }
     this.fusedLeft = n;
@@ -723,7 +729,7 @@ export class GpuReplica {
       context += decoding;
       // fusedStep: the next iteration's blocks and duration
       used += byResidue[(blockSize - (steps % blockSize)) % blockSize];
-      dur = intercept + perContext * context + perWindow * decodeWindows(window, decoding, context);
+      dur = window > 0 ? intercept + perContext * context + perWindow * Math.min(decoding, context / window) : intercept + perContext * context;
       start = t;
       usedAtStart = used;
       left--;
@@ -761,7 +767,7 @@ export class GpuReplica {
     this.trimCache();
     const decoding = this.decodingSeqs, context = this.decodingContextTokens;
     this.iterContextTokens = context;
-    this.iterDuration_ms = this.fusedIntercept_ms + this.step.decodeMsPerContextToken * context + this.step.decodeWindowMsPerSequence * decodeWindows(this.windowTokens, decoding, context);
+    this.iterDuration_ms = this.decodeOnlyMs(this.fusedIntercept_ms, decoding, context);
     this.iterStart_ms = t;
     this.iterUsedBlocks = this.allocatedBlocks;
     const kvTok = this.allocatedBlocks * blockSize;
@@ -1302,6 +1308,16 @@ export class GpuReplica {
    */
   private ownBlocks(tokens: number, finalTokens: number): number {
     return this.blocksFor(tokens) + (this.windowTokens === 0 ? 0 : this.blocksFor(windowKvTokens(this.step, finalTokens)));
+  }
+
+  /**
+   * A decode-only step from its intercept: step.ts decodeOnlyMs to the bit, with the step's figures
+   * held in fields (every iteration the replica runs comes here, and the step models are
+   * polymorphic: reading them through the step object cost a fifth of the full fleet's wall time).
+   */
+  private decodeOnlyMs(intercept: number, decoding: number, context: number): number {
+    const window = this.windowTokens;
+    return window > 0 ? intercept + this.perContextMs * context + this.perWindowMs * Math.min(decoding, context / window) : intercept + this.perContextMs * context;
   }
 
   /** prompt + output of slot s: the length its window blocks are sized for */
