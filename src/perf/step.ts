@@ -223,11 +223,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     ...collectives(model, gpu, { tp, ep, gpus: size.gpus, dataParallelGroups: size.dp }, counts.moe_layers),
     flops(pt, pairs, ds, dctx, q = 1) {
       const dq = ds * q;
-      // called for every iteration the replica runs: no window work for the models without windows
-      const sliding = slidingWindowTokens > 0
-        ? (slidingPrefillPairs(pairs, pt, slidingWindowTokens) + q * slidingWindowTokens * decodeWindows(slidingWindowTokens, ds, dctx)) * slidingFlopsPerPair
-        : 0;
-      return 2 * (pt * denseParams + dq * (denseParams + lmHead) + (pt + dq) * expertActiveParams) + pairs * attnFlopsPerPair + dctx * q * decodeAttnFlopsPerPair + sliding;
+      return 2 * (pt * denseParams + dq * (denseParams + lmHead) + (pt + dq) * expertActiveParams) + pairs * attnFlopsPerPair + dctx * q * decodeAttnFlopsPerPair + slidingPairs(slidingWindowTokens, pt, pairs, ds, dctx, q) * slidingFlopsPerPair;
     },
     bytes(pt, _pairs, ds, dctx, q = 1) {
       // weights once per step; KV written for every new token, read once per decode context token
@@ -307,6 +303,15 @@ function attentionFlopsPerPair(model: ModelSpec, phase: 'prefill' | 'decode', la
  */
 function slidingPrefillPairs(pairs: number, prefillTokens: number, windowTokens: number): number {
   return Math.min(pairs, prefillTokens * windowTokens);
+}
+
+/**
+ * A step's (query, key) pairs in the sliding layers: its prompt chunks' within the window and its
+ * decoding sequences' windows; 0 at once without sliding layers (called for every iteration the
+ * replica runs).
+ */
+function slidingPairs(windowTokens: number, pt: number, pairs: number, ds: number, dctx: number, q: number): number {
+  return windowTokens > 0 ? slidingPrefillPairs(pairs, pt, windowTokens) + q * windowTokens * decodeWindows(windowTokens, ds, dctx) : 0;
 }
 
 /** A smooth maximum, (a^4 + b^4)^(1/4): a kernel near its ridge point is slower than either bound. */
