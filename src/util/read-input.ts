@@ -53,7 +53,12 @@ export function readInputBytes(path: string, label: string, cannotRead: (code: s
   }
 }
 
-/** The text (UTF-8) of the regular file at path; see readInputBytes. */
+/**
+ * The text (UTF-8) of the regular file at path, without a leading byte-order mark (editors on
+ * Windows write one: the YAML and CSV readers skipped it while JSON.parse refused a config.json,
+ * profile or benchmark result that had one); see readInputBytes.
+ */
 export function readInputText(path: string, label: string, cannotRead: (code: string) => string): string {
-  return readInputBytes(path, label, cannotRead).toString('utf8');
+  const text = readInputBytes(path, label, cannotRead).toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
@@ -52,5 +52,18 @@ describe('inputs that are not regular files are refused at once', () => {
     mkdirSync(dir);
     expectRefused(await runMain(['validate', dir]), /folder\.yaml: expected a regular file, got a directory$/);
     expectRefused(await runMain(['validate', '/dev/zero']), /\/dev\/zero: expected a regular file, got a device$/);
+  });
+});
+
+describe('a byte-order mark at the start of an input is read past, as editors on Windows write one', () => {
+  it('a config.json, a calibration profile and a vLLM benchmark result, as the YAML and CSV readers always did', async () => {
+    const bom = '\uFEFF';
+    const config = tmp.write('bom-config.json', bom + JSON.stringify({ model_type: 'llama', hidden_size: 4096, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, intermediate_size: 14336, vocab_size: 128256, max_position_embeddings: 8192 }));
+    const perf = await runMain(['perf', '--model-config', config, '--gpu', 'h100-80gb', '--json']);
+    expect(perf.code, show(perf)).toBe(0);
+    const profile = tmp.write('bom-profile.json', bom + readFileSync('src/perf/profiles/vllm.json', 'utf8'));
+    const calibrated = await runMain(['perf', '--model', 'llama-3.1-8b', '--gpu', 'h100-80gb', '--calibration', profile, '--json']);
+    expect(calibrated.code, show(calibrated)).toBe(0);
+    expect(JSON.parse(calibrated.stdout).tpot_ms).toBe(JSON.parse((await runMain(['perf', '--model', 'llama-3.1-8b', '--gpu', 'h100-80gb', '--engine', 'vllm', '--json'])).stdout).tpot_ms);
   });
 });
