@@ -296,8 +296,15 @@ export function showCell(raw: string, max = 80): string {
   return `${out}...`;
 }
 
+/** A corpus row refused: the column and what was wrong, kept apart for readers of other formats (vllm-result.ts names its own keys). */
+export class CorpusRowError extends UserError {
+  constructor(file: string, line: number, readonly column: string, readonly detail: string) {
+    super(`${file}:${line}: ${column}: ${detail}`);
+  }
+}
+
 function rowError(file: string, line: number, column: string, expected: string, got: string): UserError {
-  return new UserError(`${file}:${line}: ${column}: ${expected}, got "${showCell(got)}"`);
+  return new CorpusRowError(file, line, column, `${expected}, got "${showCell(got)}"`);
 }
 
 interface RawRecord {

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { UserError } from '../errors.ts';
 import { excerpt, quote } from '../util/excerpt.ts';
-import { CORPUS_COLUMNS, rowFromCells, type CorpusColumn, type CorpusRow } from './corpus.ts';
+import { CORPUS_COLUMNS, CorpusRowError, rowFromCells, type CorpusColumn, type CorpusRow } from './corpus.ts';
 
 /**
  * vLLM's benchmark_serving result files (`--save-result`) as corpus rows, so `fleetsim fidelity`
@@ -80,6 +80,22 @@ function configCells(r: Obj, file: string): Partial<Record<CorpusColumn, string>
   };
 }
 
+/**
+ * The result's key a corpus column is read from (configCells), so a refused value is named as the
+ * file has it: `max_concurrency`, not the corpus's `batch`, and no line number of a CSV.
+ */
+const RESULT_KEY_OF_COLUMN: Readonly<Partial<Record<string, string>>> = {
+  batch: 'max_concurrency (or num_prompts)', request_rate_per_s: 'request_rate', num_requests: 'num_prompts (or completed)',
+  prompt_tokens: 'total_input_tokens (over completed)', output_tokens: 'total_output_tokens (over completed)',
+  stack_version: 'version', lengths: 'dataset', split: 'split', gpu: 'gpu', model: 'model', dtype: 'dtype', kv_dtype: 'kv_dtype', tp: 'tp', ep: 'ep',
+  source: 'source', url: 'url', licence: 'licence',
+};
+
+function resultKeyOf(column: string, figureKey: string): string {
+  if (column === 'value') return figureKey;
+  return Object.hasOwn(RESULT_KEY_OF_COLUMN, column) ? RESULT_KEY_OF_COLUMN[column] as string : column;
+}
+
 /** Rows of one result file's text; `file` names it in messages. */
 export function parseVllmResult(json: string, file: string): CorpusRow[] {
   let r: unknown;
@@ -99,7 +115,12 @@ export function parseVllmResult(json: string, file: string): CorpusRow[] {
     .filter((f) => plain(r[f.key]) !== '')
     .map((f) => {
       const cells: Partial<Record<CorpusColumn, string>> = { ...config, id: `${stem}-${f.key.replace(/_/g, '-')}`, kind: f.kind, statistic: f.statistic, value: plain(r[f.key]), unit: f.unit, locator: `${basename(file)}: ${f.key}`, notes: '' };
-      return rowFromCells(CORPUS_COLUMNS.map((c) => cells[c] ?? ''), file, 1);
+      try {
+        return rowFromCells(CORPUS_COLUMNS.map((c) => cells[c] ?? ''), file, 1);
+      } catch (e) {
+        if (e instanceof CorpusRowError) throw new UserError(`${file}: ${resultKeyOf(e.column, f.key)}: ${e.detail}`);
+        throw e;
+      }
     });
   if (rows.length === 0) throw new UserError(`${file}: no positive figure among ${figures.map((f) => f.key).slice(0, 4).join(', ')}, ...`);
   return rows;

@@ -55,6 +55,14 @@ describe('vLLM benchmark_serving results as measurements', () => {
     expect(parseVllmResult(JSON.stringify({ ...result(), request_rate: 'inf', max_concurrency: 8 }), 'run.json')[0]).toMatchObject({ batch: 8, request_rate_per_s: undefined });
   });
 
+  it('a value the row check refuses is named by the key the file has it under, not by the corpus column', () => {
+    const refused = (changes: Record<string, unknown>) => userError(() => parseVllmResult(JSON.stringify({ ...result(), ...changes }), 'run.json'));
+    // they read "run.json:1: batch: ..." and "run.json:1: request_rate_per_s: ...": a line and names the file has not
+    expect(refused({ request_rate: 'inf', max_concurrency: 1e9 })).toMatch(/^run\.json: max_concurrency \(or num_prompts\): expected /);
+    expect(refused({ request_rate: 1e12 })).toMatch(/^run\.json: request_rate: expected /);
+    expect(refused({ tp: 'two' })).toMatch(/^run\.json: tp: expected /);
+  });
+
   it('run --format vllm writes the names the loader reads back, figure for figure', () => {
     const lat = (base: number) => ({ p50: base, p90: base * 2, p99: base * 3, p999: base * 4, mean: base * 1.5, max: base * 5 });
     const summary = {
