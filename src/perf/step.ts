@@ -392,7 +392,11 @@ export function decodeWindows(windowTokens: number, ds: number, dctx: number): n
   return windowTokens > 0 ? Math.min(ds, dctx / windowTokens) : 0;
 }
 
-/** A decode-only step's time: the line in its context tokens and its windows' read (StepModel.decodeInterceptMs). */
+/**
+ * A decode-only step's time: the line in its context tokens and its windows' read (the StepModel
+ * contract: stepTimeMs(0, 0, D, C) equals it). The replica keeps the same sum over its own copies
+ * of the figures, in its hottest loops.
+ */
 export function decodeOnlyMs(step: StepModel, ds: number, dctx: number): number {
   return step.decodeInterceptMs(ds) + step.decodeMsPerContextToken * dctx + step.decodeWindowMsPerSequence * decodeWindows(step.slidingWindowTokens, ds, dctx);
 }

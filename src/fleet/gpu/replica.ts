@@ -241,7 +241,7 @@ export class GpuReplica {
   debug: ReplicaDebug | null = null;
 
   private readonly blockSize: number;
-  /** a sliding-window model's window in tokens (0 without): each sequence holds up to a window's blocks besides its own (windowBlocksFor) */
+  /** a sliding-window model's window in tokens (0 without): each sequence holds up to a window's blocks besides its own (ownBlocks) */
   private readonly windowTokens: number;
   /** the step's decodeMsPerContextToken and decodeWindowMsPerSequence (decodeOnlyMs) */
   private readonly perContextMs: number;
@@ -677,8 +677,7 @@ export class GpuReplica {
   private planSpan(end: number): number {
     const blockSize = this.blockSize, decoding = this.decodingSeqs, steps = this.decodeSteps, top = this.nextFinishStep;
     let used = this.allocatedBlocks, context = this.decodingContextTokens, n = 0;
-    const intercept = this.step.decodeInterceptMs(decoding), perContext = this.step.decodeMsPerContextToken;
-    const perWindow = this.step.decodeWindowMsPerSequence, window = this.windowTokens;
+    const intercept = this.step.decodeInterceptMs(decoding), perContext = this.perContextMs, perWindow = this.perWindowMs, window = this.windowTokens;
     this.fusedIntercept_ms = intercept;
     while (n < MAX_SPAN && top > steps + n) {
       const need = this.decodingByResidue[(blockSize - ((steps + n + 1) % blockSize)) % blockSize];
@@ -710,8 +709,8 @@ export class GpuReplica {
    */
   private fusedRun(t_ms: number): void {
     const step = this.step, itl = this.itl, byResidue = this.decodingByResidue;
-    const blockSize = this.blockSize, decoding = this.decodingSeqs, intercept = this.fusedIntercept_ms, perContext = step.decodeMsPerContextToken;
-    const perWindow = step.decodeWindowMsPerSequence, window = this.windowTokens;
+    const blockSize = this.blockSize, decoding = this.decodingSeqs, intercept = this.fusedIntercept_ms;
+    const perContext = this.perContextMs, perWindow = this.perWindowMs, window = this.windowTokens;
     let left = this.fusedLeft, start = this.iterStart_ms, dur = this.iterDuration_ms, usedAtStart = this.iterUsedBlocks;
     let used = this.allocatedBlocks, context = this.decodingContextTokens, steps = this.decodeSteps, lastEnd = this.lastDecodeEnd_ms;
     let busy = this.pendingBusy_ms, kv = this.pendingKvTokenMs, flops = this.pendingFlops, bytes = this.pendingBytes;
