@@ -75,8 +75,25 @@ export function knownModelGpuBias(model: { readonly id: string }, gpu: { readonl
     'at large batches and long contexts (without the saving of its 8 KV heads, likely its sliding window), so its capacity here is likely optimistic';
 }
 
-/** Everything fleetsim is known to misjudge about a model served on a GPU, in one line (none: undefined). */
-export function knownBias(model: { readonly id: string; readonly mla?: unknown }, gpu: { readonly id: string }): string | undefined {
-  const found = [knownModelBias(model), knownHardwareBias(gpu), knownModelGpuBias(model, gpu)].filter((b): b is string => b !== undefined);
+/**
+ * A weight format fleetsim misses apart on two GPUs, as of 2026-12-05: INT4 W4A16 (GPTQ, group
+ * 128). Neural Magic's single-stream runs of the DeepSeek-R1 distillations under vLLM 0.7.2
+ * (data/corpus/r1-distill/r1-distill-quantized.csv) took nearly one time on A100 80GB and H100
+ * (Llama 3.3 70B's shape at TP 1: 34.5 and 30.5 ms a token), where fleetsim reads its 40 A100 rows
+ * +27% (slow) and its 40 H100 rows -27% (fast); vLLM 0.9's GPTQ-Int4 Qwen2.5-7B on A100 40GB at 10
+ * requests/s reads TPOT -7% to +1%. One source at batch 1: the GPUs it measured only.
+ */
+export function knownDtypeBias(dtype: string | undefined, gpu: { readonly id: string }): string | undefined {
+  if (dtype !== 'int4' || !INT4_MEASURED_GPUS.has(gpu.id)) return undefined;
+  const way = gpu.id === 'h100-80gb' ? 'fast' : 'slow';
+  return `int4 on ${gpu.id}: published 4-bit weight-only (W4A16) runs at batch 1 took nearly one time on A100 and H100 (vLLM 0.7.2), where fleetsim reads this GPU about 27% ${way}, ` +
+    'so its small-batch decode here may be off by about 30%';
+}
+
+const INT4_MEASURED_GPUS: ReadonlySet<string> = new Set(['a100-80gb', 'h100-80gb']);
+
+/** Everything fleetsim is known to misjudge about a model served on a GPU in a weight dtype, in one line (none: undefined). */
+export function knownBias(model: { readonly id: string; readonly mla?: unknown }, gpu: { readonly id: string }, dtype?: string): string | undefined {
+  const found = [knownModelBias(model), knownHardwareBias(gpu), knownModelGpuBias(model, gpu), knownDtypeBias(dtype, gpu)].filter((b): b is string => b !== undefined);
   return found.length > 0 ? found.join('; ') : undefined;
 }

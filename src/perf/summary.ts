@@ -138,9 +138,9 @@ export function perfSummary(p: PerfInput): PerfSummary {
   return withSpec;
 }
 
-/** The summary's known_bias field, present only for a model or GPU fleetsim is known to misjudge. */
-function knownBiasField(model: ModelSpec, gpu: GpuSpec): Pick<PerfSummary, 'known_bias'> {
-  const bias = knownBias(model, gpu);
+/** The summary's known_bias field, present only for a model, GPU or weight format fleetsim is known to misjudge. */
+function knownBiasField(model: ModelSpec, gpu: GpuSpec, dtype: string): Pick<PerfSummary, 'known_bias'> {
+  const bias = knownBias(model, gpu, dtype);
   return bias ? { known_bias: bias } : {};
 }
 
@@ -204,7 +204,7 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
     kv_capacity_tokens: step.kvCapacityTokens,
     ...(windowTokens > 0 ? { kv_window_tokens_per_sequence: windowTokens } : {}),
     memory_setting: memorySettingOf(p),
-    ...knownBiasField(model, p.gpu),
+    ...knownBiasField(model, p.gpu, p.dtype),
     weight_gb_per_gpu: step.weightBytesPerGpu / 1e9,
     tokens_per_s_per_replica: tokensPerS,
     tokens_per_s_per_gpu: perGpu,

@@ -4,6 +4,7 @@ import { fleetLoads } from '../fleet/llm/capacity.ts';
 import { servedArchitecture } from '../fleet/llm/build.ts';
 import { knownBias } from '../perf/model-error.ts';
 import { getGpu } from '../perf/lookup.ts';
+import { weightDtypeFor } from '../perf/checkpoint-dtype.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
 
 /** The analytical capacity check: offered load against capacity per tier, at the mean and the peak arrival rate. */
@@ -28,7 +29,8 @@ export function servedModelBiases(prep: Prepared): string[] {
   const f = prep.scenario.fleet;
   if (!f) return [];
   return Object.entries(f.models).flatMap(([name, spec]) => {
-    const bias = knownBias(servedArchitecture(name, spec, prep), getGpu(spec.gpu, `fleet.models.${name}.gpu`));
+    const model = servedArchitecture(name, spec, prep), gpu = getGpu(spec.gpu, `fleet.models.${name}.gpu`);
+    const bias = knownBias(model, gpu, weightDtypeFor(model, gpu, spec.dtype, `fleet.models.${name}.dtype`));
     return bias ? [`fleet.models.${name}: ${bias}`] : [];
   });
 }

@@ -192,7 +192,7 @@ export function runWarnings(s: VerdictInput, capacity: CapacityLoads, steady: St
   const out: VerdictWarning[] = [];
   if (!s.complete) out.push({ code: 'incomplete', message: `the run stopped early (${s.stop_reason}): figures cover the simulated part only` });
   out.push(...capacityWarnings(capacity));
-  if (biases.length > 0) out.push({ code: 'known_model_bias', message: `a model or GPU fleetsim is known to misjudge: ${biases.join('; ')}` });
+  if (biases.length > 0) out.push({ code: 'known_model_bias', message: `a model, GPU or weight format fleetsim is known to misjudge: ${biases.join('; ')}` });
   if (!steady.ok) out.push({ code: 'not_steady', message: `not at steady state: ${steady.reasons.join('; ')}. Latencies and rates describe this run's length, not the system` });
   if (steady.unjudged) out.push({ code: 'steady_state_unjudged', message: `steady state not judged: ${steady.unjudged}` });
   const censored = censoredWarning(s);

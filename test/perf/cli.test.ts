@@ -184,6 +184,13 @@ describe('fleetsim calibrate', () => {
     expect((await perfJson(['--model', 'llama-3.1-8b', '--gpu', 'h200', '--dtype', 'fp8'])).known_bias).toBeUndefined();
   });
 
+  it('perf names the INT4 W4A16 bias on the two GPUs it was measured on, its direction each, and not for other dtypes or GPUs', async () => {
+    expect((await perfJson(['--model', 'llama-3.1-70b', '--gpu', 'a100-80gb', '--dtype', 'int4'])).known_bias).toMatch(/^int4 on a100-80gb: .* about 27% slow, /);
+    expect((await perfJson(['--model', 'llama-3.1-70b', '--gpu', 'h100-80gb', '--dtype', 'int4'])).known_bias).toMatch(/^int4 on h100-80gb: .* about 27% fast, /);
+    expect((await perfJson(['--model', 'llama-3.1-70b', '--gpu', 'h100-80gb', '--dtype', 'fp8'])).known_bias).toBeUndefined();
+    expect((await perfJson(['--model', 'llama-3.1-70b', '--gpu', 'h200', '--dtype', 'int4'])).known_bias).toBeUndefined();
+  });
+
   it('perf names the Mistral 7B on Hopper bias there, and not on A100 or for another grouped-query model on Hopper', async () => {
     for (const gpu of ['h100-80gb', 'h200']) {
       expect((await perfJson(['--model', 'mistral-7b', '--gpu', gpu])).known_bias, gpu).toMatch(new RegExp(`^mistral-7b on ${gpu}: published runs of Mistral 7B on Hopper`));

@@ -14,7 +14,7 @@ import { growthTest } from '../../src/metrics/steady-state.ts';
 import { NEAR_CAPACITY_LOAD } from '../../src/perf/model-error.ts';
 import { runWarnings, type VerdictInput } from '../../src/results/verdict.ts';
 import { servedModelBiases, type CapacityLoads } from '../../src/results/capacity.ts';
-import { knownHardwareBias, knownModelBias } from '../../src/perf/model-error.ts';
+import { knownDtypeBias, knownHardwareBias, knownModelBias } from '../../src/perf/model-error.ts';
 import { GPUS } from '../../src/perf/hardware.ts';
 import { MODELS } from '../../src/perf/models.ts';
 import { loadHfConfig } from '../../src/perf/hf-config.ts';
@@ -215,6 +215,12 @@ describe('known model biases', () => {
     expect(servedModelBiases(prepare(loadScenario(file, [])))).toEqual([]);
     const ds = prepare(loadScenario(file, ['fleet.models.chat.model=deepseek-v3', 'fleet.models.chat.gpu=h200', 'fleet.models.chat.tp=8', 'fleet.models.chat.dtype=fp8']));
     expect(servedModelBiases(ds)).toEqual([`fleet.models.chat: ${knownModelBias(MODELS['deepseek-v3'])}`]);
+  });
+
+  it('a fleet serving 4-bit weight-only models on A100 names the format in its verdict warning', () => {
+    const int4 = prepare(loadScenario(join(REPO, 'scenarios/kv-offload.yaml'), ['fleet.models.chat.gpu=a100-80gb', 'fleet.models.chat.dtype=int4']));
+    expect(servedModelBiases(int4)).toEqual([`fleet.models.chat: ${knownDtypeBias('int4', GPUS['a100-80gb'])}`]);
+    expect(knownDtypeBias('int4', GPUS['a100-80gb'])).toMatch(/^int4 on a100-80gb: published 4-bit weight-only \(W4A16\) runs/);
   });
 
   it('a fleet serving on Blackwell GPUs names the GPU in its verdict warning', () => {
