@@ -44,6 +44,17 @@ interface Core { layers: number; hidden_size: number; attention_heads: number; v
  */
 export const MAX_CONFIG_LAYERS = 10_000;
 
+/**
+ * Most routed experts a layer may have: eight times the most any published model has (512). A
+ * config.json with 1e9 experts was refused as not fitting the GPUs, without naming its field.
+ */
+export const MAX_CONFIG_EXPERTS = 4_096;
+
+/** A MoE family's routed-expert count under its spelling, bounded (MAX_CONFIG_EXPERTS). */
+function expertCount(r: Reader, key: string): number {
+  return r.int([key], undefined, 1, MAX_CONFIG_EXPERTS);
+}
+
 function core(r: Reader, file: string): Core {
   const hidden = r.int(['hidden_size', 'n_embd', 'n_embed', 'd_model']);
   const layers = r.int(['num_hidden_layers', 'n_layer', 'num_layers'], undefined, 1, MAX_CONFIG_LAYERS);
@@ -88,7 +99,7 @@ function mixtral(r: Reader, file: string): ModelShape {
   r.setAside('router_aux_loss_coef', 'output_router_logits', 'router_jitter_noise');
   return {
     ...llamaCore(r, file), intermediate_size: r.int(['intermediate_size']),
-    experts: r.int(['num_local_experts']), experts_per_token: r.int(['num_experts_per_tok']),
+    experts: expertCount(r, 'num_local_experts'), experts_per_token: r.int(['num_experts_per_tok']),
   };
 }
 
@@ -106,7 +117,7 @@ function qwenMoe(r: Reader, file: string): ModelShape {
   }
   return {
     ...base, intermediate_size: r.int(['intermediate_size']),
-    experts: r.int(['num_experts']), experts_per_token: r.int(['num_experts_per_tok']),
+    experts: expertCount(r, 'num_experts'), experts_per_token: r.int(['num_experts_per_tok']),
     moe_intermediate_size: r.int(['moe_intermediate_size']),
     moe_layer_step: r.int(['decoder_sparse_step'], 1),
     ...(mlpOnly.length > 0 ? { mlp_only_layers: mlpOnly } : {}),
@@ -119,7 +130,7 @@ function deepseek(r: Reader, file: string): ModelShape {
   // i >= first_k_dense_replace and i % moe_layer_freq == 0; attention is MLA
   r.setAside('n_group', 'topk_group', 'topk_method', 'routed_scaling_factor', 'scoring_func', 'norm_topk_prob', 'aux_loss_alpha', 'seq_aux', 'ep_size');
   const c = core(r, file);
-  const routed = r.count('n_routed_experts', 0);
+  const routed = r.int(['n_routed_experts'], 0, 0, MAX_CONFIG_EXPERTS);
   if (r.int(['moe_layer_freq'], 1) !== 1) {
     throw new UserError(`${file}: moe_layer_freq ${JSON.stringify(r.cfg.moe_layer_freq)}: only 1 (every layer past first_k_dense_replace) is understood; refusing to size it by guess`);
   }
@@ -163,7 +174,7 @@ function llama4(r: Reader, file: string): ModelShape {
     : { moe_layer_step: r.int(['interleave_moe_layer_step'], 1) };
   return {
     ...base, intermediate_size: r.int(['intermediate_size_mlp']),
-    experts: r.int(['num_local_experts']), experts_per_token: r.int(['num_experts_per_tok']),
+    experts: expertCount(r, 'num_local_experts'), experts_per_token: r.int(['num_experts_per_tok']),
     moe_intermediate_size: expertWidth, shared_experts: 1, shared_expert_intermediate_size: expertWidth, ...layout,
   };
 }
@@ -196,7 +207,7 @@ function gptOss(r: Reader, file: string): ModelShape {
   const mxfp4 = quant?.quant_method === 'mxfp4';
   return {
     ...base, intermediate_size: r.int(['intermediate_size']),
-    experts: r.int(['num_local_experts']), experts_per_token: k,
+    experts: expertCount(r, 'num_local_experts'), experts_per_token: k,
     ...(sliding > 0 ? { sliding_window_layers: sliding, sliding_window: r.int(['sliding_window']) } : {}),
     attention_sinks: true, attention_bias: r.bool('attention_bias', true), mlp_bias: true,
     ...(mxfp4 ? { expert_weight_bits: 4.25 } : {}),

@@ -87,6 +87,17 @@ describe('perf --model-config', () => {
     expectOneLine(await perfConfig(deepseek), /num_hidden_layers: expected a positive integer of at most 10000/);
   });
 
+  it('refuses 1e9 routed experts naming the file and field, in every MoE family (it was refused as not fitting, unnamed)', async () => {
+    const mixtral = tmp.write('mixtral-experts.json', JSON.stringify({ ...readConfig('mixtral-8x7b'), num_local_experts: 1e9 }));
+    expectOneLine(await perfConfig(mixtral), new RegExp(`^${mixtral}: num_local_experts: expected a positive integer of at most 4096, got 1000000000$`));
+    const qwen = tmp.write('qwen-experts.json', JSON.stringify({ ...readConfig('qwen3-30b-a3b'), num_experts: 5000 }));
+    expectOneLine(await perfConfig(qwen), /num_experts: expected a positive integer of at most 4096, got 5000$/);
+    const deepseek = tmp.write('deepseek-experts.json', JSON.stringify({ ...readConfig('deepseek-v3'), n_routed_experts: 1e9 }));
+    expectOneLine(await perfConfig(deepseek), /n_routed_experts: expected a non-negative integer of at most 4096, got 1000000000$/);
+    const oss = tmp.write('oss-experts.json', JSON.stringify({ ...readConfig('gpt-oss-20b'), num_local_experts: 1e9 }));
+    expectOneLine(await perfConfig(oss), /num_local_experts: expected a positive integer of at most 4096/);
+  });
+
   it('refuses Llama-4 moe_layers past the last layer (they were ignored)', async () => {
     const llama4 = readConfig('llama-4-scout');
     llama4.text_config = { ...llama4.text_config, moe_layers: [1, 999] };
