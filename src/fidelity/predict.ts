@@ -118,17 +118,22 @@ export const TRTLLM_SESSION_BEFORE = '0.10';
 export const NIM_TRTLLM_CURRENT_SINCE = '1.1';
 /**
  * The first vLLM release after the 2023 era (0.2-0.3: no chunked prefill, no CUDA graphs by default
- * for every batch: `vllm-2023`). From it to 0.6, the V0 engine scheduled every step (`vllm-v0`)
- * unless a run turned multi-step scheduling on (0.6: `vllm-0.6`); later releases are the `vllm`
+ * for every batch: `vllm-2023`). From it to 0.7, the V0 engine scheduled every step (`vllm-v0`)
+ * unless a run turned multi-step scheduling on (0.6 and 0.7: `vllm-0.6`); releases from 0.8, where
+ * the V1 engine became the default (vLLM 0.8.0 release notes, pull request 13726), are the `vllm`
  * profile's. An unnumbered version counts as current.
  */
 export const VLLM_CURRENT_SINCE = '0.4';
 /**
  * vLLM 0.6.x, whose published serving benchmarks (the vLLM team's v0.6.0 blog, the SGLang team's
- * comparison README) all ran multi-step scheduling on the V0 engine: `vllm-0.6`. 0.7 on are `vllm`'s.
+ * comparison README) all ran multi-step scheduling on the V0 engine: `vllm-0.6` unless a run says
+ * `num_scheduler_steps=1`. 0.7.x ran V0 too, one step at a time by default: `vllm-v0` unless a run
+ * says more steps.
  */
 export const VLLM_MULTI_STEP_SINCE = '0.6';
 export const VLLM_MULTI_STEP_BEFORE = '0.7';
+/** The first vLLM release whose default engine is V1 (0.8.0, 2025-03): the `vllm` profile's era. */
+export const VLLM_V1_DEFAULT_SINCE = '0.8';
 
 /**
  * The first TGI release with chunked prefill (3.0, 2024-12), whose router no longer holds prompts
@@ -159,10 +164,13 @@ const STACK_ENGINES: Readonly<Record<string, (version: string, args: EngineArgs)
   'splitwise-vllm': () => 'vllm-2023',
   vllm: (v, args) => {
     if (!versionAtLeast(v, VLLM_CURRENT_SINCE)) return 'vllm-2023';
+    if (versionAtLeast(v, VLLM_V1_DEFAULT_SINCE)) return 'vllm';
     if (!versionAtLeast(v, VLLM_MULTI_STEP_SINCE)) return 'vllm-v0';
-    if (versionAtLeast(v, VLLM_MULTI_STEP_BEFORE)) return 'vllm';
-    // a 0.6 run without multi-step scheduled every step, as the V0 engine did before it
-    return args.num_scheduler_steps === 1 ? 'vllm-v0' : 'vllm-0.6';
+    // V0 of 0.6 and 0.7: 0.6's published runs took multi-step unless they say otherwise, 0.7's
+    // default was one step at a time (a run that asked for more says so)
+    const steps = args.num_scheduler_steps;
+    if (!versionAtLeast(v, VLLM_MULTI_STEP_BEFORE)) return steps === 1 ? 'vllm-v0' : 'vllm-0.6';
+    return steps !== undefined && steps > 1 ? 'vllm-0.6' : 'vllm-v0';
   },
 };
 

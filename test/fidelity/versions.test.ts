@@ -41,7 +41,11 @@ describe('stack versions and the engine profile of a row', () => {
     // the V0 engine scheduling every step, before multi-step (0.6) and the V1 engine (0.8)
     expect(stackEngine('vllm', '0.4.2')).toBe('vllm-v0');
     expect(stackEngine('vllm', '0.5.4')).toBe('vllm-v0');
-    expect(stackEngine('vllm', '0.7.0')).toBe('vllm');
+    // 0.7 still ran V0 by default, one step at a time; V1 became the default in 0.8.0
+    expect(stackEngine('vllm', '0.7.0')).toBe('vllm-v0');
+    expect(stackEngine('vllm', '0.7.3', { num_scheduler_steps: 8 })).toBe('vllm-0.6');
+    expect(stackEngine('vllm', '0.8.0')).toBe('vllm');
+    expect(stackEngine('vllm', '0.8.0.dev')).toBe('vllm');
     expect(stackEngine('sglang', '0.3.0')).toBe('sglang-0.3');
     expect(stackEngine('sglang', '0.4.0')).toBe('sglang');
     expect(stackEngine('sglang', 'unknown')).toBe('sglang');
