@@ -30,7 +30,7 @@ export function servedModelBiases(prep: Prepared): string[] {
   if (!f) return [];
   return Object.entries(f.models).flatMap(([name, spec]) => {
     const model = servedArchitecture(name, spec, prep), gpu = getGpu(spec.gpu, `fleet.models.${name}.gpu`);
-    const bias = knownBias(model, gpu, weightDtypeFor(model, gpu, spec.dtype, `fleet.models.${name}.dtype`));
+    const bias = knownBias(model, gpu, weightDtypeFor(model, gpu, spec.dtype, `fleet.models.${name}.dtype`), spec.engine);
     return bias ? [`fleet.models.${name}: ${bias}`] : [];
   });
 }

@@ -201,6 +201,17 @@ describe('fleetsim calibrate', () => {
     expect((await perfJson(['--model', 'llama-3-8b', '--gpu', 'h100-80gb'])).known_bias).toBeUndefined();
   });
 
+  it('perf names the vLLM V0 engine\'s bias on Hopper, and not for later engines or on A100', async () => {
+    for (const gpu of ['h100-80gb', 'h200']) {
+      expect((await perfJson(['--model', 'llama-2-70b', '--gpu', gpu, '--dtype', 'fp8', '--engine', 'vllm-v0'])).known_bias, gpu)
+        .toMatch(new RegExp(`^vllm-v0 on ${gpu}: published runs of vLLM's V0 engine scheduling every step`));
+    }
+    for (const engine of ['vllm', 'vllm-0.6']) {
+      expect((await perfJson(['--model', 'llama-2-70b', '--gpu', 'h200', '--dtype', 'fp8', '--engine', engine])).known_bias, engine).toBeUndefined();
+    }
+    expect((await perfJson(['--model', 'llama-2-70b', '--gpu', 'a100-80gb', '--tp', '2', '--engine', 'vllm-v0'])).known_bias).toBeUndefined();
+  });
+
   it('a profile whose smaller_gpus is malformed is refused in one line naming the field', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetsim-cal-'));
     const file = join(dir, 'p.json');

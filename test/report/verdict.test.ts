@@ -14,7 +14,7 @@ import { growthTest } from '../../src/metrics/steady-state.ts';
 import { NEAR_CAPACITY_LOAD } from '../../src/perf/model-error.ts';
 import { runWarnings, type VerdictInput } from '../../src/results/verdict.ts';
 import { servedModelBiases, type CapacityLoads } from '../../src/results/capacity.ts';
-import { knownDtypeBias, knownHardwareBias, knownModelBias } from '../../src/perf/model-error.ts';
+import { knownDtypeBias, knownEngineBias, knownHardwareBias, knownModelBias } from '../../src/perf/model-error.ts';
 import { GPUS } from '../../src/perf/hardware.ts';
 import { MODELS } from '../../src/perf/models.ts';
 import { loadHfConfig } from '../../src/perf/hf-config.ts';
@@ -221,6 +221,14 @@ describe('known model biases', () => {
     const int4 = prepare(loadScenario(join(REPO, 'scenarios/kv-offload.yaml'), ['fleet.models.chat.gpu=a100-80gb', 'fleet.models.chat.dtype=int4']));
     expect(servedModelBiases(int4)).toEqual([`fleet.models.chat: ${knownDtypeBias('int4', GPUS['a100-80gb'])}`]);
     expect(knownDtypeBias('int4', GPUS['a100-80gb'])).toMatch(/^int4 on a100-80gb: published 4-bit weight-only \(W4A16\) runs/);
+  });
+
+  it('a fleet served by the vLLM V0 profile on Hopper names the engine in its verdict warning', () => {
+    const v0 = prepare(loadScenario(join(REPO, 'scenarios/kv-offload.yaml'), ['fleet.models.chat.gpu=h200', 'fleet.models.chat.engine=vllm-v0']));
+    expect(servedModelBiases(v0)).toEqual([`fleet.models.chat: ${knownEngineBias('vllm-v0', GPUS.h200)}`]);
+    expect(knownEngineBias('vllm-v0', GPUS.h200)).toMatch(/^vllm-v0 on h200: published runs of vLLM's V0 engine/);
+    expect(knownEngineBias('vllm', GPUS.h200)).toBeUndefined();
+    expect(knownEngineBias('vllm-v0', GPUS['a100-80gb'])).toBeUndefined();
   });
 
   it('a fleet serving on Blackwell GPUs names the GPU in its verdict warning', () => {
