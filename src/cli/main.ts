@@ -3,7 +3,7 @@ import { CommanderError, type Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { chosenCommand, commanderExitCode, COMMANDS, topLevelProgram } from './commands.mjs';
 import { installSignalHandlers } from '../util/signals.mjs';
-import { collect } from './options.ts';
+import { collect, repeatedOption } from './options.ts';
 import { setAllowedPaths } from '../util/paths.ts';
 import { excerpt } from '../util/excerpt.ts';
 
@@ -58,6 +58,10 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
   }
   // Files a scenario names are confined to its directory and these (util/paths.ts), set anew for every command.
   program.hook('preAction', async (_program, command) => {
+    const repeated = repeatedOption(command, argv.slice(2));
+    if (repeated) {
+      throw new UserError(`fleetsim ${command.name()}: ${repeated.name} given twice ("${excerpt(repeated.first)}", then "${excerpt(repeated.second)}"): give it once`);
+    }
     markCommandStart(); // limits.max_wall_s bounds the whole command from here (util/wall-budget.ts)
     setAllowedPaths((command.opts().allowPath as string[] | undefined) ?? []);
     if (command.opts().out !== undefined && DRAWS_CHARTS.has(command.name())) await preloadCharts();

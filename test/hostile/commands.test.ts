@@ -171,3 +171,32 @@ describe('--out never replaces a trace the scenario reads', () => {
     }
   });
 });
+
+/**
+ * An option that takes one value, given twice: commander kept the last without a word, so `perf
+ * --gpu h100 --gpu h200` answered for H200 whichever the user meant. Now refused in one line naming
+ * the option and both values, before the command does anything; repeatable options (`--set`,
+ * `--corpus <files...>`) and flags given twice are not.
+ */
+describe('an option given twice', () => {
+  it('is refused in one line naming it and both values, in either spelling, and nothing is written', async () => {
+    const spaced = await runMain(['perf', '--model', 'llama-3.1-8b', '--gpu', 'h100', '--gpu', 'h200']);
+    expectOneLine(spaced, /^fleetsim perf: --gpu given twice \("h100", then "h200"\): give it once$/, show(spaced));
+    const joined = await runMain(['perf', '--model=llama-3.1-8b', '--tp', '1', '--model=llama-3.1-70b', '--gpu', 'h100']);
+    expectOneLine(joined, /^fleetsim perf: --model given twice \("llama-3\.1-8b", then "llama-3\.1-70b"\)/, show(joined));
+    const out = join(tmp.dir(), 'twice-out');
+    const run = await runMain(['run', 'scenarios/openai-2024.yaml', '--seed', '1', '--out', out, '--seed', '2']);
+    expectOneLine(run, /^fleetsim run: --seed given twice \("1", then "2"\)/, show(run));
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('leaves repeatable options, a flag twice and a value that looks like an option alone', async () => {
+    const sets = await runMain(['validate', 'scenarios/openai-2024.yaml', '--set', 'duration_s=100', '--set', 'seed=3']);
+    expect(sets.code, show(sets)).toBe(0);
+    const flags = await runMain(['perf', '--model', 'llama-3.1-8b', '--gpu', 'h100', '--json', '--json']);
+    expect(flags.code, show(flags)).toBe(0);
+    // the value of --model is a token that starts with "--": it is not read as a second --gpu
+    const value = await runMain(['perf', '--gpu', 'h100', '--model', '--gpu']);
+    expect(value.stderr, show(value)).not.toMatch(/given twice/);
+  });
+});
