@@ -10,10 +10,10 @@ import { decodeWindows, type StepModel } from './step.ts';
  *   P = idle_w + (tdp_w - idle_w) * activity,   activity = min(1, c + MEMORY_BOUND_ACTIVITY * m)
  *
  * where c is the iteration's MFU over the MFU of a large compute-bound prefill on the same model,
- * GPU and engine profile (the most the step model lets that replica reach), and m is its bandwidth
- * utilisation over that of a one-sequence decode (its memory-bound extreme), both clipped to 1. So
- * a compute-bound prefill draws TDP, a small-batch decode about `idle + 0.35 (TDP - idle)`, and a
- * large decode batch in between, rising with its compute share.
+ * GPU and engine profile (the most the step model lets that replica reach), clipped to 1, and m is
+ * its HBM bandwidth utilisation (bytes moved over the peak bandwidth and the iteration's time). So
+ * a compute-bound prefill draws TDP, a small-batch decode at 50-65% of the bandwidth about
+ * `idle + 0.5 (TDP - idle)`, and a large decode batch more, rising with its compute share.
  *
  * A power cap lowers the SM clock until the draw fits (DVFS): dynamic power goes as f^3 (voltage
  * scales with frequency), so a step that would draw P runs at the clock ratio
@@ -35,11 +35,16 @@ export const IDLE_SHARE_OF_TDP: Readonly<Record<GpuId, number>> = {
 };
 
 /**
- * Share of the idle-to-TDP span a fully memory-bound iteration adds. Anchor: the ML.ENERGY
- * benchmark (v3.0) on H100 SXM draws about 300 W at batch 1 (decode is memory-bound there):
- * (300 - 80) / (700 - 80) = 0.35.
+ * Share of the idle-to-TDP span per unit of HBM bandwidth utilisation (2026-12-05). Fitted on the
+ * 16 vLLM runs of Argonne's LLM-Inference-Bench power study (Plots/Fig_16_a_b/power_results.csv:
+ * Llama 2 7B and Llama 3 8B, 1,024 tokens in and out, batch 1-64, one A100 40GB or H100; mean GPU
+ * power measured 222-595 W), each run simulated on the replica at its engine's profile: 10.6% MAPE;
+ * its 16 TensorRT-LLM runs, not fitted on, 11.3% (the form before, m over a one-sequence decode's
+ * utilisation with 0.35, read all 32 runs 8-43% low, 27.9% and 22.7%: a decode step's draw kept
+ * rising with the batch, where m was clipped at the one-sequence decode's). docs/energy.md gives
+ * the table; test/perf/power-argonne.test.ts holds it.
  */
-export const MEMORY_BOUND_ACTIVITY = 0.35;
+export const MEMORY_BOUND_ACTIVITY = 0.9;
 
 /** Lowest SM clock ratio a cap may force (H100: 345 MHz minimum graphics clock of 1,980). */
 export const MIN_CLOCK_RATIO = 0.2;
@@ -52,8 +57,6 @@ export interface PowerModel {
   readonly cap_w?: number;
   /** MFU at which an iteration counts as fully compute-bound (c = 1) */
   readonly computeSaturationMfu: number;
-  /** bandwidth utilisation at which an iteration counts as fully memory-bound (m = 1) */
-  readonly memorySaturationMbu: number;
   /** all the replica's GPUs: to turn FLOPs and bytes into utilisations */
   readonly peakFlopsPerS: number;
   readonly peakBytesPerS: number;
@@ -70,11 +73,9 @@ export function buildPowerModel(step: StepModel, gpu: GpuSpec, cap_w?: number, w
   }
   const pt = SATURATING_PREFILL_TOKENS, pairs = pt * pt / 2;
   const prefill_ms = step.stepTimeMs(pt, pairs, 0, 0);
-  const decode_ms = step.stepTimeMs(0, 0, 1, 1);
   return {
     idle_w, tdp_w: gpu.tdp_w, cap_w,
     computeSaturationMfu: step.stepFlops(pt, pairs, 0, 0) / (step.peakFlopsPerS * prefill_ms / 1000),
-    memorySaturationMbu: step.stepBytes(0, 0, 1, 1) / (step.peakBytesPerS * decode_ms / 1000),
     peakFlopsPerS: step.peakFlopsPerS,
     peakBytesPerS: step.peakBytesPerS,
   };
@@ -91,7 +92,7 @@ export function computeShare(pm: PowerModel, flops: number, ms: number): number 
 export function uncappedPowerW(pm: PowerModel, flops: number, bytes: number, ms: number): number {
   if (!(ms > 0)) return pm.idle_w;
   const c = computeShare(pm, flops, ms);
-  const m = Math.min(1, bytes / (pm.peakBytesPerS * ms / 1000) / pm.memorySaturationMbu);
+  const m = bytes / (pm.peakBytesPerS * ms / 1000);
   return pm.idle_w + (pm.tdp_w - pm.idle_w) * Math.min(1, c + MEMORY_BOUND_ACTIVITY * m);
 }
 
