@@ -95,18 +95,19 @@ const INT4_MEASURED_GPUS: ReadonlySet<string> = new Set(['a100-80gb', 'h100-80gb
 /**
  * An engine profile fleetsim reads fast where published runs measured it, as of 2026-12-05: vLLM's
  * V0 engine scheduling every step (`vllm-v0`: 0.4-0.5, 0.6 without multi-step, 0.7) behind its
- * OpenAI server at large batches on Hopper. Krai's MLPerf Inference v5.0 open-division runs of
- * Llama 2 70B FP8 on H200 (data/corpus/mlperf/v50-krai-vllm.csv, batches of about 220-450): offline
- * throughput +69% and +72% (vLLM 0.7.3 and 0.6.4, FlashAttention), +28% (0.6.4, FlashInfer), and
- * TPOT at 86-92% of the offline rate 60-72% short. The profile's cost per sequence was fitted on
- * Argonne's static batches of at most 64 through vLLM's LLM class (no API server), which it reads
- * within 8%, and no single cost fits both: what the server path adds at these batches is not
- * modelled. Measured on H200; H100 and H20 run the same kernels and are taken with it, unmeasured.
+ * OpenAI server at large batches. Krai's MLPerf Inference v5.0 open-division runs of Llama 2 70B
+ * FP8 at TP 1 (data/corpus/mlperf/v50-krai-vllm.csv, batches of about 220-450): offline throughput
+ * on H200 +69% and +72% (vLLM 0.7.3 and 0.6.4, FlashAttention), +28% (0.6.4, FlashInfer), on MI300X
+ * +37% and +48% (the ROCm builds of 0.6.4 and 0.7.3); TPOT at 86-92% of the offline rate 60-78%
+ * short. The profile's cost per sequence was fitted on Argonne's static batches of at most 64
+ * through vLLM's LLM class (no API server), which it reads within 8%, and no single cost fits both:
+ * what the server path adds at these batches is not modelled. Measured on H200 and MI300X; H100
+ * and H20 run the H200's kernels and are taken with it, unmeasured.
  */
 export function knownEngineBias(engine: string | undefined, gpu: { readonly id: string }): string | undefined {
-  if (engine !== 'vllm-v0' || !HOPPER_GPUS.has(gpu.id)) return undefined;
-  return `vllm-v0 on ${gpu.id}: published runs of vLLM's V0 engine scheduling every step, behind its API server at batches of 150-450 on Hopper, ` +
-    'served 1.3-1.7x fewer tokens per second than fleetsim reads (Krai\'s MLPerf v5.0 runs of vLLM 0.6.4 and 0.7.3 on H200), so its capacity here is likely optimistic and its latency low';
+  if (engine !== 'vllm-v0' || !(HOPPER_GPUS.has(gpu.id) || gpu.id === 'mi300x')) return undefined;
+  return `vllm-v0 on ${gpu.id}: published runs of vLLM's V0 engine scheduling every step, behind its API server at batches of 150-450 on H200 and MI300X, ` +
+    'served 1.3-1.7x fewer tokens per second than fleetsim reads (Krai\'s MLPerf v5.0 runs of vLLM 0.6.4 and 0.7.3), so its capacity here is likely optimistic and its latency low';
 }
 
 /** Everything fleetsim is known to misjudge about a model served on a GPU in a weight dtype by an engine profile, in one line (none: undefined). */

@@ -201,8 +201,8 @@ describe('fleetsim calibrate', () => {
     expect((await perfJson(['--model', 'llama-3-8b', '--gpu', 'h100-80gb'])).known_bias).toBeUndefined();
   });
 
-  it('perf names the vLLM V0 engine\'s bias on Hopper, and not for later engines or on A100', async () => {
-    for (const gpu of ['h100-80gb', 'h200']) {
+  it('perf names the vLLM V0 engine\'s bias on Hopper and MI300X, and not for later engines or on A100', async () => {
+    for (const gpu of ['h100-80gb', 'h200', 'mi300x']) {
       expect((await perfJson(['--model', 'llama-2-70b', '--gpu', gpu, '--dtype', 'fp8', '--engine', 'vllm-v0'])).known_bias, gpu)
         .toMatch(new RegExp(`^vllm-v0 on ${gpu}: published runs of vLLM's V0 engine scheduling every step`));
     }

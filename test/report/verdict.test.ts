@@ -223,7 +223,7 @@ describe('known model biases', () => {
     expect(knownDtypeBias('int4', GPUS['a100-80gb'])).toMatch(/^int4 on a100-80gb: published 4-bit weight-only \(W4A16\) runs/);
   });
 
-  it('a fleet served by the vLLM V0 profile on Hopper names the engine in its verdict warning', () => {
+  it('a fleet served by the vLLM V0 profile on H200 names the engine in its verdict warning', () => {
     const v0 = prepare(loadScenario(join(REPO, 'scenarios/kv-offload.yaml'), ['fleet.models.chat.gpu=h200', 'fleet.models.chat.engine=vllm-v0']));
     expect(servedModelBiases(v0)).toEqual([`fleet.models.chat: ${knownEngineBias('vllm-v0', GPUS.h200)}`]);
     expect(knownEngineBias('vllm-v0', GPUS.h200)).toMatch(/^vllm-v0 on h200: published runs of vLLM's V0 engine/);
