@@ -96,6 +96,12 @@ export const INSTANCES: Readonly<Record<string, InstanceType>> = Object.fromEntr
   // at $1.95-2.25/GPU-h, about 1.3x their MI300X rate (cliffcenter.com May 2026; awesomeagents.ai),
   // so this is a floor for a hyperscaler price. Host size assumed like the ND MI300X v5.
   I('mi325x-8x.assumed', 96, 1850, 48, { gpus: 8, gpu: 'mi325x', note: 'ASSUMED price (no public hyperscaler list price): override per scenario' }),
+  // H100 PCIe: no hyperscaler rents it (AWS, GCP and Azure sell the SXM part, Azure also the 94 GB
+  // NVL). Assumed at the p5 price per GPU times the ratio of Lambda's published on-demand rates for
+  // the two parts (gpu_1x_h100_pcie $2.49 and gpu_1x_h100_sxm5 $2.99 per GPU-hour, 2024-25; not
+  // re-verified): 2024 set $98.32 / 8 x 2.49 / 2.99 = $10.2348, current $55.04 / 8 x 2.49 / 2.99 =
+  // $5.7295 for one card; host size as Lambda's 1x H100 PCIe (26 vCPU, 200 GiB).
+  I('h100-pcie-1x.assumed', 26, 200, 10.2348, { gpus: 1, gpu: 'h100-pcie', usd_per_hour_current: 5.7295, note: 'ASSUMED price (no hyperscaler rents the PCIe card): p5 per GPU scaled by Lambda\'s PCIe/SXM ratio; override per scenario' }),
   // H20: not sold by US clouds (export-licensed for China). Assumed at half the p5 price per GPU, as
   // H20 cards were reported to sell for about half an H100 in 2024: 2024 set $98.32/2 = $49.16,
   // current $55.04/2 = $27.52 per 8-GPU host.

@@ -38,7 +38,7 @@ export function parseDtype(value: string, flag: string): Dtype {
 /**
  * Peak tensor FLOP/s of one GPU for weights of this dtype.
  * - fp16/bf16: the FP16 tensor rate. BF16 on Volta/Turing is refused (no BF16 tensor cores).
- * - fp8: W8A8 FP8 GEMMs on GPUs with FP8 tensor cores (H100, H200, H20, L4, L40S, B200, GB200,
+ * - fp8: W8A8 FP8 GEMMs on GPUs with FP8 tensor cores (H100 SXM and PCIe, H200, H20, L4, L40S, B200, GB200,
  *   MI300X, MI325X); elsewhere FP8 is a weight-only format (dequantised to FP16, as vLLM's Marlin
  *   FP8 path on Ampere), FP16 rate.
  * - fp4: W4A4 NVFP4 GEMMs (activations quantised on the fly, the TensorRT-LLM/vLLM path on

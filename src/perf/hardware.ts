@@ -31,6 +31,7 @@ export type GpuId =
   | 'a10g'
   | 'l4'
   | 'h100-80gb'
+  | 'h100-pcie'
   | 'h200'
   | 'h20'
   | 'l40s'
@@ -129,6 +130,16 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
     id: 'h100-80gb', name: 'NVIDIA H100 80GB SXM', memory_gb: 80, mem_bw_gb_per_s: 3350,
     fp16_tflops: 989.4, fp8_tflops: 1978.9, int8_tops: 1978.9, nvlink_gb_per_s: 900, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 700,
     matmul_achieved_fraction: { fp16: 0.803, fp8: 0.709 },
+  },
+  // NVIDIA H100 Tensor Core GPU datasheet, H100 PCIe column: 80 GB HBM2e at 2 TB/s, FP16 tensor
+  // 756 TF dense (1,513 sparse), FP8 1,513 TF dense, INT8 1,513 TOPS dense, 300-350 W (350 here),
+  // PCIe Gen5 x16 128 GB/s bidirectional; an optional NVLink bridge joins two cards (600 GB/s),
+  // not modelled: a tensor-parallel group all-reduces over PCIe. nvidia-smi names it "NVIDIA H100
+  // PCIe" (the 94 GB H100 NVL is another card). Its GEMMs are taken at H100 SXM's measured share of
+  // peak (the matmul table has no PCIe row). Domain: 8 cards on one host.
+  'h100-pcie': {
+    id: 'h100-pcie', name: 'NVIDIA H100 80GB PCIe', memory_gb: 80, mem_bw_gb_per_s: 2000,
+    fp16_tflops: 756, fp8_tflops: 1513, int8_tops: 1513, nvlink_gb_per_s: 128, has_nvlink: false, interconnect: 'pcie', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 350,
   },
   // NVIDIA H200 Tensor Core GPU datasheet, H200 SXM column: 141 GB HBM3e at 4.8 TB/s, same tensor
   // rates and NVLink as H100 SXM, up to 700 W. Its matmul fractions are H100's: the same GH100 die
@@ -241,7 +252,7 @@ export const MATMUL_REFERENCE_GPU: GpuId = 'h100-80gb';
  * A profile's gemm_efficiency is a fraction of the reference's peak rate, so without this an A100
  * (86.9% of its peak in the table) and an MI300X (51.4%) would be charged H100's 80.3%.
  * Assumptions, where the table is silent: a GPU it does not measure is taken as the reference
- * (1: L4, L40S, H20, T4, A10G, V100); one it measures in BF16 only (MI300X, MI325X) keeps its BF16
+ * (1: L4, L40S, H20, H100 PCIe, T4, A10G, V100); one it measures in BF16 only (MI300X, MI325X) keeps its BF16
  * standing on the FP8 path; FP4 GEMMs (Blackwell) take the FP8 figure.
  */
 export function matmulRateVsReference(gpu: GpuSpec, path: MatmulPath): number {

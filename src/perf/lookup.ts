@@ -19,6 +19,7 @@ function unknown(kind: string, flag: string, value: string, ids: readonly string
 const GPU_ALIASES: Readonly<Record<string, GpuId>> = {
   'h100': 'h100-80gb', 'h100-sxm': 'h100-80gb', 'h100-sxm5': 'h100-80gb', 'h100-sxm-80gb': 'h100-80gb', 'h100-sxm5-80gb': 'h100-80gb',
   'h100-80gb-sxm': 'h100-80gb', 'h100-80gb-hbm3': 'h100-80gb',
+  'h100-pcie-80gb': 'h100-pcie', 'h100-80gb-pcie': 'h100-pcie', 'nvidia-h100-pcie': 'h100-pcie',
   'h200-sxm': 'h200', 'h200-141gb': 'h200', 'h200-sxm-141gb': 'h200',
   'a100-sxm4-80gb': 'a100-80gb', 'a100-sxm-80gb': 'a100-80gb', 'a100-80gb-sxm': 'a100-80gb', 'a100-80gb-sxm4': 'a100-80gb',
   'a100-sxm4-40gb': 'a100-40gb', 'a100-sxm-40gb': 'a100-40gb', 'a100-40gb-sxm': 'a100-40gb', 'a100-40gb-sxm4': 'a100-40gb',

@@ -54,8 +54,8 @@ export function knownHardwareBias(gpu: { readonly id: string }): string | undefi
     "(NVIDIA's MLPerf Inference v5.1 offline runs on B200: Llama 2 70B +24%, Llama 3.1 8B +58%), so its capacity here is likely optimistic and its latency low";
 }
 
-/** Hopper GPUs of the catalog: where the pairing below was measured (H100, H200) or shares their kernels (H20). */
-const HOPPER_GPUS: ReadonlySet<string> = new Set(['h100-80gb', 'h200', 'h20']);
+/** Hopper GPUs of the catalog: where the pairing below was measured (H100, H200) or shares their kernels (H20, H100 PCIe). */
+const HOPPER_GPUS: ReadonlySet<string> = new Set(['h100-80gb', 'h100-pcie', 'h200', 'h20']);
 
 /**
  * A model on a GPU family fleetsim misses in every published run of the pair, as of 2026-12-05:

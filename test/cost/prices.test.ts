@@ -35,7 +35,7 @@ describe('price table', () => {
     expect(gpuHourlyUsd('gb200')).toBeCloseTo(42 / 4, 9);
     expect(gpuHourlyUsd('mi300x')).toBeCloseTo(6, 9);
     // the assumed ones say so in their name and note
-    for (const gpu of ['mi325x', 'h20']) {
+    for (const gpu of ['mi325x', 'h20', 'h100-pcie']) {
       const carriers = Object.values(INSTANCES).filter((i) => i.gpu === gpu);
       expect(carriers.length, gpu).toBeGreaterThan(0);
       for (const i of carriers) {
@@ -43,6 +43,9 @@ describe('price table', () => {
         expect(i.note, gpu).toMatch(/ASSUMED/);
       }
     }
+    // H100 PCIe assumed at the p5 rate per GPU times Lambda's PCIe/SXM ratio (2.49 / 2.99), in both sets
+    expect(gpuHourlyUsd('h100-pcie', '2024') / (98.32 / 8)).toBeCloseTo(2.49 / 2.99, 4);
+    expect(gpuHourlyUsd('h100-pcie', 'current') / (55.04 / 8)).toBeCloseTo(2.49 / 2.99, 4);
     // H20 assumed at half the p5 rate per GPU, in both price sets
     expect(gpuHourlyUsd('h20', '2024') / (98.32 / 8)).toBeCloseTo(0.5, 9);
     expect(gpuHourlyUsd('h20', 'current') / (55.04 / 8)).toBeCloseTo(0.5, 9);
