@@ -102,7 +102,7 @@ const INT4_MEASURED_GPUS: ReadonlySet<string> = new Set(['a100-80gb', 'h100-80gb
  * short. The profile's cost per sequence was fitted on Argonne's static batches of at most 64
  * through vLLM's LLM class (no API server), which it reads within 8%, and no single cost fits both:
  * what the server path adds at these batches is not modelled. Measured on H200 and MI300X; H100
- * and H20 run the H200's kernels and are taken with it, unmeasured.
+ * (SXM and PCIe) and H20 run the H200's kernels and are taken with it, unmeasured.
  */
 export function knownEngineBias(engine: string | undefined, gpu: { readonly id: string }): string | undefined {
   if (engine !== 'vllm-v0' || !(HOPPER_GPUS.has(gpu.id) || gpu.id === 'mi300x')) return undefined;
