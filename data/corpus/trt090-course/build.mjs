@@ -1,5 +1,6 @@
 // Builds static-batch.csv (fleetsim corpus rows) from the NVIDIA course dataset trt_llm_0_9_0_dli.csv.
 // Usage: node --import tsx data/corpus/trt090-course/build.mjs PATH/TO/trt_llm_0_9_0_dli.csv > data/corpus/trt090-course/static-batch.csv
+//        node --import tsx data/corpus/trt090-course/build.mjs PATH/TO/trt_llm_0_9_0_dli.csv l40s > data/corpus/trt090-course/static-batch-l40s.csv
 // The source file: github.com/wbing520/ai-performance-engineering at commit
 // 0e25b2e236211ad01ed2221bd2c1cfa5b3f47b55, code/ch10_inference/inference_gpu_cluster_sizing/dataset/
 // (Apache-2.0). README.md beside this file says what is read.
@@ -15,8 +16,16 @@ const LICENCE = 'Apache-2.0 (repository licence)';
 // GPT-J and Mistral are not in the catalog). Mixtral-8x7B is left out: the runs used fake weights
 // (Use Fake Weight: Yes), which leave a mixture of experts' routing arbitrary (a constant router
 // sends every token to the same two experts), so its timings are not those of the model
-const GPUS = { 'A100-SXM4-80GB': ['a100-80gb', 'a100'], 'H100 80GB HBM3': ['h100-80gb', 'h100'], 'H200 141GB HBM3': ['h200', 'h200'] };
-const MODELS = { 'LLaMA v2 7B': ['llama-2-7b', 'l2-7b'], 'LLaMA v2 13B': ['llama-2-13b', 'l2-13b'], 'LLaMA v2 70B': ['llama-2-70b', 'l2-70b'] };
+const GPUS_DATACENTER = { 'A100-SXM4-80GB': ['a100-80gb', 'a100'], 'H100 80GB HBM3': ['h100-80gb', 'h100'], 'H200 141GB HBM3': ['h200', 'h200'] };
+const LLAMA2 = { 'LLaMA v2 7B': ['llama-2-7b', 'l2-7b'], 'LLaMA v2 13B': ['llama-2-13b', 'l2-13b'], 'LLaMA v2 70B': ['llama-2-70b', 'l2-70b'] };
+// `l40s` (2026-12-05): the L40S runs of every dense model the catalog holds by then, GPT-J 6B,
+// Mistral 7B and Falcon 180B included (static-batch-l40s.csv); without it the first part as built
+// on 2026-12-04 (static-batch.csv), unchanged
+const L40S = process.argv[3] === 'l40s';
+const GPUS = L40S ? { L40S: ['l40s', 'l40s'] } : GPUS_DATACENTER;
+const MODELS = L40S
+  ? { ...LLAMA2, 'GPTJ 6B': ['gpt-j-6b', 'gptj-6b'], 'Mistral 7B': ['mistral-7b', 'mis-7b'], 'Falcon 180B': ['falcon-180b', 'falcon-180b'] }
+  : LLAMA2;
 const DTYPES = { FP8: 'fp8', Mixed: 'fp16' };
 // kind, column: the whole batch end to end, and its first token (the batch's prefill)
 const FIGURES = [['lat', 'latency', 'Latency (ms)'], ['pre', 'prefill', '1st Token Latency (ms)']];
