@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../src/fidelity/corpus.ts';
-import { predictRows } from '../../src/fidelity/predict.ts';
+import { meanError, predictedErrors } from '../helpers/fidelity.ts';
 
 /**
  * A GPU no profile was fitted on: the 80 GB H100 PCIe (added to the catalog on 2026-12-05 from its
@@ -15,13 +15,7 @@ import { predictRows } from '../../src/fidelity/predict.ts';
  */
 describe('H100 PCIe under vLLM 0.8.5, serving at stated rates (a GPU no profile was fitted on)', () => {
   const rows = loadCorpus(['data/corpus/iog/h100-pcie-serving.csv']);
-  const predictions = predictRows(rows);
-  const readings = rows.map((row, i) => {
-    const p = predictions[i];
-    if (p.status !== 'predicted') throw new Error(`${row.id}: ${p.reason}`);
-    return { row, error: Math.abs(p.value / row.value - 1), load: p.load };
-  });
-  const mape = (rs: readonly { error: number }[]) => rs.reduce((sum, r) => sum + r.error, 0) / rs.length;
+  const readings = predictedErrors(rows);
 
   it('has 240 validation figures of six models on one H100 PCIe', () => {
     expect(rows.length).toBe(240);
@@ -33,9 +27,9 @@ describe('H100 PCIe under vLLM 0.8.5, serving at stated rates (a GPU no profile 
   });
 
   it('reads the means, medians and throughputs below a load of 0.82 within 12%, and every figure within 15%', () => {
-    const belowKnee = readings.filter((r) => r.row.statistic !== 'p99' && r.load !== undefined && r.load < 0.82);
+    const belowKnee = readings.filter((r) => r.row.statistic !== 'p99' && r.load < 0.82);
     expect(belowKnee.length).toBeGreaterThan(150);
-    expect(mape(belowKnee)).toBeLessThan(0.12);
-    expect(mape(readings)).toBeLessThan(0.15);
+    expect(meanError(belowKnee)).toBeLessThan(0.12);
+    expect(meanError(readings)).toBeLessThan(0.15);
   });
 });

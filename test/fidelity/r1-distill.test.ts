@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../src/fidelity/corpus.ts';
 import { predictRows } from '../../src/fidelity/predict.ts';
 import { catalogModelId } from '../../src/perf/lookup.ts';
+import { meanError, predictedErrors } from '../helpers/fidelity.ts';
 
 /**
  * DeepSeek-R1's distillations under vLLM 0.7.2, one request at a time on A100 80GB and H100
@@ -12,12 +13,7 @@ import { catalogModelId } from '../../src/perf/lookup.ts';
  */
 describe('DeepSeek-R1 distillations, end to end at batch 1 (out of sample)', () => {
   const rows = loadCorpus(['data/corpus/r1-distill/r1-distill-single-stream.csv']);
-  const predictions = predictRows(rows);
-  const errors = rows.map((row, i) => {
-    const p = predictions[i];
-    if (p.status !== 'predicted') throw new Error(`${row.id}: ${p.reason}`);
-    return { id: row.id, error: Math.abs(p.value / row.value - 1) };
-  });
+  const errors = predictedErrors(rows);
 
   it('has 32 validation rows of two distillations on two GPUs, each read as its base model', () => {
     expect(rows.length).toBe(32);
@@ -27,8 +23,8 @@ describe('DeepSeek-R1 distillations, end to end at batch 1 (out of sample)', () 
   });
 
   it('within 10% MAPE, and every row within 20%', () => {
-    expect(errors.reduce((sum, e) => sum + e.error, 0) / errors.length).toBeLessThan(0.10);
-    for (const e of errors) expect(e.error, e.id).toBeLessThan(0.20);
+    expect(meanError(errors)).toBeLessThan(0.10);
+    for (const e of errors) expect(e.error, e.row.id).toBeLessThan(0.20);
   });
 });
 

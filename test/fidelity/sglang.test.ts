@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../src/fidelity/corpus.ts';
-import { predictRows, stackEngine } from '../../src/fidelity/predict.ts';
+import { stackEngine } from '../../src/fidelity/predict.ts';
+import { meanError, predictedErrors } from '../helpers/fidelity.ts';
 
 /**
  * SGLang 0.4-0.4.6 serving dense models on A100 and H200 (data/corpus/sglang/pr-serving.csv,
@@ -10,12 +11,7 @@ import { predictRows, stackEngine } from '../../src/fidelity/predict.ts';
  */
 describe('SGLang 0.4 serving dense models (out of sample)', () => {
   const rows = loadCorpus(['data/corpus/sglang/pr-serving.csv']);
-  const predictions = predictRows(rows);
-  const errors = rows.map((row, i) => {
-    const p = predictions[i];
-    if (p.status !== 'predicted') throw new Error(`${row.id}: ${p.reason}`);
-    return { row, error: Math.abs(p.value / row.value - 1), load: p.load };
-  });
+  const errors = predictedErrors(rows);
 
   it('has 18 validation rows of three threads, each predicted with the sglang profile', () => {
     expect(rows.length).toBe(18);
@@ -25,7 +21,7 @@ describe('SGLang 0.4 serving dense models (out of sample)', () => {
   });
 
   it('within 15% MAPE overall, and each serving figure below capacity within 25%', () => {
-    expect(errors.reduce((sum, e) => sum + e.error, 0) / errors.length).toBeLessThan(0.15);
+    expect(meanError(errors)).toBeLessThan(0.15);
     const below = errors.filter((e) => e.row.kind.startsWith('serving_') && e.load < 1);
     expect(below.length).toBeGreaterThanOrEqual(6);
     for (const e of below) expect(e.error, e.row.id).toBeLessThan(0.25);

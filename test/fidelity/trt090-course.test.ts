@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCorpus, type CorpusRow } from '../../src/fidelity/corpus.ts';
 import { predictRows, stackEngine } from '../../src/fidelity/predict.ts';
 import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
+import { meanError, predictedErrors } from '../helpers/fidelity.ts';
 
 /**
  * TensorRT-LLM 0.9.0's static batches (data/corpus/trt090-course/, read with --corpus only, all
@@ -55,12 +56,7 @@ describe('TensorRT-LLM 0.9.0 static batches: the course dataset', () => {
 describe('TensorRT-LLM 0.9.0 static batches on L40S (a GPU no profile was fitted on)', () => {
   const rows = loadCorpus(['data/corpus/trt090-course/static-batch-l40s.csv']);
   const oneGpu = rows.filter((r) => r.tp === 1);
-  const predictions = predictRows(oneGpu);
-  const errors = oneGpu.map((row, i) => {
-    const p = predictions[i];
-    if (p.status !== 'predicted') throw new Error(`${row.id}: ${p.reason}`);
-    return { id: row.id, error: Math.abs(p.value / row.value - 1) };
-  });
+  const errors = predictedErrors(oneGpu);
 
   it('holds 576 validation figures on L40S, 276 of them on one GPU', () => {
     expect(rows).toHaveLength(576);
@@ -72,7 +68,7 @@ describe('TensorRT-LLM 0.9.0 static batches on L40S (a GPU no profile was fitted
   });
 
   it('reads the one-GPU runs within 15% MAPE, each within 25%', () => {
-    expect(errors.reduce((sum, e) => sum + e.error, 0) / errors.length).toBeLessThan(0.15);
-    for (const e of errors) expect(e.error, e.id).toBeLessThan(0.25);
+    expect(meanError(errors)).toBeLessThan(0.15);
+    for (const e of errors) expect(e.error, e.row.id).toBeLessThan(0.25);
   });
 });
