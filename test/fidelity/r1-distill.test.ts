@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../src/fidelity/corpus.ts';
-import { predictRows } from '../../src/fidelity/predict.ts';
 import { catalogModelId } from '../../src/perf/lookup.ts';
 import { meanError, predictedErrors } from '../helpers/fidelity.ts';
 
@@ -9,7 +8,7 @@ import { meanError, predictedErrors } from '../helpers/fidelity.ts';
  * (data/corpus/r1-distill/r1-distill-single-stream.csv: Neural Magic's model cards, transcribed
  * 2026-12-05, all validation, never fitted on). They are read as the models they were distilled
  * into (Llama-3.3-70B at TP 2, Qwen2.5-32B on one GPU); on 2026-12-05 the `vllm` profile read
- * them at 4.3% MAPE, every row within 15%.
+ * them at 4.3% MAPE, every row within 15%, and `vllm-v0` (0.7's own engine, since that evening) at 4.4%.
  */
 describe('DeepSeek-R1 distillations, end to end at batch 1 (out of sample)', () => {
   const rows = loadCorpus(['data/corpus/r1-distill/r1-distill-single-stream.csv']);
@@ -30,19 +29,13 @@ describe('DeepSeek-R1 distillations, end to end at batch 1 (out of sample)', () 
 
 /**
  * The same cards' quantized rows and three smaller distillations (r1-distill-quantized.csv, 208
- * rows, validation). On 2026-12-05: 16.6% MAPE, BF16 4.7%, INT4 W4A16 30.4% (docs/fidelity.md).
+ * rows, validation). On 2026-12-05: 16.6% MAPE, BF16 4.7%, INT4 W4A16 30.4% (docs/fidelity.md); the same
+ * 16.6% with `vllm-v0`.
  */
 describe('DeepSeek-R1 distillations, quantized and small (out of sample)', () => {
   const rows = loadCorpus(['data/corpus/r1-distill/r1-distill-quantized.csv']);
-  const predictions = predictRows(rows);
-  const mape = (dtype?: string) => {
-    const errors = rows.flatMap((row, i) => {
-      const p = predictions[i];
-      if (p.status !== 'predicted') throw new Error(`${row.id}: ${p.reason}`);
-      return dtype === undefined || row.dtype === dtype ? [Math.abs(p.value / row.value - 1)] : [];
-    });
-    return errors.reduce((sum, e) => sum + e, 0) / errors.length;
-  };
+  const errors = predictedErrors(rows);
+  const mape = (dtype?: string) => meanError(errors.filter((e) => dtype === undefined || e.row.dtype === dtype));
 
   it('has 208 validation rows of five distillations in four dtypes', () => {
     expect(rows.length).toBe(208);
