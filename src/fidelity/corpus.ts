@@ -116,7 +116,24 @@ export interface EngineArgs {
   readonly trtllm_bench_osl?: number;
   /** how the served checkpoint's FP8 weights are scaled, where the model's default is not it (dtype.ts Fp8Scaling) */
   readonly fp8_scaling?: Fp8Scaling;
+  /**
+   * TensorRT-LLM's capacity scheduler: GUARANTEED_NO_EVICT admits a request with its whole output
+   * reserved (kv_admission reserve-output), MAX_UTILIZATION while the KV cache lasts, pausing
+   * sequences when it runs out (on-demand)
+   */
+  readonly capacity_scheduler_policy?: CapacitySchedulerPolicy;
+  /**
+   * TensorRT-LLM's batching: INFLIGHT (the batch manager schedules every sequence each step) or
+   * STATIC (the session runtime runs one batch to its end); before 0.10 a row is read as STATIC
+   * unless it says INFLIGHT (predict.ts STACK_ENGINES)
+   */
+  readonly batching_type?: BatchingType;
 }
+export const BATCHING_TYPES = ['INFLIGHT', 'STATIC'] as const;
+export type BatchingType = (typeof BATCHING_TYPES)[number];
+/** TensorRT-LLM's capacity scheduler policies (executor SchedulerConfig), as its configurations spell them. */
+export const CAPACITY_SCHEDULER_POLICIES = ['GUARANTEED_NO_EVICT', 'MAX_UTILIZATION'] as const;
+export type CapacitySchedulerPolicy = (typeof CAPACITY_SCHEDULER_POLICIES)[number];
 /** Prompt or output tokens: above any model's context (Llama 4 Scout's 10M); 2^53 - 1 made a 2e26 ms prefill. */
 const MAX_ROW_TOKENS = 16_777_216;
 const ENGINE_ARG_READERS: Readonly<Record<keyof EngineArgs, { expected: string; read: (s: string) => number | boolean | string | undefined }>> = {
@@ -129,6 +146,8 @@ const ENGINE_ARG_READERS: Readonly<Record<keyof EngineArgs, { expected: string; 
   trtllm_bench_isl: { expected: `a positive integer up to ${MAX_ROW_TOKENS}`, read: (s) => atMost(readPosInt(s), MAX_ROW_TOKENS) },
   trtllm_bench_osl: { expected: `a positive integer up to ${MAX_ROW_TOKENS}`, read: (s) => atMost(readPosInt(s), MAX_ROW_TOKENS) },
   fp8_scaling: { expected: FP8_SCALINGS.join(' or '), read: (s) => ((FP8_SCALINGS as readonly string[]).includes(s) ? s : undefined) },
+  capacity_scheduler_policy: { expected: CAPACITY_SCHEDULER_POLICIES.join(' or '), read: (s) => CAPACITY_SCHEDULER_POLICIES.find((p) => p === s.toUpperCase()) },
+  batching_type: { expected: BATCHING_TYPES.join(' or '), read: (s) => BATCHING_TYPES.find((b) => b === s.toUpperCase()) },
 };
 const ENGINE_ARG_NAMES = Object.keys(ENGINE_ARG_READERS) as (keyof EngineArgs)[];
 

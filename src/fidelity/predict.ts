@@ -12,6 +12,7 @@ import { FIXED_OUTPUT_SUFFIX, type CorpusRow, type EngineArgs, type Statistic } 
 import { trtllmBenchLimits } from './trtllm-bench.ts';
 import { simulate, type Arrivals, type LengthLaw, type RunResult, type RunSpec } from './run.ts';
 import { versionAtLeast } from './versions.ts';
+import { isLengthDataset, type LengthDataset } from './dataset-lengths.ts';
 
 /**
  * fleetsim's prediction of one corpus row. Batch-level kinds come from the step model alone;
@@ -154,9 +155,12 @@ export const SGLANG_OVERLAP_SINCE = '0.4';
  * stack is from it.
  */
 const STACK_ENGINES: Readonly<Record<string, (version: string, args: EngineArgs) => EngineName>> = {
-  trtllm: (v) => {
+  trtllm: (v, args) => {
+    // a static batch is the session runtime's in any release; before 0.10 the published runs were
+    // static batches unless they say the batch manager ran them (MLPerf v4.0's harness did)
+    if (args.batching_type === 'STATIC') return 'trtllm-session';
     if (versionAtLeast(v, TRTLLM_CURRENT_SINCE)) return 'trtllm';
-    return versionAtLeast(v, TRTLLM_SESSION_BEFORE) ? 'trtllm-2024' : 'trtllm-session';
+    return versionAtLeast(v, TRTLLM_SESSION_BEFORE) || args.batching_type === 'INFLIGHT' ? 'trtllm-2024' : 'trtllm-session';
   },
   nim: (v) => (versionAtLeast(v, NIM_TRTLLM_CURRENT_SINCE) ? 'trtllm' : 'nim-2024'),
   sglang: (v) => (versionAtLeast(v, SGLANG_OVERLAP_SINCE) ? 'sglang' : 'sglang-0.3'),
@@ -310,6 +314,12 @@ export function lengthLaw(lengths: string): LengthLaw {
   return lengths === 'random-uniform' ? 'uniform' : 'geometric';
 }
 
+/** The dataset whose per-sample lengths a row's runs draw (its lengths cell, less a fixed-output suffix), if fleetsim has them (dataset-lengths.ts). */
+export function lengthDataset(lengths: string): LengthDataset | undefined {
+  const name = lengths.endsWith(FIXED_OUTPUT_SUFFIX) ? lengths.slice(0, -FIXED_OUTPUT_SUFFIX.length) : lengths;
+  return isLengthDataset(name) ? name : undefined;
+}
+
 /** N of a `shared-prefix-N` lengths cell (0 for any other). */
 export function sharedPrefixTokens(lengths: string): number {
   const m = /^shared-prefix-(\d+)$/.exec(lengths);
@@ -334,9 +344,10 @@ export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, gp
   // `repeat-K`: every distinct prompt sent K times (prefix caching on)
   const shared = sharedPrefixTokens(row.lengths);
   const repeat = repeatCount(row.lengths);
+  const dataset = lengthDataset(row.lengths);
   const lengths = {
     prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens, law: lengthLaw(row.lengths), output_law: outputLengthLaw(row.lengths), max_context: model.max_context,
-    ...(shared > 0 ? { shared_prefix_tokens: shared } : {}), ...(repeat > 1 ? { repeat_count: repeat } : {}),
+    ...(shared > 0 ? { shared_prefix_tokens: shared } : {}), ...(repeat > 1 ? { repeat_count: repeat } : {}), ...(dataset ? { dataset } : {}),
   };
   const base = { step, lengths, seed: o.seed ?? DEFAULT_SEED, max_wall_ms: o.maxWallMs ?? DEFAULT_MAX_WALL_MS };
   const finite = (published: number | undefined, fallback: number, bound = maxRequests) => {
@@ -398,6 +409,7 @@ export function withEngineArgs(s: SchedulerDefaults, a: EngineArgs): SchedulerDe
     max_batched_tokens: a.max_num_batched_tokens ?? s.max_batched_tokens,
     chunked_prefill: a.enable_chunked_prefill ?? (runSteps > 1 ? false : s.chunked_prefill),
     decode_run_steps: runSteps,
+    kv_admission: a.capacity_scheduler_policy === undefined ? s.kv_admission : a.capacity_scheduler_policy === 'MAX_UTILIZATION' ? 'on-demand' : 'reserve-output',
   };
 }
 

@@ -4,6 +4,7 @@ import { GpuReplica, VLLM_REPLICA_DEFAULTS, type ReplicaListener } from '../flee
 import type { SchedulerDefaults } from '../perf/calibration.ts';
 import { LatencyStats } from '../metrics/latency.ts';
 import type { StepModel } from '../perf/step.ts';
+import { datasetLengths, type DatasetLengths, type LengthDataset } from './dataset-lengths.ts';
 
 /**
  * One simulated GPU replica driven by a benchmark client, the way published serving and offline
@@ -50,6 +51,11 @@ export interface Lengths {
    * blocks of an earlier copy in the replica's cache (0 or 1: every prompt distinct)
    */
   readonly repeat_count?: number;
+  /**
+   * draw each request's prompt and output together from this dataset's samples, each scaled to the
+   * means above (dataset-lengths.ts); an output law of `fixed` keeps the outputs at their mean
+   */
+  readonly dataset?: LengthDataset;
 }
 
 export interface RunSpec {
@@ -110,6 +116,7 @@ function uniformAround(rng: Rng, mean: number): number {
 }
 
 export function lengthSampler(l: Lengths, seed: number): () => [number, number] {
+  if (l.dataset !== undefined) return datasetSampler(l, datasetLengths(l.dataset), seed);
   const outputLaw = l.output_law ?? l.law;
   if (l.law === 'fixed' && outputLaw === 'fixed') return () => [l.prompt_tokens, l.output_tokens];
   const drawPrompt = drawer(l.law, l.prompt_tokens, stream(seed, 'fidelity:prompt'));
@@ -118,6 +125,23 @@ export function lengthSampler(l: Lengths, seed: number): () => [number, number] 
     const prompt = Math.min(drawPrompt(), l.max_context - 1);
     const output = Math.min(drawOutput(), l.max_context - prompt);
     return [prompt, output];
+  };
+}
+
+/**
+ * One sample of a dataset per request, its prompt and output scaled by the run's means over the
+ * dataset's (a model that answers longer than the dataset's reference outputs keeps their shape).
+ */
+function datasetSampler(l: Lengths, d: DatasetLengths, seed: number): () => [number, number] {
+  const rng = stream(seed, 'fidelity:sample');
+  const promptScale = l.prompt_tokens / d.prompt_mean;
+  const outputScale = l.output_tokens / d.output_mean;
+  const fixedOutput = l.output_law === 'fixed';
+  return () => {
+    const i = Math.floor(rng() * d.prompts.length);
+    const prompt = Math.min(Math.max(1, Math.round(d.prompts[i] * promptScale)), l.max_context - 1);
+    const drawn = fixedOutput ? l.output_tokens : Math.max(1, Math.round(d.outputs[i] * outputScale));
+    return [prompt, Math.min(drawn, l.max_context - prompt)];
   };
 }
 

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CORPUS_COLUMNS, CORPUS_HEADER, loadCorpus, parseCorpus, showCell, type CorpusColumn } from '../../src/fidelity/corpus.ts';
+import { withEngineArgs } from '../../src/fidelity/predict.ts';
+import { schedulerOf } from '../../src/perf/calibration.ts';
+import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
 import { userError } from '../helpers/errors.ts';
 import { baseCells, csvLine, csvText, FIXTURE, fixtureText, writeTemp } from './helpers.ts';
 
@@ -150,13 +153,29 @@ describe('corpus loader: the optional engine_args column', () => {
 
   it('refuses an unknown setting, a bad value, a repeated one, and multi-step with chunked prefill, naming file, line and column', () => {
     const refused = (arg: string) => userError(() => parseCorpus(withArgs(['', arg]), 'c.csv'));
-    expect(refused('max_num_seq=256')).toMatch(/^c\.csv:3: engine_args: expected space-separated name=value settings, names num_scheduler_steps, enable_chunked_prefill, max_num_seqs, max_num_batched_tokens, gpu_memory_utilization, kv_cache_free_gpu_mem_fraction, trtllm_bench_isl, trtllm_bench_osl, fp8_scaling, got "max_num_seq=256"$/);
+    expect(refused('max_num_seq=256')).toMatch(/^c\.csv:3: engine_args: expected space-separated name=value settings, names num_scheduler_steps, enable_chunked_prefill, max_num_seqs, max_num_batched_tokens, gpu_memory_utilization, kv_cache_free_gpu_mem_fraction, trtllm_bench_isl, trtllm_bench_osl, fp8_scaling, capacity_scheduler_policy, batching_type, got "max_num_seq=256"$/);
     expect(refused('num_scheduler_steps=0')).toBe('c.csv:3: engine_args: expected num_scheduler_steps=an integer from 1 to 64, got "num_scheduler_steps=0"');
     expect(refused('enable_chunked_prefill')).toBe('c.csv:3: engine_args: expected enable_chunked_prefill=true or false, got "enable_chunked_prefill"');
     expect(refused('max_num_seqs=8 max_num_seqs=16')).toMatch(/expected max_num_seqs given once/);
     // bounded as a profile's scheduler is: the replica sizes per-sequence arrays by it
     expect(refused('max_num_seqs=100000000000')).toBe('c.csv:3: engine_args: expected max_num_seqs=a positive integer up to 65536, got "max_num_seqs=100000000000"');
     expect(refused('num_scheduler_steps=8 enable_chunked_prefill=true')).toMatch(/^c\.csv:3: engine_args: expected num_scheduler_steps above 1 without enable_chunked_prefill=true/);
+  });
+
+  it('reads TensorRT-LLM\'s capacity scheduler and batching in its own spelling, any case, and what the scheduler then does', () => {
+    const rows = parseCorpus(withArgs(['capacity_scheduler_policy=MAX_UTILIZATION batching_type=inflight', 'capacity_scheduler_policy=guaranteed_no_evict batching_type=STATIC']), 'c.csv');
+    expect(rows.map((r) => r.engine_args)).toEqual([
+      { capacity_scheduler_policy: 'MAX_UTILIZATION', batching_type: 'INFLIGHT' },
+      { capacity_scheduler_policy: 'GUARANTEED_NO_EVICT', batching_type: 'STATIC' },
+    ]);
+    const refused = (arg: string) => userError(() => parseCorpus(withArgs(['', arg]), 'c.csv'));
+    expect(refused('capacity_scheduler_policy=max_util')).toBe('c.csv:3: engine_args: expected capacity_scheduler_policy=GUARANTEED_NO_EVICT or MAX_UTILIZATION, got "capacity_scheduler_policy=max_util"');
+    expect(refused('batching_type=V1')).toBe('c.csv:3: engine_args: expected batching_type=INFLIGHT or STATIC, got "batching_type=V1"');
+    // MAX_UTILIZATION admits while the KV cache lasts; GUARANTEED_NO_EVICT reserves each output whole
+    const reserving = { ...schedulerOf(ENGINE_PROFILES.trtllm), kv_admission: 'reserve-output' as const };
+    expect(withEngineArgs(reserving, { capacity_scheduler_policy: 'MAX_UTILIZATION' }).kv_admission).toBe('on-demand');
+    expect(withEngineArgs({ ...reserving, kv_admission: 'on-demand' }, { capacity_scheduler_policy: 'GUARANTEED_NO_EVICT' }).kv_admission).toBe('reserve-output');
+    expect(withEngineArgs(reserving, {}).kv_admission).toBe('reserve-output');
   });
 
   it('reads the memory fraction under either engine\'s rule, one at a time, as a fraction in (0, 1]', () => {

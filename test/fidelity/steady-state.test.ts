@@ -44,8 +44,8 @@ describe('steady-state readings', () => {
  * 0.94 of the simulated capacity; data/corpus/mlperf/v51.csv). Read after 200 requests it put
  * TPOT 45% under the published figure and was flagged as not settled; the reading now starts past
  * four request lifetimes (Little's law: four times the mean in flight) and, below capacity, ends
- * at its longest run. Past capacity (the v5.0 Llama 2 70B run at 1.03) a queue grows without
- * bound, and the first reading is kept and flagged.
+ * at its longest run. Past capacity (v5.1's Llama 2 70B run on Nebius's H200 at 14.57 requests/s,
+ * 1.02) a queue grows without bound, and the first reading is kept and flagged.
  */
 describe('steady-state readings of an open loop near capacity', () => {
   const rows = loadCorpus(['data/corpus/mlperf/v50.csv', 'data/corpus/mlperf/v51.csv']);
@@ -71,7 +71,7 @@ describe('steady-state readings of an open loop near capacity', () => {
   });
 
   it('past capacity, keeps the first reading and flags it', () => {
-    const long = longRun('m5-trtllm-mlpv50-h200-l2-70b-fp8-tp1-q14p32-orca-ttft');
+    const long = longRun('m51-trtllm-nebius-h200-l2-70b-fp8-tp1-q14p57425-orca-ttft');
     const p = predictRow(long.row);
     if (p.status !== 'predicted') throw new Error(p.reason);
     expect(p.load).toBeGreaterThan(1);

@@ -24,6 +24,12 @@ describe('stack versions and the engine profile of a row', () => {
     // the era boundary: the published throughput steps up at 0.11 (data/corpus/fresh-trtllm.csv)
     expect(stackEngine('trtllm', '0.10.0')).toBe('trtllm-2024');
     expect(stackEngine('trtllm', '0.11.0')).toBe('trtllm');
+    // a run that says how TensorRT-LLM batched it: before 0.10 in flight is the batch manager's
+    // profile, not the session runtime's (MLPerf v4.0's harness); a static batch is the session's in any release
+    expect(stackEngine('trtllm', '0.8.0.dev20240206', { batching_type: 'INFLIGHT' })).toBe('trtllm-2024');
+    expect(stackEngine('trtllm', '0.9.0', { batching_type: 'STATIC' })).toBe('trtllm-session');
+    expect(stackEngine('trtllm', '0.17.0', { batching_type: 'INFLIGHT' })).toBe('trtllm');
+    expect(stackEngine('trtllm', '0.17.0', { batching_type: 'STATIC' })).toBe('trtllm-session');
     expect(stackEngine('nim', '1.8.0')).toBe('trtllm');
     // NIM 1.0 (June 2024) shipped before TensorRT-LLM 0.11: its own profile, fitted on the course dataset of its Llama 3 containers
     expect(stackEngine('nim', '1.0')).toBe('nim-2024');
