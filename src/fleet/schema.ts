@@ -44,6 +44,13 @@ const Batching = strict({
   max_waiting: posInt().default(100_000),
   /** vLLM's automatic prefix caching (default on, as in vLLM V1); false: every prompt prefills whole, system prompt included. */
   prefix_caching: z.boolean().optional(),
+  /**
+   * How a request is admitted to the KV cache: `reserve-output` with its whole output reserved, never
+   * preempted (TensorRT-LLM's GUARANTEED_NO_EVICT, its profiles' default), `on-demand` while the
+   * cache lasts, preempting the latest when it runs out (vLLM, SGLang, TensorRT-LLM's
+   * MAX_UTILIZATION). Default: the engine profile's.
+   */
+  kv_admission: z.enum(['on-demand', 'reserve-output']).optional(),
 });
 
 /** Most distinct system prompts one model's applications may have (each replica keeps an entry per prompt it has seen). */

@@ -22,6 +22,9 @@ describe('a served model', () => {
     // TensorRT-LLM reserves a request's whole output at admission (GUARANTEED_NO_EVICT); vLLM takes blocks on demand
     expect(trt.batching.kv_admission).toBe('reserve-output');
     expect(resolveWith({ engine: 'vllm' }).batching.kv_admission).toBeUndefined();
+    // a scenario names its own: TensorRT-LLM under MAX_UTILIZATION, vLLM reserving
+    expect(resolveWith({ engine: 'trtllm', batching: { max_waiting: 10, kv_admission: 'on-demand' } }).batching.kv_admission).toBe('on-demand');
+    expect(resolveWith({ engine: 'vllm', batching: { max_waiting: 10, kv_admission: 'reserve-output' } }).batching.kv_admission).toBe('reserve-output');
     // TGI 2.x's router holds prompts back from a running batch, and prefills them unchunked
     const tgi = resolveWith({ engine: 'tgi', batching: { max_waiting: 10 } }).batching;
     expect(tgi.admission_hold).toEqual({ max_waiting_steps: 20, waiting_served_ratio: 1.2 });

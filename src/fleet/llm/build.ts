@@ -46,7 +46,7 @@ export interface ServedModel {
   /** what its GPUs draw (perf/power.ts); under a power cap `step` is already the capped one */
   power: PowerModel;
   /** the engine profile's scheduler defaults overlaid by the scenario's batching */
-  batching: Required<ServedSpec['batching']> & Pick<SchedulerDefaults, 'kv_admission' | 'admission_hold' | 'decode_run_steps'>;
+  batching: Required<Omit<ServedSpec['batching'], 'kv_admission'>> & Pick<SchedulerDefaults, 'kv_admission' | 'admission_hold' | 'decode_run_steps'>;
   /** Replicas in the full fleet, and per region after scaling. */
   replicasFull: number;
   replicasPerRegion: number[];
@@ -120,8 +120,9 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
     chunked_prefill,
     max_waiting: b.max_waiting,
     prefix_caching: b.prefix_caching ?? true,
-    // the engine's KV admission (TensorRT-LLM reserves a request's whole output): not a scenario key
-    kv_admission: defaults.kv_admission,
+    // the engine's KV admission (TensorRT-LLM reserves a request's whole output), or the scenario's:
+    // NVIDIA's MLPerf harness ran TensorRT-LLM with MAX_UTILIZATION, which held twice the batch
+    kv_admission: b.kv_admission ?? defaults.kv_admission,
     // the engine's router holding prompts back from a running batch (TGI): not a scenario key either
     admission_hold: defaults.admission_hold,
     // the engine's multi-step scheduling (vLLM 0.6): not a scenario key; a scenario that turns
