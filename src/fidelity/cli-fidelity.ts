@@ -10,6 +10,7 @@ import { predictRowsYielding, WALL_SPENT_REASON } from './predict-yielding.ts';
 import { distServeFinding, formatDisaggregationFinding } from './disaggregation-finding.ts';
 import { formatTable, SPLIT_FILTERS, summarize, type FidelityTable, type SplitFilter } from './table.ts';
 import { formatSpeculative, loadSpeculativeCorpus, predictSpeculative } from './speculative.ts';
+import { formatPublishedBatchSteps, publishedBatchSteps } from './published-batch.ts';
 
 interface FidelityFlags {
   corpus?: string[];
@@ -146,9 +147,13 @@ export function registerFidelity(program: Command): void {
       const unpredicted = predictions.filter((p) => p.status === 'not_evaluated' && p.reason === WALL_SPENT_REASON).length;
       if (unpredicted > 0) process.stderr.write(`fidelity: --max-wall-s ${flags.maxWallS} ran out: ${unpredicted} of ${inSplit.length} rows not evaluated\n`);
       const table = summarize(rows, predictions, split);
+      // the step model at the batches the published runs held: read from the rows, not simulated
+      // (a run's figures are read across the splits: its throughput tells whether it kept up)
+      const inSplitIds = new Set(inSplit.map((r) => r.id));
+      const batchSteps = flags.json || flags.rows ? publishedBatchSteps(rows, calibration).filter((b) => inSplitIds.has(b.id)) : [];
       process.stdout.write(flags.json
-        ? JSON.stringify({ corpus: files, factors, seed, ...table }, null, 2) + '\n'
-        : formatTable(table, { rows: flags.rows, factors }));
+        ? JSON.stringify({ corpus: files, factors, seed, ...table, published_batch_steps: batchSteps }, null, 2) + '\n'
+        : formatTable(table, { rows: flags.rows, factors }) + formatPublishedBatchSteps(batchSteps).map((l) => `${l}\n`).join(''));
       const failures = gateFailures(table, unpredicted, maxMape, maxError);
       for (const f of failures) process.stderr.write(`fidelity: ${f}\n`);
       if (failures.length > 0) process.exitCode = 1;

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { loadCorpus, parseCorpus, type CorpusColumn } from '../../src/fidelity/corpus.ts';
+import { profileFor, resolveRow } from '../../src/fidelity/predict.ts';
+import { generatedShare, publishedBatchSteps } from '../../src/fidelity/published-batch.ts';
+import { baseCells, csvText } from './helpers.ts';
+
+/** One invented run's rows: mean TTFT, mean TPOT and completed requests/s at `rate` requests/s. */
+function run(rate: number, ttft_ms: number, tpot_ms: number, completed_per_s: number, over: Partial<Record<CorpusColumn, string>> = {}) {
+  const common = { batch: '', request_rate_per_s: String(rate), prompt_tokens: '512', output_tokens: '128', ...over };
+  return parseCorpus(csvText([
+    baseCells({ ...common, id: 'synthetic-run-ttft', kind: 'serving_ttft', value: String(ttft_ms) }),
+    baseCells({ ...common, id: 'synthetic-run-tpot', kind: 'serving_tpot', value: String(tpot_ms) }),
+    baseCells({ ...common, id: 'synthetic-run-rps', kind: 'serving_throughput', unit: 'req_s', value: String(completed_per_s) }),
+  ]), 'synthetic.csv');
+}
+
+describe('the step at the published batch (Little\'s law)', () => {
+  it('a run whose TPOT is the step model\'s own step at the batch its TTFT and rate imply reads 0%', () => {
+    // Llama 2 7B on one A100 80GB, fixed 512/128 lengths, 4 requests/s holding 60 sequences: the
+    // step there, with the prefill of the prompts that arrive during it, solved here by bisection
+    const [probe] = run(4, 100, 20, 4);
+    const resolved = resolveRow(probe, profileFor(probe, {}));
+    if (typeof resolved === 'string') throw new Error(resolved);
+    const B = 60, rate = 4;
+    const stepAt = (t: number) => resolved.step.stepTimeMs(rate * t / 1000 * 512, (rate * t / 1000 * 512 * 512) / 2, B, B * (512 + 0.5 * 128));
+    let lo = 1, hi = 1000;
+    for (let i = 0; i < 100; i++) {
+      const mid = (lo + hi) / 2;
+      if (stepAt(mid) > mid) lo = mid;
+      else hi = mid;
+    }
+    const step_ms = lo;
+    // Little's law: B = rate x (TTFT + 127 x TPOT)
+    const ttft_ms = (B * 1000) / rate - 127 * step_ms;
+    const [s] = publishedBatchSteps(run(rate, ttft_ms, step_ms, rate));
+    expect(s.id).toBe('synthetic-run-tpot');
+    expect(s.sequences).toBeCloseTo(B, 9);
+    expect(Math.abs(s.error_pct)).toBeLessThan(1e-6);
+    // a TPOT 20% above the model's step reads -16.7%
+    const [slow] = publishedBatchSteps(run(rate, (B * 1000) / rate - 127 * step_ms * 1.2, step_ms * 1.2, rate));
+    expect(slow.error_pct).toBeLessThan(-5);
+  });
+
+  it('leaves out a run that fell behind its arrivals, one that does not say what it completed, and one without a mean TTFT', () => {
+    expect(publishedBatchSteps(run(4, 100, 20, 3.6))).toHaveLength(0);
+    expect(publishedBatchSteps(run(4, 100, 20, 3.9))).toHaveLength(1);
+    expect(publishedBatchSteps(run(4, 100, 20, 4).filter((r) => r.kind !== 'serving_throughput'))).toHaveLength(0);
+    expect(publishedBatchSteps(run(4, 100, 20, 4).filter((r) => r.kind !== 'serving_ttft'))).toHaveLength(0);
+  });
+
+  it('a sequence in flight has generated E[L^2] / 2E[L]^2 of the mean output: 1/2 fixed, 2/3 uniform, about 1 geometric', () => {
+    const [fixed] = run(4, 100, 20, 4);
+    expect(generatedShare(fixed)).toBe(0.5);
+    expect(generatedShare(run(4, 100, 20, 4, { lengths: 'random-uniform' })[0])).toBeCloseTo(2 / 3, 9);
+    expect(generatedShare(run(4, 100, 20, 4, { lengths: 'sharegpt' })[0])).toBe(1);
+    // MLPerf's OpenOrca answers: coefficient of variation 0.79, so (1 + 0.79^2) / 2
+    expect(generatedShare(run(4, 100, 20, 4, { lengths: 'openorca-mlperf' })[0])).toBeCloseTo((1 + 0.7873 ** 2) / 2, 3);
+    expect(generatedShare(run(4, 100, 20, 4, { lengths: 'cnndm-mlperf-fixed-output' })[0])).toBe(0.5);
+  });
+
+  it('MLPerf\'s Llama 2 70B server runs on H100 and H200: the step at the batch each held within 8% for the engine that ran', () => {
+    const rows = loadCorpus(['data/corpus/mlperf/llama2-70b.csv', 'data/corpus/mlperf/v50.csv', 'data/corpus/mlperf/v51.csv']);
+    const steps = publishedBatchSteps(rows);
+    const held = steps.filter((s) => /-l2-70b-fp8-tp[12]-q[0-9p]+-orca-tpot$/.test(s.id) && !s.id.includes('mlpv41'));
+    // v4.0 on H100 and H200, v5.0, v5.1's Nebius, HPE and Dell runs
+    expect(held).toHaveLength(6);
+    for (const s of held) {
+      expect(s.sequences, s.id).toBeGreaterThan(500);
+      expect(Math.abs(s.error_pct), s.id).toBeLessThan(8);
+    }
+  });
+});
