@@ -129,6 +129,9 @@ export interface EngineArgs {
    */
   readonly batching_type?: BatchingType;
 }
+/** Settings in TensorRT-LLM's own names, which no other stack has: refused on another stack's row. */
+const TRTLLM_ENGINE_ARGS = ['capacity_scheduler_policy', 'batching_type'] as const;
+const TRTLLM_STACKS: readonly string[] = ['trtllm', 'nim'];
 export const BATCHING_TYPES = ['INFLIGHT', 'STATIC'] as const;
 export type BatchingType = (typeof BATCHING_TYPES)[number];
 /** TensorRT-LLM's capacity scheduler policies (executor SchedulerConfig), as its configurations spell them. */
@@ -388,9 +391,12 @@ export function rowFromCells(fields: string[], file: string, line: number, width
     throw rowError(file, line, column, issue.message, cells[column] ?? '');
   }
   const d = r.data;
+  const stack = canonicalStack(d.stack);
+  const foreign = TRTLLM_ENGINE_ARGS.find((a) => engineArgs[a] !== undefined && !TRTLLM_STACKS.includes(stack));
+  if (foreign) throw rowError(file, line, ENGINE_ARGS_COLUMN, `expected ${foreign} only on a TensorRT-LLM row (stack ${TRTLLM_STACKS.join(' or ')}; this one is ${stack})`, fields[CORPUS_COLUMNS.length]);
   return {
     ...d, file, line,
-    stack: canonicalStack(d.stack),
+    stack,
     gpu: catalogGpuId(d.gpu),
     engine_args: engineArgs,
     kv_dtype: d.kv_dtype ?? d.dtype,

@@ -43,15 +43,15 @@ export function knownModelBias(model: { readonly id: string; readonly mla?: unkn
  * GPUs whose published measurements fleetsim reads fast, as of 2026-12-05: the Blackwell parts.
  * No profile was fitted on a Blackwell row; the one published comparison the corpus holds,
  * NVIDIA's MLPerf Inference v5.1 offline runs on B200 (data/corpus/mlperf/v51.csv, NVFP4 weights,
- * TensorRT-LLM), reads Llama 2 70B +24% and Llama 3.1 8B +58%; its server runs' latencies 78-97%
- * short (their simulated load read low), and its interactive run's TPOT 66% short at 59% of the
- * offline rate (a decode step about 3x the model's). GB200 carries the same die and is taken with
- * it, unmeasured.
+ * TensorRT-LLM), reads Llama 2 70B +33% and Llama 3.1 8B +61% (with the MLPerf sets' own
+ * lengths; +24% and +58% with geometric ones); its server runs' latencies 62-97% short, and at the
+ * batch each run held (Little's law) the model's step is 43-47% short of its TPOT, where the H200
+ * runs read within -12% to +8%. GB200 carries the same die and is taken with it, unmeasured.
  */
 export function knownHardwareBias(gpu: { readonly id: string }): string | undefined {
   if (gpu.id !== 'b200' && gpu.id !== 'gb200') return undefined;
-  return `${gpu.id}: fleetsim reads Blackwell GPUs 1.2-1.6x faster than the one published comparison it has ` +
-    "(NVIDIA's MLPerf Inference v5.1 offline runs on B200: Llama 2 70B +24%, Llama 3.1 8B +58%), so its capacity here is likely optimistic and its latency low";
+  return `${gpu.id}: fleetsim reads Blackwell GPUs 1.3-1.6x faster than the one published comparison it has ` +
+    "(NVIDIA's MLPerf Inference v5.1 offline runs on B200: Llama 2 70B +33%, Llama 3.1 8B +61%), so its capacity here is likely optimistic and its latency low";
 }
 
 /** Hopper GPUs of the catalog: where the pairing below was measured (H100, H200) or shares their kernels (H20, H100 PCIe). */

@@ -163,14 +163,17 @@ describe('corpus loader: the optional engine_args column', () => {
   });
 
   it('reads TensorRT-LLM\'s capacity scheduler and batching in its own spelling, any case, and what the scheduler then does', () => {
-    const rows = parseCorpus(withArgs(['capacity_scheduler_policy=MAX_UTILIZATION batching_type=inflight', 'capacity_scheduler_policy=guaranteed_no_evict batching_type=STATIC']), 'c.csv');
+    const trt = (args: string[]) => [`${CORPUS_HEADER},engine_args`, ...args.map((a, i) => `${csvLine(baseCells({ id: `synthetic-${i}`, stack: 'trtllm', stack_version: '0.9.0' }))},${a}`)].join('\n') + '\n';
+    const rows = parseCorpus(trt(['capacity_scheduler_policy=MAX_UTILIZATION batching_type=inflight', 'capacity_scheduler_policy=guaranteed_no_evict batching_type=STATIC']), 'c.csv');
     expect(rows.map((r) => r.engine_args)).toEqual([
       { capacity_scheduler_policy: 'MAX_UTILIZATION', batching_type: 'INFLIGHT' },
       { capacity_scheduler_policy: 'GUARANTEED_NO_EVICT', batching_type: 'STATIC' },
     ]);
-    const refused = (arg: string) => userError(() => parseCorpus(withArgs(['', arg]), 'c.csv'));
+    const refused = (arg: string) => userError(() => parseCorpus(trt(['', arg]), 'c.csv'));
     expect(refused('capacity_scheduler_policy=max_util')).toBe('c.csv:3: engine_args: expected capacity_scheduler_policy=GUARANTEED_NO_EVICT or MAX_UTILIZATION, got "capacity_scheduler_policy=max_util"');
     expect(refused('batching_type=V1')).toBe('c.csv:3: engine_args: expected batching_type=INFLIGHT or STATIC, got "batching_type=V1"');
+    // TensorRT-LLM's names on another stack's row would be read as nothing: refused
+    expect(userError(() => parseCorpus(withArgs(['', 'batching_type=STATIC']), 'c.csv'))).toBe('c.csv:3: engine_args: expected batching_type only on a TensorRT-LLM row (stack trtllm or nim; this one is vllm), got "batching_type=STATIC"');
     // MAX_UTILIZATION admits while the KV cache lasts; GUARANTEED_NO_EVICT reserves each output whole
     const reserving = { ...schedulerOf(ENGINE_PROFILES.trtllm), kv_admission: 'reserve-output' as const };
     expect(withEngineArgs(reserving, { capacity_scheduler_policy: 'MAX_UTILIZATION' }).kv_admission).toBe('on-demand');

@@ -177,7 +177,7 @@ describe('fleetsim calibrate', () => {
 
   it('perf names the Blackwell GPUs\' known bias, alone or beside the model\'s, and none on Hopper', async () => {
     for (const gpu of ['b200', 'gb200']) {
-      expect((await perfJson(['--model', 'llama-3.1-8b', '--gpu', gpu, '--dtype', 'fp8'])).known_bias, gpu).toMatch(new RegExp(`^${gpu}: fleetsim reads Blackwell GPUs 1\\.2-1\\.6x faster`));
+      expect((await perfJson(['--model', 'llama-3.1-8b', '--gpu', gpu, '--dtype', 'fp8'])).known_bias, gpu).toMatch(new RegExp(`^${gpu}: fleetsim reads Blackwell GPUs 1\\.3-1\\.6x faster`));
     }
     const both = (await perfJson(['--model', 'deepseek-v3', '--gpu', 'b200', '--tp', '8', '--dtype', 'fp8'])).known_bias as unknown as string;
     expect(both).toMatch(/^deepseek-v3: .*; b200: fleetsim reads Blackwell GPUs/);

@@ -234,6 +234,6 @@ describe('known model biases', () => {
   it('a fleet serving on Blackwell GPUs names the GPU in its verdict warning', () => {
     const b200 = prepare(loadScenario(join(REPO, 'scenarios/kv-offload.yaml'), ['fleet.models.chat.gpu=b200']));
     expect(servedModelBiases(b200)).toEqual([`fleet.models.chat: ${knownHardwareBias(GPUS.b200)}`]);
-    expect(knownHardwareBias(GPUS.b200)).toMatch(/^b200: fleetsim reads Blackwell GPUs 1\.2-1\.6x faster/);
+    expect(knownHardwareBias(GPUS.b200)).toMatch(/^b200: fleetsim reads Blackwell GPUs 1\.3-1\.6x faster/);
   });
 });
