@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../src/fidelity/corpus.ts';
 import { predictRow, predictRows, stackEngine } from '../../src/fidelity/predict.ts';
+import { publishedBatchSteps } from '../../src/fidelity/published-batch.ts';
 
 /**
  * MLPerf Inference v4.0/v4.1, Llama 2 70B, NVIDIA's closed submissions (data/corpus/mlperf/, read
@@ -164,5 +165,48 @@ describe('Krai MLPerf v5.0 vLLM V0 runs on H200 and MI300X: offline read fast as
       if (row.kind === 'throughput') expect(error, row.id).toBeGreaterThan(0.2);
       else expect(Math.abs(error), row.id).toBeLessThan(0.1);
     });
+  });
+});
+
+/**
+ * MLPerf Inference v4.1, Llama 2 70B, ten other submitters' H100 (TP 2) and H200 (TP 1) systems
+ * (data/corpus/mlperf/v41-submitters.csv, built by build-v41.mjs from the results repository on
+ * 2026-12-05, after the knee's reading above was set, never fitted on): TensorRT-LLM 0.12.0.dev
+ * under NVIDIA's harness, read with `trtllm`. Measured 2026-12-05: offline +4.2% to +8.2% on the
+ * 8-GPU systems (+19.8% to +26.1% on the 4-GPU ones, which deliver less per replica on the same
+ * software); at the batch each server run held (Little's law) the step model's step 8% to 34% short
+ * of its TPOT. That shortfall is this release line's (v4.0's and v5.x's runs read within 8%): held
+ * here, so a change that removes it must also revise docs/fidelity.md ("Near capacity").
+ */
+describe('MLPerf v4.1 submitters: offline within 10% on 8-GPU systems, the step at the published batch short', () => {
+  const rows = loadCorpus(['data/corpus/mlperf/v41-submitters.csv']);
+  const offline = rows.filter((r) => r.kind === 'throughput' && !/h100x4/.test(r.id));
+  const predictions = predictRows(offline, { sampleSeeds: 1 });
+
+  it('has 111 figures of 17 systems, all validation, on the trtllm profile', () => {
+    expect(rows).toHaveLength(111);
+    expect(new Set(rows.map((r) => r.url.split('/closed/')[1].split('/llama2-70b')[0])).size).toBe(17);
+    for (const r of rows) {
+      expect(r.split).toBe('validation');
+      expect(stackEngine(r.stack, r.stack_version, r.engine_args), r.id).toBe('trtllm');
+    }
+  });
+
+  it('reads the 8-GPU systems\' offline throughput within 10%', () => {
+    expect(offline.length).toBeGreaterThanOrEqual(9);
+    offline.forEach((row, i) => {
+      const p = predictions[i];
+      if (p.status !== 'predicted') throw new Error(`${row.id}: ${p.reason}`);
+      expect(Math.abs(p.value / row.value - 1), row.id).toBeLessThan(0.1);
+    });
+  });
+
+  it('reads every server run\'s step at its published batch 5-35% short', () => {
+    const steps = publishedBatchSteps(rows);
+    expect(steps).toHaveLength(16);
+    for (const s of steps) {
+      expect(s.error_pct, s.id).toBeLessThan(-5);
+      expect(s.error_pct, s.id).toBeGreaterThan(-35);
+    }
   });
 });
