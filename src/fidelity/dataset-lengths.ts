@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
  * E[L^2] / 2E[L] tokens on average: m for a geometric law, 0.81 m for MLPerf's OpenOrca set, whose
  * outputs stop at 1,024 tokens). Read as geometric, MLPerf v5.0's Llama 2 70B offline run on one
  * H200 came out 6% short and its server run at 94.5% of that rate past the simulated capacity;
- * drawn from the dataset, 3% short and the server run's TPOT within 8% (docs/step-model.md).
+ * drawn from the dataset, 2% short and the server run's mean TTFT and TPOT -7% and +13%
+ * (docs/step-model.md, "MLPerf's server runs at the knee").
  */
 export interface DatasetLengths {
   readonly prompts: Int32Array;

@@ -8,8 +8,7 @@
 //   A directory with closed/ in it is read as files; anything else as a git repository whose
 //   HEAD is read with `git show HEAD:<path>`.
 //
-// Only Node built-ins: the RFC 4180 quoting of csv-stringify (quote a cell holding a comma, a
-// quote, CR or LF; double the quotes inside) is written out by hand below.
+// CSV written by csv-stringify, as the other corpus build scripts write theirs.
 //
 // The per-system facts (tensor parallelism, config class, batch sizes, KV fraction, target QPS)
 // were read by hand from each submitter's closed/<Submitter>/configs/llama2-70b/{__init__.py,
@@ -21,6 +20,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stringify } from 'csv-stringify/sync';
 
 const src = process.argv[2];
 if (!src) {
@@ -366,8 +366,5 @@ for (const s of SYSTEMS) {
   }
 }
 
-// RFC 4180: quote a cell holding a comma, a double quote, CR or LF; double quotes inside.
-const quote = (cell) => (/[",\r\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell);
-const text = [HEADER, ...rows].map((r) => r.map(quote).join(',')).join('\n') + '\n';
-writeFileSync(out, text);
+writeFileSync(out, stringify([HEADER, ...rows]));
 console.error(`wrote ${rows.length} rows from ${SYSTEMS.length} systems (commit ${commit}) to ${out}`);
