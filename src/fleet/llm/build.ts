@@ -121,7 +121,7 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
     max_waiting: b.max_waiting,
     prefix_caching: b.prefix_caching ?? true,
     // the engine's KV admission (TensorRT-LLM reserves a request's whole output), or the scenario's:
-    // NVIDIA's MLPerf harness ran TensorRT-LLM with MAX_UTILIZATION, which held twice the batch
+    // NVIDIA's MLPerf harness ran TensorRT-LLM with MAX_UTILIZATION (docs/step-model.md, the knee)
     kv_admission: b.kv_admission ?? defaults.kv_admission,
     // the engine's router holding prompts back from a running batch (TGI): not a scenario key either
     admission_hold: defaults.admission_hold,
