@@ -10,7 +10,7 @@ import { lengthDataset, outputLengthLaw, profileFor, resolveRow } from './predic
  * requests, and its mean TPOT is about one step of that batch. The step model's step there
  * separates an error of the physics from one of the replica's dynamics (admission, lengths, a
  * capacity a few per cent off at the knee): MLPerf's Llama 2 70B server runs read 14-78% short
- * while, at the batches they held, the step model was within -2% to +8% of their TPOT
+ * while, at the batches they held, the step model was within 0% to +8% of their TPOT
  * (docs/step-model.md, "MLPerf's server runs at the knee").
  */
 export interface PublishedBatchStep {
