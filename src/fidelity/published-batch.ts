@@ -3,6 +3,7 @@ import type { StepModel } from '../perf/step.ts';
 import type { CorpusRow } from './corpus.ts';
 import { datasetLengths } from './dataset-lengths.ts';
 import { lengthDataset, outputLengthLaw, profileFor, resolveRow } from './predict.ts';
+import { pad } from './table.ts';
 
 /**
  * The step the model takes at the batch a published serving run held. By Little's law an open
@@ -114,7 +115,5 @@ export function formatPublishedBatchSteps(steps: readonly PublishedBatchStep[]):
     '(its prompts\' prefill included) tells the physics\' error apart from the replica\'s dynamics near its knee'];
   const cells = [['run (its TPOT row)', 'batch', 'TPOT', 'model step', 'error']];
   for (const s of steps) cells.push([s.id, s.sequences.toFixed(0), `${s.measured_step_ms.toPrecision(4)} ms`, `${s.model_step_ms.toPrecision(4)} ms`, `${s.error_pct >= 0 ? '+' : ''}${s.error_pct.toFixed(1)}%`]);
-  const widths = cells[0].map((_, i) => Math.max(...cells.map((c) => c[i].length)));
-  for (const c of cells) lines.push(c.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  '));
-  return lines;
+  return [...lines, ...pad(cells, [false, true, true, true, true])];
 }

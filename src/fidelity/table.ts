@@ -188,7 +188,8 @@ function figure(x: number): string {
   return x.toPrecision(4);
 }
 
-function pad(cells: readonly string[][], rightAligned: readonly boolean[]): string[] {
+/** Columns padded to their widest cell, two spaces apart (text tables of `fidelity`). */
+export function pad(cells: readonly string[][], rightAligned: readonly boolean[]): string[] {
   const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
   return cells.map((r) => r.map((c, i) => (rightAligned[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
 }
