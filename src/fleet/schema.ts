@@ -148,7 +148,7 @@ const Served = strict({
    * otherwise; a config.json: its quantization_config). Only FP8 weights on FP8 tensor cores differ.
    */
   fp8_scaling: z.enum(FP8_SCALINGS).optional(),
-  /** Serving-stack profile of the step model (vllm, vllm-0.6, vllm-v0, vllm-2023, sglang, sglang-0.3, trtllm, trtllm-2024, trtllm-session, nim-2024, tgi; default vllm): its factors and scheduler defaults. */
+  /** Serving-stack profile of the step model (vllm, vllm-0.6, vllm-v0, vllm-2023, sglang, sglang-0.3, trtllm, trtllm-0.11, trtllm-2024, trtllm-session, nim-2024, tgi; default vllm): its factors and scheduler defaults. */
   engine: z.string().min(1).optional(),
   /** Or a profile written by `fleetsim calibrate`, relative to the scenario file. */
   calibration: z.string().min(1).optional(),

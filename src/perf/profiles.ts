@@ -8,7 +8,7 @@ import { loadCalibration, parseCalibration, schedulerOf, type CalibrationProfile
  * `fleetsim calibrate` on the calibration half of the measurement corpus (data/corpus/) rows of
  * that stack; docs/step-model.md gives each fit and its error on the validation half.
  */
-export const ENGINE_NAMES = ['vllm', 'vllm-0.6', 'vllm-v0', 'vllm-2023', 'sglang', 'sglang-0.3', 'trtllm', 'trtllm-2024', 'trtllm-session', 'nim-2024', 'tgi'] as const;
+export const ENGINE_NAMES = ['vllm', 'vllm-0.6', 'vllm-v0', 'vllm-2023', 'sglang', 'sglang-0.3', 'trtllm', 'trtllm-0.11', 'trtllm-2024', 'trtllm-session', 'nim-2024', 'tgi'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /**

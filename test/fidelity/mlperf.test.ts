@@ -174,42 +174,47 @@ describe('Krai MLPerf v5.0 vLLM V0 runs on H200 and MI300X: offline read fast as
 /**
  * MLPerf Inference v4.1, Llama 2 70B, ten other submitters' H100 (TP 2) and H200 (TP 1) systems
  * (data/corpus/mlperf/v41-submitters.csv, built by build-v41.mjs from the results repository on
- * 2026-12-05, after the knee's reading above was set, never fitted on): TensorRT-LLM 0.12.0.dev
- * under NVIDIA's harness, read with `trtllm`. Measured 2026-12-05: offline +4.2% to +8.2% on the
- * 8-GPU systems (+19.8% to +26.1% on the 4-GPU ones, which deliver less per replica on the same
- * software); at the batch each server run held (Little's law) the step model's step 8% to 34% short
- * of its TPOT. That shortfall is this release line's (v4.0's and v5.x's runs read within 8%): held
- * here, so a change that removes it must also revise docs/fidelity.md ("Near capacity").
+ * 2026-12-05, never fitted on): TensorRT-LLM 0.12.0.dev under NVIDIA's harness, read with
+ * `trtllm-0.11`, whose GEMM efficiency was fitted on NVIDIA's own v4.1 offline figure (H200).
+ * Measured 2026-12-05: offline -0.6% to -3.8% on the 8-GPU systems (+4% to +8% with `trtllm`;
+ * +12% to +18% on the 4-GPU ones, which deliver less per replica on the same software); the step
+ * at each server run's published batch (Little's law) -14% to +3% on the 8-GPU systems (8% to 22%
+ * short with `trtllm`), 25% to 27% short on the 4-GPU ones.
  */
-describe('MLPerf v4.1 submitters: offline within 10% on 8-GPU systems, the step at the published batch short', () => {
+describe('MLPerf v4.1 submitters: read with the profile of TensorRT-LLM 0.11-0.13, fitted on NVIDIA\'s own offline figure', () => {
   const rows = loadCorpus(['data/corpus/mlperf/v41-submitters.csv']);
   const offline = rows.filter((r) => r.kind === 'throughput' && !/h100x4/.test(r.id));
   const predictions = predictRows(offline, { sampleSeeds: 1 });
+  const fourGpu = (id: string) => /h100x4/.test(id);
 
-  it('has 111 figures of 17 systems, all validation, on the trtllm profile', () => {
+  it('has 111 figures of 17 systems, all validation, on the trtllm-0.11 profile', () => {
     expect(rows).toHaveLength(111);
     expect(new Set(rows.map((r) => r.url.split('/closed/')[1].split('/llama2-70b')[0])).size).toBe(17);
     for (const r of rows) {
       expect(r.split).toBe('validation');
-      expect(stackEngine(r.stack, r.stack_version, r.engine_args), r.id).toBe('trtllm');
+      expect(stackEngine(r.stack, r.stack_version, r.engine_args), r.id).toBe('trtllm-0.11');
     }
   });
 
-  it('reads the 8-GPU systems\' offline throughput within 10%', () => {
+  it('reads the 8-GPU systems\' offline throughput within 5% (+4% to +8% with `trtllm`)', () => {
     expect(offline.length).toBeGreaterThanOrEqual(9);
     offline.forEach((row, i) => {
       const p = predictions[i];
       if (p.status !== 'predicted') throw new Error(`${row.id}: ${p.reason}`);
-      expect(Math.abs(p.value / row.value - 1), row.id).toBeLessThan(0.1);
+      expect(Math.abs(p.value / row.value - 1), row.id).toBeLessThan(0.05);
     });
   });
 
-  it('reads every server run\'s step at its published batch 5-35% short', () => {
+  it('reads the step at each server run\'s published batch within 15% on 8-GPU systems, 20-30% short on the 4-GPU ones', () => {
     const steps = publishedBatchSteps(rows);
     expect(steps).toHaveLength(16);
-    for (const s of steps) {
-      expect(s.error_pct, s.id).toBeLessThan(-5);
-      expect(s.error_pct, s.id).toBeGreaterThan(-35);
+    for (const s of steps.filter((x) => !fourGpu(x.id))) expect(Math.abs(s.error_pct), s.id).toBeLessThan(15);
+    const four = steps.filter((x) => fourGpu(x.id));
+    expect(four).toHaveLength(3);
+    // the 4-GPU H100 systems deliver 12-18% less per replica offline too (not modelled)
+    for (const s of four) {
+      expect(s.error_pct, s.id).toBeLessThan(-20);
+      expect(s.error_pct, s.id).toBeGreaterThan(-30);
     }
   });
 });

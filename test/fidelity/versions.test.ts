@@ -23,7 +23,11 @@ describe('stack versions and the engine profile of a row', () => {
     expect(stackEngine('trtllm', '0.17.0')).toBe('trtllm');
     // the era boundary: the published throughput steps up at 0.11 (data/corpus/fresh-trtllm.csv)
     expect(stackEngine('trtllm', '0.10.0')).toBe('trtllm-2024');
-    expect(stackEngine('trtllm', '0.11.0')).toBe('trtllm');
+    expect(stackEngine('trtllm', '0.11.0')).toBe('trtllm-0.11');
+    // 0.11-0.13: the trtllm factors with the GEMM efficiency of MLPerf v4.1's TensorRT-LLM 0.12
+    expect(stackEngine('trtllm', '0.12.0.dev2024071600')).toBe('trtllm-0.11');
+    expect(stackEngine('trtllm', '0.13.0')).toBe('trtllm-0.11');
+    expect(stackEngine('trtllm', '0.14.0')).toBe('trtllm');
     // a run that says how TensorRT-LLM batched it: before 0.10 in flight is the batch manager's
     // profile, not the session runtime's (MLPerf v4.0's harness); a static batch is the session's in any release
     expect(stackEngine('trtllm', '0.8.0.dev20240206', { batching_type: 'INFLIGHT' })).toBe('trtllm-2024');
