@@ -128,11 +128,19 @@ export interface EngineArgs {
    * unless it says INFLIGHT (predict.ts STACK_ENGINES)
    */
   readonly batching_type?: BatchingType;
+  /**
+   * TensorRT-LLM's trtllm-build --gemm_allreduce_plugin: the dtype of the fused row-parallel GEMM
+   * and all-reduce (float16 or bfloat16), or disable (the default: a GEMM, then the all-reduce)
+   */
+  readonly gemm_allreduce_plugin?: GemmAllReducePlugin;
 }
 /** Settings in TensorRT-LLM's own names, which no other stack has: refused on another stack's row. */
-const TRTLLM_ENGINE_ARGS = ['capacity_scheduler_policy', 'batching_type'] as const;
+const TRTLLM_ENGINE_ARGS = ['capacity_scheduler_policy', 'batching_type', 'gemm_allreduce_plugin'] as const;
 const TRTLLM_STACKS: readonly string[] = ['trtllm', 'nim'];
 export const BATCHING_TYPES = ['INFLIGHT', 'STATIC'] as const;
+/** trtllm-build's --gemm_allreduce_plugin values (its `None` read as disable). */
+export const GEMM_ALLREDUCE_PLUGINS = ['float16', 'bfloat16', 'disable'] as const;
+export type GemmAllReducePlugin = (typeof GEMM_ALLREDUCE_PLUGINS)[number];
 export type BatchingType = (typeof BATCHING_TYPES)[number];
 /** TensorRT-LLM's capacity scheduler policies (executor SchedulerConfig), as its configurations spell them. */
 export const CAPACITY_SCHEDULER_POLICIES = ['GUARANTEED_NO_EVICT', 'MAX_UTILIZATION'] as const;
@@ -151,6 +159,7 @@ const ENGINE_ARG_READERS: Readonly<Record<keyof EngineArgs, { expected: string; 
   fp8_scaling: { expected: FP8_SCALINGS.join(' or '), read: (s) => ((FP8_SCALINGS as readonly string[]).includes(s) ? s : undefined) },
   capacity_scheduler_policy: { expected: CAPACITY_SCHEDULER_POLICIES.join(' or '), read: (s) => CAPACITY_SCHEDULER_POLICIES.find((p) => p === s.toUpperCase()) },
   batching_type: { expected: BATCHING_TYPES.join(' or '), read: (s) => BATCHING_TYPES.find((b) => b === s.toUpperCase()) },
+  gemm_allreduce_plugin: { expected: GEMM_ALLREDUCE_PLUGINS.join(', '), read: (s) => (s.toLowerCase() === 'none' ? 'disable' : GEMM_ALLREDUCE_PLUGINS.find((v) => v === s.toLowerCase())) },
 };
 const ENGINE_ARG_NAMES = Object.keys(ENGINE_ARG_READERS) as (keyof EngineArgs)[];
 

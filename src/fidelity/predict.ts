@@ -202,7 +202,10 @@ export function stacksWithoutProfile(rows: readonly CorpusRow[]): { stack: strin
 }
 
 export function profileFor(row: CorpusRow, o: PredictOptions): CalibrationProfile {
-  return o.calibration ?? ENGINE_PROFILES[stackEngine(row.stack, row.stack_version, row.engine_args)];
+  const profile = o.calibration ?? ENGINE_PROFILES[stackEngine(row.stack, row.stack_version, row.engine_args)];
+  // how the engine was built, whichever factors read it
+  const plugin = row.engine_args.gemm_allreduce_plugin;
+  return plugin === undefined || plugin === 'disable' ? profile : { ...profile, allreduce_fused_with_gemm: true };
 }
 /** Steady-state check: requests in flight may grow by this fraction of the arrivals over the second
  *  half of the measured arrivals (see steadiness). */

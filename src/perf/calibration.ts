@@ -118,6 +118,12 @@ export const CalibrationProfileSchema = z.strictObject({
   per_seq_overhead_us: amountAtMost(MAX_LATENCY_US),
   /** per request, once, in its time to first token: API server, tokenisation, admission (ms) */
   request_overhead_ms: amountAtMost(MAX_REQUEST_OVERHEAD_MS),
+  /**
+   * the engine fuses each row-parallel GEMM with its tensor-parallel all-reduce (TensorRT-LLM's
+   * gemm_allreduce_plugin on Hopper, NVLink SHARP multicast): the payload moves once and under
+   * the GEMM (step.ts allReducePayloadMs); an engine's build setting, not a fitted factor
+   */
+  allreduce_fused_with_gemm: z.boolean().optional(),
   /** the stack's scheduler defaults, used unless a scenario sets its own batching */
   scheduler: SchedulerDefaultsSchema.optional(),
   /** the KV cache's dtype where a run names none (dtype.ts defaultKvDtype): the weights' (default;

@@ -174,6 +174,19 @@ function mlpParams(s: ModelShape, width: number): number {
   return (gated ? 3 : 2) * s.hidden_size * width + bias;
 }
 
+/**
+ * Parameters of the row-parallel GEMMs, whose outputs tensor parallelism all-reduces: every layer's
+ * attention output projection, the dense layers' MLP down projection and the MoE layers' shared
+ * experts' (Megatron-style TP; the routed experts' are counted with the experts).
+ */
+export function rowParallelParams(s: ModelShape): number {
+  const h = s.hidden_size;
+  const valueDim = s.mla ? s.mla.v_head_dim : s.head_dim;
+  const moeLayers = moeLayerCount(s);
+  const sharedWidth = (s.shared_experts ?? 0) * (s.shared_expert_intermediate_size ?? s.moe_intermediate_size ?? s.intermediate_size);
+  return s.layers * s.attention_heads * valueDim * h + (s.layers - moeLayers) * s.intermediate_size * h + moeLayers * sharedWidth * h;
+}
+
 export function countParams(s: ModelShape): ParamCounts {
   const h = s.hidden_size;
   const attn = attentionParams(s);

@@ -5,7 +5,7 @@ import { ACTIVATION_BYTES, defaultKvDtype, DTYPE_BYTES, matmulPathFor, peakTflop
 import { checkTensorParallel, matmulRateVsReference, type GpuSpec } from './hardware.ts';
 import { moeAllToAllBytesPerToken, sizeReplica } from './memory.ts';
 import type { ModelSpec } from './models.ts';
-import { countParams, fullAttentionLayers } from './shape.ts';
+import { countParams, fullAttentionLayers, rowParallelParams } from './shape.ts';
 
 /**
  * Step-time model of one continuous-batching iteration on a tensor- (and expert-) parallel replica. An iteration
@@ -142,6 +142,14 @@ export interface StepGeometry {
   readonly pcieRingHops: number;
   /** log2(tp): rounds of a tree or recursive-doubling all-reduce over NVLink or Infinity Fabric */
   readonly allReduceDoublings: number;
+  /**
+   * a GEMM-fused all-reduce's payload per GPU link direction over a ring's: NVLink SHARP reduces in
+   * the switch, so each GPU sends its partial once and receives the sum once, (tp + 1) / tp of the
+   * payload against the ring's 2 (tp - 1) / tp (at most 1: at TP 2 the ring moves less)
+   */
+  readonly fusedAllReduceTrafficShare: number;
+  /** the row-parallel GEMMs' share of the dense GEMM work (shape.ts rowParallelParams) */
+  readonly rowParallelShare: number;
   /** expert-parallel all-to-alls in one iteration: dispatch and combine per MoE layer (0 at ep 1) */
   readonly allToAlls: number;
   /** their payload per token of the batch at 100% of one direction of each GPU's link, ms */
@@ -221,6 +229,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     slidingWindowTokens,
     kvMsPerToken: size.kvBytesPerToken / peakBytesPerMs,
     ...collectives(model, gpu, { tp, ep, gpus: size.gpus, dataParallelGroups: size.dp }, counts.moe_layers),
+    rowParallelShare: denseParams > 0 ? Math.min(1, rowParallelParams(model) * scale / denseParams) : 0,
     flops(pt, pairs, ds, dctx, q = 1) {
       const dq = ds * q;
       return 2 * (pt * denseParams + dq * (denseParams + lmHead) + (pt + dq) * expertActiveParams) + pairs * attnFlopsPerPair + dctx * q * decodeAttnFlopsPerPair + slidingPairs(slidingWindowTokens, pt, pairs, ds, dctx, q) * slidingFlopsPerPair;
@@ -235,7 +244,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   };
 }
 
-type Collectives = Pick<StepGeometry, 'allReduces' | 'allReduceMsPerToken' | 'pcieRingHops' | 'allReduceDoublings' | 'allToAlls' | 'allToAllMsPerToken'>;
+type Collectives = Pick<StepGeometry, 'allReduces' | 'allReduceMsPerToken' | 'pcieRingHops' | 'allReduceDoublings' | 'fusedAllReduceTrafficShare' | 'allToAlls' | 'allToAllMsPerToken'>;
 
 /** The GPU-to-GPU traffic of one iteration: tensor-parallel all-reduces and expert-parallel all-to-alls. */
 function collectives(
@@ -254,6 +263,7 @@ function collectives(
     allReduceMsPerToken: tp > 1 ? allReduces * (2 * (tp - 1) / tp) * model.hidden_size * ACTIVATION_BYTES / linkBytesPerMs / dataParallelGroups : 0,
     pcieRingHops: tp > 1 && gpu.interconnect === 'pcie' ? 2 * (tp - 1) : 0,
     allReduceDoublings: Math.log2(tp),
+    fusedAllReduceTrafficShare: tp > 1 ? Math.min(1, (tp + 1) / (2 * (tp - 1))) : 1,
     allToAlls: ep > 1 ? 2 * moeLayers : 0,
     allToAllMsPerToken: ep > 1 ? moeLayers * (allToAll.dispatch + allToAll.combine) / gpus * allToAllMsPerByte(gpu, ep, linkBytesPerMs) : 0,
   };
@@ -339,7 +349,8 @@ export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number,
   // data-parallel groups (expert parallelism) schedule and launch their sequences side by side
   let t = c.step_overhead_ms + sequences * c.per_seq_overhead_us / 1000 / g.dataParallelGroups;
   const denseCompute = (pt * g.denseMsPerPrefillToken + dq * g.denseMsPerDecodeToken) / gemmEfficiency(c, tokens);
-  t += blend(denseCompute, (g.denseWeightMs + tokens * g.kvMsPerToken) / c.memory_bw_efficiency);
+  const denseMs = blend(denseCompute, (g.denseWeightMs + tokens * g.kvMsPerToken) / c.memory_bw_efficiency);
+  t += denseMs;
   if (g.expertWeightMs > 0) {
     const touched = 1 - Math.pow(g.expertMissProbability, tokens);
     // each touched expert's GEMM has the rows routed to it: tokens k/E spread over the touched
@@ -363,11 +374,25 @@ export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number,
     const latency_us = g.pcieRingHops > 0
       ? g.pcieRingHops * c.pcie_hop_latency_us
       : c.allreduce_latency_us + g.allReduceDoublings * c.allreduce_doubling_latency_us;
-    t += g.allReduces * latency_us / 1000 + tokens * g.allReduceMsPerToken / c.link_bw_efficiency;
+    t += g.allReduces * latency_us / 1000 + allReducePayloadMs(g, c, tokens, denseMs);
   }
   // an all-to-all is one round of point-to-point sends: the fixed cost of one collective, no doublings
   if (g.allToAlls > 0) t += g.allToAlls * c.allreduce_latency_us / 1000 + tokens * g.allToAllMsPerToken / c.link_bw_efficiency;
   return t;
+}
+
+/**
+ * The all-reduces' payload time in a step. An engine that fuses each row-parallel GEMM with its
+ * all-reduce (TensorRT-LLM's gemm_allreduce_plugin, NVLink SHARP multicast on Hopper) moves less
+ * (fusedAllReduceTrafficShare) while the GEMM computes, so the row-parallel GEMMs' share of the
+ * dense time hides as much of it. MLPerf v5.0's Llama 3.1 405B server run at TP 8 (9,429-token
+ * prompts, the plugin on) read its TTFT and TPOT 3.5x and 2.5x the measured without this and
+ * within 12% with it (docs/step-model.md, "GEMM-fused all-reduce").
+ */
+function allReducePayloadMs(g: StepGeometry, c: CalibrationFactors, tokens: number, denseMs: number): number {
+  const ringMs = tokens * g.allReduceMsPerToken / c.link_bw_efficiency;
+  if (c.allreduce_fused_with_gemm !== true || g.pcieRingHops > 0) return ringMs;
+  return Math.max(0, ringMs * g.fusedAllReduceTrafficShare - g.rowParallelShare * denseMs);
 }
 
 /** The slope of a decode-only step in its context tokens (stepTimeFrom's attention term), with q queries per sequence. */

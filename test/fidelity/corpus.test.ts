@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CORPUS_COLUMNS, CORPUS_HEADER, loadCorpus, parseCorpus, showCell, type CorpusColumn } from '../../src/fidelity/corpus.ts';
-import { withEngineArgs } from '../../src/fidelity/predict.ts';
+import { profileFor, withEngineArgs } from '../../src/fidelity/predict.ts';
 import { schedulerOf } from '../../src/perf/calibration.ts';
 import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
 import { userError } from '../helpers/errors.ts';
@@ -153,7 +153,7 @@ describe('corpus loader: the optional engine_args column', () => {
 
   it('refuses an unknown setting, a bad value, a repeated one, and multi-step with chunked prefill, naming file, line and column', () => {
     const refused = (arg: string) => userError(() => parseCorpus(withArgs(['', arg]), 'c.csv'));
-    expect(refused('max_num_seq=256')).toMatch(/^c\.csv:3: engine_args: expected space-separated name=value settings, names num_scheduler_steps, enable_chunked_prefill, max_num_seqs, max_num_batched_tokens, gpu_memory_utilization, kv_cache_free_gpu_mem_fraction, trtllm_bench_isl, trtllm_bench_osl, fp8_scaling, capacity_scheduler_policy, batching_type, got "max_num_seq=256"$/);
+    expect(refused('max_num_seq=256')).toMatch(/^c\.csv:3: engine_args: expected space-separated name=value settings, names num_scheduler_steps, enable_chunked_prefill, max_num_seqs, max_num_batched_tokens, gpu_memory_utilization, kv_cache_free_gpu_mem_fraction, trtllm_bench_isl, trtllm_bench_osl, fp8_scaling, capacity_scheduler_policy, batching_type, gemm_allreduce_plugin, got "max_num_seq=256"$/);
     expect(refused('num_scheduler_steps=0')).toBe('c.csv:3: engine_args: expected num_scheduler_steps=an integer from 1 to 64, got "num_scheduler_steps=0"');
     expect(refused('enable_chunked_prefill')).toBe('c.csv:3: engine_args: expected enable_chunked_prefill=true or false, got "enable_chunked_prefill"');
     expect(refused('max_num_seqs=8 max_num_seqs=16')).toMatch(/expected max_num_seqs given once/);
@@ -172,6 +172,13 @@ describe('corpus loader: the optional engine_args column', () => {
     const refused = (arg: string) => userError(() => parseCorpus(trt(['', arg]), 'c.csv'));
     expect(refused('capacity_scheduler_policy=max_util')).toBe('c.csv:3: engine_args: expected capacity_scheduler_policy=GUARANTEED_NO_EVICT or MAX_UTILIZATION, got "capacity_scheduler_policy=max_util"');
     expect(refused('batching_type=V1')).toBe('c.csv:3: engine_args: expected batching_type=INFLIGHT or STATIC, got "batching_type=V1"');
+    // trtllm-build's --gemm_allreduce_plugin: a dtype turns the fusion on, None (or disable) leaves it off
+    const fused = parseCorpus(trt(['gemm_allreduce_plugin=float16', 'gemm_allreduce_plugin=None']), 'c.csv');
+    expect(fused.map((r) => r.engine_args.gemm_allreduce_plugin)).toEqual(['float16', 'disable']);
+    expect(profileFor(fused[0], {}).allreduce_fused_with_gemm).toBe(true);
+    expect(profileFor(fused[1], {}).allreduce_fused_with_gemm).toBeUndefined();
+    expect(refused('gemm_allreduce_plugin=fp8')).toBe('c.csv:3: engine_args: expected gemm_allreduce_plugin=float16, bfloat16, disable, got "gemm_allreduce_plugin=fp8"');
+    expect(userError(() => parseCorpus(withArgs(['', 'gemm_allreduce_plugin=float16']), 'c.csv'))).toMatch(/expected gemm_allreduce_plugin only on a TensorRT-LLM row/);
     // TensorRT-LLM's names on another stack's row would be read as nothing: refused
     expect(userError(() => parseCorpus(withArgs(['', 'batching_type=STATIC']), 'c.csv'))).toBe('c.csv:3: engine_args: expected batching_type only on a TensorRT-LLM row (stack trtllm or nim; this one is vllm), got "batching_type=STATIC"');
     // MAX_UTILIZATION admits while the KV cache lasts; GUARANTEED_NO_EVICT reserves each output whole

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
-import { DEFAULT_CALIBRATION } from '../../src/perf/profiles.ts';
+import { DEFAULT_CALIBRATION, ENGINE_PROFILES } from '../../src/perf/profiles.ts';
 import { GPUS } from '../../src/perf/hardware.ts';
 import { MODELS } from '../../src/perf/models.ts';
-import { buildStepModel } from '../../src/perf/step.ts';
+import { buildStepGeometry, buildStepModel, stepTimeFrom } from '../../src/perf/step.ts';
 
 const a100 = GPUS['a100-80gb'];
 const l70 = MODELS['llama-2-70b'];
@@ -81,6 +81,30 @@ describe('step time', () => {
     const tp2 = (cal = DEFAULT_CALIBRATION) => buildStepModel({ model: m7, gpu: a100, tp: 2, calibration: cal }).stepTimeMs(512, 512 * 256, 4, 4 * 600);
     expect(tp1(slowLinks)).toBe(tp1());
     expect(tp2(slowLinks)).toBeGreaterThan(tp2() + 2 * 32 * 10);
+  });
+
+  it('a GEMM-fused all-reduce moves (tp + 1) / tp of the payload against a ring\'s 2 (tp - 1) / tp, hidden under the row-parallel GEMMs', () => {
+    const trt = ENGINE_PROFILES.trtllm;
+    const fused = { ...trt, allreduce_fused_with_gemm: true };
+    const geometry = (model: keyof typeof MODELS, gpu: keyof typeof GPUS, tp: number) => buildStepGeometry({ model: MODELS[model], gpu: GPUS[gpu], tp, dtype: 'fp8', calibration: trt });
+    expect(geometry('llama-3.1-405b', 'h200', 8).fusedAllReduceTrafficShare).toBeCloseTo(9 / 14, 12);
+    expect(geometry('llama-2-70b', 'h100-80gb', 4).fusedAllReduceTrafficShare).toBeCloseTo(5 / 6, 12);
+    expect(geometry('llama-2-70b', 'h100-80gb', 2).fusedAllReduceTrafficShare).toBe(1); // the ring of 2 moves less
+    // Llama 2 70B per layer: o_proj 8192 x 8192 and down_proj 28672 x 8192 of 8192 x (8192 + 2 x 1024) + 8192 x 8192 + 3 x 28672 x 8192
+    const perLayer = 8192 * 8192 + 28672 * 8192;
+    expect(geometry('llama-2-70b', 'h100-80gb', 2).rowParallelShare).toBeCloseTo(perLayer / (perLayer + 8192 * 10240 + 2 * 28672 * 8192), 2);
+    const g = geometry('llama-3.1-405b', 'h200', 8);
+    const at = (c: typeof trt) => stepTimeFrom(g, c, 2560, 2560 * 9000, 17, 17 * 9429);
+    const ringMs = 2560 * g.allReduceMsPerToken / trt.link_bw_efficiency;
+    const saved = at(trt) - at(fused);
+    // at least the traffic saved, at most the whole payload time
+    expect(saved).toBeGreaterThanOrEqual(ringMs * (1 - 9 / 14) - 1e-9);
+    expect(saved).toBeLessThanOrEqual(ringMs + 1e-9);
+    // nothing to fuse at TP 1 or over PCIe (no NVLink SHARP)
+    const tp1 = buildStepGeometry({ model: MODELS['llama-3-8b'], gpu: GPUS['h100-80gb'], tp: 1, dtype: 'fp8', calibration: trt });
+    expect(stepTimeFrom(tp1, fused, 2048, 2048 * 1024, 8, 8 * 1000)).toBe(stepTimeFrom(tp1, trt, 2048, 2048 * 1024, 8, 8 * 1000));
+    const pcie = buildStepGeometry({ model: l70, gpu: GPUS.l40s, tp: 8, dtype: 'fp8', calibration: trt });
+    expect(stepTimeFrom(pcie, fused, 2048, 2048 * 1024, 8, 8 * 1000)).toBe(stepTimeFrom(pcie, trt, 2048, 2048 * 1024, 8, 8 * 1000));
   });
 
   it('FP8 uses the FP8 tensor rate on H100 but not on A100', () => {
