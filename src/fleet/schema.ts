@@ -153,6 +153,12 @@ const Served = strict({
   /** Or a profile written by `fleetsim calibrate`, relative to the scenario file. */
   calibration: z.string().min(1).optional(),
   /**
+   * The engine fuses each row-parallel GEMM with its tensor-parallel all-reduce (TensorRT-LLM's
+   * trtllm-build --gemm_allreduce_plugin, over NVLink): the payload moves once and under the GEMM
+   * (docs/step-model.md, "GEMM-fused all-reduce"). Left out: the profile's (none of the named ones).
+   */
+  allreduce_fused_with_gemm: z.boolean().optional(),
+  /**
    * Every GPU step of this model's replicas takes this many times the step model's time: 1.22
    * sizes for GPUs 22% slower than fleetsim reads them (its throughput error four times in five,
    * `plan --fleet --step-time-margin`); above 1 for a what-if of slower GPUs, below 1 of faster

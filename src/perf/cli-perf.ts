@@ -9,7 +9,7 @@ import { weightDtypeFor } from './checkpoint-dtype.ts';
 import type { ModelSpec } from './models.ts';
 import { checkTensorParallel, MATMUL_REFERENCE_GPU, matmulFractions } from './hardware.ts';
 import { catalogGpuId, getGpu, getModel } from './lookup.ts';
-import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine } from './profiles.ts';
+import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine, withAllReduceFusion } from './profiles.ts';
 import { perfSummary, type PerfSummary } from './summary.ts';
 import { addSpeculativeOptions, speculativeFromFlags, speculativeRows, type SpeculativeFlags } from './cli-speculative.ts';
 import { NEAR_CAPACITY_LOAD, STEP_MODEL_THROUGHPUT_ERROR } from './model-error.ts';
@@ -30,6 +30,7 @@ interface PerfFlags extends SpeculativeFlags {
   engine?: string;
   gpuMemoryUtilization?: string;
   kvCacheFreeGpuMemFraction?: string;
+  allreduceFusedWithGemm?: boolean;
   priceSet: string;
   json?: boolean;
 }
@@ -110,6 +111,7 @@ export function registerPerf(program: Command): void {
     .option('--calibration <file>', 'calibration profile JSON written by `fleetsim calibrate` (instead of --engine)')
     .option('--gpu-memory-utilization <f>', "vLLM's memory rule: weights, activations and KV cache within this fraction of each GPU's memory (default: 0.9 under the engine's own rule: this one for vLLM, SGLang and TGI profiles)")
     .option('--kv-cache-free-gpu-mem-fraction <f>', "TensorRT-LLM's memory rule: the KV cache takes this fraction of the memory that weights and activations leave (default: 0.9 under the engine's own rule: this one for TensorRT-LLM and NIM profiles)")
+    .option('--allreduce-fused-with-gemm', "the engine fuses each row-parallel GEMM with its all-reduce (TensorRT-LLM's trtllm-build --gemm_allreduce_plugin): the payload moves once and under the GEMM (default: as the profile says; none of the named ones)")
     .option('--price-set <set>', `instance prices: ${PRICE_SETS.join(' or ')}`, 'current')
     .option('--json', 'print one JSON object');
   addSpeculativeOptions(command)
@@ -120,7 +122,7 @@ export function registerPerf(program: Command): void {
       const model = withFp8Scaling(flags.modelConfig ? loadHfConfig(flags.modelConfig, flags.model) : getModel(flags.model!), parseFp8Scaling(flags.fp8Scaling, '--fp8-scaling'));
       const dtype = weightDtypeFor(model, gpu, flags.dtype === undefined ? undefined : parseDtype(flags.dtype, '--dtype'), '--dtype');
       checkWeightDtype(gpu, dtype);
-      const calibration = resolveEngine(flags.engine, flags.calibration, '--engine');
+      const calibration = withAllReduceFusion(resolveEngine(flags.engine, flags.calibration, '--engine'), flags.allreduceFusedWithGemm);
       const kvDtype = flags.kvDtype === undefined ? defaultKvDtype(dtype, calibration.kv_cache_dtype) : parseDtype(flags.kvDtype, '--kv-dtype');
       checkKvDtype(gpu, kvDtype, flags.kvDtype === undefined ? "--dtype (the engine's default KV-cache dtype)" : '--kv-dtype');
       const tp = positiveInt(flags.tp, '--tp')!;

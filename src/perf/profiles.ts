@@ -34,6 +34,15 @@ export function getEngineProfile(name: string, where = '--engine'): CalibrationP
   throw new UserError(`${where}: unknown engine profile "${name.slice(0, 80)}" (did you mean "${closest(name, ENGINE_NAMES)}"?); known: ${ENGINE_NAMES.join(', ')}`);
 }
 
+/**
+ * A profile whose engine was built with (true) or without (false) each row-parallel GEMM fused
+ * with its all-reduce (TensorRT-LLM's gemm_allreduce_plugin: step.ts allReducePayloadMs); left
+ * out, the profile's own (none of the named profiles has it).
+ */
+export function withAllReduceFusion(profile: CalibrationProfile, fused: boolean | undefined): CalibrationProfile {
+  return fused === undefined ? profile : { ...profile, allreduce_fused_with_gemm: fused };
+}
+
 /** An engine name, or a calibration file (anything ending in .json), as scenarios and flags give them. */
 export function resolveEngine(engine: string | undefined, calibrationFile: string | undefined, where: string): CalibrationProfile {
   if (engine !== undefined && calibrationFile !== undefined) {

@@ -32,6 +32,14 @@ describe('a served model', () => {
     expect(resolveWith({ engine: 'vllm' }).batching.admission_hold).toBeUndefined();
   });
 
+  it('a scenario can say its engine fuses each row-parallel GEMM with its all-reduce: a TP 4 prefill step shorter, a TP 1 one not', () => {
+    const tp = (n: number, fused?: boolean) => resolveWith({ engine: 'trtllm', model: 'llama-2-70b', gpu: 'h100-80gb', instance: 'p5.48xlarge', tp: n, gpus: 8, dtype: 'fp8', batching: { max_waiting: 10 }, ...(fused === undefined ? {} : { allreduce_fused_with_gemm: fused }) }).step;
+    const prefill = (s: ReturnType<typeof tp>) => s.stepTimeMs(4096, 4096 * 2048, 0, 0);
+    expect(prefill(tp(4, true))).toBeLessThan(prefill(tp(4)));
+    expect(prefill(tp(4, false))).toBe(prefill(tp(4)));
+    expect(prefill(tp(1, true))).toBe(prefill(tp(1)));
+  });
+
   it("vLLM's defaults follow the GPU: 256 sequences and 2,048 tokens on A100 and under 70 GiB, 1,024 and 8,192 above", () => {
     const vllm = (gpu: string, instance: string, batching = {}) =>
       resolveWith({ engine: 'vllm', gpu, instance, batching: { max_waiting: 10, ...batching } }).batching;

@@ -168,6 +168,17 @@ describe('fleetsim calibrate', () => {
     await expect(run(registerPerf, ['perf', ...one, '--kv-cache-free-gpu-mem-fraction', '1.2'])).rejects.toThrow(/--kv-cache-free-gpu-mem-fraction: expected a number in \(0, 1\]/);
   });
 
+  it('perf reads an engine built with its GEMMs fused to their all-reduces: the TP 8 prefill of a long prompt shorter, the TP 1 one unchanged', async () => {
+    const tp8 = ['--model', 'llama-3.1-405b', '--gpu', 'h200', '--tp', '8', '--dtype', 'fp8', '--engine', 'trtllm', '--prompt', '9429', '--output', '685'];
+    const plain = await perfJson(tp8);
+    const fused = await perfJson([...tp8, '--allreduce-fused-with-gemm']);
+    // at TP 8 the unfused all-reduces are about a third of this prefill (docs/step-model.md)
+    expect(fused.prefill_ms / plain.prefill_ms).toBeLessThan(0.75);
+    expect(fused.prefill_ms / plain.prefill_ms).toBeGreaterThan(0.5);
+    const tp1 = ['--model', 'llama-3-8b', '--gpu', 'h200', '--dtype', 'fp8', '--engine', 'trtllm'];
+    expect((await perfJson([...tp1, '--allreduce-fused-with-gemm'])).prefill_ms).toBe((await perfJson(tp1)).prefill_ms);
+  });
+
   it('perf names a known bias of the model where it has one (DeepSeek-style MLA), and none elsewhere', async () => {
     const ds = await perfJson(['--model', 'deepseek-v3', '--gpu', 'h200', '--tp', '8', '--dtype', 'fp8']);
     expect(ds.known_bias).toMatch(/first tokens of DeepSeek-style MLA models 23-44% short of published runs at low load/);

@@ -11,7 +11,7 @@ import { buildStepModel, scaledStepModel, type StepModel } from '../../perf/step
 import { speculativeStep } from './speculative.ts';
 import { buildPowerModel, cappedStepModel, type PowerModel } from '../../perf/power.ts';
 import { replicaScheduler, type SchedulerDefaults } from '../../perf/calibration.ts';
-import { resolveEngine } from '../../perf/profiles.ts';
+import { resolveEngine, withAllReduceFusion } from '../../perf/profiles.ts';
 import { UserError } from '../../errors.ts';
 import { getGpu, getModel } from '../../perf/lookup.ts';
 import { checkTensorParallel } from '../../perf/hardware.ts';
@@ -87,7 +87,7 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
   checkWeightDtype(gpu, dtype, `${where}.dtype`);
   // a calibration profile is a file the scenario names: confined like the others
   const calibrationFile = spec.calibration === undefined ? undefined : resolveInScope(scopeOfPrepared(prep), spec.calibration, `${prep.file}: ${where}.calibration`);
-  const profile = resolveEngine(spec.engine, calibrationFile, `${where}.engine`);
+  const profile = withAllReduceFusion(resolveEngine(spec.engine, calibrationFile, `${where}.engine`), spec.allreduce_fused_with_gemm);
   const kvDtype = spec.kv_dtype ?? defaultKvDtype(dtype, profile.kv_cache_dtype);
   checkKvDtype(gpu, kvDtype, spec.kv_dtype === undefined ? `${where}.dtype (the engine's default KV-cache dtype)` : `${where}.kv_dtype`);
   if (spec.gpu_memory_utilization !== undefined && spec.kv_cache_free_gpu_mem_fraction !== undefined) {
