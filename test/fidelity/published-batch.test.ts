@@ -17,12 +17,18 @@ function run(rate: number, ttft_ms: number, tpot_ms: number, completed_per_s: nu
 describe('the step at the published batch (Little\'s law)', () => {
   it('a run whose TPOT is the step model\'s own step at the batch its TTFT and rate imply reads 0%', () => {
     // Llama 2 7B on one A100 80GB, fixed 512/128 lengths, 4 requests/s holding 60 sequences: the
-    // step there, with the prefill of the prompts that arrive during it, solved here by bisection
+    // mean step there, solved here by bisection. Fewer than one prompt arrives per step, so a share
+    // of the steps (the prompt tokens arriving per step over one prompt) carries a whole prompt and
+    // the rest decode only
     const [probe] = run(4, 100, 20, 4);
     const resolved = resolveRow(probe, profileFor(probe, {}));
     if (typeof resolved === 'string') throw new Error(resolved);
     const B = 60, rate = 4;
-    const stepAt = (t: number) => resolved.step.stepTimeMs(rate * t / 1000 * 512, (rate * t / 1000 * 512 * 512) / 2, B, B * (512 + 0.5 * 128));
+    const context = B * (512 + 0.5 * 128);
+    const stepAt = (t: number) => {
+      const share = Math.min(1, (rate * t) / 1000);
+      return share * resolved.step.stepTimeMs(512, (512 * 512) / 2, B, context) + (1 - share) * resolved.step.stepTimeMs(0, 0, B, context);
+    };
     let lo = 1, hi = 1000;
     for (let i = 0; i < 100; i++) {
       const mid = (lo + hi) / 2;
@@ -39,6 +45,22 @@ describe('the step at the published batch (Little\'s law)', () => {
     // a TPOT 20% above the model's step reads -16.7%
     const [slow] = publishedBatchSteps(run(rate, (B * 1000) / rate - 127 * step_ms * 1.2, step_ms * 1.2, rate));
     expect(slow.error_pct).toBeLessThan(-5);
+  });
+
+  it('where prompts arrive less than once a step the mean of chunk and decode-only steps is longer than a step at the mean prefill', () => {
+    // 20,000-token prompts in vLLM V1's 2,048-token budget on A100 at 0.05 requests/s: about one step in
+    // ten carries a chunk; spread evenly the prefill would make every step a little longer instead
+    const rows = run(0.05, 5000, 30, 0.05, { prompt_tokens: '20000', model: 'llama-3.1-8b', gpu: 'a100-80gb', stack_version: '0.10.0' });
+    const [s] = publishedBatchSteps(rows);
+    const resolved = resolveRow(rows[1], profileFor(rows[1], {}));
+    if (typeof resolved === 'string') throw new Error(resolved);
+    const B = s.sequences, context = B * (20000 + 0.5 * 128);
+    const evenAt = (t: number) => resolved.step.stepTimeMs(0.05 * t / 1000 * 20000, (0.05 * t / 1000 * 20000 * 20000) / 2, B, context);
+    let even = 30;
+    for (let i = 0; i < 200; i++) even = evenAt(even);
+    expect(s.model_step_ms).toBeGreaterThan(even * 1.02);
+    // and never above a step that carries a whole chunk
+    expect(s.model_step_ms).toBeLessThan(resolved.step.stepTimeMs(2048 - Math.ceil(B), ((2048 - B) * 20000) / 2, B, context));
   });
 
   it('leaves out a run that fell behind its arrivals, one that does not say what it completed, and one without a mean TTFT', () => {
