@@ -138,10 +138,10 @@ export interface EngineArgs {
 const TRTLLM_ENGINE_ARGS = ['capacity_scheduler_policy', 'batching_type', 'gemm_allreduce_plugin'] as const;
 const TRTLLM_STACKS: readonly string[] = ['trtllm', 'nim'];
 export const BATCHING_TYPES = ['INFLIGHT', 'STATIC'] as const;
+export type BatchingType = (typeof BATCHING_TYPES)[number];
 /** trtllm-build's --gemm_allreduce_plugin values (its `None` read as disable). */
 export const GEMM_ALLREDUCE_PLUGINS = ['float16', 'bfloat16', 'disable'] as const;
 export type GemmAllReducePlugin = (typeof GEMM_ALLREDUCE_PLUGINS)[number];
-export type BatchingType = (typeof BATCHING_TYPES)[number];
 /** TensorRT-LLM's capacity scheduler policies (executor SchedulerConfig), as its configurations spell them. */
 export const CAPACITY_SCHEDULER_POLICIES = ['GUARANTEED_NO_EVICT', 'MAX_UTILIZATION'] as const;
 export type CapacitySchedulerPolicy = (typeof CAPACITY_SCHEDULER_POLICIES)[number];

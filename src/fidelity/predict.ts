@@ -1,7 +1,7 @@
 import { UserError } from '../errors.ts';
 import { replicaScheduler, type CalibrationProfile, type SchedulerDefaults } from '../perf/calibration.ts';
 import { predictBatch } from '../perf/batch-kinds.ts';
-import { DEFAULT_ENGINE, ENGINE_PROFILES, type EngineName } from '../perf/profiles.ts';
+import { DEFAULT_ENGINE, ENGINE_PROFILES, withAllReduceFusion, type EngineName } from '../perf/profiles.ts';
 import { DTYPES, withFp8Scaling, type Dtype } from '../perf/dtype.ts';
 import type { GpuSpec } from '../perf/hardware.ts';
 import { getGpu, getModel } from '../perf/lookup.ts';
@@ -205,7 +205,7 @@ export function profileFor(row: CorpusRow, o: PredictOptions): CalibrationProfil
   const profile = o.calibration ?? ENGINE_PROFILES[stackEngine(row.stack, row.stack_version, row.engine_args)];
   // how the engine was built, whichever factors read it
   const plugin = row.engine_args.gemm_allreduce_plugin;
-  return plugin === undefined || plugin === 'disable' ? profile : { ...profile, allreduce_fused_with_gemm: true };
+  return withAllReduceFusion(profile, plugin === undefined ? undefined : plugin !== 'disable');
 }
 /** Steady-state check: requests in flight may grow by this fraction of the arrivals over the second
  *  half of the measured arrivals (see steadiness). */

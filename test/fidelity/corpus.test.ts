@@ -176,7 +176,7 @@ describe('corpus loader: the optional engine_args column', () => {
     const fused = parseCorpus(trt(['gemm_allreduce_plugin=float16', 'gemm_allreduce_plugin=None']), 'c.csv');
     expect(fused.map((r) => r.engine_args.gemm_allreduce_plugin)).toEqual(['float16', 'disable']);
     expect(profileFor(fused[0], {}).allreduce_fused_with_gemm).toBe(true);
-    expect(profileFor(fused[1], {}).allreduce_fused_with_gemm).toBeUndefined();
+    expect(profileFor(fused[1], {}).allreduce_fused_with_gemm).toBe(false);
     expect(refused('gemm_allreduce_plugin=fp8')).toBe('c.csv:3: engine_args: expected gemm_allreduce_plugin=float16, bfloat16, disable, got "gemm_allreduce_plugin=fp8"');
     expect(userError(() => parseCorpus(withArgs(['', 'gemm_allreduce_plugin=float16']), 'c.csv'))).toMatch(/expected gemm_allreduce_plugin only on a TensorRT-LLM row/);
     // TensorRT-LLM's names on another stack's row would be read as nothing: refused
