@@ -126,6 +126,13 @@ export const TRTLLM_SESSION_BEFORE = '0.10';
  */
 export const NIM_TRTLLM_CURRENT_SINCE = '1.1';
 /**
+ * The first NIM for LLMs release on vLLM alone: 2.0 replaced 1.x's several backends with one, vLLM
+ * (NIM 2.0.1 release notes: "ships with vLLM 0.17.1 as the sole inference backend"; each 2.0.x
+ * release names the vLLM it upgrades to), so its rows take vLLM's V1 profile. An unnumbered NIM
+ * version counts as current, and so as vLLM.
+ */
+export const NIM_VLLM_SINCE = '2.0';
+/**
  * The first vLLM release after the 2023 era (0.2-0.3: no chunked prefill, no CUDA graphs by default
  * for every batch: `vllm-2023`). From it to 0.7, the V0 engine scheduled every step (`vllm-v0`)
  * unless a run turned multi-step scheduling on (0.6 and 0.7: `vllm-0.6`); releases from 0.8, where
@@ -171,7 +178,10 @@ const STACK_ENGINES: Readonly<Record<string, (version: string, args: EngineArgs)
     if (versionAtLeast(v, TRTLLM_CURRENT_SINCE)) return 'trtllm-0.11';
     return versionAtLeast(v, TRTLLM_SESSION_BEFORE) || args.batching_type === 'INFLIGHT' ? 'trtllm-2024' : 'trtllm-session';
   },
-  nim: (v) => (versionAtLeast(v, NIM_TRTLLM_CURRENT_SINCE) ? 'trtllm' : 'nim-2024'),
+  nim: (v) => {
+    if (versionAtLeast(v, NIM_VLLM_SINCE)) return 'vllm';
+    return versionAtLeast(v, NIM_TRTLLM_CURRENT_SINCE) ? 'trtllm' : 'nim-2024';
+  },
   sglang: (v) => (versionAtLeast(v, SGLANG_OVERLAP_SINCE) ? 'sglang' : 'sglang-0.3'),
   tgi: (v) => (versionAtLeast(v, TGI_CHUNKED_SINCE) ? DEFAULT_ENGINE : 'tgi'),
   'splitwise-vllm': () => 'vllm-2023',

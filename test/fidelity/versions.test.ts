@@ -39,7 +39,10 @@ describe('stack versions and the engine profile of a row', () => {
     expect(stackEngine('nim', '1.0')).toBe('nim-2024');
     expect(stackEngine('nim', '1.0.3')).toBe('nim-2024');
     expect(stackEngine('nim', '1.1.0')).toBe('trtllm');
-    expect(stackEngine('nim', 'unknown')).toBe('trtllm');
+    expect(stackEngine('nim', '1.15.5')).toBe('trtllm');
+    // NIM 2.0 serves with vLLM alone (its release notes); an unnumbered NIM is current, so vLLM's
+    expect(stackEngine('nim', '2.0.1')).toBe('vllm');
+    expect(stackEngine('nim', 'unknown')).toBe('vllm');
     expect(stackEngine('splitwise-vllm', 'unknown')).toBe('vllm-2023');
     expect(stackEngine('tgi', '2.1')).toBe('tgi');
     expect(stackEngine('tgi', '3.0.1')).toBe('vllm'); // chunked prefill: not the 2.x router's hold
