@@ -357,9 +357,14 @@ export function repeatCount(lengths: string): number {
 /** Kinds read off an offline run (every request submitted at once), as benchmark_throughput.py and benchmark_prefix_caching.py run. */
 const OFFLINE_KINDS: ReadonlySet<string> = new Set(['throughput', 'throughput_ratio', 'hit_rate']);
 
+/** The scheduler a row's engine ran: its profile's defaults for the GPU, the run's engine_args, and trtllm-bench's limits where it built the engine. */
+export function rowScheduler(row: CorpusRow, profile: CalibrationProfile, model: ModelSpec, step: StepModel, gpu: GpuSpec): SchedulerDefaults {
+  return withBenchBuild(withEngineArgs(replicaScheduler(profile, step.dataParallelGroups, gpu), row.engine_args), row, model, step, gpu);
+}
+
 /** How the benchmark drove the engine, as a simulated run. */
 export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, gpu: GpuSpec, o: PredictOptions): Plan {
-  const scheduler = withBenchBuild(withEngineArgs(replicaScheduler(profileFor(row, o), step.dataParallelGroups, gpu), row.engine_args), row, model, step, gpu);
+  const scheduler = rowScheduler(row, profileFor(row, o), model, step, gpu);
   const maxRequests = o.maxRequests ?? DEFAULT_MAX_REQUESTS;
   const notes: string[] = [];
   // `shared-prefix-N`: fixed lengths whose first N prompt tokens are one prefix every request shares (prefix caching on)

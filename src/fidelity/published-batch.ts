@@ -1,8 +1,8 @@
-import { replicaScheduler, type CalibrationProfile } from '../perf/calibration.ts';
+import type { CalibrationProfile } from '../perf/calibration.ts';
 import type { StepModel } from '../perf/step.ts';
 import type { CorpusRow } from './corpus.ts';
 import { datasetLengths } from './dataset-lengths.ts';
-import { lengthDataset, outputLengthLaw, profileFor, resolveRow, withEngineArgs } from './predict.ts';
+import { lengthDataset, outputLengthLaw, profileFor, resolveRow, rowScheduler } from './predict.ts';
 import { pad } from './table.ts';
 
 /**
@@ -114,7 +114,7 @@ export function publishedBatchSteps(rows: readonly CorpusRow[], calibration?: Ca
     const resolved = resolveRow(tpot, profile);
     if (typeof resolved === 'string') continue;
     const sequences = (rate * (ttft.value + (tpot.output_tokens - 1) * tpot.value)) / 1000;
-    const scheduler = withEngineArgs(replicaScheduler(profile, resolved.step.dataParallelGroups, resolved.gpu), tpot.engine_args);
+    const scheduler = rowScheduler(tpot, profile, resolved.model, resolved.step, resolved.gpu);
     const room = scheduler.chunked_prefill ? Math.max(1, scheduler.max_batched_tokens - sequences) : tpot.prompt_tokens;
     const model = stepAtBatch(resolved.step, tpot, sequences, room, tpot.value);
     if (Number.isNaN(model)) continue;
