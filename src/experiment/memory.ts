@@ -5,6 +5,7 @@ import { replicasToAllocate } from '../fleet/control/alloc.ts';
 import { scaledCount } from '../util/scaled-count.ts';
 import { MAX_SIMULATED_USERS } from '../fleet/llm/users.ts';
 import type { Scenario } from '../scenario/schema.ts';
+import { checkArrivalBudget } from '../scenario/prepare.ts';
 import { gpusPerReplica } from '../fleet/schema.ts';
 import { fmt } from '../report/table.ts';
 import { defaultWindowMs, scaledArrivals } from './simulate.ts';
@@ -129,9 +130,11 @@ const gb = (bytes: number) => (bytes / GB >= 0.1 ? `${fmt(bytes / GB)} GB` : `${
 /**
  * Refuses (UserError, exit 2) a command whose estimate exceeds limits.max_memory_gb (default
  * DEFAULT_MAX_MEMORY_GB), or whose V8-heap part exceeds what one thread's heap may grow to (the
- * process would abort with "heap out of memory"). Returns the estimate otherwise.
+ * process would abort with "heap out of memory"), or whose arrivals exceed limits.max_events (a
+ * sweep's or plan's points are checked here, not prepared before they run). Returns the estimate otherwise.
  */
 export function checkMemory(sc: Scenario, file: string, opts: Parameters<typeof estimateMemory>[1]): MemoryPart[] {
+  checkArrivalBudget(sc, file);
   const parts = estimateMemory(sc, opts);
   const bytes = total(parts);
   const limit_gb = sc.limits.max_memory_gb ?? DEFAULT_MAX_MEMORY_GB;

@@ -5,6 +5,8 @@ import { resolveInScope, scopeOfPrepared } from '../util/paths.ts';
 import { isModelConfigPath } from '../fleet/schema.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { loadTrace, type Trace } from '../workload/trace.ts';
+import { arrivalBudgetProblem } from '../workload/arrival-budget.ts';
+import { UserError } from '../errors.ts';
 
 /** A validated scenario with its external inputs (traces) loaded once, shared by replications. */
 export interface Prepared {
@@ -32,6 +34,7 @@ export function prepare(loaded: LoadedScenario): Prepared {
     return cache.get(resolved)!;
   };
   const trace = a.kind === 'trace' ? traceAt(a.file, 'workload.arrivals.file') : undefined;
+  checkArrivalBudget(sc, loaded.file, trace);
   const tokenTraces: Record<string, Trace> = {};
   for (const [name, m] of Object.entries(sc.fleet?.models ?? {})) {
     // Model configs are read when the fleet is built (in each worker): refuse one outside the scope now.
@@ -39,6 +42,16 @@ export function prepare(loaded: LoadedScenario): Prepared {
     if ('trace' in m.tokens) tokenTraces[name] = traceAt(m.tokens.trace, `fleet.models.${name}.tokens.trace`);
   }
   return { scenario: sc, file: loaded.file, dir: scope.dir, roots: scope.roots, trace, tokenTraces, bases: loaded.bases };
+}
+
+/**
+ * Refuses (exit 2) a scenario whose arrivals alone exceed limits.max_events (arrivalBudgetProblem):
+ * here with its trace once loaded, and again for each point of a sweep or plan before it runs
+ * (experiment/memory.ts), where trace arrivals are not counted.
+ */
+export function checkArrivalBudget(sc: Scenario, file: string, trace?: Trace): void {
+  const problem = arrivalBudgetProblem({ arrivals: sc.workload.arrivals, scale: sc.fleet?.scale ?? 1, duration_s: sc.duration_s, max_events: sc.limits.max_events, trace });
+  if (problem !== undefined) throw new UserError(`${file}: ${problem}`);
 }
 
 /** The files a prepared scenario was read from (the scenario, the bases it extends, its traces): no output may replace them. */

@@ -118,7 +118,7 @@ describe('a relaunched run whose parent is killed', () => {
     const env = { ...process.env };
     delete env.GLIBC_TUNABLES;
     delete env.FLEETSIM_HUGE_PAGES;
-    const parent = spawn(process.execPath, ['src/cli/fleetsim.mjs', 'run', 'scenarios/mmc-example.yaml', '--set', 'duration_s=1e300', '--set', 'warmup_s=100', '--out', out], {
+    const parent = spawn(process.execPath, ['src/cli/fleetsim.mjs', 'run', 'scenarios/mmc-example.yaml', '--set', 'duration_s=2e8', '--set', 'warmup_s=100', '--out', out], {
       cwd: REPO,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

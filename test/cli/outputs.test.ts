@@ -14,6 +14,8 @@ import { cleanStale } from '../../src/util/write-atomic.ts';
  */
 const EXAMPLE = 'scenarios/mmc-example.yaml';
 const QUICK = ['--set', 'duration_s=200', '--set', 'warmup_s=20', '--quiet'];
+/** A run of hours: 1e9 arrivals a second for 2 s (warm-up 1 s), within the 2^31 - 1 events the limits allow (more arrivals are refused up front). */
+const DENSE = ['--set', 'duration_s=2', '--set', 'warmup_s=1', '--set', 'workload.arrivals.rate_per_s=1e9', '--set', 'limits.max_events=2147483647'];
 
 let tmp: string;
 const at = (...p: string[]) => join(tmp, ...p);
@@ -36,7 +38,7 @@ describe('reports', () => {
     expect(first.code, show(first)).toBe(0);
     const before = readFileSync(join(out, 'summary.json'), 'utf8');
     // In this process: the command's own SIGINT handler gets the signal (signals.mjs).
-    const rerun = runMain(['run', EXAMPLE, '--set', 'duration_s=1e300', '--out', out]);
+    const rerun = runMain(['run', EXAMPLE, '--set', 'duration_s=2e8', '--out', out]);
     // The output is opened just before the simulation starts.
     while (!readdirSync(tmp).some((e) => e.startsWith('.tmp-kept-'))) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 200));
@@ -52,7 +54,7 @@ describe('reports', () => {
 
   it('replications on worker threads stop soon after SIGTERM however dense, and report the ones started (exit 143)', async () => {
     const out = at('jobs');
-    const run = runMain(['run', EXAMPLE, '--set', 'duration_s=1e300', '--set', 'workload.arrivals.rate_per_s=1e9', '--replications', '4', '--jobs', '2', '--out', out]);
+    const run = runMain(['run', EXAMPLE, ...DENSE, '--replications', '4', '--jobs', '2', '--out', out]);
     while (!readdirSync(tmp).some((e) => e.startsWith('.tmp-jobs-'))) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 1500)); // the workers start and simulate
     const t0 = performance.now();
@@ -76,7 +78,7 @@ describe('reports', () => {
     // a stage the run reaches late: evaluated on part of the run it used to fail the budget's path
     writeFileSync(budgets, '- latency_ms.e2e.p99 <= 1e9\n');
     let settled = false;
-    const run = runMain(['check', EXAMPLE, '--budgets', budgets, '--set', 'duration_s=1e300', '--set', 'workload.arrivals.rate_per_s=1e9', '--junit', junit, '--out', out]);
+    const run = runMain(['check', EXAMPLE, '--budgets', budgets, ...DENSE, '--junit', junit, '--out', out]);
     void run.finally(() => (settled = true));
     while (!settled && !readdirSync(tmp).some((e) => e.startsWith('.tmp-gate-'))) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 200));
@@ -130,7 +132,7 @@ describe('reports', () => {
       chmodSync(ro, 0o555);
     }
     const target = join(ro, 'fleetsim-report');
-    const r = await runMain(['run', EXAMPLE, '--set', 'duration_s=1e300', '--out', target]);
+    const r = await runMain(['run', EXAMPLE, '--set', 'duration_s=2e8', '--out', target]);
     expect(r.code, show(r)).toBe(2);
     expect(r.stderr.trim()).toMatch(new RegExp(`^${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot write the output \\(E(ACCES|ROFS|PERM)\\)$`));
     expect(r.stdout).toBe(''); // not even the capacity check: nothing was simulated

@@ -53,6 +53,8 @@ const REFUSED: [string, string[], string, RegExp][] = [
   ['a wall budget of NaN', ['limits.max_wall_s=.nan'], 'limits.max_wall_s', /positive number/],
   ['an infinite wall budget', ['limits.max_wall_s=.inf'], 'limits.max_wall_s', /positive number/],
   ['an infinite memory limit', ['limits.max_memory_gb=.inf'], 'limits.max_memory_gb', /positive number/],
+  ['1e300 requests a second (gaps of 1e-297 ms no longer moved the clock: the run stood still until its wall budget ran out)', ['workload.arrivals.rate_per_s=1e300'], 'workload.arrivals.rate_per_s', /about 1\.00e298 arrivals, more than limits\.max_events/],
+  ['a rate with five zeros too many (8.3e9 arrivals in 5 s against the 2e9 events allowed)', ['workload.arrivals.rate_per_s=1666700000', 'fleet.scale=1'], 'workload.arrivals.rate_per_s', /more than limits\.max_events \(2,000,000,000\)/],
 ];
 
 describe('new scenario keys, hostile values: refused by validate in one line naming file and field', () => {
@@ -69,5 +71,31 @@ describe('new scenario keys, hostile values: refused by validate in one line nam
     expect(lines[0].startsWith(`${FILE}: ${field}`), show(r)).toBe(true);
     expect(lines[0]).toMatch(expected);
     expect(r.stdout, 'nothing reported valid').toBe('');
+  });
+});
+
+describe('arrivals beyond the event budget: refused before anything runs', () => {
+  it('a looped trace replayed at time_scale 1e-300 (every arrival at the same instant) is refused naming workload.arrivals.time_scale', async () => {
+    const r = await runMain(['validate', 'scenarios/trace-replay.yaml', '--set', 'workload.arrivals.time_scale=1e-300']);
+    expect(r.code, show(r)).toBe(2);
+    expect(r.stderr, show(r)).toMatch(/^scenarios\/trace-replay\.yaml: workload\.arrivals\.time_scale: the trace's 300 requests, looped and replayed at time_scale 1e-300 .* more than limits\.max_events/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a sweep point past the budget is refused before the first point runs, naming the point', async () => {
+    const r = await runMain(['sweep', FILE, ...SMALL.flatMap((s) => ['--set', s]), '--vary', 'workload.arrivals.rate_per_s=10,1e12', '--quiet']);
+    expect(r.code, show(r)).toBe(2);
+    expect(r.stderr, show(r)).toMatch(/--vary: at point 1: scenarios\/openai-2024\.yaml: workload\.arrivals\.rate_per_s: .* more than limits\.max_events/);
+  });
+
+  it('the budget is the scenario\'s own: 1.5e9 arrivals pass the default 2e9 events and are refused under limits.max_events 1e9', async () => {
+    // 1.5e11 requests/s x fleet.scale 0.002 x 5 s
+    const at = (limit: string[]) => runMain(['validate', FILE, ...[...SMALL, 'workload.arrivals.rate_per_s=1.5e11', ...limit].flatMap((s) => ['--set', s])]);
+    const passes = await at([]);
+    expect(passes.code, show(passes)).toBe(0);
+    expect(passes.stderr, show(passes)).not.toMatch(/max_events/);
+    const refused = await at(['limits.max_events=1000000000']);
+    expect(refused.code, show(refused)).toBe(2);
+    expect(refused.stderr, show(refused)).toMatch(/about 1,500,000,000 arrivals, more than limits\.max_events \(1,000,000,000\)/);
   });
 });
