@@ -2,6 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { parseVllmResult } from './vllm-result.ts';
+import { NIM_VLLM_SINCE, servesWithTensorRtLlm } from './versions.ts';
 import { readInputText } from '../util/read-input.ts';
 import { MAX_BATCHED_TOKENS, MAX_DECODE_RUN_STEPS, MAX_NUM_SEQS } from '../perf/calibration.ts';
 import { catalogGpuId } from '../perf/lookup.ts';
@@ -136,7 +137,6 @@ export interface EngineArgs {
 }
 /** Settings in TensorRT-LLM's own names, which no other stack has: refused on another stack's row. */
 const TRTLLM_ENGINE_ARGS = ['capacity_scheduler_policy', 'batching_type', 'gemm_allreduce_plugin'] as const;
-const TRTLLM_STACKS: readonly string[] = ['trtllm', 'nim'];
 export const BATCHING_TYPES = ['INFLIGHT', 'STATIC'] as const;
 export type BatchingType = (typeof BATCHING_TYPES)[number];
 /** trtllm-build's --gemm_allreduce_plugin values (its `None` read as disable). */
@@ -401,8 +401,12 @@ export function rowFromCells(fields: string[], file: string, line: number, width
   }
   const d = r.data;
   const stack = canonicalStack(d.stack);
-  const foreign = TRTLLM_ENGINE_ARGS.find((a) => engineArgs[a] !== undefined && !TRTLLM_STACKS.includes(stack));
-  if (foreign) throw rowError(file, line, ENGINE_ARGS_COLUMN, `expected ${foreign} only on a TensorRT-LLM row (stack ${TRTLLM_STACKS.join(' or ')}; this one is ${stack})`, fields[CORPUS_COLUMNS.length]);
+  const foreign = TRTLLM_ENGINE_ARGS.find((a) => engineArgs[a] !== undefined && !servesWithTensorRtLlm(stack, d.stack_version));
+  if (foreign) {
+    // the version is not echoed (it may be anything: docs/hostile-inputs.md)
+    const what = stack === 'nim' ? `nim ${NIM_VLLM_SINCE} or later, or unnumbered: NIM ${NIM_VLLM_SINCE} and later serve with vLLM` : stack;
+    throw rowError(file, line, ENGINE_ARGS_COLUMN, `expected ${foreign} only on a TensorRT-LLM row (stack trtllm, or nim before ${NIM_VLLM_SINCE}; this one is ${what})`, fields[CORPUS_COLUMNS.length]);
+  }
   return {
     ...d, file, line,
     stack,

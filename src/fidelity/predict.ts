@@ -11,7 +11,7 @@ import { VLLM_REPLICA_DEFAULTS } from '../fleet/gpu/replica.ts';
 import { FIXED_OUTPUT_SUFFIX, type CorpusRow, type EngineArgs, type Statistic } from './corpus.ts';
 import { trtllmBenchLimits } from './trtllm-bench.ts';
 import { simulate, type Arrivals, type LengthLaw, type RunResult, type RunSpec } from './run.ts';
-import { versionAtLeast } from './versions.ts';
+import { NIM_VLLM_SINCE, versionAtLeast } from './versions.ts';
 import { isLengthDataset, type LengthDataset } from './dataset-lengths.ts';
 
 /**
@@ -125,13 +125,6 @@ export const TRTLLM_SESSION_BEFORE = '0.10';
  * (vendor.csv) fit `trtllm`: 16 rows, 4.5%.
  */
 export const NIM_TRTLLM_CURRENT_SINCE = '1.1';
-/**
- * The first NIM for LLMs release on vLLM alone: 2.0 replaced 1.x's several backends with one, vLLM
- * (NIM 2.0.1 release notes: "ships with vLLM 0.17.1 as the sole inference backend"; each 2.0.x
- * release names the vLLM it upgrades to), so its rows take vLLM's V1 profile. An unnumbered NIM
- * version counts as current, and so as vLLM.
- */
-export const NIM_VLLM_SINCE = '2.0';
 /**
  * The first vLLM release after the 2023 era (0.2-0.3: no chunked prefill, no CUDA graphs by default
  * for every batch: `vllm-2023`). From it to 0.7, the V0 engine scheduled every step (`vllm-v0`)

@@ -18,3 +18,17 @@ export function versionAtLeast(version: string, minimum: string): boolean {
   }
   return true;
 }
+
+/**
+ * The first NIM for LLMs release on vLLM alone: 2.0 replaced 1.x's several backends with one, vLLM
+ * (NIM 2.0.1 release notes: "ships with vLLM 0.17.1 as the sole inference backend"; each 2.0.x
+ * release names the vLLM it upgrades to), so its rows take vLLM's V1 profile (predict.ts) and a
+ * TensorRT-LLM setting on one is refused (corpus.ts). An unnumbered NIM version counts as current,
+ * and so as vLLM.
+ */
+export const NIM_VLLM_SINCE = '2.0';
+
+/** A row of this stack and version serves with TensorRT-LLM: trtllm, or NIM before 2.0. */
+export function servesWithTensorRtLlm(stack: string, version: string): boolean {
+  return stack === 'trtllm' || (stack === 'nim' && !versionAtLeast(version, NIM_VLLM_SINCE));
+}

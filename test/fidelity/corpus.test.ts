@@ -180,7 +180,13 @@ describe('corpus loader: the optional engine_args column', () => {
     expect(refused('gemm_allreduce_plugin=fp8')).toBe('c.csv:3: engine_args: expected gemm_allreduce_plugin=float16, bfloat16, disable, got "gemm_allreduce_plugin=fp8"');
     expect(userError(() => parseCorpus(withArgs(['', 'gemm_allreduce_plugin=float16']), 'c.csv'))).toMatch(/expected gemm_allreduce_plugin only on a TensorRT-LLM row/);
     // TensorRT-LLM's names on another stack's row would be read as nothing: refused
-    expect(userError(() => parseCorpus(withArgs(['', 'batching_type=STATIC']), 'c.csv'))).toBe('c.csv:3: engine_args: expected batching_type only on a TensorRT-LLM row (stack trtllm or nim; this one is vllm), got "batching_type=STATIC"');
+    expect(userError(() => parseCorpus(withArgs(['', 'batching_type=STATIC']), 'c.csv'))).toBe('c.csv:3: engine_args: expected batching_type only on a TensorRT-LLM row (stack trtllm, or nim before 2.0; this one is vllm), got "batching_type=STATIC"');
+    // NIM served with TensorRT-LLM before 2.0 and with vLLM alone since: its settings on a NIM 1.x
+    // row are read, on a NIM 2.x or unnumbered one refused (that row takes the vllm profile)
+    const nim = (version: string, arg: string) => [`${CORPUS_HEADER},engine_args`, `${csvLine(baseCells({ id: 'synthetic-nim', stack: 'nim', stack_version: version }))},${arg}`].join('\n') + '\n';
+    expect(parseCorpus(nim('1.8.0', 'capacity_scheduler_policy=MAX_UTILIZATION'), 'c.csv')[0].engine_args).toEqual({ capacity_scheduler_policy: 'MAX_UTILIZATION' });
+    expect(userError(() => parseCorpus(nim('2.0.1', 'gemm_allreduce_plugin=float16'), 'c.csv'))).toBe('c.csv:2: engine_args: expected gemm_allreduce_plugin only on a TensorRT-LLM row (stack trtllm, or nim before 2.0; this one is nim 2.0 or later, or unnumbered: NIM 2.0 and later serve with vLLM), got "gemm_allreduce_plugin=float16"');
+    expect(userError(() => parseCorpus(nim('latest', 'capacity_scheduler_policy=MAX_UTILIZATION'), 'c.csv'))).toMatch(/this one is nim 2\.0 or later, or unnumbered/);
     // MAX_UTILIZATION admits while the KV cache lasts; GUARANTEED_NO_EVICT reserves each output whole
     const reserving = { ...schedulerOf(ENGINE_PROFILES.trtllm), kv_admission: 'reserve-output' as const };
     expect(withEngineArgs(reserving, { capacity_scheduler_policy: 'MAX_UTILIZATION' }).kv_admission).toBe('on-demand');
