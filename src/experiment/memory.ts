@@ -131,7 +131,7 @@ const gb = (bytes: number) => (bytes / GB >= 0.1 ? `${fmt(bytes / GB)} GB` : `${
  * Refuses (UserError, exit 2) a command whose estimate exceeds limits.max_memory_gb (default
  * DEFAULT_MAX_MEMORY_GB), or whose V8-heap part exceeds what one thread's heap may grow to (the
  * process would abort with "heap out of memory"), or whose arrivals exceed limits.max_events (a
- * sweep's or plan's points are checked here, not prepared before they run). Returns the estimate otherwise.
+ * sweep's points are checked here, not prepared before they run). Returns the estimate otherwise.
  */
 export function checkMemory(sc: Scenario, file: string, opts: Parameters<typeof estimateMemory>[1]): MemoryPart[] {
   checkArrivalBudget(sc, file);

@@ -46,8 +46,8 @@ export function prepare(loaded: LoadedScenario): Prepared {
 
 /**
  * Refuses (exit 2) a scenario whose arrivals alone exceed limits.max_events (arrivalBudgetProblem):
- * here with its trace once loaded, and again for each point of a sweep or plan before it runs
- * (experiment/memory.ts), where trace arrivals are not counted.
+ * here with its trace once loaded, and again before a command runs (experiment/memory.ts checkMemory:
+ * every point of a sweep up front), where trace arrivals are not counted.
  */
 export function checkArrivalBudget(sc: Scenario, file: string, trace?: Trace): void {
   const problem = arrivalBudgetProblem({ arrivals: sc.workload.arrivals, scale: sc.fleet?.scale ?? 1, duration_s: sc.duration_s, max_events: sc.limits.max_events, trace });
