@@ -8,7 +8,8 @@ import type { Scenario } from '../scenario/schema.ts';
 import { checkArrivalBudget } from '../scenario/prepare.ts';
 import { gpusPerReplica } from '../fleet/schema.ts';
 import { fmt } from '../report/table.ts';
-import { defaultWindowMs, scaledArrivals } from './simulate.ts';
+import { defaultWindowMs } from './simulate.ts';
+import { scaledArrivals } from '../workload/arrivals.ts';
 
 /**
  * What a command would hold in memory, estimated from the scenario before anything is built, so

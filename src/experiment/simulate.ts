@@ -14,13 +14,12 @@ import { StationNetwork } from '../fleet/stations/network.ts';
 import { installBacklogs } from '../fleet/llm/class-setup.ts';
 import { buildFleet, type BuiltFleet } from '../fleet/llm/build.ts';
 import { FleetIndex } from '../fleet/fleet-index.ts';
-import type { ArrivalsSpec } from '../workload/schema.ts';
 import type { Station } from '../fleet/stations/station.ts';
 import { emptyCounts, type Outcome } from '../metrics/outcomes.ts';
 import { TimeSeries } from '../metrics/timeseries.ts';
 import { PowerSampler } from '../results/power-series.ts';
 import { LatencyStats } from '../metrics/latency.ts';
-import { makeArrivals } from '../workload/arrivals.ts';
+import { makeArrivals, scaledArrivals } from '../workload/arrivals.ts';
 import type { Prepared } from '../scenario/prepare.ts';
 import type { RunResult } from '../results/run-result.ts';
 import { summarizeRun, type Summary } from '../results/summary.ts';
@@ -46,13 +45,6 @@ function ttftWithWaitingAges(fleet: BuiltFleet, end_ms: number): NonNullable<Run
   const byModel = fleet.metrics.models.map((m) => copy(m.ttft));
   fleet.pipeline.addWaitingTtftAges(end_ms, all, byModel);
   return { all, byModel };
-}
-
-/** Fleet sampling: a fleet simulated at scale k receives k times the traffic. */
-export function scaledArrivals(a: ArrivalsSpec, scale: number): ArrivalsSpec {
-  if (scale === 1) return a;
-  if (a.kind === 'trace') return { ...a, time_scale: a.time_scale / scale };
-  return { ...a, rate_per_s: a.rate_per_s * scale };
 }
 
 export function defaultWindowMs(duration_s: number, window_s?: number): number {

@@ -1,5 +1,5 @@
 import { fmt } from '../util/format-number.ts';
-import { makeArrivals } from './arrivals.ts';
+import { makeArrivals, scaledArrivals } from './arrivals.ts';
 import type { ArrivalsSpec } from './schema.ts';
 import type { Trace } from './trace.ts';
 
@@ -25,8 +25,7 @@ export interface ArrivalBudget {
 export function arrivalBudgetProblem(b: ArrivalBudget): string | undefined {
   const a = b.arrivals;
   if (a.kind === 'trace' && b.trace === undefined) return undefined;
-  const scaled: ArrivalsSpec = a.kind === 'trace' ? { ...a, time_scale: a.time_scale / b.scale } : { ...a, rate_per_s: a.rate_per_s * b.scale };
-  const meanRate_per_s = makeArrivals(scaled, () => 0.5, b.trace).meanRatePerS(b.duration_s * 1000);
+  const meanRate_per_s = makeArrivals(scaledArrivals(a, b.scale), () => 0.5, b.trace).meanRatePerS(b.duration_s * 1000);
   const expected = meanRate_per_s * b.duration_s;
   if (expected <= b.max_events) return undefined;
   const scale = b.scale === 1 ? '' : ` (fleet.scale ${fmt(b.scale)} included)`;

@@ -83,6 +83,13 @@ class TraceSource implements ArrivalSource {
   }
 }
 
+/** Fleet sampling: a fleet simulated at scale k receives k times the traffic (a trace replayed k times faster). */
+export function scaledArrivals(a: ArrivalsSpec, scale: number): ArrivalsSpec {
+  if (scale === 1) return a;
+  if (a.kind === 'trace') return { ...a, time_scale: a.time_scale / scale };
+  return { ...a, rate_per_s: a.rate_per_s * scale };
+}
+
 /** Builds the arrival source; a trace must already be loaded (see loadTrace). */
 export function makeArrivals(spec: ArrivalsSpec, rng: Rng, trace?: Trace): ArrivalSource {
   switch (spec.kind) {
