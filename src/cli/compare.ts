@@ -8,6 +8,8 @@ import { compareMarkdown, compareSummaries, summaryKind, type CompareSide } from
 import { version } from '../version.ts';
 import { checkMemory } from '../experiment/memory.ts';
 import type { Summary } from '../results/summary.ts';
+import { SummarySchema } from '../results/summary-schema.ts';
+import { describeIssue } from '../scenario/format-issue.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
 import { Interrupt, Progress, runReplicationsSliced } from './progress.ts';
 import { readInputText } from '../util/read-input.ts';
@@ -55,9 +57,22 @@ function readSummary(path: string): Summary | undefined {
     throw new UserError(`${file}: invalid JSON: ${(e as Error).message}`);
   }
   const looksLikeSummary = doc !== null && typeof doc === 'object' && 'fleetsim_version' in doc && 'requests' in doc && 'latency_ms' in doc;
-  if (looksLikeSummary) return doc as Summary;
+  if (looksLikeSummary) return checkedSummary(doc, file);
   if (file !== path) throw new UserError(`${file}: not a fleetsim summary.json (no fleetsim_version, requests and latency_ms)`);
   return undefined; // a JSON scenario
+}
+
+/**
+ * A summary.json as summary-schema.ts declares it, or a one-line refusal naming its first field
+ * that is not (a summary edited by hand or cut short: `requests` a string, a negative replication
+ * count, a missing block were read as nothing and the comparison said "No regression"). Keys the
+ * schema does not know are let through: a summary of another fleetsim version may carry them.
+ */
+function checkedSummary(doc: unknown, file: string): Summary {
+  const parsed = SummarySchema.safeParse(doc, { reportInput: true });
+  const issue = parsed.success ? undefined : parsed.error.issues.find((i) => i.code !== 'unrecognized_keys');
+  if (issue) throw new UserError(`${file}: ${describeIssue(issue)} (not a summary.json fleetsim can compare)`);
+  return doc as Summary;
 }
 
 export function registerCompare(program: Command): void {

@@ -215,6 +215,24 @@ describe('compare', () => {
     expect(r.stderr).toContain('warning: the base comes from fleetsim 0.0.1 and the candidate from');
   });
 
+  it('refuses a summary.json that is not one (a block replaced, a negative count) in one line naming the field; a key it does not know is let through', async () => {
+    const doc = JSON.parse(readFileSync(summary, 'utf8'));
+    const edited = (name: string, change: Record<string, unknown>) => {
+      const f = at(name);
+      writeFileSync(f, JSON.stringify({ ...doc, ...change }));
+      return f;
+    };
+    // both were read as nothing: "No regression", exit 0
+    const block = await runMain(['compare', summary, edited('requests-string.json', { requests: 'abc' }), '--quiet']);
+    expect(block.code, show(block)).toBe(2);
+    expect(block.stderr.trim()).toBe(`${at('requests-string.json')}: requests: expected object, got "abc" (not a summary.json fleetsim can compare)`);
+    const count = await runMain(['compare', edited('replications-negative.json', { replications: -5 }), summary, '--quiet']);
+    expect(count.code, show(count)).toBe(2);
+    expect(count.stderr.trim()).toMatch(/replications-negative\.json: replications: expected a number >= 1, got -5/);
+    const extra = await runMain(['compare', summary, edited('extra-key.json', { a_later_block: { x: 1 } }), '--quiet']);
+    expect(extra.code, show(extra)).toBe(0);
+  });
+
   it('--fail-on-regression on single runs is inconclusive (exit 1), not a pass; with replications it passes', async () => {
     const single = await runMain(['compare', summary, summary, '--fail-on-regression', '--quiet']);
     expect(single.code, show(single)).toBe(1);
