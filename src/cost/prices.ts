@@ -102,6 +102,11 @@ export const INSTANCES: Readonly<Record<string, InstanceType>> = Object.fromEntr
   // re-verified): 2024 set $98.32 / 8 x 2.49 / 2.99 = $10.2348, current $55.04 / 8 x 2.49 / 2.99 =
   // $5.7295 for one card; host size as Lambda's 1x H100 PCIe (26 vCPU, 200 GiB).
   I('h100-pcie-1x.assumed', 26, 200, 10.2348, { gpus: 1, gpu: 'h100-pcie', usd_per_hour_current: 5.7295, note: 'ASSUMED price (no hyperscaler rents the PCIe card): p5 per GPU scaled by Lambda\'s PCIe/SXM ratio; override per scenario' }),
+  // H100 SXM on a 4-GPU HGX board (no NVSwitch): the clouds rent 8-GPU NVSwitch boards; such boards
+  // are bought (Dell XE8640/XE9640, Fujitsu GX2560 M7) or rented from smaller hosts. Assumed at the
+  // p5 price per GPU for four (2024 set $98.32 / 2 = $49.16, current $55.04 / 2 = $27.52), host
+  // size half a p5's.
+  I('h100-hgx4-4x.assumed', 96, 1024, 49.16, { gpus: 4, gpu: 'h100-80gb-hgx4', usd_per_hour_current: 27.52, note: 'ASSUMED price (no cloud lists the 4-GPU board): p5 per GPU; override per scenario' }),
   // H20: not sold by US clouds (export-licensed for China). Assumed at half the p5 price per GPU, as
   // H20 cards were reported to sell for about half an H100 in 2024: 2024 set $98.32/2 = $49.16,
   // current $55.04/2 = $27.52 per 8-GPU host.

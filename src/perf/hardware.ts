@@ -31,6 +31,7 @@ export type GpuId =
   | 'a10g'
   | 'l4'
   | 'h100-80gb'
+  | 'h100-80gb-hgx4'
   | 'h100-pcie'
   | 'h200'
   | 'h20'
@@ -61,6 +62,14 @@ export interface GpuSpec {
   readonly interconnect: Interconnect;
   /** GPUs reachable all-to-all over `interconnect`: the largest tensor-parallel degree */
   readonly interconnect_domain_gpus: number;
+  /**
+   * true: no switch; each GPU has one link of equal width to every other GPU of its domain
+   * (`nvlink_gb_per_s` is the sum of them), so a group of g GPUs drives only its g - 1 links,
+   * (g - 1) / (domain - 1) of that sum (meshLinkShare). AMD's 8-OAM platforms and NVIDIA's 4-GPU
+   * HGX H100 board are such meshes.
+   * Undefined: a switched domain (NVSwitch, NVL72), where every group gets the whole bandwidth.
+   */
+  readonly direct_mesh?: boolean;
   /** Volta and Turing have no BF16 tensor cores */
   readonly supports_bf16: boolean;
   readonly tdp_w: number;
@@ -129,6 +138,16 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
   'h100-80gb': {
     id: 'h100-80gb', name: 'NVIDIA H100 80GB SXM', memory_gb: 80, mem_bw_gb_per_s: 3350,
     fp16_tflops: 989.4, fp8_tflops: 1978.9, int8_tops: 1978.9, nvlink_gb_per_s: 900, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 700,
+    matmul_achieved_fraction: { fp16: 0.803, fp8: 0.709 },
+  },
+  // The same H100 SXM on NVIDIA's 4-GPU HGX board (Dell PowerEdge XE8640 and XE9640, Fujitsu
+  // PRIMERGY GX2560 M7, ...), which has no NVSwitch: each GPU's 18 NVLinks run 6 to each of the other
+  // three ("6x 4th Gen NVLink, 900GB/s" in those systems' MLPerf Inference v4.1 descriptions, where
+  // the 8-GPU boards say "NVLINK Switch"), so a TP 2 pair all-reduces over 300 of the 900 GB/s.
+  // Domain: the board's 4 GPUs.
+  'h100-80gb-hgx4': {
+    id: 'h100-80gb-hgx4', name: 'NVIDIA H100 80GB SXM, 4-GPU HGX board (no NVSwitch)', memory_gb: 80, mem_bw_gb_per_s: 3350,
+    fp16_tflops: 989.4, fp8_tflops: 1978.9, int8_tops: 1978.9, nvlink_gb_per_s: 900, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 4, direct_mesh: true, supports_bf16: true, tdp_w: 700,
     matmul_achieved_fraction: { fp16: 0.803, fp8: 0.709 },
   },
   // NVIDIA H100 Tensor Core GPU datasheet, H100 PCIe column: 80 GB HBM2e at 2 TB/s, FP16 tensor
@@ -201,7 +220,7 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
   // all links at once (RCCL spreads its channels over them). Domain: the 8 OAMs of one platform.
   mi300x: {
     id: 'mi300x', name: 'AMD Instinct MI300X', memory_gb: 192, mem_bw_gb_per_s: 5300,
-    fp16_tflops: 1307.4, fp8_tflops: 2614.9, int8_tops: 2614.9, nvlink_gb_per_s: 896, has_nvlink: false, interconnect: 'infinity-fabric', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 750,
+    fp16_tflops: 1307.4, fp8_tflops: 2614.9, int8_tops: 2614.9, nvlink_gb_per_s: 896, has_nvlink: false, interconnect: 'infinity-fabric', interconnect_domain_gpus: 8, direct_mesh: true, supports_bf16: true, tdp_w: 750,
     matmul_achieved_fraction: { fp16: 0.514 },
   },
   // AMD Instinct MI325X datasheet (Oct 2024): the MI300X's compute (FP16 1,307.4 TF, FP8 2,614.9 TF,
@@ -209,10 +228,22 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
   // (7 x 128 GB/s) and 8-GPU platform (a drop-in for MI300X boards).
   mi325x: {
     id: 'mi325x', name: 'AMD Instinct MI325X', memory_gb: 256, mem_bw_gb_per_s: 6000,
-    fp16_tflops: 1307.4, fp8_tflops: 2614.9, int8_tops: 2614.9, nvlink_gb_per_s: 896, has_nvlink: false, interconnect: 'infinity-fabric', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 1000,
+    fp16_tflops: 1307.4, fp8_tflops: 2614.9, int8_tops: 2614.9, nvlink_gb_per_s: 896, has_nvlink: false, interconnect: 'infinity-fabric', interconnect_domain_gpus: 8, direct_mesh: true, supports_bf16: true, tdp_w: 1000,
     matmul_achieved_fraction: { fp16: 0.604 },
   },
 };
+
+/**
+ * The share of a GPU's interconnect bandwidth (`nvlink_gb_per_s`) a group of `groupGpus` GPUs of
+ * one domain drives at once: all of it through a switch; on a direct mesh only the links to the
+ * group's other members, (g - 1) / (domain - 1). An MI300X pair all-reduces over one 128 GB/s link
+ * of its seven (AMD Instinct MI300X data sheet: 7 x 128 GB/s Infinity Fabric links), not 896 GB/s.
+ */
+export function meshLinkShare(gpu: GpuSpec, groupGpus: number): number {
+  if (!gpu.direct_mesh || gpu.interconnect_domain_gpus <= 1) return 1;
+  const members = Math.min(groupGpus, gpu.interconnect_domain_gpus);
+  return members > 1 ? (members - 1) / (gpu.interconnect_domain_gpus - 1) : 1;
+}
 
 export const GPU_IDS: readonly GpuId[] = Object.keys(GPUS) as GpuId[];
 

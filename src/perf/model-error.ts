@@ -55,7 +55,7 @@ export function knownHardwareBias(gpu: { readonly id: string }): string | undefi
 }
 
 /** Hopper GPUs of the catalog: where the pairing below was measured (H100, H200) or shares their kernels (H20, H100 PCIe). */
-const HOPPER_GPUS: ReadonlySet<string> = new Set(['h100-80gb', 'h100-pcie', 'h200', 'h20']);
+const HOPPER_GPUS: ReadonlySet<string> = new Set(['h100-80gb', 'h100-80gb-hgx4', 'h100-pcie', 'h200', 'h20']);
 
 /**
  * A model on a GPU family fleetsim misses in every published run of the pair, as of 2026-12-05:
@@ -85,12 +85,12 @@ export function knownModelGpuBias(model: { readonly id: string }, gpu: { readonl
  */
 export function knownDtypeBias(dtype: string | undefined, gpu: { readonly id: string }): string | undefined {
   if (dtype !== 'int4' || !INT4_MEASURED_GPUS.has(gpu.id)) return undefined;
-  const way = gpu.id === 'h100-80gb' ? 'fast' : 'slow';
+  const way = gpu.id.startsWith('h100-80gb') ? 'fast' : 'slow';
   return `int4 on ${gpu.id}: published 4-bit weight-only (W4A16) runs at batch 1 took nearly one time on A100 and H100 (vLLM 0.7.2), where fleetsim reads this GPU about 27% ${way}, ` +
     'so its small-batch decode here may be off by about 30%';
 }
 
-const INT4_MEASURED_GPUS: ReadonlySet<string> = new Set(['a100-80gb', 'h100-80gb']);
+const INT4_MEASURED_GPUS: ReadonlySet<string> = new Set(['a100-80gb', 'h100-80gb', 'h100-80gb-hgx4']);
 
 /**
  * An engine profile fleetsim reads fast where published runs measured it, as of 2026-12-05: vLLM's

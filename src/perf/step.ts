@@ -2,7 +2,7 @@ import { UserError } from '../errors.ts';
 import type { CalibrationFactors, CalibrationProfile } from './calibration.ts';
 import { DEFAULT_CALIBRATION } from './profiles.ts';
 import { ACTIVATION_BYTES, defaultKvDtype, DTYPE_BYTES, matmulPathFor, peakTflopsFor, weightKernelShare, type Dtype } from './dtype.ts';
-import { checkTensorParallel, matmulRateVsReference, type GpuSpec } from './hardware.ts';
+import { checkTensorParallel, matmulRateVsReference, meshLinkShare, type GpuSpec } from './hardware.ts';
 import { moeAllToAllBytesPerToken, sizeReplica } from './memory.ts';
 import type { ModelSpec } from './models.ts';
 import { countParams, fullAttentionLayers, rowParallelParams } from './shape.ts';
@@ -138,6 +138,11 @@ export interface StepGeometry {
   readonly allReduces: number;
   /** their payload per token at 100% of one direction of the GPU link, ms */
   readonly allReduceMsPerToken: number;
+  /**
+   * what a direct mesh adds to that payload per token, ms, at the mesh link's own efficiency
+   * (meshShortfallMsPerByte); 0 in a switched domain
+   */
+  readonly meshAllReduceMsPerToken: number;
   /** hops of a ring all-reduce over PCIe (2 (tp-1)); 0 on NVLink */
   readonly pcieRingHops: number;
   /** log2(tp): rounds of a tree or recursive-doubling all-reduce over NVLink or Infinity Fabric */
@@ -148,6 +153,8 @@ export interface StepGeometry {
    * payload against the ring's 2 (tp - 1) / tp (at most 1: at TP 2 the ring moves less)
    */
   readonly fusedAllReduceTrafficShare: number;
+  /** an engine may fuse the all-reduce with its GEMM here: NVLink through a switch (SHARP multicast), not PCIe or a direct mesh */
+  readonly allReduceFusable: boolean;
   /** the row-parallel GEMMs' share of the dense GEMM work (shape.ts rowParallelParams) */
   readonly rowParallelShare: number;
   /** expert-parallel all-to-alls in one iteration: dispatch and combine per MoE layer (0 at ep 1) */
@@ -244,7 +251,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   };
 }
 
-type Collectives = Pick<StepGeometry, 'allReduces' | 'allReduceMsPerToken' | 'pcieRingHops' | 'allReduceDoublings' | 'fusedAllReduceTrafficShare' | 'allToAlls' | 'allToAllMsPerToken'>;
+type Collectives = Pick<StepGeometry, 'allReduces' | 'allReduceMsPerToken' | 'meshAllReduceMsPerToken' | 'pcieRingHops' | 'allReduceDoublings' | 'fusedAllReduceTrafficShare' | 'allReduceFusable' | 'allToAlls' | 'allToAllMsPerToken'>;
 
 /** The GPU-to-GPU traffic of one iteration: tensor-parallel all-reduces and expert-parallel all-to-alls. */
 function collectives(
@@ -261,12 +268,33 @@ function collectives(
     allReduces,
     // each data-parallel group all-reduces only its own share of the batch, all groups at once
     allReduceMsPerToken: tp > 1 ? allReduces * (2 * (tp - 1) / tp) * model.hidden_size * ACTIVATION_BYTES / linkBytesPerMs / dataParallelGroups : 0,
+    meshAllReduceMsPerToken: tp > 1 ? allReduces * (2 * (tp - 1) / tp) * model.hidden_size * ACTIVATION_BYTES * meshShortfallMsPerByte(gpu, tp, linkBytesPerMs) / dataParallelGroups : 0,
     pcieRingHops: tp > 1 && gpu.interconnect === 'pcie' ? 2 * (tp - 1) : 0,
     allReduceDoublings: Math.log2(tp),
     fusedAllReduceTrafficShare: tp > 1 ? Math.min(1, (tp + 1) / (2 * (tp - 1))) : 1,
+    allReduceFusable: gpu.interconnect === 'nvlink' && gpu.direct_mesh !== true,
     allToAlls: ep > 1 ? 2 * moeLayers : 0,
     allToAllMsPerToken: ep > 1 ? moeLayers * (allToAll.dispatch + allToAll.combine) / gpus * allToAllMsPerByte(gpu, ep, linkBytesPerMs) : 0,
   };
+}
+
+/**
+ * The share of a direct mesh link's rate a collective achieves: 48 of xGMI's 64 GB/s per direction
+ * (AMD ROCm blog, "Understanding RCCL Bandwidth and xGMI Performance on AMD Instinct MI300X", 2025:
+ * CRC and protocol overhead), the one vendor measurement of a mesh link.
+ */
+const MESH_LINK_EFFICIENCY = 0.75;
+
+/**
+ * ms per byte of all-reduce payload a direct mesh adds for a group of `groupGpus`: the group drives
+ * only the links to its members (hardware.ts meshLinkShare), so the payload the whole link would
+ * have carried takes 1/share - 1 times longer again. Added at the mesh link's own efficiency, not
+ * the profile's fitted link_bw_efficiency, which carries more than the collective (TP's narrower
+ * GEMMs, a synchronisation per all-reduce; docs/step-model.md) and was fitted on switched domains.
+ */
+function meshShortfallMsPerByte(gpu: GpuSpec, groupGpus: number, linkBytesPerMs: number): number {
+  const share = meshLinkShare(gpu, groupGpus);
+  return share < 1 ? (1 / share - 1) / (linkBytesPerMs * MESH_LINK_EFFICIENCY) : 0;
 }
 
 /**
@@ -374,7 +402,7 @@ export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number,
     const latency_us = g.pcieRingHops > 0
       ? g.pcieRingHops * c.pcie_hop_latency_us
       : c.allreduce_latency_us + g.allReduceDoublings * c.allreduce_doubling_latency_us;
-    t += g.allReduces * latency_us / 1000 + allReducePayloadMs(g, c, tokens, denseMs);
+    t += g.allReduces * latency_us / 1000 + allReducePayloadMs(g, c, tokens, denseMs) + tokens * g.meshAllReduceMsPerToken;
   }
   // an all-to-all is one round of point-to-point sends: the fixed cost of one collective, no doublings
   if (g.allToAlls > 0) t += g.allToAlls * c.allreduce_latency_us / 1000 + tokens * g.allToAllMsPerToken / c.link_bw_efficiency;
@@ -391,7 +419,7 @@ export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number,
  */
 function allReducePayloadMs(g: StepGeometry, c: CalibrationFactors, tokens: number, denseMs: number): number {
   const ringMs = tokens * g.allReduceMsPerToken / c.link_bw_efficiency;
-  if (c.allreduce_fused_with_gemm !== true || g.pcieRingHops > 0) return ringMs;
+  if (c.allreduce_fused_with_gemm !== true || !g.allReduceFusable) return ringMs;
   return Math.max(0, ringMs * g.fusedAllReduceTrafficShare - g.rowParallelShare * denseMs);
 }
 

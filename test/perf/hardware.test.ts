@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
-import { checkTensorParallel, GPU_IDS, GPU_MEMORY_BYTES_PER_GB, GPUS, MATMUL_REFERENCE_GPU, matmulRateVsReference, type GpuId } from '../../src/perf/hardware.ts';
+import { checkTensorParallel, GPU_IDS, GPU_MEMORY_BYTES_PER_GB, GPUS, MATMUL_REFERENCE_GPU, matmulRateVsReference, meshLinkShare, type GpuId } from '../../src/perf/hardware.ts';
 import { MODELS } from '../../src/perf/models.ts';
 import { buildStepGeometry } from '../../src/perf/step.ts';
 
@@ -99,6 +99,41 @@ describe('interconnect domains and the TP check', () => {
     expect(() => checkTensorParallel(GPUS.gb200, 144)).toThrow(/72-GPU nvlink domain of gb200/);
     expect(() => checkTensorParallel(GPUS.mi300x, 16)).toThrow(/8-GPU infinity-fabric domain of mi300x/);
     expect(() => checkTensorParallel(GPUS.l40s, 0)).toThrow(/positive integer/);
+  });
+});
+
+describe('direct meshes: a tensor-parallel group drives only the links to its own members', () => {
+  it('gives a group (g - 1) / (domain - 1) of the link on a mesh, all of it through a switch', () => {
+    // MI300X: 7 Infinity Fabric links, one to each other OAM; the 4-GPU HGX H100: 6 NVLinks to each of 3
+    expect(meshLinkShare(GPUS.mi300x, 2)).toBeCloseTo(1 / 7, 12);
+    expect(meshLinkShare(GPUS.mi300x, 4)).toBeCloseTo(3 / 7, 12);
+    expect(meshLinkShare(GPUS.mi300x, 8)).toBe(1);
+    expect(meshLinkShare(GPUS.mi325x, 2)).toBeCloseTo(1 / 7, 12);
+    expect(meshLinkShare(GPUS['h100-80gb-hgx4'], 2)).toBeCloseTo(1 / 3, 12);
+    expect(meshLinkShare(GPUS['h100-80gb-hgx4'], 4)).toBe(1);
+    for (const id of ['h100-80gb', 'h200', 'b200', 'gb200', 'a100-80gb', 'l40s'] as const) expect(meshLinkShare(GPUS[id], 2), id).toBe(1);
+  });
+
+  it('adds the missing links\' time at 75% of the link (AMD\'s 48 of 64 GB/s per xGMI link), apart from the fitted all-reduce term', () => {
+    const model = MODELS['llama-3-70b'];
+    const bytesPerToken = 2 * model.layers * model.hidden_size * 2; // 2 all-reduces a layer, 16-bit activations
+    for (const [id, tp, share] of [['mi300x', 2, 1 / 7], ['mi300x', 4, 3 / 7], ['h100-80gb-hgx4', 2, 1 / 3]] as const) {
+      const g = buildStepGeometry({ model, gpu: GPUS[id], tp, dtype: 'fp8' });
+      const linkBytesPerMs = GPUS[id].nvlink_gb_per_s / 2 * 1e6;
+      const ringBytes = bytesPerToken * 2 * (tp - 1) / tp;
+      expect(g.meshAllReduceMsPerToken, `${id} tp${tp}`).toBeCloseTo(ringBytes * (1 / share - 1) / (linkBytesPerMs * 0.75), 12);
+      // the switched-domain term is the same as on a switch of the same link
+      const switched = buildStepGeometry({ model, gpu: { ...GPUS[id], direct_mesh: undefined }, tp, dtype: 'fp8' });
+      expect(g.allReduceMsPerToken).toBe(switched.allReduceMsPerToken);
+      expect(switched.meshAllReduceMsPerToken).toBe(0);
+    }
+    expect(buildStepGeometry({ model, gpu: GPUS.mi300x, tp: 8, dtype: 'fp8' }).meshAllReduceMsPerToken).toBe(0);
+    expect(buildStepGeometry({ model, gpu: GPUS['h100-80gb'], tp: 2, dtype: 'fp8' }).meshAllReduceMsPerToken).toBe(0);
+  });
+
+  it('refuses a TP above the 4-GPU board\'s domain', () => {
+    expect(() => checkTensorParallel(GPUS['h100-80gb-hgx4'], 4)).not.toThrow();
+    expect(() => checkTensorParallel(GPUS['h100-80gb-hgx4'], 8)).toThrow(/4-GPU nvlink domain of h100-80gb-hgx4/);
   });
 });
 

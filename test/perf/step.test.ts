@@ -105,6 +105,11 @@ describe('step time', () => {
     expect(stepTimeFrom(tp1, fused, 2048, 2048 * 1024, 8, 8 * 1000)).toBe(stepTimeFrom(tp1, trt, 2048, 2048 * 1024, 8, 8 * 1000));
     const pcie = buildStepGeometry({ model: l70, gpu: GPUS.l40s, tp: 8, dtype: 'fp8', calibration: trt });
     expect(stepTimeFrom(pcie, fused, 2048, 2048 * 1024, 8, 8 * 1000)).toBe(stepTimeFrom(pcie, trt, 2048, 2048 * 1024, 8, 8 * 1000));
+    // nor on a board without a switch (the 4-GPU HGX H100): no multicast to reduce in
+    const mesh = geometry('llama-2-70b', 'h100-80gb-hgx4', 4);
+    expect(mesh.allReduceFusable).toBe(false);
+    expect(stepTimeFrom(mesh, fused, 2048, 2048 * 1024, 8, 8 * 1000)).toBe(stepTimeFrom(mesh, trt, 2048, 2048 * 1024, 8, 8 * 1000));
+    expect(geometry('llama-2-70b', 'h100-80gb', 4).allReduceFusable).toBe(true);
   });
 
   it('FP8 uses the FP8 tensor rate on H100 but not on A100', () => {

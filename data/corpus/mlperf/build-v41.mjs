@@ -277,8 +277,11 @@ for (const s of SYSTEMS) {
   // system description: accelerator and GPU count
   const sysJson = JSON.parse(read(`${base}/systems/${s.sys}.json`));
   const acc = sysJson.accelerator_model_name;
-  const gpu = GPU_IDS[acc];
-  if (!gpu) throw new Error(`${s.sys}: accelerator ${acc} not H100-SXM-80GB / H200-SXM-141GB`);
+  if (!GPU_IDS[acc]) throw new Error(`${s.sys}: accelerator ${acc} not H100-SXM-80GB / H200-SXM-141GB`);
+  // a 4-GPU HGX board has no NVSwitch: its description names the NVLinks between each pair
+  // ("6x 4th Gen NVLink, 900GB/s") where the 8-GPU boards say "NVLINK Switch"
+  const directLinks = /^6x 4th Gen NVLink/i.test(sysJson.accelerator_interconnect ?? '') && Number(sysJson.accelerators_per_node) === 4;
+  const gpu = directLinks && GPU_IDS[acc] === 'h100-80gb' ? 'h100-80gb-hgx4' : GPU_IDS[acc];
   const gpus = Number(sysJson.accelerators_per_node) * Number(sysJson.number_of_nodes);
   if (gpus !== s.gpus) throw new Error(`${s.sys}: ${gpus} GPUs in the system JSON, table says ${s.gpus}`);
   if (s.gpus % s.tp !== 0) throw new Error(`${s.sys}: ${s.gpus} GPUs not divisible by TP ${s.tp}`);
@@ -290,7 +293,8 @@ for (const s of SYSTEMS) {
   const rel = /^USE_RELEASE_TRTLLM\s*\?=\s*(\d)/m.exec(mk)?.[1];
   if (pub !== TRTLLM_HASH || rel !== '1') throw new Error(`${s.submitter}: Makefile.build pins ${pub} (USE_RELEASE_TRTLLM ${rel}), not ${TRTLLM_HASH}`);
   const stackNote = `stack_version: closed/${s.submitter}/Makefile.build of inference_results_v4.1 checks out TensorRT-LLM at TRTLLM_PUBLIC_HASH ${TRTLLM_HASH} (USE_RELEASE_TRTLLM 1), the same commit as NVIDIA's v4.1 build, whose tensorrt_llm/version.py reads ${TRTLLM_VERSION} (the trtllm profile)`;
-  const sysDesc = `system ${s.sys} (${sysJson.system_name}): ${s.gpus}x ${acc.replace(/^NVIDIA /, '')}`;
+  const boardNote = directLinks ? ` on a 4-GPU HGX board without NVSwitch (accelerator_interconnect "${sysJson.accelerator_interconnect}": 6 NVLinks between each pair; gpu h100-80gb-hgx4)` : '';
+  const sysDesc = `system ${s.sys} (${sysJson.system_name}): ${s.gpus}x ${acc.replace(/^NVIDIA /, '')}${boardNote}`;
   const source = `MLCommons, MLPerf Inference Datacenter v4.1 results, ${s.submitter.replaceAll('_', ' ')} closed-division submission, 2024`;
   const subId = s.submitter.toLowerCase().replaceAll('_', '-');
   const prefix = `m41-trtllm-${subId}-${s.short}-l2-70b-fp8-tp${s.tp}`;
