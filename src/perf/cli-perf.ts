@@ -7,7 +7,7 @@ import { checkKvDtype, checkWeightDtype, defaultKvDtype, DTYPES, FP8_SCALINGS, m
 import { loadHfConfig } from './hf-config.ts';
 import { weightDtypeFor } from './checkpoint-dtype.ts';
 import type { ModelSpec } from './models.ts';
-import { checkTensorParallel, MATMUL_REFERENCE_GPU, matmulFractions } from './hardware.ts';
+import { checkTensorParallel, MATMUL_REFERENCE_GPU, matmulFractions, meshLinkShare } from './hardware.ts';
 import { catalogGpuId, getGpu, getModel } from './lookup.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine, withAllReduceFusion } from './profiles.ts';
 import { perfSummary, type PerfSummary } from './summary.ts';
@@ -57,6 +57,7 @@ function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet, dtyp
     ['capacity', `${fmt(s.requests_per_s_per_replica, 2)} requests/s per replica at that batch (near capacity from ${fmt(s.requests_per_s_per_replica * NEAR_CAPACITY_LOAD, 2)}, ` +
       `${fmt(100 * NEAR_CAPACITY_LOAD, 0)}%: latency there turns on a capacity the model knows within ${fmt(100 * STEP_MODEL_THROUGHPUT_ERROR, 0)}%)`],
     ['GEMM rate', gemmRateNote(s)],
+    ...(s.tp > 1 ? [['interconnect', interconnectNote(s)] as [string, string]] : []),
     ['cost', `$${fmt(s.usd_per_million_output_tokens, 3)} per million ${s.tokens_counted} tokens at $${fmt(s.usd_per_gpu_hour, 3)} per GPU-hour (${priceSet} prices)`],
     ...(s.known_bias ? [['known bias', s.known_bias] as [string, string]] : []),
     ...speculativeRows(s),
@@ -78,6 +79,19 @@ function gemmRateNote(s: PerfSummary): string {
   const row = f.row === 'fp8' ? (s.dtype === 'fp4' ? 'FP8, no FP4 measurement' : 'FP8') : path === 'fp8' ? 'BF16, no FP8 measurement' : 'BF16';
   const pct = (x: number) => `${fmt(100 * x, 1)}%`;
   return `x${fmt(s.matmul_rate_vs_reference, 3)} the profile's (measured large GEMMs, ${row}: ${pct(f.own)} of ${s.gpu}'s peak, ${pct(f.reference)} of ${MATMUL_REFERENCE_GPU}'s)${block}`;
+}
+
+/** What a tensor-parallel group's all-reduce travels over: the whole link through a switch, its own links on a direct mesh. */
+function interconnectNote(s: PerfSummary): string {
+  const gpu = getGpu(s.gpu);
+  const link = `${gpu.interconnect} ${int(gpu.nvlink_gb_per_s)} GB/s per GPU`;
+  if (gpu.interconnect === 'pcie') return `${link}: a ring of ${s.tp} cards through the host`;
+  if (!gpu.direct_mesh) return `${link} through a switch: a group of ${s.tp} all-reduces at the whole link`;
+  const share = meshLinkShare(gpu, s.tp);
+  const domain = gpu.interconnect_domain_gpus;
+  return share < 1
+    ? `${link} over a direct mesh of ${domain}: a group of ${s.tp} drives ${s.tp - 1} of its ${domain - 1} links (${int(share * gpu.nvlink_gb_per_s)} GB/s), tp ${domain} all of them`
+    : `${link} over a direct mesh of ${domain}: a group of ${s.tp} drives all its links`;
 }
 
 /** A sequence's cache tokens: its own, and its sliding-window layers' windows where the model has them. */

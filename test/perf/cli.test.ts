@@ -74,6 +74,19 @@ describe('fleetsim perf', () => {
     expect((await perfJson(['--model', 'llama-3.1-8b', '--gpu', 'mi300x', '--dtype', 'fp8'])).matmul_rate_vs_reference).toBeCloseTo(0.514 / 0.803, 6);
   });
 
+  it('names what a tensor-parallel group all-reduces over: a switch\'s whole link, a PCIe ring, a direct mesh\'s own links; nothing at TP 1', async () => {
+    const line = async (gpu: string, tp: string) => (await run(registerPerf, ['perf', '--model', 'llama-3-70b', '--dtype', 'fp8', '--gpu', gpu, '--tp', tp])).split('\n').find((l) => l.includes('interconnect'));
+    expect(await line('mi300x', '2')).toMatch(/direct mesh of 8: a group of 2 drives 1 of its 7 links \(128 GB\/s\), tp 8 all of them/);
+    expect(await line('mi300x', '8')).toMatch(/a group of 8 drives all its links/);
+    expect(await line('h100-80gb-hgx4', '2')).toMatch(/direct mesh of 4: a group of 2 drives 1 of its 3 links \(300 GB\/s\)/);
+    expect(await line('h100-80gb', '2')).toMatch(/through a switch: a group of 2 all-reduces at the whole link/);
+    expect(await line('l40s', '4')).toMatch(/a ring of 4 cards through the host/);
+    expect(await line('h100-80gb', '1')).toBeUndefined();
+    // the same model and TP on the 4-GPU board runs slower than on a switched one
+    const prefill = async (gpu: string) => (await perfJson(['--model', 'llama-3-70b', '--dtype', 'fp8', '--gpu', gpu, '--tp', '2', '--prompt', '4096'])).prefill_ms as number;
+    expect(await prefill('h100-80gb-hgx4')).toBeGreaterThan(await prefill('h100-80gb'));
+  });
+
   it('loads a model from a Hugging Face config', async () => {
     const cfg = fileURLToPath(new URL('./fixtures/mixtral-8x7b/config.json', import.meta.url));
     const r = await perfJson(['--model-config', cfg, '--gpu', 'h100-80gb', '--tp', '2', '--dtype', 'fp8']);
