@@ -255,6 +255,24 @@ const FIXED_OUTPUT_CELLS = /^(fixed|random|synthetic|shared-prefix-\d+|repeat-\d
 /** lower-case catalog-style ids: gpu, model, stack, lengths */
 const LOWER_ID = /^[a-z0-9]+(?:[-._][a-z0-9]+)*$/;
 
+/** Where a figure came from: required of every column a file has, which the repository's corpus has all of. */
+const PROVENANCE_EXPECTED = {
+  source: 'a short citation (publisher or authors, title, year)',
+  url: 'an http(s) URL',
+  licence: 'the licence of the source (e.g. Apache-2.0, facts from a public web page)',
+  locator: 'where in the source the figure is (table, figure, row)',
+} as const;
+const PROVENANCE_COLUMNS = Object.keys(PROVENANCE_EXPECTED) as (keyof typeof PROVENANCE_EXPECTED)[];
+
+/**
+ * The columns a file must have; the others may be left out (one's own measurements need not
+ * cite a source), and read as these cells. The repository's files have every column.
+ */
+export const REQUIRED_COLUMNS: readonly CorpusColumn[] = ['id', 'kind', 'value', 'unit', 'stack', 'gpu', 'model', 'dtype', 'tp', 'prompt_tokens', 'output_tokens'];
+const ABSENT_COLUMN_CELLS: Readonly<Partial<Record<CorpusColumn, string>>> = {
+  split: 'validation', statistic: 'mean', stack_version: 'unknown', ep: '1', lengths: 'fixed',
+};
+
 const RowSchema = z.object({
   id: cell('a kebab-case id (lower-case letters, digits, - . _)', matching(LOWER_ID)),
   split: cell(list(SPLITS), oneOf(SPLITS)),
@@ -278,10 +296,11 @@ const RowSchema = z.object({
   prompt_tokens: cell(`a positive integer up to ${MAX_ROW_TOKENS}`, (c) => atMost(readPosInt(c), MAX_ROW_TOKENS)),
   output_tokens: cell(`a positive integer up to ${MAX_ROW_TOKENS}`, (c) => atMost(readPosInt(c), MAX_ROW_TOKENS)),
   lengths: cell('fixed, shared-prefix-N, repeat-K, or a lower-case dataset name (sharegpt, random, ...), optionally followed by -fixed-output', matching(LOWER_ID)),
-  source: cell('a short citation (publisher or authors, title, year)', nonEmpty),
-  url: cell('an http(s) URL', matching(/^https?:\/\/\S+$/)),
-  licence: cell('the licence of the source (e.g. Apache-2.0, facts from a public web page)', nonEmpty),
-  locator: cell('where in the source the figure is (table, figure, row)', nonEmpty),
+  // blank only where the file has no such column (rowFromRecord refuses a blank cell of a column it has)
+  source: cell(PROVENANCE_EXPECTED.source, blankOr(nonEmpty)),
+  url: cell(PROVENANCE_EXPECTED.url, blankOr(matching(/^https?:\/\/\S+$/))),
+  licence: cell(PROVENANCE_EXPECTED.licence, blankOr(nonEmpty)),
+  locator: cell(PROVENANCE_EXPECTED.locator, blankOr(nonEmpty)),
   notes: z.string(),
 }).superRefine((r, ctx) => {
   const issue = (path: CorpusColumn, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -362,50 +381,69 @@ function records(text: string, file: string): { fields: string[]; line: number }
   });
 }
 
-/** The header's width: the columns, and the optional engine_args column last. */
-function checkHeader(header: string[] | undefined, file: string): number {
+type HeaderColumn = CorpusColumn | typeof ENGINE_ARGS_COLUMN;
+const KNOWN_COLUMNS: readonly HeaderColumn[] = [...CORPUS_COLUMNS, ENGINE_ARGS_COLUMN];
+
+/**
+ * The file's columns in its order: any order, each once, every required one there (the
+ * repository's files have the full header, CORPUS_HEADER, and engine_args in some).
+ */
+function checkHeader(header: string[] | undefined, file: string): HeaderColumn[] {
   const got = header ?? [];
-  if (got.length === CORPUS_COLUMNS.length + 1 && got[CORPUS_COLUMNS.length] === ENGINE_ARGS_COLUMN) {
-    checkHeader(got.slice(0, CORPUS_COLUMNS.length), file);
-    return got.length;
+  const columns: HeaderColumn[] = [];
+  got.forEach((cell, i) => {
+    const name = cell.toLowerCase();
+    if (!(KNOWN_COLUMNS as readonly string[]).includes(name)) {
+      throw rowError(file, 1, `column ${i + 1}`, `expected a corpus column (${KNOWN_COLUMNS.join(', ')}; data/corpus/README.md)`, cell);
+    }
+    if (columns.includes(name as HeaderColumn)) throw rowError(file, 1, `column ${i + 1}`, 'expected each column once', cell);
+    columns.push(name as HeaderColumn);
+  });
+  const missing = REQUIRED_COLUMNS.find((c) => !columns.includes(c));
+  if (missing) {
+    throw rowError(file, 1, missing, `expected a header naming the columns, ${REQUIRED_COLUMNS.join(', ')} among them (the full header is ${CORPUS_HEADER}, optionally followed by ${ENGINE_ARGS_COLUMN})`, '');
   }
-  for (let i = 0; i < Math.max(got.length, CORPUS_COLUMNS.length); i++) {
-    if (got[i] === CORPUS_COLUMNS[i]) continue;
-    const column = CORPUS_COLUMNS[i] ?? `column ${i + 1}`;
-    const expected = i < CORPUS_COLUMNS.length
-      ? `expected header column ${i + 1} "${CORPUS_COLUMNS[i]}" (the header is ${CORPUS_HEADER}, optionally followed by ${ENGINE_ARGS_COLUMN})`
-      : `expected ${CORPUS_COLUMNS.length} header columns, or ${ENGINE_ARGS_COLUMN} as the ${CORPUS_COLUMNS.length + 1}th`;
-    throw rowError(file, 1, column, expected, got[i] ?? '');
-  }
-  return CORPUS_COLUMNS.length;
+  return columns;
 }
 
-/** One row from its cells in CORPUS_COLUMNS order; `file` and `line` name it in messages. */
+/** One row from its cells in CORPUS_COLUMNS order (the full header); `file` and `line` name it in messages. */
 export function rowFromCells(fields: string[], file: string, line: number, width: number = CORPUS_COLUMNS.length): CorpusRow {
-  const n = width;
+  return rowFromFields(fields, width > CORPUS_COLUMNS.length ? KNOWN_COLUMNS : CORPUS_COLUMNS, file, line);
+}
+
+/** One row from its cells under the file's `columns`; a column the file lacks takes ABSENT_COLUMN_CELLS's cell, or a blank. */
+function rowFromFields(fields: string[], columns: readonly HeaderColumn[], file: string, line: number): CorpusRow {
+  const n = columns.length;
   if (fields.length < n) {
-    const missing = CORPUS_COLUMNS[fields.length] ?? ENGINE_ARGS_COLUMN;
-    throw rowError(file, line, missing, `expected ${n} fields, the row has ${fields.length} (a missing comma or an unquoted comma?)`, '');
+    throw rowError(file, line, columns[fields.length], `expected ${n} fields, the row has ${fields.length} (a missing comma or an unquoted comma?)`, '');
   }
   if (fields.length > n) {
     throw rowError(file, line, `field ${n + 1}`, `expected ${n} fields, the row has ${fields.length} (quote cells that contain commas)`, fields[n]);
   }
-  const cells = Object.fromEntries(CORPUS_COLUMNS.map((c, i) => [c, fields[i]])) as Record<CorpusColumn, string>;
-  const engineArgs = parseEngineArgs(fields[CORPUS_COLUMNS.length] ?? '');
-  if ('expected' in engineArgs) throw rowError(file, line, ENGINE_ARGS_COLUMN, `expected ${engineArgs.expected}`, fields[CORPUS_COLUMNS.length]);
+  const given = new Map(columns.map((c, i) => [c, fields[i]]));
+  const cells = Object.fromEntries(CORPUS_COLUMNS.map((c) => [c, given.get(c) ?? ABSENT_COLUMN_CELLS[c] ?? ''])) as Record<CorpusColumn, string>;
+  const engineArgsCell = given.get(ENGINE_ARGS_COLUMN) ?? '';
+  const engineArgs = parseEngineArgs(engineArgsCell);
+  if ('expected' in engineArgs) throw rowError(file, line, ENGINE_ARGS_COLUMN, `expected ${engineArgs.expected}`, engineArgsCell);
   const r = RowSchema.safeParse(cells);
   if (!r.success) {
     const issue = r.error.issues[0];
     const column = String(issue.path[0] ?? 'row') as CorpusColumn;
     throw rowError(file, line, column, issue.message, cells[column] ?? '');
   }
-  const d = r.data;
+  const blankProvenance = PROVENANCE_COLUMNS.find((c) => given.has(c) && cells[c] === '');
+  if (blankProvenance) throw rowError(file, line, blankProvenance, `expected ${PROVENANCE_EXPECTED[blankProvenance]}`, '');
+  return completeRow(r.data, engineArgs, engineArgsCell, file, line);
+}
+
+/** The row as predict.ts reads it: the stack and GPU by their canonical names, blanks as undefined. */
+function completeRow(d: z.infer<typeof RowSchema>, engineArgs: EngineArgs, engineArgsCell: string, file: string, line: number): CorpusRow {
   const stack = canonicalStack(d.stack);
   const foreign = TRTLLM_ENGINE_ARGS.find((a) => engineArgs[a] !== undefined && !servesWithTensorRtLlm(stack, d.stack_version));
   if (foreign) {
     // the version is not echoed (it may be anything: docs/hostile-inputs.md)
     const what = stack === 'nim' ? `nim ${NIM_VLLM_SINCE} or later, or unnumbered: NIM ${NIM_VLLM_SINCE} and later serve with vLLM` : stack;
-    throw rowError(file, line, ENGINE_ARGS_COLUMN, `expected ${foreign} only on a TensorRT-LLM row (stack trtllm, or nim before ${NIM_VLLM_SINCE}; this one is ${what})`, fields[CORPUS_COLUMNS.length]);
+    throw rowError(file, line, ENGINE_ARGS_COLUMN, `expected ${foreign} only on a TensorRT-LLM row (stack trtllm, or nim before ${NIM_VLLM_SINCE}; this one is ${what})`, engineArgsCell);
   }
   return {
     ...d, file, line,
@@ -416,14 +454,15 @@ export function rowFromCells(fields: string[], file: string, line: number, width
     batch: d.batch ?? undefined,
     request_rate_per_s: d.request_rate_per_s ?? undefined,
     num_requests: d.num_requests ?? undefined,
+    source: d.source ?? '', url: d.url ?? '', licence: d.licence ?? '', locator: d.locator ?? '',
   };
 }
 
 /** Rows of one corpus file's text; `file` names it in errors. A header-only file has no rows. */
 export function parseCorpus(text: string, file: string): CorpusRow[] {
   const recs = records(text, file);
-  const width = checkHeader(recs[0]?.fields, file);
-  return recs.slice(1).map((r) => rowFromCells(r.fields, file, r.line, width));
+  const columns = checkHeader(recs[0]?.fields, file);
+  return recs.slice(1).map((r) => rowFromFields(r.fields, columns, file, r.line));
 }
 
 /** Every row of every file, ids unique across all of them. */

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CORPUS_COLUMNS, CORPUS_HEADER, loadCorpus, parseCorpus, showCell, type CorpusColumn } from '../../src/fidelity/corpus.ts';
 import { profileFor, withEngineArgs } from '../../src/fidelity/predict.ts';
@@ -44,6 +45,39 @@ describe('corpus loader: valid files', () => {
 
   it('accepts a header-only file as an empty corpus', () => {
     expect(parseCorpus(CORPUS_HEADER + '\n', 'c.csv')).toEqual([]);
+  });
+});
+
+describe('corpus loader: one\'s own measurements, in any column order, without the columns that have a default', () => {
+  const minimal = ['id', 'kind', 'value', 'unit', 'stack', 'gpu', 'model', 'dtype', 'tp', 'batch', 'prompt_tokens', 'output_tokens'] as const;
+  const line = (cells: Record<CorpusColumn, string>, columns: readonly CorpusColumn[]) => columns.map((c) => cells[c]).join(',');
+
+  it('reads a file of the required columns and the batch as the full row with the defaults', () => {
+    const cells = baseCells();
+    const full = parseCorpus(csvText([cells]), 'full.csv')[0];
+    const own = parseCorpus(`${minimal.join(',')}\n${line(cells, minimal)}\n`, 'own.csv')[0];
+    // the defaults: validation, mean, an unnumbered version, ep 1, fixed lengths, no provenance
+    expect(own).toEqual({ ...full, file: 'own.csv', stack_version: 'unknown', source: '', url: '', licence: '', locator: '' });
+    expect(parseCorpus(`${minimal.join(',')}\n${line(baseCells({ stack_version: 'unknown' }), minimal)}\n`, 'own.csv')[0].split).toBe('validation');
+  });
+
+  it('reads the columns by name, in any order and any case, and the same figures whatever the order', () => {
+    const columns = [...CORPUS_COLUMNS].reverse();
+    const cells = baseCells({ notes: 'a, quoted "note"' });
+    const quoted = columns.map((c) => (/[",]/.test(cells[c]) ? `"${cells[c].replace(/"/g, '""')}"` : cells[c])).join(',');
+    const reversed = parseCorpus(`${columns.map((c) => c.toUpperCase()).join(',')}\n${quoted}\n`, 'r.csv')[0];
+    expect(reversed).toEqual({ ...parseCorpus(csvText([cells]), 'r.csv')[0] });
+  });
+
+  it('still refuses a blank cell of a column the file has, and a row short of the file\'s columns', () => {
+    expect(refusal({ source: '' })).toMatch(/^c\.csv:3: source: expected a short citation .*, got ""$/);
+    expect(refusal({ url: '' })).toBe('c.csv:3: url: expected an http(s) URL, got ""');
+    expect(refusal({ stack_version: '' })).toBe('c.csv:3: stack_version: expected a version as published, or unknown, got ""');
+    const short = `${minimal.join(',')}\n${line(baseCells(), minimal).split(',').slice(0, 10).join(',')}\n`;
+    expect(userError(() => parseCorpus(short, 'own.csv'))).toMatch(/^own\.csv:2: prompt_tokens: expected 12 fields, the row has 10 /);
+    // a kind that needs a batch, without the column: refused as a blank batch is
+    const noBatch = minimal.filter((c) => c !== 'batch');
+    expect(userError(() => parseCorpus(`${noBatch.join(',')}\n${line(baseCells(), noBatch)}\n`, 'own.csv'))).toBe('own.csv:2: batch: expected the static batch size for kind decode, got ""');
   });
 });
 
@@ -110,8 +144,10 @@ describe('corpus loader: each bad row is refused with file, line and column', ()
 
   it('a wrong header, an unreadable file and broken quoting', () => {
     const header = CORPUS_HEADER.replace('value', 'val');
-    expect(userError(() => parseCorpus(`${header}\n`, 'c.csv'))).toMatch(/^c\.csv:1: value: expected header column 5 "value" .*, got "val"$/);
-    expect(userError(() => parseCorpus('', 'c.csv'))).toMatch(/^c\.csv:1: id: expected header column 1 "id" .*, got ""$/);
+    expect(userError(() => parseCorpus(`${header}\n`, 'c.csv'))).toMatch(/^c\.csv:1: column 5: expected a corpus column \(id, split, .*, engine_args; data\/corpus\/README\.md\), got "val"$/);
+    expect(userError(() => parseCorpus('', 'c.csv'))).toMatch(/^c\.csv:1: id: expected a header naming the columns, id, kind, value, .* among them .*, got ""$/);
+    expect(userError(() => parseCorpus(`${CORPUS_HEADER.replace('value,', '')}\n`, 'c.csv'))).toMatch(/^c\.csv:1: value: expected a header naming the columns/);
+    expect(userError(() => parseCorpus(`${CORPUS_HEADER},gpu\n`, 'c.csv'))).toBe('c.csv:1: column 26: expected each column once, got "gpu"');
     expect(userError(() => loadCorpus(['/nonexistent/corpus.csv']))).toBe('/nonexistent/corpus.csv: cannot read corpus file: ENOENT');
     const open = `${CORPUS_HEADER}\n${csvLine(baseCells())}\n"unclosed,quote\n`;
     expect(userError(() => parseCorpus(open, 'c.csv'))).toMatch(/^c\.csv:\d+: not valid CSV \(RFC 4180\): /);
@@ -128,6 +164,23 @@ describe('corpus loader: each bad row is refused with file, line and column', ()
     expect(showCell('short')).toBe('short');
     expect(showCell('x'.repeat(80))).toBe('x'.repeat(80));
     expect(showCell('\u0085\u2028')).toBe('\\x85\\u2028');
+  });
+
+  it('the repository\'s own files have the full header and every row its source, URL, licence and locator', () => {
+    const root = new URL('../../data/corpus/', import.meta.url);
+    // speculative/ holds speedup findings in a format of their own (speculative.ts)
+    const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.csv') && !f.startsWith('speculative')).map((f) => fileURLToPath(new URL(f, root)));
+    expect(files.length).toBeGreaterThanOrEqual(30);
+    for (const f of files) {
+      const header = readFileSync(f, 'utf8').split('\n')[0].replace(/^\uFEFF/, '').trim();
+      expect([CORPUS_HEADER, `${CORPUS_HEADER},engine_args`], f).toContain(header);
+    }
+    const rows = loadCorpus(files);
+    expect(rows.length).toBeGreaterThan(7000);
+    for (const r of rows) {
+      for (const c of ['source', 'licence', 'locator'] as const) expect(r[c].length, `${r.id} ${c}`).toBeGreaterThan(0);
+      expect(r.url, r.id).toMatch(/^https?:\/\//);
+    }
   });
 
   it('reads the header that data/corpus/README.md documents', () => {
@@ -214,7 +267,7 @@ describe('corpus loader: the optional engine_args column', () => {
   });
 
   it('refuses a 26th header column that is not engine_args, and a row without the cell', () => {
-    expect(userError(() => parseCorpus(`${CORPUS_HEADER},flags\n`, 'c.csv'))).toMatch(/^c\.csv:1: column 26: expected 25 header columns, or engine_args as the 26th, got "flags"$/);
+    expect(userError(() => parseCorpus(`${CORPUS_HEADER},flags\n`, 'c.csv'))).toMatch(/^c\.csv:1: column 26: expected a corpus column \(.*\), got "flags"$/);
     const short = `${CORPUS_HEADER},engine_args\n${csvLine(baseCells())}\n`;
     expect(userError(() => parseCorpus(short, 'c.csv'))).toMatch(/^c\.csv:2: engine_args: expected 26 fields, the row has 25 /);
   });
