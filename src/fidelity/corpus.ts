@@ -296,7 +296,7 @@ const RowSchema = z.object({
   prompt_tokens: cell(`a positive integer up to ${MAX_ROW_TOKENS}`, (c) => atMost(readPosInt(c), MAX_ROW_TOKENS)),
   output_tokens: cell(`a positive integer up to ${MAX_ROW_TOKENS}`, (c) => atMost(readPosInt(c), MAX_ROW_TOKENS)),
   lengths: cell('fixed, shared-prefix-N, repeat-K, or a lower-case dataset name (sharegpt, random, ...), optionally followed by -fixed-output', matching(LOWER_ID)),
-  // blank only where the file has no such column (rowFromRecord refuses a blank cell of a column it has)
+  // blank only where the file has no such column (rowFromFields refuses a blank cell of a column it has)
   source: cell(PROVENANCE_EXPECTED.source, blankOr(nonEmpty)),
   url: cell(PROVENANCE_EXPECTED.url, blankOr(matching(/^https?:\/\/\S+$/))),
   licence: cell(PROVENANCE_EXPECTED.licence, blankOr(nonEmpty)),
