@@ -124,7 +124,11 @@ function corpusFit(flags: CalibrateFlags, base: CalibrationProfile): FitInput {
   const stacks = new Set(flags.stack.split(',').map((x) => x.trim()));
   const files = flags.corpus!.length ? flags.corpus! : defaultCorpusFiles();
   const inEra = (v: string) => (flags.since === undefined || versionAtLeast(v, flags.since)) && (flags.before === undefined || !versionAtLeast(v, flags.before));
-  const rows = loadCorpus(files).filter((r) => stacks.has(r.stack) && inEra(r.stack_version) && (split === 'all' || r.split === split));
+  const ofStacks = loadCorpus(files).filter((r) => stacks.has(r.stack) && inEra(r.stack_version));
+  const rows = ofStacks.filter((r) => split === 'all' || r.split === split);
+  if (rows.length === 0 && ofStacks.length > 0) {
+    throw new UserError(`--split: no ${split} rows of stack ${[...stacks].join('+')} to fit, ${ofStacks.length} of the other split (--split all fits every row; a file without a split column reads as validation)`);
+  }
   const set = corpusFitSet(rows, base);
   const era = `${flags.since ? ` since ${flags.since}` : ''}${flags.before ? ` before ${flags.before}` : ''}`;
   const corpus = `${files.map((f) => f.split('/').pop()).join(', ')}, ${split} split, stack ${[...stacks].join('+')}${era}`;

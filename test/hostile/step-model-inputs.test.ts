@@ -162,6 +162,12 @@ describe('fidelity and calibrate --corpus', () => {
     expectOneLine(await runMain(['fidelity', '--split', 'all', '--corpus', output]), /output\.csv:2: output_tokens: expected a positive integer up to 16777216/);
   });
 
+  it('calibrate names the split when the stack\'s rows are all of the other one (a file of one\'s own without a split column reads as validation)', async () => {
+    const own = tmp.write('own.csv', 'id,kind,value,unit,stack,gpu,model,dtype,tp,batch,prompt_tokens,output_tokens\nmy-run,decode,9.8,ms,vllm,h100-80gb,llama-3.1-8b,bf16,1,32,1024,256\n');
+    expectOneLine(await runMain(['calibrate', '--corpus', own, '--stack', 'vllm']), /^--split: no calibration rows of stack vllm to fit, 1 of the other split \(--split all fits every row; a file without a split column reads as validation\)$/);
+    expect((await runMain(['fidelity', '--corpus', own])).code).toBe(0);
+  });
+
   it('refuses a file of more than 100,000 rows before reading them (a million took 90 s and 3.5 GB)', async () => {
     const file = tmp.write('many.csv', `${CORPUS_HEADER_LINE}\n${'x\n'.repeat(100_001)}`);
     expectOneLine(await runMain(['fidelity', '--split', 'all', '--corpus', file]), new RegExp(`^${file}: expected at most 100,000 corpus rows, got more$`));
