@@ -107,6 +107,9 @@ export const INSTANCES: Readonly<Record<string, InstanceType>> = Object.fromEntr
   // p5 price per GPU for four (2024 set $98.32 / 2 = $49.16, current $55.04 / 2 = $27.52), host
   // size half a p5's.
   I('h100-hgx4-4x.assumed', 96, 1024, 49.16, { gpus: 4, gpu: 'h100-80gb-hgx4', usd_per_hour_current: 27.52, note: 'ASSUMED price (no cloud lists the 4-GPU board): p5 per GPU; override per scenario' }),
+  // H100 NVL: Azure rents it (NC H100 v5, one or two bridged cards), at a price not verified here.
+  // Assumed at the p5 price per GPU (2024 set $98.32 / 8 = $12.29, current $55.04 / 8 = $6.88 a card).
+  I('h100-nvl-1x.assumed', 40, 320, 12.29, { gpus: 1, gpu: 'h100-nvl', usd_per_hour_current: 6.88, note: 'ASSUMED price (not verified: Azure NC H100 v5 rents the card): p5 per GPU; override per scenario' }),
   // H20: not sold by US clouds (export-licensed for China). Assumed at half the p5 price per GPU, as
   // H20 cards were reported to sell for about half an H100 in 2024: 2024 set $98.32/2 = $49.16,
   // current $55.04/2 = $27.52 per 8-GPU host.

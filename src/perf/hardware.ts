@@ -33,6 +33,7 @@ export type GpuId =
   | 'h100-80gb'
   | 'h100-80gb-hgx4'
   | 'h100-pcie'
+  | 'h100-nvl'
   | 'h200'
   | 'h20'
   | 'l40s'
@@ -159,6 +160,16 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
   'h100-pcie': {
     id: 'h100-pcie', name: 'NVIDIA H100 80GB PCIe', memory_gb: 80, mem_bw_gb_per_s: 2000,
     fp16_tflops: 756, fp8_tflops: 1513, int8_tops: 1513, nvlink_gb_per_s: 128, has_nvlink: false, interconnect: 'pcie', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 350,
+  },
+  // NVIDIA H100 Tensor Core GPU datasheet, H100 NVL column: 94 GB HBM3 at 3.9 TB/s, FP16 tensor
+  // 835.5 TF dense (1,671 sparse), FP8 1,670.5 TF dense (3,341 sparse), INT8 1,670.5 TOPS dense,
+  // 350-400 W (400 here), a PCIe card whose NVLink bridges join it to one other card at 600 GB/s
+  // (PCIe Gen5 128 GB/s beyond the pair; Azure's NC H100 v5 rents it). Domain: the bridged pair; a
+  // group of 4 or 8 cards would all-reduce across PCIe as well, which the formula does not cost.
+  // Its GEMMs are taken at H100 SXM's measured share of peak (the matmul table has no NVL row).
+  'h100-nvl': {
+    id: 'h100-nvl', name: 'NVIDIA H100 NVL 94GB (PCIe, NVLink-bridged pairs)', memory_gb: 94, mem_bw_gb_per_s: 3900,
+    fp16_tflops: 835.5, fp8_tflops: 1670.5, int8_tops: 1670.5, nvlink_gb_per_s: 600, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 2, direct_mesh: true, supports_bf16: true, tdp_w: 400,
   },
   // NVIDIA H200 Tensor Core GPU datasheet, H200 SXM column: 141 GB HBM3e at 4.8 TB/s, same tensor
   // rates and NVLink as H100 SXM, up to 700 W. Its matmul fractions are H100's: the same GH100 die

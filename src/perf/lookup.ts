@@ -13,7 +13,7 @@ function unknown(kind: string, flag: string, value: string, ids: readonly string
  * Other spellings of the catalog GPUs that name one part without doubt, as benchmark pages write
  * them ("H100 SXM5 80GB", "A100-SXM4-80GB", "H200 141GB"). A100 and V100 alone are not here: their
  * memory sizes are different parts. H100 alone is the SXM part on an 8-GPU NVSwitch board, as most
- * published runs mean it (the PCIe card and the 4-GPU HGX board have ids of their own). Read for corpus rows and `perf --gpu`;
+ * published runs mean it (the PCIe card, the NVL card and the 4-GPU HGX board have ids of their own). Read for corpus rows and `perf --gpu`;
  * a scenario names the catalog id, which its instance and prices are keyed on.
  */
 const GPU_ALIASES: Readonly<Record<string, GpuId>> = {
@@ -21,6 +21,7 @@ const GPU_ALIASES: Readonly<Record<string, GpuId>> = {
   'h100-80gb-sxm': 'h100-80gb', 'h100-80gb-hbm3': 'h100-80gb',
   'h100-hgx4': 'h100-80gb-hgx4', 'hgx-h100-4-gpu': 'h100-80gb-hgx4', 'h100-sxm-hgx4': 'h100-80gb-hgx4',
   'h100-pcie-80gb': 'h100-pcie', 'h100-80gb-pcie': 'h100-pcie', 'nvidia-h100-pcie': 'h100-pcie',
+  'h100-nvl-94gb': 'h100-nvl', 'nvidia-h100-nvl': 'h100-nvl',
   'h200-sxm': 'h200', 'h200-141gb': 'h200', 'h200-sxm-141gb': 'h200',
   'a100-sxm4-80gb': 'a100-80gb', 'a100-sxm-80gb': 'a100-80gb', 'a100-80gb-sxm': 'a100-80gb', 'a100-80gb-sxm4': 'a100-80gb',
   'a100-sxm4-40gb': 'a100-40gb', 'a100-sxm-40gb': 'a100-40gb', 'a100-40gb-sxm': 'a100-40gb', 'a100-40gb-sxm4': 'a100-40gb',

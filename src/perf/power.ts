@@ -31,7 +31,7 @@ import { decodeWindows, type StepModel } from './step.ts';
  */
 export const IDLE_SHARE_OF_TDP: Readonly<Record<GpuId, number>> = {
   'a100-40gb': 0.13, 'a100-80gb': 0.13, 'v100-16gb': 0.12, 'v100-32gb': 0.12, t4: 0.12, a10g: 0.12, l4: 0.12,
-  'h100-80gb': 0.11, 'h100-80gb-hgx4': 0.11, 'h100-pcie': 0.12, h200: 0.11, h20: 0.12, l40s: 0.12, b200: 0.12, gb200: 0.12, mi300x: 0.12, mi325x: 0.12,
+  'h100-80gb': 0.11, 'h100-80gb-hgx4': 0.11, 'h100-pcie': 0.12, 'h100-nvl': 0.12, h200: 0.11, h20: 0.12, l40s: 0.12, b200: 0.12, gb200: 0.12, mi300x: 0.12, mi325x: 0.12,
 };
 
 /**

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../src/fidelity/corpus.ts';
 import { predictRow, predictRows, stackEngine } from '../../src/fidelity/predict.ts';
 import { publishedBatchSteps } from '../../src/fidelity/published-batch.ts';
+import { knownHardwareBias } from '../../src/perf/model-error.ts';
 
 /**
  * MLPerf Inference v4.0/v4.1, Llama 2 70B, NVIDIA's closed submissions (data/corpus/mlperf/, read
@@ -185,22 +186,40 @@ describe('Krai MLPerf v5.0 vLLM V0 runs on H200 and MI300X: offline read fast as
  * -14% to +3% (the 4-GPU ones -7% to -11%; -25% to -27% as switched boards).
  */
 describe('MLPerf v4.1 submitters: read with the profile of TensorRT-LLM 0.11-0.13, fitted on NVIDIA\'s own offline figure', () => {
-  const rows = loadCorpus(['data/corpus/mlperf/v41-submitters.csv']);
+  const all = loadCorpus(['data/corpus/mlperf/v41-submitters.csv']);
+  // HPE's H100 NVL system (transcribed 2026-12-06 with the card's catalog entry): a stated bias, below
+  const nvl = (id: string) => /h100nvl/.test(id);
+  const rows = all.filter((r) => !nvl(r.id));
   const offline = rows.filter((r) => r.kind === 'throughput');
   const predictions = predictRows(offline, { sampleSeeds: 1 });
   const fourGpu = (id: string) => /h100x4/.test(id);
 
-  it('has 111 figures of 17 systems, all validation, on the trtllm-0.11 profile; the 4-GPU boards on their own GPU id', () => {
-    expect(rows).toHaveLength(111);
-    expect(new Set(rows.map((r) => r.url.split('/closed/')[1].split('/llama2-70b')[0])).size).toBe(17);
-    for (const r of rows) {
+  it('has 118 figures of 18 systems, all validation, on the trtllm-0.11 profile; the 4-GPU boards and the NVL cards on their own GPU ids', () => {
+    expect(all).toHaveLength(118);
+    expect(new Set(all.map((r) => r.url.split('/closed/')[1].split('/llama2-70b')[0])).size).toBe(18);
+    for (const r of all) {
       expect(r.split).toBe('validation');
       expect(stackEngine(r.stack, r.stack_version, r.engine_args), r.id).toBe('trtllm-0.11');
       expect(r.gpu === 'h100-80gb-hgx4', r.id).toBe(fourGpu(r.id));
+      expect(r.gpu === 'h100-nvl', r.id).toBe(nvl(r.id));
     }
   });
 
-  it('reads every system\'s offline throughput within 5%, the 4-GPU boards 10-20% high as switched ones', () => {
+  it('reads the H100 NVL run fast, as its stated bias says: offline 10-20% high, the step at its server batch 20-40% short', () => {
+    const nvlRows = all.filter((r) => nvl(r.id));
+    expect(nvlRows).toHaveLength(7);
+    const [p] = predictRows(nvlRows.filter((r) => r.kind === 'throughput'), { sampleSeeds: 1 });
+    if (p.status !== 'predicted') throw new Error(p.reason);
+    const error = p.value / nvlRows.find((r) => r.kind === 'throughput')!.value - 1;
+    expect(error).toBeGreaterThan(0.1);
+    expect(error).toBeLessThan(0.2);
+    const [step] = publishedBatchSteps(nvlRows);
+    expect(step.error_pct).toBeLessThan(-20);
+    expect(step.error_pct).toBeGreaterThan(-40);
+    expect(knownHardwareBias({ id: 'h100-nvl' })).toMatch(/about 15% faster .* offline \+15%, the step at its server batch 30% short/);
+  });
+
+  it('reads every other system\'s offline throughput within 5%, the 4-GPU boards 10-20% high as switched ones', () => {
     expect(offline).toHaveLength(15);
     offline.forEach((row, i) => {
       const p = predictions[i];

@@ -42,7 +42,7 @@ const commit = isDir ? (process.env.V41_COMMIT ?? 'unknown') : execFileSync('git
 const TRTLLM_HASH = '2d234357c6e69fa514f6e9b4d4a5ad3bc431c4a6'; // NVIDIA v4.1 TRTLLM_PUBLIC_HASH
 const TRTLLM_VERSION = '0.12.0.dev2024071600'; // tensorrt_llm/version.py at that commit
 const MAX_NUM_TOKENS = 4096; // GPUBaseConfig.max_num_tokens, configs/llama2-70b/__init__.py (all submitters below: identical file)
-const GPU_IDS = { 'NVIDIA H100-SXM-80GB': 'h100-80gb', 'NVIDIA H200-SXM-141GB': 'h200' };
+const GPU_IDS = { 'NVIDIA H100-SXM-80GB': 'h100-80gb', 'NVIDIA H200-SXM-141GB': 'h200', 'NVIDIA H100-NVL-94GB': 'h100-nvl' };
 
 // ---------------------------------------------------------------------------------------------
 // Per-system facts, read from the configs (file and class cited per entry).
@@ -134,6 +134,18 @@ const SYSTEMS = [
     submitter: 'HPE', sys: 'HPE_Cray_XD670_H100_SXM_80GBx8_TRT', short: 'xd670-h100x8', gpus: 8, tp: 2,
     offline: { file: 'Offline/custom.py', cls: 'HPE_CRAY_XD670_H100_SXM_80GBX8', inherit: 'HPE_CRAY_XD670_H100_SXM_80GBX8(H100_SXM_80GB_TP2x4): offline_expected_qps 20 * 4, gpu_batch_size 896, kvcache_free_gpu_mem_frac 0.95; tensor_parallelism 2 and use_fp8 True inherited from H100_SXM_80GB_TP2x1 in Offline/__init__.py', qps: 80, batch: 896, kv: 0.95 },
     server: { file: 'Server/custom.py', cls: 'HPE_CRAY_XD670_H100_SXM_80GBX8', inherit: 'HPE_CRAY_XD670_H100_SXM_80GBX8(H100_SXM_80GB_TP2x4): server_target_qps 80, gpu_batch_size 1024, kvcache_free_gpu_mem_frac 0.97, use_fp8 True; tensor_parallelism 2 inherited from H100_SXM_80GB_TP2x1 in Server/__init__.py', qps: 80, batch: 1024, kv: 0.97 },
+  },
+  {
+    // closed/HPE/configs/llama2-70b/Offline/custom.py class HPE_PROLIANT_DL380A_H100_NVL_94GBX4(H100_NVL_94GB_TP2x2):
+    //   offline_expected_qps 15*2 = 30, gpu_batch_size 1300, kvcache_free_gpu_mem_frac 0.95, tensor_parallelism 2.
+    // closed/HPE/configs/llama2-70b/Server/custom.py class HPE_PROLIANT_DL380A_H100_NVL_94GBX4(H100_NVL_94GB_TP2x2):
+    //   server_target_qps 14*2 = 28, gpu_batch_size 1024, kvcache_free_gpu_mem_frac 0.95, tensor_parallelism 2.
+    // The logs' target_qps are 32 and 24, which neither this class nor NVIDIA's H100_NVL_94GB_TP2x2
+    // (25 and 25) says: the file was edited after the runs, so the rows say the batch and KV fraction
+    // are the class's as published (logQps). Two H100 NVL cards per replica, joined by NVLink bridges.
+    submitter: 'HPE', sys: 'HPE_ProLiant_DL380a_H100_NVL_94GBx4_TRT', short: 'dl380a-h100nvlx4', gpus: 4, tp: 2,
+    offline: { file: 'Offline/custom.py', cls: 'HPE_PROLIANT_DL380A_H100_NVL_94GBX4', inherit: 'HPE_PROLIANT_DL380A_H100_NVL_94GBX4(H100_NVL_94GB_TP2x2): offline_expected_qps 15 * 2, gpu_batch_size 1300, kvcache_free_gpu_mem_frac 0.95, use_fp8 True, tensor_parallelism 2', qps: 30, logQps: 32, batch: 1300, kv: 0.95, identical99: true },
+    server: { file: 'Server/custom.py', cls: 'HPE_PROLIANT_DL380A_H100_NVL_94GBX4', inherit: 'HPE_PROLIANT_DL380A_H100_NVL_94GBX4(H100_NVL_94GB_TP2x2): server_target_qps 14 * 2, gpu_batch_size 1024, kvcache_free_gpu_mem_frac 0.95, use_fp8 True, tensor_parallelism 2', qps: 28, logQps: 24, batch: 1024, kv: 0.95, identical99: true },
   },
   {
     // Offline skipped: closed/Lenovo/configs/llama2-70b/Offline/__init__.py class H200_SXM_141GBx8 says
@@ -277,7 +289,7 @@ for (const s of SYSTEMS) {
   // system description: accelerator and GPU count
   const sysJson = JSON.parse(read(`${base}/systems/${s.sys}.json`));
   const acc = sysJson.accelerator_model_name;
-  if (!GPU_IDS[acc]) throw new Error(`${s.sys}: accelerator ${acc} not H100-SXM-80GB / H200-SXM-141GB`);
+  if (!GPU_IDS[acc]) throw new Error(`${s.sys}: accelerator ${acc} not H100-SXM-80GB / H200-SXM-141GB / H100-NVL-94GB`);
   // a 4-GPU HGX board has no NVSwitch: its description names the NVLinks between each pair
   // ("6x 4th Gen NVLink, 900GB/s") where the 8-GPU boards say "NVLINK Switch"
   const directLinks = /^6x 4th Gen NVLink/i.test(sysJson.accelerator_interconnect ?? '') && Number(sysJson.accelerators_per_node) === 4;
@@ -305,7 +317,11 @@ for (const s of SYSTEMS) {
     const b = tryRead(`${base}/results/${s.sys}/llama2-70b-99.9/${sc}/performance/run_1/mlperf_log_summary.txt`);
     return a === b ? `; the llama2-70b-99 ${sc} summary is byte-identical to the llama2-70b-99.9 one (the high-accuracy run submitted for both targets)` : '';
   };
-  const cfgWhere = (c, sc) => `closed/${s.submitter}/configs/llama2-70b/${c.file} of inference_results_v4.1 (commit ${commit}): class ${c.cls}, ${c.inherit}; max_num_tokens ${MAX_NUM_TOKENS} from GPUBaseConfig in configs/llama2-70b/__init__.py; the class's ${sc === 'Offline' ? 'offline_expected_qps' : 'server_target_qps'} ${c.qps} equals the log's target_qps`;
+  const qpsKey = (sc) => (sc === 'Offline' ? 'offline_expected_qps' : 'server_target_qps');
+  const qpsNote = (c, sc) => (c.logQps === undefined
+    ? `the class's ${qpsKey(sc)} ${c.qps} equals the log's target_qps`
+    : `the class's ${qpsKey(sc)} ${c.qps} is not the log's target_qps ${c.logQps} (nor is NVIDIA's base class's): the file was edited after the run, so its batch and KV fraction are the class's as published, not certainly the run's`);
+  const cfgWhere = (c, sc) => `closed/${s.submitter}/configs/llama2-70b/${c.file} of inference_results_v4.1 (commit ${commit}): class ${c.cls}, ${c.inherit}; max_num_tokens ${MAX_NUM_TOKENS} from GPUBaseConfig in configs/llama2-70b/__init__.py; ${qpsNote(c, sc)}`;
 
   if (s.offline) {
     const c = s.offline;
@@ -313,7 +329,7 @@ for (const s of SYSTEMS) {
     const m = parseSummary(read(path));
     if (!/VALID/.test(need(m, 'Result is', path).value)) throw new Error(`${path}: not VALID`);
     const tq = need(m, 'target_qps', path).value;
-    if (!qpsEqual(tq, c.qps)) throw new Error(`${path}: target_qps ${tq} != class ${c.cls} ${c.qps}`);
+    if (!qpsEqual(tq, c.logQps ?? c.qps)) throw new Error(`${path}: target_qps ${tq} != class ${c.cls} ${c.logQps ?? c.qps}`);
     const tok = need(m, 'Tokens per second', path);
     const sps = need(m, 'Samples per second', path);
     const spq = need(m, 'samples_per_query', path).value;
@@ -341,7 +357,7 @@ for (const s of SYSTEMS) {
     const m = parseSummary(read(path));
     if (!/VALID/.test(need(m, 'Result is', path).value)) throw new Error(`${path}: not VALID`);
     const tq = need(m, 'target_qps', path).value;
-    if (!qpsEqual(tq, c.qps)) throw new Error(`${path}: target_qps ${tq} != class ${c.cls} ${c.qps}`);
+    if (!qpsEqual(tq, c.logQps ?? c.qps)) throw new Error(`${path}: target_qps ${tq} != class ${c.cls} ${c.logQps ?? c.qps}`);
     const sched = need(m, 'Scheduled samples per second', path);
     const comp = need(m, 'Completed samples per second', path);
     const toks = need(m, 'Completed tokens per second', path);
