@@ -166,10 +166,17 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
   // 350-400 W (400 here), a PCIe card whose NVLink bridges join it to one other card at 600 GB/s
   // (PCIe Gen5 128 GB/s beyond the pair; Azure's NC H100 v5 rents it). Domain: the bridged pair; a
   // group of 4 or 8 cards would all-reduce across PCIe as well, which the formula does not cost.
-  // Its GEMMs are taken at H100 SXM's measured share of peak (the matmul table has no NVL row).
+  // Its GEMMs: the matmul table has no NVL row, and the SXM's share of peak read it fast (a 400-W
+  // card holds lower clocks under load than its datasheet peak's). MLPerf Inference v4.1 measured
+  // both parts on one workload and software: GPT-J 6B FP8 offline, 26.06 samples/s per GPU on Dell's
+  // R760xa (4 NVL cards) against 35.76 on NVIDIA's DGX H100 (8 SXM), 0.729, where the FP8 peaks
+  // say 1670.5 / 1978.9 = 0.844; so the SXM's fractions times 0.729 / 0.844 (read as compute-bound:
+  // the NVL has the more bandwidth). Read on a run not used here, HPE's Llama 2 70B at TP 2 on four
+  // NVL cards: offline +15% at the SXM's fractions, +3.6% at these (docs/fidelity.md).
   'h100-nvl': {
     id: 'h100-nvl', name: 'NVIDIA H100 NVL 94GB (PCIe, NVLink-bridged pairs)', memory_gb: 94, mem_bw_gb_per_s: 3900,
     fp16_tflops: 835.5, fp8_tflops: 1670.5, int8_tops: 1670.5, nvlink_gb_per_s: 600, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 2, direct_mesh: true, supports_bf16: true, tdp_w: 400,
+    matmul_achieved_fraction: { fp16: 0.693, fp8: 0.612 },
   },
   // NVIDIA H200 Tensor Core GPU datasheet, H200 SXM column: 141 GB HBM3e at 4.8 TB/s, same tensor
   // rates and NVLink as H100 SXM, up to 700 W. Its matmul fractions are H100's: the same GH100 die

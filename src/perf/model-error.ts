@@ -40,16 +40,6 @@ export function knownModelBias(model: { readonly id: string; readonly mla?: unkn
 }
 
 /**
- * The H100 NVL (in the catalog from its datasheet since 2026-12-06): the one published run of it
- * the corpus holds, HPE's MLPerf Inference v4.1 Llama 2 70B on four cards as two TP 2 replicas
- * (data/corpus/mlperf/v41-submitters.csv, never fitted on; its configuration file was edited after
- * the run), reads offline +15% and the step at its server run's batch 30% short, where the H100
- * SXM systems of that round read -4% to +1% and -14% to +3%. Its GEMMs are taken at the SXM's
- * share of peak; at 400 W the card likely holds lower clocks under load than the datasheet peak's.
- */
-const H100_NVL_BIAS = 'h100-nvl: fleetsim reads the H100 NVL about 15% faster than its one published comparison (an MLPerf Inference v4.1 Llama 2 70B run at TP 2: offline +15%, the step at its server batch 30% short), so its capacity here is likely optimistic and its latency low';
-
-/**
  * GPUs whose published measurements fleetsim reads fast, as of 2026-12-05: the Blackwell parts.
  * No profile was fitted on a Blackwell row; the one published comparison the corpus holds,
  * NVIDIA's MLPerf Inference v5.1 offline runs on B200 (data/corpus/mlperf/v51.csv, NVFP4 weights,
@@ -59,7 +49,6 @@ const H100_NVL_BIAS = 'h100-nvl: fleetsim reads the H100 NVL about 15% faster th
  * runs read within -12% to +8%. GB200 carries the same die and is taken with it, unmeasured.
  */
 export function knownHardwareBias(gpu: { readonly id: string }): string | undefined {
-  if (gpu.id === 'h100-nvl') return H100_NVL_BIAS;
   if (gpu.id !== 'b200' && gpu.id !== 'gb200') return undefined;
   return `${gpu.id}: fleetsim reads Blackwell GPUs 1.3-1.6x faster than the one published comparison it has ` +
     "(NVIDIA's MLPerf Inference v5.1 offline runs on B200: Llama 2 70B +33%, Llama 3.1 8B +61%), so its capacity here is likely optimistic and its latency low";

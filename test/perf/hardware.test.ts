@@ -102,6 +102,17 @@ describe('interconnect domains and the TP check', () => {
   });
 });
 
+describe('the H100 NVL\'s GEMM fraction: the SXM\'s, times the two parts\' published GPT-J ratio over their peaks\' ratio', () => {
+  it('carries MLPerf Inference v4.1\'s GPT-J FP8 offline samples/s per GPU (Dell R760xa NVL x4: 104.223 / 4; NVIDIA DGX H100 x8: 286.084 / 8) to 3 digits', () => {
+    const measured = (104.223 / 4) / (286.084 / 8);
+    const peaks = 1670.5 / 1978.9;
+    const sxm = GPUS['h100-80gb'].matmul_achieved_fraction!;
+    expect(GPUS['h100-nvl'].matmul_achieved_fraction?.fp8).toBeCloseTo(sxm.fp8! * measured / peaks, 3);
+    expect(GPUS['h100-nvl'].matmul_achieved_fraction?.fp16).toBeCloseTo(sxm.fp16 * measured / peaks, 3);
+    expect(GPUS['h100-nvl'].fp8_tflops! / GPUS['h100-80gb'].fp8_tflops!).toBeCloseTo(peaks, 6);
+  });
+});
+
 describe('direct meshes: a tensor-parallel group drives only the links to its own members', () => {
   it('gives a group (g - 1) / (domain - 1) of the link on a mesh, all of it through a switch', () => {
     // MI300X: 7 Infinity Fabric links, one to each other OAM; the 4-GPU HGX H100: 6 NVLinks to each of 3
