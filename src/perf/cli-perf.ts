@@ -78,7 +78,8 @@ function gemmRateNote(s: PerfSummary): string {
   if (f === undefined) return `the profile's, as on ${MATMUL_REFERENCE_GPU} (assumed: no large-GEMM measurement of ${s.gpu})${block}`;
   const row = f.row === 'fp8' ? (s.dtype === 'fp4' ? 'FP8, no FP4 measurement' : 'FP8') : path === 'fp8' ? 'BF16, no FP8 measurement' : 'BF16';
   const pct = (x: number) => `${fmt(100 * x, 1)}%`;
-  return `x${fmt(s.matmul_rate_vs_reference, 3)} the profile's (measured large GEMMs, ${row}: ${pct(f.own)} of ${s.gpu}'s peak, ${pct(f.reference)} of ${MATMUL_REFERENCE_GPU}'s)${block}`;
+  const how = gpu.matmul_fraction_source === undefined ? 'measured large GEMMs' : `large GEMMs as ${gpu.matmul_fraction_source}`;
+  return `x${fmt(s.matmul_rate_vs_reference, 3)} the profile's (${how}, ${row}: ${pct(f.own)} of ${s.gpu}'s peak, ${pct(f.reference)} of ${MATMUL_REFERENCE_GPU}'s)${block}`;
 }
 
 /** What a tensor-parallel group's all-reduce travels over: the whole link through a switch, its own links on a direct mesh. */

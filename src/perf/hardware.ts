@@ -81,6 +81,8 @@ export interface GpuSpec {
    * `fp8` the float8_e4m3fn row; undefined where the table has no row (see matmulRateVsReference).
    */
   readonly matmul_achieved_fraction?: { readonly fp16: number; readonly fp8?: number };
+  /** where matmul_achieved_fraction comes from when it is not the table's (perf prints it) */
+  readonly matmul_fraction_source?: string;
 }
 
 export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
@@ -177,6 +179,7 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
     id: 'h100-nvl', name: 'NVIDIA H100 NVL 94GB (PCIe, NVLink-bridged pairs)', memory_gb: 94, mem_bw_gb_per_s: 3900,
     fp16_tflops: 835.5, fp8_tflops: 1670.5, int8_tops: 1670.5, nvlink_gb_per_s: 600, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 2, direct_mesh: true, supports_bf16: true, tdp_w: 400,
     matmul_achieved_fraction: { fp16: 0.693, fp8: 0.612 },
+    matmul_fraction_source: "the H100 SXM's share x 0.729 / 0.844: MLPerf v4.1 GPT-J per GPU against the SXM, over the peaks' ratio",
   },
   // NVIDIA H200 Tensor Core GPU datasheet, H200 SXM column: 141 GB HBM3e at 4.8 TB/s, same tensor
   // rates and NVLink as H100 SXM, up to 700 W. Its matmul fractions are H100's: the same GH100 die

@@ -71,6 +71,7 @@ describe('fleetsim perf', () => {
     expect(await line('mi300x', 'fp8')).toMatch(/x0\.640 the profile's \(measured large GEMMs, BF16, no FP8 measurement: 51\.4% of mi300x's peak/);
     expect(await line('b200', 'fp4')).toMatch(/x1\.076 the profile's \(measured large GEMMs, FP8, no FP4 measurement: 76\.3% of b200's peak, 70\.9% of h100-80gb's\)/);
     expect(await line('l40s', 'fp8')).toMatch(/the profile's, as on h100-80gb \(assumed: no large-GEMM measurement of l40s\)/);
+    expect(await line('h100-nvl', 'fp8')).toMatch(/x0\.863 the profile's \(large GEMMs as the H100 SXM's share x 0\.729 \/ 0\.844: MLPerf v4\.1 GPT-J per GPU .*, FP8: 61\.2% of h100-nvl's peak/);
     expect((await perfJson(['--model', 'llama-3.1-8b', '--gpu', 'mi300x', '--dtype', 'fp8'])).matmul_rate_vs_reference).toBeCloseTo(0.514 / 0.803, 6);
   });
 
