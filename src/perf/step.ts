@@ -264,11 +264,13 @@ function collectives(
   const linkBytesPerMs = (gpu.nvlink_gb_per_s / 2) * 1e9 / 1000;
   // expert parallelism: every GPU dispatches and combines its 1/gpus of the batch's tokens at once
   const allToAll = moeAllToAllBytesPerToken(model, ep);
+  // bytes each GPU sends per token of the batch: each data-parallel group all-reduces only its own
+  // share of the batch, all groups at once
+  const allReduceBytesPerToken = tp > 1 ? allReduces * (2 * (tp - 1) / tp) * model.hidden_size * ACTIVATION_BYTES / dataParallelGroups : 0;
   return {
     allReduces,
-    // each data-parallel group all-reduces only its own share of the batch, all groups at once
-    allReduceMsPerToken: tp > 1 ? allReduces * (2 * (tp - 1) / tp) * model.hidden_size * ACTIVATION_BYTES / linkBytesPerMs / dataParallelGroups : 0,
-    meshAllReduceMsPerToken: tp > 1 ? allReduces * (2 * (tp - 1) / tp) * model.hidden_size * ACTIVATION_BYTES * meshShortfallMsPerByte(gpu, tp, linkBytesPerMs) / dataParallelGroups : 0,
+    allReduceMsPerToken: allReduceBytesPerToken / linkBytesPerMs,
+    meshAllReduceMsPerToken: allReduceBytesPerToken * meshShortfallMsPerByte(gpu, tp, linkBytesPerMs),
     pcieRingHops: tp > 1 && gpu.interconnect === 'pcie' ? 2 * (tp - 1) : 0,
     allReduceDoublings: Math.log2(tp),
     fusedAllReduceTrafficShare: tp > 1 ? Math.min(1, (tp + 1) / (2 * (tp - 1))) : 1,
