@@ -6,6 +6,7 @@ import { NIM_VLLM_SINCE, servesWithTensorRtLlm } from './versions.ts';
 import { readInputText } from '../util/read-input.ts';
 import { MAX_BATCHED_TOKENS, MAX_DECODE_RUN_STEPS, MAX_NUM_SEQS } from '../perf/calibration.ts';
 import { catalogGpuId } from '../perf/lookup.ts';
+import { asCorpusSpelling } from './spellings.ts';
 import { FP8_SCALINGS, type Fp8Scaling } from '../perf/dtype.ts';
 
 /**
@@ -252,7 +253,9 @@ export const FIXED_OUTPUT_SUFFIX = '-fixed-output';
 /** Cells whose every output has the stated length already: a -fixed-output suffix would say nothing. */
 const FIXED_OUTPUT_CELLS = /^(fixed|random|synthetic|shared-prefix-\d+|repeat-\d+)$/;
 
-/** lower-case catalog-style ids: gpu, model, stack, lengths */
+/** a row's own id: words of letters and digits joined by - . _ (any case: it is the row's, not the catalog's) */
+const ROW_ID = /^[A-Za-z0-9]+(?:[-._][A-Za-z0-9]+)*$/;
+/** lower-case catalog-style ids: gpu, model, stack, lengths (spellings.ts lower-cases them first) */
 const LOWER_ID = /^[a-z0-9]+(?:[-._][a-z0-9]+)*$/;
 
 /** Where a figure came from: required of every column a file has, which the repository's corpus has all of. */
@@ -266,15 +269,12 @@ const PROVENANCE_COLUMNS = Object.keys(PROVENANCE_EXPECTED) as (keyof typeof PRO
 
 /**
  * The columns a file must have; the others may be left out (one's own measurements need not
- * cite a source), and read as these cells. The repository's files have every column.
+ * cite a source) and read as their defaults (spellings.ts COLUMN_DEFAULTS). The repository's files have every column.
  */
 export const REQUIRED_COLUMNS: readonly CorpusColumn[] = ['id', 'kind', 'value', 'unit', 'stack', 'gpu', 'model', 'dtype', 'tp', 'prompt_tokens', 'output_tokens'];
-const ABSENT_COLUMN_CELLS: Readonly<Partial<Record<CorpusColumn, string>>> = {
-  split: 'validation', statistic: 'mean', stack_version: 'unknown', ep: '1', lengths: 'fixed',
-};
 
 const RowSchema = z.object({
-  id: cell('a kebab-case id (lower-case letters, digits, - . _)', matching(LOWER_ID)),
+  id: cell('an id of letters and digits joined by - . _', matching(ROW_ID)),
   split: cell(list(SPLITS), oneOf(SPLITS)),
   kind: cell(list(KINDS), oneOf(KINDS)),
   statistic: cell(list(STATISTICS), oneOf(STATISTICS)),
@@ -411,7 +411,7 @@ export function rowFromCells(fields: string[], file: string, line: number, width
   return rowFromFields(fields, width > CORPUS_COLUMNS.length ? KNOWN_COLUMNS : CORPUS_COLUMNS, file, line);
 }
 
-/** One row from its cells under the file's `columns`; a column the file lacks takes ABSENT_COLUMN_CELLS's cell, or a blank. */
+/** One row from its cells under the file's `columns`; a column the file lacks, or a blank cell, takes its default (spellings.ts COLUMN_DEFAULTS), or a blank. */
 function rowFromFields(fields: string[], columns: readonly HeaderColumn[], file: string, line: number): CorpusRow {
   const n = columns.length;
   if (fields.length < n) {
@@ -421,7 +421,8 @@ function rowFromFields(fields: string[], columns: readonly HeaderColumn[], file:
     throw rowError(file, line, `field ${n + 1}`, `expected ${n} fields, the row has ${fields.length} (quote cells that contain commas)`, fields[n]);
   }
   const given = new Map(columns.map((c, i) => [c, fields[i]]));
-  const cells = Object.fromEntries(CORPUS_COLUMNS.map((c) => [c, given.get(c) ?? ABSENT_COLUMN_CELLS[c] ?? ''])) as Record<CorpusColumn, string>;
+  // a column the file lacks reads as a blank cell of it: its default (spellings.ts), or blank
+  const cells = Object.fromEntries(CORPUS_COLUMNS.map((c) => [c, asCorpusSpelling(c, given.get(c) ?? '')])) as Record<CorpusColumn, string>;
   const engineArgsCell = given.get(ENGINE_ARGS_COLUMN) ?? '';
   const engineArgs = parseEngineArgs(engineArgsCell);
   if ('expected' in engineArgs) throw rowError(file, line, ENGINE_ARGS_COLUMN, `expected ${engineArgs.expected}`, engineArgsCell);
@@ -429,7 +430,8 @@ function rowFromFields(fields: string[], columns: readonly HeaderColumn[], file:
   if (!r.success) {
     const issue = r.error.issues[0];
     const column = String(issue.path[0] ?? 'row') as CorpusColumn;
-    throw rowError(file, line, column, issue.message, cells[column] ?? '');
+    // the cell as written, not as respelled
+    throw rowError(file, line, column, issue.message, given.get(column) ?? cells[column] ?? '');
   }
   const blankProvenance = PROVENANCE_COLUMNS.find((c) => given.has(c) && cells[c] === '');
   if (blankProvenance) throw rowError(file, line, blankProvenance, `expected ${PROVENANCE_EXPECTED[blankProvenance]}`, '');

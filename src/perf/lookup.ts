@@ -5,8 +5,9 @@ import { GPUS, GPU_IDS, type GpuId, type GpuSpec } from './hardware.ts';
 import { loadHfConfig } from './hf-config.ts';
 import { MODELS, MODEL_IDS, type ModelId, type ModelSpec } from './models.ts';
 
-function unknown(kind: string, flag: string, value: string, ids: readonly string[]): UserError {
-  return new UserError(`${flag}: unknown ${kind} "${excerpt(value)}" (did you mean "${closest(value, ids)}"?); valid: ${ids.join(', ')}`);
+/** `spelled`: the value as the catalog would spell it, which the nearest id is measured from. */
+function unknown(kind: string, flag: string, value: string, ids: readonly string[], spelled = value): UserError {
+  return new UserError(`${flag}: unknown ${kind} "${excerpt(value)}" (did you mean "${closest(spelled, ids)}"?); valid: ${ids.join(', ')}`);
 }
 
 /**
@@ -28,14 +29,33 @@ const GPU_ALIASES: Readonly<Record<string, GpuId>> = {
   'mi300x-192gb': 'mi300x', 'b200-180gb': 'b200',
 };
 
-/** The catalog id a GPU name stands for: itself, or the one part an alias names; else the name unchanged. */
+/** Words joined by hyphens, lower-cased: spaces and underscores between words, hyphens doubled. */
+const hyphenatedLower = (s: string) => s.trim().toLowerCase().replace(/[\s_]+/g, '-').replace(/-{2,}/g, '-');
+
+/**
+ * A GPU's name as the catalog spells its ids and aliases: lower case, words joined by hyphens, no
+ * vendor word ("NVIDIA H100 80GB HBM3", as nvidia-smi prints it, is h100-80gb-hbm3).
+ */
+export function gpuSpelling(name: string): string {
+  return hyphenatedLower(name).replace(/^(?:nvidia-|amd-)?(?:instinct-)?/, '');
+}
+
+/** The catalog id a GPU name stands for: itself, or the one part an alias names (in any spelling gpuSpelling reads); else the name unchanged. */
 export function catalogGpuId(name: string): string {
-  return Object.hasOwn(GPU_ALIASES, name) ? GPU_ALIASES[name] : name;
+  const spelled = gpuSpelling(name);
+  if (Object.hasOwn(GPU_ALIASES, spelled)) return GPU_ALIASES[spelled];
+  return Object.hasOwn(GPUS, spelled) ? spelled : name;
+}
+
+/** A model's name as the catalog spells ids: lower case, words joined by hyphens, a Hugging Face id's organisation ("meta-llama/") dropped. */
+export function modelSpelling(name: string): string {
+  const lower = hyphenatedLower(name);
+  return lower.slice(lower.lastIndexOf('/') + 1);
 }
 
 export function getGpu(id: string, flag = '--gpu'): GpuSpec {
   if (Object.hasOwn(GPUS, id)) return GPUS[id as GpuId];
-  throw unknown('GPU', flag, id, GPU_IDS);
+  throw unknown('GPU', flag, id, GPU_IDS, gpuSpelling(id));
 }
 
 /**
@@ -68,7 +88,7 @@ const MODEL_ALIASES: Readonly<Record<string, ModelId>> = {
 
 /** The catalog id a model name stands for: itself, an alias's, else its base model's (FINE_TUNE_SUFFIX), else undefined. */
 export function catalogModelId(name: string): ModelId | undefined {
-  for (let id = name.replace(/^meta-(?=llama-)/, '').replace(/^llama(?=\d)/, 'llama-'); ; ) {
+  for (let id = modelSpelling(name).replace(/^meta-(?=llama-)/, '').replace(/^llama(?=\d)/, 'llama-'); ; ) {
     if (Object.hasOwn(MODELS, id)) return id as ModelId;
     if (Object.hasOwn(MODEL_ALIASES, id)) return MODEL_ALIASES[id];
     const base = id.replace(FINE_TUNE_SUFFIX, '');
@@ -80,7 +100,7 @@ export function catalogModelId(name: string): ModelId | undefined {
 export function getModel(id: string, flag = '--model'): ModelSpec {
   const found = catalogModelId(id);
   if (found !== undefined) return MODELS[found];
-  throw unknown('model', flag, id, MODEL_IDS);
+  throw unknown('model', flag, id, MODEL_IDS, modelSpelling(id));
 }
 
 /**

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CORPUS_COLUMNS, CORPUS_HEADER, loadCorpus, parseCorpus, showCell, type CorpusColumn } from '../../src/fidelity/corpus.ts';
-import { profileFor, withEngineArgs } from '../../src/fidelity/predict.ts';
+import { predictRow, profileFor, withEngineArgs } from '../../src/fidelity/predict.ts';
 import { schedulerOf } from '../../src/perf/calibration.ts';
 import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
 import { userError } from '../helpers/errors.ts';
@@ -72,12 +72,49 @@ describe('corpus loader: one\'s own measurements, in any column order, without t
   it('still refuses a blank cell of a column the file has, and a row short of the file\'s columns', () => {
     expect(refusal({ source: '' })).toMatch(/^c\.csv:3: source: expected a short citation .*, got ""$/);
     expect(refusal({ url: '' })).toBe('c.csv:3: url: expected an http(s) URL, got ""');
-    expect(refusal({ stack_version: '' })).toBe('c.csv:3: stack_version: expected a version as published, or unknown, got ""');
     const short = `${minimal.join(',')}\n${line(baseCells(), minimal).split(',').slice(0, 10).join(',')}\n`;
     expect(userError(() => parseCorpus(short, 'own.csv'))).toMatch(/^own\.csv:2: prompt_tokens: expected 12 fields, the row has 10 /);
     // a kind that needs a batch, without the column: refused as a blank batch is
     const noBatch = minimal.filter((c) => c !== 'batch');
     expect(userError(() => parseCorpus(`${noBatch.join(',')}\n${line(baseCells(), noBatch)}\n`, 'own.csv'))).toBe('own.csv:2: batch: expected the static batch size for kind decode, got ""');
+  });
+});
+
+describe('corpus loader: cells as tools and people spell them', () => {
+  const read = (over: Partial<Record<CorpusColumn, string>>) => parseCorpus(csvText([baseCells(over)]), 'c.csv')[0];
+  const canonical = read({ stack: 'trtllm', gpu: 'h100-80gb', model: 'llama-3.1-8b', dtype: 'bf16', kv_dtype: 'fp8' });
+
+  it('reads a driver\'s GPU name, a Hugging Face model id, a config\'s dtype and a stack in any case as the catalog\'s', () => {
+    for (const [gpu, model, dtype, kv, stack] of [
+      ['NVIDIA H100 80GB HBM3', 'meta-llama/Llama-3.1-8B-Instruct', 'bfloat16', 'float8', 'TensorRT-LLM'],
+      ['H100 SXM5 80GB', 'Llama-3.1-8B', 'BF16', 'FP8', 'TRT-LLM'],
+      ['h100_sxm', 'meta-llama/Meta-Llama-3.1-8B-Instruct', 'BFloat16', 'fp8_e4m3', 'tensorrt_llm'],
+    ]) {
+      const r = read({ stack, gpu, model, dtype, kv_dtype: kv });
+      expect([r.stack, r.gpu, r.dtype, r.kv_dtype]).toEqual([canonical.stack, canonical.gpu, canonical.dtype, canonical.kv_dtype]);
+      // the model cell is the base id's spelling; predict.ts's catalogModelId takes the fine-tune suffix off
+      expect(r.model).toMatch(/^(meta-)?llama-3\.1-8b(-instruct)?$/);
+    }
+    expect(read({ gpu: 'AMD Instinct MI300X' }).gpu).toBe('mi300x');
+    expect(read({ model: 'Qwen/Qwen2.5-72B-Instruct' }).model).toBe('qwen2.5-72b-instruct');
+  });
+
+  it('reads statistics and int4 schemes by their other names, a blank defaulted cell as its default, and ids in any case', () => {
+    expect(['P50', 'med', 'Average', 'avg', 'P99'].map((statistic) => read({ kind: 'serving_ttft', statistic }).statistic)).toEqual(['median', 'median', 'mean', 'mean', 'p99']);
+    expect(['AWQ', 'gptq', 'W4A16', 'int4-awq', 'NVFP4', 'half', 'float16'].map((dtype) => read({ dtype }).dtype)).toEqual(['int4', 'int4', 'int4', 'int4', 'fp4', 'fp16', 'fp16']);
+    const blanks = read({ split: '', statistic: '', stack_version: '', ep: '', lengths: '' });
+    expect([blanks.split, blanks.statistic, blanks.stack_version, blanks.ep, blanks.lengths]).toEqual(['validation', 'mean', 'unknown', 1, 'fixed']);
+    expect(read({ id: 'My-Run_1.a' }).id).toBe('My-Run_1.a');
+    // a word that is an Object property is a word, not a spelling
+    expect(refusal({ statistic: 'constructor' })).toBe('c.csv:3: statistic: expected one of mean, median, p90, p99, got "constructor"');
+    expect(refusal({ dtype: 'toString' })).toBe('c.csv:3: dtype: expected one of fp16, bf16, fp8, int8, int4, fp4, got "toString"');
+  });
+
+  it('predicts a row written in such spellings exactly as the same row in the catalog\'s', () => {
+    const spelled = read({ stack: 'TensorRT-LLM', gpu: 'NVIDIA H100 80GB HBM3', model: 'meta-llama/Llama-3.1-8B-Instruct', dtype: 'bfloat16', kv_dtype: 'FP8' });
+    const predicted = (r: typeof canonical) => predictRow(r);
+    expect(predicted(spelled)).toEqual(predicted(canonical));
+    expect(predicted(canonical)).toMatchObject({ status: 'predicted' });
   });
 });
 
@@ -108,9 +145,11 @@ describe('corpus loader: each bad row is refused with file, line and column', ()
   it('an unknown kind, split, statistic, unit or dtype', () => {
     expect(refusal({ kind: 'prefil' })).toMatch(/^c\.csv:3: kind: expected one of prefill, decode, latency, throughput, serving_ttft, .*, got "prefil"$/);
     expect(refusal({ split: 'test' })).toBe('c.csv:3: split: expected one of calibration, validation, got "test"');
-    expect(refusal({ statistic: 'p50' })).toBe('c.csv:3: statistic: expected one of mean, median, p90, p99, got "p50"');
+    expect(refusal({ statistic: 'p95' })).toBe('c.csv:3: statistic: expected one of mean, median, p90, p99, got "p95"');
     expect(refusal({ unit: 'tok/s' })).toBe('c.csv:3: unit: expected one of ms, output_tok_s, total_tok_s, req_s, fraction, ratio, got "tok/s"');
-    expect(refusal({ dtype: 'FP8' })).toBe('c.csv:3: dtype: expected one of fp16, bf16, fp8, int8, int4, fp4, got "FP8"');
+    // the cell as written, not as it was respelled before the check
+    expect(refusal({ dtype: 'FP9' })).toBe('c.csv:3: dtype: expected one of fp16, bf16, fp8, int8, int4, fp4, got "FP9"');
+    expect(refusal({ dtype: 'W8A8' })).toBe('c.csv:3: dtype: expected one of fp16, bf16, fp8, int8, int4, fp4, got "W8A8"');
   });
 
   it('a batch beyond any engine\'s sequence limit (it is also the engine\'s max_num_seqs)', () => {

@@ -34,6 +34,11 @@ afterEach(() => vi.restoreAllMocks());
 describe('fleetsim perf', () => {
   const base = ['--model', 'llama-2-70b', '--gpu', 'a100-80gb', '--tp', '8'];
 
+  it('reads a GPU as nvidia-smi names it and a model by its Hugging Face id, as their catalog ids', async () => {
+    const spelled = await perfJson(['--model', 'meta-llama/Llama-2-70b-chat-hf', '--gpu', 'NVIDIA A100-SXM4-80GB', '--tp', '8']);
+    expect(spelled).toEqual(await perfJson(base));
+  });
+
   it('--json prints the documented keys with consistent values', async () => {
     const r = await perfJson(base);
     for (const k of KEYS) expect(typeof r[k], k).toBe('number');
