@@ -82,8 +82,10 @@ export interface CorpusRow {
   readonly num_requests: number | undefined;
   readonly prompt_tokens: number;
   readonly output_tokens: number;
-  /** `fixed`, or the dataset the lengths were drawn from (prompt/output_tokens are then means) */
+  /** `fixed`, or the dataset the lengths were drawn from (prompt/output_tokens are then means); less a cached-prompts suffix */
   readonly lengths: string;
+  /** every prompt was in the engine's prefix cache before the run (the cell's CACHED_PROMPTS_SUFFIX) */
+  readonly prompts_cached: boolean;
   readonly source: string;
   readonly url: string;
   readonly licence: string;
@@ -250,6 +252,22 @@ const canonicalStack = (stack: string): string => (Object.hasOwn(STACK_ALIASES, 
  */
 export const FIXED_OUTPUT_SUFFIX = '-fixed-output';
 
+/**
+ * A `lengths` cell ending in this says every prompt had been sent to the engine before the run
+ * and sat in its prefix cache: a sweep that sends one seeded set of prompts at each request rate to
+ * one server (vLLM's benchmark_serving.py with a fixed --seed against the V1 engine, whose prefix
+ * caching is on by default) finds the earlier rate's prompts cached. It comes last
+ * (`sharegpt-cached-prompts`, `sharegpt-fixed-output-cached-prompts`) and needs num_requests: the
+ * earlier run sent the same prompts.
+ */
+export const CACHED_PROMPTS_SUFFIX = '-cached-prompts';
+
+/** A lengths cell less a cached-prompts suffix, and whether it had one. */
+export function withoutCachedPrompts(lengths: string): { base: string; cached: boolean } {
+  const cached = lengths.endsWith(CACHED_PROMPTS_SUFFIX);
+  return { base: cached ? lengths.slice(0, -CACHED_PROMPTS_SUFFIX.length) : lengths, cached };
+}
+
 /** Cells whose every output has the stated length already: a -fixed-output suffix would say nothing. */
 const FIXED_OUTPUT_CELLS = /^(fixed|random|synthetic|shared-prefix-\d+|repeat-\d+)$/;
 
@@ -295,7 +313,7 @@ const RowSchema = z.object({
   num_requests: cell('blank or a positive integer', blankOr(readPosInt)),
   prompt_tokens: cell(`a positive integer up to ${MAX_ROW_TOKENS}`, (c) => atMost(readPosInt(c), MAX_ROW_TOKENS)),
   output_tokens: cell(`a positive integer up to ${MAX_ROW_TOKENS}`, (c) => atMost(readPosInt(c), MAX_ROW_TOKENS)),
-  lengths: cell('fixed, shared-prefix-N, repeat-K, or a lower-case dataset name (sharegpt, random, ...), optionally followed by -fixed-output', matching(LOWER_ID)),
+  lengths: cell('fixed, shared-prefix-N, repeat-K, or a lower-case dataset name (sharegpt, random, ...), optionally followed by -fixed-output, then optionally -cached-prompts', matching(LOWER_ID)),
   // blank only where the file has no such column (rowFromFields refuses a blank cell of a column it has)
   source: cell(PROVENANCE_EXPECTED.source, blankOr(nonEmpty)),
   url: cell(PROVENANCE_EXPECTED.url, blankOr(matching(/^https?:\/\/\S+$/))),
@@ -311,11 +329,21 @@ const RowSchema = z.object({
   else if (!serving && r.request_rate_per_s !== null) issue('request_rate_per_s', `expected blank for kind ${r.kind} (only serving_* rows have a request rate)`);
   else if ((r.kind === 'prefill' || r.kind === 'decode' || r.kind === 'latency') && r.batch === null) issue('batch', `expected the static batch size for kind ${r.kind}`);
   else if (serving && r.request_rate_per_s === null && r.batch === null) issue('batch', `expected a closed-loop concurrency for kind ${r.kind} when request_rate_per_s is blank`);
-  else if (/^shared-prefix-\d+$/.test(r.lengths) && !(Number(r.lengths.slice('shared-prefix-'.length)) < r.prompt_tokens)) issue('lengths', `expected a shared prefix shorter than prompt_tokens (${r.prompt_tokens})`);
-  else if (/^repeat-\d+$/.test(r.lengths) && !(Number(r.lengths.slice('repeat-'.length)) >= 2)) issue('lengths', 'expected repeat-K with K >= 2 (each distinct prompt sent K times)');
-  else if (r.lengths.endsWith(FIXED_OUTPUT_SUFFIX) && FIXED_OUTPUT_CELLS.test(r.lengths.slice(0, -FIXED_OUTPUT_SUFFIX.length))) issue('lengths', `expected ${FIXED_OUTPUT_SUFFIX} after a dataset whose lengths are drawn (sharegpt, random-uniform, ...), not after one whose outputs are exact already`);
+  else if (lengthsIssue(r)) issue('lengths', lengthsIssue(r)!);
   else if (r.kind === 'hit_rate' && !(r.value <= 1)) issue('value', 'expected a hit rate as a fraction in (0, 1]');
 });
+
+/** What is wrong with a row's lengths cell against its prompt and run length, if anything. */
+function lengthsIssue(r: { lengths: string; prompt_tokens: number; num_requests: number | null }): string | undefined {
+  const { base: lengths, cached } = withoutCachedPrompts(r.lengths);
+  if (/^shared-prefix-\d+$/.test(lengths) && !(Number(lengths.slice('shared-prefix-'.length)) < r.prompt_tokens)) return `expected a shared prefix shorter than prompt_tokens (${r.prompt_tokens})`;
+  if (/^repeat-\d+$/.test(lengths) && !(Number(lengths.slice('repeat-'.length)) >= 2)) return 'expected repeat-K with K >= 2 (each distinct prompt sent K times)';
+  if (lengths.endsWith(FIXED_OUTPUT_SUFFIX) && FIXED_OUTPUT_CELLS.test(lengths.slice(0, -FIXED_OUTPUT_SUFFIX.length))) return `expected ${FIXED_OUTPUT_SUFFIX} after a dataset whose lengths are drawn (sharegpt, random-uniform, ...), not after one whose outputs are exact already`;
+  if (!cached) return undefined;
+  if (/^(shared-prefix|repeat)-\d+$/.test(lengths)) return `expected ${CACHED_PROMPTS_SUFFIX} after a dataset or fixed lengths, not after ${lengths} (whose prompts the run itself caches)`;
+  if (r.num_requests === null) return `expected ${CACHED_PROMPTS_SUFFIX} only with num_requests (the prompts the earlier run sent)`;
+  return undefined;
+}
 
 export const CORPUS_HEADER = CORPUS_COLUMNS.join(',');
 
@@ -451,6 +479,8 @@ function completeRow(d: z.infer<typeof RowSchema>, engineArgs: EngineArgs, engin
     ...d, file, line,
     stack,
     gpu: catalogGpuId(d.gpu),
+    lengths: withoutCachedPrompts(d.lengths).base,
+    prompts_cached: withoutCachedPrompts(d.lengths).cached,
     engine_args: engineArgs,
     kv_dtype: d.kv_dtype ?? d.dtype,
     batch: d.batch ?? undefined,

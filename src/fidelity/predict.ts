@@ -368,6 +368,8 @@ export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, gp
   const lengths = {
     prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens, law: lengthLaw(row.lengths), output_law: outputLengthLaw(row.lengths), max_context: model.max_context,
     ...(shared > 0 ? { shared_prefix_tokens: shared } : {}), ...(repeat > 1 ? { repeat_count: repeat } : {}), ...(dataset ? { dataset } : {}),
+    // the earlier run of the sweep sent the same num_requests prompts (the loader requires it)
+    ...(row.prompts_cached && row.num_requests !== undefined ? { cached_prompts: row.num_requests } : {}),
   };
   const base = { step, lengths, seed: o.seed ?? DEFAULT_SEED, max_wall_ms: o.maxWallMs ?? DEFAULT_MAX_WALL_MS };
   const finite = (published: number | undefined, fallback: number, bound = maxRequests) => {

@@ -52,6 +52,13 @@ export interface Lengths {
    */
   readonly repeat_count?: number;
   /**
+   * the run's prompts are this many distinct ones (request i sends prompt i mod N), each sent to the
+   * engine before the run, so its prefix cache holds them: a sweep that repeats one seeded set of
+   * prompts at each request rate on one server finds the earlier rate's prompts cached (simulate
+   * sends each once first, unmeasured, then the run); 0 or absent: every prompt new
+   */
+  readonly cached_prompts?: number;
+  /**
    * draw each request's prompt and output together from this dataset's samples, each scaled to the
    * means above (dataset-lengths.ts); an output law of `fixed` keeps the outputs at their mean
    */
@@ -171,6 +178,27 @@ export function repeatedPromptKeys(n: number, repeat: number, seed: number): Int
   return keys;
 }
 
+/** Draws `primers` requests' lengths, then gives them again in the same order (the run repeats its primers' prompts). */
+function primedLengths(draw: () => [number, number], primers: number): () => [number, number] {
+  const drawn: [number, number][] = [];
+  let next = 0;
+  return () => {
+    if (drawn.length < primers) {
+      const lengths = draw();
+      drawn.push(lengths);
+      return lengths;
+    }
+    return drawn[next++ % primers];
+  };
+}
+
+/** Keys of a primed run: request i has key i mod primers, its primer's. */
+function primedPromptKeys(n: number, primers: number): Int32Array {
+  const keys = new Int32Array(n);
+  for (let i = 0; i < n; i++) keys[i] = i % primers;
+  return keys;
+}
+
 /** The benchmark client's state: what it submitted when, and the window's snapshots. */
 class Client {
   readonly submit_ms: Float64Array;
@@ -193,14 +221,19 @@ class Client {
   /** per request, the key of its distinct prompt (repeat_count > 1), else null */
   private readonly promptKey: Int32Array | null;
 
-  constructor(readonly spec: RunSpec, readonly sim: Simulator) {
+  /**
+   * `primers`: requests 0..primers-1 send each distinct prompt of the run once before it
+   * (cached_prompts): request primers + k repeats primer (k mod primers)'s prompt, under its key,
+   * and the replica finds it cached
+   */
+  constructor(readonly spec: RunSpec, readonly sim: Simulator, readonly primers = 0) {
     const n = spec.requests;
     this.submit_ms = new Float64Array(n);
     this.first_ms = new Float64Array(n).fill(NaN);
     this.done_ms = new Float64Array(n).fill(NaN);
     this.output = new Int32Array(n);
-    this.nextLengths = lengthSampler(spec.lengths, spec.seed);
-    this.promptKey = repeatedPromptKeys(n, spec.lengths.repeat_count ?? 0, spec.seed);
+    this.nextLengths = primers > 0 ? primedLengths(lengthSampler(spec.lengths, spec.seed), primers) : lengthSampler(spec.lengths, spec.seed);
+    this.promptKey = primers > 0 ? primedPromptKeys(n, primers) : repeatedPromptKeys(n, spec.lengths.repeat_count ?? 0, spec.seed);
   }
 
   private advance(): void {
@@ -238,7 +271,9 @@ class Client {
       this.closeWindow();
       this.stopWhenDone();
     }
-    const [prompt, output] = this.nextLengths();
+    const [prompt, drawnOutput] = this.nextLengths();
+    // a primer's answer does not matter, only that its prompt reaches the cache
+    const output = req < this.primers ? 1 : drawnOutput;
     this.advance();
     this.submitted++;
     this.inFlight++;
@@ -295,7 +330,22 @@ class Client {
   }
 }
 
-/** Drives the arrivals: Poisson gaps from a seeded stream, a closed loop, or one burst at 0. */
+/**
+ * Sends the primers at once and calls `start` when the last has finished: the run's arrivals begin
+ * on an idle engine whose cache holds every prompt, as a sweep's next rate begins after the last.
+ * Returns the primers' completion hook.
+ */
+function primeThen(client: Client, sim: Simulator, primers: number, start: () => void): () => void {
+  let finished = 0;
+  sim.at(0, sim.on(() => {
+    for (let k = 0; k < primers && client.submitNext(); k++);
+  }));
+  return () => {
+    if (++finished === primers) start();
+  };
+}
+
+/** Drives the arrivals from now: Poisson gaps from a seeded stream, a closed loop, or one burst. */
 function startArrivals(client: Client, sim: Simulator, arrivals: Arrivals, seed: number): () => void {
   if (arrivals.kind === 'poisson') {
     const rng = stream(seed, 'fidelity:arrivals');
@@ -303,14 +353,14 @@ function startArrivals(client: Client, sim: Simulator, arrivals: Arrivals, seed:
     const h = sim.on(() => {
       if (client.submitNext()) sim.after(-meanGap_ms * Math.log(1 - rng()), h);
     });
-    sim.at(0, h);
+    sim.at(sim.now_ms, h);
     return () => {};
   }
   const initial = arrivals.kind === 'closed' ? arrivals.concurrency : client.spec.requests;
   const h = sim.on(() => {
     for (let k = 0; k < initial && client.submitNext(); k++);
   });
-  sim.at(0, h);
+  sim.at(sim.now_ms, h);
   if (arrivals.kind !== 'closed') return () => {};
   // Closed loop: the client sends a new request as each one finishes, and the engine gets it after
   // the stack's own request cost (HTTP, API server, tokenisation), which lands it mid-iteration
@@ -323,10 +373,13 @@ function startArrivals(client: Client, sim: Simulator, arrivals: Arrivals, seed:
   return () => void sim.after(handoff_ms, next);
 }
 
-export function simulate(spec: RunSpec): RunResult {
-  if (spec.warmup + spec.measured > spec.requests) throw new RangeError('simulate: warmup + measured exceeds requests');
+export function simulate(given: RunSpec): RunResult {
+  if (given.warmup + given.measured > given.requests) throw new RangeError('simulate: warmup + measured exceeds requests');
+  // a run on prompts the engine has cached: each distinct prompt first, unmeasured, then the run itself
+  const primers = Math.max(0, Math.floor(given.lengths.cached_prompts ?? 0));
+  const spec = primers > 0 ? { ...given, requests: given.requests + primers, warmup: given.warmup + primers } : given;
   const sim = new Simulator();
-  const client = new Client(spec, sim);
+  const client = new Client(spec, sim, primers);
   let onFinish: () => void = () => {};
   const config = {
     ...VLLM_REPLICA_DEFAULTS,
@@ -340,7 +393,11 @@ export function simulate(spec: RunSpec): RunResult {
     decode_run_steps: spec.scheduler.decode_run_steps,
   };
   client.replica = new GpuReplica(sim, spec.step, config, client.listener(() => onFinish()));
-  onFinish = startArrivals(client, sim, spec.arrivals, spec.seed);
+  const start = () => {
+    onFinish = startArrivals(client, sim, spec.arrivals, spec.seed);
+  };
+  if (primers > 0) onFinish = primeThen(client, sim, primers, start);
+  else start();
   const stop = sim.run(Infinity, { maxWallMs: spec.max_wall_ms });
   client.closeWindow();
   return collect(client, stop);

@@ -69,6 +69,51 @@ describe('repeat-K: every distinct prompt sent K times, in a seeded random order
   });
 });
 
+describe('-cached-prompts: every prompt in the engine\'s prefix cache before the run (an earlier run of a sweep sent them)', () => {
+  // 40 prompts' blocks fit in the KV cache beside the run's own (400 would not: the first would be
+  // evicted by the last before the run reached them, as an engine's LRU cache does)
+  const M = 40;
+  const cachedRun = (arrivals: RunSpec['arrivals'], cached: boolean, law: 'fixed' | 'geometric' = 'fixed') => simulate({
+    step, max_num_seqs: 256, scheduler: { max_batched_tokens: 8192, chunked_prefill: true }, arrivals,
+    lengths: { prompt_tokens: P, output_tokens: O, law, max_context: 4096, cached_prompts: cached ? M : 0 },
+    requests: M, warmup: 0, measured: M, seed: 3, max_wall_ms: 60_000,
+  });
+
+  it('one request at a time: every request finds its whole prompt cached short of the last partial block', () => {
+    const r = cachedRun({ kind: 'closed', concurrency: 1 }, true);
+    expect(r.completed_measured).toBe(M);
+    // the window holds the run's own requests only: the primers before it are not counted
+    expect(r.prompt_tokens).toBe(M * P);
+    expect(r.cached_prompt_tokens).toBe(M * Math.floor((P - 1) / BLOCK) * BLOCK);
+    // a lone request's first token: one step of its last block's tokens instead of its whole prompt
+    const cold = cachedRun({ kind: 'closed', concurrency: 1 }, false);
+    const mean = (a: Float64Array) => a.reduce((x, y) => x + y, 0) / a.length;
+    expect(cold.cached_prompt_tokens).toBe(0);
+    const prefillMs = (tokens: number) => step.stepTimeMs(tokens, (tokens * tokens) / 2, 0, 0);
+    expect(mean(cold.ttft_ms) - mean(r.ttft_ms)).toBeGreaterThan(0.5 * (prefillMs(P) - prefillMs(P - Math.floor((P - 1) / BLOCK) * BLOCK)));
+  });
+
+  it('the run repeats its primers\' drawn lengths, so drawn lengths are cached too, and the same seed gives the same run', () => {
+    const r = cachedRun({ kind: 'poisson', rate_per_s: 4 }, true, 'geometric');
+    expect(r.completed_measured).toBe(M);
+    // every prompt of at least two blocks is found cached but for its last partial block
+    expect(r.cached_prompt_tokens / r.prompt_tokens).toBeGreaterThan(0.85);
+    expect(cachedRun({ kind: 'poisson', rate_per_s: 4 }, true, 'geometric')).toEqual(r);
+  });
+
+  it('is read from a row\'s lengths cell after any other suffix, and refused without num_requests or after repeat-K', () => {
+    const cached = row({ kind: 'serving_ttft', batch: '', request_rate_per_s: '2', num_requests: '200', lengths: 'sharegpt-fixed-output-cached-prompts' });
+    expect([cached.lengths, cached.prompts_cached]).toEqual(['sharegpt-fixed-output', true]);
+    expect(row({ kind: 'serving_ttft', batch: '', request_rate_per_s: '2', num_requests: '200', lengths: 'sharegpt' }).prompts_cached).toBe(false);
+    expect(refusal({ kind: 'serving_ttft', batch: '', request_rate_per_s: '2', lengths: 'sharegpt-cached-prompts' })).toBe(
+      'synthetic.csv:2: lengths: expected -cached-prompts only with num_requests (the prompts the earlier run sent), got "sharegpt-cached-prompts"');
+    expect(refusal({ kind: 'serving_ttft', batch: '', request_rate_per_s: '2', num_requests: '200', lengths: 'repeat-2-cached-prompts' })).toMatch(/^synthetic\.csv:2: lengths: expected -cached-prompts after a dataset or fixed lengths, not after repeat-2/);
+    const resolved = resolveRow(cached, profileFor(cached, {}));
+    if (typeof resolved === 'string') throw new Error(resolved);
+    expect(runPlanFor(cached, resolved.model, resolved.step, resolved.gpu, {}).spec.lengths.cached_prompts).toBe(200);
+  });
+});
+
 describe('hit_rate and throughput_ratio rows', () => {
   const offline = { batch: '', num_requests: String(N), prompt_tokens: String(P), output_tokens: String(O) };
 

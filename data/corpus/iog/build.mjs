@@ -42,6 +42,23 @@ const dir = process.argv[2];
 if (!dir) throw new Error('usage: node --import tsx data/corpus/iog/build.mjs PATH/TO/checkout');
 const rows = [];
 const left = [];
+/** Every run in a result file: one JSON object per line. */
+const runsOf = (file) => readFileSync(join(dir, 'results', file), 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+/**
+ * The first run of each model and card: run_benchmark.sh sends the same 200 prompts (--seed 42) at
+ * 32, 16, 8, 4 and 1 requests/s in turn to one server, whose V1 engine keeps them in its prefix
+ * cache, so every run after a model's first finds its prompts cached (README.md, "Cached prompts").
+ */
+const firstRun = new Map();
+for (const file of readdirSync(join(dir, 'results'))) {
+  const m = /^vllm_200prompts\d+qps_(.+)_sharegpt_(\d+x.+)\.json$/.exec(file);
+  if (!m) continue;
+  for (const run of runsOf(file)) {
+    const key = `${m[1]} ${m[2]}`;
+    const first = firstRun.get(key);
+    if (first === undefined || run.date < first.date) firstRun.set(key, { date: run.date, file });
+  }
+}
 for (const file of readdirSync(join(dir, 'results')).sort()) {
   const m = /^vllm_200prompts(\d+)qps_(.+)_sharegpt_(\d+)x(.+)\.json$/.exec(file);
   if (!m) { left.push(`${file}: not a result file of the pattern`); continue; }
@@ -52,19 +69,24 @@ for (const file of readdirSync(join(dir, 'results')).sort()) {
   if (!Object.hasOwn(MODELS, name)) { left.push(`${file}: ${name} (not in the model catalog)`); continue; }
   const [model, what] = MODELS[name];
   // a file holds one JSON object per line, one per run of that configuration: the first is taken
-  const runs = readFileSync(join(dir, 'results', file), 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+  const runs = runsOf(file);
   if (runs.length > 1) left.push(`${file}: ${runs.length} runs in the file, the first taken`);
   const r = runs[0];
+  const first = firstRun.get(`${name} ${count}x${gpu}`);
+  const cached = r.date !== first.date;
+  const cachedNote = cached
+    ? `; every prompt cached: this run (${r.date}) came after ${first.file} (${first.date}) on the same server, whose V1 engine (prefix caching on by default) kept the 200 prompts both sent with --seed 42`
+    : '; the first run of the model\'s sweep: its prompts were new to the engine';
   const prompt = Math.round(r.total_input_tokens / r.completed), output = Math.round(r.total_output_tokens / r.completed);
   for (const [key, kind, statistic, unit] of FIGURES) {
     const id = `iog-h100pcie-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-qps${qps}-${key.replace(/_ms$/, '').replace(/_/g, '-')}`;
     const cells = {
       id, split: 'validation', kind, statistic, value: String(r[key]), unit, stack: 'vllm', stack_version: '0.8.5',
       gpu: 'h100-pcie', model, dtype: 'fp16', kv_dtype: '', tp: '1', ep: '1', batch: '', request_rate_per_s: String(r.request_rate),
-      num_requests: String(r.num_prompts), prompt_tokens: String(prompt), output_tokens: String(output), lengths: 'sharegpt',
+      num_requests: String(r.num_prompts), prompt_tokens: String(prompt), output_tokens: String(output), lengths: cached ? 'sharegpt-cached-prompts' : 'sharegpt',
       source: SOURCE, url: `https://github.com/IOG-Foundation/llm-inference-benchmarks/blob/${COMMIT}/results/${file}`, licence: 'Apache-2.0',
       locator: `${file}: ${key} (run ${r.date}; completed ${r.completed} of ${r.num_prompts}, ${r.total_input_tokens} input and ${r.total_output_tokens} output tokens)`,
-      notes: NOTES + `${r.model_id}, ${what}`,
+      notes: NOTES + `${r.model_id}, ${what}${cachedNote}`,
     };
     rows.push(CORPUS_COLUMNS.map((c) => cells[c] ?? ''));
   }
