@@ -375,8 +375,9 @@ function startArrivals(client: Client, sim: Simulator, arrivals: Arrivals, seed:
 
 export function simulate(given: RunSpec): RunResult {
   if (given.warmup + given.measured > given.requests) throw new RangeError('simulate: warmup + measured exceeds requests');
-  // a run on prompts the engine has cached: each distinct prompt first, unmeasured, then the run itself
-  const primers = Math.max(0, Math.floor(given.lengths.cached_prompts ?? 0));
+  // a run on prompts the engine has cached: each distinct prompt first, unmeasured, then the run
+  // itself; no more primers than the run has requests (a prompt beyond them is never asked for)
+  const primers = Math.min(given.requests, Math.max(0, Math.floor(given.lengths.cached_prompts ?? 0)));
   const spec = primers > 0 ? { ...given, requests: given.requests + primers, warmup: given.warmup + primers } : given;
   const sim = new Simulator();
   const client = new Client(spec, sim, primers);

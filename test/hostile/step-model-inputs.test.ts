@@ -162,6 +162,15 @@ describe('fidelity and calibrate --corpus', () => {
     expectOneLine(await runMain(['fidelity', '--split', 'all', '--corpus', output]), /output\.csv:2: output_tokens: expected a positive integer up to 16777216/);
   });
 
+  it('runs a cached-prompts row of 2^53 - 1 requests on the 5,000 it simulates (the primers were sized by the row: an array of 2^53)', async () => {
+    const file = tmp.write('cached.csv', `${CORPUS_HEADER_LINE}\n${corpusRow('c', { num_requests: '9007199254740991', lengths: 'sharegpt-cached-prompts' })}\n`);
+    const r = await runMain(['fidelity', '--split', 'all', '--rows', '--corpus', file]);
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout).toMatch(/simulated 5000 of the 9007199254740991 requests/);
+    const blank = tmp.write('cached-blank.csv', `${CORPUS_HEADER_LINE}\n${corpusRow('b', { num_requests: '', lengths: 'sharegpt-cached-prompts' })}\n`);
+    expectOneLine(await runMain(['fidelity', '--split', 'all', '--corpus', blank]), new RegExp(`^${blank}:2: lengths: expected -cached-prompts only with num_requests \\(the prompts the earlier run sent\\), got "sharegpt-cached-prompts"$`));
+  });
+
   it('calibrate names the split when the stack\'s rows are all of the other one (a file of one\'s own without a split column reads as validation)', async () => {
     const own = tmp.write('own.csv', 'id,kind,value,unit,stack,gpu,model,dtype,tp,batch,prompt_tokens,output_tokens\nmy-run,decode,9.8,ms,vllm,h100-80gb,llama-3.1-8b,bf16,1,32,1024,256\n');
     expectOneLine(await runMain(['calibrate', '--corpus', own, '--stack', 'vllm']), /^--split: no calibration rows of stack vllm to fit, 1 of the other split \(--split all fits every row; a file without a split column reads as validation\)$/);
