@@ -475,12 +475,13 @@ function completeRow(d: z.infer<typeof RowSchema>, engineArgs: EngineArgs, engin
     const what = stack === 'nim' ? `nim ${NIM_VLLM_SINCE} or later, or unnumbered: NIM ${NIM_VLLM_SINCE} and later serve with vLLM` : stack;
     throw rowError(file, line, ENGINE_ARGS_COLUMN, `expected ${foreign} only on a TensorRT-LLM row (stack trtllm, or nim before ${NIM_VLLM_SINCE}; this one is ${what})`, engineArgsCell);
   }
+  const { base: lengths, cached: prompts_cached } = withoutCachedPrompts(d.lengths);
   return {
     ...d, file, line,
     stack,
     gpu: catalogGpuId(d.gpu),
-    lengths: withoutCachedPrompts(d.lengths).base,
-    prompts_cached: withoutCachedPrompts(d.lengths).cached,
+    lengths,
+    prompts_cached,
     engine_args: engineArgs,
     kv_dtype: d.kv_dtype ?? d.dtype,
     batch: d.batch ?? undefined,

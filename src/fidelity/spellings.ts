@@ -8,7 +8,7 @@
  * unchanged for the row's checks to refuse or report (data/corpus/README.md, "Spellings").
  */
 
-import { gpuSpelling, modelSpelling } from '../perf/lookup.ts';
+import { gpuSpelling, hyphenatedLower, modelSpelling } from '../perf/lookup.ts';
 
 /** Columns whose words are matched case-blind (all are lower-case in the corpus's own files). */
 const CASE_BLIND = new Set(['split', 'kind', 'statistic', 'unit', 'stack', 'gpu', 'model', 'dtype', 'kv_dtype', 'lengths']);
@@ -35,9 +35,6 @@ const DTYPE_SPELLINGS: Readonly<Record<string, string>> = {
   awq: 'int4', gptq: 'int4', w4a16: 'int4', 'int4-awq': 'int4', 'int4-gptq': 'int4', 'awq-int4': 'int4', 'gptq-int4': 'int4',
 };
 
-/** Words joined by hyphens: spaces and underscores between words, hyphens doubled. */
-const hyphenated = (s: string) => s.replace(/[\s_]+/g, '-').replace(/-{2,}/g, '-');
-
 const spelled = (spellings: Readonly<Record<string, string>>, word: string) => (Object.hasOwn(spellings, word) ? spellings[word] : word);
 
 /** One cell of `column` as the corpus spells it (unchanged where no spelling applies). */
@@ -47,8 +44,8 @@ export function asCorpusSpelling(column: string, cell: string): string {
   const lower = cell.toLowerCase();
   switch (column) {
     case 'statistic': return spelled(STATISTIC_SPELLINGS, lower);
-    case 'dtype': case 'kv_dtype': return Object.hasOwn(DTYPE_SPELLINGS, hyphenated(lower)) ? DTYPE_SPELLINGS[hyphenated(lower)] : lower;
-    case 'stack': return hyphenated(lower);
+    case 'dtype': case 'kv_dtype': return spelled(DTYPE_SPELLINGS, hyphenatedLower(cell));
+    case 'stack': return hyphenatedLower(cell);
     // "NVIDIA H100 80GB HBM3" is the alias h100-80gb-hbm3; "meta-llama/Llama-3.1-8B" is llama-3.1-8b
     case 'gpu': return gpuSpelling(cell);
     case 'model': return modelSpelling(cell);

@@ -29,8 +29,8 @@ const GPU_ALIASES: Readonly<Record<string, GpuId>> = {
   'mi300x-192gb': 'mi300x', 'b200-180gb': 'b200',
 };
 
-/** Words joined by hyphens, lower-cased: spaces and underscores between words, hyphens doubled. */
-const hyphenatedLower = (s: string) => s.trim().toLowerCase().replace(/[\s_]+/g, '-').replace(/-{2,}/g, '-');
+/** Words joined by hyphens, lower-cased: spaces and underscores between words, hyphens doubled (catalog and corpus words are spelled so). */
+export const hyphenatedLower = (s: string) => s.trim().toLowerCase().replace(/[\s_]+/g, '-').replace(/-{2,}/g, '-');
 
 /**
  * A GPU's name as the catalog spells its ids and aliases: lower case, words joined by hyphens, no
