@@ -8,7 +8,7 @@ import { getGpu, getModel } from '../perf/lookup.ts';
 import type { ModelSpec } from '../perf/models.ts';
 import { buildStepModel, windowKvTokens, type StepModel } from '../perf/step.ts';
 import { VLLM_REPLICA_DEFAULTS } from '../fleet/gpu/replica.ts';
-import { FIXED_OUTPUT_SUFFIX, type CorpusRow, type EngineArgs, type Statistic } from './corpus.ts';
+import { FIXED_OUTPUT_SUFFIX, SERVING_KINDS, type CorpusRow, type EngineArgs, type Statistic } from './corpus.ts';
 import { trtllmBenchLimits } from './trtllm-bench.ts';
 import { simulate, type Arrivals, type LengthLaw, type RunResult, type RunSpec } from './run.ts';
 import { NIM_VLLM_SINCE, versionAtLeast } from './versions.ts';
@@ -204,8 +204,20 @@ export function stacksWithoutProfile(rows: readonly CorpusRow[]): { stack: strin
   return [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([stack, n]) => ({ stack, rows: n }));
 }
 
+/**
+ * A row's engine settings as its run had them: a serving row's engine took requests as they came,
+ * which TensorRT-LLM does in flight (its batch manager: Triton's backend and every benchmark that
+ * sends requests at a rate or from a client loop), so a serving row that does not say how it
+ * batched reads as in flight, whatever its release; an offline or static-batch row keeps what it
+ * says (before 0.10 the session runtime's static batches, stackEngine).
+ */
+function asRun(row: CorpusRow): EngineArgs {
+  const serving = SERVING_KINDS.includes(row.kind);
+  return serving && row.engine_args.batching_type === undefined ? { ...row.engine_args, batching_type: 'INFLIGHT' } : row.engine_args;
+}
+
 export function profileFor(row: CorpusRow, o: PredictOptions): CalibrationProfile {
-  const profile = o.calibration ?? ENGINE_PROFILES[stackEngine(row.stack, row.stack_version, row.engine_args)];
+  const profile = o.calibration ?? ENGINE_PROFILES[stackEngine(row.stack, row.stack_version, asRun(row))];
   // how the engine was built, whichever factors read it
   const plugin = row.engine_args.gemm_allreduce_plugin;
   return withAllReduceFusion(profile, plugin === undefined ? undefined : plugin !== 'disable');

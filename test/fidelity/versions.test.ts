@@ -6,6 +6,22 @@ import { versionAtLeast } from '../../src/fidelity/versions.ts';
 import { catalogGpuId, getGpu } from '../../src/perf/lookup.ts';
 import { baseCells, csvLine, csvText } from './helpers.ts';
 
+describe('a TensorRT-LLM serving row batches in flight in any release', () => {
+  // requests that arrive at a rate or from a client loop are served by the batch manager: a serving
+  // row of a release before 0.10 that does not say how it batched is not the session runtime's
+  const row = (kind: string, args = '') => {
+    const cells = baseCells({ stack: 'trtllm', stack_version: '0.9.0', kind, unit: 'ms', batch: kind === 'decode' ? '8' : '', request_rate_per_s: kind === 'decode' ? '' : '2' });
+    return parseCorpus(`${CORPUS_HEADER},engine_args\n${csvLine(cells)},${args}\n`, 'c.csv')[0];
+  };
+
+  it('takes the in-flight profile of its era for a serving row, the session runtime\'s for a static batch', () => {
+    expect(profileFor(row('serving_ttft'), {})).toBe(ENGINE_PROFILES['trtllm-2024']);
+    expect(profileFor(row('decode'), {})).toBe(ENGINE_PROFILES['trtllm-session']);
+    // a serving row that says its engine ran static batches keeps them
+    expect(profileFor(row('serving_ttft', 'batching_type=STATIC'), {})).toBe(ENGINE_PROFILES['trtllm-session']);
+  });
+});
+
 describe('stack versions and the engine profile of a row', () => {
   it('compares versions by their numbers, part by part; an unnumbered one counts as current', () => {
     expect(versionAtLeast('0.9.0', '0.14')).toBe(false);
