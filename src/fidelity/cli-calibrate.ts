@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { listNames, quote } from '../util/excerpt.ts';
-import { calibrate, evaluate, type FitPoint, type FitResult } from '../perf/calibrate.ts';
+import { calibrate, evaluate, logErrorsMapePct, type FitPoint, type FitResult } from '../perf/calibrate.ts';
 import { FACTOR_NAMES, loadCalibration, type CalibrationProfile, type FactorName } from '../perf/calibration.ts';
 import { fraction } from '../perf/cli-args.ts';
 import { checkNotInput } from '../util/not-input.ts';
@@ -49,14 +49,16 @@ function single(rows: readonly MeasurementRow[], key: 'model' | 'hardware', flag
 const pct = (x: number) => (Number.isNaN(x) ? '-' : `${x.toFixed(1)}%`);
 
 /** The per-point table and the MAPE before and after, as `calibrate` prints them. */
-export function fitReport(r: FitResult, before: FitResult, excluded: readonly string[]): string {
-  const out = ['id                                      kind        measured   predicted   error'];
+export function fitReport(r: FitResult, before: FitResult, excluded: readonly string[], serving?: ServingFit): string {
+  const out = r.points.length > 0 ? ['id                                      kind        measured   predicted   error'] : [];
   for (const p of r.points) {
     out.push(`${p.id.padEnd(40)}${p.kind.padEnd(10)}${p.measured.toFixed(1).padStart(10)}  ${p.predicted.toFixed(1).padStart(10)}  ${(p.error_pct >= 0 ? '+' : '') + p.error_pct.toFixed(1)}%`);
   }
   for (const e of excluded) out.push(`excluded ${e}`);
   const line = (x: FitResult) => `${pct(x.mape_pct)} (${Object.entries(x.mape_pct_by_kind).map(([k, v]) => `${k} ${pct(v)}`).join(', ')})`;
-  out.push('', `mean absolute percentage error, base profile: ${line(before)}`, `mean absolute percentage error, fitted:       ${line(r)}`);
+  if (r.points.length > 0) out.push('', `mean absolute percentage error, base profile: ${line(before)}`, `mean absolute percentage error, fitted:       ${line(r)}`);
+  else out.push('', 'batch-level points: none (the fit read the serving rows alone)');
+  if (serving) out.push(`serving rows simulated (${serving.rows}): base profile ${pct(serving.base_mape_pct)}, fitted ${pct(serving.mape_pct)}`);
   for (const [g, v] of Object.entries(r.mape_pct_by_group)) out.push(`  ${g}: ${pct(v)}`);
   out.push('', `fitted: ${FACTOR_NAMES.map((f) => `${f} ${r.profile[f]}`).join(', ')}`);
   return out.join('\n') + '\n';
@@ -87,15 +89,15 @@ export function checkVersionFlag(value: string | undefined, flag: string): void 
 }
 
 /** Writes the profile (when asked) and prints the report or the JSON. */
-export function writeFit(result: FitResult, before: FitResult, excluded: readonly string[], flags: { out?: string; json?: boolean }): void {
+export function writeFit(result: FitResult, before: FitResult, excluded: readonly string[], flags: { out?: string; json?: boolean }, serving?: ServingFit): void {
   if (flags.out) {
     writeFileAtomic(flags.out, JSON.stringify(result.profile, null, 2) + '\n', [], '--out');
   }
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ ...result, mape_pct_base: before.mape_pct, excluded }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ ...result, mape_pct_base: before.mape_pct, excluded, ...(serving ? { serving } : {}) }, null, 2) + '\n');
     return;
   }
-  process.stdout.write(fitReport(result, before, excluded));
+  process.stdout.write(fitReport(result, before, excluded, serving));
   process.stdout.write(flags.out ? `profile written to ${flags.out}\n` : `profile (use --out FILE to save):\n${JSON.stringify(result.profile, null, 2)}\n`);
 }
 
@@ -114,6 +116,15 @@ interface FitInput {
   excluded: string[];
   corpus: string;
   extraLogErrors?: (p: CalibrationProfile) => number[];
+  /** the serving rows extraLogErrors simulates */
+  servingRows?: number;
+}
+
+/** The serving rows a --serving fit simulated, and their MAPE under the base and the fitted profile. */
+export interface ServingFit {
+  readonly rows: number;
+  readonly base_mape_pct: number;
+  readonly mape_pct: number;
 }
 
 /** --corpus: the rows of the chosen stacks and split; serving rows join the fit with --serving. */
@@ -134,7 +145,7 @@ function corpusFit(flags: CalibrateFlags, base: CalibrationProfile): FitInput {
   const corpus = `${files.map((f) => f.split('/').pop()).join(', ')}, ${split} split, stack ${[...stacks].join('+')}${era}`;
   if (!flags.serving || set.serving.length === 0) return { points: set.points, excluded: set.skipped, corpus };
   const { kept, left } = flags.nearCapacity ? { kept: set.serving, left: [] } : servingBelowKnee(set.serving, base);
-  return { points: set.points, excluded: [...set.skipped, ...left], corpus, extraLogErrors: kept.length ? servingLogErrors(kept) : undefined };
+  return { points: set.points, excluded: [...set.skipped, ...left], corpus, extraLogErrors: kept.length ? servingLogErrors(kept) : undefined, servingRows: kept.length };
 }
 
 /** The files calibrate reads: measurements, corpus files (data/corpus/*.csv when none is named) and a --base profile. */
@@ -184,11 +195,11 @@ export function registerCalibrate(program: Command): void {
       // Fitting serving rows simulates each of them per candidate profile, synchronously, for tens
       // of seconds: on a worker thread, so that this thread's event loop stays free and Ctrl-C or
       // SIGTERM stop the command at once (the worker ends with the process).
-      const { result, before, excluded } = flags.serving ? await calibrateOnWorker(flags) : runCalibrateJob(flags);
+      const { result, before, excluded, serving } = flags.serving ? await calibrateOnWorker(flags) : runCalibrateJob(flags);
       if (result.profile.fit?.stopped === 'deadline') {
         process.stderr.write(`calibrate: --max-wall-s ${flags.maxWallS} ran out before the fit converged: the profile is the best found by then (it depends on this machine's speed; its fit.stopped says "deadline")\n`);
       }
-      writeFit(result, before, excluded, flags);
+      writeFit(result, before, excluded, flags, serving);
     });
 }
 
@@ -197,6 +208,8 @@ export interface CalibrateJob {
   result: FitResult;
   before: FitResult;
   excluded: string[];
+  /** with --serving: the simulated rows' error before and after (the table lists the batch-level points only) */
+  serving?: ServingFit;
 }
 
 /** The fit of calibrate's flags (the worker thread's task with --serving; see calibrate-worker.mjs). */
@@ -208,7 +221,9 @@ export function runCalibrateJob(flags: CalibrateFlags): CalibrateJob {
     base, fit: factorList(flags.fit), corpus: input.corpus, stack: flags.stack ?? 'measured', name: flags.name,
     extraLogErrors: input.extraLogErrors, maxIterations: input.extraLogErrors ? 150 : undefined, deadline_ms: flags.deadline_ms,
   });
-  return { result, before, excluded: input.excluded };
+  const extra = input.extraLogErrors;
+  const serving = extra && { rows: input.servingRows ?? 0, base_mape_pct: logErrorsMapePct(extra(base)), mape_pct: logErrorsMapePct(extra(result.profile)) };
+  return { result, before, excluded: input.excluded, ...(serving ? { serving } : {}) };
 }
 
 /** runCalibrateJob on a worker thread; a UserError there is one here (one line, exit 2). */

@@ -144,7 +144,7 @@ export function calibrate(points: readonly FitPoint[], opts: CalibrateOptions): 
 }
 
 /** MAPE (percent) of predictions given as log ratios of predicted to measured. */
-function logErrorsMapePct(logRatios: readonly number[]): number {
+export function logErrorsMapePct(logRatios: readonly number[]): number {
   return logRatios.length ? (100 * logRatios.reduce((a, r) => a + Math.abs(Math.exp(r) - 1), 0)) / logRatios.length : NaN;
 }
 

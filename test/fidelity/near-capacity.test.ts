@@ -5,7 +5,8 @@ import { predictRow, withRunCache, type Prediction } from '../../src/fidelity/pr
 import { getGpu, getModel } from '../../src/perf/lookup.ts';
 import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
 import { perfSummary } from '../../src/perf/summary.ts';
-import { baseCells, csvText } from './helpers.ts';
+import { baseCells, csvText, writeTemp } from './helpers.ts';
+import { fitReport, runCalibrateJob } from '../../src/fidelity/cli-calibrate.ts';
 
 /**
  * An open-loop serving row's load is its request rate over the simulated capacity of its
@@ -84,3 +85,29 @@ describe('calibrate --serving leaves out latencies near capacity', () => {
   });
 });
 
+
+describe('calibrate --serving on serving rows alone', () => {
+  it('recovers a request cost from first tokens simulated with it, and reports the serving rows\' error before and after', () => {
+    // the measured figures are the vllm profile's own predictions with a 6-ms cost per request: the
+    // fit from the profile's own cost must find 6 ms again (a first token is the cost plus the rest)
+    const truth = { ...ENGINE_PROFILES.vllm, request_overhead_ms: 6 };
+    const over = (rate: string) => ({ kind: 'serving_ttft', unit: 'ms', split: 'calibration', request_rate_per_s: rate, num_requests: '200' });
+    const measured = ['1', '4'].map((rate, i) => {
+      const row = rowOf(`synthetic-cost-${i}`, { ...over(rate), value: '1' });
+      const p = predictRow(row, { calibration: truth });
+      if (p.status !== 'predicted') throw new Error(p.reason);
+      return cells({ id: `synthetic-cost-${i}`, ...over(rate), value: p.value.toFixed(4) });
+    });
+    const file = writeTemp({ 'cost.csv': csvText(measured) })['cost.csv'];
+    const job = runCalibrateJob({
+      corpus: [file], split: 'calibration', stack: 'vllm', serving: true, base: 'vllm', fit: 'request_overhead_ms',
+      dtype: 'fp16', gpuMemoryUtilization: '0.9', maxWallS: '600', deadline_ms: Date.now() + 600_000,
+    });
+    // within the fit's tolerance (its simplex stops within about 2%)
+    expect(Math.abs(job.result.profile.request_overhead_ms - 6)).toBeLessThan(0.25);
+    expect(job.serving?.rows).toBe(2);
+    expect(job.serving!.base_mape_pct).toBeGreaterThan(1);
+    expect(job.serving!.mape_pct).toBeLessThan(0.5);
+    expect(fitReport(job.result, job.before, job.excluded, job.serving)).toMatch(/batch-level points: none \(the fit read the serving rows alone\)\nserving rows simulated \(2\): base profile \d+\.\d%, fitted 0\.\d%/);
+  });
+});

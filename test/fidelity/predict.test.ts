@@ -19,8 +19,9 @@ function value(p: Prediction): number {
   return p.value;
 }
 
-// Llama-2-7B on one A100-80GB, fp16: the configuration of the hand computations below
-const step = buildStepModel({ model: getModel('llama-2-7b'), gpu: getGpu('a100-80gb'), tp: 1, dtype: 'fp16' });
+// Llama-2-7B on one A100-80GB, fp16: the configuration of the hand computations below, under the
+// synthetic rows' profile (vLLM 0.6.0: vllm-0.6)
+const step = buildStepModel({ model: getModel('llama-2-7b'), gpu: getGpu('a100-80gb'), tp: 1, dtype: 'fp16', calibration: ENGINE_PROFILES['vllm-0.6'] });
 /** One iteration of b prompts (within the 8,192-token budget) plus the requests' own fixed cost. */
 const prefillByHand = (b: number, p: number) => step.requestOverheadMs + step.stepTimeMs(b * p, (b * p * p) / 2, 0, 0);
 /** Decode steps after the prefill: o - 1 of them, the j-th (from 0) reading p + j tokens per sequence. */
