@@ -11,6 +11,7 @@ import { distServeFinding, formatDisaggregationFinding } from './disaggregation-
 import { formatTable, SPLIT_FILTERS, summarize, type FidelityTable, type SplitFilter } from './table.ts';
 import { formatSpeculative, loadSpeculativeCorpus, predictSpeculative } from './speculative.ts';
 import { formatPublishedBatchSteps, publishedBatchSteps } from './published-batch.ts';
+import { formatPossibleCachedSweeps, possibleCachedSweeps } from './sweeps.ts';
 
 interface FidelityFlags {
   corpus?: string[];
@@ -151,9 +152,10 @@ export function registerFidelity(program: Command): void {
       // (a run's figures are read across the splits: its throughput tells whether it kept up)
       const inSplitIds = new Set(inSplit.map((r) => r.id));
       const batchSteps = flags.json || flags.rows ? publishedBatchSteps(rows, calibration).filter((b) => inSplitIds.has(b.id)) : [];
+      const sweeps = possibleCachedSweeps(inSplit);
       process.stdout.write(flags.json
-        ? JSON.stringify({ corpus: files, factors, seed, ...table, published_batch_steps: batchSteps }, null, 2) + '\n'
-        : formatTable(table, { rows: flags.rows, factors }) + formatPublishedBatchSteps(batchSteps).map((l) => `${l}\n`).join(''));
+        ? JSON.stringify({ corpus: files, factors, seed, ...table, published_batch_steps: batchSteps, possible_cached_sweeps: sweeps }, null, 2) + '\n'
+        : formatTable(table, { rows: flags.rows, factors, notes: formatPossibleCachedSweeps(sweeps) }) + formatPublishedBatchSteps(batchSteps).map((l) => `${l}\n`).join(''));
       const failures = gateFailures(table, unpredicted, maxMape, maxError);
       for (const f of failures) process.stderr.write(`fidelity: ${f}\n`);
       if (failures.length > 0) process.exitCode = 1;

@@ -220,7 +220,7 @@ function rowLines(t: FidelityTable): string[] {
 }
 
 /** Plain-text report: the groups, what was not evaluated and why, and with `rows` every row. */
-export function formatTable(t: FidelityTable, opts: { rows?: boolean; factors?: string } = {}): string {
+export function formatTable(t: FidelityTable, opts: { rows?: boolean; factors?: string; notes?: readonly string[] } = {}): string {
   const out: string[] = [];
   const split = t.split === 'all' ? 'all splits' : `${t.split} split`;
   out.push(`fleetsim fidelity: ${t.rows_in_split} of ${t.rows_in_corpus} corpus rows (${split}); ${t.evaluated} evaluated, ` +
@@ -233,6 +233,7 @@ export function formatTable(t: FidelityTable, opts: { rows?: boolean; factors?: 
     out.push(`samples: ${t.sample_dependent} ${t.sample_dependent === 1 ? 'row turns' : 'rows turn'} on the sample of a finite run (its drawn lengths or arrivals): over ` +
       `${t.sample_seeds} seeds ${t.sample_dependent === 1 ? 'its errors span' : 'their errors span up to'} ${t.widest_sample_span_pct.toFixed(1)} points (each row's range with --rows); the figure is the first seed's`);
   }
+  out.push(...(opts.notes ?? []));
   out.push('');
   out.push(...groupLines(t));
   if (t.not_evaluated.length) {

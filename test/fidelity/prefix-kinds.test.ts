@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCorpus, type CorpusColumn, type CorpusRow } from '../../src/fidelity/corpus.ts';
 import { predictRows, profileFor, resolveRow, runPlanFor, type Prediction } from '../../src/fidelity/predict.ts';
 import { repeatedPromptKeys, simulate, type RunSpec } from '../../src/fidelity/run.ts';
+import { formatPossibleCachedSweeps, possibleCachedSweeps } from '../../src/fidelity/sweeps.ts';
 import { getGpu, getModel } from '../../src/perf/lookup.ts';
 import { buildStepModel } from '../../src/perf/step.ts';
 import { baseCells, csvText } from './helpers.ts';
@@ -111,6 +112,23 @@ describe('-cached-prompts: every prompt in the engine\'s prefix cache before the
     const resolved = resolveRow(cached, profileFor(cached, {}));
     if (typeof resolved === 'string') throw new Error(resolved);
     expect(runPlanFor(cached, resolved.model, resolved.step, resolved.gpu, {}).spec.lengths.cached_prompts).toBe(200);
+  });
+});
+
+describe('fidelity names load sweeps on vLLM V1 that may have run on cached prompts', () => {
+  const sweepRow = (id: string, over: Partial<Record<CorpusColumn, string>>) => row({
+    id, kind: 'serving_ttft', batch: '', request_rate_per_s: '2', num_requests: '200', stack: 'vllm', stack_version: '0.8.5', lengths: 'sharegpt', ...over,
+  });
+
+  it('lists a configuration measured at two rates, not one said to be cached, one of one rate, or an engine that does not cache by default', () => {
+    const sweep = [sweepRow('s-1', {}), sweepRow('s-4', { request_rate_per_s: '4' }), sweepRow('s-4-tpot', { request_rate_per_s: '4', kind: 'serving_tpot' })];
+    expect(possibleCachedSweeps(sweep)).toEqual([{ configuration: expect.stringContaining('vllm 0.8.5, a100-80gb, llama-2-7b, tp 1, fp16, sharegpt, 200 requests') as unknown as string, points: ['2', '4'], rows: 3 }]);
+    expect(possibleCachedSweeps([sweep[0], sweepRow('s-4c', { request_rate_per_s: '4', lengths: 'sharegpt-cached-prompts' })])).toEqual([]);
+    expect(possibleCachedSweeps([sweep[0], sweepRow('s-2b', { kind: 'serving_tpot' })])).toEqual([]);
+    // vLLM 0.6 (V0: prefix caching off by default) and a steady-state reading (no run length) are not sweeps of a seeded set
+    expect(possibleCachedSweeps([sweepRow('v0-1', { stack_version: '0.6.0' }), sweepRow('v0-4', { stack_version: '0.6.0', request_rate_per_s: '4' })])).toEqual([]);
+    expect(possibleCachedSweeps([sweepRow('n-1', { num_requests: '' }), sweepRow('n-4', { num_requests: '', request_rate_per_s: '4' })])).toEqual([]);
+    expect(formatPossibleCachedSweeps(possibleCachedSweeps(sweep))[0]).toMatch(/^sweeps: 1 configuration \(3 rows\) measured at several loads on vLLM's V1 engine/);
   });
 });
 
