@@ -4,6 +4,7 @@ import type { CorpusRow } from './corpus.ts';
 import { datasetLengths } from './dataset-lengths.ts';
 import { lengthDataset, outputLengthLaw, profileFor, resolveRow, rowScheduler } from './predict.ts';
 import { pad } from './table.ts';
+import { VLLM_REPLICA_DEFAULTS } from '../fleet/gpu/replica.ts';
 
 /**
  * The step the model takes at the batch a published serving run held. By Little's law an open
@@ -36,7 +37,7 @@ interface RunFigures { ttft?: CorpusRow; step?: CorpusRow; tokens?: CorpusRow; r
 /** Rows of one run share everything but their figure (two submitters' runs of one configuration differ in their url). */
 function runKey(r: CorpusRow): string {
   return JSON.stringify([r.file, r.url, r.stack, r.stack_version, r.gpu, r.model, r.dtype, r.kv_dtype, r.tp, r.ep, r.batch,
-    r.request_rate_per_s, r.num_requests, r.prompt_tokens, r.output_tokens, r.lengths, r.engine_args]);
+    r.request_rate_per_s, r.num_requests, r.prompt_tokens, r.output_tokens, r.lengths, r.prompts_cached, r.engine_args]);
 }
 
 /** The mean TTFT, mean TPOT (or ITL) and output throughput of each open-loop run among `rows`. */
@@ -72,6 +73,15 @@ export function generatedShare(row: CorpusRow): number {
 }
 
 /**
+ * The prompt tokens a request of the run prefills: all of them, or on cached prompts those past the
+ * last full KV block (at least one), which the prefix cache cannot hand back (run.ts cached_prompts).
+ */
+function prefilledTokens(row: CorpusRow): number {
+  const block = VLLM_REPLICA_DEFAULTS.block_size_tokens;
+  return row.prompts_cached ? row.prompt_tokens - Math.floor((row.prompt_tokens - 1) / block) * block : row.prompt_tokens;
+}
+
+/**
  * The mean step at `sequences` decoding, with the prefill the arrivals bring (a fixed point), or
  * NaN if it does not settle. Where the arrivals bring less than one prompt chunk a step (long
  * prompts, few arrivals), a share of the steps carries a chunk and the rest decode only: the mean of
@@ -82,9 +92,9 @@ export function generatedShare(row: CorpusRow): number {
  */
 function stepAtBatch(step: StepModel, row: CorpusRow, sequences: number, room: number, startMs: number): number {
   const rate_per_ms = row.request_rate_per_s! / 1000;
-  const prompt = row.prompt_tokens;
+  const prompt = prefilledTokens(row);
   const chunk = Math.min(prompt, room);
-  const context = sequences * (prompt + generatedShare(row) * row.output_tokens);
+  const context = sequences * (row.prompt_tokens + generatedShare(row) * row.output_tokens);
   const decodeOnly = step.stepTimeMs(0, 0, sequences, context);
   let t = startMs;
   for (let i = 0; i < FIXED_POINT_ITERATIONS && t < DIVERGED_STEP_MS; i++) {
@@ -92,7 +102,8 @@ function stepAtBatch(step: StepModel, row: CorpusRow, sequences: number, room: n
     // a prefill-carrying step takes one chunk, or its even share when the arrivals fill every step
     const carried = Math.max(chunk, prefill);
     const share = Math.min(1, prefill / carried);
-    t = share * step.stepTimeMs(carried, (carried * prompt) / 2, sequences, context) + (1 - share) * decodeOnly;
+    // a prefilled token attends to the prompt before it: half the prompt on average, or on cached prompts all of it
+    t = share * step.stepTimeMs(carried, carried * (row.prompt_tokens - prompt / 2), sequences, context) + (1 - share) * decodeOnly;
   }
   return t < DIVERGED_STEP_MS ? t : NaN;
 }

@@ -47,6 +47,26 @@ describe('the step at the published batch (Little\'s law)', () => {
     expect(slow.error_pct).toBeLessThan(-5);
   });
 
+  it('on cached prompts a step carries only the prompts\' last partial blocks, attending to the whole prompt', () => {
+    // 4 requests/s of 520-token prompts: 8 tokens past the last of 32 full 16-token blocks each
+    const over = { prompt_tokens: '520', lengths: 'fixed-cached-prompts', num_requests: '200' };
+    const cached = run(4, 100, 20, 4, over);
+    const [s] = publishedBatchSteps(cached);
+    const resolved = resolveRow(cached[1], profileFor(cached[1], {}));
+    if (typeof resolved === 'string') throw new Error(resolved);
+    const B = s.sequences, context = B * (520 + 0.5 * 128);
+    const stepAt = (t: number) => {
+      const share = Math.min(1, (4 * t) / 1000);
+      return share * resolved.step.stepTimeMs(8, 8 * (520 - 4), B, context) + (1 - share) * resolved.step.stepTimeMs(0, 0, B, context);
+    };
+    let t = 20;
+    for (let i = 0; i < 200; i++) t = stepAt(t);
+    expect(s.model_step_ms).toBeCloseTo(t, 6);
+    // the same run on new prompts carries whole prompts: a longer step
+    const [cold] = publishedBatchSteps(run(4, 100, 20, 4, { ...over, lengths: 'fixed' }));
+    expect(cold.model_step_ms).toBeGreaterThan(s.model_step_ms);
+  });
+
   it('where prompts arrive less than once a step the mean of chunk and decode-only steps is longer than a step at the mean prefill', () => {
     // 20,000-token prompts in vLLM V1's 2,048-token budget on A100 at 0.05 requests/s: about one step in
     // ten carries a chunk; spread evenly the prefill would make every step a little longer instead
