@@ -14,7 +14,8 @@ import { CORPUS_COLUMNS, CorpusRowError, rowFromCells, type CorpusColumn, type C
  * given with benchmark_serving's own `--metadata KEY=VALUE`, which it writes into the same file:
  * `gpu` and `model` (catalog ids), `tp`; optionally `dtype` (default fp16), `split` (default
  * validation), `version` (the vLLM version), `dataset` (the length distribution; `random`
- * means fixed lengths), `url`, `source`, `licence`. A file without them is refused naming them.
+ * means fixed lengths; `sharegpt-cached-prompts` a run whose prompts an earlier run of its sweep
+ * left in the prefix cache), `url`, `source`, `licence`. A file without them is refused naming them.
  */
 
 type Obj = Record<string, unknown>;

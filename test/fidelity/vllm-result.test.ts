@@ -30,6 +30,13 @@ describe('vLLM benchmark_serving results as measurements', () => {
     });
   });
 
+  it('a run of a sweep on prompts an earlier run left cached says so in its dataset metadata', () => {
+    const r = { ...result(), dataset: 'sharegpt-cached-prompts' };
+    const rows = parseVllmResult(JSON.stringify(r), 'run.json');
+    expect(rows.every((x) => x.prompts_cached && x.lengths === 'sharegpt' && x.num_requests === 200)).toBe(true);
+    expect(parseVllmResult(JSON.stringify(result()), 'run.json').some((x) => x.prompts_cached)).toBe(false);
+  });
+
   it('refuses a result without the GPU, model or TP, saying how to give them', () => {
     const r = result();
     delete r.gpu;
