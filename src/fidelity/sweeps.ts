@@ -32,7 +32,9 @@ export function possibleCachedSweeps(rows: readonly CorpusRow[]): PossibleCached
     if (!r.kind.startsWith('serving_') || r.num_requests === undefined) continue;
     if (!CACHING_ENGINES.has(stackEngine(r.stack, r.stack_version, r.engine_args))) continue;
     const key = `${r.file}: ${r.stack} ${r.stack_version}, ${r.gpu}, ${r.model}, tp ${r.tp}, ${r.dtype}, ${r.lengths}, ${r.num_requests} requests`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+    const members = groups.get(key);
+    if (members) members.push(r);
+    else groups.set(key, [r]);
   }
   const out: PossibleCachedSweep[] = [];
   for (const [configuration, members] of groups) {
