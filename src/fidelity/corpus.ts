@@ -340,6 +340,7 @@ function lengthsIssue(r: { lengths: string; prompt_tokens: number; num_requests:
   if (/^repeat-\d+$/.test(lengths) && !(Number(lengths.slice('repeat-'.length)) >= 2)) return 'expected repeat-K with K >= 2 (each distinct prompt sent K times)';
   if (lengths.endsWith(FIXED_OUTPUT_SUFFIX) && FIXED_OUTPUT_CELLS.test(lengths.slice(0, -FIXED_OUTPUT_SUFFIX.length))) return `expected ${FIXED_OUTPUT_SUFFIX} after a dataset whose lengths are drawn (sharegpt, random-uniform, ...), not after one whose outputs are exact already`;
   if (!cached) return undefined;
+  if (lengths.endsWith(CACHED_PROMPTS_SUFFIX)) return `expected ${CACHED_PROMPTS_SUFFIX} once`;
   if (/^(shared-prefix|repeat)-\d+$/.test(lengths)) return `expected ${CACHED_PROMPTS_SUFFIX} after a dataset or fixed lengths, not after ${lengths} (whose prompts the run itself caches)`;
   if (r.num_requests === null) return `expected ${CACHED_PROMPTS_SUFFIX} only with num_requests (the prompts the earlier run sent)`;
   return undefined;

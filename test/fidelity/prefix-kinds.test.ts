@@ -109,6 +109,8 @@ describe('-cached-prompts: every prompt in the engine\'s prefix cache before the
     expect(refusal({ kind: 'serving_ttft', batch: '', request_rate_per_s: '2', lengths: 'sharegpt-cached-prompts' })).toBe(
       'synthetic.csv:2: lengths: expected -cached-prompts only with num_requests (the prompts the earlier run sent), got "sharegpt-cached-prompts"');
     expect(refusal({ kind: 'serving_ttft', batch: '', request_rate_per_s: '2', num_requests: '200', lengths: 'repeat-2-cached-prompts' })).toMatch(/^synthetic\.csv:2: lengths: expected -cached-prompts after a dataset or fixed lengths, not after repeat-2/);
+    expect(refusal({ kind: 'serving_ttft', batch: '', request_rate_per_s: '2', num_requests: '200', lengths: 'sharegpt-cached-prompts-cached-prompts' })).toBe(
+      'synthetic.csv:2: lengths: expected -cached-prompts once, got "sharegpt-cached-prompts-cached-prompts"');
     const resolved = resolveRow(cached, profileFor(cached, {}));
     if (typeof resolved === 'string') throw new Error(resolved);
     expect(runPlanFor(cached, resolved.model, resolved.step, resolved.gpu, {}).spec.lengths.cached_prompts).toBe(200);
