@@ -4,7 +4,7 @@ import type { CorpusRow } from './corpus.ts';
 import { datasetLengths } from './dataset-lengths.ts';
 import { lengthDataset, outputLengthLaw, profileFor, resolveRow, rowScheduler } from './predict.ts';
 import { pad } from './table.ts';
-import { VLLM_REPLICA_DEFAULTS } from '../fleet/gpu/replica.ts';
+import { cacheablePrefixBlocks, VLLM_REPLICA_DEFAULTS } from '../fleet/gpu/replica.ts';
 
 /**
  * The step the model takes at the batch a published serving run held. By Little's law an open
@@ -78,7 +78,7 @@ export function generatedShare(row: CorpusRow): number {
  */
 function prefilledTokens(row: CorpusRow): number {
   const block = VLLM_REPLICA_DEFAULTS.block_size_tokens;
-  return row.prompts_cached ? row.prompt_tokens - Math.floor((row.prompt_tokens - 1) / block) * block : row.prompt_tokens;
+  return row.prompts_cached ? row.prompt_tokens - cacheablePrefixBlocks(row.prompt_tokens, row.prompt_tokens, block) * block : row.prompt_tokens;
 }
 
 /**

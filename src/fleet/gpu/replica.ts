@@ -114,6 +114,14 @@ export interface ReplicaConfig {
 export type KvAdmission = 'on-demand' | 'reserve-output';
 
 /**
+ * The full KV blocks of a prompt's first prefixTokens that a prefix cache can hand back: the
+ * prompt's last token is always computed (it samples the first output token).
+ */
+export function cacheablePrefixBlocks(promptTokens: number, prefixTokens: number, blockSize: number): number {
+  return Math.floor((prefixTokens < promptTokens ? prefixTokens : promptTokens - 1) / blockSize);
+}
+
+/**
  * TGI's router (text-generation-inference 2.x, `batching_task` of its v3 scheduler): while a
  * batch decodes, waiting prompts join it (by a prefill-only pass that stalls the running batch)
  * only when at least floor(running x waiting_served_ratio) of them wait, or when
@@ -886,9 +894,7 @@ export class GpuReplica {
   private setPrefix(s: number, prompt: number, prefixId: number, prefixTokens: number, chain: PrefixChain | null): void {
     const chained = chain !== null && chain.length > 0;
     if (chained) prefixTokens = chain.endTokens[chain.length - 1];
-    // the prompt's last token is always computed: it samples the first output token
-    const cacheable = prefixTokens < prompt ? prefixTokens : prompt - 1;
-    let blocks = prefixId >= 0 || chained ? Math.floor(cacheable / this.blockSize) : 0;
+    let blocks = prefixId >= 0 || chained ? cacheablePrefixBlocks(prompt, prefixTokens, this.blockSize) : 0;
     let entry = -1;
     // a chain gets its entries even with no block to reuse yet: a session's first turn leaves its blocks there
     if (blocks > 0 || chained) {
