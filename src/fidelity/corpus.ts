@@ -4,6 +4,7 @@ import { UserError } from '../errors.ts';
 import { parseVllmResult } from './vllm-result.ts';
 import { NIM_VLLM_SINCE, servesWithTensorRtLlm } from './versions.ts';
 import { readInputText } from '../util/read-input.ts';
+import { excerpt } from '../util/excerpt.ts';
 import { MAX_BATCHED_TOKENS, MAX_DECODE_RUN_STEPS, MAX_NUM_SEQS } from '../perf/calibration.ts';
 import { catalogGpuId } from '../perf/lookup.ts';
 import { asCorpusSpelling } from './spellings.ts';
@@ -401,7 +402,7 @@ function records(text: string, file: string): { fields: string[]; line: number }
     raw = parse(normalised, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true, to: MAX_CORPUS_ROWS + 2 }) as unknown as RawRecord[];
   } catch (e) {
     const err = e as Error & { lines?: number };
-    throw new UserError(`${file}:${err.lines ?? 1}: not valid CSV (RFC 4180): ${err.message.split('\n')[0]}`);
+    throw new UserError(`${file}:${err.lines ?? 1}: not valid CSV (RFC 4180): ${excerpt(err.message.split('\n')[0], 160)}`);
   }
   if (raw.length > MAX_CORPUS_ROWS + 1) throw new UserError(`${file}: expected at most ${MAX_CORPUS_ROWS.toLocaleString('en-US')} corpus rows, got more`);
   return raw.map(({ record, info }) => {
@@ -484,7 +485,9 @@ function completeRow(d: z.infer<typeof RowSchema>, engineArgs: EngineArgs, engin
     lengths,
     prompts_cached,
     engine_args: engineArgs,
-    kv_dtype: d.kv_dtype ?? d.dtype,
+    // blank: the weights' dtype, as engines default to it, but 4-bit weight-only formats (GPTQ,
+    // AWQ) have no 4-bit cache: 16-bit (it read as a 4-bit cache, a quarter of the bytes, until 2026-12-06)
+    kv_dtype: d.kv_dtype ?? (d.dtype === 'int4' ? 'fp16' : d.dtype),
     batch: d.batch ?? undefined,
     request_rate_per_s: d.request_rate_per_s ?? undefined,
     num_requests: d.num_requests ?? undefined,

@@ -2,7 +2,7 @@ import { UserError } from '../errors.ts';
 import { replicaScheduler, type CalibrationProfile, type SchedulerDefaults } from '../perf/calibration.ts';
 import { predictBatch } from '../perf/batch-kinds.ts';
 import { DEFAULT_ENGINE, ENGINE_PROFILES, withAllReduceFusion, type EngineName } from '../perf/profiles.ts';
-import { DTYPES, withFp8Scaling, type Dtype } from '../perf/dtype.ts';
+import { checkKvDtype, DTYPES, withFp8Scaling, type Dtype } from '../perf/dtype.ts';
 import type { GpuSpec } from '../perf/hardware.ts';
 import { getGpu, getModel } from '../perf/lookup.ts';
 import type { ModelSpec } from '../perf/models.ts';
@@ -260,6 +260,8 @@ export function resolveRow(row: CorpusRow, calibration: CalibrationProfile): { m
   if (!isDtype(row.kv_dtype)) return `kv_dtype ${row.kv_dtype} not modelled`;
   if (model.kind === 'encoder' && row.kind !== 'prefill') return `${row.model} is an encoder: only prefill rows apply`;
   try {
+    // a cache the GPU cannot hold (int4, fp4 before Blackwell) is refused as perf and scenarios refuse it
+    checkKvDtype(gpu, row.kv_dtype, 'kv_dtype');
     const step = buildStepModel({ model, gpu, tp: row.tp, ep: row.ep, dtype: row.dtype, kvDtype: row.kv_dtype, calibration, ...memorySettings(row) });
     return { model, gpu, step };
   } catch (e) {

@@ -293,6 +293,13 @@ describe('rows fleetsim cannot model are reported, not refused', () => {
     const p = predictRow(row({ model: 'llama-2-70b', tp: '1' }));
     expect(p.status === 'not_evaluated' && p.reason).toMatch(/^step model refused the configuration: llama-2-70b \(fp16\) does not fit/);
   });
+
+  it('a KV cache the GPU cannot hold (int4 anywhere, fp4 before Blackwell), as perf and scenarios refuse it', () => {
+    const int4 = predictRow(row({ kv_dtype: 'int4' }));
+    expect(int4.status === 'not_evaluated' && int4.reason).toBe('step model refused the configuration: kv_dtype: int4 is a weight-only format and cannot hold the KV cache; use fp16, bf16, fp8, int8 or fp4');
+    const fp4 = predictRow(row({ kv_dtype: 'fp4' }));
+    expect(fp4.status === 'not_evaluated' && fp4.reason).toMatch(/^step model refused the configuration: kv_dtype: \S+ has no FP4 tensor cores/);
+  });
 });
 
 describe('a row\'s engine_args over its profile\'s scheduler', () => {
