@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../util/write-atomic.ts';
 import { checkMemory } from '../experiment/memory.ts';
 import { buildReportFiles } from '../report/report-files.ts';
 import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
-import { collect, nonNegIntArg, posIntArg } from './options.ts';
+import { collect, nonNegIntArg, posIntArg, pathArg } from './options.ts';
 import { Interrupt, Progress, runReplicationsSliced } from './progress.ts';
 import type { OutputDir } from '../report/output-dir.ts';
 
@@ -64,9 +64,9 @@ export function registerCheck(program: Command): void {
     .option('--replications <n>', 'independent runs (seeds seed..seed+n-1): verdicts use 95% confidence intervals', posIntArg)
     .option('--seed <n>', 'random seed (overrides the scenario)', nonNegIntArg)
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
-    .option('--junit <file>', 'write a JUnit XML report (one test case per budget)')
+    .option('--junit <file>', 'write a JUnit XML report (one test case per budget)', pathArg)
     .option('--allow-inconclusive', 'exit 0 when no budget fails but some are inconclusive because their CI straddles the bound (not when the run is not at steady state: that stays exit 1)')
-    .option('--out <dir>', 'also write the run report (summary.json, report.html, ...) into this directory; a run stopped by Ctrl-C or SIGTERM writes it to <dir>.partial/ instead')
+    .option('--out <dir>', 'also write the run report (summary.json, report.html, ...) into this directory; a run stopped by Ctrl-C or SIGTERM writes it to <dir>.partial/ instead', pathArg)
     .option('--quiet', 'no progress bar or messages on stderr (the Markdown summary still goes to stdout)')
     .action(async (file: string, opts: CheckOptions) => {
       const t0 = performance.now();
@@ -98,7 +98,7 @@ async function check(file: string, opts: CheckOptions, t0: number): Promise<void
   const inputs = [...inputFiles(prep), ...(opts.budgets ? [opts.budgets] : [])];
   if (opts.junit) checkNotInput(opts.junit, inputs, '--junit');
   // Opened now: an --out that cannot be written fails before the simulation, not after it.
-  const out = opts.out ? openReportDir(opts.out, inputs) : undefined;
+  const out = opts.out ? openReportDir(opts.out, inputs, { interruptible: true }) : undefined;
   try {
     await checkAndReport(file, opts, t0, { prep, budgets, from, seed, reps, inputs, out });
   } finally {

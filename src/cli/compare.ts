@@ -13,6 +13,7 @@ import { describeIssue } from '../scenario/format-issue.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
 import { Interrupt, Progress, runReplicationsSliced } from './progress.ts';
 import { readInputText } from '../util/read-input.ts';
+import { parseJsonInput } from '../util/json-keys.ts';
 
 interface CompareOptions {
   replications?: number;
@@ -50,15 +51,12 @@ function readSummary(path: string): Summary | undefined {
     if (!existsSync(file)) throw new UserError(`${path}: a directory without summary.json: expected a report directory, a summary.json or a scenario file`);
   } else if (extname(path).toLowerCase() !== '.json') return undefined;
   const text = readInputText(file, file, (code) => `cannot read the file (${code === 'ENOENT' ? 'no such file' : code})`);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${file}: invalid JSON: ${(e as Error).message}`);
-  }
-  const looksLikeSummary = doc !== null && typeof doc === 'object' && 'fleetsim_version' in doc && 'requests' in doc && 'latency_ms' in doc;
+  const doc = parseJsonInput(text, file, 'invalid JSON');
+  // fleetsim_version marks a summary (no scenario has it): one missing a block is then refused as
+  // a summary, naming the block, not read as a scenario with a dozen unknown keys
+  const looksLikeSummary = doc !== null && typeof doc === 'object' && 'fleetsim_version' in doc;
   if (looksLikeSummary) return checkedSummary(doc, file);
-  if (file !== path) throw new UserError(`${file}: not a fleetsim summary.json (no fleetsim_version, requests and latency_ms)`);
+  if (file !== path) throw new UserError(`${file}: not a fleetsim summary.json (no fleetsim_version)`);
   return undefined; // a JSON scenario
 }
 
@@ -72,7 +70,40 @@ function checkedSummary(doc: unknown, file: string): Summary {
   const parsed = SummarySchema.safeParse(doc, { reportInput: true });
   const issue = parsed.success ? undefined : parsed.error.issues.find((i) => i.code !== 'unrecognized_keys');
   if (issue) throw new UserError(`${file}: ${describeIssue(issue)} (not a summary.json fleetsim can compare)`);
+  const impossible = contradiction(doc as Summary);
+  if (impossible) throw new UserError(`${file}: ${impossible} (not a summary.json fleetsim can compare)`);
   return doc as Summary;
+}
+
+// one sketch's quantiles are in order; the exact max is not compared (a sketch's p999 may sit
+// up to its 0.5% accuracy above it)
+const QUANTILE_ORDER = ['p50', 'p90', 'p99', 'p999'] as const;
+
+/**
+ * The first figure of a summary that no run can produce, if any: a negative count or rate, an
+ * error rate above 1, more requests completed than offered, quantiles out of order. Each held
+ * for a single run holds for the means over replications too. A hand-edited summary with a
+ * negative throughput used to compare as if real.
+ */
+function contradiction(s: Summary): string | undefined {
+  const r = s.requests as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(r)) {
+    if (typeof value === 'number' && value < 0) return `requests.${key}: expected a number >= 0, got ${value}`;
+  }
+  if (s.requests.error_rate > 1) return `requests.error_rate: expected a fraction from 0 to 1, got ${s.requests.error_rate}`;
+  if (s.requests.completed > s.requests.offered) return `requests.completed: expected at most requests.offered (${s.requests.offered}), got ${s.requests.completed}`;
+  for (const [block, figures] of Object.entries(s.latency_ms as unknown as Record<string, Record<string, unknown>>)) {
+    let previous: { key: string; value: number } | undefined;
+    for (const key of ['mean', ...QUANTILE_ORDER]) {
+      const value = figures?.[key];
+      if (typeof value !== 'number') continue;
+      if (value < 0) return `latency_ms.${block}.${key}: expected a number >= 0, got ${value}`;
+      if (key === 'mean') continue;
+      if (previous && value < previous.value) return `latency_ms.${block}.${key}: expected at least ${previous.key} (${previous.value}), got ${value}`;
+      previous = { key, value };
+    }
+  }
+  return undefined;
 }
 
 export function registerCompare(program: Command): void {

@@ -6,7 +6,7 @@
 // any moment from here on gets an answer, see util/signals.mjs), then TypeScript through tsx (no
 // build step), then the CLI, which loads only the module of the command it runs.
 import { withHugePages } from './huge-pages.mjs';
-import { installSignalHandlers } from '../util/signals.mjs';
+import { deliverPendingSignals, installSignalHandlers } from '../util/signals.mjs';
 import { answerTopLevel, needsNoCommand } from './commands.mjs';
 
 const args = process.argv.slice(2);
@@ -22,4 +22,6 @@ if (needsNoCommand(args)) {
   register();
   const { main } = await import('./main.ts');
   process.exitCode = await main(process.argv);
+  // a Ctrl-C or SIGTERM that came while the outputs were written gets its answer (exit 130/143)
+  await deliverPendingSignals();
 }

@@ -5,6 +5,7 @@ import { renderCharts, sweepCharts } from '../experiment/sweep-charts.ts';
 import { checkOutTarget, writeTree } from '../experiment/sweep-output.ts';
 import { checkNotInput } from '../report/output-dir.ts';
 import { renderSweep } from './sweep.ts';
+import { pathArg } from './options.ts';
 
 interface MergeOptions {
   out: string;
@@ -16,7 +17,7 @@ export function registerMerge(program: Command): void {
     .command('merge')
     .description('combine the shard outputs of `fleetsim sweep --shard i/N` into the result of one unsharded sweep')
     .argument('<dirs...>', 'shard output directories (all N shards of one sweep)')
-    .requiredOption('--out <dir>', 'write the merged sweep here (the same files as an unsharded `fleetsim sweep --out`); never one of the shard directories, nor a directory holding or inside one')
+    .requiredOption('--out <dir>', 'write the merged sweep here (the same files as an unsharded `fleetsim sweep --out`); never one of the shard directories, nor a directory holding or inside one', pathArg)
     .option('--quiet', 'print nothing but errors')
     .action(async (dirs: string[], opts: MergeOptions) => {
       checkNotInput(opts.out, dirs);

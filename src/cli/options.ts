@@ -22,6 +22,8 @@ export function posIntArg(v: string): number {
   return n;
 }
 
+export { pathArg } from '../util/path-arg.ts';
+
 /** Repeatable option collector (--set a=1 --set b=2). */
 export function collect(v: string, acc: string[] = []): string[] {
   return [...acc, v];

@@ -11,7 +11,7 @@ import { checkMemory } from '../experiment/memory.ts';
 import { loadScenario } from '../scenario/load.ts';
 import { inputFiles } from '../scenario/prepare.ts';
 import { escapeControls } from '../util/excerpt.ts';
-import { collect, nonNegIntArg, posIntArg } from './options.ts';
+import { collect, nonNegIntArg, posIntArg, pathArg } from './options.ts';
 import { fleetPlanCommand, type FleetPlanOptions } from './fleet-plan.ts';
 import { UserError } from '../errors.ts';
 import { parseStepTimeMargin, stepTimeMarginNote, stepTimeMarginSets } from '../experiment/step-time-margin.ts';
@@ -155,7 +155,7 @@ export function registerPlan(program: Command): void {
     .option('--seed <n>', 'base random seed (overrides the scenario)', nonNegIntArg)
     .option('--jobs <n>', 'worker threads (default: every core)', posIntArg)
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
-    .option('--out <dir>', 'write plan.json, plan.csv, the chosen configuration (summary.json...), points/ and charts/')
+    .option('--out <dir>', 'write plan.json, plan.csv, the chosen configuration (summary.json...), points/ and charts/', pathArg)
     .option('--json', 'print plan.json to stdout instead of the table')
     .option('--quiet', 'print nothing but errors and warnings (and the JSON with --json)')
     .option('--fleet', "plan the whole fleet at once: per served model its GPU and instance, tp (and ep), replicas and engine, under each model's fleet.models.<m>.slo, cheapest first (docs/planning.md)")

@@ -10,7 +10,7 @@ import { checkMemory } from '../experiment/memory.ts';
 import { activeFaults, windowErrorRate, windowRejectionRate } from '../report/csv.ts';
 import { buildReportFiles } from '../report/report-files.ts';
 import { round } from '../results/round.ts';
-import { collect, nonNegIntArg } from './options.ts';
+import { collect, nonNegIntArg, pathArg } from './options.ts';
 import { leadWithReplay, renderReplayText } from './replay-report.ts';
 import type { Prepared } from '../scenario/prepare.ts';
 import type { Scenario } from '../scenario/schema.ts';
@@ -73,14 +73,14 @@ export function registerReplay(program: Command): void {
     .option('--what-if <name=path=value>', 'a variant: NAME=path=value, repeatable (repeat a NAME to change several fields)', collect, [])
     .option('--set <path=value>', 'override a field in the baseline and every what-if (repeatable)', collect, [])
     .option('--seed <n>', 'random seed (overrides the scenario)', nonNegIntArg)
-    .option('--out <dir>', 'write replay.json, timeseries.csv (a row per window and variant) and one summary per variant')
+    .option('--out <dir>', 'write replay.json, timeseries.csv (a row per window and variant) and one summary per variant', pathArg)
     .option('--json', 'print replay.json to stdout')
     .option('--quiet', 'print nothing but errors (and the JSON with --json)')
     .action(async (file: string, opts: ReplayOptions) => {
       if (opts.out) checkReportTarget(opts.out);
       const variants = [{ name: 'baseline', overrides: [] as string[] }, ...parseWhatIfs(opts.whatIf)].map((v) => ({
         ...v,
-        prep: prepare(loadScenario(file, [...opts.set, ...v.overrides])),
+        prep: prepare(loadScenario(file, [...opts.set, ...v.overrides.map((text) => ({ text, label: `--what-if ${v.name}=${text}` }))])),
       }));
       const base = variants[0].prep.scenario;
       // One variant at a time: each must fit; their summaries and series are kept till the end.

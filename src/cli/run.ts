@@ -10,7 +10,7 @@ import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
 import { vllmResult } from '../report/vllm-format.ts';
 import { renderSummary } from '../report/terminal.ts';
 import { capacityCheck } from './capacity-check.ts';
-import { collect, nonNegIntArg, posIntArg } from './options.ts';
+import { collect, nonNegIntArg, posIntArg, pathArg } from './options.ts';
 import { buildReportFiles } from '../report/report-files.ts';
 import { Interrupt, Progress, runReplicationsSliced } from './progress.ts';
 import { fmt } from '../report/table.ts';
@@ -63,7 +63,7 @@ export function registerRun(program: Command): void {
     .option('--seed <n>', 'random seed (overrides the scenario)', nonNegIntArg)
     .option('--replications <n>', 'independent runs (seeds seed..seed+n-1), with 95% confidence intervals', posIntArg)
     .option('--set <path=value>', 'override a scenario field, e.g. topology.stations.api.servers=12 (repeatable)', collect, [])
-    .option('--out <dir>', OUT_HELP)
+    .option('--out <dir>', OUT_HELP, pathArg)
     .option('--json', 'print summary.json to stdout instead of the table')
     .option('--format <format>', 'what to print to stdout: table (default), json (summary.json, as --json) or vllm (the latency figures under vLLM benchmark_serving names, also written to <out>/vllm.json)', formatArg, 'table')
     .option('--quiet', 'print nothing but errors (and the JSON with --json); no progress bar')
@@ -80,7 +80,7 @@ export function registerRun(program: Command): void {
       const parallel = jobs > 1 && reps > 1 ? Math.min(jobs, reps) : 1;
       checkMemory(sc, file, { runs: reps, parallel, threads: parallel > 1 ? parallel : 0 });
       // Opened now: an --out that cannot be written fails before the simulation, not after it.
-      const out = opts.out ? openReportDir(opts.out, inputFiles(prep)) : undefined;
+      const out = opts.out ? openReportDir(opts.out, inputFiles(prep), { interruptible: true }) : undefined;
       const machine = opts.json || opts.format !== 'table'; // stdout holds JSON: the rest goes to stderr
       const info = (s: string) => {
         if (opts.quiet) return;

@@ -11,7 +11,7 @@ import { renderCharts, sweepCharts } from '../experiment/sweep-charts.ts';
 import { checkOutTarget, TreeWriter } from '../experiment/sweep-output.ts';
 import { UserError } from '../errors.ts';
 import { escapeControls } from '../util/excerpt.ts';
-import { collect, nonNegIntArg, posIntArg } from './options.ts';
+import { collect, nonNegIntArg, posIntArg, pathArg } from './options.ts';
 
 interface SweepOptions {
   vary: string[];
@@ -79,7 +79,7 @@ export function registerSweep(program: Command): void {
     .option('--jobs <n>', 'worker threads (default: every core)', posIntArg)
     .option('--shard <i/N>', "run only shard i of N (runs whose index mod N is i) and write it for `fleetsim merge`; needs --out")
     .option('--set <path=value>', 'override a scenario field for every point (repeatable)', collect, [])
-    .option('--out <dir>', 'write sweep.json, sweep.csv, points/NNNN/ reports and charts/ (or, with --shard, the shard)')
+    .option('--out <dir>', 'write sweep.json, sweep.csv, points/NNNN/ reports and charts/ (or, with --shard, the shard)', pathArg)
     .option('--quiet', 'print nothing but errors')
     .action(async (file: string, opts: SweepOptions) => {
       const shard = opts.shard !== undefined ? parseShard(opts.shard) : undefined;

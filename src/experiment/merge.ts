@@ -7,6 +7,7 @@ import { SHARD_FORMAT, sha256 as sha, type RunRecord, type ShardManifest } from 
 import { finishPoint, type PointResult, type SweepMeta } from './sweep.ts';
 import type { RunOutput } from './parallel.ts';
 import { readInputBytes } from '../util/read-input.ts';
+import { fileInside } from '../util/file-inside.ts';
 
 /**
  * `fleetsim merge DIR...`: the shards of one sweep back into the result of one unsharded run.
@@ -35,26 +36,57 @@ function readJson<T>(file: string, what: string, sha256?: string): T {
   }
 }
 
+/** One shard's manifest, refused unless it is a whole shard of this fleetsim's format. */
+function readManifest(dir: string): ShardManifest {
+  const file = join(dir, 'shard.json');
+  if (!existsSync(file)) throw new UserError(`merge: ${dir}: not a shard output (no shard.json); expected a directory written by \`fleetsim sweep --shard i/N --out DIR\``);
+  const m = readJson<ShardManifest>(file, 'the shard manifest');
+  if (m === null || typeof m !== 'object' || m.kind !== 'fleetsim-shard' || m.format !== SHARD_FORMAT) {
+    const other = m !== null && typeof m === 'object' && m.kind === 'fleetsim-shard';
+    throw new UserError(`merge: ${file}: expected a fleetsim shard manifest (format ${SHARD_FORMAT}${other ? `, found format ${m.format}: written by another fleetsim version; run the shard again` : ''})`);
+  }
+  if (!Array.isArray(m.runs)) throw new UserError(`merge: ${file}: runs: expected a list of run files`);
+  const badRun = m.runs.find((r) => typeof r?.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.sha256));
+  if (badRun) throw new UserError(`merge: ${file}: runs: expected a sha256 for every run file, none valid for ${String(badRun?.file).slice(0, 80)}`);
+  return m;
+}
+
+/** Where each run of the sweep is: every run once, in the shard it belongs to, its file inside that shard. */
+function runFiles(manifests: readonly { dir: string; m: ShardManifest }[], meta: SweepMeta, count: number): Map<number, { file: string; sha256: string }> {
+  const where = new Map<number, { file: string; sha256: string }>();
+  for (const { dir, m } of manifests) {
+    const manifest = join(dir, 'shard.json');
+    for (const r of m.runs) {
+      const ok = Number.isInteger(r.point) && Number.isInteger(r.replication) && r.point >= 0 && r.point < meta.points && r.replication >= 0 && r.replication < meta.replications;
+      if (!ok) throw new UserError(`merge: ${manifest}: runs: point ${String(r.point).slice(0, 20)} replication ${String(r.replication).slice(0, 20)} is not a run of this sweep (${meta.points} points x ${meta.replications} replications)`);
+      const j = r.point * meta.replications + r.replication;
+      if (j % count !== m.shard.index) throw new UserError(`merge: ${manifest}: runs: point ${r.point} replication ${r.replication} belongs to shard ${j % count}/${count}, not to this one`);
+      if (where.has(j)) throw new UserError(`merge: ${manifest}: runs: point ${r.point} replication ${r.replication} is listed twice`);
+      let file: string;
+      try {
+        file = fileInside(dir, String(r.file));
+      } catch {
+        throw new UserError(`merge: ${manifest}: runs: file ${JSON.stringify(String(r.file).slice(0, 80))}: expected a relative path inside the shard directory`);
+      }
+      where.set(j, { file, sha256: r.sha256 });
+    }
+  }
+  return where;
+}
+
 /** Reads and checks the shard manifests: one sweep, every shard once, every run present. */
 export function readShards(dirs: readonly string[]): { meta: SweepMeta; locate: (k: number, i: number) => { file: string; sha256: string } } {
   if (dirs.length === 0) throw new UserError('merge: expected one or more shard directories (written by `fleetsim sweep --shard i/N --out DIR`)');
-  const manifests: { dir: string; m: ShardManifest }[] = [];
-  for (const dir of dirs) {
-    const file = join(dir, 'shard.json');
-    if (!existsSync(file)) throw new UserError(`merge: ${dir}: not a shard output (no shard.json); expected a directory written by \`fleetsim sweep --shard i/N --out DIR\``);
-    const m = readJson<ShardManifest>(file, 'the shard manifest');
-    if (m.kind !== 'fleetsim-shard' || m.format !== SHARD_FORMAT) {
-      throw new UserError(`merge: ${file}: expected a fleetsim shard manifest (format ${SHARD_FORMAT}${m.kind === 'fleetsim-shard' ? `, found format ${m.format}: written by another fleetsim version; run the shard again` : ''})`);
-    }
-    const badRun = m.runs.find((r) => typeof r.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.sha256));
-    if (badRun) throw new UserError(`merge: ${file}: runs: expected a sha256 for every run file, none valid for ${badRun.file}`);
-    manifests.push({ dir, m });
-  }
+  const manifests = dirs.map((dir) => ({ dir, m: readManifest(dir) }));
   const first = manifests[0];
   const count = first.m.shard.count;
   const byIndex = new Map<number, string>();
+  // the whole description but the path the scenario was given by (shards may name one file two ways)
+  const described = (meta: SweepMeta) => JSON.stringify({ ...meta, scenario_file: undefined });
+  const sweepOfFirst = described(first.m.sweep);
   for (const { dir, m } of manifests) {
-    if (m.sweep.hash !== first.m.sweep.hash) {
+    // the whole description, not the hash alone: an edited shard.json keeps its hash
+    if (m.sweep.hash !== first.m.sweep.hash || described(m.sweep) !== sweepOfFirst) {
       throw new UserError(`merge: ${dir} and ${first.dir} are shards of different sweeps (the scenario, --set, --vary, --seed, --replications or the fleetsim version differ)`);
     }
     if (m.shard.count !== count) throw new UserError(`merge: ${dir} is shard ${m.shard.index}/${m.shard.count} but ${first.dir} is one of ${count} shards`);
@@ -67,8 +99,7 @@ export function readShards(dirs: readonly string[]): { meta: SweepMeta; locate: 
     throw new UserError(`merge: missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')}; expected all ${count} shards of the sweep`);
   }
   const meta = first.m.sweep;
-  const where = new Map<number, { file: string; sha256: string }>();
-  for (const { dir, m } of manifests) for (const r of m.runs) where.set(r.point * meta.replications + r.replication, { file: join(dir, r.file), sha256: r.sha256 });
+  const where = runFiles(manifests, meta, count);
   const total = meta.points * meta.replications;
   for (let j = 0; j < total; j++) {
     if (!where.has(j)) {

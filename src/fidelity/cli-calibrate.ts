@@ -16,6 +16,7 @@ import { loadCorpus } from './corpus.ts';
 import { corpusFitSet, servingBelowKnee, servingLogErrors } from './fit-corpus.ts';
 import { SPLIT_FILTERS, type SplitFilter } from './table.ts';
 import { versionAtLeast } from './versions.ts';
+import { pathArg } from '../util/path-arg.ts';
 
 export interface CalibrateFlags {
   measurements?: string;
@@ -40,10 +41,11 @@ export interface CalibrateFlags {
   deadline_ms?: number;
 }
 
-function single(rows: readonly MeasurementRow[], key: 'model' | 'hardware', flag: string): string {
+/** The one model or hardware name of a measurement file, with where it is first read (file:line). */
+function single(rows: readonly MeasurementRow[], key: 'model' | 'hardware', flag: string, file: string): { name: string; where: string } {
   const names = [...new Set(rows.map((r) => r[key]))];
-  if (names.length > 1) throw new UserError(`the measurements hold several ${key} names (${listNames(names)}): split the file, or pass ${flag} if they are one ${key}`);
-  return names[0];
+  if (names.length > 1) throw new UserError(`${file}: ${key}: the measurements hold several names (${listNames(names)}): split the file, or pass ${flag} if they are one ${key}`);
+  return { name: names[0], where: `${file}:${rows[0].line}` };
 }
 
 const pct = (x: number) => (Number.isNaN(x) ? '-' : `${x.toFixed(1)}%`);
@@ -102,12 +104,15 @@ export function writeFit(result: FitResult, before: FitResult, excluded: readonl
 }
 
 function splitwiseFit(flags: CalibrateFlags): { points: FitPoint[]; excluded: string[] } {
-  const rows = loadMeasurements(flags.measurements!);
-  const model = getModel(flags.model ?? modelIdFor(single(rows, 'model', '--model')));
-  const gpu = getGpu(flags.gpu ?? gpuIdFor(single(rows, 'hardware', '--gpu')));
+  const file = flags.measurements!;
+  const rows = loadMeasurements(file);
+  const modelName = flags.model === undefined ? single(rows, 'model', '--model', file) : undefined;
+  const gpuName = flags.gpu === undefined ? single(rows, 'hardware', '--gpu', file) : undefined;
+  const model = getModel(flags.model ?? modelIdFor(modelName!.name, modelName!.where));
+  const gpu = getGpu(flags.gpu ?? gpuIdFor(gpuName!.name, gpuName!.where));
   return splitwisePoints(rows, {
     model, gpu, dtype: parseDtype(flags.dtype, '--dtype'),
-    gpuMemoryUtilization: fraction(flags.gpuMemoryUtilization, '--gpu-memory-utilization'),
+    gpuMemoryUtilization: fraction(flags.gpuMemoryUtilization, '--gpu-memory-utilization'), file,
   });
 }
 
@@ -178,7 +183,7 @@ export function registerCalibrate(program: Command): void {
     .option('--stack <names>', 'corpus: the stacks whose rows to fit (comma-separated); also written into the profile')
     .option('--name <name>', 'profile name written into the profile')
     .option('--gpu-memory-utilization <f>', 'fraction of GPU memory the measured engine used', '0.9')
-    .option('--out <file>', 'write the fitted profile (JSON) here')
+    .option('--out <file>', 'write the fitted profile (JSON) here', pathArg)
     .option('--json', 'print the points, errors and profile as one JSON object')
     .option('--max-wall-s <s>', 'wall-clock bound of the fit, seconds: when it runs out the best profile found so far is written, marked as stopped', String(DEFAULT_MAX_WALL_S))
     .action(async (flags: CalibrateFlags) => {

@@ -1,7 +1,8 @@
 import { basename } from 'node:path';
 import { UserError } from '../errors.ts';
-import { excerpt, quote } from '../util/excerpt.ts';
+import { quote } from '../util/excerpt.ts';
 import { CORPUS_COLUMNS, CorpusRowError, rowFromCells, type CorpusColumn, type CorpusRow } from './corpus.ts';
+import { parseJsonInput } from '../util/json-keys.ts';
 
 /**
  * vLLM's benchmark_serving result files (`--save-result`) as corpus rows, so `fleetsim fidelity`
@@ -99,12 +100,7 @@ function resultKeyOf(column: string, figureKey: string): string {
 
 /** Rows of one result file's text; `file` names it in messages. */
 export function parseVllmResult(json: string, file: string): CorpusRow[] {
-  let r: unknown;
-  try {
-    r = JSON.parse(json);
-  } catch (e) {
-    throw new UserError(`${file}: not valid JSON: ${excerpt((e as Error).message, 120)}`);
-  }
+  const r = parseJsonInput(json, file);
   if (!isObj(r) || !('request_throughput' in r)) throw new UserError(`${file}: expected a vLLM benchmark_serving result (a JSON object with request_throughput, mean_ttft_ms, ...)`);
   const config = configCells(r, file);
   const stem = basename(file).toLowerCase().replace(/\.json$/, '').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'vllm';

@@ -3,6 +3,7 @@ import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { readInputText } from '../util/read-input.ts';
 import type { GpuSpec } from './hardware.ts';
+import { parseJsonInput } from '../util/json-keys.ts';
 
 /**
  * An engine profile: the factors of the step-time model (step.ts) for one serving stack and era,
@@ -171,13 +172,7 @@ export function parseCalibration(json: unknown, where: string): CalibrationProfi
 
 export function loadCalibration(path: string): CalibrationProfile {
   const text = readInputText(path, path, (code) => `cannot read calibration profile: ${code}`);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${path}: not valid JSON: ${excerpt((e as Error).message)}`);
-  }
-  return parseCalibration(json, path);
+  return parseCalibration(parseJsonInput(text, path), path);
 }
 
 /** vLLM's scheduler defaults with chunked prefill, for a profile that does not name its own. */

@@ -8,6 +8,7 @@ import { loadHfConfig } from './hf-config.ts';
 import { weightDtypeFor } from './checkpoint-dtype.ts';
 import type { ModelSpec } from './models.ts';
 import { checkTensorParallel, MATMUL_REFERENCE_GPU, matmulFractions, meshLinkShare } from './hardware.ts';
+import { checkAttentionSplit } from './memory.ts';
 import { catalogGpuId, getGpu, getModel } from './lookup.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine, withAllReduceFusion } from './profiles.ts';
 import { perfSummary, type PerfSummary } from './summary.ts';
@@ -142,6 +143,7 @@ export function registerPerf(program: Command): void {
       checkKvDtype(gpu, kvDtype, flags.kvDtype === undefined ? "--dtype (the engine's default KV-cache dtype)" : '--kv-dtype');
       const tp = positiveInt(flags.tp, '--tp')!;
       checkTensorParallel(gpu, tp);
+      checkHeadsSplit(model, tp, flags.modelConfig);
       const ep = positiveInt(flags.ep, '--ep')!;
       if (!(PRICE_SETS as readonly string[]).includes(flags.priceSet)) {
         throw new UserError(`--price-set: expected one of ${PRICE_SETS.join(', ')}, got "${excerpt(flags.priceSet)}"`);
@@ -164,4 +166,14 @@ export function registerPerf(program: Command): void {
       });
       process.stdout.write(flags.json ? JSON.stringify(summary, null, 2) + '\n' : table(summary, flags.calibration ?? `engine ${flags.engine ?? DEFAULT_ENGINE}`, priceSet, dtypeNote(model, flags.dtype)));
     });
+}
+
+/** --tp against the model's attention heads, naming the flag (and the config file whose field sets the heads). */
+function checkHeadsSplit(model: ModelSpec, tp: number, configFile: string | undefined): void {
+  try {
+    checkAttentionSplit(model, tp);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    throw new UserError(`--tp: ${e.message}${configFile === undefined ? '' : ` (num_attention_heads in ${configFile})`}`);
+  }
 }

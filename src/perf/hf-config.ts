@@ -6,6 +6,7 @@ import { countParams, type ModelShape } from './shape.ts';
 import { familyOf, FAMILY_READERS, KNOWN_MODEL_TYPES, siglipParams } from './hf-families.ts';
 import { readInputText } from '../util/read-input.ts';
 import { readBlockScaledFp8, readCheckpointDtype } from './checkpoint-dtype.ts';
+import { parseJsonInput } from '../util/json-keys.ts';
 
 /**
  * Load a model from a Hugging Face config.json. The model_type picks a reader (hf-families.ts)
@@ -211,11 +212,5 @@ function fileModelName(file: string): string {
 
 export function loadHfConfig(path: string, id?: string): ModelSpec {
   const text = readInputText(path, path, (code) => `cannot read model config: ${code}`);
-  let cfg: unknown;
-  try {
-    cfg = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${path}: not valid JSON: ${(e as Error).message}`);
-  }
-  return modelFromHfConfig(cfg, path, id);
+  return modelFromHfConfig(parseJsonInput(text, path), path, id);
 }

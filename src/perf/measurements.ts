@@ -73,18 +73,19 @@ export function loadMeasurements(path: string): MeasurementRow[] {
 const squash = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 /** Map a name used in a measurement file ("llama2-70b", "A100-80GB") to a catalog id by ignoring case and punctuation. */
-export function catalogIdFor(name: string, ids: readonly string[], kind: string, flag: string): string {
+export function catalogIdFor(name: string, ids: readonly string[], kind: string, flag: string, where = 'the measurements'): string {
   const hit = ids.find((id) => squash(id) === squash(name));
   if (hit) return hit;
-  throw new UserError(`${kind} "${excerpt(name)}" in the measurements is not in the catalog (closest: "${closest(name, ids)}"); pass ${flag} to choose one`);
+  throw new UserError(`${where}: ${kind}: "${excerpt(name)}" is not in the catalog (closest: "${closest(name, ids)}"); pass ${flag} to choose one`);
 }
 
-export function modelIdFor(name: string): string {
-  return catalogIdFor(name, MODEL_IDS, 'model', '--model');
+/** `where`: the file and line the name is first read at, for the message (file:line). */
+export function modelIdFor(name: string, where?: string): string {
+  return catalogIdFor(name, MODEL_IDS, 'model', '--model', where);
 }
 
-export function gpuIdFor(name: string): string {
-  return catalogIdFor(name, GPU_IDS, 'hardware', '--gpu');
+export function gpuIdFor(name: string, where?: string): string {
+  return catalogIdFor(name, GPU_IDS, 'hardware', '--gpu', where);
 }
 
 export interface SplitwisePointsOptions {
@@ -92,6 +93,8 @@ export interface SplitwisePointsOptions {
   readonly gpu: GpuSpec;
   readonly dtype: Dtype;
   readonly gpuMemoryUtilization?: number;
+  /** the measurement file, for messages naming a row (file:line: column) */
+  readonly file?: string;
 }
 
 /**
@@ -103,15 +106,15 @@ export interface SplitwisePointsOptions {
  */
 export function splitwisePoints(rows: readonly MeasurementRow[], o: SplitwisePointsOptions): { points: FitPoint[]; excluded: string[] } {
   const geometry = new Map<number, StepGeometry>();
-  const geometryOf = (tp: number) => {
-    let g = geometry.get(tp);
-    if (!g) geometry.set(tp, (g = buildStepGeometry({ model: o.model, gpu: o.gpu, tp, dtype: o.dtype, gpuMemoryUtilization: o.gpuMemoryUtilization })));
+  const geometryOf = (r: MeasurementRow) => {
+    let g = geometry.get(r.tp);
+    if (!g) geometry.set(r.tp, (g = rowGeometry(r, o)));
     return g;
   };
   const groups = new Map<string, { r: MeasurementRow; prefill: number[]; decode: number[] }>();
   const excluded: string[] = [];
   for (const r of rows) {
-    const g = geometryOf(r.tp);
+    const g = geometryOf(r);
     const boundPrefill = rooflineMs(g, r.prompt * r.batch, r.batch * r.prompt * r.prompt / 2, 0, 0);
     const boundDecode = rooflineMs(g, 0, 0, r.batch, r.batch * (r.prompt + r.output / 2));
     if (r.prompt_time_ms < boundPrefill || r.token_time_ms < boundDecode) {
@@ -127,9 +130,19 @@ export function splitwisePoints(rows: readonly MeasurementRow[], o: SplitwisePoi
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const points: FitPoint[] = [];
   for (const [key, { r, prefill, decode }] of groups) {
-    const common = { group: `tp${r.tp}`, geometry: geometryOf(r.tp), batch: r.batch, prompt_tokens: r.prompt, output_tokens: r.output };
+    const common = { group: `tp${r.tp}`, geometry: geometryOf(r), batch: r.batch, prompt_tokens: r.prompt, output_tokens: r.output };
     points.push({ ...common, id: `${key}-prefill`, kind: 'prefill', measured: avg(prefill) });
     points.push({ ...common, id: `${key}-decode`, kind: 'decode', measured: avg(decode) });
   }
   return { points, excluded };
+}
+
+/** The step geometry of a row's TP degree; a degree the model or GPU cannot take is refused naming the row and its column, not a flag. */
+function rowGeometry(r: MeasurementRow, o: SplitwisePointsOptions): StepGeometry {
+  try {
+    return buildStepGeometry({ model: o.model, gpu: o.gpu, tp: r.tp, dtype: o.dtype, gpuMemoryUtilization: o.gpuMemoryUtilization });
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    throw new UserError(`${o.file ?? 'the measurements'}:${r.line}: tensor_parallel: ${e.message.replace(/^--tp: /, '')}`);
+  }
 }

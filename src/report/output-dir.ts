@@ -4,7 +4,7 @@ import { checkNotInput } from '../util/not-input.ts';
 import { cleanStale, errCode } from '../util/write-atomic.ts';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
-import { onExit } from '../util/signals.mjs';
+import { noteWritten, onExit } from '../util/signals.mjs';
 import { exitOrphaned, launcherGone } from '../util/launcher.mjs';
 
 /**
@@ -32,15 +32,18 @@ export const OUTPUT_MARKERS = ['summary.json', 'sweep.json', 'shard.json', 'plan
  * Refuses an --out target that is not ours to replace: a file, or a non-empty directory without
  * one of `markers` (summary.json, sweep.json, ...). Called before simulating.
  */
-export function checkOutTarget(outDir: string, markers: readonly string[] = OUTPUT_MARKERS): void {
+export function checkOutTarget(outDir: string, markers: readonly string[] = OUTPUT_MARKERS, what = '--out'): void {
   const target = resolve(outDir);
   if (!existsSync(target)) return;
-  if (!statSync(target).isDirectory()) throw new UserError(`${outDir}: --out expected a directory, got an existing file`);
+  if (!statSync(target).isDirectory()) throw new UserError(`${outDir}: ${what} expected a directory, got an existing file`);
   const entries = readdirSync(target);
   if (entries.length > 0 && !entries.some((e) => markers.includes(e))) {
-    throw new UserError(`${outDir}: --out expected a new or empty directory, or an earlier fleetsim output (with ${markers.join(' or ')}); refusing to replace a directory holding ${entries.length} other entries`);
+    throw new UserError(`${outDir}: ${what} expected a new or empty directory, or an earlier fleetsim output (with ${markers.join(' or ')}); refusing to replace a directory holding ${entries.length} other entries`);
   }
 }
+
+/** How the messages name `<out>.partial`, a path the user never typed. */
+const PARTIAL_WHAT = 'the report path of an interrupted run (--out + .partial)';
 
 
 
@@ -65,13 +68,23 @@ export class OutputDir {
   private readonly tmp: string;
   private done = false;
   private readonly forget: () => void;
+  private readonly inputs: readonly string[];
+  private readonly markers: readonly string[] | undefined;
 
+  /**
+   * `partial`: where an interrupted run will commit instead (`<out>.partial`), checked now like
+   * `outDir` itself: a Ctrl-C must not be what finds it holds an input, nor throw the simulated
+   * work away because it is not ours to replace.
+   */
   constructor(
     private readonly outDir: string,
-    opts: { markers?: readonly string[]; inputs?: readonly string[] } = {},
+    opts: { markers?: readonly string[]; inputs?: readonly string[]; partial?: string } = {},
   ) {
-    checkNotInput(outDir, opts.inputs ?? []);
+    this.inputs = opts.inputs ?? [];
+    this.markers = opts.markers;
+    checkNotInput(outDir, this.inputs);
     checkOutTarget(outDir, opts.markers);
+    if (opts.partial !== undefined) this.checkElsewhere(opts.partial);
     this.target = resolve(outDir);
     const parent = dirname(this.target);
     this.tmp = join(parent, `.tmp-${basename(this.target)}-${process.pid}`);
@@ -113,12 +126,19 @@ export class OutputDir {
   commit(elsewhere?: string): void {
     const target = elsewhere === undefined ? this.target : resolve(elsewhere);
     if (elsewhere !== undefined) {
-      checkOutTarget(elsewhere);
+      // checked when opened too; again here, as the file system may have changed meanwhile
+      this.checkElsewhere(elsewhere);
       cleanStale(target);
     }
     this.guard(() => swapInto(this.tmp, target));
     this.done = true;
     this.forget();
+    noteWritten(`${elsewhere ?? this.outDir}/`);
+  }
+
+  private checkElsewhere(path: string): void {
+    checkNotInput(path, this.inputs, PARTIAL_WHAT, '--out');
+    checkOutTarget(path, this.markers, PARTIAL_WHAT);
   }
 
   abort(): void {

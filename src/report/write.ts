@@ -14,9 +14,10 @@ export function checkReportTarget(outDir: string): void {
 /**
  * Opens a report directory before simulating (see output-dir.ts): refuses a target that is not
  * ours or is an input, and fails at once when it cannot be written. Write, then commit.
+ * `interruptible`: a run that a signal may stop commits to `<out>.partial` instead, checked now.
  */
-export function openReportDir(outDir: string, inputs: readonly string[]): OutputDir {
-  return new OutputDir(outDir, { markers: REPORT_MARKERS, inputs });
+export function openReportDir(outDir: string, inputs: readonly string[], o: { interruptible?: boolean } = {}): OutputDir {
+  return new OutputDir(outDir, { markers: REPORT_MARKERS, inputs, ...(o.interruptible === true ? { partial: partialPath(outDir) } : {}) });
 }
 
 /** `<out>.partial`: where an interrupted run writes what it simulated, never over `<out>`. */

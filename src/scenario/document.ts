@@ -5,6 +5,7 @@ import { excerpt } from '../util/excerpt.ts';
 import { RESERVED_NAMES } from '../util/reserved-names.ts';
 import { formatPath } from './format-issue.ts';
 import { readInputText } from '../util/read-input.ts';
+import { parseJsonInput } from '../util/json-keys.ts';
 
 /**
  * Reading YAML and JSON input (scenarios, budgets) that may be hostile: every failure is a
@@ -84,12 +85,7 @@ export function readDocument(path: string, label: string = path): unknown {
 /** Parses a document's text (see the file header); messages name `file`, with line and column. */
 export function parseDocumentText(text: string, file: string, format: 'json' | 'yaml'): unknown {
   if (format === 'json') {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      throw new UserError(`${file}: invalid JSON: ${excerpt((e as Error).message)}`);
-    }
+    const value = parseJsonInput(text, file, 'invalid JSON');
     // Positions are found only when a message needs one: parse the text again as YAML (JSON is YAML).
     let yaml: { doc: Document; lines: LineCounter } | null | undefined;
     const locate: Locate = (path, atKey) => {
@@ -155,6 +151,8 @@ function yamlError(e: YAMLError | Error, file: string): UserError {
   const pos = e instanceof YAMLError ? e.linePos?.[0] : undefined;
   const where = pos ? `:${pos.line}:${pos.col}` : '';
   const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+  // the parser records its own stack overflow as an error of the document: say what it means
+  if (/Maximum call stack size exceeded/.test(message)) return new UserError(`${file}${where}: invalid YAML: nested too deeply to read (at most ${MAX_DEPTH} levels)`);
   return new UserError(`${file}${where}: invalid YAML: ${excerpt(message, 160)}`);
 }
 

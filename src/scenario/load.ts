@@ -7,7 +7,7 @@ import { UserError } from '../errors.ts';
 import { excerpt, quote } from '../util/excerpt.ts';
 import { ScenarioSchema, type Scenario } from './schema.ts';
 import { describeIssue } from './format-issue.ts';
-import { applyOverrides } from './overrides.ts';
+import { applyOverrides, type Override } from './overrides.ts';
 import { checkReferences } from './references.ts';
 import { pairHardware } from './hardware.ts';
 import { checkDocument, inheritOrigins, locationOf, readDocument } from './document.ts';
@@ -169,7 +169,7 @@ function rebasePaths(doc: unknown, fromDir: string, toDir: string): void {
  * Loads a scenario file, applies --set overrides (a.b.c=value) and validates it. Files the
  * scenario names must lie in its directory or in `allow` (default: the --allow-path directories).
  */
-export function loadScenario(file: string, overrides: readonly string[] = [], allow: readonly string[] = allowedPaths()): LoadedScenario {
+export function loadScenario(file: string, overrides: readonly Override[] = [], allow: readonly string[] = allowedPaths()): LoadedScenario {
   const scope = scopeOf(file, allow);
   const bases: string[] = [];
   const doc = readScenarioDocument(file, scope, bases);

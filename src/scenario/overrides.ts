@@ -5,15 +5,22 @@ import { RESERVED_NAMES } from '../util/reserved-names.ts';
 import { markOverridden, parseFlagValue } from './document.ts';
 
 /**
+ * An override: `path=value` as given to --set, or one that another flag carries, with the text
+ * its messages quote (`--what-if pooling=faults.0.pooling=true`), so they name the flag the user typed.
+ */
+export type Override = string | { readonly text: string; readonly label: string };
+
+/**
  * Applies `a.b.c=value` overrides in place. The value is read as YAML, so numbers, booleans,
  * lists and objects work (`--set 'next=[{to: db, p: 1}]'`); missing objects are created.
  * Numeric segments index lists. The schema validates the result afterwards.
  */
-export function applyOverrides(doc: unknown, overrides: readonly string[]): void {
-  for (const o of overrides) {
+export function applyOverrides(doc: unknown, overrides: readonly Override[]): void {
+  for (const override of overrides) {
+    const o = typeof override === 'string' ? override : override.text;
     const eq = o.indexOf('=');
-    if (eq <= 0) throw new UserError(`--set ${excerpt(o)}: expected path=value, e.g. topology.stations.api.servers=12`);
-    const flag = `--set ${excerpt(o)}`;
+    const flag = typeof override === 'string' ? `--set ${excerpt(o)}` : excerpt(override.label);
+    if (eq <= 0) throw new UserError(`${flag}: expected path=value, e.g. topology.stations.api.servers=12`);
     const path = o.slice(0, eq).split('.');
     if (path.some((p) => p === '')) throw new UserError(`${flag}: empty segment in path "${excerpt(o.slice(0, eq))}"`);
     setPath(doc, o.slice(0, eq), parseFlagValue(o.slice(eq + 1), flag), flag);

@@ -31,14 +31,14 @@ function within(inner: string, outer: string): boolean {
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
-/** Refuses an output path that is, contains, or lies inside one of the inputs (files or directories). */
-export function checkNotInput(out: string, inputs: readonly string[], what = '--out'): void {
+/** Refuses an output path that is, contains, or lies inside one of the inputs (files or directories); `choose` names the flag that sets it. */
+export function checkNotInput(out: string, inputs: readonly string[], what = '--out', choose = what): void {
   const target = canonical(out);
   for (const input of inputs) {
     const source = canonical(input);
     if (within(source, target) || within(target, source)) {
       const how = source === target ? 'is' : within(source, target) ? 'contains' : 'is inside';
-      throw new UserError(`${out}: ${what} ${how} the input ${input}; refusing to overwrite an input (choose another ${what})`);
+      throw new UserError(`${out}: ${what} ${how} the input ${input}; refusing to overwrite an input (choose another ${choose})`);
     }
   }
 }

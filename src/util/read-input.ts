@@ -59,6 +59,19 @@ export function readInputBytes(path: string, label: string, cannotRead: (code: s
  * profile or benchmark result that had one); see readInputBytes.
  */
 export function readInputText(path: string, label: string, cannotRead: (code: string) => string): string {
-  const text = readInputBytes(path, label, cannotRead).toString('utf8');
+  const bytes = readInputBytes(path, label, cannotRead);
+  let text: string;
+  try {
+    text = STRICT_UTF8.decode(bytes);
+  } catch {
+    // Decoded leniently, a byte that is not UTF-8 became U+FFFD and a name read "���" without a word.
+    const lenient = bytes.toString('utf8');
+    const at = lenient.indexOf('\uFFFD');
+    const line = at < 0 ? 1 : lenient.slice(0, at).split('\n').length;
+    throw new UserError(`${label} line ${line}: expected UTF-8 text, found bytes that are not UTF-8 (save the file as UTF-8)`);
+  }
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
+
+/** Refuses malformed UTF-8 rather than replacing it; keeps a byte-order mark for readInputText to drop. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

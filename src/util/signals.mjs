@@ -18,6 +18,29 @@ const listeners = [];
 const exitHooks = new Set();
 let installed = false;
 let exitListening = false;
+/** Outputs the command has put in place (OutputDir.commit, writeFileAtomic): what a late signal must not call unwritten. */
+/** @type {string[]} */
+const written = [];
+
+/**
+ * Records an output put in place, for the message of a signal that arrives afterwards.
+ * @param {string} path
+ */
+export function noteWritten(path) {
+  written.push(path);
+}
+
+/**
+ * Lets a signal that arrived during the command's last synchronous work (writing its outputs)
+ * reach its handler before the process ends: Node delivers signals between turns of the event
+ * loop, and a loop with nothing left to do ends without one, so such a signal went unanswered
+ * (exit 0, no word). A turn of the loop through its poll phase delivers it.
+ * @returns {Promise<void>}
+ */
+export function deliverPendingSignals() {
+  // two immediates: the first may run before the loop has polled since the signal came
+  return new Promise((done) => setImmediate(() => setImmediate(done)));
+}
 
 /** @param {'SIGINT' | 'SIGTERM'} signal */
 export function exitCodeFor(signal) {
@@ -39,7 +62,10 @@ export function installSignalHandlers() {
     process.on(signal, () => {
       const listener = listeners[listeners.length - 1];
       if (listener) return listener(signal);
-      process.stderr.write(`\nfleetsim: ${signal === 'SIGINT' ? 'interrupted (Ctrl-C)' : 'terminated (SIGTERM)'}; nothing written\n`);
+      const how = signal === 'SIGINT' ? 'interrupted (Ctrl-C)' : 'terminated (SIGTERM)';
+      // after the outputs were put in place they are whole (written atomically): say so, not "nothing written"
+      const what = written.length === 0 ? 'nothing written' : `after writing ${written.join(', ')} (complete)`;
+      process.stderr.write(`\nfleetsim: ${how}; ${what}\n`);
       process.exit(exitCodeFor(signal));
     });
   }

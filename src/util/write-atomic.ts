@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { exitOrphaned, launcherGone } from './launcher.mjs';
 import { checkNotInput } from './not-input.ts';
-import { onExit } from './signals.mjs';
+import { noteWritten, onExit } from './signals.mjs';
 
 // One file written atomically, and the clean-up of what dead writers left: shared by report
 // directories (report/output-dir.ts), `check --junit`, the scenario reference and `calibrate --out`.
@@ -56,6 +56,7 @@ export function writeFileAtomic(path: string, text: string, inputs: readonly str
     writeFileSync(tmp, text);
     if (launcherGone()) exitOrphaned();
     renameSync(tmp, target);
+    noteWritten(path);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw new UserError(`${path}: ${what}: cannot write the file (${errCode(e)})`);

@@ -52,6 +52,29 @@ describe('reports', () => {
     expect(readdirSync(tmp).filter((e) => e.startsWith('.'))).toEqual([]);
   });
 
+  it('<out>.partial is checked before simulating: one holding the scenario, or not ours, is refused (exit 2), so a Ctrl-C can neither delete an input nor throw the run away', async () => {
+    // an earlier report (summary.json: ours to replace) that also holds the scenario being run
+    const partial = at('held.partial');
+    mkdirSync(partial);
+    writeFileSync(join(partial, 'summary.json'), '{}');
+    cpSync(EXAMPLE, join(partial, 'scenario.yaml'));
+    const held = await runMain(['run', join(partial, 'scenario.yaml'), '--set', 'duration_s=2e8', '--out', at('held')]);
+    expect(held.code, show(held)).toBe(2);
+    expect(held.stderr.trim()).toBe(`${partial}: the report path of an interrupted run (--out + .partial) contains the input ${join(partial, 'scenario.yaml')}; refusing to overwrite an input (choose another --out)`);
+    expect(held.stdout).toBe(''); // refused before the capacity check: nothing simulated
+    expect(readdirSync(partial).sort()).toEqual(['scenario.yaml', 'summary.json']);
+    // a directory of someone else's files
+    const foreign = at('foreign.partial');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'notes.txt'), 'mine');
+    const budgets = at('foreign-budgets.yaml');
+    writeFileSync(budgets, '- latency_ms.e2e.p99 <= 1e9\n');
+    const r = await runMain(['check', EXAMPLE, '--budgets', budgets, '--set', 'duration_s=2e8', '--out', at('foreign')]);
+    expect(r.code, show(r)).toBe(2);
+    expect(r.stderr.trim()).toMatch(/foreign\.partial: the report path of an interrupted run \(--out \+ \.partial\) expected a new or empty directory/);
+    expect(readFileSync(join(foreign, 'notes.txt'), 'utf8')).toBe('mine');
+  });
+
   it('replications on worker threads stop soon after SIGTERM however dense, and report the ones started (exit 143)', async () => {
     const out = at('jobs');
     const run = runMain(['run', EXAMPLE, ...DENSE, '--replications', '4', '--jobs', '2', '--out', out]);
@@ -121,6 +144,14 @@ describe('reports', () => {
     expect(rerun.code, show(rerun)).toBe(0);
     expect(readdirSync(tmp).filter((e) => e.startsWith('.tmp-killed-shard-'))).toEqual([]);
     expect(existsSync(join(out, 'shard.json'))).toBe(true);
+  });
+
+  it('an empty --out or --junit is refused (it read as "not given": exit 0, nothing written)', async () => {
+    for (const args of [['run', EXAMPLE, ...QUICK, '--out', ''], ['check', EXAMPLE, ...QUICK, '--junit', ' ']]) {
+      const r = await runMain(args);
+      expect(r.code, show(r)).toBe(2);
+      expect(r.stderr.trim()).toMatch(/^fleetsim: option '--(out <dir>|junit <file>)' argument '\s*' is invalid\. expected a path, got an empty string$/);
+    }
   });
 
   it('a read-only --out fails at once with exit 2 naming the path, before simulating', async () => {
@@ -231,6 +262,31 @@ describe('compare', () => {
     expect(count.stderr.trim()).toMatch(/replications-negative\.json: replications: expected a number >= 1, got -5/);
     const extra = await runMain(['compare', summary, edited('extra-key.json', { a_later_block: { x: 1 } }), '--quiet']);
     expect(extra.code, show(extra)).toBe(0);
+  });
+
+  it('refuses figures no run can produce (a negative rate, an error rate above 1, more completed than offered, quantiles out of order) and a missing block, naming the field', async () => {
+    const doc = JSON.parse(readFileSync(summary, 'utf8'));
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['negative-throughput', { requests: { ...doc.requests, throughput_per_s: -5 } }, 'requests.throughput_per_s: expected a number >= 0, got -5'],
+      ['error-rate-2', { requests: { ...doc.requests, error_rate: 2 } }, 'requests.error_rate: expected a fraction from 0 to 1, got 2'],
+      ['completed-above-offered', { requests: { ...doc.requests, completed: doc.requests.offered + 1 } }, `requests.completed: expected at most requests.offered (${doc.requests.offered}), got ${doc.requests.offered + 1}`],
+      ['p99-below-p90', { latency_ms: { ...doc.latency_ms, e2e: { ...doc.latency_ms.e2e, p99: 0 } } }, `latency_ms.e2e.p99: expected at least p90 (${doc.latency_ms.e2e.p90}), got 0`],
+    ];
+    for (const [name, change, message] of cases) {
+      const f = at(`${name}.json`);
+      writeFileSync(f, JSON.stringify({ ...doc, ...change }));
+      const r = await runMain(['compare', summary, f, '--quiet']);
+      expect(r.code, show(r)).toBe(2);
+      expect(r.stderr.trim()).toBe(`${f}: ${message} (not a summary.json fleetsim can compare)`);
+    }
+    // read as a summary (it has fleetsim_version), not as a scenario with a dozen unknown keys
+    const withoutLatency = { ...doc };
+    delete withoutLatency.latency_ms;
+    const f = at('no-latency.json');
+    writeFileSync(f, JSON.stringify(withoutLatency));
+    const r = await runMain(['compare', summary, f, '--quiet']);
+    expect(r.code, show(r)).toBe(2);
+    expect(r.stderr.trim()).toBe(`${f}: latency_ms: expected object, got nothing (not a summary.json fleetsim can compare)`);
   });
 
   it('--fail-on-regression on single runs is inconclusive (exit 1), not a pass; with replications it passes', async () => {

@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetsim, REPO, show, type CliResult } from '../helpers/cli.ts';
 import { main } from '../../src/cli/main.ts';
+import { readShards } from '../../src/experiment/merge.ts';
 
 /**
  * sweep, plan and merge end to end. The sweep, its shards and the merge run as child processes
@@ -110,6 +111,30 @@ describe('fleetsim sweep', () => {
     for (const k of ['shard0', 'shard1', 'merge']) expect(r[k].code, show(r[k])).toBe(0);
     expect(existsSync(out('shard0/shard.json'))).toBe(true);
     expect(tree(out('merged'))).toEqual(tree(out('sweep')));
+  });
+
+  it('merge refuses an edited shard.json: a run file outside its shard, a run listed twice or in the wrong shard, a changed sweep description', () => {
+    const edited = (name: string, edit: (m: { sweep: { points: number }; runs: { file: string; point: number; replication: number }[] }) => void) => {
+      const dir = out(name);
+      cpSync(out('shard1'), dir, { recursive: true });
+      const m = JSON.parse(readFileSync(join(dir, 'shard.json'), 'utf8'));
+      edit(m);
+      writeFileSync(join(dir, 'shard.json'), JSON.stringify(m));
+      return dir;
+    };
+    const refusal = (dir: string) => {
+      try {
+        readShards([out('shard0'), dir]);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(refusal(edited('escape', (m) => (m.runs[0].file = '../shard0/runs/p0-r0.json')))).toBe(`merge: ${join(out('escape'), 'shard.json')}: runs: file "../shard0/runs/p0-r0.json": expected a relative path inside the shard directory`);
+    expect(refusal(edited('twice', (m) => m.runs.push(m.runs[0])))).toMatch(/runs: point \d+ replication \d+ is listed twice$/);
+    // two replications a point over two shards: the other replication of a run is the other shard's
+    expect(refusal(edited('wrong-shard', (m) => (m.runs[0].replication = 1 - m.runs[0].replication)))).toMatch(/belongs to shard 0\/2, not to this one$/);
+    expect(refusal(edited('points', (m) => (m.sweep.points = 1e12)))).toMatch(/are shards of different sweeps/);
   });
 
   it('merge refuses an incomplete set of shards', () => {

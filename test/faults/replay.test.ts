@@ -142,5 +142,9 @@ describe('incident replays', () => {
     const bad = await fleetsim(['replay', at('region-outage.yaml'), '--allow-path', 'scenarios', '--what-if', 'nonsense']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    // a what-if's path that the scenario lacks is named as the --what-if the user typed, not as --set
+    const missing = await fleetsim(['replay', at('region-outage.yaml'), '--allow-path', 'scenarios', '--what-if', 'x=faults.99.duration_s=1']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toMatch(/^--what-if x=faults\.99\.duration_s=1: faults has no "99"/);
   });
 });

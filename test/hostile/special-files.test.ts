@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
@@ -65,5 +65,17 @@ describe('a byte-order mark at the start of an input is read past, as editors on
     const calibrated = await runMain(['perf', '--model', 'llama-3.1-8b', '--gpu', 'h100-80gb', '--calibration', profile, '--json']);
     expect(calibrated.code, show(calibrated)).toBe(0);
     expect(JSON.parse(calibrated.stdout).tpot_ms).toBe(JSON.parse((await runMain(['perf', '--model', 'llama-3.1-8b', '--gpu', 'h100-80gb', '--engine', 'vllm', '--json'])).stdout).tpot_ms);
+  });
+});
+
+describe('bytes that are not UTF-8 are refused, naming the file and line', () => {
+  it('in a scenario and a corpus file (a Latin-1 name read "�" without a word)', async () => {
+    const latin1 = (text: string) => Buffer.from(text, 'latin1');
+    const scenario = join(tmp.dir(), 'latin1.yaml');
+    writeFileSync(scenario, latin1(SCENARIO('{ kind: poisson, rate_per_s: 10 }').replace('name: special', 'name: caf\u00e9')));
+    expectRefused(await runMain(['validate', scenario]), /latin1\.yaml line 1: expected UTF-8 text, found bytes that are not UTF-8 \(save the file as UTF-8\)$/);
+    const corpus = join(tmp.dir(), 'latin1.csv');
+    writeFileSync(corpus, Buffer.concat([Buffer.from('id,kind\n'), latin1('r\u00e9,prefill\n')]));
+    expectRefused(await runMain(['fidelity', '--corpus', corpus]), /latin1\.csv line 2: expected UTF-8 text/);
   });
 });

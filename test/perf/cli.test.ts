@@ -255,13 +255,17 @@ describe('fleetsim calibrate', () => {
     await expect(run(registerCalibrate, ['calibrate', '--measurements', csv, '--fit', 'gemm_eficiency'])).rejects.toThrow(/--fit: unknown factor "gemm_eficiency"/);
     await expect(run(registerCalibrate, ['calibrate', '--measurements', csv, '--base', 'vlm'])).rejects.toThrow(/--base: unknown engine profile "vlm" \(did you mean "vllm"\?\)/);
     await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 'a100-80gb', '--engine', 'tensorrt'])).rejects.toThrow(/--engine: unknown engine profile "tensorrt"/);
+    await expect(perfJson(['--model', 'llama-2-70b', '--gpu', 'h100-80gb', '--tp', '3'])).rejects.toThrow(/^--tp: llama-2-70b: 64 attention heads cannot be split over tp=3 GPUs$/);
   });
 
-  it('a measurement file naming an unknown GPU asks for --gpu', async () => {
+  it('a measurement file naming an unknown GPU asks for --gpu; a bad row is named by file, line and column', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetsim-cal-'));
     const csv = join(dir, 'm.csv');
     writeFileSync(csv, 'model,hardware,prompt_size,batch_size,token_size,prompt_time,token_time,tensor_parallel\nllama2-70b,tpu-v5e,512,1,128,100,40,8\n');
-    await expect(run(registerCalibrate, ['calibrate', '--measurements', csv])).rejects.toThrow(/hardware "tpu-v5e" in the measurements is not in the catalog .*pass --gpu/);
+    await expect(run(registerCalibrate, ['calibrate', '--measurements', csv])).rejects.toThrow(/m\.csv:2: hardware: "tpu-v5e" is not in the catalog .*pass --gpu/);
+    // a TP degree the model cannot take names the row and its column, not a flag never given
+    writeFileSync(csv, 'model,hardware,prompt_size,batch_size,token_size,prompt_time,token_time,tensor_parallel\nllama2-70b,a100-80gb,512,1,128,100,40,8\nllama2-70b,a100-80gb,512,1,128,100,40,3\n');
+    await expect(run(registerCalibrate, ['calibrate', '--measurements', csv])).rejects.toThrow(/m\.csv:3: tensor_parallel: llama-2-70b: 64 attention heads cannot be split over tp=3 GPUs/);
     writeFileSync(csv, 'model,hardware,prompt_size,batch_size,token_size,prompt_time,token_time,tensor_parallel\nllama2-70b,a100-80gb,512,one,128,100,40,8\n');
     await expect(run(registerCalibrate, ['calibrate', '--measurements', csv])).rejects.toThrow(/m\.csv:2: batch_size: expected a positive integer, got "one"/);
   });

@@ -231,6 +231,13 @@ describe('YAML and JSON that would exhaust the reader end in one line (exit 2), 
     expect(userError(() => loadScenario(f))).toMatch(/^.*nested\.yaml:\d+:\d+: n\d+(\.p)+.*: nested deeper than 64 levels$/);
   });
 
+  it('YAML nested deeper than its parser can recurse is refused as nested too deeply, not as the parser\'s stack overflow', () => {
+    const f = write('deep-flow.yaml', `name: x\nv: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`);
+    const msg = userError(() => loadScenario(f));
+    expect(msg).toMatch(/deep-flow\.yaml(:\d+:\d+)?: (invalid YAML: nested too deeply to read \(at most 64 levels\)|.*nested deeper than 64 levels)$/);
+    expect(msg).not.toMatch(/call stack/);
+  });
+
   it('a cyclic alias is refused', () => {
     const f = write('cycle.yaml', 'name: &x [1, *x]\n');
     expect(userError(() => loadScenario(f))).toMatch(/cycle|invalid YAML/);

@@ -1,0 +1,57 @@
+import { UserError } from '../errors.ts';
+import { excerpt } from './excerpt.ts';
+
+/**
+ * JSON.parse keeps the last of two equal keys in an object without a word: a config.json with
+ * `"hidden_size": 4096, "hidden_size": 8192` sized the model at 8192. YAML inputs refuse such a
+ * document; JSON inputs (scenarios, model configs, calibration profiles, result files) now do too.
+ */
+
+/** Parses JSON text, refusing a repeated key in one object; messages name `file` and the line. */
+export function parseJsonInput(text: string, file: string, invalid = 'not valid JSON'): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${file}: ${invalid}: ${excerpt((e as Error).message)}`);
+  }
+  const repeated = firstRepeatedKey(text);
+  if (repeated) throw new UserError(`${file} line ${repeated.line}: key "${excerpt(repeated.key)}" appears twice in one object (JSON would keep the last without a word; remove one)`);
+  return value;
+}
+
+/**
+ * The first key that appears twice in one object of valid JSON `text`, with its line; one pass,
+ * no second parse: objects and arrays on a stack, each object with the keys seen so far.
+ */
+export function firstRepeatedKey(text: string): { key: string; line: number } | undefined {
+  const stack: (Set<string> | null)[] = [];
+  let line = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) line++;
+    else if (c === 123) stack.push(new Set()); // {
+    else if (c === 91) stack.push(null); // [
+    else if (c === 125 || c === 93) stack.pop(); // } ]
+    else if (c === 34) {
+      // a string: to its closing quote (escapes skipped), then a key when a colon follows
+      const start = i;
+      for (i++; text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+      const keys = stack[stack.length - 1];
+      if (keys && nextNonSpace(text, i + 1) === 58) {
+        const key = JSON.parse(text.slice(start, i + 1)) as string;
+        if (keys.has(key)) return { key, line };
+        keys.add(key);
+      }
+    }
+  }
+  return undefined;
+}
+
+function nextNonSpace(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return c;
+  }
+  return -1;
+}
