@@ -27,6 +27,8 @@ const written = [];
  * @param {string} path
  */
 export function noteWritten(path) {
+  // the last few are all a message needs (one process may write many, as the test suite does)
+  if (written.length === 4) written.shift();
   written.push(path);
 }
 
