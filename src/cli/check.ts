@@ -93,7 +93,7 @@ async function check(file: string, opts: CheckOptions, t0: number): Promise<void
   const from = [inScenario ? `${file} (budgets:)` : '', opts.budgets ?? ''].filter(Boolean).join(' and ');
   const seed = opts.seed ?? prep.scenario.seed;
   const reps = opts.replications ?? prep.scenario.replications;
-  checkMemory(prep.scenario, file, { runs: reps, parallel: 1, threads: 0 });
+  checkMemory(prep.scenario, file, { runs: reps, parallel: 1, threads: 0, report: opts.out !== undefined });
   precheckPaths(prep, seed, budgets);
   const inputs = [...inputFiles(prep), ...(opts.budgets ? [opts.budgets] : [])];
   if (opts.junit) checkNotInput(opts.junit, inputs, '--junit');

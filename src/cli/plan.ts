@@ -180,7 +180,10 @@ export function registerPlan(program: Command): void {
       // The base scenario must fit (each configuration tried is one point of a grid).
       const loaded = loadScenario(file, opts.set);
       const base = loaded.scenario;
-      checkMemory(base, file, { runs: opts.replications ?? base.replications, parallel: Math.min(jobs, opts.replications ?? base.replications), threads: jobs > 1 ? jobs : 0 });
+      // A configuration's replications are all held until it is judged (plan.ts evaluate): their
+      // summaries and series count, so --replications 100000 is refused, not run out of heap.
+      const reps = opts.replications ?? base.replications;
+      checkMemory(base, file, { runs: reps, parallel: Math.min(jobs, reps), threads: jobs > 1 ? jobs : 0, keptSeries: reps, keptSummaries: reps });
       // Opened now: an --out that cannot be written fails before the simulation, not after it.
       // The scenario and its traces: an earlier report at --out may hold a trace (never replaced).
       const out = opts.out ? new TreeWriter(opts.out, { inputs: inputFiles(loaded) }) : undefined;
@@ -202,6 +205,9 @@ function checkFleetFlags(opts: PlanOptions): FleetPlanOptions {
 function checkOneKnobFlags(opts: PlanOptions): void {
   const fleetOnly = [opts.gpus !== undefined ? '--gpus' : '', opts.tp !== undefined ? '--tp' : '', opts.engines !== undefined ? '--engines' : '', opts.constraint.length > 0 ? '--constraint' : '', opts.maxOptions !== undefined ? '--max-options' : '', opts.screenReplicas !== undefined ? '--screen-replicas' : '', opts.objective !== undefined ? '--objective' : '', opts.purchase.length > 0 ? '--purchase' : '', opts.spotInterruptionsPerMonth !== undefined ? '--spot-interruptions-per-month' : '', opts.pdRatios !== undefined ? '--pd-ratios' : ''].filter((x) => x);
   if (fleetOnly.length > 0) throw new UserError(`plan: ${fleetOnly.join(', ')} ${fleetOnly.length === 1 ? 'needs' : 'need'} --fleet`);
+  // a plan chooses a design; searching seeds picks the lucky one (11 servers "met" a p99 that seed 1 misses)
+  const seedKnob = opts.vary.find((v) => v.trim().split('=')[0].trim() === 'seed');
+  if (seedKnob !== undefined) throw new UserError(`--vary ${seedKnob.slice(0, 80)}: a plan searches a design, and the seed is not one (the search would pick a lucky seed); use --replications N to judge each design over several seeds`);
 }
 
 async function planAndReport(file: string, opts: PlanOptions, jobs: number, out: InstanceType<typeof TreeWriter> | undefined, margin: number | undefined): Promise<void> {

@@ -4,6 +4,7 @@ import { activeFaults, windowErrorRate, windowRejectionRate } from '../report/cs
 import { fmt, table } from '../report/table.ts';
 import { markdownTable } from '../report/tables.ts';
 import { escapeControls } from '../util/excerpt.ts';
+import { maxOf, minOf } from '../util/extremes.ts';
 
 /** One block of the replay's report: a title, a table and lines under it. */
 interface Section {
@@ -82,8 +83,8 @@ function windowSection(base: ReplayRun): Section {
   const bands = base.summary.faults ?? [];
   const w = base.summary.window_s;
   const a = base.analysis;
-  const first = bands.length ? Math.min(...bands.map((b) => b.start_s)) : 0;
-  const lastEnd = bands.length ? Math.max(...bands.map((b) => b.recovered_s ?? b.end_s)) : Infinity;
+  const first = bands.length ? minOf(bands.map((b) => b.start_s)) : 0;
+  const lastEnd = bands.length ? maxOf(bands.map((b) => b.recovered_s ?? b.end_s)) : Infinity;
   const until = a.time_to_recover_s !== null ? Math.max(lastEnd, first + a.time_to_recover_s) : Infinity;
   const rows = base.timeseries.filter((r) => r.t_start_s >= first - 2 * w && r.t_start_s <= until + 2 * w);
   return {

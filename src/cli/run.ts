@@ -78,7 +78,7 @@ export function registerRun(program: Command): void {
       // --jobs: replications on worker threads; the same result whatever the number of jobs.
       const jobs = capJobs(opts.jobs, opts.quiet);
       const parallel = jobs > 1 && reps > 1 ? Math.min(jobs, reps) : 1;
-      checkMemory(sc, file, { runs: reps, parallel, threads: parallel > 1 ? parallel : 0 });
+      checkMemory(sc, file, { runs: reps, parallel, threads: parallel > 1 ? parallel : 0, report: opts.out !== undefined });
       // Opened now: an --out that cannot be written fails before the simulation, not after it.
       const out = opts.out ? openReportDir(opts.out, inputFiles(prep), { interruptible: true }) : undefined;
       const machine = opts.json || opts.format !== 'table'; // stdout holds JSON: the rest goes to stderr

@@ -1,4 +1,5 @@
-import { SLOT_BITS, growF64, growI32 } from './heap.ts';
+import { PENDING_LIMIT_MESSAGE, SLOT_BITS, growF64, growI32 } from './heap.ts';
+import { LimitError } from '../errors.ts';
 
 /**
  * Calendar queue of events (R. Brown, CACM 1988), ordered by (time, insertion sequence) exactly
@@ -370,7 +371,7 @@ export class CalendarQueue {
 
   private grow(): void {
     const cap = this.times.length;
-    if (cap >= this.maxPending) throw new RangeError(`event queue limit reached: more than ${this.maxPending} pending events`);
+    if (cap >= this.maxPending) throw new LimitError(PENDING_LIMIT_MESSAGE(this.maxPending));
     const size = Math.min(cap * 2, this.maxPending);
     this.times = growF64(this.times, size);
     this.seq = growF64(this.seq, size);

@@ -1,3 +1,8 @@
+import { LimitError } from '../errors.ts';
+
+/** The refusal when a run holds more pending events than the queue allows (calendar-queue.ts too). */
+export const PENDING_LIMIT_MESSAGE = (max: number): string =>
+  `the run stopped: more than ${max.toLocaleString('en-US')} pending events (a retry storm with no backoff, or a fault or control loop that fires every instant?); nothing written`;
 /**
  * Binary min-heap of events over parallel typed arrays, ordered by (time, insertion sequence),
  * so events at equal times pop first-in first-out and every run is reproducible.
@@ -189,7 +194,7 @@ export class EventQueue {
   private grow(): void {
     const cap = this.hTime.length;
     if (cap >= this.maxPending) {
-      throw new RangeError(`event queue limit reached: more than ${this.maxPending} pending events`);
+      throw new LimitError(PENDING_LIMIT_MESSAGE(this.maxPending));
     }
     const next = Math.min(cap * 2, this.maxPending);
     this.hTime = growF64(this.hTime, next);

@@ -10,6 +10,7 @@ import { gpusPerReplica } from '../fleet/schema.ts';
 import { fmt } from '../report/table.ts';
 import { defaultWindowMs } from './simulate.ts';
 import { scaledArrivals } from '../workload/arrivals.ts';
+import { DEFAULT_MAX_MEMORY_GB } from '../util/limits.ts';
 
 /**
  * What a command would hold in memory, estimated from the scenario before anything is built, so
@@ -25,8 +26,17 @@ const GB = 1024 ** 3;
 
 /** Built state every run has (simulator, pools, client records): openai-2024 at 1% measures ~20 MB. */
 const RUN_BASE_BYTES = 32 * 1024 * KB;
-/** Time-series window with no sample: 6 counters and 2 empty latency sketches (measured 1.5 KB). */
-const WINDOW_EMPTY_BYTES = 1.5 * KB;
+/**
+ * Time-series window with no sample: 6 counters and 2 empty latency sketches (measured 1.5 KB on
+ * the heap; 2,000,000 such windows took 4.1 GB of the process, 2026-12-06).
+ */
+const WINDOW_EMPTY_BYTES = 2 * KB;
+/**
+ * Writing a report (--out) builds timeseries.csv and report.html's series as strings while the
+ * windows are still held: 1,000,000 windows took 4.3 GB with --out (a 369 MB report.html), about
+ * 2.3 KB a window over the run's own (measured 2026-12-06).
+ */
+const REPORT_BYTES_PER_WINDOW = 2.5 * KB;
 /**
  * A window whose sketches are filled, with its row and CSV line: measured 26 KB of sketch bins and
  * 11 KB while rows are computed, for 50 samples spread over a factor of e^4 per window.
@@ -56,8 +66,7 @@ const AGGREGATE_SUMMARIES = 4;
 /** A worker thread: its own V8 isolate with tsx and the simulator loaded (200 workers measured 6 GB). */
 const WORKER_BYTES = 32 * 1024 * KB;
 
-/** Default of limits.max_memory_gb: fits a laptop. The same on every machine, so a scenario accepted here is accepted everywhere. */
-export const DEFAULT_MAX_MEMORY_GB = 4;
+export { DEFAULT_MAX_MEMORY_GB };
 
 export interface MemoryPart {
   what: string;
@@ -111,7 +120,7 @@ const total = (parts: readonly MemoryPart[], key: 'bytes' | 'heapBytes' = 'bytes
  * `keptSummaries` summaries (compare's replications, sweep points, replay variants) and
  * `keptSeries` finished time series held until the end (sweep points).
  */
-export function estimateMemory(sc: Scenario, opts: { runs: number; parallel: number; threads: number; keptSeries?: number; keptSummaries?: number }): MemoryPart[] {
+export function estimateMemory(sc: Scenario, opts: { runs: number; parallel: number; threads: number; keptSeries?: number; keptSummaries?: number; report?: boolean }): MemoryPart[] {
   const run = runParts(sc);
   const series = run[1];
   const parts: MemoryPart[] = run.map((p) => ({ what: opts.parallel > 1 ? `${p.what} x ${fmt(opts.parallel)} runs at once` : p.what, bytes: p.bytes * opts.parallel, heapBytes: p.heapBytes * opts.parallel }));
@@ -123,6 +132,10 @@ export function estimateMemory(sc: Scenario, opts: { runs: number; parallel: num
   const keptSummaries = opts.keptSummaries ?? 0;
   if (keptSummaries > 0) parts.push({ what: `${fmt(keptSummaries)} summaries kept until the end`, bytes: perSummary * keptSummaries, heapBytes: perSummary * keptSummaries });
   if (opts.threads > 0) parts.push({ what: `${fmt(opts.threads)} worker threads`, bytes: WORKER_BYTES * opts.threads, heapBytes: 0 });
+  if (opts.report === true) {
+    const windows = Math.max(1, Math.ceil((sc.duration_s * 1000) / defaultWindowMs(sc.duration_s, sc.window_s)));
+    parts.push({ what: `the report of ${fmt(windows)} windows`, bytes: windows * REPORT_BYTES_PER_WINDOW, heapBytes: windows * REPORT_BYTES_PER_WINDOW });
+  }
   return parts;
 }
 

@@ -5,6 +5,7 @@ import { summarizeRun, type Summary } from '../results/summary.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import type { FaultBand } from '../faults/types.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
+import { maxOf, minOf } from '../util/extremes.ts';
 
 /** What an incident looked like from the users' side, and what it cost. */
 export interface ReplayAnalysis {
@@ -59,7 +60,7 @@ function failureRateOf(rows: WindowRow[]): number {
 
 const finiteMax = (xs: (number | null)[]) => {
   const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
-  return v.length ? Math.max(...v) : null;
+  return v.length ? maxOf(v) : null;
 };
 
 /**
@@ -76,7 +77,7 @@ export function replaySlo(prep: Prepared, baseline: WindowRow[], firstFault_s: n
 export function analyzeReplay(prep: Prepared, summary: Summary, rows: WindowRow[], bands: readonly FaultBand[], slo: ReplayAnalysis['slo']): ReplayAnalysis {
   const sc = prep.scenario;
   const window_s = defaultWindowMs(sc.duration_s, sc.window_s) / 1000;
-  const start = bands.length ? Math.min(...bands.map((b) => b.start_s)) : 0;
+  const start = bands.length ? minOf(bands.map((b) => b.start_s)) : 0;
   const measured = rows.filter((r) => !r.warmup);
   const bad = (r: WindowRow) =>
     windowFailureRate(r) > slo.error_rate ||
@@ -108,7 +109,7 @@ export function analyzeReplay(prep: Prepared, summary: Summary, rows: WindowRow[
     pre_fault_failure_rate: failureRateOf(measured.filter((r) => r.t_start_s + window_s <= start)),
     peak_e2e_p99_ms: finiteMax(measured.map((r) => r.e2e_p99_ms)),
     peak_ttft_p99_ms: finiteMax(measured.map((r) => r.ttft_p99_ms)),
-    min_goodput_per_s: Math.min(...after.map((r) => r.completions / window_s)),
+    min_goodput_per_s: minOf(after.map((r) => r.completions / window_s)),
     requests_failed: failed,
     retries: summary.attempts?.retries ?? 0,
     error_budget_burned: monthlyBudget > 0 ? failed / scale / monthlyBudget : 0,
@@ -130,7 +131,7 @@ export async function runReplay(variants: { name: string; overrides: string[]; p
     const summary = summarizeRun(v.prep, r, window_ms);
     const rows = r.timeseries.rows();
     // The SLO comes from the baseline, so every variant is judged against the same bar.
-    slo ??= replaySlo(v.prep, rows, r.faults.bands.length ? Math.min(...r.faults.bands.map((b) => b.start_s)) : Infinity);
+    slo ??= replaySlo(v.prep, rows, r.faults.bands.length ? minOf(r.faults.bands.map((b) => b.start_s)) : Infinity);
     const run: ReplayRun = { name: v.name, overrides: v.overrides, summary, timeseries: rows, analysis: analyzeReplay(v.prep, summary, rows, r.faults.bands, slo), published: [] };
     run.published = compareToPublished(v.prep, run);
     out.push(run);

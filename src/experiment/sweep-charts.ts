@@ -2,6 +2,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg } from '../report/charts/render.ts';
 import { describePoint, type Knob } from './grid.ts';
 import type { PointResult } from './sweep.ts';
+import { maxOf, minOf } from '../util/extremes.ts';
 
 /**
  * Charts of a sweep and of a plan, as Vega-Lite specs, rendered to SVG in Node: p99 against
@@ -36,8 +37,8 @@ export function slug(s: string): string {
 function yScale(values: readonly number[]): Record<string, unknown> {
   const pos = values.filter((v) => v > 0);
   if (pos.length < 2) return { zero: false };
-  const lo = Math.min(...pos);
-  const hi = Math.max(...pos);
+  const lo = minOf(pos);
+  const hi = maxOf(pos);
   return hi / lo > 100 && pos.length === values.length ? { type: 'log' } : { zero: false };
 }
 

@@ -137,14 +137,16 @@ export function registerFidelity(program: Command): void {
       const maxMape = parsePercent(flags.maxMape, '--max-mape');
       const maxError = parsePercent(flags.maxError, '--max-error');
       const seed = parseSeed(flags.seed);
+      // every flag checked, and the wall clock started, before the corpus is read
+      const sampleSeeds = parseSampleSeeds(flags.samples);
+      const deadline_ms = Date.now() + parseWallSeconds(flags.maxWallS) * 1000;
       const files = flags.corpus?.length ? flags.corpus : defaultCorpusFiles();
       const calibration = flags.engine || flags.calibration ? resolveEngine(flags.engine, flags.calibration, '--engine') : undefined;
       const rows = loadCorpus(files);
       const inSplit = rows.filter((r) => split === 'all' || r.split === split);
       const factors = flags.calibration ?? (flags.engine ? `engine ${flags.engine}` : stackFactors(inSplit));
-      const deadline_ms = Date.now() + parseWallSeconds(flags.maxWallS) * 1000;
       // a finite run's figure turns on its sample: say by how much, beside the first seed's
-      const predictions = await predictRowsYielding(inSplit, { calibration, seed, sampleSeeds: parseSampleSeeds(flags.samples) }, () => deadline_ms - Date.now());
+      const predictions = await predictRowsYielding(inSplit, { calibration, seed, sampleSeeds }, () => deadline_ms - Date.now());
       const unpredicted = predictions.filter((p) => p.status === 'not_evaluated' && p.reason === WALL_SPENT_REASON).length;
       if (unpredicted > 0) process.stderr.write(`fidelity: --max-wall-s ${flags.maxWallS} ran out: ${unpredicted} of ${inSplit.length} rows not evaluated\n`);
       const table = summarize(rows, predictions, split);

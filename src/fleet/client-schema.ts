@@ -9,8 +9,12 @@ import { nonNegInt, nonNegNum, posInt, posNum, prob, strict } from '../util/zod-
 export const ClientSchema = strict({
   /** openai-python and openai-node: 2 retries, 0.5 s initial backoff doubling to 8 s, jitter 25%, 600 s timeout. */
   preset: z.enum(['openai-python', 'openai-node', 'anthropic', 'none', 'aggressive']).optional(),
-  /** Per attempt: the client stops waiting (the server may still be working on it). */
-  timeout_ms: posNum().optional(),
+  /**
+   * Per attempt: the client stops waiting (the server may still be working on it). At least a
+   * millisecond: at 1e-300 ms, with immediate retries, every attempt timed out at the same instant
+   * and the clock stood still until the wall budget ran out.
+   */
+  timeout_ms: posNum().min(1, { error: 'expected at least 1 ms (no client times out sooner)' }).optional(),
   max_retries: nonNegInt().optional(),
   backoff: strict({
     initial_ms: nonNegNum().optional(),

@@ -1,3 +1,4 @@
+import { LimitError } from '../errors.ts';
 /** A record field: a float64 or an int32. */
 export type FieldType = 'f64' | 'i32';
 
@@ -73,7 +74,7 @@ export class RecordPool {
   }
 
   private resize(n: number): void {
-    if (n > this.max) throw new RangeError(`more than ${this.max} ${this.what} in flight: raise limits or check for an overloaded tier`);
+    if (n > this.max) throw new LimitError(`the run stopped: more than ${this.max.toLocaleString('en-US')} ${this.what} in flight (an overloaded tier, or limits.max_queue above what memory holds); nothing written`);
     const buf = new ArrayBuffer(this.recordBytes * n);
     new Uint8Array(buf).set(new Uint8Array(this.buf));
     this.buf = buf;

@@ -253,7 +253,8 @@ export const isModelConfigPath = (model: string) => model.endsWith('.json');
 
 export const FleetSchema = strict({
   /** Fleet sampling: simulate this fraction of every fleet with the same fraction of traffic. */
-  scale: z.number().positive({ error: 'expected a fraction in (0, 1]' }).max(1, { error: 'expected a fraction in (0, 1]' }).default(1),
+  // at least a millionth: at 1e-300 no request arrived, and each replica was said to stand for 1e300
+  scale: z.number().min(1e-6, { error: 'expected a fraction in [1e-6, 1]' }).max(1, { error: 'expected a fraction in [1e-6, 1]' }).default(1),
   regions: z.record(nameKey(), Region).default({ main: { traffic_share: 1, capacity_share: 1 } }),
   users: strict({
     /** Distinct users in the population (full fleet). */

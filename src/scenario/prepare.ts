@@ -30,7 +30,7 @@ export function prepare(loaded: LoadedScenario): Prepared {
   const cache = new Map<string, Trace>();
   const traceAt = (path: string, field: string) => {
     const resolved = resolveInScope(scope, path, `${loaded.file}: ${field}`);
-    if (!cache.has(resolved)) cache.set(resolved, loadTrace(resolved, `${loaded.file}: ${field}: ${excerpt(path)}`));
+    if (!cache.has(resolved)) cache.set(resolved, loadTrace(resolved, `${loaded.file}: ${field}: ${excerpt(path)}`, sc.limits.max_memory_gb));
     return cache.get(resolved)!;
   };
   const trace = a.kind === 'trace' ? traceAt(a.file, 'workload.arrivals.file') : undefined;

@@ -9,3 +9,6 @@ export const INT32_MAX = 2 ** 31 - 1;
 
 /** Largest seed: every seed in [0, 2^53) is an exact double, distinct from its neighbours. */
 export const SEED_MAX = Number.MAX_SAFE_INTEGER;
+
+/** Default of limits.max_memory_gb: fits a laptop. The same on every machine, so a scenario accepted here is accepted everywhere (experiment/memory.ts). */
+export const DEFAULT_MAX_MEMORY_GB = 4;

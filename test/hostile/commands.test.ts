@@ -146,6 +146,40 @@ describe('runs that must stay bounded', () => {
   });
 });
 
+/**
+ * Limits found on 2026-12-06: each of these ran out of heap (exit 134), stopped on an internal
+ * error (exit 70) or picked a lucky seed; each is now refused up front in one line, or stopped in
+ * one line naming the limit.
+ */
+describe('limits held before the work starts', () => {
+  it('a trace whose lines would not fit in memory is refused before it is parsed, naming the file and the limit', async () => {
+    const dir = join(tmp.dir(), 'trace-memory');
+    mkdirSync(dir, { recursive: true });
+    // 2,000 lines at 0.9 KB each need 1.7 MB: over a limit of 0.001 GB
+    const lines = ['TIMESTAMP,ContextTokens,GeneratedTokens', ...Array.from({ length: 2000 }, (_, i) => `${i / 10},100,10`)];
+    writeFileSync(join(dir, 'trace.csv'), `${lines.join('\n')}\n`);
+    const scenario = readFileSync('scenarios/mmc-example.yaml', 'utf8').replace(/arrivals: \{[^}]*\}/, 'arrivals: { kind: trace, file: trace.csv }');
+    writeFileSync(join(dir, 'scenario.yaml'), scenario);
+    const r = await runMain(['validate', join(dir, 'scenario.yaml'), '--set', 'limits.max_memory_gb=0.001']);
+    expectOneLine(r, /workload\.arrivals\.file: trace\.csv: a trace of 2,002 lines needs about 0\.0 GB to read \(0\.9 KB a line\), over the limit of 0\.001 GB/, show(r));
+  });
+
+  it('plan --replications counts every replication it holds at once, and refuses to search the seed', async () => {
+    const plan = ['plan', 'scenarios/quickstart.yaml', '--slo', 'latency_ms.e2e.p99<=700', '--vary', 'topology.stations.api.servers=8..32', '--minimize', 'topology.stations.api.servers'];
+    const many = await runMain([...plan, '--replications', '100000', '--set', 'duration_s=10', '--set', 'warmup_s=0']);
+    expectOneLine(many, /this would need about [\d.]+ GB of memory \(100,001 merged time series/, show(many));
+    const seeded = await runMain([...plan, '--vary', 'seed=1..100']);
+    expectOneLine(seeded, /^--vary seed=1\.\.100: a plan searches a design, and the seed is not one/, show(seeded));
+  });
+
+  it('a report of a million windows counts the report too (it ran out of heap writing report.html)', async () => {
+    const r = await runMain(['run', 'scenarios/quickstart.yaml', '--set', 'duration_s=1000000', '--set', 'window_s=1', '--set', 'workload.arrivals.rate_per_s=0.001', '--out', join(tmp.dir(), 'million-windows')]);
+    expectOneLine(r, /the report of 1,000,000 windows: [\d.]+ GB; 1,000,000 time-series windows of 1 s/, show(r));
+    const without = await runMain(['validate', 'scenarios/quickstart.yaml', '--set', 'duration_s=1000000', '--set', 'window_s=1', '--set', 'workload.arrivals.rate_per_s=0.001']);
+    expect(without.code, show(without)).toBe(0);
+  });
+});
+
 describe('--out never replaces a trace the scenario reads', () => {
   it('sweep, plan and plan --fleet refuse an earlier report at --out that holds the trace (sweep replaced it)', async () => {
     const dir = join(tmp.dir(), 'trace-in-report');

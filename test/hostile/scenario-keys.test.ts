@@ -55,6 +55,12 @@ const REFUSED: [string, string[], string, RegExp][] = [
   ['an infinite memory limit', ['limits.max_memory_gb=.inf'], 'limits.max_memory_gb', /positive number/],
   ['1e300 requests a second (gaps of 1e-297 ms no longer moved the clock: the run stood still until its wall budget ran out)', ['workload.arrivals.rate_per_s=1e300'], 'workload.arrivals.rate_per_s', /about 1\.00e298 arrivals, more than limits\.max_events/],
   ['a rate with five zeros too many (8.3e9 arrivals in 5 s against the 2e9 events allowed)', ['workload.arrivals.rate_per_s=1666700000', 'fleet.scale=1'], 'workload.arrivals.rate_per_s', /more than limits\.max_events \(2,000,000,000\)/],
+  // found 2026-12-06 (the limits campaign): each was accepted and then ran with the clock still, or filled the event queue (exit 70)
+  ['a client timeout of 1e-300 ms with immediate retries (every attempt timed out at the same instant)', ['client={timeout_ms: 1e-300, max_retries: 2147483647, backoff: {initial_ms: 0, max_ms: 0}}'], 'client.timeout_ms', /at least 1 ms/],
+  ['a fragmentation fault stepping every 1e-300 s (the loop scheduling its steps never advanced)', ['faults=[{kind: kv-fragmentation, at_s: 0, duration_s: 5, target: gpu:gpt-4, step_s: 1e-300}]'], 'faults[0].step_s', /at most 100,000 steps over the fault/],
+  ['an autoscaler whose min is above its max (max silently won)', ['control={autoscalers: [{target: gpu:gpt-4, metric: kv, target_value: 0.6, min: 500, max: 10}]}'], 'control.autoscalers[0].min', /expected at most max \(10\), got 500/],
+  ['a control period of 1e-300 s (a decision every instant: the clock stood still)', ['control={interval_s: 1e-300}'], 'control.interval_s', /a control period of a millisecond or more/],
+  ['a fleet sampled at 1e-300 (no request arrived; each replica was said to stand for 1e300)', ['fleet.scale=1e-300'], 'fleet.scale', /a fraction in \[1e-6, 1\]/],
 ];
 
 describe('new scenario keys, hostile values: refused by validate in one line naming file and field', () => {

@@ -17,7 +17,18 @@ export const kvFragmentationSchema = z.strictObject({
   step_s: posNum().default(60),
   cycle_every_s: posNum().optional(),
   restart_s: posNum().default(60),
+}).superRefine((f, ctx) => {
+  // a step of 1e-300 s never advanced the loop that schedules the steps (t + step === t)
+  for (const key of ['step_s', 'cycle_every_s'] as const) {
+    const every = f[key];
+    if (every !== undefined && f.duration_s / every > MAX_FAULT_STEPS) {
+      ctx.addIssue({ code: 'custom', path: [key], input: every, message: `expected at least duration_s / ${MAX_FAULT_STEPS.toLocaleString('en-US')} (${f.duration_s / MAX_FAULT_STEPS} s): at most ${MAX_FAULT_STEPS.toLocaleString('en-US')} steps over the fault` });
+    }
+  }
 });
+
+/** Steps of shrinking, or cycles of restarts, one fault may schedule. */
+const MAX_FAULT_STEPS = 100_000;
 
 export const kvFragmentation: FaultKind<z.infer<typeof kvFragmentationSchema>> = {
   kind: 'kv-fragmentation',

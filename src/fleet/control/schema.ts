@@ -46,7 +46,19 @@ const Autoscaler = strict({
   /** Most instances added per decision as a factor of the current count (Kubernetes: 100% or 4 pods). */
   max_step_up: posNum().default(2),
   schedule: Schedule.optional(),
+}).superRefine((a, ctx) => {
+  // min above max was accepted, and max silently won
+  if (a.min !== undefined && a.max !== undefined && a.min > a.max) ctx.addIssue({ code: 'custom', path: ['min'], input: a.min, message: `expected at most max (${a.max})` });
+  if (a.initial !== undefined && a.min !== undefined && a.initial < a.min) ctx.addIssue({ code: 'custom', path: ['initial'], input: a.initial, message: `expected at least min (${a.min})` });
+  if (a.initial !== undefined && a.max !== undefined && a.initial > a.max) ctx.addIssue({ code: 'custom', path: ['initial'], input: a.initial, message: `expected at most max (${a.max})` });
 });
+
+/**
+ * The shortest control period, after time_compression: a loop every 1e-300 s kept the simulated
+ * clock still (a decision per period) until the wall budget ran out. Real control loops run every
+ * few seconds; a millisecond leaves room for any compressed day.
+ */
+const MIN_CONTROL_INTERVAL_S = 0.001;
 
 const Version = strict({
   /** Multiplies the version's step time (a slower build). */
@@ -125,6 +137,10 @@ export const ControlSchema = strict({
   time_compression: posNum().default(1),
   autoscalers: z.array(Autoscaler).default([]),
   deploys: z.array(Deploy).default([]),
+}).superRefine((c, ctx) => {
+  if (c.interval_s / c.time_compression < MIN_CONTROL_INTERVAL_S) {
+    ctx.addIssue({ code: 'custom', path: ['interval_s'], input: c.interval_s, message: `expected at least ${MIN_CONTROL_INTERVAL_S} s x time_compression (${c.time_compression}): a control period of a millisecond or more` });
+  }
 });
 
 export type ControlSpec = z.infer<typeof ControlSchema>;

@@ -2,6 +2,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { Summary } from '../../results/summary.ts';
 import { entries, faultsOf, field, type FaultWindow, type ReportInput } from './input.ts';
 import type { CdfSeries } from '../../results/distributions.ts';
+import { maxOf, minOf } from '../../util/extremes.ts';
 
 /** One chart of the report: its container id, title, one-line description and Vega-Lite spec. */
 export interface ChartDef {
@@ -326,8 +327,8 @@ function stationUtilisation(input: ReportInput): ChartDef | undefined {
 function decades(values: number[]): number[] {
   const pos = values.filter((v) => v > 0 && Number.isFinite(v));
   if (pos.length === 0) return [1];
-  const lo = Math.floor(Math.log10(Math.min(...pos)));
-  const hi = Math.ceil(Math.log10(Math.max(...pos)));
+  const lo = Math.floor(Math.log10(minOf(pos)));
+  const hi = Math.ceil(Math.log10(maxOf(pos)));
   return Array.from({ length: hi - lo + 1 }, (_, i) => Number((10 ** (lo + i)).toPrecision(1)));
 }
 
