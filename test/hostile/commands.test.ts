@@ -172,6 +172,14 @@ describe('limits held before the work starts', () => {
     expectOneLine(seeded, /^--vary seed=1\.\.100: a plan searches a design, and the seed is not one/, show(seeded));
   });
 
+  it('requests in flight are bounded by the memory limit: past it the run stops in one line naming the limit, writing nothing', async () => {
+    const out = join(tmp.dir(), 'in-flight');
+    // 10,000 arrivals a second on one server of 120 ms, nothing shed: the backlog grows ~10,000 a second
+    const r = await runMain(['run', 'scenarios/quickstart.yaml', '--quiet', '--set', 'duration_s=60', '--set', 'warmup_s=0', '--set', 'workload.arrivals.rate_per_s=10000', '--set', 'topology.stations.api.queue_limit=1000000', '--set', 'topology.stations.api.timeout_ms=1e9', '--set', 'limits.max_memory_gb=0.05', '--out', out]);
+    expectOneLine(r, /the run stopped: more than 139,810 requests in flight \(an overloaded tier, or limits\.max_queue above what memory holds\); nothing written$/, show(r));
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('a report of a million windows counts the report too (it ran out of heap writing report.html)', async () => {
     const r = await runMain(['run', 'scenarios/quickstart.yaml', '--set', 'duration_s=1000000', '--set', 'window_s=1', '--set', 'workload.arrivals.rate_per_s=0.001', '--out', join(tmp.dir(), 'million-windows')]);
     expectOneLine(r, /the report of 1,000,000 windows: [\d.]+ GB; 1,000,000 time-series windows of 1 s/, show(r));
