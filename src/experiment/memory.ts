@@ -75,10 +75,15 @@ export interface MemoryPart {
   heapBytes: number;
 }
 
+/** The time-series windows of one run, and their width. */
+function windowsOf(sc: Scenario): { windows: number; window_ms: number } {
+  const window_ms = defaultWindowMs(sc.duration_s, sc.window_s);
+  return { windows: Math.max(1, Math.ceil((sc.duration_s * 1000) / window_ms)), window_ms };
+}
+
 /** Memory of one run of the scenario (one replication) while it runs: built state and time series. */
 export function runParts(sc: Scenario): MemoryPart[] {
-  const window_ms = defaultWindowMs(sc.duration_s, sc.window_s);
-  const windows = Math.max(1, Math.ceil((sc.duration_s * 1000) / window_ms));
+  const { windows, window_ms } = windowsOf(sc);
   const a = scaledArrivals(sc.workload.arrivals, sc.fleet?.scale ?? 1);
   const perWindow = a.kind === 'trace' ? WINDOW_FULL_SAMPLES : a.rate_per_s * (window_ms / 1000);
   const windowBytes = WINDOW_EMPTY_BYTES + WINDOW_FILLED_BYTES * Math.min(1, perWindow / WINDOW_FULL_SAMPLES);
@@ -133,7 +138,7 @@ export function estimateMemory(sc: Scenario, opts: { runs: number; parallel: num
   if (keptSummaries > 0) parts.push({ what: `${fmt(keptSummaries)} summaries kept until the end`, bytes: perSummary * keptSummaries, heapBytes: perSummary * keptSummaries });
   if (opts.threads > 0) parts.push({ what: `${fmt(opts.threads)} worker threads`, bytes: WORKER_BYTES * opts.threads, heapBytes: 0 });
   if (opts.report === true) {
-    const windows = Math.max(1, Math.ceil((sc.duration_s * 1000) / defaultWindowMs(sc.duration_s, sc.window_s)));
+    const { windows } = windowsOf(sc);
     parts.push({ what: `the report of ${fmt(windows)} windows`, bytes: windows * REPORT_BYTES_PER_WINDOW, heapBytes: windows * REPORT_BYTES_PER_WINDOW });
   }
   return parts;
