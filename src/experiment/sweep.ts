@@ -63,6 +63,19 @@ export interface SweepInput {
   search?: SearchKind;
 }
 
+/** The refusal of the scenario document itself (the file with --set, no knob applied), if any. */
+function documentProblem(docJson: string, doc: unknown, file: string): string | undefined {
+  const d = JSON.parse(docJson) as unknown;
+  inheritOrigins(d, doc);
+  try {
+    validateScenario(d, file);
+    return undefined;
+  } catch (e) {
+    if (e instanceof UserError) return e.message;
+    throw e;
+  }
+}
+
 /** Reads the scenario, applies --set, parses --vary and validates point 0 (and so the base scenario). */
 export function planSweep(input: SweepInput): Sweep {
   const knobs = parseKnobs(input.vary ?? [], input.search);
@@ -84,7 +97,8 @@ export function planSweep(input: SweepInput): Sweep {
     try {
       return validateScenario(d, input.file);
     } catch (e) {
-      if (e instanceof UserError && knobs.length > 0) throw new UserError(`--vary: at point ${k} (${excerpt(describePoint(knobs, p.values))}): ${e.message}`);
+      // a problem of the file or of --set, which every point shares, is not the point's
+      if (e instanceof UserError && knobs.length > 0 && documentProblem(docJson, doc, input.file) !== e.message) throw new UserError(`--vary: at point ${k} (${excerpt(describePoint(knobs, p.values))}): ${e.message}`);
       throw e;
     }
   };

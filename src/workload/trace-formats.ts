@@ -59,7 +59,7 @@ export function readMooncake(text: string, label: string): TraceRows {
     const lineNo = i + 1;
     const o = parseJsonLine(line, label, lineNo);
     const bad = (key: string, expected: string, got: unknown) =>
-      new UserError(`${label}: line ${lineNo}, column ${columnOf(lines[i], key)} (${key}): expected ${expected}, got ${quote(JSON.stringify(got) ?? 'nothing')}`);
+      new UserError(`${label}: line ${lineNo}, column ${columnOf(lines[i], key)} (${key}): expected ${expected}, got ${quote(shown(got))}`);
     const t = o.timestamp;
     if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw bad('timestamp', 'milliseconds >= 0', t);
     if (!isCount(o.input_length, INT32_MAX)) throw bad('input_length', `an integer in [0, ${INT32_MAX}]`, o.input_length);
@@ -79,3 +79,8 @@ export function readMooncake(text: string, label: string): TraceRows {
 
 /** The BurstGPT columns read (HPMLL/BurstGPT README); `Model`, `Total tokens` and `Log Type` are not used. */
 export const BURSTGPT_COLUMNS = ['Timestamp', 'Request tokens', 'Response tokens'] as const;
+
+/** A JSON value as the message quotes it: numbers as numbers (JSON.stringify writes a number past the double range, parsed as Infinity, as "null"). */
+function shown(value: unknown): string {
+  return typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? 'nothing');
+}

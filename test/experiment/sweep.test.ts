@@ -145,3 +145,22 @@ describe('run --jobs', () => {
     expect(par.distributions.length).toBeGreaterThan(0);
   });
 });
+
+describe('a refusal names what it belongs to', () => {
+  const refusal = (input: Parameters<typeof planSweep>[0]): string => {
+    try {
+      planSweep(input);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'accepted';
+  };
+
+  it('a bad --set is the scenario\'s problem, not a point\'s: no "--vary: at point" prefix', () => {
+    expect(refusal({ ...INPUT, sets: [...INPUT.sets, 'topology.stations.api.service_ms.mean=0'] })).toMatch(/^.*mmc-example\.yaml(:\d+:\d+)?: topology\.stations\.api\.service_ms\.mean: /);
+  });
+
+  it('a bad knob value is the point\'s, named by it', () => {
+    expect(refusal({ ...INPUT, vary: ['topology.stations.api.servers=0,1'] })).toMatch(/^--vary: at point 0 \(topology\.stations\.api\.servers=0\): .*mmc-example\.yaml/);
+  });
+});
