@@ -66,7 +66,6 @@ const AGGREGATE_SUMMARIES = 4;
 /** A worker thread: its own V8 isolate with tsx and the simulator loaded (200 workers measured 6 GB). */
 const WORKER_BYTES = 32 * 1024 * KB;
 
-export { DEFAULT_MAX_MEMORY_GB };
 
 export interface MemoryPart {
   what: string;

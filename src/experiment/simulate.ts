@@ -245,12 +245,16 @@ export function summaryShape(prep: Prepared, seed: number): Summary | undefined 
 }
 
 /**
- * Requests a run may hold in flight within its memory limit: each holds its 128-byte record and
- * about twice as much again in events, queue slots and samples (16,777,216 in flight took 4.4 GB,
- * 2026-12-06), so 384 bytes each, at most the pool's own 50,000,000. Past it the run stops in one
- * line naming the limit (LimitError), before the process runs out of memory.
+ * Memory a request in flight holds: its 128-byte record and about twice as much again in events,
+ * queue slots and samples (16,777,216 in flight took 4.4 GB, 2026-12-06).
  */
 const REQUEST_IN_FLIGHT_BYTES = 384;
+
+/**
+ * Requests a run may hold in flight within its memory limit, at most the pool's own 50,000,000.
+ * Past it the run stops in one line naming the limit (LimitError), before the process runs out of
+ * memory.
+ */
 function requestsInFlightLimit(maxMemoryGb: number): number {
   return Math.max(1024, Math.min(50_000_000, Math.floor((maxMemoryGb * 1024 ** 3) / REQUEST_IN_FLIGHT_BYTES)));
 }

@@ -41,11 +41,11 @@ export interface CalibrateFlags {
   deadline_ms?: number;
 }
 
-/** The one model or hardware name of a measurement file, with where it is first read (file:line). */
-function single(rows: readonly MeasurementRow[], key: 'model' | 'hardware', flag: string, file: string): { name: string; where: string } {
+/** The one model or hardware name of a measurement file, and where it is first read (file:line). */
+function single(rows: readonly MeasurementRow[], key: 'model' | 'hardware', flag: string, file: string): [name: string, where: string] {
   const names = [...new Set(rows.map((r) => r[key]))];
   if (names.length > 1) throw new UserError(`${file}: ${key}: the measurements hold several names (${listNames(names)}): split the file, or pass ${flag} if they are one ${key}`);
-  return { name: names[0], where: `${file}:${rows[0].line}` };
+  return [names[0], `${file}:${rows[0].line}`];
 }
 
 const pct = (x: number) => (Number.isNaN(x) ? '-' : `${x.toFixed(1)}%`);
@@ -106,10 +106,8 @@ export function writeFit(result: FitResult, before: FitResult, excluded: readonl
 function splitwiseFit(flags: CalibrateFlags): { points: FitPoint[]; excluded: string[] } {
   const file = flags.measurements!;
   const rows = loadMeasurements(file);
-  const modelName = flags.model === undefined ? single(rows, 'model', '--model', file) : undefined;
-  const gpuName = flags.gpu === undefined ? single(rows, 'hardware', '--gpu', file) : undefined;
-  const model = getModel(flags.model ?? modelIdFor(modelName!.name, modelName!.where));
-  const gpu = getGpu(flags.gpu ?? gpuIdFor(gpuName!.name, gpuName!.where));
+  const model = getModel(flags.model ?? modelIdFor(...single(rows, 'model', '--model', file)));
+  const gpu = getGpu(flags.gpu ?? gpuIdFor(...single(rows, 'hardware', '--gpu', file)));
   return splitwisePoints(rows, {
     model, gpu, dtype: parseDtype(flags.dtype, '--dtype'),
     gpuMemoryUtilization: fraction(flags.gpuMemoryUtilization, '--gpu-memory-utilization'), file,

@@ -45,8 +45,6 @@ export function checkOutTarget(outDir: string, markers: readonly string[] = OUTP
 /** How the messages name `<out>.partial`, a path the user never typed. */
 const PARTIAL_WHAT = 'the report path of an interrupted run (--out + .partial)';
 
-
-
 /** Puts `tmp` in place of `target` (the old one, if any, renamed aside first, then removed). */
 function swapInto(tmp: string, target: string): void {
   // Nobody waits for this command any more: put nothing in place (see huge-pages.mjs).
