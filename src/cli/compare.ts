@@ -122,60 +122,60 @@ export function registerCompare(program: Command): void {
     .option('--json', 'print the comparison as JSON instead of Markdown')
     .option('--fail-on-regression', 'exit 1 when a regression is flagged, and also when nothing could be tested (a side has a single run: "inconclusive"; give --replications 2 or more, or summaries of replicated runs)')
     .option('--quiet', 'no progress bar or messages on stderr')
-    .action(async (baseArg: string, candArg: string, opts: CompareOptions) => {
-      const baseSummary = readSummary(baseArg);
-      const candSummary = readSummary(candArg);
-      const reps = opts.replications ?? DEFAULT_COMPARE_REPLICATIONS;
-      const say = (s: string) => {
-        if (!opts.quiet) process.stderr.write(`${s}\n`);
-      };
-      // Load both scenarios before running either, so a bad candidate fails fast.
-      const basePrep = baseSummary ? undefined : prepare(loadScenario(baseArg, opts.set));
-      const candPrep = candSummary ? undefined : prepare(loadScenario(candArg, [...opts.set, ...opts.candidateSet]));
-      if (candSummary && opts.candidateSet.length > 0) throw new UserError(`--candidate-set: the candidate ${candArg} is a summary, not a scenario: there is nothing to override`);
-      const baseKind = baseSummary ? summaryKind(baseSummary) : basePrep!.scenario.fleet ? 'fleet' : 'station network';
-      const candKind = candSummary ? summaryKind(candSummary) : candPrep!.scenario.fleet ? 'fleet' : 'station network';
-      if (baseKind !== candKind) throw new UserError(`compare: ${baseArg} is a ${baseKind} result and ${candArg} a ${candKind} one: their figures are not comparable; compare results of the same kind`);
-      const versions = [baseSummary?.fleetsim_version ?? version, candSummary?.fleetsim_version ?? version];
-      if (versions[0] !== versions[1]) say(`fleetsim compare: warning: the base comes from fleetsim ${versions[0]} and the candidate from ${versions[1]}: model changes between versions may account for differences`);
-      for (const prep of [basePrep, candPrep]) if (prep) checkMemory(prep.scenario, prep.file, { runs: reps, parallel: 1, threads: 0, keptSummaries: reps });
-      const seed = opts.seed ?? basePrep?.scenario.seed ?? candPrep?.scenario.seed ?? 1;
-      const candSeed = opts.candidateSeed ?? seed;
-      const interrupt = new Interrupt();
-      const progress = new Progress(!opts.quiet);
-      let base: CompareSide;
-      let cand: CompareSide;
-      try {
-        if (basePrep) {
-          say(`fleetsim compare: running the base ${baseArg}: ${reps} replications from seed ${seed}`);
-          const e = await runReplicationsSliced(basePrep, seed, reps, { progress, label: 'base', signal: interrupt.signal, keepRuns: true });
-          base = { label: baseArg, summary: e.summary, runs: e.runs };
-        } else base = { label: baseArg, summary: baseSummary! };
-        if (!interrupt.interrupted && candPrep) {
-          say(`fleetsim compare: running the candidate ${candArg}: ${reps} replications from seed ${candSeed}${candSeed === seed && basePrep ? ' (common random numbers)' : ''}`);
-          const e = await runReplicationsSliced(candPrep, candSeed, reps, { progress, label: 'candidate', signal: interrupt.signal, keepRuns: true });
-          cand = { label: candArg, summary: e.summary, runs: e.runs };
-        } else cand = { label: candArg, summary: candSummary ?? base.summary };
-      } finally {
-        interrupt.dispose();
-      }
-      if (interrupt.interrupted) {
-        process.stderr.write(`fleetsim: compare stopped by ${interrupt.reason}; nothing compared\n`);
-        process.exitCode = interrupt.exitCode;
-        return;
-      }
-      if (opts.candidateSet.length > 0) cand.label = `${candArg} (${opts.candidateSet.join(', ')})`;
-      else if (opts.candidateSeed !== undefined) cand.label = `${candArg} (seed ${candSeed})`;
-      const c = compareSummaries(base, cand, { alpha: opts.alpha, minChange: opts.minChange });
-      for (const [side, s] of [['base', base.summary], ['candidate', cand.summary]] as const) {
-        if (!s.complete) say(`fleetsim compare: warning: the ${side} run is incomplete (${s.engine.stop_reason}); it covers part of its scenario only`);
-      }
-      process.stdout.write(opts.json ? `${JSON.stringify(c, null, 2)}\n` : compareMarkdown(c));
-      process.exitCode = opts.failOnRegression && c.regressions.length > 0 ? 1 : 0;
-      // A single run per side tests nothing: a gate that passed here would pass on any change.
-      if (opts.failOnRegression && c.regressions.length === 0 && c.metrics.some((m) => m.verdict === 'untested')) {
-        process.stderr.write(`fleetsim compare: inconclusive: ${c.base.replications < 2 ? `the base (${baseArg})` : `the candidate (${candArg})`} has a single run, so no change could be tested; --fail-on-regression needs 2 or more replications per side (--replications N for scenario inputs)\n`);
-        process.exitCode = 1;
-      }
-    });
+    .action(compareAction);
+}
+
+/** `fleetsim compare`: reads or runs each side (common random numbers when both are scenarios), then compares. */
+async function compareAction(baseArg: string, candArg: string, opts: CompareOptions): Promise<void> {
+  const baseSummary = readSummary(baseArg);
+  const candSummary = readSummary(candArg);
+  const reps = opts.replications ?? DEFAULT_COMPARE_REPLICATIONS;
+  const say = (s: string) => {
+    if (!opts.quiet) process.stderr.write(`${s}\n`);
+  };
+  // Load both scenarios before running either, so a bad candidate fails fast.
+  const basePrep = baseSummary ? undefined : prepare(loadScenario(baseArg, opts.set));
+  const candPrep = candSummary ? undefined : prepare(loadScenario(candArg, [...opts.set, ...opts.candidateSet]));
+  if (candSummary && opts.candidateSet.length > 0) throw new UserError(`--candidate-set: the candidate ${candArg} is a summary, not a scenario: there is nothing to override`);
+  const baseKind = baseSummary ? summaryKind(baseSummary) : basePrep!.scenario.fleet ? 'fleet' : 'station network';
+  const candKind = candSummary ? summaryKind(candSummary) : candPrep!.scenario.fleet ? 'fleet' : 'station network';
+  if (baseKind !== candKind) throw new UserError(`compare: ${baseArg} is a ${baseKind} result and ${candArg} a ${candKind} one: their figures are not comparable; compare results of the same kind`);
+  const versions = [baseSummary?.fleetsim_version ?? version, candSummary?.fleetsim_version ?? version];
+  if (versions[0] !== versions[1]) say(`fleetsim compare: warning: the base comes from fleetsim ${versions[0]} and the candidate from ${versions[1]}: model changes between versions may account for differences`);
+  for (const prep of [basePrep, candPrep]) if (prep) checkMemory(prep.scenario, prep.file, { runs: reps, parallel: 1, threads: 0, keptSummaries: reps });
+  const seed = opts.seed ?? basePrep?.scenario.seed ?? candPrep?.scenario.seed ?? 1;
+  const candSeed = opts.candidateSeed ?? seed;
+  const interrupt = new Interrupt();
+  const progress = new Progress(!opts.quiet);
+  let base: CompareSide;
+  let cand: CompareSide;
+  try {
+    if (basePrep) {
+      say(`fleetsim compare: running the base ${baseArg}: ${reps} replications from seed ${seed}`);
+      const e = await runReplicationsSliced(basePrep, seed, reps, { progress, label: 'base', signal: interrupt.signal, keepRuns: true });
+      base = { label: baseArg, summary: e.summary, runs: e.runs };
+    } else base = { label: baseArg, summary: baseSummary! };
+    if (!interrupt.interrupted && candPrep) {
+      say(`fleetsim compare: running the candidate ${candArg}: ${reps} replications from seed ${candSeed}${candSeed === seed && basePrep ? ' (common random numbers)' : ''}`);
+      const e = await runReplicationsSliced(candPrep, candSeed, reps, { progress, label: 'candidate', signal: interrupt.signal, keepRuns: true });
+      cand = { label: candArg, summary: e.summary, runs: e.runs };
+    } else cand = { label: candArg, summary: candSummary ?? base.summary };
+  } finally {
+    interrupt.dispose();
+  }
+  if (interrupt.interrupted) {
+    process.stderr.write(`fleetsim: compare stopped by ${interrupt.reason}; nothing compared\n`);
+    process.exitCode = interrupt.exitCode;
+    return;
+  }
+  if (opts.candidateSet.length > 0) cand.label = `${candArg} (${opts.candidateSet.join(', ')})`;
+  else if (opts.candidateSeed !== undefined) cand.label = `${candArg} (seed ${candSeed})`;
+  const c = compareSummaries(base, cand, { alpha: opts.alpha, minChange: opts.minChange });
+  process.stdout.write(opts.json ? `${JSON.stringify(c, null, 2)}\n` : compareMarkdown(c));
+  process.exitCode = opts.failOnRegression && c.regressions.length > 0 ? 1 : 0;
+  // A single run per side tests nothing: a gate that passed here would pass on any change.
+  if (opts.failOnRegression && c.regressions.length === 0 && c.metrics.some((m) => m.verdict === 'untested')) {
+    process.stderr.write(`fleetsim compare: inconclusive: ${c.base.replications < 2 ? `the base (${baseArg})` : `the candidate (${candArg})`} has a single run, so no change could be tested; --fail-on-regression needs 2 or more replications per side (--replications N for scenario inputs)\n`);
+    process.exitCode = 1;
+  }
 }

@@ -170,7 +170,15 @@ export async function fleetPlanCommand(file: string, opts: FleetPlanOptions, mar
   // The scenario and its traces: an earlier report at --out may hold a trace (never replaced).
   const out = opts.out ? new TreeWriter(opts.out, { inputs: inputFiles(loadScenario(file, opts.set)) }) : undefined;
   try {
-    const p = await withRunner(jobs, (runner) => runFleetPlan({ file, sets: opts.set, step_time_margin: margin, seed: opts.seed, space, objective, constraints: opts.constraint, max_options_simulated: opts.maxOptions, screen_replicas: opts.screenReplicas }, runner));
+    // a plan of many models runs for minutes: a line on a terminal says how far it is (nothing when piped)
+    const live = !opts.quiet && process.stderr.isTTY === true;
+    let simulated = 0;
+    const onTrial = (what: string) => {
+      simulated++;
+      if (live) process.stderr.write(`\rplan --fleet: runs simulated: ${simulated} (the last: ${excerpt(what, 60)})\x1b[K`);
+    };
+    const p = await withRunner(jobs, (runner) => runFleetPlan({ file, sets: opts.set, step_time_margin: margin, seed: opts.seed, space, objective, constraints: opts.constraint, max_options_simulated: opts.maxOptions, screen_replicas: opts.screenReplicas }, runner, onTrial));
+    if (live && simulated > 0) process.stderr.write('\n');
     for (const w of p.warnings) process.stderr.write(`fleetsim: warning: ${escapeControls(w)}\n`);
     const pj = `${JSON.stringify(fleetPlanJson(p), null, 2)}\n`;
     if (opts.json) process.stdout.write(pj);

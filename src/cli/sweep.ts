@@ -5,7 +5,7 @@ import { capJobs, withRunner } from '../experiment/parallel.ts';
 import { checkSweepMemory } from '../experiment/memory.ts';
 import { VALIDATE_UPFRONT } from '../experiment/sweep.ts';
 import { parseShard, runShard } from '../experiment/shard.ts';
-import { checkPoints, planSweep, pointFiles, runSweep, sweepIndexFiles, sweepInputs, type PointResult, type SweepMeta } from '../experiment/sweep.ts';
+import { checkPoints, planSweep, pointFiles, runSweep, steadyStateWord, sweepIndexFiles, sweepInputs, type PointResult, type SweepMeta } from '../experiment/sweep.ts';
 import type { Knob } from '../experiment/grid.ts';
 import { renderCharts, sweepCharts } from '../experiment/sweep-charts.ts';
 import { checkOutTarget, TreeWriter } from '../experiment/sweep-output.ts';
@@ -54,8 +54,9 @@ export function renderSweep(meta: SweepMeta, knobs: readonly Knob[], points: rea
     const e2e = s.latency_ms.e2e;
     const ttft = s.latency_ms.ttft;
     const req = s.requests;
+    const steady = steadyStateWord(s);
     return [
-      `${p.index}${s.complete ? '' : ' [incomplete]'}`,
+      `${p.index}${s.complete ? '' : ' [incomplete]'}${steady === 'no' ? ' [not steady]' : steady === 'not judged' ? ' [too short to judge]' : ''}`,
       ...p.values.map(formatValue),
       withCi(e2e.p99, e2e.ci95?.p99),
       ...(hasTtft ? [withCi(ttft?.p99, ttft?.ci95?.p99)] : []),
@@ -65,7 +66,9 @@ export function renderSweep(meta: SweepMeta, knobs: readonly Knob[], points: rea
     ];
   });
   const reps = meta.replications > 1 ? `, ${meta.replications} replications per point (seeds ${meta.seed}..${meta.seed + meta.replications - 1}, mean ±95% CI)` : `, seed ${meta.seed}`;
-  return `${meta.scenario}: sweep of ${meta.points} point${meta.points === 1 ? '' : 's'}${reps}\n\n${table(header, rows)}`;
+  const shaky = points.some((p) => steadyStateWord(p.summary) === 'no' || steadyStateWord(p.summary) === 'not judged');
+  const note = shaky ? '\n[not steady]: the backlog grows, so its latencies and counts describe the run\'s length; [too short to judge]: the run is too short to tell' : '';
+  return `${meta.scenario}: sweep of ${meta.points} point${meta.points === 1 ? '' : 's'}${reps}\n\n${table(header, rows)}${note}`;
 }
 
 export function registerSweep(program: Command): void {

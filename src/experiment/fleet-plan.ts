@@ -1,3 +1,5 @@
+import { samplingDistortionOf } from '../results/verdict.ts';
+import { getInstance } from '../cost/prices.ts';
 import { createHash } from 'node:crypto';
 import { UserError } from '../errors.ts';
 import { fleetMonthlyCost } from '../fleet/llm/cost.ts';
@@ -12,7 +14,7 @@ import { footprintFloor, modelOptions, offeredLoad, planMixes, type ModelOption,
 import { bestCombination, combinations, nondominated, parseConstraint, type Choice, type Combination, type Constraint, type FleetObjective } from './fleet-plan-combine.ts';
 import { mixLabel, mixSold, replicasWithSpotHeadroom, spotRisk } from './fleet-plan-purchase.ts';
 import { disaggregatedSpec } from './fleet-plan-disaggregation.ts';
-import { fallingBehind } from './plan.ts';
+import { fallingBehind, tooShortToJudge } from './plan.ts';
 import type { PurchaseMix } from '../cost/purchase.ts';
 import { STEP_MODEL_THROUGHPUT_ERROR } from '../perf/model-error.ts';
 
@@ -134,6 +136,8 @@ interface Context {
   seed: number;
   objective: FleetObjective;
   space: OptionSpace;
+  /** Called after each simulation with what it was of, a model or the whole fleet (a progress line: a plan of many models runs for minutes). */
+  onTrial: (what: string) => void;
 }
 
 type Slo = ModelPlan['slo'];
@@ -199,7 +203,7 @@ export function judge(summary: Summary, model: string, slo: Slo): { ttft: number
   check('e2e', e2e, slo.e2e_p99_ms);
   if (error_rate === null || error_rate > MAX_ERROR_RATE) reasons.push(`${error_rate === null ? 'no requests' : `${(error_rate * 100).toFixed(2)}% refused, failed or timed out`} (at most ${MAX_ERROR_RATE * 100}%)`);
   if (!summary.complete) reasons.push(`the run stopped early (${summary.engine.stop_reason})`);
-  const behind = fallingBehind(summary.verdict.steady_state);
+  const behind = fallingBehind(summary.verdict.steady_state) ?? tooShortToJudge(summary);
   if (behind) reasons.push(behind);
   return { ttft, e2e, error_rate, ratio, met: reasons.length === 0, reasons };
 }
@@ -225,7 +229,11 @@ async function simulateTrial(ctx: Context, model: string, slo: Slo, option: Mode
   const base = { model, option: option.label, replicas, gpus: replicas * option.gpus_per_replica, simulated_replicas: n, monthly_usd: optionMonthlyUsd(ctx.prep, model, option, replicas), tried_because: why, purchase: option.pd ? undefined : purchase, spot_headroom_replicas: 0 };
   try {
     const out = await ctx.runner.run(taskFor({ ...ctx.prep, scenario: sc }, key, ctx.seed));
+    ctx.onTrial(model);
     const j = judge(out.summary, model, slo);
+    // a screening run whose regions' rounding gives the model more (or less) capacity than its load has judges another fleet
+    const sampled = samplingDistortionOf(out.summary, `by_model.${model}.`);
+    if (sampled && j.met) Object.assign(j, { met: false, reasons: [`${sampled}: not judged`] });
     // One model alone: the run's energy and carbon are this option's (the shared tiers draw none in the energy model).
     const energy = out.summary.energy;
     const footprint = { monthly_mwh: energy ? energy.monthly_kwh / 1000 : null, monthly_t_co2e: energy ? energy.monthly_kg_co2e / 1000 : null };
@@ -355,13 +363,13 @@ export function chosenScenario(base: Scenario, models: readonly ModelPlan[], pic
 }
 
 /** Plans the fleet; see the file header. */
-export async function runFleetPlan(input: FleetPlanInput, runner: Runner): Promise<FleetPlanResult> {
+export async function runFleetPlan(input: FleetPlanInput, runner: Runner, onTrial: (what: string) => void = () => {}): Promise<FleetPlanResult> {
   const loaded = loadScenario(input.file, input.sets ?? []);
   const prep = prepare(loaded);
   if (!prep.scenario.fleet) throw new UserError(`${input.file}: plan --fleet needs a fleet: section`);
   const constraints: Constraint[] = (input.constraints ?? []).map(parseConstraint);
   const seed = input.seed ?? prep.scenario.seed;
-  const ctx: Context = { prep, runner, seed, objective: input.objective ?? 'monthly_usd', space: input.space ?? {} };
+  const ctx: Context = { prep, runner, seed, objective: input.objective ?? 'monthly_usd', space: input.space ?? {}, onTrial };
   const names = Object.keys(prep.scenario.fleet.models);
   const models = await Promise.all(names.map((m) => planModel(ctx, m, input.screen_replicas ?? SCREEN_REPLICAS, input.max_options_simulated ?? MAX_OPTIONS_SIMULATED)));
   const result = combine(prep, models, constraints, seed, ctx.objective);
@@ -371,7 +379,23 @@ export async function runFleetPlan(input: FleetPlanInput, runner: Runner): Promi
   if (result.stopped_early) result.warnings.push('the wall time (limits.max_wall_s) ran out: the search is incomplete');
   if (result.confirmation && !result.confirmation.met) result.warnings.push(`the chosen fleet, simulated whole at the scenario's scale, still misses an SLO after ${MAX_REPAIRS} repairs (see confirmations)`);
   if (result.confirmation) result.warnings.push(...confirmationWarnings(result.confirmation.summary, result.step_time_margin));
+  if (result.chosen) result.warnings.push(...priceWarnings(models, result.chosen.picks));
   return result;
+}
+
+/**
+ * The chosen picks bought at a price that is not an AWS list price (another cloud's, or an
+ * assumed one) or sold in units the plan does not buy in: the bill compares clouds, and the reader
+ * must see it (a plan chose GB200 at CoreWeave's rack price for $64M of an $82M bill, unsaid).
+ */
+function priceWarnings(models: readonly ModelPlan[], picks: readonly Trial[]): string[] {
+  const out: string[] = [];
+  for (const t of picks) {
+    const option = models.find((m) => m.model === t.model)?.options.find((o) => o.label === t.option);
+    const note = option ? getInstance(option.instance).note : undefined;
+    if (option && note && !note.startsWith('launched')) out.push(`${t.model} is priced as ${option.instance}: ${note}; the bill compares it with AWS list prices`);
+  }
+  return out;
 }
 
 /**
@@ -387,6 +411,12 @@ export function confirmationWarnings(confirmed: Summary, margin = 0): string[] {
   // planned with the model's own error as margin, the fleet's nearness is to a capacity already cut by it
   if (near && margin < STEP_MODEL_THROUGHPUT_ERROR) {
     out.push(`the chosen fleet is ${near.message}; a fleet with more replicas keeps the SLO with margin (--step-time-margin ${STEP_MODEL_THROUGHPUT_ERROR} sizes one that holds if fleetsim reads the GPUs ${Math.round(STEP_MODEL_THROUGHPUT_ERROR * 100)}% fast)`);
+  }
+  // the whole fleet at the scenario's scale keeps a replica per region: a small model there may
+  // have many times the capacity its load needs, so its SLO stands on its own screening run
+  for (const model of Object.keys(confirmed.by_model ?? {})) {
+    const sampled = samplingDistortionOf(confirmed, `by_model.${model}.`);
+    if (sampled) out.push(`${model} is judged on its screening run, not on the confirmation: in the whole fleet at fleet.scale ${confirmed.fleet?.scale} ${sampled.replace(/^the fleet was /, 'it was ')}`);
   }
   const bias = confirmed.verdict.warnings.find((w) => w.code === 'known_model_bias');
   if (bias) out.push(`the chosen fleet serves ${bias.message}; its replica count is a lower bound`);
@@ -478,6 +508,7 @@ function raised(prep: Prepared, models: readonly ModelPlan[], t: Trial): Trial {
 async function confirm(ctx: Context, models: readonly ModelPlan[], picks: readonly Trial[]): Promise<FleetPlanResult['confirmation']> {
   const sc = chosenScenario(ctx.prep.scenario, models, picks);
   const out = await ctx.runner.run(taskFor({ ...ctx.prep, scenario: sc }, scenarioKey('fleet-plan:confirmation', sc), ctx.seed));
+  ctx.onTrial('the whole fleet (confirmation)');
   const by_model = models.map((m) => {
     const j = judge(out.summary, m.model, m.slo);
     return { model: m.model, ttft_p99_ms: j.ttft, e2e_p99_ms: j.e2e, error_rate: j.error_rate, met: j.met };

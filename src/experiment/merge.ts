@@ -8,6 +8,7 @@ import { finishPoint, type PointResult, type SweepMeta } from './sweep.ts';
 import type { RunOutput } from './parallel.ts';
 import { readInputBytes } from '../util/read-input.ts';
 import { fileInside } from '../util/file-inside.ts';
+import { parseJsonInput } from '../util/json-keys.ts';
 
 /**
  * `fleetsim merge DIR...`: the shards of one sweep back into the result of one unsharded run.
@@ -28,12 +29,8 @@ function readJson<T>(file: string, what: string, sha256?: string): T {
   if (sha256 !== undefined && sha(bytes) !== sha256) {
     throw new UserError(`merge: ${file}: the run file changed since its shard was written (its sha256 differs from the one in shard.json); run that shard again`);
   }
-  const text = bytes.toString('utf8');
-  try {
-    return JSON.parse(text) as T;
-  } catch (e) {
-    throw new UserError(`merge: ${file}: invalid JSON in ${what}: ${(e as Error).message}`);
-  }
+  // a key twice (a run listed under two `point`s in one object) is refused, not read as the last
+  return parseJsonInput(bytes.toString('utf8'), `merge: ${file}`, `invalid JSON in ${what}`) as T;
 }
 
 /** One shard's manifest, refused unless it is a whole shard of this fleetsim's format. */

@@ -1,3 +1,4 @@
+import { samplingDistortionOf } from '../results/verdict.ts';
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { resolveMetric } from '../results/metric-path.ts';
@@ -120,6 +121,8 @@ export function checkSlo(slo: Slo, summary: Summary, replications: number): SloC
   const ci = replications > 1 ? res.ci95 : undefined;
   // The side of the interval that must clear the bound.
   const edge = ci ? (lowerIsBetter(slo.op) ? ci[1] : ci[0]) : value;
+  const sampled = samplingDistortionOf(summary, slo.path);
+  if (satisfies(slo.op, edge, slo.bound) && sampled) return { slo: slo.text, value, ...(ci ? { ci95: ci } : {}), met: false, reason: `${slo.path} = ${fmtNum(value)} meets ${fmtNum(slo.bound)}, but ${sampled}: raise fleet.scale to judge it` };
   if (satisfies(slo.op, edge, slo.bound)) return { slo: slo.text, value, ...(ci ? { ci95: ci } : {}), met: true, reason: '' };
   const reason = !satisfies(slo.op, value, slo.bound)
     ? `${slo.path} = ${fmtNum(value)}${ci ? ` [${fmtNum(ci[0])}, ${fmtNum(ci[1])}]` : ''}, not ${slo.op} ${fmtNum(slo.bound)}`
@@ -158,8 +161,19 @@ export const KEEPS_UP_SERVED_FRACTION = 0.95;
 
 /** Why a run falling behind its load meets no SLO: its p99 holds only for the run's length (undefined: it keeps up). */
 export function fallingBehind(steady: Summary['verdict']['steady_state']): string | undefined {
+  // a run too short for the trend test reads "ok": tooShortToJudge refuses it (such a run served
+  // 34% of its arrivals and was chosen as meeting a TTFT p99 it misses 20 times over at length)
   if (steady.ok || steady.served_fraction == null || steady.served_fraction >= KEEPS_UP_SERVED_FRACTION) return undefined;
   return `not steady: the queue grows, ${(100 * steady.served_fraction).toFixed(1)}% of arrivals served in the second half of the run (verdict.steady_state)`;
+}
+
+/**
+ * A run too short for the steady-state trend test cannot show that it meets an SLO: a latency
+ * measured while a backlog grows measures the run's length (verdict steady_state_unjudged).
+ */
+export function tooShortToJudge(summary: Summary): string | undefined {
+  const unjudged = summary.verdict.warnings.find((w) => w.code === 'steady_state_unjudged');
+  return unjudged ? `too short to judge: ${unjudged.message.replace(/^steady state not judged: /, '')}` : undefined;
 }
 
 /**
@@ -358,7 +372,7 @@ async function evaluatePoint(
   const checks = slos.map((s) => checkSlo(s, p.summary, R));
   const objective = objectiveOf(p.summary, p.values);
   const complete = p.summary.complete;
-  const behind = fallingBehind(p.summary.verdict.steady_state);
+  const behind = fallingBehind(p.summary.verdict.steady_state) ?? tooShortToJudge(p.summary);
   const reasons = [
     ...(complete ? [] : [`the run stopped early (${p.summary.engine.stop_reason})`]),
     ...checks.filter((c) => !c.met).map((c) => c.reason),

@@ -131,8 +131,9 @@ export async function runReplay(variants: { name: string; overrides: string[]; p
     const summary = summarizeRun(v.prep, r, window_ms);
     const rows = r.timeseries.rows();
     // The SLO comes from the baseline, so every variant is judged against the same bar.
-    slo ??= replaySlo(v.prep, rows, r.faults.bands.length ? minOf(r.faults.bands.map((b) => b.start_s)) : Infinity);
-    const run: ReplayRun = { name: v.name, overrides: v.overrides, summary, timeseries: rows, analysis: analyzeReplay(v.prep, summary, rows, r.faults.bands, slo), published: [] };
+    const bands = r.faults.bands.filter((b) => b.start_s * 1000 < r.duration_ms); // those that happened within the run
+    slo ??= replaySlo(v.prep, rows, bands.length ? minOf(bands.map((b) => b.start_s)) : Infinity);
+    const run: ReplayRun = { name: v.name, overrides: v.overrides, summary, timeseries: rows, analysis: analyzeReplay(v.prep, summary, rows, bands, slo), published: [] };
     run.published = compareToPublished(v.prep, run);
     out.push(run);
   }

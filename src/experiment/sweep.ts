@@ -330,16 +330,26 @@ export function setFigures(row: SweepRow, cols: readonly Column[], s: Summary | 
 /** One row per point (grid order): index, knob values, complete, then each headline figure with its 95% CI. */
 export function sweepRows(knobs: readonly Knob[], points: readonly PointResult[]): { header: string[]; rows: SweepRow[] } {
   const cols = headlineColumns(points.map((p) => p.summary));
-  const header = ['point', ...knobs.map((k) => k.path), 'replications', 'complete', ...figureHeader(cols)];
+  const header = ['point', ...knobs.map((k) => k.path), 'replications', 'complete', 'steady_state', 'warnings', ...figureHeader(cols)];
   const rows = points.map((p) => {
     const row: SweepRow = { point: p.index };
     knobs.forEach((k, j) => (row[k.path] = csvValue(p.values[j])));
     row.replications = p.summary.replications;
     row.complete = p.summary.complete;
+    // a point past capacity reads a latency of its run's length: said beside its figures
+    row.steady_state = steadyStateWord(p.summary);
+    row.warnings = (p.summary.verdict?.warnings ?? []).map((w) => w.code).join(';');
     setFigures(row, cols, p.summary);
     return row;
   });
   return { header, rows };
+}
+
+/** "yes", "no" (the backlog grows: latencies measure the run's length) or "not judged" (too short to tell). */
+export function steadyStateWord(s: Summary): string {
+  if (!s.verdict) return '';
+  if (!s.verdict.steady_state.ok) return 'no';
+  return s.verdict.warnings.some((w) => w.code === 'steady_state_unjudged') ? 'not judged' : 'yes';
 }
 
 export function csvValue(v: KnobValue): string | number | boolean | null {

@@ -57,8 +57,10 @@ export class ClassMetrics {
   readonly ttft = new LatencyStats();
   readonly tpot = new LatencyStats();
   readonly e2e = new LatencyStats();
-  /** Requests completed meeting both their TTFT and TPOT targets (DistServe's SLO attainment). */
+  /** Counted requests completed meeting both their TTFT and TPOT targets (DistServe's SLO attainment). */
   good = 0;
+  /** Requests completed inside the measured window, whenever they arrived, meeting both targets (goodput). */
+  good_in_window = 0;
   /** Prompt and output tokens of the class's finished attempts, by hour of the day clock (the bill and carbon by class). */
   readonly tokensByHour = new Float64Array(24);
 }

@@ -64,8 +64,10 @@ export class ClientLayer implements RequestSink {
   readonly byClass: RequestCounts[];
   readonly attemptCounts: AttemptCounts = { attempts: 0, retries: 0, abandoned: 0, short_circuited: 0, budget_exhausted: 0 };
   readonly e2e = new LatencyStats();
-  /** Attempts the system completed (after warm-up), whether or not their client still waited. */
+  /** Attempts the system completed inside the measured window (whenever they arrived), whether or not their client still waited. */
   servedAttempts = 0;
+  /** Requests completed to a client still waiting, inside the measured window (whenever they arrived): goodput. */
+  deliveredInWindow = 0;
   /** Logical requests arrived and not yet resolved (warm-up ones too): the in-flight count the time series samples. */
   live = 0;
   readonly e2eByClass: LatencyStats[];
@@ -207,7 +209,8 @@ export class ClientLayer implements RequestSink {
     const l = p.logical(req);
     const abandoned = (p.flags(req) & F_ABANDONED) !== 0;
     const cls = p.model(req);
-    if (outcome === 'completed' && p.counted(req)) this.servedAttempts++;
+    // served inside the measured window, whenever it arrived (as the tokens are counted: pipeline.ts done)
+    if (outcome === 'completed' && t_ms >= this.warmup_ms) this.servedAttempts++;
     p.release(req);
     if (abandoned) return; // the client left long ago: wasted work
     if (this.lf[LF * l + LF_TIMEOUT_EVENT] >= 0) this.sim.cancel(this.lf[LF * l + LF_TIMEOUT_EVENT]);
@@ -287,6 +290,7 @@ export class ClientLayer implements RequestSink {
   private resolve(l: number, outcome: Outcome, t_ms: number, cls: number): void {
     this.li[LI * l + LI_RESOLVED] = 1;
     this.requestClasses?.ended(this.li[LI * l + LI_REQUEST_CLASS], outcome, t_ms, this.lf[LF * l + LF_ARRIVAL_MS]);
+    if (outcome === 'completed' && t_ms >= this.warmup_ms) this.deliveredInWindow++;
     if (this.li[LI * l + LI_COUNTED]) {
       this.counts[outcome]++;
       this.byClass[cls][outcome]++;

@@ -59,7 +59,7 @@ function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet, dtyp
       `${fmt(100 * NEAR_CAPACITY_LOAD, 0)}%: latency there turns on a capacity the model knows within ${fmt(100 * STEP_MODEL_THROUGHPUT_ERROR, 0)}%)`],
     ['GEMM rate', gemmRateNote(s)],
     ...(s.tp > 1 ? [['interconnect', interconnectNote(s)] as [string, string]] : []),
-    ['cost', `$${fmt(s.usd_per_million_output_tokens, 3)} per million ${s.tokens_counted} tokens at $${fmt(s.usd_per_gpu_hour, 3)} per GPU-hour (${priceSet} prices)`],
+    ['cost', `$${fmt(s.usd_per_million_output_tokens, 3)} per million ${s.tokens_counted} tokens at $${fmt(s.usd_per_gpu_hour, 3)} per GPU-hour (${priceSet} prices; the GPUs alone at full batch: a scenario's bill counts whole instances and every tier over prompt and output tokens, at its own fleet.prices.set, 2024 by default)`],
     ...(s.known_bias ? [['known bias', s.known_bias] as [string, string]] : []),
     ...speculativeRows(s),
   ];

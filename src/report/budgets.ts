@@ -6,6 +6,7 @@ import { resolveMetric } from '../results/metric-path.ts';
 import { markdownTable } from './tables.ts';
 import { fmt } from './table.ts';
 import type { Summary } from '../results/summary.ts';
+import { samplingDistortionOf, thinPercentile } from '../results/verdict.ts';
 
 /**
  * Latency (and any other) budgets on summary.json figures, for `fleetsim check`.
@@ -93,10 +94,29 @@ export interface Verdict {
   /** Why, in words. */
   reason: string;
   /**
-   * Inconclusive because the run is not at steady state: more replications will not decide it,
-   * so --allow-inconclusive does not let it through.
+   * Inconclusive for a reason more replications will not decide (the run stopped early, is not
+   * at steady state, or is too short to tell), so --allow-inconclusive does not let it through.
    */
   not_steady?: boolean;
+}
+
+/**
+ * Why a figure that meets its budget still cannot pass, more replications or not: the run stopped
+ * early (it covers part of the scenario), its backlog grows (the figure measures the run's
+ * length), or it is too short for the trend test (a 6-s run of a fleet 125% over capacity met a
+ * TTFT p99 of 2 s that its 120-s run misses 16 times over).
+ */
+function blockedPass(summary: Summary, metric: string): string | undefined {
+  const sampled = samplingDistortionOf(summary, metric);
+  if (sampled) return `${sampled}: raise fleet.scale to judge it`;
+  const thin = thinPercentile(summary, metric);
+  if (thin) return `${thin}: run longer (duration_s) or with more replications to judge it`;
+  if (!summary.complete) return `the run is incomplete (${summary.engine.stop_reason}): it covers only part of the scenario`;
+  if (!summary.verdict) return undefined;
+  if (!summary.verdict.steady_state.ok) return 'the run is not at steady state (see verdict.steady_state): the figure depends on how long it ran';
+  const unjudged = summary.verdict.warnings.find((w) => w.code === 'steady_state_unjudged');
+  if (unjudged) return `the run is too short to tell whether it is at steady state (${unjudged.message.replace(/^steady state not judged: /, '')}): a growing backlog would make the figure depend on how long it ran`;
+  return undefined;
 }
 
 /** Does x satisfy `x op bound`? */
@@ -154,15 +174,11 @@ export function evaluateBudgets(budgets: readonly Budget[], summary: Summary): V
       status = satisfies(value, op, bound) ? 'pass' : 'fail';
       reason = `${fmt(value)} ${status === 'pass' ? 'is' : 'is not'} ${op} ${fmt(bound)}`;
     }
-    let notSteady = false;
-    if (!summary.complete && status === 'pass') {
+    const blocked = status === 'pass' ? blockedPass(summary, budget.metric) : undefined;
+    const notSteady = blocked !== undefined;
+    if (blocked) {
       status = 'inconclusive';
-      reason = `${reason}, but the run is incomplete (${summary.engine.stop_reason}): it covers only part of the scenario`;
-    } else if (summary.verdict && !summary.verdict.steady_state.ok && status === 'pass') {
-      // A backlog that grows for as long as the run lasts: the figure measures the run's length.
-      status = 'inconclusive';
-      notSteady = true;
-      reason = `${reason}, but the run is not at steady state (see verdict.steady_state): the figure depends on how long it ran`;
+      reason = `${reason}, but ${blocked}`;
     }
     return { budget, status, value, ...(r.ci95 && replicated ? { ci95: r.ci95 } : {}), reason, ...(notSteady ? { not_steady: true } : {}) };
   });
@@ -175,7 +191,8 @@ export interface CheckOutcome {
   inconclusive: number;
   /**
    * 0 all pass (or inconclusive allowed), 1 any fail, or inconclusive not allowed, or
-   * inconclusive because the run is not at steady state (never allowed).
+   * inconclusive because the run stopped early, is not at steady state or is too short to tell
+   * (never allowed).
    */
   exitCode: 0 | 1;
   status: 'PASS' | 'FAIL' | 'INCONCLUSIVE';
@@ -198,8 +215,14 @@ export function checkMarkdown(o: CheckOutcome, s: Summary, opts: { budgetsFrom: 
   const reps = s.replications > 1 ? `${s.replications} replications (seeds ${s.seed}..${s.seed + s.replications - 1}), verdicts on 95% CIs` : `1 run (seed ${s.seed})`;
   const notSteady = o.verdicts.some((v) => v.not_steady);
   const allowed = opts.allowInconclusive && !notSteady;
-  const counts = `${o.passed} passed, ${o.failed} failed, ${o.inconclusive} inconclusive${o.inconclusive > 0 ? (allowed ? ' (allowed)' : notSteady ? ' (the run is not at steady state: counts as a failure)' : ' (not allowed: counts as a failure)') : ''}`;
-  const steady = s.verdict && !s.verdict.steady_state.ok ? ` **The run is not at steady state:** ${s.verdict.steady_state.reasons.map(escapeControls).join('; ')}.` : '';
+  const blockedBy = o.verdicts.find((v) => v.not_steady);
+  const blocked = blockedBy ? blockedPass(s, blockedBy.budget.metric) : undefined;
+  const why = blocked === undefined ? '' : blocked.slice(0, blocked.search(/[:(]/)).trim();
+  const counts = `${o.passed} passed, ${o.failed} failed, ${o.inconclusive} inconclusive${o.inconclusive > 0 ? (allowed ? ' (allowed)' : notSteady ? ` (${why}: counts as a failure)` : ' (not allowed: counts as a failure)') : ''}`;
+  const unjudged = s.verdict?.warnings.find((w) => w.code === 'steady_state_unjudged');
+  const steady = s.verdict && !s.verdict.steady_state.ok
+    ? ` **The run is not at steady state:** ${s.verdict.steady_state.reasons.map(escapeControls).join('; ')}.`
+    : unjudged ? ` **The run is too short to judge steady state:** ${escapeControls(unjudged.message.replace(/^steady state not judged: /, ''))}.` : '';
   const rows = o.verdicts.map((v) => [
     v.status === 'pass' ? 'pass' : v.status === 'fail' ? '**FAIL**' : '**inconclusive**',
     `\`${v.budget.metric}\`${v.budget.name ? ` (${escapeControls(v.budget.name)})` : ''}`,
@@ -227,7 +250,7 @@ const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** JUnit XML (the Surefire/Jenkins flavour GitHub, GitLab and Jenkins read): one test case per budget. */
 export function checkJunit(o: CheckOutcome, s: Summary, opts: { allowInconclusive: boolean; wall_s: number; timestamp?: string }): string {
   const suite = `fleetsim check: ${s.scenario}`;
-  // Inconclusive on a run not at steady state is never skipped: it fails the suite.
+  // Inconclusive on a run stopped early, not at steady state or too short to tell is never skipped: it fails the suite.
   const skippable = (v: Verdict) => opts.allowInconclusive && v.status === 'inconclusive' && !v.not_steady;
   const skipped = o.verdicts.filter(skippable).length;
   const failures = o.failed + o.inconclusive - skipped;

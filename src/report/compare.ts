@@ -1,9 +1,10 @@
 import { resolveMetric } from '../results/metric-path.ts';
-import { holm, pairedT, sampleFromCi, sampleOf, welch, type Sample } from './stats.ts';
+import { holm, holmAdjusted, pairedT, sampleFromCi, sampleOf, welch, type Sample } from './stats.ts';
 import { markdownTable } from './tables.ts';
 import { fmt } from './table.ts';
 import { entries } from './charts/input.ts';
 import type { Summary } from '../results/summary.ts';
+import { escapeControls } from '../util/excerpt.ts';
 
 /**
  * `fleetsim compare`: the headline figures of two results side by side, each change tested over
@@ -46,6 +47,8 @@ export interface MetricComparison {
   /** (candidate - base) / |base|; null when base is 0 or missing. */
   change_rel: number | null;
   p_value: number | null;
+  /** p_value adjusted for the metrics tested together (Holm): the figure the flags are read from. */
+  p_holm: number | null;
   /** 'paired' (common random numbers), 'welch', or null when untested. */
   test: 'paired' | 'welch' | null;
   /** Significant after the Holm correction, and at least min_change in size. */
@@ -62,6 +65,10 @@ export interface Comparison {
   metrics: MetricComparison[];
   regressions: string[];
   improvements: string[];
+  /** Metrics no test could judge (a side has a single run): a comparison with only these is inconclusive. */
+  untested: string[];
+  /** What makes a difference here measure the runs rather than the systems (run length, steady state, an incomplete run). */
+  warnings: string[];
 }
 
 const LAT_Q = ['p50', 'p90', 'p99', 'p999', 'mean'] as const;
@@ -153,6 +160,7 @@ export function compareSummaries(base: CompareSide, candidate: CompareSide, opts
     rows.map((r) => r.p),
     alpha,
   );
+  const adjusted = holmAdjusted(rows.map((r) => r.p));
   const out: MetricComparison[] = rows.map((r, i) => {
     const { m, a, b, change, change_rel, p, test } = r;
     // Big enough to matter: at least minChange relative (any change from an exact zero counts).
@@ -164,7 +172,7 @@ export function compareSummaries(base: CompareSide, candidate: CompareSide, opts
     else if (!significant) verdict = 'no significant change';
     else if (m.direction === 'neutral') verdict = 'changed';
     else verdict = (change! > 0) === (m.direction === 'lower') ? 'regression' : 'improvement';
-    return { metric: m.path, direction: m.direction, base: a, candidate: b, change, change_rel, p_value: p, test, significant, verdict };
+    return { metric: m.path, direction: m.direction, base: a, candidate: b, change, change_rel, p_value: p, p_holm: adjusted[i], test, significant, verdict };
   });
   const side = (x: CompareSide) => ({ label: x.label, scenario: x.summary.scenario, replications: x.runs?.length ?? x.summary.replications, seed: x.summary.seed });
   return {
@@ -176,7 +184,28 @@ export function compareSummaries(base: CompareSide, candidate: CompareSide, opts
     metrics: out,
     regressions: out.filter((x) => x.verdict === 'regression').map((x) => x.metric),
     improvements: out.filter((x) => x.verdict === 'improvement').map((x) => x.metric),
+    untested: out.filter((x) => x.verdict === 'untested').map((x) => x.metric),
+    warnings: comparisonWarnings(base.summary, candidate.summary),
   };
+}
+
+/**
+ * What the reader must know before taking a difference as the systems': a side not at steady
+ * state (its latencies and counts grow with the run; the same overloaded system read "7
+ * regressions" between a 300-s and a 600-s run), sides of different lengths or warm-ups, a side
+ * stopped early or too short to judge.
+ */
+export function comparisonWarnings(a: Summary, b: Summary): string[] {
+  const out: string[] = [];
+  for (const [side, s] of [['base', a], ['candidate', b]] as const) {
+    if (!s.complete) out.push(`the ${side} run is incomplete (${s.engine.stop_reason}): it covers part of its scenario only`);
+    if (s.verdict && !s.verdict.steady_state.ok) out.push(`the ${side} run is not at steady state: its latencies and counts depend on how long it ran, so a change of duration_s alone changes them`);
+    else if (s.verdict?.warnings.some((w) => w.code === 'steady_state_unjudged')) out.push(`the ${side} run is too short to judge its steady state: its latencies may depend on how long it ran`);
+  }
+  if (a.duration_s !== b.duration_s || a.warmup_s !== b.warmup_s) {
+    out.push(`the sides ran for different lengths (duration ${fmt(a.duration_s)} s and ${fmt(b.duration_s)} s, warm-up ${fmt(a.warmup_s)} s and ${fmt(b.warmup_s)} s): a difference may be the length's, not the system's`);
+  }
+  return out;
 }
 
 const showSample = (s: Sample | null) => (s === null ? '-' : s.sd !== null && s.n > 1 ? `${fmt(s.mean)} ±${fmt(s.sd, 2)}` : fmt(s.mean));
@@ -199,6 +228,13 @@ const VERDICT_CELL: Record<CompareVerdict, string> = {
   missing: 'missing on one side',
 };
 
+/** The verdict line: regressions, or none found, or nothing tested (a single run a side decides nothing). */
+function headline(c: Comparison, tested: number): string {
+  if (c.regressions.length > 0) return `**${c.regressions.length} regression${c.regressions.length === 1 ? '' : 's'}**: ${c.regressions.map((r) => `\`${r}\``).join(', ')}.`;
+  if (tested === 0) return '**Inconclusive**: a side has a single run, so no change could be tested (use --replications N, or summaries of replicated runs); the changes below are one draw each.';
+  return `No regression.${c.improvements.length > 0 ? ` ${c.improvements.length} improvement${c.improvements.length === 1 ? '' : 's'}.` : ''}`;
+}
+
 /** The Markdown comparison: a headline, then every metric side by side. */
 export function compareMarkdown(c: Comparison): string {
   const tested = c.metrics.filter((m) => m.p_value !== null).length;
@@ -208,13 +244,12 @@ export function compareMarkdown(c: Comparison): string {
     '',
     `${reps}; values are means ±SD over replications. ${tested > 0 ? `${c.metrics.some((m) => m.test === 'paired') ? 'Paired t-test on common random numbers (replication i of both sides on the same seed)' : "Welch's t-test"} per metric, Holm-corrected at alpha ${c.alpha} across ${tested} metrics; changes under ${fmt(c.min_change * 100)}% are not flagged.` : 'No significance test: a side has a single run (use --replications N).'}`,
     '',
-    c.regressions.length > 0
-      ? `**${c.regressions.length} regression${c.regressions.length === 1 ? '' : 's'}**: ${c.regressions.map((r) => `\`${r}\``).join(', ')}.`
-      : `No regression.${c.improvements.length > 0 ? ` ${c.improvements.length} improvement${c.improvements.length === 1 ? '' : 's'}.` : ''}`,
+    headline(c, tested),
+    ...(c.warnings.length > 0 ? ['', ...c.warnings.map((w) => `- **Warning:** ${escapeControls(w)}.`)] : []),
     '',
     markdownTable(
-      ['metric', 'better', 'base', 'candidate', 'change', 'p', 'verdict'],
-      c.metrics.map((m) => [`\`${m.metric}\``, m.direction === 'lower' ? 'lower' : m.direction === 'higher' ? 'higher' : '', showSample(m.base), showSample(m.candidate), showChange(m), showP(m.p_value), VERDICT_CELL[m.verdict]]),
+      ['metric', 'better', 'base', 'candidate', 'change', 'p (Holm)', 'verdict'],
+      c.metrics.map((m) => [`\`${m.metric}\``, m.direction === 'lower' ? 'lower' : m.direction === 'higher' ? 'higher' : '', showSample(m.base), showSample(m.candidate), showChange(m), showP(m.p_holm), VERDICT_CELL[m.verdict]]),
     ),
   ];
   return `${lines.join('\n')}\n`;

@@ -68,6 +68,22 @@ export function pairedT(a: readonly number[], b: readonly number[]): { t: number
  * `alpha`. Valid under any dependence between the tests (our metrics are strongly correlated).
  * null p-values are not tested (false).
  */
+/**
+ * Holm-adjusted p-values (null stays null): the k-th smallest of m becomes the running maximum of
+ * min(1, (m - j) p_(j)) over j <= k (0-based), so an adjusted p <= alpha is exactly a rejection by holm().
+ */
+export function holmAdjusted(ps: readonly (number | null)[]): (number | null)[] {
+  const idx = ps.map((p, i) => ({ p, i })).filter((x): x is { p: number; i: number } => x.p !== null);
+  idx.sort((x, y) => x.p - y.p);
+  const out: (number | null)[] = ps.map(() => null);
+  let running = 0;
+  idx.forEach(({ p, i }, k) => {
+    running = Math.max(running, Math.min(1, (idx.length - k) * p));
+    out[i] = running;
+  });
+  return out;
+}
+
 export function holm(ps: readonly (number | null)[], alpha: number): boolean[] {
   const idx = ps.map((p, i) => ({ p, i })).filter((x): x is { p: number; i: number } => x.p !== null);
   idx.sort((x, y) => x.p - y.p);

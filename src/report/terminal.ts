@@ -3,6 +3,7 @@ import { fmt, table } from './table.ts';
 import { purchaseHeadline, purchaseRows, spotRiskNote } from './purchase-table.ts';
 import { figureWithInterval, latencyLabel, verdictTerminal } from './verdict-text.ts';
 import { energyTerminalLines } from './energy-text.ts';
+import { REQUESTS_BEYOND_PERCENTILE, requestsNeeded } from '../results/verdict.ts';
 import { kvTierTable } from './cache-verdict-text.ts';
 
 const withCi = (x: number | null, ci?: [number, number]) => figureWithInterval(x, ci).replace(/\u00a0/g, ' ');
@@ -48,7 +49,7 @@ function fleetLines(s: Summary): string[] {
   if (s.cost) {
     out.push('');
     const ref = s.cost.reference_monthly_usd;
-    out.push(`monthly cost (full fleet): $${fmt(s.cost.monthly_usd)}${ref?.total ? ` (reference: $${fmt(ref.total)})` : ''}; $${fmt(s.cost.usd_per_million_tokens)} per million tokens at this load`);
+    out.push(`monthly cost (full fleet): $${fmt(s.cost.monthly_usd)}${ref?.total ? ` (reference: $${fmt(ref.total)})` : ''}; $${fmt(s.cost.usd_per_million_tokens)} per million tokens at this load (the whole bill over the prompt and output tokens served)`);
     out.push(table(['plane', 'monthly usd'], Object.entries(s.cost.by_plane).filter(([k]) => k !== 'ci95').map(([k, v]) => [k, fmt(v as number)])));
   }
   out.push(...energyTerminalLines(s));
@@ -86,11 +87,16 @@ export function renderSummary(s: Summary): string {
     ),
   );
   out.push('');
+  // a percentile with fewer than ten requests beyond it is one of the slowest few, not a tail: marked
+  const thin = (key: string) => r.completed < requestsNeeded(key)!;
+  const mark = (key: string, text: string) => (thin(key) && text !== '-' ? `${text}*` : text);
   const lat = Object.entries(s.latency_ms).map(([k, l]) => {
     const ci = l.ci95 ?? {};
-    return [latencyLabel(k), withCi(l.p50, ci.p50), withCi(l.p90, ci.p90), withCi(l.p99, ci.p99), withCi(l.p999, ci.p999), withCi(l.mean, ci.mean), fmt(l.max)];
+    return [latencyLabel(k), mark('p50', withCi(l.p50, ci.p50)), mark('p90', withCi(l.p90, ci.p90)), mark('p99', withCi(l.p99, ci.p99)), mark('p999', withCi(l.p999, ci.p999)), withCi(l.mean, ci.mean), fmt(l.max)];
   });
   out.push(table(['latency ms', 'p50', 'p90', 'p99', 'p99.9', 'mean', 'max'], lat));
+  const thinKeys = ['p50', 'p90', 'p99', 'p999'].filter(thin);
+  if (thinKeys.length > 0) out.push(`* from ${fmt(r.completed)} completed requests, fewer than ${REQUESTS_BEYOND_PERCENTILE} lie beyond ${thinKeys.map((k) => (k === 'p999' ? 'p99.9' : k)).join(', ')}: a rough figure, not a tail (run longer)`);
   out.push('');
   const st = Object.entries(s.stations).map(([name, x]) => [
     name,

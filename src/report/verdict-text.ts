@@ -25,18 +25,34 @@ export function figureWithInterval(x: number | null | undefined, interval?: read
   return interval && x !== null && x !== undefined ? `${fmt(x)} [${fmt(interval[0])},\u00a0${fmt(interval[1])}]` : fmt(x);
 }
 
-function sloLine(model: string, v: SloVerdict, replications: number): VerdictLine {
+function sloLine(model: string, v: SloVerdict, replications: number, shaky: string): VerdictLine {
   const name = v.metric === 'ttft.p99' ? 'TTFT p99' : 'e2e p99';
   const interval = v.interval ? ` (95% CI ${figureWithInterval(v.value_ms, v.interval).replace(/^\S+ /, '')})` : replications > 1 ? '' : ' (one run: no interval)';
   const lower = typeof v.lower_bound_ms === 'number' && v.value_ms !== null && v.lower_bound_ms > v.value_ms ? `; at least ${fmt(v.lower_bound_ms)} ms counting requests still in flight` : '';
-  return { text: `${model}: ${name} ${fmt(v.value_ms)} ms${interval}${lower}, target ${fmt(v.target_ms)} ms: ${v.met ? 'met' : 'MISSED'}`, bad: !v.met };
+  const met = shaky ? `met in this run, not shown to hold (${shaky})` : 'met';
+  return { text: `${model}: ${name} ${fmt(v.value_ms)} ms${interval}${lower}, target ${fmt(v.target_ms)} ms: ${v.met ? met : 'MISSED'}`, bad: !v.met || shaky !== '' };
+}
+
+/**
+ * Why an SLO met in this run may not hold in the system: a latency measured while a backlog grows,
+ * in a run too short to tell, past capacity or stopped early measures the run (a 6-s run of a fleet
+ * 125% over capacity "met" a TTFT p99 its 120-s run misses 16 times over).
+ */
+function shakyReason(s: Summary): string {
+  const v = s.verdict;
+  if (!s.complete) return 'the run stopped early';
+  if (!v.steady_state.ok) return 'the run is not at steady state';
+  if (v.warnings.some((w) => w.code === 'steady_state_unjudged')) return 'the run is too short to judge steady state';
+  if (v.warnings.some((w) => w.code === 'over_capacity')) return 'the fleet is over capacity at the mean rate';
+  return '';
 }
 
 export function verdictText(s: Summary): VerdictText {
   const v = s.verdict;
   const lines: VerdictLine[] = [];
   const slos = Object.entries(v.slo);
-  for (const [model, x] of slos) lines.push(sloLine(model, x, s.replications));
+  const shaky = shakyReason(s);
+  for (const [model, x] of slos) lines.push(sloLine(model, x, s.replications, shaky));
   if (s.cost) {
     const ref = s.cost.reference_monthly_usd?.total;
     lines.push({ text: `monthly bill (full fleet): $${fmt(s.cost.monthly_usd)}${typeof ref === 'number' ? ` against a reference of $${fmt(ref)}` : ''}`, bad: false });
@@ -44,7 +60,7 @@ export function verdictText(s: Summary): VerdictText {
   if (s.energy) lines.push(...energyVerdictLines(s.energy).map((text) => ({ text, bad: false })));
   lines.push(...cacheVerdictLines(s).map((text) => ({ text, bad: false })));
   const unjudged = v.warnings.some((w) => w.code === 'steady_state_unjudged');
-  if (!v.steady_state.ok) lines.push({ text: `steady state: NO: ${v.steady_state.reasons.join('; ')}`, bad: true });
+  if (!v.steady_state.ok) lines.push({ text: `steady state: NO: ${v.steady_state.reasons.join('; ')}. Latencies and request counts describe this run's length, not the system`, bad: true });
   else if (!unjudged) lines.push({ text: 'steady state: yes (in-flight and queued requests do not grow over the second half of the measured period)', bad: false });
   for (const w of v.warnings) {
     if (w.code === 'not_steady') continue; // said on the steady-state line
@@ -52,7 +68,7 @@ export function verdictText(s: Summary): VerdictText {
   }
   const missed = slos.filter(([, x]) => !x.met).length;
   const parts = [
-    slos.length > 0 ? (missed > 0 ? `SLO missed for ${missed} of ${slos.length} models` : `SLO met for ${slos.length === 1 ? 'the model' : `all ${slos.length} models`}`) : 'no SLO set',
+    slos.length > 0 ? (missed > 0 ? `SLO missed for ${missed} of ${slos.length} models` : `SLO met for ${slos.length === 1 ? 'the model' : `all ${slos.length} models`}${shaky ? ` in this run, not shown to hold (${shaky})` : ''}`) : 'no SLO set',
     !v.steady_state.ok ? 'NOT at steady state' : unjudged ? 'steady state not judged' : 'at steady state',
     `${v.warnings.length} warning${v.warnings.length === 1 ? '' : 's'}`,
   ];

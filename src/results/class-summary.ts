@@ -35,7 +35,7 @@ export function summarizeClasses(classes: RequestClasses, measured_s: number, fl
       ...(spec.tenant ? { tenant: spec.tenant } : {}),
       offered: c.offered, completed: c.completed, failed: c.failed, rejected: c.rejected, timed_out: c.timed_out,
       normalised_throughput: round(share),
-      goodput_per_s: round(m.good / measured_s),
+      goodput_per_s: round(m.good_in_window / measured_s),
       slo_attainment: round(c.completed > 0 ? Math.min(1, m.good / c.completed) : 0),
       latency_ms: { ttft: roundLatency(m.ttft.summary()), tpot: roundLatency(m.tpot.summary()), e2e: roundLatency(m.e2e.summary()) },
       ...(spec.slo ? { slo: spec.slo } : {}),
@@ -47,7 +47,7 @@ export function summarizeClasses(classes: RequestClasses, measured_s: number, fl
       const t = (by_tenant[spec.tenant] ??= { offered: 0, completed: 0, goodput_per_s: 0 });
       t.offered += c.offered;
       t.completed += c.completed;
-      t.goodput_per_s = round(t.goodput_per_s + m.good / measured_s);
+      t.goodput_per_s = round(t.goodput_per_s + m.good_in_window / measured_s);
     }
   });
   return { by_class, ...(Object.keys(by_tenant).length > 0 ? { by_tenant } : {}), fairness_jain: round(jainIndex(normalised)) };

@@ -84,8 +84,13 @@ function modelFigures(prep: Prepared, run: RunResult, s: NonNullable<RunResult['
   const clusters = fl.gpuClusters.filter((c) => c.served === s || c.served === pools?.prefill || c.served === pools?.decode);
   const { stats, itl, replicas, u } = clusterFigures(clusters, s, measured_ms);
   const mm = fl.metrics.models[m];
-  const outPerS = mm.output_tokens / measured_s / f.scale;
-  const tokens_per_s = (mm.output_tokens + mm.prompt_tokens) / measured_s / f.scale;
+  // Tokens the model's GPUs served inside the measured window (their counters restart at the
+  // warm-up), whichever request they were for: a count of the requests that both arrived after the
+  // warm-up and finished before the end fell short by the queueing time over the window, so an
+  // overloaded fleet's tokens/s and cost per token changed threefold from a 60-s to a 240-s run.
+  const promptTokens = stats.prefill_tokens - stats.recompute_tokens + stats.cached_prompt_tokens;
+  const outPerS = stats.output_tokens / measured_s / f.scale;
+  const tokens_per_s = (stats.output_tokens + promptTokens) / measured_s / f.scale;
   const e2e = roundLatency(run.client.e2eByClass[m].summary());
   const ttft = roundLatency(mm.ttft.summary());
   const slo = s.spec.slo;
@@ -96,7 +101,8 @@ function modelFigures(prep: Prepared, run: RunResult, s: NonNullable<RunResult['
     latency_ms,
     scheduling_delay_ms: roundLatency(mm.scheduling_delay.summary()),
     output_tokens_per_s: r(outPerS),
-    ...(mm.ttfvt ? { reasoning_tokens_per_s: r(mm.reasoning_tokens / measured_s / f.scale) } : {}),
+    // the hidden tokens' share of the counted requests' output, of the tokens served in the window
+    ...(mm.ttfvt ? { reasoning_tokens_per_s: r(mm.output_tokens > 0 ? outPerS * (mm.reasoning_tokens / mm.output_tokens) : 0) } : {}),
     utilization: r(u.busy_fraction),
     ...(pools ? { disaggregation: disaggregationFigures(run, pools, measured_ms) } : {}),
     ...(slo

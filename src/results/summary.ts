@@ -61,13 +61,16 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
     requests: {
       ...c,
       error_rate: round(ended > 0 ? errors / ended : 0),
-      // Throughput counts what servers finished; goodput what reached a client still waiting.
+      // Throughput counts what servers finished; goodput what reached a client still waiting: both
+      // inside the measured window, whenever the request arrived (client.ts), so that an overloaded
+      // run's rates are its capacity, not its capacity cut by the queueing time over the window.
       throughput_per_s: round(r.client.servedAttempts / measured_s),
-      goodput_per_s: round(c.completed / measured_s),
+      goodput_per_s: round(r.client.deliveredInWindow / measured_s),
       ...(fleet ? { rate_limited: fleet.rate_limited } : {}),
     },
     ...(prep.scenario.client ? { attempts: { ...r.client.attemptCounts } } : {}),
-    ...(r.faults.bands.length > 0 ? { faults: r.faults.bands } : {}),
+    // a fault set after the run's end (a scenario shortened with --set duration_s) did not happen
+    ...(r.faults.bands.some((b) => b.start_s * 1000 < r.duration_ms) ? { faults: r.faults.bands.filter((b) => b.start_s * 1000 < r.duration_ms) } : {}),
     ...(prep.scenario.failures ? { failures: { ...r.faults.stochastic } } : {}),
     latency_ms: fleet
       ? fleet.latency

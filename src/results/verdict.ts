@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { ClassVerdictSchema, SloVerdictSchema, VerdictSchema, VerdictWarningSchema } from './summary-schema.ts';
 import type { ClassesSummary } from './class-summary.ts';
+import type { Summary } from './summary.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { GROWTH_MIN_SAMPLES, growthTest, type GrowthTest } from '../metrics/steady-state.ts';
 import { SKETCH_RELATIVE_ACCURACY, type LatencySummary } from '../metrics/latency.ts';
@@ -177,13 +178,72 @@ function censoredWarning(s: VerdictInput): VerdictWarning | undefined {
   };
 }
 
+/**
+ * How far a sampled model's simulated capacity is from the share of the load it carries: at least
+ * one replica per region, each region's count rounded, against its full count x fleet.scale. Off
+ * by more than SAMPLING_DISTORTION, its latencies are those of a fleet that much larger or smaller
+ * (at fleet.scale 0.01, 8 embedding replicas over three regions were simulated as 3: 37 times the
+ * capacity for their load; p99 113 ms where the fleet at scale 1 reads 180 ms).
+ */
+export const SAMPLING_DISTORTION = 0.1;
+
+export function samplingDistortions(s: Pick<VerdictInput, 'fleet' | 'gpu'>): { model: string; ratio: number; text: string }[] {
+  if (!s.fleet?.sampled) return [];
+  const scale = s.fleet.scale;
+  return Object.entries(s.gpu ?? {})
+    .map(([model, g]) => ({ model, g, ratio: g.replicas_full > 0 ? g.replicas / (g.replicas_full * scale) : 1 }))
+    .filter((x) => Math.abs(x.ratio - 1) > SAMPLING_DISTORTION)
+    .map(({ model, g, ratio }) => ({ model, ratio, text: `${model}: ${fmt(g.replicas)} replicas simulated for ${fmt(g.replicas_full * scale, 3)} (${fmt(ratio, 3)} times its share of the load's capacity, so its latencies are those of a ${ratio > 1 ? 'less' : 'more'} loaded fleet)` }));
+}
+
+/** The share of requests beyond each percentile summary.json gives. */
+const QUANTILE_TAIL: Readonly<Record<string, number>> = { p50: 0.5, p90: 0.1, p99: 0.01, p999: 0.001 };
+
+/**
+ * Requests a percentile needs to be more than a draw: ten beyond it (100 for a p90, 1,000 for a
+ * p99, 10,000 for a p99.9). From fewer, the figure is one of the few slowest requests: a 1-s run's
+ * p99.9 of 32 requests was its second-slowest.
+ */
+export const REQUESTS_BEYOND_PERCENTILE = 10;
+
+/** How many requests a percentile key (p50, p90, p99, p999) needs, or undefined for other keys. */
+export function requestsNeeded(key: string): number | undefined {
+  const tail = QUANTILE_TAIL[key];
+  return tail === undefined ? undefined : Math.round(REQUESTS_BEYOND_PERCENTILE / tail);
+}
+
+/**
+ * Why a latency percentile of summary.json is too thin to judge by (fewer requests than
+ * requestsNeeded), for the fleet's blocks (latency_ms.<block>.<p>) and a model's
+ * (by_model.<m>.latency_ms.<block>.<p>), counted on completed requests.
+ */
+export function thinPercentile(s: Summary, metricPath: string): string | undefined {
+  const m = /^(?:by_model\.(.+)\.)?latency_ms\.[a-z_]+\.(p50|p90|p99|p999)$/.exec(metricPath);
+  if (!m) return undefined;
+  const completed = m[1] === undefined ? s.requests.completed : s.by_model?.[m[1]]?.requests.completed;
+  const needed = requestsNeeded(m[2])!;
+  if (completed === undefined || completed >= needed) return undefined;
+  return `its percentile rests on ${fmt(completed)} completed requests, fewer than the ${fmt(needed)} that put ${REQUESTS_BEYOND_PERCENTILE} beyond it`;
+}
+
+/**
+ * The sampling distortion a figure of summary.json carries, if any: one of a distorted model's own
+ * (a path naming it) or a fleet-wide latency, which pools every model's requests.
+ */
+export function samplingDistortionOf(s: Pick<VerdictInput, 'fleet' | 'gpu'>, metricPath: string): string | undefined {
+  const hit = samplingDistortions(s).filter((d) => metricPath.startsWith('latency_ms.') || metricPath.includes(`.${d.model}.`));
+  return hit.length > 0 ? `the fleet was sampled off its share (${hit.map((d) => d.text).join('; ')})` : undefined;
+}
+
 function samplingWarning(s: VerdictInput): VerdictWarning | undefined {
   if (!s.fleet?.sampled) return undefined;
   const step = round(1 / s.fleet.scale);
   const clusters = Object.entries(s.gpu ?? {}).map(([m, g]) => `${m} ${fmt(g.replicas)} simulated for ${fmt(g.replicas_full)}`);
+  const distorted = samplingDistortions(s);
+  const off = distorted.length > 0 ? `. Sampled off its share: ${distorted.map((d) => d.text).join('; ')}: raise fleet.scale (or run at 1) to judge these models` : '';
   return {
     code: 'fleet_sampled',
-    message: `fleet sampling: ${fmt(s.fleet.scale * 100, 3)}% of the fleet was simulated, so each simulated replica stands for ${fmt(step)} and fleet sizes resolve in steps of ${fmt(step)} replicas${clusters.length ? ` (${clusters.join(', ')})` : ''}; request counts are of the sample`,
+    message: `fleet sampling: ${fmt(s.fleet.scale * 100, 3)}% of the fleet was simulated, so each simulated replica stands for ${fmt(step)} and fleet sizes resolve in steps of ${fmt(step)} replicas${clusters.length ? ` (${clusters.join(', ')})` : ''}; request counts are of the sample${off}`,
   };
 }
 
@@ -193,7 +253,7 @@ export function runWarnings(s: VerdictInput, capacity: CapacityLoads, steady: St
   if (!s.complete) out.push({ code: 'incomplete', message: `the run stopped early (${s.stop_reason}): figures cover the simulated part only` });
   out.push(...capacityWarnings(capacity));
   if (biases.length > 0) out.push({ code: 'known_model_bias', message: `a model, GPU or weight format fleetsim is known to misjudge: ${biases.join('; ')}` });
-  if (!steady.ok) out.push({ code: 'not_steady', message: `not at steady state: ${steady.reasons.join('; ')}. Latencies and rates describe this run's length, not the system` });
+  if (!steady.ok) out.push({ code: 'not_steady', message: `not at steady state: ${steady.reasons.join('; ')}. Latencies and request counts describe this run's length, not the system` });
   if (steady.unjudged) out.push({ code: 'steady_state_unjudged', message: `steady state not judged: ${steady.unjudged}` });
   const censored = censoredWarning(s);
   if (censored) out.push(censored);

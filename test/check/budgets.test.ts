@@ -147,6 +147,29 @@ describe('verdicts', () => {
     expect(partial.reason).toMatch(/incomplete \(stopped\)/);
   });
 
+  it('a pass on a run stopped early, too short to judge its steady state, or sampled off its share is inconclusive, and --allow-inconclusive does not let it through', () => {
+    const verdict = (warnings: { code: string; message: string }[]) => ({ steady_state: { ok: true, reasons: [], served_fraction: 1 }, warnings, slo: {} }) as never;
+    const stopped = summary({ complete: false, engine: { events: 1, wall_s: 1, events_per_s: 1, stop_reason: 'max_events' } });
+    const short = summary({ verdict: verdict([{ code: 'steady_state_unjudged', message: 'steady state not judged: the second half of the measured period has 2 whole windows' }]) });
+    // 3 replicas simulated for 8 at scale 0.01: 37.5 times the capacity its load needs
+    const sampled = summary({
+      fleet: { scale: 0.01, sampled: true, users_simulated: 0, note: '' } as never,
+      gpu: { embed: { replicas: 3, replicas_full: 8 } } as never,
+      by_model: { embed: { latency_ms: { e2e: { ...LAT } } } } as never,
+      verdict: verdict([]),
+    });
+    for (const [s, why] of [[stopped, /the run is incomplete \(max_events\)/], [short, /too short to tell whether it is at steady state \(the second half of the measured period has 2 whole windows\)/], [sampled, /sampled off its share \(embed: 3 replicas simulated for 0\.08 \(37\.5 times/]] as const) {
+      const v = evaluateBudgets([{ metric: s === sampled ? 'by_model.embed.latency_ms.e2e.p99' : 'latency_ms.e2e.p99', op: '<=', value: 100 }], s);
+      expect(v[0].status).toBe('inconclusive');
+      expect(v[0].reason).toMatch(why);
+      expect(outcome(v, true)).toMatchObject({ exitCode: 1, status: 'INCONCLUSIVE' });
+      expect(checkJunit(outcome(v, true), s, { allowInconclusive: true, wall_s: 1 })).toMatch(/failures="1" errors="0" skipped="0"/);
+    }
+    // a figure of a tier the sampling did not distort still passes; a budget that fails stays a failure
+    expect(evaluateBudgets([{ metric: 'requests.error_rate', op: '<=', value: 0.01 }], sampled)[0].status).toBe('pass');
+    expect(evaluateBudgets([{ metric: 'latency_ms.e2e.p99', op: '<=', value: 1 }], short)[0].status).toBe('fail');
+  });
+
   it('exit code and JUnit: inconclusive fails unless allowed, then it is skipped', () => {
     const s = summary({ replications: 3, latency_ms: { e2e: { ...LAT, ci95: { p99: [28, 32] } } as never } });
     const v = evaluateBudgets([b('<=', 100), b('<=', 31), b('<=', 1)], s);

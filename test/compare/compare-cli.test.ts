@@ -84,7 +84,7 @@ describe('fleetsim compare', () => {
     const md = compareMarkdown(json(r.regression));
     expect(md).toMatch(/^## fleetsim compare: base scenarios\/mmc-example\.yaml -> candidate scenarios\/mmc-example\.yaml \(topology\.stations\.api\.servers=9\)/);
     expect(md).toMatch(/\*\*\d+ regressions\*\*: `latency_ms\.e2e\.p50`/);
-    expect(md).toContain('| metric | better | base | candidate | change | p | verdict |');
+    expect(md).toContain('| metric | better | base | candidate | change | p (Holm) | verdict |');
     expect(md).toMatch(/\| `latency_ms\.e2e\.p99` \| lower \| [\d,]+ ±[\d,.]+ \| [\d,]+ ±[\d,.]+ \| \+[\d.]+% \| [<\d.]+ \| \*\*REGRESSION\*\* \|/);
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { holm, pairedT, sampleFromCi, sampleOf, welch } from '../../src/report/stats.ts';
+import { holm, holmAdjusted, pairedT, sampleFromCi, sampleOf, welch } from '../../src/report/stats.ts';
 import { meanCi95 } from '../../src/metrics/ci.ts';
-import { compareSummaries, headlineMetrics } from '../../src/report/compare.ts';
+import { compareMarkdown, compareSummaries, headlineMetrics } from '../../src/report/compare.ts';
 import type { Summary } from '../../src/results/summary.ts';
 
 describe('significance tests', () => {
@@ -39,6 +39,16 @@ describe('significance tests', () => {
     expect(holm([0.001, null, 0.02], 0.05)).toEqual([true, false, true]);
     expect(holm([0.03, 0.03], 0.05)).toEqual([false, false]);
   });
+
+  it('Holm-adjusted p-values: the running maximum of (m - k) p over the sorted ones, rejected exactly where holm() rejects', () => {
+    // sorted 0.005, 0.01, 0.03, 0.04 (m = 4): 4 x 0.005, 3 x 0.01, max(0.03, 2 x 0.03), max(0.06, 0.04)
+    const ps = [0.01, 0.04, 0.03, 0.005];
+    const adjusted = holmAdjusted(ps);
+    [0.03, 0.06, 0.06, 0.02].forEach((want, i) => expect(adjusted[i]).toBeCloseTo(want, 12));
+    expect(holmAdjusted([0.2, null, 0.9])).toEqual([0.4, null, 0.9]);
+    expect(holmAdjusted([0.6, 0.7])).toEqual([1, 1]);
+    for (const alpha of [0.01, 0.025, 0.05, 0.1]) expect(adjusted.map((p) => p! <= alpha)).toEqual(holm(ps, alpha));
+  });
 });
 
 describe('compare on summaries', () => {
@@ -72,6 +82,32 @@ describe('compare on summaries', () => {
     expect(row.change_rel).toBeCloseTo(0.3, 10);
     // Figures without a CI (one replication, or a figure with none) are not tested.
     expect(c.metrics.find((m) => m.metric === 'latency_ms.e2e.p50')!.verdict).toBe('untested');
+  });
+
+  it('with a single run a side nothing is tested: the headline says inconclusive, not "No regression"', () => {
+    const one = (p99: number) => ({ ...base(p99, 0), replications: 1, latency_ms: { e2e: { p50: 10, p90: 20, p99, p999: 40, mean: 12, max: 50 } }, requests: { offered: 100, completed: 100, failed: 0, rejected: 0, timed_out: 0, in_flight_at_end: 0, error_rate: 0, throughput_per_s: 10 } }) as unknown as Summary;
+    const c = compareSummaries({ label: 'a', summary: one(100) }, { label: 'b', summary: one(150) });
+    expect(c.regressions).toEqual([]);
+    expect(c.untested).toContain('latency_ms.e2e.p99');
+    expect(c.metrics.every((m) => m.p_holm === null)).toBe(true);
+    const md = compareMarkdown(c);
+    expect(md).toContain('**Inconclusive**: a side has a single run, so no change could be tested');
+    expect(md).not.toContain('No regression');
+  });
+
+  it('warns when a difference may be the runs\' and not the systems\': a side not at steady state, too short, or sides of other lengths', () => {
+    const steady = (ok: boolean, codes: string[] = []) => ({ steady_state: { ok, reasons: [], served_fraction: 1 }, warnings: codes.map((code) => ({ code, message: code })), slo: {} }) as never;
+    const a = base(100, 2, { duration_s: 300, verdict: steady(false) } as Partial<Summary>);
+    const b = base(100, 2, { duration_s: 600, verdict: steady(true, ['steady_state_unjudged']) } as Partial<Summary>);
+    const c = compareSummaries({ label: 'a', summary: a }, { label: 'b', summary: b });
+    expect(c.warnings).toEqual([
+      'the base run is not at steady state: its latencies and counts depend on how long it ran, so a change of duration_s alone changes them',
+      'the candidate run is too short to judge its steady state: its latencies may depend on how long it ran',
+      'the sides ran for different lengths (duration 300 s and 600 s, warm-up 0 s and 0 s): a difference may be the length\'s, not the system\'s',
+    ]);
+    expect(compareMarkdown(c)).toContain('- **Warning:** the base run is not at steady state');
+    const same = compareSummaries({ label: 'a', summary: base(100, 2, { verdict: steady(true) } as Partial<Summary>) }, { label: 'b', summary: base(101, 2, { verdict: steady(true) } as Partial<Summary>) });
+    expect(same.warnings).toEqual([]);
   });
 
   it('does not flag a change inside the noise, nor a significant one under --min-change', () => {

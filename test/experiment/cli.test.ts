@@ -103,8 +103,8 @@ describe('fleetsim sweep', () => {
     expect(readFileSync(out('sweep/charts/cost-vs-p99.svg'), 'utf8')).toMatch(/^<svg/);
     const csv = readFileSync(out('sweep/sweep.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(5);
-    expect(csv[0]).toMatch(/^point,topology\.stations\.api\.servers,workload\.arrivals\.rate_per_s,replications,complete,e2e_p50_ms,e2e_p50_ms_lo95,e2e_p50_ms_hi95,e2e_p99_ms,/);
-    expect(csv[1]).toMatch(/^0,10,8,2,1,/);
+    expect(csv[0]).toMatch(/^point,topology\.stations\.api\.servers,workload\.arrivals\.rate_per_s,replications,complete,steady_state,warnings,e2e_p50_ms,e2e_p50_ms_lo95,e2e_p50_ms_hi95,e2e_p99_ms,/);
+    expect(csv[1]).toMatch(/^0,10,8,2,1,yes,,/);
   });
 
   it('merged shards equal the unsharded sweep, file for file (wall-clock fields aside)', () => {
@@ -135,6 +135,11 @@ describe('fleetsim sweep', () => {
     // two replications a point over two shards: the other replication of a run is the other shard's
     expect(refusal(edited('wrong-shard', (m) => (m.runs[0].replication = 1 - m.runs[0].replication)))).toMatch(/belongs to shard 0\/2, not to this one$/);
     expect(refusal(edited('points', (m) => (m.sweep.points = 1e12)))).toMatch(/are shards of different sweeps/);
+    // a key twice in one object: JSON.parse would keep the second `file` without a word
+    const twiceKey = edited('key-twice', () => {});
+    const manifest = readFileSync(join(twiceKey, 'shard.json'), 'utf8');
+    writeFileSync(join(twiceKey, 'shard.json'), manifest.replace('"file":', '"file":"runs/p0-r0.json","file":'));
+    expect(refusal(twiceKey)).toBe(`merge: ${join(twiceKey, 'shard.json')} line 1: key "file" appears twice in one object (JSON would keep the last without a word; remove one)`);
   });
 
   it('merge refuses an incomplete set of shards', () => {

@@ -49,7 +49,12 @@ async function bruteForce(): Promise<Fleet[]> {
 
 describe('plan --fleet', () => {
   it("finds the brute-force grid's cheapest feasible fleet of two models, simulating a fraction of it", async () => {
-    const plan = await runFleetPlan({ file: TWO, space: { gpus: GPUS, tps: [1] } }, pool);
+    const progress: string[] = [];
+    const plan = await runFleetPlan({ file: TWO, space: { gpus: GPUS, tps: [1] } }, pool, (what) => progress.push(what));
+    // the progress line counts every simulation: each screening run and each confirmation
+    const simulated = plan.models.flatMap((m) => m.trials.filter((t) => !t.verdict.startsWith('invalid configuration')).map((t) => t.model));
+    expect(progress.length).toBeGreaterThan(plan.confirmations.length);
+    expect([...progress].sort()).toEqual([...simulated, ...plan.confirmations.map(() => 'the whole fleet (confirmation)')].sort());
     const brute = await bruteForce();
     const feasible = brute.filter((b) => b.feasible).sort((a, b) => a.monthly_usd - b.monthly_usd);
     expect(feasible.length).toBeGreaterThan(0);

@@ -73,6 +73,18 @@ describe('plan', () => {
     expect(p.evaluations[0].verdict).toMatch(/not <= 900/);
   });
 
+  it('does not take a run too short for the steady-state test as meeting an SLO', async () => {
+    // 16 servers meet the bound in a run of the fixture's length; cut to a few windows, the same
+    // configuration's figure meets it too, but nothing shows the queue is not growing
+    const input = { file: DDC, slos: ['latency_ms.e2e.p99<=1100'], vary: ['topology.stations.api.servers=16'], minimize: 'stations.api.servers' };
+    const long = await withRunner(1, (r) => runPlan(input, r));
+    expect(long.best).toBeDefined();
+    const short = await withRunner(1, (r) => runPlan({ ...input, sets: ['duration_s=12', 'warmup_s=2', 'window_s=1'] }, r));
+    expect(short.best).toBeUndefined();
+    expect(short.evaluations[0].checks[0].met).toBe(true);
+    expect(short.evaluations[0].verdict).toMatch(/^too short to judge: the second half of the measured period has \d whole windows, too few to tell a trend from noise \(8 needed/);
+  });
+
   it('rejects a configuration the scenario cannot take, and plans on', async () => {
     const p = await withRunner(1, (r) =>
       runPlan({ file: DDC, slos: ['latency_ms.e2e.p99<=1100'], vary: ['topology.stations.api.servers=1..16:1', 'topology.stations.api.service_ms.dist=constant,bogus'], minimize: 'stations.api.servers' }, r),

@@ -136,7 +136,10 @@ describe('--allow-path on the command line', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/workload\.arrivals\.file: "\.\.\/outside\/secret\.csv" is a path that leads outside/);
     const allowed = await runMain(['check', f, '--budgets', budgets, '--quiet', '--allow-path', outside]);
-    expect(allowed.code, allowed.stderr).toBe(0);
+    // the trace is read and the run checked: its few seconds are too short to judge steady state,
+    // so the met budget is inconclusive (exit 1), not a refusal (exit 2)
+    expect(allowed.code, allowed.stderr).toBe(1);
+    expect(allowed.stdout).toMatch(/^## fleetsim check: .*: INCONCLUSIVE\n\n0 passed, 0 failed, 1 inconclusive \(the run is too short to tell whether it is at steady state: counts as a failure\)/);
   });
 
   it('a directory that does not exist is refused', async () => {

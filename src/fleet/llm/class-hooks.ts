@@ -3,26 +3,32 @@ import { F_ABANDONED, F_TPOT_MET, F_TTFT_MET, type RequestPool } from '../reques
 
 /**
  * The pipeline's per-class measurements (request classes, src/fleet/classes.ts): kept here so
- * the pipeline calls one function at each point. Counted attempts only.
+ * the pipeline calls one function at each point. Latencies and tokens of counted attempts; the
+ * targets' flags of every attempt.
  */
 
-/** The first token: the class's TTFT, and whether it met its target. */
+/**
+ * The first token: whether it met its class's TTFT target (every attempt: goodput counts what
+ * completes inside the measured window, whenever it arrived), and for a counted attempt the
+ * class's TTFT.
+ */
 export function classFirstToken(classes: RequestClasses, pool: RequestPool, req: number, ttft_ms: number): void {
   const cls = pool.requestClass(req);
-  classes.metrics[cls].ttft.add(ttft_ms);
+  if (pool.counted(req) === 1) classes.metrics[cls].ttft.add(ttft_ms);
   if (ttft_ms <= classes.ttftTarget_ms[cls]) pool.setFlags(req, pool.flags(req) | F_TTFT_MET);
 }
 
-/** The last token at t_ms: the class's TPOT (a one-token response has none and meets any target) and its tokens. */
+/** The last token at t_ms: whether it met the TPOT target (a one-token response meets any), and for a counted attempt the class's TPOT and tokens. */
 export function classDone(classes: RequestClasses, pool: RequestPool, req: number, tpot_ms: number, t_ms: number): void {
   const cls = pool.requestClass(req);
-  if (pool.outputTokens(req) > 1) classes.metrics[cls].tpot.add(tpot_ms);
   if (tpot_ms <= classes.tpotTarget_ms[cls]) pool.setFlags(req, pool.flags(req) | F_TPOT_MET);
+  if (pool.counted(req) !== 1) return;
+  if (pool.outputTokens(req) > 1) classes.metrics[cls].tpot.add(tpot_ms);
   classes.addTokens(cls, pool.promptTokens(req) + pool.outputTokens(req), t_ms);
 }
 
-/** A completed attempt counts for goodput: counted, for a client still waiting, TTFT and TPOT met. */
-export function isGood(pool: RequestPool, req: number): boolean {
+/** A completed attempt that met its class's targets for a client still waiting. */
+export function metTargets(pool: RequestPool, req: number): boolean {
   const f = pool.flags(req);
-  return pool.counted(req) === 1 && (f & F_ABANDONED) === 0 && (f & F_TTFT_MET) !== 0 && (f & F_TPOT_MET) !== 0;
+  return (f & F_ABANDONED) === 0 && (f & F_TTFT_MET) !== 0 && (f & F_TPOT_MET) !== 0;
 }

@@ -4,7 +4,7 @@ import type { Simulator } from '../../engine/sim.ts';
 import type { Outcome } from '../../metrics/outcomes.ts';
 import { F_ABANDONED, F_ARM_A, F_ARM_B, F_CHAT, F_EMBED, F_HOLDS_API, F_SPILLED, SESSION_OPS_MASK, SESSION_OPS_SHIFT, type RequestPool } from '../request-pool.ts';
 import type { RequestClasses } from '../classes.ts';
-import { classDone, classFirstToken, isGood } from './class-hooks.ts';
+import { classDone, classFirstToken, metTargets } from './class-hooks.ts';
 import type { LatencyStats } from '../../metrics/latency.ts';
 import type { RequestSink } from '../stations/network.ts';
 import type { ServiceTier, TierOutput } from '../stations/tier.ts';
@@ -464,6 +464,10 @@ export class FleetPipeline implements TierOutput {
       this.metrics.models[pool.model(req)].ttft.add(ttft);
       if (this.requestClasses !== null) classFirstToken(this.requestClasses, pool, req, ttft);
       if (this.reasoning !== null) this.reasoning.firstToken(pool.logical(req), ttft);
+    } else if (this.requestClasses !== null) {
+      // an attempt from before the warm-up may complete inside the window (goodput): its target
+      // is judged without the edge's draw, which only counted attempts take (the streams stay as they were)
+      classFirstToken(this.requestClasses, pool, req, t_ms + this.models[pool.model(req)].requestOverheadMs - pool.arrival_ms(req));
     }
   }
 
@@ -484,9 +488,9 @@ export class FleetPipeline implements TierOutput {
         this.metrics.tpot.add(tpot);
         mm.tpot.add(tpot);
       }
-      if (this.requestClasses !== null) classDone(this.requestClasses, pool, req, out > 1 ? (t_ms - pool.first_token_ms(req)) / (out - 1) : 0, t_ms);
       if (this.reasoning !== null) this.reasoning.done(pool.model(req), pool.logical(req), pool.first_token_ms(req), t_ms, out);
     }
+    if (this.requestClasses !== null) classDone(this.requestClasses, pool, req, out > 1 ? (t_ms - pool.first_token_ms(req)) / (out - 1) : 0, t_ms);
     if (!(pool.flags(req) & F_EMBED) && this.cfg.moderationPost) return this.enterTier(req, S.moderation_post, T.moderation);
     this.complete(req);
   }
@@ -522,7 +526,11 @@ export class FleetPipeline implements TierOutput {
     }
     if (pool.flags(req) & (F_ARM_A | F_ARM_B)) this.armObserver?.finish(pool.model(req), pool.flags(req) & F_ARM_B ? 1 : 0, outcome, t_ms - pool.arrival_ms(req));
     if (pool.sessionId(req) >= 0) this.models[pool.model(req)].sessions?.ended(req, pool, outcome === 'completed', t_ms);
-    if (this.requestClasses !== null && outcome === 'completed' && isGood(pool, req)) this.requestClasses.metrics[pool.requestClass(req)].good++;
+    if (this.requestClasses !== null && outcome === 'completed' && metTargets(pool, req)) {
+      const m = this.requestClasses.metrics[pool.requestClass(req)];
+      if (pool.counted(req) === 1) m.good++; // SLO attainment: of the counted attempts
+      if (t_ms >= this.cfg.warmup_ms) m.good_in_window++; // goodput: inside the measured window
+    }
     this.sink.finish(req, outcome, t_ms);
   }
 }

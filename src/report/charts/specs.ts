@@ -440,7 +440,7 @@ function cost(input: ReportInput): ChartDef | undefined {
     title: { text: 'Monthly cost (full fleet)', subtitle },
     vconcat: [...(planes.length > 0 ? [bar('by plane', planes, '#4c78a8')] : []), ...(comps.length > 0 ? [bar('by component', comps, '#72b7b2')] : [])],
   });
-  return { id: 'cost', title: 'Monthly cost by plane and component', description: 'AWS on-demand prices x 730 h, plus storage, CDN, load balancers and flat lines.', spec };
+  return { id: 'cost', title: 'Monthly cost by plane and component', description: 'On-demand list prices (AWS, or the cloud or assumed price the catalog names for a GPU AWS does not sell) x 730 h, plus storage, CDN, load balancers and flat lines.', spec };
 }
 
 /** The metrics compared across variants (baseline and what-ifs): path, label. */
