@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
+import { excerpt } from '../util/excerpt.ts';
 import { readDocument, readScenarioDocument, validateScenario } from '../scenario/load.ts';
 import { applyOverrides } from '../scenario/overrides.ts';
 import { scopeOf } from '../util/paths.ts';
@@ -73,7 +74,15 @@ export function registerCheck(program: Command): void {
       try {
         await check(file, opts, t0);
       } catch (e) {
-        if (e instanceof UserError && opts.junit) writeJunit(opts.junit, errorJunit(file, e.message), [file, ...(opts.budgets ? [opts.budgets] : [])]);
+        // a JUnit file for bad input, unless the bad input is where the JUnit file goes; the
+        // refusal is what the user reads, not a failure to write that file
+        if (e instanceof UserError && opts.junit && !e.message.startsWith('--junit ')) {
+          try {
+            writeJunit(opts.junit, errorJunit(file, e.message), [file, ...(opts.budgets ? [opts.budgets] : [])]);
+          } catch {
+            // the JUnit path is itself unusable: the refusal above says what to mend first
+          }
+        }
         throw e;
       }
     });
@@ -81,7 +90,33 @@ export function registerCheck(program: Command): void {
 
 /** Writes the JUnit report atomically, never over one of the command's inputs. */
 function writeJunit(path: string, text: string, inputs: string[]): void {
+  mkdirSync(dirname(resolve(path)), { recursive: true });
   writeFileAtomic(path, text, inputs, '--junit');
+}
+
+/**
+ * Where the JUnit file goes, checked before the simulation: not inside --out (the report replaces
+ * that directory whole, and a JUnit file written there was deleted with the earlier report, or
+ * refused after the run for want of the directory), and in a directory that exists and takes files.
+ */
+function checkJunitTarget(junit: string, out: string | undefined): void {
+  const target = resolve(junit);
+  if (out !== undefined) {
+    const dir = resolve(out);
+    if (target === dir || target.startsWith(`${dir}${sep}`)) throw new UserError(`--junit ${excerpt(junit)}: inside --out ${excerpt(out)}, which the report replaces whole; write the JUnit file elsewhere`);
+  }
+  // the directories it names may not exist yet (made when it is written): the nearest that does
+  // must be a directory that takes files
+  let parent = dirname(target);
+  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
+  try {
+    if (!statSync(parent).isDirectory()) throw new UserError(`--junit ${excerpt(junit)}: ${excerpt(parent)} is not a directory`);
+    accessSync(parent, constants.W_OK);
+    if (existsSync(target) && statSync(target).isDirectory()) throw new UserError(`--junit ${excerpt(junit)}: a directory; expected a file path`);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`--junit ${excerpt(junit)}: cannot write into ${excerpt(parent)} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }
 
 async function check(file: string, opts: CheckOptions, t0: number): Promise<void> {
@@ -96,7 +131,10 @@ async function check(file: string, opts: CheckOptions, t0: number): Promise<void
   checkMemory(prep.scenario, file, { runs: reps, parallel: 1, threads: 0, report: opts.out !== undefined });
   precheckPaths(prep, seed, budgets);
   const inputs = [...inputFiles(prep), ...(opts.budgets ? [opts.budgets] : [])];
-  if (opts.junit) checkNotInput(opts.junit, inputs, '--junit');
+  if (opts.junit) {
+    checkNotInput(opts.junit, inputs, '--junit');
+    checkJunitTarget(opts.junit, opts.out);
+  }
   // Opened now: an --out that cannot be written fails before the simulation, not after it.
   const out = opts.out ? openReportDir(opts.out, inputs, { interruptible: true }) : undefined;
   try {

@@ -5,6 +5,9 @@
 // its status), then the signal handlers (before the ~0.25 s of loading tsx: a Ctrl-C or SIGTERM at
 // any moment from here on gets an answer, see util/signals.mjs), then TypeScript through tsx (no
 // build step), then the CLI, which loads only the module of the command it runs.
+import { mkdtempSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { withHugePages } from './huge-pages.mjs';
 import { deliverPendingSignals, installSignalHandlers } from '../util/signals.mjs';
 import { answerTopLevel, needsNoCommand } from './commands.mjs';
@@ -18,10 +21,23 @@ if (needsNoCommand(args)) {
   const SIMULATING = new Set(['run', 'check', 'compare', 'replay', 'sweep', 'plan']);
   await withHugePages(SIMULATING.has(args.find((a) => !a.startsWith('-')) ?? ''));
   installSignalHandlers();
+  // tsx keeps its compile cache in the temporary directory: where that cannot be written (a
+  // read-only TMPDIR) it failed with a stack trace, so the cache is then kept in memory instead
+  if (!temporaryDirectoryWritable()) process.env.TSX_DISABLE_CACHE = '1';
   const { register } = await import('tsx/esm/api');
   register();
   const { main } = await import('./main.ts');
   process.exitCode = await main(process.argv);
   // a Ctrl-C or SIGTERM that came while the outputs were written gets its answer (exit 130/143)
   await deliverPendingSignals();
+}
+
+/** Can a directory be made in the temporary directory (TMPDIR)? */
+function temporaryDirectoryWritable() {
+  try {
+    rmdirSync(mkdtempSync(join(tmpdir(), 'fleetsim-')));
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,7 +1,8 @@
 // Plain JavaScript (type-checked through JSDoc) so the entry point can decide before loading tsx,
 // which costs ~0.3 s: a relaunch then costs one bare Node start-up.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { LAUNCHER_PID, RELAUNCHED, watchParent } from '../util/launcher.mjs';
@@ -120,12 +121,48 @@ export async function relaunchWithHugePages() {
       process.off('SIGCONT', resume);
       if (code !== null) return resolve(code);
       // Killed by a signal: one relayed before the child had its handlers, or the SIGKILL after a
-      // second Ctrl-C. Either way the command was interrupted and wrote nothing.
+      // second Ctrl-C. Either way the command was interrupted and wrote nothing, and what the child
+      // had begun to write (it was killed before its exit handlers ran) goes with it.
+      if (started.pid !== undefined) removeLeftovers(process.argv.slice(2), started.pid);
       const by = stopSignals[stopSignals.length - 1] ?? signal ?? 'SIGTERM';
       if (by === 'SIGINT' || by === 'SIGTERM') process.stderr.write(`\nfleetsim: ${by === 'SIGINT' ? 'interrupted (Ctrl-C)' : 'terminated (SIGTERM)'}; nothing written\n`);
       resolve(128 + (/** @type {Record<string, number>} */ (osConstants.signals)[by] ?? 0));
     });
   });
+}
+
+/**
+ * The temporary siblings a killed child left beside its outputs (`--out`, `--junit`):
+ * `.tmp-<name>-<pid>` (the report or file being written) is removed; `.old-<name>-<pid>` (an earlier
+ * report moved aside) is put back when the target is missing, else removed. A double Ctrl-C while the
+ * child built its report (synchronous, past the grace below) left them after the command had exited.
+ * @param {string[]} args
+ * @param {number} pid
+ */
+export function removeLeftovers(args, pid) {
+  /** @type {string[]} */
+  const targets = [];
+  args.forEach((a, i) => {
+    for (const flag of ['--out', '--junit']) {
+      if (a === flag && args[i + 1] !== undefined) targets.push(args[i + 1]);
+      else if (a.startsWith(`${flag}=`)) targets.push(a.slice(flag.length + 1));
+    }
+  });
+  for (const target of targets.filter((t) => t.trim() !== '')) {
+    for (const name of [basename(resolve(target)), `${basename(resolve(target))}.partial`]) {
+      const full = join(dirname(resolve(target)), name);
+      const old = join(dirname(full), `.old-${name}-${pid}`);
+      try {
+        rmSync(join(dirname(full), `.tmp-${name}-${pid}`), { recursive: true, force: true });
+        if (existsSync(old)) {
+          if (existsSync(full)) rmSync(old, { recursive: true, force: true });
+          else renameSync(old, full);
+        }
+      } catch {
+        // best effort: the next write beside the target removes what a dead process left (cleanStale)
+      }
+    }
+  }
 }
 
 /** After a second Ctrl-C or SIGTERM, how long the launcher waits for the child before killing it. */

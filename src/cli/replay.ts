@@ -37,6 +37,9 @@ function parseWhatIfs(specs: string[]): { name: string; overrides: string[] }[] 
     // The name becomes a file name in --out (summary-NAME.json): a plain one, so it cannot climb out.
     if (!WHAT_IF_NAME.test(name)) throw new UserError(`--what-if ${excerpt(s)}: expected a NAME of letters, digits, "-", "_" and "." (at most 64, not starting with "."), got "${excerpt(name)}"`);
     if (name === 'baseline') throw new UserError(`--what-if ${excerpt(s)}: "baseline" is the run without what-ifs; pick another name`);
+    // every variant runs on the baseline's seed (common random numbers): a seed what-if was ignored
+    const path = s.slice(eq + 1, s.indexOf('=', eq + 1)).trim();
+    if (path === 'seed') throw new UserError(`--what-if ${excerpt(s)}: the seed is not a what-if: every variant replays the baseline's arrivals and fault times (common random numbers); use --seed N to replay on another seed`);
     byName.set(name, [...(byName.get(name) ?? []), s.slice(eq + 1)]);
   }
   return [...byName].map(([name, overrides]) => ({ name, overrides }));

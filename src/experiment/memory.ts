@@ -93,15 +93,21 @@ export function runParts(sc: Scenario): MemoryPart[] {
   const f = sc.fleet;
   if (f) {
     let replicas = 0;
+    let forControl = 0;
     let arrays = 0;
     for (const [name, m] of Object.entries(f.models)) {
       for (const [region, r] of Object.entries(f.regions)) {
-        const n = replicasToAllocate(sc.control, f, name, region, scaledCount(m.gpus / gpusPerReplica(m), r.capacity_share, f.scale));
+        const own = scaledCount(m.gpus / gpusPerReplica(m), r.capacity_share, f.scale);
+        const n = replicasToAllocate(sc.control, f, name, region, own);
         replicas += n;
+        forControl += Math.max(0, n - own);
         arrays += n * (REPLICA_ARRAY_BYTES + REPLICA_BYTES_PER_SEQ * (m.batching.max_num_seqs ?? schedulerForEngine(m.engine).max_num_seqs * gpusPerReplica(m) / m.tp));
       }
     }
-    parts.push({ what: `${fmt(replicas)} GPU replicas`, bytes: arrays + replicas * REPLICA_HEAP_BYTES, heapBytes: replicas * REPLICA_HEAP_BYTES });
+    // replicas the control plane may add are named: an autoscaler's max of 2^31 - 1 was refused as
+    // the fleet's size, with the advice to lower fleet.scale
+    const control = forControl > 0 ? `, ${fmt(forControl)} of them room the control plane may fill (control.autoscalers[].max, control.deploys[].max_surge)` : '';
+    parts.push({ what: `${fmt(replicas)} GPU replicas${control}`, bytes: arrays + replicas * REPLICA_HEAP_BYTES, heapBytes: replicas * REPLICA_HEAP_BYTES });
     const users = Math.max(1, Math.min(MAX_SIMULATED_USERS, Math.round(f.users.count * f.scale)));
     parts.push({ what: `${fmt(users)} simulated users`, bytes: users * USER_BYTES, heapBytes: 0 });
   }

@@ -2,8 +2,17 @@ import { z } from 'zod';
 import { nameKey, posInt, posNum, strict } from '../util/zod-helpers.ts';
 import { FaultSchema } from './registry.ts';
 
-const Process = strict({ mtbf_h: posNum(), mttr_min: posNum() });
-const Check = strict({ interval_s: posNum(), threshold: posInt() });
+// Bounded below: an MTBF of 1e-300 h scheduled failures that never moved the clock (the run stood
+// still and grew to 4 GB). A failure every 36 s of each instance, a repair of a second, and a
+// check every millisecond are already past any real fleet; a threshold of a million checks is too.
+const Process = strict({
+  mtbf_h: posNum().min(0.01, { error: 'expected hours between failures of at least 0.01 (36 s)' }),
+  mttr_min: posNum().min(1 / 60, { error: 'expected minutes to repair of at least 1/60 (a second)' }).max(525_600, { error: 'expected minutes to repair of at most 525,600 (a year)' }),
+});
+const Check = strict({
+  interval_s: posNum().min(0.001, { error: 'expected seconds between health checks of at least 0.001' }).max(3600, { error: 'expected seconds between health checks of at most 3,600' }),
+  threshold: posInt().max(1_000_000, { error: 'expected at most 1,000,000 failed checks' }),
+});
 
 export const FaultsFields = {
   /** A timeline of faults: [{ at_s, duration_s, kind, target, ...kind fields }]. */

@@ -30,6 +30,6 @@ export function clustersOf(ctx: FaultContext, target: string | undefined, where:
 
 export function regionOf(ctx: FaultContext, target: string | undefined, where: string): number {
   const r = target === undefined ? -1 : ctx.regions.indexOf(target);
-  if (r < 0) throw new UserError(`${where}.target: expected a region (${listNames(ctx.regions)}), got "${excerpt(target ?? '')}"`);
+  if (r < 0) throw new UserError(`${where}.target: expected a region (${listNames(ctx.regions)}), ${target === undefined ? 'none given' : `got "${excerpt(target)}"`}`);
   return r;
 }

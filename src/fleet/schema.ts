@@ -53,6 +53,13 @@ const Batching = strict({
   kv_admission: z.enum(['on-demand', 'reserve-output']).optional(),
 });
 
+/**
+ * A bill's line, bounded: a trillion USD a month is past any fleet's, and summed lines of 1e308
+ * overflowed the bill to Infinity (written as null, which compare then refused).
+ */
+const MAX_MONTHLY_USD = 1e12;
+const monthlyUsd = () => nonNegNum().max(MAX_MONTHLY_USD, { error: 'expected at most 1,000,000,000,000 USD a month' });
+
 /** Most distinct system prompts one model's applications may have (each replica keeps an entry per prompt it has seen). */
 export const MAX_SYSTEM_PROMPTS = 1_000_000;
 
@@ -237,6 +244,11 @@ const Region = strict({
   carbon_g_per_kwh: nonNegNum().max(5000, { error: 'expected g CO2e per kWh of at most 5000 (lignite is about 1100)' }).optional(),
   /** Power usage effectiveness of the region's data centres; default fleet.energy.pue. */
   pue: z.number().min(1, { error: 'expected a PUE of at least 1' }).max(5, { error: 'expected a PUE of at most 5' }).optional(),
+}).superRefine((r, ctx) => {
+  // a region's requests are served in the region: with traffic and no capacity they were never served
+  if (r.traffic_share > 0 && r.capacity_share === 0) {
+    ctx.addIssue({ code: 'custom', path: ['capacity_share'], input: r.capacity_share, message: 'expected a share above 0 for a region with traffic (its requests are served in the region), or traffic_share 0' });
+  }
 });
 
 const CostLine = strict({
@@ -244,8 +256,8 @@ const CostLine = strict({
   plane: z.enum(['edge', 'services', 'gpu', 'state', 'control']),
   /** Either instances of a type, or a flat monthly amount. */
   instance: z.string().optional(),
-  count: nonNegNum().optional(),
-  monthly_usd: nonNegNum().optional(),
+  count: nonNegNum().max(1e7, { error: 'expected at most 10,000,000 instances' }).optional(),
+  monthly_usd: monthlyUsd().optional(),
 });
 
 /** A model given as a Hugging Face config.json path rather than a catalog id. */
@@ -262,7 +274,7 @@ export const FleetSchema = strict({
     /** Zipf exponent of per-user activity: a few heavy users make most requests. */
     zipf_s: nonNegNum().default(1),
   }),
-  cdn: strict({ latency_ms: DistSchema, monthly_usd: nonNegNum().optional(), response_kb: nonNegNum().default(4) }),
+  cdn: strict({ latency_ms: DistSchema, monthly_usd: monthlyUsd().optional(), response_kb: nonNegNum().max(1e6, { error: 'expected at most 1,000,000 KB (1 GB) a response' }).default(4) }),
   load_balancer: strict({ latency_ms: DistSchema, count: posInt().default(1) }),
   gateway: strict({
     ...tierFields,
@@ -278,14 +290,14 @@ export const FleetSchema = strict({
   vector_db: Tier,
   /** The response's way back to the client (edge): added to TTFT and end-to-end latency. */
   return_path: Delay.optional(),
-  s3: strict({ stored_gb: nonNegNum(), load_gb_per_s: posNum().default(2), monthly_usd: nonNegNum().optional() }),
+  s3: strict({ stored_gb: nonNegNum().max(1e9, { error: 'expected at most 1,000,000,000 GB (an exabyte)' }), load_gb_per_s: posNum().default(2), monthly_usd: monthlyUsd().optional() }),
   models: z.record(nameKey(), Served).refine((m) => Object.keys(m).length > 0, { message: 'expected at least one served model' }),
   /** Request classes: share, priority (0 first) and SLO of each; every request is drawn into one (src/fleet/classes.ts, docs/priorities.md). */
   classes: ClassesSchema.optional(),
   /** Control plane and anything else billed but not simulated (monitoring, logging, Kubernetes). */
   other_costs: z.array(CostLine).default([]),
   /** Monthly figures from the source being modelled, shown beside the computed bill. */
-  reference_monthly_usd: z.record(nameKey(), nonNegNum()).optional(),
+  reference_monthly_usd: z.record(nameKey(), monthlyUsd()).optional(),
   /** Power and carbon assumptions (docs/energy.md); every run reports energy and carbon with the defaults. */
   energy: strict({
     /** Power usage effectiveness of every region without its own; default 1.2. */

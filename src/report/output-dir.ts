@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileInside } from '../util/file-inside.ts';
 import { checkNotInput } from '../util/not-input.ts';
 import { cleanStale, errCode } from '../util/write-atomic.ts';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
+import { escapeControls } from '../util/excerpt.ts';
 import { noteWritten, onExit } from '../util/signals.mjs';
 import { exitOrphaned, launcherGone } from '../util/launcher.mjs';
 
@@ -25,6 +26,15 @@ import { exitOrphaned, launcherGone } from '../util/launcher.mjs';
 
 export { checkNotInput };
 
+/** Where a symbolic link to a directory points (the path itself otherwise). */
+function linkedDirectory(path: string): string {
+  try {
+    return lstatSync(path).isSymbolicLink() && statSync(path).isDirectory() ? realpathSync(path) : path;
+  } catch {
+    return path; // missing, or a dangling link: written as the path names it
+  }
+}
+
 /** Files that mark a directory as one of ours (safe to replace with a new result). */
 export const OUTPUT_MARKERS = ['summary.json', 'sweep.json', 'shard.json', 'plan.json', 'replay.json'];
 
@@ -35,10 +45,10 @@ export const OUTPUT_MARKERS = ['summary.json', 'sweep.json', 'shard.json', 'plan
 export function checkOutTarget(outDir: string, markers: readonly string[] = OUTPUT_MARKERS, what = '--out'): void {
   const target = resolve(outDir);
   if (!existsSync(target)) return;
-  if (!statSync(target).isDirectory()) throw new UserError(`${outDir}: ${what} expected a directory, got an existing file`);
+  if (!statSync(target).isDirectory()) throw new UserError(`${escapeControls(outDir)}: ${what} expected a directory, got an existing file`);
   const entries = readdirSync(target);
   if (entries.length > 0 && !entries.some((e) => markers.includes(e))) {
-    throw new UserError(`${outDir}: ${what} expected a new or empty directory, or an earlier fleetsim output (with ${markers.join(' or ')}); refusing to replace a directory holding ${entries.length} other entries`);
+    throw new UserError(`${escapeControls(outDir)}: ${what} expected a new or empty directory, or an earlier fleetsim output (with ${markers.join(' or ')}); refusing to replace a directory holding ${entries.length} other entries`);
   }
 }
 
@@ -83,7 +93,9 @@ export class OutputDir {
     checkNotInput(outDir, this.inputs);
     checkOutTarget(outDir, opts.markers);
     if (opts.partial !== undefined) this.checkElsewhere(opts.partial);
-    this.target = resolve(outDir);
+    // through a link to a directory, the report goes where the link points: replacing the link
+    // itself with a directory left its target empty and the user's link gone
+    this.target = linkedDirectory(resolve(outDir));
     const parent = dirname(this.target);
     this.tmp = join(parent, `.tmp-${basename(this.target)}-${process.pid}`);
     this.forget = onExit(() => rmSync(this.tmp, { recursive: true, force: true }));
@@ -100,7 +112,7 @@ export class OutputDir {
       fn();
     } catch (e) {
       this.abort();
-      throw new UserError(`${this.outDir}: cannot write the output (${errCode(e)})`);
+      throw new UserError(`${escapeControls(this.outDir)}: cannot write the output (${errCode(e)})`);
     }
   }
 

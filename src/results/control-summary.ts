@@ -10,6 +10,8 @@ import { fleetMonthlyCost } from '../fleet/llm/cost.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
 import type { DeployRecord, ScalingEvent } from '../fleet/control/record.ts';
 import { TierPool } from '../fleet/control/tier-pool.ts';
+import { roundLatency } from './fleet-summary.ts';
+import { sloVerdict } from './verdict.ts';
 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -167,18 +169,32 @@ export function summarizeControl(prep: Prepared, run: RunResult): ControlSummary
   return out;
 }
 
-/** Per model with an e2e SLO: the share of its requests completed within the target, and the measured p99. */
+/**
+ * Per model with an e2e SLO: the share of its requests completed within the target, the p99 of
+ * those completed, and whether the target is met. A request still in flight at the end whose age
+ * already exceeds the target has missed it, so it counts against the attainment (one younger than
+ * the target is not judged); a run with 59% of its requests stuck in flight read "100% within the
+ * SLO, met" beside a verdict that said missed. `met` is the verdict's own e2e judgement
+ * (verdict.ts sloVerdict): the completed p99 within the target and its lower bound with the
+ * in-flight ages counted not beyond it, on the same rounded figures summary.json's by_model has.
+ */
 export function sloAttainment(run: RunResult): NonNullable<ControlSummary['slo_attainment']> {
   const att: NonNullable<ControlSummary['slo_attainment']> = {};
   run.fleet?.served.forEach((s, m) => {
     const target = s.spec.slo?.e2e_p99_ms;
     if (target === undefined) return;
     const cls = run.client.byClass[m];
-    const ended = cls.completed + cls.failed + cls.rejected + cls.timed_out;
     const e2e = run.client.e2eByClass[m];
+    const withAges = run.e2eIncludingInFlight.byClass[m];
     const within = fractionAtMost(e2e, target) * cls.completed;
+    // In flight and younger than the target: the sketch with the ages, less the completed within it.
+    const young = fractionAtMost(withAges, target) * withAges.count - fractionAtMost(e2e, target) * e2e.count;
+    const lateInFlight = Math.min(cls.in_flight_at_end, Math.max(0, Math.round(cls.in_flight_at_end - young)));
+    const judged = cls.completed + cls.failed + cls.rejected + cls.timed_out + lateInFlight;
+    const latency = { e2e: roundLatency(e2e.summary()), e2e_including_in_flight: roundLatency(withAges.summary()), ttft: roundLatency(run.fleet!.metrics.models[m].ttft.summary()) };
+    const met = sloVerdict({ e2e_p99_ms: target }, latency)!.met;
     const p99 = e2e.quantile(0.99);
-    att[s.name] = { e2e_p99_ms: target, e2e_p99_measured_ms: p99 === null ? null : r2(p99), attainment: r4(ended > 0 ? within / ended : 1), met: p99 !== null && p99 <= target };
+    att[s.name] = { e2e_p99_ms: target, e2e_p99_measured_ms: p99 === null ? null : r2(p99), attainment: r4(judged > 0 ? within / judged : 1), met };
   });
   return att;
 }

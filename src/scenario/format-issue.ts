@@ -42,6 +42,22 @@ function innermost(issue: Issue, path: Path): { issue: Issue; path: Path } {
   return { issue, path };
 }
 
+/** zod's type names as a scenario's reader knows them (a YAML mapping is an object). */
+const TYPE_WORDS: Readonly<Record<string, string>> = { object: 'a mapping (key: value)', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false', int: 'an integer' };
+
+/** The zod helpers' messages (util/zod-helpers.ts), given the maximum a schema adds to them. */
+const HELPER_MESSAGES: Readonly<Record<string, (max: string) => string>> = {
+  'expected a positive number': (max) => `expected a positive number of at most ${max}`,
+  'expected a positive integer': (max) => `expected a positive integer of at most ${max}`,
+  'expected a number >= 0': (max) => `expected a number from 0 to ${max}`,
+  'expected an integer >= 0': (max) => `expected an integer from 0 to ${max}`,
+};
+
+function withMaximum(message: string, maximum: unknown): string | undefined {
+  const f = Object.hasOwn(HELPER_MESSAGES, message) ? HELPER_MESSAGES[message] : undefined;
+  return f && (typeof maximum === 'number' || typeof maximum === 'bigint') ? f(Number(maximum).toLocaleString('en-US')) : undefined;
+}
+
 /** One line: "path: expected ..., got ..." */
 export function describeIssue(top: Issue): string {
   const { issue, path } = innermost(top, top.path);
@@ -60,13 +76,17 @@ export function describeIssue(top: Issue): string {
       return `${formatPath(path)}: ${issue.message}, got ${show(input)}`;
     }
     case 'invalid_type': {
-      const msg = issue.message.startsWith('expected') ? issue.message : `expected ${issue.expected}`;
+      const msg = issue.message.startsWith('expected') ? issue.message : `expected ${TYPE_WORDS[issue.expected] ?? issue.expected}`;
       return `${formatPath(path)}: ${msg}, got ${show(input)}`;
     }
     case 'invalid_value':
       return `${formatPath(path)}: expected one of ${issue.values.map((v) => quote(v)).join(', ')}, got ${show(input)}`;
     case 'too_small':
     case 'too_big': {
+      // a bound added to a helper (posNum().max(N)) inherits the helper's message, which says
+      // nothing of the bound: "expected a positive number, got 100000000"
+      const bounded = issue.code === 'too_big' ? withMaximum(issue.message, issue.maximum) : undefined;
+      if (bounded) return `${formatPath(path)}: ${bounded}, got ${show(input)}`;
       if (issue.message.startsWith('expected')) return `${formatPath(path)}: ${issue.message}, got ${show(input)}`;
       const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
       const op = issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';

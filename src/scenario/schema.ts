@@ -4,7 +4,7 @@ import { ArrivalsSchema } from '../workload/schema.ts';
 import { TopologySchema } from '../fleet/stations/schema.ts';
 import { ClientSchema } from '../fleet/client-schema.ts';
 import { FaultsFields } from '../faults/schema.ts';
-import { ControlSchema } from '../fleet/control/schema.ts';
+import { checkVersionDeploys, ControlSchema } from '../fleet/control/schema.ts';
 import { printableName, nonNegNum, posInt, posNum, prob, seedInt, strict } from '../util/zod-helpers.ts';
 
 
@@ -68,6 +68,9 @@ export const ScenarioSchema = strict({
     not_reproduced: z.partialRecord(z.enum(['duration_s', 'peak_error_rate', 'peak_p99_ms', 'error_rate_increase', 'detection_s', 'recovery_s']), z.string().min(1).max(2000)).default({}),
   }).optional(),
   limits: Limits.default({ max_events: 2_000_000_000, max_wall_s: 3600, max_queue: 1_000_000 }),
+}).superRefine((s, ctx) => {
+  // Checks between the control plane and the fleet it acts on (neither schema sees the other).
+  checkVersionDeploys(s.control, s.fleet, ctx);
 });
 
 export type Scenario = z.infer<typeof ScenarioSchema>;

@@ -65,8 +65,14 @@ function preview(value: unknown, out: { text: string; full: boolean }, max: numb
   };
   if (out.full) return;
   if (typeof value === 'string') return put(JSON.stringify(excerpt(value, max)));
+  if (typeof value === 'symbol') return put(`a YAML merge key (${excerpt(value.description ?? '', 20)})`);
   if (value === null || typeof value !== 'object') return put(String(value));
   if (depth > 8) return put('...');
+  // YAML tags read as objects a reader would not recognise printed as {}: say what they are
+  if (value instanceof Date) return put(Number.isNaN(value.getTime()) ? 'a date (invalid)' : `a date (${value.toISOString()})`);
+  if (value instanceof Uint8Array) return put(`binary data (${value.length} bytes)`);
+  if (value instanceof Map) return put(`a mapping of ${value.size} entries`);
+  if (value instanceof Set) return put(`a set of ${value.size} entries`);
   if (Array.isArray(value)) {
     put('[');
     for (let i = 0; i < value.length && !out.full; i++) {

@@ -64,6 +64,9 @@ beforeAll(async () => {
       noBudgets: ['check', EXAMPLE],
       inScenario: ['check', scenario, ...SHORT, '--quiet'],
       shipped: ['check', 'scenarios/openai-2024.yaml', '--budgets', 'scenarios/budgets/openai-2024.yaml', '--junit', file('shipped.xml'), '--quiet'],
+      junitInOut: ['check', EXAMPLE, ...SHORT, '--budgets', pass, '--out', file('rep'), '--junit', file('rep/j.xml'), '--quiet'],
+      junitNoDir: ['check', EXAMPLE, ...SHORT, '--budgets', pass, '--junit', join(yaml('plain.txt', ['not a directory']), 'j.xml'), '--quiet'],
+      junitNewDir: ['check', EXAMPLE, ...SHORT, '--budgets', pass, '--junit', file('new/dir/j.xml'), '--quiet'],
     }),
   );
   const results = await children;
@@ -125,6 +128,17 @@ describe('fleetsim check', () => {
     expect(r.noBudgets.code, show(r.noBudgets)).toBe(2);
     expect(r.noBudgets.stderr).toMatch(/no budgets to check: give --budgets FILE, or a budgets: list in the scenario/);
     expect(existsSync(file('never.xml'))).toBe(false);
+  });
+
+  it('refuses a JUnit path inside --out, or under a file, before simulating (the file was lost, or refused after the run); makes the directories it names', () => {
+    expect(r.junitInOut.code, show(r.junitInOut)).toBe(2);
+    expect(r.junitInOut.stderr.trim()).toBe(`--junit ${file('rep/j.xml')}: inside --out ${file('rep')}, which the report replaces whole; write the JUnit file elsewhere`);
+    expect(existsSync(file('rep'))).toBe(false);
+    expect(r.junitNoDir.code, show(r.junitNoDir)).toBe(2);
+    expect(r.junitNoDir.stderr.trim()).toBe(`--junit ${join(file('plain.txt'), 'j.xml')}: ${file('plain.txt')} is not a directory`);
+    expect(r.junitNoDir.stdout).toBe(''); // no verdict: nothing was simulated
+    expect(r.junitNewDir.code, show(r.junitNewDir)).toBe(0);
+    expect(readFileSync(file('new/dir/j.xml'), 'utf8')).toMatch(/<testsuites /);
   });
 
   it('reads a budgets: list inside the scenario', () => {

@@ -1,9 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hugePageTunables, probeHugePages, type HugePageEnv } from '../../src/cli/huge-pages.mjs';
+import { hugePageTunables, probeHugePages, removeLeftovers, type HugePageEnv } from '../../src/cli/huge-pages.mjs';
 import { REPO, waitForStdout } from '../helpers/cli.ts';
 
 const linuxMadvise: HugePageEnv = {
@@ -50,6 +50,26 @@ function probe(env: NodeJS.ProcessEnv, code: number): Promise<{ code: number; ou
     });
   });
 }
+
+describe('a child the launcher had to kill', () => {
+  it('leaves nothing beside its outputs: its temporary report goes, an earlier report it had moved aside comes back', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetsim-leftovers-'));
+    try {
+      // a double Ctrl-C while the child (pid 4242) built its report: killed before its exit handlers ran
+      mkdirSync(join(dir, '.tmp-rep-4242'));
+      writeFileSync(join(dir, '.tmp-rep-4242', 'summary.json'), '{}');
+      mkdirSync(join(dir, '.old-rep-4242')); // the earlier report, moved aside before the rename
+      writeFileSync(join(dir, '.old-rep-4242', 'summary.json'), 'earlier');
+      writeFileSync(join(dir, '.tmp-j.xml-4242'), '<x/>');
+      mkdirSync(join(dir, '.tmp-rep-999')); // another process's: not ours to remove
+      removeLeftovers(['run', 's.yaml', '--out', join(dir, 'rep'), `--junit=${join(dir, 'j.xml')}`], 4242);
+      expect(readdirSync(dir).sort()).toEqual(['.tmp-rep-999', 'rep']);
+      expect(readFileSync(join(dir, 'rep', 'summary.json'), 'utf8')).toBe('earlier');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('huge pages on this machine', () => {
   const applies = hugePageTunables({ ...probeHugePages(), env: {} }) !== null;

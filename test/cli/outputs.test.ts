@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,19 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('reports', () => {
+  it('--out through a link to a directory writes into the directory and keeps the link; a name with a newline is refused on one line', async () => {
+    mkdirSync(at('link-target'));
+    symlinkSync(at('link-target'), at('link'));
+    const r = await runMain(['run', EXAMPLE, ...QUICK, '--out', at('link')]);
+    expect(r.code, show(r)).toBe(0);
+    expect(lstatSync(at('link')).isSymbolicLink()).toBe(true);
+    expect(existsSync(at('link-target', 'summary.json'))).toBe(true);
+    writeFileSync(at('nl\nfile'), 'a file');
+    const nl = await runMain(['run', EXAMPLE, ...QUICK, '--out', at('nl\nfile')]);
+    expect(nl.code).toBe(2);
+    expect(nl.stderr).toBe(`${at('nl\\nfile')}: --out expected a directory, got an existing file\n`);
+  });
+
   it('an interrupted rerun leaves the complete report in --out as it was and writes beside it, in <out>.partial', async () => {
     const out = at('kept');
     const first = await runMain(['run', EXAMPLE, ...QUICK, '--out', out]);
@@ -256,7 +269,7 @@ describe('compare', () => {
     // both were read as nothing: "No regression", exit 0
     const block = await runMain(['compare', summary, edited('requests-string.json', { requests: 'abc' }), '--quiet']);
     expect(block.code, show(block)).toBe(2);
-    expect(block.stderr.trim()).toBe(`${at('requests-string.json')}: requests: expected object, got "abc" (not a summary.json fleetsim can compare)`);
+    expect(block.stderr.trim()).toBe(`${at('requests-string.json')}: requests: expected a mapping (key: value), got "abc" (not a summary.json fleetsim can compare)`);
     const count = await runMain(['compare', edited('replications-negative.json', { replications: -5 }), summary, '--quiet']);
     expect(count.code, show(count)).toBe(2);
     expect(count.stderr.trim()).toMatch(/replications-negative\.json: replications: expected a number >= 1, got -5/);
@@ -286,7 +299,7 @@ describe('compare', () => {
     writeFileSync(f, JSON.stringify(withoutLatency));
     const r = await runMain(['compare', summary, f, '--quiet']);
     expect(r.code, show(r)).toBe(2);
-    expect(r.stderr.trim()).toBe(`${f}: latency_ms: expected object, got nothing (not a summary.json fleetsim can compare)`);
+    expect(r.stderr.trim()).toBe(`${f}: latency_ms: expected a mapping (key: value), got nothing (not a summary.json fleetsim can compare)`);
   });
 
   it('--fail-on-regression on single runs is inconclusive (exit 1), not a pass; with replications it passes', async () => {

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, Help } from 'commander';
@@ -125,4 +126,15 @@ describe('the command table and the fast answers', () => {
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(/unknown command 'rnu'.*run/);
   });
+
+  it('runs where the temporary directory cannot be written (tsx then keeps its cache in memory; it crashed with a stack trace)', async () => {
+    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
+      execFile(process.execPath, ['src/cli/fleetsim.mjs', 'validate', 'scenarios/mmc-example.yaml'], { cwd: REPO, encoding: 'utf8', env: { ...process.env, TMPDIR: join(REPO, 'package.json', 'tmp') /* under a file: not even root can make it */ } }, (err, stdout, stderr) =>
+        done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+      ),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/mean load/);
+  }, 60_000);
 });

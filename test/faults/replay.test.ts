@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import { loadScenario } from '../../src/scenario/load.ts';
 import { prepare } from '../../src/scenario/prepare.ts';
 import { runReplay, TOLERANCES } from '../../src/experiment/replay.ts';
+import { runReplications } from '../../src/experiment/replications.ts';
 import { fleetsim, show } from '../helpers/cli.ts';
 
 /**
@@ -146,5 +147,17 @@ describe('incident replays', () => {
     const missing = await fleetsim(['replay', at('region-outage.yaml'), '--allow-path', 'scenarios', '--what-if', 'x=faults.99.duration_s=1']);
     expect(missing.code).toBe(2);
     expect(missing.stderr.trim()).toMatch(/^--what-if x=faults\.99\.duration_s=1: faults has no "99"/);
+    // every variant runs on the baseline's seed: a seed what-if was a variant identical to the baseline
+    const seed = await fleetsim(['replay', at('region-outage.yaml'), '--allow-path', 'scenarios', '--what-if', 's=seed=5']);
+    expect(seed.code).toBe(2);
+    expect(seed.stderr.trim()).toBe("--what-if s=seed=5: the seed is not a what-if: every variant replays the baseline's arrivals and fault times (common random numbers); use --seed N to replay on another seed");
+  });
+
+  it('a fault set after the run\'s end is not reported as one that happened', () => {
+    const prep = prepare(loadScenario(at('region-outage.yaml'), ['duration_s=60', 'warmup_s=10', 'faults.0.at_s=500'], ALLOW));
+    const s = runReplications(prep, 1, 1).summary;
+    expect(s.faults).toBeUndefined();
+    const inside = runReplications(prepare(loadScenario(at('region-outage.yaml'), ['duration_s=60', 'warmup_s=10', 'faults.0.at_s=30'], ALLOW)), 1, 1).summary;
+    expect(inside.faults?.[0]).toMatchObject({ start_s: 30 });
   });
 });

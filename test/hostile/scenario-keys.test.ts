@@ -61,6 +61,14 @@ const REFUSED: [string, string[], string, RegExp][] = [
   ['an autoscaler whose min is above its max (max silently won)', ['control={autoscalers: [{target: gpu:gpt-4, metric: kv, target_value: 0.6, min: 500, max: 10}]}'], 'control.autoscalers[0].min', /expected at most max \(10\), got 500/],
   ['a control period of 1e-300 s (a decision every instant: the clock stood still)', ['control={interval_s: 1e-300}'], 'control.interval_s', /a control period of a millisecond or more/],
   ['a fleet sampled at 1e-300 (no request arrived; each replica was said to stand for 1e300)', ['fleet.scale=1e-300'], 'fleet.scale', /a fraction in \[1e-6, 1\]/],
+  // found 2026-12-06 (the third campaign): each was accepted and ran wrong, hung or wrote a null bill
+  ['a cluster failure of a fraction 0 (one replica failed: 28% of requests)', ['faults=[{kind: gpu-cluster-failure, at_s: 1, duration_s: 2, target: gpu:gpt-4, fraction: 0}]'], 'faults[0].fraction', /above 0 and at most 1/],
+  ['a region with traffic and no capacity (half the requests never served; the capacity check read Infinity%)', ['fleet.regions.us-east={traffic_share: 0.5, capacity_share: 0}'], 'fleet.regions.us-east.capacity_share', /above 0 for a region with traffic/],
+  ['a cost line of 1e308 USD a month (the bill overflowed to null, which compare refused)', ['fleet.other_costs=[{component: x, plane: control, monthly_usd: 1e308}]'], 'fleet.other_costs[0].monthly_usd', /at most 1,000,000,000,000 USD a month/],
+  ['a CDN bill of 1e308 USD a month', ['fleet.cdn.monthly_usd=1e308'], 'fleet.cdn.monthly_usd', /at most 1,000,000,000,000 USD a month/],
+  ['1e308 GB in S3', ['fleet.s3.stored_gb=1e308'], 'fleet.s3.stored_gb', /an exabyte/],
+  ['a tier MTBF of 1e-300 h (the clock stood still; 4 GB in two minutes)', ['failures={tiers: {chat_api: {mtbf_h: 1e-300, mttr_min: 1}}}'], 'failures.tiers.chat_api.mtbf_h', /at least 0\.01 \(36 s\)/],
+  ['a health check every 1e-300 s', ['detection={gpu: {interval_s: 1e-300, threshold: 3}}'], 'detection.gpu.interval_s', /at least 0\.001/],
 ];
 
 describe('new scenario keys, hostile values: refused by validate in one line naming file and field', () => {

@@ -54,7 +54,7 @@ describe('messages that name what was meant', () => {
       '--vary fleet.models.gpt4.gpus=8..16:8: fleet.models has no "gpt4" (did you mean "gpt-4"?)',
     );
     // A new model set whole is still a new model (the schema then checks it like any other).
-    expect(() => loadScenario(FILE, ['fleet.models.gpt-5={gpus: 8}'])).toThrow(/^scenarios\/openai-2024\.yaml: fleet\.models\.gpt-5\.model: expected string, got nothing\n/);
+    expect(() => loadScenario(FILE, ['fleet.models.gpt-5={gpus: 8}'])).toThrow(/^scenarios\/openai-2024\.yaml: fleet\.models\.gpt-5\.model: expected a string, got nothing\n/);
     // A field far from every existing one is created as before (fields the file leaves to their defaults).
     expect(loadScenario(FILE, ['fleet.models.gpt-4.router.spill_waiting_per_replica=4']).scenario.fleet!.models['gpt-4'].router.spill_waiting_per_replica).toBe(4);
   });

@@ -8,7 +8,8 @@ import { common } from './common.ts';
 /** A fraction of a GPU cluster fails at once (a rack, a switch, a power domain). */
 export const gpuClusterFailureSchema = z.strictObject({
   ...common('gpu-cluster-failure'),
-  fraction: prob().default(0.25),
+  // a failure of no replica is no fault: refused, not read as one replica (Math.max below)
+  fraction: prob().refine((x) => x > 0, { error: 'expected the share of the cluster that fails, above 0 and at most 1' }).default(0.25),
   in_flight: z.enum(['fail', 'retry']).default('fail'),
 });
 

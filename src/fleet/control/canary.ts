@@ -24,6 +24,10 @@ export class ArmTallies {
   startStep(model: number): void {
     this.steps[model] = [newTally(), newTally()];
   }
+  /** The step in progress so far (a held step keeps counting). */
+  stepSoFar(model: number): [ArmTally, ArmTally] {
+    return this.steps[model];
+  }
   endStep(model: number): [ArmTally, ArmTally] {
     const t = this.steps[model];
     delete this.steps[model];
@@ -89,9 +93,18 @@ class VersionArm {
 }
 
 /**
+ * Bakes a canary step is held for without a verdict before it is rolled back. A bake whose canary
+ * completed fewer than min_requests requests is no verdict, and no verdict is not a pass: the step
+ * is held (its share kept, its requests still counted) and judged again after another bake, as
+ * Flagger halts advancement on a check without data and rolls back after `threshold` failed
+ * checks (5 in its examples). Promoting instead let a version that never answered take all the
+ * traffic: four steps of 0 canary requests, then 59% of requests stuck in flight at the end.
+ */
+export const CANARY_MAX_BAKES_WITHOUT_VERDICT = 5;
+
+/**
  * A canary or A/B deploy of a model's new version on its arm B replicas. A/B holds its share for
- * the rest of the run; a canary walks its steps, judging each after `bake_s` against the SLO,
- * and rolls back at the first failed step or promotes at the last.
+ * the rest of the run; a canary walks its steps (runCanary).
  */
 export function startVersionDeploy(ctx: ControlContext, d: VersionSpec, index: number, where: string, tallies: ArmTallies): DeployRecord {
   const fleet = ctx.index.fleet;
@@ -110,33 +123,65 @@ export function startVersionDeploy(ctx: ControlContext, d: VersionSpec, index: n
   }
   const slo = d.slo ?? { e2e_p99_ms: served.spec.slo?.e2e_p99_ms, ttft_p99_ms: served.spec.slo?.ttft_p99_ms, error_rate: 0.01 };
   Object.assign(record, { steps: [], rolled_back_at_step: null, rolled_back_at_share: null });
+  runCanary({ ctx, d, m, arm, stablePools, tallies, slo, record });
+  return record;
+}
+
+interface CanaryRun {
+  ctx: ControlContext;
+  d: CanarySpec;
+  m: number;
+  arm: VersionArm;
+  stablePools: ReplicaPool[];
+  tallies: ArmTallies;
+  slo: Slo;
+  record: DeployRecord;
+}
+
+/**
+ * A canary's steps: each step's share is switched on once arm B has its replicas, and judged at
+ * the end of each bake against the SLO. A breach rolls it back; a pass moves to the next step, or
+ * promotes it after the last; too few requests holds the step for another bake, and rolls it back
+ * after CANARY_MAX_BAKES_WITHOUT_VERDICT. A step held when the run ends leaves the outcome
+ * in_progress, its record's verdict too_few_requests over all its bakes.
+ */
+function runCanary(c: CanaryRun): void {
+  const { ctx, d, m, arm, stablePools, tallies, record } = c;
+  const now_s = () => ctx.sim.now_ms / 1000;
+  const rollBack = (j: number, why: string) => {
+    tallies.endStep(m);
+    arm.rollBack(`canary rolled back at step ${j + 1} (${d.steps[j] * 100}%): ${why}`);
+    Object.assign(record, { rolled_back_at_step: j, rolled_back_at_share: d.steps[j], outcome: 'rolled_back', end_s: now_s() });
+  };
+  const bake = (j: number, start_s: number, n: number) => {
+    const step = judgeStep(d, c.slo, j, start_s, now_s(), tallies.stepSoFar(m));
+    // One record per step: a held step's is replaced by its judgement over all its bakes so far.
+    if (record.steps!.at(-1)?.step === j) record.steps!.pop();
+    record.steps!.push(step);
+    if (step.verdict === 'fail') return rollBack(j, step.breached!.join('; '));
+    if (step.verdict === 'too_few_requests') {
+      if (n < CANARY_MAX_BAKES_WITHOUT_VERDICT) return ctx.at(start_s + (n + 1) * d.bake_s, () => bake(j, start_s, n + 1));
+      return rollBack(j, `no verdict after ${n} bakes of ${d.bake_s} s (${step.canary.requests} of ${d.min_requests} canary requests completed)`);
+    }
+    tallies.endStep(m);
+    if (j + 1 < d.steps.length) return runStep(j + 1);
+    // Promoted: the new version serves everything; the old replicas drain.
+    if (d.steps[j] >= 1) stablePools.forEach((p) => p.scaleTo(0, 'canary promoted: old version drained'));
+    Object.assign(record, { outcome: 'completed', end_s: now_s() });
+  };
   const runStep = (j: number) => {
-    const share = d.steps[j];
-    arm.goTo(share, `canary step ${j + 1}: ${share * 100}%`, () => {
-      const start_s = ctx.sim.now_ms / 1000;
+    arm.goTo(d.steps[j], `canary step ${j + 1}: ${d.steps[j] * 100}%`, () => {
+      const start_s = now_s();
       tallies.startStep(m);
-      ctx.at(start_s + d.bake_s, () => {
-        const step = judgeStep(d, slo, j, start_s, ctx.sim.now_ms / 1000, tallies.endStep(m));
-        record.steps!.push(step);
-        if (step.verdict === 'fail') {
-          arm.rollBack(`canary rolled back at step ${j + 1} (${share * 100}%): ${step.breached!.join('; ')}`);
-          Object.assign(record, { rolled_back_at_step: j, rolled_back_at_share: share, outcome: 'rolled_back', end_s: ctx.sim.now_ms / 1000 });
-        } else if (j + 1 < d.steps.length) runStep(j + 1);
-        else {
-          // Promoted: the new version serves everything; the old replicas drain.
-          if (share >= 1) stablePools.forEach((p) => p.scaleTo(0, 'canary promoted: old version drained'));
-          Object.assign(record, { outcome: 'completed', end_s: ctx.sim.now_ms / 1000 });
-        }
-      });
+      ctx.at(start_s + d.bake_s, () => bake(j, start_s, 1));
     });
   };
   ctx.at(d.at_s, () => runStep(0));
-  return record;
 }
 
 type Slo = { e2e_p99_ms?: number; ttft_p99_ms?: number; error_rate?: number };
 
-/** A canary step's figures per arm and its verdict against the SLO (too few requests is no verdict). */
+/** A canary step's figures per arm and its verdict against the SLO (too few requests is no verdict: the step is held, runCanary). */
 function judgeStep(d: CanarySpec, slo: Slo, j: number, start_s: number, end_s: number, [stable, canary]: [ArmTally, ArmTally]): RolloutStepRecord {
   const c = summarise(canary);
   const errorLimit = slo.error_rate ?? 0.01;

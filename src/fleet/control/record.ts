@@ -38,6 +38,12 @@ export class Meter {
     if (now_ms >= this.from_ms) {
       this.min = Math.min(this.min, serving);
       this.max = Math.max(this.max, billed);
+    } else {
+      // Before the measured window the extremes are whatever holds when it opens: kept at the
+      // count of t = 0, an A/B arm started before the warm-up (0 -> 20 replicas) reported a max
+      // of 0 beside a mean of 20.
+      this.min = serving;
+      this.max = billed;
     }
   }
   advance(now_ms: number): void {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { nonNegInt, nonNegNum, posInt, posNum, prob, strict } from '../../util/zod-helpers.ts';
 import { Profile } from '../../workload/profile-schema.ts';
+import { listNames, quote } from '../../util/excerpt.ts';
+import type { FleetSpec } from '../schema.ts';
 
 /** A piecewise-linear curve of capacity factors: the same shape as workload rate profiles. */
 const Curve = Profile;
@@ -81,9 +83,10 @@ const Rolling = strict({
   target: z.string().min(1),
   at_s: nonNegNum(),
   /** Replicas that may be unavailable: a count, or a fraction of the cluster (rounded down). */
-  max_unavailable: nonNegNum().default(0.25),
+  // a count or a fraction: bounded as counts go (1e308 was refused as an infinite fleet, no field named)
+  max_unavailable: nonNegNum().max(1_000_000, { error: 'expected a count of at most 1,000,000 replicas, or a fraction' }).default(0.25),
   /** Extra replicas that may be started above the desired count: a count or fraction (rounded up). */
-  max_surge: nonNegNum().default(0),
+  max_surge: nonNegNum().max(1_000_000, { error: 'expected a count of at most 1,000,000 replicas, or a fraction' }).default(0),
   /** Provisioning before the weights load (the cold start is this plus weights_gb / s3.load_gb_per_s). */
   boot_s: nonNegNum().default(0),
 });
@@ -107,7 +110,10 @@ const Canary = strict({
   version: Version.default({ step_time_factor: 1, error_rate: 0, kv_factor: 1 }),
   steps: z.array(prob()).min(1).default([0.01, 0.05, 0.25, 1]),
   bake_s: posNum().default(300),
-  /** Requests the canary must have served in a step before its SLO is judged (fewer: the step passes). */
+  /**
+   * Requests the canary must have completed (or failed) in a step before its SLO is judged. Fewer
+   * is no verdict: the step is held for another bake, and rolled back after 5 (canary.ts).
+   */
   min_requests: nonNegInt().default(20),
   /** Default: the model's slo. */
   slo: ArmSlo.optional(),
@@ -130,6 +136,39 @@ const AB = strict({
 
 const Deploy = z.discriminatedUnion('kind', [Rolling, BlueGreen, Canary, AB]);
 
+/**
+ * Whether two autoscaler targets name a common pool: the same GPU model or tier kind, and the same
+ * region or no region on either (`gpu:llama` covers `gpu:llama/us-east`; `chat_api` covers
+ * `us-east/chat_api`). Targets read as the fleet index reads them (fleet-index.ts).
+ */
+function targetsOverlap(a: string, b: string): boolean {
+  const parts = (t: string) => {
+    if (t.startsWith('gpu:')) {
+      const [model, region] = t.slice(4).split('/');
+      return { name: `gpu:${model}`, region };
+    }
+    const [x, y] = t.split('/');
+    return y === undefined ? { name: x, region: undefined } : { name: y, region: x };
+  };
+  const p = parts(a), q = parts(b);
+  return p.name === q.name && (p.region === undefined || q.region === undefined || p.region === q.region);
+}
+
+/**
+ * Two autoscalers on one pool are refused: each loop would scale it to its own recommendation
+ * every interval, undoing the other's (a queue and a kv loop on one cluster flipped it 32 -> 4 ->
+ * 8 -> 32, 79 times in 900 s). Kubernetes refuses the same for two HPAs on one workload; one
+ * autoscaler per pool, or per region (`gpu:m/us-east`, `gpu:m/eu-west`), is the rule.
+ */
+function checkAutoscalerTargets(autoscalers: readonly AutoscalerSpec[], ctx: z.RefinementCtx): void {
+  autoscalers.forEach((a, i) => {
+    const j = autoscalers.findIndex((b, k) => k < i && targetsOverlap(a.target, b.target));
+    if (j < 0) return;
+    const message = `expected a pool no other autoscaler scales (control.autoscalers[${j}] scales ${quote(autoscalers[j].target)}: two loops on one pool undo each other's decisions)`;
+    ctx.addIssue({ code: 'custom', path: ['autoscalers', i, 'target'], input: a.target, message });
+  });
+}
+
 export const ControlSchema = strict({
   /** Period of every control loop. */
   interval_s: posNum().default(15),
@@ -141,6 +180,7 @@ export const ControlSchema = strict({
   if (c.interval_s / c.time_compression < MIN_CONTROL_INTERVAL_S) {
     ctx.addIssue({ code: 'custom', path: ['interval_s'], input: c.interval_s, message: `expected at least ${MIN_CONTROL_INTERVAL_S} s x time_compression (${c.time_compression}): a control period of a millisecond or more` });
   }
+  checkAutoscalerTargets(c.autoscalers, ctx);
 });
 
 export type ControlSpec = z.infer<typeof ControlSchema>;
@@ -149,3 +189,23 @@ export type DeploySpec = z.infer<typeof Deploy>;
 export type CanarySpec = z.infer<typeof Canary>;
 export type ABSpec = z.infer<typeof AB>;
 export type VersionSpec = z.infer<typeof Version>;
+
+/**
+ * Canary and A/B deploys on a disaggregated model are refused, for the scenario's schema
+ * (scenario/schema.ts) to call with the whole scenario (paths from its top). Arm B is built as
+ * colocated replicas, as many as the model's colocated ones, and a disaggregated model has none
+ * (its replicas are its prefill and decode pools): the deploy ran on no replicas, arm B got no
+ * requests and a canary never reached its first step, all without a word. Modelling it would need
+ * arm B's own prefill and decode pools and KV route.
+ */
+export function checkVersionDeploys(control: ControlSpec | undefined, fleet: FleetSpec | undefined, ctx: z.RefinementCtx): void {
+  if (!control || !fleet) return;
+  const colocated = Object.keys(fleet.models).filter((name) => !fleet.models[name].disaggregation);
+  control.deploys.forEach((d, i) => {
+    if (d.kind !== 'canary' && d.kind !== 'ab') return;
+    if (!Object.hasOwn(fleet.models, d.model) || !fleet.models[d.model].disaggregation) return;
+    const what = d.kind === 'canary' ? 'a canary' : 'an A/B experiment';
+    const expected = colocated.length > 0 ? listNames(colocated) : 'none in this fleet';
+    ctx.addIssue({ code: 'custom', path: ['control', 'deploys', i, 'model'], input: d.model, message: `${what} on a disaggregated model (fleet.models.${d.model}.disaggregation) is not modelled: expected a colocated model (${expected})` });
+  });
+}
