@@ -191,7 +191,9 @@ export function summarizeFleet(prep: Prepared, run: RunResult): { parts: FleetPa
         usd_per_million_tokens: r(tokensPerMonth > 0 ? bill.monthly_usd / (tokensPerMonth / 1e6) : 0),
         ...(f.reference_monthly_usd ? { reference_monthly_usd: { ...f.reference_monthly_usd } } : {}),
       },
-      energy: summarizeEnergy(f, run, tokensPerS, meanRate),
+      // per request served (in the window, full fleet), as the per-token figures are per token served:
+      // the offered rate charged an overloaded fleet's energy to requests it never served
+      energy: summarizeEnergy(f, run, tokensPerS, run.client.servedAttempts / ((run.duration_ms - run.warmup_ms) / 1000) / f.scale),
     },
   };
 }

@@ -257,7 +257,7 @@ export function runWarnings(s: VerdictInput, capacity: CapacityLoads, steady: St
   if (steady.unjudged) out.push({ code: 'steady_state_unjudged', message: `steady state not judged: ${steady.unjudged}` });
   const censored = censoredWarning(s);
   if (censored) out.push(censored);
-  if (s.requests.error_rate >= ERROR_RATE_WARNING) out.push({ code: 'errors', message: `${fmt(s.requests.error_rate * 100, 3)}% of requests failed, timed out or were rejected` });
+  if (s.requests.error_rate >= ERROR_RATE_WARNING) out.push({ code: 'errors', message: `${fmt(s.requests.error_rate * 100, 3)}% of the requests that ended failed, timed out or were rejected (requests.error_rate: of those completed, failed, timed out or rejected; those still in flight are not counted)` });
   const sampled = samplingWarning(s);
   if (sampled) out.push(sampled);
   const spot = spotWarning(s.purchase);

@@ -52,6 +52,9 @@ describe('energy summary', () => {
     expect(e.by_region.b.monthly_kg_co2e / kg(0.5, 1.4, 500)).toBeCloseTo(1, 5);
     expect(e.monthly_kg_co2e * 1000 / e.g_co2e_per_million_tokens / millionTokens).toBeCloseTo(1, 5);
     expect(e.assumptions.some((line) => line.startsWith('a: 56 g CO2e/kWh, grid france'))).toBe(true);
+    // per request served (throughput_per_s, of the sample, over the month), not per request offered
+    const servedPerMonth = s.requests.throughput_per_s / (s.fleet?.scale ?? 1) * 730 * 3600;
+    expect(e.wh_per_request * servedPerMonth / (e.monthly_kwh * 1000)).toBeCloseTo(1, 3);
   });
 
   it('the power series integrates to the measured energy, and draws idle power where nothing runs', () => {
