@@ -6,6 +6,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { LAUNCHER_PID, RELAUNCHED, watchParent } from '../util/launcher.mjs';
+import { siblingName } from '../util/sibling-name.mjs';
 export { EXIT_ORPHANED, exitOrphaned, launcherGone, watchParent } from '../util/launcher.mjs';
 
 /*
@@ -151,9 +152,9 @@ export function removeLeftovers(args, pid) {
   for (const target of targets.filter((t) => t.trim() !== '')) {
     for (const name of [basename(resolve(target)), `${basename(resolve(target))}.partial`]) {
       const full = join(dirname(resolve(target)), name);
-      const old = join(dirname(full), `.old-${name}-${pid}`);
+      const old = join(dirname(full), siblingName('old', name, pid));
       try {
-        rmSync(join(dirname(full), `.tmp-${name}-${pid}`), { recursive: true, force: true });
+        rmSync(join(dirname(full), siblingName('tmp', name, pid)), { recursive: true, force: true });
         if (existsSync(old)) {
           if (existsSync(full)) rmSync(old, { recursive: true, force: true });
           else renameSync(old, full);

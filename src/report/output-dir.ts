@@ -7,6 +7,7 @@ import { UserError } from '../errors.ts';
 import { escapeControls } from '../util/excerpt.ts';
 import { noteWritten, onExit } from '../util/signals.mjs';
 import { exitOrphaned, launcherGone } from '../util/launcher.mjs';
+import { siblingName } from '../util/sibling-name.mjs';
 
 /**
  * Output directories (--out) and files (--junit), written so that what a reader finds is either
@@ -59,7 +60,7 @@ const PARTIAL_WHAT = 'the report path of an interrupted run (--out + .partial)';
 function swapInto(tmp: string, target: string): void {
   // Nobody waits for this command any more: put nothing in place (see huge-pages.mjs).
   if (launcherGone()) exitOrphaned();
-  const old = join(dirname(target), `.old-${basename(target)}-${process.pid}`);
+  const old = join(dirname(target), siblingName('old', basename(target), process.pid));
   const hadOld = existsSync(target);
   if (hadOld) renameSync(target, old);
   renameSync(tmp, target);
@@ -97,7 +98,7 @@ export class OutputDir {
     // itself with a directory left its target empty and the user's link gone
     this.target = linkedDirectory(resolve(outDir));
     const parent = dirname(this.target);
-    this.tmp = join(parent, `.tmp-${basename(this.target)}-${process.pid}`);
+    this.tmp = join(parent, siblingName('tmp', basename(this.target), process.pid));
     this.forget = onExit(() => rmSync(this.tmp, { recursive: true, force: true }));
     this.guard(() => {
       mkdirSync(parent, { recursive: true });

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { exitOrphaned, launcherGone } from './launcher.mjs';
+import { siblingName, siblingPattern } from './sibling-name.mjs';
 import { checkNotInput } from './not-input.ts';
 import { noteWritten, onExit } from './signals.mjs';
 
@@ -32,8 +33,7 @@ export function cleanStale(target: string): void {
   } catch {
     return; // no parent yet: nothing stale
   }
-  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const pattern = new RegExp(`^\\.(tmp|old)-${escaped}-(\\d+)$`);
+  const pattern = siblingPattern(name);
   for (const e of entries) {
     const m = pattern.exec(e);
     if (!m || alive(Number(m[2]))) continue;
@@ -49,7 +49,7 @@ export const errCode = (e: unknown) => (e as NodeJS.ErrnoException).code ?? Stri
 export function writeFileAtomic(path: string, text: string, inputs: readonly string[], what: string): void {
   checkNotInput(path, inputs, what);
   const target = resolve(path);
-  const tmp = join(dirname(target), `.tmp-${basename(target)}-${process.pid}`);
+  const tmp = join(dirname(target), siblingName('tmp', basename(target), process.pid));
   const forget = onExit(() => rmSync(tmp, { force: true }));
   try {
     cleanStale(target);

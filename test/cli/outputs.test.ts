@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, show } from '../helpers/cli.ts';
 import { runMain } from '../check/run-main.ts';
 import { cleanStale } from '../../src/util/write-atomic.ts';
+import { siblingName } from '../../src/util/sibling-name.mjs';
 
 /**
  * Outputs under hostile conditions: an interrupted rerun, a read-only or stale target, outputs
@@ -32,6 +33,18 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('reports', () => {
+  it('--out of a 250-byte name is written (its temporary sibling, named with a hash, stays within the 255-byte limit), and a killed run\'s sibling of it is found again', async () => {
+    const long = at('b'.repeat(250));
+    const r = await runMain(['run', EXAMPLE, ...QUICK, '--out', long]);
+    expect(r.code, show(r)).toBe(0);
+    expect(existsSync(join(long, 'summary.json'))).toBe(true);
+    const left = join(tmp, siblingName('tmp', 'b'.repeat(250), deadPid()));
+    expect(Buffer.byteLength(basename(left))).toBeLessThanOrEqual(255);
+    mkdirSync(left);
+    cleanStale(long);
+    expect(existsSync(left)).toBe(false);
+  });
+
   it('--out through a link to a directory writes into the directory and keeps the link; a name with a newline is refused on one line', async () => {
     mkdirSync(at('link-target'));
     symlinkSync(at('link-target'), at('link'));
