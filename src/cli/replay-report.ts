@@ -1,4 +1,4 @@
-import type { PublishedComparison, ReplayRun } from '../experiment/replay.ts';
+import { RECOVERY_GOOD_WINDOWS, type PublishedComparison, type ReplayRun } from '../experiment/replay.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { activeFaults, windowErrorRate, windowRejectionRate } from '../report/csv.ts';
 import { fmt, table } from '../report/table.ts';
@@ -33,13 +33,27 @@ function toleranceText(c: PublishedComparison): string {
 }
 
 /** The answer first: how long until users were served again, and what it cost in error budget. */
+/** A fleet that burns its error budget before the fault: the budget figure is then not the incident's alone. */
+function budgetBeforeFault(run: ReplayRun): string[] {
+  const allowed = run.analysis.allowed_failure_rate;
+  const before = run.analysis.pre_fault_failure_rate;
+  if (run.summary.faults === undefined || before <= allowed) return [];
+  return [`before the fault ${pct(before)} of requests already failed or were refused (429s included), above the ${pct(allowed)} the availability target allows: the fleet spends its budget without an incident`];
+}
+
 function recoverySection(runs: ReplayRun[]): Section {
   const a = runs[0].analysis;
   return {
     title: `Time to recover and error budget (a window is within SLO at e2e p99 <= ${fmt(a.slo.e2e_p99_ms)} ms${a.slo.ttft_p99_ms ? `, TTFT p99 <= ${fmt(a.slo.ttft_p99_ms)} ms` : ''}, errors <= ${pct(a.slo.error_rate)})`,
     header: ['variant', 'time to recover', 'error budget burned', 'peak errors + 429s', 'requests failed'],
-    rows: runs.map((r) => [r.name, secs(r.analysis.time_to_recover_s), pct(r.analysis.error_budget_burned), pct(r.analysis.peak_failure_rate), fmt(r.analysis.requests_failed)]),
-    notes: runs.slice(1).map((r) => `${r.name}: ${r.overrides.join(', ')}`),
+    rows: runs.map((r) => [r.name, r.summary.faults === undefined ? 'no fault' : secs(r.analysis.time_to_recover_s), pct(r.analysis.error_budget_burned), pct(r.analysis.peak_failure_rate), fmt(r.analysis.requests_failed)]),
+    notes: [
+      ...runs.slice(1).map((r) => `${r.name}: ${r.overrides.join(', ')}`),
+      // read in windows: the figure moves by a window with window_s, and a lone later window over the SLO is not the incident
+      `time to recover is read in windows of ${fmt(runs[0].summary.window_s)} s: to the end of the incident's last window over the SLO (a window over it after ${RECOVERY_GOOD_WINDOWS} good ones is a new excursion, counted in the time outside the SLO)`,
+      'error budget burned: failed, timed-out and refused requests (429s of per-user rate limits included) over the month\'s budget: compare a what-if without the fault (faults=[]) for what the fleet burns anyway',
+      ...budgetBeforeFault(runs[0]),
+    ],
   };
 }
 

@@ -49,7 +49,9 @@ function fleetLines(s: Summary): string[] {
   if (s.cost) {
     out.push('');
     const ref = s.cost.reference_monthly_usd;
-    out.push(`monthly cost (full fleet): $${fmt(s.cost.monthly_usd)}${ref?.total ? ` (reference: $${fmt(ref.total)})` : ''}; $${fmt(s.cost.usd_per_million_tokens)} per million tokens at this load (the whole bill over the prompt and output tokens served)`);
+    const auto = s.control?.bill;
+    const autoPerToken = auto && auto.fixed_monthly_usd > 0 ? `; autoscaled: $${fmt(auto.autoscaled_monthly_usd)}, $${fmt(s.cost.usd_per_million_tokens * auto.autoscaled_monthly_usd / auto.fixed_monthly_usd)} per million tokens` : '';
+    out.push(`monthly cost (full fleet${auto ? ', fixed' : ''}): $${fmt(s.cost.monthly_usd)}${ref?.total ? ` (reference: $${fmt(ref.total)})` : ''}; $${fmt(s.cost.usd_per_million_tokens)} per million tokens at this load (the whole bill over the prompt and output tokens served)${autoPerToken}`);
     out.push(table(['plane', 'monthly usd'], Object.entries(s.cost.by_plane).filter(([k]) => k !== 'ci95').map(([k, v]) => [k, fmt(v as number)])));
   }
   out.push(...energyTerminalLines(s));

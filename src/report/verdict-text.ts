@@ -55,7 +55,10 @@ export function verdictText(s: Summary): VerdictText {
   for (const [model, x] of slos) lines.push(sloLine(model, x, s.replications, shaky));
   if (s.cost) {
     const ref = s.cost.reference_monthly_usd?.total;
-    lines.push({ text: `monthly bill (full fleet): $${fmt(s.cost.monthly_usd)}${typeof ref === 'number' ? ` against a reference of $${fmt(ref)}` : ''}`, bad: false });
+    // an autoscaled fleet pays for the replicas it ran: that bill leads, the fixed fleet's beside it
+    const auto = s.control?.bill;
+    const bill = auto ? `$${fmt(auto.autoscaled_monthly_usd)} autoscaled (the fixed fleet: $${fmt(s.cost.monthly_usd)})` : `$${fmt(s.cost.monthly_usd)}`;
+    lines.push({ text: `monthly bill (full fleet): ${bill}${typeof ref === 'number' ? ` against a reference of $${fmt(ref)}` : ''}`, bad: false });
   }
   if (s.energy) lines.push(...energyVerdictLines(s.energy).map((text) => ({ text, bad: false })));
   lines.push(...cacheVerdictLines(s).map((text) => ({ text, bad: false })));
