@@ -101,21 +101,22 @@ export interface Verdict {
 }
 
 /**
- * Why a figure that meets its budget still cannot pass, more replications or not: the run stopped
- * early (it covers part of the scenario), its backlog grows (the figure measures the run's
- * length), or it is too short for the trend test (a 6-s run of a fleet 125% over capacity met a
- * TTFT p99 of 2 s that its 120-s run misses 16 times over).
+ * Why a figure that meets its budget still cannot pass, more replications or not: the fleet was
+ * sampled off the model's share, the percentile rests on too few requests, the run stopped early
+ * (it covers part of the scenario), its backlog grows (the figure measures the run's length), or
+ * it is too short for the trend test (a 6-s run of a fleet 125% over capacity met a TTFT p99 of
+ * 2 s that its 120-s run misses 16 times over). `why` is the short reason the summary line gives.
  */
-function blockedPass(summary: Summary, metric: string): string | undefined {
+function blockedPass(summary: Summary, metric: string): { why: string; detail: string } | undefined {
   const sampled = samplingDistortionOf(summary, metric);
-  if (sampled) return `${sampled}: raise fleet.scale to judge it`;
+  if (sampled) return { why: 'the fleet was sampled off a model\'s share', detail: `${sampled}: raise fleet.scale to judge it` };
   const thin = thinPercentile(summary, metric);
-  if (thin) return `${thin}: run longer (duration_s) or with more replications to judge it`;
-  if (!summary.complete) return `the run is incomplete (${summary.engine.stop_reason}): it covers only part of the scenario`;
+  if (thin) return { why: 'a percentile rests on too few requests', detail: `${thin}: run longer (duration_s) to judge it` };
+  if (!summary.complete) return { why: 'the run is incomplete', detail: `the run is incomplete (${summary.engine.stop_reason}): it covers only part of the scenario` };
   if (!summary.verdict) return undefined;
-  if (!summary.verdict.steady_state.ok) return 'the run is not at steady state (see verdict.steady_state): the figure depends on how long it ran';
+  if (!summary.verdict.steady_state.ok) return { why: 'the run is not at steady state', detail: 'the run is not at steady state (see verdict.steady_state): the figure depends on how long it ran' };
   const unjudged = summary.verdict.warnings.find((w) => w.code === 'steady_state_unjudged');
-  if (unjudged) return `the run is too short to tell whether it is at steady state (${unjudged.message.replace(/^steady state not judged: /, '')}): a growing backlog would make the figure depend on how long it ran`;
+  if (unjudged) return { why: 'the run is too short to tell whether it is at steady state', detail: `the run is too short to tell whether it is at steady state (${unjudged.message.replace(/^steady state not judged: /, '')}): a growing backlog would make the figure depend on how long it ran` };
   return undefined;
 }
 
@@ -178,7 +179,7 @@ export function evaluateBudgets(budgets: readonly Budget[], summary: Summary): V
     const notSteady = blocked !== undefined;
     if (blocked) {
       status = 'inconclusive';
-      reason = `${reason}, but ${blocked}`;
+      reason = `${reason}, but ${blocked.detail}`;
     }
     return { budget, status, value, ...(r.ci95 && replicated ? { ci95: r.ci95 } : {}), reason, ...(notSteady ? { not_steady: true } : {}) };
   });
@@ -216,8 +217,7 @@ export function checkMarkdown(o: CheckOutcome, s: Summary, opts: { budgetsFrom: 
   const notSteady = o.verdicts.some((v) => v.not_steady);
   const allowed = opts.allowInconclusive && !notSteady;
   const blockedBy = o.verdicts.find((v) => v.not_steady);
-  const blocked = blockedBy ? blockedPass(s, blockedBy.budget.metric) : undefined;
-  const why = blocked === undefined ? '' : blocked.slice(0, blocked.search(/[:(]/)).trim();
+  const why = blockedBy ? blockedPass(s, blockedBy.budget.metric)?.why ?? '' : '';
   const counts = `${o.passed} passed, ${o.failed} failed, ${o.inconclusive} inconclusive${o.inconclusive > 0 ? (allowed ? ' (allowed)' : notSteady ? ` (${why}: counts as a failure)` : ' (not allowed: counts as a failure)') : ''}`;
   const unjudged = s.verdict?.warnings.find((w) => w.code === 'steady_state_unjudged');
   const steady = s.verdict && !s.verdict.steady_state.ok

@@ -208,7 +208,7 @@ export const REQUESTS_BEYOND_PERCENTILE = 10;
 
 /** How many requests a percentile key (p50, p90, p99, p999) needs, or undefined for other keys. */
 export function requestsNeeded(key: string): number | undefined {
-  const tail = QUANTILE_TAIL[key];
+  const tail = Object.hasOwn(QUANTILE_TAIL, key) ? QUANTILE_TAIL[key] : undefined;
   return tail === undefined ? undefined : Math.round(REQUESTS_BEYOND_PERCENTILE / tail);
 }
 
