@@ -1,4 +1,4 @@
-import { samplingDistortionOf } from '../results/verdict.ts';
+import { samplingDistortionOf, unjudgedReason } from '../results/verdict.ts';
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { resolveMetric } from '../results/metric-path.ts';
@@ -172,8 +172,8 @@ export function fallingBehind(steady: Summary['verdict']['steady_state']): strin
  * measured while a backlog grows measures the run's length (verdict steady_state_unjudged).
  */
 export function tooShortToJudge(summary: Summary): string | undefined {
-  const unjudged = summary.verdict.warnings.find((w) => w.code === 'steady_state_unjudged');
-  return unjudged ? `too short to judge: ${unjudged.message.replace(/^steady state not judged: /, '')}` : undefined;
+  const unjudged = unjudgedReason(summary);
+  return unjudged ? `too short to judge: ${unjudged}` : undefined;
 }
 
 /**

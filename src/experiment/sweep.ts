@@ -1,3 +1,4 @@
+import { unjudgedReason } from '../results/verdict.ts';
 import { createHash } from 'node:crypto';
 import { stringify } from 'csv-stringify/sync';
 import { UserError } from '../errors.ts';
@@ -349,7 +350,7 @@ export function sweepRows(knobs: readonly Knob[], points: readonly PointResult[]
 export function steadyStateWord(s: Summary): string {
   if (!s.verdict) return '';
   if (!s.verdict.steady_state.ok) return 'no';
-  return s.verdict.warnings.some((w) => w.code === 'steady_state_unjudged') ? 'not judged' : 'yes';
+  return unjudgedReason(s) !== undefined ? 'not judged' : 'yes';
 }
 
 export function csvValue(v: KnobValue): string | number | boolean | null {

@@ -6,7 +6,7 @@ import { resolveMetric } from '../results/metric-path.ts';
 import { markdownTable } from './tables.ts';
 import { fmt } from './table.ts';
 import type { Summary } from '../results/summary.ts';
-import { samplingDistortionOf, thinPercentile } from '../results/verdict.ts';
+import { samplingDistortionOf, thinPercentile, unjudgedReason } from '../results/verdict.ts';
 
 /**
  * Latency (and any other) budgets on summary.json figures, for `fleetsim check`.
@@ -115,8 +115,8 @@ function blockedPass(summary: Summary, metric: string): { why: string; detail: s
   if (!summary.complete) return { why: 'the run is incomplete', detail: `the run is incomplete (${summary.engine.stop_reason}): it covers only part of the scenario` };
   if (!summary.verdict) return undefined;
   if (!summary.verdict.steady_state.ok) return { why: 'the run is not at steady state', detail: 'the run is not at steady state (see verdict.steady_state): the figure depends on how long it ran' };
-  const unjudged = summary.verdict.warnings.find((w) => w.code === 'steady_state_unjudged');
-  if (unjudged) return { why: 'the run is too short to tell whether it is at steady state', detail: `the run is too short to tell whether it is at steady state (${unjudged.message.replace(/^steady state not judged: /, '')}): a growing backlog would make the figure depend on how long it ran` };
+  const unjudged = unjudgedReason(summary);
+  if (unjudged) return { why: 'the run is too short to tell whether it is at steady state', detail: `the run is too short to tell whether it is at steady state (${unjudged}): a growing backlog would make the figure depend on how long it ran` };
   return undefined;
 }
 
@@ -219,10 +219,10 @@ export function checkMarkdown(o: CheckOutcome, s: Summary, opts: { budgetsFrom: 
   const blockedBy = o.verdicts.find((v) => v.not_steady);
   const why = blockedBy ? blockedPass(s, blockedBy.budget.metric)?.why ?? '' : '';
   const counts = `${o.passed} passed, ${o.failed} failed, ${o.inconclusive} inconclusive${o.inconclusive > 0 ? (allowed ? ' (allowed)' : notSteady ? ` (${why}: counts as a failure)` : ' (not allowed: counts as a failure)') : ''}`;
-  const unjudged = s.verdict?.warnings.find((w) => w.code === 'steady_state_unjudged');
+  const unjudged = unjudgedReason(s);
   const steady = s.verdict && !s.verdict.steady_state.ok
     ? ` **The run is not at steady state:** ${s.verdict.steady_state.reasons.map(escapeControls).join('; ')}.`
-    : unjudged ? ` **The run is too short to judge steady state:** ${escapeControls(unjudged.message.replace(/^steady state not judged: /, ''))}.` : '';
+    : unjudged ? ` **The run is too short to judge steady state:** ${escapeControls(unjudged)}.` : '';
   const rows = o.verdicts.map((v) => [
     v.status === 'pass' ? 'pass' : v.status === 'fail' ? '**FAIL**' : '**inconclusive**',
     `\`${v.budget.metric}\`${v.budget.name ? ` (${escapeControls(v.budget.name)})` : ''}`,

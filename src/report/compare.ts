@@ -5,6 +5,7 @@ import { fmt } from './table.ts';
 import { entries } from './charts/input.ts';
 import type { Summary } from '../results/summary.ts';
 import { escapeControls } from '../util/excerpt.ts';
+import { unjudgedReason } from '../results/verdict.ts';
 
 /**
  * `fleetsim compare`: the headline figures of two results side by side, each change tested over
@@ -200,7 +201,7 @@ export function comparisonWarnings(a: Summary, b: Summary): string[] {
   for (const [side, s] of [['base', a], ['candidate', b]] as const) {
     if (!s.complete) out.push(`the ${side} run is incomplete (${s.engine.stop_reason}): it covers part of its scenario only`);
     if (s.verdict && !s.verdict.steady_state.ok) out.push(`the ${side} run is not at steady state: its latencies and counts depend on how long it ran, so a change of duration_s alone changes them`);
-    else if (s.verdict?.warnings.some((w) => w.code === 'steady_state_unjudged')) out.push(`the ${side} run is too short to judge its steady state: its latencies may depend on how long it ran`);
+    else if (unjudgedReason(s) !== undefined) out.push(`the ${side} run is too short to judge its steady state: its latencies may depend on how long it ran`);
   }
   if (a.duration_s !== b.duration_s || a.warmup_s !== b.warmup_s) {
     out.push(`the sides ran for different lengths (duration ${fmt(a.duration_s)} s and ${fmt(b.duration_s)} s, warm-up ${fmt(a.warmup_s)} s and ${fmt(b.warmup_s)} s): a difference may be the length's, not the system's`);

@@ -1,5 +1,5 @@
 import type { Summary } from '../results/summary.ts';
-import type { SloVerdict } from '../results/verdict.ts';
+import { unjudgedReason, type SloVerdict } from '../results/verdict.ts';
 import { fmt } from './table.ts';
 import { energyVerdictLines } from './energy-text.ts';
 import { cacheVerdictLines } from './cache-verdict-text.ts';
@@ -42,7 +42,7 @@ function shakyReason(s: Summary): string {
   const v = s.verdict;
   if (!s.complete) return 'the run stopped early';
   if (!v.steady_state.ok) return 'the run is not at steady state';
-  if (v.warnings.some((w) => w.code === 'steady_state_unjudged')) return 'the run is too short to judge steady state';
+  if (unjudgedReason(s) !== undefined) return 'the run is too short to judge steady state';
   if (v.warnings.some((w) => w.code === 'over_capacity')) return 'the fleet is over capacity at the mean rate';
   return '';
 }
@@ -62,7 +62,7 @@ export function verdictText(s: Summary): VerdictText {
   }
   if (s.energy) lines.push(...energyVerdictLines(s.energy).map((text) => ({ text, bad: false })));
   lines.push(...cacheVerdictLines(s).map((text) => ({ text, bad: false })));
-  const unjudged = v.warnings.some((w) => w.code === 'steady_state_unjudged');
+  const unjudged = unjudgedReason(s) !== undefined;
   if (!v.steady_state.ok) lines.push({ text: `steady state: NO: ${v.steady_state.reasons.join('; ')}. Latencies and request counts describe this run's length, not the system`, bad: true });
   else if (!unjudged) lines.push({ text: 'steady state: yes (in-flight and queued requests do not grow over the second half of the measured period)', bad: false });
   for (const w of v.warnings) {

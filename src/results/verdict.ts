@@ -196,6 +196,18 @@ export function samplingDistortions(s: Pick<VerdictInput, 'fleet' | 'gpu'>): { m
     .map(({ model, g, ratio }) => ({ model, ratio, text: `${model}: ${fmt(g.replicas)} replicas simulated for ${fmt(g.replicas_full * scale, 3)} (${fmt(ratio, 3)} times its share of the load's capacity, so its latencies are those of a ${ratio > 1 ? 'less' : 'more'} loaded fleet)` }));
 }
 
+const UNJUDGED_PREFIX = 'steady state not judged: ';
+
+/**
+ * Why a summary's run was too short for the steady-state test (its steady_state_unjudged
+ * warning, without the prefix), or undefined when it was judged: check, plan, compare, sweep and
+ * the verdict's text each read it.
+ */
+export function unjudgedReason(s: { verdict?: { warnings: readonly { code: string; message: string }[] } }): string | undefined {
+  const w = s.verdict?.warnings.find((x) => x.code === 'steady_state_unjudged');
+  return w === undefined ? undefined : w.message.startsWith(UNJUDGED_PREFIX) ? w.message.slice(UNJUDGED_PREFIX.length) : w.message;
+}
+
 /** The share of requests beyond each percentile summary.json gives. */
 const QUANTILE_TAIL: Readonly<Record<string, number>> = { p50: 0.5, p90: 0.1, p99: 0.01, p999: 0.001 };
 
@@ -254,7 +266,7 @@ export function runWarnings(s: VerdictInput, capacity: CapacityLoads, steady: St
   out.push(...capacityWarnings(capacity));
   if (biases.length > 0) out.push({ code: 'known_model_bias', message: `a model, GPU or weight format fleetsim is known to misjudge: ${biases.join('; ')}` });
   if (!steady.ok) out.push({ code: 'not_steady', message: `not at steady state: ${steady.reasons.join('; ')}. Latencies and request counts describe this run's length, not the system` });
-  if (steady.unjudged) out.push({ code: 'steady_state_unjudged', message: `steady state not judged: ${steady.unjudged}` });
+  if (steady.unjudged) out.push({ code: 'steady_state_unjudged', message: `${UNJUDGED_PREFIX}${steady.unjudged}` });
   const censored = censoredWarning(s);
   if (censored) out.push(censored);
   if (s.requests.error_rate >= ERROR_RATE_WARNING) out.push({ code: 'errors', message: `${fmt(s.requests.error_rate * 100, 3)}% of the requests that ended failed, timed out or were rejected (requests.error_rate: of those completed, failed, timed out or rejected; those still in flight are not counted)` });
