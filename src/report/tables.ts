@@ -4,6 +4,7 @@ import { purchaseHeadline, purchaseRows, spotRiskNote } from './purchase-table.t
 import { entries, faultsOf, type NamedSummary } from './charts/input.ts';
 import { figureWithInterval, latencyLabel, verdictMarkdown } from './verdict-text.ts';
 import { energyReportTable } from './energy-text.ts';
+import { deployRows } from './deploy-table.ts';
 
 /** A table of the report, rendered as Markdown (report.md) and as HTML (report.html). */
 export interface ReportTable {
@@ -123,6 +124,12 @@ function costTable(s: Summary): ReportTable | undefined {
   return undefined;
 }
 
+/** The control plane's deploys and what became of each. */
+function deployTable(s: Summary): ReportTable | undefined {
+  const d = deployRows(s);
+  return d ? { title: 'Deploys', ...d } : undefined;
+}
+
 /** The purchase mix: the GPU bill by commitment per model, against all on-demand, and the spot risk. */
 function purchaseTable(s: Summary): ReportTable | undefined {
   if (!s.purchase) return undefined;
@@ -185,7 +192,7 @@ function variantsTable(variants: NamedSummary[] | undefined): ReportTable | unde
 }
 
 export function summaryTables(s: Summary, variants?: NamedSummary[]): ReportTable[] {
-  const tables = [requestsTable(s), latencyTable(s), byModelTable(s), gpuTable(s), stagesTable(s), costTable(s), purchaseTable(s), energyReportTable(s), stationsTable(s), faultsTable(s), variantsTable(variants)];
+  const tables = [requestsTable(s), latencyTable(s), byModelTable(s), gpuTable(s), stagesTable(s), costTable(s), purchaseTable(s), energyReportTable(s), deployTable(s), stationsTable(s), faultsTable(s), variantsTable(variants)];
   return tables.filter((t): t is ReportTable => t !== undefined);
 }
 

@@ -5,6 +5,7 @@ import { figureWithInterval, latencyLabel, verdictTerminal } from './verdict-tex
 import { energyTerminalLines } from './energy-text.ts';
 import { REQUESTS_BEYOND_PERCENTILE, requestsNeeded } from '../results/verdict.ts';
 import { kvTierTable } from './cache-verdict-text.ts';
+import { deployRows } from './deploy-table.ts';
 
 const withCi = (x: number | null, ci?: [number, number]) => figureWithInterval(x, ci).replace(/\u00a0/g, ' ');
 
@@ -68,6 +69,7 @@ function fleetLines(s: Summary): string[] {
     if (b) out.push(`autoscaled bill $${fmt(b.autoscaled_monthly_usd)}/month vs fixed $${fmt(b.fixed_monthly_usd)}: saving $${fmt(b.saving_usd)} (${fmt(b.saving_pct)}%)`);
     const slo = Object.entries(s.control.slo_attainment ?? {}).map(([m, a]) => `${m} ${fmt(a.attainment * 100)}% within ${fmt(a.e2e_p99_ms)} ms`);
     if (slo.length) out.push(`SLO attainment (share of requests within the model's e2e target): ${slo.join(', ')}`);
+    for (const [kind, target, at_s, outcome] of deployRows(s)?.rows ?? []) out.push(`deploy ${kind} of ${target} at ${at_s} s: ${outcome}`);
   }
   return out;
 }

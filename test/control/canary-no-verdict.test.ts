@@ -5,6 +5,7 @@ import type { ReplicaPool } from '../../src/fleet/control/gpu-pool.ts';
 import { validateScenario } from '../../src/scenario/load.ts';
 import type { ScenarioInput } from '../../src/scenario/schema.ts';
 import { smallFleet } from '../helpers/fleet.ts';
+import { deployOutcome } from '../../src/report/deploy-table.ts';
 
 type Canary = Extract<NonNullable<NonNullable<ScenarioInput['control']>['deploys']>[number], { kind: 'canary' }>;
 
@@ -56,5 +57,7 @@ describe('a canary step with too few requests is held, not passed', () => {
     expect(d.end_s).toBeNull();
     expect(d.steps!.map((s) => s.verdict)).toEqual(['too_few_requests']);
     expect(r.control!.events.some((e) => e.reason.includes('promoted') || e.reason.includes('step 2'))).toBe(false);
+    // what the terminal and the report say of it: held, not merely in progress
+    expect(deployOutcome(d)).toMatch(/^held without a verdict when the run ended, step 1 \(1%\): too few canary requests \(0 canary requests/);
   });
 });

@@ -47,20 +47,23 @@ function gpuLoop(ctx: ControlContext, a: AutoscalerSpec, c: GpuCluster): void {
   const configured = c.served.replicasPerRegion[c.region];
   const lo = a.min !== undefined ? Math.min(pool.size, scaledCount(a.min, share, f.scale)) : 1;
   const hi = Math.min(pool.size, a.max !== undefined ? scaledCount(a.max, share, f.scale) : configured);
-  const perServing = a.metric === 'queue' ? (i: number) => c.replicas[i].waiting : (i: number) => c.replicas[i].kvUsedFraction();
+  const perServing = a.metric === 'queue' ? (p: ReplicaPool, i: number) => p.cluster.replicas[i].waiting : (p: ReplicaPool, i: number) => p.cluster.replicas[i].kvUsedFraction();
+  // The pool that serves the traffic now: a promoted canary's arm B takes its stable pool's
+  // autoscaler with it (left behind, the loop booted the old pool back to its floor, billed and idle).
+  const now = () => ctx.current(pool);
   run(ctx, a, configured, lo, hi, {
-    get ready() { return pool.serving; },
-    get spec() { return pool.spec; },
-    scaleTo: (n, reason) => pool.scaleTo(n, reason),
-    metric: () => meanOverServing(pool, perServing),
-    afterDecision: () => pool.checkDrains(),
+    get ready() { return now().serving; },
+    get spec() { return now().spec; },
+    scaleTo: (n, reason) => now().scaleTo(n, reason),
+    metric: () => meanOverServing(now(), perServing),
+    afterDecision: () => now().checkDrains(),
   });
 }
 
 /** The mean of a per-replica figure over the replicas the pool has serving (0 if none). */
-function meanOverServing(pool: ReplicaPool, figure: (i: number) => number): number {
+function meanOverServing(pool: ReplicaPool, figure: (pool: ReplicaPool, i: number) => number): number {
   let sum = 0, n = 0;
-  for (let i = 0; i < pool.size; i++) if (pool.isOn(i)) (sum += figure(i), n++);
+  for (let i = 0; i < pool.size; i++) if (pool.isOn(i)) (sum += figure(pool, i), n++);
   return n > 0 ? sum / n : 0;
 }
 

@@ -3,6 +3,8 @@ import type { ControlContext } from './context.ts';
 import type { DeployRecord } from './record.ts';
 
 type BlueGreenSpec = Extract<DeploySpec, { kind: 'blue-green' }>;
+/** The version the green set runs (replicas start at version 0). */
+const GREEN_VERSION = 1;
 
 /**
  * Blue-green: at `at_s` a green set as large as the serving (blue) set boots on standby in every
@@ -20,6 +22,7 @@ export function startBlueGreen(ctx: ControlContext, d: BlueGreenSpec, index: num
     if (!pools.every((p, j) => green[j].every((i) => p.isStandby(i)))) return;
     record.switched_s = ctx.sim.now_ms / 1000;
     pools.forEach((p, j) => {
+      p.templateVersion = GREEN_VERSION; // replicas started from now on run the green version
       green[j].forEach((i) => p.release(i));
       blue[j].forEach((i) => p.drain(i));
       p.logEvent(blue[j].length, green[j].length, 'blue-green switch');
@@ -32,7 +35,7 @@ export function startBlueGreen(ctx: ControlContext, d: BlueGreenSpec, index: num
     started = true;
     pools.forEach((p, j) => {
       for (let i = 0; i < p.size; i++) if (p.isOn(i)) blue[j].push(i);
-      for (let i = 0; i < p.size && green[j].length < blue[j].length; i++) if (p.isOff(i)) (green[j].push(i), p.boot(i, 1, 0, true));
+      for (let i = 0; i < p.size && green[j].length < blue[j].length; i++) if (p.isOff(i)) (green[j].push(i), p.boot(i, { version: GREEN_VERSION, standby: true }));
       p.logEvent(blue[j].length, blue[j].length + green[j].length, 'blue-green: green set boots');
     });
   });

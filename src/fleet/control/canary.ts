@@ -166,7 +166,12 @@ function runCanary(c: CanaryRun): void {
     tallies.endStep(m);
     if (j + 1 < d.steps.length) return runStep(j + 1);
     // Promoted: the new version serves everything; the old replicas drain.
-    if (d.steps[j] >= 1) stablePools.forEach((p) => p.scaleTo(0, 'canary promoted: old version drained'));
+    if (d.steps[j] >= 1) {
+      stablePools.forEach((p, k) => {
+        p.scaleTo(0, 'canary promoted: old version drained');
+        ctx.handOver(p, arm.armPools[k]);
+      });
+    }
     Object.assign(record, { outcome: 'completed', end_s: now_s() });
   };
   const runStep = (j: number) => {

@@ -41,6 +41,8 @@ export class ControlContext {
   readonly compression: number;
   readonly from_ms: number;
   private readonly gpuPools = new Map<GpuCluster, ReplicaPool>();
+  /** Pools whose traffic a deploy has handed to another for good (a promoted canary's arm B). */
+  private readonly successors = new Map<ReplicaPool, ReplicaPool>();
 
   constructor(readonly sim: Simulator, readonly scenario: ControlScenario, readonly index: FleetIndex) {
     this.compression = scenario.control?.time_compression ?? 1;
@@ -73,6 +75,18 @@ export class ControlContext {
       this.pools.push({ billComponent, name: `gpu:${cluster.name}`, pool, gpu: cluster });
     }
     return pool;
+  }
+
+  /** From now on `pool`'s autoscaler steers `successor`, which serves its traffic. */
+  handOver(pool: ReplicaPool, successor: ReplicaPool): void {
+    this.successors.set(pool, successor);
+  }
+
+  /** The pool serving what `pool` served: itself, or the last it was handed over to. */
+  current(pool: ReplicaPool): ReplicaPool {
+    let p = pool;
+    for (let hops = 0; this.successors.has(p) && hops <= this.successors.size; hops++) p = this.successors.get(p)!;
+    return p;
   }
 
   /** The GPU clusters a `gpu:model[/region]` target names; refuses anything else. */

@@ -20,6 +20,12 @@ export class ReplicaPool {
   /** Rolling updates: the version each replica runs. */
   readonly version: Int32Array;
   private readonly standby: Uint8Array;
+  /** Boots a deploy started for itself (a blue-green green set, a rolling update's surge): not the autoscaler's to count or cancel. */
+  private readonly deployBoot: Uint8Array;
+  /** The version a replica the autoscaler starts runs: a rolling update or a blue-green switch moves it, as a Deployment's template. */
+  templateVersion = 0;
+  /** The count last asked for by scaleTo (the configured count before any): a rolling update keeps to it as it moves. */
+  requested: number;
   private readonly bootDone: number;
   private readonly drainCheck: number;
   private drainScheduled = false;
@@ -43,9 +49,11 @@ export class ReplicaPool {
     this.state = new Uint8Array(n);
     this.version = new Int32Array(n);
     this.standby = new Uint8Array(n);
+    this.deployBoot = new Uint8Array(n);
     // The builder switched off the replicas beyond the initial count; the pool takes those holds over.
     for (let i = 0; i < n; i++) this.state[i] = cluster.views[i].isHeld('off') ? OFF : ON;
     this.meter = new Meter(component, fixed, this.serving, from_ms);
+    this.requested = this.serving;
     this.bootDone = sim.on((i) => this.ready(i));
     this.drainCheck = sim.on(() => this.checkDrains());
   }
@@ -62,8 +70,15 @@ export class ReplicaPool {
   get serving(): number {
     return this.count(ON);
   }
+  /**
+   * Replicas booting, less those a deploy started for itself (deployBoot), which are not part of
+   * the count an autoscaler steers: counted, an autoscaler saw a surplus and cancelled a blue-green
+   * deploy's green set, whose switch then never came.
+   */
   get booting(): number {
-    return this.count(BOOTING);
+    let n = 0;
+    for (let i = 0; i < this.state.length; i++) if (this.state[i] === BOOTING && !this.deployBoot[i]) n++;
+    return n;
   }
   get off(): number {
     return this.count(OFF);
@@ -90,9 +105,30 @@ export class ReplicaPool {
     this.listeners.push(listener);
   }
 
+  /**
+   * Tells the listeners, one change at a time: a change made while they run, or while scaleTo
+   * moves several replicas, is told once that is over. Told in the middle, a rolling update took
+   * replicas down for restart while the autoscaler was still draining its surplus, both against the
+   * same count, and the pool served none.
+   */
   private changed(): void {
-    for (const listener of this.listeners) listener();
+    if (this.telling) {
+      this.changedSince = true;
+      return;
+    }
+    this.telling = true;
+    // Each round acts on a change of state, and a replica moves through a few states per change:
+    // more rounds than that is a listener that never settles.
+    for (let round = 0; ; round++) {
+      if (round > 4 * this.state.length + 8) throw new Error(`${this.component}: the pool's listeners did not settle`);
+      this.changedSince = false;
+      for (const listener of this.listeners) listener();
+      if (!this.changedSince) break;
+    }
+    this.telling = false;
   }
+  private telling = false;
+  private changedSince = false;
   /** Moves replica i to state `to`, holding the new state's reason before releasing the old one (no routable instant between two). */
   private setState(i: number, to: number): void {
     const view = this.cluster.views[i];
@@ -112,13 +148,18 @@ export class ReplicaPool {
     if (this.events.length < 20000) this.events.push({ t_s: this.sim.now_ms / 1000, component: this.component, from, to, reason });
   }
 
-  /** Starts replica i (must be off): it serves after the cold start, running `version` (or waits on standby until release(i) when `standby`). */
-  boot(i: number, version = this.version[i], extra_s = 0, standby = false): void {
+  /**
+   * Starts replica i (must be off): it serves after the cold start, running `version` (or waits on
+   * standby until release(i) when `standby`). `byDeploy`: a deploy's own boot (see deployBoot);
+   * a boot for standby always is.
+   */
+  boot(i: number, opts: { version?: number; standby?: boolean; byDeploy?: boolean } = {}): void {
     if (this.state[i] !== OFF) throw new Error(`replica ${i} of ${this.component} is not off`);
     this.setState(i, BOOTING);
-    this.standby[i] = standby ? 1 : 0;
-    this.version[i] = version;
-    const s = this.coldStart_s + extra_s;
+    this.standby[i] = opts.standby ? 1 : 0;
+    this.deployBoot[i] = opts.standby || opts.byDeploy ? 1 : 0;
+    this.version[i] = opts.version ?? this.templateVersion;
+    const s = this.coldStart_s;
     this.coldStarts++;
     this.coldStart_s_total += s;
     this.sim.at(this.sim.now_ms + s * 1000, this.bootDone, i);
@@ -153,6 +194,9 @@ export class ReplicaPool {
     if (st === BOOTING || st === STANDBY) {
       this.setState(i, OFF); // cancelled before serving (a boot event finds it off)
       this.bill();
+      // Told, as any replica switched off: a rolling update waiting on this boot stalled for good
+      // when an autoscaler cancelled it.
+      this.changed();
       return;
     }
     if (st !== ON) return;
@@ -185,6 +229,9 @@ export class ReplicaPool {
 
   /** Autoscaling: moves the spec count (serving + booting) to n. */
   scaleTo(n: number, reason: string): void {
+    const told = this.telling;
+    this.telling = true;
+    this.requested = n;
     const from = this.spec;
     if (n > from) {
       let need = n - from;
@@ -197,10 +244,12 @@ export class ReplicaPool {
     } else if (n < from) {
       let extra = from - n;
       // Cancel boots first, then drain the highest-numbered serving replicas.
-      for (let i = this.state.length - 1; i >= 0 && extra > 0; i--) if (this.state[i] === BOOTING) (this.drain(i), extra--);
+      for (let i = this.state.length - 1; i >= 0 && extra > 0; i--) if (this.state[i] === BOOTING && !this.deployBoot[i]) (this.drain(i), extra--);
       for (let i = this.state.length - 1; i >= 0 && extra > 0; i--) if (this.state[i] === ON) (this.drain(i), extra--);
     }
     this.log(from, this.spec, reason);
+    this.telling = told;
+    if (!told && this.changedSince) this.changed();
   }
 
   logEvent(from: number, to: number, reason: string): void {

@@ -32,8 +32,7 @@ export function startRollingUpdate(ctx: ControlContext, d: RollingSpec, index: n
 
 /** The update of one pool: a state machine advanced whenever the pool changes. */
 class PoolUpdate {
-  /** Desired serving count, and the budgets below and above it. */
-  private desired = 0;
+  /** The budgets below and above the desired count (the pool's `requested`, which an autoscaler may move during the update). */
   private maxUnavailable = 0;
   private maxSurge = 0;
   /** Replicas drained to be restarted with the new version once off. */
@@ -47,11 +46,13 @@ class PoolUpdate {
 
   begin(d: RollingSpec, index: number): void {
     const p = this.pool;
-    this.desired = p.serving;
-    this.maxUnavailable = countOf(d.max_unavailable, this.desired, false);
-    this.maxSurge = countOf(d.max_surge, this.desired, true);
-    if (this.maxUnavailable === 0 && this.maxSurge === 0) throw new UserError(`control.deploys[${index}]: max_unavailable and max_surge are both 0 for ${this.desired} replicas: the update could never proceed`);
-    p.logEvent(this.desired, this.desired, `rolling update starts (max_unavailable ${this.maxUnavailable}, max_surge ${this.maxSurge})`);
+    const desired = p.requested;
+    this.maxUnavailable = countOf(d.max_unavailable, desired, false);
+    this.maxSurge = countOf(d.max_surge, desired, true);
+    if (this.maxUnavailable === 0 && this.maxSurge === 0) throw new UserError(`control.deploys[${index}]: max_unavailable and max_surge are both 0 for ${desired} replicas: the update could never proceed`);
+    // Replicas an autoscaler starts from now on run the new version, as a Deployment's new template.
+    p.templateVersion = NEW_VERSION;
+    p.logEvent(desired, desired, `rolling update starts (max_unavailable ${this.maxUnavailable}, max_surge ${this.maxSurge})`);
     this.started = true;
     this.step();
   }
@@ -59,15 +60,17 @@ class PoolUpdate {
   step(): void {
     if (!this.started || this.done) return;
     const p = this.pool;
-    const N = this.desired;
+    // The count an autoscaler asks for now: kept fixed at the start, the update fought the
+    // autoscaler (it never finished when the autoscaler scaled the pool down).
+    const N = this.pool.requested;
     // Restarted replicas that are off: boot them with the new version.
-    for (let i = 0; i < p.size; i++) if (this.restarting[i] && p.isOff(i)) (this.restarting[i] = 0, p.boot(i, NEW_VERSION), this.record.restarted!++);
+    for (let i = 0; i < p.size; i++) if (this.restarting[i] && p.isOff(i)) (this.restarting[i] = 0, p.boot(i, { version: NEW_VERSION }), this.record.restarted!++);
     // Surged new replicas are serving: retire old ones (no restart) back to N.
     let excess = this.serving() - N;
     for (const i of this.oldServing()) if (excess > 0) (p.drain(i), excess--);
     // Surge: start new replicas from spare ones.
     let notOff = p.size - p.off;
-    for (let i = 0; i < p.size && notOff < N + this.maxSurge && this.newCount() < N; i++) if (p.isOff(i) && !this.restarting[i]) (p.boot(i, NEW_VERSION), notOff++);
+    for (let i = 0; i < p.size && notOff < N + this.maxSurge && this.newCount() < N; i++) if (p.isOff(i) && !this.restarting[i]) (p.boot(i, { version: NEW_VERSION, byDeploy: true }), notOff++);
     // Restart old replicas within the unavailability budget.
     let canTakeDown = this.serving() - (N - this.maxUnavailable);
     for (const i of this.oldServing()) {
