@@ -106,6 +106,8 @@ export interface EngineArgs {
   /** multi-step scheduling: decode runs of this many steps (the replica's decode_run_steps) */
   readonly num_scheduler_steps?: number;
   readonly enable_chunked_prefill?: boolean;
+  /** vLLM's --async-scheduling (the default from 0.14): a request arriving during a step joins the step after next (the replica's async_scheduling) */
+  readonly async_scheduling?: boolean;
   readonly max_num_seqs?: number;
   readonly max_num_batched_tokens?: number;
   /** vLLM's memory rule: weights, activations and KV cache within this fraction of each GPU (memory.ts) */
@@ -154,6 +156,7 @@ const MAX_ROW_TOKENS = 16_777_216;
 const ENGINE_ARG_READERS: Readonly<Record<keyof EngineArgs, { expected: string; read: (s: string) => number | boolean | string | undefined }>> = {
   num_scheduler_steps: { expected: `an integer from 1 to ${MAX_DECODE_RUN_STEPS}`, read: (s) => atMost(readPosInt(s), MAX_DECODE_RUN_STEPS) },
   enable_chunked_prefill: { expected: 'true or false', read: (s) => (s === 'true' ? true : s === 'false' ? false : undefined) },
+  async_scheduling: { expected: 'true or false', read: (s) => (s === 'true' ? true : s === 'false' ? false : undefined) },
   max_num_seqs: { expected: `a positive integer up to ${MAX_NUM_SEQS}`, read: (s) => atMost(readPosInt(s), MAX_NUM_SEQS) },
   max_num_batched_tokens: { expected: `a positive integer up to ${MAX_BATCHED_TOKENS}`, read: (s) => atMost(readPosInt(s), MAX_BATCHED_TOKENS) },
   gpu_memory_utilization: { expected: 'a fraction in (0, 1]', read: (s) => readMemoryFraction(s) },

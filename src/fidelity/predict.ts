@@ -143,6 +143,12 @@ export const VLLM_MULTI_STEP_SINCE = '0.6';
 export const VLLM_MULTI_STEP_BEFORE = '0.7';
 /** The first vLLM release whose default engine is V1 (0.8.0, 2025-03): the `vllm` profile's era. */
 export const VLLM_V1_DEFAULT_SINCE = '0.8';
+/**
+ * The first vLLM release that schedules asynchronously by default (0.14.0, 2026-01, its release
+ * notes: "Async scheduling is now enabled by default", `--no-async-scheduling` to turn it off): the
+ * `vllm` profile's `async_scheduling`. Rows of 0.8-0.13 read without it (asRun).
+ */
+export const VLLM_ASYNC_SCHEDULING_SINCE = '0.14';
 
 /**
  * The first TGI release with chunked prefill (3.0, 2024-12), whose router no longer holds prompts
@@ -213,7 +219,13 @@ export function stacksWithoutProfile(rows: readonly CorpusRow[]): { stack: strin
  */
 function asRun(row: CorpusRow): EngineArgs {
   const serving = SERVING_KINDS.includes(row.kind);
-  return serving && row.engine_args.batching_type === undefined ? { ...row.engine_args, batching_type: 'INFLIGHT' } : row.engine_args;
+  let args = serving && row.engine_args.batching_type === undefined ? { ...row.engine_args, batching_type: 'INFLIGHT' as const } : row.engine_args;
+  // Only vLLM schedules asynchronously, and only from 0.14 unless a run says so (NIM from 2.0 runs
+  // vLLM 0.17 and later): a row of another stack predicted with vLLM's profile (the default), or
+  // of an earlier vLLM, plans in step.
+  const asyncByDefault = (row.stack === 'vllm' && versionAtLeast(row.stack_version, VLLM_ASYNC_SCHEDULING_SINCE)) || (row.stack === 'nim' && versionAtLeast(row.stack_version, NIM_VLLM_SINCE));
+  if (args.async_scheduling === undefined && !asyncByDefault) args = { ...args, async_scheduling: false };
+  return args;
 }
 
 export function profileFor(row: CorpusRow, o: PredictOptions): CalibrationProfile {
@@ -273,7 +285,7 @@ export function resolveRow(row: CorpusRow, calibration: CalibrationProfile): { m
 /** Batch-level kinds: the closed forms of perf/batch-kinds.ts, which `calibrate` fits with. */
 function staticPrediction(row: CorpusRow, step: StepModel, gpu: GpuSpec, profile: CalibrationProfile): number {
   const kind = row.kind as 'prefill' | 'decode' | 'latency';
-  return predictBatch(step, withEngineArgs(replicaScheduler(profile, step.dataParallelGroups, gpu), row.engine_args), { kind, batch: row.batch, prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens });
+  return predictBatch(step, withEngineArgs(replicaScheduler(profile, step.dataParallelGroups, gpu), asRun(row)), { kind, batch: row.batch, prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens });
 }
 
 /** numpy.percentile's default (linear interpolation between order statistics), as benchmark scripts use. */
@@ -366,7 +378,7 @@ const OFFLINE_KINDS: ReadonlySet<string> = new Set(['throughput', 'throughput_ra
 
 /** The scheduler a row's engine ran: its profile's defaults for the GPU, the run's engine_args, and trtllm-bench's limits where it built the engine. */
 export function rowScheduler(row: CorpusRow, profile: CalibrationProfile, model: ModelSpec, step: StepModel, gpu: GpuSpec): SchedulerDefaults {
-  return withBenchBuild(withEngineArgs(replicaScheduler(profile, step.dataParallelGroups, gpu), row.engine_args), row, model, step, gpu);
+  return withBenchBuild(withEngineArgs(replicaScheduler(profile, step.dataParallelGroups, gpu), asRun(row)), row, model, step, gpu);
 }
 
 /** How the benchmark drove the engine, as a simulated run. */
@@ -445,6 +457,7 @@ export function withEngineArgs(s: SchedulerDefaults, a: EngineArgs): SchedulerDe
     max_batched_tokens: a.max_num_batched_tokens ?? s.max_batched_tokens,
     chunked_prefill: a.enable_chunked_prefill ?? (runSteps > 1 ? false : s.chunked_prefill),
     decode_run_steps: runSteps,
+    async_scheduling: a.async_scheduling ?? s.async_scheduling,
     kv_admission: a.capacity_scheduler_policy === undefined ? s.kv_admission : a.capacity_scheduler_policy === 'MAX_UTILIZATION' ? 'on-demand' : 'reserve-output',
   };
 }

@@ -70,7 +70,7 @@ export interface RunSpec {
   /** vLLM's max_num_seqs: the running-batch bound */
   readonly max_num_seqs: number;
   /** the engine's token budget and chunking */
-  readonly scheduler: Pick<SchedulerDefaults, 'max_batched_tokens' | 'chunked_prefill' | 'kv_admission' | 'admission_hold' | 'decode_run_steps'>;
+  readonly scheduler: Pick<SchedulerDefaults, 'max_batched_tokens' | 'chunked_prefill' | 'kv_admission' | 'admission_hold' | 'decode_run_steps' | 'async_scheduling'>;
   readonly arrivals: Arrivals;
   readonly lengths: Lengths;
   /** requests the client may submit in all (the bound on the work) */
@@ -392,6 +392,7 @@ export function simulate(given: RunSpec): RunResult {
     kv_admission: spec.scheduler.kv_admission,
     admission_hold: spec.scheduler.admission_hold,
     decode_run_steps: spec.scheduler.decode_run_steps,
+    async_scheduling: spec.scheduler.async_scheduling,
   };
   client.replica = new GpuReplica(sim, spec.step, config, client.listener(() => onFinish()));
   const start = () => {

@@ -52,6 +52,9 @@ export const SchedulerDefaultsSchema = z.strictObject({
   /** multi-step scheduling (vLLM 0.5.5-0.7 --num-scheduler-steps): decodes run in runs of this many
    *  steps and waiting prompts are admitted only between runs (GpuReplica); only without chunked prefill */
   decode_run_steps: z.number().int().min(1).max(MAX_DECODE_RUN_STEPS).optional(),
+  /** the engine plans a step while the one before runs (vLLM from 0.14): an arrival joins the step
+   *  after next (GpuReplica's async_scheduling); default false */
+  async_scheduling: z.boolean().optional(),
   /** the batch and token budget on GPUs of less than 70 GiB and on A100 (smallerGpu), where they
    *  differ: vLLM 0.9 and later default to 256 sequences and 2,048 tokens there, 1,024 and 8,192
    *  elsewhere (vllm/engine/arg_utils.py, pull requests 17073 and 17885) */

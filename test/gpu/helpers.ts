@@ -208,3 +208,19 @@ export function twoThenLate(cfg: ReplicaConfig, prompt: number, output: number, 
   if (rec.errors.length) throw new Error(rec.errors.join('; '));
   return rec;
 }
+
+/**
+ * The mean TTFT of sparse probes (300 prompts of 16 tokens and 2 output tokens, Poisson at 2/s) on
+ * a replica one long request keeps decoding at a constant 5.1 ms a step (no context term): the
+ * scheduling delay a configuration adds shows in it against another's.
+ */
+export function sparseProbeMeanTtft(cfg: ReplicaConfig): number {
+  const step = linearStep({ perCtx: 0, kvTokens: 1_000_000 });
+  const w = { n: 300, rate_per_s: 2, prompt: () => 16, output: () => 2, seed: 11 };
+  const r = runWorkload(step, cfg, w, {
+    debug: false,
+    before: (_sim, replica, rec) => void replica.submit(rec.add(16, 40_000, 0), 16, 40_000),
+  });
+  const probes = r.rec.reqs.slice(1);
+  return probes.reduce((sum, q) => sum + (q.first - q.submit), 0) / probes.length;
+}

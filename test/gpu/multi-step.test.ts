@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../src/engine/sim.ts';
 import { GpuReplica, type ReplicaConfig } from '../../src/fleet/gpu/replica.ts';
-import { BASE_CFG, Recorder, fusedAndPlain, linearStep, runWorkload, twoThenLate } from './helpers.ts';
+import { BASE_CFG, Recorder, fusedAndPlain, linearStep, sparseProbeMeanTtft, twoThenLate } from './helpers.ts';
 
 /**
  * Multi-step scheduling (vLLM 0.6's --num-scheduler-steps K): after a prefill the batch decodes in
@@ -64,17 +64,7 @@ describe('multi-step scheduling (decode_run_steps)', () => {
   it('on a busy replica a sparse prompt waits (K - 1) / 2 steps more on average (closed form)', () => {
     // one long request keeps the batch decoding at a constant 5.1 ms a step (no context term);
     // sparse Poisson prompts land uniformly within the runs of K steps
-    const step = linearStep({ perCtx: 0, kvTokens: 1_000_000 });
-    const w = { n: 300, rate_per_s: 2, prompt: () => 16, output: () => 2, seed: 11 };
-    const background = (cfg: ReplicaConfig) => runWorkload(step, cfg, w, {
-      debug: false,
-      before: (_sim, replica, rec) => void replica.submit(rec.add(16, 40_000, 0), 16, 40_000),
-    });
-    const meanTtft = (r: ReturnType<typeof background>) => {
-      const probes = r.rec.reqs.slice(1);
-      return probes.reduce((s, q) => s + (q.first - q.submit), 0) / probes.length;
-    };
-    const extra_ms = meanTtft(background(MULTI)) - meanTtft(background({ ...MULTI, decode_run_steps: 1 }));
+    const extra_ms = sparseProbeMeanTtft(MULTI) - sparseProbeMeanTtft({ ...MULTI, decode_run_steps: 1 });
     const expected_ms = ((RUN_STEPS - 1) / 2) * (5 + 0.1 * 1);
     expect(extra_ms).toBeGreaterThan(0.8 * expected_ms);
     expect(extra_ms).toBeLessThan(1.25 * expected_ms);

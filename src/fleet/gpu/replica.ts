@@ -109,9 +109,20 @@ export interface ReplicaConfig {
    * chunked prefill, which vLLM 0.6.0 could not combine with it.
    */
   decode_run_steps?: number;
+  /**
+   * Asynchronous scheduling (vLLM from 0.14, its default since: release notes of 0.14.0, "Async
+   * scheduling is now enabled by default"): the engine plans iteration N+1 while N runs, so a
+   * request that arrives during N first joins N+2, a step later than a synchronous scheduler
+   * would take it. An idle replica, or one with nothing else to run next, takes it at once.
+   * Default false.
+   */
+  async_scheduling?: boolean;
 }
 
 export type KvAdmission = 'on-demand' | 'reserve-output';
+
+/** planBatch's result bits. */
+const PLANNED_DECODE = 1, PLANNED_HELD = 2;
 
 /**
  * The full KV blocks of a prompt's first prefixTokens that a prefix cache can hand back: the
@@ -341,6 +352,13 @@ export class GpuReplica {
   /** the fused stretch was planned with nothing blocking admission: an arrival cuts it (submit) */
   private fusedOpen = false;
 
+  /** asynchronous scheduling (ReplicaConfig.async_scheduling) */
+  private readonly asyncScheduling: boolean;
+  /** the latest submit time admission may take this plan (asynchronous scheduling: the start of the iteration just ended) */
+  private admitCutoff_ms = Infinity;
+  /** this plan left the waiting head out for arriving after the cutoff */
+  private headTooRecent = false;
+
   /** TGI-style admission hold (null: none) and the decode-step count at the last prefill */
   private readonly hold: AdmissionHold | null;
   private holdBaseStep = 0;
@@ -396,6 +414,7 @@ export class GpuReplica {
       throw new RangeError(`admission_hold: expected max_waiting_steps >= 1 and waiting_served_ratio >= 0, got ${this.hold.max_waiting_steps} and ${this.hold.waiting_served_ratio}`);
     }
     this.decodeRunSteps = cfg.decode_run_steps ?? 1;
+    this.asyncScheduling = cfg.async_scheduling === true && this.mode !== 'decode';
     posInt(this.decodeRunSteps, 'decode_run_steps');
     if (this.decodeRunSteps > 1 && cfg.chunked_prefill) throw new RangeError(`decode_run_steps (${this.decodeRunSteps}) applies only without chunked prefill`);
     if (!(this.watermarkFraction >= 0 && this.watermarkFraction < 1)) throw new RangeError(`watermark_fraction: expected [0, 1), got ${this.watermarkFraction}`);
@@ -604,6 +623,10 @@ export class GpuReplica {
   /** Plans the next iteration and schedules its end; goes idle when there is nothing to run. */
   private plan(): void {
     if (this.capacityChangePending) this.applyCapacity();
+    // Asynchronous scheduling planned this iteration when the one just ended began (plan() runs
+    // from onEnd with busy set): what arrived since waits for the next. From idle, no cutoff.
+    this.admitCutoff_ms = this.asyncScheduling && this.busy ? this.iterStart_ms : Infinity;
+    this.headTooRecent = false;
     this.busy = true;
     this.iterPrefillTokens = 0;
     this.iterAttentionPairs = 0;
@@ -613,27 +636,8 @@ export class GpuReplica {
     const preemptedBefore = this.counters.preemptions;
     if (this.prioritised) this.preemptForPriority();
     if (this.mode === 'decode') this.admitTransferred();
-    let decode = false, held = false;
-    if (this.chunkedPrefill) {
-      if (this.decodingSeqs > 0) {
-        this.reserveDecode();
-        decode = this.decodingSeqs > 0;
-        this.tokenBudget -= this.decodingSeqs;
-      }
-      // chunks of prompts already running, in admission order
-      for (let s = this.prefillHead; s >= 0 && this.tokenBudget > 0; s = this.slots.pfNext(s)) {
-        const rest = this.slots.target(s) - this.slots.prefilled(s);
-        this.addChunk(s, rest < this.tokenBudget ? rest : this.tokenBudget);
-      }
-      this.admit(true);
-    } else {
-      held = this.admitUnlessHeld();
-      if (this.iterChunks === 0 && this.decodingSeqs > 0) {
-        this.reserveDecode();
-        decode = this.decodingSeqs > 0;
-        if (!decode) this.admit(false);
-      }
-    }
+    const planned = this.planBatch();
+    const decode = (planned & PLANNED_DECODE) !== 0, held = (planned & PLANNED_HELD) !== 0;
     if (!decode && this.iterChunks === 0) {
       this.busy = false;
       if (this.runningCount > 0 || this.waitQueue.length > 0) {
@@ -663,13 +667,47 @@ export class GpuReplica {
     // plan, and submit cuts the stretch when one comes (spanOpen).
     const blocked = this.blockedHeadNeed >= 0 || this.waitQueue.length > 0 || this.runningCount >= this.maxSeqs || (this.chunkedPrefill && this.tokenBudget <= 0);
     this.fusedOpen = false;
-    if (decode && !held && this.iterChunks === 0 && this.fuseDecode && this.debug === null && counters.preemptions === preemptedBefore &&
+    // a head left out for arriving late joins the next iteration: not fused past it
+    if (decode && !held && !this.headTooRecent && this.iterChunks === 0 && this.fuseDecode && this.debug === null && counters.preemptions === preemptedBefore &&
         (blocked || this.waitQueue.length === 0)) {
       this.fusedOpen = !blocked;
       end = this.planSpan(end);
     }
     this.endEvent = this.sim.at(end, this.endHandler, this.endIndex);
     if (this.debug?.planned) this.debug.planned(this);
+  }
+
+  /** The iteration's decodes and prefill chunks (plan): PLANNED_DECODE if it decodes, PLANNED_HELD if the admission hold kept the waiting prompts out (bits: no object a step). */
+  private planBatch(): number {
+    let decode = false, held = false;
+    if (this.chunkedPrefill) {
+      if (this.decodingSeqs > 0) {
+        this.reserveDecode();
+        decode = this.decodingSeqs > 0;
+        this.tokenBudget -= this.decodingSeqs;
+      }
+      // chunks of prompts already running, in admission order
+      for (let s = this.prefillHead; s >= 0 && this.tokenBudget > 0; s = this.slots.pfNext(s)) {
+        const rest = this.slots.target(s) - this.slots.prefilled(s);
+        this.addChunk(s, rest < this.tokenBudget ? rest : this.tokenBudget);
+      }
+      this.admit(true);
+    } else {
+      held = this.admitUnlessHeld();
+      if (this.iterChunks === 0 && this.decodingSeqs > 0) {
+        this.reserveDecode();
+        decode = this.decodingSeqs > 0;
+        if (!decode) this.admit(false);
+      }
+    }
+    if (!decode && this.iterChunks === 0 && this.headTooRecent) {
+      // nothing else to run: the asynchronous scheduler had no iteration planned, and takes the head now
+      this.admitCutoff_ms = Infinity;
+      this.headTooRecent = false;
+      if (this.chunkedPrefill) this.admit(true);
+      else held = this.admitUnlessHeld();
+    }
+    return (decode ? PLANNED_DECODE : 0) | (held ? PLANNED_HELD : 0);
   }
 
   /**
@@ -813,6 +851,10 @@ export class GpuReplica {
       const s = this.waitQueue.peekFront();
       // a transferred sequence not yet admitted joins through admitTransferred, never by a prefill
       if (this.mode === 'decode' && this.slots.preempts(s) === 0) break;
+      if (this.slots.submit_ms(s) > this.admitCutoff_ms) {
+        this.headTooRecent = true;
+        break;
+      }
       if (this.neverFits(this.slots.prompt(s), this.slots.out(s), this.kvBlocks)) {
         this.rejectHeadTooLong(s, now);
         continue;

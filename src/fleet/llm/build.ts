@@ -46,7 +46,7 @@ export interface ServedModel {
   /** what its GPUs draw (perf/power.ts); under a power cap `step` is already the capped one */
   power: PowerModel;
   /** the engine profile's scheduler defaults overlaid by the scenario's batching */
-  batching: Required<Omit<ServedSpec['batching'], 'kv_admission'>> & Pick<SchedulerDefaults, 'kv_admission' | 'admission_hold' | 'decode_run_steps'>;
+  batching: Required<Omit<ServedSpec['batching'], 'kv_admission'>> & Pick<SchedulerDefaults, 'kv_admission' | 'admission_hold' | 'decode_run_steps' | 'async_scheduling'>;
   /** Replicas in the full fleet, and per region after scaling. */
   replicasFull: number;
   replicasPerRegion: number[];
@@ -128,6 +128,8 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
     // the engine's multi-step scheduling (vLLM 0.6): not a scenario key; a scenario that turns
     // chunked prefill on runs without it, as vLLM 0.6.0 could not combine the two
     decode_run_steps: chunked_prefill ? 1 : defaults.decode_run_steps ?? 1,
+    // the engine planning a step while the one before runs (vLLM from 0.14): not a scenario key
+    async_scheduling: defaults.async_scheduling ?? false,
   };
   if (batching.chunked_prefill && batching.max_batched_tokens < batching.max_num_seqs) {
     throw new UserError(`${where}.batching.max_batched_tokens: ${batching.max_batched_tokens} is below max_num_seqs ${batching.max_num_seqs}; with chunked prefill every running sequence needs a token per step`);

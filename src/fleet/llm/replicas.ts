@@ -32,7 +32,7 @@ export function makeReplicas(
     const r = new GpuReplica(
       sim,
       s.step,
-      { max_num_seqs: b.max_num_seqs, max_batched_tokens: b.max_batched_tokens, chunked_prefill: b.chunked_prefill, block_size_tokens: 16, max_waiting: b.max_waiting, mode, kv_admission: b.kv_admission, admission_hold: b.admission_hold, decode_run_steps: b.decode_run_steps, kv_tiers: s.spec.kv_tiers },
+      { max_num_seqs: b.max_num_seqs, max_batched_tokens: b.max_batched_tokens, chunked_prefill: b.chunked_prefill, block_size_tokens: 16, max_waiting: b.max_waiting, mode, kv_admission: b.kv_admission, admission_hold: b.admission_hold, decode_run_steps: b.decode_run_steps, async_scheduling: b.async_scheduling, kv_tiers: s.spec.kv_tiers },
       listener,
       slots,
     );
