@@ -280,6 +280,13 @@ export const FleetSchema = strict({
     ...tierFields,
     /** Share of auth lookups served by the gateway's cache; the rest query PostgreSQL. */
     auth_cache_hit: prob().default(0.9),
+    /**
+     * Seconds a user's cached key lasts: the cache holds or misses a user's key for this long
+     * (epochs staggered per user), so a user who missed misses on every request, retries included,
+     * until the epoch ends. Drawn per request, a miss met by PostgreSQL down was retried into a hit
+     * nine times in ten, and the SDK's retries hid an outage of the database.
+     */
+    auth_cache_ttl_s: posNum().max(86_400, { error: 'expected at most 86,400 s (a day)' }).default(300),
   }),
   chat_api: strict({ ...tierFields, rag_share: prob().default(0), session_ops: nonNegInt().max(MAX_SESSION_OPS).default(1) }),
   completions_api: Tier,

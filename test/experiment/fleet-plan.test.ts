@@ -61,9 +61,10 @@ describe('plan --fleet', () => {
     // Not every combination meets the SLOs: the grid reaches below the capacity each model needs.
     expect(feasible.length).toBeLessThan(brute.length);
     const best = feasible[0];
+    // one of the grid's cheapest feasible fleets: two of the same bill (3 + 1 L4s and 2 + 2) are one answer
+    const cheapest = feasible.filter((f) => Math.abs(f.monthly_usd - best.monthly_usd) < 0.01).map((f) => f.label);
     const picks = plan.chosen!.picks.map((t) => `${t.option.split(' ')[0]} ${t.gpus}`);
-    const [ga, na, gb, nb] = best.label.split(' ');
-    expect(picks).toEqual([`${ga} ${na}`, `${gb} ${nb}`]);
+    expect(cheapest).toContain(picks.join(' '));
     expect(plan.confirmation!.met).toBe(true);
     // The plan's bill is the bill the simulation charges for that fleet.
     expect(plan.confirmation!.monthly_usd).toBeCloseTo(best.monthly_usd, 2);

@@ -189,6 +189,26 @@ describe('fleet faults', () => {
     expect(share).toBeLessThan(0.6);
   });
 
+  it("db-overload under a client that retries: a user whose key missed the cache misses again, so retries do not hide the outage", () => {
+    const base = smallFleet({ rate_per_s: 16, duration_s: 300, warmup_s: 0 });
+    const faults = [{ kind: 'db-overload', at_s: 0, duration_s: 300, mode: 'unreachable' }];
+    const run = (ttl_s: number) => {
+      const doc = structuredClone(prepDoc(base)) as Record<string, unknown> & { fleet: { gateway: Record<string, unknown> } };
+      doc.fleet.gateway.auth_cache_ttl_s = ttl_s;
+      const r = simulate({ ...base, scenario: validateScenario({ ...doc, client: { preset: 'openai-python' }, faults }, 'test') }, SEED);
+      return { share: r.counts.failed / r.counts.offered, retries: r.client.attemptCounts.retries };
+    };
+    // auth_cache_hit 0.5: in each epoch of the cache's lifetime half the users' keys are not
+    // cached, and their requests fail with every retry. Drawn per attempt, two retries would have
+    // left 0.5^3 = 12.5% failing.
+    const epochs = run(300);
+    expect(epochs.retries).toBeGreaterThan(0);
+    expect(epochs.share, `seed ${SEED}`).toBeGreaterThan(0.4);
+    expect(epochs.share).toBeLessThan(0.6);
+    // a lifetime as short as the retries' backoff draws each attempt afresh: the retries get through
+    expect(run(0.001).share).toBeLessThan(0.2);
+  });
+
   it('discovery-failure: the failing share climbs as DNS caches expire', () => {
     const r = fleet([{ kind: 'discovery-failure', at_s: 60, duration_s: 200, dns_ttl_s: 100 }]);
     const rows = r.timeseries.rows();

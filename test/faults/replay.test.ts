@@ -12,9 +12,16 @@ import { fleetsim, show } from '../helpers/cli.ts';
  * (independent of sampling), and the others' figures are shares of requests and fault times.
  */
 const SMALL = ['fleet.scale=0.002'];
+/**
+ * Incidents whose figures turn on one replica's KV cache run at their own sample (0.5%): at 0.2% a
+ * region holds a single GPT-4 replica, whose queue crossed the 4-s TTFT target by chance (a peak
+ * of 7.1 s, seed 1, 2026-12-06) where the shipped sample's peak is 1.1 s.
+ */
+const AT_OWN_SAMPLE = new Set(['gpu-fragmentation-aug-2024.yaml']);
+const sampleOf = (file: string) => (AT_OWN_SAMPLE.has(file.split('/').pop()!) ? [] : SMALL);
 /** The incidents extend ../openai-2024.yaml, outside their directory: scenarios/ must be allowed (--allow-path). */
 const ALLOW = ['scenarios'];
-const variant = (file: string, name = 'baseline', overrides: string[] = []) => ({ name, overrides, prep: prepare(loadScenario(file, [...SMALL, ...overrides], ALLOW)) });
+const variant = (file: string, name = 'baseline', overrides: string[] = []) => ({ name, overrides, prep: prepare(loadScenario(file, [...sampleOf(file), ...overrides], ALLOW)) });
 const at = (f: string) => `scenarios/incidents/${f}`;
 
 describe('incident replays', () => {

@@ -61,6 +61,7 @@ class ScriptedReplica implements ReplicaLike {
 
 interface Options {
   authCacheHit?: number;
+  authCacheTtl_ms?: number;
   ragShare?: number;
   chatShare?: number;
   moderation?: boolean;
@@ -87,7 +88,7 @@ function harness(o: Options = {}) {
   const metrics = new FleetMetrics(2);
   const users = new UserPopulation(o.users ?? 100, 0, 1, stream(1, 'users'));
   const pipeline = new FleetPipeline(sim, pool, sink, {
-    warmup_ms: o.warmup_ms ?? 0, authCacheHit: o.authCacheHit ?? 1, ragShare: o.ragShare ?? 0, sessionOps: o.sessionOps ?? 1,
+    warmup_ms: o.warmup_ms ?? 0, authCacheHit: o.authCacheHit ?? 1, authCacheTtl_ms: o.authCacheTtl_ms ?? 300_000, ragShare: o.ragShare ?? 0, sessionOps: o.sessionOps ?? 1,
     moderationPre: o.moderation ?? true, moderationPost: o.moderation ?? true,
     edgeIn: constant(EDGE_IN_MS), edgeOut: constant(EDGE_OUT_MS),
     regionCum: Float64Array.from(regions, () => 1), regionCapacity: regions.map(() => 1), modelCum: Float64Array.of(1, 1),

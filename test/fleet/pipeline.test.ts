@@ -9,7 +9,10 @@ function expectBinomial(x: number, n: number, p: number, label: string) {
 }
 
 describe('LLM fleet pipeline', () => {
-  const exp = runReplications(smallFleet({ rate_per_s: 20 }), 1, 1);
+  // A population of 100,000 users, so that nearly every request is its user's only one: the
+  // auth cache holds or misses a user's key for its lifetime (auth_cache_ttl_s), and the share of
+  // requests it misses is then a binomial draw per request, as the checks below assume.
+  const exp = runReplications(smallFleet({ rate_per_s: 20, fleet: { users: { count: 100_000, zipf_s: 0 } } as never }), 1, 1);
   const s = exp.summary;
 
   it('every request ends in exactly one bucket, globally and per model', () => {

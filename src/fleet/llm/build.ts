@@ -186,6 +186,7 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
     {
       warmup_ms,
       authCacheHit: f.gateway.auth_cache_hit,
+      authCacheTtl_ms: f.gateway.auth_cache_ttl_s * 1000,
       ragShare: f.chat_api.rag_share,
       sessionOps: f.chat_api.session_ops,
       moderationPre: f.moderation.pre,

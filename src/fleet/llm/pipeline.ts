@@ -81,6 +81,8 @@ export interface RegionTiers {
 export interface PipelineConfig {
   warmup_ms: number;
   authCacheHit: number;
+  /** Milliseconds a user's auth-cache state lasts (authCached). */
+  authCacheTtl_ms: number;
   ragShare: number;
   sessionOps: number;
   moderationPre: boolean;
@@ -328,6 +330,17 @@ export class FleetPipeline implements TierOutput {
     this.finish(req, 'timed_out', this.sim.now_ms);
   }
 
+  /**
+   * Whether the gateway's cache holds `user`'s key now: a share authCacheHit of users in each epoch
+   * of the cache's lifetime (epochs staggered by user), so one user's requests and their retries
+   * hit or miss together, as a cache keyed by API key does.
+   */
+  private authCached(user: number): boolean {
+    const ttl = this.cfg.authCacheTtl_ms;
+    const epoch = Math.floor((this.sim.now_ms + userHash01(user) * ttl) / ttl);
+    return userHash01((user ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0) < this.cfg.authCacheHit;
+  }
+
   /** A tier finished with the request: move it along according to its stage. */
   served(req: number, tier: ServiceTier): void {
     const pool = this.pool;
@@ -336,7 +349,7 @@ export class FleetPipeline implements TierOutput {
     if (pool.flags(req) & F_ABANDONED && this.models[pool.model(req)].cancelOnDisconnect) return this.dropCancelled(req);
     switch (pool.stage(req)) {
       case S.gateway:
-        if (this.rng() >= this.cfg.authCacheHit) return this.enterTier(req, S.auth, T.postgres);
+        if (!this.authCached(pool.user(req))) return this.enterTier(req, S.auth, T.postgres);
         return this.enterTier(req, S.rate_limit, T.redis);
       case S.auth:
         return this.enterTier(req, S.rate_limit, T.redis);
