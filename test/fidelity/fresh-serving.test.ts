@@ -38,3 +38,28 @@ describe('serving runs of three new sources (out of sample, first tokens of vLLM
     }
   });
 });
+
+/**
+ * Batch-level figures of seven documents new to the corpus (data/corpus/fresh-2026-12/batch.csv,
+ * transcribed 2026-12-06 before any prediction, never fitted on): 20.0% MAPE as first read, the
+ * errors in TensorRT-LLM 0.6-0.7's grouped-query models at long outputs and vLLM 0.3's Mixtral at
+ * TP 8 (docs/step-model.md, "Out of sample again").
+ */
+describe('batch-level figures of seven new documents (out of sample)', () => {
+  const rows = loadCorpus(['data/corpus/fresh-2026-12/batch.csv']);
+  const errors = predictedErrors(rows);
+
+  it('has 72 validation rows: TensorRT-LLM 0.5-0.7 and vLLM 0.3-0.4', () => {
+    expect(rows.length).toBe(72);
+    expect(new Set(rows.map((r) => r.split))).toEqual(new Set(['validation']));
+    expect(new Set(rows.map((r) => r.stack))).toEqual(new Set(['trtllm', 'vllm']));
+  });
+
+  it('within 22% MAPE; all but two A100 figures within 25%, and vLLM 0.4 within 15%', () => {
+    expect(meanError(errors)).toBeLessThan(0.22);
+    expect(errors.filter((e) => e.row.gpu === 'a100-80gb' && e.error > 0.25).length).toBeLessThanOrEqual(2);
+    const vllm04 = errors.filter((e) => e.row.stack === 'vllm' && e.row.stack_version.startsWith('0.4'));
+    expect(vllm04.length).toBe(14);
+    for (const e of vllm04) expect(e.error, e.row.id).toBeLessThan(0.15);
+  });
+});
