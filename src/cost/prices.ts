@@ -39,6 +39,12 @@ export interface InstanceType {
   /** undefined: unchanged from 2024 */
   readonly usd_per_hour_current?: number;
   readonly note?: string;
+  /**
+   * Why the price is not an AWS on-demand list price, where it is not (another cloud's, assumed or
+   * approximate): a plan that buys the type says so, since its bill compares clouds. Undefined: an
+   * AWS list price.
+   */
+  readonly price_basis?: string;
 }
 
 const I = (type: string, vcpu: number, memory_gib: number, usd_per_hour_2024: number, extra: Partial<InstanceType> = {}): InstanceType =>
@@ -74,7 +80,7 @@ export const INSTANCES: Readonly<Record<string, InstanceType>> = Object.fromEntr
   I('p4de.24xlarge', 96, 1152, 40.9657, { gpus: 8, gpu: 'a100-80gb', usd_per_hour_current: 27.45, note: "GPT-4 pods (the doc's \"p6id.24xlarge\")" }),
   I('p5.48xlarge', 192, 2048, 98.32, { gpus: 8, gpu: 'h100-80gb', usd_per_hour_current: 55.04 }),
   // H200: p5en launched Dec 2024 at about $84.80; estimate after the June 2025 cut, not verified
-  I('p5en.48xlarge', 192, 2048, 84.8, { gpus: 8, gpu: 'h200', usd_per_hour_current: 63.3, note: 'price approximate: verify or override' }),
+  I('p5en.48xlarge', 192, 2048, 84.8, { gpus: 8, gpu: 'h200', usd_per_hour_current: 63.3, note: 'price approximate: verify or override', price_basis: 'an approximate AWS price (after the June 2025 cut, not verified)' }),
   // L40S (Aug 2024): us-east-1 on-demand Linux, AWS price list as carried by the SkyPilot AWS
   // catalog (catalogs/v7/aws/vms.csv): $1.861, $10.49264, $30.13118; not part of the June 2025 cut.
   I('g6e.xlarge', 4, 32, 1.861, { gpus: 1, gpu: 'l40s' }),
@@ -87,33 +93,33 @@ export const INSTANCES: Readonly<Record<string, InstanceType>> = Object.fromEntr
   // set per offer. CoreWeave's published on-demand price stands in: $42.00 per gb200-4x instance-hour
   // (4 GPUs, 2 Grace CPUs = 144 vCPU, 960 GB; sold as whole 18-instance NVL72 racks), i.e. $10.50
   // per GPU-hour (CoreWeave pricing page as quoted by gpu.blog, 2025-26; not re-verified here).
-  I('gb200-4x', 144, 960, 42, { gpus: 4, gpu: 'gb200', note: 'CoreWeave list price (not AWS); whole NVL72 racks of 18 instances only' }),
+  I('gb200-4x', 144, 960, 42, { gpus: 4, gpu: 'gb200', note: 'CoreWeave list price (not AWS); whole NVL72 racks of 18 instances only', price_basis: 'CoreWeave\'s list price (not AWS), sold as whole NVL72 racks of 18 instances' }),
   // MI300X: Azure ND MI300X v5 (96 vCPU, 1,850 GiB, 8 GPUs, GA May 2024), $6.00 per GPU-hour
   // pay-as-you-go = $48.00 per VM-hour (cliffcenter.com, "AMD inference economics", May 2026,
   // quoting Azure and Oracle at $6/GPU-hr; Azure's price page not re-checked here).
-  I('Standard_ND96isr_MI300X_v5', 96, 1850, 48, { gpus: 8, gpu: 'mi300x', note: 'Azure East US pay-as-you-go (not AWS); verify or override' }),
+  I('Standard_ND96isr_MI300X_v5', 96, 1850, 48, { gpus: 8, gpu: 'mi300x', note: 'Azure East US pay-as-you-go (not AWS); verify or override', price_basis: 'Azure East US pay-as-you-go (not AWS)' }),
   // MI325X: no hyperscaler lists it. Assumed at Azure's MI300X rate ($6.00/GPU-h): neoclouds rent it
   // at $1.95-2.25/GPU-h, about 1.3x their MI300X rate (cliffcenter.com May 2026; awesomeagents.ai),
   // so this is a floor for a hyperscaler price. Host size assumed like the ND MI300X v5.
-  I('mi325x-8x.assumed', 96, 1850, 48, { gpus: 8, gpu: 'mi325x', note: 'ASSUMED price (no public hyperscaler list price): override per scenario' }),
+  I('mi325x-8x.assumed', 96, 1850, 48, { gpus: 8, gpu: 'mi325x', note: 'ASSUMED price (no public hyperscaler list price): override per scenario', price_basis: 'an ASSUMED price (no public hyperscaler list price)' }),
   // H100 PCIe: no hyperscaler rents it (AWS, GCP and Azure sell the SXM part, Azure also the 94 GB
   // NVL). Assumed at the p5 price per GPU times the ratio of Lambda's published on-demand rates for
   // the two parts (gpu_1x_h100_pcie $2.49 and gpu_1x_h100_sxm5 $2.99 per GPU-hour, 2024-25; not
   // re-verified): 2024 set $98.32 / 8 x 2.49 / 2.99 = $10.2348, current $55.04 / 8 x 2.49 / 2.99 =
   // $5.7295 for one card; host size as Lambda's 1x H100 PCIe (26 vCPU, 200 GiB).
-  I('h100-pcie-1x.assumed', 26, 200, 10.2348, { gpus: 1, gpu: 'h100-pcie', usd_per_hour_current: 5.7295, note: 'ASSUMED price (no hyperscaler rents the PCIe card): p5 per GPU scaled by Lambda\'s PCIe/SXM ratio; override per scenario' }),
+  I('h100-pcie-1x.assumed', 26, 200, 10.2348, { gpus: 1, gpu: 'h100-pcie', usd_per_hour_current: 5.7295, note: 'ASSUMED price (no hyperscaler rents the PCIe card): p5 per GPU scaled by Lambda\'s PCIe/SXM ratio; override per scenario', price_basis: 'an ASSUMED price (no hyperscaler rents the PCIe card)' }),
   // H100 SXM on a 4-GPU HGX board (no NVSwitch): the clouds rent 8-GPU NVSwitch boards; such boards
   // are bought (Dell XE8640/XE9640, Fujitsu GX2560 M7) or rented from smaller hosts. Assumed at the
   // p5 price per GPU for four (2024 set $98.32 / 2 = $49.16, current $55.04 / 2 = $27.52), host
   // size half a p5's.
-  I('h100-hgx4-4x.assumed', 96, 1024, 49.16, { gpus: 4, gpu: 'h100-80gb-hgx4', usd_per_hour_current: 27.52, note: 'ASSUMED price (no cloud lists the 4-GPU board): p5 per GPU; override per scenario' }),
+  I('h100-hgx4-4x.assumed', 96, 1024, 49.16, { gpus: 4, gpu: 'h100-80gb-hgx4', usd_per_hour_current: 27.52, note: 'ASSUMED price (no cloud lists the 4-GPU board): p5 per GPU; override per scenario', price_basis: 'an ASSUMED price (no cloud lists the 4-GPU board)' }),
   // H100 NVL: Azure rents it (NC H100 v5, one or two bridged cards), at a price not verified here.
   // Assumed at the p5 price per GPU (2024 set $98.32 / 8 = $12.29, current $55.04 / 8 = $6.88 a card).
-  I('h100-nvl-1x.assumed', 40, 320, 12.29, { gpus: 1, gpu: 'h100-nvl', usd_per_hour_current: 6.88, note: 'ASSUMED price (not verified: Azure NC H100 v5 rents the card): p5 per GPU; override per scenario' }),
+  I('h100-nvl-1x.assumed', 40, 320, 12.29, { gpus: 1, gpu: 'h100-nvl', usd_per_hour_current: 6.88, note: 'ASSUMED price (not verified: Azure NC H100 v5 rents the card): p5 per GPU; override per scenario', price_basis: 'an ASSUMED price (p5 per GPU; Azure\'s NC H100 v5 not verified)' }),
   // H20: not sold by US clouds (export-licensed for China). Assumed at half the p5 price per GPU, as
   // H20 cards were reported to sell for about half an H100 in 2024: 2024 set $98.32/2 = $49.16,
   // current $55.04/2 = $27.52 per 8-GPU host.
-  I('h20-8x.assumed', 192, 2048, 49.16, { gpus: 8, gpu: 'h20', usd_per_hour_current: 27.52, note: 'ASSUMED price (not sold by US clouds): override per scenario' }),
+  I('h20-8x.assumed', 192, 2048, 49.16, { gpus: 8, gpu: 'h20', usd_per_hour_current: 27.52, note: 'ASSUMED price (not sold by US clouds): override per scenario', price_basis: 'an ASSUMED price (not sold by US clouds)' }),
 ].map((i) => [i.type, i]));
 
 export const INSTANCE_TYPES: readonly string[] = Object.keys(INSTANCES);

@@ -392,8 +392,8 @@ function priceWarnings(models: readonly ModelPlan[], picks: readonly Trial[]): s
   const out: string[] = [];
   for (const t of picks) {
     const option = models.find((m) => m.model === t.model)?.options.find((o) => o.label === t.option);
-    const note = option ? getInstance(option.instance).note : undefined;
-    if (option && note && !note.startsWith('launched')) out.push(`${t.model} is priced as ${option.instance}: ${note}; the bill compares it with AWS list prices`);
+    const basis = option ? getInstance(option.instance).price_basis : undefined;
+    if (option && basis) out.push(`${t.model} is priced as ${option.instance}: ${basis}; the bill compares it with AWS list prices`);
   }
   return out;
 }

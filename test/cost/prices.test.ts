@@ -43,6 +43,14 @@ describe('price table', () => {
         expect(i.note, gpu).toMatch(/ASSUMED/);
       }
     }
+    // What a plan warns of (price_basis): every price that is not an AWS list price says why, and no
+    // AWS list price does (a plan warned of the T4s' "embeddings (doc)" note as if it were a caveat)
+    for (const i of Object.values(INSTANCES)) {
+      const notAws = i.type.endsWith('.assumed') || /not AWS|approximate/.test(i.note ?? '');
+      expect(i.price_basis !== undefined, i.type).toBe(notAws);
+    }
+    expect(INSTANCES['g4dn.12xlarge'].price_basis).toBeUndefined();
+    expect(INSTANCES['p6-b200.48xlarge'].price_basis).toBeUndefined();
     // H100 PCIe assumed at the p5 rate per GPU times Lambda's PCIe/SXM ratio (2.49 / 2.99), in both sets
     expect(gpuHourlyUsd('h100-pcie', '2024') / (98.32 / 8)).toBeCloseTo(2.49 / 2.99, 4);
     expect(gpuHourlyUsd('h100-pcie', 'current') / (55.04 / 8)).toBeCloseTo(2.49 / 2.99, 4);
