@@ -11,7 +11,7 @@ import { parseDtype } from '../perf/dtype.ts';
 import { getGpu, getModel } from '../perf/lookup.ts';
 import { gpuIdFor, loadMeasurements, modelIdFor, splitwisePoints, type MeasurementRow } from '../perf/measurements.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, getEngineProfile } from '../perf/profiles.ts';
-import { DEFAULT_MAX_WALL_S, defaultCorpusFiles, parseWallSeconds } from './cli-fidelity.ts';
+import { DEFAULT_MAX_WALL_S, corpusFiles, parseWallSeconds } from './cli-fidelity.ts';
 import { loadCorpus } from './corpus.ts';
 import { corpusFitSet, servingBelowKnee, servingLogErrors } from './fit-corpus.ts';
 import { SPLIT_FILTERS, type SplitFilter } from './table.ts';
@@ -136,7 +136,7 @@ function corpusFit(flags: CalibrateFlags, base: CalibrationProfile): FitInput {
   if (!(SPLIT_FILTERS as readonly string[]).includes(split)) throw new UserError(`--split: expected one of ${SPLIT_FILTERS.join(', ')}, got "${String(split).slice(0, 40)}"`);
   if (!flags.stack) throw new UserError('--stack: required with --corpus (the stacks whose rows to fit, comma-separated, e.g. trtllm or vllm,sglang)');
   const stacks = new Set(flags.stack.split(',').map((x) => x.trim()));
-  const files = flags.corpus!.length ? flags.corpus! : defaultCorpusFiles();
+  const files = corpusFiles(flags.corpus as string[]);
   const inEra = (v: string) => (flags.since === undefined || versionAtLeast(v, flags.since)) && (flags.before === undefined || !versionAtLeast(v, flags.before));
   const ofStacks = loadCorpus(files).filter((r) => stacks.has(r.stack) && inEra(r.stack_version));
   const rows = ofStacks.filter((r) => split === 'all' || r.split === split);
@@ -153,7 +153,7 @@ function corpusFit(flags: CalibrateFlags, base: CalibrationProfile): FitInput {
 
 /** The files calibrate reads: measurements, corpus files (data/corpus/*.csv when none is named) and a --base profile. */
 function calibrateInputs(flags: CalibrateFlags): string[] {
-  const corpus = flags.corpus ? (Array.isArray(flags.corpus) && flags.corpus.length ? flags.corpus : defaultCorpusFiles()) : [];
+  const corpus = flags.corpus ? corpusFiles(Array.isArray(flags.corpus) ? flags.corpus : []) : [];
   return [...(flags.measurements ? [flags.measurements] : []), ...corpus, ...(flags.base?.endsWith('.json') ? [flags.base] : [])];
 }
 
@@ -166,7 +166,7 @@ export function registerCalibrate(program: Command): void {
   program
     .command('calibrate')
     .description('fit an engine profile (the step-time model\'s factors) to measurements: a corpus (data/corpus format) or a Splitwise CSV')
-    .option('--corpus [files...]', 'corpus CSV files (no files: data/corpus/*.csv); fits the rows of --stack')
+    .option('--corpus [files...]', 'corpus CSV files, or directories of them (no files: data/corpus/*.csv); fits the rows of --stack')
     .option('--split <split>', `corpus rows to fit: ${SPLIT_FILTERS.join(', ')}`, 'calibration')
     .option('--serving', 'also fit the serving rows, each simulated on one replica per candidate (slow: minutes)')
     .option('--near-capacity', 'with --serving: also fit the latencies of runs at 82% of their capacity or more (left out by default: they amplify every capacity error)')

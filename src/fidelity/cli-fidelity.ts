@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -37,7 +37,6 @@ const MAX_WALL_S = 7 * 24 * 3600;
 /** The repository's corpus directory (not the working directory's: the command runs from anywhere). */
 export const DEFAULT_CORPUS_DIR = fileURLToPath(new URL('../../data/corpus/', import.meta.url));
 
-/** Every *.csv of the default corpus directory, in name order. */
 /** What the rows are predicted with by default: their stacks' profiles, and the default for stacks without one. */
 function stackFactors(rows: readonly CorpusRow[]): string {
   const without = stacksWithoutProfile(rows);
@@ -46,10 +45,21 @@ function stackFactors(rows: readonly CorpusRow[]): string {
   return `each row's stack's engine profile; stacks without one, predicted with ${DEFAULT_ENGINE} (the default): ${list}`;
 }
 
+/** Every *.csv of the default corpus directory, in name order. */
 export function defaultCorpusFiles(dir = DEFAULT_CORPUS_DIR): string[] {
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.csv')).sort() : [];
   if (files.length === 0) throw new UserError(`${dir}: no corpus files (*.csv); pass --corpus FILE`);
   return files.map((f) => join(dir, f));
+}
+
+/**
+ * The corpus files `--corpus` names: a directory stands for its own *.csv files in name order (not
+ * its subdirectories'), so `--corpus data/corpus/fresh-2026-12` reads that part; a file is itself.
+ * None given: the default corpus.
+ */
+export function corpusFiles(given: readonly string[] | undefined): string[] {
+  if (!given?.length) return defaultCorpusFiles();
+  return given.flatMap((path) => (existsSync(path) && statSync(path).isDirectory() ? defaultCorpusFiles(path) : [path]));
 }
 
 export function parseWallSeconds(v: string): number {
@@ -109,7 +119,7 @@ export function registerFidelity(program: Command): void {
   program
     .command('fidelity')
     .description('fleetsim\'s error against published hardware measurements: predicts every corpus row, prints the MAPE per kind, GPU, stack and dtype')
-    .option('--corpus <files...>', 'corpus CSV files (default: data/corpus/*.csv of the repository)')
+    .option('--corpus <files...>', 'corpus CSV files, or directories of them (default: data/corpus/*.csv of the repository)')
     .option('--split <split>', `rows to evaluate: ${SPLIT_FILTERS.join(', ')}`, 'validation')
     .option('--engine <name>', `one engine profile for every row: ${ENGINE_NAMES.join(', ')} (default: each row's stack's profile)`)
     .option('--calibration <file>', 'one calibration profile written by `fleetsim calibrate` for every row (instead of --engine)')
@@ -140,7 +150,7 @@ export function registerFidelity(program: Command): void {
       // every flag checked, and the wall clock started, before the corpus is read
       const sampleSeeds = parseSampleSeeds(flags.samples);
       const deadline_ms = Date.now() + parseWallSeconds(flags.maxWallS) * 1000;
-      const files = flags.corpus?.length ? flags.corpus : defaultCorpusFiles();
+      const files = corpusFiles(flags.corpus);
       const calibration = flags.engine || flags.calibration ? resolveEngine(flags.engine, flags.calibration, '--engine') : undefined;
       const rows = loadCorpus(files);
       const inSplit = rows.filter((r) => split === 'all' || r.split === split);

@@ -45,6 +45,21 @@ describe('fleetsim fidelity', () => {
     expect(process.exitCode).toBeUndefined();
   });
 
+  it('--corpus DIR reads the directory\'s own CSV files in name order, as if each were named; an empty one is refused', async () => {
+    const split = fixtureText().trimEnd().split('\n');
+    const [head, rows] = [split[0], split.slice(1)];
+    const half = Math.ceil(rows.length / 2);
+    const paths = writeTemp({ 'a.csv': [head, ...rows.slice(0, half)].join('\n') + '\n', 'b.csv': [head, ...rows.slice(half)].join('\n') + '\n', 'notes.md': 'not a corpus file\n' });
+    const dir = paths['a.csv'].replace(/[\\/]a\.csv$/, '');
+    const byDir = JSON.parse(await run(['--corpus', dir, '--split', 'all', '--json']));
+    const byFiles = JSON.parse(await run(['--corpus', paths['a.csv'], paths['b.csv'], '--split', 'all', '--json']));
+    expect(byDir.corpus).toEqual([paths['a.csv'], paths['b.csv']]);
+    expect(byDir.rows).toEqual(byFiles.rows);
+    expect(byDir.rows_in_corpus).toBe(rows.length);
+    const empty = writeTemp({ 'readme.txt': 'x\n' })['readme.txt'].replace(/[\\/]readme\.txt$/, '');
+    await expect(run(['--corpus', empty])).rejects.toThrow(/no corpus files \(\*\.csv\)/);
+  });
+
   it('evaluates the validation split by default', async () => {
     const t = JSON.parse(await run(['--corpus', FIXTURE, '--json']));
     const validation = fixtureText().split('\n').filter((l) => l.split(',')[1] === 'validation').map((l) => l.split(',')[0]);
