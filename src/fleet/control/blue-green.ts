@@ -22,7 +22,7 @@ export function startBlueGreen(ctx: ControlContext, d: BlueGreenSpec, index: num
     if (!pools.every((p, j) => green[j].every((i) => p.isStandby(i)))) return;
     record.switched_s = ctx.sim.now_ms / 1000;
     pools.forEach((p, j) => {
-      p.templateVersion = GREEN_VERSION; // replicas started from now on run the green version
+      p.runNewReplicasAs(GREEN_VERSION);
       green[j].forEach((i) => p.release(i));
       blue[j].forEach((i) => p.drain(i));
       p.logEvent(blue[j].length, green[j].length, 'blue-green switch');

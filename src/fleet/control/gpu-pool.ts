@@ -22,10 +22,10 @@ export class ReplicaPool {
   private readonly standby: Uint8Array;
   /** Boots a deploy started for itself (a blue-green green set, a rolling update's surge): not the autoscaler's to count or cancel. */
   private readonly deployBoot: Uint8Array;
-  /** The version a replica the autoscaler starts runs: a rolling update or a blue-green switch moves it, as a Deployment's template. */
-  templateVersion = 0;
-  /** The count last asked for by scaleTo (the configured count before any): a rolling update keeps to it as it moves. */
-  requested: number;
+  /** The version a replica the autoscaler starts runs: a rolling update or a blue-green switch moves it (runNewReplicasAs), as a Deployment's template. */
+  private templateVersion = 0;
+  /** The count last asked for by scaleTo (the configured count before any). */
+  private requestedCount: number;
   private readonly bootDone: number;
   private readonly drainCheck: number;
   private drainScheduled = false;
@@ -53,11 +53,21 @@ export class ReplicaPool {
     // The builder switched off the replicas beyond the initial count; the pool takes those holds over.
     for (let i = 0; i < n; i++) this.state[i] = cluster.views[i].isHeld('off') ? OFF : ON;
     this.meter = new Meter(component, fixed, this.serving, from_ms);
-    this.requested = this.serving;
+    this.requestedCount = this.serving;
     this.bootDone = sim.on((i) => this.ready(i));
     this.drainCheck = sim.on(() => this.checkDrains());
   }
   readonly meter: Meter;
+
+  /** The count last asked for by scaleTo (the configured count before any): a rolling update keeps to it as it moves. */
+  get requested(): number {
+    return this.requestedCount;
+  }
+
+  /** Replicas started from now on (by scaleTo) run `version`: a deploy's new template. */
+  runNewReplicasAs(version: number): void {
+    this.templateVersion = version;
+  }
 
   get size(): number {
     return this.state.length;
@@ -231,7 +241,7 @@ export class ReplicaPool {
   scaleTo(n: number, reason: string): void {
     const told = this.telling;
     this.telling = true;
-    this.requested = n;
+    this.requestedCount = n;
     const from = this.spec;
     if (n > from) {
       let need = n - from;

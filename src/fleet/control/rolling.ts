@@ -51,7 +51,7 @@ class PoolUpdate {
     this.maxSurge = countOf(d.max_surge, desired, true);
     if (this.maxUnavailable === 0 && this.maxSurge === 0) throw new UserError(`control.deploys[${index}]: max_unavailable and max_surge are both 0 for ${desired} replicas: the update could never proceed`);
     // Replicas an autoscaler starts from now on run the new version, as a Deployment's new template.
-    p.templateVersion = NEW_VERSION;
+    p.runNewReplicasAs(NEW_VERSION);
     p.logEvent(desired, desired, `rolling update starts (max_unavailable ${this.maxUnavailable}, max_surge ${this.maxSurge})`);
     this.started = true;
     this.step();
