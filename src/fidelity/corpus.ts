@@ -317,7 +317,7 @@ const RowSchema = z.object({
   num_requests: cell('blank or a positive integer', blankOr(readPosInt)),
   prompt_tokens: cell(`a positive integer up to ${MAX_ROW_TOKENS}`, (c) => atMost(readPosInt(c), MAX_ROW_TOKENS)),
   output_tokens: cell(`a positive integer up to ${MAX_ROW_TOKENS}`, (c) => atMost(readPosInt(c), MAX_ROW_TOKENS)),
-  lengths: cell('fixed, shared-prefix-N, repeat-K, or a dataset name (sharegpt, random, ...), optionally followed by -fixed-output, then optionally -cached-prompts', matching(LOWER_ID)),
+  lengths: cell('fixed, shared-prefix-N, repeat-K, random-range-R, or a dataset name (sharegpt, random, ...), optionally followed by -fixed-output, then optionally -cached-prompts', matching(LOWER_ID)),
   // blank only where the file has no such column (rowFromFields refuses a blank cell of a column it has)
   source: cell(PROVENANCE_EXPECTED.source, blankOr(nonEmpty)),
   url: cell(PROVENANCE_EXPECTED.url, blankOr(matching(/^https?:\/\/\S+$/))),
@@ -342,6 +342,8 @@ function lengthsIssue(r: { lengths: string; prompt_tokens: number; num_requests:
   const { base: lengths, cached } = withoutCachedPrompts(r.lengths);
   if (/^shared-prefix-\d+$/.test(lengths) && !(Number(lengths.slice('shared-prefix-'.length)) < r.prompt_tokens)) return `expected a shared prefix shorter than prompt_tokens (${r.prompt_tokens})`;
   if (/^repeat-\d+$/.test(lengths) && !(Number(lengths.slice('repeat-'.length)) >= 2)) return 'expected repeat-K with K >= 2 (each distinct prompt sent K times)';
+  const range = /^random-range-(.*?)(?:-fixed-output)?$/.exec(lengths);
+  if (range && !(/^\d*\.?\d+$/.test(range[1]) && Number(range[1]) > 0 && Number(range[1]) < 1)) return 'expected random-range-R with 0 < R < 1 (vLLM\'s --random-range-ratio R)';
   if (lengths.endsWith(FIXED_OUTPUT_SUFFIX) && FIXED_OUTPUT_CELLS.test(lengths.slice(0, -FIXED_OUTPUT_SUFFIX.length))) return `expected ${FIXED_OUTPUT_SUFFIX} after a dataset whose lengths are drawn (sharegpt, random-uniform, ...), not after one whose outputs are exact already`;
   if (!cached) return undefined;
   if (lengths.endsWith(CACHED_PROMPTS_SUFFIX)) return `expected ${CACHED_PROMPTS_SUFFIX} once`;

@@ -346,13 +346,24 @@ export function outputLengthLaw(lengths: string): LengthLaw {
  * SGLang's with range ratio 0 (uniform on [1, L]; the row states the means). `synthetic` is
  * genai-perf's and AIPerf's generated prompts, whose input and output standard deviations default
  * to 0 (NIM's benchmarking guide also forces the output length with ignore_eos): fixed lengths.
- * `shared-prefix-N` and `repeat-K`: fixed lengths. Other datasets (sharegpt, ...): geometric with
- * the stated means.
+ * `random-range-R`: vLLM's `random` at `--random-range-ratio R` (rangeRatio). `shared-prefix-N`
+ * and `repeat-K`: fixed lengths. Other datasets (sharegpt, ...): geometric with the stated means.
  */
 export function lengthLaw(lengths: string): LengthLaw {
   if (lengths.endsWith(FIXED_OUTPUT_SUFFIX)) return lengthLaw(lengths.slice(0, -FIXED_OUTPUT_SUFFIX.length));
   if (lengths === 'fixed' || lengths === 'random' || lengths === 'synthetic' || sharedPrefixTokens(lengths) > 0 || repeatCount(lengths) > 1) return 'fixed';
+  if (rangeRatio(lengths) > 0) return 'range';
   return lengths === 'random-uniform' ? 'uniform' : 'geometric';
+}
+
+/**
+ * r of a `random-range-R` lengths cell (vLLM's random dataset at `--random-range-ratio R`: each
+ * prompt and output uniform within R of its stated length), 0 for any other cell; the corpus
+ * loader refuses R outside (0, 1).
+ */
+export function rangeRatio(lengths: string): number {
+  const m = /^random-range-(\d*\.?\d+)(?:-fixed-output)?(?:-cached-prompts)?$/.exec(lengths);
+  return m ? Number(m[1]) : 0;
 }
 
 /** The dataset whose per-sample lengths a row's runs draw (its lengths cell, less a fixed-output suffix), if fleetsim has them (dataset-lengths.ts). */
@@ -392,7 +403,7 @@ export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, gp
   const repeat = repeatCount(row.lengths);
   const dataset = lengthDataset(row.lengths);
   const lengths = {
-    prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens, law: lengthLaw(row.lengths), output_law: outputLengthLaw(row.lengths), max_context: model.max_context,
+    prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens, law: lengthLaw(row.lengths), output_law: outputLengthLaw(row.lengths), max_context: model.max_context, range_ratio: rangeRatio(row.lengths),
     ...(shared > 0 ? { shared_prefix_tokens: shared } : {}), ...(repeat > 1 ? { repeat_count: repeat } : {}), ...(dataset ? { dataset } : {}),
     // the earlier run of the sweep sent the same num_requests prompts (the loader requires it)
     ...(row.prompts_cached && row.num_requests !== undefined ? { cached_prompts: row.num_requests } : {}),

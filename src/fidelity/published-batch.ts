@@ -2,7 +2,7 @@ import type { CalibrationProfile } from '../perf/calibration.ts';
 import type { StepModel } from '../perf/step.ts';
 import type { CorpusRow } from './corpus.ts';
 import { datasetLengths } from './dataset-lengths.ts';
-import { lengthDataset, outputLengthLaw, profileFor, resolveRow, rowScheduler } from './predict.ts';
+import { lengthDataset, outputLengthLaw, profileFor, rangeRatio, resolveRow, rowScheduler } from './predict.ts';
 import { pad } from './table.ts';
 import { cacheablePrefixBlocks, VLLM_REPLICA_DEFAULTS } from '../fleet/gpu/replica.ts';
 
@@ -57,7 +57,7 @@ function openLoopRuns(rows: readonly CorpusRow[]): RunFigures[] {
 /**
  * The share of its mean output a sequence in flight has generated, on average over its time in
  * flight: E[L^2] / 2E[L]^2 (a longer output is in flight longer): 1/2 for fixed outputs, about 1
- * for a geometric law, 2/3 for a uniform one, the dataset's own for a named one.
+ * for a geometric law, 2/3 for a uniform one, (1 + r^2 / 3) / 2 within a range r, the dataset's own for a named one.
  */
 export function generatedShare(row: CorpusRow): number {
   const dataset = lengthDataset(row.lengths);
@@ -68,6 +68,11 @@ export function generatedShare(row: CorpusRow): number {
     let squares = 0;
     for (const o of outputs) squares += o * o;
     return squares / outputs.length / (2 * output_mean * output_mean);
+  }
+  if (law === 'range') {
+    // uniform within r of the mean: E[L^2] = mean^2 (1 + r^2 / 3)
+    const r = rangeRatio(row.lengths);
+    return (1 + r * r / 3) / 2;
   }
   return law === 'uniform' ? 2 / 3 : 1;
 }

@@ -27,9 +27,12 @@ export type Arrivals =
  * - `geometric`: drawn (seeded) from a geometric law with these means, the maximum-entropy law
  *   given only a mean (a dataset such as ShareGPT whose shape the row does not state);
  * - `uniform`: each length uniform on the integers [1, 2 x mean - 1] (SGLang's bench_serving
- *   `random` dataset with `--random-range-ratio 0`: uniform on [1, L], mean about L / 2).
+ *   `random` dataset with `--random-range-ratio 0`: uniform on [1, L], mean about L / 2);
+ * - `range`: each length uniform on the integers [floor(mean x (1 - r)), ceil(mean x (1 + r))],
+ *   r the Lengths' range_ratio (vLLM's `random` dataset with `--random-range-ratio r`, 0 < r < 1,
+ *   which draws prompts and outputs alike so).
  */
-export type LengthLaw = 'fixed' | 'geometric' | 'uniform';
+export type LengthLaw = 'fixed' | 'geometric' | 'uniform' | 'range';
 
 /** Prompt and output lengths: their means and how they are spread (LengthLaw). */
 export interface Lengths {
@@ -43,6 +46,8 @@ export interface Lengths {
   readonly output_law?: LengthLaw;
   /** draws are clipped so that prompt + output fits this context */
   readonly max_context: number;
+  /** r of the `range` law (0 < r < 1); unused by the others */
+  readonly range_ratio?: number;
   /** the first this many tokens of every prompt are one shared prefix, which the replica caches (0: none) */
   readonly shared_prefix_tokens?: number;
   /**
@@ -126,8 +131,8 @@ export function lengthSampler(l: Lengths, seed: number): () => [number, number] 
   if (l.dataset !== undefined) return datasetSampler(l, datasetLengths(l.dataset), seed);
   const outputLaw = l.output_law ?? l.law;
   if (l.law === 'fixed' && outputLaw === 'fixed') return () => [l.prompt_tokens, l.output_tokens];
-  const drawPrompt = drawer(l.law, l.prompt_tokens, stream(seed, 'fidelity:prompt'));
-  const drawOutput = drawer(outputLaw, l.output_tokens, stream(seed, 'fidelity:output'));
+  const drawPrompt = drawer(l.law, l.prompt_tokens, l.range_ratio ?? 0, stream(seed, 'fidelity:prompt'));
+  const drawOutput = drawer(outputLaw, l.output_tokens, l.range_ratio ?? 0, stream(seed, 'fidelity:output'));
   return () => {
     const prompt = Math.min(drawPrompt(), l.max_context - 1);
     const output = Math.min(drawOutput(), l.max_context - prompt);
@@ -152,9 +157,17 @@ function datasetSampler(l: Lengths, d: DatasetLengths, seed: number): () => [num
   };
 }
 
-/** Draws of one length law around `mean` from its own stream. */
-function drawer(law: LengthLaw, mean: number, rng: Rng): () => number {
+/** An integer uniform on [floor(mean x (1 - ratio)), ceil(mean x (1 + ratio))], at least 1 (vLLM's random dataset). */
+function uniformInRange(rng: Rng, mean: number, ratio: number): number {
+  const low = Math.max(1, Math.floor(mean * (1 - ratio)));
+  const high = Math.max(low, Math.ceil(mean * (1 + ratio)));
+  return low + Math.floor(rng() * (high - low + 1));
+}
+
+/** Draws of one length law around `mean` from its own stream (`ratio`: the range law's). */
+function drawer(law: LengthLaw, mean: number, ratio: number, rng: Rng): () => number {
   if (law === 'fixed') return () => mean;
+  if (law === 'range') return () => uniformInRange(rng, mean, ratio);
   const draw = law === 'uniform' ? uniformAround : geometric;
   return () => draw(rng, mean);
 }

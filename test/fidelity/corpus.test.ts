@@ -173,6 +173,14 @@ describe('corpus loader: each bad row is refused with file, line and column', ()
     expect(rows.map((r) => r.lengths)).toEqual(['sharegpt-fixed-output', 'random-uniform-fixed-output']);
   });
 
+  it('random-range-R only with 0 < R < 1', () => {
+    for (const cell of ['random-range-0', 'random-range-1', 'random-range-1.5', 'random-range-x', 'random-range-0.2.1']) {
+      expect(refusal({ lengths: cell })).toBe(`c.csv:3: lengths: expected random-range-R with 0 < R < 1 (vLLM's --random-range-ratio R), got "${cell}"`);
+    }
+    const rows = parseCorpus(csvText([baseCells({ lengths: 'random-range-0.15' }), baseCells({ id: 'u', lengths: 'random-range-0.5-fixed-output' })]), 'c.csv');
+    expect(rows.map((r) => r.lengths)).toEqual(['random-range-0.15', 'random-range-0.5-fixed-output']);
+  });
+
   it('a duplicate id, within a file and across files', () => {
     expect(userError(() => loadCorpus([writeTemp({ 'a.csv': csvText([baseCells(), baseCells()]) })['a.csv']]))).toMatch(
       /a\.csv:3: id: expected an id used once in the corpus \(first at .*a\.csv:2\), got "synthetic-test-row"$/);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCorpus, type CorpusColumn, type CorpusRow } from '../../src/fidelity/corpus.ts';
-import { lengthDataset, lengthLaw, outputLengthLaw, predictRow, predictRows, withEngineArgs, type Prediction } from '../../src/fidelity/predict.ts';
+import { lengthDataset, lengthLaw, outputLengthLaw, predictRow, rangeRatio, predictRows, withEngineArgs, type Prediction } from '../../src/fidelity/predict.ts';
 import { lengthSampler, simulate } from '../../src/fidelity/run.ts';
 import { datasetLengths, parseLengths } from '../../src/fidelity/dataset-lengths.ts';
 import { getGpu, getModel } from '../../src/perf/lookup.ts';
@@ -189,6 +189,30 @@ describe('lengths', () => {
     expect(relErr(p / n, 220)).toBeLessThan(0.015);
     expect(relErr(o / n, 190)).toBeLessThan(0.015);
     expect(lengthSampler({ prompt_tokens: 220, output_tokens: 190, law: 'fixed', max_context: 4096 }, 1)()).toEqual([220, 190]);
+  });
+
+  it("vLLM's random dataset at --random-range-ratio r: every length uniform on [floor(L(1 - r)), ceil(L(1 + r))]", () => {
+    expect(lengthLaw('random-range-0.15')).toBe('range');
+    expect(rangeRatio('random-range-0.15')).toBe(0.15);
+    expect(rangeRatio('random-range-0.5-fixed-output')).toBe(0.5);
+    expect(outputLengthLaw('random-range-0.5-fixed-output')).toBe('fixed');
+    expect(rangeRatio('random')).toBe(0);
+    const draw = lengthSampler({ prompt_tokens: 1001, output_tokens: 20, law: 'range', range_ratio: 0.15, max_context: 131072 }, 1);
+    const seen = new Map<number, number>();
+    let promptSum = 0;
+    const n = 40_000;
+    for (let i = 0; i < n; i++) {
+      const [prompt, output] = draw();
+      promptSum += prompt;
+      seen.set(output, (seen.get(output) ?? 0) + 1);
+      expect(prompt).toBeGreaterThanOrEqual(850);
+      expect(prompt).toBeLessThanOrEqual(1152);
+    }
+    // outputs: floor(17) to ceil(23), seven values, each about n / 7
+    expect([...seen.keys()].sort((a, b) => a - b)).toEqual([17, 18, 19, 20, 21, 22, 23]);
+    for (const count of seen.values()) expect(relErr(count, n / 7)).toBeLessThan(0.05);
+    // prompts: mean (850 + 1152) / 2 = 1001; sd about 87, so 40,000 draws hold it within 0.1% at 2 sigma
+    expect(relErr(promptSum / n, 1001)).toBeLessThan(0.001);
   });
 
   it('a dataset whose outputs were forced to max_tokens: prompts drawn by the dataset\'s law, every output exact', () => {

@@ -95,6 +95,8 @@ describe('the step at the published batch (Little\'s law)', () => {
     expect(generatedShare(fixed)).toBe(0.5);
     expect(generatedShare(run(4, 100, 20, 4, { lengths: 'random-uniform' })[0])).toBeCloseTo(2 / 3, 9);
     expect(generatedShare(run(4, 100, 20, 4, { lengths: 'sharegpt' })[0])).toBe(1);
+    // uniform within 15% of the mean: variance (0.3 mean)^2 / 12, so (1 + 0.15^2 / 3) / 2
+    expect(generatedShare(run(4, 100, 20, 4, { lengths: 'random-range-0.15' })[0])).toBeCloseTo(0.50375, 9);
     // MLPerf's OpenOrca answers: coefficient of variation 0.79, so (1 + 0.79^2) / 2
     expect(generatedShare(run(4, 100, 20, 4, { lengths: 'openorca-mlperf' })[0])).toBeCloseTo((1 + 0.7873 ** 2) / 2, 3);
     expect(generatedShare(run(4, 100, 20, 4, { lengths: 'cnndm-mlperf-fixed-output' })[0])).toBe(0.5);
