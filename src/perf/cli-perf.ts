@@ -75,7 +75,8 @@ function gemmRateNote(s: PerfSummary): string {
   const gpu = getGpu(s.gpu);
   const path = matmulPathFor(gpu, s.dtype);
   const f = matmulFractions(gpu, path);
-  const block = s.weight_kernel_share === 1 ? '' : `; block-scaled FP8 weights: x${fmt(s.weight_kernel_share, 2)} of that rate and of the weights' bandwidth, the share block-scaled kernels reached in 2025's stacks`;
+  let block = s.weight_kernel_share === 1 ? '' : `; block-scaled FP8 weights: x${fmt(s.weight_kernel_share, 2)} of that rate and of the weights' bandwidth, the share block-scaled kernels reached in 2025's stacks`;
+  if (s.expert_kernel_share !== 1) block += `; MXFP4 experts without FP4 tensor cores: x${fmt(s.expert_kernel_share, 2)} of that rate at large batch (upcasting MoE kernels; fitted on TensorRT-LLM's gpt-oss throughput on H200)`;
   if (f === undefined) return `the profile's, as on ${MATMUL_REFERENCE_GPU} (assumed: no large-GEMM measurement of ${s.gpu})${block}`;
   const row = f.row === 'fp8' ? (s.dtype === 'fp4' ? 'FP8, no FP4 measurement' : 'FP8') : path === 'fp8' ? 'BF16, no FP8 measurement' : 'BF16';
   const pct = (x: number) => `${fmt(100 * x, 1)}%`;

@@ -93,6 +93,37 @@ export function matmulPathFor(gpu: GpuSpec, dtype: Dtype): MatmulPath {
 export const BLOCK_FP8_KERNEL_SHARE = 0.5;
 
 /**
+ * The share of the dense 16-bit GEMM rate that a model's 4-bit MXFP4 experts (gpt-oss: OCP
+ * microscaling FP4, one E8M0 scale per 32 weights; shape.ts expert_weight_bits) reach at large
+ * batch on GPUs with FP8 but no FP4 tensor cores, where the serving stacks run them through
+ * OpenAI's Triton MoE kernels (triton_kernels' matmul_ogs), which upcast the weights to BF16 in
+ * registers: vLLM's default MXFP4 path on Hopper, and the MoE backend TensorRT-LLM's gpt-oss guide
+ * names for H100/H200 ("Hopper: use TRITON"). Streaming the weights is unaffected (memory-bound
+ * decode at small batch reads 4.25 bits a weight at the usual bandwidth); the share lowers only the
+ * compute-bound asymptote of the experts' GEMMs (step.ts gemmEfficiency).
+ *
+ * Fitted, not measured on a kernel: no published kernel benchmark of that path on Hopper was
+ * found. `fleetsim fidelity` on the 5 gpt-oss-120b rows on one H200 of TensorRT-LLM's performance
+ * overview (data/corpus/fresh-2026-12/gpt-oss.csv, calibration split): 41.2% -> 9.7% MAPE at 0.35
+ * (0.3-0.4 within a point). Held out (validation): the same page's 10 gpt-oss-20b rows on one H100
+ * and one H200, 50.5% -> 8.2%; its 5 gpt-oss-120b rows on four H100s with attention data
+ * parallelism and 4-way expert parallelism, 95% -> 44% (still too fast: not explained); the vLLM
+ * blog's gpt-oss-20b runs of 20,000-token prompts on H100 (vLLM 0.19.1), first tokens -39% -> +18%
+ * and +22%, ITL and throughput within 14%. It carries
+ * whatever the MXFP4 MoE path costs beyond its FLOPs (routing, gathers, the upcast), so it is a
+ * property of that path, not of FP4 in general: A100 (Marlin's MXFP4 path in vLLM) and Blackwell
+ * (native FP4) keep the dense rate. The evidence is Hopper's (H100, H200); Ada's L4 and L40S and
+ * AMD's MI300X and MI325X, also FP8 without FP4, are read the same way, untested.
+ */
+export const MXFP4_UPCAST_EXPERT_SHARE = 0.35;
+
+/** The large-batch share of the GEMM rate a model's experts reach on this GPU: MXFP4_UPCAST_EXPERT_SHARE for 4-bit experts on FP8-but-not-FP4 tensor cores, else 1. */
+export function expertKernelShare(model: { readonly expert_weight_bits?: number }, gpu: GpuSpec): number {
+  const fourBitExperts = model.expert_weight_bits !== undefined && model.expert_weight_bits < 8;
+  return fourBitExperts && gpu.fp8_tflops !== undefined && gpu.fp4_tflops === undefined ? MXFP4_UPCAST_EXPERT_SHARE : 1;
+}
+
+/**
  * How a checkpoint's FP8 weights are scaled: `block` (one scale per 128x128 block: DeepSeek-V3's
  * checkpoint, the Qwen team's FP8 releases) or `tensor` (per tensor or per channel: NVIDIA's
  * ModelOpt checkpoints that TensorRT-LLM serves, vLLM's `--quantization fp8`, the FP8 Llama

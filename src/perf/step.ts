@@ -1,7 +1,7 @@
 import { UserError } from '../errors.ts';
 import type { CalibrationFactors, CalibrationProfile } from './calibration.ts';
 import { DEFAULT_CALIBRATION } from './profiles.ts';
-import { ACTIVATION_BYTES, defaultKvDtype, DTYPE_BYTES, matmulPathFor, peakTflopsFor, weightKernelShare, type Dtype } from './dtype.ts';
+import { ACTIVATION_BYTES, defaultKvDtype, DTYPE_BYTES, expertKernelShare, matmulPathFor, peakTflopsFor, weightKernelShare, type Dtype } from './dtype.ts';
 import { checkTensorParallel, matmulRateVsReference, meshLinkShare, type GpuSpec } from './hardware.ts';
 import { moeAllToAllBytesPerToken, sizeReplica } from './memory.ts';
 import type { ModelSpec } from './models.ts';
@@ -116,6 +116,8 @@ export interface StepGeometry {
   readonly denseWeightMs: number;
   /** a token through its experts_per_token experts, ms at the dtype's peak (0: dense model) */
   readonly expertMsPerToken: number;
+  /** the large-batch share of the GEMM rate the experts' kernels reach (mixedInputExpertShare; 1: the dense rate) */
+  readonly expertGemmShare: number;
   /** streaming every routed expert once, ms at peak bandwidth (0: dense model) */
   readonly expertWeightMs: number;
   /** probability that one token leaves a given expert untouched: 1 - k/E */
@@ -226,8 +228,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     denseMsPerPrefillToken: 2 * denseParams / gemmFlopsPerMs,
     denseMsPerDecodeToken: 2 * (denseParams + lmHead) / gemmFlopsPerMs,
     denseWeightMs: denseBytes / weightBytesPerMs,
-    expertMsPerToken: 2 * expertActiveParams / gemmFlopsPerMs,
-    expertWeightMs: expertBytes / weightBytesPerMs,
+    expertMsPerToken: 2 * expertActiveParams / gemmFlopsPerMs, expertGemmShare: expertKernelShare(model, gpu), expertWeightMs: expertBytes / weightBytesPerMs,
     expertMissProbability: model.experts > 1 ? 1 - model.experts_per_token / model.experts : 1,
     expertTokenShare: model.experts > 1 ? model.experts_per_token / model.experts : 1,
     attentionMsPerPair: attnFlopsPerPair / peak16FlopsPerMs,
@@ -360,9 +361,13 @@ function blend(a: number, b: number): number {
   return Math.sqrt(Math.sqrt(a2 * a2 + b2 * b2));
 }
 
-/** GEMM efficiency with `tokens` rows: it halves at gemm_half_tokens. */
-function gemmEfficiency(c: CalibrationFactors, tokens: number): number {
-  return c.gemm_efficiency * tokens / (tokens + c.gemm_half_tokens);
+/**
+ * The GEMM efficiency at `tokens` rows: it halves at gemm_half_tokens, rising to gemm_efficiency x
+ * `share` at large sizes with the same slope at small ones (a kernel that reaches a share of the
+ * dense rate, dtype.ts MXFP4_UPCAST_EXPERT_SHARE, loses it where it is compute-bound).
+ */
+function gemmEfficiency(c: CalibrationFactors, tokens: number, share = 1): number {
+  return c.gemm_efficiency * share * tokens / (tokens + c.gemm_half_tokens * share);
 }
 
 /**
@@ -387,7 +392,7 @@ export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number,
     // share, at least one (a batch of one token runs its k experts on one row each, not on k/E
     // of a row: that read Mixtral-8x7B's TPOT at batch 1 on A100 TP 2 as 18 ms, 8.6 measured)
     const tokensPerTouchedExpert = tokens * g.expertTokenShare / touched;
-    t += blend(tokens * g.expertMsPerToken / gemmEfficiency(c, tokensPerTouchedExpert), g.expertWeightMs * touched / c.memory_bw_efficiency);
+    t += blend(tokens * g.expertMsPerToken / gemmEfficiency(c, tokensPerTouchedExpert, g.expertGemmShare), g.expertWeightMs * touched / c.memory_bw_efficiency);
   }
   t += pairs * g.attentionMsPerPair / c.attention_efficiency;
   if (ds > 0) t += Math.max(dctx * q * g.decodeAttentionMsPerPair / c.attention_efficiency, dctx * g.kvMsPerToken / c.kv_bw_efficiency);

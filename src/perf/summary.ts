@@ -1,7 +1,7 @@
 import { UserError } from '../errors.ts';
 import { replicaScheduler, type CalibrationProfile } from './calibration.ts';
 import { DEFAULT_CALIBRATION } from './profiles.ts';
-import { defaultKvDtype, matmulPathFor, weightKernelShare, type Dtype } from './dtype.ts';
+import { defaultKvDtype, expertKernelShare, matmulPathFor, weightKernelShare, type Dtype } from './dtype.ts';
 import { matmulRateVsReference, type GpuSpec } from './hardware.ts';
 import type { ModelSpec } from './models.ts';
 import { buildSpeculativeStepModel, type SpeculativeMethod, type SpeculativeSpec } from './speculative.ts';
@@ -67,6 +67,8 @@ export interface PerfSummary {
   matmul_rate_vs_reference: number;
   /** the share of the FP8 path its weights' GEMMs reach: dtype.ts BLOCK_FP8_KERNEL_SHARE for block-scaled FP8, else 1 */
   weight_kernel_share: number;
+  /** the large-batch share of the GEMM rate its experts reach: dtype.ts MXFP4_UPCAST_EXPERT_SHARE for 4-bit experts on Hopper, else 1 */
+  expert_kernel_share: number;
   /** model FLOP utilisation (of the datasheet peak) and memory-bandwidth utilisation of the throughput iteration */
   mfu: number;
   mbu: number;
@@ -214,6 +216,7 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
     usd_per_million_output_tokens: (p.usdPerGpuHour / 3600 / perGpu) * 1e6,
     matmul_rate_vs_reference: matmulRateVsReference(p.gpu, matmulPathFor(p.gpu, p.dtype)),
     weight_kernel_share: weightKernelShare(model, p.gpu, p.dtype),
+    expert_kernel_share: expertKernelShare(model, p.gpu),
     mfu: flops / (step.peakFlopsPerS * stepMs / 1000),
     mbu: bytes / (step.peakBytesPerS * stepMs / 1000),
   };
