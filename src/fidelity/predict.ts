@@ -362,7 +362,7 @@ export function lengthLaw(lengths: string): LengthLaw {
  * loader refuses R outside (0, 1).
  */
 export function rangeRatio(lengths: string): number {
-  const m = /^random-range-(\d*\.?\d+)(?:-fixed-output)?(?:-cached-prompts)?$/.exec(lengths);
+  const m = /^random-range-(\d*\.?\d+)(?:-fixed-output)?$/.exec(lengths);
   return m ? Number(m[1]) : 0;
 }
 

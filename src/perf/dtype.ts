@@ -109,11 +109,11 @@ export const BLOCK_FP8_KERNEL_SHARE = 0.5;
  * and one H200, 50.5% -> 8.2%; its 5 gpt-oss-120b rows on four H100s with attention data
  * parallelism and 4-way expert parallelism, 95% -> 44% (still too fast: not explained); the vLLM
  * blog's gpt-oss-20b runs of 20,000-token prompts on H100 (vLLM 0.19.1), first tokens -39% -> +18%
- * and +22%, ITL and throughput within 14%. It carries
- * whatever the MXFP4 MoE path costs beyond its FLOPs (routing, gathers, the upcast), so it is a
- * property of that path, not of FP4 in general: A100 (Marlin's MXFP4 path in vLLM) and Blackwell
- * (native FP4) keep the dense rate. The evidence is Hopper's (H100, H200); Ada's L4 and L40S and
- * AMD's MI300X and MI325X, also FP8 without FP4, are read the same way, untested.
+ * and +22%, ITL and throughput within 14%. It carries whatever the MXFP4 MoE path costs beyond
+ * its FLOPs (routing, gathers, the upcast), so it is a property of that path, not of FP4 in
+ * general: A100 (Marlin's MXFP4 path in vLLM) and Blackwell (native FP4) keep the dense rate. The
+ * evidence is Hopper's (H100, H200); Ada's L4 and L40S and AMD's MI300X and MI325X, also FP8
+ * without FP4, are read the same way, untested.
  */
 export const MXFP4_UPCAST_EXPERT_SHARE = 0.35;
 
