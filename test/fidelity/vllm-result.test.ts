@@ -37,6 +37,13 @@ describe('vLLM benchmark_serving results as measurements', () => {
     expect(parseVllmResult(JSON.stringify(result()), 'run.json').some((x) => x.prompts_cached)).toBe(false);
   });
 
+  it("a run with vLLM's --random-range-ratio says so in its dataset metadata; a ratio outside (0, 1) is refused", () => {
+    const rows = parseVllmResult(JSON.stringify({ ...result(), dataset: 'random-range-0.1' }), 'run.json');
+    expect(rows.every((x) => x.lengths === 'random-range-0.1')).toBe(true);
+    expect(userError(() => parseVllmResult(JSON.stringify({ ...result(), dataset: 'random-range-2' }), 'run.json'))).toMatch(
+      /^run\.json: dataset: expected random-range-R with 0 < R < 1/);
+  });
+
   it('refuses a result without the GPU, model or TP, saying how to give them', () => {
     const r = result();
     delete r.gpu;
