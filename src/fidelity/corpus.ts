@@ -337,13 +337,20 @@ const RowSchema = z.object({
   else if (r.kind === 'hit_rate' && !(r.value <= 1)) issue('value', 'expected a hit rate as a fraction in (0, 1]');
 });
 
+/** R of a `random-range-R` lengths cell (a -fixed-output suffix allowed) as written: undefined for any other cell, NaN when R is not a decimal number. */
+export function randomRangeOf(lengths: string): number | undefined {
+  const m = /^random-range-(.*?)(?:-fixed-output)?$/.exec(lengths);
+  if (!m) return undefined;
+  return /^\d*\.?\d+$/.test(m[1]) ? Number(m[1]) : NaN;
+}
+
 /** What is wrong with a row's lengths cell against its prompt and run length, if anything. */
 function lengthsIssue(r: { lengths: string; prompt_tokens: number; num_requests: number | null }): string | undefined {
   const { base: lengths, cached } = withoutCachedPrompts(r.lengths);
   if (/^shared-prefix-\d+$/.test(lengths) && !(Number(lengths.slice('shared-prefix-'.length)) < r.prompt_tokens)) return `expected a shared prefix shorter than prompt_tokens (${r.prompt_tokens})`;
   if (/^repeat-\d+$/.test(lengths) && !(Number(lengths.slice('repeat-'.length)) >= 2)) return 'expected repeat-K with K >= 2 (each distinct prompt sent K times)';
-  const range = /^random-range-(.*?)(?:-fixed-output)?$/.exec(lengths);
-  if (range && !(/^\d*\.?\d+$/.test(range[1]) && Number(range[1]) > 0 && Number(range[1]) < 1)) return 'expected random-range-R with 0 < R < 1 (vLLM\'s --random-range-ratio R)';
+  const range = randomRangeOf(lengths);
+  if (range !== undefined && !(range > 0 && range < 1)) return 'expected random-range-R with 0 < R < 1 (vLLM\'s --random-range-ratio R)';
   if (lengths.endsWith(FIXED_OUTPUT_SUFFIX) && FIXED_OUTPUT_CELLS.test(lengths.slice(0, -FIXED_OUTPUT_SUFFIX.length))) return `expected ${FIXED_OUTPUT_SUFFIX} after a dataset whose lengths are drawn (sharegpt, random-uniform, ...), not after one whose outputs are exact already`;
   if (!cached) return undefined;
   if (lengths.endsWith(CACHED_PROMPTS_SUFFIX)) return `expected ${CACHED_PROMPTS_SUFFIX} once`;

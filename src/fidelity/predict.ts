@@ -8,7 +8,7 @@ import { getGpu, getModel } from '../perf/lookup.ts';
 import type { ModelSpec } from '../perf/models.ts';
 import { buildStepModel, windowKvTokens, type StepModel } from '../perf/step.ts';
 import { VLLM_REPLICA_DEFAULTS } from '../fleet/gpu/replica.ts';
-import { FIXED_OUTPUT_SUFFIX, SERVING_KINDS, type CorpusRow, type EngineArgs, type Statistic } from './corpus.ts';
+import { FIXED_OUTPUT_SUFFIX, randomRangeOf, SERVING_KINDS, type CorpusRow, type EngineArgs, type Statistic } from './corpus.ts';
 import { trtllmBenchLimits } from './trtllm-bench.ts';
 import { simulate, type Arrivals, type LengthLaw, type RunResult, type RunSpec } from './run.ts';
 import { NIM_VLLM_SINCE, versionAtLeast } from './versions.ts';
@@ -362,8 +362,8 @@ export function lengthLaw(lengths: string): LengthLaw {
  * loader refuses R outside (0, 1).
  */
 export function rangeRatio(lengths: string): number {
-  const m = /^random-range-(\d*\.?\d+)(?:-fixed-output)?$/.exec(lengths);
-  return m ? Number(m[1]) : 0;
+  const r = randomRangeOf(lengths);
+  return r !== undefined && r > 0 && r < 1 ? r : 0;
 }
 
 /** The dataset whose per-sample lengths a row's runs draw (its lengths cell, less a fixed-output suffix), if fleetsim has them (dataset-lengths.ts). */
