@@ -31,12 +31,16 @@ export const NEAR_CAPACITY_LOAD = 1 / (1 + STEP_MODEL_THROUGHPUT_ERROR);
  * DeepSeek-R1 blog at DP 8, EP 8 +3%), decode at low load -23% to +19%, but first tokens at low
  * load 23-44% short in both sources that publish them (vLLM 0.8.4 at 10 requests/s, TTFT 125-137 ms
  * measured against 96; GPUStack's vLLM at 4 requests through its chat endpoint, 123 ms against
- * 69), which no term explains yet (docs/fidelity.md, "Known biases").
+ * 69), which no term explains yet (docs/fidelity.md, "Known biases"). On 2026-12-06 a third source,
+ * SGLang 0.5.7 of March 2026 at 8-64 requests on H200 (data/corpus/fresh-2026-12/moe-decode.csv),
+ * read the mean first token 35-56% short again but the TPOT 23-55% long: that release's
+ * block-scaled kernels outrun the 2025 share the model counts, which the 2025 sources still hold.
  */
 export function knownModelBias(model: { readonly id: string; readonly mla?: unknown }): string | undefined {
   if (model.mla === undefined) return undefined;
-  return `${model.id}: fleetsim reads the first tokens of DeepSeek-style MLA models 23-44% short of published runs at low load ` +
-    '(vLLM on H200) and their throughput up to 22% high, so its latency here is likely low and its capacity may be optimistic';
+  return `${model.id}: fleetsim reads the first tokens of DeepSeek-style MLA models 23-56% short of published runs at low load ` +
+    '(vLLM and SGLang on H200), their throughput up to 22% high and their per-token decode from 23% short to 55% long by release, ' +
+    'so its first-token latency here is likely low, its capacity may be optimistic and its TPOT is uncertain by about half';
 }
 
 /**
