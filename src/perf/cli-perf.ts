@@ -87,11 +87,15 @@ function gemmRateNote(s: PerfSummary): string {
 /** What a tensor-parallel group's all-reduce travels over: the whole link through a switch, its own links on a direct mesh. */
 function interconnectNote(s: PerfSummary): string {
   const gpu = getGpu(s.gpu);
+  const domain = gpu.interconnect_domain_gpus;
+  if (s.tp > domain) {
+    return `${gpu.interconnect} ${int(gpu.nvlink_gb_per_s)} GB/s per GPU within each of ${s.tp / domain} nodes of ${domain}, ` +
+      'and between them the network (400 Gb/s per GPU): every all-reduce crosses it, NCCL\'s tree latency and each GPU\'s share of the payload';
+  }
   const link = `${gpu.interconnect} ${int(gpu.nvlink_gb_per_s)} GB/s per GPU`;
   if (gpu.interconnect === 'pcie') return `${link}: a ring of ${s.tp} cards through the host`;
   if (!gpu.direct_mesh) return `${link} through a switch: a group of ${s.tp} all-reduces at the whole link`;
   const share = meshLinkShare(gpu, s.tp);
-  const domain = gpu.interconnect_domain_gpus;
   return share < 1
     ? `${link} over a direct mesh of ${domain}: a group of ${s.tp} drives ${s.tp - 1} of its ${domain - 1} links (${int(share * gpu.nvlink_gb_per_s)} GB/s), tp ${domain} all of them`
     : `${link} over a direct mesh of ${domain}: a group of ${s.tp} drives all its links`;

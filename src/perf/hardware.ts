@@ -17,7 +17,8 @@ import { UserError } from '../errors.ts';
  * - interconnect_domain_gpus: how many GPUs share that interconnect all-to-all, i.e. the largest
  *   tensor-parallel group that never crosses the network: 8 on an HGX/OAM board, 72 in a GB200
  *   NVL72 rack; for PCIe cards, the most cards one host of the catalog's instances carries (they
- *   all-reduce through the host's PCIe switches). checkTensorParallel() refuses a TP above it.
+ *   all-reduce through the host's PCIe switches). A TP above it spans whole domains on several
+ *   nodes, all-reducing across them over the network (checkTensorParallel, step.ts networkAllReduce).
  * - fp16_tflops: dense FP16/BF16 tensor-core peak. fp8_tflops only where the chip has FP8 tensor
  *   cores, fp4_tflops only where it has FP4 tensor cores (Blackwell).
  * - int8_tops: dense INT8 tensor-core peak (V100 has none: DP4A rate, see its entry).
@@ -272,19 +273,26 @@ export const GPU_IDS: readonly GpuId[] = Object.keys(GPUS) as GpuId[];
 export const GPU_MEMORY_BYTES_PER_GB = 2 ** 30;
 
 /**
- * Refuse a tensor-parallel degree the GPU's interconnect cannot serve: a TP group larger than the
- * all-to-all domain would all-reduce across the network (InfiniBand/EFA, tens of GB/s per GPU
- * instead of hundreds), which the step model's one-link all-reduce term does not cost. Serving
- * engines split such models with pipeline or data parallelism across domains instead.
+ * The most nodes one tensor-parallel group spans: SGLang's and vLLM's multi-node recipes take two
+ * (DeepSeek-R1 at TP 16 on two 8-GPU H100 nodes), four fit Llama 3.1 405B in 16 bits on A100 40GB;
+ * past that every all-reduce of a decode step waits on the network a few more times.
+ */
+export const MAX_TENSOR_PARALLEL_NODES = 4;
+
+/**
+ * Refuse a tensor-parallel degree the GPU's interconnect cannot serve. Within one all-to-all domain
+ * any degree; beyond it whole domains on up to MAX_TENSOR_PARALLEL_NODES nodes, which all-reduce
+ * across the network (InfiniBand/EFA, tens of GB/s per GPU instead of hundreds: step.ts
+ * networkAllReduce) as NCCL runs a hierarchical all-reduce, each node's GPUs at once.
  * `field` names the flag or scenario field in the message.
  */
 export function checkTensorParallel(gpu: GpuSpec, tp: number, field = '--tp'): void {
   if (!Number.isInteger(tp) || tp < 1) throw new UserError(`${field}: expected a positive integer, got ${tp}`);
   const domain = gpu.interconnect_domain_gpus;
-  if (tp > domain) {
+  if (tp > domain && (tp % domain !== 0 || tp / domain > MAX_TENSOR_PARALLEL_NODES)) {
     throw new UserError(
       `${field}: tp=${tp} exceeds the ${domain}-GPU ${gpu.interconnect} domain of ${gpu.id}; ` +
-      `tensor parallelism beyond one domain would cross the network, which the step model does not cost: use tp <= ${domain}`);
+      `a group over several nodes takes whole domains, at most ${MAX_TENSOR_PARALLEL_NODES}: use tp <= ${domain} or a multiple of ${domain} up to ${domain * MAX_TENSOR_PARALLEL_NODES}`);
   }
 }
 

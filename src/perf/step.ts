@@ -147,8 +147,14 @@ export interface StepGeometry {
   readonly meshAllReduceMsPerToken: number;
   /** hops of a ring all-reduce over PCIe (2 (tp-1)); 0 on NVLink */
   readonly pcieRingHops: number;
-  /** log2(tp): rounds of a tree or recursive-doubling all-reduce over NVLink or Infinity Fabric */
+  /** log2 of the group within one interconnect domain: rounds of a tree or recursive-doubling all-reduce over NVLink or Infinity Fabric */
   readonly allReduceDoublings: number;
+  /**
+   * a group that spans nodes (tp above the interconnect domain): each all-reduce's added latency
+   * over the network, us (networkAllReduce), and its network payload per token, ms; 0 within a node
+   */
+  readonly networkAllReduceLatencyUs: number;
+  readonly networkAllReduceMsPerToken: number;
   /**
    * a GEMM-fused all-reduce's payload per GPU link direction over a ring's: NVLink SHARP reduces in
    * the switch, so each GPU sends its partial once and receives the sum once, (tp + 1) / tp of the
@@ -252,7 +258,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   };
 }
 
-type Collectives = Pick<StepGeometry, 'allReduces' | 'allReduceMsPerToken' | 'meshAllReduceMsPerToken' | 'pcieRingHops' | 'allReduceDoublings' | 'fusedAllReduceTrafficShare' | 'allReduceFusable' | 'allToAlls' | 'allToAllMsPerToken'>;
+type Collectives = Pick<StepGeometry, 'allReduces' | 'allReduceMsPerToken' | 'meshAllReduceMsPerToken' | 'pcieRingHops' | 'allReduceDoublings' | 'networkAllReduceLatencyUs' | 'networkAllReduceMsPerToken' | 'fusedAllReduceTrafficShare' | 'allReduceFusable' | 'allToAlls' | 'allToAllMsPerToken'>;
 
 /** The GPU-to-GPU traffic of one iteration: tensor-parallel all-reduces and expert-parallel all-to-alls. */
 function collectives(
@@ -260,22 +266,30 @@ function collectives(
 ): Collectives {
   const { tp, ep, gpus, dataParallelGroups } = layout;
   // all-reduces after attention and after the MLP in every layer (Megatron-style TP); the ring
-  // and the two-shot kernels move 2 (tp-1)/tp of the payload over each GPU's one-direction link
+  // and the two-shot kernels move 2 (tp-1)/tp of the payload over each GPU's one-direction link.
+  // A group over several nodes (whole domains, hardware.ts checkTensorParallel) reduces within
+  // each node's domain over the link as a group of `local` would, and across nodes over the network
+  const local = Math.min(tp, gpu.interconnect_domain_gpus);
   const allReduces = tp > 1 ? 2 * model.layers : 0;
   const linkBytesPerMs = (gpu.nvlink_gb_per_s / 2) * 1e9 / 1000;
   // expert parallelism: every GPU dispatches and combines its 1/gpus of the batch's tokens at once
   const allToAll = moeAllToAllBytesPerToken(model, ep);
-  // bytes each GPU sends per token of the batch: each data-parallel group all-reduces only its own
-  // share of the batch, all groups at once
-  const allReduceBytesPerToken = tp > 1 ? allReduces * (2 * (tp - 1) / tp) * model.hidden_size * ACTIVATION_BYTES / dataParallelGroups : 0;
+  // bytes of all-reduce payload per token of the batch: each data-parallel group all-reduces only
+  // its own share of the batch, all groups at once
+  const payloadBytesPerToken = allReduces * model.hidden_size * ACTIVATION_BYTES / dataParallelGroups;
+  const allReduceBytesPerToken = local > 1 ? payloadBytesPerToken * (2 * (local - 1) / local) : 0;
+  const network = networkAllReduce(tp / local, local, payloadBytesPerToken);
   return {
     allReduces,
     allReduceMsPerToken: allReduceBytesPerToken / linkBytesPerMs,
-    meshAllReduceMsPerToken: allReduceBytesPerToken * meshShortfallMsPerByte(gpu, tp, linkBytesPerMs),
-    pcieRingHops: tp > 1 && gpu.interconnect === 'pcie' ? 2 * (tp - 1) : 0,
-    allReduceDoublings: Math.log2(tp),
-    fusedAllReduceTrafficShare: tp > 1 ? Math.min(1, (tp + 1) / (2 * (tp - 1))) : 1,
-    allReduceFusable: gpu.interconnect === 'nvlink' && gpu.direct_mesh !== true,
+    meshAllReduceMsPerToken: allReduceBytesPerToken * meshShortfallMsPerByte(gpu, local, linkBytesPerMs),
+    pcieRingHops: local > 1 && gpu.interconnect === 'pcie' ? 2 * (local - 1) : 0,
+    allReduceDoublings: Math.log2(local),
+    networkAllReduceLatencyUs: network.latencyUs,
+    networkAllReduceMsPerToken: network.msPerToken,
+    fusedAllReduceTrafficShare: local > 1 ? Math.min(1, (local + 1) / (2 * (local - 1))) : 1,
+    // the fused kernels (NVLink SHARP multicast) reduce within one switch's domain only
+    allReduceFusable: gpu.interconnect === 'nvlink' && gpu.direct_mesh !== true && tp === local,
     allToAlls: ep > 1 ? 2 * moeLayers : 0,
     allToAllMsPerToken: ep > 1 ? moeLayers * (allToAll.dispatch + allToAll.combine) / gpus * allToAllMsPerByte(gpu, ep, linkBytesPerMs) : 0,
   };
@@ -298,6 +312,39 @@ const MESH_LINK_EFFICIENCY = 0.75;
 function meshShortfallMsPerByte(gpu: GpuSpec, groupGpus: number, linkBytesPerMs: number): number {
   const share = meshLinkShare(gpu, groupGpus);
   return share < 1 ? (1 / share - 1) / (linkBytesPerMs * MESH_LINK_EFFICIENCY) : 0;
+}
+
+/**
+ * NCCL's latency of one network step of its tree all-reduce with the LL protocol, the one it picks
+ * for the few kilobytes of a decode step's all-reduce: 5.0 us (src/graph/tuning.cc, hwLatencies
+ * NET, Tree, LL). Its model of a tree all-reduce adds 2 log2(nodes) of them to the steps within each
+ * node (2 x ((ranks/nodes - 1) x intra + log2(nodes) x inter)): 25.2 us for 2 nodes of 8 H100
+ * against 15.2 within one node, as NCCL itself logs (NVIDIA/nccl issue 1453, "128 Bytes -> Algo 0
+ * proto 0 time 25.214764" on 2 x 8 H100).
+ */
+const NETWORK_TREE_STEP_LATENCY_US = 5.0;
+
+/**
+ * The share of a NIC's line rate a collective reaches over InfiniBand NDR: 46-48 of 50 GB/s per
+ * 400 Gb/s NIC, NCCL's maintainer on what two H100 nodes should show (NVIDIA/nccl-tests issue 290).
+ */
+const NETWORK_BUS_BANDWIDTH_SHARE = 0.94;
+
+/**
+ * A tensor-parallel all-reduce over `nodes` nodes of `local` GPUs each (nodes 1: none), as NCCL
+ * runs it hierarchically: reduce-scatter within the node (over the GPU link, costed as a group of
+ * `local`), all-reduce of each GPU's 1/local of the payload with its peers of the other nodes over
+ * its own NIC (2 (nodes - 1) / nodes of it), all-gather within the node. The custom one-shot
+ * kernels vLLM and SGLang use within a node do not cross it, so the profile's fitted latency is
+ * taken for the node's part and NCCL's network steps are added for the rest.
+ */
+function networkAllReduce(nodes: number, local: number, payloadBytesPerToken: number): { latencyUs: number; msPerToken: number } {
+  if (nodes <= 1) return { latencyUs: 0, msPerToken: 0 };
+  const bytesPerToken = payloadBytesPerToken / local * (2 * (nodes - 1) / nodes);
+  return {
+    latencyUs: 2 * Math.log2(nodes) * NETWORK_TREE_STEP_LATENCY_US,
+    msPerToken: bytesPerToken / (SCALE_OUT_BYTES_PER_MS * NETWORK_BUS_BANDWIDTH_SHARE),
+  };
 }
 
 /**
@@ -409,7 +456,7 @@ export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number,
     const latency_us = g.pcieRingHops > 0
       ? g.pcieRingHops * c.pcie_hop_latency_us
       : c.allreduce_latency_us + g.allReduceDoublings * c.allreduce_doubling_latency_us;
-    t += g.allReduces * latency_us / 1000 + allReducePayloadMs(g, c, tokens, denseMs) + tokens * g.meshAllReduceMsPerToken;
+    t += g.allReduces * (latency_us + g.networkAllReduceLatencyUs) / 1000 + allReducePayloadMs(g, c, tokens, denseMs) + tokens * (g.meshAllReduceMsPerToken + g.networkAllReduceMsPerToken);
   }
   // an all-to-all is one round of point-to-point sends: the fixed cost of one collective, no doublings
   if (g.allToAlls > 0) t += g.allToAlls * c.allreduce_latency_us / 1000 + tokens * g.allToAllMsPerToken / c.link_bw_efficiency;

@@ -87,10 +87,10 @@ describe('fleetsim perf on the new hardware', () => {
     expect(r.tokens_per_s_per_gpu as number).toBeGreaterThan(0);
   });
 
-  it('refuses fp4 on H100, an int4 KV cache, and TP 16 on B200, each as a UserError', async () => {
+  it('refuses fp4 on H100, an int4 KV cache, and TP 12 on B200 (not whole 8-GPU nodes), each as a UserError', async () => {
     await expect(perf(['--gpu', 'h100-80gb', '--model', 'llama-2-7b', '--dtype', 'fp4'])).rejects.toThrow(/^--dtype: h100-80gb has no FP4/);
     await expect(perf(['--gpu', 'b200', '--model', 'llama-2-7b', '--kv-dtype', 'int4'])).rejects.toThrow(/--kv-dtype: int4 is a weight-only format/);
-    await expect(perf(['--gpu', 'b200', '--model', 'llama-2-70b', '--tp', '16'])).rejects.toThrow(UserError);
+    await expect(perf(['--gpu', 'b200', '--model', 'llama-2-70b', '--tp', '12'])).rejects.toThrow(UserError);
   });
 
   it('int4 weights run with a 16-bit KV cache by default', async () => {

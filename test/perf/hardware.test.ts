@@ -90,14 +90,17 @@ describe('interconnect domains and the TP check', () => {
     expect(GPUS.gb200.interconnect_domain_gpus).toBe(72);
   });
 
-  it('refuses TP above the NVLink domain: 16 on HGX (8), accepts 8; GB200 accepts 72 and refuses 144', () => {
+  it('takes any TP within the domain and whole domains on up to 4 nodes beyond it: 8, 16 and 32 on HGX (8), not 12 or 40; GB200 72 and 144', () => {
     expect(() => checkTensorParallel(GPUS.b200, 8)).not.toThrow();
-    expect(() => checkTensorParallel(GPUS['h100-80gb'], 16)).toThrow(UserError);
-    expect(() => checkTensorParallel(GPUS['h100-80gb'], 16)).toThrow(/--tp: tp=16 exceeds the 8-GPU nvlink domain of h100-80gb/);
+    for (const tp of [16, 24, 32]) expect(() => checkTensorParallel(GPUS['h100-80gb'], tp), `${tp}`).not.toThrow();
+    expect(() => checkTensorParallel(GPUS['h100-80gb'], 12)).toThrow(UserError);
+    expect(() => checkTensorParallel(GPUS['h100-80gb'], 12)).toThrow(/--tp: tp=12 exceeds the 8-GPU nvlink domain of h100-80gb; a group over several nodes takes whole domains, at most 4: use tp <= 8 or a multiple of 8 up to 32$/);
+    expect(() => checkTensorParallel(GPUS['h100-80gb'], 40)).toThrow(/tp=40 exceeds the 8-GPU/);
     expect(() => checkTensorParallel(GPUS.b200, 9, 'fleet.models.m.tp')).toThrow(/^fleet\.models\.m\.tp: tp=9 exceeds the 8-GPU/);
     expect(() => checkTensorParallel(GPUS.gb200, 72)).not.toThrow();
-    expect(() => checkTensorParallel(GPUS.gb200, 144)).toThrow(/72-GPU nvlink domain of gb200/);
-    expect(() => checkTensorParallel(GPUS.mi300x, 16)).toThrow(/8-GPU infinity-fabric domain of mi300x/);
+    expect(() => checkTensorParallel(GPUS.gb200, 144)).not.toThrow();
+    expect(() => checkTensorParallel(GPUS.gb200, 100)).toThrow(/72-GPU nvlink domain of gb200/);
+    expect(() => checkTensorParallel(GPUS.mi300x, 12)).toThrow(/8-GPU infinity-fabric domain of mi300x/);
     expect(() => checkTensorParallel(GPUS.l40s, 0)).toThrow(/positive integer/);
   });
 });
@@ -142,9 +145,10 @@ describe('direct meshes: a tensor-parallel group drives only the links to its ow
     expect(buildStepGeometry({ model, gpu: GPUS['h100-80gb'], tp: 2, dtype: 'fp8' }).meshAllReduceMsPerToken).toBe(0);
   });
 
-  it('refuses a TP above the 4-GPU board\'s domain', () => {
+  it('refuses a TP above the 4-GPU board\'s domain unless it takes whole boards', () => {
     expect(() => checkTensorParallel(GPUS['h100-80gb-hgx4'], 4)).not.toThrow();
-    expect(() => checkTensorParallel(GPUS['h100-80gb-hgx4'], 8)).toThrow(/4-GPU nvlink domain of h100-80gb-hgx4/);
+    expect(() => checkTensorParallel(GPUS['h100-80gb-hgx4'], 8)).not.toThrow();
+    expect(() => checkTensorParallel(GPUS['h100-80gb-hgx4'], 6)).toThrow(/4-GPU nvlink domain of h100-80gb-hgx4/);
   });
 });
 

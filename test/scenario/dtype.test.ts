@@ -33,6 +33,6 @@ describe('scenario dtypes and hardware', () => {
 
   it('refuses fp4 on A100 and a TP beyond the NVLink domain, naming the field', () => {
     expect(() => served(['fleet.models.gpt-4.dtype=fp4'])).toThrow(/^fleet\.models\.gpt-4\.dtype: a100-80gb has no FP4 tensor cores/);
-    expect(() => served(['fleet.models.gpt-4.tp=16', 'fleet.models.gpt-4.gpus=25008'])).toThrow(/^fleet\.models\.gpt-4\.tp: tp=16 exceeds the 8-GPU nvlink domain of a100-80gb/);
+    expect(() => served(['fleet.models.gpt-4.tp=12', 'fleet.models.gpt-4.gpus=25008'])).toThrow(/^fleet\.models\.gpt-4\.tp: tp=12 exceeds the 8-GPU nvlink domain of a100-80gb/);
   });
 });

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { GPUS } from '../../src/perf/hardware.ts';
+import { MODELS } from '../../src/perf/models.ts';
+import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
+import { buildStepGeometry, stepTimeFrom } from '../../src/perf/step.ts';
+import { fleetsim } from '../helpers/cli.ts';
+
+/**
+ * A tensor-parallel group over several nodes (whole interconnect domains): each all-reduce runs as
+ * NCCL's hierarchical one, within each node over the GPU link as a group of the node's GPUs would,
+ * then across nodes over each GPU's own 400 Gb/s NIC (step.ts networkAllReduce).
+ */
+describe('tensor parallelism across nodes', () => {
+  const c = ENGINE_PROFILES.sglang;
+  const model = MODELS['llama-3.1-70b'];
+  const h100 = GPUS['h100-80gb'];
+
+  it('costs within each node what a group of the node would, and adds the network\'s latency and payload in closed form', () => {
+    const node = buildStepGeometry({ model, gpu: h100, tp: 8, dtype: 'fp8', calibration: c });
+    const two = buildStepGeometry({ model, gpu: h100, tp: 16, dtype: 'fp8', calibration: c });
+    expect(node.networkAllReduceLatencyUs).toBe(0);
+    expect(node.networkAllReduceMsPerToken).toBe(0);
+    // the node's part: the same ring share, rounds and hops as a group of 8
+    expect(two.allReduceMsPerToken).toBeCloseTo(node.allReduceMsPerToken, 12);
+    expect(two.allReduceDoublings).toBe(3);
+    expect(two.allReduces).toBe(2 * model.layers);
+    // NCCL's tree over 2 nodes: 2 log2(2) network steps of 5.0 us
+    expect(two.networkAllReduceLatencyUs).toBeCloseTo(10, 12);
+    // each GPU all-reduces its eighth of the 16-bit activations with its peer: 2 (2-1)/2 of it, at 0.94 x 50 GB/s
+    const bytesPerToken = two.allReduces * model.hidden_size * 2 / 8;
+    expect(two.networkAllReduceMsPerToken).toBeCloseTo(bytesPerToken / (0.94 * 50e9 / 1000), 15);
+    // four nodes: 2 log2(4) steps, 2 (4-1)/4 of the eighth
+    const four = buildStepGeometry({ model, gpu: h100, tp: 32, dtype: 'fp8', calibration: c });
+    expect(four.networkAllReduceLatencyUs).toBeCloseTo(20, 12);
+    expect(four.networkAllReduceMsPerToken / two.networkAllReduceMsPerToken).toBeCloseTo(1.5, 12);
+    // the switch's fused all-reduce stays within a node
+    expect(node.allReduceFusable).toBe(true);
+    expect(two.allReduceFusable).toBe(false);
+    // a step's added time is exactly those two terms
+    const withoutNetwork = { ...two, networkAllReduceLatencyUs: 0, networkAllReduceMsPerToken: 0 };
+    for (const [prompt, seqs, ctx] of [[0, 1, 1_000], [8_192, 0, 0], [512, 64, 64_000]] as const) {
+      const tokens = prompt + seqs;
+      const added = stepTimeFrom(two, c, prompt, prompt * prompt / 2, seqs, ctx) - stepTimeFrom(withoutNetwork, c, prompt, prompt * prompt / 2, seqs, ctx);
+      expect(added).toBeCloseTo(two.allReduces * 10 / 1000 + tokens * two.networkAllReduceMsPerToken, 9);
+    }
+  });
+
+  it('reproduces the 25.2 us NCCL itself estimates for a small all-reduce over 2 x 8 H100 with its intra-node tree', () => {
+    // NVIDIA/nccl issue 1453 logs "128 Bytes -> Algo 0 proto 0 time 25.214764" (tree, LL) on two
+    // 8-GPU H100 nodes; NCCL's model of the same tree within one node (src/graph/tuning.cc: base
+    // 6.8 us, 7 NVLink steps of 0.6 us each way) is 15.2 us, so the network adds 10.0
+    const intraNode = 6.8 + 2 * 7 * 0.6;
+    const two = buildStepGeometry({ model, gpu: h100, tp: 16, dtype: 'fp8', calibration: c });
+    expect(intraNode + two.networkAllReduceLatencyUs).toBeCloseTo(25.2, 1);
+  });
+
+  it('fits DeepSeek-V3 on two H100 nodes at half the weights per GPU, and refuses a group that splits a node', async () => {
+    const json = async (tp: number, gpu: string) => {
+      const r = await fleetsim(['perf', '--model', 'deepseek-v3', '--gpu', gpu, '--tp', String(tp), '--dtype', 'fp8', '--engine', 'sglang', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { weight_gb_per_gpu: number; gpus: number; tpot_ms: number };
+    };
+    const two = await json(16, 'h100-80gb');
+    const one = await json(8, 'h200');
+    expect(two.gpus).toBe(16);
+    // the replicated attention down-projections and router keep it a little above half
+    expect(two.weight_gb_per_gpu / one.weight_gb_per_gpu).toBeGreaterThan(0.5);
+    expect(two.weight_gb_per_gpu / one.weight_gb_per_gpu).toBeLessThan(0.53);
+    const text = await fleetsim(['perf', '--model', 'deepseek-v3', '--gpu', 'h100-80gb', '--tp', '16', '--dtype', 'fp8']);
+    expect(text.stdout).toMatch(/interconnect +nvlink 900 GB\/s per GPU within each of 2 nodes of 8, and between them the network/);
+    const refused = await fleetsim(['perf', '--model', 'deepseek-v3', '--gpu', 'h100-80gb', '--tp', '12', '--dtype', 'fp8']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/--tp: tp=12 exceeds the 8-GPU nvlink domain of h100-80gb; a group over several nodes takes whole domains/);
+  });
+});
