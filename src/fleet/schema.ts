@@ -140,6 +140,7 @@ const Served = strict({
   /** Catalog model id (src/perf/models.ts) or a Hugging Face config.json path. */
   model: z.string().min(1),
   gpu: z.string().min(1),
+  /** Tensor-parallel degree: any within the GPU's interconnect domain (8 on an HGX board), or whole domains on up to 4 nodes, all-reducing over the network (src/perf/hardware.ts checkTensorParallel). */
   tp: posInt(),
   /** Expert-parallel degree of a mixture-of-experts model (vLLM --enable-expert-parallel): 1, or a multiple of tp; the replica then has ep GPUs in ep/tp data-parallel groups. */
   ep: posInt().default(1),

@@ -119,7 +119,7 @@ export function registerPerf(program: Command): void {
     .description('step-time model figures for one replica: prefill, TTFT, TPOT, end-to-end, KV capacity, throughput and cost per token')
     .option('--model <id>', 'catalog model id (or the id to give a --model-config model)')
     .option('--gpu <id>', 'catalog GPU id')
-    .option('--tp <n>', 'tensor-parallel degree (GPUs per replica, or per data-parallel group with --ep)', '1')
+    .option('--tp <n>', 'tensor-parallel degree (GPUs per replica, or per data-parallel group with --ep); a multiple of the GPU\'s node (8) spans nodes', '1')
     .option('--ep <n>', 'expert-parallel degree for MoE models: the replica has ep GPUs in ep/tp data-parallel groups (vLLM --enable-expert-parallel)', '1')
     .option('--batch <n>', 'decode batch for TPOT, end-to-end and throughput (default: 1 for latency, the KV-cache maximum for throughput)')
     .option('--prompt <n>', 'prompt tokens', '512')
