@@ -72,6 +72,13 @@ export interface GpuSpec {
    * Undefined: a switched domain (NVSwitch, NVL72), where every group gets the whole bandwidth.
    */
   readonly direct_mesh?: boolean;
+  /**
+   * Scale-out line rate per GPU, Gb/s one direction, where a replica crosses nodes (expert
+   * parallelism past the domain, a tensor-parallel group of several nodes): the catalog instance's
+   * network over its GPUs. Undefined: 400, one 400 Gb/s NIC per GPU (DGX/HGX H100 and later;
+   * AWS p5 and p6: 3,200 Gb/s EFA per 8 GPUs).
+   */
+  readonly network_gbit_per_s?: number;
   /** Volta and Turing have no BF16 tensor cores */
   readonly supports_bf16: boolean;
   readonly tdp_w: number;
@@ -86,6 +93,11 @@ export interface GpuSpec {
   readonly matmul_fraction_source?: string;
 }
 
+/** AWS p4d.24xlarge and p4de: four 100 Gb/s EFA adapters for 8 A100s (a DGX A100 has 200 Gb/s per GPU). */
+const A100_NETWORK_GBIT_PER_S = 400 / 8;
+/** AWS p3dn.24xlarge: 100 Gb/s for 8 V100s. */
+const V100_NETWORK_GBIT_PER_S = 100 / 8;
+
 export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
   // NVIDIA A100 Tensor Core GPU datasheet (2021), A100 40GB SXM column: HBM2 1,555 GB/s,
   // FP16 tensor 312 TF, INT8 624 TOPS, NVLink 600 GB/s, max TDP 400 W. Domain: the 8 GPUs of an
@@ -93,13 +105,13 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
   'a100-40gb': {
     id: 'a100-40gb', name: 'NVIDIA A100 40GB SXM', memory_gb: 40, mem_bw_gb_per_s: 1555,
     fp16_tflops: 312, int8_tops: 624, nvlink_gb_per_s: 600, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 400,
-    matmul_achieved_fraction: { fp16: 0.869 },
+    matmul_achieved_fraction: { fp16: 0.869 }, network_gbit_per_s: A100_NETWORK_GBIT_PER_S,
   },
   // Same datasheet, A100 80GB SXM column: HBM2e 2,039 GB/s, otherwise as the 40GB.
   'a100-80gb': {
     id: 'a100-80gb', name: 'NVIDIA A100 80GB SXM', memory_gb: 80, mem_bw_gb_per_s: 2039,
     fp16_tflops: 312, int8_tops: 624, nvlink_gb_per_s: 600, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 400,
-    matmul_achieved_fraction: { fp16: 0.869 },
+    matmul_achieved_fraction: { fp16: 0.869 }, network_gbit_per_s: A100_NETWORK_GBIT_PER_S,
   },
   // NVIDIA Tesla V100 datasheet (Jan 2020), V100 SXM2: HBM2 900 GB/s, tensor 125 TF, NVLink
   // 300 GB/s, 300 W. No INT8 tensor cores: DP4A gives 4x the 15.7 TF FP32 rate = 62.8 TOPS.
@@ -108,11 +120,13 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
   'v100-16gb': {
     id: 'v100-16gb', name: 'NVIDIA V100 16GB SXM2', memory_gb: 16, mem_bw_gb_per_s: 900,
     fp16_tflops: 125, int8_tops: 62.8, nvlink_gb_per_s: 300, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: false, tdp_w: 300,
+    network_gbit_per_s: V100_NETWORK_GBIT_PER_S,
   },
   // Same datasheet, V100 SXM2 32GB (the p3dn.24xlarge part).
   'v100-32gb': {
     id: 'v100-32gb', name: 'NVIDIA V100 32GB SXM2', memory_gb: 32, mem_bw_gb_per_s: 900,
     fp16_tflops: 125, int8_tops: 62.8, nvlink_gb_per_s: 300, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: false, tdp_w: 300,
+    network_gbit_per_s: V100_NETWORK_GBIT_PER_S,
   },
   // NVIDIA T4 Tensor Core GPU datasheet: GDDR6 320 GB/s, mixed-precision FP16 65 TF, INT8 130 TOPS,
   // 70 W, PCIe Gen3 x16 (32 GB/s bidirectional). Domain: 8 cards on one host (g4dn.metal).
@@ -283,12 +297,16 @@ export const MAX_TENSOR_PARALLEL_NODES = 4;
  * Refuse a tensor-parallel degree the GPU's interconnect cannot serve. Within one all-to-all domain
  * any degree; beyond it whole domains on up to MAX_TENSOR_PARALLEL_NODES nodes, which all-reduce
  * across the network (InfiniBand/EFA, tens of GB/s per GPU instead of hundreds: step.ts
- * networkAllReduce) as NCCL runs a hierarchical all-reduce, each node's GPUs at once.
+ * networkAllReduce) as NCCL runs a hierarchical all-reduce, each node's GPUs at once. Not PCIe
+ * cards: their hosts carry no NIC per GPU, and their all-reduce already crosses the host.
  * `field` names the flag or scenario field in the message.
  */
 export function checkTensorParallel(gpu: GpuSpec, tp: number, field = '--tp'): void {
   if (!Number.isInteger(tp) || tp < 1) throw new UserError(`${field}: expected a positive integer, got ${tp}`);
   const domain = gpu.interconnect_domain_gpus;
+  if (tp > domain && gpu.interconnect === 'pcie') {
+    throw new UserError(`${field}: tp=${tp} exceeds the ${domain} PCIe cards of one ${gpu.id} host; a group over several hosts of PCIe cards is not modelled: use tp <= ${domain}`);
+  }
   if (tp > domain && (tp % domain !== 0 || tp / domain > MAX_TENSOR_PARALLEL_NODES)) {
     throw new UserError(
       `${field}: tp=${tp} exceeds the ${domain}-GPU ${gpu.interconnect} domain of ${gpu.id}; ` +

@@ -278,7 +278,7 @@ function collectives(
   // its own share of the batch, all groups at once
   const payloadBytesPerToken = allReduces * model.hidden_size * ACTIVATION_BYTES / dataParallelGroups;
   const allReduceBytesPerToken = local > 1 ? payloadBytesPerToken * (2 * (local - 1) / local) : 0;
-  const network = networkAllReduce(tp / local, local, payloadBytesPerToken);
+  const network = networkAllReduce(gpu, tp / local, payloadBytesPerToken);
   return {
     allReduces,
     allReduceMsPerToken: allReduceBytesPerToken / linkBytesPerMs,
@@ -331,28 +331,30 @@ const NETWORK_TREE_STEP_LATENCY_US = 5.0;
 const NETWORK_BUS_BANDWIDTH_SHARE = 0.94;
 
 /**
- * A tensor-parallel all-reduce over `nodes` nodes of `local` GPUs each (nodes 1: none), as NCCL
+ * A tensor-parallel all-reduce over `nodes` whole interconnect domains (nodes 1: none), as NCCL
  * runs it hierarchically: reduce-scatter within the node (over the GPU link, costed as a group of
- * `local`), all-reduce of each GPU's 1/local of the payload with its peers of the other nodes over
- * its own NIC (2 (nodes - 1) / nodes of it), all-gather within the node. The custom one-shot
+ * the node's GPUs), all-reduce of each GPU's share of the payload with its peers of the other
+ * nodes over its own NIC (2 (nodes - 1) / nodes of it), all-gather within the node. The custom one-shot
  * kernels vLLM and SGLang use within a node do not cross it, so the profile's fitted latency is
  * taken for the node's part and NCCL's network steps are added for the rest.
  */
-function networkAllReduce(nodes: number, local: number, payloadBytesPerToken: number): { latencyUs: number; msPerToken: number } {
+function networkAllReduce(gpu: GpuSpec, nodes: number, payloadBytesPerToken: number): { latencyUs: number; msPerToken: number } {
   if (nodes <= 1) return { latencyUs: 0, msPerToken: 0 };
-  const bytesPerToken = payloadBytesPerToken / local * (2 * (nodes - 1) / nodes);
+  const bytesPerToken = payloadBytesPerToken / gpu.interconnect_domain_gpus * (2 * (nodes - 1) / nodes);
   return {
     latencyUs: 2 * Math.log2(nodes) * NETWORK_TREE_STEP_LATENCY_US,
-    msPerToken: bytesPerToken / (SCALE_OUT_BYTES_PER_MS * NETWORK_BUS_BANDWIDTH_SHARE),
+    msPerToken: bytesPerToken / (scaleOutBytesPerMs(gpu) * NETWORK_BUS_BANDWIDTH_SHARE),
   };
 }
 
 /**
- * Scale-out bandwidth per GPU, one direction, for expert parallelism beyond one interconnect domain:
- * 400 Gb/s, one ConnectX-7 NIC per GPU in DGX/HGX H100 and H200 systems (NVIDIA DGX H100 user
- * guide; AWS p5's 3,200 Gb/s EFA per 8 GPUs is the same). Assumed for every GPU of the catalog.
+ * Scale-out bandwidth per GPU, one direction, bytes per ms, where a replica crosses nodes: the GPU's
+ * network_gbit_per_s, else 400 Gb/s, one ConnectX-7 NIC per GPU in DGX/HGX H100 and H200 systems
+ * (NVIDIA DGX H100 user guide; AWS p5's 3,200 Gb/s EFA per 8 GPUs is the same).
  */
-const SCALE_OUT_BYTES_PER_MS = 400e9 / 8 / 1000;
+function scaleOutBytesPerMs(gpu: GpuSpec): number {
+  return (gpu.network_gbit_per_s ?? 400) * 1e9 / 8 / 1000;
+}
 
 /**
  * ms per byte a GPU sends in an all-to-all over ep ranks with uniform routing: of its remote
@@ -363,7 +365,7 @@ const SCALE_OUT_BYTES_PER_MS = 400e9 / 8 / 1000;
 function allToAllMsPerByte(gpu: GpuSpec, ep: number, linkBytesPerMs: number): number {
   const domain = Math.min(gpu.interconnect_domain_gpus, ep);
   const intraShare = (domain - 1) / (ep - 1);
-  return Math.max(intraShare / linkBytesPerMs, (1 - intraShare) / SCALE_OUT_BYTES_PER_MS);
+  return Math.max(intraShare / linkBytesPerMs, (1 - intraShare) / scaleOutBytesPerMs(gpu));
 }
 
 /**

@@ -45,6 +45,16 @@ describe('tensor parallelism across nodes', () => {
     }
   });
 
+  it('takes each GPU\'s own network: A100 nodes have 50 Gb/s per GPU (AWS p4d), 8x less payload rate than H100\'s 400; PCIe cards do not span hosts', () => {
+    const a100 = buildStepGeometry({ model, gpu: GPUS['a100-80gb'], tp: 16, dtype: 'fp16', calibration: c });
+    const h100fp16 = buildStepGeometry({ model, gpu: h100, tp: 16, dtype: 'fp16', calibration: c });
+    expect(GPUS['a100-80gb'].network_gbit_per_s).toBe(50);
+    expect(a100.networkAllReduceMsPerToken / h100fp16.networkAllReduceMsPerToken).toBeCloseTo(8, 12);
+    expect(a100.networkAllReduceLatencyUs).toBe(h100fp16.networkAllReduceLatencyUs);
+    expect(() => buildStepGeometry({ model, gpu: GPUS.l40s, tp: 16, dtype: 'fp8', calibration: c }))
+      .toThrow(/^--tp: tp=16 exceeds the 8 PCIe cards of one l40s host; a group over several hosts of PCIe cards is not modelled: use tp <= 8$/);
+  });
+
   it('reproduces the 25.2 us NCCL itself estimates for a small all-reduce over 2 x 8 H100 with its intra-node tree', () => {
     // NVIDIA/nccl issue 1453 logs "128 Bytes -> Algo 0 proto 0 time 25.214764" (tree, LL) on two
     // 8-GPU H100 nodes; NCCL's model of the same tree within one node (src/graph/tuning.cc: base

@@ -102,6 +102,7 @@ describe('interconnect domains and the TP check', () => {
     expect(() => checkTensorParallel(GPUS.gb200, 100)).toThrow(/72-GPU nvlink domain of gb200/);
     expect(() => checkTensorParallel(GPUS.mi300x, 12)).toThrow(/8-GPU infinity-fabric domain of mi300x/);
     expect(() => checkTensorParallel(GPUS.l40s, 0)).toThrow(/positive integer/);
+    expect(() => checkTensorParallel(GPUS.l40s, 16)).toThrow(/tp=16 exceeds the 8 PCIe cards of one l40s host/);
   });
 });
 
