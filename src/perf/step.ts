@@ -315,14 +315,19 @@ function meshShortfallMsPerByte(gpu: GpuSpec, groupGpus: number, linkBytesPerMs:
 }
 
 /**
- * NCCL's latency of one network step of its tree all-reduce with the LL protocol, the one it picks
- * for the few kilobytes of a decode step's all-reduce: 5.0 us (src/graph/tuning.cc, hwLatencies
- * NET, Tree, LL). Its model of a tree all-reduce adds 2 log2(nodes) of them to the steps within each
- * node (2 x ((ranks/nodes - 1) x intra + log2(nodes) x inter)): 25.2 us for 2 nodes of 8 H100
- * against 15.2 within one node, as NCCL itself logs (NVIDIA/nccl issue 1453, "128 Bytes -> Algo 0
- * proto 0 time 25.214764" on 2 x 8 H100).
+ * What one network step of a cross-node all-reduce costs a serving engine, us: 70, of which a tree
+ * all-reduce takes 2 log2(nodes) (NCCL's model of a tree: 2 x ((ranks/nodes - 1) x intra +
+ * log2(nodes) x inter), src/graph/tuning.cc). NCCL's own constant for a network step is 5.0 us
+ * (hwLatencies NET, Tree, LL: 25.2 us for a small all-reduce over 2 x 8 H100, as it logs in
+ * NVIDIA/nccl issue 1453), but the one published serving run that crosses nodes took far more:
+ * vLLM 0.17 serving Qwen2.5-72B in FP16 at TP 16 on two 8-GPU H100 nodes over NDR InfiniBand
+ * decoded a lone request at 29.1 ms a token against 10.0 ms at TP 8 on one node (Jingchao Zhang,
+ * "LLM Inference Across NVLink and InfiniBand", 2026; data/corpus/fresh-2026-12/multinode-tp.csv,
+ * its calibration rows). With the halved weight reads counted (3.4 ms), crossing added 22.4 ms over
+ * the step's 160 all-reduces: 140 us each, two network steps. Held out: SGLang's DeepSeek-R1 at
+ * TP 16 on two H100 nodes (moe-decode.csv).
  */
-const NETWORK_TREE_STEP_LATENCY_US = 5.0;
+const NETWORK_TREE_STEP_LATENCY_US = 70;
 
 /**
  * The share of a NIC's line rate a collective reaches over InfiniBand NDR: 46-48 of 50 GB/s per
@@ -334,9 +339,9 @@ const NETWORK_BUS_BANDWIDTH_SHARE = 0.94;
  * A tensor-parallel all-reduce over `nodes` whole interconnect domains (nodes 1: none), as NCCL
  * runs it hierarchically: reduce-scatter within the node (over the GPU link, costed as a group of
  * the node's GPUs), all-reduce of each GPU's share of the payload with its peers of the other
- * nodes over its own NIC (2 (nodes - 1) / nodes of it), all-gather within the node. The custom one-shot
- * kernels vLLM and SGLang use within a node do not cross it, so the profile's fitted latency is
- * taken for the node's part and NCCL's network steps are added for the rest.
+ * nodes over its own NIC (2 (nodes - 1) / nodes of it), all-gather within the node. The profile's
+ * fitted latency is taken for the node's part and a tree's network steps, at what a serving engine
+ * was measured to pay for them (NETWORK_TREE_STEP_LATENCY_US), are added for the rest.
  */
 function networkAllReduce(gpu: GpuSpec, nodes: number, payloadBytesPerToken: number): { latencyUs: number; msPerToken: number } {
   if (nodes <= 1) return { latencyUs: 0, msPerToken: 0 };
