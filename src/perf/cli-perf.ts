@@ -14,6 +14,7 @@ import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine, withAllReduceFusion } from
 import { perfSummary, type PerfSummary } from './summary.ts';
 import { addSpeculativeOptions, speculativeFromFlags, speculativeRows, type SpeculativeFlags } from './cli-speculative.ts';
 import { NEAR_CAPACITY_LOAD, STEP_MODEL_THROUGHPUT_ERROR } from './model-error.ts';
+import { NETWORK_TREE_STEP_LATENCY_US } from './step.ts';
 
 interface PerfFlags extends SpeculativeFlags {
   model?: string;
@@ -90,7 +91,7 @@ function interconnectNote(s: PerfSummary): string {
   const domain = gpu.interconnect_domain_gpus;
   if (s.tp > domain) {
     return `${gpu.interconnect} ${int(gpu.nvlink_gb_per_s)} GB/s per GPU within each of ${s.tp / domain} nodes of ${domain}, ` +
-      `and between them the network (${gpu.network_gbit_per_s ?? 400} Gb/s per GPU): every all-reduce crosses it (a tree of 70 us network steps, as measured in serving) with each GPU's share of the payload`;
+      `and between them the network (${gpu.network_gbit_per_s ?? 400} Gb/s per GPU): every all-reduce crosses it (a tree of ${NETWORK_TREE_STEP_LATENCY_US} us network steps, as measured in serving) with each GPU's share of the payload`;
   }
   const link = `${gpu.interconnect} ${int(gpu.nvlink_gb_per_s)} GB/s per GPU`;
   if (gpu.interconnect === 'pcie') return `${link}: a ring of ${s.tp} cards through the host`;
@@ -119,7 +120,7 @@ export function registerPerf(program: Command): void {
     .description('step-time model figures for one replica: prefill, TTFT, TPOT, end-to-end, KV capacity, throughput and cost per token')
     .option('--model <id>', 'catalog model id (or the id to give a --model-config model)')
     .option('--gpu <id>', 'catalog GPU id')
-    .option('--tp <n>', 'tensor-parallel degree (GPUs per replica, or per data-parallel group with --ep); a multiple of the GPU\'s node (8) spans nodes', '1')
+    .option('--tp <n>', 'tensor-parallel degree (GPUs per replica, or per data-parallel group with --ep); a multiple of the GPU\'s node (8 GPUs on an HGX board) spans nodes', '1')
     .option('--ep <n>', 'expert-parallel degree for MoE models: the replica has ep GPUs in ep/tp data-parallel groups (vLLM --enable-expert-parallel)', '1')
     .option('--batch <n>', 'decode batch for TPOT, end-to-end and throughput (default: 1 for latency, the KV-cache maximum for throughput)')
     .option('--prompt <n>', 'prompt tokens', '512')

@@ -327,7 +327,7 @@ function meshShortfallMsPerByte(gpu: GpuSpec, groupGpus: number, linkBytesPerMs:
  * the step's 160 all-reduces: 140 us each, two network steps. Held out: SGLang's DeepSeek-R1 at
  * TP 16 on two H100 nodes (moe-decode.csv).
  */
-const NETWORK_TREE_STEP_LATENCY_US = 70;
+export const NETWORK_TREE_STEP_LATENCY_US = 70;
 
 /**
  * The share of a NIC's line rate a collective reaches over InfiniBand NDR: 46-48 of 50 GB/s per
