@@ -160,7 +160,7 @@ export function registerPlan(program: Command): void {
     .option('--quiet', 'print nothing but errors and warnings (and the JSON with --json)')
     .option('--fleet', "plan the whole fleet at once: per served model its GPU and instance, tp (and ep), replicas and engine, under each model's fleet.models.<m>.slo, cheapest first (docs/planning.md)")
     .option('--gpus <list>', 'with --fleet: the GPUs to consider (default: every catalog GPU with a listed price)')
-    .option('--tp <list>', 'with --fleet: the tensor-parallel degrees to consider (default 1,2,4,8; 16 or 32 span two or four 8-GPU nodes)')
+    .option('--tp <list>', 'with --fleet: the tensor-parallel degrees to consider (default 1,2,4,8, and 16 on two 8-GPU nodes for a model none of those fits; 16 or 32 may be given)')
     .option('--engines <list>', "with --fleet: the serving profiles to consider (default: each model's own)")
     .option('--constraint <metric<=value>', "with --fleet: a fleet-wide bound, e.g. 'monthly_usd<=150000000' (repeatable)", collect, [])
     .option('--max-options <n>', 'with --fleet: options simulated per model at most (default 6)', posIntArg)

@@ -120,18 +120,32 @@ export function modelOptions(prep: Prepared, model: string, space: OptionSpace):
   const engines = space.engines ?? [spec.engine ?? 'vllm'];
   for (const e of engines) if (!(ENGINE_NAMES as readonly string[]).includes(e)) throw new UserError(`--engines: unknown engine "${excerpt(e)}"; expected one of ${ENGINE_NAMES.join(', ')}`);
   const out: ModelOption[] = [];
-  for (const gpu of gpus) {
-    for (const tp of space.tps ?? DEFAULT_TPS) {
-      for (const ep of expertDegrees(prep, model, tp)) {
-        for (const engine of engines) {
-          // Colocated, with and without speculation where the scenario gives it; then, for a model the scenario disaggregates, each P:D ratio.
-          const variants = [...(spec.speculative ? [false, true] : [false]).map((speculative) => ({ speculative, pd: undefined })), ...(spec.disaggregation && ep === 1 ? (space.pd_ratios ?? DEFAULT_PD_RATIOS).map((pd) => ({ speculative: false, pd })) : [])];
-          for (const v of variants) {
-            if (out.length >= MAX_OPTIONS_PER_MODEL) throw new UserError(`plan --fleet: fleet.models.${model} has more than ${MAX_OPTIONS_PER_MODEL} options; narrow --gpus, --tp, --engines or --pd-ratios`);
-            out.push(boundOption(prep, model, { gpu, tp, ep, engine, ...v }, priceSet, space));
-          }
+  const optionsAt = (gpu: string, tp: number): ModelOption[] => {
+    const at: ModelOption[] = [];
+    for (const ep of expertDegrees(prep, model, tp)) {
+      for (const engine of engines) {
+        // Colocated, with and without speculation where the scenario gives it; then, for a model the scenario disaggregates, each P:D ratio.
+        const variants = [...(spec.speculative ? [false, true] : [false]).map((speculative) => ({ speculative, pd: undefined })), ...(spec.disaggregation && ep === 1 ? (space.pd_ratios ?? DEFAULT_PD_RATIOS).map((pd) => ({ speculative: false, pd })) : [])];
+        for (const v of variants) {
+          if (out.length + at.length >= MAX_OPTIONS_PER_MODEL) throw new UserError(`plan --fleet: fleet.models.${model} has more than ${MAX_OPTIONS_PER_MODEL} options; narrow --gpus, --tp, --engines or --pd-ratios`);
+          at.push(boundOption(prep, model, { gpu, tp, ep, engine, ...v }, priceSet, space));
         }
       }
+    }
+    return at;
+  };
+  for (const gpu of gpus) {
+    let widest: ModelOption[] = [];
+    for (const tp of space.tps ?? DEFAULT_TPS) {
+      widest = optionsAt(gpu, tp);
+      out.push(...widest);
+    }
+    // By default a model that fits none of the default degrees on this GPU is tried on twice the
+    // widest, over whole nodes (hardware.ts checkTensorParallel: 16 on two 8-GPU nodes); given
+    // --tp, only what it names
+    const gpuSpec = GPUS[gpu as GpuId];
+    if (space.tps === undefined && gpuSpec.interconnect !== 'pcie' && widest.length > 0 && widest.every((o) => / does not fit on /.test(o.pruned))) {
+      out.push(...optionsAt(gpu, 2 * Math.max(DEFAULT_TPS[DEFAULT_TPS.length - 1], gpuSpec.interconnect_domain_gpus)));
     }
   }
   return out;

@@ -153,4 +153,20 @@ describe('plan --fleet', () => {
     expect(moe).toEqual([[1, 1, 1], [1, 2, 2], [1, 4, 4], [1, 8, 8], [2, 1, 2], [2, 4, 4], [2, 8, 8], [8, 1, 8]]);
     expect(options('llama-2-7b').map((o) => o.ep)).toEqual([1, 1, 1]);
   });
+
+  it('tries two nodes by default where no default degree fits the model on a GPU, and only there', () => {
+    const prep = prepare(loadScenario(TWO, ['fleet.models.chat.model=deepseek-v3', 'fleet.models.chat.dtype=fp8', 'fleet.models.chat.gpu=h100-80gb', 'fleet.models.chat.gpus=16', 'fleet.models.chat.tp=16']));
+    const byDefault = modelOptions(prep, 'chat', { gpus: ['h100-80gb', 'h200'] });
+    const dense = (gpu: string) => byDefault.filter((o) => o.gpu === gpu && o.ep === 1).map((o) => o.tp);
+    // DeepSeek-V3 in FP8 (about 680 GB) fits no 8 H100s (640 GB): 16 on two nodes, sized and bounded
+    expect(dense('h100-80gb')).toEqual([1, 2, 4, 8, 16]);
+    const two = byDefault.find((o) => o.gpu === 'h100-80gb' && o.tp === 16)!;
+    expect(two.gpus_per_replica).toBe(16);
+    expect(two.pruned).not.toMatch(/cannot run/);
+    expect(two.replicas_lower_bound).toBeGreaterThan(0);
+    // it fits 8 H200s (1,128 GB), so no two-node option there
+    expect(dense('h200')).toEqual([1, 2, 4, 8]);
+    // --tp names the degrees exactly
+    expect(modelOptions(prep, 'chat', { gpus: ['h100-80gb'], tps: [8] }).map((o) => o.tp)).toEqual([8]);
+  });
 });
