@@ -323,7 +323,7 @@ function meshShortfallMsPerByte(gpu: GpuSpec, groupGpus: number, linkBytesPerMs:
  * vLLM 0.17 serving Qwen2.5-72B in FP16 at TP 16 on two 8-GPU H100 nodes over NDR InfiniBand
  * decoded a lone request at 29.1 ms a token against 10.0 ms at TP 8 on one node (Jingchao Zhang,
  * "LLM Inference Across NVLink and InfiniBand", 2026; data/corpus/fresh-2026-12/multinode-tp.csv,
- * its calibration rows). With the halved weight reads counted (3.4 ms), crossing added 22.4 ms over
+ * its calibration rows). With the halved weight reads counted (3.2 ms), crossing added 22.3 ms over
  * the step's 160 all-reduces: 140 us each, two network steps. Held out: SGLang's DeepSeek-R1 at
  * TP 16 on two H100 nodes (moe-decode.csv).
  */

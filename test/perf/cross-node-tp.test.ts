@@ -71,9 +71,8 @@ describe('tensor parallelism across nodes', () => {
     const perAllReduceUs = (tpot(16) - tpot(8) + savedMs) / at(16).allReduces * 1000;
     expect(perAllReduceUs).toBeGreaterThan(135);
     expect(perAllReduceUs).toBeLessThan(145);
-    expect(at(16).networkAllReduceLatencyUs).toBeCloseTo(140, 9);
-    // NCCL's own model of the same crossing (tuning.cc, 2 network steps of 5.0 us) is 14 times less
-    expect(at(16).networkAllReduceLatencyUs / (2 * 5.0)).toBeCloseTo(14, 9);
+    // the model's crossing (two network steps) is what that pair measured, within 5 us
+    expect(Math.abs(at(16).networkAllReduceLatencyUs - perAllReduceUs)).toBeLessThan(5);
     // held out: SGLang serving DeepSeek-R1 at TP 16 on two H100 nodes, one request at a time
     const held = loadCorpus([new URL('../../data/corpus/fresh-2026-12/moe-decode.csv', import.meta.url).pathname]).filter((r) => r.id.startsWith('fmd-tt-') && r.kind === 'serving_tpot');
     expect(held.length).toBe(7);
