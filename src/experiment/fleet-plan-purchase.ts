@@ -105,7 +105,7 @@ export function spotRisk(instance: string, gpusPerReplica: number, gpusPerInstan
 
 /**
  * Replicas a mix needs when `needed` meet the SLO: with a spot share, the fewest N = needed + k
- * whose spot replicas (round(share x N), as the spot-reclaim fault counts them) are away more
+ * whose spot replicas (round(share x N), as the spot-reclaim fault counts a model's replicas) are away more
  * than k at once at most 1% of the time. Infinite when reclaims come so often that no headroom
  * up to MAX_SPOT_HEADROOM times the replicas needed covers them.
  */

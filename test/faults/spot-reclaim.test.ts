@@ -100,6 +100,35 @@ describe('spot-reclaim', () => {
     expect(r.faults.bands[0].occurrences).toBe(notices.length);
   });
 
+  it('reclaims the spot share of the model across its clusters: half of three regions of 3 replicas is 5 replicas, the last of each', () => {
+    // Rounded per cluster, 0.5 of 3 replicas was 2 in each region: 6 of 9 reclaimable where the bill
+    // counts 4.5. Apportioned over the model, round(4.5) = 5, as plan's spot headroom counts them.
+    const reclaimed = new Set<GpuReplica>();
+    const hold = RoutedReplica.prototype.hold;
+    vi.spyOn(RoutedReplica.prototype, 'hold').mockImplementation(function (this: RoutedReplica, reason) {
+      if (reason === 'spot_reclaim') reclaimed.add(this.replica);
+      return hold.call(this, reason);
+    });
+    const third = { traffic_share: 1 / 3, capacity_share: 1 / 3 };
+    const prep = smallFleet({
+      rate_per_s: 0.2, duration_s: 3600, warmup_s: 0,
+      fleet: {
+        regions: { a: third, b: third, c: third },
+        s3: { stored_gb: 100, load_gb_per_s: 1e9 },
+        models: { small: { ...smallModel(), gpus: 9, purchase: { on_demand: 0.5, spot: 0.5 } }, embed: embedModel() },
+      } as never,
+    });
+    const { faults: _f, limits: _l, detection: _d, ...doc } = prep.scenario;
+    // about 36 reclaims a replica-hour: every spot replica is reclaimed, a replica that is not never is
+    const fault = { kind: 'spot-reclaim', at_s: 0, duration_s: 3600, target: 'gpu:small', interruptions_per_month: 2.5, accelerate: 10512, notice_s: 0, replace: 'wait', back_after_s: 0 };
+    (prep.scenario as { faults: unknown }).faults = validateScenario({ ...structuredClone(doc), faults: [fault] } as never, 'test').faults;
+    const r = simulate(prep, SEED);
+    const clusters = r.fleet!.gpuClusters.filter((c) => c.served.name === 'small');
+    expect(clusters.map((c) => c.replicas.length)).toEqual([3, 3, 3]);
+    const reclaimedByCluster = clusters.map((c) => c.replicas.map((replica, i) => (reclaimed.has(replica) ? i : -1)).filter((i) => i >= 0));
+    expect(reclaimedByCluster).toEqual([[1, 2], [1, 2], [2]]);
+  });
+
   it('refuses a target whose model buys no spot', () => {
     const prep = smallFleet({ rate_per_s: 1 });
     const { faults: _f, limits: _l, detection: _d, ...doc } = prep.scenario;

@@ -4,6 +4,7 @@ import { spotInterruption, reclaimsPerInstanceHour } from '../../cost/purchase.t
 import { UserError } from '../../errors.ts';
 import { instancesPerReplica } from '../../fleet/llm/purchase-cost.ts';
 import type { GpuCluster } from '../../fleet/llm/replicas.ts';
+import { apportion } from '../../util/apportion.ts';
 import { nonNegNum, posNum } from '../../util/zod-helpers.ts';
 import { clustersOf } from '../targets.ts';
 import type { FaultBand, FaultContext, FaultKind } from '../types.ts';
@@ -11,7 +12,7 @@ import { common } from './common.ts';
 
 /**
  * Spot capacity reclaimed by the cloud. Over [at_s, at_s + duration_s] every spot replica of the
- * target (the last round(spot share x replicas) of each cluster) is reclaimed as a Poisson process
+ * target (the last of each cluster's replicas, as many as spotReplicaIndexes apportions) is reclaimed as a Poisson process
  * while it runs on spot. A reclaim gives notice_s of warning (AWS: 2 minutes), during which the
  * replica drains: the router sends it nothing new and what it holds keeps running. Then the
  * instance is gone and whatever it still holds fails (or is re-sent: in_flight). It comes back
@@ -39,11 +40,25 @@ export const spotReclaimSchema = z.strictObject({
 });
 export type SpotReclaimSpec = z.infer<typeof spotReclaimSchema>;
 
-/** Spot replicas of a cluster: the last round(share x replicas) (scale-in drains the highest-numbered first, so spot goes first). */
-export function spotReplicaIndexes(c: GpuCluster): number[] {
-  const n = c.replicas.length;
-  const k = Math.round(n * (c.served.spec.purchase?.spot ?? 0));
-  return Array.from({ length: k }, (_, j) => n - k + j);
+/**
+ * Spot replicas of each cluster: round(spot share x the model's replicas) in all, apportioned over
+ * the model's clusters by largest remainder, so a model spread thin over regions has the spot share
+ * it is billed for (rounding each cluster alone gave 0.5 of three 3-replica clusters 6 of 9), and
+ * the plan's spot headroom (experiment/fleet-plan-purchase.ts) counts the same replicas. In each
+ * cluster they are the last ones: scale-in drains the highest-numbered first, so spot goes first.
+ */
+export function spotReplicaIndexes(clusters: readonly GpuCluster[]): Map<GpuCluster, number[]> {
+  const byModel = new Map<GpuCluster['served'], GpuCluster[]>();
+  for (const c of clusters) byModel.set(c.served, [...(byModel.get(c.served) ?? []), c]);
+  const out = new Map<GpuCluster, number[]>();
+  for (const [served, group] of byModel) {
+    const counts = apportion(group.map((c) => c.replicas.length), served.spec.purchase?.spot ?? 0);
+    group.forEach((c, g) => {
+      const n = c.replicas.length;
+      out.set(c, Array.from({ length: counts[g] }, (_, j) => n - counts[g] + j));
+    });
+  }
+  return out;
 }
 
 /** Reclaims per spot replica per hour in the simulated window: per instance, times the instances a replica spans, times `accelerate`. */
@@ -76,9 +91,10 @@ export const spotReclaim: FaultKind<SpotReclaimSpec> = {
     if (clusters.length === 0) throw new UserError(`${where}.target: expected a GPU cluster whose model buys a spot share (fleet.models.<model>.purchase.spot), got "${f.target ?? 'every cluster'}"`);
     const end_s = f.at_s + f.duration_s;
     const band: FaultBand = { index, kind: f.kind, target: f.target ?? 'gpu:*', start_s: f.at_s, detected_s: null, mitigated_s: null, end_s, recovered_s: null, occurrences: 0 };
+    const spotIndexes = spotReplicaIndexes(ctx.clusters);
     for (const c of clusters) {
       const gap = makeSampler({ dist: 'exponential', mean: 3600 / replicaReclaimsPerHour(c, f) }, ctx.rng);
-      for (const i of spotReplicaIndexes(c)) {
+      for (const i of spotIndexes.get(c)!) {
         const next = (from_s: number) => {
           const t = from_s + gap.sample();
           if (t >= end_s) return;
