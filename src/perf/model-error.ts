@@ -35,10 +35,13 @@ export const NEAR_CAPACITY_LOAD = 1 / (1 + STEP_MODEL_THROUGHPUT_ERROR);
  * SGLang 0.5.7 of March 2026 at 8-64 requests on H200 (data/corpus/fresh-2026-12/moe-decode.csv),
  * read the mean first token 35-56% short again but the TPOT 23-55% long: that release's
  * block-scaled kernels outrun the 2025 share the model counts, which the 2025 sources still hold.
+ * Later that day dstack's runs of March 2025 (data/corpus/fresh-2026-12/papers-bench.csv, closed
+ * loops of 4 requests of 3,200 tokens on H200) read the first token 62% short under vLLM 0.7.4.dev
+ * (976 ms measured, 374 predicted) and 91% short under SGLang 0.4.3 with data-parallel attention.
  */
 export function knownModelBias(model: { readonly id: string; readonly mla?: unknown }): string | undefined {
   if (model.mla === undefined) return undefined;
-  return `${model.id}: fleetsim reads the first tokens of DeepSeek-style MLA models 23-56% short of published runs at low load ` +
+  return `${model.id}: fleetsim reads the first tokens of DeepSeek-style MLA models 23-91% short of published runs at low load ` +
     '(vLLM and SGLang on H200), their throughput up to 22% high and their per-token decode from 23% short to 55% long by release, ' +
     'so its first-token latency here is likely low, its capacity may be optimistic and its TPOT is uncertain by about half';
 }

@@ -200,12 +200,12 @@ describe('near capacity', () => {
 
 /**
  * Known biases (src/perf/model-error.ts): every published first token of DeepSeek-V3/R1 (MLA) at
- * low load comes 23-56% later than fleetsim predicts (docs/fidelity.md, "Known biases"), so a fleet
+ * low load comes 23-91% later than fleetsim predicts (docs/fidelity.md, "Known biases"), so a fleet
  * serving one says so in its verdict, whether the model comes from the catalog or from its config.json.
  */
 describe('known model biases', () => {
   it('MLA models carry one, from the catalog or a config.json; dense and other MoE models none', () => {
-    expect(knownModelBias(MODELS['deepseek-v3'])).toMatch(/^deepseek-v3: fleetsim reads the first tokens of DeepSeek-style MLA models 23-56% short/);
+    expect(knownModelBias(MODELS['deepseek-v3'])).toMatch(/^deepseek-v3: fleetsim reads the first tokens of DeepSeek-style MLA models 23-91% short/);
     expect(knownModelBias(loadHfConfig(join(REPO, 'scenarios/data/model-configs/deepseek-v3/config.json'), 'ds'))).toMatch(/^ds: /);
     for (const id of ['llama-3.1-70b', 'mixtral-8x7b', 'qwen3-30b-a3b', 'gpt-oss-120b'] as const) expect(knownModelBias(MODELS[id]), id).toBeUndefined();
   });
