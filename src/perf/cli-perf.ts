@@ -108,10 +108,15 @@ function kvPerSequence(s: PerfSummary): string {
   return s.kv_window_tokens_per_sequence === undefined ? `${own}` : `(${own} + ${s.kv_window_tokens_per_sequence} in sliding windows)`;
 }
 
-/** Where the weight dtype came from, when it is the checkpoint's rather than given. */
+/** Where the weight dtype came from, when it is the checkpoint's rather than given, and what the checkpoint keeps in 16 bits. */
 function dtypeNote(model: ModelSpec, given: string | undefined): string {
-  if (given !== undefined || model.checkpoint === undefined) return '';
-  return ` (the checkpoint's: ${model.checkpoint.field} ${model.checkpoint.value})`;
+  const from = given !== undefined || model.checkpoint === undefined ? '' : ` (the checkpoint's: ${model.checkpoint.field} ${model.checkpoint.value})`;
+  const kept = [
+    ...(model.unquantized_layer_params ? [`${fmt(model.unquantized_layer_params / 1e9, 3)}B parameters of its layers`] : []),
+    ...(model.unquantized_lm_head ? ['the LM head'] : []),
+    ...(model.unquantized_embedding ? ['the input embedding'] : []),
+  ];
+  return kept.length === 0 ? from : `${from}, 16-bit where its quantization_config.modules_to_not_convert says: ${kept.join(', ')}`;
 }
 
 export function registerPerf(program: Command): void {

@@ -6,6 +6,7 @@ import { countParams, type ModelShape } from './shape.ts';
 import { familyOf, FAMILY_READERS, KNOWN_MODEL_TYPES, siglipParams } from './hf-families.ts';
 import { readInputText } from '../util/read-input.ts';
 import { readBlockScaledFp8, readCheckpointDtype } from './checkpoint-dtype.ts';
+import { readUnquantizedModules } from './unquantized-modules.ts';
 import { parseJsonInput } from '../util/json-keys.ts';
 
 /**
@@ -183,6 +184,7 @@ export function modelFromHfConfig(cfg: unknown, file: string, id?: string): Mode
     params_active: counts.active,
     ...(checkpoint === undefined ? {} : { checkpoint }),
     ...(readBlockScaledFp8(configs, file) ? { fp8_block_scaled: true } : {}),
+    ...readUnquantizedModules(configs, shape, file),
   };
 }
 

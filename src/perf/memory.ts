@@ -117,6 +117,13 @@ export function checkExpertParallel(model: ModelSpec, tp: number, ep: number): v
 
 interface WeightLayout { perGpu: number; shared: number; routed: number }
 
+/** Parameters a quantised checkpoint keeps in 16 bits (shape.ts unquantized_*): listed layer projections, the LM head, the embedding (once if tied). */
+export function unquantizedParams(model: ModelShape, counts: { lm_head: number; input_embedding: number }): number {
+  const head = model.unquantized_lm_head && !model.tied_embeddings ? counts.lm_head : 0;
+  const embedding = model.unquantized_embedding || (model.unquantized_lm_head && model.tied_embeddings) ? counts.input_embedding : 0;
+  return (model.unquantized_layer_params ?? 0) + head + embedding;
+}
+
 function weightLayout(model: ModelSpec, tp: number, ep: number, dtype: Dtype): WeightLayout {
   const counts = countParams(model);
   // published total over the shape's count: every part is scaled by it (1 for a loaded config.json)
@@ -129,7 +136,9 @@ function weightLayout(model: ModelSpec, tp: number, ep: number, dtype: Dtype): W
   const split = counts.total * scale - routed - replicated - kvProjection;
   // with fewer KV heads than GPUs each GPU keeps one head's K/V projection
   const kvCopies = Math.max(model.kv_heads, tp) / model.kv_heads;
-  const nonExpertPerGpu = (split / tp + (kvProjection * kvCopies) / tp + replicated) * bytes;
+  // a checkpoint's layers kept in 16 bits (modules_to_not_convert) are TP-split like the rest
+  const unquantizedPerGpu = (unquantizedParams(model, counts) * scale * Math.max(0, DTYPE_BYTES.bf16 - bytes)) / tp;
+  const nonExpertPerGpu = (split / tp + (kvProjection * kvCopies) / tp + replicated) * bytes + unquantizedPerGpu;
   const expertPerGpu = ep === 1 ? (routed * expertBytes) / tp : (routed * expertBytes * Math.ceil(model.experts / ep)) / model.experts;
   const groups = ep === 1 ? 1 : ep / tp;
   // an image encoder's weights take memory but a text step never reads them

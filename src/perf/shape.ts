@@ -91,6 +91,17 @@ export interface ModelShape {
    */
   readonly fp8_block_scaled?: boolean;
   /**
+   * A quantised checkpoint's layer weights kept in 16 bits (its quantization_config's
+   * modules_to_not_convert; unquantized-modules.ts): parameters of the attention and MLP
+   * projections it lists, stored, streamed and multiplied at 16 bits whatever the serving dtype of
+   * the rest. Default 0.
+   */
+  readonly unquantized_layer_params?: number;
+  /** The LM head kept in 16 bits (the same list). */
+  readonly unquantized_lm_head?: boolean;
+  /** The input embedding kept in 16 bits (the same list). */
+  readonly unquantized_embedding?: boolean;
+  /**
    * Weights of an image encoder and its projector shipped in the checkpoint (Gemma 3's SigLIP
    * tower): loaded and split over the TP ranks like the rest (vLLM loads them unless told the
    * model serves text only), never passed through by a text token. Default 0.
