@@ -220,7 +220,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   const denseParams = matmulParams - expertActiveParams;
   // the input embedding is read row by row, not streamed; a tied one is streamed as the LM head
   const embeddingBytes = model.tied_embeddings ? 0 : counts.input_embedding * scale * DTYPE_BYTES[model.unquantized_embedding ? 'bf16' : dtype] * size.dp;
-  const kept = keptSixteenBit(model, scale, lmHead, gpu, gpus); // 16-bit layers of a quantised checkpoint
+  const kept = keptSixteenBit(model, scale, lmHead, gpu, { gpus, dp: size.dp, weightBytesPerMs, peakBytesPerMs }); // 16-bit layers of a quantised checkpoint
   const denseBytes = size.sharedWeightBytes - embeddingBytes;
   const expertBytes = size.routedExpertBytes;
   // QK^T and AV: 2 FLOPs per multiply-add, 2 matmuls, per query-key pair, per query dim, per layer
@@ -234,7 +234,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     weightBytesPerGpu: size.weightBytesPerGpu, peakFlopsPerS, peakBytesPerS,
     denseMsPerPrefillToken: 2 * (denseParams - kept.layerParams) / gemmFlopsPerMs + kept.prefillMsPerToken,
     denseMsPerDecodeToken: 2 * (denseParams - kept.layerParams + lmHead - kept.headParams) / gemmFlopsPerMs + kept.decodeMsPerToken,
-    denseWeightMs: denseBytes / weightBytesPerMs,
+    denseWeightMs: denseBytes / weightBytesPerMs - kept.streamSavingMs,
     expertMsPerToken: 2 * expertActiveParams / gemmFlopsPerMs, expertGemmShare: expertKernelShare(model, gpu), expertWeightMs: expertBytes / weightBytesPerMs,
     expertMissProbability: model.experts > 1 ? 1 - model.experts_per_token / model.experts : 1,
     expertTokenShare: model.experts > 1 ? model.experts_per_token / model.experts : 1,
@@ -262,14 +262,20 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
 /**
  * The matmul time per token of the weights a quantised checkpoint keeps in 16 bits (shape.ts
  * unquantized_*): at the GPU's 16-bit GEMM rate, whatever the rest runs at. Meta's FP8 Llama 3.1
- * 405B keeps its attention in BF16, a fifth of its matmul parameters.
+ * 405B keeps its attention in BF16, a fifth of its matmul parameters. They stream at the GPU's
+ * rate, not at a block-scaled FP8 checkpoint's share of it: streamSavingMs is what the rest's rate
+ * would have charged them beyond that.
  */
-function keptSixteenBit(model: ModelSpec, scale: number, lmHead: number, gpu: GpuSpec, gpus: number) {
+function keptSixteenBit(model: ModelSpec, scale: number, lmHead: number, gpu: GpuSpec, r: { gpus: number; dp: number; weightBytesPerMs: number; peakBytesPerMs: number }) {
   const layerParams = (model.unquantized_layer_params ?? 0) * scale;
   const headParams = model.unquantized_lm_head ? lmHead : 0;
-  if (layerParams === 0 && headParams === 0) return { layerParams, headParams, prefillMsPerToken: 0, decodeMsPerToken: 0 };
-  const flopsPerMs = gpu.fp16_tflops * 1e12 * gpus / 1000 * matmulRateVsReference(gpu, 'fp16');
-  return { layerParams, headParams, prefillMsPerToken: 2 * layerParams / flopsPerMs, decodeMsPerToken: 2 * (layerParams + headParams) / flopsPerMs };
+  if (layerParams === 0 && headParams === 0) return { layerParams, headParams, prefillMsPerToken: 0, decodeMsPerToken: 0, streamSavingMs: 0 };
+  const flopsPerMs = gpu.fp16_tflops * 1e12 * r.gpus / 1000 * matmulRateVsReference(gpu, 'fp16');
+  const streamedBytes = (layerParams + headParams) * DTYPE_BYTES.bf16 * r.dp;
+  return {
+    layerParams, headParams, prefillMsPerToken: 2 * layerParams / flopsPerMs, decodeMsPerToken: 2 * (layerParams + headParams) / flopsPerMs,
+    streamSavingMs: streamedBytes / r.weightBytesPerMs - streamedBytes / r.peakBytesPerMs,
+  };
 }
 
 type Collectives = Pick<StepGeometry, 'allReduces' | 'allReduceMsPerToken' | 'meshAllReduceMsPerToken' | 'pcieRingHops' | 'allReduceDoublings' | 'networkAllReduceLatencyUs' | 'networkAllReduceMsPerToken' | 'fusedAllReduceTrafficShare' | 'allReduceFusable' | 'allToAlls' | 'allToAllMsPerToken'>;

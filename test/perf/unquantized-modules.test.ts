@@ -74,6 +74,15 @@ describe("a quantised checkpoint's modules kept in 16 bits (quantization_config.
     expect(Math.abs((meta.tpot_ms - plain.tpot_ms) / extra_ms - 1)).toBeLessThan(0.05);
   });
 
+  it("a block-scaled FP8 checkpoint's kept weights stream at the GPU's rate: at batch 1 their two bytes cost what one did at the block-scaled half rate", async () => {
+    // dtype.ts BLOCK_FP8_KERNEL_SHARE: block-scaled FP8 weights stream at half the per-tensor rate
+    const block = (modules?: string[]) => ({ ...base405(), quantization_config: { quant_method: 'fp8', weight_block_size: [128, 128], ...(modules ? { modules_to_not_convert: modules } : {}) } });
+    const listed = await perf(writeConfig(block(metaFp8List(layers))));
+    const plain = await perf(writeConfig(block()));
+    expect(listed.weight_gb_per_gpu - plain.weight_gb_per_gpu).toBeCloseTo((kept + vocab * h) / 8 / 1e9, 1);
+    expect(Math.abs(listed.tpot_ms - plain.tpot_ms)).toBeLessThan(0.01 * plain.tpot_ms);
+  });
+
   it('a 16-bit checkpoint keeps nothing more: the list changes no size', async () => {
     const bf16 = { ...base405(), quantization_config: undefined };
     const listed = { ...base405(), quantization_config: { quant_method: 'fbgemm_fp8', modules_to_not_convert: metaFp8List(layers) } };
