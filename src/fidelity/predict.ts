@@ -481,9 +481,14 @@ function withBenchBuild(s: SchedulerDefaults, row: CorpusRow, model: ModelSpec, 
   return { ...s, ...limits };
 }
 
-/** The run of a spec, simulated once per evaluation (rows of one configuration share it). */
+/**
+ * The run of a spec, simulated once per evaluation (rows of one configuration share it). The key
+ * names everything the step model is built from: without the expert-parallel degree, a DeepSeek-R1
+ * row at EP 8 and one at EP 1 of the same runs (the same KV capacity) shared whichever was
+ * simulated first, so adding a corpus part moved another part's figures.
+ */
 function cachedRun(row: CorpusRow, spec: RunSpec, o: PredictOptions): RunResult {
-  const key = JSON.stringify([row.model, row.engine_args.fp8_scaling, row.gpu, row.tp, row.dtype, row.kv_dtype, profileFor(row, o), spec.step.kvCapacityTokens, spec.scheduler, spec.arrivals,
+  const key = JSON.stringify([row.model, row.engine_args.fp8_scaling, row.gpu, row.tp, row.ep, row.dtype, row.kv_dtype, profileFor(row, o), spec.step.kvCapacityTokens, spec.scheduler, spec.arrivals,
     spec.lengths, spec.max_num_seqs, spec.requests, spec.warmup, spec.measured, spec.seed]);
   let run = o.cache?.get(key);
   if (!run) {

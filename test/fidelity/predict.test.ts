@@ -83,6 +83,17 @@ describe('serving on one simulated replica', () => {
     expect(relErr(e2e, prefillByHand(1, P) + decodeSumByHand(1, P, O))).toBeLessThan(0.02);
   });
 
+  it('rows predicted together read as each does alone: rows that differ only in their expert-parallel degree do not share a run', () => {
+    // Mixtral 8x7B at TP 2 on H100: EP 2 moves the experts' traffic to an all-to-all, so the two
+    // configurations' steps differ; predicted alone (a fresh run cache each), the slow reference
+    const cells = { stack: 'vllm', stack_version: '0.10.0', gpu: 'h100-80gb', model: 'mixtral-8x7b', tp: '2', batch: '', request_rate_per_s: '1', num_requests: '60', kind: 'serving_tpot' };
+    const rows = [row({ ...cells, id: 'synthetic-ep1', ep: '1' }), row({ ...cells, id: 'synthetic-ep2', ep: '2' })];
+    const alone = rows.map((r) => value(predictRow(r)));
+    expect(alone[0]).not.toBeCloseTo(alone[1], 3);
+    expect(predictRows(rows).map(value)).toEqual(alone);
+    expect(predictRows([...rows].reverse()).map(value)).toEqual([...alone].reverse());
+  });
+
   it("obeys Little's law: mean in flight = arrival rate x mean e2e", () => {
     const rate_per_s = 4;
     const run = simulate({
