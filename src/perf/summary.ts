@@ -6,7 +6,8 @@ import { matmulRateVsReference, type GpuSpec } from './hardware.ts';
 import type { ModelSpec } from './models.ts';
 import { buildSpeculativeStepModel, type SpeculativeMethod, type SpeculativeSpec } from './speculative.ts';
 import { buildStepModel, memoryFractionFor, windowKvTokens, type StepModel } from './step.ts';
-import { DEFAULT_MEMORY_FRACTION, fractionName } from './memory.ts';
+import { DEFAULT_MEMORY_FRACTION, fractionName, unquantizedParams } from './memory.ts';
+import { countParams } from './shape.ts';
 import { knownBias } from './model-error.ts';
 
 /**
@@ -51,6 +52,8 @@ export interface PerfSummary {
   memory_setting: { name: string; fraction: number };
   /** where fleetsim is known to miss this model's published measurements in one direction (model-error.ts) */
   known_bias?: string;
+  /** parameters a quantised checkpoint keeps in 16 bits (its config.json's modules_to_not_convert; present only then), sized, streamed and multiplied at 16 bits */
+  unquantized_params?: number;
   weight_gb_per_gpu: number;
   tokens_per_s_per_replica: number;
   tokens_per_s_per_gpu: number;
@@ -146,6 +149,12 @@ function knownBiasField(model: ModelSpec, gpu: GpuSpec, dtype: string, engine: s
   return bias ? { known_bias: bias } : {};
 }
 
+/** The summary's unquantized_params field, present only for a checkpoint that keeps modules in 16 bits. */
+function unquantizedField(model: ModelSpec): Pick<PerfSummary, 'unquantized_params'> {
+  const kept = unquantizedParams(model, countParams(model));
+  return kept > 0 ? { unquantized_params: kept } : {};
+}
+
 function memorySettingOf(p: PerfInput): { name: string; fraction: number } {
   const m = memoryFractionFor(stepOptions(p));
   return { name: fractionName(m.memoryFractionOf), fraction: m.memoryFraction ?? DEFAULT_MEMORY_FRACTION };
@@ -207,6 +216,7 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
     ...(windowTokens > 0 ? { kv_window_tokens_per_sequence: windowTokens } : {}),
     memory_setting: memorySettingOf(p),
     ...knownBiasField(model, p.gpu, p.dtype, p.calibration?.name),
+    ...unquantizedField(model),
     weight_gb_per_gpu: step.weightBytesPerGpu / 1e9,
     tokens_per_s_per_replica: tokensPerS,
     tokens_per_s_per_gpu: perGpu,

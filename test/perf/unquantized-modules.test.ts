@@ -34,7 +34,7 @@ function writeConfig(cfg: unknown): string {
 async function perf(file: string, extra: string[] = [], gpu = 'h100-80gb') {
   const r = await fleetsim(['perf', '--model-config', file, '--gpu', gpu, '--tp', '8', '--batch', '1', '--json', ...extra]);
   expect(r.code, show(r)).toBe(0);
-  return JSON.parse(r.stdout) as { weight_gb_per_gpu: number; tpot_ms: number; kv_capacity_tokens: number };
+  return JSON.parse(r.stdout) as { weight_gb_per_gpu: number; tpot_ms: number; kv_capacity_tokens: number; unquantized_params?: number };
 }
 
 describe("a quantised checkpoint's modules kept in 16 bits (quantization_config.modules_to_not_convert)", () => {
@@ -65,6 +65,9 @@ describe("a quantised checkpoint's modules kept in 16 bits (quantization_config.
     const extra_gb = (kept + vocab * h) / 8 / 1e9;
     expect(meta.weight_gb_per_gpu - plain.weight_gb_per_gpu).toBeCloseTo(extra_gb, 1);
     expect(meta.weight_gb_per_gpu).toBeGreaterThan(60);
+    // perf --json says what is kept: the layers' and the LM head's parameters
+    expect(meta.unquantized_params).toBe(kept + vocab * h);
+    expect(plain.unquantized_params).toBeUndefined();
     // the cache loses the same bytes: 126 layers x 1 KV head x 2 x 128 x 2 bytes per token per GPU
     const kvBytesPerTokenPerGpu = layers * 2 * 128 * 2;
     expect((plain.kv_capacity_tokens - meta.kv_capacity_tokens) * kvBytesPerTokenPerGpu / 1e9).toBeCloseTo(extra_gb, 0);
