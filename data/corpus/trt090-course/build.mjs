@@ -30,6 +30,10 @@ const DTYPES = { FP8: 'fp8', Mixed: 'fp16' };
 // kind, column: the whole batch end to end, and its first token (the batch's prefill)
 const FIGURES = [['lat', 'latency', 'Latency (ms)'], ['pre', 'prefill', '1st Token Latency (ms)']];
 
+// the H100 runs are the calibration part `trtllm-session` is fitted on (2026-12-06); the A100 and
+// H200 runs, and every L40S run, stay validation: other GPUs than the one fitted
+const splitOf = (gpuId) => (gpuId === 'h100-80gb' ? 'calibration' : 'validation');
+
 const rows = parse(readFileSync(process.argv[2]), { columns: true });
 const out = [[...CORPUS_COLUMNS]];
 const seen = new Set();
@@ -45,7 +49,7 @@ rows.forEach((r, index) => {
     const value = Number(r[column]);
     if (!(value > 0)) continue;
     out.push([
-      `t9-${config}-${suffix}`, 'validation', kind, 'mean', String(value), 'ms', 'trtllm', '0.9.0', gpu[0], model[0], dtype, '', tp, '1',
+      `t9-${config}-${suffix}`, splitOf(gpu[0]), kind, 'mean', String(value), 'ms', 'trtllm', '0.9.0', gpu[0], model[0], dtype, '', tp, '1',
       batch, '', batch, prompt, output, 'fixed', SOURCE, URL, LICENCE, `line ${index + 2}, ${column}`,
       `static batch; Precision ${r.Precision}; custom all-reduce ${r['Enable Custom All Reduce']}; README.md`,
     ]);
