@@ -76,6 +76,18 @@ describe('Splitwise Llama-2-70B on A100-80GB', () => {
     expect(fit.profile.fit!.points).toBe(0);
   });
 
+  it('fits a cost the base does not charge: from a base of 0 it reaches the cost the measurements were made with', () => {
+    // measurements made by the model itself with a per-sequence cost of 40 us, fitted from a base
+    // without one: the simplex searched log(x + 0.001) and the pull toward the base counted the
+    // 10 log units from 0 to 40, so the fit stopped far short of 40
+    const truth = { ...profile, per_seq_overhead_us: 40 };
+    const made = evaluate(points, truth).points;
+    const measured = points.map((p, i) => ({ ...p, measured: made[i].predicted }));
+    const fit = calibrate(measured, { base: { ...profile, per_seq_overhead_us: 0 }, corpus: 'made', stack: 'x', fit: ['per_seq_overhead_us'] });
+    expect(fit.profile.per_seq_overhead_us).toBeGreaterThan(38);
+    expect(fit.profile.per_seq_overhead_us).toBeLessThan(42);
+  });
+
   it('an empty fit set is a UserError', () => {
     expect(() => calibrate([], { base: profile, corpus: 'none', stack: 'x' })).toThrow(/no measurements of stack "x"/);
   });
