@@ -78,8 +78,8 @@ describe('Splitwise Llama-2-70B on A100-80GB', () => {
 
   it('fits a cost the base does not charge: from a base of 0 it reaches the cost the measurements were made with', () => {
     // measurements made by the model itself with a per-sequence cost of 40 us, fitted from a base
-    // without one: the simplex searched log(x + 0.001) and the pull toward the base counted the
-    // 10 log units from 0 to 40, so the fit stopped far short of 40
+    // without one: when the simplex searched log(x + 0.001) and the pull toward the base counted
+    // the 10 log units from 0 to 40, the fit stayed at 0
     const truth = { ...profile, per_seq_overhead_us: 40 };
     const made = evaluate(points, truth).points;
     const measured = points.map((p, i) => ({ ...p, measured: made[i].predicted }));
