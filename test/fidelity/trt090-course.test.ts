@@ -10,7 +10,7 @@ import { meanError, predictedErrors } from '../helpers/fidelity.ts';
  * since 2026-12-06 on the H100 runs (the calibration split); the A100 and H200 runs are validation.
  * Measured 2026-12-06: the 782 validation figures 8.5% MAPE (10.3% with the profile's earlier
  * factors, `trtllm-2024`'s without a per-sequence cost; 11.5% with `trtllm-2024`); their one-GPU
- * batch-1 latencies -8.5% on average (about -20% before: weights streamed at 0.922 of the HBM
+ * batch-1 latencies -8.5% on average (-21.9% before: weights streamed at 0.922 of the HBM
  * rate where these runs reach 0.853); the batch latencies at batch 256 and more, where a cost per
  * sequence and step would show, -5.6% (+25% with `trtllm-2024`).
  */
