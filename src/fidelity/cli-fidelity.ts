@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine } from '../perf/profiles.ts';
 import { loadCorpus, type CorpusRow } from './corpus.ts';
-import { DEFAULT_SAMPLE_SEEDS, DEFAULT_SEED, MAX_SAMPLE_SEEDS, stacksWithoutProfile } from './predict.ts';
+import { CLIENT_GAP_MS, DEFAULT_SAMPLE_SEEDS, DEFAULT_SEED, MAX_CLIENT_GAP_MS, MAX_SAMPLE_SEEDS, stacksWithoutProfile } from './predict.ts';
 import { predictRowsYielding, WALL_SPENT_REASON } from './predict-yielding.ts';
 import { distServeFinding, formatDisaggregationFinding } from './disaggregation-finding.ts';
 import { formatTable, SPLIT_FILTERS, summarize, type FidelityTable, type SplitFilter } from './table.ts';
@@ -27,6 +27,7 @@ interface FidelityFlags {
   disaggregation?: boolean;
   maxWallS: string;
   samples: string;
+  clientGapMs: string;
 }
 
 /** The default bound of a whole fidelity or calibrate command: the shipped corpora take seconds to minutes (a serving fit 7-30). */
@@ -71,6 +72,12 @@ export function parseWallSeconds(v: string): number {
 function parseSampleSeeds(v: string): number {
   const n = Number(v);
   if (!/^\d+$/.test(v.trim()) || !(n >= 1 && n <= MAX_SAMPLE_SEEDS)) throw new UserError(`--samples: expected a whole number of seeds from 1 to ${MAX_SAMPLE_SEEDS}, got "${v.slice(0, 40)}"`);
+  return n;
+}
+
+function parseClientGap(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > MAX_CLIENT_GAP_MS) throw new UserError(`--client-gap-ms: expected milliseconds from 0 to ${MAX_CLIENT_GAP_MS}, got "${v.slice(0, 40)}"`);
   return n;
 }
 
@@ -125,6 +132,7 @@ export function registerFidelity(program: Command): void {
     .option('--calibration <file>', 'one calibration profile written by `fleetsim calibrate` for every row (instead of --engine)')
     .option('--seed <n>', 'seed of the simulated arrivals and lengths', String(DEFAULT_SEED))
     .option('--samples <n>', `seeds a finite run whose figure turns on its sample is read with (the figure stays the first seed's; its range is shown beside it; 1: none, at most ${MAX_SAMPLE_SEEDS})`, String(DEFAULT_SAMPLE_SEEDS))
+    .option('--client-gap-ms <ms>', 'a closed loop\'s client gap between a response\'s end and its next request: the mean of an exponential law, counted in no latency (0: a client in lock-step)', String(CLIENT_GAP_MS))
     .option('--json', 'print one JSON object')
     .option('--rows', 'print every row: measured, predicted, error')
     .option('--max-mape <pct>', 'exit 1 if the overall MAPE is above this percentage (for CI)')
@@ -149,6 +157,7 @@ export function registerFidelity(program: Command): void {
       const seed = parseSeed(flags.seed);
       // every flag checked, and the wall clock started, before the corpus is read
       const sampleSeeds = parseSampleSeeds(flags.samples);
+      const clientGapMs = parseClientGap(flags.clientGapMs);
       const deadline_ms = Date.now() + parseWallSeconds(flags.maxWallS) * 1000;
       const files = corpusFiles(flags.corpus);
       const calibration = flags.engine || flags.calibration ? resolveEngine(flags.engine, flags.calibration, '--engine') : undefined;
@@ -156,7 +165,7 @@ export function registerFidelity(program: Command): void {
       const inSplit = rows.filter((r) => split === 'all' || r.split === split);
       const factors = flags.calibration ?? (flags.engine ? `engine ${flags.engine}` : stackFactors(inSplit));
       // a finite run's figure turns on its sample: say by how much, beside the first seed's
-      const predictions = await predictRowsYielding(inSplit, { calibration, seed, sampleSeeds }, () => deadline_ms - Date.now());
+      const predictions = await predictRowsYielding(inSplit, { calibration, seed, sampleSeeds, clientGapMs }, () => deadline_ms - Date.now());
       const unpredicted = predictions.filter((p) => p.status === 'not_evaluated' && p.reason === WALL_SPENT_REASON).length;
       if (unpredicted > 0) process.stderr.write(`fidelity: --max-wall-s ${flags.maxWallS} ran out: ${unpredicted} of ${inSplit.length} rows not evaluated\n`);
       const table = summarize(rows, predictions, split);
@@ -166,7 +175,7 @@ export function registerFidelity(program: Command): void {
       const batchSteps = flags.json || flags.rows ? publishedBatchSteps(rows, calibration).filter((b) => inSplitIds.has(b.id)) : [];
       const sweeps = possibleCachedSweeps(inSplit);
       process.stdout.write(flags.json
-        ? JSON.stringify({ corpus: files, factors, seed, ...table, published_batch_steps: batchSteps, possible_cached_sweeps: sweeps }, null, 2) + '\n'
+        ? JSON.stringify({ corpus: files, factors, seed, client_gap_ms: clientGapMs, ...table, published_batch_steps: batchSteps, possible_cached_sweeps: sweeps }, null, 2) + '\n'
         : formatTable(table, { rows: flags.rows, factors, notes: formatPossibleCachedSweeps(sweeps) }) + formatPublishedBatchSteps(batchSteps).map((l) => `${l}\n`).join(''));
       const failures = gateFailures(table, unpredicted, maxMape, maxError);
       for (const f of failures) process.stderr.write(`fidelity: ${f}\n`);

@@ -55,9 +55,21 @@ export interface PredictOptions {
   cache?: Map<string, RunResult>;
   /** seeds each finite run whose figure turns on its sample is read with (Prediction.sampleRange); 1, one, by default (fits, tests) */
   sampleSeeds?: number;
+  /** a closed loop's client gap between a response's end and its next request, the mean of an exponential law in ms (default CLIENT_GAP_MS) */
+  clientGapMs?: number;
 }
 
 export const DEFAULT_SEED = 1;
+/**
+ * A benchmark client's gap between one response's end and its next request in a closed loop: the
+ * mean of an exponential law, in ms. Requests alike to the token keep a deterministic loop in
+ * lock-step for ever; a real client's (GenAI-Perf's, `vllm bench`'s) milliseconds of HTTP and
+ * scheduling jitter loosen it. Chosen on the NIM course's calibration half over 0-20 ms
+ * (docs/step-model.md, "Closed loops loosen").
+ */
+export const CLIENT_GAP_MS = 5;
+/** Most a client gap may be set to (ms): a minute between requests is no longer a closed loop. */
+export const MAX_CLIENT_GAP_MS = 60_000;
 export const DEFAULT_MAX_REQUESTS = 5_000;
 /**
  * An offline run simulates the published request count up to this many. Its throughput depends on
@@ -420,7 +432,7 @@ export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, gp
   }
   const arrivals: Arrivals = row.request_rate_per_s !== undefined
     ? { kind: 'poisson', rate_per_s: row.request_rate_per_s }
-    : { kind: 'closed', concurrency: row.batch! };
+    : { kind: 'closed', concurrency: row.batch!, client_gap_ms: o.clientGapMs ?? CLIENT_GAP_MS };
   // with a request rate, batch (if given) is the engine's max_num_seqs; in a closed loop it is the client's concurrency
   const maxNumSeqs = arrivals.kind === 'poisson' ? row.batch ?? scheduler.max_num_seqs : scheduler.max_num_seqs;
   const concurrency = arrivals.kind === 'closed' ? arrivals.concurrency : 0;

@@ -17,7 +17,11 @@ import { datasetLengths, type DatasetLengths, type LengthDataset } from './datas
  */
 export type Arrivals =
   | { readonly kind: 'poisson'; readonly rate_per_s: number }
-  | { readonly kind: 'closed'; readonly concurrency: number }
+  /**
+   * `concurrency` clients, each sending its next request when its last one ends, after a gap of
+   * its own: drawn from an exponential law of mean client_gap_ms (default 0), counted in no latency
+   */
+  | { readonly kind: 'closed'; readonly concurrency: number; readonly client_gap_ms?: number }
   /** every request submitted at time 0 (an offline throughput run) */
   | { readonly kind: 'burst' };
 
@@ -379,11 +383,16 @@ function startArrivals(client: Client, sim: Simulator, arrivals: Arrivals, seed:
   // the stack's own request cost (HTTP, API server, tokenisation), which lands it mid-iteration
   // rather than on the boundary of the step that freed its slot. With equal lengths that phase
   // decides whether the clients' prefills stagger or clump (docs/step-model.md). submit_ms is then
-  // the engine's arrival time, and collect() adds the cost back to TTFT and end to end.
-  const handoff_ms = client.spec.step.requestOverheadMs;
-  if (!(handoff_ms > 0)) return () => void client.submitNext();
+  // the engine's arrival time, and collect() adds the cost back to TTFT and end to end. Before it
+  // comes the client's own gap, which no latency counts: with requests alike to the token a
+  // deterministic loop would otherwise stay in lock-step for ever, where a real client's
+  // milliseconds of jitter loosen it (docs/step-model.md, "Closed loops loosen").
+  const handoff_ms = Math.max(0, client.spec.step.requestOverheadMs);
+  const gap_ms = Math.max(0, arrivals.client_gap_ms ?? 0);
+  if (!(handoff_ms > 0) && !(gap_ms > 0)) return () => void client.submitNext();
+  const rng = stream(seed, 'fidelity:client-gap');
   const next = sim.on(() => void client.submitNext());
-  return () => void sim.after(handoff_ms, next);
+  return () => void sim.after(handoff_ms - gap_ms * Math.log(1 - rng()), next);
 }
 
 export function simulate(given: RunSpec): RunResult {

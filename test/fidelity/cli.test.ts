@@ -5,6 +5,7 @@ import { UserError } from '../../src/errors.ts';
 import { registerFidelity } from '../../src/fidelity/cli-fidelity.ts';
 import { loadCorpus } from '../../src/fidelity/corpus.ts';
 import { predictRowsYielding, WALL_SPENT_REASON } from '../../src/fidelity/predict-yielding.ts';
+import { CLIENT_GAP_MS } from '../../src/fidelity/predict.ts';
 import { fleetsim, show } from '../helpers/cli.ts';
 import { baseCells, csvText, FIXTURE, fixtureText, writeTemp } from './helpers.ts';
 
@@ -115,6 +116,20 @@ describe('fleetsim fidelity', () => {
     expect(eight.rows[0].sample_error_pct![1]).toBeGreaterThanOrEqual(range[1]);
     for (const bad of ['0', '51', '2.5', 'five']) {
       await expect(run(['--corpus', burst, '--samples', bad])).rejects.toThrow(new UserError(`--samples: expected a whole number of seeds from 1 to 50, got "${bad}"`));
+    }
+  });
+
+  it('--client-gap-ms: a closed loop read with the client gap given, said in the JSON; 0 is a client in lock-step', async () => {
+    const { 'loop.csv': loop } = writeTemp({ 'loop.csv': csvText([baseCells({ id: 'loop-ttft', kind: 'serving_ttft', unit: 'ms', statistic: 'mean', batch: '16', prompt_tokens: '200', output_tokens: '200', value: '100', lengths: 'fixed' })]) });
+    type Out = { client_gap_ms: number; rows: { predicted: number }[] };
+    const byDefault = JSON.parse(await run(['--corpus', loop, '--split', 'all', '--json'])) as Out;
+    expect(byDefault.client_gap_ms).toBe(CLIENT_GAP_MS);
+    const locked = JSON.parse(await run(['--corpus', loop, '--split', 'all', '--json', '--client-gap-ms', '0'])) as Out;
+    expect(locked.client_gap_ms).toBe(0);
+    // the loop's waves share their prompts' iterations in lock-step: later first tokens on average
+    expect(locked.rows[0].predicted).toBeGreaterThan(byDefault.rows[0].predicted);
+    for (const bad of ['-1', '60001', 'five', '']) {
+      await expect(run(['--corpus', loop, '--client-gap-ms', bad])).rejects.toThrow(new UserError(`--client-gap-ms: expected milliseconds from 0 to 60000, got "${bad}"`));
     }
   });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCorpus, type CorpusColumn, type CorpusRow } from '../../src/fidelity/corpus.ts';
-import { lengthDataset, lengthLaw, outputLengthLaw, predictRow, rangeRatio, predictRows, withEngineArgs, type Prediction } from '../../src/fidelity/predict.ts';
+import { CLIENT_GAP_MS, lengthDataset, lengthLaw, outputLengthLaw, predictRow, rangeRatio, predictRows, withEngineArgs, type Prediction } from '../../src/fidelity/predict.ts';
 import { lengthSampler, simulate } from '../../src/fidelity/run.ts';
 import { datasetLengths, parseLengths } from '../../src/fidelity/dataset-lengths.ts';
 import { getGpu, getModel } from '../../src/perf/lookup.ts';
@@ -124,6 +124,33 @@ describe('serving on one simulated replica', () => {
       requests: 2_000, warmup: 200, measured: 1_000, seed: 1, max_wall_ms: 60_000,
     });
     expect(relErr(run.mean_in_flight, c)).toBeLessThan(0.01);
+  });
+
+  // A closed loop's client gap (CLIENT_GAP_MS, docs/step-model.md "Closed loops loosen"): requests
+  // alike to the token keep a deterministic loop in lock-step; the client's jitter loosens it.
+  const closedLoop = (concurrency: number, client_gap_ms: number, output_tokens: number) => simulate({
+    step, max_num_seqs: 256, scheduler: { max_batched_tokens: 40_960, chunked_prefill: true }, arrivals: { kind: 'closed', concurrency, client_gap_ms },
+    lengths: { prompt_tokens: 200, output_tokens, law: 'fixed', max_context: 4096 },
+    requests: 3_000, warmup: 1_000, measured: 1_000, seed: 1, max_wall_ms: 60_000,
+  });
+  const mean = (a: Float64Array) => a.reduce((x, y) => x + y, 0) / a.length;
+
+  it('a closed loop of equal requests stays in lock-step without a client gap, and loosens with one', () => {
+    const locked = closedLoop(16, 0, 200), loose = closedLoop(16, CLIENT_GAP_MS, 200);
+    // without a gap every wave's prompts share their iterations: a couple of first-token times
+    expect(new Set(Array.from(locked.ttft_ms, (v) => v.toFixed(3))).size).toBeLessThanOrEqual(3);
+    expect(new Set(Array.from(loose.ttft_ms, (v) => v.toFixed(3))).size).toBeGreaterThan(500);
+    expect(mean(loose.ttft_ms)).toBeLessThan(0.95 * mean(locked.ttft_ms));
+  });
+
+  it('counts a client gap in no latency: one client sees the same first tokens, and completes 1 / (e2e + gap) requests per second', () => {
+    const gap_ms = 50;
+    const without = closedLoop(1, 0, 100), withGap = closedLoop(1, gap_ms, 100);
+    expect(mean(withGap.ttft_ms)).toBeCloseTo(mean(without.ttft_ms), 9);
+    expect(mean(withGap.e2e_ms)).toBeCloseTo(mean(without.e2e_ms), 9);
+    const rate_per_s = withGap.output_tokens / 100 / (withGap.window_ms / 1000);
+    // the 1,000 gaps' sample mean strays from 50 ms by about its standard error, 1.6 ms: 0.1% of a cycle
+    expect(relErr(rate_per_s, 1000 / (mean(withGap.e2e_ms) + gap_ms))).toBeLessThan(0.01);
   });
 
   it('per request, e2e = TTFT + (o - 1) TPOT, so the means agree with fixed lengths', () => {

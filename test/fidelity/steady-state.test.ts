@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../src/fidelity/corpus.ts';
-import { profileFor, predictRow, resolveRow, runPlanFor, STEADY_TOLERANCE } from '../../src/fidelity/predict.ts';
+import { CLIENT_GAP_MS, profileFor, predictRow, resolveRow, runPlanFor, STEADY_TOLERANCE } from '../../src/fidelity/predict.ts';
 import { simulate } from '../../src/fidelity/run.ts';
 
 /**
@@ -22,7 +22,7 @@ describe('steady-state readings', () => {
   const reference = meanTtft(20_000, 20_000);
 
   it('the row is a closed loop of 50 with no run length published', () => {
-    expect(plan.spec.arrivals).toEqual({ kind: 'closed', concurrency: 50 });
+    expect(plan.spec.arrivals).toEqual({ kind: 'closed', concurrency: 50, client_gap_ms: CLIENT_GAP_MS });
     expect(row.num_requests).toBeUndefined();
   });
 
