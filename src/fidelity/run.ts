@@ -388,7 +388,7 @@ function startArrivals(client: Client, sim: Simulator, arrivals: Arrivals, seed:
   // deterministic loop would otherwise stay in lock-step for ever, where a real client's
   // milliseconds of jitter loosen it (docs/step-model.md, "Closed loops loosen").
   const handoff_ms = Math.max(0, client.spec.step.requestOverheadMs);
-  const gap_ms = Math.max(0, arrivals.client_gap_ms ?? 0);
+  const gap_ms = arrivals.client_gap_ms ?? 0;
   if (!(handoff_ms > 0) && !(gap_ms > 0)) return () => void client.submitNext();
   const rng = stream(seed, 'fidelity:client-gap');
   const next = sim.on(() => void client.submitNext());
@@ -397,6 +397,8 @@ function startArrivals(client: Client, sim: Simulator, arrivals: Arrivals, seed:
 
 export function simulate(given: RunSpec): RunResult {
   if (given.warmup + given.measured > given.requests) throw new RangeError('simulate: warmup + measured exceeds requests');
+  const gap_ms = given.arrivals.kind === 'closed' ? given.arrivals.client_gap_ms ?? 0 : 0;
+  if (!(Number.isFinite(gap_ms) && gap_ms >= 0)) throw new RangeError(`simulate: a closed loop's client_gap_ms must be a finite number >= 0, got ${gap_ms}`);
   // a run on prompts the engine has cached: each distinct prompt first, unmeasured, then the run
   // itself; no more primers than the run has requests (a prompt beyond them is never asked for)
   const primers = Math.min(given.requests, Math.max(0, Math.floor(given.lengths.cached_prompts ?? 0)));

@@ -141,6 +141,7 @@ describe('serving on one simulated replica', () => {
     expect(new Set(Array.from(locked.ttft_ms, (v) => v.toFixed(3))).size).toBeLessThanOrEqual(3);
     expect(new Set(Array.from(loose.ttft_ms, (v) => v.toFixed(3))).size).toBeGreaterThan(500);
     expect(mean(loose.ttft_ms)).toBeLessThan(0.95 * mean(locked.ttft_ms));
+    for (const bad of [-1, NaN, Infinity]) expect(() => closedLoop(2, bad, 10)).toThrow(RangeError);
   });
 
   it('counts a client gap in no latency: one client sees the same first tokens, and completes 1 / (e2e + gap) requests per second', () => {
