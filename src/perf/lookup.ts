@@ -47,9 +47,26 @@ export function catalogGpuId(name: string): string {
   return Object.hasOwn(GPUS, spelled) ? spelled : name;
 }
 
-/** A model's name as the catalog spells ids: lower case, words joined by hyphens, a Hugging Face id's organisation ("meta-llama/") dropped. */
+/**
+ * Published checkpoints whose layout differs from their base model's beyond the dtype, by their
+ * Hugging Face ids: the organisation decides, since NVIDIA's nvidia/Llama-3.1-405B-Instruct-FP8
+ * (ModelOpt, every linear layer in FP8) is the base shape where Meta's release of the same name
+ * keeps its attention in BF16 (models.ts llama-3.1-405b-meta-fp8).
+ */
+const CHECKPOINT_NAMES: Readonly<Record<string, ModelId>> = {
+  'meta-llama/llama-3.1-405b-fp8': 'llama-3.1-405b-meta-fp8',
+  'meta-llama/llama-3.1-405b-instruct-fp8': 'llama-3.1-405b-meta-fp8',
+  'meta-llama/meta-llama-3.1-405b-fp8': 'llama-3.1-405b-meta-fp8',
+  'meta-llama/meta-llama-3.1-405b-instruct-fp8': 'llama-3.1-405b-meta-fp8',
+};
+
+/**
+ * A model's name as the catalog spells ids: lower case, words joined by hyphens, a Hugging Face
+ * id's organisation ("meta-llama/") dropped, unless the id is a checkpoint the catalog holds apart.
+ */
 export function modelSpelling(name: string): string {
   const lower = hyphenatedLower(name);
+  if (Object.hasOwn(CHECKPOINT_NAMES, lower)) return CHECKPOINT_NAMES[lower];
   return lower.slice(lower.lastIndexOf('/') + 1);
 }
 

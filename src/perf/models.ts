@@ -23,6 +23,7 @@ export type ModelId =
   | 'llama-3.1-70b'
   | 'llama-3.3-70b'
   | 'llama-3.1-405b'
+  | 'llama-3.1-405b-meta-fp8'
   | 'mixtral-8x7b'
   | 'mixtral-8x22b'
   | 'qwen3-8b'
@@ -208,6 +209,22 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
   'llama-3.1-405b': {
     ...LLAMA_31, id: 'llama-3.1-405b', name: 'Llama-3.1-405B', params_total: 405e9, params_active: 405e9,
     layers: 126, hidden_size: 16384, attention_heads: 128, intermediate_size: 53248,
+  },
+  // Meta's own FP8 release of Llama 3.1 405B (meta-llama/Llama-3.1-405B-FP8 and -Instruct-FP8:
+  // FBGEMM row-wise FP8, quant_method fbgemm_fp8). Its quantization_config's modules_to_not_convert
+  // keeps every layer's q/k/v/o projections, the first and last layers' MLPs and the LM head in
+  // BF16 (the Llama 3 paper, section 6.2: self-attention and the first and last layers are not
+  // quantised): 77.1B parameters in 16 bits, 60.5 GB of weights per GPU at TP 8 where FP8
+  // throughout (NVIDIA's ModelOpt checkpoint, vLLM's --quantization fp8: the llama-3.1-405b entry)
+  // holds 50.6. vLLM 0.6.3 logged 56.77 GiB (61.0 GB) loaded per H100 at TP 8 (dstack's benchmark,
+  // raw_data/gpu-usage.md), which is what leaves its KV cache 40% smaller. The same list read from
+  // the config.json gives the same figures (unquantized-modules.ts; test/perf/unquantized-modules.test.ts).
+  'llama-3.1-405b-meta-fp8': {
+    ...LLAMA_31, id: 'llama-3.1-405b-meta-fp8', name: 'Llama-3.1-405B-FP8 (Meta)', params_total: 405e9, params_active: 405e9,
+    layers: 126, hidden_size: 16384, attention_heads: 128, intermediate_size: 53248,
+    unquantized_layer_params: 126 * (2 * 16384 * 16384 + 2 * 16384 * 8 * 128) + 2 * 3 * 16384 * 53248,
+    unquantized_lm_head: true,
+    checkpoint: { dtype: 'fp8', file: 'meta-llama/Llama-3.1-405B-FP8 config.json', field: 'quantization_config.quant_method', value: '"fbgemm_fp8"' },
   },
   // Jiang et al., "Mixtral of Experts" (2024) and HF mistralai/Mixtral-8x7B-v0.1 config.json:
   // 32 layers, hidden 4096, 32 heads, 8 KV heads, 8 experts of intermediate 14336, top-2,

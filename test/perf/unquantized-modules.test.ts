@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { modelFromHfConfig } from '../../src/perf/hf-config.ts';
+import { resolveModel } from '../../src/perf/lookup.ts';
 import { fleetsim, REPO, show } from '../helpers/cli.ts';
 
 const CONFIGS = join(REPO, 'scenarios/data/model-configs');
@@ -93,6 +94,31 @@ describe("a quantised checkpoint's modules kept in 16 bits (quantization_config.
     const a = await perf(writeConfig(bf16), [], 'h200');
     const b = await perf(writeConfig(listed), ['--dtype', 'bf16'], 'h200');
     expect(b.weight_gb_per_gpu).toBeCloseTo(a.weight_gb_per_gpu, 6);
+  });
+
+  it("the catalog's llama-3.1-405b-meta-fp8 is Meta's release as its config.json reads: the same bytes, cache and step, FP8 by default", async () => {
+    const fromConfig = await perf(writeConfig(fp8Config(metaFp8List(layers))));
+    const r = await fleetsim(['perf', '--model', 'llama-3.1-405b-meta-fp8', '--gpu', 'h100-80gb', '--tp', '8', '--batch', '1', '--json']);
+    expect(r.code, show(r)).toBe(0);
+    const catalog = JSON.parse(r.stdout) as typeof fromConfig;
+    // the catalog counts 405e9 parameters where the config's shape gives 405.85e9 (as llama-3.1-405b does)
+    const close = (a: number, b: number) => Math.abs(a / b - 1);
+    expect(close(catalog.weight_gb_per_gpu, fromConfig.weight_gb_per_gpu)).toBeLessThan(0.003);
+    expect(close(catalog.kv_capacity_tokens, fromConfig.kv_capacity_tokens)).toBeLessThan(0.01);
+    expect(close(catalog.tpot_ms, fromConfig.tpot_ms)).toBeLessThan(0.003);
+    expect(catalog.unquantized_params).toBe(kept + vocab * h);
+    // vLLM 0.6.3 logged "Loading model weights took 56.7677 GB" (GiB) per H100 at TP 8 for this
+    // checkpoint (dstack's benchmark, raw_data/gpu-usage.md): within 2%
+    expect(Math.abs(catalog.weight_gb_per_gpu / (56.7677 * 2 ** 30 / 1e9) - 1)).toBeLessThan(0.02);
+  });
+
+  it("Meta's Hugging Face ids name that checkpoint; NVIDIA's FP8 release of the same name and a bare name keep the base shape", () => {
+    for (const name of ['meta-llama/Llama-3.1-405B-FP8', 'meta-llama/Llama-3.1-405B-Instruct-FP8', 'meta-llama/Meta-Llama-3.1-405B-Instruct-FP8']) {
+      expect(resolveModel(name).id, name).toBe('llama-3.1-405b-meta-fp8');
+    }
+    for (const name of ['nvidia/Llama-3.1-405B-Instruct-FP8', 'Llama-3.1-405B-Instruct-FP8', 'meta-llama/Llama-3.1-405B-Instruct']) {
+      expect(resolveModel(name).id, name).toBe('llama-3.1-405b');
+    }
   });
 
   it('refuses an entry it cannot place, a layer past the model and a list that is not one, in one line naming the file and field, exit 2', async () => {
