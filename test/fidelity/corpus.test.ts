@@ -97,6 +97,10 @@ describe('corpus loader: cells as tools and people spell them', () => {
     }
     expect(read({ gpu: 'AMD Instinct MI300X' }).gpu).toBe('mi300x');
     expect(read({ model: 'Qwen/Qwen2.5-72B-Instruct' }).model).toBe('qwen2.5-72b-instruct');
+    // a checkpoint the catalog holds apart: the organisation decides (Meta's FP8 405B keeps its
+    // attention in BF16; NVIDIA's release of the same name is FP8 throughout)
+    expect(read({ model: 'meta-llama/Llama-3.1-405B-Instruct-FP8' }).model).toBe('llama-3.1-405b-meta-fp8');
+    expect(read({ model: 'nvidia/Llama-3.1-405B-Instruct-FP8' }).model).toBe('llama-3.1-405b-instruct-fp8');
   });
 
   it('reads statistics and int4 schemes by their other names, a blank defaulted cell as its default, and ids in any case', () => {
