@@ -85,6 +85,17 @@ export interface ModelSpec extends ModelShape {
 
 const LLAMA_COMMON = { mlp: 'gated', tied_embeddings: false, learned_positions: 0, biases: false, experts: 1, experts_per_token: 1, kind: 'decoder' } as const;
 const LLAMA_31 = { ...LLAMA_COMMON, vocab_size: 128256, max_context: 131072, kv_heads: 8, head_dim: 128 } as const;
+/** Llama 3.1 405B's shape, shared by the catalog's BF16 model and Meta's FP8 release of it. */
+const LLAMA_31_405B = {
+  ...LLAMA_31, params_total: 405e9, params_active: 405e9, layers: 126, hidden_size: 16384, attention_heads: 128, intermediate_size: 53248,
+} as const;
+
+/** Every layer's q/k/v/o projections and the first and last layers' gated MLPs: what Meta's FP8 releases keep in 16 bits. */
+function attentionAndEndMlpParams(s: { layers: number; hidden_size: number; attention_heads: number; kv_heads: number; head_dim: number; intermediate_size: number }): number {
+  const attention = 2 * s.hidden_size * s.attention_heads * s.head_dim + 2 * s.hidden_size * s.kv_heads * s.head_dim;
+  return s.layers * attention + 2 * 3 * s.hidden_size * s.intermediate_size;
+}
+
 /**
  * Qwen3: untied embeddings from 8B up, 128-wide heads (q and k RMS-normed, a few thousand weights),
  * 40960 positions; the Qwen team's FP8 releases (Qwen3-8B-FP8 ... Qwen3-235B-A22B-FP8 model cards:
@@ -206,10 +217,7 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
   },
   // Same report, Table 3 (126 layers, model dim 16384, FFN 53248, 128 heads, 8 KV heads) and HF
   // meta-llama/Llama-3.1-405B config.json, 131072 context. 405B (the shape gives 405.85B).
-  'llama-3.1-405b': {
-    ...LLAMA_31, id: 'llama-3.1-405b', name: 'Llama-3.1-405B', params_total: 405e9, params_active: 405e9,
-    layers: 126, hidden_size: 16384, attention_heads: 128, intermediate_size: 53248,
-  },
+  'llama-3.1-405b': { ...LLAMA_31_405B, id: 'llama-3.1-405b', name: 'Llama-3.1-405B' },
   // Meta's own FP8 release of Llama 3.1 405B (meta-llama/Llama-3.1-405B-FP8 and -Instruct-FP8:
   // FBGEMM row-wise FP8, quant_method fbgemm_fp8). Its quantization_config's modules_to_not_convert
   // keeps every layer's q/k/v/o projections, the first and last layers' MLPs and the LM head in
@@ -220,9 +228,8 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
   // raw_data/gpu-usage.md), which is what leaves its KV cache 40% smaller. The same list read from
   // the config.json gives the same figures (unquantized-modules.ts; test/perf/unquantized-modules.test.ts).
   'llama-3.1-405b-meta-fp8': {
-    ...LLAMA_31, id: 'llama-3.1-405b-meta-fp8', name: 'Llama-3.1-405B-FP8 (Meta)', params_total: 405e9, params_active: 405e9,
-    layers: 126, hidden_size: 16384, attention_heads: 128, intermediate_size: 53248,
-    unquantized_layer_params: 126 * (2 * 16384 * 16384 + 2 * 16384 * 8 * 128) + 2 * 3 * 16384 * 53248,
+    ...LLAMA_31_405B, id: 'llama-3.1-405b-meta-fp8', name: 'Llama-3.1-405B-FP8 (Meta)',
+    unquantized_layer_params: attentionAndEndMlpParams(LLAMA_31_405B),
     unquantized_lm_head: true,
     checkpoint: { dtype: 'fp8', file: 'meta-llama/Llama-3.1-405B-FP8 config.json', field: 'quantization_config.quant_method', value: '"fbgemm_fp8"' },
   },
