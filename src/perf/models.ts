@@ -1,5 +1,6 @@
 import type { ModelShape } from './shape.ts';
 import type { CheckpointDtype } from './checkpoint-dtype.ts';
+import { readUnquantizedModules } from './unquantized-modules.ts';
 
 /**
  * Model catalog. params_total / params_active are the published figures; the shapes are the
@@ -90,11 +91,15 @@ const LLAMA_31_405B = {
   ...LLAMA_31, params_total: 405e9, params_active: 405e9, layers: 126, hidden_size: 16384, attention_heads: 128, intermediate_size: 53248,
 } as const;
 
-/** Every layer's q/k/v/o projections and the first and last layers' gated MLPs: what Meta's FP8 releases keep in 16 bits. */
-function attentionAndEndMlpParams(s: { layers: number; hidden_size: number; attention_heads: number; kv_heads: number; head_dim: number; intermediate_size: number }): number {
-  const attention = 2 * s.hidden_size * s.attention_heads * s.head_dim + 2 * s.hidden_size * s.kv_heads * s.head_dim;
-  return s.layers * attention + 2 * 3 * s.hidden_size * s.intermediate_size;
-}
+/**
+ * What Meta's FP8 release of it keeps in 16 bits, as its quantization_config's
+ * modules_to_not_convert lists them (every layer's attention, the first and last layers' MLPs, the
+ * LM head), read by the same reader as a config.json's list.
+ */
+const META_FP8_405B_KEPT = readUnquantizedModules(
+  [{ quantization_config: { quant_method: 'fbgemm_fp8', modules_to_not_convert: ['lm_head', 'model.layers.*.self_attn', 'model.layers.0.mlp', `model.layers.${LLAMA_31_405B.layers - 1}.mlp`] } }],
+  LLAMA_31_405B, 'the catalog entry llama-3.1-405b-meta-fp8',
+);
 
 /**
  * Qwen3: untied embeddings from 8B up, 128-wide heads (q and k RMS-normed, a few thousand weights),
@@ -229,8 +234,7 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
   // the config.json gives the same figures (unquantized-modules.ts; test/perf/unquantized-modules.test.ts).
   'llama-3.1-405b-meta-fp8': {
     ...LLAMA_31_405B, id: 'llama-3.1-405b-meta-fp8', name: 'Llama-3.1-405B-FP8 (Meta)',
-    unquantized_layer_params: attentionAndEndMlpParams(LLAMA_31_405B),
-    unquantized_lm_head: true,
+    ...META_FP8_405B_KEPT,
     checkpoint: { dtype: 'fp8', file: 'meta-llama/Llama-3.1-405B-FP8 config.json', field: 'quantization_config.quant_method', value: '"fbgemm_fp8"' },
   },
   // Jiang et al., "Mixtral of Experts" (2024) and HF mistralai/Mixtral-8x7B-v0.1 config.json:
