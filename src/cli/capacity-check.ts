@@ -1,7 +1,7 @@
 import type { Prepared } from '../scenario/prepare.ts';
 import { capacityLoads } from '../results/capacity.ts';
 import { inFile } from '../util/in-file.ts';
-import { isNearCapacity } from '../results/verdict.ts';
+import { isFirstTokenShort, isNearCapacity } from '../results/verdict.ts';
 import { fmt, table } from '../report/table.ts';
 
 /**
@@ -15,7 +15,8 @@ export function capacityCheck(prep: Prepared): { text: string; overloaded: strin
   const rows = c.loads.map((l) => {
     const warn = l.utilization > 1 ? 'WARNING: over capacity'
       : l.peak_utilization > 1 ? 'WARNING: over capacity at peak'
-        : isNearCapacity(l) ? 'near capacity: within the step model\'s error' : '';
+        : isNearCapacity(l) ? 'near capacity: within the step model\'s error'
+          : isFirstTokenShort(l) ? 'first tokens likely short of published runs' : '';
     return [l.tier, fmt(l.arrival_rate_per_s), fmt(l.capacity_per_s), `${fmt(l.utilization * 100)}%`, `${fmt(l.peak_utilization * 100)}%`, warn];
   });
   const text = `capacity check (analytical; mean arrival rate ${fmt(c.mean_rate_per_s)}/s, peak ${fmt(c.peak_rate_per_s)}/s):\n${table(['tier', 'offered/s', 'capacity/s', 'mean load', 'peak load', ''], rows)}`;

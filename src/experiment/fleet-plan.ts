@@ -412,6 +412,9 @@ export function confirmationWarnings(confirmed: Summary, margin = 0): string[] {
   if (near && margin < STEP_MODEL_THROUGHPUT_ERROR) {
     out.push(`the chosen fleet is ${near.message}; a fleet with more replicas keeps the SLO with margin (--step-time-margin ${STEP_MODEL_THROUGHPUT_ERROR} sizes one that holds if fleetsim reads the GPUs ${Math.round(STEP_MODEL_THROUGHPUT_ERROR * 100)}% fast)`);
   }
+  // the cheapest fleet meeting a TTFT target sits where first tokens read short: say so, whatever the margin
+  const short = confirmed.verdict.warnings.find((w) => w.code === 'first_tokens_short');
+  if (short) out.push(`the chosen fleet: ${short.message}; a TTFT target met there may not hold`);
   // the whole fleet at the scenario's scale keeps a replica per region: a small model there may
   // have many times the capacity its load needs, so its SLO stands on its own screening run
   for (const model of Object.keys(confirmed.by_model ?? {})) {

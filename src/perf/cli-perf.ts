@@ -13,7 +13,7 @@ import { catalogGpuId, getGpu, getModel } from './lookup.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine, withAllReduceFusion } from './profiles.ts';
 import { perfSummary, type PerfSummary } from './summary.ts';
 import { addSpeculativeOptions, speculativeFromFlags, speculativeRows, type SpeculativeFlags } from './cli-speculative.ts';
-import { NEAR_CAPACITY_LOAD, STEP_MODEL_THROUGHPUT_ERROR } from './model-error.ts';
+import { FIRST_TOKEN_SHORT_LOAD, NEAR_CAPACITY_LOAD, STEP_MODEL_THROUGHPUT_ERROR } from './model-error.ts';
 import { NETWORK_TREE_STEP_LATENCY_US } from './step.ts';
 
 interface PerfFlags extends SpeculativeFlags {
@@ -56,7 +56,8 @@ function table(s: PerfSummary, calibrationName: string, priceSet: PriceSet, dtyp
     ['KV cache', `${int(s.kv_capacity_tokens)} tokens = max batch ${int(s.max_batch)} x ${kvPerSequence(s)} tokens (${s.memory_setting.name} ${s.memory_setting.fraction})`],
     [`throughput at batch ${int(s.throughput_batch)}`,
       `${int(s.tokens_per_s_per_replica)} ${s.tokens_counted} tok/s per replica, ${int(s.tokens_per_s_per_gpu)} per GPU (MFU ${fmt(100 * s.mfu, 0)}%, MBU ${fmt(100 * s.mbu, 0)}%)${engineCapped(s) ? "; the batch is the engine's max_num_seqs" : ''}`],
-    ['capacity', `${fmt(s.requests_per_s_per_replica, 2)} requests/s per replica at that batch (near capacity from ${fmt(s.requests_per_s_per_replica * NEAR_CAPACITY_LOAD, 2)}, ` +
+    ['capacity', `${fmt(s.requests_per_s_per_replica, 2)} requests/s per replica at that batch (first tokens likely short from ${fmt(s.requests_per_s_per_replica * FIRST_TOKEN_SHORT_LOAD, 2)}, ` +
+      `${fmt(100 * FIRST_TOKEN_SHORT_LOAD, 0)}%, as published runs read; near capacity from ${fmt(s.requests_per_s_per_replica * NEAR_CAPACITY_LOAD, 2)}, ` +
       `${fmt(100 * NEAR_CAPACITY_LOAD, 0)}%: latency there turns on a capacity the model knows within ${fmt(100 * STEP_MODEL_THROUGHPUT_ERROR, 0)}%)`],
     ['GEMM rate', gemmRateNote(s)],
     ...(s.tp > 1 ? [['interconnect', interconnectNote(s)] as [string, string]] : []),

@@ -9,7 +9,7 @@ import type { CapacityLoads } from './capacity.ts';
 import { fmt } from '../util/format-number.ts';
 import { round } from './round.ts';
 import { spotWarning, type PurchaseSummary } from './purchase-summary.ts';
-import { NEAR_CAPACITY_LOAD, STEP_MODEL_THROUGHPUT_ERROR } from '../perf/model-error.ts';
+import { FIRST_TOKEN_SHORT_LOAD, NEAR_CAPACITY_LOAD, STEP_MODEL_THROUGHPUT_ERROR } from '../perf/model-error.ts';
 
 /**
  * The verdict block of summary.json: what a reader must know before any figure. Per model, the
@@ -138,13 +138,37 @@ export function isNearCapacity(l: CapacityLoads['loads'][number]): boolean {
   return l.tier.startsWith('gpu:') && Math.max(l.utilization, l.peak_utilization) >= NEAR_CAPACITY_LOAD && l.peak_utilization <= 1;
 }
 
+/**
+ * GPU tiers from FIRST_TOKEN_SHORT_LOAD (70%) to NEAR_CAPACITY_LOAD at the mean or the peak rate:
+ * there the first tokens of published serving runs read about a third short in fleetsim, though
+ * their decode and the replicas' capacity read right (src/perf/model-error.ts).
+ */
+export function isFirstTokenShort(l: CapacityLoads['loads'][number]): boolean {
+  const load = Math.max(l.utilization, l.peak_utilization);
+  return l.tier.startsWith('gpu:') && load >= FIRST_TOKEN_SHORT_LOAD && load < NEAR_CAPACITY_LOAD;
+}
+
+/** Each tier's load at the mean and the peak rate, for a warning's message. */
+function meanAndPeakLoads(loads: CapacityLoads['loads']): string {
+  return loads.map((l) => `${l.tier} ${fmt(l.utilization * 100, 3)}% at the mean rate, ${fmt(l.peak_utilization * 100, 3)}% at the peak`).join(', ');
+}
+
+function firstTokenShortWarning(c: CapacityLoads): VerdictWarning | undefined {
+  const short = c.loads.filter(isFirstTokenShort);
+  if (short.length === 0) return undefined;
+  return {
+    code: 'first_tokens_short',
+    message: `first tokens likely short (analytical load): ${meanAndPeakLoads(short)}. From ${fmt(FIRST_TOKEN_SHORT_LOAD * 100)}% of capacity fleetsim reads the first tokens ` +
+      'of published serving runs about a third short on average, where their decode reads right; read these replicas\' TTFT as a lower bound',
+  };
+}
+
 function nearCapacityWarning(c: CapacityLoads): VerdictWarning | undefined {
   const near = c.loads.filter(isNearCapacity);
   if (near.length === 0) return undefined;
-  const list = near.map((l) => `${l.tier} ${fmt(l.utilization * 100, 3)}% at the mean rate, ${fmt(l.peak_utilization * 100, 3)}% at the peak`).join(', ');
   return {
     code: 'near_capacity',
-    message: `near capacity (analytical load): ${list}. The GPU step model's throughput is within ${fmt(STEP_MODEL_THROUGHPUT_ERROR * 100)}% ` +
+    message: `near capacity (analytical load): ${meanAndPeakLoads(near)}. The GPU step model's throughput is within ${fmt(STEP_MODEL_THROUGHPUT_ERROR * 100)}% ` +
       'of published measurements four times in five, so these replicas may be over capacity in truth; latency here turns on the exact capacity and can be off by a factor',
   };
 }
@@ -159,6 +183,8 @@ function capacityWarnings(c: CapacityLoads): VerdictWarning[] {
   if (atPeak.length > 0) out.push({ code: 'over_capacity_at_peak', message: `over capacity at the peak arrival rate (analytical load): ${list(atPeak, 'peak_utilization')}` });
   const near = nearCapacityWarning(c);
   if (near) out.push(near);
+  const short = firstTokenShortWarning(c);
+  if (short) out.push(short);
   return out;
 }
 

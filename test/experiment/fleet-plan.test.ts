@@ -105,7 +105,7 @@ describe('plan --fleet', () => {
     expect(plan.warnings.join('\n')).toMatch(/no combination is within monthly_t_co2e<=0.001/);
   }, 600_000);
 
-  it('passes the confirmed fleet\'s near-capacity, known-bias and steady-state warnings on, and only those', () => {
+  it('passes the confirmed fleet\'s near-capacity, first-token, known-bias and steady-state warnings on, and only those', () => {
     const near = { code: 'near_capacity' as const, message: 'near capacity (analytical load): gpu:chat 90% at the mean rate, 90% at the peak. ...' };
     const summary = (warnings: { code: 'near_capacity' | 'censored'; message: string }[], ok = true) =>
       ({ verdict: { warnings, steady_state: { ok, reasons: ok ? [] : ['requests in flight rose ...'], served_fraction: 0.97 } } }) as unknown as Summary;
@@ -117,6 +117,9 @@ describe('plan --fleet', () => {
     expect(confirmationWarnings(summary([], false))).toEqual(["the chosen fleet's confirmation run is not at steady state (requests in flight rose ...); a longer duration_s tells a trend from noise"]);
     const bias = { code: 'known_model_bias' as const, message: 'a model fleetsim is known to misjudge: fleet.models.chat: deepseek-v3: ...' };
     expect(confirmationWarnings(summary([bias] as never))).toEqual([`the chosen fleet serves ${bias.message}; its replica count is a lower bound`]);
+    // first tokens read short from 70% of capacity: said whatever the margin, which sizes for capacity, not for that
+    const short = { code: 'first_tokens_short' as const, message: 'first tokens likely short (analytical load): gpu:chat 75% at the mean rate, 78% at the peak. ...' };
+    expect(confirmationWarnings(summary([short] as never), 0.22)).toEqual([`the chosen fleet: ${short.message}; a TTFT target met there may not hold`]);
   });
 
   it('does not take a screening run falling behind its load as meeting the SLO', async () => {

@@ -9,6 +9,7 @@ import { loadCalibration } from '../../src/perf/calibration.ts';
 import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
 import { registerCalibrate } from '../../src/fidelity/cli-calibrate.ts';
 import { registerPerf } from '../../src/perf/cli-perf.ts';
+import { FIRST_TOKEN_SHORT_LOAD, NEAR_CAPACITY_LOAD } from '../../src/perf/model-error.ts';
 
 async function run(register: (p: Command) => void, args: string[]): Promise<string> {
   const program = new Command('fleetsim').exitOverride();
@@ -33,6 +34,17 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('fleetsim perf', () => {
   const base = ['--model', 'llama-2-70b', '--gpu', 'a100-80gb', '--tp', '8'];
+
+  it('its capacity line names the rates from which first tokens read short (70%) and latency is near capacity (82%)', async () => {
+    const text = await run(registerPerf, ['perf', ...base]);
+    const line = text.split('\n').find((l) => l.trimStart().startsWith('capacity'))!;
+    const figures = [...line.matchAll(/([\d,.]+) requests\/s per replica|from ([\d,.]+)/g)].map((m) => Number((m[1] ?? m[2]).replace(/,/g, '')));
+    const [capacity, firstTokens, near] = figures;
+    expect(Math.abs(capacity / (await perfJson(base)).requests_per_s_per_replica - 1)).toBeLessThan(0.01); // printed to 2 decimals
+    expect(firstTokens / capacity).toBeCloseTo(FIRST_TOKEN_SHORT_LOAD, 2);
+    expect(near / capacity).toBeCloseTo(NEAR_CAPACITY_LOAD, 2);
+    expect(line).toContain('first tokens likely short from');
+  });
 
   it('reads a GPU as nvidia-smi names it and a model by its Hugging Face id, as their catalog ids', async () => {
     const spelled = await perfJson(['--model', 'meta-llama/Llama-2-70b-chat-hf', '--gpu', 'NVIDIA A100-SXM4-80GB', '--tp', '8']);

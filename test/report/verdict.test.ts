@@ -11,7 +11,7 @@ import { defaultWindowMs, simulate } from '../../src/experiment/simulate.ts';
 import { runReplications } from '../../src/experiment/replications.ts';
 import { summarizeRun, type Summary } from '../../src/results/summary.ts';
 import { growthTest } from '../../src/metrics/steady-state.ts';
-import { NEAR_CAPACITY_LOAD } from '../../src/perf/model-error.ts';
+import { FIRST_TOKEN_SHORT_LOAD, NEAR_CAPACITY_LOAD } from '../../src/perf/model-error.ts';
 import { runWarnings, type VerdictInput } from '../../src/results/verdict.ts';
 import { servedModelBiases, type CapacityLoads } from '../../src/results/capacity.ts';
 import { knownDtypeBias, knownEngineBias, knownHardwareBias, knownModelBias } from '../../src/perf/model-error.ts';
@@ -181,8 +181,19 @@ describe('near capacity', () => {
     expect(codes(loads('gpu:gpt-4', NEAR_CAPACITY_LOAD, NEAR_CAPACITY_LOAD))).toEqual(['near_capacity']);
     expect(codes(loads('gpu:gpt-4', 0.9, 0.9))).toEqual(['near_capacity']);
     expect(codes(loads('gpu:gpt-4', 0.75, 0.85))).toEqual(['near_capacity']);
-    expect(codes(loads('gpu:gpt-4', 0.75, 0.8))).toEqual([]);
     expect(runWarnings(quiet, loads('gpu:gpt-4', 0.9, 0.95), steady)[0].message).toContain('gpu:gpt-4 90% at the mean rate, 95% at the peak');
+  });
+
+  it('a GPU tier from 70% load to near capacity has its first tokens warned of as likely short; below 70% nothing is said', () => {
+    expect(codes(loads('gpu:gpt-4', FIRST_TOKEN_SHORT_LOAD, FIRST_TOKEN_SHORT_LOAD))).toEqual(['first_tokens_short']);
+    expect(codes(loads('gpu:gpt-4', 0.75, 0.8))).toEqual(['first_tokens_short']);
+    expect(codes(loads('gpu:gpt-4', 0.6, 0.75))).toEqual(['first_tokens_short']); // the peak counts
+    expect(codes(loads('gpu:gpt-4', 0.69, 0.69))).toEqual([]);
+    expect(codes(loads('gpu:gpt-4', 0.5, 0.5))).toEqual([]);
+    expect(codes(loads('api', 0.75, 0.75))).toEqual([]); // a tier without the step model
+    const [w] = runWarnings(quiet, loads('gpu:gpt-4', 0.72, 0.78), steady);
+    expect(w.message).toContain('gpu:gpt-4 72% at the mean rate, 78% at the peak');
+    expect(w.message).toContain('lower bound');
   });
 
   it('a served model fleetsim is known to misjudge is warned of after the capacity warnings', () => {
