@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { CorpusRow, Kind, Split } from './corpus.ts';
-import { NEAR_CAPACITY_LOAD } from '../perf/model-error.ts';
+import { FIRST_TOKEN_SHORT_LOAD, NEAR_CAPACITY_LOAD } from '../perf/model-error.ts';
 import type { Prediction } from './predict.ts';
 import { maxOf } from '../util/extremes.ts';
 
@@ -180,11 +180,13 @@ function fileLabels(rows: readonly RowResult[]): (r: RowResult) => string {
   return (r) => (names.get(basename(r.file))! > 1 ? r.file : basename(r.file));
 }
 
-/** Open-loop serving rows by load. Near capacity a latency's error is mostly the capacity error,
- *  amplified; above it both the real queue and the simulated one grow for the run's length. */
+/** Open-loop serving rows by load. From FIRST_TOKEN_SHORT_LOAD first tokens read short of published
+ *  runs; near capacity a latency's error is mostly the capacity error, amplified; above it both the
+ *  real queue and the simulated one grow for the run's length. */
+const SHORT = FIRST_TOKEN_SHORT_LOAD.toFixed(2);
 const NEAR = NEAR_CAPACITY_LOAD.toFixed(2);
-export const LOAD_GROUPS = [`below ${NEAR}`, `${NEAR} to 1`, 'above 1'] as const;
-const loadGroup = (r: RowResult): string => LOAD_GROUPS[r.load < NEAR_CAPACITY_LOAD ? 0 : r.load <= 1 ? 1 : 2];
+export const LOAD_GROUPS = [`below ${SHORT}`, `${SHORT} to ${NEAR}`, `${NEAR} to 1`, 'above 1'] as const;
+const loadGroup = (r: RowResult): string => LOAD_GROUPS[r.load < FIRST_TOKEN_SHORT_LOAD ? 0 : r.load < NEAR_CAPACITY_LOAD ? 1 : r.load <= 1 ? 2 : 3];
 
 const pct = (x: number, signed = false) => (Number.isNaN(x) ? '-' : `${signed && x >= 0 ? '+' : ''}${x.toFixed(1)}%`);
 

@@ -80,21 +80,23 @@ describe('summarize', () => {
 });
 
 describe('open-loop serving rows by load', () => {
-  // load = offered rate over simulated capacity; errors -30% (at 0.95), +10% (at 0.30), -10% (at the near-capacity bound, 0.82, which counts as near), +40% (at 1.4)
+  // load = offered rate over simulated capacity; errors -30% (at 0.95), +10% (at 0.30), -10% (at the near-capacity bound, 0.82, which counts as near), +40% (at 1.4), -30% (at 0.75, where first tokens read short)
   const loadSpecs: [Partial<Record<CorpusColumn, string>>, number, number][] = [
     [{ id: 'synthetic-knee', kind: 'serving_tpot', request_rate_per_s: '2', value: '100' }, 70, 0.95],
     [{ id: 'synthetic-light', kind: 'serving_ttft', request_rate_per_s: '1', value: '100' }, 110, 0.3],
     [{ id: 'synthetic-bound', kind: 'serving_ttft', request_rate_per_s: '3', value: '100' }, 90, NEAR_CAPACITY_LOAD],
     [{ id: 'synthetic-over', kind: 'serving_ttft', request_rate_per_s: '9', value: '100' }, 140, 1.4],
+    [{ id: 'synthetic-short', kind: 'serving_ttft', request_rate_per_s: '2.5', value: '100' }, 70, 0.75],
     [{ id: 'synthetic-batch', kind: 'decode', value: '100' }, 105, NaN],
   ];
   const loadRows = parseCorpus(csvText(loadSpecs.map(([c]) => baseCells(c))), 'synthetic.csv');
   const loadPredictions: Prediction[] = loadSpecs.map(([c, v, load]) => ({ id: c.id!, status: 'predicted', value: v, steady: true, load, notes: [] }));
   const t = summarize(loadRows, loadPredictions, 'all');
 
-  it('groups them below the near-capacity load, from it to 1, and above 1, leaving other rows out', () => {
+  it('groups them below the load from which first tokens read short, from it to the near-capacity load, from that to 1, and above 1, leaving other rows out', () => {
     expect(t.by_load).toEqual({
-      'below 0.82': { n: 1, mape_pct: 10, bias_pct: 10, within_bound_pct: 100 },
+      'below 0.70': { n: 1, mape_pct: 10, bias_pct: 10, within_bound_pct: 100 },
+      '0.70 to 0.82': { n: 1, mape_pct: 30, bias_pct: -30, within_bound_pct: 0 },
       '0.82 to 1': { n: 2, mape_pct: 20, bias_pct: -20, within_bound_pct: 50 },
       'above 1': { n: 1, mape_pct: 40, bias_pct: 40, within_bound_pct: 0 },
     });
