@@ -140,8 +140,8 @@ export function isNearCapacity(l: CapacityLoads['loads'][number]): boolean {
 
 /**
  * GPU tiers from FIRST_TOKEN_SHORT_LOAD (70%) to NEAR_CAPACITY_LOAD at the mean or the peak rate:
- * there the first tokens of published serving runs read about a third short in fleetsim, though
- * their decode and the replicas' capacity read right (src/perf/model-error.ts).
+ * there the first tokens of published serving runs read about a third short in fleetsim, their
+ * decode about a fifth (src/perf/model-error.ts).
  */
 export function isFirstTokenShort(l: CapacityLoads['loads'][number]): boolean {
   const load = Math.max(l.utilization, l.peak_utilization);
@@ -159,7 +159,7 @@ function firstTokenShortWarning(c: CapacityLoads): VerdictWarning | undefined {
   return {
     code: 'first_tokens_short',
     message: `first tokens likely short (analytical load): ${meanAndPeakLoads(short)}. From ${fmt(FIRST_TOKEN_SHORT_LOAD * 100)}% of capacity fleetsim reads the first tokens ` +
-      'of published serving runs about a third short on average, where their decode reads right; read these replicas\' TTFT as a lower bound',
+      'of published serving runs about a third short on average, their decode less; read these replicas\' TTFT as a lower bound',
   };
 }
 
