@@ -87,6 +87,8 @@ export interface CorpusRow {
   readonly lengths: string;
   /** every prompt was in the engine's prefix cache before the run (the cell's CACHED_PROMPTS_SUFFIX) */
   readonly prompts_cached: boolean;
+  /** outputs stopped at this many tokens, the benchmark's max_tokens (the cell's `-max-output-N`; output-cap.ts); absent: uncapped */
+  readonly max_output_tokens?: number;
   readonly source: string;
   readonly url: string;
   readonly licence: string;
@@ -266,6 +268,19 @@ export const FIXED_OUTPUT_SUFFIX = '-fixed-output';
  */
 export const CACHED_PROMPTS_SUFFIX = '-cached-prompts';
 
+/**
+ * A `lengths` cell of outputs that stopped at the model's end of text or at the benchmark's
+ * max_tokens N, whichever came first (no ignore_eos), names N after the dataset: `sharegpt-max-output-512`,
+ * before any -cached-prompts. The row's output_tokens is the capped outputs' mean (output-cap.ts).
+ */
+const OUTPUT_CAP = /^(.+)-max-output-(\d+)$/;
+
+/** A lengths cell (less its cached-prompts suffix) less an output cap, and the cap (NaN past 2^53). */
+export function withoutOutputCap(lengths: string): { base: string; cap: number | undefined } {
+  const m = OUTPUT_CAP.exec(lengths);
+  return m ? { base: m[1], cap: Number(m[2]) } : { base: lengths, cap: undefined };
+}
+
 /** A lengths cell less a cached-prompts suffix, and whether it had one. */
 export function withoutCachedPrompts(lengths: string): { base: string; cached: boolean } {
   const cached = lengths.endsWith(CACHED_PROMPTS_SUFFIX);
@@ -317,7 +332,7 @@ const RowSchema = z.object({
   num_requests: cell('blank or a positive integer', blankOr(readPosInt)),
   prompt_tokens: cell(`a positive integer up to ${MAX_ROW_TOKENS}`, (c) => atMost(readPosInt(c), MAX_ROW_TOKENS)),
   output_tokens: cell(`a positive integer up to ${MAX_ROW_TOKENS}`, (c) => atMost(readPosInt(c), MAX_ROW_TOKENS)),
-  lengths: cell('fixed, shared-prefix-N, repeat-K, random-range-R, or a dataset name (sharegpt, random, ...), optionally followed by -fixed-output, then optionally -cached-prompts', matching(LOWER_ID)),
+  lengths: cell('fixed, shared-prefix-N, repeat-K, random-range-R, or a dataset name (sharegpt, random, ...), optionally followed by -fixed-output or -max-output-N, then optionally -cached-prompts', matching(LOWER_ID)),
   // blank only where the file has no such column (rowFromFields refuses a blank cell of a column it has)
   source: cell(PROVENANCE_EXPECTED.source, blankOr(nonEmpty)),
   url: cell(PROVENANCE_EXPECTED.url, blankOr(matching(/^https?:\/\/\S+$/))),
@@ -345,8 +360,13 @@ export function randomRangeOf(lengths: string): number | undefined {
 }
 
 /** What is wrong with a row's lengths cell against its prompt and run length, if anything. */
-function lengthsIssue(r: { lengths: string; prompt_tokens: number; num_requests: number | null }): string | undefined {
-  const { base: lengths, cached } = withoutCachedPrompts(r.lengths);
+function lengthsIssue(r: { lengths: string; prompt_tokens: number; output_tokens: number; num_requests: number | null }): string | undefined {
+  const { base: uncached, cached } = withoutCachedPrompts(r.lengths);
+  const { base: lengths, cap } = withoutOutputCap(uncached);
+  if (cap !== undefined) {
+    const capIssue = outputCapIssue(lengths, cap, r.output_tokens);
+    if (capIssue) return capIssue;
+  } else if (lengths.includes('-max-output-')) return 'expected -max-output-N last (before -cached-prompts only), after the dataset whose outputs it caps';
   if (/^shared-prefix-\d+$/.test(lengths) && !(Number(lengths.slice('shared-prefix-'.length)) < r.prompt_tokens)) return `expected a shared prefix shorter than prompt_tokens (${r.prompt_tokens})`;
   if (/^repeat-\d+$/.test(lengths) && !(Number(lengths.slice('repeat-'.length)) >= 2)) return 'expected repeat-K with K >= 2 (each distinct prompt sent K times)';
   const range = randomRangeOf(lengths);
@@ -356,6 +376,16 @@ function lengthsIssue(r: { lengths: string; prompt_tokens: number; num_requests:
   if (lengths.endsWith(CACHED_PROMPTS_SUFFIX)) return `expected ${CACHED_PROMPTS_SUFFIX} once`;
   if (/^(shared-prefix|repeat)-\d+$/.test(lengths)) return `expected ${CACHED_PROMPTS_SUFFIX} after a dataset or fixed lengths, not after ${lengths} (whose prompts the run itself caches)`;
   if (r.num_requests === null) return `expected ${CACHED_PROMPTS_SUFFIX} only with num_requests (the prompts the earlier run sent)`;
+  return undefined;
+}
+
+/** What is wrong with a `-max-output-N` cap on `lengths` (the cell less the cap), if anything. */
+function outputCapIssue(lengths: string, cap: number, outputTokens: number): string | undefined {
+  if (!(Number.isSafeInteger(cap) && cap >= 1 && cap <= MAX_ROW_TOKENS)) return `expected -max-output-N with N a positive integer up to ${MAX_ROW_TOKENS}`;
+  if (FIXED_OUTPUT_CELLS.test(lengths) || lengths.endsWith(FIXED_OUTPUT_SUFFIX) || lengths === 'random-uniform' || randomRangeOf(lengths) !== undefined || OUTPUT_CAP.test(lengths)) {
+    return 'expected -max-output-N once, after a dataset whose outputs are drawn geometric or from its samples (sharegpt, openorca-mlperf, ...), not after fixed, uniform or ranged lengths';
+  }
+  if (!(outputTokens < cap)) return `expected output_tokens (the capped outputs' mean, ${outputTokens}) below the cap ${cap}`;
   return undefined;
 }
 
@@ -489,13 +519,15 @@ function completeRow(d: z.infer<typeof RowSchema>, engineArgs: EngineArgs, engin
     const what = stack === 'nim' ? `nim ${NIM_VLLM_SINCE} or later, or unnumbered: NIM ${NIM_VLLM_SINCE} and later serve with vLLM` : stack;
     throw rowError(file, line, ENGINE_ARGS_COLUMN, `expected ${foreign} only on a TensorRT-LLM row (stack trtllm, or nim before ${NIM_VLLM_SINCE}; this one is ${what})`, engineArgsCell);
   }
-  const { base: lengths, cached: prompts_cached } = withoutCachedPrompts(d.lengths);
+  const { base: uncached, cached: prompts_cached } = withoutCachedPrompts(d.lengths);
+  const { base: lengths, cap } = withoutOutputCap(uncached);
   return {
     ...d, file, line,
     stack,
     gpu: catalogGpuId(d.gpu),
     lengths,
     prompts_cached,
+    ...(cap !== undefined ? { max_output_tokens: cap } : {}),
     engine_args: engineArgs,
     // blank: the weights' dtype, as engines default to it, but 4-bit weight-only formats (GPTQ,
     // AWQ) have no 4-bit cache: 16-bit (it read as a 4-bit cache, a quarter of the bytes, until 2026-12-06)

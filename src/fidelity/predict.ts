@@ -419,6 +419,7 @@ export function runPlanFor(row: CorpusRow, model: ModelSpec, step: StepModel, gp
     ...(shared > 0 ? { shared_prefix_tokens: shared } : {}), ...(repeat > 1 ? { repeat_count: repeat } : {}), ...(dataset ? { dataset } : {}),
     // the earlier run of the sweep sent the same num_requests prompts (the loader requires it)
     ...(row.prompts_cached && row.num_requests !== undefined ? { cached_prompts: row.num_requests } : {}),
+    ...(row.max_output_tokens !== undefined ? { max_output_tokens: row.max_output_tokens } : {}),
   };
   const base = { step, lengths, seed: o.seed ?? DEFAULT_SEED, max_wall_ms: o.maxWallMs ?? DEFAULT_MAX_WALL_MS };
   const finite = (published: number | undefined, fallback: number, bound = maxRequests) => {

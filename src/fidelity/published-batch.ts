@@ -1,7 +1,8 @@
 import type { CalibrationProfile } from '../perf/calibration.ts';
 import type { StepModel } from '../perf/step.ts';
 import type { CorpusRow } from './corpus.ts';
-import { datasetLengths } from './dataset-lengths.ts';
+import { datasetLengths, type LengthDataset } from './dataset-lengths.ts';
+import { cappedDatasetOutput, cappedGeometricGeneratedShare, uncappedOutputMean } from './output-cap.ts';
 import { lengthDataset, outputLengthLaw, profileFor, rangeRatio, resolveRow, rowScheduler } from './predict.ts';
 import { pad } from './table.ts';
 import { cacheablePrefixBlocks, VLLM_REPLICA_DEFAULTS } from '../fleet/gpu/replica.ts';
@@ -37,7 +38,7 @@ interface RunFigures { ttft?: CorpusRow; step?: CorpusRow; tokens?: CorpusRow; r
 /** Rows of one run share everything but their figure (two submitters' runs of one configuration differ in their url). */
 function runKey(r: CorpusRow): string {
   return JSON.stringify([r.file, r.url, r.stack, r.stack_version, r.gpu, r.model, r.dtype, r.kv_dtype, r.tp, r.ep, r.batch,
-    r.request_rate_per_s, r.num_requests, r.prompt_tokens, r.output_tokens, r.lengths, r.prompts_cached, r.engine_args]);
+    r.request_rate_per_s, r.num_requests, r.prompt_tokens, r.output_tokens, r.lengths, r.prompts_cached, r.max_output_tokens, r.engine_args]);
 }
 
 /** The mean TTFT, mean TPOT (or ITL) and output throughput of each open-loop run among `rows`. */
@@ -63,6 +64,7 @@ export function generatedShare(row: CorpusRow): number {
   const dataset = lengthDataset(row.lengths);
   const law = outputLengthLaw(row.lengths);
   if (law === 'fixed') return 0.5;
+  if (row.max_output_tokens !== undefined) return cappedGeneratedShare(row.output_tokens, row.max_output_tokens, dataset);
   if (dataset) {
     const { outputs, output_mean } = datasetLengths(dataset);
     let squares = 0;
@@ -75,6 +77,21 @@ export function generatedShare(row: CorpusRow): number {
     return (1 + r * r / 3) / 2;
   }
   return law === 'uniform' ? 2 / 3 : 1;
+}
+
+/** generatedShare of outputs capped at `cap` whose capped mean is `mean` (output-cap.ts): geometric, or the dataset's scaled. */
+function cappedGeneratedShare(mean: number, cap: number, dataset: LengthDataset | undefined): number {
+  if (!dataset) return cappedGeometricGeneratedShare(uncappedOutputMean(mean, cap), cap);
+  const d = datasetLengths(dataset);
+  const scaledMean = uncappedOutputMean(mean, cap, d);
+  let sum = 0;
+  let squares = 0;
+  for (let i = 0; i < d.outputs.length; i++) {
+    const o = cappedDatasetOutput(d, i, scaledMean, cap);
+    sum += o;
+    squares += o * o;
+  }
+  return squares * d.outputs.length / (2 * sum * sum);
 }
 
 /**

@@ -5,6 +5,7 @@ import type { SchedulerDefaults } from '../perf/calibration.ts';
 import { LatencyStats } from '../metrics/latency.ts';
 import type { StepModel } from '../perf/step.ts';
 import { datasetLengths, type DatasetLengths, type LengthDataset } from './dataset-lengths.ts';
+import { uncappedOutputMean } from './output-cap.ts';
 
 /**
  * One simulated GPU replica driven by a benchmark client, the way published serving and offline
@@ -72,6 +73,12 @@ export interface Lengths {
    * means above (dataset-lengths.ts); an output law of `fixed` keeps the outputs at their mean
    */
   readonly dataset?: LengthDataset;
+  /**
+   * outputs stop at this many tokens, the benchmark's max_tokens (output-cap.ts): drawn from the
+   * geometric law or the dataset around the larger mean whose capped draws average output_tokens,
+   * then capped; absent: uncapped
+   */
+  readonly max_output_tokens?: number;
 }
 
 export interface RunSpec {
@@ -132,6 +139,18 @@ function uniformAround(rng: Rng, mean: number): number {
 }
 
 export function lengthSampler(l: Lengths, seed: number): () => [number, number] {
+  const cap = l.max_output_tokens;
+  if (cap === undefined) return uncappedSampler(l, seed);
+  const dataset = l.dataset !== undefined ? datasetLengths(l.dataset) : undefined;
+  if (!dataset && l.law !== 'geometric') throw new RangeError(`lengthSampler: an output cap needs geometric or dataset lengths, got ${l.law}`);
+  const draw = uncappedSampler({ ...l, output_tokens: uncappedOutputMean(l.output_tokens, cap, dataset) }, seed);
+  return () => {
+    const [prompt, output] = draw();
+    return [prompt, Math.min(output, cap)];
+  };
+}
+
+function uncappedSampler(l: Lengths, seed: number): () => [number, number] {
   if (l.dataset !== undefined) return datasetSampler(l, datasetLengths(l.dataset), seed);
   const outputLaw = l.output_law ?? l.law;
   if (l.law === 'fixed' && outputLaw === 'fixed') return () => [l.prompt_tokens, l.output_tokens];
