@@ -142,7 +142,8 @@ export function lengthSampler(l: Lengths, seed: number): () => [number, number] 
   const cap = l.max_output_tokens;
   if (cap === undefined) return uncappedSampler(l, seed);
   const dataset = l.dataset !== undefined ? datasetLengths(l.dataset) : undefined;
-  if (!dataset && l.law !== 'geometric') throw new RangeError(`lengthSampler: an output cap needs geometric or dataset lengths, got ${l.law}`);
+  // a cap on outputs forced to their length, or spread uniformly, is not a law output-cap.ts inverts
+  if ((l.output_law ?? l.law) === 'fixed' || (!dataset && l.law !== 'geometric')) throw new RangeError(`lengthSampler: an output cap needs drawn geometric or dataset outputs, got ${l.output_law ?? l.law}`);
   const draw = uncappedSampler({ ...l, output_tokens: uncappedOutputMean(l.output_tokens, cap, dataset) }, seed);
   return () => {
     const [prompt, output] = draw();

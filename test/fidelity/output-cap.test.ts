@@ -44,6 +44,9 @@ describe('capped geometric outputs', () => {
       expect(m).toBeGreaterThanOrEqual(mean);
     }
     expect(() => uncappedOutputMean(512, 512)).toThrow(RangeError);
+    // outputs forced to their length or spread uniformly have no capped law to invert
+    expect(() => lengthSampler({ prompt_tokens: 256, output_tokens: 347, law: 'geometric', output_law: 'fixed', max_context: 8192, max_output_tokens: 512 }, 1)).toThrow(RangeError);
+    expect(() => lengthSampler({ prompt_tokens: 256, output_tokens: 347, law: 'uniform', max_context: 8192, max_output_tokens: 512 }, 1)).toThrow(RangeError);
   });
 
   it('are drawn so: the stated mean, never past the cap, the cap as often as the law says', () => {
