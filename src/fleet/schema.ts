@@ -199,6 +199,12 @@ const Served = strict({
     .optional(),
   /** Prompts are truncated so prompt + output fits the model's context (or this). */
   max_context: posInt().optional(),
+  /**
+   * The API's max_tokens: every drawn output (a reasoning model's hidden tokens included, as
+   * max_completion_tokens counts them) stops here. Left out: outputs run as drawn, to at most half
+   * the context window.
+   */
+  max_output_tokens: posInt().optional(),
   /** Multi-turn conversations: a user's think time between turns, a new message each turn. */
   sessions: conversations('think_time_ms', 'message_tokens').optional(),
   /** Agent loops: many short turns, a tool's latency between them, a tool result each turn. */

@@ -301,7 +301,7 @@ function buildModelRoutes(parts: ClusterParts, prep: FleetInput, served: ServedM
       name: s.name,
       embed: spec.kind === 'embed',
       chatShare: spec.chat_share,
-      tokens: new TokenSource(tokenSpec, stream(seed, `tokens:${s.name}`), maxContext, spec.kind === 'embed', spec.reasoning_tokens ? new ReasoningDraw(spec.reasoning_tokens, stream(seed, `reasoning:${s.name}`)) : null),
+      tokens: new TokenSource(tokenSpec, stream(seed, `tokens:${s.name}`), maxContext, spec.kind === 'embed', spec.reasoning_tokens ? new ReasoningDraw(spec.reasoning_tokens, stream(seed, `reasoning:${s.name}`)) : null, spec.max_output_tokens),
       limiter: rl ? new RateLimiter(users.count, rl.tokens_per_min ?? Infinity, rl.requests_per_min ?? Infinity) : undefined,
       spillTo: spec.router.spill_to ? modelNames.indexOf(spec.router.spill_to) : -1,
       spillWaiting: spec.router.spill_waiting_per_replica ?? Infinity,

@@ -24,7 +24,7 @@ export function meanTokens(s: ServedModel, prep: FleetInput): { prompt: number; 
   const tokenSpec = 'trace' in spec.tokens ? { trace: prep.tokenTraces![s.name], scale_prompt: spec.tokens.scale_prompt, scale_output: spec.tokens.scale_output } : spec.tokens;
   // a reasoning model's hidden tokens are output the replicas decode
   const reasoning = spec.reasoning_tokens ? new ReasoningDraw(spec.reasoning_tokens, stream(0, `capacity-reasoning:${s.name}`)) : null;
-  const src = new TokenSource(tokenSpec, stream(0, `capacity:${s.name}`), Math.min(spec.max_context ?? Infinity, s.model.max_context), spec.kind === 'embed', reasoning);
+  const src = new TokenSource(tokenSpec, stream(0, `capacity:${s.name}`), Math.min(spec.max_context ?? Infinity, s.model.max_context), spec.kind === 'embed', reasoning, spec.max_output_tokens);
   return src.means();
 }
 

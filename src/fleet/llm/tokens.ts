@@ -42,10 +42,13 @@ export class TokenSource {
     private readonly encoder: boolean,
     /** A reasoning model's hidden tokens, added to each drawn visible output. */
     private readonly reasoningDraw: ReasoningDraw | null = null,
+    /** The API's max_tokens: no output, hidden tokens included, runs past it. */
+    maxOutputTokens = Infinity,
   ) {
     // Token counts live in Int32Array slots (request records): a context window from a model
     // config larger than that must not let a draw wrap around (util/limits.ts).
     this.maxContext = Math.min(maxContext, INT32_MAX);
+    this.maxOutput = Math.min(maxOutputTokens, INT32_MAX);
     if ('prompt' in spec) {
       this.promptDist = makeSampler(spec.prompt, rng);
       this.outputDist = makeSampler(spec.output, rng);
@@ -57,6 +60,7 @@ export class TokenSource {
     }
   }
   private readonly maxContext: number;
+  private readonly maxOutput: number;
   private trace?: Trace;
   private scaleP = 1;
   private scaleO = 1;
@@ -78,6 +82,8 @@ export class TokenSource {
     p = Math.max(1, Math.round(p));
     const hidden = this.reasoningDraw === null || this.encoder ? 0 : this.reasoningDraw.hidden(o);
     o += hidden;
+    // max_tokens stops the output, thinking and answer together (the answer keeps a token, below)
+    if (o > this.maxOutput) o = this.maxOutput;
     let prefix = 0;
     if (this.systemPromptPick) {
       this.prefixId = this.systemPromptPick.draw();
