@@ -40,11 +40,31 @@ export function cappedDatasetOutput(d: DatasetLengths, i: number, mean: number, 
   return Math.min(Math.max(1, Math.round(d.outputs[i] * mean / d.output_mean)), cap);
 }
 
+/** The first and second moments of a dataset's outputs scaled to `mean` and capped at `cap`. */
+function cappedDatasetMoments(d: DatasetLengths, mean: number, cap: number): [number, number] {
+  let sum = 0;
+  let squares = 0;
+  for (let i = 0; i < d.outputs.length; i++) {
+    const o = cappedDatasetOutput(d, i, mean, cap);
+    sum += o;
+    squares += o * o;
+  }
+  return [sum / d.outputs.length, squares / d.outputs.length];
+}
+
 /** The mean of a dataset's outputs scaled to `mean` and capped at `cap`. */
 export function cappedDatasetMean(d: DatasetLengths, mean: number, cap: number): number {
-  let sum = 0;
-  for (let i = 0; i < d.outputs.length; i++) sum += cappedDatasetOutput(d, i, mean, cap);
-  return sum / d.outputs.length;
+  return cappedDatasetMoments(d, mean, cap)[0];
+}
+
+/**
+ * E[Y^2] / (2 E[Y]^2) of outputs Y capped at `cap` whose capped mean is `cappedMean`: geometric, or
+ * the dataset's scaled (published-batch.ts generatedShare).
+ */
+export function cappedGeneratedShare(cappedMean: number, cap: number, d?: DatasetLengths): number {
+  if (!d) return cappedGeometricGeneratedShare(uncappedOutputMean(cappedMean, cap), cap);
+  const [first, second] = cappedDatasetMoments(d, uncappedOutputMean(cappedMean, cap, d), cap);
+  return second / (2 * first * first);
 }
 
 /**

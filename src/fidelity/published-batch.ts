@@ -1,8 +1,8 @@
 import type { CalibrationProfile } from '../perf/calibration.ts';
 import type { StepModel } from '../perf/step.ts';
 import type { CorpusRow } from './corpus.ts';
-import { datasetLengths, type LengthDataset } from './dataset-lengths.ts';
-import { cappedDatasetOutput, cappedGeometricGeneratedShare, uncappedOutputMean } from './output-cap.ts';
+import { datasetLengths } from './dataset-lengths.ts';
+import { cappedGeneratedShare } from './output-cap.ts';
 import { lengthDataset, outputLengthLaw, profileFor, rangeRatio, resolveRow, rowScheduler } from './predict.ts';
 import { pad } from './table.ts';
 import { cacheablePrefixBlocks, VLLM_REPLICA_DEFAULTS } from '../fleet/gpu/replica.ts';
@@ -64,7 +64,7 @@ export function generatedShare(row: CorpusRow): number {
   const dataset = lengthDataset(row.lengths);
   const law = outputLengthLaw(row.lengths);
   if (law === 'fixed') return 0.5;
-  if (row.max_output_tokens !== undefined) return cappedGeneratedShare(row.output_tokens, row.max_output_tokens, dataset);
+  if (row.max_output_tokens !== undefined) return cappedGeneratedShare(row.output_tokens, row.max_output_tokens, dataset ? datasetLengths(dataset) : undefined);
   if (dataset) {
     const { outputs, output_mean } = datasetLengths(dataset);
     let squares = 0;
@@ -77,21 +77,6 @@ export function generatedShare(row: CorpusRow): number {
     return (1 + r * r / 3) / 2;
   }
   return law === 'uniform' ? 2 / 3 : 1;
-}
-
-/** generatedShare of outputs capped at `cap` whose capped mean is `mean` (output-cap.ts): geometric, or the dataset's scaled. */
-function cappedGeneratedShare(mean: number, cap: number, dataset: LengthDataset | undefined): number {
-  if (!dataset) return cappedGeometricGeneratedShare(uncappedOutputMean(mean, cap), cap);
-  const d = datasetLengths(dataset);
-  const scaledMean = uncappedOutputMean(mean, cap, d);
-  let sum = 0;
-  let squares = 0;
-  for (let i = 0; i < d.outputs.length; i++) {
-    const o = cappedDatasetOutput(d, i, scaledMean, cap);
-    sum += o;
-    squares += o * o;
-  }
-  return squares * d.outputs.length / (2 * sum * sum);
 }
 
 /**
