@@ -71,14 +71,17 @@ export function registerCheck(program: Command): void {
     .option('--quiet', 'no progress bar or messages on stderr (the Markdown summary still goes to stdout)')
     .action(async (file: string, opts: CheckOptions) => {
       const t0 = performance.now();
+      // every input known so far (the scenario's model configs and profiles once it is loaded),
+      // and whether the refusal is of the JUnit path itself
+      const seen: JunitContext = { inputs: [file, ...(opts.budgets ? [opts.budgets] : [])], targetRefused: false };
       try {
-        await check(file, opts, t0);
+        await check(file, opts, t0, seen);
       } catch (e) {
         // a JUnit file for bad input, unless the bad input is where the JUnit file goes; the
         // refusal is what the user reads, not a failure to write that file
-        if (e instanceof UserError && opts.junit && !e.message.startsWith('--junit ')) {
+        if (e instanceof UserError && opts.junit && !seen.targetRefused && !e.message.startsWith('--junit ')) {
           try {
-            writeJunit(opts.junit, errorJunit(file, e.message), [file, ...(opts.budgets ? [opts.budgets] : [])]);
+            writeJunit(opts.junit, errorJunit(file, e.message), seen.inputs);
           } catch {
             // the JUnit path is itself unusable: the refusal above says what to mend first
           }
@@ -119,7 +122,13 @@ function checkJunitTarget(junit: string, out: string | undefined): void {
   }
 }
 
-async function check(file: string, opts: CheckOptions, t0: number): Promise<void> {
+/** What the error path needs to write its JUnit file safely (check's action). */
+interface JunitContext {
+  inputs: string[];
+  targetRefused: boolean;
+}
+
+async function check(file: string, opts: CheckOptions, t0: number, seen: JunitContext): Promise<void> {
   if (opts.out) checkReportTarget(opts.out);
   const fromFile = opts.budgets ? parseBudgets(readDocument(opts.budgets), opts.budgets) : [];
   const { prep, budgets: inScenario } = loadWithBudgets(file, opts.set);
@@ -131,9 +140,12 @@ async function check(file: string, opts: CheckOptions, t0: number): Promise<void
   checkMemory(prep.scenario, file, { runs: reps, parallel: 1, threads: 0, report: opts.out !== undefined });
   precheckPaths(prep, seed, budgets);
   const inputs = [...inputFiles(prep), ...(opts.budgets ? [opts.budgets] : [])];
+  seen.inputs = inputs;
   if (opts.junit) {
+    seen.targetRefused = true;
     checkNotInput(opts.junit, inputs, '--junit');
     checkJunitTarget(opts.junit, opts.out);
+    seen.targetRefused = false;
   }
   // Opened now: an --out that cannot be written fails before the simulation, not after it.
   const out = opts.out ? openReportDir(opts.out, inputs, { interruptible: true }) : undefined;

@@ -164,6 +164,11 @@ export async function runReplicationsSliced(
   let interrupted = false;
   opts.progress?.start(duration_ms * replications, opts.label);
   for (let i = 0; i < replications && !(i > 0 && commandWallSpent()); i++) {
+    // a signal between two replications: none is started only to be stopped at once
+    if (i > 0 && opts.signal?.aborted === true) {
+      interrupted = true;
+      break;
+    }
     const r = await simulateSliced(prep, seed + i, {
       signal: opts.signal,
       onProgress: (p) => opts.progress?.update(i * duration_ms + p.now_ms, p.now_ms, p.duration_ms, i, replications, eventsBefore + p.events),

@@ -141,6 +141,8 @@ function reportInterruption(exp: { summary: Summary; last: Summary }, interrupt:
   const ran = exp.summary.replications;
   const at = o.reps > 1 ? ` in replication ${ran} of ${o.reps} (seed ${o.seed + ran - 1})` : ` (seed ${o.seed})`;
   const report = o.where ? `the report in ${o.where}/ covers the simulated part only and is marked "complete": false (${o.out}/ was left as it was)` : 'the results cover the simulated part only and are marked "complete": false';
-  process.stderr.write(`fleetsim: stopped by ${interrupt.reason} after ${fmt(last.duration_s)} of ${fmt(o.duration_s)} simulated seconds${at}; ${report}\n`);
+  // stopped between two replications: the last one ran to its end
+  const when = last.duration_s >= o.duration_s && o.reps > 1 ? `after replication ${ran} of ${o.reps}, before the next began` : `after ${fmt(last.duration_s)} of ${fmt(o.duration_s)} simulated seconds${at}`;
+  process.stderr.write(`fleetsim: stopped by ${interrupt.reason} ${when}; ${report}\n`);
   process.exitCode = interrupt.exitCode;
 }

@@ -31,9 +31,25 @@ export async function simulateSliced(
   const sliceWallMs = opts.sliceWallMs ?? SLICE_WALL_MS;
   for (;;) {
     if (opts.signal?.aborted) return run.finish('stopped');
-    const stop = run.advance(run.duration_ms, { yieldAtMs: performance.now() + sliceWallMs });
+    const stop = run.advance(run.duration_ms, { yieldAtMs: lastTurn_ms + sliceWallMs });
     opts.onProgress?.({ now_ms: run.sim.now_ms, duration_ms: run.duration_ms, events: run.sim.events });
-    if (stop !== 'yield') return run.finish(stop);
-    await new Promise((resolve) => setImmediate(resolve));
+    if (stop !== 'yield') {
+      const result = run.finish(stop);
+      // Runs shorter than a slice end without a turn; one after another (replications, sweep
+      // points) they kept the loop from turning at all, and SIGTERM went unanswered for as long
+      // as they lasted. The slice is counted across runs, so they share the turns.
+      if (performance.now() - lastTurn_ms >= sliceWallMs) await turnEventLoop();
+      return result;
+    }
+    await turnEventLoop();
   }
+}
+
+/** When the event loop last turned for a sliced run (simulateSliced). */
+let lastTurn_ms = performance.now();
+
+/** Lets timers, signal handlers and I/O run (a macrotask: awaiting a resolved promise would not). */
+async function turnEventLoop(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  lastTurn_ms = performance.now();
 }

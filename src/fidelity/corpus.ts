@@ -295,6 +295,11 @@ const ROW_ID = /^[A-Za-z0-9]+(?:[-._][A-Za-z0-9]+)*$/;
 /** lower-case catalog-style ids: gpu, model, stack, lengths (spellings.ts lower-cases them first) */
 const LOWER_ID = /^[a-z0-9]+(?:[-._][a-z0-9]+)*$/;
 
+/** Columns of prose, which may span lines; every other cell is a value or a name on one line. */
+const FREE_TEXT_COLUMNS: ReadonlySet<string> = new Set(['source', 'locator', 'notes']);
+/** C0 controls, DEL and C1 controls (tab and line breaks among them) */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
 /** Where a figure came from: required of every column a file has, which the repository's corpus has all of. */
 const PROVENANCE_EXPECTED = {
   source: 'a short citation (publisher or authors, title, year)',
@@ -493,6 +498,10 @@ function rowFromFields(fields: string[], columns: readonly HeaderColumn[], file:
     throw rowError(file, line, `field ${n + 1}`, `expected ${n} fields, the row has ${fields.length} (quote cells that contain commas)`, fields[n]);
   }
   const given = new Map(columns.map((c, i) => [c, fields[i]]));
+  // A line break or other control character inside a quoted cell: respelling read "h100\n80gb" as
+  // h100-80gb without a word. Only the free-text columns may hold them.
+  const broken = columns.find((c, i) => !FREE_TEXT_COLUMNS.has(c) && CONTROL_CHARACTER.test(fields[i]));
+  if (broken) throw rowError(file, line, broken, 'expected one line without control characters (a quoted cell that spans lines?)', given.get(broken)!);
   // a column the file lacks reads as a blank cell of it: its default (spellings.ts), or blank
   const cells = Object.fromEntries(CORPUS_COLUMNS.map((c) => [c, asCorpusSpelling(c, given.get(c) ?? '')])) as Record<CorpusColumn, string>;
   const engineArgsCell = given.get(ENGINE_ARGS_COLUMN) ?? '';

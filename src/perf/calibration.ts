@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
-import { readInputText } from '../util/read-input.ts';
+import { MAX_SMALL_INPUT_BYTES, readInputText } from '../util/read-input.ts';
 import type { GpuSpec } from './hardware.ts';
 import { parseJsonInput } from '../util/json-keys.ts';
 
@@ -174,7 +174,7 @@ export function parseCalibration(json: unknown, where: string): CalibrationProfi
 }
 
 export function loadCalibration(path: string): CalibrationProfile {
-  const text = readInputText(path, path, (code) => `cannot read calibration profile: ${code}`);
+  const text = readInputText(path, path, (code) => `cannot read calibration profile: ${code}`, MAX_SMALL_INPUT_BYTES);
   return parseCalibration(parseJsonInput(text, path), path);
 }
 

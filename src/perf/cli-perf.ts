@@ -8,7 +8,7 @@ import { loadHfConfig } from './hf-config.ts';
 import { weightDtypeFor } from './checkpoint-dtype.ts';
 import type { ModelSpec } from './models.ts';
 import { checkTensorParallel, MATMUL_REFERENCE_GPU, matmulFractions, meshLinkShare } from './hardware.ts';
-import { checkAttentionSplit } from './memory.ts';
+import { checkAttentionSplit, checkExpertParallel } from './memory.ts';
 import { catalogGpuId, getGpu, getModel } from './lookup.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine, withAllReduceFusion } from './profiles.ts';
 import { perfSummary, type PerfSummary } from './summary.ts';
@@ -157,6 +157,7 @@ export function registerPerf(program: Command): void {
       checkTensorParallel(gpu, tp);
       checkHeadsSplit(model, tp, flags.modelConfig);
       const ep = positiveInt(flags.ep, '--ep')!;
+      checkExpertParallelFlag(model, tp, ep);
       if (!(PRICE_SETS as readonly string[]).includes(flags.priceSet)) {
         throw new UserError(`--price-set: expected one of ${PRICE_SETS.join(', ')}, got "${excerpt(flags.priceSet)}"`);
       }
@@ -178,6 +179,16 @@ export function registerPerf(program: Command): void {
       });
       process.stdout.write(flags.json ? JSON.stringify(summary, null, 2) + '\n' : table(summary, flags.calibration ?? `engine ${flags.engine ?? DEFAULT_ENGINE}`, priceSet, dtypeNote(model, flags.dtype)));
     });
+}
+
+/** --ep against the model's experts and --tp, naming the flag (memory.ts words the rule). */
+function checkExpertParallelFlag(model: ModelSpec, tp: number, ep: number): void {
+  try {
+    checkExpertParallel(model, tp, ep);
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(`--ep ${ep}: ${e.message}`);
+    throw e;
+  }
 }
 
 /** --tp against the model's attention heads, naming the flag (and the config file whose field sets the heads). */

@@ -3,8 +3,8 @@ import { UserError } from '../errors.ts';
 import { escapeControls, hasControls, quote } from '../util/excerpt.ts';
 import type { ModelSpec } from './models.ts';
 import { countParams, type ModelShape } from './shape.ts';
-import { familyOf, FAMILY_READERS, KNOWN_MODEL_TYPES, siglipParams } from './hf-families.ts';
-import { readInputText } from '../util/read-input.ts';
+import { familyOf, FAMILY_READERS, KNOWN_MODEL_TYPES, MAX_CONFIG_EXPERTS, MAX_CONFIG_LAYERS, siglipParams } from './hf-families.ts';
+import { MAX_SMALL_INPUT_BYTES, readInputText } from '../util/read-input.ts';
 import { readBlockScaledFp8, readCheckpointDtype } from './checkpoint-dtype.ts';
 import { readUnquantizedModules } from './unquantized-modules.ts';
 import { parseJsonInput } from '../util/json-keys.ts';
@@ -26,6 +26,23 @@ export type Json = Record<string, unknown>;
  * read these files. Beyond it the sizes overflow to Infinity and every figure reads NaN.
  */
 const MAX_CONFIG_INTEGER = 2 ** 31 - 1;
+
+/**
+ * Bounds on the fields that size a model, at 16 times or more the largest published value (2025:
+ * hidden 16,384 and 126 layers in Llama 3.1 405B, heads of 256 in Gemma, 384 experts in Kimi K2,
+ * vocabularies of 262,144; layers and experts as MAX_CONFIG_LAYERS and MAX_CONFIG_EXPERTS): within int32, `head_dim` 2,147,483,647 sized a model at 45 million GB
+ * a GPU and was refused only as "does not fit", naming neither the file nor the field.
+ */
+const PLAUSIBLE_MAX: Readonly<Record<string, number>> = {
+  hidden_size: 262_144, n_embd: 262_144, d_model: 262_144,
+  num_hidden_layers: MAX_CONFIG_LAYERS, n_layer: MAX_CONFIG_LAYERS, num_layers: MAX_CONFIG_LAYERS,
+  num_attention_heads: 8192, n_head: 8192, num_key_value_heads: 8192, num_kv_heads: 8192,
+  head_dim: 4096, qk_nope_head_dim: 4096, qk_rope_head_dim: 4096, v_head_dim: 4096,
+  kv_lora_rank: 65_536, q_lora_rank: 65_536,
+  intermediate_size: 2_097_152, ffn_dim: 2_097_152, moe_intermediate_size: 2_097_152, shared_expert_intermediate_size: 2_097_152,
+  vocab_size: 16_777_216,
+  num_local_experts: MAX_CONFIG_EXPERTS, num_experts: MAX_CONFIG_EXPERTS, n_routed_experts: MAX_CONFIG_EXPERTS, num_experts_per_tok: MAX_CONFIG_EXPERTS, experts_per_token: MAX_CONFIG_EXPERTS,
+};
 
 /** Fields that change the size or the KV cache of a model when present; a reader must place each one it meets. */
 const SHAPE_CHANGING_KEYS = [
@@ -56,8 +73,9 @@ export class Reader {
     for (const k of keys) {
       if (!this.present(k)) continue;
       const v = this.cfg[k];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-        this.fail(k, `${min === 0 ? 'a non-negative' : 'a positive'} integer of at most ${max}`, v);
+      const bound = Math.min(max, PLAUSIBLE_MAX[k] ?? max);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > bound) {
+        this.fail(k, `${min === 0 ? 'a non-negative' : 'a positive'} integer of at most ${bound}`, v);
       }
       return v;
     }
@@ -213,6 +231,6 @@ function fileModelName(file: string): string {
 }
 
 export function loadHfConfig(path: string, id?: string): ModelSpec {
-  const text = readInputText(path, path, (code) => `cannot read model config: ${code}`);
+  const text = readInputText(path, path, (code) => `cannot read model config: ${code}`, MAX_SMALL_INPUT_BYTES);
   return modelFromHfConfig(parseJsonInput(text, path), path, id);
 }

@@ -28,16 +28,28 @@ export interface MeasurementRow {
   readonly token_time_ms: number;
 }
 
+/**
+ * Most rows a measurement file may hold, as a corpus file (fidelity/corpus.ts): Splitwise's own
+ * file has 2,430. Unbounded, 4.5 million rows ran the heap out (4.5 GB, a native trace, deaf to
+ * SIGTERM for the 150 s it took) (2026-12-07).
+ */
+export const MAX_MEASUREMENT_ROWS = 100_000;
+
+/** Prompts up to this many times the model's context are read (measurements run models past it). */
+const MEASURED_CONTEXT_FACTOR = 16;
+
 const REQUIRED = ['model', 'hardware', 'prompt_size', 'batch_size', 'token_size', 'prompt_time', 'token_time', 'tensor_parallel'] as const;
 
 export function parseMeasurements(text: string, file: string): MeasurementRow[] {
   let records: Record<string, string>[];
   let lines: number[];
   try {
-    const parsed = parse(text, { columns: true, skip_empty_lines: true, trim: true, info: true }) as unknown as { record: Record<string, string>; info: { lines: number } }[];
+    const parsed = parse(text, { columns: true, skip_empty_lines: true, trim: true, info: true, to: MAX_MEASUREMENT_ROWS + 1 }) as unknown as { record: Record<string, string>; info: { lines: number } }[];
+    if (parsed.length > MAX_MEASUREMENT_ROWS) throw new UserError(`${file}: expected at most ${MAX_MEASUREMENT_ROWS.toLocaleString('en-US')} measurement rows, got more`);
     records = parsed.map((p) => p.record);
     lines = parsed.map((p) => p.info.lines); // file line of each record (blank lines skipped)
   } catch (e) {
+    if (e instanceof UserError) throw e;
     // csv-parse quotes the offending field in its message: keep it short.
     throw new UserError(`${file}: not a valid CSV: ${excerpt((e as Error).message, 120)}`);
   }
@@ -66,7 +78,8 @@ export function parseMeasurements(text: string, file: string): MeasurementRow[] 
 }
 
 export function loadMeasurements(path: string): MeasurementRow[] {
-  const text = readInputText(path, path, (code) => `cannot read measurements: ${code}`);
+  // 100,000 rows of the Splitwise format are under 10 MB: a larger file is refused before it is read
+  const text = readInputText(path, path, (code) => `cannot read measurements: ${code}`, 64 * 2 ** 20);
   return parseMeasurements(text, path);
 }
 
@@ -114,6 +127,12 @@ export function splitwisePoints(rows: readonly MeasurementRow[], o: SplitwisePoi
   const groups = new Map<string, { r: MeasurementRow; prefill: number[]; decode: number[] }>();
   const excluded: string[] = [];
   for (const r of rows) {
+    // A bound of plausibility, not the context: Splitwise's own runs send Llama 2 prompts of 8,192
+    // tokens, twice its 4,096; one of 2^31 - 1 was only listed as faster than the roofline, exit 0.
+    const most = MEASURED_CONTEXT_FACTOR * o.model.max_context;
+    if (r.prompt > most) {
+      throw new UserError(`${o.file ?? 'the measurements'}:${r.line}: prompt_size: expected at most ${most.toLocaleString('en-US')} tokens (${MEASURED_CONTEXT_FACTOR} times ${o.model.id}'s context), got ${r.prompt.toLocaleString('en-US')}`);
+    }
     const g = geometryOf(r);
     const boundPrefill = rooflineMs(g, r.prompt * r.batch, r.batch * r.prompt * r.prompt / 2, 0, 0);
     const boundDecode = rooflineMs(g, 0, 0, r.batch, r.batch * (r.prompt + r.output / 2));

@@ -118,11 +118,24 @@ interface Source {
   label: string;
   lexical: string;
   read: string;
+  /** for a base: the file and field that name it (`scenario.yaml: extends`), for messages about reading it */
+  via?: string;
+}
+
+/** The document of `src`; a base that cannot be read (missing, a directory) is refused naming the scenario and field that point to it. */
+function readSource(src: Source): unknown {
+  try {
+    return readDocument(src.read, src.label);
+  } catch (e) {
+    const unread = e instanceof UserError && (e.message.startsWith(`${src.label}: expected a regular file`) || e.message.startsWith(`${src.label}: cannot read the file`));
+    if (unread && src.via !== undefined) throw new UserError(`${src.via}: ${e.message}`);
+    throw e;
+  }
 }
 
 function readWithBase(src: Source, scope: PathScope, seen: string[], bases: string[]): unknown {
   const { label: file } = src;
-  const doc = readDocument(src.read, file);
+  const doc = readSource(src);
   if (!isMapping(doc) || !Object.hasOwn(doc, 'extends')) return doc;
   const { extends: base, ...rest } = doc;
   inheritOrigins(rest, doc);
@@ -135,6 +148,7 @@ function readWithBase(src: Source, scope: PathScope, seen: string[], bases: stri
     label: isAbsolute(base) ? excerpt(base) : join(dirname(file), excerpt(base)),
     lexical: isAbsolute(base) ? base : join(dirname(src.lexical), base),
     read: baseRead,
+    via: `${file}: extends`,
   };
   bases.push(baseRead);
   const baseDoc = readWithBase(baseSrc, scope, [...seen, self], bases);

@@ -49,6 +49,7 @@ export function setPath(doc: unknown, path: string, value: unknown, flag: string
       .filter((k) => rest === k || rest.startsWith(`${k}.`))
       .sort((x, y) => y.length - x.length);
     const key = keys[0] ?? rest.split('.')[0];
+    if (Array.isArray(obj)) checkListIndex(obj, key, seen, flag);
     if (key === rest) {
       obj[key] = value;
       markOverridden(doc, [...seen, key]);
@@ -67,4 +68,15 @@ export function setPath(doc: unknown, path: string, value: unknown, flag: string
     node = obj[key];
     rest = rest.slice(key.length + 1);
   }
+}
+
+/**
+ * A segment that indexes a list: an item of it, or the next one (appended). Any other index made
+ * the list sparse: `next.99999999.p=1` gave a list of 100 million holes, walked for 4 s and
+ * refused as an alias bomb (2026-12-07).
+ */
+function checkListIndex(list: readonly unknown[], key: string, seen: readonly string[], flag: string): void {
+  if (/^(0|[1-9]\d{0,8})$/.test(key) && Number(key) <= list.length) return;
+  const where = seen.length > 0 ? excerpt(seen.join('.')) : 'the scenario';
+  throw new UserError(`${flag}: ${where} is a list of ${list.length} item${list.length === 1 ? '' : 's'}: expected an index from 0 to ${list.length} (${list.length} appends one), got "${excerpt(key)}"`);
 }

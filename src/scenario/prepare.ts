@@ -54,11 +54,20 @@ export function checkArrivalBudget(sc: Scenario, file: string, trace?: Trace): v
   if (problem !== undefined) throw new UserError(`${file}: ${problem}`);
 }
 
-/** The files a prepared scenario was read from (the scenario, the bases it extends, its traces): no output may replace them. */
+/**
+ * The files a prepared scenario was read from (the scenario, the bases it extends, its traces, the
+ * model configs and calibration profiles its served models name): no output may replace them. The
+ * last two are read when the fleet is built, after the output directory is opened, so a report
+ * directory holding one used to be emptied before it was read.
+ */
 export function inputFiles(prep: Prepared): string[] {
   const sc = prep.scenario;
   const dir = prep.dir ?? process.cwd();
   const a = sc.workload.arrivals;
-  const traces = [...(a.kind === 'trace' ? [a.file] : []), ...Object.values(sc.fleet?.models ?? {}).flatMap((m) => ('trace' in m.tokens ? [m.tokens.trace] : []))];
-  return [prep.file, ...(prep.bases ?? []), ...traces.map((t) => resolve(dir, t))];
+  const named = Object.values(sc.fleet?.models ?? {}).flatMap((m) => [
+    ...('trace' in m.tokens ? [m.tokens.trace] : []),
+    ...(isModelConfigPath(m.model) ? [m.model] : []),
+    ...(m.calibration !== undefined ? [m.calibration] : []),
+  ]);
+  return [prep.file, ...(prep.bases ?? []), ...[...(a.kind === 'trace' ? [a.file] : []), ...named].map((t) => resolve(dir, t))];
 }

@@ -14,6 +14,17 @@ import { UserError } from '../errors.ts';
 /** Largest input read whole: V8's longest string is about 2^29 characters (512 MiB). */
 export const MAX_INPUT_BYTES = 512 * 2 ** 20;
 
+/**
+ * Largest Hugging Face config.json or calibration profile: both are a few kilobytes (the largest
+ * config in scenarios/data/model-configs is under 10 KB). A 440 MB "config" within the general
+ * bound ran V8 out of memory with a native trace (2026-12-07).
+ */
+export const MAX_SMALL_INPUT_BYTES = 4 * 2 ** 20;
+
+function sizeText(bytes: number): string {
+  return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : `${bytes.toLocaleString('en-US')} bytes`;
+}
+
 function kindOf(stats: Stats): string {
   if (stats.isDirectory()) return 'a directory';
   if (stats.isFIFO()) return 'a named pipe';
@@ -31,7 +42,7 @@ function codeOf(e: unknown): string {
  * The bytes of the regular file at path. `label` names it in messages; `cannotRead(code)` words
  * an I/O failure (ENOENT, EACCES) the way the caller's messages always have.
  */
-export function readInputBytes(path: string, label: string, cannotRead: (code: string) => string): Buffer {
+export function readInputBytes(path: string, label: string, cannotRead: (code: string) => string, maxBytes = MAX_INPUT_BYTES): Buffer {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -41,8 +52,8 @@ export function readInputBytes(path: string, label: string, cannotRead: (code: s
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw new UserError(`${label}: expected a regular file, got ${kindOf(stats)}`);
-    if (stats.size > MAX_INPUT_BYTES) {
-      throw new UserError(`${label}: expected a file of at most ${MAX_INPUT_BYTES / 2 ** 20} MiB, got ${(stats.size / 2 ** 20).toFixed(0)} MiB`);
+    if (stats.size > maxBytes) {
+      throw new UserError(`${label}: expected a file of at most ${maxBytes / 2 ** 20} MiB, got ${sizeText(stats.size)}`);
     }
     return readFileSync(fd);
   } catch (e) {
@@ -58,8 +69,8 @@ export function readInputBytes(path: string, label: string, cannotRead: (code: s
  * Windows write one: the YAML and CSV readers skipped it while JSON.parse refused a config.json,
  * profile or benchmark result that had one); see readInputBytes.
  */
-export function readInputText(path: string, label: string, cannotRead: (code: string) => string): string {
-  const bytes = readInputBytes(path, label, cannotRead);
+export function readInputText(path: string, label: string, cannotRead: (code: string) => string, maxBytes = MAX_INPUT_BYTES): string {
+  const bytes = readInputBytes(path, label, cannotRead, maxBytes);
   let text: string;
   try {
     text = STRICT_UTF8.decode(bytes);

@@ -211,6 +211,38 @@ describe('reports', () => {
     expect(readFileSync(join(dir, 'scenario.yaml'), 'utf8')).toBe(scenario);
     expect(readFileSync(join(dir, 'budgets.yaml'), 'utf8')).toBe('- latency_ms.e2e.p99 <= 100000\n');
   });
+
+  it('nor does it replace the model config.json or calibration profile a served model names (run, sweep and check --junit refuse them, exit 2)', async () => {
+    const dir = at('fleet-inputs');
+    const report = join(dir, 'report');
+    mkdirSync(report, { recursive: true });
+    cpSync(join(REPO, 'scenarios/spot-mix.yaml'), join(dir, 'scenario.yaml'));
+    writeFileSync(join(report, 'summary.json'), '{}'); // an earlier report: replaceable, were it not for the files below
+    cpSync(join(REPO, 'scenarios/data/model-configs/llama-3.1-8b/config.json'), join(report, 'config.json'));
+    cpSync(join(REPO, 'src/perf/profiles/vllm.json'), join(report, 'profile.json'));
+    cpSync(join(REPO, 'scenarios/data/model-configs/llama-3.1-8b/config.json'), join(dir, 'config.json'));
+    const config = readFileSync(join(report, 'config.json'), 'utf8');
+    const profile = readFileSync(join(report, 'profile.json'), 'utf8');
+    const scenario = join(dir, 'scenario.yaml');
+    const withConfig = ['--set', 'fleet.models.llama.model=report/config.json', '--quiet'];
+    const withProfile = ['--set', 'fleet.models.llama.calibration=report/profile.json', '--quiet'];
+    for (const [args, input] of [
+      [['run', scenario, ...withConfig, '--out', report], join(report, 'config.json')],
+      [['run', scenario, ...withProfile, '--out', report], join(report, 'profile.json')],
+      [['sweep', scenario, ...withConfig, '--vary', 'fleet.models.llama.gpus=8,16', '--out', report], join(report, 'config.json')],
+    ] as const) {
+      const r = await runMain([...args]);
+      expect(r.code, show(r)).toBe(2);
+      expect(r.stderr.trim()).toBe(`${report}: --out contains the input ${input}; refusing to overwrite an input (choose another --out)`);
+    }
+    writeFileSync(join(dir, 'budgets.yaml'), '- latency_ms.e2e.p99 <= 1e9\n');
+    const check = await runMain(['check', scenario, '--set', 'fleet.models.llama.model=config.json', '--quiet', '--budgets', join(dir, 'budgets.yaml'), '--junit', join(dir, 'config.json')]);
+    expect(check.code, show(check)).toBe(2);
+    expect(check.stderr).toContain('--junit is the input');
+    expect(readFileSync(join(report, 'config.json'), 'utf8')).toBe(config);
+    expect(readFileSync(join(report, 'profile.json'), 'utf8')).toBe(profile);
+    expect(readFileSync(join(dir, 'config.json'), 'utf8')).toBe(config);
+  });
 });
 
 describe('merge', () => {

@@ -156,7 +156,7 @@ describe('incident replays', () => {
     // a what-if's path that the scenario lacks is named as the --what-if the user typed, not as --set
     const missing = await fleetsim(['replay', at('region-outage.yaml'), '--allow-path', 'scenarios', '--what-if', 'x=faults.99.duration_s=1']);
     expect(missing.code).toBe(2);
-    expect(missing.stderr.trim()).toMatch(/^--what-if x=faults\.99\.duration_s=1: faults has no "99"/);
+    expect(missing.stderr.trim()).toMatch(/^--what-if x=faults\.99\.duration_s=1: faults is a list of 1 item: expected an index from 0 to 1 \(1 appends one\), got "99"$/);
     // every variant runs on the baseline's seed: a seed what-if was a variant identical to the baseline
     const seed = await fleetsim(['replay', at('region-outage.yaml'), '--allow-path', 'scenarios', '--what-if', 's=seed=5']);
     expect(seed.code).toBe(2);

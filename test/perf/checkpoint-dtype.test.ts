@@ -87,7 +87,7 @@ describe('perf and scenarios size a config.json model in its own dtype', () => {
     writeFileSync(huge, JSON.stringify({ ...llama, hidden_size: 1e308 }));
     const r1 = await fleetsim(['perf', '--model-config', huge, '--gpu', 'h100-80gb']);
     expect(r1.code).toBe(2);
-    expect(r1.stderr.trim()).toBe(`${huge}: hidden_size: expected a positive integer of at most 2147483647, got 1e+308`);
+    expect(r1.stderr.trim()).toBe(`${huge}: hidden_size: expected a positive integer of at most 262144, got 1e+308`);
     const odd = join(dir, 'odd.json');
     writeFileSync(odd, JSON.stringify({ ...llama, quantization_config: { quant_method: 'hqq' } }));
     const r2 = await fleetsim(['perf', '--model-config', odd, '--gpu', 'h100-80gb']);

@@ -50,7 +50,7 @@ describe('Hugging Face config.json loading', () => {
   it('a non-integer size names the key and the value', () => {
     const path = bad({ ...llama, hidden_size: 'x' });
     expect(() => loadHfConfig(path)).toThrow(UserError);
-    expect(() => loadHfConfig(path)).toThrow(`${path}: hidden_size: expected a positive integer of at most 2147483647, got "x"`);
+    expect(() => loadHfConfig(path)).toThrow(`${path}: hidden_size: expected a positive integer of at most 262144, got "x"`);
   });
 
   it('a missing key names the spellings it looked for', () => {
