@@ -46,11 +46,18 @@ describe('Ctrl-C during a long synchronous command', () => {
 describe('SIGTERM between many short runs on one thread (--jobs 1)', () => {
   const TINY = ['scenarios/quickstart.yaml', '--set', 'duration_s=1', '--set', 'warmup_s=0', '--quiet', '--jobs', '1'];
 
-  async function stopAfter(args: string[], wait_ms: number): Promise<{ code: number | null; stderr: string; stop_ms: number }> {
+  /**
+   * Sends SIGTERM `wait_ms` after the command opened its output (`.tmp-<name>-<pid>` beside it,
+   * made just before it simulates): a signal during start-up, which takes seconds on a loaded
+   * machine, is answered at once with "nothing written" and tests nothing here.
+   */
+  async function stopAfter(args: string[], name: string, wait_ms: number): Promise<{ code: number | null; stderr: string; stop_ms: number }> {
     const child = spawn(process.execPath, ['src/cli/fleetsim.mjs', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += String(d)));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    let ended = false;
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => ((ended = true), resolve(code))));
+    while (!ended && !readdirSync(tmp).some((e) => e.startsWith(`.tmp-${name}-`))) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, wait_ms));
     const t0 = performance.now();
     child.kill('SIGTERM');
@@ -60,7 +67,7 @@ describe('SIGTERM between many short runs on one thread (--jobs 1)', () => {
 
   it('run --replications stops within seconds, exit 143, and reports the replications that ran', async () => {
     const out = join(tmp, 'replications');
-    const r = await stopAfter(['run', ...TINY, '--replications', '1000000000', '--out', out], 4000);
+    const r = await stopAfter(['run', ...TINY, '--replications', '1000000000', '--out', out], 'replications', 1500);
     expect(r.stop_ms, r.stderr).toBeLessThan(5000);
     expect(r.code, r.stderr).toBe(143);
     expect(r.stderr).toMatch(/stopped by SIGTERM after replication \d+ of 1000000000, before the next began/);
@@ -73,7 +80,7 @@ describe('SIGTERM between many short runs on one thread (--jobs 1)', () => {
 
   it('sweep stops within seconds, exit 143, writing nothing', async () => {
     const out = join(tmp, 'sweep');
-    const r = await stopAfter(['sweep', ...TINY, '--vary', 'topology.stations.api.servers=1..90000:1', '--out', out], 4000);
+    const r = await stopAfter(['sweep', ...TINY, '--vary', 'topology.stations.api.servers=1..90000:1', '--out', out], 'sweep', 1500);
     expect(r.stop_ms, r.stderr).toBeLessThan(5000);
     expect(r.code, r.stderr).toBe(143);
     expect(r.stderr).toContain('terminated (SIGTERM); nothing written');
