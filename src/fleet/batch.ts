@@ -33,8 +33,12 @@ export const BatchSchema = strict({
   hours: z.array(nonNegInt().max(23, { error: 'expected an hour in 0..23' })).min(1).max(24).optional(),
   /** Send backlog requests only in the N hours of the day with the lowest carbon intensity on the first region's grid. */
   cleanest_hours: posInt().max(24, { error: 'expected at most 24 hours' }).optional(),
-  /** Simulated seconds per day of the day clock (hours, windows, schedules): 86400, or less for a compressed day. */
-  day_s: posNum().max(86400 * 365).default(86400),
+  /**
+   * Simulated seconds per day of the day clock (hours, windows, schedules): 86400, or less for a
+   * compressed day, down to hours of a second (1e-300 made an hour too small to move the clock,
+   * and the dispatcher looked for the next allowed hour for ever).
+   */
+  day_s: posNum().min(24, { error: 'expected at least 24 (hours of a second or more)' }).max(86400 * 365).default(86400),
 });
 
 export type BatchSpec = z.infer<typeof BatchSchema>;

@@ -11,10 +11,13 @@ export interface Sample {
 
 export function sampleOf(xs: readonly number[]): Sample {
   const n = xs.length;
-  const mean = xs.reduce((a, x) => a + x, 0) / n;
+  // Summed and squared on the scale of the largest value: latencies of 1e300 ms overflowed the
+  // squares to Infinity, the t statistic became NaN, and a regression read as none (2026-12-07).
+  const scale = xs.reduce((m, x) => Math.max(m, Math.abs(x)), 0) || 1;
+  const mean = (xs.reduce((a, x) => a + x / scale, 0) / n) * scale;
   if (n < 2) return { mean, sd: null, n };
-  const ss = xs.reduce((a, x) => a + (x - mean) ** 2, 0);
-  return { mean, sd: Math.sqrt(ss / (n - 1)), n };
+  const ss = xs.reduce((a, x) => a + ((x - mean) / scale) ** 2, 0);
+  return { mean, sd: Math.sqrt(ss / (n - 1)) * scale, n };
 }
 
 /**
@@ -36,10 +39,13 @@ export function sampleFromCi(mean: number, ci: readonly [number, number] | undef
  */
 export function welch(a: Sample, b: Sample): { t: number; df: number; p: number } | null {
   if (a.sd === null || b.sd === null || a.n < 2 || b.n < 2) return null;
-  const va = (a.sd * a.sd) / a.n;
-  const vb = (b.sd * b.sd) / b.n;
+  if (![a.mean, b.mean, a.sd, b.sd].every(Number.isFinite)) return null;
+  // on the scale of the largest figure, so the variances cannot overflow (t is scale-free)
+  const scale = Math.max(Math.abs(a.mean), Math.abs(b.mean), a.sd, b.sd) || 1;
+  const va = (a.sd / scale) ** 2 / a.n;
+  const vb = (b.sd / scale) ** 2 / b.n;
   const se2 = va + vb;
-  const diff = b.mean - a.mean;
+  const diff = b.mean / scale - a.mean / scale;
   if (se2 === 0) return { t: diff === 0 ? 0 : Math.sign(diff) * Infinity, df: a.n + b.n - 2, p: diff === 0 ? 1 : 0 };
   const t = diff / Math.sqrt(se2);
   const df = (se2 * se2) / ((va * va) / (a.n - 1) + (vb * vb) / (b.n - 1));
@@ -57,6 +63,7 @@ export function pairedT(a: readonly number[], b: readonly number[]): { t: number
   if (n < 2 || a.length !== b.length) return null;
   const d = sampleOf(a.map((x, i) => b[i] - x));
   const df = n - 1;
+  if (!Number.isFinite(d.mean) || (d.sd !== null && !Number.isFinite(d.sd))) return null;
   if (d.sd === 0 || d.sd === null) return { t: d.mean === 0 ? 0 : Math.sign(d.mean) * Infinity, df, p: d.mean === 0 ? 1 : 0 };
   const t = d.mean / (d.sd / Math.sqrt(n));
   const p = 2 * (1 - tCdf(Math.abs(t), df));

@@ -50,6 +50,13 @@ function parseJsonLine(text: string, label: string, lineNo: number): Record<stri
  * `input_length`, `output_length` and `hash_ids` (prefix block ids of 512 tokens; equal ids at the
  * same position mean a shared prefix). Blank lines are skipped.
  */
+/**
+ * Block ids a trace may hold in all: one list of them is built while reading, and 30,000 lines of
+ * 4,096 ids each (within the per-line and per-file bounds) grew it past what V8 allocates (a
+ * native crash, exit 133, 2026-12-07). Mooncake's published traces hold a few million.
+ */
+export const MAX_TRACE_HASH_IDS = 50_000_000;
+
 export function readMooncake(text: string, label: string): TraceRows {
   const rows: TraceRows = { stamps_ms: [], prompt: [], output: [], hashStart: [0], hashIds: [] };
   const lines = text.split('\n');
@@ -67,6 +74,9 @@ export function readMooncake(text: string, label: string): TraceRows {
     const ids = o.hash_ids ?? [];
     if (!Array.isArray(ids) || ids.length > MAX_HASH_IDS_PER_REQUEST || !ids.every((h) => isCount(h, MAX_HASH_ID))) {
       throw bad('hash_ids', `a list of at most ${MAX_HASH_IDS_PER_REQUEST} integers in [0, ${MAX_HASH_ID}]`, ids);
+    }
+    if (rows.hashIds!.length + ids.length > MAX_TRACE_HASH_IDS) {
+      throw bad('hash_ids', `at most ${MAX_TRACE_HASH_IDS.toLocaleString('en-US')} block ids in the whole trace (the lines so far and this one)`, rows.hashIds!.length + ids.length);
     }
     rows.stamps_ms.push(t);
     rows.prompt.push(o.input_length);

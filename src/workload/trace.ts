@@ -172,8 +172,12 @@ export function loadTrace(file: string, label = file, maxMemoryGb = DEFAULT_MAX_
 const TRACE_PARSE_BYTES_PER_LINE = 900;
 
 function checkTraceMemory(text: string, label: string, maxMemoryGb: number): void {
+  // line breaks of every kind: rows ended by a lone CR (old Mac files) passed as one line and were read for minutes
   let lines = 1;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) lines++;
+  }
   const bytes = lines * TRACE_PARSE_BYTES_PER_LINE;
   if (bytes > maxMemoryGb * 1024 ** 3) {
     throw new UserError(`${label}: a trace of ${lines.toLocaleString('en-US')} lines needs about ${(bytes / 1024 ** 3).toFixed(1)} GB to read (0.9 KB a line), over the limit of ${maxMemoryGb} GB; cut the trace, or raise limits.max_memory_gb if the machine has the memory`);
