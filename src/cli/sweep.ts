@@ -91,6 +91,10 @@ export function registerSweep(program: Command): void {
       const sw = planSweep({ file, sets: opts.set, vary: opts.vary, seed: opts.seed, replications: opts.replications });
       checkPoints(sw);
       const { meta } = sw;
+      // more shards than runs are empty, and merge would have to list them all
+      if (shard && shard.count > meta.points * meta.replications) {
+        throw new UserError(`--shard ${opts.shard}: expected N at most the sweep's ${(meta.points * meta.replications).toLocaleString('en-US')} runs (points x replications), got ${shard.count.toLocaleString('en-US')}`);
+      }
       const jobs = capJobs(opts.jobs, opts.quiet);
       checkSweepMemory(sw.scenario, meta.points, VALIDATE_UPFRONT, file, { runs: meta.points * meta.replications, jobs });
       const info = (s: string) => {

@@ -71,6 +71,9 @@ function runFiles(manifests: readonly { dir: string; m: ShardManifest }[], meta:
   return where;
 }
 
+/** Most shards merge reads: far above any sweep the memory checks let run (a 100,000-point sweep needs 7 GB). */
+const MAX_SHARDS = 1_000_000;
+
 /** Reads and checks the shard manifests: one sweep, every shard once, every run present. */
 export function readShards(dirs: readonly string[]): { meta: SweepMeta; locate: (k: number, i: number) => { file: string; sha256: string } } {
   if (dirs.length === 0) throw new UserError('merge: expected one or more shard directories (written by `fleetsim sweep --shard i/N --out DIR`)');
@@ -90,6 +93,11 @@ export function readShards(dirs: readonly string[]): { meta: SweepMeta; locate: 
     const seen = byIndex.get(m.shard.index);
     if (seen !== undefined) throw new UserError(`merge: shard ${m.shard.index}/${count} given twice (${seen} and ${dir})`);
     byIndex.set(m.shard.index, dir);
+  }
+  // sweep writes at most one shard a run: a larger count is not one of its sweeps (and was listed in full)
+  const runs = first.m.sweep.points * first.m.sweep.replications;
+  if (!(count <= Math.min(runs, MAX_SHARDS))) {
+    throw new UserError(`merge: ${first.dir}: shard count ${count}: expected at most the sweep's ${runs} runs (points x replications) and at most ${MAX_SHARDS.toLocaleString('en-US')}`);
   }
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
   if (missing.length > 0) {

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
 import { show } from '../helpers/cli.ts';
@@ -48,3 +49,21 @@ describe('traces', () => {
     expect(loadTrace(file, file).length).toBe(rows.length - 1);
   });
 });
+
+describe('sweep shards', () => {
+  const QUICK = ['scenarios/quickstart.yaml', '--vary', 'topology.stations.api.servers=12,16', '--set', 'duration_s=60', '--set', 'warmup_s=1', '--quiet'];
+
+  it('sweep refuses more shards than runs, and merge a manifest that claims them (it listed 2^31 missing shards and ran out of heap)', async () => {
+    const refused = await runMain(['sweep', ...QUICK, '--shard', '0/2147483648', '--out', join(tmp.dir(), 'too-many')]);
+    expectRefusedInOneLine(refused, /^--shard 0\/2147483648: expected N at most the sweep's 2 runs \(points x replications\), got 2,147,483,648$/, show(refused));
+    const dir = join(tmp.dir(), 'shard-0-of-2');
+    const written = await runMain(['sweep', ...QUICK, '--shard', '0/2', '--out', dir]);
+    expect(written.code, show(written)).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(dir, 'shard.json'), 'utf8')) as { shard: { count: number } };
+    manifest.shard.count = 2_147_483_648;
+    writeFileSync(join(dir, 'shard.json'), JSON.stringify(manifest));
+    const merged = await runMain(['merge', dir, '--out', join(tmp.dir(), 'merged')]);
+    expectRefusedInOneLine(merged, new RegExp(`^merge: ${dir}: shard count 2147483648: expected at most the sweep's 2 runs \\(points x replications\\) and at most 1,000,000$`), show(merged));
+  });
+});
+
