@@ -4,7 +4,7 @@ import { UserError } from '../errors.ts';
 import { parseVllmResult } from './vllm-result.ts';
 import { NIM_VLLM_SINCE, servesWithTensorRtLlm } from './versions.ts';
 import { readInputText } from '../util/read-input.ts';
-import { excerpt } from '../util/excerpt.ts';
+import { excerpt, hasControls } from '../util/excerpt.ts';
 import { MAX_BATCHED_TOKENS, MAX_DECODE_RUN_STEPS, MAX_NUM_SEQS } from '../perf/calibration.ts';
 import { catalogGpuId } from '../perf/lookup.ts';
 import { asCorpusSpelling } from './spellings.ts';
@@ -297,8 +297,6 @@ const LOWER_ID = /^[a-z0-9]+(?:[-._][a-z0-9]+)*$/;
 
 /** Columns of prose, which may span lines; every other cell is a value or a name on one line. */
 const FREE_TEXT_COLUMNS: ReadonlySet<string> = new Set(['source', 'locator', 'notes']);
-/** C0 controls, DEL and C1 controls (tab and line breaks among them) */
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Where a figure came from: required of every column a file has, which the repository's corpus has all of. */
 const PROVENANCE_EXPECTED = {
@@ -500,7 +498,7 @@ function rowFromFields(fields: string[], columns: readonly HeaderColumn[], file:
   const given = new Map(columns.map((c, i) => [c, fields[i]]));
   // A line break or other control character inside a quoted cell: respelling read "h100\n80gb" as
   // h100-80gb without a word. Only the free-text columns may hold them.
-  const broken = columns.find((c, i) => !FREE_TEXT_COLUMNS.has(c) && CONTROL_CHARACTER.test(fields[i]));
+  const broken = columns.find((c, i) => !FREE_TEXT_COLUMNS.has(c) && hasControls(fields[i]));
   if (broken) throw rowError(file, line, broken, 'expected one line without control characters (a quoted cell that spans lines?)', given.get(broken)!);
   // a column the file lacks reads as a blank cell of it: its default (spellings.ts), or blank
   const cells = Object.fromEntries(CORPUS_COLUMNS.map((c) => [c, asCorpusSpelling(c, given.get(c) ?? '')])) as Record<CorpusColumn, string>;
