@@ -108,6 +108,14 @@ export const INSTANCES: Readonly<Record<string, InstanceType>> = Object.fromEntr
   // re-verified): 2024 set $98.32 / 8 x 2.49 / 2.99 = $10.2348, current $55.04 / 8 x 2.49 / 2.99 =
   // $5.7295 for one card; host size as Lambda's 1x H100 PCIe (26 vCPU, 200 GiB).
   I('h100-pcie-1x.assumed', 26, 200, 10.2348, { gpus: 1, gpu: 'h100-pcie', usd_per_hour_current: 5.7295, note: 'ASSUMED price (no hyperscaler rents the PCIe card): p5 per GPU scaled by Lambda\'s PCIe/SXM ratio; override per scenario', price_basis: 'an ASSUMED price (no hyperscaler rents the PCIe card)' }),
+  // A100 80GB PCIe: Azure's NC A100 v4 series rents it (Standard_NC24ads_A100_v4: one card, 24
+  // vCPU, 220 GiB), East US pay-as-you-go about $3.67 an hour (our records of Azure's price page,
+  // 2024; not re-verified): both sets carry it. AWS and GCP rent only the SXM parts.
+  I('Standard_NC24ads_A100_v4', 24, 220, 3.673, { gpus: 1, gpu: 'a100-80gb-pcie', note: 'Azure East US pay-as-you-go (not AWS); verify or override', price_basis: 'Azure East US pay-as-you-go (not AWS), not re-verified' }),
+  // A100 40GB PCIe: no hyperscaler rents it. Assumed at the p4d price per GPU (2024 $32.7726 / 8,
+  // current $21.96 / 8): Lambda listed its 1x A100 40GB PCIe and its 8x A100 40GB SXM at the same
+  // $1.29 per GPU-hour (2024, not re-verified). Host size as Lambda's 1x (30 vCPU, 200 GiB).
+  I('a100-40gb-pcie-1x.assumed', 30, 200, 4.0966, { gpus: 1, gpu: 'a100-40gb-pcie', usd_per_hour_current: 2.745, note: 'ASSUMED price (no hyperscaler rents the 40 GB PCIe card): p4d per GPU; override per scenario', price_basis: 'an ASSUMED price (no hyperscaler rents the 40 GB PCIe card)' }),
   // H100 SXM on a 4-GPU HGX board (no NVSwitch): the clouds rent 8-GPU NVSwitch boards; such boards
   // are bought (Dell XE8640/XE9640, Fujitsu GX2560 M7) or rented from smaller hosts. Assumed at the
   // p5 price per GPU for four (2024 set $98.32 / 2 = $49.16, current $55.04 / 2 = $27.52), host

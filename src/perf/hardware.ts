@@ -26,6 +26,8 @@ import { UserError } from '../errors.ts';
 export type GpuId =
   | 'a100-40gb'
   | 'a100-80gb'
+  | 'a100-40gb-pcie'
+  | 'a100-80gb-pcie'
   | 'v100-16gb'
   | 'v100-32gb'
   | 't4'
@@ -112,6 +114,25 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
     id: 'a100-80gb', name: 'NVIDIA A100 80GB SXM', memory_gb: 80, mem_bw_gb_per_s: 2039,
     fp16_tflops: 312, int8_tops: 624, nvlink_gb_per_s: 600, has_nvlink: true, interconnect: 'nvlink', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 400,
     matmul_achieved_fraction: { fp16: 0.869 }, network_gbit_per_s: A100_NETWORK_GBIT_PER_S,
+  },
+  // The PCIe cards, same datasheet: A100 40GB PCIe HBM2 1,555 GB/s, 250 W; A100 80GB PCIe HBM2e
+  // 1,935 GB/s, 300 W; the same GA100 die, tensor rates and boost clock as the SXM parts, PCIe Gen4
+  // x16 (64 GB/s bidirectional). An optional NVLink bridge joins two cards (600 GB/s), not modelled,
+  // as for the H100 PCIe: a tensor-parallel group all-reduces over PCIe. Azure's NC A100 v4 rents the
+  // 80 GB card. Their GEMMs: the matmul table has no PCIe row, so they take the SXM's measured share
+  // of peak; at 250-300 W a card may hold lower clocks under sustained GEMMs, which is unmeasured, so
+  // their prefill and large batches may read fast. Decode at small batch is bound by the HBM figure.
+  'a100-40gb-pcie': {
+    id: 'a100-40gb-pcie', name: 'NVIDIA A100 40GB PCIe', memory_gb: 40, mem_bw_gb_per_s: 1555,
+    fp16_tflops: 312, int8_tops: 624, nvlink_gb_per_s: 64, has_nvlink: false, interconnect: 'pcie', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 250,
+    matmul_achieved_fraction: { fp16: 0.869 }, matmul_fraction_source: "the A100 SXM's (same die and clocks; a 250-W card's sustained clocks unmeasured)",
+    network_gbit_per_s: A100_NETWORK_GBIT_PER_S,
+  },
+  'a100-80gb-pcie': {
+    id: 'a100-80gb-pcie', name: 'NVIDIA A100 80GB PCIe', memory_gb: 80, mem_bw_gb_per_s: 1935,
+    fp16_tflops: 312, int8_tops: 624, nvlink_gb_per_s: 64, has_nvlink: false, interconnect: 'pcie', interconnect_domain_gpus: 8, supports_bf16: true, tdp_w: 300,
+    matmul_achieved_fraction: { fp16: 0.869 }, matmul_fraction_source: "the A100 SXM's (same die and clocks; a 300-W card's sustained clocks unmeasured)",
+    network_gbit_per_s: A100_NETWORK_GBIT_PER_S,
   },
   // NVIDIA Tesla V100 datasheet (Jan 2020), V100 SXM2: HBM2 900 GB/s, tensor 125 TF, NVLink
   // 300 GB/s, 300 W. No INT8 tensor cores: DP4A gives 4x the 15.7 TF FP32 rate = 62.8 TOPS.

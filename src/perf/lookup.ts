@@ -26,6 +26,8 @@ const GPU_ALIASES: Readonly<Record<string, GpuId>> = {
   'h200-sxm': 'h200', 'h200-141gb': 'h200', 'h200-sxm-141gb': 'h200',
   'a100-sxm4-80gb': 'a100-80gb', 'a100-sxm-80gb': 'a100-80gb', 'a100-80gb-sxm': 'a100-80gb', 'a100-80gb-sxm4': 'a100-80gb',
   'a100-sxm4-40gb': 'a100-40gb', 'a100-sxm-40gb': 'a100-40gb', 'a100-40gb-sxm': 'a100-40gb', 'a100-40gb-sxm4': 'a100-40gb',
+  'a100-pcie-80gb': 'a100-80gb-pcie', 'a100-pcie4-80gb': 'a100-80gb-pcie',
+  'a100-pcie-40gb': 'a100-40gb-pcie', 'a100-pcie4-40gb': 'a100-40gb-pcie',
   'mi300x-192gb': 'mi300x', 'b200-180gb': 'b200',
 };
 

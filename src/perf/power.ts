@@ -27,10 +27,11 @@ import { decodeWindows, type StepModel } from './step.ts';
  * - H100/H200 SXM: 80 W of 700 (H200 idle measured at 80.3 W, Serial Alice GPU energy benchmark,
  *   2026; nvidia-smi on idle HGX H100 boards commonly shows 60-80 W): 0.11.
  * - A100 SXM: about 50-60 W of 400 as nvidia-smi shows idle in P0: 0.13 (assumed from reports).
+ *   The A100 PCIe cards (250 and 300 W) are taken alike, unmeasured.
  * - the rest: 0.12, assumed (no measurement gathered).
  */
 export const IDLE_SHARE_OF_TDP: Readonly<Record<GpuId, number>> = {
-  'a100-40gb': 0.13, 'a100-80gb': 0.13, 'v100-16gb': 0.12, 'v100-32gb': 0.12, t4: 0.12, a10g: 0.12, l4: 0.12,
+  'a100-40gb': 0.13, 'a100-80gb': 0.13, 'a100-40gb-pcie': 0.13, 'a100-80gb-pcie': 0.13, 'v100-16gb': 0.12, 'v100-32gb': 0.12, t4: 0.12, a10g: 0.12, l4: 0.12,
   'h100-80gb': 0.11, 'h100-80gb-hgx4': 0.11, 'h100-pcie': 0.12, 'h100-nvl': 0.12, h200: 0.11, h20: 0.12, l40s: 0.12, b200: 0.12, gb200: 0.12, mi300x: 0.12, mi325x: 0.12,
 };
 

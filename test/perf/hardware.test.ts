@@ -3,6 +3,9 @@ import { UserError } from '../../src/errors.ts';
 import { checkTensorParallel, GPU_IDS, GPU_MEMORY_BYTES_PER_GB, GPUS, MATMUL_REFERENCE_GPU, matmulRateVsReference, meshLinkShare, type GpuId } from '../../src/perf/hardware.ts';
 import { MODELS } from '../../src/perf/models.ts';
 import { buildStepGeometry } from '../../src/perf/step.ts';
+import { catalogGpuId, getGpu, getModel } from '../../src/perf/lookup.ts';
+import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
+import { perfSummary } from '../../src/perf/summary.ts';
 
 /**
  * Datasheet figures as the vendors publish them, written out independently of the catalog:
@@ -207,5 +210,33 @@ describe('large-GEMM fraction of peak by GPU (matmulRateVsReference)', () => {
       expect(measured.attentionMsPerPair, id).toBe(unmeasured.attentionMsPerPair);
       expect(measured.peakFlopsPerS, id).toBe(unmeasured.peakFlopsPerS);
     }
+  });
+});
+
+describe('the A100 PCIe cards', () => {
+  // NVIDIA A100 datasheet, PCIe columns: 40 GB HBM2 at 1,555 GB/s (250 W), 80 GB HBM2e at 1,935 GB/s
+  // (300 W), FP16 tensor 624 TF with sparsity (312 dense), PCIe Gen4 x16 (64 GB/s bidirectional).
+  const sheet = { 'a100-40gb-pcie': { memory_gb: 40, bw: 1555, tdp_w: 250 }, 'a100-80gb-pcie': { memory_gb: 80, bw: 1935, tdp_w: 300 } } as const;
+
+  it('carry the datasheet figures and all-reduce over PCIe; nvidia-smi and benchmark spellings name them', () => {
+    for (const [id, s] of Object.entries(sheet)) {
+      const g = GPUS[id as GpuId];
+      expect([g.memory_gb, g.mem_bw_gb_per_s, g.tdp_w, g.fp16_tflops * 2], id).toEqual([s.memory_gb, s.bw, s.tdp_w, 624]);
+      expect([g.interconnect, g.has_nvlink, g.nvlink_gb_per_s], id).toEqual(['pcie', false, 64]);
+    }
+    expect(getGpu(catalogGpuId('NVIDIA A100-PCIE-40GB')).id).toBe('a100-40gb-pcie');
+    expect(getGpu(catalogGpuId('NVIDIA A100 80GB PCIe')).id).toBe('a100-80gb-pcie');
+    expect(getGpu(catalogGpuId('A100-PCIe-80GB')).id).toBe('a100-80gb-pcie');
+  });
+
+  it('decode at batch 1 on one card slower than the SXM part by at most the bandwidth ratio (weight reads bound it); at TP 4 the PCIe all-reduce costs more than that', () => {
+    const at = (gpu: string, model: string, tp: number) => perfSummary({
+      model: getModel(model), gpu: getGpu(gpu), tp, dtype: 'fp16', calibration: ENGINE_PROFILES.vllm, prompt: 512, output: 128, usdPerGpuHour: 1,
+    });
+    const oneCard = at('a100-80gb-pcie', 'llama-3-8b', 1).tpot_ms / at('a100-80gb', 'llama-3-8b', 1).tpot_ms;
+    expect(oneCard).toBeGreaterThan(1);
+    expect(oneCard).toBeLessThanOrEqual(2039 / 1935);
+    const fourCards = at('a100-80gb-pcie', 'llama-2-70b', 4).tpot_ms / at('a100-80gb', 'llama-2-70b', 4).tpot_ms;
+    expect(fourCards).toBeGreaterThan(2039 / 1935);
   });
 });
