@@ -4,7 +4,7 @@ import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
 import { describePoint, formatValue } from '../experiment/grid.ts';
 import { capJobs, withRunner } from '../experiment/parallel.ts';
 import { runPlan, type Evaluation, type PlanResult } from '../experiment/plan.ts';
-import { csvValue, figureHeader, headlineColumns, pointDir, rowsCsv, setFigures, type SweepRow } from '../experiment/sweep.ts';
+import { csvValue, figureHeader, headlineColumns, planSweep, pointDir, rowsCsv, setFigures, sweepInputs, type SweepRow } from '../experiment/sweep.ts';
 import { paretoChart, renderCharts, type ChartFile } from '../experiment/sweep-charts.ts';
 import { checkOutTarget, TreeWriter } from '../experiment/sweep-output.ts';
 import { checkMemory } from '../experiment/memory.ts';
@@ -185,8 +185,8 @@ export function registerPlan(program: Command): void {
       const reps = opts.replications ?? base.replications;
       checkMemory(base, file, { runs: reps, parallel: Math.min(jobs, reps), threads: jobs > 1 ? jobs : 0, keptSeries: reps, keptSummaries: reps });
       // Opened now: an --out that cannot be written fails before the simulation, not after it.
-      // The scenario and its traces: an earlier report at --out may hold a trace (never replaced).
-      const out = opts.out ? new TreeWriter(opts.out, { inputs: inputFiles(loaded) }) : undefined;
+      // The scenario, its traces and the files its knobs' values name: an earlier report at --out may hold one (never replaced).
+      const out = opts.out ? new TreeWriter(opts.out, { inputs: [...inputFiles(loaded), ...sweepInputs(planSweep({ file, sets: opts.set, vary: opts.vary, search: 'bisect' }))] }) : undefined;
       try {
         await planAndReport(file, opts, jobs, out, margin);
       } finally {

@@ -205,12 +205,39 @@ function cheapestFeasible(evaluations: readonly Evaluation[]): Evaluation | unde
   return best;
 }
 
+/**
+ * Refuses a range knob stepping in fractions over a field that takes whole numbers, as a sweep
+ * does (checkPoints: every point validated): bisection read its refused fractional values as
+ * failing and answered 29 of `servers=8..32:0.5`. Told apart from a value too small to take
+ * (which rightly reads as failing) by the whole value just above the fraction being taken.
+ */
+function checkFractionalSteps(sw: Sweep): void {
+  // the other knobs where a plan starts, range knobs at their largest value
+  const start = sw.knobs.map((k) => (k.kind === 'range' ? k.values.length - 1 : 0));
+  sw.knobs.forEach((knob, j) => {
+    if (knob.kind !== 'range') return;
+    const v = knob.values as number[];
+    let whole = v.length - 1; // the largest whole value after a fraction
+    while (whole > 0 && !(Number.isInteger(v[whole]) && !Number.isInteger(v[whole - 1]))) whole--;
+    if (whole === 0) return;
+    const pointWith = (i: number) => indexOf(sw.knobs, start.map((n, m) => (m === j ? i : n)));
+    try {
+      sw.scenario(pointWith(whole));
+    } catch (e) {
+      if (e instanceof UserError) return; // refused whole too: not a matter of fractions
+      throw e;
+    }
+    sw.scenario(pointWith(whole - 1)); // refused: the sweep's message, naming --vary and the field
+  });
+}
+
 /** Plans on the runner; see the file header. */
 export async function runPlan(input: PlanInput, runner: Runner, onEvaluation?: (e: Evaluation) => void): Promise<PlanResult> {
   const slos = input.slos.map(parseSlo);
   if (slos.length === 0) throw new UserError(`--slo: expected at least one, ${SLO_EXPECTED}`);
   if ((input.vary ?? []).length === 0) throw new UserError('--vary: expected at least one knob to plan over, e.g. --vary topology.stations.api.servers=1..64:1');
   const sw = planSweep({ ...input, search: 'bisect' });
+  checkFractionalSteps(sw);
   const { knobs, meta } = sw;
   const minimize = input.minimize ?? 'cost.monthly_usd';
   const monotone = knobs.map((k, j) => (k.kind === 'range' ? j : -1)).filter((j) => j >= 0);

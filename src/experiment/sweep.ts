@@ -13,7 +13,7 @@ import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
 import type { Summary } from '../results/summary.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { version } from '../version.ts';
-import { describePoint, gridSize, parseKnobs, pointAt, setPath, type Knob, type KnobValue, type SearchKind } from './grid.ts';
+import { describePoint, gridSize, indexOf, parseKnobs, pointAt, setPath, type Knob, type KnobValue, type SearchKind } from './grid.ts';
 import { inputFiles, prepare } from '../scenario/prepare.ts';
 import type { Runner, RunOutput, RunTask } from './parallel.ts';
 
@@ -148,18 +148,38 @@ export function planSweep(input: SweepInput): Sweep {
   };
 }
 
-/** Points whose files count as the sweep's inputs: those the scenario cache holds (planSweep). */
-const INPUT_POINTS = 64;
-
 /**
- * The files a sweep reads (the scenario, its traces), which its --out must not replace: `sweep
- * --out DIR` used to replace an earlier report DIR holding the scenario's trace. A knob can name
- * another trace at each point; the first INPUT_POINTS points are looked at.
+ * The files a sweep or plan reads (the scenario, its bases, traces, model configs and calibration
+ * profiles), which its --out must not replace: `sweep --out DIR` used to replace an earlier report
+ * DIR holding the scenario's trace, and `plan --out` (`sweep --out` past its 64th point) one
+ * holding a file that only a knob's value names. A number names no file; each other value of each
+ * knob is applied alone, one scenario a value rather than one a point: the other knobs as at point
+ * 0 (a point of the grid: a sweep refused there writes nothing), else, for a plan, which passes
+ * over the configurations the scenario refuses, as the document has them.
  */
 export function sweepInputs(sw: Sweep): string[] {
-  const files = new Set<string>();
-  for (let k = 0; k < Math.min(sw.meta.points, INPUT_POINTS); k++) for (const f of inputFiles({ scenario: sw.scenario(k), file: sw.file, dir: sw.dir, bases: sw.bases })) files.add(f);
+  const files = new Set(filesAt(sw, 0, []));
+  sw.knobs.forEach((knob, j) => {
+    const others = sw.knobs.map((_, i) => i).filter((i) => i !== j);
+    knob.values.forEach((value, v) => {
+      if (typeof value === 'number' || typeof value === 'boolean' || value === null) return;
+      const idx = sw.knobs.map(() => 0);
+      idx[j] = v;
+      const k = indexOf(sw.knobs, idx);
+      for (const f of filesAt(sw, k, []) ?? filesAt(sw, k, others) ?? []) files.add(f);
+    });
+  });
   return [...files];
+}
+
+/** The input files of point k with the knobs `keep` at the document's values; undefined when that scenario is refused. */
+function filesAt(sw: Sweep, k: number, keep: readonly number[]): string[] | undefined {
+  try {
+    return inputFiles({ scenario: sw.scenarioWithout(k, keep), file: sw.file, dir: sw.dir, bases: sw.bases });
+  } catch (e) {
+    if (e instanceof UserError) return undefined;
+    throw e;
+  }
 }
 
 /** Grids up to this size are validated whole before any simulation. */
