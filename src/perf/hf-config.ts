@@ -30,8 +30,9 @@ const MAX_CONFIG_INTEGER = 2 ** 31 - 1;
 /**
  * Bounds on the fields that size a model, at 16 times or more the largest published value (2025:
  * hidden 16,384 and 126 layers in Llama 3.1 405B, heads of 256 in Gemma, 384 experts in Kimi K2,
- * vocabularies of 262,144; layers and experts as MAX_CONFIG_LAYERS and MAX_CONFIG_EXPERTS): within int32, `head_dim` 2,147,483,647 sized a model at 45 million GB
- * a GPU and was refused only as "does not fit", naming neither the file nor the field.
+ * vocabularies of 262,144; layers and experts as MAX_CONFIG_LAYERS and MAX_CONFIG_EXPERTS).
+ * Within int32 alone, `head_dim` 2,147,483,647 sized a model at 45 million GB a GPU and was
+ * refused only as "does not fit", naming neither the file nor the field.
  */
 const PLAUSIBLE_MAX: Readonly<Record<string, number>> = {
   hidden_size: 262_144, n_embd: 262_144, d_model: 262_144,
