@@ -92,7 +92,8 @@ const FINE_TUNE_SUFFIX = /-(instruct|chat|hf|base|it|v\d+(?:\.\d+)*|\d{4}|fp8|fp
  * differs from DeepSeek-V3's in no shape field; the R1 distillations are fine-tunes of the models
  * the DeepSeek-R1 model card's "DeepSeek-R1-Distill Models" table names (Qwen2.5-Math-7B has
  * Qwen2.5-7B's shape). The distillations' configs allow 131,072 tokens where the catalog's Qwen2.5
- * entries keep 32,768: only a longer prompt than that reads differently.
+ * entries keep 32,768: only a longer prompt than that reads differently. The others below are
+ * fine-tunes whose config.json (cited beside each) matches their base's in every shape field.
  */
 const MODEL_ALIASES: Readonly<Record<string, ModelId>> = {
   'deepseek-r1': 'deepseek-v3',
@@ -103,6 +104,39 @@ const MODEL_ALIASES: Readonly<Record<string, ModelId>> = {
   'deepseek-r1-distill-qwen-32b': 'qwen2.5-32b',
   // Mistral-Large-Instruct-2407 and -2411: one 123B shape
   'mistral-large': 'mistral-large-123b',
+  // Mistral-Nemo-Instruct-2407 and -Base-2407 (HF config.json): 40 x 5120, 32 heads of 128, 8 KV,
+  // 14336, vocab 131072, the catalog's Mistral-NeMo-12B
+  'mistral-nemo': 'mistral-nemo-12b',
+  // Qwen/QwQ-32B and QwQ-32B-Preview config.json: Qwen2.5-32B's 64 x 5120, 40 heads, 8 KV, 27648,
+  // vocab 152064 (QwQ-32B's card: 32.5B, "full 131,072 tokens", with YaRN past 32,768 as Qwen2.5's)
+  'qwq-32b': 'qwen2.5-32b',
+  'qwq-32b-preview': 'qwen2.5-32b',
+  // Qwen/Qwen2.5-Coder-7B-, -14B- and -32B-Instruct config.json: the shapes of Qwen2.5-7B, -14B and
+  // -32B, vocab 152064 and 32768 positions included
+  'qwen2.5-coder-7b': 'qwen2.5-7b',
+  'qwen2.5-coder-14b': 'qwen2.5-14b',
+  'qwen2.5-coder-32b': 'qwen2.5-32b',
+  // nvidia/Llama-3.1-Nemotron-70B-Instruct-HF config.json: Llama-3.1-70B's, vocab 128256 and
+  // 131072 positions included
+  'llama-3.1-nemotron-70b': 'llama-3.1-70b',
+  // lmsys/vicuna-7b-v1.5 and -13b-v1.5 config.json: Llama 2 7B's and 13B's (vocab 32000, 4096
+  // positions); v1.3 is a LLaMA 1 fine-tune of 2048 positions, and 33B only came as v1.3. A bare
+  // "vicuna-7b" reads as v1.5: a v1.3 prompt fits its 4,096 tokens all the same.
+  'vicuna-7b': 'llama-2-7b',
+  'vicuna-13b': 'llama-2-13b',
+  'vicuna-7b-v1.3': 'llama-7b',
+  'vicuna-13b-v1.3': 'llama-13b',
+  'vicuna-33b': 'llama-33b',
+  // Hugging Face names of Cohere's releases (CohereForAI/c4ai-command-r-v01 is command-r);
+  // c4ai-command-r-plus-08-2024's config.json has the 04-2024 release's shape; command-r-08-2024 is
+  // a shape of its own (8 KV heads), which taking "-2024" off must not reach
+  'c4ai-command-r': 'command-r',
+  'c4ai-command-r-08-2024': 'command-r-08-2024',
+  'c4ai-command-r-plus': 'command-r-plus',
+  'c4ai-command-r-plus-08-2024': 'command-r-plus',
+  'command-r-plus-08-2024': 'command-r-plus',
+  // ibm-granite/granite-3.2-8b-instruct config.json: granite-3.1-8b's (vocab 49155, 131072 positions)
+  'granite-3.2-8b': 'granite-3.1-8b',
 };
 
 /** The catalog id a model name stands for: itself, an alias's, else its base model's (FINE_TUNE_SUFFIX), else undefined. */

@@ -70,6 +70,36 @@ export type ModelId =
   | 'gemma-3-4b'
   | 'gemma-3-12b'
   | 'gemma-3-27b'
+  | 'qwen2.5-0.5b'
+  | 'qwen2.5-1.5b'
+  | 'qwen2.5-3b'
+  | 'qwen3-0.6b'
+  | 'qwen3-1.7b'
+  | 'qwen3-4b'
+  | 'qwen1.5-14b'
+  | 'qwen1.5-72b'
+  | 'qwen1.5-110b'
+  | 'qwen2-57b-a14b'
+  | 'codellama-7b'
+  | 'codellama-13b'
+  | 'codellama-70b'
+  | 'falcon-7b'
+  | 'falcon-40b'
+  | 'mpt-7b'
+  | 'mpt-30b'
+  | 'deepseek-v2'
+  | 'deepseek-v2-lite'
+  | 'llama-3.2-11b-vision'
+  | 'phi-3.5-mini'
+  | 'phi-3.5-moe'
+  | 'phi-4'
+  | 'gemma-2b'
+  | 'gemma-7b'
+  | 'mistral-small-24b'
+  | 'granite-3.1-8b'
+  | 'command-r'
+  | 'command-r-08-2024'
+  | 'command-r-plus'
   | 'text-embedding-ada-002';
 
 export interface ModelSpec extends ModelShape {
@@ -148,6 +178,58 @@ const GEMMA_2 = { ...GEMMA, vocab_size: 256000, max_context: 8192, sliding_windo
 const GEMMA_3 = { ...GEMMA, vocab_size: 262208, max_context: 131072, sliding_window: 1024 } as const;
 const SIGLIP_ENCODER_PARAMS = 416_866_032;
 const gemma3Vision = (hidden: number) => SIGLIP_ENCODER_PARAMS + 1152 * (hidden + 1);
+
+/** Qwen2.5's 0.5B to 3B (HF Qwen/Qwen2.5-0.5B, -1.5B-Instruct, -3B-Instruct config.json): Qwen2's layout with the input embedding tied to the head and vocab 151936 */
+const QWEN2_SMALL = { ...QWEN2, vocab_size: 151936, tied_embeddings: true } as const;
+/** Phi-3-mini's layers (HF microsoft/Phi-3-mini-4k-instruct and Phi-3.5-mini-instruct config.json), shared by Phi-3.5-mini */
+const PHI_3_MINI = {
+  ...LLAMA_COMMON, params_total: 3.82e9, params_active: 3.82e9,
+  layers: 32, hidden_size: 3072, attention_heads: 32, kv_heads: 32, head_dim: 96, intermediate_size: 8192, vocab_size: 32064,
+} as const;
+/**
+ * Falcon (Almazrouei et al., arXiv 2311.16867; HF tiiuae/falcon-* config.json): attention and a
+ * plain GELU MLP of 4x in parallel, no linear biases, heads of 64, the LM head tied to the input
+ * embedding (transformers' and vLLM's FalconForCausalLM load one matrix), vocab 65024, 2048 positions.
+ */
+const FALCON = {
+  kind: 'decoder', mlp: 'plain', tied_embeddings: true, learned_positions: 0, biases: false,
+  experts: 1, experts_per_token: 1, vocab_size: 65024, max_context: 2048, head_dim: 64,
+} as const;
+/** MPT (HF mosaicml/mpt-7b, mpt-30b config.json): ALiBi positions, a plain GELU MLP of 4x (expansion_ratio), no biases (no_bias), LayerNorm without bias, tied embeddings, vocab 50432 */
+const MPT = {
+  kind: 'decoder', mlp: 'plain', tied_embeddings: true, learned_positions: 0, biases: false,
+  experts: 1, experts_per_token: 1, vocab_size: 50432,
+} as const;
+/** Code Llama 7B to 70B (HF codellama/CodeLlama-*-hf config.json): Llama 2's layers with 16 infilling tokens (vocab 32016) */
+const CODE_LLAMA = { ...LLAMA_COMMON, vocab_size: 32016, head_dim: 128 } as const;
+/** Command R and R+ (HF CohereForAI/c4ai-command-r-* config.json, model_type cohere): attention and a SwiGLU MLP in parallel after one LayerNorm, tied embeddings, vocab 256000, 128K context (model cards) */
+const COMMAND_R = { ...LLAMA_COMMON, tied_embeddings: true, vocab_size: 256000, head_dim: 128, max_context: 131072 } as const;
+/** DeepSeek-V2's MLA (DeepSeek-V2 paper, section 2.1): a 512-wide KV latent with 64-wide decoupled RoPE keys, heads of 128 + 64 */
+const DEEPSEEK_V2_MLA = { kv_lora_rank: 512, qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128 } as const;
+
+/**
+ * What Llama-3.2-11B-Vision holds beside its 32 Llama 3.1 8B text layers, which a text token never
+ * passes through (vLLM skips the cross-attention layers for a batch without images). The 8
+ * cross-attention layers (text_config cross_attention_layers, transformers modeling_mllama.py
+ * MllamaCrossAttentionDecoderLayer): q and o of 4096 x 4096, k and v of 4096 x 1024 (8 KV heads),
+ * q/k norms of 128, two RMSNorms, two gates and the 14336-wide SwiGLU MLP. The image encoder
+ * (vision_config: hidden 1280, MLP 5120 with biases, 560-pixel tiles of 14-pixel patches = 1600 + 1
+ * class positions, 4 tiles, 9 aspect-ratio ids): the patch convolution, class embedding, gated and
+ * tiled position embeddings, pre- and post-tile embeddings, two LayerNorms, 32 local layers and 8
+ * gated global ones (attention without biases), and the projector from 7680 (vision_output_dim) to
+ * 4096. The encoder and projector come to 895M, as the image-encoder GGUF taken from Ollama lists
+ * (HF leafspark/Llama-3.2-11B-Vision-Instruct-GGUF: 895M parameters).
+ */
+function mllama11bAdapterParams(): number {
+  const h = 4096;
+  const crossLayer = 2 * h * h + 2 * h * 1024 + 2 * 128 + 2 * h + 2 + 3 * h * 14336;
+  const v = 1280;
+  const patches = (560 / 14) ** 2 + 1;
+  const encoderLayer = 4 * v * v + 2 * v * 5120 + 5120 + v + 4 * v;
+  const embeddings = 3 * 14 * 14 * v + v + 1 + patches * v + 9 * 4 * patches * v + 2 * (1 + 9 * 4 * v) + 4 * v;
+  const encoder = embeddings + 32 * encoderLayer + 8 * (encoderLayer + 2) + 7680 * h + h;
+  return 8 * crossLayer + encoder;
+}
 
 export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
   // Brown et al., "Language Models are Few-Shot Learners" (2020), Table 2.1: 96 layers, d_model
@@ -431,11 +513,7 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
   // Abdin et al., "Phi-3 Technical Report" (arXiv 2404.14219) and HF microsoft/Phi-3-mini-4k-instruct
   // config.json: 32 layers, hidden 3072, 32 heads (MHA), intermediate 8192, vocab 32064, untied,
   // 4096 positions (fused qkv and gate/up projections: the same weights). 3.8B.
-  'phi-3-mini': {
-    ...LLAMA_COMMON, id: 'phi-3-mini', name: 'Phi-3-mini (3.8B)', params_total: 3.82e9, params_active: 3.82e9,
-    layers: 32, hidden_size: 3072, attention_heads: 32, kv_heads: 32, head_dim: 96, intermediate_size: 8192,
-    vocab_size: 32064, max_context: 4096,
-  },
+  'phi-3-mini': { ...PHI_3_MINI, id: 'phi-3-mini', name: 'Phi-3-mini (3.8B)', max_context: 4096 },
   // HF microsoft/Phi-3-medium-4k-instruct config.json: 40 layers, hidden 5120, 40 heads, 10 KV heads,
   // intermediate 17920, vocab 32064, 4096 positions. 14B (13.96B).
   'phi-3-medium': {
@@ -477,10 +555,8 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
   // tiiuae/falcon-180B config.json: 80 layers, hidden 14848, 232 heads of 64, 8 KV heads, MLP 4x
   // (GELU), vocab 65024, tied, no linear biases, 2048 positions. 180B.
   'falcon-180b': {
-    id: 'falcon-180b', name: 'Falcon-180B', kind: 'decoder', params_total: 180e9, params_active: 180e9,
-    layers: 80, hidden_size: 14848, attention_heads: 232, kv_heads: 8, head_dim: 64, intermediate_size: 59392,
-    vocab_size: 65024, experts: 1, experts_per_token: 1, max_context: 2048,
-    mlp: 'plain', tied_embeddings: true, learned_positions: 0, biases: false,
+    ...FALCON, id: 'falcon-180b', name: 'Falcon-180B', params_total: 180e9, params_active: 180e9,
+    layers: 80, hidden_size: 14848, attention_heads: 232, kv_heads: 8, intermediate_size: 59392,
   },
   // Gemma 2 (model cards: 2.61B, 9.24B, 27.2B): 2B 26 x 2304, 8 heads, 4 KV, MLP 9216; 9B 42 x
   // 3584, 16 heads, 8 KV, 14336 (test/perf/fixtures/gemma-2-9b); 27B 46 x 4608, 32 heads of 128,
@@ -529,6 +605,204 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
     layers: 24, hidden_size: 1024, attention_heads: 16, kv_heads: 16, head_dim: 64, intermediate_size: 4096,
     vocab_size: 30522, experts: 1, experts_per_token: 1, max_context: 8191,
     mlp: 'plain', tied_embeddings: true, learned_positions: 512, biases: true,
+  },
+  // Qwen2.5 0.5B, 1.5B, 3B (HF Qwen/Qwen2.5-0.5B, Qwen2.5-1.5B-Instruct, Qwen2.5-3B-Instruct
+  // config.json; model cards: 0.49B, 1.54B, 3.09B): 24 x 896, 14 heads of 64, 2 KV, MLP 4864; 28 x
+  // 1536, 12 heads of 128, 2 KV, 8960; 36 x 2048, 16 heads of 128, 2 KV, 11008. 32768 positions.
+  'qwen2.5-0.5b': {
+    ...QWEN2_SMALL, id: 'qwen2.5-0.5b', name: 'Qwen2.5-0.5B', params_total: 0.49e9, params_active: 0.49e9,
+    layers: 24, hidden_size: 896, attention_heads: 14, kv_heads: 2, head_dim: 64, intermediate_size: 4864,
+  },
+  'qwen2.5-1.5b': {
+    ...QWEN2_SMALL, id: 'qwen2.5-1.5b', name: 'Qwen2.5-1.5B', params_total: 1.54e9, params_active: 1.54e9,
+    layers: 28, hidden_size: 1536, attention_heads: 12, kv_heads: 2, intermediate_size: 8960,
+  },
+  'qwen2.5-3b': {
+    ...QWEN2_SMALL, id: 'qwen2.5-3b', name: 'Qwen2.5-3B', params_total: 3.09e9, params_active: 3.09e9,
+    layers: 36, hidden_size: 2048, attention_heads: 16, kv_heads: 2, intermediate_size: 11008,
+  },
+  // Qwen3 0.6B, 1.7B, 4B (HF Qwen/Qwen3-0.6B, -1.7B, -4B config.json): tied embeddings, 8 KV heads
+  // of 128; 28 x 1024, 16 heads, MLP 3072; 28 x 2048, 16 heads, 6144; 36 x 2560, 32 heads, 9728.
+  // The sizes their names give (the shapes: 0.60B, 1.72B, 4.02B).
+  'qwen3-0.6b': {
+    ...QWEN3_DENSE, id: 'qwen3-0.6b', name: 'Qwen3-0.6B', params_total: 0.6e9, params_active: 0.6e9, tied_embeddings: true,
+    layers: 28, hidden_size: 1024, attention_heads: 16, intermediate_size: 3072,
+  },
+  'qwen3-1.7b': {
+    ...QWEN3_DENSE, id: 'qwen3-1.7b', name: 'Qwen3-1.7B', params_total: 1.7e9, params_active: 1.7e9, tied_embeddings: true,
+    layers: 28, hidden_size: 2048, attention_heads: 16, intermediate_size: 6144,
+  },
+  'qwen3-4b': {
+    ...QWEN3_DENSE, id: 'qwen3-4b', name: 'Qwen3-4B', params_total: 4.0e9, params_active: 4.0e9, tied_embeddings: true,
+    layers: 36, hidden_size: 2560, attention_heads: 32, intermediate_size: 9728,
+  },
+  // Qwen1.5 (HF Qwen/Qwen1.5-14B-Chat, -72B-Chat, -110B-Chat config.json, model_type qwen2): Qwen2's
+  // layout, vocab 152064, 32768 positions. 14B: 40 x 5120, 40 heads (MHA), MLP 13696; 72B: 80 x
+  // 8192, 64 heads (MHA), 24576; 110B: 80 x 8192, 64 heads, 8 KV, 49152. The sizes their names give
+  // (the shapes: 14.2B, 72.3B, 111.2B).
+  'qwen1.5-14b': {
+    ...QWEN2, id: 'qwen1.5-14b', name: 'Qwen1.5-14B', params_total: 14e9, params_active: 14e9,
+    layers: 40, hidden_size: 5120, attention_heads: 40, kv_heads: 40, intermediate_size: 13696,
+  },
+  'qwen1.5-72b': {
+    ...QWEN2, id: 'qwen1.5-72b', name: 'Qwen1.5-72B', params_total: 72e9, params_active: 72e9,
+    layers: 80, hidden_size: 8192, attention_heads: 64, kv_heads: 64, intermediate_size: 24576,
+  },
+  'qwen1.5-110b': {
+    ...QWEN2, id: 'qwen1.5-110b', name: 'Qwen1.5-110B', params_total: 110e9, params_active: 110e9,
+    layers: 80, hidden_size: 8192, attention_heads: 64, kv_heads: 8, intermediate_size: 49152,
+  },
+  // Qwen2 Technical Report (arXiv 2407.10671) Table 1 and HF Qwen/Qwen2-57B-A14B-Instruct
+  // config.json (model_type qwen2_moe): 28 layers, hidden 3584, 28 heads, 4 KV heads, every layer
+  // MoE: 64 experts of 2560 (moe_intermediate_size), top-8, beside one shared expert of 20480 (its
+  // 1-wide gate not counted); vocab 151936, untied, 32768 positions. 57B total, 14B activated (the
+  // shape: 57.4B, 14.25B).
+  'qwen2-57b-a14b': {
+    ...QWEN2, id: 'qwen2-57b-a14b', name: 'Qwen2-57B-A14B', params_total: 57e9, params_active: 14e9,
+    layers: 28, hidden_size: 3584, attention_heads: 28, kv_heads: 4, intermediate_size: 18944, vocab_size: 151936,
+    experts: 64, experts_per_token: 8, moe_intermediate_size: 2560, moe_layer_step: 1,
+    shared_experts: 1, shared_expert_intermediate_size: 20480,
+  },
+  // Code Llama 7B, 13B and 70B (Roziere et al., "Code Llama", 2023; HF codellama/CodeLlama-7b-hf,
+  // -13b-hf, -70b-Instruct-hf config.json): Llama 2 7B's, 13B's and 70B's layers with vocab 32016;
+  // 16384 positions for 7B and 13B, 4096 in the 70B's config. 6.74B (Llama 2 7B's count, 16 more
+  // vocabulary rows), 13B, 70B.
+  'codellama-7b': {
+    ...CODE_LLAMA, id: 'codellama-7b', name: 'CodeLlama-7B', params_total: 6.74e9, params_active: 6.74e9,
+    layers: 32, hidden_size: 4096, attention_heads: 32, kv_heads: 32, intermediate_size: 11008, max_context: 16384,
+  },
+  'codellama-13b': {
+    ...CODE_LLAMA, id: 'codellama-13b', name: 'CodeLlama-13B', params_total: 13e9, params_active: 13e9,
+    layers: 40, hidden_size: 5120, attention_heads: 40, kv_heads: 40, intermediate_size: 13824, max_context: 16384,
+  },
+  'codellama-70b': {
+    ...CODE_LLAMA, id: 'codellama-70b', name: 'CodeLlama-70B', params_total: 70e9, params_active: 70e9,
+    layers: 80, hidden_size: 8192, attention_heads: 64, kv_heads: 8, intermediate_size: 28672, max_context: 4096,
+  },
+  // HF tiiuae/falcon-7b config.json (RefinedWebModel): 32 layers, hidden 4544, 71 heads, one KV head
+  // (multi_query), MLP 18176. Model card: 7B (the shape: 6.92B).
+  'falcon-7b': {
+    ...FALCON, id: 'falcon-7b', name: 'Falcon-7B', params_total: 7e9, params_active: 7e9,
+    layers: 32, hidden_size: 4544, attention_heads: 71, kv_heads: 1, intermediate_size: 18176,
+  },
+  // HF tiiuae/falcon-40b config.json (RefinedWeb, new_decoder_architecture): 60 layers, hidden 8192,
+  // 128 heads, 8 KV heads (n_head_kv), MLP 32768. The card's "40B" rounds: Ollama's F16 GGUF of the
+  // released weights counts 41.8B, 0.53B of them an output head that is the input embedding again
+  // (tied, as the loaders keep it): 41.3B served.
+  'falcon-40b': {
+    ...FALCON, id: 'falcon-40b', name: 'Falcon-40B', params_total: 41.3e9, params_active: 41.3e9,
+    layers: 60, hidden_size: 8192, attention_heads: 128, kv_heads: 8, intermediate_size: 32768,
+  },
+  // HF mosaicml/mpt-7b config.json: 32 layers, d_model 4096, 32 heads, 2048 positions (max_seq_len);
+  // model card 6.7B. mosaicml/mpt-30b(-instruct) config.json: 48 x 7168, 64 heads of 112, 8192
+  // positions; 30B (the shape: 29.96B).
+  'mpt-7b': {
+    ...MPT, id: 'mpt-7b', name: 'MPT-7B', params_total: 6.7e9, params_active: 6.7e9,
+    layers: 32, hidden_size: 4096, attention_heads: 32, kv_heads: 32, head_dim: 128, intermediate_size: 16384, max_context: 2048,
+  },
+  'mpt-30b': {
+    ...MPT, id: 'mpt-30b', name: 'MPT-30B', params_total: 30e9, params_active: 30e9,
+    layers: 48, hidden_size: 7168, attention_heads: 64, kv_heads: 64, head_dim: 112, intermediate_size: 28672, max_context: 8192,
+  },
+  // DeepSeek-AI, "DeepSeek-V2" (arXiv 2405.04434) and the DeepSeek-V2 README (236B total, 21B
+  // activated, without the 0.52B input embedding counted here: 21.5B); shape from deepseek-ai/DeepSeek-V3's inference/configs/config_236B.json and HF
+  // deepseek-ai/DeepSeek-V2 config.json: 60 layers, hidden 5120, 128 heads with MLA (q_lora_rank
+  // 1536), the first layer dense (12288), then 160 routed experts of 1536 + 2 shared, top-6, vocab
+  // 102400, 163840 positions (128K context in the README). BF16 weights.
+  'deepseek-v2': {
+    ...LLAMA_COMMON, id: 'deepseek-v2', name: 'DeepSeek-V2', params_total: 236e9, params_active: 21.5e9,
+    layers: 60, hidden_size: 5120, attention_heads: 128, kv_heads: 128, head_dim: 192, intermediate_size: 12288,
+    vocab_size: 102400, experts: 160, experts_per_token: 6, max_context: 163840,
+    moe_intermediate_size: 1536, shared_experts: 2, first_dense_layers: 1, mla: { ...DEEPSEEK_V2_MLA, q_lora_rank: 1536 },
+  },
+  // Same README (16B total, 2.4B activated + the 0.21B input embedding = 2.61B; the model card:
+  // 15.7B total) and config_16B.json / HF
+  // deepseek-ai/DeepSeek-V2-Lite config.json: 27 layers, hidden 2048, 16 heads with MLA, queries
+  // not compressed (q_lora_rank null), the first layer dense (10944), then 64 routed experts of 1408
+  // + 2 shared, top-6 (32K context in the README; the config's 163840 positions kept, as for V2).
+  'deepseek-v2-lite': {
+    ...LLAMA_COMMON, id: 'deepseek-v2-lite', name: 'DeepSeek-V2-Lite', params_total: 15.7e9, params_active: 2.61e9,
+    layers: 27, hidden_size: 2048, attention_heads: 16, kv_heads: 16, head_dim: 192, intermediate_size: 10944,
+    vocab_size: 102400, experts: 64, experts_per_token: 6, max_context: 163840,
+    moe_intermediate_size: 1408, shared_experts: 2, first_dense_layers: 1, mla: { ...DEEPSEEK_V2_MLA, q_lora_rank: 0 },
+  },
+  // Meta, Llama 3.2-Vision model card (llama-models MODEL_CARD_VISION.md: "11B (10.6)", built on the
+  // Llama 3.1 text model) and HF meta-llama/Llama-3.2-11B-Vision-Instruct config.json: Llama 3.1
+  // 8B's 32 self-attention layers, which a text token passes through (8.03B, its active count);
+  // the 8 cross-attention layers, image encoder and projector are held and not read
+  // (mllama11bAdapterParams). An image's tokens (its cross-attention KV and the encoder's work) are
+  // not modelled.
+  'llama-3.2-11b-vision': {
+    ...LLAMA_31, id: 'llama-3.2-11b-vision', name: 'Llama-3.2-11B-Vision', params_total: 10.6e9, params_active: 8.03e9,
+    layers: 32, hidden_size: 4096, attention_heads: 32, intermediate_size: 14336, vision_params: mllama11bAdapterParams(),
+  },
+  // Phi-3.5-mini (HF microsoft/Phi-3.5-mini-instruct config.json): Phi-3-mini's layers with 131072
+  // positions (LongRoPE). 3.8B.
+  'phi-3.5-mini': { ...PHI_3_MINI, id: 'phi-3.5-mini', name: 'Phi-3.5-mini (3.8B)', max_context: 131072 },
+  // Phi-3.5-MoE (Phi-3 Technical Report, arXiv 2404.14219, section on phi-3.5-MoE: 16 x 3.8B, 6.6B
+  // active; HF microsoft/Phi-3.5-MoE-instruct config.json, the PhiMoEConfig defaults): 32 layers,
+  // hidden 4096, 32 heads, 8 KV heads, biases on q, k, v and o, 16 experts of 6400, top-2, vocab
+  // 32064, untied, 131072 positions. 41.9B total (the F16 GGUF's count), 6.6B active.
+  'phi-3.5-moe': {
+    ...LLAMA_COMMON, id: 'phi-3.5-moe', name: 'Phi-3.5-MoE', params_total: 41.9e9, params_active: 6.6e9,
+    layers: 32, hidden_size: 4096, attention_heads: 32, kv_heads: 8, head_dim: 128, intermediate_size: 6400,
+    vocab_size: 32064, experts: 16, experts_per_token: 2, max_context: 131072, attention_bias: true,
+  },
+  // HF microsoft/phi-4 config.json (model_type phi3): 40 layers, hidden 5120, 40 heads, 10 KV heads,
+  // intermediate 17920, vocab 100352, untied, 16384 positions. The card says 14B; Ollama's F16 GGUF
+  // of the weights counts 14.7B.
+  'phi-4': {
+    ...LLAMA_COMMON, id: 'phi-4', name: 'Phi-4 (14B)', params_total: 14.7e9, params_active: 14.7e9,
+    layers: 40, hidden_size: 5120, attention_heads: 40, kv_heads: 10, head_dim: 128, intermediate_size: 17920,
+    vocab_size: 100352, max_context: 16384,
+  },
+  // Gemma 1 (Gemma Team, arXiv 2403.08295; HF google/gemma-2b and gemma-7b config.json): a gated GELU
+  // MLP, heads of 256, tied embeddings, vocab 256000, 8192 positions. 2B: 18 x 2048, 8 heads, one KV
+  // head, MLP 16384 (2,506,172,416 parameters: google/gemma-2b discussion 36); 7B: 28 x 3072, 16
+  // heads (MHA), 24576 (8.54B, 7,751,248,896 of them outside the embedding: google/gemma-7b
+  // discussions 24 and 34).
+  'gemma-2b': {
+    ...GEMMA, id: 'gemma-2b', name: 'Gemma-2B', params_total: 2.51e9, params_active: 2.51e9, vocab_size: 256000, max_context: 8192,
+    layers: 18, hidden_size: 2048, attention_heads: 8, kv_heads: 1, intermediate_size: 16384,
+  },
+  'gemma-7b': {
+    ...GEMMA, id: 'gemma-7b', name: 'Gemma-7B', params_total: 8.54e9, params_active: 8.54e9, vocab_size: 256000, max_context: 8192,
+    layers: 28, hidden_size: 3072, attention_heads: 16, kv_heads: 16, intermediate_size: 24576,
+  },
+  // HF mistralai/Mistral-Small-24B-Instruct-2501 (and -Base-2501) config.json: 40 layers, hidden
+  // 5120, 32 heads of 128, 8 KV heads, intermediate 32768, vocab 131072, 32768 positions. 24B (the
+  // shape: 23.6B).
+  'mistral-small-24b': {
+    ...LLAMA_COMMON, id: 'mistral-small-24b', name: 'Mistral-Small-24B', params_total: 24e9, params_active: 24e9,
+    layers: 40, hidden_size: 5120, attention_heads: 32, kv_heads: 8, head_dim: 128, intermediate_size: 32768,
+    vocab_size: 131072, max_context: 32768,
+  },
+  // HF ibm-granite/granite-3.1-8b-instruct config.json (model_type granite: Llama's layers with
+  // scaled embeddings, residuals and logits): 40 layers, hidden 4096, 32 heads, 8 KV heads,
+  // intermediate 12800, vocab 49155, tied, 131072 positions. Model card: 8.1B.
+  'granite-3.1-8b': {
+    ...LLAMA_COMMON, id: 'granite-3.1-8b', name: 'Granite-3.1-8B', params_total: 8.1e9, params_active: 8.1e9, tied_embeddings: true,
+    layers: 40, hidden_size: 4096, attention_heads: 32, kv_heads: 8, head_dim: 128, intermediate_size: 12800,
+    vocab_size: 49155, max_context: 131072,
+  },
+  // HF CohereForAI/c4ai-command-r-v01 config.json: 40 layers, hidden 8192, 64 heads (MHA),
+  // intermediate 22528. Model card: 35B, 128K context.
+  'command-r': {
+    ...COMMAND_R, id: 'command-r', name: 'Command R (35B)', params_total: 35e9, params_active: 35e9,
+    layers: 40, hidden_size: 8192, attention_heads: 64, kv_heads: 64, intermediate_size: 22528,
+  },
+  // HF CohereForAI/c4ai-command-r-08-2024 config.json: v01's width with 8 KV heads and intermediate
+  // 24576. 32B (a GGUF of it counts 32.3B).
+  'command-r-08-2024': {
+    ...COMMAND_R, id: 'command-r-08-2024', name: 'Command R 08-2024 (32B)', params_total: 32e9, params_active: 32e9,
+    layers: 40, hidden_size: 8192, attention_heads: 64, kv_heads: 8, intermediate_size: 24576,
+  },
+  // HF CohereForAI/c4ai-command-r-plus config.json (and -08-2024, the same shape): 64 layers, hidden
+  // 12288, 96 heads, 8 KV heads, intermediate 33792, q/k LayerNorms (use_qk_norm: 13,312 weights a
+  // layer, not counted). Model card: 104B.
+  'command-r-plus': {
+    ...COMMAND_R, id: 'command-r-plus', name: 'Command R+ (104B)', params_total: 104e9, params_active: 104e9,
+    layers: 64, hidden_size: 12288, attention_heads: 96, kv_heads: 8, intermediate_size: 33792,
   },
 };
 
