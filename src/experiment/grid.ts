@@ -15,11 +15,13 @@ import { excerpt, quote } from '../util/excerpt.ts';
 
 export type KnobValue = unknown;
 
+/** 'range' knobs are numeric and ascending (plan bisects them); 'list' knobs are categorical. */
+export const KNOB_KINDS = ['list', 'range'] as const;
+
 export interface Knob {
   /** Scenario path as given (`fleet.models.gpt-3.5-turbo.gpus`); resolved against the document, longest key first. */
   path: string;
-  /** 'range' knobs are numeric and ascending (plan bisects them); 'list' knobs are categorical. */
-  kind: 'list' | 'range';
+  kind: (typeof KNOB_KINDS)[number];
   values: KnobValue[];
   /** Every value is a finite number (charts put such a knob on an x axis). */
   numeric: boolean;

@@ -1,14 +1,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { TimeSeries } from '../metrics/timeseries.ts';
 import { knobFromMeta, type Knob } from './grid.ts';
-import { SHARD_FORMAT, sha256 as sha, type RunRecord, type ShardManifest } from './shard.ts';
+import { RunRecordSchema, SHARD_FORMAT, ShardManifestSchema, sha256 as sha, type RunRecord, type ShardManifest } from './shard.ts';
 import { finishPoint, type PointResult, type SweepMeta } from './sweep.ts';
 import type { RunOutput } from './parallel.ts';
 import { readInputBytes } from '../util/read-input.ts';
 import { fileInside } from '../util/file-inside.ts';
 import { parseJsonInput } from '../util/json-keys.ts';
+import { describeIssue } from '../scenario/format-issue.ts';
 
 /**
  * `fleetsim merge DIR...`: the shards of one sweep back into the result of one unsharded run.
@@ -24,28 +26,38 @@ export interface MergedSweep {
   points: PointResult[];
 }
 
-function readJson<T>(file: string, what: string, sha256?: string): T {
+function readJson(file: string, what: string, sha256?: string): unknown {
   const bytes = readInputBytes(file, `merge: ${file}`, (code) => `cannot read ${what} (${code})`);
   if (sha256 !== undefined && sha(bytes) !== sha256) {
     throw new UserError(`merge: ${file}: the run file changed since its shard was written (its sha256 differs from the one in shard.json); run that shard again`);
   }
   // a key twice (a run listed under two `point`s in one object) is refused, not read as the last
-  return parseJsonInput(bytes.toString('utf8'), `merge: ${file}`, `invalid JSON in ${what}`) as T;
+  return parseJsonInput(bytes.toString('utf8'), `merge: ${file}`, `invalid JSON in ${what}`);
+}
+
+/**
+ * `doc` as `schema` declares it, or a one-line refusal naming `file` and its first field that is
+ * not. Keys a run's summary does not declare are let through, as compare lets them through: a
+ * summary of another fleetsim version may carry them (shard.ts declares the rest strictly).
+ */
+function checked<T>(schema: z.ZodType, doc: unknown, file: string): T {
+  const parsed = schema.safeParse(doc, { reportInput: true });
+  const issue = parsed.success ? undefined : parsed.error.issues.find((i) => !(i.code === 'unrecognized_keys' && i.path[0] === 'summary'));
+  if (issue) throw new UserError(`merge: ${file}: ${describeIssue(issue)}`);
+  // the document itself, not zod's copy: its keys in their order, so the merged output is the same bytes
+  return doc as T;
 }
 
 /** One shard's manifest, refused unless it is a whole shard of this fleetsim's format. */
 function readManifest(dir: string): ShardManifest {
   const file = join(dir, 'shard.json');
   if (!existsSync(file)) throw new UserError(`merge: ${dir}: not a shard output (no shard.json); expected a directory written by \`fleetsim sweep --shard i/N --out DIR\``);
-  const m = readJson<ShardManifest>(file, 'the shard manifest');
+  const m = readJson(file, 'the shard manifest') as ShardManifest | null;
   if (m === null || typeof m !== 'object' || m.kind !== 'fleetsim-shard' || m.format !== SHARD_FORMAT) {
     const other = m !== null && typeof m === 'object' && m.kind === 'fleetsim-shard';
     throw new UserError(`merge: ${file}: expected a fleetsim shard manifest (format ${SHARD_FORMAT}${other ? `, found format ${m.format}: written by another fleetsim version; run the shard again` : ''})`);
   }
-  if (!Array.isArray(m.runs)) throw new UserError(`merge: ${file}: runs: expected a list of run files`);
-  const badRun = m.runs.find((r) => typeof r?.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.sha256));
-  if (badRun) throw new UserError(`merge: ${file}: runs: expected a sha256 for every run file, none valid for ${String(badRun?.file).slice(0, 80)}`);
-  return m;
+  return checked<ShardManifest>(ShardManifestSchema, m, file);
 }
 
 /** Where each run of the sweep is: every run once, in the shard it belongs to, its file inside that shard. */
@@ -54,16 +66,15 @@ function runFiles(manifests: readonly { dir: string; m: ShardManifest }[], meta:
   for (const { dir, m } of manifests) {
     const manifest = join(dir, 'shard.json');
     for (const r of m.runs) {
-      const ok = Number.isInteger(r.point) && Number.isInteger(r.replication) && r.point >= 0 && r.point < meta.points && r.replication >= 0 && r.replication < meta.replications;
-      if (!ok) throw new UserError(`merge: ${manifest}: runs: point ${String(r.point).slice(0, 20)} replication ${String(r.replication).slice(0, 20)} is not a run of this sweep (${meta.points} points x ${meta.replications} replications)`);
+      if (r.point >= meta.points || r.replication >= meta.replications) throw new UserError(`merge: ${manifest}: runs: point ${r.point} replication ${r.replication} is not a run of this sweep (${meta.points} points x ${meta.replications} replications)`);
       const j = r.point * meta.replications + r.replication;
       if (j % count !== m.shard.index) throw new UserError(`merge: ${manifest}: runs: point ${r.point} replication ${r.replication} belongs to shard ${j % count}/${count}, not to this one`);
       if (where.has(j)) throw new UserError(`merge: ${manifest}: runs: point ${r.point} replication ${r.replication} is listed twice`);
       let file: string;
       try {
-        file = fileInside(dir, String(r.file));
+        file = fileInside(dir, r.file);
       } catch {
-        throw new UserError(`merge: ${manifest}: runs: file ${JSON.stringify(String(r.file).slice(0, 80))}: expected a relative path inside the shard directory`);
+        throw new UserError(`merge: ${manifest}: runs: file ${JSON.stringify(r.file.slice(0, 80))}: expected a relative path inside the shard directory`);
       }
       where.set(j, { file, sha256: r.sha256 });
     }
@@ -124,10 +135,16 @@ export function mergeShards(dirs: readonly string[]): MergedSweep {
     const runs: RunOutput[] = [];
     for (let i = 0; i < meta.replications; i++) {
       const { file, sha256 } = locate(k, i);
-      const rec = readJson<RunRecord>(file, 'a run', sha256);
+      const rec = checked<RunRecord>(RunRecordSchema, readJson(file, 'a run', sha256), file);
       if (rec.point !== k || rec.replication !== i) throw new UserError(`merge: ${file}: expected point ${k} replication ${i}, found point ${rec.point} replication ${rec.replication}`);
+      const timeseries = TimeSeries.fromJSON(rec.timeseries);
+      // replications of a point share their windows: a series of other windows merged in part, silently
+      const first = runs[0]?.timeseries;
+      if (first && (timeseries.windows !== first.windows || timeseries.windowMs !== first.windowMs)) {
+        throw new UserError(`merge: ${file}: timeseries: expected the windows of replication 0 of point ${k} (${locate(k, 0).file}: ${first.windows} of ${first.windowMs} ms), found ${timeseries.windows} of ${timeseries.windowMs} ms`);
+      }
       // shards may name the scenario by different paths (same document, same hash): report the first's
-      runs.push({ summary: { ...rec.summary, scenario_file: meta.scenario_file }, timeseries: TimeSeries.fromJSON(rec.timeseries) });
+      runs.push({ summary: { ...rec.summary, scenario_file: meta.scenario_file }, timeseries });
     }
     points.push(finishPoint(knobs, k, runs));
   }

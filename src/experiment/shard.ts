@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import type { Summary } from '../results/summary.ts';
-import type { TimeSeriesJSON } from '../metrics/timeseries.ts';
+import { SummarySchema } from '../results/summary-schema.ts';
+import { TimeSeriesJSONSchema, type TimeSeriesJSON } from '../metrics/timeseries.ts';
+import { nonNegInt, posInt, seedInt } from '../util/zod-helpers.ts';
+import { KNOB_KINDS } from './grid.ts';
 import type { Runner } from './parallel.ts';
 import { forEachLimited, pairs, type Sweep, type SweepMeta } from './sweep.ts';
 import { TreeWriter } from './sweep-output.ts';
@@ -44,6 +48,55 @@ export interface RunRecord {
   summary: Summary;
   timeseries: TimeSeriesJSON;
 }
+
+/**
+ * What merge reads, declared: a shard.json or run file edited by hand is refused naming its first
+ * field that is not (a missing `shard`, a knob of another kind, a summary that is a string, a run's
+ * `requests` null failed with internal errors, the last after the merged output was written).
+ * Counts of shards and points have no maximum here: merge refuses those out of range naming the
+ * sweep (experiment/merge.ts).
+ */
+const positiveCount = () => z.int({ error: 'expected a positive integer' }).min(1, { error: 'expected a positive integer' });
+
+const SweepMetaSchema = z.strictObject({
+  fleetsim_version: z.string(),
+  scenario: z.string(),
+  scenario_file: z.string(),
+  seed: seedInt(),
+  replications: posInt(),
+  knobs: z.array(z.strictObject({ path: z.string(), kind: z.enum(KNOB_KINDS), values: z.array(z.unknown()).min(1, { error: 'expected at least one value' }) })),
+  points: positiveCount(),
+  hash: z.string(),
+});
+
+export const ShardManifestSchema = z.strictObject({
+  kind: z.literal('fleetsim-shard'),
+  format: z.literal(SHARD_FORMAT),
+  sweep: SweepMetaSchema,
+  shard: z
+    .strictObject({ index: nonNegInt(), count: positiveCount() })
+    .superRefine((s, ctx) => {
+      if (s.index >= s.count) ctx.addIssue({ code: 'custom', message: `expected an integer below shard.count (${s.count})`, input: s.index, path: ['index'] });
+    }),
+  complete: z.boolean(),
+  runs: z.array(
+    z.strictObject({
+      point: nonNegInt(),
+      replication: nonNegInt(),
+      file: z.string(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'expected the sha256 of the run file (64 hex digits)' }),
+    }),
+  ),
+});
+
+export const RunRecordSchema = z.strictObject({
+  point: nonNegInt(),
+  replication: nonNegInt(),
+  // not read by merge (the summary holds it too): any number, as the sweep's seed plus the replication may pass 2^53
+  seed: z.number(),
+  summary: SummarySchema,
+  timeseries: TimeSeriesJSONSchema,
+});
 
 /** The sha256 of a run file's text as written (UTF-8), hex. */
 export function sha256(text: string | Buffer): string {

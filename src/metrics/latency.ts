@@ -1,4 +1,6 @@
 import { DDSketch } from '@datadog/sketches-js';
+import { z } from 'zod';
+import { nonNegNum } from '../util/zod-helpers.ts';
 
 /** A DenseStore's exact state (bins, offset, key range): restoring it gives a sketch that behaves identically. */
 export interface DenseStoreJSON {
@@ -336,3 +338,50 @@ export class LatencyStats {
     };
   }
 }
+
+/** A number as `toJSON` writes it (`enc`): JSON has no Infinity or NaN, so those travel as strings. */
+const isEncodedNumber = (x: unknown): x is number | string => typeof x === 'number' || x === 'Infinity' || x === '-Infinity' || x === 'NaN';
+const EncodedNumberSchema = z.custom<number | string>(isEncodedNumber, { error: 'expected a number (or "Infinity", "-Infinity", "NaN")' });
+/** A list of such numbers, checked in one loop: a series holds millions (a zod schema an element took seconds a run). */
+export const EncodedNumbersSchema = z.custom<(number | string)[]>((xs) => Array.isArray(xs) && xs.every(isEncodedNumber), { error: 'expected a list of numbers (or "Infinity", "-Infinity", "NaN")' });
+
+/** The keys the sketch's mapping gives (about -71,000 to 71,000): a store beyond them is not one a sketch wrote. */
+const KEY_MIN = MAPPING.key(MAPPING.minPossible);
+const KEY_MAX = MAPPING.key(MAPPING.maxPossible);
+const CHUNK_SIZE = new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY }).store.chunkSize;
+
+/**
+ * A DenseStoreJSON read from a file (a shard's run): a store holding counts has its key range
+ * inside its bins and inside the mapping's keys, as the library keeps it; merging one that does
+ * not grew the bins by the distance between the ranges (an edited minKey of -1e12: an array
+ * length out of range, an internal error).
+ */
+const DenseStoreJSONSchema = z
+  .strictObject({
+    // one loop, not a schema an element: a run's sketches hold millions of bins
+    bins: z.custom<number[]>((bins) => Array.isArray(bins) && bins.every((n) => typeof n === 'number' && n >= 0), { error: 'expected a list of counts >= 0' }),
+    count: nonNegNum(),
+    minKey: EncodedNumberSchema,
+    maxKey: EncodedNumberSchema,
+    offset: z.int({ error: 'expected an integer' }),
+    chunkSize: z.literal(CHUNK_SIZE),
+  })
+  .superRefine((j, ctx) => {
+    if (j.count === 0) return;
+    for (const key of ['minKey', 'maxKey'] as const) {
+      const k = j[key];
+      const inside = typeof k === 'number' && Number.isInteger(k) && KEY_MIN <= k && k <= KEY_MAX && j.offset <= k && k < j.offset + j.bins.length;
+      if (!inside) ctx.addIssue({ code: 'custom', message: `expected an integer key from ${KEY_MIN} to ${KEY_MAX} inside the bins (offset ${j.offset}, ${j.bins.length} bins) in a store holding a count`, input: k, path: [key] });
+    }
+  });
+
+/** A LatencyStatsJSON read from a file, before `fromJSON` rebuilds a sketch from it. */
+export const LatencyStatsJSONSchema = z.strictObject({
+  count: nonNegNum(),
+  sum: EncodedNumberSchema,
+  min: EncodedNumberSchema,
+  max: EncodedNumberSchema,
+  zeroCount: nonNegNum(),
+  store: DenseStoreJSONSchema,
+  negativeStore: DenseStoreJSONSchema,
+});

@@ -1,4 +1,6 @@
-import { LatencyStats, type LatencyStatsJSON } from './latency.ts';
+import { z } from 'zod';
+import { EncodedNumbersSchema, LatencyStats, LatencyStatsJSONSchema, type LatencyStatsJSON } from './latency.ts';
+import { nonNegNum, posNum } from '../util/zod-helpers.ts';
 
 /** One serialised field of a TimeSeries. */
 type FieldJSON =
@@ -12,6 +14,61 @@ type FieldJSON =
 export interface TimeSeriesJSON {
   fields: Record<string, FieldJSON>;
 }
+
+/** Counters, one a window (or one a window and tracked model), as `toJSON` writes a Float64Array. */
+const CountsJSONSchema = z.strictObject({ typed: z.literal('Float64Array'), values: EncodedNumbersSchema });
+const SketchesJSONSchema = z.strictObject({ sketches: z.array(LatencyStatsJSONSchema) });
+
+/**
+ * A TimeSeriesJSON read from a file (a shard's run), before `fromJSON` rebuilds a series from it:
+ * every field `toJSON` writes, of its kind, one entry a window as long as `arrivals` (the prefix
+ * counters one a window and tracked model), and no other (`fromJSON` sets each field it finds on
+ * the series: a `merge` field would have replaced the method). A series edited by hand failed in
+ * `merge` or `rows` with internal errors.
+ */
+export const TimeSeriesJSONSchema = z
+  .strictObject({
+    fields: z.strictObject({
+      window_ms: z.strictObject({ num: posNum() }),
+      warmup_ms: z.strictObject({ num: nonNegNum() }),
+      arrivals: CountsJSONSchema,
+      completions: CountsJSONSchema,
+      errors: CountsJSONSchema,
+      rejections: CountsJSONSchema,
+      retries: CountsJSONSchema,
+      queued: CountsJSONSchema,
+      inFlight: CountsJSONSchema,
+      latency: SketchesJSONSchema,
+      ttft: SketchesJSONSchema,
+      prefixModels: z.strictObject({ value: z.string() }),
+      prefixCached: CountsJSONSchema,
+      prefixBrought: CountsJSONSchema,
+    }),
+  })
+  .superRefine(({ fields: f }, ctx) => {
+    const windows = f.arrivals.values.length;
+    if (windows === 0) {
+      ctx.addIssue({ code: 'custom', message: 'expected at least one entry (one a window)', input: f.arrivals.values, path: ['fields', 'arrivals'] });
+      return;
+    }
+    const models = f.prefixModels.value === '' ? 0 : f.prefixModels.value.split('\n').length;
+    const perWindow = (length: number): [number, number, string] => [length, windows, 'one a window, as fields.arrivals'];
+    const lengths: Record<string, [number, number, string]> = {
+      completions: perWindow(f.completions.values.length),
+      errors: perWindow(f.errors.values.length),
+      rejections: perWindow(f.rejections.values.length),
+      retries: perWindow(f.retries.values.length),
+      queued: perWindow(f.queued.values.length),
+      inFlight: perWindow(f.inFlight.values.length),
+      latency: perWindow(f.latency.sketches.length),
+      ttft: perWindow(f.ttft.sketches.length),
+      prefixCached: [f.prefixCached.values.length, windows * models, 'one a window and model of fields.prefixModels'],
+      prefixBrought: [f.prefixBrought.values.length, windows * models, 'one a window and model of fields.prefixModels'],
+    };
+    for (const [field, [length, expected, why]] of Object.entries(lengths)) {
+      if (length !== expected) ctx.addIssue({ code: 'custom', message: `expected ${expected} entries (${why})`, input: length, path: ['fields', field] });
+    }
+  });
 
 const TYPED: Record<string, new (xs: number[]) => ArrayLike<number>> = { Float64Array, Float32Array, Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array };
 const encNum = (x: number): number | string => (Number.isFinite(x) ? x : String(x));

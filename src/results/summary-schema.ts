@@ -10,8 +10,9 @@ import { Ci95, nullableNumber, replicated, type Agrees } from './summary-schema-
 /**
  * summary.json, declared once: the `Summary` type is inferred from it (results/summary.ts) and
  * the published JSON Schema (src/report/summary.schema.json) is generated from it by
- * `fleetsim schema --summary`. Nothing here runs on a summary at run time: summary.json's bytes
- * come from the code that builds it, in its key order; this only says what they may be.
+ * `fleetsim schema --summary`. Nothing here builds a summary: summary.json's bytes come from the
+ * code that builds it, in its key order; this only says what they may be (compare and merge check
+ * the summaries they read against it).
  *
  * Definitions with an `id` become `$defs` of the JSON Schema (their names are published: a
  * reader may reference `#/$defs/latency`). Under --replications N > 1 every figure is the mean

@@ -43,7 +43,7 @@ function innermost(issue: Issue, path: Path): { issue: Issue; path: Path } {
 }
 
 /** zod's type names as a scenario's reader knows them (a YAML mapping is an object). */
-const TYPE_WORDS: Readonly<Record<string, string>> = { object: 'a mapping (key: value)', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false', int: 'an integer' };
+const TYPE_WORDS: Readonly<Record<string, string>> = { object: 'a mapping (key: value)', record: 'a mapping (key: value)', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false', int: 'an integer' };
 
 /** The zod helpers' messages (util/zod-helpers.ts), given the maximum a schema adds to them. */
 const HELPER_MESSAGES: Readonly<Record<string, (max: string) => string>> = {
