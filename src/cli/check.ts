@@ -3,11 +3,9 @@ import { dirname, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
-import { readDocument, readScenarioDocument, validateScenario } from '../scenario/load.ts';
-import { applyOverrides } from '../scenario/overrides.ts';
-import { scopeOf } from '../util/paths.ts';
+import { loadScenario, readDocument } from '../scenario/load.ts';
 import { inputFiles, prepare, type Prepared } from '../scenario/prepare.ts';
-import { summaryShape } from '../experiment/simulate.ts';
+import { precheckBudgetPaths, scenarioBudgets } from './scenario-budgets.ts';
 import { checkBudgetPaths, checkJunit, checkMarkdown, errorJunit, evaluateBudgets, outcome, parseBudgets, type Budget } from '../report/budgets.ts';
 import { checkReportTarget, openReportDir, partialPath } from '../report/write.ts';
 import { checkNotInput } from '../report/output-dir.ts';
@@ -28,32 +26,6 @@ interface CheckOptions {
   allowInconclusive?: boolean;
   out?: string;
   quiet?: boolean;
-}
-
-/**
- * Loads the scenario like `loadScenario`, but takes an optional top-level `budgets:` list out of
- * it first (after --set overrides), so budgets can live inside the scenario file.
- */
-function loadWithBudgets(file: string, overrides: readonly string[]): { prep: Prepared; budgets?: Budget[] } {
-  const scope = scopeOf(file); // the scenario's directory and --allow-path (util/paths.ts)
-  const doc = readScenarioDocument(file, scope); // with `extends:` resolved
-  applyOverrides(doc, overrides);
-  let budgets: Budget[] | undefined;
-  if (doc !== null && typeof doc === 'object' && !Array.isArray(doc) && 'budgets' in doc) {
-    const d = doc as Record<string, unknown>;
-    budgets = parseBudgets({ budgets: d.budgets }, file);
-    delete d.budgets;
-  }
-  const scenario = validateScenario(doc, file);
-  return { prep: prepare({ scenario, file, dir: scope.dir, roots: scope.roots }), budgets };
-}
-
-/** Catches a misspelt metric before a long simulation: paths are resolved against the shape of an empty run. */
-function precheckPaths(prep: Prepared, seed: number, budgets: Budget[]): void {
-  const shape = summaryShape(prep, seed);
-  if (!shape) return; // the real run will tell
-  // Stages appear in by_stage only once a request has passed them: checked after the run.
-  checkBudgetPaths(budgets.filter((b) => !b.metric.startsWith('by_stage.')), shape);
 }
 
 export function registerCheck(program: Command): void {
@@ -131,14 +103,15 @@ interface JunitContext {
 async function check(file: string, opts: CheckOptions, t0: number, seen: JunitContext): Promise<void> {
   if (opts.out) checkReportTarget(opts.out);
   const fromFile = opts.budgets ? parseBudgets(readDocument(opts.budgets), opts.budgets) : [];
-  const { prep, budgets: inScenario } = loadWithBudgets(file, opts.set);
+  const prep = prepare(loadScenario(file, opts.set));
+  const inScenario = scenarioBudgets(prep);
   const budgets = [...(inScenario ?? []), ...fromFile];
   if (budgets.length === 0) throw new UserError(`${file}: no budgets to check: give --budgets FILE, or a budgets: list in the scenario`);
   const from = [inScenario ? `${file} (budgets:)` : '', opts.budgets ?? ''].filter(Boolean).join(' and ');
   const seed = opts.seed ?? prep.scenario.seed;
   const reps = opts.replications ?? prep.scenario.replications;
   checkMemory(prep.scenario, file, { runs: reps, parallel: 1, threads: 0, report: opts.out !== undefined });
-  precheckPaths(prep, seed, budgets);
+  precheckBudgetPaths(prep, seed, budgets);
   const inputs = [...inputFiles(prep), ...(opts.budgets ? [opts.budgets] : [])];
   seen.inputs = inputs;
   if (opts.junit) {

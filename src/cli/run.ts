@@ -5,6 +5,7 @@ import { runReplicationsJobs } from '../experiment/replications.ts';
 import { capJobs } from '../experiment/parallel.ts';
 import { checkReportTarget, openReportDir, partialPath } from '../report/write.ts';
 import { checkMemory } from '../experiment/memory.ts';
+import { precheckBudgetPaths, scenarioBudgets } from './scenario-budgets.ts';
 import type { Summary } from '../results/summary.ts';
 import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
 import { vllmResult } from '../report/vllm-format.ts';
@@ -79,6 +80,9 @@ export function registerRun(program: Command): void {
       const jobs = capJobs(opts.jobs, opts.quiet);
       const parallel = jobs > 1 && reps > 1 ? Math.min(jobs, reps) : 1;
       checkMemory(sc, file, { runs: reps, parallel, threads: parallel > 1 ? parallel : 0, report: opts.out !== undefined });
+      // budgets are check's, but a scenario check refuses for them is not run as if valid
+      const budgets = scenarioBudgets(prep);
+      if (budgets) precheckBudgetPaths(prep, seed, budgets);
       // Opened now: an --out that cannot be written fails before the simulation, not after it.
       const out = opts.out ? openReportDir(opts.out, inputFiles(prep), { interruptible: true }) : undefined;
       const machine = opts.json || opts.format !== 'table'; // stdout holds JSON: the rest goes to stderr

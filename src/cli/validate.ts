@@ -21,8 +21,9 @@ export function registerValidate(program: Command): void {
 
 /**
  * Builds the run without simulating, so that what only the built fleet can check (a fault on a pool
- * that does not exist, disaggregated pools that do not add up) is refused by validate as by run,
- * not reported valid. Skipped when the run would not fit in memory: run refuses that itself.
+ * that does not exist, disaggregated pools that do not add up, budgets naming no figure of its
+ * summary) is refused by validate as by run and check, not reported valid. Skipped when the run
+ * would not fit in memory: run refuses that itself.
  */
 async function trialBuild(prep: import('../scenario/prepare.ts').Prepared): Promise<void> {
   const [{ checkMemory }, { startRun }] = await Promise.all([import('../experiment/memory.ts'), import('../experiment/simulate.ts')]);
@@ -32,4 +33,8 @@ async function trialBuild(prep: import('../scenario/prepare.ts').Prepared): Prom
     return;
   }
   startRun(prep, prep.scenario.seed);
+  // its budgets: checked as check checks them, so that validate does not pass what check refuses
+  const { precheckBudgetPaths, scenarioBudgets } = await import('./scenario-budgets.ts');
+  const budgets = scenarioBudgets(prep);
+  if (budgets) precheckBudgetPaths(prep, prep.scenario.seed, budgets);
 }

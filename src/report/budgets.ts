@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { BudgetsFileSchema, MAX_BUDGETS, type Budget, type BudgetOp } from './budget-schema.ts';
 import { UserError } from '../errors.ts';
 import { escapeControls, excerpt, quote } from '../util/excerpt.ts';
 import { describeIssue } from '../scenario/format-issue.ts';
@@ -17,48 +17,7 @@ import { samplingDistortionOf, thinPercentile, unjudgedReason } from '../results
  * fail when the whole interval violates it, inconclusive otherwise.
  */
 
-export const BUDGET_OPS = ['<=', '<', '>=', '>'] as const;
-export type BudgetOp = (typeof BUDGET_OPS)[number];
-
-export interface Budget {
-  metric: string;
-  op: BudgetOp;
-  value: number;
-  /** Optional label shown beside the metric (why this budget exists). */
-  name?: string;
-  /** Where it was written ("budgets.yaml: [2]"), for error messages. */
-  origin?: string;
-}
-
-const STRING_FORM = /^\s*(\S+)\s*(<=|>=|<|>)\s*(\S+)\s*$/;
-
-const BudgetObject = z.strictObject({
-  metric: z.string({ error: 'expected a metric path such as requests.error_rate' }).min(1),
-  op: z.enum(BUDGET_OPS),
-  value: z.number({ error: 'expected a number' }).refine(Number.isFinite, 'expected a finite number'),
-  name: z.string().optional(),
-});
-
-const BudgetString = z.string().transform((s, ctx): Budget => {
-  const m = STRING_FORM.exec(s);
-  const value = m ? Number(m[3]) : NaN;
-  if (!m || m[3].trim() === '' || !Number.isFinite(value)) {
-    ctx.addIssue({ code: 'custom', message: 'expected "metric op value" with op one of <=, <, >=, > (e.g. "requests.error_rate <= 0.001")', input: s });
-    return z.NEVER;
-  }
-  return { metric: m[1], op: m[2] as BudgetOp, value };
-});
-
-export const BudgetSchema = z.union([BudgetString, BudgetObject]);
-export const BudgetListSchema = z.array(BudgetSchema);
-/** A budgets file: a list, or a mapping with a `budgets:` list (the form a scenario uses). */
-export const BudgetsFileSchema = z.union([BudgetListSchema, z.strictObject({ budgets: BudgetListSchema })]);
-
-/**
- * Most budgets a file or scenario may list (the shipped file has a dozen): each is parsed,
- * evaluated and reported, and 900,000 took 29 s and 2.1 GB.
- */
-export const MAX_BUDGETS = 10_000;
+export { BUDGET_OPS, BudgetListSchema, BudgetSchema, BudgetsFileSchema, MAX_BUDGETS, type Budget, type BudgetOp } from './budget-schema.ts';
 
 /** Validates a parsed budgets document; errors name the file and the path (`[2].op: expected one of ...`). */
 export function parseBudgets(doc: unknown, where: string): Budget[] {
@@ -79,7 +38,11 @@ export function parseBudgets(doc: unknown, where: string): Budget[] {
   }
   const list = Array.isArray(parsed.data) ? parsed.data : parsed.data.budgets;
   if (list.length === 0) throw new UserError(`${where}: expected at least one budget, got an empty list`);
-  const prefix = Array.isArray(parsed.data) ? '' : 'budgets';
+  return withOrigins(list, where, Array.isArray(parsed.data) ? '' : 'budgets');
+}
+
+/** Budgets as read, each with where it was written (`file: budgets[2]`), for the messages about its metric. */
+export function withOrigins(list: readonly Budget[], where: string, prefix: string): Budget[] {
   return list.map((b, i) => ({ ...b, metric: b.metric.trim(), origin: `${where}: ${prefix}[${i}]` }));
 }
 

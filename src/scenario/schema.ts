@@ -5,6 +5,7 @@ import { TopologySchema } from '../fleet/stations/schema.ts';
 import { ClientSchema } from '../fleet/client-schema.ts';
 import { FaultsFields } from '../faults/schema.ts';
 import { checkVersionDeploys, ControlSchema } from '../fleet/control/schema.ts';
+import { ScenarioBudgetsSchema } from '../report/budget-schema.ts';
 import { printableName, nonNegNum, posInt, posNum, prob, seedInt, strict } from '../util/zod-helpers.ts';
 
 
@@ -49,9 +50,7 @@ export const ScenarioSchema = strict({
     availability: prob().default(0.999),
   }).optional(),
   /** Latency, error and cost budgets checked by `fleetsim check`: "path <= value" or { metric, op, value }. */
-  budgets: z
-    .array(z.union([z.string().min(1), strict({ metric: z.string().min(1), op: z.enum(['<=', '<', '>=', '>']), value: z.number(), name: z.string().optional() })]))
-    .optional(),
+  budgets: ScenarioBudgetsSchema.optional(),
   /** What an incident scenario replays: its source, what the replay should show, and the published figures. */
   incident: strict({
     source: z.string().min(1),

@@ -1,0 +1,25 @@
+import type { Prepared } from '../scenario/prepare.ts';
+import { summaryShape } from '../experiment/simulate.ts';
+import { checkBudgetPaths, withOrigins, type Budget } from '../report/budgets.ts';
+
+/**
+ * A scenario's own `budgets:` list, checked as `check` checks it, so that `validate` and `run` do
+ * not pass a scenario `check` refuses. The scenario schema checks their form; this their metrics.
+ */
+
+/** The scenario's budgets, each named by where it was written (`file: budgets[2]`); none: undefined. */
+export function scenarioBudgets(prep: Prepared): Budget[] | undefined {
+  const list = prep.scenario.budgets;
+  return list ? withOrigins(list, prep.file, 'budgets') : undefined;
+}
+
+/**
+ * Catches a misspelt metric before a long simulation: paths are resolved against the shape of an
+ * empty run. Call it once the run is known to fit in memory (it builds one).
+ */
+export function precheckBudgetPaths(prep: Prepared, seed: number, budgets: readonly Budget[]): void {
+  const shape = summaryShape(prep, seed);
+  if (!shape) return; // the real run will tell
+  // Stages appear in by_stage only once a request has passed them: checked after the run.
+  checkBudgetPaths(budgets.filter((b) => !b.metric.startsWith('by_stage.')), shape);
+}
