@@ -94,13 +94,23 @@ export const MAX_OPEN_SESSIONS = 10_000_000;
  * so far (earlier prompts and answers) and `append_tokens` new tokens (the user's message, or the
  * tool's result). See docs/prefix-caching.md.
  */
+/**
+ * Longest mean wait between a session's turns (a user's think time, a tool's latency), ms: a day.
+ * A normal think time of mean -1e308 ms was read as no think time at all (every draw clamped to
+ * 0), and one past a day is a session that does not come back within any run.
+ */
+export const MAX_SESSION_GAP_MS = 86_400_000;
+
 function conversations<Gap extends string, Append extends string>(gap: Gap, append: Append) {
+  const gapSchema = DistSchema.refine((d) => typicalValue(d) >= 0 && typicalValue(d) <= MAX_SESSION_GAP_MS, {
+    error: `expected a mean from 0 to ${MAX_SESSION_GAP_MS.toLocaleString('en-US')} ms (a day) between turns`,
+  });
   return strict({
     /** Share of the model's new requests (arrivals) that open one. */
     share: prob(),
     /** Turns per session, the first included (rounded, at least 1, at most MAX_SESSION_TURNS). */
     turns: DistSchema.refine((d) => typicalValue(d) <= MAX_SESSION_TURNS, { error: `expected turns of at most ${MAX_SESSION_TURNS.toLocaleString('en-US')} per session` }),
-    ...({ [gap]: DistSchema } as Record<Gap, typeof DistSchema>),
+    ...({ [gap]: gapSchema } as Record<Gap, typeof gapSchema>),
     ...({ [append]: DistSchema } as Record<Append, typeof DistSchema>),
   });
 }

@@ -1,6 +1,7 @@
 import { UserError } from '../errors.ts';
 import { quote } from '../util/excerpt.ts';
 import { INT32_MAX } from '../util/limits.ts';
+import { firstRepeatedKey } from '../util/json-keys.ts';
 
 /** Rows of a trace as read, in file order, before sorting by time. */
 export interface TraceRows {
@@ -11,6 +12,14 @@ export interface TraceRows {
   hashStart?: number[];
   hashIds?: number[];
 }
+
+/**
+ * Largest timestamp a trace may give, in ms either side of 0 (1e12 s, about 31,700 years; a date
+ * up to 9999-12-31 is 2.5e14 ms from the epoch). Two stamps of +-1.7e305 s spanned past the double
+ * range: the span was infinite, the offered rate 0, and the run went on with one request (exit 0).
+ * Within it a span is finite and still kept to a fraction of a ms (2^53 ms is 9e15).
+ */
+export const MAX_TRACE_STAMP_MS = 1e15;
 
 /** Tokens of one Mooncake prefix block (the FAST'25 trace README: "The block size is 512 tokens"). */
 export const MOONCAKE_BLOCK_TOKENS = 512;
@@ -42,7 +51,20 @@ function parseJsonLine(text: string, label: string, lineNo: number): Record<stri
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new UserError(`${label}: line ${lineNo}, column 1: expected a JSON object {timestamp, input_length, output_length, hash_ids}`);
   }
+  // JSON.parse keeps the last of two equal keys without a word. Each key is followed by a colon,
+  // so a line with no more colons than its object's keys repeats none: only the rare line with
+  // more (a colon in a string, a nested object) is scanned, and a trace of millions of lines is not.
+  if (colonsIn(text) > Object.keys(value).length) {
+    const repeated = firstRepeatedKey(text);
+    if (repeated) throw new UserError(`${label}: line ${lineNo}: key ${quote(repeated.key)} appears twice in one object (JSON would keep the last without a word; remove one)`);
+  }
   return value as Record<string, unknown>;
+}
+
+function colonsIn(text: string): number {
+  let n = 0;
+  for (let at = text.indexOf(':'); at >= 0; at = text.indexOf(':', at + 1)) n++;
+  return n;
 }
 
 /**
@@ -68,7 +90,7 @@ export function readMooncake(text: string, label: string): TraceRows {
     const bad = (key: string, expected: string, got: unknown) =>
       new UserError(`${label}: line ${lineNo}, column ${columnOf(lines[i], key)} (${key}): expected ${expected}, got ${quote(shown(got))}`);
     const t = o.timestamp;
-    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw bad('timestamp', 'milliseconds >= 0', t);
+    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0 || t > MAX_TRACE_STAMP_MS) throw bad('timestamp', `milliseconds from 0 to ${MAX_TRACE_STAMP_MS.toExponential()}`, t);
     if (!isCount(o.input_length, INT32_MAX)) throw bad('input_length', `an integer in [0, ${INT32_MAX}]`, o.input_length);
     if (!isCount(o.output_length, INT32_MAX)) throw bad('output_length', `an integer in [0, ${INT32_MAX}]`, o.output_length);
     const ids = o.hash_ids ?? [];

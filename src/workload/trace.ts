@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { UserError } from '../errors.ts';
 import { excerpt, quote } from '../util/excerpt.ts';
 import { INT32_MAX } from '../util/limits.ts';
-import { BURSTGPT_COLUMNS, MOONCAKE_BLOCK_TOKENS, readMooncake, type TraceRows } from './trace-formats.ts';
+import { BURSTGPT_COLUMNS, MAX_TRACE_STAMP_MS, MOONCAKE_BLOCK_TOKENS, readMooncake, type TraceRows } from './trace-formats.ts';
 import { readInputText } from '../util/read-input.ts';
 import { DEFAULT_MAX_MEMORY_GB } from '../util/limits.ts';
 
@@ -44,6 +44,13 @@ function offsetMs(offset: string | undefined): number {
   return (offset[0] === '-' ? -1 : 1) * (hours * 60 + minutes) * 60_000;
 }
 
+/** Plain decimal seconds in ms; NaN for anything else (a date included: BurstGPT's stamps are seconds). */
+function parseSeconds(s: string): number {
+  const text = s.trim();
+  const secs = Number(text);
+  return SECONDS.test(text) && Number.isFinite(secs) ? secs * 1000 : NaN;
+}
+
 /**
  * Milliseconds since the epoch from "YYYY-MM-DD HH:MM:SS.fffffff" (UTC), keeping sub-ms digits;
  * or plain decimal seconds. NaN for anything else, an impossible date or time included (Date.UTC
@@ -52,10 +59,7 @@ function offsetMs(offset: string | undefined): number {
 function parseStamp(s: string): number {
   const text = s.trim();
   const m = STAMP.exec(text);
-  if (!m) {
-    const secs = Number(text);
-    return SECONDS.test(text) && Number.isFinite(secs) ? secs * 1000 : NaN;
-  }
+  if (!m) return parseSeconds(text);
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
   if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return NaN;
   const whole = Date.UTC(year, month - 1, day, hour, minute, second);
@@ -70,9 +74,29 @@ function parseTokens(cell: string | undefined): number {
   return TOKENS.test(text) && n <= INT32_MAX ? n : NaN;
 }
 
+/** How a format's time column is read: its parser (ms, NaN if not one) and what the message expects. */
+interface StampColumn {
+  parse: (cell: string) => number;
+  hint: string;
+}
+
+/**
+ * The header's columns, each given once: a column named twice was read from its first place
+ * without a word, whichever the writer meant.
+ */
+function checkHeader(header: readonly string[], label: string): void {
+  const seen = new Map<string, number>();
+  header.forEach((name, i) => {
+    const first = seen.get(name);
+    if (first !== undefined) throw new UserError(`${label}: line 1, column ${i + 1}: column ${quote(name)} given twice (columns ${first + 1} and ${i + 1}); expected each column once`);
+    seen.set(name, i);
+  });
+}
+
 /** Reads the CSV's rows in the given columns; `stamp` parses the first, the others are token counts. */
-function readCsvColumns(rows: string[][], lines: number[], columns: readonly string[], label: string, stampHint: string): TraceRows {
+function readCsvColumns(rows: string[][], lines: number[], columns: readonly string[], label: string, stamp: StampColumn): TraceRows {
   const header = rows[0];
+  checkHeader(header, label);
   const idx = columns.map((c) => header.indexOf(c));
   const missing = columns.filter((_, i) => idx[i] < 0);
   if (missing.length) throw new UserError(`${label}: line 1: expected columns ${columns.join(',')}, missing ${missing.join(', ')}`);
@@ -81,8 +105,9 @@ function readCsvColumns(rows: string[][], lines: number[], columns: readonly str
   const out: TraceRows = { stamps_ms: [], prompt: [], output: [] };
   for (let r = 1; r < rows.length; r++) {
     const row = rows[r];
-    const t = parseStamp(row[idx[0]] ?? '');
-    if (!Number.isFinite(t)) throw new UserError(`${at(lines[r], 0)}: expected ${stampHint}, got ${quote(row[idx[0]] ?? '')}`);
+    const t = stamp.parse(row[idx[0]] ?? '');
+    if (!Number.isFinite(t)) throw new UserError(`${at(lines[r], 0)}: expected ${stamp.hint}, got ${quote(row[idx[0]] ?? '')}`);
+    if (Math.abs(t) > MAX_TRACE_STAMP_MS) throw new UserError(`${at(lines[r], 0)}: expected seconds of at most ${(MAX_TRACE_STAMP_MS / 1000).toExponential()} either side of 0, got ${quote(row[idx[0]] ?? '')}`);
     const p = parseTokens(row[idx[1]]); // an empty cell is not 0 tokens
     const g = parseTokens(row[idx[2]]);
     if (Number.isNaN(p)) throw new UserError(`${at(lines[r], 1)}: expected an integer in [0, ${INT32_MAX}], got ${quote(row[idx[1]] ?? '')}`);
@@ -108,9 +133,9 @@ function readCsv(text: string, label: string): TraceRows {
   }
   if (rows.length < 2) throw new UserError(`${label}: expected a header and at least one request row`);
   if (!rows[0].includes(COLUMNS[0]) && rows[0].includes(BURSTGPT_COLUMNS[0])) {
-    return readCsvColumns(rows, lines, BURSTGPT_COLUMNS, label, 'seconds');
+    return readCsvColumns(rows, lines, BURSTGPT_COLUMNS, label, { parse: parseSeconds, hint: 'seconds as a decimal number' });
   }
-  return readCsvColumns(rows, lines, COLUMNS, label, 'a valid "YYYY-MM-DD HH:MM:SS.fff" (UTC) or seconds');
+  return readCsvColumns(rows, lines, COLUMNS, label, { parse: parseStamp, hint: 'a valid "YYYY-MM-DD HH:MM:SS.fff" (UTC) or seconds' });
 }
 
 /** Sorts rows by time (stable), shifts them to start at 0 and packs them into typed arrays. */

@@ -43,3 +43,47 @@ describe('budgets in a scenario', () => {
     expectRefusedInOneLine(r, new RegExp(`^${escape(file)}:\\d+:\\d+: budgets: expected at least one budget`), show(r));
   });
 });
+
+describe('traces', () => {
+  const MMC = readFileSync('scenarios/mmc-example.yaml', 'utf8');
+  /** validate of a scenario replaying `text` as its trace `name`, both in the suite's directory. */
+  async function validateTrace(name: string, text: string) {
+    tmp.write(name, text);
+    const scenario = tmp.write(`${name}.yaml`, MMC.replace(/arrivals: \{[^}]*\}/, `arrivals: { kind: trace, file: ${name} }`));
+    const r = await runMain(['validate', scenario]);
+    return { r, prefix: `^${escape(scenario)}: workload\\.arrivals\\.file: ${escape(name)}: ` };
+  }
+
+  it('timestamps near the double range are refused (their span was infinite: an offered rate of 0, exit 0)', async () => {
+    const burst = await validateTrace('far.csv', 'Timestamp,Request tokens,Response tokens\n-1.7e305,100,10\n1.7e305,100,10\n');
+    expectRefusedInOneLine(burst.r, new RegExp(`${burst.prefix}line 2, column 1 \\(Timestamp\\): expected seconds of at most 1e\\+12 either side of 0, got "-1\\.7e305"$`), show(burst.r));
+    const mooncake = await validateTrace('far.jsonl', '{"timestamp": 0, "input_length": 5, "output_length": 5}\n{"timestamp": 1.7e308, "input_length": 5, "output_length": 5}\n');
+    expectRefusedInOneLine(mooncake.r, new RegExp(`${mooncake.prefix}line 2, column 2 \\(timestamp\\): expected milliseconds from 0 to 1e\\+15, got "1\\.7e\\+308"$`), show(mooncake.r));
+  });
+
+  it('a column named twice in the header is refused (the first was read, without a word)', async () => {
+    const azure = await validateTrace('twice.csv', 'TIMESTAMP,ContextTokens,GeneratedTokens,ContextTokens\n2024-01-01 00:00:00,100,10,5\n2024-01-01 00:00:01,100,10,5\n');
+    expectRefusedInOneLine(azure.r, new RegExp(`${azure.prefix}line 1, column 4: column "ContextTokens" given twice \\(columns 2 and 4\\); expected each column once$`), show(azure.r));
+  });
+
+  it('a BurstGPT Timestamp written as a date is refused: BurstGPT gives seconds', async () => {
+    const burst = await validateTrace('dated.csv', 'Timestamp,Request tokens,Response tokens\n2024-01-01T00:00:00,100,10\n2024-01-01T00:00:01,100,10\n');
+    expectRefusedInOneLine(burst.r, new RegExp(`${burst.prefix}line 2, column 1 \\(Timestamp\\): expected seconds as a decimal number, got "2024-01-01T00:00:00"$`), show(burst.r));
+  });
+
+  it('a Mooncake line with a key twice is refused (JSON.parse kept the last)', async () => {
+    const ok = '{"timestamp": 0, "input_length": 5, "output_length": 5, "hash_ids": [1, 2]}';
+    const mooncake = await validateTrace('twice.jsonl', `${ok}\n{"timestamp": 1000, "input_length": 5, "output_length": 5, "timestamp": 9}\n`);
+    expectRefusedInOneLine(mooncake.r, new RegExp(`${mooncake.prefix}line 2: key "timestamp" appears twice in one object`), show(mooncake.r));
+    // a colon inside a string is not a key: the line is read
+    const colon = await validateTrace('colon.jsonl', `${ok}\n{"timestamp": 1000, "input_length": 5, "output_length": 5, "note": "a:b"}\n`);
+    expect(colon.r.code, show(colon.r)).toBe(0);
+  });
+});
+
+describe('sessions', () => {
+  it('a normal think time of mean -1e308 ms is refused (every draw was clamped to no think time)', async () => {
+    const r = await runMain(['validate', 'scenarios/chat-sessions.yaml', '--set', 'fleet.models.chat.sessions.think_time_ms={dist: normal, mean: -1e308, sd: 1}']);
+    expectRefusedInOneLine(r, /^scenarios\/chat-sessions\.yaml: fleet\.models\.chat\.sessions\.think_time_ms: expected a mean from 0 to 86,400,000 ms \(a day\) between turns, got /, show(r));
+  });
+});
