@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
-import { show } from '../helpers/cli.ts';
+import { REPO, show } from '../helpers/cli.ts';
 import { suiteTempDir } from '../helpers/temp-dir.ts';
 import { expectRefusedInOneLine } from '../helpers/errors.ts';
 
@@ -85,5 +85,22 @@ describe('sessions', () => {
   it('a normal think time of mean -1e308 ms is refused (every draw was clamped to no think time)', async () => {
     const r = await runMain(['validate', 'scenarios/chat-sessions.yaml', '--set', 'fleet.models.chat.sessions.think_time_ms={dist: normal, mean: -1e308, sd: 1}']);
     expectRefusedInOneLine(r, /^scenarios\/chat-sessions\.yaml: fleet\.models\.chat\.sessions\.think_time_ms: expected a mean from 0 to 86,400,000 ms \(a day\) between turns, got /, show(r));
+  });
+});
+
+describe('messages name the file and the field', () => {
+  const rolling = (fields: string) => `control={deploys: [{kind: rolling, target: "gpu:chat", at_s: 2, boot_s: 1, ${fields}}]}`;
+
+  it('a rolling deploy with max_unavailable and max_surge both 0 is refused naming the file and field (validate passed it, run refused it in mid-run naming neither)', async () => {
+    const file = tmp.write('stuck-deploy.yaml', `extends: ${join(REPO, 'scenarios/chat-sessions.yaml')}\ncontrol:\n  deploys:\n    - { kind: rolling, target: "gpu:chat", at_s: 2, max_unavailable: 0, max_surge: 0 }\n`);
+    const r = await runMain(['validate', file, '--allow-path', 'scenarios']);
+    expectRefusedInOneLine(r, new RegExp(`^${escape(file)}:\\d+:\\d+: control\\.deploys\\[0\\]\\.max_unavailable: expected above 0 when max_surge is 0 \\(the update could never proceed\\), got 0$`), show(r));
+  });
+
+  it('a fraction of unavailable replicas that rounds to 0 on a small pool restarts one at a time, as Kubernetes does (it was refused in mid-run)', async () => {
+    const r = await runMain(['run', 'scenarios/chat-sessions.yaml', '--json', '--quiet', '--set', rolling('max_unavailable: 0.05'), '--set', 'duration_s=30', '--set', 'warmup_s=1']);
+    expect(r.code, show(r)).toBe(0);
+    const deploys = (JSON.parse(r.stdout) as { control: { deploys: { restarted: number }[] } }).control.deploys;
+    expect(deploys[0].restarted).toBeGreaterThan(0);
   });
 });

@@ -1,4 +1,3 @@
-import { UserError } from '../../errors.ts';
 import type { DeploySpec } from './schema.ts';
 import { countOf } from './alloc.ts';
 import type { ControlContext } from './context.ts';
@@ -25,7 +24,7 @@ export function startRollingUpdate(ctx: ControlContext, d: RollingSpec, index: n
   for (const pool of pools) {
     const update = new PoolUpdate(pool, record, onPoolDone);
     pool.addListener(() => update.step());
-    ctx.at(d.at_s, () => update.begin(d, index));
+    ctx.at(d.at_s, () => update.begin(d));
   }
   return record;
 }
@@ -44,12 +43,14 @@ class PoolUpdate {
     this.restarting = new Uint8Array(pool.size);
   }
 
-  begin(d: RollingSpec, index: number): void {
+  begin(d: RollingSpec): void {
     const p = this.pool;
     const desired = p.requested;
     this.maxUnavailable = countOf(d.max_unavailable, desired, false);
     this.maxSurge = countOf(d.max_surge, desired, true);
-    if (this.maxUnavailable === 0 && this.maxSurge === 0) throw new UserError(`control.deploys[${index}]: max_unavailable and max_surge are both 0 for ${desired} replicas: the update could never proceed`);
+    // Both rounded to 0 (a fraction of a small pool; both given as 0 the schema refuses): one
+    // replica at a time, as Kubernetes resolves it, not an update refused in mid-run.
+    if (this.maxUnavailable === 0 && this.maxSurge === 0) this.maxUnavailable = 1;
     // Replicas an autoscaler starts from now on run the new version, as a Deployment's new template.
     p.runNewReplicasAs(NEW_VERSION);
     p.logEvent(desired, desired, `rolling update starts (max_unavailable ${this.maxUnavailable}, max_surge ${this.maxSurge})`);

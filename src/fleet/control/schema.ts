@@ -89,6 +89,12 @@ const Rolling = strict({
   max_surge: nonNegNum().max(1_000_000, { error: 'expected a count of at most 1,000,000 replicas, or a fraction' }).default(0),
   /** Provisioning before the weights load (the cold start is this plus weights_gb / s3.load_gb_per_s). */
   boot_s: nonNegNum().default(0),
+}).superRefine((d, ctx) => {
+  // as Kubernetes' validation: an update that may take none down and start none never proceeds
+  // (it was refused in mid-run, when the update began, naming no file)
+  if (d.max_unavailable === 0 && d.max_surge === 0) {
+    ctx.addIssue({ code: 'custom', path: ['max_unavailable'], message: 'expected above 0 when max_surge is 0 (the update could never proceed)', input: d.max_unavailable });
+  }
 });
 
 /** Blue-green: a second full set boots, traffic switches at once when it is ready, the old set is drained. */
