@@ -32,8 +32,14 @@ interface Origin {
   locate: Locate;
 }
 
+/** A path set by a flag; `flag` when its messages name the flag rather than the scenario file (`--what-if`). */
+interface Overridden {
+  keys: string[];
+  flag?: string;
+}
+
 /** Where the values of a parsed document came from, by root object; paths set by flags are left out. */
-const origins = new WeakMap<object, { sources: Origin[]; overridden: string[][] }>();
+const origins = new WeakMap<object, { sources: Origin[]; overridden: Overridden[] }>();
 
 /** "file:line:col" of the value (or key) at `path` in `doc`, or of its closest written ancestor, if known. */
 export function locationOf(doc: unknown, path: readonly PropertyKey[], atKey = false): string | undefined {
@@ -41,7 +47,7 @@ export function locationOf(doc: unknown, path: readonly PropertyKey[], atKey = f
   const o = origins.get(doc);
   if (!o) return undefined;
   const keys = path.map(String);
-  if (o.overridden.some((p) => p.every((k, i) => keys[i] === k))) return undefined;
+  if (o.overridden.some((p) => p.keys.every((k, i) => keys[i] === k))) return undefined;
   let fallback: string | undefined;
   for (const s of o.sources) {
     const at = s.locate(path, atKey);
@@ -59,17 +65,30 @@ export function inheritOrigins(merged: unknown, ...sources: unknown[]): void {
   origins.set(merged, { sources: all, overridden });
 }
 
-/** Records that the value at `keys` was set by a flag (`--set`): messages about it name the flag, not a line. */
-export function markOverridden(doc: unknown, keys: readonly string[]): void {
+/**
+ * Records that the value at `keys` was set by a flag (`--set`): messages about it name no line,
+ * and with `flag` (`--what-if name=path=value`) they name the flag instead of the scenario file.
+ */
+export function markOverridden(doc: unknown, keys: readonly string[], flag?: string): void {
   if (doc === null || typeof doc !== 'object') return;
   const o = origins.get(doc);
-  if (o) o.overridden.push([...keys]);
+  if (o) o.overridden.push({ keys: [...keys], flag });
+}
+
+/** The last flag that set the value at `keys` (or a container of it). */
+function overriddenBy(doc: unknown, keys: readonly string[]): Overridden | undefined {
+  if (doc === null || typeof doc !== 'object') return undefined;
+  return origins.get(doc)?.overridden.findLast((p) => p.keys.length <= keys.length && p.keys.every((k, i) => keys[i] === k));
 }
 
 /** Was the value at `keys` (or a container of it) set by a flag (`--set`, `--vary`)? */
 export function isOverridden(doc: unknown, keys: readonly string[]): boolean {
-  if (doc === null || typeof doc !== 'object') return false;
-  return origins.get(doc)?.overridden.some((p) => p.length <= keys.length && p.every((k, i) => keys[i] === k)) ?? false;
+  return overriddenBy(doc, keys) !== undefined;
+}
+
+/** The flag a message about the value at `keys` names instead of the scenario file, if one set it (`--what-if`). */
+export function namingFlag(doc: unknown, keys: readonly PropertyKey[]): string | undefined {
+  return overriddenBy(doc, keys.map(String))?.flag;
 }
 
 function register(value: unknown, origin: Origin): void {

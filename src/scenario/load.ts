@@ -10,7 +10,7 @@ import { describeIssue } from './format-issue.ts';
 import { applyOverrides, type Override } from './overrides.ts';
 import { checkReferences } from './references.ts';
 import { pairHardware } from './hardware.ts';
-import { checkDocument, inheritOrigins, locationOf, readDocument } from './document.ts';
+import { checkDocument, inheritOrigins, locationOf, namingFlag, readDocument } from './document.ts';
 import { allowedPaths, resolveInScope, scopeOf, type PathScope } from '../util/paths.ts';
 
 export { readDocument } from './document.ts';
@@ -82,7 +82,7 @@ function problemLines(doc: unknown, file: string, all: readonly Issue[]): string
   const lines = issues.slice(0, MAX_PROBLEMS).map((i) => {
     const unknownKey = i.code === 'unrecognized_keys';
     const path = unknownKey ? [...i.path, i.keys[0]] : i.path;
-    return `${locationOf(doc, path, unknownKey) ?? file}: ${describeIssue(i)}`;
+    return `${locationOf(doc, path, unknownKey) ?? namingFlag(doc, path) ?? file}: ${describeIssue(i)}`;
   });
   if (issues.length > MAX_PROBLEMS) lines.push(`${file}: and ${issues.length - MAX_PROBLEMS} more problems`);
   return lines;

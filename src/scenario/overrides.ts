@@ -23,7 +23,9 @@ export function applyOverrides(doc: unknown, overrides: readonly Override[]): vo
     if (eq <= 0) throw new UserError(`${flag}: expected path=value, e.g. topology.stations.api.servers=12`);
     const path = o.slice(0, eq).split('.');
     if (path.some((p) => p === '')) throw new UserError(`${flag}: empty segment in path "${excerpt(o.slice(0, eq))}"`);
-    setPath(doc, o.slice(0, eq), parseFlagValue(o.slice(eq + 1), flag), flag);
+    // a --set value the schema refuses is named by the scenario file and field, as ever; another
+    // flag's (a --what-if's) by the flag, not the scenario file it would blame
+    setPath(doc, o.slice(0, eq), parseFlagValue(o.slice(eq + 1), flag), flag, typeof override !== 'string');
   }
 }
 
@@ -34,7 +36,7 @@ type Obj = Record<string, unknown>;
  * dots (model names such as gpt-3.5-turbo) work: `fleet.models.gpt-3.5-turbo.gpus`. Missing
  * objects are created; numeric segments index lists.
  */
-export function setPath(doc: unknown, path: string, value: unknown, flag: string): void {
+export function setPath(doc: unknown, path: string, value: unknown, flag: string, namedInMessages = false): void {
   // Only own keys are followed and reserved names refused: `constructor.prototype.x=1` would
   // otherwise walk into Object.prototype and change every object in the process.
   const reserved = path.split('.').find((p) => RESERVED_NAMES.has(p));
@@ -52,7 +54,7 @@ export function setPath(doc: unknown, path: string, value: unknown, flag: string
     if (Array.isArray(obj)) checkListIndex(obj, key, seen, flag);
     if (key === rest) {
       obj[key] = value;
-      markOverridden(doc, [...seen, key]);
+      markOverridden(doc, [...seen, key], namedInMessages ? flag : undefined);
       return;
     }
     if (!Object.hasOwn(obj, key) || obj[key] === undefined) {

@@ -103,4 +103,12 @@ describe('messages name the file and the field', () => {
     const deploys = (JSON.parse(r.stdout) as { control: { deploys: { restarted: number }[] } }).control.deploys;
     expect(deploys[0].restarted).toBeGreaterThan(0);
   });
+
+  it('a --what-if value the schema refuses names the flag and the value, not the scenario file (a --set value still names the file)', async () => {
+    const file = 'scenarios/incidents/gpu-cluster-failure.yaml';
+    const whatIf = await runMain(['replay', file, '--allow-path', 'scenarios', '--quiet', '--what-if', 'a=faults.0.fraction=2']);
+    expectRefusedInOneLine(whatIf, /^--what-if a=faults\.0\.fraction=2: faults\[0\]\.fraction: expected a probability in \[0, 1\], got 2$/, show(whatIf));
+    const set = await runMain(['replay', file, '--allow-path', 'scenarios', '--quiet', '--set', 'faults.0.fraction=2']);
+    expectRefusedInOneLine(set, /^scenarios\/incidents\/gpu-cluster-failure\.yaml: faults\[0\]\.fraction: expected a probability in \[0, 1\], got 2$/, show(set));
+  });
 });
