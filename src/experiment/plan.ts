@@ -1,7 +1,7 @@
 import { samplingDistortionOf, unjudgedReason } from '../results/verdict.ts';
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
-import { resolveMetric } from '../results/metric-path.ts';
+import { notOneFigure, resolveMetric } from '../results/metric-path.ts';
 import type { Summary } from '../results/summary.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { describePoint, formatValue, indexOf, pointAt, type Knob, type KnobValue } from './grid.ts';
@@ -114,7 +114,9 @@ export function checkSlo(slo: Slo, summary: Summary, replications: number): SloC
   const res = resolveMetric(summary, slo.path);
   if (!res.ok) throw new UserError(`--slo ${excerpt(slo.text)}: ${res.message}`);
   if (res.value !== null && typeof res.value !== 'number') {
-    throw new UserError(`--slo ${excerpt(slo.text)}: ${excerpt(slo.path)} is a block of figures, not one figure (e.g. ${slo.path}.${Object.keys(res.value as object)[0] ?? 'p99'})`);
+    // a string or boolean field (scenario, complete) was called "a block of figures"
+    const { kind, example } = notOneFigure(res.value);
+    throw new UserError(`--slo ${excerpt(slo.text)}: ${excerpt(slo.path)} is ${kind}, not one figure${example !== undefined ? ` (e.g. ${excerpt(`${slo.path}.${example}`)})` : ''}`);
   }
   const value = res.value as number | null;
   if (value === null) return { slo: slo.text, value, met: false, reason: `${slo.path} has no data (null)` };
@@ -141,7 +143,7 @@ function objectiveFunction(knobs: readonly Knob[], minimize: string): (summary: 
     const res = resolveMetric(summary, minimize);
     if (res.ok) {
       if (res.value === null || typeof res.value === 'number') return res.value;
-      throw new UserError(`--minimize ${excerpt(minimize)}: a block of figures, not one figure`);
+      throw new UserError(`--minimize ${excerpt(minimize)}: ${notOneFigure(res.value).kind}, not one figure`);
     }
     const j = knobs.findIndex((k) => k.path === minimize);
     if (j >= 0 && typeof values[j] === 'number') return values[j] as number;

@@ -2,7 +2,7 @@ import { BudgetsFileSchema, MAX_BUDGETS, type Budget, type BudgetOp } from './bu
 import { UserError } from '../errors.ts';
 import { escapeControls, excerpt, quote } from '../util/excerpt.ts';
 import { describeIssue } from '../scenario/format-issue.ts';
-import { resolveMetric } from '../results/metric-path.ts';
+import { notOneFigure, resolveMetric } from '../results/metric-path.ts';
 import { markdownTable } from './tables.ts';
 import { fmt } from './table.ts';
 import type { Summary } from '../results/summary.ts';
@@ -104,8 +104,8 @@ export function checkBudgetPaths(budgets: readonly Budget[], summary: Summary): 
     const r = resolveMetric(summary, b.metric);
     if (!r.ok) throw new UserError(`${where}: ${r.message}`);
     if (r.value !== null && typeof r.value !== 'number') {
-      const kind = Array.isArray(r.value) ? 'a list' : typeof r.value === 'object' ? 'a block of figures' : `a ${typeof r.value}`;
-      const sub = r.value && typeof r.value === 'object' && !Array.isArray(r.value) ? Object.keys(r.value).filter((k) => k !== 'ci95') : [];
+      const { kind, example } = notOneFigure(r.value);
+      const sub = example !== undefined ? Object.keys(r.value as object).filter((k) => k !== 'ci95') : [];
       throw new UserError(`${where}: ${excerpt(b.metric)} is ${kind}, not a number${sub.length > 0 ? ` (its figures: ${sub.slice(0, 8).join(', ')})` : ''}`);
     }
   }

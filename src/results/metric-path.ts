@@ -32,6 +32,16 @@ function longestKeyPrefix(node: Obj, rest: string): string | undefined {
   return undefined;
 }
 
+/**
+ * What a resolved value that is not one figure is, for the messages of budgets, --slo and
+ * --minimize: a block of figures (an example below it helps), a list, a string or a boolean.
+ */
+export function notOneFigure(value: unknown): { kind: string; example?: string } {
+  if (Array.isArray(value)) return { kind: 'a list' };
+  if (isObj(value)) return { kind: 'a block of figures', example: Object.keys(value).find((k) => k !== 'ci95') };
+  return { kind: `a ${typeof value}` };
+}
+
 /** Resolves `path` against `root`, longest key first at every level. */
 export function resolveMetric(root: unknown, path: string): MetricResolution {
   if (path.trim() === '') return { ok: false, message: 'empty metric path' };

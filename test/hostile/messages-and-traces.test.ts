@@ -111,4 +111,14 @@ describe('messages name the file and the field', () => {
     const set = await runMain(['replay', file, '--allow-path', 'scenarios', '--quiet', '--set', 'faults.0.fraction=2']);
     expectRefusedInOneLine(set, /^scenarios\/incidents\/gpu-cluster-failure\.yaml: faults\[0\]\.fraction: expected a probability in \[0, 1\], got 2$/, show(set));
   });
+
+  it('--slo on a string or boolean field of the summary says so (it said "a block of figures")', async () => {
+    const plan = (slo: string) => runMain(['plan', 'scenarios/quickstart.yaml', '--slo', slo, '--vary', 'topology.stations.api.servers=12,16', '--set', 'duration_s=30', '--set', 'warmup_s=1', '--quiet']);
+    const text = await plan('scenario<=5');
+    expectRefusedInOneLine(text, /^--slo scenario<=5: scenario is a string, not one figure$/, show(text));
+    const flag = await plan('complete<=1');
+    expectRefusedInOneLine(flag, /^--slo complete<=1: complete is a boolean, not one figure$/, show(flag));
+    const block = await plan('requests<=5');
+    expectRefusedInOneLine(block, /^--slo requests<=5: requests is a block of figures, not one figure \(e\.g\. requests\.offered\)$/, show(block));
+  });
 });
