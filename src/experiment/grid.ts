@@ -2,6 +2,7 @@ import { UserError } from '../errors.ts';
 import { parseFlagValue } from '../scenario/document.ts';
 import { RESERVED_NAMES } from '../util/reserved-names.ts';
 import { excerpt, quote } from '../util/excerpt.ts';
+import { DECIMAL_PATTERN } from '../util/decimal.ts';
 
 /**
  * `--vary` knobs and the grid of points they span.
@@ -77,7 +78,7 @@ export function splitTopLevel(s: string): string[] {
 }
 
 
-const NUM = String.raw`[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?`;
+const NUM = DECIMAL_PATTERN;
 const RANGE = new RegExp(`^\\s*(${NUM})\\s*\\.\\.\\s*(${NUM})\\s*(?::\\s*(${NUM})\\s*)?$`);
 
 /** Twelve significant digits: lo + j * step without the binary noise (0.1 + 0.2). */

@@ -2,6 +2,7 @@ import { samplingDistortionOf, unjudgedReason } from '../results/verdict.ts';
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { notOneFigure, resolveMetric } from '../results/metric-path.ts';
+import { parseDecimal } from '../util/decimal.ts';
 import type { Summary } from '../results/summary.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { describePoint, formatValue, indexOf, pointAt, type Knob, type KnobValue } from './grid.ts';
@@ -51,8 +52,8 @@ const SLO_EXPECTED = "expected metric<=value, metric<value, metric>=value or met
 export function parseSlo(text: string): Slo {
   const m = /^\s*([^<>=\s][^<>=]*?)\s*(<=|>=|<|>)\s*([^<>=]+?)\s*$/.exec(text);
   if (!m) throw new UserError(`--slo ${excerpt(text)}: ${SLO_EXPECTED}`);
-  const bound = Number(m[3]);
-  if (m[3].trim() === '' || !Number.isFinite(bound)) throw new UserError(`--slo ${excerpt(text)}: expected a number after ${m[2]}, got "${excerpt(m[3])}"`);
+  const bound = parseDecimal(m[3]); // not 0x10, read by Number() as 16
+  if (Number.isNaN(bound)) throw new UserError(`--slo ${excerpt(text)}: expected a decimal number after ${m[2]}, got "${excerpt(m[3])}"`);
   return { text, path: m[1], op: m[2] as SloOp, bound };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDecimal } from '../util/decimal.ts';
 
 /**
  * The form of a budget (`fleetsim check`): in a budgets file and in a scenario's `budgets:` list,
@@ -31,9 +32,9 @@ const BudgetObject = z.strictObject({
 
 const BudgetString = z.string().transform((s, ctx): Budget => {
   const m = STRING_FORM.exec(s);
-  const value = m ? Number(m[3]) : NaN;
-  if (!m || m[3].trim() === '' || !Number.isFinite(value)) {
-    ctx.addIssue({ code: 'custom', message: 'expected "metric op value" with op one of <=, <, >=, > (e.g. "requests.error_rate <= 0.001")', input: s });
+  const value = m ? parseDecimal(m[3]) : NaN; // not 0x10, read by Number() as 16
+  if (!m || Number.isNaN(value)) {
+    ctx.addIssue({ code: 'custom', message: 'expected "metric op value" with op one of <=, <, >=, > and a decimal number (e.g. "requests.error_rate <= 0.001")', input: s });
     return z.NEVER;
   }
   return { metric: m[1], op: m[2] as BudgetOp, value };

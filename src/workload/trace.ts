@@ -4,6 +4,7 @@ import { excerpt, quote } from '../util/excerpt.ts';
 import { INT32_MAX } from '../util/limits.ts';
 import { BURSTGPT_COLUMNS, MAX_TRACE_STAMP_MS, MOONCAKE_BLOCK_TOKENS, readMooncake, type TraceRows } from './trace-formats.ts';
 import { readInputText } from '../util/read-input.ts';
+import { parseDecimal } from '../util/decimal.ts';
 import { DEFAULT_MAX_MEMORY_GB } from '../util/limits.ts';
 
 /** A request trace: arrival offsets from the first request, and token counts. */
@@ -27,7 +28,6 @@ export const MAX_TRACE_REQUESTS = 50_000_000;
 const COLUMNS = ['TIMESTAMP', 'ContextTokens', 'GeneratedTokens'] as const;
 // The 2024 Azure trace writes a UTC offset ("2024-05-10 00:00:00.009930+00:00"); 2023's has none.
 const STAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$/;
-const SECONDS = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 const TOKENS = /^\d+$/;
 
 /** Days in a month of the proleptic Gregorian calendar (month 1-12). */
@@ -46,9 +46,7 @@ function offsetMs(offset: string | undefined): number {
 
 /** Plain decimal seconds in ms; NaN for anything else (a date included: BurstGPT's stamps are seconds). */
 function parseSeconds(s: string): number {
-  const text = s.trim();
-  const secs = Number(text);
-  return SECONDS.test(text) && Number.isFinite(secs) ? secs * 1000 : NaN;
+  return parseDecimal(s) * 1000;
 }
 
 /**

@@ -88,6 +88,6 @@ describe('--shard and --slo', () => {
     expect(parseSlo('by_model.gpt-3.5-turbo.latency_ms.ttft.p99<=2000')).toEqual({ text: 'by_model.gpt-3.5-turbo.latency_ms.ttft.p99<=2000', path: 'by_model.gpt-3.5-turbo.latency_ms.ttft.p99', op: '<=', bound: 2000 });
     expect(parseSlo('requests.throughput_per_s >= 1e3')).toMatchObject({ op: '>=', bound: 1000 });
     expect(userError(() => parseSlo('latency_ms.e2e.p99'))).toMatch(/^--slo latency_ms.e2e.p99: expected metric<=value/);
-    expect(userError(() => parseSlo('latency_ms.e2e.p99<=fast'))).toMatch(/expected a number after <=, got "fast"/);
+    expect(userError(() => parseSlo('latency_ms.e2e.p99<=fast'))).toMatch(/expected a decimal number after <=, got "fast"/);
   });
 });

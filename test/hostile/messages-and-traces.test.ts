@@ -5,6 +5,8 @@ import { runMain } from '../check/run-main.ts';
 import { REPO, show } from '../helpers/cli.ts';
 import { suiteTempDir } from '../helpers/temp-dir.ts';
 import { expectRefusedInOneLine } from '../helpers/errors.ts';
+import { parseBudgets } from '../../src/report/budgets.ts';
+import { readDocument } from '../../src/scenario/document.ts';
 
 /**
  * The fifth hostile-input campaign of 2026-12-07, its messages and traces: what `check` refused
@@ -120,5 +122,15 @@ describe('messages name the file and the field', () => {
     expectRefusedInOneLine(flag, /^--slo complete<=1: complete is a boolean, not one figure$/, show(flag));
     const block = await plan('requests<=5');
     expectRefusedInOneLine(block, /^--slo requests<=5: requests is a block of figures, not one figure \(e\.g\. requests\.offered\)$/, show(block));
+  });
+
+  it('a hexadecimal bound in a budget string or --slo is refused (Number() read 0x10 as 16); a YAML value 0x10 stays YAML\'s integer, as in a scenario', async () => {
+    const budgets = tmp.write('hex-budgets.yaml', '- requests.error_rate <= 0x10\n');
+    const check = await runMain(['check', 'scenarios/quickstart.yaml', '--budgets', budgets, '--quiet']);
+    expectRefusedInOneLine(check, new RegExp(`^${escape(budgets)}: \\[0\\]: expected "metric op value" with op one of <=, <, >=, > and a decimal number .*, got "requests\\.error_rate <= 0x10"$`), show(check));
+    const slo = await runMain(['plan', 'scenarios/quickstart.yaml', '--slo', 'requests.error_rate<=0x10', '--vary', 'topology.stations.api.servers=12,16', '--quiet']);
+    expectRefusedInOneLine(slo, /^--slo requests\.error_rate<=0x10: expected a decimal number after <=, got "0x10"$/, show(slo));
+    const typed = tmp.write('hex-value.yaml', '- { metric: requests.error_rate, op: "<=", value: 0x10 }\n');
+    expect(parseBudgets(readDocument(typed), typed)[0].value).toBe(16);
   });
 });
