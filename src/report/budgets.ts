@@ -1,4 +1,4 @@
-import { BudgetsFileSchema, MAX_BUDGETS, type Budget, type BudgetOp } from './budget-schema.ts';
+import { BudgetsFileSchema, MAX_BUDGETS, type Budget, type BudgetOp } from '../scenario/budget-schema.ts';
 import { UserError } from '../errors.ts';
 import { escapeControls, excerpt, quote } from '../util/excerpt.ts';
 import { describeIssue } from '../scenario/format-issue.ts';
@@ -17,7 +17,7 @@ import { samplingDistortionOf, thinPercentile, unjudgedReason } from '../results
  * fail when the whole interval violates it, inconclusive otherwise.
  */
 
-export { BUDGET_OPS, BudgetListSchema, BudgetSchema, BudgetsFileSchema, MAX_BUDGETS, type Budget, type BudgetOp } from './budget-schema.ts';
+export { BUDGET_OPS, BudgetListSchema, BudgetSchema, BudgetsFileSchema, MAX_BUDGETS, type Budget, type BudgetOp } from '../scenario/budget-schema.ts';
 
 /** Validates a parsed budgets document; errors name the file and the path (`[2].op: expected one of ...`). */
 export function parseBudgets(doc: unknown, where: string): Budget[] {

@@ -5,7 +5,7 @@ import { TopologySchema } from '../fleet/stations/schema.ts';
 import { ClientSchema } from '../fleet/client-schema.ts';
 import { FaultsFields } from '../faults/schema.ts';
 import { checkVersionDeploys, ControlSchema } from '../fleet/control/schema.ts';
-import { ScenarioBudgetsSchema } from '../report/budget-schema.ts';
+import { ScenarioBudgetsSchema } from './budget-schema.ts';
 import { printableName, nonNegNum, posInt, posNum, prob, seedInt, strict } from '../util/zod-helpers.ts';
 
 

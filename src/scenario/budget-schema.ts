@@ -5,7 +5,7 @@ import { parseDecimal } from '../util/decimal.ts';
  * The form of a budget (`fleetsim check`): in a budgets file and in a scenario's `budgets:` list,
  * which the scenario schema validates with these, so that `validate` and `run` refuse what
  * `check` refuses. Kept apart from budgets.ts (verdicts, reports) for the scenario schema to
- * import without the report code.
+ * import without the report code (the scenario layer is below report's).
  */
 
 export const BUDGET_OPS = ['<=', '<', '>=', '>'] as const;
