@@ -1,13 +1,36 @@
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
-import { closest } from '../cost/suggest.ts';
+import { closest, editDistance } from '../cost/suggest.ts';
 import { GPUS, GPU_IDS, type GpuId, type GpuSpec } from './hardware.ts';
 import { loadHfConfig } from './hf-config.ts';
 import { MODELS, MODEL_IDS, type ModelId, type ModelSpec } from './models.ts';
 
+/**
+ * Ids listed whole in a refusal; past it the nearest few and where the list is. A refusal is one
+ * line: the catalog's 87 model ids made one of 1,000 characters and more.
+ */
+const LISTED_IDS_MAX = 30;
+const NEAREST_LISTED = 8;
+
 /** `spelled`: the value as the catalog would spell it, which the nearest id is measured from. */
 function unknown(kind: string, flag: string, value: string, ids: readonly string[], spelled = value): UserError {
-  return new UserError(`${flag}: unknown ${kind} "${excerpt(value)}" (did you mean "${closest(spelled, ids)}"?); valid: ${ids.join(', ')}`);
+  const nearest = closest(spelled, ids);
+  const listed = ids.length <= LISTED_IDS_MAX
+    ? `valid: ${ids.join(', ')}`
+    : `the nearest of the catalog's ${ids.length}: ${nearestIds(spelled, ids, nearest).join(', ')} (every one: docs/step-model.md, "The model catalog")`;
+  return new UserError(`${flag}: unknown ${kind} "${excerpt(value)}" (did you mean "${nearest}"?); ${listed}`);
+}
+
+/** The did-you-mean id, then the ids nearest to `spelled` by edit distance (ties in catalog order): NEAREST_LISTED in all. */
+function nearestIds(spelled: string, ids: readonly string[], first: string): string[] {
+  const v = spelled.toLowerCase();
+  const others = ids
+    .filter((id) => id !== first)
+    .map((id, index) => ({ id, index, d: editDistance(v, id) }))
+    .sort((a, b) => a.d - b.d || a.index - b.index)
+    .slice(0, NEAREST_LISTED - 1)
+    .map((x) => x.id);
+  return [first, ...others];
 }
 
 /**

@@ -112,7 +112,7 @@ describe('fleetsim perf', () => {
   });
 
   it('unknown ids and bad numbers are UserErrors naming the flag', async () => {
-    await expect(perfJson(['--model', 'llama-2-70', '--gpu', 'a100-80gb'])).rejects.toThrow(/--model: unknown model "llama-2-70" \(did you mean "llama-2-70b"\?\); valid: gpt-3-175b, /);
+    await expect(perfJson(['--model', 'llama-2-70', '--gpu', 'a100-80gb'])).rejects.toThrow(/--model: unknown model "llama-2-70" \(did you mean "llama-2-70b"\?\); the nearest of the catalog's \d+: llama-2-70b, .*\(every one: docs\/step-model\.md, "The model catalog"\)$/);
     // "h100" names the SXM part, as published runs mean it; "a100" names two parts and is refused
     expect((await perfJson(['--model', 'llama-2-7b', '--gpu', 'h100'])).gpu).toBe('h100-80gb');
     await expect(perfJson(['--model', 'llama-2-7b', '--gpu', 'a100'])).rejects.toThrow(/--gpu: unknown GPU "a100" \(did you mean "a100-40gb"\?\)/);
