@@ -40,9 +40,22 @@ function parseWhatIfs(specs: string[]): { name: string; overrides: string[] }[] 
     // every variant runs on the baseline's seed (common random numbers): a seed what-if was ignored
     const path = s.slice(eq + 1, s.indexOf('=', eq + 1)).trim();
     if (path === 'seed') throw new UserError(`--what-if ${excerpt(s)}: the seed is not a what-if: every variant replays the baseline's arrivals and fault times (common random numbers); use --seed N to replay on another seed`);
+    checkCaseCollision(s, name, byName);
     byName.set(name, [...(byName.get(name) ?? []), s.slice(eq + 1)]);
   }
   return [...byName].map(([name, overrides]) => ({ name, overrides }));
+}
+
+/**
+ * A name is a file name in --out (summary-NAME.json): two that differ only in case are one file on
+ * a case-insensitive file system (macOS, Windows), where the second variant's report replaced the
+ * first's.
+ */
+function checkCaseCollision(spec: string, name: string, byName: ReadonlyMap<string, string[]>): void {
+  const lower = name.toLowerCase();
+  const other = lower === 'baseline' ? 'baseline' : [...byName.keys()].find((known) => known !== name && known.toLowerCase() === lower);
+  if (other === undefined) return;
+  throw new UserError(`--what-if ${excerpt(spec)}: "${name}" and "${other}" differ only in case, and name one file on a case-insensitive file system (summary-${lower}.json); pick names that differ otherwise`);
 }
 
 function replayCsv(runs: ReplayRun[]): string {

@@ -114,6 +114,16 @@ describe('messages name the file and the field', () => {
     expectRefusedInOneLine(set, /^scenarios\/incidents\/gpu-cluster-failure\.yaml: faults\[0\]\.fraction: expected a probability in \[0, 1\], got 2$/, show(set));
   });
 
+  it('replay refuses what-if names that differ only in case, from each other or from the baseline (one file on a case-insensitive file system), before writing', async () => {
+    const file = 'scenarios/incidents/gpu-cluster-failure.yaml';
+    const out = join(tmp.dir(), 'case-out');
+    const twins = await runMain(['replay', file, '--allow-path', 'scenarios', '--quiet', '--out', out, '--what-if', 'Pool=duration_s=10', '--what-if', 'pool=duration_s=20']);
+    expectRefusedInOneLine(twins, /^--what-if pool=duration_s=20: "pool" and "Pool" differ only in case, and name one file on a case-insensitive file system \(summary-pool\.json\); pick names that differ otherwise$/, show(twins));
+    const baseline = await runMain(['replay', file, '--allow-path', 'scenarios', '--quiet', '--out', out, '--what-if', 'BASELINE=duration_s=10']);
+    expectRefusedInOneLine(baseline, /^--what-if BASELINE=duration_s=10: "BASELINE" and "baseline" differ only in case/, show(baseline));
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('--slo on a string or boolean field of the summary says so (it said "a block of figures")', async () => {
     const plan = (slo: string) => runMain(['plan', 'scenarios/quickstart.yaml', '--slo', slo, '--vary', 'topology.stations.api.servers=12,16', '--set', 'duration_s=30', '--set', 'warmup_s=1', '--quiet']);
     const text = await plan('scenario<=5');
