@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { TimeSeries } from '../metrics/timeseries.ts';
@@ -9,7 +9,9 @@ import { finishPoint, type PointResult, type SweepMeta } from './sweep.ts';
 import type { RunOutput } from './parallel.ts';
 import { readInputBytes } from '../util/read-input.ts';
 import { fileInside } from '../util/file-inside.ts';
-import { parseJsonInput } from '../util/json-keys.ts';
+import { lineNestedDeeperThan, parseJsonInput } from '../util/json-keys.ts';
+import { MAX_DEPTH, separatorCount } from '../scenario/document.ts';
+import { resolveInScope, scopeOfDir } from '../util/paths.ts';
 import { describeIssue } from '../scenario/format-issue.ts';
 
 /**
@@ -26,13 +28,35 @@ export interface MergedSweep {
   points: PointResult[];
 }
 
-function readJson(file: string, what: string, sha256?: string): unknown {
-  const bytes = readInputBytes(file, `merge: ${file}`, (code) => `cannot read ${what} (${code})`);
+/**
+ * Bounds on what merge reads, checked before parsing (a hostile campaign, 2026-12-07): a 400 MB
+ * shard.json of 200 million knob values crashed V8 (a native "invalid size" error), one of 3.5
+ * million runs took 3.3 GB before its refusal, and a value nested 100,000 deep overflowed the
+ * stack of what walks it after JSON.parse. A genuine shard.json takes about 180 bytes and 6 lines
+ * a run (600 runs: 109 KB, 3,928 lines), so these admit a shard of over a million runs; a genuine
+ * run file is far below its bound (an hour of quickstart: 200 KB; the largest seen: about 30 MB).
+ */
+export const MAX_MANIFEST_BYTES = 256 * 2 ** 20;
+export const MAX_MANIFEST_SEPARATORS = 8_000_000;
+export const MAX_RUN_FILE_BYTES = 128 * 2 ** 20;
+
+const MANIFEST_LIMITS = { maxBytes: MAX_MANIFEST_BYTES, maxSeparators: MAX_MANIFEST_SEPARATORS };
+const RUN_FILE_LIMITS = { maxBytes: MAX_RUN_FILE_BYTES };
+
+function readJson(file: string, what: string, limits: { maxBytes: number; maxSeparators?: number }, sha256?: string): unknown {
+  const bytes = readInputBytes(file, `merge: ${file}`, (code) => `cannot read ${what} (${code})`, limits.maxBytes);
   if (sha256 !== undefined && sha(bytes) !== sha256) {
     throw new UserError(`merge: ${file}: the run file changed since its shard was written (its sha256 differs from the one in shard.json); run that shard again`);
   }
+  const text = bytes.toString('utf8');
+  const separators = limits.maxSeparators === undefined ? 0 : separatorCount(text);
+  if (limits.maxSeparators !== undefined && separators > limits.maxSeparators) {
+    throw new UserError(`merge: ${file}: expected ${what} of at most ${limits.maxSeparators.toLocaleString('en-US')} commas and line breaks, got ${separators.toLocaleString('en-US')} (a shard of a million runs has about 6 million)`);
+  }
+  const deep = lineNestedDeeperThan(text, MAX_DEPTH);
+  if (deep !== undefined) throw new UserError(`merge: ${file} line ${deep}: nested deeper than ${MAX_DEPTH} levels; expected ${what} as fleetsim writes it`);
   // a key twice (a run listed under two `point`s in one object) is refused, not read as the last
-  return parseJsonInput(bytes.toString('utf8'), `merge: ${file}`, `invalid JSON in ${what}`);
+  return parseJsonInput(text, `merge: ${file}`, `invalid JSON in ${what}`);
 }
 
 /**
@@ -52,7 +76,7 @@ function checked<T>(schema: z.ZodType, doc: unknown, file: string): T {
 function readManifest(dir: string): ShardManifest {
   const file = join(dir, 'shard.json');
   if (!existsSync(file)) throw new UserError(`merge: ${dir}: not a shard output (no shard.json); expected a directory written by \`fleetsim sweep --shard i/N --out DIR\``);
-  const m = readJson(file, 'the shard manifest') as ShardManifest | null;
+  const m = readJson(file, 'the shard manifest', MANIFEST_LIMITS) as ShardManifest | null;
   if (m === null || typeof m !== 'object' || m.kind !== 'fleetsim-shard' || m.format !== SHARD_FORMAT) {
     const other = m !== null && typeof m === 'object' && m.kind === 'fleetsim-shard';
     throw new UserError(`merge: ${file}: expected a fleetsim shard manifest (format ${SHARD_FORMAT}${other ? `, found format ${m.format}: written by another fleetsim version; run the shard again` : ''})`);
@@ -76,10 +100,25 @@ function runFiles(manifests: readonly { dir: string; m: ShardManifest }[], meta:
       } catch {
         throw new UserError(`merge: ${manifest}: runs: file ${JSON.stringify(r.file.slice(0, 80))}: expected a relative path inside the shard directory`);
       }
+      confineRunFile(dir, file);
       where.set(j, { file, sha256: r.sha256 });
     }
   }
   return where;
+}
+
+/**
+ * Refuses a run file that is, or lies under, a symbolic link leading outside its shard directory,
+ * before it is opened: a shard copied from elsewhere had its run (or runs/) linked to /etc/passwd,
+ * which merge read and quoted in its refusal.
+ */
+function confineRunFile(dir: string, file: string): void {
+  try {
+    resolveInScope(scopeOfDir(dir), resolve(file), file);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    throw new UserError(`merge: ${file}: a symbolic link that leads outside the shard directory ${dir}; expected the run file inside it`);
+  }
 }
 
 /** Most shards merge reads: far above any sweep the memory checks let run (a 100,000-point sweep needs 7 GB). */
@@ -135,7 +174,7 @@ export function mergeShards(dirs: readonly string[]): MergedSweep {
     const runs: RunOutput[] = [];
     for (let i = 0; i < meta.replications; i++) {
       const { file, sha256 } = locate(k, i);
-      const rec = checked<RunRecord>(RunRecordSchema, readJson(file, 'a run', sha256), file);
+      const rec = checked<RunRecord>(RunRecordSchema, readJson(file, 'a run', RUN_FILE_LIMITS, sha256), file);
       if (rec.point !== k || rec.replication !== i) throw new UserError(`merge: ${file}: expected point ${k} replication ${i}, found point ${rec.point} replication ${rec.replication}`);
       const timeseries = TimeSeries.fromJSON(rec.timeseries);
       // replications of a point share their windows: a series of other windows merged in part, silently

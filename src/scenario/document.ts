@@ -105,7 +105,7 @@ export function readDocument(path: string, label: string = path): unknown {
  * Commas and line breaks in `text`: past the first, every value of a document needs one (an item
  * of a flow list or mapping, a line of a block one), aliases aside (counted after parsing).
  */
-function separatorCount(text: string): number {
+export function separatorCount(text: string): number {
   let n = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

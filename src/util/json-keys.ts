@@ -48,6 +48,26 @@ export function firstRepeatedKey(text: string): { key: string; line: number } | 
   return undefined;
 }
 
+/**
+ * The line where valid-or-not JSON `text` first nests deeper than `maxDepth` objects and arrays,
+ * found before parsing (one pass, strings skipped): JSON.parse reads a value 100,000 levels deep,
+ * but what walks it afterwards (a summary's aggregation, JSON.stringify) overflows the stack.
+ */
+export function lineNestedDeeperThan(text: string, maxDepth: number): number | undefined {
+  let depth = 0;
+  let line = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) line++;
+    else if (c === 123 || c === 91) {
+      // { [
+      if (++depth > maxDepth) return line;
+    } else if (c === 125 || c === 93) depth--; // } ]
+    else if (c === 34) for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+  }
+  return undefined;
+}
+
 function nextNonSpace(text: string, from: number): number {
   for (let i = from; i < text.length; i++) {
     const c = text.charCodeAt(i);
