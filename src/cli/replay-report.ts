@@ -32,6 +32,31 @@ function toleranceText(c: PublishedComparison): string {
   return c.unit === 'share' ? `±${fmt(t.value * 100)} points` : `±${figureValue(c.unit, t.value)}`;
 }
 
+/**
+ * A variant stopped at a limit (or by a signal): its figures cover the simulated part only. One cut
+ * short before its first fault has no fault in its summary, and read "no fault, 0% burned".
+ */
+export function incompleteNote(run: ReplayRun): string | null {
+  if (run.summary.complete) return null;
+  const before = run.summary.faults === undefined && run.faults_planned > 0 ? ', before its first fault' : '';
+  return `${run.name} is INCOMPLETE: it stopped at ${fmt(run.summary.duration_s)} s of simulated time (${run.summary.engine.stop_reason})${before}; its figures cover the simulated part only`;
+}
+
+const variantLabel = (run: ReplayRun) => (run.summary.complete ? run.name : `${run.name} (incomplete)`);
+
+function recoveryCell(run: ReplayRun): string {
+  const stop = run.summary.engine.stop_reason;
+  if (run.summary.faults === undefined) {
+    if (run.summary.complete) return 'no fault';
+    return run.faults_planned > 0 ? `ended before the fault (${stop})` : `no fault, cut short (${stop})`;
+  }
+  const recovered = secs(run.analysis.time_to_recover_s);
+  return run.summary.complete ? recovered : `${recovered}, cut short (${stop})`;
+}
+
+/** The SLO's p99: none when the baseline has no measured window before the fault to set it from. */
+const sloLatencyText = (e2e_p99_ms: number) => (Number.isFinite(e2e_p99_ms) ? `e2e p99 <= ${fmt(e2e_p99_ms)} ms` : 'any e2e p99 (the baseline has no measured window before the fault to set a bound)');
+
 /** The answer first: how long until users were served again, and what it cost in error budget. */
 /** A fleet that burns its error budget before the fault: the budget figure is then not the incident's alone. */
 function budgetBeforeFault(run: ReplayRun): string[] {
@@ -44,9 +69,9 @@ function budgetBeforeFault(run: ReplayRun): string[] {
 function recoverySection(runs: ReplayRun[]): Section {
   const a = runs[0].analysis;
   return {
-    title: `Time to recover and error budget (a window is within SLO at e2e p99 <= ${fmt(a.slo.e2e_p99_ms)} ms${a.slo.ttft_p99_ms ? `, TTFT p99 <= ${fmt(a.slo.ttft_p99_ms)} ms` : ''}, errors <= ${pct(a.slo.error_rate)})`,
+    title: `Time to recover and error budget (a window is within SLO at ${sloLatencyText(a.slo.e2e_p99_ms)}${a.slo.ttft_p99_ms ? `, TTFT p99 <= ${fmt(a.slo.ttft_p99_ms)} ms` : ''}, errors <= ${pct(a.slo.error_rate)})`,
     header: ['variant', 'time to recover', 'error budget burned', 'peak errors + 429s', 'requests failed'],
-    rows: runs.map((r) => [r.name, r.summary.faults === undefined ? 'no fault' : secs(r.analysis.time_to_recover_s), pct(r.analysis.error_budget_burned), pct(r.analysis.peak_failure_rate), fmt(r.analysis.requests_failed)]),
+    rows: runs.map((r) => [variantLabel(r), recoveryCell(r), pct(r.analysis.error_budget_burned), pct(r.analysis.peak_failure_rate), fmt(r.analysis.requests_failed)]),
     notes: [
       ...runs.slice(1).map((r) => `${r.name}: ${r.overrides.join(', ')}`),
       // read in windows: the figure moves by a window with window_s, and a lone later window over the SLO is not the incident
@@ -74,7 +99,7 @@ function publishedSection(runs: ReplayRun[]): Section | null {
   const cell = (c: PublishedComparison) => `${figureValue(c.unit, c.replayed)} (${c.within ? 'within' : 'outside'})`;
   return {
     title: 'Published vs replayed',
-    header: ['figure', 'published', 'tolerance', ...runs.map((r) => r.name)],
+    header: ['figure', 'published', 'tolerance', ...runs.map(variantLabel)],
     rows: base.map((c, i) => [c.figure, figureValue(c.unit, c.published), toleranceText(c), ...runs.map((r) => cell(r.published[i]))]),
     notes: base.filter((c) => c.not_reproduced).map((c) => `not reproduced, ${c.figure}: ${escapeControls(c.not_reproduced!)}`),
   };
@@ -86,7 +111,7 @@ function detailSection(runs: ReplayRun[]): Section {
     header: ['variant', 'outside SLO', 'peak errors', 'peak 429/rejected', 'peak e2e p99 ms', 'peak ttft p99 ms', 'min goodput/s', 'retries'],
     rows: runs.map((r) => {
       const x = r.analysis;
-      return [r.name, `${fmt(x.slo_violation_s)} s`, pct(x.peak_error_rate), pct(x.peak_rejection_rate), fmt(x.peak_e2e_p99_ms), fmt(x.peak_ttft_p99_ms), fmt(x.min_goodput_per_s), fmt(x.retries)];
+      return [variantLabel(r), `${fmt(x.slo_violation_s)} s`, pct(x.peak_error_rate), pct(x.peak_rejection_rate), fmt(x.peak_e2e_p99_ms), fmt(x.peak_ttft_p99_ms), fmt(x.min_goodput_per_s), fmt(x.retries)];
     }),
     notes: [],
   };
@@ -116,6 +141,8 @@ function sections(runs: ReplayRun[]): Section[] {
 
 function headLines(runs: ReplayRun[], file: string, incident: Incident): string[] {
   const out = [`replay of ${file} (seed ${runs[0].summary.seed}; variants share arrivals and fault times)`];
+  // before anything else: figures of a run cut short read as a quiet fleet
+  out.push(...runs.map(incompleteNote).filter((note) => note !== null));
   if (incident) {
     // Free text from the scenario: on one line, so it cannot start a line of its own (a CI log
     // reads lines that start with "::" as workflow commands).

@@ -40,6 +40,9 @@ function parseWhatIfs(specs: string[]): { name: string; overrides: string[] }[] 
     // every variant runs on the baseline's seed (common random numbers): a seed what-if was ignored
     const path = s.slice(eq + 1, s.indexOf('=', eq + 1)).trim();
     if (path === 'seed') throw new UserError(`--what-if ${excerpt(s)}: the seed is not a what-if: every variant replays the baseline's arrivals and fault times (common random numbers); use --seed N to replay on another seed`);
+    // limits.max_wall_s bounds the whole command, every variant's run included (util/wall-budget.ts):
+    // in one what-if it stopped the baseline too
+    if (path === 'limits' || path === 'limits.max_wall_s') throw new UserError(`--what-if ${excerpt(s)}: limits.max_wall_s bounds the whole replay (every variant), not one what-if; use --set limits.max_wall_s=N`);
     checkCaseCollision(s, name, byName);
     byName.set(name, [...(byName.get(name) ?? []), s.slice(eq + 1)]);
   }
@@ -119,7 +122,7 @@ async function replayAndReport(file: string, opts: ReplayOptions, variants: { na
     incident: base.incident ?? null,
     seed: runs[0].summary.seed,
     faults: runs[0].summary.faults ?? [],
-    variants: runs.map((r) => ({ name: r.name, overrides: r.overrides, analysis: r.analysis, published: r.published, requests: r.summary.requests, latency_ms: r.summary.latency_ms })),
+    variants: runs.map((r) => ({ name: r.name, overrides: r.overrides, complete: r.summary.complete, stop_reason: r.summary.engine.stop_reason, analysis: r.analysis, published: r.published, requests: r.summary.requests, latency_ms: r.summary.latency_ms })),
   };
   const json = `${JSON.stringify(doc, null, 2)}\n`;
   if (out) {
@@ -139,4 +142,13 @@ async function replayAndReport(file: string, opts: ReplayOptions, variants: { na
   }
   if (opts.json) process.stdout.write(json);
   else if (!opts.quiet) process.stdout.write(`${renderReplayText(runs, file, base.incident)}\n${opts.out ? `\nreplay written to ${opts.out}/\n` : ''}`);
+  reportIncomplete(runs);
+}
+
+/** A replay with a variant cut short ends as `run` does for an incomplete run: a line on stderr and exit code 3. */
+function reportIncomplete(runs: ReplayRun[]): void {
+  const cut = runs.filter((r) => !r.summary.complete);
+  if (cut.length === 0) return;
+  process.stderr.write(`fleetsim: the replay stopped early in ${cut.map((r) => `${r.name} (${r.summary.engine.stop_reason})`).join(', ')}; their figures cover the simulated part only and are marked incomplete\n`);
+  process.exitCode = 3;
 }

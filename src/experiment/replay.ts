@@ -41,6 +41,8 @@ export interface ReplayRun {
   analysis: ReplayAnalysis;
   /** The incident's published figures beside this variant's (empty for a scenario without `incident`). */
   published: PublishedComparison[];
+  /** Faults the scenario sets: a run cut short before the first has none in its summary, and must not read as "no fault". */
+  faults_planned: number;
 }
 
 /** Errors and refusals of one window over the requests that ended in it: a ratio of one window's counts, never above 1. */
@@ -161,7 +163,7 @@ export async function runReplay(variants: { name: string; overrides: string[]; p
     // The SLO comes from the baseline, so every variant is judged against the same bar.
     const bands = r.faults.bands.filter((b) => b.start_s * 1000 < r.duration_ms); // those that happened within the run
     slo ??= replaySlo(v.prep, rows, bands.length ? minOf(bands.map((b) => b.start_s)) : Infinity);
-    const run: ReplayRun = { name: v.name, overrides: v.overrides, summary, timeseries: rows, analysis: analyzeReplay(v.prep, summary, rows, bands, slo), published: [] };
+    const run: ReplayRun = { name: v.name, overrides: v.overrides, summary, timeseries: rows, analysis: analyzeReplay(v.prep, summary, rows, bands, slo), published: [], faults_planned: v.prep.scenario.faults.length };
     run.published = compareToPublished(v.prep, run);
     out.push(run);
   }
