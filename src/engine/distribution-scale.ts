@@ -1,4 +1,5 @@
 import type { DistInput } from './distribution-schema.ts';
+import { makeSampler } from './distributions.ts';
 
 /**
  * The value a distribution is centred on, in its field's unit: the mean where the spec gives it,
@@ -22,4 +23,15 @@ export function typicalValue(d: DistInput): number {
     default:
       return d.mean;
   }
+}
+
+/**
+ * A distribution's mean as its sampler computes it (closed form, or an empirical list's average
+ * over every sample): Infinity for a pareto of shape 1 or less, a weibull's through its gamma
+ * function. A session's think time was bounded by typicalValue, which reads a pareto's or
+ * weibull's scale and an empirical list's first 100,000 samples, so a pareto of shape 1e-300
+ * (an infinite mean) passed.
+ */
+export function analyticalMean(d: DistInput): number {
+  return makeSampler(d, () => 0.5).mean;
 }

@@ -18,6 +18,18 @@ const lognormal = strict({
   }
 });
 
+/**
+ * A gamma's coefficient of variation: its shape is 1 / cv^2, so a cv of 1e300 gave a shape of 0
+ * and every draw NaN ("cannot schedule at NaN ms", exit 70), and 1e-300 an infinite shape. From
+ * 0.001 (all but constant) to 100 (a shape of 1e-4: nearly every draw 0, a rare one huge).
+ */
+export const GAMMA_CV_MIN = 0.001;
+export const GAMMA_CV_MAX = 100;
+export const gammaCv = () =>
+  posNum()
+    .min(GAMMA_CV_MIN, { error: `expected a cv from ${GAMMA_CV_MIN} to ${GAMMA_CV_MAX} (a gamma's shape is 1 / cv^2)` })
+    .max(GAMMA_CV_MAX, { error: `expected a cv from ${GAMMA_CV_MIN} to ${GAMMA_CV_MAX} (a gamma's shape is 1 / cv^2)` });
+
 export const DistSchema = z.discriminatedUnion('dist', [
   strict({ dist: z.literal('constant'), value: nonNegNum() }),
   strict({ dist: z.literal('uniform'), min: nonNegNum(), max: nonNegNum() }).refine((d) => d.max >= d.min, {
@@ -27,7 +39,7 @@ export const DistSchema = z.discriminatedUnion('dist', [
   strict({ dist: z.literal('exponential'), mean: posNum() }),
   strict({ dist: z.literal('normal'), mean: num(), sd: nonNegNum() }),
   lognormal,
-  strict({ dist: z.literal('gamma'), mean: posNum(), cv: posNum() }),
+  strict({ dist: z.literal('gamma'), mean: posNum(), cv: gammaCv() }),
   strict({ dist: z.literal('weibull'), shape: posNum(), scale: posNum() }),
   strict({ dist: z.literal('pareto'), shape: posNum(), scale: posNum() }),
   strict({ dist: z.literal('empirical'), samples: z.array(nonNegNum()).min(1, { error: 'expected at least one sample' }) }),

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DTYPES, FP8_SCALINGS, type Dtype } from '../perf/dtype.ts';
 import { DistSchema } from '../engine/distribution-schema.ts';
 import { MAX_REASONING_RATIO } from './llm/reasoning.ts';
-import { typicalValue } from '../engine/distribution-scale.ts';
+import { analyticalMean, typicalValue } from '../engine/distribution-scale.ts';
 import { MAX_SESSION_TURNS } from './llm/sessions.ts';
 import { RouterSchema } from './router/schema.ts';
 import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, strict } from '../util/zod-helpers.ts';
@@ -102,7 +102,7 @@ export const MAX_OPEN_SESSIONS = 10_000_000;
 export const MAX_SESSION_GAP_MS = 86_400_000;
 
 function conversations<Gap extends string, Append extends string>(gap: Gap, append: Append) {
-  const gapSchema = DistSchema.refine((d) => typicalValue(d) >= 0 && typicalValue(d) <= MAX_SESSION_GAP_MS, {
+  const gapSchema = DistSchema.refine((d) => { const mean_ms = analyticalMean(d); return mean_ms >= 0 && mean_ms <= MAX_SESSION_GAP_MS; }, {
     error: `expected a mean from 0 to ${MAX_SESSION_GAP_MS.toLocaleString('en-US')} ms (a day) between turns`,
   });
   return strict({
