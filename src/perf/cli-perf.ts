@@ -9,7 +9,7 @@ import { weightDtypeFor } from './checkpoint-dtype.ts';
 import type { ModelSpec } from './models.ts';
 import { checkTensorParallel, MATMUL_REFERENCE_GPU, matmulFractions, meshLinkShare } from './hardware.ts';
 import { checkAttentionSplit, checkExpertParallel } from './memory.ts';
-import { catalogGpuId, getGpu, getModel } from './lookup.ts';
+import { catalogGpuId, getGpu, getModel, nameDtype } from './lookup.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine, withAllReduceFusion } from './profiles.ts';
 import { perfSummary, type PerfSummary } from './summary.ts';
 import { addSpeculativeOptions, speculativeFromFlags, speculativeRows, type SpeculativeFlags } from './cli-speculative.ts';
@@ -131,7 +131,7 @@ export function registerPerf(program: Command): void {
     .option('--batch <n>', 'decode batch for TPOT, end-to-end and throughput (default: 1 for latency, the KV-cache maximum for throughput)')
     .option('--prompt <n>', 'prompt tokens', '512')
     .option('--output <n>', 'output tokens', '128')
-    .option('--dtype <t>', `weight dtype: ${DTYPES.join(', ')} (fp4 = NVFP4 on Blackwell, int4 = GPTQ/AWQ weight-only; default: a --model-config checkpoint's own, else fp16)`)
+    .option('--dtype <t>', `weight dtype: ${DTYPES.join(', ')} (fp4 = NVFP4 on Blackwell, int4 = GPTQ/AWQ weight-only; default: a --model-config checkpoint's own, else the one the --model name states (-FP8, -AWQ, -GPTQ, -W8A8, ...), else fp16)`)
     .option('--kv-dtype <t>', "KV-cache dtype (default: the engine's: the weight dtype under TensorRT-LLM profiles, 16-bit under vLLM, SGLang and TGI; fp16 for int4 weights)")
     .option('--fp8-scaling <s>', `how the checkpoint's FP8 weights are scaled: ${FP8_SCALINGS.join(' (one scale per 128x128 block: slower kernels) or ')} (per tensor or channel) (default: the model's own: block for deepseek-v3 and Qwen3, a --model-config checkpoint's quantization_config)`)
     .option('--model-config <file>', 'Hugging Face config.json to load the model from instead of the catalog')
@@ -148,7 +148,8 @@ export function registerPerf(program: Command): void {
       if (!flags.model && !flags.modelConfig) throw new UserError('--model: required unless --model-config is given (e.g. --model llama-2-70b)');
       const gpu = getGpu(catalogGpuId(flags.gpu));
       const model = withFp8Scaling(flags.modelConfig ? loadHfConfig(flags.modelConfig, flags.model) : getModel(flags.model!), parseFp8Scaling(flags.fp8Scaling, '--fp8-scaling'));
-      const dtype = weightDtypeFor(model, gpu, flags.dtype === undefined ? undefined : parseDtype(flags.dtype, '--dtype'), '--dtype');
+      const named = flags.dtype === undefined && !flags.modelConfig && flags.model !== undefined ? nameDtype(flags.model) : undefined;
+      const dtype = named ?? weightDtypeFor(model, gpu, flags.dtype === undefined ? undefined : parseDtype(flags.dtype, '--dtype'), '--dtype');
       checkWeightDtype(gpu, dtype);
       const calibration = withAllReduceFusion(resolveEngine(flags.engine, flags.calibration, '--engine'), flags.allreduceFusedWithGemm);
       const kvDtype = flags.kvDtype === undefined ? defaultKvDtype(dtype, calibration.kv_cache_dtype) : parseDtype(flags.kvDtype, '--kv-dtype');
@@ -177,7 +178,7 @@ export function registerPerf(program: Command): void {
         kvCacheFreeMemoryFraction: fraction(flags.kvCacheFreeGpuMemFraction, '--kv-cache-free-gpu-mem-fraction'),
         usdPerGpuHour: gpuHourlyUsd(gpu.id, priceSet),
       });
-      process.stdout.write(flags.json ? JSON.stringify(summary, null, 2) + '\n' : table(summary, flags.calibration ?? `engine ${flags.engine ?? DEFAULT_ENGINE}`, priceSet, dtypeNote(model, flags.dtype)));
+      process.stdout.write(flags.json ? JSON.stringify(summary, null, 2) + '\n' : table(summary, flags.calibration ?? `engine ${flags.engine ?? DEFAULT_ENGINE}`, priceSet, named ? ` (the name's: ${named}; --dtype to say otherwise)` : dtypeNote(model, flags.dtype)));
     });
 }
 

@@ -4,6 +4,7 @@ import { closest, editDistance } from '../cost/suggest.ts';
 import { GPUS, GPU_IDS, type GpuId, type GpuSpec } from './hardware.ts';
 import { loadHfConfig } from './hf-config.ts';
 import { MODELS, MODEL_IDS, type ModelId, type ModelSpec } from './models.ts';
+import type { Dtype } from './dtype.ts';
 
 /**
  * Ids listed whole in a refusal; past it the nearest few and where the list is. A refusal is one
@@ -170,6 +171,26 @@ export function catalogModelId(name: string): ModelId | undefined {
     const base = id.replace(FINE_TUNE_SUFFIX, '');
     if (base === id) return undefined;
     id = base;
+  }
+}
+
+/** Checkpoint-format suffixes of a published name and the weight dtype each names (GPTQ and AWQ: 4-bit weight-only as published). */
+const NAME_DTYPES: Readonly<Record<string, Dtype>> = {
+  fp8: 'fp8', 'fp8-dynamic': 'fp8', awq: 'int4', gptq: 'int4', int4: 'int4', w4a16: 'int4', int8: 'int8', w8a8: 'int8',
+};
+
+/**
+ * The weight dtype a model's name states, if any suffix taken off on the way to its catalog id is a
+ * checkpoint format (Meta-Llama-3.1-70B-Instruct-FP8: fp8). `perf --model ...-FP8` sized such a
+ * checkpoint at FP16 without a word, or refused it as not fitting.
+ */
+export function nameDtype(name: string): Dtype | undefined {
+  for (let id = modelSpelling(name); ; ) {
+    if (Object.hasOwn(MODELS, id) || Object.hasOwn(MODEL_ALIASES, id)) return undefined;
+    const match = FINE_TUNE_SUFFIX.exec(id);
+    if (match === null) return undefined;
+    if (Object.hasOwn(NAME_DTYPES, match[1])) return NAME_DTYPES[match[1]];
+    id = id.slice(0, match.index);
   }
 }
 

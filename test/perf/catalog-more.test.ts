@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GPUS } from '../../src/perf/hardware.ts';
-import { catalogModelId, getModel } from '../../src/perf/lookup.ts';
+import { catalogModelId, getModel, nameDtype } from '../../src/perf/lookup.ts';
 import { sizeReplica } from '../../src/perf/memory.ts';
 import type { ModelId } from '../../src/perf/models.ts';
 import { fleetsim, show } from '../helpers/cli.ts';
@@ -91,5 +91,30 @@ describe('weights per GPU against the published parameter counts (within 5%)', (
   it.each(cases)('%s at TP %i in %s', (name, tp, dtype, published) => {
     const s = sizeReplica({ model: getModel(name), gpu: h100, tp, dtype });
     expect(Math.abs(s.weightBytesPerGpu / ((published * 2) / tp) - 1)).toBeLessThan(0.05);
+  });
+});
+
+describe('a checkpoint format in the name', () => {
+  it('states the weight dtype perf takes without --dtype (it sized Llama-3.1-70B-Instruct-FP8 at FP16 without a word)', () => {
+    expect(nameDtype('meta-llama/Meta-Llama-3.1-70B-Instruct-FP8')).toBe('fp8');
+    expect(nameDtype('RedHatAI/Meta-Llama-3.1-8B-Instruct-FP8-dynamic')).toBe('fp8');
+    expect(nameDtype('hugging-quants/Meta-Llama-3.1-70B-Instruct-AWQ-INT4')).toBe('int4');
+    expect(nameDtype('Qwen/Qwen2.5-7B-Instruct-GPTQ-Int8')).toBe('int8');
+    expect(nameDtype('meta-llama/Llama-3.1-70B-Instruct')).toBeUndefined();
+    // a catalog id that ends in a format is the model, not a dtype: Meta's own FP8 405B
+    expect(nameDtype('llama-3.1-405b-meta-fp8')).toBeUndefined();
+  });
+
+  it('perf sizes a -FP8 name at FP8 (half the FP16 weights) and --dtype still decides', async () => {
+    const weights = async (extra: string[]) => {
+      const r = await fleetsim(['perf', '--model', 'Meta-Llama-3.1-70B-Instruct-FP8', '--gpu', 'h100-80gb', '--tp', '2', '--json', ...extra]);
+      expect(r.code, show(r)).toBe(0);
+      const s = JSON.parse(r.stdout) as { dtype: string; weight_gb_per_gpu: number };
+      return s;
+    };
+    const named = await weights([]);
+    const given = await weights(['--dtype', 'bf16']);
+    expect([named.dtype, given.dtype]).toEqual(['fp8', 'bf16']);
+    expect(named.weight_gb_per_gpu / given.weight_gb_per_gpu).toBeCloseTo(0.5, 1);
   });
 });
