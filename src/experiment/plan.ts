@@ -232,6 +232,29 @@ function checkFractionalSteps(sw: Sweep): void {
     }
     sw.scenario(pointWith(whole - 1)); // refused: the sweep's message, naming --vary and the field
   });
+  sw.knobs.forEach((knob, j) => {
+    if (knob.kind === 'list') checkFractionalListValue(sw, j, start);
+  });
+}
+
+/**
+ * The same for a list knob (`servers=8,8.5,9`), whose refused values a plan otherwise passes over
+ * as rejected configurations: a fractional number is refused, with the sweep's message, where a
+ * whole number of the same knob is taken.
+ */
+function checkFractionalListValue(sw: Sweep, j: number, start: readonly number[]): void {
+  const values = sw.knobs[j].values;
+  const fraction = values.findIndex((v) => typeof v === 'number' && !Number.isInteger(v));
+  const whole = values.findIndex((v) => typeof v === 'number' && Number.isInteger(v));
+  if (fraction < 0 || whole < 0) return;
+  const pointWith = (i: number) => indexOf(sw.knobs, start.map((n, m) => (m === j ? i : n)));
+  try {
+    sw.scenario(pointWith(whole));
+  } catch (e) {
+    if (e instanceof UserError) return;
+    throw e;
+  }
+  sw.scenario(pointWith(fraction));
 }
 
 /** Plans on the runner; see the file header. */

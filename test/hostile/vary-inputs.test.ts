@@ -83,6 +83,12 @@ describe('plan over a fractional step', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('refuses a fractional value in a list over a field of whole numbers (8,8.5,9 read 8.5 as a rejected configuration)', async () => {
+    const r = await runMain([...plan, '--vary', 'topology.stations.api.servers=8,8.5,9', '--minimize', 'topology.stations.api.servers']);
+    expectRefusedInOneLine(r, /^--vary: at point 1 \(topology\.stations\.api\.servers=8\.5\): scenarios\/mmc-example\.yaml: topology\.stations\.api\.servers: expected a positive integer, got 8\.5$/, show(r));
+    expect(r.stdout).toBe('');
+  });
+
   it('plans over one of a field that takes fractions', async () => {
     const r = await runMain([...plan, '--vary', 'topology.stations.api.service_ms.mean=500..501:0.5', '--minimize', 'topology.stations.api.service_ms.mean']);
     expect(r.code, show(r)).toBe(0);
