@@ -42,9 +42,19 @@ export function validateScenario(doc: unknown, file: string): Scenario {
   const parsed = ScenarioSchema.safeParse(doc, { reportInput: true });
   if (!parsed.success) throw new UserError(problemLines(doc, file, parsed.error.issues).join('\n'));
   const problem = checkReferences(parsed.data);
-  if (problem) throw new UserError(`${file}: ${problem}`);
+  if (problem) throw new UserError(`${problemFlag(doc, problem) ?? file}: ${problem}`);
   boundCommand(parsed.data.limits.max_wall_s);
   return parsed.data;
+}
+
+/**
+ * The flag that set the field a cross-reference problem names first, if a flag named in messages
+ * did: `--what-if a=warmup_s=14400` was refused as the scenario file's "warmup_s: expected less
+ * than duration_s".
+ */
+function problemFlag(doc: unknown, problem: string): string | undefined {
+  const path = /^([\w.[\]-]+):/.exec(problem)?.[1];
+  return path === undefined ? undefined : namingFlag(doc, path.replace(/\[(\d+)\]/g, '.$1').split('.'));
 }
 
 /** Problems listed at most (each one line); the rest are counted. */

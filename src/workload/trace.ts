@@ -80,16 +80,23 @@ interface StampColumn {
 
 /**
  * The header's columns, each given once: a column named twice was read from its first place
- * without a word, whichever the writer meant.
+ * without a word, whichever the writer meant. Names are compared as a reader sees them, in any
+ * case and without invisible characters: `TIMESTAMP` and `timestamp`, or a name and the same name
+ * with a zero-width space, were two columns of which one was read (and a header of both Azure's
+ * `TIMESTAMP` and BurstGPT's `Timestamp` was read as Azure's).
  */
 function checkHeader(header: readonly string[], label: string): void {
   const seen = new Map<string, number>();
   header.forEach((name, i) => {
-    const first = seen.get(name);
-    if (first !== undefined) throw new UserError(`${label}: line 1, column ${i + 1}: column ${quote(name)} given twice (columns ${first + 1} and ${i + 1}); expected each column once`);
-    seen.set(name, i);
+    const key = name.normalize('NFKC').replace(INVISIBLE, '').toLowerCase();
+    const first = seen.get(key);
+    if (first !== undefined) throw new UserError(`${label}: line 1, column ${i + 1}: column ${quote(name)} given twice (columns ${first + 1} and ${i + 1}, ${quote(header[first])}); expected each column once`);
+    seen.set(key, i);
   });
 }
+
+/** Zero-width and other format characters a header may carry unseen. */
+const INVISIBLE = /[\u00AD\u200B-\u200F\u2060-\u2064\uFEFF]/g;
 
 /** Reads the CSV's rows in the given columns; `stamp` parses the first, the others are token counts. */
 function readCsvColumns(rows: string[][], lines: number[], columns: readonly string[], label: string, stamp: StampColumn): TraceRows {

@@ -65,7 +65,17 @@ describe('traces', () => {
 
   it('a column named twice in the header is refused (the first was read, without a word)', async () => {
     const azure = await validateTrace('twice.csv', 'TIMESTAMP,ContextTokens,GeneratedTokens,ContextTokens\n2024-01-01 00:00:00,100,10,5\n2024-01-01 00:00:01,100,10,5\n');
-    expectRefusedInOneLine(azure.r, new RegExp(`${azure.prefix}line 1, column 4: column "ContextTokens" given twice \\(columns 2 and 4\\); expected each column once$`), show(azure.r));
+    expectRefusedInOneLine(azure.r, new RegExp(`${azure.prefix}line 1, column 4: column "ContextTokens" given twice \\(columns 2 and 4, "ContextTokens"\\); expected each column once$`), show(azure.r));
+  });
+
+  it('a column named twice in another case, or with a zero-width character, is refused too (one of the two was read)', async () => {
+    const cased = await validateTrace('cased.csv', 'TIMESTAMP,ContextTokens,GeneratedTokens,contexttokens\n2024-01-01 00:00:00,100,10,5\n2024-01-01 00:00:01,100,10,5\n');
+    expectRefusedInOneLine(cased.r, new RegExp(`${cased.prefix}line 1, column 4: column "contexttokens" given twice \\(columns 2 and 4, "ContextTokens"\\)`), show(cased.r));
+    const hidden = await validateTrace('hidden.csv', 'TIMESTAMP,ContextTokens,GeneratedTokens,ContextTokens\u200b\n2024-01-01 00:00:00,100,10,5\n2024-01-01 00:00:01,100,10,5\n');
+    expectRefusedInOneLine(hidden.r, new RegExp(`${hidden.prefix}line 1, column 4: column "ContextTokens.*" given twice`), show(hidden.r));
+    // Azure's and BurstGPT's timestamp columns in one header: which format was meant is not known
+    const both = await validateTrace('both.csv', 'TIMESTAMP,ContextTokens,GeneratedTokens,Timestamp,Request tokens,Response tokens\n2024-01-01 00:00:00,100,10,0,5,5\n2024-01-01 00:00:01,100,10,1,5,5\n');
+    expectRefusedInOneLine(both.r, new RegExp(`${both.prefix}line 1, column 4: column "Timestamp" given twice \\(columns 1 and 4, "TIMESTAMP"\\)`), show(both.r));
   });
 
   it('a BurstGPT Timestamp written as a date is refused: BurstGPT gives seconds', async () => {
@@ -112,6 +122,14 @@ describe('messages name the file and the field', () => {
     expectRefusedInOneLine(whatIf, /^--what-if a=faults\.0\.fraction=2: faults\[0\]\.fraction: expected a probability in \[0, 1\], got 2$/, show(whatIf));
     const set = await runMain(['replay', file, '--allow-path', 'scenarios', '--quiet', '--set', 'faults.0.fraction=2']);
     expectRefusedInOneLine(set, /^scenarios\/incidents\/gpu-cluster-failure\.yaml: faults\[0\]\.fraction: expected a probability in \[0, 1\], got 2$/, show(set));
+  });
+
+  it('a --what-if refused by a check across fields names the flag too (warmup past the duration blamed the scenario file)', async () => {
+    const file = 'scenarios/incidents/gpu-cluster-failure.yaml';
+    const whatIf = await runMain(['replay', file, '--allow-path', 'scenarios', '--quiet', '--what-if', 'a=warmup_s=1e9']);
+    expectRefusedInOneLine(whatIf, /^--what-if a=warmup_s=1e9: warmup_s: expected less than duration_s \(\d+\), got 1000000000$/, show(whatIf));
+    const set = await runMain(['replay', file, '--allow-path', 'scenarios', '--quiet', '--set', 'warmup_s=1e9']);
+    expectRefusedInOneLine(set, /^scenarios\/incidents\/gpu-cluster-failure\.yaml: warmup_s: expected less than duration_s/, show(set));
   });
 
   it('replay refuses what-if names that differ only in case, from each other or from the baseline (one file on a case-insensitive file system), before writing', async () => {
