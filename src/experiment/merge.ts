@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { TimeSeries } from '../metrics/timeseries.ts';
+import { summaryContradiction } from '../results/summary-contradiction.ts';
 import { knobFromMeta, type Knob } from './grid.ts';
 import { RunRecordSchema, SHARD_FORMAT, ShardManifestSchema, sha256 as sha, type RunRecord, type ShardManifest } from './shard.ts';
 import { finishPoint, type PointResult, type SweepMeta } from './sweep.ts';
@@ -175,6 +176,8 @@ export function mergeShards(dirs: readonly string[]): MergedSweep {
     for (let i = 0; i < meta.replications; i++) {
       const { file, sha256 } = locate(k, i);
       const rec = checked<RunRecord>(RunRecordSchema, readJson(file, 'a run', RUN_FILE_LIMITS, sha256), file);
+      const impossible = summaryContradiction(rec.summary);
+      if (impossible) throw new UserError(`merge: ${file}: summary.${impossible}`);
       if (rec.point !== k || rec.replication !== i) throw new UserError(`merge: ${file}: expected point ${k} replication ${i}, found point ${rec.point} replication ${rec.replication}`);
       const timeseries = TimeSeries.fromJSON(rec.timeseries);
       // replications of a point share their windows: a series of other windows merged in part, silently
