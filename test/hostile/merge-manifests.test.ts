@@ -1,9 +1,10 @@
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
 import { show, type CliResult } from '../helpers/cli.ts';
 import { suiteTempDir } from '../helpers/temp-dir.ts';
+import { sweepShards } from '../helpers/shards.ts';
 import { expectRefusedInOneLine } from '../helpers/errors.ts';
 import { sha256 } from '../../src/experiment/shard.ts';
 
@@ -26,14 +27,7 @@ interface Edit {
 
 // two points of two replications, two shards: shard 0 holds replication 0 of each point
 const SWEEP = ['scenarios/quickstart.yaml', '--vary', 'topology.stations.api.servers=12,16', '--set', 'duration_s=60', '--set', 'warmup_s=1', '--replications', '2', '--jobs', '1', '--quiet'];
-const shards = () => [join(tmp.dir(), 'shard-0'), join(tmp.dir(), 'shard-1')];
-
-beforeAll(async () => {
-  for (const [i, dir] of shards().entries()) {
-    const r = await runMain(['sweep', ...SWEEP, '--shard', `${i}/2`, '--out', dir]);
-    expect(r.code, show(r)).toBe(0);
-  }
-}, 120_000);
+const shards = sweepShards(tmp, SWEEP);
 
 /** Copies of the shards with `edit` made; returns their directories and the files edited. */
 function editedShards(name: string, edit: Edit): { dirs: string[]; manifest: string; run: string } {
