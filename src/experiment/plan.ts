@@ -209,52 +209,40 @@ function cheapestFeasible(evaluations: readonly Evaluation[]): Evaluation | unde
 }
 
 /**
- * Refuses a range knob stepping in fractions over a field that takes whole numbers, as a sweep
- * does (checkPoints: every point validated): bisection read its refused fractional values as
- * failing and answered 29 of `servers=8..32:0.5`. Told apart from a value too small to take
- * (which rightly reads as failing) by the whole value just above the fraction being taken.
+ * Refuses a knob of fractional numbers over a field that takes whole numbers, as a sweep does
+ * (checkPoints: every point validated). A range: bisection read its refused fractional values as
+ * failing and answered 29 of `servers=8..32:0.5`; told apart from a value too small to take (which
+ * rightly reads as failing) by the whole value just above the fraction being taken. A list
+ * (`servers=8,8.5,9`), whose refused values a plan otherwise passes over as rejected
+ * configurations: its first fraction, where its first whole number is taken.
  */
 function checkFractionalSteps(sw: Sweep): void {
   // the other knobs where a plan starts, range knobs at their largest value
   const start = sw.knobs.map((k) => (k.kind === 'range' ? k.values.length - 1 : 0));
   sw.knobs.forEach((knob, j) => {
-    if (knob.kind !== 'range') return;
-    const v = knob.values as number[];
-    let whole = v.length - 1; // the largest whole value after a fraction
-    while (whole > 0 && !(Number.isInteger(v[whole]) && !Number.isInteger(v[whole - 1]))) whole--;
-    if (whole === 0) return;
     const pointWith = (i: number) => indexOf(sw.knobs, start.map((n, m) => (m === j ? i : n)));
-    try {
-      sw.scenario(pointWith(whole));
-    } catch (e) {
-      if (e instanceof UserError) return; // refused whole too: not a matter of fractions
-      throw e;
+    const v = knob.values;
+    if (knob.kind === 'range') {
+      let whole = v.length - 1; // the largest whole value after a fraction
+      while (whole > 0 && !(Number.isInteger(v[whole]) && !Number.isInteger(v[whole - 1]))) whole--;
+      if (whole > 0) refuseFractionWhereWholeTaken(sw, pointWith(whole), pointWith(whole - 1));
+      return;
     }
-    sw.scenario(pointWith(whole - 1)); // refused: the sweep's message, naming --vary and the field
-  });
-  sw.knobs.forEach((knob, j) => {
-    if (knob.kind === 'list') checkFractionalListValue(sw, j, start);
+    const fraction = v.findIndex((x) => typeof x === 'number' && !Number.isInteger(x));
+    const whole = v.findIndex((x) => typeof x === 'number' && Number.isInteger(x));
+    if (fraction >= 0 && whole >= 0) refuseFractionWhereWholeTaken(sw, pointWith(whole), pointWith(fraction));
   });
 }
 
-/**
- * The same for a list knob (`servers=8,8.5,9`), whose refused values a plan otherwise passes over
- * as rejected configurations: a fractional number is refused, with the sweep's message, where a
- * whole number of the same knob is taken.
- */
-function checkFractionalListValue(sw: Sweep, j: number, start: readonly number[]): void {
-  const values = sw.knobs[j].values;
-  const fraction = values.findIndex((v) => typeof v === 'number' && !Number.isInteger(v));
-  const whole = values.findIndex((v) => typeof v === 'number' && Number.isInteger(v));
-  if (fraction < 0 || whole < 0) return;
-  const pointWith = (i: number) => indexOf(sw.knobs, start.map((n, m) => (m === j ? i : n)));
+/** Builds the point with the fraction, so that its refusal (the sweep's message, naming --vary and the field) stands, when the point with the whole number is taken. */
+function refuseFractionWhereWholeTaken(sw: Sweep, wholePoint: number, fractionPoint: number): void {
   try {
-    sw.scenario(pointWith(whole));
+    sw.scenario(wholePoint);
   } catch (e) {
-    if (e instanceof UserError) return;
+    if (e instanceof UserError) return; // refused whole too: not a matter of fractions
     throw e;
   }
-  sw.scenario(pointWith(fraction));
+  sw.scenario(fractionPoint);
 }
 
 /** Plans on the runner; see the file header. */
