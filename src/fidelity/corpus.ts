@@ -142,9 +142,15 @@ export interface EngineArgs {
    * and all-reduce (float16 or bfloat16), or disable (the default: a GEMM, then the all-reduce)
    */
   readonly gemm_allreduce_plugin?: GemmAllReducePlugin;
+  /**
+   * TensorRT-LLM's XQA decode-attention kernel for grouped-query attention: true where a run says
+   * it was on before the release that made it the default (predict.ts TRTLLM_XQA_SINCE), false
+   * where it says it was off after
+   */
+  readonly xqa?: boolean;
 }
 /** Settings in TensorRT-LLM's own names, which no other stack has: refused on another stack's row. */
-const TRTLLM_ENGINE_ARGS = ['capacity_scheduler_policy', 'batching_type', 'gemm_allreduce_plugin'] as const;
+const TRTLLM_ENGINE_ARGS = ['capacity_scheduler_policy', 'batching_type', 'gemm_allreduce_plugin', 'xqa'] as const;
 export const BATCHING_TYPES = ['INFLIGHT', 'STATIC'] as const;
 export type BatchingType = (typeof BATCHING_TYPES)[number];
 /** trtllm-build's --gemm_allreduce_plugin values (its `None` read as disable). */
@@ -169,6 +175,7 @@ const ENGINE_ARG_READERS: Readonly<Record<keyof EngineArgs, { expected: string; 
   capacity_scheduler_policy: { expected: CAPACITY_SCHEDULER_POLICIES.join(' or '), read: (s) => CAPACITY_SCHEDULER_POLICIES.find((p) => p === s.toUpperCase()) },
   batching_type: { expected: BATCHING_TYPES.join(' or '), read: (s) => BATCHING_TYPES.find((b) => b === s.toUpperCase()) },
   gemm_allreduce_plugin: { expected: GEMM_ALLREDUCE_PLUGINS.join(', '), read: (s) => (s.toLowerCase() === 'none' ? 'disable' : GEMM_ALLREDUCE_PLUGINS.find((v) => v === s.toLowerCase())) },
+  xqa: { expected: 'true or false', read: (s) => (s === 'true' ? true : s === 'false' ? false : undefined) },
 };
 const ENGINE_ARG_NAMES = Object.keys(ENGINE_ARG_READERS) as (keyof EngineArgs)[];
 

@@ -1,10 +1,9 @@
 import type { FitPoint } from '../perf/calibrate.ts';
 import type { CalibrationProfile } from '../perf/calibration.ts';
-import type { Dtype } from '../perf/dtype.ts';
 import { buildStepGeometry } from '../perf/step.ts';
 import { NEAR_CAPACITY_LOAD } from '../perf/model-error.ts';
 import { SERVING_LATENCY_KINDS, type CorpusRow } from './corpus.ts';
-import { memorySettings, predictRows, resolveRow } from './predict.ts';
+import { predictRows, resolveRow, rowStepOptions } from './predict.ts';
 
 /**
  * Corpus rows as what `calibrate` fits: batch-level rows (prefill, decode, latency, offline
@@ -33,8 +32,7 @@ export function corpusFitSet(rows: readonly CorpusRow[], base: CalibrationProfil
       serving.push(row);
       continue;
     }
-    // resolveRow accepted the row's dtypes: they are ones the step model knows
-    const geometry = buildStepGeometry({ model: resolved.model, gpu: resolved.gpu, tp: row.tp, ep: row.ep, dtype: row.dtype as Dtype, kvDtype: row.kv_dtype as Dtype, calibration: base, ...memorySettings(row) });
+    const geometry = buildStepGeometry(rowStepOptions(row, resolved.model, resolved.gpu, base));
     points.push({
       id: row.id, kind: row.kind as FitPoint['kind'], group: `${row.gpu} ${row.dtype}`, geometry, gpu: resolved.gpu, measured: row.value,
       batch: row.batch, numRequests: row.num_requests, prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens,

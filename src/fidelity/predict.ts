@@ -6,12 +6,12 @@ import { checkKvDtype, DTYPES, withFp8Scaling, type Dtype } from '../perf/dtype.
 import type { GpuSpec } from '../perf/hardware.ts';
 import { getGpu, getModel } from '../perf/lookup.ts';
 import type { ModelSpec } from '../perf/models.ts';
-import { buildStepModel, windowKvTokens, type StepModel } from '../perf/step.ts';
+import { buildStepModel, windowKvTokens, type StepModel, type StepModelOptions } from '../perf/step.ts';
 import { VLLM_REPLICA_DEFAULTS } from '../fleet/gpu/replica.ts';
 import { FIXED_OUTPUT_SUFFIX, randomRangeOf, SERVING_KINDS, type CorpusRow, type EngineArgs, type Statistic } from './corpus.ts';
 import { trtllmBenchLimits } from './trtllm-bench.ts';
 import { simulate, type Arrivals, type LengthLaw, type RunResult, type RunSpec } from './run.ts';
-import { NIM_VLLM_SINCE, versionAtLeast } from './versions.ts';
+import { NIM_VLLM_SINCE, servesWithTensorRtLlm, versionAtLeast } from './versions.ts';
 import { isLengthDataset, type LengthDataset } from './dataset-lengths.ts';
 
 /**
@@ -127,6 +127,15 @@ export const TRTLLM_FITTED_SINCE = '0.14';
  * `trtllm-2024`), all within 20%.
  */
 export const TRTLLM_SESSION_BEFORE = '0.10';
+/**
+ * The first TensorRT-LLM release whose decode attention for grouped-query models ran the XQA kernel
+ * (NVIDIA's XQA blog, docs/source/blogs/XQA-kernel.md: "will be included in the v0.8 releases";
+ * it measured Llama 2 70B on one H200 at 128/2048 at 1,227 tokens/s without and 2,941 with it).
+ * Before it the masked multi-head attention kernel read each KV head once per query head
+ * (perf/step.ts decodeKvReadsPerToken): a row of an earlier release decodes so unless its
+ * engine_args say xqa=true (a pre-release that had it), and a later one with xqa=false does too.
+ */
+export const TRTLLM_XQA_SINCE = '0.8';
 /**
  * The first NIM for LLMs release whose TensorRT-LLM is of the `trtllm` profile's era. NIM 1.0
  * (June 2024; the Llama 3 containers were released as 1.0.0 and 1.0.3, NIM 1.1.0 documentation,
@@ -265,6 +274,22 @@ export function memorySettings(row: CorpusRow): { gpuMemoryUtilization?: number;
   };
 }
 
+/** Whether a row's engine decoded grouped-query attention without XQA (TRTLLM_XQA_SINCE). */
+export function decodesWithoutXqa(row: CorpusRow): boolean {
+  if (!servesWithTensorRtLlm(row.stack, row.stack_version)) return false;
+  if (row.engine_args.xqa !== undefined) return !row.engine_args.xqa;
+  // NIM's versions are its own; its first (1.0, 2024) came after TensorRT-LLM 0.8
+  return row.stack === 'trtllm' && !versionAtLeast(row.stack_version, TRTLLM_XQA_SINCE);
+}
+
+/** The step model's options for a row whose dtypes resolveRow accepted (the fit's geometry too: fit-corpus.ts). */
+export function rowStepOptions(row: CorpusRow, model: ModelSpec, gpu: GpuSpec, calibration: CalibrationProfile): StepModelOptions {
+  return {
+    model, gpu, tp: row.tp, ep: row.ep, dtype: row.dtype as Dtype, kvDtype: row.kv_dtype as Dtype, calibration, ...memorySettings(row),
+    decodeKvReadsPerQueryHead: decodesWithoutXqa(row),
+  };
+}
+
 /** The catalog entries and step model of a row, or why fleetsim cannot model it. */
 export function resolveRow(row: CorpusRow, calibration: CalibrationProfile): { model: ModelSpec; gpu: GpuSpec; step: StepModel } | string {
   let model: ModelSpec, gpu: GpuSpec;
@@ -286,7 +311,7 @@ export function resolveRow(row: CorpusRow, calibration: CalibrationProfile): { m
   try {
     // a cache the GPU cannot hold (int4, fp4 before Blackwell) is refused as perf and scenarios refuse it
     checkKvDtype(gpu, row.kv_dtype, 'kv_dtype');
-    const step = buildStepModel({ model, gpu, tp: row.tp, ep: row.ep, dtype: row.dtype, kvDtype: row.kv_dtype, calibration, ...memorySettings(row) });
+    const step = buildStepModel(rowStepOptions(row, model, gpu, calibration));
     return { model, gpu, step };
   } catch (e) {
     if (e instanceof UserError) return `step model refused the configuration: ${e.message}`;
@@ -498,10 +523,11 @@ function withBenchBuild(s: SchedulerDefaults, row: CorpusRow, model: ModelSpec, 
  * The run of a spec, simulated once per evaluation (rows of one configuration share it). The key
  * names everything the step model is built from: without the expert-parallel degree, a DeepSeek-R1
  * row at EP 8 and one at EP 1 of the same runs (the same KV capacity) shared whichever was
- * simulated first, so adding a corpus part moved another part's figures.
+ * simulated first, so adding a corpus part moved another part's figures (so too a row decoding
+ * without XQA and one with it).
  */
 function cachedRun(row: CorpusRow, spec: RunSpec, o: PredictOptions): RunResult {
-  const key = JSON.stringify([row.model, row.engine_args.fp8_scaling, row.gpu, row.tp, row.ep, row.dtype, row.kv_dtype, profileFor(row, o), spec.step.kvCapacityTokens, spec.scheduler, spec.arrivals,
+  const key = JSON.stringify([row.model, row.engine_args.fp8_scaling, decodesWithoutXqa(row), row.gpu, row.tp, row.ep, row.dtype, row.kv_dtype, profileFor(row, o), spec.step.kvCapacityTokens, spec.scheduler, spec.arrivals,
     spec.lengths, spec.max_num_seqs, spec.requests, spec.warmup, spec.measured, spec.seed]);
   let run = o.cache?.get(key);
   if (!run) {

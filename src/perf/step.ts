@@ -90,6 +90,13 @@ export interface StepModelOptions {
   kvCacheFreeMemoryFraction?: number;
   /** expert-parallel ranks (memory.ts), default 1 */
   ep?: number;
+  /**
+   * The engine's decode attention reads each sequence's keys and values once per query head, not
+   * once per KV head: TensorRT-LLM's masked multi-head attention kernel before XQA (fidelity's
+   * predict.ts TRTLLM_XQA_SINCE). Default false: every current kernel shares a KV head's reads
+   * among the query heads of its group.
+   */
+  decodeKvReadsPerQueryHead?: boolean;
 }
 
 
@@ -136,6 +143,8 @@ export interface StepGeometry {
   readonly slidingWindowTokens: number;
   /** one token of KV cache read or written, ms at peak bandwidth */
   readonly kvMsPerToken: number;
+  /** one cached token read by a decode step, ms at peak bandwidth: kvMsPerToken times decodeKvReadsPerToken */
+  readonly decodeKvMsPerToken: number;
   /** tensor-parallel all-reduces in one iteration (2 per layer; 0 at TP 1) */
   readonly allReduces: number;
   /** their payload per token at 100% of one direction of the GPU link, ms */
@@ -243,6 +252,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     slidingAttentionMsPerPair: slidingFlopsPerPair / peak16FlopsPerMs,
     slidingWindowTokens,
     kvMsPerToken: size.kvBytesPerToken / peakBytesPerMs,
+    decodeKvMsPerToken: size.kvBytesPerToken * decodeKvReadsPerToken(model, tp, opts.decodeKvReadsPerQueryHead === true) / peakBytesPerMs,
     ...collectives(model, gpu, { tp, ep, gpus: size.gpus, dataParallelGroups: size.dp }, counts.moe_layers),
     rowParallelShare: denseParams > 0 ? Math.min(1, rowParallelParams(model) * scale / denseParams) : 0,
     flops(pt, pairs, ds, dctx, q = 1) {
@@ -250,11 +260,10 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
       return 2 * (pt * denseParams + dq * (denseParams + lmHead) + (pt + dq) * expertActiveParams) + pairs * attnFlopsPerPair + dctx * q * decodeAttnFlopsPerPair + slidingPairs(slidingWindowTokens, pt, pairs, ds, dctx, q) * slidingFlopsPerPair;
     },
     bytes(pt, _pairs, ds, dctx, q = 1) {
-      // weights once per step; KV written for every new token, read once per decode context token
-      // (a verification's q queries of one sequence share its cached keys and values)
+      // weights once a step, KV written per new token and read per decode context token (decodeKvReadsPerToken times; a verification's q queries share it)
       const tokens = pt + ds * q;
       const windows = slidingWindowTokens > 0 ? decodeWindows(slidingWindowTokens, ds, dctx) * size.kvWindowBytesPerSequence : 0;
-      return (tokens > 0 ? size.weightBytesTouched(tokens) - embeddingBytes : 0) + (tokens + dctx) * size.kvBytesPerToken + windows;
+      return (tokens > 0 ? size.weightBytesTouched(tokens) - embeddingBytes : 0) + (tokens + dctx * decodeKvReadsPerToken(model, tp, opts.decodeKvReadsPerQueryHead === true)) * size.kvBytesPerToken + windows;
     },
   };
 }
@@ -445,6 +454,22 @@ function gemmEfficiency(c: CalibrationFactors, tokens: number, share = 1): numbe
 }
 
 /**
+ * Times each cached token's keys and values cross HBM in one decode step: once, or, for a kernel
+ * that reads them once per query head (StepModelOptions.decodeKvReadsPerQueryHead), once for each
+ * query head a GPU holds per KV head it holds (a KV head replicated past tp = kv_heads serves
+ * fewer). Multi-head latent attention has no such heads: once. Measured: TensorRT-LLM 0.6.1's
+ * performance table on H100 (FP8, static batches) read Llama 2 70B (64 query heads, 8 KV) and
+ * Falcon 180B (232 and 8) at 128/2048 and 2048/2048 +80% to +101% with one read, -20% to -22% with
+ * 8 and 29, while GPT-J and Llama 2 7B (a KV head per query head) read -4% to -14% either way; its
+ * XQA blog measured 2.4x the throughput of Llama 2 70B on H200 at 128/2048 with XQA than without
+ * (docs/step-model.md, "Decode attention before XQA").
+ */
+export function decodeKvReadsPerToken(model: ModelSpec, tp: number, perQueryHead: boolean): number {
+  if (!perQueryHead || model.mla !== undefined || model.kv_heads >= model.attention_heads) return 1;
+  return model.attention_heads / Math.max(model.kv_heads, Math.min(tp, model.attention_heads));
+}
+
+/**
  * The step-time formula (see StepModel) in one place; pure, allocation-free. `q` is the query
  * tokens of each decoding sequence: 1, or k + 1 when the step verifies k speculated tokens
  * (speculative.ts): they pass every GEMM and the LM head, and attend over the sequence's context,
@@ -469,7 +494,7 @@ export function stepTimeFrom(g: StepGeometry, c: CalibrationFactors, pt: number,
     t += blend(tokens * g.expertMsPerToken / gemmEfficiency(c, tokensPerTouchedExpert, g.expertGemmShare), g.expertWeightMs * touched / c.memory_bw_efficiency);
   }
   t += pairs * g.attentionMsPerPair / c.attention_efficiency;
-  if (ds > 0) t += Math.max(dctx * q * g.decodeAttentionMsPerPair / c.attention_efficiency, dctx * g.kvMsPerToken / c.kv_bw_efficiency);
+  if (ds > 0) t += Math.max(dctx * q * g.decodeAttentionMsPerPair / c.attention_efficiency, dctx * g.decodeKvMsPerToken / c.kv_bw_efficiency);
   // sliding-window layers (gpt-oss, Gemma 2 and 3) attend over at most their window: a prompt's
   // pairs there are bounded by its tokens x the window, and each decoding sequence reads and
   // attends over at most one window: their own kernels, outside the full layers' bound above.
@@ -506,13 +531,13 @@ function allReducePayloadMs(g: StepGeometry, c: CalibrationFactors, tokens: numb
 
 /** The slope of a decode-only step in its context tokens (stepTimeFrom's attention term), with q queries per sequence. */
 export function decodeMsPerContextTokenFrom(g: StepGeometry, c: CalibrationFactors, q = 1): number {
-  return Math.max(q * g.decodeAttentionMsPerPair / c.attention_efficiency, g.kvMsPerToken / c.kv_bw_efficiency);
+  return Math.max(q * g.decodeAttentionMsPerPair / c.attention_efficiency, g.decodeKvMsPerToken / c.kv_bw_efficiency);
 }
 
 /** One decoding sequence's read of a full window in the sliding layers, ms (StepModel.decodeWindowMsPerSequence). */
 export function decodeWindowMsPerSequenceFrom(g: StepGeometry, c: CalibrationFactors, q = 1): number {
   if (g.slidingWindowTokens === 0) return 0;
-  return Math.max(q * g.slidingWindowTokens * g.slidingAttentionMsPerPair / c.attention_efficiency, g.kvWindowTokensPerSequence * g.kvMsPerToken / c.kv_bw_efficiency);
+  return Math.max(q * g.slidingWindowTokens * g.slidingAttentionMsPerPair / c.attention_efficiency, g.kvWindowTokensPerSequence * g.decodeKvMsPerToken / c.kv_bw_efficiency);
 }
 
 /**

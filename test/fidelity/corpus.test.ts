@@ -257,7 +257,7 @@ describe('corpus loader: the optional engine_args column', () => {
 
   it('refuses an unknown setting, a bad value, a repeated one, and multi-step with chunked prefill, naming file, line and column', () => {
     const refused = (arg: string) => userError(() => parseCorpus(withArgs(['', arg]), 'c.csv'));
-    expect(refused('max_num_seq=256')).toMatch(/^c\.csv:3: engine_args: expected space-separated name=value settings, names num_scheduler_steps, enable_chunked_prefill, async_scheduling, max_num_seqs, max_num_batched_tokens, gpu_memory_utilization, kv_cache_free_gpu_mem_fraction, trtllm_bench_isl, trtllm_bench_osl, fp8_scaling, capacity_scheduler_policy, batching_type, gemm_allreduce_plugin, got "max_num_seq=256"$/);
+    expect(refused('max_num_seq=256')).toMatch(/^c\.csv:3: engine_args: expected space-separated name=value settings, names num_scheduler_steps, enable_chunked_prefill, async_scheduling, max_num_seqs, max_num_batched_tokens, gpu_memory_utilization, kv_cache_free_gpu_mem_fraction, trtllm_bench_isl, trtllm_bench_osl, fp8_scaling, capacity_scheduler_policy, batching_type, gemm_allreduce_plugin, xqa, got "max_num_seq=256"$/);
     expect(refused('num_scheduler_steps=0')).toBe('c.csv:3: engine_args: expected num_scheduler_steps=an integer from 1 to 64, got "num_scheduler_steps=0"');
     expect(refused('enable_chunked_prefill')).toBe('c.csv:3: engine_args: expected enable_chunked_prefill=true or false, got "enable_chunked_prefill"');
     expect(refused('max_num_seqs=8 max_num_seqs=16')).toMatch(/expected max_num_seqs given once/);
@@ -283,6 +283,10 @@ describe('corpus loader: the optional engine_args column', () => {
     expect(profileFor(fused[1], {}).allreduce_fused_with_gemm).toBe(false);
     expect(refused('gemm_allreduce_plugin=fp8')).toBe('c.csv:3: engine_args: expected gemm_allreduce_plugin=float16, bfloat16, disable, got "gemm_allreduce_plugin=fp8"');
     expect(userError(() => parseCorpus(withArgs(['', 'gemm_allreduce_plugin=float16']), 'c.csv'))).toMatch(/expected gemm_allreduce_plugin only on a TensorRT-LLM row/);
+    // the XQA decode kernel: on or off as a run says, TensorRT-LLM's alone
+    expect(parseCorpus(trt(['xqa=true', 'xqa=false']), 'c.csv').map((r) => r.engine_args.xqa)).toEqual([true, false]);
+    expect(refused('xqa=yes')).toBe('c.csv:3: engine_args: expected xqa=true or false, got "xqa=yes"');
+    expect(userError(() => parseCorpus(withArgs(['', 'xqa=true']), 'c.csv'))).toMatch(/^c\.csv:3: engine_args: expected xqa only on a TensorRT-LLM row/);
     // TensorRT-LLM's names on another stack's row would be read as nothing: refused
     expect(userError(() => parseCorpus(withArgs(['', 'batching_type=STATIC']), 'c.csv'))).toBe('c.csv:3: engine_args: expected batching_type only on a TensorRT-LLM row (stack trtllm, or nim before 2.0; this one is vllm), got "batching_type=STATIC"');
     // NIM served with TensorRT-LLM before 2.0 and with vLLM alone since: its settings on a NIM 1.x
