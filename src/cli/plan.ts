@@ -98,7 +98,7 @@ export function renderPlan(p: PlanResult): string {
   out.push(table(header.filter((_, i) => i !== drop), rows.map((r) => r.filter((_, i) => i !== drop))));
   out.push('');
   if (p.best) {
-    out.push(`cheapest configuration meeting every SLO: ${describePoint(p.knobs, p.best.values)}  (${p.minimize} = ${fmt(p.best.objective)})`);
+    out.push(`cheapest configuration meeting every SLO: ${escapeControls(describePoint(p.knobs, p.best.values))}  (${p.minimize} = ${fmt(p.best.objective)})`);
     for (const c of p.best.checks) out.push(`  ${c.slo}: ${figure(c.value, c.ci95)}`);
   } else {
     out.push('no configuration tried meets every SLO with confidence');

@@ -68,7 +68,7 @@ export function renderSweep(meta: SweepMeta, knobs: readonly Knob[], points: rea
   const reps = meta.replications > 1 ? `, ${meta.replications} replications per point (seeds ${meta.seed}..${meta.seed + meta.replications - 1}, mean ±95% CI)` : `, seed ${meta.seed}`;
   const shaky = points.some((p) => steadyStateWord(p.summary) === 'no' || steadyStateWord(p.summary) === 'not judged');
   const note = shaky ? '\n[not steady]: the backlog grows, so its latencies and counts describe the run\'s length; [too short to judge]: the run is too short to tell' : '';
-  return `${meta.scenario}: sweep of ${meta.points} point${meta.points === 1 ? '' : 's'}${reps}\n\n${table(header, rows)}${note}`;
+  return `${escapeControls(meta.scenario)}: sweep of ${meta.points} point${meta.points === 1 ? '' : 's'}${reps}\n\n${table(header, rows)}${note}`;
 }
 
 export function registerSweep(program: Command): void {

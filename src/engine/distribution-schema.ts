@@ -30,6 +30,14 @@ export const gammaCv = () =>
     .min(GAMMA_CV_MIN, { error: `expected a cv from ${GAMMA_CV_MIN} to ${GAMMA_CV_MAX} (a gamma's shape is 1 / cv^2)` })
     .max(GAMMA_CV_MAX, { error: `expected a cv from ${GAMMA_CV_MIN} to ${GAMMA_CV_MAX} (a gamma's shape is 1 / cv^2)` });
 
+/**
+ * Largest sd of a normal, as a multiple of its mean (a cv of 100, as a gamma's). Draws below 0 are
+ * drawn again, so the normal the sampler gives has a larger mean than `mean` (the figure the
+ * capacity check reads); with an sd of 1e308 and a mean of 25 ms the check said 20% load while
+ * every draw was astronomically long. A mean of 0 takes only an sd of 0.
+ */
+export const NORMAL_CV_MAX = 100;
+
 export const DistSchema = z.discriminatedUnion('dist', [
   strict({ dist: z.literal('constant'), value: nonNegNum() }),
   strict({ dist: z.literal('uniform'), min: nonNegNum(), max: nonNegNum() }).refine((d) => d.max >= d.min, {
@@ -37,7 +45,11 @@ export const DistSchema = z.discriminatedUnion('dist', [
     path: ['max'],
   }),
   strict({ dist: z.literal('exponential'), mean: posNum() }),
-  strict({ dist: z.literal('normal'), mean: num(), sd: nonNegNum() }),
+  strict({ dist: z.literal('normal'), mean: num(), sd: nonNegNum() }).superRefine((d, ctx) => {
+    if (d.mean >= 0 && d.sd > NORMAL_CV_MAX * d.mean) {
+      ctx.addIssue({ code: 'custom', path: ['sd'], message: `expected at most ${NORMAL_CV_MAX} x mean (${d.mean}): draws below 0 are drawn again, so a wider normal's mean is not its own`, input: d.sd });
+    }
+  }),
   lognormal,
   strict({ dist: z.literal('gamma'), mean: posNum(), cv: gammaCv() }),
   strict({ dist: z.literal('weibull'), shape: posNum(), scale: posNum() }),

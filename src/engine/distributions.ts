@@ -1,3 +1,4 @@
+import { errorFunction } from 'simple-statistics';
 import type { Rng } from './random.ts';
 
 /** A sampler bound to one random stream; created once per component, never per event. */
@@ -77,14 +78,19 @@ class StdNormal {
 /** Normal truncated at 0 by rejection; mean/scv are of the untruncated law (documented). */
 class TruncNormal implements Sampler {
   readonly scv: number;
+  readonly mean: number;
   private z: StdNormal;
-  constructor(rng: Rng, readonly mean: number, private sd: number) {
+  constructor(rng: Rng, private location: number, private sd: number) {
     this.z = new StdNormal(rng);
-    this.scv = mean === 0 ? NaN : (sd * sd) / (mean * mean);
+    this.scv = location === 0 ? NaN : (sd * sd) / (location * location);
+    // draws below 0 are drawn again: the capacity check reads the mean of what is drawn, which for
+    // an sd near or above the mean exceeds it (1.29 x at an sd equal to it, 80 x at 100 times it)
+    const a = location / sd;
+    this.mean = location > 0 && sd > 0 ? location + (sd * Math.exp((-a * a) / 2)) / Math.sqrt(2 * Math.PI) / (0.5 * (1 + errorFunction(a / Math.SQRT2))) : location;
   }
   sample(): number {
     for (let i = 0; i < 64; i++) {
-      const x = this.mean + this.sd * this.z.next();
+      const x = this.location + this.sd * this.z.next();
       if (x >= 0) return x;
     }
     return 0; // a bound on rejection: only reached when nearly all mass is below 0

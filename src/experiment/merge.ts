@@ -6,7 +6,7 @@ import { TimeSeries } from '../metrics/timeseries.ts';
 import { summaryContradiction } from '../results/summary-contradiction.ts';
 import { knobFromMeta, type Knob } from './grid.ts';
 import { RunRecordSchema, SHARD_FORMAT, ShardManifestSchema, sha256 as sha, type RunRecord, type ShardManifest } from './shard.ts';
-import { finishPoint, type PointResult, type SweepMeta } from './sweep.ts';
+import { finishPoint, sweepHash, type PointResult, type SweepMeta } from './sweep.ts';
 import type { RunOutput } from './parallel.ts';
 import { readInputBytes } from '../util/read-input.ts';
 import { fileInside } from '../util/file-inside.ts';
@@ -14,6 +14,7 @@ import { lineNestedDeeperThan, parseJsonInput } from '../util/json-keys.ts';
 import { MAX_DEPTH, separatorCount } from '../scenario/document.ts';
 import { resolveInScope, scopeOfDir } from '../util/paths.ts';
 import { describeIssue } from '../scenario/format-issue.ts';
+import { quote } from '../util/excerpt.ts';
 
 /**
  * `fleetsim merge DIR...`: the shards of one sweep back into the result of one unsharded run.
@@ -82,7 +83,13 @@ function readManifest(dir: string): ShardManifest {
     const other = m !== null && typeof m === 'object' && m.kind === 'fleetsim-shard';
     throw new UserError(`merge: ${file}: expected a fleetsim shard manifest (format ${SHARD_FORMAT}${other ? `, found format ${m.format}: written by another fleetsim version; run the shard again` : ''})`);
   }
-  return checked<ShardManifest>(ShardManifestSchema, m, file);
+  const manifest = checked<ShardManifest>(ShardManifestSchema, m, file);
+  // the fields the hash covers, edited (a knob value relabelling points, a seed), with the hash kept
+  const hash = sweepHash(manifest.sweep);
+  if (manifest.sweep.hash !== hash) {
+    throw new UserError(`merge: ${file}: sweep.hash: expected ${hash}, the hash of the sweep's fleetsim_version, document_sha256, knobs, seed and replications as recorded, got ${quote(manifest.sweep.hash)}; one of them was edited`);
+  }
+  return manifest;
 }
 
 /** Where each run of the sweep is: every run once, in the shard it belongs to, its file inside that shard. */

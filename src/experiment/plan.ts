@@ -2,7 +2,7 @@ import { samplingDistortionOf, unjudgedReason } from '../results/verdict.ts';
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { notOneFigure, resolveMetric } from '../results/metric-path.ts';
-import { parseDecimal } from '../util/decimal.ts';
+import { NOT_ROUNDING_TO_ZERO, parseDecimal, roundsToZero } from '../util/decimal.ts';
 import type { Summary } from '../results/summary.ts';
 import type { WindowRow } from '../metrics/timeseries.ts';
 import { describePoint, formatValue, indexOf, pointAt, type Knob, type KnobValue } from './grid.ts';
@@ -54,6 +54,7 @@ export function parseSlo(text: string): Slo {
   if (!m) throw new UserError(`--slo ${excerpt(text)}: ${SLO_EXPECTED}`);
   const bound = parseDecimal(m[3]); // not 0x10, read by Number() as 16
   if (Number.isNaN(bound)) throw new UserError(`--slo ${excerpt(text)}: expected a decimal number after ${m[2]}, got "${excerpt(m[3])}"`);
+  if (roundsToZero(m[3])) throw new UserError(`--slo ${excerpt(text)}: expected ${NOT_ROUNDING_TO_ZERO} after ${m[2]}, got ${excerpt(m[3])}`);
   return { text, path: m[1], op: m[2] as SloOp, bound };
 }
 

@@ -27,8 +27,11 @@ export interface ShardSpec {
   count: number;
 }
 
-/** 2: each run's sha256 in the manifest (format 1 had none: merge refuses it, re-run the shard). */
-export const SHARD_FORMAT = 2;
+/**
+ * 2: each run's sha256 in the manifest (format 1 had none: merge refuses it, re-run the shard).
+ * 3: the sweep's document_sha256, from which with the other fields merge recomputes its hash.
+ */
+export const SHARD_FORMAT = 3;
 
 export interface ShardManifest {
   kind: 'fleetsim-shard';
@@ -66,6 +69,7 @@ const SweepMetaSchema = z.strictObject({
   replications: posInt(),
   knobs: z.array(z.strictObject({ path: z.string(), kind: z.enum(KNOB_KINDS), values: z.array(z.unknown()).min(1, { error: 'expected at least one value' }) })),
   points: positiveCount(),
+  document_sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'expected the sha256 of the scenario document (64 hex digits)' }),
   hash: z.string(),
 });
 

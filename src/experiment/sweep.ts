@@ -31,8 +31,20 @@ export interface SweepMeta {
   replications: number;
   knobs: { path: string; kind: Knob['kind']; values: KnobValue[] }[];
   points: number;
+  /** The sha256 (hex) of the scenario document after --set: the one input `hash` covers that the meta does not hold. */
+  document_sha256: string;
   /** Identifies the inputs (version, scenario document after --set, knobs, seed, replications): shards of one sweep share it. */
   hash: string;
+}
+
+/**
+ * `hash` of a sweep's meta, from its fields alone (the document by its sha256), so that merge can
+ * recompute it: a shard.json whose knob values were edited by hand (12 relabelled 16, its points
+ * merged under the other value) kept its hash, which covered the document itself, not held there.
+ */
+export function sweepHash(meta: Omit<SweepMeta, 'hash'>): string {
+  const { fleetsim_version, document_sha256, knobs, seed, replications } = meta;
+  return createHash('sha256').update(JSON.stringify({ fleetsim_version, document_sha256, knobs, seed, replications })).digest('hex').slice(0, 16);
 }
 
 export interface Sweep {
@@ -117,12 +129,7 @@ export function planSweep(input: SweepInput): Sweep {
   const seed = input.seed ?? first.seed;
   const replications = input.replications ?? first.replications;
   const metaKnobs = knobs.map((k) => ({ path: k.path, kind: k.kind, values: k.values }));
-  const hash = createHash('sha256')
-    // the document, not its path: shards may see the file under different paths (a container's /app/...)
-    .update(JSON.stringify({ version, doc: docJson, knobs: metaKnobs, seed, replications }))
-    .digest('hex')
-    .slice(0, 16);
-  const meta: SweepMeta = {
+  const unhashed = {
     fleetsim_version: version,
     scenario: first.name,
     scenario_file: input.file,
@@ -130,8 +137,11 @@ export function planSweep(input: SweepInput): Sweep {
     replications,
     knobs: metaKnobs,
     points: n,
-    hash,
+    // the document, not its path: shards may see the file under different paths (a container's /app/...)
+    document_sha256: createHash('sha256').update(docJson).digest('hex'),
   };
+  const hash = sweepHash(unhashed);
+  const meta: SweepMeta = { ...unhashed, hash };
   return {
     meta,
     knobs,

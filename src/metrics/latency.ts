@@ -342,8 +342,6 @@ export class LatencyStats {
 /** A number as `toJSON` writes it (`enc`): JSON has no Infinity or NaN, so those travel as strings. */
 const isEncodedNumber = (x: unknown): x is number | string => typeof x === 'number' || x === 'Infinity' || x === '-Infinity' || x === 'NaN';
 const EncodedNumberSchema = z.custom<number | string>(isEncodedNumber, { error: 'expected a number (or "Infinity", "-Infinity", "NaN")' });
-/** A list of such numbers, checked in one loop: a series holds millions (a zod schema an element took seconds a run). */
-export const EncodedNumbersSchema = z.custom<(number | string)[]>((xs) => Array.isArray(xs) && xs.every(isEncodedNumber), { error: 'expected a list of numbers (or "Infinity", "-Infinity", "NaN")' });
 
 /** The keys the sketch's mapping gives (about -71,000 to 71,000): a store beyond them is not one a sketch wrote. */
 const KEY_MIN = MAPPING.key(MAPPING.minPossible);

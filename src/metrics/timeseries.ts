@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { EncodedNumbersSchema, LatencyStats, LatencyStatsJSONSchema, type LatencyStatsJSON } from './latency.ts';
+import { LatencyStats, LatencyStatsJSONSchema, type LatencyStatsJSON } from './latency.ts';
 import { nonNegNum, posNum } from '../util/zod-helpers.ts';
+import { MAX_WINDOW_S } from '../util/limits.ts';
 
 /** One serialised field of a TimeSeries. */
 type FieldJSON =
@@ -15,8 +16,21 @@ export interface TimeSeriesJSON {
   fields: Record<string, FieldJSON>;
 }
 
-/** Counters, one a window (or one a window and tracked model), as `toJSON` writes a Float64Array. */
-const CountsJSONSchema = z.strictObject({ typed: z.literal('Float64Array'), values: EncodedNumbersSchema });
+/**
+ * Counters, one a window (or one a window and tracked model), as `toJSON` writes a Float64Array:
+ * counts of requests and tokens, whole numbers >= 0. A run file edited to hold NaN, -5 or 1e308
+ * was merged into the point's series without a word.
+ */
+const isCount = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0;
+const CountsJSONSchema = z.strictObject({
+  typed: z.literal('Float64Array'),
+  // one loop, not a schema an element: a series holds millions
+  values: z.custom<unknown[]>(Array.isArray, { error: 'expected a list of counts' }).superRefine((xs, ctx) => {
+    const i = xs.findIndex((x) => !isCount(x));
+    if (i >= 0) ctx.addIssue({ code: 'custom', message: 'expected a count (a whole number >= 0)', input: xs[i], path: [i] });
+  }),
+});
+
 const SketchesJSONSchema = z.strictObject({ sketches: z.array(LatencyStatsJSONSchema) });
 
 /**
@@ -29,7 +43,7 @@ const SketchesJSONSchema = z.strictObject({ sketches: z.array(LatencyStatsJSONSc
 export const TimeSeriesJSONSchema = z
   .strictObject({
     fields: z.strictObject({
-      window_ms: z.strictObject({ num: posNum() }),
+      window_ms: z.strictObject({ num: posNum().max(MAX_WINDOW_S * 1000) }),
       warmup_ms: z.strictObject({ num: nonNegNum() }),
       arrivals: CountsJSONSchema,
       completions: CountsJSONSchema,

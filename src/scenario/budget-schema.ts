@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDecimal } from '../util/decimal.ts';
+import { NOT_ROUNDING_TO_ZERO, parseDecimal, roundsToZero } from '../util/decimal.ts';
 
 /**
  * The form of a budget (`fleetsim check`): in a budgets file and in a scenario's `budgets:` list,
@@ -35,6 +35,10 @@ const BudgetString = z.string().transform((s, ctx): Budget => {
   const value = m ? parseDecimal(m[3]) : NaN; // not 0x10, read by Number() as 16
   if (!m || Number.isNaN(value)) {
     ctx.addIssue({ code: 'custom', message: 'expected "metric op value" with op one of <=, <, >=, > and a decimal number (e.g. "requests.error_rate <= 0.001")', input: s });
+    return z.NEVER;
+  }
+  if (roundsToZero(m[3])) {
+    ctx.addIssue({ code: 'custom', message: `expected the value after ${m[2]} to be ${NOT_ROUNDING_TO_ZERO}`, input: s });
     return z.NEVER;
   }
   return { metric: m[1], op: m[2] as BudgetOp, value };

@@ -1,11 +1,12 @@
 import { extname } from 'node:path';
-import { isAlias, isMap, isSeq, LineCounter, parseDocument, YAMLError, type Document, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, YAMLError, type Document, type Node as YamlNode } from 'yaml';
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { RESERVED_NAMES } from '../util/reserved-names.ts';
 import { formatPath } from './format-issue.ts';
 import { readInputText } from '../util/read-input.ts';
 import { parseJsonInput } from '../util/json-keys.ts';
+import { NOT_ROUNDING_TO_ZERO, roundsToZero } from '../util/decimal.ts';
 
 /**
  * Reading YAML and JSON input (scenarios, budgets) that may be hostile: every failure is a
@@ -131,6 +132,9 @@ export function parseDocumentText(text: string, file: string, format: 'json' | '
       return yaml ? locateInYaml(yaml.doc, yaml.lines, path, atKey) : undefined;
     };
     checkShape(value, placeIn(file, locate));
+    // JSON.parse gives no source text: a number that may underflow sends it through YAML to be found
+    const parsedAsYaml = MAY_ROUND_TO_ZERO.test(text) ? tryParseYaml(text) : null;
+    if (parsedAsYaml) refuseRoundedToZero(parsedAsYaml.doc, placeIn(file, locate));
     register(value, { file, locate });
     return value;
   }
@@ -144,8 +148,41 @@ export function parseDocumentText(text: string, file: string, format: 'json' | '
     throw new UserError(`${file}: invalid YAML: ${excerpt((e as Error).message)}`);
   }
   checkShape(value, placeIn(file, locate));
+  refuseRoundedToZero(doc, placeIn(file, locate));
   register(value, { file, locate });
   return value;
+}
+
+/** An exponent of three digits or a run of zeros: what a number below the smallest double needs. */
+const MAY_ROUND_TO_ZERO = /[eE]-\d{3}|0{300}/;
+
+/**
+ * Refuses a number written other than 0 that reads as 0 (1e-400: below the smallest double, about
+ * 5e-324): a budget's `value: 1e-400` was read as 0 without a word, and so was any other field.
+ * Walks the document as written (aliases once), after checkShape has bounded its depth.
+ */
+function refuseRoundedToZero(doc: Document, place: (path: readonly PropertyKey[]) => string): void {
+  const path: PropertyKey[] = [];
+  const walk = (node: unknown): void => {
+    if (isScalar(node)) {
+      if (node.value === 0 && typeof node.source === 'string' && roundsToZero(node.source)) {
+        throw new UserError(`${place(path)}: ${formatPath(path)}: expected ${NOT_ROUNDING_TO_ZERO}, got ${excerpt(node.source)}`);
+      }
+    } else if (isMap(node)) {
+      for (const pair of node.items) {
+        path.push(isScalar(pair.key) ? String(pair.key.value) : '?');
+        walk(pair.value);
+        path.pop();
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        path.push(i);
+        walk(item);
+        path.pop();
+      });
+    }
+  };
+  walk(doc.contents);
 }
 
 /**
@@ -166,6 +203,7 @@ export function parseFlagValue(text: string, flag: string): unknown {
     return text;
   }
   checkShape(value, () => flag);
+  refuseRoundedToZero(parsed.doc, () => flag);
   return value;
 }
 

@@ -6,6 +6,7 @@ import { ClientSchema } from '../fleet/client-schema.ts';
 import { FaultsFields } from '../faults/schema.ts';
 import { checkVersionDeploys, ControlSchema } from '../fleet/control/schema.ts';
 import { ScenarioBudgetsSchema } from './budget-schema.ts';
+import { MAX_WINDOW_S } from '../util/limits.ts';
 import { printableName, nonNegNum, posInt, posNum, prob, seedInt, strict } from '../util/zod-helpers.ts';
 
 
@@ -28,7 +29,7 @@ export const ScenarioSchema = strict({
   duration_s: posNum(),
   warmup_s: nonNegNum().default(0),
   /** Width of the time-series windows (default: duration_s / 100, at least 1 s). */
-  window_s: posNum().optional(),
+  window_s: posNum().max(MAX_WINDOW_S).optional(),
   replications: posInt().default(1),
   workload: strict({ arrivals: ArrivalsSchema }),
   /** Client behaviour: timeouts, retries, backoff, budgets, circuit breaker (default: one attempt, no timeout). */

@@ -14,3 +14,15 @@ export function parseDecimal(text: string): number {
   const value = Number(trimmed);
   return DECIMAL.test(trimmed) && Number.isFinite(value) ? value : NaN;
 }
+
+/**
+ * Does `text` write a number other than 0 that reads as 0 (1e-400, below the smallest double,
+ * about 5e-324)? A budget `p99 < 1e-400` was read as `p99 < 0` without a word.
+ */
+export function roundsToZero(text: string): boolean {
+  const trimmed = text.trim();
+  return DECIMAL.test(trimmed) && Number(trimmed) === 0 && /[1-9]/.test(trimmed.split(/[eE]/)[0]);
+}
+
+/** What a refusal of such a number says it expected. */
+export const NOT_ROUNDING_TO_ZERO = 'a number that does not round to 0 (the smallest positive one is about 5e-324)';

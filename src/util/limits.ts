@@ -12,3 +12,10 @@ export const SEED_MAX = Number.MAX_SAFE_INTEGER;
 
 /** Default of limits.max_memory_gb: fits a laptop. The same on every machine, so a scenario accepted here is accepted everywhere (experiment/memory.ts). */
 export const DEFAULT_MAX_MEMORY_GB = 4;
+
+/**
+ * Widest window of a time series, in s (1e12 s, about 31,700 years, as a trace's timestamps): a
+ * scenario's window_s of 1e308 made window_ms infinite (window_s null in summary.json, NaN window
+ * starts), and a run file's window_ms of 1e308 ms was merged by `fleetsim merge`.
+ */
+export const MAX_WINDOW_S = 1e12;

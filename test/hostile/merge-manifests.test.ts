@@ -1,12 +1,9 @@
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runMain } from '../check/run-main.ts';
-import { show, type CliResult } from '../helpers/cli.ts';
+import { show } from '../helpers/cli.ts';
 import { suiteTempDir } from '../helpers/temp-dir.ts';
-import { sweepShards } from '../helpers/shards.ts';
-import { expectRefusedInOneLine } from '../helpers/errors.ts';
-import { sha256 } from '../../src/experiment/shard.ts';
+import { expectMergeRefused as expectRefused, shardEditor, sweepShards } from '../helpers/shards.ts';
 
 /**
  * `fleetsim merge` of shard outputs edited by hand (the fifth hostile campaign, 2026-12-07): a
@@ -18,55 +15,10 @@ import { sha256 } from '../../src/experiment/shard.ts';
 const tmp = suiteTempDir('fleetsim-hostile-merge-');
 
 type Json = Record<string, any>;
-interface Edit {
-  /** applied to both shards' shard.json (an edit of one alone reads as shards of different sweeps) */
-  manifest?: (m: Json) => void;
-  /** applied to shard 0's first run (point 0, replication 0), its sha256 updated in shard.json; a string replaces the file's text */
-  run?: (r: Json) => void | string;
-}
 
 // two points of two replications, two shards: shard 0 holds replication 0 of each point
 const SWEEP = ['scenarios/quickstart.yaml', '--vary', 'topology.stations.api.servers=12,16', '--set', 'duration_s=60', '--set', 'warmup_s=1', '--replications', '2', '--jobs', '1', '--quiet'];
-const shards = sweepShards(tmp, SWEEP);
-
-/** Copies of the shards with `edit` made; returns their directories and the files edited. */
-function editedShards(name: string, edit: Edit): { dirs: string[]; manifest: string; run: string } {
-  const dirs = shards().map((dir, i) => join(tmp.dir(), name, `shard-${i}`));
-  shards().forEach((dir, i) => cpSync(dir, dirs[i], { recursive: true }));
-  const manifests = dirs.map((dir) => join(dir, 'shard.json'));
-  const docs = manifests.map((file) => JSON.parse(readFileSync(file, 'utf8')) as Json);
-  const run = join(dirs[0], docs[0].runs[0].file);
-  if (edit.run) {
-    const record = JSON.parse(readFileSync(run, 'utf8')) as Json;
-    const replaced = edit.run(record);
-    const text = typeof replaced === 'string' ? replaced : JSON.stringify(record);
-    writeFileSync(run, text);
-    docs[0].runs[0].sha256 = sha256(text);
-  }
-  docs.forEach((doc, i) => {
-    edit.manifest?.(doc);
-    writeFileSync(manifests[i], JSON.stringify(doc, null, 2));
-  });
-  return { dirs, manifest: manifests[0], run };
-}
-
-/** Merges the edited shards (not --quiet: the terminal table reads the merged summaries too). */
-async function mergeEdited(name: string, edit: Edit): Promise<{ r: CliResult; out: string; manifest: string; run: string }> {
-  const { dirs, manifest, run } = editedShards(name, edit);
-  const out = join(tmp.dir(), name, 'merged');
-  return { r: await runMain(['merge', ...dirs, '--out', out]), out, manifest, run };
-}
-
-/** Refused in one line naming `file` and then the field and what was expected (`field`), nothing written. */
-function expectRefused(result: { r: CliResult; out: string }, file: string, field: RegExp): void {
-  const { r, out } = result;
-  expectRefusedInOneLine(r, /^merge: /, show(r));
-  const prefix = `merge: ${file}: `;
-  const line = r.stderr.trim();
-  expect(line.startsWith(prefix), show(r)).toBe(true);
-  expect(line.slice(prefix.length)).toMatch(field);
-  expect(existsSync(out), 'nothing written').toBe(false);
-}
+const mergeEdited = shardEditor(tmp, sweepShards(tmp, SWEEP));
 
 describe('merge refuses a hand-edited shard.json naming the file and the field', () => {
   it.each<[string, (m: Json) => void, RegExp]>([
