@@ -75,7 +75,7 @@ class StdNormal {
   }
 }
 
-/** Normal truncated at 0 by rejection; mean/scv are of the untruncated law (documented). */
+/** Normal truncated at 0 by rejection; its mean is of what is drawn (the truncated law), its scv of the untruncated law. */
 class TruncNormal implements Sampler {
   readonly scv: number;
   readonly mean: number;
