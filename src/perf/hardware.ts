@@ -203,7 +203,10 @@ export const GPUS: Readonly<Record<GpuId, GpuSpec>> = {
   // 835.5 TF dense (1,671 sparse), FP8 1,670.5 TF dense (3,341 sparse), INT8 1,670.5 TOPS dense,
   // 350-400 W (400 here), a PCIe card whose NVLink bridges join it to one other card at 600 GB/s
   // (PCIe Gen5 128 GB/s beyond the pair; Azure's NC H100 v5 rents it). Domain: the bridged pair; a
-  // group of 4 or 8 cards would all-reduce across PCIe as well, which the formula does not cost.
+  // group of 4 or 8 cards is read as pairs in hosts of their own joined by the network (as Azure's
+  // NC H100 v5 VMs, at most two cards each, are: perf says so), slower than four H100 PCIe cards in
+  // one host; pairs in one 8-card host (HPE's MLPerf system) would cross its PCIe instead, which is
+  // not modelled (no published run of such a group to hold it against).
   // Its GEMMs: the matmul table has no NVL row, and the SXM's share of peak read it fast (a 400-W
   // card holds lower clocks under load than its datasheet peak's). MLPerf Inference v4.1 measured
   // both parts on one workload and software: GPT-J 6B FP8 offline, 26.06 samples/s per GPU on Dell's

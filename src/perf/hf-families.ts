@@ -90,8 +90,9 @@ function llama(r: Reader, file: string): ModelShape {
   // Mistral's sliding_window (4096 in v0.1) is left aside: every layer is sized as full attention,
   // which overstates the KV cache of sequences longer than the window (conservative)
   refuseQwenSlidingWindow(r, file);
-  const base = llamaCore(r, file);
-  return { ...base, intermediate_size: r.int(['intermediate_size', 'ffn_dim', 'n_inner'], 4 * base.hidden_size), experts: 1, experts_per_token: 1 };
+  // no default width: a gated MLP has no rule of thumb (Llama 2 7B's 11,008 is 2.7x its hidden
+  // size, Llama 3 8B's 14,336 3.5x), and 4x read Llama 2 7B at 17.7 GB for 13.5
+  return { ...llamaCore(r, file), intermediate_size: r.int(['intermediate_size', 'ffn_dim', 'n_inner']), experts: 1, experts_per_token: 1 };
 }
 
 function mixtral(r: Reader, file: string): ModelShape {

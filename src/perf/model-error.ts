@@ -71,10 +71,23 @@ export function knownModelBias(model: { readonly id: string; readonly mla?: unkn
  * runs read within -12% to +8%. GB200 carries the same die and is taken with it, unmeasured.
  */
 export function knownHardwareBias(gpu: { readonly id: string }): string | undefined {
+  if (gpu.id === 'h20') return H20_BIAS;
   if (gpu.id !== 'b200' && gpu.id !== 'gb200') return undefined;
   return `${gpu.id}: fleetsim reads Blackwell GPUs 1.3-1.6x faster than the one published comparison it has ` +
     "(NVIDIA's MLPerf Inference v5.1 offline runs on B200: Llama 2 70B +33%, Llama 3.1 8B +61%), so its capacity here is likely optimistic and its latency low";
 }
+
+/**
+ * H20, as of 2026-12-07: no published measurement in the corpus, and a balance no profile was
+ * fitted near. Its 148 dense BF16 TFLOPS over 4.0 TB/s is 37 FLOPs a byte, an eighth of H100's
+ * 295 (the GPUs behind the profiles span 150-420), and the GEMM efficiency's ramp at few rows
+ * (e_gemm(m), step.ts) is a fraction of the peak: on H20 it makes a batch-1 decode compute-bound,
+ * Llama 3.1 8B's TPOT 14.6 ms against A100 80GB's 12.0, where reading its weights takes 4 ms.
+ * Scaling the ramp by each GPU's balance was tried and not kept: the whole corpus read 18.70% ->
+ * 19.08% (A100 80GB 17.8% -> 19.3%).
+ */
+const H20_BIAS = 'h20: no published measurement, and its FLOPs per byte of bandwidth (an eighth of H100\'s) lie outside what the profiles were fitted on: ' +
+  'its small-batch decode reads compute-bound, likely slow (a batch-1 TPOT above A100\'s though it reads its weights faster), its prefill follows its peak';
 
 /** Hopper GPUs of the catalog: where the pairing below was measured (H100, H200) or shares their kernels (H20, H100 PCIe). */
 const HOPPER_GPUS: ReadonlySet<string> = new Set(['h100-80gb', 'h100-80gb-hgx4', 'h100-pcie', 'h100-nvl', 'h200', 'h20']);

@@ -383,6 +383,8 @@ export const MODELS: Readonly<Record<ModelId, ModelSpec>> = {
     moe_intermediate_size: 2048, shared_experts: 1, first_dense_layers: 3,
     mla: { q_lora_rank: 1536, kv_lora_rank: 512, qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128 },
     mtp_layers: 1, fp8_block_scaled: true,
+    // released in FP8 alone (R1 and V3.1 on the same layers too): what an engine loads by default
+    checkpoint: { dtype: 'fp8', file: 'deepseek-ai/DeepSeek-V3 config.json', field: 'quantization_config.quant_method', value: '"fp8"' },
   },
   // OpenAI, "gpt-oss-120b & gpt-oss-20b Model Card" (Aug 2025) Table 1 and HF openai/gpt-oss-120b
   // config.json (scenarios/data/model-configs/gpt-oss-120b): 36 layers, hidden 2880, 64 heads of

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import { readCheckpointDtype, weightDtypeFor } from '../../src/perf/checkpoint-dtype.ts';
 import { loadHfConfig } from '../../src/perf/hf-config.ts';
-import { getGpu } from '../../src/perf/lookup.ts';
+import { getGpu, getModel } from '../../src/perf/lookup.ts';
 import { resolveServed } from '../../src/fleet/llm/build.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
 import { prepare } from '../../src/scenario/prepare.ts';
@@ -110,5 +110,17 @@ describe('perf and scenarios size a config.json model in its own dtype', () => {
     const own = served([]);
     expect(Math.abs(own.step.weightBytesPerGpu / (671e9 / 8) - 1)).toBeLessThan(0.1);
     expect(() => served(['fleet.models.chat.dtype=bf16'])).toThrow(/^fleet\.models\.chat\.\w+: deepseek-v3 \(bf16\) does not fit on 8x h200/);
+  });
+});
+
+describe('a catalog model released in one format alone', () => {
+  it('DeepSeek-V3 (and R1 on its layers) is FP8 unless told otherwise, by catalog id and Hugging Face name alike', () => {
+    for (const name of ['deepseek-v3', 'deepseek-ai/DeepSeek-V3', 'deepseek-ai/DeepSeek-R1']) {
+      const model = getModel(name);
+      expect(weightDtypeFor(model, getGpu('h200'), undefined, '--dtype'), name).toBe('fp8');
+      expect(weightDtypeFor(model, getGpu('h200'), 'bf16', '--dtype'), name).toBe('bf16');
+    }
+    // its sibling released in BF16 stays so
+    expect(weightDtypeFor(getModel('deepseek-v2'), getGpu('h200'), undefined, '--dtype')).toBe('fp16');
   });
 });

@@ -6,6 +6,7 @@ import { buildStepGeometry } from '../../src/perf/step.ts';
 import { catalogGpuId, getGpu, getModel } from '../../src/perf/lookup.ts';
 import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
 import { perfSummary } from '../../src/perf/summary.ts';
+import { knownHardwareBias } from '../../src/perf/model-error.ts';
 
 /**
  * Datasheet figures as the vendors publish them, written out independently of the catalog:
@@ -238,5 +239,18 @@ describe('the A100 PCIe cards', () => {
     expect(oneCard).toBeLessThanOrEqual(2039 / 1935);
     const fourCards = at('a100-80gb-pcie', 'llama-2-70b', 4).tpot_ms / at('a100-80gb', 'llama-2-70b', 4).tpot_ms;
     expect(fourCards).toBeGreaterThan(2039 / 1935);
+  });
+});
+
+describe('H20: a balance outside the fitted GPUs, said where it shows', () => {
+  it('reads a batch-1 decode slower than A100 80GB although its weights read faster, and perf\'s known-bias line says so; a change that removes the first must revise the second', () => {
+    const at = (gpu: string) => perfSummary({
+      model: getModel('llama-3.1-8b'), gpu: getGpu(gpu), tp: 1, dtype: 'bf16', calibration: ENGINE_PROFILES.vllm, prompt: 512, output: 128, usdPerGpuHour: 1,
+    });
+    // 16 GB of weights: 4.0 ms at H20's 4.0 TB/s, 7.8 ms at A100's 2.04
+    expect(GPUS.h20.mem_bw_gb_per_s).toBeGreaterThan(GPUS['a100-80gb'].mem_bw_gb_per_s);
+    expect(at('h20').tpot_ms).toBeGreaterThan(at('a100-80gb').tpot_ms);
+    expect(knownHardwareBias(GPUS.h20)).toMatch(/^h20: no published measurement.*small-batch decode reads compute-bound/);
+    for (const id of ['a100-80gb', 'h100-80gb', 'h200'] as const) expect(knownHardwareBias(GPUS[id])).toBeUndefined();
   });
 });

@@ -58,6 +58,14 @@ describe('Hugging Face config.json loading', () => {
     expect(() => loadHfConfig(bad(noLayers))).toThrow(/num_hidden_layers: missing \(also looked for n_layer, num_layers\)/);
   });
 
+  it('a gated MLP without its width is refused, not sized at 4x the hidden size (Llama 2 7B read 17.7 GB for 13.5)', () => {
+    const { intermediate_size: _, ...noWidth } = llama;
+    const path = bad(noWidth);
+    expect(() => loadHfConfig(path)).toThrow(`${path}: intermediate_size: missing (also looked for ffn_dim, n_inner)`);
+    // GPT-2's MLP is 4x by definition (n_inner null): still read so
+    expect(loadHfConfig(bad({ model_type: 'gpt2', n_embd: 768, n_layer: 12, n_head: 12, vocab_size: 50257, n_positions: 1024 })).intermediate_size).toBe(3072);
+  });
+
   it('bad JSON, missing file, non-object, inconsistent heads are UserErrors', () => {
     expect(() => loadHfConfig(bad(null, '{ "hidden_size": 4096,'))).toThrow(/not valid JSON/);
     expect(() => loadHfConfig('/nonexistent/config.json')).toThrow(/cannot read model config: ENOENT/);
