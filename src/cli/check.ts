@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
@@ -9,7 +9,7 @@ import { precheckBudgetPaths, scenarioBudgets } from './scenario-budgets.ts';
 import { checkBudgetPaths, checkJunit, checkMarkdown, errorJunit, evaluateBudgets, outcome, parseBudgets, type Budget } from '../report/budgets.ts';
 import { checkReportTarget, openReportDir, partialPath } from '../report/write.ts';
 import { checkNotInput } from '../report/output-dir.ts';
-import { writeFileAtomic } from '../util/write-atomic.ts';
+import { checkFileTarget, writeFileAtomic } from '../util/write-atomic.ts';
 import { checkMemory } from '../experiment/memory.ts';
 import { buildReportFiles } from '../report/report-files.ts';
 import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
@@ -80,18 +80,7 @@ function checkJunitTarget(junit: string, out: string | undefined): void {
     const dir = resolve(out);
     if (target === dir || target.startsWith(`${dir}${sep}`)) throw new UserError(`--junit ${excerpt(junit)}: inside --out ${excerpt(out)}, which the report replaces whole; write the JUnit file elsewhere`);
   }
-  // the directories it names may not exist yet (made when it is written): the nearest that does
-  // must be a directory that takes files
-  let parent = dirname(target);
-  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
-  try {
-    if (!statSync(parent).isDirectory()) throw new UserError(`--junit ${excerpt(junit)}: ${excerpt(parent)} is not a directory`);
-    accessSync(parent, constants.W_OK);
-    if (existsSync(target) && statSync(target).isDirectory()) throw new UserError(`--junit ${excerpt(junit)}: a directory; expected a file path`);
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`--junit ${excerpt(junit)}: cannot write into ${excerpt(parent)} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  checkFileTarget(junit, '--junit');
 }
 
 /** What the error path needs to write its JUnit file safely (check's action). */

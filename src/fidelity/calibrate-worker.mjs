@@ -1,4 +1,4 @@
-// Worker-thread entry of `fleetsim calibrate --serving` (cli-calibrate.ts): loads TypeScript through
+// Worker-thread entry of `fleetsim calibrate` (cli-calibrate.ts): loads TypeScript through
 // tsx (no build step), runs the fit and posts it back, or posts the error (a UserError's message
 // is printed as the command's one line).
 import { parentPort, workerData } from 'node:worker_threads';

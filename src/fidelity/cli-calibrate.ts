@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
@@ -6,9 +8,9 @@ import { calibrate, evaluate, logErrorsMapePct, type FitPoint, type FitResult } 
 import { FACTOR_NAMES, loadCalibration, type CalibrationProfile, type FactorName } from '../perf/calibration.ts';
 import { fraction } from '../perf/cli-args.ts';
 import { checkNotInput } from '../util/not-input.ts';
-import { writeFileAtomic } from '../util/write-atomic.ts';
+import { checkFileTarget, writeFileAtomic } from '../util/write-atomic.ts';
 import { parseDtype } from '../perf/dtype.ts';
-import { getGpu, getModel } from '../perf/lookup.ts';
+import { catalogGpuId, getGpu, getModel } from '../perf/lookup.ts';
 import { gpuIdFor, loadMeasurements, modelIdFor, splitwisePoints, type MeasurementRow } from '../perf/measurements.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, getEngineProfile } from '../perf/profiles.ts';
 import { DEFAULT_MAX_WALL_S, corpusFiles, parseWallSeconds } from './cli-fidelity.ts';
@@ -93,6 +95,7 @@ export function checkVersionFlag(value: string | undefined, flag: string): void 
 /** Writes the profile (when asked) and prints the report or the JSON. */
 export function writeFit(result: FitResult, before: FitResult, excluded: readonly string[], flags: { out?: string; json?: boolean }, serving?: ServingFit): void {
   if (flags.out) {
+    mkdirSync(dirname(resolve(flags.out)), { recursive: true });
     writeFileAtomic(flags.out, JSON.stringify(result.profile, null, 2) + '\n', [], '--out');
   }
   if (flags.json) {
@@ -107,7 +110,8 @@ function splitwiseFit(flags: CalibrateFlags): { points: FitPoint[]; excluded: st
   const file = flags.measurements!;
   const rows = loadMeasurements(file);
   const model = getModel(flags.model ?? modelIdFor(...single(rows, 'model', '--model', file)));
-  const gpu = getGpu(flags.gpu ?? gpuIdFor(...single(rows, 'hardware', '--gpu', file)));
+  // --gpu reads as perf's does (aliases such as h100); the file's names as the catalog spells them
+  const gpu = getGpu(flags.gpu === undefined ? gpuIdFor(...single(rows, 'hardware', '--gpu', file)) : catalogGpuId(flags.gpu));
   return splitwisePoints(rows, {
     model, gpu, dtype: parseDtype(flags.dtype, '--dtype'),
     gpuMemoryUtilization: fraction(flags.gpuMemoryUtilization, '--gpu-memory-utilization'), file,
@@ -121,6 +125,8 @@ interface FitInput {
   extraLogErrors?: (p: CalibrationProfile) => number[];
   /** the serving rows extraLogErrors simulates */
   servingRows?: number;
+  /** lines for stderr: rows left out that the user should know of */
+  notes?: string[];
 }
 
 /** The serving rows a --serving fit simulated, and their MAPE under the base and the fitted profile. */
@@ -144,11 +150,32 @@ function corpusFit(flags: CalibrateFlags, base: CalibrationProfile): FitInput {
     throw new UserError(`--split: no ${split} rows of stack ${[...stacks].join('+')} to fit, ${ofStacks.length} of the other split (--split all fits every row; a file without a split column reads as validation)`);
   }
   const set = corpusFitSet(rows, base);
+  const notes = fasterThanRooflineNotes(set.fasterThanRoofline, set.points.length + (flags.serving ? set.serving.length : 0));
   const era = `${flags.since ? ` since ${flags.since}` : ''}${flags.before ? ` before ${flags.before}` : ''}`;
   const corpus = `${files.map((f) => f.split('/').pop()).join(', ')}, ${split} split, stack ${[...stacks].join('+')}${era}`;
-  if (!flags.serving || set.serving.length === 0) return { points: set.points, excluded: set.skipped, corpus };
+  const excluded = [...set.skipped, ...set.fasterThanRoofline];
+  if (!flags.serving || set.serving.length === 0) return { points: set.points, excluded, corpus, notes };
   const { kept, left } = flags.nearCapacity ? { kept: set.serving, left: [] } : servingBelowKnee(set.serving, base);
-  return { points: set.points, excluded: [...set.skipped, ...left], corpus, extraLogErrors: kept.length ? servingLogErrors(kept) : undefined, servingRows: kept.length };
+  return { points: set.points, excluded: [...excluded, ...left], corpus, notes, extraLogErrors: kept.length ? servingLogErrors(kept) : undefined, servingRows: kept.length };
+}
+
+/**
+ * The corpus rows left out as faster than the roofline, said on stderr (how many, which); every
+ * row to fit so left out is refused: the fit had nothing but impossible times to go on.
+ */
+function fasterThanRooflineNotes(faster: readonly string[], left: number): string[] {
+  if (faster.length === 0) return [];
+  const rows = `${faster.length} ${faster.length === 1 ? 'row' : 'rows'}`;
+  if (left === 0) {
+    throw nothingLeftToFit(faster[0], faster.length, 'times in ms of the configuration each row names');
+  }
+  return [`calibrate: ${rows} left out, faster than the roofline allows (not measurements of the configuration they name): ${faster.slice(0, 5).join('; ')}${faster.length > 5 ? `; and ${faster.length - 5} more` : ''}`];
+}
+
+/** The refusal of a fit whose every row was left out as faster than the roofline; `first` names the file and row. */
+function nothingLeftToFit(first: string, count: number, expected: string): UserError {
+  const others = count > 2 ? `, and so are the other ${count - 1}` : count === 2 ? ', and so is the other one' : ', the only one';
+  return new UserError(`${first}${others}: nothing left to fit (expected ${expected})`);
 }
 
 /** The files calibrate reads: measurements, corpus files (data/corpus/*.csv when none is named) and a --base profile. */
@@ -159,6 +186,8 @@ function calibrateInputs(flags: CalibrateFlags): string[] {
 
 function measurementsFit(flags: CalibrateFlags): FitInput {
   const { points, excluded } = splitwiseFit(flags);
+  // every run left out (timings in seconds): said here, naming the file, not as "no measurements"
+  if (points.length === 0 && excluded.length > 0) throw nothingLeftToFit(`${flags.measurements}: ${excluded[0]}`, excluded.length, 'prompt_time and token_time in milliseconds');
   return { points, excluded, corpus: flags.measurements! };
 }
 
@@ -194,11 +223,17 @@ export function registerCalibrate(program: Command): void {
       checkVersionFlag(flags.before, '--before');
       fraction(flags.gpuMemoryUtilization, '--gpu-memory-utilization'); // read by --measurements only, checked either way
       // The profile never replaces what it is fitted to: `--out m.csv` used to overwrite the measurements.
-      if (flags.out) checkNotInput(flags.out, calibrateInputs(flags));
-      // Fitting serving rows simulates each of them per candidate profile, synchronously, for tens
-      // of seconds: on a worker thread, so that this thread's event loop stays free and Ctrl-C or
-      // SIGTERM stop the command at once (the worker ends with the process).
-      const { result, before, excluded, serving } = flags.serving ? await calibrateOnWorker(flags) : runCalibrateJob(flags);
+      if (flags.out) {
+        checkNotInput(flags.out, calibrateInputs(flags));
+        // and a place to write it, before a fit of minutes (the missing directories are made then)
+        checkFileTarget(flags.out, '--out');
+      }
+      // The fit is synchronous and long (a simplex over thousands of closed-form rows, or serving
+      // rows simulated per candidate profile: tens of seconds): on a worker thread, so that this
+      // thread's event loop stays free and Ctrl-C or SIGTERM stop the command at once (the worker
+      // ends with the process). In this thread a 5,000-row corpus left SIGTERM unanswered.
+      const { result, before, excluded, serving, notes } = await calibrateOnWorker(flags);
+      for (const note of notes ?? []) process.stderr.write(`${note}\n`);
       if (result.profile.fit?.stopped === 'deadline') {
         process.stderr.write(`calibrate: --max-wall-s ${flags.maxWallS} ran out before the fit converged: the profile is the best found by then (it depends on this machine's speed; its fit.stopped says "deadline")\n`);
       }
@@ -213,9 +248,11 @@ export interface CalibrateJob {
   excluded: string[];
   /** with --serving: the simulated rows' error before and after (the table lists the batch-level points only) */
   serving?: ServingFit;
+  /** lines for stderr (rows left out as impossible), written by the command's own thread */
+  notes?: string[];
 }
 
-/** The fit of calibrate's flags (the worker thread's task with --serving; see calibrate-worker.mjs). */
+/** The fit of calibrate's flags (the worker thread's task; see calibrate-worker.mjs). */
 export function runCalibrateJob(flags: CalibrateFlags): CalibrateJob {
   const base = baseProfile(flags.base);
   const input = flags.corpus ? corpusFit(flags, base) : measurementsFit(flags);
@@ -226,7 +263,7 @@ export function runCalibrateJob(flags: CalibrateFlags): CalibrateJob {
   });
   const extra = input.extraLogErrors;
   const serving = extra && { rows: input.servingRows ?? 0, base_mape_pct: logErrorsMapePct(extra(base)), mape_pct: logErrorsMapePct(extra(result.profile)) };
-  return { result, before, excluded: input.excluded, ...(serving ? { serving } : {}) };
+  return { result, before, excluded: input.excluded, ...(serving ? { serving } : {}), ...(input.notes?.length ? { notes: input.notes } : {}) };
 }
 
 /** runCalibrateJob on a worker thread; a UserError there is one here (one line, exit 2). */

@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { parseVllmResult } from './vllm-result.ts';
-import { NIM_VLLM_SINCE, servesWithTensorRtLlm } from './versions.ts';
+import { NIM_VLLM_SINCE, servesWithTensorRtLlm, versionAtLeast, VLLM_MULTI_STEP_SINCE, VLLM_V1_DEFAULT_SINCE } from './versions.ts';
 import { readInputText } from '../util/read-input.ts';
 import { excerpt, hasControls } from '../util/excerpt.ts';
 import { MAX_BATCHED_TOKENS, MAX_DECODE_RUN_STEPS, MAX_NUM_SEQS } from '../perf/calibration.ts';
@@ -46,6 +46,8 @@ export type CorpusDtype = (typeof CORPUS_DTYPES)[number];
 export const SERVING_KINDS: readonly Kind[] = ['serving_ttft', 'serving_tpot', 'serving_itl', 'serving_e2e', 'serving_throughput'];
 /** The serving kinds that are latencies (all but throughput). */
 export const SERVING_LATENCY_KINDS: readonly Kind[] = SERVING_KINDS.filter((k) => k !== 'serving_throughput');
+/** Kinds of one static batch, of `batch` requests. */
+const STATIC_BATCH_KINDS: readonly Kind[] = ['prefill', 'decode', 'latency'];
 /** Kinds whose figure is one number for a whole batch or run: their statistic is `mean`. */
 const BATCH_LEVEL_KINDS: readonly Kind[] = ['prefill', 'decode', 'latency', 'throughput', 'serving_throughput', 'hit_rate', 'throughput_ratio'];
 /** Units each kind may be published in. serving_throughput also takes total_tok_s (vLLM's
@@ -356,7 +358,10 @@ const RowSchema = z.object({
   if (!units.includes(r.unit)) issue('unit', `expected ${units.join(' or ')} for kind ${r.kind}`);
   else if (BATCH_LEVEL_KINDS.includes(r.kind) && (r.statistic === 'p90' || r.statistic === 'p99')) issue('statistic', `expected mean or median for kind ${r.kind} (one figure per batch or run; a static batch's steps differ little, so the two are read alike)`);
   else if (!serving && r.request_rate_per_s !== null) issue('request_rate_per_s', `expected blank for kind ${r.kind} (only serving_* rows have a request rate)`);
-  else if ((r.kind === 'prefill' || r.kind === 'decode' || r.kind === 'latency') && r.batch === null) issue('batch', `expected the static batch size for kind ${r.kind}`);
+  else if (STATIC_BATCH_KINDS.includes(r.kind) && r.batch === null) issue('batch', `expected the static batch size for kind ${r.kind}`);
+  else if (STATIC_BATCH_KINDS.includes(r.kind) && r.num_requests !== null && r.num_requests !== r.batch) issue('num_requests', `expected blank or the batch (${r.batch}) for kind ${r.kind} (a static batch's requests are its batch; num_requests is of offline and serving runs)`);
+  // a decode step makes the second output token on: one token is the prefill's alone
+  else if (r.kind === 'decode' && r.output_tokens < 2) issue('output_tokens', 'expected at least 2 for kind decode (the first output token comes from the prefill; a decode step makes each one after it)');
   else if (serving && r.request_rate_per_s === null && r.batch === null) issue('batch', `expected a closed-loop concurrency for kind ${r.kind} when request_rate_per_s is blank`);
   else if (lengthsIssue(r)) issue('lengths', lengthsIssue(r)!);
   else if (r.kind === 'hit_rate' && !(r.value <= 1)) issue('value', 'expected a hit rate as a fraction in (0, 1]');
@@ -524,6 +529,26 @@ function rowFromFields(fields: string[], columns: readonly HeaderColumn[], file:
   return completeRow(r.data, engineArgs, engineArgsCell, file, line);
 }
 
+/** Stacks fleetsim has profiles for that never had vLLM's multi-step scheduling (NIM: TensorRT-LLM, then vLLM's V1 engine). */
+const WITHOUT_MULTI_STEP = ['sglang', 'trtllm', 'tgi', 'nim', 'splitwise-vllm'];
+
+/**
+ * vLLM's settings on a row whose stack or release did not have them, as TensorRT-LLM's on another
+ * stack are refused: num_scheduler_steps (multi-step, vLLM from 0.6) on SGLang was accepted and
+ * simulated as multi-step, and async_scheduling=true on a vLLM before its V1 engine (0.8)
+ * scheduled a release asynchronously that never did. The version is not echoed.
+ */
+function vllmSettingNotHad(stack: string, version: string, args: EngineArgs): string | undefined {
+  if (args.num_scheduler_steps !== undefined) {
+    if (WITHOUT_MULTI_STEP.includes(stack)) return `num_scheduler_steps only on a vLLM row (vLLM's multi-step scheduling; this one is ${stack})`;
+    if (stack === 'vllm' && !versionAtLeast(version, VLLM_MULTI_STEP_SINCE)) return `num_scheduler_steps only on vLLM ${VLLM_MULTI_STEP_SINCE} or later (multi-step scheduling came with it)`;
+  }
+  if (args.async_scheduling === true && stack === 'vllm' && !versionAtLeast(version, VLLM_V1_DEFAULT_SINCE)) {
+    return `async_scheduling=true only on vLLM ${VLLM_V1_DEFAULT_SINCE} or later (the V1 engine's; earlier releases scheduled in step)`;
+  }
+  return undefined;
+}
+
 /** The row as predict.ts reads it: the stack and GPU by their canonical names, blanks as undefined. */
 function completeRow(d: z.infer<typeof RowSchema>, engineArgs: EngineArgs, engineArgsCell: string, file: string, line: number): CorpusRow {
   const stack = canonicalStack(d.stack);
@@ -533,6 +558,8 @@ function completeRow(d: z.infer<typeof RowSchema>, engineArgs: EngineArgs, engin
     const what = stack === 'nim' ? `nim ${NIM_VLLM_SINCE} or later, or unnumbered: NIM ${NIM_VLLM_SINCE} and later serve with vLLM` : stack;
     throw rowError(file, line, ENGINE_ARGS_COLUMN, `expected ${foreign} only on a TensorRT-LLM row (stack trtllm, or nim before ${NIM_VLLM_SINCE}; this one is ${what})`, engineArgsCell);
   }
+  const notHad = vllmSettingNotHad(stack, d.stack_version, engineArgs);
+  if (notHad) throw rowError(file, line, ENGINE_ARGS_COLUMN, `expected ${notHad}`, engineArgsCell);
   const { base: uncached, cached: prompts_cached } = withoutCachedPrompts(d.lengths);
   const { base: lengths, cap } = withoutOutputCap(uncached);
   return {

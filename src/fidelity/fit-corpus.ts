@@ -1,4 +1,4 @@
-import type { FitPoint } from '../perf/calibrate.ts';
+import { pointRooflineMs, type FitPoint } from '../perf/calibrate.ts';
 import type { CalibrationProfile } from '../perf/calibration.ts';
 import { buildStepGeometry } from '../perf/step.ts';
 import { NEAR_CAPACITY_LOAD } from '../perf/model-error.ts';
@@ -16,12 +16,15 @@ export interface CorpusFitSet {
   readonly points: FitPoint[];
   readonly serving: CorpusRow[];
   readonly skipped: string[];
+  /** rows faster than the roofline allows, left out as not measurements of their configuration */
+  readonly fasterThanRoofline: string[];
 }
 
 export function corpusFitSet(rows: readonly CorpusRow[], base: CalibrationProfile): CorpusFitSet {
   const points: FitPoint[] = [];
   const serving: CorpusRow[] = [];
   const skipped: string[] = [];
+  const fasterThanRoofline: string[] = [];
   for (const row of rows) {
     const resolved = resolveRow(row, base);
     if (typeof resolved === 'string') {
@@ -33,13 +36,21 @@ export function corpusFitSet(rows: readonly CorpusRow[], base: CalibrationProfil
       continue;
     }
     const geometry = buildStepGeometry(rowStepOptions(row, resolved.model, resolved.gpu, base));
-    points.push({
+    const point: FitPoint = {
       id: row.id, kind: row.kind as FitPoint['kind'], group: `${row.gpu} ${row.dtype}`, geometry, gpu: resolved.gpu, measured: row.value,
       batch: row.batch, numRequests: row.num_requests, prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens,
       throughputTokens: row.unit === 'total_tok_s' ? 'total' : 'output',
-    });
+    };
+    // as the Splitwise measurements' (perf/measurements.ts): no profile explains such a row, and
+    // fitting it drove every factor to its peak
+    const bound_ms = pointRooflineMs(point);
+    if (bound_ms !== undefined && row.value < bound_ms) {
+      fasterThanRoofline.push(`${row.file}:${row.line}: ${row.id}: value: faster than the roofline allows (${row.kind} ${row.value} ms, at least ${bound_ms.toPrecision(3)} ms possible)`);
+      continue;
+    }
+    points.push(point);
   }
-  return { points, serving, skipped };
+  return { points, serving, skipped, fasterThanRoofline };
 }
 
 /**

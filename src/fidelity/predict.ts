@@ -11,7 +11,7 @@ import { VLLM_REPLICA_DEFAULTS } from '../fleet/gpu/replica.ts';
 import { FIXED_OUTPUT_SUFFIX, randomRangeOf, SERVING_KINDS, type CorpusRow, type EngineArgs, type Statistic } from './corpus.ts';
 import { trtllmBenchLimits } from './trtllm-bench.ts';
 import { simulate, type Arrivals, type LengthLaw, type RunResult, type RunSpec } from './run.ts';
-import { NIM_VLLM_SINCE, servesWithTensorRtLlm, versionAtLeast } from './versions.ts';
+import { NIM_VLLM_SINCE, servesWithTensorRtLlm, versionAtLeast, VLLM_MULTI_STEP_SINCE, VLLM_V1_DEFAULT_SINCE } from './versions.ts';
 import { isLengthDataset, type LengthDataset } from './dataset-lengths.ts';
 
 /**
@@ -158,12 +158,9 @@ export const VLLM_CURRENT_SINCE = '0.4';
  * vLLM 0.6.x, whose published serving benchmarks (the vLLM team's v0.6.0 blog, the SGLang team's
  * comparison README) all ran multi-step scheduling on the V0 engine: `vllm-0.6` unless a run says
  * `num_scheduler_steps=1`. 0.7.x ran V0 too, one step at a time by default: `vllm-v0` unless a run
- * says more steps.
+ * says more steps. (VLLM_MULTI_STEP_SINCE and VLLM_V1_DEFAULT_SINCE: versions.ts, which the loader reads too.)
  */
-export const VLLM_MULTI_STEP_SINCE = '0.6';
 export const VLLM_MULTI_STEP_BEFORE = '0.7';
-/** The first vLLM release whose default engine is V1 (0.8.0, 2025-03): the `vllm` profile's era. */
-export const VLLM_V1_DEFAULT_SINCE = '0.8';
 /**
  * The first vLLM release that schedules asynchronously by default (0.14.0, 2026-01, its release
  * notes: "Async scheduling is now enabled by default", `--no-async-scheduling` to turn it off): the

@@ -32,3 +32,8 @@ export const NIM_VLLM_SINCE = '2.0';
 export function servesWithTensorRtLlm(stack: string, version: string): boolean {
   return stack === 'trtllm' || (stack === 'nim' && !versionAtLeast(version, NIM_VLLM_SINCE));
 }
+
+/** The first vLLM release whose default engine is V1 (0.8.0, 2025-03): the `vllm` profile's era, and the first with asynchronous scheduling. */
+export const VLLM_V1_DEFAULT_SINCE = '0.8';
+/** The first vLLM release with multi-step scheduling, `--num-scheduler-steps` (0.6.0, 2024-09: the vLLM team's v0.6.0 blog). */
+export const VLLM_MULTI_STEP_SINCE = '0.6';

@@ -93,7 +93,7 @@ export function mapeTables(errors: readonly PointError[]): Pick<FitResult, 'mape
 }
 
 export function calibrate(points: readonly FitPoint[], opts: CalibrateOptions): FitResult {
-  if (points.length === 0 && !opts.extraLogErrors) throw new UserError(`calibrate: no measurements of stack "${opts.stack}" to fit (batch-level kinds only)`);
+  if (points.length === 0 && !opts.extraLogErrors) throw new UserError(`${opts.corpus}: no measurements of stack "${opts.stack}" to fit (batch-level kinds only)`);
   const names = opts.fit ?? FACTOR_NAMES;
   const prior = opts.priorWeight ?? 0.0002;
   const base = opts.base;
@@ -138,7 +138,7 @@ export function calibrate(points: readonly FitPoint[], opts: CalibrateOptions): 
     fit: { corpus: opts.corpus, stack: opts.stack, points: points.length, mape_pct: round(mape_pct, 2), fitted: [...names], stopped: best.stopped },
   };
   if (!FACTOR_NAMES.every((f) => Number.isFinite(profile[f]))) {
-    throw new UserError('calibrate: the fit did not converge to finite factors; check the measurements for outliers');
+    throw new UserError(`${opts.corpus}: the fit did not converge to finite factors; check the measurements for outliers`);
   }
   // Only a profile that perf and run load back is written: JSON turns a non-finite error (a 1e308
   // ms timing) into null, which the profile schema refuses.
@@ -146,7 +146,8 @@ export function calibrate(points: readonly FitPoint[], opts: CalibrateOptions): 
     parseCalibration(JSON.parse(JSON.stringify(profile)), 'profile');
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    throw new UserError(`calibrate: the fitted ${e.message} (not a profile fleetsim could load); check the measurements for outliers`);
+    // timings in microseconds fit to an efficiency below any profile's: name the file and the unit
+    throw new UserError(`${opts.corpus}: the fitted ${e.message} (not a profile fleetsim could load); expected times in milliseconds within reach of a profile: check the measurements for outliers or another unit`);
   }
   return { ...evaluate(points, profile), profile };
 }
@@ -166,6 +167,22 @@ function roundFactors(p: CalibrationProfile): CalibrationProfile {
 function round(x: number, digits: number): number {
   const k = 10 ** digits;
   return Math.round(x * k) / k;
+}
+
+/**
+ * The fastest a closed-form point's time can be (ms): its prefill and decode steps as predictBatch
+ * shapes them, each at rooflineMs. A time below it is not a measurement of the point's
+ * configuration (a decode of 0.0001 ms on Llama 3.1 70B was fitted, to a profile at every peak).
+ * Throughput has none: its concurrency is the engine's (batch limit, KV cache), not the hardware's.
+ */
+export function pointRooflineMs(p: Pick<FitPoint, 'kind' | 'geometry' | 'batch' | 'prompt_tokens' | 'output_tokens'>): number | undefined {
+  const batch = p.batch ?? 1;
+  const prefill = () => rooflineMs(p.geometry, batch * p.prompt_tokens, (batch * p.prompt_tokens * p.prompt_tokens) / 2, 0, 0);
+  const decode = () => rooflineMs(p.geometry, 0, 0, batch, batch * (p.prompt_tokens + p.output_tokens / 2));
+  if (p.kind === 'prefill') return prefill();
+  if (p.kind === 'decode') return decode();
+  if (p.kind === 'latency') return prefill() + Math.max(0, p.output_tokens - 1) * decode();
+  return undefined;
 }
 
 /** The fastest the hardware allows: every efficiency 1, no overheads. A measurement below it is not of this configuration. */

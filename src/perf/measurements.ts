@@ -5,7 +5,7 @@ import { INT32_MAX } from '../util/limits.ts';
 import { GPU_IDS } from './hardware.ts';
 import { closest } from '../cost/suggest.ts';
 import { MODEL_IDS, type ModelSpec } from './models.ts';
-import { rooflineMs, type FitPoint } from './calibrate.ts';
+import { pointRooflineMs, type FitPoint } from './calibrate.ts';
 import type { Dtype } from './dtype.ts';
 import type { GpuSpec } from './hardware.ts';
 import { buildStepGeometry, type StepGeometry } from './step.ts';
@@ -134,8 +134,9 @@ export function splitwisePoints(rows: readonly MeasurementRow[], o: SplitwisePoi
       throw new UserError(`${o.file ?? 'the measurements'}:${r.line}: prompt_size: expected at most ${most.toLocaleString('en-US')} tokens (${MEASURED_CONTEXT_FACTOR} times ${o.model.id}'s context), got ${r.prompt.toLocaleString('en-US')}`);
     }
     const g = geometryOf(r);
-    const boundPrefill = rooflineMs(g, r.prompt * r.batch, r.batch * r.prompt * r.prompt / 2, 0, 0);
-    const boundDecode = rooflineMs(g, 0, 0, r.batch, r.batch * (r.prompt + r.output / 2));
+    const shape = { geometry: g, batch: r.batch, prompt_tokens: r.prompt, output_tokens: r.output };
+    const boundPrefill = pointRooflineMs({ ...shape, kind: 'prefill' })!;
+    const boundDecode = pointRooflineMs({ ...shape, kind: 'decode' })!;
     if (r.prompt_time_ms < boundPrefill || r.token_time_ms < boundDecode) {
       excluded.push(`line ${r.line}: faster than the roofline allows (prompt ${r.prompt_time_ms.toFixed(1)} ms, at least ${boundPrefill.toFixed(1)} possible; token ${r.token_time_ms.toFixed(2)} ms, at least ${boundDecode.toFixed(2)} possible)`);
       continue;

@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
+import { excerpt } from './excerpt.ts';
 import { exitOrphaned, launcherGone } from './launcher.mjs';
 import { siblingName, siblingPattern } from './sibling-name.mjs';
 import { checkNotInput } from './not-input.ts';
@@ -62,5 +63,25 @@ export function writeFileAtomic(path: string, text: string, inputs: readonly str
     throw new UserError(`${path}: ${what}: cannot write the file (${errCode(e)})`);
   } finally {
     forget();
+  }
+}
+
+/**
+ * Where one output file goes, checked before the work that makes it (`check --junit`, `calibrate
+ * --out`): the directories it names may not exist yet (made when it is written), and the nearest
+ * that does must be a directory that takes files. A calibrate --out under a missing directory
+ * failed only after the whole fit.
+ */
+export function checkFileTarget(path: string, what: string): void {
+  const target = resolve(path);
+  let parent = dirname(target);
+  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
+  try {
+    if (!statSync(parent).isDirectory()) throw new UserError(`${what} ${excerpt(path)}: ${excerpt(parent)} is not a directory`);
+    accessSync(parent, constants.W_OK);
+    if (existsSync(target) && statSync(target).isDirectory()) throw new UserError(`${what} ${excerpt(path)}: a directory; expected a file path`);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`${what} ${excerpt(path)}: cannot write into ${excerpt(parent)} (${errCode(e)})`);
   }
 }
