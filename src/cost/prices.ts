@@ -45,6 +45,8 @@ export interface InstanceType {
    * AWS list price.
    */
   readonly price_basis?: string;
+  /** Sold only in whole units of this many instances (GB200's NVL72 rack of 18 trays); undefined: one at a time. */
+  readonly sold_in_instances?: number;
 }
 
 const I = (type: string, vcpu: number, memory_gib: number, usd_per_hour_2024: number, extra: Partial<InstanceType> = {}): InstanceType =>
@@ -93,7 +95,7 @@ export const INSTANCES: Readonly<Record<string, InstanceType>> = Object.fromEntr
   // set per offer. CoreWeave's published on-demand price stands in: $42.00 per gb200-4x instance-hour
   // (4 GPUs, 2 Grace CPUs = 144 vCPU, 960 GB; sold as whole 18-instance NVL72 racks), i.e. $10.50
   // per GPU-hour (CoreWeave pricing page as quoted by gpu.blog, 2025-26; not re-verified here).
-  I('gb200-4x', 144, 960, 42, { gpus: 4, gpu: 'gb200', note: 'CoreWeave list price (not AWS); whole NVL72 racks of 18 instances only', price_basis: 'CoreWeave\'s list price (not AWS), sold as whole NVL72 racks of 18 instances' }),
+  I('gb200-4x', 144, 960, 42, { gpus: 4, gpu: 'gb200', note: 'CoreWeave list price (not AWS); whole NVL72 racks of 18 instances only', price_basis: 'CoreWeave\'s list price (not AWS), sold as whole NVL72 racks of 18 instances', sold_in_instances: 18 }),
   // MI300X: Azure ND MI300X v5 (96 vCPU, 1,850 GiB, 8 GPUs, GA May 2024), $6.00 per GPU-hour
   // pay-as-you-go = $48.00 per VM-hour (cliffcenter.com, "AMD inference economics", May 2026,
   // quoting Azure and Oracle at $6/GPU-hr; Azure's price page not re-checked here).
@@ -131,6 +133,16 @@ export const INSTANCES: Readonly<Record<string, InstanceType>> = Object.fromEntr
 ].map((i) => [i.type, i]));
 
 export const INSTANCE_TYPES: readonly string[] = Object.keys(INSTANCES);
+
+/**
+ * Instances billed for `count` of a type: whole sale units where the catalog sells it only in them
+ * (gb200-4x: NVL72 racks of 18), as no one buys part of one; `count` where the scenario prices the
+ * type itself (another seller's terms) or it is sold one at a time.
+ */
+export function billedInstances(type: string, count: number, pricedByScenario: boolean): number {
+  const unit = pricedByScenario || !Object.hasOwn(INSTANCES, type) ? undefined : INSTANCES[type].sold_in_instances;
+  return unit === undefined ? count : Math.ceil(count / unit) * unit;
+}
 
 export function getInstance(type: string): InstanceType {
   if (Object.hasOwn(INSTANCES, type)) return INSTANCES[type];

@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { parseVllmResult } from './vllm-result.ts';
-import { NIM_VLLM_SINCE, servesWithTensorRtLlm, versionAtLeast, VLLM_MULTI_STEP_SINCE, VLLM_V1_DEFAULT_SINCE } from './versions.ts';
+import { NIM_VLLM_SINCE, servesWithTensorRtLlm, TGI_CHUNKED_SINCE, versionAtLeast, VLLM_MULTI_STEP_SINCE, VLLM_V1_DEFAULT_SINCE } from './versions.ts';
 import { readInputText } from '../util/read-input.ts';
 import { excerpt, hasControls } from '../util/excerpt.ts';
 import { MAX_BATCHED_TOKENS, MAX_DECODE_RUN_STEPS, MAX_NUM_SEQS } from '../perf/calibration.ts';
@@ -151,8 +151,8 @@ export interface EngineArgs {
    */
   readonly xqa?: boolean;
 }
-/** Settings in TensorRT-LLM's own names, which no other stack has: refused on another stack's row. */
-const TRTLLM_ENGINE_ARGS = ['capacity_scheduler_policy', 'batching_type', 'gemm_allreduce_plugin', 'xqa'] as const;
+/** Settings in TensorRT-LLM's own names (and trtllm-bench's build), which no other stack has: refused on another stack's row. */
+const TRTLLM_ENGINE_ARGS = ['capacity_scheduler_policy', 'batching_type', 'gemm_allreduce_plugin', 'xqa', 'trtllm_bench_isl', 'trtllm_bench_osl'] as const;
 export const BATCHING_TYPES = ['INFLIGHT', 'STATIC'] as const;
 export type BatchingType = (typeof BATCHING_TYPES)[number];
 /** trtllm-build's --gemm_allreduce_plugin values (its `None` read as disable). */
@@ -560,6 +560,10 @@ function completeRow(d: z.infer<typeof RowSchema>, engineArgs: EngineArgs, engin
   }
   const notHad = vllmSettingNotHad(stack, d.stack_version, engineArgs);
   if (notHad) throw rowError(file, line, ENGINE_ARGS_COLUMN, `expected ${notHad}`, engineArgsCell);
+  if (stack === 'tgi' && engineArgs.enable_chunked_prefill === true && !versionAtLeast(d.stack_version, TGI_CHUNKED_SINCE)) {
+    // its hold on waiting prompts was dropped without a word (the tgi profile models 2.x)
+    throw rowError(file, line, ENGINE_ARGS_COLUMN, `expected enable_chunked_prefill=true on a TGI row only from ${TGI_CHUNKED_SINCE} (earlier TGI had no chunked prefill)`, engineArgsCell);
+  }
   const { base: uncached, cached: prompts_cached } = withoutCachedPrompts(d.lengths);
   const { base: lengths, cap } = withoutOutputCap(uncached);
   return {

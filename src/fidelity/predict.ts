@@ -1,7 +1,7 @@
 import { UserError } from '../errors.ts';
 import { replicaScheduler, type CalibrationProfile, type SchedulerDefaults } from '../perf/calibration.ts';
 import { predictBatch } from '../perf/batch-kinds.ts';
-import { DEFAULT_ENGINE, ENGINE_PROFILES, withAllReduceFusion, type EngineName } from '../perf/profiles.ts';
+import { DEFAULT_ENGINE, ENGINE_PROFILES, runsTensorRtLlm, withAllReduceFusion, type EngineName } from '../perf/profiles.ts';
 import { checkKvDtype, DTYPES, withFp8Scaling, type Dtype } from '../perf/dtype.ts';
 import type { GpuSpec } from '../perf/hardware.ts';
 import { getGpu, getModel } from '../perf/lookup.ts';
@@ -11,7 +11,7 @@ import { VLLM_REPLICA_DEFAULTS } from '../fleet/gpu/replica.ts';
 import { FIXED_OUTPUT_SUFFIX, randomRangeOf, SERVING_KINDS, type CorpusRow, type EngineArgs, type Statistic } from './corpus.ts';
 import { trtllmBenchLimits } from './trtllm-bench.ts';
 import { simulate, type Arrivals, type LengthLaw, type RunResult, type RunSpec } from './run.ts';
-import { NIM_VLLM_SINCE, servesWithTensorRtLlm, versionAtLeast, VLLM_MULTI_STEP_SINCE, VLLM_V1_DEFAULT_SINCE } from './versions.ts';
+import { NIM_VLLM_SINCE, servesWithTensorRtLlm, TGI_CHUNKED_SINCE, versionAtLeast, VLLM_MULTI_STEP_SINCE, VLLM_V1_DEFAULT_SINCE } from './versions.ts';
 import { isLengthDataset, type LengthDataset } from './dataset-lengths.ts';
 
 /**
@@ -169,12 +169,6 @@ export const VLLM_MULTI_STEP_BEFORE = '0.7';
 export const VLLM_ASYNC_SCHEDULING_SINCE = '0.14';
 
 /**
- * The first TGI release with chunked prefill (3.0, 2024-12), whose router no longer holds prompts
- * back the way the `tgi` profile (2.x) models: later ones get the default profile.
- */
-export const TGI_CHUNKED_SINCE = '3.0';
-
-/**
  * The first SGLang release with the overlap ("zero-overhead") scheduler (0.4, 2024-12), the
  * `sglang` profile's era; earlier ones are `sglang-0.3`'s. An unnumbered version counts as current.
  */
@@ -302,6 +296,8 @@ export function resolveRow(row: CorpusRow, calibration: CalibrationProfile): { m
     if (e instanceof UserError) return `unknown gpu ${row.gpu}`;
     throw e;
   }
+  // as perf and scenarios refuse it: TensorRT-LLM's figures are of NVIDIA GPUs' kernels
+  if (servesWithTensorRtLlm(row.stack, row.stack_version) && !runsTensorRtLlm(gpu)) return `TensorRT-LLM runs on NVIDIA GPUs only, not ${row.gpu}`;
   if (!isDtype(row.dtype)) return `dtype ${row.dtype} not modelled`;
   if (!isDtype(row.kv_dtype)) return `kv_dtype ${row.kv_dtype} not modelled`;
   if (model.kind === 'encoder' && row.kind !== 'prefill') return `${row.model} is an encoder: only prefill rows apply`;

@@ -28,6 +28,13 @@ export function versionAtLeast(version: string, minimum: string): boolean {
  */
 export const NIM_VLLM_SINCE = '2.0';
 
+/**
+ * The first TGI release with chunked prefill (3.0, 2024-12), whose router no longer holds prompts
+ * back the way the `tgi` profile (2.x) models: later ones get the default profile (predict.ts), and
+ * an earlier one's row may not say it chunked (corpus.ts).
+ */
+export const TGI_CHUNKED_SINCE = '3.0';
+
 /** A row of this stack and version serves with TensorRT-LLM: trtllm, or NIM before 2.0. */
 export function servesWithTensorRtLlm(stack: string, version: string): boolean {
   return stack === 'trtllm' || (stack === 'nim' && !versionAtLeast(version, NIM_VLLM_SINCE));

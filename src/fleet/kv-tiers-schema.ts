@@ -5,11 +5,20 @@ import { nonNegNum, strict } from '../util/zod-helpers.ts';
 export const MAX_KV_TIER_GB = 1_000_000;
 /** Fastest transfer a tier may have, GB/s (NVLink-C2C of a Grace Hopper is 450 GB/s each way). */
 export const MAX_KV_TIER_GB_PER_S = 10_000;
+/**
+ * Slowest, GB/s: far below any real tier (host DRAM over PCIe moves tens of GB/s, an NVMe drive a
+ * few). At 1e-300 a block's load took longer than any run: requests hung on it while the summary
+ * counted the prefill they saved.
+ */
+export const MIN_KV_TIER_GB_PER_S = 0.01;
+/** Slowest fixed cost of one transfer, ms: ten seconds, far above any tier's (microseconds to a millisecond); a minute hung requests the same way. */
+export const MAX_KV_TIER_LATENCY_MS = 10_000;
 
+const bandwidthExpected = `expected a bandwidth in GB/s, from ${MIN_KV_TIER_GB_PER_S} to ${MAX_KV_TIER_GB_PER_S}`;
 const bandwidth = z
-  .number({ error: `expected a bandwidth in GB/s, in (0, ${MAX_KV_TIER_GB_PER_S}]` })
-  .positive({ error: `expected a bandwidth in GB/s, in (0, ${MAX_KV_TIER_GB_PER_S}]` })
-  .max(MAX_KV_TIER_GB_PER_S, { error: `expected a bandwidth in GB/s, in (0, ${MAX_KV_TIER_GB_PER_S}]` });
+  .number({ error: bandwidthExpected })
+  .min(MIN_KV_TIER_GB_PER_S, { error: bandwidthExpected })
+  .max(MAX_KV_TIER_GB_PER_S, { error: bandwidthExpected });
 
 /** One KV tier of a replica (docs/kv-tiers.md). */
 const KvTier = strict({
@@ -18,7 +27,7 @@ const KvTier = strict({
   /** Transfer bandwidth between the tier and the replica's GPUs, GB/s each way (all its GPUs together). */
   bandwidth_gb_per_s: bandwidth,
   /** Fixed cost of one transfer, ms. */
-  latency_ms: nonNegNum().max(60_000, { error: 'expected a latency in ms, at most 60000' }).default(0),
+  latency_ms: nonNegNum().max(MAX_KV_TIER_LATENCY_MS, { error: `expected a latency in ms, at most ${MAX_KV_TIER_LATENCY_MS}` }).default(0),
   /** Price of the tier's memory, USD per GB-month; default the assumed price in data/prices/kv-tiers.json (0: memory the GPU instance already carries). */
   usd_per_gb_month: nonNegNum().max(1_000, { error: 'expected a price in USD per GB-month, at most 1000' }).optional(),
 });

@@ -63,9 +63,17 @@ export const SchedulerDefaultsSchema = z.strictObject({
     max_batched_tokens: z.number().int().positive().max(MAX_BATCHED_TOKENS),
   }).optional(),
 }).superRefine((s, ctx) => {
+  if (!s.chunked_prefill) return;
+  // Multi-step runs and TGI's hold are modelled only between prefill-only passes (GpuReplica): with
+  // chunked prefill they were dropped without a word.
+  if ((s.decode_run_steps ?? 1) > 1) {
+    ctx.addIssue({ code: 'custom', path: ['decode_run_steps'], message: 'expected 1 or none with chunked_prefill (multi-step is modelled without it)' });
+  }
+  if (s.admission_hold !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['admission_hold'], message: "expected none with chunked_prefill (TGI 2.x's hold is modelled without it)" });
+  }
   // With chunked prefill every running sequence takes a token of each step's budget. A scenario
   // refuses such batching (fleet/llm/build.ts), but named its own field when the profile set it.
-  if (!s.chunked_prefill) return;
   for (const [bounds, path] of [[s, []], [s.smaller_gpus, ['smaller_gpus']]] as const) {
     if (bounds !== undefined && bounds.max_batched_tokens < bounds.max_num_seqs) {
       ctx.addIssue({

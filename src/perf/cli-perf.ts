@@ -10,7 +10,7 @@ import type { ModelSpec } from './models.ts';
 import { checkTensorParallel, MATMUL_REFERENCE_GPU, matmulFractions, meshLinkShare } from './hardware.ts';
 import { checkAttentionSplit, checkExpertParallel } from './memory.ts';
 import { catalogGpuId, getGpu, getModel, nameDtype } from './lookup.ts';
-import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine, withAllReduceFusion } from './profiles.ts';
+import { checkEngineChoice, DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine, withAllReduceFusion } from './profiles.ts';
 import { perfSummary, type PerfSummary } from './summary.ts';
 import { addSpeculativeOptions, speculativeFromFlags, speculativeRows, type SpeculativeFlags } from './cli-speculative.ts';
 import { FIRST_TOKEN_SHORT_LOAD, NEAR_CAPACITY_LOAD, STEP_MODEL_THROUGHPUT_ERROR } from './model-error.ts';
@@ -152,6 +152,7 @@ export function registerPerf(program: Command): void {
       const dtype = named ?? weightDtypeFor(model, gpu, flags.dtype === undefined ? undefined : parseDtype(flags.dtype, '--dtype'), '--dtype');
       checkWeightDtype(gpu, dtype);
       const calibration = withAllReduceFusion(resolveEngine(flags.engine, flags.calibration, '--engine'), flags.allreduceFusedWithGemm);
+      checkEngineChoice(flags.engine, flags.calibration, gpu, flags.allreduceFusedWithGemm, { engine: '--engine', gpu: '--gpu', fused: '--allreduce-fused-with-gemm' });
       const kvDtype = flags.kvDtype === undefined ? defaultKvDtype(dtype, calibration.kv_cache_dtype) : parseDtype(flags.kvDtype, '--kv-dtype');
       checkKvDtype(gpu, kvDtype, flags.kvDtype === undefined ? "--dtype (the engine's default KV-cache dtype)" : '--kv-dtype');
       const tp = positiveInt(flags.tp, '--tp')!;

@@ -178,6 +178,9 @@ function activationBytesPerGpu(model: ModelShape, tp: number, ep: number): numbe
   return ACTIVATION_PROFILE_TOKENS * (model.hidden_size + qkvWidth + Math.max(denseWidth, moeWidth)) * ACTIVATION_BYTES;
 }
 
+/** What a model that does not fit is told, in perf's flags (a scenario names its own fields instead: fleet/llm/build.ts). */
+export const MORE_GPUS_ADVICE = 'use more GPUs (--tp) or a smaller dtype';
+
 export function sizeReplica(opts: ReplicaSizingOptions): ReplicaSizing {
   const { model, gpu, tp } = opts;
   const ep = opts.ep ?? 1;
@@ -198,7 +201,7 @@ export function sizeReplica(opts: ReplicaSizingOptions): ReplicaSizing {
     const room = fractionOf === 'total' ? `${gb(weightRoomPerGpu)} GB usable (${gpu.memory_gb} GB x ${fraction})` : `${gb(weightRoomPerGpu)} GB on the GPU`;
     throw new UserError(
       `${model.id} (${dtype}) does not fit on ${where}: weights need ${gb(weightBytesPerGpu)} GB per GPU, ` +
-      `${room}; use more GPUs (--tp) or a smaller dtype`);
+      `${room}; ${MORE_GPUS_ADVICE}`);
   }
 
   const perLayer = kvBytesPerLayerPerGpu(model, tp, kvDtype);
@@ -216,7 +219,7 @@ export function sizeReplica(opts: ReplicaSizingOptions): ReplicaSizing {
     const room = fractionOf === 'total' ? `${gb(memoryPerGpu * fraction)} GB usable per GPU` : `${gb(memoryPerGpu)} GB per GPU`;
     throw new UserError(
       `${model.id} (${dtype}) on ${where}: no room for the KV cache: ${room}, ` +
-      `weights ${gb(weightBytesPerGpu)} GB, activations and runtime ${gb(reservePerGpu)} GB; use more GPUs (--tp) or a smaller dtype`);
+      `weights ${gb(weightBytesPerGpu)} GB, activations and runtime ${gb(reservePerGpu)} GB; ${MORE_GPUS_ADVICE}`);
   }
 
   const untouched = model.experts > 1 ? 1 - model.experts_per_token / model.experts : 0;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.ts';
 import { closest } from '../cost/suggest.ts';
 import { loadCalibration, parseCalibration, schedulerOf, type CalibrationProfile, type SchedulerDefaults } from './calibration.ts';
+import type { GpuSpec } from './hardware.ts';
 
 /**
  * Named engine profiles: the step model's factors for one serving stack and era, each fitted with
@@ -41,6 +42,37 @@ export function getEngineProfile(name: string, where = '--engine'): CalibrationP
  */
 export function withAllReduceFusion(profile: CalibrationProfile, fused: boolean | undefined): CalibrationProfile {
   return fused === undefined ? profile : { ...profile, allreduce_fused_with_gemm: fused };
+}
+
+/**
+ * The named profiles of engines that serve with TensorRT-LLM (NIM 1.x ran it behind its server):
+ * CUDA programs, which run on NVIDIA GPUs only, and the only ones with TensorRT-LLM's build options.
+ */
+const TENSORRT_LLM_ENGINES: ReadonlySet<string> = new Set<EngineName>(['trtllm', 'trtllm-0.11', 'trtllm-2024', 'trtllm-session', 'nim-2024']);
+
+/** A GPU TensorRT-LLM runs on: NVIDIA's (the catalog names each GPU with its maker first). */
+export function runsTensorRtLlm(gpu: GpuSpec): boolean {
+  return gpu.name.startsWith('NVIDIA ');
+}
+
+/** The flag or scenario field of each choice checkEngineChoice judges, for its messages. */
+export interface EngineChoiceFields { readonly engine: string; readonly gpu: string; readonly fused: string }
+
+/**
+ * Refuses an engine on a GPU it does not run on (TensorRT-LLM on AMD's: it was timed with NVIDIA's
+ * kernels) and TensorRT-LLM's GEMM fused with its all-reduce on another engine (it moved vLLM's
+ * figures). A calibration file's stack is its author's word: it is not judged.
+ */
+export function checkEngineChoice(engine: string | undefined, calibrationFile: string | undefined, gpu: GpuSpec, fusedWithGemm: boolean | undefined, fields: EngineChoiceFields): void {
+  if (calibrationFile !== undefined) return;
+  const name = engine ?? DEFAULT_ENGINE;
+  const tensorRtLlm = TENSORRT_LLM_ENGINES.has(name);
+  if (tensorRtLlm && !runsTensorRtLlm(gpu)) {
+    throw new UserError(`${fields.engine} ${name} on ${fields.gpu} ${gpu.id}: expected an NVIDIA GPU (TensorRT-LLM runs on CUDA only; ${gpu.name} is served with vllm or sglang)`);
+  }
+  if (fusedWithGemm !== undefined && !tensorRtLlm) {
+    throw new UserError(`${fields.fused}: expected only with a TensorRT-LLM engine (${[...TENSORRT_LLM_ENGINES].join(', ')}): it is trtllm-build's --gemm_allreduce_plugin; engine ${name} has no such option`);
+  }
 }
 
 /** An engine name, or a calibration file (anything ending in .json), as scenarios and flags give them. */

@@ -11,7 +11,8 @@ import { summarizePurchase } from './purchase-summary.ts';
 import type { StationSummarySchema, SummarySchema } from './summary-schema.ts';
 import type { Ci95 } from './summary-schema-parts.ts';
 import { capacityLoads, servedModelBiases } from './capacity.ts';
-import { classVerdicts, firstVisibleTokenVerdicts, runWarnings, sloVerdict, steadyState, type SloVerdict, type Verdict } from './verdict.ts';
+import { classVerdicts, firstVisibleTokenVerdicts, runWarnings, sloVerdict, steadyState, type SloVerdict, type Verdict, type VerdictWarning } from './verdict.ts';
+import { wholeRackBills } from '../fleet/llm/cost.ts';
 import { summarizeClasses, type ClassesSummary } from './class-summary.ts';
 import { fleetFigures } from './class-bill.ts';
 import type { RequestClasses } from '../fleet/classes.ts';
@@ -117,8 +118,14 @@ function runVerdict(prep: Prepared, s: Omit<Summary, 'verdict'>, rows: WindowRow
     ...(s.classes ? { classes: classVerdicts(s.classes) } : {}),
     ...(firstVisible ? { first_visible_token: firstVisible } : {}),
     steady_state: { ok: steady.ok, reasons: steady.reasons, served_fraction: steady.served_fraction },
-    warnings: runWarnings(input, capacityLoads(prep), steady, servedModelBiases(prep)),
+    warnings: [...runWarnings(input, capacityLoads(prep), steady, servedModelBiases(prep)), ...rackWarnings(prep)],
   };
+}
+
+/** GPU pools billed for whole racks beyond their GPUs (fleet/llm/cost.ts wholeRackBills): the bill is the racks'. */
+function rackWarnings(prep: Prepared): VerdictWarning[] {
+  const bills = prep.scenario.fleet ? wholeRackBills(prep.scenario.fleet) : [];
+  return bills.length > 0 ? [{ code: 'whole_racks_billed', message: bills.join('; ') }] : [];
 }
 
 /** The purchase block, only for a fleet with a purchase mix (other summaries keep their bytes). */

@@ -243,7 +243,7 @@ describe('corpus loader: each bad row is refused with file, line and column', ()
 });
 
 describe('corpus loader: the optional engine_args column', () => {
-  const withArgs = (args: string[]) => [`${CORPUS_HEADER},engine_args`, ...args.map((a, i) => `${csvLine(baseCells({ id: `synthetic-${i}` }))},${a}`)].join('\n') + '\n';
+  const withArgs = (args: string[], over: Partial<Record<CorpusColumn, string>> = {}) => [`${CORPUS_HEADER},engine_args`, ...args.map((a, i) => `${csvLine(baseCells({ id: `synthetic-${i}`, ...over }))},${a}`)].join('\n') + '\n';
 
   it('reads the run\'s engine settings in vLLM\'s flag names, launch-flag spelling too; none without the column', () => {
     const rows = parseCorpus(withArgs(['num_scheduler_steps=10 max_num_seqs=256', '', '--enable-chunked-prefill=false --max-num-batched-tokens=4096']), 'c.csv');
@@ -313,9 +313,11 @@ describe('corpus loader: the optional engine_args column', () => {
   });
 
   it('reads the dataset an engine was built for by trtllm-bench, both lengths together and not beside limits given', () => {
-    const rows = parseCorpus(withArgs(['trtllm_bench_isl=2048 trtllm_bench_osl=128']), 'c.csv');
+    // trtllm-bench builds TensorRT-LLM engines: the lengths are refused on another stack's row (test/hostile/engines-seventh.test.ts)
+    const TRTLLM_ROW = { stack: 'trtllm', stack_version: '0.12' };
+    const rows = parseCorpus(withArgs(['trtllm_bench_isl=2048 trtllm_bench_osl=128'], TRTLLM_ROW), 'c.csv');
     expect(rows[0].engine_args).toEqual({ trtllm_bench_isl: 2048, trtllm_bench_osl: 128 });
-    const refused = (arg: string) => userError(() => parseCorpus(withArgs(['', arg]), 'c.csv'));
+    const refused = (arg: string) => userError(() => parseCorpus(withArgs(['', arg], TRTLLM_ROW), 'c.csv'));
     expect(refused('trtllm_bench_isl=2048')).toBe('c.csv:3: engine_args: expected trtllm_bench_isl and trtllm_bench_osl together (the dataset an engine was built for), got "trtllm_bench_isl=2048"');
     expect(refused('trtllm_bench_isl=2048 trtllm_bench_osl=2048 max_num_seqs=256')).toMatch(/expected trtllm_bench_isl and trtllm_bench_osl \(limits by trtllm-bench's rule\) or max_num_seqs and max_num_batched_tokens \(limits given\), not both/);
     expect(refused('trtllm_bench_osl=0 trtllm_bench_isl=1')).toMatch(/expected trtllm_bench_osl=a positive integer up to 16777216/);

@@ -45,8 +45,11 @@ const Autoscaler = strict({
   metrics_delay_s: nonNegNum().default(15),
   /** Tiers: instance boot time. GPU clusters: provisioning (node + container) before the weights load. */
   boot_s: nonNegNum().default(60),
-  /** Most instances added per decision as a factor of the current count (Kubernetes: 100% or 4 pods). */
-  max_step_up: posNum().default(2),
+  /**
+   * Most instances added per decision as a factor of the current count (Kubernetes: 100% or 4 pods):
+   * above 1, as at 1 or less no decision could add one and scale-up was off without a word.
+   */
+  max_step_up: posNum().gt(1, { error: 'expected a number above 1 (the count a decision may multiply: at 1 or less it never scales up)' }).default(2),
   schedule: Schedule.optional(),
 }).superRefine((a, ctx) => {
   // min above max was accepted, and max silently won

@@ -11,7 +11,7 @@ import { buildStepModel, scaledStepModel, type StepModel } from '../../perf/step
 import { speculativeStep } from './speculative.ts';
 import { buildPowerModel, cappedStepModel, type PowerModel } from '../../perf/power.ts';
 import { replicaScheduler, type SchedulerDefaults } from '../../perf/calibration.ts';
-import { resolveEngine, withAllReduceFusion } from '../../perf/profiles.ts';
+import { checkEngineChoice, DEFAULT_ENGINE, resolveEngine, withAllReduceFusion } from '../../perf/profiles.ts';
 import { UserError } from '../../errors.ts';
 import { getGpu, getModel } from '../../perf/lookup.ts';
 import { checkTensorParallel } from '../../perf/hardware.ts';
@@ -19,7 +19,7 @@ import { checkKvDtype, checkWeightDtype, defaultKvDtype, withFp8Scaling } from '
 import { loadHfConfig } from '../../perf/hf-config.ts';
 import { weightDtypeFor } from '../../perf/checkpoint-dtype.ts';
 import type { ModelSpec } from '../../perf/models.ts';
-import { checkAttentionSplit, checkExpertParallel, DEFAULT_MEMORY_FRACTION } from '../../perf/memory.ts';
+import { checkAttentionSplit, checkExpertParallel, DEFAULT_MEMORY_FRACTION, MORE_GPUS_ADVICE } from '../../perf/memory.ts';
 import type { RequestPool } from '../request-pool.ts';
 import type { RequestSink } from '../stations/network.ts';
 import { ServiceTier, tierFaultStream } from '../stations/tier.ts';
@@ -88,6 +88,7 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
   // a calibration profile is a file the scenario names: confined like the others
   const calibrationFile = spec.calibration === undefined ? undefined : resolveInScope(scopeOfPrepared(prep), spec.calibration, `${prep.file}: ${where}.calibration`);
   const profile = withAllReduceFusion(resolveEngine(spec.engine, calibrationFile, `${where}.engine`), spec.allreduce_fused_with_gemm);
+  checkEngineChoice(spec.engine, calibrationFile, gpu, spec.allreduce_fused_with_gemm, { engine: `${where}.engine`, gpu: `${where}.gpu`, fused: `${where}.allreduce_fused_with_gemm` });
   const kvDtype = spec.kv_dtype ?? defaultKvDtype(dtype, profile.kv_cache_dtype);
   checkKvDtype(gpu, kvDtype, spec.kv_dtype === undefined ? `${where}.dtype (the engine's default KV-cache dtype)` : `${where}.kv_dtype`);
   if (spec.gpu_memory_utilization !== undefined && spec.kv_cache_free_gpu_mem_fraction !== undefined) {
@@ -103,7 +104,7 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
     step = buildStepModel({ model, gpu, tp: spec.tp, ep: spec.ep, dtype, kvDtype, calibration: profile, ...memory });
   } catch (e) {
     // a model that does not fit its GPUs: name the scenario field to change
-    if (e instanceof UserError) throw new UserError(`${where}.${fieldToChange(spec)}: ${e.message}`);
+    if (e instanceof UserError) throw new UserError(`${where}.${fieldToChange(spec)}: ${e.message.replace(MORE_GPUS_ADVICE, scenarioAdvice(spec, where))}`);
     throw e;
   }
   if (spec.speculative) step = speculativeStep({ model, gpu, tp: spec.tp, ep: spec.ep, dtype, kvDtype, calibration: profile, ...memory }, spec.speculative, `${where}.speculative`);
@@ -114,6 +115,7 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
   const b = spec.batching;
   const defaults = replicaScheduler(profile, step.dataParallelGroups, gpu);
   const chunked_prefill = b.chunked_prefill ?? defaults.chunked_prefill;
+  if (chunked_prefill) checkChunkedPrefillEngine(defaults, spec.engine ?? spec.calibration ?? DEFAULT_ENGINE, `${where}.batching.chunked_prefill`);
   const batching = {
     max_num_seqs: b.max_num_seqs ?? defaults.max_num_seqs,
     max_batched_tokens: b.max_batched_tokens ?? defaults.max_batched_tokens,
@@ -125,9 +127,9 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
     kv_admission: b.kv_admission ?? defaults.kv_admission,
     // the engine's router holding prompts back from a running batch (TGI): not a scenario key either
     admission_hold: defaults.admission_hold,
-    // the engine's multi-step scheduling (vLLM 0.6): not a scenario key; a scenario that turns
-    // chunked prefill on runs without it, as vLLM 0.6.0 could not combine the two
-    decode_run_steps: chunked_prefill ? 1 : defaults.decode_run_steps ?? 1,
+    // the engine's multi-step scheduling (vLLM 0.6): not a scenario key, nor with chunked prefill
+    // (checkChunkedPrefillEngine)
+    decode_run_steps: defaults.decode_run_steps ?? 1,
     // the engine planning a step while the one before runs (vLLM from 0.14): not a scenario key
     async_scheduling: defaults.async_scheduling ?? false,
   };
@@ -137,6 +139,26 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
   const replicasFull = spec.gpus / step.gpus;
   const replicasPerRegion = Object.values(f.regions).map((r) => scaledCount(replicasFull, r.capacity_share, f.scale));
   return { name, spec, model, step, power, batching, replicasFull, replicasPerRegion };
+}
+
+/**
+ * Chunked prefill turned on for an engine scheduled without it: vLLM 0.6's multi-step runs and TGI
+ * 2.x's hold on waiting prompts are modelled only between prefill-only passes (GpuReplica), and were
+ * dropped without a word.
+ */
+function checkChunkedPrefillEngine(defaults: SchedulerDefaults, engine: string, field: string): void {
+  const steps = defaults.decode_run_steps ?? 1;
+  if (steps > 1) {
+    throw new UserError(`${field}: expected false with engine ${engine}, whose multi-step runs of ${steps} decode steps are modelled without chunked prefill (as vLLM 0.6 ran them); engine vllm-v0 schedules every step, vllm chunks prompts`);
+  }
+  if (defaults.admission_hold !== undefined) {
+    throw new UserError(`${field}: expected false with engine ${engine}, whose hold on waiting prompts (TGI 2.x's router) is modelled without chunked prefill; TGI 3, which chunks prompts, is engine vllm`);
+  }
+}
+
+/** memory.ts's advice to a model that does not fit, in the scenario's fields rather than perf's flags (it said --tp). */
+function scenarioAdvice(spec: ServedSpec, where: string): string {
+  return `use more GPUs (${where}.${spec.ep > 1 ? 'ep' : 'tp'}) or a smaller dtype (${where}.dtype)`;
 }
 
 /** The scenario field to change when a model does not fit its GPUs: a memory fraction set below its default, else ep or tp. */

@@ -1,5 +1,5 @@
 import { albMonthlyUsd, buildCostBreakdown, cdnMonthlyUsd, instanceLine, storageMonthlyUsd, type CostBreakdown, type CostLine, type PriceOptions } from '../../cost/monthly.ts';
-import { HOURS_PER_MONTH, getInstance } from '../../cost/prices.ts';
+import { HOURS_PER_MONTH, billedInstances, getInstance } from '../../cost/prices.ts';
 import { modelInstances, modelPurchaseBill } from './purchase-cost.ts';
 import type { FleetSpec } from '../schema.ts';
 import { UserError } from '../../errors.ts';
@@ -34,11 +34,7 @@ export function fleetMonthlyCost(f: FleetSpec, meanRate_per_s: number): CostBrea
     // A disaggregated model is billed as its two pools, each on its own instance type; a purchase
     // mix bills the model's instances by commitment (cost/purchase.ts); otherwise all on-demand.
     if (m.disaggregation) {
-      for (const p of poolBillLines(name, m, f)) {
-        const perInstance = Object.hasOwn(f.prices.overrides, p.instance) ? 8 : getInstance(p.instance).gpus;
-        if (perInstance < 1) throw new UserError(`fleet.models.${name}.instance: ${excerpt(p.instance)} carries no GPU`);
-        lines.push(instanceLine(p.component, 'gpu', p.instance, Math.ceil(p.gpus / perInstance), opts));
-      }
+      for (const p of poolBillLines(name, m, f)) lines.push(instanceLine(p.component, 'gpu', p.instance, poolInstances(f, name, p).billed, opts));
     } else if (m.purchase) lines.push({ component: `gpu:${name}`, plane: 'gpu', monthly_usd: modelPurchaseBill(f, name).monthly_usd });
     else lines.push(instanceLine(`gpu:${name}`, 'gpu', m.instance, modelInstances(f, m, name), opts));
     const kvLine = kvTierBillLine(name, m);
@@ -54,4 +50,32 @@ export function fleetMonthlyCost(f: FleetSpec, meanRate_per_s: number): CostBrea
     else throw new UserError(`fleet.other_costs: ${excerpt(o.component)}: expected monthly_usd, or instance and count`);
   }
   return buildCostBreakdown(lines);
+}
+
+/** The instances a pool's GPUs fill, and those billed (whole racks where the catalog sells only them: billedInstances). */
+function poolInstances(f: FleetSpec, name: string, p: { instance: string; gpus: number }): { perInstance: number; filled: number; billed: number } {
+  const priced = Object.hasOwn(f.prices.overrides, p.instance);
+  const perInstance = priced ? 8 : getInstance(p.instance).gpus;
+  if (perInstance < 1) throw new UserError(`fleet.models.${name}.instance: ${excerpt(p.instance)} carries no GPU`);
+  const filled = Math.ceil(p.gpus / perInstance);
+  return { perInstance, filled, billed: billedInstances(p.instance, filled, priced) };
+}
+
+/**
+ * The GPU pools billed for more instances than their GPUs fill, because the catalog sells their
+ * instance only in whole racks (gb200-4x: NVL72 racks of 18): 8 GB200s were billed as two trays of
+ * a rack no one sells, without a word. The run's report says so (summary.ts).
+ */
+export function wholeRackBills(f: FleetSpec): string[] {
+  const out: string[] = [];
+  for (const [name, m] of Object.entries(f.models)) {
+    const pools = m.disaggregation ? poolBillLines(name, m, f) : [{ component: `gpu:${name}`, instance: m.instance, gpus: m.gpus }];
+    for (const p of pools) {
+      const { perInstance, filled, billed } = poolInstances(f, name, p);
+      if (billed === filled) continue;
+      const unit = getInstance(p.instance).sold_in_instances!;
+      out.push(`${p.component} is billed for ${billed / unit} whole rack(s) of ${unit} ${p.instance} (${billed * perInstance} GPUs) for its ${p.gpus} GPUs, as the catalog sells ${p.instance} in no smaller unit (price it in fleet.prices.overrides to buy single instances)`);
+    }
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 import { instanceHourlyUsd } from '../../cost/monthly.ts';
-import { INSTANCES, getInstance } from '../../cost/prices.ts';
+import { INSTANCES, billedInstances, getInstance } from '../../cost/prices.ts';
 import { purchaseMonthlyUsd, type PurchaseBill } from '../../cost/purchase.ts';
 import { UserError } from '../../errors.ts';
 import { excerpt } from '../../util/excerpt.ts';
@@ -23,9 +23,9 @@ export function gpusPerInstance(f: FleetSpec, m: ServedSpec, name: string): numb
   return perInstance;
 }
 
-/** Instances the full fleet runs for a model: its GPUs over the GPUs per instance, rounded up. */
+/** Instances the full fleet runs for a model: its GPUs over the GPUs per instance, rounded up (to whole racks where sold only in them: billedInstances). */
 export function modelInstances(f: FleetSpec, m: ServedSpec, name: string): number {
-  return Math.ceil(m.gpus / gpusPerInstance(f, m, name));
+  return billedInstances(m.instance, Math.ceil(m.gpus / gpusPerInstance(f, m, name)), Object.hasOwn(f.prices.overrides, m.instance));
 }
 
 /** The fleet's region price factor: each region's multiplier (1 when not given) weighted by its capacity share. */
