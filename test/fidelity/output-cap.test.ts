@@ -92,7 +92,7 @@ describe('corpus cells with -max-output-N', () => {
   it('read the cap into its own field and leave the dataset name', () => {
     const rows = parseCorpus(csvText([
       baseCells({ lengths: 'sharegpt-max-output-512' }),
-      baseCells({ id: 'b', lengths: 'openorca-mlperf-max-output-1024-cached-prompts', num_requests: '100' }),
+      baseCells({ id: 'b', kind: 'throughput', unit: 'output_tok_s', value: '900', batch: '', lengths: 'openorca-mlperf-max-output-1024-cached-prompts', num_requests: '100' }),
     ]), 'c.csv');
     expect(rows.map((r) => [r.lengths, r.max_output_tokens, r.prompts_cached])).toEqual([['sharegpt', 512, false], ['openorca-mlperf', 1024, true]]);
     expect(parseCorpus(csvText([baseCells({ lengths: 'sharegpt' })]), 'c.csv')[0].max_output_tokens).toBeUndefined();
