@@ -552,6 +552,10 @@ function vllmSettingNotHad(stack: string, version: string, args: EngineArgs): st
 /** The row as predict.ts reads it: the stack and GPU by their canonical names, blanks as undefined. */
 function completeRow(d: z.infer<typeof RowSchema>, engineArgs: EngineArgs, engineArgsCell: string, file: string, line: number): CorpusRow {
   const stack = canonicalStack(d.stack);
+  if (engineArgs.fp8_scaling !== undefined && d.dtype !== 'fp8') {
+    // how FP8 weights are scaled says nothing of weights in another format: it was read as nothing
+    throw rowError(file, line, ENGINE_ARGS_COLUMN, `expected fp8_scaling only on a row of FP8 weights (dtype fp8; this one is ${d.dtype})`, engineArgsCell);
+  }
   const foreign = TRTLLM_ENGINE_ARGS.find((a) => engineArgs[a] !== undefined && !servesWithTensorRtLlm(stack, d.stack_version));
   if (foreign) {
     // the version is not echoed (it may be anything: docs/hostile-inputs.md)

@@ -151,6 +151,7 @@ export function registerPerf(program: Command): void {
       const named = flags.dtype === undefined && !flags.modelConfig && flags.model !== undefined ? nameDtype(flags.model) : undefined;
       const dtype = named ?? weightDtypeFor(model, gpu, flags.dtype === undefined ? undefined : parseDtype(flags.dtype, '--dtype'), '--dtype');
       checkWeightDtype(gpu, dtype);
+      if (flags.fp8Scaling !== undefined && dtype !== 'fp8') throw new UserError(`--fp8-scaling: applies to FP8 weights; these are ${dtype} (--dtype fp8 to serve them so)`);
       const calibration = withAllReduceFusion(resolveEngine(flags.engine, flags.calibration, '--engine'), flags.allreduceFusedWithGemm);
       checkEngineChoice(flags.engine, flags.calibration, gpu, flags.allreduceFusedWithGemm, { engine: '--engine', gpu: '--gpu', fused: '--allreduce-fused-with-gemm' });
       const kvDtype = flags.kvDtype === undefined ? defaultKvDtype(dtype, calibration.kv_cache_dtype) : parseDtype(flags.kvDtype, '--kv-dtype');

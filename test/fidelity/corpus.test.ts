@@ -287,6 +287,8 @@ describe('corpus loader: the optional engine_args column', () => {
     expect(parseCorpus(trt(['xqa=true', 'xqa=false']), 'c.csv').map((r) => r.engine_args.xqa)).toEqual([true, false]);
     expect(refused('xqa=yes')).toBe('c.csv:3: engine_args: expected xqa=true or false, got "xqa=yes"');
     expect(userError(() => parseCorpus(withArgs(['', 'xqa=true']), 'c.csv'))).toMatch(/^c\.csv:3: engine_args: expected xqa only on a TensorRT-LLM row/);
+    // FP8 scaling on weights that are not FP8 was read as nothing
+    expect(userError(() => parseCorpus(withArgs(['', 'fp8_scaling=block']), 'c.csv'))).toBe('c.csv:3: engine_args: expected fp8_scaling only on a row of FP8 weights (dtype fp8; this one is fp16), got "fp8_scaling=block"');
     // TensorRT-LLM's names on another stack's row would be read as nothing: refused
     expect(userError(() => parseCorpus(withArgs(['', 'batching_type=STATIC']), 'c.csv'))).toBe('c.csv:3: engine_args: expected batching_type only on a TensorRT-LLM row (stack trtllm, or nim before 2.0; this one is vllm), got "batching_type=STATIC"');
     // NIM served with TensorRT-LLM before 2.0 and with vLLM alone since: its settings on a NIM 1.x

@@ -123,6 +123,10 @@ describe('naming the FP8 scaling where the model default is not the checkpoint s
     const bad = await perf('--fp8-scaling', 'rowwise');
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe('--fp8-scaling: expected one of block, tensor, got "rowwise"');
+    // weights in another format have no FP8 scaling to choose: refused, not read as nothing
+    const bf16 = await fleetsim(['perf', '--model', 'qwen3-32b', '--gpu', 'h100-80gb', '--dtype', 'bf16', '--fp8-scaling', 'block']);
+    expect(bf16.code).toBe(2);
+    expect(bf16.stderr.trim()).toBe('--fp8-scaling: applies to FP8 weights; these are bf16 (--dtype fp8 to serve them so)');
   });
 
   it('a corpus row names it in engine_args; anything else is refused', () => {
