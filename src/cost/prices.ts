@@ -45,7 +45,7 @@ export interface InstanceType {
    * AWS list price.
    */
   readonly price_basis?: string;
-  /** Sold only in whole units of this many instances (GB200's NVL72 rack of 18 trays); undefined: one at a time. */
+  /** Sold only in whole units of this many instances (GB200's NVL72 rack of 18 trays); undefined: one at a time. Bills count instances; a report warns of a part unit (fleet/llm/cost.ts partRackPools). */
   readonly sold_in_instances?: number;
 }
 
@@ -133,16 +133,6 @@ export const INSTANCES: Readonly<Record<string, InstanceType>> = Object.fromEntr
 ].map((i) => [i.type, i]));
 
 export const INSTANCE_TYPES: readonly string[] = Object.keys(INSTANCES);
-
-/**
- * Instances billed for `count` of a type: whole sale units where the catalog sells it only in them
- * (gb200-4x: NVL72 racks of 18), as no one buys part of one; `count` where the scenario prices the
- * type itself (another seller's terms) or it is sold one at a time.
- */
-export function billedInstances(type: string, count: number, pricedByScenario: boolean): number {
-  const unit = pricedByScenario || !Object.hasOwn(INSTANCES, type) ? undefined : INSTANCES[type].sold_in_instances;
-  return unit === undefined ? count : Math.ceil(count / unit) * unit;
-}
 
 export function getInstance(type: string): InstanceType {
   if (Object.hasOwn(INSTANCES, type)) return INSTANCES[type];

@@ -183,7 +183,7 @@ function boundOption(prep: Prepared, model: string, o: { gpu: string; tp: number
   const base = { label, ...o, instance: inst?.type ?? '', gpus_per_replica: perReplica, gpus_per_instance: inst?.gpus ?? 0, weight_load_s: 0, price_factor_floor: 1, monthly_usd_per_replica: 0, requests_per_s_per_replica: 0, replicas_lower_bound: Infinity, monthly_usd_lower_bound: Infinity, lower_bounds: unbounded, first_token_floor_ms: Infinity };
   if (!inst) return { ...base, pruned: `no catalog instance carries ${o.gpu}` };
   // The scenario's own price of the type, when it gives one, is what its bill charges, per GPU as the bill counts them (fleet/llm/purchase-cost.ts).
-  const monthly_usd_per_replica = (instanceHourlyUsd(inst.type, { overrides: f.prices.overrides, priceSet }) / catalogGpusPerInstance(inst.type, f.prices.overrides)) * perReplica * HOURS_PER_MONTH;
+  const monthly_usd_per_replica = (instanceHourlyUsd(inst.type, { overrides: f.prices.overrides, priceSet }) / catalogGpusPerInstance(inst.type)) * perReplica * HOURS_PER_MONTH;
   let served;
   try {
     // Calibration files are the scenario's own fit to its hardware: an option on other hardware takes the engine's profile.

@@ -210,7 +210,7 @@ export const SloVerdictSchema = z.strictObject({
 });
 
 export const VerdictWarningSchema = z.strictObject({
-  code: z.enum(['over_capacity', 'over_capacity_at_peak', 'near_capacity', 'first_tokens_short', 'not_steady', 'steady_state_unjudged', 'censored', 'fleet_sampled', 'errors', 'incomplete', 'spot_reclaims', 'known_model_bias', 'whole_racks_billed']),
+  code: z.enum(['over_capacity', 'over_capacity_at_peak', 'near_capacity', 'first_tokens_short', 'not_steady', 'steady_state_unjudged', 'censored', 'fleet_sampled', 'errors', 'incomplete', 'spot_reclaims', 'known_model_bias', 'part_rack']),
   message: z.string(),
 });
 

@@ -12,7 +12,7 @@ import type { StationSummarySchema, SummarySchema } from './summary-schema.ts';
 import type { Ci95 } from './summary-schema-parts.ts';
 import { capacityLoads, servedModelBiases } from './capacity.ts';
 import { classVerdicts, firstVisibleTokenVerdicts, runWarnings, sloVerdict, steadyState, type SloVerdict, type Verdict, type VerdictWarning } from './verdict.ts';
-import { wholeRackBills } from '../fleet/llm/cost.ts';
+import { partRackPools } from '../fleet/llm/cost.ts';
 import { summarizeClasses, type ClassesSummary } from './class-summary.ts';
 import { fleetFigures } from './class-bill.ts';
 import type { RequestClasses } from '../fleet/classes.ts';
@@ -122,10 +122,10 @@ function runVerdict(prep: Prepared, s: Omit<Summary, 'verdict'>, rows: WindowRow
   };
 }
 
-/** GPU pools billed for whole racks beyond their GPUs (fleet/llm/cost.ts wholeRackBills): the bill is the racks'. */
+/** GPU pools filling part of a rack sold only whole (fleet/llm/cost.ts partRackPools): their bill is a lower bound. */
 function rackWarnings(prep: Prepared): VerdictWarning[] {
-  const bills = prep.scenario.fleet ? wholeRackBills(prep.scenario.fleet) : [];
-  return bills.length > 0 ? [{ code: 'whole_racks_billed', message: bills.join('; ') }] : [];
+  const pools = prep.scenario.fleet ? partRackPools(prep.scenario.fleet) : [];
+  return pools.length > 0 ? [{ code: 'part_rack', message: pools.join('; ') }] : [];
 }
 
 /** The purchase block, only for a fleet with a purchase mix (other summaries keep their bytes). */

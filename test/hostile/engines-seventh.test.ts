@@ -145,17 +145,21 @@ describe('GB200 is sold as whole NVL72 racks', () => {
   const GB200 = ['fleet.models.chat.model=llama-3.1-8b', 'fleet.models.chat.gpu=gb200', 'fleet.models.chat.instance=gb200-4x', 'fleet.models.chat.tp=8'];
   const gb200 = (gpus: number, ...more: string[]) => fleetMonthlyCost(loadScenario('scenarios/chat-prefix.yaml', [...GB200, `fleet.models.chat.gpus=${gpus}`, ...more]).scenario.fleet!, 1);
 
-  it('a GB200 pool of part of a rack is billed as the whole rack, and the report says so (2 trays were billed, no warning)', async () => {
+  it('a GB200 pool of part of a rack is billed per tray, and the report says the bill is a lower bound (2 trays were billed without a word)', async () => {
     const hourly = getInstance('gb200-4x').usd_per_hour_2024;
-    // 8 GPUs fill 2 trays; the catalog sells racks of 18
-    expect(gb200(8).by_component['gpu:chat']).toBeCloseTo(18 * hourly * HOURS_PER_MONTH, 6);
-    expect(gb200(80).by_component['gpu:chat']).toBeCloseTo(36 * hourly * HOURS_PER_MONTH, 6);
+    // 8 GPUs fill 2 of a rack's 18 trays: billed so (whole racks per pool misbilled shared and autoscaled racks)
+    expect(gb200(8).by_component['gpu:chat']).toBeCloseTo(2 * hourly * HOURS_PER_MONTH, 6);
     expect(gb200(72).by_component['gpu:chat']).toBeCloseTo(18 * hourly * HOURS_PER_MONTH, 6);
-    // a scenario that prices the type itself buys on another seller's terms: no rack (an overridden type is an 8-GPU host: purchase-cost.ts)
-    expect(gb200(8, 'fleet.prices.overrides={gb200-4x: 40}').by_component['gpu:chat']).toBeCloseTo(40 * HOURS_PER_MONTH, 6);
+    // a scenario's own price keeps the catalog's 4 GPUs a tray (an override was read as an 8-GPU host, half the trays billed)
+    expect(gb200(8, 'fleet.prices.overrides={gb200-4x: 40}').by_component['gpu:chat']).toBeCloseTo(2 * 40 * HOURS_PER_MONTH, 6);
     const r = await runMain(['run', 'scenarios/chat-prefix.yaml', '--quiet', ...[...GB200, 'fleet.models.chat.gpus=8', 'duration_s=10', 'warmup_s=1'].flatMap((x) => ['--set', x]), '--out', join(tmp.dir(), 'gb200')]);
     expect(r.code, show(r)).toBe(0);
     const summary = JSON.parse(readFileSync(join(tmp.dir(), 'gb200', 'summary.json'), 'utf8')) as { verdict: { warnings: { code: string; message: string }[] } };
-    expect(summary.verdict.warnings.find((w) => w.code === 'whole_racks_billed')?.message).toMatch(/^gpu:chat is billed for 1 whole rack\(s\) of 18 gb200-4x \(72 GPUs\) for its 8 GPUs/);
+    expect(summary.verdict.warnings.find((w) => w.code === 'part_rack')?.message).toMatch(/^gpu:chat fills 2 of the 18 gb200-4x of a rack its seller sells only whole: billed per instance, a lower bound \(a whole rack lists at \$[\d,]+ a month; each region needs its own\)$/);
+    const whole = await runMain(['run', 'scenarios/chat-prefix.yaml', '--quiet', ...[...GB200, 'fleet.models.chat.gpus=72', 'duration_s=10', 'warmup_s=1'].flatMap((x) => ['--set', x]), '--out', join(tmp.dir(), 'gb200-rack')]);
+    expect(whole.code, show(whole)).toBe(0);
+    const rack = JSON.parse(readFileSync(join(tmp.dir(), 'gb200-rack', 'summary.json'), 'utf8')) as { verdict: { warnings: { code: string }[] } };
+    expect(rack.verdict.warnings.map((w) => w.code)).not.toContain('part_rack');
   });
 });
+

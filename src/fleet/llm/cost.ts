@@ -1,6 +1,6 @@
 import { albMonthlyUsd, buildCostBreakdown, cdnMonthlyUsd, instanceLine, storageMonthlyUsd, type CostBreakdown, type CostLine, type PriceOptions } from '../../cost/monthly.ts';
-import { HOURS_PER_MONTH, billedInstances, getInstance } from '../../cost/prices.ts';
-import { modelInstances, modelPurchaseBill } from './purchase-cost.ts';
+import { HOURS_PER_MONTH, INSTANCES, getInstance } from '../../cost/prices.ts';
+import { catalogGpusPerInstance, modelInstances, modelPurchaseBill } from './purchase-cost.ts';
 import type { FleetSpec } from '../schema.ts';
 import { UserError } from '../../errors.ts';
 import { excerpt } from '../../util/excerpt.ts';
@@ -34,7 +34,7 @@ export function fleetMonthlyCost(f: FleetSpec, meanRate_per_s: number): CostBrea
     // A disaggregated model is billed as its two pools, each on its own instance type; a purchase
     // mix bills the model's instances by commitment (cost/purchase.ts); otherwise all on-demand.
     if (m.disaggregation) {
-      for (const p of poolBillLines(name, m, f)) lines.push(instanceLine(p.component, 'gpu', p.instance, poolInstances(f, name, p).billed, opts));
+      for (const p of poolBillLines(name, m, f)) lines.push(instanceLine(p.component, 'gpu', p.instance, poolInstances(name, p, f), opts));
     } else if (m.purchase) lines.push({ component: `gpu:${name}`, plane: 'gpu', monthly_usd: modelPurchaseBill(f, name).monthly_usd });
     else lines.push(instanceLine(`gpu:${name}`, 'gpu', m.instance, modelInstances(f, m, name), opts));
     const kvLine = kvTierBillLine(name, m);
@@ -52,29 +52,31 @@ export function fleetMonthlyCost(f: FleetSpec, meanRate_per_s: number): CostBrea
   return buildCostBreakdown(lines);
 }
 
-/** The instances a pool's GPUs fill, and those billed (whole racks where the catalog sells only them: billedInstances). */
-function poolInstances(f: FleetSpec, name: string, p: { instance: string; gpus: number }): { perInstance: number; filled: number; billed: number } {
-  const priced = Object.hasOwn(f.prices.overrides, p.instance);
-  const perInstance = priced ? 8 : getInstance(p.instance).gpus;
+/** The instances a pool's GPUs fill, rounded up (catalogGpusPerInstance: a catalog type keeps its GPUs whatever its price). */
+function poolInstances(name: string, p: { instance: string; gpus: number }, f: FleetSpec): number {
+  if (!Object.hasOwn(f.prices.overrides, p.instance)) getInstance(p.instance); // an unknown type: "did you mean"
+  const perInstance = catalogGpusPerInstance(p.instance);
   if (perInstance < 1) throw new UserError(`fleet.models.${name}.instance: ${excerpt(p.instance)} carries no GPU`);
-  const filled = Math.ceil(p.gpus / perInstance);
-  return { perInstance, filled, billed: billedInstances(p.instance, filled, priced) };
+  return Math.ceil(p.gpus / perInstance);
 }
 
 /**
- * The GPU pools billed for more instances than their GPUs fill, because the catalog sells their
- * instance only in whole racks (gb200-4x: NVL72 racks of 18): 8 GB200s were billed as two trays of
- * a rack no one sells, without a word. The run's report says so (summary.ts).
+ * GPU pools that fill part of a unit their instance is sold in only whole (gb200-4x: NVL72 racks of
+ * 18 trays, at the catalog's seller's price). Billed per instance, as GPUs are sized; the report
+ * says the bill is a lower bound there. Billing whole racks per pool was tried and not kept: pools,
+ * models and regions share or split racks, autoscaling returns trays, and a scenario's own price
+ * is another seller's terms, none of which a pool's bill can see.
  */
-export function wholeRackBills(f: FleetSpec): string[] {
+export function partRackPools(f: FleetSpec): string[] {
   const out: string[] = [];
   for (const [name, m] of Object.entries(f.models)) {
     const pools = m.disaggregation ? poolBillLines(name, m, f) : [{ component: `gpu:${name}`, instance: m.instance, gpus: m.gpus }];
     for (const p of pools) {
-      const { perInstance, filled, billed } = poolInstances(f, name, p);
-      if (billed === filled) continue;
-      const unit = getInstance(p.instance).sold_in_instances!;
-      out.push(`${p.component} is billed for ${billed / unit} whole rack(s) of ${unit} ${p.instance} (${billed * perInstance} GPUs) for its ${p.gpus} GPUs, as the catalog sells ${p.instance} in no smaller unit (price it in fleet.prices.overrides to buy single instances)`);
+      const unit = Object.hasOwn(INSTANCES, p.instance) && !Object.hasOwn(f.prices.overrides, p.instance) ? INSTANCES[p.instance].sold_in_instances : undefined;
+      const filled = poolInstances(name, p, f);
+      if (unit === undefined || filled % unit === 0) continue;
+      const rackUsd = unit * getInstance(p.instance).usd_per_hour_2024 * HOURS_PER_MONTH;
+      out.push(`${p.component} fills ${filled % unit} of the ${unit} ${p.instance} of a rack its seller sells only whole: billed per instance, a lower bound (a whole rack lists at $${Math.round(rackUsd).toLocaleString('en-US')} a month; each region needs its own)`);
     }
   }
   return out;

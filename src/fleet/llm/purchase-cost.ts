@@ -1,31 +1,35 @@
 import { instanceHourlyUsd } from '../../cost/monthly.ts';
-import { INSTANCES, billedInstances, getInstance } from '../../cost/prices.ts';
+import { INSTANCES, getInstance } from '../../cost/prices.ts';
 import { purchaseMonthlyUsd, type PurchaseBill } from '../../cost/purchase.ts';
 import { UserError } from '../../errors.ts';
 import { excerpt } from '../../util/excerpt.ts';
 import { gpusPerReplica, type FleetSpec, type ServedSpec } from '../schema.ts';
 
-/** GPUs per instance of an instance type (a type priced only by an override, or not in the catalog, is taken as an 8-GPU host). */
-export function catalogGpusPerInstance(instance: string, overrides: Readonly<Record<string, number>> = {}): number {
-  return Object.hasOwn(overrides, instance) || !Object.hasOwn(INSTANCES, instance) ? 8 : getInstance(instance).gpus;
+/**
+ * GPUs per instance of an instance type: the catalog's, whatever price the scenario gives it (an
+ * override of gb200-4x's price took it as 8 GPUs and billed half its trays); a type priced only by
+ * an override, not in the catalog, is taken as an 8-GPU host.
+ */
+export function catalogGpusPerInstance(instance: string): number {
+  return Object.hasOwn(INSTANCES, instance) ? getInstance(instance).gpus : 8;
 }
 
 /** Instances one replica spans (at least 1: replicas sharing an instance are each counted as on one, for reclaims). */
 export function instancesPerReplica(m: ServedSpec, overrides: Readonly<Record<string, number>> = {}): number {
-  return Math.max(1, Math.ceil(gpusPerReplica(m) / catalogGpusPerInstance(m.instance, overrides)));
+  return Math.max(1, Math.ceil(gpusPerReplica(m) / catalogGpusPerInstance(m.instance)));
 }
 
 /** GPUs per instance of a model's instance type (see catalogGpusPerInstance); an instance without GPUs is refused. */
 export function gpusPerInstance(f: FleetSpec, m: ServedSpec, name: string): number {
   if (!Object.hasOwn(f.prices.overrides, m.instance)) getInstance(m.instance); // an unknown type: "did you mean"
-  const perInstance = catalogGpusPerInstance(m.instance, f.prices.overrides);
+  const perInstance = catalogGpusPerInstance(m.instance);
   if (perInstance < 1) throw new UserError(`fleet.models.${name}.instance: ${excerpt(m.instance)} carries no GPU`);
   return perInstance;
 }
 
-/** Instances the full fleet runs for a model: its GPUs over the GPUs per instance, rounded up (to whole racks where sold only in them: billedInstances). */
+/** Instances the full fleet runs for a model: its GPUs over the GPUs per instance, rounded up. */
 export function modelInstances(f: FleetSpec, m: ServedSpec, name: string): number {
-  return billedInstances(m.instance, Math.ceil(m.gpus / gpusPerInstance(f, m, name)), Object.hasOwn(f.prices.overrides, m.instance));
+  return Math.ceil(m.gpus / gpusPerInstance(f, m, name));
 }
 
 /** The fleet's region price factor: each region's multiplier (1 when not given) weighted by its capacity share. */
