@@ -150,6 +150,12 @@ function corpusFit(flags: CalibrateFlags, base: CalibrationProfile): FitInput {
     throw new UserError(`--split: no ${split} rows of stack ${[...stacks].join('+')} to fit, ${ofStacks.length} of the other split (--split all fits every row; a file without a split column reads as validation)`);
   }
   const set = corpusFitSet(rows, base);
+  if (set.points.length === 0 && (!flags.serving || set.serving.length === 0) && set.skipped.length > 0) {
+    // every row is one fleetsim cannot model (an unknown model, TensorRT-LLM on an AMD GPU): said, not "no measurements"
+    const others = set.skipped.length - 1;
+    const more = others > 0 ? ` (and the other ${others === 1 ? 'row' : `${others} rows`}, each for its own reason: fidelity --rows lists them)` : '';
+    throw new UserError(`${files.join(', ')}: no row of stack ${[...stacks].join('+')} that fleetsim can model: ${set.skipped[0]}${more}`);
+  }
   const notes = fasterThanRooflineNotes(set.fasterThanRoofline, set.points.length + (flags.serving ? set.serving.length : 0));
   const era = `${flags.since ? ` since ${flags.since}` : ''}${flags.before ? ` before ${flags.before}` : ''}`;
   const corpus = `${files.map((f) => f.split('/').pop()).join(', ')}, ${split} split, stack ${[...stacks].join('+')}${era}`;

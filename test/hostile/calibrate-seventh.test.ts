@@ -70,6 +70,15 @@ describe('calibrate --corpus: rows faster than the roofline', () => {
     expectRefusedInOneLine(r, /all-fast\.csv:2: f1: value: faster than the roofline allows \(decode 0\.0001 ms, at least .* ms possible\), and so is the other one: nothing left to fit \(expected times in ms/, show(r));
     expect(existsSync(out)).toBe(false);
   });
+
+  it('refuses a corpus whose every row fleetsim cannot model, saying why (it said "no measurements ... (batch-level kinds only)" of batch-level rows)', async () => {
+    const amd = ['x1,calibration,decode,10,ms,trtllm,mi300x,llama-3.1-8b,fp8,1,32,1024,256', 'x2,calibration,decode,11,ms,trtllm,mi300x,llama-3.1-8b,fp8,1,64,1024,256'];
+    const corpus = tmp.write('amd.csv', [HEADER, ...amd].join('\n') + '\n');
+    const out = join(tmp.dir(), 'amd.json');
+    const r = await runMain(['calibrate', '--corpus', corpus, '--stack', 'trtllm', '--out', out]);
+    expectRefusedInOneLine(r, /amd\.csv: no row of stack trtllm that fleetsim can model: x1: TensorRT-LLM runs on NVIDIA GPUs only, not mi300x \(and the other row, each for its own reason/, show(r));
+    expect(existsSync(out)).toBe(false);
+  });
 });
 
 describe('calibrate --out', () => {
