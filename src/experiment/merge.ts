@@ -81,7 +81,7 @@ function readManifest(dir: string): ShardManifest {
   const m = readJson(file, 'the shard manifest', MANIFEST_LIMITS) as ShardManifest | null;
   if (m === null || typeof m !== 'object' || m.kind !== 'fleetsim-shard' || m.format !== SHARD_FORMAT) {
     const other = m !== null && typeof m === 'object' && m.kind === 'fleetsim-shard';
-    throw new UserError(`merge: ${file}: expected a fleetsim shard manifest (format ${SHARD_FORMAT}${other ? `, found format ${m.format}: written by another fleetsim version; run the shard again` : ''})`);
+    throw new UserError(`merge: ${file}: expected a fleetsim shard manifest (format ${SHARD_FORMAT}${other ? `, found format ${m.format}: written by an earlier or later fleetsim, whose shards this one does not read; run the shard again` : ''})`);
   }
   const manifest = checked<ShardManifest>(ShardManifestSchema, m, file);
   // the fields the hash covers, edited (a knob value relabelling points, a seed), with the hash kept

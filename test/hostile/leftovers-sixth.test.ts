@@ -64,6 +64,11 @@ describe("merge recomputes the sweep's hash from what shard.json records", () =>
     const result = await mergeEdited(`hash-${name.replace(/\W+/g, '-')}`, { manifest: edit });
     expectMergeRefused(result, result.manifest, /^sweep\.hash: expected [0-9a-f]{16}, the hash of the sweep's fleetsim_version, document_sha256, knobs, seed and replications as recorded, got "[0-9a-f]{16}"; one of them was edited$/);
   });
+
+  it('a shard of the format before (no document digest) is refused as one this fleetsim does not read, not as "another version" (both said 0.2.0)', async () => {
+    const result = await mergeEdited('format-2', { manifest: (m) => { m.format = 2; } });
+    expectRefusedInOneLine(result.r, /: expected a fleetsim shard manifest \(format \d+, found format 2: written by an earlier or later fleetsim, whose shards this one does not read; run the shard again\)$/, show(result.r));
+  });
 });
 
 describe('names from the input reach the terminal with their control characters escaped', () => {
