@@ -38,6 +38,14 @@ export const gammaCv = () =>
  */
 export const NORMAL_CV_MAX = 100;
 
+/**
+ * A normal's mean: every field holding a distribution is a time or a count, and a service time of
+ * mean -1 ms read as a capacity of -4,000/s. Refused alone (abort): the checks of the sd and of
+ * the field (a session's think time) would only repeat it.
+ */
+const normalMean = () =>
+  z.number({ error: 'expected a finite number >= 0' }).nonnegative({ error: 'expected a mean >= 0 (a time or a count)', abort: true });
+
 export const DistSchema = z.discriminatedUnion('dist', [
   strict({ dist: z.literal('constant'), value: nonNegNum() }),
   strict({ dist: z.literal('uniform'), min: nonNegNum(), max: nonNegNum() }).refine((d) => d.max >= d.min, {
@@ -45,8 +53,9 @@ export const DistSchema = z.discriminatedUnion('dist', [
     path: ['max'],
   }),
   strict({ dist: z.literal('exponential'), mean: posNum() }),
-  strict({ dist: z.literal('normal'), mean: num(), sd: nonNegNum() }).superRefine((d, ctx) => {
-    if (d.mean >= 0 && d.sd > NORMAL_CV_MAX * d.mean) {
+  strict({ dist: z.literal('normal'), mean: normalMean(), sd: nonNegNum() }).superRefine((d, ctx) => {
+    // relative tolerance: 100 x 0.29 is 28.999999999999996, so an sd of 29 was refused at the bound
+    if (d.sd > NORMAL_CV_MAX * d.mean * (1 + 1e-12)) {
       ctx.addIssue({ code: 'custom', path: ['sd'], message: `expected at most ${NORMAL_CV_MAX} x mean (${d.mean}): draws below 0 are drawn again, so a wider normal's mean is not its own`, input: d.sd });
     }
   }),

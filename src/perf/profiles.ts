@@ -70,7 +70,8 @@ export function checkEngineChoice(engine: string | undefined, calibrationFile: s
   if (tensorRtLlm && !runsTensorRtLlm(gpu)) {
     throw new UserError(`${fields.engine} ${name} on ${fields.gpu} ${gpu.id}: expected an NVIDIA GPU (TensorRT-LLM runs on CUDA only; ${gpu.name} is served with vllm or sglang)`);
   }
-  if (fusedWithGemm !== undefined && !tensorRtLlm) {
+  // `false` says what every other engine does anyway: only the fusion itself is TensorRT-LLM's
+  if (fusedWithGemm === true && !tensorRtLlm) {
     throw new UserError(`${fields.fused}: expected only with a TensorRT-LLM engine (${[...TENSORRT_LLM_ENGINES].join(', ')}): it is trtllm-build's --gemm_allreduce_plugin; engine ${name} has no such option`);
   }
 }

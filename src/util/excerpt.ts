@@ -12,10 +12,13 @@ export const EXCERPT_CHARS = 80;
 const LISTED_NAMES = 12;
 
 /**
- * C0 and C1 controls, DEL, the line and paragraph separators, and the bidirectional overrides and
- * isolates (they reorder what a terminal or a code review shows: CVE-2021-42574, "Trojan Source").
+ * C0 and C1 controls, DEL, the line and paragraph separators, the bidirectional overrides,
+ * isolates and marks (they reorder what a terminal or a code review shows: CVE-2021-42574,
+ * "Trojan Source"), and the invisible format characters (soft hyphen, zero-width space and
+ * joiners, word joiner, byte-order mark): two names differing by one looked identical, and a
+ * table's columns shifted.
  */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 

@@ -25,7 +25,9 @@ function sizeText(bytes: number): string {
   return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : `${bytes.toLocaleString('en-US')} bytes`;
 }
 
-function kindOf(stats: Stats): string {
+/** What a path that is not a regular file is, for messages (from fstat, or lstat: a link is named). */
+export function kindOf(stats: Stats): string {
+  if (stats.isSymbolicLink()) return 'a symbolic link';
   if (stats.isDirectory()) return 'a directory';
   if (stats.isFIFO()) return 'a named pipe';
   if (stats.isSocket()) return 'a socket';

@@ -1,7 +1,8 @@
-import { accessSync, constants, existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { excerpt } from './excerpt.ts';
+import { kindOf } from './read-input.ts';
 import { exitOrphaned, launcherGone } from './launcher.mjs';
 import { siblingName, siblingPattern } from './sibling-name.mjs';
 import { checkNotInput } from './not-input.ts';
@@ -49,6 +50,7 @@ export const errCode = (e: unknown) => (e as NodeJS.ErrnoException).code ?? Stri
 /** Writes one file atomically (a temporary sibling renamed over it), never over an input. */
 export function writeFileAtomic(path: string, text: string, inputs: readonly string[], what: string): void {
   checkNotInput(path, inputs, what);
+  checkReplaceable(path, what); // again: the path may have changed during the work
   const target = resolve(path);
   const tmp = join(dirname(target), siblingName('tmp', basename(target), process.pid));
   const forget = onExit(() => rmSync(tmp, { force: true }));
@@ -67,10 +69,41 @@ export function writeFileAtomic(path: string, text: string, inputs: readonly str
 }
 
 /**
+ * Refuses an existing `path` that is not a regular file: the rename into place replaced a named
+ * pipe, a device node (`--out /dev/null` became a regular file) or a symbolic link (the profile it
+ * pointed to was left stale), and a directory cannot take a file's place.
+ */
+function checkReplaceable(path: string, what: string): void {
+  let stats;
+  try {
+    stats = lstatSync(path);
+  } catch {
+    return; // missing (or unreadable: the probe or the write says so)
+  }
+  if (!stats.isFile()) throw new UserError(`${what} ${excerpt(path)}: ${kindOf(stats)}; expected a regular file or a new path`);
+}
+
+/**
+ * Creates and removes a temporary file in `dir`: access(W_OK) passes for root on a read-only or
+ * pseudo file system (/sys), where the write then failed after the whole work.
+ */
+function probeWritable(dir: string, name: string): void {
+  const probe = join(dir, siblingName('tmp', name, process.pid));
+  const forget = onExit(() => rmSync(probe, { force: true }));
+  try {
+    writeFileSync(probe, '', { flag: 'wx' });
+    rmSync(probe, { force: true });
+  } finally {
+    forget();
+  }
+}
+
+/**
  * Where one output file goes, checked before the work that makes it (`check --junit`, `calibrate
  * --out`): the directories it names may not exist yet (made when it is written), and the nearest
- * that does must be a directory that takes files. A calibrate --out under a missing directory
- * failed only after the whole fit.
+ * that does must be a directory that takes files (a file is made there and removed), and the path,
+ * when it exists, a regular file. A calibrate --out under a missing directory failed only after
+ * the whole fit.
  */
 export function checkFileTarget(path: string, what: string): void {
   const target = resolve(path);
@@ -78,8 +111,8 @@ export function checkFileTarget(path: string, what: string): void {
   while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
   try {
     if (!statSync(parent).isDirectory()) throw new UserError(`${what} ${excerpt(path)}: ${excerpt(parent)} is not a directory`);
-    accessSync(parent, constants.W_OK);
-    if (existsSync(target) && statSync(target).isDirectory()) throw new UserError(`${what} ${excerpt(path)}: a directory; expected a file path`);
+    checkReplaceable(path, what);
+    probeWritable(parent, basename(target));
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError(`${what} ${excerpt(path)}: cannot write into ${excerpt(parent)} (${errCode(e)})`);
