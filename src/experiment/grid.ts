@@ -110,7 +110,7 @@ export function parseKnob(spec: string, search: SearchKind = 'grid'): Knob {
   if (/^\s*[-+]?\.?\d[^,]*\.\./.test(rhs)) throw bad(spec, `${quote(rhs)} is not a range of numbers; ${EXPECTED}`);
   const parts = splitTopLevel(rhs);
   if (parts.some((p) => p.trim() === '')) throw bad(spec, `empty value in ${quote(rhs)}; ${EXPECTED}`);
-  const values = parts.map((p) => parseFlagValue(p.trim(), `--vary ${excerpt(spec)}`));
+  const values = parts.map((p) => parseFlagValue(p.trim(), `--vary ${excerpt(spec)}`, path));
   const seen = new Set<string>();
   for (const v of values) {
     const key = JSON.stringify(v);

@@ -5,8 +5,8 @@ import { excerpt } from '../util/excerpt.ts';
 import { RESERVED_NAMES } from '../util/reserved-names.ts';
 import { formatPath } from './format-issue.ts';
 import { readInputText } from '../util/read-input.ts';
-import { parseJsonInput } from '../util/json-keys.ts';
-import { NOT_ROUNDING_TO_ZERO, roundsToZero } from '../util/decimal.ts';
+import { firstUnderflowingNumber, jsonPathAt, parseJsonInput } from '../util/json-keys.ts';
+import { NOT_ROUNDING_TO_ZERO, writesNonzeroDigit } from '../util/decimal.ts';
 
 /**
  * Reading YAML and JSON input (scenarios, budgets) that may be hostile: every failure is a
@@ -132,9 +132,7 @@ export function parseDocumentText(text: string, file: string, format: 'json' | '
       return yaml ? locateInYaml(yaml.doc, yaml.lines, path, atKey) : undefined;
     };
     checkShape(value, placeIn(file, locate));
-    // JSON.parse gives no source text: a number that may underflow sends it through YAML to be found
-    const parsedAsYaml = MAY_ROUND_TO_ZERO.test(text) ? tryParseYaml(text) : null;
-    if (parsedAsYaml) refuseRoundedToZero(parsedAsYaml.doc, placeIn(file, locate));
+    refuseRoundedToZeroInJson(text, file);
     register(value, { file, locate });
     return value;
   }
@@ -153,20 +151,32 @@ export function parseDocumentText(text: string, file: string, format: 'json' | '
   return value;
 }
 
-/** An exponent of three digits or a run of zeros: what a number below the smallest double needs. */
-const MAY_ROUND_TO_ZERO = /[eE]-\d{3}|0{300}/;
+/**
+ * JSON.parse gives no source text, so the text is scanned for a number that underflows, and its
+ * field found by a second scan to it: both linear. (Any `e-100` in the text, even in a string, sent
+ * a 48 MB scenario through the YAML parser to find one: 2.8 s and 250 MB became 12 s and 1.2 GB.)
+ */
+function refuseRoundedToZeroInJson(text: string, file: string): void {
+  const offset = firstUnderflowingNumber(text);
+  if (offset === undefined) return;
+  const { path, line, col } = jsonPathAt(text, offset);
+  const written = /^[-+.\deE]+/.exec(text.slice(offset, offset + 1000))?.[0] ?? '';
+  throw new UserError(`${file}:${line}:${col}: ${formatPath(path)}: expected ${NOT_ROUNDING_TO_ZERO}, got ${excerpt(written)}`);
+}
 
 /**
  * Refuses a number written other than 0 that reads as 0 (1e-400: below the smallest double, about
  * 5e-324): a budget's `value: 1e-400` was read as 0 without a word, and so was any other field.
- * Walks the document as written (aliases once), after checkShape has bounded its depth.
+ * Any spelling counts (YAML 1.1's `1_0.0e-400` too): a scalar read as 0 whose digits are not all 0.
+ * Walks the document as written (aliases once), after checkShape has bounded its depth. `at`: the
+ * path a flag's value is set at (`--set a.b=1e-400` names a.b), so messages name the field.
  */
-function refuseRoundedToZero(doc: Document, place: (path: readonly PropertyKey[]) => string): void {
+function refuseRoundedToZero(doc: Document, place: (path: readonly PropertyKey[]) => string, at: readonly PropertyKey[] = []): void {
   const path: PropertyKey[] = [];
   const walk = (node: unknown): void => {
     if (isScalar(node)) {
-      if (node.value === 0 && typeof node.source === 'string' && roundsToZero(node.source)) {
-        throw new UserError(`${place(path)}: ${formatPath(path)}: expected ${NOT_ROUNDING_TO_ZERO}, got ${excerpt(node.source)}`);
+      if (node.value === 0 && typeof node.source === 'string' && writesNonzeroDigit(node.source)) {
+        throw new UserError(`${place(path)}: ${formatPath([...at, ...path])}: expected ${NOT_ROUNDING_TO_ZERO}, got ${excerpt(node.source)}`);
       }
     } else if (isMap(node)) {
       for (const pair of node.items) {
@@ -187,9 +197,10 @@ function refuseRoundedToZero(doc: Document, place: (path: readonly PropertyKey[]
 
 /**
  * A flag's value read as YAML (`--set a=[1, 2]`, `--vary a=1,2`), or the text itself when it is
- * not valid YAML (`--set 'description=a: b: c'`). The same limits as a file: `flag` names it.
+ * not valid YAML (`--set 'description=a: b: c'`). The same limits as a file: `flag` names it,
+ * and `at`, the dotted path the value is set at, is named as its field.
  */
-export function parseFlagValue(text: string, flag: string): unknown {
+export function parseFlagValue(text: string, flag: string, at?: string): unknown {
   let parsed: { doc: Document; lines: LineCounter };
   try {
     parsed = parseYaml(text, flag);
@@ -203,7 +214,9 @@ export function parseFlagValue(text: string, flag: string): unknown {
     return text;
   }
   checkShape(value, () => flag);
-  refuseRoundedToZero(parsed.doc, () => flag);
+  // numeric segments index lists: next.0.p is shown next[0].p, as the schema's messages show it
+  const atPath = at === undefined ? [] : at.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+  refuseRoundedToZero(parsed.doc, () => flag, atPath);
   return value;
 }
 
@@ -220,6 +233,13 @@ function parseYaml(text: string, file: string): { doc: Document; lines: LineCoun
   }
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) throw yamlError(problem, file);
+  const version = doc.directives?.yaml.version ?? '1.2';
+  if (version !== '1.2') {
+    // 1.1 reads yes/no/on/off as booleans, 0777 as octal and 1:30 as 90, and `1_0.0e-400` as a float:
+    // every check and message here is written for 1.2 (other versions are refused above, as warnings)
+    const { line, col } = lines.linePos(Math.max(0, text.search(/^%YAML\b/m)));
+    throw new UserError(`${file}:${line}:${col}: %YAML: expected YAML 1.2 (1.1 reads yes and no as booleans, 0777 and 1:30 as numbers; remove the directive), got %YAML ${version}`);
+  }
   return { doc, lines };
 }
 

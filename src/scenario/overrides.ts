@@ -25,7 +25,7 @@ export function applyOverrides(doc: unknown, overrides: readonly Override[]): vo
     if (path.some((p) => p === '')) throw new UserError(`${flag}: empty segment in path "${excerpt(o.slice(0, eq))}"`);
     // a --set value the schema refuses is named by the scenario file and field, as ever; another
     // flag's (a --what-if's) by the flag, not the scenario file it would blame
-    setPath(doc, o.slice(0, eq), parseFlagValue(o.slice(eq + 1), flag), flag, typeof override !== 'string');
+    setPath(doc, o.slice(0, eq), parseFlagValue(o.slice(eq + 1), flag, o.slice(0, eq)), flag, typeof override !== 'string');
   }
 }
 

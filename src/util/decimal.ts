@@ -21,7 +21,16 @@ export function parseDecimal(text: string): number {
  */
 export function roundsToZero(text: string): boolean {
   const trimmed = text.trim();
-  return DECIMAL.test(trimmed) && Number(trimmed) === 0 && /[1-9]/.test(trimmed.split(/[eE]/)[0]);
+  return DECIMAL.test(trimmed) && Number(trimmed) === 0 && writesNonzeroDigit(trimmed);
+}
+
+/**
+ * Does a number's source text hold a digit other than 0 before its exponent? Of a value that
+ * reads as exactly 0, that means it underflowed, however it was spelt (YAML 1.1's `1_0.0e-400`
+ * fails DECIMAL): 0 written in any base or spelling has no such digit.
+ */
+export function writesNonzeroDigit(source: string): boolean {
+  return /[1-9]/.test(source.split(/[eE]/)[0]);
 }
 
 /** What a refusal of such a number says it expected. */

@@ -1,5 +1,6 @@
 import { UserError } from '../errors.ts';
 import { excerpt } from './excerpt.ts';
+import { roundsToZero } from './decimal.ts';
 
 /**
  * JSON.parse keeps the last of two equal keys in an object without a word: a config.json with
@@ -67,6 +68,58 @@ export function lineNestedDeeperThan(text: string, maxDepth: number): number | u
   }
   return undefined;
 }
+
+/**
+ * Where the first number of valid JSON `text` written other than 0 reads as 0 (1e-400, or `0.`
+ * and 330 zeros then 1), found in one pass with strings skipped; JSON.parse says nothing of it.
+ * Only a number with a negative exponent or of more than 300 characters can be that small, so
+ * only those are converted: an ordinary file pays the scan alone.
+ */
+export function firstUnderflowingNumber(text: string): number | undefined {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+    } else if (c === 45 || (c >= 48 && c <= 57)) {
+      // a number: to its end; outside strings, a minus or a digit starts one
+      const start = i;
+      let negativeExponent = false;
+      for (i++; i < text.length && isNumberChar(text.charCodeAt(i)); i++) if (text.charCodeAt(i) === 45) negativeExponent = true;
+      if ((negativeExponent || i - start > 300) && roundsToZero(text.slice(start, i))) return start;
+      i--;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The path (keys and list indexes) of the value that starts at `offset` in valid JSON `text`, with
+ * its line and column: one pass to it, strings skipped, each open object holding its last key.
+ */
+export function jsonPathAt(text: string, offset: number): { path: PropertyKey[]; line: number; col: number } {
+  const path: PropertyKey[] = [];
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      line++;
+      lineStart = i + 1;
+    } else if (c === 123) path.push(''); // {: its key is read next
+    else if (c === 91) path.push(0); // [
+    else if (c === 125 || c === 93) path.pop(); // } ]
+    else if (c === 44 && typeof path[path.length - 1] === 'number') (path[path.length - 1] as number)++; // , in a list
+    else if (c === 34) {
+      const start = i;
+      for (i++; text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+      if (nextNonSpace(text, i + 1) === 58) path[path.length - 1] = JSON.parse(text.slice(start, i + 1)) as string;
+    }
+  }
+  return { path, line, col: offset - lineStart + 1 };
+}
+
+/** Digits, the point, an exponent's e and its sign. */
+const isNumberChar = (c: number): boolean => (c >= 48 && c <= 57) || c === 46 || c === 101 || c === 69 || c === 43 || c === 45;
 
 function nextNonSpace(text: string, from: number): number {
   for (let i = from; i < text.length; i++) {
