@@ -257,7 +257,7 @@ function isDtype(d: string): d is Dtype {
 }
 
 /** A row's memory fraction, where its engine_args name one (else its profile's rule at 0.9). */
-export function memorySettings(row: CorpusRow): { gpuMemoryUtilization?: number; kvCacheFreeMemoryFraction?: number } {
+function memorySettings(row: CorpusRow): { gpuMemoryUtilization?: number; kvCacheFreeMemoryFraction?: number } {
   const a = row.engine_args;
   return {
     ...(a.gpu_memory_utilization !== undefined ? { gpuMemoryUtilization: a.gpu_memory_utilization } : {}),

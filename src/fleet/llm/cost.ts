@@ -1,6 +1,6 @@
 import { albMonthlyUsd, buildCostBreakdown, cdnMonthlyUsd, instanceLine, storageMonthlyUsd, type CostBreakdown, type CostLine, type PriceOptions } from '../../cost/monthly.ts';
 import { HOURS_PER_MONTH, INSTANCES, getInstance } from '../../cost/prices.ts';
-import { catalogGpusPerInstance, modelInstances, modelPurchaseBill } from './purchase-cost.ts';
+import { gpusPerInstance, modelInstances, modelPurchaseBill } from './purchase-cost.ts';
 import type { FleetSpec } from '../schema.ts';
 import { UserError } from '../../errors.ts';
 import { excerpt } from '../../util/excerpt.ts';
@@ -52,12 +52,9 @@ export function fleetMonthlyCost(f: FleetSpec, meanRate_per_s: number): CostBrea
   return buildCostBreakdown(lines);
 }
 
-/** The instances a pool's GPUs fill, rounded up (catalogGpusPerInstance: a catalog type keeps its GPUs whatever its price). */
+/** The instances a pool's GPUs fill, rounded up. */
 function poolInstances(name: string, p: { instance: string; gpus: number }, f: FleetSpec): number {
-  if (!Object.hasOwn(f.prices.overrides, p.instance)) getInstance(p.instance); // an unknown type: "did you mean"
-  const perInstance = catalogGpusPerInstance(p.instance);
-  if (perInstance < 1) throw new UserError(`fleet.models.${name}.instance: ${excerpt(p.instance)} carries no GPU`);
-  return Math.ceil(p.gpus / perInstance);
+  return Math.ceil(p.gpus / gpusPerInstance(f, p.instance, name));
 }
 
 /**

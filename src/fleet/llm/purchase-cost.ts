@@ -19,17 +19,17 @@ export function instancesPerReplica(m: ServedSpec, overrides: Readonly<Record<st
   return Math.max(1, Math.ceil(gpusPerReplica(m) / catalogGpusPerInstance(m.instance)));
 }
 
-/** GPUs per instance of a model's instance type (see catalogGpusPerInstance); an instance without GPUs is refused. */
-export function gpusPerInstance(f: FleetSpec, m: ServedSpec, name: string): number {
-  if (!Object.hasOwn(f.prices.overrides, m.instance)) getInstance(m.instance); // an unknown type: "did you mean"
-  const perInstance = catalogGpusPerInstance(m.instance);
-  if (perInstance < 1) throw new UserError(`fleet.models.${name}.instance: ${excerpt(m.instance)} carries no GPU`);
+/** GPUs per instance of a model's (or pool's) instance type (see catalogGpusPerInstance); an unknown type or one without GPUs is refused. */
+export function gpusPerInstance(f: FleetSpec, instance: string, name: string): number {
+  if (!Object.hasOwn(f.prices.overrides, instance)) getInstance(instance); // an unknown type: "did you mean"
+  const perInstance = catalogGpusPerInstance(instance);
+  if (perInstance < 1) throw new UserError(`fleet.models.${name}.instance: ${excerpt(instance)} carries no GPU`);
   return perInstance;
 }
 
 /** Instances the full fleet runs for a model: its GPUs over the GPUs per instance, rounded up. */
 export function modelInstances(f: FleetSpec, m: ServedSpec, name: string): number {
-  return Math.ceil(m.gpus / gpusPerInstance(f, m, name));
+  return Math.ceil(m.gpus / gpusPerInstance(f, m.instance, name));
 }
 
 /** The fleet's region price factor: each region's multiplier (1 when not given) weighted by its capacity share. */
