@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine } from '../perf/profiles.ts';
+import { NEAR_CAPACITY_LOAD } from '../perf/model-error.ts';
 import { loadCorpus, type CorpusRow } from './corpus.ts';
 import { CLIENT_GAP_MS, DEFAULT_SAMPLE_SEEDS, DEFAULT_SEED, MAX_CLIENT_GAP_MS, MAX_SAMPLE_SEEDS, stacksWithoutProfile } from './predict.ts';
 import { predictRowsYielding, WALL_SPENT_REASON } from './predict-yielding.ts';
@@ -27,6 +28,7 @@ interface FidelityFlags {
   disaggregation?: boolean;
   maxWallS: string;
   samples: string;
+  rateScan?: boolean;
   clientGapMs: string;
 }
 
@@ -60,6 +62,8 @@ export function defaultCorpusFiles(dir = DEFAULT_CORPUS_DIR): string[] {
  */
 export function corpusFiles(given: readonly string[] | undefined): string[] {
   if (!given?.length) return defaultCorpusFiles();
+  // an empty path named no file in its error ("": cannot read ...)
+  if (given.some((path) => path.trim() === '')) throw new UserError('--corpus: expected a corpus CSV file or a directory of them, got an empty path');
   return given.flatMap((path) => (existsSync(path) && statSync(path).isDirectory() ? defaultCorpusFiles(path) : [path]));
 }
 
@@ -133,6 +137,7 @@ export function registerFidelity(program: Command): void {
     .option('--seed <n>', 'seed of the simulated arrivals and lengths', String(DEFAULT_SEED))
     .option('--samples <n>', `seeds a finite run whose figure turns on its sample is read with (the figure stays the first seed's; its range is shown beside it; 1: none, at most ${MAX_SAMPLE_SEEDS})`, String(DEFAULT_SAMPLE_SEEDS))
     .option('--client-gap-ms <ms>', 'a closed loop\'s client gap between a response\'s end and its next request: the mean of an exponential law, counted in no latency (0: a client in lock-step)', String(CLIENT_GAP_MS))
+    .option('--rate-scan', `for each latency row at load ${NEAR_CAPACITY_LOAD.toFixed(2)} to 1: the request rate at which fleetsim reads the measured figure, against the published one (a few more simulated runs a row)`)
     .option('--json', 'print one JSON object')
     .option('--rows', 'print every row: measured, predicted, error')
     .option('--max-mape <pct>', 'exit 1 if the overall MAPE is above this percentage (for CI)')
@@ -165,7 +170,7 @@ export function registerFidelity(program: Command): void {
       const inSplit = rows.filter((r) => split === 'all' || r.split === split);
       const factors = flags.calibration ?? (flags.engine ? `engine ${flags.engine}` : stackFactors(inSplit));
       // a finite run's figure turns on its sample: say by how much, beside the first seed's
-      const predictions = await predictRowsYielding(inSplit, { calibration, seed, sampleSeeds, clientGapMs }, () => deadline_ms - Date.now());
+      const predictions = await predictRowsYielding(inSplit, { calibration, seed, sampleSeeds, clientGapMs, rateScan: flags.rateScan === true }, () => deadline_ms - Date.now());
       const unpredicted = predictions.filter((p) => p.status === 'not_evaluated' && p.reason === WALL_SPENT_REASON).length;
       if (unpredicted > 0) process.stderr.write(`fidelity: --max-wall-s ${flags.maxWallS} ran out: ${unpredicted} of ${inSplit.length} rows not evaluated\n`);
       const table = summarize(rows, predictions, split);

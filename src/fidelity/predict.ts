@@ -10,6 +10,7 @@ import { buildStepModel, windowKvTokens, type StepModel, type StepModelOptions }
 import { VLLM_REPLICA_DEFAULTS } from '../fleet/gpu/replica.ts';
 import { FIXED_OUTPUT_SUFFIX, randomRangeOf, SERVING_KINDS, type CorpusRow, type EngineArgs, type Statistic } from './corpus.ts';
 import { trtllmBenchLimits } from './trtllm-bench.ts';
+import { NEAR_CAPACITY_LOAD } from '../perf/model-error.ts';
 import { simulate, type Arrivals, type LengthLaw, type RunResult, type RunSpec } from './run.ts';
 import { NIM_VLLM_SINCE, servesWithTensorRtLlm, TGI_CHUNKED_SINCE, versionAtLeast, VLLM_MULTI_STEP_SINCE, VLLM_V1_DEFAULT_SINCE } from './versions.ts';
 import { isLengthDataset, type LengthDataset } from './dataset-lengths.ts';
@@ -36,6 +37,12 @@ export type Prediction =
      * drawn lengths): the lowest and highest figure over that many seeds, this one's included
      */
     readonly sampleRange?: { readonly min: number; readonly max: number; readonly seeds: number };
+    /**
+     * With PredictOptions.rateScan, an open-loop latency row at NEAR_CAPACITY_LOAD to 1: the
+     * multiple of its published request rate at which fleetsim reads its measured figure
+     * (rateAtFigure)
+     */
+    readonly rateAtFigure?: RateAtFigure;
   }
   | { readonly id: string; readonly status: 'not_evaluated'; readonly reason: string };
 
@@ -57,6 +64,8 @@ export interface PredictOptions {
   sampleSeeds?: number;
   /** a closed loop's client gap between a response's end and its next request, the mean of an exponential law in ms (default CLIENT_GAP_MS) */
   clientGapMs?: number;
+  /** scan near-capacity latency rows for the request rate at which fleetsim reads their figure (Prediction.rateAtFigure) */
+  rateScan?: boolean;
 }
 
 export const DEFAULT_SEED = 1;
@@ -356,7 +365,7 @@ export function figureOf(row: CorpusRow, run: RunResult): number {
   }
 }
 
-interface Plan {
+export interface Plan {
   spec: RunSpec;
   notes: string[];
   /** all submitted at once: e2e rises with the submission index by construction, no steady-state check */
@@ -653,7 +662,8 @@ function sampleRangeOf(row: CorpusRow, plan: Plan, value: number, seeds: number,
 }
 
 function simulated(row: CorpusRow, model: ModelSpec, step: StepModel, gpu: GpuSpec, o: PredictOptions): Prediction {
-  const { run, plan } = steadyRun(row, runPlanFor(row, model, step, gpu, o), o);
+  const given = runPlanFor(row, model, step, gpu, o);
+  const { run, plan } = steadyRun(row, given, o);
   let value: number;
   if (row.kind === 'throughput_ratio') {
     // the offline throughput with the prefix cache's hits over the same run without them
@@ -668,7 +678,57 @@ function simulated(row: CorpusRow, model: ModelSpec, step: StepModel, gpu: GpuSp
   const loadNote = plan.spec.arrivals.kind === 'poisson' && Number.isNaN(load) ? ['capacity not read: its closed-loop run hit the wall-clock bound or completed nothing'] : [];
   const seeds = o.sampleSeeds ?? 1;
   const sampleRange = seeds > 1 && row.kind !== 'throughput_ratio' && sampleDependent(plan) ? sampleRangeOf(row, plan, value, seeds, o) : undefined;
-  return { id: row.id, status: 'predicted', value, steady: s.steady, load, notes: [...plan.notes, ...s.notes, ...loadNote], ...(sampleRange ? { sampleRange } : {}) };
+  // near capacity, below it: past it a latency grows with the run's length, and a TPOT stops
+  // growing with the rate (the batch is full), so no rate reads a figure there
+  const scanned = o.rateScan === true && (s.steady || !given.steady_state) && load >= NEAR_CAPACITY_LOAD && load <= 1 && RATE_SCANNED_KINDS.has(row.kind);
+  const rate = scanned ? { rateAtFigure: rateAtFigure(row, given, value, o) } : {};
+  return { id: row.id, status: 'predicted', value, steady: s.steady, load, notes: [...plan.notes, ...s.notes, ...loadNote], ...(sampleRange ? { sampleRange } : {}), ...rate };
+}
+
+/**
+ * Where the rate scan found a row's figure: at `multiple` of the published rate; with `beyond`,
+ * only past it (the last rate whose run settled, or the last scanned), so that the rate error is
+ * at least that; NaN when the scan could not start (a run of no figure).
+ */
+export interface RateAtFigure {
+  readonly multiple: number;
+  readonly beyond: boolean;
+}
+
+/** Latency kinds, which grow with the offered rate: the kinds the rate scan reads. */
+const RATE_SCANNED_KINDS: ReadonlySet<string> = new Set(['serving_ttft', 'serving_tpot', 'serving_itl', 'serving_e2e']);
+/** Multiples of a row's published rate the scan reads, outward from it: upward when fleetsim reads
+ *  the figure short, downward when long; finer near 1, where a latency near capacity moves most. */
+export const RATE_SCAN_UP: readonly number[] = [1.02, 1.04, 1.07, 1.1, 1.15, 1.2, 1.3, 1.5];
+export const RATE_SCAN_DOWN: readonly number[] = [0.98, 0.96, 0.93, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5];
+
+/**
+ * The multiple of a row's published request rate at which fleetsim reads its measured figure, from
+ * runs at the rates RATE_SCAN_UP or RATE_SCAN_DOWN (linear between the two that bracket it); NaN
+ * when none reaches it, or a steady-state run on the way does not settle (past capacity its figure
+ * grows with the run's length; a finite run is read at the benchmark's own length). Near capacity a latency moves as 1 / (1 - load): a first token read 45%
+ * short may be the reading of a capacity 4% high, and this says which, in the planner's terms (the
+ * rate a replica serves within a latency), where the latency's own error cannot.
+ */
+export function rateAtFigure(row: CorpusRow, given: Plan, value: number, o: PredictOptions): RateAtFigure {
+  const arrivals = given.spec.arrivals;
+  if (arrivals.kind !== 'poisson') return { multiple: NaN, beyond: false };
+  let lastMultiple = 1, lastValue = value;
+  for (const multiple of row.value > value ? RATE_SCAN_UP : RATE_SCAN_DOWN) {
+    const spec = { ...given.spec, arrivals: { kind: 'poisson' as const, rate_per_s: arrivals.rate_per_s * multiple } };
+    const { run, plan } = steadyRun(row, { ...given, spec }, o);
+    const next = figureOf(row, run);
+    // a steady-state reading must settle; a finite run is read at its length whatever its queue
+    const settled = given.steady_state ? steadiness(run, plan).steady : run.stop !== 'max_wall';
+    if (!settled || !(next > 0)) return { multiple: lastMultiple, beyond: true };
+    if ((next - row.value) * (lastValue - row.value) <= 0) {
+      const at = next === lastValue ? multiple : lastMultiple + ((multiple - lastMultiple) * (row.value - lastValue)) / (next - lastValue);
+      return { multiple: at, beyond: false };
+    }
+    lastMultiple = multiple;
+    lastValue = next;
+  }
+  return { multiple: lastMultiple, beyond: true };
 }
 
 /** fleetsim's prediction for one corpus row, or why it cannot make one. */

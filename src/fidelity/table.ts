@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { CorpusRow, Kind, Split } from './corpus.ts';
 import { FIRST_TOKEN_SHORT_LOAD, NEAR_CAPACITY_LOAD } from '../perf/model-error.ts';
-import type { Prediction } from './predict.ts';
+import { RATE_SCAN_DOWN, RATE_SCAN_UP, type Prediction } from './predict.ts';
 import { maxOf } from '../util/extremes.ts';
 
 /**
@@ -43,6 +43,32 @@ export interface RowResult {
   readonly notes: readonly string[];
   /** a finite run whose figure turns on its sample: its lowest and highest error over its seeds (absent for other rows) */
   readonly sample_error_pct?: readonly [number, number];
+  /**
+   * `fidelity --rate-scan`, a latency row at load NEAR_CAPACITY_LOAD to 1: how far above (+) or
+   * below the published request rate fleetsim reads the measured figure, in percent: fleetsim's
+   * error in the rate the replica serves within that latency (absent for rows not scanned)
+   */
+  readonly capacity_error_pct?: number;
+  /** true when the figure lies beyond every rate the scan could read (its run stopped settling, or the last scanned): the error is at least capacity_error_pct */
+  readonly capacity_error_beyond?: boolean;
+}
+
+/** Rows whose capacity error at their figure is within this many percent are counted in the summary. */
+export const CAPACITY_ERROR_BOUND_PCT = 5;
+
+/** The rate scan's rows: how many were scanned, how many reached their figure, and the errors of those. */
+export interface CapacityErrorStat {
+  readonly scanned: number;
+  readonly reached: number;
+  /** mean absolute and mean signed capacity error of the rows that reached their figure (NaN when none did) */
+  readonly mean_abs_pct: number;
+  readonly bias_pct: number;
+  /** rows whose figure lies beyond the scanned rates, and the mean of their bounds (the least error each can have) */
+  readonly beyond: number;
+  readonly beyond_mean_bound_pct: number;
+  /** of the scanned rows, the share within CAPACITY_ERROR_BOUND_PCT, and the share of their latencies within POINT_ERROR_BOUND_PCT */
+  readonly within_bound_pct: number;
+  readonly latency_within_bound_pct: number;
 }
 
 /** A row whose errors over its seeds span at least this many points is flagged: its figure turns on the sample. */
@@ -89,7 +115,25 @@ export interface FidelityTable {
   /** by corpus file (its name, or its path where two share a name): parts differ in what was fitted
    *  on them and when they were transcribed; printed when the rows come from more than one */
   readonly by_file: Readonly<Record<string, GroupStat>>;
+  /** with `--rate-scan`: the near-capacity latency rows' capacity errors (absent without it) */
+  readonly capacity_error?: CapacityErrorStat;
   readonly rows: readonly RowResult[];
+}
+
+/** The rate scan's summary over the rows it scanned, or undefined when it scanned none. */
+function capacityErrorStat(rows: readonly RowResult[]): CapacityErrorStat | undefined {
+  const scanned = rows.filter((r) => r.capacity_error_pct !== undefined && !Number.isNaN(r.capacity_error_pct));
+  if (scanned.length === 0) return undefined;
+  const reached = scanned.filter((r) => !r.capacity_error_beyond).map((r) => r.capacity_error_pct!);
+  const beyond = scanned.filter((r) => r.capacity_error_beyond).map((r) => r.capacity_error_pct!);
+  const within = reached.filter((e) => Math.abs(e) <= CAPACITY_ERROR_BOUND_PCT).length;
+  const latencyWithin = scanned.filter((r) => Math.abs(r.error_pct) <= POINT_ERROR_BOUND_PCT).length;
+  const g = groupStat(reached);
+  return {
+    scanned: scanned.length, reached: reached.length, mean_abs_pct: g.mape_pct, bias_pct: g.bias_pct,
+    beyond: beyond.length, beyond_mean_bound_pct: groupStat(beyond).bias_pct,
+    within_bound_pct: (100 * within) / scanned.length, latency_within_bound_pct: (100 * latencyWithin) / scanned.length,
+  };
 }
 
 export function groupStat(errors_pct: readonly number[]): GroupStat {
@@ -124,6 +168,7 @@ function rowResult(row: CorpusRow, p: Extract<Prediction, { status: 'predicted' 
     measured: row.value, predicted: p.value, error_pct: errorPct(p.value),
     steady: p.steady, load: p.load, notes: p.notes,
     ...(p.sampleRange ? { sample_error_pct: [errorPct(p.sampleRange.min), errorPct(p.sampleRange.max)] as const } : {}),
+    ...(p.rateAtFigure !== undefined ? { capacity_error_pct: 100 * (p.rateAtFigure.multiple - 1), capacity_error_beyond: p.rateAtFigure.beyond } : {}),
   };
 }
 
@@ -149,6 +194,7 @@ export function summarize(rows: readonly CorpusRow[], predictions: readonly Pred
       else skipped.set(p.reason, [row.id]);
     }
   }
+  const capacity = capacityErrorStat(results);
   const notEvaluated = [...skipped].map(([reason, ids]) => ({ reason, count: ids.length, ids }))
     .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
   return {
@@ -168,6 +214,7 @@ export function summarize(rows: readonly CorpusRow[], predictions: readonly Pred
     by_dtype: groupBy(results, (r) => r.dtype),
     by_load: groupBy(results.filter((r) => !Number.isNaN(r.load)), loadGroup, LOAD_GROUPS),
     by_file: groupBy(results, fileLabels(results)),
+    ...(capacity ? { capacity_error: capacity } : {}),
     rows: results,
   };
 }
@@ -219,7 +266,9 @@ function rowLines(t: FidelityTable): string[] {
   const cells: string[][] = [['id', 'kind', 'statistic', 'unit', 'measured', 'predicted', 'error', 'load', '']];
   for (const r of t.rows) {
     const load = Number.isNaN(r.load) ? '' : r.load.toFixed(2);
-    const flags = [r.steady ? '' : 'unsteady', sampleSpan(r) >= SAMPLE_SPAN_FLAG_PCT ? `samples ${pct(r.sample_error_pct![0], true)} to ${pct(r.sample_error_pct![1], true)}` : ''];
+    const capacity = r.capacity_error_pct === undefined || Number.isNaN(r.capacity_error_pct) ? ''
+      : `rate at figure ${r.capacity_error_beyond ? (r.capacity_error_pct >= 0 ? 'beyond ' : 'below ') : ''}${pct(r.capacity_error_pct, true)}`;
+    const flags = [r.steady ? '' : 'unsteady', sampleSpan(r) >= SAMPLE_SPAN_FLAG_PCT ? `samples ${pct(r.sample_error_pct![0], true)} to ${pct(r.sample_error_pct![1], true)}` : '', capacity];
     cells.push([r.id, r.kind, r.statistic, r.unit, figure(r.measured), figure(r.predicted), pct(r.error_pct, true), load, flags.filter(Boolean).join(', ')]);
   }
   const lines = pad(cells, [false, false, false, false, true, true, true, true, false]);
@@ -241,6 +290,7 @@ export function formatTable(t: FidelityTable, opts: { rows?: boolean; factors?: 
     out.push(`samples: ${t.sample_dependent} ${t.sample_dependent === 1 ? 'row turns' : 'rows turn'} on the sample of a finite run (its drawn lengths or arrivals): over ` +
       `${t.sample_seeds} seeds ${t.sample_dependent === 1 ? 'its errors span' : 'their errors span up to'} ${t.widest_sample_span_pct.toFixed(1)} points (each row's range with --rows); the figure is the first seed's`);
   }
+  if (t.capacity_error) out.push(capacityErrorLine(t.capacity_error));
   out.push(...(opts.notes ?? []));
   out.push('');
   out.push(...groupLines(t));
@@ -250,4 +300,13 @@ export function formatTable(t: FidelityTable, opts: { rows?: boolean; factors?: 
   }
   if (opts.rows && t.rows.length) out.push('', ...rowLines(t));
   return out.join('\n') + '\n';
+}
+
+/** The rate scan's line: near capacity the rate at the figure is the reading a planner can use. */
+function capacityErrorLine(c: CapacityErrorStat): string {
+  const beyond = c.beyond === 0 ? '' : `; ${c.beyond} not within the rates read (the scan stops where a steady-state run stops settling, ` +
+    `or at ${RATE_SCAN_UP[RATE_SCAN_UP.length - 1]}x or ${RATE_SCAN_DOWN[RATE_SCAN_DOWN.length - 1]}x): at least the rate error of the last rate read, ${pct(c.beyond_mean_bound_pct, true)} on average`;
+  return `rate scan: ${c.scanned} latency ${c.scanned === 1 ? 'row' : 'rows'} at load ${NEAR} to 1, read at the request rate where fleetsim gives the measured figure; ` +
+    `${c.reached} reached it, mean |rate error| ${pct(c.mean_abs_pct)}, bias ${pct(c.bias_pct, true)}${beyond}; within ${CAPACITY_ERROR_BOUND_PCT}% of the published rate: ` +
+    `${pct(c.within_bound_pct)} of the ${c.scanned}, where ${pct(c.latency_within_bound_pct)} of their latencies are within ${POINT_ERROR_BOUND_PCT}%`;
 }

@@ -61,6 +61,12 @@ describe('fleetsim fidelity', () => {
     await expect(run(['--corpus', empty])).rejects.toThrow(/no corpus files \(\*\.csv\)/);
   });
 
+  it('--corpus "" (an empty path) is refused naming the flag, where its error named no file (": cannot read corpus file")', async () => {
+    const r = await fleetsim(['fidelity', '--corpus', '']);
+    expect(r.code, show(r)).toBe(2);
+    expect(r.stderr).toBe('--corpus: expected a corpus CSV file or a directory of them, got an empty path\n');
+  });
+
   it('evaluates the validation split by default', async () => {
     const t = JSON.parse(await run(['--corpus', FIXTURE, '--json']));
     const validation = fixtureText().split('\n').filter((l) => l.split(',')[1] === 'validation').map((l) => l.split(',')[0]);
