@@ -77,11 +77,32 @@ function planRows(m: ModelPlan): Trial[] {
   return [...m.trials, ...m.front.filter((t) => !m.trials.includes(t))];
 }
 
+/** Reasons a tally names at most; the rest are counted. */
+const TALLIED_REASONS = 3;
+
+/**
+ * Why a model's options were left out, for its line when none was simulated ("0 fit their GPUs"
+ * said nothing of TensorRT-LLM not running on AMD GPUs): the one reason every option shares, or
+ * the commonest few with their counts.
+ */
+function prunedTally(m: ModelPlan): string {
+  const counts = new Map<string, number>();
+  for (const o of m.options) if (o.pruned !== '') counts.set(o.pruned, (counts.get(o.pruned) ?? 0) + 1);
+  if (counts.size === 0) return '';
+  const [[only, n]] = counts;
+  if (counts.size === 1) return `; ${n === m.options.length ? 'all ' : ''}${n} option${n === 1 ? '' : 's'}: ${escapeControls(only)}`;
+  const ranked = [...counts].sort((a, b) => b[1] - a[1]);
+  const shown = ranked.slice(0, TALLIED_REASONS).map(([reason, k]) => `${k} x ${escapeControls(reason)}`);
+  const rest = ranked.length - shown.length;
+  return `; left out: ${shown.join('; ')}${rest > 0 ? `; ${rest} other reason${rest === 1 ? '' : 's'}` : ''}`;
+}
+
 function renderModel(p: FleetPlanResult, m: ModelPlan): string[] {
   const runnable = m.options.filter((o) => !o.pruned.startsWith('cannot run') && !o.pruned.startsWith('no catalog')).length;
   const inTime = m.options.filter((o) => Number.isFinite(o.replicas_lower_bound) && !o.pruned.startsWith('a mean prompt')).length;
   const simulated = new Set(m.trials.map((t) => t.option)).size;
-  const out = [`${m.model} (${targetText(m)}; ${fmt(m.offered_rate_per_s)} requests/s): ${m.options.length} options, ${runnable} fit their GPUs, ${inTime} can prefill in time, ${simulated} simulated alone at fleet.scale ${fmt(m.screen_scale)} (why each other option was left out: plan.json, options[].pruned)`];
+  const why = simulated === 0 ? prunedTally(m) : '';
+  const out = [`${m.model} (${targetText(m)}; ${fmt(m.offered_rate_per_s)} requests/s): ${m.options.length} options, ${runnable} fit their GPUs, ${inTime} can prefill in time, ${simulated} simulated alone at fleet.scale ${fmt(m.screen_scale)} (why each other option was left out: plan.json, options[].pruned)${why}`];
   const rows = planRows(m).map((t) => [t.option, mixLabel(t.purchase), t.replicas, t.gpus, usd(t.monthly_usd), fmt(t.monthly_t_co2e ?? NaN), ms(t.ttft_p99_ms), ms(t.e2e_p99_ms), trialStatus(p, m, t)]);
   out.push(table(['option', 'bought', 'replicas', 'GPUs', 'monthly', 't CO2e/month', 'TTFT p99 ms', 'e2e p99 ms', 'outcome'], rows));
   return out;

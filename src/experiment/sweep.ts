@@ -16,6 +16,8 @@ import { version } from '../version.ts';
 import { describePoint, gridSize, indexOf, parseKnobs, pointAt, setPath, type Knob, type KnobValue, type SearchKind } from './grid.ts';
 import { inputFiles, prepare } from '../scenario/prepare.ts';
 import type { Runner, RunOutput, RunTask } from './parallel.ts';
+import { resolveServedModels } from '../fleet/llm/build.ts';
+import { inFile } from '../util/in-file.ts';
 
 /**
  * A sweep: a scenario, `--set` overrides, the `--vary` knobs spanning a grid of points, a base
@@ -195,10 +197,49 @@ function filesAt(sw: Sweep, k: number, keep: readonly number[]): string[] | unde
 /** Grids up to this size are validated whole before any simulation. */
 export const VALIDATE_UPFRONT = 10_000;
 
-/** Validates every point (small grids), so a bad value fails before hours of simulation, not during. */
+/**
+ * Validates every point (small grids), so a bad value fails before hours of simulation, not during:
+ * the schema's checks, and those building the fleet makes of its served models (an engine on a GPU
+ * it cannot run was refused by the first run of that point, blaming the scenario file).
+ */
 export function checkPoints(sw: Sweep): void {
   if (sw.meta.points > VALIDATE_UPFRONT) return;
-  for (let k = 0; k < sw.meta.points; k++) sw.scenario(k);
+  const resolved = new Set<string>();
+  for (let k = 0; k < sw.meta.points; k++) {
+    const fleet = sw.scenario(k).fleet;
+    // points serving the same models resolve alike: each set once
+    const key = fleet === undefined ? '' : JSON.stringify([fleet.models, fleet.prices]);
+    if (fleet === undefined || resolved.has(key)) continue;
+    resolved.add(key);
+    const problem = servedProblem(sw, fleet);
+    if (problem === undefined) continue;
+    // a problem of the file or of --set, which the document without the knobs shares, is not the point's
+    if (sw.knobs.length === 0 || problem === documentServedProblem(sw, k)) throw new UserError(problem);
+    throw new UserError(`--vary: at point ${k} (${excerpt(describePoint(sw.knobs, pointAt(sw.knobs, k).values))}): ${problem}`);
+  }
+}
+
+/** Why building the fleet would refuse a served model or pool of `fleet` (the message naming the scenario file), or undefined. */
+function servedProblem(sw: Sweep, fleet: NonNullable<Scenario['fleet']>): string | undefined {
+  try {
+    inFile(sw.file, () => resolveServedModels({ file: sw.file, dir: sw.dir, roots: sw.roots }, fleet));
+    return undefined;
+  } catch (e) {
+    if (e instanceof UserError) return e.message;
+    throw e;
+  }
+}
+
+/** servedProblem of the document as the file and --set have it, the knobs left out (undefined when the schema refuses it). */
+function documentServedProblem(sw: Sweep, k: number): string | undefined {
+  let fleet: Scenario['fleet'];
+  try {
+    fleet = sw.scenarioWithout(k, sw.knobs.map((_, j) => j)).fleet;
+  } catch (e) {
+    if (e instanceof UserError) return undefined;
+    throw e;
+  }
+  return fleet === undefined ? undefined : servedProblem(sw, fleet);
 }
 
 /** One point's result: the summary aggregated over its replications and its merged time series. */

@@ -23,6 +23,7 @@ export function kvTierFigures(stats: ReplicaStats, spec: ServedSpec) {
     kv_host_hit_tokens: stats.host_hit_tokens,
     kv_nvme_hit_tokens: stats.nvme_hit_tokens,
     kv_transfer_s: round(stats.kv_transfer_ms / 1000),
+    kv_transfer_unfinished_s: round(stats.kv_transfer_unfinished_ms / 1000),
     kv_swap_outs: stats.swap_outs,
     kv_swap_fallbacks: stats.swap_fallbacks,
     kv_tier_dropped_blocks: stats.kv_tier_dropped_blocks,

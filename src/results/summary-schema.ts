@@ -120,7 +120,8 @@ export const GpuSummarySchema = replicated({
   kv_nvme_hit_rate: z.number().optional().describe('Of prefix_hit_rate, the share of prompt tokens loaded back from local NVMe.'),
   kv_host_hit_tokens: z.number().optional().describe('Prompt tokens loaded back from host DRAM instead of prefilled, simulated fleet.'),
   kv_nvme_hit_tokens: z.number().optional().describe('Prompt tokens loaded back from local NVMe instead of prefilled, simulated fleet.'),
-  kv_transfer_s: z.number().optional().describe('Seconds iterations waited for KV transfers between HBM and the tiers (loads, swap-outs, swap-ins), simulated fleet.'),
+  kv_transfer_s: z.number().optional().describe('Seconds iterations waited for KV transfers between HBM and the tiers (loads, swap-outs, swap-ins), simulated fleet; an iteration\'s transfers, and the tier hits and prefix tokens it loads, are counted when it ends.'),
+  kv_transfer_unfinished_s: z.number().optional().describe('Seconds the iterations still in flight at the end had waited for their transfers (not in kv_transfer_s), simulated fleet.'),
   kv_swap_outs: z.number().optional().describe('Preemptions that swapped the sequence\'s KV to host memory (preemption_mode swap), simulated fleet.'),
   kv_swap_fallbacks: z.number().optional().describe('Preemptions that recomputed because the host tier could not hold the sequence, simulated fleet.'),
   kv_tier_dropped_blocks: z.number().optional().describe('Prefix KV blocks that fell off the last tier, simulated fleet.'),
@@ -210,7 +211,7 @@ export const SloVerdictSchema = z.strictObject({
 });
 
 export const VerdictWarningSchema = z.strictObject({
-  code: z.enum(['over_capacity', 'over_capacity_at_peak', 'near_capacity', 'first_tokens_short', 'not_steady', 'steady_state_unjudged', 'censored', 'fleet_sampled', 'errors', 'incomplete', 'spot_reclaims', 'known_model_bias', 'part_rack']),
+  code: z.enum(['over_capacity', 'over_capacity_at_peak', 'near_capacity', 'first_tokens_short', 'not_steady', 'steady_state_unjudged', 'censored', 'fleet_sampled', 'errors', 'incomplete', 'spot_reclaims', 'known_model_bias', 'part_rack', 'kv_tier_bound']),
   message: z.string(),
 });
 

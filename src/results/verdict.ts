@@ -122,8 +122,10 @@ export interface VerdictInput {
   stop_reason: string;
   requests: { offered: number; completed: number; in_flight_at_end: number; error_rate: number };
   latency_ms: { e2e: LatencySummary; e2e_including_in_flight?: LatencySummary };
+  duration_s: number;
+  warmup_s: number;
   fleet?: { scale: number; sampled: boolean };
-  gpu?: Record<string, { replicas: number; replicas_full: number }>;
+  gpu?: Record<string, { replicas: number; replicas_full: number; kv_transfer_s?: number; kv_transfer_unfinished_s?: number }>;
   purchase?: PurchaseSummary;
 }
 
@@ -222,6 +224,29 @@ export function samplingDistortions(s: Pick<VerdictInput, 'fleet' | 'gpu'>): { m
     .map(({ model, g, ratio }) => ({ model, ratio, text: `${model}: ${fmt(g.replicas)} replicas simulated for ${fmt(g.replicas_full * scale, 3)} (${fmt(ratio, 3)} times its share of the load's capacity, so its latencies are those of a ${ratio > 1 ? 'less' : 'more'} loaded fleet)` }));
 }
 
+/** A model's replicas waiting for KV-tier transfers this share of the measured period or more: the tiers set its pace. */
+export const KV_TIER_BOUND_SHARE = 0.5;
+
+/**
+ * Models whose replicas spent half the measured period or more waiting for their KV tiers (loads
+ * and swaps, the transfers still under way at the end included): a tier of 0.01 GB/s and 10 s
+ * hung most requests while the report read like any other run's.
+ */
+function kvTierWarning(s: VerdictInput): VerdictWarning | undefined {
+  const measured_s = s.duration_s - s.warmup_s;
+  const bound = Object.entries(s.gpu ?? {}).flatMap(([model, g]) => {
+    const waited_s = (g.kv_transfer_s ?? 0) + (g.kv_transfer_unfinished_s ?? 0);
+    const share = measured_s > 0 && g.replicas > 0 ? waited_s / (g.replicas * measured_s) : 0;
+    if (!(share >= KV_TIER_BOUND_SHARE)) return [];
+    return [`${model}: iterations waited ${fmt(waited_s)} s for KV-tier transfers (${fmt(g.kv_transfer_unfinished_s ?? 0)} s of them still under way at the end), ${fmt(Math.min(1, share) * 100, 3)}% of its replicas' measured time`];
+  });
+  if (bound.length === 0) return undefined;
+  return {
+    code: 'kv_tier_bound',
+    message: `${bound.join('; ')}: the tiers' bandwidth and latency, not the GPUs, set the pace, and prefix savings count only the fetches that ended (fleet.models.<name>.kv_tiers; docs/kv-tiers.md)`,
+  };
+}
+
 const UNJUDGED_PREFIX = 'steady state not judged: ';
 
 /**
@@ -295,6 +320,8 @@ export function runWarnings(s: VerdictInput, capacity: CapacityLoads, steady: St
   if (steady.unjudged) out.push({ code: 'steady_state_unjudged', message: `${UNJUDGED_PREFIX}${steady.unjudged}` });
   const censored = censoredWarning(s);
   if (censored) out.push(censored);
+  const tiers = kvTierWarning(s);
+  if (tiers) out.push(tiers);
   if (s.requests.error_rate >= ERROR_RATE_WARNING) out.push({ code: 'errors', message: `${fmt(s.requests.error_rate * 100, 3)}% of the requests that ended failed, timed out or were rejected (requests.error_rate: of those completed, failed, timed out or rejected; those still in flight are not counted)` });
   const sampled = samplingWarning(s);
   if (sampled) out.push(sampled);

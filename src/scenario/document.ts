@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, YAMLError, type Document, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, YAMLError, type Document, type Node as YamlNode, type Scalar } from 'yaml';
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { RESERVED_NAMES } from '../util/reserved-names.ts';
@@ -171,15 +171,20 @@ function refuseRoundedToZeroInJson(text: string, file: string): void {
  * Walks the document as written (aliases once), after checkShape has bounded its depth. `at`: the
  * path a flag's value is set at (`--set a.b=1e-400` names a.b), so messages name the field.
  */
-function refuseRoundedToZero(doc: Document, place: (path: readonly PropertyKey[]) => string, at: readonly PropertyKey[] = []): void {
+function refuseRoundedToZero(doc: Document, place: (path: readonly PropertyKey[], atKey?: boolean) => string, at: readonly PropertyKey[] = []): void {
   const path: PropertyKey[] = [];
   const walk = (node: unknown): void => {
     if (isScalar(node)) {
-      if (node.value === 0 && typeof node.source === 'string' && writesNonzeroDigit(node.source)) {
+      if (readsAsZero(node)) {
         throw new UserError(`${place(path)}: ${formatPath([...at, ...path])}: expected ${NOT_ROUNDING_TO_ZERO}, got ${excerpt(node.source)}`);
       }
     } else if (isMap(node)) {
       for (const pair of node.items) {
+        // a key written 1e-400 read as the name "0" (a station, a model): quoted, it keeps its text
+        if (isScalar(pair.key) && readsAsZero(pair.key)) {
+          const written = excerpt(pair.key.source);
+          throw new UserError(`${place([...path, '0'], true)}: ${formatPath([...at, ...path])}: expected a key that does not read as a number rounding to 0 (quote it to keep it a name: "${written}"), got ${written}`);
+        }
         path.push(isScalar(pair.key) ? String(pair.key.value) : '?');
         walk(pair.value);
         path.pop();
@@ -193,6 +198,11 @@ function refuseRoundedToZero(doc: Document, place: (path: readonly PropertyKey[]
     }
   };
   walk(doc.contents);
+}
+
+/** A scalar written with a nonzero digit that reads as 0: it underflowed (see refuseRoundedToZero). */
+function readsAsZero(node: Scalar): node is Scalar & { source: string } {
+  return node.value === 0 && typeof node.source === 'string' && writesNonzeroDigit(node.source);
 }
 
 /**

@@ -167,7 +167,7 @@ describe('fleetsim check on a run not at steady state', () => {
 describe('near capacity', () => {
   // a run with nothing else to warn about, so that the capacity loads alone decide
   const quiet: VerdictInput = {
-    complete: true, stop_reason: 'duration', requests: { offered: 1000, completed: 1000, in_flight_at_end: 0, error_rate: 0 },
+    complete: true, stop_reason: 'duration', duration_s: 600, warmup_s: 60, requests: { offered: 1000, completed: 1000, in_flight_at_end: 0, error_rate: 0 },
     latency_ms: { e2e: { p50: 1, p90: 1, p95: 1, p99: 1, p999: 1, mean: 1, max: 1, count: 1000 } as VerdictInput['latency_ms']['e2e'] },
   };
   const steady = { ok: true, reasons: [], served_fraction: 1 };

@@ -219,6 +219,8 @@ export class GpuReplica {
     s.kv_token_ms += this.pendingKvTokenMs;
     s.flops += this.pendingFlops;
     s.bytes += this.pendingBytes;
+    // the transfer the iteration in flight is waiting for: not counted above until it ends
+    if (this.endEvent >= 0) s.kv_transfer_unfinished_ms = Math.max(0, Math.min(this.sim.now_ms - this.iterStart_ms, this.iterTransfer_ms));
     return s;
   }
 
@@ -377,6 +379,13 @@ export class GpuReplica {
   private readonly kvTiers: KvTiers | null;
   /** Transfers between HBM and the tiers that the next iteration waits for (loads, swaps), ms. */
   private tierTransfer_ms = 0;
+  /** The iteration in flight's wait for those transfers (it waits first, then computes), ms. */
+  private iterTransfer_ms = 0;
+  /**
+   * Prompt tokens the iteration in flight found cached: counted when it ends (a prefix hit whose
+   * tier fetch outlasts the run saved nothing), as its prefill tokens are.
+   */
+  private iterCachedTokens = 0;
 
   constructor(
     private readonly sim: Simulator,
@@ -578,6 +587,7 @@ export class GpuReplica {
         this.counters.busy_ms += partial;
         if (this.iterPrefillTokens > 0) this.counters.prefill_busy_ms += partial;
       }
+      this.endFetches(false);
     }
     const lost: number[] = [];
     for (let s = this.runHead; s >= 0; s = this.slots.runNext(s)) lost.push(this.slots.req(s));
@@ -649,7 +659,8 @@ export class GpuReplica {
     const context = decode ? this.decodingContextTokens : 0;
     // a decode-only step as the line planSpan and fusedStep use, so fused and plain agree exactly
     let dur = this.iterPrefillTokens === 0 ? this.decodeOnlyMs(this.step.decodeInterceptMs(decoding), decoding, context) : this.step.stepTimeMs(this.iterPrefillTokens, this.iterAttentionPairs, decoding, context);
-    if (this.tierTransfer_ms > 0) dur += this.takeTierTransfer();
+    this.iterTransfer_ms = this.tierTransfer_ms > 0 ? this.takeTierTransfer() : 0;
+    dur += this.iterTransfer_ms;
     this.iterDecodes = decode;
     this.iterDecodeSeqs = decoding;
     this.iterContextTokens = context;
@@ -904,6 +915,13 @@ export class GpuReplica {
     }
   }
 
+  /** Counts the prefix hits and tier transfers of the iteration in flight as it ends, or forgets them when it is abandoned (a failure). */
+  private endFetches(ended: boolean): void {
+    if (ended) this.counters.cached_prompt_tokens += this.iterCachedTokens;
+    this.iterCachedTokens = 0;
+    this.kvTiers?.endFetches(ended);
+  }
+
   /** The loads and swaps the iteration being planned waits for (synchronous transfers, see docs/kv-tiers.md), ms. */
   private takeTierTransfer(): number {
     const ms = this.tierTransfer_ms;
@@ -965,7 +983,7 @@ export class GpuReplica {
   private pinPrefix(s: number, entry: number, hitBlocks: number): void {
     this.allocatedBlocks += this.prefixCache!.pin(entry);
     this.slots.setSharedBlocks(s, hitBlocks);
-    this.counters.cached_prompt_tokens += hitBlocks * this.blockSize;
+    this.iterCachedTokens += hitBlocks * this.blockSize;
   }
 
   /** A sequence leaving the running batch gives back its own blocks of a KV holding `tokens`, and its pin. */
@@ -1162,6 +1180,7 @@ export class GpuReplica {
     this.pendingDecodeTokens += decoding;
     this.pendingPrefillTokens += this.iterPrefillTokens;
     this.pendingRecomputeTokens += this.iterRecomputeTokens;
+    this.endFetches(true);
     this.pendingKvTokenMs += this.iterUsedBlocks * this.blockSize * this.iterDuration_ms;
     const flops = this.step.stepFlops(this.iterPrefillTokens, this.iterAttentionPairs, decoding, this.iterContextTokens);
     const bytes = this.step.stepBytes(this.iterPrefillTokens, this.iterAttentionPairs, decoding, this.iterContextTokens);

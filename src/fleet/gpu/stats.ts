@@ -43,7 +43,7 @@ export class ReplicaStats {
   aborted = 0;
   /** Output tokens the aborted requests had still to produce: decode work saved by cancelling. */
   aborted_output_tokens = 0;
-  /** Prompt tokens admissions found in the prefix cache and did not prefill (the prefill tokens saved). */
+  /** Prompt tokens admissions found in the prefix cache and did not prefill (the prefill tokens saved), counted as their iterations end. */
   cached_prompt_tokens = 0;
   /** Shared-prefix KV blocks evicted from the prefix cache to make room. */
   prefix_evicted_blocks = 0;
@@ -52,8 +52,10 @@ export class ReplicaStats {
   nvme_hit_tokens = 0;
   /** Prefix blocks that fell off the last KV tier (gone). */
   kv_tier_dropped_blocks = 0;
-  /** Time iterations waited for transfers between HBM and the tiers (loads, swap-outs, swap-ins). */
+  /** Time iterations waited for transfers between HBM and the tiers (loads, swap-outs, swap-ins), counted as each iteration ends. */
   kv_transfer_ms = 0;
+  /** Time the iteration in flight has waited so far for its transfers (a reading's, not counted above until it ends). */
+  kv_transfer_unfinished_ms = 0;
   /** Preemptions that swapped to host memory, and those that recomputed because the host tier was full. */
   swap_outs = 0;
   swap_fallbacks = 0;
@@ -95,6 +97,7 @@ export class ReplicaStats {
     this.nvme_hit_tokens += o.nvme_hit_tokens;
     this.kv_tier_dropped_blocks += o.kv_tier_dropped_blocks;
     this.kv_transfer_ms += o.kv_transfer_ms;
+    this.kv_transfer_unfinished_ms += o.kv_transfer_unfinished_ms;
     this.swap_outs += o.swap_outs;
     this.swap_fallbacks += o.swap_fallbacks;
   }

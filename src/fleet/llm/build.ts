@@ -67,55 +67,60 @@ export interface BuiltFleet {
   disaggregated: Record<string, DisaggregatedModel>;
 }
 
+/** The scenario path of a served model's field `key` (`fleet.models.<name>.<key>`). */
+export const modelField = (name: string) => (key: string) => `fleet.models.${name}.${key}`;
+
 /** A served model's architecture: its catalog entry, or its config.json. */
-export function servedArchitecture(name: string, spec: ServedSpec, prep: Pick<FleetInput, 'file' | 'dir' | 'roots'>): ModelSpec {
-  const where = `fleet.models.${name}`;
+export function servedArchitecture(name: string, spec: ServedSpec, prep: Pick<FleetInput, 'file' | 'dir' | 'roots'>, field: (key: string) => string = modelField(name)): ModelSpec {
   // A config.json path is confined like every file a scenario names (util/paths.ts).
   const model = isModelConfigPath(spec.model)
-    ? loadHfConfig(resolveInScope(scopeOfPrepared(prep), spec.model, `${prep.file}: ${where}.model`))
-    : getModel(spec.model, `${where}.model`);
+    ? loadHfConfig(resolveInScope(scopeOfPrepared(prep), spec.model, `${prep.file}: ${field('model')}`))
+    : getModel(spec.model, field('model'));
   return withFp8Scaling(model, spec.fp8_scaling);
 }
 
-/** Resolves a served model's architecture (catalog id or config.json) and step model. */
-export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetInput, 'file' | 'dir' | 'roots'>, f: FleetSpec): ServedModel {
-  const where = `fleet.models.${name}`;
-  const model = servedArchitecture(name, spec, prep);
-  const gpu = getGpu(spec.gpu, `${where}.gpu`);
-  checkTensorParallel(gpu, spec.tp, `${where}.tp`);
-  const dtype = weightDtypeFor(model, gpu, spec.dtype, `${where}.dtype`);
-  checkWeightDtype(gpu, dtype, `${where}.dtype`);
+/**
+ * Resolves a served model's architecture (catalog id or config.json) and step model. `field`
+ * names the scenario path of each of its settings in messages (a disaggregated pool's own are
+ * under its model's `disaggregation`: disaggregated.ts poolField).
+ */
+export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetInput, 'file' | 'dir' | 'roots'>, f: FleetSpec, field: (key: string) => string = modelField(name)): ServedModel {
+  const model = servedArchitecture(name, spec, prep, field);
+  const gpu = getGpu(spec.gpu, field('gpu'));
+  checkTensorParallel(gpu, spec.tp, field('tp'));
+  const dtype = weightDtypeFor(model, gpu, spec.dtype, field('dtype'));
+  checkWeightDtype(gpu, dtype, field('dtype'));
   // a calibration profile is a file the scenario names: confined like the others
-  const calibrationFile = spec.calibration === undefined ? undefined : resolveInScope(scopeOfPrepared(prep), spec.calibration, `${prep.file}: ${where}.calibration`);
-  const profile = withAllReduceFusion(resolveEngine(spec.engine, calibrationFile, `${where}.engine`), spec.allreduce_fused_with_gemm);
-  checkEngineChoice(spec.engine, calibrationFile, gpu, spec.allreduce_fused_with_gemm, { engine: `${where}.engine`, gpu: `${where}.gpu`, fused: `${where}.allreduce_fused_with_gemm` });
+  const calibrationFile = spec.calibration === undefined ? undefined : resolveInScope(scopeOfPrepared(prep), spec.calibration, `${prep.file}: ${field('calibration')}`);
+  const profile = withAllReduceFusion(resolveEngine(spec.engine, calibrationFile, field('engine')), spec.allreduce_fused_with_gemm);
+  checkEngineChoice(spec.engine, calibrationFile, gpu, spec.allreduce_fused_with_gemm, { engine: field('engine'), gpu: field('gpu'), fused: field('allreduce_fused_with_gemm') });
   const kvDtype = spec.kv_dtype ?? defaultKvDtype(dtype, profile.kv_cache_dtype);
-  checkKvDtype(gpu, kvDtype, spec.kv_dtype === undefined ? `${where}.dtype (the engine's default KV-cache dtype)` : `${where}.kv_dtype`);
+  checkKvDtype(gpu, kvDtype, spec.kv_dtype === undefined ? `${field('dtype')} (the engine's default KV-cache dtype)` : field('kv_dtype'));
   if (spec.gpu_memory_utilization !== undefined && spec.kv_cache_free_gpu_mem_fraction !== undefined) {
-    throw new UserError(`${where}.kv_cache_free_gpu_mem_fraction: expected it or gpu_memory_utilization (TensorRT-LLM's memory rule or vLLM's), not both`);
+    throw new UserError(`${field('kv_cache_free_gpu_mem_fraction')}: expected it or gpu_memory_utilization (TensorRT-LLM's memory rule or vLLM's), not both`);
   }
   const memory = { gpuMemoryUtilization: spec.gpu_memory_utilization, kvCacheFreeMemoryFraction: spec.kv_cache_free_gpu_mem_fraction };
   // a layout the model does not allow is tp's or ep's to change, whatever fieldToChange would name
   // for a model that does not fit (ep 2 on a dense model was reported as gpu_memory_utilization's)
-  inFile(`${where}.tp`, () => checkAttentionSplit(model, spec.tp));
-  inFile(`${where}.ep`, () => checkExpertParallel(model, spec.tp, spec.ep));
+  inFile(field('tp'), () => checkAttentionSplit(model, spec.tp));
+  inFile(field('ep'), () => checkExpertParallel(model, spec.tp, spec.ep));
   let step: StepModel;
   try {
     step = buildStepModel({ model, gpu, tp: spec.tp, ep: spec.ep, dtype, kvDtype, calibration: profile, ...memory });
   } catch (e) {
     // a model that does not fit its GPUs: name the scenario field to change
-    if (e instanceof UserError) throw new UserError(`${where}.${fieldToChange(spec)}: ${e.message.replace(MORE_GPUS_ADVICE, scenarioAdvice(spec, where))}`);
+    if (e instanceof UserError) throw new UserError(`${field(fieldToChange(spec))}: ${e.message.replace(MORE_GPUS_ADVICE, scenarioAdvice(spec, field))}`);
     throw e;
   }
-  if (spec.speculative) step = speculativeStep({ model, gpu, tp: spec.tp, ep: spec.ep, dtype, kvDtype, calibration: profile, ...memory }, spec.speculative, `${where}.speculative`);
-  const power = buildPowerModel(step, gpu, spec.power_cap_w, `${where}.power_cap_w`);
+  if (spec.speculative) step = speculativeStep({ model, gpu, tp: spec.tp, ep: spec.ep, dtype, kvDtype, calibration: profile, ...memory }, spec.speculative, field('speculative'));
+  const power = buildPowerModel(step, gpu, spec.power_cap_w, field('power_cap_w'));
   step = cappedStepModel(step, power);
   // after the power cap: the margin is on the time the capped GPU takes
   if (spec.step_time_factor !== undefined) step = scaledStepModel(step, spec.step_time_factor);
   const b = spec.batching;
   const defaults = replicaScheduler(profile, step.dataParallelGroups, gpu);
   const chunked_prefill = b.chunked_prefill ?? defaults.chunked_prefill;
-  if (chunked_prefill) checkChunkedPrefillEngine(defaults, spec.engine ?? spec.calibration ?? DEFAULT_ENGINE, `${where}.batching.chunked_prefill`);
+  if (chunked_prefill) checkChunkedPrefillEngine(defaults, spec.engine ?? spec.calibration ?? DEFAULT_ENGINE, field('batching.chunked_prefill'));
   const batching = {
     max_num_seqs: b.max_num_seqs ?? defaults.max_num_seqs,
     max_batched_tokens: b.max_batched_tokens ?? defaults.max_batched_tokens,
@@ -134,7 +139,7 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
     async_scheduling: defaults.async_scheduling ?? false,
   };
   if (batching.chunked_prefill && batching.max_batched_tokens < batching.max_num_seqs) {
-    throw new UserError(`${where}.batching.max_batched_tokens: ${batching.max_batched_tokens} is below max_num_seqs ${batching.max_num_seqs}; with chunked prefill every running sequence needs a token per step`);
+    throw new UserError(`${field('batching.max_batched_tokens')}: ${batching.max_batched_tokens} is below max_num_seqs ${batching.max_num_seqs}; with chunked prefill every running sequence needs a token per step`);
   }
   const replicasFull = spec.gpus / step.gpus;
   const replicasPerRegion = Object.values(f.regions).map((r) => scaledCount(replicasFull, r.capacity_share, f.scale));
@@ -157,8 +162,8 @@ function checkChunkedPrefillEngine(defaults: SchedulerDefaults, engine: string, 
 }
 
 /** memory.ts's advice to a model that does not fit, in the scenario's fields rather than perf's flags (it said --tp). */
-function scenarioAdvice(spec: ServedSpec, where: string): string {
-  return `use more GPUs (${where}.${spec.ep > 1 ? 'ep' : 'tp'}) or a smaller dtype (${where}.dtype)`;
+function scenarioAdvice(spec: ServedSpec, field: (key: string) => string): string {
+  return `use more GPUs (${field(spec.ep > 1 ? 'ep' : 'tp')}) or a smaller dtype (${field('dtype')})`;
 }
 
 /** The scenario field to change when a model does not fit its GPUs: a memory fraction set below its default, else ep or tp. */
@@ -186,6 +191,17 @@ export interface FleetInput {
   tokenTraces?: Record<string, Trace>;
 }
 
+/**
+ * Every served model and disaggregated pool resolved, in the scenario's order: what building the
+ * fleet checks of them (an engine on a GPU it cannot run, tp over the heads, a model that does not
+ * fit), which a sweep checks at each point before any run (experiment/sweep.ts checkPoints).
+ */
+export function resolveServedModels(prep: Pick<FleetInput, 'file' | 'dir' | 'roots'>, f: FleetSpec): { served: ServedModel[]; pools: ({ prefill: ServedModel; decode: ServedModel } | undefined)[] } {
+  const served = Object.keys(f.models).map((n) => resolveServed(n, f.models[n], prep, f));
+  const pools = served.map((s) => (s.spec.disaggregation ? resolvePools(s, f, (n, spec, field) => resolveServed(n, spec, prep, f, field)) : undefined));
+  return { served, pools };
+}
+
 /** Builds every component of the fleet for one run. */
 export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink, prep: FleetInput, seed: number): BuiltFleet {
   const sc = prep.scenario;
@@ -195,8 +211,7 @@ export function buildFleet(sim: Simulator, pool: RequestPool, sink: RequestSink,
   const modelNames = Object.keys(f.models);
   const metrics = new FleetMetrics(modelNames.length);
   const users = new UserPopulation(f.users.count, f.users.zipf_s, f.scale, stream(seed, 'fleet:users'));
-  const served = modelNames.map((n) => resolveServed(n, f.models[n], prep, f));
-  const pools = served.map((s) => (s.spec.disaggregation ? resolvePools(s, f, (n, spec) => resolveServed(n, spec, prep, f)) : undefined));
+  const { served, pools } = resolveServedModels(prep, f);
 
   // The pipeline is the output of every tier; created first, given its parts after.
   const regions: RegionTiers[] = regionNames.map(() => ({ tiers: [] }));

@@ -6,7 +6,7 @@ import type { RequestPool } from '../request-pool.ts';
 import type { FleetSpec, ServedSpec } from '../schema.ts';
 import type { ServedModel } from './build.ts';
 import { Cluster } from './cluster.ts';
-import { DisaggregatedRoute, poolName, poolSpecs, type DisaggregationHost } from './disaggregated.ts';
+import { DisaggregatedRoute, poolField, poolName, poolSpecs, type DisaggregationHost } from './disaggregated.ts';
 import { KvLink } from './kv-link.ts';
 import { makeReplicas, type GpuCluster } from './replicas.ts';
 
@@ -21,11 +21,12 @@ export interface DisaggregatedModel {
  * The two pools of a disaggregated model, resolved like served models of their own (named
  * `<model>:prefill`, `<model>:decode`); the model itself then has no colocated replica.
  */
-export function resolvePools(s: ServedModel, f: FleetSpec, resolve: (name: string, spec: ServedSpec) => ServedModel): { prefill: ServedModel; decode: ServedModel } {
+export function resolvePools(s: ServedModel, f: FleetSpec, resolve: (name: string, spec: ServedSpec, field: (key: string) => string) => ServedModel): { prefill: ServedModel; decode: ServedModel } {
   const specs = poolSpecs(s.name, s.spec, f.prices.set);
   s.replicasFull = 0;
   s.replicasPerRegion = s.replicasPerRegion.map(() => 0);
-  return { prefill: resolve(poolName(s.name, 'prefill'), specs.prefill), decode: resolve(poolName(s.name, 'decode'), specs.decode) };
+  const one = (pool: 'prefill' | 'decode') => resolve(poolName(s.name, pool), specs[pool], poolField(s.name, s.spec, pool));
+  return { prefill: one('prefill'), decode: one('decode') };
 }
 
 /** What building the pools needs of the fleet builder; `firstGlobal` counts the replicas built so far and is advanced. */

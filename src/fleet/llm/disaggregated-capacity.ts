@@ -2,7 +2,7 @@ import { decodeStepMs, prefillMs } from '../../perf/batch-kinds.ts';
 import { windowKvTokens } from '../../perf/step.ts';
 import type { FleetSpec } from '../schema.ts';
 import { resolveServed, type FleetInput, type ServedModel } from './build.ts';
-import { poolName, poolSpecs } from './disaggregated.ts';
+import { poolField, poolName, poolSpecs } from './disaggregated.ts';
 
 /**
  * What each pool of a disaggregated model sustains at full load, in requests per second of the
@@ -15,8 +15,8 @@ import { poolName, poolSpecs } from './disaggregated.ts';
  */
 export function poolCapacities(s: ServedModel, prep: FleetInput, f: FleetSpec, P: number, O: number): { pool: string; capacity_per_s: number }[] {
   const specs = poolSpecs(s.name, s.spec, f.prices.set);
-  const prefill = resolveServed(poolName(s.name, 'prefill'), specs.prefill, prep, f);
-  const decode = resolveServed(poolName(s.name, 'decode'), specs.decode, prep, f);
+  const prefill = resolveServed(poolName(s.name, 'prefill'), specs.prefill, prep, f, poolField(s.name, s.spec, 'prefill'));
+  const decode = resolveServed(poolName(s.name, 'decode'), specs.decode, prep, f, poolField(s.name, s.spec, 'decode'));
   const pb = prefill.batching;
   const prompts = Math.max(1, Math.floor(pb.max_batched_tokens / P));
   const prefillPerS = (1000 * prompts) / (prefillMs(prefill.step, pb, prompts, P) - prefill.step.requestOverheadMs);

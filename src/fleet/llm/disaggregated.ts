@@ -179,6 +179,20 @@ export function poolSpecs(name: string, spec: ServedSpec, priceSet: PriceSet): {
   return { prefill: one('prefill'), decode: one('decode') };
 }
 
+/**
+ * The scenario path of a pool's setting `key` in messages: the pool's own under its model's
+ * `disaggregation` (its GPU count always: one pool may take the rest), else the model's, which the
+ * pool inherits (they named the internal label `fleet.models.<model>:prefill.engine`).
+ */
+export function poolField(name: string, spec: ServedSpec, pool: 'prefill' | 'decode'): (key: string) => string {
+  const own = spec.disaggregation![pool];
+  return (key) => {
+    const top = key.split('.')[0];
+    const pools = top === 'gpus' || (Object.hasOwn(own, top) && own[top as keyof typeof own] !== undefined);
+    return pools ? `fleet.models.${name}.disaggregation.${pool}.${key}` : `fleet.models.${name}.${key}`;
+  };
+}
+
 /** The pools' lines of the bill: (component, instance, GPUs) for each. */
 export function poolBillLines(name: string, spec: ServedSpec, f: FleetSpec): { component: string; instance: string; gpus: number }[] {
   const p = poolSpecs(name, spec, f.prices.set);
