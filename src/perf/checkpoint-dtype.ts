@@ -19,6 +19,8 @@ export interface CheckpointDtype {
   readonly field: string;
   /** the value found, quoted for messages */
   readonly value: string;
+  /** a 32-bit checkpoint's torch dtype, which the engine casts to the 16-bit `dtype` it serves */
+  readonly castFrom?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -102,9 +104,12 @@ function readWeightBlockSize(value: unknown, file: string): true {
 
 const TORCH_DTYPES: Readonly<Record<string, Dtype>> = {
   bfloat16: 'bf16', float16: 'fp16', half: 'fp16',
-  // engines serve a 32-bit checkpoint in 16 bits (vLLM's --dtype auto: float16)
-  float32: 'fp16', float: 'fp16',
+  // engines serve a 32-bit checkpoint in 16 bits: vLLM's --dtype auto (_resolve_auto_dtype, from
+  // 0.10.1) casts it to the platform's first supported dtype, bfloat16 on GPUs with BF16 and
+  // float16 on the others (weightDtypeFor makes that turn); before 0.10.1 float16, the same bytes
+  float32: 'bf16', float: 'bf16',
 };
+const THIRTY_TWO_BIT: ReadonlySet<string> = new Set(['float32', 'float']);
 
 /** The checkpoint dtype of a config (or its text_config, as Llama-4 nests it); undefined when it names none. */
 export function readCheckpointDtype(configs: readonly Json[], file: string): CheckpointDtype | undefined {
@@ -121,10 +126,17 @@ export function readCheckpointDtype(configs: readonly Json[], file: string): Che
     for (const key of ['torch_dtype', 'dtype']) {
       const v = cfg[key];
       if (v === undefined || v === null) continue;
-      return { dtype: typeof v === 'string' && Object.hasOwn(TORCH_DTYPES, v) ? TORCH_DTYPES[v] : null, file, field: key, value: quote(v) };
+      const known = typeof v === 'string' && Object.hasOwn(TORCH_DTYPES, v);
+      return { dtype: known ? TORCH_DTYPES[v] : null, file, field: key, value: quote(v), ...(known && THIRTY_TWO_BIT.has(v) ? { castFrom: v } : {}) };
     }
   }
   return undefined;
+}
+
+/** Where a checkpoint's dtype came from, for perf's heading: the field, or the cast a 32-bit checkpoint is served with. */
+export function checkpointDtypeNote(c: CheckpointDtype): string {
+  if (c.castFrom !== undefined) return `the checkpoint is ${c.castFrom} (${c.field}); served in 16 bits as vLLM's --dtype auto does`;
+  return `the checkpoint's: ${c.field} ${c.value}`;
 }
 
 /**

@@ -5,7 +5,7 @@ import { gpuHourlyUsd, PRICE_SETS, type PriceSet } from '../cost/prices.ts';
 import { fraction, positiveInt } from './cli-args.ts';
 import { checkKvDtype, checkWeightDtype, defaultKvDtype, DTYPES, FP8_SCALINGS, matmulPathFor, parseDtype, parseFp8Scaling, withFp8Scaling } from './dtype.ts';
 import { loadHfConfig } from './hf-config.ts';
-import { weightDtypeFor } from './checkpoint-dtype.ts';
+import { checkpointDtypeNote, weightDtypeFor } from './checkpoint-dtype.ts';
 import type { ModelSpec } from './models.ts';
 import { checkTensorParallel, MATMUL_REFERENCE_GPU, matmulFractions, meshLinkShare } from './hardware.ts';
 import { checkAttentionSplit, checkExpertParallel } from './memory.ts';
@@ -111,7 +111,7 @@ function kvPerSequence(s: PerfSummary): string {
 
 /** Where the weight dtype came from, when it is the checkpoint's rather than given, and what the checkpoint keeps in 16 bits. */
 function dtypeNote(model: ModelSpec, given: string | undefined): string {
-  const from = given !== undefined || model.checkpoint === undefined ? '' : ` (the checkpoint's: ${model.checkpoint.field} ${model.checkpoint.value})`;
+  const from = given !== undefined || model.checkpoint === undefined ? '' : ` (${checkpointDtypeNote(model.checkpoint)})`;
   const kept = [
     ...(model.unquantized_layer_params ? [`${fmt(model.unquantized_layer_params / 1e9, 3)}B parameters of its layers`] : []),
     ...(model.unquantized_lm_head ? ['the LM head'] : []),

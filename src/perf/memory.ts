@@ -88,8 +88,9 @@ export function fractionName(fractionOf: 'total' | 'free'): string {
   return fractionOf === 'free' ? 'kv_cache_free_gpu_mem_fraction' : 'gpu_memory_utilization';
 }
 
-function gb(bytes: number): string {
-  return (bytes / 1e9).toFixed(1);
+/** Bytes in GiB with the unit, as the catalog's memory_gb counts them (hardware.ts: torch's GiB), so a message's figures share one unit. */
+function gib(bytes: number): string {
+  return `${(bytes / GPU_MEMORY_BYTES_PER_GB).toFixed(1)} GiB`;
 }
 
 function checkLayout(model: ModelSpec, tp: number, ep: number, fraction: number, fractionOf: 'total' | 'free'): void {
@@ -198,15 +199,15 @@ export function sizeReplica(opts: ReplicaSizingOptions): ReplicaSizing {
   // under the `total` rule the weights must fit in the fraction; under `free` in the whole GPU
   const weightRoomPerGpu = fractionOf === 'total' ? memoryPerGpu * fraction : memoryPerGpu;
   if (weightBytesPerGpu > weightRoomPerGpu) {
-    const room = fractionOf === 'total' ? `${gb(weightRoomPerGpu)} GB usable (${gpu.memory_gb} GB x ${fraction})` : `${gb(weightRoomPerGpu)} GB on the GPU`;
+    const room = fractionOf === 'total' ? `${gib(weightRoomPerGpu)} usable (${gpu.memory_gb} GiB x ${fraction})` : `${gib(weightRoomPerGpu)} on the GPU`;
     throw new UserError(
-      `${model.id} (${dtype}) does not fit on ${where}: weights need ${gb(weightBytesPerGpu)} GB per GPU, ` +
+      `${model.id} (${dtype}) does not fit on ${where}: weights need ${gib(weightBytesPerGpu)} per GPU, ` +
       `${room}; ${MORE_GPUS_ADVICE}`);
   }
 
   const perLayer = kvBytesPerLayerPerGpu(model, tp, kvDtype);
-  // a model with windowed layers only (none in the catalog) is sized as full attention: conservative
-  const fullLayers = fullAttentionLayers(model) > 0 ? fullAttentionLayers(model) : model.layers;
+  // a model whose every layer slides is sized as full attention (shape.ts windowedLayers)
+  const fullLayers = fullAttentionLayers(model);
   const kvBytesPerTokenPerGpu = fullLayers * perLayer;
   const kvBytesPerToken = tp * kvBytesPerTokenPerGpu;
   const kvWindowBytesPerSequence = tp * (model.layers - fullLayers) * (model.sliding_window ?? 0) * perLayer;
@@ -216,10 +217,10 @@ export function sizeReplica(opts: ReplicaSizingOptions): ReplicaSizing {
     : (memoryPerGpu - weightBytesPerGpu - reservePerGpu) * fraction;
   const kvCapacityTokens = Math.max(0, Math.floor((gpus * kvBytesPerGpu) / kvBytesPerToken));
   if (kvCapacityTokens < MIN_KV_TOKENS) {
-    const room = fractionOf === 'total' ? `${gb(memoryPerGpu * fraction)} GB usable per GPU` : `${gb(memoryPerGpu)} GB per GPU`;
+    const room = fractionOf === 'total' ? `${gib(memoryPerGpu * fraction)} usable per GPU` : `${gib(memoryPerGpu)} per GPU`;
     throw new UserError(
       `${model.id} (${dtype}) on ${where}: no room for the KV cache: ${room}, ` +
-      `weights ${gb(weightBytesPerGpu)} GB, activations and runtime ${gb(reservePerGpu)} GB; ${MORE_GPUS_ADVICE}`);
+      `weights ${gib(weightBytesPerGpu)}, activations and runtime ${gib(reservePerGpu)}; ${MORE_GPUS_ADVICE}`);
   }
 
   const untouched = model.experts > 1 ? 1 - model.experts_per_token / model.experts : 0;

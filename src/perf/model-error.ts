@@ -1,3 +1,8 @@
+import { windowedLayers, type ModelShape } from './shape.ts';
+
+/** What the known biases read of a model: its id, MLA and sliding layers. */
+type KnownBiasModel = { readonly id: string; readonly mla?: unknown } & Pick<ModelShape, 'layers' | 'sliding_window_layers' | 'sliding_window'>;
+
 /**
  * The step model's throughput error on published measurements it was not fitted on, as a bound
  * it stays within about four times in five: the 80th percentile of the absolute errors of the
@@ -146,8 +151,21 @@ export function knownEngineBias(engine: string | undefined, gpu: { readonly id: 
 }
 
 /** Everything fleetsim is known to misjudge about a model served on a GPU in a weight dtype by an engine profile, in one line (none: undefined). */
-export function knownBias(model: { readonly id: string; readonly mla?: unknown }, gpu: { readonly id: string }, dtype?: string, engine?: string): string | undefined {
-  const found = [knownModelBias(model), knownHardwareBias(gpu), knownModelGpuBias(model, gpu), knownDtypeBias(dtype, gpu), knownEngineBias(engine, gpu)]
+/**
+ * A model whose every layer slides over a window (a hostile or unusual config.json; none in the
+ * catalog) is sized and timed as full attention (shape.ts windowedLayers): its KV cache per
+ * sequence is overstated past the window, its capacity understated and its long-context steps slow.
+ */
+export function knownWindowBias(model: KnownBiasModel): string | undefined {
+  if (model.sliding_window_layers === undefined || windowedLayers(model) === model.sliding_window_layers) return undefined;
+  const window = (model.sliding_window ?? 0).toLocaleString('en-US');
+  return `${model.id}: every one of its ${model.layers} layers slides over a ${window}-token window, and fleetsim counts the KV cache in tokens of ` +
+    "full-attention layers, so it is sized as full attention (KV cache, prefill and decode alike): conservative past the window, where vLLM's hybrid " +
+    'allocator keeps only the window; its capacity here is likely low and its long-context latency high';
+}
+
+export function knownBias(model: KnownBiasModel, gpu: { readonly id: string }, dtype?: string, engine?: string): string | undefined {
+  const found = [knownModelBias(model), knownWindowBias(model), knownHardwareBias(gpu), knownModelGpuBias(model, gpu), knownDtypeBias(dtype, gpu), knownEngineBias(engine, gpu)]
     .filter((b): b is string => b !== undefined);
   return found.length > 0 ? found.join('; ') : undefined;
 }

@@ -146,9 +146,22 @@ export function moeLayerCount(s: ModelShape): number {
   return n;
 }
 
-/** Layers whose KV cache grows with the context (all but the sliding-window ones). */
+/**
+ * Sliding-window layers sized and timed as windowed: all of them where at least one layer attends
+ * fully, none where every layer slides. fleetsim counts a KV cache in tokens of the full-attention
+ * layers (a sequence's windows as tokens of the same bytes: memory.ts, step.ts windowKvTokens, the
+ * replica's blocks); a model without such a layer has no unit to count in, so it is taken as full
+ * attention throughout, its KV cache, prefill and decode alike: conservative past the window,
+ * where vLLM's hybrid allocator keeps only the window. perf says so (model-error.ts knownModelBias).
+ */
+export function windowedLayers(s: Pick<ModelShape, 'layers' | 'sliding_window_layers'>): number {
+  const sliding = s.sliding_window_layers ?? 0;
+  return sliding < s.layers ? sliding : 0;
+}
+
+/** Layers whose KV cache grows with the context (all but the windowed ones). */
 export function fullAttentionLayers(s: ModelShape): number {
-  return s.layers - (s.sliding_window_layers ?? 0);
+  return s.layers - windowedLayers(s);
 }
 
 interface AttentionCounts { params: number; kv_projection: number; replicated: number }

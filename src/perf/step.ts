@@ -5,7 +5,7 @@ import { ACTIVATION_BYTES, defaultKvDtype, DTYPE_BYTES, expertKernelShare, matmu
 import { checkTensorParallel, matmulRateVsReference, meshLinkShare, type GpuSpec } from './hardware.ts';
 import { moeAllToAllBytesPerToken, sizeReplica } from './memory.ts';
 import type { ModelSpec } from './models.ts';
-import { countParams, fullAttentionLayers, rowParallelParams } from './shape.ts';
+import { countParams, fullAttentionLayers, rowParallelParams, windowedLayers } from './shape.ts';
 
 /**
  * Step-time model of one continuous-batching iteration on a tensor- (and expert-) parallel replica. An iteration
@@ -235,8 +235,8 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   // QK^T and AV: 2 FLOPs per multiply-add, 2 matmuls, per query-key pair, per query dim, per layer
   const attnFlopsPerPair = attentionFlopsPerPair(model, 'prefill');
   const decodeAttnFlopsPerPair = attentionFlopsPerPair(model, 'decode');
-  const slidingWindowTokens = model.sliding_window_layers ? model.sliding_window ?? 0 : 0;
-  const slidingFlopsPerPair = slidingWindowTokens > 0 ? attentionFlopsPerPair(model, 'prefill', model.sliding_window_layers) : 0;
+  const slidingWindowTokens = windowedLayers(model) > 0 ? model.sliding_window ?? 0 : 0;
+  const slidingFlopsPerPair = slidingWindowTokens > 0 ? attentionFlopsPerPair(model, 'prefill', windowedLayers(model)) : 0;
   return {
     tp, gpus, dataParallelGroups: size.dp, kvCapacityTokens: size.kvCapacityTokens, kvBytesPerToken: size.kvBytesPerToken,
     kvWindowTokensPerSequence: Math.ceil(size.kvWindowBytesPerSequence / size.kvBytesPerToken),

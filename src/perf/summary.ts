@@ -164,6 +164,18 @@ function stepOptions(p: PerfInput) {
   return { model: p.model, gpu: p.gpu, tp: p.tp, ep: p.ep, dtype: p.dtype, kvDtype: p.kvDtype, calibration: p.calibration ?? DEFAULT_CALIBRATION, gpuMemoryUtilization: p.gpuMemoryUtilization, kvCacheFreeMemoryFraction: p.kvCacheFreeMemoryFraction };
 }
 
+/**
+ * A --batch the engine would not run: vLLM's scheduler holds at most max_num_seqs sequences (per
+ * data-parallel group), so figures at a larger batch describe no deployment of this profile.
+ */
+function checkBatchWithinEngine(p: PerfInput, calibration: CalibrationProfile, maxNumSeqs: number, dataParallelGroups: number): void {
+  if (p.batch === undefined || p.batch <= maxNumSeqs) return;
+  const groups = dataParallelGroups > 1 ? ` (${maxNumSeqs / dataParallelGroups} in each of ${dataParallelGroups} data-parallel groups)` : '';
+  throw new UserError(
+    `--batch ${p.batch}: above the engine's max_num_seqs of ${maxNumSeqs} on ${p.gpu.id}${groups} (profile ${calibration.name ?? 'given'}); ` +
+    'a calibration profile (--calibration) whose scheduler.max_num_seqs is larger raises it');
+}
+
 function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
   const { model, prompt: P } = p;
   const encoder = model.kind === 'encoder';
@@ -179,8 +191,10 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
   if (p.batch !== undefined && p.batch > maxBatch) {
     throw new UserError(`--batch ${p.batch}: the KV cache holds at most ${maxBatch} sequences of ${seqTokens} tokens`);
   }
+  const maxNumSeqs = replicaScheduler(calibration, step.dataParallelGroups, p.gpu).max_num_seqs;
+  checkBatchWithinEngine(p, calibration, maxNumSeqs, step.dataParallelGroups);
   const latencyBatch = p.batch ?? 1;
-  const b = p.batch ?? Math.min(maxBatch, replicaScheduler(calibration, step.dataParallelGroups, p.gpu).max_num_seqs);
+  const b = p.batch ?? Math.min(maxBatch, maxNumSeqs);
   const pairs = (P * P) / 2;
   const prefill = step.stepTimeMs(P, pairs, 0, 0);
   const meanCtx = P + O / 2;

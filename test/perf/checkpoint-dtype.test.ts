@@ -33,8 +33,8 @@ describe("a config.json's checkpoint dtype", () => {
     expect(tensors({ a: { weights: { num_bits: 8, type: 'float' } }, b: { weights: { num_bits: 4, type: 'int' } } })).toBeNull();
     expect(dtypeOf({ torch_dtype: 'bfloat16' })).toBe('bf16');
     expect(dtypeOf({ dtype: 'float16' })).toBe('fp16');
-    // engines serve a 32-bit checkpoint in 16 bits
-    expect(dtypeOf({ torch_dtype: 'float32' })).toBe('fp16');
+    // engines serve a 32-bit checkpoint in 16 bits (vLLM's --dtype auto: bfloat16 where the GPU has it)
+    expect(dtypeOf({ torch_dtype: 'float32' })).toBe('bf16');
     expect(dtypeOf({ quantization_config: { quant_method: 'hqq' } })).toBeNull();
     expect(dtypeOf({ torch_dtype: 'int3' })).toBeNull();
     expect(readCheckpointDtype([{}], 'c.json')).toBeUndefined();

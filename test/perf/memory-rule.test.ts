@@ -43,7 +43,7 @@ describe('the KV cache under vLLM\'s and TensorRT-LLM\'s memory rules', () => {
 
   it('fits weights in the whole GPU under TensorRT-LLM\'s rule, in the fraction under vLLM\'s', () => {
     // weights between 0.5 and 1 of the GPU: refused at 0.5 of the total, cached under 0.5 of the free
-    expect(() => sizeReplica({ model: l70, gpu: h100, tp: 1, dtype: 'fp8', memoryFraction: 0.5 })).toThrow(/weights need 70\.5 GB per GPU, 42\.9 GB usable/);
+    expect(() => sizeReplica({ model: l70, gpu: h100, tp: 1, dtype: 'fp8', memoryFraction: 0.5 })).toThrow(/weights need 65\.7 GiB per GPU, 40\.0 GiB usable \(80 GiB x 0\.5\)/);
     const free = sizeReplica({ model: l70, gpu: h100, tp: 1, dtype: 'fp8', memoryFraction: 0.5, memoryFractionOf: 'free' });
     expect(free.kvCapacityTokens).toBe(tokens((M - free.weightBytesPerGpu - free.activationReserveBytesPerGpu) * 0.5, 1, free.kvBytesPerToken));
     expect(() => sizeReplica({ model: MODELS['llama-3.1-405b'], gpu: h100, tp: 4, dtype: 'fp8', memoryFractionOf: 'free' })).toThrow(/on the GPU; use more GPUs/);

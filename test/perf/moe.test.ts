@@ -300,7 +300,7 @@ describe('refusals', () => {
 
   it('does not fit / no room keep their wording for MoE models', () => {
     expect(() => sizeReplica({ model: MODELS['deepseek-v3'], gpu: h200, tp: 4, dtype: 'fp8' }))
-      .toThrow(/^deepseek-v3 \(fp8\) does not fit on 4x h200: weights need 16\d\.\d GB per GPU, 136\.\d GB usable/);
+      .toThrow(/^deepseek-v3 \(fp8\) does not fit on 4x h200: weights need 15\d\.\d GiB per GPU, 126\.9 GiB usable \(141 GiB x 0\.9\)/);
   });
 });
 

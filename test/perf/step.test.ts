@@ -34,7 +34,7 @@ describe('KV capacity and fit', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(UserError);
-    expect((err as Error).message).toMatch(/does not fit on 1x a100-80gb: weights need 138\.0 GB per GPU, 77\.3 GB usable/);
+    expect((err as Error).message).toMatch(/does not fit on 1x a100-80gb: weights need 128\.5 GiB per GPU, 72\.0 GiB usable \(80 GiB x 0\.9\)/);
   });
 
   it('int8 weights fit where fp16 does not', () => {
