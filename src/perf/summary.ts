@@ -172,7 +172,7 @@ function checkBatchWithinEngine(p: PerfInput, calibration: CalibrationProfile, m
   if (p.batch === undefined || p.batch <= maxNumSeqs) return;
   const groups = dataParallelGroups > 1 ? ` (${maxNumSeqs / dataParallelGroups} in each of ${dataParallelGroups} data-parallel groups)` : '';
   throw new UserError(
-    `--batch ${p.batch}: above the engine's max_num_seqs of ${maxNumSeqs} on ${p.gpu.id}${groups} (profile ${calibration.name ?? 'given'}); ` +
+    `--batch ${p.batch}: above the engine's max_num_seqs of ${maxNumSeqs} on ${p.gpu.id}${groups} (${calibration.name === undefined ? 'the --calibration profile' : `profile ${calibration.name}`}); ` +
     'a calibration profile (--calibration) whose scheduler.max_num_seqs is larger raises it');
 }
 
