@@ -6,6 +6,7 @@ import { loadScenario } from '../scenario/load.ts';
 import { prepare } from '../scenario/prepare.ts';
 import { compareMarkdown, compareSummaries, summaryKind, type CompareSide } from '../report/compare.ts';
 import { version } from '../version.ts';
+import { excerpt } from '../util/excerpt.ts';
 import { checkMemory } from '../experiment/memory.ts';
 import type { Summary } from '../results/summary.ts';
 import { summaryContradiction } from '../results/summary-contradiction.ts';
@@ -111,7 +112,8 @@ async function compareAction(baseArg: string, candArg: string, opts: CompareOpti
   const candKind = candSummary ? summaryKind(candSummary) : candPrep!.scenario.fleet ? 'fleet' : 'station network';
   if (baseKind !== candKind) throw new UserError(`compare: ${baseArg} is a ${baseKind} result and ${candArg} a ${candKind} one: their figures are not comparable; compare results of the same kind`);
   const versions = [baseSummary?.fleetsim_version ?? version, candSummary?.fleetsim_version ?? version];
-  if (versions[0] !== versions[1]) say(`fleetsim compare: warning: the base comes from fleetsim ${versions[0]} and the candidate from ${versions[1]}: model changes between versions may account for differences`);
+  // a summary's strings are a file's words: escaped, as every other name on the terminal
+  if (versions[0] !== versions[1]) say(`fleetsim compare: warning: the base comes from fleetsim ${excerpt(versions[0])} and the candidate from ${excerpt(versions[1])}: model changes between versions may account for differences`);
   for (const prep of [basePrep, candPrep]) if (prep) checkMemory(prep.scenario, prep.file, { runs: reps, parallel: 1, threads: 0, keptSummaries: reps });
   const seed = opts.seed ?? basePrep?.scenario.seed ?? candPrep?.scenario.seed ?? 1;
   const candSeed = opts.candidateSeed ?? seed;

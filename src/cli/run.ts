@@ -8,13 +8,14 @@ import { checkMemory } from '../experiment/memory.ts';
 import { precheckBudgetPaths, scenarioBudgets } from './scenario-budgets.ts';
 import type { Summary } from '../results/summary.ts';
 import { stationsCsv, timeseriesCsv } from '../report/csv.ts';
-import { vllmResult } from '../report/vllm-format.ts';
+import { vllmResult, vllmWarnings } from '../report/vllm-format.ts';
 import { renderSummary } from '../report/terminal.ts';
 import { capacityCheck } from './capacity-check.ts';
 import { collect, nonNegIntArg, posIntArg, pathArg } from './options.ts';
 import { buildReportFiles } from '../report/report-files.ts';
 import { Interrupt, Progress, runReplicationsSliced } from './progress.ts';
 import { fmt } from '../report/table.ts';
+import { escapeControls } from '../util/excerpt.ts';
 
 interface RunOptions {
   seed?: number;
@@ -114,9 +115,7 @@ export function registerRun(program: Command): void {
           });
           out.commit(exp.interrupted ? where : undefined);
         }
-        if (opts.json || opts.format === 'json') process.stdout.write(summaryJson);
-        else if (opts.format === 'vllm') process.stdout.write(vllmJson);
-        else info(renderSummary(exp.summary));
+        printResult(opts, exp.summary, { summaryJson, vllmJson }, info);
         if (where) info(`\nreport written to ${where}/ (open ${where}/report.html)`);
         reportEnd(exp, interrupt, { seed, reps, duration_s: sc.duration_s, max_wall_s: sc.limits.max_wall_s, out: opts.out, where });
       } finally {
@@ -124,6 +123,16 @@ export function registerRun(program: Command): void {
         interrupt.dispose();
       }
     });
+}
+
+/** The result on stdout in the format asked for. */
+function printResult(opts: RunOptions, summary: Summary, json: { summaryJson: string; vllmJson: string }, info: (s: string) => void): void {
+  if (opts.json || opts.format === 'json') process.stdout.write(json.summaryJson);
+  else if (opts.format === 'vllm') {
+    process.stdout.write(json.vllmJson);
+    // benchmark-style figures read as a measurement: what undermines them goes where a person looks
+    for (const w of vllmWarnings(summary)) info(`fleetsim: warning: ${escapeControls(w)}`);
+  } else info(renderSummary(summary));
 }
 
 /** How the run ended, on stderr and in the exit code: stopped by a signal, signalled after it ended, or cut short by a limit. */

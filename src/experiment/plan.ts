@@ -1,4 +1,4 @@
-import { samplingDistortionOf, unjudgedReason } from '../results/verdict.ts';
+import { isErrorRatePath, samplingDistortionOf, survivorsOnly, unjudgedReason } from '../results/verdict.ts';
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { notOneFigure, resolveMetric } from '../results/metric-path.ts';
@@ -139,6 +139,17 @@ function permutations<T>(xs: readonly T[]): T[][] {
   return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
 }
 
+/**
+ * A --minimize this plan takes, for the refusal's example: the monthly cost where the summary has
+ * one (a fleet), else a numeric --vary path (a station network has no cost, and cost.monthly_usd,
+ * the default, was once suggested by the very refusal of it), else the end-to-end mean latency.
+ */
+function objectiveExample(knobs: readonly Knob[], summary: Summary): string {
+  if (resolveMetric(summary, 'cost.monthly_usd').ok) return 'cost.monthly_usd';
+  const numeric = knobs.find((k) => k.numeric);
+  return numeric ? numeric.path : 'latency_ms.e2e.mean';
+}
+
 /** The objective of a run: a figure of its summary, or the value of a numeric knob of the same path. */
 function objectiveFunction(knobs: readonly Knob[], minimize: string): (summary: Summary, values: readonly KnobValue[]) => number | null {
   return (summary, values) => {
@@ -149,7 +160,7 @@ function objectiveFunction(knobs: readonly Knob[], minimize: string): (summary: 
     }
     const j = knobs.findIndex((k) => k.path === minimize);
     if (j >= 0 && typeof values[j] === 'number') return values[j] as number;
-    throw new UserError(`--minimize ${excerpt(minimize)}: ${res.message}; expected a figure of summary.json (e.g. cost.monthly_usd) or a numeric --vary path`);
+    throw new UserError(`--minimize ${excerpt(minimize)}: ${res.message}; expected a figure of summary.json or a numeric --vary path (e.g. ${objectiveExample(knobs, summary)})`);
   };
 }
 
@@ -419,6 +430,7 @@ async function evaluatePoint(
     ...(complete ? [] : [`the run stopped early (${p.summary.engine.stop_reason})`]),
     ...checks.filter((c) => !c.met).map((c) => c.reason),
     ...(behind ? [behind] : []),
+    ...survivorLatencies(slos, p.summary),
   ];
   const feasible = reasons.length === 0;
   return {
@@ -434,6 +446,17 @@ async function evaluatePoint(
     summary: p.summary,
     timeseries: p.timeseries,
   };
+}
+
+/**
+ * A latency SLO met by the requests that survived is not met: with no SLO on an error rate, a point
+ * whose errors reach the verdict's warning (1%) fails its latency SLOs (a station refusing 90% of
+ * its requests was chosen as meeting a p99 of 700 ms on the tenth it served).
+ */
+function survivorLatencies(slos: readonly Slo[], summary: Summary): string[] {
+  const errorsJudged = slos.some((s) => isErrorRatePath(s.path));
+  const hit = slos.find((s) => survivorsOnly(summary, s.path, errorsJudged) !== undefined);
+  return hit ? [`${hit.path}: ${survivorsOnly(summary, hit.path, errorsJudged)}`] : [];
 }
 
 /** Relative tolerance for an SLO metric moving the wrong way between two single-replication points (noise). */

@@ -6,7 +6,7 @@ import { notOneFigure, resolveMetric } from '../results/metric-path.ts';
 import { markdownTable } from './tables.ts';
 import { fmt } from './table.ts';
 import type { Summary } from '../results/summary.ts';
-import { samplingDistortionOf, thinPercentile, unjudgedReason } from '../results/verdict.ts';
+import { isErrorRatePath, samplingDistortionOf, survivorsOnly, thinPercentile, unjudgedReason } from '../results/verdict.ts';
 
 /**
  * Latency (and any other) budgets on summary.json figures, for `fleetsim check`.
@@ -68,9 +68,12 @@ export interface Verdict {
  * sampled off the model's share, the percentile rests on too few requests, the run stopped early
  * (it covers part of the scenario), its backlog grows (the figure measures the run's length), or
  * it is too short for the trend test (a 6-s run of a fleet 125% over capacity met a TTFT p99 of
- * 2 s that its 120-s run misses 16 times over). `why` is the short reason the summary line gives.
+ * 2 s that its 120-s run misses 16 times over), or the latency is of the few requests that did not
+ * fail (no budget judges the error rate). `why` is the short reason the summary line gives.
  */
-function blockedPass(summary: Summary, metric: string): { why: string; detail: string } | undefined {
+function blockedPass(summary: Summary, metric: string, errorsJudged: boolean): { why: string; detail: string } | undefined {
+  const survivors = survivorsOnly(summary, metric, errorsJudged);
+  if (survivors) return { why: 'the latency is of the requests that survived errors', detail: survivors };
   const sampled = samplingDistortionOf(summary, metric);
   if (sampled) return { why: 'the fleet was sampled off a model\'s share', detail: `${sampled}: raise fleet.scale to judge it` };
   const thin = thinPercentile(summary, metric);
@@ -114,6 +117,7 @@ export function checkBudgetPaths(budgets: readonly Budget[], summary: Summary): 
 /** The verdict of every budget on a summary (one run, or the mean and CIs of replications). */
 export function evaluateBudgets(budgets: readonly Budget[], summary: Summary): Verdict[] {
   const replicated = summary.replications > 1;
+  const errorsJudged = budgets.some((b) => isErrorRatePath(b.metric));
   return budgets.map((budget) => {
     const r = resolveMetric(summary, budget.metric);
     if (!r.ok || (r.value !== null && typeof r.value !== 'number')) {
@@ -138,7 +142,7 @@ export function evaluateBudgets(budgets: readonly Budget[], summary: Summary): V
       status = satisfies(value, op, bound) ? 'pass' : 'fail';
       reason = `${fmt(value)} ${status === 'pass' ? 'is' : 'is not'} ${op} ${fmt(bound)}`;
     }
-    const blocked = status === 'pass' ? blockedPass(summary, budget.metric) : undefined;
+    const blocked = status === 'pass' ? blockedPass(summary, budget.metric, errorsJudged) : undefined;
     const notSteady = blocked !== undefined;
     if (blocked) {
       status = 'inconclusive';
@@ -174,13 +178,22 @@ export function outcome(verdicts: Verdict[], allowInconclusive: boolean): CheckO
 
 const budgetText = (b: Budget) => `${b.metric} ${b.op} ${fmt(b.value)}`;
 
+/** The verdict's warnings that undermine any pass (a system refusing, dropping or not finishing its load), shown beside the verdict. */
+const LOAD_WARNINGS: readonly string[] = ['over_capacity', 'over_capacity_at_peak', 'errors', 'censored'];
+
+function loadWarnings(s: Summary): string {
+  const hits = (s.verdict?.warnings ?? []).filter((w) => LOAD_WARNINGS.includes(w.code));
+  return hits.length === 0 ? '' : ` **Warnings:** ${hits.map((w) => escapeControls(w.message)).join('; ')}.`;
+}
+
 /** The Markdown summary printed by `fleetsim check` (fits a pull request or $GITHUB_STEP_SUMMARY). */
 export function checkMarkdown(o: CheckOutcome, s: Summary, opts: { budgetsFrom: string; allowInconclusive: boolean }): string {
   const reps = s.replications > 1 ? `${s.replications} replications (seeds ${s.seed}..${s.seed + s.replications - 1}), verdicts on 95% CIs` : `1 run (seed ${s.seed})`;
   const notSteady = o.verdicts.some((v) => v.not_steady);
   const allowed = opts.allowInconclusive && !notSteady;
   const blockedBy = o.verdicts.find((v) => v.not_steady);
-  const why = blockedBy ? blockedPass(s, blockedBy.budget.metric)?.why ?? '' : '';
+  const errorsJudged = o.verdicts.some((v) => isErrorRatePath(v.budget.metric));
+  const why = blockedBy ? blockedPass(s, blockedBy.budget.metric, errorsJudged)?.why ?? '' : '';
   const counts = `${o.passed} passed, ${o.failed} failed, ${o.inconclusive} inconclusive${o.inconclusive > 0 ? (allowed ? ' (allowed)' : notSteady ? ` (${why}: counts as a failure)` : ' (not allowed: counts as a failure)') : ''}`;
   const unjudged = unjudgedReason(s);
   const steady = s.verdict && !s.verdict.steady_state.ok
@@ -196,7 +209,7 @@ export function checkMarkdown(o: CheckOutcome, s: Summary, opts: { budgetsFrom: 
   const lines = [
     `## fleetsim check: ${s.scenario}: ${o.status}`,
     '',
-    `${counts}. ${reps}, ${s.duration_s} s simulated, budgets from ${opts.budgetsFrom}.${s.complete ? '' : ` **The run is incomplete (${s.engine.stop_reason}).**`}${steady}`,
+    `${counts}. ${reps}, ${s.duration_s} s simulated, budgets from ${opts.budgetsFrom}.${s.complete ? '' : ` **The run is incomplete (${s.engine.stop_reason}).**`}${steady}${loadWarnings(s)}`,
     '',
     markdownTable(['verdict', 'metric', 'budget', 'value', '95% CI'], rows),
   ];

@@ -146,6 +146,8 @@ export function compareSummaries(base: CompareSide, candidate: CompareSide, opts
     }
   }
   const crn = onCommonRandomNumbers(base, candidate);
+  // Under a different offered load more throughput is more arrivals, not a better system.
+  const loadDiffers = offeredLoadDiffers(base.summary, candidate.summary) !== undefined;
   const rows = metrics.map((m) => {
     const a = sampleFor(base, m.path);
     const b = sampleFor(candidate, m.path);
@@ -171,7 +173,7 @@ export function compareSummaries(base: CompareSide, candidate: CompareSide, opts
     if (!a || !b) verdict = 'missing';
     else if (p === null) verdict = 'untested';
     else if (!significant) verdict = 'no significant change';
-    else if (m.direction === 'neutral') verdict = 'changed';
+    else if (m.direction === 'neutral' || (loadDiffers && m.direction === 'higher')) verdict = 'changed';
     else verdict = (change! > 0) === (m.direction === 'lower') ? 'regression' : 'improvement';
     return { metric: m.path, direction: m.direction, base: a, candidate: b, change, change_rel, p_value: p, p_holm: adjusted[i], test, significant, verdict };
   });
@@ -194,7 +196,7 @@ export function compareSummaries(base: CompareSide, candidate: CompareSide, opts
  * What the reader must know before taking a difference as the systems': a side not at steady
  * state (its latencies and counts grow with the run; the same overloaded system read "7
  * regressions" between a 300-s and a 600-s run), sides of different lengths or warm-ups, a side
- * stopped early or too short to judge.
+ * stopped early or too short to judge, different scenarios, different offered loads.
  */
 export function comparisonWarnings(a: Summary, b: Summary): string[] {
   const out: string[] = [];
@@ -206,7 +208,36 @@ export function comparisonWarnings(a: Summary, b: Summary): string[] {
   if (a.duration_s !== b.duration_s || a.warmup_s !== b.warmup_s) {
     out.push(`the sides ran for different lengths (duration ${fmt(a.duration_s)} s and ${fmt(b.duration_s)} s, warm-up ${fmt(a.warmup_s)} s and ${fmt(b.warmup_s)} s): a difference may be the length's, not the system's`);
   }
+  if (a.scenario !== b.scenario) out.push(`the sides are different scenarios (${a.scenario} and ${b.scenario}): a difference may be the workload's, not the system's`);
+  const load = offeredLoadDiffers(a, b);
+  if (load) out.push(`${load}: throughput is not judged (more arrivals are not a better system) and latencies differ with the load`);
   return out;
+}
+
+/** Requests that arrived per measured second (after warm-up), the offered load's rate. */
+function offeredRatePerS(s: Summary): { rate_per_s: number; standard_error_per_s: number } | undefined {
+  const measured_s = s.duration_s - s.warmup_s;
+  const offered = s.requests.offered;
+  if (!(measured_s > 0) || typeof offered !== 'number') return undefined;
+  // Poisson arrivals: the count's standard deviation is its square root
+  return { rate_per_s: offered / measured_s, standard_error_per_s: Math.sqrt(offered) / measured_s };
+}
+
+/** Differences within this share of the offered rate are one workload drawn twice, whatever the noise. */
+const SAME_LOAD_RELATIVE = 0.02;
+
+/**
+ * Why the sides were offered different loads (undefined: the same, within 2% or three standard
+ * errors of Poisson arrivals): quickstart at 80/s against web-tier at 400/s read "4 improvements",
+ * throughput +414% among them.
+ */
+export function offeredLoadDiffers(a: Summary, b: Summary): string | undefined {
+  const ra = offeredRatePerS(a), rb = offeredRatePerS(b);
+  if (!ra || !rb) return undefined;
+  const gap = Math.abs(ra.rate_per_s - rb.rate_per_s);
+  const noise = 3 * Math.hypot(ra.standard_error_per_s, rb.standard_error_per_s);
+  if (gap <= noise || gap <= SAME_LOAD_RELATIVE * Math.max(ra.rate_per_s, rb.rate_per_s)) return undefined;
+  return `the sides were offered different loads (${fmt(ra.rate_per_s)} and ${fmt(rb.rate_per_s)} requests/s after warm-up)`;
 }
 
 const showSample = (s: Sample | null) => (s === null ? '-' : s.sd !== null && s.n > 1 ? `${fmt(s.mean)} ±${fmt(s.sd, 2)}` : fmt(s.mean));

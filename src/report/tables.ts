@@ -4,6 +4,7 @@ import { purchaseHeadline, purchaseRows, spotRiskNote } from './purchase-table.t
 import { entries, faultsOf, type NamedSummary } from './charts/input.ts';
 import { figureWithInterval, latencyLabel, verdictMarkdown } from './verdict-text.ts';
 import { energyReportTable } from './energy-text.ts';
+import { markThin, thinPercentileKeys, thinPercentileNote } from '../results/verdict.ts';
 import { deployRows } from './deploy-table.ts';
 
 /** A table of the report, rendered as Markdown (report.md) and as HTML (report.html). */
@@ -45,15 +46,20 @@ function requestsTable(s: Summary): ReportTable {
   };
 }
 
-/** End-to-end (and TTFT, TPOT) percentiles. */
+/** End-to-end (and TTFT, TPOT) percentiles; those resting on too few requests marked `*`, as on the terminal. */
 function latencyTable(s: Summary): ReportTable {
+  const completed = s.requests.completed;
+  const thinKeys = thinPercentileKeys(completed);
+  const figure = (l: Record<'p50' | 'p90' | 'p99' | 'p999', number | null>, ci: Ci, key: 'p50' | 'p90' | 'p99' | 'p999') => markThin(thinKeys, key, withCi(l[key], ci, key));
+  const note = thinPercentileNote(completed);
   return {
     title: 'Latency (ms)',
     header: ['', 'p50', 'p90', 'p99', 'p99.9', 'mean', 'max'],
     rows: entries(s.latency_ms).map(([k, l]) => {
       const ci = ciOf(l);
-      return [latencyLabel(k), withCi(l.p50, ci, 'p50'), withCi(l.p90, ci, 'p90'), withCi(l.p99, ci, 'p99'), withCi(l.p999, ci, 'p999'), withCi(l.mean, ci, 'mean'), fmt(l.max)];
+      return [latencyLabel(k), figure(l, ci, 'p50'), figure(l, ci, 'p90'), figure(l, ci, 'p99'), figure(l, ci, 'p999'), withCi(l.mean, ci, 'mean'), fmt(l.max)];
     }),
+    ...(note ? { note } : {}),
   };
 }
 

@@ -3,7 +3,7 @@ import { fmt, table } from './table.ts';
 import { purchaseHeadline, purchaseRows, spotRiskNote } from './purchase-table.ts';
 import { figureWithInterval, latencyLabel, verdictTerminal } from './verdict-text.ts';
 import { energyTerminalLines } from './energy-text.ts';
-import { REQUESTS_BEYOND_PERCENTILE, requestsNeeded } from '../results/verdict.ts';
+import { markThin, thinPercentileKeys, thinPercentileNote } from '../results/verdict.ts';
 import { kvTierTable } from './cache-verdict-text.ts';
 import { deployRows } from './deploy-table.ts';
 
@@ -92,15 +92,15 @@ export function renderSummary(s: Summary): string {
   );
   out.push('');
   // a percentile with fewer than ten requests beyond it is one of the slowest few, not a tail: marked
-  const thin = (key: string) => r.completed < requestsNeeded(key)!;
-  const mark = (key: string, text: string) => (thin(key) && text !== '-' ? `${text}*` : text);
+  const thinKeys = thinPercentileKeys(r.completed);
+  const mark = (key: string, text: string) => markThin(thinKeys, key, text);
   const lat = Object.entries(s.latency_ms).map(([k, l]) => {
     const ci = l.ci95 ?? {};
     return [latencyLabel(k), mark('p50', withCi(l.p50, ci.p50)), mark('p90', withCi(l.p90, ci.p90)), mark('p99', withCi(l.p99, ci.p99)), mark('p999', withCi(l.p999, ci.p999)), withCi(l.mean, ci.mean), fmt(l.max)];
   });
   out.push(table(['latency ms', 'p50', 'p90', 'p99', 'p99.9', 'mean', 'max'], lat));
-  const thinKeys = ['p50', 'p90', 'p99', 'p999'].filter(thin);
-  if (thinKeys.length > 0) out.push(`* from ${fmt(r.completed)} completed requests, fewer than ${REQUESTS_BEYOND_PERCENTILE} lie beyond ${thinKeys.map((k) => (k === 'p999' ? 'p99.9' : k)).join(', ')}: a rough figure, not a tail (run longer)`);
+  const thinNote = thinPercentileNote(r.completed);
+  if (thinNote) out.push(thinNote);
   out.push('');
   const st = Object.entries(s.stations).map(([name, x]) => [
     name,

@@ -23,7 +23,7 @@ export type SloVerdict = z.infer<typeof SloVerdictSchema>;
 export type VerdictWarning = z.infer<typeof VerdictWarningSchema>;
 
 /** An error rate at or above this is a warning: one request in a hundred is not a detail. */
-const ERROR_RATE_WARNING = 0.01;
+export const ERROR_RATE_WARNING = 0.01;
 
 /** The SLO verdict of one model from its latency blocks. */
 export function sloVerdict(
@@ -275,18 +275,53 @@ export function requestsNeeded(key: string): number | undefined {
   return tail === undefined ? undefined : Math.round(REQUESTS_BEYOND_PERCENTILE / tail);
 }
 
+/** The percentile keys (p50, p90, p99, p999) that `completed` requests are too few to measure. */
+export function thinPercentileKeys(completed: number): string[] {
+  return Object.keys(QUANTILE_TAIL).filter((key) => completed < requestsNeeded(key)!);
+}
+
+/** A percentile's cell marked `*` when its key is among the thin ones (a dash, no figure, is left as it is). */
+export const markThin = (thinKeys: readonly string[], key: string, text: string): string => (thinKeys.includes(key) && text !== '-' ? `${text}*` : text);
+
+/**
+ * The note under a latency table whose percentiles marked `*` are too thin (the terminal's and the
+ * report's), or undefined when none is.
+ */
+export function thinPercentileNote(completed: number): string | undefined {
+  const keys = thinPercentileKeys(completed);
+  if (keys.length === 0) return undefined;
+  return `* from ${fmt(completed)} completed requests, fewer than ${REQUESTS_BEYOND_PERCENTILE} lie beyond ${keys.map((k) => (k === 'p999' ? 'p99.9' : k)).join(', ')}: a rough figure, not a tail (run longer)`;
+}
+
 /**
  * Why a latency percentile of summary.json is too thin to judge by (fewer requests than
  * requestsNeeded), for the fleet's blocks (latency_ms.<block>.<p>) and a model's
  * (by_model.<m>.latency_ms.<block>.<p>), counted on completed requests.
  */
 export function thinPercentile(s: Summary, metricPath: string): string | undefined {
-  const m = /^(?:by_model\.(.+)\.)?latency_ms\.[a-z_]+\.(p50|p90|p99|p999)$/.exec(metricPath);
+  // block names hold digits (e2e): [a-z_]+ once let every e2e percentile through unflagged
+  const m = /^(?:by_model\.(.+)\.)?latency_ms\.[a-z0-9_]+\.(p50|p90|p99|p999)$/.exec(metricPath);
   if (!m) return undefined;
   const completed = m[1] === undefined ? s.requests.completed : s.by_model?.[m[1]]?.requests.completed;
   const needed = requestsNeeded(m[2])!;
   if (completed === undefined || completed >= needed) return undefined;
   return `its percentile rests on ${fmt(completed)} completed requests, fewer than the ${fmt(needed)} that put ${REQUESTS_BEYOND_PERCENTILE} beyond it`;
+}
+
+/** Does a figure path name an error rate (requests.error_rate, a model's or a class's)? */
+export const isErrorRatePath = (metricPath: string): boolean => /(^|\.)error_rate$/.test(metricPath);
+
+/**
+ * Why a latency figure describes only the requests that survived: at least ERROR_RATE_WARNING of
+ * those that ended failed, timed out or were rejected, and nothing judges the error rate
+ * (`errorsJudged`: no budget or SLO names one). A station refusing 90% of its requests met a p99
+ * of 700 ms on the tenth it served. Undefined for figures other than latencies.
+ */
+export function survivorsOnly(s: Pick<Summary, 'requests'>, metricPath: string, errorsJudged: boolean): string | undefined {
+  if (errorsJudged || !/(^|\.)latency_ms\./.test(metricPath)) return undefined;
+  const rate = s.requests.error_rate;
+  if (typeof rate !== 'number' || rate < ERROR_RATE_WARNING) return undefined;
+  return `${fmt(rate * 100, 3)}% of the requests that ended failed, timed out or were rejected, so the latency describes only those that survived (add a bound on requests.error_rate to judge the errors apart)`;
 }
 
 /**

@@ -18,7 +18,7 @@ function summary(over: Partial<Summary> & Record<string, unknown> = {}): Summary
     duration_s: 100,
     warmup_s: 10,
     window_s: 1,
-    requests: { offered: 10, completed: 10, failed: 0, rejected: 0, timed_out: 0, in_flight_at_end: 0, error_rate: 0, throughput_per_s: 0.1 },
+    requests: { offered: 20000, completed: 20000, failed: 0, rejected: 0, timed_out: 0, in_flight_at_end: 0, error_rate: 0, throughput_per_s: 0.1 },
     latency_ms: { e2e: { ...LAT } },
     stations: {},
     engine: { events: 1, wall_s: 0.1, events_per_s: 10, stop_reason: 'until' },

@@ -98,7 +98,9 @@ describe('compare on summaries', () => {
   it('warns when a difference may be the runs\' and not the systems\': a side not at steady state, too short, or sides of other lengths', () => {
     const steady = (ok: boolean, codes: string[] = []) => ({ steady_state: { ok, reasons: [], served_fraction: 1 }, warnings: codes.map((code) => ({ code, message: code })), slo: {} }) as never;
     const a = base(100, 2, { duration_s: 300, verdict: steady(false) } as Partial<Summary>);
+    // twice as long at the same load: twice the arrivals (a different load is warned of apart)
     const b = base(100, 2, { duration_s: 600, verdict: steady(true, ['steady_state_unjudged']) } as Partial<Summary>);
+    b.requests = { ...b.requests, offered: 2 * a.requests.offered };
     const c = compareSummaries({ label: 'a', summary: a }, { label: 'b', summary: b });
     expect(c.warnings).toEqual([
       'the base run is not at steady state: its latencies and counts depend on how long it ran, so a change of duration_s alone changes them',
