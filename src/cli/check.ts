@@ -6,7 +6,7 @@ import { excerpt } from '../util/excerpt.ts';
 import { loadScenario, readDocument } from '../scenario/load.ts';
 import { inputFiles, prepare, type Prepared } from '../scenario/prepare.ts';
 import { precheckBudgetPaths, scenarioBudgets } from './scenario-budgets.ts';
-import { checkBudgetPaths, checkJunit, checkMarkdown, errorJunit, evaluateBudgets, outcome, parseBudgets, type Budget } from '../report/budgets.ts';
+import { checkBudgetPaths, checkJunit, checkMarkdown, errorJunit, evaluateBudgets, JUNIT_REPORT, outcome, parseBudgets, type Budget } from '../report/budgets.ts';
 import { checkReportTarget, openReportDir, partialPath } from '../report/write.ts';
 import { checkNotInput } from '../report/output-dir.ts';
 import { checkFileTarget, writeFileAtomic } from '../util/write-atomic.ts';
@@ -66,7 +66,7 @@ export function registerCheck(program: Command): void {
 /** Writes the JUnit report atomically, never over one of the command's inputs. */
 function writeJunit(path: string, text: string, inputs: string[]): void {
   mkdirSync(dirname(resolve(path)), { recursive: true });
-  writeFileAtomic(path, text, inputs, '--junit');
+  writeFileAtomic(path, text, inputs, '--junit', JUNIT_REPORT);
 }
 
 /**
@@ -80,7 +80,7 @@ function checkJunitTarget(junit: string, out: string | undefined): void {
     const dir = resolve(out);
     if (target === dir || target.startsWith(`${dir}${sep}`)) throw new UserError(`--junit ${excerpt(junit)}: inside --out ${excerpt(out)}, which the report replaces whole; write the JUnit file elsewhere`);
   }
-  checkFileTarget(junit, '--junit');
+  checkFileTarget(junit, '--junit', JUNIT_REPORT);
 }
 
 /** What the error path needs to write its JUnit file safely (check's action). */

@@ -189,7 +189,7 @@ export async function fleetPlanCommand(file: string, opts: FleetPlanOptions, mar
   const space = { gpus: list('--gpus', opts.gpus), tps: tpList(opts.tp), engines: list('--engines', opts.engines), purchase: opts.purchase.map(parsePurchaseMix), spot_interruptions_per_month: spotRate(opts.spotInterruptionsPerMonth), pd_ratios: opts.pdRatios === undefined ? undefined : parsePdRatios(opts.pdRatios) };
   const objective = opts.objective === undefined ? undefined : parseObjective(opts.objective);
   // The scenario and its traces: an earlier report at --out may hold a trace (never replaced).
-  const out = opts.out ? new TreeWriter(opts.out, { inputs: inputFiles(loadScenario(file, opts.set)) }) : undefined;
+  const out = opts.out ? new TreeWriter(opts.out, { inputs: inputFiles(loadScenario(file, opts.set)), kind: 'plan' }) : undefined;
   try {
     // a plan of many models runs for minutes: a line on a terminal says how far it is (nothing when piped)
     const live = !opts.quiet && process.stderr.isTTY === true;

@@ -24,7 +24,7 @@ export function registerMerge(program: Command): void {
       checkOutTarget(opts.out);
       const { meta, knobs, points } = mergeShards(dirs);
       const files = { ...sweepFiles(meta, knobs, points), ...(await renderCharts(sweepCharts(knobs, points))) };
-      writeTree(opts.out, files, dirs);
+      writeTree(opts.out, files, dirs, 'sweep');
       if (!opts.quiet) process.stdout.write(`${renderSweep(meta, knobs, points)}\n\nmerged ${dirs.length} shard${dirs.length === 1 ? '' : 's'} into ${opts.out}/\n`);
       if (points.some((p) => !p.summary.complete)) {
         process.stderr.write('fleetsim: some points stopped early at a limit and are marked incomplete\n');

@@ -186,7 +186,7 @@ export function registerPlan(program: Command): void {
       checkMemory(base, file, { runs: reps, parallel: Math.min(jobs, reps), threads: jobs > 1 ? jobs : 0, keptSeries: reps, keptSummaries: reps });
       // Opened now: an --out that cannot be written fails before the simulation, not after it.
       // The scenario, its traces and the files its knobs' values name: an earlier report at --out may hold one (never replaced).
-      const out = opts.out ? new TreeWriter(opts.out, { inputs: [...inputFiles(loaded), ...sweepInputs(planSweep({ file, sets: opts.set, vary: opts.vary, search: 'bisect' }))] }) : undefined;
+      const out = opts.out ? new TreeWriter(opts.out, { inputs: [...inputFiles(loaded), ...sweepInputs(planSweep({ file, sets: opts.set, vary: opts.vary, search: 'bisect' }))], kind: 'plan' }) : undefined;
       try {
         await planAndReport(file, opts, jobs, out, margin);
       } finally {

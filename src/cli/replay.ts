@@ -105,7 +105,7 @@ export function registerReplay(program: Command): void {
       // One variant at a time: each must fit; their summaries and series are kept till the end.
       for (const v of variants) checkMemory(v.prep.scenario, file, { runs: variants.length, parallel: 1, threads: 0, keptSeries: variants.length, keptSummaries: variants.length });
       // Opened now: an --out that cannot be written fails before the simulation, not after it.
-      const out = opts.out ? openReportDir(opts.out, [...new Set(variants.flatMap((v) => inputFiles(v.prep)))]) : undefined;
+      const out = opts.out ? openReportDir(opts.out, [...new Set(variants.flatMap((v) => inputFiles(v.prep)))], { kind: 'replay' }) : undefined;
       try {
         await replayAndReport(file, opts, variants, base, out);
       } finally {

@@ -114,7 +114,7 @@ export function registerSweep(program: Command): void {
       }
       const total = meta.points * meta.replications;
       // Opened now: an --out that cannot be written fails before the simulation, not after it.
-      const out = opts.out ? new TreeWriter(opts.out, { inputs: sweepInputs(sw) }) : undefined;
+      const out = opts.out ? new TreeWriter(opts.out, { inputs: sweepInputs(sw), kind: 'sweep' }) : undefined;
       try {
         const progress = progressLine(total, 'sweep runs', opts.quiet);
         // Each point's files are written as it finishes, and its time series let go (memory.ts counts it so).

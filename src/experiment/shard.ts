@@ -126,7 +126,7 @@ export function runFileName(point: number, replication: number): string {
 
 /** Runs this shard's share of the sweep and writes its output directory (atomically). */
 export async function runShard(sw: Sweep, runner: Runner, shard: ShardSpec, outDir: string, onRun?: (k: number, i: number) => void, inputs: readonly string[] = []): Promise<ShardManifest> {
-  const writer = new TreeWriter(outDir, { inputs });
+  const writer = new TreeWriter(outDir, { inputs, kind: 'shard' });
   const runs: ShardManifest['runs'] = [];
   let complete = true;
   try {

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { listNames, quote } from '../util/excerpt.ts';
 import { calibrate, evaluate, logErrorsMapePct, type FitPoint, type FitResult } from '../perf/calibrate.ts';
-import { FACTOR_NAMES, loadCalibration, type CalibrationProfile, type FactorName } from '../perf/calibration.ts';
+import { CALIBRATION_PROFILE_FILE, FACTOR_NAMES, loadCalibration, type CalibrationProfile, type FactorName } from '../perf/calibration.ts';
 import { fraction } from '../perf/cli-args.ts';
 import { checkNotInput } from '../util/not-input.ts';
 import { checkFileTarget, writeFileAtomic } from '../util/write-atomic.ts';
@@ -96,7 +96,7 @@ export function checkVersionFlag(value: string | undefined, flag: string): void 
 export function writeFit(result: FitResult, before: FitResult, excluded: readonly string[], flags: { out?: string; json?: boolean }, serving?: ServingFit): void {
   if (flags.out) {
     mkdirSync(dirname(resolve(flags.out)), { recursive: true });
-    writeFileAtomic(flags.out, JSON.stringify(result.profile, null, 2) + '\n', [], '--out');
+    writeFileAtomic(flags.out, JSON.stringify(result.profile, null, 2) + '\n', [], '--out', CALIBRATION_PROFILE_FILE);
   }
   if (flags.json) {
     process.stdout.write(JSON.stringify({ ...result, mape_pct_base: before.mape_pct, excluded, ...(serving ? { serving } : {}) }, null, 2) + '\n');
@@ -232,7 +232,7 @@ export function registerCalibrate(program: Command): void {
       if (flags.out) {
         checkNotInput(flags.out, calibrateInputs(flags));
         // and a place to write it, before a fit of minutes (the missing directories are made then)
-        checkFileTarget(flags.out, '--out');
+        checkFileTarget(flags.out, '--out', CALIBRATION_PROFILE_FILE);
       }
       // The fit is synchronous and long (a simplex over thousands of closed-form rows, or serving
       // rows simulated per candidate profile: tens of seconds): on a worker thread, so that this

@@ -181,6 +181,20 @@ export function parseCalibration(json: unknown, where: string): CalibrationProfi
   return r.data;
 }
 
+/** What `calibrate --out` may replace: a calibration profile (of any version), not a user's package.json. */
+export const CALIBRATION_PROFILE_FILE = {
+  name: 'a fleetsim calibration profile',
+  ours(text: string): boolean {
+    try {
+      const doc: unknown = JSON.parse(text);
+      const old = doc !== null && typeof doc === 'object' && OLD_FORMAT_FIELDS.some((k) => Object.hasOwn(doc, k));
+      return old || CalibrationProfileSchema.safeParse(doc).success;
+    } catch {
+      return false; // not JSON
+    }
+  },
+};
+
 export function loadCalibration(path: string): CalibrationProfile {
   const text = readInputText(path, path, (code) => `cannot read calibration profile: ${code}`, MAX_SMALL_INPUT_BYTES);
   return parseCalibration(parseJsonInput(text, path), path);

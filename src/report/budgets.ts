@@ -223,6 +223,12 @@ export function checkMarkdown(o: CheckOutcome, s: Summary, opts: { budgetsFrom: 
 
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 
+/** How every JUnit file of fleetsim check begins (checkJunit, errorJunit). */
+const JUNIT_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="fleetsim check"';
+
+/** What `check --junit` may replace: a JUnit file it wrote, not a user's notes.md (writeFileAtomic). */
+export const JUNIT_REPORT = { name: 'a JUnit report of fleetsim check', ours: (text: string) => text.startsWith(JUNIT_HEAD) };
+
 /** JUnit XML (the Surefire/Jenkins flavour GitHub, GitLab and Jenkins read): one test case per budget. */
 export function checkJunit(o: CheckOutcome, s: Summary, opts: { allowInconclusive: boolean; wall_s: number; timestamp?: string }): string {
   const suite = `fleetsim check: ${s.scenario}`;
@@ -251,8 +257,7 @@ export function checkJunit(o: CheckOutcome, s: Summary, opts: { allowInconclusiv
     .map(([k, v]) => `      <property name="${k}" value="${xml(v)}"/>`)
     .join('\n');
   const t = opts.wall_s.toFixed(3);
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<testsuites name="fleetsim check" tests="${o.verdicts.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${t}">
+  return `${JUNIT_HEAD} tests="${o.verdicts.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${t}">
   <testsuite name="${xml(suite)}" tests="${o.verdicts.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${t}"${opts.timestamp ? ` timestamp="${opts.timestamp}"` : ''}>
     <properties>
 ${props}
@@ -266,8 +271,7 @@ ${cases.join('\n')}
 /** JUnit XML for input that could not be checked (bad budgets file, scenario, metric): one errored test case. */
 export function errorJunit(scenarioFile: string, message: string): string {
   const m = xml(message);
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<testsuites name="fleetsim check" tests="1" failures="0" errors="1" skipped="0" time="0">
+  return `${JUNIT_HEAD} tests="1" failures="0" errors="1" skipped="0" time="0">
   <testsuite name="fleetsim check: ${xml(scenarioFile)}" tests="1" failures="0" errors="1" skipped="0" time="0">
     <testcase classname="fleetsim.check" name="input" time="0">
       <error type="bad-input" message="${m}">${m}</error>

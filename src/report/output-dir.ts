@@ -8,6 +8,8 @@ import { escapeControls } from '../util/excerpt.ts';
 import { noteWritten, onExit } from '../util/signals.mjs';
 import { exitOrphaned, launcherGone } from '../util/launcher.mjs';
 import { siblingName } from '../util/sibling-name.mjs';
+import { lockOutput } from '../util/output-lock.ts';
+import { ALL_OUTPUT_KINDS, entryOfKind, foreignEntries, OUTPUT_KINDS, type OutputKindName } from './output-layout.ts';
 
 /**
  * Output directories (--out) and files (--junit), written so that what a reader finds is either
@@ -36,25 +38,33 @@ function linkedDirectory(path: string): string {
   }
 }
 
-/** Files that mark a directory as one of ours (safe to replace with a new result). */
-export const OUTPUT_MARKERS = ['summary.json', 'sweep.json', 'shard.json', 'plan.json', 'replay.json'];
+/** How many foreign entries a refusal names (a project may hold hundreds). */
+const NAMED_ENTRIES = 5;
 
 /**
- * Refuses an --out target that is not ours to replace: a file, or a non-empty directory without
- * one of `markers` (summary.json, sweep.json, ...). Called before simulating.
+ * Refuses an --out target that is not ours to replace: a file, or a non-empty directory that is not
+ * an earlier output of one of `kinds` (its marker fleetsim's own, every other entry one fleetsim
+ * writes beside it: output-layout.ts), naming what fleetsim did not write. Called before simulating.
  */
-export function checkOutTarget(outDir: string, markers: readonly string[] = OUTPUT_MARKERS, what = '--out'): void {
+export function checkOutTarget(outDir: string, kinds: readonly OutputKindName[] = ALL_OUTPUT_KINDS, what = '--out'): void {
   const target = resolve(outDir);
   if (!existsSync(target)) return;
   if (!statSync(target).isDirectory()) throw new UserError(`${escapeControls(outDir)}: ${what} expected a directory, got an existing file`);
-  const entries = readdirSync(target);
-  if (entries.length > 0 && !entries.some((e) => markers.includes(e))) {
-    throw new UserError(`${escapeControls(outDir)}: ${what} expected a new or empty directory, or an earlier fleetsim output (with ${markers.join(' or ')}); refusing to replace a directory holding ${entries.length} other entries`);
-  }
+  const entries = readdirSync(target).sort();
+  if (entries.length === 0) return;
+  const foreign = foreignEntries(target, entries, kinds);
+  if (foreign.length === 0) return;
+  const named = foreign.slice(0, NAMED_ENTRIES).map(escapeControls).join(', ');
+  const more = foreign.length > NAMED_ENTRIES ? ` and ${foreign.length - NAMED_ENTRIES} more` : '';
+  const markers = kinds.map((k) => OUTPUT_KINDS[k].marker).join(' or ');
+  throw new UserError(`${escapeControls(outDir)}: ${what} expected a new or empty directory, or an earlier fleetsim output (${markers} and the files fleetsim writes beside it); refusing to replace a directory holding what fleetsim did not write: ${named}${more}; choose another --out or empty it`);
 }
 
 /** How the messages name `<out>.partial`, a path the user never typed. */
 const PARTIAL_WHAT = 'the report path of an interrupted run (--out + .partial)';
+
+/** A writer wrote an entry its kind does not list: a bug, not a refusal (thrown through guard's wrapping). */
+class UnlistedEntry extends Error {}
 
 /** Puts `tmp` in place of `target` (the old one, if any, renamed aside first, then removed). */
 function swapInto(tmp: string, target: string): void {
@@ -78,42 +88,62 @@ export class OutputDir {
   private done = false;
   private readonly forget: () => void;
   private readonly inputs: readonly string[];
-  private readonly markers: readonly string[] | undefined;
+  private readonly replaces: readonly OutputKindName[];
+  private readonly kind: OutputKindName | undefined;
+  private readonly unlock: () => void;
 
   /**
+   * `kind`: the output written, whose top entries output-layout.ts lists (a write of another is a
+   * bug); `replaces`: the kinds of earlier output it may replace (every kind unless given).
    * `partial`: where an interrupted run will commit instead (`<out>.partial`), checked now like
    * `outDir` itself: a Ctrl-C must not be what finds it holds an input, nor throw the simulated
    * work away because it is not ours to replace.
    */
   constructor(
     private readonly outDir: string,
-    opts: { markers?: readonly string[]; inputs?: readonly string[]; partial?: string } = {},
+    opts: { kind?: OutputKindName; replaces?: readonly OutputKindName[]; inputs?: readonly string[]; partial?: string } = {},
   ) {
     this.inputs = opts.inputs ?? [];
-    this.markers = opts.markers;
+    this.replaces = opts.replaces ?? ALL_OUTPUT_KINDS;
+    this.kind = opts.kind;
     checkNotInput(outDir, this.inputs);
-    checkOutTarget(outDir, opts.markers);
+    checkOutTarget(outDir, this.replaces);
     if (opts.partial !== undefined) this.checkElsewhere(opts.partial);
     // through a link to a directory, the report goes where the link points: replacing the link
     // itself with a directory left its target empty and the user's link gone
     this.target = linkedDirectory(resolve(outDir));
     const parent = dirname(this.target);
     this.tmp = join(parent, siblingName('tmp', basename(this.target), process.pid));
+    // one writer at a time: a second run --out on the same directory replaced the first's result
+    this.unlock = this.cannotWrite(() => {
+      mkdirSync(parent, { recursive: true });
+      return lockOutput(this.target, outDir, '--out');
+    });
     this.forget = onExit(() => rmSync(this.tmp, { recursive: true, force: true }));
     this.guard(() => {
-      mkdirSync(parent, { recursive: true });
       cleanStale(this.target);
       rmSync(this.tmp, { recursive: true, force: true });
       mkdirSync(this.tmp);
     });
   }
 
+  /** Runs `fn`, its failures said as the output's (a refusal or a bug passed on as it is). */
+  private cannotWrite<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof UserError || e instanceof UnlistedEntry) throw e;
+      throw new UserError(`${escapeControls(this.outDir)}: cannot write the output (${errCode(e)})`);
+    }
+  }
+
+  /** cannotWrite, removing what was written when `fn` fails. */
   private guard(fn: () => void): void {
     try {
-      fn();
+      this.cannotWrite(fn);
     } catch (e) {
       this.abort();
-      throw new UserError(`${escapeControls(this.outDir)}: cannot write the output (${errCode(e)})`);
+      throw e;
     }
   }
 
@@ -121,9 +151,21 @@ export class OutputDir {
     this.guard(() => {
       // never a name that climbs out of the output, never through a symlink ('wx': a new file only)
       const file = fileInside(this.tmp, rel);
+      this.checkListed(rel);
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, content, { flag: 'wx' });
     });
+  }
+
+  /**
+   * A writer may write only what output-layout.ts lists for its kind: what fleetsim recognises as
+   * its own when the next run replaces the output. Not the user's doing, so no UserError.
+   */
+  private checkListed(rel: string): void {
+    const top = rel.split(/[\\/]/)[0];
+    if (this.kind !== undefined && !entryOfKind(this.kind, top)) {
+      throw new UnlistedEntry(`a ${this.kind} output written with ${top}, which output-layout.ts does not list for it (list it there)`);
+    }
   }
 
   writeAll(files: Record<string, string>): void {
@@ -136,26 +178,31 @@ export class OutputDir {
    */
   commit(elsewhere?: string): void {
     const target = elsewhere === undefined ? this.target : resolve(elsewhere);
+    // checked when opened too; again here, as the file system may have changed meanwhile (a
+    // file the user added to the earlier output while this one was simulated)
     if (elsewhere !== undefined) {
-      // checked when opened too; again here, as the file system may have changed meanwhile
       this.checkElsewhere(elsewhere);
       cleanStale(target);
+    } else {
+      checkOutTarget(this.outDir, this.replaces);
     }
     this.guard(() => swapInto(this.tmp, target));
     this.done = true;
     this.forget();
+    this.unlock();
     noteWritten(`${elsewhere ?? this.outDir}/`);
   }
 
   private checkElsewhere(path: string): void {
     checkNotInput(path, this.inputs, PARTIAL_WHAT, '--out');
-    checkOutTarget(path, this.markers, PARTIAL_WHAT);
+    checkOutTarget(path, this.replaces, PARTIAL_WHAT);
   }
 
   abort(): void {
     if (this.done) return;
     this.done = true;
     this.forget();
+    this.unlock();
     try {
       rmSync(this.tmp, { recursive: true, force: true });
     } catch {
@@ -165,8 +212,8 @@ export class OutputDir {
 }
 
 /** Writes a whole tree at once (atomically). */
-export function writeTree(outDir: string, files: Record<string, string>, inputs: readonly string[] = []): void {
-  const w = new OutputDir(outDir, { inputs });
+export function writeTree(outDir: string, files: Record<string, string>, inputs: readonly string[] = [], kind?: OutputKindName): void {
+  const w = new OutputDir(outDir, { inputs, ...(kind ? { kind } : {}) });
   w.writeAll(files);
   w.commit();
 }

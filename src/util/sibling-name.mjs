@@ -33,6 +33,14 @@ export function siblingName(kind, name, pid) {
 }
 
 /**
+ * `.lock-<name>`: the lock a writer of the output `name` holds beside it (see util/output-lock.ts).
+ * @param {string} name the target's base name
+ */
+export function lockName(name) {
+  return `.lock-${siblingStem(name)}`;
+}
+
+/**
  * Matches the siblings of `name`: group 1 the kind, group 2 the pid.
  * @param {string} name
  */

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { excerpt } from './excerpt.ts';
@@ -12,7 +12,7 @@ import { noteWritten, onExit } from './signals.mjs';
 // directories (report/output-dir.ts), `check --junit`, the scenario reference and `calibrate --out`.
 
 /** True when process `pid` exists (ours or another user's). */
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -47,10 +47,31 @@ export function cleanStale(target: string): void {
 
 export const errCode = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e);
 
-/** Writes one file atomically (a temporary sibling renamed over it), never over an input. */
-export function writeFileAtomic(path: string, text: string, inputs: readonly string[], what: string): void {
+/**
+ * What an existing file must be for an output to replace it: `check --junit notes.md` overwrote
+ * the notes, `calibrate --out package.json` the package. `name` is how a refusal says it.
+ */
+export interface FileOutputKind {
+  name: string;
+  ours: (text: string) => boolean;
+}
+
+/** Larger than any file fleetsim writes as one output: not read, not ours. */
+const MAX_OWN_FILE_BYTES = 64 * 1024 * 1024;
+
+/** True when the file at `path` (of `size_bytes`) is one of `kind`; one that cannot be read is not. */
+function isOfKind(path: string, size_bytes: number, kind: FileOutputKind): boolean {
+  try {
+    return size_bytes <= MAX_OWN_FILE_BYTES && kind.ours(readFileSync(path, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Writes one file atomically (a temporary sibling renamed over it), never over an input nor a file not of `kind`. */
+export function writeFileAtomic(path: string, text: string, inputs: readonly string[], what: string, kind?: FileOutputKind): void {
   checkNotInput(path, inputs, what);
-  checkReplaceable(path, what); // again: the path may have changed during the work
+  checkReplaceable(path, what, kind); // again: the path may have changed during the work
   const target = resolve(path);
   const tmp = join(dirname(target), siblingName('tmp', basename(target), process.pid));
   const forget = onExit(() => rmSync(tmp, { force: true }));
@@ -71,9 +92,10 @@ export function writeFileAtomic(path: string, text: string, inputs: readonly str
 /**
  * Refuses an existing `path` that is not a regular file: the rename into place replaced a named
  * pipe, a device node (`--out /dev/null` became a regular file) or a symbolic link (the profile it
- * pointed to was left stale), and a directory cannot take a file's place.
+ * pointed to was left stale), and a directory cannot take a file's place. With `kind`, also a
+ * file that is not one of that kind (a user's own file of the name).
  */
-function checkReplaceable(path: string, what: string): void {
+function checkReplaceable(path: string, what: string, kind?: FileOutputKind): void {
   let stats;
   try {
     stats = lstatSync(path);
@@ -81,6 +103,9 @@ function checkReplaceable(path: string, what: string): void {
     return; // missing (or unreadable: the probe or the write says so)
   }
   if (!stats.isFile()) throw new UserError(`${what} ${excerpt(path)}: ${kindOf(stats)}; expected a regular file or a new path`);
+  if (kind && !isOfKind(path, stats.size, kind)) {
+    throw new UserError(`${what} ${excerpt(path)}: an existing file that is not ${kind.name}; choose another path or remove it`);
+  }
 }
 
 /**
@@ -105,13 +130,13 @@ function probeWritable(dir: string, name: string): void {
  * when it exists, a regular file. A calibrate --out under a missing directory failed only after
  * the whole fit.
  */
-export function checkFileTarget(path: string, what: string): void {
+export function checkFileTarget(path: string, what: string, kind?: FileOutputKind): void {
   const target = resolve(path);
   let parent = dirname(target);
   while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
   try {
     if (!statSync(parent).isDirectory()) throw new UserError(`${what} ${excerpt(path)}: ${excerpt(parent)} is not a directory`);
-    checkReplaceable(path, what);
+    checkReplaceable(path, what, kind);
     probeWritable(parent, basename(target));
   } catch (e) {
     if (e instanceof UserError) throw e;

@@ -82,7 +82,7 @@ describe('reports', () => {
     // an earlier report (summary.json: ours to replace) that also holds the scenario being run
     const partial = at('held.partial');
     mkdirSync(partial);
-    writeFileSync(join(partial, 'summary.json'), '{}');
+    writeFileSync(join(partial, 'summary.json'), '{"fleetsim_version": "0.1.0"}');
     cpSync(EXAMPLE, join(partial, 'scenario.yaml'));
     const held = await runMain(['run', join(partial, 'scenario.yaml'), '--set', 'duration_s=2e8', '--out', at('held')]);
     expect(held.code, show(held)).toBe(2);
@@ -147,11 +147,11 @@ describe('reports', () => {
     writeFileSync(at(`.tmp-stale-${pid}`, 'summary.json'), '{"half": "written"}');
     // Killed between its two renames: the previous report sits in .old-, --out is missing.
     mkdirSync(at(`.old-stale-${pid}`));
-    writeFileSync(at(`.old-stale-${pid}`, 'summary.json'), '{"previous": "report"}');
+    writeFileSync(at(`.old-stale-${pid}`, 'summary.json'), '{"fleetsim_version": "previous"}');
     const alive = at(`.tmp-stale-${process.ppid}`); // a live process's (vitest's): not ours to touch
     mkdirSync(alive);
     cleanStale(out);
-    expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe('{"previous": "report"}');
+    expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe('{"fleetsim_version": "previous"}');
     const r = await runMain(['run', EXAMPLE, ...QUICK, '--out', out]);
     expect(r.code, show(r)).toBe(0);
     expect(existsSync(at(`.tmp-stale-${pid}`))).toBe(false);
@@ -199,12 +199,13 @@ describe('reports', () => {
     const dir = at('inputs');
     mkdirSync(dir);
     cpSync(join(REPO, EXAMPLE), join(dir, 'scenario.yaml'));
-    writeFileSync(join(dir, 'summary.json'), '{}'); // looks like an earlier report: replaceable, were it not for the scenario
+    writeFileSync(join(dir, 'summary.json'), '{"fleetsim_version": "0.1.0"}'); // an earlier report: replaceable, were it not for the scenario
     writeFileSync(join(dir, 'budgets.yaml'), '- latency_ms.e2e.p99 <= 100000\n');
     const scenario = readFileSync(join(dir, 'scenario.yaml'), 'utf8');
     const run = await runMain(['run', join(dir, 'scenario.yaml'), ...QUICK, '--out', dir]);
     expect(run.code, show(run)).toBe(2);
-    expect(run.stderr.trim()).toBe(`${dir}: --out contains the input ${join(dir, 'scenario.yaml')}; refusing to overwrite an input (choose another --out)`);
+    // the scenario and the budgets are not files fleetsim writes in a report: refused for them
+    expect(run.stderr.trim()).toMatch(/inputs: --out expected .*; refusing to replace a directory holding what fleetsim did not write: budgets\.yaml, scenario\.yaml; choose another --out or empty it$/);
     const check = await runMain(['check', join(dir, 'scenario.yaml'), ...QUICK, '--budgets', join(dir, 'budgets.yaml'), '--junit', join(dir, 'budgets.yaml')]);
     expect(check.code, show(check)).toBe(2);
     expect(check.stderr).toContain('--junit is the input');
@@ -217,7 +218,7 @@ describe('reports', () => {
     const report = join(dir, 'report');
     mkdirSync(report, { recursive: true });
     cpSync(join(REPO, 'scenarios/spot-mix.yaml'), join(dir, 'scenario.yaml'));
-    writeFileSync(join(report, 'summary.json'), '{}'); // an earlier report: replaceable, were it not for the files below
+    writeFileSync(join(report, 'summary.json'), '{"fleetsim_version": "0.1.0"}'); // an earlier report: replaceable, were it not for the files below
     cpSync(join(REPO, 'scenarios/data/model-configs/llama-3.1-8b/config.json'), join(report, 'config.json'));
     cpSync(join(REPO, 'src/perf/profiles/vllm.json'), join(report, 'profile.json'));
     cpSync(join(REPO, 'scenarios/data/model-configs/llama-3.1-8b/config.json'), join(dir, 'config.json'));
@@ -233,7 +234,8 @@ describe('reports', () => {
     ] as const) {
       const r = await runMain([...args]);
       expect(r.code, show(r)).toBe(2);
-      expect(r.stderr.trim()).toBe(`${report}: --out contains the input ${input}; refusing to overwrite an input (choose another --out)`);
+      // neither is a file fleetsim writes in a report: the directory is refused for them
+      expect(r.stderr.trim(), input).toMatch(/report: --out expected .*; refusing to replace a directory holding what fleetsim did not write: config\.json, profile\.json; choose another --out or empty it$/);
     }
     writeFileSync(join(dir, 'budgets.yaml'), '- latency_ms.e2e.p99 <= 1e9\n');
     const check = await runMain(['check', scenario, '--set', 'fleet.models.llama.model=config.json', '--quiet', '--budgets', join(dir, 'budgets.yaml'), '--junit', join(dir, 'config.json')]);

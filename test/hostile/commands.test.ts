@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
@@ -70,7 +70,7 @@ describe('calibrate', () => {
     const dir = join(tmp.dir(), 'profiles');
     mkdirSync(dir, { recursive: true });
     const out = join(dir, 'profile.json');
-    writeFileSync(out, 'an earlier profile\n');
+    cpSync('src/perf/profiles/vllm.json', out); // an earlier profile (another file is refused: outputs-ninth.test.ts)
     const fit = await runMain(['calibrate', '--measurements', measurements, '--fit', 'step_overhead_ms', '--out', out]);
     expect(fit.code, show(fit)).toBe(0);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toHaveProperty('step_overhead_ms');
@@ -95,7 +95,8 @@ describe('a scenario that extends a base', () => {
     const before = readFileSync(base, 'utf8');
     for (const argv of [['run', scenario, '--out', report], ['sweep', scenario, '--vary', 'seed=1,2', '--out', report]]) {
       const r = await runMain(argv);
-      expectOneLine(r, /--out contains the input .*base\.yaml; refusing to overwrite an input/, show(r));
+      // base.yaml is not a file fleetsim writes in a report: the directory is refused for it
+      expectOneLine(r, /earlier-report: --out expected .*; refusing to replace a directory holding what fleetsim did not write: base\.yaml; choose another --out or empty it$/, show(r));
       expect(readFileSync(base, 'utf8')).toBe(before);
     }
     // Beside it, the run writes.
@@ -194,11 +195,12 @@ describe('--out never replaces a trace the scenario reads', () => {
     const dir = join(tmp.dir(), 'trace-in-report');
     const report = join(dir, 'old-report');
     mkdirSync(report, { recursive: true });
-    writeFileSync(join(report, 'summary.json'), '{}\n'); // an earlier fleetsim output, which --out may replace
+    writeFileSync(join(report, 'summary.json'), '{"fleetsim_version": "0.1.0"}\n'); // an earlier fleetsim output, which --out may replace
     const trace = readFileSync('scenarios/data/azure-llm-2023/conv.csv', 'utf8').split('\n').slice(0, 200).join('\n') + '\n';
-    writeFileSync(join(report, 'trace.csv'), trace);
-    const scenario = readFileSync('scenarios/mmc-example.yaml', 'utf8').replace(/arrivals: \{[^}]*\}/, 'arrivals: { kind: trace, file: old-report/trace.csv, loop: true }');
-    expect(scenario).toContain('old-report/trace.csv');
+    // named like a file of a report (another name is refused as not fleetsim's: outputs-ninth.test.ts)
+    writeFileSync(join(report, 'timeseries.csv'), trace);
+    const scenario = readFileSync('scenarios/mmc-example.yaml', 'utf8').replace(/arrivals: \{[^}]*\}/, 'arrivals: { kind: trace, file: old-report/timeseries.csv, loop: true }');
+    expect(scenario).toContain('old-report/timeseries.csv');
     const file = join(dir, 'scenario.yaml');
     writeFileSync(file, scenario);
     const sets = ['--set', 'duration_s=20', '--set', 'warmup_s=2'];
@@ -209,8 +211,8 @@ describe('--out never replaces a trace the scenario reads', () => {
     ];
     for (const args of commands) {
       const r = await runMain(args);
-      expectOneLine(r, /--out contains the input .*old-report\/trace\.csv; refusing to overwrite an input/, show(r));
-      expect(readFileSync(join(report, 'trace.csv'), 'utf8')).toBe(trace);
+      expectOneLine(r, /--out contains the input .*old-report\/timeseries\.csv; refusing to overwrite an input/, show(r));
+      expect(readFileSync(join(report, 'timeseries.csv'), 'utf8')).toBe(trace);
     }
   });
 });

@@ -65,7 +65,9 @@ describe('single-file outputs refuse what is not a regular file', () => {
       expect(r.stdout).toBe(''); // nothing simulated
     }
     expectUntouched(t);
-    // a regular file is replaced, and the probe of the directory leaves nothing behind
+    // a regular file, an earlier JUnit report, is replaced (another is refused: outputs-ninth.test.ts),
+    // and the probe of the directory leaves nothing behind
+    writeFileSync(t.profile, '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="fleetsim check" tests="0">\n</testsuites>\n');
     const ok = await runMain(['check', 'scenarios/mmc-example.yaml', '--set', 'duration_s=200', '--set', 'warmup_s=20', '--quiet', '--budgets', budgets, '--junit', t.profile]);
     expect(ok.code, show(ok)).toBe(0);
     expect(readFileSync(t.profile, 'utf8')).toMatch(/^<\?xml/);

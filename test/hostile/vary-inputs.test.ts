@@ -13,12 +13,16 @@ import { expectRefusedInOneLine } from '../helpers/errors.ts';
  */
 const tmp = suiteTempDir('fleetsim-hostile-vary-inputs-');
 
-/** An earlier report (replaceable, were it not for the inputs put in it) beside the scenario `scenario` copied from the repository. */
+/**
+ * An earlier sweep's output (replaceable, were it not for the inputs put in its points/: at its top
+ * a file fleetsim does not write is refused as such, outputs-ninth.test.ts) beside the scenario
+ * `scenario` copied from the repository.
+ */
 function reportBeside(name: string, scenario: string): { dir: string; report: string; file: string } {
   const dir = join(tmp.dir(), name);
   const report = join(dir, 'old-report');
-  mkdirSync(report, { recursive: true });
-  writeFileSync(join(report, 'summary.json'), '{}\n');
+  mkdirSync(join(report, 'points'), { recursive: true });
+  writeFileSync(join(report, 'sweep.json'), '{"kind": "sweep", "fleetsim_version": "0.1.0"}\n');
   const file = join(dir, 'scenario.yaml');
   writeFileSync(file, scenario);
   return { dir, report, file };
@@ -27,12 +31,12 @@ function reportBeside(name: string, scenario: string): { dir: string; report: st
 const refusal = (report: string, input: string) => `${report}: --out contains the input ${input}; refusing to overwrite an input (choose another --out)`;
 
 describe('--out never replaces a file named only by a --vary value', () => {
-  const traces = ['--vary', 'workload.arrivals.file=base.csv,old-report/trace.csv'];
+  const traces = ['--vary', 'workload.arrivals.file=base.csv,old-report/points/trace.csv'];
   const servers = (range: string) => ['--vary', `topology.stations.api.servers=${range}`];
   const planFlags = ['--slo', 'latency_ms.e2e.p99<=100000', '--minimize', 'topology.stations.api.servers'];
   const cases: [string, string[]][] = [
     ['plan, a knob naming traces', ['plan', ...traces, ...servers('10..14'), ...planFlags]],
-    ['plan, a knob setting the arrivals whole', ['plan', '--vary', 'workload.arrivals={kind: poisson, rate_per_s: 9},{kind: trace, file: old-report/trace.csv}', ...servers('10..14'), ...planFlags]],
+    ['plan, a knob setting the arrivals whole', ['plan', '--vary', 'workload.arrivals={kind: poisson, rate_per_s: 9},{kind: trace, file: old-report/points/trace.csv}', ...servers('10..14'), ...planFlags]],
     // the report's trace at points 64 to 127 only
     ['sweep, the trace past the 64th point', ['sweep', ...traces, ...servers('1..64')]],
   ];
@@ -43,31 +47,31 @@ describe('--out never replaces a file named only by a --vary value', () => {
       expect(scenario).toContain('base.csv');
       const { dir, report, file } = reportBeside(what.replace(/\W+/g, '-'), scenario);
       writeFileSync(join(dir, 'base.csv'), trace);
-      writeFileSync(join(report, 'trace.csv'), trace);
+      writeFileSync(join(report, 'points', 'trace.csv'), trace);
       const r = await runMain([command, file, ...knobs, '--set', 'duration_s=20', '--set', 'warmup_s=2', '--jobs', '1', '--quiet', '--out', report]);
       expect(r.code, show(r)).toBe(2);
-      expect(r.stderr.trim()).toBe(refusal(report, join(report, 'trace.csv')));
-      expect(readFileSync(join(report, 'trace.csv'), 'utf8')).toBe(trace);
+      expect(r.stderr.trim()).toBe(refusal(report, join(report, 'points', 'trace.csv')));
+      expect(readFileSync(join(report, 'points', 'trace.csv'), 'utf8')).toBe(trace);
     });
   }
 
   it('plan refuses a report holding the model config.json or calibration profile that a knob names', async () => {
     const { report, file } = reportBeside('fleet', readFileSync('scenarios/spot-mix.yaml', 'utf8'));
-    cpSync('scenarios/data/model-configs/llama-3.1-8b/config.json', join(report, 'config.json'));
-    cpSync('src/perf/profiles/vllm.json', join(report, 'profile.json'));
-    const config = readFileSync(join(report, 'config.json'), 'utf8');
-    const profile = readFileSync(join(report, 'profile.json'), 'utf8');
+    cpSync('scenarios/data/model-configs/llama-3.1-8b/config.json', join(report, 'points', 'config.json'));
+    cpSync('src/perf/profiles/vllm.json', join(report, 'points', 'profile.json'));
+    const config = readFileSync(join(report, 'points', 'config.json'), 'utf8');
+    const profile = readFileSync(join(report, 'points', 'profile.json'), 'utf8');
     const plan = ['plan', file, '--slo', 'latency_ms.e2e.p99<=1e9', '--set', 'duration_s=300', '--set', 'warmup_s=30', '--jobs', '1', '--quiet', '--out', report];
     for (const [knob, input] of [
-      ['fleet.models.llama.model=llama-3.1-8b,old-report/config.json', 'config.json'],
-      ['fleet.models.llama.calibration=old-report/profile.json', 'profile.json'],
+      ['fleet.models.llama.model=llama-3.1-8b,old-report/points/config.json', 'config.json'],
+      ['fleet.models.llama.calibration=old-report/points/profile.json', 'profile.json'],
     ]) {
       const r = await runMain([...plan, '--vary', knob]);
       expect(r.code, show(r)).toBe(2);
-      expect(r.stderr.trim()).toBe(refusal(report, join(report, input)));
+      expect(r.stderr.trim()).toBe(refusal(report, join(report, 'points', input)));
     }
-    expect(readFileSync(join(report, 'config.json'), 'utf8')).toBe(config);
-    expect(readFileSync(join(report, 'profile.json'), 'utf8')).toBe(profile);
+    expect(readFileSync(join(report, 'points', 'config.json'), 'utf8')).toBe(config);
+    expect(readFileSync(join(report, 'points', 'profile.json'), 'utf8')).toBe(profile);
   });
 });
 

@@ -43,7 +43,7 @@ describe('report writers refuse names that leave the output directory', () => {
     writeFileSync(victim, 'keep');
     const out = join(tmp, 'out-links');
     mkdirSync(out);
-    writeFileSync(join(out, 'summary.json'), '{}');
+    writeFileSync(join(out, 'summary.json'), '{"fleetsim_version": "0.1.0"}');
     symlinkSync(victim, join(out, 'report.html'));
     writeReportDir(out, { 'summary.json': '{"new": true}', 'report.html': '<html>' });
     expect(readFileSync(victim, 'utf8')).toBe('keep');
