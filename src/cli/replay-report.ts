@@ -4,6 +4,7 @@ import { activeFaults, windowErrorRate, windowRejectionRate } from '../report/cs
 import { fmt, table } from '../report/table.ts';
 import { markdownTable } from '../report/tables.ts';
 import { escapeControls } from '../util/excerpt.ts';
+import { measuredFaults } from '../results/fault-coverage.ts';
 import { maxOf, minOf } from '../util/extremes.ts';
 
 /** One block of the replay's report: a title, a table and lines under it. */
@@ -50,6 +51,7 @@ function recoveryCell(run: ReplayRun): string {
     if (run.summary.complete) return 'no fault';
     return run.faults_planned > 0 ? `ended before the fault (${stop})` : `no fault, cut short (${stop})`;
   }
+  if (measuredFaults(run.summary.faults).length === 0) return 'not measured: the fault ends in the warm-up';
   const recovered = secs(run.analysis.time_to_recover_s);
   return run.summary.complete ? recovered : `${recovered}, cut short (${stop})`;
 }
@@ -96,13 +98,25 @@ function faultSection(run: ReplayRun): Section {
 function publishedSection(runs: ReplayRun[]): Section | null {
   const base = runs[0].published;
   if (base.length === 0) return null;
-  const cell = (c: PublishedComparison) => `${figureValue(c.unit, c.replayed)} (${c.within ? 'within' : 'outside'})`;
+  const cell = (c: PublishedComparison) => (c.not_measured !== undefined ? 'not measured' : `${figureValue(c.unit, c.replayed)} (${c.within ? 'within' : 'outside'})`);
+  const unmeasured = runs.filter((r) => r.published.some((c) => c.not_measured !== undefined));
   return {
     title: 'Published vs replayed',
     header: ['figure', 'published', 'tolerance', ...runs.map(variantLabel)],
     rows: base.map((c, i) => [c.figure, figureValue(c.unit, c.published), toleranceText(c), ...runs.map((r) => cell(r.published[i]))]),
-    notes: base.filter((c) => c.not_reproduced).map((c) => `not reproduced, ${c.figure}: ${escapeControls(c.not_reproduced!)}`),
+    notes: [
+      ...unmeasured.map((r) => `not measured, ${r.name}: ${r.published[0].not_measured}; no figure is held to the published ones`),
+      ...partlyMeasured(runs),
+      ...base.filter((c) => c.not_reproduced).map((c) => `not reproduced, ${c.figure}: ${escapeControls(c.not_reproduced!)}`),
+    ],
   };
+}
+
+/** Variants whose fault began in the warm-up: their figures miss its start. */
+function partlyMeasured(runs: ReplayRun[]): string[] {
+  return runs
+    .filter((r) => r.summary.faults?.some((b) => b.measured === 'partly'))
+    .map((r) => `partly measured, ${r.name}: a fault begins in the warm-up (warmup_s ${fmt(r.summary.warmup_s)}); its figures count it from then on only`);
 }
 
 function detailSection(runs: ReplayRun[]): Section {

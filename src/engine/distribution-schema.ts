@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { nonNegNum, num, posNum, strict } from '../util/zod-helpers.ts';
+import { analyticalMean } from './distribution-scale.ts';
 
 /** Distribution specs; values are in the unit of the field that holds them (service_ms -> ms). */
 const lognormal = strict({
@@ -67,3 +68,20 @@ export const DistSchema = z.discriminatedUnion('dist', [
 ]);
 
 export type DistInput = z.infer<typeof DistSchema>;
+
+/** Shortest mean service time, in ms: 1 ns. */
+export const MIN_SERVICE_MS = 1e-6;
+
+/**
+ * A service time: a distribution whose mean is 0 (a pass-through) or at least MIN_SERVICE_MS. A mean
+ * of 5e-324 ms gave a capacity of Infinity requests/s, and 1e-300 one of 1e304: no server is that
+ * fast, and the figures built on it are not numbers a reader can use.
+ */
+export const serviceTimeMs = () =>
+  DistSchema.superRefine((d, ctx) => {
+    const mean_ms = analyticalMean(d);
+    if (mean_ms > 0 && mean_ms < MIN_SERVICE_MS) {
+      ctx.addIssue({ code: 'custom', message: `expected a mean of 0 or at least ${MIN_SERVICE_MS} ms (1 ns)`, input: mean_ms });
+    }
+    // a spec refused above (a lognormal's p99 below its mean) has no sampler to read a mean from
+  }, { when: (payload) => payload.issues.length === 0 });

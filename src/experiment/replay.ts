@@ -1,3 +1,4 @@
+import { measuredFaults, unmeasuredReason } from '../results/fault-coverage.ts';
 import type { Prepared } from '../scenario/prepare.ts';
 import { defaultWindowMs } from './simulate.ts';
 import { simulateSliced } from './run-sliced.ts';
@@ -161,8 +162,10 @@ export async function runReplay(variants: { name: string; overrides: string[]; p
     const summary = summarizeRun(v.prep, r, window_ms);
     const rows = r.timeseries.rows();
     // The SLO comes from the baseline, so every variant is judged against the same bar.
-    const bands = r.faults.bands.filter((b) => b.start_s * 1000 < r.duration_ms); // those that happened within the run
-    slo ??= replaySlo(v.prep, rows, bands.length ? minOf(bands.map((b) => b.start_s)) : Infinity);
+    const bands = measuredFaults(summary.faults ?? []); // those that happened within the run, after the warm-up or through it
+    // the windows before any fault, measured or not: those after one in the warm-up may still carry it
+    const happened = summary.faults ?? [];
+    slo ??= replaySlo(v.prep, rows, happened.length ? minOf(happened.map((b) => b.start_s)) : Infinity);
     const run: ReplayRun = { name: v.name, overrides: v.overrides, summary, timeseries: rows, analysis: analyzeReplay(v.prep, summary, rows, bands, slo), published: [], faults_planned: v.prep.scenario.faults.length };
     run.published = compareToPublished(v.prep, run);
     out.push(run);
@@ -184,7 +187,10 @@ export interface PublishedComparison {
    * `at_most`: the published figure is a bound ("< 2 minutes"), met when the replay is at or under it.
    */
   tolerance: { kind: 'relative' | 'absolute' | 'at_most'; value: number };
+  /** null when the run measured no fault (not_measured says why): nothing to hold to the figure. */
   within: boolean | null;
+  /** Why the run has no figure to compare: its fault ended in the warm-up, or it had none. */
+  not_measured?: string;
   /** Why the model cannot reproduce this figure (from the scenario), if it says so. */
   not_reproduced?: string;
 }
@@ -208,7 +214,7 @@ const UNITS: Record<ReferenceFigure, PublishedComparison['unit']> = { duration_s
 /** The replay's value of a published figure; null when the replay has none (e.g. never recovered). */
 function replayedFigure(figure: ReferenceFigure, run: ReplayRun, prep: Prepared): number | null {
   const a = run.analysis;
-  const band = run.summary.faults?.[0];
+  const band = measuredFaults(run.summary.faults ?? [])[0];
   switch (figure) {
     case 'duration_s':
       return a.time_to_recover_s;
@@ -240,9 +246,17 @@ export function compareToPublished(prep: Prepared, run: ReplayRun): PublishedCom
   const incident = prep.scenario.incident;
   if (!incident) return [];
   const out: PublishedComparison[] = [];
+  // a run that measured no fault has nothing to hold to an incident's figures: its fault in the
+  // warm-up read "0% errors (within)" where the same fault measured failed 94% of requests
+  const faults = run.summary.faults ?? [];
+  const notMeasured = measuredFaults(faults).length === 0 ? unmeasuredReason(faults, { warmup_s: prep.scenario.warmup_s, complete: run.summary.complete, faults_planned: run.faults_planned }) : undefined;
   for (const figure of Object.keys(TOLERANCES) as ReferenceFigure[]) {
     const published = incident.reference[figure];
     if (published === undefined) continue;
+    if (notMeasured !== undefined) {
+      out.push({ figure, published, replayed: null, unit: UNITS[figure], tolerance: TOLERANCES[figure], within: null, not_measured: notMeasured });
+      continue;
+    }
     const replayed = replayedFigure(figure, run, prep);
     const row: PublishedComparison = { figure, published, replayed, unit: UNITS[figure], tolerance: TOLERANCES[figure], within: isWithin(published, replayed, TOLERANCES[figure]) };
     // the scenario's note of why a figure is not reproduced goes with a figure that is not: beside

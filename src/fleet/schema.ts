@@ -2,7 +2,7 @@ import { MAX_SESSION_OPS } from './request-pool.ts';
 import { ClassesSchema } from './classes.ts';
 import { z } from 'zod';
 import { DTYPES, FP8_SCALINGS, type Dtype } from '../perf/dtype.ts';
-import { DistSchema } from '../engine/distribution-schema.ts';
+import { DistSchema, serviceTimeMs } from '../engine/distribution-schema.ts';
 import { MAX_REASONING_RATIO } from './llm/reasoning.ts';
 import { analyticalMean, typicalValue } from '../engine/distribution-scale.ts';
 import { MAX_SESSION_TURNS } from './llm/sessions.ts';
@@ -25,7 +25,7 @@ const tierFields = {
   instances: posInt(),
   concurrency: posInt().default(1),
   /** Time one request (or operation) holds a slot. */
-  service_ms: DistSchema,
+  service_ms: serviceTimeMs(),
   /** Waiting requests beyond this (per region) are rejected; default limits.max_queue. */
   queue_limit: nonNegInt().optional(),
   /** A request that waits longer than this for a slot fails (times out). */

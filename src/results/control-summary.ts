@@ -38,8 +38,13 @@ type BillArea = { area: number; fixed: number; extra: boolean };
 type ControlRun = NonNullable<RunResult['control']>;
 type FleetSpecOf = NonNullable<Prepared['scenario']['fleet']>;
 
-/** Each pool's meters over the measured period, and the instance-time of each bill line. */
-function poolMeters(c: ControlRun, measured_ms: number): { components: ControlSummary['components']; byBill: Map<string, BillArea>; coldStarts: number } {
+/**
+ * Each pool's meters over the measured period, and the instance-time of each bill line. A run that
+ * stopped before the measured period began (`notMeasured`) has no time to average over: its means
+ * are the counts in force, as its min and max are (a run stopped at 4 s of a 60 s warm-up read
+ * min_serving 741,380 beside mean_serving 0).
+ */
+function poolMeters(c: ControlRun, measured_ms: number, notMeasured: boolean): { components: ControlSummary['components']; byBill: Map<string, BillArea>; coldStarts: number } {
   const k = c.spec.time_compression;
   const components: ControlSummary['components'] = {};
   const byBill = new Map<string, BillArea>();
@@ -52,8 +57,8 @@ function poolMeters(c: ControlRun, measured_ms: number): { components: ControlSu
     coldStarts += cs;
     components[p.name] = {
       fixed_instances: m.fixed,
-      mean_instances: r4(m.area / measured_ms),
-      mean_serving: r4(m.servingArea / measured_ms),
+      mean_instances: notMeasured ? m.billed : r4(m.area / measured_ms),
+      mean_serving: notMeasured ? m.servingNow : r4(m.servingArea / measured_ms),
       min_serving: m.min,
       max_instances: m.max,
       // Hours of the (uncompressed) day the run stands for.
@@ -136,19 +141,28 @@ function armFigures(c: ControlRun, f: FleetSpecOf, model: string, measured_ms: n
   return arms;
 }
 
+/** Autoscaled pools held at their ceiling, the metric asking for more, at every decision of the run. */
+function pinnedAtCeiling(ceilings: ControlRun['ceilings']): string[] {
+  return ceilings
+    .filter((r) => r.decisions > 0 && r.capped === r.decisions)
+    .map((r) => `${r.pool} (${r.where}) was at its ceiling of ${r.ceiling.toLocaleString('en-US')} instances at every decision, its metric asking for more${r.max_set ? '' : ' (no max: the ceiling is the configured count)'}; raise max to let it scale up`);
+}
+
 export function summarizeControl(prep: Prepared, run: RunResult): ControlSummary | undefined {
   const c = run.control;
   if (!c) return undefined;
   const k = c.spec.time_compression;
   const measured_ms = Math.max(1, run.duration_ms - c.from_ms);
-  const { components, byBill, coldStarts } = poolMeters(c, measured_ms);
+  const { components, byBill, coldStarts } = poolMeters(c, measured_ms, run.duration_ms <= c.from_ms);
   const out: ControlSummary = {
     time_compression: k,
     interval_s: c.spec.interval_s,
-    note:
+    note: [
       k !== 1
         ? `a compressed day: simulated time runs ${k}x faster than the day it stands for; control delays (loop interval, windows, metrics delay, boot, weight loading) were divided by ${k}; instance-hours are of the uncompressed day`
         : 'instance-hours cover the measured period (after warm-up)',
+      ...pinnedAtCeiling(c.ceilings),
+    ].join('; '),
     components,
     cold_starts: coldStarts,
     events: c.events.slice(0, 1000),

@@ -13,6 +13,7 @@ import type { Ci95 } from './summary-schema-parts.ts';
 import { capacityLoads, servedModelBiases } from './capacity.ts';
 import { classVerdicts, firstVisibleTokenVerdicts, runWarnings, sloVerdict, steadyState, type SloVerdict, type Verdict, type VerdictWarning } from './verdict.ts';
 import { partRackPools } from '../fleet/llm/cost.ts';
+import { faultsOfRun, warmupFaultWarning } from './fault-coverage.ts';
 import { summarizeClasses, type ClassesSummary } from './class-summary.ts';
 import { fleetFigures } from './class-bill.ts';
 import type { RequestClasses } from '../fleet/classes.ts';
@@ -49,6 +50,7 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
     };
   }
   const fleet = r.fleet ? summarizeFleet(prep, r) : undefined;
+  const faults = faultsOfRun(r.faults.bands, r.duration_ms, sc.warmup_s);
   const summary: Omit<Summary, 'verdict'> = {
     fleetsim_version: version,
     scenario: sc.name,
@@ -70,8 +72,7 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
       ...(fleet ? { rate_limited: fleet.rate_limited } : {}),
     },
     ...(prep.scenario.client ? { attempts: { ...r.client.attemptCounts } } : {}),
-    // a fault set after the run's end (a scenario shortened with --set duration_s) did not happen
-    ...(r.faults.bands.some((b) => b.start_s * 1000 < r.duration_ms) ? { faults: r.faults.bands.filter((b) => b.start_s * 1000 < r.duration_ms) } : {}),
+    ...(faults.length > 0 ? { faults } : {}),
     ...(prep.scenario.failures ? { failures: { ...r.faults.stochastic } } : {}),
     latency_ms: fleet
       ? fleet.latency
@@ -118,9 +119,11 @@ function runVerdict(prep: Prepared, s: Omit<Summary, 'verdict'>, rows: WindowRow
     ...(s.classes ? { classes: classVerdicts(s.classes) } : {}),
     ...(firstVisible ? { first_visible_token: firstVisible } : {}),
     steady_state: { ok: steady.ok, reasons: steady.reasons, served_fraction: steady.served_fraction },
-    warnings: [...runWarnings(input, capacityLoads(prep), steady, servedModelBiases(prep)), ...rackWarnings(prep)],
+    warnings: [...runWarnings(input, capacityLoads(prep), steady, servedModelBiases(prep)), ...rackWarnings(prep), ...optional(warmupFaultWarning(s.faults ?? [], s.warmup_s))],
   };
 }
+
+const optional = <T>(x: T | undefined): T[] => (x === undefined ? [] : [x]);
 
 /** GPU pools filling part of a rack sold only whole (fleet/llm/cost.ts partRackPools): their bill is a lower bound. */
 function rackWarnings(prep: Prepared): VerdictWarning[] {

@@ -22,8 +22,13 @@ export function formatPath(path: Path): string {
   return out === '' ? '(top level)' : out;
 }
 
-/** The offending value: a short excerpt (numbers as written: JSON would show Infinity and NaN as null). */
-const show = (input: unknown): string => quote(input);
+/**
+ * The offending value: a short excerpt (numbers as written: JSON would show Infinity and NaN as
+ * null). An integer beyond 2^53 - 1 shown in full digits (below 1e21) need not be the one written
+ * but the nearest double: a seed of 9007199254740993 was refused as "got 9007199254740992".
+ */
+const show = (input: unknown): string => (isRoundedInteger(input) ? `a number beyond 2^53 - 1 (read as ${quote(input)})` : quote(input));
+const isRoundedInteger = (x: unknown): boolean => typeof x === 'number' && Number.isInteger(x) && Math.abs(x) > Number.MAX_SAFE_INTEGER && Math.abs(x) < 1e21;
 
 /** The most specific issue inside a union: the branch that matched the discriminator, if any. */
 function innermost(issue: Issue, path: Path): { issue: Issue; path: Path } {

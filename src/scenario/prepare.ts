@@ -34,6 +34,7 @@ export function prepare(loaded: LoadedScenario): Prepared {
     return cache.get(resolved)!;
   };
   const trace = a.kind === 'trace' ? traceAt(a.file, 'workload.arrivals.file') : undefined;
+  if (a.kind === 'trace' && a.loop) checkLoopPeriod(trace!, loaded.file);
   checkArrivalBudget(sc, loaded.file, trace);
   const tokenTraces: Record<string, Trace> = {};
   for (const [name, m] of Object.entries(sc.fleet?.models ?? {})) {
@@ -42,6 +43,17 @@ export function prepare(loaded: LoadedScenario): Prepared {
     if ('trace' in m.tokens) tokenTraces[name] = traceAt(m.tokens.trace, `fleet.models.${name}.tokens.trace`);
   }
   return { scenario: sc, file: loaded.file, dir: scope.dir, roots: scope.roots, trace, tokenTraces, bases: loaded.bases };
+}
+
+/**
+ * A looped trace repeats every span of its timestamps plus one mean gap: one whose requests all
+ * share a timestamp has no period, and a 1 s cycle used to be invented for it (3 rows at t = 0
+ * arrived at 3 requests/s, a single row at 1/s).
+ */
+function checkLoopPeriod(trace: Trace, file: string): void {
+  if (trace.t_ms[trace.length - 1] > 0) return;
+  const rows = trace.length === 1 ? 'its one request has' : `its ${trace.length.toLocaleString('en-US')} requests all have the same timestamp, so they have`;
+  throw new UserError(`${file}: workload.arrivals.loop: expected a trace whose timestamps span some time to loop over; ${rows} no period to repeat (set loop: false, or give the rows distinct timestamps)`);
 }
 
 /**

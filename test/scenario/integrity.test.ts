@@ -77,7 +77,7 @@ describe('seeds are integers in [0, 2^53)', () => {
   const seeded = (seed: number, replications = 1) => () => validateScenario({ ...(stringToDoc(EXAMPLE) as object), seed, replications }, 's.yaml');
 
   it('a scenario seed of 2^53 or more is refused; 2^53 - 1 is kept', () => {
-    expect(userError(seeded(2 ** 53))).toBe('s.yaml: seed: expected an integer in [0, 2^53), got 9007199254740992');
+    expect(userError(seeded(2 ** 53))).toBe('s.yaml: seed: expected an integer in [0, 2^53), got a number beyond 2^53 - 1 (read as 9007199254740992)');
     expect(userError(seeded(2 ** 64))).toMatch(/^s\.yaml: seed: expected an integer in \[0, 2\^53\)/);
     expect(seeded(2 ** 53 - 1)().seed).toBe(Number.MAX_SAFE_INTEGER);
   });

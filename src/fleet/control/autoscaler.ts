@@ -5,7 +5,7 @@ import { RateProfile } from '../../workload/profile.ts';
 import { scaledCount } from '../../util/scaled-count.ts';
 import type { GpuCluster } from '../llm/replicas.ts';
 import type { IndexedTier } from '../fleet-index.ts';
-import type { ControlContext } from './context.ts';
+import type { CeilingRecord, ControlContext } from './context.ts';
 import type { ReplicaPool } from './gpu-pool.ts';
 import { Hpa } from './hpa.ts';
 import { TierPool } from './tier-pool.ts';
@@ -31,16 +31,16 @@ interface Scalable {
 export function installAutoscaler(ctx: ControlContext, a: AutoscalerSpec, where: string): void {
   if (a.target.startsWith('gpu:')) {
     if (a.metric !== 'queue' && a.metric !== 'kv') throw new UserError(`${where}.metric: GPU clusters scale on queue or kv, got ${a.metric}`);
-    for (const c of ctx.clustersOf(a.target, where)) gpuLoop(ctx, a, c);
+    for (const c of ctx.clustersOf(a.target, where)) gpuLoop(ctx, a, c, where);
   } else {
     if (a.metric !== 'utilization' && a.metric !== 'concurrency') throw new UserError(`${where}.metric: tiers scale on utilization or concurrency, got ${a.metric}`);
     const tiers = ctx.index.tiersNamed(a.target, false);
     if (tiers.length === 0) throw new UserError(`${where}.target: expected a tier or station (${listNames(ctx.index.tierKinds)}) or gpu:model, optionally region/name, got "${excerpt(a.target)}"`);
-    for (const t of tiers) tierLoop(ctx, a, t);
+    for (const t of tiers) tierLoop(ctx, a, t, where);
   }
 }
 
-function gpuLoop(ctx: ControlContext, a: AutoscalerSpec, c: GpuCluster): void {
+function gpuLoop(ctx: ControlContext, a: AutoscalerSpec, c: GpuCluster, where: string): void {
   const f = ctx.scenario.fleet!;
   const share = f.regions[ctx.index.regions[c.region]].capacity_share;
   const pool = ctx.poolOf(c, a.boot_s, `gpu:${c.served.name}`);
@@ -51,7 +51,8 @@ function gpuLoop(ctx: ControlContext, a: AutoscalerSpec, c: GpuCluster): void {
   // The pool that serves the traffic now: a promoted canary's arm B takes its stable pool's
   // autoscaler with it (left behind, the loop booted the old pool back to its floor, billed and idle).
   const now = () => ctx.current(pool);
-  run(ctx, a, configured, lo, hi, {
+  const name = ctx.pools.find((p) => p.pool === pool)?.name ?? a.target;
+  run(ctx, a, configured, lo, hi, ceilingRecord(ctx, a, where, name, hi), {
     get ready() { return now().serving; },
     get spec() { return now().spec; },
     scaleTo: (n, reason) => now().scaleTo(n, reason),
@@ -67,7 +68,7 @@ function meanOverServing(pool: ReplicaPool, figure: (pool: ReplicaPool, i: numbe
   return n > 0 ? sum / n : 0;
 }
 
-function tierLoop(ctx: ControlContext, a: AutoscalerSpec, t: IndexedTier): void {
+function tierLoop(ctx: ControlContext, a: AutoscalerSpec, t: IndexedTier, where: string): void {
   const fleet = ctx.scenario.fleet;
   const tierSpec = fleet ? (fleet as unknown as Record<string, { concurrency: number }>)[t.kind] : undefined;
   const concurrency = tierSpec?.concurrency ?? 1;
@@ -80,7 +81,7 @@ function tierLoop(ctx: ControlContext, a: AutoscalerSpec, t: IndexedTier): void 
   const pool = new TierPool(ctx.sim, t.tier, t.tier.name, concurrency, configured, initial, a.boot_s / ctx.compression, ctx.events, ctx.from_ms);
   ctx.pools.push({ billComponent: t.kind, name: t.tier.name, pool });
   const st = t.tier.station;
-  run(ctx, a, configured, lo, hi, {
+  run(ctx, a, configured, lo, hi, ceilingRecord(ctx, a, where, t.tier.name, hi), {
     get ready() { return pool.ready; },
     get spec() { return pool.spec; },
     scaleTo: (n, reason) => pool.scaleTo(n, reason),
@@ -90,8 +91,15 @@ function tierLoop(ctx: ControlContext, a: AutoscalerSpec, t: IndexedTier): void 
   });
 }
 
+/** The pool's record of decisions against its ceiling, kept with the control plane's. */
+function ceilingRecord(ctx: ControlContext, a: AutoscalerSpec, where: string, pool: string, ceiling: number): CeilingRecord {
+  const record: CeilingRecord = { where, pool, ceiling, max_set: a.max !== undefined, decisions: 0, capped: 0 };
+  ctx.ceilings.push(record);
+  return record;
+}
+
 /** The HPA loop on one pool: samples, decisions, and the schedule's floor at t = 0. */
-function run(ctx: ControlContext, a: AutoscalerSpec, configured: number, lo: number, hi: number, target: Scalable): void {
+function run(ctx: ControlContext, a: AutoscalerSpec, configured: number, lo: number, hi: number, ceiling: CeilingRecord, target: Scalable): void {
   const k = ctx.compression;
   const interval_ms = (ctx.scenario.control!.interval_s * 1000) / k;
   const hpa = new Hpa(a, (a.metrics_delay_s * 1000) / k, interval_ms, (a.scale_up_window_s * 1000) / k, (a.scale_down_window_s * 1000) / k);
@@ -99,6 +107,8 @@ function run(ctx: ControlContext, a: AutoscalerSpec, configured: number, lo: num
   ctx.every(interval_ms / 30, () => hpa.sample(ctx.sim.now_ms, target.metric()));
   ctx.every(interval_ms, () => {
     const d = hpa.decide(ctx.sim.now_ms, target.ready, target.spec, floor(ctx.sim.now_ms), hi);
+    ceiling.decisions++;
+    if (d.capped && target.spec === hi) ceiling.capped++;
     if (d.n !== target.spec) target.scaleTo(d.n, d.reason);
     target.afterDecision?.();
   });

@@ -19,6 +19,22 @@ export interface MeteredPool {
   gpu?: GpuCluster;
 }
 
+/**
+ * An autoscaler's decisions on one pool against its ceiling: one held at its ceiling and asking for
+ * more at every decision scaled nothing, and said nothing (without `max` the ceiling is the
+ * configured count, so a target_value of 0.001 never scaled up).
+ */
+export interface CeilingRecord {
+  /** `control.autoscalers[i]` */
+  where: string;
+  pool: string;
+  ceiling: number;
+  max_set: boolean;
+  decisions: number;
+  /** Decisions whose recommendation was above the ceiling, with the pool at it. */
+  capped: number;
+}
+
 /** What the control plane reads of the scenario (the whole Scenario satisfies it). */
 export interface ControlScenario {
   control?: ControlSpec;
@@ -37,6 +53,7 @@ export interface ControlScenario {
 export class ControlContext {
   readonly pools: MeteredPool[] = [];
   readonly events: ScalingEvent[] = [];
+  readonly ceilings: CeilingRecord[] = [];
   /** Control delays and periods are divided by the scenario's time_compression. */
   readonly compression: number;
   readonly from_ms: number;

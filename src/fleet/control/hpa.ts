@@ -48,9 +48,9 @@ export class Hpa {
 
   /**
    * The new spec count, given the instances ready (serving) and the current spec (ready + booting).
-   * Returns the count and the raw recommendation's reason.
+   * Returns the count, the raw recommendation's reason, and whether that recommendation was above `hi`.
    */
-  decide(now_ms: number, ready: number, spec: number, lo: number, hi: number): { n: number; metric: number; reason: string } {
+  decide(now_ms: number, ready: number, spec: number, lo: number, hi: number): { n: number; metric: number; reason: string; capped: boolean } {
     const m = this.observed(now_ms);
     let rec = spec;
     let reason = '';
@@ -62,6 +62,7 @@ export class Hpa {
       rec = Math.min(rec, Math.ceil(Math.max(spec, 1) * this.spec.max_step_up));
       reason = `${this.spec.metric} ${round3(m)} vs target ${this.spec.target_value}`;
     }
+    const capped = rec > hi;
     rec = Math.max(lo, Math.min(hi, rec));
     if (rec === lo && lo > spec) reason = reason ? `${reason}; floor ${lo}` : `floor ${lo}`;
     this.rT.push(now_ms);
@@ -83,7 +84,7 @@ export class Hpa {
     if (spec < up) n = up;
     else if (spec > down) n = down;
     n = Math.max(lo, Math.min(hi, n));
-    return { n, metric: m, reason };
+    return { n, metric: m, reason, capped };
   }
 }
 

@@ -4,12 +4,12 @@ import type { FleetIndex } from '../fleet-index.ts';
 import { installAutoscaler } from './autoscaler.ts';
 import { startBlueGreen } from './blue-green.ts';
 import { ArmTallies, startVersionDeploy } from './canary.ts';
-import { ControlContext, type ControlScenario, type MeteredPool } from './context.ts';
+import { ControlContext, type CeilingRecord, type ControlScenario, type MeteredPool } from './context.ts';
 import type { ArmTally, DeployRecord, ScalingEvent } from './record.ts';
 import { startRollingUpdate } from './rolling.ts';
 import { TierPool } from './tier-pool.ts';
 
-export type { ControlScenario, MeteredPool } from './context.ts';
+export type { CeilingRecord, ControlScenario, MeteredPool } from './context.ts';
 
 /** What the control plane did during a run (kept on RunResult.control). */
 export interface ControlRecord {
@@ -17,6 +17,8 @@ export interface ControlRecord {
   from_ms: number;
   pools: MeteredPool[];
   events: ScalingEvent[];
+  /** Each autoscaled pool's decisions against its ceiling. */
+  ceilings: CeilingRecord[];
   series: { t_s: number[]; spec: Record<string, number[]>; serving: Record<string, number[]> };
   deploys: DeployRecord[];
   /** A/B and canary arms over the measured period, by model: [stable, arm B]. */
@@ -51,6 +53,7 @@ export function installControl(sim: Simulator, sc: ControlScenario, index: Fleet
     from_ms: ctx.from_ms,
     pools: ctx.pools,
     events: ctx.events,
+    ceilings: ctx.ceilings,
     series,
     deploys,
     armTotals: tallies.totals,

@@ -1,12 +1,18 @@
 import { z } from 'zod';
-import { DistSchema } from '../../engine/distribution-schema.ts';
+import { serviceTimeMs } from '../../engine/distribution-schema.ts';
 import { nameKey, nonNegInt, posInt, posNum, prob, strict } from '../../util/zod-helpers.ts';
 
-const Route = strict({ to: z.string({ error: 'expected a station name' }), p: prob() });
+/**
+ * Smallest share of a route other than 0: a p of 1e-320 offered a station "8e-319 requests/s",
+ * a rate no run can show (one request in 1e320).
+ */
+const MIN_ROUTE_P = 1e-12;
+const routeShare = () => prob().refine((p) => p === 0 || p >= MIN_ROUTE_P, { error: `expected a probability of 0 or from ${MIN_ROUTE_P} to 1` });
+const Route = strict({ to: z.string({ error: 'expected a station name' }), p: routeShare() });
 
 const Station = strict({
   servers: posInt(),
-  service_ms: DistSchema,
+  service_ms: serviceTimeMs(),
   /** Waiting requests beyond this are rejected (default: limits.max_queue). */
   queue_limit: nonNegInt().optional(),
   /** A request that waits longer than this in the queue times out. */
