@@ -4,7 +4,7 @@ import { CalendarQueue } from './calendar-queue.ts';
 export type Handler = (payload: number) => void;
 
 export interface RunLimits {
-  /** Stop after this many events (a guard against runaway scenarios). */
+  /** Stop after this many events of this call (a guard against runaway scenarios; a caller that runs in slices passes what is left). */
   maxEvents?: number;
   /** Stop after this much wall-clock time. */
   maxWallMs?: number;
@@ -100,10 +100,11 @@ export class Simulator {
   run(until_ms = Infinity, limits: RunLimits = {}): StopReason {
     const q = this.queue;
     const handlers = this.handlers;
-    const maxEvents = limits.maxEvents ?? Infinity;
     const checkpoint = Simulator.checkpoint(limits);
     this.stopRequested = false;
     let events = this.events;
+    // counted from this call's start: `events` is the simulator's running total
+    const stopAtEvents = events + (limits.maxEvents ?? Infinity);
     try {
       for (;;) {
         if (!q.popUntil(until_ms)) {
@@ -115,7 +116,7 @@ export class Simulator {
         events++;
         handlers[q.handler](q.payload);
         if (this.stopRequested) return 'stopped';
-        if (events >= maxEvents) return 'max_events';
+        if (events >= stopAtEvents) return 'max_events';
         if ((events & CHECK_EVERY_MASK) === 0 && checkpoint !== undefined) {
           const stop = checkpoint();
           if (stop !== undefined) return stop;

@@ -118,6 +118,12 @@ describe('Simulator', () => {
     sim.after(0, tick);
     expect(sim.run(Infinity, { maxEvents: 1000 })).toBe('max_events');
     expect(count).toBe(1000);
+    // maxEvents counts this call's events: a run carried on in slices (simulate.ts passes what is
+    // left of limits.max_events) stops where one uninterrupted run would. It counted the
+    // simulator's total, so a second slice stopped after one event.
+    expect(sim.run(Infinity, { maxEvents: 500 })).toBe('max_events');
+    expect(count).toBe(1500);
+    expect(sim.events).toBe(1500);
     const sim2 = new Simulator();
     const never = sim2.on(() => {
       throw new Error('cancelled event ran');
