@@ -77,17 +77,17 @@ describe('a fault in the warm-up', () => {
   });
 });
 
-describe('autoscaler', () => {
-  it('a max of 200,000 instances runs in a bounded time (booting instances were an array entry and an event each: quadratic)', async () => {
-    const yaml = `name: big-max
-${TWO_TIERS}duration_s: 40
-warmup_s: 5
-limits: { max_wall_s: 20 }
-control:
+/** A scenario whose api tier scales up at once by up to 100 instances a second to `max` (a utilization target of 0.001: always above it). */
+const eagerAutoscaler = (name: string, run: string, max: number): string => `name: ${name}
+${TWO_TIERS}${run}control:
   interval_s: 1
   autoscalers:
-    - { target: api, metric: utilization, target_value: 0.001, scale_up_window_s: 0, boot_s: 1, metrics_delay_s: 0, max_step_up: 100, max: 200000 }
+    - { target: api, metric: utilization, target_value: 0.001, scale_up_window_s: 0, boot_s: 1, metrics_delay_s: 0, max_step_up: 100, max: ${max} }
 `;
+
+describe('autoscaler', () => {
+  it('a max of 200,000 instances runs in a bounded time (booting instances were an array entry and an event each: quadratic)', async () => {
+    const yaml = eagerAutoscaler('big-max', 'duration_s: 40\nwarmup_s: 5\nlimits: { max_wall_s: 20 }\n', 200000);
     const out = join(tmp.dir(), 'big-max');
     const r = await runMain(['run', tmp.write('big-max.yaml', yaml), '--quiet', '--out', out]);
     expect(r.code, show(r)).toBe(0);
@@ -97,15 +97,7 @@ control:
   });
 
   it('a run stopped in the warm-up gives means that agree with its min and max (min_serving 741,380 beside mean_serving 0)', async () => {
-    const yaml = `name: stopped-early
-${TWO_TIERS}duration_s: 100
-warmup_s: 60
-limits: { max_events: 9000 }
-control:
-  interval_s: 1
-  autoscalers:
-    - { target: api, metric: utilization, target_value: 0.001, scale_up_window_s: 0, boot_s: 1, metrics_delay_s: 0, max_step_up: 100, max: 5000 }
-`;
+    const yaml = eagerAutoscaler('stopped-early', 'duration_s: 100\nwarmup_s: 60\nlimits: { max_events: 9000 }\n', 5000);
     const out = join(tmp.dir(), 'stopped-early');
     const r = await runMain(['run', tmp.write('stopped-early.yaml', yaml), '--quiet', '--out', out]);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
