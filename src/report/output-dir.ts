@@ -50,6 +50,8 @@ export function checkOutTarget(outDir: string, kinds: readonly OutputKindName[] 
   const target = resolve(outDir);
   if (!existsSync(target)) return;
   if (!statSync(target).isDirectory()) throw new UserError(`${escapeControls(outDir)}: ${what} expected a directory, got an existing file`);
+  // replaced by a rename, the directory the command runs in would leave its shell in a removed one
+  if (target === resolve('.')) throw new UserError(`${escapeControls(outDir)}: ${what} expected a directory other than the current one, which a new output would replace (the shell would be left in a removed directory); choose a subdirectory`);
   const entries = readdirSync(target).sort();
   if (entries.length === 0) return;
   const foreign = foreignEntries(target, entries, kinds);

@@ -101,6 +101,21 @@ describe('--out replaces a directory only when it is a whole fleetsim output', (
     expectRefusedInOneLine(r, /partial-target\.partial: the report path of an interrupted run .*summary\.json \(not fleetsim's\)/, show(r));
     expect(tree(dir)).toEqual(before);
   }, 60_000);
+
+  it('--out . (the directory the command runs in) is refused: replaced by a rename, it left the shell in a removed directory', async () => {
+    const dir = join(tmp.dir(), 'working-dir');
+    mkdirSync(dir);
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string; args: string[] }>((done) => {
+      const child = spawn(process.execPath, [join(REPO, 'src/cli/fleetsim.mjs'), 'run', join(REPO, QUICK[0]), ...QUICK.slice(1), '--out', '.', '--quiet'], { cwd: dir });
+      let stdout = '', stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => done({ code, stdout, stderr, args: ['run', '--out', '.'] }));
+    });
+    expect(r.code, JSON.stringify(r)).toBe(2);
+    expect(r.stderr).toBe('.: --out expected a directory other than the current one, which a new output would replace (the shell would be left in a removed directory); choose a subdirectory\n');
+    expect(readdirSync(dir)).toEqual([]);
+  }, 60_000);
 });
 
 describe('single-file outputs replace only what fleetsim wrote', () => {
