@@ -1,3 +1,4 @@
+import { version } from '../version.ts';
 import { loadScenario } from '../scenario/load.ts';
 import { inputFiles } from '../scenario/prepare.ts';
 import { UserError } from '../errors.ts';
@@ -162,7 +163,8 @@ export function fleetPlanCsv(p: FleetPlanResult): string {
 export function fleetPlanJson(p: FleetPlanResult): object {
   const { confirmation, ...rest } = p;
   const finite = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v);
-  return JSON.parse(JSON.stringify({ kind: 'fleet-plan', ...rest, confirmed: confirmation ? confirmation.met : null }, finite));
+  // fleetsim_version marks it as fleetsim's (output-layout.ts): a later plan may replace it
+  return JSON.parse(JSON.stringify({ kind: 'fleet-plan', fleetsim_version: version, ...rest, confirmed: confirmation ? confirmation.met : null }, finite));
 }
 
 /** Cost against p99 TTFT (e2e for an embedding model) per model, and the fleet's cost against its worst SLO ratio. */

@@ -63,9 +63,15 @@ export interface CapacityErrorStat {
   /** mean absolute and mean signed capacity error of the rows that reached their figure (NaN when none did) */
   readonly mean_abs_pct: number;
   readonly bias_pct: number;
-  /** rows whose figure lies beyond the scanned rates, and the mean of their bounds (the least error each can have) */
-  readonly beyond: number;
-  readonly beyond_mean_bound_pct: number;
+  /**
+   * rows whose figure lies beyond the scanned rates, above the published rate and below it, and the
+   * mean of each side's bounds (the least error each row can have; a bound above and one below are
+   * not averaged together: NaN for a side with none)
+   */
+  readonly beyond_above: number;
+  readonly beyond_above_mean_bound_pct: number;
+  readonly beyond_below: number;
+  readonly beyond_below_mean_bound_pct: number;
   /** of the scanned rows, the share within CAPACITY_ERROR_BOUND_PCT, and the share of their latencies within POINT_ERROR_BOUND_PCT */
   readonly within_bound_pct: number;
   readonly latency_within_bound_pct: number;
@@ -126,12 +132,14 @@ function capacityErrorStat(rows: readonly RowResult[]): CapacityErrorStat | unde
   if (scanned.length === 0) return undefined;
   const reached = scanned.filter((r) => !r.capacity_error_beyond).map((r) => r.capacity_error_pct!);
   const beyond = scanned.filter((r) => r.capacity_error_beyond).map((r) => r.capacity_error_pct!);
+  const above = beyond.filter((e) => e >= 0), below = beyond.filter((e) => e < 0);
   const within = reached.filter((e) => Math.abs(e) <= CAPACITY_ERROR_BOUND_PCT).length;
   const latencyWithin = scanned.filter((r) => Math.abs(r.error_pct) <= POINT_ERROR_BOUND_PCT).length;
   const g = groupStat(reached);
   return {
     scanned: scanned.length, reached: reached.length, mean_abs_pct: g.mape_pct, bias_pct: g.bias_pct,
-    beyond: beyond.length, beyond_mean_bound_pct: groupStat(beyond).bias_pct,
+    beyond_above: above.length, beyond_above_mean_bound_pct: groupStat(above).bias_pct,
+    beyond_below: below.length, beyond_below_mean_bound_pct: groupStat(below).bias_pct,
     within_bound_pct: (100 * within) / scanned.length, latency_within_bound_pct: (100 * latencyWithin) / scanned.length,
   };
 }
@@ -304,8 +312,12 @@ export function formatTable(t: FidelityTable, opts: { rows?: boolean; factors?: 
 
 /** The rate scan's line: near capacity the rate at the figure is the reading a planner can use. */
 function capacityErrorLine(c: CapacityErrorStat): string {
-  const beyond = c.beyond === 0 ? '' : `; ${c.beyond} not within the rates read (the scan stops where a steady-state run stops settling, ` +
-    `or at ${RATE_SCAN_UP[RATE_SCAN_UP.length - 1]}x or ${RATE_SCAN_DOWN[RATE_SCAN_DOWN.length - 1]}x): at least the rate error of the last rate read, ${pct(c.beyond_mean_bound_pct, true)} on average`;
+  const sides = [
+    c.beyond_above > 0 ? `${c.beyond_above} above (at least ${pct(c.beyond_above_mean_bound_pct, true)} on average)` : '',
+    c.beyond_below > 0 ? `${c.beyond_below} below (at most ${pct(c.beyond_below_mean_bound_pct, true)} on average)` : '',
+  ].filter(Boolean).join(', ');
+  const beyond = sides === '' ? '' : `; not within the rates read (the scan stops where a steady-state run stops settling, ` +
+    `or at ${RATE_SCAN_UP[RATE_SCAN_UP.length - 1]}x or ${RATE_SCAN_DOWN[RATE_SCAN_DOWN.length - 1]}x), the rate error bounded by the last rate read: ${sides}`;
   return `rate scan: ${c.scanned} latency ${c.scanned === 1 ? 'row' : 'rows'} at load ${NEAR} to 1, read at the request rate where fleetsim gives the measured figure; ` +
     `${c.reached} reached it, mean |rate error| ${pct(c.mean_abs_pct)}, bias ${pct(c.bias_pct, true)}${beyond}; within ${CAPACITY_ERROR_BOUND_PCT}% of the published rate: ` +
     `${pct(c.within_bound_pct)} of the ${c.scanned}, where ${pct(c.latency_within_bound_pct)} of their latencies are within ${POINT_ERROR_BOUND_PCT}%`;

@@ -2,7 +2,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync
 import { fileInside } from '../util/file-inside.ts';
 import { checkNotInput } from '../util/not-input.ts';
 import { cleanStale, errCode } from '../util/write-atomic.ts';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { UserError } from '../errors.ts';
 import { escapeControls } from '../util/excerpt.ts';
 import { noteWritten, onExit } from '../util/signals.mjs';
@@ -50,8 +50,9 @@ export function checkOutTarget(outDir: string, kinds: readonly OutputKindName[] 
   const target = resolve(outDir);
   if (!existsSync(target)) return;
   if (!statSync(target).isDirectory()) throw new UserError(`${escapeControls(outDir)}: ${what} expected a directory, got an existing file`);
-  // replaced by a rename, the directory the command runs in would leave its shell in a removed one
-  if (target === resolve('.')) throw new UserError(`${escapeControls(outDir)}: ${what} expected a directory other than the current one, which a new output would replace (the shell would be left in a removed directory); choose a subdirectory`);
+  // replaced by a rename, the directory the command runs in (or one holding it, or a link to
+  // either) would leave its shell in a removed one
+  if (holdsWorkingDirectory(target)) throw new UserError(`${escapeControls(outDir)}: ${what} expected a directory other than the current one or one holding it, which a new output would replace (the shell would be left in a removed directory); choose a subdirectory`);
   const entries = readdirSync(target).sort();
   if (entries.length === 0) return;
   const foreign = foreignEntries(target, entries, kinds);
@@ -60,6 +61,13 @@ export function checkOutTarget(outDir: string, kinds: readonly OutputKindName[] 
   const more = foreign.length > NAMED_ENTRIES ? ` and ${foreign.length - NAMED_ENTRIES} more` : '';
   const markers = kinds.map((k) => OUTPUT_KINDS[k].marker).join(' or ');
   throw new UserError(`${escapeControls(outDir)}: ${what} expected a new or empty directory, or an earlier fleetsim output (${markers} and the files fleetsim writes beside it); refusing to replace a directory holding what fleetsim did not write: ${named}${more}; choose another --out or empty it`);
+}
+
+/** Whether the existing directory `target`, links followed, is the working directory or holds it. */
+function holdsWorkingDirectory(target: string): boolean {
+  const real = realpathSync(target);
+  const cwd = realpathSync('.');
+  return cwd === real || cwd.startsWith(real.endsWith(sep) ? real : real + sep);
 }
 
 /** How the messages name `<out>.partial`, a path the user never typed. */

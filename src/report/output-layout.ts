@@ -34,7 +34,7 @@ export const OUTPUT_KINDS = {
   report: { marker: 'summary.json', ours: (d) => typeof d.fleetsim_version === 'string', entries: [...RUN_DATA, 'vllm.json', ...REPORT_PAGES] },
   replay: { marker: 'replay.json', ours: (d) => typeof d.scenario_file === 'string' && Array.isArray(d.variants), entries: ['replay.json', 'replay.txt', 'timeseries.csv', /^summary-.+\.json$/, ...REPORT_PAGES] },
   sweep: { marker: 'sweep.json', ours: (d) => d.kind === 'sweep' && typeof d.fleetsim_version === 'string', entries: ['sweep.json', 'sweep.csv', 'points', 'charts', ...RUN_DATA] },
-  plan: { marker: 'plan.json', ours: (d) => d.kind === 'plan' || d.kind === 'fleet-plan', entries: ['plan.json', 'plan.csv', 'points', 'charts', ...RUN_DATA] },
+  plan: { marker: 'plan.json', ours: (d) => (d.kind === 'plan' || d.kind === 'fleet-plan') && typeof d.fleetsim_version === 'string', entries: ['plan.json', 'plan.csv', 'points', 'charts', ...RUN_DATA] },
   shard: { marker: 'shard.json', ours: (d) => d.kind === 'fleetsim-shard', entries: ['shard.json', 'runs'] },
 } satisfies Record<string, OutputKind>;
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCorpus, type CorpusColumn } from '../../src/fidelity/corpus.ts';
 import { predictRow, RATE_SCAN_UP, withRunCache, type Prediction } from '../../src/fidelity/predict.ts';
 import { NEAR_CAPACITY_LOAD } from '../../src/perf/model-error.ts';
+import { summarize } from '../../src/fidelity/table.ts';
 import { fleetsim, show } from '../helpers/cli.ts';
 import { baseCells, csvText, writeTemp } from './helpers.ts';
 
@@ -63,6 +64,15 @@ describe('fidelity --rate-scan', () => {
     expect(predict({ request_rate_per_s: String(rate), value: '10' }).rateAtFigure).toBeUndefined();
   });
 
+  it('keeps bounds above the published rate apart from bounds below it (an average of the two read -15% from +20% and -50%)', () => {
+    const rows = parseCorpus(csvText([cells({ id: 'r-above', request_rate_per_s: '1', value: '10' }), cells({ id: 'r-below', request_rate_per_s: '1', value: '10' })]), 'synthetic.csv');
+    const predicted = (id: string, multiple: number): Prediction => ({ id, status: 'predicted', value: 10, steady: true, load: 0.9, notes: [], rateAtFigure: { multiple, beyond: true } });
+    const c = summarize(rows, [predicted('r-above', 1.2), predicted('r-below', 0.5)]).capacity_error!;
+    expect(c).toMatchObject({ scanned: 2, reached: 0, beyond_above: 1, beyond_below: 1 });
+    expect(c.beyond_above_mean_bound_pct).toBeCloseTo(20, 9);
+    expect(c.beyond_below_mean_bound_pct).toBeCloseTo(-50, 9);
+  });
+
   it('from the CLI: each scanned row carries its rate error and the table a summary; without the flag neither', async () => {
     const at = predict({ request_rate_per_s: String(rate), value: '10' });
     const corpus = writeTemp({ 'corpus.csv': csvText([cells({ id: 'synthetic-rate-scan', request_rate_per_s: String(rate), value: String(at.value) })]) })['corpus.csv'];
@@ -70,7 +80,7 @@ describe('fidelity --rate-scan', () => {
     expect(scanned.code, show(scanned)).toBe(0);
     const t = JSON.parse(scanned.stdout);
     expect(t.rows[0].capacity_error_pct).toBe(0);
-    expect(t.capacity_error).toMatchObject({ scanned: 1, reached: 1, beyond: 0, within_bound_pct: 100 });
+    expect(t.capacity_error).toMatchObject({ scanned: 1, reached: 1, beyond_above: 0, beyond_below: 0, within_bound_pct: 100 });
     const text = await fleetsim(['fidelity', '--corpus', corpus, '--split', 'all', '--rate-scan', '--rows']);
     expect(text.stdout).toMatch(/rate scan: 1 latency row at load 0\.\d\d to 1/);
     expect(text.stdout).toContain('rate at figure +0.0%');

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
@@ -102,6 +102,26 @@ describe('--out replaces a directory only when it is a whole fleetsim output', (
     expect(tree(dir)).toEqual(before);
   }, 60_000);
 
+  it('a plan.json of only {"kind":"plan"} is not fleetsim\'s: a sweep over that project is refused (it deleted points/thesis.tex)', async () => {
+    const dir = join(tmp.dir(), 'kind-only');
+    mkdirSync(join(dir, 'points'), { recursive: true });
+    writeFileSync(join(dir, 'plan.json'), '{"kind":"plan"}\n');
+    writeFileSync(join(dir, 'points', 'thesis.tex'), 'precious\n');
+    const before = tree(dir);
+    const r = await runMain(['sweep', ...QUICK, ...VARY, '--out', dir, '--quiet']);
+    expectRefusedInOneLine(r, /kind-only: --out expected .*plan\.json \(not fleetsim's\)/, show(r));
+    expect(tree(dir)).toEqual(before);
+  }, 60_000);
+
+  it('a lock name held by a named pipe or a directory is refused in one line (reading the pipe hung the command past SIGTERM)', async () => {
+    for (const [name, make] of [['piped', (p: string) => execFileSync('mkfifo', [p])], ['dir-lock', (p: string) => mkdirSync(p)]] as const) {
+      make(join(tmp.dir(), `.lock-${name}`));
+      const r = await runMain(['run', ...QUICK, '--out', join(tmp.dir(), name), '--quiet']);
+      expectRefusedInOneLine(r, new RegExp(`\\.lock-${name} expected fleetsim's lock file \\(a regular file holding a pid\\), got a (named pipe|directory)`), show(r));
+      expect(existsSync(join(tmp.dir(), name))).toBe(false);
+    }
+  }, 60_000);
+
   it('--out . (the directory the command runs in) is refused: replaced by a rename, it left the shell in a removed directory', async () => {
     const dir = join(tmp.dir(), 'working-dir');
     mkdirSync(dir);
@@ -113,8 +133,19 @@ describe('--out replaces a directory only when it is a whole fleetsim output', (
       child.on('close', (code) => done({ code, stdout, stderr, args: ['run', '--out', '.'] }));
     });
     expect(r.code, JSON.stringify(r)).toBe(2);
-    expect(r.stderr).toBe('.: --out expected a directory other than the current one, which a new output would replace (the shell would be left in a removed directory); choose a subdirectory\n');
+    expect(r.stderr).toBe('.: --out expected a directory other than the current one or one holding it, which a new output would replace (the shell would be left in a removed directory); choose a subdirectory\n');
     expect(readdirSync(dir)).toEqual([]);
+    // the same through a link to it, and through a directory that holds it
+    const link = join(tmp.dir(), 'working-link');
+    symlinkSync(dir, link);
+    const inner = join(dir, 'inner');
+    mkdirSync(inner);
+    for (const [cwd, out] of [[dir, link], [inner, '..']]) {
+      const child = spawnSync(process.execPath, [join(REPO, 'src/cli/fleetsim.mjs'), 'run', join(REPO, QUICK[0]), ...QUICK.slice(1), '--out', out, '--quiet'], { cwd, encoding: 'utf8' });
+      expect(child.status, child.stderr).toBe(2);
+      expect(child.stderr).toMatch(/--out expected a directory other than the current one or one holding it/);
+    }
+    expect(readdirSync(dir)).toEqual(['inner']);
   }, 60_000);
 });
 
@@ -160,7 +191,7 @@ describe('one --out, one writer at a time', () => {
     expect(existsSync(lockOf(dir)), firstErr).toBe(true);
     const second = await runMain(['run', ...QUICK, '--out', dir, '--quiet']);
     // the pid of the process writing (a child of the one spawned when it relaunches itself: huge-pages.mjs)
-    expectRefusedInOneLine(second, /shared: --out is being written by another fleetsim \(pid \d+\), which holds .*\.lock-shared; wait for it or choose another --out$/, show(second));
+    expectRefusedInOneLine(second, /shared: --out is being written by another fleetsim \(pid \d+\), which holds .*\.lock-shared; wait for it or choose another --out \(if no fleetsim is writing it, remove the lock\)$/, show(second));
     expect(second.stderr).not.toContain(`pid ${process.pid}`);
     expect(await firstExit, firstErr).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).duration_s).toBe(3000);
