@@ -13,7 +13,11 @@ import { deliverPendingSignals, installSignalHandlers } from '../util/signals.mj
 import { answerTopLevel, needsNoCommand } from './commands.mjs';
 
 const args = process.argv.slice(2);
-if (needsNoCommand(args)) {
+if (!workingDirectoryExists()) {
+  // run from a directory removed under the shell, loading tsx failed with a stack trace (uv_cwd)
+  process.stderr.write('fleetsim: the current directory no longer exists (removed while the shell was in it); cd to an existing directory\n');
+  process.exitCode = 2;
+} else if (needsNoCommand(args)) {
   installSignalHandlers();
   process.exitCode = answerTopLevel(process.argv);
 } else {
@@ -36,6 +40,16 @@ if (needsNoCommand(args)) {
 function temporaryDirectoryWritable() {
   try {
     rmdirSync(mkdtempSync(join(tmpdir(), 'fleetsim-')));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the process's working directory still exists (Node throws ENOENT reading it otherwise). */
+function workingDirectoryExists() {
+  try {
+    process.cwd();
     return true;
   } catch {
     return false;

@@ -102,6 +102,15 @@ describe('--out replaces a directory only when it is a whole fleetsim output', (
     expect(tree(dir)).toEqual(before);
   }, 60_000);
 
+  it('run from a directory removed under the shell (as a replaced --out left it), one line and exit 2, where loading failed with a stack trace', () => {
+    const parent = tmp.dir();
+    const script = `mkdir gone && cd gone && rmdir ../gone && exec "$0" "$1" run "$2" --out "$3" --quiet`;
+    const r = spawnSync('sh', ['-c', script, process.execPath, join(REPO, 'src/cli/fleetsim.mjs'), join(REPO, QUICK[0]), join(parent, 'never-written')], { cwd: parent, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toBe('fleetsim: the current directory no longer exists (removed while the shell was in it); cd to an existing directory\n');
+    expect(existsSync(join(parent, 'never-written'))).toBe(false);
+  });
+
   it('a plan.json of only {"kind":"plan"} is not fleetsim\'s: a sweep over that project is refused (it deleted points/thesis.tex)', async () => {
     const dir = join(tmp.dir(), 'kind-only');
     mkdirSync(join(dir, 'points'), { recursive: true });
