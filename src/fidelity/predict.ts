@@ -704,9 +704,10 @@ export const RATE_SCAN_DOWN: readonly number[] = [0.98, 0.96, 0.93, 0.9, 0.85, 0
 
 /**
  * The multiple of a row's published request rate at which fleetsim reads its measured figure, from
- * runs at the rates RATE_SCAN_UP or RATE_SCAN_DOWN (linear between the two that bracket it); NaN
- * when none reaches it, or a steady-state run on the way does not settle (past capacity its figure
- * grows with the run's length; a finite run is read at the benchmark's own length). Near capacity a latency moves as 1 / (1 - load): a first token read 45%
+ * runs at the rates RATE_SCAN_UP or RATE_SCAN_DOWN (linear between the two that bracket it); when
+ * none reaches it, or a steady-state run on the way does not settle (past capacity its figure grows
+ * with the run's length; a finite run is read at the benchmark's own length), the last rate read,
+ * as a bound (`beyond`). Near capacity a latency moves as 1 / (1 - load): a first token read 45%
  * short may be the reading of a capacity 4% high, and this says which, in the planner's terms (the
  * rate a replica serves within a latency), where the latency's own error cannot.
  */
