@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileInside } from '../util/file-inside.ts';
 import { checkNotInput } from '../util/not-input.ts';
 import { cleanStale, errCode } from '../util/write-atomic.ts';
@@ -9,7 +9,7 @@ import { noteWritten, onExit } from '../util/signals.mjs';
 import { exitOrphaned, launcherGone } from '../util/launcher.mjs';
 import { siblingName } from '../util/sibling-name.mjs';
 import { lockOutput } from '../util/output-lock.ts';
-import { ALL_OUTPUT_KINDS, entryOfKind, foreignEntries, OUTPUT_KINDS, type OutputKindName } from './output-layout.ts';
+import { ALL_OUTPUT_KINDS, foreignEntries, MAX_WALKED_ENTRIES, OUTPUT_KINDS, pathOfKind, type Foreign, type OutputKindName } from './output-layout.ts';
 
 /**
  * Output directories (--out) and files (--junit), written so that what a reader finds is either
@@ -43,8 +43,10 @@ const NAMED_ENTRIES = 5;
 
 /**
  * Refuses an --out target that is not ours to replace: a file, or a non-empty directory that is not
- * an earlier output of one of `kinds` (its marker fleetsim's own, every other entry one fleetsim
- * writes beside it: output-layout.ts), naming what fleetsim did not write. Called before simulating.
+ * an earlier output of one of `kinds` (its marker fleetsim's own, every other entry, to the last
+ * file in its subdirectories, one fleetsim writes there: output-layout.ts), naming what fleetsim did
+ * not write, or the other kind of fleetsim output it is. Called before simulating, and again
+ * before the new output is renamed into place.
  */
 export function checkOutTarget(outDir: string, kinds: readonly OutputKindName[] = ALL_OUTPUT_KINDS, what = '--out'): void {
   const target = resolve(outDir);
@@ -53,15 +55,29 @@ export function checkOutTarget(outDir: string, kinds: readonly OutputKindName[] 
   // replaced by a rename, the directory the command runs in (or one holding it, or a link to
   // either) would leave its shell in a removed one
   if (holdsWorkingDirectory(target)) throw new UserError(`${escapeControls(outDir)}: ${what} expected a directory other than the current one or one holding it, which a new output would replace (the shell would be left in a removed directory); choose a subdirectory`);
-  const entries = readdirSync(target).sort();
-  if (entries.length === 0) return;
-  const foreign = foreignEntries(target, entries, kinds);
-  if (foreign.length === 0) return;
-  const named = foreign.slice(0, NAMED_ENTRIES).map(escapeControls).join(', ');
-  const more = foreign.length > NAMED_ENTRIES ? ` and ${foreign.length - NAMED_ENTRIES} more` : '';
+  const foreign = foreignEntries(target, kinds);
   const markers = kinds.map((k) => OUTPUT_KINDS[k].marker).join(' or ');
-  throw new UserError(`${escapeControls(outDir)}: ${what} expected a new or empty directory, or an earlier fleetsim output (${markers} and the files fleetsim writes beside it); refusing to replace a directory holding what fleetsim did not write: ${named}${more}; choose another --out or empty it`);
+  const expected = `${escapeControls(outDir)}: ${what} expected a new or empty directory, or an earlier fleetsim output (${markers} and the files fleetsim writes beside it)`;
+  if (foreign.too_many) throw new UserError(`${expected}; refusing to replace a directory of more than ${MAX_WALKED_ENTRIES.toLocaleString('en-US')} entries, more than any fleetsim output holds; choose another --out or empty it`);
+  if (foreign.paths.length === 0) return;
+  refuseOtherKind(outDir, target, kinds, what);
+  const named = foreign.paths.slice(0, NAMED_ENTRIES).map(escapeControls).join(', ');
+  const more = foreign.paths.length > NAMED_ENTRIES ? ` and ${foreign.paths.length - NAMED_ENTRIES} more` : '';
+  throw new UserError(`${expected}; refusing to replace a directory holding what fleetsim did not write: ${named}${more}; choose another --out or empty it`);
 }
+
+/**
+ * Refuses `target` when it is, whole, a fleetsim output of a kind this command does not replace (a
+ * sweep's, under run --out), saying so: calling its sweep.json "what fleetsim did not write" was wrong.
+ */
+function refuseOtherKind(outDir: string, target: string, kinds: readonly OutputKindName[], what: string): void {
+  const other = ALL_OUTPUT_KINDS.find((k) => !kinds.includes(k) && isWhole(foreignEntries(target, [k])));
+  if (other === undefined) return;
+  const replaced = kinds.map((k) => OUTPUT_KINDS[k].noun).join(' or ');
+  throw new UserError(`${escapeControls(outDir)}: ${what} holds another kind of fleetsim output, ${OUTPUT_KINDS[other].noun} (${OUTPUT_KINDS[other].marker}), and this command replaces only ${replaced}; choose another ${what} or remove it`);
+}
+
+const isWhole = (foreign: Foreign) => foreign.paths.length === 0 && !foreign.too_many;
 
 /** Whether the existing directory `target`, links followed, is the working directory or holds it. */
 function holdsWorkingDirectory(target: string): boolean {
@@ -168,13 +184,13 @@ export class OutputDir {
   }
 
   /**
-   * A writer may write only what output-layout.ts lists for its kind: what fleetsim recognises as
-   * its own when the next run replaces the output. Not the user's doing, so no UserError.
+   * A writer may write only what output-layout.ts lays out for its kind, to the last file of its
+   * subdirectories: what fleetsim recognises as its own when the next run replaces the output. Not
+   * the user's doing, so no UserError.
    */
   private checkListed(rel: string): void {
-    const top = rel.split(/[\\/]/)[0];
-    if (this.kind !== undefined && !entryOfKind(this.kind, top)) {
-      throw new UnlistedEntry(`a ${this.kind} output written with ${top}, which output-layout.ts does not list for it (list it there)`);
+    if (this.kind !== undefined && !pathOfKind(this.kind, rel)) {
+      throw new UnlistedEntry(`a ${this.kind} output written with ${rel}, which output-layout.ts does not lay out for it (add it there)`);
     }
   }
 

@@ -1,83 +1,185 @@
-import { lstatSync, readFileSync } from 'node:fs';
+import { type Dirent, lstatSync, opendirSync } from 'node:fs';
 import { join } from 'node:path';
+import { readHead } from '../util/read-head.ts';
 
 /**
- * What each kind of fleetsim output directory holds at its top: the marker file that names the
- * kind (read, to tell fleetsim's own from a user's file of the same name) and the entries written
- * beside it. An --out is replaced only when it is one of these, whole: a project that held a file
- * named plan.json lost its .git/ and src/ when the name alone was the test.
+ * What each kind of fleetsim output directory holds: the marker file that names the kind (read,
+ * to tell fleetsim's own from a user's file of the same name), the files written beside it and
+ * the directories, with what each of those holds in turn. An --out is replaced only when it is one
+ * of these, whole, to the last file: a project that held a file named plan.json lost its .git/ and
+ * src/ when the name alone was the test, and notes a user kept in a sweep's points/ were lost with
+ * it when only the top was checked.
  *
- * The writers are held to these lists (OutputDir.write refuses an entry its kind does not name),
- * so a file added to an output without its name here fails every test that writes the output,
+ * The writers are held to these layouts (OutputDir.write refuses a path its kind does not name),
+ * so a file added to an output without its place here fails every test that writes the output,
  * rather than making fleetsim refuse its own earlier outputs.
  */
 
 /** A name, or a pattern of names (a chart per chart id, a summary per what-if). */
 type EntryName = string | RegExp;
+/** A directory an output holds, and what it holds (a point's directory in points/, say). */
+interface DirectoryEntry {
+  directory: EntryName;
+  holds: readonly LayoutEntry[];
+}
+/** A regular file (its name) or a directory. */
+type LayoutEntry = EntryName | DirectoryEntry;
 
 /** The report pages run, check and replay write (report-files.ts): report.md, report.html, the charts. */
 export const REPORT_PAGES: readonly EntryName[] = ['report.md', 'report.html', 'distributions.csv', /^chart-[\w.-]+\.svg$/];
-/** One run's data: at the top of a report, of a one-point sweep and of a plan (its best point). */
+/** One run's data: at the top of a report, of a one-point sweep and of a plan (its best point), and in each point's directory. */
 const RUN_DATA: readonly EntryName[] = ['summary.json', 'timeseries.csv', 'stations.csv'];
+/** points/NNNN/ (sweep.ts's pointDir: zero-padded, four digits or more) of a sweep or a plan. */
+const POINTS: DirectoryEntry = { directory: 'points', holds: [{ directory: /^\d{4,}$/, holds: RUN_DATA }] };
+/** charts/<id>.svg and charts/<id>.vl.json (sweep-charts.ts's renderCharts) of a sweep: sweepCharts' ids. */
+const SWEEP_CHARTS: DirectoryEntry = { directory: 'charts', holds: [/^(?:cost-vs-p99|p99-vs-[\w-]+)\.(?:svg|vl\.json)$/] };
+/** The same of a plan (plan.ts's planCharts) or a fleet plan (fleet-plan.ts's fleetPlanCharts). */
+const PLAN_CHARTS: DirectoryEntry = { directory: 'charts', holds: [/^(?:pareto|frontier-[\w-]+)\.(?:svg|vl\.json)$/] };
+/** runs/p<point>-r<replication>.json of a shard (shard.ts). */
+const RUNS: DirectoryEntry = { directory: 'runs', holds: [/^p\d+-r\d+\.json$/] };
 
 type Json = Record<string, unknown>;
 const isObject = (doc: unknown): doc is Json => doc !== null && typeof doc === 'object' && !Array.isArray(doc);
 
 interface OutputKind {
+  /** What the refusals call it ("holds a sweep"). */
+  noun: string;
   marker: string;
   /** True when the marker's parsed JSON is one fleetsim wrote (fields no user file carries by chance). */
   ours: (doc: Json) => boolean;
-  entries: readonly EntryName[];
+  entries: readonly LayoutEntry[];
 }
 
 export const OUTPUT_KINDS = {
-  report: { marker: 'summary.json', ours: (d) => typeof d.fleetsim_version === 'string', entries: [...RUN_DATA, 'vllm.json', ...REPORT_PAGES] },
-  replay: { marker: 'replay.json', ours: (d) => typeof d.scenario_file === 'string' && Array.isArray(d.variants), entries: ['replay.json', 'replay.txt', 'timeseries.csv', /^summary-.+\.json$/, ...REPORT_PAGES] },
-  sweep: { marker: 'sweep.json', ours: (d) => d.kind === 'sweep' && typeof d.fleetsim_version === 'string', entries: ['sweep.json', 'sweep.csv', 'points', 'charts', ...RUN_DATA] },
-  plan: { marker: 'plan.json', ours: (d) => (d.kind === 'plan' || d.kind === 'fleet-plan') && typeof d.fleetsim_version === 'string', entries: ['plan.json', 'plan.csv', 'points', 'charts', ...RUN_DATA] },
-  shard: { marker: 'shard.json', ours: (d) => d.kind === 'fleetsim-shard', entries: ['shard.json', 'runs'] },
+  report: { noun: 'a report', marker: 'summary.json', ours: (d) => typeof d.fleetsim_version === 'string', entries: [...RUN_DATA, 'vllm.json', ...REPORT_PAGES] },
+  replay: { noun: 'a replay', marker: 'replay.json', ours: (d) => typeof d.scenario_file === 'string' && Array.isArray(d.variants), entries: ['replay.json', 'replay.txt', 'timeseries.csv', /^summary-.+\.json$/, ...REPORT_PAGES] },
+  sweep: { noun: 'a sweep', marker: 'sweep.json', ours: (d) => d.kind === 'sweep' && typeof d.fleetsim_version === 'string', entries: ['sweep.json', 'sweep.csv', POINTS, SWEEP_CHARTS, ...RUN_DATA] },
+  plan: { noun: 'a plan', marker: 'plan.json', ours: (d) => (d.kind === 'plan' || d.kind === 'fleet-plan') && typeof d.fleetsim_version === 'string', entries: ['plan.json', 'plan.csv', POINTS, PLAN_CHARTS, ...RUN_DATA] },
+  shard: { noun: 'a sweep shard', marker: 'shard.json', ours: (d) => d.kind === 'fleetsim-shard', entries: ['shard.json', RUNS] },
 } satisfies Record<string, OutputKind>;
 
 export type OutputKindName = keyof typeof OUTPUT_KINDS;
 /** Every kind: what sweep, plan, merge and a shard may replace. */
 export const ALL_OUTPUT_KINDS = Object.keys(OUTPUT_KINDS) as OutputKindName[];
 
-/** True when `entry` (a name at the top of the directory) is one an output of `kind` holds. */
-export function entryOfKind(kind: OutputKindName, entry: string): boolean {
-  return (OUTPUT_KINDS[kind].entries as readonly EntryName[]).some((e) => (typeof e === 'string' ? e === entry : e.test(entry)));
+const named = (name: EntryName, entry: string) => (typeof name === 'string' ? name === entry : name.test(entry));
+const isDirectoryEntry = (e: LayoutEntry): e is DirectoryEntry => typeof e === 'object' && 'directory' in e;
+
+/** What `layout` says of `entry`: the directory entry it is, 'file' when a file of that name belongs there, undefined when nothing does. */
+function placeOf(layout: readonly LayoutEntry[], entry: string, directory: boolean): DirectoryEntry | 'file' | undefined {
+  for (const e of layout) {
+    if (isDirectoryEntry(e) ? directory && named(e.directory, entry) : !directory && named(e, entry)) return isDirectoryEntry(e) ? e : 'file';
+  }
+  return undefined;
 }
 
-/** Larger than any marker fleetsim writes (a sweep.json of 10,000 points is a few MB): not read. */
-const MAX_MARKER_BYTES = 256 * 1024 * 1024;
-
-/** True when `dir`'s marker of `kind` is a regular file that parses as fleetsim's own. */
-function markerIsOurs(dir: string, kind: OutputKindName): boolean {
-  const path = join(dir, OUTPUT_KINDS[kind].marker);
-  try {
-    const stats = lstatSync(path);
-    if (!stats.isFile() || stats.size > MAX_MARKER_BYTES) return false;
-    const doc: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    return isObject(doc) && OUTPUT_KINDS[kind].ours(doc);
-  } catch {
-    return false; // unreadable or not JSON: not ours
+/** True when `rel` (a file's path in the output, `/`-separated) is one an output of `kind` holds. */
+export function pathOfKind(kind: OutputKindName, rel: string): boolean {
+  const parts = rel.split(/[\\/]/);
+  let layout: readonly LayoutEntry[] = OUTPUT_KINDS[kind].entries;
+  for (const [i, part] of parts.entries()) {
+    const place = placeOf(layout, part, i < parts.length - 1);
+    if (place === undefined) return false;
+    if (place !== 'file') layout = place.holds;
   }
+  return true;
+}
+
+/** Larger than any marker fleetsim writes (a sweep.json of 10,000 points is 2 MB): never read further. */
+export const MAX_MARKER_BYTES = 64 * 1024 * 1024;
+/**
+ * More entries than any output fleetsim writes holds (a sweep of the largest grid, 1,000,000
+ * points, makes 4 a point): a directory with more is refused when the walk gets there, not walked
+ * for minutes nor listed whole into memory.
+ */
+export const MAX_WALKED_ENTRIES = 5_000_000;
+
+/** Why `dir`'s marker of `kind` is not fleetsim's own (a regular file that parses as one), or undefined when it is. */
+function markerNotOurs(dir: string, kind: OutputKindName): string | undefined {
+  const { marker, ours } = OUTPUT_KINDS[kind];
+  try {
+    if (!lstatSync(join(dir, marker)).isFile()) return `${marker} (not fleetsim's)`;
+    const head = readHead(join(dir, marker), MAX_MARKER_BYTES);
+    if (!head.whole) return `${marker} (not fleetsim's: larger than the ${MAX_MARKER_BYTES / 1024 / 1024} MB of any marker fleetsim writes)`;
+    const doc: unknown = JSON.parse(head.text);
+    return isObject(doc) && ours(doc) ? undefined : `${marker} (not fleetsim's)`;
+  } catch {
+    return `${marker} (not fleetsim's)`; // unreadable or not JSON
+  }
+}
+
+/** What a walk of an output found: the paths fleetsim would not have written; `too_many` when it stopped at its bound. */
+export interface Foreign {
+  paths: string[];
+  too_many: boolean;
+}
+
+/** A walk under way: the entries it may still list, the foreign paths found. */
+interface Walk {
+  left: number;
+  paths: string[];
+}
+
+/** The entries of `dir`, sorted, counted off `walk.left`; undefined when there are more than are left (not listed further). */
+function listBounded(dir: string, walk: Walk): Dirent[] | undefined {
+  const listing = opendirSync(dir);
+  const entries: Dirent[] = [];
+  try {
+    for (let d = listing.readSync(); d !== null; d = listing.readSync()) {
+      if (entries.length === walk.left) return undefined;
+      entries.push(d);
+    }
+  } finally {
+    listing.closeSync();
+  }
+  walk.left -= entries.length;
+  return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /**
- * The entries of `dir` (listing `entries`) that keep it from being replaced as an output of one of
- * `kinds`: empty when it is one, whole. Otherwise those of the kind it comes nearest to (its
- * marker's name present, fewest others), a marker that is not fleetsim's among them; all of
- * `entries` when no marker's name is there.
+ * Adds to `walk.paths` each of `entries` (in `dir`, at `rel` in the output) that `layout` has no
+ * place for, descending into the directories it names. False when the walk ran past its bound.
  */
-export function foreignEntries(dir: string, entries: readonly string[], kinds: readonly OutputKindName[]): string[] {
-  let nearest: string[] | undefined;
+function walkLayout(dir: string, rel: string, entries: readonly Dirent[], layout: readonly LayoutEntry[], walk: Walk): boolean {
+  for (const entry of entries) {
+    const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
+    // a directory where fleetsim writes a file is not its own; a link is never followed (removed,
+    // it costs nothing where a file goes; where a directory goes, fleetsim never writes one)
+    const place = placeOf(layout, entry.name, entry.isDirectory());
+    if (place === undefined) walk.paths.push(path);
+    if (place === undefined || place === 'file') continue;
+    let inner: Dirent[] | undefined;
+    try {
+      inner = listBounded(join(dir, entry.name), walk);
+    } catch {
+      walk.paths.push(`${path} (unreadable)`);
+      continue;
+    }
+    if (inner === undefined || !walkLayout(join(dir, entry.name), path, inner, place.holds, walk)) return false;
+  }
+  return true;
+}
+
+/**
+ * The paths in `dir` that keep it from being replaced as an output of one of `kinds`, walked to
+ * the last file (at most `max_entries` listed): none when it is one, whole, or is empty. Otherwise
+ * those of the kind it comes nearest to (its marker's name present, fewest others), a marker that
+ * is not fleetsim's among them; every entry at its top when no marker's name is there.
+ */
+export function foreignEntries(dir: string, kinds: readonly OutputKindName[], max_entries = MAX_WALKED_ENTRIES): Foreign {
+  const top = listBounded(dir, { left: max_entries, paths: [] });
+  if (top === undefined) return { paths: [], too_many: true };
+  let nearest: Foreign | undefined;
   for (const kind of kinds) {
     const marker = OUTPUT_KINDS[kind].marker;
-    if (!entries.includes(marker)) continue;
-    const foreign = entries.filter((e) => !entryOfKind(kind, e) && e !== marker);
-    if (!markerIsOurs(dir, kind)) foreign.unshift(`${marker} (not fleetsim's)`);
-    if (nearest === undefined || foreign.length < nearest.length) nearest = foreign;
-    if (foreign.length === 0) break;
+    if (!top.some((e) => e.name === marker)) continue;
+    const walk: Walk = { left: max_entries - top.length, paths: [] };
+    const notOurs = markerNotOurs(dir, kind);
+    if (notOurs !== undefined) walk.paths.push(notOurs);
+    const walked = walkLayout(dir, '', top.filter((e) => e.name !== marker), OUTPUT_KINDS[kind].entries, walk);
+    const found = { paths: walk.paths, too_many: !walked };
+    if (nearest === undefined || found.paths.length < nearest.paths.length) nearest = found;
+    if (found.paths.length === 0 && walked) break;
   }
-  return nearest ?? [...entries];
+  return nearest ?? { paths: top.map((e) => e.name), too_many: false };
 }

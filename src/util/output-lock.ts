@@ -1,4 +1,5 @@
-import { closeSync, linkSync, lstatSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readHead } from './read-head.ts';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { escapeControls } from './excerpt.ts';
@@ -9,31 +10,60 @@ import { alive, errCode } from './write-atomic.ts';
 /**
  * One writer per output at a time: two `run --out same` at once both exited 0, the second's
  * result silently replacing the first's. The writer holds `.lock-<name>` beside the output, a file
- * made only if missing and holding its pid; a lock whose process is gone (killed outright) or is
+ * made only if missing and holding its pid (and, on Linux, when that process started); a lock whose
+ * process is gone (killed outright), was started after the lock was made (its pid reused), or is
  * this very process (an earlier command of it, in tests) is taken over.
  */
 
-/** The most a lock's text is read: a pid and a newline (a 1-GB file at the name was read whole). */
-const LOCK_READ_BYTES = 32;
+/** The most a lock's text is read: a pid, its start time and a newline (a 1-GB file at the name was read whole). */
+const LOCK_READ_BYTES = 64;
 
 /**
- * The pid a lock records (NaN when it is not one). Only a regular file is read: reading a named
- * pipe at the name blocked the event loop, so that neither Ctrl-C nor SIGTERM ended the command.
+ * When the process `pid` started, in clock ticks since boot (field 22 of /proc/<pid>/stat), or
+ * undefined where there is no /proc (not Linux) or no such process. With the pid, it names one
+ * process for good: a pid is reused, its start time with it is not.
  */
-function holderOf(lock: string): number {
+function startTimeOf(pid: number): string | undefined {
   try {
-    if (!lstatSync(lock).isFile()) return NaN;
-    const fd = openSync(lock, 'r');
-    try {
-      const buffer = Buffer.alloc(LOCK_READ_BYTES);
-      const text = buffer.toString('utf8', 0, readSync(fd, buffer, 0, LOCK_READ_BYTES, 0)).trim();
-      return /^[1-9]\d*$/.test(text) ? Number(text) : NaN;
-    } finally {
-      closeSync(fd);
-    }
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the fields after the command's name, which is in parentheses and may hold anything
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
-    return NaN; // gone meanwhile: taken over below like a stale one
+    return undefined;
   }
+}
+
+/** What a lock records: a pid (NaN when it is not one) and, from a fleetsim on Linux, that process's start time. */
+interface Holder {
+  pid: number;
+  started?: string;
+}
+
+/**
+ * The process a lock records. Only a regular file is read: reading a named pipe at the name blocked
+ * the event loop, so that neither Ctrl-C nor SIGTERM ended the command.
+ */
+function holderOf(lock: string): Holder {
+  try {
+    if (!lstatSync(lock).isFile()) return { pid: NaN };
+    const head = readHead(lock, LOCK_READ_BYTES);
+    const [pid, started, ...rest] = head.text.trim().split(' ');
+    if (!head.whole || !/^[1-9]\d*$/.test(pid) || rest.length > 0 || (started !== undefined && !/^\d+$/.test(started))) return { pid: NaN };
+    return { pid: Number(pid), ...(started === undefined ? {} : { started }) };
+  } catch {
+    return { pid: NaN }; // gone meanwhile: taken over below like a stale one
+  }
+}
+
+/**
+ * True when the lock's process runs still: its pid alive and, when the lock records a start time,
+ * the process with that pid started then (another started later under a reused pid is no fleetsim
+ * of ours, and held the output until the lock was removed by hand).
+ */
+function holderRuns(holder: Holder): boolean {
+  if (!alive(holder.pid)) return false;
+  const now = holder.started === undefined ? undefined : startTimeOf(holder.pid);
+  return now === undefined || now === holder.started;
 }
 
 /** A lock's name held by something other than a file or a link (a directory, a pipe): not fleetsim's, and not to be removed. */
@@ -52,7 +82,8 @@ function refuseForeignLock(lock: string, outDir: string, what: string): void {
 /** Makes `lock` holding our pid, whole or not at all (written aside, then linked: link fails if it exists). */
 function tryCreate(lock: string): boolean {
   const aside = join(dirname(lock), siblingName('tmp', basename(lock), process.pid));
-  writeFileSync(aside, `${process.pid}\n`);
+  const started = startTimeOf(process.pid);
+  writeFileSync(aside, `${process.pid}${started === undefined ? '' : ` ${started}`}\n`);
   try {
     linkSync(aside, lock);
     return true;
@@ -74,15 +105,15 @@ export function lockOutput(target: string, outDir: string, what: string): () => 
   refuseForeignLock(lock, outDir, what);
   for (let attempt = 0; !tryCreate(lock); attempt++) {
     const holder = holderOf(lock);
-    if ((alive(holder) && holder !== process.pid) || attempt === 2) {
-      // a pid is reused: the process the lock names may be no fleetsim at all
-      const who = Number.isNaN(holder) ? 'another fleetsim' : `another fleetsim (pid ${holder})`;
+    if ((holderRuns(holder) && holder.pid !== process.pid) || attempt === 2) {
+      // where /proc tells no start time, a reused pid may still name a process that is no fleetsim
+      const who = Number.isNaN(holder.pid) ? 'another fleetsim' : `another fleetsim (pid ${holder.pid})`;
       throw new UserError(`${escapeControls(outDir)}: ${what} is being written by ${who}, which holds ${escapeControls(lock)}; wait for it or choose another ${what} (if no fleetsim is writing it, remove the lock)`);
     }
     rmSync(lock, { force: true }); // its writer is gone
   }
   const release = () => {
-    if (holderOf(lock) === process.pid) rmSync(lock, { force: true });
+    if (holderOf(lock).pid === process.pid) rmSync(lock, { force: true });
   };
   const forget = onExit(release);
   return () => {

@@ -14,14 +14,15 @@ import { expectRefusedInOneLine } from '../helpers/errors.ts';
 const tmp = suiteTempDir('fleetsim-hostile-vary-inputs-');
 
 /**
- * An earlier sweep's output (replaceable, were it not for the inputs put in its points/: at its top
- * a file fleetsim does not write is refused as such, outputs-ninth.test.ts) beside the scenario
- * `scenario` copied from the repository.
+ * An earlier sweep's output (replaceable, were it not for the inputs put in its points/ where
+ * fleetsim writes a point's files: one at another path is refused as what fleetsim does not write,
+ * outputs-tenth.test.ts) beside the scenario `scenario` copied from the repository.
  */
 function reportBeside(name: string, scenario: string): { dir: string; report: string; file: string } {
   const dir = join(tmp.dir(), name);
   const report = join(dir, 'old-report');
-  mkdirSync(join(report, 'points'), { recursive: true });
+  mkdirSync(join(report, 'points', '0000'), { recursive: true });
+  mkdirSync(join(report, 'points', '0001'));
   writeFileSync(join(report, 'sweep.json'), '{"kind": "sweep", "fleetsim_version": "0.1.0"}\n');
   const file = join(dir, 'scenario.yaml');
   writeFileSync(file, scenario);
@@ -31,12 +32,12 @@ function reportBeside(name: string, scenario: string): { dir: string; report: st
 const refusal = (report: string, input: string) => `${report}: --out contains the input ${input}; refusing to overwrite an input (choose another --out)`;
 
 describe('--out never replaces a file named only by a --vary value', () => {
-  const traces = ['--vary', 'workload.arrivals.file=base.csv,old-report/points/trace.csv'];
+  const traces = ['--vary', 'workload.arrivals.file=base.csv,old-report/points/0000/timeseries.csv'];
   const servers = (range: string) => ['--vary', `topology.stations.api.servers=${range}`];
   const planFlags = ['--slo', 'latency_ms.e2e.p99<=100000', '--minimize', 'topology.stations.api.servers'];
   const cases: [string, string[]][] = [
     ['plan, a knob naming traces', ['plan', ...traces, ...servers('10..14'), ...planFlags]],
-    ['plan, a knob setting the arrivals whole', ['plan', '--vary', 'workload.arrivals={kind: poisson, rate_per_s: 9},{kind: trace, file: old-report/points/trace.csv}', ...servers('10..14'), ...planFlags]],
+    ['plan, a knob setting the arrivals whole', ['plan', '--vary', 'workload.arrivals={kind: poisson, rate_per_s: 9},{kind: trace, file: old-report/points/0000/timeseries.csv}', ...servers('10..14'), ...planFlags]],
     // the report's trace at points 64 to 127 only
     ['sweep, the trace past the 64th point', ['sweep', ...traces, ...servers('1..64')]],
   ];
@@ -47,31 +48,31 @@ describe('--out never replaces a file named only by a --vary value', () => {
       expect(scenario).toContain('base.csv');
       const { dir, report, file } = reportBeside(what.replace(/\W+/g, '-'), scenario);
       writeFileSync(join(dir, 'base.csv'), trace);
-      writeFileSync(join(report, 'points', 'trace.csv'), trace);
+      writeFileSync(join(report, 'points', '0000', 'timeseries.csv'), trace);
       const r = await runMain([command, file, ...knobs, '--set', 'duration_s=20', '--set', 'warmup_s=2', '--jobs', '1', '--quiet', '--out', report]);
       expect(r.code, show(r)).toBe(2);
-      expect(r.stderr.trim()).toBe(refusal(report, join(report, 'points', 'trace.csv')));
-      expect(readFileSync(join(report, 'points', 'trace.csv'), 'utf8')).toBe(trace);
+      expect(r.stderr.trim()).toBe(refusal(report, join(report, 'points', '0000', 'timeseries.csv')));
+      expect(readFileSync(join(report, 'points', '0000', 'timeseries.csv'), 'utf8')).toBe(trace);
     });
   }
 
   it('plan refuses a report holding the model config.json or calibration profile that a knob names', async () => {
     const { report, file } = reportBeside('fleet', readFileSync('scenarios/spot-mix.yaml', 'utf8'));
-    cpSync('scenarios/data/model-configs/llama-3.1-8b/config.json', join(report, 'points', 'config.json'));
-    cpSync('src/perf/profiles/vllm.json', join(report, 'points', 'profile.json'));
-    const config = readFileSync(join(report, 'points', 'config.json'), 'utf8');
-    const profile = readFileSync(join(report, 'points', 'profile.json'), 'utf8');
+    cpSync('scenarios/data/model-configs/llama-3.1-8b/config.json', join(report, 'points', '0000', 'summary.json'));
+    cpSync('src/perf/profiles/vllm.json', join(report, 'points', '0001', 'summary.json'));
+    const config = readFileSync(join(report, 'points', '0000', 'summary.json'), 'utf8');
+    const profile = readFileSync(join(report, 'points', '0001', 'summary.json'), 'utf8');
     const plan = ['plan', file, '--slo', 'latency_ms.e2e.p99<=1e9', '--set', 'duration_s=300', '--set', 'warmup_s=30', '--jobs', '1', '--quiet', '--out', report];
     for (const [knob, input] of [
-      ['fleet.models.llama.model=llama-3.1-8b,old-report/points/config.json', 'config.json'],
-      ['fleet.models.llama.calibration=old-report/points/profile.json', 'profile.json'],
+      ['fleet.models.llama.model=llama-3.1-8b,old-report/points/0000/summary.json', '0000/summary.json'],
+      ['fleet.models.llama.calibration=old-report/points/0001/summary.json', '0001/summary.json'],
     ]) {
       const r = await runMain([...plan, '--vary', knob]);
       expect(r.code, show(r)).toBe(2);
       expect(r.stderr.trim()).toBe(refusal(report, join(report, 'points', input)));
     }
-    expect(readFileSync(join(report, 'points', 'config.json'), 'utf8')).toBe(config);
-    expect(readFileSync(join(report, 'points', 'profile.json'), 'utf8')).toBe(profile);
+    expect(readFileSync(join(report, 'points', '0000', 'summary.json'), 'utf8')).toBe(config);
+    expect(readFileSync(join(report, 'points', '0001', 'summary.json'), 'utf8')).toBe(profile);
   });
 });
 
