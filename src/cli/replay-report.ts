@@ -5,6 +5,7 @@ import { fmt, table } from '../report/table.ts';
 import { markdownTable } from '../report/tables.ts';
 import { escapeControls } from '../util/excerpt.ts';
 import { measuredFaults } from '../results/fault-coverage.ts';
+import type { FaultBand } from '../faults/types.ts';
 import { maxOf, minOf } from '../util/extremes.ts';
 
 /** One block of the replay's report: a title, a table and lines under it. */
@@ -89,9 +90,15 @@ function faultSection(run: ReplayRun): Section {
   return {
     title: 'Faults (baseline; s of simulated time)',
     header: ['fault', 'target', 'start', 'detected', 'mitigated', 'end', 'recovered'],
-    rows: bands.map((b) => [b.kind, b.target, fmt(b.start_s), fmt(b.detected_s), fmt(b.mitigated_s), fmt(b.end_s), b.recovered_s === null ? 'not by itself' : fmt(b.recovered_s)]),
+    rows: bands.map((b) => [b.kind, b.target, fmt(b.start_s), fmt(b.detected_s), fmt(b.mitigated_s), fmt(b.end_s), recoveredCell(b, run.summary.duration_s)]),
     notes: [],
   };
+}
+
+/** A fault cut to the run's end (results/fault-coverage.ts) did not recover within the run; others with none did not by themselves. */
+function recoveredCell(band: FaultBand, duration_s: number): string {
+  if (band.recovered_s !== null) return fmt(band.recovered_s);
+  return band.end_s >= duration_s ? 'not within the run' : 'not by itself';
 }
 
 /** Published figures beside every variant's, with the tolerance each is held to. */
@@ -112,11 +119,15 @@ function publishedSection(runs: ReplayRun[]): Section | null {
   };
 }
 
-/** Variants whose fault began in the warm-up: their figures miss its start. */
+/** Variants whose fault began in the warm-up or outlasted the run: their figures miss its start or its end. */
 function partlyMeasured(runs: ReplayRun[]): string[] {
-  return runs
-    .filter((r) => r.summary.faults?.some((b) => b.measured === 'partly'))
-    .map((r) => `partly measured, ${r.name}: a fault begins in the warm-up (warmup_s ${fmt(r.summary.warmup_s)}); its figures count it from then on only`);
+  return runs.flatMap((r) => {
+    const partly = (r.summary.faults ?? []).filter((b) => b.measured === 'partly');
+    return [
+      ...(partly.some((b) => b.start_s < r.summary.warmup_s) ? [`partly measured, ${r.name}: a fault begins in the warm-up (warmup_s ${fmt(r.summary.warmup_s)}); its figures count it from then on only`] : []),
+      ...(partly.some((b) => b.end_s >= r.summary.duration_s) ? [`partly measured, ${r.name}: a fault outlasts the run (duration_s ${fmt(r.summary.duration_s)}); its figures count it up to then only`] : []),
+    ];
+  });
 }
 
 function detailSection(runs: ReplayRun[]): Section {

@@ -17,7 +17,7 @@ export interface FaultBand {
   recovered_s: number | null;
   /** Faults that recur within their window (spot reclaims): how many happened; absent for the others. */
   occurrences?: number;
-  /** Absent for a fault inside the measured period; 'no' for one that ended in the warm-up, 'partly' for one that began in it (results/fault-coverage.ts). */
+  /** Absent for a fault inside the measured period; 'no' for one that ended in the warm-up, 'partly' for one that began in it or outlasted the run (cut to its end; results/fault-coverage.ts). */
   measured?: 'no' | 'partly';
 }
 

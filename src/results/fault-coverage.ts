@@ -1,5 +1,6 @@
 import type { FaultBand } from '../faults/types.ts';
 import { fmt } from '../util/format-number.ts';
+import { round } from './round.ts';
 import type { VerdictWarning } from './verdict.ts';
 
 /**
@@ -9,11 +10,44 @@ import type { VerdictWarning } from './verdict.ts';
  */
 
 /**
- * The faults that happened within the run (one set after its end, a scenario shortened with --set
- * duration_s, did not), each marked when the warm-up hides all or part of it.
+ * The faults that happened within the run (one set at or after its end, a scenario shortened with
+ * --set duration_s, did not: pastEndFaultWarning names it), each marked when the warm-up hides all
+ * or part of it, and cut to the run's end when it outlasts the run.
  */
 export function faultsOfRun(bands: readonly FaultBand[], duration_ms: number, warmup_s: number): FaultBand[] {
-  return bands.filter((b) => b.start_s * 1000 < duration_ms).map((b) => (b.start_s >= warmup_s ? b : { ...b, measured: b.end_s <= warmup_s ? 'no' : 'partly' }));
+  const end_s = round(duration_ms / 1000); // the summary's duration_s, which a cut fault's end_s equals
+  return bands
+    .filter((b) => b.start_s < end_s)
+    .map((b): FaultBand => (b.start_s >= warmup_s ? b : { ...b, measured: b.end_s <= warmup_s ? 'no' : 'partly' }))
+    .map((b) => cutToRunEnd(b, end_s));
+}
+
+/** A time past the run's end did not happen within it. */
+const withinRun = (t_s: number | null, end_s: number): number | null => (t_s !== null && t_s <= end_s ? t_s : null);
+
+/**
+ * A fault outlasting the run as far as the run saw it: it ends with the run, what came later (its
+ * detection, mitigation, recovery) is null, and it is partly measured. Its end and recovery were
+ * reported past the run's end, as if the run had seen them.
+ */
+function cutToRunEnd(b: FaultBand, end_s: number): FaultBand {
+  if (!outlastsRun(b, end_s)) return b;
+  return { ...b, detected_s: withinRun(b.detected_s, end_s), mitigated_s: withinRun(b.mitigated_s, end_s), end_s: Math.min(b.end_s, end_s), recovered_s: withinRun(b.recovered_s, end_s), measured: b.measured === 'no' ? 'no' : 'partly' };
+}
+
+const outlastsRun = (b: FaultBand, end_s: number): boolean => [b.detected_s, b.mitigated_s, b.end_s, b.recovered_s].some((t) => t !== null && t > end_s);
+
+/** The run's warning of faults set at or after its end (not simulated) or outlasting it (cut to it). */
+export function pastEndFaultWarning(bands: readonly FaultBand[], run: { duration_s: number; complete: boolean }): VerdictWarning | undefined {
+  const end_s = run.duration_s;
+  const past = bands.filter((b) => b.start_s >= end_s || outlastsRun(b, end_s));
+  if (past.length === 0) return undefined;
+  const parts = past.map((b) => {
+    const what = `faults[${b.index}] (${b.kind} on ${b.target}, ${fmt(b.start_s)}-${fmt(b.end_s)} s${b.recovered_s !== null && b.recovered_s > b.end_s ? `, recovered ${fmt(b.recovered_s)} s` : ''})`;
+    return b.start_s >= end_s ? `${what} is set at or after it: not simulated, not measured` : `${what} outlasts it: reported up to ${fmt(end_s)} s only`;
+  });
+  const advice = run.complete ? '. Set duration_s past a fault\'s recovery to measure it whole' : '';
+  return { code: 'fault_past_end', message: `faults past the run's end (${fmt(end_s)} s): ${parts.join('; ')}${advice}` };
 }
 
 /** The faults whose effect some figure of the run counts. */
@@ -28,7 +62,7 @@ export function unmeasuredReason(faults: readonly FaultBand[], run: { warmup_s: 
 
 /** The run's warning of faults the warm-up hides, wholly or in part. */
 export function warmupFaultWarning(faults: readonly FaultBand[], warmup_s: number): VerdictWarning | undefined {
-  const hidden = faults.filter((b) => b.measured !== undefined);
+  const hidden = faults.filter((b) => b.start_s < warmup_s); // not those partly measured for outlasting the run
   if (hidden.length === 0) return undefined;
   const parts = hidden.map((b) => {
     const what = `faults[${b.index}] (${b.kind} on ${b.target}, ${fmt(b.start_s)}-${fmt(b.end_s)} s)`;

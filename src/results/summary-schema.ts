@@ -198,7 +198,7 @@ export const FaultBandSchema = z
     end_s: z.number(),
     recovered_s: nullableNumber(),
     occurrences: z.number().optional().describe('Faults that recur within their window (spot reclaims): how many happened.'),
-    measured: z.enum(['no', 'partly']).optional().describe("Absent for a fault inside the measured period; 'no' for one that ended in the warm-up (its effect is in no figure), 'partly' for one that began in it."),
+    measured: z.enum(['no', 'partly']).optional().describe("Absent for a fault inside the measured period; 'no' for one that ended in the warm-up (its effect is in no figure), 'partly' for one that began in it or outlasted the run (its times are cut to the run's end: end_s is the run's duration_s, and detected_s, mitigated_s and recovered_s are null when they came later)."),
   })
   .meta({ id: 'fault', description: 'A fault window as it played out (seconds of simulated time).' });
 
@@ -212,7 +212,7 @@ export const SloVerdictSchema = z.strictObject({
 });
 
 export const VerdictWarningSchema = z.strictObject({
-  code: z.enum(['over_capacity', 'over_capacity_at_peak', 'near_capacity', 'first_tokens_short', 'not_steady', 'steady_state_unjudged', 'censored', 'fleet_sampled', 'errors', 'incomplete', 'spot_reclaims', 'known_model_bias', 'part_rack', 'kv_tier_bound', 'fault_in_warmup']),
+  code: z.enum(['over_capacity', 'over_capacity_at_peak', 'near_capacity', 'first_tokens_short', 'not_steady', 'steady_state_unjudged', 'censored', 'fleet_sampled', 'errors', 'incomplete', 'spot_reclaims', 'known_model_bias', 'part_rack', 'kv_tier_bound', 'fault_in_warmup', 'fault_past_end']),
   message: z.string(),
 });
 

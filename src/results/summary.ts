@@ -13,7 +13,7 @@ import type { Ci95 } from './summary-schema-parts.ts';
 import { capacityLoads, servedModelBiases } from './capacity.ts';
 import { classVerdicts, firstVisibleTokenVerdicts, runWarnings, sloVerdict, steadyState, type SloVerdict, type Verdict, type VerdictWarning } from './verdict.ts';
 import { partRackPools } from '../fleet/llm/cost.ts';
-import { faultsOfRun, warmupFaultWarning } from './fault-coverage.ts';
+import { faultsOfRun, pastEndFaultWarning, warmupFaultWarning } from './fault-coverage.ts';
 import { summarizeClasses, type ClassesSummary } from './class-summary.ts';
 import { fleetFigures } from './class-bill.ts';
 import type { RequestClasses } from '../fleet/classes.ts';
@@ -89,7 +89,8 @@ export function summarizeRun(prep: Prepared, r: RunResult, window_ms: number): S
       stop_reason: finalStopReason(r.stop_reason),
     },
   };
-  return { verdict: runVerdict(prep, summary, r.timeseries.rows()), ...summary };
+  const pastEnd = pastEndFaultWarning(r.faults.bands, { duration_s: summary.duration_s, complete: r.complete });
+  return { verdict: runVerdict(prep, summary, r.timeseries.rows(), pastEnd), ...summary };
 }
 
 /** The classes block; the bill and carbon by class rest on the fleet's cost and energy blocks. */
@@ -105,7 +106,7 @@ function finalStopReason(reason: StopReason): Summary['engine']['stop_reason'] {
 }
 
 /** The verdict of one run: SLOs from by_model, steady state from the time series, warnings. */
-function runVerdict(prep: Prepared, s: Omit<Summary, 'verdict'>, rows: WindowRow[]): Verdict {
+function runVerdict(prep: Prepared, s: Omit<Summary, 'verdict'>, rows: WindowRow[], pastEndFault: VerdictWarning | undefined): Verdict {
   const slo: Record<string, SloVerdict> = {};
   for (const [name, m] of Object.entries(s.by_model ?? {})) {
     const v = m.slo ? sloVerdict(m.slo, m.latency_ms) : undefined;
@@ -119,7 +120,7 @@ function runVerdict(prep: Prepared, s: Omit<Summary, 'verdict'>, rows: WindowRow
     ...(s.classes ? { classes: classVerdicts(s.classes) } : {}),
     ...(firstVisible ? { first_visible_token: firstVisible } : {}),
     steady_state: { ok: steady.ok, reasons: steady.reasons, served_fraction: steady.served_fraction },
-    warnings: [...runWarnings(input, capacityLoads(prep), steady, servedModelBiases(prep)), ...rackWarnings(prep), ...optional(warmupFaultWarning(s.faults ?? [], s.warmup_s))],
+    warnings: [...runWarnings(input, capacityLoads(prep), steady, servedModelBiases(prep)), ...rackWarnings(prep), ...optional(warmupFaultWarning(s.faults ?? [], s.warmup_s)), ...optional(pastEndFault)],
   };
 }
 
