@@ -16,6 +16,7 @@ import { buildReportFiles } from '../report/report-files.ts';
 import { Interrupt, Progress, runReplicationsSliced } from './progress.ts';
 import { fmt } from '../report/table.ts';
 import { escapeControls } from '../util/excerpt.ts';
+import { UserError } from '../errors.ts';
 
 interface RunOptions {
   seed?: number;
@@ -70,7 +71,9 @@ export function registerRun(program: Command): void {
     .option('--format <format>', 'what to print to stdout: table (default), json (summary.json, as --json) or vllm (the latency figures under vLLM benchmark_serving names, also written to <out>/vllm.json)', formatArg, 'table')
     .option('--quiet', 'print nothing but errors (and the JSON with --json); no progress bar')
     .option('--jobs <n>', 'worker threads for the replications (default and most: every core); results do not depend on it', posIntArg)
-    .action(async (file: string, opts: RunOptions) => {
+    .action(async (file: string, opts: RunOptions, command: Command) => {
+      // one of the two won without a word: --json --format vllm printed summary.json
+      if (opts.json && command.getOptionValueSource('format') !== 'default') throw new UserError(`--json: not with --format (--json is --format json; give one of them)`);
       if (opts.out) checkReportTarget(opts.out);
       const loaded = loadScenario(file, opts.set);
       const sc = loaded.scenario;

@@ -13,6 +13,7 @@ import { formatTable, SPLIT_FILTERS, summarize, type FidelityTable, type SplitFi
 import { formatSpeculative, loadSpeculativeCorpus, predictSpeculative } from './speculative.ts';
 import { formatPublishedBatchSteps, publishedBatchSteps } from './published-batch.ts';
 import { formatPossibleCachedSweeps, possibleCachedSweeps } from './sweeps.ts';
+import { strayOption } from '../cli/options.ts';
 
 interface FidelityFlags {
   corpus?: string[];
@@ -126,6 +127,12 @@ export function gateFailures(table: FidelityTable, unpredicted: number, maxMape?
   return out;
 }
 
+/** A mode of fidelity ignored the corpus flags without a word: `--speculative --corpus mine.csv --rate-scan` read neither. */
+function refuseStrayOption(command: Command, mode: string, taken: readonly string[], what: string): void {
+  const stray = strayOption(command, [mode, ...taken]);
+  if (stray !== undefined) throw new UserError(`${stray}: not with ${mode} (${what})`);
+}
+
 export function registerFidelity(program: Command): void {
   program
     .command('fidelity')
@@ -145,13 +152,15 @@ export function registerFidelity(program: Command): void {
     .option('--max-wall-s <s>', 'wall-clock bound of the whole command, seconds: rows left when it runs out are not evaluated', String(DEFAULT_MAX_WALL_S))
     .option('--speculative', 'the speculative-decoding measurements (data/corpus/speculative/) instead: speedups with and without speculation')
     .option('--disaggregation', 'DistServe\'s finding instead: goodput per GPU of prefill/decode disaggregation against colocated serving, simulated (a few seconds)')
-    .action(async (flags: FidelityFlags) => {
+    .action(async (flags: FidelityFlags, command: Command) => {
       if (flags.disaggregation) {
+        refuseStrayOption(command, '--disaggregation', ['--seed', '--json'], 'it simulates DistServe\'s finding, with --seed and --json only');
         const finding = distServeFinding(parseSeed(flags.seed));
         process.stdout.write(flags.json ? JSON.stringify(finding, null, 2) + '\n' : formatDisaggregationFinding(finding));
         return;
       }
       if (flags.speculative) {
+        refuseStrayOption(command, '--speculative', ['--json'], 'it reads data/corpus/speculative/, with --json only');
         const table = predictSpeculative(loadSpeculativeCorpus());
         process.stdout.write(flags.json ? JSON.stringify(table, null, 2) + '\n' : formatSpeculative(table));
         return;
