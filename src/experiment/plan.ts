@@ -1,4 +1,4 @@
-import { isErrorRatePath, samplingDistortionOf, survivorsOnly, unjudgedReason } from '../results/verdict.ts';
+import { boundsErrors, samplingDistortionOf, survivorsOnly, unjudgedReason } from '../results/verdict.ts';
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { notOneFigure, resolveMetric } from '../results/metric-path.ts';
@@ -454,7 +454,7 @@ async function evaluatePoint(
  * its requests was chosen as meeting a p99 of 700 ms on the tenth it served).
  */
 function survivorLatencies(slos: readonly Slo[], summary: Summary): string[] {
-  const errorsJudged = slos.some((s) => isErrorRatePath(s.path));
+  const errorsJudged = slos.some((s) => boundsErrors(s.path, s.op, s.bound));
   const hit = slos.find((s) => survivorsOnly(summary, s.path, errorsJudged) !== undefined);
   return hit ? [`${hit.path}: ${survivorsOnly(summary, hit.path, errorsJudged)}`] : [];
 }

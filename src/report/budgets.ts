@@ -6,7 +6,7 @@ import { notOneFigure, resolveMetric } from '../results/metric-path.ts';
 import { markdownTable } from './tables.ts';
 import { fmt } from './table.ts';
 import type { Summary } from '../results/summary.ts';
-import { isErrorRatePath, samplingDistortionOf, survivorsOnly, thinPercentile, unjudgedReason } from '../results/verdict.ts';
+import { boundsErrors, samplingDistortionOf, survivorsOnly, thinPercentile, unjudgedReason } from '../results/verdict.ts';
 
 /**
  * Latency (and any other) budgets on summary.json figures, for `fleetsim check`.
@@ -117,7 +117,7 @@ export function checkBudgetPaths(budgets: readonly Budget[], summary: Summary): 
 /** The verdict of every budget on a summary (one run, or the mean and CIs of replications). */
 export function evaluateBudgets(budgets: readonly Budget[], summary: Summary): Verdict[] {
   const replicated = summary.replications > 1;
-  const errorsJudged = budgets.some((b) => isErrorRatePath(b.metric));
+  const errorsJudged = budgets.some((b) => boundsErrors(b.metric, b.op, b.value));
   return budgets.map((budget) => {
     const r = resolveMetric(summary, budget.metric);
     if (!r.ok || (r.value !== null && typeof r.value !== 'number')) {
@@ -192,7 +192,7 @@ export function checkMarkdown(o: CheckOutcome, s: Summary, opts: { budgetsFrom: 
   const notSteady = o.verdicts.some((v) => v.not_steady);
   const allowed = opts.allowInconclusive && !notSteady;
   const blockedBy = o.verdicts.find((v) => v.not_steady);
-  const errorsJudged = o.verdicts.some((v) => isErrorRatePath(v.budget.metric));
+  const errorsJudged = o.verdicts.some((v) => boundsErrors(v.budget.metric, v.budget.op, v.budget.value));
   const why = blockedBy ? blockedPass(s, blockedBy.budget.metric, errorsJudged)?.why ?? '' : '';
   const counts = `${o.passed} passed, ${o.failed} failed, ${o.inconclusive} inconclusive${o.inconclusive > 0 ? (allowed ? ' (allowed)' : notSteady ? ` (${why}: counts as a failure)` : ' (not allowed: counts as a failure)') : ''}`;
   const unjudged = unjudgedReason(s);

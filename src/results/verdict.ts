@@ -309,7 +309,15 @@ export function thinPercentile(s: Summary, metricPath: string): string | undefin
 }
 
 /** Does a figure path name an error rate (requests.error_rate, a model's or a class's)? */
-export const isErrorRatePath = (metricPath: string): boolean => /(^|\.)error_rate$/.test(metricPath);
+const isErrorRatePath = (metricPath: string): boolean => /(^|\.)error_rate$/.test(metricPath);
+
+/**
+ * Does a budget or SLO judge the errors apart (survivorsOnly's `errorsJudged`): an upper bound below
+ * 1 on an error rate, one that some run could fail. `requests.error_rate >= 0` or `<= 1`, which
+ * every run meets, counted, and let a station refusing most of its requests pass on the latency of
+ * those it served.
+ */
+export const boundsErrors = (metricPath: string, op: string, bound: number): boolean => isErrorRatePath(metricPath) && (op === '<=' || op === '<') && bound < 1;
 
 /**
  * Why a latency figure describes only the requests that survived: at least ERROR_RATE_WARNING of
@@ -321,7 +329,7 @@ export function survivorsOnly(s: Pick<Summary, 'requests'>, metricPath: string, 
   if (errorsJudged || !/(^|\.)latency_ms\./.test(metricPath)) return undefined;
   const rate = s.requests.error_rate;
   if (typeof rate !== 'number' || rate < ERROR_RATE_WARNING) return undefined;
-  return `${fmt(rate * 100, 3)}% of the requests that ended failed, timed out or were rejected, so the latency describes only those that survived (add a bound on requests.error_rate to judge the errors apart)`;
+  return `${fmt(rate * 100, 3)}% of the requests that ended failed, timed out or were rejected, so the latency describes only those that survived (add an upper bound below 1 on requests.error_rate to judge the errors apart)`;
 }
 
 /**
