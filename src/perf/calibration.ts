@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { describeIssue, formatPath } from '../scenario/format-issue.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { MAX_SMALL_INPUT_BYTES, readInputText } from '../util/read-input.ts';
 import type { GpuSpec } from './hardware.ts';
@@ -167,17 +168,22 @@ export type FactorName = (typeof FACTOR_NAMES)[number];
 /** Fields of profiles written before fleetsim 0.2, whose step model had another structure. */
 const OLD_FORMAT_FIELDS = ['prefill_compute_efficiency', 'decode_compute_efficiency', 'per_seq_overhead_ms'];
 
+/**
+ * A profile's first problem in the scenario's words (field: expected ..., got ...), not zod's ("Too
+ * big: expected number to be <=1"); a rule of the profile's own already says what it expects, and
+ * the value it was given is a whole object (the scheduler's).
+ */
+function profileIssue(issue: z.core.$ZodIssue): string {
+  return issue.code === 'custom' ? `${formatPath(issue.path)}: ${excerpt(issue.message)}` : describeIssue(issue);
+}
+
 export function parseCalibration(json: unknown, where: string): CalibrationProfile {
   if (json !== null && typeof json === 'object' && OLD_FORMAT_FIELDS.some((k) => Object.hasOwn(json, k))) {
     throw new UserError(`${where}: a calibration profile of fleetsim 0.1 (prefill_compute_efficiency, ...): ` +
       'the step model changed in 0.2; fit it again with fleetsim calibrate, or choose a named engine profile');
   }
-  const r = CalibrationProfileSchema.safeParse(json);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    const path = i.path.length ? i.path.join('.') : '(root)';
-    throw new UserError(`${where}: ${excerpt(path)}: ${excerpt(i.message)}`);
-  }
+  const r = CalibrationProfileSchema.safeParse(json, { reportInput: true });
+  if (!r.success) throw new UserError(`${where}: ${profileIssue(r.error.issues[0])}`);
   return r.data;
 }
 

@@ -166,7 +166,7 @@ describe('fleetsim fidelity', () => {
     });
     const over = await fleetsim(['fidelity', '--corpus', FIXTURE, '--calibration', p['over.json']]);
     expect(over.code, show(over)).toBe(2);
-    expect(over.stderr).toBe(`${p['over.json']}: memory_bw_efficiency: Too big: expected number to be <=1\n`);
+    expect(over.stderr).toBe(`${p['over.json']}: memory_bw_efficiency: expected a number <= 1, got 1.4\n`);
     const lacking = await fleetsim(['fidelity', '--corpus', FIXTURE, '--calibration', p['missing.json']]);
     expect(lacking.code, show(lacking)).toBe(2);
     expect(lacking.stderr.startsWith(`${p['missing.json']}: kv_bw_efficiency: `), lacking.stderr).toBe(true);

@@ -34,18 +34,18 @@ const perfWith = (profile: string, ...more: string[]) =>
 
 describe('perf --calibration', () => {
   it.each([
-    ['step_overhead_ms', 1e308, /step_overhead_ms: Too big: expected number to be <=10000/],
-    ['request_overhead_ms', 1e308, /request_overhead_ms: Too big/],
-    ['per_seq_overhead_us', 9007199254740993, /per_seq_overhead_us: Too big/],
-    ['allreduce_latency_us', 1e20, /allreduce_latency_us: Too big/],
-    ['allreduce_doubling_latency_us', 1e308, /allreduce_doubling_latency_us: Too big/],
-    ['pcie_hop_latency_us', 1e308, /pcie_hop_latency_us: Too big/],
-    ['gemm_half_tokens', 1e308, /gemm_half_tokens: Too big/],
-    ['gemm_efficiency', 5e-324, /gemm_efficiency: Too small: expected number to be >=0.001/],
-    ['attention_efficiency', 1e-300, /attention_efficiency: Too small/],
-    ['memory_bw_efficiency', 1e-300, /memory_bw_efficiency: Too small/],
-    ['kv_bw_efficiency', 1e-300, /kv_bw_efficiency: Too small/],
-    ['link_bw_efficiency', 1e-300, /link_bw_efficiency: Too small/],
+    ['step_overhead_ms', 1e308, /step_overhead_ms: expected a number <= 10000, got 1e\+308$/],
+    ['request_overhead_ms', 1e308, /request_overhead_ms: expected a number <= /],
+    ['per_seq_overhead_us', 9007199254740993, /per_seq_overhead_us: expected a number <= /],
+    ['allreduce_latency_us', 1e20, /allreduce_latency_us: expected a number <= /],
+    ['allreduce_doubling_latency_us', 1e308, /allreduce_doubling_latency_us: expected a number <= /],
+    ['pcie_hop_latency_us', 1e308, /pcie_hop_latency_us: expected a number <= /],
+    ['gemm_half_tokens', 1e308, /gemm_half_tokens: expected a number <= /],
+    ['gemm_efficiency', 5e-324, /gemm_efficiency: expected a number >= 0\.001, got 5e-324$/],
+    ['attention_efficiency', 1e-300, /attention_efficiency: expected a number >= /],
+    ['memory_bw_efficiency', 1e-300, /memory_bw_efficiency: expected a number >= /],
+    ['kv_bw_efficiency', 1e-300, /kv_bw_efficiency: expected a number >= /],
+    ['link_bw_efficiency', 1e-300, /link_bw_efficiency: expected a number >= /],
   ])('refuses %s = %s (the step time was Infinity, printed as "∞ ms")', async (factor, value, pattern) => {
     const file = tmp.write(`${factor}.json`, JSON.stringify({ ...VLLM_PROFILE, [factor]: value }));
     const r = await perfWith(file);
