@@ -1,7 +1,7 @@
 import { windowedLayers, type ModelShape } from './shape.ts';
 
-/** What the known biases read of a model: its id, MLA and sliding layers. */
-type KnownBiasModel = { readonly id: string; readonly mla?: unknown } & Pick<ModelShape, 'layers' | 'sliding_window_layers' | 'sliding_window'>;
+/** What the known biases read of a model: its id, MLA, sliding layers and context. */
+type KnownBiasModel = { readonly id: string; readonly mla?: unknown } & Pick<ModelShape, 'layers' | 'sliding_window_layers' | 'sliding_window' | 'max_context'>;
 
 /**
  * The step model's throughput error on published measurements it was not fitted on, as a bound
@@ -156,16 +156,20 @@ export function knownEngineBias(engine: string | undefined, gpu: { readonly id: 
  * catalog) is sized and timed as full attention (shape.ts windowedLayers): its KV cache per
  * sequence is overstated past the window, its capacity understated and its long-context steps slow.
  */
-export function knownWindowBias(model: KnownBiasModel): string | undefined {
+export function knownWindowBias(model: KnownBiasModel, longest_tokens = model.max_context): string | undefined {
   if (model.sliding_window_layers === undefined || windowedLayers(model) === model.sliding_window_layers) return undefined;
+  // no sequence past the window: full attention is the window, exactly (it warned of a
+  // 1,000,000-token window on a 131,072-token model, and of a 4,096 one to a 1,100-token request)
+  if (longest_tokens <= (model.sliding_window ?? 0)) return undefined;
   const window = (model.sliding_window ?? 0).toLocaleString('en-US');
   return `${model.id}: every one of its ${model.layers} layers slides over a ${window}-token window, and fleetsim counts the KV cache in tokens of ` +
     "full-attention layers, so it is sized as full attention (KV cache, prefill and decode alike): conservative past the window, where vLLM's hybrid " +
     'allocator keeps only the window; its capacity here is likely low and its long-context latency high';
 }
 
-export function knownBias(model: KnownBiasModel, gpu: { readonly id: string }, dtype?: string, engine?: string): string | undefined {
-  const found = [knownModelBias(model), knownWindowBias(model), knownHardwareBias(gpu), knownModelGpuBias(model, gpu), knownDtypeBias(dtype, gpu), knownEngineBias(engine, gpu)]
+/** `longest_tokens`: the longest sequence the estimate serves (perf: its prompt and output), else the model's context. */
+export function knownBias(model: KnownBiasModel, gpu: { readonly id: string }, dtype?: string, engine?: string, longest_tokens?: number): string | undefined {
+  const found = [knownModelBias(model), knownWindowBias(model, longest_tokens), knownHardwareBias(gpu), knownModelGpuBias(model, gpu), knownDtypeBias(dtype, gpu), knownEngineBias(engine, gpu)]
     .filter((b): b is string => b !== undefined);
   return found.length > 0 ? found.join('; ') : undefined;
 }

@@ -144,8 +144,8 @@ export function perfSummary(p: PerfInput): PerfSummary {
 }
 
 /** The summary's known_bias field, present only for a model, GPU or weight format fleetsim is known to misjudge. */
-function knownBiasField(model: ModelSpec, gpu: GpuSpec, dtype: string, engine: string | undefined): Pick<PerfSummary, 'known_bias'> {
-  const bias = knownBias(model, gpu, dtype, engine);
+function knownBiasField(model: ModelSpec, gpu: GpuSpec, dtype: string, engine: string | undefined, sequence_tokens: number): Pick<PerfSummary, 'known_bias'> {
+  const bias = knownBias(model, gpu, dtype, engine, sequence_tokens);
   return bias ? { known_bias: bias } : {};
 }
 
@@ -229,7 +229,7 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
     kv_capacity_tokens: step.kvCapacityTokens,
     ...(windowTokens > 0 ? { kv_window_tokens_per_sequence: windowTokens } : {}),
     memory_setting: memorySettingOf(p),
-    ...knownBiasField(model, p.gpu, p.dtype, p.calibration?.name),
+    ...knownBiasField(model, p.gpu, p.dtype, p.calibration?.name, P + O),
     ...unquantizedField(model),
     weight_gb_per_gpu: step.weightBytesPerGpu / 1e9,
     tokens_per_s_per_replica: tokensPerS,
