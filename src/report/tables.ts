@@ -4,7 +4,7 @@ import { purchaseHeadline, purchaseRows, spotRiskNote } from './purchase-table.t
 import { entries, faultsOf, type NamedSummary } from './charts/input.ts';
 import { figureWithInterval, latencyLabel, verdictMarkdown } from './verdict-text.ts';
 import { energyReportTable } from './energy-text.ts';
-import { markThin, thinPercentileKeys, thinPercentileNote } from '../results/verdict.ts';
+import { markThin, thinPercentileKeys, thinPercentileNote, thinPercentileNoteByModel } from '../results/verdict.ts';
 import { deployRows } from './deploy-table.ts';
 
 /** A table of the report, rendered as Markdown (report.md) and as HTML (report.html). */
@@ -67,6 +67,9 @@ function latencyTable(s: Summary): ReportTable {
 function byModelTable(s: Summary): ReportTable | undefined {
   const models = entries(s.by_model);
   if (models.length > 0) {
+    // each model's percentiles rest on its own completed requests: marked `*` when too few, as the latency table's
+    const note = thinPercentileNoteByModel(s.by_model!, ['p50', 'p99']);
+    const figure = (m: (typeof models)[number][1], block: 'ttft' | 'e2e', key: 'p50' | 'p99') => markThin(thinPercentileKeys(m.requests.completed), key, withCi(m.latency_ms[block][key], ciOf(m.latency_ms[block]), key));
     return {
       title: 'By model',
       header: ['model', 'offered', 'completed', '429', 'TTFT p50', 'TTFT p99', 'TPOT p50', 'e2e p50', 'e2e p99', 'SLO', 'GPU busy'],
@@ -75,14 +78,15 @@ function byModelTable(s: Summary): ReportTable | undefined {
         fmt(m.requests.offered),
         fmt(m.requests.completed),
         fmt(m.requests.rate_limited),
-        withCi(m.latency_ms.ttft.p50, ciOf(m.latency_ms.ttft), 'p50'),
-        withCi(m.latency_ms.ttft.p99, ciOf(m.latency_ms.ttft), 'p99'),
-        fmt(m.latency_ms.tpot.p50),
-        withCi(m.latency_ms.e2e.p50, ciOf(m.latency_ms.e2e), 'p50'),
-        withCi(m.latency_ms.e2e.p99, ciOf(m.latency_ms.e2e), 'p99'),
+        figure(m, 'ttft', 'p50'),
+        figure(m, 'ttft', 'p99'),
+        markThin(thinPercentileKeys(m.requests.completed), 'p50', fmt(m.latency_ms.tpot.p50)),
+        figure(m, 'e2e', 'p50'),
+        figure(m, 'e2e', 'p99'),
         m.slo ? `${m.slo.e2e_p99_ms !== undefined ? `e2e p99 <= ${fmt(m.slo.e2e_p99_ms)}` : `TTFT p99 <= ${fmt(m.slo.ttft_p99_ms)}`}: ${m.slo.met ? 'met' : '**missed**'}` : '-',
         pct(m.utilization),
       ]),
+      ...(note ? { note } : {}),
     };
   }
   return undefined;

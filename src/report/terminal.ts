@@ -3,7 +3,7 @@ import { fmt, table } from './table.ts';
 import { purchaseHeadline, purchaseRows, spotRiskNote } from './purchase-table.ts';
 import { figureWithInterval, latencyLabel, verdictTerminal } from './verdict-text.ts';
 import { energyTerminalLines } from './energy-text.ts';
-import { markThin, thinPercentileKeys, thinPercentileNote } from '../results/verdict.ts';
+import { markThin, thinPercentileKeys, thinPercentileNote, thinPercentileNoteByModel } from '../results/verdict.ts';
 import { kvTierTable } from './cache-verdict-text.ts';
 import { deployRows } from './deploy-table.ts';
 
@@ -14,20 +14,26 @@ function fleetLines(s: Summary): string[] {
   const out: string[] = [];
   if (s.by_model) {
     out.push('');
-    const rows = Object.entries(s.by_model).map(([name, m]) => [
-      name,
-      fmt(m.requests.offered),
-      fmt(m.requests.completed),
-      fmt(m.requests.rate_limited),
-      fmt(m.latency_ms.ttft.p50),
-      fmt(m.latency_ms.ttft.p99),
-      fmt(m.latency_ms.tpot.p50),
-      fmt(m.latency_ms.e2e.p50),
-      fmt(m.latency_ms.e2e.p99),
-      m.slo ? `${fmt(m.slo.e2e_p99_ms ?? m.slo.ttft_p99_ms)} ${m.slo.met ? 'met' : 'MISSED'}` : '-',
-      fmt(m.utilization),
-    ]);
+    const rows = Object.entries(s.by_model).map(([name, m]) => {
+      // each model's percentiles rest on its own completed requests: marked as the latency table's
+      const mark = (key: string, x: number | null) => markThin(thinPercentileKeys(m.requests.completed), key, fmt(x));
+      return [
+        name,
+        fmt(m.requests.offered),
+        fmt(m.requests.completed),
+        fmt(m.requests.rate_limited),
+        mark('p50', m.latency_ms.ttft.p50),
+        mark('p99', m.latency_ms.ttft.p99),
+        mark('p50', m.latency_ms.tpot.p50),
+        mark('p50', m.latency_ms.e2e.p50),
+        mark('p99', m.latency_ms.e2e.p99),
+        m.slo ? `${fmt(m.slo.e2e_p99_ms ?? m.slo.ttft_p99_ms)} ${m.slo.met ? 'met' : 'MISSED'}` : '-',
+        fmt(m.utilization),
+      ];
+    });
     out.push(table(['model', 'offered', 'completed', '429', 'ttft p50', 'ttft p99', 'tpot p50', 'e2e p50', 'e2e p99', 'slo p99', 'gpu busy'], rows));
+    const thinNote = thinPercentileNoteByModel(s.by_model, ['p50', 'p99']);
+    if (thinNote) out.push(thinNote);
   }
   if (s.gpu) {
     out.push('');

@@ -288,9 +288,27 @@ export const markThin = (thinKeys: readonly string[], key: string, text: string)
  * report's), or undefined when none is.
  */
 export function thinPercentileNote(completed: number): string | undefined {
-  const keys = thinPercentileKeys(completed);
+  const clause = thinPercentileClause(completed, Object.keys(QUANTILE_TAIL));
+  return clause === undefined ? undefined : `* ${clause}: a rough figure, not a tail (run longer)`;
+}
+
+/** "from 12 completed requests, fewer than 10 lie beyond p50, p99" for the thin ones of `keysShown`, or undefined when none is. */
+function thinPercentileClause(completed: number, keysShown: readonly string[]): string | undefined {
+  const keys = thinPercentileKeys(completed).filter((k) => keysShown.includes(k));
   if (keys.length === 0) return undefined;
-  return `* from ${fmt(completed)} completed requests, fewer than ${REQUESTS_BEYOND_PERCENTILE} lie beyond ${keys.map((k) => (k === 'p999' ? 'p99.9' : k)).join(', ')}: a rough figure, not a tail (run longer)`;
+  return `from ${fmt(completed)} completed requests, fewer than ${REQUESTS_BEYOND_PERCENTILE} lie beyond ${keys.map((k) => (k === 'p999' ? 'p99.9' : k)).join(', ')}`;
+}
+
+/**
+ * The note under a by-model table (report and terminal), whose percentiles (`keysShown`) rest on
+ * each model's own completed requests: the models with a thin one, or undefined when none has.
+ */
+export function thinPercentileNoteByModel(byModel: Readonly<Record<string, { requests: { completed: number } }>>, keysShown: readonly string[]): string | undefined {
+  const clauses = Object.entries(byModel).flatMap(([name, m]) => {
+    const clause = thinPercentileClause(m.requests.completed, keysShown);
+    return clause === undefined ? [] : [`${name} ${clause}`];
+  });
+  return clauses.length === 0 ? undefined : `* ${clauses.join('; ')}: rough figures, not tails (run longer)`;
 }
 
 /**

@@ -154,8 +154,9 @@ describe('report files (--out)', () => {
     // The long tables are folded (GitHub renders <details> collapsed).
     for (const h of ['<details><summary><b>Stages (ms)</b></summary>', '<details><summary><b>Energy and carbon (full fleet)</b></summary>', '<details><summary><b>Busiest stations (6 of 24; all in stations.csv)</b></summary>']) expect(md).toContain(h);
     expect(md).toMatch(/\| gpt-3\.5-turbo \| [\d,]+ \|/);
-    // about 100 lines, with the folded energy table and its assumptions (fleetsim 0.2, 2026-12)
-    expect(md.split('\n').length).toBeLessThan(115);
+    // about 100 lines, with the folded energy table and its assumptions (fleetsim 0.2, 2026-12), and
+    // the by-model table's note on its thin percentiles (a 50-s run: a few hundred requests a model)
+    expect(md.split('\n').length).toBeLessThan(118);
     const st = readFileSync(join(dir('stations'), 'report.md'), 'utf8');
     expect(st).toContain('### Stations');
     expect(st).not.toContain('### By model');
