@@ -1,5 +1,5 @@
 import type { SchedulerDefaults } from './calibration.ts';
-import { windowKvTokens, type StepModel } from './step.ts';
+import { sequenceKvTokens, windowKvTokens, type StepModel } from './step.ts';
 
 /**
  * Closed forms for measurements of a static batch or an offline run on one replica: what
@@ -70,7 +70,8 @@ export function throughputTokensPerS(m: StepModel, s: SchedulerDefaults, w: Batc
 export function steadyConcurrency(m: StepModel, s: SchedulerDefaults, prompt_tokens: number, output_tokens: number, batch?: number): number {
   const limit = batch ?? s.max_num_seqs;
   const own = prompt_tokens + (s.kv_admission === 'reserve-output' ? output_tokens : output_tokens / 2);
-  const footprint = own + windowKvTokens(m, prompt_tokens + output_tokens);
+  // where every layer slides, at most the window, held from admission as the replica does (sequenceKvTokens)
+  const footprint = m.kvTokensPerSequenceBound > 0 ? sequenceKvTokens(m, prompt_tokens + output_tokens) : own + windowKvTokens(m, prompt_tokens + output_tokens);
   const kvLimit = Math.floor(m.kvCapacityTokens / footprint);
   const budgetLimit = s.chunked_prefill ? Math.floor(s.max_batched_tokens * output_tokens / (prompt_tokens + output_tokens)) : Infinity;
   return Math.max(1, Math.min(limit, kvLimit, budgetLimit));

@@ -103,9 +103,11 @@ function interconnectNote(s: PerfSummary): string {
     : `${link} over a direct mesh of ${domain}: a group of ${s.tp} drives all its links`;
 }
 
-/** A sequence's cache tokens: its own, and its sliding-window layers' windows where the model has them. */
+/** A sequence's cache tokens: its own, and its sliding-window layers' windows where the model has them, or at most the window where every layer slides. */
 function kvPerSequence(s: PerfSummary): string {
   const own = s.prompt_tokens + s.output_tokens;
+  const bound = s.kv_tokens_per_sequence_bound;
+  if (bound !== undefined) return own > bound ? `${bound} (the window of its ${own})` : `${own}`;
   return s.kv_window_tokens_per_sequence === undefined ? `${own}` : `(${own} + ${s.kv_window_tokens_per_sequence} in sliding windows)`;
 }
 

@@ -153,8 +153,8 @@ export function knownEngineBias(engine: string | undefined, gpu: { readonly id: 
 /** Everything fleetsim is known to misjudge about a model served on a GPU in a weight dtype by an engine profile, in one line (none: undefined). */
 /**
  * A model whose every layer slides over a window (a hostile or unusual config.json; none in the
- * catalog) is sized and timed as full attention (shape.ts windowedLayers): its KV cache per
- * sequence is overstated past the window, its capacity understated and its long-context steps slow.
+ * catalog) is timed as full attention (shape.ts windowedLayers), its KV cache per sequence bounded
+ * by the window: its long-context steps slow, and its prefixes not reused.
  */
 export function knownWindowBias(model: KnownBiasModel, longest_tokens = model.max_context): string | undefined {
   if (model.sliding_window_layers === undefined || windowedLayers(model) === model.sliding_window_layers) return undefined;
@@ -162,9 +162,9 @@ export function knownWindowBias(model: KnownBiasModel, longest_tokens = model.ma
   // 1,000,000-token window on a 131,072-token model, and of a 4,096 one to a 1,100-token request)
   if (longest_tokens <= (model.sliding_window ?? 0)) return undefined;
   const window = (model.sliding_window ?? 0).toLocaleString('en-US');
-  return `${model.id}: every one of its ${model.layers} layers slides over a ${window}-token window, and fleetsim counts the KV cache in tokens of ` +
-    "full-attention layers, so it is sized as full attention (KV cache, prefill and decode alike): conservative past the window, where vLLM's hybrid " +
-    'allocator keeps only the window; its capacity here is likely low and its long-context latency high';
+  return `${model.id}: every one of its ${model.layers} layers slides over a ${window}-token window: its KV cache holds at most the window per sequence, ` +
+    'as vLLM\'s hybrid allocator keeps, but its prefill and decode are timed as full attention (conservative past the window) and a simulated replica ' +
+    'reuses none of its prefixes; its long-context latency here is likely high';
 }
 
 /** `longest_tokens`: the longest sequence the estimate serves (perf: its prompt and output), else the model's context. */

@@ -150,13 +150,23 @@ export function moeLayerCount(s: ModelShape): number {
  * Sliding-window layers sized and timed as windowed: all of them where at least one layer attends
  * fully, none where every layer slides. fleetsim counts a KV cache in tokens of the full-attention
  * layers (a sequence's windows as tokens of the same bytes: memory.ts, step.ts windowKvTokens, the
- * replica's blocks); a model without such a layer has no unit to count in, so it is taken as full
- * attention throughout, its KV cache, prefill and decode alike: conservative past the window,
- * where vLLM's hybrid allocator keeps only the window. perf says so (model-error.ts knownModelBias).
+ * replica's blocks); a model without such a layer has no unit to count in, so it is counted in
+ * tokens of all its layers, timed as full attention (prefill and decode: conservative past the
+ * window), and its KV cache bounded per sequence by the window (kvTokensPerSequenceBound).
+ * perf says so (model-error.ts knownWindowBias).
  */
 export function windowedLayers(s: Pick<ModelShape, 'layers' | 'sliding_window_layers'>): number {
   const sliding = s.sliding_window_layers ?? 0;
   return sliding < s.layers ? sliding : 0;
+}
+
+/**
+ * The most KV cache tokens one sequence holds where every layer slides over a window: the window
+ * (vLLM's hybrid allocator frees the blocks that fall out of it), else 0 (no bound: the full
+ * layers' cache grows with the context, and mixed models' windows are windowKvTokens's).
+ */
+export function kvTokensPerSequenceBound(s: Pick<ModelShape, 'layers' | 'sliding_window_layers' | 'sliding_window'>): number {
+  return (s.sliding_window_layers ?? 0) >= s.layers && s.layers > 0 ? s.sliding_window ?? 0 : 0;
 }
 
 /** Layers whose KV cache grows with the context (all but the windowed ones). */

@@ -5,7 +5,7 @@ import { ACTIVATION_BYTES, defaultKvDtype, DTYPE_BYTES, expertKernelShare, matmu
 import { checkTensorParallel, matmulRateVsReference, meshLinkShare, type GpuSpec } from './hardware.ts';
 import { moeAllToAllBytesPerToken, sizeReplica } from './memory.ts';
 import type { ModelSpec } from './models.ts';
-import { countParams, fullAttentionLayers, rowParallelParams, windowedLayers } from './shape.ts';
+import { countParams, fullAttentionLayers, kvTokensPerSequenceBound, rowParallelParams, windowedLayers } from './shape.ts';
 
 /**
  * Step-time model of one continuous-batching iteration on a tensor- (and expert-) parallel replica. An iteration
@@ -44,6 +44,8 @@ export interface StepModel {
    * shorter one holds its share (windowKvTokens)
    */
   readonly kvWindowTokensPerSequence: number;
+  /** the most KV cache tokens a sequence holds where every layer slides: the window (0 otherwise: no bound) */
+  readonly kvTokensPerSequenceBound: number;
   /** the sliding layers' window in tokens (0 without them) */
   readonly slidingWindowTokens: number;
   /**
@@ -111,6 +113,7 @@ export interface StepGeometry {
   readonly dataParallelGroups: number;
   readonly kvCapacityTokens: number;
   readonly kvWindowTokensPerSequence: number;
+  readonly kvTokensPerSequenceBound: number;
   readonly kvBytesPerToken: number;
   readonly weightBytesPerGpu: number;
   readonly peakFlopsPerS: number;
@@ -240,6 +243,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   return {
     tp, gpus, dataParallelGroups: size.dp, kvCapacityTokens: size.kvCapacityTokens, kvBytesPerToken: size.kvBytesPerToken,
     kvWindowTokensPerSequence: Math.ceil(size.kvWindowBytesPerSequence / size.kvBytesPerToken),
+    kvTokensPerSequenceBound: kvTokensPerSequenceBound(model),
     weightBytesPerGpu: size.weightBytesPerGpu, peakFlopsPerS, peakBytesPerS,
     denseMsPerPrefillToken: 2 * (denseParams - kept.layerParams) / gemmFlopsPerMs + kept.prefillMsPerToken,
     denseMsPerDecodeToken: 2 * (denseParams - kept.layerParams + lmHead - kept.headParams) / gemmFlopsPerMs + kept.decodeMsPerToken,
@@ -570,6 +574,17 @@ export function windowKvTokens(step: Pick<StepModel, 'kvWindowTokensPerSequence'
   return Math.ceil(step.kvWindowTokensPerSequence * Math.min(1, tokens / step.slidingWindowTokens));
 }
 
+/**
+ * KV cache tokens a sequence whose whole length is `tokens` (prompt + output) holds at its
+ * longest: its own and its sliding layers' share of their windows (windowKvTokens), or, where
+ * every layer slides, at most the window (kvTokensPerSequenceBound): a 32,768-token request under
+ * a 4,096-token window holds 4,096.
+ */
+export function sequenceKvTokens(step: Pick<StepModel, 'kvWindowTokensPerSequence' | 'slidingWindowTokens' | 'kvTokensPerSequenceBound'>, tokens: number): number {
+  const bound = step.kvTokensPerSequenceBound;
+  return bound > 0 ? Math.min(tokens, bound) : tokens + windowKvTokens(step, tokens);
+}
+
 export function buildStepModel(opts: StepModelOptions): StepModel {
   return stepModelFrom(buildStepGeometry(opts), opts.calibration ?? DEFAULT_CALIBRATION);
 }
@@ -591,6 +606,7 @@ export function scaledStepModel(step: StepModel, stepTimeFactor: number, kvFacto
     dataParallelGroups: step.dataParallelGroups,
     kvCapacityTokens: Math.max(1, Math.floor(step.kvCapacityTokens * kvFactor)),
     kvWindowTokensPerSequence: step.kvWindowTokensPerSequence,
+    kvTokensPerSequenceBound: step.kvTokensPerSequenceBound,
     slidingWindowTokens: step.slidingWindowTokens,
     decodeWindowMsPerSequence: step.decodeWindowMsPerSequence * k,
     kvBytesPerToken: step.kvBytesPerToken,
@@ -614,6 +630,7 @@ export function stepModelFrom(g: StepGeometry, cal: CalibrationFactors): StepMod
     dataParallelGroups: g.dataParallelGroups,
     kvCapacityTokens: g.kvCapacityTokens,
     kvWindowTokensPerSequence: g.kvWindowTokensPerSequence,
+    kvTokensPerSequenceBound: g.kvTokensPerSequenceBound,
     slidingWindowTokens: g.slidingWindowTokens,
     decodeWindowMsPerSequence: decodeWindowMsPerSequenceFrom(g, cal),
     kvBytesPerToken: g.kvBytesPerToken,

@@ -5,7 +5,7 @@ import { defaultKvDtype, expertKernelShare, matmulPathFor, weightKernelShare, ty
 import { matmulRateVsReference, type GpuSpec } from './hardware.ts';
 import type { ModelSpec } from './models.ts';
 import { buildSpeculativeStepModel, type SpeculativeMethod, type SpeculativeSpec } from './speculative.ts';
-import { buildStepModel, memoryFractionFor, windowKvTokens, type StepModel } from './step.ts';
+import { buildStepModel, memoryFractionFor, sequenceKvTokens, windowKvTokens, type StepModel } from './step.ts';
 import { DEFAULT_MEMORY_FRACTION, fractionName, unquantizedParams } from './memory.ts';
 import { countParams } from './shape.ts';
 import { knownBias } from './model-error.ts';
@@ -48,6 +48,8 @@ export interface PerfSummary {
   kv_capacity_tokens: number;
   /** cache tokens each sequence holds besides its own: its sliding-window layers' windows (present only for such models) */
   kv_window_tokens_per_sequence?: number;
+  /** the most cache tokens a sequence holds where every layer slides: the window (present only for such models) */
+  kv_tokens_per_sequence_bound?: number;
   /** the engine setting that sized the KV cache, by its vLLM or TensorRT-LLM name, and its value */
   memory_setting: { name: string; fraction: number };
   /** where fleetsim is known to miss this model's published measurements in one direction (model-error.ts) */
@@ -181,9 +183,10 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
   const encoder = model.kind === 'encoder';
   const O = encoder ? 0 : p.output;
   const calibration = p.calibration ?? DEFAULT_CALIBRATION;
-  // a sequence holds its own tokens and its sliding-window layers' share of their windows
+  // a sequence holds its own tokens and its sliding-window layers' share of their windows, or at
+  // most the window where every layer slides
   const windowTokens = windowKvTokens(step, P + O);
-  const seqTokens = P + O + windowTokens;
+  const seqTokens = sequenceKvTokens(step, P + O);
   const maxBatch = Math.floor(step.kvCapacityTokens / seqTokens);
   if (maxBatch < 1) {
     throw new UserError(`one sequence of ${seqTokens} tokens does not fit in the KV cache (${step.kvCapacityTokens} tokens) of ${model.id} on ${step.gpus}x ${p.gpu.id}`);
@@ -228,6 +231,7 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
     max_batch: maxBatch,
     kv_capacity_tokens: step.kvCapacityTokens,
     ...(windowTokens > 0 ? { kv_window_tokens_per_sequence: windowTokens } : {}),
+    ...(step.kvTokensPerSequenceBound > 0 ? { kv_tokens_per_sequence_bound: step.kvTokensPerSequenceBound } : {}),
     memory_setting: memorySettingOf(p),
     ...knownBiasField(model, p.gpu, p.dtype, p.calibration?.name, P + O),
     ...unquantizedField(model),

@@ -9,7 +9,7 @@ import { buildStepModel, decodeWindows, type StepModel } from '../../src/perf/st
  * A linear step model for fast, exactly predictable tests:
  *   t = overhead + a * prefillTokens + b * decodeSeqs + c * decodeCtxTokens   (ms)
  */
-export function linearStep(opts: { overhead?: number; perPrefill?: number; perSeq?: number; perCtx?: number; kvTokens?: number; windowTokens?: number; slidingWindow?: number; perWindow?: number } = {}): StepModel {
+export function linearStep(opts: { overhead?: number; perPrefill?: number; perSeq?: number; perCtx?: number; kvTokens?: number; windowTokens?: number; slidingWindow?: number; perWindow?: number; kvBound?: number } = {}): StepModel {
   const o = opts.overhead ?? 5, a = opts.perPrefill ?? 0.02, b = opts.perSeq ?? 0.1, c = opts.perCtx ?? 0.0005;
   const window = opts.windowTokens ? opts.slidingWindow ?? opts.windowTokens : 0, w = opts.perWindow ?? 0;
   return {
@@ -19,6 +19,8 @@ export function linearStep(opts: { overhead?: number; perPrefill?: number; perSe
     kvCapacityTokens: opts.kvTokens ?? 16 * 1024,
     // windowTokens of cache at a full window of slidingWindow tokens (default: one layer's worth, the same)
     kvWindowTokensPerSequence: opts.windowTokens ?? 0,
+    // every layer slides: a sequence holds at most this many tokens (0: no bound)
+    kvTokensPerSequenceBound: opts.kvBound ?? 0,
     slidingWindowTokens: window,
     decodeWindowMsPerSequence: w,
     kvBytesPerToken: 1,

@@ -171,6 +171,26 @@ describe("GpuReplica: a sliding-window model's per-sequence cache", () => {
     expect(peak(128, 16)).toBe(Math.floor((64 - 1) / (1 + 2)));
     expect(peak(0, 16)).toBe(63);
   });
+
+  // every layer slides over 128 tokens (8 blocks of 16): a sequence holds at most the window's
+  // blocks, whatever its length, from admission; its context never grows past them
+  it('a model whose every layer slides holds at most its window a sequence (sized as full attention, 1,000-token sequences did not fit at all)', () => {
+    const sim = new Simulator();
+    const rec = new Recorder();
+    const r = new GpuReplica(sim, linearStep({ kvTokens: 1024, kvBound: 128 }), { ...BASE_CFG, max_num_seqs: 256, max_batched_tokens: 4096 }, rec);
+    for (let i = 0; i < 40; i++) r.submit(rec.add(900, 100, 0), 900, 100);
+    let most = r.running;
+    for (let t_ms = 1; t_ms <= 2000; t_ms++) {
+      sim.run(t_ms);
+      most = Math.max(most, r.running);
+      expect(r.usedBlocks).toBe(r.running * 8);
+    }
+    sim.run();
+    expect(r.stats().completed).toBe(40);
+    expect(r.stats().rejected_too_long).toBe(0);
+    expect(r.usedBlocks).toBe(0);
+    expect(most).toBe(Math.floor((64 - 1) / 8));
+  });
 });
 
 describe('GpuReplica: invariants on random workloads (fast-check)', () => {
@@ -179,6 +199,8 @@ describe('GpuReplica: invariants on random workloads (fast-check)', () => {
       block: fc.constantFrom(1, 4, 16),
       kvTokens: fc.integer({ min: 600, max: 6000 }),
       windowTokens: fc.constantFrom(0, 0, 16, 100),
+      // every layer slides: a sequence's KV bounded by this window (its own windows then none)
+      kvBound: fc.constantFrom(0, 0, 0, 64, 300),
       maxSeqs: fc.integer({ min: 1, max: 48 }),
       extraBudget: fc.integer({ min: 0, max: 600 }),
       chunked: fc.boolean(),
@@ -190,7 +212,7 @@ describe('GpuReplica: invariants on random workloads (fast-check)', () => {
     let preempted = 0;
     fc.assert(
       fc.property(arb, (p) => {
-        const step = linearStep({ kvTokens: p.kvTokens, windowTokens: p.windowTokens });
+        const step = linearStep({ kvTokens: p.kvTokens, windowTokens: p.kvBound > 0 ? 0 : p.windowTokens, kvBound: p.kvBound });
         const cfg: ReplicaConfig = {
           max_num_seqs: p.maxSeqs,
           max_batched_tokens: p.maxSeqs + p.extraBudget + 1,

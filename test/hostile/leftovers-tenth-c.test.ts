@@ -4,6 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
 import { show } from '../helpers/cli.ts';
 import { suiteTempDir } from '../helpers/temp-dir.ts';
+import { GPUS } from '../../src/perf/hardware.ts';
+import { MODELS } from '../../src/perf/models.ts';
+import { buildStepModel, sequenceKvTokens } from '../../src/perf/step.ts';
+import { steadyConcurrency } from '../../src/perf/batch-kinds.ts';
+import { schedulerOf } from '../../src/perf/calibration.ts';
+import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
 
 /**
  * Leftovers of the tenth hostile-input campaign of 2026-12-07, mended that evening: each test
@@ -12,6 +18,52 @@ import { suiteTempDir } from '../helpers/temp-dir.ts';
 const tmp = suiteTempDir('fleetsim-hostile-leftovers-tenth-c-');
 
 const TWO_MODELS = 'test/experiment/fixtures/fleet-plan-two-models.yaml';
+
+/** A Gemma-3-12B-like config.json of 48 layers, the first `sliding` of them sliding over `window` tokens. */
+function gemmaConfig(name: string, sliding: number, window: number): string {
+  const layer_types = Array.from({ length: 48 }, (_, i) => (i < sliding ? 'sliding_attention' : 'full_attention'));
+  return tmp.write(`${name}.json`, JSON.stringify({
+    model_type: 'gemma3_text', hidden_size: 3840, intermediate_size: 15360, num_hidden_layers: 48, num_attention_heads: 16,
+    num_key_value_heads: 8, head_dim: 256, vocab_size: 262208, max_position_embeddings: 131072, sliding_window: window,
+    torch_dtype: 'bfloat16', layer_types,
+  }));
+}
+
+async function perfJson(args: string[]): Promise<Record<string, number>> {
+  const r = await runMain(['perf', ...args, '--json']);
+  expect(r.code, show(r)).toBe(0);
+  return JSON.parse(r.stdout) as Record<string, number>;
+}
+
+describe('a model whose every layer slides holds at most its window of KV cache a sequence', () => {
+  it("the step model: a 32,768-token sequence's KV bytes under a 4,096-token window are the window's (K and V of every layer)", () => {
+    // Gemma 2 9B with every one of its 42 layers sliding over 4,096 tokens
+    const base = MODELS['gemma-2-9b'];
+    const model = { ...base, sliding_window_layers: base.layers, sliding_window: 4096 };
+    const step = buildStepModel({ model, gpu: GPUS['h100-80gb'], tp: 1, dtype: 'bf16' });
+    const windowBytes = 4096 * base.layers * 2 * base.kv_heads * base.head_dim! * 2; // tokens x layers x (K, V) x heads x dims x bf16
+    expect(step.kvBytesPerToken * sequenceKvTokens(step, 32768)).toBe(windowBytes);
+    // shorter than the window: its own tokens
+    expect(sequenceKvTokens(step, 1000)).toBe(1000);
+    // the capacity check's concurrency: the sequences the cache holds at a window each
+    const scheduler = { ...schedulerOf(ENGINE_PROFILES.vllm), max_num_seqs: 1e6, chunked_prefill: false };
+    expect(steadyConcurrency(step, scheduler, 30720, 2048)).toBe(Math.floor(step.kvCapacityTokens / 4096));
+  });
+
+  it('perf: a 32,768-token request under a 4,096-token window takes the KV cache of a 4,096-token one (it took 32,768 tokens: capacity understated eightfold)', async () => {
+    const config = gemmaConfig('all-sliding-4k', 48, 4096);
+    const long = await perfJson(['--model-config', config, '--gpu', 'h100', '--prompt', '30720', '--output', '2048']);
+    const windowLong = await perfJson(['--model-config', config, '--gpu', 'h100', '--prompt', '3072', '--output', '1024']);
+    expect(long.kv_tokens_per_sequence_bound).toBe(4096);
+    // KV per sequence: the cache's tokens over the sequences it holds, each a window's (block rounding aside)
+    expect(long.max_batch).toBe(Math.floor(long.kv_capacity_tokens / 4096));
+    expect(long.max_batch).toBe(windowLong.max_batch);
+    // the same layers attending fully hold the whole request
+    const full = await perfJson(['--model-config', gemmaConfig('all-full', 0, 4096), '--gpu', 'h100', '--prompt', '30720', '--output', '2048']);
+    expect(full.kv_capacity_tokens).toBe(long.kv_capacity_tokens);
+    expect(full.max_batch).toBe(Math.floor(full.kv_capacity_tokens / 32768));
+  });
+});
 
 describe('the by-model tables mark thin percentiles as the latency table does', () => {
   it('report.md, report.html and the terminal mark a model p99 resting on fewer than 1,000 requests, and say why', async () => {

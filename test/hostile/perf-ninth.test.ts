@@ -33,14 +33,15 @@ async function perfJson(args: string[]): Promise<Record<string, unknown>> {
 describe('perf: a model whose every layer slides', () => {
   const LONG = ['--prompt', '100000', '--output', '1000', '--gpu', 'h100'];
 
-  it('is sized as full attention in prefill, decode and KV cache alike, and says so (prefill used the window, decode and the KV cache did not)', async () => {
+  it('is timed as full attention in prefill and decode alike, and says so (prefill used the window, decode did not); its KV cache holds the window a sequence (leftovers-tenth-c)', async () => {
     const full = await perfJson(['--model-config', gemmaConfig('full', 0), ...LONG]);
     for (const window of [1024, 1]) {
       const sliding = await perfJson(['--model-config', gemmaConfig(`sliding-${window}`, 48, window), ...LONG]);
-      for (const key of ['prefill_ms', 'tpot_ms', 'kv_capacity_tokens', 'max_batch', 'tokens_per_s_per_replica']) {
+      for (const key of ['prefill_ms', 'tpot_ms', 'kv_capacity_tokens']) {
         expect(sliding[key], `${key}, window ${window}`).toBeCloseTo(full[key] as number, 6);
       }
-      expect(sliding.known_bias).toMatch(new RegExp(`every one of its 48 layers slides over a ${window.toLocaleString('en-US')}-token window.*sized as full attention`));
+      expect(sliding.max_batch, `window ${window}`).toBe(Math.floor((sliding.kv_capacity_tokens as number) / window));
+      expect(sliding.known_bias).toMatch(new RegExp(`every one of its 48 layers slides over a ${window.toLocaleString('en-US')}-token window: its KV cache holds at most the window per sequence.*timed as full attention`));
     }
     expect(full.known_bias).toBeUndefined();
   });
@@ -54,7 +55,8 @@ describe('perf: a model whose every layer slides', () => {
   it("prints the note in perf's table", async () => {
     const r = await runMain(['perf', '--model-config', gemmaConfig('table', 48), ...LONG]);
     expect(r.code, show(r)).toBe(0);
-    expect(r.stdout).toMatch(/known bias +.*sized as full attention/);
+    expect(r.stdout).toMatch(/known bias +.*timed as full attention/);
+    expect(r.stdout).toMatch(/max batch [\d,]+ x 1024 \(the window of its 101000\) tokens/);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Simulator } from '../../engine/sim.ts';
 import type { LatencyStats } from '../../metrics/latency.ts';
-import { windowKvTokens, type StepModel } from '../../perf/step.ts';
+import { sequenceKvTokens, windowKvTokens, type StepModel } from '../../perf/step.ts';
 import { ReplicaStats } from './stats.ts';
 import { SlotPool } from './slot-pool.ts';
 import { PrefixCache, type PrefixChain } from './prefix-cache.ts';
@@ -264,6 +264,8 @@ export class GpuReplica {
   private readonly blockSize: number;
   /** a sliding-window model's window in tokens (0 without): each sequence holds up to a window's blocks besides its own (ownBlocks) */
   private readonly windowTokens: number;
+  /** every layer slides: a sequence holds at most this many tokens' blocks, from admission (0: no bound; ownBlocks) */
+  private readonly kvBound: number;
   /** the step's decodeMsPerContextToken and decodeWindowMsPerSequence (decodeOnlyMs) */
   private readonly perContextMs: number;
   private readonly perWindowMs: number;
@@ -407,6 +409,7 @@ export class GpuReplica {
     }
     this.blockSize = cfg.block_size_tokens;
     this.windowTokens = step.slidingWindowTokens;
+    this.kvBound = step.kvTokensPerSequenceBound;
     this.perContextMs = step.decodeMsPerContextToken;
     this.perWindowMs = step.decodeWindowMsPerSequence;
     this.maxSeqs = cfg.max_num_seqs;
@@ -733,11 +736,12 @@ export class GpuReplica {
    */
   private planSpan(end: number): number {
     const blockSize = this.blockSize, decoding = this.decodingSeqs, steps = this.decodeSteps, top = this.nextFinishStep;
+    const byResidue = this.decodingByResidue, grows = this.kvBound === 0; // decodeGrowth, inline: the hottest loop
     let used = this.allocatedBlocks, context = this.decodingContextTokens, n = 0;
     const intercept = this.step.decodeInterceptMs(decoding), perContext = this.perContextMs, perWindow = this.perWindowMs, window = this.windowTokens;
     this.fusedIntercept_ms = intercept;
     while (n < MAX_SPAN && top > steps + n) {
-      const need = this.decodingByResidue[(blockSize - ((steps + n + 1) % blockSize)) % blockSize];
+      const need = grows ? byResidue[(blockSize - ((steps + n + 1) % blockSize)) % blockSize] : 0;
       if (need > this.kvBlocks - used) break;
       used += need;
       context += decoding;
@@ -765,7 +769,7 @@ export class GpuReplica {
    * counter exactly); integer counters are added once (exact below 2^53).
    */
   private fusedRun(t_ms: number): void {
-    const step = this.step, itl = this.itl, byResidue = this.decodingByResidue;
+    const step = this.step, itl = this.itl, byResidue = this.decodingByResidue, grows = this.kvBound === 0; // decodeGrowth, inline
     const blockSize = this.blockSize, decoding = this.decodingSeqs, intercept = this.fusedIntercept_ms;
     const perContext = this.perContextMs, perWindow = this.perWindowMs, window = this.windowTokens;
     let left = this.fusedLeft, start = this.iterStart_ms, dur = this.iterDuration_ms, usedAtStart = this.iterUsedBlocks;
@@ -784,7 +788,7 @@ export class GpuReplica {
       steps++;
       context += decoding;
       // fusedStep: the next iteration's blocks and duration
-      used += byResidue[(blockSize - (steps % blockSize)) % blockSize];
+      if (grows) used += byResidue[(blockSize - (steps % blockSize)) % blockSize];
       dur = window > 0 ? intercept + perContext * context + perWindow * Math.min(decoding, context / window) : intercept + perContext * context;
       start = t;
       usedAtStart = used;
@@ -819,7 +823,7 @@ export class GpuReplica {
     this.finishIteration(t);
     this.fusedLeft--;
     const blockSize = this.blockSize;
-    this.allocatedBlocks += this.decodingByResidue[(blockSize - (this.decodeSteps % blockSize)) % blockSize];
+    this.allocatedBlocks += this.decodeGrowth((blockSize - (this.decodeSteps % blockSize)) % blockSize);
     this.trimCache();
     const decoding = this.decodingSeqs, context = this.decodingContextTokens;
     this.iterContextTokens = context;
@@ -952,9 +956,10 @@ export class GpuReplica {
 
   /** Records the request's cacheable prefix (none when it has not a single full block to share). */
   private setPrefix(s: number, prompt: number, prefixId: number, prefixTokens: number, chain: PrefixChain | null): void {
-    const chained = chain !== null && chain.length > 0;
+    // every layer slides (kvBound): prefix reuse is not modelled, its blocks being counted apart from the window's a sequence holds
+    const chained = chain !== null && chain.length > 0 && this.kvBound === 0;
     if (chained) prefixTokens = chain.endTokens[chain.length - 1];
-    let blocks = prefixId >= 0 || chained ? cacheablePrefixBlocks(prompt, prefixTokens, this.blockSize) : 0;
+    let blocks = (prefixId >= 0 && this.kvBound === 0) || chained ? cacheablePrefixBlocks(prompt, prefixTokens, this.blockSize) : 0;
     let entry = -1;
     // a chain gets its entries even with no block to reuse yet: a session's first turn leaves its blocks there
     if (blocks > 0 || chained) {
@@ -1028,8 +1033,8 @@ export class GpuReplica {
   private reserveDecode(): void {
     const blockSize = this.blockSize;
     const idx = (blockSize - (this.decodeSteps % blockSize)) % blockSize;
-    while (this.decodingByResidue[idx] > this.kvBlocks - this.allocatedBlocks) this.preempt(this.victim());
-    this.allocatedBlocks += this.decodingByResidue[idx];
+    while (this.decodeGrowth(idx) > this.kvBlocks - this.allocatedBlocks) this.preempt(this.victim());
+    this.allocatedBlocks += this.decodeGrowth(idx);
     this.trimCache();
   }
 
@@ -1061,7 +1066,8 @@ export class GpuReplica {
     // by swap: its own blocks of the KV written so far (prompt + emitted - 1 tokens) go to host memory, if they fit there;
     // its shared prefix blocks stay in the prefix cache
     if (state === DECODE && this.kvTiers !== null && this.kvTiers.swapOnPreempt) {
-      const ms = this.kvTiers.swapOut(s, this.blocksFor(this.slots.target(s) - 1) - sharedBlocks);
+      const written = this.kvBound > 0 ? this.ownBlocks(0, this.finalTokens(s)) : this.blocksFor(this.slots.target(s) - 1);
+      const ms = this.kvTiers.swapOut(s, written - sharedBlocks);
       if (ms >= 0) this.tierTransfer_ms += ms;
     }
     this.slots.setState(s, WAITING);
@@ -1362,6 +1368,15 @@ export class GpuReplica {
 
   // ---- helpers ----
 
+  /**
+   * New blocks a decode step takes: one for each decoding sequence whose base has this residue
+   * (its context reaches a block boundary), none where every layer slides (kvBound: a sequence's
+   * blocks were all taken at admission, ownBlocks).
+   */
+  private decodeGrowth(residue: number): number {
+    return this.kvBound > 0 ? 0 : this.decodingByResidue[residue];
+  }
+
   private blocksFor(tokens: number): number {
     return Math.ceil(tokens / this.blockSize);
   }
@@ -1373,6 +1388,8 @@ export class GpuReplica {
    * that what a sequence takes and gives back is one figure.
    */
   private ownBlocks(tokens: number, finalTokens: number): number {
+    // every layer slides (kvBound): at most the window's blocks, held from admission as the mixed models' windows are, and never grown
+    if (this.kvBound > 0) return this.blocksFor(sequenceKvTokens(this.step, finalTokens));
     return this.blocksFor(tokens) + (this.windowTokens === 0 ? 0 : this.blocksFor(windowKvTokens(this.step, finalTokens)));
   }
 
@@ -1521,7 +1538,7 @@ export class GpuReplica {
     if (c !== this.decodingContextTokens) fail(`decodeCtxTokens ${this.decodingContextTokens} != ${c}`);
     for (let r = 0; r < blockSize; r++) if (byResidue[r] !== this.decodingByResidue[r]) fail(`residue counter ${r}: ${this.decodingByResidue[r]} != ${byResidue[r]}`);
     // between plan and end the in-flight step's new blocks are allocated but contexts not yet advanced
-    const pending = this.busy && this.iterDecodes && this.endEvent >= 0 ? this.decodingByResidue[(blockSize - (steps % blockSize)) % blockSize] : 0;
+    const pending = this.busy && this.iterDecodes && this.endEvent >= 0 ? this.decodeGrowth((blockSize - (steps % blockSize)) % blockSize) : 0;
     if (blocks + pending !== this.allocatedBlocks) fail(`allocated blocks ${this.allocatedBlocks} != recomputed ${blocks} + in-flight ${pending}`);
     if (this.allocatedBlocks > this.kvBlocks) fail(`allocated blocks ${this.allocatedBlocks} > capacity ${this.kvBlocks}`);
     if (this.runningCount > this.maxSeqs) fail(`running ${this.runningCount} > max_num_seqs ${this.maxSeqs}`);

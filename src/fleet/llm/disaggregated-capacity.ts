@@ -1,5 +1,5 @@
 import { decodeStepMs, prefillMs } from '../../perf/batch-kinds.ts';
-import { windowKvTokens } from '../../perf/step.ts';
+import { sequenceKvTokens, windowKvTokens } from '../../perf/step.ts';
 import type { FleetSpec } from '../schema.ts';
 import { resolveServed, type FleetInput, type ServedModel } from './build.ts';
 import { poolField, poolName, poolSpecs } from './disaggregated.ts';
@@ -21,7 +21,9 @@ export function poolCapacities(s: ServedModel, prep: FleetInput, f: FleetSpec, P
   const prompts = Math.max(1, Math.floor(pb.max_batched_tokens / P));
   const prefillPerS = (1000 * prompts) / (prefillMs(prefill.step, pb, prompts, P) - prefill.step.requestOverheadMs);
   const db = decode.batching;
-  const batch = Math.max(1, Math.min(db.max_num_seqs, db.max_batched_tokens, Math.floor(decode.step.kvCapacityTokens / (P + O / 2 + windowKvTokens(decode.step, P + O)))));
+  // a sequence's cache: its mean length and windows, or at most the window where every layer slides (sequenceKvTokens)
+  const seqKvTokens = decode.step.kvTokensPerSequenceBound > 0 ? sequenceKvTokens(decode.step, P + O) : P + O / 2 + windowKvTokens(decode.step, P + O);
+  const batch = Math.max(1, Math.min(db.max_num_seqs, db.max_batched_tokens, Math.floor(decode.step.kvCapacityTokens / seqKvTokens)));
   const decodePerS = O <= 1 ? Infinity : (1000 * batch) / ((O - 1) * decodeStepMs(decode.step, batch, P, O));
   return [
     { pool: prefill.name, capacity_per_s: prefill.replicasFull * prefillPerS },
