@@ -1,4 +1,4 @@
-import { samplingDistortionOf } from '../results/verdict.ts';
+import { ERROR_RATE_WARNING, samplingDistortionOf } from '../results/verdict.ts';
 import { getInstance } from '../cost/prices.ts';
 import { createHash } from 'node:crypto';
 import { UserError } from '../errors.ts';
@@ -399,6 +399,22 @@ function priceWarnings(models: readonly ModelPlan[], picks: readonly Trial[]): s
 }
 
 /**
+ * Models whose per-user rate limit refused 1% or more of the requests that ended (429s): judge
+ * sets them aside, as a policy every option shares (counting them would leave no fleet to
+ * choose, and a fleet SLO has no error-rate bound to lift the rule with), but `plan` and `check`
+ * would call such a latency one of the survivors, so the plan says whose latency it met.
+ */
+function rateLimitedWarnings(confirmed: Summary): string[] {
+  return Object.entries(confirmed.by_model ?? {}).flatMap(([model, m]) => {
+    const r = m.requests;
+    const ended = r.completed + r.failed + r.rejected + r.timed_out;
+    const share = ended > 0 ? (r.rate_limited ?? 0) / ended : 0;
+    if (share < ERROR_RATE_WARNING) return [];
+    return [`${model}: its per-user rate limit refused ${(share * 100).toFixed(1)}% of the requests that ended (429), so its latency is of those that passed it and its replicas are sized for them (plan and check would not call such a latency met without a bound on the error rate)`];
+  });
+}
+
+/**
  * What the confirmed fleet's own run warns of that the plan's reader must see: the cheapest fleet
  * that meets an SLO tends to sit near its knee, where the latency it was chosen by turns on a
  * capacity the step model knows only within its error; a model or GPU fleetsim is known to
@@ -423,6 +439,7 @@ export function confirmationWarnings(confirmed: Summary, margin = 0): string[] {
   }
   const bias = confirmed.verdict.warnings.find((w) => w.code === 'known_model_bias');
   if (bias) out.push(`the chosen fleet serves ${bias.message}; its replica count is a lower bound`);
+  out.push(...rateLimitedWarnings(confirmed));
   const steady = confirmed.verdict.steady_state;
   if (!steady.ok) out.push(`the chosen fleet's confirmation run is not at steady state (${steady.reasons.join('; ')}); a longer duration_s tells a trend from noise`);
   return out;

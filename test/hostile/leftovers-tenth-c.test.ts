@@ -10,6 +10,8 @@ import { buildStepModel, sequenceKvTokens } from '../../src/perf/step.ts';
 import { steadyConcurrency } from '../../src/perf/batch-kinds.ts';
 import { schedulerOf } from '../../src/perf/calibration.ts';
 import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
+import { judge } from '../../src/experiment/fleet-plan.ts';
+import type { Summary } from '../../src/results/summary.ts';
 
 /**
  * Leftovers of the tenth hostile-input campaign of 2026-12-07, mended that evening: each test
@@ -83,5 +85,36 @@ describe('the by-model tables mark thin percentiles as the latency table does', 
     expect(html).toContain(`<td>${cells[6]}</td>`);
     expect(html).toMatch(/<p class="note">\* chat from [\d,]+ completed requests, fewer than 10 lie beyond/);
     expect(r.stdout).toMatch(/^\* chat from [\d,]+ completed requests, fewer than 10 lie beyond .*: rough figures, not tails/m);
+  });
+});
+
+describe('plan --fleet: a latency met only by the requests that survived', () => {
+  /** The two-model fixture with ten users, the chat model's each allowed 12 requests a minute: about half its requests are refused (429). */
+  const rateLimited = () => tmp.write('rate-limited.yaml', readFileSync(TWO_MODELS, 'utf8')
+    .replace('users: { count: 1000', 'users: { count: 10')
+    .replace('      slo: { ttft_p99_ms: 420 }\n', '      slo: { ttft_p99_ms: 420 }\n      rate_limit: { requests_per_min: 12 }\n'));
+
+  it('a model refusing 90% of its requests is not met, however fast the rest (already so: refusals, failures and time-outs above 0.1% of those offered)', async () => {
+    const r = await runMain(['run', TWO_MODELS, '--json', '--quiet']);
+    expect(r.code, show(r)).toBe(0);
+    const summary = JSON.parse(r.stdout) as Summary;
+    const slo = { ttft_p99_ms: 420 };
+    expect(judge(summary, 'chat', slo).met).toBe(true);
+    // the same figures for the requests served, nine refused for each one served
+    const chat = summary.by_model!.chat;
+    const refusing = { ...summary, by_model: { ...summary.by_model, chat: { ...chat, requests: { ...chat.requests, offered: chat.requests.offered * 10, rejected: chat.requests.offered * 9 } } } } as Summary;
+    const j = judge(refusing, 'chat', slo);
+    expect(j.met).toBe(false);
+    expect(j.reasons.join('; ')).toMatch(/90\.00% refused, failed or timed out \(at most 0\.1%\)/);
+  });
+
+  it("says whose latency it met where a model's per-user rate limit refused 1% or more of its requests (it chose the fleet without a word)", async () => {
+    const out = join(tmp.dir(), 'rate-limited-plan');
+    const r = await runMain(['plan', rateLimited(), '--fleet', '--gpus', 'l4', '--tp', '1', '--jobs', '1', '--out', out]);
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stderr).toMatch(/warning: chat: its per-user rate limit refused [\d.]+% of the requests that ended \(429\), so its latency is of those that passed it/);
+    expect(r.stderr).not.toMatch(/warning: complete: its per-user rate limit/);
+    const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8'));
+    expect(plan.warnings.some((w: string) => w.startsWith('chat: its per-user rate limit refused'))).toBe(true);
   });
 });
