@@ -174,7 +174,7 @@ describe("GpuReplica: a sliding-window model's per-sequence cache", () => {
 
   // every layer slides over 128 tokens (8 blocks of 16): a sequence holds at most the window's
   // blocks, whatever its length, from admission; its context never grows past them
-  it('a model whose every layer slides holds at most its window a sequence (sized as full attention, 1,000-token sequences did not fit at all)', () => {
+  it('a model whose every layer slides holds at most its window a sequence (sized as full attention, one 1,000-token sequence filled the cache)', () => {
     const sim = new Simulator();
     const rec = new Recorder();
     const r = new GpuReplica(sim, linearStep({ kvTokens: 1024, kvBound: 128 }), { ...BASE_CFG, max_num_seqs: 256, max_batched_tokens: 4096 }, rec);
