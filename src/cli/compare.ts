@@ -11,7 +11,7 @@ import { checkMemory } from '../experiment/memory.ts';
 import type { Summary } from '../results/summary.ts';
 import { summaryContradiction } from '../results/summary-contradiction.ts';
 import { SummarySchema } from '../results/summary-schema.ts';
-import { describeIssue } from '../scenario/format-issue.ts';
+import { describeIssue } from '../util/format-issue.ts';
 import { collect, nonNegIntArg, posIntArg } from './options.ts';
 import { Interrupt, Progress, runReplicationsSliced } from './progress.ts';
 import { readInputText } from '../util/read-input.ts';

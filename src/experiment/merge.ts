@@ -13,7 +13,7 @@ import { fileInside } from '../util/file-inside.ts';
 import { lineNestedDeeperThan, parseJsonInput } from '../util/json-keys.ts';
 import { MAX_DEPTH, separatorCount } from '../scenario/document.ts';
 import { resolveInScope, scopeOfDir } from '../util/paths.ts';
-import { describeIssue } from '../scenario/format-issue.ts';
+import { describeIssue } from '../util/format-issue.ts';
 import { quote } from '../util/excerpt.ts';
 
 /**

@@ -13,7 +13,7 @@ import { formatTable, SPLIT_FILTERS, summarize, type FidelityTable, type SplitFi
 import { formatSpeculative, loadSpeculativeCorpus, predictSpeculative } from './speculative.ts';
 import { formatPublishedBatchSteps, publishedBatchSteps } from './published-batch.ts';
 import { formatPossibleCachedSweeps, possibleCachedSweeps } from './sweeps.ts';
-import { strayOption } from '../cli/options.ts';
+import { strayOption } from '../util/stray-option.ts';
 
 interface FidelityFlags {
   corpus?: string[];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
-import { describeIssue, formatPath } from '../scenario/format-issue.ts';
+import { describeIssue, formatPath } from '../util/format-issue.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { MAX_SMALL_INPUT_BYTES, readInputText } from '../util/read-input.ts';
 import type { GpuSpec } from './hardware.ts';

@@ -234,7 +234,6 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   const embeddingBytes = model.tied_embeddings ? 0 : counts.input_embedding * scale * DTYPE_BYTES[model.unquantized_embedding ? 'bf16' : dtype] * size.dp;
   const kept = keptSixteenBit(model, scale, lmHead, gpu, { gpus, dp: size.dp, weightBytesPerMs, peakBytesPerMs }); // 16-bit layers of a quantised checkpoint
   const denseBytes = size.sharedWeightBytes - embeddingBytes;
-  const expertBytes = size.routedExpertBytes;
   // QK^T and AV: 2 FLOPs per multiply-add, 2 matmuls, per query-key pair, per query dim, per layer
   const attnFlopsPerPair = attentionFlopsPerPair(model, 'prefill');
   const decodeAttnFlopsPerPair = attentionFlopsPerPair(model, 'decode');
@@ -248,7 +247,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     denseMsPerPrefillToken: 2 * (denseParams - kept.layerParams) / gemmFlopsPerMs + kept.prefillMsPerToken,
     denseMsPerDecodeToken: 2 * (denseParams - kept.layerParams + lmHead - kept.headParams) / gemmFlopsPerMs + kept.decodeMsPerToken,
     denseWeightMs: denseBytes / weightBytesPerMs - kept.streamSavingMs,
-    expertMsPerToken: 2 * expertActiveParams / gemmFlopsPerMs, expertGemmShare: expertKernelShare(model, gpu), expertWeightMs: expertBytes / weightBytesPerMs,
+    expertMsPerToken: 2 * expertActiveParams / gemmFlopsPerMs, expertGemmShare: expertKernelShare(model, gpu), expertWeightMs: size.routedExpertBytes / weightBytesPerMs,
     expertMissProbability: model.experts > 1 ? 1 - model.experts_per_token / model.experts : 1,
     expertTokenShare: model.experts > 1 ? model.experts_per_token / model.experts : 1,
     attentionMsPerPair: attnFlopsPerPair / peak16FlopsPerMs,

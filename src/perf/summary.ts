@@ -203,10 +203,7 @@ function summaryWith(p: PerfInput, step: StepModel): PerfSummary {
   const meanCtx = P + O / 2;
   const tpot = encoder ? 0 : step.stepTimeMs(0, 0, latencyBatch, latencyBatch * meanCtx);
 
-  let tokensPerS: number;
-  let flops: number;
-  let bytes: number;
-  let stepMs: number;
+  let tokensPerS: number, flops: number, bytes: number, stepMs: number;
   if (encoder) {
     stepMs = step.stepTimeMs(b * P, b * pairs, 0, 0);
     tokensPerS = (b * P * 1000) / stepMs;

@@ -1,7 +1,7 @@
 import { BudgetsFileSchema, MAX_BUDGETS, type Budget, type BudgetOp } from '../scenario/budget-schema.ts';
 import { UserError } from '../errors.ts';
 import { escapeControls, excerpt, quote } from '../util/excerpt.ts';
-import { describeIssue } from '../scenario/format-issue.ts';
+import { describeIssue } from '../util/format-issue.ts';
 import { notOneFigure, resolveMetric } from '../results/metric-path.ts';
 import { markdownTable } from './tables.ts';
 import { fmt } from './table.ts';

@@ -3,7 +3,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, YAMLError,
 import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { RESERVED_NAMES } from '../util/reserved-names.ts';
-import { formatPath } from './format-issue.ts';
+import { formatPath } from '../util/format-issue.ts';
 import { readInputText } from '../util/read-input.ts';
 import { firstUnderflowingNumber, jsonPathAt, parseJsonInput } from '../util/json-keys.ts';
 import { NOT_ROUNDING_TO_ZERO, writesNonzeroDigit } from '../util/decimal.ts';

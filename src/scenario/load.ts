@@ -6,7 +6,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { excerpt, quote } from '../util/excerpt.ts';
 import { ScenarioSchema, type Scenario } from './schema.ts';
-import { describeIssue } from './format-issue.ts';
+import { describeIssue } from '../util/format-issue.ts';
 import { applyOverrides, type Override } from './overrides.ts';
 import { checkReferences } from './references.ts';
 import { pairHardware } from './hardware.ts';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { excerpt, quote } from '../util/excerpt.ts';
+import { excerpt, quote } from './excerpt.ts';
 
 type Issue = z.core.$ZodIssue;
 type Path = readonly PropertyKey[];
