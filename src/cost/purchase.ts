@@ -13,6 +13,14 @@ import { HOURS_PER_MONTH } from './prices.ts';
 export const COMMITMENTS = ['on_demand', 'reserved_1y', 'reserved_3y', 'savings_plan', 'capacity_block', 'spot'] as const;
 export type Commitment = (typeof COMMITMENTS)[number];
 
+/** Commitments paid every hour of their term whether the instance runs or not (an autoscaler cannot give them back). */
+export const COMMITTED: readonly Commitment[] = ['reserved_1y', 'reserved_3y', 'savings_plan', 'capacity_block'];
+
+/** The share of a model's instances bought by commitment (0 without a purchase mix). */
+export function committedShare(mix: PurchaseMix | undefined): number {
+  return mix ? COMMITTED.reduce((a, c) => a + (mix[c] ?? 0), 0) : 0;
+}
+
 /** Shares of a model's replicas by commitment must sum to 1 within this (decimal shares such as 0.1 + 0.2). */
 const SHARE_SUM_TOLERANCE = 1e-6;
 

@@ -334,7 +334,7 @@ export const FleetSchema = strict({
     set: z.enum(['2024', 'current']).default('2024'),
     // Bounded so that a bill stays finite (1e308 USD an hour made it Infinity, refused only after the run).
     overrides: z.record(nameKey(), posNum().max(1e6, { error: 'expected at most 1000000 USD an hour' })).default({}),
-    /** Price factor per region (1 when left out), applied to the GPU bill of models with a purchase mix. */
+    /** Price factor per region (1 when left out), applied to every GPU line of the bill (fleet/llm/gpu-bill.ts). */
     region_multipliers: z.record(nameKey(), posNum().max(100, { error: 'expected a price factor of at most 100' })).optional(),
   }).default({ set: '2024', overrides: {} }),
 }).superRefine((f, ctx) => {

@@ -1,9 +1,11 @@
 import type { z } from 'zod';
 import type { ControlSummarySchema } from './control-summary-schema.ts';
 import { gpusPerReplica } from '../fleet/schema.ts';
-import { instanceLine } from '../cost/monthly.ts';
-import { getInstance } from '../cost/prices.ts';
+import { HOURS_PER_MONTH } from '../cost/prices.ts';
+import { gpusPerInstance, modelOnDemandUsdPerHour, regionPriceFactor } from '../fleet/llm/purchase-cost.ts';
 import type { Prepared } from '../scenario/prepare.ts';
+import { COMMITTED, committedShare } from '../cost/purchase.ts';
+import { gpuPartBill, modelGpuParts, spotFaultOf } from '../fleet/llm/gpu-bill.ts';
 import type { RunResult } from './run-result.ts';
 import type { LatencyStats } from '../metrics/latency.ts';
 import { fleetMonthlyCost } from '../fleet/llm/cost.ts';
@@ -34,7 +36,7 @@ export function fractionAtMost(s: LatencyStats, x: number): number {
 }
 
 /** The `control` block of summary.json: scaling, cold starts, deploys, and the autoscaled bill next to the fixed one. */
-type BillArea = { area: number; fixed: number; extra: boolean };
+type BillArea = { area: number; fixed: number; aboveCommitted: number; extra: boolean };
 type ControlRun = NonNullable<RunResult['control']>;
 type FleetSpecOf = NonNullable<Prepared['scenario']['fleet']>;
 
@@ -68,8 +70,9 @@ function poolMeters(c: ControlRun, measured_ms: number, notMeasured: boolean): {
       cold_starts: cs,
       cold_start_s_mean: cs > 0 ? r2((csS / cs) * k) : null,
     };
-    const b = byBill.get(p.billComponent) ?? { area: 0, fixed: 0, extra: p.billComponent.endsWith('@b') };
+    const b = byBill.get(p.billComponent) ?? { area: 0, fixed: 0, aboveCommitted: 0, extra: p.billComponent.endsWith('@b') };
     b.area += m.area;
+    b.aboveCommitted += m.aboveCommittedArea;
     b.fixed += m.fixed * measured_ms;
     byBill.set(p.billComponent, b);
   }
@@ -77,31 +80,50 @@ function poolMeters(c: ControlRun, measured_ms: number, notMeasured: boolean): {
 }
 
 /** A replica of `model` for a month at the instance's price (its share of the instance's GPUs). */
-function replicaMonthlyUsd(f: FleetSpecOf, model: string, line: string): number {
+function replicaMonthlyUsd(f: FleetSpecOf, model: string): number {
   const m = f.models[model];
-  const perInstance = Object.hasOwn(f.prices.overrides, m.instance) ? 8 : getInstance(m.instance).gpus;
-  const opts = { overrides: f.prices.overrides, priceSet: f.prices.set };
-  return (instanceLine(line, 'gpu', m.instance, 1, opts).monthly_usd * gpusPerReplica(m)) / perInstance;
+  // on-demand, at the regions' prices, as the bill prices a model without a purchase mix (gpu-bill.ts)
+  return (modelOnDemandUsdPerHour(f, m) * HOURS_PER_MONTH * regionPriceFactor(f) * gpusPerReplica(m)) / gpusPerInstance(f, m.instance, model);
 }
 
-/** The bill: each controlled component's fixed line scaled by its time-averaged share of the fixed fleet. */
+/**
+ * One controlled line's autoscaled month. Its instances bought by commitment (reserved, savings
+ * plan, capacity block) are paid whether they run or not, so that part stays; the rest (on-demand,
+ * spot) is paid for the instances running above the committed ones, on average, at its price per
+ * instance (on-demand when all are committed). Without commitments: the line x its usage ratio.
+ */
+function autoscaledLineUsd(prep: Prepared, f: FleetSpecOf, comp: string, line: number, b: BillArea): number {
+  const ratio = b.fixed > 0 ? b.area / b.fixed : 1;
+  const model = Object.keys(f.models).find((n) => modelGpuParts(f, n).some((p) => p.component === comp));
+  const committed = model === undefined ? 0 : committedShare(f.models[model].purchase);
+  if (model === undefined || committed === 0) return line * ratio;
+  const part = modelGpuParts(f, model).find((p) => p.component === comp)!;
+  const bill = gpuPartBill(f, model, part, spotFaultOf(f, prep.scenario.faults, model));
+  const committedUsd = COMMITTED.reduce((a, c) => a + bill.by_commitment[c], 0);
+  // the on-demand and spot instances' month (with the expected reclaims) per instance of the fixed fleet
+  const flexiblePerFleetUsd = committed < 1 ? (line - committedUsd) / (1 - committed) : bill.all_on_demand_monthly_usd;
+  return committedUsd + flexiblePerFleetUsd * (b.fixed > 0 ? b.aboveCommitted / b.fixed : 0);
+}
+
+/** The bill: each controlled component's fixed line scaled by its time-averaged share of the fixed fleet, its committed part kept (autoscaledLineUsd). */
 function autoscaledBill(prep: Prepared, f: FleetSpecOf, byBill: Map<string, BillArea>, measured_ms: number): NonNullable<ControlSummary['bill']> {
   const sc = prep.scenario;
   const meanRate = makeArrivals(sc.workload.arrivals, () => 0.5, prep.trace).meanRatePerS(sc.duration_s * 1000);
-  const fixed = fleetMonthlyCost(f, meanRate);
+  const fixed = fleetMonthlyCost(f, meanRate, sc.faults);
   const by: NonNullable<ControlSummary['bill']>['by_component'] = {};
   let delta = 0;
   for (const [comp, b] of byBill) {
     if (b.extra) {
-      const usd = ((b.area / measured_ms) * replicaMonthlyUsd(f, comp.slice(4, -2), comp)) / f.scale;
+      const usd = ((b.area / measured_ms) * replicaMonthlyUsd(f, comp.slice(4, -2))) / f.scale;
       by[comp] = { fixed_monthly_usd: 0, autoscaled_monthly_usd: r2(usd), usage_ratio: 0 };
       delta += usd;
       continue;
     }
     const line = fixed.by_component[comp] ?? 0;
     const ratio = b.fixed > 0 ? b.area / b.fixed : 1;
-    by[comp] = { fixed_monthly_usd: r2(line), autoscaled_monthly_usd: r2(line * ratio), usage_ratio: r4(ratio) };
-    delta += line * ratio - line;
+    const usd = autoscaledLineUsd(prep, f, comp, line, b);
+    by[comp] = { fixed_monthly_usd: r2(line), autoscaled_monthly_usd: r2(usd), usage_ratio: r4(ratio) };
+    delta += usd - line;
   }
   const auto = fixed.monthly_usd + delta;
   return {
@@ -118,7 +140,7 @@ function armFigures(c: ControlRun, f: FleetSpecOf, model: string, measured_ms: n
   const tallies = c.armTotals[model];
   if (!tallies) return undefined;
   const k = c.spec.time_compression;
-  const perReplicaMonthly = replicaMonthlyUsd(f, model, model);
+  const perReplicaMonthly = replicaMonthlyUsd(f, model);
   const arms: NonNullable<DeployRecord['arms']> = {};
   (['a', 'b'] as const).forEach((name, i) => {
     const t = tallies[i];

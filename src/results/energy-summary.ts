@@ -5,7 +5,9 @@ import type { FleetSpec } from '../fleet/schema.ts';
 import type { ServedModel } from '../fleet/llm/build.ts';
 import { ReplicaStats } from '../fleet/gpu/stats.ts';
 import { busyPowerW, type PowerModel } from '../perf/power.ts';
-import { getInstance, HOURS_PER_MONTH } from '../cost/prices.ts';
+import { HOURS_PER_MONTH } from '../cost/prices.ts';
+import { modelGpuParts } from '../fleet/llm/gpu-bill.ts';
+import { gpusPerInstance } from '../fleet/llm/purchase-cost.ts';
 import { DEFAULT_PUE, defaultGridName, emissionsKg, getGrid, monthlyKwh, NODE_OVERHEAD_SHARE_OF_GPU_TDP } from '../cost/energy.ts';
 import { round } from './round.ts';
 import type { PowerWindows } from './power-series.ts';
@@ -42,33 +44,52 @@ export function modelPowerPerGpu(pm: PowerModel, stats: BusyWork, replicaTime_ms
   return { mean_w: (pm.idle_w * idle_ms + prefill_w * prefill_ms + decode_w * decode_ms) / replicaTime_ms, prefill_w, decode_w };
 }
 
-/** Non-GPU draw of a model's nodes, full fleet: nodes as the bill counts them (8 GPUs for an instance type it does not know). */
-function nodeOverheadW(f: FleetSpec, s: ServedModel): { nodes: number; overhead_w: number } {
-  const perNode = Object.hasOwn(f.prices.overrides, s.spec.instance) ? 8 : getInstance(s.spec.instance).gpus;
-  const nodes = Math.ceil(s.spec.gpus / perNode);
-  const perNode_w = f.energy?.node_overhead_w ?? NODE_OVERHEAD_SHARE_OF_GPU_TDP * s.power.tdp_w * perNode;
-  return { nodes, overhead_w: nodes * perNode_w };
+/** The served models a model's energy counts: itself, or a disaggregated model's two pools (each its own GPU, replicas and draw). */
+function energyPools(run: RunResult, s: ServedModel): ServedModel[] {
+  const d = run.fleet!.disaggregated[s.name];
+  return d ? [d.prefill, d.decode] : [s];
 }
 
-/** One model's full-fleet power from its simulated replicas. */
+/**
+ * Non-GPU draw of a model's nodes, full fleet: the instances the bill counts (fleet/llm/gpu-bill.ts:
+ * a disaggregated model's pools packed on one type's instances), each drawing `node_overhead_w`
+ * or its share of its GPUs' TDP.
+ */
+function nodeOverheadW(f: FleetSpec, s: ServedModel, pools: readonly ServedModel[]): { nodes: number; overhead_w: number } {
+  let nodes = 0, overhead_w = 0;
+  modelGpuParts(f, s.name).forEach((part, i) => {
+    const perNode_w = f.energy?.node_overhead_w ?? NODE_OVERHEAD_SHARE_OF_GPU_TDP * pools[i].power.tdp_w * gpusPerInstance(f, part.spec.instance, s.name);
+    nodes += part.instances;
+    overhead_w += part.instances * perNode_w;
+  });
+  return { nodes: Math.round(nodes), overhead_w };
+}
+
+/** One model's full-fleet power from its simulated replicas (a disaggregated model's: both pools'). */
 function modelEnergy(f: FleetSpec, run: RunResult, s: ServedModel): ModelEnergy & { it_w: number } {
-  const stats = new ReplicaStats();
-  let replicas = 0;
-  for (const c of run.fleet!.gpuClusters) {
-    if (c.served !== s) continue;
-    for (const rep of c.replicas) stats.merge(rep.stats());
-    replicas += c.replicas.length;
-  }
-  const p = modelPowerPerGpu(s.power, stats, (run.duration_ms - run.warmup_ms) * replicas);
-  const gpu_w = p.mean_w * s.spec.gpus;
-  const node = nodeOverheadW(f, s);
+  const pools = energyPools(run, s);
+  const measured_ms = run.duration_ms - run.warmup_ms;
+  const draws = pools.map((pool) => {
+    const stats = new ReplicaStats();
+    let replicas = 0;
+    for (const c of run.fleet!.gpuClusters) {
+      if (c.served !== pool) continue;
+      for (const rep of c.replicas) stats.merge(rep.stats());
+      replicas += c.replicas.length;
+    }
+    return modelPowerPerGpu(pool.power, stats, measured_ms * replicas);
+  });
+  const gpu_w = pools.reduce((a, pool, i) => a + draws[i].mean_w * pool.spec.gpus, 0);
+  const idle_w = pools.reduce((a, pool) => a + pool.power.idle_w * pool.spec.gpus, 0) / s.spec.gpus;
+  const node = nodeOverheadW(f, s, pools);
   return {
     gpus: s.spec.gpus,
     nodes: node.nodes,
-    power_w_per_gpu: r(p.mean_w),
-    idle_w_per_gpu: r(s.power.idle_w),
-    prefill_w_per_gpu: r(p.prefill_w),
-    decode_w_per_gpu: r(p.decode_w),
+    power_w_per_gpu: r(gpu_w / s.spec.gpus),
+    idle_w_per_gpu: r(idle_w),
+    // a disaggregated model prefills in its prefill pool and decodes in its decode pool
+    prefill_w_per_gpu: r(draws[0].prefill_w),
+    decode_w_per_gpu: r(draws[draws.length - 1].decode_w),
     ...(s.power.cap_w !== undefined ? { power_cap_w: s.power.cap_w } : {}),
     gpu_power_w: r(gpu_w),
     node_overhead_w: r(node.overhead_w),
@@ -133,7 +154,7 @@ export function summarizeEnergy(f: FleetSpec, run: RunResult, tokens_per_s: numb
     g_co2e_per_million_tokens: r(millionTokens > 0 ? carbon_kg * 1000 / millionTokens : 0),
     by_model,
     by_region,
-    assumptions: energyAssumptions(f, run.fleet!.served, regions),
+    assumptions: energyAssumptions(f, run.fleet!.served.flatMap((s) => energyPools(run, s)), regions),
     ...(run.power ? { series: powerSeries(run.power, overhead_w, it_w > 0 ? facility_w / it_w : 1) } : {}),
   };
 }

@@ -152,7 +152,7 @@ export function summarizeFleet(prep: Prepared, run: RunResult): { parts: FleetPa
     if (fl.metrics.stages[i].count > 0) by_stage[name] = { latency_ms: roundLatency(fl.metrics.stages[i].summary()) };
   });
   const meanRate = makeArrivals(prep.scenario.workload.arrivals, () => 0.5, prep.trace).meanRatePerS(prep.scenario.duration_s * 1000);
-  const bill = fleetMonthlyCost(f, meanRate);
+  const bill = fleetMonthlyCost(f, meanRate, prep.scenario.faults);
   for (const s of fl.served) {
     const g = gpu[s.name];
     if (g.prefix_tokens_saved_per_s !== undefined) g.prefix_usd_saved_per_month = prefixUsdSavedPerMonth(s, g.prefix_tokens_saved_per_s, bill);

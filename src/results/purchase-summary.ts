@@ -1,7 +1,8 @@
 import type { z } from 'zod';
-import { commitmentFractions, purchaseDataAsOf, spotInterruption, spotReclaimMonthlyUsd } from '../cost/purchase.ts';
-import { spotReclaimSchema, type SpotReclaimSpec } from '../faults/kinds/spot-reclaim.ts';
-import { instancesPerReplica, modelInstances, modelOnDemandUsdPerHour, modelPurchaseBill, regionPriceFactor } from '../fleet/llm/purchase-cost.ts';
+import { COMMITMENTS, purchaseDataAsOf, spotInterruption } from '../cost/purchase.ts';
+import type { SpotReclaimSpec } from '../faults/kinds/spot-reclaim.ts';
+import { faultTargetModel, gpuPartBill, modelGpuParts, spotFaultOf, type GpuBillPart, type GpuPartBill } from '../fleet/llm/gpu-bill.ts';
+import { instancesPerReplica } from '../fleet/llm/purchase-cost.ts';
 import { gpusPerReplica, type FleetSpec } from '../fleet/schema.ts';
 import type { Prepared } from '../scenario/prepare.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
@@ -17,20 +18,14 @@ type SpotRisk = NonNullable<ModelPurchase['spot']>;
 
 const SECONDS_PER_MONTH = 730 * 3600;
 
-/** The model a spot-reclaim target names ("gpu:llama" or "gpu:llama/us-east"); undefined for every model. */
-function targetModel(target: string | undefined): string | undefined {
-  return target === undefined ? undefined : target.slice('gpu:'.length).split('/')[0];
-}
-
-/** The scenario's spot-reclaim faults on a model, with their bands' reclaim counts. */
+/** The scenario's spot-reclaim faults on a model or its pools, with their bands' reclaim counts. */
 function reclaimFaultsOf(prep: Prepared, run: RunResult, model: string): { specs: SpotReclaimSpec[]; simulated: number } {
   const specs: SpotReclaimSpec[] = [];
   let simulated = 0;
   for (const band of run.faults.bands) {
     const f = prep.scenario.faults[band.index];
     if (f.kind !== 'spot-reclaim') continue;
-    const named = targetModel(f.target);
-    if (named !== undefined && named !== model) continue;
+    if (f.target !== undefined && faultTargetModel(prep.scenario.fleet!, f.target) !== model) continue;
     specs.push(f);
     simulated += band.occurrences ?? 0;
   }
@@ -46,41 +41,41 @@ function runRisk(prep: Prepared, run: RunResult, model: string): { failed: numbe
   return { failed, ended: c.completed + failed, attainment };
 }
 
-/** The spot part of a model's purchase: the expected reclaims and their cost, and the risk the run measured. */
-function spotRisk(prep: Prepared, run: RunResult, f: FleetSpec, model: string): { risk: SpotRisk; reclaim_usd: number } {
+/** The spot part of a model's purchase: the expected reclaims over its GPU lines (a disaggregated model's pools), and the risk the run measured. */
+function spotRisk(prep: Prepared, run: RunResult, f: FleetSpec, model: string, parts: readonly { part: GpuBillPart; bill: GpuPartBill }[]): SpotRisk {
   const m = f.models[model];
   const { specs, simulated } = reclaimFaultsOf(prep, run, model);
-  // Without a spot-reclaim fault the expected figures use the fault kind's defaults (AWS notice, assumed delays).
-  const spec = specs[0] ?? spotReclaimSchema.parse({ kind: 'spot-reclaim', at_s: 0, duration_s: 1 });
+  const spec = specs[0];
   const assumed = spotInterruption(m.instance);
-  const perMonth = spec.interruptions_per_month ?? assumed.per_month;
-  const spotInstances = (m.purchase!.spot ?? 0) * modelInstances(f, m, model);
-  const spotReplicas = (m.purchase!.spot ?? 0) * (m.gpus / gpusPerReplica(m));
-  const replicaReclaims = spotReplicas * instancesPerReplica(m, f.prices.overrides) * perMonth;
-  const cost = spotReclaimMonthlyUsd({
-    spotInstances, rate_per_h: perMonth / 730, away_h: spec.back_after_s / 3600, on_demand_usd_per_hour: modelOnDemandUsdPerHour(f, m),
-    spot_fraction: commitmentFractions(m.instance).spot!, region_factor: regionPriceFactor(f), replace: spec.replace,
-  });
+  const perMonth = spec?.interruptions_per_month ?? assumed.per_month;
+  let spotInstances = 0, replicaReclaims = 0, reclaimUsd = 0, awayShare = 0;
+  for (const { part, bill } of parts) {
+    spotInstances += bill.spot_instances;
+    reclaimUsd += bill.reclaim_usd;
+    awayShare = bill.away_share;
+    const spotReplicas = (m.purchase!.spot ?? 0) * (part.spec.gpus / gpusPerReplica(part.spec));
+    replicaReclaims += spotReplicas * instancesPerReplica(part.spec) * (spec?.interruptions_per_month ?? spotInterruption(part.spec.instance).per_month);
+  }
   const outcome = runRisk(prep, run, model);
   const budgetShare = 1 - (prep.scenario.slo?.availability ?? 0.999);
   const meanRate = makeArrivals(prep.scenario.workload.arrivals, () => 0.5, prep.trace).meanRatePerS(prep.scenario.duration_s * 1000);
   const monthlyBudget = budgetShare * meanRate * m.share * SECONDS_PER_MONTH;
-  const risk: SpotRisk = {
-    interruption_band: spec.interruptions_per_month === undefined ? assumed.band : 'scenario',
+  return {
+    interruption_band: spec?.interruptions_per_month === undefined ? assumed.band : 'scenario',
     interruptions_per_month: perMonth,
     spot_instances: round(spotInstances),
     expected_replica_reclaims_per_month: round(replicaReclaims),
-    replace: spec.replace,
-    expected_away_share: round(cost.away_share),
-    expected_reclaim_monthly_usd: round(cost.usd),
+    // without a spot-reclaim fault the expected figures use the fault kind's defaults (AWS notice, assumed delays)
+    replace: spec?.replace ?? 'on_demand',
+    expected_away_share: round(awayShare),
+    expected_reclaim_monthly_usd: round(reclaimUsd),
     reclaims_simulated: simulated,
-    accelerate: spec.accelerate,
+    accelerate: spec?.accelerate ?? 1,
     requests_failed: outcome.failed,
     slo_attainment: outcome.attainment,
     error_budget_burn_rate: round(outcome.ended > 0 && budgetShare > 0 ? outcome.failed / outcome.ended / budgetShare : 0),
     expected_error_budget_burned_per_month: simulated > 0 && monthlyBudget > 0 ? round(((outcome.failed / simulated) * replicaReclaims) / monthlyBudget) : null,
   };
-  return { risk, reclaim_usd: cost.usd };
 }
 
 /** summary.json `purchase`: the bill by commitment of each model with a purchase mix, and the spot risk. Undefined when no model has one. */
@@ -92,18 +87,21 @@ export function summarizePurchase(prep: Prepared, run: RunResult): PurchaseSumma
   const by_model: Record<string, ModelPurchase> = {};
   let monthly = 0, onDemand = 0;
   for (const name of names) {
-    const bill = modelPurchaseBill(f, name);
-    const spot = (f.models[name].purchase!.spot ?? 0) > 0 ? spotRisk(prep, run, f, name) : undefined;
-    const total = bill.monthly_usd + (spot?.reclaim_usd ?? 0);
+    // the bill's own GPU lines (fleet/llm/gpu-bill.ts), so that the two agree to the cent
+    const spotFault = spotFaultOf(f, prep.scenario.faults, name);
+    const parts = modelGpuParts(f, name).map((part) => ({ part, bill: gpuPartBill(f, name, part, spotFault) }));
+    const byCommitment = Object.fromEntries(COMMITMENTS.map((c) => [c, round(parts.reduce((a, p) => a + p.bill.by_commitment[c], 0))])) as unknown as ModelPurchase['monthly_usd_by_commitment'];
+    const total = parts.reduce((a, p) => a + p.bill.monthly_usd + p.bill.reclaim_usd, 0);
+    const allOnDemand = parts.reduce((a, p) => a + p.bill.all_on_demand_monthly_usd, 0);
+    const spot = (f.models[name].purchase!.spot ?? 0) > 0 ? spotRisk(prep, run, f, name, parts) : undefined;
     monthly += total;
-    onDemand += bill.all_on_demand_monthly_usd;
-    const byCommitment = Object.fromEntries(Object.entries(bill.by_commitment).map(([k, v]) => [k, round(v)])) as unknown as ModelPurchase['monthly_usd_by_commitment'];
+    onDemand += allOnDemand;
     by_model[name] = {
       monthly_usd_by_commitment: byCommitment,
       monthly_usd: round(total),
-      all_on_demand_monthly_usd: round(bill.all_on_demand_monthly_usd),
-      saved_usd: round(bill.all_on_demand_monthly_usd - total),
-      ...(spot ? { spot: spot.risk } : {}),
+      all_on_demand_monthly_usd: round(allOnDemand),
+      saved_usd: round(allOnDemand - total),
+      ...(spot ? { spot } : {}),
     };
   }
   return {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fleetMonthlyCost } from '../../src/fleet/llm/cost.ts';
-import { modelPurchaseBill } from '../../src/fleet/llm/purchase-cost.ts';
+import { modelPurchaseBill } from '../../src/fleet/llm/gpu-bill.ts';
 import { spotReclaimMonthlyUsd } from '../../src/cost/purchase.ts';
 import { embedModel, smallFleet, smallModel } from '../helpers/fleet.ts';
 import { fleetsim, show } from '../helpers/cli.ts';

@@ -33,8 +33,8 @@ describe('summary.json purchase block', () => {
     expect(p.by_model.llama.spot!.expected_reclaim_monthly_usd).toBeCloseTo(reclaim, 3);
     expect(p.monthly_usd).toBeCloseTo(base * 0.59 + reclaim, 1);
     expect(p.saved_usd).toBeCloseTo(base * 0.41 - reclaim, 1);
-    // The fleet's bill carries the mix on the model's GPU line.
-    expect(s.cost!.by_component['gpu:llama']).toBeCloseTo(base * 0.59, 1);
+    // The fleet's bill carries the mix on the model's GPU line, with the expected reclaims (as the purchase block).
+    expect(s.cost!.by_component['gpu:llama']).toBeCloseTo(base * 0.59 + reclaim, 1);
     expect(s.purchase!.by_model.llama.spot!.reclaims_simulated).toBe(0);
     // The terminal summary's row: on-demand, reserved 3y and spot by hand (0.3, 0.2 and 0.09 of the base).
     const fmt = (x: number) => `$${Math.round(x).toLocaleString('en-US')}`;

@@ -7,6 +7,7 @@ import type { ControlSpec } from './schema.ts';
 import type { FleetIndex } from '../fleet-index.ts';
 import { weightLoadSeconds, type GpuCluster } from '../llm/replicas.ts';
 import { ReplicaPool } from './gpu-pool.ts';
+import { committedShare } from '../../cost/purchase.ts';
 import type { ScalingEvent } from './record.ts';
 import type { TierPool } from './tier-pool.ts';
 
@@ -88,6 +89,7 @@ export class ControlContext {
       const fixed = billComponent.endsWith('@b') ? 0 : cluster.served.replicasPerRegion[cluster.region];
       const coldStart_s = (boot_s + weightLoadSeconds(cluster, this.scenario.fleet?.s3.load_gb_per_s ?? 2)) / this.compression;
       pool = new ReplicaPool(this.sim, cluster, `gpu:${cluster.name}`, fixed, this.events, this.from_ms, coldStart_s);
+      pool.meter.committed = committedShare(cluster.served.spec.purchase) * fixed;
       this.gpuPools.set(cluster, pool);
       this.pools.push({ billComponent, name: `gpu:${cluster.name}`, pool, gpu: cluster });
     }

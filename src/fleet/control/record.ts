@@ -15,6 +15,13 @@ export class Meter {
   area = 0;
   /** serving-instance-ms after `from_ms` */
   servingArea = 0;
+  /**
+   * Instances of the fixed fleet bought by commitment (reserved, savings plan, capacity block):
+   * paid whether they run or not, so the autoscaled bill keeps them and scales only the rest.
+   */
+  committed = 0;
+  /** instance-ms above `committed` after `from_ms`: the instances bought by the hour (on-demand, spot) */
+  aboveCommittedArea = 0;
   private serving: number;
   min: number;
   max: number;
@@ -51,6 +58,7 @@ export class Meter {
     if (now_ms > from) {
       this.area += this.count * (now_ms - from);
       this.servingArea += this.serving * (now_ms - from);
+      this.aboveCommittedArea += Math.max(0, this.count - this.committed) * (now_ms - from);
     }
     this.last_ms = Math.max(this.last_ms, now_ms);
   }

@@ -1,10 +1,10 @@
 import { albMonthlyUsd, buildCostBreakdown, cdnMonthlyUsd, instanceLine, storageMonthlyUsd, type CostBreakdown, type CostLine, type PriceOptions } from '../../cost/monthly.ts';
 import { HOURS_PER_MONTH, INSTANCES, getInstance } from '../../cost/prices.ts';
-import { gpusPerInstance, modelInstances, modelPurchaseBill } from './purchase-cost.ts';
+import { gpuPartBill, modelGpuParts, spotFaultOf } from './gpu-bill.ts';
+import type { FaultSpec } from '../../faults/registry.ts';
 import type { FleetSpec } from '../schema.ts';
 import { UserError } from '../../errors.ts';
 import { excerpt } from '../../util/excerpt.ts';
-import { poolBillLines } from './disaggregated.ts';
 import { kvTierBillLine } from './kv-tiers-cost.ts';
 
 const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
@@ -12,9 +12,10 @@ const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
 /**
  * The monthly bill of the full fleet as configured (not the sampled part): instances x hourly
  * price x 730 h per component, plus CDN, load balancers, storage and the flat lines the scenario
- * lists. `meanRate_per_s` is the full-fleet request rate, used for per-request charges.
+ * lists. `meanRate_per_s` is the full-fleet request rate, used for per-request charges; `faults`
+ * are the scenario's, whose spot-reclaim faults set the expected reclaims billed.
  */
-export function fleetMonthlyCost(f: FleetSpec, meanRate_per_s: number): CostBreakdown {
+export function fleetMonthlyCost(f: FleetSpec, meanRate_per_s: number, faults: readonly FaultSpec[] = []): CostBreakdown {
   const opts: PriceOptions = { overrides: f.prices.overrides, priceSet: f.prices.set };
   const lines: CostLine[] = [];
   const requestsPerMonth = meanRate_per_s * SECONDS_PER_MONTH;
@@ -31,12 +32,13 @@ export function fleetMonthlyCost(f: FleetSpec, meanRate_per_s: number): CostBrea
   lines.push(instanceLine('router', 'services', f.router.instance, f.router.instances, opts));
   lines.push(instanceLine('moderation', 'services', f.moderation.instance, f.moderation.instances, opts));
   for (const [name, m] of Object.entries(f.models)) {
-    // A disaggregated model is billed as its two pools, each on its own instance type; a purchase
-    // mix bills the model's instances by commitment (cost/purchase.ts); otherwise all on-demand.
-    if (m.disaggregation) {
-      for (const p of poolBillLines(name, m, f)) lines.push(instanceLine(p.component, 'gpu', p.instance, poolInstances(name, p, f), opts));
-    } else if (m.purchase) lines.push({ component: `gpu:${name}`, plane: 'gpu', monthly_usd: modelPurchaseBill(f, name).monthly_usd });
-    else lines.push(instanceLine(`gpu:${name}`, 'gpu', m.instance, modelInstances(f, m, name), opts));
+    // A line per GPU line of the model (a disaggregated model's pools), by its purchase mix or
+    // all on-demand, at the regions' prices, with the expected cost of spot reclaims (gpu-bill.ts).
+    const spotFault = spotFaultOf(f, faults, name);
+    for (const part of modelGpuParts(f, name)) {
+      const b = gpuPartBill(f, name, part, spotFault);
+      lines.push({ component: part.component, plane: 'gpu', monthly_usd: b.monthly_usd + b.reclaim_usd });
+    }
     const kvLine = kvTierBillLine(name, m);
     if (kvLine) lines.push(kvLine);
   }
@@ -52,11 +54,6 @@ export function fleetMonthlyCost(f: FleetSpec, meanRate_per_s: number): CostBrea
   return buildCostBreakdown(lines);
 }
 
-/** The instances a pool's GPUs fill, rounded up. */
-function poolInstances(name: string, p: { instance: string; gpus: number }, f: FleetSpec): number {
-  return Math.ceil(p.gpus / gpusPerInstance(f, p.instance, name));
-}
-
 /**
  * GPU pools that fill part of a unit their instance is sold in only whole (gb200-4x: NVL72 racks of
  * 18 trays, at the catalog's seller's price). Billed per instance, as GPUs are sized; the report
@@ -66,14 +63,21 @@ function poolInstances(name: string, p: { instance: string; gpus: number }, f: F
  */
 export function partRackPools(f: FleetSpec): string[] {
   const out: string[] = [];
-  for (const [name, m] of Object.entries(f.models)) {
-    const pools = m.disaggregation ? poolBillLines(name, m, f) : [{ component: `gpu:${name}`, instance: m.instance, gpus: m.gpus }];
-    for (const p of pools) {
-      const unit = Object.hasOwn(INSTANCES, p.instance) && !Object.hasOwn(f.prices.overrides, p.instance) ? INSTANCES[p.instance].sold_in_instances : undefined;
-      const filled = poolInstances(name, p, f);
+  for (const name of Object.keys(f.models)) {
+    // by instance type: a disaggregated model's pools on one type are packed on its instances (gpu-bill.ts)
+    const byType = new Map<string, { components: string[]; instances: number }>();
+    for (const p of modelGpuParts(f, name)) {
+      const t = byType.get(p.spec.instance) ?? { components: [], instances: 0 };
+      t.components.push(p.component);
+      t.instances += p.instances;
+      byType.set(p.spec.instance, t);
+    }
+    for (const [instance, t] of byType) {
+      const unit = Object.hasOwn(INSTANCES, instance) && !Object.hasOwn(f.prices.overrides, instance) ? INSTANCES[instance].sold_in_instances : undefined;
+      const filled = Math.round(t.instances);
       if (unit === undefined || filled % unit === 0) continue;
-      const rackUsd = unit * getInstance(p.instance).usd_per_hour_2024 * HOURS_PER_MONTH;
-      out.push(`${p.component} fills ${filled % unit} of the ${unit} ${p.instance} of a rack its seller sells only whole: billed per instance, a lower bound (a whole rack lists at $${Math.round(rackUsd).toLocaleString('en-US')} a month; each region needs its own)`);
+      const rackUsd = unit * getInstance(instance).usd_per_hour_2024 * HOURS_PER_MONTH;
+      out.push(`${t.components.join(' and ')} fill${t.components.length > 1 ? '' : 's'} ${filled % unit} of the ${unit} ${instance} of a rack its seller sells only whole: billed per instance, a lower bound (a whole rack lists at $${Math.round(rackUsd).toLocaleString('en-US')} a month; each region needs its own)`);
     }
   }
   return out;

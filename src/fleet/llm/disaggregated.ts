@@ -192,9 +192,3 @@ export function poolField(name: string, spec: ServedSpec, pool: 'prefill' | 'dec
     return pools ? `fleet.models.${name}.disaggregation.${pool}.${key}` : `fleet.models.${name}.${key}`;
   };
 }
-
-/** The pools' lines of the bill: (component, instance, GPUs) for each. */
-export function poolBillLines(name: string, spec: ServedSpec, f: FleetSpec): { component: string; instance: string; gpus: number }[] {
-  const p = poolSpecs(name, spec, f.prices.set);
-  return (['prefill', 'decode'] as const).map((k) => ({ component: `gpu:${poolName(name, k)}`, instance: p[k].instance, gpus: p[k].gpus }));
-}

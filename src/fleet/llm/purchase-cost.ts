@@ -1,6 +1,5 @@
 import { instanceHourlyUsd } from '../../cost/monthly.ts';
 import { INSTANCES, getInstance } from '../../cost/prices.ts';
-import { purchaseMonthlyUsd, type PurchaseBill } from '../../cost/purchase.ts';
 import { UserError } from '../../errors.ts';
 import { excerpt } from '../../util/excerpt.ts';
 import { gpusPerReplica, type FleetSpec, type ServedSpec } from '../schema.ts';
@@ -47,18 +46,4 @@ export function regionPriceFactor(f: FleetSpec): number {
 /** A model's on-demand price per instance-hour, as the scenario prices it (price set, overrides). */
 export function modelOnDemandUsdPerHour(f: FleetSpec, m: ServedSpec): number {
   return instanceHourlyUsd(m.instance, { overrides: f.prices.overrides, priceSet: f.prices.set });
-}
-
-/** The monthly bill of a model bought by its purchase mix (fleet.models.<name>.purchase). */
-export function modelPurchaseBill(f: FleetSpec, name: string): PurchaseBill {
-  const m = f.models[name];
-  if (!m.purchase) throw new Error(`model ${name} has no purchase mix`);
-  return purchaseMonthlyUsd({
-    instance: m.instance,
-    instances: modelInstances(f, m, name),
-    mix: m.purchase,
-    on_demand_usd_per_hour: modelOnDemandUsdPerHour(f, m),
-    region_factor: regionPriceFactor(f),
-    where: `fleet.models.${name}.purchase`,
-  });
 }
