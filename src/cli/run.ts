@@ -119,6 +119,7 @@ export function registerRun(program: Command): void {
           out.commit(exp.interrupted ? where : undefined);
         }
         printResult(opts, exp.summary, { summaryJson, vllmJson }, info);
+        if (!opts.quiet) for (const w of stderrWarnings(exp.summary)) process.stderr.write(`fleetsim: warning: ${escapeControls(w)}\n`);
         if (where) info(`\nreport written to ${where}/ (open ${where}/report.html)`);
         reportEnd(exp, interrupt, { seed, reps, duration_s: sc.duration_s, max_wall_s: sc.limits.max_wall_s, out: opts.out, where });
       } finally {
@@ -126,6 +127,17 @@ export function registerRun(program: Command): void {
         interrupt.dispose();
       }
     });
+}
+
+/**
+ * Verdict warnings that say part of the run describes nothing (a class that got no requests,
+ * reasoning answers the context window cut): also on stderr, where they reach a reader of
+ * --json or of a redirected table.
+ */
+const STDERR_WARNINGS: readonly string[] = ['class_without_requests', 'reasoning_answers_cut'];
+
+function stderrWarnings(s: Summary): string[] {
+  return (s.verdict?.warnings ?? []).filter((w) => STDERR_WARNINGS.includes(w.code)).map((w) => w.message);
 }
 
 /** The result on stdout in the format asked for. */

@@ -6,6 +6,7 @@ import { figureWithInterval, latencyLabel, verdictMarkdown } from './verdict-tex
 import { energyReportTable } from './energy-text.ts';
 import { markThin, thinPercentileKeys, thinPercentileNote, thinPercentileNoteByModel } from '../results/verdict.ts';
 import { deployRows } from './deploy-table.ts';
+import { classRows } from './class-table.ts';
 
 /** A table of the report, rendered as Markdown (report.md) and as HTML (report.html). */
 export interface ReportTable {
@@ -90,6 +91,12 @@ function byModelTable(s: Summary): ReportTable | undefined {
     };
   }
   return undefined;
+}
+
+/** One row per request class, with its SLO met or missed. */
+function classesTable(s: Summary): ReportTable | undefined {
+  const c = classRows(s, '**missed**');
+  return c ? { title: 'Request classes', ...c } : undefined;
 }
 
 /** One row per GPU cluster. */
@@ -202,7 +209,7 @@ function variantsTable(variants: NamedSummary[] | undefined): ReportTable | unde
 }
 
 export function summaryTables(s: Summary, variants?: NamedSummary[]): ReportTable[] {
-  const tables = [requestsTable(s), latencyTable(s), byModelTable(s), gpuTable(s), stagesTable(s), costTable(s), purchaseTable(s), energyReportTable(s), deployTable(s), stationsTable(s), faultsTable(s), variantsTable(variants)];
+  const tables = [requestsTable(s), latencyTable(s), byModelTable(s), classesTable(s), gpuTable(s), stagesTable(s), costTable(s), purchaseTable(s), energyReportTable(s), deployTable(s), stationsTable(s), faultsTable(s), variantsTable(variants)];
   return tables.filter((t): t is ReportTable => t !== undefined);
 }
 

@@ -6,6 +6,7 @@ import { energyTerminalLines } from './energy-text.ts';
 import { markThin, thinPercentileKeys, thinPercentileNote, thinPercentileNoteByModel } from '../results/verdict.ts';
 import { kvTierTable } from './cache-verdict-text.ts';
 import { deployRows } from './deploy-table.ts';
+import { classRows } from './class-table.ts';
 
 const withCi = (x: number | null, ci?: [number, number]) => figureWithInterval(x, ci).replace(/\u00a0/g, ' ');
 
@@ -107,6 +108,8 @@ export function renderSummary(s: Summary): string {
   out.push(table(['latency ms', 'p50', 'p90', 'p99', 'p99.9', 'mean', 'max'], lat));
   const thinNote = thinPercentileNote(r.completed);
   if (thinNote) out.push(thinNote);
+  const classes = classRows(s, 'MISSED');
+  if (classes) out.push('', table(classes.header, classes.rows), ...(classes.note ? [classes.note] : []));
   out.push('');
   const st = Object.entries(s.stations).map(([name, x]) => [
     name,

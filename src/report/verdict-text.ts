@@ -1,5 +1,5 @@
 import type { Summary } from '../results/summary.ts';
-import { unjudgedReason, type SloVerdict } from '../results/verdict.ts';
+import { unjudgedReason, type ClassVerdict, type SloVerdict } from '../results/verdict.ts';
 import { fmt } from './table.ts';
 import { energyVerdictLines } from './energy-text.ts';
 import { cacheVerdictLines } from './cache-verdict-text.ts';
@@ -47,12 +47,55 @@ function shakyReason(s: Summary): string {
   return '';
 }
 
+/** A class's SLO targets in words: "ttft p99 <= 2,000 ms, tpot p99 <= 100 ms". */
+export function classTargetsText(slo: { ttft_p99_ms?: number; tpot_p99_ms?: number; e2e_p99_ms?: number }): string {
+  return (['ttft', 'tpot', 'e2e'] as const).flatMap((m) => (slo[`${m}_p99_ms`] === undefined ? [] : [`${m} p99 <= ${fmt(slo[`${m}_p99_ms`])} ms`])).join(', ');
+}
+
+/** The request classes with an SLO that received requests (judged), and those without requests. */
+function classSlos(s: Summary): { judged: [string, ClassVerdict][]; silent: string[] } {
+  const judged: [string, ClassVerdict][] = [];
+  const silent: string[] = [];
+  for (const [name, v] of Object.entries(s.verdict.classes ?? {})) {
+    if (!s.classes?.by_class[name]?.slo) continue; // no targets: nothing to meet or miss
+    if (v.met === null) silent.push(name);
+    else judged.push([name, v]);
+  }
+  return { judged, silent };
+}
+
+/** One verdict line per request class with an SLO and requests: missed with its figures, or met (one without requests is the warning class_without_requests). */
+function classSloLines(s: Summary, shaky: string): VerdictLine[] {
+  return classSlos(s).judged.map(([name, v]): VerdictLine => {
+    const served = `SLO attainment ${v.slo_attainment === null ? '-' : `${fmt(v.slo_attainment * 100)}%`}, goodput ${fmt(v.goodput_per_s)}/s`;
+    if (!v.met) return { text: `class ${name}: ${v.missed.join(', ')}: MISSED (${served})`, bad: true };
+    const met = shaky ? `met in this run, not shown to hold (${shaky})` : 'met';
+    return { text: `class ${name}: ${classTargetsText(s.classes!.by_class[name].slo!)}: ${met} (${served})`, bad: shaky !== '' };
+  });
+}
+
+/** The SLO part of the headline: models' and classes' SLOs, a missed class named. */
+function sloHeadline(s: Summary, shaky: string): string {
+  const slos = Object.values(s.verdict.slo);
+  const { judged, silent } = classSlos(s);
+  const parts: string[] = [];
+  const qualified = shaky ? ` in this run, not shown to hold (${shaky})` : '';
+  const missed = slos.filter((x) => !x.met).length;
+  if (slos.length > 0) parts.push(missed > 0 ? `SLO missed for ${missed} of ${slos.length} models` : `SLO met for ${slos.length === 1 ? 'the model' : `all ${slos.length} models`}${qualified}`);
+  const missedClasses = judged.filter(([, v]) => !v.met).map(([name]) => name);
+  if (missedClasses.length > 0) parts.push(`SLO missed for class${missedClasses.length === 1 ? '' : 'es'} ${missedClasses.join(', ')} (${missedClasses.length} of ${judged.length} with an SLO and requests)`);
+  else if (judged.length > 0) parts.push(`SLO met for ${judged.length === 1 ? `class ${judged[0][0]}` : `all ${judged.length} classes`}${qualified}`);
+  if (silent.length > 0) parts.push(`SLO not judged for class${silent.length === 1 ? '' : 'es'} ${silent.join(', ')} (no requests)`);
+  return parts.length > 0 ? parts.join('; ') : 'no SLO set';
+}
+
 export function verdictText(s: Summary): VerdictText {
   const v = s.verdict;
   const lines: VerdictLine[] = [];
   const slos = Object.entries(v.slo);
   const shaky = shakyReason(s);
   for (const [model, x] of slos) lines.push(sloLine(model, x, s.replications, shaky));
+  lines.push(...classSloLines(s, shaky));
   if (s.cost) {
     const ref = s.cost.reference_monthly_usd?.total;
     // an autoscaled fleet pays for the replicas it ran: that bill leads, the fixed fleet's beside it
@@ -69,9 +112,8 @@ export function verdictText(s: Summary): VerdictText {
     if (w.code === 'not_steady') continue; // said on the steady-state line
     lines.push({ text: `warning (${w.code}): ${w.message}`, bad: true });
   }
-  const missed = slos.filter(([, x]) => !x.met).length;
   const parts = [
-    slos.length > 0 ? (missed > 0 ? `SLO missed for ${missed} of ${slos.length} models` : `SLO met for ${slos.length === 1 ? 'the model' : `all ${slos.length} models`}${shaky ? ` in this run, not shown to hold (${shaky})` : ''}`) : 'no SLO set',
+    sloHeadline(s, shaky),
     !v.steady_state.ok ? 'NOT at steady state' : unjudged ? 'steady state not judged' : 'at steady state',
     `${v.warnings.length} warning${v.warnings.length === 1 ? '' : 's'}`,
   ];

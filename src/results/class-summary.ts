@@ -26,17 +26,20 @@ export function summarizeClasses(classes: RequestClasses, measured_s: number, fl
     const spec = classes.spec[name];
     const m = classes.metrics[i];
     const c = m.counts;
-    const share = c.offered > 0 ? c.completed / c.offered : 0;
-    normalised.push(share);
+    // a class that received no request has no share of its demand served, nor attainment: null,
+    // and it stays out of Jain's index (counting it as 0 called it starved)
+    const received = c.offered > 0;
+    const share = received ? c.completed / c.offered : null;
+    if (share !== null) normalised.push(share);
     const book = classes.books[i];
     by_class[name] = {
       priority: classes.priority[i],
       share: spec.share,
       ...(spec.tenant ? { tenant: spec.tenant } : {}),
       offered: c.offered, completed: c.completed, failed: c.failed, rejected: c.rejected, timed_out: c.timed_out,
-      normalised_throughput: round(share),
+      normalised_throughput: share === null ? null : round(share),
       goodput_per_s: round(m.good_in_window / measured_s),
-      slo_attainment: round(c.completed > 0 ? Math.min(1, m.good / c.completed) : 0),
+      slo_attainment: received ? round(c.completed > 0 ? Math.min(1, m.good / c.completed) : 0) : null,
       latency_ms: { ttft: roundLatency(m.ttft.summary()), tpot: roundLatency(m.tpot.summary()), e2e: roundLatency(m.e2e.summary()) },
       ...(spec.slo ? { slo: spec.slo } : {}),
       ...(spec.weight !== undefined ? { gateway_weight: spec.weight } : {}),
@@ -50,5 +53,5 @@ export function summarizeClasses(classes: RequestClasses, measured_s: number, fl
       t.goodput_per_s = round(t.goodput_per_s + m.good_in_window / measured_s);
     }
   });
-  return { by_class, ...(Object.keys(by_tenant).length > 0 ? { by_tenant } : {}), fairness_jain: round(jainIndex(normalised)) };
+  return { by_class, ...(Object.keys(by_tenant).length > 0 ? { by_tenant } : {}), fairness_jain: normalised.length > 0 ? round(jainIndex(normalised)) : null };
 }

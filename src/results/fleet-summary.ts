@@ -102,7 +102,7 @@ function modelFigures(prep: Prepared, run: RunResult, s: NonNullable<RunResult['
     scheduling_delay_ms: roundLatency(mm.scheduling_delay.summary()),
     output_tokens_per_s: r(outPerS),
     // the hidden tokens' share of the counted requests' output, of the tokens served in the window
-    ...(mm.ttfvt ? { reasoning_tokens_per_s: r(mm.output_tokens > 0 ? outPerS * (mm.reasoning_tokens / mm.output_tokens) : 0) } : {}),
+    ...(mm.ttfvt ? { reasoning_tokens_per_s: r(mm.output_tokens > 0 ? outPerS * (mm.reasoning_tokens / mm.output_tokens) : 0), reasoning_answers_cut: mm.answers_cut } : {}),
     utilization: r(u.busy_fraction),
     ...(pools ? { disaggregation: disaggregationFigures(run, pools, measured_ms) } : {}),
     ...(slo

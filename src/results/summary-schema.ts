@@ -94,6 +94,7 @@ export const ModelSummarySchema = replicated({
   scheduling_delay_ms: LatencySchema.describe("Submit to first admission into a replica's running batch."),
   output_tokens_per_s: z.number().describe('Full-fleet equivalent (simulated / scale).'),
   reasoning_tokens_per_s: z.number().optional().describe('Reasoning models only: the hidden thinking tokens among output_tokens_per_s, full-fleet equivalent.'),
+  reasoning_answers_cut: z.number().optional().describe('Reasoning models only: requests arrived after warm-up whose visible answer the context window cut (the output, hidden tokens first, is held to half the window); of the simulated sample. Warning reasoning_answers_cut.'),
   utilization: z.number().describe("Busy fraction of the model's GPU replicas."),
   disaggregation: DisaggregationSummarySchema.optional().describe('Models served by separate prefill and decode pools only.'),
   slo: replicated({ e2e_p99_ms: z.number().optional(), ttft_p99_ms: z.number().optional(), met: z.boolean() }).optional(),
@@ -212,14 +213,14 @@ export const SloVerdictSchema = z.strictObject({
 });
 
 export const VerdictWarningSchema = z.strictObject({
-  code: z.enum(['over_capacity', 'over_capacity_at_peak', 'near_capacity', 'first_tokens_short', 'not_steady', 'steady_state_unjudged', 'censored', 'fleet_sampled', 'errors', 'incomplete', 'spot_reclaims', 'known_model_bias', 'part_rack', 'kv_tier_bound', 'fault_in_warmup', 'fault_past_end']),
+  code: z.enum(['over_capacity', 'over_capacity_at_peak', 'near_capacity', 'first_tokens_short', 'not_steady', 'steady_state_unjudged', 'censored', 'fleet_sampled', 'errors', 'incomplete', 'spot_reclaims', 'known_model_bias', 'part_rack', 'kv_tier_bound', 'fault_in_warmup', 'fault_past_end', 'class_without_requests', 'reasoning_answers_cut']),
   message: z.string(),
 });
 
 export const ClassVerdictSchema = z.strictObject({
   goodput_per_s: z.number(),
-  slo_attainment: z.number(),
-  met: z.boolean().describe("every p99 target of the class's SLO met by its completed requests"),
+  slo_attainment: nullableNumber().describe('null when the class received no requests'),
+  met: z.boolean().nullable().describe("every p99 target of the class's SLO met by its completed requests; null when the class received no requests (nothing to judge: warning class_without_requests)"),
   missed: z.array(z.string()).describe('the targets missed, each with its figure'),
 });
 
@@ -241,7 +242,8 @@ export const VerdictSchema = z
   .describe('What a reader must know first (src/results/verdict.ts; the rules are in docs/reports.md).');
 
 /** Request classes (src/results/class-summary.ts builds the block). */
-const ClassTargetsSchema = z.strictObject({ ttft_p99_ms: z.number().optional(), tpot_p99_ms: z.number().optional(), e2e_p99_ms: z.number().optional() });
+// replicated: the aggregate gives every block of numbers a ci95 (a replicated run with classes failed its own schema)
+const ClassTargetsSchema = replicated({ ttft_p99_ms: z.number().optional(), tpot_p99_ms: z.number().optional(), e2e_p99_ms: z.number().optional() });
 
 export const ClassSummarySchema = replicated({
   priority: z.number().describe('0 runs first (vLLM priority policy)'),
@@ -252,14 +254,13 @@ export const ClassSummarySchema = replicated({
   failed: z.number(),
   rejected: z.number(),
   timed_out: z.number(),
-  normalised_throughput: z.number().describe('completed / offered: the share of its demand the class got served'),
+  normalised_throughput: nullableNumber().describe('completed / offered: the share of its demand the class got served; null when the class received no requests'),
   goodput_per_s: z.number().describe('requests completed for a waiting client that met both their TTFT and TPOT targets, per second (DistServe); of the simulated sample'),
-  slo_attainment: z.number().describe('of completed requests, the share that met both targets'),
+  slo_attainment: nullableNumber().describe('of completed requests, the share that met both targets (0 when none completed); null when the class received no requests'),
   latency_ms: z.strictObject({ ttft: LatencySchema, tpot: LatencySchema, e2e: LatencySchema }),
   slo: ClassTargetsSchema.optional(),
   gateway_weight: z.number().optional().describe("the class's weight in the gateway's weighted fair queueing"),
-  batch: z
-    .strictObject({
+  batch: replicated({
       completion_window_h: z.number(),
       discount: z.number(),
       submitted: z.number().describe('requests submitted (every one, warm-up ones too)'),
@@ -272,8 +273,7 @@ export const ClassSummarySchema = replicated({
     })
     .optional()
     .describe('A batch class: its completion window, met or missed.'),
-  bill: z
-    .strictObject({
+  bill: replicated({
       token_share: z.number().describe("the class's share of the prompt and output tokens the GPUs processed (measured period)"),
       gpu_monthly_usd: z.number().describe('that share of the monthly GPU bill (fleetsim bills GPUs, not tokens)'),
       usd_per_million_tokens: z.number().describe('GPU cost per million tokens of the class'),
@@ -286,11 +286,10 @@ export const ClassSummarySchema = replicated({
     .describe('The bill and carbon by class (scenarios with a batch class; docs/priorities.md says how they are attributed).'),
 });
 
-export const ClassesSummarySchema = z
-  .strictObject({
+export const ClassesSummarySchema = replicated({
     by_class: z.record(z.string(), ClassSummarySchema),
     by_tenant: z.record(z.string(), replicated({ offered: z.number(), completed: z.number(), goodput_per_s: z.number() })).optional(),
-    fairness_jain: z.number().describe("Jain's fairness index over the classes' normalised throughput: 1 when every class gets the same share of its demand, 1/n when one class gets everything"),
+    fairness_jain: nullableNumber().describe("Jain's fairness index over the normalised throughput of the classes that received requests: 1 when every class gets the same share of its demand, 1/n when one class gets everything; null when no class received any"),
   })
   .describe('Request classes (fleet.classes), when the scenario declares them.');
 

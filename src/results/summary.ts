@@ -11,7 +11,7 @@ import { summarizePurchase } from './purchase-summary.ts';
 import type { StationSummarySchema, SummarySchema } from './summary-schema.ts';
 import type { Ci95 } from './summary-schema-parts.ts';
 import { capacityLoads, servedModelBiases } from './capacity.ts';
-import { classVerdicts, firstVisibleTokenVerdicts, runWarnings, sloVerdict, steadyState, type SloVerdict, type Verdict, type VerdictWarning } from './verdict.ts';
+import { classesWithoutRequestsWarning, classVerdicts, firstVisibleTokenVerdicts, runWarnings, sloVerdict, steadyState, type SloVerdict, type Verdict, type VerdictWarning } from './verdict.ts';
 import { partRackPools } from '../fleet/llm/cost.ts';
 import { faultsOfRun, pastEndFaultWarning, warmupFaultWarning } from './fault-coverage.ts';
 import { summarizeClasses, type ClassesSummary } from './class-summary.ts';
@@ -120,7 +120,7 @@ function runVerdict(prep: Prepared, s: Omit<Summary, 'verdict'>, rows: WindowRow
     ...(s.classes ? { classes: classVerdicts(s.classes) } : {}),
     ...(firstVisible ? { first_visible_token: firstVisible } : {}),
     steady_state: { ok: steady.ok, reasons: steady.reasons, served_fraction: steady.served_fraction },
-    warnings: [...runWarnings(input, capacityLoads(prep), steady, servedModelBiases(prep)), ...rackWarnings(prep), ...optional(warmupFaultWarning(s.faults ?? [], s.warmup_s)), ...optional(pastEndFault)],
+    warnings: [...runWarnings(input, capacityLoads(prep), steady, servedModelBiases(prep)), ...rackWarnings(prep), ...optional(warmupFaultWarning(s.faults ?? [], s.warmup_s)), ...optional(pastEndFault), ...optional(classesWithoutRequestsWarning(s.classes))],
   };
 }
 

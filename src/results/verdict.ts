@@ -65,10 +65,18 @@ export function firstVisibleTokenVerdicts(byModel: Record<string, { latency_ms: 
 
 export type ClassVerdict = z.infer<typeof ClassVerdictSchema>;
 
-/** Per request class: its goodput and SLO attainment, and each p99 target of its SLO met or missed. */
+/**
+ * Per request class: its goodput and SLO attainment, and each p99 target of its SLO met or missed.
+ * A class that received no requests is not judged (met null): a share of 1e-7 drew none in 40 s
+ * and read as missed, "none completed" (warning class_without_requests says the run is silent on it).
+ */
 export function classVerdicts(classes: ClassesSummary): Record<string, ClassVerdict> {
   const out: Record<string, ClassVerdict> = {};
   for (const [name, c] of Object.entries(classes.by_class)) {
+    if (!(c.offered > 0)) {
+      out[name] = { goodput_per_s: c.goodput_per_s, slo_attainment: null, met: null, missed: [] };
+      continue;
+    }
     const missed: string[] = [];
     for (const metric of ['ttft', 'tpot', 'e2e'] as const) {
       const target_ms = c.slo?.[`${metric}_p99_ms`];
@@ -78,6 +86,17 @@ export function classVerdicts(classes: ClassesSummary): Record<string, ClassVerd
     out[name] = { goodput_per_s: c.goodput_per_s, slo_attainment: c.slo_attainment, met: missed.length === 0, missed };
   }
   return out;
+}
+
+/** The classes that received no requests after warm-up: the run says nothing about them. */
+export function classesWithoutRequestsWarning(classes: ClassesSummary | undefined): VerdictWarning | undefined {
+  const silent = Object.entries(classes?.by_class ?? {}).filter(([, c]) => !(c.offered > 0));
+  if (silent.length === 0) return undefined;
+  const names = silent.map(([name, c]) => `${name} (share ${fmt(c.share)}${c.slo ? ', with an SLO' : ''})`).join(', ');
+  return {
+    code: 'class_without_requests',
+    message: `request class${silent.length === 1 ? '' : 'es'} ${names} received no requests after warm-up: the run says nothing about ${silent.length === 1 ? 'it' : 'them'} (figures null, SLO not judged, left out of Jain's index); give ${silent.length === 1 ? 'it' : 'them'} a larger share or run longer`,
+  };
 }
 
 /** The stretch the steady-state test looks at: the second half of the measured period, whole windows only. */
@@ -126,7 +145,24 @@ export interface VerdictInput {
   warmup_s: number;
   fleet?: { scale: number; sampled: boolean };
   gpu?: Record<string, { replicas: number; replicas_full: number; kv_transfer_s?: number; kv_transfer_unfinished_s?: number }>;
+  by_model?: Record<string, { requests: { offered: number }; reasoning_answers_cut?: number }>;
   purchase?: PurchaseSummary;
+}
+
+/**
+ * Reasoning models whose visible answers the context window cut (fleet/llm/tokens.ts: the output,
+ * hidden tokens first, is held to half the window, and the thinking is clipped before the answer
+ * down to one token): their TTFVT then nears e2e and their hidden share is the window's, not the
+ * scenario's. Sessions count the conversations they cut; this counts the answers.
+ */
+export function reasoningAnswersCutWarning(s: Pick<VerdictInput, 'by_model'>): VerdictWarning | undefined {
+  const cut = Object.entries(s.by_model ?? {}).filter(([, m]) => (m.reasoning_answers_cut ?? 0) > 0);
+  if (cut.length === 0) return undefined;
+  const counts = cut.map(([name, m]) => `${name}: ${fmt(m.reasoning_answers_cut!)} of ${fmt(m.requests.offered)} requests (${fmt((m.reasoning_answers_cut! / Math.max(1, m.requests.offered)) * 100, 3)}%)`);
+  return {
+    code: 'reasoning_answers_cut',
+    message: `visible answers cut by the context window: ${counts.join('; ')} had their hidden tokens fill the room their answer needed (the output, thinking first, is held to half the window): their first visible token comes near the end, so TTFVT and the hidden share describe the window, not reasoning_tokens; lower reasoning_tokens, or serve a model with a longer context (by_model.<m>.reasoning_answers_cut)`,
+  };
 }
 
 /**
@@ -313,15 +349,17 @@ export function thinPercentileNoteByModel(byModel: Readonly<Record<string, { req
 
 /**
  * Why a latency percentile of summary.json is too thin to judge by (fewer requests than
- * requestsNeeded), for the fleet's blocks (latency_ms.<block>.<p>) and a model's
- * (by_model.<m>.latency_ms.<block>.<p>), counted on completed requests.
+ * requestsNeeded), for the fleet's blocks (latency_ms.<block>.<p>), a model's
+ * (by_model.<m>.latency_ms.<block>.<p>) and a request class's
+ * (classes.by_class.<c>.latency_ms.<block>.<p>: a class of 40 requests passed a p99 budget),
+ * counted on completed requests.
  */
 export function thinPercentile(s: Summary, metricPath: string): string | undefined {
   // block names hold digits (e2e): [a-z_]+ once let every e2e percentile through unflagged
-  const m = /^(?:by_model\.(.+)\.)?latency_ms\.[a-z0-9_]+\.(p50|p90|p99|p999)$/.exec(metricPath);
+  const m = /^(?:(by_model|classes\.by_class)\.(.+)\.)?latency_ms\.[a-z0-9_]+\.(p50|p90|p99|p999)$/.exec(metricPath);
   if (!m) return undefined;
-  const completed = m[1] === undefined ? s.requests.completed : s.by_model?.[m[1]]?.requests.completed;
-  const needed = requestsNeeded(m[2])!;
+  const completed = m[1] === undefined ? s.requests.completed : m[1] === 'by_model' ? s.by_model?.[m[2]]?.requests.completed : s.classes?.by_class[m[2]]?.completed;
+  const needed = requestsNeeded(m[3])!;
   if (completed === undefined || completed >= needed) return undefined;
   return `its percentile rests on ${fmt(completed)} completed requests, fewer than the ${fmt(needed)} that put ${REQUESTS_BEYOND_PERCENTILE} beyond it`;
 }
@@ -383,6 +421,8 @@ export function runWarnings(s: VerdictInput, capacity: CapacityLoads, steady: St
   if (censored) out.push(censored);
   const tiers = kvTierWarning(s);
   if (tiers) out.push(tiers);
+  const answersCut = reasoningAnswersCutWarning(s);
+  if (answersCut) out.push(answersCut);
   if (s.requests.error_rate >= ERROR_RATE_WARNING) out.push({ code: 'errors', message: `${fmt(s.requests.error_rate * 100, 3)}% of the requests that ended failed, timed out or were rejected (requests.error_rate: of those completed, failed, timed out or rejected; those still in flight are not counted)` });
   const sampled = samplingWarning(s);
   if (sampled) out.push(sampled);

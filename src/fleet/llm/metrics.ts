@@ -17,6 +17,8 @@ export class ModelMetrics {
   /** Reasoning models only (reasoning.ts): time to the first visible token, and the hidden tokens among output_tokens. */
   ttfvt: LatencyStats | null = null;
   reasoning_tokens = 0;
+  /** Reasoning models only: measured requests whose visible answer the context window cut (tokens.ts answerCut). */
+  answers_cut = 0;
 }
 
 /** Everything the fleet pipeline measures (after warm-up). */

@@ -214,7 +214,7 @@ export class FleetPipeline implements TierOutput {
     pool.setUser(req, this.users.draw());
     pool.setPromptTokens(req, route.tokens.prompt);
     pool.setOutputTokens(req, route.tokens.output);
-    if (this.reasoning !== null) this.reasoning.set(pool.logical(req), route.tokens.reasoning);
+    if (this.reasoning !== null) this.reasoning.drawn(m, pool.logical(req), route.tokens, pool.counted(req) !== 0);
     pool.setPrefixId(req, route.prefixCaching === false ? -1 : route.tokens.prefixId); // without caching nothing is shared
     pool.setPrefixTokens(req, route.tokens.prefixTokens);
     pool.setFlags(req, (route.embed ? F_EMBED : 0) | (!route.embed && this.rng() < route.chatShare ? F_CHAT : 0));
@@ -244,7 +244,7 @@ export class FleetPipeline implements TierOutput {
     this.pool.setModel(req, this.turnModel);
     route.tokens.draw(); // the answer's length; the prompt is the conversation
     route.sessions!.fillTurn(this.turnSlot, req, this.pool, route.tokens.output);
-    if (this.reasoning !== null) this.reasoning.set(this.pool.logical(req), route.tokens.reasoning);
+    if (this.reasoning !== null) this.reasoning.drawn(this.turnModel, this.pool.logical(req), route.tokens, this.pool.counted(req) !== 0);
     if (route.prefixCaching === false) this.pool.setPrefixId(req, -1); // without caching nothing is shared
     this.turnModel = -1;
     this.retry(req);

@@ -69,10 +69,17 @@ export class ReasoningBook {
     this.ttftByLogical = ttft;
   }
 
-  /** A new request (or a session's turn) drew its tokens: `hidden` of its output tokens are thinking. */
-  set(logical: number, hidden: number): void {
+  /**
+   * A new request (or a session's turn) of `model` drew its tokens: `tokens.reasoning` of its
+   * output tokens are thinking. A measured (`counted`) one whose visible answer the context window
+   * cut is counted: 10,000 hidden tokens in a 4,096-token window left one visible token, and the
+   * summary read a TTFVT equal to e2e with no word of why.
+   */
+  drawn(model: number, logical: number, tokens: { reasoning: number; answerCut: boolean }, counted: boolean): void {
     this.fit(logical);
-    this.hiddenByLogical[logical] = hidden;
+    this.hiddenByLogical[logical] = tokens.reasoning;
+    const mm = this.models[model];
+    if (counted && tokens.answerCut && mm.ttfvt !== null) mm.answers_cut++;
   }
 
   /** The attempt's first (hidden or visible) token reached the client `ttft_ms` after arrival. */

@@ -27,6 +27,8 @@ export class TokenSource {
   prefixTokens = 0;
   /** Reasoning models: the hidden thinking tokens at the start of `output` (decoded, billed, never shown). */
   reasoning = 0;
+  /** The context window cut the drawn request's visible answer (its hidden tokens took the room). */
+  answerCut = false;
   /** Tokens of each system prompt, drawn once. */
   private systemPromptTokens?: Int32Array;
   /** Zipf popularity over the system prompts (an alias table: O(1) per draw). */
@@ -84,6 +86,7 @@ export class TokenSource {
     o += hidden;
     // max_tokens stops the output, thinking and answer together (the answer keeps a token, below)
     if (o > this.maxOutput) o = this.maxOutput;
+    const beforeWindow = o;
     let prefix = 0;
     if (this.systemPromptPick) {
       this.prefixId = this.systemPromptPick.draw();
@@ -97,6 +100,8 @@ export class TokenSource {
     this.output = o;
     // the window clips the thinking before the answer: at least one visible token is left
     this.reasoning = Math.min(hidden, o - 1);
+    // the answer max_tokens left, against what the window leaves: fewer visible tokens is a cut answer
+    this.answerCut = o - this.reasoning < beforeWindow - Math.min(hidden, beforeWindow - 1);
     // a prompt clipped to the context window keeps the start of its system prompt
     this.prefixTokens = prefix < p ? prefix : p;
   }
