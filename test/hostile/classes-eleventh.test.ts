@@ -15,7 +15,7 @@ import { SummarySchema } from '../../src/results/summary-schema.ts';
  */
 const tmp = suiteTempDir('fleetsim-hostile-classes-');
 
-/** One Llama model on one A100 behind generous CPU tiers, `extra` YAML lines appended under fleet (classes) or the model. */
+/** One Llama model on one A100 behind generous CPU tiers; `model`: YAML lines under the model, `classes`: under fleet. */
 function scenario(o: { rate_per_s: number; duration_s: number; model?: string; classes?: string }): string {
   return `name: classes-eleventh
 seed: 1
