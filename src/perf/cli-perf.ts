@@ -8,7 +8,7 @@ import { loadHfConfig } from './hf-config.ts';
 import { checkpointDtypeNote, weightDtypeFor } from './checkpoint-dtype.ts';
 import type { ModelSpec } from './models.ts';
 import { checkTensorParallel, MATMUL_REFERENCE_GPU, matmulFractions, meshLinkShare } from './hardware.ts';
-import { checkAttentionSplit, checkExpertParallel } from './memory.ts';
+import { checkAttentionSplit, checkExpertParallel, checkMlpSplit } from './memory.ts';
 import { catalogGpuId, getGpu, getModel, nameDtype } from './lookup.ts';
 import { checkEngineChoice, DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine, withAllReduceFusion } from './profiles.ts';
 import { perfSummary, type PerfSummary } from './summary.ts';
@@ -196,12 +196,20 @@ function checkExpertParallelFlag(model: ModelSpec, tp: number, ep: number): void
   }
 }
 
-/** --tp against the model's attention heads, naming the flag (and the config file whose field sets the heads). */
+/**
+ * --tp against the model's attention heads and, for a config file, its MLP width, naming the flag
+ * (and the config file's field). The catalog's widths split over every tp its heads allow, so only
+ * a config file's is checked.
+ */
 function checkHeadsSplit(model: ModelSpec, tp: number, configFile: string | undefined): void {
-  try {
-    checkAttentionSplit(model, tp);
-  } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    throw new UserError(`--tp: ${e.message}${configFile === undefined ? '' : ` (num_attention_heads in ${configFile})`}`);
+  const checks: [check: (m: ModelSpec, tp: number) => void, field: string][] = [[checkAttentionSplit, 'num_attention_heads']];
+  if (configFile !== undefined) checks.push([checkMlpSplit, 'intermediate_size']);
+  for (const [check, field] of checks) {
+    try {
+      check(model, tp);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      throw new UserError(`--tp: ${e.message}${configFile === undefined ? '' : ` (${field} in ${configFile})`}`);
+    }
   }
 }

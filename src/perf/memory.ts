@@ -108,6 +108,18 @@ export function checkAttentionSplit(model: ModelSpec, tp: number): void {
   }
 }
 
+/**
+ * A dense MLP's width split evenly over the tensor-parallel ranks: vLLM's column-parallel gate and
+ * up projections (ColumnParallelLinear: divide(output_size, tp_size)) and its row-parallel down
+ * projection assert it. Routed experts are not checked: vLLM's fused MoE layer floors their width.
+ */
+export function checkMlpSplit(model: ModelSpec, tp: number): void {
+  const denseLayers = model.experts <= 1 || (model.first_dense_layers ?? 0) > 0;
+  if (denseLayers && model.intermediate_size % tp !== 0) {
+    throw new UserError(`${model.id}: an MLP width of ${model.intermediate_size} cannot be split over tp=${tp} GPUs`);
+  }
+}
+
 /** An expert-parallel degree the model's experts and the tensor parallelism allow. */
 export function checkExpertParallel(model: ModelSpec, tp: number, ep: number): void {
   if (ep === 1) return;
