@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
@@ -166,8 +166,9 @@ function corpusFit(flags: CalibrateFlags, base: CalibrationProfile): FitInput {
 }
 
 /**
- * The corpus rows left out as faster than the roofline, said on stderr (how many, which); every
- * row to fit so left out is refused: the fit had nothing but impossible times to go on.
+ * The corpus rows left out as faster than the roofline or slower than any profile, said on stderr
+ * (how many, which); every row to fit so left out is refused: the fit had nothing but impossible
+ * times to go on.
  */
 function fasterThanRooflineNotes(faster: readonly string[], left: number): string[] {
   if (faster.length === 0) return [];
@@ -175,7 +176,7 @@ function fasterThanRooflineNotes(faster: readonly string[], left: number): strin
   if (left === 0) {
     throw nothingLeftToFit(faster[0], faster.length, 'times in ms of the configuration each row names');
   }
-  return [`calibrate: ${rows} left out, faster than the roofline allows (not measurements of the configuration they name): ${faster.slice(0, 5).join('; ')}${faster.length > 5 ? `; and ${faster.length - 5} more` : ''}`];
+  return [`calibrate: ${rows} left out, faster than the roofline allows or slower than any profile (not measurements of the configuration they name): ${faster.slice(0, 5).join('; ')}${faster.length > 5 ? `; and ${faster.length - 5} more` : ''}`];
 }
 
 /** The refusal of a fit whose every row was left out as faster than the roofline; `first` names the file and row. */
@@ -263,13 +264,53 @@ export function runCalibrateJob(flags: CalibrateFlags): CalibrateJob {
   const base = baseProfile(flags.base);
   const input = flags.corpus ? corpusFit(flags, base) : measurementsFit(flags);
   const before = evaluate(input.points, base);
+  const fit = factorList(flags.fit) ?? [...FACTOR_NAMES];
+  const underdetermined = underdeterminedNote(input.points, input.servingRows ?? 0, fit, base);
   const result = calibrate(input.points, {
-    base, fit: factorList(flags.fit), corpus: input.corpus, stack: flags.stack ?? 'measured', name: flags.name,
+    base, fit, corpus: input.corpus, stack: flags.stack ?? 'measured', name: profileName(flags),
     extraLogErrors: input.extraLogErrors, maxIterations: input.extraLogErrors ? 150 : undefined, deadline_ms: flags.deadline_ms,
   });
   const extra = input.extraLogErrors;
   const serving = extra && { rows: input.servingRows ?? 0, base_mape_pct: logErrorsMapePct(extra(base)), mape_pct: logErrorsMapePct(extra(result.profile)) };
-  return { result, before, excluded: input.excluded, ...(serving ? { serving } : {}), ...(input.notes?.length ? { notes: input.notes } : {}) };
+  const notes = [...(input.notes ?? []), ...(underdetermined ? [underdetermined] : [])];
+  return { result, before, excluded: input.excluded, ...(serving ? { serving } : {}), ...(notes.length ? { notes } : {}) };
+}
+
+/** The profile's name without --name: its --out file's (vllm-h200.json: vllm-h200), else calibrate's default. */
+function profileName(flags: CalibrateFlags): string | undefined {
+  if (flags.name !== undefined || flags.out === undefined) return flags.name;
+  const name = basename(flags.out).replace(/\.json$/i, '');
+  return name === '' ? undefined : name;
+}
+
+/** Kinds whose time holds a prefill: GEMMs of many tokens and prefill attention. */
+const PREFILL_KINDS: ReadonlySet<string> = new Set(['prefill', 'latency', 'throughput']);
+
+/**
+ * The warning of a fit of more factors than rows: one batch-1 decode row was fitted with all
+ * twelve to "fitted MAPE: 0.1%", moving GEMM factors it cannot tell apart. Names the factors the
+ * rows' kinds cannot constrain where a simple rule says so: no prefill and no decode batch near
+ * the base's gemm_half_tokens (GEMMs stay memory-bound), no prefill (attention), no first token
+ * timed (request overhead), no tp above 1 (all-reduces), no PCIe ring (its hop latency).
+ */
+function underdeterminedNote(points: readonly FitPoint[], servingRows: number, fitted: readonly FactorName[], base: CalibrationProfile): string | undefined {
+  const rows = points.length + servingRows;
+  if (rows >= fitted.length) return undefined;
+  const prefill = servingRows > 0 || points.some((p) => PREFILL_KINDS.has(p.kind));
+  // a throughput run's waves do not pay it (batch-kinds.ts): a prefill's or latency's first token does
+  const firstToken = servingRows > 0 || points.some((p) => p.kind === 'prefill' || p.kind === 'latency');
+  const largeBatch = points.some((p) => (p.batch ?? 1) >= base.gemm_half_tokens);
+  const tensorParallel = servingRows > 0 || points.some((p) => p.geometry.tp > 1);
+  const pcie = servingRows > 0 || points.some((p) => p.geometry.pcieRingHops > 0);
+  const blind: FactorName[] = [
+    ...(prefill || largeBatch ? [] : ['gemm_efficiency', 'gemm_half_tokens'] as const),
+    ...(prefill ? [] : ['attention_efficiency'] as const),
+    ...(firstToken ? [] : ['request_overhead_ms'] as const),
+    ...(tensorParallel ? [] : ['link_bw_efficiency', 'allreduce_latency_us', 'allreduce_doubling_latency_us'] as const),
+    ...(pcie ? [] : ['pcie_hop_latency_us'] as const),
+  ].filter((f) => fitted.includes(f));
+  const cannot = blind.length ? `; these rows cannot constrain ${blind.join(', ')}` : '';
+  return `calibrate: ${rows} ${rows === 1 ? 'row' : 'rows'} to fit ${fitted.length} factors: the fit cannot determine them, and its MAPE says nothing of other configurations${cannot}; fit at most ${rows} with --fit (e.g. --fit step_overhead_ms)`;
 }
 
 /** runCalibrateJob on a worker thread; a UserError there is one here (one line, exit 2). */

@@ -6,7 +6,8 @@ import { UserError } from '../errors.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, resolveEngine } from '../perf/profiles.ts';
 import { NEAR_CAPACITY_LOAD } from '../perf/model-error.ts';
 import { loadCorpus, type CorpusRow } from './corpus.ts';
-import { CLIENT_GAP_MS, DEFAULT_SAMPLE_SEEDS, DEFAULT_SEED, MAX_CLIENT_GAP_MS, MAX_SAMPLE_SEEDS, stacksWithoutProfile } from './predict.ts';
+import { CLIENT_GAP_MS, DEFAULT_SAMPLE_SEEDS, DEFAULT_SEED, MAX_CLIENT_GAP_MS, MAX_SAMPLE_SEEDS, profileFor, stacksWithoutProfile } from './predict.ts';
+import { inSampleRows, inSampleWarning } from './in-sample.ts';
 import { predictRowsYielding, WALL_SPENT_REASON } from './predict-yielding.ts';
 import { distServeFinding, formatDisaggregationFinding } from './disaggregation-finding.ts';
 import { formatTable, SPLIT_FILTERS, summarize, type FidelityTable, type SplitFilter } from './table.ts';
@@ -178,6 +179,10 @@ export function registerFidelity(program: Command): void {
       const rows = loadCorpus(files);
       const inSplit = rows.filter((r) => split === 'all' || r.split === split);
       const factors = flags.calibration ?? (flags.engine ? `engine ${flags.engine}` : stackFactors(inSplit));
+      // a profile's error on the rows it was fitted on is no validation: said, before the rows are predicted
+      const inSample = inSampleRows(inSplit, (row) => calibration ?? profileFor(row, {}));
+      const warning = inSampleWarning(inSample, inSplit.length, flags.calibration ?? (flags.engine ? `engine ${flags.engine}` : undefined));
+      if (warning) process.stderr.write(`fidelity: ${warning}\n`);
       // a finite run's figure turns on its sample: say by how much, beside the first seed's
       const predictions = await predictRowsYielding(inSplit, { calibration, seed, sampleSeeds, clientGapMs, rateScan: flags.rateScan === true }, () => deadline_ms - Date.now());
       const unpredicted = predictions.filter((p) => p.status === 'not_evaluated' && p.reason === WALL_SPENT_REASON).length;
@@ -189,7 +194,7 @@ export function registerFidelity(program: Command): void {
       const batchSteps = flags.json || flags.rows ? publishedBatchSteps(rows, calibration).filter((b) => inSplitIds.has(b.id)) : [];
       const sweeps = possibleCachedSweeps(inSplit);
       process.stdout.write(flags.json
-        ? JSON.stringify({ corpus: files, factors, seed, client_gap_ms: clientGapMs, ...table, published_batch_steps: batchSteps, possible_cached_sweeps: sweeps }, null, 2) + '\n'
+        ? JSON.stringify({ corpus: files, factors, seed, client_gap_ms: clientGapMs, in_sample: inSample.rows > 0, in_sample_rows: inSample.rows, warnings: warning ? [warning] : [], ...table, published_batch_steps: batchSteps, possible_cached_sweeps: sweeps }, null, 2) + '\n'
         : formatTable(table, { rows: flags.rows, factors, notes: formatPossibleCachedSweeps(sweeps) }) + formatPublishedBatchSteps(batchSteps).map((l) => `${l}\n`).join(''));
       const failures = gateFailures(table, unpredicted, maxMape, maxError);
       for (const f of failures) process.stderr.write(`fidelity: ${f}\n`);

@@ -237,6 +237,14 @@ export const MAX_CORPUS_ROWS = 100_000;
  */
 const MIN_REQUEST_RATE_PER_S = 0.001;
 const MAX_REQUEST_RATE_PER_S = 1_000_000;
+/**
+ * A row's value, whatever its unit: written in plain decimals, 0.0000000000000000000001 and
+ * 1e35 were read (only an exponent was refused) and printed errors of +5.0e25%. A millionth of a
+ * millisecond or of a token a second is below any measurement, a billion (11.6 days in ms) above
+ * any; the shipped rows run 0.3 to 4.4 million.
+ */
+const MIN_VALUE = 0.000001;
+const MAX_VALUE = 1_000_000_000;
 const inRange = (n: number | undefined, least: number, most: number) => (n !== undefined && n >= least && n <= most ? n : undefined);
 const readPosInt = (s: string) => (/^\d+$/.test(s) && Number.isSafeInteger(Number(s)) && Number(s) > 0 ? Number(s) : undefined);
 const atMost = (n: number | undefined, max: number) => (n !== undefined && n <= max ? n : undefined);
@@ -327,7 +335,7 @@ const RowSchema = z.object({
   split: cell(list(SPLITS), oneOf(SPLITS)),
   kind: cell(list(KINDS), oneOf(KINDS)),
   statistic: cell(list(STATISTICS), oneOf(STATISTICS)),
-  value: cell('a positive plain decimal number', readPosNum),
+  value: cell(`a plain decimal number from ${MIN_VALUE.toFixed(6)} to ${MAX_VALUE}`, (c) => inRange(readPosNum(c), MIN_VALUE, MAX_VALUE)),
   unit: cell(list(UNITS), oneOf(UNITS)),
   stack: cell('a stack name (vllm, sglang, trtllm, TensorRT-LLM, ...)', matching(LOWER_ID)),
   stack_version: cell('a version as published, or unknown', nonEmpty),

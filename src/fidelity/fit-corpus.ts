@@ -1,4 +1,4 @@
-import { pointRooflineMs, type FitPoint } from '../perf/calibrate.ts';
+import { pointRooflineMs, pointSlowestMs, type FitPoint } from '../perf/calibrate.ts';
 import type { CalibrationProfile } from '../perf/calibration.ts';
 import { buildStepGeometry } from '../perf/step.ts';
 import { NEAR_CAPACITY_LOAD } from '../perf/model-error.ts';
@@ -16,7 +16,7 @@ export interface CorpusFitSet {
   readonly points: FitPoint[];
   readonly serving: CorpusRow[];
   readonly skipped: string[];
-  /** rows faster than the roofline allows, left out as not measurements of their configuration */
+  /** rows faster than the roofline allows or slower than any profile, left out as not measurements of their configuration */
   readonly fasterThanRoofline: string[];
 }
 
@@ -46,6 +46,12 @@ export function corpusFitSet(rows: readonly CorpusRow[], base: CalibrationProfil
     const bound_ms = pointRooflineMs(point);
     if (bound_ms !== undefined && row.value < bound_ms) {
       fasterThanRoofline.push(`${row.file}:${row.line}: ${row.id}: value: faster than the roofline allows (${row.kind} ${row.value} ms, at least ${bound_ms.toPrecision(3)} ms possible)`);
+      continue;
+    }
+    // and slower than any profile fleetsim loads: fitting it drove a factor past its bound
+    const slowest_ms = pointSlowestMs(point, base);
+    if (slowest_ms !== undefined && row.value > slowest_ms) {
+      fasterThanRoofline.push(`${row.file}:${row.line}: ${row.id}: value: slower than any profile allows (${row.kind} ${row.value} ms, at most ${slowest_ms.toPrecision(3)} ms possible)`);
       continue;
     }
     points.push(point);

@@ -1,7 +1,7 @@
 import { UserError } from '../errors.ts';
 import { predictBatch, type BatchWorkload } from './batch-kinds.ts';
 import {
-  FACTOR_NAMES, FRACTION_FACTORS, parseCalibration, schedulerForGpu, schedulerOf, type CalibrationProfile, type FactorName,
+  CalibrationProfileSchema, FACTOR_NAMES, FRACTION_FACTORS, parseCalibration, schedulerForGpu, schedulerOf, type CalibrationProfile, type FactorName,
 } from './calibration.ts';
 import type { GpuSpec } from './hardware.ts';
 import { minimize } from './nelder-mead.ts';
@@ -133,7 +133,7 @@ export function calibrate(points: readonly FitPoint[], opts: CalibrateOptions): 
   const mape_pct = servingOnly ? logErrorsMapePct(opts.extraLogErrors!(fitted)) : result.mape_pct;
   const profile: CalibrationProfile = {
     ...roundFactors(fitted),
-    name: opts.name ?? base.name,
+    ...fittedIdentity(base, opts),
     source: `fleetsim calibrate on ${points.length} points of ${opts.stack} (${opts.corpus})`,
     fit: { corpus: opts.corpus, stack: opts.stack, points: points.length, mape_pct: round(mape_pct, 2), fitted: [...names], stopped: best.stopped },
   };
@@ -146,10 +146,55 @@ export function calibrate(points: readonly FitPoint[], opts: CalibrateOptions): 
     parseCalibration(JSON.parse(JSON.stringify(profile)), 'profile');
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    // timings in microseconds fit to an efficiency below any profile's: name the file and the unit
-    throw new UserError(`${opts.corpus}: the fitted ${e.message} (not a profile fleetsim could load); expected times in milliseconds within reach of a profile: check the measurements for outliers or another unit`);
+    throw unloadableFit(points, opts, profile);
   }
   return { ...evaluate(points, profile), profile };
+}
+
+/** Points named as the likely outliers of a fit that left the factors' bounds. */
+const MAX_OUTLIERS_NAMED = 3;
+
+/**
+ * The refusal of a fitted profile fleetsim could not load, in words, not the profile schema's
+ * ("Too small: expected number to be >=0.001"): which factor left its bounds, and the points
+ * furthest from the base profile, which the fit chased there (a timing in microseconds, a value
+ * of 1e35 ms).
+ */
+function unloadableFit(points: readonly FitPoint[], opts: CalibrateOptions, profile: CalibrationProfile): UserError {
+  const outside = FACTOR_NAMES.find((f) => !CalibrationProfileSchema.shape[f].safeParse(profile[f]).success);
+  const what = outside === undefined
+    ? `the fit's error is ${profile.fit?.mape_pct}%`
+    : `the fit drove ${outside} to ${Number(profile[outside].toPrecision(3))}, outside its bounds ${factorBounds(outside)}`;
+  const distance = (e: PointError) => Math.abs(Math.log(e.predicted / e.measured));
+  const worst = [...evaluate(points, opts.base).points].sort((a, b) => distance(b) - distance(a)).slice(0, MAX_OUTLIERS_NAMED);
+  const named = worst.map((e) => `${e.id} (measured ${e.measured.toPrecision(3)}, ${e.predicted.toPrecision(3)} under the base profile)`).join(', ');
+  const chased = named === '' ? '' : `, chasing the points furthest from the base profile: ${named}`;
+  return new UserError(`${opts.corpus}: ${what} (not a profile fleetsim could load)${chased}; expected times in milliseconds within reach of a profile: check them for outliers or another unit`);
+}
+
+/** A factor's bounds as the profile schema holds them, e.g. "0.001 to 1". */
+function factorBounds(f: FactorName): string {
+  const bounds = CalibrationProfileSchema.shape[f];
+  return `${bounds.minValue} to ${bounds.maxValue}`;
+}
+
+/** Bounds of a profile's name and stack text (calibration.ts). */
+const MAX_NAME_CHARS = 64;
+const MAX_STACK_CHARS = 200;
+
+/**
+ * A fitted profile's name and stack text: its own, not the base's. A fit from the built-in vllm
+ * kept "name": "vllm" and vLLM's stack text, so a profile fitted to one row read as the built-in.
+ * A base already so named keeps its name (no "-fitted-fitted").
+ */
+function fittedIdentity(base: CalibrationProfile, opts: CalibrateOptions): Pick<CalibrationProfile, 'name' | 'stack'> {
+  const baseName = base.name ?? 'profile';
+  // an empty --name is no name (the schema's is at least one character)
+  const name = (opts.name || (baseName.endsWith('-fitted') ? baseName : `${baseName}-fitted`)).slice(0, MAX_NAME_CHARS);
+  const from = `fitted from ${opts.corpus} (base ${baseName}`;
+  const withStack = base.stack === undefined ? `${from})` : `${from}: ${base.stack})`;
+  const stack = withStack.length <= MAX_STACK_CHARS ? withStack : `${from})`.slice(0, MAX_STACK_CHARS);
+  return { name, stack };
 }
 
 /** MAPE (percent) of predictions given as log ratios of predicted to measured. */
@@ -183,6 +228,22 @@ export function pointRooflineMs(p: Pick<FitPoint, 'kind' | 'geometry' | 'batch' 
   if (p.kind === 'decode') return decode();
   if (p.kind === 'latency') return prefill() + Math.max(0, p.output_tokens - 1) * decode();
   return undefined;
+}
+
+/**
+ * The slowest a closed-form point's time can be (ms) under any profile fleetsim loads: every
+ * efficiency at its floor, every overhead at its ceiling (the profile schema's bounds). A time
+ * above it is no measurement of the point's configuration either: fitting one drove a factor past
+ * its bound. Throughput has none, as pointRooflineMs.
+ */
+export function pointSlowestMs(p: FitPoint, base: CalibrationProfile): number | undefined {
+  if (p.kind === 'throughput') return undefined;
+  const slowest = { ...base };
+  for (const f of FACTOR_NAMES) {
+    const bounds = CalibrationProfileSchema.shape[f];
+    slowest[f] = FRACTION_FACTORS.has(f) ? bounds.minValue! : bounds.maxValue!;
+  }
+  return predictBatch(stepModelFrom(p.geometry, slowest), schedulerForGpu(schedulerOf(base), p.gpu), p);
 }
 
 /** The fastest the hardware allows: every efficiency 1, no overheads. A measurement below it is not of this configuration. */

@@ -148,7 +148,7 @@ describe('fleetsim fidelity', () => {
     const p = writeTemp({ 'bad.csv': csvText([baseCells(), baseCells({ id: 'synthetic-2', value: '-3' })]) });
     const bad = await fleetsim(['fidelity', '--corpus', p['bad.csv']]);
     expect(bad.code, show(bad)).toBe(2);
-    expect(bad.stderr).toBe(`${p['bad.csv']}:3: value: expected a positive plain decimal number, got "-3"\n`);
+    expect(bad.stderr).toBe(`${p['bad.csv']}:3: value: expected a plain decimal number from 0.000001 to 1000000000, got "-3"\n`);
     const strict = await fleetsim(['fidelity', '--corpus', FIXTURE, '--max-mape', '0']);
     expect(strict.code, show(strict)).toBe(1);
     expect(strict.stdout).toMatch(/^overall\s+\d+\s+[\d.]+%/m);

@@ -137,10 +137,10 @@ describe('corpus loader: each bad row is refused with file, line and column', ()
   });
 
   it('a non-numeric, negative, zero or fractional number', () => {
-    expect(refusal({ value: 'fast' })).toBe('c.csv:3: value: expected a positive plain decimal number, got "fast"');
-    expect(refusal({ value: '-5' })).toBe('c.csv:3: value: expected a positive plain decimal number, got "-5"');
-    expect(refusal({ value: '1,250' })).toBe('c.csv:3: value: expected a positive plain decimal number, got "1,250"');
-    expect(refusal({ value: '0' })).toBe('c.csv:3: value: expected a positive plain decimal number, got "0"');
+    expect(refusal({ value: 'fast' })).toBe('c.csv:3: value: expected a plain decimal number from 0.000001 to 1000000000, got "fast"');
+    expect(refusal({ value: '-5' })).toBe('c.csv:3: value: expected a plain decimal number from 0.000001 to 1000000000, got "-5"');
+    expect(refusal({ value: '1,250' })).toBe('c.csv:3: value: expected a plain decimal number from 0.000001 to 1000000000, got "1,250"');
+    expect(refusal({ value: '0' })).toBe('c.csv:3: value: expected a plain decimal number from 0.000001 to 1000000000, got "0"');
     expect(refusal({ tp: '-2' })).toBe('c.csv:3: tp: expected a positive integer, got "-2"');
     expect(refusal({ output_tokens: '2.5' })).toBe('c.csv:3: output_tokens: expected a positive integer up to 16777216, got "2.5"');
     expect(refusal({ kind: 'serving_ttft', request_rate_per_s: 'NaN' })).toBe('c.csv:3: request_rate_per_s: expected blank or a plain decimal number from 0.001 to 1000000 (requests a second), got "NaN"');
