@@ -130,6 +130,18 @@ export function purchaseMonthlyUsd(o: { instance: string; instances: number; mix
 }
 
 /**
+ * What a model's expected spot reclaims are billed by: a spot-reclaim fault's rate, time away and
+ * replacement (faults/kinds/spot-reclaim.ts), or without one the kind's defaults below, which its
+ * schema takes too (one owner: the bill and the fault read the same terms).
+ */
+export interface SpotReclaimTerms {
+  readonly interruptions_per_month?: number;
+  readonly back_after_s: number;
+  readonly replace: 'on_demand' | 'wait';
+}
+export const SPOT_RECLAIM_DEFAULTS: SpotReclaimTerms = { back_after_s: 3600, replace: 'on_demand' };
+
+/**
  * The expected cost of spot reclaims over a month, for `spotInstances` spot instances: each is
  * reclaimed at `rate_per_h` while it runs on spot and is away `away_h` per reclaim (until spot
  * capacity returns), so by renewal it is away a share rate x away / (1 + rate x away) of the time.

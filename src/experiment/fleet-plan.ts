@@ -17,6 +17,7 @@ import { disaggregatedSpec } from './fleet-plan-disaggregation.ts';
 import { fallingBehind, tooShortToJudge } from './plan.ts';
 import type { PurchaseMix } from '../cost/purchase.ts';
 import { STEP_MODEL_THROUGHPUT_ERROR } from '../perf/model-error.ts';
+import { spotFaultOf } from '../faults/kinds/spot-reclaim.ts';
 
 /**
  * `fleetsim plan --fleet`: the fleet of least cost, energy or carbon (the objective) whose every
@@ -213,7 +214,8 @@ function optionMonthlyUsd(prep: Prepared, model: string, option: ModelOption, re
   const f = prep.scenario.fleet!;
   const a = prep.scenario.workload.arrivals;
   const rate = a.kind === 'trace' ? 0 : a.rate_per_s;
-  return modelGpuUsd(fleetMonthlyCost({ ...f, models: { [model]: withOption(f.models[model], option, replicas, purchase) } }, rate, prep.scenario.faults).by_component, model);
+  const fleet = { ...f, models: { [model]: withOption(f.models[model], option, replicas, purchase) } };
+  return modelGpuUsd(fleetMonthlyCost(fleet, rate, (m) => spotFaultOf(fleet, prep.scenario.faults, m)).by_component, model);
 }
 
 /** A model's GPU lines of a bill: gpu:<model>, or a disaggregated model's gpu:<model>:prefill and gpu:<model>:decode. */
@@ -447,7 +449,7 @@ export function confirmationWarnings(confirmed: Summary, margin = 0): string[] {
 
 function combine(prep: Prepared, models: readonly ModelPlan[], constraints: readonly Constraint[], seed: number, objective: FleetObjective): FleetPlanResult {
   const a = prep.scenario.workload.arrivals;
-  const bill = fleetMonthlyCost(prep.scenario.fleet!, a.kind === 'trace' ? 0 : a.rate_per_s, prep.scenario.faults);
+  const bill = fleetMonthlyCost(prep.scenario.fleet!, a.kind === 'trace' ? 0 : a.rate_per_s, (m) => spotFaultOf(prep.scenario.fleet!, prep.scenario.faults, m));
   const shared_monthly_usd = bill.monthly_usd - models.reduce((s, m) => s + modelGpuUsd(bill.by_component, m.model), 0);
   const toChoice = (t: Trial): Choice => ({ metrics: trialMetrics(t), slo_ratio: t.slo_ratio });
   const { all } = combinations(

@@ -5,7 +5,7 @@ import { HOURS_PER_MONTH } from '../cost/prices.ts';
 import { gpusPerInstance, modelOnDemandUsdPerHour, regionPriceFactor } from '../fleet/llm/purchase-cost.ts';
 import type { Prepared } from '../scenario/prepare.ts';
 import { COMMITTED, committedShare } from '../cost/purchase.ts';
-import { gpuPartBill, modelGpuParts, spotFaultOf } from '../fleet/llm/gpu-bill.ts';
+import { gpuPartBill, modelGpuParts } from '../fleet/llm/gpu-bill.ts';
 import type { RunResult } from './run-result.ts';
 import type { LatencyStats } from '../metrics/latency.ts';
 import { fleetMonthlyCost } from '../fleet/llm/cost.ts';
@@ -14,6 +14,7 @@ import type { DeployRecord, ScalingEvent } from '../fleet/control/record.ts';
 import { TierPool } from '../fleet/control/tier-pool.ts';
 import { roundLatency } from './fleet-summary.ts';
 import { sloVerdict } from './verdict.ts';
+import { spotFaultOf } from '../faults/kinds/spot-reclaim.ts';
 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -109,7 +110,7 @@ function autoscaledLineUsd(prep: Prepared, f: FleetSpecOf, comp: string, line: n
 function autoscaledBill(prep: Prepared, f: FleetSpecOf, byBill: Map<string, BillArea>, measured_ms: number): NonNullable<ControlSummary['bill']> {
   const sc = prep.scenario;
   const meanRate = makeArrivals(sc.workload.arrivals, () => 0.5, prep.trace).meanRatePerS(sc.duration_s * 1000);
-  const fixed = fleetMonthlyCost(f, meanRate, sc.faults);
+  const fixed = fleetMonthlyCost(f, meanRate, (m) => spotFaultOf(f, sc.faults, m));
   const by: NonNullable<ControlSummary['bill']>['by_component'] = {};
   let delta = 0;
   for (const [comp, b] of byBill) {

@@ -17,6 +17,7 @@ import { kvTierFigures, kvTiersMonthlyUsd } from './kv-tier-figures.ts';
 import type { GpuCluster } from '../fleet/llm/replicas.ts';
 import type { ServedModel } from '../fleet/llm/build.ts';
 import { disaggregationFigures, poolGpuFigures } from './disaggregation-summary.ts';
+import { spotFaultOf } from '../faults/kinds/spot-reclaim.ts';
 
 export type LatencyBlocks = z.infer<typeof LatencyBlocksSchema>;
 export type ModelSummary = z.infer<typeof ModelSummarySchema>;
@@ -152,7 +153,7 @@ export function summarizeFleet(prep: Prepared, run: RunResult): { parts: FleetPa
     if (fl.metrics.stages[i].count > 0) by_stage[name] = { latency_ms: roundLatency(fl.metrics.stages[i].summary()) };
   });
   const meanRate = makeArrivals(prep.scenario.workload.arrivals, () => 0.5, prep.trace).meanRatePerS(prep.scenario.duration_s * 1000);
-  const bill = fleetMonthlyCost(f, meanRate, prep.scenario.faults);
+  const bill = fleetMonthlyCost(f, meanRate, (m) => spotFaultOf(f, prep.scenario.faults, m));
   for (const s of fl.served) {
     const g = gpu[s.name];
     if (g.prefix_tokens_saved_per_s !== undefined) g.prefix_usd_saved_per_month = prefixUsdSavedPerMonth(s, g.prefix_tokens_saved_per_s, bill);

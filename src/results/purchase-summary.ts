@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { COMMITMENTS, purchaseDataAsOf, spotInterruption } from '../cost/purchase.ts';
 import type { SpotReclaimSpec } from '../faults/kinds/spot-reclaim.ts';
-import { faultTargetModel, gpuPartBill, modelGpuParts, spotFaultOf, type GpuBillPart, type GpuPartBill } from '../fleet/llm/gpu-bill.ts';
+import { faultTargetModel, gpuPartBill, modelGpuParts, type GpuBillPart, type GpuPartBill } from '../fleet/llm/gpu-bill.ts';
 import { instancesPerReplica } from '../fleet/llm/purchase-cost.ts';
 import { gpusPerReplica, type FleetSpec } from '../fleet/schema.ts';
 import type { Prepared } from '../scenario/prepare.ts';
@@ -11,6 +11,7 @@ import type { PurchaseSummarySchema } from './purchase-summary-schema.ts';
 import { round } from './round.ts';
 import { fmt } from '../util/format-number.ts';
 import type { RunResult } from './run-result.ts';
+import { spotFaultOf } from '../faults/kinds/spot-reclaim.ts';
 
 export type PurchaseSummary = z.infer<typeof PurchaseSummarySchema>;
 type ModelPurchase = PurchaseSummary['by_model'][string];

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { makeSampler } from '../../engine/distributions.ts';
-import { spotInterruption, reclaimsPerInstanceHour } from '../../cost/purchase.ts';
+import { SPOT_RECLAIM_DEFAULTS, spotInterruption, reclaimsPerInstanceHour } from '../../cost/purchase.ts';
 import { UserError } from '../../errors.ts';
 import { instancesPerReplica } from '../../fleet/llm/purchase-cost.ts';
+import { faultTargetModel } from '../../fleet/llm/gpu-bill.ts';
+import type { FleetSpec } from '../../fleet/schema.ts';
 import type { GpuCluster } from '../../fleet/llm/replicas.ts';
 import { apportion } from '../../util/apportion.ts';
 import { nonNegNum, posNum } from '../../util/zod-helpers.ts';
@@ -30,11 +32,11 @@ export const spotReclaimSchema = z.strictObject({
   accelerate: posNum().max(1e7).default(1),
   /** Warning before the instance goes (AWS Spot: 120 s). */
   notice_s: nonNegNum().default(120),
-  replace: z.enum(['on_demand', 'wait']).default('on_demand'),
+  replace: z.enum(['on_demand', 'wait']).default(SPOT_RECLAIM_DEFAULTS.replace),
   /** Provisioning of an on-demand replacement, before its weights load (assumed). */
   replace_s: nonNegNum().default(300),
   /** Until spot capacity returns (assumed; AWS publishes no figure). */
-  back_after_s: nonNegNum().default(3600),
+  back_after_s: nonNegNum().default(SPOT_RECLAIM_DEFAULTS.back_after_s),
   /** Requests still running when the notice ends: they fail (clients may retry) or the router re-sends them. */
   in_flight: z.enum(['fail', 'retry']).default('fail'),
 });
@@ -113,3 +115,8 @@ export const spotReclaim: FaultKind<SpotReclaimSpec> = {
     return band;
   },
 };
+
+/** The spot-reclaim fault a model's expected reclaims follow: the first naming it or one of its pools (gpu:m, gpu:m/region, gpu:m:decode), or naming every cluster. */
+export function spotFaultOf(f: FleetSpec, faults: readonly { readonly kind: string; readonly target?: string }[], model: string): SpotReclaimSpec | undefined {
+  return faults.find((x): x is SpotReclaimSpec => x.kind === 'spot-reclaim' && (x.target === undefined || faultTargetModel(f, x.target) === model));
+}

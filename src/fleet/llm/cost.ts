@@ -1,7 +1,7 @@
 import { albMonthlyUsd, buildCostBreakdown, cdnMonthlyUsd, instanceLine, storageMonthlyUsd, type CostBreakdown, type CostLine, type PriceOptions } from '../../cost/monthly.ts';
 import { HOURS_PER_MONTH, INSTANCES, getInstance } from '../../cost/prices.ts';
-import { gpuPartBill, modelGpuParts, spotFaultOf } from './gpu-bill.ts';
-import type { FaultSpec } from '../../faults/registry.ts';
+import { gpuPartBill, modelGpuParts } from './gpu-bill.ts';
+import type { SpotReclaimTerms } from '../../cost/purchase.ts';
 import type { FleetSpec } from '../schema.ts';
 import { UserError } from '../../errors.ts';
 import { excerpt } from '../../util/excerpt.ts';
@@ -12,10 +12,11 @@ const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
 /**
  * The monthly bill of the full fleet as configured (not the sampled part): instances x hourly
  * price x 730 h per component, plus CDN, load balancers, storage and the flat lines the scenario
- * lists. `meanRate_per_s` is the full-fleet request rate, used for per-request charges; `faults`
- * are the scenario's, whose spot-reclaim faults set the expected reclaims billed.
+ * lists. `meanRate_per_s` is the full-fleet request rate, used for per-request charges;
+ * `spotTermsOf` gives a model's spot-reclaim terms (the scenario's spot-reclaim fault on it:
+ * faults/kinds/spot-reclaim.ts spotFaultOf), which set the expected reclaims billed.
  */
-export function fleetMonthlyCost(f: FleetSpec, meanRate_per_s: number, faults: readonly FaultSpec[] = []): CostBreakdown {
+export function fleetMonthlyCost(f: FleetSpec, meanRate_per_s: number, spotTermsOf: (model: string) => SpotReclaimTerms | undefined = () => undefined): CostBreakdown {
   const opts: PriceOptions = { overrides: f.prices.overrides, priceSet: f.prices.set };
   const lines: CostLine[] = [];
   const requestsPerMonth = meanRate_per_s * SECONDS_PER_MONTH;
@@ -34,9 +35,9 @@ export function fleetMonthlyCost(f: FleetSpec, meanRate_per_s: number, faults: r
   for (const [name, m] of Object.entries(f.models)) {
     // A line per GPU line of the model (a disaggregated model's pools), by its purchase mix or
     // all on-demand, at the regions' prices, with the expected cost of spot reclaims (gpu-bill.ts).
-    const spotFault = spotFaultOf(f, faults, name);
+    const spotTerms = spotTermsOf(name);
     for (const part of modelGpuParts(f, name)) {
-      const b = gpuPartBill(f, name, part, spotFault);
+      const b = gpuPartBill(f, name, part, spotTerms);
       lines.push({ component: part.component, plane: 'gpu', monthly_usd: b.monthly_usd + b.reclaim_usd });
     }
     const kvLine = kvTierBillLine(name, m);

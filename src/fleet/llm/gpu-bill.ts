@@ -1,7 +1,5 @@
 import { HOURS_PER_MONTH } from '../../cost/prices.ts';
-import { COMMITMENTS, commitmentFractions, purchaseMonthlyUsd, reclaimsPerInstanceHour, spotInterruption, spotReclaimMonthlyUsd, type Commitment, type PurchaseBill } from '../../cost/purchase.ts';
-import type { FaultSpec } from '../../faults/registry.ts';
-import { spotReclaimSchema, type SpotReclaimSpec } from '../../faults/kinds/spot-reclaim.ts';
+import { COMMITMENTS, SPOT_RECLAIM_DEFAULTS, commitmentFractions, purchaseMonthlyUsd, reclaimsPerInstanceHour, spotInterruption, spotReclaimMonthlyUsd, type Commitment, type PurchaseBill, type SpotReclaimTerms } from '../../cost/purchase.ts';
 import type { FleetSpec, ServedSpec } from '../schema.ts';
 import { poolName, poolSpecs } from './disaggregated.ts';
 import { gpusPerInstance, modelInstances, modelOnDemandUsdPerHour, regionPriceFactor } from './purchase-cost.ts';
@@ -40,11 +38,6 @@ export function modelGpuParts(f: FleetSpec, name: string): GpuBillPart[] {
   return parts;
 }
 
-/** The spot-reclaim fault a model's expected reclaims follow: the first naming it or one of its pools (gpu:m, gpu:m/region, gpu:m:decode), or naming every cluster. */
-export function spotFaultOf(f: FleetSpec, faults: readonly FaultSpec[], model: string): SpotReclaimSpec | undefined {
-  return faults.find((x): x is SpotReclaimSpec => x.kind === 'spot-reclaim' && (x.target === undefined || faultTargetModel(f, x.target) === model));
-}
-
 /** The model a GPU fault target names: "gpu:llama", "gpu:llama/us-east", a disaggregated pool "gpu:llama:decode" (its model's). */
 export function faultTargetModel(f: FleetSpec, target: string): string {
   const cluster = target.slice('gpu:'.length).split('/')[0];
@@ -67,7 +60,7 @@ export interface GpuPartBill extends PurchaseBill {
  * overrides) x 730 h x the region price factor, by the model's purchase mix when it has one, and
  * the expected cost of its spot reclaims (the fault's rate and replacement, else the kind's defaults).
  */
-export function gpuPartBill(f: FleetSpec, name: string, part: GpuBillPart, spotFault: SpotReclaimSpec | undefined): GpuPartBill {
+export function gpuPartBill(f: FleetSpec, name: string, part: GpuBillPart, spotTerms: SpotReclaimTerms | undefined): GpuPartBill {
   const m = f.models[name];
   const on_demand_usd_per_hour = modelOnDemandUsdPerHour(f, part.spec);
   const region_factor = regionPriceFactor(f);
@@ -80,7 +73,7 @@ export function gpuPartBill(f: FleetSpec, name: string, part: GpuBillPart, spotF
   const bill = purchaseMonthlyUsd({ instance: part.spec.instance, instances: part.instances, mix: m.purchase, on_demand_usd_per_hour, region_factor, where: `fleet.models.${name}.purchase` });
   const spot_instances = (m.purchase.spot ?? 0) * part.instances;
   if (spot_instances === 0) return { ...bill, reclaim_usd: 0, spot_instances, away_share: 0 };
-  const spec = spotFault ?? spotReclaimSchema.parse({ kind: 'spot-reclaim', at_s: 0, duration_s: 1 });
+  const spec = spotTerms ?? SPOT_RECLAIM_DEFAULTS;
   const perMonth = spec.interruptions_per_month ?? spotInterruption(part.spec.instance).per_month;
   const reclaim = spotReclaimMonthlyUsd({
     spotInstances: spot_instances, rate_per_h: reclaimsPerInstanceHour(perMonth), away_h: spec.back_after_s / 3600, on_demand_usd_per_hour,
