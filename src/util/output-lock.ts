@@ -1,4 +1,4 @@
-import { linkSync, lstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readHead } from './read-head.ts';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.ts';
@@ -34,7 +34,7 @@ function startTimeOf(pid: number): string | undefined {
 }
 
 /** What a lock records: a pid (NaN when it is not one) and, from a fleetsim on Linux, that process's start time. */
-interface Holder {
+export interface Holder {
   pid: number;
   started?: string;
 }
@@ -43,7 +43,7 @@ interface Holder {
  * The process a lock records. Only a regular file is read: reading a named pipe at the name blocked
  * the event loop, so that neither Ctrl-C nor SIGTERM ended the command.
  */
-function holderOf(lock: string): Holder {
+export function holderOf(lock: string): Holder {
   try {
     if (!lstatSync(lock).isFile()) return { pid: NaN };
     const head = readHead(lock, LOCK_READ_BYTES);
@@ -96,6 +96,31 @@ function tryCreate(lock: string): boolean {
 }
 
 /**
+ * Removes `lock` only while it is still the one judged stale (`stale`, as read): two writers that
+ * found the same dead lock at one instant both removed "it", the second removing the lock the first
+ * had just made, and both went on to write. The lock is moved aside (a rename is atomic), read
+ * again, and linked back if it is another's (a link fails where a third made one meanwhile).
+ */
+export function removeLockIfStill(lock: string, stale: Holder): void {
+  const aside = join(dirname(lock), siblingName('old', basename(lock), process.pid));
+  try {
+    renameSync(lock, aside);
+  } catch (e) {
+    if (errCode(e) === 'ENOENT') return; // removed meanwhile: the next attempt makes ours
+    throw e;
+  }
+  const moved = holderOf(aside);
+  if (!Object.is(moved.pid, stale.pid) || moved.started !== stale.started) {
+    try {
+      linkSync(aside, lock);
+    } catch (e) {
+      if (errCode(e) !== 'EEXIST') throw e;
+    }
+  }
+  rmSync(aside, { force: true });
+}
+
+/**
  * Locks the output `target` (an absolute path whose parent exists) for this process, or refuses
  * naming `outDir` and the pid holding it. Returns the release, also run at exit however the process
  * ends (signals.mjs); a release removes the lock only while it is still ours.
@@ -110,7 +135,7 @@ export function lockOutput(target: string, outDir: string, what: string): () => 
       const who = Number.isNaN(holder.pid) ? 'another fleetsim' : `another fleetsim (pid ${holder.pid})`;
       throw new UserError(`${escapeControls(outDir)}: ${what} is being written by ${who}, which holds ${escapeControls(lock)}; wait for it or choose another ${what} (if no fleetsim is writing it, remove the lock)`);
     }
-    rmSync(lock, { force: true }); // its writer is gone
+    removeLockIfStill(lock, holder); // its writer is gone
   }
   const release = () => {
     if (holderOf(lock).pid === process.pid) rmSync(lock, { force: true });

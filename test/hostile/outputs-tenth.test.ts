@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { suiteTempDir } from '../helpers/temp-dir.ts';
 import { expectRefusedInOneLine, userError } from '../helpers/errors.ts';
 import { foreignEntries, MAX_MARKER_BYTES } from '../../src/report/output-layout.ts';
 import { OutputDir } from '../../src/report/output-dir.ts';
-import { lockOutput } from '../../src/util/output-lock.ts';
+import { holderOf, lockOutput, removeLockIfStill } from '../../src/util/output-lock.ts';
 
 /**
  * The leftovers of the tenth hostile-input campaign of 2026-12-07 on outputs: files a user added
@@ -154,5 +154,20 @@ describe('a lock names its process by pid and start time', () => {
     } finally {
       release();
     }
+  });
+
+  it('two writers finding one dead lock: the second puts back the lock the first made meanwhile, and removes only the dead one', () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!; // a process that has ended
+    const lock = join(tmp.dir(), '.lock-raced');
+    writeFileSync(lock, `${dead}\n`);
+    const judgedStale = holderOf(lock);
+    // the first writer removes it and makes its own before the second acts on what it read
+    writeFileSync(lock, `${process.pid}\n`);
+    removeLockIfStill(lock, judgedStale);
+    expect(readFileSync(lock, 'utf8')).toBe(`${process.pid}\n`);
+    writeFileSync(lock, `${dead}\n`);
+    removeLockIfStill(lock, holderOf(lock));
+    expect(existsSync(lock)).toBe(false);
+    expect(readdirSync(tmp.dir()).filter((n) => n.includes('raced'))).toEqual([]);
   });
 });
