@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -23,4 +23,14 @@ export function suiteTempDir(prefix: string): { dir: () => string; write: (name:
       return file;
     },
   };
+}
+
+/** Every file under `dir` with its text (a directory as "(directory)"): what a refusal must leave as it was. */
+export function fileTree(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const rel of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
+    const path = join(dir, rel);
+    files[rel] = statSync(path).isDirectory() ? '(directory)' : readFileSync(path, 'utf8');
+  }
+  return files;
 }

@@ -1,10 +1,10 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
 import { REPO, show } from '../helpers/cli.ts';
-import { suiteTempDir } from '../helpers/temp-dir.ts';
+import { fileTree, suiteTempDir } from '../helpers/temp-dir.ts';
 import { expectRefusedInOneLine } from '../helpers/errors.ts';
 import { sweepShards } from '../helpers/shards.ts';
 
@@ -20,15 +20,7 @@ const VARY = ['--vary', 'topology.stations.api.servers=12,14'];
 const SLO = ['--slo', 'latency_ms.e2e.p99<=100000', '--minimize', 'stations.api.servers'];
 const shards = sweepShards(tmp, [...QUICK, ...VARY]);
 
-/** Every file under `dir` with its text: what a refusal must leave as it was. */
-function tree(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const rel of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
-    const path = join(dir, rel);
-    files[rel] = statSync(path).isDirectory() ? '(directory)' : readFileSync(path, 'utf8');
-  }
-  return files;
-}
+const tree = fileTree;
 
 /** A user's project, with a file of the name fleetsim's outputs carry (`marker`) and `text` in it. */
 function project(name: string, marker: string, text: string): string {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
 import { show } from '../helpers/cli.ts';
-import { suiteTempDir } from '../helpers/temp-dir.ts';
+import { fileTree, suiteTempDir } from '../helpers/temp-dir.ts';
 import { expectRefusedInOneLine, userError } from '../helpers/errors.ts';
 import { foreignEntries, MAX_MARKER_BYTES } from '../../src/report/output-layout.ts';
 import { OutputDir } from '../../src/report/output-dir.ts';
@@ -20,15 +20,7 @@ const tmp = suiteTempDir('fleetsim-hostile-outputs-tenth-');
 const QUICK = ['scenarios/quickstart.yaml', '--set', 'duration_s=30', '--set', 'warmup_s=3', '--quiet'];
 const VARY = ['--vary', 'topology.stations.api.servers=12,14'];
 
-/** Every file under `dir` with its text: what a refusal must leave as it was. */
-function tree(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const rel of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
-    const path = join(dir, rel);
-    files[rel] = statSync(path).isDirectory() ? '(directory)' : readFileSync(path, 'utf8');
-  }
-  return files;
-}
+const tree = fileTree;
 
 /** A fresh copy of an output `args` write (written once, then copied: each test adds to its own). */
 const outputs = new Map<string, string>();
