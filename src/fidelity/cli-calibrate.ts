@@ -14,7 +14,8 @@ import { catalogGpuId, getGpu, getModel } from '../perf/lookup.ts';
 import { gpuIdFor, loadMeasurements, modelIdFor, splitwisePoints, type MeasurementRow } from '../perf/measurements.ts';
 import { DEFAULT_ENGINE, ENGINE_NAMES, getEngineProfile } from '../perf/profiles.ts';
 import { DEFAULT_MAX_WALL_S, corpusFiles, parseWallSeconds } from './cli-fidelity.ts';
-import { loadCorpus } from './corpus.ts';
+import { loadCorpus, rowConfiguration } from './corpus.ts';
+import { fitRowsRecord } from './in-sample.ts';
 import { corpusFitSet, servingBelowKnee, servingLogErrors } from './fit-corpus.ts';
 import { SPLIT_FILTERS, type SplitFilter } from './table.ts';
 import { versionAtLeast } from './versions.ts';
@@ -125,6 +126,10 @@ interface FitInput {
   extraLogErrors?: (p: CalibrationProfile) => number[];
   /** the serving rows extraLogErrors simulates */
   servingRows?: number;
+  /** how many distinct configurations those serving rows measure (rowConfiguration) */
+  servingConfigurations?: number;
+  /** fit.rows: the fitted corpus rows' digests */
+  rows?: string;
   /** lines for stderr: rows left out that the user should know of */
   notes?: string[];
 }
@@ -160,9 +165,25 @@ function corpusFit(flags: CalibrateFlags, base: CalibrationProfile): FitInput {
   const era = `${flags.since ? ` since ${flags.since}` : ''}${flags.before ? ` before ${flags.before}` : ''}`;
   const corpus = `${files.map((f) => f.split('/').pop()).join(', ')}, ${split} split, stack ${[...stacks].join('+')}${era}`;
   const excluded = [...set.skipped, ...set.fasterThanRoofline];
-  if (!flags.serving || set.serving.length === 0) return { points: set.points, excluded, corpus, notes };
+  const pointIds = new Set(set.points.map((p) => p.id));
+  const pointRows = rows.filter((r) => pointIds.has(r.id));
+  if (!flags.serving || set.serving.length === 0) return { points: set.points, excluded, corpus, notes, rows: fitRowsRecord(pointRows) };
   const { kept, left } = flags.nearCapacity ? { kept: set.serving, left: [] } : servingBelowKnee(set.serving, base);
-  return { points: set.points, excluded: [...excluded, ...left], corpus, notes, extraLogErrors: kept.length ? servingLogErrors(kept) : undefined, servingRows: kept.length };
+  return {
+    points: set.points, excluded: [...excluded, ...left], corpus, notes, extraLogErrors: kept.length ? servingLogErrors(kept) : undefined,
+    servingRows: kept.length, servingConfigurations: distinctCount(kept, rowConfiguration), rows: fitRowsRecord([...pointRows, ...kept]),
+  };
+}
+
+/** How many distinct keys the items have. */
+function distinctCount<T>(items: readonly T[], key: (item: T) => string): number {
+  return new Set(items.map(key)).size;
+}
+
+/** What a fit point measures, without its id, label and measured value: one key per configuration. */
+function pointConfiguration(p: FitPoint): string {
+  const { id: _id, group: _group, measured: _measured, ...configuration } = p;
+  return JSON.stringify(configuration);
 }
 
 /**
@@ -240,7 +261,8 @@ export function registerCalibrate(program: Command): void {
       // thread's event loop stays free and Ctrl-C or SIGTERM stop the command at once (the worker
       // ends with the process). In this thread a 5,000-row corpus left SIGTERM unanswered.
       const { result, before, excluded, serving, notes } = await calibrateOnWorker(flags);
-      for (const note of notes ?? []) process.stderr.write(`${note}\n`);
+      const named = profileName(flags).note;
+      for (const note of [...(notes ?? []), ...(named ? [named] : [])]) process.stderr.write(`${note}\n`);
       if (result.profile.fit?.stopped === 'deadline') {
         process.stderr.write(`calibrate: --max-wall-s ${flags.maxWallS} ran out before the fit converged: the profile is the best found by then (it depends on this machine's speed; its fit.stopped says "deadline")\n`);
       }
@@ -265,9 +287,9 @@ export function runCalibrateJob(flags: CalibrateFlags): CalibrateJob {
   const input = flags.corpus ? corpusFit(flags, base) : measurementsFit(flags);
   const before = evaluate(input.points, base);
   const fit = factorList(flags.fit) ?? [...FACTOR_NAMES];
-  const underdetermined = underdeterminedNote(input.points, input.servingRows ?? 0, fit, base);
+  const underdetermined = underdeterminedNote(input.points, input.servingRows ?? 0, input.servingConfigurations ?? 0, fit, base);
   const result = calibrate(input.points, {
-    base, fit, corpus: input.corpus, stack: flags.stack ?? 'measured', name: profileName(flags),
+    base, fit, corpus: input.corpus, stack: flags.stack ?? 'measured', name: profileName(flags).name, rows: input.rows,
     extraLogErrors: input.extraLogErrors, maxIterations: input.extraLogErrors ? 150 : undefined, deadline_ms: flags.deadline_ms,
   });
   const extra = input.extraLogErrors;
@@ -276,12 +298,26 @@ export function runCalibrateJob(flags: CalibrateFlags): CalibrateJob {
   return { result, before, excluded: input.excluded, ...(serving ? { serving } : {}), ...(notes.length ? { notes } : {}) };
 }
 
-/** The profile's name without --name: its --out file's (vllm-h200.json: vllm-h200), else calibrate's default. */
-function profileName(flags: CalibrateFlags): string | undefined {
-  if (flags.name !== undefined || flags.out === undefined) return flags.name;
+/**
+ * The profile's name without --name: its --out file's (vllm-h200.json: vllm-h200), else calibrate's
+ * default. A built-in engine's name taken from --out gets "-fitted", and a note says so: `--out
+ * vllm.json` named the fitted profile "vllm", which read as the built-in. --name of a built-in is
+ * kept (it is how the built-ins are fitted again: docs/step-model.md), with a note.
+ */
+export function profileName(flags: Pick<CalibrateFlags, 'name' | 'out'>): { name?: string; note?: string } {
+  if (flags.name !== undefined) {
+    return isBuiltInName(flags.name)
+      ? { name: flags.name, note: `calibrate: --name "${flags.name}" is a built-in engine profile's name: the fitted profile reads as the built-in (as a built-in fitted again should)` }
+      : { name: flags.name };
+  }
+  if (flags.out === undefined) return {};
   const name = basename(flags.out).replace(/\.json$/i, '');
-  return name === '' ? undefined : name;
+  if (name === '') return {};
+  if (!isBuiltInName(name)) return { name };
+  return { name: `${name}-fitted`, note: `calibrate: the profile is named "${name}-fitted", not "${name}" (the built-in engine profile's name); --name sets another` };
 }
+
+const isBuiltInName = (name: string) => (ENGINE_NAMES as readonly string[]).includes(name.toLowerCase());
 
 /** Kinds whose time holds a prefill: GEMMs of many tokens and prefill attention. */
 const PREFILL_KINDS: ReadonlySet<string> = new Set(['prefill', 'latency', 'throughput']);
@@ -293,9 +329,11 @@ const PREFILL_KINDS: ReadonlySet<string> = new Set(['prefill', 'latency', 'throu
  * the base's gemm_half_tokens (GEMMs stay memory-bound), no prefill (attention), no first token
  * timed (request overhead), no tp above 1 (all-reduces), no PCIe ring (its hop latency).
  */
-function underdeterminedNote(points: readonly FitPoint[], servingRows: number, fitted: readonly FactorName[], base: CalibrationProfile): string | undefined {
+function underdeterminedNote(points: readonly FitPoint[], servingRows: number, servingConfigurations: number, fitted: readonly FactorName[], base: CalibrationProfile): string | undefined {
+  // configurations, not rows: twelve copies of one row under twelve ids fitted twelve factors unwarned
+  const configurations = distinctCount(points, pointConfiguration) + servingConfigurations;
+  if (configurations >= fitted.length) return undefined;
   const rows = points.length + servingRows;
-  if (rows >= fitted.length) return undefined;
   const prefill = servingRows > 0 || points.some((p) => PREFILL_KINDS.has(p.kind));
   // a throughput run's waves do not pay it (batch-kinds.ts): a prefill's or latency's first token does
   const firstToken = servingRows > 0 || points.some((p) => p.kind === 'prefill' || p.kind === 'latency');
@@ -310,7 +348,8 @@ function underdeterminedNote(points: readonly FitPoint[], servingRows: number, f
     ...(pcie ? [] : ['pcie_hop_latency_us'] as const),
   ].filter((f) => fitted.includes(f));
   const cannot = blind.length ? `; these rows cannot constrain ${blind.join(', ')}` : '';
-  return `calibrate: ${rows} ${rows === 1 ? 'row' : 'rows'} to fit ${fitted.length} factors: the fit cannot determine them, and its MAPE says nothing of other configurations${cannot}; fit at most ${rows} with --fit (e.g. --fit step_overhead_ms)`;
+  const distinct = configurations === rows ? '' : ` (${configurations} distinct ${configurations === 1 ? 'configuration' : 'configurations'})`;
+  return `calibrate: ${rows} ${rows === 1 ? 'row' : 'rows'}${distinct} to fit ${fitted.length} factors: the fit cannot determine them, and its MAPE says nothing of other configurations${cannot}; fit at most ${configurations} with --fit (e.g. --fit step_overhead_ms)`;
 }
 
 /** runCalibrateJob on a worker thread; a UserError there is one here (one line, exit 2). */

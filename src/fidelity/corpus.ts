@@ -623,3 +623,13 @@ export function loadCorpus(paths: readonly string[]): CorpusRow[] {
   }
   return rows;
 }
+
+/**
+ * What a row measures, without where it is written or what it measured: the fields its prediction
+ * depends on (kind, statistic, unit, stack and version, GPU, model, dtypes, parallelism, batch,
+ * rate, lengths, engine settings). Twelve copies of one row under twelve ids are one configuration.
+ */
+export function rowConfiguration(row: CorpusRow): string {
+  const { file: _file, line: _line, id: _id, split: _split, value: _value, source: _source, url: _url, licence: _licence, locator: _locator, notes: _notes, ...configuration } = row;
+  return JSON.stringify(configuration);
+}

@@ -60,6 +60,8 @@ export interface CalibrateOptions {
   readonly corpus: string;
   readonly stack: string;
   readonly name?: string;
+  /** the fitted corpus rows' digests (fit.rows: fidelity/in-sample.ts fitRowsRecord) */
+  readonly rows?: string;
   /** simplex iterations per restart (default 4000; fewer when extraLogErrors simulates) */
   readonly maxIterations?: number;
   /** wall-clock ms since the epoch after which the fit stops with the best profile found so far */
@@ -135,7 +137,7 @@ export function calibrate(points: readonly FitPoint[], opts: CalibrateOptions): 
     ...roundFactors(fitted),
     ...fittedIdentity(base, opts),
     source: `fleetsim calibrate on ${points.length} points of ${opts.stack} (${opts.corpus})`,
-    fit: { corpus: opts.corpus, stack: opts.stack, points: points.length, mape_pct: round(mape_pct, 2), fitted: [...names], stopped: best.stopped },
+    fit: { corpus: opts.corpus, stack: opts.stack, points: points.length, mape_pct: round(mape_pct, 2), fitted: [...names], stopped: best.stopped, ...(opts.rows ? { rows: opts.rows } : {}) },
   };
   if (!FACTOR_NAMES.every((f) => Number.isFinite(profile[f]))) {
     throw new UserError(`${opts.corpus}: the fit did not converge to finite factors; check the measurements for outliers`);

@@ -100,6 +100,12 @@ export const FitSchema = z.strictObject({
    * on the machine's speed. Absent in profiles fitted before 2026-12-05.
    */
   stopped: z.enum(['converged', 'iterations', 'deadline']).optional(),
+  /**
+   * The corpus rows fitted, as digests of what each measures and its value (fidelity/in-sample.ts
+   * fitRowsRecord): fidelity knows them in any file. Absent in a fit of a Splitwise file, of more
+   * rows than in-sample.ts records, and in profiles fitted before 2026-12-07.
+   */
+  rows: z.string().max(32_768).regex(/^[A-Za-z0-9_-]*$/, 'expected base64url digests, as calibrate writes them').optional(),
 });
 
 export const CalibrationProfileSchema = z.strictObject({

@@ -39,7 +39,8 @@ describe('fidelity: an in-sample error is not presented as validation', () => {
 
   it('says nothing of a profile fitted on another file, and warns of the built-in profiles on the rows they were fitted on', async () => {
     const other = tmp.write('other.csv', decodeRows('calibration', STEPS));
-    const corpus = tmp.write('heldout.csv', decodeRows('validation', STEPS));
+    // other measurements of the same configurations: the same rows would be in-sample in any file (fit.rows)
+    const corpus = tmp.write('heldout.csv', decodeRows('validation', STEPS.map(([batch, ms]) => [batch, ms + 0.5])));
     const profile = join(tmp.dir(), 'other.json');
     expect((await runMain(['calibrate', '--corpus', other, '--stack', 'vllm', '--fit', 'step_overhead_ms', '--out', profile])).code).toBe(0);
     const heldOut = await runMain(['fidelity', '--corpus', corpus, '--calibration', profile, '--json']);
