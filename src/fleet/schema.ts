@@ -11,7 +11,7 @@ import { nameKey, nonNegInt, nonNegNum, posInt, posNum, prob, strict } from '../
 import { SpeculativeSchema } from './speculative-schema.ts';
 import { KvTiersSchema } from './kv-tiers-schema.ts';
 import { gridNames } from '../cost/energy.ts';
-import { PurchaseMixSchema, unsoldCommitment } from '../cost/purchase.ts';
+import { PurchaseMixSchema, unsoldCommitment, type PurchaseMix } from '../cost/purchase.ts';
 
 /**
  * The LLM fleet: every box of the production architecture as a component with capacity,
@@ -249,7 +249,19 @@ const Served = strict({
 }).superRefine((m, ctx) => {
   const unsold = unsoldCommitment(m.instance, m.purchase);
   if (unsold) ctx.addIssue({ code: 'custom', path: ['purchase', unsold.commitment], input: m.purchase![unsold.commitment], message: unsold.message });
+  // a pool's own instance type is bought by the model's mix too (one left out is checked where it is resolved: poolSpecs)
+  for (const pool of ['prefill', 'decode'] as const) {
+    const instance = m.disaggregation?.[pool].instance;
+    const message = instance === undefined ? undefined : poolInstanceUnsold(instance, m.purchase, "the model's purchase");
+    if (message) ctx.addIssue({ code: 'custom', path: ['disaggregation', pool, 'instance'], input: instance, message });
+  }
 });
+
+/** Why a disaggregated pool's instance type cannot be bought by its model's mix (at `purchaseField`), or undefined. */
+export function poolInstanceUnsold(instance: string, mix: PurchaseMix | undefined, purchaseField: string): string | undefined {
+  const unsold = unsoldCommitment(instance, mix);
+  return unsold && `${unsold.message} in ${purchaseField}.${unsold.commitment} (${mix![unsold.commitment]}), or a pool instance type sold so`;
+}
 
 const Region = strict({
   traffic_share: prob(),

@@ -113,10 +113,10 @@ export function checkAttentionSplit(model: ModelSpec, tp: number): void {
  * up projections (ColumnParallelLinear: divide(output_size, tp_size)) and its row-parallel down
  * projection assert it. Routed experts are not checked: vLLM's fused MoE layer floors their width.
  */
-export function checkMlpSplit(model: ModelSpec, tp: number): void {
+export function checkMlpSplit(model: ModelSpec, tp: number, widthField?: string): void {
   const denseLayers = model.experts <= 1 || (model.first_dense_layers ?? 0) > 0;
   if (denseLayers && model.intermediate_size % tp !== 0) {
-    throw new UserError(`${model.id}: an MLP width of ${model.intermediate_size} cannot be split over tp=${tp} GPUs`);
+    throw new UserError(`${model.id}: an MLP width of ${model.intermediate_size} cannot be split over tp=${tp} GPUs${widthField === undefined ? '' : ` (${widthField})`}`);
   }
 }
 

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { EnergySummarySchema } from './summary-schema.ts';
 import type { RunResult } from './run-result.ts';
 import type { FleetSpec } from '../fleet/schema.ts';
-import type { ServedModel } from '../fleet/llm/build.ts';
+import type { BuiltFleet, ServedModel } from '../fleet/llm/build.ts';
 import { ReplicaStats } from '../fleet/gpu/stats.ts';
 import { busyPowerW, type PowerModel } from '../perf/power.ts';
 import { HOURS_PER_MONTH } from '../cost/prices.ts';
@@ -45,8 +45,8 @@ export function modelPowerPerGpu(pm: PowerModel, stats: BusyWork, replicaTime_ms
 }
 
 /** The served models a model's energy counts: itself, or a disaggregated model's two pools (each its own GPU, replicas and draw). */
-function energyPools(run: RunResult, s: ServedModel): ServedModel[] {
-  const d = run.fleet!.disaggregated[s.name];
+export function energyPools(fleet: BuiltFleet, s: ServedModel): ServedModel[] {
+  const d = fleet.disaggregated[s.name];
   return d ? [d.prefill, d.decode] : [s];
 }
 
@@ -67,7 +67,7 @@ function nodeOverheadW(f: FleetSpec, s: ServedModel, pools: readonly ServedModel
 
 /** One model's full-fleet power from its simulated replicas (a disaggregated model's: both pools'). */
 function modelEnergy(f: FleetSpec, run: RunResult, s: ServedModel): ModelEnergy & { it_w: number } {
-  const pools = energyPools(run, s);
+  const pools = energyPools(run.fleet!, s);
   const measured_ms = run.duration_ms - run.warmup_ms;
   const draws = pools.map((pool) => {
     const stats = new ReplicaStats();
@@ -154,7 +154,7 @@ export function summarizeEnergy(f: FleetSpec, run: RunResult, tokens_per_s: numb
     g_co2e_per_million_tokens: r(millionTokens > 0 ? carbon_kg * 1000 / millionTokens : 0),
     by_model,
     by_region,
-    assumptions: energyAssumptions(f, run.fleet!.served.flatMap((s) => energyPools(run, s)), regions),
+    assumptions: energyAssumptions(f, run.fleet!.served.flatMap((s) => energyPools(run.fleet!, s)), regions),
     ...(run.power ? { series: powerSeries(run.power, overhead_w, it_w > 0 ? facility_w / it_w : 1) } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import type { BuiltFleet, ServedModel } from '../fleet/llm/build.ts';
 import type { ReplicaStats } from '../fleet/gpu/stats.ts';
-import { modelPowerPerGpu, type BusyWork } from './energy-summary.ts';
+import { energyPools, modelPowerPerGpu, type BusyWork } from './energy-summary.ts';
 
 /** Full-fleet GPU draw per window of the time series: `t_s` is each window's end. */
 export interface PowerWindows {
@@ -11,23 +11,28 @@ export interface PowerWindows {
 /**
  * GPU power over time: at every window's end, each model's busy time, FLOPs and bytes since the
  * last sample (sums over its replicas, read without changing them) turned into a mean draw per
- * GPU by the power model, times the model's full-fleet GPUs. One pass over the replicas per
- * window. The warm-up's statistics reset calls `beforeReset` so no window loses its first part.
+ * GPU by the power model, times the model's full-fleet GPUs. A disaggregated model counts as its
+ * two pools, each with its own GPU's power model and GPU count, as the energy summary counts them
+ * (its own served model has no replicas: sampled alone it read idle in every window). One pass
+ * over the replicas per window. The warm-up's statistics reset calls `beforeReset` so no window loses its first part.
  */
 export class PowerSampler {
   readonly windows: PowerWindows = { t_s: [], gpu_power_w: [] };
   private readonly previous: BusyWork[];
+  /** What draws power: every served model, a disaggregated one as its prefill and decode pools. */
+  private readonly pools: ServedModel[];
   private last_ms = 0;
 
   constructor(private readonly fleet: BuiltFleet) {
-    this.previous = fleet.served.map(() => zeroWork());
+    this.pools = fleet.served.flatMap((s) => energyPools(fleet, s));
+    this.previous = this.pools.map(() => zeroWork());
   }
 
   /** Adds the window ending at t_ms. */
   sample(t_ms: number): void {
     const elapsed_ms = t_ms - this.last_ms;
     let gpu_w = 0;
-    this.fleet.served.forEach((s, m) => {
+    this.pools.forEach((s, m) => {
       const { work, replicas } = this.current(s);
       const delta = subtract(work, this.previous[m]);
       this.previous[m] = work;
@@ -40,7 +45,7 @@ export class PowerSampler {
 
   /** The replicas' counters are about to be zeroed: what was done since the last sample is kept as a negative baseline. */
   beforeReset(): void {
-    this.fleet.served.forEach((s, m) => (this.previous[m] = subtract(zeroWork(), subtract(this.current(s).work, this.previous[m]))));
+    this.pools.forEach((s, m) => (this.previous[m] = subtract(zeroWork(), subtract(this.current(s).work, this.previous[m]))));
   }
 
   private current(s: ServedModel): { work: BusyWork; replicas: number } {

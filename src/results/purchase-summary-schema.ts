@@ -10,14 +10,25 @@ const ByCommitmentSchema = replicated({
   spot: z.number(),
 }).describe('Monthly USD by commitment (full fleet, region factors applied).');
 
+const PoolSpotRiskSchema = replicated({
+  instance: z.string().describe("The pool's instance type."),
+  interruption_band: z.string().describe('The Spot Instance Advisor band assumed for the pool\'s instance type, or "scenario" when the fault states its rate.'),
+  interruptions_per_month: z.number(),
+  spot_instances: z.number(),
+  expected_replica_reclaims_per_month: z.number(),
+  expected_away_share: z.number(),
+  expected_reclaim_monthly_usd: z.number(),
+});
+
 const SpotRiskSchema = replicated({
-  interruption_band: z.string().describe('The Spot Instance Advisor band assumed for the instance type (data/prices/purchase-options.json), or "scenario" when the fault states its rate.'),
-  interruptions_per_month: z.number().describe('Share of spot instances reclaimed per month (expected).'),
+  interruption_band: z.string().describe('The Spot Instance Advisor band assumed for the instance type (data/prices/purchase-options.json), or "scenario" when the fault states its rate; a disaggregated model\'s pools\' different bands joined by " / ".'),
+  interruptions_per_month: z.number().describe('Share of spot instances reclaimed per month (expected; over a disaggregated model\'s pools, weighted by their spot instances).'),
   spot_instances: z.number().describe('Spot instances of the full fleet (spot share x instances).'),
   expected_replica_reclaims_per_month: z.number().describe('Full fleet, at the unaccelerated rate.'),
   replace: z.enum(['on_demand', 'wait']),
-  expected_away_share: z.number().describe('Share of spot instance time away after reclaims (renewal: rate x away / (1 + rate x away)).'),
+  expected_away_share: z.number().describe('Share of spot instance time away after reclaims (renewal: rate x away / (1 + rate x away); over a disaggregated model\'s pools, weighted by their spot instances).'),
   expected_reclaim_monthly_usd: z.number().describe('On-demand replacements cost this more (replace: on_demand), or spot hours not billed save it (negative, replace: wait).'),
+  by_pool: z.record(z.string(), PoolSpotRiskSchema).optional().describe('A disaggregated model\'s expected figures per pool (prefill, decode), each on its own instance type.'),
   reclaims_simulated: z.number().describe('Spot reclaims in the run (simulated replicas; at the fault\'s accelerated rate).'),
   accelerate: z.number(),
   requests_failed: z.number().describe("The model's failed, timed-out and rejected requests in the run (every cause)."),

@@ -42,40 +42,68 @@ function runRisk(prep: Prepared, run: RunResult, model: string): { failed: numbe
   return { failed, ended: c.completed + failed, attainment };
 }
 
+type PoolSpotRisk = NonNullable<SpotRisk['by_pool']>[string];
+
+/** One GPU line's expected spot risk: its own instance type's band and rate unless the scenario's fault states one. */
+function partSpotRisk(m: FleetSpec['models'][string], spec: SpotReclaimSpec | undefined, part: GpuBillPart, bill: GpuPartBill): PoolSpotRisk {
+  const assumed = spotInterruption(part.spec.instance);
+  const perMonth = spec?.interruptions_per_month ?? assumed.per_month;
+  const spotReplicas = (m.purchase!.spot ?? 0) * (part.spec.gpus / gpusPerReplica(part.spec));
+  return {
+    instance: part.spec.instance,
+    interruption_band: spec?.interruptions_per_month === undefined ? assumed.band : 'scenario',
+    interruptions_per_month: perMonth,
+    spot_instances: round(bill.spot_instances),
+    expected_replica_reclaims_per_month: round(spotReplicas * instancesPerReplica(part.spec) * perMonth),
+    expected_away_share: round(bill.away_share),
+    expected_reclaim_monthly_usd: round(bill.reclaim_usd),
+  };
+}
+
+/**
+ * The expected risk over a model's GPU lines: sums, and the rate and away share weighted by the
+ * lines' spot instances (a disaggregated model's pools may be on types of different bands; each
+ * pool's own figures are under `by_pool`).
+ */
+function expectedSpotRisk(m: FleetSpec['models'][string], spec: SpotReclaimSpec | undefined, parts: readonly { part: GpuBillPart; bill: GpuPartBill }[]) {
+  const lines = parts.map(({ part, bill }) => ({ part, bill, risk: partSpotRisk(m, spec, part, bill) }));
+  const spotInstances = parts.reduce((a, p) => a + p.bill.spot_instances, 0);
+  const weighted = (value: (l: (typeof lines)[number]) => number) =>
+    spotInstances > 0 ? lines.reduce((a, l) => a + value(l) * l.bill.spot_instances, 0) / spotInstances : value(lines[0]);
+  const bands = [...new Set(lines.map((l) => l.risk.interruption_band))];
+  return {
+    interruption_band: bands.join(' / '),
+    interruptions_per_month: round(weighted((l) => l.risk.interruptions_per_month)),
+    spot_instances: round(spotInstances),
+    expected_replica_reclaims_per_month: round(lines.reduce((a, l) => a + l.risk.expected_replica_reclaims_per_month, 0)),
+    expected_away_share: round(weighted((l) => l.bill.away_share)),
+    expected_reclaim_monthly_usd: round(parts.reduce((a, p) => a + p.bill.reclaim_usd, 0)),
+    ...(lines.length > 1 ? { by_pool: Object.fromEntries(lines.map((l) => [l.part.component.split(':').pop()!, l.risk])) } : {}),
+  };
+}
+
 /** The spot part of a model's purchase: the expected reclaims over its GPU lines (a disaggregated model's pools), and the risk the run measured. */
 function spotRisk(prep: Prepared, run: RunResult, f: FleetSpec, model: string, parts: readonly { part: GpuBillPart; bill: GpuPartBill }[]): SpotRisk {
   const m = f.models[model];
   const { specs, simulated } = reclaimFaultsOf(prep, run, model);
   const spec = specs[0];
-  const assumed = spotInterruption(m.instance);
-  const perMonth = spec?.interruptions_per_month ?? assumed.per_month;
-  let spotInstances = 0, replicaReclaims = 0, reclaimUsd = 0, awayShare = 0;
-  for (const { part, bill } of parts) {
-    spotInstances += bill.spot_instances;
-    reclaimUsd += bill.reclaim_usd;
-    awayShare = bill.away_share;
-    const spotReplicas = (m.purchase!.spot ?? 0) * (part.spec.gpus / gpusPerReplica(part.spec));
-    replicaReclaims += spotReplicas * instancesPerReplica(part.spec) * (spec?.interruptions_per_month ?? spotInterruption(part.spec.instance).per_month);
-  }
+  const expected = expectedSpotRisk(m, spec, parts);
   const outcome = runRisk(prep, run, model);
   const budgetShare = 1 - (prep.scenario.slo?.availability ?? 0.999);
   const meanRate = makeArrivals(prep.scenario.workload.arrivals, () => 0.5, prep.trace).meanRatePerS(prep.scenario.duration_s * 1000);
   const monthlyBudget = budgetShare * meanRate * m.share * SECONDS_PER_MONTH;
+  const { by_pool, ...expectedFigures } = expected;
   return {
-    interruption_band: spec?.interruptions_per_month === undefined ? assumed.band : 'scenario',
-    interruptions_per_month: perMonth,
-    spot_instances: round(spotInstances),
-    expected_replica_reclaims_per_month: round(replicaReclaims),
+    ...expectedFigures,
     // without a spot-reclaim fault the expected figures use the fault kind's defaults (AWS notice, assumed delays)
     replace: spec?.replace ?? 'on_demand',
-    expected_away_share: round(awayShare),
-    expected_reclaim_monthly_usd: round(reclaimUsd),
     reclaims_simulated: simulated,
     accelerate: spec?.accelerate ?? 1,
     requests_failed: outcome.failed,
     slo_attainment: outcome.attainment,
     error_budget_burn_rate: round(outcome.ended > 0 && budgetShare > 0 ? outcome.failed / outcome.ended / budgetShare : 0),
-    expected_error_budget_burned_per_month: simulated > 0 && monthlyBudget > 0 ? round(((outcome.failed / simulated) * replicaReclaims) / monthlyBudget) : null,
+    expected_error_budget_burned_per_month: simulated > 0 && monthlyBudget > 0 ? round(((outcome.failed / simulated) * expected.expected_replica_reclaims_per_month) / monthlyBudget) : null,
+    ...(by_pool ? { by_pool } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import { makeSampler } from '../../engine/distributions.ts';
 import { stream } from '../../engine/random.ts';
 import type { Simulator } from '../../engine/sim.ts';
 import { inFile } from '../../util/in-file.ts';
+import { excerpt } from '../../util/excerpt.ts';
 import { resolveInScope, scopeOfPrepared } from '../../util/paths.ts';
 import { scaledCount } from '../../util/scaled-count.ts';
 import { MAX_OPEN_SESSIONS, isModelConfigPath, type FleetSpec, type ServedSpec, type TierSpec } from '../schema.ts';
@@ -19,7 +20,7 @@ import { checkKvDtype, checkWeightDtype, defaultKvDtype, withFp8Scaling } from '
 import { loadHfConfig } from '../../perf/hf-config.ts';
 import { weightDtypeFor } from '../../perf/checkpoint-dtype.ts';
 import type { ModelSpec } from '../../perf/models.ts';
-import { checkAttentionSplit, checkExpertParallel, DEFAULT_MEMORY_FRACTION, MORE_GPUS_ADVICE } from '../../perf/memory.ts';
+import { checkAttentionSplit, checkExpertParallel, checkMlpSplit, DEFAULT_MEMORY_FRACTION, MORE_GPUS_ADVICE } from '../../perf/memory.ts';
 import type { RequestPool } from '../request-pool.ts';
 import type { RequestSink } from '../stations/network.ts';
 import { ServiceTier, tierFaultStream } from '../stations/tier.ts';
@@ -103,6 +104,8 @@ export function resolveServed(name: string, spec: ServedSpec, prep: Pick<FleetIn
   // a layout the model does not allow is tp's or ep's to change, whatever fieldToChange would name
   // for a model that does not fit (ep 2 on a dense model was reported as gpu_memory_utilization's)
   inFile(field('tp'), () => checkAttentionSplit(model, spec.tp));
+  // a config file's MLP width may not split where its heads do (the catalog's split over every tp they allow), as perf --model-config refuses
+  if (isModelConfigPath(spec.model)) inFile(field('tp'), () => checkMlpSplit(model, spec.tp, `intermediate_size of ${field('model')} ${excerpt(spec.model)}`));
   inFile(field('ep'), () => checkExpertParallel(model, spec.tp, spec.ep));
   let step: StepModel;
   try {

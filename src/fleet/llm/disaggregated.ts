@@ -5,7 +5,7 @@ import { UserError } from '../../errors.ts';
 import { excerpt } from '../../util/excerpt.ts';
 import type { RequestPool } from '../request-pool.ts';
 import type { ReplicaListener } from '../gpu/replica.ts';
-import type { FleetSpec, ServedSpec } from '../schema.ts';
+import { poolInstanceUnsold, type FleetSpec, type ServedSpec } from '../schema.ts';
 import type { Cluster } from './cluster.ts';
 import { KvLink } from './kv-link.ts';
 
@@ -173,6 +173,9 @@ export function poolSpecs(name: string, spec: ServedSpec, priceSet: PriceSet): {
     const instance = p.instance ?? (gpu === spec.gpu ? spec.instance : matchingInstance(gpu, tp, priceSet)?.type);
     if (instance === undefined) throw new UserError(`${where}.${pool}.instance: expected an instance type; no catalog instance carries ${excerpt(gpu)}`);
     if (Object.hasOwn(INSTANCES, instance) && getInstance(instance).gpu !== gpu) throw new UserError(`${where}.${pool}.instance: ${excerpt(instance)} does not carry the pool's GPU ${excerpt(gpu)}`);
+    // the model's purchase mix buys the pool's instances too: checked here, where validate sees it, not first in the bill
+    const unsold = poolInstanceUnsold(instance, spec.purchase, `fleet.models.${name}.purchase`);
+    if (unsold) throw new UserError(`${where}.${pool}.instance: ${unsold}, got ${excerpt(instance)}`);
     if (gpus[pool] % tp !== 0) throw new UserError(`${where}.${pool}.gpus: expected a multiple of the pool's tp ${tp}, got ${gpus[pool]}`);
     return { ...spec, gpu, tp, gpus: gpus[pool], instance, batching: p.batching ?? spec.batching, disaggregation: undefined };
   };
