@@ -21,6 +21,7 @@ const ClassSlo = strict({
   ttft_p99_ms: posNum().optional(),
   /** Time per output token after the first, per request (its mean over the response). */
   tpot_p99_ms: posNum().optional(),
+  /** A request meets its e2e target when it completes within this of being sent. */
   e2e_p99_ms: posNum().optional(),
 });
 
@@ -57,9 +58,9 @@ export class ClassMetrics {
   readonly ttft = new LatencyStats();
   readonly tpot = new LatencyStats();
   readonly e2e = new LatencyStats();
-  /** Counted requests completed meeting both their TTFT and TPOT targets (DistServe's SLO attainment). */
+  /** Counted requests completed meeting every target of the class's SLO: TTFT, TPOT, e2e (DistServe's SLO attainment). */
   good = 0;
-  /** Requests completed inside the measured window, whenever they arrived, meeting both targets (goodput). */
+  /** Requests completed inside the measured window, whenever they arrived, meeting every target (goodput). */
   good_in_window = 0;
   /** Prompt and output tokens of the class's finished attempts, by hour of the day clock (the bill and carbon by class). */
   readonly tokensByHour = new Float64Array(24);
@@ -71,6 +72,7 @@ export class RequestClasses {
   readonly priority: Int32Array;
   readonly ttftTarget_ms: Float64Array;
   readonly tpotTarget_ms: Float64Array;
+  readonly e2eTarget_ms: Float64Array;
   readonly metrics: ClassMetrics[];
   /** 1 for a batch class. */
   readonly isBatch: Uint8Array;
@@ -94,6 +96,7 @@ export class RequestClasses {
     this.day_s = list.find((c) => c.batch)?.batch?.day_s ?? 86400;
     this.ttftTarget_ms = Float64Array.from(list, (c) => c.slo?.ttft_p99_ms ?? Infinity);
     this.tpotTarget_ms = Float64Array.from(list, (c) => c.slo?.tpot_p99_ms ?? Infinity);
+    this.e2eTarget_ms = Float64Array.from(list, (c) => c.slo?.e2e_p99_ms ?? Infinity);
     this.metrics = list.map(() => new ClassMetrics());
     let acc = 0;
     this.cumShare = Float64Array.from(list, (c) => (acc += c.share));

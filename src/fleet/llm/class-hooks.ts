@@ -27,8 +27,13 @@ export function classDone(classes: RequestClasses, pool: RequestPool, req: numbe
   classes.addTokens(cls, pool.promptTokens(req) + pool.outputTokens(req), t_ms);
 }
 
-/** A completed attempt that met its class's targets for a client still waiting. */
-export function metTargets(pool: RequestPool, req: number): boolean {
+/**
+ * A completed attempt, ending e2e_ms after it was sent, that met every target of its class's SLO
+ * (TTFT, TPOT and e2e) for a client still waiting: a class whose requests all missed its e2e
+ * target read 100% attainment when only the TTFT and TPOT flags were tested. The e2e is the
+ * attempt's, as its TTFT is (the same clock the flags are set on).
+ */
+export function metTargets(classes: RequestClasses, pool: RequestPool, req: number, e2e_ms: number): boolean {
   const f = pool.flags(req);
-  return (f & F_ABANDONED) === 0 && (f & F_TTFT_MET) !== 0 && (f & F_TPOT_MET) !== 0;
+  return (f & F_ABANDONED) === 0 && (f & F_TTFT_MET) !== 0 && (f & F_TPOT_MET) !== 0 && e2e_ms <= classes.e2eTarget_ms[pool.requestClass(req)];
 }

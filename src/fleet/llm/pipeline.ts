@@ -539,7 +539,7 @@ export class FleetPipeline implements TierOutput {
     }
     if (pool.flags(req) & (F_ARM_A | F_ARM_B)) this.armObserver?.finish(pool.model(req), pool.flags(req) & F_ARM_B ? 1 : 0, outcome, t_ms - pool.arrival_ms(req));
     if (pool.sessionId(req) >= 0) this.models[pool.model(req)].sessions?.ended(req, pool, outcome === 'completed', t_ms);
-    if (this.requestClasses !== null && outcome === 'completed' && metTargets(pool, req)) {
+    if (this.requestClasses !== null && outcome === 'completed' && metTargets(this.requestClasses, pool, req, t_ms - pool.arrival_ms(req))) {
       const m = this.requestClasses.metrics[pool.requestClass(req)];
       if (pool.counted(req) === 1) m.good++; // SLO attainment: of the counted attempts
       if (t_ms >= this.cfg.warmup_ms) m.good_in_window++; // goodput: inside the measured window
