@@ -2,9 +2,10 @@ import { RECOVERY_GOOD_WINDOWS, type PublishedComparison, type ReplayRun } from 
 import type { Scenario } from '../scenario/schema.ts';
 import { activeFaults, windowErrorRate, windowRejectionRate } from '../report/csv.ts';
 import { fmt, table } from '../report/table.ts';
+import { fmtSeconds } from '../util/format-number.ts';
 import { markdownTable } from '../report/tables.ts';
 import { escapeControls } from '../util/excerpt.ts';
-import { measuredFaults } from '../results/fault-coverage.ts';
+import { faultLabel, measuredFaults } from '../results/fault-coverage.ts';
 import type { FaultBand } from '../faults/types.ts';
 import { maxOf, minOf } from '../util/extremes.ts';
 
@@ -85,38 +86,72 @@ function recoverySection(runs: ReplayRun[]): Section {
   };
 }
 
-function faultSection(run: ReplayRun): Section {
+/** The baseline's faults; under them, for every variant, those its figures count in part and those set after its end. */
+function faultSection(runs: ReplayRun[]): Section {
+  const run = runs[0];
   const bands = run.summary.faults ?? [];
+  const time = (t_s: number | null) => (t_s === null ? '-' : fmtSeconds(t_s));
   return {
     title: 'Faults (baseline; s of simulated time)',
     header: ['fault', 'target', 'start', 'detected', 'mitigated', 'end', 'recovered'],
-    rows: bands.map((b) => [b.kind, b.target, fmt(b.start_s), fmt(b.detected_s), fmt(b.mitigated_s), fmt(b.end_s), recoveredCell(b, run.summary.duration_s)]),
-    notes: [],
+    rows: bands.map((b) => [b.kind, b.target, time(b.start_s), time(b.detected_s), time(b.mitigated_s), time(b.end_s), recoveredCell(b, run.summary.duration_s)]),
+    // said whether or not the incident has published figures: it was said under those only
+    notes: [...partlyMeasured(runs), ...notSimulated(runs)],
   };
 }
 
 /** A fault cut to the run's end (results/fault-coverage.ts) did not recover within the run; others with none did not by themselves. */
 function recoveredCell(band: FaultBand, duration_s: number): string {
-  if (band.recovered_s !== null) return fmt(band.recovered_s);
+  if (band.recovered_s !== null) return fmtSeconds(band.recovered_s);
   return band.end_s >= duration_s ? 'not within the run' : 'not by itself';
+}
+
+/** Faults set at or after a variant's end: in no table (the run warns fault_past_end; the replay said nothing). */
+function notSimulated(runs: ReplayRun[]): string[] {
+  return runs.flatMap((r) => {
+    const after = r.faults_after_end;
+    if (after.length === 0) return [];
+    const [is, it] = after.length === 1 ? ['is', 'it'] : ['are', 'them'];
+    return [`not simulated, ${r.name}: ${after.map((b) => faultLabel(b)).join(', ')} ${is} set at or after the run's end (duration_s ${fmtSeconds(r.summary.duration_s)}); set duration_s past ${it} to replay ${it}`];
+  });
 }
 
 /** Published figures beside every variant's, with the tolerance each is held to. */
 function publishedSection(runs: ReplayRun[]): Section | null {
   const base = runs[0].published;
   if (base.length === 0) return null;
-  const cell = (c: PublishedComparison) => (c.not_measured !== undefined ? 'not measured' : `${figureValue(c.unit, c.replayed)} (${c.within ? 'within' : 'outside'})`);
   const unmeasured = runs.filter((r) => r.published.some((c) => c.not_measured !== undefined));
   return {
     title: 'Published vs replayed',
     header: ['figure', 'published', 'tolerance', ...runs.map(variantLabel)],
-    rows: base.map((c, i) => [c.figure, figureValue(c.unit, c.published), toleranceText(c), ...runs.map((r) => cell(r.published[i]))]),
+    rows: base.map((c, i) => [c.figure, figureValue(c.unit, c.published), toleranceText(c), ...runs.map((r) => publishedCell(r.published[i]))]),
     notes: [
       ...unmeasured.map((r) => `not measured, ${r.name}: ${r.published[0].not_measured}; no figure is held to the published ones`),
-      ...partlyMeasured(runs),
+      ...pastRunEndNotes(runs),
       ...base.filter((c) => c.not_reproduced).map((c) => `not reproduced, ${c.figure}: ${escapeControls(c.not_reproduced!)}`),
     ],
   };
+}
+
+/**
+ * A replayed figure and its judgement. One whose event (detection, recovery) comes after the run's
+ * end is not within the run (not judged), or longer than what the run saw and so outside: both
+ * read "- (outside)", as if measured outside the band.
+ */
+function publishedCell(c: PublishedComparison): string {
+  if (c.not_measured !== undefined) return 'not measured';
+  if (c.past_run_end_over !== undefined) return c.within === null ? 'not within the run' : `over ${figureValue(c.unit, c.past_run_end_over)} (outside)`;
+  return `${figureValue(c.unit, c.replayed)} (${c.within ? 'within' : 'outside'})`;
+}
+
+/** Per variant, the figures whose event the run's end came before. */
+function pastRunEndNotes(runs: ReplayRun[]): string[] {
+  return runs.flatMap((r) => {
+    const unjudged = r.published.filter((c) => c.past_run_end_over !== undefined && c.within === null);
+    if (unjudged.length === 0) return [];
+    const seen_s = unjudged[0].past_run_end_over!;
+    return [`not within the run, ${r.name}: ${unjudged.map((c) => c.figure).join(', ')} would come after its end (duration_s ${fmtSeconds(r.summary.duration_s)}, ${fmtSeconds(seen_s)} s after the fault's start): not measured, not held to the published figures; set duration_s longer to measure them`];
+  });
 }
 
 /** Variants whose fault began in the warm-up or outlasted the run: their figures miss its start or its end. */
@@ -161,7 +196,7 @@ function windowSection(base: ReplayRun): Section {
 
 function sections(runs: ReplayRun[]): Section[] {
   const published = publishedSection(runs);
-  return [recoverySection(runs), faultSection(runs[0]), ...(published ? [published] : []), detailSection(runs), windowSection(runs[0])];
+  return [recoverySection(runs), faultSection(runs), ...(published ? [published] : []), detailSection(runs), windowSection(runs[0])];
 }
 
 function headLines(runs: ReplayRun[], file: string, incident: Incident): string[] {

@@ -1,4 +1,4 @@
-import { measuredFaults, unmeasuredReason } from '../results/fault-coverage.ts';
+import { faultsSetAfterEnd, measuredFaults, unmeasuredReason } from '../results/fault-coverage.ts';
 import type { Prepared } from '../scenario/prepare.ts';
 import { defaultWindowMs } from './simulate.ts';
 import { simulateSliced } from './run-sliced.ts';
@@ -7,6 +7,7 @@ import type { WindowRow } from '../metrics/timeseries.ts';
 import type { FaultBand } from '../faults/types.ts';
 import { makeArrivals } from '../workload/arrivals.ts';
 import { maxOf, minOf } from '../util/extremes.ts';
+import { round } from '../results/round.ts';
 
 /** What an incident looked like from the users' side, and what it cost. */
 export interface ReplayAnalysis {
@@ -44,6 +45,8 @@ export interface ReplayRun {
   published: PublishedComparison[];
   /** Faults the scenario sets: a run cut short before the first has none in its summary, and must not read as "no fault". */
   faults_planned: number;
+  /** Faults set at or after the run's end: not simulated, and absent from the summary's faults (the replay said nothing of them). */
+  faults_after_end: FaultBand[];
 }
 
 /** Errors and refusals of one window over the requests that ended in it: a ratio of one window's counts, never above 1. */
@@ -166,7 +169,7 @@ export async function runReplay(variants: { name: string; overrides: string[]; p
     // the windows before any fault, measured or not: those after one in the warm-up may still carry it
     const happened = summary.faults ?? [];
     slo ??= replaySlo(v.prep, rows, happened.length ? minOf(happened.map((b) => b.start_s)) : Infinity);
-    const run: ReplayRun = { name: v.name, overrides: v.overrides, summary, timeseries: rows, analysis: analyzeReplay(v.prep, summary, rows, bands, slo), published: [], faults_planned: v.prep.scenario.faults.length };
+    const run: ReplayRun = { name: v.name, overrides: v.overrides, summary, timeseries: rows, analysis: analyzeReplay(v.prep, summary, rows, bands, slo), published: [], faults_planned: v.prep.scenario.faults.length, faults_after_end: faultsSetAfterEnd(r.faults.bands, summary.duration_s) };
     run.published = compareToPublished(v.prep, run);
     out.push(run);
   }
@@ -187,12 +190,18 @@ export interface PublishedComparison {
    * `at_most`: the published figure is a bound ("< 2 minutes"), met when the replay is at or under it.
    */
   tolerance: { kind: 'relative' | 'absolute' | 'at_most'; value: number };
-  /** null when the run measured no fault (not_measured says why): nothing to hold to the figure. */
+  /** null when the run measured no fault (not_measured says why), or the figure's event lies past the run's end (past_run_end_over): nothing to hold to the figure. */
   within: boolean | null;
   /** Why the run has no figure to compare: its fault ended in the warm-up, or it had none. */
   not_measured?: string;
   /** Why the model cannot reproduce this figure (from the scenario), if it says so. */
   not_reproduced?: string;
+  /**
+   * The figure's event (detection, recovery) lies past the run's end: the replayed figure is only
+   * known to exceed this (the run's end less the fault's start). `within` is null unless that
+   * already passes the tolerance; such a figure read "- (outside)" as if measured outside it.
+   */
+  past_run_end_over?: number;
 }
 
 /**
@@ -241,6 +250,32 @@ function isWithin(published: number, replayed: number | null, t: PublishedCompar
   return Math.abs(replayed - published) <= allowed + 1e-9;
 }
 
+/** The highest replayed figure the tolerance accepts. */
+function toleranceTop(published: number, t: PublishedComparison['tolerance']): number {
+  if (t.kind === 'relative') return published * (1 + t.value);
+  return published + t.value;
+}
+
+/**
+ * When the figure has no value because its event comes after the run's end: what the run saw of
+ * it, the run's end less the fault's start (the figure is longer than that); null otherwise. A
+ * fault cut at the run's end (results/fault-coverage.ts) has its detection and mitigation there
+ * nulled; a service not back within the SLO by the end has no time to recover.
+ */
+function seenBeforeRunEnd(figure: ReferenceFigure, run: ReplayRun, band: FaultBand | undefined): number | null {
+  if (band === undefined || (figure !== 'detection_s' && figure !== 'recovery_s')) return null;
+  const cut = band.measured === 'partly' && band.end_s >= run.summary.duration_s;
+  const seen_s = round(run.summary.duration_s - band.start_s);
+  if (figure === 'detection_s') return cut && band.detected_s === null ? seen_s : null;
+  const unmitigated = cut && band.mitigated_s === null;
+  return unmitigated || (band.mitigated_s !== null && run.analysis.time_to_recover_s === null) ? seen_s : null;
+}
+
+/** A figure whose event lies past the run's end: not judged, unless what the run saw already passes the tolerance. */
+function pastRunEnd(row: PublishedComparison, seen_s: number): PublishedComparison {
+  return { ...row, within: seen_s > toleranceTop(row.published, row.tolerance) ? false : null, past_run_end_over: seen_s };
+}
+
 /** Every published figure of the incident beside this variant's replay. */
 export function compareToPublished(prep: Prepared, run: ReplayRun): PublishedComparison[] {
   const incident = prep.scenario.incident;
@@ -258,11 +293,13 @@ export function compareToPublished(prep: Prepared, run: ReplayRun): PublishedCom
       continue;
     }
     const replayed = replayedFigure(figure, run, prep);
-    const row: PublishedComparison = { figure, published, replayed, unit: UNITS[figure], tolerance: TOLERANCES[figure], within: isWithin(published, replayed, TOLERANCES[figure]) };
+    let row: PublishedComparison = { figure, published, replayed, unit: UNITS[figure], tolerance: TOLERANCES[figure], within: isWithin(published, replayed, TOLERANCES[figure]) };
+    const seen_s = replayed === null ? seenBeforeRunEnd(figure, run, measuredFaults(faults)[0]) : null;
+    if (seen_s !== null) row = pastRunEnd(row, seen_s);
     // the scenario's note of why a figure is not reproduced goes with a figure that is not: beside
-    // one this variant matches it contradicted the verdict printed above it
+    // one this variant matches (or cannot judge) it contradicted the verdict printed above it
     const why = incident.not_reproduced[figure];
-    if (why !== undefined && row.within !== true) row.not_reproduced = why;
+    if (why !== undefined && row.within === false) row.not_reproduced = why;
     out.push(row);
   }
   return out;

@@ -7,3 +7,15 @@ export function fmt(x: number | null | undefined, digits = 3): string {
   if (x === 0) return '0';
   return Number(x.toPrecision(digits)).toString();
 }
+
+/**
+ * A simulated time in seconds, as fmt prints it when whole, else with the decimals it needs (three
+ * at least) not to read as a whole second: fmt printed a fault at 59.999 s as "60-70 s", the same
+ * as one at 60 s, beside a run end of 60 s that one of them precedes and the other does not.
+ */
+export function fmtSeconds(t_s: number): string {
+  if (Number.isInteger(t_s) || !Number.isFinite(t_s) || Math.abs(t_s) >= 1e15) return fmt(t_s);
+  let decimals = 3;
+  while (decimals < 15 && Number.isInteger(Number(t_s.toFixed(decimals)))) decimals++;
+  return t_s.toLocaleString('en-US', { maximumFractionDigits: decimals });
+}
