@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg } from '../report/charts/render.ts';
+import { slug } from '../report/output-layout.ts';
 import { describePoint, type Knob } from './grid.ts';
 import type { PointResult } from './sweep.ts';
 import { maxOf, minOf } from '../util/extremes.ts';
@@ -28,10 +29,8 @@ const CONFIG = {
 const top = (spec: Record<string, unknown>): TopLevelSpec =>
   ({ $schema: SCHEMA, config: CONFIG, background: 'white', padding: 8, width: 560, height: 300, ...spec }) as unknown as TopLevelSpec;
 
-/** A file-name-safe stem for a path (`topology.stations.api.servers` -> `topology-stations-api-servers`). */
-export function slug(s: string): string {
-  return s.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'knob';
-}
+// the chart ids' stem: output-layout.ts derives an earlier sweep's chart files from it
+export { slug };
 
 /** Log scale when the values span more than two orders of magnitude (an overloaded point's p99 dwarfs the rest). */
 function yScale(values: readonly number[]): Record<string, unknown> {

@@ -9,7 +9,7 @@ import { noteWritten, onExit } from '../util/signals.mjs';
 import { exitOrphaned, launcherGone } from '../util/launcher.mjs';
 import { siblingName } from '../util/sibling-name.mjs';
 import { lockOutput } from '../util/output-lock.ts';
-import { ALL_OUTPUT_KINDS, foreignEntries, MAX_WALKED_ENTRIES, OUTPUT_KINDS, pathOfKind, type Foreign, type OutputKindName } from './output-layout.ts';
+import { ALL_OUTPUT_KINDS, foreignEntries, laidOutAsSomeKind, MAX_WALKED_ENTRIES, OUTPUT_KINDS, pathOfKind, type Foreign, type OutputKindName } from './output-layout.ts';
 
 /**
  * Output directories (--out) and files (--junit), written so that what a reader finds is either
@@ -147,7 +147,7 @@ export class OutputDir {
     });
     this.forget = onExit(() => rmSync(this.tmp, { recursive: true, force: true }));
     this.guard(() => {
-      cleanStale(this.target);
+      cleanStale(this.target, laidOutAsSomeKind);
       rmSync(this.tmp, { recursive: true, force: true });
       mkdirSync(this.tmp);
     });
@@ -208,7 +208,7 @@ export class OutputDir {
     // file the user added to the earlier output while this one was simulated)
     if (elsewhere !== undefined) {
       this.checkElsewhere(elsewhere);
-      cleanStale(target);
+      cleanStale(target, laidOutAsSomeKind);
     } else {
       checkOutTarget(this.outDir, this.replaces);
     }

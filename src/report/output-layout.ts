@@ -48,12 +48,14 @@ interface OutputKind {
   /** True when the marker's parsed JSON is one fleetsim wrote (fields no user file carries by chance). */
   ours: (doc: Json) => boolean;
   entries: readonly LayoutEntry[];
+  /** Why a path the layout allows is still not one this output wrote, judged from its marker (`doc`); undefined when it is. */
+  written?: (doc: Json, rel: string, dir: string) => string | undefined;
 }
 
 export const OUTPUT_KINDS = {
-  report: { noun: 'a report', marker: 'summary.json', ours: (d) => typeof d.fleetsim_version === 'string', entries: [...RUN_DATA, 'vllm.json', ...REPORT_PAGES] },
-  replay: { noun: 'a replay', marker: 'replay.json', ours: (d) => typeof d.scenario_file === 'string' && Array.isArray(d.variants), entries: ['replay.json', 'replay.txt', 'timeseries.csv', /^summary-.+\.json$/, ...REPORT_PAGES] },
-  sweep: { noun: 'a sweep', marker: 'sweep.json', ours: (d) => d.kind === 'sweep' && typeof d.fleetsim_version === 'string', entries: ['sweep.json', 'sweep.csv', POINTS, SWEEP_CHARTS, ...RUN_DATA] },
+  report: { noun: 'a report', marker: 'summary.json', ours: (d) => typeof d.fleetsim_version === 'string', entries: [...RUN_DATA, 'vllm.json', ...REPORT_PAGES], written: (_d, rel, dir) => chartNotInReport(rel, dir) },
+  replay: { noun: 'a replay', marker: 'replay.json', ours: (d) => typeof d.scenario_file === 'string' && Array.isArray(d.variants), entries: ['replay.json', 'replay.txt', 'timeseries.csv', /^summary-.+\.json$/, ...REPORT_PAGES], written: replayWrote },
+  sweep: { noun: 'a sweep', marker: 'sweep.json', ours: (d) => d.kind === 'sweep' && typeof d.fleetsim_version === 'string', entries: ['sweep.json', 'sweep.csv', POINTS, SWEEP_CHARTS, ...RUN_DATA], written: sweepWrote },
   plan: { noun: 'a plan', marker: 'plan.json', ours: (d) => (d.kind === 'plan' || d.kind === 'fleet-plan') && typeof d.fleetsim_version === 'string', entries: ['plan.json', 'plan.csv', POINTS, PLAN_CHARTS, ...RUN_DATA] },
   shard: { noun: 'a sweep shard', marker: 'shard.json', ours: (d) => d.kind === 'fleetsim-shard', entries: ['shard.json', RUNS] },
 } satisfies Record<string, OutputKind>;
@@ -94,18 +96,107 @@ export const MAX_MARKER_BYTES = 64 * 1024 * 1024;
  */
 export const MAX_WALKED_ENTRIES = 5_000_000;
 
-/** Why `dir`'s marker of `kind` is not fleetsim's own (a regular file that parses as one), or undefined when it is. */
-function markerNotOurs(dir: string, kind: OutputKindName): string | undefined {
+/** `dir`'s marker of `kind`, parsed, when it is fleetsim's own (a regular file that parses as one); else why it is not. */
+function readMarker(dir: string, kind: OutputKindName): Json | string {
   const { marker, ours } = OUTPUT_KINDS[kind];
+  const doc = readOwnJson(join(dir, marker));
+  if (doc === 'too large') return `${marker} (not fleetsim's: larger than the ${MAX_MARKER_BYTES / 1024 / 1024} MB of any marker fleetsim writes)`;
+  return doc !== undefined && ours(doc) ? doc : `${marker} (not fleetsim's)`;
+}
+
+/** The JSON object in the regular file `path`; undefined when it is not one (unreadable, not JSON), 'too large' past MAX_MARKER_BYTES. */
+function readOwnJson(path: string): Json | undefined | 'too large' {
   try {
-    if (!lstatSync(join(dir, marker)).isFile()) return `${marker} (not fleetsim's)`;
-    const head = readHead(join(dir, marker), MAX_MARKER_BYTES);
-    if (!head.whole) return `${marker} (not fleetsim's: larger than the ${MAX_MARKER_BYTES / 1024 / 1024} MB of any marker fleetsim writes)`;
+    if (!lstatSync(path).isFile()) return undefined;
+    const head = readHead(path, MAX_MARKER_BYTES);
+    if (!head.whole) return 'too large';
     const doc: unknown = JSON.parse(head.text);
-    return isObject(doc) && ours(doc) ? undefined : `${marker} (not fleetsim's)`;
+    return isObject(doc) ? doc : undefined;
   } catch {
-    return `${marker} (not fleetsim's)`; // unreadable or not JSON
+    return undefined;
   }
+}
+
+/**
+ * The first line each CSV fleetsim writes starts with (timeseries.csv: a run's, or a replay's with
+ * its variant first): a user's notes named stations.csv were deleted for the name alone.
+ */
+const CSV_HEADS: Readonly<Record<string, readonly string[]>> = {
+  'timeseries.csv': ['t_start_s,', 'variant,t_start_s,'],
+  'stations.csv': ['station,'],
+  'distributions.csv': ['model,metric,'],
+};
+/** The JSON files whose content is a summary (or vllm.json, drawn from one): fleetsim_version is in each. */
+const SUMMARY_JSON = /^(?:summary(?:-.+)?|vllm)\.json$/;
+
+/**
+ * Why the file at `path` is not one fleetsim wrote by its content (a summary without
+ * fleetsim_version, a CSV without fleetsim's header), or undefined. Files of other names are
+ * judged by their place alone (the layout, the marker's list).
+ */
+function contentNotOurs(rel: string, path: string): string | undefined {
+  const name = rel.slice(rel.lastIndexOf('/') + 1);
+  if (SUMMARY_JSON.test(name)) {
+    const doc = readOwnJson(path);
+    return typeof doc === 'object' && typeof doc.fleetsim_version === 'string' ? undefined : `${rel} (not fleetsim's: no fleetsim_version)`;
+  }
+  const heads = CSV_HEADS[name];
+  if (heads === undefined) return undefined;
+  let first: string;
+  try {
+    first = lstatSync(path).isFile() ? readHead(path, 4096).text : '';
+  } catch {
+    first = ''; // unreadable: not known to be ours
+  }
+  return heads.some((h) => first.startsWith(h)) ? undefined : `${rel} (not fleetsim's: not its CSV header)`;
+}
+
+/** The judge of a walk of an output of `kind` whose marker is `doc`: its place in what the marker lists, then its content. */
+function judgeOf(kind: OutputKindName, doc: Json, dir: string): NonNullable<Walk['judge']> {
+  const written = (OUTPUT_KINDS[kind] as OutputKind).written;
+  return (rel, path, directory) => written?.(doc, rel, dir) ?? (directory ? undefined : contentNotOurs(rel, path));
+}
+
+/** The chart files report.md links (report-files.ts): the charts the report was written with. */
+function chartNotInReport(rel: string, dir: string): string | undefined {
+  if (!/^chart-.+\.svg$/.test(rel)) return undefined;
+  let page = '';
+  try {
+    page = readHead(join(dir, 'report.md'), MAX_MARKER_BYTES).text;
+  } catch {
+    /* no report.md: no chart is known to be the report's */
+  }
+  const links: string[] = page.match(/chart-[\w.-]+\.svg/g) ?? [];
+  return links.includes(rel) ? undefined : `${rel} (not a chart the report links)`;
+}
+
+/** A replay writes summary-<variant>.json for each variant replay.json lists, and the charts its report links. */
+function replayWrote(doc: Json, rel: string, dir: string): string | undefined {
+  const variant = /^summary-(.+)\.json$/.exec(rel)?.[1];
+  if (variant === undefined) return chartNotInReport(rel, dir);
+  const names = (doc.variants as unknown[]).map((v) => (isObject(v) ? v.name : undefined));
+  return names.includes(variant) ? undefined : `${rel} (not a variant replay.json lists)`;
+}
+
+/**
+ * A sweep writes points/NNNN for each of sweep.json's `points`, the run data at its top only when
+ * it has one point (sweep.ts's pointFiles), and the charts of its knobs (sweep-charts.ts).
+ */
+function sweepWrote(doc: Json, rel: string): string | undefined {
+  const points = typeof doc.points === 'number' ? doc.points : 0;
+  const point = /^points\/(\d+)$/.exec(rel)?.[1];
+  if (point !== undefined) return Number(point) < points ? undefined : `${rel} (not one of the ${points} points sweep.json lists)`;
+  if (RUN_DATA.includes(rel) && points !== 1) return `${rel} (a sweep of ${points} points writes none at its top)`;
+  const chart = /^charts\/(.+)\.(?:svg|vl\.json)$/.exec(rel)?.[1];
+  if (chart === undefined) return undefined;
+  const knobs = Array.isArray(doc.knobs) ? doc.knobs : [];
+  const ids = ['cost-vs-p99', ...knobs.map((k) => (isObject(k) && typeof k.path === 'string' ? `p99-vs-${slug(k.path)}` : ''))];
+  return ids.includes(chart) ? undefined : `${rel} (not a chart of the knobs sweep.json lists)`;
+}
+
+/** A file-name-safe stem for a path (`topology.stations.api.servers` -> `topology-stations-api-servers`): a sweep's chart ids. */
+export function slug(s: string): string {
+  return s.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'knob';
 }
 
 /** What a walk of an output found: the paths fleetsim would not have written; `too_many` when it stopped at its bound. */
@@ -118,6 +209,8 @@ export interface Foreign {
 interface Walk {
   left: number;
   paths: string[];
+  /** Why a laid-out entry (at `rel`, on disk at `path`) is still not fleetsim's; undefined when it is. */
+  judge?: (rel: string, path: string, directory: boolean) => string | undefined;
 }
 
 /** The entries of `dir`, sorted, counted off `walk.left`; undefined when there are more than are left (not listed further). */
@@ -146,8 +239,9 @@ function walkLayout(dir: string, rel: string, entries: readonly Dirent[], layout
     // a directory where fleetsim writes a file is not its own; a link is never followed (removed,
     // it costs nothing where a file goes; where a directory goes, fleetsim never writes one)
     const place = placeOf(layout, entry.name, entry.isDirectory());
-    if (place === undefined) walk.paths.push(path);
-    if (place === undefined || place === 'file') continue;
+    const why = place === undefined ? path : walk.judge?.(path, join(dir, entry.name), place !== 'file');
+    if (why !== undefined) walk.paths.push(why);
+    if (why !== undefined || place === undefined || place === 'file') continue;
     let inner: Dirent[] | undefined;
     try {
       inner = listBounded(join(dir, entry.name), walk);
@@ -174,12 +268,31 @@ export function foreignEntries(dir: string, kinds: readonly OutputKindName[], ma
     const marker = OUTPUT_KINDS[kind].marker;
     if (!top.some((e) => e.name === marker)) continue;
     const walk: Walk = { left: max_entries - top.length, paths: [] };
-    const notOurs = markerNotOurs(dir, kind);
-    if (notOurs !== undefined) walk.paths.push(notOurs);
+    const marker_doc = readMarker(dir, kind);
+    if (typeof marker_doc === 'string') walk.paths.push(marker_doc);
+    else walk.judge = judgeOf(kind, marker_doc, dir);
     const walked = walkLayout(dir, '', top.filter((e) => e.name !== marker), OUTPUT_KINDS[kind].entries, walk);
     const found = { paths: walk.paths, too_many: !walked };
     if (nearest === undefined || found.paths.length < nearest.paths.length) nearest = found;
     if (found.paths.length === 0 && walked) break;
   }
   return nearest ?? { paths: top.map((e) => e.name), too_many: false };
+}
+
+/**
+ * True when every entry under `dir`, to the last file, is one some kind of output lays out (its
+ * marker not needed, nor its files whole): the shape of a temporary directory a killed fleetsim
+ * left (output-dir.ts's cleanStale), as a user's directory of the same name is not.
+ */
+export function laidOutAsSomeKind(dir: string, max_entries = MAX_WALKED_ENTRIES): boolean {
+  try {
+    const top = listBounded(dir, { left: max_entries, paths: [] });
+    if (top === undefined) return false;
+    return ALL_OUTPUT_KINDS.some((kind) => {
+      const walk: Walk = { left: max_entries - top.length, paths: [] };
+      return walkLayout(dir, '', top, OUTPUT_KINDS[kind].entries, walk) && walk.paths.length === 0;
+    });
+  } catch {
+    return false; // unreadable: not known to be ours
+  }
 }

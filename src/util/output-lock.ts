@@ -79,6 +79,21 @@ function refuseForeignLock(lock: string, outDir: string, what: string): void {
   throw new UserError(`${escapeControls(outDir)}: ${what}: ${escapeControls(lock)} expected fleetsim's lock file (a regular file holding a pid), got ${kind}; remove it or choose another ${what}`);
 }
 
+/**
+ * A regular file at the lock's name that does not hold `pid[ start]` is no lock of fleetsim's (a
+ * lock is linked into place whole): a user's notes there were read as pid NaN, taken over and
+ * removed, and a 1-GB file removed unread. Refused, naming it; a lock gone meanwhile is not.
+ */
+function refuseUnreadableLock(lock: string, holder: Holder, outDir: string, what: string): void {
+  if (!Number.isNaN(holder.pid)) return;
+  try {
+    if (!lstatSync(lock).isFile()) return;
+  } catch {
+    return; // removed meanwhile: the next attempt makes ours
+  }
+  throw new UserError(`${escapeControls(outDir)}: ${what}: ${escapeControls(lock)} expected fleetsim's lock file (a pid and its start time), got a file holding something else; remove it or choose another ${what}`);
+}
+
 /** Makes `lock` holding our pid, whole or not at all (written aside, then linked: link fails if it exists). */
 function tryCreate(lock: string): boolean {
   const aside = join(dirname(lock), siblingName('tmp', basename(lock), process.pid));
@@ -130,6 +145,7 @@ export function lockOutput(target: string, outDir: string, what: string): () => 
   refuseForeignLock(lock, outDir, what);
   for (let attempt = 0; !tryCreate(lock); attempt++) {
     const holder = holderOf(lock);
+    refuseUnreadableLock(lock, holder, outDir, what);
     if ((holderRuns(holder) && holder.pid !== process.pid) || attempt === 2) {
       // where /proc tells no start time, a reused pid may still name a process that is no fleetsim
       const who = Number.isNaN(holder.pid) ? 'another fleetsim' : `another fleetsim (pid ${holder.pid})`;

@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
-import { excerpt } from './excerpt.ts';
+import { escapeControls, excerpt } from './excerpt.ts';
 import { kindOf } from './read-input.ts';
 import { exitOrphaned, launcherGone } from './launcher.mjs';
 import { siblingName, siblingPattern } from './sibling-name.mjs';
@@ -24,9 +24,12 @@ export function alive(pid: number): boolean {
 /**
  * Removes what dead processes left beside `target` while writing it: `.tmp-<name>-<pid>`
  * directories and files, and `.old-<name>-<pid>` (put back in place when the target is missing:
- * the process died between its two renames).
+ * the process died between its two renames). Only what has the shape fleetsim leaves is touched:
+ * a user's `.tmp-r1-999999/thesis.tex` was removed for its name and a dead pid alone. With
+ * `ourDirectory` (an output directory's target), a sibling must be a directory it accepts; without
+ * (a file's), a regular file. Anything else is left where it is, with a warning naming it.
  */
-export function cleanStale(target: string): void {
+export function cleanStale(target: string, ourDirectory?: (path: string) => boolean): void {
   const parent = dirname(target);
   const name = basename(target);
   let entries: string[];
@@ -40,8 +43,22 @@ export function cleanStale(target: string): void {
     const m = pattern.exec(e);
     if (!m || alive(Number(m[2]))) continue;
     const path = join(parent, e);
+    if (!leftByFleetsim(path, ourDirectory)) {
+      process.stderr.write(`fleetsim: warning: left ${escapeControls(path)} in place: named like a temporary that fleetsim leaves, but not one (its contents are not fleetsim's); remove it if it is not yours\n`);
+      continue;
+    }
     if (m[1] === 'old' && !existsSync(target)) renameSync(path, target);
     else rmSync(path, { recursive: true, force: true });
+  }
+}
+
+/** Whether the sibling at `path` has the shape fleetsim's writer of the target leaves (see cleanStale). */
+function leftByFleetsim(path: string, ourDirectory: ((path: string) => boolean) | undefined): boolean {
+  try {
+    const stats = lstatSync(path);
+    return ourDirectory === undefined ? stats.isFile() : stats.isDirectory() && ourDirectory(path);
+  } catch {
+    return false; // gone meanwhile, or unreadable: not ours to touch
   }
 }
 

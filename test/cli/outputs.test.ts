@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, show } from '../helpers/cli.ts';
 import { runMain } from '../check/run-main.ts';
 import { cleanStale } from '../../src/util/write-atomic.ts';
+import { laidOutAsSomeKind } from '../../src/report/output-layout.ts';
 import { siblingName } from '../../src/util/sibling-name.mjs';
 
 /**
@@ -41,7 +42,7 @@ describe('reports', () => {
     const left = join(tmp, siblingName('tmp', 'b'.repeat(250), deadPid()));
     expect(Buffer.byteLength(basename(left))).toBeLessThanOrEqual(255);
     mkdirSync(left);
-    cleanStale(long);
+    cleanStale(long, laidOutAsSomeKind);
     expect(existsSync(left)).toBe(false);
   });
 
@@ -150,7 +151,7 @@ describe('reports', () => {
     writeFileSync(at(`.old-stale-${pid}`, 'summary.json'), '{"fleetsim_version": "previous"}');
     const alive = at(`.tmp-stale-${process.ppid}`); // a live process's (vitest's): not ours to touch
     mkdirSync(alive);
-    cleanStale(out);
+    cleanStale(out, laidOutAsSomeKind);
     expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe('{"fleetsim_version": "previous"}');
     const r = await runMain(['run', EXAMPLE, ...QUICK, '--out', out]);
     expect(r.code, show(r)).toBe(0);
