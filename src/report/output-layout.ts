@@ -57,7 +57,7 @@ export const OUTPUT_KINDS = {
   replay: { noun: 'a replay', marker: 'replay.json', ours: (d) => typeof d.scenario_file === 'string' && Array.isArray(d.variants), entries: ['replay.json', 'replay.txt', 'timeseries.csv', /^summary-.+\.json$/, ...REPORT_PAGES], written: replayWrote },
   sweep: { noun: 'a sweep', marker: 'sweep.json', ours: (d) => d.kind === 'sweep' && typeof d.fleetsim_version === 'string', entries: ['sweep.json', 'sweep.csv', POINTS, SWEEP_CHARTS, ...RUN_DATA], written: sweepWrote },
   plan: { noun: 'a plan', marker: 'plan.json', ours: (d) => (d.kind === 'plan' || d.kind === 'fleet-plan') && typeof d.fleetsim_version === 'string', entries: ['plan.json', 'plan.csv', POINTS, PLAN_CHARTS, ...RUN_DATA] },
-  shard: { noun: 'a sweep shard', marker: 'shard.json', ours: (d) => d.kind === 'fleetsim-shard', entries: ['shard.json', RUNS] },
+  shard: { noun: 'a sweep shard', marker: 'shard.json', ours: (d) => d.kind === 'fleetsim-shard', entries: ['shard.json', RUNS], written: shardWrote },
 } satisfies Record<string, OutputKind>;
 
 export type OutputKindName = keyof typeof OUTPUT_KINDS;
@@ -192,6 +192,13 @@ function sweepWrote(doc: Json, rel: string): string | undefined {
   const knobs = Array.isArray(doc.knobs) ? doc.knobs : [];
   const ids = ['cost-vs-p99', ...knobs.map((k) => (isObject(k) && typeof k.path === 'string' ? `p99-vs-${slug(k.path)}` : ''))];
   return ids.includes(chart) ? undefined : `${rel} (not a chart of the knobs sweep.json lists)`;
+}
+
+/** A shard writes the run files its shard.json lists (shard.ts: each listed as it is written). */
+function shardWrote(doc: Json, rel: string): string | undefined {
+  if (!rel.startsWith('runs/')) return undefined;
+  const files = (Array.isArray(doc.runs) ? doc.runs : []).map((r) => (isObject(r) ? r.file : undefined));
+  return files.includes(rel) ? undefined : `${rel} (not a run shard.json lists)`;
 }
 
 /** A file-name-safe stem for a path (`topology.stations.api.servers` -> `topology-stations-api-servers`): a sweep's chart ids. */

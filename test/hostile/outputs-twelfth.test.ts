@@ -66,6 +66,14 @@ describe('an earlier output is replaced only when its marker accounts for every 
   it('a replay: a summary-*.json of no variant replay.json lists is the user\'s, kept', async () => {
     await expectKept(await earlierOutput('replay-user', REPLAY), REPLAY, { 'summary-my-notes.json': '{"fleetsim_version": "mine"}\n' }, /summary-my-notes\.json \(not a variant replay\.json lists\)/);
   });
+
+  it('a shard: a run file its shard.json does not list is the user\'s, kept', async () => {
+    const SHARD = [...SWEEP, '--shard', '0/2'];
+    const shard = await earlierOutput('shard-user', SHARD);
+    await expectKept(shard, SHARD, { 'runs/p7-r0.json': readFileSync(join(shard, 'runs/p0-r0.json'), 'utf8') }, /runs\/p7-r0\.json \(not a run shard\.json lists\)/);
+    const own = await runMain([...SHARD, '--out', await earlierOutput('shard-own', SHARD)]);
+    expect(own.code, show(own)).toBe(0);
+  });
 });
 
 describe('a user\'s file at a name fleetsim reserves beside an output is not removed', () => {
