@@ -56,7 +56,7 @@ export const OUTPUT_KINDS = {
   report: { noun: 'a report', marker: 'summary.json', ours: (d) => typeof d.fleetsim_version === 'string', entries: [...RUN_DATA, 'vllm.json', ...REPORT_PAGES], written: (_d, rel, dir) => chartNotInReport(rel, dir) },
   replay: { noun: 'a replay', marker: 'replay.json', ours: (d) => typeof d.scenario_file === 'string' && Array.isArray(d.variants), entries: ['replay.json', 'replay.txt', 'timeseries.csv', /^summary-.+\.json$/, ...REPORT_PAGES], written: replayWrote },
   sweep: { noun: 'a sweep', marker: 'sweep.json', ours: (d) => d.kind === 'sweep' && typeof d.fleetsim_version === 'string', entries: ['sweep.json', 'sweep.csv', POINTS, SWEEP_CHARTS, ...RUN_DATA], written: sweepWrote },
-  plan: { noun: 'a plan', marker: 'plan.json', ours: (d) => (d.kind === 'plan' || d.kind === 'fleet-plan') && typeof d.fleetsim_version === 'string', entries: ['plan.json', 'plan.csv', POINTS, PLAN_CHARTS, ...RUN_DATA] },
+  plan: { noun: 'a plan', marker: 'plan.json', ours: (d) => (d.kind === 'plan' || d.kind === 'fleet-plan') && typeof d.fleetsim_version === 'string', entries: ['plan.json', 'plan.csv', POINTS, PLAN_CHARTS, ...RUN_DATA], written: planWrote },
   shard: { noun: 'a sweep shard', marker: 'shard.json', ours: (d) => d.kind === 'fleetsim-shard', entries: ['shard.json', RUNS], written: shardWrote },
 } satisfies Record<string, OutputKind>;
 
@@ -192,6 +192,13 @@ function sweepWrote(doc: Json, rel: string): string | undefined {
   const knobs = Array.isArray(doc.knobs) ? doc.knobs : [];
   const ids = ['cost-vs-p99', ...knobs.map((k) => (isObject(k) && typeof k.path === 'string' ? `p99-vs-${slug(k.path)}` : ''))];
   return ids.includes(chart) ? undefined : `${rel} (not a chart of the knobs sweep.json lists)`;
+}
+
+/** A plan writes points/NNNN for each evaluation plan.json gives a `dir` (plan.ts's planJson; a fleet plan, none). */
+function planWrote(doc: Json, rel: string): string | undefined {
+  if (!/^points\/[^/]+$/.test(rel)) return undefined;
+  const dirs = (Array.isArray(doc.evaluations) ? doc.evaluations : []).map((e) => (isObject(e) ? e.dir : undefined));
+  return dirs.includes(rel) ? undefined : `${rel} (not a point plan.json lists)`;
 }
 
 /** A shard writes the run files its shard.json lists (shard.ts: each listed as it is written). */

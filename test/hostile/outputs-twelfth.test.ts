@@ -67,6 +67,14 @@ describe('an earlier output is replaced only when its marker accounts for every 
     await expectKept(await earlierOutput('replay-user', REPLAY), REPLAY, { 'summary-my-notes.json': '{"fleetsim_version": "mine"}\n' }, /summary-my-notes\.json \(not a variant replay\.json lists\)/);
   });
 
+  it('a plan: a points/ directory of no evaluation plan.json lists is the user\'s, kept', async () => {
+    const PLAN = ['plan', ...QUICK, '--vary', 'topology.stations.api.servers=10..14', '--slo', 'latency_ms.e2e.p99<=100000', '--minimize', 'topology.stations.api.servers'];
+    const plan = await earlierOutput('plan-user', PLAN);
+    await expectKept(plan, PLAN, { 'points/0099/summary.json': readFileSync(join(plan, 'summary.json'), 'utf8') }, /points\/0099 \(not a point plan\.json lists\)/);
+    const own = await runMain([...PLAN, '--out', await earlierOutput('plan-own', PLAN)]);
+    expect(own.code, show(own)).toBe(0);
+  });
+
   it('a shard: a run file its shard.json does not list is the user\'s, kept', async () => {
     const SHARD = [...SWEEP, '--shard', '0/2'];
     const shard = await earlierOutput('shard-user', SHARD);
