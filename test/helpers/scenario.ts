@@ -24,3 +24,28 @@ export function singleStation(opts: {
     topology: { entry: 's', stations: { s: { servers: opts.servers, service_ms: opts.service, ...opts.extra } } },
   });
 }
+
+/**
+ * A scenario file's text: one station of 16 servers at 80 requests/s for 100 s (warm-up 10 s), an
+ * incident block's lines if given (`incident`, ending in a newline, or ''), and the faults given,
+ * one a line of its faults list.
+ */
+export function oneStationWithFaults(name: string, incident: string, ...faults: string[]): string {
+  return `name: ${name}
+seed: 1
+workload:
+  arrivals: { kind: poisson, rate_per_s: 80 }
+topology:
+  entry: api
+  stations:
+    api:
+      servers: 16
+      service_ms: { dist: lognormal, mean: 120, p99: 600 }
+      queue_limit: 200
+      timeout_ms: 2000
+duration_s: 100
+warmup_s: 10
+window_s: 5
+${incident}faults:
+${faults.map((f) => `  - ${f}\n`).join('')}`;
+}

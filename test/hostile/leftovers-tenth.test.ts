@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
 import { show } from '../helpers/cli.ts';
 import { suiteTempDir } from '../helpers/temp-dir.ts';
+import { oneStationWithFaults } from '../helpers/scenario.ts';
 import { expectRefusedInOneLine } from '../helpers/errors.ts';
 
 /**
@@ -17,23 +18,7 @@ const tmp = suiteTempDir('fleetsim-hostile-leftovers-tenth-');
 const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
 
 /** One station, 100 s, and the faults given (one a line of the faults list). */
-const withFaults = (name: string, ...faults: string[]) => `name: ${name}
-seed: 1
-workload:
-  arrivals: { kind: poisson, rate_per_s: 80 }
-topology:
-  entry: api
-  stations:
-    api:
-      servers: 16
-      service_ms: { dist: lognormal, mean: 120, p99: 600 }
-      queue_limit: 200
-      timeout_ms: 2000
-duration_s: 100
-warmup_s: 10
-window_s: 5
-faults:
-${faults.map((f) => `  - ${f}\n`).join('')}`;
+const withFaults = (name: string, ...faults: string[]) => oneStationWithFaults(name, '', ...faults);
 
 interface Band { index: number; start_s: number; detected_s: number | null; mitigated_s: number | null; end_s: number; recovered_s: number | null; measured?: string }
 

@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
 import { show } from '../helpers/cli.ts';
+import { earlierOutputs } from '../helpers/earlier-output.ts';
 import { fileTree, suiteTempDir } from '../helpers/temp-dir.ts';
 import { expectRefusedInOneLine, userError } from '../helpers/errors.ts';
 import { foreignEntries, MAX_MARKER_BYTES } from '../../src/report/output-layout.ts';
@@ -23,19 +24,7 @@ const VARY = ['--vary', 'topology.stations.api.servers=12,14'];
 const tree = fileTree;
 
 /** A fresh copy of an output `args` write (written once, then copied: each test adds to its own). */
-const outputs = new Map<string, string>();
-async function earlierOutput(name: string, args: string[]): Promise<string> {
-  const key = args.join(' ');
-  if (!outputs.has(key)) {
-    const dir = join(tmp.dir(), `original-${outputs.size}`);
-    const r = await runMain([...args, '--out', dir]);
-    expect(r.code, show(r)).toBe(0);
-    outputs.set(key, dir);
-  }
-  const copy = join(tmp.dir(), name);
-  cpSync(outputs.get(key)!, copy, { recursive: true });
-  return copy;
-}
+const earlierOutput = earlierOutputs(tmp.dir);
 
 describe('an earlier output is replaced only when fleetsim wrote all of it, to the last file', () => {
   const SWEEP = ['sweep', ...QUICK, ...VARY];

@@ -1,8 +1,9 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
 import { show } from '../helpers/cli.ts';
+import { earlierOutputs } from '../helpers/earlier-output.ts';
 import { suiteTempDir } from '../helpers/temp-dir.ts';
 import { expectRefusedInOneLine } from '../helpers/errors.ts';
 
@@ -20,19 +21,7 @@ const RUN = ['run', ...QUICK];
 const REPLAY = ['replay', 'scenarios/incidents/cold-cache-failover.yaml', '--allow-path', 'scenarios', '--quiet'];
 
 /** A fresh copy of an output `args` write (written once, then copied: each test adds to its own). */
-const outputs = new Map<string, string>();
-async function earlierOutput(name: string, args: string[]): Promise<string> {
-  const key = args.join(' ');
-  if (!outputs.has(key)) {
-    const dir = join(tmp.dir(), `original-${outputs.size}`);
-    const r = await runMain([...args, '--out', dir]);
-    expect(r.code, show(r)).toBe(0);
-    outputs.set(key, dir);
-  }
-  const copy = join(tmp.dir(), name);
-  cpSync(outputs.get(key)!, copy, { recursive: true });
-  return copy;
-}
+const earlierOutput = earlierOutputs(tmp.dir);
 
 /** Writes the user's `files` into `out`, runs `args` on it, and expects a refusal naming `named` with every file kept. */
 async function expectKept(out: string, args: string[], files: Record<string, string>, named: RegExp): Promise<void> {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
 import { show } from '../helpers/cli.ts';
 import { suiteTempDir } from '../helpers/temp-dir.ts';
+import { oneStationWithFaults } from '../helpers/scenario.ts';
 
 /**
  * What the twelfth hostile-input campaign of 2026-12-07 found in the reports, mended the same
@@ -31,24 +32,8 @@ describe("a request class's e2e target", () => {
   });
 });
 
-/** One station, 100 s, and the faults given (one a line of the faults list), with an incident's published figures if given. */
-const withFaults = (name: string, incident: string, ...faults: string[]) => `name: ${name}
-seed: 1
-workload:
-  arrivals: { kind: poisson, rate_per_s: 80 }
-topology:
-  entry: api
-  stations:
-    api:
-      servers: 16
-      service_ms: { dist: lognormal, mean: 120, p99: 600 }
-      queue_limit: 200
-      timeout_ms: 2000
-duration_s: 100
-warmup_s: 10
-window_s: 5
-${incident}faults:
-${faults.map((f) => `  - ${f}\n`).join('')}`;
+/** One station, 100 s, and the faults given, with an incident's published figures if given. */
+const withFaults = oneStationWithFaults;
 
 const published = `incident:
   source: a made-up write-up
