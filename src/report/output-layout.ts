@@ -119,12 +119,15 @@ function readOwnJson(path: string): Json | undefined | 'too large' {
 
 /**
  * The first line each CSV fleetsim writes starts with (timeseries.csv: a run's, or a replay's with
- * its variant first): a user's notes named stations.csv were deleted for the name alone.
+ * its variant first; plan.csv: a plan's, or a fleet plan's): a user's notes named stations.csv were
+ * deleted for the name alone, and a sweep.csv a user had rewritten with the sweep.
  */
 const CSV_HEADS: Readonly<Record<string, readonly string[]>> = {
   'timeseries.csv': ['t_start_s,', 'variant,t_start_s,'],
   'stations.csv': ['station,'],
   'distributions.csv': ['model,metric,'],
+  'sweep.csv': ['point,'],
+  'plan.csv': ['try,point,', 'model,option,instance,'],
 };
 /** The JSON files whose content is a summary (or vllm.json, drawn from one): fleetsim_version is in each. */
 const SUMMARY_JSON = /^(?:summary(?:-.+)?|vllm)\.json$/;

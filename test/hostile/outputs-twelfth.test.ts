@@ -41,6 +41,7 @@ describe('an earlier output is replaced only when its marker accounts for every 
     const pointFiles = { 'points/0042/summary.json': readFileSync(join(points, 'points/0000/summary.json'), 'utf8'), 'points/0042/timeseries.csv': 'mine\n' };
     await expectKept(points, SWEEP, pointFiles, /points\/0042 \(not one of the 2 points sweep\.json lists\)/);
     await expectKept(await earlierOutput('sweep-chart', SWEEP), SWEEP, { 'charts/p99-vs-budget.svg': '<svg/>\n' }, /charts\/p99-vs-budget\.svg \(not a chart of the knobs sweep\.json lists\)/);
+    await expectKept(await earlierOutput('sweep-csv', SWEEP), SWEEP, { 'sweep.csv': 'my,own,table\n1,2,3\n' }, /sweep\.csv \(not fleetsim's: not its CSV header\)/);
     const own = await runMain([...SWEEP, '--out', await earlierOutput('sweep-own', SWEEP)]);
     expect(own.code, show(own)).toBe(0); // its own earlier output is still replaced
   });
@@ -60,6 +61,7 @@ describe('an earlier output is replaced only when its marker accounts for every 
     const PLAN = ['plan', ...QUICK, '--vary', 'topology.stations.api.servers=10..14', '--slo', 'latency_ms.e2e.p99<=100000', '--minimize', 'topology.stations.api.servers'];
     const plan = await earlierOutput('plan-user', PLAN);
     await expectKept(plan, PLAN, { 'points/0099/summary.json': readFileSync(join(plan, 'summary.json'), 'utf8') }, /points\/0099 \(not a point plan\.json lists\)/);
+    await expectKept(await earlierOutput('plan-csv', PLAN), PLAN, { 'plan.csv': 'budget,notes\n' }, /plan\.csv \(not fleetsim's: not its CSV header\)/);
     const own = await runMain([...PLAN, '--out', await earlierOutput('plan-own', PLAN)]);
     expect(own.code, show(own)).toBe(0);
   });
