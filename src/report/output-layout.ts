@@ -53,7 +53,7 @@ interface OutputKind {
 }
 
 export const OUTPUT_KINDS = {
-  report: { noun: 'a report', marker: 'summary.json', ours: (d) => typeof d.fleetsim_version === 'string', entries: [...RUN_DATA, 'vllm.json', ...REPORT_PAGES], written: (_d, rel, dir) => chartNotInReport(rel, dir) },
+  report: { noun: 'a report', marker: 'summary.json', ours: (d) => typeof d.fleetsim_version === 'string', entries: [...RUN_DATA, 'vllm.json', ...REPORT_PAGES], written: (d, rel, dir) => chartNotInReport(d, rel, dir) },
   replay: { noun: 'a replay', marker: 'replay.json', ours: (d) => typeof d.scenario_file === 'string' && Array.isArray(d.variants), entries: ['replay.json', 'replay.txt', 'timeseries.csv', /^summary-.+\.json$/, ...REPORT_PAGES], written: replayWrote },
   sweep: { noun: 'a sweep', marker: 'sweep.json', ours: (d) => d.kind === 'sweep' && typeof d.fleetsim_version === 'string', entries: ['sweep.json', 'sweep.csv', POINTS, SWEEP_CHARTS, ...RUN_DATA], written: sweepWrote },
   plan: { noun: 'a plan', marker: 'plan.json', ours: (d) => (d.kind === 'plan' || d.kind === 'fleet-plan') && typeof d.fleetsim_version === 'string', entries: ['plan.json', 'plan.csv', POINTS, PLAN_CHARTS, ...RUN_DATA], written: planWrote },
@@ -160,23 +160,36 @@ function judgeOf(kind: OutputKindName, doc: Json, dir: string): NonNullable<Walk
   return (rel, path, directory) => written?.(doc, rel, dir) ?? (directory ? undefined : contentNotOurs(rel, path));
 }
 
+/**
+ * What a walk derives from its marker (`doc`, read once a walk) once, not again for each entry it
+ * judges: report.md read for each chart, a shard's or plan's lists rebuilt for each of its files.
+ */
+const derivedOnce = new WeakMap<Json, Map<string, ReadonlySet<unknown>>>();
+function once(doc: Json, key: string, derive: () => Iterable<unknown>): ReadonlySet<unknown> {
+  let byKey = derivedOnce.get(doc);
+  if (byKey === undefined) derivedOnce.set(doc, (byKey = new Map()));
+  let set = byKey.get(key);
+  if (set === undefined) byKey.set(key, (set = new Set(derive())));
+  return set;
+}
+
 /** The chart files report.md links (report-files.ts): the charts the report was written with. */
-function chartNotInReport(rel: string, dir: string): string | undefined {
+function chartNotInReport(doc: Json, rel: string, dir: string): string | undefined {
   if (!/^chart-.+\.svg$/.test(rel)) return undefined;
-  let page = '';
-  try {
-    page = readHead(join(dir, 'report.md'), MAX_MARKER_BYTES).text;
-  } catch {
-    /* no report.md: no chart is known to be the report's */
-  }
-  const links: string[] = page.match(/chart-[\w.-]+\.svg/g) ?? [];
-  return links.includes(rel) ? undefined : `${rel} (not a chart the report links)`;
+  const links = once(doc, 'report charts', () => {
+    try {
+      return readHead(join(dir, 'report.md'), MAX_MARKER_BYTES).text.match(/chart-[\w.-]+\.svg/g) ?? [];
+    } catch {
+      return []; // no report.md: no chart is known to be the report's
+    }
+  });
+  return links.has(rel) ? undefined : `${rel} (not a chart the report links)`;
 }
 
 /** A replay writes summary-<variant>.json for each variant replay.json lists, and the charts its report links. */
 function replayWrote(doc: Json, rel: string, dir: string): string | undefined {
   const variant = /^summary-(.+)\.json$/.exec(rel)?.[1];
-  if (variant === undefined) return chartNotInReport(rel, dir);
+  if (variant === undefined) return chartNotInReport(doc, rel, dir);
   const names = (doc.variants as unknown[]).map((v) => (isObject(v) ? v.name : undefined));
   return names.includes(variant) ? undefined : `${rel} (not a variant replay.json lists)`;
 }
@@ -200,15 +213,15 @@ function sweepWrote(doc: Json, rel: string): string | undefined {
 /** A plan writes points/NNNN for each evaluation plan.json gives a `dir` (plan.ts's planJson; a fleet plan, none). */
 function planWrote(doc: Json, rel: string): string | undefined {
   if (!/^points\/[^/]+$/.test(rel)) return undefined;
-  const dirs = (Array.isArray(doc.evaluations) ? doc.evaluations : []).map((e) => (isObject(e) ? e.dir : undefined));
-  return dirs.includes(rel) ? undefined : `${rel} (not a point plan.json lists)`;
+  const dirs = once(doc, 'evaluation dirs', () => (Array.isArray(doc.evaluations) ? doc.evaluations : []).map((e) => (isObject(e) ? e.dir : undefined)));
+  return dirs.has(rel) ? undefined : `${rel} (not a point plan.json lists)`;
 }
 
 /** A shard writes the run files its shard.json lists (shard.ts: each listed as it is written). */
 function shardWrote(doc: Json, rel: string): string | undefined {
   if (!rel.startsWith('runs/')) return undefined;
-  const files = (Array.isArray(doc.runs) ? doc.runs : []).map((r) => (isObject(r) ? r.file : undefined));
-  return files.includes(rel) ? undefined : `${rel} (not a run shard.json lists)`;
+  const files = once(doc, 'run files', () => (Array.isArray(doc.runs) ? doc.runs : []).map((r) => (isObject(r) ? r.file : undefined)));
+  return files.has(rel) ? undefined : `${rel} (not a run shard.json lists)`;
 }
 
 /** A file-name-safe stem for a path (`topology.stations.api.servers` -> `topology-stations-api-servers`): a sweep's chart ids. */
