@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg } from '../report/charts/render.ts';
+import { VEGA_LITE_SCHEMA } from '../report/charts/specs.ts';
 import { slug } from '../report/output-layout.ts';
 import { describePoint, type Knob } from './grid.ts';
 import type { PointResult } from './sweep.ts';
@@ -17,7 +18,6 @@ export interface ChartFile {
   spec: TopLevelSpec;
 }
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const CONFIG = {
   font: 'Helvetica, Arial, sans-serif',
   view: { stroke: null },
@@ -27,7 +27,7 @@ const CONFIG = {
 };
 
 const top = (spec: Record<string, unknown>): TopLevelSpec =>
-  ({ $schema: SCHEMA, config: CONFIG, background: 'white', padding: 8, width: 560, height: 300, ...spec }) as unknown as TopLevelSpec;
+  ({ $schema: VEGA_LITE_SCHEMA, config: CONFIG, background: 'white', padding: 8, width: 560, height: 300, ...spec }) as unknown as TopLevelSpec;
 
 // the chart ids' stem: output-layout.ts derives an earlier sweep's chart files from it
 export { slug };

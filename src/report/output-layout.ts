@@ -1,6 +1,7 @@
 import { type Dirent, lstatSync, opendirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHead } from '../util/read-head.ts';
+import { VEGA_LITE_SCHEMA } from './charts/specs.ts';
 
 /**
  * What each kind of fleetsim output directory holds: the marker file that names the kind (read,
@@ -28,7 +29,7 @@ type LayoutEntry = EntryName | DirectoryEntry;
 /** The report pages run, check and replay write (report-files.ts): report.md, report.html, the charts. */
 export const REPORT_PAGES: readonly EntryName[] = ['report.md', 'report.html', 'distributions.csv', /^chart-[\w.-]+\.svg$/];
 /** One run's data: at the top of a report, of a one-point sweep and of a plan (its best point), and in each point's directory. */
-const RUN_DATA: readonly EntryName[] = ['summary.json', 'timeseries.csv', 'stations.csv'];
+const RUN_DATA: readonly string[] = ['summary.json', 'timeseries.csv', 'stations.csv'];
 /** points/NNNN/ (sweep.ts's pointDir: zero-padded, four digits or more) of a sweep or a plan. */
 const POINTS: DirectoryEntry = { directory: 'points', holds: [{ directory: /^\d{4,}$/, holds: RUN_DATA }] };
 /** charts/<id>.svg and charts/<id>.vl.json (sweep-charts.ts's renderCharts) of a sweep: sweepCharts' ids. */
@@ -134,7 +135,8 @@ const SUMMARY_JSON = /^(?:summary(?:-.+)?|vllm)\.json$/;
 
 /**
  * Why the file at `path` is not one fleetsim wrote by its content (a summary without
- * fleetsim_version, a CSV without fleetsim's header), or undefined. Files of other names are
+ * fleetsim_version, a chart's vl.json without fleetsim's Vega-Lite `$schema`, a CSV without
+ * fleetsim's header), or undefined. Files of other names are
  * judged by their place alone (the layout, the marker's list).
  */
 function contentNotOurs(rel: string, path: string): string | undefined {
@@ -142,6 +144,11 @@ function contentNotOurs(rel: string, path: string): string | undefined {
   if (SUMMARY_JSON.test(name)) {
     const doc = readOwnJson(path);
     return typeof doc === 'object' && typeof doc.fleetsim_version === 'string' ? undefined : `${rel} (not fleetsim's: no fleetsim_version)`;
+  }
+  // a chart's spec (sweep-charts.ts's renderCharts): a user's JSON at its name was deleted with the output
+  if (name.endsWith('.vl.json')) {
+    const doc = readOwnJson(path);
+    return typeof doc === 'object' && doc.$schema === VEGA_LITE_SCHEMA ? undefined : `${rel} (not fleetsim's: not a Vega-Lite spec of ${VEGA_LITE_SCHEMA})`;
   }
   const heads = CSV_HEADS[name];
   if (heads === undefined) return undefined;
@@ -203,18 +210,53 @@ function sweepWrote(doc: Json, rel: string): string | undefined {
   const point = /^points\/(\d+)$/.exec(rel)?.[1];
   if (point !== undefined) return Number(point) < points ? undefined : `${rel} (not one of the ${points} points sweep.json lists)`;
   if (RUN_DATA.includes(rel) && points !== 1) return `${rel} (a sweep of ${points} points writes none at its top)`;
-  const chart = /^charts\/(.+)\.(?:svg|vl\.json)$/.exec(rel)?.[1];
+  const chart = chartIdOf(rel);
   if (chart === undefined) return undefined;
-  const knobs = Array.isArray(doc.knobs) ? doc.knobs : [];
-  const ids = ['cost-vs-p99', ...knobs.map((k) => (isObject(k) && typeof k.path === 'string' ? `p99-vs-${slug(k.path)}` : ''))];
-  return ids.includes(chart) ? undefined : `${rel} (not a chart of the knobs sweep.json lists)`;
+  const ids = once(doc, 'chart ids', () => {
+    const knobs = Array.isArray(doc.knobs) ? doc.knobs : [];
+    return ['cost-vs-p99', ...knobs.map((k) => (isObject(k) && typeof k.path === 'string' ? `p99-vs-${slug(k.path)}` : ''))];
+  });
+  return ids.has(chart) ? undefined : `${rel} (not a chart of the knobs sweep.json lists)`;
 }
 
-/** A plan writes points/NNNN for each evaluation plan.json gives a `dir` (plan.ts's planJson; a fleet plan, none). */
+/** The id of the chart file `rel` (charts/<id>.svg or charts/<id>.vl.json); undefined for another path. */
+const chartIdOf = (rel: string) => /^charts\/(.+)\.(?:svg|vl\.json)$/.exec(rel)?.[1];
+
+/**
+ * A plan writes points/NNNN for each evaluation plan.json gives a `dir` (plan.ts's planJson; a
+ * fleet plan, none), the run files at its top of the configuration it chose, and its charts: a
+ * user's files at those names were deleted with it when the names alone were the test.
+ */
 function planWrote(doc: Json, rel: string): string | undefined {
-  if (!/^points\/[^/]+$/.test(rel)) return undefined;
-  const dirs = once(doc, 'evaluation dirs', () => (Array.isArray(doc.evaluations) ? doc.evaluations : []).map((e) => (isObject(e) ? e.dir : undefined)));
-  return dirs.has(rel) ? undefined : `${rel} (not a point plan.json lists)`;
+  if (/^points\/[^/]+$/.test(rel)) {
+    const dirs = once(doc, 'evaluation dirs', () => (Array.isArray(doc.evaluations) ? doc.evaluations : []).map((e) => (isObject(e) ? e.dir : undefined)));
+    return dirs.has(rel) ? undefined : `${rel} (not a point plan.json lists)`;
+  }
+  if (RUN_DATA.includes(rel)) return once(doc, 'top files', () => planTopFiles(doc)).has(rel) ? undefined : `${rel} (not a file of the configuration plan.json chose)`;
+  const chart = chartIdOf(rel);
+  if (chart === undefined) return undefined;
+  return once(doc, 'chart ids', () => planChartIds(doc)).has(chart) ? undefined : `${rel} (not a chart of what plan.json lists)`;
+}
+
+/**
+ * The run files at a plan's top: a plan's chosen configuration's when it was simulated (plan.ts:
+ * chosen.dir), a fleet plan's confirmation run's, without its time series (fleet-plan.ts: confirmed).
+ */
+function planTopFiles(doc: Json): string[] {
+  if (doc.kind === 'fleet-plan') return doc.confirmed === null || doc.confirmed === undefined ? [] : ['summary.json', 'stations.csv'];
+  return isObject(doc.chosen) && typeof doc.chosen.dir === 'string' ? [...RUN_DATA] : [];
+}
+
+/**
+ * The charts a plan draws: plan.ts's planCharts, `pareto` of its evaluations; fleet-plan.ts's
+ * fleetPlanCharts, a frontier per model and two of the fleet's combinations. Allowed when plan.json
+ * lists what they are drawn from (a figure that was not finite is null there, so not judged by it).
+ */
+function planChartIds(doc: Json): string[] {
+  const listed = (field: unknown) => Array.isArray(field) && field.length > 0;
+  if (doc.kind !== 'fleet-plan') return listed(doc.evaluations) ? ['pareto'] : [];
+  const models = (Array.isArray(doc.models) ? doc.models : []).map((m) => (isObject(m) && typeof m.model === 'string' ? `frontier-${slug(m.model)}` : ''));
+  return listed(doc.fleet_points) ? [...models, 'frontier-fleet', 'frontier-fleet-carbon'] : models;
 }
 
 /** A shard writes the run files its shard.json lists (shard.ts: each listed as it is written). */

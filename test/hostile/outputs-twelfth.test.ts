@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
 import { show } from '../helpers/cli.ts';
-import { earlierOutputs } from '../helpers/earlier-output.ts';
+import { earlierOutputs, expectKept } from '../helpers/earlier-output.ts';
 import { suiteTempDir } from '../helpers/temp-dir.ts';
 import { expectRefusedInOneLine } from '../helpers/errors.ts';
 
@@ -22,17 +22,6 @@ const REPLAY = ['replay', 'scenarios/incidents/cold-cache-failover.yaml', '--all
 
 /** A fresh copy of an output `args` write (written once, then copied: each test adds to its own). */
 const earlierOutput = earlierOutputs(tmp.dir);
-
-/** Writes the user's `files` into `out`, runs `args` on it, and expects a refusal naming `named` with every file kept. */
-async function expectKept(out: string, args: string[], files: Record<string, string>, named: RegExp): Promise<void> {
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(join(out, rel, '..'), { recursive: true });
-    writeFileSync(join(out, rel), text);
-  }
-  const r = await runMain([...args, '--out', out]);
-  expectRefusedInOneLine(r, named, show(r));
-  for (const [rel, text] of Object.entries(files)) expect(readFileSync(join(out, rel), 'utf8')).toBe(text);
-}
 
 describe('an earlier output is replaced only when its marker accounts for every file in it', () => {
   it('a 2-point sweep: a summary.json and stations.csv at its top, a points/0042/ and a chart of no knob of it are the user\'s, kept', async () => {

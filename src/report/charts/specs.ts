@@ -14,7 +14,8 @@ export interface ChartDef {
 
 type Spec = Record<string, unknown>;
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+/** The `$schema` of every Vega-Lite spec fleetsim writes (a report's, a sweep's or a plan's charts/<id>.vl.json): output-layout.ts tells its own vl.json by it. */
+export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const WIDTH = 640;
 const HEIGHT = 220;
 const PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac', '#eeca3b'];
@@ -29,7 +30,7 @@ const CONFIG = {
 };
 
 function top(spec: Spec): TopLevelSpec {
-  return { $schema: SCHEMA, config: CONFIG, background: 'white', padding: 8, ...spec } as unknown as TopLevelSpec;
+  return { $schema: VEGA_LITE_SCHEMA, config: CONFIG, background: 'white', padding: 8, ...spec } as unknown as TopLevelSpec;
 }
 
 /** Latency columns of the time series: `e2e_p99_ms` -> { block: "e2e", q: "p99" }. */

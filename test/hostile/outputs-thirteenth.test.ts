@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runMain } from '../check/run-main.ts';
+import { show } from '../helpers/cli.ts';
+import { earlierOutputs, expectKept } from '../helpers/earlier-output.ts';
+import { suiteTempDir } from '../helpers/temp-dir.ts';
+
+/**
+ * The twelfth campaign's leftovers on outputs, mended 2026-12-07: a plan's top-level run files and
+ * chart ids were judged by their names (and a CSV's header) only, not by what its plan.json lists,
+ * and a chart's vl.json not at all, so a user's file at such a name was deleted with the earlier
+ * output. Each test failed on the code before. docs/hostile-inputs.md lists them.
+ */
+const tmp = suiteTempDir('fleetsim-hostile-outputs-thirteenth-');
+const QUICK = ['scenarios/quickstart.yaml', '--set', 'duration_s=20', '--set', 'warmup_s=2', '--quiet'];
+const PLAN_KNOB = ['plan', ...QUICK, '--vary', 'topology.stations.api.servers=10..14', '--minimize', 'topology.stations.api.servers'];
+/** A plan that chooses a configuration (every one meets its SLO), and one that chooses none. */
+const PLAN = [...PLAN_KNOB, '--slo', 'latency_ms.e2e.p99<=100000'];
+const PLAN_NONE = [...PLAN_KNOB, '--slo', 'latency_ms.e2e.p99<=1'];
+const FLEET_PLAN = ['plan', 'test/experiment/fixtures/fleet-plan-two-models.yaml', '--fleet', '--gpus', 'l4', '--tp', '1', '--jobs', '1', '--quiet'];
+const SWEEP = ['sweep', ...QUICK, '--vary', 'topology.stations.api.servers=12,16', '--jobs', '1'];
+
+/** A fresh copy of an output `args` write (written once, then copied: each test adds to its own). */
+const earlierOutput = earlierOutputs(tmp.dir);
+
+describe("a plan's files are those its plan.json accounts for", () => {
+  it('a plan: a chart of an id plan.json does not draw is the user\'s, kept; its own output is still replaced', async () => {
+    const plan = await earlierOutput('plan-chart', PLAN);
+    const svg = readFileSync(join(plan, 'charts/pareto.svg'), 'utf8');
+    await expectKept(plan, PLAN, { 'charts/frontier-mine.svg': svg }, /charts\/frontier-mine\.svg \(not a chart of what plan\.json lists\)/);
+    const own = await runMain([...PLAN, '--out', await earlierOutput('plan-own', PLAN)]);
+    expect(own.code, show(own)).toBe(0);
+  });
+
+  it('a plan that chose nothing: a summary.json at its top (a copy of a point\'s) is the user\'s, kept', async () => {
+    const plan = join(tmp.dir(), 'plan-none');
+    const first = await runMain([...PLAN_NONE, '--out', plan]);
+    expect(first.code, show(first)).toBe(1); // written, though no configuration met the SLO
+    const planJson = JSON.parse(readFileSync(join(plan, 'plan.json'), 'utf8'));
+    expect(planJson.chosen).toBeNull();
+    const summary = readFileSync(join(plan, planJson.evaluations.find((e: { dir: string | null }) => e.dir !== null).dir, 'summary.json'), 'utf8');
+    await expectKept(plan, PLAN_NONE, { 'summary.json': summary }, /summary\.json \(not a file of the configuration plan\.json chose\)/);
+  });
+
+  it('a fleet plan: a timeseries.csv at its top (it writes none) and a frontier of no model it lists are the user\'s, kept; its own is replaced', async () => {
+    const fleet = await earlierOutput('fleet-user', FLEET_PLAN);
+    const series = readFileSync(join(await earlierOutput('plan-series', PLAN), 'timeseries.csv'), 'utf8');
+    const chart = readFileSync(join(fleet, 'charts/frontier-chat.svg'), 'utf8');
+    const named = /charts\/frontier-other\.svg \(not a chart of what plan\.json lists\), timeseries\.csv \(not a file of the configuration plan\.json chose\)/;
+    await expectKept(fleet, FLEET_PLAN, { 'timeseries.csv': series, 'charts/frontier-other.svg': chart }, named);
+    const own = await runMain([...FLEET_PLAN, '--out', await earlierOutput('fleet-own', FLEET_PLAN)]);
+    expect(own.code, show(own)).toBe(0);
+  });
+});
+
+describe("a chart's vl.json is fleetsim's only when it is a Vega-Lite spec of fleetsim's $schema", () => {
+  const notOurs = (rel: string) => new RegExp(`${rel.replace(/[./]/g, '\\$&')} \\(not fleetsim's: not a Vega-Lite spec of https://vega\\.github\\.io/schema/vega-lite/v6\\.json\\)`);
+
+  it("a user's JSON at a plan's or a sweep's chart spec is kept, and one that is not JSON", async () => {
+    await expectKept(await earlierOutput('plan-vl', PLAN), PLAN, { 'charts/pareto.vl.json': '{"my": "notes"}\n' }, notOurs('charts/pareto.vl.json'));
+    await expectKept(await earlierOutput('sweep-vl', SWEEP), SWEEP, { 'charts/cost-vs-p99.vl.json': 'my notes, not JSON\n' }, notOurs('charts/cost-vs-p99.vl.json'));
+    const own = await runMain([...SWEEP, '--out', await earlierOutput('sweep-own', SWEEP)]);
+    expect(own.code, show(own)).toBe(0); // its own vl.json files are still replaced
+  });
+});
