@@ -130,14 +130,19 @@ const CSV_HEADS: Readonly<Record<string, readonly string[]>> = {
   'sweep.csv': ['point,'],
   'plan.csv': ['try,point,', 'model,option,instance,'],
 };
+/**
+ * How each charts/<id>.vl.json fleetsim writes starts (sweep-charts.ts: its spec pretty-printed,
+ * `$schema` then `config` first): a user's JSON at a chart's name was deleted with the output. Its
+ * head is read, not the whole parsed: a sweep's of 1,000,000 points is some 360 MB.
+ */
+const VL_JSON_HEAD = `{\n  "$schema": ${JSON.stringify(VEGA_LITE_SCHEMA)},\n  "config": {`;
 /** The JSON files whose content is a summary (or vllm.json, drawn from one): fleetsim_version is in each. */
 const SUMMARY_JSON = /^(?:summary(?:-.+)?|vllm)\.json$/;
 
 /**
  * Why the file at `path` is not one fleetsim wrote by its content (a summary without
- * fleetsim_version, a chart's vl.json without fleetsim's Vega-Lite `$schema`, a CSV without
- * fleetsim's header), or undefined. Files of other names are
- * judged by their place alone (the layout, the marker's list).
+ * fleetsim_version, a CSV or a chart's vl.json not starting as fleetsim's do), or undefined.
+ * Files of other names are judged by their place alone (the layout, the marker's list).
  */
 function contentNotOurs(rel: string, path: string): string | undefined {
   const name = rel.slice(rel.lastIndexOf('/') + 1);
@@ -145,12 +150,8 @@ function contentNotOurs(rel: string, path: string): string | undefined {
     const doc = readOwnJson(path);
     return typeof doc === 'object' && typeof doc.fleetsim_version === 'string' ? undefined : `${rel} (not fleetsim's: no fleetsim_version)`;
   }
-  // a chart's spec (sweep-charts.ts's renderCharts): a user's JSON at its name was deleted with the output
-  if (name.endsWith('.vl.json')) {
-    const doc = readOwnJson(path);
-    return typeof doc === 'object' && doc.$schema === VEGA_LITE_SCHEMA ? undefined : `${rel} (not fleetsim's: not a Vega-Lite spec of ${VEGA_LITE_SCHEMA})`;
-  }
-  const heads = CSV_HEADS[name];
+  const chart = name.endsWith('.vl.json');
+  const heads = chart ? [VL_JSON_HEAD] : CSV_HEADS[name];
   if (heads === undefined) return undefined;
   let first: string;
   try {
@@ -158,7 +159,8 @@ function contentNotOurs(rel: string, path: string): string | undefined {
   } catch {
     first = ''; // unreadable: not known to be ours
   }
-  return heads.some((h) => first.startsWith(h)) ? undefined : `${rel} (not fleetsim's: not its CSV header)`;
+  if (heads.some((h) => first.startsWith(h))) return undefined;
+  return `${rel} (not fleetsim's: ${chart ? `not its Vega-Lite spec, ${VEGA_LITE_SCHEMA} first` : 'not its CSV header'})`;
 }
 
 /** The judge of a walk of an output of `kind` whose marker is `doc`: its place in what the marker lists, then its content. */

@@ -54,12 +54,15 @@ describe("a plan's files are those its plan.json accounts for", () => {
   });
 });
 
-describe("a chart's vl.json is fleetsim's only when it is a Vega-Lite spec of fleetsim's $schema", () => {
-  const notOurs = (rel: string) => new RegExp(`${rel.replace(/[./]/g, '\\$&')} \\(not fleetsim's: not a Vega-Lite spec of https://vega\\.github\\.io/schema/vega-lite/v6\\.json\\)`);
+describe("a chart's vl.json is fleetsim's only when it starts as fleetsim's specs do ($schema, then config)", () => {
+  const notOurs = (rel: string) => new RegExp(`${rel.replace(/[./]/g, '\\$&')} \\(not fleetsim's: not its Vega-Lite spec, https://vega\\.github\\.io/schema/vega-lite/v6\\.json first\\)`);
 
-  it("a user's JSON at a plan's or a sweep's chart spec is kept, and one that is not JSON", async () => {
+  it("a user's JSON at a plan's or a sweep's chart spec is kept, as are one that is not JSON and a user's own Vega-Lite chart", async () => {
     await expectKept(await earlierOutput('plan-vl', PLAN), PLAN, { 'charts/pareto.vl.json': '{"my": "notes"}\n' }, notOurs('charts/pareto.vl.json'));
     await expectKept(await earlierOutput('sweep-vl', SWEEP), SWEEP, { 'charts/cost-vs-p99.vl.json': 'my notes, not JSON\n' }, notOurs('charts/cost-vs-p99.vl.json'));
+    // a user's own chart of the same $schema, as an editor exports it (no fleetsim config)
+    const mine = `${JSON.stringify({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', mark: 'bar', data: { values: [] } }, null, 2)}\n`;
+    await expectKept(await earlierOutput('sweep-vl-mine', SWEEP), SWEEP, { 'charts/cost-vs-p99.vl.json': mine }, notOurs('charts/cost-vs-p99.vl.json'));
     const own = await runMain([...SWEEP, '--out', await earlierOutput('sweep-own', SWEEP)]);
     expect(own.code, show(own)).toBe(0); // its own vl.json files are still replaced
   });
