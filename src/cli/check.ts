@@ -5,8 +5,11 @@ import { UserError } from '../errors.ts';
 import { excerpt } from '../util/excerpt.ts';
 import { loadScenario, readDocument } from '../scenario/load.ts';
 import { inputFiles, prepare, type Prepared } from '../scenario/prepare.ts';
-import { precheckBudgetPaths, scenarioBudgets } from './scenario-budgets.ts';
+import { precheckBudgetPaths, scenarioBudgets, scenarioSloTargets } from './scenario-budgets.ts';
 import { checkBudgetPaths, checkJunit, checkMarkdown, errorJunit, evaluateBudgets, JUNIT_REPORT, outcome, parseBudgets, type Budget } from '../report/budgets.ts';
+import { sloBudgets, withSloRules } from '../report/slo-budgets.ts';
+import { sloVerdictHeadline } from '../report/verdict-text.ts';
+import type { Summary } from '../results/summary.ts';
 import { checkReportTarget, openReportDir, partialPath } from '../report/write.ts';
 import { checkNotInput } from '../report/output-dir.ts';
 import { checkFileTarget, writeFileAtomic } from '../util/write-atomic.ts';
@@ -24,6 +27,7 @@ interface CheckOptions {
   set: string[];
   junit?: string;
   allowInconclusive?: boolean;
+  budgetsOnly?: boolean;
   out?: string;
   quiet?: boolean;
 }
@@ -31,7 +35,7 @@ interface CheckOptions {
 export function registerCheck(program: Command): void {
   program
     .command('check')
-    .description('simulate a scenario and check budgets on summary.json figures: exit 0 all pass, 1 a budget fails (or is inconclusive), 2 bad input')
+    .description("simulate a scenario and check budgets on summary.json figures and the scenario's own SLOs: exit 0 all pass, 1 a budget or SLO target fails (or is inconclusive), 2 bad input")
     .argument('<scenario>', 'scenario file (YAML or JSON); an optional top-level budgets: list in it is checked too')
     .option('--budgets <file>', 'budgets file (YAML or JSON): a list of "metric op value" strings or {metric, op, value} (op: <=, <, >=, >)')
     .option('--replications <n>', 'independent runs (seeds seed..seed+n-1): verdicts use 95% confidence intervals', posIntArg)
@@ -39,6 +43,7 @@ export function registerCheck(program: Command): void {
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
     .option('--junit <file>', 'write a JUnit XML report (one test case per budget)', pathArg)
     .option('--allow-inconclusive', 'exit 0 when no budget fails but some are inconclusive because their CI straddles the bound (not when the run is not at steady state: that stays exit 1)')
+    .option('--budgets-only', "gate on the budgets alone: the scenario's SLOs (fleet.models.<m>.slo, fleet.classes.<c>.slo) are shown, not checked")
     .option('--out <dir>', 'also write the run report (summary.json, report.html, ...) into this directory; a run stopped by Ctrl-C or SIGTERM writes it to <dir>.partial/ instead', pathArg)
     .option('--quiet', 'no progress bar or messages on stderr (the Markdown summary still goes to stdout)')
     .action(async (file: string, opts: CheckOptions) => {
@@ -95,7 +100,8 @@ async function check(file: string, opts: CheckOptions, t0: number, seen: JunitCo
   const prep = prepare(loadScenario(file, opts.set));
   const inScenario = scenarioBudgets(prep);
   const budgets = [...(inScenario ?? []), ...fromFile];
-  if (budgets.length === 0) throw new UserError(`${file}: no budgets to check: give --budgets FILE, or a budgets: list in the scenario`);
+  const slos = opts.budgetsOnly ? 0 : scenarioSloTargets(prep);
+  if (budgets.length === 0 && slos === 0) throw new UserError(`${file}: no budgets to check: give --budgets FILE, or a budgets: list in the scenario${opts.budgetsOnly ? ' (--budgets-only leaves its SLOs out)' : ' (it sets no SLO either)'}`);
   const from = [inScenario ? `${file} (budgets:)` : '', opts.budgets ?? ''].filter(Boolean).join(' and ');
   const seed = opts.seed ?? prep.scenario.seed;
   const reps = opts.replications ?? prep.scenario.replications;
@@ -118,6 +124,18 @@ async function check(file: string, opts: CheckOptions, t0: number, seen: JunitCo
   }
 }
 
+/** The budgets' verdicts and, unless --budgets-only, each SLO target's, judged together (an error-rate budget decides whether a latency is of survivors for both). */
+function judge(budgets: readonly Budget[], s: Summary, budgetsOnly: boolean) {
+  return withSloRules(evaluateBudgets([...budgets, ...(budgetsOnly ? [] : sloBudgets(s))], s));
+}
+
+/** Where the verdicts come from beside the budgets: the scenario's SLOs gated, or shown as not gated. */
+function sloSources(s: Summary, budgetsOnly: boolean): { sloTargets?: number; notGated?: string } {
+  const targets = sloBudgets(s).length;
+  if (targets === 0) return {};
+  return budgetsOnly ? { notGated: `the scenario's SLOs (--budgets-only); the run's verdict: ${sloVerdictHeadline(s)}` } : { sloTargets: targets };
+}
+
 async function checkAndReport(
   file: string,
   opts: CheckOptions,
@@ -128,7 +146,8 @@ async function checkAndReport(
   const say = (s: string) => {
     if (!opts.quiet) process.stderr.write(`${s}\n`);
   };
-  say(`fleetsim check: ${budgets.length} budget${budgets.length === 1 ? '' : 's'} on ${prep.scenario.name}, ${reps} replication${reps === 1 ? '' : 's'} from seed ${seed}`);
+  const slos = opts.budgetsOnly ? 0 : scenarioSloTargets(prep);
+  say(`fleetsim check: ${budgets.length} budget${budgets.length === 1 ? '' : 's'}${slos > 0 ? ` and ${slos} SLO target${slos === 1 ? '' : 's'}` : ''} on ${prep.scenario.name}, ${reps} replication${reps === 1 ? '' : 's'} from seed ${seed}`);
   const interrupt = new Interrupt();
   let exp;
   try {
@@ -143,8 +162,8 @@ async function checkAndReport(
     process.stderr.write(`fleetsim check: stopped by ${interrupt.reason} before the end of the run; no verdict\n`);
   } else {
     checkBudgetPaths(budgets, s);
-    const o = outcome(evaluateBudgets(budgets, s), !!opts.allowInconclusive);
-    process.stdout.write(checkMarkdown(o, s, { budgetsFrom: from, allowInconclusive: !!opts.allowInconclusive }));
+    const o = outcome(judge(budgets, s, !!opts.budgetsOnly), !!opts.allowInconclusive);
+    process.stdout.write(checkMarkdown(o, s, { budgetsFrom: from, allowInconclusive: !!opts.allowInconclusive, ...sloSources(s, !!opts.budgetsOnly) }));
     if (opts.junit) writeJunit(opts.junit, checkJunit(o, s, { allowInconclusive: !!opts.allowInconclusive, wall_s: (performance.now() - t0) / 1000, timestamp: new Date().toISOString().replace(/\.\d+Z$/, '') }), c.inputs);
     process.exitCode = o.exitCode;
   }

@@ -23,3 +23,11 @@ export function precheckBudgetPaths(prep: Prepared, seed: number, budgets: reado
   // Stages appear in by_stage only once a request has passed them: checked after the run.
   checkBudgetPaths(budgets.filter((b) => !b.metric.startsWith('by_stage.')), shape);
 }
+
+/** How many p99 targets the scenario's SLOs set (fleet.models.<m>.slo, fleet.classes.<c>.slo): `check` gates each. */
+export function scenarioSloTargets(prep: Prepared): number {
+  const fleet = prep.scenario.fleet;
+  const targets = (slo: object | undefined) => Object.values(slo ?? {}).filter((x) => typeof x === 'number').length;
+  const models = Object.values(fleet?.models ?? {}).reduce((n, m) => n + targets(m.slo), 0);
+  return models + Object.values(fleet?.classes ?? {}).reduce((n, c) => n + targets(c.slo), 0);
+}

@@ -61,6 +61,8 @@ export interface Verdict {
    * at steady state, or is too short to tell), so --allow-inconclusive does not let it through.
    */
   not_steady?: boolean;
+  /** A target of the scenario's own SLOs (slo-budgets.ts), not of a budgets list. */
+  kind?: 'slo';
 }
 
 /**
@@ -177,6 +179,8 @@ export function outcome(verdicts: Verdict[], allowInconclusive: boolean): CheckO
 }
 
 const budgetText = (b: Budget) => `${b.metric} ${b.op} ${fmt(b.value)}`;
+/** A verdict's name in the notes and the JUnit file: an SLO target's says whose SLO it is. */
+const verdictName = (v: Verdict) => `${v.kind === 'slo' && v.budget.name ? `${v.budget.name}: ` : ''}${budgetText(v.budget)}`;
 
 /** The verdict's warnings that undermine any pass (a system refusing, dropping or not finishing its load), shown beside the verdict. */
 const LOAD_WARNINGS: readonly string[] = ['over_capacity', 'over_capacity_at_peak', 'errors', 'censored'];
@@ -187,7 +191,7 @@ function loadWarnings(s: Summary): string {
 }
 
 /** The Markdown summary printed by `fleetsim check` (fits a pull request or $GITHUB_STEP_SUMMARY). */
-export function checkMarkdown(o: CheckOutcome, s: Summary, opts: { budgetsFrom: string; allowInconclusive: boolean }): string {
+export function checkMarkdown(o: CheckOutcome, s: Summary, opts: { budgetsFrom: string; allowInconclusive: boolean; sloTargets?: number; notGated?: string }): string {
   const reps = s.replications > 1 ? `${s.replications} replications (seeds ${s.seed}..${s.seed + s.replications - 1}), verdicts on 95% CIs` : `1 run (seed ${s.seed})`;
   const notSteady = o.verdicts.some((v) => v.not_steady);
   const allowed = opts.allowInconclusive && !notSteady;
@@ -195,6 +199,8 @@ export function checkMarkdown(o: CheckOutcome, s: Summary, opts: { budgetsFrom: 
   const errorsJudged = o.verdicts.some((v) => boundsErrors(v.budget.metric, v.budget.op, v.budget.value));
   const why = blockedBy ? blockedPass(s, blockedBy.budget.metric, errorsJudged)?.why ?? '' : '';
   const counts = `${o.passed} passed, ${o.failed} failed, ${o.inconclusive} inconclusive${o.inconclusive > 0 ? (allowed ? ' (allowed)' : notSteady ? ` (${why}: counts as a failure)` : ' (not allowed: counts as a failure)') : ''}`;
+  const slos = opts.sloTargets ? `${opts.sloTargets} SLO target${opts.sloTargets === 1 ? '' : 's'} of the scenario` : '';
+  const sources = [opts.budgetsFrom ? `budgets from ${opts.budgetsFrom}` : '', slos].filter(Boolean).join(' and ');
   const unjudged = unjudgedReason(s);
   const steady = s.verdict && !s.verdict.steady_state.ok
     ? ` **The run is not at steady state:** ${s.verdict.steady_state.reasons.map(escapeControls).join('; ')}.`
@@ -209,14 +215,14 @@ export function checkMarkdown(o: CheckOutcome, s: Summary, opts: { budgetsFrom: 
   const lines = [
     `## fleetsim check: ${s.scenario}: ${o.status}`,
     '',
-    `${counts}. ${reps}, ${s.duration_s} s simulated, budgets from ${opts.budgetsFrom}.${s.complete ? '' : ` **The run is incomplete (${s.engine.stop_reason}).**`}${steady}${loadWarnings(s)}`,
+    `${counts}. ${reps}, ${s.duration_s} s simulated, ${sources}.${opts.notGated ? ` **Not gated:** ${escapeControls(opts.notGated)}.` : ''}${s.complete ? '' : ` **The run is incomplete (${s.engine.stop_reason}).**`}${steady}${loadWarnings(s)}`,
     '',
     markdownTable(['verdict', 'metric', 'budget', 'value', '95% CI'], rows),
   ];
   const notes = o.verdicts.filter((v) => v.status !== 'pass');
   if (notes.length > 0) {
     lines.push('');
-    for (const v of notes) lines.push(`- ${v.status}: \`${budgetText(v.budget)}\`: ${v.reason}`);
+    for (const v of notes) lines.push(`- ${v.status}: \`${verdictName(v)}\`: ${v.reason}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -229,7 +235,7 @@ const JUNIT_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="fl
 /** What `check --junit` may replace: a JUnit file it wrote, not a user's notes.md (writeFileAtomic). */
 export const JUNIT_REPORT = { name: 'a JUnit report of fleetsim check', ours: (text: string) => text.startsWith(JUNIT_HEAD) };
 
-/** JUnit XML (the Surefire/Jenkins flavour GitHub, GitLab and Jenkins read): one test case per budget. */
+/** JUnit XML (the Surefire/Jenkins flavour GitHub, GitLab and Jenkins read): one test case per budget and per SLO target. */
 export function checkJunit(o: CheckOutcome, s: Summary, opts: { allowInconclusive: boolean; wall_s: number; timestamp?: string }): string {
   const suite = `fleetsim check: ${s.scenario}`;
   // Inconclusive on a run stopped early, not at steady state or too short to tell is never skipped: it fails the suite.
@@ -237,11 +243,11 @@ export function checkJunit(o: CheckOutcome, s: Summary, opts: { allowInconclusiv
   const skipped = o.verdicts.filter(skippable).length;
   const failures = o.failed + o.inconclusive - skipped;
   const cases = o.verdicts.map((v) => {
-    const name = xml(budgetText(v.budget));
+    const name = xml(verdictName(v));
     const detail = xml(`${v.budget.metric} = ${fmt(v.value)}${v.ci95 ? ` (95% CI [${fmt(v.ci95[0])}, ${fmt(v.ci95[1])}])` : ''}: ${v.reason}`);
     const head = `    <testcase classname="fleetsim.check.${xml(s.scenario)}" name="${name}" time="0">`;
     if (v.status === 'pass') return `${head}\n      <system-out>${detail}</system-out>\n    </testcase>`;
-    if (v.status === 'fail') return `${head}\n      <failure type="budget" message="${detail}">${detail}</failure>\n    </testcase>`;
+    if (v.status === 'fail') return `${head}\n      <failure type="${v.kind ?? 'budget'}" message="${detail}">${detail}</failure>\n    </testcase>`;
     return skippable(v)
       ? `${head}\n      <skipped message="inconclusive: ${detail}"/>\n    </testcase>`
       : `${head}\n      <failure type="inconclusive" message="inconclusive: ${detail}">${detail}</failure>\n    </testcase>`;

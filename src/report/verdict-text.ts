@@ -89,6 +89,9 @@ function sloHeadline(s: Summary, shaky: string): string {
   return parts.length > 0 ? parts.join('; ') : 'no SLO set';
 }
 
+/** The SLO part of the verdict's headline, for `check --budgets-only` to show what it does not gate. */
+export const sloVerdictHeadline = (s: Summary): string => sloHeadline(s, shakyReason(s));
+
 export function verdictText(s: Summary): VerdictText {
   const v = s.verdict;
   const lines: VerdictLine[] = [];

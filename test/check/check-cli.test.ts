@@ -11,7 +11,7 @@ import { runAll } from './run-main.ts';
 /**
  * `fleetsim check` end to end: exit codes, the Markdown on stdout and the JUnit file for pass,
  * fail, inconclusive and bad input; budgets inside the scenario; the budgets shipped for the
- * default scenario hold today, on a run that is not at steady state (so inconclusive). Two cases run the real binary (a child process: exit codes 1 and
+ * default scenario hold today (gated alone, --budgets-only), on a run that is not at steady state (so inconclusive). Two cases run the real binary (a child process: exit codes 1 and
  * 2 as a CI system sees them); the others run `main()` in-process, which is the same code
  * without a second of TypeScript loading per call.
  */
@@ -63,7 +63,8 @@ beforeAll(async () => {
       noFile: ['check', EXAMPLE, '--budgets', file('missing.yaml')],
       noBudgets: ['check', EXAMPLE],
       inScenario: ['check', scenario, ...SHORT, '--quiet'],
-      shipped: ['check', 'scenarios/openai-2024.yaml', '--budgets', 'scenarios/budgets/openai-2024.yaml', '--junit', file('shipped.xml'), '--quiet'],
+      // the scenario's own SLOs are missed (the budgets file says why): gated on the budgets alone
+      shipped: ['check', 'scenarios/openai-2024.yaml', '--budgets', 'scenarios/budgets/openai-2024.yaml', '--budgets-only', '--junit', file('shipped.xml'), '--quiet'],
       junitInOut: ['check', EXAMPLE, ...SHORT, '--budgets', pass, '--out', file('rep'), '--junit', file('rep/j.xml'), '--quiet'],
       junitNoDir: ['check', EXAMPLE, ...SHORT, '--budgets', pass, '--junit', join(yaml('plain.txt', ['not a directory']), 'j.xml'), '--quiet'],
       junitNewDir: ['check', EXAMPLE, ...SHORT, '--budgets', pass, '--junit', file('new/dir/j.xml'), '--quiet'],
@@ -147,11 +148,12 @@ describe('fleetsim check', () => {
     expect(r.inScenario.stdout).toMatch(/budgets from \S+with-budgets\.yaml \(budgets:\)/);
   });
 
-  it('the budgets shipped for the default scenario hold, but its run is not at steady state: inconclusive, exit 1', () => {
+  it('the budgets shipped for the default scenario hold (--budgets-only: its SLOs are missed), but its run is not at steady state: inconclusive, exit 1', () => {
     expect(r.shipped.code, show(r.shipped)).toBe(1);
     expect(r.shipped.stdout).toMatch(/^## fleetsim check: openai-2024: INCONCLUSIVE/);
     expect(r.shipped.stdout).toContain('0 passed, 0 failed, 18 inconclusive (the run is not at steady state: counts as a failure)');
     expect(r.shipped.stdout).toMatch(/\| \*\*inconclusive\*\* \| `by_model\.gpt-3\.5-turbo\.latency_ms\.tpot\.p99` \|/);
     expect(junit('shipped')).toMatch(/tests="18" failures="18" errors="0" skipped="0"/);
+    expect(r.shipped.stdout).toContain("**Not gated:** the scenario's SLOs (--budgets-only); the run's verdict: SLO missed for");
   });
 });

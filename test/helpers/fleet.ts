@@ -61,3 +61,42 @@ export function embedModel() {
     tokens: { prompt: { dist: 'constant' as const, value: 300 }, output: { dist: 'constant' as const, value: 1 } },
   };
 }
+
+/**
+ * A scenario file's text: one Llama model on one A100 behind generous CPU tiers (about 19.6 requests/s
+ * of 512-token prompts and 64-token answers), warm-up 2 s; `model`: YAML lines under the model,
+ * `classes`: under fleet.
+ */
+export function oneModelFleetYaml(o: { name?: string; rate_per_s: number; duration_s: number; model?: string; classes?: string }): string {
+  return `name: ${o.name ?? 'classes-eleventh'}
+seed: 1
+duration_s: ${o.duration_s}
+warmup_s: 2
+workload:
+  arrivals: { kind: poisson, rate_per_s: ${o.rate_per_s} }
+fleet:
+  users: { count: 1000 }
+  cdn: { latency_ms: { dist: constant, value: 10 } }
+  load_balancer: { latency_ms: { dist: constant, value: 1 } }
+  gateway: { instance: c6i.8xlarge, instances: 2, concurrency: 256, service_ms: { dist: constant, value: 2 } }
+  chat_api: { instance: c6i.16xlarge, instances: 2, concurrency: 512, service_ms: { dist: constant, value: 3 }, session_ops: 0 }
+  completions_api: { instance: c6i.12xlarge, instances: 1, concurrency: 64, service_ms: { dist: constant, value: 3 } }
+  moderation: { instance: g5.2xlarge, instances: 1, concurrency: 64, service_ms: { dist: constant, value: 1 }, pre: false, post: false }
+  router: { instance: r6i.4xlarge, instances: 1, concurrency: 256, service_ms: { dist: constant, value: 0.5 } }
+  redis: { instance: r6gd.16xlarge, instances: 1, concurrency: 64, service_ms: { dist: constant, value: 0.2 } }
+  postgres: { instance: db.r6g.16xlarge, instances: 1, concurrency: 64, service_ms: { dist: constant, value: 1 } }
+  vector_db: { instance: r6gd.16xlarge, instances: 1, concurrency: 32, service_ms: { dist: constant, value: 3 } }
+  s3: { stored_gb: 100 }
+  models:
+    m:
+      model: llama-2-7b
+      gpu: a100-80gb
+      tp: 1
+      instance: p4de.24xlarge
+      gpus: 1
+      share: 1
+      tokens: { prompt: { dist: constant, value: 512 }, output: { dist: constant, value: 64 } }
+${o.model ?? ''}
+${o.classes ?? ''}
+`;
+}

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
 import { show } from '../helpers/cli.ts';
 import { suiteTempDir } from '../helpers/temp-dir.ts';
+import { oneModelFleetYaml } from '../helpers/fleet.ts';
 import type { Summary } from '../../src/results/summary.ts';
 import { SummarySchema } from '../../src/results/summary-schema.ts';
 
@@ -15,45 +16,10 @@ import { SummarySchema } from '../../src/results/summary-schema.ts';
  */
 const tmp = suiteTempDir('fleetsim-hostile-classes-');
 
-/** One Llama model on one A100 behind generous CPU tiers; `model`: YAML lines under the model, `classes`: under fleet. */
-function scenario(o: { rate_per_s: number; duration_s: number; model?: string; classes?: string }): string {
-  return `name: classes-eleventh
-seed: 1
-duration_s: ${o.duration_s}
-warmup_s: 2
-workload:
-  arrivals: { kind: poisson, rate_per_s: ${o.rate_per_s} }
-fleet:
-  users: { count: 1000 }
-  cdn: { latency_ms: { dist: constant, value: 10 } }
-  load_balancer: { latency_ms: { dist: constant, value: 1 } }
-  gateway: { instance: c6i.8xlarge, instances: 2, concurrency: 256, service_ms: { dist: constant, value: 2 } }
-  chat_api: { instance: c6i.16xlarge, instances: 2, concurrency: 512, service_ms: { dist: constant, value: 3 }, session_ops: 0 }
-  completions_api: { instance: c6i.12xlarge, instances: 1, concurrency: 64, service_ms: { dist: constant, value: 3 } }
-  moderation: { instance: g5.2xlarge, instances: 1, concurrency: 64, service_ms: { dist: constant, value: 1 }, pre: false, post: false }
-  router: { instance: r6i.4xlarge, instances: 1, concurrency: 256, service_ms: { dist: constant, value: 0.5 } }
-  redis: { instance: r6gd.16xlarge, instances: 1, concurrency: 64, service_ms: { dist: constant, value: 0.2 } }
-  postgres: { instance: db.r6g.16xlarge, instances: 1, concurrency: 64, service_ms: { dist: constant, value: 1 } }
-  vector_db: { instance: r6gd.16xlarge, instances: 1, concurrency: 32, service_ms: { dist: constant, value: 3 } }
-  s3: { stored_gb: 100 }
-  models:
-    m:
-      model: llama-2-7b
-      gpu: a100-80gb
-      tp: 1
-      instance: p4de.24xlarge
-      gpus: 1
-      share: 1
-      tokens: { prompt: { dist: constant, value: 512 }, output: { dist: constant, value: 64 } }
-${o.model ?? ''}
-${o.classes ?? ''}
-`;
-}
-
 const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
 
 /** Two classes, one of them with a share too small to draw a request in the run. */
-const emptyClassFile = () => tmp.write('class-empty.yaml', scenario({
+const emptyClassFile = () => tmp.write('class-empty.yaml', oneModelFleetYaml({
   rate_per_s: 5,
   duration_s: 20,
   classes: '  classes:\n    a: { share: 0.9999999, priority: 0, slo: { ttft_p99_ms: 60000 } }\n    b: { share: 0.0000001, priority: 1, slo: { ttft_p99_ms: 60000 } }',
@@ -61,7 +27,7 @@ const emptyClassFile = () => tmp.write('class-empty.yaml', scenario({
 
 describe('SLOs set only on request classes', () => {
   // about 150 completed requests a class: their p99 is thin
-  const file = () => tmp.write('class-slos.yaml', scenario({
+  const file = () => tmp.write('class-slos.yaml', oneModelFleetYaml({
     rate_per_s: 10,
     duration_s: 32,
     classes: '  classes:\n    a: { share: 0.5, priority: 0, slo: { ttft_p99_ms: 1 } }\n    b: { share: 0.5, priority: 1, slo: { ttft_p99_ms: 1 } }',
@@ -122,7 +88,7 @@ describe('a request class that received no requests', () => {
 
 describe('replicated runs with request classes', () => {
   it('their summary.json passes its own schema (the classes block, its SLO targets, batch and bill got a ci95 the schema refused)', async () => {
-    const file = tmp.write('class-batch.yaml', scenario({
+    const file = tmp.write('class-batch.yaml', oneModelFleetYaml({
       rate_per_s: 5,
       duration_s: 10,
       classes: '  classes:\n    a: { share: 1, priority: 0, slo: { ttft_p99_ms: 60000 } }\n    nightly: { share: 0, batch: { completion_window_h: 24, discount: 0.5, list_usd_per_mtok: 10, backlog: { requests: 20, at_s: 0, max_in_flight: 4 } } }',
@@ -141,7 +107,7 @@ describe('a reasoning model whose thinking fills the context window', () => {
   const reasoning = (tokens: number) => `      reasoning_tokens: { dist: constant, value: ${tokens} }`;
 
   it('counts the answers the window cut and warns in the summary and on stderr (TTFVT equalled e2e without a word)', async () => {
-    const file = tmp.write('reasoning-cut.yaml', scenario({ rate_per_s: 0.5, duration_s: 30, model: reasoning(10_000) }));
+    const file = tmp.write('reasoning-cut.yaml', oneModelFleetYaml({ rate_per_s: 0.5, duration_s: 30, model: reasoning(10_000) }));
     const r = await runMain(['run', file, '--json', '--quiet']);
     expect(r.code, show(r)).toBe(0);
     const s = JSON.parse(r.stdout) as Summary;
@@ -157,7 +123,7 @@ describe('a reasoning model whose thinking fills the context window', () => {
   });
 
   it('thinking that fits leaves every answer whole: none counted, no warning', async () => {
-    const file = tmp.write('reasoning-fits.yaml', scenario({ rate_per_s: 0.5, duration_s: 30, model: reasoning(1_000) }));
+    const file = tmp.write('reasoning-fits.yaml', oneModelFleetYaml({ rate_per_s: 0.5, duration_s: 30, model: reasoning(1_000) }));
     const r = await runMain(['run', file, '--json']);
     expect(r.code, show(r)).toBe(0);
     const s = JSON.parse(r.stdout) as Summary;

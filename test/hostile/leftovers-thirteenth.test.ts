@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runMain } from '../check/run-main.ts';
+import { show } from '../helpers/cli.ts';
+import { suiteTempDir } from '../helpers/temp-dir.ts';
+import { oneModelFleetYaml } from '../helpers/fleet.ts';
+import { loadScenario } from '../../src/scenario/load.ts';
+import { prepare } from '../../src/scenario/prepare.ts';
+import { runReplications } from '../../src/experiment/replications.ts';
+
+/**
+ * Leftovers of the earlier hostile-input campaigns, mended on 2026-12-07 (docs/hostile-inputs.md):
+ * `check --budgets` passed a run whose scenario missed its own SLO, and `calibrate --measurements`
+ * fitted Splitwise rows slower than any profile allows.
+ */
+const tmp = suiteTempDir('fleetsim-leftovers-13-');
+
+describe("check gates the scenario's own SLOs", () => {
+  // 10 requests/s on one A100 (about half its capacity) for 120 s: some 1,180 completed requests, at steady state
+  const scenario = () => tmp.write('slo-gate.yaml', oneModelFleetYaml({
+    name: 'slo-gate', rate_per_s: 10, duration_s: 120,
+    model: '      slo: { ttft_p99_ms: 60000, e2e_p99_ms: 60000 }',
+    classes: '  classes:\n    a: { share: 0.05, priority: 0 }\n    b: { share: 0.95, priority: 1, slo: { e2e_p99_ms: 60000 } }',
+  }));
+  // a budget the run meets, on a figure that has nothing to do with latency
+  const budgets = () => tmp.write('budgets.yaml', '- requests.error_rate <= 0.5\n');
+  const missed = ['--set', 'fleet.models.m.slo.ttft_p99_ms=1'];
+
+  it('a model SLO the run misses fails the check, exit 1, in the Markdown and as a JUnit test case (it passed on the budgets, exit 0)', async () => {
+    const junit = join(tmp.dir(), 'missed.xml');
+    const r = await runMain(['check', scenario(), '--budgets', budgets(), ...missed, '--junit', junit, '--quiet']);
+    expect(r.code, show(r)).toBe(1);
+    expect(r.stdout).toMatch(/^## fleetsim check: slo-gate: FAIL/);
+    expect(r.stdout).toMatch(/\| pass \| `requests\.error_rate` \|/);
+    expect(r.stdout).toMatch(/\| \*\*FAIL\*\* \| `by_model\.m\.latency_ms\.ttft\.p99` \(SLO of model m\) \| <= 1 \|/);
+    expect(r.stdout).toMatch(/budgets from .*budgets\.yaml and 3 SLO targets of the scenario/);
+    const xml = readFileSync(junit, 'utf8');
+    // the budget, the model's two targets and class b's one
+    expect(xml).toMatch(/tests="4" failures="1" errors="0" skipped="0"/);
+    expect(xml).toMatch(/<testcase classname="fleetsim\.check\.slo-gate" name="SLO of model m: by_model\.m\.latency_ms\.ttft\.p99 &lt;= 1" time="0">\n\s*<failure type="slo"/);
+    expect(xml).toMatch(/name="SLO of class b: classes\.by_class\.b\.latency_ms\.e2e\.p99 &lt;= 60,000" time="0">\n\s*<system-out>/);
+  });
+
+  it('--budgets-only gates the budgets alone and says the SLOs are not gated, with the run\'s own verdict', async () => {
+    const r = await runMain(['check', scenario(), '--budgets', budgets(), ...missed, '--budgets-only', '--quiet']);
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout).toMatch(/^## fleetsim check: slo-gate: PASS/);
+    expect(r.stdout).toContain("**Not gated:** the scenario's SLOs (--budgets-only); the run's verdict: SLO missed for 1 of 1 models");
+    expect(r.stdout).not.toMatch(/SLO of model m/);
+  });
+
+  it('SLOs the run meets pass, and a scenario with SLOs and no budgets is checked on them alone (it was refused, exit 2)', async () => {
+    const met = await runMain(['check', scenario(), '--budgets', budgets(), '--quiet']);
+    expect(met.code, show(met)).toBe(0);
+    expect(met.stdout).toMatch(/^## fleetsim check: slo-gate: PASS\n\n4 passed, 0 failed, 0 inconclusive\./);
+    const alone = await runMain(['check', scenario(), '--set', 'fleet.classes.b.slo.e2e_p99_ms=1', '--quiet']);
+    expect(alone.code, show(alone)).toBe(1);
+    expect(alone.stdout).toMatch(/2 passed, 1 failed, 0 inconclusive\. 1 run \(seed 1\), 120 s simulated, 3 SLO targets of the scenario\./);
+    expect(alone.stdout).toMatch(/- fail: `SLO of class b: classes\.by_class\.b\.latency_ms\.e2e\.p99 <= 1`: [\d,.]+ is not <= 1/);
+    const none = await runMain(['check', scenario(), '--budgets-only']);
+    expect(none.code, show(none)).toBe(2);
+    expect(none.stderr).toMatch(/slo-gate\.yaml: no budgets to check: give --budgets FILE, or a budgets: list in the scenario \(--budgets-only leaves its SLOs out\)\n$/);
+  });
+
+  it('with replications an SLO target inside the 95% CI is inconclusive, let through by --allow-inconclusive as a budget is', async () => {
+    const file = scenario();
+    const p99_ms = runReplications(prepare(loadScenario(file, [])), 1, 3).summary.by_model!.m.latency_ms.ttft.p99!;
+    const straddled = ['check', file, '--replications', '3', '--set', `fleet.models.m.slo.ttft_p99_ms=${p99_ms}`, '--quiet'];
+    const r = await runMain(straddled);
+    expect(r.code, show(r)).toBe(1);
+    expect(r.stdout).toMatch(/^## fleetsim check: slo-gate: INCONCLUSIVE/);
+    expect(r.stdout).toMatch(/- inconclusive: `SLO of model m: by_model\.m\.latency_ms\.ttft\.p99 <= [\d,.]+`: the 95% CI \[[\d,.]+, [\d,.]+\] straddles/);
+    const allowed = await runMain([...straddled, '--allow-inconclusive']);
+    expect(allowed.code, show(allowed)).toBe(0);
+    expect(allowed.stdout).toMatch(/1 inconclusive \(allowed\)/);
+  });
+});
