@@ -107,7 +107,7 @@ export function writeFit(result: FitResult, before: FitResult, excluded: readonl
   process.stdout.write(flags.out ? `profile written to ${flags.out}\n` : `profile (use --out FILE to save):\n${JSON.stringify(result.profile, null, 2)}\n`);
 }
 
-function splitwiseFit(flags: CalibrateFlags): { points: FitPoint[]; excluded: string[] } {
+function splitwiseFit(flags: CalibrateFlags, base: CalibrationProfile): { points: FitPoint[]; excluded: string[] } {
   const file = flags.measurements!;
   const rows = loadMeasurements(file);
   const model = getModel(flags.model ?? modelIdFor(...single(rows, 'model', '--model', file)));
@@ -115,7 +115,7 @@ function splitwiseFit(flags: CalibrateFlags): { points: FitPoint[]; excluded: st
   const gpu = getGpu(flags.gpu === undefined ? gpuIdFor(...single(rows, 'hardware', '--gpu', file)) : catalogGpuId(flags.gpu));
   return splitwisePoints(rows, {
     model, gpu, dtype: parseDtype(flags.dtype, '--dtype'),
-    gpuMemoryUtilization: fraction(flags.gpuMemoryUtilization, '--gpu-memory-utilization'), file,
+    gpuMemoryUtilization: fraction(flags.gpuMemoryUtilization, '--gpu-memory-utilization'), file, base,
   });
 }
 
@@ -212,11 +212,13 @@ function calibrateInputs(flags: CalibrateFlags): string[] {
   return [...(flags.measurements ? [flags.measurements] : []), ...corpus, ...(flags.base?.endsWith('.json') ? [flags.base] : [])];
 }
 
-function measurementsFit(flags: CalibrateFlags): FitInput {
-  const { points, excluded } = splitwiseFit(flags);
+function measurementsFit(flags: CalibrateFlags, base: CalibrationProfile): FitInput {
+  const { points, excluded } = splitwiseFit(flags, base);
   // every run left out (timings in seconds): said here, naming the file, not as "no measurements"
   if (points.length === 0 && excluded.length > 0) throw nothingLeftToFit(`${flags.measurements}: ${excluded[0]}`, excluded.length, 'prompt_time and token_time in milliseconds');
-  return { points, excluded, corpus: flags.measurements! };
+  // the runs left out named on stderr, as a corpus's rows are
+  const notes = fasterThanRooflineNotes(excluded.map((e) => `${flags.measurements}: ${e}`), points.length);
+  return { points, excluded, corpus: flags.measurements!, notes };
 }
 
 export function registerCalibrate(program: Command): void {
@@ -284,7 +286,7 @@ export interface CalibrateJob {
 /** The fit of calibrate's flags (the worker thread's task; see calibrate-worker.mjs). */
 export function runCalibrateJob(flags: CalibrateFlags): CalibrateJob {
   const base = baseProfile(flags.base);
-  const input = flags.corpus ? corpusFit(flags, base) : measurementsFit(flags);
+  const input = flags.corpus ? corpusFit(flags, base) : measurementsFit(flags, base);
   const before = evaluate(input.points, base);
   const fit = factorList(flags.fit) ?? [...FACTOR_NAMES];
   const underdetermined = underdeterminedNote(input.points, input.servingRows ?? 0, input.servingConfigurations ?? 0, fit, base);

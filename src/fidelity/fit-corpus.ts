@@ -1,4 +1,4 @@
-import { pointRooflineMs, pointSlowestMs, type FitPoint } from '../perf/calibrate.ts';
+import { impossibleTime, type FitPoint } from '../perf/calibrate.ts';
 import type { CalibrationProfile } from '../perf/calibration.ts';
 import { buildStepGeometry } from '../perf/step.ts';
 import { NEAR_CAPACITY_LOAD } from '../perf/model-error.ts';
@@ -41,17 +41,10 @@ export function corpusFitSet(rows: readonly CorpusRow[], base: CalibrationProfil
       batch: row.batch, numRequests: row.num_requests, prompt_tokens: row.prompt_tokens, output_tokens: row.output_tokens,
       throughputTokens: row.unit === 'total_tok_s' ? 'total' : 'output',
     };
-    // as the Splitwise measurements' (perf/measurements.ts): no profile explains such a row, and
-    // fitting it drove every factor to its peak
-    const bound_ms = pointRooflineMs(point);
-    if (bound_ms !== undefined && row.value < bound_ms) {
-      fasterThanRoofline.push(`${row.file}:${row.line}: ${row.id}: value: faster than the roofline allows (${row.kind} ${row.value} ms, at least ${bound_ms.toPrecision(3)} ms possible)`);
-      continue;
-    }
-    // and slower than any profile fleetsim loads: fitting it drove a factor past its bound
-    const slowest_ms = pointSlowestMs(point, base);
-    if (slowest_ms !== undefined && row.value > slowest_ms) {
-      fasterThanRoofline.push(`${row.file}:${row.line}: ${row.id}: value: slower than any profile allows (${row.kind} ${row.value} ms, at most ${slowest_ms.toPrecision(3)} ms possible)`);
+    // as the Splitwise measurements' (perf/measurements.ts): no profile explains such a row
+    const impossible = impossibleTime(point, base);
+    if (impossible) {
+      fasterThanRoofline.push(`${row.file}:${row.line}: ${row.id}: value: ${impossible}`);
       continue;
     }
     points.push(point);

@@ -248,6 +248,22 @@ export function pointSlowestMs(p: FitPoint, base: CalibrationProfile): number | 
   return predictBatch(stepModelFrom(p.geometry, slowest), schedulerForGpu(schedulerOf(base), p.gpu), p);
 }
 
+/**
+ * Why a closed-form point's time is no measurement of the configuration it names, in words (the
+ * kind, the time and the bound it passes); undefined when a profile fleetsim loads could give it.
+ * The one screen of the corpus's rows (fidelity/fit-corpus.ts) and of the Splitwise runs
+ * (measurements.ts): below the roofline, fitting it drove every factor to its peak; above the
+ * slowest profile, it drove a factor past its bound (a run of 5,000 s among runs of 200 ms).
+ */
+export function impossibleTime(p: FitPoint, base: CalibrationProfile): string | undefined {
+  const measured = `${p.kind} ${Number(p.measured.toPrecision(6))} ms`;
+  const roofline_ms = pointRooflineMs(p);
+  if (roofline_ms !== undefined && p.measured < roofline_ms) return `faster than the roofline allows (${measured}, at least ${roofline_ms.toPrecision(3)} ms possible)`;
+  const slowest_ms = pointSlowestMs(p, base);
+  if (slowest_ms !== undefined && p.measured > slowest_ms) return `slower than any profile allows (${measured}, at most ${slowest_ms.toPrecision(3)} ms possible)`;
+  return undefined;
+}
+
 /** The fastest the hardware allows: every efficiency 1, no overheads. A measurement below it is not of this configuration. */
 export function rooflineMs(g: StepGeometry, pt: number, pairs: number, ds: number, dctx: number): number {
   const ideal = {

@@ -5,7 +5,8 @@ import { INT32_MAX } from '../util/limits.ts';
 import { GPU_IDS } from './hardware.ts';
 import { closest } from '../cost/suggest.ts';
 import { MODEL_IDS, type ModelSpec } from './models.ts';
-import { pointRooflineMs, type FitPoint } from './calibrate.ts';
+import { impossibleTime, type FitPoint } from './calibrate.ts';
+import type { CalibrationProfile } from './calibration.ts';
 import type { Dtype } from './dtype.ts';
 import type { GpuSpec } from './hardware.ts';
 import { buildStepGeometry, type StepGeometry } from './step.ts';
@@ -108,6 +109,8 @@ export interface SplitwisePointsOptions {
   readonly gpuMemoryUtilization?: number;
   /** the measurement file, for messages naming a row (file:line: column) */
   readonly file?: string;
+  /** the profile the fit starts from: a run slower than any profile allows is screened against its scheduler */
+  readonly base: CalibrationProfile;
 }
 
 /**
@@ -115,7 +118,8 @@ export interface SplitwisePointsOptions {
  * point (its mean token time), averaged over the repetitions of one (TP, prompt, batch, output).
  * A run faster than the roofline at 100% of every peak is not a measurement of this
  * configuration (Splitwise's TP 2 batch-64 runs report 796 ms for a prompt phase that needs more
- * than 7 s): the whole run is left out, and listed.
+ * than 7 s), nor one slower than any profile allows (a prompt of 5,000 s): the whole run is left
+ * out, and listed, as a corpus row is (calibrate.ts impossibleTime).
  */
 export function splitwisePoints(rows: readonly MeasurementRow[], o: SplitwisePointsOptions): { points: FitPoint[]; excluded: string[] } {
   const geometry = new Map<number, StepGeometry>();
@@ -134,14 +138,13 @@ export function splitwisePoints(rows: readonly MeasurementRow[], o: SplitwisePoi
       throw new UserError(`${o.file ?? 'the measurements'}:${r.line}: prompt_size: expected at most ${most.toLocaleString('en-US')} tokens (${MEASURED_CONTEXT_FACTOR} times ${o.model.id}'s context), got ${r.prompt.toLocaleString('en-US')}`);
     }
     const g = geometryOf(r);
-    const shape = { geometry: g, batch: r.batch, prompt_tokens: r.prompt, output_tokens: r.output };
-    const boundPrefill = pointRooflineMs({ ...shape, kind: 'prefill' })!;
-    const boundDecode = pointRooflineMs({ ...shape, kind: 'decode' })!;
-    if (r.prompt_time_ms < boundPrefill || r.token_time_ms < boundDecode) {
-      excluded.push(`line ${r.line}: faster than the roofline allows (prompt ${r.prompt_time_ms.toFixed(1)} ms, at least ${boundPrefill.toFixed(1)} possible; token ${r.token_time_ms.toFixed(2)} ms, at least ${boundDecode.toFixed(2)} possible)`);
+    const key = `tp${r.tp}-p${r.prompt}-b${r.batch}-o${r.output}`;
+    const run = { id: key, group: `tp${r.tp}`, geometry: g, batch: r.batch, prompt_tokens: r.prompt, output_tokens: r.output };
+    const impossible = impossibleTime({ ...run, kind: 'prefill', measured: r.prompt_time_ms }, o.base) ?? impossibleTime({ ...run, kind: 'decode', measured: r.token_time_ms }, o.base);
+    if (impossible) {
+      excluded.push(`line ${r.line}: ${impossible}`);
       continue;
     }
-    const key = `tp${r.tp}-p${r.prompt}-b${r.batch}-o${r.output}`;
     let e = groups.get(key);
     if (!e) groups.set(key, (e = { r, prefill: [], decode: [] }));
     e.prefill.push(r.prompt_time_ms);

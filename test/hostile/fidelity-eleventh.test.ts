@@ -94,7 +94,9 @@ describe('a corpus value is bounded however it is written', () => {
 
   it('a fit driven past a factor\'s bound is refused in words, naming the points it chased', async () => {
     const splitwise = readFileSync('scenarios/data/splitwise/llama2-70b-a100.csv', 'utf8').split('\n')[0];
-    const measurements = tmp.write('huge.csv', `${splitwise}\nllama2-70b,a100-80gb,512,1,128,1,0.7,1e308,1e308,1e308,2\n`);
+    // a run timed in microseconds: within what the slowest profile allows (a run of 1e308 ms is left
+    // out as slower than any, since 2026-12-07), beyond what step_overhead_ms alone can reach
+    const measurements = tmp.write('huge.csv', `${splitwise}\nllama2-70b,a100-80gb,512,1,128,1,0.7,196253,54879,7168983,2\n`);
     const r = await runMain(['calibrate', '--measurements', measurements, '--fit', 'step_overhead_ms']);
     expectRefusedInOneLine(r, /: the fit drove step_overhead_ms to \S+, outside its bounds 0 to 10000 \(not a profile fleetsim could load\), chasing the points furthest from the base profile: tp2-p512-b1-o128-/, show(r));
     expect(r.stderr).not.toMatch(/Too big|expected number to be/);

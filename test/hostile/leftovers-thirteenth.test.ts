@@ -76,3 +76,23 @@ describe("check gates the scenario's own SLOs", () => {
     expect(allowed.stdout).toMatch(/1 inconclusive \(allowed\)/);
   });
 });
+
+describe('calibrate --measurements screens runs slower than any profile allows, as --corpus screens rows', () => {
+  // the first 30 runs of Splitwise's Llama-2-70B file (none faster than the roofline), then one of 1e9 ms
+  const splitwise = readFileSync('scenarios/data/splitwise/llama2-70b-a100.csv', 'utf8').split('\n').slice(0, 31);
+  const slowRun = 'llama2-70b,a100-80gb,512,1,128,1,0.7,1e9,1e9,1e9,2';
+
+  it('leaves the run out, naming it on stderr and among the excluded, and fits the others (it was fitted: MAPE 1,599%, step_overhead_ms 2,300 ms)', async () => {
+    const measurements = tmp.write('one-slow.csv', [...splitwise, slowRun].join('\n') + '\n');
+    const r = await runMain(['calibrate', '--measurements', measurements, '--fit', 'step_overhead_ms', '--json']);
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`^calibrate: 1 row left out, .*${measurements.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: line 32: slower than any profile allows \\(prefill 1000000000 ms, at most [\\d.e+]+ ms possible\\)`, 'm'));
+    const fit = JSON.parse(r.stdout) as { excluded: string[]; mape_pct: number; profile: { fit: { points: number } } };
+    expect(fit.excluded).toEqual([expect.stringMatching(/^line 32: slower than any profile allows/)]);
+    // a prefill and a decode point for each of the plausible runs' configurations, none of the slow run's
+    const plausible = await runMain(['calibrate', '--measurements', tmp.write('plausible.csv', splitwise.join('\n') + '\n'), '--fit', 'step_overhead_ms', '--json']);
+    const alone = JSON.parse(plausible.stdout) as { mape_pct: number; profile: { fit: { points: number } } };
+    expect(fit.profile.fit.points).toBe(alone.profile.fit.points);
+    expect(fit.mape_pct).toBe(alone.mape_pct);
+  });
+});

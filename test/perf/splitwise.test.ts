@@ -18,8 +18,8 @@ import { ENGINE_PROFILES } from '../../src/perf/profiles.ts';
  * seen. Bounds sit a little above the errors measured when the tests were written (in comments).
  */
 const rows = loadMeasurements(fileURLToPath(new URL('../../scenarios/data/splitwise/llama2-70b-a100.csv', import.meta.url)));
-const { points, excluded } = splitwisePoints(rows, { model: MODELS['llama-2-70b'], gpu: GPUS['a100-80gb'], dtype: 'fp16' });
 const profile = ENGINE_PROFILES['vllm-2023'];
+const { points, excluded } = splitwisePoints(rows, { model: MODELS['llama-2-70b'], gpu: GPUS['a100-80gb'], dtype: 'fp16', base: profile });
 const tpOf = (p: FitPoint) => p.geometry.tp;
 
 describe('Splitwise Llama-2-70B on A100-80GB', () => {
