@@ -8,6 +8,8 @@ import { oneModelFleetYaml } from '../helpers/fleet.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
 import { prepare } from '../../src/scenario/prepare.ts';
 import { runReplications } from '../../src/experiment/replications.ts';
+import { sloBudgets, withSloRules } from '../../src/report/slo-budgets.ts';
+import type { Summary } from '../../src/results/summary.ts';
 
 /**
  * Leftovers of the earlier hostile-input campaigns, mended on 2026-12-07 (docs/hostile-inputs.md):
@@ -74,6 +76,29 @@ describe("check gates the scenario's own SLOs", () => {
     const allowed = await runMain([...straddled, '--allow-inconclusive']);
     expect(allowed.code, show(allowed)).toBe(0);
     expect(allowed.stdout).toMatch(/1 inconclusive \(allowed\)/);
+  });
+});
+
+describe("the verdict's own rules for an SLO target", () => {
+  // the parts of a summary the rules read: a model's target and its p99s, a class without requests
+  const summary = {
+    scenario_file: 'fleet.yaml',
+    by_model: { m: { slo: { ttft_p99_ms: 100, met: false }, latency_ms: { ttft_including_in_flight: { p99: 150 } } } },
+    classes: { by_class: { quiet: { offered: 0, slo: { e2e_p99_ms: 2000 } } } },
+  } as unknown as Summary;
+
+  it('a p99 counting the requests still in flight over the target fails a target the completed requests meet; a class without requests is inconclusive', () => {
+    const budgets = sloBudgets(summary);
+    expect(budgets.map((b) => [b.metric, b.value, b.origin])).toEqual([
+      ['by_model.m.latency_ms.ttft.p99', 100, 'fleet.yaml: fleet.models.m.slo.ttft_p99_ms'],
+      ['classes.by_class.quiet.latency_ms.e2e.p99', 2000, 'fleet.yaml: fleet.classes.quiet.slo.e2e_p99_ms'],
+    ]);
+    const [model, quiet] = withSloRules([
+      { budget: budgets[0], status: 'pass', value: 50, reason: '50 is <= 100' },
+      { budget: budgets[1], status: 'fail', value: null, reason: 'no data' },
+    ]);
+    expect(model).toMatchObject({ kind: 'slo', status: 'fail', reason: expect.stringMatching(/in flight at the end, the p99 is at least 150 ms, over the target 100/) });
+    expect(quiet).toMatchObject({ kind: 'slo', status: 'inconclusive', reason: expect.stringMatching(/received no requests/) });
   });
 });
 
