@@ -1,4 +1,4 @@
-import tQuantile from '@stdlib/stats-base-dists-t-quantile';
+import { tQuantile } from '../util/student-t.ts';
 
 /**
  * Mean and two-sided 95% confidence interval of independent replications.

@@ -1,5 +1,4 @@
-import tCdf from '@stdlib/stats-base-dists-t-cdf';
-import tQuantile from '@stdlib/stats-base-dists-t-quantile';
+import { tCdf, tQuantile } from '../util/student-t.ts';
 
 /** Mean, sample standard deviation and count of replication values. */
 export interface Sample {
