@@ -64,7 +64,7 @@ export const COMMANDS = [
   {
     name: 'check',
     term: 'check [options] <scenario>',
-    description: 'simulate a scenario and check budgets on summary.json figures: exit 0 all pass, 1 a budget fails (or is inconclusive), 2 bad input',
+    description: "simulate a scenario and check budgets on summary.json figures and the scenario's own SLOs: exit 0 all pass, 1 a budget or SLO target fails (or is inconclusive), 2 bad input",
     load: async () => (await import('./check.ts')).registerCheck,
   },
   {
