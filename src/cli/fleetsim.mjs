@@ -2,15 +2,17 @@
 // Entry point. `fleetsim`, `--help`, `--version` and `help` on their own are answered from the
 // command table (commands.mjs) without TypeScript: that takes one bare Node start-up. Otherwise:
 // huge pages first (see huge-pages.mjs: this may run the command again in a child and exit with
-// its status), then the signal handlers (before the ~0.25 s of loading tsx: a Ctrl-C or SIGTERM at
-// any moment from here on gets an answer, see util/signals.mjs), then TypeScript through tsx (no
-// build step), then the CLI, which loads only the module of the command it runs.
+// its status), then the signal handlers (before TypeScript loads: a Ctrl-C or SIGTERM at any
+// moment from here on gets an answer, see util/signals.mjs), then the CLI's TypeScript, compiled
+// once into a cache (bundle-cache.mjs; through tsx where that cannot be had, no build step), which
+// loads only the module of the command it runs.
 import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withHugePages } from './huge-pages.mjs';
 import { deliverPendingSignals, installSignalHandlers } from '../util/signals.mjs';
 import { answerTopLevel, needsNoCommand } from './commands.mjs';
+import { loadMain } from './bundle-cache.mjs';
 
 const args = process.argv.slice(2);
 if (!workingDirectoryExists()) {
@@ -28,9 +30,7 @@ if (!workingDirectoryExists()) {
   // tsx keeps its compile cache in the temporary directory: where that cannot be written (a
   // read-only TMPDIR) it failed with a stack trace, so the cache is then kept in memory instead
   if (!temporaryDirectoryWritable()) process.env.TSX_DISABLE_CACHE = '1';
-  const { register } = await import('tsx/esm/api');
-  register();
-  const { main } = await import('./main.ts');
+  const main = await loadMain();
   process.exitCode = await main(process.argv);
   // a Ctrl-C or SIGTERM that came while the outputs were written gets its answer (exit 130/143)
   await deliverPendingSignals();

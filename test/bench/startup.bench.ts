@@ -1,6 +1,7 @@
 // Start-up benchmark: wall time of short CLI commands, each a fresh process as a user runs it.
 // `fleetsim --help` and `--version` are answered from the command table without tsx; every other
-// command loads tsx and then only its own module. Measured beside the floor (a bare Node start-up)
+// command loads the CLI's cached bundle (src/cli/bundle-cache.mjs; tsx with FLEETSIM_BUNDLE=0) and
+// then only its own module. Measured beside the floor (a bare Node start-up)
 // and the cost of loading tsx, round-robin so that a slow phase of the machine hits every command
 // alike. Prints median, min and max per command; for `validate`, also the time to its first line.
 // Run: npm run bench:startup   (node --import tsx test/bench/startup.bench.ts [--rounds N] [--cli PATH])
