@@ -7,7 +7,8 @@ import { stationsCsv } from '../report/csv.ts';
 import { capJobs, withRunner } from '../experiment/parallel.ts';
 import { runFleetPlan, type FleetPlanResult, type ModelPlan, type Trial } from '../experiment/fleet-plan.ts';
 import { rowsCsv, type SweepRow } from '../experiment/sweep.ts';
-import { paretoChart, renderCharts, slug, type ChartFile } from '../experiment/sweep-charts.ts';
+import { paretoChart, renderCharts, type ChartFile } from '../experiment/sweep-charts.ts';
+import { FLEET_FRONTIER_IDS, uniqueChartIds } from '../report/output-layout.ts';
 import { checkOutTarget, TreeWriter } from '../experiment/sweep-output.ts';
 import { escapeControls, excerpt } from '../util/excerpt.ts';
 import { parseObjective } from '../experiment/fleet-plan-combine.ts';
@@ -170,17 +171,18 @@ export function fleetPlanJson(p: FleetPlanResult): object {
 /** Cost against p99 TTFT (e2e for an embedding model) per model, and the fleet's cost against its worst SLO ratio. */
 export function fleetPlanCharts(p: FleetPlanResult): ChartFile[] {
   const charts: ChartFile[] = [];
-  for (const m of p.models) {
+  const ids = uniqueChartIds('frontier-', p.models.map((m) => m.model), FLEET_FRONTIER_IDS);
+  for (const [i, m] of p.models.entries()) {
     const metric = m.slo.ttft_p99_ms !== undefined ? 'ttft_p99_ms' : 'e2e_p99_ms';
     const rows = m.trials
       .filter((t) => t[metric] !== null)
       .map((t) => ({ x: t[metric]!, y: t.monthly_usd, label: `${t.option} x${t.replicas}`, group: p.chosen?.picks.includes(t) ? 'chosen' : t.feasible ? 'meets its SLO' : 'misses its SLO', eligible: t.feasible }));
-    if (rows.length > 0) charts.push(paretoChart(`frontier-${slug(m.model)}`, `${m.model}: monthly cost against ${metric.replace('_ms', '')} (target ${m.slo[metric]} ms) of every option and replica count simulated`, `${metric.replace('_ms', '')} (ms)`, 'monthly cost of its GPUs (USD)', rows));
+    if (rows.length > 0) charts.push(paretoChart(ids[i], `${m.model}: monthly cost against ${metric.replace('_ms', '')} (target ${m.slo[metric]} ms) of every option and replica count simulated`, `${metric.replace('_ms', '')} (ms)`, 'monthly cost of its GPUs (USD)', rows));
   }
   const fleet = p.fleet_points.map((f) => ({ x: f.slo_ratio, y: f.monthly_usd, label: f.picks.join('; '), group: f.within_constraints ? 'within the constraints' : 'beyond a constraint', eligible: f.within_constraints }));
-  if (fleet.length > 0) charts.push(paretoChart('frontier-fleet', 'Fleet: monthly cost against the worst p99 over its target, of the combinations of every model\'s frontier', 'worst p99 / target over the models', 'monthly cost of the fleet (USD)', fleet));
+  if (fleet.length > 0) charts.push(paretoChart(FLEET_FRONTIER_IDS[0], 'Fleet: monthly cost against the worst p99 over its target, of the combinations of every model\'s frontier', 'worst p99 / target over the models', 'monthly cost of the fleet (USD)', fleet));
   const carbon = p.fleet_points.filter((f) => Number.isFinite(f.monthly_t_co2e)).map((f) => ({ x: f.monthly_t_co2e, y: f.monthly_usd, label: f.picks.join('; '), group: f.within_constraints ? 'within the constraints' : 'beyond a constraint', eligible: f.within_constraints }));
-  if (carbon.length > 0) charts.push(paretoChart('frontier-fleet-carbon', "Fleet: monthly cost against monthly emissions, of the combinations of every model's frontier", 'emissions (t CO2e a month)', 'monthly cost of the fleet (USD)', carbon));
+  if (carbon.length > 0) charts.push(paretoChart(FLEET_FRONTIER_IDS[1], "Fleet: monthly cost against monthly emissions, of the combinations of every model's frontier", 'emissions (t CO2e a month)', 'monthly cost of the fleet (USD)', carbon));
   return charts;
 }
 

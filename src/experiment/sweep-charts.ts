@@ -1,7 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg } from '../report/charts/render.ts';
 import { VEGA_LITE_SCHEMA } from '../report/charts/specs.ts';
-import { slug } from '../report/output-layout.ts';
+import { slug, uniqueChartIds } from '../report/output-layout.ts';
 import { describePoint, type Knob } from './grid.ts';
 import type { PointResult } from './sweep.ts';
 import { maxOf, minOf } from '../util/extremes.ts';
@@ -87,7 +87,7 @@ export function p99VsKnob(knobs: readonly Knob[], points: readonly PointResult[]
   ];
   if (hasCi) layers.push({ mark: { type: 'rule', strokeWidth: 1 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } });
   return {
-    id: `p99-vs-${slug(knob.path)}`,
+    id: uniqueChartIds('p99-vs-', knobs.map((k) => k.path))[j],
     spec: top({
       title: `p99 latency against ${knob.path}${hasCi ? ' (bars: 95% CI)' : ''}`,
       data: { values: rows },

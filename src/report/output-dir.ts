@@ -74,7 +74,9 @@ function refuseOtherKind(outDir: string, target: string, kinds: readonly OutputK
   const other = ALL_OUTPUT_KINDS.find((k) => !kinds.includes(k) && isWhole(foreignEntries(target, [k])));
   if (other === undefined) return;
   const replaced = kinds.map((k) => OUTPUT_KINDS[k].noun).join(' or ');
-  throw new UserError(`${escapeControls(outDir)}: ${what} holds another kind of fleetsim output, ${OUTPUT_KINDS[other].noun} (${OUTPUT_KINDS[other].marker}), and this command replaces only ${replaced}; choose another ${what} or remove it`);
+  // the .partial path is not one the user typed: "choose another the report path of ..." read garbled
+  const way = what === PARTIAL_WHAT ? `choose another --out or remove ${escapeControls(outDir)}` : `choose another ${what} or remove it`;
+  throw new UserError(`${escapeControls(outDir)}: ${what} holds another kind of fleetsim output, ${OUTPUT_KINDS[other].noun} (${OUTPUT_KINDS[other].marker}), and this command replaces only ${replaced}; ${way}`);
 }
 
 const isWhole = (foreign: Foreign) => foreign.paths.length === 0 && !foreign.too_many;

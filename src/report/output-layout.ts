@@ -1,7 +1,7 @@
 import { type Dirent, lstatSync, opendirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHead } from '../util/read-head.ts';
-import { VEGA_LITE_SCHEMA } from './charts/specs.ts';
+import { REPORT_CHART_IDS, VEGA_LITE_SCHEMA } from './charts/specs.ts';
 
 /**
  * What each kind of fleetsim output directory holds: the marker file that names the kind (read,
@@ -150,17 +150,26 @@ function contentNotOurs(rel: string, path: string): string | undefined {
     const doc = readOwnJson(path);
     return typeof doc === 'object' && typeof doc.fleetsim_version === 'string' ? undefined : `${rel} (not fleetsim's: no fleetsim_version)`;
   }
-  const chart = name.endsWith('.vl.json');
-  const heads = chart ? [VL_JSON_HEAD] : CSV_HEADS[name];
-  if (heads === undefined) return undefined;
+  const check = headCheckOf(name);
+  if (check === undefined) return undefined;
   let first: string;
   try {
     first = lstatSync(path).isFile() ? readHead(path, 4096).text : '';
   } catch {
     first = ''; // unreadable: not known to be ours
   }
-  if (heads.some((h) => first.startsWith(h))) return undefined;
-  return `${rel} (not fleetsim's: ${chart ? `not its Vega-Lite spec, ${VEGA_LITE_SCHEMA} first` : 'not its CSV header'})`;
+  return check.ours(first) ? undefined : `${rel} (not fleetsim's: ${check.not})`;
+}
+
+/** How the first 4 KB of a file of this name read when fleetsim wrote it, and what a refusal says otherwise. */
+function headCheckOf(name: string): { ours: (head: string) => boolean; not: string } | undefined {
+  if (name.endsWith('.vl.json')) return { ours: (head) => head.startsWith(VL_JSON_HEAD), not: `not its Vega-Lite spec, ${VEGA_LITE_SCHEMA} first` };
+  const csv = CSV_HEADS[name];
+  if (csv !== undefined) return { ours: (head) => csv.some((h) => head.startsWith(h)), not: 'not its CSV header' };
+  // a user's page or drawing put at a report's or a sweep's name was deleted with it
+  if (name === 'report.html') return { ours: (head) => head.startsWith('<!doctype html>') && head.includes('<title>fleetsim report: '), not: 'not its report page' };
+  if (name.endsWith('.svg')) return { ours: (head) => head.startsWith('<svg ') && head.slice(0, 512).includes('class="marks"'), not: 'not a chart it drew (Vega\'s SVG)' };
+  return undefined;
 }
 
 /** The judge of a walk of an output of `kind` whose marker is `doc`: its place in what the marker lists, then its content. */
@@ -182,16 +191,24 @@ function once(doc: Json, key: string, derive: () => Iterable<unknown>): Readonly
   return set;
 }
 
+/** The file of each chart a report can hold (report-files.ts's chartFile). */
+const REPORT_CHART_FILES: ReadonlySet<string> = new Set(REPORT_CHART_IDS.map((id) => `chart-${id}.svg`));
+
 /** The chart files report.md links (report-files.ts): the charts the report was written with. */
 function chartNotInReport(doc: Json, rel: string, dir: string): string | undefined {
   if (!/^chart-.+\.svg$/.test(rel)) return undefined;
   const links = once(doc, 'report charts', () => {
     try {
+      // a FIFO or a device named report.md blocked the walk for good: only a regular file is read
+      if (!lstatSync(join(dir, 'report.md')).isFile()) return [];
       return readHead(join(dir, 'report.md'), MAX_MARKER_BYTES).text.match(/chart-[\w.-]+\.svg/g) ?? [];
     } catch {
       return []; // no report.md: no chart is known to be the report's
     }
   });
+  // a user's chart linked from report.md (an edit of it) was deleted with both: only the ids
+  // fleetsim draws count
+  if (!REPORT_CHART_FILES.has(rel)) return `${rel} (not a chart fleetsim draws)`;
   return links.has(rel) ? undefined : `${rel} (not a chart the report links)`;
 }
 
@@ -210,13 +227,14 @@ function replayWrote(doc: Json, rel: string, dir: string): string | undefined {
 function sweepWrote(doc: Json, rel: string): string | undefined {
   const points = typeof doc.points === 'number' ? doc.points : 0;
   const point = /^points\/(\d+)$/.exec(rel)?.[1];
-  if (point !== undefined) return Number(point) < points ? undefined : `${rel} (not one of the ${points} points sweep.json lists)`;
+  // exactly sweep.ts's pointDir (zero-padded to four digits): `points/00001` is a user's copy, not point 1
+  if (point !== undefined) return Number(point) < points && point === point.replace(/^0+(?=\d)/, '').padStart(4, '0') ? undefined : `${rel} (not one of the ${points} points sweep.json lists)`;
   if (RUN_DATA.includes(rel) && points !== 1) return `${rel} (a sweep of ${points} points writes none at its top)`;
   const chart = chartIdOf(rel);
   if (chart === undefined) return undefined;
   const ids = once(doc, 'chart ids', () => {
     const knobs = Array.isArray(doc.knobs) ? doc.knobs : [];
-    return ['cost-vs-p99', ...knobs.map((k) => (isObject(k) && typeof k.path === 'string' ? `p99-vs-${slug(k.path)}` : ''))];
+    return ['cost-vs-p99', ...uniqueChartIds('p99-vs-', knobs.map((k) => (isObject(k) && typeof k.path === 'string' ? k.path : '')))];
   });
   return ids.has(chart) ? undefined : `${rel} (not a chart of the knobs sweep.json lists)`;
 }
@@ -257,8 +275,9 @@ function planTopFiles(doc: Json): string[] {
 function planChartIds(doc: Json): string[] {
   const listed = (field: unknown) => Array.isArray(field) && field.length > 0;
   if (doc.kind !== 'fleet-plan') return listed(doc.evaluations) ? ['pareto'] : [];
-  const models = (Array.isArray(doc.models) ? doc.models : []).map((m) => (isObject(m) && typeof m.model === 'string' ? `frontier-${slug(m.model)}` : ''));
-  return listed(doc.fleet_points) ? [...models, 'frontier-fleet', 'frontier-fleet-carbon'] : models;
+  const names = (Array.isArray(doc.models) ? doc.models : []).map((m) => (isObject(m) && typeof m.model === 'string' ? m.model : ''));
+  const models = uniqueChartIds('frontier-', names, FLEET_FRONTIER_IDS);
+  return listed(doc.fleet_points) ? [...models, ...FLEET_FRONTIER_IDS] : models;
 }
 
 /** A shard writes the run files its shard.json lists (shard.ts: each listed as it is written). */
@@ -272,6 +291,27 @@ function shardWrote(doc: Json, rel: string): string | undefined {
 export function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'knob';
 }
+
+/**
+ * The chart ids of `names` under `prefix` (a sweep's knobs, a fleet plan's models), each unique:
+ * slug cuts at 80 characters and folds other characters to '-', so two knobs of one long station's
+ * name, or models keyed `chat.v2` and `chat-v2` (or `fleet`, beside the fleet's own frontier), drew
+ * one chart, the second overwriting the first. A repeat takes `-2`, `-3`, ... in the names' order;
+ * `reserved` are the ids the output draws besides.
+ */
+export function uniqueChartIds(prefix: string, names: readonly string[], reserved: readonly string[] = []): string[] {
+  const taken = new Set(reserved);
+  return names.map((name) => {
+    const base = `${prefix}${slug(name)}`;
+    let id = base;
+    for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
+    taken.add(id);
+    return id;
+  });
+}
+
+/** The charts a fleet plan draws of the fleet's combinations, besides one per model. */
+export const FLEET_FRONTIER_IDS = ['frontier-fleet', 'frontier-fleet-carbon'] as const;
 
 /** What a walk of an output found: the paths fleetsim would not have written; `too_many` when it stopped at its bound. */
 export interface Foreign {
@@ -354,16 +394,20 @@ export function foreignEntries(dir: string, kinds: readonly OutputKindName[], ma
 }
 
 /**
- * True when every entry under `dir`, to the last file, is one some kind of output lays out (its
- * marker not needed, nor its files whole): the shape of a temporary directory a killed fleetsim
- * left (output-dir.ts's cleanStale), as a user's directory of the same name is not.
+ * True when every entry under `dir`, to the last file, is one some kind of output lays out, with
+ * the content fleetsim writes there (its marker not needed, nor its files whole): the shape of a
+ * temporary directory a killed fleetsim left (output-dir.ts's cleanStale), as a user's directory
+ * of the same name is not.
  */
 export function laidOutAsSomeKind(dir: string, max_entries = MAX_WALKED_ENTRIES): boolean {
   try {
     const top = listBounded(dir, { left: max_entries, paths: [] });
     if (top === undefined) return false;
     return ALL_OUTPUT_KINDS.some((kind) => {
-      const walk: Walk = { left: max_entries - top.length, paths: [] };
+      // judged by content too: a user's `.old-rep-999997/summary.json` of notes was removed for its
+      // name alone; a marker, when there, must be fleetsim's (a killed writer may not have reached it)
+      if (top.some((e) => e.name === OUTPUT_KINDS[kind].marker) && typeof readMarker(dir, kind) === 'string') return false;
+      const walk: Walk = { left: max_entries - top.length, paths: [], judge: (rel, path, directory) => (directory ? undefined : contentNotOurs(rel, path)) };
       return walkLayout(dir, '', top, OUTPUT_KINDS[kind].entries, walk) && walk.paths.length === 0;
     });
   } catch {

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
@@ -65,5 +66,69 @@ describe("a chart's vl.json is fleetsim's only when it starts as fleetsim's spec
     await expectKept(await earlierOutput('sweep-vl-mine', SWEEP), SWEEP, { 'charts/cost-vs-p99.vl.json': mine }, notOurs('charts/cost-vs-p99.vl.json'));
     const own = await runMain([...SWEEP, '--out', await earlierOutput('sweep-own', SWEEP)]);
     expect(own.code, show(own)).toBe(0); // its own vl.json files are still replaced
+  });
+});
+
+/**
+ * A thirteenth campaign (2026-12-08, on the mends above): a user's chart linked from report.md, a
+ * sweep's points/00001, user files at fleetsim's page and chart names, and a user's directories
+ * named like fleetsim's dead temporaries were deleted; a FIFO named report.md hung the walk; models
+ * or knobs whose names slug alike drew one chart. Each test failed on the code before.
+ */
+describe('the thirteenth campaign: what fleetsim draws and writes, not what is named like it', () => {
+  const RUN = ['run', ...QUICK];
+
+  it("a user's chart linked from report.md is the user's, kept with the edit; a page or drawing put at fleetsim's names too", async () => {
+    const report = await earlierOutput('report-linked', RUN);
+    const notes = `${readFileSync(join(report, 'report.md'), 'utf8')}\n## My notes\n![mine](chart-mine.svg)\n`;
+    await expectKept(report, RUN, { 'chart-mine.svg': '<svg>my own chart</svg>\n', 'report.md': notes }, /chart-mine\.svg \(not a chart fleetsim draws\)/);
+    const drawn = await earlierOutput('report-drawn', RUN);
+    await expectKept(drawn, RUN, { 'chart-cdf.svg': '<svg>my own</svg>\n', 'report.html': '<html>my page</html>\n' }, /chart-cdf\.svg \(not fleetsim's: not a chart it drew \(Vega's SVG\)\), report\.html \(not fleetsim's: not its report page\)/);
+    const sweep = await earlierOutput('sweep-drawn', SWEEP);
+    await expectKept(sweep, SWEEP, { 'charts/cost-vs-p99.svg': '<svg>mine</svg>\n' }, /charts\/cost-vs-p99\.svg \(not fleetsim's/);
+  });
+
+  it("a sweep's points/00001 (a copy of point 1) is the user's: only sweep.ts's own names count", async () => {
+    const sweep = await earlierOutput('sweep-00001', SWEEP);
+    const summary = readFileSync(join(sweep, 'points/0001/summary.json'), 'utf8');
+    await expectKept(sweep, SWEEP, { 'points/00001/summary.json': summary }, /points\/00001 \(not one of the 2 points sweep\.json lists\)/);
+  });
+
+  it('a FIFO named report.md is refused, not waited on for good', async () => {
+    const report = await earlierOutput('report-fifo', RUN);
+    rmSync(join(report, 'report.md'));
+    execFileSync('mkfifo', [join(report, 'report.md')]);
+    const r = await runMain([...RUN, '--out', report]);
+    expect(r.code, show(r)).toBe(2);
+  });
+
+  it("a user's directories named like fleetsim's dead temporaries are left with a warning, not removed nor put in place", async () => {
+    const parent = join(tmp.dir(), 'stale-siblings');
+    const out = join(parent, 'rep');
+    const first = await runMain([...RUN, '--out', out]);
+    expect(first.code, show(first)).toBe(0);
+    const dead = 999_999_7; // no such process: the kernel's pid_max is at most 4,194,304
+    const mine = { [`.old-rep-${dead}/summary.json`]: 'my notes\n', [`.tmp-rep-${dead + 1}/report.html`]: 'my page\n' };
+    for (const [rel, text] of Object.entries(mine)) {
+      mkdirSync(join(parent, rel, '..'), { recursive: true });
+      writeFileSync(join(parent, rel), text);
+    }
+    const again = await runMain([...RUN, '--out', out]);
+    expect(again.code, show(again)).toBe(0);
+    expect(again.stderr).toMatch(/warning: left .*\.old-rep-9999997 in place/);
+    for (const [rel, text] of Object.entries(mine)) expect(readFileSync(join(parent, rel), 'utf8')).toBe(text);
+  });
+
+  it('models whose keys slug alike, or are named like the fleet\'s frontiers, each keep a chart of their own', async () => {
+    const fixture = readFileSync('test/experiment/fixtures/fleet-plan-two-models.yaml', 'utf8');
+    const scenario = join(tmp.dir(), 'fleet-keys.yaml');
+    writeFileSync(scenario, fixture.replace(/^ {4}chat:/m, '    fleet:').replace(/^ {4}complete:/m, '    fleet-carbon:'));
+    const out = join(tmp.dir(), 'fleet-keys');
+    const r = await runMain(['plan', scenario, '--fleet', '--gpus', 'l4', '--tp', '1', '--jobs', '1', '--quiet', '--out', out]);
+    expect(r.code, show(r)).toBe(0);
+    const charts = readdirSync(join(out, 'charts')).filter((f) => f.endsWith('.svg')).sort();
+    expect(charts).toEqual(['frontier-fleet-2.svg', 'frontier-fleet-carbon-2.svg', 'frontier-fleet-carbon.svg', 'frontier-fleet.svg']);
+    const again = await runMain(['plan', scenario, '--fleet', '--gpus', 'l4', '--tp', '1', '--jobs', '1', '--quiet', '--out', out]);
+    expect(again.code, show(again)).toBe(0); // its own charts are its own
   });
 });

@@ -5,8 +5,12 @@ import type { CdfSeries } from '../../results/distributions.ts';
 import { maxOf, minOf } from '../../util/extremes.ts';
 
 /** One chart of the report: its container id, title, one-line description and Vega-Lite spec. */
+/** The id of every chart a report draws (its file chart-<id>.svg; output-layout.ts holds an earlier report to these). */
+export const REPORT_CHART_IDS = ['latency', 'throughput', 'errors', 'prefix-cache', 'stages', 'stations', 'cdf', 'gpu', 'cost', 'variants', 'variants-latency', 'replicas', 'power'] as const;
+export type ReportChartId = (typeof REPORT_CHART_IDS)[number];
+
 export interface ChartDef {
-  id: string;
+  id: ReportChartId;
   title: string;
   description: string;
   spec: TopLevelSpec;
