@@ -1,6 +1,7 @@
 // Plain JavaScript (type-checked through JSDoc) so the entry point can use it before TypeScript
 // loads. See loadMain below for what it does and why.
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -54,7 +55,8 @@ export async function loadMain() {
  * @returns {Promise<string>}
  */
 export async function cachedBundle(cache = join(dirname(SOURCE_ROOT), 'node_modules', '.cache', 'fleetsim-cli')) {
-  const { version: esbuildVersion } = JSON.parse(readFileSync(join(dirname(SOURCE_ROOT), 'node_modules', 'esbuild', 'package.json'), 'utf8'));
+  // esbuild wherever npm put it (hoisted above this package when it is another project's dependency)
+  const { version: esbuildVersion } = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('esbuild/package.json'), 'utf8'));
   const key = sourceKey(SOURCE_ROOT, `${esbuildVersion} ${process.versions.node}`);
   const bundle = join(cache, key);
   try {
