@@ -118,6 +118,24 @@ function readOwnJson(path: string): Json | undefined | 'too large' {
   }
 }
 
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** True when the regular file at `path` is JSON, whole (read at most MAX_MARKER_BYTES). */
+function parsesWhole(path: string): boolean {
+  try {
+    JSON.parse(readHead(path, MAX_MARKER_BYTES).text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The first line each CSV fleetsim writes starts with (timeseries.csv: a run's, or a replay's with
  * its variant first; plan.csv: a plan's, or a fleet plan's): a user's notes named stations.csv were
@@ -144,11 +162,16 @@ const SUMMARY_JSON = /^(?:summary(?:-.+)?|vllm)\.json$/;
  * fleetsim_version, a CSV or a chart's vl.json not starting as fleetsim's do), or undefined.
  * Files of other names are judged by their place alone (the layout, the marker's list).
  */
-function contentNotOurs(rel: string, path: string): string | undefined {
+function contentNotOurs(rel: string, path: string, half_written = false): string | undefined {
+  // a link at a file's name is removed, never followed: what it points to is not at stake
+  if (isLink(path)) return undefined;
   const name = rel.slice(rel.lastIndexOf('/') + 1);
   if (SUMMARY_JSON.test(name)) {
     const doc = readOwnJson(path);
-    return typeof doc === 'object' && typeof doc.fleetsim_version === 'string' ? undefined : `${rel} (not fleetsim's: no fleetsim_version)`;
+    if (typeof doc === 'object' && typeof doc.fleetsim_version === 'string') return undefined;
+    // a writer killed mid-file leaves JSON cut short; JSON whole without fleetsim_version is a user's
+    if (half_written && doc === undefined && !parsesWhole(path)) return undefined;
+    return `${rel} (not fleetsim's: no fleetsim_version)`;
   }
   const check = headCheckOf(name);
   if (check === undefined) return undefined;
@@ -399,15 +422,18 @@ export function foreignEntries(dir: string, kinds: readonly OutputKindName[], ma
  * temporary directory a killed fleetsim left (output-dir.ts's cleanStale), as a user's directory
  * of the same name is not.
  */
-export function laidOutAsSomeKind(dir: string, max_entries = MAX_WALKED_ENTRIES): boolean {
+export function laidOutAsSomeKind(dir: string, sibling: 'tmp' | 'old' = 'old', max_entries = MAX_WALKED_ENTRIES): boolean {
+  // an output being written (`.tmp-`) may hold a file cut short by the kill; one moved aside (`.old-`) was whole
+  const half_written = sibling === 'tmp';
   try {
     const top = listBounded(dir, { left: max_entries, paths: [] });
     if (top === undefined) return false;
     return ALL_OUTPUT_KINDS.some((kind) => {
       // judged by content too: a user's `.old-rep-999997/summary.json` of notes was removed for its
       // name alone; a marker, when there, must be fleetsim's (a killed writer may not have reached it)
-      if (top.some((e) => e.name === OUTPUT_KINDS[kind].marker) && typeof readMarker(dir, kind) === 'string') return false;
-      const walk: Walk = { left: max_entries - top.length, paths: [], judge: (rel, path, directory) => (directory ? undefined : contentNotOurs(rel, path)) };
+      const marker = OUTPUT_KINDS[kind].marker;
+      if (top.some((e) => e.name === marker) && typeof readMarker(dir, kind) === 'string' && !(half_written && !parsesWhole(join(dir, marker)))) return false;
+      const walk: Walk = { left: max_entries - top.length, paths: [], judge: (rel, path, directory) => (directory ? undefined : contentNotOurs(rel, path, half_written)) };
       return walkLayout(dir, '', top, OUTPUT_KINDS[kind].entries, walk) && walk.paths.length === 0;
     });
   } catch {

@@ -29,7 +29,7 @@ export function alive(pid: number): boolean {
  * `ourDirectory` (an output directory's target), a sibling must be a directory it accepts; without
  * (a file's), a regular file. Anything else is left where it is, with a warning naming it.
  */
-export function cleanStale(target: string, ourDirectory?: (path: string) => boolean): void {
+export function cleanStale(target: string, ourDirectory?: (path: string, sibling: 'tmp' | 'old') => boolean): void {
   const parent = dirname(target);
   const name = basename(target);
   let entries: string[];
@@ -43,7 +43,7 @@ export function cleanStale(target: string, ourDirectory?: (path: string) => bool
     const m = pattern.exec(e);
     if (!m || alive(Number(m[2]))) continue;
     const path = join(parent, e);
-    if (!leftByFleetsim(path, ourDirectory)) {
+    if (!leftByFleetsim(path, m[1] === 'old' ? 'old' : 'tmp', ourDirectory)) {
       process.stderr.write(`fleetsim: warning: left ${escapeControls(path)} in place: named like a temporary that fleetsim leaves, but not one (its contents are not fleetsim's); remove it if it is not yours\n`);
       continue;
     }
@@ -53,10 +53,10 @@ export function cleanStale(target: string, ourDirectory?: (path: string) => bool
 }
 
 /** Whether the sibling at `path` has the shape fleetsim's writer of the target leaves (see cleanStale). */
-function leftByFleetsim(path: string, ourDirectory: ((path: string) => boolean) | undefined): boolean {
+function leftByFleetsim(path: string, sibling: 'tmp' | 'old', ourDirectory: ((path: string, sibling: 'tmp' | 'old') => boolean) | undefined): boolean {
   try {
     const stats = lstatSync(path);
-    return ourDirectory === undefined ? stats.isFile() : stats.isDirectory() && ourDirectory(path);
+    return ourDirectory === undefined ? stats.isFile() : stats.isDirectory() && ourDirectory(path, sibling);
   } catch {
     return false; // gone meanwhile, or unreadable: not ours to touch
   }

@@ -145,7 +145,7 @@ describe('reports', () => {
     const out = at('stale');
     const pid = deadPid();
     mkdirSync(at(`.tmp-stale-${pid}`));
-    writeFileSync(at(`.tmp-stale-${pid}`, 'summary.json'), '{"half": "written"}');
+    writeFileSync(at(`.tmp-stale-${pid}`, 'summary.json'), '{"fleetsim_version": "0.2.0", "scena'); // cut short by the kill
     // Killed between its two renames: the previous report sits in .old-, --out is missing.
     mkdirSync(at(`.old-stale-${pid}`));
     writeFileSync(at(`.old-stale-${pid}`, 'summary.json'), '{"fleetsim_version": "previous"}');

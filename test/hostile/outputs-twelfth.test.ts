@@ -36,7 +36,7 @@ describe('an earlier output is replaced only when its marker accounts for every 
   });
 
   it('a run: a chart its report.md does not link and a vllm.json without fleetsim_version are the user\'s, kept', async () => {
-    await expectKept(await earlierOutput('run-user', RUN), RUN, { 'chart-mynotes.svg': '<svg/>\n', 'vllm.json': '{"mine":1}\n' }, /chart-mynotes\.svg \(not a chart the report links\), vllm\.json \(not fleetsim's: no fleetsim_version\)/);
+    await expectKept(await earlierOutput('run-user', RUN), RUN, { 'chart-mynotes.svg': '<svg/>\n', 'vllm.json': '{"mine":1}\n' }, /chart-mynotes\.svg \(not a chart fleetsim draws\), vllm\.json \(not fleetsim's: no fleetsim_version\)/);
     const vllm = await earlierOutput('run-vllm', [...RUN, '--format', 'vllm']);
     const own = await runMain([...RUN, '--out', vllm]);
     expect(own.code, show(own)).toBe(0); // a vllm.json fleetsim wrote is replaced
