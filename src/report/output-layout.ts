@@ -118,6 +118,7 @@ function readOwnJson(path: string): Json | undefined | 'too large' {
   }
 }
 
+/** Whether `path` is a symbolic link (false when it is missing or unreadable). */
 function isLink(path: string): boolean {
   try {
     return lstatSync(path).isSymbolicLink();
@@ -350,6 +351,14 @@ interface Walk {
   judge?: (rel: string, path: string, directory: boolean) => string | undefined;
 }
 
+/**
+ * Files a file manager writes into any folder it shows (macOS Finder's view settings, Windows
+ * Explorer's thumbnails), rebuilt when missing: opening an output in Finder made fleetsim refuse to
+ * replace it. Removed with the output. An editor's swap file is not among them: it means a file of
+ * the output is open.
+ */
+const FILE_MANAGER_CACHES: ReadonlySet<string> = new Set(['.DS_Store', 'Thumbs.db']);
+
 /** The entries of `dir`, sorted, counted off `walk.left`; undefined when there are more than are left (not listed further). */
 function listBounded(dir: string, walk: Walk): Dirent[] | undefined {
   const listing = opendirSync(dir);
@@ -372,6 +381,7 @@ function listBounded(dir: string, walk: Walk): Dirent[] | undefined {
  */
 function walkLayout(dir: string, rel: string, entries: readonly Dirent[], layout: readonly LayoutEntry[], walk: Walk): boolean {
   for (const entry of entries) {
+    if (entry.isFile() && FILE_MANAGER_CACHES.has(entry.name)) continue;
     const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
     // a directory where fleetsim writes a file is not its own; a link is never followed (removed,
     // it costs nothing where a file goes; where a directory goes, fleetsim never writes one)

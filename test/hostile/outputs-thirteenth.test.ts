@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
@@ -130,5 +130,17 @@ describe('the thirteenth campaign: what fleetsim draws and writes, not what is n
     expect(charts).toEqual(['frontier-fleet-2.svg', 'frontier-fleet-carbon-2.svg', 'frontier-fleet-carbon.svg', 'frontier-fleet.svg']);
     const again = await runMain(['plan', scenario, '--fleet', '--gpus', 'l4', '--tp', '1', '--jobs', '1', '--quiet', '--out', out]);
     expect(again.code, show(again)).toBe(0); // its own charts are its own
+  });
+});
+
+describe("a file manager's caches in an earlier output", () => {
+  it("Finder's .DS_Store and Explorer's Thumbs.db are removed with it (it was refused); an editor's swap file still stops it", async () => {
+    const sweep = await earlierOutput('sweep-finder', SWEEP);
+    for (const rel of ['.DS_Store', 'points/.DS_Store', 'points/0000/Thumbs.db', 'charts/.DS_Store']) writeFileSync(join(sweep, rel), 'Bud1');
+    const r = await runMain([...SWEEP, '--out', sweep]);
+    expect(r.code, show(r)).toBe(0);
+    expect(existsSync(join(sweep, '.DS_Store'))).toBe(false);
+    const report = await earlierOutput('report-swap', ['run', ...QUICK]);
+    await expectKept(report, ['run', ...QUICK], { '.report.md.swp': 'b0VIM 9.0' }, /\.report\.md\.swp/);
   });
 });
