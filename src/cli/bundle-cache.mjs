@@ -1,6 +1,6 @@
 // Plain JavaScript (type-checked through JSDoc) so the entry point can use it before TypeScript
 // loads. See loadMain below for what it does and why.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -67,8 +67,8 @@ export async function cachedBundle(cache = join(dirname(SOURCE_ROOT), 'node_modu
     /* not built yet */
   }
   mkdirSync(cache, { recursive: true });
-  const building = join(cache, `.tmp-${key}-${process.pid}`);
-  rmSync(building, { recursive: true, force: true });
+  // one name per build, not per process: two builds of one key never share a directory
+  const building = join(cache, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await buildBundle(SOURCE_ROOT, building);
     renameSync(building, bundle);
