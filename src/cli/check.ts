@@ -7,7 +7,7 @@ import { loadScenario, readDocument } from '../scenario/load.ts';
 import { inputFiles, prepare, type Prepared } from '../scenario/prepare.ts';
 import { precheckBudgetPaths, scenarioBudgets, scenarioSloTargets } from './scenario-budgets.ts';
 import { checkBudgetPaths, checkJunit, checkMarkdown, errorJunit, evaluateBudgets, JUNIT_REPORT, outcome, parseBudgets, type Budget } from '../report/budgets.ts';
-import { sloBudgets, withSloRules } from '../report/slo-budgets.ts';
+import { sloBudgets, withSloRules, type ScenarioSlo } from '../report/slo-budgets.ts';
 import { sloVerdictHeadline } from '../report/verdict-text.ts';
 import type { Summary } from '../results/summary.ts';
 import { checkReportTarget, openReportDir, partialPath } from '../report/write.ts';
@@ -125,13 +125,13 @@ async function check(file: string, opts: CheckOptions, t0: number, seen: JunitCo
 }
 
 /** The budgets' verdicts and, unless --budgets-only, each SLO target's, judged together (an error-rate budget decides whether a latency is of survivors for both). */
-function judge(budgets: readonly Budget[], s: Summary, budgetsOnly: boolean) {
-  return withSloRules(evaluateBudgets([...budgets, ...(budgetsOnly ? [] : sloBudgets(s))], s));
+function judge(budgets: readonly Budget[], s: Summary, budgetsOnly: boolean, scenario_slo?: ScenarioSlo) {
+  return withSloRules(evaluateBudgets([...budgets, ...(budgetsOnly ? [] : sloBudgets(s, scenario_slo))], s));
 }
 
 /** Where the verdicts come from beside the budgets: the scenario's SLOs gated, or shown as not gated. */
-function sloSources(s: Summary, budgetsOnly: boolean): { sloTargets?: number; notGated?: string } {
-  const targets = sloBudgets(s).length;
+function sloSources(s: Summary, budgetsOnly: boolean, scenario_slo?: ScenarioSlo): { sloTargets?: number; notGated?: string } {
+  const targets = sloBudgets(s, scenario_slo).length;
   if (targets === 0) return {};
   return budgetsOnly ? { notGated: `the scenario's SLOs (--budgets-only); the run's verdict: ${sloVerdictHeadline(s)}` } : { sloTargets: targets };
 }
@@ -162,8 +162,8 @@ async function checkAndReport(
     process.stderr.write(`fleetsim check: stopped by ${interrupt.reason} before the end of the run; no verdict\n`);
   } else {
     checkBudgetPaths(budgets, s);
-    const o = outcome(judge(budgets, s, !!opts.budgetsOnly), !!opts.allowInconclusive);
-    process.stdout.write(checkMarkdown(o, s, { budgetsFrom: from, allowInconclusive: !!opts.allowInconclusive, ...sloSources(s, !!opts.budgetsOnly) }));
+    const o = outcome(judge(budgets, s, !!opts.budgetsOnly, prep.scenario.slo), !!opts.allowInconclusive);
+    process.stdout.write(checkMarkdown(o, s, { budgetsFrom: from, allowInconclusive: !!opts.allowInconclusive, ...sloSources(s, !!opts.budgetsOnly, prep.scenario.slo) }));
     if (opts.junit) writeJunit(opts.junit, checkJunit(o, s, { allowInconclusive: !!opts.allowInconclusive, wall_s: (performance.now() - t0) / 1000, timestamp: new Date().toISOString().replace(/\.\d+Z$/, '') }), c.inputs);
     process.exitCode = o.exitCode;
   }

@@ -29,5 +29,7 @@ export function scenarioSloTargets(prep: Prepared): number {
   const fleet = prep.scenario.fleet;
   const targets = (slo: object | undefined) => Object.values(slo ?? {}).filter((x) => typeof x === 'number').length;
   const models = Object.values(fleet?.models ?? {}).reduce((n, m) => n + targets(m.slo), 0);
-  return models + Object.values(fleet?.classes ?? {}).reduce((n, c) => n + targets(c.slo), 0);
+  // the top-level slo's latency targets (its error_rate and availability, defaulted, are replay's window rules)
+  const scenario = [prep.scenario.slo?.e2e_p99_ms, prep.scenario.slo?.ttft_p99_ms].filter((x) => x !== undefined).length;
+  return scenario + models + Object.values(fleet?.classes ?? {}).reduce((n, c) => n + targets(c.slo), 0);
 }

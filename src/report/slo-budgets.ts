@@ -20,9 +20,28 @@ interface SloBudget extends Budget {
 
 const isSloBudget = (b: Budget): b is SloBudget => 'slo' in b;
 
-/** Every SLO target the summary's models and classes carry, as budgets named after their scenario key. */
-export function sloBudgets(s: Summary): Budget[] {
+/** The scenario's own top-level targets (`slo:`, which replay also judges its windows by). */
+export interface ScenarioSlo {
+  readonly e2e_p99_ms?: number;
+  readonly ttft_p99_ms?: number;
+}
+
+/**
+ * Every SLO target the scenario sets, as budgets named after their scenario key: the top-level
+ * `slo:` (the whole run's p99: a network of stations has only this one), each model's and each
+ * class's (carried by the summary).
+ */
+export function sloBudgets(s: Summary, scenario_slo: ScenarioSlo = {}): Budget[] {
   const budgets: SloBudget[] = [];
+  for (const metric of ['ttft', 'e2e'] as const) {
+    const target_ms = scenario_slo[`${metric}_p99_ms`];
+    if (target_ms === undefined) continue;
+    const lower_bound_ms = (s.latency_ms as Record<string, { p99?: number | null } | undefined>)[`${metric}_including_in_flight`]?.p99;
+    budgets.push({
+      metric: `latency_ms.${metric}.p99`, op: '<=', value: target_ms, name: 'SLO of the scenario',
+      origin: `${s.scenario_file}: slo.${metric}_p99_ms`, slo: { lower_bound_ms },
+    });
+  }
   for (const [model, m] of Object.entries(s.by_model ?? {})) {
     for (const metric of ['ttft', 'e2e'] as const) {
       const target_ms = m.slo?.[`${metric}_p99_ms`];

@@ -79,6 +79,27 @@ describe("check gates the scenario's own SLOs", () => {
   });
 });
 
+describe("check gates the scenario's top-level slo: as well", () => {
+  // a network of stations has no model or class to carry an SLO: its top-level slo was not gated,
+  // and check without budgets said the scenario "sets no SLO"
+  const stations = (e2e_p99_ms: number) => {
+    const text = readFileSync('scenarios/quickstart.yaml', 'utf8').replace(/^duration_s: .*$/m, 'duration_s: 60').replace(/^warmup_s: .*$/m, 'warmup_s: 10');
+    return tmp.write(`stations-${e2e_p99_ms}.yaml`, `${text}\nslo: { e2e_p99_ms: ${e2e_p99_ms} }\n`);
+  };
+
+  it('a target the run misses fails (exit 1) naming slo.e2e_p99_ms; one it meets passes (exit 0); --budgets-only leaves it out', async () => {
+    const missed = await runMain(['check', stations(1), '--quiet']);
+    expect(missed.code, show(missed)).toBe(1);
+    expect(missed.stdout).toMatch(/\| \*\*FAIL\*\* \| `latency_ms\.e2e\.p99` \(SLO of the scenario\) \| <= 1 \|/);
+    const met = await runMain(['check', stations(600000), '--quiet']);
+    expect(met.code, show(met)).toBe(0);
+    expect(met.stdout).toMatch(/\| pass \| `latency_ms\.e2e\.p99` \(SLO of the scenario\)/);
+    const budgets = tmp.write('stations-budgets.yaml', '- requests.error_rate <= 0.5\n');
+    const only = await runMain(['check', stations(1), '--budgets', budgets, '--budgets-only', '--quiet']);
+    expect(only.code, show(only)).toBe(0);
+  });
+});
+
 describe("the verdict's own rules for an SLO target", () => {
   // the parts of a summary the rules read: a model's target and its p99s, a class without requests
   const summary = {
