@@ -21,7 +21,7 @@ interface ReplayDoc {
 describe('a replay stopped at a limit says so', () => {
   it('a baseline cut short by limits.max_wall_s is marked incomplete (not "no fault"), in the text and replay.json, and exits 3 as run does', async () => {
     const out = join(tmp.dir(), 'wall');
-    const r = await runMain([...INCIDENT, '--set', 'limits.max_wall_s=0.5', '--out', out]);
+    const r = await runMain([...INCIDENT, '--set', 'limits.max_wall_s=0.1', '--out', out]);
     expect(r.code, show(r)).toBe(3);
     expect(r.stderr).toMatch(/^fleetsim: the replay stopped early in baseline \(max_wall\)/);
     expect(r.stdout).toMatch(/^baseline is INCOMPLETE: it stopped at .* s of simulated time \(max_wall\), before its first fault/m);
