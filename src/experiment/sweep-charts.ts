@@ -56,7 +56,7 @@ function fig(s: unknown, block: string, q: string): Fig | undefined {
 }
 
 /** p99 (end-to-end, and TTFT when present) against one numeric knob; one line per combination of the other knobs. */
-export function p99VsKnob(knobs: readonly Knob[], points: readonly PointResult[], j: number): ChartFile {
+export function p99VsKnob(knobs: readonly Knob[], points: readonly PointResult[], j: number, id: string): ChartFile {
   const knob = knobs[j];
   const rows: Record<string, unknown>[] = [];
   for (const p of points) {
@@ -87,7 +87,7 @@ export function p99VsKnob(knobs: readonly Knob[], points: readonly PointResult[]
   ];
   if (hasCi) layers.push({ mark: { type: 'rule', strokeWidth: 1 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } });
   return {
-    id: uniqueChartIds('p99-vs-', knobs.map((k) => k.path))[j],
+    id,
     spec: top({
       title: `p99 latency against ${knob.path}${hasCi ? ' (bars: 95% CI)' : ''}`,
       data: { values: rows },
@@ -168,8 +168,9 @@ export function costVsP99(knobs: readonly Knob[], points: readonly PointResult[]
 /** The sweep's charts: p99 against each numeric knob with two or more values, and cost against p99. */
 export function sweepCharts(knobs: readonly Knob[], points: readonly PointResult[]): ChartFile[] {
   const out: ChartFile[] = [];
+  const ids = uniqueChartIds('p99-vs-', knobs.map((k) => k.path));
   knobs.forEach((k, j) => {
-    if (k.numeric && k.values.length > 1) out.push(p99VsKnob(knobs, points, j));
+    if (k.numeric && k.values.length > 1) out.push(p99VsKnob(knobs, points, j, ids[j]));
   });
   const c = costVsP99(knobs, points);
   if (c) out.push(c);

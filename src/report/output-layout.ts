@@ -164,17 +164,20 @@ const SUMMARY_JSON = /^(?:summary(?:-.+)?|vllm)\.json$/;
  * Files of other names are judged by their place alone (the layout, the marker's list).
  */
 function contentNotOurs(rel: string, path: string, half_written = false): string | undefined {
+  const name = rel.slice(rel.lastIndexOf('/') + 1);
+  const summary = SUMMARY_JSON.test(name);
+  const check = summary ? undefined : headCheckOf(name);
+  // files of other names cost no system call here (a walk may meet millions)
+  if (!summary && check === undefined) return undefined;
   // a link at a file's name is removed, never followed: what it points to is not at stake
   if (isLink(path)) return undefined;
-  const name = rel.slice(rel.lastIndexOf('/') + 1);
-  if (SUMMARY_JSON.test(name)) {
+  if (summary) {
     const doc = readOwnJson(path);
     if (typeof doc === 'object' && typeof doc.fleetsim_version === 'string') return undefined;
     // a writer killed mid-file leaves JSON cut short; JSON whole without fleetsim_version is a user's
     if (half_written && doc === undefined && !parsesWhole(path)) return undefined;
     return `${rel} (not fleetsim's: no fleetsim_version)`;
   }
-  const check = headCheckOf(name);
   if (check === undefined) return undefined;
   let first: string;
   try {
