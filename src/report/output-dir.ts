@@ -9,6 +9,7 @@ import { noteWritten, onExit } from '../util/signals.mjs';
 import { exitOrphaned, launcherGone } from '../util/launcher.mjs';
 import { siblingName } from '../util/sibling-name.mjs';
 import { lockOutput } from '../util/output-lock.ts';
+import { ManifestBuilder, MANIFEST_FILE } from './output-manifest.ts';
 import { ALL_OUTPUT_KINDS, foreignEntries, laidOutAsSomeKind, MAX_WALKED_ENTRIES, OUTPUT_KINDS, pathOfKind, type Foreign, type OutputKindName } from './output-layout.ts';
 
 /**
@@ -119,6 +120,8 @@ export class OutputDir {
   private readonly replaces: readonly OutputKindName[];
   private readonly kind: OutputKindName | undefined;
   private readonly unlock: () => void;
+  /** What was written, listed in the output at commit (output-manifest.ts): the next run's test of what is still ours. */
+  private readonly manifest = new ManifestBuilder();
 
   /**
    * `kind`: the output written, whose top entries output-layout.ts lists (a write of another is a
@@ -182,6 +185,7 @@ export class OutputDir {
       this.checkListed(rel);
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, content, { flag: 'wx' });
+      this.manifest.add(rel, content);
     });
   }
 
@@ -214,7 +218,10 @@ export class OutputDir {
     } else {
       checkOutTarget(this.outDir, this.replaces);
     }
-    this.guard(() => swapInto(this.tmp, target));
+    this.guard(() => {
+      writeFileSync(join(this.tmp, MANIFEST_FILE), this.manifest.text(), { flag: 'wx' });
+      swapInto(this.tmp, target);
+    });
     this.done = true;
     this.forget();
     this.unlock();

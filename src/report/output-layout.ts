@@ -2,6 +2,7 @@ import { type Dirent, lstatSync, opendirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHead } from '../util/read-head.ts';
 import { REPORT_CHART_IDS, VEGA_LITE_SCHEMA } from './charts/specs.ts';
+import { MANIFEST_FILE, MANIFEST_HEAD, notAsListed, readManifest, type Manifest } from './output-manifest.ts';
 
 /**
  * What each kind of fleetsim output directory holds: the marker file that names the kind (read,
@@ -54,11 +55,11 @@ interface OutputKind {
 }
 
 export const OUTPUT_KINDS = {
-  report: { noun: 'a report', marker: 'summary.json', ours: (d) => typeof d.fleetsim_version === 'string', entries: [...RUN_DATA, 'vllm.json', ...REPORT_PAGES], written: (d, rel, dir) => chartNotInReport(d, rel, dir) },
-  replay: { noun: 'a replay', marker: 'replay.json', ours: (d) => typeof d.scenario_file === 'string' && Array.isArray(d.variants), entries: ['replay.json', 'replay.txt', 'timeseries.csv', /^summary-.+\.json$/, ...REPORT_PAGES], written: replayWrote },
-  sweep: { noun: 'a sweep', marker: 'sweep.json', ours: (d) => d.kind === 'sweep' && typeof d.fleetsim_version === 'string', entries: ['sweep.json', 'sweep.csv', POINTS, SWEEP_CHARTS, ...RUN_DATA], written: sweepWrote },
-  plan: { noun: 'a plan', marker: 'plan.json', ours: (d) => (d.kind === 'plan' || d.kind === 'fleet-plan') && typeof d.fleetsim_version === 'string', entries: ['plan.json', 'plan.csv', POINTS, PLAN_CHARTS, ...RUN_DATA], written: planWrote },
-  shard: { noun: 'a sweep shard', marker: 'shard.json', ours: (d) => d.kind === 'fleetsim-shard', entries: ['shard.json', RUNS], written: shardWrote },
+  report: { noun: 'a report', marker: 'summary.json', ours: (d) => typeof d.fleetsim_version === 'string', entries: [...RUN_DATA, 'vllm.json', ...REPORT_PAGES, MANIFEST_FILE], written: (d, rel, dir) => chartNotInReport(d, rel, dir) },
+  replay: { noun: 'a replay', marker: 'replay.json', ours: (d) => typeof d.scenario_file === 'string' && Array.isArray(d.variants), entries: ['replay.json', 'replay.txt', 'timeseries.csv', /^summary-.+\.json$/, ...REPORT_PAGES, MANIFEST_FILE], written: replayWrote },
+  sweep: { noun: 'a sweep', marker: 'sweep.json', ours: (d) => d.kind === 'sweep' && typeof d.fleetsim_version === 'string', entries: ['sweep.json', 'sweep.csv', POINTS, SWEEP_CHARTS, ...RUN_DATA, MANIFEST_FILE], written: sweepWrote },
+  plan: { noun: 'a plan', marker: 'plan.json', ours: (d) => (d.kind === 'plan' || d.kind === 'fleet-plan') && typeof d.fleetsim_version === 'string', entries: ['plan.json', 'plan.csv', POINTS, PLAN_CHARTS, ...RUN_DATA, MANIFEST_FILE], written: planWrote },
+  shard: { noun: 'a sweep shard', marker: 'shard.json', ours: (d) => d.kind === 'fleetsim-shard', entries: ['shard.json', RUNS, MANIFEST_FILE], written: shardWrote },
 } satisfies Record<string, OutputKind>;
 
 export type OutputKindName = keyof typeof OUTPUT_KINDS;
@@ -195,14 +196,53 @@ function headCheckOf(name: string): { ours: (head: string) => boolean; not: stri
   if (csv !== undefined) return { ours: (head) => csv.some((h) => head.startsWith(h)), not: 'not its CSV header' };
   // a user's page or drawing put at a report's or a sweep's name was deleted with it
   if (name === 'report.html') return { ours: (head) => head.startsWith('<!doctype html>') && head.includes('<title>fleetsim report: '), not: 'not its report page' };
+  // fleetsim's list of what it wrote (output-manifest.ts): a user's file at its name is not one
+  if (name === MANIFEST_FILE) return { ours: (head) => head.startsWith(MANIFEST_HEAD), not: 'not its list of the files it wrote' };
   if (name.endsWith('.svg')) return { ours: (head) => head.startsWith('<svg ') && head.slice(0, 512).includes('class="marks"'), not: 'not a chart it drew (Vega\'s SVG)' };
   return undefined;
 }
 
-/** The judge of a walk of an output of `kind` whose marker is `doc`: its place in what the marker lists, then its content. */
-function judgeOf(kind: OutputKindName, doc: Json, dir: string): NonNullable<Walk['judge']> {
+/**
+ * The judge of a walk of an output of `kind` whose marker is `doc`: its place in what the marker
+ * lists, then its content, then, where the output keeps a list of what fleetsim wrote
+ * (`manifest`), whether the file is on it as it was written.
+ */
+function judgeOf(kind: OutputKindName, doc: Json, dir: string, manifest: Manifest | undefined): NonNullable<Walk['judge']> {
   const written = (OUTPUT_KINDS[kind] as OutputKind).written;
-  return (rel, path, directory) => written?.(doc, rel, dir) ?? (directory ? undefined : contentNotOurs(rel, path));
+  const legacy = (rel: string, path: string, directory: boolean) => written?.(doc, rel, dir) ?? (directory ? undefined : contentNotOurs(rel, path));
+  // no list (an earlier version's output, or one too large to list): names, places and heads
+  if (manifest === undefined || (manifest !== 'not ours' && manifest.files === 'unlisted')) return legacy;
+  if (manifest === 'not ours') {
+    return (rel, path, directory) => legacy(rel, path, directory) ?? (rel === MANIFEST_FILE ? `${rel} (not fleetsim's: not its list of the files it wrote)` : undefined);
+  }
+  // the list decides: a file on it as written is fleetsim's (a chart whose report.md the user
+  // removed too), any other is the user's, said by the rules of names and heads where one applies
+  return (rel, path, directory) => {
+    if (directory) return legacy(rel, path, true);
+    if (rel === MANIFEST_FILE) return undefined;
+    const changed = notAsListed(manifest, rel, path);
+    return changed === undefined ? undefined : (legacy(rel, path, false) ?? changed);
+  };
+}
+
+/**
+ * Starts the walk of an output of `kind` in `dir`: its marker and list of files read, what is
+ * wrong with either noted, the judge set when the marker is fleetsim's.
+ */
+function startWalk(dir: string, kind: OutputKindName, left: number): Walk {
+  const walk: Walk = { left, paths: [] };
+  const marker = OUTPUT_KINDS[kind].marker;
+  const marker_doc = readMarker(dir, kind);
+  if (typeof marker_doc === 'string') {
+    walk.paths.push(marker_doc);
+    return walk;
+  }
+  const manifest = readManifest(dir);
+  // the marker is read, not walked: an edit of it is caught by the list alone
+  const marker_changed = manifest === undefined || manifest === 'not ours' ? undefined : notAsListed(manifest, marker, join(dir, marker));
+  if (marker_changed !== undefined) walk.paths.push(marker_changed);
+  walk.judge = judgeOf(kind, marker_doc, dir, manifest);
+  return walk;
 }
 
 /**
@@ -417,10 +457,7 @@ export function foreignEntries(dir: string, kinds: readonly OutputKindName[], ma
   for (const kind of kinds) {
     const marker = OUTPUT_KINDS[kind].marker;
     if (!top.some((e) => e.name === marker)) continue;
-    const walk: Walk = { left: max_entries - top.length, paths: [] };
-    const marker_doc = readMarker(dir, kind);
-    if (typeof marker_doc === 'string') walk.paths.push(marker_doc);
-    else walk.judge = judgeOf(kind, marker_doc, dir);
+    const walk = startWalk(dir, kind, max_entries - top.length);
     const walked = walkLayout(dir, '', top.filter((e) => e.name !== marker), OUTPUT_KINDS[kind].entries, walk);
     const found = { paths: walk.paths, too_many: !walked };
     if (nearest === undefined || found.paths.length < nearest.paths.length) nearest = found;

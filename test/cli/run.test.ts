@@ -11,7 +11,8 @@ import { fleetsim, REPO, show, type CliResult } from '../helpers/cli.ts';
  * run after it. About 13 spawns in all.
  */
 const EXAMPLE = 'scenarios/mmc-example.yaml';
-const FILES = ['chart-cdf.svg', 'chart-errors.svg', 'chart-latency.svg', 'chart-stations.svg', 'chart-throughput.svg', 'distributions.csv', 'report.html', 'report.md', 'stations.csv', 'summary.json', 'timeseries.csv'];
+// .fleetsim-files.json: the list of what fleetsim wrote (src/report/output-manifest.ts)
+const FILES = ['.fleetsim-files.json', 'chart-cdf.svg', 'chart-errors.svg', 'chart-latency.svg', 'chart-stations.svg', 'chart-throughput.svg', 'distributions.csv', 'report.html', 'report.md', 'stations.csv', 'summary.json', 'timeseries.csv'];
 const SHORT = ['--set', 'duration_s=300', '--set', 'warmup_s=20'];
 
 let tmp: string;

@@ -50,7 +50,8 @@ function tree(dir: string, rel = ''): Record<string, string> {
     if (e.isDirectory()) Object.assign(files, tree(dir, p));
     else {
       const text = readFileSync(join(dir, p), 'utf8');
-      files[p] = p.endsWith('summary.json') ? noWall(text) : text;
+      // the list of what fleetsim wrote digests the summaries' wall-clock fields too: its paths compared
+      files[p] = p.endsWith('summary.json') ? noWall(text) : p.endsWith('.fleetsim-files.json') ? Object.keys(JSON.parse(text).files).join('\n') : text;
     }
   }
   return files;

@@ -110,6 +110,7 @@ describe('report files (--out)', () => {
       [
         'chart-cdf.svg', 'chart-cost.svg', 'chart-errors.svg', 'chart-gpu.svg', 'chart-latency.svg', 'chart-power.svg', 'chart-stages.svg', 'chart-stations.svg', 'chart-throughput.svg',
         'distributions.csv', 'report.html', 'report.md', 'stations.csv', 'summary.json', 'timeseries.csv',
+        '.fleetsim-files.json', // the list of what fleetsim wrote (output-manifest.ts)
       ].sort(),
     );
     // A station network has no fleet blocks: those charts are left out, not drawn empty.
