@@ -8,7 +8,7 @@ import { excerpt, hasControls } from '../util/excerpt.ts';
 import { MAX_BATCHED_TOKENS, MAX_DECODE_RUN_STEPS, MAX_NUM_SEQS } from '../perf/calibration.ts';
 import { catalogGpuId } from '../perf/lookup.ts';
 import { asCorpusSpelling } from './spellings.ts';
-import { FP8_SCALINGS, type Fp8Scaling } from '../perf/dtype.ts';
+import { EFFECTIVE_BITS_RANGE, FP8_SCALINGS, type Fp8Scaling } from '../perf/dtype.ts';
 
 /**
  * The measurement corpus: published hardware measurements of LLM serving, one CSV row per
@@ -128,6 +128,11 @@ export interface EngineArgs {
   /** how the served checkpoint's FP8 weights are scaled, where the model's default is not it (dtype.ts Fp8Scaling) */
   readonly fp8_scaling?: Fp8Scaling;
   /**
+   * a ModelOpt AutoQuantize checkpoint of FP8 and 16-bit layers: the effective bits it was searched
+   * to, above 8 and below 16 (dtype.ts withEffectiveBits)
+   */
+  readonly effective_bits?: number;
+  /**
    * TensorRT-LLM's capacity scheduler: GUARANTEED_NO_EVICT admits a request with its whole output
    * reserved (kv_admission reserve-output), MAX_UTILIZATION while the KV cache lasts, pausing
    * sequences when it runs out (on-demand)
@@ -174,6 +179,7 @@ const ENGINE_ARG_READERS: Readonly<Record<keyof EngineArgs, { expected: string; 
   trtllm_bench_isl: { expected: `a positive integer up to ${MAX_ROW_TOKENS}`, read: (s) => atMost(readPosInt(s), MAX_ROW_TOKENS) },
   trtllm_bench_osl: { expected: `a positive integer up to ${MAX_ROW_TOKENS}`, read: (s) => atMost(readPosInt(s), MAX_ROW_TOKENS) },
   fp8_scaling: { expected: FP8_SCALINGS.join(' or '), read: (s) => ((FP8_SCALINGS as readonly string[]).includes(s) ? s : undefined) },
+  effective_bits: { expected: `a number above ${EFFECTIVE_BITS_RANGE[0]} and below ${EFFECTIVE_BITS_RANGE[1]} (FP8 and 16-bit layers)`, read: (s) => readEffectiveBits(s) },
   capacity_scheduler_policy: { expected: CAPACITY_SCHEDULER_POLICIES.join(' or '), read: (s) => CAPACITY_SCHEDULER_POLICIES.find((p) => p === s.toUpperCase()) },
   batching_type: { expected: BATCHING_TYPES.join(' or '), read: (s) => BATCHING_TYPES.find((b) => b === s.toUpperCase()) },
   gemm_allreduce_plugin: { expected: GEMM_ALLREDUCE_PLUGINS.join(', '), read: (s) => (s.toLowerCase() === 'none' ? 'disable' : GEMM_ALLREDUCE_PLUGINS.find((v) => v === s.toLowerCase())) },
@@ -251,6 +257,8 @@ const atMost = (n: number | undefined, max: number) => (n !== undefined && n <= 
 const readPosNum = (s: string) => (DECIMAL.test(s) && Number(s) > 0 && Number.isFinite(Number(s)) ? Number(s) : undefined);
 /** A memory fraction: a plain decimal in (0, 1]. */
 const readMemoryFraction = (s: string) => atMost(readPosNum(s), 1);
+/** An AutoQuantize budget of FP8 and 16-bit layers: a plain decimal strictly between the two. */
+const readEffectiveBits = (s: string) => { const n = readPosNum(s); return n !== undefined && n > EFFECTIVE_BITS_RANGE[0] && n < EFFECTIVE_BITS_RANGE[1] ? n : undefined; };
 const blankOr = <T>(read: (s: string) => T | undefined) => (s: string) => (s === '' ? null : read(s));
 const oneOf = <T extends string>(values: readonly T[]) => (s: string) => ((values as readonly string[]).includes(s) ? (s as T) : undefined);
 const matching = (re: RegExp) => (s: string) => (re.test(s) ? s : undefined);
@@ -560,9 +568,9 @@ function vllmSettingNotHad(stack: string, version: string, args: EngineArgs): st
 /** The row as predict.ts reads it: the stack and GPU by their canonical names, blanks as undefined. */
 function completeRow(d: z.infer<typeof RowSchema>, engineArgs: EngineArgs, engineArgsCell: string, file: string, line: number): CorpusRow {
   const stack = canonicalStack(d.stack);
-  if (engineArgs.fp8_scaling !== undefined && d.dtype !== 'fp8') {
-    // how FP8 weights are scaled says nothing of weights in another format: it was read as nothing
-    throw rowError(file, line, ENGINE_ARGS_COLUMN, `expected fp8_scaling only on a row of FP8 weights (dtype fp8; this one is ${d.dtype})`, engineArgsCell);
+  for (const fp8Only of ['fp8_scaling', 'effective_bits'] as const) {
+    // how FP8 weights are scaled or mixed says nothing of weights in another format: it was read as nothing
+    if (engineArgs[fp8Only] !== undefined && d.dtype !== 'fp8') throw rowError(file, line, ENGINE_ARGS_COLUMN, `expected ${fp8Only} only on a row of FP8 weights (dtype fp8; this one is ${d.dtype})`, engineArgsCell);
   }
   const foreign = TRTLLM_ENGINE_ARGS.find((a) => engineArgs[a] !== undefined && !servesWithTensorRtLlm(stack, d.stack_version));
   if (foreign) {

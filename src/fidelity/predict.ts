@@ -2,7 +2,7 @@ import { UserError } from '../errors.ts';
 import { replicaScheduler, type CalibrationProfile, type SchedulerDefaults } from '../perf/calibration.ts';
 import { predictBatch } from '../perf/batch-kinds.ts';
 import { DEFAULT_ENGINE, ENGINE_PROFILES, runsTensorRtLlm, withAllReduceFusion, type EngineName } from '../perf/profiles.ts';
-import { checkKvDtype, DTYPES, withFp8Scaling, type Dtype } from '../perf/dtype.ts';
+import { checkKvDtype, DTYPES, withEffectiveBits, withFp8Scaling, type Dtype } from '../perf/dtype.ts';
 import type { GpuSpec } from '../perf/hardware.ts';
 import { getGpu, getModel } from '../perf/lookup.ts';
 import type { ModelSpec } from '../perf/models.ts';
@@ -294,7 +294,7 @@ export function rowStepOptions(row: CorpusRow, model: ModelSpec, gpu: GpuSpec, c
 export function resolveRow(row: CorpusRow, calibration: CalibrationProfile): { model: ModelSpec; gpu: GpuSpec; step: StepModel } | string {
   let model: ModelSpec, gpu: GpuSpec;
   try {
-    model = withFp8Scaling(getModel(row.model), row.engine_args.fp8_scaling);
+    model = withEffectiveBits(withFp8Scaling(getModel(row.model), row.engine_args.fp8_scaling), row.engine_args.effective_bits);
   } catch (e) {
     if (e instanceof UserError) return `unknown model ${row.model}`;
     throw e;
@@ -529,7 +529,7 @@ function withBenchBuild(s: SchedulerDefaults, row: CorpusRow, model: ModelSpec, 
  * without XQA and one with it).
  */
 function cachedRun(row: CorpusRow, spec: RunSpec, o: PredictOptions): RunResult {
-  const key = JSON.stringify([row.model, row.engine_args.fp8_scaling, decodesWithoutXqa(row), row.gpu, row.tp, row.ep, row.dtype, row.kv_dtype, profileFor(row, o), spec.step.kvCapacityTokens, spec.scheduler, spec.arrivals,
+  const key = JSON.stringify([row.model, row.engine_args.fp8_scaling, row.engine_args.effective_bits, decodesWithoutXqa(row), row.gpu, row.tp, row.ep, row.dtype, row.kv_dtype, profileFor(row, o), spec.step.kvCapacityTokens, spec.scheduler, spec.arrivals,
     spec.lengths, spec.max_num_seqs, spec.requests, spec.warmup, spec.measured, spec.seed]);
   let run = o.cache?.get(key);
   if (!run) {

@@ -147,6 +147,31 @@ export function withFp8Scaling<M extends { readonly fp8_block_scaled?: boolean }
   return (scaling === 'block' ? { ...rest, fp8_block_scaled: true } : rest) as M;
 }
 
+/**
+ * The lowest and highest effective bits a checkpoint of FP8 and 16-bit layers can have (exclusive):
+ * all FP8, all 16-bit.
+ */
+export const EFFECTIVE_BITS_RANGE = [8, 16] as const;
+
+/**
+ * The model as served from a ModelOpt AutoQuantize checkpoint of FP8 and 16-bit layers under an
+ * `effective_bits` budget (unchanged when none is named). AutoQuantize searches each linear layer
+ * between the given formats and "do not quantize" (ModelOpt model_quant.auto_quantize docstring:
+ * "Internally we always add 'do not quantize' as a choice"), keeping the layers whose FP8 error
+ * costs the most accuracy until the weights average the budget's bits: with FP8 at 8 bits and the
+ * rest at 16, (bits - 8) / 8 of the searched weights stay 16-bit. NVIDIA's MLPerf Inference
+ * Mixtral 8x7B checkpoints for Hopper are of this kind: code/mixtral-8x7b/modelopt/quantize.py of
+ * the v5.0-v5.1 results repositories searches ["FP8_DEFAULT_CFG", None] with the LM head excluded,
+ * at effective_bits 8.75 in v5.0's H200 configuration (configs/mixtral-8x7b), so 9.4% of its layer
+ * weights stay FP16: stored and streamed at 2 bytes and multiplied on the 16-bit tensor cores.
+ */
+export function withEffectiveBits<M extends { readonly unquantized_linear_share?: number }>(model: M, effectiveBits: number | undefined): M {
+  if (effectiveBits === undefined) return model;
+  const [low, high] = EFFECTIVE_BITS_RANGE;
+  if (!(effectiveBits > low && effectiveBits < high)) throw new UserError(`effective_bits: expected a number above ${low} and below ${high} (FP8 and 16-bit layers), got ${effectiveBits}`);
+  return { ...model, unquantized_linear_share: (effectiveBits - low) / (high - low) };
+}
+
 /** The share of the FP8 path a model's weights reach in this dtype on this GPU: BLOCK_FP8_KERNEL_SHARE for block-scaled FP8 on FP8 tensor cores, else 1. */
 export function weightKernelShare(model: { readonly fp8_block_scaled?: boolean }, gpu: GpuSpec, dtype: Dtype): number {
   return model.fp8_block_scaled === true && dtype === 'fp8' && gpu.fp8_tflops !== undefined ? BLOCK_FP8_KERNEL_SHARE : 1;

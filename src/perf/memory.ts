@@ -137,12 +137,20 @@ export function unquantizedParams(model: ModelShape, counts: { lm_head: number; 
   return (model.unquantized_layer_params ?? 0) + head + embedding;
 }
 
+/** The layers' weights outside the routed experts: all but the experts, the embedding, the LM head and an image encoder (unscaled). */
+export function layerLinearParams(counts: ReturnType<typeof countParams>, model: ModelShape): number {
+  return counts.total - counts.expert_total - counts.input_embedding - (model.tied_embeddings ? 0 : counts.lm_head) - counts.vision;
+}
+
 function weightLayout(model: ModelSpec, tp: number, ep: number, dtype: Dtype): WeightLayout {
   const counts = countParams(model);
   // published total over the shape's count: every part is scaled by it (1 for a loaded config.json)
   const scale = counts.total > 0 ? model.params_total / counts.total : 1;
   const bytes = DTYPE_BYTES[dtype];
-  const expertBytes = model.expert_weight_bits !== undefined ? model.expert_weight_bits / 8 : bytes;
+  // a mixed-precision checkpoint's 16-bit share of its layers' weights (dtype.ts withEffectiveBits)
+  const keptShare = model.unquantized_linear_share ?? 0;
+  const keptExtraBytes = keptShare * Math.max(0, DTYPE_BYTES.bf16 - bytes);
+  const expertBytes = model.expert_weight_bits !== undefined ? model.expert_weight_bits / 8 : bytes + keptExtraBytes;
   const routed = counts.expert_total * scale;
   const replicated = counts.replicated * scale;
   const kvProjection = counts.kv_projection * scale;
@@ -150,7 +158,7 @@ function weightLayout(model: ModelSpec, tp: number, ep: number, dtype: Dtype): W
   // with fewer KV heads than GPUs each GPU keeps one head's K/V projection
   const kvCopies = Math.max(model.kv_heads, tp) / model.kv_heads;
   // a checkpoint's layers kept in 16 bits (modules_to_not_convert) are TP-split like the rest
-  const unquantizedPerGpu = (unquantizedParams(model, counts) * scale * Math.max(0, DTYPE_BYTES.bf16 - bytes)) / tp;
+  const unquantizedPerGpu = (unquantizedParams(model, counts) * scale * Math.max(0, DTYPE_BYTES.bf16 - bytes)) / tp + (layerLinearParams(counts, model) * scale * keptExtraBytes) / tp;
   const nonExpertPerGpu = (split / tp + (kvProjection * kvCopies) / tp + replicated) * bytes + unquantizedPerGpu;
   const expertPerGpu = ep === 1 ? (routed * expertBytes) / tp : (routed * expertBytes * Math.ceil(model.experts / ep)) / model.experts;
   const groups = ep === 1 ? 1 : ep / tp;

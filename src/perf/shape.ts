@@ -97,6 +97,14 @@ export interface ModelShape {
    * the rest. Default 0.
    */
   readonly unquantized_layer_params?: number;
+  /**
+   * A mixed-precision checkpoint's share of every layer's linear weights (attention and routed
+   * expert projections alike; not the LM head or the embedding) kept in 16 bits while the rest is
+   * FP8: ModelOpt's AutoQuantize under an effective-bits budget (dtype.ts withEffectiveBits). Which
+   * layers it keeps is not published, so the share is read as spread over them in proportion to
+   * their parameters. Default 0.
+   */
+  readonly unquantized_linear_share?: number;
   /** The LM head kept in 16 bits (the same list). */
   readonly unquantized_lm_head?: boolean;
   /** The input embedding kept in 16 bits (the same list). */

@@ -232,7 +232,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
   const denseParams = matmulParams - expertActiveParams;
   // the input embedding is read row by row, not streamed; a tied one is streamed as the LM head
   const embeddingBytes = model.tied_embeddings ? 0 : counts.input_embedding * scale * DTYPE_BYTES[model.unquantized_embedding ? 'bf16' : dtype] * size.dp;
-  const kept = keptSixteenBit(model, scale, lmHead, gpu, { gpus, dp: size.dp, weightBytesPerMs, peakBytesPerMs }); // 16-bit layers of a quantised checkpoint
+  const kept = keptSixteenBit(model, scale, lmHead, denseParams, gpu, { gpus, dp: size.dp, weightBytesPerMs, peakBytesPerMs }); // 16-bit layers of a quantised checkpoint
   const denseBytes = size.sharedWeightBytes - embeddingBytes;
   // QK^T and AV: 2 FLOPs per multiply-add, 2 matmuls, per query-key pair, per query dim, per layer
   const attnFlopsPerPair = attentionFlopsPerPair(model, 'prefill');
@@ -247,7 +247,7 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
     denseMsPerPrefillToken: 2 * (denseParams - kept.layerParams) / gemmFlopsPerMs + kept.prefillMsPerToken,
     denseMsPerDecodeToken: 2 * (denseParams - kept.layerParams + lmHead - kept.headParams) / gemmFlopsPerMs + kept.decodeMsPerToken,
     denseWeightMs: denseBytes / weightBytesPerMs - kept.streamSavingMs,
-    expertMsPerToken: 2 * expertActiveParams / gemmFlopsPerMs, expertGemmShare: expertKernelShare(model, gpu), expertWeightMs: size.routedExpertBytes / weightBytesPerMs,
+    expertMsPerToken: expertMsPerToken(model, expertActiveParams, gemmFlopsPerMs, gpu, gpus), expertGemmShare: expertKernelShare(model, gpu), expertWeightMs: size.routedExpertBytes / weightBytesPerMs,
     expertMissProbability: model.experts > 1 ? 1 - model.experts_per_token / model.experts : 1,
     expertTokenShare: model.experts > 1 ? model.experts_per_token / model.experts : 1,
     attentionMsPerPair: attnFlopsPerPair / peak16FlopsPerMs,
@@ -278,16 +278,33 @@ export function buildStepGeometry(opts: StepModelOptions): StepGeometry {
  * rate, not at a block-scaled FP8 checkpoint's share of it: streamSavingMs is what the rest's rate
  * would have charged them beyond that.
  */
-function keptSixteenBit(model: ModelSpec, scale: number, lmHead: number, gpu: GpuSpec, r: { gpus: number; dp: number; weightBytesPerMs: number; peakBytesPerMs: number }) {
-  const layerParams = (model.unquantized_layer_params ?? 0) * scale;
+function keptSixteenBit(model: ModelSpec, scale: number, lmHead: number, denseParams: number, gpu: GpuSpec, r: { gpus: number; dp: number; weightBytesPerMs: number; peakBytesPerMs: number }) {
+  // listed layers, and a mixed-precision checkpoint's share of the rest (shape.ts unquantized_linear_share)
+  const layerParams = (model.unquantized_layer_params ?? 0) * scale + (model.unquantized_linear_share ?? 0) * denseParams;
   const headParams = model.unquantized_lm_head ? lmHead : 0;
   if (layerParams === 0 && headParams === 0) return { layerParams, headParams, prefillMsPerToken: 0, decodeMsPerToken: 0, streamSavingMs: 0 };
-  const flopsPerMs = gpu.fp16_tflops * 1e12 * r.gpus / 1000 * matmulRateVsReference(gpu, 'fp16');
+  const flopsPerMs = sixteenBitFlopsPerMs(gpu, r.gpus);
   const streamedBytes = (layerParams + headParams) * DTYPE_BYTES.bf16 * r.dp;
   return {
     layerParams, headParams, prefillMsPerToken: 2 * layerParams / flopsPerMs, decodeMsPerToken: 2 * (layerParams + headParams) / flopsPerMs,
     streamSavingMs: streamedBytes / r.weightBytesPerMs - streamedBytes / r.peakBytesPerMs,
   };
+}
+
+/** The GPUs' 16-bit GEMM rate, FLOPs per ms at peak, whatever the serving dtype (a checkpoint's layers kept in 16 bits run at it). */
+function sixteenBitFlopsPerMs(gpu: GpuSpec, gpus: number): number {
+  return gpu.fp16_tflops * 1e12 * gpus / 1000 * matmulRateVsReference(gpu, 'fp16');
+}
+
+/**
+ * A token through its routed experts, ms at peak: at the serving dtype's rate, but a
+ * mixed-precision checkpoint's 16-bit share of them (shape.ts unquantized_linear_share) at the
+ * 16-bit rate, half FP8's on Hopper.
+ */
+function expertMsPerToken(model: ModelSpec, expertActiveParams: number, gemmFlopsPerMs: number, gpu: GpuSpec, gpus: number): number {
+  const kept = model.unquantized_linear_share ?? 0;
+  const at = (flopsPerMs: number) => 2 * expertActiveParams / flopsPerMs;
+  return kept > 0 ? (1 - kept) * at(gemmFlopsPerMs) + kept * at(Math.min(gemmFlopsPerMs, sixteenBitFlopsPerMs(gpu, gpus))) : at(gemmFlopsPerMs);
 }
 
 type Collectives = Pick<StepGeometry, 'allReduces' | 'allReduceMsPerToken' | 'meshAllReduceMsPerToken' | 'pcieRingHops' | 'allReduceDoublings' | 'networkAllReduceLatencyUs' | 'networkAllReduceMsPerToken' | 'fusedAllReduceTrafficShare' | 'allReduceFusable' | 'allToAlls' | 'allToAllMsPerToken'>;

@@ -257,7 +257,7 @@ describe('corpus loader: the optional engine_args column', () => {
 
   it('refuses an unknown setting, a bad value, a repeated one, and multi-step with chunked prefill, naming file, line and column', () => {
     const refused = (arg: string) => userError(() => parseCorpus(withArgs(['', arg]), 'c.csv'));
-    expect(refused('max_num_seq=256')).toMatch(/^c\.csv:3: engine_args: expected space-separated name=value settings, names num_scheduler_steps, enable_chunked_prefill, async_scheduling, max_num_seqs, max_num_batched_tokens, gpu_memory_utilization, kv_cache_free_gpu_mem_fraction, trtllm_bench_isl, trtllm_bench_osl, fp8_scaling, capacity_scheduler_policy, batching_type, gemm_allreduce_plugin, xqa, got "max_num_seq=256"$/);
+    expect(refused('max_num_seq=256')).toMatch(/^c\.csv:3: engine_args: expected space-separated name=value settings, names num_scheduler_steps, enable_chunked_prefill, async_scheduling, max_num_seqs, max_num_batched_tokens, gpu_memory_utilization, kv_cache_free_gpu_mem_fraction, trtllm_bench_isl, trtllm_bench_osl, fp8_scaling, effective_bits, capacity_scheduler_policy, batching_type, gemm_allreduce_plugin, xqa, got "max_num_seq=256"$/);
     expect(refused('num_scheduler_steps=0')).toBe('c.csv:3: engine_args: expected num_scheduler_steps=an integer from 1 to 64, got "num_scheduler_steps=0"');
     expect(refused('enable_chunked_prefill')).toBe('c.csv:3: engine_args: expected enable_chunked_prefill=true or false, got "enable_chunked_prefill"');
     expect(refused('max_num_seqs=8 max_num_seqs=16')).toMatch(/expected max_num_seqs given once/);

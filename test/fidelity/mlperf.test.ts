@@ -280,3 +280,31 @@ describe('MLPerf Llama 3.1 405B servers at TP 8: the GEMM-fused all-reduce their
     });
   });
 });
+
+/**
+ * MLPerf Inference v5.0, Mixtral 8x7B, NVIDIA's H200 x8 runs (data/corpus/mlperf/v50.csv, eight TP 1
+ * replicas at a batch of 3,072): the checkpoint is ModelOpt AutoQuantize's mix of FP8 and FP16
+ * layers at 8.75 effective bits (configs/mixtral-8x7b, code/mixtral-8x7b/modelopt/quantize.py of
+ * NVIDIA's results), 9.4% of the layer weights FP16 (engine_args effective_bits). Read as all FP8,
+ * the offline throughput was +24.9% and the step at the server run's batch (1,331 sequences by
+ * Little's law) -36.8%; with the mix (2026-12-08) +15.8% and -27.0%. Still fast: no other term
+ * found (docs/step-model.md, "An FP8 + FP16 checkpoint").
+ */
+describe('MLPerf v5.0 Mixtral 8x7B: an FP8 + FP16 AutoQuantize checkpoint', () => {
+  const rows = loadCorpus(['data/corpus/mlperf/v50.csv']).filter((r) => r.model === 'mixtral-8x7b');
+
+  it('every row names the checkpoint\'s effective bits', () => {
+    expect(rows).toHaveLength(7);
+    for (const r of rows) expect(r.engine_args.effective_bits, r.id).toBe(8.75);
+  });
+
+  it('reads the offline throughput within 20% (25% fast read as all FP8), and the server step at its batch within 30%', () => {
+    const offline = rows.find((r) => r.kind === 'throughput')!;
+    const [p, allFp8] = predictRows([offline, { ...offline, engine_args: { ...offline.engine_args, effective_bits: undefined } }], { sampleSeeds: 1 });
+    if (p.status !== 'predicted' || allFp8.status !== 'predicted') throw new Error('not predicted');
+    expect(Math.abs(p.value / offline.value - 1)).toBeLessThan(0.2);
+    expect(allFp8.value / offline.value - 1).toBeGreaterThan(0.2);
+    const [step] = publishedBatchSteps(rows);
+    expect(Math.abs(step.error_pct)).toBeLessThan(30);
+  });
+});
