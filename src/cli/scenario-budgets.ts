@@ -29,7 +29,8 @@ export function scenarioSloTargets(prep: Prepared): number {
   const fleet = prep.scenario.fleet;
   const targets = (slo: object | undefined) => Object.values(slo ?? {}).filter((x) => typeof x === 'number').length;
   const models = Object.values(fleet?.models ?? {}).reduce((n, m) => n + targets(m.slo), 0);
-  // the top-level slo's latency targets (its error_rate and availability, defaulted, are replay's window rules)
-  const scenario = [prep.scenario.slo?.e2e_p99_ms, prep.scenario.slo?.ttft_p99_ms].filter((x) => x !== undefined).length;
+  // the top-level slo's targets written in the scenario (error_rate and availability unset are replay's defaults, not gated)
+  const top = prep.scenario.slo;
+  const scenario = [top?.e2e_p99_ms, top?.ttft_p99_ms, top?.error_rate, top?.availability].filter((x) => x !== undefined).length;
   return scenario + models + Object.values(fleet?.classes ?? {}).reduce((n, c) => n + targets(c.slo), 0);
 }

@@ -24,6 +24,25 @@ const isSloBudget = (b: Budget): b is SloBudget => 'slo' in b;
 export interface ScenarioSlo {
   readonly e2e_p99_ms?: number;
   readonly ttft_p99_ms?: number;
+  readonly error_rate?: number;
+  readonly availability?: number;
+}
+
+/**
+ * The top-level `slo:`'s failure targets written in the scenario, as budgets on the whole run's
+ * error rate ((failed + rejected + timed out) / ended, the share replay's windows are judged by):
+ * `error_rate` at most its value, `availability` at most 1 - its value (a run failing more often
+ * spends the monthly error budget faster than the target allows). A scenario that set
+ * `slo.error_rate: 0.001` passed `check` with 5% of its requests failing.
+ */
+function failureBudgets(s: Summary, scenario_slo: ScenarioSlo): Budget[] {
+  const targets: [string, number | undefined][] = [
+    ['error_rate', scenario_slo.error_rate],
+    ['availability', scenario_slo.availability === undefined ? undefined : Math.round((1 - scenario_slo.availability) * 1e12) / 1e12],
+  ];
+  return targets.flatMap(([key, value]) => value === undefined ? [] : [{
+    metric: 'requests.error_rate', op: '<=' as const, value, name: 'SLO of the scenario', origin: `${s.scenario_file}: slo.${key}`,
+  }]);
 }
 
 /**
@@ -42,6 +61,7 @@ export function sloBudgets(s: Summary, scenario_slo: ScenarioSlo = {}): Budget[]
       origin: `${s.scenario_file}: slo.${metric}_p99_ms`, slo: { lower_bound_ms },
     });
   }
+  budgets.push(...failureBudgets(s, scenario_slo).map((b) => ({ ...b, slo: {} })));
   for (const [model, m] of Object.entries(s.by_model ?? {})) {
     for (const metric of ['ttft', 'e2e'] as const) {
       const target_ms = m.slo?.[`${metric}_p99_ms`];

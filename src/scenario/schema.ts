@@ -45,10 +45,16 @@ export const ScenarioSchema = strict({
   slo: strict({
     e2e_p99_ms: posNum().optional(),
     ttft_p99_ms: posNum().optional(),
-    /** A window is within SLO when its error rate (failed, timed out and rejected) is at most this. */
-    error_rate: prob().default(0.01),
-    /** Monthly availability target: the error budget is (1 - availability) of the month's requests. */
-    availability: prob().default(0.999),
+    /**
+     * A window is within SLO when its error rate (failed, timed out and rejected) is at most this
+     * (replay's rule; 0.01 when not set). Set, `check` also gates the whole run's error rate on it.
+     */
+    error_rate: prob().optional(),
+    /**
+     * Monthly availability target: the error budget is (1 - availability) of the month's requests
+     * (0.999 when not set). Set, `check` also gates the run's failure share at 1 - availability.
+     */
+    availability: prob().optional(),
   }).optional(),
   /** Latency, error and cost budgets checked by `fleetsim check`: "path <= value" or { metric, op, value }. */
   budgets: ScenarioBudgetsSchema.optional(),
