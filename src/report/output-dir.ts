@@ -49,8 +49,9 @@ const NAMED_ENTRIES = 5;
  * not write, or the other kind of fleetsim output it is. Called before simulating, and again
  * before the new output is renamed into place.
  */
-export function checkOutTarget(outDir: string, kinds: readonly OutputKindName[] = ALL_OUTPUT_KINDS, what = '--out'): void {
-  const target = resolve(outDir);
+export function checkOutTarget(outDir: string, kinds: readonly OutputKindName[] = ALL_OUTPUT_KINDS, what = '--out', movedAside?: string): void {
+  // `movedAside`: where the output was renamed to be judged once more (swapInto), named as `outDir`
+  const target = movedAside ?? resolve(outDir);
   if (!existsSync(target)) return;
   if (!statSync(target).isDirectory()) throw new UserError(`${escapeControls(outDir)}: ${what} expected a directory, got an existing file`);
   // replaced by a rename, the directory the command runs in (or one holding it, or a link to
@@ -95,13 +96,25 @@ const PARTIAL_WHAT = 'the report path of an interrupted run (--out + .partial)';
 /** A writer wrote an entry its kind does not list: a bug, not a refusal (thrown through guard's wrapping). */
 class UnlistedEntry extends Error {}
 
-/** Puts `tmp` in place of `target` (the old one, if any, renamed aside first, then removed). */
-function swapInto(tmp: string, target: string): void {
+/**
+ * Puts `tmp` in place of `target`: the old one, if any, renamed aside, judged there by `judge` (a
+ * refusal puts it back), then removed. Judged where nobody adds to it any more: a file a user saved
+ * into the output while the walk before the rename was hashing the rest of it was deleted with it.
+ */
+function swapInto(tmp: string, target: string, judge: (aside: string) => void): void {
   // Nobody waits for this command any more: put nothing in place (see huge-pages.mjs).
   if (launcherGone()) exitOrphaned();
   const old = join(dirname(target), siblingName('old', basename(target), process.pid));
   const hadOld = existsSync(target);
-  if (hadOld) renameSync(target, old);
+  if (hadOld) {
+    renameSync(target, old);
+    try {
+      judge(old);
+    } catch (e) {
+      renameSync(old, target);
+      throw e;
+    }
+  }
   renameSync(tmp, target);
   if (hadOld) rmSync(old, { recursive: true, force: true });
 }
@@ -211,16 +224,18 @@ export class OutputDir {
   commit(elsewhere?: string): void {
     const target = elsewhere === undefined ? this.target : resolve(elsewhere);
     // checked when opened too; again here, as the file system may have changed meanwhile (a
-    // file the user added to the earlier output while this one was simulated)
+    // file the user added to the earlier output while this one was simulated): judged once moved
+    // aside, where nothing more is added to it (swapInto)
+    const judge = elsewhere === undefined
+      ? (aside: string) => checkOutTarget(this.outDir, this.replaces, '--out', aside)
+      : (aside: string) => checkOutTarget(elsewhere, this.replaces, PARTIAL_WHAT, aside);
     if (elsewhere !== undefined) {
-      this.checkElsewhere(elsewhere);
+      checkNotInput(elsewhere, this.inputs, PARTIAL_WHAT, '--out');
       cleanStale(target, laidOutAsSomeKind);
-    } else {
-      checkOutTarget(this.outDir, this.replaces);
     }
     this.guard(() => {
       writeFileSync(join(this.tmp, MANIFEST_FILE), this.manifest.text(), { flag: 'wx' });
-      swapInto(this.tmp, target);
+      swapInto(this.tmp, target, judge);
     });
     this.done = true;
     this.forget();

@@ -478,12 +478,20 @@ export function laidOutAsSomeKind(dir: string, sibling: 'tmp' | 'old' = 'old', m
   try {
     const top = listBounded(dir, { left: max_entries, paths: [] });
     if (top === undefined) return false;
+    // with the list of what fleetsim wrote (an output moved aside, or one whole but not yet renamed
+    // into place), every file must be on it as written: an edited report.md moved aside was removed
+    const manifest = readManifest(dir);
+    if (manifest === 'not ours') return false;
+    const listed = manifest !== undefined && manifest.files !== 'unlisted' ? manifest : undefined;
     return ALL_OUTPUT_KINDS.some((kind) => {
       // judged by content too: a user's `.old-rep-999997/summary.json` of notes was removed for its
       // name alone; a marker, when there, must be fleetsim's (a killed writer may not have reached it)
       const marker = OUTPUT_KINDS[kind].marker;
       if (top.some((e) => e.name === marker) && typeof readMarker(dir, kind) === 'string' && !(half_written && !parsesWhole(join(dir, marker)))) return false;
-      const walk: Walk = { left: max_entries - top.length, paths: [], judge: (rel, path, directory) => (directory ? undefined : contentNotOurs(rel, path, half_written)) };
+      const judge: Walk['judge'] = listed === undefined
+        ? (rel, path, directory) => (directory ? undefined : contentNotOurs(rel, path, half_written))
+        : (rel, path, directory) => (directory || rel === MANIFEST_FILE ? undefined : notAsListed(listed, rel, path));
+      const walk: Walk = { left: max_entries - top.length, paths: [], judge };
       return walkLayout(dir, '', top, OUTPUT_KINDS[kind].entries, walk) && walk.paths.length === 0;
     });
   } catch {

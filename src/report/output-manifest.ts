@@ -75,10 +75,20 @@ export function readManifest(dir: string): Manifest | undefined {
     const doc = JSON.parse(head.text) as { files?: unknown };
     if (doc.files === null) return { files: 'unlisted' };
     if (doc.files === undefined || typeof doc.files !== 'object' || Array.isArray(doc.files)) return 'not ours';
-    return { files: new Map(Object.entries(doc.files as Record<string, ListedFile>)) };
+    const entries = Object.entries(doc.files as Record<string, unknown>);
+    // an entry fleetsim did not write (null, a size that is not one) makes the list not its own,
+    // rather than the file it names "unreadable"
+    return entries.every(([, f]) => isListedFile(f)) ? { files: new Map(entries as [string, ListedFile][]) } : 'not ours';
   } catch {
     return 'not ours';
   }
+}
+
+/** A list entry as fleetsim writes one: a size in bytes and a SHA-256 in hex. */
+function isListedFile(f: unknown): f is ListedFile {
+  if (f === null || typeof f !== 'object') return false;
+  const { bytes, sha256 } = f as Record<string, unknown>;
+  return Number.isSafeInteger(bytes) && (bytes as number) >= 0 && typeof sha256 === 'string' && /^[0-9a-f]{64}$/.test(sha256);
 }
 
 /** Why the file at `path` (at `rel` in the output) is not the one the list says fleetsim wrote; undefined when it is, or when the list lists nothing. */
@@ -86,8 +96,8 @@ export function notAsListed(manifest: Exclude<Manifest, 'not ours'>, rel: string
   if (manifest.files === 'unlisted') return undefined;
   try {
     const stat = lstatSync(path);
-    // a link at a file's name is removed, never followed: what it points to is not at stake
-    if (stat.isSymbolicLink()) return undefined;
+    // fleetsim writes no link: one at a file's name is the user's, kept (removed, it was lost)
+    if (stat.isSymbolicLink()) return `${rel} (a link fleetsim did not make)`;
     const listed = manifest.files.get(rel);
     if (listed === undefined) return `${rel} (not a file fleetsim wrote here: ${MANIFEST_FILE} does not list it)`;
     if (!stat.isFile() || stat.size !== listed.bytes || fileSha256(path) !== listed.sha256) return `${rel} (changed since fleetsim wrote it)`;
@@ -97,10 +107,16 @@ export function notAsListed(manifest: Exclude<Manifest, 'not ours'>, rel: string
   return undefined;
 }
 
+/**
+ * One buffer for every file hashed: allocating (and zero-filling) a megabyte a file made the check
+ * of a 9,000-file sweep ten times slower than the hashing itself.
+ */
+let hashBuffer: Buffer | undefined;
+
 /** The SHA-256 of the regular file at `path`, read in 1-MB pieces (a chart's spec may be hundreds of MB). */
 function fileSha256(path: string): string {
   const hash = createHash('sha256');
-  const buffer = Buffer.alloc(1024 * 1024);
+  const buffer = (hashBuffer ??= Buffer.allocUnsafe(1024 * 1024));
   const fd = openSync(path, 'r');
   try {
     for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) hash.update(buffer.subarray(0, n));

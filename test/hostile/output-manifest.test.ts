@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../check/run-main.ts';
@@ -91,6 +91,29 @@ describe('a file at a name fleetsim writes, changed since, is the user\'s: the o
   it("a user's file at the list's own name", async () => {
     const out = await earlierOutput('list-name', RUN);
     await expectEditKept(out, RUN, '.fleetsim-files.json', (p) => writeFileSync(p, '{"todo": []}\n'), /\.fleetsim-files\.json \(not fleetsim's: not its list of the files it wrote\)/);
+  });
+});
+
+describe('the list judges what else a rerun removes', () => {
+  it("an earlier output moved aside by a killed run (.old-<name>-<dead pid>) holding an edit is left in place, with a warning", async () => {
+    const out = await earlierOutput('aside', RUN);
+    const edited = join(tmp.dir(), '.old-aside-3999999');
+    cpSync(out, edited, { recursive: true });
+    appendFileSync(join(edited, 'report.md'), '\nMy notes.\n');
+    rmSync(out, { recursive: true });
+    const r = await runMain([...RUN, '--out', out]);
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stderr).toMatch(/warning: left .*\.old-aside-3999999 in place/);
+    expect(readFileSync(join(edited, 'report.md'), 'utf8')).toMatch(/My notes\.\n$/);
+  });
+
+  it('a link at a name fleetsim writes is the user\'s (fleetsim makes none); an entry of the list that is not a size and digest makes the list not fleetsim\'s', async () => {
+    const linked = await earlierOutput('link', RUN);
+    const target = tmp.write('precious.txt', 'mine\n');
+    await expectEditKept(linked, RUN, 'vllm.json', (p) => symlinkSync(target, p), /vllm\.json \(a link fleetsim did not make\)/);
+    const forged = await earlierOutput('null-entry', RUN);
+    const nulled = (p: string) => writeFileSync(p, readFileSync(p, 'utf8').replace(/"report\.md": \{[^}]*\}/, '"report.md": null'));
+    await expectEditKept(forged, RUN, '.fleetsim-files.json', nulled, /\.fleetsim-files\.json \(not fleetsim's: not its list of the files it wrote\)/);
   });
 });
 
