@@ -20,8 +20,9 @@ describe('the default scenario (openai-2024) end to end', () => {
     expect(Object.keys(s.by_stage!)).toContain('gpu_ttft');
     expect(s.gpu!['gpt-4'].replicas_full).toBe(3125);
     expect(s.fleet!.sampled).toBe(true);
-    // The bill is of the full fleet: GPT-4 is 3,125 p4de.24xlarge at the 2024 price.
-    expect(s.cost!.by_component['gpu:gpt-4']).toBeCloseTo(3125 * 40.9657 * 730, -2);
+    // The bill is of the full fleet: GPT-4's 25,000 A100s are 3,126 p4de.24xlarge at the 2024
+    // price, each region's share (0.5 / 0.3 / 0.2: 1,562.5, 937.5, 625) rounded up to whole instances.
+    expect(s.cost!.by_component['gpu:gpt-4']).toBeCloseTo(3126 * 40.9657 * 730, -2);
     expect(s.cost!.reference_monthly_usd!.total).toBe(183_000_000);
     const r = s.requests;
     expect(r.offered).toBe(r.completed + r.failed + r.rejected + r.timed_out + r.in_flight_at_end);

@@ -40,6 +40,19 @@ describe('the bill by commitment', () => {
     expect(modelPurchaseBill(f, 'small').monthly_usd).toBeCloseTo(8 * 40.9657 * 730 * (0.25 * 1 + 0.75 * 1.2), 2);
   });
 
+  it('rounds each region\'s share of the GPUs up to whole instances, each at its region\'s multiplier (no instance spans two regions)', () => {
+    // 8 A100s at 0.5 / 0.5 are 4 in each region: one p4de.24xlarge (8 GPUs) each, two in all;
+    // before 2026-12-08 the fleet's 8 GPUs were rounded once, one instance at the mean multiplier
+    const regions = { a: { traffic_share: 0.5, capacity_share: 0.5 }, b: { traffic_share: 0.5, capacity_share: 0.5 } };
+    const small = { ...smallModel(), gpus: 8 };
+    const f = smallFleet({ rate_per_s: 1, fleet: { models: { small, embed: embedModel() }, regions, prices: { set: '2024', overrides: {}, region_multipliers: { b: 1.5 } } } as never }).scenario.fleet!;
+    expect(modelPurchaseBill(f, 'small').monthly_usd).toBeCloseTo((1 * 1 + 1 * 1.5) * 40.9657 * 730, 2);
+    // 25,000 GPUs at 0.5 / 0.3 / 0.2 are 1,562.5, 937.5 and 625 instances: 1,563 + 938 + 625
+    const three = { a: { traffic_share: 0.5, capacity_share: 0.5 }, b: { traffic_share: 0.3, capacity_share: 0.3 }, c: { traffic_share: 0.2, capacity_share: 0.2 } };
+    const big = smallFleet({ rate_per_s: 1, fleet: { models: { small: { ...smallModel(), gpus: 25000 }, embed: embedModel() }, regions: three } as never }).scenario.fleet!;
+    expect(modelPurchaseBill(big, 'small').monthly_usd).toBeCloseTo(3126 * 40.9657 * 730, 1);
+  });
+
   it('refuses, at validation, a commitment the instance type is not sold as and a multiplier of a region the fleet lacks', () => {
     const model = { ...smallModel(), instance: 'g5.xlarge', gpu: 'a10g', purchase: { capacity_block: 1 } };
     expect(() => smallFleet({ rate_per_s: 1, fleet: { models: { small: model, embed: embedModel() } } as never })).toThrow(/fleet\.models\.small\.purchase\.capacity_block: g5\.xlarge is not sold as capacity block.*got 1/);

@@ -21,9 +21,10 @@ describe('a served model hardware: GPU and instance from one catalog', () => {
     const h100 = gpt4(['fleet.models.gpt-4.gpu=h100-80gb']);
     expect(a100.models['gpt-4'].instance).toBe('p4de.24xlarge');
     expect(h100.models['gpt-4'].instance).toBe('p5.48xlarge');
-    // 25,000 GPUs = 3,125 eight-GPU instances all month.
-    expect(fleetMonthlyCost(a100, 1).by_component['gpu:gpt-4']).toBeCloseTo(3125 * P4DE_2024 * 730, 0);
-    expect(fleetMonthlyCost(h100, 1).by_component['gpu:gpt-4']).toBeCloseTo(3125 * P5_2024 * 730, 0);
+    // 25,000 GPUs over regions of 0.5 / 0.3 / 0.2 = 1,563 + 938 + 625 eight-GPU instances all month
+    // (no instance spans two regions)
+    expect(fleetMonthlyCost(a100, 1).by_component['gpu:gpt-4']).toBeCloseTo(3126 * P4DE_2024 * 730, 0);
+    expect(fleetMonthlyCost(h100, 1).by_component['gpu:gpt-4']).toBeCloseTo(3126 * P5_2024 * 730, 0);
   });
 
   it('refuses a GPU and an instance that do not match, naming the instance', () => {

@@ -2,7 +2,7 @@ import { HOURS_PER_MONTH } from '../../cost/prices.ts';
 import { COMMITMENTS, SPOT_RECLAIM_DEFAULTS, commitmentFractions, purchaseMonthlyUsd, reclaimsPerInstanceHour, spotInterruption, spotReclaimMonthlyUsd, type Commitment, type PurchaseBill, type SpotReclaimTerms } from '../../cost/purchase.ts';
 import type { FleetSpec, ServedSpec } from '../schema.ts';
 import { poolName, poolSpecs } from './disaggregated.ts';
-import { gpusPerInstance, modelInstances, modelOnDemandUsdPerHour, regionPriceFactor } from './purchase-cost.ts';
+import { gpusPerInstance, modelOnDemandUsdPerHour, regionPriceFactor } from './purchase-cost.ts';
 
 // The GPU lines of the bill, one place for the bill (cost.ts), the purchase block, the autoscaled
 // bill and the energy's nodes: a model's instances (a disaggregated model's pools packed on them),
@@ -16,24 +16,48 @@ export interface GpuBillPart {
   spec: ServedSpec;
   /** instances billed to this line; a pool's share of the instances it fills with the other pool may be fractional */
   instances: number;
+  /** the price multiplier these instances average over the regions they are placed in (regionPriceFactor's, weighted by instances) */
+  region_factor: number;
+}
+
+/** A region's share of GPUs whose instances come out whole within this (floating point: 25,000 x 0.3 / 8). */
+const WHOLE_INSTANCE_SLACK = 1e-9;
+
+/**
+ * `gpus` of one instance type placed region by region: each region's capacity share of them
+ * rounded up to whole instances, as no instance spans two regions (8 GPUs at 0.5 / 0.5 are two
+ * 8-GPU instances, one per region; billed as one before 2026-12-08, a lower bound), and the price
+ * multiplier the instances average (region_multipliers, 1 for a region without one).
+ */
+export function placedInstances(f: FleetSpec, gpus: number, gpus_per_instance: number): { instances: number; region_factor: number } {
+  const multipliers = f.prices.region_multipliers ?? {};
+  let instances = 0, weighted = 0;
+  for (const [region, spec] of Object.entries(f.regions)) {
+    const here = Math.ceil((gpus * spec.capacity_share) / gpus_per_instance - WHOLE_INSTANCE_SLACK);
+    instances += here;
+    weighted += here * (multipliers[region] ?? 1);
+  }
+  return instances > 0 ? { instances, region_factor: weighted / instances } : { instances: Math.ceil(gpus / gpus_per_instance), region_factor: regionPriceFactor(f) };
 }
 
 /**
- * The GPU lines of a model's bill. A colocated model fills its GPUs' instances, rounded up once
- * for the full fleet (regions are not rounded apart: docs/purchase-mix.md). A disaggregated
+ * The GPU lines of a model's bill. A colocated model fills its GPUs' instances, rounded up region
+ * by region for the full fleet (placedInstances). A disaggregated
  * model's pools on the same instance type are packed together, as a deployment places them on the
- * same nodes: their GPUs together are rounded up to whole instances once, shared between the pools
+ * same nodes: their GPUs together are rounded up to whole instances in each region, shared between the pools
  * by GPUs (6 + 6 and 10 + 2 A100s fill 2 p4de; billing each pool alone took 10 + 2 as 3). Pools on different types are rounded up each. The energy's nodes are these instances.
  */
 export function modelGpuParts(f: FleetSpec, name: string): GpuBillPart[] {
   const m = f.models[name];
-  if (!m.disaggregation) return [{ component: `gpu:${name}`, spec: m, instances: modelInstances(f, m, name) }];
+  if (!m.disaggregation) return [{ component: `gpu:${name}`, spec: m, ...placedInstances(f, m.gpus, gpusPerInstance(f, m.instance, name)) }];
   const pools = poolSpecs(name, m, f.prices.set);
-  const parts = (['prefill', 'decode'] as const).map((k) => ({ component: `gpu:${poolName(name, k)}`, spec: pools[k], instances: 0 }));
+  const parts = (['prefill', 'decode'] as const).map((k) => ({ component: `gpu:${poolName(name, k)}`, spec: pools[k], instances: 0, region_factor: 1 }));
   for (const p of parts) {
     const sameType = parts.filter((o) => o.spec.instance === p.spec.instance);
     const gpus = sameType.reduce((a, o) => a + o.spec.gpus, 0);
-    p.instances = (Math.ceil(gpus / gpusPerInstance(f, p.spec.instance, name)) * p.spec.gpus) / gpus;
+    const placed = placedInstances(f, gpus, gpusPerInstance(f, p.spec.instance, name));
+    p.instances = (placed.instances * p.spec.gpus) / gpus;
+    p.region_factor = placed.region_factor;
   }
   return parts;
 }
@@ -63,7 +87,7 @@ export interface GpuPartBill extends PurchaseBill {
 export function gpuPartBill(f: FleetSpec, name: string, part: GpuBillPart, spotTerms: SpotReclaimTerms | undefined): GpuPartBill {
   const m = f.models[name];
   const on_demand_usd_per_hour = modelOnDemandUsdPerHour(f, part.spec);
-  const region_factor = regionPriceFactor(f);
+  const region_factor = part.region_factor;
   if (!m.purchase) {
     // all on-demand: priced without the purchase data (a run without a mix never reads it)
     const usd = part.instances * on_demand_usd_per_hour * HOURS_PER_MONTH * region_factor;

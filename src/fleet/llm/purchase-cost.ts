@@ -26,10 +26,6 @@ export function gpusPerInstance(f: FleetSpec, instance: string, name: string): n
   return perInstance;
 }
 
-/** Instances the full fleet runs for a model: its GPUs over the GPUs per instance, rounded up. */
-export function modelInstances(f: FleetSpec, m: ServedSpec, name: string): number {
-  return Math.ceil(m.gpus / gpusPerInstance(f, m.instance, name));
-}
 
 /** The fleet's region price factor: each region's multiplier (1 when not given) weighted by its capacity share. */
 export function regionPriceFactor(f: FleetSpec): number {
