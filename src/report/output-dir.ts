@@ -39,6 +39,17 @@ function linkedDirectory(path: string): string {
   }
 }
 
+/** The nearest existing ancestor of `dir` (itself included) when it is not a directory: what keeps a directory from being made there. */
+function fileOnTheWay(dir: string): string | undefined {
+  for (let p = dir; ; p = dirname(p)) {
+    try {
+      return statSync(p).isDirectory() ? undefined : p;
+    } catch {
+      if (dirname(p) === p) return undefined; // the root: nothing on the way
+    }
+  }
+}
+
 /** How many foreign entries a refusal names (a project may hold hundreds). */
 const NAMED_ENTRIES = 5;
 
@@ -177,6 +188,9 @@ export class OutputDir {
       return fn();
     } catch (e) {
       if (e instanceof UserError || e instanceof UnlistedEntry) throw e;
+      // `--out notes.md/report` read "cannot write the output (EEXIST)": say which parent is a file
+      const blocker = fileOnTheWay(dirname(this.target ?? resolve(this.outDir)));
+      if (blocker !== undefined) throw new UserError(`${escapeControls(this.outDir)}: --out expected a path below directories, but ${escapeControls(blocker)} is a file`);
       throw new UserError(`${escapeControls(this.outDir)}: cannot write the output (${errCode(e)})`);
     }
   }

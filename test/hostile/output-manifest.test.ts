@@ -129,3 +129,11 @@ describe('what loses nothing is still replaced', () => {
     }
   });
 });
+
+describe('a --out below a file', () => {
+  it('names the parent that is a file (it read "cannot write the output (EEXIST)")', async () => {
+    const out = await earlierOutput('below-file', RUN);
+    const r = await runMain([...RUN, '--out', join(out, 'summary.json', 'report')]);
+    expectRefusedInOneLine(r, /: --out expected a path below directories, but .*summary\.json is a file$/, show(r));
+  });
+});
