@@ -53,6 +53,19 @@ describe('the bill by commitment', () => {
     expect(modelPurchaseBill(big, 'small').monthly_usd).toBeCloseTo(3126 * 40.9657 * 730, 1);
   });
 
+  it('bills the replicas the simulator places in each region, not each region\'s share of the GPUs', () => {
+    const fleet = (model: object, regions: object) => smallFleet({ rate_per_s: 1, fleet: { models: { small: { ...smallModel(), ...model }, embed: embedModel() }, regions } as never }).scenario.fleet!;
+    const p4de_month = 40.9657 * 730;
+    // 10 TP 8 replicas at 0.54 / 0.46 run 5 + 5 (round), one p4de each: 10, where 43.2 and 36.8
+    // GPUs rounded up to instances made 6 + 5
+    const two = { a: { traffic_share: 0.5, capacity_share: 0.54 }, b: { traffic_share: 0.5, capacity_share: 0.46 } };
+    expect(modelPurchaseBill(fleet({ tp: 8, gpus: 80 }, two), 'small').monthly_usd).toBeCloseTo(10 * p4de_month, 2);
+    // 10 TP 16 replicas at 0.998 / 0.001 / 0.001 run 10 + 1 + 1 (a region holds at least one):
+    // 12 replicas of two p4de each, 24, where the GPUs' shares made 20 + 1 + 1
+    const tiny = { a: { traffic_share: 0.998, capacity_share: 0.998 }, b: { traffic_share: 0.001, capacity_share: 0.001 }, c: { traffic_share: 0.001, capacity_share: 0.001 } };
+    expect(modelPurchaseBill(fleet({ tp: 16, gpus: 160 }, tiny), 'small').monthly_usd).toBeCloseTo(24 * p4de_month, 2);
+  });
+
   it('refuses, at validation, a commitment the instance type is not sold as and a multiplier of a region the fleet lacks', () => {
     const model = { ...smallModel(), instance: 'g5.xlarge', gpu: 'a10g', purchase: { capacity_block: 1 } };
     expect(() => smallFleet({ rate_per_s: 1, fleet: { models: { small: model, embed: embedModel() } } as never })).toThrow(/fleet\.models\.small\.purchase\.capacity_block: g5\.xlarge is not sold as capacity block.*got 1/);

@@ -1,6 +1,7 @@
 import { HOURS_PER_MONTH } from '../../cost/prices.ts';
 import { COMMITMENTS, SPOT_RECLAIM_DEFAULTS, commitmentFractions, purchaseMonthlyUsd, reclaimsPerInstanceHour, spotInterruption, spotReclaimMonthlyUsd, type Commitment, type PurchaseBill, type SpotReclaimTerms } from '../../cost/purchase.ts';
-import type { FleetSpec, ServedSpec } from '../schema.ts';
+import { gpusPerReplica, type FleetSpec, type ServedSpec } from '../schema.ts';
+import { scaledCount } from '../../util/scaled-count.ts';
 import { poolName, poolSpecs } from './disaggregated.ts';
 import { gpusPerInstance, modelOnDemandUsdPerHour, regionPriceFactor } from './purchase-cost.ts';
 
@@ -20,43 +21,57 @@ export interface GpuBillPart {
   region_factor: number;
 }
 
-/** A region's share of GPUs whose instances come out whole within this (floating point: 25,000 x 0.3 / 8). */
-const WHOLE_INSTANCE_SLACK = 1e-9;
-
 /**
- * `gpus` of one instance type placed region by region: each region's capacity share of them
- * rounded up to whole instances, as no instance spans two regions (8 GPUs at 0.5 / 0.5 are two
- * 8-GPU instances, one per region; billed as one before 2026-12-08, a lower bound), and the price
- * multiplier the instances average (region_multipliers, 1 for a region without one).
+ * The instances of `specs` (one instance type: a model, or a disaggregated model's pools on that
+ * type) region by region, as the simulator places them: each region runs its capacity share of a
+ * spec's replicas, rounded to whole replicas and at least one (build.ts: scaledCount at the full
+ * fleet's scale), and no instance spans two regions, so each region's replicas' GPUs are rounded up
+ * to whole instances there, at its region's multiplier. Rounding the fleet's GPUs once was a lower
+ * bound by up to one instance per region (8 GPUs at 0.5 / 0.5 billed one 8-GPU instance); rounding
+ * each region's share of the GPUs, not of the replicas, billed instances no replica used (10 TP 8
+ * replicas at 0.54 / 0.46 run 5 + 5, in 10 instances, not 11). `gpus`: each spec's GPUs placed.
  */
-export function placedInstances(f: FleetSpec, gpus: number, gpus_per_instance: number): { instances: number; region_factor: number } {
+export function placedInstances(f: FleetSpec, specs: readonly ServedSpec[], gpus_per_instance: number): { instances: number; region_factor: number; gpus: number[] } {
   const multipliers = f.prices.region_multipliers ?? {};
+  const gpus = specs.map(() => 0);
   let instances = 0, weighted = 0;
-  for (const [region, spec] of Object.entries(f.regions)) {
-    const here = Math.ceil((gpus * spec.capacity_share) / gpus_per_instance - WHOLE_INSTANCE_SLACK);
+  for (const [region, r] of Object.entries(f.regions)) {
+    let here_gpus = 0;
+    specs.forEach((spec, i) => {
+      const per_replica = gpusPerReplica(spec);
+      const placed = scaledCount(spec.gpus / per_replica, r.capacity_share, 1) * per_replica;
+      gpus[i] += placed;
+      here_gpus += placed;
+    });
+    const here = Math.ceil(here_gpus / gpus_per_instance);
     instances += here;
     weighted += here * (multipliers[region] ?? 1);
   }
-  return instances > 0 ? { instances, region_factor: weighted / instances } : { instances: Math.ceil(gpus / gpus_per_instance), region_factor: regionPriceFactor(f) };
+  if (instances > 0) return { instances, region_factor: weighted / instances, gpus };
+  // a fleet without regions: the GPUs as written, in one place
+  return { instances: Math.ceil(specs.reduce((a, x) => a + x.gpus, 0) / gpus_per_instance), region_factor: regionPriceFactor(f), gpus: specs.map((x) => x.gpus) };
 }
 
 /**
- * The GPU lines of a model's bill. A colocated model fills its GPUs' instances, rounded up region
- * by region for the full fleet (placedInstances). A disaggregated
+ * The GPU lines of a model's bill. A colocated model fills the instances its replicas are placed
+ * on, region by region, for the full fleet (placedInstances). A disaggregated
  * model's pools on the same instance type are packed together, as a deployment places them on the
  * same nodes: their GPUs together are rounded up to whole instances in each region, shared between the pools
  * by GPUs (6 + 6 and 10 + 2 A100s fill 2 p4de; billing each pool alone took 10 + 2 as 3). Pools on different types are rounded up each. The energy's nodes are these instances.
  */
 export function modelGpuParts(f: FleetSpec, name: string): GpuBillPart[] {
   const m = f.models[name];
-  if (!m.disaggregation) return [{ component: `gpu:${name}`, spec: m, ...placedInstances(f, m.gpus, gpusPerInstance(f, m.instance, name)) }];
+  if (!m.disaggregation) {
+    const { instances, region_factor } = placedInstances(f, [m], gpusPerInstance(f, m.instance, name));
+    return [{ component: `gpu:${name}`, spec: m, instances, region_factor }];
+  }
   const pools = poolSpecs(name, m, f.prices.set);
   const parts = (['prefill', 'decode'] as const).map((k) => ({ component: `gpu:${poolName(name, k)}`, spec: pools[k], instances: 0, region_factor: 1 }));
   for (const p of parts) {
     const sameType = parts.filter((o) => o.spec.instance === p.spec.instance);
-    const gpus = sameType.reduce((a, o) => a + o.spec.gpus, 0);
-    const placed = placedInstances(f, gpus, gpusPerInstance(f, p.spec.instance, name));
-    p.instances = (placed.instances * p.spec.gpus) / gpus;
+    const placed = placedInstances(f, sameType.map((o) => o.spec), gpusPerInstance(f, p.spec.instance, name));
+    const all = placed.gpus.reduce((a, g) => a + g, 0);
+    p.instances = (placed.instances * placed.gpus[sameType.indexOf(p)]) / all;
     p.region_factor = placed.region_factor;
   }
   return parts;
