@@ -43,7 +43,7 @@ export function registerCheck(program: Command): void {
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
     .option('--junit <file>', 'write a JUnit XML report (one test case per budget)', pathArg)
     .option('--allow-inconclusive', 'exit 0 when no budget fails but some are inconclusive because their CI straddles the bound (not when the run is not at steady state: that stays exit 1)')
-    .option('--budgets-only', "gate on the budgets alone: the scenario's SLOs (fleet.models.<m>.slo, fleet.classes.<c>.slo) are shown, not checked")
+    .option('--budgets-only', "gate on the budgets alone: the scenario's SLOs (slo, fleet.models.<m>.slo, fleet.classes.<c>.slo) are shown, not checked")
     .option('--out <dir>', 'also write the run report (summary.json, report.html, ...) into this directory; a run stopped by Ctrl-C or SIGTERM writes it to <dir>.partial/ instead', pathArg)
     .option('--quiet', 'no progress bar or messages on stderr (the Markdown summary still goes to stdout)')
     .action(async (file: string, opts: CheckOptions) => {

@@ -39,14 +39,27 @@ function linkedDirectory(path: string): string {
   }
 }
 
-/** The nearest existing ancestor of `dir` (itself included) when it is not a directory: what keeps a directory from being made there. */
+/**
+ * What keeps a directory from being made at `dir`: its nearest existing ancestor (itself included)
+ * when that is not a directory ("X is a file"), or a link to nothing on the way ("X is a link to
+ * nothing"); undefined when neither.
+ */
 function fileOnTheWay(dir: string): string | undefined {
   for (let p = dir; ; p = dirname(p)) {
     try {
-      return statSync(p).isDirectory() ? undefined : p;
+      return statSync(p).isDirectory() ? undefined : `${escapeControls(p)} is a file`;
     } catch {
+      if (isLinkToNothing(p)) return `${escapeControls(p)} is a link to nothing`;
       if (dirname(p) === p) return undefined; // the root: nothing on the way
     }
+  }
+}
+
+function isLinkToNothing(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 
@@ -189,8 +202,10 @@ export class OutputDir {
     } catch (e) {
       if (e instanceof UserError || e instanceof UnlistedEntry) throw e;
       // `--out notes.md/report` read "cannot write the output (EEXIST)": say which parent is a file
-      const blocker = fileOnTheWay(dirname(this.target ?? resolve(this.outDir)));
-      if (blocker !== undefined) throw new UserError(`${escapeControls(this.outDir)}: --out expected a path below directories, but ${escapeControls(blocker)} is a file`);
+      const target = this.target ?? resolve(this.outDir);
+      if (isLinkToNothing(target)) throw new UserError(`${escapeControls(this.outDir)}: --out expected a directory or a new path, got a link to nothing (${escapeControls(target)}); remove it or choose another --out`);
+      const blocker = fileOnTheWay(dirname(target));
+      if (blocker !== undefined) throw new UserError(`${escapeControls(this.outDir)}: --out expected a path below directories, but ${blocker}`);
       throw new UserError(`${escapeControls(this.outDir)}: cannot write the output (${errCode(e)})`);
     }
   }

@@ -136,4 +136,13 @@ describe('a --out below a file', () => {
     const r = await runMain([...RUN, '--out', join(out, 'summary.json', 'report')]);
     expectRefusedInOneLine(r, /: --out expected a path below directories, but .*summary\.json is a file$/, show(r));
   });
+
+  it('names a link to nothing, at --out or on the way (they read "cannot write the output (ENOTDIR)", "(ENOENT)")', async () => {
+    const dangling = join(tmp.dir(), 'dangling');
+    symlinkSync(join(tmp.dir(), 'nowhere'), dangling);
+    const at = await runMain([...RUN, '--out', dangling]);
+    expectRefusedInOneLine(at, /dangling: --out expected a directory or a new path, got a link to nothing \(.*dangling\); remove it or choose another --out$/, show(at));
+    const below = await runMain([...RUN, '--out', join(dangling, 'out')]);
+    expectRefusedInOneLine(below, /: --out expected a path below directories, but .*dangling is a link to nothing$/, show(below));
+  });
 });
