@@ -41,8 +41,8 @@ export class ManifestBuilder {
 
   add(rel: string, content: string): void {
     if (this.files.size > MAX_LISTED_FILES) return;
-    const bytes = Buffer.from(content, 'utf8');
-    this.files.set(rel, { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+    // hashed as the string's UTF-8, not copied into a buffer first (a sweep's chart spec may be hundreds of MB)
+    this.files.set(rel, { bytes: Buffer.byteLength(content, 'utf8'), sha256: createHash('sha256').update(content, 'utf8').digest('hex') });
   }
 
   /** The list's text: the files sorted by path, so an output's list is the same bytes for the same files. */

@@ -54,10 +54,11 @@ export function placedInstances(f: FleetSpec, specs: readonly ServedSpec[], gpus
 
 /**
  * The GPU lines of a model's bill. A colocated model fills the instances its replicas are placed
- * on, region by region, for the full fleet (placedInstances). A disaggregated
- * model's pools on the same instance type are packed together, as a deployment places them on the
- * same nodes: their GPUs together are rounded up to whole instances in each region, shared between the pools
- * by GPUs (6 + 6 and 10 + 2 A100s fill 2 p4de; billing each pool alone took 10 + 2 as 3). Pools on different types are rounded up each. The energy's nodes are these instances.
+ * on, region by region, for the full fleet (placedInstances). A disaggregated model's pools on the
+ * same instance type are packed together, as a deployment places them on the same nodes: their
+ * replicas' GPUs together are rounded up to whole instances in each region, shared between the
+ * pools by GPUs (6 + 6 and 10 + 2 A100s fill 2 p4de; billing each pool alone took 10 + 2 as 3).
+ * Pools on different types are rounded up each. The energy's nodes are these instances.
  */
 export function modelGpuParts(f: FleetSpec, name: string): GpuBillPart[] {
   const m = f.models[name];
