@@ -1,6 +1,7 @@
 import type { Prepared } from '../scenario/prepare.ts';
 import { summaryShape } from '../experiment/simulate.ts';
 import { checkBudgetPaths, withOrigins, type Budget } from '../report/budgets.ts';
+import { GATED_SCENARIO_SLO_KEYS } from '../report/slo-budgets.ts';
 
 /**
  * A scenario's own `budgets:` list, checked as `check` checks it, so that `validate` and `run` do
@@ -31,6 +32,6 @@ export function scenarioSloTargets(prep: Prepared): number {
   const models = Object.values(fleet?.models ?? {}).reduce((n, m) => n + targets(m.slo), 0);
   // the top-level slo's targets written in the scenario (error_rate and availability unset are replay's defaults, not gated)
   const top = prep.scenario.slo;
-  const scenario = [top?.e2e_p99_ms, top?.ttft_p99_ms, top?.error_rate, top?.availability].filter((x) => x !== undefined).length;
+  const scenario = GATED_SCENARIO_SLO_KEYS.filter((k) => top?.[k] !== undefined).length;
   return scenario + models + Object.values(fleet?.classes ?? {}).reduce((n, c) => n + targets(c.slo), 0);
 }

@@ -28,6 +28,9 @@ export interface ScenarioSlo {
   readonly availability?: number;
 }
 
+/** The top-level `slo:` keys `check` gates when the scenario writes them (sloBudgets; scenario-budgets.ts counts them before the run). */
+export const GATED_SCENARIO_SLO_KEYS = ['e2e_p99_ms', 'ttft_p99_ms', 'error_rate', 'availability'] as const satisfies readonly (keyof ScenarioSlo)[];
+
 /**
  * The top-level `slo:`'s failure targets written in the scenario, as budgets on the whole run's
  * error rate ((failed + rejected + timed out) / ended, the share replay's windows are judged by):
@@ -35,13 +38,13 @@ export interface ScenarioSlo {
  * spends the monthly error budget faster than the target allows). A scenario that set
  * `slo.error_rate: 0.001` passed `check` with 5% of its requests failing.
  */
-function failureBudgets(s: Summary, scenario_slo: ScenarioSlo): Budget[] {
+function failureBudgets(s: Summary, scenario_slo: ScenarioSlo): SloBudget[] {
   const targets: [string, number | undefined][] = [
     ['error_rate', scenario_slo.error_rate],
     ['availability', scenario_slo.availability === undefined ? undefined : Math.round((1 - scenario_slo.availability) * 1e12) / 1e12],
   ];
   return targets.flatMap(([key, value]) => value === undefined ? [] : [{
-    metric: 'requests.error_rate', op: '<=' as const, value, name: 'SLO of the scenario', origin: `${s.scenario_file}: slo.${key}`,
+    metric: 'requests.error_rate', op: '<=' as const, value, name: 'SLO of the scenario', origin: `${s.scenario_file}: slo.${key}`, slo: {},
   }]);
 }
 
@@ -61,7 +64,7 @@ export function sloBudgets(s: Summary, scenario_slo: ScenarioSlo = {}): Budget[]
       origin: `${s.scenario_file}: slo.${metric}_p99_ms`, slo: { lower_bound_ms },
     });
   }
-  budgets.push(...failureBudgets(s, scenario_slo).map((b) => ({ ...b, slo: {} })));
+  budgets.push(...failureBudgets(s, scenario_slo));
   for (const [model, m] of Object.entries(s.by_model ?? {})) {
     for (const metric of ['ttft', 'e2e'] as const) {
       const target_ms = m.slo?.[`${metric}_p99_ms`];
